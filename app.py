@@ -1,0 +1,68 @@
+"""Wiring only: every route calls one service function."""
+from chalice import Chalice
+
+from chalicelib.api.http import json_route, parse_json_object
+from chalicelib.services import shops, storefront, webhooks
+
+app = Chalice(app_name="loyalty-mail")
+_WEBHOOK_TYPES = ["application/json", "application/x-www-form-urlencoded", "text/plain"]
+
+
+def _request():
+    return app.current_request
+
+
+# -- admin -------------------------------------------------------------------
+@app.route("/admin/shops/{shop_id}", methods=["PUT"])
+@json_route
+def put_shop(shop_id):
+    shops.check_admin_token(_request().headers.get("authorization"))
+    view, created = shops.put_shop(shop_id, parse_json_object(_request().raw_body))
+    return (201 if created else 200), view
+
+
+@app.route("/admin/shops/{shop_id}", methods=["GET"])
+@json_route
+def get_shop(shop_id):
+    shops.check_admin_token(_request().headers.get("authorization"))
+    return shops.get_shop_view(shop_id)
+
+
+@app.route("/admin/shops/{shop_id}/api-keys", methods=["POST"])
+@json_route
+def issue_api_key(shop_id):
+    shops.check_admin_token(_request().headers.get("authorization"))
+    body = parse_json_object(_request().raw_body) if _request().raw_body else {}
+    return 201, shops.issue_api_key(shop_id, body.get("label"))
+
+
+# -- webhooks ----------------------------------------------------------------
+@app.route("/webhooks/{platform}/{shop_id}", methods=["POST"], content_types=_WEBHOOK_TYPES)
+@json_route
+def webhook(platform, shop_id):
+    request = _request()
+    return webhooks.receive_webhook(platform, shop_id, request.headers, request.raw_body or b"",
+                                    request.headers.get("content-type", "application/json"))
+
+
+# -- storefront --------------------------------------------------------------
+@app.route("/shops/{shop_id}/customers/{email}", methods=["GET"])
+@json_route
+def customer(shop_id, email):
+    shop = shops.authenticate_api_key(shop_id, _request().headers.get("x-api-key"))
+    return storefront.customer_view(shop, email)
+
+
+@app.route("/shops/{shop_id}/customers/{email}/history", methods=["GET"])
+@json_route
+def customer_history(shop_id, email):
+    shop = shops.authenticate_api_key(shop_id, _request().headers.get("x-api-key"))
+    query = _request().query_params or {}
+    return storefront.customer_history(shop, email, query.get("limit"), query.get("cursor"))
+
+
+@app.route("/shops/{shop_id}/customers/{email}/redemptions", methods=["POST"])
+@json_route
+def redeem(shop_id, email):
+    shop = shops.authenticate_api_key(shop_id, _request().headers.get("x-api-key"))
+    return 201, storefront.redeem_points(shop, email, parse_json_object(_request().raw_body))

@@ -1,0 +1,51 @@
+"""Composition root: settings from the environment, read when first needed.
+
+Chalice's test client applies ``.chalice/config.json`` only while its context
+is open, so nothing here runs at import time.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+from chalicelib.store.models import DEFAULT_TABLE_NAME, use_table
+
+
+@dataclass(frozen=True)
+class Settings:
+    table_name: str
+    admin_token: str
+    shop_cache_seconds: float
+    max_body_bytes: int = 1024 * 1024
+
+
+def settings() -> Settings:
+    return Settings(
+        table_name=os.environ.get("LOYALTY_TABLE", DEFAULT_TABLE_NAME),
+        admin_token=os.environ.get("LOYALTY_ADMIN_TOKEN", "local-admin-token"),
+        shop_cache_seconds=float(os.environ.get("LOYALTY_SHOP_CACHE_SECONDS", "30")),
+    )
+
+
+_configured_table: list[str] = []
+
+
+def ensure_store() -> None:
+    """Point the models at the configured table (again, if it changed)."""
+    name = settings().table_name
+    if _configured_table != [name]:
+        use_table(name)
+        _configured_table[:] = [name]
+
+
+def reset() -> None:
+    """Forget cached connections and shops (tests switch endpoints and tables)."""
+    from chalicelib.services import shops
+
+    _configured_table.clear()
+    shops.forget_cached_shops()
+
+
+def now() -> datetime:
+    return datetime.now(timezone.utc)

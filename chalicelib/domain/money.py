@@ -1,0 +1,24 @@
+"""Money as integer minor units; Decimal only at the edges."""
+from __future__ import annotations
+
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+
+
+def to_minor(amount, exponent: int) -> int:
+    """Decimal string/number in major units → integer minor units (half-up)."""
+    try:
+        value = Decimal(str(amount))
+    except InvalidOperation as exc:
+        raise ValueError(f"not a decimal amount: {amount!r}") from exc
+    if not value.is_finite():
+        raise ValueError(f"not a finite amount: {amount!r}")
+    return int((value.scaleb(exponent)).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
+def from_minor(minor: int, exponent: int) -> Decimal:
+    return Decimal(minor).scaleb(-exponent).quantize(Decimal(1).scaleb(-exponent))
+
+
+def format_minor(minor: int, exponent: int) -> str:
+    """Plain decimal string for APIs: 1234 with exponent 2 → "12.34"."""
+    return str(from_minor(minor, exponent))

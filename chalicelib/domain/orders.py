@@ -1,0 +1,133 @@
+"""What a shop tells us, in platform-neutral form.
+
+Platform adapters (``chalicelib.platforms``) turn webhook payloads into these
+objects; the loyalty rules only ever see these. Money is integer minor units of
+the shop's currency.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Optional, Union
+
+
+@dataclass(frozen=True)
+class CustomerFacts:
+    """What a payload says about the customer; ``None`` means "not stated"."""
+
+    email: Optional[str] = None
+    platform_customer_id: Optional[str] = None
+    first_name: Optional[str] = None
+    last_name: Optional[str] = None
+    locale: Optional[str] = None
+    marketing_consent: Optional[bool] = None
+    birthday: Optional[date] = None
+    updated_at: Optional[datetime] = None
+
+
+@dataclass(frozen=True)
+class OrderLine:
+    line_id: str
+    quantity: int
+    # What the customer paid for the whole line after every discount: tax
+    # included where the shop's prices include tax, never shipping.
+    paid_minor: int
+    sku: Optional[str] = None
+    product_id: Optional[str] = None
+    title: str = ""
+    categories: tuple[str, ...] = ()
+    gift_card: bool = False
+
+
+@dataclass(frozen=True)
+class RefundLine:
+    line_id: str
+    quantity: int = 0
+    # A money amount refunded against this line without returning units.
+    amount_minor: int = 0
+
+
+@dataclass(frozen=True)
+class Refund:
+    refund_id: str
+    order_id: str
+    lines: tuple[RefundLine, ...] = ()
+    # Goods money refunded without naming lines (WooCommerce refunds carry only a
+    # total); spread over the order's lines in proportion to what they earned.
+    amount_minor: int = 0
+    created_at: Optional[datetime] = None
+
+
+@dataclass(frozen=True)
+class Order:
+    order_id: str
+    customer: CustomerFacts
+    currency: str
+    lines: tuple[OrderLine, ...]
+    paid: bool
+    cancelled: bool = False
+    name: str = ""
+    created_at: Optional[datetime] = None
+    paid_at: Optional[datetime] = None
+    shipping_minor: int = 0
+    total_minor: int = 0
+    discount_codes: tuple[str, ...] = ()
+    # Refunds already listed inside the order payload (Shopify orders/updated,
+    # WooCommerce order.updated); applied idempotently by refund id.
+    refunds: tuple[Refund, ...] = ()
+    # Fully refunded without refund details (WooCommerce status "refunded").
+    fully_refunded: bool = False
+    status_url: Optional[str] = None
+    test: bool = False
+
+
+@dataclass(frozen=True)
+class OrderEvent:
+    order: Order
+
+
+@dataclass(frozen=True)
+class RefundEvent:
+    refund: Refund
+    # Present when the payload names the customer (generic schema); Shopify's
+    # refunds/create does not, so the order record is the way to the customer.
+    customer: Optional[CustomerFacts] = None
+
+
+@dataclass(frozen=True)
+class OrderDeletedEvent:
+    """The shop deleted the order: treated like a cancellation."""
+
+    order_id: str
+
+
+@dataclass(frozen=True)
+class CustomerEvent:
+    customer: CustomerFacts
+
+
+@dataclass(frozen=True)
+class RedactEvent:
+    """Erase a customer's personal data (GDPR customers/redact)."""
+
+    customer: CustomerFacts
+
+
+@dataclass(frozen=True)
+class IgnoredEvent:
+    reason: str
+
+
+WebhookEvent = Union[OrderEvent, RefundEvent, OrderDeletedEvent, CustomerEvent, RedactEvent, IgnoredEvent]
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """One verified webhook delivery, parsed."""
+
+    event: WebhookEvent
+    # Same across the platform's retries of one event (Shopify X-Shopify-Event-Id,
+    # generic ``event_id``); None where the platform has no such id.
+    event_id: Optional[str] = None
+    topic: str = ""
+    extra: dict = field(default_factory=dict)

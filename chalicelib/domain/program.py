@@ -1,0 +1,79 @@
+"""A shop's loyalty program rules and the tier ladder.
+
+The defaults follow the shops' own example: 1 point per 20 UAH, 1 point = 1 UAH,
+redeem from 100 points, points valid 6 months, Silver from 2,000 and Gold from
+5,000 of spend.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Literal, Optional
+
+TierPeriod = Literal["lifetime", "rolling_12_months"]
+
+
+@dataclass(frozen=True)
+class Tier:
+    name: str
+    min_spend: Decimal
+    discount_percent: Decimal
+
+
+DEFAULT_TIERS = (
+    Tier("Silver", Decimal("2000"), Decimal("5")),
+    Tier("Gold", Decimal("5000"), Decimal("7")),
+)
+
+
+@dataclass(frozen=True)
+class TierStanding:
+    tier: Optional[Tier]
+    next_tier: Optional[Tier]
+    spend_to_next_minor: int
+
+    @property
+    def discount_percent(self) -> Decimal:
+        return self.tier.discount_percent if self.tier else Decimal(0)
+
+
+@dataclass(frozen=True)
+class ProgramRules:
+    earn_rate: Decimal = Decimal("0.05")
+    point_value: Decimal = Decimal("1")
+    min_redeem_points: int = 100
+    points_validity_months: int = 6
+    tiers: tuple[Tier, ...] = DEFAULT_TIERS
+    tier_period: TierPeriod = "lifetime"
+    cashback_percent: Decimal = Decimal("0")
+    excluded_skus: frozenset[str] = field(default_factory=frozenset)
+    excluded_categories: frozenset[str] = field(default_factory=frozenset)
+    exclude_gift_cards: bool = True
+    redemption_code_validity_days: int = 30
+
+    def standing(self, spend_minor: int, exponent: int) -> TierStanding:
+        """Tier for a spend (in minor units), and how far the next one is."""
+        ladder = sorted(self.tiers, key=lambda t: t.min_spend)
+        current: Optional[Tier] = None
+        following: Optional[Tier] = None
+        for tier in ladder:
+            if _major_to_minor(tier.min_spend, exponent) <= spend_minor:
+                current = tier
+            elif following is None:
+                following = tier
+        to_next = _major_to_minor(following.min_spend, exponent) - spend_minor if following else 0
+        return TierStanding(current, following, to_next)
+
+    def line_is_eligible(self, sku: Optional[str], categories, gift_card: bool) -> bool:
+        if gift_card and self.exclude_gift_cards:
+            return False
+        if sku and sku in self.excluded_skus:
+            return False
+        return not any(c in self.excluded_categories for c in categories)
+
+    def redemption_value_minor(self, points: int, exponent: int) -> int:
+        return _major_to_minor(self.point_value * points, exponent)
+
+
+def _major_to_minor(amount: Decimal, exponent: int) -> int:
+    return int(amount.scaleb(exponent).to_integral_value())

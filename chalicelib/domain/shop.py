@@ -1,0 +1,51 @@
+"""A shop (tenant): its platform, money, place, sender and program."""
+from __future__ import annotations
+
+import hashlib
+import hmac
+from dataclasses import dataclass, field
+from typing import Optional
+
+from chalicelib.domain.program import ProgramRules
+
+
+@dataclass(frozen=True)
+class MarketingCap:
+    max_messages: int = 3
+    per_days: int = 7
+
+
+@dataclass
+class Shop:
+    shop_id: str
+    platform: str  # shopify | woocommerce | generic
+    currency: str
+    currency_exponent: int
+    default_locale: str
+    timezone: str
+    sender_email: str
+    storefront_url: str
+    program: ProgramRules = field(default_factory=ProgramRules)
+    name: str = ""
+    webhook_secret: str = ""
+    previous_webhook_secret: Optional[str] = None
+    # Keys the customer id: the e-mail never appears in a key, and a redacted
+    # customer cannot be found again from a guessed address without it.
+    customer_key_salt: str = ""
+    marketing_cap: MarketingCap = field(default_factory=MarketingCap)
+    created_at: str = ""
+    updated_at: str = ""
+    version: int = 0
+
+    @property
+    def webhook_secrets(self) -> tuple[str, ...]:
+        return tuple(s for s in (self.webhook_secret, self.previous_webhook_secret) if s)
+
+    def customer_id_for(self, email: str) -> str:
+        normalized = normalize_email(email)
+        digest = hmac.new(self.customer_key_salt.encode(), normalized.encode(), hashlib.sha256).hexdigest()
+        return "c_" + digest[:32]
+
+
+def normalize_email(email: str) -> str:
+    return email.strip().lower()

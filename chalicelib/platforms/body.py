@@ -1,0 +1,97 @@
+"""Strict decoding of a verified webhook body into a JSON object.
+
+Stricter than ``json.loads``: duplicate keys are an error (two parsers could
+otherwise disagree on which value counts), NaN/Infinity are refused, numbers
+with a fraction become ``Decimal`` so money never passes through float, nesting
+is capped, and every string must be encodable as UTF-8 (no lone surrogates).
+"""
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from typing import Any
+
+from chalicelib.errors import BadRequest
+
+MAX_DEPTH = 64
+
+
+class _DuplicateKey(ValueError):
+    def __init__(self, key: str):
+        super().__init__(key)
+        self.key = key
+
+
+def _object_without_duplicates(pairs: list[tuple[str, Any]]) -> dict:
+    obj: dict = {}
+    for key, value in pairs:
+        if key in obj:
+            raise _DuplicateKey(key)
+        obj[key] = value
+    return obj
+
+
+def _refuse_constant(name: str):
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def _invalid(reason: str) -> BadRequest:
+    return BadRequest(f"body is not valid JSON: {reason}", field="body")
+
+
+def _check_shape(value: Any) -> None:
+    """Depth limit and UTF-8-encodable strings, checked without recursion."""
+    pending = [(value, 1)]
+    while pending:
+        node, depth = pending.pop()
+        if isinstance(node, str):
+            try:
+                node.encode("utf-8")
+            except UnicodeEncodeError:
+                raise _invalid("string with an unpaired surrogate escape") from None
+            continue
+        if isinstance(node, dict):
+            children = [*node.keys(), *node.values()]
+        elif isinstance(node, list):
+            children = node
+        else:
+            continue
+        if depth > MAX_DEPTH:
+            raise _invalid(f"nested deeper than {MAX_DEPTH} levels")
+        pending.extend((child, depth + 1) for child in children)
+
+
+def _json_type(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, (int, Decimal)):
+        return "number"
+    return "string" if isinstance(value, str) else "array"
+
+
+def load_json_object(raw_body: bytes) -> dict:
+    try:
+        text = raw_body.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise _invalid(f"not UTF-8 ({exc.reason} at byte {exc.start})") from None
+    try:
+        data = json.loads(
+            text,
+            object_pairs_hook=_object_without_duplicates,
+            parse_float=Decimal,
+            parse_constant=_refuse_constant,
+        )
+    except _DuplicateKey as exc:
+        shown = exc.key if len(exc.key) <= 80 else exc.key[:80] + "…"
+        raise _invalid(f"duplicate key {shown!r}") from None
+    except RecursionError:
+        # The C scanner recurses per nesting level; far past MAX_DEPTH anyway.
+        raise _invalid(f"nested deeper than {MAX_DEPTH} levels") from None
+    except ValueError as exc:  # JSONDecodeError, NaN, over-long integers
+        raise _invalid(str(exc)) from None
+    if not isinstance(data, dict):
+        raise _invalid(f"expected an object at the top level, got {_json_type(data)}")
+    _check_shape(data)
+    return data

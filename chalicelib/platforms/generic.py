@@ -1,0 +1,245 @@
+"""Our own webhook format for shops on any other platform.
+
+The models below are the specification; ``generic_schema`` publishes them as
+``docs/generic-webhook.schema.json``.
+"""
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Annotated, Literal, Mapping, Optional, Union
+
+from pydantic import Field, model_validator
+from pydantic_core import PydanticCustomError
+
+from chalicelib.domain.money import to_minor
+from chalicelib.domain.orders import (
+    CustomerEvent,
+    CustomerFacts,
+    Delivery,
+    IgnoredEvent,
+    Order,
+    OrderEvent,
+    OrderLine,
+    RedactEvent,
+    Refund,
+    RefundEvent,
+    RefundLine,
+    WebhookEvent,
+)
+from chalicelib.errors import BadRequest
+
+from .body import load_json_object
+from .context import WebhookContext
+from .fields import MAX_QUANTITY, NonNegativeAmount, OptionalTimestamp, Payload, PlatformId, Timestamp, validate
+from .signing import verify_generic_signature
+
+SIGNATURE_HEADER = "X-Loyalty-Signature"
+
+ShortText = Annotated[str, Field(max_length=255)]
+
+
+class GenericCustomer(Payload):
+    email: Annotated[str, Field(max_length=254, pattern=r"^[^@\s]+@[^@\s]+$")]
+    id: Optional[PlatformId] = None
+    first_name: Optional[ShortText] = None
+    last_name: Optional[ShortText] = None
+    locale: Optional[Annotated[str, Field(max_length=35)]] = Field(None, description="BCP 47 tag, e.g. uk or en-US")
+    marketing_consent: Optional[bool] = Field(None, description="Omit when unknown; false withdraws consent")
+    birthday: Optional[date] = Field(None, description="YYYY-MM-DD")
+
+
+class GenericLine(Payload):
+    id: PlatformId
+    quantity: Annotated[int, Field(ge=1, le=MAX_QUANTITY)]
+    unit_price: NonNegativeAmount = Field(description="Price of one unit in major units, tax included where the shop's prices include it")
+    discount: NonNegativeAmount = Field(Decimal(0), description="Discount on the whole line, not per unit")
+    sku: Optional[ShortText] = None
+    product_id: Optional[PlatformId] = None
+    title: ShortText = ""
+    categories: Annotated[list[ShortText], Field(max_length=50)] = []
+    gift_card: bool = False
+
+    @model_validator(mode="after")
+    def _discount_within_line(self) -> "GenericLine":
+        if self.discount > self.unit_price * self.quantity:
+            raise PydanticCustomError("discount_too_large", "discount exceeds unit_price × quantity")
+        return self
+
+
+class GenericOrder(Payload):
+    id: PlatformId
+    currency: Annotated[str, Field(pattern=r"^[A-Z]{3}$")]
+    status: Literal["pending", "paid", "cancelled", "refunded"]
+    customer: GenericCustomer
+    lines: Annotated[list[GenericLine], Field(min_length=1)]
+    name: ShortText = ""
+    created_at: OptionalTimestamp = None
+    paid_at: OptionalTimestamp = None
+    shipping: NonNegativeAmount = Decimal(0)
+    total: Optional[NonNegativeAmount] = Field(None, description="Defaults to the sum of the lines plus shipping")
+    discount_codes: Annotated[list[ShortText], Field(max_length=50)] = []
+    status_url: Optional[Annotated[str, Field(max_length=2048)]] = None
+
+
+class GenericRefundLine(Payload):
+    line_id: PlatformId
+    quantity: Annotated[int, Field(ge=0, le=MAX_QUANTITY)] = Field(0, description="Units returned")
+    amount: NonNegativeAmount = Field(Decimal(0), description="Money refunded on this line without returning units")
+
+    @model_validator(mode="after")
+    def _refunds_something(self) -> "GenericRefundLine":
+        if self.quantity == 0 and self.amount == 0:
+            raise PydanticCustomError("empty_refund_line", "give a quantity or an amount")
+        return self
+
+
+class GenericRefund(Payload):
+    id: PlatformId
+    order_id: PlatformId
+    lines: list[GenericRefundLine] = []
+    amount: NonNegativeAmount = Field(Decimal(0), description="Goods money refunded without naming lines")
+    created_at: OptionalTimestamp = None
+    customer: Optional[GenericCustomer] = None
+
+    @model_validator(mode="after")
+    def _refunds_something(self) -> "GenericRefund":
+        if not self.lines and self.amount == 0:
+            raise PydanticCustomError("empty_refund", "give lines or an amount")
+        return self
+
+
+class _Envelope(Payload):
+    event_id: Annotated[str, Field(min_length=1, max_length=200)] = Field(description="Same for every retry of one event")
+    occurred_at: Timestamp
+    test: bool = Field(False, description="Test deliveries are verified and then ignored")
+
+
+class OrderWebhook(_Envelope):
+    type: Literal["order"]
+    order: GenericOrder
+
+
+class RefundWebhook(_Envelope):
+    type: Literal["refund"]
+    refund: GenericRefund
+
+
+class CustomerWebhook(_Envelope):
+    type: Literal["customer"]
+    customer: GenericCustomer
+
+
+class CustomerRedactWebhook(_Envelope):
+    type: Literal["customer_redact"]
+    customer: GenericCustomer
+
+
+_WEBHOOK_BY_TYPE = {
+    "order": OrderWebhook,
+    "refund": RefundWebhook,
+    "customer": CustomerWebhook,
+    "customer_redact": CustomerRedactWebhook,
+}
+
+GenericWebhook = Annotated[
+    Union[OrderWebhook, RefundWebhook, CustomerWebhook, CustomerRedactWebhook],
+    Field(discriminator="type"),
+]
+
+
+def _customer_facts(customer: GenericCustomer) -> CustomerFacts:
+    return CustomerFacts(
+        email=customer.email,
+        platform_customer_id=customer.id,
+        first_name=customer.first_name,
+        last_name=customer.last_name,
+        locale=customer.locale,
+        marketing_consent=customer.marketing_consent,
+        birthday=customer.birthday,
+    )
+
+
+def _order(order: GenericOrder, ctx: WebhookContext) -> Order:
+    if order.currency != ctx.currency.upper():
+        # Amounts would be converted with the wrong exponent; our own format
+        # can afford to say so.
+        raise BadRequest(f"order.currency: the shop's currency is {ctx.currency.upper()}", field="order.currency")
+    exponent = ctx.minor_exponent
+    lines = tuple(
+        OrderLine(
+            line_id=line.id,
+            quantity=line.quantity,
+            paid_minor=to_minor(line.unit_price * line.quantity - line.discount, exponent),
+            sku=line.sku,
+            product_id=line.product_id,
+            title=line.title,
+            categories=tuple(line.categories),
+            gift_card=line.gift_card,
+        )
+        for line in order.lines
+    )
+    shipping = to_minor(order.shipping, exponent)
+    paid = order.status in ("paid", "refunded")
+    return Order(
+        order_id=order.id,
+        customer=_customer_facts(order.customer),
+        currency=order.currency,
+        lines=lines,
+        paid=paid,
+        cancelled=order.status == "cancelled",
+        name=order.name,
+        created_at=order.created_at,
+        paid_at=order.paid_at if paid else None,
+        shipping_minor=shipping,
+        total_minor=to_minor(order.total, exponent) if order.total is not None else sum(line.paid_minor for line in lines) + shipping,
+        discount_codes=tuple(order.discount_codes),
+        fully_refunded=order.status == "refunded",
+        status_url=order.status_url,
+    )
+
+
+def _refund(refund: GenericRefund, exponent: int) -> RefundEvent:
+    return RefundEvent(
+        Refund(
+            refund_id=refund.id,
+            order_id=refund.order_id,
+            lines=tuple(
+                RefundLine(line_id=line.line_id, quantity=line.quantity, amount_minor=to_minor(line.amount, exponent))
+                for line in refund.lines
+            ),
+            amount_minor=to_minor(refund.amount, exponent),
+            created_at=refund.created_at,
+        ),
+        customer=_customer_facts(refund.customer) if refund.customer else None,
+    )
+
+
+def _event(webhook: _Envelope, ctx: WebhookContext) -> WebhookEvent:
+    if webhook.test:
+        return IgnoredEvent("test event")
+    if isinstance(webhook, OrderWebhook):
+        return OrderEvent(_order(webhook.order, ctx))
+    if isinstance(webhook, RefundWebhook):
+        return _refund(webhook.refund, ctx.minor_exponent)
+    if isinstance(webhook, CustomerWebhook):
+        return CustomerEvent(_customer_facts(webhook.customer))
+    return RedactEvent(_customer_facts(webhook.customer))
+
+
+def parse(ctx: WebhookContext, headers: Mapping[str, str], raw_body: bytes, now: datetime, content_type: str) -> Delivery:
+    verify_generic_signature(ctx.secrets, raw_body, headers.get(SIGNATURE_HEADER.lower()), now, header=SIGNATURE_HEADER)
+    payload = load_json_object(raw_body)
+    kind = payload.get("type")
+    model = _WEBHOOK_BY_TYPE.get(kind) if isinstance(kind, str) else None
+    if model is None:
+        allowed = ", ".join(_WEBHOOK_BY_TYPE)
+        raise BadRequest(f"type: must be one of {allowed}", field="type")
+    webhook = validate(model, payload)
+    return Delivery(
+        event=_event(webhook, ctx),
+        event_id=webhook.event_id,
+        topic=webhook.type,
+        extra={"occurred_at": webhook.occurred_at},
+    )
+

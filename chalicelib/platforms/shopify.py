@@ -1,0 +1,299 @@
+"""Shopify webhooks (REST JSON payloads) → platform-neutral events."""
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Mapping, Optional
+
+from chalicelib.domain.money import to_minor
+from chalicelib.domain.orders import (
+    CustomerEvent,
+    CustomerFacts,
+    Delivery,
+    IgnoredEvent,
+    Order,
+    OrderDeletedEvent,
+    OrderEvent,
+    OrderLine,
+    RedactEvent,
+    Refund,
+    RefundEvent,
+    RefundLine,
+    WebhookEvent,
+)
+
+from .body import load_json_object
+from .context import WebhookContext
+from .fields import Amount, OptionalTimestamp, Payload, PlatformId, Quantity, validate
+from .headers import required_header
+from .signing import verify_base64_signature
+
+SIGNATURE_HEADER = "X-Shopify-Hmac-Sha256"
+TOPIC_HEADER = "X-Shopify-Topic"
+
+ORDER_TOPICS = frozenset({"orders/create", "orders/updated", "orders/paid", "orders/cancelled"})
+PAID_STATUSES = frozenset({"paid", "partially_refunded", "refunded"})
+
+# Delivery metadata kept for logs and support, under these names.
+_EXTRA_HEADERS = {
+    "x-shopify-shop-domain": "shop_domain",
+    "x-shopify-api-version": "api_version",
+    "x-shopify-webhook-id": "webhook_id",
+    "x-shopify-triggered-at": "triggered_at",
+}
+
+
+class DiscountAllocation(Payload):
+    amount: Amount
+
+
+class LineItem(Payload):
+    id: PlatformId
+    quantity: Quantity
+    price: Amount
+    title: Optional[str] = None
+    sku: Optional[str] = None
+    product_id: Optional[PlatformId] = None
+    gift_card: Optional[bool] = False
+    total_discount: Optional[Amount] = None
+    discount_allocations: Optional[list[DiscountAllocation]] = None
+
+
+class ShippingLine(Payload):
+    price: Amount
+
+
+class DiscountCode(Payload):
+    code: str
+
+
+class RefundLineItem(Payload):
+    line_item_id: PlatformId
+    quantity: Quantity = 0
+    subtotal: Optional[Amount] = None
+
+
+class Transaction(Payload):
+    kind: Optional[str] = None
+    status: Optional[str] = None
+    amount: Optional[Amount] = None
+
+
+class OrderAdjustment(Payload):
+    kind: Optional[str] = None
+    amount: Optional[Amount] = None
+    tax_amount: Optional[Amount] = None
+
+
+class ShopifyRefund(Payload):
+    id: PlatformId
+    order_id: Optional[PlatformId] = None
+    created_at: OptionalTimestamp = None
+    refund_line_items: Optional[list[RefundLineItem]] = None
+    transactions: Optional[list[Transaction]] = None
+    order_adjustments: Optional[list[OrderAdjustment]] = None
+
+
+class RefundCreation(ShopifyRefund):
+    """refunds/create: a refund on its own, so it must name its order."""
+
+    order_id: PlatformId
+
+
+class MarketingConsent(Payload):
+    state: Optional[str] = None
+
+
+class Customer(Payload):
+    id: Optional[PlatformId] = None
+    email: Optional[str] = None
+    first_name: Optional[str] = None
+    last_name: Optional[str] = None
+    locale: Optional[str] = None
+    email_marketing_consent: Optional[MarketingConsent] = None
+    accepts_marketing: Optional[bool] = None  # before API 2022-04
+    updated_at: OptionalTimestamp = None
+
+
+class Address(Payload):
+    first_name: Optional[str] = None
+    last_name: Optional[str] = None
+
+
+class ShopifyOrder(Payload):
+    id: PlatformId
+    currency: str
+    line_items: list[LineItem]
+    name: Optional[str] = None
+    email: Optional[str] = None
+    contact_email: Optional[str] = None
+    financial_status: Optional[str] = None
+    cancelled_at: OptionalTimestamp = None
+    test: Optional[bool] = False
+    created_at: OptionalTimestamp = None
+    processed_at: OptionalTimestamp = None
+    customer_locale: Optional[str] = None
+    shipping_lines: Optional[list[ShippingLine]] = None
+    total_price: Optional[Amount] = None
+    discount_codes: Optional[list[DiscountCode]] = None
+    order_status_url: Optional[str] = None
+    refunds: Optional[list[ShopifyRefund]] = None
+    customer: Optional[Customer] = None
+    billing_address: Optional[Address] = None
+
+
+class OrderDeletion(Payload):
+    id: PlatformId
+
+
+class RedactedCustomer(Payload):
+    id: Optional[PlatformId] = None
+    email: Optional[str] = None
+    phone: Optional[str] = None
+
+
+class CustomerRedaction(Payload):
+    customer: RedactedCustomer
+    shop_domain: Optional[str] = None
+    orders_to_redact: Optional[list[PlatformId]] = None
+
+
+def _first_present(*values: Optional[str]) -> Optional[str]:
+    return next((value for value in values if value and value.strip()), None)
+
+
+def _marketing_consent(customer: Customer) -> Optional[bool]:
+    consent = customer.email_marketing_consent
+    if consent is not None and consent.state is not None:
+        # "pending" is an unconfirmed double opt-in: not consent yet.
+        return consent.state == "subscribed"
+    return customer.accepts_marketing
+
+
+def _customer_facts(customer: Optional[Customer], *, email: Optional[str] = None, locale: Optional[str] = None, billing: Optional[Address] = None) -> CustomerFacts:
+    customer = customer or Customer()
+    billing = billing or Address()
+    return CustomerFacts(
+        email=_first_present(email, customer.email),
+        platform_customer_id=customer.id,
+        first_name=_first_present(customer.first_name, billing.first_name),
+        last_name=_first_present(customer.last_name, billing.last_name),
+        locale=_first_present(locale, customer.locale),
+        marketing_consent=_marketing_consent(customer),
+        updated_at=customer.updated_at,
+    )
+
+
+def _order_line(line: LineItem, exponent: int) -> OrderLine:
+    if line.discount_allocations is not None:
+        discount = sum((allocation.amount for allocation in line.discount_allocations), Decimal(0))
+    else:
+        discount = line.total_discount or Decimal(0)
+    paid = to_minor(line.price * line.quantity - discount, exponent)
+    return OrderLine(
+        line_id=line.id,
+        quantity=line.quantity,
+        # Shopify's own arithmetic is not ours to reject: a 400 only makes it
+        # retry for four hours and then drop the order.
+        paid_minor=max(paid, 0),
+        sku=_first_present(line.sku),
+        product_id=line.product_id,
+        title=line.title or "",
+        gift_card=bool(line.gift_card),
+    )
+
+
+def _money_refunded_without_lines(refund: ShopifyRefund) -> Decimal:
+    """An amount-only refund names no lines: the money paid back in refund
+    transactions, less what went back as shipping, is goods money."""
+    if refund.refund_line_items:
+        return Decimal(0)
+    refunded = sum(
+        (transaction.amount or Decimal(0) for transaction in refund.transactions or () if transaction.kind == "refund" and transaction.status == "success"),
+        Decimal(0),
+    )
+    shipping = sum(
+        (abs(adjustment.amount or 0) + abs(adjustment.tax_amount or 0) for adjustment in refund.order_adjustments or () if adjustment.kind == "shipping_refund"),
+        Decimal(0),
+    )
+    return max(refunded - shipping, Decimal(0))
+
+
+def _refund(refund: ShopifyRefund, order_id: str, exponent: int) -> Refund:
+    lines = tuple(
+        RefundLine(
+            line_id=item.line_item_id,
+            quantity=item.quantity,
+            # Quantity 0 with money: an amount refunded without returning units.
+            amount_minor=abs(to_minor(item.subtotal, exponent)) if item.quantity == 0 and item.subtotal else 0,
+        )
+        for item in refund.refund_line_items or ()
+    )
+    return Refund(
+        refund_id=refund.id,
+        order_id=refund.order_id or order_id,
+        lines=lines,
+        amount_minor=to_minor(_money_refunded_without_lines(refund), exponent),
+        created_at=refund.created_at,
+    )
+
+
+def order_from_payload(order: ShopifyOrder, exponent: int) -> Order:
+    paid = (order.financial_status or "").lower() in PAID_STATUSES
+    lines = tuple(_order_line(line, exponent) for line in order.line_items)
+    shipping = sum(to_minor(shipping_line.price, exponent) for shipping_line in order.shipping_lines or ())
+    total = to_minor(order.total_price, exponent) if order.total_price is not None else sum(line.paid_minor for line in lines) + shipping
+    return Order(
+        order_id=order.id,
+        customer=_customer_facts(
+            order.customer,
+            email=_first_present(order.email, order.contact_email),
+            locale=order.customer_locale,
+            billing=order.billing_address,
+        ),
+        currency=order.currency.upper(),
+        lines=lines,
+        paid=paid,
+        cancelled=order.cancelled_at is not None,
+        name=order.name or "",
+        created_at=order.created_at,
+        paid_at=order.processed_at if paid else None,
+        shipping_minor=shipping,
+        total_minor=total,
+        discount_codes=tuple(code.code for code in order.discount_codes or ()),
+        refunds=tuple(_refund(refund, order.id, exponent) for refund in order.refunds or ()),
+        # Shopify lists every refund in detail, so "refunded" needs no special flag.
+        fully_refunded=False,
+        status_url=order.order_status_url,
+        test=bool(order.test),
+    )
+
+
+def _event(topic: str, payload: dict, ctx: WebhookContext) -> tuple[WebhookEvent, dict]:
+    if topic in ORDER_TOPICS:
+        # Checked before validation: a test order is ignored whatever its shape.
+        if payload.get("test") is True:
+            return IgnoredEvent("test order"), {}
+        return OrderEvent(order_from_payload(validate(ShopifyOrder, payload), ctx.minor_exponent)), {}
+    if topic == "orders/delete":
+        return OrderDeletedEvent(validate(OrderDeletion, payload).id), {}
+    if topic == "refunds/create":
+        refund = validate(RefundCreation, payload)
+        return RefundEvent(_refund(refund, refund.order_id, ctx.minor_exponent)), {}
+    if topic in ("customers/create", "customers/update"):
+        return CustomerEvent(_customer_facts(validate(Customer, payload))), {}
+    if topic == "customers/redact":
+        redaction = validate(CustomerRedaction, payload)
+        facts = CustomerFacts(email=_first_present(redaction.customer.email), platform_customer_id=redaction.customer.id)
+        return RedactEvent(facts), {"orders_to_redact": list(redaction.orders_to_redact or ())}
+    return IgnoredEvent(f"unsupported topic {topic}"), {}
+
+
+def parse(ctx: WebhookContext, headers: Mapping[str, str], raw_body: bytes, now: datetime, content_type: str) -> Delivery:
+    verify_base64_signature(ctx.secrets, raw_body, headers.get(SIGNATURE_HEADER.lower()), header=SIGNATURE_HEADER)
+    payload = load_json_object(raw_body)
+    topic = required_header(headers, TOPIC_HEADER).lower()
+    event, extra = _event(topic, payload, ctx)
+    extra.update({name: headers[header] for header, name in _EXTRA_HEADERS.items() if headers.get(header)})
+    event_id = headers.get("x-shopify-event-id") or headers.get("x-shopify-webhook-id") or None
+    return Delivery(event=event, event_id=event_id, topic=topic, extra=extra)

@@ -1,0 +1,195 @@
+"""WooCommerce webhooks (REST API v3 resources) → platform-neutral events."""
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from decimal import Decimal
+from typing import Mapping, Optional
+
+from chalicelib.domain.money import to_minor
+from chalicelib.domain.orders import (
+    CustomerEvent,
+    CustomerFacts,
+    Delivery,
+    IgnoredEvent,
+    Order,
+    OrderDeletedEvent,
+    OrderEvent,
+    OrderLine,
+    Refund,
+    WebhookEvent,
+)
+
+from .body import load_json_object
+from .context import WebhookContext
+from .fields import Amount, OptionalTimestamp, Payload, PlatformId, Quantity, validate
+from .headers import required_header
+from .signing import verify_base64_signature
+
+SIGNATURE_HEADER = "X-WC-Webhook-Signature"
+TOPIC_HEADER = "X-WC-Webhook-Topic"
+
+ORDER_TOPICS = frozenset({"order.created", "order.updated", "order.restored"})
+CUSTOMER_TOPICS = frozenset({"customer.created", "customer.updated"})
+PAID_STATUSES = frozenset({"processing", "completed", "refunded"})
+# A payment date on these means the payment did not stand.
+UNPAID_STATUSES = frozenset({"pending", "failed", "cancelled"})
+
+# The unsigned ping WooCommerce sends once when a webhook is saved.
+_PING_BODY = re.compile(rb"webhook_id=([0-9]{1,20})")
+
+_EXTRA_HEADERS = {
+    "x-wc-webhook-delivery-id": "delivery_id",
+    "x-wc-webhook-id": "webhook_id",
+    "x-wc-webhook-source": "source",
+}
+
+
+class Billing(Payload):
+    email: Optional[str] = None
+    first_name: Optional[str] = None
+    last_name: Optional[str] = None
+
+
+class LineItem(Payload):
+    id: PlatformId
+    quantity: Quantity
+    total: Amount  # after discounts, without tax
+    total_tax: Optional[Amount] = None
+    name: Optional[str] = None
+    sku: Optional[str] = None
+    product_id: Optional[int] = None
+
+
+class CouponLine(Payload):
+    code: str
+
+
+class WooRefund(Payload):
+    id: PlatformId
+    total: Amount  # negative: "-5.00"
+
+
+class WooOrder(Payload):
+    id: PlatformId
+    status: str
+    currency: str
+    line_items: list[LineItem]
+    number: Optional[PlatformId] = None
+    prices_include_tax: Optional[bool] = False
+    date_created_gmt: OptionalTimestamp = None
+    date_paid_gmt: OptionalTimestamp = None
+    total: Optional[Amount] = None
+    shipping_total: Optional[Amount] = None
+    shipping_tax: Optional[Amount] = None
+    customer_id: Optional[int] = None
+    billing: Optional[Billing] = None
+    coupon_lines: Optional[list[CouponLine]] = None
+    refunds: Optional[list[WooRefund]] = None
+
+
+class OrderDeletion(Payload):
+    id: PlatformId
+
+
+class WooCustomer(Payload):
+    id: PlatformId
+    email: Optional[str] = None
+    first_name: Optional[str] = None
+    last_name: Optional[str] = None
+    date_modified_gmt: OptionalTimestamp = None
+    billing: Optional[Billing] = None
+
+
+def _first_present(*values: Optional[str]) -> Optional[str]:
+    return next((value for value in values if value and value.strip()), None)
+
+
+def _with_tax(amount: Decimal, tax: Optional[Decimal], prices_include_tax: bool) -> Decimal:
+    # Line and shipping totals exclude tax; shops that show prices with tax
+    # expect the customer to earn on what they paid.
+    return amount + (tax or Decimal(0)) if prices_include_tax else amount
+
+
+def _is_paid(order: WooOrder) -> bool:
+    status = order.status.lower()
+    return status in PAID_STATUSES or (order.date_paid_gmt is not None and status not in UNPAID_STATUSES)
+
+
+def order_from_payload(order: WooOrder, exponent: int) -> Order:
+    include_tax = bool(order.prices_include_tax)
+    lines = tuple(
+        OrderLine(
+            line_id=line.id,
+            quantity=line.quantity,
+            paid_minor=max(to_minor(_with_tax(line.total, line.total_tax, include_tax), exponent), 0),
+            sku=_first_present(line.sku),
+            product_id=str(line.product_id) if line.product_id else None,
+            title=line.name or "",
+        )
+        for line in order.line_items
+    )
+    shipping = to_minor(_with_tax(order.shipping_total or Decimal(0), order.shipping_tax, include_tax), exponent)
+    paid = _is_paid(order)
+    billing = order.billing or Billing()
+    return Order(
+        order_id=order.id,
+        customer=CustomerFacts(
+            email=_first_present(billing.email),
+            # 0 is WooCommerce's guest checkout.
+            platform_customer_id=str(order.customer_id) if order.customer_id else None,
+            first_name=_first_present(billing.first_name),
+            last_name=_first_present(billing.last_name),
+        ),
+        currency=order.currency.upper(),
+        lines=lines,
+        paid=paid,
+        cancelled=order.status.lower() == "cancelled",
+        name=f"#{order.number or order.id}",
+        created_at=order.date_created_gmt,
+        paid_at=order.date_paid_gmt if paid else None,
+        shipping_minor=shipping,
+        total_minor=to_minor(order.total, exponent) if order.total is not None else sum(line.paid_minor for line in lines) + shipping,
+        discount_codes=tuple(coupon.code for coupon in order.coupon_lines or ()),
+        refunds=tuple(
+            Refund(refund_id=refund.id, order_id=order.id, amount_minor=abs(to_minor(refund.total, exponent)))
+            for refund in order.refunds or ()
+        ),
+        fully_refunded=order.status.lower() == "refunded",
+    )
+
+
+def _customer_facts(customer: WooCustomer) -> CustomerFacts:
+    billing = customer.billing or Billing()
+    return CustomerFacts(
+        email=_first_present(customer.email, billing.email),
+        platform_customer_id=customer.id if customer.id != "0" else None,
+        first_name=_first_present(customer.first_name, billing.first_name),
+        last_name=_first_present(customer.last_name, billing.last_name),
+        updated_at=customer.date_modified_gmt,
+    )
+
+
+def _event(topic: str, payload: dict, ctx: WebhookContext) -> WebhookEvent:
+    if topic in ORDER_TOPICS:
+        return OrderEvent(order_from_payload(validate(WooOrder, payload), ctx.minor_exponent))
+    if topic == "order.deleted":
+        # WooCommerce sends only {"id": N} for a deleted resource.
+        return OrderDeletedEvent(validate(OrderDeletion, payload).id)
+    if topic in CUSTOMER_TOPICS:
+        return CustomerEvent(_customer_facts(validate(WooCustomer, payload)))
+    return IgnoredEvent(f"unsupported topic {topic}")
+
+
+def parse(ctx: WebhookContext, headers: Mapping[str, str], raw_body: bytes, now: datetime, content_type: str) -> Delivery:
+    extra = {name: headers[header] for header, name in _EXTRA_HEADERS.items() if headers.get(header)}
+    ping = _PING_BODY.fullmatch(raw_body)
+    if ping:
+        # Unsigned by WooCommerce's design. Only this exact form is let through
+        # and it changes nothing, so skipping the check grants nothing.
+        return Delivery(IgnoredEvent("ping"), topic="ping", extra={**extra, "webhook_id": ping.group(1).decode()})
+    verify_base64_signature(ctx.secrets, raw_body, headers.get(SIGNATURE_HEADER.lower()), header=SIGNATURE_HEADER)
+    payload = load_json_object(raw_body)
+    topic = required_header(headers, TOPIC_HEADER).lower()
+    # Delivery ids are new on every send, so they cannot deduplicate: no event_id.
+    return Delivery(event=_event(topic, payload, ctx), event_id=None, topic=topic, extra=extra)

@@ -1,0 +1,178 @@
+"""Use cases that move a customer's loyalty state: orders, refunds, deletions,
+customer facts and erasure. Each decides with the domain rules and commits the
+whole effect in one conditional transaction; a concurrent writer makes the
+commit fail, and the decision is made again on fresh state."""
+from __future__ import annotations
+
+import random
+import time
+from datetime import datetime
+from typing import Callable, Optional
+
+from chalicelib.domain.account import Account
+from chalicelib.domain.codes import looks_like_ours
+from chalicelib.domain.loyalty import Outcome, Program, apply_deletion, apply_order, apply_refund, update_facts
+from chalicelib.domain.order_record import PAID, OrderRecord
+from chalicelib.domain.orders import (
+    CustomerEvent,
+    CustomerFacts,
+    Delivery,
+    IgnoredEvent,
+    OrderDeletedEvent,
+    OrderEvent,
+    RedactEvent,
+    RefundEvent,
+)
+from chalicelib.domain.shop import Shop
+from chalicelib.errors import Busy
+from chalicelib.store.repository import Change, ConcurrentChange, LoyaltyRepository
+
+MAX_ATTEMPTS = 10
+
+
+def apply_delivery(shop: Shop, delivery: Delivery, now: datetime) -> dict:
+    event = delivery.event
+    if isinstance(event, IgnoredEvent):
+        return {"result": "ignored", "reason": event.reason}
+    handlers: dict[type, Callable[[], dict]] = {
+        OrderEvent: lambda: _apply_order_event(shop, event, delivery, now),
+        RefundEvent: lambda: _apply_refund_event(shop, event, delivery, now),
+        OrderDeletedEvent: lambda: _apply_deleted_event(shop, event, delivery, now),
+        CustomerEvent: lambda: _apply_customer_facts(shop, event.customer, delivery, now),
+        RedactEvent: lambda: _redact(shop, event.customer, delivery, now),
+    }
+    return _with_retries(handlers[type(event)])
+
+
+def _with_retries(attempt: Callable[[], dict]) -> dict:
+    for number in range(MAX_ATTEMPTS):
+        try:
+            return attempt()
+        except ConcurrentChange:
+            # Another delivery for the same customer or order committed first:
+            # back off a little (jittered, so racing writers spread out) and decide again.
+            time.sleep(random.uniform(0, 0.01 * (2 ** min(number, 5))))
+    raise Busy("too many concurrent changes to this customer; please retry")
+
+
+def program_of(shop: Shop) -> Program:
+    return Program(shop.program, shop.currency_exponent)
+
+
+def _customer_id(shop: Shop, repo: LoyaltyRepository, facts: Optional[CustomerFacts]) -> Optional[str]:
+    if facts is None:
+        return None
+    if facts.email and facts.email.strip():
+        return shop.customer_id_for(facts.email)
+    if facts.platform_customer_id:
+        return repo.customer_id_for_platform_id(facts.platform_customer_id)
+    return None
+
+
+def _apply_order_event(shop: Shop, event: OrderEvent, delivery: Delivery, now: datetime) -> dict:
+    order = event.order
+    if order.currency.upper() != shop.currency:
+        return {"result": "ignored", "reason": f"order currency {order.currency} is not the shop's {shop.currency}"}
+    repo = LoyaltyRepository(shop.shop_id)
+    customer_id = _customer_id(shop, repo, order.customer)
+    our_codes = [code.upper() for code in order.discount_codes if looks_like_ours(code)]
+    loaded = repo.load_for_order(order.order_id, customer_id, our_codes, event_id=delivery.event_id)
+    if loaded.event_seen:
+        return {"result": "duplicate", "order_id": order.order_id}
+    record = loaded.order or OrderRecord(shop.shop_id, order.order_id)
+    account = loaded.account
+    if record.customer_id and record.customer_id != customer_id:
+        # The order stays with the customer it earned for, even if its e-mail changed.
+        customer_id = record.customer_id
+        account = repo.load_account(customer_id)
+    if customer_id is None:
+        return {"result": "ignored", "reason": "the order names no customer e-mail", "order_id": order.order_id}
+    if account is None:
+        account = Account(shop.shop_id, customer_id, created_at=now, lots=[])
+    elif account.lots is None and _may_reverse(order, record):
+        account = repo.load_account(customer_id)
+
+    was_paid = record.status == PAID
+    outcome = apply_order(order, record, account, program_of(shop), now)
+    consumed = []
+    if record.status == PAID and not was_paid:
+        for code in loaded.codes:
+            if code.consume(order.order_id, now):
+                record.consumed_codes.append(code.code)
+                consumed.append(code)
+    if not outcome.anything_changed and not consumed:
+        return {"result": "duplicate", "order_id": order.order_id}
+    repo.commit(Change(account=account if outcome.ledger_changed or outcome.facts_changed or account.is_new else None,
+                       order=record, event_id=delivery.event_id, event_topic=delivery.topic, codes=consumed), now)
+    return _applied(order.order_id, account, outcome, consumed_codes=[c.code for c in consumed])
+
+
+def _may_reverse(order, record: OrderRecord) -> bool:
+    """Whether this order event could take points back (and so needs the lots)."""
+    if order.cancelled or order.fully_refunded or record.pending_refunds:
+        return True
+    return any(not record.knows_refund(refund.refund_id) for refund in order.refunds)
+
+
+def _apply_refund_event(shop: Shop, event: RefundEvent, delivery: Delivery, now: datetime) -> dict:
+    refund = event.refund
+    repo = LoyaltyRepository(shop.shop_id)
+    record = repo.load_order(refund.order_id) or OrderRecord(shop.shop_id, refund.order_id)
+    if record.knows_refund(refund.refund_id):
+        return {"result": "duplicate", "order_id": refund.order_id, "refund_id": refund.refund_id}
+    account = repo.load_account(record.customer_id) if record.status == PAID and record.customer_id else None
+    outcome = apply_refund(refund, record, account, program_of(shop), now)
+    repo.commit(Change(account=account if outcome.ledger_changed else None, order=record,
+                       event_id=delivery.event_id, event_topic=delivery.topic), now)
+    result = _applied(refund.order_id, account, outcome, refund_id=refund.refund_id)
+    if record.status != PAID:
+        result["pending"] = "the order is not paid yet: the refund is applied when it is"
+    return result
+
+
+def _apply_deleted_event(shop: Shop, event: OrderDeletedEvent, delivery: Delivery, now: datetime) -> dict:
+    repo = LoyaltyRepository(shop.shop_id)
+    record = repo.load_order(event.order_id)
+    if record is None:
+        return {"result": "ignored", "reason": "unknown order", "order_id": event.order_id}
+    if record.status == "cancelled":
+        return {"result": "duplicate", "order_id": event.order_id}
+    account = repo.load_account(record.customer_id) if record.status == PAID and record.customer_id else None
+    outcome = apply_deletion(record, account, program_of(shop), now)
+    repo.commit(Change(account=account if outcome.ledger_changed else None, order=record,
+                       event_id=delivery.event_id, event_topic=delivery.topic), now)
+    return _applied(event.order_id, account, outcome)
+
+
+def _apply_customer_facts(shop: Shop, facts: CustomerFacts, delivery: Delivery, now: datetime) -> dict:
+    repo = LoyaltyRepository(shop.shop_id)
+    customer_id = _customer_id(shop, repo, facts)
+    if customer_id is None:
+        return {"result": "ignored", "reason": "the customer has no e-mail"}
+    account = repo.load_profile(customer_id) or Account(shop.shop_id, customer_id, created_at=now, lots=[])
+    if not update_facts(account, facts) and not account.is_new:
+        return {"result": "duplicate", "customer_id": customer_id}
+    repo.commit(Change(account=account, event_id=delivery.event_id, event_topic=delivery.topic), now)
+    return {"result": "applied", "customer_id": customer_id}
+
+
+def _redact(shop: Shop, facts: CustomerFacts, delivery: Delivery, now: datetime) -> dict:
+    repo = LoyaltyRepository(shop.shop_id)
+    customer_id = _customer_id(shop, repo, facts)
+    account = repo.load_profile(customer_id) if customer_id else None
+    if account is None:
+        return {"result": "ignored", "reason": "no such customer"}
+    if account.redacted:
+        return {"result": "duplicate", "customer_id": customer_id}
+    account.erase_personal_data()
+    repo.commit(Change(account=account, event_id=delivery.event_id, event_topic=delivery.topic), now)
+    return {"result": "applied", "customer_id": customer_id, "redacted": True}
+
+
+def _applied(order_id: str, account: Optional[Account], outcome: Outcome, **extra) -> dict:
+    result = {"result": "applied", "order_id": order_id, **extra,
+              "points_earned": outcome.points_earned, "points_reversed": outcome.points_reversed}
+    if account is not None:
+        result.update(customer_id=account.customer_id, points_balance=account.points_balance,
+                      tier=account.tier_name)
+    return result

@@ -1,0 +1,155 @@
+"""The shop settings document: validated on save, mapped to the domain ``Shop``."""
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+from typing import Annotated, Literal, Optional
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from chalicelib.domain.program import ProgramRules, Tier
+from chalicelib.domain.shop import MarketingCap, Shop
+
+SUPPORTED_LOCALES = ("en", "de", "ru", "uk")
+_EMAIL = re.compile(r"^[^@\s<>\"]+@[^@\s<>\"]+\.[^@\s<>\"]+$")
+
+NonNegativeDecimal = Annotated[Decimal, Field(ge=0, allow_inf_nan=False)]
+Percent = Annotated[Decimal, Field(ge=0, le=100, allow_inf_nan=False)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class TierSettings(_Strict):
+    name: Annotated[str, Field(min_length=1, max_length=60)]
+    min_spend: NonNegativeDecimal
+    discount_percent: Percent = Decimal(0)
+
+
+class ProgramSettings(_Strict):
+    earn_rate: NonNegativeDecimal = Decimal("0.05")
+    point_value: Annotated[Decimal, Field(gt=0, allow_inf_nan=False)] = Decimal("1")
+    min_redeem_points: Annotated[int, Field(ge=1)] = 100
+    points_validity_months: Annotated[int, Field(ge=1, le=120)] = 6
+    tiers: list[TierSettings] = Field(default_factory=lambda: [
+        TierSettings(name="Silver", min_spend=Decimal("2000"), discount_percent=Decimal(5)),
+        TierSettings(name="Gold", min_spend=Decimal("5000"), discount_percent=Decimal(7)),
+    ])
+    tier_period: Literal["lifetime", "rolling_12_months"] = "lifetime"
+    cashback_percent: Percent = Decimal(0)
+    excluded_skus: list[Annotated[str, Field(min_length=1)]] = Field(default_factory=list)
+    excluded_categories: list[Annotated[str, Field(min_length=1)]] = Field(default_factory=list)
+    exclude_gift_cards: bool = True
+    redemption_code_validity_days: Annotated[int, Field(ge=1, le=365)] = 30
+
+    @field_validator("tiers")
+    @classmethod
+    def _distinct_tiers(cls, tiers: list[TierSettings]) -> list[TierSettings]:
+        names = [t.name.lower() for t in tiers]
+        if len(set(names)) != len(names):
+            raise ValueError("tier names must be unique")
+        spends = [t.min_spend for t in tiers]
+        if len(set(spends)) != len(spends):
+            raise ValueError("two tiers cannot start at the same min_spend")
+        ordered = sorted(tiers, key=lambda t: t.min_spend)
+        discounts = [t.discount_percent for t in ordered]
+        if discounts != sorted(discounts):
+            raise ValueError("a higher tier cannot give a smaller discount_percent")
+        return ordered
+
+    def to_rules(self) -> ProgramRules:
+        return ProgramRules(
+            earn_rate=self.earn_rate, point_value=self.point_value, min_redeem_points=self.min_redeem_points,
+            points_validity_months=self.points_validity_months,
+            tiers=tuple(Tier(t.name, t.min_spend, t.discount_percent) for t in self.tiers),
+            tier_period=self.tier_period, cashback_percent=self.cashback_percent,
+            excluded_skus=frozenset(self.excluded_skus), excluded_categories=frozenset(self.excluded_categories),
+            exclude_gift_cards=self.exclude_gift_cards,
+            redemption_code_validity_days=self.redemption_code_validity_days)
+
+
+class MarketingCapSettings(_Strict):
+    max_messages: Annotated[int, Field(ge=0, le=100)] = 3
+    per_days: Annotated[int, Field(ge=1, le=365)] = 7
+
+
+class ShopSettings(_Strict):
+    """What a shop's owner writes with PUT /admin/shops/{shop_id}."""
+
+    name: Annotated[str, Field(max_length=200)] = ""
+    platform: Literal["shopify", "woocommerce", "generic"]
+    webhook_secret: Optional[Annotated[str, Field(min_length=16, max_length=512)]] = None
+    previous_webhook_secret: Optional[Annotated[str, Field(min_length=16, max_length=512)]] = None
+    currency: Annotated[str, Field(min_length=3, max_length=3)]
+    default_locale: Literal["en", "de", "ru", "uk"] = "en"
+    timezone: str = "UTC"
+    sender_email: str
+    storefront_url: str
+    program: ProgramSettings = Field(default_factory=ProgramSettings)
+    marketing_cap: MarketingCapSettings = Field(default_factory=MarketingCapSettings)
+
+    @field_validator("currency")
+    @classmethod
+    def _known_currency(cls, value: str) -> str:
+        from babel.numbers import list_currencies
+
+        value = value.upper()
+        if value not in list_currencies():
+            raise ValueError(f"unknown ISO 4217 currency code {value!r}")
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown IANA time zone {value!r}") from exc
+        return value
+
+    @field_validator("sender_email")
+    @classmethod
+    def _email(cls, value: str) -> str:
+        if not _EMAIL.match(value):
+            raise ValueError("not an e-mail address")
+        return value.lower()
+
+    @field_validator("storefront_url")
+    @classmethod
+    def _storefront(cls, value: str) -> str:
+        if not re.match(r"^https://[^/\s]+", value) and not re.match(r"^http://(localhost|127\.0\.0\.1)(:\d+)?", value):
+            raise ValueError("must be an https:// URL (http:// only for localhost)")
+        return value.rstrip("/")
+
+    @model_validator(mode="after")
+    def _secrets_differ(self) -> "ShopSettings":
+        if self.webhook_secret and self.webhook_secret == self.previous_webhook_secret:
+            raise ValueError("previous_webhook_secret must differ from webhook_secret")
+        return self
+
+
+def currency_exponent(currency: str) -> int:
+    from babel.numbers import get_currency_precision
+
+    return get_currency_precision(currency)
+
+
+def shop_from_documents(shop_id: str, config: dict, secrets: dict, version: int) -> Shop:
+    fields = ShopSettings.model_fields
+    settings = ShopSettings.model_validate({k: v for k, v in {**config, **secrets}.items() if k in fields})
+    return Shop(
+        shop_id=shop_id, platform=settings.platform, currency=settings.currency,
+        currency_exponent=int(config.get("currency_exponent", currency_exponent(settings.currency))),
+        default_locale=settings.default_locale, timezone=settings.timezone, sender_email=settings.sender_email,
+        storefront_url=settings.storefront_url, program=settings.program.to_rules(), name=settings.name,
+        webhook_secret=settings.webhook_secret or "", previous_webhook_secret=settings.previous_webhook_secret,
+        customer_key_salt=secrets.get("customer_key_salt", ""),
+        marketing_cap=MarketingCap(settings.marketing_cap.max_messages, settings.marketing_cap.per_days),
+        created_at=config.get("created_at", ""), updated_at=config.get("updated_at", ""), version=version)
+
+
+def public_view(settings: ShopSettings) -> dict:
+    """The settings as JSON, secrets left out."""
+    return settings.model_dump(mode="json", exclude={"webhook_secret", "previous_webhook_secret"})

@@ -1,0 +1,28 @@
+"""Receiving a shop's webhook: size, shop, signature, payload, then the ledger."""
+from __future__ import annotations
+
+from typing import Mapping
+
+from chalicelib import bootstrap
+from chalicelib.errors import NotFound, PayloadTooLarge
+from chalicelib.services.ledger import apply_delivery
+from chalicelib.services.shops import load_shop
+
+
+def receive_webhook(platform: str, shop_id: str, headers: Mapping[str, str], raw_body: bytes,
+                    content_type: str) -> dict:
+    from chalicelib.platforms import PLATFORMS, WebhookContext, parse_webhook
+
+    limit = bootstrap.settings().max_body_bytes
+    if len(raw_body) > limit:
+        raise PayloadTooLarge(f"body: {len(raw_body)} bytes is over the {limit}-byte limit", field="body")
+    if platform not in PLATFORMS:
+        raise NotFound(f"platform: no webhooks for {platform!r} (one of {', '.join(PLATFORMS)})", field="platform")
+    shop = load_shop(shop_id)
+    if platform not in (shop.platform, "generic"):
+        raise NotFound(f"platform: shop {shop_id!r} receives {shop.platform} and generic webhooks, not {platform}",
+                       field="platform")
+    now = bootstrap.now()
+    context = WebhookContext(shop_id, shop.webhook_secrets, shop.currency, shop.currency_exponent)
+    delivery = parse_webhook(platform, context, headers, raw_body, now, content_type)
+    return apply_delivery(shop, delivery, now)

@@ -1,0 +1,84 @@
+"""Key layout of the ``loyalty`` table; docs/data-model.md explains each."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+PROFILE_SK = "P"
+LOT_SK_PREFIX = "P#LOT#"  # sorts right after the profile: one Query reads both
+LEDGER_SK_PREFIX = "L#"
+
+
+def shop_pk(shop_id: str) -> str:
+    return f"SHOP#{shop_id}"
+
+
+SHOP_SK = "SHOP"
+
+
+def api_key_sk(key_hash: str) -> str:
+    return f"APIKEY#{key_hash}"
+
+
+def customer_pk(shop_id: str, customer_id: str) -> str:
+    return f"CUST#{shop_id}#{customer_id}"
+
+
+def lot_sk(expires_at: datetime, lot_id: str) -> str:
+    return f"{LOT_SK_PREFIX}{iso(expires_at)}#{lot_id}"
+
+
+def ledger_sk(created_at: datetime, sequence: int, entry_id: str) -> str:
+    return f"{LEDGER_SK_PREFIX}{iso(created_at)}#{sequence:03d}#{entry_id}"
+
+
+def order_pk(shop_id: str, order_id: str) -> str:
+    return f"ORDER#{shop_id}#{order_id}"
+
+
+ORDER_SK = "ORDER"
+
+
+def event_pk(shop_id: str, event_id: str) -> str:
+    return f"EVENT#{shop_id}#{event_id}"
+
+
+EVENT_SK = "EVENT"
+
+
+def code_pk(shop_id: str, code: str) -> str:
+    return f"CODE#{shop_id}#{code.upper()}"
+
+
+CODE_SK = "CODE"
+
+
+def platform_customer_pk(shop_id: str, platform_customer_id: str) -> str:
+    return f"PCID#{shop_id}#{platform_customer_id}"
+
+
+PLATFORM_CUSTOMER_SK = "PCID"
+
+
+def lot_expiry_day_pk(shop_id: str, day: str) -> str:
+    return f"LOTEXP#{shop_id}#{day}"
+
+
+def code_expiry_day_pk(shop_id: str, day: str) -> str:
+    return f"CODEEXP#{shop_id}#{day}"
+
+
+def birthday_pk(shop_id: str, month_day: str) -> str:
+    return f"BDAY#{shop_id}#{month_day}"
+
+
+def last_order_day_pk(shop_id: str, day: str) -> str:
+    return f"LASTORDER#{shop_id}#{day}"
+
+
+def iso(moment: datetime) -> str:
+    """Fixed-width UTC timestamps, so string order is time order."""
+    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def parse_iso(text: str) -> datetime:
+    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=timezone.utc)

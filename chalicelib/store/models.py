@@ -1,0 +1,165 @@
+"""PynamoDB models of the single ``loyalty`` table (see docs/data-model.md).
+
+These are storage shapes only; repositories map them to and from the domain
+dataclasses. Key and index names must match ``infra/table.json`` (a test holds
+the two together).
+"""
+from __future__ import annotations
+
+from pynamodb.attributes import (
+    BooleanAttribute,
+    DiscriminatorAttribute,
+    JSONAttribute,
+    NumberAttribute,
+    UnicodeAttribute,
+    UnicodeSetAttribute,
+)
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection
+from pynamodb.models import Model
+
+DEFAULT_TABLE_NAME = "loyalty"
+
+
+class _Meta:
+    table_name = DEFAULT_TABLE_NAME
+    # host and region come from the environment (AWS_ENDPOINT_URL locally).
+
+
+class ByDueDay(GlobalSecondaryIndex):
+    """Lots by expiry day and codes by expiry day, per shop."""
+
+    class Meta:
+        index_name = "by_due_day"
+        projection = AllProjection()
+
+    gsi1pk = UnicodeAttribute(hash_key=True)
+    gsi1sk = UnicodeAttribute(range_key=True)
+
+
+class ByBirthday(GlobalSecondaryIndex):
+    class Meta:
+        index_name = "by_birthday"
+        projection = KeysOnlyProjection()
+
+    gsi2pk = UnicodeAttribute(hash_key=True)
+    gsi2sk = UnicodeAttribute(range_key=True)
+
+
+class ByLastOrder(GlobalSecondaryIndex):
+    class Meta:
+        index_name = "by_last_order"
+        projection = KeysOnlyProjection()
+
+    gsi3pk = UnicodeAttribute(hash_key=True)
+    gsi3sk = UnicodeAttribute(range_key=True)
+
+
+class Item(Model):
+    Meta = _Meta
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+    kind = DiscriminatorAttribute(attr_name="type")
+    ttl = NumberAttribute(null=True)
+    # Sparse index keys: only the items a schedule looks for carry them.
+    gsi1pk = UnicodeAttribute(null=True)
+    gsi1sk = UnicodeAttribute(null=True)
+    gsi2pk = UnicodeAttribute(null=True)
+    gsi2sk = UnicodeAttribute(null=True)
+    gsi3pk = UnicodeAttribute(null=True)
+    gsi3sk = UnicodeAttribute(null=True)
+
+    by_due_day = ByDueDay()
+    by_birthday = ByBirthday()
+    by_last_order = ByLastOrder()
+
+
+class ShopItem(Item, discriminator="shop"):
+    config = JSONAttribute()
+    secrets = JSONAttribute()
+    version = NumberAttribute(default=0)
+
+
+class ApiKeyItem(Item, discriminator="api_key"):
+    label = UnicodeAttribute(null=True)
+    created_at = UnicodeAttribute()
+
+
+class ProfileItem(Item, discriminator="profile"):
+    customer_id = UnicodeAttribute()
+    created_at = UnicodeAttribute()
+    email = UnicodeAttribute(null=True)
+    first_name = UnicodeAttribute(null=True)
+    last_name = UnicodeAttribute(null=True)
+    locale = UnicodeAttribute(null=True)
+    marketing_consent = BooleanAttribute(null=True)
+    birthday = UnicodeAttribute(null=True)
+    platform_customer_ids = UnicodeSetAttribute(null=True)
+    facts_updated_at = UnicodeAttribute(null=True)
+    redacted = BooleanAttribute(default=False)
+    points_balance = NumberAttribute(default=0)
+    points_debt = NumberAttribute(default=0)
+    cashback_minor = NumberAttribute(default=0)
+    lifetime_spend_minor = NumberAttribute(default=0)
+    spend_by_month = JSONAttribute(null=True)
+    orders_count = NumberAttribute(default=0)
+    last_order_at = UnicodeAttribute(null=True)
+    tier_name = UnicodeAttribute(null=True)
+    discount_percent = UnicodeAttribute(default="0")
+    version = NumberAttribute(default=0)
+
+
+class LotItem(Item, discriminator="lot"):
+    lot_id = UnicodeAttribute()
+    points = NumberAttribute()
+    earned_at = UnicodeAttribute()
+    expires_at = UnicodeAttribute()
+    source = UnicodeAttribute()
+    customer_id = UnicodeAttribute()
+
+
+class LedgerItem(Item, discriminator="ledger"):
+    entry_id = UnicodeAttribute()
+    entry_kind = UnicodeAttribute()
+    points = NumberAttribute()
+    cashback_minor = NumberAttribute(default=0)
+    spend_minor = NumberAttribute(default=0)
+    cause = UnicodeAttribute()
+    created_at = UnicodeAttribute()
+    detail = JSONAttribute(null=True)
+
+
+class OrderItem(Item, discriminator="order"):
+    customer_id = UnicodeAttribute(null=True)
+    status = UnicodeAttribute()
+    state = JSONAttribute()
+    version = NumberAttribute(default=0)
+
+
+class EventItem(Item, discriminator="event"):
+    topic = UnicodeAttribute(null=True)
+    received_at = UnicodeAttribute()
+
+
+class CodeItem(Item, discriminator="code"):
+    code_kind = UnicodeAttribute()
+    customer_id = UnicodeAttribute(null=True)
+    status = UnicodeAttribute()
+    state = JSONAttribute()
+    expires_at = UnicodeAttribute()
+    version = NumberAttribute(default=0)
+
+
+class PlatformCustomerItem(Item, discriminator="platform_customer"):
+    customer_id = UnicodeAttribute()
+
+
+ALL_MODELS = (Item, ShopItem, ApiKeyItem, ProfileItem, LotItem, LedgerItem, OrderItem, EventItem, CodeItem,
+              PlatformCustomerItem)
+
+
+def use_table(table_name: str) -> None:
+    """Point every model at ``table_name`` and drop cached connections, so a
+    changed endpoint or table (tests, local stack) takes effect."""
+    _Meta.table_name = table_name
+    for model in ALL_MODELS:
+        model._connection = None

@@ -1,0 +1,356 @@
+"""Loads domain objects from the table and commits changes atomically.
+
+Every change to loyalty state is one ``TransactWriteItems``: the account's
+profile (conditioned on its version), its lots and ledger entries, the order
+record (conditioned on its version), the webhook's event record (conditioned on
+not existing) and any reward codes. Either all of it lands or none of it does.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Iterable, Optional
+
+from pynamodb.exceptions import DoesNotExist, TransactWriteError
+from pynamodb.transactions import TransactGet, TransactWrite
+
+from chalicelib.domain.account import Account, LedgerEntry, Lot
+from chalicelib.domain.codes import RewardCode
+from chalicelib.domain.order_record import EarnedLine, OrderRecord
+from chalicelib.domain.orders import Refund, RefundLine
+from chalicelib.store import keys
+from chalicelib.store.models import (
+    CodeItem,
+    EventItem,
+    Item,
+    LedgerItem,
+    LotItem,
+    OrderItem,
+    PlatformCustomerItem,
+    ProfileItem,
+)
+
+EVENT_RECORD_DAYS = 30
+
+
+class ConcurrentChange(Exception):
+    """Another writer changed the same records first: reload and decide again."""
+
+
+class DuplicateEvent(Exception):
+    """The webhook's event id was already committed."""
+
+
+@dataclass
+class Change:
+    account: Optional[Account] = None
+    order: Optional[OrderRecord] = None
+    event_id: Optional[str] = None
+    event_topic: str = ""
+    codes: list[RewardCode] = field(default_factory=list)
+
+
+@dataclass
+class OrderContext:
+    order: Optional[OrderRecord]
+    account: Optional[Account]
+    codes: list[RewardCode]
+    event_seen: bool
+
+
+@dataclass
+class LedgerPage:
+    entries: list[LedgerEntry]
+    next_cursor: Optional[str]
+
+
+class LoyaltyRepository:
+    def __init__(self, shop_id: str):
+        self.shop_id = shop_id
+
+    # -- reads ----------------------------------------------------------------
+    def load_for_order(self, order_id: str, customer_id: Optional[str], codes: Iterable[str] = (),
+                       event_id: Optional[str] = None) -> "OrderContext":
+        """The order record, the customer's profile, the webhook's event record
+        and any of our codes the order carries: one strongly consistent
+        TransactGetItems."""
+        codes = list(codes)
+        with TransactGet(connection=_connection()) as get:
+            order_future = get.get(OrderItem, keys.order_pk(self.shop_id, order_id), keys.ORDER_SK)
+            profile_future = (get.get(ProfileItem, keys.customer_pk(self.shop_id, customer_id), keys.PROFILE_SK)
+                              if customer_id else None)
+            event_future = (get.get(EventItem, keys.event_pk(self.shop_id, event_id), keys.EVENT_SK)
+                            if event_id else None)
+            code_futures = [get.get(CodeItem, keys.code_pk(self.shop_id, code), keys.CODE_SK) for code in codes]
+        order = _resolve(order_future)
+        profile = _resolve(profile_future)
+        return OrderContext(
+            order=_order_from_item(order) if order else None,
+            account=_account_from_items(profile, None) if profile else None,
+            codes=[_code_from_item(item) for item in map(_resolve, code_futures) if item is not None],
+            event_seen=_resolve(event_future) is not None)
+
+    def load_profile(self, customer_id: str) -> Optional[Account]:
+        """The account without its lots (enough for facts and earning)."""
+        try:
+            item = ProfileItem.get(keys.customer_pk(self.shop_id, customer_id), keys.PROFILE_SK,
+                                   consistent_read=True)
+        except DoesNotExist:
+            return None
+        return _account_from_items(item, None)
+
+    def load_order(self, order_id: str) -> Optional[OrderRecord]:
+        try:
+            item = OrderItem.get(keys.order_pk(self.shop_id, order_id), keys.ORDER_SK, consistent_read=True)
+        except DoesNotExist:
+            return None
+        return _order_from_item(item)
+
+    def load_account(self, customer_id: str) -> Optional[Account]:
+        """Profile and every live lot in one Query (lots sort right after the profile)."""
+        profile, lots = None, []
+        for item in Item.query(keys.customer_pk(self.shop_id, customer_id), Item.sk.startswith(keys.PROFILE_SK),
+                               consistent_read=True):
+            if isinstance(item, ProfileItem):
+                profile = item
+            elif isinstance(item, LotItem):
+                lots.append(item)
+        return _account_from_items(profile, lots) if profile else None
+
+    def load_code(self, code: str) -> Optional[RewardCode]:
+        try:
+            return _code_from_item(CodeItem.get(keys.code_pk(self.shop_id, code), keys.CODE_SK, consistent_read=True))
+        except DoesNotExist:
+            return None
+
+    def customer_id_for_platform_id(self, platform_customer_id: str) -> Optional[str]:
+        try:
+            item = PlatformCustomerItem.get(keys.platform_customer_pk(self.shop_id, platform_customer_id),
+                                            keys.PLATFORM_CUSTOMER_SK)
+        except DoesNotExist:
+            return None
+        return item.customer_id
+
+    def ledger_page(self, customer_id: str, limit: int, cursor: Optional[str]) -> LedgerPage:
+        start = {"pk": {"S": keys.customer_pk(self.shop_id, customer_id)}, "sk": {"S": cursor}} if cursor else None
+        result = LedgerItem.query(keys.customer_pk(self.shop_id, customer_id),
+                                  LedgerItem.sk.startswith(keys.LEDGER_SK_PREFIX), scan_index_forward=False,
+                                  limit=limit, last_evaluated_key=start, page_size=limit)
+        entries = [_entry_from_item(item) for item in result]
+        last = result.last_evaluated_key
+        return LedgerPage(entries, last["sk"]["S"] if last else None)
+
+    # -- the one write ------------------------------------------------------
+    def commit(self, change: Change, now: datetime) -> None:
+        try:
+            with TransactWrite(connection=_connection()) as write:
+                if change.event_id:
+                    write.save(EventItem(keys.event_pk(self.shop_id, change.event_id), keys.EVENT_SK,
+                                         topic=change.event_topic or None, received_at=keys.iso(now),
+                                         ttl=int((now + timedelta(days=EVENT_RECORD_DAYS)).timestamp())),
+                               condition=EventItem.pk.does_not_exist())
+                if change.account is not None:
+                    self._write_account(write, change.account)
+                if change.order is not None:
+                    self._write_order(write, change.order)
+                for code in change.codes:
+                    self._write_code(write, code)
+        except TransactWriteError as error:
+            if error.cause_response_code == "TransactionCanceledException":
+                raise ConcurrentChange(str(error.cause_response_message)) from error
+            raise
+        self._mark_committed(change)
+
+    def _write_account(self, write: TransactWrite, account: Account) -> None:
+        pk = keys.customer_pk(self.shop_id, account.customer_id)
+        profile = _profile_item(self.shop_id, account)
+        profile.version = account.version + 1
+        write.save(profile, condition=_version_condition(ProfileItem, account.version))
+        for lot in account.saved_lots.values():
+            write.save(_lot_item(self.shop_id, account.customer_id, lot))
+        for lot in account.removed_lots.values():
+            write.delete(LotItem(pk, keys.lot_sk(lot.expires_at, lot.lot_id)))
+        for sequence, entry in enumerate(account.new_entries):
+            write.save(LedgerItem(pk, keys.ledger_sk(entry.created_at, sequence, entry.entry_id),
+                                  entry_id=entry.entry_id, entry_kind=entry.kind, points=entry.points,
+                                  cashback_minor=entry.cashback_minor, spend_minor=entry.spend_minor,
+                                  cause=entry.cause, created_at=keys.iso(entry.created_at),
+                                  detail=entry.detail or None),
+                       condition=LedgerItem.pk.does_not_exist())
+        for platform_id in sorted(account.new_platform_customer_ids):
+            write.save(PlatformCustomerItem(keys.platform_customer_pk(self.shop_id, platform_id),
+                                            keys.PLATFORM_CUSTOMER_SK, customer_id=account.customer_id))
+
+    def _write_order(self, write: TransactWrite, order: OrderRecord) -> None:
+        item = _order_item(self.shop_id, order)
+        item.version = order.version + 1
+        write.save(item, condition=_version_condition(OrderItem, order.version))
+
+    def _write_code(self, write: TransactWrite, code: RewardCode) -> None:
+        item = _code_item(code)
+        item.version = code.version + 1
+        write.save(item, condition=_version_condition(CodeItem, code.version))
+
+    @staticmethod
+    def _mark_committed(change: Change) -> None:
+        if change.account is not None:
+            account = change.account
+            account.version += 1
+            account.new_entries.clear()
+            account.saved_lots.clear()
+            account.removed_lots.clear()
+            account.new_platform_customer_ids.clear()
+        if change.order is not None:
+            change.order.version += 1
+        for code in change.codes:
+            code.version += 1
+
+
+def _connection():
+    return Item._get_connection().connection
+
+
+def _resolve(future):
+    if future is None:
+        return None
+    try:
+        return future.get()
+    except DoesNotExist:
+        return None
+
+
+def _version_condition(model, version: int):
+    return model.pk.does_not_exist() if version == 0 else model.version == version
+
+
+# -- mapping: profile and lots ---------------------------------------------------
+def _profile_item(shop_id: str, account: Account) -> ProfileItem:
+    item = ProfileItem(
+        keys.customer_pk(shop_id, account.customer_id), keys.PROFILE_SK,
+        customer_id=account.customer_id, created_at=keys.iso(account.created_at),
+        email=account.email, first_name=account.first_name, last_name=account.last_name, locale=account.locale,
+        marketing_consent=account.marketing_consent,
+        birthday=account.birthday.isoformat() if account.birthday else None,
+        platform_customer_ids=set(account.platform_customer_ids) or None,
+        facts_updated_at=keys.iso(account.facts_updated_at) if account.facts_updated_at else None,
+        redacted=account.redacted, points_balance=account.points_balance, points_debt=account.points_debt,
+        cashback_minor=account.cashback_minor, lifetime_spend_minor=account.lifetime_spend_minor,
+        spend_by_month=account.spend_by_month or None, orders_count=account.orders_count,
+        last_order_at=keys.iso(account.last_order_at) if account.last_order_at else None,
+        tier_name=account.tier_name, discount_percent=account.discount_percent,
+    )
+    if account.birthday and not account.redacted:
+        item.gsi2pk = keys.birthday_pk(shop_id, account.birthday.strftime("%m-%d"))
+        item.gsi2sk = account.customer_id
+    if account.last_order_at:
+        item.gsi3pk = keys.last_order_day_pk(shop_id, account.last_order_at.date().isoformat())
+        item.gsi3sk = account.customer_id
+    return item
+
+
+def _lot_item(shop_id: str, customer_id: str, lot: Lot) -> LotItem:
+    return LotItem(keys.customer_pk(shop_id, customer_id), keys.lot_sk(lot.expires_at, lot.lot_id),
+                   lot_id=lot.lot_id, points=lot.points, earned_at=keys.iso(lot.earned_at),
+                   expires_at=keys.iso(lot.expires_at), source=lot.source, customer_id=customer_id,
+                   gsi1pk=keys.lot_expiry_day_pk(shop_id, keys.iso(lot.expires_at)[:10]), gsi1sk=customer_id)
+
+
+def _account_from_items(profile: ProfileItem, lots: Optional[list[LotItem]]) -> Account:
+    return Account(
+        shop_id=profile.pk.split("#")[1], customer_id=profile.customer_id,
+        created_at=keys.parse_iso(profile.created_at), email=profile.email, first_name=profile.first_name,
+        last_name=profile.last_name, locale=profile.locale, marketing_consent=profile.marketing_consent,
+        birthday=date.fromisoformat(profile.birthday) if profile.birthday else None,
+        platform_customer_ids=set(profile.platform_customer_ids or ()),
+        facts_updated_at=keys.parse_iso(profile.facts_updated_at) if profile.facts_updated_at else None,
+        redacted=bool(profile.redacted), points_balance=int(profile.points_balance),
+        points_debt=int(profile.points_debt), cashback_minor=int(profile.cashback_minor),
+        lifetime_spend_minor=int(profile.lifetime_spend_minor),
+        spend_by_month={k: int(v) for k, v in (profile.spend_by_month or {}).items()},
+        orders_count=int(profile.orders_count),
+        last_order_at=keys.parse_iso(profile.last_order_at) if profile.last_order_at else None,
+        tier_name=profile.tier_name, discount_percent=profile.discount_percent, version=int(profile.version),
+        lots=None if lots is None else [
+            Lot(lot.lot_id, int(lot.points), keys.parse_iso(lot.earned_at), keys.parse_iso(lot.expires_at),
+                lot.source) for lot in lots],
+    )
+    return account
+
+
+def _entry_from_item(item: LedgerItem) -> LedgerEntry:
+    return LedgerEntry(entry_id=item.entry_id, kind=item.entry_kind, points=int(item.points),
+                       cashback_minor=int(item.cashback_minor), spend_minor=int(item.spend_minor),
+                       cause=item.cause, created_at=keys.parse_iso(item.created_at), detail=item.detail or {})
+
+
+# -- mapping: orders ---------------------------------------------------------------
+def _order_item(shop_id: str, order: OrderRecord) -> OrderItem:
+    state = {
+        "name": order.name,
+        "lines": [vars(line) for line in order.lines],
+        "applied_refunds": sorted(order.applied_refunds),
+        "pending_refunds": [_refund_to_json(r) for r in order.pending_refunds],
+        "paid_at": keys.iso(order.paid_at) if order.paid_at else None,
+        "spend_month": order.spend_month,
+        "lot_id": order.lot_id,
+        "counted": order.counted,
+        "consumed_codes": order.consumed_codes,
+    }
+    return OrderItem(keys.order_pk(shop_id, order.order_id), keys.ORDER_SK, customer_id=order.customer_id,
+                     status=order.status, state=state)
+
+
+def _order_from_item(item: OrderItem) -> OrderRecord:
+    state = item.state
+    _, shop_id, order_id = item.pk.split("#", 2)
+    return OrderRecord(
+        shop_id=shop_id, order_id=order_id, customer_id=item.customer_id, status=item.status,
+        name=state.get("name", ""), lines=[EarnedLine(**line) for line in state.get("lines", [])],
+        applied_refunds=set(state.get("applied_refunds", [])),
+        pending_refunds=[_refund_from_json(r) for r in state.get("pending_refunds", [])],
+        paid_at=keys.parse_iso(state["paid_at"]) if state.get("paid_at") else None,
+        spend_month=state.get("spend_month"), lot_id=state.get("lot_id"), counted=state.get("counted", False),
+        consumed_codes=list(state.get("consumed_codes", [])), version=int(item.version))
+
+
+def _refund_to_json(refund: Refund) -> dict:
+    return {"refund_id": refund.refund_id, "order_id": refund.order_id, "amount_minor": refund.amount_minor,
+            "lines": [vars(line) for line in refund.lines]}
+
+
+def _refund_from_json(data: dict) -> Refund:
+    return Refund(refund_id=data["refund_id"], order_id=data["order_id"], amount_minor=data.get("amount_minor", 0),
+                  lines=tuple(RefundLine(**line) for line in data.get("lines", [])))
+
+
+# -- mapping: codes ------------------------------------------------------------------
+def _code_item(code: RewardCode) -> CodeItem:
+    state = {
+        "value_minor": code.value_minor, "points": code.points, "created_at": keys.iso(code.created_at),
+        "portions": [{"lot_id": p.lot_id, "points": p.points, "earned_at": keys.iso(p.earned_at),
+                      "expires_at": keys.iso(p.expires_at), "source": p.source} for p in code.portions],
+        "consumed_by_order": code.consumed_by_order,
+        "consumed_at": keys.iso(code.consumed_at) if code.consumed_at else None,
+    }
+    item = CodeItem(keys.code_pk(code.shop_id, code.code), keys.CODE_SK, code_kind=code.kind,
+                    customer_id=code.customer_id, status=code.status, state=state,
+                    expires_at=keys.iso(code.expires_at))
+    if code.status == "issued":  # only codes that may still need releasing stay in the index
+        item.gsi1pk = keys.code_expiry_day_pk(code.shop_id, keys.iso(code.expires_at)[:10])
+        item.gsi1sk = code.code
+    return item
+
+
+def _code_from_item(item: CodeItem) -> RewardCode:
+    state = item.state
+    _, shop_id, code = item.pk.split("#", 2)
+    return RewardCode(
+        code=code, shop_id=shop_id, kind=item.code_kind, customer_id=item.customer_id,
+        value_minor=int(state["value_minor"]), points=int(state["points"]),
+        created_at=keys.parse_iso(state["created_at"]), expires_at=keys.parse_iso(item.expires_at),
+        status=item.status,
+        portions=[Lot(p["lot_id"], int(p["points"]), keys.parse_iso(p["earned_at"]), keys.parse_iso(p["expires_at"]),
+                      p["source"]) for p in state.get("portions", [])],
+        consumed_by_order=state.get("consumed_by_order"),
+        consumed_at=keys.parse_iso(state["consumed_at"]) if state.get("consumed_at") else None,
+        version=int(item.version))

@@ -1,0 +1,53 @@
+"""Shop records and their storefront API keys (stored as hashes only)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Optional
+
+from pynamodb.exceptions import DoesNotExist, PutError
+
+from chalicelib.store import keys
+from chalicelib.store.models import ApiKeyItem, ShopItem
+
+
+@dataclass
+class StoredShop:
+    shop_id: str
+    config: dict
+    secrets: dict
+    version: int
+
+
+class ShopChanged(Exception):
+    """The shop was changed by someone else since it was read."""
+
+
+class ShopRepository:
+    def get(self, shop_id: str) -> Optional[StoredShop]:
+        try:
+            item = ShopItem.get(keys.shop_pk(shop_id), keys.SHOP_SK, consistent_read=True)
+        except DoesNotExist:
+            return None
+        return StoredShop(shop_id, item.config, item.secrets, int(item.version))
+
+    def save(self, shop: StoredShop) -> None:
+        item = ShopItem(keys.shop_pk(shop.shop_id), keys.SHOP_SK, config=shop.config, secrets=shop.secrets,
+                        version=shop.version + 1)
+        condition = ShopItem.pk.does_not_exist() if shop.version == 0 else ShopItem.version == shop.version
+        try:
+            item.save(condition=condition, add_version_condition=False)
+        except PutError as error:
+            if error.cause_response_code == "ConditionalCheckFailedException":
+                raise ShopChanged(shop.shop_id) from error
+            raise
+        shop.version += 1
+
+    def add_api_key(self, shop_id: str, key_hash: str, label: Optional[str], created_at: str) -> None:
+        ApiKeyItem(keys.shop_pk(shop_id), keys.api_key_sk(key_hash), label=label, created_at=created_at).save()
+
+    def api_key_exists(self, shop_id: str, key_hash: str) -> bool:
+        try:
+            ApiKeyItem.get(keys.shop_pk(shop_id), keys.api_key_sk(key_hash))
+        except DoesNotExist:
+            return False
+        return True

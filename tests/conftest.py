@@ -1,0 +1,55 @@
+"""Shared fixtures: one moto server per test process, a fresh table per test."""
+from __future__ import annotations
+
+import os
+import socket
+import uuid
+
+import pytest
+
+# Fake credentials always: nothing in the tests may reach a real AWS account.
+os.environ.update({
+    "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_SESSION_TOKEN": "testing",
+    "AWS_DEFAULT_REGION": "eu-central-1", "AWS_REGION": "eu-central-1",
+})
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def moto_endpoint():
+    from moto.server import ThreadedMotoServer
+
+    port = _free_port()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    endpoint = f"http://127.0.0.1:{port}"
+    previous = os.environ.get("AWS_ENDPOINT_URL")
+    os.environ["AWS_ENDPOINT_URL"] = endpoint
+    yield endpoint
+    if previous is None:
+        os.environ.pop("AWS_ENDPOINT_URL", None)
+    else:
+        os.environ["AWS_ENDPOINT_URL"] = previous
+    server.stop()
+
+
+@pytest.fixture
+def table(moto_endpoint, monkeypatch):
+    """A new empty table for this test, with the service pointed at it."""
+    import boto3
+
+    from chalicelib import bootstrap
+    from devstack.tables import create_table
+
+    name = f"loyalty-test-{uuid.uuid4().hex[:12]}"
+    create_table(boto3.client("dynamodb", endpoint_url=moto_endpoint), name)
+    monkeypatch.setenv("LOYALTY_TABLE", name)
+    monkeypatch.setenv("LOYALTY_ADMIN_TOKEN", "test-admin-token")
+    bootstrap.reset()
+    yield name
+    bootstrap.reset()
