@@ -13,6 +13,13 @@ def _request():
 
 
 # -- admin -------------------------------------------------------------------
+@app.route("/admin/shops", methods=["GET"])
+@json_route
+def list_shops():
+    shops.check_admin_token(_request().headers.get("authorization"))
+    return shops.list_shops()
+
+
 @app.route("/admin/shops/{shop_id}", methods=["PUT"])
 @json_route
 def put_shop(shop_id):
@@ -34,6 +41,21 @@ def issue_api_key(shop_id):
     shops.check_admin_token(_request().headers.get("authorization"))
     body = parse_json_object(_request().raw_body) if _request().raw_body else {}
     return 201, shops.issue_api_key(shop_id, body.get("label"))
+
+
+@app.route("/admin/shops/{shop_id}/customers/{email}", methods=["GET"])
+@json_route
+def admin_customer(shop_id, email):
+    shops.check_admin_token(_request().headers.get("authorization"))
+    return storefront.customer_view(shops.load_shop(shop_id), email)
+
+
+@app.route("/admin/shops/{shop_id}/customers/{email}/history", methods=["GET"])
+@json_route
+def admin_customer_history(shop_id, email):
+    shops.check_admin_token(_request().headers.get("authorization"))
+    query = _request().query_params or {}
+    return storefront.customer_history(shops.load_shop(shop_id), email, query.get("limit"), query.get("cursor"))
 
 
 # -- webhooks ----------------------------------------------------------------

@@ -1,6 +1,7 @@
 """Shared fixtures: one moto server per test process, a fresh table per test."""
 from __future__ import annotations
 
+import logging
 import os
 import socket
 import uuid
@@ -12,6 +13,9 @@ os.environ.update({
     "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_SESSION_TOKEN": "testing",
     "AWS_DEFAULT_REGION": "eu-central-1", "AWS_REGION": "eu-central-1",
 })
+
+
+logging.getLogger("werkzeug").setLevel(logging.ERROR)  # the emulator's request log drowns test output
 
 
 def _free_port() -> int:

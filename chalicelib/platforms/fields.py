@@ -85,6 +85,9 @@ NonNegativeAmount = Annotated[
 ]
 
 
+Quantity = Annotated[int, Field(ge=0, le=MAX_QUANTITY)]
+
+
 def _platform_id(value: Any) -> str:
     # Shopify ids are integers beyond 2**53, WooCommerce's small integers,
     # other systems use strings: all become str.
@@ -125,9 +128,11 @@ def _reason(error: dict) -> str:
     return message[:1].lower() + message[1:]
 
 
-def bad_request_from(exc: ValidationError, *, prefix: tuple = ()) -> BadRequest:
+def bad_request_from(exc: ValidationError) -> BadRequest:
+    # Only the first error: one clear fix at a time. Inputs are left out of
+    # the message since they may be personal data.
     first = exc.errors(include_url=False, include_input=False, include_context=False)[0]
-    path = ".".join(str(part) for part in (*prefix, *first["loc"])) or "body"
+    path = ".".join(str(part) for part in first["loc"]) or "body"
     return BadRequest(f"{path}: {_reason(first)}", field=path)
 
 
@@ -140,5 +145,3 @@ def validate(model: type[ModelT], data: Any) -> ModelT:
     except ValidationError as exc:
         raise bad_request_from(exc) from None
 
-
-Quantity = Annotated[int, Field(ge=0, le=MAX_QUANTITY)]

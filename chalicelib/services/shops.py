@@ -76,6 +76,11 @@ def get_shop_view(shop_id: str) -> dict:
     return shop_view(shop_id, stored.config)
 
 
+def list_shops() -> dict:
+    bootstrap.ensure_store()
+    return {"shops": [{"shop_id": shop_id, "platform": platform} for shop_id, platform in ShopRepository().list_ids()]}
+
+
 def shop_view(shop_id: str, config: dict) -> dict:
     return {"shop_id": shop_id, **{k: v for k, v in config.items() if k != "currency_exponent"},
             "webhook_url_path": f"/webhooks/{config['platform']}/{shop_id}"}

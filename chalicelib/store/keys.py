@@ -13,6 +13,7 @@ def shop_pk(shop_id: str) -> str:
 
 
 SHOP_SK = "SHOP"
+SHOP_INDEX_PK = "SHOPS"
 
 
 def api_key_sk(key_hash: str) -> str:

@@ -79,6 +79,13 @@ class ShopItem(Item, discriminator="shop"):
     version = NumberAttribute(default=0)
 
 
+class ShopIndexItem(Item, discriminator="shop_index"):
+    """One row per shop under a single partition, so shops can be listed by Query."""
+
+    platform = UnicodeAttribute()
+    created_at = UnicodeAttribute()
+
+
 class ApiKeyItem(Item, discriminator="api_key"):
     label = UnicodeAttribute(null=True)
     created_at = UnicodeAttribute()
@@ -153,7 +160,7 @@ class PlatformCustomerItem(Item, discriminator="platform_customer"):
     customer_id = UnicodeAttribute()
 
 
-ALL_MODELS = (Item, ShopItem, ApiKeyItem, ProfileItem, LotItem, LedgerItem, OrderItem, EventItem, CodeItem,
+ALL_MODELS = (Item, ShopItem, ShopIndexItem, ApiKeyItem, ProfileItem, LotItem, LedgerItem, OrderItem, EventItem, CodeItem,
               PlatformCustomerItem)
 
 

@@ -4,10 +4,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Optional
 
-from pynamodb.exceptions import DoesNotExist, PutError
+from pynamodb.exceptions import DoesNotExist, TransactWriteError
+from pynamodb.transactions import TransactWrite
 
 from chalicelib.store import keys
-from chalicelib.store.models import ApiKeyItem, ShopItem
+from chalicelib.store.models import ApiKeyItem, Item, ShopIndexItem, ShopItem
 
 
 @dataclass
@@ -35,12 +36,19 @@ class ShopRepository:
                         version=shop.version + 1)
         condition = ShopItem.pk.does_not_exist() if shop.version == 0 else ShopItem.version == shop.version
         try:
-            item.save(condition=condition, add_version_condition=False)
-        except PutError as error:
-            if error.cause_response_code == "ConditionalCheckFailedException":
+            with TransactWrite(connection=Item._get_connection().connection) as write:
+                write.save(item, condition=condition)
+                write.save(ShopIndexItem(keys.SHOP_INDEX_PK, shop.shop_id, platform=shop.config["platform"],
+                                         created_at=shop.config["created_at"]))
+        except TransactWriteError as error:
+            if error.cause_response_code == "TransactionCanceledException":
                 raise ShopChanged(shop.shop_id) from error
             raise
         shop.version += 1
+
+    def list_ids(self) -> list[tuple[str, str]]:
+        """(shop_id, platform) of every shop, by Query on the shop index partition."""
+        return [(row.sk, row.platform) for row in ShopIndexItem.query(keys.SHOP_INDEX_PK)]
 
     def add_api_key(self, shop_id: str, key_hash: str, label: Optional[str], created_at: str) -> None:
         ApiKeyItem(keys.shop_pk(shop_id), keys.api_key_sk(key_hash), label=label, created_at=created_at).save()

@@ -204,7 +204,7 @@ class Sim:
             assert record.status == CANCELLED and record.pending_refunds == []
             if was == OPEN:
                 self.cancelled_unpaid.add(oid)
-        if was != OPEN:
+        if was == PAID or (was == CANCELLED and record.lines):  # it earned: all of it is taken back
             assert record.fully_refunded
             assert reversed_points(record) == record.earned_points
         self.check_tier()

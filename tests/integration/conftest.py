@@ -1,0 +1,85 @@
+"""API fixtures: a Chalice test client and shops registered through the admin API."""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+import pytest
+
+from chalicelib.platforms.samples import signed_request
+
+ADMIN = {"Authorization": "Bearer test-admin-token", "Content-Type": "application/json"}
+SECRET = "whsec-test-0123456789abcdef"
+
+
+@pytest.fixture
+def client(table):
+    from chalice.test import Client
+
+    from app import app
+
+    with Client(app, stage_name="local") as test_client:
+        yield test_client
+
+
+def shop_document(platform: str, **overrides) -> dict:
+    document = {
+        "name": "Demo electronics", "platform": platform, "webhook_secret": SECRET, "currency": "UAH",
+        "default_locale": "uk", "timezone": "Europe/Kyiv", "sender_email": "loyalty@shop.example",
+        "storefront_url": "https://shop.example", "program": {"cashback_percent": "2"},
+    }
+    document.update(overrides)
+    return document
+
+
+@dataclass
+class ShopHandle:
+    client: object
+    shop_id: str
+    platform: str
+    api_key: str
+    secret: str = SECRET
+
+    def deliver(self, payload: dict, *, topic: str | None = None, event_id: str | None = None,
+                platform: str | None = None, secret: str | None = None):
+        platform = platform or self.platform
+        headers, body = signed_request(platform, secret or self.secret, payload, topic=topic, event_id=event_id)
+        return self.client.http.post(f"/webhooks/{platform}/{self.shop_id}", headers=headers, body=body)
+
+    def customer(self, email: str):
+        response = self.client.http.get(f"/shops/{self.shop_id}/customers/{email}", headers={"X-Api-Key": self.api_key})
+        return response.status_code, json.loads(response.body)
+
+    def history(self, email: str, query: str = ""):
+        response = self.client.http.get(f"/shops/{self.shop_id}/customers/{email}/history{query}",
+                                        headers={"X-Api-Key": self.api_key})
+        return response.status_code, json.loads(response.body)
+
+    def redeem(self, email: str, points):
+        response = self.client.http.post(f"/shops/{self.shop_id}/customers/{email}/redemptions",
+                                         headers={"X-Api-Key": self.api_key, "Content-Type": "application/json"},
+                                         body=json.dumps({"points": points}).encode())
+        return response.status_code, json.loads(response.body)
+
+
+def register_shop(client, shop_id: str, platform: str, **overrides) -> ShopHandle:
+    response = client.http.put(f"/admin/shops/{shop_id}", headers=ADMIN,
+                               body=json.dumps(shop_document(platform, **overrides)).encode())
+    assert response.status_code == 201, response.body
+    key = json.loads(client.http.post(f"/admin/shops/{shop_id}/api-keys", headers=ADMIN).body)["api_key"]
+    return ShopHandle(client, shop_id, platform, key)
+
+
+@pytest.fixture
+def shopify_shop(client) -> ShopHandle:
+    return register_shop(client, "shopify-shop", "shopify")
+
+
+@pytest.fixture
+def woo_shop(client) -> ShopHandle:
+    return register_shop(client, "woo-shop", "woocommerce")
+
+
+@pytest.fixture
+def generic_shop(client) -> ShopHandle:
+    return register_shop(client, "generic-shop", "generic")
