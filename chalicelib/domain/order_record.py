@@ -85,7 +85,9 @@ class OrderRecord:
 
     @property
     def fully_refunded(self) -> bool:
-        return bool(self.lines) and all(line.fully_refunded for line in self.lines)
+        # Lines nobody paid for (free gifts, excluded gift cards) cannot be refunded by amount.
+        paid_lines = [line for line in self.lines if line.spend_minor > 0] or self.lines
+        return bool(paid_lines) and all(line.fully_refunded for line in paid_lines)
 
     def knows_refund(self, refund_id: str) -> bool:
         return refund_id in self.applied_refunds or any(r.refund_id == refund_id for r in self.pending_refunds)

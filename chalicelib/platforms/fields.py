@@ -121,6 +121,11 @@ Timestamp = Annotated[datetime, AfterValidator(_aware)]
 OptionalTimestamp = Annotated[Optional[Timestamp], BeforeValidator(_blank_to_none)]
 
 
+def first_present(*values: Optional[str]) -> Optional[str]:
+    """The first value that is not None or blank: platforms send "" for unset."""
+    return next((value for value in values if value and value.strip()), None)
+
+
 def _reason(error: dict) -> str:
     message = error["msg"]
     if error["type"] == "value_error" and message.startswith("Value error, "):

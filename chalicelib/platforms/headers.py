@@ -7,7 +7,7 @@ from chalicelib.errors import BadRequest
 
 
 def normalise_headers(headers: Optional[Mapping[str, str]]) -> dict[str, str]:
-    return {str(name).lower(): str(value).strip() for name, value in (headers or {}).items()}
+    return {str(name).lower(): str(value).strip() for name, value in (headers or {}).items() if value is not None}
 
 
 def required_header(headers: Mapping[str, str], name: str) -> str:

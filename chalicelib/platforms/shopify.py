@@ -24,7 +24,7 @@ from chalicelib.domain.orders import (
 
 from .body import load_json_object
 from .context import WebhookContext
-from .fields import Amount, OptionalTimestamp, Payload, PlatformId, Quantity, validate
+from .fields import Amount, OptionalTimestamp, Payload, PlatformId, Quantity, first_present, validate
 from .headers import required_header
 from .signing import verify_base64_signature
 
@@ -158,10 +158,6 @@ class CustomerRedaction(Payload):
     orders_to_redact: Optional[list[PlatformId]] = None
 
 
-def _first_present(*values: Optional[str]) -> Optional[str]:
-    return next((value for value in values if value and value.strip()), None)
-
-
 def _marketing_consent(customer: Customer) -> Optional[bool]:
     consent = customer.email_marketing_consent
     if consent is not None and consent.state is not None:
@@ -174,11 +170,11 @@ def _customer_facts(customer: Optional[Customer], *, email: Optional[str] = None
     customer = customer or Customer()
     billing = billing or Address()
     return CustomerFacts(
-        email=_first_present(email, customer.email),
+        email=first_present(email, customer.email),
         platform_customer_id=customer.id,
-        first_name=_first_present(customer.first_name, billing.first_name),
-        last_name=_first_present(customer.last_name, billing.last_name),
-        locale=_first_present(locale, customer.locale),
+        first_name=first_present(customer.first_name, billing.first_name),
+        last_name=first_present(customer.last_name, billing.last_name),
+        locale=first_present(locale, customer.locale),
         marketing_consent=_marketing_consent(customer),
         updated_at=customer.updated_at,
     )
@@ -196,7 +192,7 @@ def _order_line(line: LineItem, exponent: int) -> OrderLine:
         # Shopify's own arithmetic is not ours to reject: a 400 only makes it
         # retry for four hours and then drop the order.
         paid_minor=max(paid, 0),
-        sku=_first_present(line.sku),
+        sku=first_present(line.sku),
         product_id=line.product_id,
         title=line.title or "",
         gift_card=bool(line.gift_card),
@@ -247,7 +243,7 @@ def order_from_payload(order: ShopifyOrder, exponent: int) -> Order:
         order_id=order.id,
         customer=_customer_facts(
             order.customer,
-            email=_first_present(order.email, order.contact_email),
+            email=first_present(order.email, order.contact_email),
             locale=order.customer_locale,
             billing=order.billing_address,
         ),
@@ -284,7 +280,7 @@ def _event(topic: str, payload: dict, ctx: WebhookContext) -> tuple[WebhookEvent
         return CustomerEvent(_customer_facts(validate(Customer, payload))), {}
     if topic == "customers/redact":
         redaction = validate(CustomerRedaction, payload)
-        facts = CustomerFacts(email=_first_present(redaction.customer.email), platform_customer_id=redaction.customer.id)
+        facts = CustomerFacts(email=first_present(redaction.customer.email), platform_customer_id=redaction.customer.id)
         return RedactEvent(facts), {"orders_to_redact": list(redaction.orders_to_redact or ())}
     return IgnoredEvent(f"unsupported topic {topic}"), {}
 

@@ -22,7 +22,7 @@ from chalicelib.domain.orders import (
 
 from .body import load_json_object
 from .context import WebhookContext
-from .fields import Amount, OptionalTimestamp, Payload, PlatformId, Quantity, validate
+from .fields import Amount, OptionalTimestamp, Payload, PlatformId, Quantity, first_present, validate
 from .headers import required_header
 from .signing import verify_base64_signature
 
@@ -101,10 +101,6 @@ class WooCustomer(Payload):
     billing: Optional[Billing] = None
 
 
-def _first_present(*values: Optional[str]) -> Optional[str]:
-    return next((value for value in values if value and value.strip()), None)
-
-
 def _with_tax(amount: Decimal, tax: Optional[Decimal], prices_include_tax: bool) -> Decimal:
     # Line and shipping totals exclude tax; shops that show prices with tax
     # expect the customer to earn on what they paid.
@@ -123,7 +119,7 @@ def order_from_payload(order: WooOrder, exponent: int) -> Order:
             line_id=line.id,
             quantity=line.quantity,
             paid_minor=max(to_minor(_with_tax(line.total, line.total_tax, include_tax), exponent), 0),
-            sku=_first_present(line.sku),
+            sku=first_present(line.sku),
             product_id=str(line.product_id) if line.product_id else None,
             title=line.name or "",
         )
@@ -135,11 +131,11 @@ def order_from_payload(order: WooOrder, exponent: int) -> Order:
     return Order(
         order_id=order.id,
         customer=CustomerFacts(
-            email=_first_present(billing.email),
+            email=first_present(billing.email),
             # 0 is WooCommerce's guest checkout.
             platform_customer_id=str(order.customer_id) if order.customer_id else None,
-            first_name=_first_present(billing.first_name),
-            last_name=_first_present(billing.last_name),
+            first_name=first_present(billing.first_name),
+            last_name=first_present(billing.last_name),
         ),
         currency=order.currency.upper(),
         lines=lines,
@@ -162,10 +158,10 @@ def order_from_payload(order: WooOrder, exponent: int) -> Order:
 def _customer_facts(customer: WooCustomer) -> CustomerFacts:
     billing = customer.billing or Billing()
     return CustomerFacts(
-        email=_first_present(customer.email, billing.email),
+        email=first_present(customer.email, billing.email),
         platform_customer_id=customer.id if customer.id != "0" else None,
-        first_name=_first_present(customer.first_name, billing.first_name),
-        last_name=_first_present(customer.last_name, billing.last_name),
+        first_name=first_present(customer.first_name, billing.first_name),
+        last_name=first_present(customer.last_name, billing.last_name),
         updated_at=customer.date_modified_gmt,
     )
 

@@ -674,7 +674,8 @@ def test_update_facts_an_unchanged_newer_payload_still_wins_over_an_older_one():
     t1, t2, t3 = T0, T0 + timedelta(hours=1), T0 + timedelta(hours=2)
     account = new_account()
     update_facts(account, CustomerFacts(first_name="Ann", updated_at=t1))
-    update_facts(account, CustomerFacts(first_name="Ann", updated_at=t3))  # same facts, newer
+    # same facts, newer: reported as a change so the newer watermark gets saved
+    assert update_facts(account, CustomerFacts(first_name="Ann", updated_at=t3))
     assert not update_facts(account, CustomerFacts(first_name="Anna", updated_at=t2))  # stale
     assert account.first_name == "Ann"
     assert account.facts_updated_at == t3

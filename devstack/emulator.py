@@ -1,0 +1,33 @@
+"""The embedded AWS emulator (moto server), with requests applied one at a time.
+
+moto's DynamoDB does not isolate concurrent requests (a transaction copies and
+checks the table while another thread writes it), but DynamoDB does. Serving
+one request at a time gives the emulator DynamoDB's serializable behaviour, so
+races between *our* clients (read, decide, conditional write) play out as they
+would on AWS.
+"""
+from __future__ import annotations
+
+import threading
+
+from moto.moto_server.threaded_moto_server import ThreadedMotoServer
+from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
+from werkzeug.serving import make_server
+
+
+class _OneAtATime:
+    def __init__(self, app):
+        self._app = app
+        self._lock = threading.Lock()
+
+    def __call__(self, environ, start_response):
+        with self._lock:
+            return list(self._app(environ, start_response))
+
+
+class SerializedMotoServer(ThreadedMotoServer):
+    def _server_entry(self) -> None:
+        app = _OneAtATime(DomainDispatcherApplication(create_backend_app))
+        self._server = make_server(self._ip_address, self._port, app, True, request_handler=MotoRequestHandler)
+        self._server_ready_event.set()
+        self._server.serve_forever()
