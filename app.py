@@ -1,8 +1,8 @@
 """Wiring only: every route calls one service function."""
-from chalice import Chalice
+from chalice import Chalice, Rate
 
 from chalicelib.api.http import json_route, parse_json_object
-from chalicelib.services import shops, storefront, webhooks
+from chalicelib.services import code_release, shops, storefront, webhooks
 
 app = Chalice(app_name="loyalty-mail")
 _WEBHOOK_TYPES = ["application/json", "application/x-www-form-urlencoded", "text/plain"]
@@ -88,3 +88,9 @@ def customer_history(shop_id, email):
 def redeem(shop_id, email):
     shop = shops.authenticate_api_key(shop_id, _request().headers.get("x-api-key"))
     return 201, storefront.redeem_points(shop, email, parse_json_object(_request().raw_body))
+
+
+# -- schedules ---------------------------------------------------------------
+@app.schedule(Rate(1, unit=Rate.HOURS))
+def release_expired_codes(event):
+    return code_release.release_expired_codes_everywhere()

@@ -312,8 +312,8 @@ def print_summary(stack: Stack, demo: dict) -> None:
     for args in ("shops list", f"shops show {SHOP_ID}", f"customer {SHOP_ID} {email}",
                  f"customer {SHOP_ID} {email} --history",
                  f"send-sample shopify {SHOP_ID} --email {shlex.quote('you@example.com')}",
-                 f"send-sample shopify {SHOP_ID} --order-id 1002 --repeat 2",
-                 f"send-sample shopify {SHOP_ID} --refund-of 1002 --line 1"):
+                 f"send-sample shopify {SHOP_ID} --order-id 2001 --repeat 2",
+                 f"send-sample shopify {SHOP_ID} --refund-of 1001 --line 2"):
         _say(f"    {prefix} {args}")
     _say()
 

@@ -123,6 +123,12 @@ class LoyaltyRepository:
         except DoesNotExist:
             return None
 
+    def issued_codes_expiring_on(self, days: Iterable[str]) -> Iterable[RewardCode]:
+        """Codes still issued whose expiry falls on one of ``days`` (index query per day)."""
+        for day in days:
+            for item in CodeItem.by_due_day.query(keys.code_expiry_day_pk(self.shop_id, day)):
+                yield _code_from_item(item)
+
     def customer_id_for_platform_id(self, platform_customer_id: str) -> Optional[str]:
         try:
             item = PlatformCustomerItem.get(keys.platform_customer_pk(self.shop_id, platform_customer_id),
