@@ -366,7 +366,8 @@ def main(argv: Optional[list[str]] = None) -> int:
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
         if stack is not None:
             stack.stop()
-    _say("Stopped." if code == 0 else "Stopped (with errors).")
+    if stack is not None:
+        _say("Stopped." if code == 0 else "Stopped (with errors).")
     return code
 
 
