@@ -150,13 +150,15 @@ class Stack:
         env = cli.local_environment()
         env["AWS_ENDPOINT_URL"] = self.emulator_url
         env["LOYALTY_ADMIN_TOKEN"] = os.environ.get("LOYALTY_ADMIN_TOKEN") or ADMIN_TOKEN_DEFAULT
+        # Locally a shop edited with the CLI must take effect at once, not after the Lambda cache time.
+        env["LOYALTY_SHOP_CACHE_SECONDS"] = "0"
         return env
 
     def start_emulator(self) -> None:
-        from moto.server import ThreadedMotoServer
+        from devstack.emulator import SerializedMotoServer
 
         logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no request log lines
-        server = ThreadedMotoServer(ip_address="127.0.0.1", port=self.emulator_port, verbose=False)
+        server = SerializedMotoServer(ip_address="127.0.0.1", port=self.emulator_port, verbose=False)
         server.start()
         self.emulator = server  # only a started server is stopped (stop() would wait forever otherwise)
 
