@@ -160,8 +160,17 @@ class PlatformCustomerItem(Item, discriminator="platform_customer"):
     customer_id = UnicodeAttribute()
 
 
+class OutboxItem(Item, discriminator="outbox"):
+    """An e-mail owed because of a committed change; written in the same transaction,
+    deleted once the sender has handled it, republished by the sweeper if it lingers."""
+
+    message = JSONAttribute()
+    created_at = UnicodeAttribute()
+
+
 ALL_MODELS = (Item, ShopItem, ShopIndexItem, ApiKeyItem, ProfileItem, LotItem, LedgerItem, OrderItem, EventItem, CodeItem,
-              PlatformCustomerItem)
+              PlatformCustomerItem,
+              OutboxItem)
 
 
 def use_table(table_name: str) -> None:
