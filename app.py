@@ -2,7 +2,7 @@
 from chalice import Chalice, Rate
 
 from chalicelib.api.http import json_route, parse_json_object
-from chalicelib.services import code_release, shops, storefront, webhooks
+from chalicelib.services import code_release, outbox, shops, storefront, webhooks
 
 app = Chalice(app_name="loyalty-mail")
 _WEBHOOK_TYPES = ["application/json", "application/x-www-form-urlencoded", "text/plain"]
@@ -90,7 +90,20 @@ def redeem(shop_id, email):
     return 201, storefront.redeem_points(shop, email, parse_json_object(_request().raw_body))
 
 
+# -- queues ------------------------------------------------------------------
+# One message per invocation: a failure retries (and finally dead-letters) only that e-mail.
+@app.on_sqs_message(queue="loyalty-mail-send", batch_size=1)
+def send_email(event):
+    for record in event:
+        outbox.deliver(record.body)
+
+
 # -- schedules ---------------------------------------------------------------
+@app.schedule(Rate(5, unit=Rate.MINUTES))
+def republish_outbox(event):
+    return outbox.republish_lingering()
+
+
 @app.schedule(Rate(1, unit=Rate.HOURS))
 def release_expired_codes(event):
     return code_release.release_expired_codes_everywhere()

@@ -17,6 +17,8 @@ class Settings:
     table_name: str
     admin_token: str
     shop_cache_seconds: float
+    send_queue_name: str = "loyalty-mail-send"
+    events_queue_name: str = "loyalty-mail-events"
     max_body_bytes: int = 1024 * 1024
 
 
@@ -25,6 +27,8 @@ def settings() -> Settings:
         table_name=os.environ.get("LOYALTY_TABLE", DEFAULT_TABLE_NAME),
         admin_token=os.environ.get("LOYALTY_ADMIN_TOKEN", "local-admin-token"),
         shop_cache_seconds=float(os.environ.get("LOYALTY_SHOP_CACHE_SECONDS", "30")),
+        send_queue_name=os.environ.get("LOYALTY_SEND_QUEUE", "loyalty-mail-send"),
+        events_queue_name=os.environ.get("LOYALTY_EVENTS_QUEUE", "loyalty-mail-events"),
     )
 
 
@@ -37,6 +41,27 @@ def ensure_store() -> None:
     if _configured_table != [name]:
         use_table(name)
         _configured_table[:] = [name]
+
+
+_clients: dict[str, object] = {}
+
+
+def _client(service: str):
+    """boto3 clients are made on first use (import stays cheap) and kept per endpoint."""
+    key = f"{service}|{os.environ.get('AWS_ENDPOINT_URL', '')}"
+    if key not in _clients:
+        import boto3
+
+        _clients[key] = boto3.client(service)
+    return _clients[key]
+
+
+def sqs_client():
+    return _client("sqs")
+
+
+def sesv2_client():
+    return _client("sesv2")
 
 
 def reset() -> None:

@@ -50,9 +50,15 @@ def table(moto_endpoint, monkeypatch):
     from chalicelib import bootstrap
     from devstack.tables import create_table
 
+    from devstack.queues import create_queues
+
     name = f"loyalty-test-{uuid.uuid4().hex[:12]}"
     create_table(boto3.client("dynamodb", endpoint_url=moto_endpoint), name)
+    create_queues(boto3.client("sqs", endpoint_url=moto_endpoint), f"{name}-send", f"{name}-events",
+                  visibility_timeout=1)
     monkeypatch.setenv("LOYALTY_TABLE", name)
+    monkeypatch.setenv("LOYALTY_SEND_QUEUE", f"{name}-send")
+    monkeypatch.setenv("LOYALTY_EVENTS_QUEUE", f"{name}-events")
     monkeypatch.setenv("LOYALTY_ADMIN_TOKEN", "test-admin-token")
     bootstrap.reset()
     yield name

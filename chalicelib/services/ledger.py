@@ -23,8 +23,10 @@ from chalicelib.domain.orders import (
     RedactEvent,
     RefundEvent,
 )
+from chalicelib.domain.outbox import post_purchase_message
 from chalicelib.domain.shop import Shop
 from chalicelib.errors import Busy
+from chalicelib.services import outbox
 from chalicelib.store.repository import Change, ConcurrentChange, LoyaltyRepository
 
 MAX_ATTEMPTS = 10
@@ -102,8 +104,11 @@ def _apply_order_event(shop: Shop, event: OrderEvent, delivery: Delivery, now: d
                 consumed.append(code)
     if not outcome.anything_changed and not consumed:
         return {"result": "duplicate", "order_id": order.order_id}
+    messages = [post_purchase_message(shop.shop_id, customer_id, order, outcome, now)] if outcome.newly_paid else []
     repo.commit(Change(account=account if outcome.ledger_changed or outcome.facts_changed or account.is_new else None,
-                       order=record, event_id=delivery.event_id, event_topic=delivery.topic, codes=consumed), now)
+                       order=record, event_id=delivery.event_id, event_topic=delivery.topic, codes=consumed,
+                       outbox=messages), now)
+    outbox.publish(messages)
     return _applied(order.order_id, account, outcome, consumed_codes=[c.code for c in consumed])
 
 

@@ -1,6 +1,7 @@
 """Key layout of the ``loyalty`` table; docs/data-model.md explains each."""
 from __future__ import annotations
 
+import hashlib
 from datetime import datetime, timezone
 
 PROFILE_SK = "P"
@@ -74,6 +75,21 @@ def birthday_pk(shop_id: str, month_day: str) -> str:
 
 def last_order_day_pk(shop_id: str, day: str) -> str:
     return f"LASTORDER#{shop_id}#{day}"
+
+
+OUTBOX_SHARDS = 8  # spreads one shop's outbox over partitions; the sweeper queries each
+
+
+def outbox_pk(shop_id: str, shard: int) -> str:
+    return f"OUTBOX#{shop_id}#{shard}"
+
+
+def outbox_shard(idempotency_key: str) -> int:
+    return int(hashlib.sha256(idempotency_key.encode()).hexdigest()[:8], 16) % OUTBOX_SHARDS
+
+
+def outbox_sk(created_at: datetime, idempotency_key: str) -> str:
+    return f"{iso(created_at)}#{idempotency_key}"
 
 
 def iso(moment: datetime) -> str:

@@ -26,6 +26,7 @@ from chalicelib.store.models import (
     LedgerItem,
     LotItem,
     OrderItem,
+    OutboxItem,
     PlatformCustomerItem,
     ProfileItem,
 )
@@ -48,6 +49,8 @@ class Change:
     event_id: Optional[str] = None
     event_topic: str = ""
     codes: list[RewardCode] = field(default_factory=list)
+    # Queue messages owed because of this change (see chalicelib.domain.outbox).
+    outbox: list[dict] = field(default_factory=list)
 
 
 @dataclass
@@ -161,6 +164,8 @@ class LoyaltyRepository:
                     self._write_order(write, change.order)
                 for code in change.codes:
                     self._write_code(write, code)
+                for message in change.outbox:
+                    write.save(outbox_item(message, now))
         except TransactWriteError as error:
             if error.cause_response_code == "TransactionCanceledException":
                 raise ConcurrentChange(str(error.cause_response_message)) from error
@@ -210,6 +215,14 @@ class LoyaltyRepository:
             change.order.version += 1
         for code in change.codes:
             code.version += 1
+
+
+def outbox_item(message: dict, now: datetime) -> OutboxItem:
+    key = message["idempotency_key"]
+    item = OutboxItem(keys.outbox_pk(message["shop_id"], keys.outbox_shard(key)), keys.outbox_sk(now, key),
+                      message=message, created_at=keys.iso(now))
+    message["outbox_key"] = {"pk": item.pk, "sk": item.sk}
+    return item
 
 
 def _connection():

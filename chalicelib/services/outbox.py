@@ -1,0 +1,82 @@
+"""The outbox: e-mails owed by committed changes, on their way to the send queue.
+
+The outbox item is written in the same transaction as the change that owes the
+e-mail, so a crash after the commit loses nothing. Right after the commit the
+message is published to SQS (the webhook does not wait for SES, only for this
+enqueue); when the sender has handled it, the item is deleted. Items still
+there after a few minutes (the publish failed, or the process died) are
+published again by the sweeper, and the send log's idempotency key makes the
+second publish harmless.
+"""
+from __future__ import annotations
+
+import json
+import logging
+from datetime import datetime, timedelta
+from typing import Iterable
+
+from chalicelib import bootstrap
+from chalicelib.store import keys
+from chalicelib.store.models import OutboxItem
+from chalicelib.store.shops import ShopRepository
+
+logger = logging.getLogger("loyalty.outbox")
+LINGER = timedelta(minutes=3)
+_queue_urls: dict[str, str] = {}
+
+
+def publish(messages: Iterable[dict]) -> None:
+    messages = list(messages)
+    if not messages:
+        return
+    try:
+        _send(messages)
+    except Exception:  # the sweeper publishes it again; the webhook's effect is already committed
+        logger.exception("could not publish %d outbox message(s); the sweeper will retry", len(messages))
+
+
+def deliver(body: str | dict) -> dict:
+    """The send queue's handler: send the e-mail, then clear its outbox item."""
+    from chalicelib.services import mailer
+
+    message = json.loads(body) if isinstance(body, str) else dict(body)
+    outbox_key = message.pop("outbox_key", None)
+    result = mailer.send_message(message)
+    if outbox_key:
+        bootstrap.ensure_store()
+        OutboxItem(outbox_key["pk"], outbox_key["sk"]).delete()
+    return result
+
+
+def republish_lingering(now: datetime | None = None) -> dict:
+    """Publish again what has sat in the outbox too long (scheduled)."""
+    bootstrap.ensure_store()
+    now = now or bootstrap.now()
+    before = keys.iso(now - LINGER)
+    republished = 0
+    for shop_id, _ in ShopRepository().list_ids():
+        for shard in range(keys.OUTBOX_SHARDS):
+            lingering = [item.message for item in
+                         OutboxItem.query(keys.outbox_pk(shop_id, shard), OutboxItem.sk < before)]
+            if lingering:
+                _send(lingering)
+                republished += len(lingering)
+    return {"republished": republished}
+
+
+def _send(messages: list[dict]) -> None:
+    client = bootstrap.sqs_client()
+    url = _queue_url(client, bootstrap.settings().send_queue_name)
+    for start in range(0, len(messages), 10):
+        batch = messages[start:start + 10]
+        response = client.send_message_batch(QueueUrl=url, Entries=[
+            {"Id": str(i), "MessageBody": json.dumps(message)} for i, message in enumerate(batch)])
+        if response.get("Failed"):
+            raise RuntimeError(f"SQS refused {len(response['Failed'])} message(s): {response['Failed'][0]}")
+
+
+def _queue_url(client, name: str) -> str:
+    cache_key = f"{client.meta.endpoint_url}|{name}"
+    if cache_key not in _queue_urls:
+        _queue_urls[cache_key] = client.get_queue_url(QueueName=name)["QueueUrl"]
+    return _queue_urls[cache_key]

@@ -1,0 +1,87 @@
+"""A paid order owes one post-purchase e-mail: enqueued after the commit, never
+lost (outbox swept), never for refunds or duplicates."""
+from __future__ import annotations
+
+import json
+import os
+from datetime import timedelta
+
+import boto3
+import pytest
+
+from chalicelib import bootstrap
+from chalicelib.platforms.samples import DEFAULT_EMAIL, sample_order_payload, sample_refund_payload
+from chalicelib.services import outbox
+from chalicelib.store.models import OutboxItem
+from tests.integration.test_concurrency import _deliver
+
+EMAIL = DEFAULT_EMAIL
+
+
+def _drain(queue_name: str) -> list[dict]:
+    sqs = boto3.client("sqs")
+    url = sqs.get_queue_url(QueueName=queue_name)["QueueUrl"]
+    bodies = []
+    while True:
+        batch = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=0).get("Messages", [])
+        if not batch:
+            return bodies
+        for message in batch:
+            bodies.append(json.loads(message["Body"]))
+            sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+
+
+def _outbox_items(shop_id: str):
+    from chalicelib.store import keys
+
+    return [item for shard in range(keys.OUTBOX_SHARDS) for item in OutboxItem.query(keys.outbox_pk(shop_id, shard))]
+
+
+def test_paid_order_enqueues_one_post_purchase_message(shopify_shop):
+    queue = os.environ["LOYALTY_SEND_QUEUE"]
+    order = sample_order_payload("shopify", order_id="1001", email=EMAIL)
+    _deliver(shopify_shop.shop_id, shopify_shop.secret, order, "orders/paid")
+    _deliver(shopify_shop.shop_id, shopify_shop.secret, order, "orders/updated", "other-event")
+    _deliver(shopify_shop.shop_id, shopify_shop.secret,
+             sample_refund_payload("shopify", refund_id="r1", order_id="1001"), "refunds/create")
+
+    messages = _drain(queue)
+    assert len(messages) == 1
+    message = messages[0]
+    assert message["template"] == "post_purchase" and message["category"] == "transactional"
+    assert message["idempotency_key"] == "post_purchase:1001"
+    assert message["data"]["points_earned"] == 189
+    assert message["data"]["cashback_minor"] == 7598
+    assert [item["quantity"] for item in message["data"]["items"]] == [2, 1]
+    assert "email" not in json.dumps(message).lower().replace("email_", "")  # no address travels in the queue
+    assert len(_outbox_items(shopify_shop.shop_id)) == 1  # kept until the sender has handled it
+
+
+def test_delivered_message_clears_its_outbox_item(shopify_shop, monkeypatch):
+    from chalicelib.services import mailer
+
+    sent = []
+    monkeypatch.setattr(mailer, "send_message", lambda message, **_: sent.append(message) or {"status": "sent"})
+    _deliver(shopify_shop.shop_id, shopify_shop.secret, sample_order_payload("shopify", order_id="7", email=EMAIL),
+             "orders/paid")
+    (message,) = _drain(os.environ["LOYALTY_SEND_QUEUE"])
+    assert outbox.deliver(json.dumps(message)) == {"status": "sent"}
+    assert "outbox_key" not in sent[0]
+    assert _outbox_items(shopify_shop.shop_id) == []
+
+
+def test_a_lost_publish_is_republished_by_the_sweeper(shopify_shop, monkeypatch):
+    with monkeypatch.context() as patch:
+        patch.setattr(outbox, "_send", _raise)  # SQS unreachable right after the commit
+        result = _deliver(shopify_shop.shop_id, shopify_shop.secret,
+                          sample_order_payload("shopify", order_id="8", email=EMAIL), "orders/paid")
+    assert result["result"] == "applied"  # the webhook still succeeds
+    queue = os.environ["LOYALTY_SEND_QUEUE"]
+    assert _drain(queue) == []
+    assert outbox.republish_lingering(bootstrap.now())["republished"] == 0  # too fresh to be lost
+    assert outbox.republish_lingering(bootstrap.now() + timedelta(minutes=5))["republished"] == 1
+    assert [m["idempotency_key"] for m in _drain(queue)] == ["post_purchase:8"]
+
+
+def _raise(*_args, **_kwargs):
+    raise ConnectionError("SQS is down")
