@@ -214,6 +214,21 @@ def cmd_send_sample(args: argparse.Namespace) -> Any:
 # --- HTTP -------------------------------------------------------------------
 
 
+def cmd_outbox(args: argparse.Namespace) -> Any:
+    """What the local stack's SES has sent (the emulator keeps every message)."""
+    from devstack.sent_mail import export, sent_mail
+
+    if getattr(args, "aws", False):
+        raise CliError("outbox reads the local emulator's SES; on AWS use the send log and SES events")
+    mails = sent_mail(local_emulator_url())
+    result: dict[str, Any] = {"count": len(mails), "messages": [
+        {"message_id": m.message_id, "from": m.sender, "to": m.recipients, "subject": m.subject,
+         **({"headers": m.headers(), "raw": m.raw} if getattr(args, "json", False) else {})} for m in mails]}
+    if args.export:
+        result["exported"] = [str(path) for path in export(mails, Path(args.export))]
+    return result
+
+
 def http_request(method: str, url: str, body: Optional[bytes] = None,
                  headers: Optional[dict] = None, timeout: float = 30) -> tuple[int, Any]:
     """(status, parsed JSON or text) of one request; HTTP errors are answers too."""
@@ -329,6 +344,13 @@ def print_human(args: argparse.Namespace, result: Any) -> None:
     elif command == "shops" and args.shops_command == "add":
         print(f"{'Created' if result['created'] else 'Replaced'} shop {result['shop']['shop_id']}.")
         print("\n".join(render(result["shop"])))
+    elif command == "outbox":
+        print(f"{result['count']} message(s) sent through the local SES:")
+        for message in result["messages"]:
+            print(f"  {message['message_id'][:12]}  {', '.join(message['to']):<32} {message['subject']}")
+        if result.get("exported"):
+            print(f"Exported {len(result['exported'])} files to {Path(result['exported'][0]).parent} "
+                  "(open the .html files in a browser, the .eml files in a mail client).")
     elif command == "customer" and args.history:
         print("\n".join(history_lines(result)))
     elif command == "send-sample":
@@ -425,6 +447,13 @@ def build_parser() -> argparse.ArgumentParser:
     send.add_argument("--repeat", type=int, default=1, metavar="N",
                       help="send the identical delivery N times, like a platform retrying (default 1)")
     send.set_defaults(handler=cmd_send_sample)
+
+    outbox = commands.add_parser(
+        "outbox", help="e-mails the local stack has sent", parents=[common],
+        description="List what the local stack sent through the emulator's SES; --json prints each message "
+                    "with its headers and raw MIME; --export DIR writes each as .eml and .html.")
+    outbox.add_argument("--export", metavar="DIR", help="write every message as DIR/NNN-subject.eml and .html")
+    outbox.set_defaults(handler=cmd_outbox)
     return parser
 
 

@@ -33,6 +33,14 @@ SHOP_ID = "demo-shop"
 ADMIN_TOKEN_DEFAULT = "local-admin-token"
 CUSTOMERS = ("olena.koval@example.com", "taras.melnyk@example.com")
 START_TIMEOUT_SECONDS = 60
+
+
+def queue_handlers() -> dict[str, str]:
+    """Queue name → the app's handler for it (what Lambda's event source mappings do on AWS)."""
+    from chalicelib import bootstrap
+
+    settings = bootstrap.settings()
+    return {settings.send_queue_name: "send_email", settings.events_queue_name: "delivery_events"}
 STOP_TIMEOUT_SECONDS = 5
 
 
@@ -145,6 +153,7 @@ class Stack:
         self.emulator = None
         self.chalice: Optional[subprocess.Popen] = None
         self.output: Optional[ChildOutput] = None
+        self.worker = None
 
     def environment(self) -> dict[str, str]:
         env = cli.local_environment()
@@ -165,9 +174,20 @@ class Stack:
     def create_table(self) -> None:
         import boto3
 
+        from chalicelib import bootstrap
+        from devstack.queues import create_queues
         from devstack.tables import create_table
 
         create_table(boto3.client("dynamodb"), os.environ["LOYALTY_TABLE"])
+        settings = bootstrap.settings()
+        create_queues(boto3.client("sqs"), settings.send_queue_name, settings.events_queue_name,
+                      visibility_timeout=5)
+
+    def start_queue_worker(self) -> None:
+        from devstack.queue_worker import QueueWorker
+
+        self.worker = QueueWorker(queue_handlers())
+        self.worker.start()
 
     def start_api(self) -> None:
         chalice = Path(sys.executable).parent / "chalice"
@@ -197,6 +217,8 @@ class Stack:
                          + self.output.text())
 
     def stop(self) -> None:
+        if self.worker is not None:
+            self.worker.stop()
         if self.chalice is not None and self.chalice.poll() is None:
             try:
                 os.killpg(self.chalice.pid, signal.SIGTERM)
@@ -345,6 +367,8 @@ def main(argv: Optional[list[str]] = None) -> int:
         _say(f"  DynamoDB table        {os.environ['LOYALTY_TABLE']}  (from infra/table.json)")
         stack.start_api()
         _say(f"  API (chalice local)   {stack.api_url}")
+        stack.start_queue_worker()
+        _say(f"  Queue handlers        {', '.join(queue_handlers().values())} (polling the emulator's SQS)")
 
         demo = run_demo(stack)
         print_summary(stack, demo)
