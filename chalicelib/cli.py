@@ -134,6 +134,12 @@ def cmd_shops_add(args: argparse.Namespace) -> Any:
     if args.program_json:
         document["program"] = _read_program(args.program_json)
     view, created = shops.put_shop(args.shop_id, document)
+    if not getattr(args, "aws", False):
+        import boto3
+
+        from devstack.ses import verify_sender_domain
+
+        verify_sender_domain(boto3.client("sesv2"), args.sender_email)  # the emulator refuses unverified senders
     return {"created": created, "shop": view}
 
 

@@ -176,12 +176,14 @@ class Stack:
 
         from chalicelib import bootstrap
         from devstack.queues import create_queues
+        from devstack.ses import create_configuration_set
         from devstack.tables import create_table
 
         create_table(boto3.client("dynamodb"), os.environ["LOYALTY_TABLE"])
         settings = bootstrap.settings()
         create_queues(boto3.client("sqs"), settings.send_queue_name, settings.events_queue_name,
                       visibility_timeout=5)
+        create_configuration_set(boto3.client("sesv2"))
 
     def start_queue_worker(self) -> None:
         from devstack.queue_worker import QueueWorker
@@ -263,7 +265,10 @@ def _post_webhook(stack: Stack, label: str, headers: dict, body: bytes) -> dict:
 
 
 def run_demo(stack: Stack) -> dict:
+    import boto3
+
     from chalicelib.platforms import samples
+    from devstack.ses import verify_sender_domain
 
     admin = {"Authorization": f"Bearer {os.environ['LOYALTY_ADMIN_TOKEN']}"}
     webhook_secret = "whsec_local_" + secrets.token_urlsafe(24)
@@ -274,6 +279,7 @@ def run_demo(stack: Stack) -> dict:
     }
     _heading("Demo shop")
     _api(stack, "PUT", f"/admin/shops/{SHOP_ID}", shop, admin)
+    verify_sender_domain(boto3.client("sesv2"), shop["sender_email"])
     key = _api(stack, "POST", f"/admin/shops/{SHOP_ID}/api-keys", {"label": "local demo"}, admin)["api_key"]
     _say(f"  PUT /admin/shops/{SHOP_ID}: Shopify shop, UAH, uk, Europe/Kyiv, 2 % cashback, default tiers")
     _say(f"  POST /admin/shops/{SHOP_ID}/api-keys: storefront API key issued")
@@ -306,6 +312,15 @@ def run_demo(stack: Stack) -> dict:
     history = _api(stack, "GET", customer_path + "/history", headers={"X-Api-Key": key}, expect=(200,))
     for line in cli.history_lines(history):
         _say(f"  {line}")
+
+    _heading("E-mails (SQS → send_email → SES)")
+    stack.worker.wait_idle(timeout=30)
+    from devstack.sent_mail import sent_mail
+
+    for mail in sent_mail(stack.emulator_url):
+        _say(f"  to {', '.join(mail.recipients):<30} {mail.subject}")
+    if stack.worker.failed:
+        _say(f"  ({stack.worker.failed} queue message(s) failed and will be retried; see the log below)")
     return {"webhook_secret": webhook_secret, "api_key": key, "customer": first}
 
 
@@ -337,7 +352,8 @@ def print_summary(stack: Stack, demo: dict) -> None:
                  f"customer {SHOP_ID} {email} --history",
                  f"send-sample shopify {SHOP_ID} --email {shlex.quote('you@example.com')}",
                  f"send-sample shopify {SHOP_ID} --order-id 2001 --repeat 2",
-                 f"send-sample shopify {SHOP_ID} --refund-of 1001 --line 2"):
+                 f"send-sample shopify {SHOP_ID} --refund-of 1001 --line 2",
+                 "outbox", "outbox --export out/mail   # then open out/mail/*.html in a browser"):
         _say(f"    {prefix} {args}")
     _say()
 
