@@ -2,7 +2,7 @@
 from chalice import Chalice, Rate
 
 from chalicelib.api.http import json_route, parse_json_object
-from chalicelib.services import code_release, outbox, shops, storefront, webhooks
+from chalicelib.services import code_release, expiry, outbox, shops, storefront, webhooks
 
 app = Chalice(app_name="loyalty-mail")
 _WEBHOOK_TYPES = ["application/json", "application/x-www-form-urlencoded", "text/plain"]
@@ -99,6 +99,11 @@ def send_email(event):
 
 
 # -- schedules ---------------------------------------------------------------
+@app.schedule(Rate(1, unit=Rate.HOURS))
+def expire_points(event):
+    return expiry.expire_points_everywhere()
+
+
 @app.schedule(Rate(5, unit=Rate.MINUTES))
 def republish_outbox(event):
     return outbox.republish_lingering()

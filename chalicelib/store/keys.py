@@ -99,3 +99,26 @@ def iso(moment: datetime) -> str:
 
 def parse_iso(text: str) -> datetime:
     return datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=timezone.utc)
+
+
+# -- mail (docs/data-model.md, "Mail") ------------------------------------------
+def send_log_pk(shop_id: str, idempotency_key: str) -> str:
+    return f"SEND#{shop_id}#{idempotency_key}"
+
+
+SEND_LOG_SK = "SEND"
+MAIL_PREF_SK = "MAILPREF"  # in the customer's partition: pk = customer_pk(shop, customer)
+
+
+def suppression_pk(shop_id: str, email_hash: str) -> str:
+    return f"SUPPRESS#{shop_id}#{email_hash}"
+
+
+SUPPRESSION_SK = "SUPPRESS"
+
+
+def ses_message_pk(message_id: str) -> str:
+    return f"SESMSG#{message_id}"
+
+
+SES_MESSAGE_SK = "SESMSG"

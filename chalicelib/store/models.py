@@ -168,9 +168,68 @@ class OutboxItem(Item, discriminator="outbox"):
     created_at = UnicodeAttribute()
 
 
+class MailSendItem(Item, discriminator="mail_send"):
+    """Send log: one per shop and queue idempotency key; the send's idempotency record."""
+
+    shop_id = UnicodeAttribute()
+    idempotency_key = UnicodeAttribute()
+    customer_id = UnicodeAttribute()
+    template = UnicodeAttribute()
+    category = UnicodeAttribute()
+    campaign_id = UnicodeAttribute(null=True)
+    status = UnicodeAttribute()  # claimed | sent | skipped | failed | delivered | bounced | complained
+    claim_id = UnicodeAttribute(null=True)
+    claimed_until = UnicodeAttribute(null=True)
+    attempts = NumberAttribute(default=0)
+    ses_message_id = UnicodeAttribute(null=True)
+    reason = UnicodeAttribute(null=True)
+    created_at = UnicodeAttribute()
+    updated_at = UnicodeAttribute()
+    sent_at = UnicodeAttribute(null=True)
+    delivered_at = UnicodeAttribute(null=True)
+    bounced_at = UnicodeAttribute(null=True)
+    complained_at = UnicodeAttribute(null=True)
+    opens = NumberAttribute(null=True)
+    clicks = NumberAttribute(null=True)
+    last_opened_at = UnicodeAttribute(null=True)
+    last_clicked_at = UnicodeAttribute(null=True)
+
+
+class MailPrefItem(Item, discriminator="mail_pref"):
+    """A customer's mail preferences: unsubscribe, recent marketing sends (the cap), soft bounces."""
+
+    unsubscribed = BooleanAttribute(default=False)
+    unsubscribed_at = UnicodeAttribute(null=True)
+    resubscribed_at = UnicodeAttribute(null=True)
+    unsubscribe_source = UnicodeAttribute(null=True)
+    marketing_sends = JSONAttribute(null=True)  # {sha256(idempotency key)[:24]: sent-at}, pruned to the window
+    soft_bounces = NumberAttribute(default=0)
+    last_soft_bounce_at = UnicodeAttribute(null=True)
+    version = NumberAttribute(default=0)
+
+
+class SuppressionItem(Item, discriminator="mail_suppression"):
+    """An address of a shop that gets no more mail (hard bounce, complaint). Keyed by a hash."""
+
+    reason = UnicodeAttribute()  # hard_bounce | complaint
+    detail = UnicodeAttribute(null=True)
+    source_message_id = UnicodeAttribute(null=True)
+    created_at = UnicodeAttribute()
+
+
+class SesMessageItem(Item, discriminator="mail_ses_message"):
+    """SES message id → the send it belongs to (for delivery events)."""
+
+    shop_id = UnicodeAttribute()
+    idempotency_key = UnicodeAttribute()
+    customer_id = UnicodeAttribute()
+    created_at = UnicodeAttribute()
+
+
 ALL_MODELS = (Item, ShopItem, ShopIndexItem, ApiKeyItem, ProfileItem, LotItem, LedgerItem, OrderItem, EventItem, CodeItem,
               PlatformCustomerItem,
-              OutboxItem)
+              OutboxItem,
+              MailSendItem, MailPrefItem, SuppressionItem, SesMessageItem)
 
 
 def use_table(table_name: str) -> None:

@@ -61,6 +61,13 @@ class OrderContext:
     event_seen: bool
 
 
+@dataclass(frozen=True)
+class DueLot:
+    customer_id: str
+    expires_at: datetime
+    points: int
+
+
 @dataclass
 class LedgerPage:
     entries: list[LedgerEntry]
@@ -69,6 +76,9 @@ class LedgerPage:
 
 class LoyaltyRepository:
     def __init__(self, shop_id: str):
+        from chalicelib import bootstrap
+
+        bootstrap.ensure_store()
         self.shop_id = shop_id
 
     # -- reads ----------------------------------------------------------------
@@ -125,6 +135,12 @@ class LoyaltyRepository:
             return _code_from_item(CodeItem.get(keys.code_pk(self.shop_id, code), keys.CODE_SK, consistent_read=True))
         except DoesNotExist:
             return None
+
+    def lots_expiring_on(self, days: Iterable[str]) -> Iterable["DueLot"]:
+        """Lots whose expiry falls on one of ``days`` (one index Query per day)."""
+        for day in days:
+            for item in LotItem.by_due_day.query(keys.lot_expiry_day_pk(self.shop_id, day)):
+                yield DueLot(item.customer_id, keys.parse_iso(item.expires_at), int(item.points))
 
     def issued_codes_expiring_on(self, days: Iterable[str]) -> Iterable[RewardCode]:
         """Codes still issued whose expiry falls on one of ``days`` (index query per day)."""

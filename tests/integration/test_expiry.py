@@ -1,0 +1,62 @@
+"""Points expire on time, exactly once, and the job reads only what is due."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+from chalicelib.domain.account import Account, Lot
+from chalicelib.services.expiry import expire_points
+from chalicelib.store.models import Item
+from chalicelib.store.repository import LoyaltyRepository, _lot_item, _profile_item
+
+NOW = datetime(2026, 11, 25, 3, 0, tzinfo=timezone.utc)
+
+
+def _seed(shop_id: str, customers: int, due: int) -> None:
+    """Customers with one lot each; the first ``due`` of them expired yesterday."""
+    LoyaltyRepository(shop_id)  # points the models at the test's table
+    with Item.batch_write() as batch:
+        for n in range(customers):
+            expires = NOW - timedelta(days=1) if n < due else NOW + timedelta(days=150)
+            lot = Lot(f"order-{n}", 100 + n, expires - timedelta(days=180), expires, f"order:{n}")
+            account = Account(shop_id, f"c_{n:05d}", created_at=NOW - timedelta(days=200), email=f"c{n}@example.com",
+                              points_balance=lot.points, lifetime_spend_minor=200000, orders_count=1)
+            batch.save(_stored_profile(shop_id, account))
+            batch.save(_lot_item(shop_id, account.customer_id, lot))
+
+
+def _stored_profile(shop_id: str, account: Account):
+    item = _profile_item(shop_id, account)
+    item.version = 1  # as if committed once
+    return item
+
+
+def test_expiry_reads_only_the_customers_with_points_due(table):
+    _seed("shop-a", customers=1000, due=10)
+    report = expire_points("shop-a", NOW)
+    assert report.index_items_read == 10
+    assert report.customers_read == 10
+    assert report.customers_expired == 10
+    assert report.points_expired == sum(100 + n for n in range(10))
+
+    repo = LoyaltyRepository("shop-a")
+    expired = repo.load_account("c_00003")
+    assert expired.points_balance == 0 and expired.lots == []
+    entries = repo.ledger_page("c_00003", 10, None).entries
+    assert [(e.kind, e.points) for e in entries] == [("expire", -103)]
+    untouched = repo.load_account("c_00500")
+    assert untouched.points_balance == 600 and len(untouched.lots) == 1
+
+    again = expire_points("shop-a", NOW)
+    assert (again.index_items_read, again.customers_read, again.points_expired) == (0, 0, 0)
+
+
+def test_lot_expiring_later_today_waits_for_its_moment(table):
+    shop_id = "shop-b"
+    moment = NOW + timedelta(hours=5)
+    account = Account(shop_id, "c_1", created_at=NOW, email="c1@example.com", points_balance=50)
+    LoyaltyRepository(shop_id)
+    with Item.batch_write() as batch:
+        batch.save(_stored_profile(shop_id, account))
+        batch.save(_lot_item(shop_id, "c_1", Lot("l1", 50, NOW - timedelta(days=180), moment, "order:1")))
+    assert expire_points(shop_id, NOW).points_expired == 0
+    assert expire_points(shop_id, moment).points_expired == 50
