@@ -28,6 +28,8 @@ class Lot:
     earned_at: datetime
     expires_at: datetime
     source: str
+    # Expiry warnings already sent for this lot, by days-before-expiry.
+    warned: frozenset[int] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -160,6 +162,12 @@ class Account:
         else:
             self.reverse(-points, cause=cause, now=now, detail={"reason": reason})
             self.new_entries[-1] = replace(self.new_entries[-1], kind="adjust")
+
+    def mark_expiry_warned(self, lot_ids: list[str], days_before: int) -> None:
+        """Remember that a warning went out for these lots (not a balance change: no entry)."""
+        self._require_lots()
+        for lot in [lot for lot in self.lots if lot.lot_id in set(lot_ids)]:
+            self._save_lot(replace(lot, warned=lot.warned | {days_before}))
 
     # -- cashback and spend ----------------------------------------------
     def credit_cashback(self, minor: int, *, cause: str, now: datetime) -> None:

@@ -33,6 +33,7 @@ class Shop:
     # customer cannot be found again from a guessed address without it.
     customer_key_salt: str = ""
     marketing_cap: MarketingCap = field(default_factory=MarketingCap)
+    expiry_warning_days: tuple[int, ...] = (30, 7)
     created_at: str = ""
     updated_at: str = ""
     version: int = 0

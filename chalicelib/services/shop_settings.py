@@ -89,6 +89,15 @@ class ShopSettings(_Strict):
     storefront_url: str
     program: ProgramSettings = Field(default_factory=ProgramSettings)
     marketing_cap: MarketingCapSettings = Field(default_factory=MarketingCapSettings)
+    expiry_warning_days: list[Annotated[int, Field(ge=1, le=365)]] = Field(default_factory=lambda: [30, 7],
+                                                                          max_length=5)
+
+    @field_validator("expiry_warning_days")
+    @classmethod
+    def _distinct_warning_days(cls, days: list[int]) -> list[int]:
+        if len(set(days)) != len(days):
+            raise ValueError("each warning day may appear once")
+        return sorted(days, reverse=True)
 
     @field_validator("currency")
     @classmethod
@@ -147,6 +156,7 @@ def shop_from_documents(shop_id: str, config: dict, secrets: dict, version: int)
         webhook_secret=settings.webhook_secret or "", previous_webhook_secret=settings.previous_webhook_secret,
         customer_key_salt=secrets.get("customer_key_salt", ""),
         marketing_cap=MarketingCap(settings.marketing_cap.max_messages, settings.marketing_cap.per_days),
+        expiry_warning_days=tuple(settings.expiry_warning_days),
         created_at=config.get("created_at", ""), updated_at=config.get("updated_at", ""), version=version)
 
 

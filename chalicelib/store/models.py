@@ -11,6 +11,7 @@ from pynamodb.attributes import (
     DiscriminatorAttribute,
     JSONAttribute,
     NumberAttribute,
+    NumberSetAttribute,
     UnicodeAttribute,
     UnicodeSetAttribute,
 )
@@ -122,6 +123,7 @@ class LotItem(Item, discriminator="lot"):
     expires_at = UnicodeAttribute()
     source = UnicodeAttribute()
     customer_id = UnicodeAttribute()
+    warned = NumberSetAttribute(null=True)
 
 
 class LedgerItem(Item, discriminator="ledger"):

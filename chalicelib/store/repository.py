@@ -66,6 +66,7 @@ class DueLot:
     customer_id: str
     expires_at: datetime
     points: int
+    warned: frozenset[int] = frozenset()
 
 
 @dataclass
@@ -140,7 +141,8 @@ class LoyaltyRepository:
         """Lots whose expiry falls on one of ``days`` (one index Query per day)."""
         for day in days:
             for item in LotItem.by_due_day.query(keys.lot_expiry_day_pk(self.shop_id, day)):
-                yield DueLot(item.customer_id, keys.parse_iso(item.expires_at), int(item.points))
+                yield DueLot(item.customer_id, keys.parse_iso(item.expires_at), int(item.points),
+                             frozenset(int(d) for d in item.warned or ()))
 
     def issued_codes_expiring_on(self, days: Iterable[str]) -> Iterable[RewardCode]:
         """Codes still issued whose expiry falls on one of ``days`` (index query per day)."""
@@ -287,6 +289,7 @@ def _lot_item(shop_id: str, customer_id: str, lot: Lot) -> LotItem:
     return LotItem(keys.customer_pk(shop_id, customer_id), keys.lot_sk(lot.expires_at, lot.lot_id),
                    lot_id=lot.lot_id, points=lot.points, earned_at=keys.iso(lot.earned_at),
                    expires_at=keys.iso(lot.expires_at), source=lot.source, customer_id=customer_id,
+                   warned=set(lot.warned) or None,
                    gsi1pk=keys.lot_expiry_day_pk(shop_id, keys.iso(lot.expires_at)[:10]), gsi1sk=customer_id)
 
 
@@ -307,7 +310,7 @@ def _account_from_items(profile: ProfileItem, lots: Optional[list[LotItem]]) -> 
         tier_name=profile.tier_name, discount_percent=profile.discount_percent, version=int(profile.version),
         lots=None if lots is None else [
             Lot(lot.lot_id, int(lot.points), keys.parse_iso(lot.earned_at), keys.parse_iso(lot.expires_at),
-                lot.source) for lot in lots],
+                lot.source, frozenset(int(d) for d in lot.warned or ())) for lot in lots],
     )
     return account
 

@@ -1,0 +1,70 @@
+"""Warning customers before their points lapse (shop setting expiry_warning_days)."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from chalicelib import bootstrap
+from chalicelib.domain.expiry_warnings import lots_to_warn, warning_message
+from chalicelib.domain.shop import Shop
+from chalicelib.services import outbox
+from chalicelib.services.shops import load_shop
+from chalicelib.store.repository import Change, ConcurrentChange, LoyaltyRepository
+from chalicelib.store.shops import ShopRepository
+
+# A missed run is caught up the next day (the warning then comes a day late).
+CATCH_UP_DAYS = 1
+MAX_ATTEMPTS = 5
+
+
+@dataclass
+class WarningReport:
+    index_items_read: int = 0
+    customers_read: int = 0
+    warnings_queued: int = 0
+    skipped: list[str] = field(default_factory=list)
+
+
+def send_expiry_warnings_everywhere() -> dict:
+    bootstrap.ensure_store()
+    now = bootstrap.now()
+    return {shop_id: vars(send_expiry_warnings(load_shop(shop_id), now))
+            for shop_id, _ in ShopRepository().list_ids()}
+
+
+def send_expiry_warnings(shop: Shop, now: datetime) -> WarningReport:
+    repo = LoyaltyRepository(shop.shop_id)
+    report = WarningReport()
+    for days_before in shop.expiry_warning_days:
+        for late in range(CATCH_UP_DAYS, -1, -1):
+            first_day = (now + timedelta(days=days_before - late)).date()
+            due = set()
+            for lot in repo.lots_expiring_on([first_day.isoformat()]):
+                report.index_items_read += 1
+                if days_before not in lot.warned and lot.expires_at > now:
+                    due.add(lot.customer_id)
+            for customer_id in sorted(due):
+                _warn(repo, shop, customer_id, days_before, first_day, now, report)
+    return report
+
+
+def _warn(repo, shop: Shop, customer_id: str, days_before: int, first_day, now: datetime,
+          report: WarningReport) -> None:
+    for _ in range(MAX_ATTEMPTS):
+        account = repo.load_account(customer_id)
+        report.customers_read += 1
+        if account is None:
+            return
+        lots = lots_to_warn(account.lots, days_before, first_day)
+        if not lots:
+            return
+        account.mark_expiry_warned([lot.lot_id for lot in lots], days_before)
+        message = warning_message(shop.shop_id, customer_id, lots, days_before, now.isoformat())
+        try:
+            repo.commit(Change(account=account, outbox=[message]), now)
+        except ConcurrentChange:
+            continue
+        outbox.publish([message])
+        report.warnings_queued += 1
+        return
+    report.skipped.append(customer_id)

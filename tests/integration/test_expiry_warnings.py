@@ -1,0 +1,65 @@
+"""Warnings 30 and 7 days before points lapse: once per lot and warning, merged, read by index."""
+from __future__ import annotations
+
+import os
+from datetime import datetime, timedelta, timezone
+
+from chalicelib.domain.account import Account, Lot
+from chalicelib.services.expiry_warnings import send_expiry_warnings
+from chalicelib.services.shops import load_shop
+from chalicelib.store.models import Item
+from chalicelib.store.repository import LoyaltyRepository, _lot_item
+from tests.integration.test_expiry import _stored_profile
+from tests.integration.test_outbox import _drain
+
+NOW = datetime(2026, 11, 25, 6, 0, tzinfo=timezone.utc)
+
+
+def _seed(shop_id: str, customers: int, in_30: int, in_7: int) -> None:
+    LoyaltyRepository(shop_id)
+    with Item.batch_write() as batch:
+        for n in range(customers):
+            if n < in_30:
+                expiries = [NOW + timedelta(days=30, hours=2), NOW + timedelta(days=33)]  # two lots, one e-mail
+            elif n < in_30 + in_7:
+                expiries = [NOW + timedelta(days=7, hours=1)]
+            else:
+                expiries = [NOW + timedelta(days=120)]
+            lots = [Lot(f"order-{n}-{i}", 100, when - timedelta(days=180), when, f"order:{n}-{i}")
+                    for i, when in enumerate(expiries)]
+            account = Account(shop_id, f"c_{n:05d}", created_at=NOW, email=f"c{n}@example.com",
+                              points_balance=100 * len(lots), marketing_consent=True)
+            batch.save(_stored_profile(shop_id, account))
+            for lot in lots:
+                batch.save(_lot_item(shop_id, account.customer_id, lot))
+
+
+def test_warnings_read_only_customers_due_and_never_repeat(shopify_shop):
+    shop = load_shop(shopify_shop.shop_id)
+    assert shop.expiry_warning_days == (30, 7)
+    _seed(shop.shop_id, customers=600, in_30=15, in_7=5)
+
+    report = send_expiry_warnings(shop, NOW)
+    assert report.warnings_queued == 20
+    assert report.customers_read == 20
+    assert report.index_items_read == 20  # the lots on the two warning days, nothing else
+
+    messages = {m["customer_id"]: m for m in _drain(os.environ["LOYALTY_SEND_QUEUE"])}
+    assert len(messages) == 20
+    merged = messages["c_00000"]
+    assert merged["template"] == "points_expiring" and merged["category"] == "marketing"
+    assert merged["data"]["points"] == 200 and merged["data"]["days_before"] == 30
+    assert messages["c_00015"]["data"] == {"points": 100, "days_before": 7,
+                                           "expires_at": (NOW + timedelta(days=7, hours=1)).isoformat()}
+
+    again = send_expiry_warnings(shop, NOW + timedelta(hours=3))
+    assert (again.warnings_queued, again.customers_read) == (0, 0)
+    next_day = send_expiry_warnings(shop, NOW + timedelta(days=1))
+    assert next_day.warnings_queued == 0
+    assert _drain(os.environ["LOYALTY_SEND_QUEUE"]) == []
+
+    # 23 days later the merged customers' first lot is 7 days out: the 7-day warning comes once.
+    later = send_expiry_warnings(shop, NOW + timedelta(days=23))
+    assert later.warnings_queued == 15
+    account = LoyaltyRepository(shop.shop_id).load_account("c_00000")
+    assert {lot.lot_id: lot.warned for lot in account.lots} == {"order-0-0": {30, 7}, "order-0-1": {30, 7}}
