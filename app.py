@@ -1,8 +1,18 @@
 """Wiring only: every route calls one service function."""
-from chalice import Chalice, Rate
+from chalice import Chalice, Rate, Response
 
 from chalicelib.api.http import json_route, parse_json_object
-from chalicelib.services import code_release, expiry, outbox, shops, storefront, webhooks
+from chalicelib.services import (
+    code_release,
+    delivery_events,
+    expiry,
+    expiry_warnings,
+    outbox,
+    shops,
+    storefront,
+    unsubscribe,
+    webhooks,
+)
 
 app = Chalice(app_name="loyalty-mail")
 _WEBHOOK_TYPES = ["application/json", "application/x-www-form-urlencoded", "text/plain"]
@@ -98,10 +108,21 @@ def send_email(event):
         outbox.deliver(record.body)
 
 
+@app.on_sqs_message(queue="loyalty-mail-events", batch_size=1)
+def delivery_events_handler(event):
+    for record in event:
+        delivery_events.handle_ses_event(record.body)
+
+
 # -- schedules ---------------------------------------------------------------
 @app.schedule(Rate(1, unit=Rate.HOURS))
 def expire_points(event):
     return expiry.expire_points_everywhere()
+
+
+@app.schedule(Rate(1, unit=Rate.HOURS))
+def warn_before_expiry(event):
+    return expiry_warnings.send_expiry_warnings_everywhere()
 
 
 @app.schedule(Rate(5, unit=Rate.MINUTES))
@@ -112,3 +133,25 @@ def republish_outbox(event):
 @app.schedule(Rate(1, unit=Rate.HOURS))
 def release_expired_codes(event):
     return code_release.release_expired_codes_everywhere()
+
+
+# -- unsubscribe (no login: the signed token is the key) ----------------------
+_FORM_TYPES = ["application/x-www-form-urlencoded", "multipart/form-data"]
+
+
+@app.route("/u/{token}", methods=["GET"])
+def unsubscribe_page(token):
+    request = _request()
+    status, page = unsubscribe.unsubscribe_page(token, request.query_params or {},
+                                                accept_language=request.headers.get("accept-language"))
+    return Response(page, status_code=status, headers=unsubscribe.PAGE_HEADERS)
+
+
+@app.route("/u/{token}", methods=["POST"], content_types=_FORM_TYPES)
+def unsubscribe_post(token):
+    request = _request()
+    status, page = unsubscribe.unsubscribe_post(token, request.raw_body or b"",
+                                                content_type=request.headers.get("content-type"),
+                                                query=request.query_params or {},
+                                                accept_language=request.headers.get("accept-language"))
+    return Response(page, status_code=status, headers=unsubscribe.PAGE_HEADERS)

@@ -40,7 +40,7 @@ def queue_handlers() -> dict[str, str]:
     from chalicelib import bootstrap
 
     settings = bootstrap.settings()
-    return {settings.send_queue_name: "send_email", settings.events_queue_name: "delivery_events"}
+    return {settings.send_queue_name: "send_email", settings.events_queue_name: "delivery_events_handler"}
 STOP_TIMEOUT_SECONDS = 5
 
 

@@ -41,11 +41,20 @@ def deliver(body: str | dict) -> dict:
 
     message = json.loads(body) if isinstance(body, str) else dict(body)
     outbox_key = message.pop("outbox_key", None)
-    result = mailer.send_message(message)
+    try:
+        result = mailer.send_message(message)
+    except mailer.PoisonMessage:
+        # It can never be sent: the dead-letter queue keeps it for a person; the sweeper must not.
+        _clear(outbox_key)
+        raise
+    _clear(outbox_key)
+    return result
+
+
+def _clear(outbox_key: dict | None) -> None:
     if outbox_key:
         bootstrap.ensure_store()
         OutboxItem(outbox_key["pk"], outbox_key["sk"]).delete()
-    return result
 
 
 def republish_lingering(now: datetime | None = None) -> dict:

@@ -1,0 +1,661 @@
+"""Sending from the send queue against the moto server: SES raw MIME, idempotency,
+consent, suppression, the marketing cap (also under a race), SES delivery events."""
+from __future__ import annotations
+
+import base64
+import email
+import json
+import threading
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timedelta, timezone
+from email import policy
+
+import pytest
+
+from chalicelib.mail.base import RenderedEmail, TemplateError
+from chalicelib.mail.messenger import PermanentSendError, SesMessenger, TransientSendError
+from chalicelib.platforms.samples import sample_order_payload, signed_request
+from chalicelib.services import delivery_events, mailer, shops, webhooks
+from chalicelib.services.mailer import PoisonMessage, SendInProgress
+from chalicelib.store import keys
+from chalicelib.store.mail_store import MailStore
+from chalicelib.store.models import ProfileItem
+from tests.integration.conftest import register_shop
+
+SENDER = "loyalty@shop.example"
+NOW = datetime(2026, 11, 25, 10, 0, tzinfo=timezone.utc)
+
+
+# -- helpers (also used by test_unsubscribe) ----------------------------------------
+class FakeTemplates:
+    """A stand-in renderer: the message shows which template, locale and links it got."""
+
+    def __init__(self):
+        self.calls: list[tuple[str, str, dict]] = []
+
+    def build_context(self, template, *, shop, account, data, links, now):
+        return {"shop_name": shop.name, "first_name": account.first_name, "links": links, "data": data}
+
+    def render(self, template, locale, context):
+        self.calls.append((template, locale, context))
+        if template == "broken":
+            raise TemplateError(template, locale, 7, "unexpected '}'")
+        unsubscribe = context["links"]["unsubscribe"]
+        return RenderedEmail(
+            subject=f"{context['first_name']}, ваші бали чекають [{template}/{locale}]",
+            preheader="preheader",
+            html=f"<html><body><span style=\"display:none\">preheader</span><p>Привіт, {context['first_name']}!</p>"
+                 f"<a href=\"{unsubscribe}\">unsubscribe</a></body></html>",
+            text=f"Привіт, {context['first_name']}!\nUnsubscribe: {unsubscribe}\n")
+
+
+class RecordingMessenger:
+    """Collects what would go to SES; ``fail`` may be an exception to raise instead."""
+
+    def __init__(self, fail: Exception | None = None):
+        self.sent: list[dict] = []
+        self.fail = fail
+        self._lock = threading.Lock()
+
+    def send_raw(self, *, sender, recipient, raw, configuration_set, tags):
+        if self.fail is not None:
+            raise self.fail
+        with self._lock:
+            self.sent.append({"sender": sender, "recipient": recipient, "raw": raw,
+                              "configuration_set": configuration_set, "tags": dict(tags)})
+            return f"fake-{len(self.sent):04d}"
+
+    def messages(self):
+        return [email.message_from_bytes(item["raw"], policy=policy.default) for item in self.sent]
+
+
+def deliver_order(shop, email_address: str, order_id: str, **order) -> dict:
+    payload = sample_order_payload("shopify", order_id=order_id, email=email_address, **order)
+    headers, raw = signed_request("shopify", shop.secret, payload, topic="orders/paid")
+    return webhooks.receive_webhook("shopify", shop.shop_id, headers, raw, "application/json")
+
+
+def customer_id(shop_id: str, email_address: str) -> str:
+    return shops.load_shop(shop_id).customer_id_for(email_address)
+
+
+def queue_message(shop_id: str, customer: str, key: str, *, template: str = "special_day",
+                  category: str = "marketing", campaign_id: str | None = "spring-sale", data: dict | None = None) -> dict:
+    return {"idempotency_key": key, "shop_id": shop_id, "customer_id": customer, "template": template,
+            "category": category, "campaign_id": campaign_id if category == "marketing" else None,
+            "data": data or {}, "created_at": NOW.isoformat()}
+
+
+def verify_sender(address: str = SENDER) -> None:
+    import boto3
+
+    client = boto3.client("sesv2")
+    try:
+        client.create_email_identity(EmailIdentity=address)
+    except client.exceptions.AlreadyExistsException:
+        pass
+
+
+def moto_raw_message(endpoint: str, message_id: str) -> bytes:
+    with urllib.request.urlopen(f"{endpoint}/moto-api/data.json") as response:
+        data = json.load(response)
+    for message in data["ses"]["RawMessage"]:
+        if message["id"] == message_id:
+            return message["raw_data"].encode()
+    raise AssertionError(f"moto has no message {message_id}")
+
+
+def send_log(shop_id: str, key: str):
+    return MailStore(shop_id).load_send(key)
+
+
+@pytest.fixture
+def mail_shop(client):
+    shop = register_shop(client, "mail-shop", "shopify", name="Demo «Електроніка»",
+                         marketing_cap={"max_messages": 3, "per_days": 7})
+    verify_sender()
+    return shop
+
+
+@pytest.fixture
+def olena(mail_shop):
+    deliver_order(mail_shop, "olena@example.com", "m-1")
+    return customer_id(mail_shop.shop_id, "olena@example.com")
+
+
+# -- the real message, through moto's SES ------------------------------------------------
+def _spy_on(messenger: SesMessenger) -> list[dict]:
+    calls: list[dict] = []
+    messenger.client.meta.events.register("provide-client-params.sesv2.SendEmail",
+                                          lambda params, **_: calls.append(params))
+    return calls
+
+
+def test_marketing_mail_through_moto_ses_carries_one_click_unsubscribe(mail_shop, olena, moto_endpoint,
+                                                                      monkeypatch):
+    monkeypatch.setenv("LOYALTY_PUBLIC_URL", "https://loyalty.example.com")
+    monkeypatch.setenv("LOYALTY_UNSUBSCRIBE_MAILBOX", "unsubscribe@mail.loyalty.example.com")
+    messenger = SesMessenger()
+    calls = _spy_on(messenger)
+
+    result = mailer.send_message(queue_message(mail_shop.shop_id, olena, "spring-1"), messenger=messenger,
+                                 templates=FakeTemplates(), now=NOW)
+
+    assert result["status"] == "sent"
+    message = email.message_from_bytes(moto_raw_message(moto_endpoint, result["ses_message_id"]),
+                                       policy=policy.default)
+    assert message["From"].addresses[0].display_name == "Demo «Електроніка»"
+    assert message["From"].addresses[0].addr_spec == SENDER
+    assert message["To"] == "olena@example.com"
+    assert message["Subject"] == "Olena, ваші бали чекають [special_day/uk]"
+    assert message["Date"] and message["Message-ID"].endswith("@shop.example>")
+    unsubscribe = str(message["List-Unsubscribe"])
+    https, mailto = [uri.strip().strip("<>") for uri in unsubscribe.split(",")]
+    assert https.startswith("https://loyalty.example.com/u/")
+    token = https.rsplit("/", 1)[1]
+    assert mailto == f"mailto:unsubscribe@mail.loyalty.example.com?subject=unsubscribe%20{token}"
+    assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    assert message.get_content_type() == "multipart/alternative"
+    assert "Привіт, Olena!" in message.get_body(("plain",)).get_content()
+    assert "Привіт, Olena!" in message.get_body(("html",)).get_content()
+    assert https in message.get_body(("html",)).get_content()
+
+    [params] = calls
+    assert params["ConfigurationSetName"] == "loyalty-mail"
+    assert params["FromEmailAddress"] == SENDER
+    assert params["Destination"] == {"ToAddresses": ["olena@example.com"]}
+    assert {tag["Name"]: tag["Value"] for tag in params["EmailTags"]} == {
+        "shop": "mail-shop", "template": "special_day", "campaign": "spring-sale", "customer": olena,
+        "category": "marketing"}
+    log = send_log(mail_shop.shop_id, "spring-1")
+    assert log.status == "sent" and log.ses_message_id == result["ses_message_id"]
+
+
+def test_transactional_mail_through_moto_ses_has_no_list_unsubscribe(mail_shop, olena, moto_endpoint, monkeypatch):
+    monkeypatch.setenv("LOYALTY_SES_CONFIGURATION_SET", "shop-receipts")
+    messenger = SesMessenger()
+    calls = _spy_on(messenger)
+
+    result = mailer.send_message(queue_message(mail_shop.shop_id, olena, "order-m-1", template="post_purchase",
+                                               category="transactional"),
+                                 messenger=messenger, templates=FakeTemplates(), now=NOW)
+
+    assert result["status"] == "sent"
+    message = email.message_from_bytes(moto_raw_message(moto_endpoint, result["ses_message_id"]),
+                                       policy=policy.default)
+    assert message["List-Unsubscribe"] is None and message["List-Unsubscribe-Post"] is None
+    assert message["To"] == "olena@example.com"
+    assert {part.get_content_type() for part in message.iter_parts()} == {"text/plain", "text/html"}
+    assert calls[0]["ConfigurationSetName"] == "shop-receipts"
+    assert {tag["Name"]: tag["Value"] for tag in calls[0]["EmailTags"]}["campaign"] == "none"
+
+
+def test_real_templates_end_to_end_through_moto_ses(mail_shop, olena, moto_endpoint):
+    """The real renderer (MJML + Jinja, the customer's locale) into raw MIME into moto's SES."""
+    special = {"title": "Весняний розпродаж", "starts_at": "2026-11-25T00:00:00Z", "ends_at": "2026-11-28T23:59:00Z",
+               "free_shipping": True}
+    order = {"order_id": "m-1", "order_name": "#m-1", "points_earned": 189,
+             "items": [{"title": "Чохол для iPhone 15", "quantity": 2, "total_minor": 90000}]}
+
+    promo = mailer.send_message(queue_message(mail_shop.shop_id, olena, "real-promo", data=special),
+                                messenger=SesMessenger(), now=NOW)
+    receipt = mailer.send_message(queue_message(mail_shop.shop_id, olena, "real-receipt", template="post_purchase",
+                                                category="transactional", data=order),
+                                  messenger=SesMessenger(), now=NOW)
+
+    marketing = email.message_from_bytes(moto_raw_message(moto_endpoint, promo["ses_message_id"]), policy=policy.default)
+    transactional = email.message_from_bytes(moto_raw_message(moto_endpoint, receipt["ses_message_id"]),
+                                             policy=policy.default)
+    assert "Весняний розпродаж" in marketing["Subject"]
+    unsubscribe_url = str(marketing["List-Unsubscribe"]).strip("<>")
+    assert unsubscribe_url in marketing.get_body(("plain",)).get_content()
+    assert unsubscribe_url in marketing.get_body(("html",)).get_content()
+    assert "#m-1" in transactional["Subject"] and transactional["List-Unsubscribe"] is None
+    text = transactional.get_body(("plain",)).get_content()
+    assert "Чохол для iPhone 15" in text and "189" in text
+    assert "2027" in text  # the nearest expiry, from the account's lots
+
+
+def test_real_template_with_missing_data_is_poison(mail_shop, olena):
+    with pytest.raises(PoisonMessage, match="post_purchase"):
+        mailer.send_message(queue_message(mail_shop.shop_id, olena, "bad-data", template="post_purchase",
+                                          category="transactional", data={"order_id": "m-1"}),
+                            messenger=RecordingMessenger(), now=NOW)
+    assert send_log(mail_shop.shop_id, "bad-data").status == "failed"
+
+
+def test_unverified_sender_is_a_permanent_failure(client, moto_endpoint):
+    shop = register_shop(client, "unverified-shop", "shopify", sender_email="nobody@unverified.example")
+    deliver_order(shop, "olena@example.com", "u-1")
+    customer = customer_id(shop.shop_id, "olena@example.com")
+
+    result = mailer.send_message(queue_message(shop.shop_id, customer, "u-1", template="post_purchase",
+                                               category="transactional"),
+                                 messenger=SesMessenger(), templates=FakeTemplates(), now=NOW)
+
+    assert result["status"] == "failed" and result["reason"] == "MessageRejected"
+    assert send_log(shop.shop_id, "u-1").status == "failed"
+
+
+# -- idempotency -------------------------------------------------------------------------
+def test_a_retried_queue_message_sends_once(mail_shop, olena):
+    messenger = RecordingMessenger()
+    message = queue_message(mail_shop.shop_id, olena, "order-1", template="post_purchase", category="transactional")
+
+    first = mailer.send_message(message, messenger=messenger, templates=FakeTemplates(), now=NOW)
+    again = mailer.send_message(json.dumps(message), messenger=messenger, templates=FakeTemplates(), now=NOW)
+
+    assert first["status"] == "sent"
+    assert again["status"] == "duplicate" and again["previous_status"] == "sent"
+    assert len(messenger.sent) == 1
+
+
+def test_a_claim_whose_lease_ran_out_without_sent_is_sent_again(mail_shop, olena, monkeypatch):
+    monkeypatch.setenv("LOYALTY_MAIL_LEASE_SECONDS", "60")
+    message = queue_message(mail_shop.shop_id, olena, "order-2", template="post_purchase", category="transactional")
+
+    class Crash(Exception):
+        pass
+
+    with pytest.raises(Crash):  # the worker dies after claiming, before SES took the message
+        mailer.send_message(message, messenger=RecordingMessenger(fail=Crash()), templates=FakeTemplates(), now=NOW)
+    assert send_log(mail_shop.shop_id, "order-2").status == "claimed"
+
+    messenger = RecordingMessenger()
+    with pytest.raises(SendInProgress):  # lease still live: another worker may be sending
+        mailer.send_message(message, messenger=messenger, templates=FakeTemplates(), now=NOW + timedelta(seconds=30))
+    result = mailer.send_message(message, messenger=messenger, templates=FakeTemplates(),
+                                 now=NOW + timedelta(seconds=61))
+
+    assert result["status"] == "sent" and len(messenger.sent) == 1
+    log = send_log(mail_shop.shop_id, "order-2")
+    assert log.status == "sent" and log.attempts == 2
+
+
+def test_transient_failure_raises_and_the_retry_sends(mail_shop, olena):
+    message = queue_message(mail_shop.shop_id, olena, "order-3", template="post_purchase", category="transactional")
+
+    with pytest.raises(TransientSendError):
+        mailer.send_message(message, messenger=RecordingMessenger(fail=TransientSendError("slow down", code="TooManyRequestsException")),
+                            templates=FakeTemplates(), now=NOW)
+    assert send_log(mail_shop.shop_id, "order-3").status == "claimed"
+
+    messenger = RecordingMessenger()  # SQS redelivers after the visibility timeout; the lease was released
+    assert mailer.send_message(message, messenger=messenger, templates=FakeTemplates(),
+                               now=NOW + timedelta(seconds=5))["status"] == "sent"
+    assert len(messenger.sent) == 1
+
+
+def test_permanent_failure_marks_failed_and_is_not_retried(mail_shop, olena):
+    message = queue_message(mail_shop.shop_id, olena, "order-4", template="post_purchase", category="transactional")
+
+    result = mailer.send_message(message, messenger=RecordingMessenger(fail=PermanentSendError("no", code="MessageRejected")),
+                                 templates=FakeTemplates(), now=NOW)
+
+    assert result["status"] == "failed"
+    log = send_log(mail_shop.shop_id, "order-4")
+    assert log.status == "failed" and "MessageRejected" in log.reason
+    messenger = RecordingMessenger()
+    assert mailer.send_message(message, messenger=messenger, templates=FakeTemplates(), now=NOW)["status"] == "duplicate"
+    assert messenger.sent == []
+
+
+def test_template_error_marks_failed_and_poisons_the_message(mail_shop, olena):
+    message = queue_message(mail_shop.shop_id, olena, "order-5", template="broken", category="transactional")
+    messenger = RecordingMessenger()
+
+    with pytest.raises(PoisonMessage, match="broken"):
+        mailer.send_message(message, messenger=messenger, templates=FakeTemplates(), now=NOW)
+
+    log = send_log(mail_shop.shop_id, "order-5")
+    assert log.status == "failed" and "line 7" in log.reason
+    assert messenger.sent == []
+
+
+@pytest.mark.parametrize("body", [
+    "not json",
+    "[1, 2]",
+    {"shop_id": "mail-shop"},
+    {"idempotency_key": "k", "shop_id": "mail-shop", "customer_id": "c_1", "template": "special_day",
+     "category": "spam", "data": {}, "created_at": "2026-11-25T10:00:00Z"},
+    {"idempotency_key": "k", "shop_id": "no-such-shop", "customer_id": "c_1", "template": "special_day",
+     "category": "marketing", "data": {}, "created_at": "2026-11-25T10:00:00Z"},
+])
+def test_malformed_messages_are_poison(mail_shop, body):
+    with pytest.raises(PoisonMessage):
+        mailer.send_message(body, messenger=RecordingMessenger(), templates=FakeTemplates(), now=NOW)
+
+
+def test_unknown_customer_is_skipped_and_recorded(mail_shop):
+    result = mailer.send_message(queue_message(mail_shop.shop_id, "c_" + "0" * 32, "ghost-1"),
+                                 messenger=RecordingMessenger(), templates=FakeTemplates(), now=NOW)
+    assert result["status"] == "skipped" and result["reason"] == "unknown_customer"
+    assert send_log(mail_shop.shop_id, "ghost-1").status == "skipped"
+
+
+# -- consent, unsubscribe, suppression -----------------------------------------------------
+def test_no_consent_means_no_marketing_but_transactional_still_goes(mail_shop):
+    deliver_order(mail_shop, "taras@example.com", "c-1", marketing_consent=False)
+    deliver_order(mail_shop, "iryna@example.com", "c-2")
+    taras, iryna = (customer_id(mail_shop.shop_id, e) for e in ("taras@example.com", "iryna@example.com"))
+    ProfileItem(keys.customer_pk(mail_shop.shop_id, iryna), keys.PROFILE_SK).update(
+        actions=[ProfileItem.marketing_consent.remove()])  # consent unknown (None)
+    messenger = RecordingMessenger()
+
+    for customer in (taras, iryna):
+        result = mailer.send_message(queue_message(mail_shop.shop_id, customer, f"promo-{customer}"),
+                                     messenger=messenger, templates=FakeTemplates(), now=NOW)
+        assert result["status"] == "skipped" and result["reason"] == "no_consent"
+        receipt = mailer.send_message(queue_message(mail_shop.shop_id, customer, f"receipt-{customer}",
+                                                    template="post_purchase", category="transactional"),
+                                      messenger=messenger, templates=FakeTemplates(), now=NOW)
+        assert receipt["status"] == "sent"
+    assert sorted(m["recipient"] for m in messenger.sent) == ["iryna@example.com", "taras@example.com"]
+
+
+def test_marketing_template_sent_as_transactional_is_still_treated_as_marketing(mail_shop):
+    deliver_order(mail_shop, "taras@example.com", "c-3", marketing_consent=False)
+    taras = customer_id(mail_shop.shop_id, "taras@example.com")
+    result = mailer.send_message(queue_message(mail_shop.shop_id, taras, "winback-1", template="winback",
+                                               category="transactional"),
+                                 messenger=RecordingMessenger(), templates=FakeTemplates(), now=NOW)
+    assert result["status"] == "skipped" and result["reason"] == "no_consent"
+
+
+def test_unsubscribed_customer_gets_transactional_but_no_marketing(mail_shop, olena):
+    MailStore(mail_shop.shop_id).update_prefs(olena, lambda prefs: setattr(prefs, "unsubscribed", True))
+    messenger = RecordingMessenger()
+
+    marketing = mailer.send_message(queue_message(mail_shop.shop_id, olena, "promo-1"), messenger=messenger,
+                                    templates=FakeTemplates(), now=NOW)
+    receipt = mailer.send_message(queue_message(mail_shop.shop_id, olena, "receipt-1", template="post_purchase",
+                                                category="transactional"),
+                                  messenger=messenger, templates=FakeTemplates(), now=NOW)
+
+    assert marketing["status"] == "skipped" and marketing["reason"] == "unsubscribed"
+    assert receipt["status"] == "sent" and len(messenger.sent) == 1
+    assert "List-Unsubscribe" not in messenger.messages()[0]
+
+
+def test_suppressed_address_gets_no_mail_at_all(mail_shop, olena):
+    MailStore(mail_shop.shop_id).suppress("Olena@Example.com ", "complaint", "abuse", NOW)
+    messenger = RecordingMessenger()
+
+    for key, template, category in (("promo-2", "special_day", "marketing"),
+                                    ("receipt-2", "post_purchase", "transactional")):
+        result = mailer.send_message(queue_message(mail_shop.shop_id, olena, key, template=template, category=category),
+                                     messenger=messenger, templates=FakeTemplates(), now=NOW)
+        assert result["status"] == "skipped" and result["reason"] == "suppressed"
+        assert send_log(mail_shop.shop_id, key).status == "skipped"
+    assert messenger.sent == []
+
+
+def test_suppression_is_per_shop(client, mail_shop, olena):
+    other = register_shop(client, "other-shop", "shopify")
+    deliver_order(other, "olena@example.com", "o-1")
+    MailStore(mail_shop.shop_id).suppress("olena@example.com", "hard_bounce", None, NOW)
+    result = mailer.send_message(queue_message(other.shop_id, customer_id(other.shop_id, "olena@example.com"), "x-1",
+                                               template="post_purchase", category="transactional"),
+                                 messenger=RecordingMessenger(), templates=FakeTemplates(), now=NOW)
+    assert result["status"] == "sent"
+
+
+# -- the marketing cap ---------------------------------------------------------------------
+def test_cap_allows_three_marketing_mails_per_seven_days(mail_shop, olena):
+    messenger = RecordingMessenger()
+    templates = FakeTemplates()
+
+    def send(key, when, **kwargs):
+        return mailer.send_message(queue_message(mail_shop.shop_id, olena, key, **kwargs), messenger=messenger,
+                                   templates=templates, now=when)
+
+    old = [send(f"old-{n}", NOW - timedelta(days=20, hours=n)) for n in range(3)]  # long before the window
+    recent = [send(f"new-{n}", NOW - timedelta(days=2 - n)) for n in range(3)]
+    fourth = send("new-3", NOW)
+    receipt = send("receipt-3", NOW, template="post_purchase", category="transactional")
+
+    assert [r["status"] for r in old + recent] == ["sent"] * 6
+    assert fourth["status"] == "skipped" and fourth["reason"] == "marketing_cap"
+    assert receipt["status"] == "sent"  # transactional mail is never capped
+    assert send("new-4", NOW + timedelta(days=5, hours=1))["status"] == "sent"  # the oldest of the three left the window
+    prefs = MailStore(mail_shop.shop_id).load_prefs(olena)
+    assert len(prefs.marketing_sends) == 3  # pruned to the window
+
+
+def test_two_parallel_sends_racing_for_the_last_slot_one_wins(mail_shop, olena):
+    messenger = RecordingMessenger()
+    for n in range(2):
+        assert mailer.send_message(queue_message(mail_shop.shop_id, olena, f"pre-{n}"), messenger=messenger,
+                                   templates=FakeTemplates(), now=NOW - timedelta(hours=n + 1))["status"] == "sent"
+    barrier = threading.Barrier(2)
+
+    def race(key):
+        barrier.wait()
+        return mailer.send_message(queue_message(mail_shop.shop_id, olena, key), messenger=messenger,
+                                   templates=FakeTemplates(), now=NOW)
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        results = list(pool.map(race, ["race-a", "race-b"]))
+
+    assert sorted(r["status"] for r in results) == ["sent", "skipped"]
+    assert [r["reason"] for r in results if r["status"] == "skipped"] == ["marketing_cap"]
+    assert len(messenger.sent) == 3
+
+
+def test_the_same_message_twice_in_parallel_sends_once(mail_shop, olena):
+    messenger = RecordingMessenger()
+    message = queue_message(mail_shop.shop_id, olena, "twin-1")
+    barrier = threading.Barrier(2)
+
+    def run():
+        barrier.wait()
+        try:
+            return mailer.send_message(message, messenger=messenger, templates=FakeTemplates(), now=NOW)["status"]
+        except SendInProgress:
+            return "in_progress"
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        outcomes = sorted(pool.map(lambda _: run(), range(2)))
+
+    assert outcomes in (["duplicate", "sent"], ["in_progress", "sent"])
+    assert len(messenger.sent) == 1
+
+
+def test_request_counts_per_send(mail_shop, olena, monkeypatch):
+    from pynamodb.connection.base import Connection
+
+    calls: list[str] = []
+    original = Connection._make_api_call
+
+    def counting(self, operation_name, operation_kwargs):
+        calls.append(operation_name)
+        return original(self, operation_name, operation_kwargs)
+
+    monkeypatch.setattr(Connection, "_make_api_call", counting)
+    shops.load_shop(mail_shop.shop_id)  # warm the shop cache, as in a running Lambda
+    calls.clear()
+    message = queue_message(mail_shop.shop_id, olena, "count-1")
+    mailer.send_message(message, messenger=RecordingMessenger(), templates=FakeTemplates(), now=NOW)
+    assert calls == ["TransactGetItems", "Query", "TransactWriteItems", "TransactWriteItems"]
+    calls.clear()
+    mailer.send_message(message, messenger=RecordingMessenger(), templates=FakeTemplates(), now=NOW)
+    assert calls == ["TransactGetItems"]
+
+
+# -- SES delivery events -------------------------------------------------------------------
+def _ses_event(event_type: str, message_id: str, recipient: str, shop_id: str, customer: str, **body) -> dict:
+    event = {
+        "eventType": event_type,
+        "mail": {"timestamp": "2026-11-25T10:00:01.000Z", "source": f"Demo <{SENDER}>", "messageId": message_id,
+                 "destination": [recipient], "headersTruncated": False,
+                 "tags": {"shop": [shop_id], "customer": [customer], "template": ["special_day"],
+                          "ses:configuration-set": ["loyalty-mail"]}},
+    }
+    event.update(body)
+    return event
+
+
+def _bounce(bounce_type: str, recipient: str, sub_type: str = "General") -> dict:
+    return {"bounce": {"bounceType": bounce_type, "bounceSubType": sub_type, "timestamp": "2026-11-25T10:00:05.000Z",
+                       "feedbackId": "0100-feedback",
+                       "bouncedRecipients": [{"emailAddress": recipient, "action": "failed", "status": "5.1.1",
+                                              "diagnosticCode": "smtp; 550 5.1.1 user unknown"}]}}
+
+
+def _sns(event: dict) -> dict:
+    return {"Type": "Notification", "MessageId": "sns-1", "TopicArn": "arn:aws:sns:eu-central-1:123456789012:ses",
+            "Message": json.dumps(event), "Timestamp": "2026-11-25T10:00:06.000Z"}
+
+
+def _eventbridge(event: dict, detail_type: str) -> dict:
+    return {"version": "0", "id": "eb-1", "detail-type": detail_type, "source": "aws.ses",
+            "account": "123456789012", "time": "2026-11-25T10:00:06Z", "region": "eu-central-1",
+            "resources": [], "detail": event}
+
+
+def _sent(shop, customer, key, messenger, **kwargs) -> str:
+    result = mailer.send_message(queue_message(shop.shop_id, customer, key, **kwargs), messenger=messenger,
+                                 templates=FakeTemplates(), now=NOW)
+    assert result["status"] == "sent"
+    return result["ses_message_id"]
+
+
+def test_hard_bounce_via_sns_suppresses_all_further_mail(mail_shop, olena):
+    messenger = RecordingMessenger()
+    message_id = _sent(mail_shop, olena, "promo-b1", messenger)
+
+    result = delivery_events.handle_ses_event(json.dumps(_sns(_ses_event(
+        "Bounce", message_id, "olena@example.com", mail_shop.shop_id, olena, **_bounce("Permanent", "olena@example.com")))))
+
+    assert result["status"] == "applied" and result["effects"] == ["suppressed", "bounced"]
+    log = send_log(mail_shop.shop_id, "promo-b1")
+    assert log.status == "bounced" and "General" in log.reason
+    for key, template, category in (("promo-b2", "special_day", "marketing"),
+                                    ("receipt-b2", "post_purchase", "transactional")):
+        after = mailer.send_message(queue_message(mail_shop.shop_id, olena, key, template=template, category=category),
+                                    messenger=messenger, templates=FakeTemplates(), now=NOW)
+        assert after["status"] == "skipped" and after["reason"] == "suppressed"
+    assert len(messenger.sent) == 1
+
+
+def test_complaint_via_eventbridge_suppresses(mail_shop, olena):
+    messenger = RecordingMessenger()
+    message_id = _sent(mail_shop, olena, "promo-c1", messenger)
+    complaint = {"complaint": {"complainedRecipients": [{"emailAddress": "olena@example.com"}],
+                               "timestamp": "2026-11-25T11:00:00.000Z", "feedbackId": "0100-c",
+                               "complaintFeedbackType": "abuse"}}
+
+    result = delivery_events.handle_ses_event(_eventbridge(
+        _ses_event("Complaint", message_id, "olena@example.com", mail_shop.shop_id, olena, **complaint),
+        "Email Complaint Received"))
+
+    assert result["effects"] == ["suppressed", "complained"]
+    assert send_log(mail_shop.shop_id, "promo-c1").status == "complained"
+    assert MailStore(mail_shop.shop_id).is_suppressed("olena@example.com")
+    late_delivery = _eventbridge(_ses_event("Delivery", message_id, "olena@example.com", mail_shop.shop_id, olena,
+                                            delivery={"recipients": ["olena@example.com"]}), "Email Delivered")
+    delivery_events.handle_ses_event(late_delivery)  # events come unordered: no step back to "delivered"
+    assert send_log(mail_shop.shop_id, "promo-c1").status == "complained"
+
+
+def test_soft_bounce_is_counted_not_suppressed(mail_shop, olena):
+    message_id = _sent(mail_shop, olena, "promo-s1", RecordingMessenger())
+
+    result = delivery_events.handle_ses_event(_ses_event(
+        "Bounce", message_id, "olena@example.com", mail_shop.shop_id, olena,
+        **_bounce("Transient", "olena@example.com", "MailboxFull")))
+
+    assert result["effects"] == ["soft_bounce_counted", "bounced"]
+    assert MailStore(mail_shop.shop_id).load_prefs(olena).soft_bounces == 1
+    assert not MailStore(mail_shop.shop_id).is_suppressed("olena@example.com")
+
+
+def test_delivery_open_and_click_are_recorded(mail_shop, olena):
+    message_id = _sent(mail_shop, olena, "promo-d1", RecordingMessenger())
+    common = (message_id, "olena@example.com", mail_shop.shop_id, olena)
+
+    delivery_events.handle_ses_event(_sns(_ses_event("Delivery", *common, delivery={"recipients": ["olena@example.com"]})))
+    for _ in range(2):
+        delivery_events.handle_ses_event(_ses_event("Open", *common, open={"ipAddress": "192.0.2.1"}))
+    delivery_events.handle_ses_event(_eventbridge(_ses_event("Click", *common, click={"link": "https://shop.example"}),
+                                                  "Email Clicked"))
+
+    log = send_log(mail_shop.shop_id, "promo-d1")
+    assert (log.status, log.opens, log.clicks) == ("delivered", 2, 1)
+
+
+def test_events_for_unknown_messages_are_ignored(mail_shop):
+    event = {"eventType": "Bounce", "mail": {"messageId": "not-ours"}, **_bounce("Permanent", "x@example.com")}
+    assert delivery_events.handle_ses_event(event)["status"] == "ignored"
+    assert delivery_events.handle_ses_event({"Type": "SubscriptionConfirmation"})["status"] == "ignored"
+    assert delivery_events.handle_ses_event("{broken")["status"] == "ignored"
+    assert not MailStore(mail_shop.shop_id).is_suppressed("x@example.com")
+
+
+def test_hard_bounce_without_the_lookup_still_suppresses_by_the_shop_tag(mail_shop, olena):
+    # The sender died after SES took the message, so no SESMSG lookup exists.
+    event = _ses_event("Bounce", "lost-message", "olena@example.com", mail_shop.shop_id, olena,
+                       **_bounce("Permanent", "olena@example.com"))
+    assert delivery_events.handle_ses_event(_sns(event))["effects"] == ["suppressed"]
+    assert MailStore(mail_shop.shop_id).is_suppressed("olena@example.com")
+
+
+def test_token_in_the_message_carries_no_email(mail_shop, olena):
+    messenger = RecordingMessenger()
+    _sent(mail_shop, olena, "promo-t1", messenger)
+    header = str(messenger.messages()[0]["List-Unsubscribe"])
+    token = header.split("/u/", 1)[1].split(">", 1)[0]
+    payload = base64.urlsafe_b64decode(token.split(".")[0] + "==").decode()
+    assert "olena" not in payload.lower() and "@" not in payload and "olena" not in token.lower()
+    assert olena in payload and mail_shop.shop_id in payload
+
+
+# -- the SES adapter's error mapping and the MIME edges ----------------------------------
+@pytest.mark.parametrize("code, status, expected", [
+    ("TooManyRequestsException", 429, TransientSendError),
+    ("Throttling", 400, TransientSendError),
+    ("LimitExceededException", 400, TransientSendError),
+    ("InternalFailure", 500, TransientSendError),
+    ("SomethingNew", 503, TransientSendError),
+    ("MessageRejected", 400, PermanentSendError),
+    ("MailFromDomainNotVerifiedException", 400, PermanentSendError),
+    ("AccountSuspendedException", 400, PermanentSendError),
+    ("BadRequestException", 400, PermanentSendError),
+])
+def test_ses_errors_are_sorted_into_transient_and_permanent(code, status, expected):
+    from botocore.exceptions import ClientError
+
+    from chalicelib.mail.messenger import classify_client_error
+
+    error = ClientError({"Error": {"Code": code, "Message": "m"}, "ResponseMetadata": {"HTTPStatusCode": status}},
+                        "SendEmail")
+    assert type(classify_client_error(error)) is expected
+
+
+def test_unreachable_ses_is_transient():
+    import boto3
+    from botocore.config import Config
+
+    client = boto3.client("sesv2", endpoint_url="http://127.0.0.1:9", region_name="eu-central-1",
+                          config=Config(retries={"max_attempts": 0}, connect_timeout=1))
+    with pytest.raises(TransientSendError):
+        SesMessenger(client).send_raw(sender=SENDER, recipient="a@example.com", raw=b"x", configuration_set=None,
+                                      tags={})
+
+
+def test_tag_values_are_sanitized():
+    from chalicelib.mail.messenger import sanitize_tag
+
+    assert sanitize_tag("Весна 2026: -20%") == "______2026__-20_"
+    assert sanitize_tag(None) == "none" and len(sanitize_tag("x" * 300)) == 256
+
+
+def test_subject_cannot_inject_headers():
+    from chalicelib.mail.mime import build_message
+
+    raw = build_message(from_name="Shop\r\nBcc: evil@example.com", from_address=SENDER, to_address="a@example.com",
+                        subject="Hi\r\nBcc: evil@example.com", html="<p>x</p>", text="x")
+    message = email.message_from_bytes(raw, policy=policy.default)
+    assert message["Bcc"] is None and "evil" not in str(message["To"])
+    assert all(len(line) <= 78 for line in raw.split(b"\r\n")[:12])
