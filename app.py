@@ -7,6 +7,7 @@ from chalicelib.services import (
     delivery_events,
     expiry,
     expiry_warnings,
+    occasions,
     outbox,
     shops,
     storefront,
@@ -123,6 +124,11 @@ def expire_points(event):
 @app.schedule(Rate(1, unit=Rate.HOURS))
 def warn_before_expiry(event):
     return expiry_warnings.send_expiry_warnings_everywhere()
+
+
+@app.schedule(Rate(1, unit=Rate.HOURS))
+def birthdays_and_winback(event):
+    return occasions.run_occasions_everywhere()
 
 
 @app.schedule(Rate(5, unit=Rate.MINUTES))

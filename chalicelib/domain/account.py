@@ -66,6 +66,10 @@ class Account:
     spend_by_month: dict[str, int] = field(default_factory=dict)
     orders_count: int = 0
     last_order_at: Optional[datetime] = None
+    # The year of the last birthday bonus and the last-order day of the last
+    # win-back: each is given once (per year, per lapse).
+    birthday_bonus_year: Optional[int] = None
+    winback_for_order_at: Optional[datetime] = None
     tier_name: Optional[str] = None
     discount_percent: str = "0"
 

@@ -50,6 +50,8 @@ class ProgramRules:
     excluded_categories: frozenset[str] = field(default_factory=frozenset)
     exclude_gift_cards: bool = True
     redemption_code_validity_days: int = 30
+    birthday_bonus_points: int = 50
+    winback_after_days: int = 90
 
     def standing(self, spend_minor: int, exponent: int) -> TierStanding:
         """Tier for a spend (in minor units), and how far the next one is."""

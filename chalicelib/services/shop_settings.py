@@ -43,6 +43,8 @@ class ProgramSettings(_Strict):
     excluded_categories: list[Annotated[str, Field(min_length=1)]] = Field(default_factory=list)
     exclude_gift_cards: bool = True
     redemption_code_validity_days: Annotated[int, Field(ge=1, le=365)] = 30
+    birthday_bonus_points: Annotated[int, Field(ge=0, le=1_000_000)] = 50
+    winback_after_days: Annotated[int, Field(ge=7, le=3650)] = 90
 
     @field_validator("tiers")
     @classmethod
@@ -67,7 +69,8 @@ class ProgramSettings(_Strict):
             tier_period=self.tier_period, cashback_percent=self.cashback_percent,
             excluded_skus=frozenset(self.excluded_skus), excluded_categories=frozenset(self.excluded_categories),
             exclude_gift_cards=self.exclude_gift_cards,
-            redemption_code_validity_days=self.redemption_code_validity_days)
+            redemption_code_validity_days=self.redemption_code_validity_days,
+            birthday_bonus_points=self.birthday_bonus_points, winback_after_days=self.winback_after_days)
 
 
 class MarketingCapSettings(_Strict):

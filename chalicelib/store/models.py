@@ -111,6 +111,8 @@ class ProfileItem(Item, discriminator="profile"):
     spend_by_month = JSONAttribute(null=True)
     orders_count = NumberAttribute(default=0)
     last_order_at = UnicodeAttribute(null=True)
+    birthday_bonus_year = NumberAttribute(null=True)
+    winback_for_order_at = UnicodeAttribute(null=True)
     tier_name = UnicodeAttribute(null=True)
     discount_percent = UnicodeAttribute(default="0")
     version = NumberAttribute(default=0)

@@ -144,6 +144,12 @@ class LoyaltyRepository:
                 yield DueLot(item.customer_id, keys.parse_iso(item.expires_at), int(item.points),
                              frozenset(int(d) for d in item.warned or ()))
 
+    def customers_with_birthday(self, month_day: str) -> Iterable[str]:
+        return _keys_only_index("by_birthday", "gsi2pk", keys.birthday_pk(self.shop_id, month_day), "gsi2sk")
+
+    def customers_with_last_order_on(self, day: str) -> Iterable[str]:
+        return _keys_only_index("by_last_order", "gsi3pk", keys.last_order_day_pk(self.shop_id, day), "gsi3sk")
+
     def issued_codes_expiring_on(self, days: Iterable[str]) -> Iterable[RewardCode]:
         """Codes still issued whose expiry falls on one of ``days`` (index query per day)."""
         for day in days:
@@ -247,6 +253,17 @@ def _connection():
     return Item._get_connection().connection
 
 
+def _keys_only_index(index: str, hash_attribute: str, value: str, sort_attribute: str) -> Iterable[str]:
+    """Sort keys from a KEYS_ONLY index. PynamoDB would filter on the item type,
+    which a KEYS_ONLY index does not project, so this pages with the client."""
+    paginator = _connection().client.get_paginator("query")
+    for page in paginator.paginate(TableName=Item.Meta.table_name, IndexName=index,
+                                   KeyConditionExpression="#h = :v", ExpressionAttributeNames={"#h": hash_attribute},
+                                   ExpressionAttributeValues={":v": {"S": value}}):
+        for row in page["Items"]:
+            yield row[sort_attribute]["S"]
+
+
 def _resolve(future):
     if future is None:
         return None
@@ -274,6 +291,8 @@ def _profile_item(shop_id: str, account: Account) -> ProfileItem:
         cashback_minor=account.cashback_minor, lifetime_spend_minor=account.lifetime_spend_minor,
         spend_by_month=account.spend_by_month or None, orders_count=account.orders_count,
         last_order_at=keys.iso(account.last_order_at) if account.last_order_at else None,
+        birthday_bonus_year=account.birthday_bonus_year,
+        winback_for_order_at=keys.iso(account.winback_for_order_at) if account.winback_for_order_at else None,
         tier_name=account.tier_name, discount_percent=account.discount_percent,
     )
     if account.birthday and not account.redacted:
@@ -307,6 +326,8 @@ def _account_from_items(profile: ProfileItem, lots: Optional[list[LotItem]]) -> 
         spend_by_month={k: int(v) for k, v in (profile.spend_by_month or {}).items()},
         orders_count=int(profile.orders_count),
         last_order_at=keys.parse_iso(profile.last_order_at) if profile.last_order_at else None,
+        birthday_bonus_year=int(profile.birthday_bonus_year) if profile.birthday_bonus_year is not None else None,
+        winback_for_order_at=keys.parse_iso(profile.winback_for_order_at) if profile.winback_for_order_at else None,
         tier_name=profile.tier_name, discount_percent=profile.discount_percent, version=int(profile.version),
         lots=None if lots is None else [
             Lot(lot.lot_id, int(lot.points), keys.parse_iso(lot.earned_at), keys.parse_iso(lot.expires_at),

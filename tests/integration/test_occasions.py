@@ -1,0 +1,73 @@
+"""Birthdays (bonus and e-mail once a year) and win-back (once per lapse), by index."""
+from __future__ import annotations
+
+import os
+from datetime import date, datetime, timedelta, timezone
+
+from chalicelib.domain.account import Account, Lot
+from chalicelib.services.occasions import run_occasions
+from chalicelib.services.shops import load_shop
+from chalicelib.store.models import Item
+from chalicelib.store.repository import LoyaltyRepository, _lot_item
+from tests.integration.test_expiry import _stored_profile
+from tests.integration.test_outbox import _drain
+
+# 22:30 UTC on 24 Nov is already 25 Nov in Kyiv (the demo shops' time zone).
+NOW = datetime(2026, 11, 24, 22, 30, tzinfo=timezone.utc)
+
+
+def _seed(shop_id: str, accounts: list[Account]) -> None:
+    LoyaltyRepository(shop_id)
+    with Item.batch_write() as batch:
+        for account in accounts:
+            batch.save(_stored_profile(shop_id, account))
+            if account.points_balance > 0:
+                expires = NOW + timedelta(days=100)
+                batch.save(_lot_item(shop_id, account.customer_id,
+                                     Lot(f"l-{account.customer_id}", account.points_balance, NOW, expires, "seed")))
+
+
+def _customer(shop_id: str, n: int, **facts) -> Account:
+    return Account(shop_id, f"c_{n:04d}", created_at=NOW - timedelta(days=400), email=f"c{n}@example.com",
+                   marketing_consent=True, **facts)
+
+
+def test_birthday_bonus_and_email_once_a_year_in_the_shops_time_zone(shopify_shop):
+    shop = load_shop(shopify_shop.shop_id)
+    born_today = _customer(shop.shop_id, 1, birthday=date(1990, 11, 25))
+    born_tomorrow = _customer(shop.shop_id, 2, birthday=date(1985, 11, 26))
+    _seed(shop.shop_id, [born_today, born_tomorrow] + [_customer(shop.shop_id, 10 + n, birthday=date(1980, 3, 1))
+                                                        for n in range(50)])
+    report = run_occasions(shop, NOW)
+    assert (report.birthdays, report.customers_read) == (1, 1)
+    (message,) = _drain(os.environ["LOYALTY_SEND_QUEUE"])
+    assert message["template"] == "birthday" and message["data"] == {"bonus_points": 50}
+    account = LoyaltyRepository(shop.shop_id).load_account("c_0001")
+    assert account.points_balance == 50 and account.birthday_bonus_year == 2026
+
+    assert run_occasions(shop, NOW + timedelta(hours=2)).birthdays == 0
+    assert run_occasions(shop, NOW + timedelta(days=1)).birthdays == 1  # customer 2's day; customer 1 not again
+    assert LoyaltyRepository(shop.shop_id).load_account("c_0001").points_balance == 50
+
+
+def test_leap_day_birthday_is_kept_on_28_february(shopify_shop):
+    shop = load_shop(shopify_shop.shop_id)
+    _seed(shop.shop_id, [_customer(shop.shop_id, 1, birthday=date(2000, 2, 29))])
+    assert run_occasions(shop, datetime(2027, 2, 28, 9, tzinfo=timezone.utc)).birthdays == 1
+
+
+def test_winback_once_per_lapse_for_customers_with_points(shopify_shop):
+    shop = load_shop(shopify_shop.shop_id)
+    lapsed = NOW - timedelta(days=90)
+    _seed(shop.shop_id, [
+        _customer(shop.shop_id, 1, last_order_at=lapsed, points_balance=300, orders_count=2),
+        _customer(shop.shop_id, 2, last_order_at=lapsed, points_balance=0, orders_count=1),  # nothing to win back with
+        _customer(shop.shop_id, 3, last_order_at=NOW - timedelta(days=30), points_balance=300, orders_count=1),
+    ])
+    report = run_occasions(shop, NOW)
+    assert report.winbacks == 1
+    (message,) = _drain(os.environ["LOYALTY_SEND_QUEUE"])
+    assert message["template"] == "winback" and message["customer_id"] == "c_0001"
+    assert message["data"]["days_since_last_order"] == 90
+    assert run_occasions(shop, NOW + timedelta(hours=1)).winbacks == 0
+    assert run_occasions(shop, NOW + timedelta(days=1)).winbacks == 0  # the catch-up day does not repeat it
