@@ -220,6 +220,23 @@ def cmd_send_sample(args: argparse.Namespace) -> Any:
 # --- HTTP -------------------------------------------------------------------
 
 
+def cmd_jobs_run_daily(args: argparse.Namespace) -> Any:
+    """The scheduled jobs at a chosen moment; the e-mails they owe go through the send queue."""
+    from datetime import datetime
+
+    from chalicelib.services.daily import run_daily
+
+    now = None
+    if args.now:
+        try:
+            now = datetime.fromisoformat(args.now)
+        except ValueError:
+            raise CliError(f"--now: not an ISO 8601 time with offset: {args.now!r}") from None
+        if now.tzinfo is None:
+            raise CliError("--now: give the offset too, e.g. 2027-03-01T09:00:00+01:00")
+    return run_daily(now, [args.shop] if args.shop else None)
+
+
 def cmd_outbox(args: argparse.Namespace) -> Any:
     """What the local stack's SES has sent (the emulator keeps every message)."""
     from devstack.sent_mail import export, sent_mail
@@ -453,6 +470,19 @@ def build_parser() -> argparse.ArgumentParser:
     send.add_argument("--repeat", type=int, default=1, metavar="N",
                       help="send the identical delivery N times, like a platform retrying (default 1)")
     send.set_defaults(handler=cmd_send_sample)
+
+    jobs = commands.add_parser("jobs", help="run the scheduled jobs now", parents=[common],
+                               description="Run the scheduled jobs by hand.")
+    jobs_commands = jobs.add_subparsers(dest="jobs_command", required=True, metavar="JOBS_COMMAND")
+    run_jobs = jobs_commands.add_parser("run", help="run a job", parents=[common])
+    run_jobs_commands = run_jobs.add_subparsers(dest="job", required=True, metavar="JOB")
+    daily = run_jobs_commands.add_parser(
+        "daily", parents=[common], help="expire points, warn before expiry, birthdays, win-back, release codes",
+        description="Run the daily jobs for every shop (or --shop) as if it were --now. The e-mails they owe go "
+                    "through the send queue; the local stack's queue worker sends them.")
+    daily.add_argument("--now", metavar="ISO", help="the moment to run at, e.g. 2027-03-01T09:00:00+01:00")
+    daily.add_argument("--shop", metavar="SHOP_ID", help="only this shop")
+    daily.set_defaults(handler=cmd_jobs_run_daily)
 
     outbox = commands.add_parser(
         "outbox", help="e-mails the local stack has sent", parents=[common],

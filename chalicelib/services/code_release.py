@@ -1,16 +1,14 @@
 """Giving points back for redemption codes that expired unused."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from chalicelib import bootstrap
-from chalicelib.services.shops import load_shop
+from chalicelib.services.job_days import complete, days_to_scan
 from chalicelib.store.repository import Change, ConcurrentChange, LoyaltyRepository
 from chalicelib.store.shops import ShopRepository
 
-# Codes leave the index once released, so looking back a week only re-reads the
-# few codes a missed run left behind.
-LOOKBACK_DAYS = 7
+JOB = "code_release"
 
 
 def release_expired_codes_everywhere() -> dict:
@@ -22,11 +20,16 @@ def release_expired_codes_everywhere() -> dict:
 
 def release_expired_codes(shop_id: str, now: datetime) -> int:
     repo = LoyaltyRepository(shop_id)
-    days = [(now - timedelta(days=back)).date().isoformat() for back in range(LOOKBACK_DAYS, -1, -1)]
-    released = 0
-    for code in repo.issued_codes_expiring_on(days):
-        if code.is_releasable(now) and _release(repo, code.code, now):
-            released += 1
+    # Codes leave the index once released or used: days already done cost an empty Query.
+    released, pending = 0, 0
+    for code in repo.issued_codes_expiring_on(days_to_scan(shop_id, JOB, now)):
+        if code.is_releasable(now):
+            if _release(repo, code.code, now):
+                released += 1
+            else:
+                pending += 1
+    if not pending:
+        complete(shop_id, JOB, now)
     return released
 
 

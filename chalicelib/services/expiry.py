@@ -8,16 +8,15 @@ so a run that is repeated, or races an order, never expires a lot twice.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from chalicelib import bootstrap
+from chalicelib.services.job_days import complete, days_to_scan
 from chalicelib.store.repository import Change, ConcurrentChange, LoyaltyRepository
 from chalicelib.store.shops import ShopRepository
 
-# Expired lots are deleted, so they leave the index: looking back a week costs
-# only the few a missed run left behind, and makes a missed day harmless.
-LOOKBACK_DAYS = 7
 MAX_ATTEMPTS = 5
+JOB = "expiry"
 
 
 @dataclass
@@ -38,7 +37,9 @@ def expire_points_everywhere() -> dict:
 def expire_points(shop_id: str, now: datetime) -> ExpiryReport:
     repo = LoyaltyRepository(shop_id)
     report = ExpiryReport()
-    days = [(now - timedelta(days=back)).date().isoformat() for back in range(LOOKBACK_DAYS, -1, -1)]
+    # From the last completed day: expired lots are deleted and leave the index, so
+    # days already done cost one empty Query each.
+    days = days_to_scan(shop_id, JOB, now)
     due: set[str] = set()
     for lot in repo.lots_expiring_on(days):
         report.index_items_read += 1
@@ -62,4 +63,6 @@ def expire_points(shop_id: str, now: datetime) -> ExpiryReport:
             break
         else:
             report.skipped.append(customer_id)  # busy customer: the next run takes it
+    if not report.skipped:
+        complete(shop_id, JOB, now)
     return report

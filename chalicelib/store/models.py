@@ -230,7 +230,13 @@ class SesMessageItem(Item, discriminator="mail_ses_message"):
     created_at = UnicodeAttribute()
 
 
-ALL_MODELS = (Item, ShopItem, ShopIndexItem, ApiKeyItem, ProfileItem, LotItem, LedgerItem, OrderItem, EventItem, CodeItem,
+class JobCheckpointItem(Item, discriminator="job_checkpoint"):
+    """How far a scheduled job has got for a shop (the last day it completed)."""
+
+    day = UnicodeAttribute()
+
+
+ALL_MODELS = (Item, JobCheckpointItem, ShopItem, ShopIndexItem, ApiKeyItem, ProfileItem, LotItem, LedgerItem, OrderItem, EventItem, CodeItem,
               PlatformCustomerItem,
               OutboxItem,
               MailSendItem, MailPrefItem, SuppressionItem, SesMessageItem)

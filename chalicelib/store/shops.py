@@ -8,7 +8,7 @@ from pynamodb.exceptions import DoesNotExist, TransactWriteError
 from pynamodb.transactions import TransactWrite
 
 from chalicelib.store import keys
-from chalicelib.store.models import ApiKeyItem, Item, ShopIndexItem, ShopItem
+from chalicelib.store.models import ApiKeyItem, Item, JobCheckpointItem, ShopIndexItem, ShopItem
 
 
 @dataclass
@@ -59,3 +59,19 @@ class ShopRepository:
         except DoesNotExist:
             return False
         return True
+
+
+class JobCheckpoints:
+    """The last day each scheduled job completed, per shop."""
+
+    def __init__(self, shop_id: str):
+        self.shop_id = shop_id
+
+    def last_day(self, job: str) -> Optional[str]:
+        try:
+            return JobCheckpointItem.get(keys.shop_pk(self.shop_id), f"JOB#{job}", consistent_read=True).day
+        except DoesNotExist:
+            return None
+
+    def complete(self, job: str, day: str) -> None:
+        JobCheckpointItem(keys.shop_pk(self.shop_id), f"JOB#{job}", day=day).save()

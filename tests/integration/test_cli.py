@@ -222,3 +222,13 @@ def test_local_mode_points_at_the_local_stack_and_aws_mode_needs_a_table(monkeyp
     with pytest.raises(cli.CliError, match="LOYALTY_API_URL"):
         cli.configure_environment(cli.parse_args(["send-sample", "shopify", SHOP, "--aws"]))
     bootstrap.reset()
+
+
+def test_jobs_run_daily_expires_points_at_the_given_moment(table, capsys):
+    assert add_shop(capsys)[0] == 0
+    apply_sample_order()
+    out = run_json(capsys, "jobs", "run", "daily", "--now", "2027-12-01T09:00:00+01:00")
+    report = out["shops"][SHOP]
+    assert report["expired"]["points_expired"] == 189 and report["expired"]["customers_read"] == 1
+    assert run_json(capsys, "customer", SHOP, DEFAULT_EMAIL)["points_balance"] == 0
+    assert run_cli(capsys, "jobs", "run", "daily", "--now", "2027-12-01T09:00:00")[0] == 1  # no offset
