@@ -1,0 +1,549 @@
+"""Template contexts: a shop, an account and a template's ``data`` → what the template sees.
+
+Every template gets the common part:
+
+==============  =====================================================================
+``template``    the template name
+``locale``      the resolved locale: customer's → shop's ``default_locale`` → ``en``
+``is_marketing`` True for ``MARKETING_TEMPLATES`` (the footer then shows "unsubscribe")
+``shop``        ``name``, ``storefront_url``, ``logo_url``\\*, ``address``\\*, ``currency``,
+                ``currency_exponent``, ``timezone``, ``default_locale``
+``customer``    ``first_name``\\* (the greeting falls back to "Hello!"), ``locale``
+``links``       ``shop`` (the storefront unless given), ``preferences``, ``unsubscribe``
+                (required for marketing, may be None on transactional mail), any other
+                link the caller gives
+``account``     ``points_balance``, ``balance_value_minor`` (balance × point value),
+                ``cashback_minor`` (wallet), ``tier``\\* (``account.tier_name``),
+                ``discount_percent``, ``next_tier``\\*, ``next_tier_discount_percent``\\*,
+                ``spend_to_next_minor``, ``tier_progress`` (4–100, for the bar),
+                ``expiry``\\* {``points``, ``date``} (the earliest lots; None when
+                ``account.lots`` is None or empty), ``min_redeem_points``,
+                ``can_redeem``, ``points_to_redeem`` (missing to the minimum)
+``program``     ``earn_points`` per ``earn_spend_minor`` (e.g. 1 point per 20 UAH),
+                ``point_value_minor``, ``min_redeem_points``, ``validity_months``,
+                ``tiers`` [{``name``, ``min_spend_minor``, ``discount_percent``}]
+==============  =====================================================================
+
+\\* may be None. Money is always integer minor units; dates are aware datetimes or dates.
+
+The ``data`` of each template (required keys in **bold**) and what it adds:
+
+===================  ===============================================================  =====================
+template             data                                                             adds to the context
+===================  ===============================================================  =====================
+post_purchase        **order_name**, **order_id**, **items** [{title, quantity,        ``order`` {name, id,
+                     total_minor}], **points_earned**, cashback_minor (0),            lines, total_minor,
+                     status_url, total_minor (default: sum of the items)               status_url},
+                                                                                      ``points_earned``,
+                                                                                      ``cashback_earned_minor``
+points_expiring      points, expires_at (default: the account's earliest lots)        ``expiring`` {points,
+                                                                                      date, value_minor}
+special_day          **title**, **starts_at**, **ends_at**, free_shipping (False),     ``special`` {title,
+                     min_order_minor, description, url (storefront), code,            starts_at, ends_at,
+                     discount_percent, code_value_minor, code_expires_at (ends_at)    free_shipping,
+                                                                                      min_order_minor,
+                                                                                      description, url},
+                                                                                      ``offer``
+reward_code          **code**, **value_minor**, expires_at, points (spent), url       ``offer``, ``reward``
+                                                                                      {points, url}
+tier_upgrade         tier (default ``account.tier_name``), previous_tier               ``new_tier`` {name,
+                                                                                      discount_percent,
+                                                                                      previous}
+referral_reward      points (0), friend_first_name, share_url (``links.referral``     ``referral``
+                     or storefront), code, code_value_minor, discount_percent,        {friend_first_name,
+                     code_expires_at; points or a code is required                    points, share_url},
+                                                                                      ``offer``
+welcome              bonus_points (0)                                                 ``bonus_points``,
+                                                                                      ``bonus_value_minor``
+birthday             bonus_points (0), code, discount_percent, code_value_minor,      ``bonus_points``,
+                     code_expires_at; bonus points or a code is required              ``offer``
+winback              days_since_last_order (default: from ``account.last_order_at``), ``winback``
+                     code, discount_percent, code_value_minor, code_expires_at        {days_since_last_order},
+                                                                                      ``offer``
+===================  ===============================================================  =====================
+
+``offer`` is None or {``code``, ``discount_percent``, ``value_minor``, ``expires_at``}.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta, timezone
+from decimal import Decimal
+from typing import Any, Optional
+from zoneinfo import ZoneInfo
+
+from chalicelib.domain.account import Account, Lot
+from chalicelib.domain.program import ProgramRules, Tier
+from chalicelib.domain.shop import Shop
+from chalicelib.mail.base import LOCALES, MARKETING_TEMPLATES, TEMPLATES, ContextError, resolve_locale
+
+_MISSING = object()
+
+
+def build_context(template: str, *, shop: Shop, account: Account, data: dict, links: dict,
+                  now: datetime) -> dict:
+    """The context of ``template`` for one customer (see the module docstring for the keys)."""
+    locale = resolve_locale(account.locale, shop.default_locale)
+    if template not in TEMPLATES:
+        raise ContextError(template, locale, None, f"unknown template; known: {', '.join(TEMPLATES)}")
+    reader = _Data(template, locale, data or {})
+    marketing = template in MARKETING_TEMPLATES
+    context = {
+        "template": template,
+        "locale": locale,
+        "is_marketing": marketing,
+        "shop": shop_context(shop),
+        "customer": {"first_name": _clean(account.first_name), "locale": locale},
+        "links": _links(reader, shop, links or {}, marketing),
+        "account": account_context(shop, account, now),
+        "program": program_context(shop.program, shop.currency_exponent),
+    }
+    context.update(_BUILDERS[template](reader, shop, account, now, context))
+    reader.done()
+    return context
+
+
+# -- the common part -----------------------------------------------------------------
+def shop_context(shop: Shop) -> dict:
+    return {
+        "name": shop.name or shop.storefront_url.split("://")[-1].split("/")[0],
+        "storefront_url": shop.storefront_url,
+        "logo_url": _clean(getattr(shop, "logo_url", None)),
+        "address": _clean(getattr(shop, "address", None)),
+        "currency": shop.currency,
+        "currency_exponent": shop.currency_exponent,
+        "timezone": shop.timezone,
+        "default_locale": shop.default_locale,
+    }
+
+
+def _links(reader: "_Data", shop: Shop, links: dict, marketing: bool) -> dict:
+    result = {key: value for key, value in links.items() if value}
+    result.setdefault("shop", shop.storefront_url)
+    if not result.get("preferences"):
+        raise reader.error("links: 'preferences' is required on every e-mail")
+    if marketing and not result.get("unsubscribe"):
+        raise reader.error("links: 'unsubscribe' is required on marketing e-mail")
+    result.setdefault("unsubscribe", None)
+    return result
+
+
+def account_context(shop: Shop, account: Account, now: datetime) -> dict:
+    rules, exponent = shop.program, shop.currency_exponent
+    spend = account.tier_spend(rules, now)
+    standing = rules.standing(spend, exponent)
+    balance = account.points_balance
+    floor = _minor(standing.tier.min_spend, exponent) if standing.tier else 0
+    progress = 100
+    if standing.next_tier:
+        span = _minor(standing.next_tier.min_spend, exponent) - floor
+        progress = max(4, min(100, round((spend - floor) * 100 / span))) if span > 0 else 100
+    return {
+        "points_balance": balance,
+        "balance_value_minor": rules.redemption_value_minor(max(balance, 0), exponent),
+        "cashback_minor": account.cashback_minor,
+        "tier": account.tier_name,
+        "discount_percent": Decimal(account.discount_percent or "0"),
+        "next_tier": standing.next_tier.name if standing.next_tier else None,
+        "next_tier_discount_percent": standing.next_tier.discount_percent if standing.next_tier else None,
+        "spend_to_next_minor": standing.spend_to_next_minor,
+        "tier_progress": progress,
+        "expiry": nearest_expiry(account.lots, now, ZoneInfo(shop.timezone)),
+        "min_redeem_points": rules.min_redeem_points,
+        "can_redeem": balance >= rules.min_redeem_points and account.points_debt == 0,
+        "points_to_redeem": max(rules.min_redeem_points - balance, 0),
+    }
+
+
+def nearest_expiry(lots: Optional[list[Lot]], now: datetime, tz: ZoneInfo) -> Optional[dict]:
+    """The earliest expiry still ahead: its date and the points of every lot ending that day."""
+    if not lots:
+        return None
+    ahead = [lot for lot in lots if lot.points > 0 and lot.expires_at > now]
+    if not ahead:
+        return None
+    first = min(ahead, key=lambda lot: lot.expires_at)
+    day = first.expires_at.astimezone(tz).date()
+    points = sum(lot.points for lot in ahead if lot.expires_at.astimezone(tz).date() == day)
+    return {"points": points, "date": first.expires_at}
+
+
+def program_context(rules: ProgramRules, exponent: int) -> dict:
+    rate = rules.earn_rate
+    if rate >= 1 or rate <= 0:
+        earn_points, spend_major = rate, Decimal(1)
+    elif (1 / rate) == (1 / rate).to_integral_value():
+        earn_points, spend_major = Decimal(1), 1 / rate  # 0.05 → 1 point per 20
+    else:
+        earn_points, spend_major = rate * 100, Decimal(100)
+    return {
+        "earn_points": _plain(earn_points),
+        "earn_spend_minor": _minor(spend_major, exponent),
+        "point_value_minor": rules.redemption_value_minor(1, exponent),
+        "min_redeem_points": rules.min_redeem_points,
+        "validity_months": rules.points_validity_months,
+        "tiers": [{"name": tier.name, "min_spend_minor": _minor(tier.min_spend, exponent),
+                   "discount_percent": tier.discount_percent}
+                  for tier in sorted(rules.tiers, key=lambda tier: tier.min_spend)],
+    }
+
+
+# -- per template ------------------------------------------------------------------
+def _post_purchase(reader: "_Data", shop: Shop, account: Account, now: datetime, base: dict) -> dict:
+    lines = []
+    for index, item in enumerate(reader.list("items")):
+        if not isinstance(item, dict):
+            raise reader.error(f"items[{index}] must be an object")
+        lines.append({
+            "title": reader.text_of(item, "title", f"items[{index}].title"),
+            "quantity": reader.int_of(item, "quantity", f"items[{index}].quantity"),
+            "total_minor": reader.int_of(item, "total_minor", f"items[{index}].total_minor"),
+        })
+    total = reader.int("total_minor", default=None)
+    return {
+        "order": {
+            "name": reader.text("order_name"),
+            "id": reader.text("order_id"),
+            "lines": lines,
+            "total_minor": sum(line["total_minor"] for line in lines) if total is None else total,
+            "status_url": reader.text("status_url", default=None),
+        },
+        "points_earned": reader.int("points_earned"),
+        "cashback_earned_minor": reader.int("cashback_minor", default=0),
+    }
+
+
+def _points_expiring(reader, shop, account, now, base) -> dict:
+    expiry = base["account"]["expiry"]
+    points = reader.int("points", default=expiry["points"] if expiry else None)
+    moment = reader.moment("expires_at", default=expiry["date"] if expiry else None)
+    if points is None or moment is None:
+        raise reader.error("give 'points' and 'expires_at' (the account has no lots ahead to take them from)")
+    return {"expiring": {"points": points, "date": moment,
+                         "value_minor": shop.program.redemption_value_minor(points, shop.currency_exponent)}}
+
+
+def _special_day(reader, shop, account, now, base) -> dict:
+    ends_at = reader.moment("ends_at")
+    return {
+        "special": {
+            "title": reader.text("title"),
+            "starts_at": reader.moment("starts_at"),
+            "ends_at": ends_at,
+            "free_shipping": reader.bool("free_shipping", default=False),
+            "min_order_minor": reader.int("min_order_minor", default=None),
+            "description": reader.text("description", default=None),
+            "url": reader.text("url", default=base["links"]["shop"]),
+        },
+        "offer": _offer(reader, default_expiry=ends_at),
+    }
+
+
+def _reward_code(reader, shop, account, now, base) -> dict:
+    return {
+        "offer": {"code": reader.text("code"), "value_minor": reader.int("value_minor"), "discount_percent": None,
+                  "expires_at": reader.moment("expires_at", default=None)},
+        "reward": {"points": reader.int("points", default=None),
+                   "url": reader.text("url", default=base["links"]["shop"])},
+    }
+
+
+def _tier_upgrade(reader, shop, account, now, base) -> dict:
+    name = reader.text("tier", default=account.tier_name)
+    if not name:
+        raise reader.error("'tier' is required when the account has no tier_name")
+    tier: Optional[Tier] = next((t for t in shop.program.tiers if t.name.lower() == name.lower()), None)
+    discount = tier.discount_percent if tier else base["account"]["discount_percent"]
+    return {"new_tier": {"name": tier.name if tier else name, "discount_percent": discount,
+                         "previous": reader.text("previous_tier", default=None)}}
+
+
+def _referral_reward(reader, shop, account, now, base) -> dict:
+    points = reader.int("points", default=0)
+    offer = _offer(reader)
+    if points <= 0 and offer is None:
+        raise reader.error("give 'points' or a 'code' for the referral reward")
+    return {
+        "referral": {"friend_first_name": reader.text("friend_first_name", default=None), "points": points,
+                     "share_url": reader.text("share_url", default=base["links"].get("referral") or base["links"]["shop"])},
+        "offer": offer,
+    }
+
+
+def _welcome(reader, shop, account, now, base) -> dict:
+    bonus = reader.int("bonus_points", default=0)
+    return {"bonus_points": bonus,
+            "bonus_value_minor": shop.program.redemption_value_minor(max(bonus, 0), shop.currency_exponent)}
+
+
+def _birthday(reader, shop, account, now, base) -> dict:
+    bonus = reader.int("bonus_points", default=0)
+    offer = _offer(reader)
+    if bonus <= 0 and offer is None:
+        raise reader.error("give 'bonus_points' or a 'code' for the birthday gift")
+    return {"bonus_points": bonus, "offer": offer}
+
+
+def _winback(reader, shop, account, now, base) -> dict:
+    default_days = (now - account.last_order_at).days if account.last_order_at else None
+    days = reader.int("days_since_last_order", default=default_days)
+    return {"winback": {"days_since_last_order": days if days and days > 0 else None}, "offer": _offer(reader)}
+
+
+def _offer(reader: "_Data", default_expiry=None) -> Optional[dict]:
+    code = reader.text("code", default=None)
+    discount = reader.decimal("discount_percent", default=None)
+    value = reader.int("code_value_minor", default=None)
+    expires = reader.moment("code_expires_at", default=default_expiry)
+    if not code:
+        if discount is not None or value is not None:
+            raise reader.error("'discount_percent' / 'code_value_minor' need a 'code'")
+        return None
+    return {"code": code, "discount_percent": discount, "value_minor": value, "expires_at": expires}
+
+
+_BUILDERS = {
+    "post_purchase": _post_purchase, "points_expiring": _points_expiring, "special_day": _special_day,
+    "reward_code": _reward_code, "tier_upgrade": _tier_upgrade, "referral_reward": _referral_reward,
+    "welcome": _welcome, "birthday": _birthday, "winback": _winback,
+}
+assert set(_BUILDERS) == set(TEMPLATES)
+
+
+# -- reading data --------------------------------------------------------------------
+class _Data:
+    """Typed reads of the ``data`` dict; errors name the template, the locale and the key."""
+
+    def __init__(self, template: str, locale: str, data: dict):
+        if not isinstance(data, dict):
+            raise ContextError(template, locale, None, "data must be a dict")
+        self.template, self.locale, self.data = template, locale, data
+        self.read: set[str] = set()
+
+    def error(self, message: str) -> ContextError:
+        return ContextError(self.template, self.locale, None, message, source="data")
+
+    def _get(self, key: str, default):
+        self.read.add(key)
+        value = self.data.get(key)
+        if value is None or value == "":
+            if default is _MISSING:
+                raise self.error(f"{key!r} is required")
+            return default
+        return value
+
+    def text(self, key: str, default=_MISSING) -> Optional[str]:
+        value = self._get(key, default)
+        return _clean(str(value)) if value is not None else None
+
+    def text_of(self, item: dict, key: str, label: str) -> str:
+        value = _clean(str(item.get(key) or ""))
+        if not value:
+            raise self.error(f"{label!r} is required")
+        return value
+
+    def int(self, key: str, default=_MISSING) -> Optional[int]:
+        value = self._get(key, default)
+        return None if value is None else self._as_int(value, key)
+
+    def int_of(self, item: dict, key: str, label: str) -> int:
+        if item.get(key) is None:
+            raise self.error(f"{label!r} is required")
+        return self._as_int(item[key], label)
+
+    def _as_int(self, value: Any, label: str) -> int:
+        if isinstance(value, bool) or isinstance(value, float):
+            raise self.error(f"{label!r} must be an integer (minor units for money), got {value!r}")
+        try:
+            return int(value)
+        except (TypeError, ValueError):
+            raise self.error(f"{label!r} must be an integer, got {value!r}") from None
+
+    def decimal(self, key: str, default=_MISSING) -> Optional[Decimal]:
+        value = self._get(key, default)
+        if value is None or isinstance(value, Decimal):
+            return value
+        if isinstance(value, (bool, float)):
+            raise self.error(f"{key!r} must be a decimal string or an int, got {value!r}")
+        try:
+            return Decimal(str(value))
+        except ArithmeticError:
+            raise self.error(f"{key!r} is not a number: {value!r}") from None
+
+    def bool(self, key: str, default=_MISSING) -> bool:
+        value = self._get(key, default)
+        if not isinstance(value, bool):
+            raise self.error(f"{key!r} must be true or false, got {value!r}")
+        return value
+
+    def list(self, key: str) -> list:
+        value = self._get(key, _MISSING)
+        if not isinstance(value, list) or not value:
+            raise self.error(f"{key!r} must be a non-empty list")
+        return value
+
+    def moment(self, key: str, default=_MISSING):
+        value = self._get(key, default)
+        if value is None or isinstance(value, (datetime, date)):
+            return value
+        if isinstance(value, str):
+            try:
+                parsed = datetime.fromisoformat(value)
+            except ValueError:
+                raise self.error(f"{key!r} is not an ISO date or datetime: {value!r}") from None
+            return parsed if "T" in value or " " in value else parsed.date()
+        raise self.error(f"{key!r} must be a date or datetime, got {value!r}")
+
+    def done(self) -> None:
+        """Unknown keys are a caller's typo: say so instead of silently ignoring them."""
+        unknown = sorted(set(self.data) - self.read)
+        if unknown:
+            raise self.error(f"unknown data keys {unknown} (known: {sorted(self.read)})")
+
+
+def _clean(value: Optional[str]) -> Optional[str]:
+    if value is None:
+        return None
+    value = " ".join(str(value).split())
+    return value or None
+
+
+def _minor(amount: Decimal, exponent: int) -> int:
+    return int(Decimal(amount).scaleb(exponent).to_integral_value())
+
+
+def _plain(value: Decimal):
+    value = Decimal(value)
+    return int(value) if value == value.to_integral_value() else value.normalize()
+
+
+# -- sample data -----------------------------------------------------------------------
+SAMPLE_NOW = datetime(2025, 6, 2, 9, 30, tzinfo=timezone.utc)
+
+
+@dataclass
+class SampleShop(Shop):
+    """A ``Shop`` with the optional branding fields the templates show."""
+
+    logo_url: Optional[str] = None
+    address: Optional[str] = None
+
+
+_SAMPLE_NAMES = {"en": "Emily", "de": "Jonas", "ru": "Ольга", "uk": "Олена"}
+_SAMPLE_FRIENDS = {"en": "Jack", "de": "Lena", "ru": "Дмитрий", "uk": "Андрій"}
+_SAMPLE_ITEMS = {
+    "en": ["Ethiopia Yirgacheffe coffee, 250 g", "Colombia Huila coffee, 1 kg", "Hario V60 paper filters, 100 pcs",
+           "Zerno ceramic cup, 300 ml"],
+    "de": ["Kaffee Äthiopien Yirgacheffe, 250 g", "Kaffee Kolumbien Huila, 1 kg", "Hario V60 Filterpapier, 100 Stück",
+           "Keramiktasse „Zerno“, 300 ml"],
+    "ru": ["Кофе Эфиопия Иргачеффе, 250 г", "Кофе Колумбия Уила, 1 кг", "Фильтры Hario V60, 100 шт.",
+           "Керамическая чашка «Zerno», 300 мл"],
+    "uk": ["Кава Ефіопія Іргачеф, 250 г", "Кава Колумбія Уїла, 1 кг", "Фільтри Hario V60, 100 шт.",
+           "Керамічна чашка «Zerno», 300 мл"],
+}
+_SAMPLE_SPECIAL = {"en": "Coffee Weekend", "de": "Kaffee-Wochenende", "ru": "Кофейные выходные", "uk": "Кавові вихідні"}
+
+
+def sample_shop(locale: str) -> SampleShop:
+    """Zerno, a coffee roaster: in Kyiv (UAH) for en/ru/uk, in Berlin (EUR) for de."""
+    if locale == "de":
+        return SampleShop(
+            shop_id="zerno-berlin", platform="shopify", currency="EUR", currency_exponent=2, default_locale="de",
+            timezone="Europe/Berlin", sender_email="hallo@zerno.example", storefront_url="https://zerno.example/de",
+            name="Zerno Kaffeerösterei", logo_url="https://zerno.example/static/logo-112.png",
+            address="Zerno Kaffeerösterei GmbH · Torstraße 118 · 10119 Berlin",
+            program=ProgramRules(earn_rate=Decimal("1"), point_value=Decimal("0.05"), min_redeem_points=100,
+                                 tiers=(Tier("Silver", Decimal("250"), Decimal("5")),
+                                        Tier("Gold", Decimal("600"), Decimal("7")))))
+    return SampleShop(
+        shop_id="zerno-kyiv", platform="shopify", currency="UAH", currency_exponent=2, default_locale="uk",
+        timezone="Europe/Kyiv", sender_email="hello@zerno.example", storefront_url="https://zerno.example",
+        name="Zerno", logo_url="https://zerno.example/static/logo-112.png",
+        address="22 Khreshchatyk St, Kyiv 01001, Ukraine" if locale == "en" else "вул. Хрещатик, 22, Київ, 01001",
+        program=ProgramRules(cashback_percent=Decimal("2")))
+
+
+def _at(day: date, hour: int = 18) -> datetime:
+    return datetime.combine(day, time(hour, 0), tzinfo=timezone.utc)
+
+
+def sample_account(locale: str, shop: Shop, template: str = "post_purchase") -> Account:
+    eur = shop.currency == "EUR"
+    account = Account(
+        shop_id=shop.shop_id, customer_id="c_sample", created_at=SAMPLE_NOW - timedelta(days=240),
+        email="customer@example.com", first_name=_SAMPLE_NAMES[locale], locale=locale, marketing_consent=True,
+        orders_count=3, last_order_at=SAMPLE_NOW,
+        lifetime_spend_minor=31_240 if eur else 379_900, tier_name="Silver", discount_percent="5",
+        cashback_minor=0 if eur else 11_808)
+    lots = [(150, 300), (395, 761), (95, 189)]  # (EUR shop, UAH shop) points per lot
+    expiries = [date(2025, 6, 30), date(2025, 10, 12), date(2025, 12, 2)]
+    account.lots = [Lot(f"lot-{i}", pair[0] if eur else pair[1], SAMPLE_NOW - timedelta(days=30 * (3 - i)),
+                        _at(day), "order") for i, (pair, day) in enumerate(zip(lots, expiries))]
+    account.points_balance = sum(lot.points for lot in account.lots)
+    if template == "tier_upgrade":
+        account.lifetime_spend_minor = 61_530 if eur else 512_000
+        account.tier_name, account.discount_percent = "Gold", "7"
+    elif template == "welcome":
+        account.lots = [Lot("welcome", 50, SAMPLE_NOW, _at(date(2025, 12, 2)), "bonus")]
+        account.points_balance, account.orders_count, account.cashback_minor = 50, 0, 0
+        account.lifetime_spend_minor, account.tier_name, account.discount_percent = 0, None, "0"
+        account.last_order_at = None
+    elif template == "winback":
+        account.last_order_at = SAMPLE_NOW - timedelta(days=97)
+    return account
+
+
+def sample_links(locale: str) -> dict:
+    token = "s4mpl3-t0k3n"
+    return {
+        "unsubscribe": f"https://mail.zerno.example/unsubscribe/{token}",
+        "preferences": f"https://mail.zerno.example/preferences/{token}?lang={locale}",
+    }
+
+
+def sample_data(template: str, locale: str, shop: Shop) -> dict:
+    eur = shop.currency == "EUR"
+    soon = SAMPLE_NOW + timedelta(days=14)
+    if template == "post_purchase":
+        prices = [(2, 2_580), (1, 3_490), (1, 650), (2, 2_800)] if eur else \
+            [(2, 97_800), (1, 154_900), (1, 28_900), (2, 98_300)]
+        items = [{"title": title, "quantity": qty, "total_minor": total}
+                 for title, (qty, total) in zip(_SAMPLE_ITEMS[locale], prices)]
+        return {"order_name": "#1042", "order_id": "5318008123", "items": items,
+                "status_url": "https://zerno.example/orders/1042/status",
+                "points_earned": 95 if eur else 189, "cashback_minor": 0 if eur else 7_598}
+    if template == "points_expiring":
+        return {"points": 150 if eur else 300, "expires_at": _at(date(2025, 6, 30))}
+    if template == "special_day":
+        return {"title": _SAMPLE_SPECIAL[locale], "starts_at": date(2025, 6, 13), "ends_at": date(2025, 6, 15),
+                "free_shipping": True, "min_order_minor": 2_500 if eur else 50_000,
+                "code": "WEEKEND10", "discount_percent": "10"}
+    if template == "reward_code":
+        return {"code": "PTS-7KQ2M-XR4TD-9HJ3B", "value_minor": 1_000 if eur else 50_000,
+                "points": 200 if eur else 500, "expires_at": SAMPLE_NOW + timedelta(days=30)}
+    if template == "tier_upgrade":
+        return {"tier": "Gold", "previous_tier": "Silver"}
+    if template == "referral_reward":
+        return {"friend_first_name": _SAMPLE_FRIENDS[locale], "points": 200,
+                "share_url": "https://zerno.example/r/FRIEND-7K2Q"}
+    if template == "welcome":
+        return {"bonus_points": 50}
+    if template == "birthday":
+        return {"bonus_points": 200, "code": "BDAY-7Q4K", "discount_percent": "15", "code_expires_at": soon}
+    if template == "winback":
+        return {"code": "COMEBACK15", "discount_percent": "15", "code_expires_at": soon}
+    raise ValueError(template)
+
+
+def sample_context(template: str, locale: str) -> dict:
+    """A realistic context of ``template`` in ``locale`` (sample shop, customer and data)."""
+    if locale not in LOCALES:
+        raise ValueError(f"unknown locale {locale!r}; known: {', '.join(LOCALES)}")
+    shop = sample_shop(locale)
+    account = sample_account(locale, shop, template)
+    return build_context(template, shop=shop, account=account, data=sample_data(template, locale, shop),
+                         links=sample_links(locale), now=SAMPLE_NOW)
+
+
+__all__ = ["build_context", "sample_context", "sample_shop", "sample_account", "sample_data", "sample_links",
+           "SampleShop", "SAMPLE_NOW", "account_context", "program_context", "shop_context", "nearest_expiry"]

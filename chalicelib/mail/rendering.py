@@ -1,0 +1,323 @@
+"""E-mail rendering: MJML compiled once, Jinja per recipient, texts from per-locale catalogs.
+
+    emails = TemplateSet.default()                       # or .with_overrides({name: (version, mjml)})
+    context = build_context("post_purchase", shop=shop, account=account, data=data,
+                            links={"unsubscribe": ..., "preferences": ...}, now=now)
+    email = emails.render("post_purchase", context["locale"], context)
+    email.subject, email.preheader, email.html, email.text
+
+Per template there are two sources in ``templates/``:
+
+* ``<name>.mjml``: the HTML body, placed by ``layout.mjml`` between the shared header and
+  footer partials. Compiled with ``mjml2html`` once per (template, version, locale) and
+  cached in the process (see ``compiler``); a shop's override replaces only this file.
+* ``text/<name>.txt``: a Jinja text template with three blocks: ``subject``,
+  ``preheader`` and ``body`` (the plain-text part, not html2text of the HTML).
+
+Texts come from ``templates/locales/<locale>.json`` through ``t('key', **values)``; the
+helpers ``money``, ``number``, ``date``, ``date_range``, ``percent`` and ``points`` format
+with Babel for the locale and the shop's currency and time zone (see ``formatting``).
+A missing variable, a None where a value is shown, an unknown text key or a template
+error raises ``TemplateError`` naming the template, the locale, the file and the line.
+"""
+from __future__ import annotations
+
+import html as html_lib
+import re
+import shutil
+from functools import lru_cache
+from pathlib import Path
+from typing import Mapping, Optional
+
+from jinja2 import BaseLoader, TemplateNotFound, TemplateSyntaxError
+
+from chalicelib.mail.base import (
+    LOCALES, MARKETING_TEMPLATES, TEMPLATES, TEMPLATES_DIR, TRANSACTIONAL_TEMPLATES, ContextError, RenderedEmail,
+    TemplateError, resolve_locale,
+)
+from chalicelib.mail.catalog import catalog
+from chalicelib.mail.compiler import MailEnvironment, Source, compiled_html, make_environment
+from chalicelib.mail.contexts import build_context, sample_context
+from chalicelib.mail.formatting import formatter
+
+__all__ = [
+    "TEMPLATES", "MARKETING_TEMPLATES", "TRANSACTIONAL_TEMPLATES", "LOCALES", "RenderedEmail", "TemplateError",
+    "ContextError", "TemplateSet", "build_context", "sample_context", "render_all",
+]
+
+DEFAULT_VERSION = "default"
+_VERSION = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
+
+_TEXT_ROOT = str(TEMPLATES_DIR / "text")
+_STATIC_TEXT = re.compile(r"\{\{-?\s*t\(\s*'([A-Za-z0-9_.]+)'\s*\)\s*-?\}\}")
+
+
+class _LocalizedTextLoader(BaseLoader):
+    """``uk/text/post_purchase.txt`` → ``templates/text/post_purchase.txt`` with the argument-less
+    ``{{ t('key') }}`` of the locale already filled in (like the HTML's compile step). Line
+    numbers stay those of the file."""
+
+    def get_source(self, environment, template):
+        locale, _, name = template.partition("/")
+        path = TEMPLATES_DIR / name
+        if locale not in LOCALES or not name.startswith("text/") or ".." in name or not path.is_file():
+            raise TemplateNotFound(template)
+        texts = catalog(locale)
+
+        def fill(match: re.Match) -> str:
+            text = texts.get(match.group(1))
+            # unknown or plural keys stay calls, to fail at render time with their line
+            return text if isinstance(text, str) and "{" not in text and "\n" not in text else match.group(0)
+
+        return _STATIC_TEXT.sub(fill, path.read_text(encoding="utf-8")), str(path), lambda: True
+
+
+class _TextEnvironment(MailEnvironment):
+    def join_path(self, template: str, parent: str) -> str:
+        """``{% extends/include "text/x.txt" %}`` inside ``uk/...`` loads ``uk/text/x.txt``."""
+        return f"{parent.partition('/')[0]}/{template}"
+
+
+TEXT_ENV = make_environment(autoescape=False, loader=_LocalizedTextLoader(), trim_blocks=True, lstrip_blocks=True,
+                            keep_trailing_newline=True, environment_class=_TextEnvironment)
+
+
+class TemplateSet:
+    """Default templates from templates/, optionally with a shop's overrides."""
+
+    def __init__(self, overrides: Optional[Mapping[str, tuple[str, Source]]] = None):
+        self._overrides: dict[str, tuple[str, Source]] = dict(overrides or {})
+
+    @classmethod
+    def default(cls) -> "TemplateSet":
+        return _DEFAULT
+
+    def with_overrides(self, overrides: dict[str, tuple[str, str]]) -> "TemplateSet":
+        """name → (version, MJML source of the message body, or a whole ``<mjml>`` document).
+
+        A body is placed in the default layout (header, footer with the unsubscribe link);
+        subject, preheader and plain text stay the defaults. A new version compiles anew.
+        """
+        merged = dict(self._overrides)
+        for name, value in overrides.items():
+            if name not in TEMPLATES:
+                raise TemplateError(name, None, None, f"unknown template; known: {', '.join(TEMPLATES)}")
+            try:
+                version, source = value
+            except (TypeError, ValueError):
+                raise TemplateError(name, None, None, "an override is a (version, mjml_source) pair") from None
+            if not isinstance(version, str) or not _VERSION.match(version) or version == DEFAULT_VERSION:
+                raise TemplateError(name, None, None, f"bad override version {version!r}: 1-64 of A-Z a-z 0-9 . _ : -, "
+                                                      f"not {DEFAULT_VERSION!r}")
+            if not isinstance(source, str) or not source.strip():
+                raise TemplateError(name, None, None, "the override's MJML source is empty")
+            merged[name] = (version, Source(f"override {name}@{version}", source))
+        return TemplateSet(merged)
+
+    def version(self, template: str) -> str:
+        return self._overrides[template][0] if template in self._overrides else DEFAULT_VERSION
+
+    def compile(self, template: str, locale: str) -> None:
+        """Compile (or find in the cache) the HTML of a template; raises TemplateError."""
+        self._compiled(template, resolve_locale(locale))
+
+    def validate(self) -> None:
+        """Compile every overridden template in every locale: call it before saving overrides."""
+        for template in self._overrides:
+            for locale in LOCALES:
+                self.compile(template, locale)
+
+    def render(self, template: str, locale: str, context: dict) -> RenderedEmail:
+        locale, values = self.prepare(template, locale, context)
+        compiled = self._compiled(template, locale)
+        try:
+            html = compiled.template.render(values)
+        except Exception as exc:  # noqa: BLE001 - every failure becomes a located TemplateError
+            label, line = compiled.locate(exc)
+            raise TemplateError(template, locale, line, _describe(exc), source=label) from exc
+        return RenderedEmail(subject=values["subject"], preheader=values["preheader"], html=html,
+                             text=values["text"])
+
+    def prepare(self, template: str, locale: str, context: dict) -> tuple[str, dict]:
+        """The resolved locale and the values the HTML is rendered with: the context, the
+        bound helpers, ``greeting``, and the rendered ``subject``, ``preheader`` and ``text``."""
+        if template not in TEMPLATES:
+            raise TemplateError(template, locale, None, f"unknown template; known: {', '.join(TEMPLATES)}")
+        shop = context.get("shop") if isinstance(context, dict) else None
+        if not isinstance(shop, dict):
+            raise ContextError(template, locale, None, "the context has no 'shop' (use build_context)")
+        locale = resolve_locale(locale, shop.get("default_locale"))
+        text_template = _text_template(template, locale)
+        try:
+            fmt = formatter(locale, shop["currency"], int(shop["currency_exponent"]), shop["timezone"])
+        except Exception as exc:  # noqa: BLE001 - any bad shop setting is the caller's context error
+            raise ContextError(template, locale, None, f"context.shop needs currency, currency_exponent and "
+                                                       f"timezone: {type(exc).__name__}: {exc}") from None
+        customer = context.get("customer") or {}
+        values = dict(context)
+        values.update(
+            locale=locale, t=fmt.t, money=fmt.money, number=fmt.number, date=fmt.date, date_range=fmt.date_range,
+            percent=fmt.percent, points=fmt.points,
+        )
+        try:
+            values["greeting"] = fmt.greeting(customer.get("first_name"))
+            jinja_context = text_template.new_context(values)
+            subject = " ".join(_block(text_template, "subject", jinja_context).split())
+            preheader = " ".join(_block(text_template, "preheader", jinja_context).split())
+            text = _tidy(_root(text_template, jinja_context))
+        except TemplateError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - every failure becomes a located TemplateError
+            label, line = _text_location(exc)
+            raise TemplateError(template, locale, line, _describe(exc), source=label) from exc
+        if not subject:
+            raise TemplateError(template, locale, None, "the subject is empty", source=f"text/{template}.txt")
+        values.update(subject=subject, preheader=preheader, text=text)
+        return locale, values
+
+    def source(self, template: str) -> tuple[str, Source]:
+        """(version, MJML source) of the message body this set renders for ``template``."""
+        if template not in TEMPLATES:
+            raise TemplateError(template, None, None, f"unknown template; known: {', '.join(TEMPLATES)}")
+        if template in self._overrides:
+            return self._overrides[template]
+        return DEFAULT_VERSION, _default_source(template)
+
+    def _compiled(self, template: str, locale: str):
+        version, source = self.source(template)
+        return compiled_html(template, version, locale, source, marketing=template in MARKETING_TEMPLATES)
+
+
+_DEFAULT = TemplateSet()
+
+
+@lru_cache(maxsize=None)
+def _default_source(template: str) -> Source:
+    path = f"{template}.mjml"
+    return Source(path, (TEMPLATES_DIR / path).read_text(encoding="utf-8"))
+
+
+_text_cache: dict = {}
+
+
+def _text_template(template: str, locale: str):
+    found = _text_cache.get((template, locale))
+    if found is None:
+        name = f"text/{template}.txt"
+        try:
+            found = TEXT_ENV.get_template(f"{locale}/{name}")
+        except TemplateNotFound as exc:
+            raise TemplateError(template, locale, None, f"missing text template {exc.name.partition('/')[2]}") from None
+        except TemplateSyntaxError as exc:
+            raise TemplateError(template, locale, exc.lineno, f"Jinja: {exc.message}",
+                                source=_relative(exc.filename) or name) from None
+        for block in ("subject", "preheader", "body"):
+            if block not in found.blocks:
+                raise TemplateError(template, locale, None, f"needs a {{% block {block} %}}", source=name)
+        _text_cache[(template, locale)] = found
+    return found
+
+
+def _block(template, name: str, context) -> str:
+    try:
+        return "".join(template.blocks[name](context))
+    except Exception:  # noqa: BLE001 - rewritten to template lines, then re-raised
+        TEXT_ENV.handle_exception()
+
+
+def _root(template, context) -> str:
+    try:
+        return "".join(template.root_render_func(context))
+    except Exception:  # noqa: BLE001
+        TEXT_ENV.handle_exception()
+
+
+def _text_location(exc: BaseException) -> tuple[Optional[str], Optional[int]]:
+    if isinstance(exc, TemplateSyntaxError):
+        return _relative(exc.filename), exc.lineno
+    label = line = None
+    tb = exc.__traceback__
+    while tb is not None:
+        filename = tb.tb_frame.f_code.co_filename
+        if filename.startswith(_TEXT_ROOT):
+            label, line = _relative(filename), tb.tb_lineno
+        tb = tb.tb_next
+    return label, line
+
+
+def _relative(filename: Optional[str]) -> Optional[str]:
+    if not filename:
+        return None
+    try:
+        return str(Path(filename).relative_to(TEMPLATES_DIR))
+    except ValueError:
+        return filename
+
+
+def _describe(exc: BaseException) -> str:
+    message = getattr(exc, "message", None) or str(exc)
+    return f"{type(exc).__name__}: {message}"
+
+
+_BLANK_LINES = re.compile(r"\n{3,}")
+_TRAILING = re.compile(r"[ \t]+\n")
+
+
+def _tidy(text: str) -> str:
+    return _BLANK_LINES.sub("\n\n", _TRAILING.sub("\n", text)).strip() + "\n"
+
+
+# -- previews --------------------------------------------------------------------------
+SAMPLE_LOGO = TEMPLATES_DIR / "preview" / "sample-logo.svg"
+
+
+def render_all(out_dir: Path) -> list[Path]:
+    """Every template × locale with sample data → ``<template>.<locale>.html``/``.txt``, and
+    ``index.html`` linking them all (last in the list). The sample logo is copied next to them."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(SAMPLE_LOGO, out / SAMPLE_LOGO.name)
+    templates = TemplateSet.default()
+    written: list[Path] = []
+    rows = []
+    for template in TEMPLATES:
+        cells = []
+        for locale in LOCALES:
+            context = sample_context(template, locale)
+            context["shop"]["logo_url"] = SAMPLE_LOGO.name
+            email = templates.render(template, locale, context)
+            stem = f"{template}.{locale}"
+            (out / f"{stem}.html").write_text(email.html, encoding="utf-8")
+            (out / f"{stem}.txt").write_text(
+                f"Subject: {email.subject}\nPreheader: {email.preheader}\n\n{email.text}", encoding="utf-8")
+            written += [out / f"{stem}.html", out / f"{stem}.txt"]
+            cells.append(f'<td><a href="{stem}.html">{locale} HTML</a> · <a href="{stem}.txt">text</a>'
+                         f'<div class="subject">{html_lib.escape(email.subject)}</div></td>')
+        kind = "marketing" if template in MARKETING_TEMPLATES else "transactional"
+        rows.append(f"<tr><th>{template}<div class=\"kind {kind}\">{kind}</div></th>{''.join(cells)}</tr>")
+    index = out / "index.html"
+    index.write_text(_INDEX.format(locales="".join(f"<th>{locale}</th>" for locale in LOCALES), rows="\n".join(rows)),
+                     encoding="utf-8")
+    written.append(index)
+    return written
+
+
+_INDEX = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>E-mail previews</title>
+<style>
+body {{ font-family: -apple-system, 'Segoe UI', Roboto, Arial, sans-serif; margin: 32px; color: #1f2933; }}
+table {{ border-collapse: collapse; width: 100%; }}
+th, td {{ border: 1px solid #e5e7eb; padding: 10px 12px; text-align: left; vertical-align: top; font-size: 14px; }}
+thead th {{ background: #f4f1ec; }}
+.subject {{ color: #6b7280; font-size: 12px; margin-top: 4px; }}
+.kind {{ font-size: 11px; font-weight: 400; text-transform: uppercase; letter-spacing: .5px; margin-top: 4px; }}
+.marketing {{ color: #a4275a; }} .transactional {{ color: #1f6f54; }}
+</style></head>
+<body><h1>E-mail previews</h1>
+<p>Every template in every locale, rendered with sample data. Marketing e-mails need consent and carry the
+unsubscribe link; transactional ones link the e-mail preferences.</p>
+<table><thead><tr><th>template</th>{locales}</tr></thead>
+<tbody>
+{rows}
+</tbody></table></body></html>
+"""
