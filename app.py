@@ -11,6 +11,7 @@ from chalicelib.services import (
     outbox,
     shops,
     storefront,
+    templates,
     unsubscribe,
     webhooks,
 )
@@ -67,6 +68,34 @@ def admin_customer_history(shop_id, email):
     shops.check_admin_token(_request().headers.get("authorization"))
     query = _request().query_params or {}
     return storefront.customer_history(shops.load_shop(shop_id), email, query.get("limit"), query.get("cursor"))
+
+
+@app.route("/admin/shops/{shop_id}/templates", methods=["GET"])
+@json_route
+def list_templates(shop_id):
+    shops.check_admin_token(_request().headers.get("authorization"))
+    return templates.get_templates(shop_id)
+
+
+@app.route("/admin/shops/{shop_id}/templates/{template}", methods=["GET"])
+@json_route
+def get_template(shop_id, template):
+    shops.check_admin_token(_request().headers.get("authorization"))
+    return templates.get_template(shop_id, template)
+
+
+@app.route("/admin/shops/{shop_id}/templates/{template}", methods=["PUT"])
+@json_route
+def put_template(shop_id, template):
+    shops.check_admin_token(_request().headers.get("authorization"))
+    return templates.put_template(shop_id, template, parse_json_object(_request().raw_body))
+
+
+@app.route("/admin/shops/{shop_id}/templates/{template}", methods=["DELETE"])
+@json_route
+def reset_template(shop_id, template):
+    shops.check_admin_token(_request().headers.get("authorization"))
+    return templates.reset_template(shop_id, template)
 
 
 # -- webhooks ----------------------------------------------------------------

@@ -27,6 +27,10 @@ class Shop:
     storefront_url: str
     program: ProgramRules = field(default_factory=ProgramRules)
     name: str = ""
+    # Shown in every e-mail: the logo in the header, the postal address in the footer
+    # (commercial e-mail law in the shops' markets asks for it).
+    logo_url: Optional[str] = None
+    address: Optional[str] = None
     webhook_secret: str = ""
     previous_webhook_secret: Optional[str] = None
     # Keys the customer id: the e-mail never appears in a key, and a redacted

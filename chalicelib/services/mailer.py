@@ -47,7 +47,6 @@ import json
 import logging
 import os
 import random
-import threading
 import time
 from datetime import datetime, timedelta
 from typing import Annotated, Any, Literal, Optional
@@ -248,7 +247,10 @@ def _continuing(draft: SendRecord, previous: Optional[SendRecord]) -> SendRecord
 
 
 def _build(shop, account, request: SendRequest, templates, now: datetime) -> bytes:
-    templates = templates or _default_templates()
+    if templates is None:
+        from chalicelib.services.templates import template_set_for
+
+        templates = template_set_for(shop.shop_id)  # the defaults with the shop's own overrides
     # A stand-in renderer (tests) may bring its own context builder; the real one is the module's.
     build_context = getattr(templates, "build_context", None)
     if build_context is None:
@@ -294,19 +296,6 @@ def _is_template_error(error: Exception) -> bool:
     from chalicelib.mail.rendering import TemplateError
 
     return isinstance(error, TemplateError)
-
-
-_templates_lock = threading.Lock()
-_templates: list = []
-
-
-def _default_templates():
-    with _templates_lock:
-        if not _templates:
-            from chalicelib.mail.rendering import TemplateSet
-
-            _templates.append(TemplateSet.default())
-        return _templates[0]
 
 
 _messengers: dict[str, SesMessenger] = {}

@@ -82,6 +82,8 @@ class ShopSettings(_Strict):
     """What a shop's owner writes with PUT /admin/shops/{shop_id}."""
 
     name: Annotated[str, Field(max_length=200)] = ""
+    logo_url: Optional[str] = None
+    address: Optional[Annotated[str, Field(max_length=300)]] = None
     platform: Literal["shopify", "woocommerce", "generic"]
     webhook_secret: Optional[Annotated[str, Field(min_length=16, max_length=512)]] = None
     previous_webhook_secret: Optional[Annotated[str, Field(min_length=16, max_length=512)]] = None
@@ -128,6 +130,13 @@ class ShopSettings(_Strict):
             raise ValueError("not an e-mail address")
         return value.lower()
 
+    @field_validator("logo_url")
+    @classmethod
+    def _logo(cls, value: Optional[str]) -> Optional[str]:
+        if value is not None and not re.match(r"^https://[^/\s]+/\S*$", value):
+            raise ValueError("must be an https:// URL of an image (mail clients block anything else)")
+        return value
+
     @field_validator("storefront_url")
     @classmethod
     def _storefront(cls, value: str) -> str:
@@ -156,6 +165,7 @@ def shop_from_documents(shop_id: str, config: dict, secrets: dict, version: int)
         currency_exponent=int(config.get("currency_exponent", currency_exponent(settings.currency))),
         default_locale=settings.default_locale, timezone=settings.timezone, sender_email=settings.sender_email,
         storefront_url=settings.storefront_url, program=settings.program.to_rules(), name=settings.name,
+        logo_url=settings.logo_url, address=settings.address,
         webhook_secret=settings.webhook_secret or "", previous_webhook_secret=settings.previous_webhook_secret,
         customer_key_salt=secrets.get("customer_key_salt", ""),
         marketing_cap=MarketingCap(settings.marketing_cap.max_messages, settings.marketing_cap.per_days),

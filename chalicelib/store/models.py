@@ -230,13 +230,22 @@ class SesMessageItem(Item, discriminator="mail_ses_message"):
     created_at = UnicodeAttribute()
 
 
+class TemplateOverrideItem(Item, discriminator="template_override"):
+    """A shop's own MJML body for one of the e-mails (the files in templates/ are the defaults)."""
+
+    template = UnicodeAttribute()
+    version = NumberAttribute()
+    mjml = UnicodeAttribute()
+    updated_at = UnicodeAttribute()
+
+
 class JobCheckpointItem(Item, discriminator="job_checkpoint"):
     """How far a scheduled job has got for a shop (the last day it completed)."""
 
     day = UnicodeAttribute()
 
 
-ALL_MODELS = (Item, JobCheckpointItem, ShopItem, ShopIndexItem, ApiKeyItem, ProfileItem, LotItem, LedgerItem, OrderItem, EventItem, CodeItem,
+ALL_MODELS = (Item, TemplateOverrideItem, JobCheckpointItem, ShopItem, ShopIndexItem, ApiKeyItem, ProfileItem, LotItem, LedgerItem, OrderItem, EventItem, CodeItem,
               PlatformCustomerItem,
               OutboxItem,
               MailSendItem, MailPrefItem, SuppressionItem, SesMessageItem)
