@@ -135,7 +135,7 @@ def redeem(shop_id, email):
 @app.on_sqs_message(queue="loyalty-mail-send", batch_size=1)
 def send_email(event):
     for record in event:
-        outbox.deliver(record.body)
+        outbox.deliver_record(record)
 
 
 @app.on_sqs_message(queue="loyalty-mail-events", batch_size=1)

@@ -35,14 +35,32 @@ def publish(messages: Iterable[dict]) -> None:
         logger.exception("could not publish %d outbox message(s); the sweeper will retry", len(messages))
 
 
-def deliver(body: str | dict) -> dict:
-    """The send queue's handler: send the e-mail, then clear its outbox item."""
+def deliver_record(record) -> dict:
+    """The send queue's handler for one SQS record (Chalice's SQSRecord)."""
+    raw = record.to_dict()
+    attempt = int(raw.get("attributes", {}).get("ApproximateReceiveCount", "1"))
+    return deliver(record.body, receipt_handle=record.receipt_handle, attempt=attempt)
+
+
+def deliver(body: str | dict, *, receipt_handle: str | None = None, attempt: int = 1) -> dict:
+    """Send the e-mail, then clear its outbox item.
+
+    SES throttling and 5xx come back as TransientSendError: the message is made
+    invisible for a growing time (10 s, 20 s, 40 s … up to 15 minutes) and the
+    error re-raised, so SQS retries it with backoff and, after its
+    maxReceiveCount, parks it in the dead-letter queue.
+    """
+    from chalicelib.mail.messenger import TransientSendError
     from chalicelib.services import mailer
 
     message = json.loads(body) if isinstance(body, str) else dict(body)
     outbox_key = message.pop("outbox_key", None)
     try:
         result = mailer.send_message(message)
+    except TransientSendError:
+        if receipt_handle:
+            _back_off(receipt_handle, attempt)
+        raise
     except mailer.PoisonMessage:
         # It can never be sent: the dead-letter queue keeps it for a person; the sweeper must not.
         _clear(outbox_key)
@@ -55,6 +73,19 @@ def _clear(outbox_key: dict | None) -> None:
     if outbox_key:
         bootstrap.ensure_store()
         OutboxItem(outbox_key["pk"], outbox_key["sk"]).delete()
+
+
+def backoff_seconds(attempt: int) -> int:
+    return min(900, 10 * 2 ** max(attempt - 1, 0))
+
+
+def _back_off(receipt_handle: str, attempt: int) -> None:
+    client = bootstrap.sqs_client()
+    try:
+        client.change_message_visibility(QueueUrl=_queue_url(client, bootstrap.settings().send_queue_name),
+                                          ReceiptHandle=receipt_handle, VisibilityTimeout=backoff_seconds(attempt))
+    except Exception:  # the queue's own visibility timeout still brings it back
+        logger.warning("could not delay the retry of a throttled e-mail", exc_info=True)
 
 
 def republish_lingering(now: datetime | None = None) -> dict:

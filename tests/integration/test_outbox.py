@@ -85,3 +85,27 @@ def test_a_lost_publish_is_republished_by_the_sweeper(shopify_shop, monkeypatch)
 
 def _raise(*_args, **_kwargs):
     raise ConnectionError("SQS is down")
+
+
+def test_throttled_send_is_retried_later_with_growing_delays(shopify_shop, monkeypatch):
+    from chalicelib.mail.messenger import TransientSendError
+    from chalicelib.services import mailer
+
+    def throttled(message, **_):
+        raise TransientSendError("Throttling: Maximum sending rate exceeded")
+
+    monkeypatch.setattr(mailer, "send_message", throttled)
+    _deliver(shopify_shop.shop_id, shopify_shop.secret, sample_order_payload("shopify", order_id="9", email=EMAIL),
+             "orders/paid")
+    sqs = boto3.client("sqs")
+    url = sqs.get_queue_url(QueueName=os.environ["LOYALTY_SEND_QUEUE"])["QueueUrl"]
+    (received,) = sqs.receive_message(QueueUrl=url, AttributeNames=["All"])["Messages"]
+    with pytest.raises(TransientSendError):
+        outbox.deliver(received["Body"], receipt_handle=received["ReceiptHandle"], attempt=3)
+    # 40 s invisible: not back after the queue's 1 s visibility timeout
+    import time
+
+    time.sleep(1.5)
+    assert sqs.receive_message(QueueUrl=url, WaitTimeSeconds=0).get("Messages", []) == []
+    assert [outbox.backoff_seconds(n) for n in (1, 2, 3, 8, 20)] == [10, 20, 40, 900, 900]
+    assert len(_outbox_items(shopify_shop.shop_id)) == 1  # not handled yet: kept for the retry
