@@ -36,6 +36,5 @@ def warning_message(shop_id: str, customer_id: str, lots: list[Lot], days_before
         "category": "marketing",
         "campaign_id": None,
         "created_at": created_at,
-        "data": {"points": sum(lot.points for lot in lots), "expires_at": first.expires_at.isoformat(),
-                 "days_before": days_before},
+        "data": {"points": sum(lot.points for lot in lots), "expires_at": first.expires_at.isoformat()},
     }

@@ -2,9 +2,12 @@
 from __future__ import annotations
 
 import os
+
+import boto3
 from datetime import datetime, timedelta, timezone
 
 from chalicelib.domain.account import Account, Lot
+from chalicelib.services import mailer
 from chalicelib.services.expiry_warnings import send_expiry_warnings
 from chalicelib.services.shops import load_shop
 from chalicelib.store.models import Item
@@ -48,9 +51,11 @@ def test_warnings_read_only_customers_due_and_never_repeat(shopify_shop):
     assert len(messages) == 20
     merged = messages["c_00000"]
     assert merged["template"] == "points_expiring" and merged["category"] == "marketing"
-    assert merged["data"]["points"] == 200 and merged["data"]["days_before"] == 30
-    assert messages["c_00015"]["data"] == {"points": 100, "days_before": 7,
+    assert merged["data"]["points"] == 200 and merged["idempotency_key"].startswith("points_expiring:c_00000:30:")
+    assert messages["c_00015"]["data"] == {"points": 100,
                                            "expires_at": (NOW + timedelta(days=7, hours=1)).isoformat()}
+    boto3.client("sesv2").create_email_identity(EmailIdentity="shop.example")
+    assert mailer.send_message(merged, now=NOW)["status"] == "sent"  # the real template takes this data
 
     again = send_expiry_warnings(shop, NOW + timedelta(hours=3))
     assert (again.warnings_queued, again.customers_read) == (0, 0)

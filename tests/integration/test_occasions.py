@@ -2,9 +2,12 @@
 from __future__ import annotations
 
 import os
+
+import boto3
 from datetime import date, datetime, timedelta, timezone
 
 from chalicelib.domain.account import Account, Lot
+from chalicelib.services import mailer
 from chalicelib.services.occasions import run_occasions
 from chalicelib.services.shops import load_shop
 from chalicelib.store.models import Item
@@ -27,6 +30,12 @@ def _seed(shop_id: str, accounts: list[Account]) -> None:
                                      Lot(f"l-{account.customer_id}", account.points_balance, NOW, expires, "seed")))
 
 
+def _assert_sends(message: dict) -> None:
+    """The real template accepts the data the job queued."""
+    boto3.client("sesv2").create_email_identity(EmailIdentity="shop.example")
+    assert mailer.send_message(message, now=NOW)["status"] == "sent"
+
+
 def _customer(shop_id: str, n: int, **facts) -> Account:
     return Account(shop_id, f"c_{n:04d}", created_at=NOW - timedelta(days=400), email=f"c{n}@example.com",
                    marketing_consent=True, **facts)
@@ -42,6 +51,7 @@ def test_birthday_bonus_and_email_once_a_year_in_the_shops_time_zone(shopify_sho
     assert (report.birthdays, report.customers_read) == (1, 1)
     (message,) = _drain(os.environ["LOYALTY_SEND_QUEUE"])
     assert message["template"] == "birthday" and message["data"] == {"bonus_points": 50}
+    _assert_sends(message)
     account = LoyaltyRepository(shop.shop_id).load_account("c_0001")
     assert account.points_balance == 50 and account.birthday_bonus_year == 2026
 
@@ -69,5 +79,6 @@ def test_winback_once_per_lapse_for_customers_with_points(shopify_shop):
     (message,) = _drain(os.environ["LOYALTY_SEND_QUEUE"])
     assert message["template"] == "winback" and message["customer_id"] == "c_0001"
     assert message["data"]["days_since_last_order"] == 90
+    _assert_sends(message)
     assert run_occasions(shop, NOW + timedelta(hours=1)).winbacks == 0
     assert run_occasions(shop, NOW + timedelta(days=1)).winbacks == 0  # the catch-up day does not repeat it
