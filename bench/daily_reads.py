@@ -1,0 +1,150 @@
+"""Items the daily jobs read, against the number of customers a shop has.
+
+    python -m bench.daily_reads [--sizes 1000,10000,100000] [--due 100]
+
+For each size, a fresh table gets that many customers (one point lot each);
+`--due` of them have points that expired yesterday, as many have points
+expiring in exactly 30 days, and as many have a birthday today. Then the
+expiry, expiry-warning and birthday jobs run, and the script prints what they
+read: index items, customer accounts and DynamoDB requests (counted at the
+emulator). The point: reads follow the work (the due customers), not the shop.
+
+The emulator copies a whole table inside every transaction so it can roll back;
+at 100,000 customers that copy dominates, so this script turns it off (a
+transaction here never needs the rollback). Request counts are unaffected;
+times are this machine's and the emulator's, not DynamoDB's.
+"""
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import socket
+import time
+from collections import Counter
+from datetime import date, datetime, timedelta, timezone
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+NOW = datetime(2026, 11, 25, 9, 0, tzinfo=timezone.utc)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="1000,10000,100000")
+    parser.add_argument("--due", type=int, default=100)
+    args = parser.parse_args()
+    sizes = [int(s) for s in args.sizes.split(",")]
+
+    os.environ.update({"AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench",
+                       "AWS_DEFAULT_REGION": "eu-central-1", "LOYALTY_SHOP_CACHE_SECONDS": "0"})
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    import moto.dynamodb.models as dynamodb_models
+
+    class _NoRollbackCopy:
+        @staticmethod
+        def deepcopy(value, memo=None):
+            return value
+
+    dynamodb_models.copy = _NoRollbackCopy  # see the module docstring
+
+    from devstack.emulator import SerializedMotoServer
+
+    port = _free_port()
+    server = SerializedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    os.environ["AWS_ENDPOINT_URL"] = f"http://127.0.0.1:{port}"
+    rows = []
+    try:
+        for size in sizes:
+            rows.append(run(server, size, args.due))
+    finally:
+        server.stop()
+
+    print(f"Daily jobs, {args.due} customers due per job (this machine, local emulator):")
+    header = (f"{'customers':>10} {'job':<16} {'index items':>12} {'accounts read':>14} {'requests':>9} "
+              f"{'acted on':>9} {'seconds':>8}")
+    print(header)
+    print("-" * len(header))
+    for size, jobs in rows:
+        for job, (index_items, accounts, requests, acted, seconds) in jobs.items():
+            print(f"{size:>10} {job:<16} {index_items:>12} {accounts:>14} {requests:>9} {acted:>9} {seconds:>8.2f}")
+
+
+def run(server, size: int, due: int):
+    import boto3
+
+    from chalicelib import bootstrap
+    from chalicelib.domain.account import Account, Lot
+    from chalicelib.services import shops
+    from chalicelib.services.expiry import expire_points
+    from chalicelib.services.expiry_warnings import send_expiry_warnings
+    from chalicelib.services.occasions import run_occasions
+    from chalicelib.store.models import Item
+    from chalicelib.store.repository import LoyaltyRepository, _lot_item, _profile_item
+    from chalicelib.store.shops import JobCheckpoints
+    from devstack.queues import create_queues
+    from devstack.tables import create_table
+
+    table = f"loyalty-bench-{size}"
+    os.environ["LOYALTY_TABLE"] = table
+    os.environ["LOYALTY_SEND_QUEUE"] = f"{table}-send"
+    os.environ["LOYALTY_EVENTS_QUEUE"] = f"{table}-events"
+    bootstrap.reset()
+    create_table(boto3.client("dynamodb"), table)
+    create_queues(boto3.client("sqs"), f"{table}-send", f"{table}-events")
+    shops.put_shop("bench-shop", {"platform": "shopify", "webhook_secret": "bench-secret-0123456789",
+                                  "currency": "UAH", "timezone": "UTC", "sender_email": "bench@shop.example",
+                                  "storefront_url": "https://shop.example"})
+    shop = shops.load_shop("bench-shop")
+    LoyaltyRepository("bench-shop")
+
+    started = time.perf_counter()
+    with Item.batch_write() as batch:
+        for n in range(size):
+            if n < due:
+                expires = NOW - timedelta(days=1)
+            elif n < 2 * due:
+                expires = NOW + timedelta(days=30, hours=1)
+            else:
+                expires = NOW + timedelta(days=100 + n % 60)
+            birthday = date(1990, 11, 25) if 2 * due <= n < 3 * due else date(1990, 1 + n % 12, 1 + n % 28)
+            if birthday == date(1990, 11, 25) and not 2 * due <= n < 3 * due:
+                birthday = date(1990, 11, 24)
+            account = Account("bench-shop", f"c_{n:07d}", created_at=NOW - timedelta(days=300),
+                              email=f"c{n}@example.com", marketing_consent=True, points_balance=100,
+                              birthday=birthday, version=1)
+            item = _profile_item("bench-shop", account)
+            item.version = 1
+            batch.save(item)
+            batch.save(_lot_item("bench-shop", account.customer_id,
+                                 Lot(f"l{n}", 100, expires - timedelta(days=180), expires, "seed")))
+    print(f"seeded {size} customers in {time.perf_counter() - started:.1f} s", flush=True)
+    # Steady state: the expiry job ran yesterday (its first run looks back 400 days once).
+    JobCheckpoints("bench-shop").complete("expiry", (NOW - timedelta(days=1)).date().isoformat())
+
+    jobs = {}
+    for name, job, acted in (
+            ("expiry", lambda: expire_points("bench-shop", NOW), lambda r: r.customers_expired),
+            ("expiry warnings", lambda: send_expiry_warnings(shop, NOW), lambda r: r.warnings_queued),
+            ("birthdays", lambda: run_occasions(shop, NOW), lambda r: r.birthdays)):
+        before = Counter(server.request_counts)
+        started = time.perf_counter()
+        report = job()
+        seconds = time.perf_counter() - started
+        requests = Counter(server.request_counts) - before
+        reads = sum(v for k, v in requests.items() if not k.endswith(("TransactWriteItems", "PutItem")))
+        index_items = getattr(report, "index_items_read", None)
+        jobs[name] = (index_items if index_items is not None else "-", report.customers_read, reads,
+                      acted(report), seconds)
+    boto3.client("dynamodb").delete_table(TableName=table)
+    return size, jobs
+
+
+if __name__ == "__main__":
+    main()
