@@ -22,7 +22,8 @@ from pynamodb.transactions import TransactGet, TransactWrite
 from chalicelib.domain.account import Account
 from chalicelib.domain.shop import normalize_email
 from chalicelib.store import keys
-from chalicelib.store.models import Item, MailPrefItem, MailSendItem, SesMessageItem, SuppressionItem
+from chalicelib.store.connection import connection, resolve
+from chalicelib.store.models import MailPrefItem, MailSendItem, SesMessageItem, SuppressionItem
 
 CLAIMED, SENT, SKIPPED, FAILED = "claimed", "sent", "skipped", "failed"
 DELIVERED, BOUNCED, COMPLAINED = "delivered", "bounced", "complained"
@@ -123,11 +124,11 @@ class MailStore:
         """The send log and (for marketing) the preferences: one strongly consistent
         TransactGetItems. The account is loaded separately (``LoyaltyRepository.load_account``:
         one Query for the profile and its lots), and only when the send goes ahead."""
-        with TransactGet(connection=_connection()) as get:
+        with TransactGet(connection=connection()) as get:
             send_future = get.get(MailSendItem, keys.send_log_pk(self.shop_id, idempotency_key), keys.SEND_LOG_SK)
             prefs_future = (get.get(MailPrefItem, keys.customer_pk(self.shop_id, customer_id), keys.MAIL_PREF_SK)
                             if with_prefs else None)
-        send, prefs = _resolve(send_future), _resolve(prefs_future)
+        send, prefs = resolve(send_future), resolve(prefs_future)
         return SendContext(
             account=None,
             prefs=(_prefs_from_item(self.shop_id, customer_id, prefs) if prefs
@@ -172,7 +173,7 @@ class MailStore:
                                 "attempts": (previous.attempts if previous else 0) + 1,
                                 "created_at": previous.created_at if previous else now})
         try:
-            with TransactWrite(connection=_connection()) as write:
+            with TransactWrite(connection=connection()) as write:
                 # Order matters for the cancellation reasons: condition checks come first.
                 write.condition_check(SuppressionItem, keys.suppression_pk(self.shop_id, email_hash(email)),
                                       keys.SUPPRESSION_SK, condition=SuppressionItem.pk.does_not_exist())
@@ -213,7 +214,7 @@ class MailStore:
         """Send log → ``sent`` with the SES message id, and the SES id → send lookup: one
         TransactWriteItems. Not conditioned on the claim: SES already took the message, so
         the record must say so even if this worker's lease has lapsed."""
-        with TransactWrite(connection=_connection()) as write:
+        with TransactWrite(connection=connection()) as write:
             write.save(SesMessageItem(keys.ses_message_pk(ses_message_id), keys.SES_MESSAGE_SK,
                                       shop_id=self.shop_id, idempotency_key=send.idempotency_key,
                                       customer_id=send.customer_id, created_at=keys.iso(now),
@@ -303,19 +304,6 @@ def find_ses_message(message_id: str) -> Optional[SesMessageRef]:
 
 
 # -- helpers ------------------------------------------------------------------------
-def _connection():
-    return Item._get_connection().connection
-
-
-def _resolve(future):
-    if future is None:
-        return None
-    try:
-        return future.get()
-    except DoesNotExist:
-        return None
-
-
 def _condition_failed(error) -> bool:
     return getattr(error, "cause_response_code", None) == "ConditionalCheckFailedException"
 

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import pathlib
 import sys
-from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 
@@ -13,7 +12,7 @@ _ROOT = pathlib.Path(__file__).resolve().parents[2]
 if str(_ROOT) not in sys.path:
     sys.path.insert(0, str(_ROOT))
 
-from chalicelib.domain.account import Account, InsufficientPoints, Lot, add_months, month_key  # noqa: E402
+from chalicelib.domain.account import Account, InsufficientPoints, add_months, month_key  # noqa: E402
 from chalicelib.domain.loyalty import (  # noqa: E402
     Program,
     apply_deletion,
