@@ -9,6 +9,7 @@ from chalicelib.services import (
     expiry_warnings,
     occasions,
     outbox,
+    segments,
     shops,
     storefront,
     templates,
@@ -96,6 +97,13 @@ def put_template(shop_id, template):
 def reset_template(shop_id, template):
     shops.check_admin_token(_request().headers.get("authorization"))
     return templates.reset_template(shop_id, template)
+
+
+@app.route("/admin/shops/{shop_id}/segments/preview", methods=["POST"])
+@json_route
+def preview_segment(shop_id):
+    shops.check_admin_token(_request().headers.get("authorization"))
+    return segments.preview_segment(shop_id, parse_json_object(_request().raw_body))
 
 
 # -- webhooks ----------------------------------------------------------------

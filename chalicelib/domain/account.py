@@ -72,6 +72,9 @@ class Account:
     winback_for_order_at: Optional[datetime] = None
     tier_name: Optional[str] = None
     discount_percent: str = "0"
+    # What the customer has bought (for segments), each capped at BOUGHT_CAP values.
+    bought_skus: set[str] = field(default_factory=set)
+    bought_categories: set[str] = field(default_factory=set)
 
     version: int = 0
     # None when the lots were not loaded: earning does not need them, spending does.
@@ -197,6 +200,11 @@ class Account:
         self.tier_name = standing.tier.name if standing.tier else None
         self.discount_percent = str(standing.discount_percent)
 
+    def record_bought(self, skus, categories) -> None:
+        """Remember an order's SKUs and categories (for segments); see ``add_capped``."""
+        self.bought_skus = add_capped(self.bought_skus, skus)
+        self.bought_categories = add_capped(self.bought_categories, categories)
+
     def prune_spend_months(self, now: datetime) -> None:
         """Months older than any tier window matter only to lifetime spend."""
         oldest = month_key(add_months(now, -13))
@@ -251,6 +259,17 @@ class Account:
             else:
                 self._save_lot(replace(lot, points=lot.points - part))
         return taken, points
+
+
+BOUGHT_CAP = 200
+
+
+def add_capped(known: set[str], new, cap: int = BOUGHT_CAP) -> set[str]:
+    """``known`` plus the non-empty values of ``new``, at most ``cap`` values: the new ones are
+    always kept; older ones (stored as a set, so without order) make room in sorted order."""
+    fresh = [v for v in dict.fromkeys(new) if v][:cap]
+    older = sorted(v for v in known if v not in set(fresh))
+    return set(fresh) | set(older[:max(cap - len(fresh), 0)])
 
 
 def add_months(moment: datetime, months: int) -> datetime:

@@ -162,6 +162,8 @@ def _earn(order: Order, record: OrderRecord, account: Account, program: Program,
     account.credit_cashback(cashback, cause=cause, now=now)
     account.add_spend(record.spend_month, record.spend_minor)
     account.orders_count += 1
+    account.record_bought([line.sku for line in order.lines],
+                          [category for line in order.lines for category in line.categories])
     account.last_order_at = max(account.last_order_at or paid_at, paid_at)
     outcome.newly_paid = True
     outcome.points_earned += record.earned_points

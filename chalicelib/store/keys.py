@@ -92,6 +92,17 @@ def outbox_sk(created_at: datetime, idempotency_key: str) -> str:
     return f"{iso(created_at)}#{idempotency_key}"
 
 
+CUSTOMER_SHARDS = 16  # spreads one shop's customer directory (index by_shop) over partitions
+
+
+def customer_shard(customer_id: str) -> int:
+    return int(hashlib.sha256(customer_id.encode()).hexdigest()[:8], 16) % CUSTOMER_SHARDS
+
+
+def shop_customers_pk(shop_id: str, shard: int) -> str:
+    return f"CUSTOMERS#{shop_id}#{shard}"
+
+
 def iso(moment: datetime) -> str:
     """Fixed-width UTC timestamps, so string order is time order."""
     return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")

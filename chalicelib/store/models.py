@@ -55,6 +55,17 @@ class ByLastOrder(GlobalSecondaryIndex):
     gsi3sk = UnicodeAttribute(range_key=True)
 
 
+class ByShop(GlobalSecondaryIndex):
+    """Every customer profile of a shop, spread over ``keys.CUSTOMER_SHARDS`` partitions (segments)."""
+
+    class Meta:
+        index_name = "by_shop"
+        projection = AllProjection()
+
+    gsi4pk = UnicodeAttribute(hash_key=True)
+    gsi4sk = UnicodeAttribute(range_key=True)
+
+
 class Item(Model):
     Meta = _Meta
     pk = UnicodeAttribute(hash_key=True)
@@ -68,10 +79,13 @@ class Item(Model):
     gsi2sk = UnicodeAttribute(null=True)
     gsi3pk = UnicodeAttribute(null=True)
     gsi3sk = UnicodeAttribute(null=True)
+    gsi4pk = UnicodeAttribute(null=True)
+    gsi4sk = UnicodeAttribute(null=True)
 
     by_due_day = ByDueDay()
     by_birthday = ByBirthday()
     by_last_order = ByLastOrder()
+    by_shop = ByShop()
 
 
 class ShopItem(Item, discriminator="shop"):
@@ -115,6 +129,8 @@ class ProfileItem(Item, discriminator="profile"):
     winback_for_order_at = UnicodeAttribute(null=True)
     tier_name = UnicodeAttribute(null=True)
     discount_percent = UnicodeAttribute(default="0")
+    bought_skus = UnicodeSetAttribute(null=True)
+    bought_categories = UnicodeSetAttribute(null=True)
     version = NumberAttribute(default=0)
 
 

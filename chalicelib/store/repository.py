@@ -7,6 +7,7 @@ not existing) and any reward codes. Either all of it lands or none of it does.
 """
 from __future__ import annotations
 
+import base64
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Iterable, Optional
@@ -19,6 +20,7 @@ from chalicelib.domain.codes import RewardCode
 from chalicelib.domain.order_record import EarnedLine, OrderRecord
 from chalicelib.domain.orders import Refund, RefundLine
 from chalicelib.store import keys
+from chalicelib.store.connection import connection, resolve
 from chalicelib.store.models import (
     CodeItem,
     EventItem,
@@ -89,20 +91,20 @@ class LoyaltyRepository:
         and any of our codes the order carries: one strongly consistent
         TransactGetItems."""
         codes = list(codes)
-        with TransactGet(connection=_connection()) as get:
+        with TransactGet(connection=connection()) as get:
             order_future = get.get(OrderItem, keys.order_pk(self.shop_id, order_id), keys.ORDER_SK)
             profile_future = (get.get(ProfileItem, keys.customer_pk(self.shop_id, customer_id), keys.PROFILE_SK)
                               if customer_id else None)
             event_future = (get.get(EventItem, keys.event_pk(self.shop_id, event_id), keys.EVENT_SK)
                             if event_id else None)
             code_futures = [get.get(CodeItem, keys.code_pk(self.shop_id, code), keys.CODE_SK) for code in codes]
-        order = _resolve(order_future)
-        profile = _resolve(profile_future)
+        order = resolve(order_future)
+        profile = resolve(profile_future)
         return OrderContext(
             order=_order_from_item(order) if order else None,
             account=_account_from_items(profile, None) if profile else None,
-            codes=[_code_from_item(item) for item in map(_resolve, code_futures) if item is not None],
-            event_seen=_resolve(event_future) is not None)
+            codes=[_code_from_item(item) for item in map(resolve, code_futures) if item is not None],
+            event_seen=resolve(event_future) is not None)
 
     def load_profile(self, customer_id: str) -> Optional[Account]:
         """The account without its lots (enough for facts and earning)."""
@@ -150,6 +152,25 @@ class LoyaltyRepository:
     def customers_with_last_order_on(self, day: str) -> Iterable[str]:
         return _keys_only_index("by_last_order", "gsi3pk", keys.last_order_day_pk(self.shop_id, day), "gsi3sk")
 
+    def customer_page(self, shard: int, cursor: Optional[str], limit: int) -> tuple[list[Account], Optional[str]]:
+        """One page of the shop's customer directory (index ``by_shop``, one of
+        ``keys.CUSTOMER_SHARDS`` partitions), in customer-id order: accounts
+        built from the index items (lots None) and the cursor of the next page
+        (None once the shard is read to its end). ``cursor`` is one this method
+        returned for the same shard; anything else raises ``ValueError``."""
+        if not 0 <= shard < keys.CUSTOMER_SHARDS:
+            raise ValueError(f"shard must be 0..{keys.CUSTOMER_SHARDS - 1}")
+        hash_key = keys.shop_customers_pk(self.shop_id, shard)
+        start = None
+        if cursor:
+            customer_id = _decode_directory_cursor(cursor, shard)
+            start = {"gsi4pk": {"S": hash_key}, "gsi4sk": {"S": customer_id},
+                     "pk": {"S": keys.customer_pk(self.shop_id, customer_id)}, "sk": {"S": keys.PROFILE_SK}}
+        result = ProfileItem.by_shop.query(hash_key, limit=limit, page_size=limit, last_evaluated_key=start)
+        accounts = [_account_from_items(item, None) for item in result]
+        last = result.last_evaluated_key
+        return accounts, _encode_directory_cursor(shard, last["gsi4sk"]["S"]) if last else None
+
     def issued_codes_expiring_on(self, days: Iterable[str]) -> Iterable[RewardCode]:
         """Codes still issued whose expiry falls on one of ``days`` (index query per day)."""
         for day in days:
@@ -176,7 +197,7 @@ class LoyaltyRepository:
     # -- the one write ------------------------------------------------------
     def commit(self, change: Change, now: datetime) -> None:
         try:
-            with TransactWrite(connection=_connection()) as write:
+            with TransactWrite(connection=connection()) as write:
                 if change.event_id:
                     write.save(EventItem(keys.event_pk(self.shop_id, change.event_id), keys.EVENT_SK,
                                          topic=change.event_topic or None, received_at=keys.iso(now),
@@ -249,14 +270,10 @@ def outbox_item(message: dict, now: datetime) -> OutboxItem:
     return item
 
 
-def _connection():
-    return Item._get_connection().connection
-
-
 def _keys_only_index(index: str, hash_attribute: str, value: str, sort_attribute: str) -> Iterable[str]:
     """Sort keys from a KEYS_ONLY index. PynamoDB would filter on the item type,
     which a KEYS_ONLY index does not project, so this pages with the client."""
-    paginator = _connection().client.get_paginator("query")
+    paginator = connection().client.get_paginator("query")
     for page in paginator.paginate(TableName=Item.Meta.table_name, IndexName=index,
                                    KeyConditionExpression="#h = :v", ExpressionAttributeNames={"#h": hash_attribute},
                                    ExpressionAttributeValues={":v": {"S": value}}):
@@ -264,13 +281,19 @@ def _keys_only_index(index: str, hash_attribute: str, value: str, sort_attribute
             yield row[sort_attribute]["S"]
 
 
-def _resolve(future):
-    if future is None:
-        return None
+def _encode_directory_cursor(shard: int, customer_id: str) -> str:
+    return base64.urlsafe_b64encode(f"{shard}:{customer_id}".encode()).decode().rstrip("=")
+
+
+def _decode_directory_cursor(cursor: str, shard: int) -> str:
     try:
-        return future.get()
-    except DoesNotExist:
-        return None
+        text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        cursor_shard, customer_id = text.split(":", 1)
+    except (ValueError, UnicodeDecodeError):
+        raise ValueError("not a directory cursor") from None
+    if cursor_shard != str(shard) or not customer_id or len(customer_id) > 200:
+        raise ValueError("the cursor belongs to another shard")
+    return customer_id
 
 
 def _version_condition(model, version: int):
@@ -294,7 +317,11 @@ def _profile_item(shop_id: str, account: Account) -> ProfileItem:
         birthday_bonus_year=account.birthday_bonus_year,
         winback_for_order_at=keys.iso(account.winback_for_order_at) if account.winback_for_order_at else None,
         tier_name=account.tier_name, discount_percent=account.discount_percent,
+        bought_skus=set(account.bought_skus) or None, bought_categories=set(account.bought_categories) or None,
     )
+    # The shop's customer directory (segments): every profile, redacted ones too.
+    item.gsi4pk = keys.shop_customers_pk(shop_id, keys.customer_shard(account.customer_id))
+    item.gsi4sk = account.customer_id
     if account.birthday and not account.redacted:
         item.gsi2pk = keys.birthday_pk(shop_id, account.birthday.strftime("%m-%d"))
         item.gsi2sk = account.customer_id
@@ -329,11 +356,11 @@ def _account_from_items(profile: ProfileItem, lots: Optional[list[LotItem]]) -> 
         birthday_bonus_year=int(profile.birthday_bonus_year) if profile.birthday_bonus_year is not None else None,
         winback_for_order_at=keys.parse_iso(profile.winback_for_order_at) if profile.winback_for_order_at else None,
         tier_name=profile.tier_name, discount_percent=profile.discount_percent, version=int(profile.version),
+        bought_skus=set(profile.bought_skus or ()), bought_categories=set(profile.bought_categories or ()),
         lots=None if lots is None else [
             Lot(lot.lot_id, int(lot.points), keys.parse_iso(lot.earned_at), keys.parse_iso(lot.expires_at),
                 lot.source, frozenset(int(d) for d in lot.warned or ())) for lot in lots],
     )
-    return account
 
 
 def _entry_from_item(item: LedgerItem) -> LedgerEntry:
