@@ -3,6 +3,7 @@ from chalice import Chalice, Rate, Response
 
 from chalicelib.api.http import json_route, parse_json_object
 from chalicelib.services import (
+    campaigns,
     code_release,
     delivery_events,
     expiry,
@@ -106,6 +107,34 @@ def preview_segment(shop_id):
     return segments.preview_segment(shop_id, parse_json_object(_request().raw_body))
 
 
+@app.route("/admin/shops/{shop_id}/campaigns", methods=["POST"])
+@json_route
+def create_campaign(shop_id):
+    shops.check_admin_token(_request().headers.get("authorization"))
+    return 201, campaigns.create_campaign(shop_id, parse_json_object(_request().raw_body))
+
+
+@app.route("/admin/shops/{shop_id}/campaigns", methods=["GET"])
+@json_route
+def list_campaigns(shop_id):
+    shops.check_admin_token(_request().headers.get("authorization"))
+    return campaigns.list_campaigns(shop_id)
+
+
+@app.route("/admin/shops/{shop_id}/campaigns/{campaign_id}", methods=["GET"])
+@json_route
+def get_campaign(shop_id, campaign_id):
+    shops.check_admin_token(_request().headers.get("authorization"))
+    return campaigns.get_campaign(shop_id, campaign_id)
+
+
+@app.route("/admin/shops/{shop_id}/campaigns/{campaign_id}/{action}", methods=["POST"])
+@json_route
+def change_campaign(shop_id, campaign_id, action):
+    shops.check_admin_token(_request().headers.get("authorization"))
+    return campaigns.change_campaign(shop_id, campaign_id, action)
+
+
 # -- webhooks ----------------------------------------------------------------
 @app.route("/webhooks/{platform}/{shop_id}", methods=["POST"], content_types=_WEBHOOK_TYPES)
 @json_route
@@ -166,6 +195,11 @@ def warn_before_expiry(event):
 @app.schedule(Rate(1, unit=Rate.HOURS))
 def birthdays_and_winback(event):
     return occasions.run_occasions_everywhere()
+
+
+@app.schedule(Rate(1, unit=Rate.MINUTES))
+def send_due_campaigns(event):
+    return campaigns.run_due_campaigns()
 
 
 @app.schedule(Rate(5, unit=Rate.MINUTES))

@@ -35,6 +35,11 @@ def publish(messages: Iterable[dict]) -> None:
         logger.exception("could not publish %d outbox message(s); the sweeper will retry", len(messages))
 
 
+def publish_or_raise(messages: list[dict]) -> None:
+    """Publish now or fail loudly (for senders that keep their own position, like campaigns)."""
+    _send(messages)
+
+
 def deliver_record(record) -> dict:
     """The send queue's handler for one SQS record (Chalice's SQSRecord)."""
     raw = record.to_dict()

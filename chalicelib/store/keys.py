@@ -103,6 +103,13 @@ def shop_customers_pk(shop_id: str, shard: int) -> str:
     return f"CUSTOMERS#{shop_id}#{shard}"
 
 
+CAMPAIGNS_DUE_PK = "CAMPAIGNS#DUE"  # few items: campaigns scheduled or being sent, all shops
+
+
+def campaign_sk(campaign_id: str) -> str:
+    return f"CAMPAIGN#{campaign_id}"
+
+
 def iso(moment: datetime) -> str:
     """Fixed-width UTC timestamps, so string order is time order."""
     return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")

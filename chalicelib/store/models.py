@@ -255,13 +255,21 @@ class TemplateOverrideItem(Item, discriminator="template_override"):
     updated_at = UnicodeAttribute()
 
 
+class CampaignItem(Item, discriminator="campaign"):
+    """A campaign under its shop; while scheduled or sending it is in the due index."""
+
+    status = UnicodeAttribute()
+    state = JSONAttribute()
+    version = NumberAttribute(default=0)
+
+
 class JobCheckpointItem(Item, discriminator="job_checkpoint"):
     """How far a scheduled job has got for a shop (the last day it completed)."""
 
     day = UnicodeAttribute()
 
 
-ALL_MODELS = (Item, TemplateOverrideItem, JobCheckpointItem, ShopItem, ShopIndexItem, ApiKeyItem, ProfileItem, LotItem, LedgerItem, OrderItem, EventItem, CodeItem,
+ALL_MODELS = (Item, CampaignItem, TemplateOverrideItem, JobCheckpointItem, ShopItem, ShopIndexItem, ApiKeyItem, ProfileItem, LotItem, LedgerItem, OrderItem, EventItem, CodeItem,
               PlatformCustomerItem,
               OutboxItem,
               MailSendItem, MailPrefItem, SuppressionItem, SesMessageItem)

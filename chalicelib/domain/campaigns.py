@@ -1,0 +1,92 @@
+"""A marketing campaign: what goes to whom, when, and how far the sending has got.
+
+The life of a campaign::
+
+    scheduled ──(send time reached, claimed)──▶ sending ──(last page queued)──▶ done
+        │  ▲                                      │
+        │  └──────────── resume ◀── paused ◀──────┘ pause
+        └──────────────▶ cancelled ◀──────────────┘ (from scheduled, sending or paused)
+
+While sending, the position in the segment (directory shard and cursor) is the
+checkpoint: a sender that dies resumes from the last page it fully queued, and
+the per-recipient idempotency key makes the re-queued page harmless.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Optional
+
+SCHEDULED, SENDING, PAUSED, CANCELLED, DONE = "scheduled", "sending", "paused", "cancelled", "done"
+LEASE = timedelta(minutes=5)  # a sender holds a campaign this long without renewing before another may take it
+
+_TRANSITIONS = {
+    "pause": ({SCHEDULED, SENDING}, PAUSED),
+    "resume": ({PAUSED}, SCHEDULED),
+    "cancel": ({SCHEDULED, SENDING, PAUSED}, CANCELLED),
+}
+
+
+class InvalidTransition(Exception):
+    pass
+
+
+@dataclass
+class Campaign:
+    campaign_id: str
+    shop_id: str
+    name: str
+    template: str
+    segment: dict
+    send_at: datetime
+    data: dict = field(default_factory=dict)
+    status: str = SCHEDULED
+    shard: int = 0
+    cursor: Optional[str] = None
+    queued: int = 0
+    pages: int = 0
+    lease_until: Optional[datetime] = None
+    created_at: Optional[datetime] = None
+    finished_at: Optional[datetime] = None
+    version: int = 0
+
+    def apply(self, action: str, now: datetime) -> None:
+        allowed, target = _TRANSITIONS[action]
+        if self.status not in allowed:
+            raise InvalidTransition(f"a {self.status} campaign cannot {action}")
+        self.status = target
+        self.lease_until = None
+        if action == "resume":
+            self.send_at = max(self.send_at, now)
+
+    def is_due(self, now: datetime) -> bool:
+        if self.status == SCHEDULED:
+            return self.send_at <= now
+        return self.status == SENDING and (self.lease_until is None or self.lease_until <= now)
+
+    def claim(self, now: datetime) -> None:
+        """Take the campaign for sending (the store commits this on the version read)."""
+        if not self.is_due(now):
+            raise InvalidTransition(f"the campaign is {self.status} and not due")
+        self.status = SENDING
+        self.lease_until = now + LEASE
+
+    def page_queued(self, recipients: int, shard: int, cursor: Optional[str], now: datetime) -> None:
+        self.queued += recipients
+        self.pages += 1
+        self.shard, self.cursor = shard, cursor
+        self.lease_until = now + LEASE
+
+    def finish(self, now: datetime) -> None:
+        self.status = DONE
+        self.finished_at = now
+        self.lease_until = None
+
+    def message(self, customer_id: str, now: datetime) -> dict:
+        """The send-queue message of one recipient; its key makes it at most once per customer."""
+        return {
+            "idempotency_key": f"campaign:{self.campaign_id}:{customer_id}",
+            "shop_id": self.shop_id, "customer_id": customer_id, "template": self.template,
+            "category": "marketing", "campaign_id": self.campaign_id, "created_at": now.isoformat(),
+            "data": dict(self.data),
+        }

@@ -1,0 +1,182 @@
+"""Campaigns: planned by the marketer, fanned out through the send queue.
+
+A due campaign is claimed (a versioned write with a lease), then its segment is
+read page by page from the saved position; each page's recipients go to SQS
+and only then does the position move on, in a write conditioned on the version,
+so a pause or cancel stops the sender at the next page and a sender that dies
+is succeeded, after its lease, by one that resumes from the last full page.
+Each recipient's message carries ``campaign:{id}:{customer}`` as its
+idempotency key: a re-queued page sends nobody twice. Consent, unsubscribes,
+suppression and the marketing cap are applied per recipient by the sender,
+which records each skip with its reason.
+"""
+from __future__ import annotations
+
+import time
+import uuid
+from datetime import datetime
+from typing import Annotated, Any, Callable, Optional
+from zoneinfo import ZoneInfo
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from chalicelib import bootstrap
+from chalicelib.domain.campaigns import Campaign, InvalidTransition
+from chalicelib.errors import BadRequest, Conflict, NotFound
+from chalicelib.services import outbox
+from chalicelib.services.segments import iter_segment, validate_segment
+from chalicelib.services.shops import load_shop
+from chalicelib.services.validation import bad_request_from
+from chalicelib.store import keys
+from chalicelib.store.campaigns import CampaignChanged, CampaignStore, due_campaigns
+
+PAGE_SIZE = 100
+# Leave the Lambda time to save the position before its 15 minutes end.
+SEND_BUDGET_SECONDS = 12 * 60
+
+
+class CampaignSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    name: Annotated[str, Field(min_length=1, max_length=200)]
+    template: str
+    segment: dict
+    send_at: datetime
+    data: dict[str, Any] = Field(default_factory=dict)
+
+
+def create_campaign(shop_id: str, document: dict) -> dict:
+    from chalicelib.mail.rendering import MARKETING_TEMPLATES, TemplateError, build_context
+    from chalicelib.mail.contexts import sample_account, sample_links
+
+    shop = load_shop(shop_id)
+    try:
+        settings = CampaignSettings.model_validate(document)
+    except ValidationError as error:
+        raise bad_request_from(error) from None
+    if settings.template not in MARKETING_TEMPLATES:
+        raise BadRequest(f"template: campaigns send marketing e-mails ({', '.join(sorted(MARKETING_TEMPLATES))})",
+                         field="template")
+    try:
+        validate_segment(settings.segment)
+    except BadRequest as error:
+        raise BadRequest(f"segment.{error.message}", field=f"segment.{error.field}") from None
+    send_at = settings.send_at
+    if send_at.tzinfo is None:  # the marketer plans in the shop's time
+        send_at = send_at.replace(tzinfo=ZoneInfo(shop.timezone))
+    now = bootstrap.now()
+    try:  # the data must fill the template: refused now, not at the first recipient
+        build_context(settings.template, shop=shop, account=sample_account(shop.default_locale, shop, settings.template),
+                      data=settings.data, links=sample_links(shop.default_locale), now=now)
+    except TemplateError as error:
+        raise BadRequest(f"data: {error}", field="data") from None
+    campaign = Campaign(campaign_id=uuid.uuid4().hex[:12], shop_id=shop_id, name=settings.name,
+                        template=settings.template, segment=settings.segment, send_at=send_at,
+                        data=settings.data, created_at=now)
+    CampaignStore(shop_id).save(campaign)
+    return view(campaign)
+
+
+def get_campaign(shop_id: str, campaign_id: str) -> dict:
+    return view(_existing(shop_id, campaign_id))
+
+
+def list_campaigns(shop_id: str) -> dict:
+    load_shop(shop_id)
+    return {"campaigns": [view(c) for c in CampaignStore(shop_id).list()]}
+
+
+def change_campaign(shop_id: str, campaign_id: str, action: str) -> dict:
+    if action not in ("pause", "resume", "cancel"):
+        raise NotFound(f"action: no {action!r} (pause, resume or cancel)", field="action")
+    campaign = _existing(shop_id, campaign_id)
+    try:
+        campaign.apply(action, bootstrap.now())
+        CampaignStore(shop_id).save(campaign)
+    except InvalidTransition as refusal:
+        raise Conflict(f"status: {refusal}", field="status") from None
+    except CampaignChanged:
+        raise Conflict("status: the campaign changed meanwhile; read it and try again", field="status") from None
+    return view(campaign)
+
+
+def run_due_campaigns(now: Optional[datetime] = None, *, budget_seconds: float = SEND_BUDGET_SECONDS,
+                      on_page: Optional[Callable[[Campaign], None]] = None) -> dict:
+    """The scheduled sender: every due campaign, from where it stopped."""
+    bootstrap.ensure_store()
+    now = now or bootstrap.now()
+    deadline = time.monotonic() + budget_seconds
+    report = {}
+    for shop_id, campaign_id in list(due_campaigns(now)):
+        report[f"{shop_id}/{campaign_id}"] = send_campaign(shop_id, campaign_id, now, deadline, on_page)
+    return report
+
+
+def send_campaign(shop_id: str, campaign_id: str, now: datetime, deadline: float,
+                  on_page: Optional[Callable[[Campaign], None]] = None) -> dict:
+    store = CampaignStore(shop_id)
+    campaign = store.get(campaign_id)
+    if campaign is None or not campaign.is_due(now):
+        return {"status": campaign.status if campaign else "missing", "queued": 0}
+    try:
+        campaign.claim(now)
+        store.save(campaign)
+    except (InvalidTransition, CampaignChanged):
+        return {"status": "taken by another sender", "queued": 0}
+
+    shop = load_shop(shop_id)
+    queued_now, page, position = 0, [], (campaign.shard, campaign.cursor)
+    for account, shard, cursor in iter_segment(shop, campaign.segment, now, campaign.shard, campaign.cursor,
+                                               PAGE_SIZE):
+        if (shard, cursor) != position and page:
+            if not _queue_page(store, campaign, page, position, now, on_page):
+                return {"status": campaign.status, "queued": queued_now}
+            queued_now += len(page)
+            page = []
+            if time.monotonic() > deadline:  # the next run (after the lease) continues from here
+                return {"status": "sending", "queued": queued_now}
+        page.append(campaign.message(account.customer_id, now))
+        position = (shard, cursor)
+    if page:
+        if not _queue_page(store, campaign, page, position, now, on_page):
+            return {"status": campaign.status, "queued": queued_now}
+        queued_now += len(page)
+    campaign.finish(now)
+    try:
+        store.save(campaign)
+    except CampaignChanged:
+        pass  # paused or cancelled just as the last page went: nothing is left to send anyway
+    return {"status": campaign.status, "queued": queued_now}
+
+
+def _queue_page(store: CampaignStore, campaign: Campaign, page: list[dict], position, now: datetime,
+                on_page) -> bool:
+    """Queue one page, then move the saved position past it; False when the campaign was
+    paused or cancelled meanwhile (the page is queued; its recipients get it once)."""
+    outbox.publish_or_raise(page)
+    campaign.page_queued(len(page), position[0], position[1], now)
+    try:
+        store.save(campaign)
+    except CampaignChanged:
+        fresh = store.get(campaign.campaign_id)
+        campaign.status = fresh.status if fresh else "missing"
+        return False
+    if on_page:
+        on_page(campaign)
+    return True
+
+
+def view(campaign: Campaign) -> dict:
+    return {"campaign_id": campaign.campaign_id, "name": campaign.name, "template": campaign.template,
+            "segment": campaign.segment, "data": campaign.data, "send_at": keys.iso(campaign.send_at),
+            "status": campaign.status, "queued": campaign.queued, "pages": campaign.pages,
+            "position": {"shard": campaign.shard, "cursor": campaign.cursor},
+            "finished_at": keys.iso(campaign.finished_at) if campaign.finished_at else None}
+
+
+def _existing(shop_id: str, campaign_id: str) -> Campaign:
+    load_shop(shop_id)
+    campaign = CampaignStore(shop_id).get(campaign_id)
+    if campaign is None:
+        raise NotFound(f"no campaign {campaign_id!r}", field="campaign_id")
+    return campaign

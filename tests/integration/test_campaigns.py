@@ -1,0 +1,131 @@
+"""Campaigns: planned through the API, fanned out from a saved position, each recipient once."""
+from __future__ import annotations
+
+import json
+import os
+from collections import Counter
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from chalicelib.domain.account import Account
+from chalicelib.services import campaigns
+from chalicelib.store.models import Item
+from chalicelib.store.repository import LoyaltyRepository
+from tests.integration.conftest import ADMIN
+from tests.integration.test_expiry import _stored_profile
+from tests.integration.test_outbox import _drain
+
+NOW = datetime(2026, 12, 1, 8, 0, tzinfo=timezone.utc)
+SPECIAL_DAY = {"title": "Free shipping weekend", "starts_at": "2026-12-05T00:00:00+02:00",
+               "ends_at": "2026-12-07T23:59:00+02:00", "free_shipping": True}
+
+
+def _seed(shop_id: str, customers: int) -> set[str]:
+    """Customers, every third one Gold; returns the Gold ones' ids."""
+    LoyaltyRepository(shop_id)
+    gold = set()
+    with Item.batch_write() as batch:
+        for n in range(customers):
+            tier = "Gold" if n % 3 == 0 else "Silver"
+            account = Account(shop_id, f"c_{n:05d}", created_at=NOW - timedelta(days=100), email=f"c{n}@example.com",
+                              marketing_consent=True, tier_name=tier, lifetime_spend_minor=600000)
+            if tier == "Gold":
+                gold.add(account.customer_id)
+            batch.save(_stored_profile(shop_id, account))
+    return gold
+
+
+def _create(client, shop_id, **overrides):
+    document = {"name": "Winter free shipping", "template": "special_day",
+                "segment": {"rules": {"field": "tier", "op": "=", "value": "Gold"}},
+                "send_at": "2026-12-01T10:00:00", "data": SPECIAL_DAY}  # 10:00 in Kyiv = 08:00 UTC
+    document.update(overrides)
+    response = client.http.post(f"/admin/shops/{shop_id}/campaigns", headers=ADMIN, body=json.dumps(document).encode())
+    return response.status_code, json.loads(response.body)
+
+
+def test_campaign_goes_to_its_segment_once_at_its_time(client, shopify_shop):
+    gold = _seed(shopify_shop.shop_id, 90)
+    status, campaign = _create(client, shopify_shop.shop_id)
+    assert status == 201 and campaign["status"] == "scheduled"
+    assert campaign["send_at"] == "2026-12-01T08:00:00.000000Z"
+
+    assert campaigns.run_due_campaigns(NOW - timedelta(minutes=1)) == {}
+    report = campaigns.run_due_campaigns(NOW)
+    assert list(report.values()) == [{"status": "done", "queued": 30}]
+    messages = _drain(os.environ["LOYALTY_SEND_QUEUE"])
+    assert {m["customer_id"] for m in messages} == gold and len(messages) == 30
+    assert {m["idempotency_key"] for m in messages} == {f"campaign:{campaign['campaign_id']}:{c}" for c in gold}
+    assert all(m["category"] == "marketing" and m["data"] == SPECIAL_DAY for m in messages)
+    assert campaigns.run_due_campaigns(NOW + timedelta(minutes=1)) == {}  # done campaigns are not due
+
+
+def test_a_sender_that_dies_is_resumed_from_the_last_full_page(client, shopify_shop, monkeypatch):
+    gold = _seed(shopify_shop.shop_id, 120)
+    monkeypatch.setattr(campaigns, "PAGE_SIZE", 7)
+    _, campaign = _create(client, shopify_shop.shop_id)
+
+    pages = []
+
+    def die_after_two_pages(state):
+        pages.append(state.queued)
+        if len(pages) == 2:
+            raise RuntimeError("the Lambda ran out of time")
+
+    with pytest.raises(RuntimeError):
+        campaigns.run_due_campaigns(NOW, on_page=die_after_two_pages)
+    assert campaigns.run_due_campaigns(NOW + timedelta(minutes=1)) == {}  # its lease still holds
+    report = campaigns.run_due_campaigns(NOW + timedelta(minutes=6))
+    assert list(report.values())[0]["status"] == "done"
+
+    keys = Counter(m["idempotency_key"] for m in _drain(os.environ["LOYALTY_SEND_QUEUE"]))
+    assert {k.rsplit(":", 1)[1] for k in keys} == gold  # everyone, and from a saved position:
+    assert sum(keys.values()) <= len(gold) + 7  # at most the page in flight is queued again
+
+
+def test_pause_stops_at_the_next_page_and_resume_continues(client, shopify_shop, monkeypatch):
+    gold = _seed(shopify_shop.shop_id, 120)
+    monkeypatch.setattr(campaigns, "PAGE_SIZE", 7)
+    _, campaign = _create(client, shopify_shop.shop_id)
+    path = f"/admin/shops/{shopify_shop.shop_id}/campaigns/{campaign['campaign_id']}"
+
+    def pause_after_first_page(state):
+        if state.pages == 1:
+            assert client.http.post(f"{path}/pause", headers=ADMIN).status_code == 200
+
+    campaigns.run_due_campaigns(NOW, on_page=pause_after_first_page)
+    paused = json.loads(client.http.get(path, headers=ADMIN).body)
+    assert paused["status"] == "paused" and 0 < paused["queued"] < len(gold)
+    assert campaigns.run_due_campaigns(NOW + timedelta(minutes=10)) == {}
+
+    assert json.loads(client.http.post(f"{path}/resume", headers=ADMIN).body)["status"] == "scheduled"
+    campaigns.run_due_campaigns(NOW + timedelta(minutes=11))
+    done = json.loads(client.http.get(path, headers=ADMIN).body)
+    assert done["status"] == "done"
+    customers = Counter(m["customer_id"] for m in _drain(os.environ["LOYALTY_SEND_QUEUE"]))
+    assert set(customers) == gold and max(customers.values()) <= 2  # a re-queued page is deduplicated by the sender
+    assert client.http.post(f"{path}/pause", headers=ADMIN).status_code == 409
+
+
+def test_cancelled_campaign_sends_nothing(client, shopify_shop):
+    _seed(shopify_shop.shop_id, 9)
+    _, campaign = _create(client, shopify_shop.shop_id)
+    path = f"/admin/shops/{shopify_shop.shop_id}/campaigns/{campaign['campaign_id']}"
+    assert json.loads(client.http.post(f"{path}/cancel", headers=ADMIN).body)["status"] == "cancelled"
+    assert campaigns.run_due_campaigns(NOW) == {}
+    assert _drain(os.environ["LOYALTY_SEND_QUEUE"]) == []
+    listed = json.loads(client.http.get(f"/admin/shops/{shopify_shop.shop_id}/campaigns", headers=ADMIN).body)
+    assert [c["status"] for c in listed["campaigns"]] == ["cancelled"]
+
+
+@pytest.mark.parametrize("change, field", [
+    ({"template": "post_purchase"}, "template"),
+    ({"segment": {"rules": {"field": "tier", "op": "<<", "value": "Gold"}}}, "segment.rules.op"),
+    ({"data": {"title": "No dates"}}, "data"),
+    ({"send_at": "next tuesday"}, "send_at"),
+    ({"name": ""}, "name"),
+])
+def test_invalid_campaigns_are_refused_naming_the_field(client, shopify_shop, change, field):
+    status, error = _create(client, shopify_shop.shop_id, **change)
+    assert status == 400 and error["field"] == field, error
