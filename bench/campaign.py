@@ -1,0 +1,165 @@
+"""A campaign to N recipients through the real queue path, counted for duplicates.
+
+    python -m bench.campaign [--recipients 10000] [--workers 4] [--redeliver 0.05]
+
+Seeds N customers with consent in a local emulator, plans a special-day
+campaign to all of them, lets the campaign sender queue them (SQS), and drains
+the queue with worker threads that run the same handler code as the Lambda
+(`outbox.deliver`: consent, cap, idempotency claim, render, MIME, SES). A share
+of the messages (--redeliver) is handed to a worker a second time, as SQS may.
+Prints wall time, recipients per second, and the number of e-mails SES accepted
+per recipient (must be exactly 1).
+
+Times are this machine's with the emulator (every DynamoDB request is served
+one at a time, so they are far below what DynamoDB and SES do); the emulator's
+whole-table rollback copy in transactions is turned off, as in bench.daily_reads.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import random
+import socket
+import threading
+import time
+from collections import Counter
+from datetime import datetime, timedelta, timezone
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--recipients", type=int, default=10_000)
+    parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--redeliver", type=float, default=0.05, help="share of messages delivered twice")
+    args = parser.parse_args()
+
+    os.environ.update({"AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench",
+                       "AWS_DEFAULT_REGION": "eu-central-1", "LOYALTY_TABLE": "loyalty-campaign-bench",
+                       "LOYALTY_SEND_QUEUE": "bench-send", "LOYALTY_EVENTS_QUEUE": "bench-events"})
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    logging.getLogger("loyalty").setLevel(logging.WARNING)
+    import moto.dynamodb.models as dynamodb_models
+
+    class _NoRollbackCopy:
+        @staticmethod
+        def deepcopy(value, memo=None):
+            return value
+
+    dynamodb_models.copy = _NoRollbackCopy
+
+    from devstack.emulator import SerializedMotoServer
+
+    port = _free_port()
+    server = SerializedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    os.environ["AWS_ENDPOINT_URL"] = f"http://127.0.0.1:{port}"
+    try:
+        run(args, f"http://127.0.0.1:{port}")
+    finally:
+        server.stop()
+
+
+def run(args, endpoint: str) -> None:
+    import boto3
+
+    from chalicelib.domain.account import Account
+    from chalicelib.services import campaigns, outbox, shops
+    from chalicelib.store.models import Item
+    from chalicelib.store.repository import LoyaltyRepository, _profile_item
+    from devstack.queues import create_queues
+    from devstack.sent_mail import sent_mail
+    from devstack.ses import create_configuration_set, verify_sender_domain
+    from devstack.tables import create_table
+
+    create_table(boto3.client("dynamodb"), os.environ["LOYALTY_TABLE"])
+    create_queues(boto3.client("sqs"), "bench-send", "bench-events", visibility_timeout=60)
+    sesv2 = boto3.client("sesv2")
+    create_configuration_set(sesv2)
+    verify_sender_domain(sesv2, "news@shop.example")
+    shops.put_shop("bench-shop", {"name": "Bench Shop", "platform": "shopify",
+                                  "webhook_secret": "bench-secret-0123456789", "currency": "UAH",
+                                  "default_locale": "uk", "timezone": "Europe/Kyiv",
+                                  "sender_email": "news@shop.example", "storefront_url": "https://shop.example"})
+    LoyaltyRepository("bench-shop")
+    now = datetime.now(timezone.utc)
+    started = time.perf_counter()
+    with Item.batch_write() as batch:
+        for n in range(args.recipients):
+            account = Account("bench-shop", f"c_{n:07d}", created_at=now - timedelta(days=90),
+                              email=f"customer{n}@example.com", first_name="Olena", locale="uk",
+                              marketing_consent=True, tier_name="Silver", points_balance=150)
+            item = _profile_item("bench-shop", account)
+            item.version = 1
+            batch.save(item)
+    print(f"seeded {args.recipients} customers in {time.perf_counter() - started:.1f} s", flush=True)
+
+    campaign = campaigns.create_campaign("bench-shop", {
+        "name": "Free shipping weekend", "template": "special_day",
+        "segment": {"rules": {"field": "marketing_consent", "op": "=", "value": True}},
+        "send_at": now.isoformat(),
+        "data": {"title": "Free shipping weekend", "starts_at": now.isoformat(),
+                 "ends_at": (now + timedelta(days=2)).isoformat(), "free_shipping": True}})
+
+    wall = time.perf_counter()
+    fan_out = time.perf_counter()
+    report = campaigns.run_due_campaigns(now)
+    fan_out = time.perf_counter() - fan_out
+    print(f"campaign {campaign['campaign_id']}: {report}; queued in {fan_out:.1f} s", flush=True)
+
+    sqs = boto3.client("sqs")
+    url = sqs.get_queue_url(QueueName="bench-send")["QueueUrl"]
+    outcomes: Counter = Counter()
+    lock = threading.Lock()
+    redeliver = random.Random(7)
+
+    def worker() -> None:
+        client = boto3.client("sqs")
+        idle = 0
+        while idle < 3:
+            batch = client.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=1).get("Messages", [])
+            if not batch:
+                idle += 1
+                continue
+            idle = 0
+            for message in batch:
+                deliveries = 2 if redeliver.random() < args.redeliver else 1
+                for _ in range(deliveries):
+                    result = outbox.deliver(message["Body"], receipt_handle=message["ReceiptHandle"])
+                    with lock:
+                        outcomes[result["status"]] += 1
+                client.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+            with lock:
+                done = outcomes["sent"]
+            if done and done % 1000 < 10:
+                print(f"  {done} sent…", flush=True)
+
+    threads = [threading.Thread(target=worker) for _ in range(args.workers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    wall = time.perf_counter() - wall
+
+    per_recipient = Counter(r for mail in sent_mail(endpoint) for r in mail.recipients)
+    duplicates = sum(count - 1 for count in per_recipient.values() if count > 1)
+    print()
+    print(f"Campaign to {args.recipients} recipients through SQS and the send handler ({args.workers} workers, "
+          f"{args.redeliver:.0%} of messages delivered twice), this machine with the local emulator:")
+    print(f"  e-mails accepted by SES      {sum(per_recipient.values())}")
+    print(f"  distinct recipients          {len(per_recipient)}")
+    print(f"  duplicates                   {duplicates}")
+    print(f"  handler outcomes             {dict(outcomes)}")
+    print(f"  wall time                    {wall:.1f} s (fan-out {fan_out:.1f} s)")
+    print(f"  recipients per second        {len(per_recipient) / wall:.0f}")
+
+
+if __name__ == "__main__":
+    main()
