@@ -17,13 +17,18 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Optional
 
-SCHEDULED, SENDING, PAUSED, CANCELLED, DONE = "scheduled", "sending", "paused", "cancelled", "done"
+SCHEDULED, SENDING, PAUSED, CANCELLED, DONE, STOPPED = "scheduled", "sending", "paused", "cancelled", "done", "stopped"
+# Too many failures stop a campaign: at least this many, and at least this share of the outcomes.
+STOP_AFTER_FAILURES = 20
+STOP_AT_FAILURE_RATE = 0.10
 LEASE = timedelta(minutes=5)  # a sender holds a campaign this long without renewing before another may take it
 
 _TRANSITIONS = {
-    "pause": ({SCHEDULED, SENDING}, PAUSED),
-    "resume": ({PAUSED}, SCHEDULED),
-    "cancel": ({SCHEDULED, SENDING, PAUSED}, CANCELLED),
+    # A done campaign has queued everyone, but its e-mails may still be on their way:
+    # pausing or cancelling it holds or drops those still queued.
+    "pause": ({SCHEDULED, SENDING, DONE}, PAUSED),
+    "resume": ({PAUSED, STOPPED}, SCHEDULED),
+    "cancel": ({SCHEDULED, SENDING, PAUSED, STOPPED, DONE}, CANCELLED),
 }
 
 
@@ -76,6 +81,19 @@ class Campaign:
         self.pages += 1
         self.shard, self.cursor = shard, cursor
         self.lease_until = now + LEASE
+
+    def stop_if_failing(self, outcomes: dict[str, int]) -> bool:
+        failed = outcomes.get("failed", 0)
+        if failed >= STOP_AFTER_FAILURES and failed >= STOP_AT_FAILURE_RATE * sum(outcomes.values()):
+            self.status = STOPPED
+            self.lease_until = None
+            return True
+        return False
+
+    @property
+    def accepts_sends(self) -> bool:
+        """Whether its queued messages may go out now (paused ones wait, stopped and cancelled ones drop)."""
+        return self.status in (SCHEDULED, SENDING, DONE)
 
     def finish(self, now: datetime) -> None:
         self.status = DONE

@@ -21,16 +21,19 @@ from zoneinfo import ZoneInfo
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from chalicelib import bootstrap
-from chalicelib.domain.campaigns import Campaign, InvalidTransition
+from chalicelib.domain.campaigns import PAUSED, Campaign, InvalidTransition
 from chalicelib.errors import BadRequest, Conflict, NotFound
 from chalicelib.services import outbox
 from chalicelib.services.segments import iter_segment, validate_segment
 from chalicelib.services.shops import load_shop
 from chalicelib.services.validation import bad_request_from
 from chalicelib.store import keys
+from chalicelib.store.campaign_stats import CampaignStats
 from chalicelib.store.campaigns import CampaignChanged, CampaignStore, due_campaigns
 
 PAGE_SIZE = 100
+GATE_SECONDS = 5
+_gates: dict[str, tuple[float, str]] = {}
 # Leave the Lambda time to save the position before its 15 minutes end.
 SEND_BUDGET_SECONDS = 12 * 60
 
@@ -78,7 +81,21 @@ def create_campaign(shop_id: str, document: dict) -> dict:
 
 
 def get_campaign(shop_id: str, campaign_id: str) -> dict:
-    return view(_existing(shop_id, campaign_id))
+    return view(_existing(shop_id, campaign_id), results=True)
+
+
+def campaign_gate(shop_id: str, campaign_id: str) -> str:
+    """For the sender: "send", "wait" (paused) or "drop" (cancelled, stopped, unknown). Cached briefly,
+    so a pause reaches every worker within seconds without a read per e-mail."""
+    cache_key = f"{shop_id}/{campaign_id}"
+    cached = _gates.get(cache_key)
+    if cached and cached[0] > time.monotonic():
+        return cached[1]
+    campaign = CampaignStore(shop_id).get(campaign_id)
+    gate = "drop" if campaign is None else "send" if campaign.accepts_sends else (
+        "wait" if campaign.status == PAUSED else "drop")
+    _gates[cache_key] = (time.monotonic() + GATE_SECONDS, gate)
+    return gate
 
 
 def list_campaigns(shop_id: str) -> dict:
@@ -163,11 +180,15 @@ def _queue_page(store: CampaignStore, campaign: Campaign, page: list[dict], posi
         return False
     if on_page:
         on_page(campaign)
+    if campaign.stop_if_failing(CampaignStats(campaign.shop_id, campaign.campaign_id).totals()):
+        store.save(campaign)
+        return False
     return True
 
 
-def view(campaign: Campaign) -> dict:
-    return {"campaign_id": campaign.campaign_id, "name": campaign.name, "template": campaign.template,
+def view(campaign: Campaign, results: bool = False) -> dict:
+    extra = {"results": dict(CampaignStats(campaign.shop_id, campaign.campaign_id).totals())} if results else {}
+    return {**extra, "campaign_id": campaign.campaign_id, "name": campaign.name, "template": campaign.template,
             "segment": campaign.segment, "data": campaign.data, "send_at": keys.iso(campaign.send_at),
             "status": campaign.status, "queued": campaign.queued, "pages": campaign.pages,
             "position": {"shard": campaign.shard, "cursor": campaign.cursor},

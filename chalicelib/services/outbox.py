@@ -60,6 +60,17 @@ def deliver(body: str | dict, *, receipt_handle: str | None = None, attempt: int
 
     message = json.loads(body) if isinstance(body, str) else dict(body)
     outbox_key = message.pop("outbox_key", None)
+    if message.get("campaign_id") and message.get("shop_id"):
+        from chalicelib.services.campaigns import campaign_gate
+
+        gate = campaign_gate(message["shop_id"], message["campaign_id"])
+        if gate == "wait":  # paused: the message waits on the queue for the resume
+            if receipt_handle:
+                _back_off(receipt_handle, attempt)
+            raise TransientSendError("the campaign is paused")
+        if gate == "drop":
+            return {"status": "dropped", "reason": "campaign cancelled or stopped",
+                    "idempotency_key": message.get("idempotency_key")}
     try:
         result = mailer.send_message(message)
     except TransientSendError:
@@ -69,9 +80,25 @@ def deliver(body: str | dict, *, receipt_handle: str | None = None, attempt: int
     except mailer.PoisonMessage:
         # It can never be sent: the dead-letter queue keeps it for a person; the sweeper must not.
         _clear(outbox_key)
+        _count(message, {"status": "failed"})
         raise
     _clear(outbox_key)
+    _count(message, result)
     return result
+
+
+def _count(message: dict, result: dict) -> None:
+    """A campaign's final outcomes, by reason for the skipped ones (a duplicate was counted already)."""
+    campaign_id, shop_id = message.get("campaign_id"), message.get("shop_id")
+    if not campaign_id or not shop_id or result.get("status") == "duplicate":
+        return
+    from chalicelib.store.campaign_stats import CampaignStats
+
+    outcome = result["status"] if result["status"] != "skipped" else f"skipped_{result.get('reason', 'other')}"
+    try:
+        CampaignStats(shop_id, campaign_id).add(outcome, message.get("customer_id", ""))
+    except Exception:  # a lost count must not resend an e-mail
+        logger.warning("could not count a campaign outcome", exc_info=True)
 
 
 def _clear(outbox_key: dict | None) -> None:

@@ -110,6 +110,13 @@ def campaign_sk(campaign_id: str) -> str:
     return f"CAMPAIGN#{campaign_id}"
 
 
+CAMPAIGN_STATS_SHARDS = 8  # one campaign's counters take writes at sending speed: spread them
+
+
+def campaign_stats_pk(shop_id: str, campaign_id: str) -> str:
+    return f"CAMPAIGNSTATS#{shop_id}#{campaign_id}"
+
+
 def iso(moment: datetime) -> str:
     """Fixed-width UTC timestamps, so string order is time order."""
     return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")

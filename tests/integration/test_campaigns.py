@@ -105,7 +105,7 @@ def test_pause_stops_at_the_next_page_and_resume_continues(client, shopify_shop,
     assert done["status"] == "done"
     customers = Counter(m["customer_id"] for m in _drain(os.environ["LOYALTY_SEND_QUEUE"]))
     assert set(customers) == gold and max(customers.values()) <= 2  # a re-queued page is deduplicated by the sender
-    assert client.http.post(f"{path}/pause", headers=ADMIN).status_code == 409
+    assert client.http.post(f"{path}/resume", headers=ADMIN).status_code == 409
 
 
 def test_cancelled_campaign_sends_nothing(client, shopify_shop):
@@ -129,3 +129,53 @@ def test_cancelled_campaign_sends_nothing(client, shopify_shop):
 def test_invalid_campaigns_are_refused_naming_the_field(client, shopify_shop, change, field):
     status, error = _create(client, shopify_shop.shop_id, **change)
     assert status == 400 and error["field"] == field, error
+
+
+def test_outcomes_are_counted_by_reason_and_a_paused_campaigns_mail_waits(client, shopify_shop):
+    import boto3
+
+    from chalicelib.mail.messenger import TransientSendError
+    from chalicelib.services import outbox
+
+    boto3.client("sesv2").create_email_identity(EmailIdentity="shop.example")
+    LoyaltyRepository(shopify_shop.shop_id)
+    with Item.batch_write() as batch:
+        for n, consent in enumerate([True, True, False]):
+            batch.save(_stored_profile(shopify_shop.shop_id, Account(
+                shopify_shop.shop_id, f"c_{n}", created_at=NOW, email=f"c{n}@example.com",
+                marketing_consent=consent, tier_name="Gold")))
+    _, campaign = _create(client, shopify_shop.shop_id)
+    path = f"/admin/shops/{shopify_shop.shop_id}/campaigns/{campaign['campaign_id']}"
+    campaigns.run_due_campaigns(NOW)
+    first, *rest = _drain(os.environ["LOYALTY_SEND_QUEUE"])
+
+    assert client.http.post(f"{path}/pause", headers=ADMIN).status_code == 200
+    campaigns._gates.clear()  # other workers see the pause within GATE_SECONDS
+    with pytest.raises(TransientSendError):
+        outbox.deliver(json.dumps(first))
+    assert client.http.post(f"{path}/resume", headers=ADMIN).status_code == 200
+    campaigns._gates.clear()
+    for message in [first, *rest, first]:  # the last one: a redelivery
+        outbox.deliver(json.dumps(message))
+    results = json.loads(client.http.get(path, headers=ADMIN).body)["results"]
+    assert results == {"sent": 2, "skipped_no_consent": 1}
+
+
+def test_too_many_failures_stop_the_campaign(client, shopify_shop, monkeypatch):
+    from chalicelib.store.campaign_stats import CampaignStats
+
+    _seed(shopify_shop.shop_id, 60)
+    monkeypatch.setattr(campaigns, "PAGE_SIZE", 5)
+    _, campaign = _create(client, shopify_shop.shop_id)
+    stats = CampaignStats(shopify_shop.shop_id, campaign["campaign_id"])
+    for n in range(25):  # the sender has been failing (e.g. the template's data went stale)
+        stats.add("failed", f"c{n}")
+    report = campaigns.run_due_campaigns(NOW)
+    assert list(report.values())[0]["status"] == "stopped"
+    path = f"/admin/shops/{shopify_shop.shop_id}/campaigns/{campaign['campaign_id']}"
+    assert json.loads(client.http.get(path, headers=ADMIN).body)["status"] == "stopped"
+    campaigns._gates.clear()
+    from chalicelib.services import outbox
+
+    dropped = outbox.deliver(json.dumps(_drain(os.environ["LOYALTY_SEND_QUEUE"])[0]))
+    assert dropped["status"] == "dropped"
