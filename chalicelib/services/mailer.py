@@ -298,12 +298,15 @@ def _is_template_error(error: Exception) -> bool:
     return isinstance(error, TemplateError)
 
 
-_messengers: dict[str, SesMessenger] = {}
+_messengers: dict[str, object] = {}
 
 
-def default_messenger() -> SesMessenger:
-    """One SES messenger per endpoint (tests and the local stack switch endpoints)."""
+def default_messenger():
+    """One SES messenger per endpoint (tests and the local stack switch endpoints), paced
+    to the account's sending rate across all concurrent senders."""
+    from chalicelib.mail.rate_limit import RateLimitedMessenger
+
     endpoint = os.environ.get("AWS_ENDPOINT_URL", "")
     if endpoint not in _messengers:
-        _messengers[endpoint] = SesMessenger()
+        _messengers[endpoint] = RateLimitedMessenger(SesMessenger())
     return _messengers[endpoint]
