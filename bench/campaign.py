@@ -108,25 +108,24 @@ def run(args, endpoint: str) -> None:
         "data": {"title": "Free shipping weekend", "starts_at": now.isoformat(),
                  "ends_at": (now + timedelta(days=2)).isoformat(), "free_shipping": True}})
 
-    wall = time.perf_counter()
-    fan_out = time.perf_counter()
-    report = campaigns.run_due_campaigns(now)
-    fan_out = time.perf_counter() - fan_out
-    print(f"campaign {campaign['campaign_id']}: {report}; queued in {fan_out:.1f} s", flush=True)
-
     sqs = boto3.client("sqs")
     url = sqs.get_queue_url(QueueName="bench-send")["QueueUrl"]
     outcomes: Counter = Counter()
     lock = threading.Lock()
     redeliver = random.Random(7)
 
+    queued_all = threading.Event()
+
     def worker() -> None:
         client = boto3.client("sqs")
         idle = 0
         while idle < 3:
-            batch = client.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=1).get("Messages", [])
+            # No long polling: the emulator serves one request at a time, and a waiting
+            # receive would hold everyone else up.
+            batch = client.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=0).get("Messages", [])
             if not batch:
-                idle += 1
+                idle = idle + 1 if queued_all.is_set() else 0
+                time.sleep(0.2)
                 continue
             idle = 0
             for message in batch:
@@ -141,9 +140,16 @@ def run(args, endpoint: str) -> None:
             if done and done % 1000 < 10:
                 print(f"  {done} sent…", flush=True)
 
+    # Workers drain the queue while the campaign sender fills it, as Lambda consumers would.
+    wall = time.perf_counter()
     threads = [threading.Thread(target=worker) for _ in range(args.workers)]
     for thread in threads:
         thread.start()
+    fan_out = time.perf_counter()
+    report = campaigns.run_due_campaigns(now)
+    fan_out = time.perf_counter() - fan_out
+    queued_all.set()
+    print(f"campaign {campaign['campaign_id']}: {report}; queued in {fan_out:.1f} s", flush=True)
     for thread in threads:
         thread.join()
     wall = time.perf_counter() - wall
