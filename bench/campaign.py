@@ -17,21 +17,15 @@ whole-table rollback copy in transactions is turned off, as in bench.daily_reads
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import os
 import random
-import socket
 import threading
 import time
 from collections import Counter
 from datetime import datetime, timedelta, timezone
 
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+from bench.emulator import start_emulator
 
 
 def main() -> None:
@@ -41,28 +35,12 @@ def main() -> None:
     parser.add_argument("--redeliver", type=float, default=0.05, help="share of messages delivered twice")
     args = parser.parse_args()
 
-    os.environ.update({"AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench",
-                       "AWS_DEFAULT_REGION": "eu-central-1", "LOYALTY_TABLE": "loyalty-campaign-bench",
-                       "LOYALTY_SEND_QUEUE": "bench-send", "LOYALTY_EVENTS_QUEUE": "bench-events"})
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    os.environ.update({"LOYALTY_TABLE": "loyalty-campaign-bench", "LOYALTY_SEND_QUEUE": "bench-send",
+                       "LOYALTY_EVENTS_QUEUE": "bench-events"})
     logging.getLogger("loyalty").setLevel(logging.WARNING)
-    import moto.dynamodb.models as dynamodb_models
-
-    class _NoRollbackCopy:
-        @staticmethod
-        def deepcopy(value, memo=None):
-            return value
-
-    dynamodb_models.copy = _NoRollbackCopy
-
-    from devstack.emulator import SerializedMotoServer
-
-    port = _free_port()
-    server = SerializedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    os.environ["AWS_ENDPOINT_URL"] = f"http://127.0.0.1:{port}"
+    server = start_emulator(without_rollback_copy=True)
     try:
-        run(args, f"http://127.0.0.1:{port}")
+        run(args, server.endpoint)
     finally:
         server.stop()
 

@@ -17,18 +17,12 @@ times are this machine's and the emulator's, not DynamoDB's.
 from __future__ import annotations
 
 import argparse
-import logging
 import os
-import socket
 import time
 from collections import Counter
 from datetime import date, datetime, timedelta, timezone
 
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+from bench.emulator import start_emulator
 
 
 NOW = datetime(2026, 11, 25, 9, 0, tzinfo=timezone.utc)
@@ -41,24 +35,8 @@ def main() -> None:
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
 
-    os.environ.update({"AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench",
-                       "AWS_DEFAULT_REGION": "eu-central-1", "LOYALTY_SHOP_CACHE_SECONDS": "0"})
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)
-    import moto.dynamodb.models as dynamodb_models
-
-    class _NoRollbackCopy:
-        @staticmethod
-        def deepcopy(value, memo=None):
-            return value
-
-    dynamodb_models.copy = _NoRollbackCopy  # see the module docstring
-
-    from devstack.emulator import SerializedMotoServer
-
-    port = _free_port()
-    server = SerializedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    os.environ["AWS_ENDPOINT_URL"] = f"http://127.0.0.1:{port}"
+    os.environ["LOYALTY_SHOP_CACHE_SECONDS"] = "0"
+    server = start_emulator(without_rollback_copy=True)
     rows = []
     try:
         for size in sizes:

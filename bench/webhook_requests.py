@@ -11,16 +11,11 @@ from __future__ import annotations
 
 import argparse
 import os
-import socket
 import statistics
 import time
 from collections import Counter, defaultdict
 
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+from bench.emulator import start_emulator
 
 
 def main() -> None:
@@ -28,17 +23,8 @@ def main() -> None:
     parser.add_argument("--orders", type=int, default=100, help="paid orders per kind (default 100)")
     args = parser.parse_args()
 
-    os.environ.update({"AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench",
-                       "AWS_DEFAULT_REGION": "eu-central-1", "LOYALTY_TABLE": "loyalty-bench"})
-    import logging
-
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)
-    from devstack.emulator import SerializedMotoServer
-
-    port = _free_port()
-    server = SerializedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    os.environ["AWS_ENDPOINT_URL"] = f"http://127.0.0.1:{port}"
+    os.environ["LOYALTY_TABLE"] = "loyalty-bench"
+    server = start_emulator()
     try:
         rows = run(server, args.orders)
     finally:
