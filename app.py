@@ -14,6 +14,7 @@ from chalicelib.services import (
     shops,
     storefront,
     templates,
+    tier_risk,
     unsubscribe,
     webhooks,
 )
@@ -195,6 +196,11 @@ def warn_before_expiry(event):
 @app.schedule(Rate(1, unit=Rate.HOURS))
 def birthdays_and_winback(event):
     return occasions.run_occasions_everywhere()
+
+
+@app.schedule(Rate(1, unit=Rate.HOURS))
+def warn_tier_at_risk(event):
+    return tier_risk.send_tier_risk_warnings_everywhere()
 
 
 @app.schedule(Rate(1, unit=Rate.MINUTES))

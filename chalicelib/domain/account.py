@@ -72,6 +72,10 @@ class Account:
     winback_for_order_at: Optional[datetime] = None
     tier_name: Optional[str] = None
     discount_percent: str = "0"
+    # Rolling tier period: the day the tier review job looks at this account
+    # (chalicelib.domain.tier_risk.review_day) and the drop date already warned about.
+    tier_review_on: Optional[date] = None
+    tier_risk_warned_for: Optional[str] = None
     # What the customer has bought (for segments), each capped at BOUGHT_CAP values.
     bought_skus: set[str] = field(default_factory=set)
     bought_categories: set[str] = field(default_factory=set)

@@ -15,6 +15,7 @@ from chalicelib.domain.account import Account, add_months, month_key
 from chalicelib.domain.order_record import CANCELLED, OPEN, PAID, EarnedLine, OrderRecord, Reversal, allocate
 from chalicelib.domain.orders import CustomerFacts, Order, Refund
 from chalicelib.domain.program import ProgramRules
+from chalicelib.domain.tier_risk import review_day
 
 
 @dataclass(frozen=True)
@@ -209,4 +210,5 @@ def _reverse(reversal: Reversal, cause: str, record: OrderRecord, account: Accou
 def _finish(account: Account, program: Program, now: datetime, outcome: Outcome) -> None:
     account.prune_spend_months(now)
     account.refresh_tier(program.rules, now, program.exponent)
+    account.tier_review_on = review_day(account, program.rules, now, program.exponent)
     outcome.tier_after = account.tier_name

@@ -9,7 +9,7 @@ TEMPLATES_DIR = Path(__file__).resolve().parents[2] / "templates"
 
 TEMPLATES: tuple[str, ...] = (
     "post_purchase", "points_expiring", "special_day", "tier_upgrade", "reward_code",
-    "referral_reward", "welcome", "birthday", "winback",
+    "referral_reward", "welcome", "birthday", "winback", "tier_at_risk",
 )
 
 # Marketing mail needs the customer's consent, carries an unsubscribe link and counts
@@ -19,7 +19,7 @@ TEMPLATES: tuple[str, ...] = (
 # Transactional mail reports something the customer did or now owns: their order,
 # their code, their new tier, their referral reward. It still links the preferences.
 MARKETING_TEMPLATES: frozenset[str] = frozenset({
-    "special_day", "winback", "birthday", "points_expiring", "welcome",
+    "special_day", "winback", "birthday", "points_expiring", "welcome", "tier_at_risk",
 })
 TRANSACTIONAL_TEMPLATES: frozenset[str] = frozenset(TEMPLATES) - MARKETING_TEMPLATES
 

@@ -60,6 +60,10 @@ birthday             bonus_points (0), code, discount_percent, code_value_minor,
 winback              days_since_last_order (default: from ``account.last_order_at``), ``winback``
                      code, discount_percent, code_value_minor, code_expires_at        {days_since_last_order},
                                                                                       ``offer``
+tier_at_risk         **tier**, **spend_needed_minor**, **by** (the last day a         ``at_risk`` {tier,
+                     purchase still counts), next_lower_tier (the tier left after     discount_percent,
+                     the drop; None: no tier)                                         spend_needed_minor,
+                                                                                      by, lower_tier}
 ===================  ===============================================================  =====================
 
 ``offer`` is None or {``code``, ``discount_percent``, ``value_minor``, ``expires_at``}.
@@ -290,6 +294,18 @@ def _winback(reader, shop, account, now, base) -> dict:
     return {"winback": {"days_since_last_order": days if days and days > 0 else None}, "offer": _offer(reader)}
 
 
+def _tier_at_risk(reader, shop, account, now, base) -> dict:
+    name = reader.text("tier")
+    tier: Optional[Tier] = next((t for t in shop.program.tiers if t.name.lower() == name.lower()), None)
+    needed = reader.int("spend_needed_minor")
+    if needed <= 0:
+        raise reader.error("'spend_needed_minor' must be positive")
+    return {"at_risk": {"tier": tier.name if tier else name,
+                        "discount_percent": tier.discount_percent if tier else Decimal(0),
+                        "spend_needed_minor": needed, "by": reader.moment("by"),
+                        "lower_tier": reader.text("next_lower_tier", default=None)}}
+
+
 def _offer(reader: "_Data", default_expiry=None) -> Optional[dict]:
     code = reader.text("code", default=None)
     discount = reader.decimal("discount_percent", default=None)
@@ -305,7 +321,7 @@ def _offer(reader: "_Data", default_expiry=None) -> Optional[dict]:
 _BUILDERS = {
     "post_purchase": _post_purchase, "points_expiring": _points_expiring, "special_day": _special_day,
     "reward_code": _reward_code, "tier_upgrade": _tier_upgrade, "referral_reward": _referral_reward,
-    "welcome": _welcome, "birthday": _birthday, "winback": _winback,
+    "welcome": _welcome, "birthday": _birthday, "winback": _winback, "tier_at_risk": _tier_at_risk,
 }
 assert set(_BUILDERS) == set(TEMPLATES)
 
@@ -480,7 +496,7 @@ def sample_account(locale: str, shop: Shop, template: str = "post_purchase") -> 
     account.lots = [Lot(f"lot-{i}", pair[0] if eur else pair[1], SAMPLE_NOW - timedelta(days=30 * (3 - i)),
                         _at(day), "order") for i, (pair, day) in enumerate(zip(lots, expiries))]
     account.points_balance = sum(lot.points for lot in account.lots)
-    if template == "tier_upgrade":
+    if template in ("tier_upgrade", "tier_at_risk"):
         account.lifetime_spend_minor = 61_530 if eur else 512_000
         account.tier_name, account.discount_percent = "Gold", "7"
     elif template == "welcome":
@@ -530,6 +546,9 @@ def sample_data(template: str, locale: str, shop: Shop) -> dict:
         return {"bonus_points": 50}
     if template == "birthday":
         return {"bonus_points": 200, "code": "BDAY-7Q4K", "discount_percent": "15", "code_expires_at": soon}
+    if template == "tier_at_risk":
+        return {"tier": "Gold", "spend_needed_minor": 4_250 if eur else 85_000, "by": date(2025, 6, 30),
+                "next_lower_tier": "Silver"}
     if template == "winback":
         return {"code": "COMEBACK15", "discount_percent": "15", "code_expires_at": soon}
     raise ValueError(template)

@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Iterable, Optional
 
 from chalicelib import bootstrap
-from chalicelib.services import code_release, expiry, expiry_warnings, occasions
+from chalicelib.services import code_release, expiry, expiry_warnings, occasions, tier_risk
 from chalicelib.services.shops import load_shop
 from chalicelib.store.shops import ShopRepository
 
@@ -25,6 +25,7 @@ def run_daily(now: Optional[datetime] = None, shop_ids: Optional[Iterable[str]] 
             "expired": vars(expiry.expire_points(shop_id, now)),
             "expiry_warnings": vars(expiry_warnings.send_expiry_warnings(shop, now)),
             "occasions": vars(occasions.run_occasions(shop, now)),
+            "tier_risk": vars(tier_risk.send_tier_risk_warnings(shop, now)),
             "codes_released": code_release.release_expired_codes(shop_id, now),
         }
     return {"now": now.isoformat(), "shops": report}

@@ -77,6 +77,11 @@ def last_order_day_pk(shop_id: str, day: str) -> str:
     return f"LASTORDER#{shop_id}#{day}"
 
 
+def tier_review_pk(shop_id: str, day: str) -> str:
+    """Profiles whose rolling tier is due a look on ``day`` (index by_due_day)."""
+    return f"TIERREVIEW#{shop_id}#{day}"
+
+
 OUTBOX_SHARDS = 8  # spreads one shop's outbox over partitions; the sweeper queries each
 
 

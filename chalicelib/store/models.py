@@ -27,7 +27,7 @@ class _Meta:
 
 
 class ByDueDay(GlobalSecondaryIndex):
-    """Lots by expiry day and codes by expiry day, per shop."""
+    """Lots by expiry day, codes by expiry day and profiles by tier review day, per shop."""
 
     class Meta:
         index_name = "by_due_day"
@@ -129,6 +129,8 @@ class ProfileItem(Item, discriminator="profile"):
     winback_for_order_at = UnicodeAttribute(null=True)
     tier_name = UnicodeAttribute(null=True)
     discount_percent = UnicodeAttribute(default="0")
+    tier_review_on = UnicodeAttribute(null=True)
+    tier_risk_warned_for = UnicodeAttribute(null=True)
     bought_skus = UnicodeSetAttribute(null=True)
     bought_categories = UnicodeSetAttribute(null=True)
     version = NumberAttribute(default=0)

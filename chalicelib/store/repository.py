@@ -146,6 +146,11 @@ class LoyaltyRepository:
                 yield DueLot(item.customer_id, keys.parse_iso(item.expires_at), int(item.points),
                              frozenset(int(d) for d in item.warned or ()))
 
+    def customers_due_tier_review(self, day: str) -> Iterable[str]:
+        """Customers whose rolling tier is due a look on ``day`` (profiles in index by_due_day)."""
+        for item in ProfileItem.by_due_day.query(keys.tier_review_pk(self.shop_id, day)):
+            yield item.customer_id
+
     def customers_with_birthday(self, month_day: str) -> Iterable[str]:
         return _keys_only_index("by_birthday", "gsi2pk", keys.birthday_pk(self.shop_id, month_day), "gsi2sk")
 
@@ -317,6 +322,8 @@ def _profile_item(shop_id: str, account: Account) -> ProfileItem:
         birthday_bonus_year=account.birthday_bonus_year,
         winback_for_order_at=keys.iso(account.winback_for_order_at) if account.winback_for_order_at else None,
         tier_name=account.tier_name, discount_percent=account.discount_percent,
+        tier_review_on=account.tier_review_on.isoformat() if account.tier_review_on else None,
+        tier_risk_warned_for=account.tier_risk_warned_for,
         bought_skus=set(account.bought_skus) or None, bought_categories=set(account.bought_categories) or None,
     )
     # The shop's customer directory (segments): every profile, redacted ones too.
@@ -328,6 +335,9 @@ def _profile_item(shop_id: str, account: Account) -> ProfileItem:
     if account.last_order_at:
         item.gsi3pk = keys.last_order_day_pk(shop_id, account.last_order_at.date().isoformat())
         item.gsi3sk = account.customer_id
+    if account.tier_review_on:
+        item.gsi1pk = keys.tier_review_pk(shop_id, account.tier_review_on.isoformat())
+        item.gsi1sk = account.customer_id
     return item
 
 
@@ -356,6 +366,8 @@ def _account_from_items(profile: ProfileItem, lots: Optional[list[LotItem]]) -> 
         birthday_bonus_year=int(profile.birthday_bonus_year) if profile.birthday_bonus_year is not None else None,
         winback_for_order_at=keys.parse_iso(profile.winback_for_order_at) if profile.winback_for_order_at else None,
         tier_name=profile.tier_name, discount_percent=profile.discount_percent, version=int(profile.version),
+        tier_review_on=date.fromisoformat(profile.tier_review_on) if profile.tier_review_on else None,
+        tier_risk_warned_for=profile.tier_risk_warned_for,
         bought_skus=set(profile.bought_skus or ()), bought_categories=set(profile.bought_categories or ()),
         lots=None if lots is None else [
             Lot(lot.lot_id, int(lot.points), keys.parse_iso(lot.earned_at), keys.parse_iso(lot.expires_at),

@@ -54,6 +54,9 @@ def _key_values(template: str, context: dict) -> list[str]:
         return [f.points(context["bonus_points"]), context["offer"]["code"]]
     if template == "winback":
         return [f.points(context["account"]["points_balance"]), context["offer"]["code"]]
+    if template == "tier_at_risk":
+        return [context["at_risk"]["tier"], f.money(context["at_risk"]["spend_needed_minor"]),
+                f.date(context["at_risk"]["by"]), context["at_risk"]["lower_tier"]]
     raise AssertionError(template)
 
 
@@ -88,8 +91,9 @@ def test_every_template_renders_in_every_locale(emails, template, locale):
 
 def test_marketing_and_transactional_split():
     assert set(TEMPLATES) == {"post_purchase", "points_expiring", "special_day", "tier_upgrade", "reward_code",
-                              "referral_reward", "welcome", "birthday", "winback"}
-    assert MARKETING_TEMPLATES == {"special_day", "winback", "birthday", "points_expiring", "welcome"}
+                              "referral_reward", "welcome", "birthday", "winback", "tier_at_risk"}
+    assert MARKETING_TEMPLATES == {"special_day", "winback", "birthday", "points_expiring", "welcome",
+                                   "tier_at_risk"}
     assert LOCALES == ("en", "de", "ru", "uk")
 
 
