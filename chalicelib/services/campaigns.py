@@ -12,6 +12,7 @@ which records each skip with its reason.
 """
 from __future__ import annotations
 
+import os
 import time
 import uuid
 from datetime import datetime
@@ -152,6 +153,11 @@ def send_campaign(shop_id: str, campaign_id: str, now: datetime, deadline: float
             page = []
             if time.monotonic() > deadline:  # the next run (after the lease) continues from here
                 return {"status": "sending", "queued": queued_now}
+            if outbox.waiting_to_send() > queue_ahead():
+                # Queue no further ahead of what SES may send: the next run (a minute on) goes on.
+                campaign.lease_until = now
+                store.save(campaign)
+                return {"status": "sending", "queued": queued_now, "waiting": "the send queue is full enough"}
         page.append(campaign.message(account.customer_id, now))
         position = (shard, cursor)
     if page:
@@ -184,6 +190,15 @@ def _queue_page(store: CampaignStore, campaign: Campaign, page: list[dict], posi
         store.save(campaign)
         return False
     return True
+
+
+def queue_ahead() -> int:
+    """How many messages may wait in the send queue before the sender stops queuing:
+    ten minutes of sending at the SES rate, unless LOYALTY_CAMPAIGN_QUEUE_AHEAD says."""
+    from chalicelib.mail.rate_limit import send_rate
+
+    configured = os.environ.get("LOYALTY_CAMPAIGN_QUEUE_AHEAD")
+    return int(configured) if configured else int(send_rate() * 600)
 
 
 def view(campaign: Campaign, results: bool = False) -> dict:

@@ -40,6 +40,15 @@ def publish_or_raise(messages: list[dict]) -> None:
     _send(messages)
 
 
+def waiting_to_send() -> int:
+    """Messages in the send queue, visible or being handled (SQS's approximate counts)."""
+    client = bootstrap.sqs_client()
+    attributes = client.get_queue_attributes(
+        QueueUrl=_queue_url(client, bootstrap.settings().send_queue_name),
+        AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"])["Attributes"]
+    return int(attributes["ApproximateNumberOfMessages"]) + int(attributes["ApproximateNumberOfMessagesNotVisible"])
+
+
 def deliver_record(record) -> dict:
     """The send queue's handler for one SQS record (Chalice's SQSRecord)."""
     raw = record.to_dict()

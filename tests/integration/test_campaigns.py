@@ -179,3 +179,19 @@ def test_too_many_failures_stop_the_campaign(client, shopify_shop, monkeypatch):
 
     dropped = outbox.deliver(json.dumps(_drain(os.environ["LOYALTY_SEND_QUEUE"])[0]))
     assert dropped["status"] == "dropped"
+
+
+def test_the_sender_queues_no_further_ahead_than_the_send_rate_allows(client, shopify_shop, monkeypatch):
+    gold = _seed(shopify_shop.shop_id, 60)
+    monkeypatch.setattr(campaigns, "PAGE_SIZE", 5)
+    monkeypatch.setenv("LOYALTY_CAMPAIGN_QUEUE_AHEAD", "8")
+    _create(client, shopify_shop.shop_id)
+    first = list(campaigns.run_due_campaigns(NOW).values())[0]
+    assert first["status"] == "sending" and 8 < first["queued"] < len(gold)  # stopped once the queue held > 8
+    drained = _drain(os.environ["LOYALTY_SEND_QUEUE"])
+    while True:  # the every-minute schedule, with the senders keeping up
+        report = campaigns.run_due_campaigns(NOW + timedelta(minutes=1))
+        drained += _drain(os.environ["LOYALTY_SEND_QUEUE"])
+        if list(report.values())[0]["status"] == "done":
+            break
+    assert {m["customer_id"] for m in drained} == gold and len(drained) == len(gold)
