@@ -12,10 +12,10 @@ from datetime import datetime
 
 from chalicelib import bootstrap
 from chalicelib.services.job_days import complete, days_to_scan
-from chalicelib.store.repository import Change, ConcurrentChange, LoyaltyRepository
+from chalicelib.services.customer_changes import BUSY, COMMITTED, change_customer
+from chalicelib.store.repository import LoyaltyRepository
 from chalicelib.store.shops import ShopRepository
 
-MAX_ATTEMPTS = 5
 JOB = "expiry"
 
 
@@ -46,23 +46,19 @@ def expire_points(shop_id: str, now: datetime) -> ExpiryReport:
         if lot.expires_at <= now:
             due.add(lot.customer_id)
     for customer_id in sorted(due):
-        for _ in range(MAX_ATTEMPTS):
-            account = repo.load_account(customer_id)
-            report.customers_read += 1
-            if account is None:
-                break
-            expired = account.expire_due(now)
-            if not expired:
-                break
-            try:
-                repo.commit(Change(account=account), now)
-            except ConcurrentChange:
-                continue
+        expired = []
+
+        def expire(account):
+            expired.append(account.expire_due(now))
+            return [] if expired[-1] else None
+
+        change = change_customer(repo, customer_id, now, expire)
+        report.customers_read += change.reads
+        if change.status == COMMITTED:
             report.customers_expired += 1
-            report.points_expired += expired
-            break
-        else:
-            report.skipped.append(customer_id)  # busy customer: the next run takes it
+            report.points_expired += expired[-1]
+        elif change.status == BUSY:
+            report.skipped.append(customer_id)  # the next run takes it
     if not report.skipped:
         complete(shop_id, JOB, now)
     return report

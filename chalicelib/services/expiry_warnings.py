@@ -7,14 +7,13 @@ from datetime import datetime, timedelta
 from chalicelib import bootstrap
 from chalicelib.domain.expiry_warnings import lots_to_warn, warning_message
 from chalicelib.domain.shop import Shop
-from chalicelib.services import outbox
 from chalicelib.services.shops import load_shop
-from chalicelib.store.repository import Change, ConcurrentChange, LoyaltyRepository
+from chalicelib.services.customer_changes import BUSY, COMMITTED, change_customer
+from chalicelib.store.repository import LoyaltyRepository
 from chalicelib.store.shops import ShopRepository
 
 # A missed run is caught up the next day (the warning then comes a day late).
 CATCH_UP_DAYS = 1
-MAX_ATTEMPTS = 5
 
 
 @dataclass
@@ -50,21 +49,16 @@ def send_expiry_warnings(shop: Shop, now: datetime) -> WarningReport:
 
 def _warn(repo, shop: Shop, customer_id: str, days_before: int, first_day, now: datetime,
           report: WarningReport) -> None:
-    for _ in range(MAX_ATTEMPTS):
-        account = repo.load_account(customer_id)
-        report.customers_read += 1
-        if account is None:
-            return
+    def warn(account):
         lots = lots_to_warn(account.lots, days_before, first_day)
         if not lots:
-            return
+            return None
         account.mark_expiry_warned([lot.lot_id for lot in lots], days_before)
-        message = warning_message(shop.shop_id, customer_id, lots, days_before, now.isoformat())
-        try:
-            repo.commit(Change(account=account, outbox=[message]), now)
-        except ConcurrentChange:
-            continue
-        outbox.publish([message])
+        return [warning_message(shop.shop_id, customer_id, lots, days_before, now.isoformat())]
+
+    change = change_customer(repo, customer_id, now, warn)
+    report.customers_read += change.reads
+    if change.status == COMMITTED:
         report.warnings_queued += 1
-        return
-    report.skipped.append(customer_id)
+    elif change.status == BUSY:
+        report.skipped.append(customer_id)

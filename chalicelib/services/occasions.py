@@ -16,12 +16,11 @@ from chalicelib import bootstrap
 from chalicelib.domain.account import Account
 from chalicelib.domain.occasions import birthday_keys, grant_birthday, winback_due
 from chalicelib.domain.shop import Shop
-from chalicelib.services import outbox
 from chalicelib.services.shops import load_shop
-from chalicelib.store.repository import Change, ConcurrentChange, LoyaltyRepository
+from chalicelib.services.customer_changes import BUSY, COMMITTED, change_customer
+from chalicelib.store.repository import LoyaltyRepository
 from chalicelib.store.shops import ShopRepository
 
-MAX_ATTEMPTS = 5
 
 
 @dataclass
@@ -72,23 +71,17 @@ def _celebrated_on(account: Account, today: date) -> date:
 
 def _act(repo: LoyaltyRepository, shop: Shop, customer_id: str, now: datetime, report: OccasionReport,
          decide: Callable[[Account], Optional[dict]], template: str, key: Optional[str]) -> bool:
-    for _ in range(MAX_ATTEMPTS):
-        account = repo.load_account(customer_id)
-        report.customers_read += 1
-        if account is None:
-            return False
+    def occasion(account):
         data = decide(account)
         if data is None:
-            return False
+            return None
         idempotency_key = key or f"{template}:{customer_id}:{account.last_order_at.date().isoformat()}"
-        message = {"idempotency_key": idempotency_key, "shop_id": shop.shop_id, "customer_id": customer_id,
-                   "template": template, "category": "marketing", "campaign_id": None,
-                   "created_at": now.isoformat(), "data": data}
-        try:
-            repo.commit(Change(account=account, outbox=[message]), now)
-        except ConcurrentChange:
-            continue
-        outbox.publish([message])
-        return True
-    report.skipped.append(customer_id)
-    return False
+        return [{"idempotency_key": idempotency_key, "shop_id": shop.shop_id, "customer_id": customer_id,
+                 "template": template, "category": "marketing", "campaign_id": None,
+                 "created_at": now.isoformat(), "data": data}]
+
+    change = change_customer(repo, customer_id, now, occasion)
+    report.customers_read += change.reads
+    if change.status == BUSY:
+        report.skipped.append(customer_id)
+    return change.status == COMMITTED

@@ -14,13 +14,12 @@ from datetime import datetime, timedelta
 from chalicelib import bootstrap
 from chalicelib.domain.shop import Shop
 from chalicelib.domain.tier_risk import due_warning, mark_warned, review_day, warning_message
-from chalicelib.services import outbox
 from chalicelib.services.shops import load_shop
-from chalicelib.store.repository import Change, ConcurrentChange, LoyaltyRepository
+from chalicelib.services.customer_changes import BUSY, COMMITTED, change_customer
+from chalicelib.store.repository import LoyaltyRepository
 from chalicelib.store.shops import ShopRepository
 
 CATCH_UP_DAYS = 1
-MAX_ATTEMPTS = 5
 
 
 @dataclass
@@ -53,29 +52,24 @@ def send_tier_risk_warnings(shop: Shop, now: datetime) -> TierRiskReport:
 
 def _review(repo: LoyaltyRepository, shop: Shop, customer_id: str, now: datetime, report: TierRiskReport) -> None:
     rules, exponent = shop.program, shop.currency_exponent
-    for _ in range(MAX_ATTEMPTS):
-        account = repo.load_profile(customer_id)
-        report.customers_read += 1
-        if account is None:
-            return
+
+    def review(account):
         drop = due_warning(account, rules, now, exponent)
-        messages = []
         if drop is not None:
             mark_warned(account, drop)
-            messages = [warning_message(shop.shop_id, customer_id, drop, now.isoformat())]
-        else:
-            review_on = review_day(account, rules, now, exponent)
-            if review_on == account.tier_review_on:
-                return
-            account.tier_review_on = review_on  # moved on (or no drop ahead): index it on its new day
-        try:
-            repo.commit(Change(account=account, outbox=messages), now)
-        except ConcurrentChange:
-            continue
-        if messages:
-            outbox.publish(messages)
+            return [warning_message(shop.shop_id, customer_id, drop, now.isoformat())]
+        review_on = review_day(account, rules, now, exponent)
+        if review_on == account.tier_review_on:
+            return None
+        account.tier_review_on = review_on  # moved on (or no drop ahead): index it on its new day
+        return []
+
+    change = change_customer(repo, customer_id, now, review, with_lots=False)
+    report.customers_read += change.reads
+    if change.status == COMMITTED:
+        if change.messages:
             report.warnings_queued += 1
         else:
             report.rescheduled += 1
-        return
-    report.skipped.append(customer_id)
+    elif change.status == BUSY:
+        report.skipped.append(customer_id)
