@@ -4,6 +4,7 @@ from chalice import Chalice, Rate, Response
 from chalicelib.api.http import json_route, parse_json_object
 from chalicelib.services import (
     campaigns,
+    codes,
     code_release,
     delivery_events,
     expiry,
@@ -159,6 +160,13 @@ def customer_history(shop_id, email):
     shop = shops.authenticate_api_key(shop_id, _request().headers.get("x-api-key"))
     query = _request().query_params or {}
     return storefront.customer_history(shop, email, query.get("limit"), query.get("cursor"))
+
+
+@app.route("/shops/{shop_id}/codes/{code}", methods=["GET"])
+@json_route
+def check_code(shop_id, code):
+    shop = shops.authenticate_api_key(shop_id, _request().headers.get("x-api-key"))
+    return codes.check_code(shop, code)
 
 
 @app.route("/shops/{shop_id}/customers/{email}/redemptions", methods=["POST"])

@@ -45,6 +45,8 @@ class Campaign:
     segment: dict
     send_at: datetime
     data: dict = field(default_factory=dict)
+    # {"codes": "shared" | "per_customer", "discount_percent", "free_shipping", "valid_from", "valid_until"}
+    offer: Optional[dict] = None
     status: str = SCHEDULED
     shard: int = 0
     cursor: Optional[str] = None
@@ -100,11 +102,18 @@ class Campaign:
         self.finished_at = now
         self.lease_until = None
 
-    def message(self, customer_id: str, now: datetime) -> dict:
+    @property
+    def codes_per_customer(self) -> bool:
+        return bool(self.offer) and self.offer.get("codes") == "per_customer"
+
+    def message(self, customer_id: str, now: datetime, code: Optional[str] = None) -> dict:
         """The send-queue message of one recipient; its key makes it at most once per customer."""
+        data = dict(self.data)
+        if code:
+            data["code"] = code
         return {
             "idempotency_key": f"campaign:{self.campaign_id}:{customer_id}",
             "shop_id": self.shop_id, "customer_id": customer_id, "template": self.template,
             "category": "marketing", "campaign_id": self.campaign_id, "created_at": now.isoformat(),
-            "data": dict(self.data),
+            "data": data,
         }

@@ -16,10 +16,11 @@ import os
 import time
 import uuid
 from datetime import datetime
-from typing import Annotated, Any, Callable, Optional
+from decimal import Decimal
+from typing import Annotated, Any, Callable, Literal, Optional
 from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from chalicelib import bootstrap
 from chalicelib.domain.campaigns import PAUSED, Campaign, InvalidTransition
@@ -39,6 +40,26 @@ _gates: dict[str, tuple[float, str]] = {}
 SEND_BUDGET_SECONDS = 12 * 60
 
 
+class OfferSettings(BaseModel):
+    """The campaign's code: one shared by all recipients or one each, valid in a window."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    codes: Literal["shared", "per_customer"]
+    discount_percent: Optional[Annotated[Decimal, Field(gt=0, le=100, allow_inf_nan=False)]] = None
+    free_shipping: bool = False
+    valid_from: datetime
+    valid_until: datetime
+
+    @model_validator(mode="after")
+    def _gives_something_for_a_while(self) -> "OfferSettings":
+        if self.discount_percent is None and not self.free_shipping:
+            raise ValueError("an offer gives a discount_percent, free_shipping, or both")
+        if self.valid_until <= self.valid_from:
+            raise ValueError("valid_until must be after valid_from")
+        return self
+
+
 class CampaignSettings(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
@@ -47,6 +68,7 @@ class CampaignSettings(BaseModel):
     segment: dict
     send_at: datetime
     data: dict[str, Any] = Field(default_factory=dict)
+    offer: Optional[OfferSettings] = None
 
 
 def create_campaign(shop_id: str, document: dict) -> dict:
@@ -69,16 +91,46 @@ def create_campaign(shop_id: str, document: dict) -> dict:
     if send_at.tzinfo is None:  # the marketer plans in the shop's time
         send_at = send_at.replace(tzinfo=ZoneInfo(shop.timezone))
     now = bootstrap.now()
+    zone = ZoneInfo(shop.timezone)
+    offer = settings.offer
+    data = dict(settings.data)
+    if offer:
+        data.update({k: v for k, v in {
+            "discount_percent": str(offer.discount_percent) if offer.discount_percent else None,
+            "code_expires_at": _aware(offer.valid_until, zone).isoformat()}.items() if v is not None})
     try:  # the data must fill the template: refused now, not at the first recipient
         build_context(settings.template, shop=shop, account=sample_account(shop.default_locale, shop, settings.template),
-                      data=settings.data, links=sample_links(shop.default_locale), now=now)
+                      data={**data, **({"code": "DAY-SAMPLE"} if offer else {})},
+                      links=sample_links(shop.default_locale), now=now)
     except TemplateError as error:
         raise BadRequest(f"data: {error}", field="data") from None
     campaign = Campaign(campaign_id=uuid.uuid4().hex[:12], shop_id=shop_id, name=settings.name,
                         template=settings.template, segment=settings.segment, send_at=send_at,
-                        data=settings.data, created_at=now)
+                        data=data, created_at=now,
+                        offer=offer.model_dump(mode="json") if offer else None)
+    if offer and offer.codes == "shared":
+        (shared,) = _issue_codes(campaign, [None], now)
+        campaign.data["code"] = shared
     CampaignStore(shop_id).save(campaign)
     return view(campaign)
+
+
+def _aware(moment: datetime, zone: ZoneInfo) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=zone)
+
+
+def _issue_codes(campaign: Campaign, customer_ids: list, now: datetime) -> list[str]:
+    from chalicelib.services.codes import special_day_codes
+
+    zone = ZoneInfo(load_shop(campaign.shop_id).timezone)
+    offer = campaign.offer
+    codes = special_day_codes(
+        campaign.shop_id, campaign.campaign_id, customer_ids,
+        starts_at=_aware(datetime.fromisoformat(offer["valid_from"]), zone),
+        ends_at=_aware(datetime.fromisoformat(offer["valid_until"]), zone),
+        discount_percent=Decimal(offer["discount_percent"]) if offer.get("discount_percent") else None,
+        free_shipping=bool(offer.get("free_shipping")), now=now)
+    return [code.code for code in codes]
 
 
 def get_campaign(shop_id: str, campaign_id: str) -> dict:
@@ -176,6 +228,11 @@ def _queue_page(store: CampaignStore, campaign: Campaign, page: list[dict], posi
                 on_page) -> bool:
     """Queue one page, then move the saved position past it; False when the campaign was
     paused or cancelled meanwhile (the page is queued; its recipients get it once)."""
+    if campaign.codes_per_customer:
+        # A page queued again after a crash makes new codes too; the sender sends each
+        # recipient one message only, so the extra codes are never seen.
+        for message, code in zip(page, _issue_codes(campaign, [m["customer_id"] for m in page], now)):
+            message["data"]["code"] = code
     outbox.publish_or_raise(page)
     campaign.page_queued(len(page), position[0], position[1], now)
     try:
@@ -204,7 +261,8 @@ def queue_ahead() -> int:
 def view(campaign: Campaign, results: bool = False) -> dict:
     extra = {"results": dict(CampaignStats(campaign.shop_id, campaign.campaign_id).totals())} if results else {}
     return {**extra, "campaign_id": campaign.campaign_id, "name": campaign.name, "template": campaign.template,
-            "segment": campaign.segment, "data": campaign.data, "send_at": keys.iso(campaign.send_at),
+            "segment": campaign.segment, "data": campaign.data, "offer": campaign.offer,
+            "send_at": keys.iso(campaign.send_at),
             "status": campaign.status, "queued": campaign.queued, "pages": campaign.pages,
             "position": {"shard": campaign.shard, "cursor": campaign.cursor},
             "finished_at": keys.iso(campaign.finished_at) if campaign.finished_at else None}

@@ -55,7 +55,8 @@ def due_campaigns(now: datetime) -> Iterable[tuple[str, str]]:
 def _item(campaign: Campaign) -> CampaignItem:
     state = {
         "name": campaign.name, "template": campaign.template, "segment": campaign.segment,
-        "send_at": keys.iso(campaign.send_at), "data": campaign.data, "shard": campaign.shard,
+        "send_at": keys.iso(campaign.send_at), "data": campaign.data, "offer": campaign.offer,
+        "shard": campaign.shard,
         "cursor": campaign.cursor, "queued": campaign.queued, "pages": campaign.pages,
         "lease_until": keys.iso(campaign.lease_until) if campaign.lease_until else None,
         "created_at": keys.iso(campaign.created_at) if campaign.created_at else None,
@@ -79,7 +80,8 @@ def _campaign(item: CampaignItem) -> Campaign:
 
     return Campaign(
         campaign_id=item.sk.split("#", 1)[1], shop_id=shop_id, name=state["name"], template=state["template"],
-        segment=state["segment"], send_at=moment("send_at"), data=state.get("data") or {}, status=item.status,
+        segment=state["segment"], send_at=moment("send_at"), data=state.get("data") or {}, offer=state.get("offer"),
+        status=item.status,
         shard=int(state.get("shard", 0)), cursor=state.get("cursor"), queued=int(state.get("queued", 0)),
         pages=int(state.get("pages", 0)), lease_until=moment("lease_until"), created_at=moment("created_at"),
         finished_at=moment("finished_at"), version=int(item.version))

@@ -182,6 +182,16 @@ class LoyaltyRepository:
             for item in CodeItem.by_due_day.query(keys.code_expiry_day_pk(self.shop_id, day)):
                 yield _code_from_item(item)
 
+    def add_new_codes(self, codes: list[RewardCode]) -> None:
+        """Freshly made codes (random, so no two writers make the same one): batched writes."""
+        with CodeItem.batch_write() as batch:
+            for code in codes:
+                item = _code_item(code)
+                item.version = 1
+                batch.save(item)
+        for code in codes:
+            code.version = 1
+
     def customer_id_for_platform_id(self, platform_customer_id: str) -> Optional[str]:
         try:
             item = PlatformCustomerItem.get(keys.platform_customer_pk(self.shop_id, platform_customer_id),
@@ -429,11 +439,14 @@ def _code_item(code: RewardCode) -> CodeItem:
                       "expires_at": keys.iso(p.expires_at), "source": p.source} for p in code.portions],
         "consumed_by_order": code.consumed_by_order,
         "consumed_at": keys.iso(code.consumed_at) if code.consumed_at else None,
+        "starts_at": keys.iso(code.starts_at) if code.starts_at else None,
+        "discount_percent": code.discount_percent, "free_shipping": code.free_shipping, "shared": code.shared,
+        "uses": code.uses, "campaign_id": code.campaign_id,
     }
     item = CodeItem(keys.code_pk(code.shop_id, code.code), keys.CODE_SK, code_kind=code.kind,
                     customer_id=code.customer_id, status=code.status, state=state,
                     expires_at=keys.iso(code.expires_at))
-    if code.status == "issued":  # only codes that may still need releasing stay in the index
+    if code.status == "issued" and code.kind == "redemption":  # only these may need giving back
         item.gsi1pk = keys.code_expiry_day_pk(code.shop_id, keys.iso(code.expires_at)[:10])
         item.gsi1sk = code.code
     return item
@@ -451,4 +464,7 @@ def _code_from_item(item: CodeItem) -> RewardCode:
                       p["source"]) for p in state.get("portions", [])],
         consumed_by_order=state.get("consumed_by_order"),
         consumed_at=keys.parse_iso(state["consumed_at"]) if state.get("consumed_at") else None,
+        starts_at=keys.parse_iso(state["starts_at"]) if state.get("starts_at") else None,
+        discount_percent=state.get("discount_percent"), free_shipping=bool(state.get("free_shipping")),
+        shared=bool(state.get("shared")), uses=int(state.get("uses", 0)), campaign_id=state.get("campaign_id"),
         version=int(item.version))

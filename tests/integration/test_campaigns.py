@@ -195,3 +195,73 @@ def test_the_sender_queues_no_further_ahead_than_the_send_rate_allows(client, sh
         if list(report.values())[0]["status"] == "done":
             break
     assert {m["customer_id"] for m in drained} == gold and len(drained) == len(gold)
+
+
+OFFER_WINDOW = {"valid_from": "2026-12-05T00:00:00+02:00", "valid_until": "2026-12-07T23:59:00+02:00"}
+
+
+def _code_check(client, shop, code):
+    response = client.http.get(f"/shops/{shop.shop_id}/codes/{code}", headers={"X-Api-Key": shop.api_key})
+    return response.status_code, json.loads(response.body)
+
+
+def test_special_day_with_a_code_per_customer_checkable_and_consumed_once(client, shopify_shop, monkeypatch):
+    import boto3
+
+    from chalicelib.platforms.samples import sample_order_payload
+    from chalicelib.services import mailer
+    from tests.integration.test_concurrency import _deliver
+
+    gold = _seed(shopify_shop.shop_id, 30)
+    status, campaign = _create(client, shopify_shop.shop_id, offer={
+        "codes": "per_customer", "discount_percent": "15", "free_shipping": True, **OFFER_WINDOW})
+    assert status == 201, campaign
+    campaigns.run_due_campaigns(NOW)
+    messages = _drain(os.environ["LOYALTY_SEND_QUEUE"])
+    codes = {m["customer_id"]: m["data"]["code"] for m in messages}
+    assert set(codes) == gold and len(set(codes.values())) == len(gold)  # one each, all different
+    assert all(m["data"]["discount_percent"] == "15" for m in messages)
+    boto3.client("sesv2").create_email_identity(EmailIdentity="shop.example")
+    assert mailer.send_message(messages[0], now=NOW)["status"] == "sent"  # the template takes the code
+
+    code = codes["c_00000"]
+    status, before = _code_check(client, shopify_shop, code)
+    assert status == 200 and before["valid"] is False and before["reason"] == "the code is not valid yet"
+    monkeypatch.setattr("chalicelib.bootstrap.now", lambda: datetime(2026, 12, 6, 12, tzinfo=timezone.utc))
+    status, during = _code_check(client, shopify_shop, code)
+    assert during["valid"] is True and during["free_shipping"] is True and during["discount_percent"] == "15"
+    assert during["single_use"] is True
+
+    first = _deliver(shopify_shop.shop_id, shopify_shop.secret, sample_order_payload(
+        "shopify", order_id="d-1", email="c0@example.com", discount_codes=[code.lower()]), "orders/paid")
+    second = _deliver(shopify_shop.shop_id, shopify_shop.secret, sample_order_payload(
+        "shopify", order_id="d-2", email="c0@example.com", discount_codes=[code]), "orders/paid")
+    assert first["consumed_codes"] == [code] and second["consumed_codes"] == []
+    assert _code_check(client, shopify_shop, code)[1]["reason"] == "the code was consumed"
+    assert _code_check(client, shopify_shop, "DAY-NOPE0-NOPE0-NOPE0")[0] == 404
+
+
+def test_shared_code_works_for_many_orders_within_its_window(client, shopify_shop, monkeypatch):
+    from chalicelib.platforms.samples import sample_order_payload
+    from tests.integration.test_concurrency import _deliver
+
+    _seed(shopify_shop.shop_id, 9)
+    _, campaign = _create(client, shopify_shop.shop_id, offer={"codes": "shared", "free_shipping": True,
+                                                               **OFFER_WINDOW})
+    shared = campaign["data"]["code"]
+    campaigns.run_due_campaigns(NOW)
+    assert {m["data"]["code"] for m in _drain(os.environ["LOYALTY_SEND_QUEUE"])} == {shared}
+    monkeypatch.setattr("chalicelib.bootstrap.now", lambda: datetime(2026, 12, 6, 12, tzinfo=timezone.utc))
+    for n in range(3):
+        result = _deliver(shopify_shop.shop_id, shopify_shop.secret, sample_order_payload(
+            "shopify", order_id=f"s-{n}", email=f"c{n}@example.com", discount_codes=[shared]), "orders/paid")
+        assert result["consumed_codes"] == [shared]
+    status, check = _code_check(client, shopify_shop, shared)
+    assert check["valid"] is True and check["uses"] == 3 and check["single_use"] is False
+    monkeypatch.setattr("chalicelib.bootstrap.now", lambda: datetime(2026, 12, 9, 12, tzinfo=timezone.utc))
+    assert _code_check(client, shopify_shop, shared)[1]["reason"] == "the code has expired"
+
+
+def test_an_offer_must_give_something_within_a_window(client, shopify_shop):
+    status, error = _create(client, shopify_shop.shop_id, offer={"codes": "shared", **OFFER_WINDOW})
+    assert status == 400 and error["field"] == "offer"
