@@ -5,17 +5,13 @@ from chalicelib.api.http import json_route, parse_json_object
 from chalicelib.services import (
     campaigns,
     codes,
-    code_release,
+    daily,
     delivery_events,
-    expiry,
-    expiry_warnings,
-    occasions,
     outbox,
     segments,
     shops,
     storefront,
     templates,
-    tier_risk,
     unsubscribe,
     webhooks,
 )
@@ -192,23 +188,10 @@ def delivery_events_handler(event):
 
 # -- schedules ---------------------------------------------------------------
 @app.schedule(Rate(1, unit=Rate.HOURS))
-def expire_points(event):
-    return expiry.expire_points_everywhere()
-
-
-@app.schedule(Rate(1, unit=Rate.HOURS))
-def warn_before_expiry(event):
-    return expiry_warnings.send_expiry_warnings_everywhere()
-
-
-@app.schedule(Rate(1, unit=Rate.HOURS))
-def birthdays_and_winback(event):
-    return occasions.run_occasions_everywhere()
-
-
-@app.schedule(Rate(1, unit=Rate.HOURS))
-def warn_tier_at_risk(event):
-    return tier_risk.send_tier_risk_warnings_everywhere()
+def daily_jobs(event):
+    # Expiry, expiry and tier warnings, birthdays, win-back, unused codes: each in the
+    # shop's own day, each idempotent, so running hourly catches every time zone.
+    return daily.run_daily()
 
 
 @app.schedule(Rate(1, unit=Rate.MINUTES))
@@ -219,11 +202,6 @@ def send_due_campaigns(event):
 @app.schedule(Rate(5, unit=Rate.MINUTES))
 def republish_outbox(event):
     return outbox.republish_lingering()
-
-
-@app.schedule(Rate(1, unit=Rate.HOURS))
-def release_expired_codes(event):
-    return code_release.release_expired_codes_everywhere()
 
 
 # -- unsubscribe (no login: the signed token is the key) ----------------------

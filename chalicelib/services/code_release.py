@@ -3,19 +3,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from chalicelib import bootstrap
 from chalicelib.services.job_days import complete, days_to_scan
 from chalicelib.store.repository import Change, ConcurrentChange, LoyaltyRepository
-from chalicelib.store.shops import ShopRepository
 
 JOB = "code_release"
-
-
-def release_expired_codes_everywhere() -> dict:
-    bootstrap.ensure_store()
-    now = bootstrap.now()
-    released = {shop_id: release_expired_codes(shop_id, now) for shop_id, _ in ShopRepository().list_ids()}
-    return {"released": released}
 
 
 def release_expired_codes(shop_id: str, now: datetime) -> int:

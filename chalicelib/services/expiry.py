@@ -10,11 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from chalicelib import bootstrap
 from chalicelib.services.job_days import complete, days_to_scan
 from chalicelib.services.customer_changes import BUSY, COMMITTED, change_customer
 from chalicelib.store.repository import LoyaltyRepository
-from chalicelib.store.shops import ShopRepository
 
 JOB = "expiry"
 
@@ -26,12 +24,6 @@ class ExpiryReport:
     customers_expired: int = 0
     points_expired: int = 0
     skipped: list[str] = field(default_factory=list)
-
-
-def expire_points_everywhere() -> dict:
-    bootstrap.ensure_store()
-    now = bootstrap.now()
-    return {shop_id: vars(expire_points(shop_id, now)) for shop_id, _ in ShopRepository().list_ids()}
 
 
 def expire_points(shop_id: str, now: datetime) -> ExpiryReport:

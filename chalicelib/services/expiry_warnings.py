@@ -4,13 +4,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from chalicelib import bootstrap
 from chalicelib.domain.expiry_warnings import lots_to_warn, warning_message
 from chalicelib.domain.shop import Shop
-from chalicelib.services.shops import load_shop
 from chalicelib.services.customer_changes import BUSY, COMMITTED, change_customer
 from chalicelib.store.repository import LoyaltyRepository
-from chalicelib.store.shops import ShopRepository
 
 # A missed run is caught up the next day (the warning then comes a day late).
 CATCH_UP_DAYS = 1
@@ -22,13 +19,6 @@ class WarningReport:
     customers_read: int = 0
     warnings_queued: int = 0
     skipped: list[str] = field(default_factory=list)
-
-
-def send_expiry_warnings_everywhere() -> dict:
-    bootstrap.ensure_store()
-    now = bootstrap.now()
-    return {shop_id: vars(send_expiry_warnings(load_shop(shop_id), now))
-            for shop_id, _ in ShopRepository().list_ids()}
 
 
 def send_expiry_warnings(shop: Shop, now: datetime) -> WarningReport:

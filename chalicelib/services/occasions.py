@@ -12,14 +12,11 @@ from datetime import date, datetime, timedelta
 from typing import Callable, Optional
 from zoneinfo import ZoneInfo
 
-from chalicelib import bootstrap
 from chalicelib.domain.account import Account
 from chalicelib.domain.occasions import birthday_keys, grant_birthday, winback_due
 from chalicelib.domain.shop import Shop
-from chalicelib.services.shops import load_shop
 from chalicelib.services.customer_changes import BUSY, COMMITTED, change_customer
 from chalicelib.store.repository import LoyaltyRepository
-from chalicelib.store.shops import ShopRepository
 
 
 
@@ -29,12 +26,6 @@ class OccasionReport:
     birthdays: int = 0
     winbacks: int = 0
     skipped: list[str] = field(default_factory=list)
-
-
-def run_occasions_everywhere() -> dict:
-    bootstrap.ensure_store()
-    now = bootstrap.now()
-    return {shop_id: vars(run_occasions(load_shop(shop_id), now)) for shop_id, _ in ShopRepository().list_ids()}
 
 
 def run_occasions(shop: Shop, now: datetime) -> OccasionReport:

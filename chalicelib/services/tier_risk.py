@@ -11,13 +11,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from chalicelib import bootstrap
 from chalicelib.domain.shop import Shop
 from chalicelib.domain.tier_risk import due_warning, mark_warned, review_day, warning_message
-from chalicelib.services.shops import load_shop
 from chalicelib.services.customer_changes import BUSY, COMMITTED, change_customer
 from chalicelib.store.repository import LoyaltyRepository
-from chalicelib.store.shops import ShopRepository
 
 CATCH_UP_DAYS = 1
 
@@ -28,13 +25,6 @@ class TierRiskReport:
     warnings_queued: int = 0
     rescheduled: int = 0
     skipped: list[str] = field(default_factory=list)
-
-
-def send_tier_risk_warnings_everywhere() -> dict:
-    bootstrap.ensure_store()
-    now = bootstrap.now()
-    return {shop_id: vars(send_tier_risk_warnings(load_shop(shop_id), now))
-            for shop_id, _ in ShopRepository().list_ids()}
 
 
 def send_tier_risk_warnings(shop: Shop, now: datetime) -> TierRiskReport:
