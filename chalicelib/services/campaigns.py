@@ -199,20 +199,20 @@ def send_campaign(shop_id: str, campaign_id: str, now: datetime, deadline: float
     for account, shard, cursor in iter_segment(shop, campaign.segment, now, campaign.shard, campaign.cursor,
                                                PAGE_SIZE):
         if (shard, cursor) != position and page:
+            if outbox.waiting_to_send() > queue_ahead():
+                # Queue no further ahead of what SES may send: a later run goes on from here.
+                return _hold(store, campaign, now, queued_now)
             if not _queue_page(store, campaign, page, position, now, on_page):
                 return {"status": campaign.status, "queued": queued_now}
             queued_now += len(page)
             page = []
             if time.monotonic() > deadline:  # the next run (after the lease) continues from here
                 return {"status": "sending", "queued": queued_now}
-            if outbox.waiting_to_send() > queue_ahead():
-                # Queue no further ahead of what SES may send: the next run (a minute on) goes on.
-                campaign.lease_until = now
-                store.save(campaign)
-                return {"status": "sending", "queued": queued_now, "waiting": "the send queue is full enough"}
         page.append(campaign.message(account.customer_id, now))
         position = (shard, cursor)
     if page:
+        if outbox.waiting_to_send() > queue_ahead():
+            return _hold(store, campaign, now, queued_now)
         if not _queue_page(store, campaign, page, position, now, on_page):
             return {"status": campaign.status, "queued": queued_now}
         queued_now += len(page)
@@ -222,6 +222,15 @@ def send_campaign(shop_id: str, campaign_id: str, now: datetime, deadline: float
     except CampaignChanged:
         pass  # paused or cancelled just as the last page went: nothing is left to send anyway
     return {"status": campaign.status, "queued": queued_now}
+
+
+def _hold(store: CampaignStore, campaign: Campaign, now: datetime, queued_now: int) -> dict:
+    campaign.lease_until = now  # released: the next scheduled run may take it at once
+    try:
+        store.save(campaign)
+    except CampaignChanged:
+        pass  # paused or cancelled meanwhile: that decides what happens next
+    return {"status": "sending", "queued": queued_now, "waiting": "the send queue is full enough"}
 
 
 def _queue_page(store: CampaignStore, campaign: Campaign, page: list[dict], position, now: datetime,

@@ -187,7 +187,7 @@ def test_the_sender_queues_no_further_ahead_than_the_send_rate_allows(client, sh
     monkeypatch.setenv("LOYALTY_CAMPAIGN_QUEUE_AHEAD", "8")
     _create(client, shopify_shop.shop_id)
     first = list(campaigns.run_due_campaigns(NOW).values())[0]
-    assert first["status"] == "sending" and 8 < first["queued"] < len(gold)  # stopped once the queue held > 8
+    assert first["status"] == "sending" and 8 < first["queued"] < len(gold)  # held once the queue had > 8
     drained = _drain(os.environ["LOYALTY_SEND_QUEUE"])
     while True:  # the every-minute schedule, with the senders keeping up
         report = campaigns.run_due_campaigns(NOW + timedelta(minutes=1))
