@@ -1,4 +1,6 @@
 """Wiring only: every route calls one service function."""
+import functools
+
 from chalice import Chalice, Rate, Response
 
 from chalicelib.api.http import json_route, parse_json_object
@@ -24,112 +26,123 @@ def _request():
     return app.current_request
 
 
+def admin_only(view):
+    """The admin API: ``Authorization: Bearer <LOYALTY_ADMIN_TOKEN>`` before anything else."""
+
+    @functools.wraps(view)
+    def checked(*args, **kwargs):
+        shops.check_admin_token(_request().headers.get("authorization"))
+        return view(*args, **kwargs)
+
+    return checked
+
+
 # -- admin -------------------------------------------------------------------
 @app.route("/admin/shops", methods=["GET"])
 @json_route
+@admin_only
 def list_shops():
-    shops.check_admin_token(_request().headers.get("authorization"))
     return shops.list_shops()
 
 
 @app.route("/admin/shops/{shop_id}", methods=["PUT"])
 @json_route
+@admin_only
 def put_shop(shop_id):
-    shops.check_admin_token(_request().headers.get("authorization"))
     view, created = shops.put_shop(shop_id, parse_json_object(_request().raw_body))
     return (201 if created else 200), view
 
 
 @app.route("/admin/shops/{shop_id}", methods=["GET"])
 @json_route
+@admin_only
 def get_shop(shop_id):
-    shops.check_admin_token(_request().headers.get("authorization"))
     return shops.get_shop_view(shop_id)
 
 
 @app.route("/admin/shops/{shop_id}/api-keys", methods=["POST"])
 @json_route
+@admin_only
 def issue_api_key(shop_id):
-    shops.check_admin_token(_request().headers.get("authorization"))
     body = parse_json_object(_request().raw_body) if _request().raw_body else {}
     return 201, shops.issue_api_key(shop_id, body.get("label"))
 
 
 @app.route("/admin/shops/{shop_id}/customers/{email}", methods=["GET"])
 @json_route
+@admin_only
 def admin_customer(shop_id, email):
-    shops.check_admin_token(_request().headers.get("authorization"))
     return storefront.customer_view(shops.load_shop(shop_id), email)
 
 
 @app.route("/admin/shops/{shop_id}/customers/{email}/history", methods=["GET"])
 @json_route
+@admin_only
 def admin_customer_history(shop_id, email):
-    shops.check_admin_token(_request().headers.get("authorization"))
     query = _request().query_params or {}
     return storefront.customer_history(shops.load_shop(shop_id), email, query.get("limit"), query.get("cursor"))
 
 
 @app.route("/admin/shops/{shop_id}/templates", methods=["GET"])
 @json_route
+@admin_only
 def list_templates(shop_id):
-    shops.check_admin_token(_request().headers.get("authorization"))
     return templates.get_templates(shop_id)
 
 
 @app.route("/admin/shops/{shop_id}/templates/{template}", methods=["GET"])
 @json_route
+@admin_only
 def get_template(shop_id, template):
-    shops.check_admin_token(_request().headers.get("authorization"))
     return templates.get_template(shop_id, template)
 
 
 @app.route("/admin/shops/{shop_id}/templates/{template}", methods=["PUT"])
 @json_route
+@admin_only
 def put_template(shop_id, template):
-    shops.check_admin_token(_request().headers.get("authorization"))
     return templates.put_template(shop_id, template, parse_json_object(_request().raw_body))
 
 
 @app.route("/admin/shops/{shop_id}/templates/{template}", methods=["DELETE"])
 @json_route
+@admin_only
 def reset_template(shop_id, template):
-    shops.check_admin_token(_request().headers.get("authorization"))
     return templates.reset_template(shop_id, template)
 
 
 @app.route("/admin/shops/{shop_id}/segments/preview", methods=["POST"])
 @json_route
+@admin_only
 def preview_segment(shop_id):
-    shops.check_admin_token(_request().headers.get("authorization"))
     return segments.preview_segment(shop_id, parse_json_object(_request().raw_body))
 
 
 @app.route("/admin/shops/{shop_id}/campaigns", methods=["POST"])
 @json_route
+@admin_only
 def create_campaign(shop_id):
-    shops.check_admin_token(_request().headers.get("authorization"))
     return 201, campaigns.create_campaign(shop_id, parse_json_object(_request().raw_body))
 
 
 @app.route("/admin/shops/{shop_id}/campaigns", methods=["GET"])
 @json_route
+@admin_only
 def list_campaigns(shop_id):
-    shops.check_admin_token(_request().headers.get("authorization"))
     return campaigns.list_campaigns(shop_id)
 
 
 @app.route("/admin/shops/{shop_id}/campaigns/{campaign_id}", methods=["GET"])
 @json_route
+@admin_only
 def get_campaign(shop_id, campaign_id):
-    shops.check_admin_token(_request().headers.get("authorization"))
     return campaigns.get_campaign(shop_id, campaign_id)
 
 
 @app.route("/admin/shops/{shop_id}/campaigns/{campaign_id}/{action}", methods=["POST"])
 @json_route
+@admin_only
 def change_campaign(shop_id, campaign_id, action):
-    shops.check_admin_token(_request().headers.get("authorization"))
     return campaigns.change_campaign(shop_id, campaign_id, action)
 
 
