@@ -99,6 +99,8 @@ def test_pause_stops_at_the_next_page_and_resume_continues(client, shopify_shop,
     assert paused["status"] == "paused" and 0 < paused["queued"] < len(gold)
     assert campaigns.run_due_campaigns(NOW + timedelta(minutes=10)) == {}
 
+    # The marketer resumes at NOW + 10 min (the API reads the clock): due again from then.
+    monkeypatch.setattr("chalicelib.bootstrap.now", lambda: NOW + timedelta(minutes=10))
     assert json.loads(client.http.post(f"{path}/resume", headers=ADMIN).body)["status"] == "scheduled"
     campaigns.run_due_campaigns(NOW + timedelta(minutes=11))
     done = json.loads(client.http.get(path, headers=ADMIN).body)
