@@ -5,6 +5,13 @@ checks the table while another thread writes it), but DynamoDB does. Serving
 one request at a time gives the emulator DynamoDB's serializable behaviour, so
 races between *our* clients (read, decide, conditional write) play out as they
 would on AWS.
+
+moto also answers every Query by listing and sorting the whole table, so a
+query's cost grows with the table, not with the result (DynamoDB reads one
+partition). ``_partition_queries`` hands moto's own query code only the items
+it could match: the one partition for a table query, the unsorted items for an
+index query (moto sorts its matches itself). Results, order and paging are
+moto's; only the work is smaller.
 """
 from __future__ import annotations
 
@@ -14,6 +21,41 @@ from collections import Counter
 from moto.moto_server.threaded_moto_server import ThreadedMotoServer
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
 from werkzeug.serving import make_server
+
+
+_query_scope = threading.local()
+
+
+def _partition_queries() -> None:
+    from moto.dynamodb.models.table import Table
+
+    if getattr(Table, "_partition_queries", False):
+        return
+    all_items, query = Table.all_items, Table.query
+
+    def scoped_all_items(table):
+        if getattr(_query_scope, "table", None) is table:
+            return _query_scope.items
+        return all_items(table)
+
+    # moto's backend passes index_name positionally, as the 8th argument after the table.
+    def partition_query(table, hash_key, range_comparison, range_objs, limit, exclusive_start_key,
+                        scan_index_forward, projection_expressions, index_name=None, *args, **kwargs):
+        arguments = (hash_key, range_comparison, range_objs, limit, exclusive_start_key, scan_index_forward,
+                     projection_expressions, index_name, *args)
+        if not table.range_key_attr:
+            return query(table, *arguments, **kwargs)
+        if index_name is None:
+            candidates = list(table.items[hash_key].values()) if hash_key in table.items else []
+        else:
+            candidates = [item for partition in table.items.values() for item in partition.values()]
+        _query_scope.table, _query_scope.items = table, candidates
+        try:
+            return query(table, *arguments, **kwargs)
+        finally:
+            _query_scope.table = _query_scope.items = None
+
+    Table.all_items, Table.query, Table._partition_queries = scoped_all_items, partition_query, True
 
 
 class _OneAtATime:
@@ -34,6 +76,7 @@ class _OneAtATime:
 class SerializedMotoServer(ThreadedMotoServer):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        _partition_queries()
         self.request_counts: Counter = Counter()
 
     def _server_entry(self) -> None:
