@@ -11,7 +11,10 @@ query's cost grows with the table, not with the result (DynamoDB reads one
 partition). ``_partition_queries`` hands moto's own query code only the items
 it could match: the one partition for a table query, the unsorted items for an
 index query (moto sorts its matches itself). Results, order and paging are
-moto's; only the work is smaller.
+moto's; only the work is smaller. Likewise, moto's SQS checks each message's
+retention by computing every queue attribute (counting all messages) three
+times, which makes one ReceiveMessage quadratic in the queue's length;
+``_direct_retention_check`` reads the one attribute it needs.
 """
 from __future__ import annotations
 
@@ -58,6 +61,17 @@ def _partition_queries() -> None:
     Table.all_items, Table.query, Table._partition_queries = scoped_all_items, partition_query, True
 
 
+def _direct_retention_check() -> None:
+    from moto.core.utils import unix_time
+    from moto.sqs.models import SQSBackend
+
+    def is_message_valid_based_on_retention_period(backend, queue_name, message) -> bool:
+        retention_seconds = int(backend.get_queue(queue_name).message_retention_period)
+        return retention_seconds + message.sent_timestamp / 1000 > unix_time()
+
+    SQSBackend.is_message_valid_based_on_retention_period = is_message_valid_based_on_retention_period
+
+
 class _OneAtATime:
     def __init__(self, app, counts: Counter):
         self._app = app
@@ -77,6 +91,7 @@ class SerializedMotoServer(ThreadedMotoServer):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         _partition_queries()
+        _direct_retention_check()
         self.request_counts: Counter = Counter()
 
     def _server_entry(self) -> None:
