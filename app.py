@@ -9,7 +9,9 @@ from chalicelib.services import (
     codes,
     daily,
     delivery_events,
+    links,
     outbox,
+    results,
     segments,
     shops,
     storefront,
@@ -139,6 +141,27 @@ def get_campaign(shop_id, campaign_id):
     return campaigns.get_campaign(shop_id, campaign_id)
 
 
+@app.route("/admin/shops/{shop_id}/campaigns/{campaign_id}/stats", methods=["GET"])
+@json_route
+@admin_only
+def campaign_stats(shop_id, campaign_id):
+    return results.campaign_results(shop_id, campaign_id)
+
+
+@app.route("/admin/shops/{shop_id}/flows/stats", methods=["GET"])
+@json_route
+@admin_only
+def all_flow_stats(shop_id):
+    return results.all_flow_results(shop_id)
+
+
+@app.route("/admin/shops/{shop_id}/flows/{template}/stats", methods=["GET"])
+@json_route
+@admin_only
+def flow_stats(shop_id, template):
+    return results.flow_results(shop_id, template)
+
+
 @app.route("/admin/shops/{shop_id}/campaigns/{campaign_id}/{action}", methods=["POST"])
 @json_route
 @admin_only
@@ -175,7 +198,7 @@ def customer_history(shop_id, email):
 @json_route
 def check_code(shop_id, code):
     shop = shops.authenticate_api_key(shop_id, _request().headers.get("x-api-key"))
-    return codes.check_code(shop, code)
+    return codes.check_code(shop, code, (_request().query_params or {}).get("order_total"))
 
 
 @app.route("/shops/{shop_id}/customers/{email}/redemptions", methods=["POST"])
@@ -237,3 +260,16 @@ def unsubscribe_post(token):
                                                 query=request.query_params or {},
                                                 accept_language=request.headers.get("accept-language"))
     return Response(page, status_code=status, headers=unsubscribe.PAGE_HEADERS)
+
+
+# -- tracked links and rewards (no login: the signed token is the key) ----------
+@app.route("/r/{token}", methods=["GET"])
+def follow_link(token):
+    answer = links.follow_link(token, accept_language=_request().headers.get("accept-language"))
+    return Response(answer.body, status_code=answer.status, headers=answer.headers)
+
+
+@app.route("/r/{token}", methods=["POST"], content_types=_FORM_TYPES)
+def claim_reward(token):
+    answer = links.claim_reward(token, accept_language=_request().headers.get("accept-language"))
+    return Response(answer.body, status_code=answer.status, headers=answer.headers)

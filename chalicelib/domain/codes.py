@@ -1,6 +1,17 @@
-"""Reward codes: what a redemption turns points into (single use, given back if
-unused), and the special-day codes of a campaign (a window of validity, a
-discount and/or free shipping; one shared code or one per customer)."""
+"""Reward codes, every kind the product issues, with one set of rules.
+
+- redemption (``PTS-``): points turned into money off; single use; given back if unused.
+- special day (``DAY-``): a campaign's discount and/or free shipping in a window; one
+  shared code or one per customer.
+- reward (``GIFT-``): a code a link or a flow gives (birthday, win-back, referral).
+
+Each code says what it gives (money, a discount percent, free shipping), how often
+it may be used (``max_uses``: 1 for single use, None for unlimited shared codes),
+from when until when, and the smallest order it applies to (``min_order_minor``).
+A paid order that carries a usable code consumes one use in the order's own
+transaction (the code's version is a condition), so two orders racing for the last
+use of a code cannot both have it.
+"""
 from __future__ import annotations
 
 import secrets
@@ -15,7 +26,9 @@ ISSUED, CONSUMED, RELEASED = "issued", "consumed", "released"
 _ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
 REDEMPTION_PREFIX = "PTS"
 SPECIAL_DAY_PREFIX = "DAY"
-REDEMPTION, SPECIAL_DAY = "redemption", "special_day"
+REWARD_PREFIX = "GIFT"
+REDEMPTION, SPECIAL_DAY, REWARD = "redemption", "special_day", "reward"
+PREFIXES = (REDEMPTION_PREFIX, SPECIAL_DAY_PREFIX, REWARD_PREFIX)
 
 
 def new_code(prefix: str = REDEMPTION_PREFIX, groups: int = 3) -> str:
@@ -25,7 +38,7 @@ def new_code(prefix: str = REDEMPTION_PREFIX, groups: int = 3) -> str:
 
 
 def looks_like_ours(code: str) -> bool:
-    return code.upper().startswith((REDEMPTION_PREFIX + "-", SPECIAL_DAY_PREFIX + "-"))
+    return code.upper().startswith(tuple(prefix + "-" for prefix in PREFIXES))
 
 
 @dataclass
@@ -50,29 +63,45 @@ class RewardCode:
     shared: bool = False
     uses: int = 0
     campaign_id: Optional[str] = None
+    # What its redemption counts towards in the results (campaign:{id} or flow:{template}).
+    subject: Optional[str] = None
+    min_order_minor: int = 0
+    # None: as often as anyone likes (shared codes); single-use codes have 1.
+    max_uses: Optional[int] = 1
     version: int = 0
 
-    def refusal(self, now: datetime) -> Optional[str]:
-        """Why the code cannot be used now, or None when it can."""
+    def __post_init__(self) -> None:
+        if self.shared and self.max_uses == 1:
+            self.max_uses = None
+
+    def refusal(self, now: datetime, order_total_minor: Optional[int] = None) -> Optional[str]:
+        """Why the code cannot be used now (for an order of that total), or None when it can."""
         if self.status != ISSUED:
             return f"the code was {self.status}"
-        if self.kind == SPECIAL_DAY:  # redemption codes stay usable until they are released
+        if self.max_uses is not None and self.uses >= self.max_uses:
+            return "the code has been used"
+        if self.kind != REDEMPTION:  # redemption codes stay usable until they are released
             if self.starts_at and now < self.starts_at:
                 return "the code is not valid yet"
             if now > self.expires_at:
                 return "the code has expired"
+        if order_total_minor is not None and order_total_minor < self.min_order_minor:
+            return "the order is below the code's minimum"
         return None
 
-    def consume(self, order_id: str, now: datetime) -> bool:
-        """Use the code for a paid order; False when it was not usable."""
-        if self.refusal(now) or self.consumed_by_order == order_id:
-            return False
+    def consume(self, order_id: str, now: datetime, order_total_minor: Optional[int] = None) -> Optional[str]:
+        """Use the code for a paid order. Returns None when used, else why not."""
+        if self.consumed_by_order == order_id:
+            return "already used by this order"
+        reason = self.refusal(now, order_total_minor)
+        if reason:
+            return reason
         self.uses += 1
         self.consumed_by_order = order_id
         self.consumed_at = now
-        if not self.shared:
+        if self.max_uses is not None and self.uses >= self.max_uses:
             self.status = CONSUMED
-        return True
+        return None
 
     def is_releasable(self, now: datetime) -> bool:
         return self.kind == REDEMPTION and self.status == ISSUED and self.expires_at <= now

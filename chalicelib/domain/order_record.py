@@ -73,6 +73,11 @@ class OrderRecord:
     lot_id: Optional[str] = None
     counted: bool = False
     consumed_codes: list[str] = field(default_factory=list)
+    # Codes the order carried that could not be used (already used, expired, below the
+    # minimum order): code → reason. The platform took the order anyway; the shop sees why.
+    refused_codes: dict[str, str] = field(default_factory=dict)
+    # The click the order is owed to: {subject, send_key, clicked_at, revenue_minor}.
+    attribution: Optional[dict] = None
     version: int = 0
 
     @property

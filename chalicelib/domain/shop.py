@@ -38,6 +38,11 @@ class Shop:
     customer_key_salt: str = ""
     marketing_cap: MarketingCap = field(default_factory=MarketingCap)
     expiry_warning_days: tuple[int, ...] = (30, 7)
+    # Tracked links: extra hosts links may lead to (besides the storefront's), how long
+    # a link in a sent e-mail works, and how long after a click an order counts for it.
+    link_domains: tuple[str, ...] = ()
+    link_validity_days: int = 180
+    attribution_days: int = 5
     created_at: str = ""
     updated_at: str = ""
     version: int = 0
@@ -45,6 +50,12 @@ class Shop:
     @property
     def webhook_secrets(self) -> tuple[str, ...]:
         return tuple(s for s in (self.webhook_secret, self.previous_webhook_secret) if s)
+
+    @property
+    def link_hosts(self) -> frozenset[str]:
+        from chalicelib.domain.links import shop_hosts
+
+        return shop_hosts(self.storefront_url, self.link_domains)
 
     def customer_id_for(self, email: str) -> str:
         normalized = normalize_email(email)

@@ -40,10 +40,11 @@ points_expiring      points, expires_at (default: the account's earliest lots)  
                                                                                       date, value_minor}
 special_day          **title**, **starts_at**, **ends_at**, free_shipping (False),     ``special`` {title,
                      min_order_minor, description, url (storefront), code,            starts_at, ends_at,
-                     discount_percent, code_value_minor, code_expires_at (ends_at)    free_shipping,
-                                                                                      min_order_minor,
-                                                                                      description, url},
-                                                                                      ``offer``
+                     discount_percent, code_value_minor, code_expires_at (ends_at),   free_shipping,
+                     claim_points, claim_until (bonus points claimed on               min_order_minor,
+                     ``links.claim``)                                                 description, url},
+                                                                                      ``offer``, ``claim``
+                                                                                      {points, until, url}
 reward_code          **code**, **value_minor**, expires_at, points (spent), url       ``offer``, ``reward``
                                                                                       {points, url}
 tier_upgrade         tier (default ``account.tier_name``), previous_tier               ``new_tier`` {name,
@@ -240,7 +241,17 @@ def _special_day(reader, shop, account, now, base) -> dict:
             "url": reader.text("url", default=base["links"]["shop"]),
         },
         "offer": _offer(reader, default_expiry=ends_at),
+        "claim": _claim(reader, base["links"]),
     }
+
+
+def _claim(reader: "_Data", links: dict) -> Optional[dict]:
+    """Bonus points the customer claims on our page (``links.claim``, made by the sender)."""
+    points = reader.int("claim_points", default=None)
+    until = reader.moment("claim_until", default=None)
+    if not points:
+        return None
+    return {"points": points, "until": until, "url": links.get("claim") or links["shop"]}
 
 
 def _reward_code(reader, shop, account, now, base) -> dict:

@@ -1,4 +1,4 @@
-"""Signed links for e-mails: unsubscribe and preferences tokens.
+"""Signed links for e-mails: unsubscribe and preferences tokens, and tracked links.
 
 A token names a shop and a customer (the customer id is already an opaque
 HMAC of the e-mail, so no address is readable in a link), a purpose and when
@@ -16,7 +16,15 @@ must never be used for real mail. ``LOYALTY_LINK_SIGNING_KEY_PREVIOUS`` keeps
 links in mail already sent working across one key rotation.
 
 Unsubscribe links do not expire: RFC 8058 and the mailbox providers expect an
-old message's link to keep working.
+old message's link to keep working. An unsubscribe token may also name what the
+message counts towards (``campaign:{id}`` or ``flow:{template}``), so an
+unsubscribe is counted in that campaign's results.
+
+Tracked links (``/r/{token}``) carry their whole definition, signed the same way
+under another label, so a link costs no write when the e-mail is sent: the shop,
+the customer, the send's idempotency key and what it counts towards, the
+destination, when the link stops working, and optionally a reward (a code that
+lands applied, or bonus points claimed once).
 """
 from __future__ import annotations
 
@@ -24,15 +32,19 @@ import base64
 import binascii
 import hashlib
 import hmac
+import json
 import os
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Optional
+from typing import Any, Optional
 
 DEV_SIGNING_KEY = "local-dev-link-signing-key-not-for-production"
 UNSUBSCRIBE = "unsubscribe"
 _VERSION = "v1"
 _MAX_TOKEN_LENGTH = 512
+
+
+_MAX_TRACKED_LENGTH = 2048
 
 
 @dataclass(frozen=True)
@@ -41,6 +53,19 @@ class LinkToken:
     customer_id: str
     purpose: str
     issued_at: datetime
+    subject: Optional[str] = None  # what an unsubscribe counts towards
+
+
+@dataclass(frozen=True)
+class TrackedLink:
+    shop_id: str
+    customer_id: str
+    send_key: str
+    subject: str  # campaign:{id} or flow:{template}
+    url: str
+    expires_at: datetime
+    # {"code": "DAY-…"} or {"points": 50, "reward_id": "campaign:abc"}; None: a plain link
+    reward: Optional[dict[str, Any]] = None
 
 
 def signing_keys() -> tuple[bytes, ...]:
@@ -51,39 +76,81 @@ def signing_keys() -> tuple[bytes, ...]:
 
 
 def make_token(shop_id: str, customer_id: str, *, purpose: str = UNSUBSCRIBE,
-               issued_at: Optional[datetime] = None) -> str:
-    for part in (shop_id, customer_id, purpose):
+               issued_at: Optional[datetime] = None, subject: Optional[str] = None) -> str:
+    for part in (shop_id, customer_id, purpose, *([subject] if subject is not None else [])):
         if not part or "\n" in part:
             raise ValueError("token parts must be non-empty single-line strings")
     issued = int((issued_at or datetime.now(timezone.utc)).timestamp())
-    payload = _b64encode(f"{_VERSION}\n{shop_id}\n{customer_id}\n{purpose}\n{issued}".encode())
+    fields = [_VERSION, shop_id, customer_id, purpose, str(issued)] + ([subject] if subject else [])
+    payload = _b64encode("\n".join(fields).encode())
     return f"{payload}.{_b64encode(_sign(signing_keys()[0], payload))}"
 
 
 def read_token(token: Optional[str], *, purpose: str = UNSUBSCRIBE) -> Optional[LinkToken]:
     """The token's contents when it is intact, signed with a known key and for
     ``purpose``; otherwise None (no reason is given to the caller)."""
-    if not token or len(token) > _MAX_TOKEN_LENGTH or not token.isascii() or token.count(".") != 1:
+    payload = _verified_payload(token, _MAX_TOKEN_LENGTH, b"loyalty-link|")
+    if payload is None:
+        return None
+    try:
+        version, shop_id, customer_id, token_purpose, issued, *rest = payload.decode("utf-8").split("\n")
+        issued_at = datetime.fromtimestamp(int(issued), tz=timezone.utc)
+    except (ValueError, UnicodeDecodeError, OverflowError, OSError):
+        return None
+    if version != _VERSION or token_purpose != purpose or len(rest) > 1:
+        return None
+    return LinkToken(shop_id, customer_id, token_purpose, issued_at, rest[0] if rest else None)
+
+
+def make_tracked_link(link: TrackedLink) -> str:
+    fields = {"s": link.shop_id, "c": link.customer_id, "k": link.send_key, "j": link.subject, "u": link.url,
+              "x": int(link.expires_at.timestamp())}
+    if link.reward:
+        fields["r"] = link.reward
+    payload = _b64encode(json.dumps(fields, separators=(",", ":"), ensure_ascii=False).encode())
+    return f"{payload}.{_b64encode(_sign(signing_keys()[0], payload, b'loyalty-click|'))}"
+
+
+def read_tracked_link(token: Optional[str]) -> Optional[TrackedLink]:
+    """The link when the token is intact and signed with a known key, else None. Expiry
+    is the caller's to judge (an expired link still names its shop, for the page)."""
+    payload = _verified_payload(token, _MAX_TRACKED_LENGTH, b"loyalty-click|")
+    if payload is None:
+        return None
+    try:
+        fields = json.loads(payload)
+        link = TrackedLink(shop_id=fields["s"], customer_id=fields["c"], send_key=fields["k"],
+                           subject=fields["j"], url=fields["u"],
+                           expires_at=datetime.fromtimestamp(int(fields["x"]), tz=timezone.utc),
+                           reward=fields.get("r"))
+    except (ValueError, KeyError, TypeError, OverflowError, OSError):
+        return None
+    if not all(isinstance(v, str) and v for v in (link.shop_id, link.customer_id, link.send_key, link.subject,
+                                                  link.url)):
+        return None
+    if link.reward is not None and not isinstance(link.reward, dict):
+        return None
+    return link
+
+
+def _verified_payload(token: Optional[str], max_length: int, label: bytes) -> Optional[bytes]:
+    if not token or len(token) > max_length or not token.isascii() or token.count(".") != 1:
         return None
     payload, _, signature_text = token.partition(".")
     try:
         signature = _b64decode(signature_text)
     except (binascii.Error, ValueError):
         return None
-    if not any(hmac.compare_digest(_sign(key, payload), signature) for key in signing_keys()):
+    if not any(hmac.compare_digest(_sign(key, payload, label), signature) for key in signing_keys()):
         return None
     try:
-        version, shop_id, customer_id, token_purpose, issued = _b64decode(payload).decode("utf-8").split("\n")
-        issued_at = datetime.fromtimestamp(int(issued), tz=timezone.utc)
-    except (binascii.Error, ValueError, UnicodeDecodeError, OverflowError, OSError):
+        return _b64decode(payload)
+    except (binascii.Error, ValueError):
         return None
-    if version != _VERSION or token_purpose != purpose:
-        return None
-    return LinkToken(shop_id, customer_id, token_purpose, issued_at)
 
 
-def _sign(key: bytes, payload: str) -> bytes:
-    return hmac.new(key, b"loyalty-link|" + payload.encode("ascii"), hashlib.sha256).digest()
+def _sign(key: bytes, payload: str, label: bytes = b"loyalty-link|") -> bytes:
+    return hmac.new(key, label + payload.encode("ascii"), hashlib.sha256).digest()
 
 
 def _b64encode(data: bytes) -> str:

@@ -30,7 +30,7 @@ from chalicelib.services.segments import iter_segment, validate_segment
 from chalicelib.services.shops import load_shop
 from chalicelib.services.validation import bad_request_from
 from chalicelib.store import keys
-from chalicelib.store.campaign_stats import CampaignStats
+from chalicelib.store.results import campaign_results
 from chalicelib.store.campaigns import CampaignChanged, CampaignStore, due_campaigns
 
 PAGE_SIZE = 100
@@ -41,20 +41,32 @@ SEND_BUDGET_SECONDS = 12 * 60
 
 
 class OfferSettings(BaseModel):
-    """The campaign's code: one shared by all recipients or one each, valid in a window."""
+    """What the campaign gives: a code (one shared by all recipients or one each) and/or
+    bonus points each recipient claims once from the e-mail, valid in a window."""
 
     model_config = ConfigDict(extra="forbid")
 
-    codes: Literal["shared", "per_customer"]
+    codes: Optional[Literal["shared", "per_customer"]] = None
     discount_percent: Optional[Annotated[Decimal, Field(gt=0, le=100, allow_inf_nan=False)]] = None
     free_shipping: bool = False
+    min_order: Optional[Annotated[Decimal, Field(ge=0, allow_inf_nan=False)]] = None
+    max_uses: Optional[Annotated[int, Field(ge=1)]] = None
+    bonus_points: Optional[Annotated[int, Field(ge=1, le=1_000_000)]] = None
     valid_from: datetime
     valid_until: datetime
 
     @model_validator(mode="after")
     def _gives_something_for_a_while(self) -> "OfferSettings":
-        if self.discount_percent is None and not self.free_shipping:
-            raise ValueError("an offer gives a discount_percent, free_shipping, or both")
+        if self.codes and self.discount_percent is None and not self.free_shipping:
+            raise ValueError("a code gives a discount_percent, free_shipping, or both")
+        if not self.codes and (self.discount_percent is not None or self.free_shipping or self.min_order
+                               or self.max_uses):
+            raise ValueError("discount_percent, free_shipping, min_order and max_uses need 'codes' "
+                             "(shared or per_customer)")
+        if not self.codes and not self.bonus_points:
+            raise ValueError("an offer gives codes, bonus_points, or both")
+        if self.max_uses and self.codes != "shared":
+            raise ValueError("max_uses is for a shared code (a per-customer code is used once)")
         if self.valid_until <= self.valid_from:
             raise ValueError("valid_until must be after valid_from")
         return self
@@ -94,13 +106,19 @@ def create_campaign(shop_id: str, document: dict) -> dict:
     zone = ZoneInfo(shop.timezone)
     offer = settings.offer
     data = dict(settings.data)
-    if offer:
+    if offer and offer.codes:
         data.update({k: v for k, v in {
             "discount_percent": str(offer.discount_percent) if offer.discount_percent else None,
             "code_expires_at": _aware(offer.valid_until, zone).isoformat()}.items() if v is not None})
+    if offer and offer.min_order and settings.template == "special_day":
+        from chalicelib.domain.money import to_minor
+
+        data.setdefault("min_order_minor", to_minor(offer.min_order, shop.currency_exponent))
+    if offer and offer.bonus_points:
+        data.update(claim_points=offer.bonus_points, claim_until=_aware(offer.valid_until, zone).isoformat())
     try:  # the data must fill the template: refused now, not at the first recipient
         build_context(settings.template, shop=shop, account=sample_account(shop.default_locale, shop, settings.template),
-                      data={**data, **({"code": "DAY-SAMPLE"} if offer else {})},
+                      data={**data, **({"code": "DAY-SAMPLE"} if offer and offer.codes else {})},
                       links=sample_links(shop.default_locale), now=now)
     except TemplateError as error:
         raise BadRequest(f"data: {error}", field="data") from None
@@ -120,17 +138,23 @@ def _aware(moment: datetime, zone: ZoneInfo) -> datetime:
 
 
 def _issue_codes(campaign: Campaign, customer_ids: list, now: datetime) -> list[str]:
-    from chalicelib.services.codes import special_day_codes
+    from chalicelib.domain.codes import SPECIAL_DAY
+    from chalicelib.domain.links import campaign_subject
+    from chalicelib.domain.money import to_minor
+    from chalicelib.services.codes import CodeSpec, issue_codes
 
-    zone = ZoneInfo(load_shop(campaign.shop_id).timezone)
+    shop = load_shop(campaign.shop_id)
+    zone = ZoneInfo(shop.timezone)
     offer = campaign.offer
-    codes = special_day_codes(
-        campaign.shop_id, campaign.campaign_id, customer_ids,
-        starts_at=_aware(datetime.fromisoformat(offer["valid_from"]), zone),
-        ends_at=_aware(datetime.fromisoformat(offer["valid_until"]), zone),
+    spec = CodeSpec(
+        kind=SPECIAL_DAY, starts_at=_aware(datetime.fromisoformat(offer["valid_from"]), zone),
+        expires_at=_aware(datetime.fromisoformat(offer["valid_until"]), zone),
         discount_percent=Decimal(offer["discount_percent"]) if offer.get("discount_percent") else None,
-        free_shipping=bool(offer.get("free_shipping")), now=now)
-    return [code.code for code in codes]
+        free_shipping=bool(offer.get("free_shipping")),
+        min_order_minor=to_minor(offer["min_order"], shop.currency_exponent) if offer.get("min_order") else 0,
+        max_uses=offer.get("max_uses"), subject=campaign_subject(campaign.campaign_id),
+        campaign_id=campaign.campaign_id)
+    return [code.code for code in issue_codes(campaign.shop_id, spec, customer_ids, now)]
 
 
 def get_campaign(shop_id: str, campaign_id: str) -> dict:
@@ -252,7 +276,7 @@ def _queue_page(store: CampaignStore, campaign: Campaign, page: list[dict], posi
         return False
     if on_page:
         on_page(campaign)
-    if campaign.stop_if_failing(CampaignStats(campaign.shop_id, campaign.campaign_id).totals()):
+    if campaign.stop_if_failing(campaign_results(campaign.shop_id, campaign.campaign_id).totals()):
         store.save(campaign)
         return False
     return True
@@ -268,7 +292,7 @@ def queue_ahead() -> int:
 
 
 def view(campaign: Campaign, results: bool = False) -> dict:
-    extra = {"results": dict(CampaignStats(campaign.shop_id, campaign.campaign_id).totals())} if results else {}
+    extra = {"results": dict(campaign_results(campaign.shop_id, campaign.campaign_id).totals())} if results else {}
     return {**extra, "campaign_id": campaign.campaign_id, "name": campaign.name, "template": campaign.template,
             "segment": campaign.segment, "data": campaign.data, "offer": campaign.offer,
             "send_at": keys.iso(campaign.send_at),

@@ -95,15 +95,19 @@ def handle_ses_event(body: dict | str, *, now: Optional[datetime] = None) -> dic
                 store.suppress(address, "hard_bounce", f"{sub_type}: {detail}" if detail else sub_type, now,
                                message_id)
                 effects.append("suppressed")
-            if key and store.set_send_status(key, mail_store.BOUNCED, now=now, reason=f"hard bounce: {sub_type}",
-                                             allowed_from=(mail_store.SENT, mail_store.DELIVERED)):
+            if key and _counted(store.set_send_status(key, mail_store.BOUNCED, now=now,
+                                                      reason=f"hard bounce: {sub_type}",
+                                                      allowed_from=(mail_store.SENT, mail_store.DELIVERED)),
+                                shop_id, "bounced", customer_id):
                 effects.append("bounced")
         else:
             if customer_id:
                 store.update_prefs(customer_id, lambda prefs: _count_soft_bounce(prefs, now))
                 effects.append("soft_bounce_counted")
-            if key and store.set_send_status(key, mail_store.BOUNCED, now=now, reason=f"soft bounce: {sub_type}",
-                                             allowed_from=(mail_store.SENT,)):
+            if key and _counted(store.set_send_status(key, mail_store.BOUNCED, now=now,
+                                                      reason=f"soft bounce: {sub_type}",
+                                                      allowed_from=(mail_store.SENT,)),
+                                shop_id, "bounced", customer_id):
                 effects.append("bounced")
     elif event_type == "Complaint":
         complaint = event.get("complaint") or {}
@@ -111,12 +115,15 @@ def handle_ses_event(body: dict | str, *, now: Optional[datetime] = None) -> dic
             for address, _ in _recipients(complaint.get("complainedRecipients"), None):
                 store.suppress(address, "complaint", complaint.get("complaintFeedbackType"), now, message_id)
                 effects.append("suppressed")
-            if key and store.set_send_status(
+            if key and _counted(store.set_send_status(
                     key, mail_store.COMPLAINED, now=now, reason="complaint",
-                    allowed_from=(mail_store.SENT, mail_store.DELIVERED, mail_store.BOUNCED)):
+                    allowed_from=(mail_store.SENT, mail_store.DELIVERED, mail_store.BOUNCED)),
+                    shop_id, "complained", customer_id):
                 effects.append("complained")
     elif event_type == "Delivery":
-        if store.set_send_status(key, mail_store.DELIVERED, now=now, allowed_from=(mail_store.SENT,)):
+        if key and _counted(store.set_send_status(key, mail_store.DELIVERED, now=now,
+                                                  allowed_from=(mail_store.SENT,)),
+                            shop_id, "delivered", customer_id):
             effects.append("delivered")
     elif event_type in ("Open", "Click"):
         store.count_engagement(key, event_type.lower(), now)
@@ -125,6 +132,20 @@ def handle_ses_event(body: dict | str, *, now: Optional[datetime] = None) -> dic
         return {"status": "ignored", "reason": "event_type", "event": event_type}
     logger.info("ses event %s: shop=%s effects=%s", event_type, shop_id, effects)
     return {"status": "applied", "event": event_type, "shop_id": shop_id, "effects": effects}
+
+
+def _counted(subject: Optional[str], shop_id: str, outcome: str, customer_id: Optional[str]) -> bool:
+    """Count a send's move to ``outcome`` in its campaign's or flow's results (once: only
+    the event that moved the send log counts). True when it moved."""
+    if subject is None:
+        return False
+    from chalicelib.store.results import Results
+
+    try:
+        Results(shop_id, subject).add(outcome, customer_id or subject)
+    except Exception:  # a lost count must not make SES redeliver the event
+        logger.warning("could not count a %s event", outcome, exc_info=True)
+    return True
 
 
 def _count_soft_bounce(prefs: MailPrefs, now: datetime) -> None:

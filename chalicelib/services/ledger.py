@@ -11,6 +11,7 @@ from typing import Callable, Optional
 
 from chalicelib.domain.account import Account
 from chalicelib.domain.codes import looks_like_ours
+from chalicelib.domain.links import Click, attributed_click
 from chalicelib.domain.loyalty import Outcome, Program, apply_deletion, apply_order, apply_refund, update_facts
 from chalicelib.domain.order_record import PAID, OrderRecord
 from chalicelib.domain.orders import (
@@ -28,6 +29,7 @@ from chalicelib.domain.shop import Shop
 from chalicelib.errors import Busy
 from chalicelib.services import outbox
 from chalicelib.store.repository import Change, ConcurrentChange, LoyaltyRepository
+from chalicelib.store.results import counter_update
 
 MAX_ATTEMPTS = 10
 
@@ -79,6 +81,7 @@ def _apply_order_event(shop: Shop, event: OrderEvent, delivery: Delivery, now: d
     customer_id = _customer_id(shop, repo, order.customer)
     our_codes = [code.upper() for code in order.discount_codes if looks_like_ours(code)]
     loaded = repo.load_for_order(order.order_id, customer_id, our_codes, event_id=delivery.event_id)
+    read_for = customer_id
     if loaded.event_seen:
         return {"result": "duplicate", "order_id": order.order_id}
     record = loaded.order or OrderRecord(shop.shop_id, order.order_id)
@@ -96,20 +99,57 @@ def _apply_order_event(shop: Shop, event: OrderEvent, delivery: Delivery, now: d
 
     was_paid = record.status == PAID
     outcome = apply_order(order, record, account, program_of(shop), now)
-    consumed = []
+    consumed, counters = [], []
     if record.status == PAID and not was_paid:
-        for code in loaded.codes:
-            if code.consume(order.order_id, now):
-                record.consumed_codes.append(code.code)
-                consumed.append(code)
+        consumed, counters = _use_codes(shop, order, record, loaded.codes, now)
+        if loaded.last_click and customer_id == read_for:  # the click read is this customer's
+            counters += _attribute(shop, order, record, loaded.last_click)
     if not outcome.anything_changed and not consumed:
         return {"result": "duplicate", "order_id": order.order_id}
     messages = [post_purchase_message(shop.shop_id, customer_id, order, outcome, now)] if outcome.newly_paid else []
     repo.commit(Change(account=account if outcome.ledger_changed or outcome.facts_changed or account.is_new else None,
                        order=record, event_id=delivery.event_id, event_topic=delivery.topic, codes=consumed,
-                       outbox=messages), now)
+                       outbox=messages, counters=counters), now)
     outbox.publish(messages)
-    return _applied(order.order_id, account, outcome, consumed_codes=[c.code for c in consumed])
+    extra = {"consumed_codes": [c.code for c in consumed]}
+    if record.refused_codes:
+        extra["refused_codes"] = record.refused_codes
+    if record.attribution:
+        extra["attributed_to"] = record.attribution["subject"]
+    return _applied(order.order_id, account, outcome, **extra)
+
+
+def order_revenue_minor(order) -> int:
+    """What the customer paid for the order: its total, or its lines and shipping."""
+    return order.total_minor or sum(max(line.paid_minor, 0) for line in order.lines) + order.shipping_minor
+
+
+def _use_codes(shop: Shop, order, record: OrderRecord, codes, now: datetime) -> tuple[list, list[dict]]:
+    """Consume the order's usable codes (each once); count redemptions of campaign or flow codes."""
+    consumed, counters = [], []
+    total = order_revenue_minor(order)
+    for code in codes:
+        refusal = code.consume(order.order_id, now, total)
+        if refusal:
+            record.refused_codes[code.code] = refusal
+            continue
+        record.consumed_codes.append(code.code)
+        consumed.append(code)
+        if code.subject:
+            counters.append(counter_update(shop.shop_id, code.subject, {"codes_redeemed": 1}, order.order_id))
+    return consumed, counters
+
+
+def _attribute(shop: Shop, order, record: OrderRecord, last_click: Click) -> list[dict]:
+    """Owe the newly paid order to the customer's last click, if it is recent enough; its
+    order and revenue are counted in the same transaction (exactly once)."""
+    click = attributed_click(last_click, record.paid_at, shop.attribution_days)
+    if click is None:
+        return []
+    revenue = order_revenue_minor(order)
+    record.attribution = {"subject": click.subject, "send_key": click.send_key,
+                          "clicked_at": click.clicked_at.isoformat(), "revenue_minor": revenue}
+    return [counter_update(shop.shop_id, click.subject, {"orders": 1, "revenue_minor": revenue}, order.order_id)]
 
 
 def _may_reverse(order, record: OrderRecord) -> bool:

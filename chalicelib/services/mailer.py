@@ -54,6 +54,7 @@ from typing import Annotated, Any, Literal, Optional
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from chalicelib import bootstrap
+from chalicelib.domain.links import subject_of
 from chalicelib.errors import NotFound
 from chalicelib.mail import tokens
 from chalicelib.mail.messenger import (
@@ -64,6 +65,7 @@ from chalicelib.mail.messenger import (
     configuration_set,
 )
 from chalicelib.mail.mime import InvalidAddress, ListUnsubscribe, build_message
+from chalicelib.mail.tracking import LinkTracker
 from chalicelib.services import shops
 from chalicelib.store import keys, mail_store
 from chalicelib.store.mail_store import ClaimRefused, MailStore, SendRecord, send_slot
@@ -106,8 +108,9 @@ def public_url() -> str:
     return (os.environ.get("LOYALTY_PUBLIC_URL") or DEFAULT_PUBLIC_URL).rstrip("/")
 
 
-def unsubscribe_url(shop_id: str, customer_id: str, now: Optional[datetime] = None) -> str:
-    return f"{public_url()}/u/{tokens.make_token(shop_id, customer_id, issued_at=now)}"
+def unsubscribe_url(shop_id: str, customer_id: str, now: Optional[datetime] = None,
+                    subject: Optional[str] = None) -> str:
+    return f"{public_url()}/u/{tokens.make_token(shop_id, customer_id, issued_at=now, subject=subject)}"
 
 
 def lease() -> timedelta:
@@ -257,10 +260,18 @@ def _build(shop, account, request: SendRequest, templates, now: datetime) -> byt
         from chalicelib.mail.rendering import build_context
 
     locale = _locale(account.locale, shop.default_locale)
-    url = unsubscribe_url(shop.shop_id, account.customer_id, now)
+    subject = subject_of(request.campaign_id, request.template)
+    url = unsubscribe_url(shop.shop_id, account.customer_id, now, subject)
     links = {"unsubscribe": url, "preferences": url}
+    tracker = LinkTracker(public_url=public_url(), shop_id=shop.shop_id, customer_id=account.customer_id,
+                          send_key=request.idempotency_key, subject=subject, hosts=shop.link_hosts,
+                          expires_at=now + timedelta(days=shop.link_validity_days),
+                          code=request.data.get("code") if isinstance(request.data.get("code"), str) else None)
+    if request.data.get("claim_points"):
+        links["claim"] = claim_url(shop, account.customer_id, request, subject, now)
     context = build_context(request.template, shop=shop, account=account, data=request.data, links=links, now=now)
     rendered = templates.render(request.template, locale, context)
+    html, text = tracker.html(rendered.html), tracker.text(rendered.text)
     marketing = request.category == "marketing" or request.template in _marketing_templates()
     list_unsubscribe = None
     if marketing:
@@ -268,8 +279,19 @@ def _build(shop, account, request: SendRequest, templates, now: datetime) -> byt
         token = url.rsplit("/", 1)[1]
         list_unsubscribe = ListUnsubscribe(url, f"mailto:{mailbox}?subject=unsubscribe%20{token}" if mailbox else None)
     return build_message(from_name=shop.name, from_address=shop.sender_email, to_address=account.email,
-                         subject=rendered.subject, html=rendered.html, text=rendered.text,
+                         subject=rendered.subject, html=html, text=text,
                          list_unsubscribe=list_unsubscribe, now=now)
+
+
+def claim_url(shop, customer_id: str, request: SendRequest, subject: str, now: datetime) -> str:
+    """The link to the page where the customer claims a message's bonus points (once)."""
+    until = request.data.get("claim_until")
+    expires = datetime.fromisoformat(until) if isinstance(until, str) else now + timedelta(
+        days=shop.link_validity_days)
+    link = tokens.TrackedLink(shop_id=shop.shop_id, customer_id=customer_id, send_key=request.idempotency_key,
+                              subject=subject, url=shop.storefront_url, expires_at=expires,
+                              reward={"points": int(request.data["claim_points"]), "reward_id": subject})
+    return f"{public_url()}/r/{tokens.make_tracked_link(link)}"
 
 
 def _locale(*candidates: Optional[str]) -> str:

@@ -97,17 +97,19 @@ def deliver(body: str | dict, *, receipt_handle: str | None = None, attempt: int
 
 
 def _count(message: dict, result: dict) -> None:
-    """A campaign's final outcomes, by reason for the skipped ones (a duplicate was counted already)."""
-    campaign_id, shop_id = message.get("campaign_id"), message.get("shop_id")
-    if not campaign_id or not shop_id or result.get("status") == "duplicate":
+    """Final outcomes per campaign, or per flow (template), with skips by reason (a
+    duplicate was counted already)."""
+    shop_id, template = message.get("shop_id"), message.get("template")
+    if not shop_id or not template or result.get("status") in ("duplicate", "dropped"):
         return
-    from chalicelib.store.campaign_stats import CampaignStats
+    from chalicelib.domain.links import subject_of
+    from chalicelib.store.results import Results
 
     outcome = result["status"] if result["status"] != "skipped" else f"skipped_{result.get('reason', 'other')}"
     try:
-        CampaignStats(shop_id, campaign_id).add(outcome, message.get("customer_id", ""))
+        Results(shop_id, subject_of(message.get("campaign_id"), template)).add(outcome, message.get("customer_id", ""))
     except Exception:  # a lost count must not resend an e-mail
-        logger.warning("could not count a campaign outcome", exc_info=True)
+        logger.warning("could not count a send outcome", exc_info=True)
 
 
 def _clear(outbox_key: dict | None) -> None:

@@ -12,6 +12,7 @@ from chalicelib.domain.program import ProgramRules, Tier
 from chalicelib.domain.shop import MarketingCap, Shop
 
 SUPPORTED_LOCALES = ("en", "de", "ru", "uk")
+_DOMAIN = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
 _EMAIL = re.compile(r"^[^@\s<>\"]+@[^@\s<>\"]+\.[^@\s<>\"]+$")
 
 NonNegativeDecimal = Annotated[Decimal, Field(ge=0, allow_inf_nan=False)]
@@ -96,6 +97,20 @@ class ShopSettings(_Strict):
     marketing_cap: MarketingCapSettings = Field(default_factory=MarketingCapSettings)
     expiry_warning_days: list[Annotated[int, Field(ge=1, le=365)]] = Field(default_factory=lambda: [30, 7],
                                                                           max_length=5)
+    link_domains: list[str] = Field(default_factory=list, max_length=20)
+    link_validity_days: Annotated[int, Field(ge=7, le=730)] = 180
+    attribution_days: Annotated[int, Field(ge=1, le=90)] = 5
+
+    @field_validator("link_domains")
+    @classmethod
+    def _domains(cls, domains: list[str]) -> list[str]:
+        cleaned = []
+        for domain in domains:
+            domain = domain.strip().lower().rstrip(".")
+            if not _DOMAIN.match(domain):
+                raise ValueError(f"{domain!r} is not a domain name (like shop.example, without https://)")
+            cleaned.append(domain)
+        return sorted(set(cleaned))
 
     @field_validator("expiry_warning_days")
     @classmethod
@@ -170,6 +185,8 @@ def shop_from_documents(shop_id: str, config: dict, secrets: dict, version: int)
         customer_key_salt=secrets.get("customer_key_salt", ""),
         marketing_cap=MarketingCap(settings.marketing_cap.max_messages, settings.marketing_cap.per_days),
         expiry_warning_days=tuple(settings.expiry_warning_days),
+        link_domains=tuple(settings.link_domains), link_validity_days=settings.link_validity_days,
+        attribution_days=settings.attribution_days,
         created_at=config.get("created_at", ""), updated_at=config.get("updated_at", ""), version=version)
 
 

@@ -14,7 +14,6 @@ goes out (and suppression after a hard bounce or complaint stops everything).
 from __future__ import annotations
 
 import functools
-import html
 import logging
 from email.parser import BytesParser
 from email.policy import default as default_policy
@@ -22,6 +21,7 @@ from typing import Mapping, Optional
 from urllib.parse import parse_qs
 
 from chalicelib import bootstrap
+from chalicelib.api.pages import PAGE_HEADERS, document, escape, pick_locale
 from chalicelib.errors import NotFound
 from chalicelib.mail import tokens
 from chalicelib.services import shops
@@ -29,16 +29,6 @@ from chalicelib.store.mail_store import MailPrefs, MailStore
 
 logger = logging.getLogger("loyalty.unsubscribe")
 MAX_FORM_BYTES = 16 * 1024
-
-PAGE_HEADERS = {
-    "Content-Type": "text/html; charset=utf-8",
-    "Cache-Control": "no-store",
-    "Referrer-Policy": "no-referrer",  # the token is in the URL
-    "X-Robots-Tag": "noindex, nofollow",
-    "X-Content-Type-Options": "nosniff",
-    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; "
-                               "base-uri 'none'; frame-ancestors 'none'",
-}
 
 TEXTS: dict[str, dict[str, str]] = {
     "en": {
@@ -139,7 +129,7 @@ def _page_errors(view):
         except Exception:
             logger.exception("unsubscribe page failed")
             query = kwargs.get("query") or (args[0] if args and isinstance(args[0], Mapping) else {}) or {}
-            return 500, _message_page(_locale(query.get("lang"), kwargs.get("accept_language")), "error", None)
+            return 500, _message_page(pick_locale(query.get("lang"), kwargs.get("accept_language")), "error", None)
 
     return wrapper
 
@@ -154,7 +144,7 @@ def unsubscribe_page(token: str, query: Optional[Mapping[str, str]] = None, *,
         return _not_found(query, accept_language)
     shop, customer_id = found
     account, prefs = _account(shop.shop_id, customer_id), MailStore(shop.shop_id).load_prefs(customer_id)
-    locale = _locale(query.get("lang"), account.locale if account else None, shop.default_locale)
+    locale = pick_locale(query.get("lang"), account.locale if account else None, shop.default_locale)
     state = "unsubscribed" if prefs.unsubscribed else "subscribed"
     return 200, _page(locale, shop, state)
 
@@ -177,17 +167,20 @@ def unsubscribe_post(token: str, form_body: bytes | str | None, *, content_type:
     store = MailStore(shop.shop_id)
     now = bootstrap.now()
     if action == "unsubscribe":
-        store.update_prefs(customer_id, lambda prefs: _unsubscribe(prefs, source, now))
+        changed: list[bool] = []
+        store.update_prefs(customer_id, lambda prefs: changed.append(_unsubscribe(prefs, source, now)))
+        if changed and changed[-1]:
+            _count_unsubscribe(shop.shop_id, customer_id, tokens.read_token(token))
         state = "unsubscribed"
     elif action == "resubscribe":
         store.update_prefs(customer_id, lambda prefs: _resubscribe(prefs, now))
         state = "resubscribed"
     else:
-        locale = _locale(query.get("lang"), None, shop.default_locale)
+        locale = pick_locale(query.get("lang"), None, shop.default_locale)
         return 400, _message_page(locale, "bad_request", shop)
     logger.info("mail preference change: shop=%s action=%s source=%s", shop.shop_id, action, source)
     account = _account(shop.shop_id, customer_id)
-    locale = _locale(query.get("lang"), account.locale if account else None, shop.default_locale)
+    locale = pick_locale(query.get("lang"), account.locale if account else None, shop.default_locale)
     return 200, _page(locale, shop, state)
 
 
@@ -225,9 +218,25 @@ def parse_form(body: bytes | str | None, content_type: Optional[str]) -> dict[st
 
 
 # -- state changes ------------------------------------------------------------------
-def _unsubscribe(prefs: MailPrefs, source: str, now) -> None:
-    if not prefs.unsubscribed:
-        prefs.unsubscribed, prefs.unsubscribed_at, prefs.unsubscribe_source = True, now, source
+def _unsubscribe(prefs: MailPrefs, source: str, now) -> bool:
+    if prefs.unsubscribed:
+        return False
+    prefs.unsubscribed, prefs.unsubscribed_at, prefs.unsubscribe_source = True, now, source
+    return True
+
+
+def _count_unsubscribe(shop_id: str, customer_id: str, link) -> None:
+    """In the results of the campaign or flow whose e-mail the link came from (newer links name it)."""
+    if link is None or not link.subject:
+        return
+    from chalicelib.store.results import Results
+
+    try:
+        Results(shop_id, link.subject).add("unsubscribed", customer_id)
+    except (KeyError, ValueError):  # a subject this version does not know
+        logger.warning("unsubscribe from an unknown subject %r", link.subject)
+    except Exception:  # a lost count must not fail the customer's unsubscribe
+        logger.warning("could not count an unsubscribe", exc_info=True)
 
 
 def _resubscribe(prefs: MailPrefs, now) -> None:
@@ -254,19 +263,9 @@ def _account(shop_id: str, customer_id: str):
     return LoyaltyRepository(shop_id).load_profile(customer_id)
 
 
-def _locale(*candidates: Optional[str]) -> str:
-    for candidate in candidates:
-        for option in (candidate or "").split(","):  # also reads an Accept-Language header
-            language = option.split(";")[0].strip().replace("_", "-").split("-")[0].lower()
-            language = {"ua": "uk"}.get(language, language)
-            if language in TEXTS:
-                return language
-    return "en"
-
-
 # -- pages --------------------------------------------------------------------------
 def _not_found(query: Mapping[str, str], accept_language: Optional[str]) -> tuple[int, str]:
-    return 404, _message_page(_locale(query.get("lang"), accept_language), "not_found", None)
+    return 404, _message_page(pick_locale(query.get("lang"), accept_language), "not_found", None)
 
 
 def _page(locale: str, shop, state: str) -> str:
@@ -289,36 +288,7 @@ def _message_page(locale: str, kind: str, shop) -> str:
 
 
 def _document(locale: str, shop, body: str) -> str:
-    texts = TEXTS[locale]
-    shop_line = f'<p class="shop">{_e(shop.name or shop.shop_id)}</p>\n' if shop else ""
-    back = (f'<p class="back"><a href="{_e(shop.storefront_url)}" rel="noopener noreferrer">{_e(texts["back"])}</a></p>\n'
-            if shop and shop.storefront_url else "")
-    title = f'{texts["page_title"]} · {shop.name or shop.shop_id}' if shop else texts["page_title"]
-    return f"""<!doctype html>
-<html lang="{locale}">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="robots" content="noindex, nofollow">
-<title>{_e(title)}</title>
-<style>
-body {{ margin: 0; background: #f4f5f7; color: #1d2433; font: 16px/1.5 -apple-system, "Segoe UI", Roboto, Arial, sans-serif; }}
-main {{ max-width: 28rem; margin: 4rem auto; padding: 2rem; background: #fff; border-radius: 12px; box-shadow: 0 1px 3px rgba(0,0,0,.08); }}
-.shop {{ margin: 0 0 1rem; font-weight: 600; color: #5b6478; }}
-h1 {{ margin: 0 0 .75rem; font-size: 1.4rem; line-height: 1.3; }}
-button {{ margin-top: 1rem; padding: .7rem 1.4rem; font: inherit; border-radius: 8px; cursor: pointer; }}
-.primary {{ background: #1d2433; color: #fff; border: 1px solid #1d2433; }}
-.secondary {{ background: #fff; color: #1d2433; border: 1px solid #b8bfcc; }}
-.back {{ margin: 1.5rem 0 0; font-size: .9rem; }}
-a {{ color: #3056d3; }}
-</style>
-</head>
-<body>
-<main>
-{shop_line}{body}{back}</main>
-</body>
-</html>
-"""
+    return document(locale, TEXTS[locale]["page_title"], body, shop=shop, back_text=TEXTS[locale]["back"])
 
 
 def _shop_name(locale: str, shop) -> str:
@@ -326,5 +296,4 @@ def _shop_name(locale: str, shop) -> str:
     return f"{opening}{shop.name or shop.shop_id}{closing}"
 
 
-def _e(text: str) -> str:
-    return html.escape(text, quote=True)
+_e = escape

@@ -115,11 +115,27 @@ def campaign_sk(campaign_id: str) -> str:
     return f"CAMPAIGN#{campaign_id}"
 
 
-CAMPAIGN_STATS_SHARDS = 8  # one campaign's counters take writes at sending speed: spread them
+RESULTS_SHARDS = 8  # one campaign's counters take writes at sending speed: spread them
 
 
-def campaign_stats_pk(shop_id: str, campaign_id: str) -> str:
-    return f"CAMPAIGNSTATS#{shop_id}#{campaign_id}"
+def results_pk(shop_id: str, subject: str) -> str:
+    """Counters of ``campaign:{id}`` or ``flow:{template}`` (store.results)."""
+    kind, _, name = subject.partition(":")
+    prefix = {"campaign": "CAMPAIGNSTATS", "flow": "FLOWSTATS"}[kind]
+    return f"{prefix}#{shop_id}#{name}"
+
+
+CLICK_SK = "CLICK"
+LAST_CLICK_SK = "LASTCLICK"  # in the customer's partition, read with a paid order
+
+
+def click_pk(shop_id: str, send_key: str) -> str:
+    return f"CLICK#{shop_id}#{send_key}"
+
+
+def claim_event_id(reward_id: str, customer_id: str) -> str:
+    """The event record that makes a bonus-points claim happen once per customer."""
+    return f"claim:{reward_id}:{customer_id}"
 
 
 def iso(moment: datetime) -> str:

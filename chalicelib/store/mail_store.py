@@ -21,6 +21,7 @@ from pynamodb.transactions import TransactGet, TransactWrite
 
 from chalicelib.domain.account import Account
 from chalicelib.domain.shop import normalize_email
+from chalicelib.domain.links import subject_of
 from chalicelib.store import keys
 from chalicelib.store.connection import connection, resolve
 from chalicelib.store.models import MailPrefItem, MailSendItem, SesMessageItem, SuppressionItem
@@ -266,22 +267,24 @@ class MailStore:
         SuppressionItem(keys.suppression_pk(self.shop_id, email_hash(email)), keys.SUPPRESSION_SK).delete()
 
     def set_send_status(self, idempotency_key: str, status: str, *, allowed_from: tuple[str, ...], now: datetime,
-                        reason: Optional[str] = None) -> bool:
+                        reason: Optional[str] = None) -> Optional[str]:
         """Move the send log to a delivery outcome if it is in one of ``allowed_from``
-        (events arrive unordered: a late Delivery must not hide a Complaint)."""
+        (events arrive unordered: a late Delivery must not hide a Complaint). Returns what
+        the send counts towards (``campaign:{id}`` or ``flow:{template}``) when it moved,
+        else None."""
         stamp = {DELIVERED: MailSendItem.delivered_at, BOUNCED: MailSendItem.bounced_at,
                  COMPLAINED: MailSendItem.complained_at}[status]
         actions = [MailSendItem.status.set(status), stamp.set(keys.iso(now)), MailSendItem.updated_at.set(keys.iso(now))]
         if reason:
             actions.append(MailSendItem.reason.set(reason[:1000]))
-        try:
-            MailSendItem(keys.send_log_pk(self.shop_id, idempotency_key), keys.SEND_LOG_SK).update(
-                actions=actions, condition=MailSendItem.pk.exists() & MailSendItem.status.is_in(*allowed_from))
+        item = MailSendItem(keys.send_log_pk(self.shop_id, idempotency_key), keys.SEND_LOG_SK)
+        try:  # the update returns the whole item (ALL_NEW): its template and campaign come back with it
+            item.update(actions=actions, condition=MailSendItem.pk.exists() & MailSendItem.status.is_in(*allowed_from))
         except UpdateError as error:
             if _condition_failed(error):
-                return False
+                return None
             raise
-        return True
+        return subject_of(item.campaign_id, item.template)
 
     def count_engagement(self, idempotency_key: str, kind: str, now: datetime) -> None:
         """Open or Click: one more on the send log's counter."""

@@ -178,6 +178,14 @@ class CodeItem(Item, discriminator="code"):
     version = NumberAttribute(default=0)
 
 
+class LastClickItem(Item, discriminator="last_click"):
+    """The customer's latest click on a tracked link (written by store.clicks)."""
+
+    subject = UnicodeAttribute()
+    send_key = UnicodeAttribute()
+    clicked_at = UnicodeAttribute()
+
+
 class PlatformCustomerItem(Item, discriminator="platform_customer"):
     customer_id = UnicodeAttribute()
 

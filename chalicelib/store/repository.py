@@ -17,6 +17,7 @@ from pynamodb.transactions import TransactGet, TransactWrite
 
 from chalicelib.domain.account import Account, LedgerEntry, Lot
 from chalicelib.domain.codes import RewardCode
+from chalicelib.domain.links import Click
 from chalicelib.domain.order_record import EarnedLine, OrderRecord
 from chalicelib.domain.orders import Refund, RefundLine
 from chalicelib.store import keys
@@ -25,6 +26,7 @@ from chalicelib.store.models import (
     CodeItem,
     EventItem,
     Item,
+    LastClickItem,
     LedgerItem,
     LotItem,
     OrderItem,
@@ -53,6 +55,10 @@ class Change:
     codes: list[RewardCode] = field(default_factory=list)
     # Queue messages owed because of this change (see chalicelib.domain.outbox).
     outbox: list[dict] = field(default_factory=list)
+    # Results counters the change adds to (store.results.counter_update requests).
+    counters: list[dict] = field(default_factory=list)
+    # How long the event record is kept; None: for ever (a claim must never repeat).
+    event_keep_days: Optional[int] = EVENT_RECORD_DAYS
 
 
 @dataclass
@@ -61,6 +67,7 @@ class OrderContext:
     account: Optional[Account]
     codes: list[RewardCode]
     event_seen: bool
+    last_click: Optional[Click] = None
 
 
 @dataclass(frozen=True)
@@ -98,13 +105,24 @@ class LoyaltyRepository:
             event_future = (get.get(EventItem, keys.event_pk(self.shop_id, event_id), keys.EVENT_SK)
                             if event_id else None)
             code_futures = [get.get(CodeItem, keys.code_pk(self.shop_id, code), keys.CODE_SK) for code in codes]
+            click_future = (get.get(LastClickItem, keys.customer_pk(self.shop_id, customer_id), keys.LAST_CLICK_SK)
+                            if customer_id else None)
         order = resolve(order_future)
         profile = resolve(profile_future)
+        click = resolve(click_future)
         return OrderContext(
             order=_order_from_item(order) if order else None,
             account=_account_from_items(profile, None) if profile else None,
             codes=[_code_from_item(item) for item in map(resolve, code_futures) if item is not None],
-            event_seen=resolve(event_future) is not None)
+            event_seen=resolve(event_future) is not None,
+            last_click=Click(click.subject, click.send_key, keys.parse_iso(click.clicked_at)) if click else None)
+
+    def event_seen(self, event_id: str) -> bool:
+        try:
+            EventItem.get(keys.event_pk(self.shop_id, event_id), keys.EVENT_SK, consistent_read=True)
+        except DoesNotExist:
+            return False
+        return True
 
     def load_profile(self, customer_id: str) -> Optional[Account]:
         """The account without its lots (enough for facts and earning)."""
@@ -216,7 +234,8 @@ class LoyaltyRepository:
                 if change.event_id:
                     write.save(EventItem(keys.event_pk(self.shop_id, change.event_id), keys.EVENT_SK,
                                          topic=change.event_topic or None, received_at=keys.iso(now),
-                                         ttl=int((now + timedelta(days=EVENT_RECORD_DAYS)).timestamp())),
+                                         ttl=int((now + timedelta(days=change.event_keep_days)).timestamp())
+                                         if change.event_keep_days else None),
                                condition=EventItem.pk.does_not_exist())
                 if change.account is not None:
                     self._write_account(write, change.account)
@@ -226,6 +245,8 @@ class LoyaltyRepository:
                     self._write_code(write, code)
                 for message in change.outbox:
                     write.save(outbox_item(message, now))
+                # Counters are plain ADDs with no model: handed to the transaction as requests.
+                write._update_items.extend(change.counters)
         except TransactWriteError as error:
             if error.cause_response_code == "TransactionCanceledException":
                 raise ConcurrentChange(str(error.cause_response_message)) from error
@@ -403,6 +424,8 @@ def _order_item(shop_id: str, order: OrderRecord) -> OrderItem:
         "lot_id": order.lot_id,
         "counted": order.counted,
         "consumed_codes": order.consumed_codes,
+        "refused_codes": order.refused_codes or None,
+        "attribution": order.attribution,
     }
     return OrderItem(keys.order_pk(shop_id, order.order_id), keys.ORDER_SK, customer_id=order.customer_id,
                      status=order.status, state=state)
@@ -418,7 +441,8 @@ def _order_from_item(item: OrderItem) -> OrderRecord:
         pending_refunds=[_refund_from_json(r) for r in state.get("pending_refunds", [])],
         paid_at=keys.parse_iso(state["paid_at"]) if state.get("paid_at") else None,
         spend_month=state.get("spend_month"), lot_id=state.get("lot_id"), counted=state.get("counted", False),
-        consumed_codes=list(state.get("consumed_codes", [])), version=int(item.version))
+        consumed_codes=list(state.get("consumed_codes", [])), refused_codes=dict(state.get("refused_codes") or {}),
+        attribution=state.get("attribution"), version=int(item.version))
 
 
 def _refund_to_json(refund: Refund) -> dict:
@@ -441,7 +465,8 @@ def _code_item(code: RewardCode) -> CodeItem:
         "consumed_at": keys.iso(code.consumed_at) if code.consumed_at else None,
         "starts_at": keys.iso(code.starts_at) if code.starts_at else None,
         "discount_percent": code.discount_percent, "free_shipping": code.free_shipping, "shared": code.shared,
-        "uses": code.uses, "campaign_id": code.campaign_id,
+        "uses": code.uses, "campaign_id": code.campaign_id, "subject": code.subject,
+        "min_order_minor": code.min_order_minor, "max_uses": code.max_uses,
     }
     item = CodeItem(keys.code_pk(code.shop_id, code.code), keys.CODE_SK, code_kind=code.kind,
                     customer_id=code.customer_id, status=code.status, state=state,
@@ -467,4 +492,7 @@ def _code_from_item(item: CodeItem) -> RewardCode:
         starts_at=keys.parse_iso(state["starts_at"]) if state.get("starts_at") else None,
         discount_percent=state.get("discount_percent"), free_shipping=bool(state.get("free_shipping")),
         shared=bool(state.get("shared")), uses=int(state.get("uses", 0)), campaign_id=state.get("campaign_id"),
+        subject=state.get("subject") or (f"campaign:{state['campaign_id']}" if state.get("campaign_id") else None),
+        min_order_minor=int(state.get("min_order_minor") or 0),
+        max_uses=state["max_uses"] if "max_uses" in state else (None if state.get("shared") else 1),
         version=int(item.version))

@@ -164,12 +164,12 @@ def test_outcomes_are_counted_by_reason_and_a_paused_campaigns_mail_waits(client
 
 
 def test_too_many_failures_stop_the_campaign(client, shopify_shop, monkeypatch):
-    from chalicelib.store.campaign_stats import CampaignStats
+    from chalicelib.store.results import campaign_results
 
     _seed(shopify_shop.shop_id, 60)
     monkeypatch.setattr(campaigns, "PAGE_SIZE", 5)
     _, campaign = _create(client, shopify_shop.shop_id)
-    stats = CampaignStats(shopify_shop.shop_id, campaign["campaign_id"])
+    stats = campaign_results(shopify_shop.shop_id, campaign["campaign_id"])
     for n in range(25):  # the sender has been failing (e.g. the template's data went stale)
         stats.add("failed", f"c{n}")
     report = campaigns.run_due_campaigns(NOW)

@@ -1,0 +1,73 @@
+"""Tracked links: every link to the shop in a rendered e-mail becomes ``/r/{token}``.
+
+Runs after the Jinja render, on the finished HTML and plain text, so templates
+(and shops' overrides) need nothing special. Only links to the shop's own hosts
+are wrapped (see ``domain.links.safe_destination``); links elsewhere (a social
+profile) and our own pages (unsubscribe, claim pages) stay as they are. The same
+destination gets the same token in the HTML and the text part.
+
+When the message carries a code (a special-day or reward code), every wrapped
+link carries it: whichever link the customer clicks, they land in the shop with
+the code applied where the platform allows it.
+"""
+from __future__ import annotations
+
+import html
+import re
+from datetime import datetime
+from typing import Callable, Optional
+
+from chalicelib.domain.links import safe_destination
+from chalicelib.mail import tokens
+
+_HREF = re.compile(r'(href=")([^"]*)(")', re.IGNORECASE)
+# A URL in plain text ends at white space or at a closing bracket/quote around it.
+_TEXT_URL = re.compile(r"https?://[^\s<>\"')\]]+")
+_TRAILING_PUNCTUATION = ".,;:!?"
+
+
+class LinkTracker:
+    """Wraps one message's links; ``wrap`` maps a destination to its tracked URL or None."""
+
+    def __init__(self, *, public_url: str, shop_id: str, customer_id: str, send_key: str, subject: str,
+                 hosts: frozenset[str], expires_at: datetime, code: Optional[str] = None):
+        self._public_url = public_url.rstrip("/")
+        self._make = lambda url: tokens.TrackedLink(
+            shop_id=shop_id, customer_id=customer_id, send_key=send_key, subject=subject, url=url,
+            expires_at=expires_at, reward={"code": code} if code else None)
+        self._hosts = hosts
+        self._cache: dict[str, Optional[str]] = {}
+
+    def wrap(self, url: str) -> Optional[str]:
+        if url not in self._cache:
+            destination = safe_destination(url, self._hosts)
+            self._cache[url] = (f"{self._public_url}/r/{tokens.make_tracked_link(self._make(destination))}"
+                                if destination else None)
+        return self._cache[url]
+
+    @property
+    def wrapped(self) -> int:
+        return sum(1 for value in self._cache.values() if value)
+
+    def html(self, document: str) -> str:
+        def replace(match: re.Match) -> str:
+            url = html.unescape(match.group(2))
+            tracked = self.wrap(url)
+            return f"{match.group(1)}{html.escape(tracked, quote=True)}{match.group(3)}" if tracked else match.group(0)
+
+        return _HREF.sub(replace, document)
+
+    def text(self, body: str) -> str:
+        return _TEXT_URL.sub(_text_replacer(self.wrap), body)
+
+
+def _text_replacer(wrap: Callable[[str], Optional[str]]):
+    def replace(match: re.Match) -> str:
+        url = match.group(0)
+        tail = ""
+        while url and url[-1] in _TRAILING_PUNCTUATION:  # "see https://shop.example." ends the sentence
+            url, tail = url[:-1], url[-1] + tail
+        tracked = wrap(url)
+        return (tracked or url) + tail
+
+    return replace

@@ -1,0 +1,78 @@
+"""What each campaign and each flow brought: counters kept on write, in a few shards.
+
+A *subject* is ``campaign:{id}`` or ``flow:{template}`` (``domain.links``). Its
+counters live in ``RESULTS_SHARDS`` items whose attributes ``n_<name>`` are added
+to with UpdateItem ADD, never counted by reading sends or orders; a Query of the
+shards reads them back. The shard is picked by hashing something of the event
+(the customer, the order), so one campaign's writes spread over partitions.
+
+Counters that belong to a change with its own transaction (an order attributed to
+a click, a code redeemed) are added inside that transaction (``counter_update``),
+so they are counted exactly once; the others (sends, delivery events, clicks) are
+added right after the write that decided them, which makes them at most once: a
+crash in between loses a count, never adds one.
+"""
+from __future__ import annotations
+
+import hashlib
+import re
+from collections import Counter
+from typing import Mapping
+
+from chalicelib.store import keys
+from chalicelib.store.connection import connection
+from chalicelib.store.models import Item
+
+_PREFIX = "n_"
+
+
+def counter_name(outcome: str) -> str:
+    return _PREFIX + re.sub(r"[^a-z0-9_]", "_", outcome.lower())[:60]
+
+
+def shard_of(spread_by: str) -> int:
+    return int(hashlib.sha256(spread_by.encode()).hexdigest()[:8], 16) % keys.RESULTS_SHARDS
+
+
+def counter_update(shop_id: str, subject: str, counts: Mapping[str, int], spread_by: str) -> dict:
+    """One UpdateItem (the low-level request) adding ``counts`` to a shard of ``subject``."""
+    names = {"#type": "type"}
+    values = {":type": {"S": "results"}}
+    adds = []
+    for number, (outcome, amount) in enumerate(sorted(counts.items())):
+        names[f"#c{number}"] = counter_name(outcome)
+        values[f":v{number}"] = {"N": str(int(amount))}
+        adds.append(f"#c{number} :v{number}")
+    return {"TableName": Item.Meta.table_name,
+            "Key": {"pk": {"S": keys.results_pk(shop_id, subject)}, "sk": {"S": f"SHARD#{shard_of(spread_by)}"}},
+            "UpdateExpression": "SET #type = :type ADD " + ", ".join(adds),
+            "ExpressionAttributeNames": names, "ExpressionAttributeValues": values}
+
+
+class Results:
+    def __init__(self, shop_id: str, subject: str):
+        self.shop_id, self.subject = shop_id, subject
+        self.pk = keys.results_pk(shop_id, subject)
+
+    def add(self, outcome: str, spread_by: str, amount: int = 1) -> None:
+        """Count one outcome (``sent``, ``skipped_no_consent``, ``delivered``, ``clicks`` …)."""
+        self.add_many({outcome: amount}, spread_by)
+
+    def add_many(self, counts: Mapping[str, int], spread_by: str) -> None:
+        if counts:
+            connection().client.update_item(**counter_update(self.shop_id, self.subject, counts, spread_by))
+
+    def totals(self) -> Counter:
+        """All counters: one Query over the shards."""
+        totals: Counter = Counter()
+        paginator = connection().client.get_paginator("query")
+        for page in paginator.paginate(TableName=Item.Meta.table_name, KeyConditionExpression="pk = :pk",
+                                       ExpressionAttributeValues={":pk": {"S": self.pk}}, ConsistentRead=True):
+            for row in page["Items"]:
+                totals.update({name[len(_PREFIX):]: int(value["N"]) for name, value in row.items()
+                               if name.startswith(_PREFIX)})
+        return totals
+
+
+def campaign_results(shop_id: str, campaign_id: str) -> Results:
+    return Results(shop_id, f"campaign:{campaign_id}")
