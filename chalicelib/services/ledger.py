@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import random
 import time
+from collections import Counter
 from datetime import datetime
 from typing import Callable, Optional
 
@@ -99,11 +100,14 @@ def _apply_order_event(shop: Shop, event: OrderEvent, delivery: Delivery, now: d
 
     was_paid = record.status == PAID
     outcome = apply_order(order, record, account, program_of(shop), now)
-    consumed, counters = [], []
+    consumed, counts = [], Counter()
     if record.status == PAID and not was_paid:
-        consumed, counters = _use_codes(shop, order, record, loaded.codes, now)
+        consumed = _use_codes(order, record, loaded.codes, now, counts)
         if loaded.last_click and customer_id == read_for:  # the click read is this customer's
-            counters += _attribute(shop, order, record, loaded.last_click)
+            _attribute(shop, order, record, loaded.last_click, counts)
+    # One update per results item: a transaction may touch an item only once.
+    counters = [counter_update(shop.shop_id, subject, {name: n for (s, name), n in counts.items() if s == subject},
+                               order.order_id) for subject in sorted({subject for subject, _ in counts})]
     if not outcome.anything_changed and not consumed:
         return {"result": "duplicate", "order_id": order.order_id}
     messages = [post_purchase_message(shop.shop_id, customer_id, order, outcome, now)] if outcome.newly_paid else []
@@ -124,9 +128,9 @@ def order_revenue_minor(order) -> int:
     return order.total_minor or sum(max(line.paid_minor, 0) for line in order.lines) + order.shipping_minor
 
 
-def _use_codes(shop: Shop, order, record: OrderRecord, codes, now: datetime) -> tuple[list, list[dict]]:
+def _use_codes(order, record: OrderRecord, codes, now: datetime, counts: Counter) -> list:
     """Consume the order's usable codes (each once); count redemptions of campaign or flow codes."""
-    consumed, counters = [], []
+    consumed = []
     total = order_revenue_minor(order)
     for code in codes:
         refusal = code.consume(order.order_id, now, total)
@@ -136,20 +140,21 @@ def _use_codes(shop: Shop, order, record: OrderRecord, codes, now: datetime) -> 
         record.consumed_codes.append(code.code)
         consumed.append(code)
         if code.subject:
-            counters.append(counter_update(shop.shop_id, code.subject, {"codes_redeemed": 1}, order.order_id))
-    return consumed, counters
+            counts[(code.subject, "codes_redeemed")] += 1
+    return consumed
 
 
-def _attribute(shop: Shop, order, record: OrderRecord, last_click: Click) -> list[dict]:
+def _attribute(shop: Shop, order, record: OrderRecord, last_click: Click, counts: Counter) -> None:
     """Owe the newly paid order to the customer's last click, if it is recent enough; its
     order and revenue are counted in the same transaction (exactly once)."""
     click = attributed_click(last_click, record.paid_at, shop.attribution_days)
     if click is None:
-        return []
+        return
     revenue = order_revenue_minor(order)
     record.attribution = {"subject": click.subject, "send_key": click.send_key,
                           "clicked_at": click.clicked_at.isoformat(), "revenue_minor": revenue}
-    return [counter_update(shop.shop_id, click.subject, {"orders": 1, "revenue_minor": revenue}, order.order_id)]
+    counts[(click.subject, "orders")] += 1
+    counts[(click.subject, "revenue_minor")] += revenue
 
 
 def _may_reverse(order, record: OrderRecord) -> bool:

@@ -47,7 +47,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "expired_body": "The offer it led to is over. There may be new ones in the shop.",
         "code_title": "Your code",
         "code_body": "Enter it at checkout.",
-        "code_unusable_title": "This code can no longer be used",
+        "code_unusable_title": "This code cannot be used right now",
         "continue": "Continue to the shop",
         "claim_title": "Claim {points} bonus points",
         "claim_body": "They are added to your account at once.",
@@ -68,7 +68,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "expired_body": "Das Angebot ist vorbei. Im Shop gibt es vielleicht neue.",
         "code_title": "Ihr Code",
         "code_body": "Geben Sie ihn an der Kasse ein.",
-        "code_unusable_title": "Dieser Code kann nicht mehr verwendet werden",
+        "code_unusable_title": "Dieser Code kann gerade nicht verwendet werden",
         "continue": "Weiter zum Shop",
         "claim_title": "{points} Bonuspunkte abholen",
         "claim_body": "Sie werden Ihrem Konto sofort gutgeschrieben.",
@@ -88,7 +88,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "expired_body": "Предложение закончилось. В магазине могут быть новые.",
         "code_title": "Ваш код",
         "code_body": "Введите его при оформлении заказа.",
-        "code_unusable_title": "Этот код больше нельзя использовать",
+        "code_unusable_title": "Этот код сейчас нельзя использовать",
         "continue": "Перейти в магазин",
         "claim_title": "Получите {points} бонусных баллов",
         "claim_body": "Они сразу появятся на вашем счёте.",
@@ -108,7 +108,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "expired_body": "Пропозиція завершилася. У магазині можуть бути нові.",
         "code_title": "Ваш код",
         "code_body": "Введіть його під час оформлення замовлення.",
-        "code_unusable_title": "Цей код більше не можна використати",
+        "code_unusable_title": "Цей код зараз не можна використати",
         "continue": "Перейти до магазину",
         "claim_title": "Отримайте {points} бонусних балів",
         "claim_body": "Вони одразу з'являться на вашому рахунку.",
@@ -229,9 +229,9 @@ def _count(shop_id: str, subject: str, counts: dict, spread_by: str) -> None:
 def _land_with_code(shop, link, destination: str, code: str, accept_language, now: datetime) -> Answer:
     found = LoyaltyRepository(shop.shop_id).load_code(code)
     usable = found is not None and found.customer_id in (None, link.customer_id) and found.refusal(now) is None
-    landing = with_code(shop.platform, destination, code) if usable else None
-    if landing:
-        return Answer.redirect(landing)
+    landing = with_code(shop.platform, destination, code)
+    if landing:  # a code that does not work now is not applied: the customer still reaches the page
+        return Answer.redirect(landing if usable else destination)
     locale = pick_locale(accept_language, shop.default_locale)
     texts = TEXTS[locale]
     if not usable:
