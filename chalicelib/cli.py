@@ -184,9 +184,12 @@ def build_sample(args: argparse.Namespace, currency: str) -> tuple[str, str, dic
         topic = {"shopify": "orders/cancelled", "woocommerce": "order.updated", "generic": "order"}[platform]
         return f"cancellation of order {args.cancel}", topic, payload
     order_id = args.order_id or str(_fresh_number())
-    payload = samples.sample_order_payload(platform, order_id=order_id, email=args.email, currency=currency)
+    codes = [args.discount_code] if getattr(args, "discount_code", None) else []
+    payload = samples.sample_order_payload(platform, order_id=order_id, email=args.email, currency=currency,
+                                           discount_codes=codes)
     topic = {"shopify": "orders/paid", "woocommerce": "order.created", "generic": "order"}[platform]
-    return f"paid order {order_id} for {args.email}", topic, payload
+    with_code = f" with code {codes[0]}" if codes else ""
+    return f"paid order {order_id} for {args.email}{with_code}", topic, payload
 
 
 def _fresh_number() -> int:
@@ -218,6 +221,16 @@ def cmd_send_sample(args: argparse.Namespace) -> Any:
 
 
 # --- HTTP -------------------------------------------------------------------
+
+
+def cmd_stats(args: argparse.Namespace) -> Any:
+    from chalicelib.services import results
+
+    if args.campaign:
+        return results.campaign_results(args.shop_id, args.campaign)
+    if args.flow:
+        return results.flow_results(args.shop_id, args.flow)
+    return results.all_flow_results(args.shop_id)
 
 
 def cmd_jobs_run_daily(args: argparse.Namespace) -> Any:
@@ -489,9 +502,21 @@ def build_parser() -> argparse.ArgumentParser:
     send.add_argument("--line", default="1", metavar="LINE_ID",
                       help="refunded order line (default 1; sample orders have lines 1 and 2)")
     send.add_argument("--quantity", type=int, default=1, metavar="Q", help="refunded units of that line (default 1)")
+    send.add_argument("--discount-code", metavar="CODE", help="a discount code the paid order carries")
     send.add_argument("--repeat", type=int, default=1, metavar="N",
                       help="send the identical delivery N times, like a platform retrying (default 1)")
     send.set_defaults(handler=cmd_send_sample)
+
+    stats = commands.add_parser(
+        "stats", help="what a campaign or a flow brought back", parents=[common],
+        description="Sent, delivered, bounced, complained, unsubscribed, clicks, attributed orders and "
+                    "revenue, codes redeemed: of one campaign (--campaign), one flow (--flow TEMPLATE) or "
+                    "every flow.")
+    stats.add_argument("shop_id", metavar="SHOP_ID")
+    which = stats.add_mutually_exclusive_group()
+    which.add_argument("--campaign", metavar="ID", help="a campaign's results")
+    which.add_argument("--flow", metavar="TEMPLATE", help="one flow's results (e.g. post_purchase)")
+    stats.set_defaults(handler=cmd_stats)
 
     jobs = commands.add_parser("jobs", help="run the scheduled jobs now", parents=[common],
                                description="Run the scheduled jobs by hand.")
