@@ -68,6 +68,8 @@ def local_environment() -> dict[str, str]:
         "AWS_REGION": LOCAL_REGION,
         "AWS_ENDPOINT_URL": local_emulator_url(),
         "LOYALTY_TABLE": LOCAL_TABLE,
+        # Links in e-mails (unsubscribe, tracked links) lead to the local API.
+        "LOYALTY_PUBLIC_URL": local_api_url(),
     }
 
 

@@ -36,7 +36,8 @@ from chalicelib.store.results import Results
 logger = logging.getLogger("loyalty.links")
 _CLAIM_ATTEMPTS = 5
 
-REDIRECT_HEADERS = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer",
+REDIRECT_HEADERS = {"Content-Type": "text/plain; charset=utf-8", "Cache-Control": "no-store",
+                    "Referrer-Policy": "no-referrer",
                     "X-Robots-Tag": "noindex, nofollow"}
 
 TEXTS: dict[str, dict[str, str]] = {
