@@ -41,6 +41,20 @@ def sent_mail(emulator_url: str) -> list[SentMail]:
             for m in data.get("ses", {}).get("RawMessage", [])]
 
 
+def sent_mail_in_process() -> list[SentMail]:
+    """The same, read straight from the emulator's SES when it runs in this process (tests):
+    ``/moto-api/data.json`` dumps every service's state, which grows with the whole test run."""
+    from moto.ses.models import ses_backends
+
+    mails = []
+    for account in list(ses_backends):
+        for region in list(ses_backends[account]):
+            backend = ses_backends[account][region]
+            mails += [SentMail(m.id, m.source, sorted(set(m.destinations)), m.raw_data)
+                      for m in backend.sent_messages if hasattr(m, "raw_data")]
+    return mails
+
+
 def export(mails: list[SentMail], directory: Path) -> list[Path]:
     """Write each message as .eml (to open in a mail client) and .html (to open in a browser)."""
     directory.mkdir(parents=True, exist_ok=True)
