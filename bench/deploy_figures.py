@@ -9,8 +9,9 @@ paid orders and per 1 million e-mails.
 3. Runs paid orders, their post-purchase e-mails and SES delivery events through the real
    service code on the local emulator, counting the DynamoDB requests and estimating their
    capacity units from the items that cross the wire; the handler's own CPU time (its
-   thread only: the emulator runs in other threads) plus an assumed in-region round trip
-   per AWS call gives the Lambda duration estimate.
+   thread only: the emulator runs in other threads), stretched by the function's CPU share
+   on Lambda, plus an assumed in-region round trip per AWS call gives the Lambda duration
+   estimate.
 4. Prices that out (list prices below; check them for your region before relying on them).
 """
 from __future__ import annotations
@@ -46,6 +47,7 @@ PRICES = {
 PRICE_NOTE = "us-east-1 list prices as published in 2025 (not re-checked online when this ran)"
 ROUND_TRIP_SECONDS = 0.008  # assumed per AWS call from Lambda in-region (DynamoDB, SQS); SES SendEmail below
 SES_SEND_SECONDS = 0.060
+FULL_VCPU_MB = 1769
 
 
 # -- package and lint ---------------------------------------------------------------
@@ -328,9 +330,12 @@ def summarise(figures: dict) -> dict[str, dict]:
     return summary
 
 
-def lambda_seconds(row: dict, ses_sends: int = 0) -> float:
+def lambda_seconds(row: dict, memory_mb: int, ses_sends: int = 0) -> float:
+    """Lambda gives a function CPU in proportion to its memory (one vCPU at 1,769 MB): the CPU time
+    measured here on one core stretches by that factor; each AWS call adds its round trip."""
     aws_calls = row["dynamodb_requests"] + sum(count for op, count in row["other"].items() if op != "ses:SendEmail")
-    return row["cpu_ms"] / 1000 + aws_calls * ROUND_TRIP_SECONDS + ses_sends * SES_SEND_SECONDS
+    cpu_share = min(1.0, memory_mb / FULL_VCPU_MB)
+    return row["cpu_ms"] / 1000 / cpu_share + aws_calls * ROUND_TRIP_SECONDS + ses_sends * SES_SEND_SECONDS
 
 
 def costs(summary: dict, memory_mb: dict[str, int]) -> dict[str, dict[str, float]]:
@@ -341,7 +346,7 @@ def costs(summary: dict, memory_mb: dict[str, int]) -> dict[str, dict[str, float
     gb = {name: mb / 1024 for name, mb in memory_mb.items()}
     per_order = {
         "API Gateway": PRICES["api_gateway_request"],
-        "Lambda (API handler)": lambda_seconds(order) * gb["api_handler"] * PRICES["lambda_gb_second"]
+        "Lambda (API handler)": lambda_seconds(order, memory_mb["api_handler"]) * gb["api_handler"] * PRICES["lambda_gb_second"]
         + PRICES["lambda_request"],
         "DynamoDB": order["rru"] * PRICES["dynamodb_rru"] + order["wru"] * PRICES["dynamodb_wru"],
         "SQS (outbox publish)": PRICES["sqs_request"],
@@ -352,13 +357,13 @@ def costs(summary: dict, memory_mb: dict[str, int]) -> dict[str, dict[str, float
     events_per_mail = 2
     per_mail = {
         "SES": PRICES["ses_email"],
-        "Lambda (send handler)": lambda_seconds(mail, ses_sends=1) * gb["send_email"] * PRICES["lambda_gb_second"]
+        "Lambda (send handler)": lambda_seconds(mail, memory_mb["send_email"], ses_sends=1) * gb["send_email"] * PRICES["lambda_gb_second"]
         + PRICES["lambda_request"],
         "DynamoDB (send)": mail["rru"] * PRICES["dynamodb_rru"] + mail["wru"] * PRICES["dynamodb_wru"],
         "SQS (send queue)": 2 * PRICES["sqs_request"],
         "SES events (SNS + SQS)": events_per_mail * (PRICES["sns_publish"] + 2 * PRICES["sqs_request"]),
         "Lambda (events handler)": events_per_mail * (
-            lambda_seconds(event) * gb["delivery_events_handler"] * PRICES["lambda_gb_second"]
+            lambda_seconds(event, memory_mb["delivery_events_handler"]) * gb["delivery_events_handler"] * PRICES["lambda_gb_second"]
             + PRICES["lambda_request"]),
         "DynamoDB (events)": events_per_mail * (event["rru"] * PRICES["dynamodb_rru"]
                                                 + event["wru"] * PRICES["dynamodb_wru"]),
@@ -399,15 +404,18 @@ def main() -> int:
     summary = summarise(operation_figures(args.orders))
     header = f"  {'operation':38}{'DynamoDB requests':>18}{'RRU':>7}{'WRU':>7}{'CPU ms':>8}{'est. Lambda ms':>16}"
     print(header)
+    handlers = {"paid order (webhook)": "api_handler", "post-purchase e-mail (send handler)": "send_email",
+                "SES delivery event (events handler)": "delivery_events_handler"}
     for kind, row in summary.items():
         sends = 1 if "e-mail" in kind else 0
         print(f"  {kind:38}{row['dynamodb_requests']:18.1f}{row['rru']:7.1f}{row['wru']:7.1f}{row['cpu_ms']:8.1f}"
-              f"{lambda_seconds(row, sends) * 1000:16.0f}")
-        ops = ", ".join(f"{count:g} {op}" for op, count in row["operations"].items())
-        other = ", ".join(f"{count:g} {op}" for op, count in row["other"].items())
+              f"{lambda_seconds(row, memory[handlers[kind]], sends) * 1000:16.0f}")
+        ops = ", ".join(f"{round(count, 2):g} {op}" for op, count in row["operations"].items())
+        other = ", ".join(f"{round(count, 2):g} {op}" for op, count in row["other"].items())
         print(f"  {'':38}{ops}" + (f"; {other}" if other else ""))
-    print(f"  (est. Lambda ms = the handler thread's CPU time here + {ROUND_TRIP_SECONDS * 1000:.0f} ms per AWS call"
-          f" + {SES_SEND_SECONDS * 1000:.0f} ms per SES send; memory: {memory})")
+    print(f"  (est. Lambda ms = the handler thread's CPU time here / the function's CPU share (memory / "
+          f"{FULL_VCPU_MB} MB)\n   + {ROUND_TRIP_SECONDS * 1000:.0f} ms per AWS call + {SES_SEND_SECONDS * 1000:.0f} ms "
+          f"per SES send; memory MB: {memory})")
 
     print(f"\nCost in USD, {PRICE_NOTE}:")
     for title, parts in costs(summary, memory).items():

@@ -279,6 +279,16 @@ def resources(stage: str) -> dict:
             "RestAPI": {"Properties": {"Name": names.api}},
         },
     }
+    template["Outputs"] = {
+        "TableName": {"Value": {"Ref": "LoyaltyTable"}},
+        "SendQueueUrl": {"Value": {"Ref": "SendQueue"}},
+        "SendDeadLetterQueueUrl": {"Value": {"Ref": "SendQueueDeadLetters"}},
+        "EventsDeadLetterQueueUrl": {"Value": {"Ref": "EventsQueueDeadLetters"}},
+        "ConfigurationSetName": {"Value": {"Ref": "MailConfigurationSet"}},
+        "AdminTokenSecretArn": {"Value": {"Ref": "AdminTokenSecret"}},
+        "LinkSigningKeySecretArn": {"Value": {"Ref": "LinkSigningKeySecret"}},
+        "AlarmTopicArn": {"Value": {"Ref": "AlarmTopic"}},
+    }
     for handler in SCHEDULED_FUNCTIONS:
         logical_id = _logical_id(handler)
         template["Resources"][f"{logical_id}ErrorsAlarm"] = _alarm(
