@@ -4,8 +4,8 @@ paid orders and per 1 million e-mails.
     python -m bench.deploy_figures [--runs 7] [--orders 50]
 
 1. Packages the prod stage offline (``infra/package.py``) and runs cfn-lint on it.
-2. Times ``import app`` against ``import boto3`` (median of fresh interpreters), and what a
-   mail-sending cold start adds (the rendering stack) on top of ``import app``.
+2. Times ``import app`` against ``import boto3`` (median of fresh interpreters, wall and CPU),
+   and with the rendering stack that only a mail-sending cold start loads.
 3. Runs paid orders, their post-purchase e-mails and SES delivery events through the real
    service code on the local emulator, counting the DynamoDB requests and estimating their
    capacity units from the items that cross the wire; the handler's own CPU time (its
@@ -69,18 +69,20 @@ def package_figures() -> dict:
 
 _PROBE = """
 import sys, time
-started = time.perf_counter()
+started, cpu = time.perf_counter(), time.process_time()
 {statement}
-print(time.perf_counter() - started)
+print(time.perf_counter() - started, time.process_time() - cpu)
 """
 
 
-def import_seconds(statement: str, runs: int, setup: str = "") -> float:
+def import_seconds(statement: str, runs: int, setup: str = "") -> tuple[float, float]:
+    """Median (wall, CPU) seconds of ``statement`` in fresh interpreters, after ``setup``."""
     env = {key: value for key, value in os.environ.items() if not key.startswith(("LOYALTY_", "AWS_ENDPOINT"))}
     code = setup + "\n" + _PROBE.format(statement=statement)
-    samples = [float(subprocess.run([sys.executable, "-c", code], cwd=PROJECT_DIR, env=env, capture_output=True,
-                                    text=True, check=True).stdout) for _ in range(runs)]
-    return statistics.median(samples)
+    samples = [tuple(map(float, subprocess.run([sys.executable, "-c", code], cwd=PROJECT_DIR, env=env,
+                                               capture_output=True, text=True, check=True).stdout.split()))
+               for _ in range(runs)]
+    return statistics.median(s[0] for s in samples), statistics.median(s[1] for s in samples)
 
 
 # -- requests, capacity units and CPU per operation ---------------------------------
@@ -385,13 +387,16 @@ def main() -> int:
     lint = "passed, no findings" if pkg["lint_rc"] == 0 else "exit %d" % pkg["lint_rc"]
     print(f"  template              {pkg['resources']} resources; cfn-lint (all checks incl. informational): {lint}")
 
-    print(f"\nImport time, median of {args.runs} fresh interpreters (this machine):")
-    app_s = import_seconds("import app", args.runs)
-    boto3_s = import_seconds("import boto3", args.runs)
-    render_s = import_seconds("import chalicelib.mail.rendering", args.runs, setup="import app")
-    print(f"  import app                          {app_s * 1000:6.0f} ms")
-    print(f"  import boto3                        {boto3_s * 1000:6.0f} ms")
-    print(f"  + rendering stack (first e-mail)    {render_s * 1000:6.0f} ms  (Jinja2, MJML, Babel: send handler only)")
+    print(f"\nImport time, median of {args.runs} fresh interpreters (this machine; CPU time is what a "
+          f"busy machine hardly changes):")
+    rows = [("import app", import_seconds("import app", args.runs)),
+            ("import boto3", import_seconds("import boto3", args.runs)),
+            ("import app + the rendering stack", import_seconds("import app; import chalicelib.mail.rendering",
+                                                                  args.runs))]
+    print(f"  {'':34}{'wall ms':>9}{'CPU ms':>9}")
+    for name, (wall, cpu) in rows:
+        print(f"  {name:34}{wall * 1000:9.0f}{cpu * 1000:9.0f}")
+    print("  (the last is what import app cost before Jinja2, MJML and Babel were deferred to the first e-mail)")
 
     config = json.loads((PROJECT_DIR / ".chalice" / "config.json").read_text())["stages"]["prod"]
     memory = {name: config.get("lambda_memory_size", 128) for name in

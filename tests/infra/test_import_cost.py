@@ -1,7 +1,6 @@
 """``import app`` is what every cold start of every function pays: it must not load the
 e-mail rendering stack (Jinja2, MJML, Babel) or boto3, which only some handlers need,
-and it stays within a wall-time budget generous enough for a loaded 2-core CI machine.
-``python -m bench.deploy_figures`` prints the measured times."""
+and it stays within a budget. ``python -m bench.deploy_figures`` prints the measured times."""
 from __future__ import annotations
 
 import json
@@ -12,19 +11,19 @@ import sys
 from pathlib import Path
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
-# Measured on this project's 2-core machine (python -m bench.deploy_figures): 0.4 s idle, 1.1 s while
-# other test suites ran (import boto3: 0.15 s and 0.35 s). The budget is the median of three fresh
-# interpreters against about three times the loaded figure, so a busy CI machine does not fail it;
-# it catches gross growth, the module check above catches the rendering stack or boto3 coming back.
-IMPORT_BUDGET_SECONDS = 3.0
+# The budget is on the import's CPU time, which a busy machine hardly changes (wall time here went
+# from 0.4 s idle to 2 s with other test suites running; CPU time stayed at 0.33-0.37 s). About
+# three times the measured figure, as the median of three fresh interpreters: gross growth fails it,
+# and the module check below catches the rendering stack or boto3 coming back into the import.
+IMPORT_CPU_BUDGET_SECONDS = 1.0
 DEFERRED = ("mjml", "jinja2", "babel", "boto3", "chalicelib.mail.rendering", "chalicelib.mail.compiler")
 
 _PROBE = """
 import json, sys, time
-started = time.perf_counter()
+started = time.process_time()
 import app
-elapsed = time.perf_counter() - started
-print(json.dumps({"seconds": elapsed, "modules": sorted(sys.modules)}))
+elapsed = time.process_time() - started
+print(json.dumps({"cpu_seconds": elapsed, "modules": sorted(sys.modules)}))
 """
 
 
@@ -41,6 +40,6 @@ def test_import_app_leaves_the_heavy_modules_to_the_handlers_that_need_them():
     assert "app" in loaded and "chalice" in loaded
 
 
-def test_import_app_stays_within_its_budget():
-    times = sorted(_fresh_import()["seconds"] for _ in range(3))
-    assert statistics.median(times) < IMPORT_BUDGET_SECONDS, times
+def test_import_app_stays_within_its_cpu_budget():
+    times = sorted(_fresh_import()["cpu_seconds"] for _ in range(3))
+    assert statistics.median(times) < IMPORT_CPU_BUDGET_SECONDS, times
