@@ -21,9 +21,23 @@ STAGES = sorted(stack.STAGES)
 
 
 @pytest.fixture(scope="module")
-def packaged(tmp_path_factory) -> dict[str, package.Packaged]:
-    root = tmp_path_factory.mktemp("packaged")
-    return {stage: package.package(stage, root / stage) for stage in STAGES}
+def packaged(request, tmp_path_factory, testrun_uid) -> dict[str, package.Packaged]:
+    """Both stages, packaged once per test run: with pytest-xdist the first worker to get here
+    packages, under a lock (Chalice's dependency cache is not safe to fill twice at once), and
+    the others read its result."""
+    import fcntl
+    import pickle
+
+    base = tmp_path_factory.getbasetemp()
+    shared = base.parent if hasattr(request.config, "workerinput") else base  # the workers' common directory
+    root = shared / f"packaged-{testrun_uid}"
+    root.mkdir(parents=True, exist_ok=True)
+    with open(root / ".lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        done = root / "packaged.pickle"
+        if not done.exists():
+            done.write_bytes(pickle.dumps({stage: package.package(stage, root / stage) for stage in STAGES}))
+        return pickle.loads(done.read_bytes())
 
 
 def _template(packaged, stage: str) -> dict:
