@@ -98,6 +98,8 @@ def patch_template(template: dict, stage: str) -> None:
     options = stack.STAGES[stage]
     resources = template["Resources"]
     template["Description"] = f"Loyalty mail ({stage}): API, webhooks, queues, schedules, table, SES events"
+    # The API's name is what its 5xx alarm names; Name (merged in) and the OpenAPI title agree.
+    resources["RestAPI"]["Properties"]["DefinitionBody"].setdefault("info", {})["title"] = names.api
     for logical_id, resource in list(resources.items()):
         if resource["Type"] != "AWS::Serverless::Function":
             continue
@@ -106,6 +108,8 @@ def patch_template(template: dict, stage: str) -> None:
         properties["FunctionName"] = names.function(handler)
         variables = properties.setdefault("Environment", {}).setdefault("Variables", {})
         variables.update(stack.function_environment(handler))
+        # The function waits for its log group: the role may write logs but not create log groups.
+        resource["DependsOn"] = sorted({*_as_list(resource.get("DependsOn")), f"{logical_id}LogGroup"})
         resources[f"{logical_id}LogGroup"] = {
             "Type": "AWS::Logs::LogGroup",
             **stack.DISPOSABLE,
@@ -125,6 +129,10 @@ def patch_template(template: dict, stage: str) -> None:
                 # Below the reserved concurrency: Lambda never throttles a received message
                 # (which would count as a try and push it towards the dead-letter queue).
                 event_properties["ScalingConfig"] = {"MaximumConcurrency": options.send_concurrency}
+
+
+def _as_list(value) -> list:
+    return [] if value is None else [value] if isinstance(value, str) else list(value)
 
 
 def _handler_name(handler: str) -> str:

@@ -3,9 +3,10 @@
 to Chalice's own functions (``infra/package.py`` applies both).
 
 One source of truth: the table comes from ``infra/table.json`` (the local stack creates
-it from the same file), the dead-letter threshold from ``devstack.queues``, the queue
-handlers' names from ``app.py``'s decorators. Names are per stage, so dev and prod live
-side by side in one account and region.
+it from the same file), the dead-letter threshold from ``devstack.queues``, the functions
+and schedules from ``app.py`` through Chalice (a queue handler added there without a queue
+in ``QUEUE_HANDLERS`` fails the packaging). Names are per stage, so dev and prod live side
+by side in one account and region.
 """
 from __future__ import annotations
 
