@@ -8,6 +8,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
+from chalicelib import bootstrap
 from chalicelib.domain.account import Account
 from chalicelib.services import campaigns
 from chalicelib.store.models import Item
@@ -99,6 +100,8 @@ def test_pause_stops_at_the_next_page_and_resume_continues(client, shopify_shop,
     assert paused["status"] == "paused" and 0 < paused["queued"] < len(gold)
     assert campaigns.run_due_campaigns(NOW + timedelta(minutes=10)) == {}
 
+    # Resumed at the test's clock (the API reads the real one, which is past NOW + 11 min after 08:11 UTC).
+    monkeypatch.setattr(bootstrap, "now", lambda: NOW + timedelta(minutes=10))
     assert json.loads(client.http.post(f"{path}/resume", headers=ADMIN).body)["status"] == "scheduled"
     campaigns.run_due_campaigns(NOW + timedelta(minutes=11))
     done = json.loads(client.http.get(path, headers=ADMIN).body)
