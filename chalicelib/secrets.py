@@ -4,7 +4,11 @@ Each secret ``LOYALTY_<NAME>`` is read, in this order, from:
 
 - ``LOYALTY_<NAME>_SECRET_ARN``: an AWS Secrets Manager secret (what the deployed stages use);
 - ``LOYALTY_<NAME>_PARAM``: an SSM Parameter Store parameter (SecureString, decrypted);
-- ``LOYALTY_<NAME>``: the value itself (local mode and tests).
+- ``LOYALTY_<NAME>`` (and ``LOYALTY_<NAME>_PREVIOUS``): the value itself (local mode and tests).
+
+The local default a caller passes (a well-known development value) is never used inside a
+Lambda function: a deployment that lost its secret configuration refuses rather than
+accepting the development token or signing with the development key.
 
 A stored secret is either the value as plain text or JSON ``{"current": "...", "previous": "..."}``:
 during a rotation both are accepted (verification), the current one is used to sign.
@@ -37,6 +41,8 @@ def values(name: str, default: Optional[str] = None) -> tuple[str, ...]:
         return _cached(("secretsmanager", arn, os.environ.get("AWS_ENDPOINT_URL", "")), _from_secrets_manager)
     if param:
         return _cached(("ssm", param, os.environ.get("AWS_ENDPOINT_URL", "")), _from_parameter_store)
+    if os.environ.get("AWS_LAMBDA_FUNCTION_NAME"):
+        default = None
     current = os.environ.get(name) or default
     previous = os.environ.get(f"{name}_PREVIOUS")
     return tuple(value for value in (current, previous) if value)

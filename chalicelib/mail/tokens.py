@@ -47,7 +47,10 @@ class LinkToken:
 
 def signing_keys() -> tuple[bytes, ...]:
     """The current key first, then the previous one (verification only)."""
-    return tuple(key.encode() for key in secrets.values("LOYALTY_LINK_SIGNING_KEY", DEV_SIGNING_KEY))
+    keys = secrets.values("LOYALTY_LINK_SIGNING_KEY", DEV_SIGNING_KEY)
+    if not keys:
+        raise secrets.SecretUnavailable("LOYALTY_LINK_SIGNING_KEY is not configured")
+    return tuple(key.encode() for key in keys)
 
 
 def make_token(shop_id: str, customer_id: str, *, purpose: str = UNSUBSCRIBE,

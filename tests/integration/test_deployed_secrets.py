@@ -83,3 +83,12 @@ def test_local_mode_reads_plain_variables_with_a_previous_key(monkeypatch):
     monkeypatch.setenv("LOYALTY_LINK_SIGNING_KEY", "new-key")
     monkeypatch.setenv("LOYALTY_LINK_SIGNING_KEY_PREVIOUS", "old-key")
     assert tokens.signing_keys() == (b"new-key", b"old-key")
+
+
+def test_a_lambda_without_its_secrets_accepts_no_development_value(client, monkeypatch):
+    monkeypatch.setenv("AWS_LAMBDA_FUNCTION_NAME", "loyalty-mail-prod-api_handler")
+    for name in ("LOYALTY_ADMIN_TOKEN", "LOYALTY_LINK_SIGNING_KEY", "LOYALTY_LINK_SIGNING_KEY_PREVIOUS"):
+        monkeypatch.delenv(name, raising=False)
+    assert _admin(client, bootstrap.LOCAL_ADMIN_TOKEN) == 401
+    with pytest.raises(secrets.SecretUnavailable):
+        tokens.make_token("shop", "c_1")
