@@ -35,7 +35,9 @@ class SentMail:
 
 def sent_mail(emulator_url: str) -> list[SentMail]:
     """Every message the emulator's SES accepted, oldest first."""
-    with urllib.request.urlopen(f"{emulator_url}/moto-api/data.json", timeout=10) as response:
+    # The emulator dumps its whole state (every table a test session created) to answer this:
+    # on a busy 2-core machine late in a test session that took more than 10 s.
+    with urllib.request.urlopen(f"{emulator_url}/moto-api/data.json", timeout=60) as response:
         data = json.load(response)
     return [SentMail(m["id"], m["source"], sorted(set(m["destinations"])), m["raw_data"])
             for m in data.get("ses", {}).get("RawMessage", [])]
