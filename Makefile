@@ -3,10 +3,11 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
+STAGE ?= dev
 EMULATOR_PORT ?= 5000
 export PORT EMULATOR_PORT
 
-.PHONY: run test bench clean
+.PHONY: run test bench package lint-infra clean
 
 $(BIN)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -21,6 +22,13 @@ test: $(BIN)/.installed
 
 bench: $(BIN)/.installed
 	$(BIN)/python -m bench.run_all
+
+# The stage's CloudFormation template and slim Lambda zip in build/$(STAGE) (offline; README: Deploy to AWS).
+package: $(BIN)/.installed
+	$(BIN)/python -m infra.package $(STAGE) build/$(STAGE)
+
+lint-infra: package
+	$(BIN)/cfn-lint --include-checks I -- build/$(STAGE)/sam.json
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis

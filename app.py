@@ -3,6 +3,7 @@ import functools
 
 from chalice import Chalice, Rate, Response
 
+from chalicelib.api import queues
 from chalicelib.api.http import json_route, parse_json_object
 from chalicelib.services import (
     campaigns,
@@ -209,17 +210,17 @@ def redeem(shop_id, email):
 
 
 # -- queues ------------------------------------------------------------------
-# One message per invocation: a failure retries (and finally dead-letters) only that e-mail.
-@app.on_sqs_message(queue="loyalty-mail-send", batch_size=1)
+# Up to 10 messages per invocation, each handled on its own: a failure is reported for that
+# message only (partial batch response), so only it is retried and finally dead-lettered.
+# The queue names are the local ones; the deployed stages subscribe their own (infra/package.py).
+@app.on_sqs_message(queue="loyalty-mail-send", batch_size=10)
 def send_email(event):
-    for record in event:
-        outbox.deliver_record(record)
+    return queues.handle_each(event, outbox.deliver_record)
 
 
-@app.on_sqs_message(queue="loyalty-mail-events", batch_size=1)
+@app.on_sqs_message(queue="loyalty-mail-events", batch_size=10)
 def delivery_events_handler(event):
-    for record in event:
-        delivery_events.handle_ses_event(record.body)
+    return queues.handle_each(event, lambda record: delivery_events.handle_ses_event(record.body))
 
 
 # -- schedules ---------------------------------------------------------------

@@ -56,7 +56,7 @@ def run(args, endpoint: str) -> None:
     from chalicelib.store.models import Item
     from chalicelib.store.repository import LoyaltyRepository, _profile_item
     from devstack.queues import create_queues
-    from devstack.sent_mail import sent_mail_in_process
+    from devstack.sent_mail import sent_mail
     from devstack.ses import create_configuration_set, verify_sender_domain
     from devstack.tables import create_table
 
@@ -144,7 +144,7 @@ def run(args, endpoint: str) -> None:
         thread.join()
     wall = time.perf_counter() - wall
 
-    per_recipient = Counter(r for mail in sent_mail_in_process() for r in mail.recipients)
+    per_recipient = Counter(r for mail in sent_mail(endpoint) for r in mail.recipients)
     duplicates = sum(count - 1 for count in per_recipient.values() if count > 1)
     print()
     print(f"Campaign to {args.recipients} recipients through SQS and the send handler ({args.workers} workers, "

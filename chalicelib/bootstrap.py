@@ -9,13 +9,15 @@ import os
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
+from chalicelib import secrets
 from chalicelib.store.models import DEFAULT_TABLE_NAME, use_table
+
+LOCAL_ADMIN_TOKEN = "local-admin-token"
 
 
 @dataclass(frozen=True)
 class Settings:
     table_name: str
-    admin_token: str
     shop_cache_seconds: float
     send_queue_name: str = "loyalty-mail-send"
     events_queue_name: str = "loyalty-mail-events"
@@ -25,11 +27,17 @@ class Settings:
 def settings() -> Settings:
     return Settings(
         table_name=os.environ.get("LOYALTY_TABLE", DEFAULT_TABLE_NAME),
-        admin_token=os.environ.get("LOYALTY_ADMIN_TOKEN", "local-admin-token"),
         shop_cache_seconds=float(os.environ.get("LOYALTY_SHOP_CACHE_SECONDS", "30")),
         send_queue_name=os.environ.get("LOYALTY_SEND_QUEUE", "loyalty-mail-send"),
         events_queue_name=os.environ.get("LOYALTY_EVENTS_QUEUE", "loyalty-mail-events"),
     )
+
+
+def admin_tokens() -> tuple[str, ...]:
+    """The accepted admin tokens, current first: ``LOYALTY_ADMIN_TOKEN`` locally, the stage's
+    secret when deployed (``LOYALTY_ADMIN_TOKEN_SECRET_ARN``; the previous token stays valid
+    during a rotation)."""
+    return secrets.values("LOYALTY_ADMIN_TOKEN", LOCAL_ADMIN_TOKEN)
 
 
 _configured_table: list[str] = []
@@ -69,6 +77,7 @@ def reset() -> None:
     from chalicelib.services import shops
 
     _configured_table.clear()
+    secrets.forget()
     shops.forget_cached_shops()
 
 

@@ -87,12 +87,18 @@ class _OneAtATime:
             return list(self._app(environ, start_response))
 
 
+# Ports of the emulators running inside this process: their state can be read directly
+# (devstack.sent_mail) instead of through the emulator's whole-state dump.
+IN_PROCESS_PORTS: set[int] = set()
+
+
 class SerializedMotoServer(ThreadedMotoServer):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         _partition_queries()
         _direct_retention_check()
         self.request_counts: Counter = Counter()
+        IN_PROCESS_PORTS.add(int(self._port))
 
     def _server_entry(self) -> None:
         app = _OneAtATime(DomainDispatcherApplication(create_backend_app), self.request_counts)

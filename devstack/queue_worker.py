@@ -63,10 +63,13 @@ class QueueWorker:
     def _handle(self, client, sqs, url: str, queue: str, handler: str, message: dict) -> None:
         event = client.events.generate_sqs_event(message_bodies=[message["Body"]], queue_name=queue)
         try:
-            client.lambda_.invoke(handler, event)
+            response = client.lambda_.invoke(handler, event)
         except Exception:  # like Lambda: the message stays, is retried, and finally dead-lettered
             self.failed += 1
             logger.exception("handler %s failed on a message from %s; it will be retried", handler, queue)
+            return
+        if isinstance(response.payload, dict) and response.payload.get("batchItemFailures"):  # reported failed: it stays, as on AWS
+            self.failed += 1
             return
         sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
         self.handled += 1

@@ -35,24 +35,21 @@ class SentMail:
 
 def sent_mail(emulator_url: str) -> list[SentMail]:
     """Every message the emulator's SES accepted, oldest first."""
-    with urllib.request.urlopen(f"{emulator_url}/moto-api/data.json", timeout=10) as response:
-        data = json.load(response)
-    return [SentMail(m["id"], m["source"], sorted(set(m["destinations"])), m["raw_data"])
-            for m in data.get("ses", {}).get("RawMessage", [])]
+    from urllib.parse import urlsplit
 
+    from devstack.emulator import IN_PROCESS_PORTS
 
-def sent_mail_in_process() -> list[SentMail]:
-    """The same, read straight from the emulator's SES when it runs in this process (tests):
-    ``/moto-api/data.json`` dumps every service's state, which grows with the whole test run."""
-    from moto.ses.models import ses_backends
+    if urlsplit(emulator_url).port in IN_PROCESS_PORTS:
+        # The emulator runs in this process (tests, benchmarks): read its SES directly. Its
+        # whole-state dump walks every item ever written in the session and, late in a full
+        # test session on a busy machine, took more than a minute.
+        from moto.ses.models import RawMessage
 
-    mails = []
-    for account in list(ses_backends):
-        for region in list(ses_backends[account]):
-            backend = ses_backends[account][region]
-            mails += [SentMail(m.id, m.source, sorted(set(m.destinations)), m.raw_data)
-                      for m in backend.sent_messages if hasattr(m, "raw_data")]
-    return mails
+        messages = [vars(message) for message in RawMessage.instances_tracked]
+    else:
+        with urllib.request.urlopen(f"{emulator_url}/moto-api/data.json", timeout=60) as response:
+            messages = json.load(response).get("ses", {}).get("RawMessage", [])
+    return [SentMail(m["id"], m["source"], sorted(set(m["destinations"])), m["raw_data"]) for m in messages]
 
 
 def export(mails: list[SentMail], directory: Path) -> list[Path]:

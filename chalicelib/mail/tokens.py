@@ -9,11 +9,12 @@ it was issued, and is signed with HMAC-SHA256::
 It is unguessable without the key, and any change to it (or a token signed
 with another key) fails verification. Verification compares in constant time.
 
-The key comes from ``LOYALTY_LINK_SIGNING_KEY``. Deployments set it to a long
-random secret (for example from Secrets Manager or SSM SecureString through the
-stage's environment); the local default below is a fixed development key and
-must never be used for real mail. ``LOYALTY_LINK_SIGNING_KEY_PREVIOUS`` keeps
-links in mail already sent working across one key rotation.
+The key comes from ``LOYALTY_LINK_SIGNING_KEY`` locally; deployed stages read it
+from their Secrets Manager secret (``LOYALTY_LINK_SIGNING_KEY_SECRET_ARN``, see
+``chalicelib.secrets``), where ``{"current": ..., "previous": ...}`` keeps links
+in mail already sent working across one key rotation (locally:
+``LOYALTY_LINK_SIGNING_KEY_PREVIOUS``). The local default below is a fixed
+development key and must never be used for real mail.
 
 Unsubscribe links do not expire: RFC 8058 and the mailbox providers expect an
 old message's link to keep working. An unsubscribe token may also name what the
@@ -33,10 +34,11 @@ import binascii
 import hashlib
 import hmac
 import json
-import os
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, Optional
+
+from chalicelib import secrets
 
 DEV_SIGNING_KEY = "local-dev-link-signing-key-not-for-production"
 UNSUBSCRIBE = "unsubscribe"
@@ -70,9 +72,10 @@ class TrackedLink:
 
 def signing_keys() -> tuple[bytes, ...]:
     """The current key first, then the previous one (verification only)."""
-    current = os.environ.get("LOYALTY_LINK_SIGNING_KEY") or DEV_SIGNING_KEY
-    previous = os.environ.get("LOYALTY_LINK_SIGNING_KEY_PREVIOUS")
-    return tuple(key.encode() for key in (current, previous) if key)
+    keys = secrets.values("LOYALTY_LINK_SIGNING_KEY", DEV_SIGNING_KEY)
+    if not keys:
+        raise secrets.SecretUnavailable("LOYALTY_LINK_SIGNING_KEY is not configured")
+    return tuple(key.encode() for key in keys)
 
 
 def make_token(shop_id: str, customer_id: str, *, purpose: str = UNSUBSCRIBE,

@@ -122,9 +122,11 @@ def authenticate_api_key(shop_id: str, presented: Optional[str]) -> Shop:
 
 
 def check_admin_token(presented_header: Optional[str]) -> None:
-    expected = bootstrap.settings().admin_token
     scheme, _, token = (presented_header or "").partition(" ")
-    if scheme.lower() != "bearer" or not token or not hmac.compare_digest(token.strip().encode(), expected.encode()):
+    presented = token.strip().encode()
+    # Every accepted token is compared (no early exit), so timing tells nothing about which one matched.
+    matches = [hmac.compare_digest(presented, expected.encode()) for expected in bootstrap.admin_tokens()]
+    if scheme.lower() != "bearer" or not presented or not any(matches):
         raise Unauthorized("missing or wrong admin token (Authorization: Bearer <token>)")
 
 

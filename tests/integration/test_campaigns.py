@@ -8,6 +8,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
+from chalicelib import bootstrap
 from chalicelib.domain.account import Account
 from chalicelib.services import campaigns
 from chalicelib.store.models import Item

@@ -15,7 +15,7 @@ from chalicelib.domain.account import Account
 from chalicelib.mail import tokens
 from chalicelib.platforms.samples import sample_order_payload
 from chalicelib.services import campaigns
-from devstack.sent_mail import sent_mail_in_process
+from devstack.sent_mail import sent_mail
 from tests.integration.conftest import ADMIN, register_shop
 from tests.integration.test_campaigns import NOW, OFFER_WINDOW, _code_check, _create
 from tests.integration.test_concurrency import _deliver
@@ -52,9 +52,9 @@ def _send(message: dict, endpoint: str):
     from chalicelib.services import outbox
 
     boto3.client("sesv2").create_email_identity(EmailIdentity="shop.example")
-    before = len(sent_mail_in_process())
+    before = len(sent_mail(endpoint))
     assert outbox.deliver(json.dumps(message))["status"] == "sent"
-    (mail,) = sent_mail_in_process()[before:]
+    (mail,) = sent_mail(endpoint)[before:]
     return mail
 
 

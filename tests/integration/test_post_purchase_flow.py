@@ -10,7 +10,7 @@ from chalice.test import Client
 
 from app import app
 from chalicelib.platforms.samples import DEFAULT_EMAIL, sample_order_payload, sample_refund_payload
-from devstack.sent_mail import sent_mail_in_process
+from devstack.sent_mail import sent_mail
 from tests.integration.test_concurrency import _deliver
 from tests.integration.test_outbox import _drain, _outbox_items
 
@@ -27,7 +27,7 @@ def _run_send_handler(messages: list[dict]) -> None:
 
 def test_paid_order_sends_one_post_purchase_email_in_the_customers_language(shopify_shop, moto_endpoint):
     boto3.client("sesv2").create_email_identity(EmailIdentity="shop.example")
-    already = len(sent_mail_in_process())
+    already = len(sent_mail(moto_endpoint))
     order = sample_order_payload("shopify", order_id="1001", email=DEFAULT_EMAIL, locale="uk")
     _deliver(shopify_shop.shop_id, shopify_shop.secret, order, "orders/paid")
     _deliver(shopify_shop.shop_id, shopify_shop.secret,
@@ -38,7 +38,7 @@ def test_paid_order_sends_one_post_purchase_email_in_the_customers_language(shop
     _run_send_handler(queued)
     _run_send_handler(queued)  # SQS delivers at least once: the second run must not send again
 
-    mails = sent_mail_in_process()[already:]
+    mails = sent_mail(moto_endpoint)[already:]
     assert len(mails) == 1
     mail = mails[0]
     assert mail.recipients == [DEFAULT_EMAIL]

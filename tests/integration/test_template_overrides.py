@@ -7,7 +7,7 @@ import os
 import boto3
 
 from chalicelib.platforms.samples import DEFAULT_EMAIL, sample_order_payload
-from devstack.sent_mail import sent_mail_in_process
+from devstack.sent_mail import sent_mail
 from tests.integration.conftest import ADMIN, register_shop
 from tests.integration.test_concurrency import _deliver
 from tests.integration.test_outbox import _drain
@@ -46,12 +46,12 @@ def test_override_is_used_for_that_shop_and_versions_guard_concurrent_edits(clie
     assert shown["mjml"] == CUSTOM and shown["version"] == 1
 
     other = register_shop(client, "other-shop", "shopify")
-    already = len(sent_mail_in_process())
+    already = len(sent_mail(moto_endpoint))
     for shop in (shopify_shop, other):
         _deliver(shop.shop_id, shop.secret, sample_order_payload("shopify", order_id="1", email=DEFAULT_EMAIL),
                  "orders/paid")
     _run_send_handler(_drain(os.environ["LOYALTY_SEND_QUEUE"]))
-    bodies = {mail.part("text/html").count("Custom thanks") for mail in sent_mail_in_process()[already:]}
+    bodies = {mail.part("text/html").count("Custom thanks") for mail in sent_mail(moto_endpoint)[already:]}
     assert bodies == {0, 1}  # the override in one shop's mail, the default in the other's
 
     reset = client.http.delete(f"/admin/shops/{shopify_shop.shop_id}/templates/post_purchase", headers=ADMIN)

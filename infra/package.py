@@ -1,0 +1,195 @@
+"""Package a stage for CloudFormation, offline: ``python -m infra.package prod build/prod``.
+
+1. ``chalice package --stage STAGE --merge-template`` with ``infra.stack.resources(stage)``:
+   Chalice's functions, API and schedules plus the table, queues, SES, secrets, alarms
+   and the least-privilege role policy.
+2. What Chalice cannot express, patched into its template: the deployed queues wired to
+   the SQS event sources with ``ReportBatchItemFailures`` (and a concurrency cap on the
+   sender), names, environment from the stack's resources, and log groups with retention.
+3. The deployment zip slimmed: no boto3/botocore and their dependencies (the Lambda runtime
+   has them; pynamodb only needs some botocore), Babel's locale data only for the locales
+   we send in; and the files the code reads at run time (the e-mail templates),
+   which Chalice does not package, added.
+
+Needs no AWS account: a region and fake credentials are set for Chalice if none are.
+Deploy the result with ``aws cloudformation package`` + ``deploy`` (README: Deploy to AWS).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from infra import stack
+
+PROJECT_DIR = stack.INFRA_DIR.parent
+TEMPLATE_NAME = "sam.json"
+ZIP_NAME = "deployment.zip"
+
+# In every Python Lambda runtime; shipping them again only makes the zip bigger and the cold start slower.
+RUNTIME_PROVIDED = ("boto3", "botocore", "s3transfer", "jmespath", "dateutil", "urllib3", "six")
+_RUNTIME_DISTRIBUTIONS = ("boto3", "botocore", "s3transfer", "jmespath", "python_dateutil", "urllib3", "six")
+# Read by the code at run time relative to the project root (chalicelib/mail/base.py: TEMPLATES_DIR).
+DATA_PATHS = ("templates",)
+_PREVIEW_DIR = "templates/preview"  # development previews, not read by the service
+
+
+@dataclass(frozen=True)
+class Packaged:
+    template: Path
+    zip_path: Path
+    chalice_zip_bytes: int
+    chalice_unzipped_bytes: int
+    zip_bytes: int
+    unzipped_bytes: int
+
+
+def package(stage: str, out_dir: Path, *, slim: bool = True) -> Packaged:
+    if stage not in stack.STAGES:
+        raise SystemExit(f"unknown stage {stage!r}: one of {', '.join(stack.STAGES)}")
+    out_dir = Path(out_dir).resolve()
+    if out_dir.exists():
+        shutil.rmtree(out_dir)
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    merge_file = out_dir.parent / f"{out_dir.name}.merge-template.json"
+    merge_file.write_text(json.dumps(stack.resources(stage), indent=2))
+    _chalice_package(stage, out_dir, merge_file)
+    merge_file.unlink()
+
+    template_path = out_dir / TEMPLATE_NAME
+    template = json.loads(template_path.read_text())
+    patch_template(template, stage)
+    template_path.write_text(json.dumps(template, indent=2) + "\n")
+
+    zip_path = out_dir / ZIP_NAME
+    chalice_bytes, chalice_unzipped = zip_path.stat().st_size, _unzipped_bytes(zip_path)
+    rebuild_zip(zip_path, slim=slim)
+    return Packaged(template_path, zip_path, chalice_bytes, chalice_unzipped, zip_path.stat().st_size,
+                    _unzipped_bytes(zip_path))
+
+
+def _unzipped_bytes(zip_path: Path) -> int:
+    with zipfile.ZipFile(zip_path) as archive:
+        return sum(info.file_size for info in archive.infolist())
+
+
+def _chalice_package(stage: str, out_dir: Path, merge_file: Path) -> None:
+    env = dict(os.environ)
+    env.setdefault("AWS_DEFAULT_REGION", env.get("AWS_REGION") or "eu-central-1")
+    if not (env.get("AWS_ACCESS_KEY_ID") or env.get("AWS_PROFILE")):
+        env.update(AWS_ACCESS_KEY_ID="packaging-only", AWS_SECRET_ACCESS_KEY="packaging-only")
+    env.pop("AWS_ENDPOINT_URL", None)
+    chalice = Path(sys.executable).with_name("chalice")
+    command = [str(chalice) if chalice.exists() else "chalice", "package", "--stage", stage,
+               "--merge-template", str(merge_file), str(out_dir)]
+    result = subprocess.run(command, cwd=PROJECT_DIR, env=env, capture_output=True, text=True)
+    if result.returncode != 0:
+        raise RuntimeError(f"chalice package failed ({result.returncode}):\n{result.stdout}\n{result.stderr}")
+
+
+def patch_template(template: dict, stage: str) -> None:
+    names = stack.Names(stage)
+    options = stack.STAGES[stage]
+    resources = template["Resources"]
+    template["Description"] = f"Loyalty mail ({stage}): API, webhooks, queues, schedules, table, SES events"
+    # The API's name is what its 5xx alarm names; Name (merged in) and the OpenAPI title agree.
+    resources["RestAPI"]["Properties"]["DefinitionBody"].setdefault("info", {})["title"] = names.api
+    for logical_id, resource in list(resources.items()):
+        if resource["Type"] != "AWS::Serverless::Function":
+            continue
+        properties = resource["Properties"]
+        handler = _handler_name(properties["Handler"])
+        properties["FunctionName"] = names.function(handler)
+        variables = properties.setdefault("Environment", {}).setdefault("Variables", {})
+        variables.update(stack.function_environment(handler))
+        # The function waits for its log group: the role may write logs but not create log groups.
+        resource["DependsOn"] = sorted({*_as_list(resource.get("DependsOn")), f"{logical_id}LogGroup"})
+        resources[f"{logical_id}LogGroup"] = {
+            "Type": "AWS::Logs::LogGroup",
+            **stack.DISPOSABLE,
+            "Properties": {"LogGroupName": f"/aws/lambda/{names.function(handler)}",
+                           "RetentionInDays": options.log_retention_days},
+        }
+        for event in properties.get("Events", {}).values():
+            if event["Type"] != "SQS":
+                continue
+            if handler not in stack.QUEUE_HANDLERS:
+                raise RuntimeError(f"queue handler {handler} has no queue in infra/stack.py QUEUE_HANDLERS")
+            queue_id, _ = stack.QUEUE_HANDLERS[handler]
+            event_properties = event["Properties"]
+            event_properties["Queue"] = {"Fn::GetAtt": [queue_id, "Arn"]}
+            event_properties["FunctionResponseTypes"] = ["ReportBatchItemFailures"]
+            if handler == "send_email":
+                # Below the reserved concurrency: Lambda never throttles a received message
+                # (which would count as a try and push it towards the dead-letter queue).
+                event_properties["ScalingConfig"] = {"MaximumConcurrency": options.send_concurrency}
+
+
+def _as_list(value) -> list:
+    return [] if value is None else [value] if isinstance(value, str) else list(value)
+
+
+def _handler_name(handler: str) -> str:
+    name = handler.rpartition(".")[2]
+    return "api_handler" if name == "app" else name
+
+
+def rebuild_zip(zip_path: Path, *, slim: bool) -> None:
+    """Rewrite Chalice's zip: drop what the runtime has, keep only our locales' data, add data files."""
+    from chalicelib.mail.base import LOCALES
+
+    keep_locales = {"root", *LOCALES}
+    slimmed = zip_path.with_suffix(".slim.zip")
+    with zipfile.ZipFile(zip_path) as source, \
+            zipfile.ZipFile(slimmed, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=9) as target:
+        for info in source.infolist():
+            if slim and _dropped(info.filename, keep_locales):
+                continue
+            target.writestr(info, source.read(info), compress_type=zipfile.ZIP_DEFLATED, compresslevel=9)
+        for relative in DATA_PATHS:
+            root = PROJECT_DIR / relative
+            files = [root] if root.is_file() else sorted(path for path in root.rglob("*") if path.is_file())
+            for path in files:
+                name = path.relative_to(PROJECT_DIR).as_posix()
+                if name.startswith(_PREVIEW_DIR + "/") or "__pycache__" in name:
+                    continue
+                entry = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
+                entry.external_attr = 0o644 << 16
+                target.writestr(entry, path.read_bytes(), compress_type=zipfile.ZIP_DEFLATED, compresslevel=9)
+    slimmed.replace(zip_path)
+
+
+def _dropped(name: str, keep_locales: set[str]) -> bool:
+    top = name.split("/", 1)[0]
+    if top.removesuffix(".py") in RUNTIME_PROVIDED:
+        return True
+    if top.endswith((".dist-info", ".data")) and top.split("-", 1)[0].lower() in _RUNTIME_DISTRIBUTIONS:
+        return True
+    if name.startswith("babel/locale-data/") and name.endswith(".dat"):
+        locale = name.rsplit("/", 1)[1].removesuffix(".dat")
+        return locale not in keep_locales and locale.split("_", 1)[0] not in keep_locales
+    return False
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n", 1)[0])
+    parser.add_argument("stage", choices=sorted(stack.STAGES))
+    parser.add_argument("out_dir", type=Path, nargs="?", help="default: build/STAGE")
+    parser.add_argument("--no-slim", action="store_true", help="keep the zip as Chalice made it (for comparison)")
+    args = parser.parse_args(argv)
+    result = package(args.stage, args.out_dir or PROJECT_DIR / "build" / args.stage, slim=not args.no_slim)
+    print(f"template  {result.template}")
+    print(f"zip       {result.zip_path}: {result.zip_bytes / 1e6:.1f} MB "
+          f"({result.unzipped_bytes / 1e6:.1f} MB unzipped; Chalice's own zip: {result.chalice_zip_bytes / 1e6:.1f} MB, "
+          f"{result.chalice_unzipped_bytes / 1e6:.1f} MB unzipped)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

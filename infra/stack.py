@@ -1,0 +1,353 @@
+"""Everything a stage needs besides what Chalice generates: the CloudFormation that
+``chalice package --merge-template`` merges into its SAM template, and the patches
+to Chalice's own functions (``infra/package.py`` applies both).
+
+One source of truth: the table comes from ``infra/table.json`` (the local stack creates
+it from the same file), the dead-letter threshold from ``devstack.queues``, the functions
+and schedules from ``app.py`` through Chalice (a queue handler added there without a queue
+in ``QUEUE_HANDLERS`` fails the packaging). Names are per stage, so dev and prod live side
+by side in one account and region.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+INFRA_DIR = Path(__file__).resolve().parent
+TABLE_DEFINITION = INFRA_DIR / "table.json"
+APP_NAME = "loyalty-mail"
+API_STAGE = "api"  # api_gateway_stage in .chalice/config.json
+
+
+@dataclass(frozen=True)
+class StageOptions:
+    """What differs between stages besides names (sizes and limits are in .chalice/config.json)."""
+
+    protect_data: bool  # deletion protection and Retain on the table; PITR is on everywhere
+    log_retention_days: int
+    send_concurrency: int  # SQS event source MaximumConcurrency of the send handler (<= its reserved concurrency)
+
+
+STAGES: dict[str, StageOptions] = {
+    "dev": StageOptions(protect_data=False, log_retention_days=14, send_concurrency=2),
+    "prod": StageOptions(protect_data=True, log_retention_days=90, send_concurrency=5),
+}
+
+# Queue handler (app.py function name) -> (the queue's logical id, visibility timeout in seconds).
+# The visibility timeout is six times the handler's timeout, as Lambda advises for SQS sources.
+QUEUE_HANDLERS = {
+    "send_email": ("SendQueue", 360),
+    "delivery_events_handler": ("EventsQueue", 180),
+}
+SCHEDULED_FUNCTIONS = ("daily_jobs", "send_due_campaigns", "republish_outbox")
+# SES event types the delivery-events handler acts on (services/delivery_events.py); others cost and are ignored.
+SES_EVENT_TYPES = ["bounce", "complaint", "delivery", "open", "click"]
+# SES reviews an account at 5 % bounces and 0.1 % complaints: the alarms fire before that.
+BOUNCE_RATE_ALARM = 0.04
+COMPLAINT_RATE_ALARM = 0.0008
+
+
+# Stateful resources say what happens to them when the stack goes (cfn-lint I3011).
+DISPOSABLE = {"DeletionPolicy": "Delete", "UpdateReplacePolicy": "Delete"}
+
+
+def kept(options: StageOptions) -> dict:
+    policy = "Retain" if options.protect_data else "Delete"
+    return {"DeletionPolicy": policy, "UpdateReplacePolicy": policy}
+
+
+@dataclass(frozen=True)
+class Names:
+    stage: str
+
+    @property
+    def table(self) -> str:
+        return f"loyalty-{self.stage}"
+
+    @property
+    def send_queue(self) -> str:
+        return f"{APP_NAME}-send-{self.stage}"
+
+    @property
+    def events_queue(self) -> str:
+        return f"{APP_NAME}-events-{self.stage}"
+
+    @property
+    def configuration_set(self) -> str:
+        return f"{APP_NAME}-{self.stage}"
+
+    @property
+    def api(self) -> str:
+        return f"{APP_NAME}-{self.stage}"
+
+    def function(self, handler: str) -> str:
+        """Chalice's own naming (what ``chalice deploy`` would call the function)."""
+        return f"{APP_NAME}-{self.stage}-{handler}"
+
+    def secret(self, what: str) -> str:
+        return f"{APP_NAME}/{self.stage}/{what}"
+
+
+def table_definition() -> dict:
+    return json.loads(TABLE_DEFINITION.read_text())
+
+
+def table_properties(stage: str) -> dict:
+    """The deployed table: infra/table.json plus what only a real account has."""
+    definition = table_definition()
+    properties = {key: definition[key] for key in
+                  ("BillingMode", "AttributeDefinitions", "KeySchema", "GlobalSecondaryIndexes",
+                   "TimeToLiveSpecification")}
+    properties["TableName"] = Names(stage).table
+    properties["PointInTimeRecoverySpecification"] = {"PointInTimeRecoveryEnabled": True}
+    properties["DeletionProtectionEnabled"] = STAGES[stage].protect_data
+    return properties
+
+
+def _arn(service: str, resource: str) -> dict:
+    return {"Fn::Sub": f"arn:${{AWS::Partition}}:{service}:${{AWS::Region}}:${{AWS::AccountId}}:{resource}"}
+
+
+def _queue_pair(logical_id: str, name: str, visibility_timeout: int) -> dict:
+    from devstack.queues import MAX_RECEIVES
+
+    return {
+        f"{logical_id}DeadLetters": {
+            "Type": "AWS::SQS::Queue",
+            **DISPOSABLE,
+            "Properties": {"QueueName": f"{name}-dlq", "MessageRetentionPeriod": 14 * 24 * 3600,
+                           "SqsManagedSseEnabled": True},
+        },
+        logical_id: {
+            "Type": "AWS::SQS::Queue",
+            **DISPOSABLE,  # in-flight mail is re-published from the outbox, which lives in the table
+            "Properties": {
+                "QueueName": name,
+                "VisibilityTimeout": visibility_timeout,
+                "MessageRetentionPeriod": 4 * 24 * 3600,
+                "SqsManagedSseEnabled": True,
+                "RedrivePolicy": {"deadLetterTargetArn": {"Fn::GetAtt": [f"{logical_id}DeadLetters", "Arn"]},
+                                  "maxReceiveCount": MAX_RECEIVES},
+            },
+        },
+    }
+
+
+def _alarm(description: str, namespace: str, metric: str, dimensions: dict, *, statistic: str, threshold: float,
+           period: int = 300, evaluation_periods: int = 1, comparison: str = "GreaterThanOrEqualToThreshold") -> dict:
+    return {
+        "Type": "AWS::CloudWatch::Alarm",
+        "Properties": {
+            "AlarmDescription": description,
+            "Namespace": namespace,
+            "MetricName": metric,
+            "Dimensions": [{"Name": name, "Value": value} for name, value in dimensions.items()],
+            "Statistic": statistic,
+            "Period": period,
+            "EvaluationPeriods": evaluation_periods,
+            "Threshold": threshold,
+            "ComparisonOperator": comparison,
+            "TreatMissingData": "notBreaching",
+            "AlarmActions": [{"Ref": "AlarmTopic"}],
+            "OKActions": [{"Ref": "AlarmTopic"}],
+        },
+    }
+
+
+def resources(stage: str) -> dict:
+    """The template merged into Chalice's: data, queues, mail events, secrets, alarms, the role's policy."""
+    names = Names(stage)
+    options = STAGES[stage]
+    template: dict = {
+        "Parameters": {
+            "AlarmEmail": {"Type": "String", "Default": "",
+                           "Description": "Where alarms are mailed (confirm the subscription); empty for none"},
+            "PublicUrl": {"Type": "String", "Default": "",
+                          "Description": "Base URL of the API in e-mail links (a custom domain); empty for the "
+                                         "API Gateway URL"},
+        },
+        "Conditions": {
+            "HasAlarmEmail": {"Fn::Not": [{"Fn::Equals": [{"Ref": "AlarmEmail"}, ""]}]},
+            "HasPublicUrl": {"Fn::Not": [{"Fn::Equals": [{"Ref": "PublicUrl"}, ""]}]},
+        },
+        "Resources": {
+            "LoyaltyTable": {
+                "Type": "AWS::DynamoDB::Table",
+                **kept(options),
+                "Properties": table_properties(stage),
+            },
+            **_queue_pair("SendQueue", names.send_queue, QUEUE_HANDLERS["send_email"][1]),
+            **_queue_pair("EventsQueue", names.events_queue, QUEUE_HANDLERS["delivery_events_handler"][1]),
+            # SES publishes delivery events to SNS, which hands them to the events queue as they are.
+            "MailEventsTopic": {"Type": "AWS::SNS::Topic", "Properties": {"TopicName": f"{names.configuration_set}-events"}},
+            "MailEventsTopicPolicy": {
+                "Type": "AWS::SNS::TopicPolicy",
+                "Properties": {
+                    "Topics": [{"Ref": "MailEventsTopic"}],
+                    "PolicyDocument": {"Version": "2012-10-17", "Statement": [{
+                        "Effect": "Allow", "Principal": {"Service": "ses.amazonaws.com"}, "Action": "sns:Publish",
+                        "Resource": {"Ref": "MailEventsTopic"},
+                        "Condition": {"StringEquals": {"AWS:SourceAccount": {"Ref": "AWS::AccountId"}}},
+                    }]},
+                },
+            },
+            "MailEventsSubscription": {
+                "Type": "AWS::SNS::Subscription",
+                "Properties": {"TopicArn": {"Ref": "MailEventsTopic"}, "Protocol": "sqs",
+                               "Endpoint": {"Fn::GetAtt": ["EventsQueue", "Arn"]}, "RawMessageDelivery": True},
+            },
+            "EventsQueuePolicy": {
+                "Type": "AWS::SQS::QueuePolicy",
+                "Properties": {
+                    "Queues": [{"Ref": "EventsQueue"}],
+                    "PolicyDocument": {"Version": "2012-10-17", "Statement": [{
+                        "Effect": "Allow", "Principal": {"Service": "sns.amazonaws.com"}, "Action": "sqs:SendMessage",
+                        "Resource": {"Fn::GetAtt": ["EventsQueue", "Arn"]},
+                        "Condition": {"ArnEquals": {"aws:SourceArn": {"Ref": "MailEventsTopic"}}},
+                    }]},
+                },
+            },
+            "MailConfigurationSet": {
+                "Type": "AWS::SES::ConfigurationSet",
+                "Properties": {
+                    "Name": names.configuration_set,
+                    "ReputationOptions": {"ReputationMetricsEnabled": True},
+                    "SendingOptions": {"SendingEnabled": True},
+                    "SuppressionOptions": {"SuppressedReasons": ["BOUNCE", "COMPLAINT"]},
+                },
+            },
+            "MailEventDestination": {
+                "Type": "AWS::SES::ConfigurationSetEventDestination",
+                "DependsOn": ["MailEventsTopicPolicy"],
+                "Properties": {
+                    "ConfigurationSetName": {"Ref": "MailConfigurationSet"},
+                    "EventDestination": {"Name": "events-queue", "Enabled": True,
+                                         "MatchingEventTypes": SES_EVENT_TYPES,
+                                         "SnsDestination": {"TopicARN": {"Ref": "MailEventsTopic"}}},
+                },
+            },
+            # Generated at the first deploy, never in a file or a parameter; rotation: README.
+            "AdminTokenSecret": {
+                "Type": "AWS::SecretsManager::Secret",
+                **kept(options),
+                "Properties": {
+                    "Name": names.secret("admin-token"),
+                    "Description": "Bearer token of the admin API: {\"current\": ..., \"previous\": ...}",
+                    "GenerateSecretString": {"SecretStringTemplate": "{}", "GenerateStringKey": "current",
+                                             "PasswordLength": 48, "ExcludePunctuation": True},
+                },
+            },
+            "LinkSigningKeySecret": {
+                "Type": "AWS::SecretsManager::Secret",
+                **kept(options),  # losing it would break the unsubscribe links of every mail already sent
+                "Properties": {
+                    "Name": names.secret("link-signing-key"),
+                    "Description": "HMAC key of unsubscribe links: {\"current\": ..., \"previous\": ...}",
+                    "GenerateSecretString": {"SecretStringTemplate": "{}", "GenerateStringKey": "current",
+                                             "PasswordLength": 64, "ExcludePunctuation": True},
+                },
+            },
+            "AlarmTopic": {"Type": "AWS::SNS::Topic", "Properties": {"TopicName": f"{names.api}-alarms"}},
+            "AlarmEmailSubscription": {
+                "Type": "AWS::SNS::Subscription",
+                "Condition": "HasAlarmEmail",
+                "Properties": {"TopicArn": {"Ref": "AlarmTopic"}, "Protocol": "email",
+                               "Endpoint": {"Ref": "AlarmEmail"}},
+            },
+            "SendDeadLettersAlarm": _alarm(
+                "E-mails that failed all their tries are parked in the send dead-letter queue", "AWS/SQS",
+                "ApproximateNumberOfMessagesVisible", {"QueueName": f"{names.send_queue}-dlq"},
+                statistic="Maximum", threshold=1),
+            "EventsDeadLettersAlarm": _alarm(
+                "SES delivery events that failed all their tries are parked in the events dead-letter queue",
+                "AWS/SQS", "ApproximateNumberOfMessagesVisible", {"QueueName": f"{names.events_queue}-dlq"},
+                statistic="Maximum", threshold=1),
+            "BounceRateAlarm": _alarm(
+                "SES bounce rate of this configuration set near the 5 % at which SES reviews the account",
+                "AWS/SES", "Reputation.BounceRate", {"ses:configuration-set": names.configuration_set},
+                statistic="Maximum", threshold=BOUNCE_RATE_ALARM, period=3600),
+            "ComplaintRateAlarm": _alarm(
+                "SES complaint rate of this configuration set near the 0.1 % at which SES reviews the account",
+                "AWS/SES", "Reputation.ComplaintRate", {"ses:configuration-set": names.configuration_set},
+                statistic="Maximum", threshold=COMPLAINT_RATE_ALARM, period=3600),
+            "Api5xxAlarm": _alarm(
+                "The API answered 5xx (webhooks are retried by the platforms, but a burst means an outage)",
+                "AWS/ApiGateway", "5XXError", {"ApiName": names.api, "Stage": API_STAGE},
+                statistic="Sum", threshold=5, evaluation_periods=2),
+            "DefaultRole": {"Properties": {"Policies": [{"PolicyName": "DefaultRolePolicy",
+                                                         "PolicyDocument": role_policy(stage)}]}},
+            "RestAPI": {"Properties": {"Name": names.api}},
+        },
+    }
+    template["Outputs"] = {
+        "TableName": {"Value": {"Ref": "LoyaltyTable"}},
+        "SendQueueUrl": {"Value": {"Ref": "SendQueue"}},
+        "SendDeadLetterQueueUrl": {"Value": {"Ref": "SendQueueDeadLetters"}},
+        "EventsDeadLetterQueueUrl": {"Value": {"Ref": "EventsQueueDeadLetters"}},
+        "ConfigurationSetName": {"Value": {"Ref": "MailConfigurationSet"}},
+        "AdminTokenSecretArn": {"Value": {"Ref": "AdminTokenSecret"}},
+        "LinkSigningKeySecretArn": {"Value": {"Ref": "LinkSigningKeySecret"}},
+        "AlarmTopicArn": {"Value": {"Ref": "AlarmTopic"}},
+    }
+    for handler in SCHEDULED_FUNCTIONS:
+        logical_id = _logical_id(handler)
+        template["Resources"][f"{logical_id}ErrorsAlarm"] = _alarm(
+            f"The scheduled job {handler} failed", "AWS/Lambda", "Errors",
+            {"FunctionName": names.function(handler)}, statistic="Sum", threshold=1, period=3600)
+    return template
+
+
+def role_policy(stage: str) -> dict:
+    """Least privilege: each action on the resources it is needed for, nothing on ``*``."""
+    names = Names(stage)
+    table = {"Fn::GetAtt": ["LoyaltyTable", "Arn"]}
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Sid": "Logs", "Effect": "Allow", "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+             "Resource": _arn("logs", f"log-group:/aws/lambda/{names.function('*')}:*")},
+            # Item reads and writes (transactions are authorised per item action); Query on the indexes.
+            # No Scan, no table management.
+            {"Sid": "Table", "Effect": "Allow",
+             "Action": ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem",
+                        "dynamodb:ConditionCheckItem", "dynamodb:Query", "dynamodb:BatchWriteItem"],
+             "Resource": [table, {"Fn::Sub": "${LoyaltyTable.Arn}/index/*"}]},
+            {"Sid": "SendQueue", "Effect": "Allow",
+             "Action": ["sqs:SendMessage", "sqs:GetQueueUrl", "sqs:GetQueueAttributes", "sqs:ChangeMessageVisibility",
+                        "sqs:ReceiveMessage", "sqs:DeleteMessage"],
+             "Resource": {"Fn::GetAtt": ["SendQueue", "Arn"]}},
+            {"Sid": "EventsQueue", "Effect": "Allow",
+             "Action": ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"],
+             "Resource": {"Fn::GetAtt": ["EventsQueue", "Arn"]}},
+            # Any verified sender identity of the account (each shop sends from its own domain), but only
+            # through this stage's configuration set.
+            {"Sid": "SendMail", "Effect": "Allow", "Action": ["ses:SendEmail", "ses:SendRawEmail"],
+             "Resource": [_arn("ses", "identity/*"),
+                          _arn("ses", f"configuration-set/{names.configuration_set}")]},
+            {"Sid": "Secrets", "Effect": "Allow", "Action": "secretsmanager:GetSecretValue",
+             "Resource": [{"Ref": "AdminTokenSecret"}, {"Ref": "LinkSigningKeySecret"}]},
+        ],
+    }
+
+
+def function_environment(handler: str) -> dict:
+    """Variables every function gets from the stack's resources (the rest: .chalice/config.json)."""
+    environment = {
+        "LOYALTY_TABLE": {"Ref": "LoyaltyTable"},
+        "LOYALTY_SEND_QUEUE": {"Fn::GetAtt": ["SendQueue", "QueueName"]},
+        "LOYALTY_EVENTS_QUEUE": {"Fn::GetAtt": ["EventsQueue", "QueueName"]},
+        "LOYALTY_SES_CONFIGURATION_SET": {"Ref": "MailConfigurationSet"},
+        "LOYALTY_ADMIN_TOKEN_SECRET_ARN": {"Ref": "AdminTokenSecret"},
+        "LOYALTY_LINK_SIGNING_KEY_SECRET_ARN": {"Ref": "LinkSigningKeySecret"},
+    }
+    if handler != "api_handler":  # the API's own URL would make the API depend on itself
+        environment["LOYALTY_PUBLIC_URL"] = {"Fn::If": [
+            "HasPublicUrl", {"Ref": "PublicUrl"},
+            {"Fn::Sub": f"https://${{RestAPI}}.execute-api.${{AWS::Region}}.${{AWS::URLSuffix}}/{API_STAGE}"}]}
+    return environment
+
+
+def _logical_id(handler: str) -> str:
+    """Chalice's logical id of a function: ``send_email`` -> ``SendEmail``."""
+    return "".join(part[:1].upper() + part[1:] for part in handler.split("_"))

@@ -1,0 +1,292 @@
+"""The deployable package, built offline as CI builds it: the template passes cfn-lint, holds
+every resource the code needs with least privilege, the table equals what the code uses, and
+the slim zip runs on a Lambda-like Python that has only the runtime's own packages."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from chalicelib.store.models import Item
+from devstack.queues import MAX_RECEIVES
+from infra import package, stack
+
+STAGES = sorted(stack.STAGES)
+
+
+@pytest.fixture(scope="module")
+def packaged(request, tmp_path_factory, testrun_uid) -> dict[str, package.Packaged]:
+    """Both stages, packaged once per test run: with pytest-xdist the first worker to get here
+    packages, under a lock (Chalice's dependency cache is not safe to fill twice at once), and
+    the others read its result."""
+    import fcntl
+    import pickle
+
+    base = tmp_path_factory.getbasetemp()
+    shared = base.parent if hasattr(request.config, "workerinput") else base  # the workers' common directory
+    root = shared / f"packaged-{testrun_uid}"
+    root.mkdir(parents=True, exist_ok=True)
+    with open(root / ".lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        done = root / "packaged.pickle"
+        if not done.exists():
+            done.write_bytes(pickle.dumps({stage: package.package(stage, root / stage) for stage in STAGES}))
+        return pickle.loads(done.read_bytes())
+
+
+def _template(packaged, stage: str) -> dict:
+    return json.loads(packaged[stage].template.read_text())
+
+
+def _resources(template: dict, kind: str) -> dict:
+    return {key: value for key, value in template["Resources"].items() if value["Type"] == kind}
+
+
+def _cfn_lint(path: Path) -> subprocess.CompletedProcess:
+    cfn_lint = Path(sys.executable).with_name("cfn-lint")  # the pinned one, installed next to this Python
+    return subprocess.run([str(cfn_lint), "--include-checks", "I", "--", str(path)], capture_output=True, text=True)
+
+
+# -- cfn-lint -------------------------------------------------------------------------
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_packaged_template_passes_cfn_lint_with_no_finding(packaged, stage):
+    result = _cfn_lint(packaged[stage].template)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_cfn_lint_does_fail_a_broken_template(packaged, tmp_path):
+    template = _template(packaged, "prod")
+    template["Resources"]["SendQueue"]["Properties"]["VisibilityTimeout"] = "six minutes"
+    broken = tmp_path / "broken.json"
+    broken.write_text(json.dumps(template))
+    result = _cfn_lint(broken)
+    assert result.returncode != 0 and "E3012" in result.stdout
+
+
+# -- the table: one definition for the code, the local stack and the deployment --------
+
+def _normalised_indexes(indexes) -> dict:
+    return {index["IndexName"]: (sorted((key["AttributeName"], key["KeyType"]) for key in index["KeySchema"]),
+                                 index["Projection"]["ProjectionType"]) for index in indexes}
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_deployed_table_is_infra_table_json(packaged, stage):
+    deployed = _template(packaged, stage)["Resources"]["LoyaltyTable"]["Properties"]
+    local = stack.table_definition()
+    assert deployed["TableName"] == f"loyalty-{stage}"
+    for key in ("BillingMode", "AttributeDefinitions", "KeySchema", "GlobalSecondaryIndexes",
+                "TimeToLiveSpecification"):
+        assert deployed[key] == local[key], key
+    assert deployed["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
+
+
+def test_prod_table_is_protected_and_kept(packaged):
+    table = _template(packaged, "prod")["Resources"]["LoyaltyTable"]
+    assert table["Properties"]["DeletionProtectionEnabled"] is True
+    assert table["DeletionPolicy"] == table["UpdateReplacePolicy"] == "Retain"
+
+
+def test_table_json_is_what_the_pynamodb_models_use():
+    local = stack.table_definition()
+    schema = Item._get_schema()
+    assert sorted(map(tuple, (d.values() for d in local["AttributeDefinitions"]))) == \
+        sorted((d["AttributeName"], d["AttributeType"]) for d in schema["attribute_definitions"])
+    assert sorted((k["AttributeName"], k["KeyType"]) for k in local["KeySchema"]) == \
+        sorted((k["AttributeName"], k["KeyType"]) for k in schema["key_schema"])
+    models = {index["index_name"]: (sorted((k["AttributeName"], k["KeyType"]) for k in index["key_schema"]),
+                                    index["projection"]["ProjectionType"])
+              for index in schema["global_secondary_indexes"]}
+    assert _normalised_indexes(local["GlobalSecondaryIndexes"]) == models
+    assert local["TimeToLiveSpecification"] == {"AttributeName": "ttl", "Enabled": True}
+    assert "ttl" in Item.get_attributes()
+
+
+# -- queues, handlers, schedules ------------------------------------------------------
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_every_queue_handler_reports_partial_failures_on_its_own_queue(packaged, stage):
+    template = _template(packaged, stage)
+    functions = _resources(template, "AWS::Serverless::Function")
+    wired = {}
+    for function in functions.values():
+        for event in function["Properties"].get("Events", {}).values():
+            if event["Type"] == "SQS":
+                properties = event["Properties"]
+                assert properties["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+                queue_id = properties["Queue"]["Fn::GetAtt"][0]
+                queue = template["Resources"][queue_id]["Properties"]
+                # Lambda refuses an SQS source whose visibility timeout is shorter than the function's.
+                assert queue["VisibilityTimeout"] >= 6 * function["Properties"]["Timeout"]
+                redrive = queue["RedrivePolicy"]
+                assert redrive["maxReceiveCount"] == MAX_RECEIVES
+                assert redrive["deadLetterTargetArn"] == {"Fn::GetAtt": [f"{queue_id}DeadLetters", "Arn"]}
+                wired[function["Properties"]["Handler"]] = queue["QueueName"]
+    assert wired == {"app.send_email": f"loyalty-mail-send-{stage}",
+                     "app.delivery_events_handler": f"loyalty-mail-events-{stage}"}
+
+
+def test_sender_concurrency_is_capped_below_its_reservation(packaged):
+    sender = _template(packaged, "prod")["Resources"]["SendEmail"]["Properties"]
+    cap = sender["Events"]["SendEmailSqsEventSource"]["Properties"]["ScalingConfig"]["MaximumConcurrency"]
+    assert 2 <= cap <= sender["ReservedConcurrentExecutions"]
+    assert sender["MemorySize"] >= 512 and sender["Timeout"] == 60
+
+
+def test_schedules_are_packaged(packaged):
+    functions = _resources(_template(packaged, "prod"), "AWS::Serverless::Function")
+    schedules = {function["Properties"]["Handler"]: [event["Properties"]["Schedule"]
+                                                     for event in function["Properties"]["Events"].values()]
+                 for function in functions.values()
+                 if any(event["Type"] == "Schedule" for event in function["Properties"].get("Events", {}).values())}
+    assert schedules == {"app.daily_jobs": ["rate(1 hour)"], "app.send_due_campaigns": ["rate(1 minute)"],
+                         "app.republish_outbox": ["rate(5 minutes)"]}
+
+
+def test_ses_events_reach_the_events_queue(packaged):
+    resources = _template(packaged, "prod")["Resources"]
+    destination = resources["MailEventDestination"]["Properties"]
+    assert destination["ConfigurationSetName"] == {"Ref": "MailConfigurationSet"}
+    assert destination["EventDestination"]["SnsDestination"]["TopicARN"] == {"Ref": "MailEventsTopic"}
+    assert set(destination["EventDestination"]["MatchingEventTypes"]) >= {"bounce", "complaint", "delivery"}
+    subscription = resources["MailEventsSubscription"]["Properties"]
+    assert subscription["Endpoint"] == {"Fn::GetAtt": ["EventsQueue", "Arn"]}
+    assert subscription["RawMessageDelivery"] is True  # the handler reads the SES record as the body
+    statement = resources["EventsQueuePolicy"]["Properties"]["PolicyDocument"]["Statement"][0]
+    assert statement["Condition"] == {"ArnEquals": {"aws:SourceArn": {"Ref": "MailEventsTopic"}}}
+
+
+# -- configuration the code reads ----------------------------------------------------
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_every_function_is_configured_from_the_stacks_resources(packaged, stage):
+    functions = _resources(_template(packaged, stage), "AWS::Serverless::Function")
+    assert len(functions) == 6
+    for function in functions.values():
+        variables = function["Properties"]["Environment"]["Variables"]
+        assert variables["LOYALTY_TABLE"] == {"Ref": "LoyaltyTable"}
+        assert variables["LOYALTY_SEND_QUEUE"] == {"Fn::GetAtt": ["SendQueue", "QueueName"]}
+        assert variables["LOYALTY_EVENTS_QUEUE"] == {"Fn::GetAtt": ["EventsQueue", "QueueName"]}
+        assert variables["LOYALTY_SES_CONFIGURATION_SET"] == {"Ref": "MailConfigurationSet"}
+        assert variables["LOYALTY_ADMIN_TOKEN_SECRET_ARN"] == {"Ref": "AdminTokenSecret"}
+        assert variables["LOYALTY_LINK_SIGNING_KEY_SECRET_ARN"] == {"Ref": "LinkSigningKeySecret"}
+        assert "LOYALTY_ADMIN_TOKEN" not in variables and "LOYALTY_LINK_SIGNING_KEY" not in variables
+        assert function["Properties"]["FunctionName"].startswith(f"loyalty-mail-{stage}-")
+    mailer = functions["SendEmail"]["Properties"]["Environment"]["Variables"]
+    assert "LOYALTY_PUBLIC_URL" in mailer  # unsubscribe links point at the deployed API
+
+
+def test_secrets_are_generated_by_the_stack(packaged):
+    resources = _template(packaged, "prod")["Resources"]
+    for logical_id in ("AdminTokenSecret", "LinkSigningKeySecret"):
+        generated = resources[logical_id]["Properties"]["GenerateSecretString"]
+        assert generated["GenerateStringKey"] == "current" and generated["PasswordLength"] >= 48
+        assert "SecretString" not in resources[logical_id]["Properties"]
+
+
+# -- least privilege ------------------------------------------------------------------
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_role_names_each_action_on_its_resources(packaged, stage):
+    template = _template(packaged, stage)
+    roles = _resources(template, "AWS::IAM::Role")
+    assert list(roles) == ["DefaultRole"]
+    policies = roles["DefaultRole"]["Properties"]["Policies"]
+    assert len(policies) == 1 and "ManagedPolicyArns" not in roles["DefaultRole"]["Properties"]
+    granted = {}
+    for statement in policies[0]["PolicyDocument"]["Statement"]:
+        assert statement["Effect"] == "Allow"
+        actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+        resources = statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
+        for action in actions:
+            assert "*" not in action, action
+            granted[action] = resources
+        for resource in resources:
+            assert resource != "*" and not (isinstance(resource, str) and resource.endswith(":*:*:*"))
+    assert "dynamodb:Scan" not in granted
+    assert granted["dynamodb:Query"] == [{"Fn::GetAtt": ["LoyaltyTable", "Arn"]},
+                                         {"Fn::Sub": "${LoyaltyTable.Arn}/index/*"}]
+    assert granted["sqs:SendMessage"] == [{"Fn::GetAtt": ["SendQueue", "Arn"]}]
+    assert granted["secretsmanager:GetSecretValue"] == [{"Ref": "AdminTokenSecret"}, {"Ref": "LinkSigningKeySecret"}]
+    assert any("configuration-set/loyalty-mail-" + stage in json.dumps(r) for r in granted["ses:SendRawEmail"])
+
+
+# -- alarms --------------------------------------------------------------------------
+
+def test_alarms_watch_dead_letters_reputation_and_5xx(packaged):
+    template = _template(packaged, "prod")
+    alarms = _resources(template, "AWS::CloudWatch::Alarm")
+    watched = {(alarm["Properties"]["Namespace"], alarm["Properties"]["MetricName"],
+                tuple(d["Value"] for d in alarm["Properties"]["Dimensions"])) for alarm in alarms.values()}
+    assert ("AWS/SQS", "ApproximateNumberOfMessagesVisible", ("loyalty-mail-send-prod-dlq",)) in watched
+    assert ("AWS/SQS", "ApproximateNumberOfMessagesVisible", ("loyalty-mail-events-prod-dlq",)) in watched
+    assert ("AWS/SES", "Reputation.BounceRate", ("loyalty-mail-prod",)) in watched
+    assert ("AWS/SES", "Reputation.ComplaintRate", ("loyalty-mail-prod",)) in watched
+    assert ("AWS/ApiGateway", "5XXError", ("loyalty-mail-prod", "api")) in watched
+    assert template["Resources"]["RestAPI"]["Properties"]["Name"] == "loyalty-mail-prod"  # what 5XXError names
+    for alarm in alarms.values():
+        assert alarm["Properties"]["AlarmActions"] == [{"Ref": "AlarmTopic"}]
+
+
+# -- the zip -------------------------------------------------------------------------
+
+def test_zip_leaves_out_what_the_runtime_has_and_carries_the_templates(packaged):
+    result = packaged["prod"]
+    with zipfile.ZipFile(result.zip_path) as archive:
+        names = archive.namelist()
+    tops = {name.split("/", 1)[0] for name in names}
+    assert not tops & {"boto3", "botocore", "s3transfer", "urllib3", "dateutil"}
+    assert "templates/post_purchase.mjml" in names and "templates/locales/uk.json" in names
+    assert "babel/locale-data/uk.dat" in names and "babel/locale-data/ja.dat" not in names
+    assert result.zip_bytes < 8_000_000 < result.chalice_zip_bytes  # Chalice's own zip carries botocore
+
+
+_SMOKE = textwrap.dedent("""
+    import sys
+    import app
+    assert app.__file__.startswith(sys.argv[1]), app.__file__
+    heavy = [name for name in ("mjml", "jinja2", "babel") if name in sys.modules]
+    assert not heavy, heavy
+    from zoneinfo import ZoneInfo
+    from chalicelib.mail import LOCALES, TEMPLATES, TemplateSet, sample_context
+    from chalicelib.services.shop_settings import currency_exponent
+    templates = TemplateSet.default()
+    for template in TEMPLATES:
+        for locale in LOCALES:
+            email = templates.render(template, locale, sample_context(template, locale))
+            assert email.html and email.text and email.subject
+    assert currency_exponent("UAH") == 2 and currency_exponent("JPY") == 0
+    ZoneInfo("Europe/Kyiv")
+    import botocore, pynamodb
+    assert not botocore.__file__.startswith(sys.argv[1])
+    print("rendered", len(TEMPLATES) * len(LOCALES))
+""")
+
+
+def test_slim_zip_runs_with_only_the_runtimes_own_packages(packaged, tmp_path):
+    code = tmp_path / "task"
+    with zipfile.ZipFile(packaged["prod"].zip_path) as archive:
+        archive.extractall(code)
+    # What the Lambda runtime adds to the path: boto3 and its dependencies, nothing else.
+    runtime = tmp_path / "runtime"
+    runtime.mkdir()
+    import boto3
+    site = Path(boto3.__file__).resolve().parent.parent
+    for name in package.RUNTIME_PROVIDED:
+        for candidate in (site / name, site / f"{name}.py"):
+            if candidate.exists():
+                (runtime / candidate.name).symlink_to(candidate)
+    env = {key: value for key, value in os.environ.items() if not key.startswith(("PYTHON", "LOYALTY_"))}
+    env["PYTHONPATH"] = f"{code}{os.pathsep}{runtime}"
+    result = subprocess.run([sys.executable, "-S", "-c", _SMOKE, str(code)], cwd=tmp_path, env=env,
+                            capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    from chalicelib.mail.base import LOCALES, TEMPLATES
+    assert f"rendered {len(TEMPLATES) * len(LOCALES)}" in result.stdout
