@@ -237,3 +237,20 @@ def unsubscribe_post(token):
                                                 query=request.query_params or {},
                                                 accept_language=request.headers.get("accept-language"))
     return Response(page, status_code=status, headers=unsubscribe.PAGE_HEADERS)
+
+
+# -- onboarding and reconciliation (issue 10) ---------------------------------
+from chalicelib.services import reconciliation, webhook_health  # noqa: E402
+
+
+@app.route("/admin/shops/{shop_id}/webhook-health", methods=["GET"])
+@json_route
+@admin_only
+def get_webhook_health(shop_id):
+    return webhook_health.health_view(shop_id)
+
+
+@app.schedule(Rate(1, unit=Rate.HOURS))
+def reconcile_orders(event):
+    # Orders and refunds the platforms' webhooks lost, from their APIs, applied once.
+    return reconciliation.run_reconciliation()

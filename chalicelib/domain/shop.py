@@ -38,6 +38,10 @@ class Shop:
     customer_key_salt: str = ""
     marketing_cap: MarketingCap = field(default_factory=MarketingCap)
     expiry_warning_days: tuple[int, ...] = (30, 7)
+    # Reconciliation reads the platform's orders here (None: not configured). The
+    # credentials are secrets like the webhook secret: never logged or returned.
+    platform_api_url: Optional[str] = None
+    platform_api_credentials: dict = field(default_factory=dict, repr=False)
     created_at: str = ""
     updated_at: str = ""
     version: int = 0
