@@ -30,7 +30,7 @@ import queue
 import threading
 import time
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Callable, Optional
@@ -120,8 +120,8 @@ def prepare(shop_id: str, history_path: str, options: ImportOptions, now: dateti
                 if isinstance(read, RowProblem):
                     problems.append(replace(read, reason=f"{Path(balances_path).name}: {read.reason}"))
                 elif read.expires_at is not None and read.expires_at <= now:
-                    problems.append(RowProblem(read.line, f"{Path(balances_path).name}: expiry: "
-                                                          f"{read.expires_at.date()} has passed"))
+                    last_day = (read.expires_at - timedelta(days=1)).date()  # valid through that day
+                    problems.append(RowProblem(read.line, f"{Path(balances_path).name}: expiry: {last_day} has passed"))
                 else:
                     balances.append(read)
     kept = [item for item in items if _in_range(item, options)]

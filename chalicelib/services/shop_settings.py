@@ -7,7 +7,6 @@ from typing import Annotated, Literal, Optional
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
-from pydantic_core import PydanticCustomError
 
 from chalicelib.domain.program import ProgramRules, Tier
 from chalicelib.domain.shop import MarketingCap, Shop
@@ -172,20 +171,21 @@ class ShopSettings(_Strict):
             raise ValueError("previous_webhook_secret must differ from webhook_secret")
         return self
 
-    @model_validator(mode="after")
-    def _api_credentials(self) -> "ShopSettings":
-        api = self.platform_api
-        if api is None:
-            return self
-        if self.platform == "shopify" and not api.access_token:
-            raise PydanticCustomError("platform_api", "platform_api.access_token: the Shopify Admin API access token "
-                                                      "is required")
-        if self.platform == "woocommerce" and not (api.consumer_key and api.consumer_secret):
-            raise PydanticCustomError("platform_api", "platform_api.consumer_key and consumer_secret: the WooCommerce "
-                                                      "REST API keys are required")
-        if self.platform == "generic":
-            raise PydanticCustomError("platform_api", "platform_api: generic shops have no platform API to reconcile with")
-        return self
+
+def platform_api_problem(settings: ShopSettings) -> Optional[tuple[str, str]]:
+    """(field, reason) when the platform API settings cannot work for this shop's platform."""
+    api = settings.platform_api
+    if api is None:
+        return None
+    if settings.platform == "generic":
+        return "platform_api", "generic shops have no platform API to reconcile with"
+    if settings.platform == "shopify" and not api.access_token:
+        return "platform_api.access_token", "required for Shopify (an Admin API access token with read_orders)"
+    if settings.platform == "woocommerce":
+        for name in ("consumer_key", "consumer_secret"):
+            if not getattr(api, name):
+                return f"platform_api.{name}", "required for WooCommerce (a REST API key with read access)"
+    return None
 
 
 def currency_exponent(currency: str) -> int:

@@ -15,6 +15,7 @@ from chalicelib.errors import BadRequest, Conflict, NotFound, Unauthorized
 from chalicelib.services.shop_settings import (
     ShopSettings,
     currency_exponent,
+    platform_api_problem,
     platform_api_secrets,
     public_view,
     shop_from_documents,
@@ -56,6 +57,9 @@ def put_shop(shop_id: str, document: dict) -> tuple[dict, bool]:
         settings = ShopSettings.model_validate(incoming)
     except ValidationError as error:
         raise bad_request_from(error) from None
+    problem = platform_api_problem(settings)
+    if problem:
+        raise BadRequest(f"{problem[0]}: {problem[1]}", field=problem[0])
     if not settings.webhook_secret:
         raise BadRequest("webhook_secret: required when a shop is created (at least 16 characters)",
                          field="webhook_secret")
