@@ -24,6 +24,7 @@ were already applied answer ``duplicate``).
 """
 from __future__ import annotations
 
+import csv
 import hashlib
 import json
 import queue
@@ -110,8 +111,14 @@ def prepare(shop_id: str, history_path: str, options: ImportOptions, now: dateti
     digest = hashlib.sha256()
     raw = Path(history_path).read_bytes()
     digest.update(raw)
-    with open(history_path, encoding="utf-8-sig", newline="") as stream:
-        items, problems, skipped = sorted_items(read_history(options.fmt, stream, context))
+    try:
+        with open(history_path, encoding="utf-8-sig", newline="") as stream:
+            items, problems, skipped = sorted_items(read_history(options.fmt, stream, context))
+    except UnicodeDecodeError as error:
+        raise BadRequest(f"file: {Path(history_path).name} is not UTF-8 text (byte {error.start})",
+                         field="file") from None
+    except csv.Error as error:
+        raise BadRequest(f"file: {Path(history_path).name} is not readable CSV ({error})", field="file") from None
     balances: list[OpeningBalance] = []
     if balances_path:
         digest.update(b"\0balances\0" + Path(balances_path).read_bytes())
@@ -201,7 +208,10 @@ def run(prepared: Prepared, options: ImportOptions, now: datetime,
             index = inbox.get()
             if index is None:
                 return
-            results.put((index, _apply_one(shop, work[index], choose, now)))
+            try:
+                results.put((index, _apply_one(shop, work[index], choose, now)))
+            except Exception as error:  # noqa: BLE001 - handed to the main thread, which stops the run
+                results.put((index, error))
 
     threads = [threading.Thread(target=worker, args=(q,), daemon=True) for q in queues]
     for thread in threads:
@@ -212,6 +222,10 @@ def run(prepared: Prepared, options: ImportOptions, now: datetime,
     try:
         for _ in range(len(work) - start_position):
             index, answer = results.get()
+            if isinstance(answer, Exception):
+                # Not a bad row (those are answers): the store or the network failed. Stop, keep
+                # the position; the same command resumes.
+                raise answer
             done[index] = True
             _count(counts, work[index], answer)
             while position < len(work) and done[position]:
