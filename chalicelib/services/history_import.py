@@ -219,6 +219,7 @@ def run(prepared: Prepared, options: ImportOptions, now: datetime,
     for index in range(start_position, len(work)):
         queues[_partition(work[index], workers)].put(index)
     last_saved, last_saved_at = position, time.monotonic()
+    completed = start_position
     try:
         for _ in range(len(work) - start_position):
             index, answer = results.get()
@@ -227,6 +228,7 @@ def run(prepared: Prepared, options: ImportOptions, now: datetime,
                 # the position; the same command resumes.
                 raise answer
             done[index] = True
+            completed += 1
             _count(counts, work[index], answer)
             while position < len(work) and done[position]:
                 position += 1
@@ -234,15 +236,16 @@ def run(prepared: Prepared, options: ImportOptions, now: datetime,
                 _save(jobs, prepared.import_id, state, position, counts, "running")
                 last_saved, last_saved_at = position, time.monotonic()
             if progress:
-                progress(sum(done), len(work))
+                progress(completed, len(work))
     finally:
-        for q in queues:
-            q.put(None)
         if position < len(work):
-            # Interrupted (Ctrl-C, an error): keep what is surely done, so a rerun resumes here.
+            # Interrupted (Ctrl-C, an error): drop what is still queued, keep what is surely
+            # done, so the same command resumes here.
             for q in queues:
                 _drain(q)
             _save(jobs, prepared.import_id, state, position, counts, "interrupted")
+        for q in queues:
+            q.put(None)
     seconds = time.monotonic() - started
     _save(jobs, prepared.import_id, state, position, counts, "complete", finished_at=bootstrap.now().isoformat())
     applied_now = len(work) - start_position
