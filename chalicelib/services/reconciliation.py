@@ -103,7 +103,7 @@ def reconcile_shop(shop_id: str, now: Optional[datetime] = None, *, since: Optio
                          field="platform_api")
     checkpoint = checkpoint_of(shop_id)
     if since is None:
-        since = (keys.parse_iso(checkpoint.updated_since) - OVERLAP) if checkpoint else now - FIRST_RUN_LOOKBACK
+        since = (keys.parse_iso(checkpoint.updated_since) - OVERLAP) if checkpoint else _first_run_start(shop, now)
     report = Report(shop_id, updated_since=keys.iso(since))
     high_water = keys.parse_iso(checkpoint.updated_since) if checkpoint else since
     settled_before = now - GRACE
@@ -135,6 +135,16 @@ def reconcile_shop(shop_id: str, now: Optional[datetime] = None, *, since: Optio
         _log.warning("shop %s: reconciliation found %d orders, %d refunds, %d cancellations no webhook brought",
                      shop_id, missed_orders, missed_refunds, len(report.missed_cancellations))
     return report.as_json()
+
+
+def _first_run_start(shop, now: datetime) -> datetime:
+    """Orders from before the shop joined are history, the import's job (and no reason to mail anyone)."""
+    start = now - FIRST_RUN_LOOKBACK
+    try:
+        joined = datetime.fromisoformat(shop.created_at)
+    except (TypeError, ValueError):
+        return start
+    return max(start, joined if joined.tzinfo else joined.replace(tzinfo=timezone.utc))
 
 
 def _pages(shop, since: datetime, fetch) -> Iterator[list[dict]]:

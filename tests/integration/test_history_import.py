@@ -310,7 +310,8 @@ def test_reconciliation_applies_what_the_webhooks_lost_and_reports_it(client):
     with FakePlatform(page_size=2) as platform:
         handle = register_shop(client, SHOP, "shopify",
                                platform_api={"base_url": platform.url, "access_token": platform.access_token})
-        now = datetime.now(timezone.utc)
+        # The shop joined just now; its webhooks then failed for a few hours.
+        now = datetime.now(timezone.utc) + timedelta(hours=6)
         orders = [sample_order_payload("shopify", order_id=str(8100 + n), email="gus@example.com",
                                        created_at=now - timedelta(hours=5 - n)) for n in range(5)]
         for order in orders[:2]:  # delivered by webhook
@@ -322,7 +323,10 @@ def test_reconciliation_applies_what_the_webhooks_lost_and_reports_it(client):
         refunded["updated_at"] = (now - timedelta(hours=1)).isoformat()
         fresh = sample_order_payload("shopify", order_id="8199", email="gus@example.com",
                                      created_at=now - timedelta(minutes=2))  # its webhook is on its way
-        platform.shopify_orders.extend([orders[0], orders[1], refunded, orders[3], orders[4], fresh])
+        # Paid before the shop joined: history, the import's job; the first run starts at joining.
+        before_joining = sample_order_payload("shopify", order_id="8000", email="gus@example.com",
+                                              created_at=datetime.now(timezone.utc) - timedelta(hours=1))
+        platform.shopify_orders.extend([before_joining, orders[0], orders[1], refunded, orders[3], orders[4], fresh])
         platform.throttle_next = 1
 
         report = reconciliation.reconcile_shop(SHOP, now)
@@ -361,7 +365,7 @@ def test_woocommerce_reconciliation_pages_and_credentials(client):
         api = {"base_url": platform.url, "consumer_key": platform.consumer_key,
                "consumer_secret": platform.consumer_secret}
         handle = register_shop(client, "woo-shop", "woocommerce", platform_api=api)
-        now = datetime.now(timezone.utc)
+        now = datetime.now(timezone.utc) + timedelta(hours=11)
         platform.woocommerce_orders.extend(
             sample_order_payload("woocommerce", order_id=str(600 + n), email="hal@example.com",
                                  created_at=now - timedelta(hours=10 - n)) for n in range(5))
@@ -369,6 +373,10 @@ def test_woocommerce_reconciliation_pages_and_credentials(client):
         assert report["missed_orders"] == [str(600 + n) for n in range(5)]
         assert report["pages"] == 3
         assert handle.customer("hal@example.com")[1]["points_balance"] == 5 * 189
+        assert reconciliation.reconcile_shop("woo-shop", now)["missed_orders"] == []
+        # Changes from before the checkpoint (less the overlap) are not read again.
+        platform.woocommerce_orders.append(sample_order_payload(
+            "woocommerce", order_id="599", email="hal@example.com", created_at=now - timedelta(hours=20)))
         assert reconciliation.reconcile_shop("woo-shop", now)["missed_orders"] == []
 
         # Credentials not sent again are kept; wrong ones are reported, not raised.
