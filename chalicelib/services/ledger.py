@@ -12,7 +12,7 @@ from typing import Callable, Optional
 from chalicelib.domain.account import Account
 from chalicelib.domain.codes import looks_like_ours
 from chalicelib.domain.loyalty import Outcome, Program, apply_deletion, apply_order, apply_refund, update_facts
-from chalicelib.domain.order_record import PAID, OrderRecord
+from chalicelib.domain.order_record import OPEN, PAID, OrderRecord
 from chalicelib.domain.orders import (
     CustomerEvent,
     CustomerFacts,
@@ -100,7 +100,10 @@ def apply_order_update(shop: Shop, order, now: datetime, *, event_id: Optional[s
     if account is None:
         account = Account(shop.shop_id, customer_id, created_at=now, lots=[])
     elif account.lots is None and _may_reverse(order, record):
-        account = repo.load_account(customer_id)
+        if _own_lot_covers_reversals(order, record, account):
+            account.lots = []  # the lots this change can touch: the order's own, credited first
+        else:
+            account = repo.load_account(customer_id)
 
     was_paid = record.status == PAID
     outcome = apply_order(order, record, account, program or program_of(shop), now)
@@ -119,6 +122,14 @@ def apply_order_update(shop: Shop, order, now: datetime, *, event_id: Optional[s
                        outbox=messages), now)
     outbox.publish(messages)
     return _applied(order.order_id, account, outcome, consumed_codes=[c.code for c in consumed]), outcome
+
+
+def _own_lot_covers_reversals(order, record: OrderRecord, account: Account) -> bool:
+    """An order paid in this very change, by a customer without debt, has its whole lot to take
+    its own refunds from (a refund never takes back more than its order earned, and reversals
+    take from the order's own lot first): the customer's other lots need not be read."""
+    return (record.status == OPEN and order.paid and not order.cancelled and account.points_debt == 0
+            and not record.pending_refunds)
 
 
 def _may_reverse(order, record: OrderRecord) -> bool:
