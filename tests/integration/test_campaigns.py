@@ -99,6 +99,9 @@ def test_pause_stops_at_the_next_page_and_resume_continues(client, shopify_shop,
     assert paused["status"] == "paused" and 0 < paused["queued"] < len(gold)
     assert campaigns.run_due_campaigns(NOW + timedelta(minutes=10)) == {}
 
+    # Resuming moves send_at to the moment of the request: the test's clock, not the wall clock
+    # (which passed NOW on the day itself).
+    monkeypatch.setattr("chalicelib.bootstrap.now", lambda: NOW + timedelta(minutes=10))
     assert json.loads(client.http.post(f"{path}/resume", headers=ADMIN).body)["status"] == "scheduled"
     campaigns.run_due_campaigns(NOW + timedelta(minutes=11))
     done = json.loads(client.http.get(path, headers=ADMIN).body)
