@@ -274,3 +274,20 @@ def follow_link(token):
 def claim_reward(token):
     answer = links.claim_reward(token, accept_language=_request().headers.get("accept-language"))
     return Response(answer.body, status_code=answer.status, headers=answer.headers)
+
+
+# -- onboarding and reconciliation (issue 10) ---------------------------------
+from chalicelib.services import reconciliation, webhook_health  # noqa: E402
+
+
+@app.route("/admin/shops/{shop_id}/webhook-health", methods=["GET"])
+@json_route
+@admin_only
+def get_webhook_health(shop_id):
+    return webhook_health.health_view(shop_id)
+
+
+@app.schedule(Rate(1, unit=Rate.HOURS))
+def reconcile_orders(event):
+    # Orders and refunds the platforms' webhooks lost, from their APIs, applied once.
+    return reconciliation.run_reconciliation()

@@ -1,7 +1,8 @@
 """`make bench`: the benchmarks that finish in a few minutes, one after another.
 
 The long runs take their sizes as options: `python -m bench.daily_reads` (up to
-100,000 customers) and `python -m bench.campaign --recipients 10000`.
+100,000 customers), `python -m bench.campaign --recipients 10000` and
+`python -m bench.import_history --orders 10000`.
 """
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ QUICK = [
     ["bench.render"],
     ["bench.daily_reads", "--sizes", "1000,10000"],
     ["bench.campaign", "--recipients", "300"],
+    ["bench.import_history", "--orders", "1000"],
 ]
 
 

@@ -74,11 +74,12 @@ def sesv2_client():
 
 def reset() -> None:
     """Forget cached connections and shops (tests switch endpoints and tables)."""
-    from chalicelib.services import shops
+    from chalicelib.services import shops, webhook_health
 
     _configured_table.clear()
     secrets.forget()
     shops.forget_cached_shops()
+    webhook_health.forget_noted_deliveries()
 
 
 def now() -> datetime:

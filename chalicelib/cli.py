@@ -260,6 +260,83 @@ def cmd_jobs_run_campaigns(args: argparse.Namespace) -> Any:
     return {"campaigns": report}
 
 
+def _parse_day(text: Optional[str], option: str):
+    from datetime import datetime, timezone
+
+    if not text:
+        return None
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise CliError(f"{option}: {text!r} is not a date (YYYY-MM-DD) or an ISO date and time") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+
+
+class ProgressBar:
+    """One self-rewriting line on stderr: bar, count, rate and time left."""
+
+    def __init__(self, label: str, width: int = 30):
+        import time
+
+        self.label, self.width, self.started, self.shown = label, width, time.monotonic(), 0.0
+        self._clock = time.monotonic
+
+    def __call__(self, done: int, total: int) -> None:
+        now = self._clock()
+        if done != total and now - self.shown < 0.2:
+            return
+        self.shown = now
+        elapsed = max(now - self.started, 1e-9)
+        rate = done / elapsed
+        filled = int(self.width * done / total) if total else self.width
+        left = f"{(total - done) / rate:5.0f} s left" if rate and done < total else f"{elapsed:5.1f} s    "
+        print(f"\r{self.label} [{'#' * filled}{'.' * (self.width - filled)}] {done}/{total} "
+              f"{rate:6.1f}/s {left}", end="", file=sys.stderr, flush=True)
+
+
+def cmd_import(args: argparse.Namespace) -> Any:
+    """Import a shop's history (or --dry-run it): see docs/import.md."""
+    from chalicelib import bootstrap
+    from chalicelib.services import history_import
+
+    for path in filter(None, (args.file, args.opening_balances)):
+        if not Path(path).is_file():
+            raise CliError(f"no such file: {path}")
+    options = history_import.ImportOptions(
+        args.format, earn_points=not args.no_points, points_since=_parse_day(args.points_since, "--points-since"),
+        since=_parse_day(args.since, "--since"), until=_parse_day(args.until, "--until"), workers=args.workers)
+    now = bootstrap.now()
+    prepared = history_import.prepare(args.shop_id, args.file, options, now, balances_path=args.opening_balances)
+    if args.dry_run:
+        return history_import.dry_run(prepared, now)
+    quiet = getattr(args, "json", False)
+    bar = None if quiet else ProgressBar(f"import {args.shop_id}")
+    try:
+        report = history_import.run(prepared, options, now, progress=bar)
+    finally:
+        if bar is not None:
+            print(file=sys.stderr)
+    return report
+
+
+def cmd_import_status(args: argparse.Namespace) -> Any:
+    from chalicelib.services import history_import
+
+    return history_import.import_status(args.shop_id)
+
+
+def cmd_webhook_health(args: argparse.Namespace) -> Any:
+    from chalicelib.services import webhook_health
+
+    return webhook_health.health_view(args.shop_id)
+
+
+def cmd_reconcile(args: argparse.Namespace) -> Any:
+    from chalicelib.services import reconciliation
+
+    return reconciliation.reconcile_shop(args.shop_id, _parse_now(args.now), since=_parse_day(args.since, "--since"))
+
+
 def _parse_now(text: Optional[str]):
     from datetime import datetime
 
@@ -391,6 +468,28 @@ def history_lines(history: dict) -> list[str]:
     return lines
 
 
+def print_import_report(result: dict) -> None:
+    if result.get("already_complete"):
+        print(f"Import {result['import_id']} of {result['shop_id']} was already complete; nothing to do.")
+        print("\n".join(render(result["result"].get("counts", {}), 1)))
+        return
+    run_ = result["this_run"]
+    if result.get("resumed_from") is not None:
+        print(f"Resumed import {result['import_id']} at item {result['resumed_from']} of {result['items'] + result['opening_balances']}.")
+    print(f"Imported into {result['shop_id']} (import {result['import_id']}): {run_['items']} items in "
+          f"{run_['seconds']} s ({run_['items_per_second']}/s)")
+    print(f"  applied {run_['applied']}, already there {run_['duplicate']}, ignored {run_['ignored']}, "
+          f"failed {run_['failed']}; skipped in the file {result['skipped']}, outside the dates {result['outside_dates']}")
+    print(f"  points earned {run_['points_earned']}, taken back by refunds {run_['points_reversed']}"
+          + (f"; orders paid before {result['points_since'][:10]} count for spend and tier only"
+             if result.get("points_since") else "; no points (spend and tiers only)"))
+    problems = result["problems"] + result["failures"]
+    if problems:
+        print(f"  {len(problems)} row(s) not imported:")
+        for problem in problems:
+            print(f"    line {problem['line']}: {problem['reason']}")
+
+
 def print_human(args: argparse.Namespace, result: Any) -> None:
     command = args.command
     if command == "shops" and args.shops_command == "list":
@@ -411,6 +510,8 @@ def print_human(args: argparse.Namespace, result: Any) -> None:
         if result.get("exported"):
             print(f"Exported {len(result['exported'])} files to {Path(result['exported'][0]).parent} "
                   "(open the .html files in a browser, the .eml files in a mail client).")
+    elif command == "import" and not args.dry_run:
+        print_import_report(result)
     elif command == "customer" and args.history:
         print("\n".join(history_lines(result)))
     elif command == "send-sample":
@@ -539,6 +640,53 @@ def build_parser() -> argparse.ArgumentParser:
     campaigns_job.add_argument("--now", metavar="ISO", help="the moment to run at, e.g. 2027-03-01T09:00:00+01:00")
     campaigns_job.set_defaults(handler=cmd_jobs_run_campaigns)
 
+    history = commands.add_parser(
+        "import", help="import a shop's history (orders, customers, opening balances)", parents=[common],
+        description="Import a shop's exported history through the same ledger path as its webhooks, in date "
+                    "order, without post-purchase e-mails. Run with --dry-run first. Running the same command "
+                    "again resumes an interrupted import (an order already applied counts once). See docs/import.md.")
+    history.add_argument("shop_id", metavar="SHOP_ID")
+    history.add_argument("file", metavar="FILE", help="the exported file")
+    history.add_argument("--format", required=True, metavar="F",
+                         choices=("shopify-orders-csv", "shopify-customers-csv", "shopify-orders-json",
+                                  "woocommerce-orders-json", "generic-jsonl"),
+                         help="shopify-orders-csv, shopify-customers-csv, shopify-orders-json, "
+                              "woocommerce-orders-json or generic-jsonl")
+    history.add_argument("--dry-run", action="store_true",
+                         help="write nothing: report the customers, points, tiers and liability it would create")
+    history.add_argument("--no-points", action="store_true",
+                         help="set spend, order counts and tiers only: no imported order earns points or cashback")
+    history.add_argument("--points-since", metavar="DATE",
+                         help="orders paid before DATE earn no points (default: today minus the program's "
+                              "points_validity_months, i.e. points that would have expired already)")
+    history.add_argument("--since", metavar="DATE", help="leave out orders paid before DATE")
+    history.add_argument("--until", metavar="DATE",
+                         help="leave out orders paid at or after DATE (the webhooks' and reconciliation's)")
+    history.add_argument("--opening-balances", metavar="CSV",
+                         help="points from the shop's previous program: CSV with email, points, expiry (YYYY-MM-DD)")
+    history.add_argument("--workers", type=int, default=4, metavar="N",
+                         help="parallel writers (customers are split between them; default 4)")
+    history.set_defaults(handler=cmd_import)
+
+    status = commands.add_parser("import-status", help="the shop's imports and how far they got", parents=[common],
+                                 description="List a shop's imports: options, position, counts, status.")
+    status.add_argument("shop_id", metavar="SHOP_ID")
+    status.set_defaults(handler=cmd_import_status)
+
+    health = commands.add_parser("webhook-health", help="a shop's webhook deliveries, failures and missed orders",
+                                 parents=[common], description="What GET /admin/shops/SHOP_ID/webhook-health shows.")
+    health.add_argument("shop_id", metavar="SHOP_ID")
+    health.set_defaults(handler=cmd_webhook_health)
+
+    reconcile = commands.add_parser(
+        "reconcile", help="fetch the shop's orders changed since the checkpoint and apply what webhooks missed",
+        parents=[common], description="Run the reconciliation job for one shop now (the hourly schedule does it "
+                                      "for every shop with platform API credentials).")
+    reconcile.add_argument("shop_id", metavar="SHOP_ID")
+    reconcile.add_argument("--since", metavar="DATE", help="read orders changed since DATE instead of the checkpoint")
+    reconcile.add_argument("--now", metavar="ISO", help="the moment to run at")
+    reconcile.set_defaults(handler=cmd_reconcile)
+
     outbox = commands.add_parser(
         "outbox", help="e-mails the local stack has sent", parents=[common],
         description="List what the local stack sent through the emulator's SES; --json prints each message "
@@ -556,6 +704,8 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
             parser.error("--limit goes with --history")
         if not 1 <= args.limit <= 100:
             parser.error("--limit: must be from 1 to 100")
+    if args.command == "import" and not 1 <= args.workers <= 32:
+        parser.error("--workers: must be from 1 to 32")
     if args.command == "send-sample":
         if args.repeat < 1:
             parser.error("--repeat: must be at least 1")

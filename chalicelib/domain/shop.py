@@ -43,6 +43,10 @@ class Shop:
     link_domains: tuple[str, ...] = ()
     link_validity_days: int = 180
     attribution_days: int = 5
+    # Reconciliation reads the platform's orders here (None: not configured). The
+    # credentials are secrets like the webhook secret: never logged or returned.
+    platform_api_url: Optional[str] = None
+    platform_api_credentials: dict = field(default_factory=dict, repr=False)
     created_at: str = ""
     updated_at: str = ""
     version: int = 0

@@ -131,6 +131,7 @@ class ShopifyOrder(Payload):
     cancelled_at: OptionalTimestamp = None
     test: Optional[bool] = False
     created_at: OptionalTimestamp = None
+    updated_at: OptionalTimestamp = None
     processed_at: OptionalTimestamp = None
     customer_locale: Optional[str] = None
     shipping_lines: Optional[list[ShippingLine]] = None

@@ -79,6 +79,7 @@ class WooOrder(Payload):
     prices_include_tax: Optional[bool] = False
     date_created_gmt: OptionalTimestamp = None
     date_paid_gmt: OptionalTimestamp = None
+    date_modified_gmt: OptionalTimestamp = None
     total: Optional[Amount] = None
     shipping_total: Optional[Amount] = None
     shipping_tax: Optional[Amount] = None

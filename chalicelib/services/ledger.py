@@ -14,7 +14,7 @@ from chalicelib.domain.account import Account
 from chalicelib.domain.codes import looks_like_ours
 from chalicelib.domain.links import Click, attributed_click
 from chalicelib.domain.loyalty import Outcome, Program, apply_deletion, apply_order, apply_refund, update_facts
-from chalicelib.domain.order_record import PAID, OrderRecord
+from chalicelib.domain.order_record import OPEN, PAID, OrderRecord
 from chalicelib.domain.orders import (
     CustomerEvent,
     CustomerFacts,
@@ -46,10 +46,10 @@ def apply_delivery(shop: Shop, delivery: Delivery, now: datetime) -> dict:
         CustomerEvent: lambda: _apply_customer_facts(shop, event.customer, delivery, now),
         RedactEvent: lambda: _redact(shop, event.customer, delivery, now),
     }
-    return _with_retries(handlers[type(event)])
+    return with_retries(handlers[type(event)])
 
 
-def _with_retries(attempt: Callable[[], dict]) -> dict:
+def with_retries(attempt: Callable[[], dict]) -> dict:
     for number in range(MAX_ATTEMPTS):
         try:
             return attempt()
@@ -75,16 +75,24 @@ def _customer_id(shop: Shop, repo: LoyaltyRepository, facts: Optional[CustomerFa
 
 
 def _apply_order_event(shop: Shop, event: OrderEvent, delivery: Delivery, now: datetime) -> dict:
-    order = event.order
+    return apply_order_update(shop, event.order, now, event_id=delivery.event_id, topic=delivery.topic)[0]
+
+
+def apply_order_update(shop: Shop, order, now: datetime, *, event_id: Optional[str] = None, topic: str = "",
+                       notify: bool = True, program: Optional[Program] = None) -> tuple[dict, Optional[Outcome]]:
+    """An order as the platform states it now (webhook, import, reconciliation): the one
+    idempotent path. ``notify`` False writes no post-purchase e-mail (imported history);
+    ``program`` overrides the shop's rules (an import that sets spend and tiers only).
+    Returns the answer and what changed (None when nothing did)."""
     if order.currency.upper() != shop.currency:
-        return {"result": "ignored", "reason": f"order currency {order.currency} is not the shop's {shop.currency}"}
+        return {"result": "ignored", "reason": f"order currency {order.currency} is not the shop's {shop.currency}"}, None
     repo = LoyaltyRepository(shop.shop_id)
     customer_id = _customer_id(shop, repo, order.customer)
     our_codes = [code.upper() for code in order.discount_codes if looks_like_ours(code)]
-    loaded = repo.load_for_order(order.order_id, customer_id, our_codes, event_id=delivery.event_id)
+    loaded = repo.load_for_order(order.order_id, customer_id, our_codes, event_id=event_id)
     read_for = customer_id
     if loaded.event_seen:
-        return {"result": "duplicate", "order_id": order.order_id}
+        return {"result": "duplicate", "order_id": order.order_id}, None
     record = loaded.order or OrderRecord(shop.shop_id, order.order_id)
     account = loaded.account
     if record.customer_id and record.customer_id != customer_id:
@@ -92,14 +100,17 @@ def _apply_order_event(shop: Shop, event: OrderEvent, delivery: Delivery, now: d
         customer_id = record.customer_id
         account = repo.load_account(customer_id)
     if customer_id is None:
-        return {"result": "ignored", "reason": "the order names no customer e-mail", "order_id": order.order_id}
+        return {"result": "ignored", "reason": "the order names no customer e-mail", "order_id": order.order_id}, None
     if account is None:
         account = Account(shop.shop_id, customer_id, created_at=now, lots=[])
     elif account.lots is None and _may_reverse(order, record):
-        account = repo.load_account(customer_id)
+        if _own_lot_covers_reversals(order, record, account):
+            account.lots = []  # the lots this change can touch: the order's own, credited first
+        else:
+            account = repo.load_account(customer_id)
 
     was_paid = record.status == PAID
-    outcome = apply_order(order, record, account, program_of(shop), now)
+    outcome = apply_order(order, record, account, program or program_of(shop), now)
     consumed, counts = [], Counter()
     if record.status == PAID and not was_paid:
         consumed = _use_codes(order, record, loaded.codes, now, counts)
@@ -109,10 +120,11 @@ def _apply_order_event(shop: Shop, event: OrderEvent, delivery: Delivery, now: d
     counters = [counter_update(shop.shop_id, subject, {name: n for (s, name), n in counts.items() if s == subject},
                                order.order_id) for subject in sorted({subject for subject, _ in counts})]
     if not outcome.anything_changed and not consumed:
-        return {"result": "duplicate", "order_id": order.order_id}
-    messages = [post_purchase_message(shop.shop_id, customer_id, order, outcome, now)] if outcome.newly_paid else []
+        return {"result": "duplicate", "order_id": order.order_id}, None
+    messages = ([post_purchase_message(shop.shop_id, customer_id, order, outcome, now)]
+                if outcome.newly_paid and notify else [])
     repo.commit(Change(account=account if outcome.ledger_changed or outcome.facts_changed or account.is_new else None,
-                       order=record, event_id=delivery.event_id, event_topic=delivery.topic, codes=consumed,
+                       order=record, event_id=event_id, event_topic=topic, codes=consumed,
                        outbox=messages, counters=counters), now)
     outbox.publish(messages)
     extra = {"consumed_codes": [c.code for c in consumed]}
@@ -120,7 +132,7 @@ def _apply_order_event(shop: Shop, event: OrderEvent, delivery: Delivery, now: d
         extra["refused_codes"] = record.refused_codes
     if record.attribution:
         extra["attributed_to"] = record.attribution["subject"]
-    return _applied(order.order_id, account, outcome, **extra)
+    return _applied(order.order_id, account, outcome, **extra), outcome
 
 
 def order_revenue_minor(order) -> int:
@@ -155,6 +167,14 @@ def _attribute(shop: Shop, order, record: OrderRecord, last_click: Click, counts
                           "clicked_at": click.clicked_at.isoformat(), "revenue_minor": revenue}
     counts[(click.subject, "orders")] += 1
     counts[(click.subject, "revenue_minor")] += revenue
+
+
+def _own_lot_covers_reversals(order, record: OrderRecord, account: Account) -> bool:
+    """An order paid in this very change, by a customer without debt, has its whole lot to take
+    its own refunds from (a refund never takes back more than its order earned, and reversals
+    take from the order's own lot first): the customer's other lots need not be read."""
+    return (record.status == OPEN and order.paid and not order.cancelled and account.points_debt == 0
+            and not record.pending_refunds)
 
 
 def _may_reverse(order, record: OrderRecord) -> bool:
@@ -195,6 +215,11 @@ def _apply_deleted_event(shop: Shop, event: OrderDeletedEvent, delivery: Deliver
 
 
 def _apply_customer_facts(shop: Shop, facts: CustomerFacts, delivery: Delivery, now: datetime) -> dict:
+    return apply_customer_facts(shop, facts, now, event_id=delivery.event_id, topic=delivery.topic)
+
+
+def apply_customer_facts(shop: Shop, facts: CustomerFacts, now: datetime, *, event_id: Optional[str] = None,
+                         topic: str = "") -> dict:
     repo = LoyaltyRepository(shop.shop_id)
     customer_id = _customer_id(shop, repo, facts)
     if customer_id is None:
@@ -202,8 +227,27 @@ def _apply_customer_facts(shop: Shop, facts: CustomerFacts, delivery: Delivery, 
     account = repo.load_profile(customer_id) or Account(shop.shop_id, customer_id, created_at=now, lots=[])
     if not update_facts(account, facts) and not account.is_new:
         return {"result": "duplicate", "customer_id": customer_id}
-    repo.commit(Change(account=account, event_id=delivery.event_id, event_topic=delivery.topic), now)
+    repo.commit(Change(account=account, event_id=event_id, event_topic=topic), now)
     return {"result": "applied", "customer_id": customer_id}
+
+
+def apply_opening_balance(shop: Shop, email: str, points: int, expires_at: datetime, now: datetime) -> dict:
+    """Points a customer brings from the shop's previous program: credited once per
+    customer, ever (a kept marker record, not a TTL'd event record, says it was)."""
+    repo = LoyaltyRepository(shop.shop_id)
+    customer_id = shop.customer_id_for(email)
+    marker = f"opening-balance:{customer_id}"
+    account, seen = repo.load_profile_and_marker(customer_id, marker)
+    if seen:
+        return {"result": "duplicate", "customer_id": customer_id}
+    account = account or Account(shop.shop_id, customer_id, created_at=now, lots=[])
+    update_facts(account, CustomerFacts(email=email))
+    account.earn(points, lot_id=f"opening-{customer_id}", cause="opening-balance", now=now, expires_at=expires_at,
+                 kind="adjust", detail={"reason": "opening balance from the previous program"})
+    account.refresh_tier(shop.program, now, shop.currency_exponent)
+    repo.commit(Change(account=account, event_id=marker, event_topic="opening-balance", keep_event=True), now)
+    return {"result": "applied", "customer_id": customer_id, "points": points,
+            "points_balance": account.points_balance}
 
 
 def _redact(shop: Shop, facts: CustomerFacts, delivery: Delivery, now: datetime) -> dict:

@@ -178,7 +178,7 @@ def claim_reward(token: str, *, accept_language: Optional[str] = None, now: Opti
                      detail={"send_key": link.send_key})
         try:
             repo.commit(Change(account=account, event_id=event_id, event_topic="reward_claim",
-                               event_keep_days=None), now)
+                               keep_event=True), now)
         except ConcurrentChange:  # another claim (or any change to the customer) came first: look again
             time.sleep(random.uniform(0, 0.02 * (attempt + 1)))
             continue

@@ -79,6 +79,26 @@ class MarketingCapSettings(_Strict):
     per_days: Annotated[int, Field(ge=1, le=365)] = 7
 
 
+class PlatformApiSettings(_Strict):
+    """Read access to the shop platform's API, for reconciliation. The credentials are
+    secrets: stored with the webhook secret, never returned."""
+
+    base_url: str = Field(description="Shopify: https://{shop}.myshopify.com; WooCommerce: the site's URL")
+    access_token: Optional[Annotated[str, Field(min_length=8, max_length=512)]] = None  # Shopify Admin API
+    consumer_key: Optional[Annotated[str, Field(min_length=8, max_length=512)]] = None  # WooCommerce REST
+    consumer_secret: Optional[Annotated[str, Field(min_length=8, max_length=512)]] = None
+
+    @field_validator("base_url")
+    @classmethod
+    def _url(cls, value: str) -> str:
+        if not re.match(r"^https://[^/\s]+", value) and not re.match(r"^http://(localhost|127\.0\.0\.1)(:\d+)?", value):
+            raise ValueError("must be an https:// URL (http:// only for localhost)")
+        return value.rstrip("/")
+
+
+PLATFORM_API_SECRETS = ("access_token", "consumer_key", "consumer_secret")
+
+
 class ShopSettings(_Strict):
     """What a shop's owner writes with PUT /admin/shops/{shop_id}."""
 
@@ -111,6 +131,7 @@ class ShopSettings(_Strict):
                 raise ValueError(f"{domain!r} is not a domain name (like shop.example, without https://)")
             cleaned.append(domain)
         return sorted(set(cleaned))
+    platform_api: Optional[PlatformApiSettings] = None
 
     @field_validator("expiry_warning_days")
     @classmethod
@@ -166,6 +187,22 @@ class ShopSettings(_Strict):
         return self
 
 
+def platform_api_problem(settings: ShopSettings) -> Optional[tuple[str, str]]:
+    """(field, reason) when the platform API settings cannot work for this shop's platform."""
+    api = settings.platform_api
+    if api is None:
+        return None
+    if settings.platform == "generic":
+        return "platform_api", "generic shops have no platform API to reconcile with"
+    if settings.platform == "shopify" and not api.access_token:
+        return "platform_api.access_token", "required for Shopify (an Admin API access token with read_orders)"
+    if settings.platform == "woocommerce":
+        for name in ("consumer_key", "consumer_secret"):
+            if not getattr(api, name):
+                return f"platform_api.{name}", "required for WooCommerce (a REST API key with read access)"
+    return None
+
+
 def currency_exponent(currency: str) -> int:
     from babel.numbers import get_currency_precision
 
@@ -174,7 +211,10 @@ def currency_exponent(currency: str) -> int:
 
 def shop_from_documents(shop_id: str, config: dict, secrets: dict, version: int) -> Shop:
     fields = ShopSettings.model_fields
-    settings = ShopSettings.model_validate({k: v for k, v in {**config, **secrets}.items() if k in fields})
+    merged = {k: v for k, v in {**config, **secrets}.items() if k in fields}
+    if config.get("platform_api"):
+        merged["platform_api"] = {**config["platform_api"], **(secrets.get("platform_api") or {})}
+    settings = ShopSettings.model_validate(merged)
     return Shop(
         shop_id=shop_id, platform=settings.platform, currency=settings.currency,
         currency_exponent=int(config.get("currency_exponent", currency_exponent(settings.currency))),
@@ -187,9 +227,20 @@ def shop_from_documents(shop_id: str, config: dict, secrets: dict, version: int)
         expiry_warning_days=tuple(settings.expiry_warning_days),
         link_domains=tuple(settings.link_domains), link_validity_days=settings.link_validity_days,
         attribution_days=settings.attribution_days,
+        platform_api_url=settings.platform_api.base_url if settings.platform_api else None,
+        platform_api_credentials={name: getattr(settings.platform_api, name) for name in PLATFORM_API_SECRETS
+                                  if settings.platform_api and getattr(settings.platform_api, name)},
         created_at=config.get("created_at", ""), updated_at=config.get("updated_at", ""), version=version)
 
 
 def public_view(settings: ShopSettings) -> dict:
     """The settings as JSON, secrets left out."""
-    return settings.model_dump(mode="json", exclude={"webhook_secret", "previous_webhook_secret"})
+    view = settings.model_dump(mode="json", exclude={"webhook_secret", "previous_webhook_secret", "platform_api"})
+    if settings.platform_api is not None:
+        view["platform_api"] = {"base_url": settings.platform_api.base_url}
+    return view
+
+
+def platform_api_secrets(settings: ShopSettings) -> dict:
+    api = settings.platform_api
+    return {name: getattr(api, name) for name in PLATFORM_API_SECRETS if api and getattr(api, name)}

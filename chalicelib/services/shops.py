@@ -12,7 +12,14 @@ from pydantic import ValidationError
 from chalicelib import bootstrap
 from chalicelib.domain.shop import Shop
 from chalicelib.errors import BadRequest, Conflict, NotFound, Unauthorized
-from chalicelib.services.shop_settings import ShopSettings, currency_exponent, public_view, shop_from_documents
+from chalicelib.services.shop_settings import (
+    ShopSettings,
+    currency_exponent,
+    platform_api_problem,
+    platform_api_secrets,
+    public_view,
+    shop_from_documents,
+)
 from chalicelib.services.validation import bad_request_from
 from chalicelib.store.shops import ShopChanged, ShopRepository, StoredShop
 
@@ -41,10 +48,18 @@ def put_shop(shop_id: str, document: dict) -> tuple[dict, bool]:
         elif incoming["webhook_secret"] != current_secret and "previous_webhook_secret" not in incoming:
             # Rotation: deliveries signed with the old secret keep verifying until the next change.
             incoming["previous_webhook_secret"] = current_secret
+    stored_api_secrets = (stored.secrets.get("platform_api") or {}) if stored else {}
+    if isinstance(incoming.get("platform_api"), dict) and stored_api_secrets:
+        # Credentials not sent again are kept, like the webhook secret.
+        incoming["platform_api"] = {**stored_api_secrets, **{k: v for k, v in incoming["platform_api"].items()
+                                                              if v is not None}}
     try:
         settings = ShopSettings.model_validate(incoming)
     except ValidationError as error:
         raise bad_request_from(error) from None
+    problem = platform_api_problem(settings)
+    if problem:
+        raise BadRequest(f"{problem[0]}: {problem[1]}", field=problem[0])
     if not settings.webhook_secret:
         raise BadRequest("webhook_secret: required when a shop is created (at least 16 characters)",
                          field="webhook_secret")
@@ -58,6 +73,8 @@ def put_shop(shop_id: str, document: dict) -> tuple[dict, bool]:
         "previous_webhook_secret": settings.previous_webhook_secret,
         "customer_key_salt": stored.secrets["customer_key_salt"] if stored else secrets.token_hex(32),
     }
+    if settings.platform_api is not None:
+        shop_secrets["platform_api"] = platform_api_secrets(settings)
     record = StoredShop(shop_id, config, shop_secrets, stored.version if stored else 0)
     try:
         repo.save(record)

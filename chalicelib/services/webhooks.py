@@ -4,9 +4,10 @@ from __future__ import annotations
 from typing import Mapping
 
 from chalicelib import bootstrap
-from chalicelib.errors import NotFound, PayloadTooLarge
+from chalicelib.errors import BadRequest, NotFound, PayloadTooLarge, Unauthorized
 from chalicelib.services.ledger import apply_delivery
 from chalicelib.services.shops import load_shop
+from chalicelib.services.webhook_health import note_delivery, note_refused
 
 
 def receive_webhook(platform: str, shop_id: str, headers: Mapping[str, str], raw_body: bytes,
@@ -24,5 +25,12 @@ def receive_webhook(platform: str, shop_id: str, headers: Mapping[str, str], raw
                        field="platform")
     now = bootstrap.now()
     context = WebhookContext(shop_id, shop.webhook_secrets, shop.currency, shop.currency_exponent)
-    delivery = parse_webhook(platform, context, headers, raw_body, now, content_type)
-    return apply_delivery(shop, delivery, now)
+    try:
+        delivery = parse_webhook(platform, context, headers, raw_body, now, content_type)
+    except (Unauthorized, BadRequest) as error:
+        # The one write a refused delivery makes: its reason's counter (webhook health).
+        note_refused(shop_id, error, now)
+        raise
+    result = apply_delivery(shop, delivery, now)
+    note_delivery(shop_id, now)
+    return result

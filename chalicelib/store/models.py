@@ -279,7 +279,34 @@ class JobCheckpointItem(Item, discriminator="job_checkpoint"):
     day = UnicodeAttribute()
 
 
-ALL_MODELS = (Item, CampaignItem, TemplateOverrideItem, JobCheckpointItem, ShopItem, ShopIndexItem, ApiKeyItem, ProfileItem, LotItem, LedgerItem, OrderItem, EventItem, CodeItem,
+class ImportJobItem(Item, discriminator="import_job"):
+    """A history import under its shop (``SHOP#{shop}`` / ``IMPORT#{import id}``): options, position, counts."""
+
+    state = JSONAttribute()
+
+
+class ReconcileCheckpointItem(Item, discriminator="reconcile_checkpoint"):
+    """How far reconciliation has read the platform's orders (``SHOP#{shop}`` / ``RECONCILE``)."""
+
+    updated_since = UnicodeAttribute()
+    last_run_at = UnicodeAttribute()
+    last_report = JSONAttribute(null=True)
+
+
+class WebhookHealthItem(Item, discriminator="webhook_health"):
+    """Per-shop webhook counters (``SHOP#{shop}`` / ``WEBHOOKHEALTH``), written with ADD, never read-modify-write."""
+
+    last_delivery_at = UnicodeAttribute(null=True)
+    last_failure_at = UnicodeAttribute(null=True)
+    last_failure_reason = UnicodeAttribute(null=True)
+    failures_signature = NumberAttribute(null=True)
+    failures_parse = NumberAttribute(null=True)
+    missed_orders = NumberAttribute(null=True)
+    missed_refunds = NumberAttribute(null=True)
+    last_reconciled_at = UnicodeAttribute(null=True)
+
+
+ALL_MODELS = (Item, ImportJobItem, ReconcileCheckpointItem, WebhookHealthItem, CampaignItem, TemplateOverrideItem, JobCheckpointItem, ShopItem, ShopIndexItem, ApiKeyItem, ProfileItem, LotItem, LedgerItem, OrderItem, EventItem, CodeItem,
               PlatformCustomerItem,
               OutboxItem,
               MailSendItem, MailPrefItem, SuppressionItem, SesMessageItem)

@@ -57,8 +57,8 @@ class Change:
     outbox: list[dict] = field(default_factory=list)
     # Results counters the change adds to (store.results.counter_update requests).
     counters: list[dict] = field(default_factory=list)
-    # How long the event record is kept; None: for ever (a claim must never repeat).
-    event_keep_days: Optional[int] = EVENT_RECORD_DAYS
+    # An event record that must outlive the 30-day housekeeping TTL (a once-ever marker).
+    keep_event: bool = False
 
 
 @dataclass
@@ -123,6 +123,14 @@ class LoyaltyRepository:
         except DoesNotExist:
             return False
         return True
+
+    def load_profile_and_marker(self, customer_id: str, event_id: str) -> tuple[Optional[Account], bool]:
+        """A profile (without lots) and whether an event record exists: one TransactGetItems."""
+        with TransactGet(connection=connection()) as get:
+            profile_future = get.get(ProfileItem, keys.customer_pk(self.shop_id, customer_id), keys.PROFILE_SK)
+            event_future = get.get(EventItem, keys.event_pk(self.shop_id, event_id), keys.EVENT_SK)
+        profile = resolve(profile_future)
+        return (_account_from_items(profile, None) if profile else None), resolve(event_future) is not None
 
     def load_profile(self, customer_id: str) -> Optional[Account]:
         """The account without its lots (enough for facts and earning)."""
@@ -234,8 +242,8 @@ class LoyaltyRepository:
                 if change.event_id:
                     write.save(EventItem(keys.event_pk(self.shop_id, change.event_id), keys.EVENT_SK,
                                          topic=change.event_topic or None, received_at=keys.iso(now),
-                                         ttl=int((now + timedelta(days=change.event_keep_days)).timestamp())
-                                         if change.event_keep_days else None),
+                                         ttl=None if change.keep_event
+                                         else int((now + timedelta(days=EVENT_RECORD_DAYS)).timestamp())),
                                condition=EventItem.pk.does_not_exist())
                 if change.account is not None:
                     self._write_account(write, change.account)
