@@ -17,9 +17,10 @@ from chalicelib.domain.money import format_minor
 from chalicelib.domain.program import ProgramRules
 from chalicelib.errors import BadRequest, NotFound
 from chalicelib.services import shops
-from chalicelib.services.segments import iter_segment
 from chalicelib.services.shop_settings import ShopSettings
 from chalicelib.services.validation import bad_request_from
+from chalicelib.store import keys
+from chalicelib.store.repository import LoyaltyRepository
 from chalicelib.store.shops import ShopRepository
 
 PREVIEW_LIMIT = 20_000
@@ -57,7 +58,7 @@ def _impact(shop, old: ProgramRules, new: ProgramRules) -> dict:
     balance = 0
     moves: Counter = Counter()
     truncated = False
-    for account, _, _ in iter_segment(shop, {}, now):
+    for account in _customers(shop.shop_id):
         if read >= PREVIEW_LIMIT:
             truncated = True
             break
@@ -83,6 +84,18 @@ def _impact(shop, old: ProgramRules, new: ProgramRules) -> dict:
         "outstanding_value_change": format_minor(new_value - old_value, exponent),
         "currency": shop.currency,
     }
+
+
+def _customers(shop_id: str):
+    """Every customer of the shop, page by page, through the directory index segments use."""
+    repo = LoyaltyRepository(shop_id)
+    for shard in range(keys.CUSTOMER_SHARDS):
+        cursor = None
+        while True:
+            accounts, cursor = repo.customer_page(shard, cursor, 500)
+            yield from accounts
+            if not cursor:
+                break
 
 
 def _rank(rules: ProgramRules, tier) -> int:

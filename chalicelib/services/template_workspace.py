@@ -49,8 +49,13 @@ def preview_template(shop_id: str, template: str, body: dict) -> dict:
     try:
         rendered = _render(shop, template, body.get("mjml"), locale, customer)
     except TemplateError as error:
+        source = getattr(error, "source", None) or ""
+        line = getattr(error, "line", None)
+        # A line in the edited body is marked in the editor; one in the shared layout or the
+        # text template is only named in the message.
         return {"ok": False, "template": template, "locale": locale, "sample_customer": customer,
-                "error": str(error), "line": getattr(error, "line", None)}
+                "error": str(error), "line": line, "source": source or None,
+                "editor_line": line if source.startswith("override") else None}
     return {"ok": True, "template": template, "locale": locale, "sample_customer": customer,
             "subject": rendered.subject, "preheader": rendered.preheader, "html": rendered.html,
             "text": rendered.text}

@@ -47,7 +47,7 @@ export async function campaignsView(main, shop) {
       count.textContent = `${preview.count} customers`;
     } catch (error) { count.textContent = errorText(error); }
   }, 300);
-  const segmentEditor = jsonEditor(JSON.stringify({ all: [{ field: "marketing_consent", op: "=", value: true }] }, null, 2), countSegment, "segment-editor");
+  const segmentEditor = jsonEditor(JSON.stringify({ rules: { all: [{ field: "marketing_consent", op: "=", value: true }] } }, null, 2), countSegment, "segment-editor");
   const dataEditor = jsonEditor(JSON.stringify(STARTER_DATA.special_day(validFrom.value, validUntil.value), null, 2), () => {}, "data-editor");
 
   async function create(event) {

@@ -69,8 +69,8 @@ export async function editorView(main, shop, name) {
       const result = await api("POST", `${base}/preview`, { mjml: editor.state.doc.toString(), locale: locale.value, sample_customer: sample.value });
       if (!result.ok) {
         clear(errorBox, h("div", { class: "notice error", id: "preview-error-message" },
-          result.line ? `Line ${result.line}: ${result.error}` : result.error));
-        editor.dispatch({ effects: setErrorLine.of(result.line) });
+          result.editor_line ? `Line ${result.editor_line}: ${result.error}` : result.error));
+        editor.dispatch({ effects: setErrorLine.of(result.editor_line) });
         return;
       }
       clear(errorBox);
