@@ -28,7 +28,21 @@ SAMPLE_CUSTOMERS = {
     "no_name": "A customer without a first name",
     "lapsed": "Last order three months ago",
 }
-_REVISION = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$")
+# A revision's id is its save time without separators (20261201T140312123456Z): safe in a path as is.
+_REVISION = re.compile(r"^(\d{4})(\d\d)(\d\d)T(\d\d)(\d\d)(\d\d)(\d{6})Z$")
+
+
+def revision_id(saved_at: str) -> str:
+    return re.sub(r"[-:.]", "", saved_at)
+
+
+def _saved_at(revision: str) -> str:
+    match = _REVISION.match(revision or "")
+    if not match:
+        raise BadRequest("revision: a revision id as listed (its save time, e.g. 20261201T140312123456Z)",
+                         field="revision")
+    year, month, day, hour, minute, second, micro = match.groups()
+    return f"{year}-{month}-{day}T{hour}:{minute}:{second}.{micro}Z"
 
 
 def sample_customers() -> dict:
@@ -100,7 +114,7 @@ def list_revisions(shop_id: str, template: str) -> dict:
     templates._known(template)
     current = TemplateOverrides(shop_id).get(template)
     return {"template": template, "current_version": current.version if current else 0,
-            "revisions": [{"revision": r.revision, "version": r.version, "saved_at": r.saved_at,
+            "revisions": [{"revision": revision_id(r.revision), "version": r.version, "saved_at": r.saved_at,
                            "saved_by": r.saved_by, "note": r.note,
                            "current": bool(current) and r.version == current.version}
                           for r in TemplateOverrides(shop_id).revisions(template)]}
@@ -114,22 +128,21 @@ def get_revision(shop_id: str, template: str, revision: str) -> dict:
     now = templates.get_template(shop_id, template)
     diff = difflib.unified_diff(now["mjml"].splitlines(), found.mjml.splitlines(),
                                 fromfile=f"current (version {now['version']})",
-                                tofile=f"revision {found.revision} (version {found.version})", lineterm="")
-    return {"template": template, "revision": found.revision, "version": found.version, "saved_at": found.saved_at,
-            "saved_by": found.saved_by, "note": found.note, "mjml": found.mjml, "diff": "\n".join(diff)}
+                                tofile=f"version {found.version} ({found.saved_at})", lineterm="")
+    return {"template": template, "revision": revision_id(found.revision), "version": found.version,
+            "saved_at": found.saved_at, "saved_by": found.saved_by, "note": found.note, "mjml": found.mjml,
+            "diff": "\n".join(diff)}
 
 
 def roll_back(shop_id: str, template: str, revision: str, body: dict, saved_by: str) -> dict:
     """Make an old revision current again: saved as a new version (the history keeps growing)."""
     found = _revision(shop_id, template, revision)
     return templates.put_template(shop_id, template, {"mjml": found.mjml, "version": body.get("version", 0)},
-                                  saved_by=saved_by, note=f"rollback to version {found.version} ({found.revision})")
+                                  saved_by=saved_by, note=f"rollback to version {found.version} ({found.saved_at})")
 
 
 def _revision(shop_id: str, template: str, revision: str):
-    if not _REVISION.match(revision or ""):
-        raise BadRequest("revision: a revision id as listed (its save time)", field="revision")
-    found = TemplateOverrides(shop_id).revision(template, revision)
+    found = TemplateOverrides(shop_id).revision(template, _saved_at(revision))
     if found is None:
         raise NotFound(f"revision: {template} has no revision {revision!r}", field="revision")
     return found

@@ -27,4 +27,5 @@ export async function api(method, path, body) {
   return data;
 }
 
-export const enc = encodeURIComponent;
+// "@" may stand in a path as is; chalice local (like API Gateway) hands path parameters over undecoded.
+export const enc = (value) => encodeURIComponent(value).replace(/%40/g, "@");

@@ -104,7 +104,10 @@ export async function editorView(main, shop, name) {
   }
 
   async function showRevision(revision) {
-    const found = await api("GET", `${base}/revisions/${enc(revision)}`);
+    let found;
+    try { found = await api("GET", `${base}/revisions/${enc(revision)}`); }
+    catch (error) { notice(status, errorText(error), "error"); return; }
+    history.querySelector("#revision-diff")?.remove();
     const rollback = h("button", { id: "rollback", onclick: async () => {
       try {
         const saved = await api("POST", `${base}/revisions/${enc(revision)}/rollback`, { version });
