@@ -5,7 +5,7 @@ import { createHash } from "node:crypto";
 import { readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 
-const out = new URL("../chalicelib/static/", import.meta.url).pathname;
+const out = process.env.WORKSPACE_OUT_DIR || new URL("../chalicelib/static/", import.meta.url).pathname;
 await build({
   entryPoints: { app: "src/main.js" },
   bundle: true,

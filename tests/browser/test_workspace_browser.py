@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import shutil
 import signal
 import socket
@@ -18,13 +19,14 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import boto3
 import pytest
 
 from chalicelib.platforms.samples import sample_order_payload, signed_request
-from devstack.sent_mail import sent_mail
+from devstack.sent_mail import SentMail
 from tests.integration.conftest import SECRET, shop_document
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -85,12 +87,52 @@ def api_server(table, moto_endpoint):
         process.wait(10)
 
 
+def _four_weeks_of_orders(monkeypatch) -> int:
+    """Orders (and a few redemptions) on each of the last 16 days, through the real webhook and
+    storefront services in this process with the clock set to that day, so the dashboard's
+    counters were written the way production writes them. Returns the customers made."""
+    from chalicelib import bootstrap
+    from chalicelib.errors import NotFound
+    from chalicelib.services import shops, storefront, webhooks
+
+    real_now = bootstrap.now
+    rng = random.Random(7)
+    today = datetime.now(timezone.utc).replace(hour=9, minute=0, second=0, microsecond=0)
+    customers = [f"customer{n:02d}@example.com" for n in range(14)]
+    number = 0
+    for days_ago in range(16, 0, -1):
+        day = today - timedelta(days=days_ago)
+        monkeypatch.setattr(bootstrap, "now", lambda day=day: day)
+        for _ in range(rng.randint(1, 2)):
+            number += 1
+            email = rng.choice(customers[: 4 + (16 - days_ago) * 10 // 16])  # new customers join over time
+            lines = [{"id": "1", "sku": "COFFEE-1KG", "title": "Coffee, 1 kg", "quantity": rng.randint(1, 3),
+                      "unit_price": str(rng.choice([450, 780, 1250, 1900]))}]
+            headers, body = signed_request("shopify", SECRET, sample_order_payload(
+                "shopify", order_id=str(1000 + number), email=email, lines=lines, created_at=day),
+                topic="orders/paid")
+            assert webhooks.receive_webhook("shopify", SHOP, headers, body, "application/json")["result"] == "applied"
+        if days_ago % 4 == 0:
+            shop = shops.load_shop(SHOP)
+            for email in customers[:4]:
+                try:
+                    balance = storefront.customer_view(shop, email)["points_balance"]
+                except NotFound:  # has not ordered yet
+                    continue
+                if balance >= 150:
+                    storefront.redeem_points(shop, email, {"points": max(100, balance // 2)})
+                    break
+    monkeypatch.setattr(bootstrap, "now", real_now)
+    return len(customers)
+
+
 @pytest.fixture
-def demo_shop(api_server):
-    """A shop with a few customers and orders, and a workspace key for its marketer."""
+def demo_shop(api_server, monkeypatch):
+    """A shop with four weeks of customers and orders, and a workspace key for its marketer."""
     _call(api_server, "PUT", f"/admin/shops/{SHOP}", shop_document(
         "shopify", name="Zerno", storefront_url="https://zerno.example", sender_email="hello@zerno.example"))
     boto3.client("sesv2").create_email_identity(EmailIdentity="zerno.example")
+    _four_weeks_of_orders(monkeypatch)
     for number, email in enumerate(["olena@example.com", "taras@example.com", "olena@example.com",
                                     "iryna@example.com"], start=1):
         headers, body = signed_request("shopify", SECRET, sample_order_payload(
@@ -100,6 +142,17 @@ def demo_shop(api_server):
         assert answer["result"] == "applied"
     key = _call(api_server, "POST", f"/admin/shops/{SHOP}/admin-keys", {"label": "Olena"})["admin_key"]
     return key
+
+
+def _outbox() -> list[SentMail]:
+    """What the emulator's SES accepted, read from its backend in this process (the emulator runs
+    here): the emulator's /moto-api/data.json dump grows slow with a session's worth of items."""
+    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.ses.models import RawMessage, ses_backends
+
+    backend = ses_backends[DEFAULT_ACCOUNT_ID][os.environ["AWS_DEFAULT_REGION"]]
+    return [SentMail(m.id, m.source, sorted(set(m.destinations)), m.raw_data)
+            for m in backend.sent_messages if isinstance(m, RawMessage)]
 
 
 def _shot(page, name: str, docs_name: str | None = None) -> None:
@@ -127,7 +180,7 @@ def test_marketer_edits_previews_saves_rolls_back_tests_and_plans(api_server, de
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
-            page = browser.new_page(viewport={"width": 1440, "height": 900})
+            page = browser.new_page(viewport={"width": 1680, "height": 1000})
             page.set_default_timeout(15_000)
             errors = []
             page.on("pageerror", lambda error: errors.append(str(error)))
@@ -145,7 +198,9 @@ def test_marketer_edits_previews_saves_rolls_back_tests_and_plans(api_server, de
             assert cookies["lm_session"]["httpOnly"] and cookies["lm_session"]["secure"]
 
             # the dashboard, from the counters the orders wrote
-            expect(page.locator("#dashboard .stat").first).to_contain_text("3")
+            customers = _call(api_server, "POST", f"/admin/shops/{SHOP}/segments/preview",
+                              {"rules": {"field": "orders_count", "op": ">=", "value": 1}})["count"]
+            expect(page.locator("#dashboard .stat").first).to_contain_text(str(customers))
             expect(page.locator("#chart-points canvas")).to_have_count(1)
             _shot(page, "dashboard", "workspace-dashboard")
 
@@ -153,6 +208,7 @@ def test_marketer_edits_previews_saves_rolls_back_tests_and_plans(api_server, de
             page.click("nav >> text=Templates")
             page.click("#template-list >> text=post_purchase")
             expect(page.frame_locator("#preview-desktop").locator("body")).to_contain_text("#1042", timeout=20_000)
+            _shot(page, "editor-default", "workspace-editor")
             _replace_editor_text(page, "#mjml-editor", first)
             expect(page.frame_locator("#preview-desktop").locator("body")).to_contain_text("Spring edition")
             expect(page.frame_locator("#preview-mobile").locator("body")).to_contain_text("Spring edition")
@@ -172,7 +228,7 @@ def test_marketer_edits_previews_saves_rolls_back_tests_and_plans(api_server, de
             expect(page.frame_locator("#preview-desktop").locator("body")).to_contain_text("Summer edition")
             page.click("#save-template")
             expect(page.locator("#editor-status")).to_contain_text("Saved as version 2")
-            _shot(page, "editor", "workspace-editor")
+            _shot(page, "editor-saved")
 
             # history: the diff of version 1, then roll back to it (saved as version 3)
             page.click("#template-history button[data-version='1']")
@@ -184,17 +240,17 @@ def test_marketer_edits_previews_saves_rolls_back_tests_and_plans(api_server, de
             assert saved["version"] == 3 and saved["mjml"] == first
 
             # a test send, found in the emulator's outbox
-            before = len(sent_mail(moto_endpoint))
+            before = len(_outbox())
             page.fill("#test-to", "olena.marketing@agency.example")
             page.click("#send-test")
             expect(page.locator("#test-result")).to_contain_text("Sent")
-            (mail,) = sent_mail(moto_endpoint)[before:]
+            (mail,) = _outbox()[before:]
             assert mail.recipients == ["olena.marketing@agency.example"] and mail.subject.startswith("[TEST] ")
             assert "Spring edition" in mail.part("text/html")
 
             # plan a special-day campaign with a live segment count, then pause it
             page.click("nav >> text=Campaigns")
-            expect(page.locator("#segment-count")).to_contain_text("3 customers")
+            expect(page.locator("#segment-count")).to_contain_text(f"{customers} customers")
             page.select_option("#offer-codes", "per_customer")
             page.fill("#campaign-name", "Coffee weekend")
             page.click("#create-campaign")
@@ -209,7 +265,7 @@ def test_marketer_edits_previews_saves_rolls_back_tests_and_plans(api_server, de
             page.click("nav >> text=Program")
             page.fill("#point-value", "2")
             page.click("#preview-program")
-            expect(page.locator("#program-impact")).to_contain_text("of 3 customers change tier")
+            expect(page.locator("#program-impact")).to_contain_text(f"of {customers} customers change tier")
             _shot(page, "program")
 
             # customer lookup and an audited adjustment
