@@ -161,7 +161,7 @@ def _locale_and_customer(body: dict, shop) -> tuple[str, str]:
 
 
 def _render(shop, template: str, mjml: Optional[str], locale: str, customer: str):
-    from chalicelib.mail.contexts import SAMPLE_NOW, sample_account, sample_data, sample_links
+    from chalicelib.mail.contexts import SAMPLE_NOW, sample_data, sample_links
     from chalicelib.mail.rendering import build_context
 
     template_set = (templates.candidate_set(template, templates.checked_mjml(mjml)) if mjml is not None

@@ -84,12 +84,16 @@ export async function campaignsView(main, shop) {
         h("td", {}, stats ? `${stats.delivered} delivered · ${stats.unique_clicks} clicked · ${stats.orders} orders · ${stats.revenue} ${stats.currency}` : "–"),
         h("td", {}, (ACTIONS[c.status] || []).map((a) => h("button", { class: "small", "data-action": a, onclick: () => act(c.campaign_id, a) }, a))));
     }));
+    // Progress while sending: read again every few seconds while this page is shown.
+    clearTimeout(loadList.timer);
+    if (campaigns.some((c) => c.status === "sending") && document.body.contains(list)) {
+      loadList.timer = setTimeout(() => loadList().catch(() => {}), 5000);
+    }
     clear(list, campaigns.length ? h("table", { class: "list" },
       h("thead", {}, h("tr", {}, ["Name", "Template", "Send at", "Status", "Progress", "Results", ""].map((t) => h("th", {}, t)))),
       h("tbody", {}, rows)) : h("p", {}, "No campaigns yet."));
   }
 
-  template.addEventListener("change", () => {});
   clear(main, h("h2", {}, "Campaigns"), list, message,
     h("form", { class: "card planner", id: "campaign-form", onsubmit: create },
       h("h3", {}, "Plan a campaign or special day"),
