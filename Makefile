@@ -7,7 +7,7 @@ STAGE ?= dev
 EMULATOR_PORT ?= 5000
 export PORT EMULATOR_PORT
 
-.PHONY: run test bench package lint-infra clean
+.PHONY: run test bench package lint-infra clean chromium workspace
 
 $(BIN)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -17,8 +17,18 @@ $(BIN)/.installed: requirements.txt requirements-dev.txt
 run: $(BIN)/.installed
 	$(BIN)/python -m devstack.run
 
-test: $(BIN)/.installed
+test: $(BIN)/.installed chromium
 	$(BIN)/python -m pytest -q -n 2 tests
+
+# The workspace's browser test drives Debian's Chromium (never a downloaded browser). Installing
+# needs root (CI runs as root); without it the browser test is skipped and says why.
+chromium:
+	@command -v chromium >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+		apt-get install -y -qq chromium >/dev/null) || echo "chromium could not be installed: the browser test will be skipped"
+
+# Rebuilds the workspace bundle (chalicelib/static/) from workspace/src with the pinned npm packages.
+workspace:
+	cd workspace && npm ci --no-audit --no-fund && node build.mjs
 
 bench: $(BIN)/.installed
 	$(BIN)/python -m bench.run_all

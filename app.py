@@ -6,19 +6,25 @@ from chalice import Chalice, Rate, Response
 from chalicelib.api import queues
 from chalicelib.api.http import json_route, parse_json_object
 from chalicelib.services import (
+    adjustments,
+    admin_auth,
     campaigns,
     codes,
     daily,
+    dashboard,
     delivery_events,
     links,
     outbox,
+    program_settings,
     results,
     segments,
     shops,
     storefront,
+    template_workspace,
     templates,
     unsubscribe,
     webhooks,
+    workspace,
 )
 
 app = Chalice(app_name="loyalty-mail")
@@ -29,15 +35,24 @@ def _request():
     return app.current_request
 
 
-def admin_only(view):
-    """The admin API: ``Authorization: Bearer <LOYALTY_ADMIN_TOKEN>`` before anything else."""
+def admin_only(view=None, *, admin_token_only=False):
+    """The admin API, before anything else: ``Authorization: Bearer <LOYALTY_ADMIN_TOKEN>``, or
+    the workspace's session cookie (+ ``X-CSRF-Token`` on changes), limited to its shop."""
+    if view is None:
+        return functools.partial(admin_only, admin_token_only=admin_token_only)
 
     @functools.wraps(view)
     def checked(*args, **kwargs):
-        shops.check_admin_token(_request().headers.get("authorization"))
+        request = _request()
+        admin_auth.authorize(request.headers, request.method, kwargs.get("shop_id"),
+                             admin_token_only=admin_token_only)
         return view(*args, **kwargs)
 
     return checked
+
+
+def _who():
+    return admin_auth.current_principal().label
 
 
 # -- admin -------------------------------------------------------------------
@@ -45,7 +60,7 @@ def admin_only(view):
 @json_route
 @admin_only
 def list_shops():
-    return shops.list_shops()
+    return admin_auth.visible_shops()
 
 
 @app.route("/admin/shops/{shop_id}", methods=["PUT"])
@@ -104,7 +119,7 @@ def get_template(shop_id, template):
 @json_route
 @admin_only
 def put_template(shop_id, template):
-    return templates.put_template(shop_id, template, parse_json_object(_request().raw_body))
+    return templates.put_template(shop_id, template, parse_json_object(_request().raw_body), saved_by=_who())
 
 
 @app.route("/admin/shops/{shop_id}/templates/{template}", methods=["DELETE"])
@@ -291,3 +306,124 @@ def get_webhook_health(shop_id):
 def reconcile_orders(event):
     # Orders and refunds the platforms' webhooks lost, from their APIs, applied once.
     return reconciliation.run_reconciliation()
+
+
+# -- the marketers' workspace (docs/workspace.md) ---------------------------------
+@app.route("/admin", methods=["GET"])
+def workspace_page():
+    page = workspace.page()
+    return Response(page.body, status_code=200, headers=page.headers)
+
+
+@app.route("/admin/assets/{name}", methods=["GET"])
+def workspace_asset(name):
+    asset = workspace.asset(name)
+    return Response(asset.body, status_code=asset.status, headers=asset.headers)
+
+
+@app.route("/admin/session", methods=["POST"])
+@json_route
+def sign_in():
+    view, cookie = admin_auth.sign_in(parse_json_object(_request().raw_body))
+    return Response(view, status_code=201, headers={"Content-Type": "application/json", "Set-Cookie": cookie,
+                                                    "Cache-Control": "no-store"})
+
+
+@app.route("/admin/session", methods=["GET"])
+@json_route
+def current_session():
+    return Response(admin_auth.current_session(_request().headers), status_code=200,
+                    headers={"Content-Type": "application/json", "Cache-Control": "no-store"})
+
+
+@app.route("/admin/session", methods=["DELETE"])
+@json_route
+def sign_out():
+    view, cookie = admin_auth.sign_out(_request().headers)
+    return Response(view, status_code=200, headers={"Content-Type": "application/json", "Set-Cookie": cookie})
+
+
+@app.route("/admin/shops/{shop_id}/admin-keys", methods=["POST"])
+@json_route
+@admin_only(admin_token_only=True)
+def issue_admin_key(shop_id):
+    body = parse_json_object(_request().raw_body) if _request().raw_body else {}
+    return 201, admin_auth.issue_admin_key(shop_id, body.get("label"))
+
+
+@app.route("/admin/sample-customers", methods=["GET"])
+@json_route
+@admin_only
+def sample_customers():
+    return template_workspace.sample_customers()
+
+
+@app.route("/admin/shops/{shop_id}/templates/{template}/preview", methods=["POST"])
+@json_route
+@admin_only
+def preview_template(shop_id, template):
+    return template_workspace.preview_template(shop_id, template, parse_json_object(_request().raw_body))
+
+
+@app.route("/admin/shops/{shop_id}/templates/{template}/test-send", methods=["POST"])
+@json_route
+@admin_only
+def send_test_email(shop_id, template):
+    return template_workspace.send_test(shop_id, template, parse_json_object(_request().raw_body), _who())
+
+
+@app.route("/admin/shops/{shop_id}/templates/{template}/revisions", methods=["GET"])
+@json_route
+@admin_only
+def template_revisions(shop_id, template):
+    return template_workspace.list_revisions(shop_id, template)
+
+
+@app.route("/admin/shops/{shop_id}/templates/{template}/revisions/{revision}", methods=["GET"])
+@json_route
+@admin_only
+def template_revision(shop_id, template, revision):
+    return template_workspace.get_revision(shop_id, template, revision)
+
+
+@app.route("/admin/shops/{shop_id}/templates/{template}/revisions/{revision}/rollback", methods=["POST"])
+@json_route
+@admin_only
+def roll_back_template(shop_id, template, revision):
+    return template_workspace.roll_back(shop_id, template, revision, parse_json_object(_request().raw_body),
+                                        _who())
+
+
+@app.route("/admin/shops/{shop_id}/dashboard", methods=["GET"])
+@json_route
+@admin_only
+def shop_dashboard(shop_id):
+    return dashboard.dashboard(shop_id, (_request().query_params or {}).get("days"))
+
+
+@app.route("/admin/shops/{shop_id}/program", methods=["GET"])
+@json_route
+@admin_only
+def get_program(shop_id):
+    return program_settings.program_settings(shop_id)
+
+
+@app.route("/admin/shops/{shop_id}/program/preview", methods=["POST"])
+@json_route
+@admin_only
+def preview_program(shop_id):
+    return program_settings.preview_program(shop_id, parse_json_object(_request().raw_body))
+
+
+@app.route("/admin/shops/{shop_id}/program", methods=["PUT"])
+@json_route
+@admin_only
+def save_program(shop_id):
+    return program_settings.save_program(shop_id, parse_json_object(_request().raw_body))
+
+
+@app.route("/admin/shops/{shop_id}/customers/{email}/adjustments", methods=["POST"])
+@json_route
+@admin_only
+def adjust_points(shop_id, email):
+    return 201, adjustments.adjust_points(shop_id, email, parse_json_object(_request().raw_body), _who())

@@ -61,5 +61,12 @@ def table(moto_endpoint, monkeypatch):
     monkeypatch.setenv("LOYALTY_EVENTS_QUEUE", f"{name}-events")
     monkeypatch.setenv("LOYALTY_ADMIN_TOKEN", "test-admin-token")
     bootstrap.reset()
+    # The emulator's /moto-api/data.json (devstack.sent_mail reads sent e-mails from it) dumps
+    # every model instance it ever tracked, and each DynamoDB write adds one: over a whole
+    # session's writes it grows slow enough to time out. Each test starts the dump afresh
+    # (the tracking only; the emulator's state is untouched).
+    from moto.core.model_instances import reset_model_data
+
+    reset_model_data()
     yield name
     bootstrap.reset()

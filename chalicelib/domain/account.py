@@ -81,6 +81,10 @@ class Account:
     bought_categories: set[str] = field(default_factory=set)
 
     version: int = 0
+    # The tier and last order as stored when the account was read (the dashboard counts
+    # members joining or leaving and first orders of a day from the difference).
+    stored_tier_name: Optional[str] = None
+    stored_last_order_at: Optional[datetime] = None
     # None when the lots were not loaded: earning does not need them, spending does.
     lots: Optional[list[Lot]] = None
 

@@ -70,3 +70,8 @@ def _view(shop, counts: Counter) -> dict:
 
 def _rate(part: int, whole: int) -> float | None:
     return round(part / whole, 4) if whole else None
+
+
+def results_view(shop, counts: Counter) -> dict:
+    """The public view of a subject's counters (the dashboard's funnels use it too)."""
+    return _view(shop, Counter(counts))

@@ -7,6 +7,7 @@ is refused with its line instead of failing a customer's e-mail later.
 from __future__ import annotations
 
 import time
+from typing import Optional
 
 from chalicelib import bootstrap
 from chalicelib.errors import BadRequest, Conflict, NotFound
@@ -40,19 +41,16 @@ def get_template(shop_id: str, template: str) -> dict:
     return {"template": template, "overridden": False, "version": 0, "mjml": source.text}
 
 
-def put_template(shop_id: str, template: str, body: dict) -> dict:
-    from chalicelib.mail.rendering import LOCALES, TemplateError, TemplateSet, sample_context
+def put_template(shop_id: str, template: str, body: dict, saved_by: Optional[str] = None,
+                 note: Optional[str] = None) -> dict:
+    from chalicelib.mail.rendering import LOCALES, TemplateError, sample_context
 
     load_shop(shop_id)
     _known(template)
-    mjml, expected = body.get("mjml"), body.get("version", 0)
-    if not isinstance(mjml, str) or not mjml.strip():
-        raise BadRequest("mjml: the template's MJML is required", field="mjml")
-    if len(mjml.encode()) > MAX_MJML_BYTES:
-        raise BadRequest(f"mjml: over {MAX_MJML_BYTES} bytes", field="mjml")
+    mjml, expected = checked_mjml(body.get("mjml")), body.get("version", 0)
     if isinstance(expected, bool) or not isinstance(expected, int) or expected < 0:
         raise BadRequest("version: the version you edited (0 for the default)", field="version")
-    candidate = TemplateSet.default().with_overrides({template: (f"candidate-{time.time_ns()}", mjml)})
+    candidate = candidate_set(template, mjml)
     try:
         candidate.validate()
         for locale in LOCALES:
@@ -60,12 +58,31 @@ def put_template(shop_id: str, template: str, body: dict) -> dict:
     except TemplateError as error:
         raise BadRequest(f"mjml: {error}", field="mjml", line=getattr(error, "line", None)) from None
     try:
-        stored = TemplateOverrides(shop_id).save(template, mjml, expected, bootstrap.now().isoformat())
+        stored = TemplateOverrides(shop_id).save(template, mjml, expected, bootstrap.now(), saved_by=saved_by,
+                                                 note=note)
     except OverrideChanged:
         raise Conflict("version: the template was saved by someone else since you read it; reload it",
                        field="version") from None
     _cache.pop(shop_id, None)
     return {"template": template, "overridden": True, "version": stored.version}
+
+
+def checked_mjml(mjml) -> str:
+    if not isinstance(mjml, str) or not mjml.strip():
+        raise BadRequest("mjml: the template's MJML is required", field="mjml")
+    if len(mjml.encode()) > MAX_MJML_BYTES:
+        raise BadRequest(f"mjml: over {MAX_MJML_BYTES} bytes", field="mjml")
+    return mjml
+
+
+def candidate_set(template: str, mjml: str):
+    """The default templates with ``mjml`` as ``template``'s body, compiled as a fresh version."""
+    from chalicelib.mail.rendering import TemplateError, TemplateSet
+
+    try:
+        return TemplateSet.default().with_overrides({template: (f"candidate-{time.time_ns()}", mjml)})
+    except TemplateError as error:
+        raise BadRequest(f"mjml: {error}", field="mjml") from None
 
 
 def reset_template(shop_id: str, template: str) -> dict:

@@ -168,3 +168,31 @@ def ses_message_pk(message_id: str) -> str:
 
 
 SES_MESSAGE_SK = "SESMSG"
+
+
+def admin_key_sk(key_hash: str) -> str:
+    return f"ADMINKEY#{key_hash}"
+
+
+def admin_session_pk(session_hash: str) -> str:
+    return f"ADMINSESSION#{session_hash}"
+
+
+ADMIN_SESSION_SK = "SESSION"
+TEMPLATE_REVISION_SK_PREFIX = "TEMPLATEREV#"
+
+
+def template_revision_sk(template: str, saved_at: datetime) -> str:
+    """Revisions of one template sort by when they were saved (a reset never reuses a key)."""
+    return f"{TEMPLATE_REVISION_SK_PREFIX}{template}#{iso(saved_at)}"
+
+
+DASHBOARD_SHARDS = 8  # every ledger change of a shop adds to its day: spread the writes
+
+
+def dashboard_pk(shop_id: str, shard: int) -> str:
+    return f"DASH#{shop_id}#{shard}"
+
+
+def dashboard_sk(day: str) -> str:
+    return f"DAY#{day}"

@@ -318,3 +318,31 @@ def use_table(table_name: str) -> None:
     _Meta.table_name = table_name
     for model in ALL_MODELS:
         model._connection = None
+
+
+class AdminKeyItem(Item, discriminator="admin_key"):
+    """A per-shop key to the marketers' workspace; the key itself is never stored, only its hash."""
+
+    label = UnicodeAttribute(null=True)
+    created_at = UnicodeAttribute()
+
+
+class AdminSessionItem(Item, discriminator="admin_session"):
+    """A signed-in workspace session: the cookie holds a random id, the item its hash."""
+
+    shop_id = UnicodeAttribute(null=True)  # None: the admin token's session, every shop
+    label = UnicodeAttribute()
+    csrf_token = UnicodeAttribute()
+    created_at = UnicodeAttribute()
+    expires_at = UnicodeAttribute()
+
+
+class TemplateRevisionItem(Item, discriminator="template_revision"):
+    """One saved version of a shop's template, kept for history, diff and rollback."""
+
+    template = UnicodeAttribute()
+    version = NumberAttribute()
+    mjml = UnicodeAttribute()
+    saved_at = UnicodeAttribute()
+    saved_by = UnicodeAttribute(null=True)
+    note = UnicodeAttribute(null=True)

@@ -17,11 +17,13 @@ from pynamodb.transactions import TransactGet, TransactWrite
 
 from chalicelib.domain.account import Account, LedgerEntry, Lot
 from chalicelib.domain.codes import RewardCode
+from chalicelib.domain.dashboard import change_counts, day_of
 from chalicelib.domain.links import Click
 from chalicelib.domain.order_record import EarnedLine, OrderRecord
 from chalicelib.domain.orders import Refund, RefundLine
 from chalicelib.store import keys
 from chalicelib.store.connection import connection, resolve
+from chalicelib.store.dashboard import dashboard_update
 from chalicelib.store.models import (
     CodeItem,
     EventItem,
@@ -255,6 +257,11 @@ class LoyaltyRepository:
                     write.save(outbox_item(message, now))
                 # Counters are plain ADDs with no model: handed to the transaction as requests.
                 write._update_items.extend(change.counters)
+                if change.account is not None:
+                    counts = change_counts(change.account, now)
+                    if counts:
+                        write._update_items.append(dashboard_update(self.shop_id, day_of(now), counts,
+                                                                    change.account.customer_id))
         except TransactWriteError as error:
             if error.cause_response_code == "TransactionCanceledException":
                 raise ConcurrentChange(str(error.cause_response_message)) from error
@@ -296,6 +303,7 @@ class LoyaltyRepository:
         if change.account is not None:
             account = change.account
             account.version += 1
+            account.stored_tier_name, account.stored_last_order_at = account.tier_name, account.last_order_at
             account.new_entries.clear()
             account.saved_lots.clear()
             account.removed_lots.clear()
@@ -405,6 +413,8 @@ def _account_from_items(profile: ProfileItem, lots: Optional[list[LotItem]]) -> 
         birthday_bonus_year=int(profile.birthday_bonus_year) if profile.birthday_bonus_year is not None else None,
         winback_for_order_at=keys.parse_iso(profile.winback_for_order_at) if profile.winback_for_order_at else None,
         tier_name=profile.tier_name, discount_percent=profile.discount_percent, version=int(profile.version),
+        stored_tier_name=profile.tier_name,
+        stored_last_order_at=keys.parse_iso(profile.last_order_at) if profile.last_order_at else None,
         tier_review_on=date.fromisoformat(profile.tier_review_on) if profile.tier_review_on else None,
         tier_risk_warned_for=profile.tier_risk_warned_for,
         bought_skus=set(profile.bought_skus or ()), bought_categories=set(profile.bought_categories or ()),

@@ -4,10 +4,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Optional
 
-from pynamodb.exceptions import DoesNotExist, PutError
+from datetime import datetime
+
+from pynamodb.exceptions import DoesNotExist, TransactWriteError
+from pynamodb.transactions import TransactWrite
 
 from chalicelib.store import keys
-from chalicelib.store.models import TemplateOverrideItem
+from chalicelib.store.connection import connection
+from chalicelib.store.models import TemplateOverrideItem, TemplateRevisionItem
 
 TEMPLATE_SK_PREFIX = "TEMPLATE#"
 
@@ -18,6 +22,18 @@ class StoredOverride:
     version: int
     mjml: str
     updated_at: str
+
+
+@dataclass(frozen=True)
+class Revision:
+    """One saved version of a template (``revision`` is its id: when it was saved)."""
+
+    revision: str
+    version: int
+    saved_at: str
+    saved_by: Optional[str]
+    note: Optional[str]
+    mjml: Optional[str] = None
 
 
 class OverrideChanged(Exception):
@@ -40,18 +56,45 @@ class TemplateOverrides:
         except DoesNotExist:
             return None
 
-    def save(self, template: str, mjml: str, expected_version: int, updated_at: str) -> StoredOverride:
+    def save(self, template: str, mjml: str, expected_version: int, now: datetime,
+             saved_by: Optional[str] = None, note: Optional[str] = None) -> StoredOverride:
+        """The override and its revision, in one transaction on the version the editor read."""
+        updated_at = keys.iso(now)
         item = TemplateOverrideItem(keys.shop_pk(self.shop_id), TEMPLATE_SK_PREFIX + template, template=template,
                                     version=expected_version + 1, mjml=mjml, updated_at=updated_at)
         condition = (TemplateOverrideItem.sk.does_not_exist() if expected_version == 0
                      else TemplateOverrideItem.version == expected_version)
+        revision = TemplateRevisionItem(keys.shop_pk(self.shop_id), keys.template_revision_sk(template, now),
+                                        template=template, version=expected_version + 1, mjml=mjml,
+                                        saved_at=updated_at, saved_by=saved_by, note=note)
         try:
-            item.save(condition=condition)
-        except PutError as error:
-            if error.cause_response_code == "ConditionalCheckFailedException":
+            with TransactWrite(connection=connection()) as write:
+                write.save(item, condition=condition)
+                write.save(revision, condition=TemplateRevisionItem.sk.does_not_exist())
+        except TransactWriteError as error:
+            if error.cause_response_code == "TransactionCanceledException":
                 raise OverrideChanged(template) from error
             raise
         return _stored(item)
+
+    def revisions(self, template: str, limit: int = 50) -> list[Revision]:
+        """The newest ``limit`` revisions of a template, newest first (one Query, no MJML)."""
+        prefix = f"{keys.TEMPLATE_REVISION_SK_PREFIX}{template}#"
+        rows = TemplateRevisionItem.query(keys.shop_pk(self.shop_id), TemplateRevisionItem.sk.startswith(prefix),
+                                          scan_index_forward=False, limit=limit,
+                                          attributes_to_get=["sk", "version", "saved_at", "saved_by", "note",
+                                                             "type"])
+        return [Revision(row.sk[len(prefix):], int(row.version), row.saved_at, row.saved_by, row.note)
+                for row in rows]
+
+    def revision(self, template: str, revision: str) -> Optional[Revision]:
+        try:
+            row = TemplateRevisionItem.get(keys.shop_pk(self.shop_id),
+                                           f"{keys.TEMPLATE_REVISION_SK_PREFIX}{template}#{revision}",
+                                           consistent_read=True)
+        except DoesNotExist:
+            return None
+        return Revision(revision, int(row.version), row.saved_at, row.saved_by, row.note, row.mjml)
 
     def delete(self, template: str) -> None:
         TemplateOverrideItem(keys.shop_pk(self.shop_id), TEMPLATE_SK_PREFIX + template).delete()

@@ -1,0 +1,49 @@
+"""A shop's dashboard counters: per UTC day, in ``DASHBOARD_SHARDS`` partitions.
+
+Every change to a customer adds its counts (``domain.dashboard.change_counts``) to
+``DASH#{shop}#{shard}`` / ``DAY#{day}`` with an UpdateItem ADD inside the change's own
+transaction (the shard picked by the customer, so one transaction touches one
+dashboard item). Reading any range of days is one Query per shard.
+"""
+from __future__ import annotations
+
+import hashlib
+from collections import Counter, defaultdict
+from typing import Mapping
+
+from chalicelib.store import keys
+from chalicelib.store.connection import connection
+from chalicelib.store.models import Item
+
+_PREFIX = "n_"
+
+
+def dashboard_update(shop_id: str, day: str, counts: Mapping[str, int], spread_by: str) -> dict:
+    """The low-level UpdateItem adding ``counts`` to ``day`` in the shard of ``spread_by``."""
+    shard = int(hashlib.sha256(spread_by.encode()).hexdigest()[:8], 16) % keys.DASHBOARD_SHARDS
+    names, values, adds = {"#type": "type"}, {":type": {"S": "dashboard"}}, []
+    for number, (name, amount) in enumerate(sorted(counts.items())):
+        names[f"#c{number}"] = _PREFIX + name
+        values[f":v{number}"] = {"N": str(int(amount))}
+        adds.append(f"#c{number} :v{number}")
+    return {"TableName": Item.Meta.table_name,
+            "Key": {"pk": {"S": keys.dashboard_pk(shop_id, shard)}, "sk": {"S": keys.dashboard_sk(day)}},
+            "UpdateExpression": "SET #type = :type ADD " + ", ".join(adds),
+            "ExpressionAttributeNames": names, "ExpressionAttributeValues": values}
+
+
+def daily_counts(shop_id: str, until_day: str) -> dict[str, Counter]:
+    """Every day's counts up to ``until_day`` (all of them: running totals need the start)."""
+    days: dict[str, Counter] = defaultdict(Counter)
+    paginator = connection().client.get_paginator("query")
+    for shard in range(keys.DASHBOARD_SHARDS):
+        for page in paginator.paginate(
+                TableName=Item.Meta.table_name,
+                KeyConditionExpression="pk = :pk AND sk <= :until",
+                ExpressionAttributeValues={":pk": {"S": keys.dashboard_pk(shop_id, shard)},
+                                           ":until": {"S": keys.dashboard_sk(until_day)}}):
+            for row in page["Items"]:
+                day = row["sk"]["S"][len("DAY#"):]
+                days[day].update({name[len(_PREFIX):]: int(value["N"]) for name, value in row.items()
+                                  if name.startswith(_PREFIX)})
+    return dict(days)

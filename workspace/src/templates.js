@@ -1,0 +1,152 @@
+import { EditorView, basicSetup } from "codemirror";
+import { Decoration } from "@codemirror/view";
+import { StateEffect, StateField } from "@codemirror/state";
+import { html } from "@codemirror/lang-html";
+import { jinja } from "@codemirror/lang-jinja";
+import { api, enc } from "./api.js";
+import { h, clear, debounce, errorText, field, notice } from "./dom.js";
+
+const LOCALES = ["en", "de", "ru", "uk"];
+
+export async function templatesView(main, shop) {
+  const { templates } = await api("GET", `/admin/shops/${enc(shop)}/templates`);
+  clear(main, h("h2", {}, "E-mail templates"), h("table", { class: "list", id: "template-list" },
+    h("thead", {}, h("tr", {}, h("th", {}, "Template"), h("th", {}, "Version"), h("th", {}, "Last saved"))),
+    h("tbody", {}, templates.map((t) => h("tr", {},
+      h("td", {}, h("a", { href: `#/templates/${enc(t.template)}` }, t.template)),
+      h("td", {}, t.overridden ? `v${t.version}` : "default"),
+      h("td", {}, t.updated_at || "–"))))));
+}
+
+// The line of the last render error, highlighted in the editor.
+const setErrorLine = StateEffect.define();
+const errorLine = StateField.define({
+  create: () => Decoration.none,
+  update(value, tr) {
+    value = value.map(tr.changes);
+    for (const effect of tr.effects) {
+      if (!effect.is(setErrorLine)) continue;
+      const line = effect.value;
+      if (!line || line > tr.state.doc.lines) return Decoration.none;
+      const from = tr.state.doc.line(line).from;
+      return Decoration.set([Decoration.line({ class: "cm-error-line" }).range(from)]);
+    }
+    return value;
+  },
+  provide: (field) => EditorView.decorations.from(field),
+});
+
+export async function editorView(main, shop, name) {
+  const base = `/admin/shops/${enc(shop)}/templates/${enc(name)}`;
+  const [current, samples, shopView] = await Promise.all([
+    api("GET", base), api("GET", "/admin/sample-customers"), api("GET", `/admin/shops/${enc(shop)}`)]);
+  let version = current.version;
+  const locale = h("select", { id: "preview-locale" }, LOCALES.map((l) => h("option", { value: l, selected: l === shopView.default_locale }, l)));
+  const sample = h("select", { id: "preview-customer" }, samples.sample_customers.map((s) => h("option", { value: s.id, title: s.description }, s.description)));
+  const status = h("div", { class: "status-line", id: "editor-status" });
+  const subject = h("div", { class: "subject", id: "preview-subject" });
+  const desktop = h("iframe", { id: "preview-desktop", class: "preview desktop", sandbox: "", title: "desktop preview" });
+  const mobile = h("iframe", { id: "preview-mobile", class: "preview mobile", sandbox: "", title: "mobile preview" });
+  const errorBox = h("div", { id: "preview-error" });
+  const versionLabel = h("span", { id: "template-version" });
+  const history = h("div", { class: "history", id: "template-history" });
+  const testTo = h("input", { type: "email", id: "test-to", placeholder: "you@example.com" });
+  const testResult = h("div", { id: "test-result" });
+  const editorHost = h("div", { class: "editor", id: "mjml-editor" });
+
+  const refresh = debounce(() => preview(), 350);
+  const editor = new EditorView({
+    doc: current.mjml,
+    extensions: [basicSetup, jinja({ base: html() }), errorLine, EditorView.lineWrapping,
+      EditorView.updateListener.of((update) => { if (update.docChanged) refresh(); })],
+    parent: editorHost,
+  });
+
+  function showVersion() { versionLabel.textContent = version ? `version ${version}` : "default template"; }
+
+  async function preview() {
+    try {
+      const result = await api("POST", `${base}/preview`, { mjml: editor.state.doc.toString(), locale: locale.value, sample_customer: sample.value });
+      if (!result.ok) {
+        clear(errorBox, h("div", { class: "notice error", id: "preview-error-message" },
+          result.editor_line ? `Line ${result.editor_line}: ${result.error}` : result.error));
+        editor.dispatch({ effects: setErrorLine.of(result.editor_line) });
+        return;
+      }
+      clear(errorBox);
+      editor.dispatch({ effects: setErrorLine.of(null) });
+      subject.textContent = result.subject;
+      desktop.srcdoc = result.html;
+      mobile.srcdoc = result.html;
+    } catch (error) {
+      clear(errorBox, h("div", { class: "notice error" }, errorText(error)));
+    }
+  }
+
+  async function save() {
+    try {
+      const saved = await api("PUT", base, { mjml: editor.state.doc.toString(), version });
+      version = saved.version;
+      showVersion();
+      notice(status, `Saved as version ${version}.`);
+      loadHistory();
+    } catch (error) {
+      notice(status, errorText(error), "error");
+      if (error.body && error.body.line) editor.dispatch({ effects: setErrorLine.of(error.body.line) });
+    }
+  }
+
+  async function loadHistory() {
+    const { revisions } = await api("GET", `${base}/revisions`);
+    clear(history, h("h3", {}, "History"), revisions.length ? h("ul", {}, revisions.map((r) => h("li", { class: r.current ? "current" : "" },
+      h("button", { class: "link", "data-version": r.version, onclick: () => showRevision(r.revision) }, `v${r.version}`),
+      ` ${r.saved_at.replace("T", " ").slice(0, 19)} · ${r.saved_by || "?"}${r.note ? ` · ${r.note}` : ""}${r.current ? " · current" : ""}`))) : h("p", {}, "Not saved yet: the default template is in use."));
+  }
+
+  async function showRevision(revision) {
+    let found;
+    try { found = await api("GET", `${base}/revisions/${enc(revision)}`); }
+    catch (error) { notice(status, errorText(error), "error"); return; }
+    history.querySelector("#revision-diff")?.remove();
+    const rollback = h("button", { id: "rollback", onclick: async () => {
+      try {
+        const saved = await api("POST", `${base}/revisions/${enc(revision)}/rollback`, { version });
+        version = saved.version;
+        editor.dispatch({ changes: { from: 0, to: editor.state.doc.length, insert: found.mjml } });
+        showVersion();
+        notice(status, `Rolled back to version ${found.version}: saved as version ${version}.`);
+        loadHistory();
+      } catch (error) { notice(status, errorText(error), "error"); }
+    } }, `Roll back to v${found.version}`);
+    history.append(h("div", { class: "diff", id: "revision-diff" }, h("h4", {}, `Version ${found.version} against the current template`),
+      h("pre", {}, found.diff ? found.diff.split("\n").map((line) => h("span", { class: line.startsWith("+") ? "add" : line.startsWith("-") ? "del" : "" }, line + "\n")) : "No differences."),
+      rollback));
+  }
+
+  async function sendTest() {
+    try {
+      const sent = await api("POST", `${base}/test-send`, { mjml: editor.state.doc.toString(), locale: locale.value, sample_customer: sample.value, to: testTo.value });
+      notice(testResult, `Sent “${sent.subject}” to ${sent.to}.`);
+    } catch (error) { notice(testResult, errorText(error), "error"); }
+  }
+
+  locale.addEventListener("change", preview);
+  sample.addEventListener("change", preview);
+  showVersion();
+  clear(main,
+    h("div", { class: "editor-head" }, h("a", { href: "#/templates" }, "← Templates"), h("h2", {}, name), versionLabel,
+      h("button", { class: "primary", id: "save-template", onclick: save }, "Save"),
+      h("button", { id: "reset-template", onclick: async () => {
+        if (!confirm("Go back to the default template? The history stays.")) return;
+        await api("DELETE", base); location.reload();
+      } }, "Use default")),
+    status,
+    h("div", { class: "editor-grid" },
+      h("section", {}, editorHost, errorBox, history),
+      h("section", {},
+        h("div", { class: "preview-controls" }, field("Language", locale), field("Sample customer", sample)),
+        h("div", { class: "subject-line" }, h("span", {}, "Subject: "), subject),
+        h("div", { class: "previews" }, h("figure", {}, h("figcaption", {}, "Desktop"), desktop), h("figure", {}, h("figcaption", {}, "Mobile"), mobile)),
+        h("div", { class: "test-send" }, field("Send a test to", testTo), h("button", { id: "send-test", onclick: sendTest }, "Send test"), testResult))));
+  await Promise.all([preview(), loadHistory()]);
+}
