@@ -51,7 +51,7 @@ def adjust_points(shop_id: str, email: str, body: dict, adjusted_by: str) -> dic
         account.new_entries[-1].detail["by"] = adjusted_by
         try:
             repo.commit(Change(account=account, event_id=event_id, event_topic="admin/adjustment",
-                               event_keep_days=None), now)
+                               keep_event=True), now)
         except ConcurrentChange:
             continue
         return {"result": "applied", "points": points, "points_balance": account.points_balance,
