@@ -6,7 +6,7 @@ PORT ?= 8000
 EMULATOR_PORT ?= 5000
 export PORT EMULATOR_PORT
 
-.PHONY: run test bench clean
+.PHONY: run test bench bench-quick clean
 
 $(BIN)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -21,6 +21,9 @@ test: $(BIN)/.installed
 
 bench: $(BIN)/.installed
 	$(BIN)/python -m bench.run_all
+
+bench-quick: $(BIN)/.installed
+	$(BIN)/python -m bench.run_all --quick
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis
