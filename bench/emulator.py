@@ -12,7 +12,7 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def start_emulator(*, without_rollback_copy: bool = False, metered: bool = False):
+def start_emulator(*, without_rollback_copy: bool = False, metered: bool = False, port: int | None = None):
     """A one-request-at-a-time moto server on a free port, with fake credentials and
     AWS_ENDPOINT_URL set for this process. Returns the server (``request_counts``, ``stop()``;
     with ``metered``, also ``meter``: the DynamoDB read and write units, see bench.capacity).
@@ -35,7 +35,7 @@ def start_emulator(*, without_rollback_copy: bool = False, metered: bool = False
         dynamodb_models.copy = _NoRollbackCopy
     from devstack.emulator import SerializedMotoServer
 
-    port = free_port()
+    port = port or free_port()
     server = (_metered_server_class() if metered else SerializedMotoServer)(ip_address="127.0.0.1", port=port,
                                                                        verbose=False)
     server.start()
@@ -66,3 +66,17 @@ def _metered_server_class():
 
     return MeteredMotoServer
 
+
+
+def main() -> None:
+    """``python -m bench.emulator PORT``: the emulator alone in its own process (bench.webhook_cpu
+    measures the handler's CPU time without the emulator's), the rollback copy off."""
+    import sys
+    import threading
+
+    start_emulator(without_rollback_copy=True, port=int(sys.argv[1]))
+    threading.Event().wait()
+
+
+if __name__ == "__main__":
+    main()

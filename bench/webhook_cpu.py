@@ -2,7 +2,7 @@
 
     python -m bench.webhook_cpu [--orders N] [--json FILE]
 
-The emulator (moto server) runs as a separate process, so ``time.process_time``
+The emulator (bench.emulator: requests one at a time, no rollback copy) runs as a separate process, so ``time.process_time``
 in this process counts only what the Lambda would burn: signature check,
 parsing and validation, the loyalty rules, building the transaction, botocore
 serializing requests and parsing answers. Waiting on the network is not CPU
@@ -27,7 +27,7 @@ from bench.emulator import free_port
 
 def _start_emulator_process():
     port = free_port()
-    process = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+    process = subprocess.Popen([sys.executable, "-m", "bench.emulator", str(port)],
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
@@ -54,7 +54,7 @@ def main() -> None:
     try:
         rows = run(args.orders)
     finally:
-        process.kill()  # moto's server does not stop on SIGTERM while a connection is open
+        process.kill()  # the emulator's threads do not stop on SIGTERM
         process.wait(timeout=10)
     floor = rows["floor: one PutItem (event record)"]["cpu_ms"]
     print(f"Handler CPU time per webhook, median of {args.orders} (emulator in another process; this machine):")

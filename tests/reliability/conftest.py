@@ -27,3 +27,16 @@ def table_fingerprint() -> tuple[int, str]:
 @pytest.fixture
 def fingerprint():
     return table_fingerprint
+
+
+def accepted_by_ses(recipients) -> "Counter[str]":
+    """How many messages SES accepted for each of ``recipients``, read from the emulator's
+    memory (SES v2 sends land in moto's SES v1 backend)."""
+    from collections import Counter
+
+    from moto.ses.models import ses_backends
+
+    wanted = set(recipients)
+    backend = ses_backends["123456789012"][os.environ["AWS_DEFAULT_REGION"]]
+    return Counter(address for message in list(backend.sent_messages)
+                   for address in set(getattr(message, "destinations", []) or []) if address in wanted)
