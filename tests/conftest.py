@@ -63,3 +63,19 @@ def table(moto_endpoint, monkeypatch):
     bootstrap.reset()
     yield name
     bootstrap.reset()
+
+
+def pytest_terminal_summary(terminalreporter):
+    """CI's output says how many reliability tests (faults, races, fuzzing) ran and passed."""
+    results: dict[str, str] = {}
+    for reports in terminalreporter.stats.values():
+        for report in reports:
+            nodeid = getattr(report, "nodeid", "")
+            if not nodeid.startswith("tests/reliability/") or not hasattr(report, "when"):
+                continue
+            if report.when == "call" or report.outcome != "passed":
+                if results.get(nodeid) in (None, "passed"):
+                    results[nodeid] = report.outcome
+    if results:
+        passed = sum(outcome == "passed" for outcome in results.values())
+        terminalreporter.write_line(f"reliability tests (tests/reliability/): {passed} of {len(results)} passed")
