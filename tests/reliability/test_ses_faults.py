@@ -2,7 +2,6 @@
 orders go through the real send queue and handler: nothing lost, nothing sent twice."""
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import random
@@ -48,7 +47,8 @@ class FlakySes:
         self.sends, self.calls, self.faults = 0, 0, Counter()
 
     def __call__(self, request, **_):
-        send = hashlib.sha256(request.body if isinstance(request.body, bytes) else str(request.body).encode()).hexdigest()
+        send = request.headers["amz-sdk-invocation-id"]  # one per call, the same on botocore's retries of it
+        send = send.decode() if isinstance(send, bytes) else send
         with self._lock:
             self.calls += 1
             if send not in self._decided:
