@@ -100,7 +100,9 @@ def _machine() -> str:
                 break
     except OSError:
         pass
-    return f"{cpu}, {os.cpu_count()} CPUs (shared), Python {platform.python_version()}, {platform.system()}"
+    load = ", ".join(f"{value:.1f}" for value in os.getloadavg())
+    return (f"{cpu}, {os.cpu_count()} CPUs (shared), Python {platform.python_version()}, {platform.system()}; "
+            f"load average when the file was written {load}")
 
 
 def render_markdown(results: dict[str, dict], commands: dict[str, str], *, quick: bool) -> str:
@@ -134,7 +136,7 @@ def render_markdown(results: dict[str, dict], commands: dict[str, str], *, quick
         ["delivery", "DynamoDB requests", "of which", "RRU", "WRU (table)", "WRU (indexes)", "WRU × floor",
          "SQS requests"],
         [[row["delivery"], f"{row['dynamodb_requests']:.2f}",
-          ", ".join(f"{op} {n:g}" for op, n in row["requests"].items() if n) or "–",
+          ", ".join(f"{op} {n:.2f}".rstrip("0").rstrip(".") for op, n in row["requests"].items() if n) or "–",
           f"{row['read_units']:.1f}", f"{row['write_units']:.1f}", f"{row['index_write_units']:.1f}",
           f"{(row['write_units'] + row['index_write_units']) / floor_wru:.0f}", f"{row['sqs_requests']:.1f}"]
          for row in webhook["rows"]]))
