@@ -63,6 +63,18 @@ def table(moto_endpoint, monkeypatch):
     bootstrap.reset()
     yield name
     bootstrap.reset()
+    _forget_tracked_instances()
+
+
+def _forget_tracked_instances() -> None:
+    """moto keeps every DynamoDB item and SQS message it ever made, for its /moto-api/data.json
+    dump; over a session (the reliability tests make thousands) that dump grows until reading
+    the sent mail from it times out. Tests read only SES from it, so the rest is let go."""
+    from moto.core.model_instances import model_data
+
+    for service in ("dynamodb", "sqs"):
+        for model in model_data.get(service, {}).values():
+            model.instances_tracked.clear()
 
 
 def pytest_terminal_summary(terminalreporter):
