@@ -7,7 +7,7 @@ STAGE ?= dev
 EMULATOR_PORT ?= 5000
 export PORT EMULATOR_PORT
 
-.PHONY: run test bench package lint-infra clean chromium workspace
+.PHONY: run test bench bench-quick package lint-infra clean chromium workspace
 
 $(BIN)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -40,5 +40,9 @@ package: $(BIN)/.installed
 lint-infra: package
 	$(BIN)/cfn-lint --include-checks I -- build/$(STAGE)/sam.json
 
+bench-quick: $(BIN)/.installed
+	$(BIN)/python -m bench.run_all --quick
+
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis
+

@@ -1,6 +1,7 @@
 """A campaign to N recipients through the real queue path, counted for duplicates.
 
     python -m bench.campaign [--recipients 10000] [--workers 4] [--redeliver 0.05]
+                             [--ses-latency-ms 0] [--send-rate 14] [--json FILE]
 
 Seeds N customers with consent in a local emulator, plans a special-day
 campaign to all of them, lets the campaign sender queue them (SQS), and drains
@@ -10,6 +11,14 @@ of the messages (--redeliver) is handed to a worker a second time, as SQS may.
 Prints wall time, recipients per second, and the number of e-mails SES accepted
 per recipient (must be exactly 1).
 
+``--ses-latency-ms`` makes every SES call take that long (the emulator answers at
+once; SES takes tens of milliseconds), and ``--send-rate`` sets the account's
+sending rate that all workers share (``LOYALTY_SES_MAX_SEND_RATE``). Per e-mail, the
+script also counts what a deployment pays for: DynamoDB requests and capacity units
+(bench.capacity), SQS and SES calls (the campaign sender's share included), and the
+send handler's CPU time (this thread's only: the emulator serves from its own
+threads) and wall time.
+
 Times are this machine's with the emulator (every DynamoDB request is served
 one at a time, so they are far below what DynamoDB and SES do); the emulator's
 whole-table rollback copy in transactions is turned off, as in bench.daily_reads.
@@ -17,13 +26,16 @@ whole-table rollback copy in transactions is turned off, as in bench.daily_reads
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import os
 import random
+import statistics
 import threading
 import time
 from collections import Counter
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 
 from bench.emulator import start_emulator
 
@@ -33,21 +45,38 @@ def main() -> None:
     parser.add_argument("--recipients", type=int, default=10_000)
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--redeliver", type=float, default=0.05, help="share of messages delivered twice")
+    parser.add_argument("--ses-latency-ms", type=float, default=0.0, help="time every SES call takes")
+    parser.add_argument("--send-rate", type=float, help="SES messages per second, all workers together")
+    parser.add_argument("--json", type=Path, help="also write the figures to this file")
     args = parser.parse_args()
+    if args.send_rate:
+        os.environ["LOYALTY_SES_MAX_SEND_RATE"] = str(args.send_rate)
 
     os.environ.update({"LOYALTY_TABLE": "loyalty-campaign-bench", "LOYALTY_SEND_QUEUE": "bench-send",
                        "LOYALTY_EVENTS_QUEUE": "bench-events",
                        # keep the emulator's queue short: its SQS work grows with the queue's length
                        "LOYALTY_CAMPAIGN_QUEUE_AHEAD": os.environ.get("LOYALTY_CAMPAIGN_QUEUE_AHEAD", "300")})
     logging.getLogger("loyalty").setLevel(logging.WARNING)
-    server = start_emulator(without_rollback_copy=True)
+    server = start_emulator(without_rollback_copy=True, metered=True)
     try:
-        run(args, server.endpoint)
+        run(args, server)
     finally:
         server.stop()
 
 
-def run(args, endpoint: str) -> None:
+def _slow_down_ses(latency_seconds: float) -> None:
+    from chalicelib.mail.messenger import SesMessenger
+
+    send_raw = SesMessenger.send_raw
+
+    def send_raw_with_latency(self, **message):
+        time.sleep(latency_seconds)
+        return send_raw(self, **message)
+
+    SesMessenger.send_raw = send_raw_with_latency
+
+
+def run(args, server) -> None:
     import boto3
 
     from chalicelib.domain.account import Account
@@ -92,6 +121,7 @@ def run(args, endpoint: str) -> None:
     sqs = boto3.client("sqs")
     url = sqs.get_queue_url(QueueName="bench-send")["QueueUrl"]
     outcomes: Counter = Counter()
+    handler_times: list[tuple[float, float]] = []  # (CPU s, wall s) per handler call
     lock = threading.Lock()
     redeliver = random.Random(7)
 
@@ -113,7 +143,12 @@ def run(args, endpoint: str) -> None:
                 deliveries = 2 if redeliver.random() < args.redeliver else 1
                 try:
                     for _ in range(deliveries):
-                        result = outbox.deliver(message["Body"], receipt_handle=message["ReceiptHandle"])
+                        cpu, started = time.thread_time(), time.perf_counter()
+                        try:
+                            result = outbox.deliver(message["Body"], receipt_handle=message["ReceiptHandle"])
+                        finally:
+                            with lock:
+                                handler_times.append((time.thread_time() - cpu, time.perf_counter() - started))
                         with lock:
                             outcomes[result["status"]] += 1
                 except TransientSendError:  # as on Lambda: the message stays and comes back later
@@ -126,6 +161,9 @@ def run(args, endpoint: str) -> None:
             if done and done % 1000 < 10:
                 print(f"  {done} sent…", flush=True)
 
+    if args.ses_latency_ms:
+        _slow_down_ses(args.ses_latency_ms / 1000)
+    counted_from = Counter(server.request_counts) + server.meter.snapshot()
     # Workers drain the queue while the campaign sender fills it, as Lambda consumers would.
     wall = time.perf_counter()
     threads = [threading.Thread(target=worker) for _ in range(args.workers)]
@@ -144,8 +182,20 @@ def run(args, endpoint: str) -> None:
         thread.join()
     wall = time.perf_counter() - wall
 
-    per_recipient = Counter(r for mail in sent_mail(endpoint) for r in mail.recipients)
+    counted = Counter(server.request_counts) + server.meter.snapshot() - counted_from
+    per_recipient = Counter(r for mail in sent_mail(server.endpoint) for r in mail.recipients)
     duplicates = sum(count - 1 for count in per_recipient.values() if count > 1)
+    emails = max(1, sum(per_recipient.values()))
+    per_email = {
+        "dynamodb_requests": sum(v for k, v in counted.items() if k.startswith("dynamodb:")) / emails,
+        "read_units": counted["read_units"] / emails,
+        "write_units": (counted["write_units"] + counted["index_write_units"]) / emails,
+        "sqs_requests": sum(v for k, v in counted.items() if k.startswith("sqs:")) / emails,
+        "ses_requests": counted["sesv2:SendEmail"] / emails,
+        "handler_invocations": len(handler_times) / emails,
+        "handler_cpu_ms": statistics.median(c for c, _ in handler_times) * 1000,
+        "handler_wall_ms": statistics.median(w for _, w in handler_times) * 1000,
+    }
     print()
     print(f"Campaign to {args.recipients} recipients through SQS and the send handler ({args.workers} workers, "
           f"{args.redeliver:.0%} of messages delivered twice), this machine with the local emulator:")
@@ -154,7 +204,18 @@ def run(args, endpoint: str) -> None:
     print(f"  duplicates                   {duplicates}")
     print(f"  handler outcomes             {dict(outcomes)}")
     print(f"  wall time                    {wall:.1f} s (fan-out {fan_out:.1f} s)")
-    print(f"  recipients per second        {len(per_recipient) / wall:.0f}")
+    print(f"  recipients per second        {len(per_recipient) / wall:.1f}")
+    print(f"  SES latency simulated        {args.ses_latency_ms:.0f} ms; sending rate "
+          f"{os.environ.get('LOYALTY_SES_MAX_SEND_RATE', 'default')} per second")
+    print("  per e-mail                   " + ", ".join(f"{k} {v:.2f}" for k, v in per_email.items()))
+    if args.json:
+        args.json.write_text(json.dumps({
+            "recipients": args.recipients, "workers": args.workers, "redeliver": args.redeliver,
+            "ses_latency_ms": args.ses_latency_ms,
+            "send_rate": float(os.environ.get("LOYALTY_SES_MAX_SEND_RATE", 14)),
+            "emails": sum(per_recipient.values()), "distinct_recipients": len(per_recipient),
+            "duplicates": duplicates, "wall_seconds": wall, "recipients_per_second": len(per_recipient) / wall,
+            "per_email": per_email}, indent=2), encoding="utf-8")
 
 
 if __name__ == "__main__":

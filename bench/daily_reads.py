@@ -1,6 +1,6 @@
 """Items the daily jobs read, against the number of customers a shop has.
 
-    python -m bench.daily_reads [--sizes 1000,10000,100000] [--due 100]
+    python -m bench.daily_reads [--sizes 1000,10000,100000] [--due 100] [--json FILE]
 
 For each size, a fresh table gets that many customers (one point lot each);
 `--due` of them have points that expired yesterday, as many have points
@@ -17,10 +17,12 @@ times are this machine's and the emulator's, not DynamoDB's.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import time
 from collections import Counter
 from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
 
 from bench.emulator import start_emulator
 
@@ -32,6 +34,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="1000,10000,100000")
     parser.add_argument("--due", type=int, default=100)
+    parser.add_argument("--json", type=Path, help="also write the figures to this file")
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
 
@@ -52,6 +55,12 @@ def main() -> None:
     for size, jobs in rows:
         for job, (index_items, accounts, requests, acted, seconds) in jobs.items():
             print(f"{size:>10} {job:<16} {index_items:>12} {accounts:>14} {requests:>9} {acted:>9} {seconds:>8.2f}")
+    if args.json:
+        args.json.write_text(json.dumps({"due": args.due, "rows": [
+            {"customers": size, "job": job, "index_items": index_items, "accounts_read": accounts,
+             "read_requests": requests, "acted_on": acted, "seconds": seconds}
+            for size, jobs in rows for job, (index_items, accounts, requests, acted, seconds) in jobs.items()]},
+            indent=2), encoding="utf-8")
 
 
 def run(server, size: int, due: int):

@@ -12,9 +12,10 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def start_emulator(*, without_rollback_copy: bool = False):
+def start_emulator(*, without_rollback_copy: bool = False, metered: bool = False, port: int | None = None):
     """A one-request-at-a-time moto server on a free port, with fake credentials and
-    AWS_ENDPOINT_URL set for this process. Returns the server (``request_counts``, ``stop()``).
+    AWS_ENDPOINT_URL set for this process. Returns the server (``request_counts``, ``stop()``;
+    with ``metered``, also ``meter``: the DynamoDB read and write units, see bench.capacity).
 
     ``without_rollback_copy``: moto copies a whole table inside every transaction so it
     can roll back; with large tables that copy dominates. Benchmarks whose transactions
@@ -34,9 +35,48 @@ def start_emulator(*, without_rollback_copy: bool = False):
         dynamodb_models.copy = _NoRollbackCopy
     from devstack.emulator import SerializedMotoServer
 
-    port = free_port()
-    server = SerializedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    port = port or free_port()
+    server = (_metered_server_class() if metered else SerializedMotoServer)(ip_address="127.0.0.1", port=port,
+                                                                       verbose=False)
     server.start()
     os.environ["AWS_ENDPOINT_URL"] = f"http://127.0.0.1:{port}"
     server.endpoint = os.environ["AWS_ENDPOINT_URL"]
     return server
+
+
+def _metered_server_class():
+    from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
+    from werkzeug.serving import make_server
+
+    from bench.capacity import CapacityMeter
+    from devstack.emulator import SerializedMotoServer, _OneAtATime
+
+    class MeteredMotoServer(SerializedMotoServer):
+        """The serialized emulator with the capacity meter inside its lock."""
+
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            self.meter = CapacityMeter(DomainDispatcherApplication(create_backend_app))
+
+        def _server_entry(self) -> None:
+            app = _OneAtATime(self.meter, self.request_counts)
+            self._server = make_server(self._ip_address, self._port, app, True, request_handler=MotoRequestHandler)
+            self._server_ready_event.set()
+            self._server.serve_forever()
+
+    return MeteredMotoServer
+
+
+
+def main() -> None:
+    """``python -m bench.emulator PORT``: the emulator alone in its own process (bench.webhook_cpu
+    measures the handler's CPU time without the emulator's), the rollback copy off."""
+    import sys
+    import threading
+
+    start_emulator(without_rollback_copy=True, port=int(sys.argv[1]))
+    threading.Event().wait()
+
+
+if __name__ == "__main__":
+    main()

@@ -10,7 +10,7 @@
     process compiles the MJML of one recipient N times and prints its own timing.
 
 The recipients differ (names, items, amounts, balances) so nothing is memoized across
-them. Node's mjml is installed on first use with ``npm install --prefix DIR mjml@5`` into
+them. Node's mjml is installed on first use with ``npm install --prefix DIR mjml@5.4.1`` into
 ``--node-dir`` (default ``/tmp/loyalty-mail-bench-node``: outside the repository, which
 has no ignore rule for it). Figures are this machine's: compare the ratios, not the ms.
 """
@@ -35,6 +35,7 @@ TEMPLATE = "post_purchase"
 GOAL_MS = 0.5
 GOAL_RATIO = 20.0
 DEFAULT_NODE_DIR = Path("/tmp/loyalty-mail-bench-node")
+MJML_NPM_VERSION = "5.4.1"  # pinned: the reference's speed changes between releases
 _NAMES = ["Олена", "Андрій", "Марія", "Тарас", "Ірина", "Jonas", "Emily", None, "<script>x</script>", "Юлія"]
 _NODE_SCRIPT = r"""
 const mjml2html = require(process.argv[2]);
@@ -96,10 +97,11 @@ def node_reference(node_dir: Path, mjml_file: Path, count: int) -> tuple[float |
     if not node or not npm:
         return None, "node/npm not found"
     package = node_dir / "node_modules" / "mjml"
-    if not (package / "package.json").exists():
-        print(f"installing mjml@5 into {node_dir} (npm) ...", file=sys.stderr)
+    manifest = package / "package.json"
+    if not manifest.exists() or json.loads(manifest.read_text(encoding="utf-8"))["version"] != MJML_NPM_VERSION:
+        print(f"installing mjml@{MJML_NPM_VERSION} into {node_dir} (npm) ...", file=sys.stderr)
         node_dir.mkdir(parents=True, exist_ok=True)
-        done = subprocess.run([npm, "install", "--prefix", str(node_dir), "mjml@5", "--no-audit", "--no-fund",
+        done = subprocess.run([npm, "install", "--prefix", str(node_dir), f"mjml@{MJML_NPM_VERSION}", "--no-audit", "--no-fund",
                                "--loglevel=error"], capture_output=True, text=True, timeout=600)
         if done.returncode != 0:
             return None, f"npm install failed: {done.stderr.strip()[-300:]}"
@@ -121,6 +123,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--node-dir", type=Path, default=DEFAULT_NODE_DIR)
     parser.add_argument("--node-renders", type=int, default=300)
     parser.add_argument("--no-node", action="store_true", help="skip (c)")
+    parser.add_argument("--json", type=Path, help="also write the figures to this file")
     args = parser.parse_args(argv)
 
     templates = TemplateSet.default()
@@ -168,6 +171,11 @@ def main(argv: list[str] | None = None) -> int:
         shown = f"{ms:12.3f}" if ms is not None else f"{'n/a':>12}"
         ratio = f"{ms / a_ms:8.1f}" if ms is not None else f"{'':>8}"
         print(f"{label:<{width}}  {shown}  {ratio}")
+    if args.json:
+        args.json.write_text(json.dumps({
+            "template": TEMPLATE, "locale": args.locale, "recipients": len(contexts), "rounds": args.rounds,
+            "rows": [{"case": label, "ms_per_recipient": ms, "times_a": ms / a_ms if ms is not None else None}
+                     for label, ms in rows], "first_render_ms": first_ms}, indent=2), encoding="utf-8")
     print(f"\nfirst render in this process (MJML compile + Jinja compile + render): {first_ms:.1f} ms")
     print(f"goal (a) < {GOAL_MS} ms: {'met' if a_ms < GOAL_MS else 'NOT met'} ({a_ms:.3f} ms)")
     if c_ms is not None:

@@ -1,45 +1,63 @@
-"""DynamoDB requests per webhook, counted on the wire of the local emulator.
+"""DynamoDB requests and capacity units per webhook, counted on the wire of the local emulator.
 
-    python -m bench.webhook_requests [--orders N]
+    python -m bench.webhook_requests [--orders N] [--json FILE]
 
 Prints, per kind of delivery, the mean number of requests of each DynamoDB
-operation and the handler's wall time on this machine (emulator round trips
-included, so absolute times are this machine's, not Lambda's). The goal for a
-paid order and a duplicate: one transaction plus at most one read.
+operation, the read and write units they would cost on an on-demand table
+(bench.capacity: from item sizes, transactions at twice the price, index writes
+counted), the SQS calls, and the handler's wall time on this machine (emulator
+round trips included, so absolute times are this machine's, not Lambda's). The
+floor row is the least any webhook could cost: one PutItem of the webhook's event
+record through the same client. The goal for a paid order and a duplicate: one
+transaction plus at most one read.
 """
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import statistics
 import time
 from collections import Counter, defaultdict
+from pathlib import Path
 
 from bench.emulator import start_emulator
+
+UNIT_KEYS = ("read_units", "write_units", "index_write_units")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--orders", type=int, default=100, help="paid orders per kind (default 100)")
+    parser.add_argument("--json", type=Path, help="also write the figures to this file")
     args = parser.parse_args()
 
-    os.environ["LOYALTY_TABLE"] = "loyalty-bench"
-    server = start_emulator()
+    os.environ.update({"LOYALTY_TABLE": "loyalty-bench", "LOYALTY_SEND_QUEUE": "bench-send",
+                       "LOYALTY_EVENTS_QUEUE": "bench-events"})
+    server = start_emulator(metered=True)
     try:
         rows = run(server, args.orders)
     finally:
         server.stop()
-    print_table(rows, args.orders)
+    summary = summarize(rows)
+    print_table(summary, args.orders)
+    if args.json:
+        args.json.write_text(json.dumps({"orders": args.orders, "rows": summary}, indent=2), encoding="utf-8")
 
 
 def run(server, n: int) -> dict[str, list[tuple[Counter, float]]]:
     import boto3
 
+    from chalicelib import bootstrap
     from chalicelib.platforms.samples import sample_order_payload, sample_refund_payload, signed_request
     from chalicelib.services import shops, webhooks
+    from chalicelib.store import keys
+    from chalicelib.store.models import EventItem
+    from devstack.queues import create_queues
     from devstack.tables import create_table
 
     create_table(boto3.client("dynamodb"), "loyalty-bench")
+    create_queues(boto3.client("sqs"), "bench-send", "bench-events")
     secret = "bench-secret-0123456789"
     shops.put_shop("bench-shop", {"platform": "shopify", "webhook_secret": secret, "currency": "UAH",
                                   "sender_email": "bench@shop.example", "storefront_url": "https://shop.example",
@@ -48,14 +66,18 @@ def run(server, n: int) -> dict[str, list[tuple[Counter, float]]]:
 
     rows: dict[str, list[tuple[Counter, float]]] = defaultdict(list)
 
+    def counted(kind: str, call) -> None:
+        before = Counter(server.request_counts) + server.meter.snapshot()
+        started = time.perf_counter()
+        call()
+        elapsed = time.perf_counter() - started
+        rows[kind].append((Counter(server.request_counts) + server.meter.snapshot() - before, elapsed))
+
     def measure(kind: str, payload: dict, topic: str, event_id: str | None = None) -> None:
         headers, body = signed_request("shopify", secret, payload, topic=topic, event_id=event_id)
-        before = Counter(server.request_counts)
-        started = time.perf_counter()
-        webhooks.receive_webhook("shopify", "bench-shop", headers, body, "application/json")
-        elapsed = time.perf_counter() - started
-        rows[kind].append((Counter(server.request_counts) - before, elapsed))
+        counted(kind, lambda: webhooks.receive_webhook("shopify", "bench-shop", headers, body, "application/json"))
 
+    bootstrap.ensure_store()
     for i in range(n):
         email = f"customer{i}@example.com"
         order = sample_order_payload("shopify", order_id=f"A{i}", email=email)
@@ -68,23 +90,46 @@ def run(server, n: int) -> dict[str, list[tuple[Counter, float]]]:
                 "refunds/create", f"ref-A{i}")
         measure("cancellation", sample_order_payload("shopify", order_id=f"B{i}", email=email, cancelled=True),
                 "orders/cancelled", f"can-B{i}")
+        # The floor: the one write no webhook can do without (its event record), same client.
+        event = EventItem(keys.event_pk("bench-shop", f"floor-{i}"), "EVENT", topic="orders/paid",
+                          received_at=keys.iso(bootstrap.now()))
+        counted("floor: one PutItem (event record)", event.save)
     return rows
 
 
-def print_table(rows: dict[str, list[tuple[Counter, float]]], n: int) -> None:
-    operations = sorted({op for samples in rows.values() for counts, _ in samples for op in counts})
-    short = [op.split(":")[1] for op in operations]
-    header = f"{'delivery':34}" + "".join(f"{name:>20}" for name in short) + f"{'requests':>10}{'ms (median)':>13}"
-    print(f"DynamoDB requests per webhook, mean of {n} each (counted at the emulator):")
+def summarize(rows: dict[str, list[tuple[Counter, float]]]) -> list[dict]:
+    operations = sorted({op for samples in rows.values() for counts, _ in samples for op in counts
+                         if op.startswith("dynamodb:")})
+    summary = []
+    for kind, samples in rows.items():
+        def mean(key: str) -> float:
+            return sum(counts[key] for counts, _ in samples) / len(samples)
+
+        requests = {op.split(":")[1]: mean(op) for op in operations}
+        summary.append({
+            "delivery": kind,
+            "requests": requests,
+            "dynamodb_requests": sum(requests.values()),
+            **{key: mean(key) for key in UNIT_KEYS},
+            "sqs_requests": sum(mean(op) for op in {o for c, _ in samples for o in c if o.startswith("sqs:")}),
+            "ms_median": statistics.median(elapsed for _, elapsed in samples) * 1000,
+        })
+    return summary
+
+
+def print_table(summary: list[dict], n: int) -> None:
+    operations = list(summary[0]["requests"]) if summary else []
+    header = (f"{'delivery':36}" + "".join(f"{name:>19}" for name in operations)
+              + f"{'requests':>9}{'RRU':>7}{'WRU':>7}{'index WRU':>10}{'SQS':>5}{'ms (median)':>12}")
+    print(f"DynamoDB requests and capacity units per webhook, mean of {n} each (counted at the emulator):")
     print(header)
     print("-" * len(header))
-    for kind, samples in rows.items():
-        means = [sum(counts[op] for counts, _ in samples) / len(samples) for op in operations]
-        total = sum(means)
-        median_ms = statistics.median(elapsed for _, elapsed in samples) * 1000
-        print(f"{kind:34}" + "".join(f"{m:>20.2f}" for m in means) + f"{total:>10.2f}{median_ms:>13.1f}")
-    print("\nReads are TransactGetItems / GetItem / Query; writes are TransactWriteItems. "
-          "Times include local emulator round trips (this machine).")
+    for row in summary:
+        print(f"{row['delivery']:36}" + "".join(f"{row['requests'][op]:>19.2f}" for op in operations)
+              + f"{row['dynamodb_requests']:>9.2f}{row['read_units']:>7.1f}{row['write_units']:>7.1f}"
+              + f"{row['index_write_units']:>10.1f}{row['sqs_requests']:>5.1f}{row['ms_median']:>12.1f}")
+    print("\nRRU/WRU: on-demand read/write request units from item sizes (bench.capacity); index WRU: global "
+          "secondary index writes. Times include local emulator round trips (this machine).")
 
 
 if __name__ == "__main__":

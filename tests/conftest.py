@@ -70,3 +70,34 @@ def table(moto_endpoint, monkeypatch):
     reset_model_data()
     yield name
     bootstrap.reset()
+    _forget_tracked_instances()
+
+
+def _forget_tracked_instances() -> None:
+    """moto keeps every DynamoDB item and SQS message it ever made, for its /moto-api/data.json
+    dump; over a session (the reliability tests make thousands) that dump grows until reading
+    the sent mail from it times out. Tests read only SES from it, so the rest is let go."""
+    from moto.core.model_instances import model_data
+
+    for service in ("dynamodb", "sqs"):
+        for model in model_data.get(service, {}).values():
+            model.instances_tracked.clear()
+
+
+def pytest_terminal_summary(terminalreporter):
+    """CI's output says how many reliability tests (faults, races, fuzzing) ran and passed."""
+    from collections import Counter
+
+    outcomes: Counter = Counter()
+    for reports in terminalreporter.stats.values():
+        for report in reports:
+            # schemathesis gives all of its per-operation items one node id: count reports, not ids.
+            if not getattr(report, "nodeid", "").startswith("tests/reliability/") or not hasattr(report, "when"):
+                continue
+            if report.when == "call" or (report.when == "setup" and report.outcome != "passed"):
+                outcomes[report.outcome] += 1
+            elif report.when == "teardown" and report.outcome == "failed":
+                outcomes["failed"] += 1
+    if outcomes:
+        terminalreporter.write_line(f"reliability tests (tests/reliability/): {outcomes['passed']} of "
+                                    f"{sum(outcomes.values())} passed")

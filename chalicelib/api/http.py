@@ -9,7 +9,8 @@ from typing import Any, Callable
 
 from chalice import Response
 
-from chalicelib.errors import BadRequest, ServiceError
+from chalicelib import bootstrap
+from chalicelib.errors import BadRequest, PayloadTooLarge, ServiceError
 
 logger = logging.getLogger("loyalty.api")
 MAX_JSON_DEPTH = 64
@@ -42,9 +43,13 @@ _JSON = {"Content-Type": "application/json"}
 
 
 def parse_json_object(raw_body: bytes | None) -> dict:
-    """Strict JSON: UTF-8, an object at the top, no duplicate keys, decimals kept exact."""
+    """Strict JSON: at most the body limit, UTF-8, an object at the top, no duplicate keys,
+    decimals kept exact."""
     if not raw_body:
         raise BadRequest("body: a JSON object is required", field="body")
+    limit = bootstrap.settings().max_body_bytes
+    if len(raw_body) > limit:
+        raise PayloadTooLarge(f"body: {len(raw_body)} bytes is over the {limit}-byte limit", field="body")
     try:
         text = raw_body.decode("utf-8")
     except UnicodeDecodeError:

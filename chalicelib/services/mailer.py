@@ -81,7 +81,12 @@ _SUPPORTED_LOCALES = ("en", "de", "ru", "uk")
 
 class PoisonMessage(Exception):
     """The queue message can never be handled as it is (malformed, unknown shop, a
-    template that does not render). The handler lets it go to the dead-letter queue."""
+    template that does not render). The handler lets it go to the dead-letter queue.
+    ``recorded_before``: an earlier try already wrote the send log ``failed``."""
+
+    def __init__(self, message: str, *, recorded_before: bool = False):
+        super().__init__(message)
+        self.recorded_before = recorded_before
 
 
 class SendInProgress(TransientSendError):
@@ -158,6 +163,10 @@ def send_message(body: dict | str, *, messenger: Optional[Messenger] = None, tem
         context = store.load_for_send(request.customer_id, request.idempotency_key, with_prefs=marketing)
         previous = context.send
         if previous is not None and previous.is_final:
+            if previous.status == mail_store.FAILED and (previous.reason or "").startswith("template:"):
+                # Still poison on every try, so it reaches the dead-letter queue instead of vanishing as a duplicate.
+                raise PoisonMessage(f"template {request.template!r} failed: {previous.reason[len('template:'):].strip()}",
+                                    recorded_before=True)
             return _result("duplicate", request, previous_status=previous.status)
         if previous is not None and previous.lease_live(now):
             raise SendInProgress(f"send {request.idempotency_key!r} is being sent by another worker")

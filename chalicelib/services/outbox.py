@@ -67,7 +67,14 @@ def deliver(body: str | dict, *, receipt_handle: str | None = None, attempt: int
     from chalicelib.mail.messenger import TransientSendError
     from chalicelib.services import mailer
 
-    message = json.loads(body) if isinstance(body, str) else dict(body)
+    try:
+        message = json.loads(body) if isinstance(body, str) else dict(body)
+        if not isinstance(message, dict):
+            raise ValueError("not a JSON object")
+    except (ValueError, TypeError) as error:
+        poison = mailer.PoisonMessage(f"send message: not a JSON object ({error})")
+        _report_poison(poison, attempt)
+        raise poison from None
     outbox_key = message.pop("outbox_key", None)
     if message.get("campaign_id") and message.get("shop_id"):
         from chalicelib.services.campaigns import campaign_gate
@@ -86,14 +93,21 @@ def deliver(body: str | dict, *, receipt_handle: str | None = None, attempt: int
         if receipt_handle:
             _back_off(receipt_handle, attempt)
         raise
-    except mailer.PoisonMessage:
+    except mailer.PoisonMessage as error:
         # It can never be sent: the dead-letter queue keeps it for a person; the sweeper must not.
         _clear(outbox_key)
-        _count(message, {"status": "failed"})
+        if not error.recorded_before:
+            _count(message, {"status": "failed"})
+        _report_poison(error, attempt)
         raise
     _clear(outbox_key)
     _count(message, result)
     return result
+
+
+def _report_poison(error: Exception, attempt: int) -> None:
+    logger.error("poison message on receive %d (the dead-letter queue takes it after the queue's maxReceiveCount): %s",
+                 attempt, error)
 
 
 def _count(message: dict, result: dict) -> None:

@@ -122,8 +122,13 @@ def forget_cached_shops() -> None:
     _cache.clear()
 
 
+MAX_API_KEY_LABEL = 100
+
+
 def issue_api_key(shop_id: str, label: Optional[str]) -> dict:
     """A new storefront API key, shown this once; only its hash is stored."""
+    if label is not None and (not isinstance(label, str) or len(label) > MAX_API_KEY_LABEL):
+        raise BadRequest(f"label: must be text of at most {MAX_API_KEY_LABEL} characters", field="label")
     load_shop(shop_id)
     key = f"lk_{secrets.token_urlsafe(32)}"
     ShopRepository().add_api_key(shop_id, _hash_key(key), label, bootstrap.now().isoformat())

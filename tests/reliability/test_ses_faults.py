@@ -1,0 +1,120 @@
+"""SES failing 30 % of sends with throttling and 5xx, while the post-purchase e-mails of 30 paid
+orders go through the real send queue and handler: nothing lost, nothing sent twice."""
+from __future__ import annotations
+
+import json
+import os
+import random
+import threading
+from collections import Counter
+
+import pytest
+from botocore.awsrequest import AWSResponse
+
+from chalicelib.mail.messenger import SesMessenger
+from chalicelib.mail.rate_limit import RateLimitedMessenger
+from chalicelib.services import mailer, outbox, shops
+from chalicelib.store import keys
+from chalicelib.store.mail_store import MailStore
+from chalicelib.store.models import OutboxItem
+from tests.integration.conftest import register_shop
+from tests.integration.test_mailer import deliver_order, verify_sender
+from tests.reliability.conftest import accepted_by_ses
+from tests.reliability.lambda_queue import drain, queue_depth
+
+ORDERS = 30
+FAULTS = [(429, "TooManyRequestsException"), (400, "Throttling"), (500, "InternalFailure"),
+          (503, "ServiceUnavailable"), (502, "BadGateway")]
+
+
+class _Body:
+    def __init__(self, data: bytes):
+        self._data = data
+
+    def stream(self, **_):
+        yield self._data
+
+
+class FlakySes:
+    """Fails a share of SES sends with throttling or a 5xx, answering before the call reaches
+    SES (so a failed send sent nothing, as with SES). The decision is per send: botocore's own
+    retry of the same request meets the same answer, as in an SES brown-out, so the failure
+    reaches the queue's retry."""
+
+    def __init__(self, share: float, seed: int):
+        self._share, self._random, self._lock = share, random.Random(seed), threading.Lock()
+        self._decided: dict[str, tuple[int, str] | None] = {}
+        self.sends, self.calls, self.faults = 0, 0, Counter()
+
+    def __call__(self, request, **_):
+        send = request.headers["amz-sdk-invocation-id"]  # one per call, the same on botocore's retries of it
+        send = send.decode() if isinstance(send, bytes) else send
+        with self._lock:
+            self.calls += 1
+            if send not in self._decided:
+                self.sends += 1
+                fault = self._random.choice(FAULTS) if self._random.random() < self._share else None
+                self._decided[send] = fault
+                if fault:
+                    self.faults[fault[1]] += 1
+            fault = self._decided[send]
+        if fault is None:
+            return None
+        status, code = fault
+        body = json.dumps({"message": f"injected {code}"}).encode()
+        return AWSResponse(request.url, status, {"x-amzn-ErrorType": code, "Content-Type": "application/json"},
+                           _Body(body))
+
+
+@pytest.fixture
+def flaky_ses(monkeypatch):
+    ses = SesMessenger()
+    flaky = FlakySes(share=0.3, seed=11)
+    ses.client.meta.events.register("before-send.sesv2.SendEmail", flaky)
+    messenger = RateLimitedMessenger(ses)
+    monkeypatch.setattr(mailer, "default_messenger", lambda: messenger)
+    monkeypatch.setattr(outbox, "backoff_seconds", lambda attempt: 0)  # SQS's back-off, without the wait
+    monkeypatch.setenv("LOYALTY_SES_MAX_SEND_RATE", "1000")
+    return flaky
+
+
+def test_ses_failing_thirty_percent_loses_nothing_and_sends_nothing_twice(client, flaky_ses, moto_endpoint,
+                                                                           monkeypatch):
+    shop = register_shop(client, "flaky-ses-shop", "shopify")
+    verify_sender()
+    recipients = [f"flaky-{n}@example.com" for n in range(ORDERS)]
+    for n, address in enumerate(recipients):
+        assert deliver_order(shop, address, f"fl-{n}")["result"] == "applied"
+
+    queue = os.environ["LOYALTY_SEND_QUEUE"]
+    outcomes = drain(client, queue)
+
+    # The faults happened, at about the share asked, and every one came back through the queue.
+    assert 0.2 * flaky_ses.sends <= sum(flaky_ses.faults.values()) <= 0.4 * flaky_ses.sends, flaky_ses.faults
+    assert len(flaky_ses.faults) >= 3, flaky_ses.faults
+    assert outcomes == Counter({"ok": ORDERS, "TransientSendError": sum(flaky_ses.faults.values())}), outcomes
+
+    # Nothing sent twice, nothing lost: one e-mail per order, each send log final and sent.
+    accepted = accepted_by_ses(recipients)
+    assert accepted == Counter({address: 1 for address in recipients})
+    store, loaded = MailStore(shop.shop_id), shops.load_shop(shop.shop_id)
+    for n, address in enumerate(recipients):
+        customer = loaded.customer_id_for(address)
+        logs = [store.load_send(key) for key in _send_keys(shop.shop_id, customer)]
+        assert [log.status for log in logs] == ["sent"], (address, logs)
+    assert queue_depth(queue) == 0
+    assert queue_depth(f"{queue}-dlq") == 0
+    lingering = [item for shard in range(keys.OUTBOX_SHARDS) for item in OutboxItem.query(keys.outbox_pk(shop.shop_id, shard))]
+    assert lingering == [], "every outbox item was cleared once its e-mail was handled"
+
+
+def _send_keys(shop_id: str, customer_id: str) -> list[str]:
+    """The idempotency keys of the customer's sends (the send log is keyed by them)."""
+    import boto3
+
+    from chalicelib.store.models import Item
+
+    items = boto3.client("dynamodb").scan(
+        TableName=Item.Meta.table_name, FilterExpression="begins_with(pk, :p) AND customer_id = :c",
+        ExpressionAttributeValues={":p": {"S": f"SEND#{shop_id}#"}, ":c": {"S": customer_id}}, ConsistentRead=True)
+    return [item["pk"]["S"].split("#", 2)[2] for item in items["Items"]]
