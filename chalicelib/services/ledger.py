@@ -29,6 +29,9 @@ from chalicelib.domain.outbox import post_purchase_message
 from chalicelib.domain.shop import Shop
 from chalicelib.errors import Busy
 from chalicelib.services import outbox
+from chalicelib.domain.achievements import grant_signup_bonus
+from chalicelib.domain.outbox import MARKETING
+from chalicelib.services.program_effects import message, order_effects
 from chalicelib.store.repository import Change, ConcurrentChange, LoyaltyRepository
 from chalicelib.store.results import counter_update
 
@@ -80,7 +83,9 @@ def _apply_order_event(shop: Shop, event: OrderEvent, delivery: Delivery, now: d
         return {"result": "ignored", "reason": f"order currency {order.currency} is not the shop's {shop.currency}"}
     repo = LoyaltyRepository(shop.shop_id)
     customer_id = _customer_id(shop, repo, order.customer)
-    our_codes = [code.upper() for code in order.discount_codes if looks_like_ours(code)]
+    # A referral code is not used up by the orders that carry it: the referral record is its effect.
+    our_codes = [code.upper() for code in order.discount_codes
+                 if looks_like_ours(code) and not code.upper().startswith("REF-")]
     loaded = repo.load_for_order(order.order_id, customer_id, our_codes, event_id=delivery.event_id)
     read_for = customer_id
     if loaded.event_seen:
@@ -99,7 +104,9 @@ def _apply_order_event(shop: Shop, event: OrderEvent, delivery: Delivery, now: d
         account = repo.load_account(customer_id)
 
     was_paid = record.status == PAID
+    first_appearance, was_customer = account.is_new or account.orders_count == 0, account.orders_count > 0
     outcome = apply_order(order, record, account, program_of(shop), now)
+    effects = order_effects(shop, repo, order, account, outcome, first_appearance, was_customer, now)
     consumed, counts = [], Counter()
     if record.status == PAID and not was_paid:
         consumed = _use_codes(order, record, loaded.codes, now, counts)
@@ -108,14 +115,16 @@ def _apply_order_event(shop: Shop, event: OrderEvent, delivery: Delivery, now: d
     # One update per results item: a transaction may touch an item only once.
     counters = [counter_update(shop.shop_id, subject, {name: n for (s, name), n in counts.items() if s == subject},
                                order.order_id) for subject in sorted({subject for subject, _ in counts})]
-    if not outcome.anything_changed and not consumed:
+    if not outcome.anything_changed and not consumed and not effects.changed:
         return {"result": "duplicate", "order_id": order.order_id}
     messages = [post_purchase_message(shop.shop_id, customer_id, order, outcome, now)] if outcome.newly_paid else []
-    repo.commit(Change(account=account if outcome.ledger_changed or outcome.facts_changed or account.is_new else None,
-                       order=record, event_id=delivery.event_id, event_topic=delivery.topic, codes=consumed,
-                       outbox=messages, counters=counters), now)
+    messages += effects.messages
+    account_changed = outcome.ledger_changed or outcome.facts_changed or account.is_new or effects.changed
+    repo.commit(Change(account=account if account_changed else None,
+                       order=record, event_id=delivery.event_id, event_topic=delivery.topic,
+                       codes=consumed + effects.codes, outbox=messages, counters=counters, items=effects.items), now)
     outbox.publish(messages)
-    extra = {"consumed_codes": [c.code for c in consumed]}
+    extra = {"consumed_codes": [c.code for c in consumed], **effects.answer}
     if record.refused_codes:
         extra["refused_codes"] = record.refused_codes
     if record.attribution:
@@ -200,10 +209,18 @@ def _apply_customer_facts(shop: Shop, facts: CustomerFacts, delivery: Delivery, 
     if customer_id is None:
         return {"result": "ignored", "reason": "the customer has no e-mail"}
     account = repo.load_profile(customer_id) or Account(shop.shop_id, customer_id, created_at=now, lots=[])
+    first_appearance = account.is_new or account.orders_count == 0
     if not update_facts(account, facts) and not account.is_new:
         return {"result": "duplicate", "customer_id": customer_id}
-    repo.commit(Change(account=account, event_id=delivery.event_id, event_topic=delivery.topic), now)
-    return {"result": "applied", "customer_id": customer_id}
+    welcome = grant_signup_bonus(account, shop.program, first_appearance, now)
+    messages = [message(shop.shop_id, customer_id, "welcome", f"welcome:{customer_id}", welcome, now, MARKETING)] \
+        if welcome else []
+    repo.commit(Change(account=account, event_id=delivery.event_id, event_topic=delivery.topic, outbox=messages), now)
+    outbox.publish(messages)
+    result = {"result": "applied", "customer_id": customer_id}
+    if welcome:
+        result["signup_bonus_points"] = welcome["bonus_points"]
+    return result
 
 
 def _redact(shop: Shop, facts: CustomerFacts, delivery: Delivery, now: datetime) -> dict:
