@@ -61,10 +61,8 @@ def order_effects(shop: Shop, repo: LoyaltyRepository, order: Order, account: Ac
             effects.codes.append(give_referral_code(shop, account, now))
         if account.member_shipping_code and any(c.code == account.member_shipping_code for c in outcome.new_codes):
             effects.answer["member_until"] = account.member_until.isoformat()
-    for won in achievements.award(account, rules, now):
-        effects.messages.append(message(shop.shop_id, account.customer_id, "achievement",
-                                        f"achievement:{account.customer_id}:{won['achievement_id']}",
-                                        _achievement_data(won), now))
+    effects.messages += [achievement_message(shop.shop_id, account.customer_id, won, now)
+                         for won in achievements.award(account, rules, now)]
     return effects
 
 
@@ -110,10 +108,10 @@ def _refer(shop: Shop, repo: LoyaltyRepository, order: Order, account: Account, 
                                   "due_on": referral.due_on.isoformat() if referral.due_on else None}
 
 
-def _achievement_data(won: dict) -> dict:
+def achievement_message(shop_id: str, customer_id: str, won: dict, now: datetime) -> dict:
     data = {"achievement": won["achievement"], "points": won["points"]}
     if won["achievement"] == "tier":
         data["tier"] = won["tier"]
     else:
         data["threshold"] = won["threshold"]
-    return data
+    return message(shop_id, customer_id, "achievement", f"achievement:{customer_id}:{won['achievement_id']}", data, now)
