@@ -38,7 +38,8 @@ def extend(account: Account, order: Order, rules: ProgramRules, paid_at: datetim
     account.member_until = add_months(start, months)
     account.member_orders[order.order_id] = {"line_id": line_id, "months": months}
     account.member_reminded_for = None
-    account.member_remind_on = reminder_day(account, rules)
+    # Never in the past: the reminder job has moved on from those days.
+    account.member_remind_on = max(reminder_day(account, rules), now.date())
     account.membership_changed = True
     code = RewardCode(code=new_code(MEMBERSHIP_PREFIX), shop_id=account.shop_id, kind=MEMBERSHIP,
                       customer_id=account.customer_id, value_minor=0, points=0, created_at=now,
@@ -66,7 +67,7 @@ def end_if_refunded(account: Account, record: OrderRecord, now: datetime) -> boo
         account.member_shipping_code = None
         account.member_remind_on = None
     elif lead is not None:  # the same reminder lead before the earlier end
-        account.member_remind_on = account.member_until.date() - timedelta(days=lead)
+        account.member_remind_on = max(account.member_until.date() - timedelta(days=lead), now.date())
     return True
 
 

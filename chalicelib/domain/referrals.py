@@ -117,7 +117,8 @@ def open_referral(*, referee: Account, referrer_id: str, code: str, order_id: st
     referee.referred_by = referrer_id
     reward = rules.referral
     return Referral(referee.customer_id, referrer_id, code, order_id, PENDING, now,
-                    due_on=(paid_at + timedelta(days=reward.return_window_days)).date(),
+                    # An order delivered late is never due in the past (the job has moved on).
+                    due_on=max((paid_at + timedelta(days=reward.return_window_days)).date(), now.date()),
                     reward_points=reward.reward_points,
                     reward_minor=int(reward.reward_money.scaleb(exponent).to_integral_value()), month=month)
 

@@ -217,3 +217,13 @@ def test_any_sequence_of_debits_keeps_the_wallet_at_or_above_zero(amounts):
             pass
         assert customer.cashback_minor >= 0
     assert customer.cashback_minor == 5_000 + sum(e.cashback_minor for e in customer.new_entries)
+
+
+def test_a_late_delivered_order_is_never_due_in_the_past():
+    referee = account()
+    referral = referrals.open_referral(referee=referee, referrer_id="c_a", code="REF-X", order_id="o-1", reason=None,
+                                       paid_at=NOW - timedelta(days=30), now=NOW, rules=RULES, exponent=2)
+    assert referral.due_on == NOW.date()
+    member = account()
+    membership.extend(member, order("m-1", (("CLUB", 10_000, 1),)), RULES, NOW - timedelta(days=28), NOW)
+    assert member.member_remind_on == NOW.date()
