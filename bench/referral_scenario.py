@@ -102,8 +102,9 @@ def main() -> None:
         say(f"\n4. jobs run daily --now +{days} days: referral_rewards {report}; A has {balance} points")
 
     history = api("GET", f"/shops/{SHOP}/customers/anna.koval@gmail.com/history?limit=3", None, store)[1]
-    say("   A's newest ledger entries: " + "; ".join(f"{e['kind']} {e['points']:+d} ({e['cause']})"
-                                                   for e in history["entries"]))
+    say("   A's newest ledger entries: " + "; ".join(
+        f"{e['kind']} {e['points']:+d} points" + (f", {e['cashback']} UAH" if e["kind"] == "cashback" else "")
+        + f" ({e['cause']})" for e in history["entries"]))
 
     say("\n5. The referral_reward e-mail (sent by the stack's queue worker through the local SES)")
     for _ in range(30):

@@ -9,7 +9,8 @@ from __future__ import annotations
 import random
 import time
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
+from typing import Optional
 
 from chalicelib.domain import membership, referrals
 from chalicelib.domain.shop import Shop
@@ -24,6 +25,15 @@ REFERRAL_JOB, MEMBERSHIP_JOB = "referral_rewards", "membership_reminders"
 ATTEMPTS = 5
 
 
+def _shop_created(shop: Shop) -> Optional[date]:
+    """Referrals and reminders are never due before they are made (their due days are
+    never in the past), so nothing is due before the shop existed."""
+    try:
+        return datetime.fromisoformat(shop.created_at.replace("Z", "+00:00")).date() if shop.created_at else None
+    except ValueError:
+        return None
+
+
 @dataclass
 class ReferralReport:
     rewarded: int = 0
@@ -34,7 +44,8 @@ class ReferralReport:
 def reward_referrals(shop: Shop, now: datetime) -> ReferralReport:
     report = ReferralReport()
     repo = LoyaltyRepository(shop.shop_id)
-    for due in list(program_store.referrals_due_on(shop.shop_id, days_to_scan(shop.shop_id, REFERRAL_JOB, now))):
+    days = days_to_scan(shop.shop_id, REFERRAL_JOB, now, _shop_created(shop))
+    for due in list(program_store.referrals_due_on(shop.shop_id, days)):
         outcome = _settle(shop, repo, due.referee_id, now)
         if outcome == referrals.REWARDED:
             report.rewarded += 1
@@ -92,8 +103,8 @@ def remind_members(shop: Shop, now: datetime) -> MembershipReport:
     if not shop.program.membership.sku:
         return report
     repo = LoyaltyRepository(shop.shop_id)
-    due = sorted(set(program_store.members_to_remind_on(shop.shop_id,
-                                                        days_to_scan(shop.shop_id, MEMBERSHIP_JOB, now))))
+    days = days_to_scan(shop.shop_id, MEMBERSHIP_JOB, now, _shop_created(shop))
+    due = sorted(set(program_store.members_to_remind_on(shop.shop_id, days)))
     for customer_id in due:
         def decide(account, customer_id=customer_id):
             data = membership.remind(account, shop.program, now)

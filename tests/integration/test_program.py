@@ -259,3 +259,23 @@ def test_program_settings_errors_name_the_field(client):
     response = client.http.put("/admin/shops/bad-program", headers=ADMIN, body=json.dumps(document).encode())
     assert response.status_code == 400 and "program" in json.loads(response.body)["field"]
     forget_cached_shops()
+
+
+def test_two_withdrawals_at_once_cannot_overdraw_the_wallet(client):
+    from chalicelib.errors import Conflict
+    from chalicelib.services import shops, wallet
+    from tests.integration.test_concurrency import _run_together
+
+    shop = _shop(client)
+    _order(shop, "t-1", "twice@shop.example", lines=[{"sku": "GRINDER", "unit_price": "1000.00"}])  # 20.00 cashback
+    loaded = shops.load_shop(shop.shop_id)
+
+    def withdraw():
+        try:
+            return ("ok", wallet.request_withdrawal(loaded, "twice@shop.example", {"amount": "15.00"}))
+        except Conflict as refusal:
+            return ("refused", refusal.message)
+
+    outcomes = _run_together([withdraw, withdraw])
+    assert sorted(kind for kind, _ in outcomes) == ["ok", "refused"]
+    assert shop.customer("twice@shop.example")[1]["cashback_balance"] == "5.00"
