@@ -132,8 +132,8 @@ def main() -> None:
 
 def print_answer(status: int, answer) -> None:
     if isinstance(answer, dict):
-        keep = {k: answer[k] for k in ("result", "order_id", "points_earned", "referral", "member_until",
-                                       "consumed_codes") if k in answer}
+        keep = {k: answer[k] for k in ("result", "order_id", "points_earned", "referral", "membership")
+                if k in answer}
         say(f"   webhook {status}: {json.dumps(keep, ensure_ascii=False)}")
     else:
         say(f"   webhook {status}: {answer}")

@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import Callable, Optional
 
 from chalicelib.domain.account import Account
+from chalicelib.domain.achievements import grant_signup_bonus
 from chalicelib.domain.codes import looks_like_ours
 from chalicelib.domain.links import Click, attributed_click
 from chalicelib.domain.loyalty import Outcome, Program, apply_deletion, apply_order, apply_refund, update_facts
@@ -25,12 +26,10 @@ from chalicelib.domain.orders import (
     RedactEvent,
     RefundEvent,
 )
-from chalicelib.domain.outbox import post_purchase_message
+from chalicelib.domain.outbox import MARKETING, post_purchase_message
 from chalicelib.domain.shop import Shop
 from chalicelib.errors import Busy
 from chalicelib.services import outbox
-from chalicelib.domain.achievements import grant_signup_bonus
-from chalicelib.domain.outbox import MARKETING
 from chalicelib.services.program_effects import message, order_effects
 from chalicelib.store.repository import Change, ConcurrentChange, LoyaltyRepository
 from chalicelib.store.results import counter_update

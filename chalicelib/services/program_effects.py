@@ -59,8 +59,13 @@ def order_effects(shop: Shop, repo: LoyaltyRepository, order: Order, account: Ac
             account.address_keys = set(sorted(account.address_keys)[-4:]) | {address}
         if account.referral_code is None and rules.referral.enabled:
             effects.codes.append(give_referral_code(shop, account, now))
-        if account.member_shipping_code and any(c.code == account.member_shipping_code for c in outcome.new_codes):
-            effects.answer["member_until"] = account.member_until.isoformat()
+        if account.is_member(now):
+            # What the shop's order page and support see: this customer ships free.
+            effects.answer["membership"] = {
+                "member_until": account.member_until.isoformat(), "free_shipping": True,
+                "free_shipping_code": account.member_shipping_code,
+                "extra_cashback_percent": str(rules.membership.extra_cashback_percent),
+                "extended_by_this_order": bool(outcome.new_codes)}
     effects.messages += [achievement_message(shop.shop_id, account.customer_id, won, now)
                          for won in achievements.award(account, rules, now)]
     return effects

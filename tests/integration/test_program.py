@@ -199,14 +199,15 @@ def test_membership_free_shipping_extra_cashback_reminder_and_refund_ends_it(cli
     shop = _shop(client)
     queue = os.environ["LOYALTY_SEND_QUEUE"]
     answer = _order(shop, "m-1", "member@shop.example", lines=[{"sku": "CLUB", "unit_price": "100.00"}])
-    assert "member_until" in answer
+    assert answer["membership"]["free_shipping"] and answer["membership"]["extended_by_this_order"]
     view = shop.customer("member@shop.example")[1]
     assert view["membership"]["active"] and view["membership"]["free_shipping"]
     assert view["membership"]["free_shipping_code"].startswith("SHIP-")
     assert view["membership"]["extra_cashback_percent"] == "3"
     assert view["cashback_balance"] == "2.00"  # the membership order itself earns the normal 2 %
 
-    _order(shop, "m-2", "member@shop.example", lines=[{"sku": "GRINDER", "unit_price": "1000.00"}])
+    answer = _order(shop, "m-2", "member@shop.example", lines=[{"sku": "GRINDER", "unit_price": "1000.00"}])
+    assert answer["membership"]["free_shipping"] and not answer["membership"]["extended_by_this_order"]
     assert shop.customer("member@shop.example")[1]["cashback_balance"] == "52.00"  # 2 % + 3 % of 1000
     segment = json.loads(client.http.post(f"/admin/shops/{shop.shop_id}/segments/preview", headers=ADMIN, body=json.dumps(
         {"rules": {"field": "member", "op": "=", "value": True}}).encode()).body)
