@@ -17,7 +17,7 @@ from chalicelib.domain.loyalty import Outcome
 from chalicelib.domain.orders import Order
 from chalicelib.domain.outbox import MARKETING, TRANSACTIONAL
 from chalicelib.domain.shop import Shop
-from chalicelib.store import program_store
+from chalicelib.store import keys, program_store
 from chalicelib.store.repository import LoyaltyRepository
 
 # A referral code lives as long as a customer could share it.
@@ -62,7 +62,7 @@ def order_effects(shop: Shop, repo: LoyaltyRepository, order: Order, account: Ac
         if account.is_member(now):
             # What the shop's order page and support see: this customer ships free.
             effects.answer["membership"] = {
-                "member_until": account.member_until.isoformat(), "free_shipping": True,
+                "member_until": keys.iso(account.member_until), "free_shipping": True,
                 "free_shipping_code": account.member_shipping_code,
                 "extra_cashback_percent": str(rules.membership.extra_cashback_percent),
                 "extended_by_this_order": bool(outcome.new_codes)}
