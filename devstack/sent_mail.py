@@ -35,7 +35,9 @@ class SentMail:
 
 def sent_mail(emulator_url: str) -> list[SentMail]:
     """Every message the emulator's SES accepted, oldest first."""
-    with urllib.request.urlopen(f"{emulator_url}/moto-api/data.json", timeout=10) as response:
+    # The emulator answers with its whole state: after a test with many customers that takes
+    # more than 10 s on a loaded 2-core machine, so the wait is generous.
+    with urllib.request.urlopen(f"{emulator_url}/moto-api/data.json", timeout=120) as response:
         data = json.load(response)
     return [SentMail(m["id"], m["source"], sorted(set(m["destinations"])), m["raw_data"])
             for m in data.get("ses", {}).get("RawMessage", [])]
