@@ -26,6 +26,8 @@ from chalicelib.services import (
     webhooks,
     workspace,
 )
+from chalicelib.services import reviews
+from chalicelib.services import wallet
 
 app = Chalice(app_name="loyalty-mail")
 _WEBHOOK_TYPES = ["application/json", "application/x-www-form-urlencoded", "text/plain"]
@@ -427,3 +429,41 @@ def save_program(shop_id):
 @admin_only
 def adjust_points(shop_id, email):
     return 201, adjustments.adjust_points(shop_id, email, parse_json_object(_request().raw_body), _who())
+
+
+# -- the rest of the program: reviews, cashback wallet (issue 6) ---------------
+@app.route("/webhooks/reviews/{shop_id}", methods=["POST"], content_types=["application/json"])
+@json_route
+def review_webhook(shop_id):
+    return reviews.receive_review(shop_id, _request().headers, _request().raw_body or b"")
+
+
+@app.route("/shops/{shop_id}/customers/{email}/withdrawals", methods=["POST"])
+@json_route
+def request_withdrawal(shop_id, email):
+    shop = shops.authenticate_api_key(shop_id, _request().headers.get("x-api-key"))
+    return 201, wallet.request_withdrawal(shop, email, parse_json_object(_request().raw_body))
+
+
+@app.route("/shops/{shop_id}/customers/{email}/cashback-codes", methods=["POST"])
+@json_route
+def cashback_code(shop_id, email):
+    shop = shops.authenticate_api_key(shop_id, _request().headers.get("x-api-key"))
+    return 201, wallet.cashback_code(shop, email, parse_json_object(_request().raw_body))
+
+
+@app.route("/admin/shops/{shop_id}/withdrawals", methods=["GET"])
+@json_route
+@admin_only
+def list_withdrawals(shop_id):
+    query = _request().query_params or {}
+    return wallet.list_withdrawals(shops.load_shop(shop_id), query.get("status"), query.get("limit"),
+                                   query.get("cursor"))
+
+
+@app.route("/admin/shops/{shop_id}/withdrawals/{withdrawal_id}/{action}", methods=["POST"])
+@json_route
+@admin_only
+def decide_withdrawal(shop_id, withdrawal_id, action):
+    body = parse_json_object(_request().raw_body) if _request().raw_body else {}
+    return wallet.decide_withdrawal(shops.load_shop(shop_id), withdrawal_id, action, body)

@@ -47,7 +47,7 @@ def sent_mail(emulator_url: str) -> list[SentMail]:
 
         messages = [vars(message) for message in RawMessage.instances_tracked]
     else:
-        with urllib.request.urlopen(f"{emulator_url}/moto-api/data.json", timeout=60) as response:
+        with urllib.request.urlopen(f"{emulator_url}/moto-api/data.json", timeout=120) as response:
             messages = json.load(response).get("ses", {}).get("RawMessage", [])
     return [SentMail(m["id"], m["source"], sorted(set(m["destinations"])), m["raw_data"]) for m in messages]
 

@@ -79,6 +79,20 @@ class Account:
     # What the customer has bought (for segments), each capped at BOUGHT_CAP values.
     bought_skus: set[str] = field(default_factory=set)
     bought_categories: set[str] = field(default_factory=set)
+    # The rest of the program (chalicelib.domain.referrals, membership, achievements).
+    referral_code: Optional[str] = None
+    referred_by: Optional[str] = None  # the referrer's customer id, once a referral was accepted
+    address_keys: set[str] = field(default_factory=set)  # normalized shipping addresses (fraud checks)
+    signup_bonus_given: bool = False
+    reviews_count: int = 0
+    achievements: set[str] = field(default_factory=set)
+    member_until: Optional[datetime] = None
+    # Membership orders: order id → {"line_id", "months"}, so a refund ends exactly what it bought.
+    member_orders: dict[str, dict] = field(default_factory=dict)
+    member_shipping_code: Optional[str] = None
+    member_reminded_for: Optional[str] = None  # the member_until already reminded about
+    member_remind_on: Optional[date] = None  # the reminder's day (indexed while due)
+    membership_changed: bool = False
 
     version: int = 0
     # The tier and last order as stored when the account was read (the dashboard counts
@@ -190,6 +204,29 @@ class Account:
             return
         self.cashback_minor += minor
         self._record("cashback", 0, cause, now, cashback_minor=minor)
+
+    def debit_cashback(self, minor: int, *, kind: str, cause: str, now: datetime,
+                       detail: Optional[dict] = None) -> None:
+        """Take money out of the wallet (a withdrawal put on hold, a cashback code); never below zero."""
+        if minor <= 0:
+            raise InsufficientPoints("the amount must be positive")
+        if minor > self.cashback_minor:
+            raise InsufficientPoints(f"the cashback balance is {self.cashback_minor} (minor units), less than {minor}")
+        self.cashback_minor -= minor
+        self._record(kind, 0, cause, now, cashback_minor=-minor, detail=detail)
+
+    def return_cashback(self, minor: int, *, kind: str, cause: str, now: datetime,
+                        detail: Optional[dict] = None) -> None:
+        """Money back into the wallet (a rejected withdrawal, an unused cashback code)."""
+        self.cashback_minor += minor
+        self._record(kind, 0, cause, now, cashback_minor=minor, detail=detail)
+
+    def note(self, kind: str, cause: str, now: datetime, detail: Optional[dict] = None) -> None:
+        """A ledger entry that moves nothing (a withdrawal paid out from its hold)."""
+        self._record(kind, 0, cause, now, detail=detail)
+
+    def is_member(self, now: datetime) -> bool:
+        return self.member_until is not None and self.member_until > now
 
     def add_spend(self, month: str, minor: int) -> None:
         self.lifetime_spend_minor += minor

@@ -4,6 +4,12 @@
 - special day (``DAY-``): a campaign's discount and/or free shipping in a window; one
   shared code or one per customer.
 - reward (``GIFT-``): a code a link or a flow gives (birthday, win-back, referral).
+- referral (``REF-``): a customer's own code to share; shared, unlimited, gives a friend's
+  first order a discount. Orders carrying it are not "consumed" from it: the referral
+  record is its effect (chalicelib.domain.referrals).
+- cashback (``CASH-``): cashback wallet money turned into money off; single use; given
+  back to the wallet if unused by its expiry.
+- membership (``SHIP-``): a member's free-shipping code for one membership period.
 
 Each code says what it gives (money, a discount percent, free shipping), how often
 it may be used (``max_uses``: 1 for single use, None for unlimited shared codes),
@@ -27,8 +33,15 @@ _ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
 REDEMPTION_PREFIX = "PTS"
 SPECIAL_DAY_PREFIX = "DAY"
 REWARD_PREFIX = "GIFT"
+REFERRAL_PREFIX = "REF"
+CASHBACK_PREFIX = "CASH"
+MEMBERSHIP_PREFIX = "SHIP"
 REDEMPTION, SPECIAL_DAY, REWARD = "redemption", "special_day", "reward"
-PREFIXES = (REDEMPTION_PREFIX, SPECIAL_DAY_PREFIX, REWARD_PREFIX)
+REFERRAL, CASHBACK, MEMBERSHIP = "referral", "cashback", "membership"
+PREFIXES = (REDEMPTION_PREFIX, SPECIAL_DAY_PREFIX, REWARD_PREFIX, REFERRAL_PREFIX, CASHBACK_PREFIX,
+            MEMBERSHIP_PREFIX)
+# Kinds whose unused value goes back to the customer at expiry (points or wallet money).
+RETURNABLE = frozenset({REDEMPTION, CASHBACK})
 
 
 def new_code(prefix: str = REDEMPTION_PREFIX, groups: int = 3) -> str:
@@ -80,7 +93,7 @@ class RewardCode:
             return f"the code was {self.status}"
         if self.max_uses is not None and self.uses >= self.max_uses:
             return "the code has been used"
-        if self.kind != REDEMPTION:  # redemption codes stay usable until they are released
+        if self.kind not in RETURNABLE:  # these stay usable until they are released
             if self.starts_at and now < self.starts_at:
                 return "the code is not valid yet"
             if now > self.expires_at:
@@ -104,4 +117,4 @@ class RewardCode:
         return None
 
     def is_releasable(self, now: datetime) -> bool:
-        return self.kind == REDEMPTION and self.status == ISSUED and self.expires_at <= now
+        return self.kind in RETURNABLE and self.status == ISSUED and self.expires_at <= now

@@ -6,7 +6,7 @@ no clock: ``now`` is given.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import ROUND_FLOOR, Decimal
 from typing import Optional
@@ -15,6 +15,7 @@ from chalicelib.domain.account import Account, add_months, month_key
 from chalicelib.domain.order_record import CANCELLED, OPEN, PAID, EarnedLine, OrderRecord, Reversal, allocate
 from chalicelib.domain.orders import CustomerFacts, Order, Refund
 from chalicelib.domain.program import ProgramRules
+from chalicelib.domain import membership
 from chalicelib.domain.tier_risk import review_day
 
 
@@ -37,19 +38,23 @@ class Outcome:
     newly_paid: bool = False
     facts_changed: bool = False
     record_changed: bool = False
+    # Codes the change creates (a membership period's free-shipping code).
+    new_codes: list = field(default_factory=list)
+    membership_ended: bool = False
 
     @property
     def ledger_changed(self) -> bool:
         return bool(self.points_earned or self.points_reversed or self.cashback_minor
-                     or self.cashback_reversed_minor or self.newly_paid)
+                     or self.cashback_reversed_minor or self.newly_paid or self.membership_ended)
 
     @property
     def anything_changed(self) -> bool:
         return self.ledger_changed or self.facts_changed or self.record_changed
 
 
-def earning_lines(order: Order, program: Program) -> list[EarnedLine]:
-    """Spend, eligible spend, points and cashback of each line of a paid order."""
+def earning_lines(order: Order, program: Program, extra_cashback_percent: Decimal = Decimal(0)) -> list[EarnedLine]:
+    """Spend, eligible spend, points and cashback of each line of a paid order (members
+    earn ``extra_cashback_percent`` on top of the program's cashback)."""
     rules = program.rules
     spends, eligibles = [], []
     for line in order.lines:
@@ -61,7 +66,7 @@ def earning_lines(order: Order, program: Program) -> list[EarnedLine]:
     eligible_total = sum(eligibles)
     points_total = int((Decimal(eligible_total).scaleb(-program.exponent) * rules.earn_rate)
                        .to_integral_value(rounding=ROUND_FLOOR))
-    cashback_total = int((Decimal(eligible_total) * rules.cashback_percent / 100)
+    cashback_total = int((Decimal(eligible_total) * (rules.cashback_percent + extra_cashback_percent) / 100)
                          .to_integral_value(rounding=ROUND_FLOOR))
     points = allocate(points_total, eligibles)
     cashback = allocate(cashback_total, eligibles)
@@ -148,7 +153,7 @@ def update_facts(account: Account, facts: CustomerFacts) -> bool:
 def _earn(order: Order, record: OrderRecord, account: Account, program: Program, now: datetime,
           outcome: Outcome) -> None:
     paid_at = min(order.paid_at or now, now)
-    record.lines = earning_lines(order, program)
+    record.lines = earning_lines(order, program, membership.extra_cashback_percent(account, program.rules, paid_at))
     record.status = PAID
     record.paid_at = paid_at
     record.spend_month = month_key(paid_at)
@@ -166,6 +171,9 @@ def _earn(order: Order, record: OrderRecord, account: Account, program: Program,
     account.record_bought([line.sku for line in order.lines],
                           [category for line in order.lines for category in line.categories])
     account.last_order_at = max(account.last_order_at or paid_at, paid_at)
+    shipping_code = membership.extend(account, order, program.rules, paid_at, now)
+    if shipping_code is not None:
+        outcome.new_codes.append(shipping_code)
     outcome.newly_paid = True
     outcome.points_earned += record.earned_points
     outcome.cashback_minor += cashback
@@ -205,6 +213,10 @@ def _reverse(reversal: Reversal, cause: str, record: OrderRecord, account: Accou
         account.orders_count -= 1
     outcome.points_reversed += reversal.points
     outcome.cashback_reversed_minor += reversal.cashback_minor
+    if membership.end_if_refunded(account, record, now):
+        account.note("membership_end", f"membership-refunded:{record.order_id}", now,
+                     detail={"order_id": record.order_id})
+        outcome.membership_ended = True
 
 
 def _finish(account: Account, program: Program, now: datetime, outcome: Outcome) -> None:

@@ -26,6 +26,14 @@ class CustomerFacts:
 
 
 @dataclass(frozen=True)
+class ShippingAddress:
+    address1: str = ""
+    city: str = ""
+    zip: str = ""
+    country: str = ""
+
+
+@dataclass(frozen=True)
 class OrderLine:
     line_id: str
     quantity: int
@@ -79,6 +87,10 @@ class Order:
     fully_refunded: bool = False
     status_url: Optional[str] = None
     test: bool = False
+    shipping_address: Optional[ShippingAddress] = None
+    # A referral code the order arrived with outside its discount codes (note
+    # attributes, landing page ?ref=, order meta, the generic ``referral_code``).
+    referral_code: Optional[str] = None
 
 
 @dataclass(frozen=True)

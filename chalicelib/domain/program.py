@@ -38,6 +38,48 @@ class TierStanding:
 
 
 @dataclass(frozen=True)
+class ReferralRules:
+    """A friend's first-order discount and the referrer's reward (points or money)."""
+
+    enabled: bool = True
+    friend_discount_percent: Decimal = Decimal("10")
+    reward_points: int = 200
+    reward_money: Decimal = Decimal("0")  # into the cashback wallet, in major units
+    return_window_days: int = 14
+    monthly_cap: int = 10
+
+
+@dataclass(frozen=True)
+class ReviewRules:
+    bonus_points: int = 0  # 0: reviews earn nothing
+    min_chars: int = 200  # an "extended review"
+
+
+@dataclass(frozen=True)
+class MembershipRules:
+    sku: Optional[str] = None  # None: no paid membership
+    period: Literal["monthly", "yearly"] = "monthly"
+    extra_cashback_percent: Decimal = Decimal("0")
+    reminder_days: int = 7
+
+    @property
+    def months(self) -> int:
+        return 12 if self.period == "yearly" else 1
+
+
+@dataclass(frozen=True)
+class AchievementRule:
+    kind: Literal["orders", "reviews", "tier"]
+    points: int
+    threshold: int = 1  # orders or reviews reached
+    tier: Optional[str] = None  # kind "tier": the tier reached
+
+    @property
+    def achievement_id(self) -> str:
+        return f"tier:{self.tier}" if self.kind == "tier" else f"{self.kind}:{self.threshold}"
+
+
+@dataclass(frozen=True)
 class ProgramRules:
     earn_rate: Decimal = Decimal("0.05")
     point_value: Decimal = Decimal("1")
@@ -52,6 +94,11 @@ class ProgramRules:
     redemption_code_validity_days: int = 30
     birthday_bonus_points: int = 50
     winback_after_days: int = 90
+    referral: ReferralRules = ReferralRules()
+    review: ReviewRules = ReviewRules()
+    signup_bonus_points: int = 0
+    membership: MembershipRules = MembershipRules()
+    achievements: tuple[AchievementRule, ...] = ()
 
     def standing(self, spend_minor: int, exponent: int) -> TierStanding:
         """Tier for a spend (in minor units), and how far the next one is."""

@@ -335,8 +335,9 @@ class _Facts:
         return bool(self.account.marketing_consent) and not self.account.redacted
 
     def _member(self):
-        # No paid-membership flag exists on accounts: a member is a customer with a tier.
-        return self.account.tier_name is not None
+        # A paid membership that has not ended (chalicelib.domain.membership).
+        until = self.account.member_until
+        return until is not None and until.date() >= self.today
 
 
 def _holds(rule, facts: _Facts) -> bool:

@@ -9,7 +9,7 @@ TEMPLATES_DIR = Path(__file__).resolve().parents[2] / "templates"
 
 TEMPLATES: tuple[str, ...] = (
     "post_purchase", "points_expiring", "special_day", "tier_upgrade", "reward_code",
-    "referral_reward", "welcome", "birthday", "winback", "tier_at_risk",
+    "referral_reward", "welcome", "birthday", "winback", "tier_at_risk", "achievement", "membership_reminder",
 )
 
 # Marketing mail needs the customer's consent, carries an unsubscribe link and counts
@@ -17,7 +17,8 @@ TEMPLATES: tuple[str, ...] = (
 # including the points-expiry reminder and the welcome mail (German UWG §7 and the
 # ePrivacy rules treat "come back and buy" as advertising even when a balance is named).
 # Transactional mail reports something the customer did or now owns: their order,
-# their code, their new tier, their referral reward. It still links the preferences.
+# their code, their new tier, their referral reward, an achievement, the end of a paid
+# membership they hold (a notice about their own contract). It still links the preferences.
 MARKETING_TEMPLATES: frozenset[str] = frozenset({
     "special_day", "winback", "birthday", "points_expiring", "welcome", "tier_at_risk",
 })

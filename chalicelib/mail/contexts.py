@@ -50,9 +50,10 @@ reward_code          **code**, **value_minor**, expires_at, points (spent), url 
 tier_upgrade         tier (default ``account.tier_name``), previous_tier               ``new_tier`` {name,
                                                                                       discount_percent,
                                                                                       previous}
-referral_reward      points (0), friend_first_name, share_url (``links.referral``     ``referral``
-                     or storefront), code, code_value_minor, discount_percent,        {friend_first_name,
-                     code_expires_at; points or a code is required                    points, share_url},
+referral_reward      points (0), cashback_minor (0), friend_first_name, share_url      ``referral``
+                     (``links.referral`` or storefront), code, code_value_minor,      {friend_first_name,
+                     discount_percent, code_expires_at; points, cashback or a code    points, cashback_minor,
+                     is required                                                      share_url},
                                                                                       ``offer``
 welcome              bonus_points (0)                                                 ``bonus_points``,
                                                                                       ``bonus_value_minor``
@@ -61,6 +62,11 @@ birthday             bonus_points (0), code, discount_percent, code_value_minor,
 winback              days_since_last_order (default: from ``account.last_order_at``), ``winback``
                      code, discount_percent, code_value_minor, code_expires_at        {days_since_last_order},
                                                                                       ``offer``
+achievement          **achievement** (orders, reviews or tier), threshold (1), tier     ``achievement`` {kind,
+                     (for kind tier), points (0)                                      threshold, tier, points}
+membership_reminder  member_until (default ``account.member_until``), period          ``membership`` {until,
+                     (program's), extra_cashback_percent (program's)                  period,
+                                                                                      extra_cashback_percent}
 tier_at_risk         **tier**, **spend_needed_minor**, **by** (the last day a         ``at_risk`` {tier,
                      purchase still counts), next_lower_tier (the tier left after     discount_percent,
                      the drop; None: no tier)                                         spend_needed_minor,
@@ -275,11 +281,13 @@ def _tier_upgrade(reader, shop, account, now, base) -> dict:
 
 def _referral_reward(reader, shop, account, now, base) -> dict:
     points = reader.int("points", default=0)
+    cashback = reader.int("cashback_minor", default=0)
     offer = _offer(reader)
-    if points <= 0 and offer is None:
-        raise reader.error("give 'points' or a 'code' for the referral reward")
+    if points <= 0 and cashback <= 0 and offer is None:
+        raise reader.error("give 'points', 'cashback_minor' or a 'code' for the referral reward")
     return {
         "referral": {"friend_first_name": reader.text("friend_first_name", default=None), "points": points,
+                     "cashback_minor": cashback,
                      "share_url": reader.text("share_url", default=base["links"].get("referral") or base["links"]["shop"])},
         "offer": offer,
     }
@@ -317,6 +325,27 @@ def _tier_at_risk(reader, shop, account, now, base) -> dict:
                         "lower_tier": reader.text("next_lower_tier", default=None)}}
 
 
+def _achievement(reader, shop, account, now, base) -> dict:
+    kind = reader.text("achievement")
+    if kind not in ("orders", "reviews", "tier"):
+        raise reader.error("'achievement' must be orders, reviews or tier")
+    tier = reader.text("tier", default=None) if kind == "tier" else None
+    if kind == "tier" and not tier:
+        raise reader.error("a 'tier' achievement needs the 'tier'")
+    threshold = reader.int("threshold", default=1) if kind != "tier" else 1
+    return {"achievement": {"kind": kind, "threshold": max(threshold, 1), "tier": tier,
+                            "points": reader.int("points", default=0)}}
+
+
+def _membership_reminder(reader, shop, account, now, base) -> dict:
+    until = reader.moment("member_until", default=account.member_until)
+    if until is None:
+        raise reader.error("'member_until' is required (the customer is not a member)")
+    period = reader.text("period", default=shop.program.membership.period)
+    extra = reader.decimal("extra_cashback_percent", default=shop.program.membership.extra_cashback_percent)
+    return {"membership": {"until": until, "period": period, "extra_cashback_percent": extra or Decimal(0)}}
+
+
 def _offer(reader: "_Data", default_expiry=None) -> Optional[dict]:
     code = reader.text("code", default=None)
     discount = reader.decimal("discount_percent", default=None)
@@ -333,6 +362,7 @@ _BUILDERS = {
     "post_purchase": _post_purchase, "points_expiring": _points_expiring, "special_day": _special_day,
     "reward_code": _reward_code, "tier_upgrade": _tier_upgrade, "referral_reward": _referral_reward,
     "welcome": _welcome, "birthday": _birthday, "winback": _winback, "tier_at_risk": _tier_at_risk,
+    "achievement": _achievement, "membership_reminder": _membership_reminder,
 }
 assert set(_BUILDERS) == set(TEMPLATES)
 
@@ -562,6 +592,10 @@ def sample_data(template: str, locale: str, shop: Shop) -> dict:
                 "next_lower_tier": "Silver"}
     if template == "winback":
         return {"code": "COMEBACK15", "discount_percent": "15", "code_expires_at": soon}
+    if template == "achievement":
+        return {"achievement": "orders", "threshold": 5, "points": 100}
+    if template == "membership_reminder":
+        return {"member_until": _at(date(2025, 6, 9)), "period": "monthly", "extra_cashback_percent": "2"}
     raise ValueError(template)
 
 

@@ -150,3 +150,27 @@ def validate(model: type[ModelT], data: Any) -> ModelT:
     except ValidationError as exc:
         raise bad_request_from(exc) from None
 
+
+
+REFERRAL_KEYS = frozenset({"ref", "referral", "referral_code", "_ref", "_referral_code"})
+
+
+def referral_from_pairs(pairs) -> Optional[str]:
+    """A referral code among name/value pairs (Shopify note attributes, WooCommerce meta data)."""
+    for name, value in pairs:
+        if isinstance(name, str) and name.strip().lower() in REFERRAL_KEYS and isinstance(value, str) and value.strip():
+            return value.strip()
+    return None
+
+
+def referral_from_url(url: Optional[str]) -> Optional[str]:
+    """``?ref=`` of a landing page (absolute or a path)."""
+    from urllib.parse import parse_qsl, urlsplit
+
+    if not url:
+        return None
+    try:
+        query = urlsplit(url).query
+    except ValueError:
+        return None
+    return referral_from_pairs(parse_qsl(query))

@@ -25,6 +25,7 @@ from chalicelib.domain.orders import (
     Refund,
     RefundEvent,
     RefundLine,
+    ShippingAddress,
     WebhookEvent,
 )
 from chalicelib.errors import BadRequest
@@ -67,6 +68,13 @@ class GenericLine(Payload):
         return self
 
 
+class GenericShippingAddress(Payload):
+    address1: Annotated[str, Field(min_length=1, max_length=255)]
+    city: ShortText = ""
+    zip: Annotated[str, Field(max_length=32)] = ""
+    country: Annotated[str, Field(max_length=64)] = Field("", description="ISO 3166 code or name")
+
+
 class GenericOrder(Payload):
     id: PlatformId
     currency: Annotated[str, Field(pattern=r"^[A-Z]{3}$")]
@@ -80,6 +88,8 @@ class GenericOrder(Payload):
     total: Optional[NonNegativeAmount] = Field(None, description="Defaults to the sum of the lines plus shipping")
     discount_codes: Annotated[list[ShortText], Field(max_length=50)] = []
     status_url: Optional[Annotated[str, Field(max_length=2048)]] = None
+    shipping_address: Optional[GenericShippingAddress] = Field(None, description="Compared for referral fraud checks, never stored")
+    referral_code: Optional[Annotated[str, Field(max_length=64)]] = Field(None, description="The referral code the customer arrived with (REF-…), if not among discount_codes")
 
 
 class GenericRefundLine(Payload):
@@ -196,6 +206,10 @@ def _order(order: GenericOrder, ctx: WebhookContext) -> Order:
         discount_codes=tuple(order.discount_codes),
         fully_refunded=order.status == "refunded",
         status_url=order.status_url,
+        shipping_address=ShippingAddress(order.shipping_address.address1, order.shipping_address.city,
+                                         order.shipping_address.zip, order.shipping_address.country)
+        if order.shipping_address else None,
+        referral_code=order.referral_code,
     )
 
 

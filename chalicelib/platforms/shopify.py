@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from typing import Mapping, Optional
+from typing import Any, Mapping, Optional
 
 from chalicelib.domain.money import to_minor
 from chalicelib.domain.orders import (
@@ -19,12 +19,23 @@ from chalicelib.domain.orders import (
     Refund,
     RefundEvent,
     RefundLine,
+    ShippingAddress,
     WebhookEvent,
 )
 
 from .body import load_json_object
 from .context import WebhookContext
-from .fields import Amount, OptionalTimestamp, Payload, PlatformId, Quantity, first_present, validate
+from .fields import (
+    Amount,
+    OptionalTimestamp,
+    Payload,
+    PlatformId,
+    Quantity,
+    first_present,
+    referral_from_pairs,
+    referral_from_url,
+    validate,
+)
 from .headers import required_header
 from .signing import verify_base64_signature
 
@@ -120,6 +131,19 @@ class Address(Payload):
     last_name: Optional[str] = None
 
 
+class ShippingAddressPayload(Payload):
+    address1: Optional[str] = None
+    city: Optional[str] = None
+    zip: Optional[str] = None
+    country_code: Optional[str] = None
+    country: Optional[str] = None
+
+
+class NoteAttribute(Payload):
+    name: Optional[str] = None
+    value: Optional[Any] = None
+
+
 class ShopifyOrder(Payload):
     id: PlatformId
     currency: str
@@ -141,6 +165,9 @@ class ShopifyOrder(Payload):
     refunds: Optional[list[ShopifyRefund]] = None
     customer: Optional[Customer] = None
     billing_address: Optional[Address] = None
+    shipping_address: Optional[ShippingAddressPayload] = None
+    note_attributes: Optional[list[NoteAttribute]] = None
+    landing_site: Optional[str] = None
 
 
 class OrderDeletion(Payload):
@@ -263,7 +290,17 @@ def order_from_payload(order: ShopifyOrder, exponent: int) -> Order:
         fully_refunded=False,
         status_url=order.order_status_url,
         test=bool(order.test),
+        shipping_address=_shipping_address(order.shipping_address),
+        referral_code=referral_from_pairs((a.name, a.value) for a in order.note_attributes or ())
+        or referral_from_url(order.landing_site),
     )
+
+
+def _shipping_address(address: Optional[ShippingAddressPayload]) -> Optional[ShippingAddress]:
+    if address is None or not address.address1:
+        return None
+    return ShippingAddress(address.address1 or "", address.city or "", address.zip or "",
+                           address.country_code or address.country or "")
 
 
 def _event(topic: str, payload: dict, ctx: WebhookContext) -> tuple[WebhookEvent, dict]:

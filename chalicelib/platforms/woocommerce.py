@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 from datetime import datetime
 from decimal import Decimal
-from typing import Mapping, Optional
+from typing import Any, Mapping, Optional
 
 from chalicelib.domain.money import to_minor
 from chalicelib.domain.orders import (
@@ -17,12 +17,13 @@ from chalicelib.domain.orders import (
     OrderEvent,
     OrderLine,
     Refund,
+    ShippingAddress,
     WebhookEvent,
 )
 
 from .body import load_json_object
 from .context import WebhookContext
-from .fields import Amount, OptionalTimestamp, Payload, PlatformId, Quantity, first_present, validate
+from .fields import Amount, OptionalTimestamp, Payload, PlatformId, Quantity, first_present, referral_from_pairs, validate
 from .headers import required_header
 from .signing import verify_base64_signature
 
@@ -65,6 +66,18 @@ class CouponLine(Payload):
     code: str
 
 
+class WooShipping(Payload):
+    address_1: Optional[str] = None
+    city: Optional[str] = None
+    postcode: Optional[str] = None
+    country: Optional[str] = None
+
+
+class MetaData(Payload):
+    key: Optional[str] = None
+    value: Optional[Any] = None
+
+
 class WooRefund(Payload):
     id: PlatformId
     total: Amount  # negative: "-5.00"
@@ -87,6 +100,8 @@ class WooOrder(Payload):
     billing: Optional[Billing] = None
     coupon_lines: Optional[list[CouponLine]] = None
     refunds: Optional[list[WooRefund]] = None
+    shipping: Optional[WooShipping] = None
+    meta_data: Optional[list[MetaData]] = None
 
 
 class OrderDeletion(Payload):
@@ -153,6 +168,10 @@ def order_from_payload(order: WooOrder, exponent: int) -> Order:
             for refund in order.refunds or ()
         ),
         fully_refunded=order.status.lower() == "refunded",
+        shipping_address=ShippingAddress(order.shipping.address_1, order.shipping.city or "",
+                                         order.shipping.postcode or "", order.shipping.country or "")
+        if order.shipping and order.shipping.address_1 else None,
+        referral_code=referral_from_pairs((m.key, m.value) for m in order.meta_data or ()),
     )
 
 

@@ -1,4 +1,4 @@
-"""Giving points back for redemption codes that expired unused."""
+"""Giving points (redemption codes) or wallet money (cashback codes) back for codes that expired unused."""
 from __future__ import annotations
 
 from datetime import datetime
@@ -32,7 +32,11 @@ def _release(repo: LoyaltyRepository, code_value: str, now: datetime) -> bool:
         account = repo.load_account(code.customer_id)
         if account is None:
             return False
-        account.release(code.portions, cause=f"code-expired:{code.code}", now=now)
+        if code.kind == "cashback":
+            account.return_cashback(code.value_minor, kind="cashback_release", cause=f"code-expired:{code.code}",
+                                    now=now)
+        else:
+            account.release(code.portions, cause=f"code-expired:{code.code}", now=now)
         code.status = "released"
         try:
             repo.commit(Change(account=account, codes=[code]), now)

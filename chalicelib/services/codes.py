@@ -77,4 +77,6 @@ def check_code(shop: Shop, code: str, order_total: Optional[str] = None) -> dict
         "customer_id": found.customer_id,
         "valid_from": keys.iso(found.starts_at) if found.starts_at else None,
         "valid_until": keys.iso(found.expires_at), "currency": shop.currency,
+        # A referral code gives its discount on a customer's first order only.
+        "first_order_only": found.kind == "referral",
     }

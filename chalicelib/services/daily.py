@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Callable, Iterable, Optional
 
 from chalicelib import bootstrap
-from chalicelib.services import code_release, expiry, expiry_warnings, occasions, tier_risk
+from chalicelib.services import code_release, expiry, expiry_warnings, occasions, program_jobs, tier_risk
 from chalicelib.services.shops import load_shop
 from chalicelib.store.shops import ShopRepository
 
@@ -33,6 +33,8 @@ def run_daily(now: Optional[datetime] = None, shop_ids: Optional[Iterable[str]] 
             "occasions": lambda: vars(occasions.run_occasions(shop, now)),
             "tier_risk": lambda: vars(tier_risk.send_tier_risk_warnings(shop, now)),
             "codes_released": lambda: code_release.release_expired_codes(shop_id, now),
+            "referral_rewards": lambda: vars(program_jobs.reward_referrals(shop, now)),
+            "membership_reminders": lambda: vars(program_jobs.remind_members(shop, now)),
         }
         report[shop_id] = {name: _guarded(shop_id, name, job) for name, job in jobs.items()}
     return {"now": now.isoformat(), "shops": report}

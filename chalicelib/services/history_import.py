@@ -310,6 +310,9 @@ def _apply_one(shop: Shop, entry, choose, now: datetime) -> dict:
             program = choose(event)
             return ledger.with_retries(lambda: ledger.apply_order_update(shop, event.order, now, topic="import",
                                                                          notify=False, program=program)[0])
+        if isinstance(event, CustomerEvent):  # joining long ago: no sign-up bonus, no welcome e-mail
+            return ledger.with_retries(lambda: ledger.apply_customer_facts(shop, event.customer, now, topic="import",
+                                                                           notify=False))
         return ledger.apply_delivery(shop, Delivery(event=event, event_id=None, topic="import"), now)
     except ServiceError as error:  # e.g. Busy after every retry
         return {"result": "failed", "reason": error.message}

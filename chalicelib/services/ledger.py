@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import Callable, Optional
 
 from chalicelib.domain.account import Account
+from chalicelib.domain.achievements import grant_signup_bonus
 from chalicelib.domain.codes import looks_like_ours
 from chalicelib.domain.links import Click, attributed_click
 from chalicelib.domain.loyalty import Outcome, Program, apply_deletion, apply_order, apply_refund, update_facts
@@ -25,10 +26,11 @@ from chalicelib.domain.orders import (
     RedactEvent,
     RefundEvent,
 )
-from chalicelib.domain.outbox import post_purchase_message
+from chalicelib.domain.outbox import MARKETING, post_purchase_message
 from chalicelib.domain.shop import Shop
 from chalicelib.errors import Busy
 from chalicelib.services import outbox
+from chalicelib.services.program_effects import message, order_effects
 from chalicelib.store.repository import Change, ConcurrentChange, LoyaltyRepository
 from chalicelib.store.results import counter_update
 
@@ -88,7 +90,9 @@ def apply_order_update(shop: Shop, order, now: datetime, *, event_id: Optional[s
         return {"result": "ignored", "reason": f"order currency {order.currency} is not the shop's {shop.currency}"}, None
     repo = LoyaltyRepository(shop.shop_id)
     customer_id = _customer_id(shop, repo, order.customer)
-    our_codes = [code.upper() for code in order.discount_codes if looks_like_ours(code)]
+    # A referral code is not used up by the orders that carry it: the referral record is its effect.
+    our_codes = [code.upper() for code in order.discount_codes
+                 if looks_like_ours(code) and not code.upper().startswith("REF-")]
     loaded = repo.load_for_order(order.order_id, customer_id, our_codes, event_id=event_id)
     read_for = customer_id
     if loaded.event_seen:
@@ -110,7 +114,9 @@ def apply_order_update(shop: Shop, order, now: datetime, *, event_id: Optional[s
             account = repo.load_account(customer_id)
 
     was_paid = record.status == PAID
+    first_appearance, was_customer = account.is_new or account.orders_count == 0, account.orders_count > 0
     outcome = apply_order(order, record, account, program or program_of(shop), now)
+    effects = order_effects(shop, repo, order, account, outcome, first_appearance, was_customer, now)
     consumed, counts = [], Counter()
     if record.status == PAID and not was_paid:
         consumed = _use_codes(order, record, loaded.codes, now, counts)
@@ -119,15 +125,17 @@ def apply_order_update(shop: Shop, order, now: datetime, *, event_id: Optional[s
     # One update per results item: a transaction may touch an item only once.
     counters = [counter_update(shop.shop_id, subject, {name: n for (s, name), n in counts.items() if s == subject},
                                order.order_id) for subject in sorted({subject for subject, _ in counts})]
-    if not outcome.anything_changed and not consumed:
+    if not outcome.anything_changed and not consumed and not effects.changed:
         return {"result": "duplicate", "order_id": order.order_id}, None
     messages = ([post_purchase_message(shop.shop_id, customer_id, order, outcome, now)]
                 if outcome.newly_paid and notify else [])
-    repo.commit(Change(account=account if outcome.ledger_changed or outcome.facts_changed or account.is_new else None,
-                       order=record, event_id=event_id, event_topic=topic, codes=consumed,
-                       outbox=messages, counters=counters), now)
+    messages += effects.messages if notify else []  # imported history mails nobody
+    account_changed = outcome.ledger_changed or outcome.facts_changed or account.is_new or effects.changed
+    repo.commit(Change(account=account if account_changed else None,
+                       order=record, event_id=event_id, event_topic=topic,
+                       codes=consumed + effects.codes, outbox=messages, counters=counters, items=effects.items), now)
     outbox.publish(messages)
-    extra = {"consumed_codes": [c.code for c in consumed]}
+    extra = {"consumed_codes": [c.code for c in consumed], **effects.answer}
     if record.refused_codes:
         extra["refused_codes"] = record.refused_codes
     if record.attribution:
@@ -219,16 +227,26 @@ def _apply_customer_facts(shop: Shop, facts: CustomerFacts, delivery: Delivery, 
 
 
 def apply_customer_facts(shop: Shop, facts: CustomerFacts, now: datetime, *, event_id: Optional[str] = None,
-                         topic: str = "") -> dict:
+                         topic: str = "", notify: bool = True) -> dict:
+    """What a shop says about a customer. ``notify`` False (imported history): the customer
+    is not joining now, so no sign-up bonus and no welcome e-mail."""
     repo = LoyaltyRepository(shop.shop_id)
     customer_id = _customer_id(shop, repo, facts)
     if customer_id is None:
         return {"result": "ignored", "reason": "the customer has no e-mail"}
     account = repo.load_profile(customer_id) or Account(shop.shop_id, customer_id, created_at=now, lots=[])
+    first_appearance = account.is_new or account.orders_count == 0
     if not update_facts(account, facts) and not account.is_new:
         return {"result": "duplicate", "customer_id": customer_id}
-    repo.commit(Change(account=account, event_id=event_id, event_topic=topic), now)
-    return {"result": "applied", "customer_id": customer_id}
+    welcome = grant_signup_bonus(account, shop.program, first_appearance, now) if notify else None
+    messages = [message(shop.shop_id, customer_id, "welcome", f"welcome:{customer_id}", welcome, now, MARKETING)] \
+        if welcome else []
+    repo.commit(Change(account=account, event_id=event_id, event_topic=topic, outbox=messages), now)
+    outbox.publish(messages)
+    result = {"result": "applied", "customer_id": customer_id}
+    if welcome:
+        result["signup_bonus_points"] = welcome["bonus_points"]
+    return result
 
 
 def apply_opening_balance(shop: Shop, email: str, points: int, expires_at: datetime, now: datetime) -> dict:

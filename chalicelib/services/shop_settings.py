@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from chalicelib.domain.program import ProgramRules, Tier
+from chalicelib.domain.program import AchievementRule, MembershipRules, ProgramRules, ReferralRules, ReviewRules, Tier
 from chalicelib.domain.shop import MarketingCap, Shop
 
 SUPPORTED_LOCALES = ("en", "de", "ru", "uk")
@@ -29,6 +29,50 @@ class TierSettings(_Strict):
     discount_percent: Percent = Decimal(0)
 
 
+class ReferralSettings(_Strict):
+    enabled: bool = True
+    friend_discount_percent: Percent = Decimal("10")
+    reward_points: Annotated[int, Field(ge=0, le=1_000_000)] = 200
+    reward_money: NonNegativeDecimal = Decimal("0")
+    return_window_days: Annotated[int, Field(ge=0, le=365)] = 14
+    monthly_cap: Annotated[int, Field(ge=1, le=10_000)] = 10
+
+    @model_validator(mode="after")
+    def _one_reward(self) -> "ReferralSettings":
+        if self.reward_points and self.reward_money:
+            raise ValueError("give reward_points or reward_money, not both")
+        return self
+
+    def to_rules(self) -> ReferralRules:
+        return ReferralRules(self.enabled, self.friend_discount_percent, self.reward_points, self.reward_money,
+                             self.return_window_days, self.monthly_cap)
+
+
+class ReviewSettings(_Strict):
+    bonus_points: Annotated[int, Field(ge=0, le=1_000_000)] = 0
+    min_chars: Annotated[int, Field(ge=0, le=100_000)] = 200
+
+
+class MembershipSettings(_Strict):
+    sku: Optional[Annotated[str, Field(min_length=1, max_length=255)]] = None
+    period: Literal["monthly", "yearly"] = "monthly"
+    extra_cashback_percent: Percent = Decimal(0)
+    reminder_days: Annotated[int, Field(ge=1, le=60)] = 7
+
+
+class AchievementSettings(_Strict):
+    kind: Literal["orders", "reviews", "tier"]
+    points: Annotated[int, Field(ge=0, le=1_000_000)]
+    threshold: Annotated[int, Field(ge=1, le=10_000)] = 1
+    tier: Optional[Annotated[str, Field(min_length=1, max_length=60)]] = None
+
+    @model_validator(mode="after")
+    def _tier_named(self) -> "AchievementSettings":
+        if (self.kind == "tier") != (self.tier is not None):
+            raise ValueError("tier: name the tier for kind 'tier' (and only for it)")
+        return self
+
+
 class ProgramSettings(_Strict):
     earn_rate: NonNegativeDecimal = Decimal("0.05")
     point_value: Annotated[Decimal, Field(gt=0, allow_inf_nan=False)] = Decimal("1")
@@ -46,6 +90,22 @@ class ProgramSettings(_Strict):
     redemption_code_validity_days: Annotated[int, Field(ge=1, le=365)] = 30
     birthday_bonus_points: Annotated[int, Field(ge=0, le=1_000_000)] = 50
     winback_after_days: Annotated[int, Field(ge=7, le=3650)] = 90
+    referral: ReferralSettings = Field(default_factory=ReferralSettings)
+    review: ReviewSettings = Field(default_factory=ReviewSettings)
+    signup_bonus_points: Annotated[int, Field(ge=0, le=1_000_000)] = 0
+    membership: MembershipSettings = Field(default_factory=MembershipSettings)
+    achievements: list[AchievementSettings] = Field(default_factory=list, max_length=20)
+
+    @model_validator(mode="after")
+    def _achievements_known(self) -> "ProgramSettings":
+        ids = [(a.kind, a.tier if a.kind == "tier" else a.threshold) for a in self.achievements]
+        if len(set(ids)) != len(ids):
+            raise ValueError("achievements: each kind and threshold (or tier) may appear once")
+        names = {t.name.lower() for t in self.tiers}
+        for a in self.achievements:
+            if a.kind == "tier" and a.tier.lower() not in names:
+                raise ValueError(f"achievements: tier {a.tier!r} is not one of the program's tiers")
+        return self
 
     @field_validator("tiers")
     @classmethod
@@ -71,7 +131,13 @@ class ProgramSettings(_Strict):
             excluded_skus=frozenset(self.excluded_skus), excluded_categories=frozenset(self.excluded_categories),
             exclude_gift_cards=self.exclude_gift_cards,
             redemption_code_validity_days=self.redemption_code_validity_days,
-            birthday_bonus_points=self.birthday_bonus_points, winback_after_days=self.winback_after_days)
+            birthday_bonus_points=self.birthday_bonus_points, winback_after_days=self.winback_after_days,
+            referral=self.referral.to_rules(),
+            review=ReviewRules(self.review.bonus_points, self.review.min_chars),
+            signup_bonus_points=self.signup_bonus_points,
+            membership=MembershipRules(self.membership.sku, self.membership.period,
+                                       self.membership.extra_cashback_percent, self.membership.reminder_days),
+            achievements=tuple(AchievementRule(a.kind, a.points, a.threshold, a.tier) for a in self.achievements))
 
 
 class MarketingCapSettings(_Strict):

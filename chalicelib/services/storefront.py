@@ -12,6 +12,7 @@ from chalicelib.domain.money import format_minor
 from chalicelib.domain.shop import Shop
 from chalicelib.errors import BadRequest, Busy, Conflict, NotFound
 from chalicelib.services.ledger import MAX_ATTEMPTS
+from chalicelib.services.program_effects import give_referral_code, share_link
 from chalicelib.store import keys
 from chalicelib.store.repository import Change, ConcurrentChange, LoyaltyRepository
 
@@ -21,6 +22,8 @@ MAX_PAGE = 100
 def customer_view(shop: Shop, email: str) -> dict:
     account = _existing_account(shop, email)
     now = bootstrap.now()
+    if account.referral_code is None and shop.program.referral.enabled:
+        account = _with_referral_code(shop, email, account)
     standing = shop.program.standing(account.tier_spend(shop.program, now), shop.currency_exponent)
     exponent = shop.currency_exponent
     return {
@@ -40,7 +43,35 @@ def customer_view(shop: Shop, email: str) -> dict:
         "lifetime_spend": format_minor(account.lifetime_spend_minor, exponent),
         "orders_count": account.orders_count,
         "currency": shop.currency,
+        "referral": {"code": account.referral_code,
+                     "share_url": share_link(shop, account.referral_code) if account.referral_code else None,
+                     "friend_discount_percent": str(shop.program.referral.friend_discount_percent)},
+        "membership": _membership_view(shop, account, now),
+        "achievements": sorted(account.achievements),
     }
+
+
+def _membership_view(shop: Shop, account: Account, now) -> dict:
+    active = account.is_member(now)
+    return {"active": active, "member_until": keys.iso(account.member_until) if account.member_until else None,
+            "free_shipping": active, "free_shipping_code": account.member_shipping_code if active else None,
+            "extra_cashback_percent": str(shop.program.membership.extra_cashback_percent) if active else "0"}
+
+
+def _with_referral_code(shop: Shop, email: str, account: Account) -> Account:
+    """Give the customer their referral code on first sight (one write; a race with
+    another change is decided again on the fresh account)."""
+    for _ in range(MAX_ATTEMPTS):
+        now = bootstrap.now()
+        code = give_referral_code(shop, account, now)
+        try:
+            LoyaltyRepository(shop.shop_id).commit(Change(account=account, codes=[code]), now)
+            return account
+        except ConcurrentChange:
+            account = _existing_account(shop, email)
+            if account.referral_code:
+                return account
+    raise Busy("too many concurrent changes to this customer; please retry")
 
 
 def customer_history(shop: Shop, email: str, limit: Optional[str], cursor: Optional[str]) -> dict:

@@ -82,6 +82,44 @@ def tier_review_pk(shop_id: str, day: str) -> str:
     return f"TIERREVIEW#{shop_id}#{day}"
 
 
+# -- the rest of the program (docs/program.md) -----------------------------------
+MEMBERSHIP_SK = "MEMBERSHIP"  # in the customer's partition
+REFERRAL_SK = "REFERRAL"
+WITHDRAWAL_SK = "WITHDRAWAL"
+
+
+def membership_due_pk(shop_id: str, day: str) -> str:
+    """Members whose end-of-membership reminder is due on ``day`` (index by_due_day)."""
+    return f"MEMBERDUE#{shop_id}#{day}"
+
+
+def referral_pk(shop_id: str, referee_id: str) -> str:
+    return f"REFERRAL#{shop_id}#{referee_id}"
+
+
+def referral_due_pk(shop_id: str, day: str) -> str:
+    """Pending referrals whose return window ends on ``day`` (index by_due_day)."""
+    return f"REFERRALDUE#{shop_id}#{day}"
+
+
+def referral_count_sk(month: str) -> str:
+    """Referrals a referrer had accepted in ``month`` (in the referrer's partition): the cap."""
+    return f"REFCOUNT#{month}"
+
+
+def review_sk(product: str) -> str:
+    return f"REVIEW#{product}"
+
+
+def withdrawal_pk(shop_id: str, withdrawal_id: str) -> str:
+    return f"WITHDRAWAL#{shop_id}#{withdrawal_id}"
+
+
+def withdrawals_pk(shop_id: str, status: str) -> str:
+    """A shop's withdrawals in one status (index by_due_day), oldest first."""
+    return f"WITHDRAWALS#{shop_id}#{status}"
+
+
 OUTBOX_SHARDS = 8  # spreads one shop's outbox over partitions; the sweeper queries each
 
 

@@ -133,6 +133,9 @@ class ProfileItem(Item, discriminator="profile"):
     tier_risk_warned_for = UnicodeAttribute(null=True)
     bought_skus = UnicodeSetAttribute(null=True)
     bought_categories = UnicodeSetAttribute(null=True)
+    # Referrals, sign-up bonus, reviews, achievements, membership (docs/program.md).
+    program_state = JSONAttribute(null=True)
+    member_until = UnicodeAttribute(null=True)
     version = NumberAttribute(default=0)
 
 
@@ -273,6 +276,51 @@ class CampaignItem(Item, discriminator="campaign"):
     version = NumberAttribute(default=0)
 
 
+class MembershipItem(Item, discriminator="membership"):
+    """A member's reminder row: in ``by_due_day`` under the reminder's day until it is sent."""
+
+    customer_id = UnicodeAttribute()
+    member_until = UnicodeAttribute()
+
+
+class ReferralItem(Item, discriminator="referral"):
+    """One referee's referral: pending (in ``by_due_day`` under its due day), rejected
+    (with the reason), rewarded or void."""
+
+    referrer_id = UnicodeAttribute()
+    status = UnicodeAttribute()
+    state = JSONAttribute()
+    version = NumberAttribute(default=0)
+
+
+class ReferralCountItem(Item, discriminator="referral_count"):
+    """How many referrals a referrer had accepted in one month (the monthly cap)."""
+
+    n = NumberAttribute(default=0)
+
+
+class ReviewBonusItem(Item, discriminator="review_bonus"):
+    """What one product's review gave one customer (in the customer's partition)."""
+
+    review_id = UnicodeAttribute()
+    points = NumberAttribute()
+    status = UnicodeAttribute()
+    version = NumberAttribute(default=0)
+
+
+class WithdrawalItem(Item, discriminator="withdrawal"):
+    """A cashback withdrawal request; in ``by_due_day`` under ``WITHDRAWALS#{shop}#{status}``."""
+
+    customer_id = UnicodeAttribute()
+    email = UnicodeAttribute(null=True)
+    amount_minor = NumberAttribute()
+    status = UnicodeAttribute()
+    created_at = UnicodeAttribute()
+    decided_at = UnicodeAttribute(null=True)
+    note = UnicodeAttribute(null=True)
+    version = NumberAttribute(default=0)
+
+
 class JobCheckpointItem(Item, discriminator="job_checkpoint"):
     """How far a scheduled job has got for a shop (the last day it completed)."""
 
@@ -306,7 +354,7 @@ class WebhookHealthItem(Item, discriminator="webhook_health"):
     last_reconciled_at = UnicodeAttribute(null=True)
 
 
-ALL_MODELS = (Item, ImportJobItem, ReconcileCheckpointItem, WebhookHealthItem, CampaignItem, TemplateOverrideItem, JobCheckpointItem, ShopItem, ShopIndexItem, ApiKeyItem, ProfileItem, LotItem, LedgerItem, OrderItem, EventItem, CodeItem,
+ALL_MODELS = (Item, ImportJobItem, ReconcileCheckpointItem, WebhookHealthItem, CampaignItem, MembershipItem, ReferralItem, ReferralCountItem, ReviewBonusItem, WithdrawalItem, TemplateOverrideItem, JobCheckpointItem, ShopItem, ShopIndexItem, ApiKeyItem, ProfileItem, LotItem, LedgerItem, OrderItem, EventItem, CodeItem,
               PlatformCustomerItem,
               OutboxItem,
               MailSendItem, MailPrefItem, SuppressionItem, SesMessageItem)

@@ -16,7 +16,7 @@ from pynamodb.exceptions import DoesNotExist, TransactWriteError
 from pynamodb.transactions import TransactGet, TransactWrite
 
 from chalicelib.domain.account import Account, LedgerEntry, Lot
-from chalicelib.domain.codes import RewardCode
+from chalicelib.domain.codes import RETURNABLE, RewardCode
 from chalicelib.domain.dashboard import change_counts, day_of
 from chalicelib.domain.links import Click
 from chalicelib.domain.order_record import EarnedLine, OrderRecord
@@ -31,6 +31,7 @@ from chalicelib.store.models import (
     LastClickItem,
     LedgerItem,
     LotItem,
+    MembershipItem,
     OrderItem,
     OutboxItem,
     PlatformCustomerItem,
@@ -61,6 +62,9 @@ class Change:
     counters: list[dict] = field(default_factory=list)
     # An event record that must outlive the 30-day housekeeping TTL (a once-ever marker).
     keep_event: bool = False
+    # Other items of the change, each (item, condition or None): a referral, a review
+    # bonus, a withdrawal (chalicelib.store.program_store builds them).
+    items: list[tuple] = field(default_factory=list)
 
 
 @dataclass
@@ -255,6 +259,8 @@ class LoyaltyRepository:
                     self._write_code(write, code)
                 for message in change.outbox:
                     write.save(outbox_item(message, now))
+                for item, condition in change.items:
+                    write.save(item, condition=condition)
                 # Counters are plain ADDs with no model: handed to the transaction as requests.
                 write._update_items.extend(change.counters)
                 if change.account is not None:
@@ -284,6 +290,8 @@ class LoyaltyRepository:
                                   cause=entry.cause, created_at=keys.iso(entry.created_at),
                                   detail=entry.detail or None),
                        condition=LedgerItem.pk.does_not_exist())
+        if account.membership_changed:
+            write.save(_membership_item(self.shop_id, account))
         for platform_id in sorted(account.new_platform_customer_ids):
             write.save(PlatformCustomerItem(keys.platform_customer_pk(self.shop_id, platform_id),
                                             keys.PLATFORM_CUSTOMER_SK, customer_id=account.customer_id))
@@ -308,6 +316,7 @@ class LoyaltyRepository:
             account.saved_lots.clear()
             account.removed_lots.clear()
             account.new_platform_customer_ids.clear()
+            account.membership_changed = False
         if change.order is not None:
             change.order.version += 1
         for code in change.codes:
@@ -372,6 +381,8 @@ def _profile_item(shop_id: str, account: Account) -> ProfileItem:
         tier_review_on=account.tier_review_on.isoformat() if account.tier_review_on else None,
         tier_risk_warned_for=account.tier_risk_warned_for,
         bought_skus=set(account.bought_skus) or None, bought_categories=set(account.bought_categories) or None,
+        program_state=_program_state(account),
+        member_until=keys.iso(account.member_until) if account.member_until else None,
     )
     # The shop's customer directory (segments): every profile, redacted ones too.
     item.gsi4pk = keys.shop_customers_pk(shop_id, keys.customer_shard(account.customer_id))
@@ -384,6 +395,40 @@ def _profile_item(shop_id: str, account: Account) -> ProfileItem:
         item.gsi3sk = account.customer_id
     if account.tier_review_on:
         item.gsi1pk = keys.tier_review_pk(shop_id, account.tier_review_on.isoformat())
+        item.gsi1sk = account.customer_id
+    return item
+
+
+def _program_state(account: Account) -> Optional[dict]:
+    state = {
+        "referral_code": account.referral_code, "referred_by": account.referred_by,
+        "address_keys": sorted(account.address_keys)[-5:] or None,
+        "signup_bonus_given": account.signup_bonus_given or None, "reviews_count": account.reviews_count or None,
+        "achievements": sorted(account.achievements) or None, "member_orders": account.member_orders or None,
+        "member_shipping_code": account.member_shipping_code, "member_reminded_for": account.member_reminded_for,
+        "member_remind_on": account.member_remind_on.isoformat() if account.member_remind_on else None,
+    }
+    return {k: v for k, v in state.items() if v is not None} or None
+
+
+def _program_fields(state: dict) -> dict:
+    return {"referral_code": state.get("referral_code"), "referred_by": state.get("referred_by"),
+            "address_keys": set(state.get("address_keys") or ()),
+            "signup_bonus_given": bool(state.get("signup_bonus_given")),
+            "reviews_count": int(state.get("reviews_count") or 0), "achievements": set(state.get("achievements") or ()),
+            "member_orders": dict(state.get("member_orders") or {}),
+            "member_shipping_code": state.get("member_shipping_code"),
+            "member_reminded_for": state.get("member_reminded_for"),
+            "member_remind_on": date.fromisoformat(state["member_remind_on"]) if state.get("member_remind_on") else None}
+
+
+def _membership_item(shop_id: str, account: Account) -> MembershipItem:
+    """The member's reminder row, indexed under the reminder's day until it is sent."""
+    item = MembershipItem(keys.customer_pk(shop_id, account.customer_id), keys.MEMBERSHIP_SK,
+                          customer_id=account.customer_id,
+                          member_until=keys.iso(account.member_until) if account.member_until else "")
+    if account.member_remind_on is not None and not account.redacted:
+        item.gsi1pk = keys.membership_due_pk(shop_id, account.member_remind_on.isoformat())
         item.gsi1sk = account.customer_id
     return item
 
@@ -418,6 +463,8 @@ def _account_from_items(profile: ProfileItem, lots: Optional[list[LotItem]]) -> 
         tier_review_on=date.fromisoformat(profile.tier_review_on) if profile.tier_review_on else None,
         tier_risk_warned_for=profile.tier_risk_warned_for,
         bought_skus=set(profile.bought_skus or ()), bought_categories=set(profile.bought_categories or ()),
+        member_until=keys.parse_iso(profile.member_until) if profile.member_until else None,
+        **_program_fields(profile.program_state or {}),
         lots=None if lots is None else [
             Lot(lot.lot_id, int(lot.points), keys.parse_iso(lot.earned_at), keys.parse_iso(lot.expires_at),
                 lot.source, frozenset(int(d) for d in lot.warned or ())) for lot in lots],
@@ -489,7 +536,7 @@ def _code_item(code: RewardCode) -> CodeItem:
     item = CodeItem(keys.code_pk(code.shop_id, code.code), keys.CODE_SK, code_kind=code.kind,
                     customer_id=code.customer_id, status=code.status, state=state,
                     expires_at=keys.iso(code.expires_at))
-    if code.status == "issued" and code.kind == "redemption":  # only these may need giving back
+    if code.status == "issued" and code.kind in RETURNABLE:  # only these may need giving back
         item.gsi1pk = keys.code_expiry_day_pk(code.shop_id, keys.iso(code.expires_at)[:10])
         item.gsi1sk = code.code
     return item

@@ -22,7 +22,7 @@ def account(**overrides) -> Account:
                   first_name="Olena", locale="uk-UA", marketing_consent=True, tier_name="Gold",
                   points_balance=250, cashback_minor=12345, lifetime_spend_minor=612_000, orders_count=4,
                   last_order_at=NOW - timedelta(days=61), bought_skus={"BEAN-1KG"},
-                  bought_categories={"Coffee", "Beans"})
+                  bought_categories={"Coffee", "Beans"}, member_until=NOW + timedelta(days=20))
     values.update(overrides)
     return Account(**values)
 
@@ -89,7 +89,7 @@ def test_each_field_and_operator(rule, expected):
 
 
 def test_missing_values_match_only_exists_false():
-    newcomer = account(tier_name=None, last_order_at=None, locale=None, orders_count=0, lifetime_spend_minor=0,
+    newcomer = account(tier_name=None, member_until=None, last_order_at=None, locale=None, orders_count=0, lifetime_spend_minor=0,
                        bought_skus=set(), bought_categories=set())
     assert not hit(cond("tier", "!=", "Gold"), newcomer)
     assert not hit(cond("tier", "not_in", ["Gold"]), newcomer)
@@ -199,3 +199,9 @@ def test_a_paid_order_records_skus_and_categories():
         OrderLine("2", 1, 5000, sku=None, categories=("Coffee",))), paid=True, paid_at=NOW)
     apply_order(order, OrderRecord(shop_id="s", order_id="o1"), acct, Program(ProgramRules(), 2), NOW)
     assert acct.bought_skus == {"BEAN-1KG"} and acct.bought_categories == {"Coffee", "Beans"}
+
+
+def test_member_is_a_running_paid_membership_not_a_tier():
+    assert not hit(cond("member", "=", True), account(member_until=None))
+    assert not hit(cond("member", "=", True), account(member_until=NOW - timedelta(days=1)))
+    assert hit(cond("member", "=", True), account(member_until=NOW + timedelta(hours=1), tier_name=None))

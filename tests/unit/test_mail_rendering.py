@@ -57,6 +57,10 @@ def _key_values(template: str, context: dict) -> list[str]:
     if template == "tier_at_risk":
         return [context["at_risk"]["tier"], f.money(context["at_risk"]["spend_needed_minor"]),
                 f.date(context["at_risk"]["by"]), context["at_risk"]["lower_tier"]]
+    if template == "achievement":
+        return [f.points(context["achievement"]["points"]), f.points(context["account"]["points_balance"])]
+    if template == "membership_reminder":
+        return [f.date(context["membership"]["until"]), f.percent(context["membership"]["extra_cashback_percent"])]
     raise AssertionError(template)
 
 
@@ -91,7 +95,8 @@ def test_every_template_renders_in_every_locale(emails, template, locale):
 
 def test_marketing_and_transactional_split():
     assert set(TEMPLATES) == {"post_purchase", "points_expiring", "special_day", "tier_upgrade", "reward_code",
-                              "referral_reward", "welcome", "birthday", "winback", "tier_at_risk"}
+                              "referral_reward", "welcome", "birthday", "winback", "tier_at_risk", "achievement",
+                              "membership_reminder"}
     assert MARKETING_TEMPLATES == {"special_day", "winback", "birthday", "points_expiring", "welcome",
                                    "tier_at_risk"}
     assert LOCALES == ("en", "de", "ru", "uk")

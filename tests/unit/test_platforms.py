@@ -596,3 +596,37 @@ def mutated_payloads(draw):
 @given(mutated_payloads())
 def test_mutated_signed_payloads_only_ever_raise_client_errors(case):
     assert_only_client_errors(*case)
+
+
+# -- referral codes and shipping addresses (docs/program.md) ---------------------------------
+def test_shopify_referral_from_note_attributes_or_landing_site_and_the_shipping_address():
+    payload = order_payload("shopify")
+    payload["note_attributes"] = [{"name": "gift_note", "value": "hi"}, {"name": "ref", "value": "REF-AAAAA-BBBBB"}]
+    payload["shipping_address"] = {"address1": "Sadova 3", "city": "Lviv", "zip": "79000", "country_code": "UA"}
+    order = deliver("shopify", payload).event.order
+    assert order.referral_code == "REF-AAAAA-BBBBB"
+    assert (order.shipping_address.address1, order.shipping_address.country) == ("Sadova 3", "UA")
+    payload = order_payload("shopify")
+    payload["landing_site"] = "/products/grinder?utm_source=tg&ref=REF-CCCCC-DDDDD"
+    assert deliver("shopify", payload).event.order.referral_code == "REF-CCCCC-DDDDD"
+
+
+def test_woocommerce_referral_from_order_meta_and_the_shipping_address():
+    payload = order_payload("woocommerce")
+    payload["meta_data"] = [{"id": 1, "key": "_wc_order_attribution_source_type", "value": "utm"},
+                            {"id": 2, "key": "referral_code", "value": "REF-EEEEE-FFFFF"}]
+    payload["shipping"] = {"address_1": "Sadova 3", "city": "Lviv", "postcode": "79000", "country": "UA"}
+    order = deliver("woocommerce", payload).event.order
+    assert order.referral_code == "REF-EEEEE-FFFFF" and order.shipping_address.zip == "79000"
+
+
+def test_generic_referral_code_and_shipping_address_fields():
+    payload = order_payload("generic")
+    payload["order"]["referral_code"] = "REF-GGGGG-HHHHH"
+    payload["order"]["shipping_address"] = {"address1": "Sadova 3", "city": "Lviv", "zip": "79000", "country": "UA"}
+    order = deliver("generic", payload).event.order
+    assert order.referral_code == "REF-GGGGG-HHHHH" and order.shipping_address.city == "Lviv"
+    payload["order"]["shipping_address"] = {"city": "Lviv"}
+    with pytest.raises(BadRequest) as error:
+        deliver("generic", payload)
+    assert error.value.field == "order.shipping_address.address1"
