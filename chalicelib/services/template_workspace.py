@@ -152,10 +152,10 @@ def _locale_and_customer(body: dict, shop) -> tuple[str, str]:
     from chalicelib.mail.rendering import LOCALES
 
     locale = body.get("locale") or shop.default_locale
-    if locale not in LOCALES:
+    if not isinstance(locale, str) or locale not in LOCALES:
         raise BadRequest(f"locale: one of {', '.join(LOCALES)}", field="locale")
     customer = body.get("sample_customer") or "regular"
-    if customer not in SAMPLE_CUSTOMERS:
+    if not isinstance(customer, str) or customer not in SAMPLE_CUSTOMERS:
         raise BadRequest(f"sample_customer: one of {', '.join(SAMPLE_CUSTOMERS)}", field="sample_customer")
     return locale, customer
 
