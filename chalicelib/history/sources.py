@@ -259,13 +259,21 @@ def _json_values(stream: TextIO) -> Iterator[tuple[int, object]]:
                 yield number, error
 
 
-def _json_orders(stream: TextIO, ctx: WebhookContext, to_order) -> Iterator[Read]:
+def _json_objects(stream: TextIO) -> Iterator[tuple[int, Union[dict, RowProblem]]]:
+    """Each JSON object with its line, or the problem that line has."""
     for line, value in _json_values(stream):
         if isinstance(value, json.JSONDecodeError):
-            yield RowProblem(line, f"not JSON: {value.msg}")
-            continue
-        if not isinstance(value, dict):
-            yield RowProblem(line, "not a JSON object")
+            yield line, RowProblem(line, f"not JSON: {value.msg}")
+        elif not isinstance(value, dict):
+            yield line, RowProblem(line, "not a JSON object")
+        else:
+            yield line, value
+
+
+def _json_orders(stream: TextIO, ctx: WebhookContext, to_order) -> Iterator[Read]:
+    for line, value in _json_objects(stream):
+        if isinstance(value, RowProblem):
+            yield value
             continue
         try:
             order = to_order(value, ctx)
@@ -302,12 +310,9 @@ def _woocommerce_order(payload: dict, ctx: WebhookContext) -> Order:
 
 
 def _generic_jsonl(stream: TextIO, ctx: WebhookContext) -> Iterator[Read]:
-    for line, value in _json_values(stream):
-        if isinstance(value, json.JSONDecodeError):
-            yield RowProblem(line, f"not JSON: {value.msg}")
-            continue
-        if not isinstance(value, dict):
-            yield RowProblem(line, "not a JSON object")
+    for line, value in _json_objects(stream):
+        if isinstance(value, RowProblem):
+            yield value
             continue
         try:
             delivery = generic.delivery_from_payload(value, ctx)
