@@ -240,21 +240,15 @@ def operation_figures(orders: int) -> dict:
 
 
 def _run_operations(log: WireLog, orders: int, boto3) -> dict:
+    from bench.emulator import seed_bench_shop
     from chalicelib import bootstrap
     from chalicelib.platforms.samples import sample_order_payload, signed_request
-    from chalicelib.services import delivery_events, outbox, shops, webhooks
-    from devstack.queues import create_queues
-    from devstack.tables import create_table, table_definition
+    from chalicelib.services import delivery_events, outbox, webhooks
+    from devstack.tables import table_definition
 
-    create_table(boto3.client("dynamodb"), "loyalty-bench")
-    create_queues(boto3.client("sqs"), "bench-send", "bench-events")
     boto3.client("sesv2").create_email_identity(EmailIdentity="shop.example")
     bootstrap.reset()
-    secret = "bench-secret-0123456789"
-    shops.put_shop("bench-shop", {"platform": "shopify", "webhook_secret": secret, "currency": "UAH",
-                                  "sender_email": "loyalty@shop.example", "storefront_url": "https://shop.example",
-                                  "program": {"cashback_percent": "2"}})
-    shops.load_shop("bench-shop")
+    secret = seed_bench_shop("loyalty-bench", "bench-send", "bench-events", sender_email="loyalty@shop.example")
     model = CapacityModel(table_definition())
     figures: dict[str, dict] = {}
 

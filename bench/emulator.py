@@ -80,3 +80,26 @@ def main() -> None:
 
 if __name__ == "__main__":
     main()
+
+
+BENCH_SHOP = "bench-shop"
+BENCH_SECRET = "bench-secret-0123456789"
+
+
+def seed_bench_shop(table: str, send_queue: str, events_queue: str, *,
+                    sender_email: str = "bench@shop.example") -> str:
+    """The webhook benchmarks' Shopify shop (2 % cashback) on a new table and queues, read once
+    so it sits in the shop cache as in a warm Lambda container. Returns its webhook secret."""
+    import boto3
+
+    from chalicelib.services import shops
+    from devstack.queues import create_queues
+    from devstack.tables import create_table
+
+    create_table(boto3.client("dynamodb"), table)
+    create_queues(boto3.client("sqs"), send_queue, events_queue)
+    shops.put_shop(BENCH_SHOP, {"platform": "shopify", "webhook_secret": BENCH_SECRET, "currency": "UAH",
+                                "sender_email": sender_email, "storefront_url": "https://shop.example",
+                                "program": {"cashback_percent": "2"}})
+    shops.load_shop(BENCH_SHOP)
+    return BENCH_SECRET

@@ -22,7 +22,7 @@ import sys
 import time
 from pathlib import Path
 
-from bench.emulator import free_port
+from bench.emulator import free_port, seed_bench_shop
 
 
 def _start_emulator_process():
@@ -70,23 +70,13 @@ def main() -> None:
 
 
 def run(n: int) -> dict[str, dict]:
-    import boto3
-
     from chalicelib import bootstrap
     from chalicelib.platforms.samples import sample_order_payload, sample_refund_payload, signed_request
-    from chalicelib.services import shops, webhooks
+    from chalicelib.services import webhooks
     from chalicelib.store import keys
     from chalicelib.store.models import EventItem
-    from devstack.queues import create_queues
-    from devstack.tables import create_table
 
-    create_table(boto3.client("dynamodb"), "loyalty-cpu-bench")
-    create_queues(boto3.client("sqs"), "cpu-bench-send", "cpu-bench-events")
-    secret = "bench-secret-0123456789"
-    shops.put_shop("bench-shop", {"platform": "shopify", "webhook_secret": secret, "currency": "UAH",
-                                  "sender_email": "bench@shop.example", "storefront_url": "https://shop.example",
-                                  "program": {"cashback_percent": "2"}})
-    shops.load_shop("bench-shop")
+    secret = seed_bench_shop("loyalty-cpu-bench", "cpu-bench-send", "cpu-bench-events")
     bootstrap.ensure_store()
 
     samples: dict[str, list[tuple[float, float]]] = {}

@@ -21,7 +21,7 @@ import time
 from collections import Counter, defaultdict
 from pathlib import Path
 
-from bench.emulator import start_emulator
+from bench.emulator import seed_bench_shop, start_emulator
 
 UNIT_KEYS = ("read_units", "write_units", "index_write_units")
 
@@ -46,23 +46,13 @@ def main() -> None:
 
 
 def run(server, n: int) -> dict[str, list[tuple[Counter, float]]]:
-    import boto3
-
     from chalicelib import bootstrap
     from chalicelib.platforms.samples import sample_order_payload, sample_refund_payload, signed_request
-    from chalicelib.services import shops, webhooks
+    from chalicelib.services import webhooks
     from chalicelib.store import keys
     from chalicelib.store.models import EventItem
-    from devstack.queues import create_queues
-    from devstack.tables import create_table
 
-    create_table(boto3.client("dynamodb"), "loyalty-bench")
-    create_queues(boto3.client("sqs"), "bench-send", "bench-events")
-    secret = "bench-secret-0123456789"
-    shops.put_shop("bench-shop", {"platform": "shopify", "webhook_secret": secret, "currency": "UAH",
-                                  "sender_email": "bench@shop.example", "storefront_url": "https://shop.example",
-                                  "program": {"cashback_percent": "2"}})
-    shops.load_shop("bench-shop")  # a warm container has the shop cached
+    secret = seed_bench_shop("loyalty-bench", "bench-send", "bench-events")
 
     rows: dict[str, list[tuple[Counter, float]]] = defaultdict(list)
 

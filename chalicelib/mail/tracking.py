@@ -45,10 +45,6 @@ class LinkTracker:
                                 if destination else None)
         return self._cache[url]
 
-    @property
-    def wrapped(self) -> int:
-        return sum(1 for value in self._cache.values() if value)
-
     def html(self, document: str) -> str:
         def replace(match: re.Match) -> str:
             url = html.unescape(match.group(2))

@@ -247,13 +247,14 @@ def _land_with_code(shop, link, destination: str, code: str, accept_language, no
 
 
 def _claim_page(shop, link, accept_language, now: datetime) -> Answer:
-    account = LoyaltyRepository(shop.shop_id).load_profile(link.customer_id)
+    repo = LoyaltyRepository(shop.shop_id)
+    account = repo.load_profile(link.customer_id)
     locale = pick_locale(account.locale if account else None, accept_language, shop.default_locale)
     if account is None or account.redacted:
         return _message(404, shop, locale, "not_found")
     points = link.reward["points"]
     reward_id = link.reward.get("reward_id") or link.subject
-    if LoyaltyRepository(shop.shop_id).event_seen(keys.claim_event_id(reward_id, link.customer_id)):
+    if repo.event_seen(keys.claim_event_id(reward_id, link.customer_id)):
         return _message(200, shop, locale, "already_claimed", balance=_points(locale, account.points_balance))
     texts = TEXTS[locale]
     title = texts["claim_title"].format(points=_points(locale, points))
