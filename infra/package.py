@@ -6,10 +6,12 @@
 2. What Chalice cannot express, patched into its template: the deployed queues wired to
    the SQS event sources with ``ReportBatchItemFailures`` (and a concurrency cap on the
    sender), names, environment from the stack's resources, and log groups with retention.
-3. The deployment zip slimmed: no boto3/botocore and their dependencies (the Lambda runtime
-   has them; pynamodb only needs some botocore), Babel's locale data only for the locales
-   we send in; and the files the code reads at run time (the e-mail templates),
-   which Chalice does not package, added.
+3. The deployment zip rebuilt for the stage's runtime (``stack.LAMBDA_RUNTIME``): Chalice's
+   own code and ours from its zip, the requirements as wheels for that runtime's Python and
+   Lambda's Linux, whatever Python runs the build (Chalice would vendor the builder's). Slimmed:
+   no boto3/botocore and their dependencies (the Lambda runtime has them; pynamodb only needs
+   some botocore), Babel's locale data only for the locales we send in; and the files the code
+   reads at run time (the e-mail templates), which Chalice does not package, added.
 
 Needs no AWS account: a region and fake credentials are set for Chalice if none are.
 Deploy the result with ``aws cloudformation package`` + ``deploy`` (README: Deploy to AWS).
@@ -69,7 +71,10 @@ def package(stage: str, out_dir: Path, *, slim: bool = True) -> Packaged:
 
     zip_path = out_dir / ZIP_NAME
     chalice_bytes, chalice_unzipped = zip_path.stat().st_size, _unzipped_bytes(zip_path)
-    rebuild_zip(zip_path, slim=slim)
+    dependencies = out_dir / "dependencies"
+    install_runtime_dependencies(dependencies)
+    rebuild_zip(zip_path, dependencies, slim=slim)
+    shutil.rmtree(dependencies)
     return Packaged(template_path, zip_path, chalice_bytes, chalice_unzipped, zip_path.stat().st_size,
                     _unzipped_bytes(zip_path))
 
@@ -93,6 +98,20 @@ def _chalice_package(stage: str, out_dir: Path, merge_file: Path) -> None:
         raise RuntimeError(f"chalice package failed ({result.returncode}):\n{result.stdout}\n{result.stderr}")
 
 
+def install_runtime_dependencies(target: Path) -> None:
+    """``requirements.txt`` into ``target`` as the Lambda runtime's wheels (binary only: nothing
+    is compiled for the builder's machine)."""
+    version = stack.LAMBDA_RUNTIME.removeprefix("python")
+    command = [sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
+               "--target", str(target), "--implementation", "cp", "--python-version", version,
+               "--only-binary=:all:", *(f"--platform={name}" for name in stack.LAMBDA_PLATFORMS),
+               "-r", str(PROJECT_DIR / "requirements.txt")]
+    result = subprocess.run(command, cwd=PROJECT_DIR, capture_output=True, text=True)
+    if result.returncode != 0:
+        raise RuntimeError(f"installing the {stack.LAMBDA_RUNTIME} wheels failed ({result.returncode}):\n"
+                           f"{result.stdout}\n{result.stderr}")
+
+
 def patch_template(template: dict, stage: str) -> None:
     names = stack.Names(stage)
     options = stack.STAGES[stage]
@@ -104,6 +123,7 @@ def patch_template(template: dict, stage: str) -> None:
         if resource["Type"] != "AWS::Serverless::Function":
             continue
         properties = resource["Properties"]
+        properties["Runtime"] = stack.LAMBDA_RUNTIME
         handler = _handler_name(properties["Handler"])
         properties["FunctionName"] = names.function(handler)
         variables = properties.setdefault("Environment", {}).setdefault("Variables", {})
@@ -140,29 +160,45 @@ def _handler_name(handler: str) -> str:
     return "api_handler" if name == "app" else name
 
 
-def rebuild_zip(zip_path: Path, *, slim: bool) -> None:
-    """Rewrite Chalice's zip: drop what the runtime has, keep only our locales' data, add data files."""
+# What Chalice's zip contributes: its runtime and our code. Everything else comes from the wheels.
+_CODE_TOPS = ("app.py", "chalice", "chalicelib")
+
+
+def rebuild_zip(zip_path: Path, dependencies: Path, *, slim: bool) -> None:
+    """Rewrite Chalice's zip around the runtime's wheels: drop what the runtime has, keep only our
+    locales' data, add data files."""
     from chalicelib.mail.base import LOCALES
 
     keep_locales = {"root", *LOCALES}
-    slimmed = zip_path.with_suffix(".slim.zip")
+    rebuilt = zip_path.with_suffix(".rebuilt.zip")
     with zipfile.ZipFile(zip_path) as source, \
-            zipfile.ZipFile(slimmed, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=9) as target:
+            zipfile.ZipFile(rebuilt, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=9) as target:
         for info in source.infolist():
-            if slim and _dropped(info.filename, keep_locales):
+            if info.filename.split("/", 1)[0] in _CODE_TOPS:
+                target.writestr(info, source.read(info), compress_type=zipfile.ZIP_DEFLATED, compresslevel=9)
+        for name, path in _files_under(dependencies):
+            if name.split("/", 1)[0] in ("bin", *_CODE_TOPS) or (slim and _dropped(name, keep_locales)):
                 continue
-            target.writestr(info, source.read(info), compress_type=zipfile.ZIP_DEFLATED, compresslevel=9)
+            _add_file(target, name, path, mode=0o755 if name.endswith(".so") else 0o644)
         for relative in DATA_PATHS:
-            root = PROJECT_DIR / relative
-            files = [root] if root.is_file() else sorted(path for path in root.rglob("*") if path.is_file())
-            for path in files:
-                name = path.relative_to(PROJECT_DIR).as_posix()
-                if name.startswith(_PREVIEW_DIR + "/") or "__pycache__" in name:
-                    continue
-                entry = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
-                entry.external_attr = 0o644 << 16
-                target.writestr(entry, path.read_bytes(), compress_type=zipfile.ZIP_DEFLATED, compresslevel=9)
-    slimmed.replace(zip_path)
+            for name, path in _files_under(PROJECT_DIR / relative, PROJECT_DIR):
+                if not name.startswith(_PREVIEW_DIR + "/"):
+                    _add_file(target, name, path)
+    rebuilt.replace(zip_path)
+
+
+def _files_under(root: Path, relative_to: Path | None = None):
+    files = [root] if root.is_file() else sorted(path for path in root.rglob("*") if path.is_file())
+    for path in files:
+        name = path.relative_to(relative_to or root).as_posix()
+        if "__pycache__" not in name:
+            yield name, path
+
+
+def _add_file(target: zipfile.ZipFile, name: str, path: Path, *, mode: int = 0o644) -> None:
+    entry = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))  # the same bytes give the same zip
+    entry.external_attr = mode << 16
+    target.writestr(entry, path.read_bytes(), compress_type=zipfile.ZIP_DEFLATED, compresslevel=9)
 
 
 def _dropped(name: str, keep_locales: set[str]) -> bool:

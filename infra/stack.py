@@ -18,6 +18,11 @@ INFRA_DIR = Path(__file__).resolve().parent
 TABLE_DEFINITION = INFRA_DIR / "table.json"
 APP_NAME = "loyalty-mail"
 API_STAGE = "api"  # api_gateway_stage in .chalice/config.json
+# The Lambda runtime every function runs on, whatever Python packages it (Chalice would take the
+# builder's own version). python3.11 is deprecated on 2027-06-30 (cfn-lint E2533).
+LAMBDA_RUNTIME = "python3.13"
+# Lambda's x86_64 Python runtimes run on Amazon Linux 2023 (glibc 2.34): these wheels load there.
+LAMBDA_PLATFORMS = ("manylinux2014_x86_64", "manylinux_2_28_x86_64", "manylinux_2_34_x86_64")
 
 
 @dataclass(frozen=True)

@@ -228,6 +228,7 @@ def test_special_day_with_a_code_per_customer_checkable_and_consumed_once(client
     assert mailer.send_message(messages[0], now=NOW)["status"] == "sent"  # the template takes the code
 
     code = codes["c_00000"]
+    monkeypatch.setattr("chalicelib.bootstrap.now", lambda: NOW)  # the day before the window opens
     status, before = _code_check(client, shopify_shop, code)
     assert status == 200 and before["valid"] is False and before["reason"] == "the code is not valid yet"
     monkeypatch.setattr("chalicelib.bootstrap.now", lambda: datetime(2026, 12, 6, 12, tzinfo=timezone.utc))

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import threading
+from datetime import datetime, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
@@ -38,11 +39,15 @@ def add_shop(capsys, shop_id: str = SHOP, *extra: str) -> tuple[int, str, str]:
                    "--storefront-url", "https://shop.example/", *extra)
 
 
+# The sample order's moment: the tests give the CLI explicit moments relative to it, never today.
+ORDER_PAID_AT = datetime(2026, 11, 20, 10, 0, tzinfo=timezone.utc)
+
+
 def apply_sample_order(order_id: str = "1001", email: str = DEFAULT_EMAIL) -> dict:
     from chalicelib.services.webhooks import receive_webhook
 
-    headers, body = signed_request("shopify", SECRET, sample_order_payload("shopify", order_id=order_id, email=email),
-                                   topic="orders/paid")
+    payload = sample_order_payload("shopify", order_id=order_id, email=email, created_at=ORDER_PAID_AT)
+    headers, body = signed_request("shopify", SECRET, payload, topic="orders/paid")
     return receive_webhook("shopify", SHOP, headers, body, headers["Content-Type"])
 
 
