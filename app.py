@@ -80,6 +80,13 @@ def get_shop(shop_id):
     return shops.get_shop_view(shop_id)
 
 
+@app.route("/admin/shops/{shop_id}/webhook-secrets/retire", methods=["POST"])
+@json_route
+@admin_only
+def retire_webhook_secrets(shop_id):
+    return shops.retire_previous_webhook_secrets(shop_id)
+
+
 @app.route("/admin/shops/{shop_id}/api-keys", methods=["POST"])
 @json_route
 @admin_only

@@ -4,9 +4,11 @@ from __future__ import annotations
 import hashlib
 import hmac
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Optional
 
 from chalicelib.domain.program import ProgramRules
+from chalicelib.domain.webhook_secrets import PreviousSecret, SecretRing
 
 
 @dataclass(frozen=True)
@@ -32,7 +34,8 @@ class Shop:
     logo_url: Optional[str] = None
     address: Optional[str] = None
     webhook_secret: str = ""
-    previous_webhook_secret: Optional[str] = None
+    # Replaced secrets still accepted until they retire (chalicelib.domain.webhook_secrets).
+    previous_webhook_secrets: tuple[PreviousSecret, ...] = ()
     # Keys the customer id: the e-mail never appears in a key, and a redacted
     # customer cannot be found again from a guessed address without it.
     customer_key_salt: str = ""
@@ -51,9 +54,9 @@ class Shop:
     updated_at: str = ""
     version: int = 0
 
-    @property
-    def webhook_secrets(self) -> tuple[str, ...]:
-        return tuple(s for s in (self.webhook_secret, self.previous_webhook_secret) if s)
+    def webhook_secrets_at(self, now: datetime) -> tuple[str, ...]:
+        """The secrets a delivery arriving at ``now`` may be signed with, the current one first."""
+        return SecretRing(self.webhook_secret, self.previous_webhook_secrets).accepted(now)
 
     @property
     def link_hosts(self) -> frozenset[str]:
