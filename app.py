@@ -4,7 +4,7 @@ import functools
 from chalice import Chalice, Rate, Response
 
 from chalicelib.api import queues
-from chalicelib.api.http import json_route, parse_json_object
+from chalicelib.api.http import decode_path_parameters, json_route, parse_json_object
 from chalicelib.services import (
     adjustments,
     admin_auth,
@@ -35,6 +35,12 @@ _WEBHOOK_TYPES = ["application/json", "application/x-www-form-urlencoded", "text
 
 def _request():
     return app.current_request
+
+
+@app.middleware("http")
+def decoded_path_parameters(request, get_response):
+    # Every route's path parameters arrive percent-encoded: decoded here, once, for all of them.
+    return decode_path_parameters(request.uri_params) or get_response(request)
 
 
 def admin_only(view=None, *, admin_token_only=False):

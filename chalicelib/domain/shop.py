@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Optional
 
+from chalicelib.domain.email_address import normalize_email  # noqa: F401 (re-exported)
 from chalicelib.domain.program import ProgramRules
 from chalicelib.domain.webhook_secrets import PreviousSecret, SecretRing
 
@@ -69,6 +70,3 @@ class Shop:
         digest = hmac.new(self.customer_key_salt.encode(), normalized.encode(), hashlib.sha256).hexdigest()
         return "c_" + digest[:32]
 
-
-def normalize_email(email: str) -> str:
-    return email.strip().lower()

@@ -31,6 +31,7 @@ from .fields import (
     Payload,
     PlatformId,
     Quantity,
+    checked_email,
     first_present,
     referral_from_pairs,
     referral_from_url,
@@ -262,6 +263,15 @@ def _refund(refund: ShopifyRefund, order_id: str, exponent: int) -> Refund:
     )
 
 
+def _order_email(order: ShopifyOrder) -> Optional[str]:
+    """The order's address (``email``, else ``contact_email``, else the customer's), valid or a 400."""
+    for field, value in (("email", order.email), ("contact_email", order.contact_email),
+                         ("customer.email", order.customer.email if order.customer else None)):
+        if first_present(value):
+            return checked_email(value, field)
+    return None
+
+
 def order_from_payload(order: ShopifyOrder, exponent: int) -> Order:
     paid = (order.financial_status or "").lower() in PAID_STATUSES
     lines = tuple(_order_line(line, exponent) for line in order.line_items)
@@ -271,7 +281,7 @@ def order_from_payload(order: ShopifyOrder, exponent: int) -> Order:
         order_id=order.id,
         customer=_customer_facts(
             order.customer,
-            email=first_present(order.email, order.contact_email),
+            email=_order_email(order),
             locale=order.customer_locale,
             billing=order.billing_address,
         ),
@@ -315,7 +325,9 @@ def _event(topic: str, payload: dict, ctx: WebhookContext) -> tuple[WebhookEvent
         refund = validate(RefundCreation, payload)
         return RefundEvent(_refund(refund, refund.order_id, ctx.minor_exponent)), {}
     if topic in ("customers/create", "customers/update"):
-        return CustomerEvent(_customer_facts(validate(Customer, payload))), {}
+        customer = validate(Customer, payload)
+        checked_email(customer.email, "email")
+        return CustomerEvent(_customer_facts(customer)), {}
     if topic == "customers/redact":
         redaction = validate(CustomerRedaction, payload)
         facts = CustomerFacts(email=first_present(redaction.customer.email), platform_customer_id=redaction.customer.id)
