@@ -89,7 +89,7 @@ def test_every_customer_route_decodes_the_address(api, shop):
     admin_history = api.request("GET", f"/admin/shops/{SHOP}/customers/{raw}/history", headers=admin)
     assert admin_history.status == 200 and {e["cause"] for e in admin_history.json()["entries"]} == {"order:702"}
     adjusted = api.request("POST", f"/admin/shops/{SHOP}/customers/{raw}/adjustments", headers=admin,
-                           body=json.dumps({"points": 50, "reason": "goodwill", "request_id": "adj-1"}).encode())
+                           body=json.dumps({"points": 50, "reason": "goodwill", "request_id": "adjust-path-1"}).encode())
     assert adjusted.status == 201, adjusted.body
     redeemed = storefront(api, shop, f"/customers/{raw}/redemptions", "POST", json.dumps({"points": 100}).encode())
     assert redeemed.status == 201, redeemed.body
