@@ -26,6 +26,7 @@ from chalicelib.services import (
     webhooks,
     workspace,
 )
+from chalicelib.services import privacy
 from chalicelib.services import reviews
 from chalicelib.services import wallet
 
@@ -106,6 +107,13 @@ def issue_api_key(shop_id):
 @admin_only
 def admin_customer(shop_id, email):
     return storefront.customer_view(shops.load_shop(shop_id), email)
+
+
+@app.route("/admin/shops/{shop_id}/customers/{email}/export", methods=["GET"])
+@json_route
+@admin_only
+def export_customer(shop_id, email):
+    return privacy.export_customer(shop_id, email)
 
 
 @app.route("/admin/shops/{shop_id}/customers/{email}/history", methods=["GET"])
@@ -480,3 +488,38 @@ def list_withdrawals(shop_id):
 def decide_withdrawal(shop_id, withdrawal_id, action):
     body = parse_json_object(_request().raw_body) if _request().raw_body else {}
     return wallet.decide_withdrawal(shops.load_shop(shop_id), withdrawal_id, action, body)
+
+
+# -- personal data (GDPR): data requests, shop erasure (docs/security.md) -------------
+@app.route("/admin/shops/{shop_id}/data-requests", methods=["GET"])
+@json_route
+@admin_only
+def list_data_requests(shop_id):
+    return privacy.list_data_requests(shop_id)
+
+
+@app.route("/admin/shops/{shop_id}/data-requests/{request_id}", methods=["GET"])
+@json_route
+@admin_only
+def get_data_request(shop_id, request_id):
+    return privacy.get_data_request(shop_id, request_id)
+
+
+@app.route("/admin/shops/{shop_id}", methods=["DELETE"])
+@json_route
+@admin_only(admin_token_only=True)
+def delete_shop(shop_id):
+    return privacy.delete_shop(shop_id)
+
+
+@app.route("/admin/shops/{shop_id}/erasure", methods=["GET"])
+@json_route
+@admin_only(admin_token_only=True)
+def shop_erasure(shop_id):
+    return privacy.erasure_status(shop_id)
+
+
+@app.schedule(Rate(5, unit=Rate.MINUTES))
+def erase_shops(event):
+    # Shops erased by shop/redact or DELETE /admin/shops/{shop}: what the request could not finish.
+    return privacy.run_shop_erasures()

@@ -65,6 +65,12 @@ class Shop:
 
         return shop_hosts(self.storefront_url, self.link_domains)
 
+    def redacted_order_hash(self, order_id: str) -> str:
+        """What is kept of an erased order's id: keyed with the shop's salt, so the sequential
+        ids of a platform cannot be tried against it."""
+        digest = hmac.new(self.customer_key_salt.encode(), f"order:{order_id}".encode(), hashlib.sha256)
+        return digest.hexdigest()[:32]
+
     def customer_id_for(self, email: str) -> str:
         normalized = normalize_email(email)
         digest = hmac.new(self.customer_key_salt.encode(), normalized.encode(), hashlib.sha256).hexdigest()

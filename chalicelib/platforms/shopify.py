@@ -3,12 +3,15 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from typing import Any, Mapping, Optional
+from typing import Annotated, Any, Mapping, Optional
+
+from pydantic import Field
 
 from chalicelib.domain.money import to_minor
 from chalicelib.domain.orders import (
     CustomerEvent,
     CustomerFacts,
+    DataRequestEvent,
     Delivery,
     IgnoredEvent,
     Order,
@@ -20,6 +23,7 @@ from chalicelib.domain.orders import (
     RefundEvent,
     RefundLine,
     ShippingAddress,
+    ShopRedactEvent,
     WebhookEvent,
 )
 
@@ -184,7 +188,27 @@ class RedactedCustomer(Payload):
 class CustomerRedaction(Payload):
     customer: RedactedCustomer
     shop_domain: Optional[str] = None
-    orders_to_redact: Optional[list[PlatformId]] = None
+    orders_to_redact: Optional[Annotated[list[PlatformId], Field(max_length=10_000)]] = None
+
+
+class DataRequestId(Payload):
+    id: PlatformId
+
+
+class DataRequest(Payload):
+    """customers/data_request: shop_id, shop_domain, orders_requested, customer {id, email, phone},
+    data_request {id}."""
+
+    customer: RedactedCustomer
+    data_request: DataRequestId
+    shop_domain: Optional[str] = None
+    orders_requested: Optional[Annotated[list[PlatformId], Field(max_length=10_000)]] = None
+
+
+class ShopRedaction(Payload):
+    """shop/redact: shop_id, shop_domain."""
+
+    shop_domain: Optional[str] = None
 
 
 def _marketing_consent(customer: Customer) -> Optional[bool]:
@@ -331,7 +355,14 @@ def _event(topic: str, payload: dict, ctx: WebhookContext) -> tuple[WebhookEvent
     if topic == "customers/redact":
         redaction = validate(CustomerRedaction, payload)
         facts = CustomerFacts(email=first_present(redaction.customer.email), platform_customer_id=redaction.customer.id)
-        return RedactEvent(facts), {"orders_to_redact": list(redaction.orders_to_redact or ())}
+        orders = tuple(redaction.orders_to_redact or ())
+        return RedactEvent(facts, orders), {"orders_to_redact": list(orders)}
+    if topic == "customers/data_request":
+        request = validate(DataRequest, payload)
+        facts = CustomerFacts(email=first_present(request.customer.email), platform_customer_id=request.customer.id)
+        return DataRequestEvent(facts, request.data_request.id, tuple(request.orders_requested or ())), {}
+    if topic == "shop/redact":
+        return ShopRedactEvent(validate(ShopRedaction, payload).shop_domain), {}
     return IgnoredEvent(f"unsupported topic {topic}"), {}
 
 

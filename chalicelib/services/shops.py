@@ -44,6 +44,8 @@ def put_shop(shop_id: str, document: dict) -> tuple[dict, bool]:
     bootstrap.ensure_store()
     repo = ShopRepository()
     stored = repo.get(shop_id)
+    if stored is not None and stored.config.get("erasing_since"):
+        raise Conflict("the shop is being erased; it can be created again once that is done", field="shop_id")
     incoming = dict(document)
     if stored is not None and not incoming.get("webhook_secret"):
         incoming["webhook_secret"] = stored.secrets.get("webhook_secret")  # not sent again: kept
@@ -94,7 +96,7 @@ def retire_previous_webhook_secrets(shop_id: str) -> dict:
     bootstrap.ensure_store()
     repo = ShopRepository()
     stored = repo.get(shop_id)
-    if stored is None:
+    if stored is None or stored.config.get("erasing_since"):
         raise NotFound(f"no shop {shop_id!r}", field="shop_id")
     shop_secrets = {k: v for k, v in stored.secrets.items() if k != "previous_webhook_secret"}
     shop_secrets["previous_webhook_secrets"] = []
@@ -110,7 +112,7 @@ def retire_previous_webhook_secrets(shop_id: str) -> dict:
 def get_shop_view(shop_id: str) -> dict:
     bootstrap.ensure_store()
     stored = ShopRepository().get(shop_id)
-    if stored is None:
+    if stored is None or stored.config.get("erasing_since"):
         raise NotFound(f"no shop {shop_id!r}", field="shop_id")
     return shop_view(shop_id, stored.config, stored.secrets)
 
@@ -132,17 +134,34 @@ def shop_view(shop_id: str, config: dict, shop_secrets: Optional[dict] = None) -
 
 def load_shop(shop_id: str) -> Shop:
     """The shop for a request path; cached briefly per Lambda container so a
-    webhook usually costs no read for it."""
+    webhook usually costs no read for it. A shop being erased is no shop."""
     cached = _cache.get(shop_id)
     if cached and cached[0] > time.monotonic():
         return cached[1]
     bootstrap.ensure_store()
     stored = ShopRepository().get(shop_id)
-    if stored is None:
+    if stored is None or stored.config.get("erasing_since"):
         raise NotFound(f"no shop {shop_id!r}", field="shop_id")
     shop = shop_from_documents(shop_id, stored.config, stored.secrets, stored.version)
     _cache[shop_id] = (time.monotonic() + bootstrap.settings().shop_cache_seconds, shop)
     return shop
+
+
+def mark_erasing(shop_id: str, now) -> None:
+    """From now on the shop answers as if it did not exist (its erasure is under way)."""
+    bootstrap.ensure_store()
+    repo = ShopRepository()
+    for _ in range(10):
+        stored = repo.get(shop_id)
+        if stored is None or stored.config.get("erasing_since"):
+            break
+        stored.config["erasing_since"] = keys.iso(now)
+        try:
+            repo.save(stored)
+            break
+        except ShopChanged:
+            continue
+    _cache.pop(shop_id, None)
 
 
 def forget_cached_shops() -> None:
