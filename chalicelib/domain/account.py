@@ -128,7 +128,9 @@ class Account:
         ``erase`` entry zeroes the balance and wallet (the shop's dashboard counts one customer
         fewer and its outstanding points drop by exactly that), and nothing schedules them
         again. The account is deleted after."""
+        platform_ids = set(self.platform_customer_ids)
         self.erase_personal_data()
+        self.platform_customer_ids = platform_ids  # until the deletion: they name the rows to delete with it
         self._record("erase", -self.points_balance, "erasure", now, cashback_minor=-self.cashback_minor)
         self.points_balance = self.points_debt = self.cashback_minor = 0
         self.tier_name, self.discount_percent = None, "0"

@@ -60,13 +60,13 @@ def customer_export(shop: Shop, customer_id: str, now: datetime, order_ids: Iter
     if profile is not None and profile.redacted:
         return None
     items = [item for item in (*found.partition, *found.sends, *found.linked)
-             if item.kind not in ("data_request", "mail_ses_message")]
+             if _kind(item) not in ("data_request", "mail_ses_message")]
     if not items:
         return None
     export: dict = {"format": EXPORT_FORMAT, "shop_id": shop.shop_id, "customer_id": customer_id,
                     "exported_at": keys.iso(now), "profile": None}
     for item in sorted(items, key=lambda i: (i.pk, i.sk)):
-        section = _SECTIONS.get(item.kind, item.kind)
+        section = _SECTIONS.get(_kind(item), _kind(item))
         value = _plain(item)
         if section in _SINGLE:
             export[section] = value
@@ -91,8 +91,12 @@ _SINGLE = {"profile", "mail_preferences", "last_click", "membership", "referred_
 _LISTS = ("lots", "ledger", "orders", "codes", "withdrawals", "reviews", "referral_counts", "platform_ids",
           "sends", "clicks")
 # Storage details that say nothing about the person.
-_INTERNAL = {"pk", "sk", "type", "ttl", "version", "gsi1pk", "gsi1sk", "gsi2pk", "gsi2sk", "gsi3pk", "gsi3sk",
+_INTERNAL = {"pk", "sk", "type", "kind", "ttl", "version", "gsi1pk", "gsi1sk", "gsi2pk", "gsi2sk", "gsi3pk", "gsi3sk",
              "gsi4pk", "gsi4sk", "claim_id", "claimed_until", "marketing_sends"}
+
+
+def _kind(item: Item) -> str:
+    return Item.kind.get_discriminator(type(item))
 
 
 def _plain(item: Item) -> dict:
@@ -314,7 +318,7 @@ def erase_shop_step(shop_id: str, now: datetime, *, deadline: float) -> dict:
             if not customer_ids:
                 break
             for customer_id in customer_ids:
-                found = store.customer_items(customer_id)
+                found = store.customer_items(customer_id, whole_shop=True)
                 profile = found.profile
                 if profile is not None and profile.email:
                     suppression = (keys.suppression_pk(shop_id, email_hash(profile.email)), keys.SUPPRESSION_SK)

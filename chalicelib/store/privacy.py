@@ -67,7 +67,8 @@ class PrivacyStore:
         self.shop_id = shop_id
 
     # -- reading --------------------------------------------------------------------
-    def customer_items(self, customer_id: str, order_ids: Iterable[str] = ()) -> CustomerItems:
+    def customer_items(self, customer_id: str, order_ids: Iterable[str] = (), *,
+                       whole_shop: bool = False) -> CustomerItems:
         """The customer's partition, their sends, and the items outside the partition that
         their ledger, profile and sends name (plus ``order_ids``' records)."""
         found = CustomerItems(partition=list(Item.query(keys.customer_pk(self.shop_id, customer_id),
@@ -93,7 +94,9 @@ class PrivacyStore:
                         and (item.customer_id == customer_id or item.idempotency_key in named_sends)]
         found.linked = [item for item in linked if not isinstance(item, MailSendItem) and _belongs(item, customer_id)]
         found.linked += self._what_sends_name(found.sends)
-        found.linked += [item for item in self.data_requests() if item.customer_id == customer_id]
+        if not whole_shop:  # a shop's erasure deletes its outbox and data requests whole
+            found.linked += self.outbox_items(customer_id, named_sends)
+            found.linked += [item for item in self.data_requests() if customer_id in _requested_ids(item)]
         return found
 
     def customer_items_without_customer(self, order_ids: Iterable[str]) -> CustomerItems:
@@ -107,7 +110,22 @@ class PrivacyStore:
         found.sends = [item for item in linked if isinstance(item, MailSendItem)]
         found.linked = [item for item in linked if not isinstance(item, MailSendItem)]
         found.linked += self._what_sends_name(found.sends)
+        found.linked += self.outbox_items(None, {f"post_purchase:{o}" for o in order_ids})
         return found
+
+    def outbox_items(self, customer_id: Optional[str], send_keys: set[str]) -> list[Item]:
+        """E-mails still owed (their outbox items hold the message): the customer's, or these sends'.
+        The outbox holds only messages not yet handed to the sender, so each shard is small."""
+        from chalicelib.store.models import OutboxItem
+
+        owed = []
+        for shard in range(keys.OUTBOX_SHARDS):
+            for item in OutboxItem.query(keys.outbox_pk(self.shop_id, shard), consistent_read=True):
+                message = item.message or {}
+                if (customer_id and message.get("customer_id") == customer_id) \
+                        or message.get("idempotency_key") in send_keys:
+                    owed.append(item)
+        return owed
 
     def _what_sends_name(self, sends: list[MailSendItem]) -> list[Item]:
         send_keys = sorted({send.idempotency_key for send in sends})
@@ -201,8 +219,7 @@ class PrivacyStore:
         return [item.customer_id for item in result]
 
     def shop_partition_keys(self, limit: int) -> list[Key]:
-        return [(item.pk, item.sk) for item in Item.query(keys.shop_pk(self.shop_id), limit=limit, page_size=limit,
-                                                          attributes_to_get=["pk", "sk", "type"])]
+        return _keys_of(keys.shop_pk(self.shop_id), limit)
 
     def sharded_keys(self, limit: int) -> list[Key]:
         """Outbox and dashboard items: one Query per shard."""
@@ -222,8 +239,13 @@ class PrivacyStore:
     def withdrawal_keys(self, limit: int) -> list[Key]:
         found: list[Key] = []
         for status in ("pending", "confirmed", "rejected"):
-            for item in Item.by_due_day.query(keys.withdrawals_pk(self.shop_id, status), limit=limit - len(found)):
-                found.append((item.pk, item.sk))
+            if len(found) >= limit:
+                break
+            response = connection().client.query(
+                TableName=Item.Meta.table_name, IndexName="by_due_day", KeyConditionExpression="gsi1pk = :pk",
+                ExpressionAttributeValues={":pk": {"S": keys.withdrawals_pk(self.shop_id, status)}},
+                Limit=limit - len(found))
+            found += [(row["pk"]["S"], row["sk"]["S"]) for row in response["Items"]]
         return found
 
 
@@ -241,10 +263,13 @@ def erasure_of(shop_id: str) -> Optional[ShopErasureItem]:
 
 
 def _keys_of(pk: str, limit: int) -> list[Key]:
+    """Up to ``limit`` keys of one partition. Low-level: counters are written without a model."""
     if limit <= 0:
         return []
-    return [(item.pk, item.sk) for item in Item.query(pk, limit=limit, page_size=min(limit, 1000),
-                                                      attributes_to_get=["pk", "sk", "type"])]
+    response = connection().client.query(
+        TableName=Item.Meta.table_name, KeyConditionExpression="pk = :pk", ExpressionAttributeValues={
+            ":pk": {"S": pk}}, ProjectionExpression="pk, sk", Limit=limit, ConsistentRead=True)
+    return [(row["pk"]["S"], row["sk"]["S"]) for row in response["Items"]]
 
 
 @dataclass
@@ -287,6 +312,10 @@ def _detail_values(detail: dict) -> Iterator[str]:
     for value in detail.values():
         if isinstance(value, str):
             yield value
+
+
+def _requested_ids(item: DataRequestItem) -> set[str]:
+    return {item.customer_id, *(item.state or {}).get("customer_ids", ())}
 
 
 def _belongs(item: Item, customer_id: str) -> bool:
