@@ -304,6 +304,16 @@ def test_shop_redact_erases_the_shop_in_batches_without_a_scan(client, history, 
 
 def test_admin_can_erase_a_shop_and_a_workspace_key_cannot(client, shopify_shop):
     shopify_shop.deliver(customer_payload("1"), topic="orders/paid")
+    key = body(client.http.post(f"/admin/shops/{shopify_shop.shop_id}/admin-keys", headers=ADMIN,
+                                body=json.dumps({"label": "marketing"}).encode()))["admin_key"]
+    signed_in = client.http.post("/admin/session", headers={"Content-Type": "application/json"},
+                                 body=json.dumps({"key": key}).encode())
+    session = {"Cookie": {k.lower(): v for k, v in signed_in.headers.items()}["set-cookie"].split(";")[0],
+               "X-CSRF-Token": body(signed_in)["csrf_token"]}
+    assert client.http.delete(f"/admin/shops/{shopify_shop.shop_id}", headers=session).status_code == 403
+    assert client.http.delete(f"/admin/shops/{shopify_shop.shop_id}",
+                              headers={"X-Api-Key": shopify_shop.api_key}).status_code == 401
+    assert shopify_shop.customer(EMAIL)[0] == 200
     response = client.http.delete(f"/admin/shops/{shopify_shop.shop_id}", headers=ADMIN)
     assert response.status_code in (200, 202) and body(response)["shop_id"] == shopify_shop.shop_id
     from chalicelib.services import privacy
