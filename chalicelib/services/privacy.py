@@ -303,61 +303,78 @@ def run_shop_erasures(now: Optional[datetime] = None, seconds: float = 600.0) ->
 
 
 def erase_shop_step(shop_id: str, now: datetime, *, deadline: float) -> dict:
-    """Delete the shop's items until ``deadline``: its customers (from the directory, each with
-    what they name), then its sharded partitions, campaign and flow results, withdrawals, and
-    its own partition last (the salt, the campaigns and the secrets go with it). Every pass
-    finds only what is left, so a cut-short run just continues."""
-    from chalicelib.mail.rendering import TEMPLATES
-    from chalicelib.store.models import CampaignItem, ShopErasureItem
-
+    """Delete the shop's items until ``deadline``, one phase after the other: its customers
+    (shard by shard of the directory, each with what they name), its sharded partitions
+    (outbox, dashboard), campaign and flow results, withdrawals, and its own partition last
+    (the salt, the campaigns and the secrets go with it). The phase reached is saved, every
+    pass makes progress (at least one page) and finds only what is left, so a run cut short
+    just continues."""
     store = PrivacyStore(shop_id)
+    job = erasure_of(shop_id)
+    if job is None or job.status == "done":
+        return {"status": "done", "items_deleted": 0}
+    position = job.position or "customers:0"
     deleted = 0
-    for shard in range(keys.CUSTOMER_SHARDS):
-        while time.monotonic() < deadline:
-            customer_ids = store.directory_page(shard, PAGE)
-            if not customer_ids:
-                break
+    first = True
+    while first or time.monotonic() < deadline:
+        first = False
+        phase, _, shard = position.partition(":")
+        if phase == "customers":
+            customer_ids = store.directory_page(int(shard), PAGE)
             for customer_id in customer_ids:
-                found = store.customer_items(customer_id, whole_shop=True)
-                profile = found.profile
-                if profile is not None and profile.email:
-                    suppression = (keys.suppression_pk(shop_id, email_hash(profile.email)), keys.SUPPRESSION_SK)
-                    deleted += store.delete([suppression])
-                deleted += store.delete(found.keys())
-        if time.monotonic() >= deadline:
-            return _progress(shop_id, deleted, "erasing")
+                deleted += _erase_customer_of_erased_shop(store, shop_id, customer_id)
+            if not customer_ids:
+                position = f"customers:{int(shard) + 1}" if int(shard) + 1 < keys.CUSTOMER_SHARDS else "sharded"
+        elif phase in _SHOP_PHASES:
+            doomed = _SHOP_PHASES[phase](store, shop_id)
+            deleted += store.delete(doomed)
+            if not doomed:
+                position = _NEXT_PHASE[phase]
+        else:  # "shop": the last items
+            deleted += store.delete([(keys.shop_pk(shop_id), keys.SHOP_SK), (keys.SHOP_INDEX_PK, shop_id)])
+            shops.forget_cached_shops()
+            _save_progress(shop_id, deleted, position, now, done=True)
+            return {"status": "done", "items_deleted": deleted}
+    _save_progress(shop_id, deleted, position, now, done=False)
+    return {"status": "erasing", "position": position, "items_deleted": deleted}
+
+
+def _erase_customer_of_erased_shop(store: PrivacyStore, shop_id: str, customer_id: str) -> int:
+    found = store.customer_items(customer_id, whole_shop=True)
+    profile = found.profile
+    deleted = 0
+    if profile is not None and profile.email:
+        deleted += store.delete([(keys.suppression_pk(shop_id, email_hash(profile.email)), keys.SUPPRESSION_SK)])
+    return deleted + store.delete(found.keys())
+
+
+def _campaign_and_flow_results(store: PrivacyStore, shop_id: str) -> list:
+    from chalicelib.mail.rendering import TEMPLATES
+    from chalicelib.store.models import CampaignItem
+
     campaigns = [item.sk.partition("#")[2] for item in Item.query(keys.shop_pk(shop_id),
                                                                    Item.sk.startswith("CAMPAIGN#"))
                  if isinstance(item, CampaignItem)]
-    subjects = [f"campaign:{c}" for c in campaigns] + [f"flow:{t}" for t in TEMPLATES]
-    for batch in (lambda: store.sharded_keys(PAGE), lambda: store.results_keys(subjects, PAGE),
-                  lambda: store.withdrawal_keys(PAGE)):
-        while time.monotonic() < deadline:
-            doomed = batch()
-            if not doomed:
-                break
-            deleted += store.delete(doomed)
-        if time.monotonic() >= deadline:
-            return _progress(shop_id, deleted, "erasing")
-    while time.monotonic() < deadline:
-        doomed = [k for k in store.shop_partition_keys(PAGE) if k != (keys.shop_pk(shop_id), keys.SHOP_SK)]
-        if not doomed:
-            break
-        deleted += store.delete(doomed)
-    if time.monotonic() >= deadline:
-        return _progress(shop_id, deleted, "erasing")
-    # Last: the shop itself (its salt keyed every customer id) and its row in the shop list.
-    deleted += store.delete([(keys.shop_pk(shop_id), keys.SHOP_SK), (keys.SHOP_INDEX_PK, shop_id)])
-    shops.forget_cached_shops()
-    ShopErasureItem(keys.SHOP_ERASURES_PK, shop_id).update(actions=[
-        ShopErasureItem.status.set("done"), ShopErasureItem.finished_at.set(keys.iso(now)),
-        ShopErasureItem.deleted.add(deleted)])
-    return {"status": "done", "items_deleted": deleted}
+    return store.results_keys([f"campaign:{c}" for c in campaigns] + [f"flow:{t}" for t in TEMPLATES], PAGE)
 
 
-def _progress(shop_id: str, deleted: int, status: str) -> dict:
+def _shop_partition(store: PrivacyStore, shop_id: str) -> list:
+    return [k for k in store.shop_partition_keys(PAGE) if k != (keys.shop_pk(shop_id), keys.SHOP_SK)]
+
+
+_SHOP_PHASES = {
+    "sharded": lambda store, shop_id: store.sharded_keys(PAGE),
+    "results": _campaign_and_flow_results,
+    "withdrawals": lambda store, shop_id: store.withdrawal_keys(PAGE),
+    "partition": _shop_partition,
+}
+_NEXT_PHASE = {"sharded": "results", "results": "withdrawals", "withdrawals": "partition", "partition": "shop"}
+
+
+def _save_progress(shop_id: str, deleted: int, position: str, now: datetime, *, done: bool) -> None:
     from chalicelib.store.models import ShopErasureItem
 
-    ShopErasureItem(keys.SHOP_ERASURES_PK, shop_id).update(actions=[ShopErasureItem.deleted.add(deleted)])
-    return {"status": status, "items_deleted": deleted}
-
+    actions = [ShopErasureItem.deleted.add(deleted), ShopErasureItem.position.set(position)]
+    if done:
+        actions += [ShopErasureItem.status.set("done"), ShopErasureItem.finished_at.set(keys.iso(now))]
+    ShopErasureItem(keys.SHOP_ERASURES_PK, shop_id).update(actions=actions)

@@ -385,6 +385,8 @@ class ShopErasureItem(Item, discriminator="shop_erasure"):
     requested_at = UnicodeAttribute()
     reason = UnicodeAttribute()
     status = UnicodeAttribute()  # erasing | done
+    # Where the erasure has got to: customers:{shard}, sharded, results, withdrawals, shop.
+    position = UnicodeAttribute(null=True)
     finished_at = UnicodeAttribute(null=True)
     deleted = NumberAttribute(default=0)
 

@@ -32,7 +32,7 @@ def test_a_legacy_previous_secret_gets_a_retire_time_at_the_next_save():
     assert ring.saved(None, T0, WEEK).previous == (PreviousSecret("a", T0 + WEEK),)
 
 
-@given(st.lists(st.tuples(st.one_of(st.none(), secrets), st.integers(0, 10 * 24)), max_size=12))
+@given(st.lists(st.tuples(st.one_of(st.none(), secrets), st.integers(1, 10 * 24)), max_size=12))
 def test_any_sequence_of_saves(saves):
     """The current secret always verifies; a replaced one verifies exactly until its grace
     period (counted from when it was replaced) ends, unless more than MAX_PREVIOUS newer
