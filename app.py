@@ -4,7 +4,7 @@ import functools
 from chalice import Chalice, Rate, Response
 
 from chalicelib.api import queues
-from chalicelib.api.http import json_route, parse_json_object
+from chalicelib.api.http import decode_path_parameters, json_route, parse_json_object
 from chalicelib.services import (
     adjustments,
     admin_auth,
@@ -26,6 +26,7 @@ from chalicelib.services import (
     webhooks,
     workspace,
 )
+from chalicelib.services import privacy
 from chalicelib.services import reviews
 from chalicelib.services import wallet
 
@@ -35,6 +36,12 @@ _WEBHOOK_TYPES = ["application/json", "application/x-www-form-urlencoded", "text
 
 def _request():
     return app.current_request
+
+
+@app.middleware("http")
+def decoded_path_parameters(request, get_response):
+    # Every route's path parameters arrive percent-encoded: decoded here, once, for all of them.
+    return decode_path_parameters(request.uri_params) or get_response(request)
 
 
 def admin_only(view=None, *, admin_token_only=False):
@@ -80,6 +87,13 @@ def get_shop(shop_id):
     return shops.get_shop_view(shop_id)
 
 
+@app.route("/admin/shops/{shop_id}/webhook-secrets/retire", methods=["POST"])
+@json_route
+@admin_only
+def retire_webhook_secrets(shop_id):
+    return shops.retire_previous_webhook_secrets(shop_id)
+
+
 @app.route("/admin/shops/{shop_id}/api-keys", methods=["POST"])
 @json_route
 @admin_only
@@ -93,6 +107,13 @@ def issue_api_key(shop_id):
 @admin_only
 def admin_customer(shop_id, email):
     return storefront.customer_view(shops.load_shop(shop_id), email)
+
+
+@app.route("/admin/shops/{shop_id}/customers/{email}/export", methods=["GET"])
+@json_route
+@admin_only
+def export_customer(shop_id, email):
+    return privacy.export_customer(shop_id, email)
 
 
 @app.route("/admin/shops/{shop_id}/customers/{email}/history", methods=["GET"])
@@ -467,3 +488,38 @@ def list_withdrawals(shop_id):
 def decide_withdrawal(shop_id, withdrawal_id, action):
     body = parse_json_object(_request().raw_body) if _request().raw_body else {}
     return wallet.decide_withdrawal(shops.load_shop(shop_id), withdrawal_id, action, body)
+
+
+# -- personal data (GDPR): data requests, shop erasure (docs/security.md) -------------
+@app.route("/admin/shops/{shop_id}/data-requests", methods=["GET"])
+@json_route
+@admin_only
+def list_data_requests(shop_id):
+    return privacy.list_data_requests(shop_id)
+
+
+@app.route("/admin/shops/{shop_id}/data-requests/{request_id}", methods=["GET"])
+@json_route
+@admin_only
+def get_data_request(shop_id, request_id):
+    return privacy.get_data_request(shop_id, request_id)
+
+
+@app.route("/admin/shops/{shop_id}", methods=["DELETE"])
+@json_route
+@admin_only(admin_token_only=True)
+def delete_shop(shop_id):
+    return privacy.delete_shop(shop_id)
+
+
+@app.route("/admin/shops/{shop_id}/erasure", methods=["GET"])
+@json_route
+@admin_only(admin_token_only=True)
+def shop_erasure(shop_id):
+    return privacy.erasure_status(shop_id)
+
+
+@app.schedule(Rate(5, unit=Rate.MINUTES))
+def erase_shops(event):
+    # Shops erased by shop/redact or DELETE /admin/shops/{shop}: what the request could not finish.
+    return privacy.run_shop_erasures()

@@ -5,7 +5,8 @@ import functools
 import json
 import logging
 from decimal import Decimal
-from typing import Any, Callable
+from typing import Any, Callable, Optional
+from urllib.parse import unquote
 
 from chalice import Response
 
@@ -40,6 +41,32 @@ def json_route(view: Callable[..., Any]) -> Callable[..., Response]:
 
 
 _JSON = {"Content-Type": "application/json"}
+
+
+def decode_path_parameters(params: Optional[dict]) -> Optional[Response]:
+    """Percent-decode every path parameter once, in place; a 400 naming the parameter when one
+    is not percent-encoded UTF-8 or decodes to control characters.
+
+    API Gateway and ``chalice local`` hand path parameters over as the client sent them
+    (chalice issue 511): ``bob%40example.com``. Decoding is ``unquote``, not ``unquote_plus``:
+    in a path ``+`` is a plus sign (``bob+shop@``), only ``%2B`` is too. In place, because
+    Chalice builds the view's arguments from this same dict after the middleware ran.
+    """
+    for name, value in list((params or {}).items()):
+        if not isinstance(value, str) or "%" not in value and value.isprintable():
+            continue
+        try:
+            decoded = unquote(value, encoding="utf-8", errors="strict")
+        except UnicodeDecodeError:
+            return _bad_path(name, "not percent-encoded UTF-8")
+        if not decoded.isprintable():
+            return _bad_path(name, "contains control characters")
+        params[name] = decoded
+    return None
+
+
+def _bad_path(name: str, reason: str) -> Response:
+    return Response(BadRequest(f"{name}: {reason}", field=name).to_body(), status_code=400, headers=_JSON)
 
 
 def parse_json_object(raw_body: bytes | None) -> dict:

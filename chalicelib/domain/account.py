@@ -123,6 +123,19 @@ class Account:
         self.platform_customer_ids = set()
         self.redacted = True
 
+    def forfeit_for_erasure(self, now: datetime) -> None:
+        """Erasure (GDPR customers/redact) takes what the customer held with who they were: one
+        ``erase`` entry zeroes the balance and wallet (the shop's dashboard counts one customer
+        fewer and its outstanding points drop by exactly that), and nothing schedules them
+        again. The account is deleted after."""
+        platform_ids = set(self.platform_customer_ids)
+        self.erase_personal_data()
+        self.platform_customer_ids = platform_ids  # until the deletion: they name the rows to delete with it
+        self._record("erase", -self.points_balance, "erasure", now, cashback_minor=-self.cashback_minor)
+        self.points_balance = self.points_debt = self.cashback_minor = 0
+        self.tier_name, self.discount_percent = None, "0"
+        self.last_order_at = self.tier_review_on = self.member_remind_on = None
+
     # -- points -----------------------------------------------------------
     def earn(self, points: int, *, lot_id: str, cause: str, now: datetime, expires_at: datetime,
              kind: str = "earn", spend_minor: int = 0, detail: Optional[dict] = None) -> None:

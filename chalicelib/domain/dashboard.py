@@ -42,6 +42,8 @@ def change_counts(account: Account, now: datetime) -> Counter:
             counts["points_expired"] -= entry.points
         elif entry.kind == "reverse":
             counts["points_taken_back"] -= entry.points
+        elif entry.kind == "erase":  # the customer's data was erased (docs/security.md)
+            counts["customers"] -= 1
         if entry.cashback_minor > 0:
             counts["cashback_issued_minor"] += entry.cashback_minor
         if entry.kind == "earn" and entry.cause.startswith("order:") and entry.spend_minor > 0:

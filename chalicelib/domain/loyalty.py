@@ -12,6 +12,7 @@ from decimal import ROUND_FLOOR, Decimal
 from typing import Optional
 
 from chalicelib.domain.account import Account, add_months, month_key
+from chalicelib.domain.email_address import normalize_email
 from chalicelib.domain.order_record import CANCELLED, OPEN, PAID, EarnedLine, OrderRecord, Reversal, allocate
 from chalicelib.domain.orders import CustomerFacts, Order, Refund
 from chalicelib.domain.program import ProgramRules
@@ -135,8 +136,8 @@ def update_facts(account: Account, facts: CustomerFacts) -> bool:
         if value is not None and getattr(account, name) != value:
             setattr(account, name, value)
             changed = True
-    if facts.email and account.email != facts.email.strip().lower():
-        account.email = facts.email.strip().lower()
+    if facts.email and account.email != normalize_email(facts.email):
+        account.email = normalize_email(facts.email)
         changed = True
     if facts.platform_customer_id and facts.platform_customer_id not in account.platform_customer_ids:
         account.platform_customer_ids.add(facts.platform_customer_id)

@@ -120,9 +120,26 @@ class CustomerEvent:
 
 @dataclass(frozen=True)
 class RedactEvent:
-    """Erase a customer's personal data (GDPR customers/redact)."""
+    """Erase everything stored about a customer (GDPR customers/redact), and these orders."""
 
     customer: CustomerFacts
+    orders_to_redact: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class DataRequestEvent:
+    """A customer asked the shop for the data held about them (Shopify customers/data_request)."""
+
+    customer: CustomerFacts
+    request_id: str
+    orders_requested: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ShopRedactEvent:
+    """Erase everything stored for the shop (Shopify shop/redact, 48 hours after it uninstalled)."""
+
+    shop_domain: Optional[str] = None
 
 
 @dataclass(frozen=True)
@@ -130,7 +147,8 @@ class IgnoredEvent:
     reason: str
 
 
-WebhookEvent = Union[OrderEvent, RefundEvent, OrderDeletedEvent, CustomerEvent, RedactEvent, IgnoredEvent]
+WebhookEvent = Union[OrderEvent, RefundEvent, OrderDeletedEvent, CustomerEvent, RedactEvent, DataRequestEvent,
+                     ShopRedactEvent, IgnoredEvent]
 
 
 @dataclass(frozen=True)

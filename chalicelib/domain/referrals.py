@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Optional
 
+from chalicelib.domain.email_address import normalize_email
 from chalicelib.domain.account import Account, add_months
 from chalicelib.domain.codes import REFERRAL_PREFIX
 from chalicelib.domain.order_record import CANCELLED, PAID, OrderRecord
@@ -36,7 +37,7 @@ _GMAIL = {"gmail.com", "googlemail.com"}
 def fold_email(email: str) -> str:
     """One spelling per mailbox: lowercased, ``+tag`` dropped; Gmail's dots dropped and
     googlemail.com read as gmail.com (both deliver to the same mailbox)."""
-    local, _, domain = email.strip().lower().rpartition("@")
+    local, _, domain = normalize_email(email).rpartition("@")
     if not local:
         return email.strip().lower()
     local = local.split("+", 1)[0]

@@ -4,9 +4,12 @@ from __future__ import annotations
 import hashlib
 import hmac
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Optional
 
+from chalicelib.domain.email_address import normalize_email  # noqa: F401 (re-exported)
 from chalicelib.domain.program import ProgramRules
+from chalicelib.domain.webhook_secrets import PreviousSecret, SecretRing
 
 
 @dataclass(frozen=True)
@@ -32,7 +35,8 @@ class Shop:
     logo_url: Optional[str] = None
     address: Optional[str] = None
     webhook_secret: str = ""
-    previous_webhook_secret: Optional[str] = None
+    # Replaced secrets still accepted until they retire (chalicelib.domain.webhook_secrets).
+    previous_webhook_secrets: tuple[PreviousSecret, ...] = ()
     # Keys the customer id: the e-mail never appears in a key, and a redacted
     # customer cannot be found again from a guessed address without it.
     customer_key_salt: str = ""
@@ -51,9 +55,9 @@ class Shop:
     updated_at: str = ""
     version: int = 0
 
-    @property
-    def webhook_secrets(self) -> tuple[str, ...]:
-        return tuple(s for s in (self.webhook_secret, self.previous_webhook_secret) if s)
+    def webhook_secrets_at(self, now: datetime) -> tuple[str, ...]:
+        """The secrets a delivery arriving at ``now`` may be signed with, the current one first."""
+        return SecretRing(self.webhook_secret, self.previous_webhook_secrets).accepted(now)
 
     @property
     def link_hosts(self) -> frozenset[str]:
@@ -61,11 +65,14 @@ class Shop:
 
         return shop_hosts(self.storefront_url, self.link_domains)
 
+    def redacted_order_hash(self, order_id: str) -> str:
+        """What is kept of an erased order's id: keyed with the shop's salt, so the sequential
+        ids of a platform cannot be tried against it."""
+        digest = hmac.new(self.customer_key_salt.encode(), f"order:{order_id}".encode(), hashlib.sha256)
+        return digest.hexdigest()[:32]
+
     def customer_id_for(self, email: str) -> str:
         normalized = normalize_email(email)
         digest = hmac.new(self.customer_key_salt.encode(), normalized.encode(), hashlib.sha256).hexdigest()
         return "c_" + digest[:32]
 
-
-def normalize_email(email: str) -> str:
-    return email.strip().lower()

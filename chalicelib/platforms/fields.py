@@ -24,6 +24,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from chalicelib.domain.email_address import email_problem
 from chalicelib.errors import BadRequest
 
 # A trillion major units is beyond any order; keeps Decimal maths exact.
@@ -119,6 +120,28 @@ def _aware(value: datetime) -> datetime:
 Timestamp = Annotated[datetime, AfterValidator(_aware)]
 # Platforms send "" as well as null for a date that is not set.
 OptionalTimestamp = Annotated[Optional[Timestamp], BeforeValidator(_blank_to_none)]
+
+
+def _valid_email(value: str) -> str:
+    problem = email_problem(value)
+    if problem:
+        raise PydanticCustomError("email", "not a valid e-mail address ({reason})", {"reason": problem})
+    return value.strip()
+
+
+# Unicode local parts, internationalised domains and plus addressing are addresses too.
+EmailAddress = Annotated[str, Field(max_length=254, pattern=r"^[^@\s]+@[^@\s]+$"), AfterValidator(_valid_email)]
+
+
+def checked_email(value: Optional[str], field: str) -> Optional[str]:
+    """An address a payload gives for the customer: None when absent, else a valid one, or a
+    400 naming ``field`` (the customer would be keyed by an address no mail reaches)."""
+    if value is None or not value.strip():
+        return None
+    problem = email_problem(value)
+    if problem:
+        raise BadRequest(f"{field}: not a valid e-mail address ({problem})", field=field)
+    return value.strip()
 
 
 def first_present(*values: Optional[str]) -> Optional[str]:

@@ -32,7 +32,7 @@ from chalicelib.errors import BadRequest
 
 from .body import load_json_object
 from .context import WebhookContext
-from .fields import MAX_QUANTITY, NonNegativeAmount, OptionalTimestamp, Payload, PlatformId, Timestamp, validate
+from .fields import MAX_QUANTITY, EmailAddress, NonNegativeAmount, OptionalTimestamp, Payload, PlatformId, Timestamp, validate
 from .signing import verify_generic_signature
 
 SIGNATURE_HEADER = "X-Loyalty-Signature"
@@ -41,7 +41,7 @@ ShortText = Annotated[str, Field(max_length=255)]
 
 
 class GenericCustomer(Payload):
-    email: Annotated[str, Field(max_length=254, pattern=r"^[^@\s]+@[^@\s]+$")]
+    email: EmailAddress
     id: Optional[PlatformId] = None
     first_name: Optional[ShortText] = None
     last_name: Optional[ShortText] = None

@@ -3,12 +3,15 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from typing import Any, Mapping, Optional
+from typing import Annotated, Any, Mapping, Optional
+
+from pydantic import Field
 
 from chalicelib.domain.money import to_minor
 from chalicelib.domain.orders import (
     CustomerEvent,
     CustomerFacts,
+    DataRequestEvent,
     Delivery,
     IgnoredEvent,
     Order,
@@ -20,6 +23,7 @@ from chalicelib.domain.orders import (
     RefundEvent,
     RefundLine,
     ShippingAddress,
+    ShopRedactEvent,
     WebhookEvent,
 )
 
@@ -31,6 +35,7 @@ from .fields import (
     Payload,
     PlatformId,
     Quantity,
+    checked_email,
     first_present,
     referral_from_pairs,
     referral_from_url,
@@ -183,7 +188,27 @@ class RedactedCustomer(Payload):
 class CustomerRedaction(Payload):
     customer: RedactedCustomer
     shop_domain: Optional[str] = None
-    orders_to_redact: Optional[list[PlatformId]] = None
+    orders_to_redact: Optional[Annotated[list[PlatformId], Field(max_length=10_000)]] = None
+
+
+class DataRequestId(Payload):
+    id: PlatformId
+
+
+class DataRequest(Payload):
+    """customers/data_request: shop_id, shop_domain, orders_requested, customer {id, email, phone},
+    data_request {id}."""
+
+    customer: RedactedCustomer
+    data_request: DataRequestId
+    shop_domain: Optional[str] = None
+    orders_requested: Optional[Annotated[list[PlatformId], Field(max_length=10_000)]] = None
+
+
+class ShopRedaction(Payload):
+    """shop/redact: shop_id, shop_domain."""
+
+    shop_domain: Optional[str] = None
 
 
 def _marketing_consent(customer: Customer) -> Optional[bool]:
@@ -262,6 +287,15 @@ def _refund(refund: ShopifyRefund, order_id: str, exponent: int) -> Refund:
     )
 
 
+def _order_email(order: ShopifyOrder) -> Optional[str]:
+    """The order's address (``email``, else ``contact_email``, else the customer's), valid or a 400."""
+    for field, value in (("email", order.email), ("contact_email", order.contact_email),
+                         ("customer.email", order.customer.email if order.customer else None)):
+        if first_present(value):
+            return checked_email(value, field)
+    return None
+
+
 def order_from_payload(order: ShopifyOrder, exponent: int) -> Order:
     paid = (order.financial_status or "").lower() in PAID_STATUSES
     lines = tuple(_order_line(line, exponent) for line in order.line_items)
@@ -271,7 +305,7 @@ def order_from_payload(order: ShopifyOrder, exponent: int) -> Order:
         order_id=order.id,
         customer=_customer_facts(
             order.customer,
-            email=first_present(order.email, order.contact_email),
+            email=_order_email(order),
             locale=order.customer_locale,
             billing=order.billing_address,
         ),
@@ -315,11 +349,20 @@ def _event(topic: str, payload: dict, ctx: WebhookContext) -> tuple[WebhookEvent
         refund = validate(RefundCreation, payload)
         return RefundEvent(_refund(refund, refund.order_id, ctx.minor_exponent)), {}
     if topic in ("customers/create", "customers/update"):
-        return CustomerEvent(_customer_facts(validate(Customer, payload))), {}
+        customer = validate(Customer, payload)
+        checked_email(customer.email, "email")
+        return CustomerEvent(_customer_facts(customer)), {}
     if topic == "customers/redact":
         redaction = validate(CustomerRedaction, payload)
         facts = CustomerFacts(email=first_present(redaction.customer.email), platform_customer_id=redaction.customer.id)
-        return RedactEvent(facts), {"orders_to_redact": list(redaction.orders_to_redact or ())}
+        orders = tuple(redaction.orders_to_redact or ())
+        return RedactEvent(facts, orders), {"orders_to_redact": list(orders)}
+    if topic == "customers/data_request":
+        request = validate(DataRequest, payload)
+        facts = CustomerFacts(email=first_present(request.customer.email), platform_customer_id=request.customer.id)
+        return DataRequestEvent(facts, request.data_request.id, tuple(request.orders_requested or ())), {}
+    if topic == "shop/redact":
+        return ShopRedactEvent(validate(ShopRedaction, payload).shop_domain), {}
     return IgnoredEvent(f"unsupported topic {topic}"), {}
 
 

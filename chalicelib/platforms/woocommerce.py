@@ -23,7 +23,7 @@ from chalicelib.domain.orders import (
 
 from .body import load_json_object
 from .context import WebhookContext
-from .fields import Amount, OptionalTimestamp, Payload, PlatformId, Quantity, first_present, referral_from_pairs, validate
+from .fields import Amount, OptionalTimestamp, Payload, PlatformId, Quantity, checked_email, first_present, referral_from_pairs, validate
 from .headers import required_header
 from .signing import verify_base64_signature
 
@@ -147,7 +147,7 @@ def order_from_payload(order: WooOrder, exponent: int) -> Order:
     return Order(
         order_id=order.id,
         customer=CustomerFacts(
-            email=first_present(billing.email),
+            email=checked_email(billing.email, "billing.email"),
             # 0 is WooCommerce's guest checkout.
             platform_customer_id=str(order.customer_id) if order.customer_id else None,
             first_name=first_present(billing.first_name),
@@ -178,7 +178,8 @@ def order_from_payload(order: WooOrder, exponent: int) -> Order:
 def _customer_facts(customer: WooCustomer) -> CustomerFacts:
     billing = customer.billing or Billing()
     return CustomerFacts(
-        email=first_present(customer.email, billing.email),
+        email=checked_email(customer.email, "email") if first_present(customer.email)
+        else checked_email(billing.email, "billing.email"),
         platform_customer_id=customer.id if customer.id != "0" else None,
         first_name=first_present(customer.first_name, billing.first_name),
         last_name=first_present(customer.last_name, billing.last_name),

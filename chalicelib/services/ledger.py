@@ -19,12 +19,14 @@ from chalicelib.domain.order_record import OPEN, PAID, OrderRecord
 from chalicelib.domain.orders import (
     CustomerEvent,
     CustomerFacts,
+    DataRequestEvent,
     Delivery,
     IgnoredEvent,
     OrderDeletedEvent,
     OrderEvent,
     RedactEvent,
     RefundEvent,
+    ShopRedactEvent,
 )
 from chalicelib.domain.outbox import MARKETING, post_purchase_message
 from chalicelib.domain.shop import Shop
@@ -46,7 +48,9 @@ def apply_delivery(shop: Shop, delivery: Delivery, now: datetime) -> dict:
         RefundEvent: lambda: _apply_refund_event(shop, event, delivery, now),
         OrderDeletedEvent: lambda: _apply_deleted_event(shop, event, delivery, now),
         CustomerEvent: lambda: _apply_customer_facts(shop, event.customer, delivery, now),
-        RedactEvent: lambda: _redact(shop, event.customer, delivery, now),
+        RedactEvent: lambda: _redact(shop, event, delivery, now),
+        DataRequestEvent: lambda: _data_request(shop, event, delivery, now),
+        ShopRedactEvent: lambda: _erase_shop(shop, delivery, now),
     }
     return with_retries(handlers[type(event)])
 
@@ -93,16 +97,20 @@ def apply_order_update(shop: Shop, order, now: datetime, *, event_id: Optional[s
     # A referral code is not used up by the orders that carry it: the referral record is its effect.
     our_codes = [code.upper() for code in order.discount_codes
                  if looks_like_ours(code) and not code.upper().startswith("REF-")]
-    loaded = repo.load_for_order(order.order_id, customer_id, our_codes, event_id=event_id)
+    loaded = repo.load_for_order(order.order_id, customer_id, our_codes, event_id=event_id,
+                                 redacted_hash=shop.redacted_order_hash(order.order_id))
     read_for = customer_id
     if loaded.event_seen:
         return {"result": "duplicate", "order_id": order.order_id}, None
+    if loaded.order_redacted:
+        return {"result": "ignored", "reason": "the order was erased at the customer's request"}, None
     record = loaded.order or OrderRecord(shop.shop_id, order.order_id)
     account = loaded.account
     if record.customer_id and record.customer_id != customer_id:
         # The order stays with the customer it earned for, even if its e-mail changed.
         customer_id = record.customer_id
         account = repo.load_account(customer_id)
+    _finish_erasure_first(shop, account, now)
     if customer_id is None:
         return {"result": "ignored", "reason": "the order names no customer e-mail", "order_id": order.order_id}, None
     if account is None:
@@ -195,7 +203,10 @@ def _may_reverse(order, record: OrderRecord) -> bool:
 def _apply_refund_event(shop: Shop, event: RefundEvent, delivery: Delivery, now: datetime) -> dict:
     refund = event.refund
     repo = LoyaltyRepository(shop.shop_id)
-    record = repo.load_order(refund.order_id) or OrderRecord(shop.shop_id, refund.order_id)
+    record = repo.load_order(refund.order_id)
+    if record is None and repo.order_redacted(shop.redacted_order_hash(refund.order_id)):
+        return {"result": "ignored", "reason": "the order was erased at the customer's request"}
+    record = record or OrderRecord(shop.shop_id, refund.order_id)
     if record.knows_refund(refund.refund_id):
         return {"result": "duplicate", "order_id": refund.order_id, "refund_id": refund.refund_id}
     account = repo.load_account(record.customer_id) if record.status == PAID and record.customer_id else None
@@ -234,7 +245,9 @@ def apply_customer_facts(shop: Shop, facts: CustomerFacts, now: datetime, *, eve
     customer_id = _customer_id(shop, repo, facts)
     if customer_id is None:
         return {"result": "ignored", "reason": "the customer has no e-mail"}
-    account = repo.load_profile(customer_id) or Account(shop.shop_id, customer_id, created_at=now, lots=[])
+    account = repo.load_profile(customer_id)
+    _finish_erasure_first(shop, account, now)
+    account = account or Account(shop.shop_id, customer_id, created_at=now, lots=[])
     first_appearance = account.is_new or account.orders_count == 0
     if not update_facts(account, facts) and not account.is_new:
         return {"result": "duplicate", "customer_id": customer_id}
@@ -268,17 +281,33 @@ def apply_opening_balance(shop: Shop, email: str, points: int, expires_at: datet
             "points_balance": account.points_balance}
 
 
-def _redact(shop: Shop, facts: CustomerFacts, delivery: Delivery, now: datetime) -> dict:
-    repo = LoyaltyRepository(shop.shop_id)
-    customer_id = _customer_id(shop, repo, facts)
-    account = repo.load_profile(customer_id) if customer_id else None
-    if account is None:
-        return {"result": "ignored", "reason": "no such customer"}
-    if account.redacted:
-        return {"result": "duplicate", "customer_id": customer_id}
-    account.erase_personal_data()
-    repo.commit(Change(account=account, event_id=delivery.event_id, event_topic=delivery.topic), now)
-    return {"result": "applied", "customer_id": customer_id, "redacted": True}
+def _redact(shop: Shop, event: RedactEvent, delivery: Delivery, now: datetime) -> dict:
+    from chalicelib.services import privacy
+
+    return privacy.redact_customer(shop, event.customer.email, event.customer.platform_customer_id,
+                                   event.orders_to_redact, now, event_id=delivery.event_id, topic=delivery.topic)
+
+
+def _data_request(shop: Shop, event: DataRequestEvent, delivery: Delivery, now: datetime) -> dict:
+    from chalicelib.services import privacy
+
+    return privacy.record_data_request(shop, event, now, event_id=delivery.event_id)
+
+
+def _erase_shop(shop: Shop, delivery: Delivery, now: datetime) -> dict:
+    from chalicelib.services import privacy
+
+    return privacy.start_shop_erasure(shop.shop_id, now, reason=delivery.topic or "shop/redact")
+
+
+def _finish_erasure_first(shop: Shop, account: Optional[Account], now: datetime) -> None:
+    """A redacted profile is an erasure under way (or one cut short): finish it, then decide
+    again, so what arrives next for the address starts a fresh account."""
+    if account is not None and account.redacted:
+        from chalicelib.services import privacy
+
+        privacy.erase_customer(shop, account.customer_id, (), now)
+        raise ConcurrentChange(f"customer {account.customer_id} was being erased")
 
 
 def _applied(order_id: str, account: Optional[Account], outcome: Outcome, **extra) -> dict:

@@ -25,7 +25,7 @@ def receive_review(shop_id: str, headers: Mapping[str, str], raw_body: bytes) ->
         raise PayloadTooLarge(f"body: {len(raw_body)} bytes is over the {limit}-byte limit", field="body")
     shop = load_shop(shop_id)
     now = bootstrap.now()
-    webhook, review = parse_review(WebhookContext(shop_id, shop.webhook_secrets, shop.currency,
+    webhook, review = parse_review(WebhookContext(shop_id, shop.webhook_secrets_at(now), shop.currency,
                                                   shop.currency_exponent), headers, raw_body, now)
     if webhook.test:
         return {"result": "ignored", "reason": "test event"}

@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from chalicelib.domain.program import AchievementRule, MembershipRules, ProgramRules, ReferralRules, ReviewRules, Tier
 from chalicelib.domain.shop import MarketingCap, Shop
+from chalicelib.domain.webhook_secrets import DEFAULT_GRACE_DAYS, PreviousSecret
 
 SUPPORTED_LOCALES = ("en", "de", "ru", "uk")
 _DOMAIN = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
@@ -173,7 +174,10 @@ class ShopSettings(_Strict):
     address: Optional[Annotated[str, Field(max_length=300)]] = None
     platform: Literal["shopify", "woocommerce", "generic"]
     webhook_secret: Optional[Annotated[str, Field(min_length=16, max_length=512)]] = None
+    # A secret the shop says is still in use besides the current one (accepted until it retires).
     previous_webhook_secret: Optional[Annotated[str, Field(min_length=16, max_length=512)]] = None
+    # How long a replaced webhook secret keeps verifying deliveries (0: not at all).
+    previous_secret_grace_days: Annotated[int, Field(ge=0, le=90)] = DEFAULT_GRACE_DAYS
     currency: Annotated[str, Field(min_length=3, max_length=3)]
     default_locale: Literal["en", "de", "ru", "uk"] = "en"
     timezone: str = "UTC"
@@ -287,7 +291,7 @@ def shop_from_documents(shop_id: str, config: dict, secrets: dict, version: int)
         default_locale=settings.default_locale, timezone=settings.timezone, sender_email=settings.sender_email,
         storefront_url=settings.storefront_url, program=settings.program.to_rules(), name=settings.name,
         logo_url=settings.logo_url, address=settings.address,
-        webhook_secret=settings.webhook_secret or "", previous_webhook_secret=settings.previous_webhook_secret,
+        webhook_secret=settings.webhook_secret or "", previous_webhook_secrets=previous_secrets(secrets),
         customer_key_salt=secrets.get("customer_key_salt", ""),
         marketing_cap=MarketingCap(settings.marketing_cap.max_messages, settings.marketing_cap.per_days),
         expiry_warning_days=tuple(settings.expiry_warning_days),
@@ -297,6 +301,23 @@ def shop_from_documents(shop_id: str, config: dict, secrets: dict, version: int)
         platform_api_credentials={name: getattr(settings.platform_api, name) for name in PLATFORM_API_SECRETS
                                   if settings.platform_api and getattr(settings.platform_api, name)},
         created_at=config.get("created_at", ""), updated_at=config.get("updated_at", ""), version=version)
+
+
+def previous_secrets(secrets: dict) -> tuple[PreviousSecret, ...]:
+    """The replaced webhook secrets stored with the shop, with their retire times."""
+    from chalicelib.store.keys import parse_iso
+
+    stored = [PreviousSecret(entry["secret"], parse_iso(entry["retire_at"]) if entry.get("retire_at") else None)
+              for entry in secrets.get("previous_webhook_secrets") or ()]
+    if secrets.get("previous_webhook_secret"):  # stored before secrets had retire times
+        stored.append(PreviousSecret(secrets["previous_webhook_secret"], None))
+    return tuple(stored)
+
+
+def secrets_document(previous: tuple[PreviousSecret, ...]) -> list[dict]:
+    from chalicelib.store.keys import iso
+
+    return [{"secret": p.secret, "retire_at": iso(p.retire_at) if p.retire_at else None} for p in previous]
 
 
 def public_view(settings: ShopSettings) -> dict:

@@ -83,7 +83,11 @@ def customer_history(shop: Shop, email: str, limit: Optional[str], cursor: Optio
         raise BadRequest("limit: must be a whole number from 1 to 100", field="limit")
     customer_id = shop.customer_id_for(email)
     after = _decode_cursor(cursor, shop.shop_id, customer_id) if cursor else None
-    page = LoyaltyRepository(shop.shop_id).ledger_page(customer_id, size, after)
+    repo = LoyaltyRepository(shop.shop_id)
+    profile = repo.load_profile(customer_id)
+    if profile is None or profile.redacted:  # erased (or being erased): nothing of theirs is shown
+        raise NotFound("no loyalty account for this e-mail in this shop", field="email")
+    page = repo.ledger_page(customer_id, size, after)
     exponent = shop.currency_exponent
     return {
         "entries": [{"kind": e.kind, "points": e.points, "cashback": format_minor(e.cashback_minor, exponent),

@@ -24,7 +24,7 @@ def receive_webhook(platform: str, shop_id: str, headers: Mapping[str, str], raw
         raise NotFound(f"platform: shop {shop_id!r} receives {shop.platform} and generic webhooks, not {platform}",
                        field="platform")
     now = bootstrap.now()
-    context = WebhookContext(shop_id, shop.webhook_secrets, shop.currency, shop.currency_exponent)
+    context = WebhookContext(shop_id, shop.webhook_secrets_at(now), shop.currency, shop.currency_exponent)
     try:
         delivery = parse_webhook(platform, context, headers, raw_body, now, content_type)
     except (Unauthorized, BadRequest) as error:

@@ -176,6 +176,28 @@ def claim_event_id(reward_id: str, customer_id: str) -> str:
     return f"claim:{reward_id}:{customer_id}"
 
 
+# -- personal data (docs/data-model.md, "Personal data") ----------------------------
+def customer_sends_pk(shop_id: str, customer_id: str) -> str:
+    """A customer's send logs (index by_due_day): what was mailed to them, for exports and erasure."""
+    return f"SENDS#{shop_id}#{customer_id}"
+
+
+def redacted_order_pk(shop_id: str, order_hash: str) -> str:
+    """What stays of an erased order: a keyed hash of its id, so a redelivery cannot bring it back."""
+    return f"REDACTED#{shop_id}#{order_hash}"
+
+
+REDACTED_ORDER_SK = "ORDER"
+DATA_REQUEST_SK_PREFIX = "DATAREQ#"  # under SHOP#{shop}
+
+
+def data_request_sk(request_id: str) -> str:
+    return f"{DATA_REQUEST_SK_PREFIX}{request_id}"
+
+
+SHOP_ERASURES_PK = "SHOPERASURES"  # one row per shop being erased (sk = shop id): the schedule's work list
+
+
 def iso(moment: datetime) -> str:
     """Fixed-width UTC timestamps, so string order is time order."""
     return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")

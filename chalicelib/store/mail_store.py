@@ -326,8 +326,11 @@ def _ttl(now: datetime, days: int) -> int:
 
 
 def _send_item(send: SendRecord, now: datetime) -> MailSendItem:
+    # gsi1: the customer's sends (index by_due_day), for their data export and erasure.
     return MailSendItem(
         keys.send_log_pk(send.shop_id, send.idempotency_key), keys.SEND_LOG_SK,
+        gsi1pk=keys.customer_sends_pk(send.shop_id, send.customer_id),
+        gsi1sk=f"{keys.iso(send.created_at)}#{send.idempotency_key}",
         shop_id=send.shop_id, idempotency_key=send.idempotency_key, customer_id=send.customer_id,
         template=send.template, category=send.category, campaign_id=send.campaign_id, status=send.status,
         claim_id=send.claim_id, claimed_until=keys.iso(send.claimed_until) if send.claimed_until else None,

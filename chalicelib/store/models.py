@@ -354,7 +354,44 @@ class WebhookHealthItem(Item, discriminator="webhook_health"):
     last_reconciled_at = UnicodeAttribute(null=True)
 
 
-ALL_MODELS = (Item, ImportJobItem, ReconcileCheckpointItem, WebhookHealthItem, CampaignItem, MembershipItem, ReferralItem, ReferralCountItem, ReviewBonusItem, WithdrawalItem, TemplateOverrideItem, JobCheckpointItem, ShopItem, ShopIndexItem, ApiKeyItem, ProfileItem, LotItem, LedgerItem, OrderItem, EventItem, CodeItem,
+class ClickItem(Item, discriminator="click"):
+    """Clicks on one e-mail's tracked links (written by store.clicks with UpdateItem)."""
+
+    subject = UnicodeAttribute(null=True)
+    customer_id = UnicodeAttribute(null=True)
+    clicks = NumberAttribute(null=True)
+    first_at = UnicodeAttribute(null=True)
+    last_at = UnicodeAttribute(null=True)
+
+
+class RedactedOrderItem(Item, discriminator="redacted_order"):
+    """An erased order (``REDACTED#{shop}#{keyed hash of the order id}`` / ``ORDER``): no personal data,
+    only the fact, so a redelivered or reconciled order is not credited again."""
+
+    redacted_at = UnicodeAttribute()
+
+
+class DataRequestItem(Item, discriminator="data_request"):
+    """A customer's request for their data (Shopify customers/data_request), under its shop."""
+
+    customer_id = UnicodeAttribute()
+    received_at = UnicodeAttribute()
+    state = JSONAttribute()
+
+
+class ShopErasureItem(Item, discriminator="shop_erasure"):
+    """A shop being erased (``SHOPERASURES`` / shop id): the erasure schedule's work list."""
+
+    requested_at = UnicodeAttribute()
+    reason = UnicodeAttribute()
+    status = UnicodeAttribute()  # erasing | done
+    # Where the erasure has got to: customers:{shard}, sharded, results, withdrawals, shop.
+    position = UnicodeAttribute(null=True)
+    finished_at = UnicodeAttribute(null=True)
+    deleted = NumberAttribute(default=0)
+
+
+ALL_MODELS = (ClickItem, RedactedOrderItem, DataRequestItem, ShopErasureItem, Item, ImportJobItem, ReconcileCheckpointItem, WebhookHealthItem, CampaignItem, MembershipItem, ReferralItem, ReferralCountItem, ReviewBonusItem, WithdrawalItem, TemplateOverrideItem, JobCheckpointItem, ShopItem, ShopIndexItem, ApiKeyItem, ProfileItem, LotItem, LedgerItem, OrderItem, EventItem, CodeItem,
               PlatformCustomerItem,
               OutboxItem,
               MailSendItem, MailPrefItem, SuppressionItem, SesMessageItem)

@@ -36,6 +36,7 @@ from chalicelib.store.models import (
     OutboxItem,
     PlatformCustomerItem,
     ProfileItem,
+    RedactedOrderItem,
 )
 
 EVENT_RECORD_DAYS = 30
@@ -74,6 +75,7 @@ class OrderContext:
     codes: list[RewardCode]
     event_seen: bool
     last_click: Optional[Click] = None
+    order_redacted: bool = False
 
 
 @dataclass(frozen=True)
@@ -99,12 +101,14 @@ class LoyaltyRepository:
 
     # -- reads ----------------------------------------------------------------
     def load_for_order(self, order_id: str, customer_id: Optional[str], codes: Iterable[str] = (),
-                       event_id: Optional[str] = None) -> "OrderContext":
-        """The order record, the customer's profile, the webhook's event record
-        and any of our codes the order carries: one strongly consistent
-        TransactGetItems."""
+                       event_id: Optional[str] = None, redacted_hash: Optional[str] = None) -> "OrderContext":
+        """The order record, the customer's profile, the webhook's event record,
+        any of our codes the order carries and (``redacted_hash``) the mark of an
+        erased order: one strongly consistent TransactGetItems."""
         codes = list(codes)
         with TransactGet(connection=connection()) as get:
+            redacted_future = (get.get(RedactedOrderItem, keys.redacted_order_pk(self.shop_id, redacted_hash),
+                                       keys.REDACTED_ORDER_SK) if redacted_hash else None)
             order_future = get.get(OrderItem, keys.order_pk(self.shop_id, order_id), keys.ORDER_SK)
             profile_future = (get.get(ProfileItem, keys.customer_pk(self.shop_id, customer_id), keys.PROFILE_SK)
                               if customer_id else None)
@@ -121,7 +125,17 @@ class LoyaltyRepository:
             account=_account_from_items(profile, None) if profile else None,
             codes=[_code_from_item(item) for item in map(resolve, code_futures) if item is not None],
             event_seen=resolve(event_future) is not None,
+            order_redacted=resolve(redacted_future) is not None,
             last_click=Click(click.subject, click.send_key, keys.parse_iso(click.clicked_at)) if click else None)
+
+    def order_redacted(self, redacted_hash: str) -> bool:
+        """Whether the order with this keyed hash was erased (customers/redact)."""
+        try:
+            RedactedOrderItem.get(keys.redacted_order_pk(self.shop_id, redacted_hash), keys.REDACTED_ORDER_SK,
+                                  consistent_read=True)
+        except DoesNotExist:
+            return False
+        return True
 
     def event_seen(self, event_id: str) -> bool:
         try:

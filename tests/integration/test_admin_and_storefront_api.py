@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime, timezone
 
 import pytest
 
@@ -44,7 +45,7 @@ def test_update_without_secret_keeps_it(client):
     assert put(client, "s1", document)[0] == 200
     from chalicelib.services.shops import load_shop
 
-    assert load_shop("s1").webhook_secrets == (SECRET,)
+    assert load_shop("s1").webhook_secrets_at(datetime(2030, 1, 1, tzinfo=timezone.utc)) == (SECRET,)
 
 
 @pytest.mark.parametrize("change, field", [

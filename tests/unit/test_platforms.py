@@ -348,11 +348,24 @@ def test_shopify_customer_topics():
 
 def test_shopify_customers_redact():
     delivery = deliver_fixture("shopify", "shopify_customers_redact.json", topic="customers/redact")
-    assert delivery.event == RedactEvent(CustomerFacts(email="Iryna.Shevchenko@example.com", platform_customer_id="7012345678901"))
+    assert delivery.event == RedactEvent(CustomerFacts(email="Iryna.Shevchenko@example.com", platform_customer_id="7012345678901"),
+                                         ("5678901234567", "5678901234599"))
     assert delivery.extra["orders_to_redact"] == ["5678901234567", "5678901234599"]
 
 
-@pytest.mark.parametrize("topic", ["shop/redact", "customers/data_request", "products/update"])
+def test_shopify_gdpr_data_request_and_shop_redact():
+    from chalicelib.domain.orders import DataRequestEvent, ShopRedactEvent
+
+    request = {"shop_id": 954889, "shop_domain": "demo-shop.myshopify.com", "orders_requested": [299938, 280263],
+               "customer": {"id": 191167, "email": "john@example.com", "phone": "555-625-1199"},
+               "data_request": {"id": 9999}}
+    assert deliver("shopify", request, topic="customers/data_request").event == DataRequestEvent(
+        CustomerFacts(email="john@example.com", platform_customer_id="191167"), "9999", ("299938", "280263"))
+    assert deliver("shopify", {"shop_id": 954889, "shop_domain": "demo-shop.myshopify.com"},
+                   topic="shop/redact").event == ShopRedactEvent("demo-shop.myshopify.com")
+
+
+@pytest.mark.parametrize("topic", ["app/uninstalled", "products/update"])
 def test_shopify_other_topics_are_ignored(topic):
     assert deliver("shopify", {"shop_id": 1}, topic=topic).event == IgnoredEvent(f"unsupported topic {topic}")
 
