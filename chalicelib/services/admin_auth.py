@@ -163,8 +163,9 @@ def issue_admin_key(shop_id: str, body: dict) -> dict:
         raise Forbidden(f"a {granter.role} key may not issue {role} keys", field="role")
     load_shop(shop_id)
     key = f"{KEY_PREFIX}.{shop_id}.{random_secrets.token_urlsafe(32)}"
-    stored = AccessKeys.workspace().add(shop_id, _hash(key), label=label, created_at=bootstrap.now().isoformat(),
-                                        created_by=granter.label, role=role)
+    stored = AccessKeys.workspace().add(shop_id, _hash(key), label=label,
+                                        created_at=table_keys.iso(bootstrap.now()), created_by=granter.label,
+                                        role=role)
     return {"admin_key": key, "key_id": stored.key_id, "label": label, "role": role, "shop_id": shop_id,
             "note": f"store this key now: it is not shown again; it signs in to /admin for this shop only, "
                     f"as {role}"}

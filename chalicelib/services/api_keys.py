@@ -33,7 +33,7 @@ def issue_api_key(shop_id: str, body: dict, issued_by: str) -> dict:
     load_shop(shop_id)
     key = f"{KEY_PREFIX}{secrets.token_urlsafe(32)}"
     stored = AccessKeys.storefront().add(shop_id, hash_key(key), label=label,
-                                         created_at=bootstrap.now().isoformat(), created_by=issued_by)
+                                         created_at=keys.iso(bootstrap.now()), created_by=issued_by)
     return {"api_key": key, "key_id": stored.key_id, "label": label, "shop_id": shop_id,
             "note": "store this key now: it is not shown again"}
 
