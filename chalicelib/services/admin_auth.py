@@ -79,13 +79,16 @@ def authorize(headers: Mapping[str, str], method: str, shop_id: Optional[str] = 
     else:
         principal = _from_session(headers, method)
     if allowed_roles is not None and principal.role not in allowed_roles:
-        needed = " or ".join(sorted("the admin token" if role == roles.OPERATOR else f"an {role} key"
-                                    for role in allowed_roles))
-        raise Forbidden(f"a {principal.role} key may not do this: it needs {needed}", role=principal.role)
+        needed = " or ".join(sorted(_as_key(role) for role in allowed_roles))
+        raise Forbidden(f"{_as_key(principal.role)} may not do this: it needs {needed}", role=principal.role)
     if shop_id is not None and not principal.may_see(shop_id):
         raise Forbidden(f"this key is for shop {principal.shop_id!r} only", field="shop_id")
     _current.set(principal)
     return principal
+
+
+def _as_key(role: str) -> str:
+    return "the admin token" if role == roles.OPERATOR else f"{'an' if role[0] in 'aeiou' else 'a'} {role} key"
 
 
 def _admin_tokens() -> tuple[str, ...]:
