@@ -13,6 +13,7 @@ import pytest
 from chalicelib.api import permissions
 from chalicelib.domain.roles import MARKETER, OPERATOR, OWNER
 from tests.integration.conftest import ADMIN, issue_workspace_key, register_shop, sign_in
+from tests.reliability.conftest import table_fingerprint
 
 NOW = datetime(2031, 3, 14, 9, 30, 30, tzinfo=timezone.utc)  # fixed: nothing here depends on today
 SECURITY_DOC = Path(__file__).resolve().parents[2] / "docs" / "security.md"
@@ -61,14 +62,18 @@ def test_every_row_of_the_permission_table_holds_for_every_role(client, callers,
     allowed = permissions.PERMISSIONS[(method, route)]
     path = _path(route, shop.shop_id)
     for role in (MARKETER, OWNER, OPERATOR):  # the least powerful first: a refusal must change nothing
+        before = table_fingerprint()
         status, body = _call(client, method, path, headers[role])
         if role in allowed:
             assert status != 401 and not (status == 403 and "role" in body), (role, status, body)
         else:
             assert status == 403 and body["error"] == "forbidden" and body["role"] == role, (role, status, body)
+            assert table_fingerprint() == before, f"refused {role} changed the table"
+    before = table_fingerprint()
     status, body = _call(client, method, path, headers["other shop's owner"])
     if "{shop_id}" in route:
         assert status == 403 and body.get("field") == "shop_id", (status, body)  # never another shop
+        assert table_fingerprint() == before
     else:
         assert status != 403, body
 
