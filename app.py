@@ -21,6 +21,7 @@ from chalicelib.services import (
     results,
     segments,
     shops,
+    storefront,
     template_workspace,
     templates,
     unsubscribe,
@@ -28,7 +29,6 @@ from chalicelib.services import (
     workspace,
 )
 from chalicelib.services import reviews
-from chalicelib.services import storefront as storefront_service
 from chalicelib.services import wallet
 
 app = Chalice(app_name="loyalty-mail")
@@ -63,7 +63,7 @@ def admin_only(view):
     return checked
 
 
-def storefront(action):
+def storefront_key(action):
     """The storefront API (``X-Api-Key``): the client address's and the key's abuse limits for
     ``action``, and the key; the view gets the shop instead of its id."""
 
@@ -132,7 +132,7 @@ def revoke_api_key(shop_id, key_id):
 @json_route
 @admin_only
 def admin_customer(shop_id, email):
-    return storefront_service.customer_view(shops.load_shop(shop_id), email)
+    return storefront.customer_view(shops.load_shop(shop_id), email)
 
 
 @app.route("/admin/shops/{shop_id}/customers/{email}/history", methods=["GET"])
@@ -140,7 +140,7 @@ def admin_customer(shop_id, email):
 @admin_only
 def admin_customer_history(shop_id, email):
     query = _request().query_params or {}
-    return storefront_service.customer_history(shops.load_shop(shop_id), email, query.get("limit"), query.get("cursor"))
+    return storefront.customer_history(shops.load_shop(shop_id), email, query.get("limit"), query.get("cursor"))
 
 
 @app.route("/admin/shops/{shop_id}/templates", methods=["GET"])
@@ -239,31 +239,31 @@ def webhook(platform, shop_id):
 # -- storefront --------------------------------------------------------------
 @app.route("/shops/{shop_id}/customers/{email}", methods=["GET"])
 @json_route
-@storefront(limits.LOOKUP)
+@storefront_key(limits.LOOKUP)
 def customer(shop, email):
-    return storefront_service.customer_view(shop, email)
+    return storefront.customer_view(shop, email)
 
 
 @app.route("/shops/{shop_id}/customers/{email}/history", methods=["GET"])
 @json_route
-@storefront(limits.LOOKUP)
+@storefront_key(limits.LOOKUP)
 def customer_history(shop, email):
     query = _request().query_params or {}
-    return storefront_service.customer_history(shop, email, query.get("limit"), query.get("cursor"))
+    return storefront.customer_history(shop, email, query.get("limit"), query.get("cursor"))
 
 
 @app.route("/shops/{shop_id}/codes/{code}", methods=["GET"])
 @json_route
-@storefront(limits.CODE_CHECK)
+@storefront_key(limits.CODE_CHECK)
 def check_code(shop, code):
     return codes.check_code(shop, code, (_request().query_params or {}).get("order_total"))
 
 
 @app.route("/shops/{shop_id}/customers/{email}/redemptions", methods=["POST"])
 @json_route
-@storefront(limits.REDEEM)
+@storefront_key(limits.REDEEM)
 def redeem(shop, email):
-    return 201, storefront_service.redeem_points(shop, email, parse_json_object(_request().raw_body))
+    return 201, storefront.redeem_points(shop, email, parse_json_object(_request().raw_body))
 
 
 # -- queues ------------------------------------------------------------------
@@ -494,14 +494,14 @@ def review_webhook(shop_id):
 
 @app.route("/shops/{shop_id}/customers/{email}/withdrawals", methods=["POST"])
 @json_route
-@storefront(limits.REDEEM)
+@storefront_key(limits.REDEEM)
 def request_withdrawal(shop, email):
     return 201, wallet.request_withdrawal(shop, email, parse_json_object(_request().raw_body))
 
 
 @app.route("/shops/{shop_id}/customers/{email}/cashback-codes", methods=["POST"])
 @json_route
-@storefront(limits.REDEEM)
+@storefront_key(limits.REDEEM)
 def cashback_code(shop, email):
     return 201, wallet.cashback_code(shop, email, parse_json_object(_request().raw_body))
 
