@@ -3,11 +3,13 @@ import functools
 
 from chalice import Chalice, Rate, Response
 
-from chalicelib.api import queues
+from chalicelib.api import permissions, queues
 from chalicelib.api.http import decode_path_parameters, json_route, parse_json_object
+from chalicelib.domain import limits
 from chalicelib.services import (
     adjustments,
     admin_auth,
+    api_keys,
     campaigns,
     codes,
     daily,
@@ -44,20 +46,44 @@ def decoded_path_parameters(request, get_response):
     return decode_path_parameters(request.uri_params) or get_response(request)
 
 
-def admin_only(view=None, *, admin_token_only=False):
+def _client_address():
+    """The caller's address as API Gateway saw the connection; never X-Forwarded-For, which
+    any client can write."""
+    return ((_request().context or {}).get("identity") or {}).get("sourceIp")
+
+
+def admin_only(view):
     """The admin API, before anything else: ``Authorization: Bearer <LOYALTY_ADMIN_TOKEN>``, or
-    the workspace's session cookie (+ ``X-CSRF-Token`` on changes), limited to its shop."""
-    if view is None:
-        return functools.partial(admin_only, admin_token_only=admin_token_only)
+    the workspace's session cookie (+ ``X-CSRF-Token`` on changes), limited to its shop and to
+    the roles chalicelib/api/permissions.py gives this route."""
 
     @functools.wraps(view)
     def checked(*args, **kwargs):
         request = _request()
+        route = (request.context or {}).get("resourcePath", "")
         admin_auth.authorize(request.headers, request.method, kwargs.get("shop_id"),
-                             admin_token_only=admin_token_only)
+                             allowed_roles=permissions.allowed_roles(request.method, route),
+                             address=_client_address())
         return view(*args, **kwargs)
 
+    checked.admin_only = True
     return checked
+
+
+def storefront_key(action):
+    """The storefront API (``X-Api-Key``): the client address's and the key's abuse limits for
+    ``action``, and the key; the view gets the shop instead of its id."""
+
+    def decorate(view):
+        @functools.wraps(view)
+        def checked(shop_id, **kwargs):
+            shop = api_keys.storefront_caller(shop_id, _request().headers.get("x-api-key"), action,
+                                              _client_address())
+            return view(shop, **kwargs)
+
+        return checked
+
+    return decorate
 
 
 def _who():
@@ -99,7 +125,21 @@ def retire_webhook_secrets(shop_id):
 @admin_only
 def issue_api_key(shop_id):
     body = parse_json_object(_request().raw_body) if _request().raw_body else {}
-    return 201, shops.issue_api_key(shop_id, body.get("label"))
+    return 201, api_keys.issue_api_key(shop_id, body, _who())
+
+
+@app.route("/admin/shops/{shop_id}/api-keys", methods=["GET"])
+@json_route
+@admin_only
+def list_api_keys(shop_id):
+    return api_keys.list_api_keys(shop_id)
+
+
+@app.route("/admin/shops/{shop_id}/api-keys/{key_id}", methods=["DELETE"])
+@json_route
+@admin_only
+def revoke_api_key(shop_id, key_id):
+    return api_keys.revoke_api_key(shop_id, key_id, _who())
 
 
 @app.route("/admin/shops/{shop_id}/customers/{email}", methods=["GET"])
@@ -220,30 +260,30 @@ def webhook(platform, shop_id):
 # -- storefront --------------------------------------------------------------
 @app.route("/shops/{shop_id}/customers/{email}", methods=["GET"])
 @json_route
-def customer(shop_id, email):
-    shop = shops.authenticate_api_key(shop_id, _request().headers.get("x-api-key"))
+@storefront_key(limits.LOOKUP)
+def customer(shop, email):
     return storefront.customer_view(shop, email)
 
 
 @app.route("/shops/{shop_id}/customers/{email}/history", methods=["GET"])
 @json_route
-def customer_history(shop_id, email):
-    shop = shops.authenticate_api_key(shop_id, _request().headers.get("x-api-key"))
+@storefront_key(limits.LOOKUP)
+def customer_history(shop, email):
     query = _request().query_params or {}
     return storefront.customer_history(shop, email, query.get("limit"), query.get("cursor"))
 
 
 @app.route("/shops/{shop_id}/codes/{code}", methods=["GET"])
 @json_route
-def check_code(shop_id, code):
-    shop = shops.authenticate_api_key(shop_id, _request().headers.get("x-api-key"))
+@storefront_key(limits.CODE_CHECK)
+def check_code(shop, code):
     return codes.check_code(shop, code, (_request().query_params or {}).get("order_total"))
 
 
 @app.route("/shops/{shop_id}/customers/{email}/redemptions", methods=["POST"])
 @json_route
-def redeem(shop_id, email):
-    shop = shops.authenticate_api_key(shop_id, _request().headers.get("x-api-key"))
+@storefront_key(limits.REDEEM)
+def redeem(shop, email):
     return 201, storefront.redeem_points(shop, email, parse_json_object(_request().raw_body))
 
 
@@ -347,7 +387,7 @@ def workspace_asset(name):
 @app.route("/admin/session", methods=["POST"])
 @json_route
 def sign_in():
-    view, cookie = admin_auth.sign_in(parse_json_object(_request().raw_body))
+    view, cookie = admin_auth.sign_in(parse_json_object(_request().raw_body), _client_address())
     return Response(view, status_code=201, headers={"Content-Type": "application/json", "Set-Cookie": cookie,
                                                     "Cache-Control": "no-store"})
 
@@ -368,10 +408,24 @@ def sign_out():
 
 @app.route("/admin/shops/{shop_id}/admin-keys", methods=["POST"])
 @json_route
-@admin_only(admin_token_only=True)
+@admin_only
 def issue_admin_key(shop_id):
     body = parse_json_object(_request().raw_body) if _request().raw_body else {}
-    return 201, admin_auth.issue_admin_key(shop_id, body.get("label"))
+    return 201, admin_auth.issue_admin_key(shop_id, body)
+
+
+@app.route("/admin/shops/{shop_id}/admin-keys", methods=["GET"])
+@json_route
+@admin_only
+def list_admin_keys(shop_id):
+    return admin_auth.list_admin_keys(shop_id)
+
+
+@app.route("/admin/shops/{shop_id}/admin-keys/{key_id}", methods=["DELETE"])
+@json_route
+@admin_only
+def revoke_admin_key(shop_id, key_id):
+    return admin_auth.revoke_admin_key(shop_id, key_id)
 
 
 @app.route("/admin/sample-customers", methods=["GET"])
@@ -461,15 +515,15 @@ def review_webhook(shop_id):
 
 @app.route("/shops/{shop_id}/customers/{email}/withdrawals", methods=["POST"])
 @json_route
-def request_withdrawal(shop_id, email):
-    shop = shops.authenticate_api_key(shop_id, _request().headers.get("x-api-key"))
+@storefront_key(limits.REDEEM)
+def request_withdrawal(shop, email):
     return 201, wallet.request_withdrawal(shop, email, parse_json_object(_request().raw_body))
 
 
 @app.route("/shops/{shop_id}/customers/{email}/cashback-codes", methods=["POST"])
 @json_route
-def cashback_code(shop_id, email):
-    shop = shops.authenticate_api_key(shop_id, _request().headers.get("x-api-key"))
+@storefront_key(limits.REDEEM)
+def cashback_code(shop, email):
     return 201, wallet.cashback_code(shop, email, parse_json_object(_request().raw_body))
 
 
@@ -507,14 +561,14 @@ def get_data_request(shop_id, request_id):
 
 @app.route("/admin/shops/{shop_id}", methods=["DELETE"])
 @json_route
-@admin_only(admin_token_only=True)
+@admin_only
 def delete_shop(shop_id):
     return privacy.delete_shop(shop_id)
 
 
 @app.route("/admin/shops/{shop_id}/erasure", methods=["GET"])
 @json_route
-@admin_only(admin_token_only=True)
+@admin_only
 def shop_erasure(shop_id):
     return privacy.erasure_status(shop_id)
 

@@ -22,7 +22,9 @@ def start_emulator(*, without_rollback_copy: bool = False, metered: bool = False
     never need the rollback turn it off (request counts are unaffected).
     """
     os.environ.update({"AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench",
-                       "AWS_DEFAULT_REGION": "eu-central-1"})
+                       "AWS_DEFAULT_REGION": "eu-central-1",
+                       # a local stack: the development link-signing key applies (chalicelib.secrets)
+                       "LOYALTY_LOCAL_STACK": "1"})
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
     if without_rollback_copy:
         import moto.dynamodb.models as dynamodb_models

@@ -10,8 +10,10 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 
 from chalicelib import secrets
+from chalicelib.domain import limits as abuse_limits
 from chalicelib.store.models import DEFAULT_TABLE_NAME, use_table
 
+# The local stack's admin token: accepted only where LOYALTY_LOCAL_STACK=1 says so (chalicelib.secrets).
 LOCAL_ADMIN_TOKEN = "local-admin-token"
 
 
@@ -22,6 +24,8 @@ class Settings:
     send_queue_name: str = "loyalty-mail-send"
     events_queue_name: str = "loyalty-mail-events"
     max_body_bytes: int = 1024 * 1024
+    # A key's "last used" is written at most this often (one conditional write per key and interval).
+    key_last_used_seconds: float = 60.0
 
 
 def settings() -> Settings:
@@ -30,14 +34,22 @@ def settings() -> Settings:
         shop_cache_seconds=float(os.environ.get("LOYALTY_SHOP_CACHE_SECONDS", "30")),
         send_queue_name=os.environ.get("LOYALTY_SEND_QUEUE", "loyalty-mail-send"),
         events_queue_name=os.environ.get("LOYALTY_EVENTS_QUEUE", "loyalty-mail-events"),
+        key_last_used_seconds=float(os.environ.get("LOYALTY_KEY_LAST_USED_SECONDS", "60")),
     )
+
+
+def limits() -> dict:
+    """The abuse limits (``LOYALTY_LIMIT_<ACTION>_PER_<SCOPE>=COUNT/SECONDS`` or ``off``; defaults in
+    chalicelib.domain.limits)."""
+    return abuse_limits.configured(dict(os.environ))
 
 
 def admin_tokens() -> tuple[str, ...]:
     """The accepted admin tokens, current first: ``LOYALTY_ADMIN_TOKEN`` locally, the stage's
     secret when deployed (``LOYALTY_ADMIN_TOKEN_SECRET_ARN``; the previous token stays valid
-    during a rotation)."""
-    return secrets.values("LOYALTY_ADMIN_TOKEN", LOCAL_ADMIN_TOKEN)
+    during a rotation). Empty when none is configured (the development token counts only on
+    the local stack)."""
+    return secrets.values("LOYALTY_ADMIN_TOKEN", local_default=LOCAL_ADMIN_TOKEN)
 
 
 _configured_table: list[str] = []

@@ -70,6 +70,8 @@ def local_environment() -> dict[str, str]:
         "LOYALTY_TABLE": LOCAL_TABLE,
         # Links in e-mails (unsubscribe, tracked links) lead to the local API.
         "LOYALTY_PUBLIC_URL": local_api_url(),
+        # The development admin token and link-signing key apply only where this says so.
+        "LOYALTY_LOCAL_STACK": "1",
     }
 
 

@@ -17,6 +17,7 @@ class ServiceError(Exception):
         self.message = message
         self.field = field
         self.details = details
+        self.headers: dict[str, str] = {}
 
     def to_body(self) -> dict:
         body = {"error": self.code, "message": self.message}
@@ -66,3 +67,21 @@ class Busy(ServiceError):
 
     status = 503
     code = "busy"
+
+
+class TooManyRequests(ServiceError):
+    """An abuse limit was reached; ``Retry-After`` says when the next window opens."""
+
+    status = 429
+    code = "too_many_requests"
+
+    def __init__(self, message: str, *, retry_after: int, **details):
+        super().__init__(message, retry_after=retry_after, **details)
+        self.headers = {"Retry-After": str(retry_after)}
+
+
+class NotConfigured(ServiceError):
+    """The deployment lacks a setting this needs (an admin token, a signing key): refused, never defaulted."""
+
+    status = 503
+    code = "not_configured"

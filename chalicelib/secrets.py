@@ -6,9 +6,13 @@ Each secret ``LOYALTY_<NAME>`` is read, in this order, from:
 - ``LOYALTY_<NAME>_PARAM``: an SSM Parameter Store parameter (SecureString, decrypted);
 - ``LOYALTY_<NAME>`` (and ``LOYALTY_<NAME>_PREVIOUS``): the value itself (local mode and tests).
 
-The local default a caller passes (a well-known development value) is never used inside a
-Lambda function: a deployment that lost its secret configuration refuses rather than
-accepting the development token or signing with the development key.
+The local default a caller passes (a well-known development value: the admin token
+``local-admin-token``, the development link-signing key) applies only where the local stack
+says so explicitly, ``LOYALTY_LOCAL_STACK=1`` (set by ``make run`` / devstack, the CLI's local
+mode and the tests), and never inside a Lambda function even then. Anything else without
+configuration gets nothing: the admin API answers 503 naming the missing setting, signing
+a link raises ``SecretUnavailable``. A deployment that lost its secret configuration refuses
+rather than accepting the development token or signing with the development key.
 
 A stored secret is either the value as plain text or JSON ``{"current": "...", "previous": "..."}``:
 during a rotation both are accepted (verification), the current one is used to sign.
@@ -33,25 +37,37 @@ class SecretUnavailable(RuntimeError):
     """The configured secret could not be read or holds no value (never carries the value)."""
 
 
-def values(name: str, default: Optional[str] = None) -> tuple[str, ...]:
-    """The secret's values, the current one first (then the previous one, if any)."""
+LOCAL_STACK_SWITCH = "LOYALTY_LOCAL_STACK"
+
+
+def local_stack() -> bool:
+    """True only when the local stack says so (``LOYALTY_LOCAL_STACK=1``) outside Lambda."""
+    return os.environ.get(LOCAL_STACK_SWITCH, "").strip() == "1" and not os.environ.get("AWS_LAMBDA_FUNCTION_NAME")
+
+
+def values(name: str, local_default: Optional[str] = None) -> tuple[str, ...]:
+    """The secret's values, the current one first (then the previous one, if any); empty when
+    it is not configured (``local_default`` counts only on the local stack)."""
     arn = os.environ.get(f"{name}_SECRET_ARN")
     param = os.environ.get(f"{name}_PARAM")
     if arn:
         return _cached(("secretsmanager", arn, os.environ.get("AWS_ENDPOINT_URL", "")), _from_secrets_manager)
     if param:
         return _cached(("ssm", param, os.environ.get("AWS_ENDPOINT_URL", "")), _from_parameter_store)
-    if os.environ.get("AWS_LAMBDA_FUNCTION_NAME"):
-        default = None
-    current = os.environ.get(name) or default
+    current = os.environ.get(name) or (local_default if local_stack() else None)
     previous = os.environ.get(f"{name}_PREVIOUS")
     return tuple(value for value in (current, previous) if value)
 
 
-def current(name: str, default: Optional[str] = None) -> str:
-    found = values(name, default)
+def not_configured_message(name: str) -> str:
+    return (f"{name} is not configured: set {name}_SECRET_ARN (deployed stages), {name}_PARAM or {name}; "
+            f"the development value applies only on the local stack ({LOCAL_STACK_SWITCH}=1)")
+
+
+def current(name: str, local_default: Optional[str] = None) -> str:
+    found = values(name, local_default)
     if not found:
-        raise SecretUnavailable(f"{name} is not configured")
+        raise SecretUnavailable(not_configured_message(name))
     return found[0]
 
 

@@ -283,9 +283,11 @@ def run_demo(stack: Stack) -> dict:
     key = _api(stack, "POST", f"/admin/shops/{SHOP_ID}/api-keys", {"label": "local demo"}, admin)["api_key"]
     _say(f"  PUT /admin/shops/{SHOP_ID}: Shopify shop, UAH, uk, Europe/Kyiv, 2 % cashback, default tiers")
     _say(f"  POST /admin/shops/{SHOP_ID}/api-keys: storefront API key issued")
-    admin_key = _api(stack, "POST", f"/admin/shops/{SHOP_ID}/admin-keys", {"label": "local marketer"},
-                     admin)["admin_key"]
-    _say(f"  POST /admin/shops/{SHOP_ID}/admin-keys: workspace key for the shop's marketer issued")
+    owner_key = _api(stack, "POST", f"/admin/shops/{SHOP_ID}/admin-keys",
+                     {"label": "local owner", "role": "owner"}, admin)["admin_key"]
+    marketer_key = _api(stack, "POST", f"/admin/shops/{SHOP_ID}/admin-keys",
+                        {"label": "local marketer", "role": "marketer"}, admin)["admin_key"]
+    _say(f"  POST /admin/shops/{SHOP_ID}/admin-keys: workspace keys for the shop's owner and its marketer issued")
 
     _heading(f"Signed sample Shopify webhooks → POST /webhooks/shopify/{SHOP_ID}")
     first, second = CUSTOMERS
@@ -324,7 +326,8 @@ def run_demo(stack: Stack) -> dict:
         _say(f"  to {', '.join(mail.recipients):<30} {mail.subject}")
     if stack.worker.failed:
         _say(f"  ({stack.worker.failed} queue message(s) failed and will be retried; see the log below)")
-    return {"webhook_secret": webhook_secret, "api_key": key, "customer": first, "admin_key": admin_key}
+    return {"webhook_secret": webhook_secret, "api_key": key, "customer": first, "admin_key": owner_key,
+            "marketer_key": marketer_key}
 
 
 def print_summary(stack: Stack, demo: dict) -> None:
@@ -336,12 +339,13 @@ def print_summary(stack: Stack, demo: dict) -> None:
     _say(f"    admin token      {os.environ['LOYALTY_ADMIN_TOKEN']}")
     _say(f"    webhook secret   {demo['webhook_secret']}   (shop {SHOP_ID})")
     _say(f"    API key          {demo['api_key']}")
-    _say(f"    workspace key    {demo['admin_key']}   (signs in to {SHOP_ID} only)")
+    _say(f"    workspace key    {demo['admin_key']}   (owner of {SHOP_ID}: every setting, key and change)")
+    _say(f"    marketer key     {demo['marketer_key']}   (templates, segments, campaigns of {SHOP_ID})")
 
     _heading("Try it")
     email = demo["customer"]
     _say(f"  The marketers' workspace (docs/workspace.md): open {stack.api_url}/admin and sign in with the")
-    _say("  workspace key above (one shop) or the admin token (every shop).")
+    _say("  owner's or the marketer's workspace key above (one shop) or the admin token (every shop).")
     _say("  Customer view over HTTP:")
     _say(f"    curl -s -H 'X-Api-Key: {demo['api_key']}' \\")
     _say(f"      {stack.api_url}/shops/{SHOP_ID}/customers/{email}")

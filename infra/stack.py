@@ -26,18 +26,54 @@ LAMBDA_PLATFORMS = ("manylinux2014_x86_64", "manylinux_2_28_x86_64", "manylinux_
 
 
 @dataclass(frozen=True)
+class Throttle:
+    """API Gateway's throttle for one method of the stage (or all): requests per second and burst,
+    all clients together. The first line in front of the per-client limits the code keeps
+    (chalicelib/domain/limits.py): a flood is refused before it runs a Lambda."""
+
+    rate: float
+    burst: int
+
+
+@dataclass(frozen=True)
 class StageOptions:
     """What differs between stages besides names (sizes and limits are in .chalice/config.json)."""
 
     protect_data: bool  # deletion protection and Retain on the table; PITR is on everywhere
     log_retention_days: int
     send_concurrency: int  # SQS event source MaximumConcurrency of the send handler (<= its reserved concurrency)
+    # (method, path as app.py declares it) -> throttle; ("*", "/*") is every method of the stage.
+    throttles: tuple[tuple[str, str, Throttle], ...] = ()
+
+
+def _throttles(everything: Throttle, webhooks: Throttle, sign_in: Throttle, code_checks: Throttle):
+    return (
+        ("*", "/*", everything),
+        # Platforms' deliveries must not be refused in a sale: WooCommerce disables a hook after 5 failures.
+        ("POST", "/webhooks/{platform}/{shop_id}", webhooks),
+        ("POST", "/admin/session", sign_in),  # guessing keys
+        ("GET", "/shops/{shop_id}/codes/{code}", code_checks),  # guessing codes
+    )
 
 
 STAGES: dict[str, StageOptions] = {
-    "dev": StageOptions(protect_data=False, log_retention_days=14, send_concurrency=2),
-    "prod": StageOptions(protect_data=True, log_retention_days=90, send_concurrency=5),
+    "dev": StageOptions(protect_data=False, log_retention_days=14, send_concurrency=2,
+                        throttles=_throttles(everything=Throttle(50, 100), webhooks=Throttle(100, 200),
+                                             sign_in=Throttle(1, 5), code_checks=Throttle(10, 20))),
+    "prod": StageOptions(protect_data=True, log_retention_days=90, send_concurrency=5,
+                         throttles=_throttles(everything=Throttle(300, 600), webhooks=Throttle(1000, 2000),
+                                              sign_in=Throttle(2, 10), code_checks=Throttle(100, 200))),
 }
+
+
+def method_settings(options: StageOptions) -> list[dict]:
+    """The stage's MethodSettings: API Gateway names a resource path with its slashes as ``~1``."""
+    settings = []
+    for method, path, throttle in options.throttles:
+        resource = path if path == "/*" else "/" + path.replace("/", "~1")
+        settings.append({"ResourcePath": resource, "HttpMethod": method,
+                         "ThrottlingRateLimit": throttle.rate, "ThrottlingBurstLimit": throttle.burst})
+    return settings
 
 # Queue handler (app.py function name) -> (the queue's logical id, visibility timeout in seconds).
 # The visibility timeout is six times the handler's timeout, as Lambda advises for SQS sources.
@@ -282,7 +318,7 @@ def resources(stage: str) -> dict:
                 statistic="Sum", threshold=5, evaluation_periods=2),
             "DefaultRole": {"Properties": {"Policies": [{"PolicyName": "DefaultRolePolicy",
                                                          "PolicyDocument": role_policy(stage)}]}},
-            "RestAPI": {"Properties": {"Name": names.api}},
+            "RestAPI": {"Properties": {"Name": names.api, "MethodSettings": method_settings(options)}},
         },
     }
     template["Outputs"] = {

@@ -12,6 +12,8 @@ import pytest
 os.environ.update({
     "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_SESSION_TOKEN": "testing",
     "AWS_DEFAULT_REGION": "eu-central-1", "AWS_REGION": "eu-central-1",
+    # The tests run as the local stack: the development link-signing key applies (chalicelib.secrets).
+    "LOYALTY_LOCAL_STACK": "1",
 })
 
 

@@ -14,7 +14,9 @@ from their Secrets Manager secret (``LOYALTY_LINK_SIGNING_KEY_SECRET_ARN``, see
 ``chalicelib.secrets``), where ``{"current": ..., "previous": ...}`` keeps links
 in mail already sent working across one key rotation (locally:
 ``LOYALTY_LINK_SIGNING_KEY_PREVIOUS``). The local default below is a fixed
-development key and must never be used for real mail.
+development key and must never be used for real mail: it applies only on the local stack
+(``LOYALTY_LOCAL_STACK=1``); anywhere else without a configured key, signing and
+verifying raise ``SecretUnavailable``.
 
 Unsubscribe links do not expire: RFC 8058 and the mailbox providers expect an
 old message's link to keep working. An unsubscribe token may also name what the
@@ -72,9 +74,9 @@ class TrackedLink:
 
 def signing_keys() -> tuple[bytes, ...]:
     """The current key first, then the previous one (verification only)."""
-    keys = secrets.values("LOYALTY_LINK_SIGNING_KEY", DEV_SIGNING_KEY)
+    keys = secrets.values("LOYALTY_LINK_SIGNING_KEY", local_default=DEV_SIGNING_KEY)
     if not keys:
-        raise secrets.SecretUnavailable("LOYALTY_LINK_SIGNING_KEY is not configured")
+        raise secrets.SecretUnavailable(secrets.not_configured_message("LOYALTY_LINK_SIGNING_KEY"))
     return tuple(key.encode() for key in keys)
 
 

@@ -12,6 +12,12 @@
 A link that is tampered with, signed with an unknown key, expired, for an unknown
 shop or (after the shop changed its domains) to a host the shop no longer names
 gets a friendly 404 page and never a redirect.
+
+The store is never in the customer's way: when the click cannot be recorded, or the shop
+or the code cannot be read at all (a DynamoDB error), an intact, unexpired plain or code
+link still answers 302 to the destination its signed token carries (a code link then
+without applying the code). Only a bonus-points page, which needs the account, asks to
+try again later.
 """
 from __future__ import annotations
 
@@ -20,6 +26,10 @@ import random
 import time
 from datetime import datetime
 from typing import Optional
+from urllib.parse import urlsplit
+
+from botocore.exceptions import BotoCoreError, ClientError
+from pynamodb.exceptions import PynamoDBException
 
 from chalicelib import bootstrap
 from chalicelib.api.pages import PAGE_HEADERS, document, escape, pick_locale
@@ -35,6 +45,7 @@ from chalicelib.store.results import Results
 
 logger = logging.getLogger("loyalty.links")
 _CLAIM_ATTEMPTS = 5
+_STORE_ERRORS = (PynamoDBException, BotoCoreError, ClientError)
 
 REDIRECT_HEADERS = {"Content-Type": "text/plain; charset=utf-8", "Cache-Control": "no-store",
                     "Referrer-Policy": "no-referrer",
@@ -139,17 +150,44 @@ class Answer:
 def follow_link(token: str, *, accept_language: Optional[str] = None, now: Optional[datetime] = None) -> Answer:
     """``GET /r/{token}``."""
     now = now or bootstrap.now()
-    found = _resolve(token, now)
+    try:
+        found = _resolve(token, now)
+    except _STORE_ERRORS:
+        logger.warning("could not read the shop of a tracked link: sending the customer on", exc_info=True)
+        return _redirect_without_the_store(token, now)
     if isinstance(found, Answer):
         return found
     shop, link, destination = found
     _record_click(shop, link, now)
     reward = link.reward or {}
-    if isinstance(reward.get("points"), int):
-        return _claim_page(shop, link, accept_language, now)
-    code = reward.get("code")
-    if isinstance(code, str) and code:
-        return _land_with_code(shop, link, destination, code, accept_language, now)
+    try:
+        if isinstance(reward.get("points"), int):
+            return _claim_page(shop, link, accept_language, now)
+        code = reward.get("code")
+        if isinstance(code, str) and code:
+            return _land_with_code(shop, link, destination, code, accept_language, now)
+    except _STORE_ERRORS:
+        logger.warning("could not read a tracked link's reward: shop=%s", shop.shop_id, exc_info=True)
+        if isinstance(reward.get("points"), int):
+            return _message(503, shop, pick_locale(accept_language, shop.default_locale), "claim_failed")
+    return Answer.redirect(destination)
+
+
+def _redirect_without_the_store(token: str, now: datetime) -> Answer:
+    """The store cannot be read: the signed token alone decides. Its destination was checked
+    against the shop's hosts when the e-mail was made; it still has to be a well-formed web URL."""
+    link = tokens.read_tracked_link(token)
+    if link is None or now > link.expires_at:
+        return _message(404, None, "en", "not_found")
+    try:
+        own_host = urlsplit(link.url).hostname or ""
+    except ValueError:
+        own_host = ""
+    destination = safe_destination(link.url, [own_host] if own_host else [])
+    if destination is None:
+        return _message(404, None, "en", "not_found")
+    if isinstance((link.reward or {}).get("points"), int):  # a claim needs the account: later
+        return _message(503, None, "en", "claim_failed")
     return Answer.redirect(destination)
 
 

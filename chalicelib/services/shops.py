@@ -1,8 +1,6 @@
-"""Shop administration: create/update settings, read them back, API keys."""
+"""Shop administration: create/update settings, read them back (keys: services.api_keys, admin_auth)."""
 from __future__ import annotations
 
-import hashlib
-import hmac
 import secrets
 import time
 from datetime import timedelta
@@ -12,8 +10,8 @@ from pydantic import ValidationError
 
 from chalicelib import bootstrap
 from chalicelib.domain.shop import Shop
-from chalicelib.errors import BadRequest, Conflict, NotFound, Unauthorized
 from chalicelib.domain.webhook_secrets import SecretRing
+from chalicelib.errors import BadRequest, Conflict, NotFound
 from chalicelib.services.shop_settings import (
     ShopSettings,
     currency_exponent,
@@ -166,37 +164,3 @@ def mark_erasing(shop_id: str, now) -> None:
 
 def forget_cached_shops() -> None:
     _cache.clear()
-
-
-MAX_API_KEY_LABEL = 100
-
-
-def issue_api_key(shop_id: str, label: Optional[str]) -> dict:
-    """A new storefront API key, shown this once; only its hash is stored."""
-    if label is not None and (not isinstance(label, str) or len(label) > MAX_API_KEY_LABEL):
-        raise BadRequest(f"label: must be text of at most {MAX_API_KEY_LABEL} characters", field="label")
-    load_shop(shop_id)
-    key = f"lk_{secrets.token_urlsafe(32)}"
-    ShopRepository().add_api_key(shop_id, _hash_key(key), label, bootstrap.now().isoformat())
-    return {"api_key": key, "label": label, "shop_id": shop_id,
-            "note": "store this key now: it is not shown again"}
-
-
-def authenticate_api_key(shop_id: str, presented: Optional[str]) -> Shop:
-    shop = load_shop(shop_id)
-    if not presented or not ShopRepository().api_key_exists(shop_id, _hash_key(presented)):
-        raise Unauthorized("missing or unknown X-Api-Key for this shop")
-    return shop
-
-
-def check_admin_token(presented_header: Optional[str]) -> None:
-    scheme, _, token = (presented_header or "").partition(" ")
-    presented = token.strip().encode()
-    # Every accepted token is compared (no early exit), so timing tells nothing about which one matched.
-    matches = [hmac.compare_digest(presented, expected.encode()) for expected in bootstrap.admin_tokens()]
-    if scheme.lower() != "bearer" or not presented or not any(matches):
-        raise Unauthorized("missing or wrong admin token (Authorization: Bearer <token>)")
-
-
-def _hash_key(key: str) -> str:
-    return hashlib.sha256(key.encode()).hexdigest()

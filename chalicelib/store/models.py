@@ -102,8 +102,14 @@ class ShopIndexItem(Item, discriminator="shop_index"):
 
 
 class ApiKeyItem(Item, discriminator="api_key"):
+    """A storefront key (``SHOP#{shop}`` / ``APIKEY#{sha256(key)}``); the key itself is never stored."""
+
     label = UnicodeAttribute(null=True)
     created_at = UnicodeAttribute()
+    created_by = UnicodeAttribute(null=True)
+    last_used_at = UnicodeAttribute(null=True)  # written at most once per interval (store.access_keys)
+    revoked_at = UnicodeAttribute(null=True)  # set: the key no longer opens anything
+    revoked_by = UnicodeAttribute(null=True)
 
 
 class ProfileItem(Item, discriminator="profile"):
@@ -410,12 +416,18 @@ class AdminKeyItem(Item, discriminator="admin_key"):
 
     label = UnicodeAttribute(null=True)
     created_at = UnicodeAttribute()
+    role = UnicodeAttribute(null=True)  # owner | marketer; none: a key from before roles, a marketer's
+    created_by = UnicodeAttribute(null=True)
+    last_used_at = UnicodeAttribute(null=True)
+    revoked_at = UnicodeAttribute(null=True)
+    revoked_by = UnicodeAttribute(null=True)
 
 
 class AdminSessionItem(Item, discriminator="admin_session"):
     """A signed-in workspace session: the cookie holds a random id, the item its hash."""
 
     shop_id = UnicodeAttribute(null=True)  # None: the admin token's session, every shop
+    key_hash = UnicodeAttribute(null=True)  # the workspace key signed in with: checked on every request
     label = UnicodeAttribute()
     csrf_token = UnicodeAttribute()
     created_at = UnicodeAttribute()

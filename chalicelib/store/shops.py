@@ -1,4 +1,4 @@
-"""Shop records and their storefront API keys (stored as hashes only)."""
+"""Shop records (their keys: store.access_keys)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -8,7 +8,7 @@ from pynamodb.exceptions import DoesNotExist, TransactWriteError
 from pynamodb.transactions import TransactWrite
 
 from chalicelib.store import keys
-from chalicelib.store.models import ApiKeyItem, Item, JobCheckpointItem, ShopIndexItem, ShopItem
+from chalicelib.store.models import Item, JobCheckpointItem, ShopIndexItem, ShopItem
 
 
 @dataclass
@@ -49,16 +49,6 @@ class ShopRepository:
     def list_ids(self) -> list[tuple[str, str]]:
         """(shop_id, platform) of every shop, by Query on the shop index partition."""
         return [(row.sk, row.platform) for row in ShopIndexItem.query(keys.SHOP_INDEX_PK)]
-
-    def add_api_key(self, shop_id: str, key_hash: str, label: Optional[str], created_at: str) -> None:
-        ApiKeyItem(keys.shop_pk(shop_id), keys.api_key_sk(key_hash), label=label, created_at=created_at).save()
-
-    def api_key_exists(self, shop_id: str, key_hash: str) -> bool:
-        try:
-            ApiKeyItem.get(keys.shop_pk(shop_id), keys.api_key_sk(key_hash))
-        except DoesNotExist:
-            return False
-        return True
 
 
 class JobCheckpoints:

@@ -128,7 +128,8 @@ def _four_weeks_of_orders(monkeypatch) -> int:
 
 @pytest.fixture
 def demo_shop(api_server, monkeypatch):
-    """A shop with four weeks of customers and orders, and a workspace key for its marketer."""
+    """A shop with four weeks of customers and orders, and a workspace key for its owner (the tour
+    ends with a points adjustment, which is an owner's)."""
     _call(api_server, "PUT", f"/admin/shops/{SHOP}", shop_document(
         "shopify", name="Zerno", storefront_url="https://zerno.example", sender_email="hello@zerno.example"))
     boto3.client("sesv2").create_email_identity(EmailIdentity="zerno.example")
@@ -140,7 +141,7 @@ def demo_shop(api_server, monkeypatch):
         answer = _call(api_server, "POST", f"/webhooks/shopify/{SHOP}", raw=body,
                        headers={k: v for k, v in headers.items()})
         assert answer["result"] == "applied"
-    key = _call(api_server, "POST", f"/admin/shops/{SHOP}/admin-keys", {"label": "Olena"})["admin_key"]
+    key = _call(api_server, "POST", f"/admin/shops/{SHOP}/admin-keys", {"label": "Olena", "role": "owner"})["admin_key"]
     return key
 
 

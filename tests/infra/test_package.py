@@ -219,6 +219,25 @@ def test_role_names_each_action_on_its_resources(packaged, stage):
     assert any("configuration-set/loyalty-mail-" + stage in json.dumps(r) for r in granted["ses:SendRawEmail"])
 
 
+# -- API Gateway throttling: the first line in front of the per-client limits -----------
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_api_gateway_throttles_the_stage_and_the_guessable_routes(packaged, stage):
+    from app import app
+
+    settings = _template(packaged, stage)["Resources"]["RestAPI"]["Properties"]["MethodSettings"]
+    throttles = {(setting["HttpMethod"], setting["ResourcePath"].replace("~1", "/")[1:] if setting["ResourcePath"] != "/*"
+                  else "/*"): (setting["ThrottlingRateLimit"], setting["ThrottlingBurstLimit"]) for setting in settings}
+    everything = throttles.pop(("*", "/*"))
+    assert everything[0] > 0 and everything[1] >= everything[0]
+    for (method, path), (rate, burst) in throttles.items():
+        assert method in app.routes[path], (method, path)  # a route app.py serves, named the way API Gateway does
+        assert rate > 0 and burst >= rate
+    assert throttles[("POST", "/admin/session")][0] < everything[0]  # guessing keys
+    assert throttles[("GET", "/shops/{shop_id}/codes/{code}")][0] < everything[0]  # guessing codes
+    assert throttles[("POST", "/webhooks/{platform}/{shop_id}")][0] >= everything[0]  # never the platforms' deliveries
+
+
 # -- alarms --------------------------------------------------------------------------
 
 def test_alarms_watch_dead_letters_reputation_and_5xx(packaged):

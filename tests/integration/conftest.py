@@ -83,3 +83,21 @@ def woo_shop(client) -> ShopHandle:
 @pytest.fixture
 def generic_shop(client) -> ShopHandle:
     return register_shop(client, "generic-shop", "generic")
+
+
+def issue_workspace_key(client, shop_id: str, role: str = "marketer", label: str = "Olena",
+                        headers: dict | None = None) -> str:
+    response = client.http.post(f"/admin/shops/{shop_id}/admin-keys", headers=headers or ADMIN,
+                                body=json.dumps({"label": label, "role": role}).encode())
+    assert response.status_code == 201, response.body
+    return json.loads(response.body)["admin_key"]
+
+
+def sign_in(client, key: str) -> dict:
+    """The headers of a signed-in workspace session (cookie and CSRF token), for every method."""
+    response = client.http.post("/admin/session", headers={"Content-Type": "application/json"},
+                                body=json.dumps({"key": key}).encode())
+    assert response.status_code == 201, response.body
+    cookie = {k.lower(): v for k, v in response.headers.items()}["set-cookie"].split(";")[0]
+    return {"Cookie": cookie, "X-CSRF-Token": json.loads(response.body)["csrf_token"],
+            "Content-Type": "application/json"}

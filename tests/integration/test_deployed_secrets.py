@@ -85,10 +85,42 @@ def test_local_mode_reads_plain_variables_with_a_previous_key(monkeypatch):
     assert tokens.signing_keys() == (b"new-key", b"old-key")
 
 
-def test_a_lambda_without_its_secrets_accepts_no_development_value(client, monkeypatch):
-    monkeypatch.setenv("AWS_LAMBDA_FUNCTION_NAME", "loyalty-mail-prod-api_handler")
+@pytest.mark.parametrize("where", ["a Lambda function, even with the switch on", "anywhere without the switch"])
+def test_without_configuration_the_development_values_are_refused(client, monkeypatch, where):
+    """The development token and key apply only where the local stack says so explicitly:
+    never because Lambda's variables are absent, never inside Lambda."""
+    if where.startswith("a Lambda"):
+        monkeypatch.setenv("AWS_LAMBDA_FUNCTION_NAME", "loyalty-mail-prod-api_handler")
+    else:
+        monkeypatch.delenv("AWS_LAMBDA_FUNCTION_NAME", raising=False)
+        monkeypatch.delenv("LOYALTY_LOCAL_STACK")
     for name in ("LOYALTY_ADMIN_TOKEN", "LOYALTY_LINK_SIGNING_KEY", "LOYALTY_LINK_SIGNING_KEY_PREVIOUS"):
         monkeypatch.delenv(name, raising=False)
-    assert _admin(client, bootstrap.LOCAL_ADMIN_TOKEN) == 401
-    with pytest.raises(secrets.SecretUnavailable):
+    response = client.http.get("/admin/shops", headers={"Authorization": f"Bearer {bootstrap.LOCAL_ADMIN_TOKEN}"})
+    assert response.status_code == 503
+    refusal = json.loads(response.body)
+    assert refusal["error"] == "not_configured" and "LOYALTY_ADMIN_TOKEN" in refusal["message"]
+    assert bootstrap.LOCAL_ADMIN_TOKEN not in refusal["message"]
+    signing_in = client.http.post("/admin/session", headers={"Content-Type": "application/json"},
+                                  body=json.dumps({"key": bootstrap.LOCAL_ADMIN_TOKEN}).encode())
+    assert signing_in.status_code == 503 and "set-cookie" not in {k.lower() for k in signing_in.headers}
+    with pytest.raises(secrets.SecretUnavailable, match="LOYALTY_LINK_SIGNING_KEY is not configured"):
         tokens.make_token("shop", "c_1")
+    with pytest.raises(secrets.SecretUnavailable):
+        tokens.read_token("anything.at-all")
+
+
+def test_an_explicit_token_works_without_the_switch(client, monkeypatch):
+    monkeypatch.delenv("LOYALTY_LOCAL_STACK")
+    assert _admin(client, "test-admin-token") == 200  # configured, not defaulted
+    assert _admin(client, bootstrap.LOCAL_ADMIN_TOKEN) == 401
+
+
+def test_the_local_stack_switch_turns_the_development_values_on(client, monkeypatch):
+    monkeypatch.delenv("LOYALTY_ADMIN_TOKEN")
+    monkeypatch.delenv("LOYALTY_LINK_SIGNING_KEY", raising=False)
+    monkeypatch.setenv("LOYALTY_LOCAL_STACK", "1")
+    assert _admin(client, bootstrap.LOCAL_ADMIN_TOKEN) == 200
+    assert tokens.signing_keys() == (tokens.DEV_SIGNING_KEY.encode(),)
+    monkeypatch.setenv("LOYALTY_LOCAL_STACK", "yes")  # only the exact value counts
+    assert _admin(client, bootstrap.LOCAL_ADMIN_TOKEN) == 503

@@ -36,9 +36,9 @@ def _sign_in(client, key):
                           "Content-Type": "application/json"}
 
 
-def _admin_key(client, shop_id, label="Olena (marketing)"):
+def _admin_key(client, shop_id, label="Olena (marketing)", role="marketer"):
     return _json(client.http.post(f"/admin/shops/{shop_id}/admin-keys", headers=ADMIN,
-                                  body=json.dumps({"label": label}).encode()))[1]["admin_key"]
+                                  body=json.dumps({"label": label, "role": role}).encode()))[1]["admin_key"]
 
 
 def test_shop_key_signs_in_to_its_own_shop_only(client, shopify_shop):
@@ -206,7 +206,7 @@ def test_dashboard_counts_orders_points_members_and_liability_on_write(client, s
 def test_adjustment_is_audited_in_the_history_and_happens_once(client, shopify_shop):
     _order(shopify_shop, "7001", "c@example.com")
     balance = shopify_shop.customer("c@example.com")[1]["points_balance"]
-    key = _admin_key(client, shopify_shop.shop_id, label="Olena")
+    key = _admin_key(client, shopify_shop.shop_id, label="Olena", role="owner")  # money: an owner's key
     _, _, headers = _sign_in(client, key)
     url = f"/admin/shops/{shopify_shop.shop_id}/customers/c@example.com/adjustments"
     body = json.dumps({"points": 25, "reason": "parcel arrived late", "request_id": "click-0000001"}).encode()

@@ -20,11 +20,18 @@ def table_fingerprint() -> tuple[int, str]:
     from moto.dynamodb.models import dynamodb_backends
 
     table = dynamodb_backends["123456789012"][os.environ["AWS_DEFAULT_REGION"]].get_table(os.environ["LOYALTY_TABLE"])
-    # Except the shop's webhook-health counters: a refused webhook is counted there by design
-    # (docs/import.md, "Webhook health"), and nothing else may change.
-    rows = sorted(json.dumps(item.to_json(), sort_keys=True, default=str) for item in table.all_items()
-                  if item.range_key is None or item.range_key.value != "WEBHOOKHEALTH")
+    # Except what counts requests by design, refused ones too: the shop's webhook-health counters
+    # (docs/import.md, "Webhook health"), the abuse-limit counters and a key's last use
+    # (docs/security.md); nothing else may change.
+    rows = sorted(json.dumps(_without_last_use(item.to_json()), sort_keys=True, default=str)
+                  for item in table.all_items()
+                  if item.range_key is None or item.range_key.value not in ("WEBHOOKHEALTH", "RATE"))
     return len(rows), hashlib.sha256("\n".join(rows).encode()).hexdigest()
+
+
+def _without_last_use(item: dict) -> dict:
+    item.get("Attributes", item).pop("last_used_at", None)
+    return item
 
 
 @pytest.fixture
