@@ -248,6 +248,9 @@ def _render_error(exc: BaseException, template: str, locale: str, line: Optional
                   label: Optional[str]) -> TemplateError:
     if isinstance(exc, BudgetExceeded):
         return TemplateLimitError(template, locale, line, f"over the render budget: {exc}", source=label)
+    if isinstance(exc, RecursionError):
+        return TemplateLimitError(template, locale, line, "over the render budget: macros or loops call themselves "
+                                                          "too deep", source=label)
     return TemplateError(template, locale, line, _describe(exc), source=label)
 
 
