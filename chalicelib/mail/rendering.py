@@ -137,7 +137,9 @@ class TemplateSet:
 
     def render(self, template: str, locale: str, context: dict) -> RenderedEmail:
         """One recipient's e-mail, rendered within ``self.budget`` (compiling is not counted)."""
-        compiled = self._compiled(template, self._locale(template, locale, context))
+        resolved = self._locale(template, locale, context)
+        compiled = self._compiled(template, resolved)
+        _text_template(template, resolved)  # compiled once per process, outside every budget
         with metering(self.budget):
             locale, values = self.prepare(template, locale, context)
             try:

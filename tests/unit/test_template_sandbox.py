@@ -134,7 +134,7 @@ def test_the_output_budget_holds_for_each_part():
 
 def test_a_template_rendered_outside_a_recipient_budget_gets_its_own():
     runaway = HTML_ENV.from_string("{% for a in range(100000) %}{% for b in range(100000) %}{% endfor %}{% endfor %}")
-    with pytest.raises(BudgetExceeded, match="loop iterations"):
+    with pytest.raises(BudgetExceeded, match="loop iterations|took longer than"):
         runaway.render()
     assert HTML_ENV.from_string("{{ 'a'|center(5) }}").render() == "  a  "
 
