@@ -133,10 +133,10 @@ def _budget() -> RenderBudget:
     return meter.budget if meter is not None else DEFAULT_BUDGET
 
 
-def _produce(value: Any, meter: Optional[Meter] = None) -> Any:
+def _produce(value: Any) -> Any:
     """Count a string the template built against the budget; return it."""
     if isinstance(value, str):
-        meter = meter or _current.get()
+        meter = _current.get()
         if meter is not None:
             meter.produce(len(value))
         elif len(value) > DEFAULT_BUDGET.value_chars:

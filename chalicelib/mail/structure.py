@@ -13,8 +13,8 @@ like ``<br>`` and self-closed ``<x/>`` do not), any end tag closes the innermost
 pairs them by count, not by name), comments and ``<![CDATA[…]]>`` hold no tags, and quoted
 attribute values and Jinja tags (``{{ }}``, ``{% %}``, ``{# #}``) inside a tag may hold
 ``>``. Unclosed tags count as nested, so 30,000 unclosed ``<div>`` are 30,000 levels deep.
-It is not an HTML parser (Python's ``html.parser`` takes minutes on some 100 KB inputs):
-it only finds tags, never builds a tree, and looks at each character at most once or twice.
+It is not an HTML parser (Python's ``html.parser`` takes minutes on some 100 KB inputs): one
+regular expression without backtracking finds the tags, and nothing builds a tree.
 """
 from __future__ import annotations
 
@@ -36,10 +36,18 @@ MJML_TAGS = frozenset({
 _VOID = frozenset({
     "area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param", "source", "track", "wbr",
 })
-_NAME = re.compile(r"[A-Za-z][A-Za-z0-9:._-]*")
-_JINJA_CLOSERS = {"{{": "}}", "{%": "%}", "{#": "#}"}
-_TAG_STOP = re.compile(r"[>\"'{]")
-_TAG_START = re.compile(r"</?[A-Za-z]|<[!?]")  # any other '<' is text (MRML refuses it, with its own error)
+# One token: a comment, CDATA or declaration (skipped), or a tag. Inside a tag, quoted values
+# and Jinja tags may hold '>'. Whatever is unterminated runs to the end of the source, so
+# every character is read once; possessive quantifiers never backtrack, however hostile the source.
+_TOKEN = re.compile(r"""
+    <!--.*?(?:-->|\Z)
+  | <!\[CDATA\[.*?(?:\]\]>|\Z)
+  | <[!?][^>]*>?
+  | <(?P<closing>/?)(?P<name>[A-Za-z][A-Za-z0-9:._-]*)
+    (?:[^>"'{/]++ | "[^"]*+"? | '[^']*+'? | \{\{.*?(?:\}\}|\Z) | \{%.*?(?:%\}|\Z) | \{\#.*?(?:\#\}|\Z)
+       | \{ | /(?!>))*+
+    (?P<end>/?>|\Z)
+""", re.S | re.X)
 
 
 class StructureError(ValueError):
@@ -68,26 +76,10 @@ class Tag(NamedTuple):
 
 def tags(source: str) -> Iterator[Tag]:
     """The start and end tags of ``source`` in order (comments, CDATA, declarations skipped)."""
-    position = 0
-    while True:
-        start = _TAG_START.search(source, position)
-        if start is None:
-            return
-        position = start.start()
-        if source.startswith("<!--", position):
-            position = _after(source, "-->", position + 4)
-            continue
-        if source.startswith("<![CDATA[", position):
-            position = _after(source, "]]>", position + 9)
-            continue
-        if source.startswith(("<!", "<?"), position):
-            position = _after(source, ">", position + 2)
-            continue
-        closing = source.startswith("</", position)
-        name = _NAME.match(source, position + (2 if closing else 1))
-        end, self_closed = _tag_end(source, name.end())
-        yield Tag(name.group(0).lower(), position, closing, self_closed)
-        position = end
+    for match in _TOKEN.finditer(source):
+        name = match.group("name")
+        if name is not None:
+            yield Tag(name.lower(), match.start(), match.group("closing") == "/", match.group("end") == "/>")
 
 
 def check_structure(source: str, *, max_depth: int = MAX_DEPTH, max_elements: int = MAX_ELEMENTS) -> Structure:
@@ -98,17 +90,20 @@ def check_structure(source: str, *, max_depth: int = MAX_DEPTH, max_elements: in
     ``mjml_problem`` for where): within these limits it does so without crashing."""
     depth = deepest = deepest_at = elements = 0
     too_many_at = None
-    for tag in tags(source):
-        if tag.closing:
+    for match in _TOKEN.finditer(source):  # tags() without a tuple per tag: this runs on every compile
+        name = match.group("name")
+        if name is None:
+            continue
+        if match.group("closing"):
             depth = max(depth - 1, 0)
             continue
         elements += 1
         if elements > max_elements and too_many_at is None:
-            too_many_at = tag.position
-        if not tag.self_closed and tag.name not in _VOID:
+            too_many_at = match.start()
+        if match.group("end") != "/>" and name.lower() not in _VOID:
             depth += 1
             if depth > deepest:
-                deepest, deepest_at = depth, tag.position
+                deepest, deepest_at = depth, match.start()
     if deepest > max_depth:
         raise StructureError(f"nested {deepest} levels deep, the limit is {max_depth}", _line(source, deepest_at))
     if too_many_at is not None:
@@ -142,28 +137,6 @@ def mjml_problem(source: str) -> Optional[tuple[int, str]]:
         name, line = open_tags[-1]
         return line, f"<{name}> is never closed"
     return None
-
-
-def _after(source: str, marker: str, start: int) -> int:
-    found = source.find(marker, start)
-    return len(source) if found < 0 else found + len(marker)
-
-
-def _tag_end(source: str, position: int) -> tuple[int, bool]:
-    """(the index after the tag's '>', whether it ends with '/>') from inside a tag."""
-    while True:
-        stop = _TAG_STOP.search(source, position)
-        if stop is None:
-            return len(source), False
-        char, position = stop.group(0), stop.start()
-        if char == ">":
-            return position + 1, source[position - 1] == "/"
-        if char in "\"'":
-            position = _after(source, char, position + 1)
-        elif source.startswith(("{{", "{%", "{#"), position):
-            position = _after(source, _JINJA_CLOSERS[source[position:position + 2]], position + 2)
-        else:
-            position += 1
 
 
 def _line(source: str, position: int) -> int:

@@ -65,6 +65,7 @@ FAMILIES: dict[str, list[str]] = {
         "{{ ()|attr('__class__')|attr('__base__')|attr('__subclasses__')() }}",
         "{{ lipsum|attr('\\x5f\\x5fglobals\\x5f\\x5f') }}",
         "{{ t|attr('__func__')|attr('__globals__') }}",
+        "{{ (t|attr('\\x5f\\x5ffunc\\x5f\\x5f')).__globals__ }}",
         "{{ (customer|attr('__class__')).__mro__ }}",
         "{{ ('{0.__class__}'|attr('format'))(customer) }}",
     ],
@@ -118,6 +119,7 @@ FAMILIES: dict[str, list[str]] = {
         "{{ 'x'.ljust(10**9) }}",
         "{{ '%999999999s' % 'x' }}",
         "{{ '{:>999999999}'.format('x') }}",
+        "{{ '%999999999s'|format('x') }}",
     ],
     "recursion": [
         "{% macro double(s) %}{{ double(s ~ s) }}{% endmacro %}{{ double('x') }}",
