@@ -85,3 +85,9 @@ class TemplateError(Exception):
 
 class ContextError(TemplateError):
     """The data given for a template is missing a value or has the wrong type."""
+
+
+class TemplateLimitError(TemplateError):
+    """A template went over a limit: its render budget (time, steps, sizes; see
+    ``sandbox.RenderBudget``) or the MJML structure limits (see ``structure``). An editor's
+    request with it is refused (400); a send with it fails and is dead-lettered."""

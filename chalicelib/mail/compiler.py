@@ -6,13 +6,15 @@ The compile step, per template, version and locale:
    and ``<mj-include path="content"/>`` replaced by the message (``<name>.mjml`` or a shop's
    override). The includes are expanded here, not by MRML: MRML renders included sections
    without the body's width.
-2. check each file: a ``<`` or a double quote inside a Jinja tag (both break the MJML
-   parser), and the Jinja syntax, with the file's own line numbers;
+2. check each file: its nesting depth and element count (``structure``: MRML crashes the
+   process on very deep MJML), a ``<`` or a double quote inside a Jinja tag (both break the
+   MJML parser), and the Jinja syntax, with the file's own line numbers;
 3. substitute what is static for the locale: ``{{ t('key') }}`` with no arguments becomes
    the escaped catalog text, ``{{ locale }}`` the locale. Every other Jinja tag gets a
    marker comment ``{#@file:line#}`` after it: MJML keeps it, Jinja drops it at compile
    time, and an error in the compiled HTML is reported at the MJML file and line;
-4. ``mjml2html`` (the only call of it), then ``Environment.compile`` of the HTML with
+4. ``mjml2html`` (the only call of it, behind the structure check of the whole e-mail),
+   then the compile of the HTML in the sandboxed environment of ``sandbox`` with
    ``autoescape=True`` and ``StrictUndefined``.
 
 The result is kept in a process-wide LRU keyed by (template, version, source digest,
@@ -27,28 +29,35 @@ import threading
 from collections import OrderedDict
 from dataclasses import dataclass
 from functools import cached_property
-from html.parser import HTMLParser
 from typing import Optional
 
-from jinja2 import Environment, StrictUndefined, TemplateSyntaxError, pass_context
-from jinja2.runtime import Context
+from jinja2 import StrictUndefined, TemplateSyntaxError, pass_context
 from mjml import mjml2html
 
-from chalicelib.mail.base import TEMPLATES_DIR, TemplateError
+from chalicelib.mail.base import TEMPLATES_DIR, TemplateError, TemplateLimitError
 from chalicelib.mail.catalog import catalog
 from chalicelib.mail.formatting import FormatError, Formatter
+from chalicelib.mail.sandbox import MailSandbox, guarded_filter
+from chalicelib.mail.structure import StructureError, check_structure, mjml_problem
 
 CACHE_SIZE = 512
+# Jinja compiles about 15,000 tokens a second here, and a save compiles every locale twice:
+# 200 KB of Jinja would hold a request for minutes. Per file; the default templates have at
+# most 33 tags and 1,131 characters of Jinja.
+MAX_JINJA_TAGS = 2_000
+MAX_JINJA_CHARS = 16_000
+_JINJA_TOO_DEEP = "Jinja expressions or tags nested too deep to compile"
 LAYOUT = "layout.mjml"
 
-_JINJA_TAG = re.compile(r"\{\{.*?\}\}|\{%.*?%\}|\{#.*?#\}", re.S)
+_JINJA_CLOSERS = {"{{": "}}", "{%": "%}", "{#": "#}"}
 _STATIC_TEXT = re.compile(r"^\{\{-?\s*t\(\s*'([A-Za-z0-9_.]+)'\s*\)\s*-?\}\}$")
 _LOCALE = re.compile(r"^\{\{\s*locale\s*\}\}$")
 _MARKER = re.compile(r"\{#@(\d+):(\d+)#\}")
 _INCLUDE = re.compile(r'<mj-include\s+path="([^"]*)"\s*/>')
 _PARTIAL = re.compile(r"^partials/[a-z0-9_-]+\.mjml$")
 _UNDEFINED_NAME = re.compile(r"'([A-Za-z_][A-Za-z0-9_]*)' is undefined|has no attribute '([A-Za-z_][A-Za-z0-9_]*)'"
-                             r"|no element '?([A-Za-z_][A-Za-z0-9_]*)")
+                             r"|no element '?([A-Za-z_][A-Za-z0-9_]*)|access to attribute '([A-Za-z_][A-Za-z0-9_]*)'"
+                             r"|([A-Za-z_][A-Za-z0-9_]*)\(\) cannot be called")
 
 
 @dataclass(frozen=True)
@@ -83,7 +92,7 @@ class CompiledHtml:
                 markers = markers[-1:]  # the closest tag before the failing line
             if not markers:
                 continue
-            chosen = markers[0]
+            chosen = None
             if hint:
                 pattern = re.compile(rf"\b{re.escape(hint)}\b")
                 for marker in markers:
@@ -91,14 +100,17 @@ class CompiledHtml:
                     if start >= 0 and pattern.search(text, start, marker.start()):
                         chosen = marker
                         break
+            if chosen is None:
+                # Nothing names the tag (a budget or sandbox error): the shared layout and
+                # partials are tested with every render, a shop's own source is not.
+                chosen = next((marker for marker in markers
+                               if self.labels[int(marker.group(1))].startswith("override")), markers[0])
             return self.labels[int(chosen.group(1))], int(chosen.group(2))
         return f"compiled {self.key}", lineno
 
 
-def _refuse_none(value):
-    if value is None:
-        raise FormatError("a value is None: the e-mail would show a blank")
-    return value
+def _none_shown() -> FormatError:
+    return FormatError("a value is None: the e-mail would show a blank")
 
 
 def _bound(name: str):
@@ -109,40 +121,18 @@ def _bound(name: str):
     return apply
 
 
-# The bound helpers of a render (formatter.money, .t, ...) are plain functions: Jinja's
-# generic call path (pass_context checks) costs about 1 µs a call, a tenth of a render.
+# The bound helpers of a render (formatter.money, .t, ...) are trusted plain functions: the
+# sandbox calls them without Jinja's generic call path (about 1 µs a call, a tenth of a render).
 _PLAIN_HELPERS = frozenset(getattr(Formatter, name) for name in Formatter.TEMPLATE_HELPERS)
 
 
-class MailContext(Context):
-    def call(__self, __obj, *args, **kwargs):  # noqa: N805 - Jinja's own signature
-        if getattr(__obj, "__func__", None) in _PLAIN_HELPERS:
-            kwargs.pop("_block_vars", None)
-            kwargs.pop("_loop_vars", None)
-            return __obj(*args, **kwargs)
-        return Context.call(__self, __obj, *args, **kwargs)
-
-
-class MailEnvironment(Environment):
-    """``a.b`` on a dict reads the key first: no AttributeError raised and caught per access
-    (a third of a render's time), and ``order.items`` is the key, not ``dict.items``."""
-
-    context_class = MailContext
-
-    def getattr(self, obj, attribute):
-        if type(obj) is dict:
-            try:
-                return obj[attribute]
-            except KeyError:
-                pass
-        return Environment.getattr(self, obj, attribute)
-
-
-def make_environment(environment_class=MailEnvironment, **options) -> Environment:
-    env = environment_class(undefined=StrictUndefined, finalize=_refuse_none, auto_reload=False, **options)
+def make_environment(environment_class=MailSandbox, **options) -> MailSandbox:
+    """A sandboxed environment (see ``sandbox``) with StrictUndefined and no None shown."""
+    env = environment_class(undefined=StrictUndefined, none_error=_none_shown, auto_reload=False,
+                            helpers=_PLAIN_HELPERS, **options)
     # The helpers come with each render's context; the filters are the same helpers.
     for name in ("money", "number", "date", "percent", "points"):
-        env.filters[name] = _bound(name)
+        env.filters[name] = guarded_filter(name, _bound(name))
     return env
 
 
@@ -158,7 +148,9 @@ def clear_cache() -> None:
 
 
 def compile_mjml(source: str) -> str:
-    """The one place MJML is compiled (tests count its calls)."""
+    """The one place MJML is compiled (tests count its calls). The structure is checked
+    first: MRML crashes the process (SIGSEGV) on very deep MJML (see ``structure``)."""
+    check_structure(source)
     return mjml2html(source, disable_comments=True, fonts={})
 
 
@@ -183,8 +175,9 @@ def assemble(template: str, locale: str, content: Source, *, marketing: bool) ->
     labels: list[str] = []
     texts = catalog(locale)
 
-    def fail(source: Source, line: Optional[int], message: str) -> TemplateError:
-        return TemplateError(template, locale, line, message, source=source.label)
+    def fail(source: Source, line: Optional[int], message: str, limit: bool = False) -> TemplateError:
+        error_class = TemplateLimitError if limit else TemplateError
+        return error_class(template, locale, line, message, source=source.label)
 
     def prepare(source: Source, depth: int = 0) -> str:
         if depth > 4:
@@ -194,11 +187,11 @@ def assemble(template: str, locale: str, content: Source, *, marketing: bool) ->
         labels.append(source.label)
         out: list[str] = []
         position, counted, line = 0, 0, 1
-        for match in _JINJA_TAG.finditer(source.text):
-            line += source.text.count("\n", counted, match.start())
-            counted = match.start()
-            out.append(source.text[position:match.start()])
-            tag = match.group(0)
+        for start, end in jinja_tags(source.text):
+            line += source.text.count("\n", counted, start)
+            counted = start
+            out.append(source.text[position:start])
+            tag = source.text[start:end]
             static = _STATIC_TEXT.match(tag)
             if tag.startswith("{#"):
                 pass
@@ -213,7 +206,7 @@ def assemble(template: str, locale: str, content: Source, *, marketing: bool) ->
                 out.append(locale)
             else:
                 out.append(f"{tag}{{#@{index}:{line}#}}")
-            position = match.end()
+            position = end
         out.append(source.text[position:])
         annotated = "".join(out)
 
@@ -241,6 +234,9 @@ def _compile(template: str, version: str, locale: str, content: Source, marketin
     mjml_source, labels = assemble(template, locale, content, marketing=marketing)
     try:
         compiled = compile_mjml(mjml_source)
+    except StructureError as exc:  # each file was inside the limits; the assembled e-mail is not
+        raise TemplateLimitError(template, locale, None, f"MJML with the layout {exc.message}",
+                                 source=content.label) from None
     except Exception as exc:  # mjml-python raises terse ValueErrors without a line
         problem = mjml_problem(content.text)
         line, detail = problem if problem else (None, "")
@@ -254,30 +250,73 @@ def _compile(template: str, version: str, locale: str, content: Source, marketin
     except TemplateSyntaxError as exc:
         label, line = result.locate_line(exc.lineno or 1, None)
         raise TemplateError(template, locale, line, f"Jinja: {exc.message}", source=label) from None
+    except RecursionError:
+        raise TemplateLimitError(template, locale, None, _JINJA_TOO_DEEP, source=content.label) from None
     result.template = HTML_ENV.template_class.from_code(HTML_ENV, code, HTML_ENV.make_globals(None), None)
     return result
 
 
 def _check(source: Source, fail) -> None:
-    """The MJML/Jinja pitfalls and the Jinja syntax of one file, at its own line numbers."""
-    for match in _JINJA_TAG.finditer(source.text):
-        tag = match.group(0)
+    """The structure limits, the MJML/Jinja pitfalls and the Jinja syntax of one file, at its
+    own line numbers."""
+    try:
+        check_structure(source.text)
+    except StructureError as exc:
+        raise fail(source, exc.line, f"MJML {exc.message}", limit=True) from None
+    jinja_chars = 0
+    for count, (start, end) in enumerate(jinja_tags(source.text), 1):
+        jinja_chars += end - start
+        if count > MAX_JINJA_TAGS or jinja_chars > MAX_JINJA_CHARS:
+            what = f"over {MAX_JINJA_TAGS} Jinja tags, the limit is {MAX_JINJA_TAGS}" if count > MAX_JINJA_TAGS \
+                else f"over {MAX_JINJA_CHARS} characters of Jinja, the limit is {MAX_JINJA_CHARS}"
+            raise fail(source, _line_at(source.text, start), what, limit=True)
+        tag = source.text[start:end]
         if tag.startswith("{#"):
             continue  # comments are dropped before MJML sees the source
-        line = source.text.count("\n", 0, match.start()) + 1
         if "<" in tag:
-            raise fail(source, line, f"'<' inside the Jinja tag {tag!r} breaks the MJML parser: "
-                                     "turn the comparison around ('b > a')")
+            raise fail(source, _line_at(source.text, start), f"'<' inside the Jinja tag {tag!r} breaks the MJML "
+                                                             "parser: turn the comparison around ('b > a')")
         if '"' in tag:
-            raise fail(source, line, f"double quotes inside the Jinja tag {tag!r} break MJML attributes: "
-                                     "use single quotes")
+            raise fail(source, _line_at(source.text, start), f"double quotes inside the Jinja tag {tag!r} break "
+                                                             "MJML attributes: use single quotes")
     try:
         HTML_ENV.parse(source.text)
     except TemplateSyntaxError as exc:
         raise fail(source, exc.lineno, f"Jinja: {exc.message}") from None
+    except RecursionError:
+        raise fail(source, None, _JINJA_TOO_DEEP, limit=True) from None
     problem = mjml_problem(source.text)
     if problem and problem[1].startswith("unknown"):
         raise fail(source, problem[0], problem[1])  # MRML would silently drop it
+
+
+def jinja_tags(text: str):
+    """(start, end) of each ``{{ }}``, ``{% %}`` and ``{# #}`` in ``text``, in one linear pass.
+
+    (A regular expression with ``.*?`` is quadratic here: 60,000 unclosed ``{{`` in a
+    template took two minutes to scan.) Once a kind of tag has no closer left, its later
+    openers are not looked at again."""
+    position, unclosed = 0, set()
+    while True:
+        start = text.find("{", position)
+        if start < 0:
+            return
+        opener = text[start:start + 2]
+        closer = _JINJA_CLOSERS.get(opener)
+        if closer is None or opener in unclosed:
+            position = start + 1
+            continue
+        end = text.find(closer, start + 2)
+        if end < 0:
+            unclosed.add(opener)
+            position = start + 1
+            continue
+        yield start, end + 2
+        position = end + 2
+
+
+def _line_at(text: str, position: int) -> int:
+    return text.count("\n", 0, position) + 1
 
 
 def _read(path: str) -> str:
@@ -302,62 +341,3 @@ def _hint(exc: BaseException) -> Optional[str]:
     if not match:
         return None
     return next(group for group in match.groups() if group)
-
-
-MJML_TAGS = frozenset({
-    "mjml", "mj-head", "mj-body", "mj-include", "mj-attributes", "mj-all", "mj-class", "mj-breakpoint", "mj-font",
-    "mj-html-attributes", "mj-html-attribute", "mj-selector", "mj-preview", "mj-style", "mj-title",
-    "mj-accordion", "mj-accordion-element", "mj-accordion-text", "mj-accordion-title", "mj-button", "mj-carousel",
-    "mj-carousel-image", "mj-column", "mj-divider", "mj-group", "mj-hero", "mj-image", "mj-navbar",
-    "mj-navbar-link", "mj-raw", "mj-section", "mj-social", "mj-social-element", "mj-spacer", "mj-table",
-    "mj-text", "mj-wrapper",
-})
-
-
-class _Balance(HTMLParser):
-    """Where the MJML tags (mj-*) are unknown or do not nest: mjml-python does not say."""
-
-    def __init__(self):
-        super().__init__(convert_charrefs=True)
-        self.stack: list[tuple[str, int]] = []
-        self.problem: Optional[tuple[int, str]] = None
-
-    def _report(self, line: int, message: str) -> None:
-        if self.problem is None:
-            self.problem = (line, message)
-
-    def handle_starttag(self, tag, attrs):
-        if tag.startswith("mj"):
-            if tag not in MJML_TAGS:
-                self._report(self.getpos()[0], f"unknown MJML tag <{tag}>")
-            self.stack.append((tag, self.getpos()[0]))
-
-    def handle_startendtag(self, tag, attrs):
-        if tag.startswith("mj") and tag not in MJML_TAGS:
-            self._report(self.getpos()[0], f"unknown MJML tag <{tag}>")
-
-    def handle_endtag(self, tag):
-        if not tag.startswith("mj"):
-            return
-        line = self.getpos()[0]
-        if not self.stack:
-            self._report(line, f"</{tag}> closes nothing")
-        elif self.stack[-1][0] != tag:
-            opened, at = self.stack[-1]
-            self._report(line, f"</{tag}> closes <{opened}> opened on line {at}")
-        else:
-            self.stack.pop()
-
-
-def mjml_problem(text: str) -> Optional[tuple[int, str]]:
-    """(line, what) of the first unknown or badly nested MJML tag of a file, or None."""
-    checker = _Balance()
-    try:
-        checker.feed(text)
-        checker.close()
-    except Exception:  # noqa: BLE001 - a best-effort locator only
-        return None
-    if checker.problem is None and checker.stack:
-        tag, line = checker.stack[-1]
-        checker.problem = (line, f"<{tag}> is never closed")
-    return checker.problem

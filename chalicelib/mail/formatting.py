@@ -8,6 +8,7 @@ turned into a ``Decimal`` with the shop's currency exponent: never a float.
 from __future__ import annotations
 
 import re
+import reprlib
 from datetime import date, datetime, timezone
 from decimal import Decimal
 from functools import lru_cache
@@ -24,6 +25,13 @@ from chalicelib.mail.catalog import catalog
 
 class FormatError(ValueError):
     """A helper got a value it cannot show (None, a float for money, an unknown key)."""
+
+
+# A shop's template may pass anything: an error names the value without printing all of it.
+_brief = reprlib.Repr()
+_brief.maxstring = _brief.maxother = 40
+_shown = _brief.repr
+_PERCENT_TEXT_CHARS = 40
 
 
 class Formatter:
@@ -54,22 +62,23 @@ class Formatter:
     # -- numbers and money -------------------------------------------------
     def money(self, minor) -> str:
         if isinstance(minor, bool) or not isinstance(minor, int):
-            raise FormatError(f"money() takes integer minor units, got {minor!r}")
+            raise FormatError(f"money() takes integer minor units, got {_shown(minor)}")
         if self._fast_money and minor >= 0:
             return self._fast_money(minor)
         return format_currency(from_minor(minor, self.exponent), self.currency, locale=self._babel)
 
     def number(self, value) -> str:
-        if value is None or isinstance(value, (bool, float)):
-            raise FormatError(f"number() takes an int or Decimal, got {value!r}")
+        if isinstance(value, bool) or not isinstance(value, (int, Decimal)):
+            raise FormatError(f"number() takes an int or Decimal, got {_shown(value)}")
         if self._fast_number and isinstance(value, int) and value >= 0:
             return self._fast_number(value)
         return format_decimal(value, locale=self._babel)
 
     def percent(self, value) -> str:
         """A percentage given as the number of percent: 5 → "5 %" (de), "5%" (en)."""
-        if value is None or isinstance(value, (bool, float)):
-            raise FormatError(f"percent() takes an int, str or Decimal, got {value!r}")
+        if isinstance(value, bool) or not isinstance(value, (int, str, Decimal)) or \
+                isinstance(value, str) and len(value) > _PERCENT_TEXT_CHARS:
+            raise FormatError(f"percent() takes an int, a short str or a Decimal, got {_shown(value)}")
         key = ("percent", str(value))
         found = self._memo.get(key)
         if found is None:
@@ -99,20 +108,20 @@ class Formatter:
             return moment.astimezone(self.tz).date()
         if isinstance(value, date):
             return value
-        raise FormatError(f"date() takes a date or datetime, got {value!r}")
+        raise FormatError(f"date() takes a date or datetime, got {_shown(value)}")
 
     # -- texts ---------------------------------------------------------------
     def t(self, key: str, **values) -> str:
         """The catalog text ``key``, its ``{placeholders}`` filled; plural entries need ``count``."""
         entry = self._catalog.get(key)
         if entry is None:
-            raise FormatError(f"no text {key!r} in the {self.locale} catalog")
+            raise FormatError(f"no text {_shown(key)} in the {self.locale} catalog")
         if isinstance(entry, dict):
             if "count" not in values:
                 raise FormatError(f"text {key!r} has plural forms: pass count=")
             count = values["count"]
             if count is None or isinstance(count, (bool, float)):
-                raise FormatError(f"text {key!r}: count must be an int or Decimal, got {count!r}")
+                raise FormatError(f"text {key!r}: count must be an int or Decimal, got {_shown(count)}")
             entry = entry.get(self.plural(count)) or entry["other"]
         args = {name: self._argument(key, name, value) for name, value in values.items()}
         try:
@@ -157,7 +166,9 @@ class Formatter:
             return self.number(value)
         if isinstance(value, float):
             raise FormatError(f"text {key!r}: {name} is a float; pass an int, a Decimal or formatted text")
-        return str(value)
+        if not isinstance(value, str):  # str() of a list or dict from a template could be any size
+            raise FormatError(f"text {key!r}: {name} is a {type(value).__name__}; pass text or a number")
+        return value
 
 
 _PROBES = (0, 1, 7, 12, 99, 100, 999, 1000, 1234, 9999, 10000, 12345, 99999, 100000, 123456, 1000000, 1234567,

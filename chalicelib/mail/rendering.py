@@ -33,15 +33,17 @@ from jinja2 import BaseLoader, TemplateNotFound, TemplateSyntaxError
 
 from chalicelib.mail.base import (
     LOCALES, MARKETING_TEMPLATES, TEMPLATES, TEMPLATES_DIR, TRANSACTIONAL_TEMPLATES, ContextError, RenderedEmail,
-    TemplateError, resolve_locale,
+    TemplateError, TemplateLimitError, resolve_locale,
 )
 from chalicelib.mail.catalog import catalog
-from chalicelib.mail.compiler import MailEnvironment, Source, compiled_html, make_environment
+from chalicelib.mail.compiler import Source, compiled_html, make_environment
 from chalicelib.mail.contexts import build_context, sample_context
 from chalicelib.mail.formatting import formatter
+from chalicelib.mail.sandbox import DEFAULT_BUDGET, BudgetExceeded, MailSandbox, RenderBudget, metering
 
 __all__ = [
     "TEMPLATES", "MARKETING_TEMPLATES", "TRANSACTIONAL_TEMPLATES", "LOCALES", "RenderedEmail", "TemplateError",
+    "TemplateLimitError", "RenderBudget",
     "ContextError", "TemplateSet", "build_context", "sample_context", "render_all",
 ]
 
@@ -72,7 +74,7 @@ class _LocalizedTextLoader(BaseLoader):
         return _STATIC_TEXT.sub(fill, path.read_text(encoding="utf-8")), str(path), lambda: True
 
 
-class _TextEnvironment(MailEnvironment):
+class _TextEnvironment(MailSandbox):
     def join_path(self, template: str, parent: str) -> str:
         """``{% extends/include "text/x.txt" %}`` inside ``uk/...`` loads ``uk/text/x.txt``."""
         return f"{parent.partition('/')[0]}/{template}"
@@ -85,8 +87,10 @@ TEXT_ENV = make_environment(autoescape=False, loader=_LocalizedTextLoader(), tri
 class TemplateSet:
     """Default templates from templates/, optionally with a shop's overrides."""
 
-    def __init__(self, overrides: Optional[Mapping[str, tuple[str, Source]]] = None):
+    def __init__(self, overrides: Optional[Mapping[str, tuple[str, Source]]] = None,
+                 budget: RenderBudget = DEFAULT_BUDGET):
         self._overrides: dict[str, tuple[str, Source]] = dict(overrides or {})
+        self.budget = budget
 
     @classmethod
     def default(cls) -> "TemplateSet":
@@ -112,7 +116,11 @@ class TemplateSet:
             if not isinstance(source, str) or not source.strip():
                 raise TemplateError(name, None, None, "the override's MJML source is empty")
             merged[name] = (version, Source(f"override {name}@{version}", source))
-        return TemplateSet(merged)
+        return TemplateSet(merged, self.budget)
+
+    def with_budget(self, budget: RenderBudget) -> "TemplateSet":
+        """The same templates rendered under another budget (per recipient)."""
+        return TemplateSet(self._overrides, budget)
 
     def version(self, template: str) -> str:
         return self._overrides[template][0] if template in self._overrides else DEFAULT_VERSION
@@ -128,25 +136,34 @@ class TemplateSet:
                 self.compile(template, locale)
 
     def render(self, template: str, locale: str, context: dict) -> RenderedEmail:
-        locale, values = self.prepare(template, locale, context)
-        compiled = self._compiled(template, locale)
-        try:
-            html = compiled.template.render(values)
-        except Exception as exc:  # noqa: BLE001 - every failure becomes a located TemplateError
-            label, line = compiled.locate(exc)
-            raise TemplateError(template, locale, line, _describe(exc), source=label) from exc
+        """One recipient's e-mail, rendered within ``self.budget`` (compiling is not counted)."""
+        resolved = self._locale(template, locale, context)
+        compiled = self._compiled(template, resolved)
+        _text_template(template, resolved)  # compiled once per process, outside every budget
+        with metering(self.budget):
+            locale, values = self.prepare(template, locale, context)
+            try:
+                html = _render_part(compiled.template, compiled.template.root_render_func,
+                                    compiled.template.new_context(values), "HTML")
+            except Exception as exc:  # noqa: BLE001 - every failure becomes a located TemplateError
+                label, line = compiled.locate(exc)
+                raise _render_error(exc, template, locale, line, label) from exc
         return RenderedEmail(subject=values["subject"], preheader=values["preheader"], html=html,
                              text=values["text"])
 
-    def prepare(self, template: str, locale: str, context: dict) -> tuple[str, dict]:
-        """The resolved locale and the values the HTML is rendered with: the context, the
-        bound helpers, ``greeting``, and the rendered ``subject``, ``preheader`` and ``text``."""
+    def _locale(self, template: str, locale: str, context: dict) -> str:
         if template not in TEMPLATES:
             raise TemplateError(template, locale, None, f"unknown template; known: {', '.join(TEMPLATES)}")
         shop = context.get("shop") if isinstance(context, dict) else None
         if not isinstance(shop, dict):
             raise ContextError(template, locale, None, "the context has no 'shop' (use build_context)")
-        locale = resolve_locale(locale, shop.get("default_locale"))
+        return resolve_locale(locale, shop.get("default_locale"))
+
+    def prepare(self, template: str, locale: str, context: dict) -> tuple[str, dict]:
+        """The resolved locale and the values the HTML is rendered with: the context, the
+        bound helpers, ``greeting``, and the rendered ``subject``, ``preheader`` and ``text``."""
+        locale = self._locale(template, locale, context)
+        shop = context["shop"]
         text_template = _text_template(template, locale)
         try:
             fmt = formatter(locale, shop["currency"], int(shop["currency_exponent"]), shop["timezone"])
@@ -160,16 +177,19 @@ class TemplateSet:
             percent=fmt.percent, points=fmt.points,
         )
         try:
-            values["greeting"] = fmt.greeting(customer.get("first_name"))
-            jinja_context = text_template.new_context(values)
-            subject = " ".join(_block(text_template, "subject", jinja_context).split())
-            preheader = " ".join(_block(text_template, "preheader", jinja_context).split())
-            text = _tidy(_root(text_template, jinja_context))
+            with metering(self.budget):
+                values["greeting"] = fmt.greeting(customer.get("first_name"))
+                jinja_context = text_template.new_context(values)
+                subject = " ".join(_render_part(text_template, text_template.blocks["subject"], jinja_context,
+                                                "subject").split())
+                preheader = " ".join(_render_part(text_template, text_template.blocks["preheader"], jinja_context,
+                                                  "preheader").split())
+                text = _tidy(_render_part(text_template, text_template.root_render_func, jinja_context, "text"))
         except TemplateError:
             raise
         except Exception as exc:  # noqa: BLE001 - every failure becomes a located TemplateError
             label, line = _text_location(exc)
-            raise TemplateError(template, locale, line, _describe(exc), source=label) from exc
+            raise _render_error(exc, template, locale, line, label) from exc
         if not subject:
             raise TemplateError(template, locale, None, "the subject is empty", source=f"text/{template}.txt")
         values.update(subject=subject, preheader=preheader, text=text)
@@ -218,18 +238,22 @@ def _text_template(template: str, locale: str):
     return found
 
 
-def _block(template, name: str, context) -> str:
+def _render_part(template, render_func, context, what: str) -> str:
+    """One part (HTML, text, a block) of the e-mail, refused past the budget's output size."""
     try:
-        return "".join(template.blocks[name](context))
+        return template.environment.checked_output(render_func(context), what)
     except Exception:  # noqa: BLE001 - rewritten to template lines, then re-raised
-        TEXT_ENV.handle_exception()
+        template.environment.handle_exception()
 
 
-def _root(template, context) -> str:
-    try:
-        return "".join(template.root_render_func(context))
-    except Exception:  # noqa: BLE001
-        TEXT_ENV.handle_exception()
+def _render_error(exc: BaseException, template: str, locale: str, line: Optional[int],
+                  label: Optional[str]) -> TemplateError:
+    if isinstance(exc, BudgetExceeded):
+        return TemplateLimitError(template, locale, line, f"over the render budget: {exc}", source=label)
+    if isinstance(exc, RecursionError):
+        return TemplateLimitError(template, locale, line, "over the render budget: macros or loops call themselves "
+                                                          "too deep", source=label)
+    return TemplateError(template, locale, line, _describe(exc), source=label)
 
 
 def _text_location(exc: BaseException) -> tuple[Optional[str], Optional[int]]:

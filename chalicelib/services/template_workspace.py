@@ -54,14 +54,18 @@ def preview_template(shop_id: str, template: str, body: dict) -> dict:
     """Render posted (unsaved) MJML, or the saved template when none is posted.
 
     Answers 200 with ``ok`` false and the error's message and line when the template
-    does not render: a live preview shows the error, it is not a failed request."""
-    from chalicelib.mail.rendering import TemplateError
+    does not render: a live preview shows the error, it is not a failed request. A template
+    over a limit (its render budget, MJML nesting, size) is refused with 400 naming the limit:
+    it would fail every send, whatever the customer."""
+    from chalicelib.mail.rendering import TemplateError, TemplateLimitError
 
     shop = load_shop(shop_id)
     templates._known(template)
     locale, customer = _locale_and_customer(body, shop)
     try:
         rendered = _render(shop, template, body.get("mjml"), locale, customer)
+    except TemplateLimitError as error:
+        raise BadRequest(f"mjml: {error}", field="mjml", line=getattr(error, "line", None)) from None
     except TemplateError as error:
         source = getattr(error, "source", None) or ""
         line = getattr(error, "line", None)

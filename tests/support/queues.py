@@ -1,0 +1,20 @@
+"""The test's SQS queues read the way a worker would."""
+from __future__ import annotations
+
+import json
+
+import boto3
+
+
+def drain(queue_name: str) -> list[dict]:
+    """Every message now on ``queue_name`` (JSON bodies), deleted from the queue."""
+    sqs = boto3.client("sqs")
+    url = sqs.get_queue_url(QueueName=queue_name)["QueueUrl"]
+    bodies = []
+    while True:
+        batch = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=0).get("Messages", [])
+        if not batch:
+            return bodies
+        for message in batch:
+            bodies.append(json.loads(message["Body"]))
+            sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
