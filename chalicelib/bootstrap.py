@@ -22,6 +22,8 @@ class Settings:
     send_queue_name: str = "loyalty-mail-send"
     events_queue_name: str = "loyalty-mail-events"
     max_body_bytes: int = 1024 * 1024
+    # Test sends (and test-recipient confirmations) per shop and hour, across all instances.
+    test_sends_per_hour: int = 20
 
 
 def settings() -> Settings:
@@ -30,6 +32,7 @@ def settings() -> Settings:
         shop_cache_seconds=float(os.environ.get("LOYALTY_SHOP_CACHE_SECONDS", "30")),
         send_queue_name=os.environ.get("LOYALTY_SEND_QUEUE", "loyalty-mail-send"),
         events_queue_name=os.environ.get("LOYALTY_EVENTS_QUEUE", "loyalty-mail-events"),
+        test_sends_per_hour=int(os.environ.get("LOYALTY_TEST_SENDS_PER_HOUR", "20")),
     )
 
 
@@ -74,11 +77,12 @@ def sesv2_client():
 
 def reset() -> None:
     """Forget cached connections and shops (tests switch endpoints and tables)."""
-    from chalicelib.services import shops, webhook_health
+    from chalicelib.services import sender_domains, shops, webhook_health
 
     _configured_table.clear()
     secrets.forget()
     shops.forget_cached_shops()
+    sender_domains.forget_cached()
     webhook_health.forget_noted_deliveries()
 
 

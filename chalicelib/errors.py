@@ -66,3 +66,14 @@ class Busy(ServiceError):
 
     status = 503
     code = "busy"
+
+
+class TooManyRequests(ServiceError):
+    """Over a limit; ``retry_after`` seconds until the next try can succeed (the Retry-After header)."""
+
+    status = 429
+    code = "too_many_requests"
+
+    def __init__(self, message: str, *, retry_after: int, field: Optional[str] = None, **details):
+        super().__init__(message, field=field, retry_after=max(1, int(retry_after)), **details)
+        self.retry_after = max(1, int(retry_after))

@@ -27,7 +27,10 @@ def json_route(view: Callable[..., Any]) -> Callable[..., Response]:
         except ServiceError as error:
             if error.status >= 500:
                 logger.warning("request failed: %s", error.message)
-            return Response(error.to_body(), status_code=error.status, headers=_JSON)
+            headers = _JSON
+            if getattr(error, "retry_after", None):
+                headers = {**_JSON, "Retry-After": str(error.retry_after)}
+            return Response(error.to_body(), status_code=error.status, headers=headers)
         except Exception:  # the caller gets a plain 500; the details stay in the log
             logger.exception("unhandled error")
             return Response({"error": "internal_error", "message": "internal error"}, status_code=500, headers=_JSON)

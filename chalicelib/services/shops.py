@@ -63,6 +63,11 @@ def put_shop(shop_id: str, document: dict) -> tuple[dict, bool]:
     if not settings.webhook_secret:
         raise BadRequest("webhook_secret: required when a shop is created (at least 16 characters)",
                          field="webhook_secret")
+    from chalicelib.services import sender_domains
+
+    # The sender must be on a domain this shop registered; an unclaimed one is claimed now.
+    sender_domains.ensure_sender_domain(shop_id, settings.sender_email,
+                                        previous_sender=stored.config.get("sender_email") if stored else None)
     now = bootstrap.now().isoformat()
     config = public_view(settings)
     config["currency_exponent"] = currency_exponent(settings.currency)
@@ -82,6 +87,8 @@ def put_shop(shop_id: str, document: dict) -> tuple[dict, bool]:
         raise Conflict("the shop was changed by another request at the same time; read it and try again",
                        field="shop_id") from None
     _cache.pop(shop_id, None)
+    if stored is not None and stored.config.get("sender_email") != settings.sender_email:
+        sender_domains.release_held(shop_id)  # a sender that can send now takes the held mail with it
     return shop_view(shop_id, config), stored is None
 
 
