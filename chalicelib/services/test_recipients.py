@@ -60,13 +60,14 @@ def add_recipient(shop_id: str, body: dict, requested_by: str, *, now: Optional[
         raise Conflict(f"email: a shop may list at most {MAX_RECIPIENTS} test recipients; remove one first",
                        field="email", reason="too_many_recipients")
     require_sender_ready(shop, now)
-    take_test_send_slot(shop_id, now)
     recipient = existing or TestRecipient(shop_id=shop_id, email=email, status=PENDING,
                                           nonce=secrets.token_urlsafe(12), requested_at=now,
                                           requested_by=requested_by)
     recipient.confirmation_sent_at = now
+    raw = _confirmation_message(shop, recipient, now)  # an address no message can carry is refused before any write
+    take_test_send_slot(shop_id, now)
     store.save(recipient)
-    _send_confirmation(shop, recipient, now, messenger)
+    _send(shop, recipient, raw, messenger)
     return 202, _view(recipient)
 
 
@@ -187,10 +188,9 @@ def _gone() -> tuple[int, str]:
                          "e-mail with a new link will follow.</p>\n")
 
 
-def _send_confirmation(shop, recipient: TestRecipient, now: datetime, messenger) -> None:
-    from chalicelib.mail.messenger import SendError, configuration_set
+def _confirmation_message(shop, recipient: TestRecipient, now: datetime) -> bytes:
     from chalicelib.mail.mime import InvalidAddress, build_message
-    from chalicelib.services.mailer import default_messenger, public_url
+    from chalicelib.services.mailer import public_url
 
     token = tokens.make_recipient_confirmation(tokens.RecipientConfirmation(
         shop.shop_id, recipient.email, recipient.nonce, now + CONFIRMATION_VALIDITY))
@@ -203,13 +203,20 @@ def _send_confirmation(shop, recipient: TestRecipient, now: datetime, messenger)
             f'<p><a href="{escape(link)}">Confirm this address</a> (the link works for 7 days).</p>'
             "<p>If you did not expect this, ignore this e-mail: nothing more is sent to you.</p>")
     try:
-        raw = build_message(from_name=name, from_address=shop.sender_email, to_address=recipient.email,
-                            subject=f"Confirm test e-mails from {name}", html=html, text=text, now=now)
+        return build_message(from_name=name, from_address=shop.sender_email, to_address=recipient.email,
+                             subject=f"Confirm test e-mails from {name}", html=html, text=text, now=now)
+    except InvalidAddress as error:
+        raise BadRequest(f"email: {error}", field="email") from None
+
+
+def _send(shop, recipient: TestRecipient, raw: bytes, messenger) -> None:
+    from chalicelib.mail.messenger import SendError, configuration_set
+    from chalicelib.services.mailer import default_messenger
+
+    try:
         (messenger or default_messenger()).send_raw(
             sender=shop.sender_email, recipient=recipient.email, raw=raw, configuration_set=configuration_set(),
             tags={"shop": shop.shop_id, "template": "test_recipient_confirmation", "category": "test"})
-    except InvalidAddress as error:
-        raise BadRequest(f"email: {error}", field="email") from None
     except SendError as error:
         raise BadRequest(f"email: the confirmation could not be sent ({error})", field="email") from None
 

@@ -225,17 +225,35 @@ def test_real_template_with_missing_data_is_poison(mail_shop, olena):
     assert send_log(mail_shop.shop_id, "bad-data").status == "failed"
 
 
-def test_unverified_sender_is_a_permanent_failure(client, moto_endpoint):
-    shop = register_shop(client, "unverified-shop", "shopify", sender_email="nobody@unverified.example")
-    deliver_order(shop, "olena@example.com", "u-1")
-    customer = customer_id(shop.shop_id, "olena@example.com")
+def test_unverified_sender_is_held_not_failed(client, moto_endpoint):
+    from devstack.emulator import hold_verification, publish_dns
 
-    result = mailer.send_message(queue_message(shop.shop_id, customer, "u-1", template="post_purchase",
+    hold_verification("unverified.example")
+    try:
+        shop = register_shop(client, "unverified-shop", "shopify", sender_email="nobody@unverified.example")
+        deliver_order(shop, "olena@example.com", "u-1")
+        customer = customer_id(shop.shop_id, "olena@example.com")
+
+        result = mailer.send_message(queue_message(shop.shop_id, customer, "u-1", template="post_purchase",
+                                                   category="transactional"),
+                                     messenger=SesMessenger(), templates=FakeTemplates(), now=NOW)
+    finally:
+        publish_dns("unverified.example")
+
+    assert result["status"] == "held" and result["reason"] == "sender_unverified"
+    assert (send_log(shop.shop_id, "u-1").status, send_log(shop.shop_id, "u-1").reason) == ("held",
+                                                                                         "sender_unverified")
+
+
+def test_a_sender_ses_refuses_after_all_is_held_not_failed(mail_shop, olena):
+    class Refusing:
+        def send_raw(self, **message):
+            raise PermanentSendError("SES MessageRejected: Email address is not verified.", code="MessageRejected")
+
+    result = mailer.send_message(queue_message(mail_shop.shop_id, olena, "r-1", template="post_purchase",
                                                category="transactional"),
-                                 messenger=SesMessenger(), templates=FakeTemplates(), now=NOW)
-
-    assert result["status"] == "failed" and result["reason"] == "MessageRejected"
-    assert send_log(shop.shop_id, "u-1").status == "failed"
+                                 messenger=Refusing(), templates=FakeTemplates(), now=NOW)
+    assert result["status"] == "held" and send_log(mail_shop.shop_id, "r-1").status == "held"
 
 
 # -- idempotency -------------------------------------------------------------------------

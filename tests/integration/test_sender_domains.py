@@ -314,3 +314,58 @@ def test_test_sends_are_limited_per_shop_with_retry_after(client, shopify_shop, 
     # another shop's allowance is its own
     other = register_shop(client, "other-shop", "shopify", sender_email="loyalty@other-shop.example")
     assert _post(client, f"/admin/shops/{other.shop_id}/test-recipients", {"email": "qa@agency.example"})[0] == 202
+
+
+# -- SES identities made before sender onboarding ------------------------------------------------
+
+class _AccountWithOldIdentities:
+    """An SES account where some domains were verified by hand before shops registered them."""
+
+    region = "eu-central-1"
+
+    def __init__(self, *existing: str):
+        self.identities = {domain: self._verified() for domain in existing}
+
+    @staticmethod
+    def _verified() -> dict:
+        return {"VerifiedForSendingStatus": True, "DkimAttributes": {"Status": "SUCCESS", "Tokens": ["a", "b", "c"]}}
+
+    def create_domain(self, domain):
+        if domain in self.identities:
+            return self.identities[domain], False
+        self.identities[domain] = self._verified()
+        return self.identities[domain], True
+
+    def get(self, domain):
+        return self.identities.get(domain)
+
+    def set_mail_from(self, domain, mail_from_domain):
+        self.identities[domain]["MailFromAttributes"] = {"MailFromDomain": mail_from_domain,
+                                                         "MailFromDomainStatus": "SUCCESS"}
+
+    def delete(self, domain):
+        self.identities.pop(domain, None)
+
+
+def test_an_identity_verified_before_onboarding_goes_only_to_the_shop_that_used_it(client, monkeypatch):
+    from chalicelib.errors import Conflict
+    from chalicelib.services import sender_domains
+    from chalicelib.store.sender_domains import SenderDomainStore
+    from chalicelib.store.shops import ShopRepository
+
+    legacy = register_shop(client, "legacy-shop", "generic", sender_email="shop@legacy.example")
+    newcomer = register_shop(client, "newcomer", "generic", sender_email="a@newcomer.example")
+    # Before this feature: the legacy shop's domain was verified by hand and no claim exists.
+    SenderDomainStore().release("legacy.example", legacy.shop_id)
+    account = _AccountWithOldIdentities("legacy.example")
+
+    with pytest.raises(Conflict) as refused:
+        sender_domains.register_domain(newcomer.shop_id, {"domain": "legacy.example"}, identities=account, now=T0)
+    assert refused.value.details["reason"] == "identity_exists_unowned"
+    assert SenderDomainStore().get("legacy.example") is None  # the attempt left no claim
+
+    report = sender_domains.refresh_all(identities=account, now=T0)
+    assert report["adopted"] == 1
+    claim = SenderDomainStore().get("legacy.example")
+    assert claim.shop_id == legacy.shop_id and claim.verified
+    assert ShopRepository().get(legacy.shop_id).config["sender_email"] == "shop@legacy.example"
