@@ -211,9 +211,9 @@ def test_mail_of_an_unverified_sender_is_held_with_its_reason_and_sent_once_veri
     assert flow["held"] == {"sender_unverified": 1} and flow["sent"] == 0 and flow["failed"] == 0
     listing = _json(client.http.get(f"{base}/sender-domains", headers=ADMIN))[1]
     assert listing["sending"] == {"status": "held", "reason": "sender_unverified", "held_messages": 1}
-    # a test send cannot go either
-    status, error = _post(client, f"{base}/templates/post_purchase/test-send", {"to": "olena@example.com"})
-    assert status in (403, 409)
+    # nothing else goes from it either: not even a test recipient's confirmation
+    status, error = _post(client, f"{base}/test-recipients", {"email": "qa@agency.example"})
+    assert (status, error["field"], error["reason"]) == (409, "sender_email", "sender_unverified")
 
     publish_dns("slow-dns.example")  # the shop published its records; the status refresh sees it
     assert _json(client.http.get(f"{base}/sender-domains/slow-dns.example", headers=ADMIN))[1]["verified"]
@@ -298,7 +298,10 @@ def test_test_sends_go_only_to_confirmed_addresses_through_the_configuration_set
 
 
 def test_test_sends_are_limited_per_shop_with_retry_after(client, shopify_shop, moto_endpoint, monkeypatch):
+    from chalicelib import bootstrap
+
     monkeypatch.setenv("LOYALTY_TEST_SENDS_PER_HOUR", "3")
+    monkeypatch.setattr(bootstrap, "now", lambda: T0)  # 09:30: the hour's window has 30 minutes left
     confirm_test_recipient(client, shopify_shop.shop_id, "qa@agency.example", moto_endpoint)  # 1 of 3
     test_send = f"/admin/shops/{shopify_shop.shop_id}/templates/post_purchase/test-send"
     assert [_post(client, test_send, {"mjml": MJML, "to": "qa@agency.example"})[0] for _ in range(2)] == [200, 200]
@@ -306,8 +309,8 @@ def test_test_sends_are_limited_per_shop_with_retry_after(client, shopify_shop, 
     response = client.http.post(test_send, headers=ADMIN, body=json.dumps({"mjml": MJML,
                                                                             "to": "qa@agency.example"}).encode())
     assert response.status_code == 429
-    retry_after = int(response.headers["Retry-After"])
-    assert 1 <= retry_after <= 3600 and json.loads(response.body)["retry_after"] == retry_after
+    assert response.headers["Retry-After"] == "1800" and json.loads(response.body)["retry_after"] == 1800
+    assert json.loads(response.body)["reason"] == "test_send_limit"
     # adding recipients draws on the same allowance
     assert _post(client, f"/admin/shops/{shopify_shop.shop_id}/test-recipients", {"email": "b@agency.example"})[0] \
         == 429
