@@ -40,8 +40,8 @@ accepted the message but before step 6, the lease runs out and the redelivered
 queue message sends again. Set the send queue's visibility timeout to at least
 the lease, so a redelivery after a crash finds the lease expired.
 
-Requests per sent message (shop cached): 1 TransactGetItems + 1 Query + 2
-TransactWriteItems + 1 SES SendEmail. A duplicate costs 1 TransactGetItems; a skip
+Requests per sent message (shop and verified sender cached): 1 TransactGetItems + 1 Query + 2
+TransactWriteItems + 1 SES SendEmail (+1 GetItem of the sender's domain claim when not cached). A duplicate costs 1 TransactGetItems; a skip
 2 reads + 1 PutItem.
 """
 from __future__ import annotations

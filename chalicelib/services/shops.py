@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
 import secrets
 import time
 from typing import Optional
@@ -88,7 +89,10 @@ def put_shop(shop_id: str, document: dict) -> tuple[dict, bool]:
                        field="shop_id") from None
     _cache.pop(shop_id, None)
     if stored is not None and stored.config.get("sender_email") != settings.sender_email:
-        sender_domains.release_held(shop_id)  # a sender that can send now takes the held mail with it
+        try:  # a sender that can send now takes the held mail with it (else the schedule does, later)
+            sender_domains.release_held(shop_id)
+        except Exception:
+            logging.getLogger("loyalty.sender").warning("shop %s: held mail not released now", shop_id, exc_info=True)
     return shop_view(shop_id, config), stored is None
 
 
