@@ -577,3 +577,75 @@ def shop_erasure(shop_id):
 def erase_shops(event):
     # Shops erased by shop/redact or DELETE /admin/shops/{shop}: what the request could not finish.
     return privacy.run_shop_erasures()
+
+
+# -- sending as a shop: sending domains, held mail, test recipients (docs/security.md) ------
+from chalicelib.services import sender_domains, test_recipients  # noqa: E402
+
+
+@app.route("/admin/shops/{shop_id}/sender-domains", methods=["GET"])
+@json_route
+@admin_only
+def list_sender_domains(shop_id):
+    return sender_domains.list_domains(shop_id)
+
+
+@app.route("/admin/shops/{shop_id}/sender-domains", methods=["POST"])
+@json_route
+@admin_only
+def register_sender_domain(shop_id):
+    view, created = sender_domains.register_domain(shop_id, parse_json_object(_request().raw_body))
+    return (201 if created else 200), view
+
+
+@app.route("/admin/shops/{shop_id}/sender-domains/{domain}", methods=["GET"])
+@json_route
+@admin_only
+def get_sender_domain(shop_id, domain):
+    return sender_domains.get_domain(shop_id, domain)
+
+
+@app.route("/admin/shops/{shop_id}/sender-domains/{domain}", methods=["DELETE"])
+@json_route
+@admin_only
+def remove_sender_domain(shop_id, domain):
+    return sender_domains.remove_domain(shop_id, domain)
+
+
+@app.route("/admin/shops/{shop_id}/test-recipients", methods=["GET"])
+@json_route
+@admin_only
+def list_test_recipients(shop_id):
+    return test_recipients.list_recipients(shop_id)
+
+
+@app.route("/admin/shops/{shop_id}/test-recipients", methods=["POST"])
+@json_route
+@admin_only
+def add_test_recipient(shop_id):
+    return test_recipients.add_recipient(shop_id, parse_json_object(_request().raw_body), _who())
+
+
+@app.route("/admin/shops/{shop_id}/test-recipients/{email}", methods=["DELETE"])
+@json_route
+@admin_only
+def remove_test_recipient(shop_id, email):
+    return test_recipients.remove_recipient(shop_id, email)
+
+
+@app.route("/test-recipients/confirm/{token}", methods=["GET"])
+def test_recipient_confirm_page(token):
+    status, page = test_recipients.confirm_page(token)
+    return Response(page, status_code=status, headers=unsubscribe.PAGE_HEADERS)
+
+
+@app.route("/test-recipients/confirm/{token}", methods=["POST"], content_types=_FORM_TYPES)
+def test_recipient_confirm(token):
+    status, page = test_recipients.confirm_post(token)
+    return Response(page, status_code=status, headers=unsubscribe.PAGE_HEADERS)
+
+
+@app.schedule(Rate(10, unit=Rate.MINUTES))
+def refresh_sender_domains(event):
+    # SES's verdict on domains still waiting for DNS; held mail of shops that can send now goes out.
+    return sender_domains.refresh_all()

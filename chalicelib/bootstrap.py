@@ -26,6 +26,8 @@ class Settings:
     max_body_bytes: int = 1024 * 1024
     # A key's "last used" is written at most this often (one conditional write per key and interval).
     key_last_used_seconds: float = 60.0
+    # Test sends (and test-recipient confirmations) per shop and hour, across all instances.
+    test_sends_per_hour: int = 20
 
 
 def settings() -> Settings:
@@ -35,6 +37,7 @@ def settings() -> Settings:
         send_queue_name=os.environ.get("LOYALTY_SEND_QUEUE", "loyalty-mail-send"),
         events_queue_name=os.environ.get("LOYALTY_EVENTS_QUEUE", "loyalty-mail-events"),
         key_last_used_seconds=float(os.environ.get("LOYALTY_KEY_LAST_USED_SECONDS", "60")),
+        test_sends_per_hour=int(os.environ.get("LOYALTY_TEST_SENDS_PER_HOUR", "20")),
     )
 
 
@@ -86,11 +89,12 @@ def sesv2_client():
 
 def reset() -> None:
     """Forget cached connections and shops (tests switch endpoints and tables)."""
-    from chalicelib.services import shops, webhook_health
+    from chalicelib.services import sender_domains, shops, webhook_health
 
     _configured_table.clear()
     secrets.forget()
     shops.forget_cached_shops()
+    sender_domains.forget_cached()
     webhook_health.forget_noted_deliveries()
 
 

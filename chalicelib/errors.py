@@ -76,7 +76,9 @@ class TooManyRequests(ServiceError):
     code = "too_many_requests"
 
     def __init__(self, message: str, *, retry_after: int, **details):
+        retry_after = max(1, int(retry_after))
         super().__init__(message, retry_after=retry_after, **details)
+        self.retry_after = retry_after
         self.headers = {"Retry-After": str(retry_after)}
 
 

@@ -15,6 +15,14 @@ moto's; only the work is smaller. Likewise, moto's SQS checks each message's
 retention by computing every queue attribute (counting all messages) three
 times, which makes one ReceiveMessage quadratic in the queue's length;
 ``_direct_retention_check`` reads the one attribute it needs.
+
+moto's SES v2 keeps a domain identity that it never verifies (``VerifiedForSendingStatus``
+stays false, no DKIM tokens, no custom MAIL FROM), yet sends from it. ``_ses_domain_identities``
+makes it behave like SES after the shop published its DNS records, at once: Easy DKIM
+tokens, DKIM ``SUCCESS``, verified for sending, and ``PutEmailIdentityMailFromAttributes``
+with the MAIL FROM read back. A test that needs a domain still waiting for its DNS says so
+with ``hold_verification(domain)`` (SES then answers pending and refuses to send from it,
+as SES does) and ends the wait with ``publish_dns(domain)``.
 """
 from __future__ import annotations
 
@@ -72,6 +80,115 @@ def _direct_retention_check() -> None:
     SQSBackend.is_message_valid_based_on_retention_period = is_message_valid_based_on_retention_period
 
 
+# Domains whose DNS records are "not yet published": their identities stay pending.
+_UNPUBLISHED: set[str] = set()
+
+
+def hold_verification(domain: str) -> None:
+    """The emulator's identity for ``domain`` (now or when created) waits for its DNS records."""
+    _UNPUBLISHED.add(domain.lower())
+
+
+def publish_dns(domain: str) -> None:
+    """The shop published the records: SES verifies the identity."""
+    _UNPUBLISHED.discard(domain.lower())
+
+
+def publish_all_dns() -> None:
+    _UNPUBLISHED.clear()
+
+
+def _ses_domain_identities() -> None:
+    import hashlib
+    import json
+    from email.utils import parseaddr
+    from urllib.parse import unquote
+
+    from moto.ses.models import EmailIdentity, SESBackend
+    from moto.sesv2.responses import SESV2Response
+
+    if getattr(EmailIdentity, "_verifies_at_once", False):
+        return
+
+    def waiting(identity) -> bool:
+        return identity.identity_type == "DOMAIN" and identity.email_identity.lower() in _UNPUBLISHED
+
+    def tokens(name: str) -> list[str]:
+        # Stable per domain, shaped like SES's (32 lower-case base32 characters).
+        alphabet = "abcdefghijklmnopqrstuvwxyz234567"
+        out = []
+        for n in range(3):
+            digest = hashlib.sha256(f"{name}#{n}".encode()).digest()
+            out.append("".join(alphabet[b % 32] for b in digest[:32]))
+        return out
+
+    def response_object(identity) -> dict:
+        answer = dict(original_response.fget(identity))
+        if identity.identity_type == "DOMAIN":
+            pending = waiting(identity)
+            answer["VerifiedForSendingStatus"] = not pending
+            answer["VerificationStatus"] = "PENDING" if pending else "SUCCESS"
+            answer["DkimAttributes"] = {**identity.dkim_attributes, "SigningEnabled": True,
+                                        "Status": "PENDING" if pending else "SUCCESS",
+                                        "Tokens": tokens(identity.email_identity),
+                                        "SigningAttributesOrigin": "AWS_SES"}
+        return answer
+
+    original_response = EmailIdentity.get_response_object
+    EmailIdentity.get_response_object = property(response_object)
+
+    original_verified = SESBackend._is_verified_address
+
+    def is_verified_address(backend, source: str) -> bool:
+        _, address = parseaddr(source)
+        host = address.split("@", 1)[-1].lower()
+        if host in _UNPUBLISHED and address not in backend.email_identities:
+            return False  # SES refuses mail from an identity it has not verified
+        return original_verified(backend, source)
+
+    SESBackend._is_verified_address = is_verified_address
+
+    def identity_name(response) -> str:
+        return unquote(response.path.split("/identities/", 1)[1].split("/", 1)[0])
+
+    def create_email_identity(response) -> str:
+        response.body  # noqa: B018 (moto parses the body lazily)
+        original_create(response)
+        identity = response.sesv2_backend.get_email_identity(response._get_param("EmailIdentity"))
+        return json.dumps({key: value for key, value in identity.get_response_object.items()
+                           if key in ("IdentityType", "VerifiedForSendingStatus", "DkimAttributes")})
+
+    def get_email_identity(response) -> str:
+        name = identity_name(response)
+        identity = response.sesv2_backend.get_email_identity(email_identity=name)
+        answer = identity.get_response_object
+        mail_from = response.sesv2_backend.core_backend.identity_mail_from_domains.get(name)
+        if mail_from:
+            answer["MailFromAttributes"] = {
+                "MailFromDomain": mail_from["mail_from_domain"],
+                "MailFromDomainStatus": "PENDING" if waiting(identity) else "SUCCESS",
+                "BehaviorOnMxFailure": mail_from["behavior_on_mx_failure"] or "USE_DEFAULT_VALUE"}
+        return json.dumps(answer)
+
+    def put_email_identity_mail_from_attributes(response) -> str:
+        name = identity_name(response)
+        response.sesv2_backend.get_email_identity(email_identity=name)  # NotFoundException when missing
+        params = json.loads(response.body or "{}")
+        response.sesv2_backend.core_backend.identity_mail_from_domains[name] = {
+            "mail_from_domain": params.get("MailFromDomain"),
+            "behavior_on_mx_failure": params.get("BehaviorOnMxFailure")}
+        return json.dumps({})
+
+    from moto.sesv2 import urls
+
+    urls.url_paths.setdefault("{0}/v2/email/identities/(?P<EmailIdentity>[^/]+)/mail-from$", SESV2Response.dispatch)
+    original_create = SESV2Response.create_email_identity
+    SESV2Response.create_email_identity = create_email_identity
+    SESV2Response.get_email_identity = get_email_identity
+    SESV2Response.put_email_identity_mail_from_attributes = put_email_identity_mail_from_attributes
+    EmailIdentity._verifies_at_once = True
+
+
 class _OneAtATime:
     def __init__(self, app, counts: Counter):
         self._app = app
@@ -97,6 +214,7 @@ class SerializedMotoServer(ThreadedMotoServer):
         super().__init__(*args, **kwargs)
         _partition_queries()
         _direct_retention_check()
+        _ses_domain_identities()
         self.request_counts: Counter = Counter()
         IN_PROCESS_PORTS.add(int(self._port))
 

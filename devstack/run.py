@@ -265,10 +265,7 @@ def _post_webhook(stack: Stack, label: str, headers: dict, body: bytes) -> dict:
 
 
 def run_demo(stack: Stack) -> dict:
-    import boto3
-
     from chalicelib.platforms import samples
-    from devstack.ses import verify_sender_domain
 
     admin = {"Authorization": f"Bearer {os.environ['LOYALTY_ADMIN_TOKEN']}"}
     webhook_secret = "whsec_local_" + secrets.token_urlsafe(24)
@@ -279,9 +276,12 @@ def run_demo(stack: Stack) -> dict:
     }
     _heading("Demo shop")
     _api(stack, "PUT", f"/admin/shops/{SHOP_ID}", shop, admin)
-    verify_sender_domain(boto3.client("sesv2"), shop["sender_email"])
+    sending = _api(stack, "GET", f"/admin/shops/{SHOP_ID}/sender-domains", headers=admin, expect=(200,))
     key = _api(stack, "POST", f"/admin/shops/{SHOP_ID}/api-keys", {"label": "local demo"}, admin)["api_key"]
     _say(f"  PUT /admin/shops/{SHOP_ID}: Shopify shop, UAH, uk, Europe/Kyiv, 2 % cashback, default tiers")
+    for domain in sending["domains"]:
+        _say(f"  GET /admin/shops/{SHOP_ID}/sender-domains: {domain['domain']} {domain['status']} "
+             f"(DKIM {domain['dkim']['status']}, {len(domain['records'])} DNS records; the emulator verifies at once)")
     _say(f"  POST /admin/shops/{SHOP_ID}/api-keys: storefront API key issued")
     owner_key = _api(stack, "POST", f"/admin/shops/{SHOP_ID}/admin-keys",
                      {"label": "local owner", "role": "owner"}, admin)["admin_key"]

@@ -81,7 +81,7 @@ QUEUE_HANDLERS = {
     "send_email": ("SendQueue", 360),
     "delivery_events_handler": ("EventsQueue", 180),
 }
-SCHEDULED_FUNCTIONS = ("daily_jobs", "send_due_campaigns", "republish_outbox")
+SCHEDULED_FUNCTIONS = ("daily_jobs", "send_due_campaigns", "republish_outbox", "refresh_sender_domains")
 # SES event types the delivery-events handler acts on (services/delivery_events.py); others cost and are ignored.
 SES_EVENT_TYPES = ["bounce", "complaint", "delivery", "open", "click"]
 # SES reviews an account at 5 % bounces and 0.1 % complaints: the alarms fire before that.
@@ -366,6 +366,12 @@ def role_policy(stage: str) -> dict:
             {"Sid": "SendMail", "Effect": "Allow", "Action": ["ses:SendEmail", "ses:SendRawEmail"],
              "Resource": [_arn("ses", "identity/*"),
                           _arn("ses", f"configuration-set/{names.configuration_set}")]},
+            # Shops' sending domains (services/sender_domains.py): the domain identity with Easy DKIM and
+            # its MAIL FROM, read for the verification status, removed with the claim. Identities only.
+            {"Sid": "SenderDomains", "Effect": "Allow",
+             "Action": ["ses:CreateEmailIdentity", "ses:GetEmailIdentity", "ses:DeleteEmailIdentity",
+                        "ses:PutEmailIdentityMailFromAttributes"],
+             "Resource": _arn("ses", "identity/*")},
             {"Sid": "Secrets", "Effect": "Allow", "Action": "secretsmanager:GetSecretValue",
              "Resource": [{"Ref": "AdminTokenSecret"}, {"Ref": "LinkSigningKeySecret"}]},
         ],

@@ -30,6 +30,14 @@ PERMISSIONS: dict[tuple[str, str], frozenset[str]] = {
     # erasing a whole shop is the operator's (Shopify's shop/redact does it too)
     ("DELETE", _SHOP): OPERATOR_ONLY,
     ("GET", f"{_SHOP}/erasure"): OPERATOR_ONLY,
+    # who the shop sends as: seen by everyone, changed by owners; test recipients confirm themselves
+    ("GET", f"{_SHOP}/sender-domains"): EVERYONE,
+    ("POST", f"{_SHOP}/sender-domains"): OWNERS,
+    ("GET", f"{_SHOP}/sender-domains/{{domain}}"): EVERYONE,
+    ("DELETE", f"{_SHOP}/sender-domains/{{domain}}"): OWNERS,
+    ("GET", f"{_SHOP}/test-recipients"): EVERYONE,
+    ("POST", f"{_SHOP}/test-recipients"): EVERYONE,
+    ("DELETE", f"{_SHOP}/test-recipients/{{email}}"): EVERYONE,
     # keys
     ("POST", f"{_SHOP}/api-keys"): OWNERS,
     ("GET", f"{_SHOP}/api-keys"): OWNERS,

@@ -138,6 +138,43 @@ def read_tracked_link(token: Optional[str]) -> Optional[TrackedLink]:
     return link
 
 
+@dataclass(frozen=True)
+class RecipientConfirmation:
+    """A link that confirms an address as a shop's test recipient (``/test-recipients/confirm/{token}``)."""
+
+    shop_id: str
+    email: str
+    nonce: str  # the listed address's: removing and adding it again voids older links
+    expires_at: datetime
+
+
+_CONFIRMATION_LABEL = b"loyalty-test-recipient|"
+
+
+def make_recipient_confirmation(confirmation: RecipientConfirmation) -> str:
+    fields = {"s": confirmation.shop_id, "e": confirmation.email, "n": confirmation.nonce,
+              "x": int(confirmation.expires_at.timestamp())}
+    payload = _b64encode(json.dumps(fields, separators=(",", ":"), ensure_ascii=False).encode())
+    return f"{payload}.{_b64encode(_sign(signing_keys()[0], payload, _CONFIRMATION_LABEL))}"
+
+
+def read_recipient_confirmation(token: Optional[str]) -> Optional[RecipientConfirmation]:
+    """The confirmation when the token is intact and signed with a known key, else None.
+    Expiry is the caller's to judge against its clock."""
+    payload = _verified_payload(token, _MAX_TRACKED_LENGTH, _CONFIRMATION_LABEL)
+    if payload is None:
+        return None
+    try:
+        fields = json.loads(payload)
+        confirmation = RecipientConfirmation(fields["s"], fields["e"], fields["n"],
+                                             datetime.fromtimestamp(int(fields["x"]), tz=timezone.utc))
+    except (ValueError, KeyError, TypeError, OverflowError, OSError):
+        return None
+    if not all(isinstance(v, str) and v for v in (confirmation.shop_id, confirmation.email, confirmation.nonce)):
+        return None
+    return confirmation
+
+
 def _verified_payload(token: Optional[str], max_length: int, label: bytes) -> Optional[bytes]:
     if not token or len(token) > max_length or not token.isascii() or token.count(".") != 1:
         return None

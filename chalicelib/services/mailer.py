@@ -18,6 +18,9 @@ idempotency record:
 3. The message is rendered and built *before* the claim: a template error marks
    the send ``failed`` and raises ``PoisonMessage`` (the handler lets it go to the
    dead-letter queue, where it is visible).
+   A shop whose sender cannot send (its domain not verified, or not its own) gets the
+   message *held*: the send log ``held`` with the reason and the message kept, in one
+   transaction (``store.held_mail``); it is sent when released (services.sender_domains).
 4. The claim is one TransactWriteItems: the address is not on the shop's
    suppression list (condition check), the send log becomes ``claimed`` with a
    lease (``LOYALTY_MAIL_LEASE_SECONDS``, default 120 s) if it is new or an
@@ -37,8 +40,8 @@ accepted the message but before step 6, the lease runs out and the redelivered
 queue message sends again. Set the send queue's visibility timeout to at least
 the lease, so a redelivery after a crash finds the lease expired.
 
-Requests per sent message (shop cached): 1 TransactGetItems + 1 Query + 2
-TransactWriteItems + 1 SES SendEmail. A duplicate costs 1 TransactGetItems; a skip
+Requests per sent message (shop and verified sender cached): 1 TransactGetItems + 1 Query + 2
+TransactWriteItems + 1 SES SendEmail (+1 GetItem of the sender's domain claim when not cached). A duplicate costs 1 TransactGetItems; a skip
 2 reads + 1 PutItem.
 """
 from __future__ import annotations
@@ -49,7 +52,7 @@ import os
 import random
 import time
 from datetime import datetime, timedelta
-from typing import Annotated, Any, Literal, Optional
+from typing import Annotated, Any, Callable, Literal, Optional
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -68,6 +71,7 @@ from chalicelib.mail.mime import InvalidAddress, ListUnsubscribe, build_message
 from chalicelib.mail.tracking import LinkTracker
 from chalicelib.services import shops
 from chalicelib.store import keys, mail_store
+from chalicelib.store.held_mail import HeldMail
 from chalicelib.store.mail_store import ClaimRefused, MailStore, SendRecord, send_slot
 from chalicelib.store.repository import LoyaltyRepository
 
@@ -136,10 +140,14 @@ def parse_message(body: dict | str | bytes) -> SendRequest:
 
 
 def send_message(body: dict | str, *, messenger: Optional[Messenger] = None, templates=None,
-                 now: Optional[datetime] = None) -> dict:
+                 now: Optional[datetime] = None,
+                 sender_gate: Optional[Callable[[object, datetime], Optional[str]]] = None) -> dict:
     """Handle one send-queue message (see the module docstring for the guarantee).
 
-    Returns ``{"status": "sent" | "skipped" | "duplicate" | "failed", ...}``.
+    ``sender_gate(shop, now)`` says why the shop's sender may not send now (None: it may);
+    such mail is held (``services.sender_domains``).
+
+    Returns ``{"status": "sent" | "skipped" | "held" | "duplicate" | "failed", ...}``.
     Raises ``PoisonMessage`` (to the DLQ) and ``TransientSendError`` (retry later).
     """
     request = parse_message(body)
@@ -156,6 +164,8 @@ def send_message(body: dict | str, *, messenger: Optional[Messenger] = None, tem
     draft = SendRecord(shop_id=shop.shop_id, idempotency_key=request.idempotency_key,
                        customer_id=request.customer_id, template=request.template, category=category,
                        campaign_id=request.campaign_id, status="new", created_at=now)
+
+    hold = (sender_gate or _default_sender_gate)(shop, now)
 
     for attempt in range(_CLAIM_ATTEMPTS):
         if attempt:
@@ -179,6 +189,11 @@ def send_message(body: dict | str, *, messenger: Optional[Messenger] = None, tem
                 logger.info("mail skipped: shop=%s template=%s reason=%s", shop.shop_id, request.template, reason)
                 return _result("skipped", request, reason=reason)
             continue  # someone else wrote the send log meanwhile: look again
+        if hold:
+            if HeldMail(shop.shop_id).hold(record, request.model_dump(mode="json"), hold, now):
+                logger.info("mail held: shop=%s template=%s reason=%s", shop.shop_id, request.template, hold)
+                return _result("held", request, reason=hold)
+            continue
 
         account = context.account
         try:
@@ -222,11 +237,34 @@ def send_message(body: dict | str, *, messenger: Optional[Messenger] = None, tem
         logger.warning("mail send will be retried: shop=%s template=%s: %s", shop.shop_id, request.template, error)
         raise
     except PermanentSendError as error:
+        if _sender_not_verified(error) and HeldMail(shop.shop_id).hold(
+                claimed, request.model_dump(mode="json"), SENDER_UNVERIFIED, now, claim_id=claimed.claim_id):
+            # SES no longer takes this sender (its DNS records went): held, not lost.
+            from chalicelib.services.sender_domains import sender_rejected
+
+            sender_rejected(shop)
+            logger.warning("mail held: SES refused the sender of shop %s: %s", shop.shop_id, error)
+            return _result("held", request, reason=SENDER_UNVERIFIED)
         store.record_final(claimed, mail_store.FAILED, f"{error.code or 'rejected'}: {error}", now)
         logger.warning("mail rejected: shop=%s template=%s: %s", shop.shop_id, request.template, error)
         return _result("failed", request, reason=error.code or "rejected")
     store.mark_sent(claimed, message_id, now)
     return _result("sent", request, ses_message_id=message_id)
+
+
+def _default_sender_gate(shop, now: datetime) -> Optional[str]:
+    from chalicelib.services.sender_domains import hold_reason
+
+    return hold_reason(shop, now=now)
+
+
+SENDER_UNVERIFIED = "sender_unverified"  # services.sender_domains.SENDER_UNVERIFIED
+_UNVERIFIED_CODES = frozenset({"MailFromDomainNotVerifiedException", "MailFromDomainNotVerified"})
+
+
+def _sender_not_verified(error: PermanentSendError) -> bool:
+    text = str(error).lower()
+    return error.code in _UNVERIFIED_CODES or (error.code == "MessageRejected" and "not verified" in text)
 
 
 def _skip_reason(shop, context, marketing: bool, now: datetime, idempotency_key: str) -> Optional[str]:

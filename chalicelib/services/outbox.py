@@ -119,7 +119,8 @@ def _count(message: dict, result: dict) -> None:
     from chalicelib.domain.links import subject_of
     from chalicelib.store.results import Results
 
-    outcome = result["status"] if result["status"] != "skipped" else f"skipped_{result.get('reason', 'other')}"
+    outcome = result["status"] if result["status"] not in ("skipped", "held") \
+        else f"{result['status']}_{result.get('reason', 'other')}"
     try:
         Results(shop_id, subject_of(message.get("campaign_id"), template)).add(outcome, message.get("customer_id", ""))
     except Exception:  # a lost count must not resend an e-mail

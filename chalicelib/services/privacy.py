@@ -325,6 +325,11 @@ def erase_shop_step(shop_id: str, now: datetime, *, deadline: float) -> dict:
                 deleted += _erase_customer_of_erased_shop(store, shop_id, customer_id)
             if not customer_ids:
                 position = f"customers:{int(shard) + 1}" if int(shard) + 1 < keys.CUSTOMER_SHARDS else "sharded"
+        elif phase == "sender_domains":  # before the shop's partition, which lists them
+            from chalicelib.services import sender_domains
+
+            deleted += sender_domains.release_domains_of_erased_shop(shop_id)
+            position = _NEXT_PHASE[phase]
         elif phase in _SHOP_PHASES:
             doomed = _SHOP_PHASES[phase](store, shop_id)
             deleted += store.delete(doomed)
@@ -368,7 +373,8 @@ _SHOP_PHASES = {
     "withdrawals": lambda store, shop_id: store.withdrawal_keys(PAGE),
     "partition": _shop_partition,
 }
-_NEXT_PHASE = {"sharded": "results", "results": "withdrawals", "withdrawals": "partition", "partition": "shop"}
+_NEXT_PHASE = {"sharded": "results", "results": "withdrawals", "withdrawals": "sender_domains",
+               "sender_domains": "partition", "partition": "shop"}
 
 
 def _save_progress(shop_id: str, deleted: int, position: str, now: datetime, *, done: bool) -> None:

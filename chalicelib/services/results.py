@@ -50,12 +50,16 @@ def all_flow_results(shop_id: str) -> dict:
 def _view(shop, counts: Counter) -> dict:
     revenue = counts.pop("revenue_minor", 0)
     skipped = {name[len("skipped_"):]: n for name, n in sorted(counts.items()) if name.startswith("skipped_")}
+    # Held mail waits for the shop's sender to verify; released, it counts as sent (or skipped) instead.
+    held = {name[len("held_"):]: n for name, n in sorted(counts.items()) if name.startswith("held_") and n}
     funnel = {name: counts.get(name, 0) for name in FUNNEL}
-    others = {name: n for name, n in sorted(counts.items()) if name not in funnel and not name.startswith("skipped_")}
+    others = {name: n for name, n in sorted(counts.items())
+              if name not in funnel and not name.startswith(("skipped_", "held_"))}
     base = funnel["delivered"] or funnel["sent"]
     return {
         **funnel, **others,
         "skipped": skipped, "skipped_total": sum(skipped.values()),
+        "held": held, "held_total": sum(held.values()),
         "revenue": format_minor(revenue, shop.currency_exponent), "revenue_minor": revenue,
         "currency": shop.currency,
         "rates": {

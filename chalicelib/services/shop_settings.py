@@ -232,9 +232,14 @@ class ShopSettings(_Strict):
     @field_validator("sender_email")
     @classmethod
     def _email(cls, value: str) -> str:
+        from chalicelib.domain.sender_domains import DomainRejected, normalise_sender_email
+
         if not _EMAIL.match(value):
             raise ValueError("not an e-mail address")
-        return value.lower()
+        try:  # the domain in punycode, as SES and DNS know it
+            return normalise_sender_email(value)
+        except DomainRejected as error:
+            raise ValueError(str(error)) from None
 
     @field_validator("logo_url")
     @classmethod

@@ -1,6 +1,7 @@
 """Shop administration: create/update settings, read them back (keys: services.api_keys, admin_auth)."""
 from __future__ import annotations
 
+import logging
 import secrets
 import time
 from datetime import timedelta
@@ -62,6 +63,11 @@ def put_shop(shop_id: str, document: dict) -> tuple[dict, bool]:
     if not settings.webhook_secret:
         raise BadRequest("webhook_secret: required when a shop is created (at least 16 characters)",
                          field="webhook_secret")
+    from chalicelib.services import sender_domains
+
+    # The sender must be on a domain this shop registered; an unclaimed one is claimed now.
+    sender_domains.ensure_sender_domain(shop_id, settings.sender_email,
+                                        previous_sender=stored.config.get("sender_email") if stored else None)
     moment = bootstrap.now()
     now = moment.isoformat()
     config = public_view(settings)
@@ -86,6 +92,11 @@ def put_shop(shop_id: str, document: dict) -> tuple[dict, bool]:
         raise Conflict("the shop was changed by another request at the same time; read it and try again",
                        field="shop_id") from None
     _cache.pop(shop_id, None)
+    if stored is not None and stored.config.get("sender_email") != settings.sender_email:
+        try:  # a sender that can send now takes the held mail with it (else the schedule does, later)
+            sender_domains.release_held(shop_id)
+        except Exception:
+            logging.getLogger("loyalty.sender").warning("shop %s: held mail not released now", shop_id, exc_info=True)
     return shop_view(shop_id, config, shop_secrets), stored is None
 
 

@@ -1,5 +1,5 @@
 """What the workspace's template editor needs beyond saving: a live preview of unsaved
-MJML with a sample customer, a test send to any address, and the saved revisions
+MJML with a sample customer, a test send to a confirmed test recipient, and the saved revisions
 (history, diff against the editor, rollback).
 
 A preview renders exactly like a real send (the shop's settings and program, the
@@ -79,37 +79,41 @@ def preview_template(shop_id: str, template: str, body: dict) -> dict:
             "text": rendered.text}
 
 
-def send_test(shop_id: str, template: str, body: dict, sent_by: str) -> dict:
-    """Send the (unsaved) template to an address the marketer types: marked ``[TEST]``, with
-    no send log, no consent or cap check, no results counted and no unsubscribe bookkeeping."""
-    from chalicelib.mail.messenger import SendError
+def send_test(shop_id: str, template: str, body: dict, sent_by: str, *, now=None) -> dict:
+    """Send the (unsaved) template to one of the shop's confirmed test recipients: marked
+    ``[TEST]``, from the shop's verified sender, through the configuration set (bounces and
+    complaints count against the shop like any mail), within the shop's hourly test-send
+    limit; no send log, consent or cap check, and no results counted."""
+    from chalicelib.mail.messenger import SendError, configuration_set
     from chalicelib.mail.mime import InvalidAddress, build_message
     from chalicelib.mail.rendering import TemplateError
     from chalicelib.services.mailer import default_messenger
+    from chalicelib.services.test_recipients import require_confirmed, require_sender_ready, take_test_send_slot
 
     shop = load_shop(shop_id)
+    now = now or bootstrap.now()
     templates._known(template)
-    to = body.get("to")
-    if not isinstance(to, str) or not to.strip() or len(to) > 254:
-        raise BadRequest("to: the address to send the test to", field="to")
+    to = require_confirmed(shop_id, body.get("to"))
+    require_sender_ready(shop, now)
     locale, customer = _locale_and_customer(body, shop)
     try:
         rendered = _render(shop, template, body.get("mjml"), locale, customer)
     except TemplateError as error:
         raise BadRequest(f"mjml: {error}", field="mjml", line=getattr(error, "line", None)) from None
     try:
-        raw = build_message(from_name=shop.name, from_address=shop.sender_email, to_address=to.strip(),
+        raw = build_message(from_name=shop.name, from_address=shop.sender_email, to_address=to,
                             subject=TEST_SUBJECT_PREFIX + rendered.subject, html=rendered.html, text=rendered.text,
-                            now=bootstrap.now())
+                            now=now)
     except InvalidAddress as error:
         raise BadRequest(f"to: {error}", field="to") from None
+    take_test_send_slot(shop_id, now)
     try:
         message_id = default_messenger().send_raw(
-            sender=shop.sender_email, recipient=to.strip(), raw=raw, configuration_set=None,
+            sender=shop.sender_email, recipient=to, raw=raw, configuration_set=configuration_set(),
             tags={"shop": shop_id, "template": template, "category": "test", "sent_by": sent_by})
     except SendError as error:
         raise BadRequest(f"to: the test could not be sent ({error})", field="to") from None
-    return {"sent": True, "to": to.strip(), "subject": TEST_SUBJECT_PREFIX + rendered.subject,
+    return {"sent": True, "to": to, "subject": TEST_SUBJECT_PREFIX + rendered.subject,
             "ses_message_id": message_id, "locale": locale, "sample_customer": customer}
 
 

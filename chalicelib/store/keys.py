@@ -256,3 +256,40 @@ def dashboard_pk(shop_id: str, shard: int) -> str:
 
 def dashboard_sk(day: str) -> str:
     return f"DAY#{day}"
+
+
+# -- sending domains, held mail, test recipients (docs/data-model.md, "Sending as a shop") --------
+def sender_domain_pk(domain: str) -> str:
+    """The claim of a sending domain: one item per domain, so a second shop's claim fails its condition."""
+    return f"SENDERDOMAIN#{domain}"
+
+
+SENDER_DOMAIN_SK = "CLAIM"
+UNVERIFIED_SENDER_DOMAINS_PK = "SENDERDOMAINS#UNVERIFIED"  # index by_due_day: claims still waiting for DNS
+
+
+def shop_sender_domain_sk(domain: str) -> str:
+    """The shop's own list of its domains (in the shop's partition)."""
+    return f"SENDERDOMAIN#{domain}"
+
+
+SHOP_SENDER_DOMAIN_PREFIX = "SENDERDOMAIN#"
+
+
+def held_mail_pk(shop_id: str) -> str:
+    """Mail waiting for the shop's sender to verify, one item per send idempotency key."""
+    return f"HELD#{shop_id}"
+
+
+def test_recipient_sk(email_hash: str) -> str:
+    return f"TESTRCPT#{email_hash}"
+
+
+TEST_RECIPIENT_PREFIX = "TESTRCPT#"
+
+
+def test_send_window_pk(shop_id: str, window_start: int) -> str:
+    return f"TESTSENDS#{shop_id}#{window_start}"
+
+
+TEST_SEND_WINDOW_SK = "COUNT"

@@ -28,6 +28,8 @@ from chalicelib.store.models import MailPrefItem, MailSendItem, SesMessageItem, 
 
 CLAIMED, SENT, SKIPPED, FAILED = "claimed", "sent", "skipped", "failed"
 DELIVERED, BOUNCED, COMPLAINED = "delivered", "bounced", "complained"
+# Not sent yet, on purpose (the shop's sender is not verified): the same key sends once it is released.
+HELD = "held"
 # A send in one of these states is done: the same idempotency key never sends again.
 FINAL_STATUSES = frozenset({SENT, SKIPPED, FAILED, DELIVERED, BOUNCED, COMPLAINED})
 SEND_LOG_DAYS = 400
@@ -316,8 +318,8 @@ def _version_condition(model, version: int):
 
 
 def _claimable(now: datetime):
-    """New, or claimed by someone whose lease ran out (and never marked sent)."""
-    return MailSendItem.pk.does_not_exist() | (
+    """New, held, or claimed by someone whose lease ran out (and never marked sent)."""
+    return MailSendItem.pk.does_not_exist() | (MailSendItem.status == HELD) | (
         (MailSendItem.status == CLAIMED) & (MailSendItem.claimed_until < keys.iso(now)))
 
 

@@ -216,7 +216,7 @@ class MailSendItem(Item, discriminator="mail_send"):
     template = UnicodeAttribute()
     category = UnicodeAttribute()
     campaign_id = UnicodeAttribute(null=True)
-    status = UnicodeAttribute()  # claimed | sent | skipped | failed | delivered | bounced | complained
+    status = UnicodeAttribute()  # claimed | held | sent | skipped | failed | delivered | bounced | complained
     claim_id = UnicodeAttribute(null=True)
     claimed_until = UnicodeAttribute(null=True)
     attempts = NumberAttribute(default=0)
@@ -443,3 +443,46 @@ class TemplateRevisionItem(Item, discriminator="template_revision"):
     saved_at = UnicodeAttribute()
     saved_by = UnicodeAttribute(null=True)
     note = UnicodeAttribute(null=True)
+
+
+class SenderDomainItem(Item, discriminator="sender_domain"):
+    """Who sends from a domain (``SENDERDOMAIN#{domain}`` / ``CLAIM``) and what SES said of it last.
+    Unverified claims carry ``gsi1pk`` = ``SENDERDOMAINS#UNVERIFIED`` so the refresh job finds them."""
+
+    shop_id = UnicodeAttribute()
+    status = UnicodeAttribute()  # verified | pending | failed | not_started
+    claimed_at = UnicodeAttribute()
+    checked_at = UnicodeAttribute(null=True)
+    verified_at = UnicodeAttribute(null=True)
+    identity = JSONAttribute(null=True)  # dkim_status, dkim_tokens, mail_from_domain, mail_from_status, region
+
+
+class ShopSenderDomainItem(Item, discriminator="shop_sender_domain"):
+    """A domain in its shop's list (``SHOP#{shop}`` / ``SENDERDOMAIN#{domain}``), written with the claim."""
+
+    domain = UnicodeAttribute()
+    claimed_at = UnicodeAttribute()
+
+
+class HeldMailItem(Item, discriminator="held_mail"):
+    """A send-queue message held back (``HELD#{shop}`` / idempotency key) until the sender verifies."""
+
+    message = JSONAttribute()
+    reason = UnicodeAttribute()
+    held_at = UnicodeAttribute()
+
+
+class TestRecipientItem(Item, discriminator="test_recipient"):
+    """An address the shop's marketers may send tests to, once its owner confirmed it."""
+
+    email = UnicodeAttribute()
+    status = UnicodeAttribute()  # pending | confirmed
+    nonce = UnicodeAttribute()  # in the confirmation link: removing the address voids old links
+    requested_at = UnicodeAttribute()
+    requested_by = UnicodeAttribute(null=True)
+    confirmation_sent_at = UnicodeAttribute(null=True)
+    confirmed_at = UnicodeAttribute(null=True)
+
+
+ALL_MODELS = ALL_MODELS + (AdminKeyItem, AdminSessionItem, TemplateRevisionItem, SenderDomainItem,
+                           ShopSenderDomainItem, HeldMailItem, TestRecipientItem)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import random
+import re
 import shutil
 import signal
 import socket
@@ -18,11 +19,11 @@ import subprocess
 import sys
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-import boto3
 import pytest
 
 from chalicelib.platforms.samples import sample_order_payload, signed_request
@@ -132,7 +133,6 @@ def demo_shop(api_server, monkeypatch):
     ends with a points adjustment, which is an owner's)."""
     _call(api_server, "PUT", f"/admin/shops/{SHOP}", shop_document(
         "shopify", name="Zerno", storefront_url="https://zerno.example", sender_email="hello@zerno.example"))
-    boto3.client("sesv2").create_email_identity(EmailIdentity="zerno.example")
     _four_weeks_of_orders(monkeypatch)
     for number, email in enumerate(["olena@example.com", "taras@example.com", "olena@example.com",
                                     "iryna@example.com"], start=1):
@@ -204,6 +204,27 @@ def test_marketer_edits_previews_saves_rolls_back_tests_and_plans(api_server, de
             expect(page.locator("#dashboard .stat").first).to_contain_text(str(customers))
             expect(page.locator("#chart-points canvas")).to_have_count(1)
             _shot(page, "dashboard", "workspace-dashboard")
+
+            # the sending domain: verified, its DNS records shown; a test recipient added and confirmed
+            # by its owner through the link in the e-mail it got (the link's page, then Confirm)
+            page.click("nav >> text=Sending")
+            expect(page.locator("#sending-status")).to_contain_text("Mail goes out from hello@zerno.example")
+            expect(page.locator(".domain[data-domain='zerno.example'] .badge")).to_have_text("verified")
+            expect(page.locator(".domain[data-domain='zerno.example'] .records tbody tr")).to_have_count(6)
+            before = len(_outbox())
+            page.fill("#new-test-recipient", "olena.marketing@agency.example")
+            page.click("#add-test-recipient")
+            expect(page.locator("#test-recipients")).to_contain_text("waiting for the owner's confirmation")
+            (confirmation,) = _outbox()[before:]
+            link = re.search(r"http\S+/test-recipients/confirm/\S+", confirmation.part("text/plain")).group(0)
+            owner = browser.new_page()
+            owner.goto(api_server + urllib.parse.urlsplit(link).path)
+            owner.click("button[type=submit]")
+            expect(owner.locator("h1")).to_have_text("Confirmed")
+            owner.close()
+            page.reload()
+            expect(page.locator("#test-recipients")).to_contain_text("confirmed")
+            _shot(page, "sending", "workspace-sending")
 
             # the template editor: the preview follows the unsaved text
             page.click("nav >> text=Templates")

@@ -148,7 +148,8 @@ def test_schedules_are_packaged(packaged):
                  if any(event["Type"] == "Schedule" for event in function["Properties"].get("Events", {}).values())}
     assert schedules == {"app.daily_jobs": ["rate(1 hour)"], "app.send_due_campaigns": ["rate(1 minute)"],
                          "app.republish_outbox": ["rate(5 minutes)"], "app.reconcile_orders": ["rate(1 hour)"],
-                         "app.erase_shops": ["rate(5 minutes)"]}
+                         "app.erase_shops": ["rate(5 minutes)"],
+                         "app.refresh_sender_domains": ["rate(10 minutes)"]}
 
 
 def test_ses_events_reach_the_events_queue(packaged):
@@ -169,7 +170,7 @@ def test_ses_events_reach_the_events_queue(packaged):
 @pytest.mark.parametrize("stage", STAGES)
 def test_every_function_is_configured_from_the_stacks_resources(packaged, stage):
     functions = _resources(_template(packaged, stage), "AWS::Serverless::Function")
-    assert len(functions) == 8
+    assert len(functions) == 9
     for function in functions.values():
         variables = function["Properties"]["Environment"]["Variables"]
         assert variables["LOYALTY_TABLE"] == {"Ref": "LoyaltyTable"}
@@ -217,6 +218,9 @@ def test_role_names_each_action_on_its_resources(packaged, stage):
     assert granted["sqs:SendMessage"] == [{"Fn::GetAtt": ["SendQueue", "Arn"]}]
     assert granted["secretsmanager:GetSecretValue"] == [{"Ref": "AdminTokenSecret"}, {"Ref": "LinkSigningKeySecret"}]
     assert any("configuration-set/loyalty-mail-" + stage in json.dumps(r) for r in granted["ses:SendRawEmail"])
+    for action in ("ses:CreateEmailIdentity", "ses:GetEmailIdentity", "ses:DeleteEmailIdentity",
+                   "ses:PutEmailIdentityMailFromAttributes"):  # sending domains: identities only
+        assert ["identity/*" in json.dumps(r) for r in granted[action]] == [True], action
 
 
 # -- API Gateway throttling: the first line in front of the per-client limits -----------

@@ -77,12 +77,12 @@ def shopify_shop(client) -> ShopHandle:
 
 @pytest.fixture
 def woo_shop(client) -> ShopHandle:
-    return register_shop(client, "woo-shop", "woocommerce")
+    return register_shop(client, "woo-shop", "woocommerce", sender_email="loyalty@woo-shop.example")
 
 
 @pytest.fixture
 def generic_shop(client) -> ShopHandle:
-    return register_shop(client, "generic-shop", "generic")
+    return register_shop(client, "generic-shop", "generic", sender_email="loyalty@generic-shop.example")
 
 
 def issue_workspace_key(client, shop_id: str, role: str = "marketer", label: str = "Olena",
@@ -101,3 +101,22 @@ def sign_in(client, key: str) -> dict:
     cookie = {k.lower(): v for k, v in response.headers.items()}["set-cookie"].split(";")[0]
     return {"Cookie": cookie, "X-CSRF-Token": json.loads(response.body)["csrf_token"],
             "Content-Type": "application/json"}
+
+
+def confirm_test_recipient(client, shop_id: str, email: str, emulator_url: str) -> None:
+    """Add a test recipient through the admin API and press Confirm in the e-mail it gets."""
+    import re
+    from urllib.parse import urlsplit
+
+    from devstack.sent_mail import sent_mail
+
+    response = client.http.post(f"/admin/shops/{shop_id}/test-recipients", headers=ADMIN,
+                                 body=json.dumps({"email": email}).encode())
+    assert response.status_code in (200, 202), response.body
+    if json.loads(response.body)["status"] == "confirmed":
+        return
+    mail = [m for m in sent_mail(emulator_url) if email.lower() in [r.lower() for r in m.recipients]][-1]
+    link = re.search(r"https?://\S+/test-recipients/confirm/[A-Za-z0-9_.-]+", mail.part("text/plain")).group(0)
+    path = urlsplit(link).path
+    confirmed = client.http.post(path, headers={"Content-Type": "application/x-www-form-urlencoded"}, body=b"")
+    assert confirmed.status_code == 200, confirmed.body

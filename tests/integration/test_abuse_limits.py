@@ -126,7 +126,7 @@ def test_sign_in_attempts_per_address_even_the_right_key_waits(client, clock, ad
 
 def test_sign_in_attempts_per_shop_across_addresses(client, clock, address, shopify_shop, monkeypatch):
     _limit(monkeypatch, limits.SIGN_IN, limits.PER_KEY, "2/300")
-    other = register_shop(client, "other-shop", "shopify")
+    other = register_shop(client, "other-shop", "shopify", sender_email="loyalty@other-shop.example")
     for n in range(2):
         address(f"203.0.113.{n + 1}")
         assert _sign_in(client, f"lka.{shopify_shop.shop_id}.guess-{n}").status_code == 401

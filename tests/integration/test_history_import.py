@@ -212,13 +212,13 @@ def test_spend_and_tiers_only_and_points_since(client, tmp_path):
     assert _profiles(SHOP, ["cat@example.com"])["cat@example.com"] == {
         "points": 0, "cashback_minor": 0, "spend_minor": 759800, "orders": 2, "tier": "Gold"}
 
-    register_shop(client, "history-shop-2", "shopify")
+    register_shop(client, "history-shop-2", "shopify", sender_email="loyalty@history-shop-2.example")
     report, _ = _run_import("history-shop-2", path, "shopify-orders-json", now)
     # The order from 400 days ago would have expired (6-month validity): spend only.
     assert report["this_run"]["points_earned"] == 189
     assert _profiles("history-shop-2", ["cat@example.com"])["cat@example.com"]["points"] == 189
 
-    register_shop(client, "history-shop-3", "shopify")
+    register_shop(client, "history-shop-3", "shopify", sender_email="loyalty@history-shop-3.example")
     report, _ = _run_import("history-shop-3", path, "shopify-orders-json", now,
                             points_since=now - timedelta(days=10))
     assert report["this_run"]["points_earned"] == 0
@@ -249,7 +249,7 @@ def test_opening_balances_are_credited_once(client, tmp_path):
 
 def test_woocommerce_and_generic_exports(client, tmp_path):
     register_shop(client, "woo-history", "woocommerce")
-    register_shop(client, "generic-history", "generic")
+    register_shop(client, "generic-history", "generic", sender_email="loyalty@generic-history.example")
     now = datetime.now(timezone.utc)
     woo = [sample_order_payload("woocommerce", order_id=str(n), email="dana@example.com",
                                 created_at=now - timedelta(days=n)) for n in (1, 2)]

@@ -19,7 +19,7 @@ NOW = datetime(2031, 3, 14, 9, 30, 30, tzinfo=timezone.utc)  # fixed: nothing he
 SECURITY_DOC = Path(__file__).resolve().parents[2] / "docs" / "security.md"
 _PATH_VALUES = {"email": "nobody@example.com", "template": "post_purchase", "campaign_id": "c-unknown",
                 "action": "pause", "revision": "r-unknown", "key_id": "0" * 16, "withdrawal_id": "w-unknown",
-                "request_id": "dr-unknown"}
+                "request_id": "dr-unknown", "domain": "unknown.example"}
 
 
 @pytest.fixture
@@ -34,7 +34,7 @@ def callers(client):
     """Headers per caller: the operator's token, the shop's owner and marketer sessions, and
     the owner of another shop."""
     shop = register_shop(client, "role-shop", "shopify")
-    register_shop(client, "other-shop", "shopify")
+    register_shop(client, "other-shop", "shopify", sender_email="loyalty@other-shop.example")
     return shop, {
         OPERATOR: {**ADMIN},
         OWNER: sign_in(client, issue_workspace_key(client, shop.shop_id, OWNER, "Iryna (owner)")),

@@ -219,7 +219,7 @@ def test_minimum_order_is_checked_at_the_checkout_and_at_payment(client, shopify
 
 def test_woocommerce_lands_with_the_coupon_parameter_and_generic_shows_the_code(client, moto_endpoint, clock):
     for shop_id, platform in (("woo-links", "woocommerce"), ("generic-links", "generic")):
-        shop = register_shop(client, shop_id, platform)
+        shop = register_shop(client, shop_id, platform, sender_email=f"loyalty@{shop_id}.example")
         _, message, mail = _campaign_mail(client, shop, moto_endpoint, codes="per_customer", discount_percent="10")
         response = client.http.get(_path(_LINK.findall(mail.part("text/html"))[0]))
         if platform == "woocommerce":

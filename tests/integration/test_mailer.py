@@ -226,17 +226,35 @@ def test_real_template_with_missing_data_is_poison(mail_shop, olena):
     assert send_log(mail_shop.shop_id, "bad-data").status == "failed"
 
 
-def test_unverified_sender_is_a_permanent_failure(client, moto_endpoint):
-    shop = register_shop(client, "unverified-shop", "shopify", sender_email="nobody@unverified.example")
-    deliver_order(shop, "olena@example.com", "u-1")
-    customer = customer_id(shop.shop_id, "olena@example.com")
+def test_unverified_sender_is_held_not_failed(client, moto_endpoint):
+    from devstack.emulator import hold_verification, publish_dns
 
-    result = mailer.send_message(queue_message(shop.shop_id, customer, "u-1", template="post_purchase",
+    hold_verification("unverified.example")
+    try:
+        shop = register_shop(client, "unverified-shop", "shopify", sender_email="nobody@unverified.example")
+        deliver_order(shop, "olena@example.com", "u-1")
+        customer = customer_id(shop.shop_id, "olena@example.com")
+
+        result = mailer.send_message(queue_message(shop.shop_id, customer, "u-1", template="post_purchase",
+                                                   category="transactional"),
+                                     messenger=SesMessenger(), templates=FakeTemplates(), now=NOW)
+    finally:
+        publish_dns("unverified.example")
+
+    assert result["status"] == "held" and result["reason"] == "sender_unverified"
+    assert (send_log(shop.shop_id, "u-1").status, send_log(shop.shop_id, "u-1").reason) == ("held",
+                                                                                         "sender_unverified")
+
+
+def test_a_sender_ses_refuses_after_all_is_held_not_failed(mail_shop, olena):
+    class Refusing:
+        def send_raw(self, **message):
+            raise PermanentSendError("SES MessageRejected: Email address is not verified.", code="MessageRejected")
+
+    result = mailer.send_message(queue_message(mail_shop.shop_id, olena, "r-1", template="post_purchase",
                                                category="transactional"),
-                                 messenger=SesMessenger(), templates=FakeTemplates(), now=NOW)
-
-    assert result["status"] == "failed" and result["reason"] == "MessageRejected"
-    assert send_log(shop.shop_id, "u-1").status == "failed"
+                                 messenger=Refusing(), templates=FakeTemplates(), now=NOW)
+    assert result["status"] == "held" and send_log(mail_shop.shop_id, "r-1").status == "held"
 
 
 # -- idempotency -------------------------------------------------------------------------
@@ -393,7 +411,7 @@ def test_suppressed_address_gets_no_mail_at_all(mail_shop, olena):
 
 
 def test_suppression_is_per_shop(client, mail_shop, olena):
-    other = register_shop(client, "other-shop", "shopify")
+    other = register_shop(client, "other-shop", "shopify", sender_email="loyalty@other-shop.example")
     deliver_order(other, "olena@example.com", "o-1")
     MailStore(mail_shop.shop_id).suppress("olena@example.com", "hard_bounce", None, NOW)
     result = mailer.send_message(queue_message(other.shop_id, customer_id(other.shop_id, "olena@example.com"), "x-1",
@@ -474,7 +492,9 @@ def test_request_counts_per_send(mail_shop, olena, monkeypatch):
         return original(self, operation_name, operation_kwargs)
 
     monkeypatch.setattr(Connection, "_make_api_call", counting)
-    shops.load_shop(mail_shop.shop_id)  # warm the shop cache, as in a running Lambda
+    from chalicelib.services.sender_domains import hold_reason
+
+    hold_reason(shops.load_shop(mail_shop.shop_id))  # warm the shop and sender caches, as in a running Lambda
     calls.clear()
     message = queue_message(mail_shop.shop_id, olena, "count-1")
     mailer.send_message(message, messenger=RecordingMessenger(), templates=FakeTemplates(), now=NOW)

@@ -50,7 +50,7 @@ def fixed_now(monkeypatch):
 
 def test_preview_counts_and_samples_from_the_shops_directory_only(client, fixed_now):
     register_shop(client, "seg-shop", "generic")
-    register_shop(client, "other-shop", "generic")
+    register_shop(client, "other-shop", "generic", sender_email="loyalty@other-shop.example")
     _seed("seg-shop", 300)
     _seed("other-shop", 40)  # same customer ids, another shop: never read
     rules = {"all": [{"field": "tier", "op": "=", "value": "Gold"},

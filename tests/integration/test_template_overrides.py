@@ -45,7 +45,7 @@ def test_override_is_used_for_that_shop_and_versions_guard_concurrent_edits(clie
                                        headers=ADMIN).body)
     assert shown["mjml"] == CUSTOM and shown["version"] == 1
 
-    other = register_shop(client, "other-shop", "shopify")
+    other = register_shop(client, "other-shop", "shopify", sender_email="loyalty@other-shop.example")
     already = len(sent_mail(moto_endpoint))
     for shop in (shopify_shop, other):
         _deliver(shop.shop_id, shop.secret, sample_order_payload("shopify", order_id="1", email=DEFAULT_EMAIL),

@@ -239,7 +239,7 @@ def test_customer_redact_erases_the_account(shopify_shop):
 
 
 def test_second_shop_is_separate(client, shopify_shop):
-    other = register_shop(client, "other-shop", "shopify")
+    other = register_shop(client, "other-shop", "shopify", sender_email="loyalty@other-shop.example")
     shopify_shop.deliver(sample_order_payload("shopify", order_id="1", email=EMAIL), topic="orders/paid")
     assert other.customer(EMAIL)[0] == 404
     # another shop's API key opens nothing here

@@ -10,7 +10,7 @@ import pytest
 
 from chalicelib.platforms.samples import sample_order_payload
 from devstack.sent_mail import sent_mail
-from tests.integration.conftest import ADMIN, register_shop
+from tests.integration.conftest import ADMIN, confirm_test_recipient, register_shop
 from tests.integration.test_concurrency import _deliver
 
 BROKEN = "<mj-section><mj-column>\n<mj-text>ok</mj-text>\n<mj-text>{{ no_such_value }}</mj-text>\n</mj-column></mj-section>"
@@ -42,7 +42,7 @@ def _admin_key(client, shop_id, label="Olena (marketing)", role="marketer"):
 
 
 def test_shop_key_signs_in_to_its_own_shop_only(client, shopify_shop):
-    other = register_shop(client, "other-shop", "shopify")
+    other = register_shop(client, "other-shop", "shopify", sender_email="loyalty@other-shop.example")
     key = _admin_key(client, shopify_shop.shop_id)
     assert key.startswith(f"lka.{shopify_shop.shop_id}.")
     status, session, headers = _sign_in(client, key)
@@ -115,7 +115,7 @@ def test_preview_renders_unsaved_mjml_and_shows_errors_with_their_line(client, s
 
 
 def test_test_send_reaches_the_outbox_marked_as_test_and_counts_nothing(client, shopify_shop, moto_endpoint):
-    boto3.client("sesv2").create_email_identity(EmailIdentity="shop.example")
+    confirm_test_recipient(client, shopify_shop.shop_id, "marketer@agency.example", moto_endpoint)
     before = len(sent_mail(moto_endpoint))
     status, sent = _json(client.http.post(
         f"/admin/shops/{shopify_shop.shop_id}/templates/special_day/test-send", headers=ADMIN,

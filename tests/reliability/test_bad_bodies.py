@@ -55,7 +55,7 @@ ROUTES = {
 @pytest.fixture
 def shop(client):
     handle = register_shop(client, SHOP, "shopify")
-    register_shop(client, WOO_SHOP, "woocommerce")
+    register_shop(client, WOO_SHOP, "woocommerce", sender_email="loyalty@woo.example")
     handle.deliver(sample_order_payload("shopify", order_id="b-1", email=EMAIL), topic="orders/paid")
     return handle
 

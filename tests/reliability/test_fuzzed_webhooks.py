@@ -66,7 +66,7 @@ def badly_signed(draw):
 def fuzz_shops(client):
     """A Shopify and a WooCommerce shop (set up once; hypothesis runs every example against them)."""
     register_shop(client, SHOP_OF["shopify"], "shopify")
-    register_shop(client, SHOP_OF["woocommerce"], "woocommerce")
+    register_shop(client, SHOP_OF["woocommerce"], "woocommerce", sender_email="loyalty@woo.example")
 
 
 @settings(max_examples=100, deadline=None, derandomize=True,

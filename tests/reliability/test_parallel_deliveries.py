@@ -67,7 +67,7 @@ def test_fifty_parallel_deliveries_for_one_customer_end_exactly_as_one_at_a_time
 
     # The oracle: the same deliveries one at a time, to another shop (after the race, so the
     # race runs on the smaller table: the emulator copies the table inside every transaction).
-    oracle = register_shop(client, "one-at-a-time", "shopify")
+    oracle = register_shop(client, "one-at-a-time", "shopify", sender_email="loyalty@one-at-a-time.example")
     for payload, topic, event_id in deliveries:
         _deliver_until_answered(oracle.shop_id, oracle.secret, payload, topic, event_id)
     expected = _totals(oracle.shop_id)

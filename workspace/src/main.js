@@ -6,13 +6,14 @@ import { campaignsView } from "./campaigns.js";
 import { programView } from "./program.js";
 import { dashboardView } from "./dashboard.js";
 import { customersView } from "./customers.js";
+import { sendingView } from "./sending.js";
 
 const root = document.getElementById("app");
 const state = { session: null, shop: null };
 
 const TABS = [
   ["dashboard", "Dashboard"], ["templates", "Templates"], ["campaigns", "Campaigns"],
-  ["program", "Program"], ["customers", "Customers"],
+  ["program", "Program"], ["customers", "Customers"], ["sending", "Sending"],
 ];
 
 async function start() {
@@ -69,6 +70,7 @@ function render() {
     campaigns: () => campaignsView(main, state.shop),
     program: () => programView(main, state.shop),
     customers: () => customersView(main, state.shop, rest[0] ? decodeURIComponent(rest[0]) : ""),
+    sending: () => sendingView(main, state.shop),
   };
   (views[tab] || views.dashboard)().catch((error) => main.append(h("div", { class: "notice error" }, errorText(error))));
 }

@@ -147,6 +147,6 @@ export async function editorView(main, shop, name) {
         h("div", { class: "preview-controls" }, field("Language", locale), field("Sample customer", sample)),
         h("div", { class: "subject-line" }, h("span", {}, "Subject: "), subject),
         h("div", { class: "previews" }, h("figure", {}, h("figcaption", {}, "Desktop"), desktop), h("figure", {}, h("figcaption", {}, "Mobile"), mobile)),
-        h("div", { class: "test-send" }, field("Send a test to", testTo), h("button", { id: "send-test", onclick: sendTest }, "Send test"), testResult))));
+        h("div", { class: "test-send" }, field("Send a test to", testTo, "a confirmed test recipient (Sending tab)"), h("button", { id: "send-test", onclick: sendTest }, "Send test"), testResult))));
   await Promise.all([preview(), loadHistory()]);
 }
