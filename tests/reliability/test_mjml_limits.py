@@ -20,6 +20,7 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
+from tests.integration.conftest import confirm_test_recipient
 from tests.support.local_api import chalice_local
 from tests.support.workspace import ADMIN, workspace_headers
 
@@ -46,8 +47,9 @@ def test_the_mjml_compiler_itself_dies_on_these(name):
 
 
 @pytest.mark.parametrize("name", KILLERS)
-def test_preview_save_and_test_send_answer_400_naming_the_limit(client, shopify_shop, name):
+def test_preview_save_and_test_send_answer_400_naming_the_limit(client, shopify_shop, moto_endpoint, name):
     body, words = KILLERS[name]
+    confirm_test_recipient(client, shopify_shop.shop_id, "qa@agency.example", moto_endpoint)
     headers = workspace_headers(client, shopify_shop.shop_id)
     url = f"/admin/shops/{shopify_shop.shop_id}/templates/post_purchase"
     for method, path, extra in (("post", "/preview", {}), ("put", "", {"version": 0}),

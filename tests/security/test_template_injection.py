@@ -24,6 +24,7 @@ import pytest
 from chalicelib.platforms.samples import sample_order_payload
 from chalicelib.store.mail_store import MailStore
 from devstack.sent_mail import sent_mail
+from tests.integration.conftest import confirm_test_recipient
 from tests.support.queues import drain
 from tests.support.workspace import workspace_headers
 
@@ -154,6 +155,7 @@ def secrets_of_the_process(monkeypatch):
 @pytest.fixture
 def attack(client, shopify_shop, secrets_of_the_process, tmp_path, moto_endpoint):
     boto3.client("sesv2").create_email_identity(EmailIdentity="shop.example")  # sends can succeed
+    confirm_test_recipient(client, shopify_shop.shop_id, "qa@agency.example", moto_endpoint)
     return _Attack(client, shopify_shop, workspace_headers(client, shopify_shop.shop_id), secrets_of_the_process,
                    tmp_path / "executed", moto_endpoint)
 
