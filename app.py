@@ -5,32 +5,30 @@ from chalice import Chalice, Rate, Response
 
 from chalicelib.api import permissions, queues
 from chalicelib.api.http import decode_path_parameters, json_route, parse_json_object
-from chalicelib.domain import limits
-from chalicelib.services import (
-    adjustments,
-    admin_auth,
-    api_keys,
-    campaigns,
-    codes,
-    daily,
-    dashboard,
-    delivery_events,
-    links,
-    outbox,
-    program_settings,
-    results,
-    segments,
-    shops,
-    storefront,
-    template_workspace,
-    templates,
-    unsubscribe,
-    webhooks,
-    workspace,
-)
-from chalicelib.services import privacy
-from chalicelib.services import reviews
-from chalicelib.services import wallet
+from chalicelib.domain.access import limits
+from chalicelib.services.loyalty import adjustments
+from chalicelib.services.access import admin_auth
+from chalicelib.services.access import api_keys
+from chalicelib.services.campaigns import campaigns
+from chalicelib.services.loyalty import codes
+from chalicelib.services.lifecycle import daily
+from chalicelib.services.loyalty import dashboard
+from chalicelib.services.mail import delivery_events
+from chalicelib.services.campaigns import links
+from chalicelib.services.mail import outbox
+from chalicelib.services.loyalty import program_settings
+from chalicelib.services.campaigns import results
+from chalicelib.services.campaigns import segments
+from chalicelib.services.shops import shops
+from chalicelib.services.loyalty import storefront
+from chalicelib.services.templates import template_workspace
+from chalicelib.services.templates import templates
+from chalicelib.services.mail import unsubscribe
+from chalicelib.services.orders import webhooks
+from chalicelib.api import workspace
+from chalicelib.services.privacy import privacy
+from chalicelib.services.loyalty import reviews
+from chalicelib.services.loyalty import wallet
 
 app = Chalice(app_name="loyalty-mail")
 _WEBHOOK_TYPES = ["application/json", "application/x-www-form-urlencoded", "text/plain"]
@@ -355,7 +353,8 @@ def claim_reward(token):
 
 
 # -- onboarding and reconciliation (issue 10) ---------------------------------
-from chalicelib.services import reconciliation, webhook_health  # noqa: E402
+from chalicelib.services.orders import reconciliation  # noqa: E402
+from chalicelib.services.orders import webhook_health
 
 
 @app.route("/admin/shops/{shop_id}/webhook-health", methods=["GET"])
@@ -580,7 +579,8 @@ def erase_shops(event):
 
 
 # -- sending as a shop: sending domains, held mail, test recipients (docs/security.md) ------
-from chalicelib.services import sender_domains, test_recipients  # noqa: E402
+from chalicelib.services.mail import sender_domains  # noqa: E402
+from chalicelib.services.templates import test_recipients
 
 
 @app.route("/admin/shops/{shop_id}/sender-domains", methods=["GET"])

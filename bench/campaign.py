@@ -79,11 +79,13 @@ def _slow_down_ses(latency_seconds: float) -> None:
 def run(args, server) -> None:
     import boto3
 
-    from chalicelib.domain.account import Account
+    from chalicelib.domain.loyalty.account import Account
     from chalicelib.mail.messenger import TransientSendError
-    from chalicelib.services import campaigns, outbox, shops
+    from chalicelib.services.campaigns import campaigns
+    from chalicelib.services.mail import outbox
+    from chalicelib.services.shops import shops
     from chalicelib.store.models import Item
-    from chalicelib.store.repository import LoyaltyRepository, _profile_item
+    from chalicelib.store.loyalty.repository import LoyaltyRepository, _profile_item
     from devstack.queues import create_queues
     from devstack.sent_mail import sent_mail
     from devstack.ses import create_configuration_set, verify_sender_domain

@@ -67,14 +67,14 @@ def run(server, size: int, due: int):
     import boto3
 
     from chalicelib import bootstrap
-    from chalicelib.domain.account import Account, Lot
-    from chalicelib.services import shops
-    from chalicelib.services.expiry import expire_points
-    from chalicelib.services.expiry_warnings import send_expiry_warnings
-    from chalicelib.services.occasions import run_occasions
+    from chalicelib.domain.loyalty.account import Account, Lot
+    from chalicelib.services.shops import shops
+    from chalicelib.services.lifecycle.expiry import expire_points
+    from chalicelib.services.lifecycle.expiry_warnings import send_expiry_warnings
+    from chalicelib.services.lifecycle.occasions import run_occasions
     from chalicelib.store.models import Item
-    from chalicelib.store.repository import LoyaltyRepository, _lot_item, _profile_item
-    from chalicelib.store.shops import JobCheckpoints
+    from chalicelib.store.loyalty.repository import LoyaltyRepository, _lot_item, _profile_item
+    from chalicelib.store.shops.shops import JobCheckpoints
     from devstack.queues import create_queues
     from devstack.tables import create_table
 

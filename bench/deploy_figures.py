@@ -242,8 +242,10 @@ def operation_figures(orders: int) -> dict:
 def _run_operations(log: WireLog, orders: int, boto3) -> dict:
     from bench.emulator import seed_bench_shop
     from chalicelib import bootstrap
-    from chalicelib.platforms.samples import sample_order_payload, signed_request
-    from chalicelib.services import delivery_events, outbox, webhooks
+    from devstack.samples import sample_order_payload, signed_request
+    from chalicelib.services.mail import delivery_events
+    from chalicelib.services.mail import outbox
+    from chalicelib.services.orders import webhooks
     from devstack.tables import table_definition
 
     boto3.client("sesv2").create_email_identity(EmailIdentity="shop.example")

@@ -94,7 +94,7 @@ def seed_bench_shop(table: str, send_queue: str, events_queue: str, *,
     so it sits in the shop cache as in a warm Lambda container. Returns its webhook secret."""
     import boto3
 
-    from chalicelib.services import shops
+    from chalicelib.services.shops import shops
     from devstack.queues import create_queues
     from devstack.tables import create_table
 

@@ -4,7 +4,7 @@
 
 Generates a Shopify orders CSV export (one row per line item; discount codes, shipping,
 full and partial refunds, unpaid orders, three years of dates) and a customers CSV,
-imports both through the service the CLI uses (`chalicelib.services.history_import`)
+imports both through the service the CLI uses (`chalicelib.services.orders.history_import`)
 into a fresh table on the local emulator, and prints wall time and orders per second.
 Then it computes every customer's points, cashback, spend, order count and tier in
 plain Python from the generated rows (not with the ledger code) and compares them
@@ -170,7 +170,7 @@ def main() -> None:
 
 
 def setup_shop(shop_id: str) -> None:
-    from chalicelib.services import shops
+    from chalicelib.services.shops import shops
 
     shops.put_shop(shop_id, {"platform": "shopify", "webhook_secret": "bench-secret-0123456789", "currency": "UAH",
                              "sender_email": "loyalty@shop.example", "storefront_url": "https://shop.example",
@@ -181,7 +181,7 @@ def run(orders: int, customers: int, workers: int, seed: int) -> int:
     import boto3
 
     from chalicelib import bootstrap
-    from chalicelib.services import history_import
+    from chalicelib.services.orders import history_import
     from devstack.tables import create_table
 
     create_table(boto3.client("dynamodb"), os.environ["LOYALTY_TABLE"])
@@ -217,8 +217,8 @@ def run(orders: int, customers: int, workers: int, seed: int) -> int:
 
 
 def check(shop_id: str, history: list[GeneratedOrder], now: datetime, plan: dict) -> int:
-    from chalicelib.services.shops import load_shop
-    from chalicelib.store.repository import LoyaltyRepository
+    from chalicelib.services.shops.shops import load_shop
+    from chalicelib.store.loyalty.repository import LoyaltyRepository
 
     shop = load_shop(shop_id)
     repo = LoyaltyRepository(shop_id)

@@ -19,8 +19,8 @@ import time
 import uuid
 from datetime import datetime, timedelta, timezone
 
-from chalicelib.cli import http_request, local_api_url
-from chalicelib.platforms.samples import sample_order_payload, signed_request
+from devstack.cli import http_request, local_api_url
+from devstack.samples import sample_order_payload, signed_request
 
 SHOP = f"referral-demo-{uuid.uuid4().hex[:6]}"
 SECRET = "whsec-referral-demo-0123456789"
@@ -56,7 +56,7 @@ def order(order_id: str, email: str, first_name: str, lines: list[dict], *, code
 
 
 def cli(*args: str):
-    command = [sys.executable, "-m", "chalicelib.cli", *args, "--json"]
+    command = [sys.executable, "-m", "devstack.cli", *args, "--json"]
     return json.loads(subprocess.run(command, check=True, capture_output=True, text=True).stdout)
 
 

@@ -71,8 +71,8 @@ def main() -> None:
 
 def run(n: int) -> dict[str, dict]:
     from chalicelib import bootstrap
-    from chalicelib.platforms.samples import sample_order_payload, sample_refund_payload, signed_request
-    from chalicelib.services import webhooks
+    from devstack.samples import sample_order_payload, sample_refund_payload, signed_request
+    from chalicelib.services.orders import webhooks
     from chalicelib.store import keys
     from chalicelib.store.models import EventItem
 

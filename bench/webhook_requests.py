@@ -47,8 +47,8 @@ def main() -> None:
 
 def run(server, n: int) -> dict[str, list[tuple[Counter, float]]]:
     from chalicelib import bootstrap
-    from chalicelib.platforms.samples import sample_order_payload, sample_refund_payload, signed_request
-    from chalicelib.services import webhooks
+    from devstack.samples import sample_order_payload, sample_refund_payload, signed_request
+    from chalicelib.services.orders import webhooks
     from chalicelib.store import keys
     from chalicelib.store.models import EventItem
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 
 from chalicelib import secrets
-from chalicelib.domain import limits as abuse_limits
+from chalicelib.domain.access import limits as abuse_limits
 from chalicelib.store.models import DEFAULT_TABLE_NAME, use_table
 
 # The local stack's admin token: accepted only where LOYALTY_LOCAL_STACK=1 says so (chalicelib.secrets).
@@ -43,7 +43,7 @@ def settings() -> Settings:
 
 def limits() -> dict:
     """The abuse limits (``LOYALTY_LIMIT_<ACTION>_PER_<SCOPE>=COUNT/SECONDS`` or ``off``; defaults in
-    chalicelib.domain.limits)."""
+    chalicelib.domain.access.limits)."""
     return abuse_limits.configured(dict(os.environ))
 
 
@@ -89,7 +89,9 @@ def sesv2_client():
 
 def reset() -> None:
     """Forget cached connections and shops (tests switch endpoints and tables)."""
-    from chalicelib.services import sender_domains, shops, webhook_health
+    from chalicelib.services.mail import sender_domains
+    from chalicelib.services.shops import shops
+    from chalicelib.services.orders import webhook_health
 
     _configured_table.clear()
     secrets.forget()

@@ -26,7 +26,7 @@ import urllib.parse
 from pathlib import Path
 from typing import Any, Optional
 
-from chalicelib import cli
+from devstack import cli
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 SHOP_ID = "demo-shop"
@@ -265,7 +265,7 @@ def _post_webhook(stack: Stack, label: str, headers: dict, body: bytes) -> dict:
 
 
 def run_demo(stack: Stack) -> dict:
-    from chalicelib.platforms import samples
+    from devstack import samples
 
     admin = {"Authorization": f"Bearer {os.environ['LOYALTY_ADMIN_TOKEN']}"}
     webhook_secret = "whsec_local_" + secrets.token_urlsafe(24)
@@ -356,7 +356,7 @@ def print_summary(stack: Stack, demo: dict) -> None:
         ports.append(f"PORT={stack.api_port}")
     if stack.emulator_port != cli.DEFAULT_EMULATOR_PORT:
         ports.append(f"EMULATOR_PORT={stack.emulator_port}")
-    prefix = " ".join(ports + [".venv/bin/python -m chalicelib.cli"])
+    prefix = " ".join(ports + [".venv/bin/python -m devstack.cli"])
     _say("  CLI (docs/cli.md; add --help to any command):")
     for args in ("shops list", f"shops show {SHOP_ID}", f"customer {SHOP_ID} {email}",
                  f"customer {SHOP_ID} {email} --history",

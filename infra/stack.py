@@ -29,7 +29,7 @@ LAMBDA_PLATFORMS = ("manylinux2014_x86_64", "manylinux_2_28_x86_64", "manylinux_
 class Throttle:
     """API Gateway's throttle for one method of the stage (or all): requests per second and burst,
     all clients together. The first line in front of the per-client limits the code keeps
-    (chalicelib/domain/limits.py): a flood is refused before it runs a Lambda."""
+    (chalicelib/domain/access/limits.py): a flood is refused before it runs a Lambda."""
 
     rate: float
     burst: int

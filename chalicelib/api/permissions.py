@@ -12,7 +12,7 @@ To add a route: add its row. Shop settings, keys, money and platform credentials
 """
 from __future__ import annotations
 
-from chalicelib.domain.roles import MARKETER, OPERATOR, OWNER
+from chalicelib.domain.access.roles import MARKETER, OPERATOR, OWNER
 
 EVERYONE = frozenset({OPERATOR, OWNER, MARKETER})
 OWNERS = frozenset({OPERATOR, OWNER})

@@ -83,9 +83,9 @@ from decimal import Decimal
 from typing import Any, Optional
 from zoneinfo import ZoneInfo
 
-from chalicelib.domain.account import Account, Lot
-from chalicelib.domain.program import ProgramRules, Tier
-from chalicelib.domain.shop import Shop
+from chalicelib.domain.loyalty.account import Account, Lot
+from chalicelib.domain.loyalty.program import ProgramRules, Tier
+from chalicelib.domain.shops.shop import Shop
 from chalicelib.mail.base import LOCALES, MARKETING_TEMPLATES, TEMPLATES, ContextError, resolve_locale
 
 _MISSING = object()

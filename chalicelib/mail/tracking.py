@@ -17,7 +17,7 @@ import re
 from datetime import datetime
 from typing import Callable, Optional
 
-from chalicelib.domain.links import safe_destination
+from chalicelib.domain.campaigns.links import safe_destination
 from chalicelib.mail import tokens
 
 _HREF = re.compile(r'(href=")([^"]*)(")', re.IGNORECASE)

@@ -9,7 +9,7 @@ from typing import Annotated, Literal, Mapping, Optional
 from pydantic import Field, model_validator
 from pydantic_core import PydanticCustomError
 
-from chalicelib.domain.reviews import Review
+from chalicelib.domain.loyalty.reviews import Review
 
 from .body import load_json_object
 from .context import WebhookContext

@@ -26,7 +26,7 @@ from pathlib import Path
 
 import pytest
 
-from chalicelib.platforms.samples import sample_order_payload, signed_request
+from devstack.samples import sample_order_payload, signed_request
 from devstack.sent_mail import SentMail
 from tests.integration.conftest import SECRET, shop_document
 
@@ -94,7 +94,9 @@ def _four_weeks_of_orders(monkeypatch) -> int:
     counters were written the way production writes them. Returns the customers made."""
     from chalicelib import bootstrap
     from chalicelib.errors import NotFound
-    from chalicelib.services import shops, storefront, webhooks
+    from chalicelib.services.shops import shops
+    from chalicelib.services.loyalty import storefront
+    from chalicelib.services.orders import webhooks
 
     real_now = bootstrap.now
     rng = random.Random(7)

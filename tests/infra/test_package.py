@@ -280,7 +280,7 @@ _SMOKE = textwrap.dedent("""
     assert not heavy, heavy
     from zoneinfo import ZoneInfo
     from chalicelib.mail import LOCALES, TEMPLATES, TemplateSet, sample_context
-    from chalicelib.services.shop_settings import currency_exponent
+    from chalicelib.services.shops.shop_settings import currency_exponent
     templates = TemplateSet.default()
     for template in TEMPLATES:
         for locale in LOCALES:

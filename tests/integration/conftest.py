@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from chalicelib.platforms.samples import signed_request
+from devstack.samples import signed_request
 
 ADMIN = {"Authorization": "Bearer test-admin-token", "Content-Type": "application/json"}
 SECRET = "whsec-test-0123456789abcdef"

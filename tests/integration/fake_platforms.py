@@ -1,7 +1,7 @@
 """Local fakes of the Shopify Admin REST API and the WooCommerce REST API (orders only).
 
 They serve order objects in the shapes the platforms document (the same shapes as the
-webhook bodies, built by ``chalicelib.platforms.samples`` or read from the recorded
+webhook bodies, built by ``devstack.samples`` or read from the recorded
 fixtures), filtered and paginated the way the real APIs do: Shopify by ``updated_at_min``
 with cursor pages (``Link: <…page_info=…>; rel="next"``, other filters not repeated),
 WooCommerce by ``modified_after`` with numbered pages and ``X-WP-TotalPages``.

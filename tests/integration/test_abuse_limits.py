@@ -9,7 +9,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from chalicelib.domain import limits
+from chalicelib.domain.access import limits
 from tests.integration.conftest import ADMIN, issue_workspace_key, register_shop
 
 NOW = datetime(2031, 3, 14, 9, 30, 30, tzinfo=timezone.utc)  # 30 s into a 60-second window
@@ -159,7 +159,7 @@ def test_the_counter_holds_across_instances_racing_for_the_last_requests(table):
     """Many Lambda instances at once (threads here, each with its own connection) share the
     DynamoDB counter: exactly ``count`` requests pass, however they interleave."""
     from chalicelib.errors import TooManyRequests
-    from chalicelib.services import throttle
+    from chalicelib.services.access import throttle
 
     configured = {(limits.CODE_CHECK, limits.PER_KEY): limits.Limit(7, 60)}
     passed, refused, start = [], [], threading.Barrier(20)

@@ -6,7 +6,7 @@ from datetime import datetime, timezone
 
 import pytest
 
-from chalicelib.platforms.samples import DEFAULT_EMAIL, sample_order_payload
+from devstack.samples import DEFAULT_EMAIL, sample_order_payload
 from tests.integration.conftest import ADMIN, SECRET, shop_document
 
 EMAIL = DEFAULT_EMAIL
@@ -43,7 +43,7 @@ def test_update_without_secret_keeps_it(client):
     document = shop_document("shopify")
     del document["webhook_secret"]
     assert put(client, "s1", document)[0] == 200
-    from chalicelib.services.shops import load_shop
+    from chalicelib.services.shops.shops import load_shop
 
     assert load_shop("s1").webhook_secrets_at(datetime(2030, 1, 1, tzinfo=timezone.utc)) == (SECRET,)
 

@@ -9,10 +9,10 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from chalicelib import bootstrap
-from chalicelib.domain.account import Account
-from chalicelib.services import campaigns
+from chalicelib.domain.loyalty.account import Account
+from chalicelib.services.campaigns import campaigns
 from chalicelib.store.models import Item
-from chalicelib.store.repository import LoyaltyRepository
+from chalicelib.store.loyalty.repository import LoyaltyRepository
 from tests.integration.conftest import ADMIN
 from tests.integration.test_expiry import _stored_profile
 from tests.integration.test_outbox import _drain
@@ -138,7 +138,7 @@ def test_outcomes_are_counted_by_reason_and_a_paused_campaigns_mail_waits(client
     import boto3
 
     from chalicelib.mail.messenger import TransientSendError
-    from chalicelib.services import outbox
+    from chalicelib.services.mail import outbox
 
     boto3.client("sesv2").create_email_identity(EmailIdentity="shop.example")
     LoyaltyRepository(shopify_shop.shop_id)
@@ -165,7 +165,7 @@ def test_outcomes_are_counted_by_reason_and_a_paused_campaigns_mail_waits(client
 
 
 def test_too_many_failures_stop_the_campaign(client, shopify_shop, monkeypatch):
-    from chalicelib.store.results import campaign_results
+    from chalicelib.store.campaigns.results import campaign_results
 
     _seed(shopify_shop.shop_id, 60)
     monkeypatch.setattr(campaigns, "PAGE_SIZE", 5)
@@ -178,7 +178,7 @@ def test_too_many_failures_stop_the_campaign(client, shopify_shop, monkeypatch):
     path = f"/admin/shops/{shopify_shop.shop_id}/campaigns/{campaign['campaign_id']}"
     assert json.loads(client.http.get(path, headers=ADMIN).body)["status"] == "stopped"
     campaigns._gates.clear()
-    from chalicelib.services import outbox
+    from chalicelib.services.mail import outbox
 
     dropped = outbox.deliver(json.dumps(_drain(os.environ["LOYALTY_SEND_QUEUE"])[0]))
     assert dropped["status"] == "dropped"
@@ -211,8 +211,8 @@ def _code_check(client, shop, code):
 def test_special_day_with_a_code_per_customer_checkable_and_consumed_once(client, shopify_shop, monkeypatch):
     import boto3
 
-    from chalicelib.platforms.samples import sample_order_payload
-    from chalicelib.services import mailer
+    from devstack.samples import sample_order_payload
+    from chalicelib.services.mail import mailer
     from tests.integration.test_concurrency import _deliver
 
     gold = _seed(shopify_shop.shop_id, 30)
@@ -246,7 +246,7 @@ def test_special_day_with_a_code_per_customer_checkable_and_consumed_once(client
 
 
 def test_shared_code_works_for_many_orders_within_its_window(client, shopify_shop, monkeypatch):
-    from chalicelib.platforms.samples import sample_order_payload
+    from devstack.samples import sample_order_payload
     from tests.integration.test_concurrency import _deliver
 
     _seed(shopify_shop.shop_id, 9)

@@ -1,4 +1,4 @@
-"""The operator CLI (chalicelib/cli.py) against the moto server and a fresh table.
+"""The operator CLI (devstack/cli.py) against the moto server and a fresh table.
 
 ``cli.run`` executes parsed arguments against the environment as it is, so
 these tests use the ``table`` fixture's table; ``cli.main`` would first point
@@ -14,8 +14,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from chalicelib import cli
-from chalicelib.platforms.samples import DEFAULT_EMAIL, sample_order_payload, signed_request
+from devstack import cli
+from devstack.samples import DEFAULT_EMAIL, sample_order_payload, signed_request
 
 SECRET = "whsec-cli-test-0123456789"
 SHOP = "cli-shop"
@@ -44,7 +44,7 @@ ORDER_PAID_AT = datetime(2026, 11, 20, 10, 0, tzinfo=timezone.utc)
 
 
 def apply_sample_order(order_id: str = "1001", email: str = DEFAULT_EMAIL) -> dict:
-    from chalicelib.services.webhooks import receive_webhook
+    from chalicelib.services.orders.webhooks import receive_webhook
 
     payload = sample_order_payload("shopify", order_id=order_id, email=email, created_at=ORDER_PAID_AT)
     headers, body = signed_request("shopify", SECRET, payload, topic="orders/paid")
@@ -135,7 +135,7 @@ def test_unknown_shop_and_customer_exit_1_with_the_service_message(table, capsys
 def webhook_api(table):
     """A tiny HTTP server answering POST /webhooks/{platform}/{shop_id} like the API does."""
     from chalicelib.errors import ServiceError
-    from chalicelib.services.webhooks import receive_webhook
+    from chalicelib.services.orders.webhooks import receive_webhook
 
     class Handler(BaseHTTPRequestHandler):
         def do_POST(self):  # noqa: N802 - http.server's naming

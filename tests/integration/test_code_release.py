@@ -4,10 +4,11 @@ from __future__ import annotations
 from datetime import timedelta
 
 from chalicelib import bootstrap
-from chalicelib.platforms.samples import DEFAULT_EMAIL, sample_order_payload
-from chalicelib.services import shops, storefront
-from chalicelib.services.code_release import release_expired_codes
-from chalicelib.store.repository import LoyaltyRepository
+from devstack.samples import DEFAULT_EMAIL, sample_order_payload
+from chalicelib.services.shops import shops
+from chalicelib.services.loyalty import storefront
+from chalicelib.services.lifecycle.code_release import release_expired_codes
+from chalicelib.store.loyalty.repository import LoyaltyRepository
 from tests.integration.test_concurrency import _deliver
 
 EMAIL = DEFAULT_EMAIL

@@ -6,9 +6,11 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 
 from chalicelib.errors import Conflict
-from chalicelib.platforms.samples import DEFAULT_EMAIL, sample_order_payload, signed_request
-from chalicelib.services import shops, storefront, webhooks
-from chalicelib.store.repository import LoyaltyRepository
+from devstack.samples import DEFAULT_EMAIL, sample_order_payload, signed_request
+from chalicelib.services.shops import shops
+from chalicelib.services.loyalty import storefront
+from chalicelib.services.orders import webhooks
+from chalicelib.store.loyalty.repository import LoyaltyRepository
 from tests.integration.conftest import register_shop
 
 EMAIL = DEFAULT_EMAIL

@@ -3,10 +3,10 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
-from chalicelib.domain.account import Account, Lot
-from chalicelib.services.expiry import expire_points
+from chalicelib.domain.loyalty.account import Account, Lot
+from chalicelib.services.lifecycle.expiry import expire_points
 from chalicelib.store.models import Item
-from chalicelib.store.repository import LoyaltyRepository, _lot_item, _profile_item
+from chalicelib.store.loyalty.repository import LoyaltyRepository, _lot_item, _profile_item
 
 NOW = datetime(2026, 11, 25, 3, 0, tzinfo=timezone.utc)
 

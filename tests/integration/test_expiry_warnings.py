@@ -6,12 +6,12 @@ import os
 import boto3
 from datetime import datetime, timedelta, timezone
 
-from chalicelib.domain.account import Account, Lot
-from chalicelib.services import mailer
-from chalicelib.services.expiry_warnings import send_expiry_warnings
-from chalicelib.services.shops import load_shop
+from chalicelib.domain.loyalty.account import Account, Lot
+from chalicelib.services.mail import mailer
+from chalicelib.services.lifecycle.expiry_warnings import send_expiry_warnings
+from chalicelib.services.shops.shops import load_shop
 from chalicelib.store.models import Item
-from chalicelib.store.repository import LoyaltyRepository, _lot_item
+from chalicelib.store.loyalty.repository import LoyaltyRepository, _lot_item
 from tests.integration.test_expiry import _stored_profile
 from tests.integration.test_outbox import _drain
 

@@ -9,8 +9,8 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from bench.import_history import expected_totals, generate_history, write_customers_csv, write_orders_csv
-from chalicelib import cli
-from chalicelib.platforms.samples import sample_order_payload, signed_request
+from devstack import cli
+from devstack.samples import sample_order_payload, signed_request
 from tests.integration.conftest import ADMIN, register_shop
 
 SHOP = "history-shop"
@@ -32,7 +32,7 @@ def _no_rollback_copy(monkeypatch):
 
 
 def _run_import(shop_id: str, path, fmt: str, now: datetime, *, progress=None, balances=None, workers=2, **options):
-    from chalicelib.services import history_import
+    from chalicelib.services.orders import history_import
 
     opts = history_import.ImportOptions(fmt, workers=workers, **options)
     prepared = history_import.prepare(shop_id, str(path), opts, now, balances_path=str(balances) if balances else None)
@@ -40,8 +40,8 @@ def _run_import(shop_id: str, path, fmt: str, now: datetime, *, progress=None, b
 
 
 def _profiles(shop_id: str, emails) -> dict:
-    from chalicelib.services.shops import load_shop
-    from chalicelib.store.repository import LoyaltyRepository
+    from chalicelib.services.shops.shops import load_shop
+    from chalicelib.store.loyalty.repository import LoyaltyRepository
 
     shop, repo = load_shop(shop_id), LoyaltyRepository(shop_id)
     found = {}
@@ -63,7 +63,7 @@ def _outbox_items(shop_id: str) -> int:
 
 def test_importing_thousands_of_orders_gives_exact_totals_and_sends_no_mail(client, tmp_path, monkeypatch):
     _no_rollback_copy(monkeypatch)
-    from chalicelib.services import history_import
+    from chalicelib.services.orders import history_import
 
     register_shop(client, SHOP, "shopify")  # program: 0.05 points per UAH, 2 % cashback, Silver/Gold
     now = datetime.now(timezone.utc)
@@ -90,8 +90,8 @@ def test_importing_thousands_of_orders_gives_exact_totals_and_sends_no_mail(clie
     assert plan["customers"] == len(expected)
     assert _outbox_items(SHOP) == 0
     # Consent came from the customers export (every third customer said no).
-    from chalicelib.services.shops import load_shop
-    from chalicelib.store.repository import LoyaltyRepository
+    from chalicelib.services.shops.shops import load_shop
+    from chalicelib.store.loyalty.repository import LoyaltyRepository
 
     account = LoyaltyRepository(SHOP).load_profile(load_shop(SHOP).customer_id_for(emails[0]))
     assert account.marketing_consent is False and account.first_name == "Name0"
@@ -115,7 +115,7 @@ def test_an_interrupted_import_resumes_where_it_stopped_and_counts_once(client, 
     with pytest.raises(Interrupted):
         _run_import(SHOP, path, "shopify-orders-csv", now, progress=stop_halfway)
 
-    from chalicelib.services.history_import import import_status
+    from chalicelib.services.orders.history_import import import_status
 
     (state,) = import_status(SHOP)["imports"]
     assert state["status"] == "interrupted" and 0 < state["position"] <= 120
@@ -275,7 +275,7 @@ def test_woocommerce_and_generic_exports(client, tmp_path):
 def test_the_same_order_by_import_webhook_and_reconciliation_counts_once(client, tmp_path):
     from tests.integration.fake_platforms import FakePlatform
 
-    from chalicelib.services import reconciliation
+    from chalicelib.services.orders import reconciliation
 
     with FakePlatform() as platform:
         handle = register_shop(client, SHOP, "shopify",
@@ -305,7 +305,7 @@ def test_the_same_order_by_import_webhook_and_reconciliation_counts_once(client,
 def test_reconciliation_applies_what_the_webhooks_lost_and_reports_it(client):
     from tests.integration.fake_platforms import FakePlatform
 
-    from chalicelib.services import reconciliation
+    from chalicelib.services.orders import reconciliation
 
     with FakePlatform(page_size=2) as platform:
         handle = register_shop(client, SHOP, "shopify",
@@ -359,7 +359,7 @@ def test_reconciliation_applies_what_the_webhooks_lost_and_reports_it(client):
 def test_woocommerce_reconciliation_pages_and_credentials(client):
     from tests.integration.fake_platforms import FakePlatform
 
-    from chalicelib.services import reconciliation
+    from chalicelib.services.orders import reconciliation
 
     with FakePlatform(page_size=2) as platform:
         api = {"base_url": platform.url, "consumer_key": platform.consumer_key,

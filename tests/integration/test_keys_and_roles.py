@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from chalicelib.api import permissions
-from chalicelib.domain.roles import MARKETER, OPERATOR, OWNER
+from chalicelib.domain.access.roles import MARKETER, OPERATOR, OWNER
 from tests.integration.conftest import ADMIN, issue_workspace_key, register_shop, sign_in
 from tests.reliability.conftest import table_fingerprint
 
@@ -135,7 +135,7 @@ def test_who_may_issue_which_workspace_key(client, callers):
 
 
 def test_a_workspace_key_from_before_roles_is_a_marketers(client, callers):
-    from chalicelib.services.admin_auth import _hash
+    from chalicelib.services.access.admin_auth import _hash
     from chalicelib.store import keys
     from chalicelib.store.models import AdminKeyItem
 

@@ -11,10 +11,10 @@ from urllib.parse import parse_qs, urlsplit
 import boto3
 import pytest
 
-from chalicelib.domain.account import Account
+from chalicelib.domain.loyalty.account import Account
 from chalicelib.mail import tokens
-from chalicelib.platforms.samples import sample_order_payload
-from chalicelib.services import campaigns
+from devstack.samples import sample_order_payload
+from chalicelib.services.campaigns import campaigns
 from devstack.sent_mail import sent_mail
 from tests.integration.conftest import ADMIN, register_shop
 from tests.integration.test_campaigns import NOW, OFFER_WINDOW, _code_check, _create
@@ -39,7 +39,7 @@ def _customer(shop_id: str, n: int, **overrides) -> Account:
     values = dict(created_at=NOW - timedelta(days=100), email=f"c{n}@example.com", marketing_consent=True,
                   tier_name="Gold", lifetime_spend_minor=600000, locale="uk", first_name="Olena")
     values.update(overrides)
-    from chalicelib.services.shops import load_shop
+    from chalicelib.services.shops.shops import load_shop
 
     account = Account(shop_id, load_shop(shop_id).customer_id_for(values["email"]), **values)
     with Item.batch_write() as batch:
@@ -49,7 +49,7 @@ def _customer(shop_id: str, n: int, **overrides) -> Account:
 
 def _send(message: dict, endpoint: str):
     """Through the send queue's handler, as on Lambda (it also counts the outcome)."""
-    from chalicelib.services import outbox
+    from chalicelib.services.mail import outbox
 
     boto3.client("sesv2").create_email_identity(EmailIdentity="shop.example")
     before = len(sent_mail(endpoint))
@@ -231,7 +231,7 @@ def test_woocommerce_lands_with_the_coupon_parameter_and_generic_shows_the_code(
 
 
 def test_flow_results_count_sends_deliveries_and_unsubscribes(client, shopify_shop, moto_endpoint, clock):
-    from chalicelib.services import delivery_events
+    from chalicelib.services.mail import delivery_events
 
     campaign, message, mail = _campaign_mail(client, shopify_shop, moto_endpoint, codes="shared",
                                              free_shipping=True)
@@ -239,7 +239,7 @@ def test_flow_results_count_sends_deliveries_and_unsubscribes(client, shopify_sh
     form = {"Content-Type": "application/x-www-form-urlencoded"}
     for _ in range(2):  # the second one-click unsubscribe changes nothing and counts nothing
         assert client.http.post(_path(unsubscribe), headers=form, body=b"List-Unsubscribe=One-Click").status_code == 200
-    from chalicelib.store.mail_store import MailStore
+    from chalicelib.store.mail.mail_store import MailStore
 
     send = MailStore(shopify_shop.shop_id).load_send(message["idempotency_key"])
     for _ in range(2):  # SES may deliver an event twice
@@ -252,7 +252,7 @@ def test_flow_results_count_sends_deliveries_and_unsubscribes(client, shopify_sh
                      "template": "post_purchase", "category": "transactional", "created_at": NOW.isoformat(),
                      "data": {"order_name": "#1", "order_id": "pp-1", "points_earned": 10,
                               "items": [{"title": "Чохол", "quantity": 1, "total_minor": 20000}]}}
-    from chalicelib.services import outbox
+    from chalicelib.services.mail import outbox
 
     outbox.deliver(json.dumps(post_purchase))
     flow = json.loads(client.http.get(f"/admin/shops/{shopify_shop.shop_id}/flows/post_purchase/stats",

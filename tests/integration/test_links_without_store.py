@@ -36,7 +36,7 @@ def test_a_click_that_cannot_be_recorded_still_redirects(client, shopify_shop, c
     def failing_record(self, customer_id, click):
         raise ClientError({"Error": {"Code": "InternalServerError", "Message": "down"}}, "UpdateItem")
 
-    monkeypatch.setattr("chalicelib.store.clicks.ClickStore.record", failing_record)
+    monkeypatch.setattr("chalicelib.store.campaigns.clicks.ClickStore.record", failing_record)
     response = client.http.get(f"/r/{_link(shopify_shop.shop_id)}")
     assert response.status_code == 302 and response.headers["Location"] == DESTINATION
 

@@ -15,11 +15,14 @@ import pytest
 
 from chalicelib.mail.base import RenderedEmail, TemplateError
 from chalicelib.mail.messenger import PermanentSendError, SesMessenger, TransientSendError
-from chalicelib.platforms.samples import sample_order_payload, signed_request
-from chalicelib.services import delivery_events, mailer, shops, webhooks
-from chalicelib.services.mailer import PoisonMessage, SendInProgress
+from devstack.samples import sample_order_payload, signed_request
+from chalicelib.services.mail import delivery_events
+from chalicelib.services.mail import mailer
+from chalicelib.services.shops import shops
+from chalicelib.services.orders import webhooks
+from chalicelib.services.mail.mailer import PoisonMessage, SendInProgress
 from chalicelib.store import keys
-from chalicelib.store.mail_store import MailStore
+from chalicelib.store.mail.mail_store import MailStore
 from chalicelib.store.models import ProfileItem
 from tests.integration.conftest import register_shop
 
@@ -492,7 +495,7 @@ def test_request_counts_per_send(mail_shop, olena, monkeypatch):
         return original(self, operation_name, operation_kwargs)
 
     monkeypatch.setattr(Connection, "_make_api_call", counting)
-    from chalicelib.services.sender_domains import hold_reason
+    from chalicelib.services.mail.sender_domains import hold_reason
 
     hold_reason(shops.load_shop(mail_shop.shop_id))  # warm the shop and sender caches, as in a running Lambda
     calls.clear()

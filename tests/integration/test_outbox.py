@@ -10,8 +10,8 @@ import boto3
 import pytest
 
 from chalicelib import bootstrap
-from chalicelib.platforms.samples import DEFAULT_EMAIL, sample_order_payload, sample_refund_payload
-from chalicelib.services import outbox
+from devstack.samples import DEFAULT_EMAIL, sample_order_payload, sample_refund_payload
+from chalicelib.services.mail import outbox
 from chalicelib.store.models import OutboxItem
 from tests.integration.test_concurrency import _deliver
 
@@ -58,7 +58,7 @@ def test_paid_order_enqueues_one_post_purchase_message(shopify_shop):
 
 
 def test_delivered_message_clears_its_outbox_item(shopify_shop, monkeypatch):
-    from chalicelib.services import mailer
+    from chalicelib.services.mail import mailer
 
     sent = []
     monkeypatch.setattr(mailer, "send_message", lambda message, **_: sent.append(message) or {"status": "sent"})
@@ -89,7 +89,7 @@ def _raise(*_args, **_kwargs):
 
 def test_throttled_send_is_retried_later_with_growing_delays(shopify_shop, monkeypatch):
     from chalicelib.mail.messenger import TransientSendError
-    from chalicelib.services import mailer
+    from chalicelib.services.mail import mailer
 
     def throttled(message, **_):
         raise TransientSendError("Throttling: Maximum sending rate exceeded")

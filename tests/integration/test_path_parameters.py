@@ -11,7 +11,7 @@ from urllib.parse import quote
 
 import pytest
 
-from chalicelib.platforms.samples import sample_order_payload
+from devstack.samples import sample_order_payload
 from tests.integration.conftest import ADMIN, register_shop
 from tests.support.chalice_local import chalice_local
 
@@ -53,7 +53,7 @@ def storefront(api, shop, path: str, method: str = "GET", body: bytes | None = N
 
 
 def customer_id(shop, email: str) -> str:
-    from chalicelib.services.shops import load_shop
+    from chalicelib.services.shops.shops import load_shop
 
     return load_shop(SHOP).customer_id_for(email)
 

@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 import boto3
 import pytest
 
-from chalicelib.platforms.samples import sample_order_payload
+from devstack.samples import sample_order_payload
 from devstack.sent_mail import sent_mail
 from tests.integration.conftest import ADMIN, register_shop, shop_document
 from tests.integration.test_outbox import _drain
@@ -56,7 +56,7 @@ def customer_payload(order_id: str, email: str = EMAIL) -> dict:
 
 def mail_everything(moto_endpoint) -> list:
     """Send what the outbox holds through the send queue's handler; the mails SES accepted."""
-    from chalicelib.services import outbox
+    from chalicelib.services.mail import outbox
 
     boto3.client("sesv2").create_email_identity(EmailIdentity="shop.example")
     before = len(sent_mail(moto_endpoint))
@@ -80,7 +80,7 @@ def history(shopify_shop, moto_endpoint):
     assert shop.client.http.get(urlsplit(links[0]).path).status_code == 302
     assert shop.redeem(EMAIL, 100)[0] == 201
     from chalicelib.mail import tokens
-    from chalicelib.services.shops import load_shop
+    from chalicelib.services.shops.shops import load_shop
 
     token = tokens.make_token(shop.shop_id, load_shop(shop.shop_id).customer_id_for(EMAIL))
     unsubscribed = shop.client.http.post(f"/u/{token}", headers={"Content-Type": "application/x-www-form-urlencoded"},
@@ -123,7 +123,7 @@ def test_export_of_nobody_and_of_another_shop_is_404(client, history):
 
 # -- customers/redact -----------------------------------------------------------------------
 def test_customer_redact_leaves_nothing_and_no_route_returns_the_customer(client, history):
-    from chalicelib.services.shops import load_shop
+    from chalicelib.services.shops.shops import load_shop
 
     shop = load_shop(history.shop_id)
     customer_id = shop.customer_id_for(EMAIL)
@@ -155,7 +155,7 @@ def test_erased_orders_never_come_back_and_a_new_order_starts_a_fresh_account(cl
     history.deliver(redact_payload("5678901234567", "5678901234599"), topic="customers/redact")
     redelivered = history.deliver(customer_payload("5678901234567"), topic="orders/updated", event_id="retry-1")
     assert body(redelivered)["result"] == "ignored" and "erased" in body(redelivered)["reason"]
-    from chalicelib.platforms.samples import sample_refund_payload
+    from devstack.samples import sample_refund_payload
 
     refund = history.deliver(sample_refund_payload("shopify", refund_id="r-9", order_id="5678901234599"),
                              topic="refunds/create")
@@ -176,8 +176,8 @@ def test_an_erasure_cut_short_is_finished_by_the_next_order(client, shopify_shop
     """The profile was flagged and emptied but the process died before the rest went: the next
     order for the address finishes the erasure, then starts afresh."""
     from chalicelib import bootstrap
-    from chalicelib.services.shops import load_shop
-    from chalicelib.store.repository import Change, LoyaltyRepository
+    from chalicelib.services.shops.shops import load_shop
+    from chalicelib.store.loyalty.repository import Change, LoyaltyRepository
 
     shopify_shop.deliver(customer_payload("111"), topic="orders/paid")
     shop = load_shop(shopify_shop.shop_id)
@@ -211,7 +211,7 @@ def test_redact_of_an_unknown_customer_still_erases_the_listed_orders(shopify_sh
 
 
 def test_generic_customer_redact_and_a_fresh_account_after(generic_shop):
-    from chalicelib.platforms.samples import sample_order_payload as order
+    from devstack.samples import sample_order_payload as order
 
     generic_shop.deliver(order("generic", order_id="g-1", email="ann+shop@bücher.example"))
     assert generic_shop.customer("ann%2Bshop%40xn--bcher-kva.example")[0] == 200
@@ -266,7 +266,7 @@ def test_data_request_for_someone_with_no_data(client, shopify_shop):
 def test_shop_redact_erases_the_shop_in_batches_without_a_scan(client, history, monkeypatch):
     from pynamodb.connection.base import Connection
 
-    from chalicelib.services import privacy
+    from chalicelib.services.privacy import privacy
 
     other = register_shop(client, "other-shop", "shopify", sender_email="loyalty@other-shop.example")
     other.deliver(customer_payload("9001"), topic="orders/paid")
@@ -320,7 +320,7 @@ def test_admin_can_erase_a_shop_and_a_workspace_key_cannot(client, shopify_shop)
     assert shopify_shop.customer(EMAIL)[0] == 200
     response = client.http.delete(f"/admin/shops/{shopify_shop.shop_id}", headers=ADMIN)
     assert response.status_code in (200, 202) and body(response)["shop_id"] == shopify_shop.shop_id
-    from chalicelib.services import privacy
+    from chalicelib.services.privacy import privacy
 
     privacy.run_shop_erasures(seconds=30)
     assert client.http.get(f"/admin/shops/{shopify_shop.shop_id}/erasure", headers=ADMIN).status_code == 200

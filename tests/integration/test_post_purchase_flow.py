@@ -9,7 +9,7 @@ import boto3
 from chalice.test import Client
 
 from app import app
-from chalicelib.platforms.samples import DEFAULT_EMAIL, sample_order_payload, sample_refund_payload
+from devstack.samples import DEFAULT_EMAIL, sample_order_payload, sample_refund_payload
 from devstack.sent_mail import sent_mail
 from tests.integration.test_concurrency import _deliver
 from tests.integration.test_outbox import _drain, _outbox_items

@@ -9,10 +9,10 @@ from datetime import datetime, timedelta, timezone
 
 import boto3
 
-from chalicelib.platforms.samples import sample_order_payload, sample_refund_payload, sign_generic
-from chalicelib.services import mailer
-from chalicelib.services.daily import run_daily
-from chalicelib.services.shops import forget_cached_shops
+from devstack.samples import sample_order_payload, sample_refund_payload, sign_generic
+from chalicelib.services.mail import mailer
+from chalicelib.services.lifecycle.daily import run_daily
+from chalicelib.services.shops.shops import forget_cached_shops
 from tests.integration.conftest import ADMIN, register_shop
 from tests.integration.test_outbox import _drain
 
@@ -264,7 +264,8 @@ def test_program_settings_errors_name_the_field(client):
 
 def test_two_withdrawals_at_once_cannot_overdraw_the_wallet(client):
     from chalicelib.errors import Conflict
-    from chalicelib.services import shops, wallet
+    from chalicelib.services.shops import shops
+    from chalicelib.services.loyalty import wallet
     from tests.integration.test_concurrency import _run_together
 
     shop = _shop(client)

@@ -7,7 +7,8 @@ import pytest
 from chalice.test import Client
 
 from app import app
-from chalicelib.services import delivery_events, outbox
+from chalicelib.services.mail import delivery_events
+from chalicelib.services.mail import outbox
 
 
 def _ids(event: dict) -> list[str]:

@@ -6,13 +6,13 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from chalicelib.domain.account import Account
-from chalicelib.platforms.samples import sample_order_payload, signed_request
-from chalicelib.services.segments import iter_segment, validate_segment
-from chalicelib.services.shops import load_shop
+from chalicelib.domain.loyalty.account import Account
+from devstack.samples import sample_order_payload, signed_request
+from chalicelib.services.campaigns.segments import iter_segment, validate_segment
+from chalicelib.services.shops.shops import load_shop
 from chalicelib.store import keys
 from chalicelib.store.models import Item
-from chalicelib.store.repository import LoyaltyRepository
+from chalicelib.store.loyalty.repository import LoyaltyRepository
 from tests.integration.conftest import ADMIN, SECRET, register_shop
 from tests.integration.test_expiry import _stored_profile
 
@@ -131,7 +131,7 @@ def test_iter_segment_resumes_from_a_checkpoint_without_gaps_or_repeats(client):
 
 
 def _deliver_order(shop_id: str, order_id: str, email: str, categories: list[str], **facts) -> dict:
-    from chalicelib.services.webhooks import receive_webhook
+    from chalicelib.services.orders.webhooks import receive_webhook
 
     lines = [{"id": "1", "sku": f"SKU-{order_id}", "title": "Item", "quantity": 1, "unit_price": "2500.00",
               "discount": "0.00", "categories": categories}]

@@ -1,5 +1,5 @@
 from chalicelib.mail.rate_limit import take_slot_in_dynamodb
-from chalicelib.store.repository import LoyaltyRepository
+from chalicelib.store.loyalty.repository import LoyaltyRepository
 
 
 def test_the_per_second_counter_refuses_past_the_limit(table):

@@ -12,7 +12,7 @@ import pytest
 from chalice.test import Client
 
 from app import app
-from chalicelib.platforms.samples import sample_order_payload
+from devstack.samples import sample_order_payload
 from devstack.emulator import hold_verification, publish_all_dns, publish_dns
 from devstack.sent_mail import sent_mail
 from tests.integration.conftest import ADMIN, confirm_test_recipient, register_shop
@@ -135,7 +135,7 @@ def test_another_shop_can_neither_claim_nor_send_as_a_shops_domain(client, shopi
 
 def test_two_shops_claiming_one_domain_at_once_get_one_claim(client):
     from chalicelib.errors import Conflict
-    from chalicelib.services import sender_domains
+    from chalicelib.services.mail import sender_domains
     from tests.integration.test_concurrency import _run_together
 
     shops = [register_shop(client, f"racer-{n}", "generic", sender_email=f"a@racer-{n}.example") for n in range(4)]
@@ -158,7 +158,7 @@ def test_two_shops_claiming_one_domain_at_once_get_one_claim(client):
 
 def test_an_unverified_claim_frees_the_domain_after_ses_verification_window(client):
     from chalicelib.errors import Conflict
-    from chalicelib.services import sender_domains
+    from chalicelib.services.mail import sender_domains
 
     hold_verification("brand.example")
     squatter = register_shop(client, "squatter", "generic", sender_email="a@squatter.example")
@@ -203,7 +203,7 @@ def test_mail_of_an_unverified_sender_is_held_with_its_reason_and_sent_once_veri
     _run_send_handler(_drain(os.environ["LOYALTY_SEND_QUEUE"]))
 
     assert sent_mail(moto_endpoint)[before:] == []
-    from chalicelib.store.mail_store import MailStore
+    from chalicelib.store.mail.mail_store import MailStore
 
     held = MailStore(shop.shop_id).load_send("post_purchase:7001")
     assert (held.status, held.reason) == ("held", "sender_unverified")
@@ -249,7 +249,7 @@ def test_the_schedule_releases_held_mail_once_ses_verifies(client, moto_endpoint
 
 def test_test_sends_go_only_to_confirmed_addresses_through_the_configuration_set(client, shopify_shop,
                                                                                  moto_endpoint, monkeypatch):
-    from chalicelib.services import mailer
+    from chalicelib.services.mail import mailer
 
     used = []
     real = mailer.default_messenger()
@@ -352,9 +352,9 @@ class _AccountWithOldIdentities:
 
 def test_an_identity_verified_before_onboarding_goes_only_to_the_shop_that_used_it(client, monkeypatch):
     from chalicelib.errors import Conflict
-    from chalicelib.services import sender_domains
-    from chalicelib.store.sender_domains import SenderDomainStore
-    from chalicelib.store.shops import ShopRepository
+    from chalicelib.services.mail import sender_domains
+    from chalicelib.store.mail.sender_domains import SenderDomainStore
+    from chalicelib.store.shops.shops import ShopRepository
 
     legacy = register_shop(client, "legacy-shop", "generic", sender_email="shop@legacy.example")
     newcomer = register_shop(client, "newcomer", "generic", sender_email="a@newcomer.example")

@@ -6,7 +6,7 @@ import os
 
 import boto3
 
-from chalicelib.platforms.samples import DEFAULT_EMAIL, sample_order_payload
+from devstack.samples import DEFAULT_EMAIL, sample_order_payload
 from devstack.sent_mail import sent_mail
 from tests.integration.conftest import ADMIN, register_shop
 from tests.integration.test_concurrency import _deliver

@@ -6,13 +6,13 @@ from datetime import date, datetime, timedelta, timezone
 
 import boto3
 
-from chalicelib.domain.account import Account
-from chalicelib.domain.tier_risk import review_day
-from chalicelib.services import mailer
-from chalicelib.services.shops import load_shop
-from chalicelib.services.tier_risk import send_tier_risk_warnings
+from chalicelib.domain.loyalty.account import Account
+from chalicelib.domain.lifecycle.tier_risk import review_day
+from chalicelib.services.mail import mailer
+from chalicelib.services.shops.shops import load_shop
+from chalicelib.services.lifecycle.tier_risk import send_tier_risk_warnings
 from chalicelib.store.models import Item
-from chalicelib.store.repository import LoyaltyRepository
+from chalicelib.store.loyalty.repository import LoyaltyRepository
 from tests.integration.conftest import register_shop
 from tests.integration.test_expiry import _stored_profile
 from tests.integration.test_outbox import _drain

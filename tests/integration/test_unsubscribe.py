@@ -6,8 +6,8 @@ import base64
 import pytest
 
 from chalicelib.mail import tokens
-from chalicelib.services import mailer
-from chalicelib.store.mail_store import MailStore
+from chalicelib.services.mail import mailer
+from chalicelib.store.mail.mail_store import MailStore
 from tests.integration.conftest import register_shop
 from tests.integration.test_mailer import (
     NOW,

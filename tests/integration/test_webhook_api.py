@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from chalicelib.platforms.samples import DEFAULT_EMAIL, sample_order_payload, sample_refund_payload, signed_request
+from devstack.samples import DEFAULT_EMAIL, sample_order_payload, sample_refund_payload, signed_request
 from tests.integration.conftest import register_shop
 
 EMAIL = DEFAULT_EMAIL
@@ -229,8 +229,8 @@ def test_customer_redact_erases_the_account(shopify_shop):
     assert body(response)["result"] == "applied"
     assert shopify_shop.customer(EMAIL)[0] == 404  # no longer found by e-mail
 
-    from chalicelib.services.shops import load_shop
-    from chalicelib.store.repository import LoyaltyRepository
+    from chalicelib.services.shops.shops import load_shop
+    from chalicelib.store.loyalty.repository import LoyaltyRepository
 
     shop = load_shop("shopify-shop")
     assert LoyaltyRepository("shopify-shop").load_account(shop.customer_id_for(EMAIL)) is None

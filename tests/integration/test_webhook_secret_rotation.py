@@ -8,7 +8,7 @@ from datetime import timedelta
 
 import pytest
 
-from chalicelib.platforms.samples import sample_order_payload, signed_request
+from devstack.samples import sample_order_payload, signed_request
 from tests.integration.conftest import ADMIN, SECRET, shop_document
 from tests.support.clock import install_clock
 
@@ -130,8 +130,8 @@ def test_no_grace_period_drops_the_replaced_secret_at_once(client, clock):
 
 
 def test_a_previous_secret_stored_before_retire_times_is_kept_and_given_one(client, clock):
-    from chalicelib.services.shops import forget_cached_shops
-    from chalicelib.store.shops import ShopRepository, StoredShop
+    from chalicelib.services.shops.shops import forget_cached_shops
+    from chalicelib.store.shops.shops import ShopRepository, StoredShop
 
     shop = Shop(client, clock, "shopify")
     shop.put(webhook_secret=NEW)

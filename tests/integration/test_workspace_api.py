@@ -8,7 +8,7 @@ from decimal import Decimal
 import boto3
 import pytest
 
-from chalicelib.platforms.samples import sample_order_payload
+from devstack.samples import sample_order_payload
 from devstack.sent_mail import sent_mail
 from tests.integration.conftest import ADMIN, confirm_test_recipient, register_shop
 from tests.integration.test_concurrency import _deliver

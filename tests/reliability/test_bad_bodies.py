@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from chalicelib.platforms.samples import sample_order_payload
+from devstack.samples import sample_order_payload
 from chalicelib.platforms.signing import sign_generic, sign_shopify, sign_woocommerce
 from tests.integration.conftest import ADMIN, SECRET, register_shop
 

@@ -1,6 +1,6 @@
 """The worker dies in the middle of a send, and the queue brings the message back.
 
-The documented guarantee (docs/reliability.md, chalicelib/services/mailer.py): at least once;
+The documented guarantee (docs/reliability.md, chalicelib/services/mail/mailer.py): at least once;
 a duplicate only if the process dies after SES accepted the message and before the send log
 says ``sent``; never two copies while a claim is live. Through the real queue, handler and
 (emulated) SES, for both crash points. (tests/integration/test_mailer.py covers the same lease
@@ -16,8 +16,11 @@ import pytest
 
 from chalicelib import bootstrap
 from chalicelib.mail.messenger import SesMessenger
-from chalicelib.services import mailer, outbox, shops, storefront
-from chalicelib.store.mail_store import MailStore
+from chalicelib.services.mail import mailer
+from chalicelib.services.mail import outbox
+from chalicelib.services.shops import shops
+from chalicelib.services.loyalty import storefront
+from chalicelib.store.mail.mail_store import MailStore
 from tests.integration.conftest import register_shop
 from tests.integration.test_mailer import deliver_order, verify_sender
 from tests.reliability.conftest import accepted_by_ses

@@ -48,7 +48,7 @@ def test_every_operation_has_an_id_named_after_its_view():
 @pytest.fixture
 def fuzz_target(client):
     """A real shop (with a customer who has points) that most generated requests are aimed at."""
-    from chalicelib.platforms.samples import sample_order_payload
+    from devstack.samples import sample_order_payload
 
     shop = register_shop(client, FUZZ_SHOP, "shopify")
     shop.deliver(sample_order_payload("shopify", order_id="f-1", email="fuzz@example.com"), topic="orders/paid")

@@ -10,9 +10,11 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 from chalicelib.errors import Busy
-from chalicelib.platforms.samples import sample_order_payload, sample_refund_payload, signed_request
-from chalicelib.services import shops, storefront, webhooks
-from chalicelib.store.repository import LoyaltyRepository
+from devstack.samples import sample_order_payload, sample_refund_payload, signed_request
+from chalicelib.services.shops import shops
+from chalicelib.services.loyalty import storefront
+from chalicelib.services.orders import webhooks
+from chalicelib.store.loyalty.repository import LoyaltyRepository
 from tests.integration.conftest import register_shop
 
 EMAIL = "parallel@example.com"

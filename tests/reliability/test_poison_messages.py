@@ -12,8 +12,9 @@ import os
 import boto3
 import pytest
 
-from chalicelib.services import outbox, shops
-from chalicelib.store.mail_store import MailStore
+from chalicelib.services.mail import outbox
+from chalicelib.services.shops import shops
+from chalicelib.store.mail.mail_store import MailStore
 from devstack.queues import MAX_RECEIVES
 from tests.integration.conftest import register_shop
 from tests.integration.test_mailer import deliver_order, verify_sender

@@ -13,9 +13,11 @@ from botocore.awsrequest import AWSResponse
 
 from chalicelib.mail.messenger import SesMessenger
 from chalicelib.mail.rate_limit import RateLimitedMessenger
-from chalicelib.services import mailer, outbox, shops
+from chalicelib.services.mail import mailer
+from chalicelib.services.mail import outbox
+from chalicelib.services.shops import shops
 from chalicelib.store import keys
-from chalicelib.store.mail_store import MailStore
+from chalicelib.store.mail.mail_store import MailStore
 from chalicelib.store.models import OutboxItem
 from tests.integration.conftest import register_shop
 from tests.integration.test_mailer import deliver_order, verify_sender

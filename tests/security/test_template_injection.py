@@ -21,8 +21,8 @@ import uuid
 import boto3
 import pytest
 
-from chalicelib.platforms.samples import sample_order_payload
-from chalicelib.store.mail_store import MailStore
+from devstack.samples import sample_order_payload
+from chalicelib.store.mail.mail_store import MailStore
 from devstack.sent_mail import sent_mail
 from tests.integration.conftest import confirm_test_recipient
 from tests.support.queues import drain

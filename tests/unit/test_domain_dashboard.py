@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
-from chalicelib.domain.account import Account
-from chalicelib.domain.dashboard import change_counts
+from chalicelib.domain.loyalty.account import Account
+from chalicelib.domain.loyalty.dashboard import change_counts
 
 NOW = datetime(2026, 12, 1, 12, 0, tzinfo=timezone.utc)
 LATER = NOW + timedelta(days=180)

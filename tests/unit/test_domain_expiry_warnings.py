@@ -1,7 +1,7 @@
 from datetime import date, datetime, timezone
 
-from chalicelib.domain.account import Lot
-from chalicelib.domain.expiry_warnings import lots_to_warn
+from chalicelib.domain.loyalty.account import Lot
+from chalicelib.domain.lifecycle.expiry_warnings import lots_to_warn
 
 
 def lot(lot_id, day, points=10, warned=()):

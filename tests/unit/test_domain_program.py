@@ -9,13 +9,15 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from chalicelib.domain import achievements, membership, referrals
-from chalicelib.domain.account import Account, InsufficientPoints
-from chalicelib.domain.loyalty import Program, apply_order
-from chalicelib.domain.order_record import OrderRecord
-from chalicelib.domain.orders import CustomerFacts, Order, OrderLine, ShippingAddress
-from chalicelib.domain.program import AchievementRule, MembershipRules, ProgramRules, ReferralRules, ReviewRules
-from chalicelib.domain.reviews import Review, decide
+from chalicelib.domain.loyalty import achievements
+from chalicelib.domain.loyalty import membership
+from chalicelib.domain.loyalty import referrals
+from chalicelib.domain.loyalty.account import Account, InsufficientPoints
+from chalicelib.domain.loyalty.rules import Program, apply_order
+from chalicelib.domain.loyalty.order_record import OrderRecord
+from chalicelib.domain.orders.events import CustomerFacts, Order, OrderLine, ShippingAddress
+from chalicelib.domain.loyalty.program import AchievementRule, MembershipRules, ProgramRules, ReferralRules, ReviewRules
+from chalicelib.domain.loyalty.reviews import Review, decide
 
 NOW = datetime(2026, 11, 25, 9, 0, tzinfo=timezone.utc)
 RULES = ProgramRules(cashback_percent=Decimal("2"), signup_bonus_points=25,

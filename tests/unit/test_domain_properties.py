@@ -15,11 +15,11 @@ _ROOT = pathlib.Path(__file__).resolve().parents[2]
 if str(_ROOT) not in sys.path:
     sys.path.insert(0, str(_ROOT))
 
-from chalicelib.domain.account import Account, InsufficientPoints  # noqa: E402
-from chalicelib.domain.loyalty import Program, apply_deletion, apply_order, apply_refund  # noqa: E402
-from chalicelib.domain.order_record import CANCELLED, OPEN, PAID, OrderRecord, allocate  # noqa: E402
-from chalicelib.domain.orders import CustomerFacts, Order, OrderLine, Refund, RefundLine  # noqa: E402
-from chalicelib.domain.program import ProgramRules  # noqa: E402
+from chalicelib.domain.loyalty.account import Account, InsufficientPoints  # noqa: E402
+from chalicelib.domain.loyalty.rules import Program, apply_deletion, apply_order, apply_refund  # noqa: E402
+from chalicelib.domain.loyalty.order_record import CANCELLED, OPEN, PAID, OrderRecord, allocate  # noqa: E402
+from chalicelib.domain.orders.events import CustomerFacts, Order, OrderLine, Refund, RefundLine  # noqa: E402
+from chalicelib.domain.loyalty.program import ProgramRules  # noqa: E402
 
 UTC = timezone.utc
 START = datetime(2023, 1, 15, 8, 0, tzinfo=UTC)

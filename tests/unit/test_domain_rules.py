@@ -12,8 +12,8 @@ _ROOT = pathlib.Path(__file__).resolve().parents[2]
 if str(_ROOT) not in sys.path:
     sys.path.insert(0, str(_ROOT))
 
-from chalicelib.domain.account import Account, InsufficientPoints, add_months, month_key  # noqa: E402
-from chalicelib.domain.loyalty import (  # noqa: E402
+from chalicelib.domain.loyalty.account import Account, InsufficientPoints, add_months, month_key  # noqa: E402
+from chalicelib.domain.loyalty.rules import (  # noqa: E402
     Program,
     apply_deletion,
     apply_order,
@@ -22,9 +22,9 @@ from chalicelib.domain.loyalty import (  # noqa: E402
     update_facts,
 )
 from chalicelib.domain.money import format_minor, from_minor, to_minor  # noqa: E402
-from chalicelib.domain.order_record import CANCELLED, OPEN, PAID, OrderRecord, allocate  # noqa: E402
-from chalicelib.domain.orders import CustomerFacts, Order, OrderLine, Refund, RefundLine  # noqa: E402
-from chalicelib.domain.program import ProgramRules, Tier  # noqa: E402
+from chalicelib.domain.loyalty.order_record import CANCELLED, OPEN, PAID, OrderRecord, allocate  # noqa: E402
+from chalicelib.domain.orders.events import CustomerFacts, Order, OrderLine, Refund, RefundLine  # noqa: E402
+from chalicelib.domain.loyalty.program import ProgramRules, Tier  # noqa: E402
 
 UTC = timezone.utc
 T0 = datetime(2024, 3, 10, 12, 0, tzinfo=UTC)

@@ -6,12 +6,12 @@ from decimal import Decimal
 
 import pytest
 
-from chalicelib.domain.account import BOUGHT_CAP, Account, add_capped
-from chalicelib.domain.loyalty import Program, apply_order
-from chalicelib.domain.order_record import OrderRecord
-from chalicelib.domain.orders import CustomerFacts, Order, OrderLine
-from chalicelib.domain.program import ProgramRules, Tier
-from chalicelib.domain.segments import SegmentInvalid, matches, parse_segment, rfm_scores
+from chalicelib.domain.loyalty.account import BOUGHT_CAP, Account, add_capped
+from chalicelib.domain.loyalty.rules import Program, apply_order
+from chalicelib.domain.loyalty.order_record import OrderRecord
+from chalicelib.domain.orders.events import CustomerFacts, Order, OrderLine
+from chalicelib.domain.loyalty.program import ProgramRules, Tier
+from chalicelib.domain.campaigns.segments import SegmentInvalid, matches, parse_segment, rfm_scores
 
 TODAY = date(2026, 11, 25)
 NOW = datetime(2026, 11, 25, 9, 0, tzinfo=timezone.utc)

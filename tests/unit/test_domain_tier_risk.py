@@ -3,9 +3,9 @@ from __future__ import annotations
 
 from datetime import date, datetime, timezone
 
-from chalicelib.domain.account import Account
-from chalicelib.domain.program import ProgramRules
-from chalicelib.domain.tier_risk import (
+from chalicelib.domain.loyalty.account import Account
+from chalicelib.domain.loyalty.program import ProgramRules
+from chalicelib.domain.lifecycle.tier_risk import (
     TierDrop,
     due_warning,
     mark_warned,

@@ -5,18 +5,11 @@ import io
 import json
 from datetime import datetime, timezone
 
-from chalicelib.domain.orders import CustomerEvent, OrderEvent
-from chalicelib.history.sources import (
-    HistoryItem,
-    OpeningBalance,
-    RowProblem,
-    Skipped,
-    read_history,
-    read_opening_balances,
-    sorted_items,
-)
+from chalicelib.domain.orders.events import CustomerEvent, OrderEvent
+from chalicelib.domain.orders.history import HistoryItem, OpeningBalance, RowProblem, Skipped
+from chalicelib.platforms.exports import read_history, read_opening_balances, sorted_items
 from chalicelib.platforms.context import WebhookContext
-from chalicelib.platforms.samples import sample_order_payload
+from devstack.samples import sample_order_payload
 
 UAH = WebhookContext("shop", (), "UAH", 2)
 HEADER = ("Name,Email,Financial Status,Paid at,Accepts Marketing,Currency,Subtotal,Shipping,Taxes,Total,"

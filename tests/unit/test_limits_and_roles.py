@@ -5,9 +5,10 @@ from datetime import datetime, timezone
 
 import pytest
 
-from chalicelib.domain import limits, roles
+from chalicelib.domain.access import limits
+from chalicelib.domain.access import roles
 from chalicelib.errors import TooManyRequests
-from chalicelib.services import throttle
+from chalicelib.services.access import throttle
 
 AT = datetime(2031, 3, 14, 9, 30, 30, 250000, tzinfo=timezone.utc)
 

@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from chalicelib.domain.codes import RewardCode
-from chalicelib.domain.links import Click, attributed_click, safe_destination, shop_hosts, with_code
+from chalicelib.domain.loyalty.codes import RewardCode
+from chalicelib.domain.campaigns.links import Click, attributed_click, safe_destination, shop_hosts, with_code
 from chalicelib.mail import tokens
 from chalicelib.mail.tracking import LinkTracker
 

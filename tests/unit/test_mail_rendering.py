@@ -10,7 +10,7 @@ from decimal import Decimal
 import pytest
 from babel.numbers import format_currency
 
-from chalicelib.domain.account import Account, Lot
+from chalicelib.domain.loyalty.account import Account, Lot
 from chalicelib.domain.money import from_minor
 from chalicelib.mail import compiler
 from chalicelib.mail.base import resolve_locale

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from chalicelib.domain.orders import (
+from chalicelib.domain.orders.events import (
     CustomerEvent,
     CustomerFacts,
     IgnoredEvent,
@@ -24,7 +24,7 @@ from chalicelib.domain.orders import (
 from chalicelib.errors import BadRequest, NotFound, Unauthorized
 from chalicelib.platforms import PLATFORMS, WebhookContext, parse_webhook
 from chalicelib.platforms.generic_schema import SCHEMA_PATH, generic_webhook_json_schema
-from chalicelib.platforms.samples import php_json_body, sample_order_payload, sample_refund_payload, signed_request
+from devstack.samples import php_json_body, sample_order_payload, sample_refund_payload, signed_request
 from chalicelib.platforms.signing import sign_generic, sign_shopify, sign_woocommerce
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "platforms"
@@ -354,7 +354,7 @@ def test_shopify_customers_redact():
 
 
 def test_shopify_gdpr_data_request_and_shop_redact():
-    from chalicelib.domain.orders import DataRequestEvent, ShopRedactEvent
+    from chalicelib.domain.orders.events import DataRequestEvent, ShopRedactEvent
 
     request = {"shop_id": 954889, "shop_domain": "demo-shop.myshopify.com", "orders_requested": [299938, 280263],
                "customer": {"id": 191167, "email": "john@example.com", "phone": "555-625-1199"},

@@ -5,7 +5,7 @@ from datetime import timedelta
 
 from hypothesis import given, strategies as st
 
-from chalicelib.domain.webhook_secrets import MAX_PREVIOUS, PreviousSecret, SecretRing
+from chalicelib.domain.shops.webhook_secrets import MAX_PREVIOUS, PreviousSecret, SecretRing
 from tests.support.clock import T0
 
 WEEK = timedelta(days=7)

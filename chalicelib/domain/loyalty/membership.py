@@ -1,0 +1,100 @@
+"""Paid membership: a membership product in a paid order starts or extends it.
+
+Members get free shipping (a flag and one free-shipping code per period), the
+program's extra cashback percent, their own segment, and a reminder before the
+membership ends. Refunding or cancelling the membership order takes back the
+period it bought (ending the membership if nothing else is left).
+"""
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from typing import Optional
+
+from chalicelib.domain.loyalty.account import Account, add_months
+from chalicelib.domain.loyalty.codes import MEMBERSHIP, MEMBERSHIP_PREFIX, RewardCode, new_code
+from chalicelib.domain.loyalty.order_record import CANCELLED, OrderRecord
+from chalicelib.domain.orders.events import Order
+from chalicelib.domain.loyalty.program import ProgramRules
+
+
+def membership_months(order: Order, rules: ProgramRules) -> tuple[Optional[str], int]:
+    """The membership line of an order and the months it buys (quantity × period)."""
+    sku = rules.membership.sku
+    if not sku:
+        return None, 0
+    for line in order.lines:
+        if line.sku == sku and line.quantity > 0:
+            return line.line_id, line.quantity * rules.membership.months
+    return None, 0
+
+
+def extend(account: Account, order: Order, rules: ProgramRules, paid_at: datetime, now: datetime) -> Optional[RewardCode]:
+    """Start or extend the membership from max(now, member_until); returns the new
+    period's free-shipping code (None when the order buys no membership)."""
+    line_id, months = membership_months(order, rules)
+    if not months or order.order_id in account.member_orders:
+        return None
+    start = max(paid_at, account.member_until) if account.member_until else paid_at
+    account.member_until = add_months(start, months)
+    account.member_orders[order.order_id] = {"line_id": line_id, "months": months}
+    account.member_reminded_for = None
+    # Never in the past: the reminder job has moved on from those days.
+    account.member_remind_on = max(reminder_day(account, rules), now.date())
+    account.membership_changed = True
+    code = RewardCode(code=new_code(MEMBERSHIP_PREFIX), shop_id=account.shop_id, kind=MEMBERSHIP,
+                      customer_id=account.customer_id, value_minor=0, points=0, created_at=now,
+                      expires_at=account.member_until, starts_at=now, free_shipping=True, max_uses=None)
+    account.member_shipping_code = code.code
+    return code
+
+
+def end_if_refunded(account: Account, record: OrderRecord, now: datetime) -> bool:
+    """A cancelled membership order, or its membership line refunded in full, takes
+    back the months it bought; the membership ends when none are left."""
+    bought = account.member_orders.get(record.order_id)
+    if not bought:
+        return False
+    line = next((line for line in record.lines if line.line_id == bought["line_id"]), None)
+    if record.status != CANCELLED and not (line is not None and line.fully_refunded):
+        return False
+    del account.member_orders[record.order_id]
+    lead = (account.member_until.date() - account.member_remind_on).days \
+        if account.member_until and account.member_remind_on else None
+    shortened = add_months(account.member_until, -int(bought["months"])) if account.member_until else now
+    account.member_until = shortened if shortened > now and account.member_orders else now
+    account.membership_changed = True
+    if account.member_until <= now:
+        account.member_shipping_code = None
+        account.member_remind_on = None
+    elif lead is not None:  # the same reminder lead before the earlier end
+        account.member_remind_on = max(account.member_until.date() - timedelta(days=lead), now.date())
+    return True
+
+
+def extra_cashback_percent(account: Account, rules: ProgramRules, at: datetime):
+    from decimal import Decimal
+
+    return rules.membership.extra_cashback_percent if account.is_member(at) else Decimal(0)
+
+
+def reminder_day(account: Account, rules: ProgramRules) -> Optional[date]:
+    """The day the reminder is due (None: not a member, or already reminded for this end)."""
+    if account.member_until is None or account.member_reminded_for == _stamp(account.member_until):
+        return None
+    return (account.member_until - timedelta(days=rules.membership.reminder_days)).date()
+
+
+def remind(account: Account, rules: ProgramRules, now: datetime) -> Optional[dict]:
+    """The reminder's e-mail data, once per membership end, while it is still ahead."""
+    due = reminder_day(account, rules)
+    if account.redacted or due is None or due > now.date() or account.member_until <= now:
+        return None
+    account.member_reminded_for = _stamp(account.member_until)
+    account.member_remind_on = None
+    account.membership_changed = True
+    return {"member_until": account.member_until.isoformat(), "period": rules.membership.period,
+            "extra_cashback_percent": str(rules.membership.extra_cashback_percent)}
+
+
+def _stamp(moment: datetime) -> str:
+    return moment.isoformat()

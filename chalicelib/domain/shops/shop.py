@@ -1,0 +1,78 @@
+"""A shop (tenant): its platform, money, place, sender and program."""
+from __future__ import annotations
+
+import hashlib
+import hmac
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Optional
+
+from chalicelib.domain.email_address import normalize_email  # noqa: F401 (re-exported)
+from chalicelib.domain.loyalty.program import ProgramRules
+from chalicelib.domain.shops.webhook_secrets import PreviousSecret, SecretRing
+
+
+@dataclass(frozen=True)
+class MarketingCap:
+    max_messages: int = 3
+    per_days: int = 7
+
+
+@dataclass
+class Shop:
+    shop_id: str
+    platform: str  # shopify | woocommerce | generic
+    currency: str
+    currency_exponent: int
+    default_locale: str
+    timezone: str
+    sender_email: str
+    storefront_url: str
+    program: ProgramRules = field(default_factory=ProgramRules)
+    name: str = ""
+    # Shown in every e-mail: the logo in the header, the postal address in the footer
+    # (commercial e-mail law in the shops' markets asks for it).
+    logo_url: Optional[str] = None
+    address: Optional[str] = None
+    webhook_secret: str = ""
+    # Replaced secrets still accepted until they retire (chalicelib.domain.shops.webhook_secrets).
+    previous_webhook_secrets: tuple[PreviousSecret, ...] = ()
+    # Keys the customer id: the e-mail never appears in a key, and a redacted
+    # customer cannot be found again from a guessed address without it.
+    customer_key_salt: str = ""
+    marketing_cap: MarketingCap = field(default_factory=MarketingCap)
+    expiry_warning_days: tuple[int, ...] = (30, 7)
+    # Tracked links: extra hosts links may lead to (besides the storefront's), how long
+    # a link in a sent e-mail works, and how long after a click an order counts for it.
+    link_domains: tuple[str, ...] = ()
+    link_validity_days: int = 180
+    attribution_days: int = 5
+    # Reconciliation reads the platform's orders here (None: not configured). The
+    # credentials are secrets like the webhook secret: never logged or returned.
+    platform_api_url: Optional[str] = None
+    platform_api_credentials: dict = field(default_factory=dict, repr=False)
+    created_at: str = ""
+    updated_at: str = ""
+    version: int = 0
+
+    def webhook_secrets_at(self, now: datetime) -> tuple[str, ...]:
+        """The secrets a delivery arriving at ``now`` may be signed with, the current one first."""
+        return SecretRing(self.webhook_secret, self.previous_webhook_secrets).accepted(now)
+
+    @property
+    def link_hosts(self) -> frozenset[str]:
+        from chalicelib.domain.campaigns.links import shop_hosts
+
+        return shop_hosts(self.storefront_url, self.link_domains)
+
+    def redacted_order_hash(self, order_id: str) -> str:
+        """What is kept of an erased order's id: keyed with the shop's salt, so the sequential
+        ids of a platform cannot be tried against it."""
+        digest = hmac.new(self.customer_key_salt.encode(), f"order:{order_id}".encode(), hashlib.sha256)
+        return digest.hexdigest()[:32]
+
+    def customer_id_for(self, email: str) -> str:
+        normalized = normalize_email(email)
+        digest = hmac.new(self.customer_key_salt.encode(), normalized.encode(), hashlib.sha256).hexdigest()
+        return "c_" + digest[:32]
+

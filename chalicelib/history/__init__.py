@@ -1,1 +1,0 @@
-"""Importing a shop's history: readers of exported files, and the import itself."""

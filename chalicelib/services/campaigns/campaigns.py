@@ -1,0 +1,309 @@
+"""Campaigns: planned by the marketer, fanned out through the send queue.
+
+A due campaign is claimed (a versioned write with a lease), then its segment is
+read page by page from the saved position; each page's recipients go to SQS
+and only then does the position move on, in a write conditioned on the version,
+so a pause or cancel stops the sender at the next page and a sender that dies
+is succeeded, after its lease, by one that resumes from the last full page.
+Each recipient's message carries ``campaign:{id}:{customer}`` as its
+idempotency key: a re-queued page sends nobody twice. Consent, unsubscribes,
+suppression and the marketing cap are applied per recipient by the sender,
+which records each skip with its reason.
+"""
+from __future__ import annotations
+
+import os
+import time
+import uuid
+from datetime import datetime
+from decimal import Decimal
+from typing import Annotated, Any, Callable, Literal, Optional
+from zoneinfo import ZoneInfo
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from chalicelib import bootstrap
+from chalicelib.domain.campaigns.campaigns import PAUSED, Campaign, InvalidTransition
+from chalicelib.errors import BadRequest, Conflict, NotFound
+from chalicelib.services.mail import outbox
+from chalicelib.services.campaigns.segments import iter_segment, validate_segment
+from chalicelib.services.shops.shops import load_shop
+from chalicelib.services.validation import bad_request_from
+from chalicelib.store import keys
+from chalicelib.store.campaigns.results import campaign_results
+from chalicelib.store.campaigns.campaigns import CampaignChanged, CampaignStore, due_campaigns
+
+PAGE_SIZE = 100
+GATE_SECONDS = 5
+_gates: dict[str, tuple[float, str]] = {}
+# Leave the Lambda time to save the position before its 15 minutes end.
+SEND_BUDGET_SECONDS = 12 * 60
+
+
+class OfferSettings(BaseModel):
+    """What the campaign gives: a code (one shared by all recipients or one each) and/or
+    bonus points each recipient claims once from the e-mail, valid in a window."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    codes: Optional[Literal["shared", "per_customer"]] = None
+    discount_percent: Optional[Annotated[Decimal, Field(gt=0, le=100, allow_inf_nan=False)]] = None
+    free_shipping: bool = False
+    min_order: Optional[Annotated[Decimal, Field(ge=0, allow_inf_nan=False)]] = None
+    max_uses: Optional[Annotated[int, Field(ge=1)]] = None
+    bonus_points: Optional[Annotated[int, Field(ge=1, le=1_000_000)]] = None
+    valid_from: datetime
+    valid_until: datetime
+
+    @model_validator(mode="after")
+    def _gives_something_for_a_while(self) -> "OfferSettings":
+        if self.codes and self.discount_percent is None and not self.free_shipping:
+            raise ValueError("a code gives a discount_percent, free_shipping, or both")
+        if not self.codes and (self.discount_percent is not None or self.free_shipping or self.min_order
+                               or self.max_uses):
+            raise ValueError("discount_percent, free_shipping, min_order and max_uses need 'codes' "
+                             "(shared or per_customer)")
+        if not self.codes and not self.bonus_points:
+            raise ValueError("an offer gives codes, bonus_points, or both")
+        if self.max_uses and self.codes != "shared":
+            raise ValueError("max_uses is for a shared code (a per-customer code is used once)")
+        if self.valid_until <= self.valid_from:
+            raise ValueError("valid_until must be after valid_from")
+        return self
+
+
+class CampaignSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    name: Annotated[str, Field(min_length=1, max_length=200)]
+    template: str
+    segment: dict
+    send_at: datetime
+    data: dict[str, Any] = Field(default_factory=dict)
+    offer: Optional[OfferSettings] = None
+
+
+def create_campaign(shop_id: str, document: dict) -> dict:
+    from chalicelib.mail.rendering import MARKETING_TEMPLATES, TemplateError, build_context
+    from chalicelib.mail.contexts import sample_account, sample_links
+
+    shop = load_shop(shop_id)
+    try:
+        settings = CampaignSettings.model_validate(document)
+    except ValidationError as error:
+        raise bad_request_from(error) from None
+    if settings.template not in MARKETING_TEMPLATES:
+        raise BadRequest(f"template: campaigns send marketing e-mails ({', '.join(sorted(MARKETING_TEMPLATES))})",
+                         field="template")
+    try:
+        validate_segment(settings.segment)
+    except BadRequest as error:
+        raise BadRequest(f"segment.{error.message}", field=f"segment.{error.field}") from None
+    send_at = settings.send_at
+    if send_at.tzinfo is None:  # the marketer plans in the shop's time
+        send_at = send_at.replace(tzinfo=ZoneInfo(shop.timezone))
+    now = bootstrap.now()
+    zone = ZoneInfo(shop.timezone)
+    offer = settings.offer
+    data = dict(settings.data)
+    if offer and offer.codes:
+        data.update({k: v for k, v in {
+            "discount_percent": str(offer.discount_percent) if offer.discount_percent else None,
+            "code_expires_at": _aware(offer.valid_until, zone).isoformat()}.items() if v is not None})
+    if offer and offer.min_order and settings.template == "special_day":
+        from chalicelib.domain.money import to_minor
+
+        data.setdefault("min_order_minor", to_minor(offer.min_order, shop.currency_exponent))
+    if offer and offer.bonus_points:
+        data.update(claim_points=offer.bonus_points, claim_until=_aware(offer.valid_until, zone).isoformat())
+    try:  # the data must fill the template: refused now, not at the first recipient
+        build_context(settings.template, shop=shop, account=sample_account(shop.default_locale, shop, settings.template),
+                      data={**data, **({"code": "DAY-SAMPLE"} if offer and offer.codes else {})},
+                      links=sample_links(shop.default_locale), now=now)
+    except TemplateError as error:
+        raise BadRequest(f"data: {error}", field="data") from None
+    campaign = Campaign(campaign_id=uuid.uuid4().hex[:12], shop_id=shop_id, name=settings.name,
+                        template=settings.template, segment=settings.segment, send_at=send_at,
+                        data=data, created_at=now,
+                        offer=offer.model_dump(mode="json") if offer else None)
+    if offer and offer.codes == "shared":
+        (shared,) = _issue_codes(campaign, [None], now)
+        campaign.data["code"] = shared
+    CampaignStore(shop_id).save(campaign)
+    return view(campaign)
+
+
+def _aware(moment: datetime, zone: ZoneInfo) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=zone)
+
+
+def _issue_codes(campaign: Campaign, customer_ids: list, now: datetime) -> list[str]:
+    from chalicelib.domain.loyalty.codes import SPECIAL_DAY
+    from chalicelib.domain.campaigns.links import campaign_subject
+    from chalicelib.domain.money import to_minor
+    from chalicelib.services.loyalty.codes import CodeSpec, issue_codes
+
+    shop = load_shop(campaign.shop_id)
+    zone = ZoneInfo(shop.timezone)
+    offer = campaign.offer
+    spec = CodeSpec(
+        kind=SPECIAL_DAY, starts_at=_aware(datetime.fromisoformat(offer["valid_from"]), zone),
+        expires_at=_aware(datetime.fromisoformat(offer["valid_until"]), zone),
+        discount_percent=Decimal(offer["discount_percent"]) if offer.get("discount_percent") else None,
+        free_shipping=bool(offer.get("free_shipping")),
+        min_order_minor=to_minor(offer["min_order"], shop.currency_exponent) if offer.get("min_order") else 0,
+        max_uses=offer.get("max_uses"), subject=campaign_subject(campaign.campaign_id),
+        campaign_id=campaign.campaign_id)
+    return [code.code for code in issue_codes(campaign.shop_id, spec, customer_ids, now)]
+
+
+def get_campaign(shop_id: str, campaign_id: str) -> dict:
+    return view(_existing(shop_id, campaign_id), results=True)
+
+
+def campaign_gate(shop_id: str, campaign_id: str) -> str:
+    """For the sender: "send", "wait" (paused) or "drop" (cancelled, stopped, unknown). Cached briefly,
+    so a pause reaches every worker within seconds without a read per e-mail."""
+    cache_key = f"{shop_id}/{campaign_id}"
+    cached = _gates.get(cache_key)
+    if cached and cached[0] > time.monotonic():
+        return cached[1]
+    campaign = CampaignStore(shop_id).get(campaign_id)
+    gate = "drop" if campaign is None else "send" if campaign.accepts_sends else (
+        "wait" if campaign.status == PAUSED else "drop")
+    _gates[cache_key] = (time.monotonic() + GATE_SECONDS, gate)
+    return gate
+
+
+def list_campaigns(shop_id: str) -> dict:
+    load_shop(shop_id)
+    return {"campaigns": [view(c) for c in CampaignStore(shop_id).list()]}
+
+
+def change_campaign(shop_id: str, campaign_id: str, action: str) -> dict:
+    if action not in ("pause", "resume", "cancel"):
+        raise NotFound(f"action: no {action!r} (pause, resume or cancel)", field="action")
+    campaign = _existing(shop_id, campaign_id)
+    try:
+        campaign.apply(action, bootstrap.now())
+        CampaignStore(shop_id).save(campaign)
+    except InvalidTransition as refusal:
+        raise Conflict(f"status: {refusal}", field="status") from None
+    except CampaignChanged:
+        raise Conflict("status: the campaign changed meanwhile; read it and try again", field="status") from None
+    return view(campaign)
+
+
+def run_due_campaigns(now: Optional[datetime] = None, *, budget_seconds: float = SEND_BUDGET_SECONDS,
+                      on_page: Optional[Callable[[Campaign], None]] = None) -> dict:
+    """The scheduled sender: every due campaign, from where it stopped."""
+    bootstrap.ensure_store()
+    now = now or bootstrap.now()
+    deadline = time.monotonic() + budget_seconds
+    report = {}
+    for shop_id, campaign_id in list(due_campaigns(now)):
+        report[f"{shop_id}/{campaign_id}"] = send_campaign(shop_id, campaign_id, now, deadline, on_page)
+    return report
+
+
+def send_campaign(shop_id: str, campaign_id: str, now: datetime, deadline: float,
+                  on_page: Optional[Callable[[Campaign], None]] = None) -> dict:
+    store = CampaignStore(shop_id)
+    campaign = store.get(campaign_id)
+    if campaign is None or not campaign.is_due(now):
+        return {"status": campaign.status if campaign else "missing", "queued": 0}
+    try:
+        campaign.claim(now)
+        store.save(campaign)
+    except (InvalidTransition, CampaignChanged):
+        return {"status": "taken by another sender", "queued": 0}
+
+    shop = load_shop(shop_id)
+    queued_now, page, position = 0, [], (campaign.shard, campaign.cursor)
+    for account, shard, cursor in iter_segment(shop, campaign.segment, now, campaign.shard, campaign.cursor,
+                                               PAGE_SIZE):
+        if (shard, cursor) != position and page:
+            if outbox.waiting_to_send() > queue_ahead():
+                # Queue no further ahead of what SES may send: a later run goes on from here.
+                return _hold(store, campaign, now, queued_now)
+            if not _queue_page(store, campaign, page, position, now, on_page):
+                return {"status": campaign.status, "queued": queued_now}
+            queued_now += len(page)
+            page = []
+            if time.monotonic() > deadline:  # the next run (after the lease) continues from here
+                return {"status": "sending", "queued": queued_now}
+        page.append(campaign.message(account.customer_id, now))
+        position = (shard, cursor)
+    if page:
+        if outbox.waiting_to_send() > queue_ahead():
+            return _hold(store, campaign, now, queued_now)
+        if not _queue_page(store, campaign, page, position, now, on_page):
+            return {"status": campaign.status, "queued": queued_now}
+        queued_now += len(page)
+    campaign.finish(now)
+    try:
+        store.save(campaign)
+    except CampaignChanged:
+        pass  # paused or cancelled just as the last page went: nothing is left to send anyway
+    return {"status": campaign.status, "queued": queued_now}
+
+
+def _hold(store: CampaignStore, campaign: Campaign, now: datetime, queued_now: int) -> dict:
+    campaign.lease_until = now  # released: the next scheduled run may take it at once
+    try:
+        store.save(campaign)
+    except CampaignChanged:
+        pass  # paused or cancelled meanwhile: that decides what happens next
+    return {"status": "sending", "queued": queued_now, "waiting": "the send queue is full enough"}
+
+
+def _queue_page(store: CampaignStore, campaign: Campaign, page: list[dict], position, now: datetime,
+                on_page) -> bool:
+    """Queue one page, then move the saved position past it; False when the campaign was
+    paused or cancelled meanwhile (the page is queued; its recipients get it once)."""
+    if campaign.codes_per_customer:
+        # A page queued again after a crash makes new codes too; the sender sends each
+        # recipient one message only, so the extra codes are never seen.
+        for message, code in zip(page, _issue_codes(campaign, [m["customer_id"] for m in page], now)):
+            message["data"]["code"] = code
+    outbox.publish_or_raise(page)
+    campaign.page_queued(len(page), position[0], position[1], now)
+    try:
+        store.save(campaign)
+    except CampaignChanged:
+        fresh = store.get(campaign.campaign_id)
+        campaign.status = fresh.status if fresh else "missing"
+        return False
+    if on_page:
+        on_page(campaign)
+    if campaign.stop_if_failing(campaign_results(campaign.shop_id, campaign.campaign_id).totals()):
+        store.save(campaign)
+        return False
+    return True
+
+
+def queue_ahead() -> int:
+    """How many messages may wait in the send queue before the sender stops queuing:
+    ten minutes of sending at the SES rate, unless LOYALTY_CAMPAIGN_QUEUE_AHEAD says."""
+    from chalicelib.mail.rate_limit import send_rate
+
+    configured = os.environ.get("LOYALTY_CAMPAIGN_QUEUE_AHEAD")
+    return int(configured) if configured else int(send_rate() * 600)
+
+
+def view(campaign: Campaign, results: bool = False) -> dict:
+    extra = {"results": dict(campaign_results(campaign.shop_id, campaign.campaign_id).totals())} if results else {}
+    return {**extra, "campaign_id": campaign.campaign_id, "name": campaign.name, "template": campaign.template,
+            "segment": campaign.segment, "data": campaign.data, "offer": campaign.offer,
+            "send_at": keys.iso(campaign.send_at),
+            "status": campaign.status, "queued": campaign.queued, "pages": campaign.pages,
+            "position": {"shard": campaign.shard, "cursor": campaign.cursor},
+            "finished_at": keys.iso(campaign.finished_at) if campaign.finished_at else None}
+
+
+def _existing(shop_id: str, campaign_id: str) -> Campaign:
+    load_shop(shop_id)
+    campaign = CampaignStore(shop_id).get(campaign_id)
+    if campaign is None:
+        raise NotFound(f"no campaign {campaign_id!r}", field="campaign_id")
+    return campaign

@@ -1,0 +1,46 @@
+"""Giving points (redemption codes) or wallet money (cashback codes) back for codes that expired unused."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from chalicelib.services.lifecycle.job_days import complete, days_to_scan
+from chalicelib.store.loyalty.repository import Change, ConcurrentChange, LoyaltyRepository
+
+JOB = "code_release"
+
+
+def release_expired_codes(shop_id: str, now: datetime) -> int:
+    repo = LoyaltyRepository(shop_id)
+    # Codes leave the index once released or used: days already done cost an empty Query.
+    released, pending = 0, 0
+    for code in repo.issued_codes_expiring_on(days_to_scan(shop_id, JOB, now)):
+        if code.is_releasable(now):
+            if _release(repo, code.code, now):
+                released += 1
+            else:
+                pending += 1
+    if not pending:
+        complete(shop_id, JOB, now)
+    return released
+
+
+def _release(repo: LoyaltyRepository, code_value: str, now: datetime) -> bool:
+    for _ in range(5):
+        code = repo.load_code(code_value)
+        if code is None or not code.is_releasable(now):
+            return False
+        account = repo.load_account(code.customer_id)
+        if account is None:
+            return False
+        if code.kind == "cashback":
+            account.return_cashback(code.value_minor, kind="cashback_release", cause=f"code-expired:{code.code}",
+                                    now=now)
+        else:
+            account.release(code.portions, cause=f"code-expired:{code.code}", now=now)
+        code.status = "released"
+        try:
+            repo.commit(Change(account=account, codes=[code]), now)
+            return True
+        except ConcurrentChange:
+            continue  # the order that uses it, or another change, got there first: look again
+    return False

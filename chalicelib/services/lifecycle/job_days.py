@@ -1,0 +1,30 @@
+"""Which index days a due-date job must look at: from its last completed day up
+to today, so a job that did not run for a while, or is run by hand far ahead,
+still catches everything that fell due. A job's first run looks back
+FIRST_RUN_DAYS (history imported with past dates can be due before the shop
+joined): a few hundred empty Queries, once."""
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from typing import Optional
+
+from chalicelib.store.shops.shops import JobCheckpoints
+
+FIRST_RUN_DAYS = 400
+
+
+def days_to_scan(shop_id: str, job: str, now: datetime, not_before: Optional[date] = None) -> list[str]:
+    """``not_before``: the earliest day anything can be due for this job (items that are
+    never due before they were made, in a shop made that day), to spare a first run the
+    look back."""
+    today = now.date()
+    last = JobCheckpoints(shop_id).last_day(job)
+    # The last day again: something may have fallen due after the last run that day.
+    start = min(date.fromisoformat(last), today) if last else today - timedelta(days=FIRST_RUN_DAYS)
+    if not_before is not None and not last:
+        start = min(max(start, not_before), today)
+    return [(start + timedelta(days=n)).isoformat() for n in range((today - start).days + 1)]
+
+
+def complete(shop_id: str, job: str, now: datetime) -> None:
+    JobCheckpoints(shop_id).complete(job, now.date().isoformat())

@@ -1,0 +1,108 @@
+"""The workspace's dashboard: a shop's loyalty figures per day, from counters kept on write.
+
+Nothing here reads customers or orders: the counts were added inside each change's
+own transaction (``domain.dashboard``), so a dashboard costs one Query per counter
+shard whatever the shop's size. Running totals (customers, members, points
+outstanding) sum every day since the counters began; the outstanding value is the
+points outstanding at today's point value (the shop's liability).
+"""
+from __future__ import annotations
+
+from collections import Counter
+from datetime import date, timedelta
+
+from chalicelib import bootstrap
+from chalicelib.domain.loyalty.dashboard import day_of
+from chalicelib.domain.money import format_minor
+from chalicelib.errors import BadRequest
+from chalicelib.services.campaigns.results import results_view
+from chalicelib.services.shops.shops import load_shop
+from chalicelib.store.campaigns.campaigns import CampaignStore
+from chalicelib.store.loyalty.dashboard import daily_counts
+from chalicelib.store.campaigns.results import Results
+
+MAX_DAYS = 366
+RUNNING = ("customers", "members", "points_outstanding")
+FUNNEL_CAMPAIGNS = 5
+
+
+def dashboard(shop_id: str, days: str | None) -> dict:
+    shop = load_shop(shop_id)
+    try:
+        span = int(days) if days else 30
+    except ValueError:
+        raise BadRequest(f"days: a whole number from 1 to {MAX_DAYS}", field="days") from None
+    if not 1 <= span <= MAX_DAYS:
+        raise BadRequest(f"days: a whole number from 1 to {MAX_DAYS}", field="days")
+    today = date.fromisoformat(day_of(bootstrap.now()))
+    first = today - timedelta(days=span - 1)
+    counts = daily_counts(shop_id, today.isoformat())
+    exponent = shop.currency_exponent
+    running: Counter = Counter()
+    for day in sorted(d for d in counts if d < first.isoformat()):
+        running.update({name: counts[day].get(name, 0) for name in RUNNING})
+    series = []
+    totals: Counter = Counter()
+    for offset in range(span):
+        day = (first + timedelta(days=offset)).isoformat()
+        day_counts = counts.get(day, Counter())
+        running.update({name: day_counts.get(name, 0) for name in RUNNING})
+        totals.update(day_counts)
+        series.append(_day_view(day, day_counts, running, shop, exponent))
+    return {
+        "shop_id": shop_id, "currency": shop.currency, "from": first.isoformat(), "to": today.isoformat(),
+        "days": series, "period": _period_view(totals, exponent),
+        "now": {"customers": running["customers"], "members": running["members"],
+                "points_outstanding": running["points_outstanding"],
+                "outstanding_value": format_minor(
+                    shop.program.redemption_value_minor(max(running["points_outstanding"], 0), exponent), exponent)},
+        "campaigns": _funnels(shop),
+        "notes": ["members are customers in a tier: paid membership is not built yet",
+                  "counted from the day these counters were introduced; earlier history is not included"],
+    }
+
+
+def _day_view(day: str, counts: Counter, running: Counter, shop, exponent: int) -> dict:
+    return {
+        "day": day,
+        "customers": running["customers"], "members": running["members"],
+        "active_customers": counts.get("active_customers", 0),
+        "points_issued": counts.get("points_issued", 0), "points_redeemed": counts.get("points_redeemed", 0),
+        "points_expired": counts.get("points_expired", 0), "points_adjusted": counts.get("points_adjusted", 0),
+        "points_taken_back": counts.get("points_taken_back", 0),
+        "points_outstanding": running["points_outstanding"],
+        "outstanding_value": format_minor(
+            shop.program.redemption_value_minor(max(running["points_outstanding"], 0), exponent), exponent),
+        "orders_member": counts.get("orders_member", 0), "orders_non_member": counts.get("orders_non_member", 0),
+        "revenue_member": format_minor(counts.get("revenue_member_minor", 0), exponent),
+        "revenue_non_member": format_minor(counts.get("revenue_non_member_minor", 0), exponent),
+    }
+
+
+def _period_view(totals: Counter, exponent: int) -> dict:
+    view = {}
+    for side in ("member", "non_member"):
+        orders = totals.get(f"orders_{side}", 0)
+        revenue = totals.get(f"revenue_{side}_minor", 0)
+        repeat = totals.get(f"repeat_orders_{side}", 0)
+        view[side] = {"orders": orders, "revenue": format_minor(revenue, exponent),
+                      "average_order_value": format_minor(revenue // orders, exponent) if orders else None,
+                      "repeat_purchase_rate": round(repeat / orders, 4) if orders else None}
+    view.update({name: totals.get(name, 0) for name in (
+        "points_issued", "points_redeemed", "points_expired", "points_adjusted", "points_taken_back",
+        "active_customers")})
+    view["cashback_issued"] = format_minor(totals.get("cashback_issued_minor", 0), exponent)
+    return view
+
+
+def _funnels(shop) -> list[dict]:
+    """The latest campaigns' funnels: sent → delivered → clicked → ordered (results counters)."""
+    campaigns = sorted(CampaignStore(shop.shop_id).list(), key=lambda c: c.send_at, reverse=True)
+    funnels = []
+    for campaign in campaigns[:FUNNEL_CAMPAIGNS]:
+        stats = results_view(shop, Results(shop.shop_id, f"campaign:{campaign.campaign_id}").totals())
+        funnels.append({"campaign_id": campaign.campaign_id, "name": campaign.name, "status": campaign.status,
+                        "sent": stats.get("sent", 0), "delivered": stats.get("delivered", 0),
+                        "unique_clicks": stats.get("unique_clicks", 0), "orders": stats.get("orders", 0),
+                        "revenue": stats.get("revenue")})
+    return funnels

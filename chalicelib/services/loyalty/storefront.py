@@ -1,0 +1,144 @@
+"""What a shop's storefront asks about a customer, and redemptions."""
+from __future__ import annotations
+
+import base64
+from datetime import timedelta
+from typing import Optional
+
+from chalicelib import bootstrap
+from chalicelib.domain.loyalty.account import Account, InsufficientPoints
+from chalicelib.domain.loyalty.codes import RewardCode, new_code
+from chalicelib.domain.money import format_minor
+from chalicelib.domain.shops.shop import Shop
+from chalicelib.errors import BadRequest, Busy, Conflict, NotFound
+from chalicelib.services.loyalty.ledger import MAX_ATTEMPTS
+from chalicelib.services.loyalty.program_effects import give_referral_code, share_link
+from chalicelib.store import keys
+from chalicelib.store.loyalty.repository import Change, ConcurrentChange, LoyaltyRepository
+
+MAX_PAGE = 100
+
+
+def customer_view(shop: Shop, email: str) -> dict:
+    account = _existing_account(shop, email)
+    now = bootstrap.now()
+    if account.referral_code is None and shop.program.referral.enabled:
+        account = _with_referral_code(shop, email, account)
+    standing = shop.program.standing(account.tier_spend(shop.program, now), shop.currency_exponent)
+    exponent = shop.currency_exponent
+    return {
+        "customer_id": account.customer_id,
+        "email": account.email,
+        "points_balance": account.points_balance,
+        "points_value": format_minor(shop.program.redemption_value_minor(max(account.points_balance, 0), exponent),
+                                     exponent),
+        "redeemable": account.points_debt == 0 and account.points_balance >= shop.program.min_redeem_points,
+        "expiring": [{"points": lot.points, "expires_at": keys.iso(lot.expires_at)}
+                     for lot in sorted(account.lots or [], key=lambda lot: lot.expires_at)],
+        "tier": standing.tier.name if standing.tier else None,
+        "discount_percent": str(standing.discount_percent),
+        "next_tier": standing.next_tier.name if standing.next_tier else None,
+        "spend_to_next_tier": format_minor(standing.spend_to_next_minor, exponent) if standing.next_tier else None,
+        "cashback_balance": format_minor(account.cashback_minor, exponent),
+        "lifetime_spend": format_minor(account.lifetime_spend_minor, exponent),
+        "orders_count": account.orders_count,
+        "currency": shop.currency,
+        "referral": {"code": account.referral_code,
+                     "share_url": share_link(shop, account.referral_code) if account.referral_code else None,
+                     "friend_discount_percent": str(shop.program.referral.friend_discount_percent)},
+        "membership": _membership_view(shop, account, now),
+        "achievements": sorted(account.achievements),
+    }
+
+
+def _membership_view(shop: Shop, account: Account, now) -> dict:
+    active = account.is_member(now)
+    return {"active": active, "member_until": keys.iso(account.member_until) if account.member_until else None,
+            "free_shipping": active, "free_shipping_code": account.member_shipping_code if active else None,
+            "extra_cashback_percent": str(shop.program.membership.extra_cashback_percent) if active else "0"}
+
+
+def _with_referral_code(shop: Shop, email: str, account: Account) -> Account:
+    """Give the customer their referral code on first sight (one write; a race with
+    another change is decided again on the fresh account)."""
+    for _ in range(MAX_ATTEMPTS):
+        now = bootstrap.now()
+        code = give_referral_code(shop, account, now)
+        try:
+            LoyaltyRepository(shop.shop_id).commit(Change(account=account, codes=[code]), now)
+            return account
+        except ConcurrentChange:
+            account = _existing_account(shop, email)
+            if account.referral_code:
+                return account
+    raise Busy("too many concurrent changes to this customer; please retry")
+
+
+def customer_history(shop: Shop, email: str, limit: Optional[str], cursor: Optional[str]) -> dict:
+    try:
+        size = int(limit) if limit else 25
+    except ValueError:
+        raise BadRequest("limit: must be a whole number from 1 to 100", field="limit") from None
+    if not 1 <= size <= MAX_PAGE:
+        raise BadRequest("limit: must be a whole number from 1 to 100", field="limit")
+    customer_id = shop.customer_id_for(email)
+    after = _decode_cursor(cursor, shop.shop_id, customer_id) if cursor else None
+    repo = LoyaltyRepository(shop.shop_id)
+    profile = repo.load_profile(customer_id)
+    if profile is None or profile.redacted:  # erased (or being erased): nothing of theirs is shown
+        raise NotFound("no loyalty account for this e-mail in this shop", field="email")
+    page = repo.ledger_page(customer_id, size, after)
+    exponent = shop.currency_exponent
+    return {
+        "entries": [{"kind": e.kind, "points": e.points, "cashback": format_minor(e.cashback_minor, exponent),
+                     "spend": format_minor(e.spend_minor, exponent), "cause": e.cause,
+                     "created_at": keys.iso(e.created_at), "detail": e.detail} for e in page.entries],
+        "next_cursor": _encode_cursor(page.next_cursor) if page.next_cursor else None,
+    }
+
+
+def redeem_points(shop: Shop, email: str, body: dict) -> dict:
+    points = body.get("points")
+    if isinstance(points, bool) or not isinstance(points, int):
+        raise BadRequest("points: must be a whole number of points", field="points")
+    for _ in range(MAX_ATTEMPTS):
+        account = _existing_account(shop, email)
+        now = bootstrap.now()
+        code = RewardCode(code=new_code(), shop_id=shop.shop_id, kind="redemption", customer_id=account.customer_id,
+                          value_minor=shop.program.redemption_value_minor(points, shop.currency_exponent),
+                          points=points, created_at=now,
+                          expires_at=now + timedelta(days=shop.program.redemption_code_validity_days))
+        try:
+            code.portions = account.redeem(points, cause=f"code:{code.code}", now=now, rules=shop.program,
+                                           detail={"code": code.code})
+        except InsufficientPoints as refusal:
+            raise Conflict(f"points: {refusal.reason}", field="points", points_balance=account.points_balance) from None
+        try:
+            LoyaltyRepository(shop.shop_id).commit(Change(account=account, codes=[code]), now)
+        except ConcurrentChange:
+            continue  # the balance moved under us: decide again on the new one
+        return {"code": code.code, "points": points,
+                "value": format_minor(code.value_minor, shop.currency_exponent), "currency": shop.currency,
+                "expires_at": keys.iso(code.expires_at), "points_balance": account.points_balance}
+    raise Busy("too many concurrent changes to this customer; please retry")
+
+
+def _existing_account(shop: Shop, email: str) -> Account:
+    account = LoyaltyRepository(shop.shop_id).load_account(shop.customer_id_for(email))
+    if account is None or account.redacted:
+        raise NotFound("no loyalty account for this e-mail in this shop", field="email")
+    return account
+
+
+def _encode_cursor(sort_key: str) -> str:
+    return base64.urlsafe_b64encode(sort_key.encode()).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str, shop_id: str, customer_id: str) -> str:
+    try:
+        sort_key = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+    except (ValueError, UnicodeDecodeError):
+        raise BadRequest("cursor: not a cursor this API returned", field="cursor") from None
+    if not sort_key.startswith(keys.LEDGER_SK_PREFIX):
+        raise BadRequest("cursor: not a cursor this API returned", field="cursor")
+    return sort_key

@@ -1,0 +1,382 @@
+"""Sending one e-mail from the send queue: ``send_message``.
+
+The send guarantee
+------------------
+At least once, with a duplicate only in one narrow case. Each queue message
+carries an idempotency key; its send log item (``SEND#{shop}#{key}``) is the
+idempotency record:
+
+1. One strongly consistent read (TransactGetItems) of the send log and, for
+   marketing, the mail preferences. A send log that is
+   ``sent``/``skipped``/``failed`` (or a later delivery state) means the message
+   was handled: the answer is ``duplicate`` and nothing is sent. A live claim by
+   another worker raises ``SendInProgress`` (a ``TransientSendError``), so the
+   queue tries again later instead of dropping the message.
+2. The account (profile and point lots: one Query, so the mail can name the
+   nearest expiry). Skips (unknown/redacted customer, no address; marketing: no consent,
+   unsubscribed, over the shop's cap) are written as ``skipped`` with a reason.
+3. The message is rendered and built *before* the claim: a template error marks
+   the send ``failed`` and raises ``PoisonMessage`` (the handler lets it go to the
+   dead-letter queue, where it is visible).
+   A shop whose sender cannot send (its domain not verified, or not its own) gets the
+   message *held*: the send log ``held`` with the reason and the message kept, in one
+   transaction (``store.held_mail``); it is sent when released (services.sender_domains).
+4. The claim is one TransactWriteItems: the address is not on the shop's
+   suppression list (condition check), the send log becomes ``claimed`` with a
+   lease (``LOYALTY_MAIL_LEASE_SECONDS``, default 120 s) if it is new or an
+   earlier claim's lease ran out without ``sent``, and for marketing the
+   preferences (versioned) get this send's cap slot. Two parallel marketing
+   sends racing for the last slot: one commits, the other re-reads and skips.
+5. SES ``SendEmail`` (raw MIME, configuration set, tags).
+6. One TransactWriteItems: send log ``sent`` + the SES message id lookup.
+
+Failures: ``TransientSendError`` (throttling, SES 5xx, network) ends our lease at
+once and is raised, so SQS redelivers the message after its visibility timeout
+(the queue's backoff; after ``maxReceiveCount`` it lands in the DLQ).
+``PermanentSendError`` marks the send ``failed`` and returns normally.
+
+The duplicate case: if the process dies (or the final write fails) after SES
+accepted the message but before step 6, the lease runs out and the redelivered
+queue message sends again. Set the send queue's visibility timeout to at least
+the lease, so a redelivery after a crash finds the lease expired.
+
+Requests per sent message (shop and verified sender cached): 1 TransactGetItems + 1 Query + 2
+TransactWriteItems + 1 SES SendEmail (+1 GetItem of the sender's domain claim when not cached). A duplicate costs 1 TransactGetItems; a skip
+2 reads + 1 PutItem.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import os
+import random
+import time
+from datetime import datetime, timedelta
+from typing import Annotated, Any, Callable, Literal, Optional
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from chalicelib import bootstrap
+from chalicelib.domain.campaigns.links import subject_of
+from chalicelib.errors import NotFound
+from chalicelib.mail import tokens
+from chalicelib.mail.messenger import (
+    Messenger,
+    PermanentSendError,
+    SesMessenger,
+    TransientSendError,
+    configuration_set,
+)
+from chalicelib.mail.mime import InvalidAddress, ListUnsubscribe, build_message
+from chalicelib.mail.tracking import LinkTracker
+from chalicelib.services.shops import shops
+from chalicelib.store import keys
+from chalicelib.store.mail import mail_store
+from chalicelib.store.mail.held_mail import HeldMail
+from chalicelib.store.mail.mail_store import ClaimRefused, MailStore, SendRecord, send_slot
+from chalicelib.store.loyalty.repository import LoyaltyRepository
+
+logger = logging.getLogger("loyalty.mail")
+
+DEFAULT_PUBLIC_URL = "http://127.0.0.1:8000"
+DEFAULT_LEASE_SECONDS = 120
+_CLAIM_ATTEMPTS = 6
+_SUPPORTED_LOCALES = ("en", "de", "ru", "uk")
+
+
+class PoisonMessage(Exception):
+    """The queue message can never be handled as it is (malformed, unknown shop, a
+    template that does not render). The handler lets it go to the dead-letter queue.
+    ``recorded_before``: an earlier try already wrote the send log ``failed``."""
+
+    def __init__(self, message: str, *, recorded_before: bool = False):
+        super().__init__(message)
+        self.recorded_before = recorded_before
+
+
+class SendInProgress(TransientSendError):
+    """Another worker holds a live claim on this idempotency key (or the claim kept
+    losing races): try again later; by then it is sent, or its lease has lapsed."""
+
+
+class SendRequest(BaseModel):
+    """The JSON body of a message on the send queue."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    idempotency_key: Annotated[str, Field(min_length=1, max_length=512, pattern=r"^[^\x00-\x1f\x7f]+$")]
+    shop_id: Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[a-z0-9_-]+$")]
+    customer_id: Annotated[str, Field(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9_-]+$")]
+    template: Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[a-z0-9_]+$")]
+    category: Literal["transactional", "marketing"]
+    campaign_id: Optional[Annotated[str, Field(min_length=1, max_length=128)]] = None
+    data: dict[str, Any] = Field(default_factory=dict)
+    created_at: datetime
+
+
+def public_url() -> str:
+    return (os.environ.get("LOYALTY_PUBLIC_URL") or DEFAULT_PUBLIC_URL).rstrip("/")
+
+
+def unsubscribe_url(shop_id: str, customer_id: str, now: Optional[datetime] = None,
+                    subject: Optional[str] = None) -> str:
+    return f"{public_url()}/u/{tokens.make_token(shop_id, customer_id, issued_at=now, subject=subject)}"
+
+
+def lease() -> timedelta:
+    return timedelta(seconds=float(os.environ.get("LOYALTY_MAIL_LEASE_SECONDS", DEFAULT_LEASE_SECONDS)))
+
+
+def parse_message(body: dict | str | bytes) -> SendRequest:
+    try:
+        if isinstance(body, (str, bytes)):
+            body = json.loads(body)
+        if not isinstance(body, dict):
+            raise PoisonMessage("send message: a JSON object is required")
+        return SendRequest.model_validate(body)
+    except ValueError as error:  # JSONDecodeError and pydantic's ValidationError are ValueErrors
+        detail = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in error.errors()) \
+            if isinstance(error, ValidationError) else str(error)
+        raise PoisonMessage(f"send message: {detail}") from None
+
+
+def send_message(body: dict | str, *, messenger: Optional[Messenger] = None, templates=None,
+                 now: Optional[datetime] = None,
+                 sender_gate: Optional[Callable[[object, datetime], Optional[str]]] = None) -> dict:
+    """Handle one send-queue message (see the module docstring for the guarantee).
+
+    ``sender_gate(shop, now)`` says why the shop's sender may not send now (None: it may);
+    such mail is held (``services.sender_domains``).
+
+    Returns ``{"status": "sent" | "skipped" | "held" | "duplicate" | "failed", ...}``.
+    Raises ``PoisonMessage`` (to the DLQ) and ``TransientSendError`` (retry later).
+    """
+    request = parse_message(body)
+    bootstrap.ensure_store()
+    try:
+        shop = shops.load_shop(request.shop_id)
+    except NotFound:
+        raise PoisonMessage(f"send message: no shop {request.shop_id!r}") from None
+    now = now or bootstrap.now()
+    marketing = request.category == "marketing" or request.template in _marketing_templates()
+    category = "marketing" if marketing else "transactional"
+    store = MailStore(shop.shop_id)
+    accounts = LoyaltyRepository(shop.shop_id)
+    draft = SendRecord(shop_id=shop.shop_id, idempotency_key=request.idempotency_key,
+                       customer_id=request.customer_id, template=request.template, category=category,
+                       campaign_id=request.campaign_id, status="new", created_at=now)
+
+    hold = (sender_gate or _default_sender_gate)(shop, now)
+
+    for attempt in range(_CLAIM_ATTEMPTS):
+        if attempt:
+            time.sleep(random.uniform(0, 0.02 * attempt))
+        context = store.load_for_send(request.customer_id, request.idempotency_key, with_prefs=marketing)
+        previous = context.send
+        if previous is not None and previous.is_final:
+            if previous.status == mail_store.FAILED and (previous.reason or "").startswith("template:"):
+                # Still poison on every try, so it reaches the dead-letter queue instead of vanishing as a duplicate.
+                raise PoisonMessage(f"template {request.template!r} failed: {previous.reason[len('template:'):].strip()}",
+                                    recorded_before=True)
+            return _result("duplicate", request, previous_status=previous.status)
+        if previous is not None and previous.lease_live(now):
+            raise SendInProgress(f"send {request.idempotency_key!r} is being sent by another worker")
+        record = _continuing(draft, previous)
+        context.account = accounts.load_account(request.customer_id)  # profile + lots: one Query
+
+        reason = _skip_reason(shop, context, marketing, now, request.idempotency_key)
+        if reason:
+            if store.record_final(record, mail_store.SKIPPED, reason, now):
+                logger.info("mail skipped: shop=%s template=%s reason=%s", shop.shop_id, request.template, reason)
+                return _result("skipped", request, reason=reason)
+            continue  # someone else wrote the send log meanwhile: look again
+        if hold:
+            if HeldMail(shop.shop_id).hold(record, request.model_dump(mode="json"), hold, now):
+                logger.info("mail held: shop=%s template=%s reason=%s", shop.shop_id, request.template, hold)
+                return _result("held", request, reason=hold)
+            continue
+
+        account = context.account
+        try:
+            raw = _build(shop, account, request, templates, now)
+        except InvalidAddress as error:
+            store.record_final(record, mail_store.FAILED, f"invalid address: {error}", now)
+            return _result("failed", request, reason="invalid_address")
+        except Exception as error:
+            if _is_template_error(error):
+                store.record_final(record, mail_store.FAILED, f"template: {error}", now)
+                logger.error("mail template failed: shop=%s template=%s: %s", shop.shop_id, request.template, error)
+                raise PoisonMessage(f"template {request.template!r} failed: {error}") from error
+            raise
+
+        prefs = None
+        if marketing:
+            prefs = context.prefs
+            recent = prefs.sends_within(now, shop.marketing_cap.per_days)
+            slot = send_slot(request.idempotency_key)
+            recent.setdefault(slot, prefs.marketing_sends.get(slot) or keys.iso(now))
+            prefs.marketing_sends = recent
+        try:
+            claimed = store.claim(record, previous, account.email, now, lease(), prefs)
+        except ClaimRefused as refusal:
+            if refusal.suppressed:
+                if store.record_final(record, mail_store.SKIPPED, "suppressed", now):
+                    return _result("skipped", request, reason="suppressed")
+            continue
+        break
+    else:
+        raise SendInProgress(f"send {request.idempotency_key!r}: too much contention, try again later")
+
+    messenger = messenger or default_messenger()
+    tags = {"shop": shop.shop_id, "template": request.template, "campaign": request.campaign_id or "none",
+            "customer": request.customer_id, "category": category}
+    try:
+        message_id = messenger.send_raw(sender=shop.sender_email, recipient=account.email, raw=raw,
+                                        configuration_set=configuration_set(), tags=tags)
+    except TransientSendError as error:
+        store.release(claimed, f"transient: {error}", now)
+        logger.warning("mail send will be retried: shop=%s template=%s: %s", shop.shop_id, request.template, error)
+        raise
+    except PermanentSendError as error:
+        if _sender_not_verified(error) and HeldMail(shop.shop_id).hold(
+                claimed, request.model_dump(mode="json"), SENDER_UNVERIFIED, now, claim_id=claimed.claim_id):
+            # SES no longer takes this sender (its DNS records went): held, not lost.
+            from chalicelib.services.mail.sender_domains import sender_rejected
+
+            sender_rejected(shop)
+            logger.warning("mail held: SES refused the sender of shop %s: %s", shop.shop_id, error)
+            return _result("held", request, reason=SENDER_UNVERIFIED)
+        store.record_final(claimed, mail_store.FAILED, f"{error.code or 'rejected'}: {error}", now)
+        logger.warning("mail rejected: shop=%s template=%s: %s", shop.shop_id, request.template, error)
+        return _result("failed", request, reason=error.code or "rejected")
+    store.mark_sent(claimed, message_id, now)
+    return _result("sent", request, ses_message_id=message_id)
+
+
+def _default_sender_gate(shop, now: datetime) -> Optional[str]:
+    from chalicelib.services.mail.sender_domains import hold_reason
+
+    return hold_reason(shop, now=now)
+
+
+SENDER_UNVERIFIED = "sender_unverified"  # services.sender_domains.SENDER_UNVERIFIED
+_UNVERIFIED_CODES = frozenset({"MailFromDomainNotVerifiedException", "MailFromDomainNotVerified"})
+
+
+def _sender_not_verified(error: PermanentSendError) -> bool:
+    text = str(error).lower()
+    return error.code in _UNVERIFIED_CODES or (error.code == "MessageRejected" and "not verified" in text)
+
+
+def _skip_reason(shop, context, marketing: bool, now: datetime, idempotency_key: str) -> Optional[str]:
+    account = context.account
+    if account is None:
+        return "unknown_customer"
+    if account.redacted:
+        return "redacted"
+    if not account.email:
+        return "no_email"
+    if not marketing:
+        return None
+    if account.marketing_consent is not True:
+        return "no_consent"
+    prefs = context.prefs
+    if prefs.unsubscribed:
+        return "unsubscribed"
+    cap = shop.marketing_cap
+    recent = prefs.sends_within(now, cap.per_days)
+    if len(recent) >= cap.max_messages and send_slot(idempotency_key) not in recent:
+        return "marketing_cap"
+    return None
+
+
+def _continuing(draft: SendRecord, previous: Optional[SendRecord]) -> SendRecord:
+    """The record to write: the draft, keeping the first attempt's creation time and claim."""
+    if previous is None:
+        return draft
+    return SendRecord(**{**draft.__dict__, "created_at": previous.created_at, "attempts": previous.attempts})
+
+
+def _build(shop, account, request: SendRequest, templates, now: datetime) -> bytes:
+    if templates is None:
+        from chalicelib.services.templates.templates import template_set_for
+
+        templates = template_set_for(shop.shop_id)  # the defaults with the shop's own overrides
+    # A stand-in renderer (tests) may bring its own context builder; the real one is the module's.
+    build_context = getattr(templates, "build_context", None)
+    if build_context is None:
+        from chalicelib.mail.rendering import build_context
+
+    locale = _locale(account.locale, shop.default_locale)
+    subject = subject_of(request.campaign_id, request.template)
+    url = unsubscribe_url(shop.shop_id, account.customer_id, now, subject)
+    links = {"unsubscribe": url, "preferences": url}
+    tracker = LinkTracker(public_url=public_url(), shop_id=shop.shop_id, customer_id=account.customer_id,
+                          send_key=request.idempotency_key, subject=subject, hosts=shop.link_hosts,
+                          expires_at=now + timedelta(days=shop.link_validity_days),
+                          code=request.data.get("code") if isinstance(request.data.get("code"), str) else None)
+    if request.data.get("claim_points"):
+        links["claim"] = claim_url(shop, account.customer_id, request, subject, now)
+    context = build_context(request.template, shop=shop, account=account, data=request.data, links=links, now=now)
+    rendered = templates.render(request.template, locale, context)
+    html, text = tracker.html(rendered.html), tracker.text(rendered.text)
+    marketing = request.category == "marketing" or request.template in _marketing_templates()
+    list_unsubscribe = None
+    if marketing:
+        mailbox = os.environ.get("LOYALTY_UNSUBSCRIBE_MAILBOX")
+        token = url.rsplit("/", 1)[1]
+        list_unsubscribe = ListUnsubscribe(url, f"mailto:{mailbox}?subject=unsubscribe%20{token}" if mailbox else None)
+    return build_message(from_name=shop.name, from_address=shop.sender_email, to_address=account.email,
+                         subject=rendered.subject, html=html, text=text,
+                         list_unsubscribe=list_unsubscribe, now=now)
+
+
+def claim_url(shop, customer_id: str, request: SendRequest, subject: str, now: datetime) -> str:
+    """The link to the page where the customer claims a message's bonus points (once)."""
+    until = request.data.get("claim_until")
+    expires = datetime.fromisoformat(until) if isinstance(until, str) else now + timedelta(
+        days=shop.link_validity_days)
+    link = tokens.TrackedLink(shop_id=shop.shop_id, customer_id=customer_id, send_key=request.idempotency_key,
+                              subject=subject, url=shop.storefront_url, expires_at=expires,
+                              reward={"points": int(request.data["claim_points"]), "reward_id": subject})
+    return f"{public_url()}/r/{tokens.make_tracked_link(link)}"
+
+
+def _locale(*candidates: Optional[str]) -> str:
+    for candidate in candidates:
+        language = (candidate or "").strip().replace("_", "-").split("-")[0].lower()
+        language = {"ua": "uk"}.get(language, language)
+        if language in _SUPPORTED_LOCALES:
+            return language
+    return "en"
+
+
+def _result(status: str, request: SendRequest, **details) -> dict:
+    return {"status": status, "idempotency_key": request.idempotency_key, "shop_id": request.shop_id,
+            "template": request.template, **details}
+
+
+def _marketing_templates() -> frozenset[str]:
+    from chalicelib.mail.rendering import MARKETING_TEMPLATES  # imported on first send: keeps HTTP cold starts light
+
+    return frozenset(MARKETING_TEMPLATES)
+
+
+def _is_template_error(error: Exception) -> bool:
+    from chalicelib.mail.rendering import TemplateError
+
+    return isinstance(error, TemplateError)
+
+
+_messengers: dict[str, object] = {}
+
+
+def default_messenger():
+    """One SES messenger per endpoint (tests and the local stack switch endpoints), paced
+    to the account's sending rate across all concurrent senders."""
+    from chalicelib.mail.rate_limit import RateLimitedMessenger
+
+    endpoint = os.environ.get("AWS_ENDPOINT_URL", "")
+    if endpoint not in _messengers:
+        _messengers[endpoint] = RateLimitedMessenger(SesMessenger())
+    return _messengers[endpoint]

@@ -1,0 +1,338 @@
+"""The shop settings document: validated on save, mapped to the domain ``Shop``."""
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+from typing import Annotated, Literal, Optional
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from chalicelib.domain.loyalty.program import AchievementRule, MembershipRules, ProgramRules, ReferralRules, ReviewRules, Tier
+from chalicelib.domain.shops.shop import MarketingCap, Shop
+from chalicelib.domain.shops.webhook_secrets import DEFAULT_GRACE_DAYS, PreviousSecret
+
+SUPPORTED_LOCALES = ("en", "de", "ru", "uk")
+_DOMAIN = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
+_EMAIL = re.compile(r"^[^@\s<>\"]+@[^@\s<>\"]+\.[^@\s<>\"]+$")
+
+NonNegativeDecimal = Annotated[Decimal, Field(ge=0, allow_inf_nan=False)]
+Percent = Annotated[Decimal, Field(ge=0, le=100, allow_inf_nan=False)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class TierSettings(_Strict):
+    name: Annotated[str, Field(min_length=1, max_length=60)]
+    min_spend: NonNegativeDecimal
+    discount_percent: Percent = Decimal(0)
+
+
+class ReferralSettings(_Strict):
+    enabled: bool = True
+    friend_discount_percent: Percent = Decimal("10")
+    reward_points: Annotated[int, Field(ge=0, le=1_000_000)] = 200
+    reward_money: NonNegativeDecimal = Decimal("0")
+    return_window_days: Annotated[int, Field(ge=0, le=365)] = 14
+    monthly_cap: Annotated[int, Field(ge=1, le=10_000)] = 10
+
+    @model_validator(mode="after")
+    def _one_reward(self) -> "ReferralSettings":
+        if self.reward_points and self.reward_money:
+            raise ValueError("give reward_points or reward_money, not both")
+        return self
+
+    def to_rules(self) -> ReferralRules:
+        return ReferralRules(self.enabled, self.friend_discount_percent, self.reward_points, self.reward_money,
+                             self.return_window_days, self.monthly_cap)
+
+
+class ReviewSettings(_Strict):
+    bonus_points: Annotated[int, Field(ge=0, le=1_000_000)] = 0
+    min_chars: Annotated[int, Field(ge=0, le=100_000)] = 200
+
+
+class MembershipSettings(_Strict):
+    sku: Optional[Annotated[str, Field(min_length=1, max_length=255)]] = None
+    period: Literal["monthly", "yearly"] = "monthly"
+    extra_cashback_percent: Percent = Decimal(0)
+    reminder_days: Annotated[int, Field(ge=1, le=60)] = 7
+
+
+class AchievementSettings(_Strict):
+    kind: Literal["orders", "reviews", "tier"]
+    points: Annotated[int, Field(ge=0, le=1_000_000)]
+    threshold: Annotated[int, Field(ge=1, le=10_000)] = 1
+    tier: Optional[Annotated[str, Field(min_length=1, max_length=60)]] = None
+
+    @model_validator(mode="after")
+    def _tier_named(self) -> "AchievementSettings":
+        if (self.kind == "tier") != (self.tier is not None):
+            raise ValueError("tier: name the tier for kind 'tier' (and only for it)")
+        return self
+
+
+class ProgramSettings(_Strict):
+    earn_rate: NonNegativeDecimal = Decimal("0.05")
+    point_value: Annotated[Decimal, Field(gt=0, allow_inf_nan=False)] = Decimal("1")
+    min_redeem_points: Annotated[int, Field(ge=1)] = 100
+    points_validity_months: Annotated[int, Field(ge=1, le=120)] = 6
+    tiers: list[TierSettings] = Field(default_factory=lambda: [
+        TierSettings(name="Silver", min_spend=Decimal("2000"), discount_percent=Decimal(5)),
+        TierSettings(name="Gold", min_spend=Decimal("5000"), discount_percent=Decimal(7)),
+    ])
+    tier_period: Literal["lifetime", "rolling_12_months"] = "lifetime"
+    cashback_percent: Percent = Decimal(0)
+    excluded_skus: list[Annotated[str, Field(min_length=1)]] = Field(default_factory=list)
+    excluded_categories: list[Annotated[str, Field(min_length=1)]] = Field(default_factory=list)
+    exclude_gift_cards: bool = True
+    redemption_code_validity_days: Annotated[int, Field(ge=1, le=365)] = 30
+    birthday_bonus_points: Annotated[int, Field(ge=0, le=1_000_000)] = 50
+    winback_after_days: Annotated[int, Field(ge=7, le=3650)] = 90
+    referral: ReferralSettings = Field(default_factory=ReferralSettings)
+    review: ReviewSettings = Field(default_factory=ReviewSettings)
+    signup_bonus_points: Annotated[int, Field(ge=0, le=1_000_000)] = 0
+    membership: MembershipSettings = Field(default_factory=MembershipSettings)
+    achievements: list[AchievementSettings] = Field(default_factory=list, max_length=20)
+
+    @model_validator(mode="after")
+    def _achievements_known(self) -> "ProgramSettings":
+        ids = [(a.kind, a.tier if a.kind == "tier" else a.threshold) for a in self.achievements]
+        if len(set(ids)) != len(ids):
+            raise ValueError("achievements: each kind and threshold (or tier) may appear once")
+        names = {t.name.lower() for t in self.tiers}
+        for a in self.achievements:
+            if a.kind == "tier" and a.tier.lower() not in names:
+                raise ValueError(f"achievements: tier {a.tier!r} is not one of the program's tiers")
+        return self
+
+    @field_validator("tiers")
+    @classmethod
+    def _distinct_tiers(cls, tiers: list[TierSettings]) -> list[TierSettings]:
+        names = [t.name.lower() for t in tiers]
+        if len(set(names)) != len(names):
+            raise ValueError("tier names must be unique")
+        spends = [t.min_spend for t in tiers]
+        if len(set(spends)) != len(spends):
+            raise ValueError("two tiers cannot start at the same min_spend")
+        ordered = sorted(tiers, key=lambda t: t.min_spend)
+        discounts = [t.discount_percent for t in ordered]
+        if discounts != sorted(discounts):
+            raise ValueError("a higher tier cannot give a smaller discount_percent")
+        return ordered
+
+    def to_rules(self) -> ProgramRules:
+        return ProgramRules(
+            earn_rate=self.earn_rate, point_value=self.point_value, min_redeem_points=self.min_redeem_points,
+            points_validity_months=self.points_validity_months,
+            tiers=tuple(Tier(t.name, t.min_spend, t.discount_percent) for t in self.tiers),
+            tier_period=self.tier_period, cashback_percent=self.cashback_percent,
+            excluded_skus=frozenset(self.excluded_skus), excluded_categories=frozenset(self.excluded_categories),
+            exclude_gift_cards=self.exclude_gift_cards,
+            redemption_code_validity_days=self.redemption_code_validity_days,
+            birthday_bonus_points=self.birthday_bonus_points, winback_after_days=self.winback_after_days,
+            referral=self.referral.to_rules(),
+            review=ReviewRules(self.review.bonus_points, self.review.min_chars),
+            signup_bonus_points=self.signup_bonus_points,
+            membership=MembershipRules(self.membership.sku, self.membership.period,
+                                       self.membership.extra_cashback_percent, self.membership.reminder_days),
+            achievements=tuple(AchievementRule(a.kind, a.points, a.threshold, a.tier) for a in self.achievements))
+
+
+class MarketingCapSettings(_Strict):
+    max_messages: Annotated[int, Field(ge=0, le=100)] = 3
+    per_days: Annotated[int, Field(ge=1, le=365)] = 7
+
+
+class PlatformApiSettings(_Strict):
+    """Read access to the shop platform's API, for reconciliation. The credentials are
+    secrets: stored with the webhook secret, never returned."""
+
+    base_url: str = Field(description="Shopify: https://{shop}.myshopify.com; WooCommerce: the site's URL")
+    access_token: Optional[Annotated[str, Field(min_length=8, max_length=512)]] = None  # Shopify Admin API
+    consumer_key: Optional[Annotated[str, Field(min_length=8, max_length=512)]] = None  # WooCommerce REST
+    consumer_secret: Optional[Annotated[str, Field(min_length=8, max_length=512)]] = None
+
+    @field_validator("base_url")
+    @classmethod
+    def _url(cls, value: str) -> str:
+        if not re.match(r"^https://[^/\s]+", value) and not re.match(r"^http://(localhost|127\.0\.0\.1)(:\d+)?", value):
+            raise ValueError("must be an https:// URL (http:// only for localhost)")
+        return value.rstrip("/")
+
+
+PLATFORM_API_SECRETS = ("access_token", "consumer_key", "consumer_secret")
+
+
+class ShopSettings(_Strict):
+    """What a shop's owner writes with PUT /admin/shops/{shop_id}."""
+
+    name: Annotated[str, Field(max_length=200)] = ""
+    logo_url: Optional[str] = None
+    address: Optional[Annotated[str, Field(max_length=300)]] = None
+    platform: Literal["shopify", "woocommerce", "generic"]
+    webhook_secret: Optional[Annotated[str, Field(min_length=16, max_length=512)]] = None
+    # A secret the shop says is still in use besides the current one (accepted until it retires).
+    previous_webhook_secret: Optional[Annotated[str, Field(min_length=16, max_length=512)]] = None
+    # How long a replaced webhook secret keeps verifying deliveries (0: not at all).
+    previous_secret_grace_days: Annotated[int, Field(ge=0, le=90)] = DEFAULT_GRACE_DAYS
+    currency: Annotated[str, Field(min_length=3, max_length=3)]
+    default_locale: Literal["en", "de", "ru", "uk"] = "en"
+    timezone: str = "UTC"
+    sender_email: str
+    storefront_url: str
+    program: ProgramSettings = Field(default_factory=ProgramSettings)
+    marketing_cap: MarketingCapSettings = Field(default_factory=MarketingCapSettings)
+    expiry_warning_days: list[Annotated[int, Field(ge=1, le=365)]] = Field(default_factory=lambda: [30, 7],
+                                                                          max_length=5)
+    link_domains: list[str] = Field(default_factory=list, max_length=20)
+    link_validity_days: Annotated[int, Field(ge=7, le=730)] = 180
+    attribution_days: Annotated[int, Field(ge=1, le=90)] = 5
+
+    @field_validator("link_domains")
+    @classmethod
+    def _domains(cls, domains: list[str]) -> list[str]:
+        cleaned = []
+        for domain in domains:
+            domain = domain.strip().lower().rstrip(".")
+            if not _DOMAIN.match(domain):
+                raise ValueError(f"{domain!r} is not a domain name (like shop.example, without https://)")
+            cleaned.append(domain)
+        return sorted(set(cleaned))
+    platform_api: Optional[PlatformApiSettings] = None
+
+    @field_validator("expiry_warning_days")
+    @classmethod
+    def _distinct_warning_days(cls, days: list[int]) -> list[int]:
+        if len(set(days)) != len(days):
+            raise ValueError("each warning day may appear once")
+        return sorted(days, reverse=True)
+
+    @field_validator("currency")
+    @classmethod
+    def _known_currency(cls, value: str) -> str:
+        from babel.numbers import list_currencies
+
+        value = value.upper()
+        if value not in list_currencies():
+            raise ValueError(f"unknown ISO 4217 currency code {value!r}")
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown IANA time zone {value!r}") from exc
+        return value
+
+    @field_validator("sender_email")
+    @classmethod
+    def _email(cls, value: str) -> str:
+        from chalicelib.domain.mail.sender_domains import DomainRejected, normalise_sender_email
+
+        if not _EMAIL.match(value):
+            raise ValueError("not an e-mail address")
+        try:  # the domain in punycode, as SES and DNS know it
+            return normalise_sender_email(value)
+        except DomainRejected as error:
+            raise ValueError(str(error)) from None
+
+    @field_validator("logo_url")
+    @classmethod
+    def _logo(cls, value: Optional[str]) -> Optional[str]:
+        if value is not None and not re.match(r"^https://[^/\s]+/\S*$", value):
+            raise ValueError("must be an https:// URL of an image (mail clients block anything else)")
+        return value
+
+    @field_validator("storefront_url")
+    @classmethod
+    def _storefront(cls, value: str) -> str:
+        if not re.match(r"^https://[^/\s]+", value) and not re.match(r"^http://(localhost|127\.0\.0\.1)(:\d+)?", value):
+            raise ValueError("must be an https:// URL (http:// only for localhost)")
+        return value.rstrip("/")
+
+    @model_validator(mode="after")
+    def _secrets_differ(self) -> "ShopSettings":
+        if self.webhook_secret and self.webhook_secret == self.previous_webhook_secret:
+            raise ValueError("previous_webhook_secret must differ from webhook_secret")
+        return self
+
+
+def platform_api_problem(settings: ShopSettings) -> Optional[tuple[str, str]]:
+    """(field, reason) when the platform API settings cannot work for this shop's platform."""
+    api = settings.platform_api
+    if api is None:
+        return None
+    if settings.platform == "generic":
+        return "platform_api", "generic shops have no platform API to reconcile with"
+    if settings.platform == "shopify" and not api.access_token:
+        return "platform_api.access_token", "required for Shopify (an Admin API access token with read_orders)"
+    if settings.platform == "woocommerce":
+        for name in ("consumer_key", "consumer_secret"):
+            if not getattr(api, name):
+                return f"platform_api.{name}", "required for WooCommerce (a REST API key with read access)"
+    return None
+
+
+def currency_exponent(currency: str) -> int:
+    from babel.numbers import get_currency_precision
+
+    return get_currency_precision(currency)
+
+
+def shop_from_documents(shop_id: str, config: dict, secrets: dict, version: int) -> Shop:
+    fields = ShopSettings.model_fields
+    merged = {k: v for k, v in {**config, **secrets}.items() if k in fields}
+    if config.get("platform_api"):
+        merged["platform_api"] = {**config["platform_api"], **(secrets.get("platform_api") or {})}
+    settings = ShopSettings.model_validate(merged)
+    return Shop(
+        shop_id=shop_id, platform=settings.platform, currency=settings.currency,
+        currency_exponent=int(config.get("currency_exponent", currency_exponent(settings.currency))),
+        default_locale=settings.default_locale, timezone=settings.timezone, sender_email=settings.sender_email,
+        storefront_url=settings.storefront_url, program=settings.program.to_rules(), name=settings.name,
+        logo_url=settings.logo_url, address=settings.address,
+        webhook_secret=settings.webhook_secret or "", previous_webhook_secrets=previous_secrets(secrets),
+        customer_key_salt=secrets.get("customer_key_salt", ""),
+        marketing_cap=MarketingCap(settings.marketing_cap.max_messages, settings.marketing_cap.per_days),
+        expiry_warning_days=tuple(settings.expiry_warning_days),
+        link_domains=tuple(settings.link_domains), link_validity_days=settings.link_validity_days,
+        attribution_days=settings.attribution_days,
+        platform_api_url=settings.platform_api.base_url if settings.platform_api else None,
+        platform_api_credentials={name: getattr(settings.platform_api, name) for name in PLATFORM_API_SECRETS
+                                  if settings.platform_api and getattr(settings.platform_api, name)},
+        created_at=config.get("created_at", ""), updated_at=config.get("updated_at", ""), version=version)
+
+
+def previous_secrets(secrets: dict) -> tuple[PreviousSecret, ...]:
+    """The replaced webhook secrets stored with the shop, with their retire times."""
+    from chalicelib.store.keys import parse_iso
+
+    stored = [PreviousSecret(entry["secret"], parse_iso(entry["retire_at"]) if entry.get("retire_at") else None)
+              for entry in secrets.get("previous_webhook_secrets") or ()]
+    if secrets.get("previous_webhook_secret"):  # stored before secrets had retire times
+        stored.append(PreviousSecret(secrets["previous_webhook_secret"], None))
+    return tuple(stored)
+
+
+def secrets_document(previous: tuple[PreviousSecret, ...]) -> list[dict]:
+    from chalicelib.store.keys import iso
+
+    return [{"secret": p.secret, "retire_at": iso(p.retire_at) if p.retire_at else None} for p in previous]
+
+
+def public_view(settings: ShopSettings) -> dict:
+    """The settings as JSON, secrets left out."""
+    view = settings.model_dump(mode="json", exclude={"webhook_secret", "previous_webhook_secret", "platform_api"})
+    if settings.platform_api is not None:
+        view["platform_api"] = {"base_url": settings.platform_api.base_url}
+    return view
+
+
+def platform_api_secrets(settings: ShopSettings) -> dict:
+    api = settings.platform_api
+    return {name: getattr(api, name) for name in PLATFORM_API_SECRETS if api and getattr(api, name)}

@@ -1,0 +1,177 @@
+"""Shop administration: create/update settings, read them back (keys: services.api_keys, admin_auth)."""
+from __future__ import annotations
+
+import logging
+import secrets
+import time
+from datetime import timedelta
+from typing import Optional
+
+from pydantic import ValidationError
+
+from chalicelib import bootstrap
+from chalicelib.domain.shops.shop import Shop
+from chalicelib.domain.shops.webhook_secrets import SecretRing
+from chalicelib.errors import BadRequest, Conflict, NotFound
+from chalicelib.services.shops.shop_settings import (
+    ShopSettings,
+    currency_exponent,
+    platform_api_problem,
+    platform_api_secrets,
+    previous_secrets,
+    public_view,
+    secrets_document,
+    shop_from_documents,
+)
+from chalicelib.services.validation import bad_request_from
+from chalicelib.store import keys
+from chalicelib.store.shops.shops import ShopChanged, ShopRepository, StoredShop
+
+_SHOP_ID_RULE = "1–64 characters: lower-case letters, digits, '-' and '_'"
+_cache: dict[str, tuple[float, Shop]] = {}
+
+
+def valid_shop_id(shop_id: str) -> bool:
+    return 1 <= len(shop_id) <= 64 and all(c.islower() or c.isdigit() or c in "-_" for c in shop_id) \
+        and shop_id.isascii()
+
+
+def put_shop(shop_id: str, document: dict) -> tuple[dict, bool]:
+    """Create or update a shop. Returns its public view and whether it was created."""
+    if not valid_shop_id(shop_id):
+        raise BadRequest(f"shop_id: must be {_SHOP_ID_RULE}", field="shop_id")
+    bootstrap.ensure_store()
+    repo = ShopRepository()
+    stored = repo.get(shop_id)
+    if stored is not None and stored.config.get("erasing_since"):
+        raise Conflict("the shop is being erased; it can be created again once that is done", field="shop_id")
+    incoming = dict(document)
+    if stored is not None and not incoming.get("webhook_secret"):
+        incoming["webhook_secret"] = stored.secrets.get("webhook_secret")  # not sent again: kept
+    stored_api_secrets = (stored.secrets.get("platform_api") or {}) if stored else {}
+    if isinstance(incoming.get("platform_api"), dict) and stored_api_secrets:
+        # Credentials not sent again are kept, like the webhook secret.
+        incoming["platform_api"] = {**stored_api_secrets, **{k: v for k, v in incoming["platform_api"].items()
+                                                              if v is not None}}
+    try:
+        settings = ShopSettings.model_validate(incoming)
+    except ValidationError as error:
+        raise bad_request_from(error) from None
+    problem = platform_api_problem(settings)
+    if problem:
+        raise BadRequest(f"{problem[0]}: {problem[1]}", field=problem[0])
+    if not settings.webhook_secret:
+        raise BadRequest("webhook_secret: required when a shop is created (at least 16 characters)",
+                         field="webhook_secret")
+    from chalicelib.services.mail import sender_domains
+
+    # The sender must be on a domain this shop registered; an unclaimed one is claimed now.
+    sender_domains.ensure_sender_domain(shop_id, settings.sender_email,
+                                        previous_sender=stored.config.get("sender_email") if stored else None)
+    moment = bootstrap.now()
+    now = moment.isoformat()
+    config = public_view(settings)
+    config["currency_exponent"] = currency_exponent(settings.currency)
+    config["created_at"] = stored.config.get("created_at", now) if stored else now
+    config["updated_at"] = now
+    ring = SecretRing(stored.secrets.get("webhook_secret") or "", previous_secrets(stored.secrets)) if stored \
+        else SecretRing("")
+    ring = ring.saved(settings.webhook_secret, moment, timedelta(days=settings.previous_secret_grace_days),
+                      also_previous=settings.previous_webhook_secret)
+    shop_secrets = {
+        "webhook_secret": ring.current,
+        "previous_webhook_secrets": secrets_document(ring.previous),
+        "customer_key_salt": stored.secrets["customer_key_salt"] if stored else secrets.token_hex(32),
+    }
+    if settings.platform_api is not None:
+        shop_secrets["platform_api"] = platform_api_secrets(settings)
+    record = StoredShop(shop_id, config, shop_secrets, stored.version if stored else 0)
+    try:
+        repo.save(record)
+    except ShopChanged:
+        raise Conflict("the shop was changed by another request at the same time; read it and try again",
+                       field="shop_id") from None
+    _cache.pop(shop_id, None)
+    if stored is not None and stored.config.get("sender_email") != settings.sender_email:
+        try:  # a sender that can send now takes the held mail with it (else the schedule does, later)
+            sender_domains.release_held(shop_id)
+        except Exception:
+            logging.getLogger("loyalty.sender").warning("shop %s: held mail not released now", shop_id, exc_info=True)
+    return shop_view(shop_id, config, shop_secrets), stored is None
+
+
+def retire_previous_webhook_secrets(shop_id: str) -> dict:
+    """Stop accepting every replaced webhook secret now, before its grace period ends."""
+    bootstrap.ensure_store()
+    repo = ShopRepository()
+    stored = repo.get(shop_id)
+    if stored is None or stored.config.get("erasing_since"):
+        raise NotFound(f"no shop {shop_id!r}", field="shop_id")
+    shop_secrets = {k: v for k, v in stored.secrets.items() if k != "previous_webhook_secret"}
+    shop_secrets["previous_webhook_secrets"] = []
+    try:
+        repo.save(StoredShop(shop_id, stored.config, shop_secrets, stored.version))
+    except ShopChanged:
+        raise Conflict("the shop was changed by another request at the same time; try again",
+                       field="shop_id") from None
+    _cache.pop(shop_id, None)
+    return shop_view(shop_id, stored.config, shop_secrets)
+
+
+def get_shop_view(shop_id: str) -> dict:
+    bootstrap.ensure_store()
+    stored = ShopRepository().get(shop_id)
+    if stored is None or stored.config.get("erasing_since"):
+        raise NotFound(f"no shop {shop_id!r}", field="shop_id")
+    return shop_view(shop_id, stored.config, stored.secrets)
+
+
+def list_shops() -> dict:
+    bootstrap.ensure_store()
+    return {"shops": [{"shop_id": shop_id, "platform": platform} for shop_id, platform in ShopRepository().list_ids()]}
+
+
+def shop_view(shop_id: str, config: dict, shop_secrets: Optional[dict] = None) -> dict:
+    view = {"shop_id": shop_id, **{k: v for k, v in config.items() if k != "currency_exponent"},
+            "webhook_url_path": f"/webhooks/{config['platform']}/{shop_id}"}
+    if shop_secrets is not None:
+        # When each replaced secret stops verifying; never the secrets themselves.
+        view["previous_secrets"] = [{"retire_at": keys.iso(p.retire_at) if p.retire_at else None}
+                                    for p in previous_secrets(shop_secrets)]
+    return view
+
+
+def load_shop(shop_id: str) -> Shop:
+    """The shop for a request path; cached briefly per Lambda container so a
+    webhook usually costs no read for it. A shop being erased is no shop."""
+    cached = _cache.get(shop_id)
+    if cached and cached[0] > time.monotonic():
+        return cached[1]
+    bootstrap.ensure_store()
+    stored = ShopRepository().get(shop_id)
+    if stored is None or stored.config.get("erasing_since"):
+        raise NotFound(f"no shop {shop_id!r}", field="shop_id")
+    shop = shop_from_documents(shop_id, stored.config, stored.secrets, stored.version)
+    _cache[shop_id] = (time.monotonic() + bootstrap.settings().shop_cache_seconds, shop)
+    return shop
+
+
+def mark_erasing(shop_id: str, now) -> None:
+    """From now on the shop answers as if it did not exist (its erasure is under way)."""
+    bootstrap.ensure_store()
+    repo = ShopRepository()
+    for _ in range(10):
+        stored = repo.get(shop_id)
+        if stored is None or stored.config.get("erasing_since"):
+            break
+        stored.config["erasing_since"] = keys.iso(now)
+        try:
+            repo.save(stored)
+            break
+        except ShopChanged:
+            continue
+    _cache.pop(shop_id, None)
+
+
+def forget_cached_shops() -> None:
+    _cache.clear()

@@ -1,0 +1,204 @@
+"""What the workspace's template editor needs beyond saving: a live preview of unsaved
+MJML with a sample customer, a test send to a confirmed test recipient, and the saved revisions
+(history, diff against the editor, rollback).
+
+A preview renders exactly like a real send (the shop's settings and program, the
+compiled MJML, Jinja with StrictUndefined) but with a sample customer the marketer
+picks, so an error shows the same line the sender would hit.
+"""
+from __future__ import annotations
+
+import difflib
+import re
+from dataclasses import replace
+from datetime import timedelta
+from typing import Optional
+
+from chalicelib import bootstrap
+from chalicelib.errors import BadRequest, NotFound
+from chalicelib.services.templates import templates
+from chalicelib.services.shops.shops import load_shop
+from chalicelib.store.templates.templates import TemplateOverrides
+
+TEST_SUBJECT_PREFIX = "[TEST] "
+SAMPLE_CUSTOMERS = {
+    "regular": "Silver member, three orders, points expiring soon",
+    "gold": "Gold member, big spender",
+    "new": "New member: no orders yet, a welcome bonus",
+    "no_name": "A customer without a first name",
+    "lapsed": "Last order three months ago",
+}
+# A revision's id is its save time without separators (20261201T140312123456Z): safe in a path as is.
+_REVISION = re.compile(r"^(\d{4})(\d\d)(\d\d)T(\d\d)(\d\d)(\d\d)(\d{6})Z$")
+
+
+def revision_id(saved_at: str) -> str:
+    return re.sub(r"[-:.]", "", saved_at)
+
+
+def _saved_at(revision: str) -> str:
+    match = _REVISION.match(revision or "")
+    if not match:
+        raise BadRequest("revision: a revision id as listed (its save time, e.g. 20261201T140312123456Z)",
+                         field="revision")
+    year, month, day, hour, minute, second, micro = match.groups()
+    return f"{year}-{month}-{day}T{hour}:{minute}:{second}.{micro}Z"
+
+
+def sample_customers() -> dict:
+    return {"sample_customers": [{"id": key, "description": text} for key, text in SAMPLE_CUSTOMERS.items()],
+            "default": "regular"}
+
+
+def preview_template(shop_id: str, template: str, body: dict) -> dict:
+    """Render posted (unsaved) MJML, or the saved template when none is posted.
+
+    Answers 200 with ``ok`` false and the error's message and line when the template
+    does not render: a live preview shows the error, it is not a failed request. A template
+    over a limit (its render budget, MJML nesting, size) is refused with 400 naming the limit:
+    it would fail every send, whatever the customer."""
+    from chalicelib.mail.rendering import TemplateError, TemplateLimitError
+
+    shop = load_shop(shop_id)
+    templates._known(template)
+    locale, customer = _locale_and_customer(body, shop)
+    try:
+        rendered = _render(shop, template, body.get("mjml"), locale, customer)
+    except TemplateLimitError as error:
+        raise BadRequest(f"mjml: {error}", field="mjml", line=getattr(error, "line", None)) from None
+    except TemplateError as error:
+        source = getattr(error, "source", None) or ""
+        line = getattr(error, "line", None)
+        # A line in the edited body is marked in the editor; one in the shared layout or the
+        # text template is only named in the message.
+        return {"ok": False, "template": template, "locale": locale, "sample_customer": customer,
+                "error": str(error), "line": line, "source": source or None,
+                "editor_line": line if source.startswith("override") else None}
+    return {"ok": True, "template": template, "locale": locale, "sample_customer": customer,
+            "subject": rendered.subject, "preheader": rendered.preheader, "html": rendered.html,
+            "text": rendered.text}
+
+
+def send_test(shop_id: str, template: str, body: dict, sent_by: str, *, now=None) -> dict:
+    """Send the (unsaved) template to one of the shop's confirmed test recipients: marked
+    ``[TEST]``, from the shop's verified sender, through the configuration set (bounces and
+    complaints count against the shop like any mail), within the shop's hourly test-send
+    limit; no send log, consent or cap check, and no results counted."""
+    from chalicelib.mail.messenger import SendError, configuration_set
+    from chalicelib.mail.mime import InvalidAddress, build_message
+    from chalicelib.mail.rendering import TemplateError
+    from chalicelib.services.mail.mailer import default_messenger
+    from chalicelib.services.templates.test_recipients import require_confirmed, require_sender_ready, take_test_send_slot
+
+    shop = load_shop(shop_id)
+    now = now or bootstrap.now()
+    templates._known(template)
+    to = require_confirmed(shop_id, body.get("to"))
+    require_sender_ready(shop, now)
+    locale, customer = _locale_and_customer(body, shop)
+    try:
+        rendered = _render(shop, template, body.get("mjml"), locale, customer)
+    except TemplateError as error:
+        raise BadRequest(f"mjml: {error}", field="mjml", line=getattr(error, "line", None)) from None
+    try:
+        raw = build_message(from_name=shop.name, from_address=shop.sender_email, to_address=to,
+                            subject=TEST_SUBJECT_PREFIX + rendered.subject, html=rendered.html, text=rendered.text,
+                            now=now)
+    except InvalidAddress as error:
+        raise BadRequest(f"to: {error}", field="to") from None
+    take_test_send_slot(shop_id, now)
+    try:
+        message_id = default_messenger().send_raw(
+            sender=shop.sender_email, recipient=to, raw=raw, configuration_set=configuration_set(),
+            tags={"shop": shop_id, "template": template, "category": "test", "sent_by": sent_by})
+    except SendError as error:
+        raise BadRequest(f"to: the test could not be sent ({error})", field="to") from None
+    return {"sent": True, "to": to, "subject": TEST_SUBJECT_PREFIX + rendered.subject,
+            "ses_message_id": message_id, "locale": locale, "sample_customer": customer}
+
+
+def list_revisions(shop_id: str, template: str) -> dict:
+    load_shop(shop_id)
+    templates._known(template)
+    current = TemplateOverrides(shop_id).get(template)
+    return {"template": template, "current_version": current.version if current else 0,
+            "revisions": [{"revision": revision_id(r.revision), "version": r.version, "saved_at": r.saved_at,
+                           "saved_by": r.saved_by, "note": r.note,
+                           "current": bool(current) and r.version == current.version}
+                          for r in TemplateOverrides(shop_id).revisions(template)]}
+
+
+def get_revision(shop_id: str, template: str, revision: str) -> dict:
+    """A saved revision's MJML and its line diff against the template as it is now."""
+    load_shop(shop_id)
+    templates._known(template)
+    found = _revision(shop_id, template, revision)
+    now = templates.get_template(shop_id, template)
+    diff = difflib.unified_diff(now["mjml"].splitlines(), found.mjml.splitlines(),
+                                fromfile=f"current (version {now['version']})",
+                                tofile=f"version {found.version} ({found.saved_at})", lineterm="")
+    return {"template": template, "revision": revision_id(found.revision), "version": found.version,
+            "saved_at": found.saved_at, "saved_by": found.saved_by, "note": found.note, "mjml": found.mjml,
+            "diff": "\n".join(diff)}
+
+
+def roll_back(shop_id: str, template: str, revision: str, body: dict, saved_by: str) -> dict:
+    """Make an old revision current again: saved as a new version (the history keeps growing)."""
+    found = _revision(shop_id, template, revision)
+    return templates.put_template(shop_id, template, {"mjml": found.mjml, "version": body.get("version", 0)},
+                                  saved_by=saved_by, note=f"rollback to version {found.version} ({found.saved_at})")
+
+
+def _revision(shop_id: str, template: str, revision: str):
+    found = TemplateOverrides(shop_id).revision(template, _saved_at(revision))
+    if found is None:
+        raise NotFound(f"revision: {template} has no revision {revision!r}", field="revision")
+    return found
+
+
+def _locale_and_customer(body: dict, shop) -> tuple[str, str]:
+    from chalicelib.mail.rendering import LOCALES
+
+    locale = body.get("locale") or shop.default_locale
+    if not isinstance(locale, str) or locale not in LOCALES:
+        raise BadRequest(f"locale: one of {', '.join(LOCALES)}", field="locale")
+    customer = body.get("sample_customer") or "regular"
+    if not isinstance(customer, str) or customer not in SAMPLE_CUSTOMERS:
+        raise BadRequest(f"sample_customer: one of {', '.join(SAMPLE_CUSTOMERS)}", field="sample_customer")
+    return locale, customer
+
+
+def _render(shop, template: str, mjml: Optional[str], locale: str, customer: str):
+    from chalicelib.mail.contexts import SAMPLE_NOW, sample_data, sample_links
+    from chalicelib.mail.rendering import build_context
+
+    template_set = (templates.candidate_set(template, templates.checked_mjml(mjml)) if mjml is not None
+                    else templates.template_set_for(shop.shop_id))
+    shop_for_locale = replace(shop, default_locale=locale)
+    account = _sample_customer(customer, locale, shop_for_locale, template)
+    context = build_context(template, shop=shop_for_locale, account=account,
+                            data=sample_data(template, locale, shop_for_locale), links=sample_links(locale),
+                            now=SAMPLE_NOW)
+    return template_set.render(template, locale, context)
+
+
+def _sample_customer(customer: str, locale: str, shop, template: str):
+    from chalicelib.mail.contexts import SAMPLE_NOW, sample_account
+
+    account = sample_account(locale, shop, template)
+    account.locale = locale
+    top = shop.program.tiers[-1] if shop.program.tiers else None
+    if customer == "gold" and top is not None:
+        account.lifetime_spend_minor = int(top.min_spend * 10 ** shop.currency_exponent) * 2
+        account.refresh_tier(shop.program, SAMPLE_NOW, shop.currency_exponent)
+        account.orders_count = 14
+    elif customer == "new":
+        account.lots = account.lots[:1]
+        account.points_balance = sum(lot.points for lot in account.lots)
+        account.orders_count, account.lifetime_spend_minor, account.cashback_minor = 0, 0, 0
+        account.tier_name, account.discount_percent, account.last_order_at = None, "0", None
+    elif customer == "no_name":
+        account.first_name = None
+    elif customer == "lapsed":
+        account.last_order_at = SAMPLE_NOW - timedelta(days=97)
+    return account

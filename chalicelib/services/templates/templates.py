@@ -1,0 +1,113 @@
+"""A shop's own e-mail templates: validated before they are saved, used by the sender.
+
+An override replaces the MJML body of one e-mail; it is compiled in every
+locale and rendered with sample data before it is saved, so a broken template
+is refused with its line instead of failing a customer's e-mail later.
+"""
+from __future__ import annotations
+
+import time
+from typing import Optional
+
+from chalicelib import bootstrap
+from chalicelib.errors import BadRequest, Conflict, NotFound
+from chalicelib.services.shops.shops import load_shop
+from chalicelib.store.templates.templates import OverrideChanged, TemplateOverrides
+
+MAX_MJML_BYTES = 200_000
+_cache: dict[str, tuple[float, object]] = {}
+
+
+def get_templates(shop_id: str) -> dict:
+    from chalicelib.mail.rendering import TEMPLATES
+
+    load_shop(shop_id)
+    overrides = {o.template: o for o in TemplateOverrides(shop_id).all()}
+    return {"templates": [{"template": name, "overridden": name in overrides,
+                           "version": overrides[name].version if name in overrides else 0,
+                           "updated_at": overrides[name].updated_at if name in overrides else None}
+                          for name in TEMPLATES]}
+
+
+def get_template(shop_id: str, template: str) -> dict:
+    from chalicelib.mail.rendering import TemplateSet
+
+    load_shop(shop_id)
+    _known(template)
+    stored = TemplateOverrides(shop_id).get(template)
+    if stored:
+        return {"template": template, "overridden": True, "version": stored.version, "mjml": stored.mjml}
+    _, source = TemplateSet.default().source(template)
+    return {"template": template, "overridden": False, "version": 0, "mjml": source.text}
+
+
+def put_template(shop_id: str, template: str, body: dict, saved_by: Optional[str] = None,
+                 note: Optional[str] = None) -> dict:
+    from chalicelib.mail.rendering import LOCALES, TemplateError, sample_context
+
+    load_shop(shop_id)
+    _known(template)
+    mjml, expected = checked_mjml(body.get("mjml")), body.get("version", 0)
+    if isinstance(expected, bool) or not isinstance(expected, int) or expected < 0:
+        raise BadRequest("version: the version you edited (0 for the default)", field="version")
+    candidate = candidate_set(template, mjml)
+    try:
+        candidate.validate()
+        for locale in LOCALES:
+            candidate.render(template, locale, sample_context(template, locale))
+    except TemplateError as error:
+        raise BadRequest(f"mjml: {error}", field="mjml", line=getattr(error, "line", None)) from None
+    try:
+        stored = TemplateOverrides(shop_id).save(template, mjml, expected, bootstrap.now(), saved_by=saved_by,
+                                                 note=note)
+    except OverrideChanged:
+        raise Conflict("version: the template was saved by someone else since you read it; reload it",
+                       field="version") from None
+    _cache.pop(shop_id, None)
+    return {"template": template, "overridden": True, "version": stored.version}
+
+
+def checked_mjml(mjml) -> str:
+    if not isinstance(mjml, str) or not mjml.strip():
+        raise BadRequest("mjml: the template's MJML is required", field="mjml")
+    if len(mjml.encode()) > MAX_MJML_BYTES:
+        raise BadRequest(f"mjml: over {MAX_MJML_BYTES} bytes", field="mjml")
+    return mjml
+
+
+def candidate_set(template: str, mjml: str):
+    """The default templates with ``mjml`` as ``template``'s body, compiled as a fresh version."""
+    from chalicelib.mail.rendering import TemplateError, TemplateSet
+
+    try:
+        return TemplateSet.default().with_overrides({template: (f"candidate-{time.time_ns()}", mjml)})
+    except TemplateError as error:
+        raise BadRequest(f"mjml: {error}", field="mjml") from None
+
+
+def reset_template(shop_id: str, template: str) -> dict:
+    load_shop(shop_id)
+    _known(template)
+    TemplateOverrides(shop_id).delete(template)
+    _cache.pop(shop_id, None)
+    return {"template": template, "overridden": False, "version": 0}
+
+
+def template_set_for(shop_id: str):
+    """The templates a shop's e-mails are rendered with (defaults + its overrides), cached briefly."""
+    from chalicelib.mail.rendering import TemplateSet
+
+    cached = _cache.get(shop_id)
+    if cached and cached[0] > time.monotonic():
+        return cached[1]
+    overrides = {o.template: (f"v{o.version}", o.mjml) for o in TemplateOverrides(shop_id).all()}
+    templates = TemplateSet.default().with_overrides(overrides) if overrides else TemplateSet.default()
+    _cache[shop_id] = (time.monotonic() + bootstrap.settings().shop_cache_seconds, templates)
+    return templates
+
+
+def _known(template: str) -> None:
+    from chalicelib.mail.rendering import TEMPLATES
+
+    if template not in TEMPLATES:
+        raise NotFound(f"template: no e-mail {template!r} (one of {', '.join(TEMPLATES)})", field="template")

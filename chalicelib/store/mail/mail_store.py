@@ -1,0 +1,374 @@
+"""Mail state in the ``loyalty`` table: send log, preferences, suppression, SES ids.
+
+See docs/data-model.md, section "Mail", for the items, keys and request counts.
+
+The send log item ``SEND#{shop}#{idempotency key}`` is the idempotency record
+of one queue message. It is *claimed* (a lease) in one transaction together
+with the check that the address is not suppressed and, for marketing, the
+customer's preferences (not unsubscribed, under the cap; versioned), so two
+workers can neither both send one message nor both take the last cap slot.
+"""
+from __future__ import annotations
+
+import hashlib
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Callable, Optional
+
+from pynamodb.exceptions import DoesNotExist, PutError, TransactWriteError, UpdateError
+from pynamodb.transactions import TransactGet, TransactWrite
+
+from chalicelib.domain.loyalty.account import Account
+from chalicelib.domain.shops.shop import normalize_email
+from chalicelib.domain.campaigns.links import subject_of
+from chalicelib.store import keys
+from chalicelib.store.connection import connection, resolve
+from chalicelib.store.models import MailPrefItem, MailSendItem, SesMessageItem, SuppressionItem
+
+CLAIMED, SENT, SKIPPED, FAILED = "claimed", "sent", "skipped", "failed"
+DELIVERED, BOUNCED, COMPLAINED = "delivered", "bounced", "complained"
+# Not sent yet, on purpose (the shop's sender is not verified): the same key sends once it is released.
+HELD = "held"
+# A send in one of these states is done: the same idempotency key never sends again.
+FINAL_STATUSES = frozenset({SENT, SKIPPED, FAILED, DELIVERED, BOUNCED, COMPLAINED})
+SEND_LOG_DAYS = 400
+SES_LOOKUP_DAYS = 400  # complaints can arrive weeks after the send
+_MAX_UPDATE_ATTEMPTS = 10
+
+
+class ClaimRefused(Exception):
+    """The claim transaction was cancelled. ``suppressed``: the address is on the
+    shop's suppression list; otherwise something changed since the read."""
+
+    def __init__(self, suppressed: bool):
+        super().__init__("suppressed" if suppressed else "changed since read")
+        self.suppressed = suppressed
+
+
+class RecordChanged(Exception):
+    """A conditional write lost to another writer; read again."""
+
+
+def email_hash(email: str) -> str:
+    return hashlib.sha256(normalize_email(email).encode()).hexdigest()
+
+
+def send_slot(idempotency_key: str) -> str:
+    """The key under which a marketing send counts toward the cap (no raw key stored twice)."""
+    return hashlib.sha256(idempotency_key.encode()).hexdigest()[:24]
+
+
+@dataclass
+class SendRecord:
+    shop_id: str
+    idempotency_key: str
+    customer_id: str
+    template: str
+    category: str
+    campaign_id: Optional[str]
+    status: str
+    created_at: datetime
+    claim_id: Optional[str] = None
+    claimed_until: Optional[datetime] = None
+    attempts: int = 0
+    ses_message_id: Optional[str] = None
+    reason: Optional[str] = None
+    sent_at: Optional[datetime] = None
+    opens: int = 0
+    clicks: int = 0
+
+    @property
+    def is_final(self) -> bool:
+        return self.status in FINAL_STATUSES
+
+    def lease_live(self, now: datetime) -> bool:
+        return self.status == CLAIMED and self.claimed_until is not None and self.claimed_until > now
+
+
+@dataclass
+class MailPrefs:
+    shop_id: str
+    customer_id: str
+    unsubscribed: bool = False
+    unsubscribed_at: Optional[datetime] = None
+    resubscribed_at: Optional[datetime] = None
+    unsubscribe_source: Optional[str] = None
+    marketing_sends: dict[str, str] = field(default_factory=dict)  # slot → iso time
+    soft_bounces: int = 0
+    last_soft_bounce_at: Optional[datetime] = None
+    version: int = 0
+
+    def sends_within(self, now: datetime, days: int) -> dict[str, str]:
+        since = keys.iso(now - timedelta(days=days))
+        return {slot: at for slot, at in self.marketing_sends.items() if at > since}
+
+
+@dataclass
+class SendContext:
+    account: Optional[Account]
+    prefs: Optional[MailPrefs]
+    send: Optional[SendRecord]
+
+
+@dataclass(frozen=True)
+class SesMessageRef:
+    shop_id: str
+    idempotency_key: str
+    customer_id: str
+
+
+class MailStore:
+    def __init__(self, shop_id: str):
+        self.shop_id = shop_id
+
+    # -- reads -------------------------------------------------------------------
+    def load_for_send(self, customer_id: str, idempotency_key: str, *, with_prefs: bool) -> SendContext:
+        """The send log and (for marketing) the preferences: one strongly consistent
+        TransactGetItems. The account is loaded separately (``LoyaltyRepository.load_account``:
+        one Query for the profile and its lots), and only when the send goes ahead."""
+        with TransactGet(connection=connection()) as get:
+            send_future = get.get(MailSendItem, keys.send_log_pk(self.shop_id, idempotency_key), keys.SEND_LOG_SK)
+            prefs_future = (get.get(MailPrefItem, keys.customer_pk(self.shop_id, customer_id), keys.MAIL_PREF_SK)
+                            if with_prefs else None)
+        send, prefs = resolve(send_future), resolve(prefs_future)
+        return SendContext(
+            account=None,
+            prefs=(_prefs_from_item(self.shop_id, customer_id, prefs) if prefs
+                   else MailPrefs(self.shop_id, customer_id)) if with_prefs else None,
+            send=_send_from_item(send) if send else None)
+
+    def load_send(self, idempotency_key: str) -> Optional[SendRecord]:
+        try:
+            item = MailSendItem.get(keys.send_log_pk(self.shop_id, idempotency_key), keys.SEND_LOG_SK,
+                                    consistent_read=True)
+        except DoesNotExist:
+            return None
+        return _send_from_item(item)
+
+    def load_prefs(self, customer_id: str) -> MailPrefs:
+        try:
+            item = MailPrefItem.get(keys.customer_pk(self.shop_id, customer_id), keys.MAIL_PREF_SK,
+                                    consistent_read=True)
+        except DoesNotExist:
+            return MailPrefs(self.shop_id, customer_id)
+        return _prefs_from_item(self.shop_id, customer_id, item)
+
+    def is_suppressed(self, email: str) -> bool:
+        try:
+            SuppressionItem.get(keys.suppression_pk(self.shop_id, email_hash(email)), keys.SUPPRESSION_SK,
+                                consistent_read=True)
+        except DoesNotExist:
+            return False
+        return True
+
+    # -- the send's writes ---------------------------------------------------------
+    def claim(self, send: SendRecord, previous: Optional[SendRecord], email: str, now: datetime,
+              lease: timedelta, prefs: Optional[MailPrefs] = None) -> SendRecord:
+        """Claim ``send`` for this worker until ``now + lease``, in one TransactWriteItems:
+
+        - condition check: the address is not suppressed for this shop;
+        - put the send log as ``claimed``, if it is new or the previous claim's lease ran out;
+        - put the preferences (marketing: the cap slot added), if their version is unchanged.
+        """
+        claimed = SendRecord(**{**send.__dict__, "status": CLAIMED, "claim_id": uuid.uuid4().hex,
+                                "claimed_until": now + lease,
+                                "attempts": (previous.attempts if previous else 0) + 1,
+                                "created_at": previous.created_at if previous else now})
+        try:
+            with TransactWrite(connection=connection()) as write:
+                # Order matters for the cancellation reasons: condition checks come first.
+                write.condition_check(SuppressionItem, keys.suppression_pk(self.shop_id, email_hash(email)),
+                                      keys.SUPPRESSION_SK, condition=SuppressionItem.pk.does_not_exist())
+                write.save(_send_item(claimed, now), condition=_claimable(now))
+                if prefs is not None:
+                    item = _prefs_item(prefs)
+                    item.version = prefs.version + 1
+                    write.save(item, condition=_version_condition(MailPrefItem, prefs.version))
+        except TransactWriteError as error:
+            if error.cause_response_code != "TransactionCanceledException":
+                raise
+            reasons = list(getattr(error, "cancellation_reasons", None) or [])
+            suppressed = bool(reasons) and reasons[0] is not None and reasons[0].code == "ConditionalCheckFailed"
+            if not reasons:  # no reasons to go by: look
+                suppressed = self.is_suppressed(email)
+            raise ClaimRefused(suppressed) from error
+        if prefs is not None:
+            prefs.version += 1
+        return claimed
+
+    def record_final(self, send: SendRecord, status: str, reason: str, now: datetime) -> bool:
+        """Write ``send`` as ``skipped`` or ``failed`` if no other worker holds or finished it
+        (new, or our own claim, or a lapsed lease). False when the condition failed."""
+        record = SendRecord(**{**send.__dict__, "status": status, "reason": reason[:1000],
+                               "claim_id": None, "claimed_until": None})
+        condition = _claimable(now)
+        if send.claim_id:
+            condition = condition | (MailSendItem.claim_id == send.claim_id)
+        try:
+            _send_item(record, now).save(condition=condition)
+        except PutError as error:
+            if _condition_failed(error):
+                return False
+            raise
+        return True
+
+    def mark_sent(self, send: SendRecord, ses_message_id: str, now: datetime) -> None:
+        """Send log → ``sent`` with the SES message id, and the SES id → send lookup: one
+        TransactWriteItems. Not conditioned on the claim: SES already took the message, so
+        the record must say so even if this worker's lease has lapsed."""
+        with TransactWrite(connection=connection()) as write:
+            write.save(SesMessageItem(keys.ses_message_pk(ses_message_id), keys.SES_MESSAGE_SK,
+                                      shop_id=self.shop_id, idempotency_key=send.idempotency_key,
+                                      customer_id=send.customer_id, created_at=keys.iso(now),
+                                      ttl=_ttl(now, SES_LOOKUP_DAYS)))
+            write.update(MailSendItem(keys.send_log_pk(self.shop_id, send.idempotency_key), keys.SEND_LOG_SK),
+                         actions=[MailSendItem.status.set(SENT), MailSendItem.ses_message_id.set(ses_message_id),
+                                  MailSendItem.sent_at.set(keys.iso(now)), MailSendItem.updated_at.set(keys.iso(now)),
+                                  MailSendItem.claim_id.remove(), MailSendItem.claimed_until.remove(),
+                                  MailSendItem.reason.remove()])
+        send.status, send.ses_message_id, send.sent_at = SENT, ses_message_id, now
+
+    def release(self, send: SendRecord, reason: str, now: datetime) -> None:
+        """End our lease now (a transient failure): the queue's retry may claim at once."""
+        try:
+            MailSendItem(keys.send_log_pk(self.shop_id, send.idempotency_key), keys.SEND_LOG_SK).update(
+                actions=[MailSendItem.claimed_until.set(keys.iso(now)), MailSendItem.reason.set(reason[:1000]),
+                         MailSendItem.updated_at.set(keys.iso(now))],
+                condition=(MailSendItem.claim_id == send.claim_id) & (MailSendItem.status == CLAIMED))
+        except UpdateError as error:
+            if not _condition_failed(error):
+                raise
+
+    # -- preferences -----------------------------------------------------------------
+    def update_prefs(self, customer_id: str, change: Callable[[MailPrefs], None]) -> MailPrefs:
+        """Read, change, write with the version condition; again on a lost race."""
+        for _ in range(_MAX_UPDATE_ATTEMPTS):
+            prefs = self.load_prefs(customer_id)
+            change(prefs)
+            item = _prefs_item(prefs)
+            item.version = prefs.version + 1
+            try:
+                item.save(condition=_version_condition(MailPrefItem, prefs.version))
+            except PutError as error:
+                if _condition_failed(error):
+                    continue
+                raise
+            prefs.version += 1
+            return prefs
+        raise RecordChanged(f"preferences of {customer_id} kept changing")
+
+    # -- suppression and delivery events -----------------------------------------------
+    def suppress(self, email: str, reason: str, detail: Optional[str], now: datetime,
+                 source_message_id: Optional[str] = None) -> None:
+        SuppressionItem(keys.suppression_pk(self.shop_id, email_hash(email)), keys.SUPPRESSION_SK,
+                        reason=reason, detail=(detail or None) and detail[:500], created_at=keys.iso(now),
+                        source_message_id=source_message_id).save()
+
+    def unsuppress(self, email: str) -> None:
+        SuppressionItem(keys.suppression_pk(self.shop_id, email_hash(email)), keys.SUPPRESSION_SK).delete()
+
+    def set_send_status(self, idempotency_key: str, status: str, *, allowed_from: tuple[str, ...], now: datetime,
+                        reason: Optional[str] = None) -> Optional[str]:
+        """Move the send log to a delivery outcome if it is in one of ``allowed_from``
+        (events arrive unordered: a late Delivery must not hide a Complaint). Returns what
+        the send counts towards (``campaign:{id}`` or ``flow:{template}``) when it moved,
+        else None."""
+        stamp = {DELIVERED: MailSendItem.delivered_at, BOUNCED: MailSendItem.bounced_at,
+                 COMPLAINED: MailSendItem.complained_at}[status]
+        actions = [MailSendItem.status.set(status), stamp.set(keys.iso(now)), MailSendItem.updated_at.set(keys.iso(now))]
+        if reason:
+            actions.append(MailSendItem.reason.set(reason[:1000]))
+        item = MailSendItem(keys.send_log_pk(self.shop_id, idempotency_key), keys.SEND_LOG_SK)
+        try:  # the update returns the whole item (ALL_NEW): its template and campaign come back with it
+            item.update(actions=actions, condition=MailSendItem.pk.exists() & MailSendItem.status.is_in(*allowed_from))
+        except UpdateError as error:
+            if _condition_failed(error):
+                return None
+            raise
+        return subject_of(item.campaign_id, item.template)
+
+    def count_engagement(self, idempotency_key: str, kind: str, now: datetime) -> None:
+        """Open or Click: one more on the send log's counter."""
+        counter, stamp = ((MailSendItem.opens, MailSendItem.last_opened_at) if kind == "open"
+                          else (MailSendItem.clicks, MailSendItem.last_clicked_at))
+        try:
+            MailSendItem(keys.send_log_pk(self.shop_id, idempotency_key), keys.SEND_LOG_SK).update(
+                actions=[counter.add(1), stamp.set(keys.iso(now))], condition=MailSendItem.pk.exists())
+        except UpdateError as error:
+            if not _condition_failed(error):
+                raise
+
+
+def find_ses_message(message_id: str) -> Optional[SesMessageRef]:
+    try:
+        item = SesMessageItem.get(keys.ses_message_pk(message_id), keys.SES_MESSAGE_SK)
+    except DoesNotExist:
+        return None
+    return SesMessageRef(item.shop_id, item.idempotency_key, item.customer_id)
+
+
+# -- helpers ------------------------------------------------------------------------
+def _condition_failed(error) -> bool:
+    return getattr(error, "cause_response_code", None) == "ConditionalCheckFailedException"
+
+
+def _version_condition(model, version: int):
+    return model.pk.does_not_exist() if version == 0 else model.version == version
+
+
+def _claimable(now: datetime):
+    """New, held, or claimed by someone whose lease ran out (and never marked sent)."""
+    return MailSendItem.pk.does_not_exist() | (MailSendItem.status == HELD) | (
+        (MailSendItem.status == CLAIMED) & (MailSendItem.claimed_until < keys.iso(now)))
+
+
+def _ttl(now: datetime, days: int) -> int:
+    return int((now + timedelta(days=days)).timestamp())
+
+
+def _send_item(send: SendRecord, now: datetime) -> MailSendItem:
+    # gsi1: the customer's sends (index by_due_day), for their data export and erasure.
+    return MailSendItem(
+        keys.send_log_pk(send.shop_id, send.idempotency_key), keys.SEND_LOG_SK,
+        gsi1pk=keys.customer_sends_pk(send.shop_id, send.customer_id),
+        gsi1sk=f"{keys.iso(send.created_at)}#{send.idempotency_key}",
+        shop_id=send.shop_id, idempotency_key=send.idempotency_key, customer_id=send.customer_id,
+        template=send.template, category=send.category, campaign_id=send.campaign_id, status=send.status,
+        claim_id=send.claim_id, claimed_until=keys.iso(send.claimed_until) if send.claimed_until else None,
+        attempts=send.attempts, ses_message_id=send.ses_message_id, reason=send.reason,
+        created_at=keys.iso(send.created_at), updated_at=keys.iso(now),
+        sent_at=keys.iso(send.sent_at) if send.sent_at else None, ttl=_ttl(now, SEND_LOG_DAYS))
+
+
+def _send_from_item(item: MailSendItem) -> SendRecord:
+    return SendRecord(
+        shop_id=item.shop_id, idempotency_key=item.idempotency_key, customer_id=item.customer_id,
+        template=item.template, category=item.category, campaign_id=item.campaign_id, status=item.status,
+        created_at=keys.parse_iso(item.created_at), claim_id=item.claim_id,
+        claimed_until=keys.parse_iso(item.claimed_until) if item.claimed_until else None,
+        attempts=int(item.attempts or 0), ses_message_id=item.ses_message_id, reason=item.reason,
+        sent_at=keys.parse_iso(item.sent_at) if item.sent_at else None,
+        opens=int(item.opens or 0), clicks=int(item.clicks or 0))
+
+
+def _prefs_item(prefs: MailPrefs) -> MailPrefItem:
+    return MailPrefItem(
+        keys.customer_pk(prefs.shop_id, prefs.customer_id), keys.MAIL_PREF_SK,
+        unsubscribed=prefs.unsubscribed,
+        unsubscribed_at=keys.iso(prefs.unsubscribed_at) if prefs.unsubscribed_at else None,
+        resubscribed_at=keys.iso(prefs.resubscribed_at) if prefs.resubscribed_at else None,
+        unsubscribe_source=prefs.unsubscribe_source, marketing_sends=prefs.marketing_sends or None,
+        soft_bounces=prefs.soft_bounces,
+        last_soft_bounce_at=keys.iso(prefs.last_soft_bounce_at) if prefs.last_soft_bounce_at else None)
+
+
+def _prefs_from_item(shop_id: str, customer_id: str, item: MailPrefItem) -> MailPrefs:
+    return MailPrefs(
+        shop_id=shop_id, customer_id=customer_id, unsubscribed=bool(item.unsubscribed),
+        unsubscribed_at=keys.parse_iso(item.unsubscribed_at) if item.unsubscribed_at else None,
+        resubscribed_at=keys.parse_iso(item.resubscribed_at) if item.resubscribed_at else None,
+        unsubscribe_source=item.unsubscribe_source, marketing_sends=dict(item.marketing_sends or {}),
+        soft_bounces=int(item.soft_bounces or 0),
+        last_soft_bounce_at=keys.parse_iso(item.last_soft_bounce_at) if item.last_soft_bounce_at else None,
+        version=int(item.version or 0))
