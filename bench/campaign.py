@@ -6,7 +6,7 @@
 Seeds N customers with consent in a local emulator, plans a special-day
 campaign to all of them, lets the campaign sender queue them (SQS), and drains
 the queue with worker threads that run the same handler code as the Lambda
-(`outbox.deliver`: consent, cap, idempotency claim, render, MIME, SES). A share
+(`send_consumer.deliver`: consent, cap, idempotency claim, render, MIME, SES). A share
 of the messages (--redeliver) is handed to a worker a second time, as SQS may.
 Prints wall time, recipients per second, and the number of e-mails SES accepted
 per recipient (must be exactly 1).
@@ -82,7 +82,7 @@ def run(args, server) -> None:
     from chalicelib.domain.loyalty.account import Account
     from chalicelib.mail.messenger import TransientSendError
     from chalicelib.services.campaigns import campaigns
-    from chalicelib.services.mail import outbox
+    from chalicelib.services.mail import send_consumer
     from chalicelib.services.shops import shops
     from chalicelib.store.models import Item
     from chalicelib.store.loyalty.repository import LoyaltyRepository, _profile_item
@@ -147,7 +147,7 @@ def run(args, server) -> None:
                     for _ in range(deliveries):
                         cpu, started = time.thread_time(), time.perf_counter()
                         try:
-                            result = outbox.deliver(message["Body"], receipt_handle=message["ReceiptHandle"])
+                            result = send_consumer.deliver(message["Body"], receipt_handle=message["ReceiptHandle"])
                         finally:
                             with lock:
                                 handler_times.append((time.thread_time() - cpu, time.perf_counter() - started))

@@ -82,7 +82,7 @@ def run(server, size: int, due: int):
     os.environ["LOYALTY_TABLE"] = table
     os.environ["LOYALTY_SEND_QUEUE"] = f"{table}-send"
     os.environ["LOYALTY_EVENTS_QUEUE"] = f"{table}-events"
-    bootstrap.reset()
+    composition.reset()
     create_table(boto3.client("dynamodb"), table)
     create_queues(boto3.client("sqs"), f"{table}-send", f"{table}-events")
     shops.put_shop("bench-shop", {"platform": "shopify", "webhook_secret": "bench-secret-0123456789",

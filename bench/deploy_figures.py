@@ -244,12 +244,12 @@ def _run_operations(log: WireLog, orders: int, boto3) -> dict:
     from chalicelib import bootstrap
     from devstack.samples import sample_order_payload, signed_request
     from chalicelib.services.mail import delivery_events
-    from chalicelib.services.mail import outbox
+    from chalicelib.services.mail import send_consumer
     from chalicelib.services.orders import webhooks
     from devstack.tables import table_definition
 
     boto3.client("sesv2").create_email_identity(EmailIdentity="shop.example")
-    bootstrap.reset()
+    composition.reset()
     secret = seed_bench_shop("loyalty-bench", "bench-send", "bench-events", sender_email="loyalty@shop.example")
     model = CapacityModel(table_definition())
     figures: dict[str, dict] = {}
@@ -284,7 +284,7 @@ def _run_operations(log: WireLog, orders: int, boto3) -> dict:
         sqs.delete_message(QueueUrl=send_url, ReceiptHandle=message["ReceiptHandle"])
         results = {}
         measure("post-purchase e-mail (send handler)",
-                lambda: results.update(outbox.deliver(message["Body"])))
+                lambda: results.update(send_consumer.deliver(message["Body"])))
         ses_id = _ses_message_id(results)
         event = {"eventType": "Delivery", "mail": {"messageId": ses_id, "tags": {}},
                  "delivery": {"recipients": [f"customer{i}@example.com"]}}

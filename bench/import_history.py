@@ -185,7 +185,7 @@ def run(orders: int, customers: int, workers: int, seed: int) -> int:
     from devstack.tables import create_table
 
     create_table(boto3.client("dynamodb"), os.environ["LOYALTY_TABLE"])
-    bootstrap.reset()
+    composition.reset()
     shop_id = "bench-shop"
     setup_shop(shop_id)
     now = bootstrap.now()

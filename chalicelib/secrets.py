@@ -17,46 +17,20 @@ rather than accepting the development token or signing with the development key.
 A stored secret is either the value as plain text or JSON ``{"current": "...", "previous": "..."}``:
 during a rotation both are accepted (verification), the current one is used to sign.
 Values are fetched on first use and kept per Lambda container for ``LOYALTY_SECRET_CACHE_SECONDS``
-(default 300), so a rotation is picked up within minutes and a warm request costs no call.
+(default 300; chalicelib/config.py reads the variables, the composition root builds one ``Secrets``), so a rotation is picked up within minutes and a warm request costs no call.
 Nothing here logs a value.
 """
 from __future__ import annotations
 
 import json
-import os
-import threading
-import time
-from typing import Optional
+from typing import Callable, Optional
 
-_cache: dict[tuple[str, str, str], tuple[float, tuple[str, ...]]] = {}
-_lock = threading.Lock()
-_DEFAULT_TTL = 300.0
+from chalicelib.caching import TTLCache
+from chalicelib.config import LOCAL_STACK_SWITCH, Config, SecretSource
 
 
 class SecretUnavailable(RuntimeError):
     """The configured secret could not be read or holds no value (never carries the value)."""
-
-
-LOCAL_STACK_SWITCH = "LOYALTY_LOCAL_STACK"
-
-
-def local_stack() -> bool:
-    """True only when the local stack says so (``LOYALTY_LOCAL_STACK=1``) outside Lambda."""
-    return os.environ.get(LOCAL_STACK_SWITCH, "").strip() == "1" and not os.environ.get("AWS_LAMBDA_FUNCTION_NAME")
-
-
-def values(name: str, local_default: Optional[str] = None) -> tuple[str, ...]:
-    """The secret's values, the current one first (then the previous one, if any); empty when
-    it is not configured (``local_default`` counts only on the local stack)."""
-    arn = os.environ.get(f"{name}_SECRET_ARN")
-    param = os.environ.get(f"{name}_PARAM")
-    if arn:
-        return _cached(("secretsmanager", arn, os.environ.get("AWS_ENDPOINT_URL", "")), _from_secrets_manager)
-    if param:
-        return _cached(("ssm", param, os.environ.get("AWS_ENDPOINT_URL", "")), _from_parameter_store)
-    current = os.environ.get(name) or (local_default if local_stack() else None)
-    previous = os.environ.get(f"{name}_PREVIOUS")
-    return tuple(value for value in (current, previous) if value)
 
 
 def not_configured_message(name: str) -> str:
@@ -64,30 +38,43 @@ def not_configured_message(name: str) -> str:
             f"the development value applies only on the local stack ({LOCAL_STACK_SWITCH}=1)")
 
 
-def current(name: str, local_default: Optional[str] = None) -> str:
-    found = values(name, local_default)
-    if not found:
-        raise SecretUnavailable(not_configured_message(name))
-    return found[0]
+class Secrets:
+    """The configured secrets' values, fetched on first use and kept for a while."""
 
+    def __init__(self, config: Config, client: Callable[[str], object]):
+        self._local_stack = config.local_stack
+        self._client = client  # "secretsmanager" / "ssm" → a boto3 client (the composition root's)
+        self._cache: TTLCache[tuple[str, ...]] = TTLCache(config.secret_cache_seconds)
 
-def forget() -> None:
-    """Drop cached values (tests; a rotation that must apply at once)."""
-    with _lock:
-        _cache.clear()
+    def values(self, source: SecretSource) -> tuple[str, ...]:
+        """The secret's values, the current one first (then the previous one, if any); empty when
+        it is not configured (its local default counts only on the local stack)."""
+        if source.secret_arn:
+            return self._cache.get_or_load(("secretsmanager", source.secret_arn),
+                                           lambda: _parse(self._from_secrets_manager(source.secret_arn),
+                                                          source.secret_arn))
+        if source.parameter:
+            return self._cache.get_or_load(("ssm", source.parameter),
+                                           lambda: _parse(self._from_parameter_store(source.parameter),
+                                                          source.parameter))
+        current = source.value or (source.local_default if self._local_stack else None)
+        return tuple(value for value in (current, source.previous) if value)
 
+    def current(self, source: SecretSource) -> str:
+        found = self.values(source)
+        if not found:
+            raise SecretUnavailable(not_configured_message(source.name))
+        return found[0]
 
-def _cached(key: tuple[str, str, str], fetch) -> tuple[str, ...]:
-    ttl = float(os.environ.get("LOYALTY_SECRET_CACHE_SECONDS", _DEFAULT_TTL))
-    now = time.monotonic()
-    with _lock:
-        hit = _cache.get(key)
-        if hit is not None and now - hit[0] < ttl:
-            return hit[1]
-    found = _parse(fetch(key[1]), key[1])
-    with _lock:
-        _cache[key] = (now, found)
-    return found
+    def forget(self) -> None:
+        """Drop cached values (a rotation that must apply at once)."""
+        self._cache.clear()
+
+    def _from_secrets_manager(self, arn: str) -> Optional[str]:
+        return self._client("secretsmanager").get_secret_value(SecretId=arn).get("SecretString")
+
+    def _from_parameter_store(self, name: str) -> str:
+        return self._client("ssm").get_parameter(Name=name, WithDecryption=True)["Parameter"]["Value"]
 
 
 def _parse(raw: Optional[str], where: str) -> tuple[str, ...]:
@@ -103,15 +90,3 @@ def _parse(raw: Optional[str], where: str) -> tuple[str, ...]:
     if not found:
         raise SecretUnavailable(f"the secret {where} holds no value")
     return found
-
-
-def _from_secrets_manager(arn: str) -> str:
-    import boto3
-
-    return boto3.client("secretsmanager").get_secret_value(SecretId=arn).get("SecretString")
-
-
-def _from_parameter_store(name: str) -> str:
-    import boto3
-
-    return boto3.client("ssm").get_parameter(Name=name, WithDecryption=True)["Parameter"]["Value"]

@@ -87,7 +87,7 @@ def configure_environment(args: argparse.Namespace) -> None:
     else:
         os.environ.pop("AWS_PROFILE", None)
         os.environ.update(local_environment())
-    bootstrap.reset()
+    composition.reset()
 
 
 def api_url(args: argparse.Namespace) -> str:

@@ -62,7 +62,7 @@ def table(moto_endpoint, monkeypatch):
     monkeypatch.setenv("LOYALTY_SEND_QUEUE", f"{name}-send")
     monkeypatch.setenv("LOYALTY_EVENTS_QUEUE", f"{name}-events")
     monkeypatch.setenv("LOYALTY_ADMIN_TOKEN", "test-admin-token")
-    bootstrap.reset()
+    composition.reset()
     # The emulator's /moto-api/data.json (devstack.sent_mail reads sent e-mails from it) dumps
     # every model instance it ever tracked, and each DynamoDB write adds one: over a whole
     # session's writes it grows slow enough to time out. Each test starts the dump afresh
@@ -71,7 +71,7 @@ def table(moto_endpoint, monkeypatch):
 
     reset_model_data()
     yield name
-    bootstrap.reset()
+    composition.reset()
     _forget_tracked_instances()
 
 

@@ -10,8 +10,8 @@ from urllib.parse import unquote
 
 from chalice import Response
 
-from chalicelib import bootstrap
-from chalicelib.errors import BadRequest, PayloadTooLarge, ServiceError
+from chalicelib.errors import BadRequest, ServiceError
+from chalicelib.platforms.body import refuse_oversized
 
 logger = logging.getLogger("loyalty.api")
 MAX_JSON_DEPTH = 64
@@ -74,9 +74,7 @@ def parse_json_object(raw_body: bytes | None) -> dict:
     decimals kept exact."""
     if not raw_body:
         raise BadRequest("body: a JSON object is required", field="body")
-    limit = bootstrap.settings().max_body_bytes
-    if len(raw_body) > limit:
-        raise PayloadTooLarge(f"body: {len(raw_body)} bytes is over the {limit}-byte limit", field="body")
+    refuse_oversized(raw_body)
     try:
         text = raw_body.decode("utf-8")
     except UnicodeDecodeError:

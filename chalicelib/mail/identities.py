@@ -7,8 +7,6 @@ by looking up the DKIM records, for up to 72 hours.
 """
 from __future__ import annotations
 
-import os
-import threading
 from typing import Optional, Protocol
 
 
@@ -32,24 +30,8 @@ class Identities(Protocol):
 
 
 class SesIdentities:
-    def __init__(self, client=None, *, region_name: Optional[str] = None):
-        self._client = client
-        self._region_name = region_name
-        self._lock = threading.Lock()
-
-    @property
-    def client(self):
-        if self._client is None:
-            with self._lock:
-                if self._client is None:
-                    import boto3
-                    from botocore.config import Config
-
-                    self._client = boto3.client(
-                        "sesv2", region_name=self._region_name or os.environ.get("LOYALTY_SES_REGION") or None,
-                        config=Config(retries={"mode": "standard", "max_attempts": 3}, connect_timeout=5,
-                                      read_timeout=10))
-        return self._client
+    def __init__(self, client):
+        self.client = client  # the composition root's SES v2 client
 
     @property
     def region(self) -> str:
@@ -116,12 +98,3 @@ def _message(error) -> str:
     details = error.response.get("Error", {})
     return f"SES {details.get('Code', '')}: {details.get('Message', '')}".strip()
 
-
-_default: dict[str, SesIdentities] = {}
-
-
-def default_identities() -> SesIdentities:
-    endpoint = os.environ.get("AWS_ENDPOINT_URL", "")
-    if endpoint not in _default:
-        _default[endpoint] = SesIdentities()
-    return _default[endpoint]

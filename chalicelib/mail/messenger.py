@@ -10,12 +10,9 @@ Errors are sorted by what the caller should do:
 """
 from __future__ import annotations
 
-import os
 import re
-import threading
 from typing import Optional, Protocol
 
-DEFAULT_CONFIGURATION_SET = "loyalty-mail"
 _TAG_CHARS = re.compile(r"[^A-Za-z0-9_-]")
 _MAX_TAG_LENGTH = 256
 
@@ -52,12 +49,6 @@ class Messenger(Protocol):
         """Send ``raw`` (a complete MIME message) and return the provider's message id."""
 
 
-def configuration_set() -> Optional[str]:
-    """``LOYALTY_SES_CONFIGURATION_SET`` (default ``loyalty-mail``); empty means none."""
-    value = os.environ.get("LOYALTY_SES_CONFIGURATION_SET", DEFAULT_CONFIGURATION_SET)
-    return value or None
-
-
 def sanitize_tag(value: Optional[str]) -> str:
     """A value SES accepts as a message tag: ASCII letters, digits, ``_`` and ``-``, at most 256."""
     cleaned = _TAG_CHARS.sub("_", str(value or ""))[:_MAX_TAG_LENGTH]
@@ -65,29 +56,12 @@ def sanitize_tag(value: Optional[str]) -> str:
 
 
 class SesMessenger:
-    """Amazon SES v2 ``SendEmail`` with raw content. The client is created on first use
-    (the endpoint comes from the environment: ``AWS_ENDPOINT_URL`` locally)."""
+    """Amazon SES v2 ``SendEmail`` with raw content, on the client the composition root made (few,
+    quick attempts: the queue retries with backoff, and a SendEmail retried after a read timeout is
+    exactly how duplicates happen)."""
 
-    def __init__(self, client=None, *, region_name: Optional[str] = None):
-        self._client = client
-        self._region_name = region_name
-        self._lock = threading.Lock()
-
-    @property
-    def client(self):
-        if self._client is None:
-            with self._lock:
-                if self._client is None:
-                    import boto3
-                    from botocore.config import Config
-
-                    # Few, quick attempts: the queue retries with backoff, and a retried SendEmail after a
-                    # read timeout is exactly how duplicates happen.
-                    self._client = boto3.client(
-                        "sesv2", region_name=self._region_name or os.environ.get("LOYALTY_SES_REGION") or None,
-                        config=Config(retries={"mode": "standard", "max_attempts": 2}, connect_timeout=5,
-                                      read_timeout=15))
-        return self._client
+    def __init__(self, client):
+        self.client = client
 
     def send_raw(self, *, sender: str, recipient: str, raw: bytes, configuration_set: Optional[str],
                  tags: dict[str, str]) -> str:

@@ -9,7 +9,6 @@ exception (it is still retried with backoff by the queue handler).
 from __future__ import annotations
 
 import math
-import os
 import time
 from typing import Callable, Optional
 
@@ -19,14 +18,12 @@ DEFAULT_RATE = 14.0  # SES's starting production quota, messages per second
 MAX_WAIT_SECONDS = 10.0
 
 
-def send_rate() -> float:
-    return float(os.environ.get("LOYALTY_SES_MAX_SEND_RATE", DEFAULT_RATE))
-
-
 class RateLimitedMessenger:
     def __init__(self, inner: Messenger, take_slot: Optional[Callable[[int, int], bool]] = None,
-                 clock: Callable[[], float] = time.time, sleep: Callable[[float], None] = time.sleep):
+                 clock: Callable[[], float] = time.time, sleep: Callable[[float], None] = time.sleep, *,
+                 rate: float = DEFAULT_RATE):
         self._inner = inner
+        self._rate = rate
         self._take_slot = take_slot or take_slot_in_dynamodb
         self._clock = clock
         self._sleep = sleep
@@ -36,7 +33,7 @@ class RateLimitedMessenger:
         return self._inner.send_raw(**message)
 
     def wait_for_slot(self) -> None:
-        limit = max(1, math.floor(send_rate()))
+        limit = max(1, math.floor(self._rate))
         deadline = self._clock() + MAX_WAIT_SECONDS
         while True:
             second = int(self._clock())

@@ -9,7 +9,8 @@ it was issued, and is signed with HMAC-SHA256::
 It is unguessable without the key, and any change to it (or a token signed
 with another key) fails verification. Verification compares in constant time.
 
-The key comes from ``LOYALTY_LINK_SIGNING_KEY`` locally; deployed stages read it
+A ``LinkSigner`` is built once per cold start by the composition root with the keys and the
+clock. The key comes from ``LOYALTY_LINK_SIGNING_KEY`` locally; deployed stages read it
 from their Secrets Manager secret (``LOYALTY_LINK_SIGNING_KEY_SECRET_ARN``, see
 ``chalicelib.secrets``), where ``{"current": ..., "previous": ...}`` keeps links
 in mail already sent working across one key rotation (locally:
@@ -38,11 +39,8 @@ import hmac
 import json
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any, Optional
+from typing import Any, Callable, Optional, Sequence
 
-from chalicelib import secrets
-
-DEV_SIGNING_KEY = "local-dev-link-signing-key-not-for-production"
 UNSUBSCRIBE = "unsubscribe"
 _VERSION = "v1"
 _MAX_TOKEN_LENGTH = 512
@@ -72,72 +70,6 @@ class TrackedLink:
     reward: Optional[dict[str, Any]] = None
 
 
-def signing_keys() -> tuple[bytes, ...]:
-    """The current key first, then the previous one (verification only)."""
-    keys = secrets.values("LOYALTY_LINK_SIGNING_KEY", local_default=DEV_SIGNING_KEY)
-    if not keys:
-        raise secrets.SecretUnavailable(secrets.not_configured_message("LOYALTY_LINK_SIGNING_KEY"))
-    return tuple(key.encode() for key in keys)
-
-
-def make_token(shop_id: str, customer_id: str, *, purpose: str = UNSUBSCRIBE,
-               issued_at: Optional[datetime] = None, subject: Optional[str] = None) -> str:
-    for part in (shop_id, customer_id, purpose, *([subject] if subject is not None else [])):
-        if not part or "\n" in part:
-            raise ValueError("token parts must be non-empty single-line strings")
-    issued = int((issued_at or datetime.now(timezone.utc)).timestamp())
-    fields = [_VERSION, shop_id, customer_id, purpose, str(issued)] + ([subject] if subject else [])
-    payload = _b64encode("\n".join(fields).encode())
-    return f"{payload}.{_b64encode(_sign(signing_keys()[0], payload))}"
-
-
-def read_token(token: Optional[str], *, purpose: str = UNSUBSCRIBE) -> Optional[LinkToken]:
-    """The token's contents when it is intact, signed with a known key and for
-    ``purpose``; otherwise None (no reason is given to the caller)."""
-    payload = _verified_payload(token, _MAX_TOKEN_LENGTH, b"loyalty-link|")
-    if payload is None:
-        return None
-    try:
-        version, shop_id, customer_id, token_purpose, issued, *rest = payload.decode("utf-8").split("\n")
-        issued_at = datetime.fromtimestamp(int(issued), tz=timezone.utc)
-    except (ValueError, UnicodeDecodeError, OverflowError, OSError):
-        return None
-    if version != _VERSION or token_purpose != purpose or len(rest) > 1:
-        return None
-    return LinkToken(shop_id, customer_id, token_purpose, issued_at, rest[0] if rest else None)
-
-
-def make_tracked_link(link: TrackedLink) -> str:
-    fields = {"s": link.shop_id, "c": link.customer_id, "k": link.send_key, "j": link.subject, "u": link.url,
-              "x": int(link.expires_at.timestamp())}
-    if link.reward:
-        fields["r"] = link.reward
-    payload = _b64encode(json.dumps(fields, separators=(",", ":"), ensure_ascii=False).encode())
-    return f"{payload}.{_b64encode(_sign(signing_keys()[0], payload, b'loyalty-click|'))}"
-
-
-def read_tracked_link(token: Optional[str]) -> Optional[TrackedLink]:
-    """The link when the token is intact and signed with a known key, else None. Expiry
-    is the caller's to judge (an expired link still names its shop, for the page)."""
-    payload = _verified_payload(token, _MAX_TRACKED_LENGTH, b"loyalty-click|")
-    if payload is None:
-        return None
-    try:
-        fields = json.loads(payload)
-        link = TrackedLink(shop_id=fields["s"], customer_id=fields["c"], send_key=fields["k"],
-                           subject=fields["j"], url=fields["u"],
-                           expires_at=datetime.fromtimestamp(int(fields["x"]), tz=timezone.utc),
-                           reward=fields.get("r"))
-    except (ValueError, KeyError, TypeError, OverflowError, OSError):
-        return None
-    if not all(isinstance(v, str) and v for v in (link.shop_id, link.customer_id, link.send_key, link.subject,
-                                                  link.url)):
-        return None
-    if link.reward is not None and not isinstance(link.reward, dict):
-        return None
-    return link
-
-
 @dataclass(frozen=True)
 class RecipientConfirmation:
     """A link that confirms an address as a shop's test recipient (``/test-recipients/confirm/{token}``)."""
@@ -151,44 +83,104 @@ class RecipientConfirmation:
 _CONFIRMATION_LABEL = b"loyalty-test-recipient|"
 
 
-def make_recipient_confirmation(confirmation: RecipientConfirmation) -> str:
-    fields = {"s": confirmation.shop_id, "e": confirmation.email, "n": confirmation.nonce,
-              "x": int(confirmation.expires_at.timestamp())}
-    payload = _b64encode(json.dumps(fields, separators=(",", ":"), ensure_ascii=False).encode())
-    return f"{payload}.{_b64encode(_sign(signing_keys()[0], payload, _CONFIRMATION_LABEL))}"
+class LinkSigner:
+    """Signs and verifies every token a mail carries, with the current key (the previous one
+    still verifies) and the clock the composition root gives it."""
 
+    def __init__(self, keys: Callable[[], Sequence[bytes]], clock: Callable[[], datetime]):
+        self._keys = keys
+        self._clock = clock
 
-def read_recipient_confirmation(token: Optional[str]) -> Optional[RecipientConfirmation]:
-    """The confirmation when the token is intact and signed with a known key, else None.
-    Expiry is the caller's to judge against its clock."""
-    payload = _verified_payload(token, _MAX_TRACKED_LENGTH, _CONFIRMATION_LABEL)
-    if payload is None:
-        return None
-    try:
-        fields = json.loads(payload)
-        confirmation = RecipientConfirmation(fields["s"], fields["e"], fields["n"],
-                                             datetime.fromtimestamp(int(fields["x"]), tz=timezone.utc))
-    except (ValueError, KeyError, TypeError, OverflowError, OSError):
-        return None
-    if not all(isinstance(v, str) and v for v in (confirmation.shop_id, confirmation.email, confirmation.nonce)):
-        return None
-    return confirmation
+    def make_token(self, shop_id: str, customer_id: str, *, purpose: str = UNSUBSCRIBE,
+                   issued_at: Optional[datetime] = None, subject: Optional[str] = None) -> str:
+        for part in (shop_id, customer_id, purpose, *([subject] if subject is not None else [])):
+            if not part or "\n" in part:
+                raise ValueError("token parts must be non-empty single-line strings")
+        issued = int((issued_at or self._clock()).timestamp())
+        fields = [_VERSION, shop_id, customer_id, purpose, str(issued)] + ([subject] if subject else [])
+        payload = _b64encode("\n".join(fields).encode())
+        return f"{payload}.{_b64encode(_sign(self._keys()[0], payload))}"
 
+    def read_token(self, token: Optional[str], *, purpose: str = UNSUBSCRIBE) -> Optional[LinkToken]:
+        """The token's contents when it is intact, signed with a known key and for
+        ``purpose``; otherwise None (no reason is given to the caller)."""
+        payload = self._verified_payload(token, _MAX_TOKEN_LENGTH, b"loyalty-link|")
+        if payload is None:
+            return None
+        try:
+            version, shop_id, customer_id, token_purpose, issued, *rest = payload.decode("utf-8").split("\n")
+            issued_at = datetime.fromtimestamp(int(issued), tz=timezone.utc)
+        except (ValueError, UnicodeDecodeError, OverflowError, OSError):
+            return None
+        if version != _VERSION or token_purpose != purpose or len(rest) > 1:
+            return None
+        return LinkToken(shop_id, customer_id, token_purpose, issued_at, rest[0] if rest else None)
 
-def _verified_payload(token: Optional[str], max_length: int, label: bytes) -> Optional[bytes]:
-    if not token or len(token) > max_length or not token.isascii() or token.count(".") != 1:
-        return None
-    payload, _, signature_text = token.partition(".")
-    try:
-        signature = _b64decode(signature_text)
-    except (binascii.Error, ValueError):
-        return None
-    if not any(hmac.compare_digest(_sign(key, payload, label), signature) for key in signing_keys()):
-        return None
-    try:
-        return _b64decode(payload)
-    except (binascii.Error, ValueError):
-        return None
+    def make_tracked_link(self, link: TrackedLink) -> str:
+        fields = {"s": link.shop_id, "c": link.customer_id, "k": link.send_key, "j": link.subject, "u": link.url,
+                  "x": int(link.expires_at.timestamp())}
+        if link.reward:
+            fields["r"] = link.reward
+        payload = _b64encode(json.dumps(fields, separators=(",", ":"), ensure_ascii=False).encode())
+        return f"{payload}.{_b64encode(_sign(self._keys()[0], payload, b'loyalty-click|'))}"
+
+    def read_tracked_link(self, token: Optional[str]) -> Optional[TrackedLink]:
+        """The link when the token is intact and signed with a known key, else None. Expiry
+        is the caller's to judge (an expired link still names its shop, for the page)."""
+        payload = self._verified_payload(token, _MAX_TRACKED_LENGTH, b"loyalty-click|")
+        if payload is None:
+            return None
+        try:
+            fields = json.loads(payload)
+            link = TrackedLink(shop_id=fields["s"], customer_id=fields["c"], send_key=fields["k"],
+                               subject=fields["j"], url=fields["u"],
+                               expires_at=datetime.fromtimestamp(int(fields["x"]), tz=timezone.utc),
+                               reward=fields.get("r"))
+        except (ValueError, KeyError, TypeError, OverflowError, OSError):
+            return None
+        if not all(isinstance(v, str) and v for v in (link.shop_id, link.customer_id, link.send_key, link.subject,
+                                                      link.url)):
+            return None
+        if link.reward is not None and not isinstance(link.reward, dict):
+            return None
+        return link
+
+    def make_recipient_confirmation(self, confirmation: RecipientConfirmation) -> str:
+        fields = {"s": confirmation.shop_id, "e": confirmation.email, "n": confirmation.nonce,
+                  "x": int(confirmation.expires_at.timestamp())}
+        payload = _b64encode(json.dumps(fields, separators=(",", ":"), ensure_ascii=False).encode())
+        return f"{payload}.{_b64encode(_sign(self._keys()[0], payload, _CONFIRMATION_LABEL))}"
+
+    def read_recipient_confirmation(self, token: Optional[str]) -> Optional[RecipientConfirmation]:
+        """The confirmation when the token is intact and signed with a known key, else None.
+        Expiry is the caller's to judge against its clock."""
+        payload = self._verified_payload(token, _MAX_TRACKED_LENGTH, _CONFIRMATION_LABEL)
+        if payload is None:
+            return None
+        try:
+            fields = json.loads(payload)
+            confirmation = RecipientConfirmation(fields["s"], fields["e"], fields["n"],
+                                                 datetime.fromtimestamp(int(fields["x"]), tz=timezone.utc))
+        except (ValueError, KeyError, TypeError, OverflowError, OSError):
+            return None
+        if not all(isinstance(v, str) and v for v in (confirmation.shop_id, confirmation.email, confirmation.nonce)):
+            return None
+        return confirmation
+
+    def _verified_payload(self, token: Optional[str], max_length: int, label: bytes) -> Optional[bytes]:
+        if not token or len(token) > max_length or not token.isascii() or token.count(".") != 1:
+            return None
+        payload, _, signature_text = token.partition(".")
+        try:
+            signature = _b64decode(signature_text)
+        except (binascii.Error, ValueError):
+            return None
+        if not any(hmac.compare_digest(_sign(key, payload, label), signature) for key in self._keys()):
+            return None
+        try:
+            return _b64decode(payload)
+        except (binascii.Error, ValueError):
+            return None
 
 
 def _sign(key: bytes, payload: str, label: bytes = b"loyalty-link|") -> bytes:

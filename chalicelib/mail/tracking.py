@@ -29,8 +29,9 @@ _TRAILING_PUNCTUATION = ".,;:!?"
 class LinkTracker:
     """Wraps one message's links; ``wrap`` maps a destination to its tracked URL or None."""
 
-    def __init__(self, *, public_url: str, shop_id: str, customer_id: str, send_key: str, subject: str,
+    def __init__(self, *, signer: tokens.LinkSigner, public_url: str, shop_id: str, customer_id: str, send_key: str, subject: str,
                  hosts: frozenset[str], expires_at: datetime, code: Optional[str] = None):
+        self._signer = signer
         self._public_url = public_url.rstrip("/")
         self._make = lambda url: tokens.TrackedLink(
             shop_id=shop_id, customer_id=customer_id, send_key=send_key, subject=subject, url=url,
@@ -41,7 +42,7 @@ class LinkTracker:
     def wrap(self, url: str) -> Optional[str]:
         if url not in self._cache:
             destination = safe_destination(url, self._hosts)
-            self._cache[url] = (f"{self._public_url}/r/{tokens.make_tracked_link(self._make(destination))}"
+            self._cache[url] = (f"{self._public_url}/r/{self._signer.make_tracked_link(self._make(destination))}"
                                 if destination else None)
         return self._cache[url]
 

@@ -11,9 +11,17 @@ import json
 from decimal import Decimal
 from typing import Any
 
-from chalicelib.errors import BadRequest
+from chalicelib.errors import BadRequest, PayloadTooLarge
 
 MAX_DEPTH = 64
+# The largest body any route or webhook accepts (API Gateway's own limit is 10 MB).
+MAX_BODY_BYTES = 1024 * 1024
+
+
+def refuse_oversized(raw_body: bytes, limit: int = MAX_BODY_BYTES) -> None:
+    """413 naming the body when it is over the limit: checked before anything reads it."""
+    if len(raw_body) > limit:
+        raise PayloadTooLarge(f"body: {len(raw_body)} bytes is over the {limit}-byte limit", field="body")
 
 
 class _DuplicateKey(ValueError):

@@ -404,8 +404,9 @@ ALL_MODELS = (ClickItem, RedactedOrderItem, DataRequestItem, ShopErasureItem, It
 
 
 def use_table(table_name: str) -> None:
-    """Point every model at ``table_name`` and drop cached connections, so a
-    changed endpoint or table (tests, local stack) takes effect."""
+    """Point every model at ``table_name`` and drop cached connections, so a changed endpoint or
+    table (tests, local stack) takes effect. The composition root calls this once per cold start.
+    (PynamoDB's botocore client already runs in the ``standard`` retry mode.)"""
     _Meta.table_name = table_name
     for model in ALL_MODELS:
         model._connection = None

@@ -138,7 +138,7 @@ def test_outcomes_are_counted_by_reason_and_a_paused_campaigns_mail_waits(client
     import boto3
 
     from chalicelib.mail.messenger import TransientSendError
-    from chalicelib.services.mail import outbox
+    from chalicelib.services.mail import send_consumer
 
     boto3.client("sesv2").create_email_identity(EmailIdentity="shop.example")
     LoyaltyRepository(shopify_shop.shop_id)
@@ -153,13 +153,13 @@ def test_outcomes_are_counted_by_reason_and_a_paused_campaigns_mail_waits(client
     first, *rest = _drain(os.environ["LOYALTY_SEND_QUEUE"])
 
     assert client.http.post(f"{path}/pause", headers=ADMIN).status_code == 200
-    campaigns._gates.clear()  # other workers see the pause within GATE_SECONDS
+    deps.caches.campaign_gates.clear()  # other workers see the pause within CAMPAIGN_GATE_SECONDS
     with pytest.raises(TransientSendError):
-        outbox.deliver(json.dumps(first))
+        send_consumer.deliver(json.dumps(first))
     assert client.http.post(f"{path}/resume", headers=ADMIN).status_code == 200
     campaigns._gates.clear()
     for message in [first, *rest, first]:  # the last one: a redelivery
-        outbox.deliver(json.dumps(message))
+        send_consumer.deliver(json.dumps(message))
     results = json.loads(client.http.get(path, headers=ADMIN).body)["results"]
     assert results == {"sent": 2, "skipped_no_consent": 1}
 
@@ -178,9 +178,9 @@ def test_too_many_failures_stop_the_campaign(client, shopify_shop, monkeypatch):
     path = f"/admin/shops/{shopify_shop.shop_id}/campaigns/{campaign['campaign_id']}"
     assert json.loads(client.http.get(path, headers=ADMIN).body)["status"] == "stopped"
     campaigns._gates.clear()
-    from chalicelib.services.mail import outbox
+    from chalicelib.services.mail import send_consumer
 
-    dropped = outbox.deliver(json.dumps(_drain(os.environ["LOYALTY_SEND_QUEUE"])[0]))
+    dropped = send_consumer.deliver(json.dumps(_drain(os.environ["LOYALTY_SEND_QUEUE"])[0]))
     assert dropped["status"] == "dropped"
 
 

@@ -226,7 +226,7 @@ def test_local_mode_points_at_the_local_stack_and_aws_mode_needs_a_table(monkeyp
     monkeypatch.delenv("LOYALTY_API_URL", raising=False)
     with pytest.raises(cli.CliError, match="LOYALTY_API_URL"):
         cli.configure_environment(cli.parse_args(["send-sample", "shopify", SHOP, "--aws"]))
-    bootstrap.reset()
+    composition.reset()
 
 
 def test_jobs_run_daily_expires_points_at_the_given_moment(table, capsys):

@@ -22,7 +22,7 @@ def admin_secret(table, monkeypatch):
     arn = manager.create_secret(Name=f"loyalty-mail/test/admin-token-{uuid.uuid4().hex[:8]}",
                                 SecretString=json.dumps({"current": "deployed-token-1"}))["ARN"]
     monkeypatch.setenv("LOYALTY_ADMIN_TOKEN_SECRET_ARN", arn)
-    bootstrap.reset()
+    composition.reset()
     yield manager, arn
     secrets.forget()
 

@@ -49,11 +49,11 @@ def _customer(shop_id: str, n: int, **overrides) -> Account:
 
 def _send(message: dict, endpoint: str):
     """Through the send queue's handler, as on Lambda (it also counts the outcome)."""
-    from chalicelib.services.mail import outbox
+    from chalicelib.services.mail import send_consumer
 
     boto3.client("sesv2").create_email_identity(EmailIdentity="shop.example")
     before = len(sent_mail(endpoint))
-    assert outbox.deliver(json.dumps(message))["status"] == "sent"
+    assert send_consumer.deliver(json.dumps(message))["status"] == "sent"
     (mail,) = sent_mail(endpoint)[before:]
     return mail
 
@@ -252,9 +252,9 @@ def test_flow_results_count_sends_deliveries_and_unsubscribes(client, shopify_sh
                      "template": "post_purchase", "category": "transactional", "created_at": NOW.isoformat(),
                      "data": {"order_name": "#1", "order_id": "pp-1", "points_earned": 10,
                               "items": [{"title": "Чохол", "quantity": 1, "total_minor": 20000}]}}
-    from chalicelib.services.mail import outbox
+    from chalicelib.services.mail import send_consumer
 
-    outbox.deliver(json.dumps(post_purchase))
+    send_consumer.deliver(json.dumps(post_purchase))
     flow = json.loads(client.http.get(f"/admin/shops/{shopify_shop.shop_id}/flows/post_purchase/stats",
                                       headers=ADMIN).body)
     assert flow["sent"] == 1 and flow["template"] == "post_purchase"

@@ -29,7 +29,7 @@ def _link(shop_id: str, **changes) -> str:
 def _dynamodb_down(monkeypatch):
     """Every DynamoDB call fails from here on: the service is pointed at a table that does not exist."""
     monkeypatch.setenv("LOYALTY_TABLE", "loyalty-no-such-table")
-    bootstrap.reset()  # also forgets the cached shop
+    composition.reset()  # also forgets the cached shop
 
 
 def test_a_click_that_cannot_be_recorded_still_redirects(client, shopify_shop, clock, monkeypatch):

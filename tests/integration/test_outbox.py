@@ -11,7 +11,7 @@ import pytest
 
 from chalicelib import bootstrap
 from devstack.samples import DEFAULT_EMAIL, sample_order_payload, sample_refund_payload
-from chalicelib.services.mail import outbox
+from chalicelib.services.mail import outbox, send_consumer
 from chalicelib.store.models import OutboxItem
 from tests.integration.test_concurrency import _deliver
 
@@ -65,7 +65,7 @@ def test_delivered_message_clears_its_outbox_item(shopify_shop, monkeypatch):
     _deliver(shopify_shop.shop_id, shopify_shop.secret, sample_order_payload("shopify", order_id="7", email=EMAIL),
              "orders/paid")
     (message,) = _drain(os.environ["LOYALTY_SEND_QUEUE"])
-    assert outbox.deliver(json.dumps(message)) == {"status": "sent"}
+    assert send_consumer.deliver(json.dumps(message)) == {"status": "sent"}
     assert "outbox_key" not in sent[0]
     assert _outbox_items(shopify_shop.shop_id) == []
 
@@ -101,11 +101,11 @@ def test_throttled_send_is_retried_later_with_growing_delays(shopify_shop, monke
     url = sqs.get_queue_url(QueueName=os.environ["LOYALTY_SEND_QUEUE"])["QueueUrl"]
     (received,) = sqs.receive_message(QueueUrl=url, AttributeNames=["All"])["Messages"]
     with pytest.raises(TransientSendError):
-        outbox.deliver(received["Body"], receipt_handle=received["ReceiptHandle"], attempt=3)
+        send_consumer.deliver(received["Body"], receipt_handle=received["ReceiptHandle"], attempt=3)
     # 40 s invisible: not back after the queue's 1 s visibility timeout
     import time
 
     time.sleep(1.5)
     assert sqs.receive_message(QueueUrl=url, WaitTimeSeconds=0).get("Messages", []) == []
-    assert [outbox.backoff_seconds(n) for n in (1, 2, 3, 8, 20)] == [10, 20, 40, 900, 900]
+    assert [send_consumer.backoff_seconds(n) for n in (1, 2, 3, 8, 20)] == [10, 20, 40, 900, 900]
     assert len(_outbox_items(shopify_shop.shop_id)) == 1  # not handled yet: kept for the retry

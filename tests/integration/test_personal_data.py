@@ -56,12 +56,12 @@ def customer_payload(order_id: str, email: str = EMAIL) -> dict:
 
 def mail_everything(moto_endpoint) -> list:
     """Send what the outbox holds through the send queue's handler; the mails SES accepted."""
-    from chalicelib.services.mail import outbox
+    from chalicelib.services.mail import send_consumer
 
     boto3.client("sesv2").create_email_identity(EmailIdentity="shop.example")
     before = len(sent_mail(moto_endpoint))
     for message in _drain(os.environ["LOYALTY_SEND_QUEUE"]):
-        outbox.deliver(json.dumps(message))
+        send_consumer.deliver(json.dumps(message))
     return sent_mail(moto_endpoint)[before:]
 
 

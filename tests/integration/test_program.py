@@ -12,7 +12,6 @@ import boto3
 from devstack.samples import sample_order_payload, sample_refund_payload, sign_generic
 from chalicelib.services.mail import mailer
 from chalicelib.services.lifecycle.daily import run_daily
-from chalicelib.services.shops.shops import forget_cached_shops
 from tests.integration.conftest import ADMIN, register_shop
 from tests.integration.test_outbox import _drain
 
@@ -259,7 +258,7 @@ def test_program_settings_errors_name_the_field(client):
     document["program"] = {"achievements": [{"kind": "tier", "tier": "Platinum", "points": 5}]}
     response = client.http.put("/admin/shops/bad-program", headers=ADMIN, body=json.dumps(document).encode())
     assert response.status_code == 400 and "program" in json.loads(response.body)["field"]
-    forget_cached_shops()
+    deps.caches.shops.clear()
 
 
 def test_two_withdrawals_at_once_cannot_overdraw_the_wallet(client):

@@ -130,7 +130,6 @@ def test_no_grace_period_drops_the_replaced_secret_at_once(client, clock):
 
 
 def test_a_previous_secret_stored_before_retire_times_is_kept_and_given_one(client, clock):
-    from chalicelib.services.shops.shops import forget_cached_shops
     from chalicelib.store.shops.shops import ShopRepository, StoredShop
 
     shop = Shop(client, clock, "shopify")
@@ -140,7 +139,7 @@ def test_a_previous_secret_stored_before_retire_times_is_kept_and_given_one(clie
     legacy = {"webhook_secret": NEW, "previous_webhook_secret": SECRET,
               "customer_key_salt": stored.secrets["customer_key_salt"]}
     repo.save(StoredShop(shop.shop_id, stored.config, legacy, stored.version))
-    forget_cached_shops()
+    deps.caches.shops.clear()
     assert shop.deliver(SECRET) == 200
     clock.advance(days=30)
     assert shop.deliver(SECRET) == 200  # no retire time yet: kept until the next save

@@ -15,7 +15,7 @@ from tests.integration.conftest import ADMIN, SECRET, register_shop
 SHOP = "bad-body-shop"
 WOO_SHOP = "bad-body-woo"
 EMAIL = "olena@example.com"
-LIMIT = 1024 * 1024  # the service's body limit (bootstrap.Settings.max_body_bytes)
+LIMIT = 1024 * 1024  # the service's body limit (chalicelib.platforms.body.MAX_BODY_BYTES)
 
 # name -> (body, expected status, words the message must contain)
 BODIES = {

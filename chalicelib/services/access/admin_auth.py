@@ -25,7 +25,7 @@ from datetime import timedelta
 from http.cookies import CookieError, SimpleCookie
 from typing import Collection, Mapping, Optional
 
-from chalicelib import bootstrap, secrets
+from chalicelib import secrets
 from chalicelib.domain.access import limits
 from chalicelib.domain.access import roles
 from chalicelib.errors import BadRequest, Forbidden, NotConfigured, NotFound, Unauthorized
@@ -94,7 +94,7 @@ def _as_key(role: str) -> str:
 
 def _admin_tokens() -> tuple[str, ...]:
     try:
-        tokens = bootstrap.admin_tokens()
+        tokens = deps.secrets.values(deps.config.admin_token)
     except secrets.SecretUnavailable as error:
         raise NotConfigured(f"the admin token cannot be read: {error}") from None
     if not tokens:
@@ -121,9 +121,8 @@ def _from_session(headers: Mapping[str, str], method: str) -> Principal:
     session_id = session_id_from(headers.get("cookie"))
     if not session_id:
         raise Unauthorized("sign in first (Authorization: Bearer <token>, or the workspace session)")
-    bootstrap.ensure_store()
-    stored = AdminAccess().session(_hash(session_id))
-    now = bootstrap.now()
+    stored = deps.repos.admin_access().session(_hash(session_id))
+    now = deps.clock()
     if stored is None or stored.expires_at <= now.isoformat():
         raise Unauthorized("the session has ended: sign in again")
     if method.upper() not in SAFE_METHODS:
@@ -168,7 +167,7 @@ def issue_admin_key(shop_id: str, body: dict) -> dict:
     load_shop(shop_id)
     key = f"{KEY_PREFIX}.{shop_id}.{random_secrets.token_urlsafe(32)}"
     stored = AccessKeys.workspace().add(shop_id, _hash(key), label=label,
-                                        created_at=table_keys.iso(bootstrap.now()), created_by=granter.label,
+                                        created_at=table_keys.iso(deps.clock()), created_by=granter.label,
                                         role=role)
     return {"admin_key": key, "key_id": stored.key_id, "label": label, "role": role, "shop_id": shop_id,
             "note": f"store this key now: it is not shown again; it signs in to /admin for this shop only, "
@@ -188,7 +187,7 @@ def revoke_admin_key(shop_id: str, key_id: str) -> dict:
     found = repository.find(shop_id, key_id)
     if found is None:
         raise NotFound(f"no workspace key {key_id!r} in this shop", field="key_id")
-    repository.revoke(shop_id, found.key_hash, at=table_keys.iso(bootstrap.now()), by=current_principal().label)
+    repository.revoke(shop_id, found.key_hash, at=table_keys.iso(deps.clock()), by=current_principal().label)
     return key_view(repository.get(shop_id, found.key_hash, consistent=True), with_role=True)
 
 
@@ -203,14 +202,13 @@ def sign_in(body: dict, address: Optional[str] = None) -> tuple[dict, str]:
         raise BadRequest("key: the admin token or your shop's workspace key", field="key")
     key = key.strip()
     throttle.enforce(limits.SIGN_IN, limits.PER_KEY, _sign_in_target(key))
-    bootstrap.ensure_store()
     principal = _principal_for_key(key)
     if principal is None:
         raise Unauthorized("unknown key", field="key")
     session_id, csrf = random_secrets.token_urlsafe(32), random_secrets.token_urlsafe(32)
-    now = bootstrap.now()
+    now = deps.clock()
     expires = now + timedelta(hours=SESSION_HOURS)
-    AdminAccess().start_session(_hash(session_id), StoredSession(principal.shop_id, principal.label, csrf,
+    deps.repos.admin_access().start_session(_hash(session_id), StoredSession(principal.shop_id, principal.label, csrf,
                                                                   expires.isoformat(), principal.key_hash),
                                 now.isoformat(), ttl=int(expires.timestamp()) + 86400)
     cookie = (f"{SESSION_COOKIE}={session_id}; Path=/; Max-Age={SESSION_HOURS * 3600}; HttpOnly; Secure; "
@@ -221,14 +219,14 @@ def sign_in(body: dict, address: Optional[str] = None) -> tuple[dict, str]:
 def current_session(headers: Mapping[str, str]) -> dict:
     session_id = session_id_from(headers.get("cookie"))
     principal = authorize(headers, "GET")
-    stored = AdminAccess().session(_hash(session_id)) if principal.via_session else None
+    stored = deps.repos.admin_access().session(_hash(session_id)) if principal.via_session else None
     return session_view(principal, stored.csrf_token if stored else None)
 
 
 def sign_out(headers: Mapping[str, str]) -> tuple[dict, str]:
     principal = authorize(headers, "DELETE")
     if principal.via_session:
-        AdminAccess().end_session(_hash(session_id_from(headers.get("cookie"))))
+        deps.repos.admin_access().end_session(_hash(session_id_from(headers.get("cookie"))))
     return {"signed_out": True}, f"{SESSION_COOKIE}=; Path=/; Max-Age=0; HttpOnly; Secure; SameSite=Strict"
 
 
@@ -254,7 +252,7 @@ def _principal_for_key(key: str) -> Optional[Principal]:
         stored = repository.get(shop_id, _hash(key), consistent=True)
         if stored is None or not stored.active:
             return None
-        note_use(repository, shop_id, stored, bootstrap.now())
+        note_use(repository, shop_id, stored, deps.clock())
         return Principal(label=f"key {stored.label}" if stored.label else "shop workspace key",
                          role=roles.key_role(stored.role), shop_id=shop_id, key_hash=stored.key_hash)
     if _is_admin_token(key):

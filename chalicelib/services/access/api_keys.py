@@ -11,7 +11,6 @@ import hashlib
 import secrets
 from typing import Optional
 
-from chalicelib import bootstrap
 from chalicelib.domain.access import limits
 from chalicelib.domain.shops.shop import Shop
 from chalicelib.errors import BadRequest, NotFound, Unauthorized
@@ -33,7 +32,7 @@ def issue_api_key(shop_id: str, body: dict, issued_by: str) -> dict:
     load_shop(shop_id)
     key = f"{KEY_PREFIX}{secrets.token_urlsafe(32)}"
     stored = AccessKeys.storefront().add(shop_id, hash_key(key), label=label,
-                                         created_at=keys.iso(bootstrap.now()), created_by=issued_by)
+                                         created_at=keys.iso(deps.clock()), created_by=issued_by)
     return {"api_key": key, "key_id": stored.key_id, "label": label, "shop_id": shop_id,
             "note": "store this key now: it is not shown again"}
 
@@ -50,7 +49,7 @@ def revoke_api_key(shop_id: str, key_id: str, revoked_by: str) -> dict:
     found = repository.find(shop_id, key_id)
     if found is None:
         raise NotFound(f"no storefront key {key_id!r} in this shop", field="key_id")
-    repository.revoke(shop_id, found.key_hash, at=keys.iso(bootstrap.now()), by=revoked_by)
+    repository.revoke(shop_id, found.key_hash, at=keys.iso(deps.clock()), by=revoked_by)
     return key_view(repository.get(shop_id, found.key_hash, consistent=True))
 
 
@@ -63,7 +62,7 @@ def storefront_caller(shop_id: str, presented: Optional[str], action: str, addre
     if stored is None or not stored.active:
         raise Unauthorized("missing, unknown or revoked X-Api-Key for this shop")
     throttle.enforce(action, limits.PER_KEY, stored.key_hash)
-    note_use(repository, shop_id, stored, bootstrap.now())
+    note_use(repository, shop_id, stored, deps.clock())
     return shop
 
 

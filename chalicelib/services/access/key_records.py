@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from chalicelib import bootstrap
 from chalicelib.domain.access import roles
 from chalicelib.store import keys
 from chalicelib.store.access.access_keys import AccessKeys, StoredKey
@@ -22,7 +21,7 @@ def key_view(key: StoredKey, *, with_role: bool = False) -> dict:
 def note_use(repository: AccessKeys, shop_id: str, key: StoredKey, now: datetime) -> None:
     """Record the key's use when what is stored is older than the interval (it was just read,
     so this costs no read, and at most one conditional write per key and interval)."""
-    interval = timedelta(seconds=bootstrap.settings().key_last_used_seconds)
+    interval = timedelta(seconds=deps.config.key_last_used_seconds)
     stale_before = keys.iso(now - interval)
     if key.last_used_at is None or key.last_used_at < stale_before:
         repository.note_use(shop_id, key.key_hash, at=keys.iso(now), unless_since=stale_before)

@@ -11,7 +11,6 @@ import hashlib
 from datetime import datetime
 from typing import Optional
 
-from chalicelib import bootstrap
 from chalicelib.domain.access import limits
 from chalicelib.errors import TooManyRequests
 from chalicelib.store.access.rate_counters import RateCounters
@@ -24,13 +23,12 @@ _PER = {limits.PER_ADDRESS: "from this address", limits.PER_KEY: "with this key"
 def enforce(action: str, scope: str, subject: Optional[str], *, now: Optional[datetime] = None,
             configured: Optional[dict] = None, counters: Optional[RateCounters] = None) -> None:
     """Count one request of ``action`` by ``subject`` (an address or a key); 429 when over the limit."""
-    limit = (configured if configured is not None else bootstrap.limits()).get((action, scope))
+    limit = (configured if configured is not None else deps.config.limits).get((action, scope))
     if limit is None or not subject:
         return
-    window = limit.window(now or bootstrap.now())
-    bootstrap.ensure_store()
+    window = limit.window(now or deps.clock())
     name = f"{action}#{scope}#{_digest(scope, subject)}"
-    if not (counters or RateCounters()).take(name, window.index, limit.count, window.ends_at):
+    if not (counters or deps.repos.rate_counters()).take(name, window.index, limit.count, window.ends_at):
         raise TooManyRequests(f"too many {_WHAT[action]} {_PER[scope]}: at most {limit.count} per "
                               f"{limit.seconds} s; try again in {window.retry_after} s",
                               retry_after=window.retry_after)

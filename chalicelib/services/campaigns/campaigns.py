@@ -22,7 +22,6 @@ from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from chalicelib import bootstrap
 from chalicelib.domain.campaigns.campaigns import PAUSED, Campaign, InvalidTransition
 from chalicelib.errors import BadRequest, Conflict, NotFound
 from chalicelib.services.mail import outbox
@@ -34,8 +33,6 @@ from chalicelib.store.campaigns.results import campaign_results
 from chalicelib.store.campaigns.campaigns import CampaignChanged, CampaignStore, due_campaigns
 
 PAGE_SIZE = 100
-GATE_SECONDS = 5
-_gates: dict[str, tuple[float, str]] = {}
 # Leave the Lambda time to save the position before its 15 minutes end.
 SEND_BUDGET_SECONDS = 12 * 60
 
@@ -102,7 +99,7 @@ def create_campaign(shop_id: str, document: dict) -> dict:
     send_at = settings.send_at
     if send_at.tzinfo is None:  # the marketer plans in the shop's time
         send_at = send_at.replace(tzinfo=ZoneInfo(shop.timezone))
-    now = bootstrap.now()
+    now = deps.clock()
     zone = ZoneInfo(shop.timezone)
     offer = settings.offer
     data = dict(settings.data)
@@ -129,7 +126,7 @@ def create_campaign(shop_id: str, document: dict) -> dict:
     if offer and offer.codes == "shared":
         (shared,) = _issue_codes(campaign, [None], now)
         campaign.data["code"] = shared
-    CampaignStore(shop_id).save(campaign)
+    deps.repos.campaigns(shop_id).save(campaign)
     return view(campaign)
 
 
@@ -165,19 +162,18 @@ def campaign_gate(shop_id: str, campaign_id: str) -> str:
     """For the sender: "send", "wait" (paused) or "drop" (cancelled, stopped, unknown). Cached briefly,
     so a pause reaches every worker within seconds without a read per e-mail."""
     cache_key = f"{shop_id}/{campaign_id}"
-    cached = _gates.get(cache_key)
-    if cached and cached[0] > time.monotonic():
-        return cached[1]
-    campaign = CampaignStore(shop_id).get(campaign_id)
+    cached = deps.caches.campaign_gates.get(cache_key)
+    if cached is not None:
+        return cached
+    campaign = deps.repos.campaigns(shop_id).get(campaign_id)
     gate = "drop" if campaign is None else "send" if campaign.accepts_sends else (
         "wait" if campaign.status == PAUSED else "drop")
-    _gates[cache_key] = (time.monotonic() + GATE_SECONDS, gate)
-    return gate
+    return deps.caches.campaign_gates.put(cache_key, gate)
 
 
 def list_campaigns(shop_id: str) -> dict:
     load_shop(shop_id)
-    return {"campaigns": [view(c) for c in CampaignStore(shop_id).list()]}
+    return {"campaigns": [view(c) for c in deps.repos.campaigns(shop_id).list()]}
 
 
 def change_campaign(shop_id: str, campaign_id: str, action: str) -> dict:
@@ -185,8 +181,8 @@ def change_campaign(shop_id: str, campaign_id: str, action: str) -> dict:
         raise NotFound(f"action: no {action!r} (pause, resume or cancel)", field="action")
     campaign = _existing(shop_id, campaign_id)
     try:
-        campaign.apply(action, bootstrap.now())
-        CampaignStore(shop_id).save(campaign)
+        campaign.apply(action, deps.clock())
+        deps.repos.campaigns(shop_id).save(campaign)
     except InvalidTransition as refusal:
         raise Conflict(f"status: {refusal}", field="status") from None
     except CampaignChanged:
@@ -197,8 +193,7 @@ def change_campaign(shop_id: str, campaign_id: str, action: str) -> dict:
 def run_due_campaigns(now: Optional[datetime] = None, *, budget_seconds: float = SEND_BUDGET_SECONDS,
                       on_page: Optional[Callable[[Campaign], None]] = None) -> dict:
     """The scheduled sender: every due campaign, from where it stopped."""
-    bootstrap.ensure_store()
-    now = now or bootstrap.now()
+    now = now or deps.clock()
     deadline = time.monotonic() + budget_seconds
     report = {}
     for shop_id, campaign_id in list(due_campaigns(now)):
@@ -208,7 +203,7 @@ def run_due_campaigns(now: Optional[datetime] = None, *, budget_seconds: float =
 
 def send_campaign(shop_id: str, campaign_id: str, now: datetime, deadline: float,
                   on_page: Optional[Callable[[Campaign], None]] = None) -> dict:
-    store = CampaignStore(shop_id)
+    store = deps.repos.campaigns(shop_id)
     campaign = store.get(campaign_id)
     if campaign is None or not campaign.is_due(now):
         return {"status": campaign.status if campaign else "missing", "queued": 0}
@@ -223,7 +218,7 @@ def send_campaign(shop_id: str, campaign_id: str, now: datetime, deadline: float
     for account, shard, cursor in iter_segment(shop, campaign.segment, now, campaign.shard, campaign.cursor,
                                                PAGE_SIZE):
         if (shard, cursor) != position and page:
-            if outbox.waiting_to_send() > queue_ahead():
+            if outbox.waiting_to_send() > deps.config.campaign_queue_limit:
                 # Queue no further ahead of what SES may send: a later run goes on from here.
                 return _hold(store, campaign, now, queued_now)
             if not _queue_page(store, campaign, page, position, now, on_page):
@@ -235,7 +230,7 @@ def send_campaign(shop_id: str, campaign_id: str, now: datetime, deadline: float
         page.append(campaign.message(account.customer_id, now))
         position = (shard, cursor)
     if page:
-        if outbox.waiting_to_send() > queue_ahead():
+        if outbox.waiting_to_send() > deps.config.campaign_queue_limit:
             return _hold(store, campaign, now, queued_now)
         if not _queue_page(store, campaign, page, position, now, on_page):
             return {"status": campaign.status, "queued": queued_now}
@@ -282,15 +277,6 @@ def _queue_page(store: CampaignStore, campaign: Campaign, page: list[dict], posi
     return True
 
 
-def queue_ahead() -> int:
-    """How many messages may wait in the send queue before the sender stops queuing:
-    ten minutes of sending at the SES rate, unless LOYALTY_CAMPAIGN_QUEUE_AHEAD says."""
-    from chalicelib.mail.rate_limit import send_rate
-
-    configured = os.environ.get("LOYALTY_CAMPAIGN_QUEUE_AHEAD")
-    return int(configured) if configured else int(send_rate() * 600)
-
-
 def view(campaign: Campaign, results: bool = False) -> dict:
     extra = {"results": dict(campaign_results(campaign.shop_id, campaign.campaign_id).totals())} if results else {}
     return {**extra, "campaign_id": campaign.campaign_id, "name": campaign.name, "template": campaign.template,
@@ -303,7 +289,7 @@ def view(campaign: Campaign, results: bool = False) -> dict:
 
 def _existing(shop_id: str, campaign_id: str) -> Campaign:
     load_shop(shop_id)
-    campaign = CampaignStore(shop_id).get(campaign_id)
+    campaign = deps.repos.campaigns(shop_id).get(campaign_id)
     if campaign is None:
         raise NotFound(f"no campaign {campaign_id!r}", field="campaign_id")
     return campaign

@@ -31,7 +31,6 @@ from urllib.parse import urlsplit
 from botocore.exceptions import BotoCoreError, ClientError
 from pynamodb.exceptions import PynamoDBException
 
-from chalicelib import bootstrap
 from chalicelib.api.pages import PAGE_HEADERS, document, escape, pick_locale
 from chalicelib.domain.loyalty.account import add_months
 from chalicelib.domain.campaigns.links import Click, safe_destination, with_code
@@ -149,7 +148,7 @@ class Answer:
 
 def follow_link(token: str, *, accept_language: Optional[str] = None, now: Optional[datetime] = None) -> Answer:
     """``GET /r/{token}``."""
-    now = now or bootstrap.now()
+    now = now or deps.clock()
     try:
         found = _resolve(token, now)
     except _STORE_ERRORS:
@@ -176,7 +175,7 @@ def follow_link(token: str, *, accept_language: Optional[str] = None, now: Optio
 def _redirect_without_the_store(token: str, now: datetime) -> Answer:
     """The store cannot be read: the signed token alone decides. Its destination was checked
     against the shop's hosts when the e-mail was made; it still has to be a well-formed web URL."""
-    link = tokens.read_tracked_link(token)
+    link = deps.tokens.read_tracked_link(token)
     if link is None or now > link.expires_at:
         return _message(404, None, "en", "not_found")
     try:
@@ -193,7 +192,7 @@ def _redirect_without_the_store(token: str, now: datetime) -> Answer:
 
 def claim_reward(token: str, *, accept_language: Optional[str] = None, now: Optional[datetime] = None) -> Answer:
     """``POST /r/{token}``: the claim page's button. Grants the link's bonus points once."""
-    now = now or bootstrap.now()
+    now = now or deps.clock()
     found = _resolve(token, now)
     if isinstance(found, Answer):
         return found
@@ -202,7 +201,7 @@ def claim_reward(token: str, *, accept_language: Optional[str] = None, now: Opti
     reward_id = (link.reward or {}).get("reward_id") or link.subject
     if not isinstance(points, int) or points <= 0:
         return _message(404, shop, pick_locale(accept_language, shop.default_locale), "not_found")
-    repo = LoyaltyRepository(shop.shop_id)
+    repo = deps.repos.loyalty(shop.shop_id)
     event_id = keys.claim_event_id(reward_id, link.customer_id)
     for attempt in range(_CLAIM_ATTEMPTS):
         account = repo.load_account(link.customer_id)
@@ -230,14 +229,13 @@ def claim_reward(token: str, *, accept_language: Optional[str] = None, now: Opti
 # -- the steps ----------------------------------------------------------------------
 def _resolve(token: str, now: datetime):
     """(shop, link, destination), or the 404 page to answer."""
-    link = tokens.read_tracked_link(token)
+    link = deps.tokens.read_tracked_link(token)
     if link is None or not shops.valid_shop_id(link.shop_id):
         return _message(404, None, "en", "not_found")
     try:
         shop = shops.load_shop(link.shop_id)
     except NotFound:
         return _message(404, None, "en", "not_found")
-    bootstrap.ensure_store()
     locale = shop.default_locale
     if now > link.expires_at:
         return _message(404, shop, locale, "expired")
@@ -251,7 +249,7 @@ def _resolve(token: str, now: datetime):
 def _record_click(shop, link: tokens.TrackedLink, now: datetime) -> None:
     """Count the click; a failure here must not keep the customer from the shop."""
     try:
-        first = ClickStore(shop.shop_id).record(link.customer_id, Click(link.subject, link.send_key, now))
+        first = deps.repos.clicks(shop.shop_id).record(link.customer_id, Click(link.subject, link.send_key, now))
         _count(shop.shop_id, link.subject, {"clicks": 1, **({"unique_clicks": 1} if first else {})},
                link.customer_id)
     except Exception:
@@ -260,13 +258,13 @@ def _record_click(shop, link: tokens.TrackedLink, now: datetime) -> None:
 
 def _count(shop_id: str, subject: str, counts: dict, spread_by: str) -> None:
     try:
-        Results(shop_id, subject).add_many(counts, spread_by)
+        deps.repos.results(shop_id, subject).add_many(counts, spread_by)
     except Exception:
         logger.warning("could not count %s", sorted(counts), exc_info=True)
 
 
 def _land_with_code(shop, link, destination: str, code: str, accept_language, now: datetime) -> Answer:
-    found = LoyaltyRepository(shop.shop_id).load_code(code)
+    found = deps.repos.loyalty(shop.shop_id).load_code(code)
     usable = found is not None and found.customer_id in (None, link.customer_id) and found.refusal(now) is None
     landing = with_code(shop.platform, destination, code)
     if landing:  # a code that does not work now is not applied: the customer still reaches the page
@@ -285,7 +283,7 @@ def _land_with_code(shop, link, destination: str, code: str, accept_language, no
 
 
 def _claim_page(shop, link, accept_language, now: datetime) -> Answer:
-    repo = LoyaltyRepository(shop.shop_id)
+    repo = deps.repos.loyalty(shop.shop_id)
     account = repo.load_profile(link.customer_id)
     locale = pick_locale(account.locale if account else None, accept_language, shop.default_locale)
     if account is None or account.redacted:

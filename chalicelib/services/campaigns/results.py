@@ -21,10 +21,10 @@ FUNNEL = ("sent", "delivered", "bounced", "complained", "unsubscribed", "clicks"
 
 def campaign_results(shop_id: str, campaign_id: str) -> dict:
     shop = load_shop(shop_id)
-    campaign = CampaignStore(shop_id).get(campaign_id)
+    campaign = deps.repos.campaigns(shop_id).get(campaign_id)
     if campaign is None:
         raise NotFound(f"no campaign {campaign_id!r}", field="campaign_id")
-    counts = Results(shop_id, campaign_subject(campaign_id)).totals()
+    counts = deps.repos.results(shop_id, campaign_subject(campaign_id)).totals()
     return {"campaign_id": campaign_id, "name": campaign.name, "template": campaign.template,
             "status": campaign.status, **_view(shop, counts)}
 
@@ -35,7 +35,7 @@ def flow_results(shop_id: str, template: str) -> dict:
     shop = load_shop(shop_id)
     if template not in TEMPLATES:
         raise NotFound(f"template: no {template!r}; known: {', '.join(TEMPLATES)}", field="template")
-    return {"template": template, **_view(shop, Results(shop_id, flow_subject(template)).totals())}
+    return {"template": template, **_view(shop, deps.repos.results(shop_id, flow_subject(template)).totals())}
 
 
 def all_flow_results(shop_id: str) -> dict:
@@ -43,7 +43,7 @@ def all_flow_results(shop_id: str) -> dict:
     from chalicelib.mail.base import TEMPLATES
 
     shop = load_shop(shop_id)
-    return {"flows": [{"template": template, **_view(shop, Results(shop_id, flow_subject(template)).totals())}
+    return {"flows": [{"template": template, **_view(shop, deps.repos.results(shop_id, flow_subject(template)).totals())}
                       for template in TEMPLATES]}
 
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Any, Iterator, Optional
 
-from chalicelib import bootstrap
 from chalicelib.domain.loyalty.account import Account
 from chalicelib.domain.campaigns.segments import Segment, SegmentInvalid, matches, parse_segment
 from chalicelib.domain.shops.shop import Shop
@@ -39,7 +38,7 @@ def preview_segment(shop_id: str, document: dict) -> dict:
     shop = load_shop(shop_id)
     segment = validate_segment(document)
     now = _now()
-    repo = LoyaltyRepository(shop.shop_id)
+    repo = deps.repos.loyalty(shop.shop_id)
     count = read = 0
     sample: list[dict] = []
     for shard in range(keys.CUSTOMER_SHARDS):
@@ -71,7 +70,7 @@ def iter_segment(shop: Shop, segment: Segment | dict, now: datetime, shard: int 
     segment = validate_segment(segment)
     if not 0 <= shard <= keys.CUSTOMER_SHARDS:
         raise BadRequest(f"shard: must be 0..{keys.CUSTOMER_SHARDS}", field="shard")
-    repo = LoyaltyRepository(shop.shop_id)
+    repo = deps.repos.loyalty(shop.shop_id)
     while shard < keys.CUSTOMER_SHARDS:
         try:
             accounts, next_cursor = repo.customer_page(shard, cursor, page_size)
@@ -95,4 +94,4 @@ def _sample_row(account: Account) -> dict:
 
 
 def _now() -> datetime:
-    return bootstrap.now()
+    return deps.clock()

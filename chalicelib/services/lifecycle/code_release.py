@@ -10,7 +10,7 @@ JOB = "code_release"
 
 
 def release_expired_codes(shop_id: str, now: datetime) -> int:
-    repo = LoyaltyRepository(shop_id)
+    repo = deps.repos.loyalty(shop_id)
     # Codes leave the index once released or used: days already done cost an empty Query.
     released, pending = 0, 0
     for code in repo.issued_codes_expiring_on(days_to_scan(shop_id, JOB, now)):

@@ -11,7 +11,6 @@ import logging
 from datetime import datetime
 from typing import Callable, Iterable, Optional
 
-from chalicelib import bootstrap
 from chalicelib.services.lifecycle import code_release
 from chalicelib.services.lifecycle import expiry
 from chalicelib.services.lifecycle import expiry_warnings
@@ -26,9 +25,8 @@ logger = logging.getLogger("loyalty.daily")
 
 
 def run_daily(now: Optional[datetime] = None, shop_ids: Optional[Iterable[str]] = None) -> dict:
-    bootstrap.ensure_store()
-    now = now or bootstrap.now()
-    ids = list(shop_ids) if shop_ids else [shop_id for shop_id, _ in ShopRepository().list_ids()]
+    now = now or deps.clock()
+    ids = list(shop_ids) if shop_ids else [shop_id for shop_id, _ in deps.repos.shops().list_ids()]
     report = {}
     for shop_id in ids:
         shop = load_shop(shop_id)

@@ -27,7 +27,7 @@ class ExpiryReport:
 
 
 def expire_points(shop_id: str, now: datetime) -> ExpiryReport:
-    repo = LoyaltyRepository(shop_id)
+    repo = deps.repos.loyalty(shop_id)
     report = ExpiryReport()
     # From the last completed day: expired lots are deleted and leave the index, so
     # days already done cost one empty Query each.

@@ -22,7 +22,7 @@ class WarningReport:
 
 
 def send_expiry_warnings(shop: Shop, now: datetime) -> WarningReport:
-    repo = LoyaltyRepository(shop.shop_id)
+    repo = deps.repos.loyalty(shop.shop_id)
     report = WarningReport()
     for days_before in shop.expiry_warning_days:
         for late in range(CATCH_UP_DAYS, -1, -1):

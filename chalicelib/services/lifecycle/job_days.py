@@ -18,7 +18,7 @@ def days_to_scan(shop_id: str, job: str, now: datetime, not_before: Optional[dat
     never due before they were made, in a shop made that day), to spare a first run the
     look back."""
     today = now.date()
-    last = JobCheckpoints(shop_id).last_day(job)
+    last = deps.repos.checkpoints(shop_id).last_day(job)
     # The last day again: something may have fallen due after the last run that day.
     start = min(date.fromisoformat(last), today) if last else today - timedelta(days=FIRST_RUN_DAYS)
     if not_before is not None and not last:
@@ -27,4 +27,4 @@ def days_to_scan(shop_id: str, job: str, now: datetime, not_before: Optional[dat
 
 
 def complete(shop_id: str, job: str, now: datetime) -> None:
-    JobCheckpoints(shop_id).complete(job, now.date().isoformat())
+    deps.repos.checkpoints(shop_id).complete(job, now.date().isoformat())

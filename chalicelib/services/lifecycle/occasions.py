@@ -29,7 +29,7 @@ class OccasionReport:
 
 
 def run_occasions(shop: Shop, now: datetime) -> OccasionReport:
-    repo = LoyaltyRepository(shop.shop_id)
+    repo = deps.repos.loyalty(shop.shop_id)
     zone = ZoneInfo(shop.timezone)
     today = now.astimezone(zone).date()
     report = OccasionReport()

@@ -44,7 +44,7 @@ class ReferralReport:
 
 def reward_referrals(shop: Shop, now: datetime) -> ReferralReport:
     report = ReferralReport()
-    repo = LoyaltyRepository(shop.shop_id)
+    repo = deps.repos.loyalty(shop.shop_id)
     days = days_to_scan(shop.shop_id, REFERRAL_JOB, now, _shop_created(shop))
     for due in list(program_store.referrals_due_on(shop.shop_id, days)):
         outcome = _settle(shop, repo, due.referee_id, now)
@@ -103,7 +103,7 @@ def remind_members(shop: Shop, now: datetime) -> MembershipReport:
     report = MembershipReport()
     if not shop.program.membership.sku:
         return report
-    repo = LoyaltyRepository(shop.shop_id)
+    repo = deps.repos.loyalty(shop.shop_id)
     days = days_to_scan(shop.shop_id, MEMBERSHIP_JOB, now, _shop_created(shop))
     due = sorted(set(program_store.members_to_remind_on(shop.shop_id, days)))
     for customer_id in due:

@@ -31,7 +31,7 @@ def send_tier_risk_warnings(shop: Shop, now: datetime) -> TierRiskReport:
     report = TierRiskReport()
     if shop.program.tier_period != "rolling_12_months":
         return report
-    repo = LoyaltyRepository(shop.shop_id)
+    repo = deps.repos.loyalty(shop.shop_id)
     today = now.date()
     due = {customer_id for late in range(CATCH_UP_DAYS, -1, -1)
            for customer_id in repo.customers_due_tier_review((today - timedelta(days=late)).isoformat())}

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import re
 
-from chalicelib import bootstrap
 from chalicelib.domain.loyalty.account import add_months
 from chalicelib.errors import BadRequest, Busy, Conflict, NotFound
 from chalicelib.services.loyalty.ledger import MAX_ATTEMPTS
@@ -33,7 +32,7 @@ def adjust_points(shop_id: str, email: str, body: dict, adjusted_by: str) -> dic
     if not isinstance(request_id, str) or not _REQUEST_ID.match(request_id):
         raise BadRequest("request_id: 8-64 letters, digits, '-' or '_', new for each adjustment",
                          field="request_id")
-    repo = LoyaltyRepository(shop_id)
+    repo = deps.repos.loyalty(shop_id)
     event_id = f"adjust:{request_id}"
     customer_id = shop.customer_id_for(email)
     for _ in range(MAX_ATTEMPTS):
@@ -45,7 +44,7 @@ def adjust_points(shop_id: str, email: str, body: dict, adjusted_by: str) -> dic
         if points < 0 and -points > max(account.points_balance, 0):
             raise Conflict(f"points: the balance is {account.points_balance}; an adjustment cannot take more",
                            field="points", points_balance=account.points_balance)
-        now = bootstrap.now()
+        now = deps.clock()
         account.adjust(points, cause=f"adjust:{request_id}", now=now, reason=reason.strip(),
                        expires_at=add_months(now, shop.program.points_validity_months))
         account.new_entries[-1].detail["by"] = adjusted_by

@@ -11,7 +11,6 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Optional
 
-from chalicelib import bootstrap
 from chalicelib.domain.loyalty.codes import REWARD, REWARD_PREFIX, SPECIAL_DAY, SPECIAL_DAY_PREFIX, RewardCode, new_code
 from chalicelib.domain.money import format_minor, to_minor
 from chalicelib.domain.shops.shop import Shop
@@ -49,7 +48,7 @@ def issue_codes(shop_id: str, spec: CodeSpec, customer_ids: list[Optional[str]],
                         max_uses=spec.max_uses if customer_id is None else 1, campaign_id=spec.campaign_id,
                         subject=spec.subject, min_order_minor=spec.min_order_minor)
              for customer_id in customer_ids]
-    LoyaltyRepository(shop_id).add_new_codes(codes)
+    deps.repos.loyalty(shop_id).add_new_codes(codes)
     return codes
 
 
@@ -63,10 +62,10 @@ def check_code(shop: Shop, code: str, order_total: Optional[str] = None) -> dict
         except ValueError:
             raise BadRequest("order_total: a decimal amount in the shop's currency, like 12.50",
                              field="order_total") from None
-    found = LoyaltyRepository(shop.shop_id).load_code(code.strip().upper())
+    found = deps.repos.loyalty(shop.shop_id).load_code(code.strip().upper())
     if found is None:
         raise NotFound("code: no such code in this shop", field="code")
-    reason = found.refusal(bootstrap.now(), total_minor)
+    reason = found.refusal(deps.clock(), total_minor)
     exponent = shop.currency_exponent
     return {
         "code": found.code, "kind": found.kind, "valid": reason is None, "reason": reason,

@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections import Counter
 from datetime import date, timedelta
 
-from chalicelib import bootstrap
 from chalicelib.domain.loyalty.dashboard import day_of
 from chalicelib.domain.money import format_minor
 from chalicelib.errors import BadRequest
@@ -34,7 +33,7 @@ def dashboard(shop_id: str, days: str | None) -> dict:
         raise BadRequest(f"days: a whole number from 1 to {MAX_DAYS}", field="days") from None
     if not 1 <= span <= MAX_DAYS:
         raise BadRequest(f"days: a whole number from 1 to {MAX_DAYS}", field="days")
-    today = date.fromisoformat(day_of(bootstrap.now()))
+    today = date.fromisoformat(day_of(deps.clock()))
     first = today - timedelta(days=span - 1)
     counts = daily_counts(shop_id, today.isoformat())
     exponent = shop.currency_exponent
@@ -97,10 +96,10 @@ def _period_view(totals: Counter, exponent: int) -> dict:
 
 def _funnels(shop) -> list[dict]:
     """The latest campaigns' funnels: sent → delivered → clicked → ordered (results counters)."""
-    campaigns = sorted(CampaignStore(shop.shop_id).list(), key=lambda c: c.send_at, reverse=True)
+    campaigns = sorted(deps.repos.campaigns(shop.shop_id).list(), key=lambda c: c.send_at, reverse=True)
     funnels = []
     for campaign in campaigns[:FUNNEL_CAMPAIGNS]:
-        stats = results_view(shop, Results(shop.shop_id, f"campaign:{campaign.campaign_id}").totals())
+        stats = results_view(shop, deps.repos.results(shop.shop_id, f"campaign:{campaign.campaign_id}").totals())
         funnels.append({"campaign_id": campaign.campaign_id, "name": campaign.name, "status": campaign.status,
                         "sent": stats.get("sent", 0), "delivered": stats.get("delivered", 0),
                         "unique_clicks": stats.get("unique_clicks", 0), "orders": stats.get("orders", 0),

@@ -92,7 +92,7 @@ def apply_order_update(shop: Shop, order, now: datetime, *, event_id: Optional[s
     Returns the answer and what changed (None when nothing did)."""
     if order.currency.upper() != shop.currency:
         return {"result": "ignored", "reason": f"order currency {order.currency} is not the shop's {shop.currency}"}, None
-    repo = LoyaltyRepository(shop.shop_id)
+    repo = deps.repos.loyalty(shop.shop_id)
     customer_id = _customer_id(shop, repo, order.customer)
     # A referral code is not used up by the orders that carry it: the referral record is its effect.
     our_codes = [code.upper() for code in order.discount_codes
@@ -202,7 +202,7 @@ def _may_reverse(order, record: OrderRecord) -> bool:
 
 def _apply_refund_event(shop: Shop, event: RefundEvent, delivery: Delivery, now: datetime) -> dict:
     refund = event.refund
-    repo = LoyaltyRepository(shop.shop_id)
+    repo = deps.repos.loyalty(shop.shop_id)
     record = repo.load_order(refund.order_id)
     if record is None and repo.order_redacted(shop.redacted_order_hash(refund.order_id)):
         return {"result": "ignored", "reason": "the order was erased at the customer's request"}
@@ -220,7 +220,7 @@ def _apply_refund_event(shop: Shop, event: RefundEvent, delivery: Delivery, now:
 
 
 def _apply_deleted_event(shop: Shop, event: OrderDeletedEvent, delivery: Delivery, now: datetime) -> dict:
-    repo = LoyaltyRepository(shop.shop_id)
+    repo = deps.repos.loyalty(shop.shop_id)
     record = repo.load_order(event.order_id)
     if record is None:
         return {"result": "ignored", "reason": "unknown order", "order_id": event.order_id}
@@ -241,7 +241,7 @@ def apply_customer_facts(shop: Shop, facts: CustomerFacts, now: datetime, *, eve
                          topic: str = "", notify: bool = True) -> dict:
     """What a shop says about a customer. ``notify`` False (imported history): the customer
     is not joining now, so no sign-up bonus and no welcome e-mail."""
-    repo = LoyaltyRepository(shop.shop_id)
+    repo = deps.repos.loyalty(shop.shop_id)
     customer_id = _customer_id(shop, repo, facts)
     if customer_id is None:
         return {"result": "ignored", "reason": "the customer has no e-mail"}
@@ -265,7 +265,7 @@ def apply_customer_facts(shop: Shop, facts: CustomerFacts, now: datetime, *, eve
 def apply_opening_balance(shop: Shop, email: str, points: int, expires_at: datetime, now: datetime) -> dict:
     """Points a customer brings from the shop's previous program: credited once per
     customer, ever (a kept marker record, not a TTL'd event record, says it was)."""
-    repo = LoyaltyRepository(shop.shop_id)
+    repo = deps.repos.loyalty(shop.shop_id)
     customer_id = shop.customer_id_for(email)
     marker = f"opening-balance:{customer_id}"
     account, seen = repo.load_profile_and_marker(customer_id, marker)

@@ -12,7 +12,6 @@ from collections import Counter
 
 from pydantic import ValidationError
 
-from chalicelib import bootstrap
 from chalicelib.domain.money import format_minor
 from chalicelib.domain.loyalty.program import ProgramRules
 from chalicelib.errors import BadRequest, NotFound
@@ -52,7 +51,7 @@ def save_program(shop_id: str, body: dict) -> dict:
 
 
 def _impact(shop, old: ProgramRules, new: ProgramRules) -> dict:
-    now = bootstrap.now()
+    now = deps.clock()
     exponent = shop.currency_exponent
     read = tier_changes = up = down = 0
     balance = 0
@@ -88,7 +87,7 @@ def _impact(shop, old: ProgramRules, new: ProgramRules) -> dict:
 
 def _customers(shop_id: str):
     """Every customer of the shop, page by page, through the directory index segments use."""
-    repo = LoyaltyRepository(shop_id)
+    repo = deps.repos.loyalty(shop_id)
     for shard in range(keys.CUSTOMER_SHARDS):
         cursor = None
         while True:
@@ -126,8 +125,7 @@ def _merged(shop_id: str, body: dict) -> dict:
 
 
 def _stored_config(shop_id: str) -> dict:
-    bootstrap.ensure_store()
-    stored = ShopRepository().get(shop_id)
+    stored = deps.repos.shops().get(shop_id)
     if stored is None:
         raise NotFound(f"no shop {shop_id!r}", field="shop_id")
     return dict(stored.config)

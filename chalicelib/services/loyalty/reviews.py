@@ -5,10 +5,9 @@ from __future__ import annotations
 
 from typing import Mapping
 
-from chalicelib import bootstrap
 from chalicelib.domain.loyalty import achievements
 from chalicelib.domain.loyalty.reviews import APPROVED, decide
-from chalicelib.errors import PayloadTooLarge
+from chalicelib.platforms.body import refuse_oversized
 from chalicelib.platforms.context import WebhookContext
 from chalicelib.platforms.reviews import parse_review
 from chalicelib.services.mail import outbox
@@ -20,11 +19,9 @@ from chalicelib.store.loyalty.repository import Change, LoyaltyRepository
 
 
 def receive_review(shop_id: str, headers: Mapping[str, str], raw_body: bytes) -> dict:
-    limit = bootstrap.settings().max_body_bytes
-    if len(raw_body) > limit:
-        raise PayloadTooLarge(f"body: {len(raw_body)} bytes is over the {limit}-byte limit", field="body")
+    refuse_oversized(raw_body)
     shop = load_shop(shop_id)
-    now = bootstrap.now()
+    now = deps.clock()
     webhook, review = parse_review(WebhookContext(shop_id, shop.webhook_secrets_at(now), shop.currency,
                                                   shop.currency_exponent), headers, raw_body, now)
     if webhook.test:
@@ -33,7 +30,7 @@ def receive_review(shop_id: str, headers: Mapping[str, str], raw_body: bytes) ->
     event_id = f"review:{webhook.event_id}"
 
     def attempt() -> dict:
-        repo = LoyaltyRepository(shop_id)
+        repo = deps.repos.loyalty(shop_id)
         if repo.event_seen(event_id):
             return {"result": "duplicate", "review_id": review.review_id}
         account = repo.load_account(customer_id)

@@ -5,7 +5,6 @@ import base64
 from datetime import timedelta
 from typing import Optional
 
-from chalicelib import bootstrap
 from chalicelib.domain.loyalty.account import Account, InsufficientPoints
 from chalicelib.domain.loyalty.codes import RewardCode, new_code
 from chalicelib.domain.money import format_minor
@@ -21,7 +20,7 @@ MAX_PAGE = 100
 
 def customer_view(shop: Shop, email: str) -> dict:
     account = _existing_account(shop, email)
-    now = bootstrap.now()
+    now = deps.clock()
     if account.referral_code is None and shop.program.referral.enabled:
         account = _with_referral_code(shop, email, account)
     standing = shop.program.standing(account.tier_spend(shop.program, now), shop.currency_exponent)
@@ -62,10 +61,10 @@ def _with_referral_code(shop: Shop, email: str, account: Account) -> Account:
     """Give the customer their referral code on first sight (one write; a race with
     another change is decided again on the fresh account)."""
     for _ in range(MAX_ATTEMPTS):
-        now = bootstrap.now()
+        now = deps.clock()
         code = give_referral_code(shop, account, now)
         try:
-            LoyaltyRepository(shop.shop_id).commit(Change(account=account, codes=[code]), now)
+            deps.repos.loyalty(shop.shop_id).commit(Change(account=account, codes=[code]), now)
             return account
         except ConcurrentChange:
             account = _existing_account(shop, email)
@@ -83,7 +82,7 @@ def customer_history(shop: Shop, email: str, limit: Optional[str], cursor: Optio
         raise BadRequest("limit: must be a whole number from 1 to 100", field="limit")
     customer_id = shop.customer_id_for(email)
     after = _decode_cursor(cursor, shop.shop_id, customer_id) if cursor else None
-    repo = LoyaltyRepository(shop.shop_id)
+    repo = deps.repos.loyalty(shop.shop_id)
     profile = repo.load_profile(customer_id)
     if profile is None or profile.redacted:  # erased (or being erased): nothing of theirs is shown
         raise NotFound("no loyalty account for this e-mail in this shop", field="email")
@@ -103,7 +102,7 @@ def redeem_points(shop: Shop, email: str, body: dict) -> dict:
         raise BadRequest("points: must be a whole number of points", field="points")
     for _ in range(MAX_ATTEMPTS):
         account = _existing_account(shop, email)
-        now = bootstrap.now()
+        now = deps.clock()
         code = RewardCode(code=new_code(), shop_id=shop.shop_id, kind="redemption", customer_id=account.customer_id,
                           value_minor=shop.program.redemption_value_minor(points, shop.currency_exponent),
                           points=points, created_at=now,
@@ -114,7 +113,7 @@ def redeem_points(shop: Shop, email: str, body: dict) -> dict:
         except InsufficientPoints as refusal:
             raise Conflict(f"points: {refusal.reason}", field="points", points_balance=account.points_balance) from None
         try:
-            LoyaltyRepository(shop.shop_id).commit(Change(account=account, codes=[code]), now)
+            deps.repos.loyalty(shop.shop_id).commit(Change(account=account, codes=[code]), now)
         except ConcurrentChange:
             continue  # the balance moved under us: decide again on the new one
         return {"code": code.code, "points": points,
@@ -124,7 +123,7 @@ def redeem_points(shop: Shop, email: str, body: dict) -> dict:
 
 
 def _existing_account(shop: Shop, email: str) -> Account:
-    account = LoyaltyRepository(shop.shop_id).load_account(shop.customer_id_for(email))
+    account = deps.repos.loyalty(shop.shop_id).load_account(shop.customer_id_for(email))
     if account is None or account.redacted:
         raise NotFound("no loyalty account for this e-mail in this shop", field="email")
     return account

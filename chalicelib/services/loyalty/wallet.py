@@ -12,7 +12,6 @@ import secrets
 from datetime import timedelta
 from typing import Optional
 
-from chalicelib import bootstrap
 from chalicelib.domain.loyalty.account import Account, InsufficientPoints
 from chalicelib.domain.loyalty.codes import CASHBACK, CASHBACK_PREFIX, RewardCode, new_code
 from chalicelib.domain.money import format_minor, to_minor
@@ -40,7 +39,7 @@ def _amount_minor(shop: Shop, body: dict) -> int:
 
 
 def _account(shop: Shop, email: str) -> Account:
-    account = LoyaltyRepository(shop.shop_id).load_profile(shop.customer_id_for(email))
+    account = deps.repos.loyalty(shop.shop_id).load_profile(shop.customer_id_for(email))
     if account is None or account.redacted:
         raise NotFound("no loyalty account for this e-mail in this shop", field="email")
     return account
@@ -58,12 +57,12 @@ def request_withdrawal(shop: Shop, email: str, body: dict) -> dict:
     minor = _amount_minor(shop, body)
     for _ in range(MAX_ATTEMPTS):
         account = _account(shop, email)
-        now = bootstrap.now()
+        now = deps.clock()
         withdrawal = Withdrawal(secrets.token_hex(8), account.customer_id, account.email, minor, PENDING, now)
         _debit(account, minor, "withdrawal", f"withdrawal:{withdrawal.withdrawal_id}", now,
                {"withdrawal_id": withdrawal.withdrawal_id})
         try:
-            LoyaltyRepository(shop.shop_id).commit(
+            deps.repos.loyalty(shop.shop_id).commit(
                 Change(account=account, items=[program_store.withdrawal_write(shop.shop_id, withdrawal)]), now)
         except ConcurrentChange:
             continue  # the wallet moved under us: decide again on the new balance
@@ -80,7 +79,7 @@ def decide_withdrawal(shop: Shop, withdrawal_id: str, action: str, body: Optiona
     note = (body or {}).get("note")
     if note is not None and (not isinstance(note, str) or len(note) > 500):
         raise BadRequest("note: text of at most 500 characters", field="note")
-    repo = LoyaltyRepository(shop.shop_id)
+    repo = deps.repos.loyalty(shop.shop_id)
     for _ in range(MAX_ATTEMPTS):
         withdrawal = program_store.load_withdrawal(shop.shop_id, withdrawal_id)
         if withdrawal is None:
@@ -90,7 +89,7 @@ def decide_withdrawal(shop: Shop, withdrawal_id: str, action: str, body: Optiona
         account = repo.load_profile(withdrawal.customer_id)
         if account is None:
             raise NotFound("withdrawal: its customer no longer exists", field="withdrawal_id")
-        now = bootstrap.now()
+        now = deps.clock()
         withdrawal.decided_at, withdrawal.note = now, note
         cause = f"withdrawal-{action}:{withdrawal.withdrawal_id}"
         if action == "confirm":
@@ -133,13 +132,13 @@ def cashback_code(shop: Shop, email: str, body: dict) -> dict:
     minor = _amount_minor(shop, body)
     for _ in range(MAX_ATTEMPTS):
         account = _account(shop, email)
-        now = bootstrap.now()
+        now = deps.clock()
         code = RewardCode(code=new_code(CASHBACK_PREFIX), shop_id=shop.shop_id, kind=CASHBACK,
                           customer_id=account.customer_id, value_minor=minor, points=0, created_at=now,
                           expires_at=now + timedelta(days=shop.program.redemption_code_validity_days))
         _debit(account, minor, "cashback_code", f"code:{code.code}", now, {"code": code.code})
         try:
-            LoyaltyRepository(shop.shop_id).commit(Change(account=account, codes=[code]), now)
+            deps.repos.loyalty(shop.shop_id).commit(Change(account=account, codes=[code]), now)
         except ConcurrentChange:
             continue
         return {"code": code.code, "value": format_minor(minor, shop.currency_exponent), "currency": shop.currency,

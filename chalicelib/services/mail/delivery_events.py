@@ -34,7 +34,6 @@ from datetime import datetime
 from email.utils import parseaddr
 from typing import Any, Optional
 
-from chalicelib import bootstrap
 from chalicelib.errors import NotFound
 from chalicelib.services.shops import shops
 from chalicelib.store.mail import mail_store
@@ -68,8 +67,7 @@ def handle_ses_event(body: dict | str, *, now: Optional[datetime] = None) -> dic
     if event is None:
         logger.warning("ignored a message on the events queue that is not an SES event")
         return {"status": "ignored", "reason": "not_an_ses_event"}
-    bootstrap.ensure_store()
-    now = now or bootstrap.now()
+    now = now or deps.clock()
     event_type = event.get("eventType") or event.get("notificationType")
     mail = event.get("mail") if isinstance(event.get("mail"), dict) else {}
     message_id = mail.get("messageId")
@@ -83,7 +81,7 @@ def handle_ses_event(body: dict | str, *, now: Optional[datetime] = None) -> dic
         shop_id, key, customer_id = shop_id, None, _tag(tags, "customer")
     else:
         shop_id, key, customer_id = ref.shop_id, ref.idempotency_key, ref.customer_id
-    store = MailStore(shop_id)
+    store = deps.repos.mail(shop_id)
     effects: list[str] = []
 
     if event_type == "Bounce":
@@ -142,7 +140,7 @@ def _counted(subject: Optional[str], shop_id: str, outcome: str, customer_id: Op
     from chalicelib.store.campaigns.results import Results
 
     try:
-        Results(shop_id, subject).add(outcome, customer_id or subject)
+        deps.repos.results(shop_id, subject).add(outcome, customer_id or subject)
     except Exception:  # a lost count must not make SES redeliver the event
         logger.warning("could not count a %s event", outcome, exc_info=True)
     return True

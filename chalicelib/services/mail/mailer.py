@@ -56,7 +56,6 @@ from typing import Annotated, Any, Callable, Literal, Optional
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from chalicelib import bootstrap
 from chalicelib.domain.campaigns.links import subject_of
 from chalicelib.errors import NotFound
 from chalicelib.mail import tokens
@@ -78,8 +77,6 @@ from chalicelib.store.loyalty.repository import LoyaltyRepository
 
 logger = logging.getLogger("loyalty.mail")
 
-DEFAULT_PUBLIC_URL = "http://127.0.0.1:8000"
-DEFAULT_LEASE_SECONDS = 120
 _CLAIM_ATTEMPTS = 6
 _SUPPORTED_LOCALES = ("en", "de", "ru", "uk")
 
@@ -114,17 +111,9 @@ class SendRequest(BaseModel):
     created_at: datetime
 
 
-def public_url() -> str:
-    return (os.environ.get("LOYALTY_PUBLIC_URL") or DEFAULT_PUBLIC_URL).rstrip("/")
-
-
 def unsubscribe_url(shop_id: str, customer_id: str, now: Optional[datetime] = None,
                     subject: Optional[str] = None) -> str:
-    return f"{public_url()}/u/{tokens.make_token(shop_id, customer_id, issued_at=now, subject=subject)}"
-
-
-def lease() -> timedelta:
-    return timedelta(seconds=float(os.environ.get("LOYALTY_MAIL_LEASE_SECONDS", DEFAULT_LEASE_SECONDS)))
+    return f"{deps.config.public_url}/u/{deps.tokens.make_token(shop_id, customer_id, issued_at=now, subject=subject)}"
 
 
 def parse_message(body: dict | str | bytes) -> SendRequest:
@@ -152,16 +141,15 @@ def send_message(body: dict | str, *, messenger: Optional[Messenger] = None, tem
     Raises ``PoisonMessage`` (to the DLQ) and ``TransientSendError`` (retry later).
     """
     request = parse_message(body)
-    bootstrap.ensure_store()
     try:
         shop = shops.load_shop(request.shop_id)
     except NotFound:
         raise PoisonMessage(f"send message: no shop {request.shop_id!r}") from None
-    now = now or bootstrap.now()
+    now = now or deps.clock()
     marketing = request.category == "marketing" or request.template in _marketing_templates()
     category = "marketing" if marketing else "transactional"
-    store = MailStore(shop.shop_id)
-    accounts = LoyaltyRepository(shop.shop_id)
+    store = deps.repos.mail(shop.shop_id)
+    accounts = deps.repos.loyalty(shop.shop_id)
     draft = SendRecord(shop_id=shop.shop_id, idempotency_key=request.idempotency_key,
                        customer_id=request.customer_id, template=request.template, category=category,
                        campaign_id=request.campaign_id, status="new", created_at=now)
@@ -191,7 +179,7 @@ def send_message(body: dict | str, *, messenger: Optional[Messenger] = None, tem
                 return _result("skipped", request, reason=reason)
             continue  # someone else wrote the send log meanwhile: look again
         if hold:
-            if HeldMail(shop.shop_id).hold(record, request.model_dump(mode="json"), hold, now):
+            if deps.repos.held_mail(shop.shop_id).hold(record, request.model_dump(mode="json"), hold, now):
                 logger.info("mail held: shop=%s template=%s reason=%s", shop.shop_id, request.template, hold)
                 return _result("held", request, reason=hold)
             continue
@@ -217,7 +205,7 @@ def send_message(body: dict | str, *, messenger: Optional[Messenger] = None, tem
             recent.setdefault(slot, prefs.marketing_sends.get(slot) or keys.iso(now))
             prefs.marketing_sends = recent
         try:
-            claimed = store.claim(record, previous, account.email, now, lease(), prefs)
+            claimed = store.claim(record, previous, account.email, now, timedelta(seconds=deps.config.mail_lease_seconds), prefs)
         except ClaimRefused as refusal:
             if refusal.suppressed:
                 if store.record_final(record, mail_store.SKIPPED, "suppressed", now):
@@ -227,18 +215,18 @@ def send_message(body: dict | str, *, messenger: Optional[Messenger] = None, tem
     else:
         raise SendInProgress(f"send {request.idempotency_key!r}: too much contention, try again later")
 
-    messenger = messenger or default_messenger()
+    messenger = messenger or deps.messenger
     tags = {"shop": shop.shop_id, "template": request.template, "campaign": request.campaign_id or "none",
             "customer": request.customer_id, "category": category}
     try:
         message_id = messenger.send_raw(sender=shop.sender_email, recipient=account.email, raw=raw,
-                                        configuration_set=configuration_set(), tags=tags)
+                                        configuration_set=deps.config.ses_configuration_set, tags=tags)
     except TransientSendError as error:
         store.release(claimed, f"transient: {error}", now)
         logger.warning("mail send will be retried: shop=%s template=%s: %s", shop.shop_id, request.template, error)
         raise
     except PermanentSendError as error:
-        if _sender_not_verified(error) and HeldMail(shop.shop_id).hold(
+        if _sender_not_verified(error) and deps.repos.held_mail(shop.shop_id).hold(
                 claimed, request.model_dump(mode="json"), SENDER_UNVERIFIED, now, claim_id=claimed.claim_id):
             # SES no longer takes this sender (its DNS records went): held, not lost.
             from chalicelib.services.mail.sender_domains import sender_rejected
@@ -311,7 +299,7 @@ def _build(shop, account, request: SendRequest, templates, now: datetime) -> byt
     subject = subject_of(request.campaign_id, request.template)
     url = unsubscribe_url(shop.shop_id, account.customer_id, now, subject)
     links = {"unsubscribe": url, "preferences": url}
-    tracker = LinkTracker(public_url=public_url(), shop_id=shop.shop_id, customer_id=account.customer_id,
+    tracker = LinkTracker(signer=deps.tokens, public_url=deps.config.public_url, shop_id=shop.shop_id, customer_id=account.customer_id,
                           send_key=request.idempotency_key, subject=subject, hosts=shop.link_hosts,
                           expires_at=now + timedelta(days=shop.link_validity_days),
                           code=request.data.get("code") if isinstance(request.data.get("code"), str) else None)
@@ -323,7 +311,7 @@ def _build(shop, account, request: SendRequest, templates, now: datetime) -> byt
     marketing = request.category == "marketing" or request.template in _marketing_templates()
     list_unsubscribe = None
     if marketing:
-        mailbox = os.environ.get("LOYALTY_UNSUBSCRIBE_MAILBOX")
+        mailbox = deps.config.unsubscribe_mailbox
         token = url.rsplit("/", 1)[1]
         list_unsubscribe = ListUnsubscribe(url, f"mailto:{mailbox}?subject=unsubscribe%20{token}" if mailbox else None)
     return build_message(from_name=shop.name, from_address=shop.sender_email, to_address=account.email,
@@ -339,7 +327,7 @@ def claim_url(shop, customer_id: str, request: SendRequest, subject: str, now: d
     link = tokens.TrackedLink(shop_id=shop.shop_id, customer_id=customer_id, send_key=request.idempotency_key,
                               subject=subject, url=shop.storefront_url, expires_at=expires,
                               reward={"points": int(request.data["claim_points"]), "reward_id": subject})
-    return f"{public_url()}/r/{tokens.make_tracked_link(link)}"
+    return f"{deps.config.public_url}/r/{deps.tokens.make_tracked_link(link)}"
 
 
 def _locale(*candidates: Optional[str]) -> str:
@@ -366,17 +354,3 @@ def _is_template_error(error: Exception) -> bool:
     from chalicelib.mail.rendering import TemplateError
 
     return isinstance(error, TemplateError)
-
-
-_messengers: dict[str, object] = {}
-
-
-def default_messenger():
-    """One SES messenger per endpoint (tests and the local stack switch endpoints), paced
-    to the account's sending rate across all concurrent senders."""
-    from chalicelib.mail.rate_limit import RateLimitedMessenger
-
-    endpoint = os.environ.get("AWS_ENDPOINT_URL", "")
-    if endpoint not in _messengers:
-        _messengers[endpoint] = RateLimitedMessenger(SesMessenger())
-    return _messengers[endpoint]

@@ -21,7 +21,6 @@ import time
 from datetime import datetime, timedelta
 from typing import Optional
 
-from chalicelib import bootstrap
 from chalicelib.domain.mail import sender_domains as rules
 from chalicelib.errors import BadRequest, Conflict, NotFound, ServiceError
 from chalicelib.mail.identities import Identities, IdentityError, default_identities
@@ -36,7 +35,6 @@ VERIFICATION_WINDOW = timedelta(hours=72)
 MAX_DOMAINS_PER_SHOP = 10
 SENDER_UNVERIFIED = "sender_unverified"
 SENDER_NOT_REGISTERED = "sender_domain_not_registered"
-_SES_RECHECK_SECONDS = 60.0
 
 
 class SesUnavailable(ServiceError):
@@ -61,9 +59,9 @@ def register_domain(shop_id: str, body: dict, *, now: Optional[datetime] = None,
         label = rules.normalise_mail_from_label(body.get("mail_from_subdomain"))
     except rules.DomainRejected as error:
         raise BadRequest(f"mail_from_subdomain: {error}", field="mail_from_subdomain") from None
-    claim, created = claim_domain(shop_id, domain, label, now=now or bootstrap.now(),
-                                  identities=identities or default_identities(), field="domain")
-    return domain_view(claim, identities or default_identities()), created
+    claim, created = claim_domain(shop_id, domain, label, now=now or deps.clock(),
+                                  identities=identities or deps.identities, field="domain")
+    return domain_view(claim, identities or deps.identities), created
 
 
 def ensure_sender_domain(shop_id: str, sender_email: str, *, previous_sender: Optional[str] = None,
@@ -72,18 +70,18 @@ def ensure_sender_domain(shop_id: str, sender_email: str, *, previous_sender: Op
     An unclaimed domain is claimed for it now (and its SES identity created, pending until
     the DNS records are published); another shop's domain is a 409 naming ``sender_email``."""
     domain = rules.sender_domain(sender_email)
-    store = SenderDomainStore()
+    store = deps.repos.sender_domains()
     claim = store.get(domain)
     if claim is not None and claim.shop_id == shop_id:
         return
-    claim_domain(shop_id, domain, rules.DEFAULT_MAIL_FROM_LABEL, now=now or bootstrap.now(),
-                 identities=identities or default_identities(), field="sender_email",
+    claim_domain(shop_id, domain, rules.DEFAULT_MAIL_FROM_LABEL, now=now or deps.clock(),
+                 identities=identities or deps.identities, field="sender_email",
                  legacy_sender=previous_sender is not None and rules.sender_domain(previous_sender) == domain)
 
 
 def claim_domain(shop_id: str, domain: str, mail_from_label: str, *, now: datetime, identities: Identities,
                  field: str, legacy_sender: bool = False) -> tuple[DomainClaim, bool]:
-    store = SenderDomainStore()
+    store = deps.repos.sender_domains()
     existing = store.get(domain)
     if existing is not None and existing.shop_id == shop_id:
         claim = _set_up_identity(existing, f"{mail_from_label}.{domain}", identities, now)
@@ -153,7 +151,7 @@ def _sole_sender(domain: str, shop_id: str) -> bool:
     """Whether this shop, and no other, had saved a sender_email on the domain."""
     from chalicelib.store.shops.shops import ShopRepository
 
-    repo = ShopRepository()
+    repo = deps.repos.shops()
     users = set()
     for other_id, _ in repo.list_ids():
         stored = repo.get(other_id)
@@ -172,8 +170,8 @@ def list_domains(shop_id: str, *, now: Optional[datetime] = None, identities: Op
     from chalicelib.services.shops.shops import load_shop
 
     shop = load_shop(shop_id)
-    now, identities = now or bootstrap.now(), identities or default_identities()
-    store = SenderDomainStore()
+    now, identities = now or deps.clock(), identities or deps.identities
+    store = deps.repos.sender_domains()
     views = []
     for domain in store.domains_of(shop_id):
         claim = store.get(domain)
@@ -183,7 +181,7 @@ def list_domains(shop_id: str, *, now: Optional[datetime] = None, identities: Op
             claim = _refresh_quietly(claim, identities, now)
         views.append(domain_view(claim, identities))
     reason = hold_reason(shop, now=now, identities=identities)
-    held = HeldMail(shop_id).count()
+    held = deps.repos.held_mail(shop_id).count()
     if reason is None and held:
         try:
             held -= release_held(shop_id, now=now)["released"]
@@ -201,7 +199,7 @@ def get_domain(shop_id: str, domain: str, *, now: Optional[datetime] = None,
     from chalicelib.services.shops.shops import load_shop
 
     shop = load_shop(shop_id)
-    now, identities = now or bootstrap.now(), identities or default_identities()
+    now, identities = now or deps.clock(), identities or deps.identities
     claim = _own_claim(shop_id, _domain_field(domain, "domain"))
     was_verified = claim.verified
     claim = _refresh_quietly(claim, identities, now)
@@ -214,7 +212,7 @@ def remove_domain(shop_id: str, domain: str, *, identities: Optional[Identities]
     from chalicelib.services.shops.shops import load_shop
 
     shop = load_shop(shop_id)
-    identities = identities or default_identities()
+    identities = identities or deps.identities
     claim = _own_claim(shop_id, _domain_field(domain, "domain"))
     if rules.sender_domain(shop.sender_email) == claim.domain:
         raise Conflict(f"domain: {claim.domain} is the domain of the shop's sender_email {shop.sender_email}; "
@@ -224,18 +222,18 @@ def remove_domain(shop_id: str, domain: str, *, identities: Optional[Identities]
     except IdentityError as error:
         raise SesUnavailable(f"domain: SES could not delete the identity ({error}); try again", field="domain") from None
     try:
-        SenderDomainStore().release(claim.domain, shop_id)
+        deps.repos.sender_domains().release(claim.domain, shop_id)
     except ClaimLost:
         pass  # gone already
-    _forget_gate(claim.domain)
+    _forget_gate(deps, claim.domain)
     return {"domain": claim.domain, "removed": True}
 
 
 def release_domains_of_erased_shop(shop_id: str, *, identities: Optional[Identities] = None) -> int:
     """An erased shop's domains are free for whoever owns them next: each SES identity deleted
     and each claim given up. Returns how many claims were released."""
-    store = SenderDomainStore()
-    identities = identities or default_identities()
+    store = deps.repos.sender_domains()
+    identities = identities or deps.identities
     released = 0
     for domain in store.domains_of(shop_id):
         try:
@@ -246,13 +244,13 @@ def release_domains_of_erased_shop(shop_id: str, *, identities: Optional[Identit
             store.release(domain, shop_id)
         except ClaimLost:
             pass
-        _forget_gate(domain)
+        _forget_gate(deps, domain)
         released += 1
     return released
 
 
 def _own_claim(shop_id: str, domain: str) -> DomainClaim:
-    claim = SenderDomainStore().get(domain)
+    claim = deps.repos.sender_domains().get(domain)
     if claim is None or claim.shop_id != shop_id:
         raise NotFound(f"domain: this shop has no sending domain {domain}", field="domain")
     return claim
@@ -295,8 +293,8 @@ def refresh(claim: DomainClaim, identities: Identities, now: datetime) -> Domain
     claim.identity = {**claim.identity, "dkim_status": status.dkim_status, "dkim_tokens": list(status.dkim_tokens),
                       "mail_from_domain": status.mail_from_domain or claim.identity.get("mail_from_domain"),
                       "mail_from_status": status.mail_from_status, "region": _region(identities)}
-    SenderDomainStore().record_status(claim)
-    _forget_gate(claim.domain)
+    deps.repos.sender_domains().record_status(claim)
+    _forget_gate(deps, claim.domain)
     return claim
 
 
@@ -310,23 +308,18 @@ def _refresh_quietly(claim: DomainClaim, identities: Identities, now: datetime) 
 
 # -- the send path ---------------------------------------------------------------------------------
 
-_gate_cache: dict[str, tuple[float, Optional[DomainClaim]]] = {}
-_last_ses_check: dict[str, float] = {}
-
-
 def hold_reason(shop, *, now: Optional[datetime] = None, identities: Optional[Identities] = None) -> Optional[str]:
     """None when the shop's sender may send now; else why its mail is held. A verified claim is
     remembered for the shop cache time; an unverified one asks SES at most once a minute per
     container, so mail goes as soon as the domain verifies."""
     domain = rules.sender_domain(shop.sender_email)
-    claim = _cached_claim(domain)
+    claim = _cached_claim(deps, domain)
     if claim is None or claim.shop_id != shop.shop_id:
         return SENDER_NOT_REGISTERED
     if claim.verified:
         return None
-    if time.monotonic() - _last_ses_check.get(domain, -1e9) >= _SES_RECHECK_SECONDS:
-        _last_ses_check[domain] = time.monotonic()
-        claim = _refresh_quietly(claim, identities or default_identities(), now or bootstrap.now())
+    if deps.caches.ses_checks.mark_if_due(domain):
+        claim = _refresh_quietly(claim, identities or deps.identities, now or deps.clock())
     return None if claim.verified else SENDER_UNVERIFIED
 
 
@@ -334,30 +327,25 @@ def sender_rejected(shop) -> None:
     """SES refused the sender as unverified although we had it verified (its DNS records were
     removed): look again before the next send."""
     domain = rules.sender_domain(shop.sender_email)
-    claim = SenderDomainStore().get(domain)
+    claim = deps.repos.sender_domains().get(domain)
     if claim is not None and claim.shop_id == shop.shop_id:
-        _last_ses_check.pop(domain, None)
-        _refresh_quietly(claim, default_identities(), bootstrap.now())
-    _forget_gate(domain)
+        deps.caches.ses_checks.pop(domain)
+        _refresh_quietly(claim, deps.identities, deps.clock())
+    _forget_gate(deps, domain)
 
 
-def _cached_claim(domain: str) -> Optional[DomainClaim]:
-    cached = _gate_cache.get(domain)
-    if cached and cached[0] > time.monotonic():
-        return cached[1]
-    claim = SenderDomainStore().get(domain)
+def _cached_claim(deps, domain: str) -> Optional[DomainClaim]:
+    cached = deps.caches.sender_claims.get(domain)
+    if cached is not None:
+        return cached
+    claim = deps.repos.sender_domains().get(domain)
     if claim is not None and claim.verified:
-        _gate_cache[domain] = (time.monotonic() + bootstrap.settings().shop_cache_seconds, claim)
+        deps.caches.sender_claims.put(domain, claim)
     return claim
 
 
-def _forget_gate(domain: str) -> None:
-    _gate_cache.pop(domain, None)
-
-
-def forget_cached() -> None:
-    _gate_cache.clear()
-    _last_ses_check.clear()
+def _forget_gate(deps, domain: str) -> None:
+    deps.caches.sender_claims.pop(domain)
 
 
 # -- held mail -------------------------------------------------------------------------------------
@@ -373,7 +361,7 @@ def release_held(shop_id: str, *, now: Optional[datetime] = None, batch: int = 5
     shop = load_shop(shop_id)
     if hold_reason(shop, now=now) is not None:
         return {"released": 0}
-    held = HeldMail(shop_id)
+    held = deps.repos.held_mail(shop_id)
     released = 0
     while True:
         waiting = held.waiting(limit=batch)
@@ -384,7 +372,7 @@ def release_held(shop_id: str, *, now: Optional[datetime] = None, batch: int = 5
         released += len(waiting)
         for message in waiting:
             try:  # the results count it as held no more (sent, skipped … when it is handled)
-                Results(shop_id, subject_of(message.message.get("campaign_id"), message.message.get("template", ""))
+                deps.repos.results(shop_id, subject_of(message.message.get("campaign_id"), message.message.get("template", ""))
                         ).add(f"held_{message.reason}", message.message.get("customer_id", ""), -1)
             except Exception:
                 logger.warning("could not uncount a held message", exc_info=True)
@@ -401,16 +389,15 @@ def refresh_all(*, now: Optional[datetime] = None, identities: Optional[Identiti
     from chalicelib.services.shops.shops import load_shop
     from chalicelib.store.shops.shops import ShopRepository
 
-    bootstrap.ensure_store()
-    now, identities = now or bootstrap.now(), identities or default_identities()
-    store = SenderDomainStore()
+    now, identities = now or deps.clock(), identities or deps.identities
+    store = deps.repos.sender_domains()
     checked = adopted = released = 0
     for domain in store.unverified():
         claim = store.get(domain)
         if claim is not None and not claim.verified:
             _refresh_quietly(claim, identities, now)
             checked += 1
-    for shop_id, _ in ShopRepository().list_ids():
+    for shop_id, _ in deps.repos.shops().list_ids():
         try:
             shop = load_shop(shop_id)
         except (NotFound, ValueError):
@@ -423,7 +410,7 @@ def refresh_all(*, now: Optional[datetime] = None, identities: Optional[Identiti
                 adopted += 1
             except ServiceError as error:
                 logger.warning("shop %s: sender domain %s not adopted: %s", shop_id, domain, error.message)
-        if HeldMail(shop_id).count(up_to=1):
+        if deps.repos.held_mail(shop_id).count(up_to=1):
             released += release_held(shop_id, now=now)["released"]
     return {"checked": checked, "adopted": adopted, "released": released}
 

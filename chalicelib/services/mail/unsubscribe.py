@@ -20,7 +20,6 @@ from email.policy import default as default_policy
 from typing import Mapping, Optional
 from urllib.parse import parse_qs
 
-from chalicelib import bootstrap
 from chalicelib.api.pages import PAGE_HEADERS, document, escape, pick_locale
 from chalicelib.errors import NotFound
 from chalicelib.mail import tokens
@@ -143,7 +142,7 @@ def unsubscribe_page(token: str, query: Optional[Mapping[str, str]] = None, *,
     if found is None:
         return _not_found(query, accept_language)
     shop, customer_id = found
-    account, prefs = _account(shop.shop_id, customer_id), MailStore(shop.shop_id).load_prefs(customer_id)
+    account, prefs = _account(shop.shop_id, customer_id), deps.repos.mail(shop.shop_id).load_prefs(customer_id)
     locale = pick_locale(query.get("lang"), account.locale if account else None, shop.default_locale)
     state = "unsubscribed" if prefs.unsubscribed else "subscribed"
     return 200, _page(locale, shop, state)
@@ -164,13 +163,13 @@ def unsubscribe_post(token: str, form_body: bytes | str | None, *, content_type:
         action, source = "unsubscribe", "one_click"
     else:
         action, source = form.get("action"), "page"
-    store = MailStore(shop.shop_id)
-    now = bootstrap.now()
+    store = deps.repos.mail(shop.shop_id)
+    now = deps.clock()
     if action == "unsubscribe":
         changed: list[bool] = []
         store.update_prefs(customer_id, lambda prefs: changed.append(_unsubscribe(prefs, source, now)))
         if changed and changed[-1]:
-            _count_unsubscribe(shop.shop_id, customer_id, tokens.read_token(token))
+            _count_unsubscribe(shop.shop_id, customer_id, deps.tokens.read_token(token))
         state = "unsubscribed"
     elif action == "resubscribe":
         store.update_prefs(customer_id, lambda prefs: _resubscribe(prefs, now))
@@ -232,7 +231,7 @@ def _count_unsubscribe(shop_id: str, customer_id: str, link) -> None:
     from chalicelib.store.campaigns.results import Results
 
     try:
-        Results(shop_id, link.subject).add("unsubscribed", customer_id)
+        deps.repos.results(shop_id, link.subject).add("unsubscribed", customer_id)
     except (KeyError, ValueError):  # a subject this version does not know
         logger.warning("unsubscribe from an unknown subject %r", link.subject)
     except Exception:  # a lost count must not fail the customer's unsubscribe
@@ -246,21 +245,20 @@ def _resubscribe(prefs: MailPrefs, now) -> None:
 
 # -- lookups ------------------------------------------------------------------------
 def _resolve(token: str):
-    link = tokens.read_token(token)
+    link = deps.tokens.read_token(token)
     if link is None or not shops.valid_shop_id(link.shop_id):
         return None
     try:
         shop = shops.load_shop(link.shop_id)
     except NotFound:
         return None
-    bootstrap.ensure_store()
     return shop, link.customer_id
 
 
 def _account(shop_id: str, customer_id: str):
     from chalicelib.store.loyalty.repository import LoyaltyRepository
 
-    return LoyaltyRepository(shop_id).load_profile(customer_id)
+    return deps.repos.loyalty(shop_id).load_profile(customer_id)
 
 
 # -- pages --------------------------------------------------------------------------

@@ -36,7 +36,6 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Callable, Optional
 
-from chalicelib import bootstrap
 from chalicelib.domain.loyalty.account import add_months
 from chalicelib.domain.loyalty.rules import Program
 from chalicelib.domain.orders.events import CustomerEvent, Delivery, OrderEvent
@@ -170,7 +169,7 @@ def run(prepared: Prepared, options: ImportOptions, now: datetime,
         progress: Optional[Callable[[int, int], None]] = None) -> dict:
     """Apply the prepared items; resumes a run of the same files and options."""
     shop = prepared.shop
-    jobs = ImportJobs(shop.shop_id)
+    jobs = deps.repos.imports(shop.shop_id)
     state = jobs.get(prepared.import_id)
     if state and state.get("status") == "complete":
         return {**_header(prepared), "status": "complete", "already_complete": True, "result": state}
@@ -240,7 +239,7 @@ def run(prepared: Prepared, options: ImportOptions, now: datetime,
         for q in queues:
             q.put(None)
     seconds = time.monotonic() - started
-    _save(jobs, prepared.import_id, state, position, counts, "complete", finished_at=bootstrap.now().isoformat())
+    _save(jobs, prepared.import_id, state, position, counts, "complete", finished_at=deps.clock().isoformat())
     applied_now = len(work) - start_position
     return {**_header(prepared), "status": "complete", "resumed_from": start_position if resumed else None,
             "this_run": {"items": applied_now, "applied": counts.applied, "duplicate": counts.duplicate,
@@ -272,7 +271,7 @@ def _save(jobs: ImportJobs, import_id: str, state: dict, position: int, counts: 
     reported["problems"] = len(counts.problems)
     failures = state.setdefault("failures", [])
     failures.extend(new_failures[:max(MAX_PROBLEMS_KEPT - len(failures), 0)])
-    state.update(position=position, status=status, updated_at=bootstrap.now().isoformat(), **extra)
+    state.update(position=position, status=status, updated_at=deps.clock().isoformat(), **extra)
     jobs.save(import_id, {k: v for k, v in state.items() if not k.startswith("_")})
 
 
@@ -327,6 +326,5 @@ def _count(counts: RunCounts, entry, answer: dict) -> None:
 
 
 def import_status(shop_id: str) -> dict:
-    bootstrap.ensure_store()
-    return {"shop_id": shop_id, "imports": ImportJobs(shop_id).list()}
+    return {"shop_id": shop_id, "imports": deps.repos.imports(shop_id).list()}
 

@@ -23,7 +23,6 @@ from typing import Iterator, Optional
 
 from pynamodb.exceptions import DoesNotExist
 
-from chalicelib import bootstrap
 from chalicelib.domain.loyalty.order_record import PAID
 from chalicelib.errors import BadRequest, ServiceError
 from chalicelib.platforms import order_api, shopify, woocommerce
@@ -69,7 +68,6 @@ class Report:
 
 
 def checkpoint_of(shop_id: str) -> Optional[ReconcileCheckpointItem]:
-    bootstrap.ensure_store()
     try:
         return ReconcileCheckpointItem.get(keys.shop_pk(shop_id), CHECKPOINT_SK, consistent_read=True)
     except DoesNotExist:
@@ -78,10 +76,9 @@ def checkpoint_of(shop_id: str) -> Optional[ReconcileCheckpointItem]:
 
 def run_reconciliation(now: Optional[datetime] = None) -> list[dict]:
     """The hourly schedule: every Shopify and WooCommerce shop with API credentials."""
-    now = now or bootstrap.now()
-    bootstrap.ensure_store()
+    now = now or deps.clock()
     reports = []
-    for shop_id, platform in ShopRepository().list_ids():
+    for shop_id, platform in deps.repos.shops().list_ids():
         if platform not in ("shopify", "woocommerce"):
             continue
         try:
@@ -96,7 +93,7 @@ def run_reconciliation(now: Optional[datetime] = None) -> list[dict]:
 
 def reconcile_shop(shop_id: str, now: Optional[datetime] = None, *, since: Optional[datetime] = None,
                    fetch: Optional[order_api.Fetch] = None) -> dict:
-    now = now or bootstrap.now()
+    now = now or deps.clock()
     shop = load_shop(shop_id)
     if shop.platform_api_url is None:
         raise BadRequest(f"platform_api: shop {shop_id!r} has no platform API credentials to reconcile with",
@@ -130,7 +127,7 @@ def reconcile_shop(shop_id: str, now: Optional[datetime] = None, *, since: Optio
     report.checkpoint = keys.iso(high_water)
     _save_checkpoint(shop_id, high_water, now, report.as_json())
     missed_orders, missed_refunds = len(report.missed_orders), len(report.missed_refunds)
-    WebhookHealthStore(shop_id).reconciled(missed_orders, missed_refunds, now)
+    deps.repos.webhook_health(shop_id).reconciled(missed_orders, missed_refunds, now)
     if missed_orders or missed_refunds or report.missed_cancellations:
         _log.warning("shop %s: reconciliation found %d orders, %d refunds, %d cancellations no webhook brought",
                      shop_id, missed_orders, missed_refunds, len(report.missed_cancellations))
@@ -178,7 +175,7 @@ def _parse_found(shop, payload, report: Report):
 
 
 def _apply_found(shop, order, now: datetime, report: Report) -> None:
-    before = LoyaltyRepository(shop.shop_id).load_order(order.order_id)
+    before = deps.repos.loyalty(shop.shop_id).load_order(order.order_id)
     paid_at = order.paid_at or order.created_at or now
     answer, outcome = _apply(shop, order, now, notify=now - paid_at <= MAIL_WINDOW)
     if answer.get("result") == "ignored":

@@ -19,41 +19,30 @@ from chalicelib.services.shops.shops import load_shop
 from chalicelib.store.models import ReconcileCheckpointItem
 from chalicelib.store.orders.webhook_health import WebhookHealthStore
 
-DELIVERY_NOTE_SECONDS = 60.0
+from chalicelib.services.deps import DELIVERY_NOTE_SECONDS
 _log = logging.getLogger("loyalty.webhook_health")
-_last_noted: dict[str, float] = {}
-_lock = threading.Lock()
 
 
 def note_refused(shop_id: str, error: ServiceError, now: datetime) -> None:
     reason = "signature" if isinstance(error, Unauthorized) else "parse"
     try:
-        WebhookHealthStore(shop_id).failure(reason, error.message, now)
+        deps.repos.webhook_health(shop_id).failure(reason, error.message, now)
     except Exception:  # noqa: BLE001 - a health counter must never change a webhook's answer
         _log.warning("could not count a refused webhook for shop %s", shop_id, exc_info=True)
 
 
 def note_delivery(shop_id: str, now: datetime) -> None:
-    with _lock:
-        due = time.monotonic() - _last_noted.get(shop_id, float("-inf")) >= DELIVERY_NOTE_SECONDS
-        if due:
-            _last_noted[shop_id] = time.monotonic()
-    if not due:
+    if not deps.caches.noted_deliveries.mark_if_due(shop_id):
         return
     try:
-        WebhookHealthStore(shop_id).delivery(now)
+        deps.repos.webhook_health(shop_id).delivery(now)
     except Exception:  # noqa: BLE001
         _log.warning("could not note a webhook delivery for shop %s", shop_id, exc_info=True)
 
 
-def forget_noted_deliveries() -> None:
-    with _lock:
-        _last_noted.clear()
-
-
 def health_view(shop_id: str) -> dict:
     load_shop(shop_id)  # 404 for an unknown shop
-    item = WebhookHealthStore(shop_id).get()
+    item = deps.repos.webhook_health(shop_id).get()
     from chalicelib.services.orders.reconciliation import checkpoint_of
 
     checkpoint = checkpoint_of(shop_id)

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from typing import Mapping
 
-from chalicelib import bootstrap
-from chalicelib.errors import BadRequest, NotFound, PayloadTooLarge, Unauthorized
+from chalicelib.errors import BadRequest, NotFound, Unauthorized
+from chalicelib.platforms.body import refuse_oversized
 from chalicelib.services.loyalty.ledger import apply_delivery
 from chalicelib.services.shops.shops import load_shop
 from chalicelib.services.orders.webhook_health import note_delivery, note_refused
@@ -14,16 +14,14 @@ def receive_webhook(platform: str, shop_id: str, headers: Mapping[str, str], raw
                     content_type: str) -> dict:
     from chalicelib.platforms import PLATFORMS, WebhookContext, parse_webhook
 
-    limit = bootstrap.settings().max_body_bytes
-    if len(raw_body) > limit:
-        raise PayloadTooLarge(f"body: {len(raw_body)} bytes is over the {limit}-byte limit", field="body")
+    refuse_oversized(raw_body)
     if platform not in PLATFORMS:
         raise NotFound(f"platform: no webhooks for {platform!r} (one of {', '.join(PLATFORMS)})", field="platform")
     shop = load_shop(shop_id)
     if platform not in (shop.platform, "generic"):
         raise NotFound(f"platform: shop {shop_id!r} receives {shop.platform} and generic webhooks, not {platform}",
                        field="platform")
-    now = bootstrap.now()
+    now = deps.clock()
     context = WebhookContext(shop_id, shop.webhook_secrets_at(now), shop.currency, shop.currency_exponent)
     try:
         delivery = parse_webhook(platform, context, headers, raw_body, now, content_type)

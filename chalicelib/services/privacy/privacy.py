@@ -27,7 +27,6 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Iterable, Optional
 
-from chalicelib import bootstrap
 from chalicelib.domain.email_address import normalize_email
 from chalicelib.domain.orders.events import DataRequestEvent
 from chalicelib.domain.shops.shop import Shop
@@ -47,7 +46,7 @@ EXPORT_FORMAT = "loyalty-mail.customer-export.v1"
 def export_customer(shop_id: str, email: str) -> dict:
     """``GET /admin/shops/{shop}/customers/{email}/export``: everything stored about the customer."""
     shop = shops.load_shop(shop_id)
-    export = customer_export(shop, shop.customer_id_for(email), bootstrap.now())
+    export = customer_export(shop, shop.customer_id_for(email), deps.clock())
     if export is None:
         raise NotFound("no data is stored about this e-mail in this shop", field="email")
     return export
@@ -55,7 +54,7 @@ def export_customer(shop_id: str, email: str) -> dict:
 
 def customer_export(shop: Shop, customer_id: str, now: datetime, order_ids: Iterable[str] = ()) -> Optional[dict]:
     """The export, or None when nothing is stored (or the customer is being erased)."""
-    found = PrivacyStore(shop.shop_id).customer_items(customer_id, order_ids)
+    found = deps.repos.privacy(shop.shop_id).customer_items(customer_id, order_ids)
     profile = found.profile
     if profile is not None and profile.redacted:
         return None
@@ -76,7 +75,7 @@ def customer_export(shop: Shop, customer_id: str, now: datetime, order_ids: Iter
         export.setdefault(section, [])
     export["consent"] = _consent(profile, next((i for i in found.partition if isinstance(i, MailPrefItem)), None))
     email = profile.email if profile is not None else None
-    suppressed = PrivacyStore(shop.shop_id).suppression(email_hash(email)) if email else None
+    suppressed = deps.repos.privacy(shop.shop_id).suppression(email_hash(email)) if email else None
     export["suppressed"] = _plain(suppressed) if suppressed else None
     return export
 
@@ -147,13 +146,13 @@ def _consent(profile: Optional[ProfileItem], prefs: Optional[MailPrefItem]) -> d
 # -- data requests (Shopify customers/data_request) ---------------------------------------
 def record_data_request(shop: Shop, event: DataRequestEvent, now: datetime, *, event_id: Optional[str] = None) -> dict:
     """Keep the request so the shop can answer it: the export is made when the shop reads it."""
-    repo = LoyaltyRepository(shop.shop_id)
+    repo = deps.repos.loyalty(shop.shop_id)
     customer_id = _customer_ids(shop, repo, event.customer.email, event.customer.platform_customer_id)
     state = {"request_id": event.request_id, "email": normalize_email(event.customer.email)
              if event.customer.email else None,
              "platform_customer_id": event.customer.platform_customer_id,
              "orders_requested": list(event.orders_requested), "customer_ids": customer_id}
-    fresh = PrivacyStore(shop.shop_id).add_data_request(event.request_id, customer_id[0] if customer_id else "",
+    fresh = deps.repos.privacy(shop.shop_id).add_data_request(event.request_id, customer_id[0] if customer_id else "",
                                                         now, state)
     return {"result": "applied" if fresh else "duplicate", "data_request_id": event.request_id,
             "export_path": f"/admin/shops/{shop.shop_id}/data-requests/{event.request_id}"}
@@ -161,17 +160,17 @@ def record_data_request(shop: Shop, event: DataRequestEvent, now: datetime, *, e
 
 def list_data_requests(shop_id: str) -> dict:
     shops.load_shop(shop_id)
-    requests = sorted(PrivacyStore(shop_id).data_requests(), key=lambda item: item.received_at, reverse=True)
+    requests = sorted(deps.repos.privacy(shop_id).data_requests(), key=lambda item: item.received_at, reverse=True)
     return {"data_requests": [_request_view(shop_id, item) for item in requests]}
 
 
 def get_data_request(shop_id: str, request_id: str) -> dict:
     """A data request with the export of everything stored about its customer, made now."""
     shop = shops.load_shop(shop_id)
-    item = PrivacyStore(shop_id).data_request(request_id)
+    item = deps.repos.privacy(shop_id).data_request(request_id)
     if item is None:
         raise NotFound(f"no data request {request_id!r} for this shop", field="request_id")
-    now = bootstrap.now()
+    now = deps.clock()
     exports = [export for export in (customer_export(shop, customer_id, now, item.state.get("orders_requested") or ())
                                      for customer_id in item.state.get("customer_ids") or ()) if export]
     return {**_request_view(shop_id, item), "exported_at": keys.iso(now), "data_stored": bool(exports),
@@ -205,14 +204,14 @@ def redact_customer(shop: Shop, email: Optional[str], platform_customer_id: Opti
                     orders_to_redact: Iterable[str], now: datetime, *, event_id: Optional[str] = None,
                     topic: str = "") -> dict:
     """customers/redact: every account the request names, and the orders it lists."""
-    repo = LoyaltyRepository(shop.shop_id)
+    repo = deps.repos.loyalty(shop.shop_id)
     if event_id and repo.event_seen(event_id):
         return {"result": "duplicate"}
     customer_ids = _customer_ids(shop, repo, email, platform_customer_id)
     results = [erase_customer(shop, customer_id, orders_to_redact, now) for customer_id in customer_ids] or \
         [erase_customer(shop, None, orders_to_redact, now)]
     if event_id:
-        PrivacyStore(shop.shop_id).record_event(event_id, topic, now)
+        deps.repos.privacy(shop.shop_id).record_event(event_id, topic, now)
     return {"result": "applied", "customers_erased": sum(r["customer_erased"] for r in results),
             "orders_erased": sorted({o for r in results for o in r["orders_erased"]}),
             "items_deleted": sum(r["items_deleted"] for r in results)}
@@ -220,14 +219,14 @@ def redact_customer(shop: Shop, email: Optional[str], platform_customer_id: Opti
 
 def erase_customer(shop: Shop, customer_id: Optional[str], orders_to_redact: Iterable[str], now: datetime) -> dict:
     """Erase one customer (None: nobody we know; only the named orders go). Safe to repeat."""
-    store = PrivacyStore(shop.shop_id)
+    store = deps.repos.privacy(shop.shop_id)
     named = [str(order_id) for order_id in orders_to_redact]
     store.mark_orders_redacted([shop.redacted_order_hash(o) for o in named], now)
     if customer_id is None:
         found = store.customer_items_without_customer(named)
         deleted = store.delete(found.keys())
         return {"customer_erased": False, "orders_erased": _order_ids(found), "items_deleted": deleted}
-    repo = LoyaltyRepository(shop.shop_id)
+    repo = deps.repos.loyalty(shop.shop_id)
     for _ in range(ATTEMPTS):
         account = repo.load_profile(customer_id)
         if account is not None and not account.redacted:
@@ -266,7 +265,6 @@ def start_shop_erasure(shop_id: str, now: datetime, *, reason: str) -> dict:
     on the erasure schedule (every 5 minutes), in batches, never a Scan."""
     from chalicelib.store.models import ShopErasureItem
 
-    bootstrap.ensure_store()
     if erasure_of(shop_id) is None:
         ShopErasureItem(keys.SHOP_ERASURES_PK, shop_id, requested_at=keys.iso(now), reason=reason,
                         status="erasing").save(condition=ShopErasureItem.pk.does_not_exist())
@@ -278,7 +276,7 @@ def start_shop_erasure(shop_id: str, now: datetime, *, reason: str) -> dict:
 def delete_shop(shop_id: str) -> tuple[int, dict]:
     """``DELETE /admin/shops/{shop}``: erase the shop and everything it stored."""
     shops.load_shop(shop_id)  # 404 for a shop that does not exist
-    answer = start_shop_erasure(shop_id, bootstrap.now(), reason="admin")
+    answer = start_shop_erasure(shop_id, deps.clock(), reason="admin")
     return (200 if answer["erasure"]["status"] == "done" else 202), answer
 
 
@@ -292,7 +290,7 @@ def erasure_status(shop_id: str) -> dict:
 
 def run_shop_erasures(now: Optional[datetime] = None, seconds: float = 600.0) -> dict:
     """The schedule: continue every unfinished shop erasure until the time is used."""
-    now = now or bootstrap.now()
+    now = now or deps.clock()
     deadline = time.monotonic() + seconds
     done = {}
     for job in erasure_work():
@@ -309,7 +307,7 @@ def erase_shop_step(shop_id: str, now: datetime, *, deadline: float) -> dict:
     (the salt, the campaigns and the secrets go with it). The phase reached is saved, every
     pass makes progress (at least one page) and finds only what is left, so a run cut short
     just continues."""
-    store = PrivacyStore(shop_id)
+    store = deps.repos.privacy(shop_id)
     job = erasure_of(shop_id)
     if job is None or job.status == "done":
         return {"status": "done", "items_deleted": 0}
@@ -337,7 +335,7 @@ def erase_shop_step(shop_id: str, now: datetime, *, deadline: float) -> dict:
                 position = _NEXT_PHASE[phase]
         else:  # "shop": the last items
             deleted += store.delete([(keys.shop_pk(shop_id), keys.SHOP_SK), (keys.SHOP_INDEX_PK, shop_id)])
-            shops.forget_cached_shops()
+            deps.caches.shops.clear()
             _save_progress(shop_id, deleted, position, now, done=True)
             return {"status": "done", "items_deleted": deleted}
     _save_progress(shop_id, deleted, position, now, done=False)

@@ -9,7 +9,6 @@ from typing import Optional
 
 from pydantic import ValidationError
 
-from chalicelib import bootstrap
 from chalicelib.domain.shops.shop import Shop
 from chalicelib.domain.shops.webhook_secrets import SecretRing
 from chalicelib.errors import BadRequest, Conflict, NotFound
@@ -28,7 +27,6 @@ from chalicelib.store import keys
 from chalicelib.store.shops.shops import ShopChanged, ShopRepository, StoredShop
 
 _SHOP_ID_RULE = "1–64 characters: lower-case letters, digits, '-' and '_'"
-_cache: dict[str, tuple[float, Shop]] = {}
 
 
 def valid_shop_id(shop_id: str) -> bool:
@@ -40,8 +38,7 @@ def put_shop(shop_id: str, document: dict) -> tuple[dict, bool]:
     """Create or update a shop. Returns its public view and whether it was created."""
     if not valid_shop_id(shop_id):
         raise BadRequest(f"shop_id: must be {_SHOP_ID_RULE}", field="shop_id")
-    bootstrap.ensure_store()
-    repo = ShopRepository()
+    repo = deps.repos.shops()
     stored = repo.get(shop_id)
     if stored is not None and stored.config.get("erasing_since"):
         raise Conflict("the shop is being erased; it can be created again once that is done", field="shop_id")
@@ -68,7 +65,7 @@ def put_shop(shop_id: str, document: dict) -> tuple[dict, bool]:
     # The sender must be on a domain this shop registered; an unclaimed one is claimed now.
     sender_domains.ensure_sender_domain(shop_id, settings.sender_email,
                                         previous_sender=stored.config.get("sender_email") if stored else None)
-    moment = bootstrap.now()
+    moment = deps.clock()
     now = moment.isoformat()
     config = public_view(settings)
     config["currency_exponent"] = currency_exponent(settings.currency)
@@ -91,7 +88,7 @@ def put_shop(shop_id: str, document: dict) -> tuple[dict, bool]:
     except ShopChanged:
         raise Conflict("the shop was changed by another request at the same time; read it and try again",
                        field="shop_id") from None
-    _cache.pop(shop_id, None)
+    deps.caches.shops.pop(shop_id)
     if stored is not None and stored.config.get("sender_email") != settings.sender_email:
         try:  # a sender that can send now takes the held mail with it (else the schedule does, later)
             sender_domains.release_held(shop_id)
@@ -102,8 +99,7 @@ def put_shop(shop_id: str, document: dict) -> tuple[dict, bool]:
 
 def retire_previous_webhook_secrets(shop_id: str) -> dict:
     """Stop accepting every replaced webhook secret now, before its grace period ends."""
-    bootstrap.ensure_store()
-    repo = ShopRepository()
+    repo = deps.repos.shops()
     stored = repo.get(shop_id)
     if stored is None or stored.config.get("erasing_since"):
         raise NotFound(f"no shop {shop_id!r}", field="shop_id")
@@ -114,21 +110,19 @@ def retire_previous_webhook_secrets(shop_id: str) -> dict:
     except ShopChanged:
         raise Conflict("the shop was changed by another request at the same time; try again",
                        field="shop_id") from None
-    _cache.pop(shop_id, None)
+    deps.caches.shops.pop(shop_id)
     return shop_view(shop_id, stored.config, shop_secrets)
 
 
 def get_shop_view(shop_id: str) -> dict:
-    bootstrap.ensure_store()
-    stored = ShopRepository().get(shop_id)
+    stored = deps.repos.shops().get(shop_id)
     if stored is None or stored.config.get("erasing_since"):
         raise NotFound(f"no shop {shop_id!r}", field="shop_id")
     return shop_view(shop_id, stored.config, stored.secrets)
 
 
 def list_shops() -> dict:
-    bootstrap.ensure_store()
-    return {"shops": [{"shop_id": shop_id, "platform": platform} for shop_id, platform in ShopRepository().list_ids()]}
+    return {"shops": [{"shop_id": shop_id, "platform": platform} for shop_id, platform in deps.repos.shops().list_ids()]}
 
 
 def shop_view(shop_id: str, config: dict, shop_secrets: Optional[dict] = None) -> dict:
@@ -144,22 +138,19 @@ def shop_view(shop_id: str, config: dict, shop_secrets: Optional[dict] = None) -
 def load_shop(shop_id: str) -> Shop:
     """The shop for a request path; cached briefly per Lambda container so a
     webhook usually costs no read for it. A shop being erased is no shop."""
-    cached = _cache.get(shop_id)
-    if cached and cached[0] > time.monotonic():
-        return cached[1]
-    bootstrap.ensure_store()
-    stored = ShopRepository().get(shop_id)
+    cached = deps.caches.shops.get(shop_id)
+    if cached is not None:
+        return cached
+    stored = deps.repos.shops().get(shop_id)
     if stored is None or stored.config.get("erasing_since"):
         raise NotFound(f"no shop {shop_id!r}", field="shop_id")
     shop = shop_from_documents(shop_id, stored.config, stored.secrets, stored.version)
-    _cache[shop_id] = (time.monotonic() + bootstrap.settings().shop_cache_seconds, shop)
-    return shop
+    return deps.caches.shops.put(shop_id, shop)
 
 
 def mark_erasing(shop_id: str, now) -> None:
     """From now on the shop answers as if it did not exist (its erasure is under way)."""
-    bootstrap.ensure_store()
-    repo = ShopRepository()
+    repo = deps.repos.shops()
     for _ in range(10):
         stored = repo.get(shop_id)
         if stored is None or stored.config.get("erasing_since"):
@@ -170,8 +161,4 @@ def mark_erasing(shop_id: str, now) -> None:
             break
         except ShopChanged:
             continue
-    _cache.pop(shop_id, None)
-
-
-def forget_cached_shops() -> None:
-    _cache.clear()
+    deps.caches.shops.pop(shop_id)

@@ -14,7 +14,6 @@ from dataclasses import replace
 from datetime import timedelta
 from typing import Optional
 
-from chalicelib import bootstrap
 from chalicelib.errors import BadRequest, NotFound
 from chalicelib.services.templates import templates
 from chalicelib.services.shops.shops import load_shop
@@ -91,7 +90,7 @@ def send_test(shop_id: str, template: str, body: dict, sent_by: str, *, now=None
     from chalicelib.services.templates.test_recipients import require_confirmed, require_sender_ready, take_test_send_slot
 
     shop = load_shop(shop_id)
-    now = now or bootstrap.now()
+    now = now or deps.clock()
     templates._known(template)
     to = require_confirmed(shop_id, body.get("to"))
     require_sender_ready(shop, now)
@@ -108,8 +107,8 @@ def send_test(shop_id: str, template: str, body: dict, sent_by: str, *, now=None
         raise BadRequest(f"to: {error}", field="to") from None
     take_test_send_slot(shop_id, now)
     try:
-        message_id = default_messenger().send_raw(
-            sender=shop.sender_email, recipient=to, raw=raw, configuration_set=configuration_set(),
+        message_id = deps.messenger.send_raw(
+            sender=shop.sender_email, recipient=to, raw=raw, configuration_set=deps.config.ses_configuration_set,
             tags={"shop": shop_id, "template": template, "category": "test", "sent_by": sent_by})
     except SendError as error:
         raise BadRequest(f"to: the test could not be sent ({error})", field="to") from None
@@ -120,12 +119,12 @@ def send_test(shop_id: str, template: str, body: dict, sent_by: str, *, now=None
 def list_revisions(shop_id: str, template: str) -> dict:
     load_shop(shop_id)
     templates._known(template)
-    current = TemplateOverrides(shop_id).get(template)
+    current = deps.repos.templates(shop_id).get(template)
     return {"template": template, "current_version": current.version if current else 0,
             "revisions": [{"revision": revision_id(r.revision), "version": r.version, "saved_at": r.saved_at,
                            "saved_by": r.saved_by, "note": r.note,
                            "current": bool(current) and r.version == current.version}
-                          for r in TemplateOverrides(shop_id).revisions(template)]}
+                          for r in deps.repos.templates(shop_id).revisions(template)]}
 
 
 def get_revision(shop_id: str, template: str, revision: str) -> dict:
@@ -150,7 +149,7 @@ def roll_back(shop_id: str, template: str, revision: str, body: dict, saved_by: 
 
 
 def _revision(shop_id: str, template: str, revision: str):
-    found = TemplateOverrides(shop_id).revision(template, _saved_at(revision))
+    found = deps.repos.templates(shop_id).revision(template, _saved_at(revision))
     if found is None:
         raise NotFound(f"revision: {template} has no revision {revision!r}", field="revision")
     return found

@@ -9,20 +9,18 @@ from __future__ import annotations
 import time
 from typing import Optional
 
-from chalicelib import bootstrap
 from chalicelib.errors import BadRequest, Conflict, NotFound
 from chalicelib.services.shops.shops import load_shop
 from chalicelib.store.templates.templates import OverrideChanged, TemplateOverrides
 
 MAX_MJML_BYTES = 200_000
-_cache: dict[str, tuple[float, object]] = {}
 
 
 def get_templates(shop_id: str) -> dict:
     from chalicelib.mail.rendering import TEMPLATES
 
     load_shop(shop_id)
-    overrides = {o.template: o for o in TemplateOverrides(shop_id).all()}
+    overrides = {o.template: o for o in deps.repos.templates(shop_id).all()}
     return {"templates": [{"template": name, "overridden": name in overrides,
                            "version": overrides[name].version if name in overrides else 0,
                            "updated_at": overrides[name].updated_at if name in overrides else None}
@@ -34,7 +32,7 @@ def get_template(shop_id: str, template: str) -> dict:
 
     load_shop(shop_id)
     _known(template)
-    stored = TemplateOverrides(shop_id).get(template)
+    stored = deps.repos.templates(shop_id).get(template)
     if stored:
         return {"template": template, "overridden": True, "version": stored.version, "mjml": stored.mjml}
     _, source = TemplateSet.default().source(template)
@@ -58,12 +56,12 @@ def put_template(shop_id: str, template: str, body: dict, saved_by: Optional[str
     except TemplateError as error:
         raise BadRequest(f"mjml: {error}", field="mjml", line=getattr(error, "line", None)) from None
     try:
-        stored = TemplateOverrides(shop_id).save(template, mjml, expected, bootstrap.now(), saved_by=saved_by,
+        stored = deps.repos.templates(shop_id).save(template, mjml, expected, deps.clock(), saved_by=saved_by,
                                                  note=note)
     except OverrideChanged:
         raise Conflict("version: the template was saved by someone else since you read it; reload it",
                        field="version") from None
-    _cache.pop(shop_id, None)
+    deps.caches.templates.pop(shop_id)
     return {"template": template, "overridden": True, "version": stored.version}
 
 
@@ -88,8 +86,8 @@ def candidate_set(template: str, mjml: str):
 def reset_template(shop_id: str, template: str) -> dict:
     load_shop(shop_id)
     _known(template)
-    TemplateOverrides(shop_id).delete(template)
-    _cache.pop(shop_id, None)
+    deps.repos.templates(shop_id).delete(template)
+    deps.caches.templates.pop(shop_id)
     return {"template": template, "overridden": False, "version": 0}
 
 
@@ -97,13 +95,12 @@ def template_set_for(shop_id: str):
     """The templates a shop's e-mails are rendered with (defaults + its overrides), cached briefly."""
     from chalicelib.mail.rendering import TemplateSet
 
-    cached = _cache.get(shop_id)
-    if cached and cached[0] > time.monotonic():
-        return cached[1]
-    overrides = {o.template: (f"v{o.version}", o.mjml) for o in TemplateOverrides(shop_id).all()}
+    cached = deps.caches.templates.get(shop_id)
+    if cached is not None:
+        return cached
+    overrides = {o.template: (f"v{o.version}", o.mjml) for o in deps.repos.templates(shop_id).all()}
     templates = TemplateSet.default().with_overrides(overrides) if overrides else TemplateSet.default()
-    _cache[shop_id] = (time.monotonic() + bootstrap.settings().shop_cache_seconds, templates)
-    return templates
+    return deps.caches.templates.put(shop_id, templates)
 
 
 def _known(template: str) -> None:

@@ -13,7 +13,6 @@ import secrets
 from datetime import datetime, timedelta
 from typing import Optional
 
-from chalicelib import bootstrap
 from chalicelib.api.pages import document, escape
 from chalicelib.errors import BadRequest, Conflict, Forbidden, NotFound, TooManyRequests
 from chalicelib.mail import tokens
@@ -34,7 +33,7 @@ def list_recipients(shop_id: str) -> dict:
     from chalicelib.services.shops.shops import load_shop
 
     load_shop(shop_id)
-    return {"recipients": [_view(r) for r in sorted(TestRecipients(shop_id).all(), key=lambda r: r.email)],
+    return {"recipients": [_view(r) for r in sorted(deps.repos.test_recipients(shop_id).all(), key=lambda r: r.email)],
             "limit": MAX_RECIPIENTS}
 
 
@@ -45,12 +44,12 @@ def add_recipient(shop_id: str, body: dict, requested_by: str, *, now: Optional[
     from chalicelib.services.shops.shops import load_shop
 
     shop = load_shop(shop_id)
-    now = now or bootstrap.now()
+    now = now or deps.clock()
     unknown = sorted(set(body) - {"email"})
     if unknown:
         raise BadRequest(f"{unknown[0]}: not a field here (email)", field=unknown[0])
     email = normalise_address(body.get("email"), "email")
-    store = TestRecipients(shop_id)
+    store = deps.repos.test_recipients(shop_id)
     existing = store.get(email)
     if existing is not None and existing.status == CONFIRMED:
         return 200, _view(existing)
@@ -76,7 +75,7 @@ def remove_recipient(shop_id: str, email: str) -> dict:
 
     load_shop(shop_id)
     address = normalise_address(email, "email")
-    store = TestRecipients(shop_id)
+    store = deps.repos.test_recipients(shop_id)
     if store.get(address) is None:
         raise NotFound(f"email: {address} is not a test recipient of this shop", field="email")
     store.remove(address)
@@ -88,7 +87,7 @@ def remove_recipient(shop_id: str, email: str) -> dict:
 def require_confirmed(shop_id: str, email: str) -> str:
     """The address in its stored form, if the shop's list has it confirmed; 403 otherwise."""
     address = normalise_address(email, "to")
-    recipient = TestRecipients(shop_id).get(address)
+    recipient = deps.repos.test_recipients(shop_id).get(address)
     if recipient is None or recipient.status != CONFIRMED:
         state = "has not confirmed yet" if recipient is not None else "is not one of the shop's test recipients"
         raise Forbidden(f"to: {address} {state}; test e-mails go only to addresses their owners confirmed "
@@ -107,7 +106,7 @@ def require_sender_ready(shop, now: datetime) -> None:
 
 
 def take_test_send_slot(shop_id: str, now: datetime) -> None:
-    limit = bootstrap.settings().test_sends_per_hour
+    limit = deps.config.test_sends_per_hour
     second = int(now.timestamp())
     window_start = second - second % WINDOW_SECONDS
     if not take_test_send(shop_id, window_start, WINDOW_SECONDS, limit):
@@ -135,7 +134,7 @@ def normalise_address(value: object, field: str) -> str:
 
 def confirm_page(token: str, *, now: Optional[datetime] = None) -> tuple[int, str]:
     """``GET``: shows what is being confirmed, with the button; changes nothing."""
-    found = _resolve(token, now or bootstrap.now())
+    found = _resolve(token, now or deps.clock())
     if isinstance(found[0], int):  # the page that says why the link does not work
         return found
     shop, confirmation = found
@@ -148,12 +147,12 @@ def confirm_page(token: str, *, now: Optional[datetime] = None) -> tuple[int, st
 
 
 def confirm_post(token: str, *, now: Optional[datetime] = None) -> tuple[int, str]:
-    now = now or bootstrap.now()
+    now = now or deps.clock()
     found = _resolve(token, now)
     if isinstance(found[0], int):
         return found
     shop, confirmation = found
-    if not TestRecipients(shop.shop_id).confirm(confirmation.email, confirmation.nonce, now):
+    if not deps.repos.test_recipients(shop.shop_id).confirm(confirmation.email, confirmation.nonce, now):
         return _gone()
     logger.info("test recipient confirmed for shop %s", shop.shop_id)
     body = (f"<h1>Confirmed</h1>\n<p>{escape(confirmation.email)} now receives the test e-mails of "
@@ -165,7 +164,7 @@ def _resolve(token: str, now: datetime):
     from chalicelib.errors import NotFound as ShopMissing
     from chalicelib.services.shops.shops import load_shop
 
-    confirmation = tokens.read_recipient_confirmation(token)
+    confirmation = deps.tokens.read_recipient_confirmation(token)
     if confirmation is None:
         return 404, document("en", "This link does not work",
                              "<h1>This link does not work</h1>\n<p>It may be incomplete: copy the whole link "
@@ -176,7 +175,7 @@ def _resolve(token: str, now: datetime):
         shop = load_shop(confirmation.shop_id)
     except ShopMissing:
         return _gone()
-    recipient = TestRecipients(shop.shop_id).get(confirmation.email)
+    recipient = deps.repos.test_recipients(shop.shop_id).get(confirmation.email)
     if recipient is None or recipient.nonce != confirmation.nonce:
         return _gone()
     return shop, confirmation
@@ -192,7 +191,7 @@ def _confirmation_message(shop, recipient: TestRecipient, now: datetime) -> byte
     from chalicelib.mail.mime import InvalidAddress, build_message
     from chalicelib.services.mail.mailer import public_url
 
-    token = tokens.make_recipient_confirmation(tokens.RecipientConfirmation(
+    token = deps.tokens.make_recipient_confirmation(tokens.RecipientConfirmation(
         shop.shop_id, recipient.email, recipient.nonce, now + CONFIRMATION_VALIDITY))
     link = f"{public_url()}{CONFIRM_PATH}{token}"
     name = shop.name or shop.shop_id
@@ -214,8 +213,8 @@ def _send(shop, recipient: TestRecipient, raw: bytes, messenger) -> None:
     from chalicelib.services.mail.mailer import default_messenger
 
     try:
-        (messenger or default_messenger()).send_raw(
-            sender=shop.sender_email, recipient=recipient.email, raw=raw, configuration_set=configuration_set(),
+        (messenger or deps.messenger).send_raw(
+            sender=shop.sender_email, recipient=recipient.email, raw=raw, configuration_set=deps.config.ses_configuration_set,
             tags={"shop": shop.shop_id, "template": "test_recipient_confirmation", "category": "test"})
     except SendError as error:
         raise BadRequest(f"email: the confirmation could not be sent ({error})", field="email") from None

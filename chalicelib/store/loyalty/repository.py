@@ -94,9 +94,6 @@ class LedgerPage:
 
 class LoyaltyRepository:
     def __init__(self, shop_id: str):
-        from chalicelib import bootstrap
-
-        bootstrap.ensure_store()
         self.shop_id = shop_id
 
     # -- reads ----------------------------------------------------------------

@@ -61,9 +61,6 @@ class CustomerItems:
 
 class PrivacyStore:
     def __init__(self, shop_id: str):
-        from chalicelib import bootstrap
-
-        bootstrap.ensure_store()
         self.shop_id = shop_id
 
     # -- reading --------------------------------------------------------------------

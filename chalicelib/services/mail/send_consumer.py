@@ -1,0 +1,105 @@
+"""The send queue's consumer: one queued e-mail sent, its outbox item cleared, its outcome counted.
+
+A message that can never be sent (poison) goes to the dead-letter queue; SES throttling and
+5xx come back as ``TransientSendError`` and are retried with a growing delay.
+"""
+from __future__ import annotations
+
+import json
+import logging
+
+logger = logging.getLogger("loyalty.outbox")
+
+
+def deliver_record(record) -> dict:
+    """The send queue's handler for one SQS record (Chalice's SQSRecord)."""
+    raw = record.to_dict()
+    attempt = int(raw.get("attributes", {}).get("ApproximateReceiveCount", "1"))
+    return deliver(record.body, receipt_handle=record.receipt_handle, attempt=attempt)
+
+
+def deliver(body: str | dict, *, receipt_handle: str | None = None, attempt: int = 1) -> dict:
+    """Send the e-mail, then clear its outbox item.
+
+    SES throttling and 5xx come back as TransientSendError: the message is made
+    invisible for a growing time (10 s, 20 s, 40 s … up to 15 minutes) and the
+    error re-raised, so SQS retries it with backoff and, after its
+    maxReceiveCount, parks it in the dead-letter queue.
+    """
+    from chalicelib.mail.messenger import TransientSendError
+    from chalicelib.services.mail import mailer
+
+    try:
+        message = json.loads(body) if isinstance(body, str) else dict(body)
+        if not isinstance(message, dict):
+            raise ValueError("not a JSON object")
+    except (ValueError, TypeError) as error:
+        poison = mailer.PoisonMessage(f"send message: not a JSON object ({error})")
+        _report_poison(poison, attempt)
+        raise poison from None
+    outbox_key = message.pop("outbox_key", None)
+    if message.get("campaign_id") and message.get("shop_id"):
+        from chalicelib.services.campaigns.campaigns import campaign_gate
+
+        gate = campaign_gate(message["shop_id"], message["campaign_id"])
+        if gate == "wait":  # paused: the message waits on the queue for the resume
+            if receipt_handle:
+                _back_off(deps, receipt_handle, attempt)
+            raise TransientSendError("the campaign is paused")
+        if gate == "drop":
+            return {"status": "dropped", "reason": "campaign cancelled or stopped",
+                    "idempotency_key": message.get("idempotency_key")}
+    try:
+        result = mailer.send_message(message)
+    except TransientSendError:
+        if receipt_handle:
+            _back_off(deps, receipt_handle, attempt)
+        raise
+    except mailer.PoisonMessage as error:
+        # It can never be sent: the dead-letter queue keeps it for a person; the sweeper must not.
+        _clear(deps, outbox_key)
+        if not error.recorded_before:
+            _count(message, {"status": "failed"})
+        _report_poison(error, attempt)
+        raise
+    _clear(deps, outbox_key)
+    _count(message, result)
+    return result
+
+
+def _report_poison(error: Exception, attempt: int) -> None:
+    logger.error("poison message on receive %d (the dead-letter queue takes it after the queue's maxReceiveCount): %s",
+                 attempt, error)
+
+
+def _count(message: dict, result: dict) -> None:
+    """Final outcomes per campaign, or per flow (template), with skips by reason (a
+    duplicate was counted already)."""
+    shop_id, template = message.get("shop_id"), message.get("template")
+    if not shop_id or not template or result.get("status") in ("duplicate", "dropped"):
+        return
+    from chalicelib.domain.campaigns.links import subject_of
+    from chalicelib.store.campaigns.results import Results
+
+    outcome = result["status"] if result["status"] not in ("skipped", "held") \
+        else f"{result['status']}_{result.get('reason', 'other')}"
+    try:
+        deps.repos.results(shop_id, subject_of(message.get("campaign_id"), template)).add(outcome, message.get("customer_id", ""))
+    except Exception:  # a lost count must not resend an e-mail
+        logger.warning("could not count a send outcome", exc_info=True)
+
+
+def _clear(deps, outbox_key: dict | None) -> None:
+    if outbox_key:
+        deps.repos.outbox().clear(outbox_key)
+
+
+def backoff_seconds(attempt: int) -> int:
+    return min(900, 10 * 2 ** max(attempt - 1, 0))
+
+
+def _back_off(deps, receipt_handle: str, attempt: int) -> None:
+    try:
+        deps.send_queue.delay(receipt_handle, backoff_seconds(attempt))
+    except Exception:  # the queue's own visibility timeout still brings it back
+        logger.warning("could not delay the retry of a throttled e-mail", exc_info=True)

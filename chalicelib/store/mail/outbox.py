@@ -1,0 +1,15 @@
+"""Outbox items: written inside each change's transaction (store/loyalty/repository.py), read back
+by the sweeper when they linger, deleted once their e-mail is handled."""
+from __future__ import annotations
+
+from chalicelib.store import keys
+from chalicelib.store.models import OutboxItem
+
+
+class OutboxStore:
+    def lingering(self, shop_id: str, shard: int, before: str) -> list[dict]:
+        """The messages of one outbox shard written before ``before`` (an ISO instant)."""
+        return [item.message for item in OutboxItem.query(keys.outbox_pk(shop_id, shard), OutboxItem.sk < before)]
+
+    def clear(self, outbox_key: dict) -> None:
+        OutboxItem(outbox_key["pk"], outbox_key["sk"]).delete()
