@@ -38,6 +38,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from bench.emulator import start_emulator
+from chalicelib.composition import dependencies
 
 
 def main() -> None:
@@ -96,7 +97,7 @@ def run(args, server) -> None:
     sesv2 = boto3.client("sesv2")
     create_configuration_set(sesv2)
     verify_sender_domain(sesv2, "news@shop.example")
-    shops.put_shop("bench-shop", {"name": "Bench Shop", "platform": "shopify",
+    shops.put_shop(dependencies(), "bench-shop", {"name": "Bench Shop", "platform": "shopify",
                                   "webhook_secret": "bench-secret-0123456789", "currency": "UAH",
                                   "default_locale": "uk", "timezone": "Europe/Kyiv",
                                   "sender_email": "news@shop.example", "storefront_url": "https://shop.example"})
@@ -113,7 +114,7 @@ def run(args, server) -> None:
             batch.save(item)
     print(f"seeded {args.recipients} customers in {time.perf_counter() - started:.1f} s", flush=True)
 
-    campaign = campaigns.create_campaign("bench-shop", {
+    campaign = campaigns.create_campaign(dependencies(), "bench-shop", {
         "name": "Free shipping weekend", "template": "special_day",
         "segment": {"rules": {"field": "marketing_consent", "op": "=", "value": True}},
         "send_at": now.isoformat(),
@@ -147,7 +148,7 @@ def run(args, server) -> None:
                     for _ in range(deliveries):
                         cpu, started = time.thread_time(), time.perf_counter()
                         try:
-                            result = send_consumer.deliver(message["Body"], receipt_handle=message["ReceiptHandle"])
+                            result = send_consumer.deliver(dependencies(), message["Body"], receipt_handle=message["ReceiptHandle"])
                         finally:
                             with lock:
                                 handler_times.append((time.thread_time() - cpu, time.perf_counter() - started))
@@ -173,7 +174,7 @@ def run(args, server) -> None:
         thread.start()
     fan_out = time.perf_counter()
     while True:  # the every-minute schedule; it stops queuing while the send queue is full enough
-        report = campaigns.run_due_campaigns(datetime.now(timezone.utc))
+        report = campaigns.run_due_campaigns(dependencies(), datetime.now(timezone.utc))
         if any(r["status"] == "done" for r in report.values()):
             break
         time.sleep(1)

@@ -25,6 +25,7 @@ from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
 from bench.emulator import start_emulator
+from chalicelib import composition
 
 
 NOW = datetime(2026, 11, 25, 9, 0, tzinfo=timezone.utc)
@@ -66,7 +67,7 @@ def main() -> None:
 def run(server, size: int, due: int):
     import boto3
 
-    from chalicelib import bootstrap
+    from chalicelib.composition import dependencies
     from chalicelib.domain.loyalty.account import Account, Lot
     from chalicelib.services.shops import shops
     from chalicelib.services.lifecycle.expiry import expire_points
@@ -85,10 +86,10 @@ def run(server, size: int, due: int):
     composition.reset()
     create_table(boto3.client("dynamodb"), table)
     create_queues(boto3.client("sqs"), f"{table}-send", f"{table}-events")
-    shops.put_shop("bench-shop", {"platform": "shopify", "webhook_secret": "bench-secret-0123456789",
+    shops.put_shop(dependencies(), "bench-shop", {"platform": "shopify", "webhook_secret": "bench-secret-0123456789",
                                   "currency": "UAH", "timezone": "UTC", "sender_email": "bench@shop.example",
                                   "storefront_url": "https://shop.example"})
-    shop = shops.load_shop("bench-shop")
+    shop = shops.load_shop(dependencies(), "bench-shop")
     LoyaltyRepository("bench-shop")
 
     started = time.perf_counter()
@@ -117,9 +118,9 @@ def run(server, size: int, due: int):
 
     jobs = {}
     for name, job, acted in (
-            ("expiry", lambda: expire_points("bench-shop", NOW), lambda r: r.customers_expired),
-            ("expiry warnings", lambda: send_expiry_warnings(shop, NOW), lambda r: r.warnings_queued),
-            ("birthdays", lambda: run_occasions(shop, NOW), lambda r: r.birthdays)):
+            ("expiry", lambda: expire_points(dependencies(), "bench-shop", NOW), lambda r: r.customers_expired),
+            ("expiry warnings", lambda: send_expiry_warnings(dependencies(), shop, NOW), lambda r: r.warnings_queued),
+            ("birthdays", lambda: run_occasions(dependencies(), shop, NOW), lambda r: r.birthdays)):
         before = Counter(server.request_counts)
         started = time.perf_counter()
         report = job()

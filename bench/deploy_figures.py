@@ -28,6 +28,7 @@ import tempfile
 import time
 from collections import Counter, defaultdict
 from pathlib import Path
+from chalicelib import composition
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 
@@ -241,7 +242,7 @@ def operation_figures(orders: int) -> dict:
 
 def _run_operations(log: WireLog, orders: int, boto3) -> dict:
     from bench.emulator import seed_bench_shop
-    from chalicelib import bootstrap
+    from chalicelib.composition import dependencies
     from devstack.samples import sample_order_payload, signed_request
     from chalicelib.services.mail import delivery_events
     from chalicelib.services.mail import send_consumer
@@ -279,16 +280,16 @@ def _run_operations(log: WireLog, orders: int, boto3) -> dict:
         payload = sample_order_payload("shopify", order_id=f"P{i}", email=f"customer{i}@example.com")
         headers, body = signed_request("shopify", secret, payload, topic="orders/paid", event_id=f"paid-{i}")
         measure("paid order (webhook)",
-                lambda: webhooks.receive_webhook("shopify", "bench-shop", headers, body, "application/json"))
+                lambda: webhooks.receive_webhook(dependencies(), "shopify", "bench-shop", headers, body, "application/json"))
         message = sqs.receive_message(QueueUrl=send_url, MaxNumberOfMessages=1).get("Messages", [])[0]
         sqs.delete_message(QueueUrl=send_url, ReceiptHandle=message["ReceiptHandle"])
         results = {}
         measure("post-purchase e-mail (send handler)",
-                lambda: results.update(send_consumer.deliver(message["Body"])))
+                lambda: results.update(send_consumer.deliver(dependencies(), message["Body"])))
         ses_id = _ses_message_id(results)
         event = {"eventType": "Delivery", "mail": {"messageId": ses_id, "tags": {}},
                  "delivery": {"recipients": [f"customer{i}@example.com"]}}
-        measure("SES delivery event (events handler)", lambda: delivery_events.handle_ses_event(json.dumps(event)))
+        measure("SES delivery event (events handler)", lambda: delivery_events.handle_ses_event(dependencies(), json.dumps(event)))
     return figures
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 import logging
 import os
 import socket
+from chalicelib.composition import dependencies
 
 
 def free_port() -> int:
@@ -100,8 +101,8 @@ def seed_bench_shop(table: str, send_queue: str, events_queue: str, *,
 
     create_table(boto3.client("dynamodb"), table)
     create_queues(boto3.client("sqs"), send_queue, events_queue)
-    shops.put_shop(BENCH_SHOP, {"platform": "shopify", "webhook_secret": BENCH_SECRET, "currency": "UAH",
+    shops.put_shop(dependencies(), BENCH_SHOP, {"platform": "shopify", "webhook_secret": BENCH_SECRET, "currency": "UAH",
                                 "sender_email": sender_email, "storefront_url": "https://shop.example",
                                 "program": {"cashback_percent": "2"}})
-    shops.load_shop(BENCH_SHOP)
+    shops.load_shop(dependencies(), BENCH_SHOP)
     return BENCH_SECRET

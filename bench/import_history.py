@@ -25,8 +25,10 @@ import sys
 import tempfile
 import time
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from fractions import Fraction
+from chalicelib import composition
+from chalicelib.composition import dependencies
 
 EARN_RATE = Fraction(5, 100)  # the program's default 0.05 points per currency unit
 CASHBACK_PERCENT = 2
@@ -172,7 +174,7 @@ def main() -> None:
 def setup_shop(shop_id: str) -> None:
     from chalicelib.services.shops import shops
 
-    shops.put_shop(shop_id, {"platform": "shopify", "webhook_secret": "bench-secret-0123456789", "currency": "UAH",
+    shops.put_shop(dependencies(), shop_id, {"platform": "shopify", "webhook_secret": "bench-secret-0123456789", "currency": "UAH",
                              "sender_email": "loyalty@shop.example", "storefront_url": "https://shop.example",
                              "program": {"cashback_percent": str(CASHBACK_PERCENT)}})
 
@@ -180,7 +182,7 @@ def setup_shop(shop_id: str) -> None:
 def run(orders: int, customers: int, workers: int, seed: int) -> int:
     import boto3
 
-    from chalicelib import bootstrap
+    from chalicelib.composition import dependencies
     from chalicelib.services.orders import history_import
     from devstack.tables import create_table
 
@@ -188,7 +190,7 @@ def run(orders: int, customers: int, workers: int, seed: int) -> int:
     composition.reset()
     shop_id = "bench-shop"
     setup_shop(shop_id)
-    now = bootstrap.now()
+    now = dependencies().clock()
     history, emails = generate_history(orders, customers, now, seed)
     with tempfile.TemporaryDirectory() as folder:
         orders_path, customers_path = f"{folder}/orders_export.csv", f"{folder}/customers_export.csv"
@@ -196,14 +198,14 @@ def run(orders: int, customers: int, workers: int, seed: int) -> int:
         write_customers_csv(emails, customers_path)
         started = time.monotonic()
         customers_options = history_import.ImportOptions("shopify-customers-csv", workers=workers)
-        prepared = history_import.prepare(shop_id, customers_path, customers_options, now)
-        history_import.run(prepared, customers_options, now)
+        prepared = history_import.prepare(dependencies(), shop_id, customers_path, customers_options, now)
+        history_import.run(dependencies(), prepared, customers_options, now)
         customers_seconds = time.monotonic() - started
         options = history_import.ImportOptions("shopify-orders-csv", workers=workers)
-        prepared = history_import.prepare(shop_id, orders_path, options, now)
+        prepared = history_import.prepare(dependencies(), shop_id, orders_path, options, now)
         plan = history_import.dry_run(prepared, now)["would_create"]
         started = time.monotonic()
-        report = history_import.run(prepared, options, now, progress=_progress)
+        report = history_import.run(dependencies(), prepared, options, now, progress=_progress)
         seconds = time.monotonic() - started
     print(file=sys.stderr)
     imported = sum(1 for order in history if order.status != "pending")
@@ -220,7 +222,7 @@ def check(shop_id: str, history: list[GeneratedOrder], now: datetime, plan: dict
     from chalicelib.services.shops.shops import load_shop
     from chalicelib.store.loyalty.repository import LoyaltyRepository
 
-    shop = load_shop(shop_id)
+    shop = load_shop(dependencies(), shop_id)
     repo = LoyaltyRepository(shop_id)
     expected = expected_totals(history, now)
     differences = []

@@ -70,14 +70,13 @@ def main() -> None:
 
 
 def run(n: int) -> dict[str, dict]:
-    from chalicelib import bootstrap
+    from chalicelib.composition import dependencies
     from devstack.samples import sample_order_payload, sample_refund_payload, signed_request
     from chalicelib.services.orders import webhooks
     from chalicelib.store import keys
     from chalicelib.store.models import EventItem
 
     secret = seed_bench_shop("loyalty-cpu-bench", "cpu-bench-send", "cpu-bench-events")
-    bootstrap.ensure_store()
 
     samples: dict[str, list[tuple[float, float]]] = {}
 
@@ -88,13 +87,13 @@ def run(n: int) -> dict[str, dict]:
 
     def webhook(payload: dict, topic: str, event_id: str):
         headers, body = signed_request("shopify", secret, payload, topic=topic, event_id=event_id)
-        return lambda: webhooks.receive_webhook("shopify", "bench-shop", headers, body, "application/json")
+        return lambda: webhooks.receive_webhook(dependencies(), "shopify", "bench-shop", headers, body, "application/json")
 
     for i in range(-20, n):  # the first 20 warm up imports, caches and connections
         email = f"customer{i}@example.com"
         order = sample_order_payload("shopify", order_id=f"A{i}", email=email)
         event = EventItem(keys.event_pk("bench-shop", f"floor-{i}"), "EVENT", topic="orders/paid",
-                          received_at=keys.iso(bootstrap.now()))
+                          received_at=keys.iso(dependencies().clock()))
         calls = [
             ("paid order, new customer", webhook(order, "orders/paid", f"paid-A{i}")),
             ("duplicate (same event id)", webhook(order, "orders/paid", f"paid-A{i}")),

@@ -46,7 +46,7 @@ def main() -> None:
 
 
 def run(server, n: int) -> dict[str, list[tuple[Counter, float]]]:
-    from chalicelib import bootstrap
+    from chalicelib.composition import dependencies
     from devstack.samples import sample_order_payload, sample_refund_payload, signed_request
     from chalicelib.services.orders import webhooks
     from chalicelib.store import keys
@@ -65,9 +65,8 @@ def run(server, n: int) -> dict[str, list[tuple[Counter, float]]]:
 
     def measure(kind: str, payload: dict, topic: str, event_id: str | None = None) -> None:
         headers, body = signed_request("shopify", secret, payload, topic=topic, event_id=event_id)
-        counted(kind, lambda: webhooks.receive_webhook("shopify", "bench-shop", headers, body, "application/json"))
+        counted(kind, lambda: webhooks.receive_webhook(dependencies(), "shopify", "bench-shop", headers, body, "application/json"))
 
-    bootstrap.ensure_store()
     for i in range(n):
         email = f"customer{i}@example.com"
         order = sample_order_payload("shopify", order_id=f"A{i}", email=email)
@@ -82,7 +81,7 @@ def run(server, n: int) -> dict[str, list[tuple[Counter, float]]]:
                 "orders/cancelled", f"can-B{i}")
         # The floor: the one write no webhook can do without (its event record), same client.
         event = EventItem(keys.event_pk("bench-shop", f"floor-{i}"), "EVENT", topic="orders/paid",
-                          received_at=keys.iso(bootstrap.now()))
+                          received_at=keys.iso(dependencies().clock()))
         counted("floor: one PutItem (event record)", event.save)
     return rows
 

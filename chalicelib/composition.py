@@ -75,10 +75,11 @@ def build(config: Optional[Config] = None, *, clock: Clock = system_clock, repos
         repos = DynamoRepositories()
     secrets = Secrets(config, clients)
 
-    def link_keys() -> tuple[bytes, ...]:
-        found = secrets.values(config.link_signing_key)
+    def link_keys() -> tuple[bytes, ...]:  # read through deps: a test may pass another configuration
+        source = deps.config.link_signing_key
+        found = deps.secrets.values(source)
         if not found:
-            raise SecretUnavailable(not_configured_message(config.link_signing_key.name))
+            raise SecretUnavailable(not_configured_message(source.name))
         return tuple(key.encode() for key in found)
 
     ses = _lazy(lambda: clients("sesv2", region=config.ses_region,
@@ -129,8 +130,20 @@ def install(deps: Deps) -> Deps:
 
 def use_clock(clock: Clock) -> Deps:
     """The current dependencies with ``clock`` (tests move time this way, never by patching)."""
+    return use(clock=clock)
+
+
+def use(**replacements) -> Deps:
+    """The current dependencies with some replaced (tests and devstack: a clock, a messenger,
+    identities, a send queue); ``config`` may be given as a dict of the fields that change."""
+    from dataclasses import replace
+
     deps = dependencies()
-    deps.clock = clock
+    changes = dict(replacements)
+    if isinstance(changes.get("config"), dict):
+        changes["config"] = replace(deps.config, **changes["config"])
+    for name, value in changes.items():
+        setattr(deps, name, value)
     return deps
 
 

@@ -26,6 +26,8 @@ import urllib.request
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, Optional, Sequence
+from chalicelib import composition
+from chalicelib.composition import dependencies
 
 LOCAL_TABLE = "loyalty-local"
 LOCAL_REGION = "eu-central-1"
@@ -77,7 +79,6 @@ def local_environment() -> dict[str, str]:
 
 def configure_environment(args: argparse.Namespace) -> None:
     """Point this process at the local stack, or check the settings ``--aws`` needs."""
-    from chalicelib import bootstrap
 
     if getattr(args, "aws", False):
         if not os.environ.get("LOYALTY_TABLE"):
@@ -105,13 +106,13 @@ def api_url(args: argparse.Namespace) -> str:
 def cmd_shops_list(args: argparse.Namespace) -> Any:
     from chalicelib.services.shops import shops
 
-    return shops.list_shops()
+    return shops.list_shops(dependencies())
 
 
 def cmd_shops_show(args: argparse.Namespace) -> Any:
     from chalicelib.services.shops import shops
 
-    return shops.get_shop_view(args.shop_id)
+    return shops.get_shop_view(dependencies(), args.shop_id)
 
 
 def cmd_shops_add(args: argparse.Namespace) -> Any:
@@ -120,7 +121,7 @@ def cmd_shops_add(args: argparse.Namespace) -> Any:
 
     if not args.replace:
         try:
-            shops.get_shop_view(args.shop_id)
+            shops.get_shop_view(dependencies(), args.shop_id)
         except NotFound:
             pass
         else:
@@ -137,7 +138,7 @@ def cmd_shops_add(args: argparse.Namespace) -> Any:
     document.update({key: value for key, value in optional.items() if value is not None})
     if args.program_json:
         document["program"] = _read_program(args.program_json)
-    view, created = shops.put_shop(args.shop_id, document)
+    view, created = shops.put_shop(dependencies(), args.shop_id, document)
     if not getattr(args, "aws", False):
         import boto3
 
@@ -165,10 +166,10 @@ def cmd_customer(args: argparse.Namespace) -> Any:
     from chalicelib.services.shops import shops
     from chalicelib.services.loyalty import storefront
 
-    shop = shops.load_shop(args.shop_id)
+    shop = shops.load_shop(dependencies(), args.shop_id)
     if args.history:
-        return storefront.customer_history(shop, args.email, str(args.limit) if args.limit else None, None)
-    return storefront.customer_view(shop, args.email)
+        return storefront.customer_history(dependencies(), shop, args.email, str(args.limit) if args.limit else None, None)
+    return storefront.customer_view(dependencies(), shop, args.email)
 
 
 def build_sample(args: argparse.Namespace, currency: str) -> tuple[str, str, dict]:
@@ -202,14 +203,13 @@ def _fresh_number() -> int:
 
 
 def cmd_send_sample(args: argparse.Namespace) -> Any:
-    from chalicelib import bootstrap
+    from chalicelib.composition import dependencies
     from devstack import samples
     from chalicelib.store.shops.shops import ShopRepository
 
-    bootstrap.ensure_store()
     stored = ShopRepository().get(args.shop_id)
     if stored is None:
-        raise CliError(f"no shop {args.shop_id!r} in table {bootstrap.settings().table_name} "
+        raise CliError(f"no shop {args.shop_id!r} in table {dependencies().config.table_name} "
                        "(see: shops list)")
     secret = stored.secrets.get("webhook_secret")
     if not secret:
@@ -232,17 +232,17 @@ def cmd_stats(args: argparse.Namespace) -> Any:
     from chalicelib.services.campaigns import results
 
     if args.campaign:
-        return results.campaign_results(args.shop_id, args.campaign)
+        return results.campaign_results(dependencies(), args.shop_id, args.campaign)
     if args.flow:
-        return results.flow_results(args.shop_id, args.flow)
-    return results.all_flow_results(args.shop_id)
+        return results.flow_results(dependencies(), args.shop_id, args.flow)
+    return results.all_flow_results(dependencies(), args.shop_id)
 
 
 def cmd_jobs_run_daily(args: argparse.Namespace) -> Any:
     """The scheduled jobs at a chosen moment; the e-mails they owe go through the send queue."""
     from chalicelib.services.lifecycle.daily import run_daily
 
-    return run_daily(_parse_now(args.now), [args.shop] if args.shop else None)
+    return run_daily(dependencies(), _parse_now(args.now), [args.shop] if args.shop else None)
 
 
 def cmd_jobs_run_campaigns(args: argparse.Namespace) -> Any:
@@ -257,7 +257,7 @@ def cmd_jobs_run_campaigns(args: argparse.Namespace) -> Any:
             print(f"\r  {campaign.name}: {campaign.queued} recipients queued ({campaign.pages} pages)",
                   end="", flush=True, file=sys.stderr)
 
-    report = run_due_campaigns(now, on_page=progress)
+    report = run_due_campaigns(dependencies(), now, on_page=progress)
     if not quiet and report:
         print(file=sys.stderr)
     return {"campaigns": report}
@@ -299,7 +299,7 @@ class ProgressBar:
 
 def cmd_import(args: argparse.Namespace) -> Any:
     """Import a shop's history (or --dry-run it): see docs/import.md."""
-    from chalicelib import bootstrap
+    from chalicelib.composition import dependencies
     from chalicelib.services.orders import history_import
 
     for path in filter(None, (args.file, args.opening_balances)):
@@ -308,14 +308,14 @@ def cmd_import(args: argparse.Namespace) -> Any:
     options = history_import.ImportOptions(
         args.format, earn_points=not args.no_points, points_since=_parse_day(args.points_since, "--points-since"),
         since=_parse_day(args.since, "--since"), until=_parse_day(args.until, "--until"), workers=args.workers)
-    now = bootstrap.now()
-    prepared = history_import.prepare(args.shop_id, args.file, options, now, balances_path=args.opening_balances)
+    now = dependencies().clock()
+    prepared = history_import.prepare(dependencies(), args.shop_id, args.file, options, now, balances_path=args.opening_balances)
     if args.dry_run:
         return history_import.dry_run(prepared, now)
     quiet = getattr(args, "json", False)
     bar = None if quiet else ProgressBar(f"import {args.shop_id}")
     try:
-        report = history_import.run(prepared, options, now, progress=bar)
+        report = history_import.run(dependencies(), prepared, options, now, progress=bar)
     finally:
         if bar is not None:
             print(file=sys.stderr)
@@ -325,19 +325,19 @@ def cmd_import(args: argparse.Namespace) -> Any:
 def cmd_import_status(args: argparse.Namespace) -> Any:
     from chalicelib.services.orders import history_import
 
-    return history_import.import_status(args.shop_id)
+    return history_import.import_status(dependencies(), args.shop_id)
 
 
 def cmd_webhook_health(args: argparse.Namespace) -> Any:
     from chalicelib.services.orders import webhook_health
 
-    return webhook_health.health_view(args.shop_id)
+    return webhook_health.health_view(dependencies(), args.shop_id)
 
 
 def cmd_reconcile(args: argparse.Namespace) -> Any:
     from chalicelib.services.orders import reconciliation
 
-    return reconciliation.reconcile_shop(args.shop_id, _parse_now(args.now), since=_parse_day(args.since, "--since"))
+    return reconciliation.reconcile_shop(dependencies(), args.shop_id, _parse_now(args.now), since=_parse_day(args.since, "--since"))
 
 
 def _parse_now(text: Optional[str]):
@@ -755,9 +755,9 @@ def _store_problem(error: Exception) -> Optional[str]:
 
     if not isinstance(error, (PynamoDBException, BotoCoreError, ClientError)):
         return None
-    from chalicelib import bootstrap
+    from chalicelib.composition import dependencies
 
-    table = bootstrap.settings().table_name
+    table = dependencies().config.table_name
     endpoint = os.environ.get("AWS_ENDPOINT_URL")
     text = str(getattr(error, "cause", None) or error)
     if "ResourceNotFound" in text or "non-existent table" in text or "Requested resource not found" in text:

@@ -37,9 +37,9 @@ START_TIMEOUT_SECONDS = 60
 
 def queue_handlers() -> dict[str, str]:
     """Queue name → the app's handler for it (what Lambda's event source mappings do on AWS)."""
-    from chalicelib import bootstrap
+    from chalicelib.composition import dependencies
 
-    settings = bootstrap.settings()
+    settings = dependencies().config
     return {settings.send_queue_name: "send_email", settings.events_queue_name: "delivery_events_handler"}
 STOP_TIMEOUT_SECONDS = 5
 
@@ -174,13 +174,13 @@ class Stack:
     def create_table(self) -> None:
         import boto3
 
-        from chalicelib import bootstrap
+        from chalicelib.composition import dependencies
         from devstack.queues import create_queues
         from devstack.ses import create_configuration_set
         from devstack.tables import create_table
 
         create_table(boto3.client("dynamodb"), os.environ["LOYALTY_TABLE"])
-        settings = bootstrap.settings()
+        settings = dependencies().config
         create_queues(boto3.client("sqs"), settings.send_queue_name, settings.events_queue_name,
                       visibility_timeout=5)
         create_configuration_set(boto3.client("sesv2"))

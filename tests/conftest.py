@@ -49,7 +49,7 @@ def table(moto_endpoint, monkeypatch):
     """A new empty table for this test, with the service pointed at it."""
     import boto3
 
-    from chalicelib import bootstrap
+    from chalicelib import composition
     from devstack.tables import create_table
 
     from devstack.queues import create_queues
@@ -73,6 +73,15 @@ def table(moto_endpoint, monkeypatch):
     yield name
     composition.reset()
     _forget_tracked_instances()
+
+
+@pytest.fixture
+def deps(table):
+    """The dependencies the app runs on in this test (built from the test's environment, like a
+    cold start): what a test passes to a service it calls directly."""
+    from chalicelib import composition
+
+    return composition.dependencies()
 
 
 def _forget_tracked_instances() -> None:

@@ -91,6 +91,10 @@ class LinkSigner:
         self._keys = keys
         self._clock = clock
 
+    def keys(self) -> tuple[bytes, ...]:
+        """The keys in use, the current one first (raises ``SecretUnavailable`` when none is configured)."""
+        return tuple(self._keys())
+
     def make_token(self, shop_id: str, customer_id: str, *, purpose: str = UNSUBSCRIBE,
                    issued_at: Optional[datetime] = None, subject: Optional[str] = None) -> str:
         for part in (shop_id, customer_id, purpose, *([subject] if subject is not None else [])):

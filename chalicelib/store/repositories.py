@@ -5,6 +5,7 @@ which the composition root pointed at the configured table name once.
 """
 from __future__ import annotations
 
+from chalicelib.store.access.access_keys import AccessKeys
 from chalicelib.store.access.admin_access import AdminAccess
 from chalicelib.store.access.rate_counters import RateCounters
 from chalicelib.store.campaigns.campaigns import CampaignStore
@@ -50,6 +51,12 @@ class DynamoRepositories:
 
     def test_recipients(self, shop_id: str) -> TestRecipients:
         return TestRecipients(shop_id)
+
+    def storefront_keys(self) -> AccessKeys:
+        return AccessKeys.storefront()
+
+    def workspace_keys(self) -> AccessKeys:
+        return AccessKeys.workspace()
 
     def admin_access(self) -> AdminAccess:
         return AdminAccess()

@@ -88,24 +88,24 @@ def api_server(table, moto_endpoint):
         process.wait(10)
 
 
-def _four_weeks_of_orders(monkeypatch) -> int:
+def _four_weeks_of_orders(deps, monkeypatch) -> int:
     """Orders (and a few redemptions) on each of the last 16 days, through the real webhook and
     storefront services in this process with the clock set to that day, so the dashboard's
     counters were written the way production writes them. Returns the customers made."""
-    from chalicelib import bootstrap
+    from chalicelib import composition
     from chalicelib.errors import NotFound
     from chalicelib.services.shops import shops
     from chalicelib.services.loyalty import storefront
     from chalicelib.services.orders import webhooks
 
-    real_now = bootstrap.now
+    real_clock = deps.clock
     rng = random.Random(7)
     today = datetime.now(timezone.utc).replace(hour=9, minute=0, second=0, microsecond=0)
     customers = [f"customer{n:02d}@example.com" for n in range(14)]
     number = 0
     for days_ago in range(16, 0, -1):
         day = today - timedelta(days=days_ago)
-        monkeypatch.setattr(bootstrap, "now", lambda day=day: day)
+        composition.use_clock(lambda day=day: day)
         for _ in range(rng.randint(1, 2)):
             number += 1
             email = rng.choice(customers[: 4 + (16 - days_ago) * 10 // 16])  # new customers join over time
@@ -114,28 +114,28 @@ def _four_weeks_of_orders(monkeypatch) -> int:
             headers, body = signed_request("shopify", SECRET, sample_order_payload(
                 "shopify", order_id=str(1000 + number), email=email, lines=lines, created_at=day),
                 topic="orders/paid")
-            assert webhooks.receive_webhook("shopify", SHOP, headers, body, "application/json")["result"] == "applied"
+            assert webhooks.receive_webhook(deps, "shopify", SHOP, headers, body, "application/json")["result"] == "applied"
         if days_ago % 4 == 0:
-            shop = shops.load_shop(SHOP)
+            shop = shops.load_shop(deps, SHOP)
             for email in customers[:4]:
                 try:
-                    balance = storefront.customer_view(shop, email)["points_balance"]
+                    balance = storefront.customer_view(deps, shop, email)["points_balance"]
                 except NotFound:  # has not ordered yet
                     continue
                 if balance >= 150:
-                    storefront.redeem_points(shop, email, {"points": max(100, balance // 2)})
+                    storefront.redeem_points(deps, shop, email, {"points": max(100, balance // 2)})
                     break
-    monkeypatch.setattr(bootstrap, "now", real_now)
+    composition.use_clock(real_clock)
     return len(customers)
 
 
 @pytest.fixture
-def demo_shop(api_server, monkeypatch):
+def demo_shop(deps, api_server, monkeypatch):
     """A shop with four weeks of customers and orders, and a workspace key for its owner (the tour
     ends with a points adjustment, which is an owner's)."""
     _call(api_server, "PUT", f"/admin/shops/{SHOP}", shop_document(
         "shopify", name="Zerno", storefront_url="https://zerno.example", sender_email="hello@zerno.example"))
-    _four_weeks_of_orders(monkeypatch)
+    _four_weeks_of_orders(deps, monkeypatch)
     for number, email in enumerate(["olena@example.com", "taras@example.com", "olena@example.com",
                                     "iryna@example.com"], start=1):
         headers, body = signed_request("shopify", SECRET, sample_order_payload(

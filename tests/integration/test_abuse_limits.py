@@ -7,6 +7,7 @@ import json
 import threading
 from datetime import datetime, timedelta, timezone
 
+from chalicelib import composition
 import pytest
 
 from chalicelib.domain.access import limits
@@ -19,7 +20,7 @@ JSON = {"Content-Type": "application/json"}
 @pytest.fixture
 def clock(monkeypatch):
     moment = [NOW]
-    monkeypatch.setattr("chalicelib.bootstrap.now", lambda: moment[0])
+    composition.use_clock(lambda: moment[0])
     return moment
 
 
@@ -33,7 +34,10 @@ def address(monkeypatch):
 
 
 def _limit(monkeypatch, action: str, scope: str, value: str):
-    monkeypatch.setenv(limits.variable_name(action, scope), value)
+    """The app's configuration with one limit changed (the same parser as LOYALTY_LIMIT_* variables)."""
+    configured = dict(composition.dependencies().config.limits)
+    configured[(action, scope)] = limits.parse_limit(value, limits.variable_name(action, scope))
+    composition.use(config={"limits": configured})
 
 
 def _lookup(client, shop, key, email="nobody@example.com", **headers):
@@ -155,7 +159,7 @@ def test_a_limit_can_be_turned_off(client, clock, address, shopify_shop, monkeyp
     assert all(_lookup(client, shopify_shop, shopify_shop.api_key).status_code == 404 for _ in range(3))
 
 
-def test_the_counter_holds_across_instances_racing_for_the_last_requests(table):
+def test_the_counter_holds_across_instances_racing_for_the_last_requests(deps, table):
     """Many Lambda instances at once (threads here, each with its own connection) share the
     DynamoDB counter: exactly ``count`` requests pass, however they interleave."""
     from chalicelib.errors import TooManyRequests
@@ -167,7 +171,7 @@ def test_the_counter_holds_across_instances_racing_for_the_last_requests(table):
     def instance():
         start.wait()
         try:
-            throttle.enforce(limits.CODE_CHECK, limits.PER_KEY, "key-hash", now=NOW, configured=configured)
+            throttle.enforce(deps, limits.CODE_CHECK, limits.PER_KEY, "key-hash", now=NOW, configured=configured)
             passed.append(1)
         except TooManyRequests as error:
             refused.append(error.headers["Retry-After"])

@@ -38,14 +38,14 @@ def test_create_then_update_and_read_back_without_secrets(client):
     assert listed == {"shops": [{"shop_id": "s1", "platform": "shopify"}]}
 
 
-def test_update_without_secret_keeps_it(client):
+def test_update_without_secret_keeps_it(deps, client):
     put(client, "s1", shop_document("shopify"))
     document = shop_document("shopify")
     del document["webhook_secret"]
     assert put(client, "s1", document)[0] == 200
     from chalicelib.services.shops.shops import load_shop
 
-    assert load_shop("s1").webhook_secrets_at(datetime(2030, 1, 1, tzinfo=timezone.utc)) == (SECRET,)
+    assert load_shop(deps, "s1").webhook_secrets_at(datetime(2030, 1, 1, tzinfo=timezone.utc)) == (SECRET,)
 
 
 @pytest.mark.parametrize("change, field", [

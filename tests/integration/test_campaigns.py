@@ -6,9 +6,8 @@ import os
 from collections import Counter
 from datetime import datetime, timedelta, timezone
 
+from chalicelib import composition
 import pytest
-
-from chalicelib import bootstrap
 from chalicelib.domain.loyalty.account import Account
 from chalicelib.services.campaigns import campaigns
 from chalicelib.store.models import Item
@@ -46,23 +45,23 @@ def _create(client, shop_id, **overrides):
     return response.status_code, json.loads(response.body)
 
 
-def test_campaign_goes_to_its_segment_once_at_its_time(client, shopify_shop):
+def test_campaign_goes_to_its_segment_once_at_its_time(deps, client, shopify_shop):
     gold = _seed(shopify_shop.shop_id, 90)
     status, campaign = _create(client, shopify_shop.shop_id)
     assert status == 201 and campaign["status"] == "scheduled"
     assert campaign["send_at"] == "2026-12-01T08:00:00.000000Z"
 
-    assert campaigns.run_due_campaigns(NOW - timedelta(minutes=1)) == {}
-    report = campaigns.run_due_campaigns(NOW)
+    assert campaigns.run_due_campaigns(deps, NOW - timedelta(minutes=1)) == {}
+    report = campaigns.run_due_campaigns(deps, NOW)
     assert list(report.values()) == [{"status": "done", "queued": 30}]
     messages = _drain(os.environ["LOYALTY_SEND_QUEUE"])
     assert {m["customer_id"] for m in messages} == gold and len(messages) == 30
     assert {m["idempotency_key"] for m in messages} == {f"campaign:{campaign['campaign_id']}:{c}" for c in gold}
     assert all(m["category"] == "marketing" and m["data"] == SPECIAL_DAY for m in messages)
-    assert campaigns.run_due_campaigns(NOW + timedelta(minutes=1)) == {}  # done campaigns are not due
+    assert campaigns.run_due_campaigns(deps, NOW + timedelta(minutes=1)) == {}  # done campaigns are not due
 
 
-def test_a_sender_that_dies_is_resumed_from_the_last_full_page(client, shopify_shop, monkeypatch):
+def test_a_sender_that_dies_is_resumed_from_the_last_full_page(deps, client, shopify_shop, monkeypatch):
     gold = _seed(shopify_shop.shop_id, 120)
     monkeypatch.setattr(campaigns, "PAGE_SIZE", 7)
     _, campaign = _create(client, shopify_shop.shop_id)
@@ -75,9 +74,9 @@ def test_a_sender_that_dies_is_resumed_from_the_last_full_page(client, shopify_s
             raise RuntimeError("the Lambda ran out of time")
 
     with pytest.raises(RuntimeError):
-        campaigns.run_due_campaigns(NOW, on_page=die_after_two_pages)
-    assert campaigns.run_due_campaigns(NOW + timedelta(minutes=1)) == {}  # its lease still holds
-    report = campaigns.run_due_campaigns(NOW + timedelta(minutes=6))
+        campaigns.run_due_campaigns(deps, NOW, on_page=die_after_two_pages)
+    assert campaigns.run_due_campaigns(deps, NOW + timedelta(minutes=1)) == {}  # its lease still holds
+    report = campaigns.run_due_campaigns(deps, NOW + timedelta(minutes=6))
     assert list(report.values())[0]["status"] == "done"
 
     keys = Counter(m["idempotency_key"] for m in _drain(os.environ["LOYALTY_SEND_QUEUE"]))
@@ -85,7 +84,7 @@ def test_a_sender_that_dies_is_resumed_from_the_last_full_page(client, shopify_s
     assert sum(keys.values()) <= len(gold) + 7  # at most the page in flight is queued again
 
 
-def test_pause_stops_at_the_next_page_and_resume_continues(client, shopify_shop, monkeypatch):
+def test_pause_stops_at_the_next_page_and_resume_continues(deps, client, shopify_shop, monkeypatch):
     gold = _seed(shopify_shop.shop_id, 120)
     monkeypatch.setattr(campaigns, "PAGE_SIZE", 7)
     _, campaign = _create(client, shopify_shop.shop_id)
@@ -95,15 +94,15 @@ def test_pause_stops_at_the_next_page_and_resume_continues(client, shopify_shop,
         if state.pages == 1:
             assert client.http.post(f"{path}/pause", headers=ADMIN).status_code == 200
 
-    campaigns.run_due_campaigns(NOW, on_page=pause_after_first_page)
+    campaigns.run_due_campaigns(deps, NOW, on_page=pause_after_first_page)
     paused = json.loads(client.http.get(path, headers=ADMIN).body)
     assert paused["status"] == "paused" and 0 < paused["queued"] < len(gold)
-    assert campaigns.run_due_campaigns(NOW + timedelta(minutes=10)) == {}
+    assert campaigns.run_due_campaigns(deps, NOW + timedelta(minutes=10)) == {}
 
     # The marketer resumes at NOW + 10 min (the API reads the clock): due again from then.
-    monkeypatch.setattr("chalicelib.bootstrap.now", lambda: NOW + timedelta(minutes=10))
+    composition.use_clock(lambda: NOW + timedelta(minutes=10))
     assert json.loads(client.http.post(f"{path}/resume", headers=ADMIN).body)["status"] == "scheduled"
-    campaigns.run_due_campaigns(NOW + timedelta(minutes=11))
+    campaigns.run_due_campaigns(deps, NOW + timedelta(minutes=11))
     done = json.loads(client.http.get(path, headers=ADMIN).body)
     assert done["status"] == "done"
     customers = Counter(m["customer_id"] for m in _drain(os.environ["LOYALTY_SEND_QUEUE"]))
@@ -111,12 +110,12 @@ def test_pause_stops_at_the_next_page_and_resume_continues(client, shopify_shop,
     assert client.http.post(f"{path}/resume", headers=ADMIN).status_code == 409
 
 
-def test_cancelled_campaign_sends_nothing(client, shopify_shop):
+def test_cancelled_campaign_sends_nothing(deps, client, shopify_shop):
     _seed(shopify_shop.shop_id, 9)
     _, campaign = _create(client, shopify_shop.shop_id)
     path = f"/admin/shops/{shopify_shop.shop_id}/campaigns/{campaign['campaign_id']}"
     assert json.loads(client.http.post(f"{path}/cancel", headers=ADMIN).body)["status"] == "cancelled"
-    assert campaigns.run_due_campaigns(NOW) == {}
+    assert campaigns.run_due_campaigns(deps, NOW) == {}
     assert _drain(os.environ["LOYALTY_SEND_QUEUE"]) == []
     listed = json.loads(client.http.get(f"/admin/shops/{shopify_shop.shop_id}/campaigns", headers=ADMIN).body)
     assert [c["status"] for c in listed["campaigns"]] == ["cancelled"]
@@ -134,7 +133,7 @@ def test_invalid_campaigns_are_refused_naming_the_field(client, shopify_shop, ch
     assert status == 400 and error["field"] == field, error
 
 
-def test_outcomes_are_counted_by_reason_and_a_paused_campaigns_mail_waits(client, shopify_shop):
+def test_outcomes_are_counted_by_reason_and_a_paused_campaigns_mail_waits(deps, client, shopify_shop):
     import boto3
 
     from chalicelib.mail.messenger import TransientSendError
@@ -149,22 +148,22 @@ def test_outcomes_are_counted_by_reason_and_a_paused_campaigns_mail_waits(client
                 marketing_consent=consent, tier_name="Gold")))
     _, campaign = _create(client, shopify_shop.shop_id)
     path = f"/admin/shops/{shopify_shop.shop_id}/campaigns/{campaign['campaign_id']}"
-    campaigns.run_due_campaigns(NOW)
+    campaigns.run_due_campaigns(deps, NOW)
     first, *rest = _drain(os.environ["LOYALTY_SEND_QUEUE"])
 
     assert client.http.post(f"{path}/pause", headers=ADMIN).status_code == 200
     deps.caches.campaign_gates.clear()  # other workers see the pause within CAMPAIGN_GATE_SECONDS
     with pytest.raises(TransientSendError):
-        send_consumer.deliver(json.dumps(first))
+        send_consumer.deliver(deps, json.dumps(first))
     assert client.http.post(f"{path}/resume", headers=ADMIN).status_code == 200
     campaigns._gates.clear()
     for message in [first, *rest, first]:  # the last one: a redelivery
-        send_consumer.deliver(json.dumps(message))
+        send_consumer.deliver(deps, json.dumps(message))
     results = json.loads(client.http.get(path, headers=ADMIN).body)["results"]
     assert results == {"sent": 2, "skipped_no_consent": 1}
 
 
-def test_too_many_failures_stop_the_campaign(client, shopify_shop, monkeypatch):
+def test_too_many_failures_stop_the_campaign(deps, client, shopify_shop, monkeypatch):
     from chalicelib.store.campaigns.results import campaign_results
 
     _seed(shopify_shop.shop_id, 60)
@@ -173,27 +172,27 @@ def test_too_many_failures_stop_the_campaign(client, shopify_shop, monkeypatch):
     stats = campaign_results(shopify_shop.shop_id, campaign["campaign_id"])
     for n in range(25):  # the sender has been failing (e.g. the template's data went stale)
         stats.add("failed", f"c{n}")
-    report = campaigns.run_due_campaigns(NOW)
+    report = campaigns.run_due_campaigns(deps, NOW)
     assert list(report.values())[0]["status"] == "stopped"
     path = f"/admin/shops/{shopify_shop.shop_id}/campaigns/{campaign['campaign_id']}"
     assert json.loads(client.http.get(path, headers=ADMIN).body)["status"] == "stopped"
     campaigns._gates.clear()
     from chalicelib.services.mail import send_consumer
 
-    dropped = send_consumer.deliver(json.dumps(_drain(os.environ["LOYALTY_SEND_QUEUE"])[0]))
+    dropped = send_consumer.deliver(deps, json.dumps(_drain(os.environ["LOYALTY_SEND_QUEUE"])[0]))
     assert dropped["status"] == "dropped"
 
 
-def test_the_sender_queues_no_further_ahead_than_the_send_rate_allows(client, shopify_shop, monkeypatch):
+def test_the_sender_queues_no_further_ahead_than_the_send_rate_allows(deps, client, shopify_shop, monkeypatch):
     gold = _seed(shopify_shop.shop_id, 60)
     monkeypatch.setattr(campaigns, "PAGE_SIZE", 5)
-    monkeypatch.setenv("LOYALTY_CAMPAIGN_QUEUE_AHEAD", "8")
+    composition.use(config={"campaign_queue_ahead": 8})
     _create(client, shopify_shop.shop_id)
-    first = list(campaigns.run_due_campaigns(NOW).values())[0]
+    first = list(campaigns.run_due_campaigns(deps, NOW).values())[0]
     assert first["status"] == "sending" and 8 < first["queued"] < len(gold)  # held once the queue had > 8
     drained = _drain(os.environ["LOYALTY_SEND_QUEUE"])
     while True:  # the every-minute schedule, with the senders keeping up
-        report = campaigns.run_due_campaigns(NOW + timedelta(minutes=1))
+        report = campaigns.run_due_campaigns(deps, NOW + timedelta(minutes=1))
         drained += _drain(os.environ["LOYALTY_SEND_QUEUE"])
         if list(report.values())[0]["status"] == "done":
             break
@@ -208,7 +207,7 @@ def _code_check(client, shop, code):
     return response.status_code, json.loads(response.body)
 
 
-def test_special_day_with_a_code_per_customer_checkable_and_consumed_once(client, shopify_shop, monkeypatch):
+def test_special_day_with_a_code_per_customer_checkable_and_consumed_once(deps, client, shopify_shop, monkeypatch):
     import boto3
 
     from devstack.samples import sample_order_payload
@@ -219,33 +218,33 @@ def test_special_day_with_a_code_per_customer_checkable_and_consumed_once(client
     status, campaign = _create(client, shopify_shop.shop_id, offer={
         "codes": "per_customer", "discount_percent": "15", "free_shipping": True, **OFFER_WINDOW})
     assert status == 201, campaign
-    campaigns.run_due_campaigns(NOW)
+    campaigns.run_due_campaigns(deps, NOW)
     messages = _drain(os.environ["LOYALTY_SEND_QUEUE"])
     codes = {m["customer_id"]: m["data"]["code"] for m in messages}
     assert set(codes) == gold and len(set(codes.values())) == len(gold)  # one each, all different
     assert all(m["data"]["discount_percent"] == "15" for m in messages)
     boto3.client("sesv2").create_email_identity(EmailIdentity="shop.example")
-    assert mailer.send_message(messages[0], now=NOW)["status"] == "sent"  # the template takes the code
+    assert mailer.send_message(deps, messages[0], now=NOW)["status"] == "sent"  # the template takes the code
 
     code = codes["c_00000"]
-    monkeypatch.setattr("chalicelib.bootstrap.now", lambda: NOW)  # the day before the window opens
+    composition.use_clock(lambda: NOW)  # the day before the window opens
     status, before = _code_check(client, shopify_shop, code)
     assert status == 200 and before["valid"] is False and before["reason"] == "the code is not valid yet"
-    monkeypatch.setattr("chalicelib.bootstrap.now", lambda: datetime(2026, 12, 6, 12, tzinfo=timezone.utc))
+    composition.use_clock(lambda: datetime(2026, 12, 6, 12, tzinfo=timezone.utc))
     status, during = _code_check(client, shopify_shop, code)
     assert during["valid"] is True and during["free_shipping"] is True and during["discount_percent"] == "15"
     assert during["single_use"] is True
 
-    first = _deliver(shopify_shop.shop_id, shopify_shop.secret, sample_order_payload(
+    first = _deliver(deps, shopify_shop.shop_id, shopify_shop.secret, sample_order_payload(
         "shopify", order_id="d-1", email="c0@example.com", discount_codes=[code.lower()]), "orders/paid")
-    second = _deliver(shopify_shop.shop_id, shopify_shop.secret, sample_order_payload(
+    second = _deliver(deps, shopify_shop.shop_id, shopify_shop.secret, sample_order_payload(
         "shopify", order_id="d-2", email="c0@example.com", discount_codes=[code]), "orders/paid")
     assert first["consumed_codes"] == [code] and second["consumed_codes"] == []
     assert _code_check(client, shopify_shop, code)[1]["reason"] == "the code was consumed"
     assert _code_check(client, shopify_shop, "DAY-NOPE0-NOPE0-NOPE0")[0] == 404
 
 
-def test_shared_code_works_for_many_orders_within_its_window(client, shopify_shop, monkeypatch):
+def test_shared_code_works_for_many_orders_within_its_window(deps, client, shopify_shop, monkeypatch):
     from devstack.samples import sample_order_payload
     from tests.integration.test_concurrency import _deliver
 
@@ -253,16 +252,16 @@ def test_shared_code_works_for_many_orders_within_its_window(client, shopify_sho
     _, campaign = _create(client, shopify_shop.shop_id, offer={"codes": "shared", "free_shipping": True,
                                                                **OFFER_WINDOW})
     shared = campaign["data"]["code"]
-    campaigns.run_due_campaigns(NOW)
+    campaigns.run_due_campaigns(deps, NOW)
     assert {m["data"]["code"] for m in _drain(os.environ["LOYALTY_SEND_QUEUE"])} == {shared}
-    monkeypatch.setattr("chalicelib.bootstrap.now", lambda: datetime(2026, 12, 6, 12, tzinfo=timezone.utc))
+    composition.use_clock(lambda: datetime(2026, 12, 6, 12, tzinfo=timezone.utc))
     for n in range(3):
-        result = _deliver(shopify_shop.shop_id, shopify_shop.secret, sample_order_payload(
+        result = _deliver(deps, shopify_shop.shop_id, shopify_shop.secret, sample_order_payload(
             "shopify", order_id=f"s-{n}", email=f"c{n}@example.com", discount_codes=[shared]), "orders/paid")
         assert result["consumed_codes"] == [shared]
     status, check = _code_check(client, shopify_shop, shared)
     assert check["valid"] is True and check["uses"] == 3 and check["single_use"] is False
-    monkeypatch.setattr("chalicelib.bootstrap.now", lambda: datetime(2026, 12, 9, 12, tzinfo=timezone.utc))
+    composition.use_clock(lambda: datetime(2026, 12, 9, 12, tzinfo=timezone.utc))
     assert _code_check(client, shopify_shop, shared)[1]["reason"] == "the code has expired"
 
 

@@ -43,12 +43,12 @@ def add_shop(capsys, shop_id: str = SHOP, *extra: str) -> tuple[int, str, str]:
 ORDER_PAID_AT = datetime(2026, 11, 20, 10, 0, tzinfo=timezone.utc)
 
 
-def apply_sample_order(order_id: str = "1001", email: str = DEFAULT_EMAIL) -> dict:
+def apply_sample_order(deps, order_id: str = "1001", email: str = DEFAULT_EMAIL) -> dict:
     from chalicelib.services.orders.webhooks import receive_webhook
 
     payload = sample_order_payload("shopify", order_id=order_id, email=email, created_at=ORDER_PAID_AT)
     headers, body = signed_request("shopify", SECRET, payload, topic="orders/paid")
-    return receive_webhook("shopify", SHOP, headers, body, headers["Content-Type"])
+    return receive_webhook(deps, "shopify", SHOP, headers, body, headers["Content-Type"])
 
 
 def test_shops_add_list_and_show(table, capsys, tmp_path):
@@ -99,9 +99,9 @@ def test_shops_add_reports_invalid_settings(table, capsys, tmp_path):
     assert run_json(capsys, "shops", "list") == {"shops": []}
 
 
-def test_customer_view_and_history_after_a_sample_order(table, capsys):
+def test_customer_view_and_history_after_a_sample_order(deps, table, capsys):
     add_shop(capsys)
-    assert apply_sample_order()["result"] == "applied"
+    assert apply_sample_order(deps)["result"] == "applied"
 
     view = run_json(capsys, "customer", SHOP, DEFAULT_EMAIL)
     assert view["email"] == DEFAULT_EMAIL
@@ -132,7 +132,7 @@ def test_unknown_shop_and_customer_exit_1_with_the_service_message(table, capsys
 
 
 @pytest.fixture
-def webhook_api(table):
+def webhook_api(deps, table):
     """A tiny HTTP server answering POST /webhooks/{platform}/{shop_id} like the API does."""
     from chalicelib.errors import ServiceError
     from chalicelib.services.orders.webhooks import receive_webhook
@@ -142,7 +142,7 @@ def webhook_api(table):
             _, _, platform, shop_id = self.path.split("/")
             body = self.rfile.read(int(self.headers["Content-Length"]))
             try:
-                status, answer = 200, receive_webhook(platform, shop_id, dict(self.headers), body,
+                status, answer = 200, receive_webhook(deps, platform, shop_id, dict(self.headers), body,
                                                       self.headers["Content-Type"])
             except ServiceError as error:
                 status, answer = error.status, error.to_body()
@@ -204,7 +204,7 @@ def test_argument_mistakes_are_usage_errors(capsys):
 
 
 def test_local_mode_points_at_the_local_stack_and_aws_mode_needs_a_table(monkeypatch):
-    from chalicelib import bootstrap
+    from chalicelib import composition
 
     for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_DEFAULT_REGION",
                  "AWS_REGION", "AWS_ENDPOINT_URL", "LOYALTY_TABLE", "AWS_PROFILE"):
@@ -229,9 +229,9 @@ def test_local_mode_points_at_the_local_stack_and_aws_mode_needs_a_table(monkeyp
     composition.reset()
 
 
-def test_jobs_run_daily_expires_points_at_the_given_moment(table, capsys):
+def test_jobs_run_daily_expires_points_at_the_given_moment(deps, table, capsys):
     assert add_shop(capsys)[0] == 0
-    apply_sample_order()
+    apply_sample_order(deps)
     out = run_json(capsys, "jobs", "run", "daily", "--now", "2027-12-01T09:00:00+01:00")
     report = out["shops"][SHOP]
     assert report["expired"]["points_expired"] == 189 and report["expired"]["customers_read"] == 1

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from chalicelib import bootstrap
 from devstack.samples import DEFAULT_EMAIL, sample_order_payload
 from chalicelib.services.shops import shops
 from chalicelib.services.loyalty import storefront
@@ -14,20 +13,20 @@ from tests.integration.test_concurrency import _deliver
 EMAIL = DEFAULT_EMAIL
 
 
-def test_unused_code_is_released_with_the_original_expiry(client, shopify_shop):
-    _deliver(shopify_shop.shop_id, shopify_shop.secret, sample_order_payload("shopify", order_id="1", email=EMAIL),
+def test_unused_code_is_released_with_the_original_expiry(deps, client, shopify_shop):
+    _deliver(deps, shopify_shop.shop_id, shopify_shop.secret, sample_order_payload("shopify", order_id="1", email=EMAIL),
              "orders/paid")
-    before = storefront.customer_view(shops.load_shop(shopify_shop.shop_id), EMAIL)
+    before = storefront.customer_view(deps, shops.load_shop(deps, shopify_shop.shop_id), EMAIL)
     status, code = shopify_shop.redeem(EMAIL, 150)
     assert status == 201
 
-    not_yet = bootstrap.now() + timedelta(days=29)
-    assert release_expired_codes(shopify_shop.shop_id, not_yet) == 0
-    later = bootstrap.now() + timedelta(days=31)
-    assert release_expired_codes(shopify_shop.shop_id, later) == 1
-    assert release_expired_codes(shopify_shop.shop_id, later) == 0
+    not_yet = deps.clock() + timedelta(days=29)
+    assert release_expired_codes(deps, shopify_shop.shop_id, not_yet) == 0
+    later = deps.clock() + timedelta(days=31)
+    assert release_expired_codes(deps, shopify_shop.shop_id, later) == 1
+    assert release_expired_codes(deps, shopify_shop.shop_id, later) == 0
 
-    after = storefront.customer_view(shops.load_shop(shopify_shop.shop_id), EMAIL)
+    after = storefront.customer_view(deps, shops.load_shop(deps, shopify_shop.shop_id), EMAIL)
     assert after["points_balance"] == before["points_balance"]
     assert sum(lot["points"] for lot in after["expiring"]) == before["points_balance"]
     assert {lot["expires_at"] for lot in after["expiring"]} == {lot["expires_at"] for lot in before["expiring"]}
@@ -36,10 +35,10 @@ def test_unused_code_is_released_with_the_original_expiry(client, shopify_shop):
     assert history["entries"][0]["kind"] == "release" and history["entries"][0]["points"] == 150
 
 
-def test_used_code_is_not_released(client, shopify_shop):
-    _deliver(shopify_shop.shop_id, shopify_shop.secret, sample_order_payload("shopify", order_id="1", email=EMAIL),
+def test_used_code_is_not_released(deps, client, shopify_shop):
+    _deliver(deps, shopify_shop.shop_id, shopify_shop.secret, sample_order_payload("shopify", order_id="1", email=EMAIL),
              "orders/paid")
     _, code = shopify_shop.redeem(EMAIL, 150)
-    _deliver(shopify_shop.shop_id, shopify_shop.secret,
+    _deliver(deps, shopify_shop.shop_id, shopify_shop.secret,
              sample_order_payload("shopify", order_id="2", email=EMAIL, discount_codes=[code["code"]]), "orders/paid")
-    assert release_expired_codes(shopify_shop.shop_id, bootstrap.now() + timedelta(days=31)) == 0
+    assert release_expired_codes(deps, shopify_shop.shop_id, deps.clock() + timedelta(days=31)) == 0

@@ -30,9 +30,9 @@ def _stored_profile(shop_id: str, account: Account):
     return item
 
 
-def test_expiry_reads_only_the_customers_with_points_due(table):
+def test_expiry_reads_only_the_customers_with_points_due(deps, table):
     _seed("shop-a", customers=1000, due=10)
-    report = expire_points("shop-a", NOW)
+    report = expire_points(deps, "shop-a", NOW)
     assert report.index_items_read == 10
     assert report.customers_read == 10
     assert report.customers_expired == 10
@@ -46,11 +46,11 @@ def test_expiry_reads_only_the_customers_with_points_due(table):
     untouched = repo.load_account("c_00500")
     assert untouched.points_balance == 600 and len(untouched.lots) == 1
 
-    again = expire_points("shop-a", NOW)
+    again = expire_points(deps, "shop-a", NOW)
     assert (again.index_items_read, again.customers_read, again.points_expired) == (0, 0, 0)
 
 
-def test_lot_expiring_later_today_waits_for_its_moment(table):
+def test_lot_expiring_later_today_waits_for_its_moment(deps, table):
     shop_id = "shop-b"
     moment = NOW + timedelta(hours=5)
     account = Account(shop_id, "c_1", created_at=NOW, email="c1@example.com", points_balance=50)
@@ -58,5 +58,5 @@ def test_lot_expiring_later_today_waits_for_its_moment(table):
     with Item.batch_write() as batch:
         batch.save(_stored_profile(shop_id, account))
         batch.save(_lot_item(shop_id, "c_1", Lot("l1", 50, NOW - timedelta(days=180), moment, "order:1")))
-    assert expire_points(shop_id, NOW).points_expired == 0
-    assert expire_points(shop_id, moment).points_expired == 50
+    assert expire_points(deps, shop_id, NOW).points_expired == 0
+    assert expire_points(deps, shop_id, moment).points_expired == 50

@@ -37,12 +37,12 @@ def _seed(shop_id: str, customers: int, in_30: int, in_7: int) -> None:
                 batch.save(_lot_item(shop_id, account.customer_id, lot))
 
 
-def test_warnings_read_only_customers_due_and_never_repeat(shopify_shop):
-    shop = load_shop(shopify_shop.shop_id)
+def test_warnings_read_only_customers_due_and_never_repeat(deps, shopify_shop):
+    shop = load_shop(deps, shopify_shop.shop_id)
     assert shop.expiry_warning_days == (30, 7)
     _seed(shop.shop_id, customers=600, in_30=15, in_7=5)
 
-    report = send_expiry_warnings(shop, NOW)
+    report = send_expiry_warnings(deps, shop, NOW)
     assert report.warnings_queued == 20
     assert report.customers_read == 20
     assert report.index_items_read == 20  # the lots on the two warning days, nothing else
@@ -55,16 +55,16 @@ def test_warnings_read_only_customers_due_and_never_repeat(shopify_shop):
     assert messages["c_00015"]["data"] == {"points": 100,
                                            "expires_at": (NOW + timedelta(days=7, hours=1)).isoformat()}
     boto3.client("sesv2").create_email_identity(EmailIdentity="shop.example")
-    assert mailer.send_message(merged, now=NOW)["status"] == "sent"  # the real template takes this data
+    assert mailer.send_message(deps, merged, now=NOW)["status"] == "sent"  # the real template takes this data
 
-    again = send_expiry_warnings(shop, NOW + timedelta(hours=3))
+    again = send_expiry_warnings(deps, shop, NOW + timedelta(hours=3))
     assert (again.warnings_queued, again.customers_read) == (0, 0)
-    next_day = send_expiry_warnings(shop, NOW + timedelta(days=1))
+    next_day = send_expiry_warnings(deps, shop, NOW + timedelta(days=1))
     assert next_day.warnings_queued == 0
     assert _drain(os.environ["LOYALTY_SEND_QUEUE"]) == []
 
     # 23 days later the merged customers' first lot is 7 days out: the 7-day warning comes once.
-    later = send_expiry_warnings(shop, NOW + timedelta(days=23))
+    later = send_expiry_warnings(deps, shop, NOW + timedelta(days=23))
     assert later.warnings_queued == 15
     account = LoyaltyRepository(shop.shop_id).load_account("c_00000")
     assert {lot.lot_id: lot.warned for lot in account.lots} == {"order-0-0": {30, 7}, "order-0-1": {30, 7}}

@@ -31,19 +31,19 @@ def _no_rollback_copy(monkeypatch):
     monkeypatch.setattr(dynamodb_models, "copy", _NoCopy)
 
 
-def _run_import(shop_id: str, path, fmt: str, now: datetime, *, progress=None, balances=None, workers=2, **options):
+def _run_import(deps, shop_id: str, path, fmt: str, now: datetime, *, progress=None, balances=None, workers=2, **options):
     from chalicelib.services.orders import history_import
 
     opts = history_import.ImportOptions(fmt, workers=workers, **options)
-    prepared = history_import.prepare(shop_id, str(path), opts, now, balances_path=str(balances) if balances else None)
-    return history_import.run(prepared, opts, now, progress=progress), prepared
+    prepared = history_import.prepare(deps, shop_id, str(path), opts, now, balances_path=str(balances) if balances else None)
+    return history_import.run(deps, prepared, opts, now, progress=progress), prepared
 
 
-def _profiles(shop_id: str, emails) -> dict:
+def _profiles(deps, shop_id: str, emails) -> dict:
     from chalicelib.services.shops.shops import load_shop
     from chalicelib.store.loyalty.repository import LoyaltyRepository
 
-    shop, repo = load_shop(shop_id), LoyaltyRepository(shop_id)
+    shop, repo = load_shop(deps, shop_id), LoyaltyRepository(shop_id)
     found = {}
     for email in emails:
         account = repo.load_profile(shop.customer_id_for(email))
@@ -61,7 +61,7 @@ def _outbox_items(shop_id: str) -> int:
     return sum(OutboxItem.count(keys.outbox_pk(shop_id, shard)) for shard in range(keys.OUTBOX_SHARDS))
 
 
-def test_importing_thousands_of_orders_gives_exact_totals_and_sends_no_mail(client, tmp_path, monkeypatch):
+def test_importing_thousands_of_orders_gives_exact_totals_and_sends_no_mail(deps, client, tmp_path, monkeypatch):
     _no_rollback_copy(monkeypatch)
     from chalicelib.services.orders import history_import
 
@@ -72,20 +72,20 @@ def test_importing_thousands_of_orders_gives_exact_totals_and_sends_no_mail(clie
     write_orders_csv(history, str(orders_csv))
     write_customers_csv(emails[:60], str(customers_csv))
 
-    customers_report, _ = _run_import(SHOP, customers_csv, "shopify-customers-csv", now)
+    customers_report, _ = _run_import(deps, SHOP, customers_csv, "shopify-customers-csv", now)
     assert customers_report["this_run"]["applied"] == 60
 
     options = history_import.ImportOptions("shopify-orders-csv", workers=2)
-    prepared = history_import.prepare(SHOP, str(orders_csv), options, now)
+    prepared = history_import.prepare(deps, SHOP, str(orders_csv), options, now)
     plan = history_import.dry_run(prepared, now)["would_create"]
-    report = history_import.run(prepared, options, now)
+    report = history_import.run(deps, prepared, options, now)
 
     paid = [order for order in history if order.status != "pending"]
     assert report["problems"] == [] and report["failures"] == []
     assert report["skipped"] == len(history) - len(paid)  # unpaid orders
     assert report["this_run"]["applied"] == len(paid)
     expected = expected_totals(history, now)
-    assert _profiles(SHOP, expected) == expected
+    assert _profiles(deps, SHOP, expected) == expected
     assert plan["points"] == sum(m["points"] for m in expected.values())
     assert plan["customers"] == len(expected)
     assert _outbox_items(SHOP) == 0
@@ -93,11 +93,11 @@ def test_importing_thousands_of_orders_gives_exact_totals_and_sends_no_mail(clie
     from chalicelib.services.shops.shops import load_shop
     from chalicelib.store.loyalty.repository import LoyaltyRepository
 
-    account = LoyaltyRepository(SHOP).load_profile(load_shop(SHOP).customer_id_for(emails[0]))
+    account = LoyaltyRepository(SHOP).load_profile(load_shop(deps, SHOP).customer_id_for(emails[0]))
     assert account.marketing_consent is False and account.first_name == "Name0"
 
 
-def test_an_interrupted_import_resumes_where_it_stopped_and_counts_once(client, tmp_path, monkeypatch):
+def test_an_interrupted_import_resumes_where_it_stopped_and_counts_once(deps, client, tmp_path, monkeypatch):
     _no_rollback_copy(monkeypatch)
     register_shop(client, SHOP, "shopify")
     now = datetime.now(timezone.utc)
@@ -113,19 +113,19 @@ def test_an_interrupted_import_resumes_where_it_stopped_and_counts_once(client, 
             raise Interrupted
 
     with pytest.raises(Interrupted):
-        _run_import(SHOP, path, "shopify-orders-csv", now, progress=stop_halfway)
+        _run_import(deps, SHOP, path, "shopify-orders-csv", now, progress=stop_halfway)
 
     from chalicelib.services.orders.history_import import import_status
 
-    (state,) = import_status(SHOP)["imports"]
+    (state,) = import_status(deps, SHOP)["imports"]
     assert state["status"] == "interrupted" and 0 < state["position"] <= 120
 
     later = now + timedelta(minutes=5)
-    report, _ = _run_import(SHOP, path, "shopify-orders-csv", later)
+    report, _ = _run_import(deps, SHOP, path, "shopify-orders-csv", later)
     assert report["resumed_from"] == state["position"]
     expected = expected_totals(history, now)
-    assert _profiles(SHOP, expected) == expected
-    (state,) = import_status(SHOP)["imports"]
+    assert _profiles(deps, SHOP, expected) == expected
+    (state,) = import_status(deps, SHOP)["imports"]
     paid = sum(1 for order in history if order.status != "pending")
     assert state["status"] == "complete" and state["position"] == paid
     # Points were counted once over both runs: orders a worker applied after the saved
@@ -134,9 +134,9 @@ def test_an_interrupted_import_resumes_where_it_stopped_and_counts_once(client, 
     assert counts["failed"] == 0 and counts["applied"] + counts["duplicate"] >= paid
     assert counts["points_earned"] - counts["points_reversed"] == sum(m["points"] for m in expected.values())
 
-    again, _ = _run_import(SHOP, path, "shopify-orders-csv", later)
+    again, _ = _run_import(deps, SHOP, path, "shopify-orders-csv", later)
     assert again["already_complete"] is True
-    assert _profiles(SHOP, expected) == expected
+    assert _profiles(deps, SHOP, expected) == expected
 
 
 SHOPIFY_CSV_HEADER = ("Name,Email,Financial Status,Paid at,Accepts Marketing,Currency,Subtotal,Shipping,Taxes,Total,"
@@ -144,7 +144,7 @@ SHOPIFY_CSV_HEADER = ("Name,Email,Financial Status,Paid at,Accepts Marketing,Cur
                       "Lineitem sku,Cancelled at,Refunded Amount,Id,Lineitem discount\n")
 
 
-def test_bad_rows_are_reported_with_their_line_and_the_rest_is_imported(client, tmp_path, capsys):
+def test_bad_rows_are_reported_with_their_line_and_the_rest_is_imported(deps, client, tmp_path, capsys):
     register_shop(client, SHOP, "shopify")
     paid_at = (datetime.now(timezone.utc) - timedelta(days=3)).strftime("%Y-%m-%d %H:%M:%S +0000")
     rows = [
@@ -170,11 +170,11 @@ def test_bad_rows_are_reported_with_their_line_and_the_rest_is_imported(client, 
     assert "applied 2," in out and "skipped in the file 1" in out
 
     # #1001: 1000 UAH → 50 points; #1005: 1800 UAH after the 200 UAH code → 90 points.
-    assert _profiles(SHOP, ["ann@example.com"]) == {"ann@example.com": {
+    assert _profiles(deps, SHOP, ["ann@example.com"]) == {"ann@example.com": {
         "points": 140, "cashback_minor": 2000 + 3600, "spend_minor": 280000, "orders": 2, "tier": "Silver"}}
 
 
-def test_dry_run_writes_nothing_and_reports_customers_points_tiers_and_liability(client, tmp_path, capsys):
+def test_dry_run_writes_nothing_and_reports_customers_points_tiers_and_liability(deps, client, tmp_path, capsys):
     register_shop(client, SHOP, "shopify")
     now = datetime.now(timezone.utc)
     history, _ = generate_history(40, 10, now, seed=3)
@@ -194,10 +194,10 @@ def test_dry_run_writes_nothing_and_reports_customers_points_tiers_and_liability
     liability = plan["points"] * 100 + cashback
     assert plan["liability"] == f"{liability // 100}.{liability % 100:02d}"
     assert sum(plan["tiers"].values()) == len(expected)
-    assert _profiles(SHOP, expected) == {}
+    assert _profiles(deps, SHOP, expected) == {}
 
 
-def test_spend_and_tiers_only_and_points_since(client, tmp_path):
+def test_spend_and_tiers_only_and_points_since(deps, client, tmp_path):
     register_shop(client, SHOP, "shopify")
     now = datetime.now(timezone.utc)
     old, recent = now - timedelta(days=400), now - timedelta(days=20)
@@ -206,25 +206,25 @@ def test_spend_and_tiers_only_and_points_since(client, tmp_path):
     path = tmp_path / "orders.json"
     path.write_text(json.dumps({"orders": orders}))
 
-    report, _ = _run_import(SHOP, path, "shopify-orders-json", now, earn_points=False)
+    report, _ = _run_import(deps, SHOP, path, "shopify-orders-json", now, earn_points=False)
     assert report["this_run"]["points_earned"] == 0
     # 2 × 3,799 UAH: Silver, no points, no cashback.
-    assert _profiles(SHOP, ["cat@example.com"])["cat@example.com"] == {
+    assert _profiles(deps, SHOP, ["cat@example.com"])["cat@example.com"] == {
         "points": 0, "cashback_minor": 0, "spend_minor": 759800, "orders": 2, "tier": "Gold"}
 
     register_shop(client, "history-shop-2", "shopify", sender_email="loyalty@history-shop-2.example")
-    report, _ = _run_import("history-shop-2", path, "shopify-orders-json", now)
+    report, _ = _run_import(deps, "history-shop-2", path, "shopify-orders-json", now)
     # The order from 400 days ago would have expired (6-month validity): spend only.
     assert report["this_run"]["points_earned"] == 189
-    assert _profiles("history-shop-2", ["cat@example.com"])["cat@example.com"]["points"] == 189
+    assert _profiles(deps, "history-shop-2", ["cat@example.com"])["cat@example.com"]["points"] == 189
 
     register_shop(client, "history-shop-3", "shopify", sender_email="loyalty@history-shop-3.example")
-    report, _ = _run_import("history-shop-3", path, "shopify-orders-json", now,
+    report, _ = _run_import(deps, "history-shop-3", path, "shopify-orders-json", now,
                             points_since=now - timedelta(days=10))
     assert report["this_run"]["points_earned"] == 0
 
 
-def test_opening_balances_are_credited_once(client, tmp_path):
+def test_opening_balances_are_credited_once(deps, client, tmp_path):
     handle = register_shop(client, SHOP, "shopify")
     orders = tmp_path / "orders.json"
     orders.write_text("")
@@ -232,7 +232,7 @@ def test_opening_balances_are_credited_once(client, tmp_path):
     balances.write_text("email,points,expiry\nann@example.com,250,2099-12-31\nbob@example.com,-5,\n"
                         "carl@example.com,40,\n,10,\nold@example.com,10,2001-01-01\n")
     now = datetime.now(timezone.utc)
-    report, _ = _run_import(SHOP, orders, "shopify-orders-json", now, balances=balances)
+    report, _ = _run_import(deps, SHOP, orders, "shopify-orders-json", now, balances=balances)
     assert report["this_run"]["applied"] == 2
     reasons = {p["line"]: p["reason"] for p in report["problems"]}
     assert reasons[3].endswith("points: '-5' is not a positive whole number")
@@ -242,12 +242,12 @@ def test_opening_balances_are_credited_once(client, tmp_path):
     assert status == 200 and view["points_balance"] == 250
 
     balances.write_text("email,points,expiry\nann@example.com,250,2099-12-31\n")  # another file: a new import
-    report, _ = _run_import(SHOP, orders, "shopify-orders-json", now, balances=balances)
+    report, _ = _run_import(deps, SHOP, orders, "shopify-orders-json", now, balances=balances)
     assert report["this_run"]["duplicate"] == 1
     assert handle.customer("ann@example.com")[1]["points_balance"] == 250
 
 
-def test_woocommerce_and_generic_exports(client, tmp_path):
+def test_woocommerce_and_generic_exports(deps, client, tmp_path):
     register_shop(client, "woo-history", "woocommerce")
     register_shop(client, "generic-history", "generic", sender_email="loyalty@generic-history.example")
     now = datetime.now(timezone.utc)
@@ -255,9 +255,9 @@ def test_woocommerce_and_generic_exports(client, tmp_path):
                                 created_at=now - timedelta(days=n)) for n in (1, 2)]
     woo_file = tmp_path / "woo.json"
     woo_file.write_text(json.dumps(woo))
-    report, _ = _run_import("woo-history", woo_file, "woocommerce-orders-json", now)
+    report, _ = _run_import(deps, "woo-history", woo_file, "woocommerce-orders-json", now)
     assert report["this_run"]["applied"] == 2
-    assert _profiles("woo-history", ["dana@example.com"])["dana@example.com"]["points"] == 2 * 189
+    assert _profiles(deps, "woo-history", ["dana@example.com"])["dana@example.com"]["points"] == 2 * 189
 
     generic_file = tmp_path / "history.jsonl"
     lines = [json.dumps(sample_order_payload("generic", order_id="g1", email="eve@example.com",
@@ -265,14 +265,14 @@ def test_woocommerce_and_generic_exports(client, tmp_path):
              "{not json",
              json.dumps({"type": "order", "event_id": "x", "occurred_at": now.isoformat(), "order": {"id": "g2"}})]
     generic_file.write_text("\n".join(lines) + "\n")
-    report, _ = _run_import("generic-history", generic_file, "generic-jsonl", now)
+    report, _ = _run_import(deps, "generic-history", generic_file, "generic-jsonl", now)
     assert report["this_run"]["applied"] == 1
     assert [p["line"] for p in report["problems"]] == [2, 3]
     assert report["problems"][0]["reason"].startswith("not JSON")
     assert report["problems"][1]["reason"].startswith("order.")
 
 
-def test_the_same_order_by_import_webhook_and_reconciliation_counts_once(client, tmp_path):
+def test_the_same_order_by_import_webhook_and_reconciliation_counts_once(deps, client, tmp_path):
     from tests.integration.fake_platforms import FakePlatform
 
     from chalicelib.services.orders import reconciliation
@@ -285,14 +285,14 @@ def test_the_same_order_by_import_webhook_and_reconciliation_counts_once(client,
         order = sample_order_payload("shopify", order_id="8001", email="fay@example.com", created_at=paid_at)
         path = tmp_path / "orders.json"
         path.write_text(json.dumps([order]))
-        report, _ = _run_import(SHOP, path, "shopify-orders-json", now)
+        report, _ = _run_import(deps, SHOP, path, "shopify-orders-json", now)
         assert report["this_run"]["applied"] == 1
 
         response = handle.deliver(order, topic="orders/paid")
         assert json.loads(response.body)["result"] == "duplicate"
 
         platform.shopify_orders.append(order)
-        found = reconciliation.reconcile_shop(SHOP, now, since=now - timedelta(days=1))
+        found = reconciliation.reconcile_shop(deps, SHOP, now, since=now - timedelta(days=1))
         assert found["orders_seen"] == 1 and found["missed_orders"] == [] and found["missed_refunds"] == []
 
         status, view = handle.customer("fay@example.com")
@@ -302,7 +302,7 @@ def test_the_same_order_by_import_webhook_and_reconciliation_counts_once(client,
         assert _outbox_items(SHOP) == 0  # the import sent no post-purchase mail
 
 
-def test_reconciliation_applies_what_the_webhooks_lost_and_reports_it(client):
+def test_reconciliation_applies_what_the_webhooks_lost_and_reports_it(deps, client):
     from tests.integration.fake_platforms import FakePlatform
 
     from chalicelib.services.orders import reconciliation
@@ -329,7 +329,7 @@ def test_reconciliation_applies_what_the_webhooks_lost_and_reports_it(client):
         platform.shopify_orders.extend([before_joining, orders[0], orders[1], refunded, orders[3], orders[4], fresh])
         platform.throttle_next = 1
 
-        report = reconciliation.reconcile_shop(SHOP, now)
+        report = reconciliation.reconcile_shop(deps, SHOP, now)
         assert report["error"] is None
         assert sorted(report["missed_orders"]) == ["8102", "8103", "8104"]
         assert report["missed_refunds"] == ["55"]
@@ -340,9 +340,9 @@ def test_reconciliation_applies_what_the_webhooks_lost_and_reports_it(client):
         assert view["orders_count"] == 5
         assert view["points_balance"] == 5 * 189 - 22
 
-        again = reconciliation.reconcile_shop(SHOP, now + timedelta(hours=1))
+        again = reconciliation.reconcile_shop(deps, SHOP, now + timedelta(hours=1))
         assert again["missed_orders"] == ["8199"] and again["missed_refunds"] == []
-        third = reconciliation.reconcile_shop(SHOP, now + timedelta(hours=2))
+        third = reconciliation.reconcile_shop(deps, SHOP, now + timedelta(hours=2))
         assert third["missed_orders"] == [] and third["orders_seen"] >= 1
 
         response = client.http.get(f"/admin/shops/{SHOP}/webhook-health", headers=ADMIN)
@@ -356,7 +356,7 @@ def test_reconciliation_applies_what_the_webhooks_lost_and_reports_it(client):
         assert platform.access_token not in json.dumps(shop_view)
 
 
-def test_woocommerce_reconciliation_pages_and_credentials(client):
+def test_woocommerce_reconciliation_pages_and_credentials(deps, client):
     from tests.integration.fake_platforms import FakePlatform
 
     from chalicelib.services.orders import reconciliation
@@ -369,15 +369,15 @@ def test_woocommerce_reconciliation_pages_and_credentials(client):
         platform.woocommerce_orders.extend(
             sample_order_payload("woocommerce", order_id=str(600 + n), email="hal@example.com",
                                  created_at=now - timedelta(hours=10 - n)) for n in range(5))
-        report = reconciliation.reconcile_shop("woo-shop", now)
+        report = reconciliation.reconcile_shop(deps, "woo-shop", now)
         assert report["missed_orders"] == [str(600 + n) for n in range(5)]
         assert report["pages"] == 3
         assert handle.customer("hal@example.com")[1]["points_balance"] == 5 * 189
-        assert reconciliation.reconcile_shop("woo-shop", now)["missed_orders"] == []
+        assert reconciliation.reconcile_shop(deps, "woo-shop", now)["missed_orders"] == []
         # Changes from before the checkpoint (less the overlap) are not read again.
         platform.woocommerce_orders.append(sample_order_payload(
             "woocommerce", order_id="599", email="hal@example.com", created_at=now - timedelta(hours=20)))
-        assert reconciliation.reconcile_shop("woo-shop", now)["missed_orders"] == []
+        assert reconciliation.reconcile_shop(deps, "woo-shop", now)["missed_orders"] == []
 
         # Credentials not sent again are kept; wrong ones are reported, not raised.
         document = {"name": "Demo", "platform": "woocommerce", "currency": "UAH", "sender_email": "l@shop.example",
@@ -385,7 +385,7 @@ def test_woocommerce_reconciliation_pages_and_credentials(client):
                     "platform_api": {"base_url": platform.url, "consumer_secret": "cs_wrong_secret"}}
         assert client.http.put("/admin/shops/woo-shop", headers=ADMIN,
                                body=json.dumps(document).encode()).status_code == 200
-        failed = reconciliation.reconcile_shop("woo-shop", now)
+        failed = reconciliation.reconcile_shop(deps, "woo-shop", now)
         assert failed["error"] == "the platform refused the stored API credentials (401)"
         assert "cs_wrong_secret" not in json.dumps(failed)
 

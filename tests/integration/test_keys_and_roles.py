@@ -8,6 +8,7 @@ import re
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
+from chalicelib import composition
 import pytest
 
 from chalicelib.api import permissions
@@ -25,7 +26,7 @@ _PATH_VALUES = {"email": "nobody@example.com", "template": "post_purchase", "cam
 @pytest.fixture
 def clock(monkeypatch):
     moment = [NOW]
-    monkeypatch.setattr("chalicelib.bootstrap.now", lambda: moment[0])
+    composition.use_clock(lambda: moment[0])
     return moment
 
 
@@ -180,7 +181,7 @@ def test_storefront_keys_are_listed_without_secrets_and_a_revoked_key_stops_at_o
 
 def test_last_use_is_written_at_most_once_per_interval(client, clock, callers, monkeypatch):
     shop, _ = callers
-    monkeypatch.setenv("LOYALTY_KEY_LAST_USED_SECONDS", "60")
+    composition.use(config={"key_last_used_seconds": 60})
 
     def last_used():
         (key,) = _call(client, "GET", f"/admin/shops/{shop.shop_id}/api-keys", ADMIN)[1]["api_keys"]

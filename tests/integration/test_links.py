@@ -9,6 +9,7 @@ from datetime import datetime, timedelta, timezone
 from urllib.parse import parse_qs, urlsplit
 
 import boto3
+from chalicelib import composition
 import pytest
 
 from chalicelib.domain.loyalty.account import Account
@@ -29,11 +30,11 @@ _LINK = re.compile(r'href="(https?://[^"]+/r/[^"]+)"')
 @pytest.fixture
 def clock(monkeypatch):
     moment = [DURING]
-    monkeypatch.setattr("chalicelib.bootstrap.now", lambda: moment[0])
+    composition.use_clock(lambda: moment[0])
     return moment
 
 
-def _customer(shop_id: str, n: int, **overrides) -> Account:
+def _customer(deps, shop_id: str, n: int, **overrides) -> Account:
     from chalicelib.store.models import Item
 
     values = dict(created_at=NOW - timedelta(days=100), email=f"c{n}@example.com", marketing_consent=True,
@@ -41,30 +42,30 @@ def _customer(shop_id: str, n: int, **overrides) -> Account:
     values.update(overrides)
     from chalicelib.services.shops.shops import load_shop
 
-    account = Account(shop_id, load_shop(shop_id).customer_id_for(values["email"]), **values)
+    account = Account(shop_id, load_shop(deps, shop_id).customer_id_for(values["email"]), **values)
     with Item.batch_write() as batch:
         batch.save(_stored_profile(shop_id, account))
     return account
 
 
-def _send(message: dict, endpoint: str):
+def _send(deps, message: dict, endpoint: str):
     """Through the send queue's handler, as on Lambda (it also counts the outcome)."""
     from chalicelib.services.mail import send_consumer
 
     boto3.client("sesv2").create_email_identity(EmailIdentity="shop.example")
     before = len(sent_mail(endpoint))
-    assert send_consumer.deliver(json.dumps(message))["status"] == "sent"
+    assert send_consumer.deliver(deps, json.dumps(message))["status"] == "sent"
     (mail,) = sent_mail(endpoint)[before:]
     return mail
 
 
-def _campaign_mail(client, shop, endpoint, **offer):
-    _customer(shop.shop_id, 0)
+def _campaign_mail(deps, client, shop, endpoint, **offer):
+    _customer(deps, shop.shop_id, 0)
     status, campaign = _create(client, shop.shop_id, offer={**offer, **OFFER_WINDOW})
     assert status == 201, campaign
-    campaigns.run_due_campaigns(NOW)
+    campaigns.run_due_campaigns(deps, NOW)
     (message,) = _drain(os.environ["LOYALTY_SEND_QUEUE"])
-    return campaign, message, _send(message, endpoint)
+    return campaign, message, _send(deps, message, endpoint)
 
 
 def _stats(client, shop, campaign_id):
@@ -77,9 +78,9 @@ def _path(url: str) -> str:
     return urlsplit(url).path
 
 
-def test_special_day_mail_link_lands_with_the_code_and_the_order_is_counted(client, shopify_shop, moto_endpoint,
+def test_special_day_mail_link_lands_with_the_code_and_the_order_is_counted(deps, client, shopify_shop, moto_endpoint,
                                                                               clock):
-    campaign, message, mail = _campaign_mail(client, shopify_shop, moto_endpoint, codes="per_customer",
+    campaign, message, mail = _campaign_mail(deps, client, shopify_shop, moto_endpoint, codes="per_customer",
                                              discount_percent="10", free_shipping=True)
     code = message["data"]["code"]
     html, text = mail.part("text/html"), mail.part("text/plain")
@@ -97,7 +98,7 @@ def test_special_day_mail_link_lands_with_the_code_and_the_order_is_counted(clie
     assert client.http.get(_path(links[-1])).status_code == 302  # a second click: counted, not unique
 
     clock[0] = DURING + timedelta(days=1)  # within the 5 days after the click
-    result = _deliver(shopify_shop.shop_id, shopify_shop.secret, sample_order_payload(
+    result = _deliver(deps, shopify_shop.shop_id, shopify_shop.secret, sample_order_payload(
         "shopify", order_id="sd-1", email="c0@example.com", discount_codes=[code], created_at=clock[0]),
         "orders/paid")
     assert result["consumed_codes"] == [code] and result["attributed_to"] == f"campaign:{campaign['campaign_id']}"
@@ -108,14 +109,14 @@ def test_special_day_mail_link_lands_with_the_code_and_the_order_is_counted(clie
     assert stats["rates"]["click_rate"] == 1.0
 
     # The same order delivered again (another topic, a retry) counts nothing twice.
-    _deliver(shopify_shop.shop_id, shopify_shop.secret, sample_order_payload(
+    _deliver(deps, shopify_shop.shop_id, shopify_shop.secret, sample_order_payload(
         "shopify", order_id="sd-1", email="c0@example.com", discount_codes=[code], created_at=clock[0]),
         "orders/updated")
     assert _stats(client, shopify_shop, campaign["campaign_id"])["orders"] == 1
 
 
-def test_attribution_window_edges(client, shopify_shop, moto_endpoint, clock):
-    campaign, _, mail = _campaign_mail(client, shopify_shop, moto_endpoint, codes="shared", free_shipping=True)
+def test_attribution_window_edges(deps, client, shopify_shop, moto_endpoint, clock):
+    campaign, _, mail = _campaign_mail(deps, client, shopify_shop, moto_endpoint, codes="shared", free_shipping=True)
     link = _LINK.findall(mail.part("text/html"))[0]
     clicked = clock[0]
     assert client.http.get(_path(link)).status_code == 302
@@ -123,22 +124,22 @@ def test_attribution_window_edges(client, shopify_shop, moto_endpoint, clock):
                                        ("edge-out", clicked + timedelta(days=5, seconds=1), False),
                                        ("before", clicked - timedelta(minutes=1), False)):
         clock[0] = max(paid_at, clicked) + timedelta(minutes=1)
-        result = _deliver(shopify_shop.shop_id, shopify_shop.secret, sample_order_payload(
+        result = _deliver(deps, shopify_shop.shop_id, shopify_shop.secret, sample_order_payload(
             "shopify", order_id=order_id, email="c0@example.com", created_at=paid_at), "orders/paid")
         assert ("attributed_to" in result) is counted, order_id
     assert _stats(client, shopify_shop, campaign["campaign_id"])["orders"] == 1
 
 
-def test_tampered_expired_and_foreign_links_get_a_friendly_404_never_a_redirect(client, shopify_shop, moto_endpoint,
+def test_tampered_expired_and_foreign_links_get_a_friendly_404_never_a_redirect(deps, client, shopify_shop, moto_endpoint,
                                                                                  clock):
-    _, _, mail = _campaign_mail(client, shopify_shop, moto_endpoint, codes="shared", free_shipping=True)
+    _, _, mail = _campaign_mail(deps, client, shopify_shop, moto_endpoint, codes="shared", free_shipping=True)
     token = _path(_LINK.findall(mail.part("text/html"))[0]).rsplit("/", 1)[1]
     payload, signature = token.split(".")
     tampered = payload[:-2] + ("AA" if payload[-2:] != "AA" else "BB") + "." + signature
-    link = tokens.read_tracked_link(token)
-    foreign = tokens.make_tracked_link(tokens.TrackedLink(**{**link.__dict__, "url": "https://evil.example/"}))
-    sneaky = tokens.make_tracked_link(tokens.TrackedLink(**{**link.__dict__, "url": "//evil.example/"}))
-    other_shop = tokens.make_tracked_link(tokens.TrackedLink(**{**link.__dict__, "shop_id": "no-such-shop"}))
+    link = deps.tokens.read_tracked_link(token)
+    foreign = deps.tokens.make_tracked_link(tokens.TrackedLink(**{**link.__dict__, "url": "https://evil.example/"}))
+    sneaky = deps.tokens.make_tracked_link(tokens.TrackedLink(**{**link.__dict__, "url": "//evil.example/"}))
+    other_shop = deps.tokens.make_tracked_link(tokens.TrackedLink(**{**link.__dict__, "shop_id": "no-such-shop"}))
     for bad in (tampered, "x" * 40, foreign, sneaky, other_shop, token + "A"):
         response = client.http.get(f"/r/{bad}")
         assert response.status_code == 404 and "Location" not in response.headers, bad
@@ -149,10 +150,10 @@ def test_tampered_expired_and_foreign_links_get_a_friendly_404_never_a_redirect(
     assert "shop.example" in expired.body.decode()  # the page still leads to the shop
 
 
-def test_bonus_points_are_claimed_once_by_post_never_by_get(client, shopify_shop, moto_endpoint, clock):
-    campaign, message, mail = _campaign_mail(client, shopify_shop, moto_endpoint, bonus_points=75)
+def test_bonus_points_are_claimed_once_by_post_never_by_get(deps, client, shopify_shop, moto_endpoint, clock):
+    campaign, message, mail = _campaign_mail(deps, client, shopify_shop, moto_endpoint, bonus_points=75)
     claim = next(link for link in _LINK.findall(mail.part("text/html"))
-                 if (tokens.read_tracked_link(_path(link).rsplit("/", 1)[1]).reward or {}).get("points"))
+                 if (deps.tokens.read_tracked_link(_path(link).rsplit("/", 1)[1]).reward or {}).get("points"))
     balance = lambda: shopify_shop.customer("c0@example.com")[1]["points_balance"]  # noqa: E731
     before = balance()
     for _ in range(3):  # mail scanners, link previews, the customer twice
@@ -178,13 +179,13 @@ def test_bonus_points_are_claimed_once_by_post_never_by_get(client, shopify_shop
     assert [e["points"] for e in history if e["cause"].startswith("claim:")] == [75]
 
 
-def test_two_orders_racing_for_one_single_use_code_use_it_once(client, shopify_shop, moto_endpoint, clock):
-    _, message, _ = _campaign_mail(client, shopify_shop, moto_endpoint, codes="per_customer", discount_percent="10")
+def test_two_orders_racing_for_one_single_use_code_use_it_once(deps, client, shopify_shop, moto_endpoint, clock):
+    _, message, _ = _campaign_mail(deps, client, shopify_shop, moto_endpoint, codes="per_customer", discount_percent="10")
     code = message["data"]["code"]
     results = []
 
     def order(n):
-        results.append(_deliver(shopify_shop.shop_id, shopify_shop.secret, sample_order_payload(
+        results.append(_deliver(deps, shopify_shop.shop_id, shopify_shop.secret, sample_order_payload(
             "shopify", order_id=f"race-{n}", email="c0@example.com", discount_codes=[code], created_at=clock[0]),
             "orders/paid"))
 
@@ -200,7 +201,7 @@ def test_two_orders_racing_for_one_single_use_code_use_it_once(client, shopify_s
     assert _code_check(client, shopify_shop, code)[1]["uses"] == 1
 
 
-def test_minimum_order_is_checked_at_the_checkout_and_at_payment(client, shopify_shop, moto_endpoint, clock):
+def test_minimum_order_is_checked_at_the_checkout_and_at_payment(deps, client, shopify_shop, moto_endpoint, clock):
     _, campaign = _create(client, shopify_shop.shop_id, offer={"codes": "shared", "discount_percent": "5",
                                                                "min_order": "5000", **OFFER_WINDOW})
     code = campaign["data"]["code"]
@@ -211,16 +212,16 @@ def test_minimum_order_is_checked_at_the_checkout_and_at_payment(client, shopify
     response = client.http.get(f"/shops/{shopify_shop.shop_id}/codes/{code}?order_total=lots",
                                headers={"X-Api-Key": shopify_shop.api_key})
     assert response.status_code == 400 and json.loads(response.body)["field"] == "order_total"
-    small = _deliver(shopify_shop.shop_id, shopify_shop.secret, sample_order_payload(
+    small = _deliver(deps, shopify_shop.shop_id, shopify_shop.secret, sample_order_payload(
         "shopify", order_id="small", email="c0@example.com", discount_codes=[code], created_at=clock[0]),
         "orders/paid")
     assert small["refused_codes"] == {code: "the order is below the code's minimum"}
 
 
-def test_woocommerce_lands_with_the_coupon_parameter_and_generic_shows_the_code(client, moto_endpoint, clock):
+def test_woocommerce_lands_with_the_coupon_parameter_and_generic_shows_the_code(deps, client, moto_endpoint, clock):
     for shop_id, platform in (("woo-links", "woocommerce"), ("generic-links", "generic")):
         shop = register_shop(client, shop_id, platform, sender_email=f"loyalty@{shop_id}.example")
-        _, message, mail = _campaign_mail(client, shop, moto_endpoint, codes="per_customer", discount_percent="10")
+        _, message, mail = _campaign_mail(deps, client, shop, moto_endpoint, codes="per_customer", discount_percent="10")
         response = client.http.get(_path(_LINK.findall(mail.part("text/html"))[0]))
         if platform == "woocommerce":
             assert response.status_code == 302
@@ -230,10 +231,10 @@ def test_woocommerce_lands_with_the_coupon_parameter_and_generic_shows_the_code(
             assert response.status_code == 200 and message["data"]["code"] in page and "https://shop.example" in page
 
 
-def test_flow_results_count_sends_deliveries_and_unsubscribes(client, shopify_shop, moto_endpoint, clock):
+def test_flow_results_count_sends_deliveries_and_unsubscribes(deps, client, shopify_shop, moto_endpoint, clock):
     from chalicelib.services.mail import delivery_events
 
-    campaign, message, mail = _campaign_mail(client, shopify_shop, moto_endpoint, codes="shared",
+    campaign, message, mail = _campaign_mail(deps, client, shopify_shop, moto_endpoint, codes="shared",
                                              free_shipping=True)
     unsubscribe = re.search(r"<(https?://[^>]+/u/[^>]+)>", mail.raw.replace("\n", "").replace(" ", "")).group(1)
     form = {"Content-Type": "application/x-www-form-urlencoded"}
@@ -243,7 +244,7 @@ def test_flow_results_count_sends_deliveries_and_unsubscribes(client, shopify_sh
 
     send = MailStore(shopify_shop.shop_id).load_send(message["idempotency_key"])
     for _ in range(2):  # SES may deliver an event twice
-        delivery_events.handle_ses_event({"eventType": "Delivery", "mail": {"messageId": send.ses_message_id}})
+        delivery_events.handle_ses_event(deps, {"eventType": "Delivery", "mail": {"messageId": send.ses_message_id}})
     stats = _stats(client, shopify_shop, campaign["campaign_id"])
     assert (stats["sent"], stats["delivered"], stats["unsubscribed"]) == (1, 1, 1), stats
 
@@ -254,7 +255,7 @@ def test_flow_results_count_sends_deliveries_and_unsubscribes(client, shopify_sh
                               "items": [{"title": "Чохол", "quantity": 1, "total_minor": 20000}]}}
     from chalicelib.services.mail import send_consumer
 
-    send_consumer.deliver(json.dumps(post_purchase))
+    send_consumer.deliver(deps, json.dumps(post_purchase))
     flow = json.loads(client.http.get(f"/admin/shops/{shopify_shop.shop_id}/flows/post_purchase/stats",
                                       headers=ADMIN).body)
     assert flow["sent"] == 1 and flow["template"] == "post_purchase"

@@ -13,11 +13,13 @@ from email import policy
 
 import pytest
 
+from chalicelib import composition
 from chalicelib.mail.base import RenderedEmail, TemplateError
 from chalicelib.mail.messenger import PermanentSendError, SesMessenger, TransientSendError
 from devstack.samples import sample_order_payload, signed_request
 from chalicelib.services.mail import delivery_events
 from chalicelib.services.mail import mailer
+from tests.support.ses import ses_messenger
 from chalicelib.services.shops import shops
 from chalicelib.services.orders import webhooks
 from chalicelib.services.mail.mailer import PoisonMessage, SendInProgress
@@ -73,15 +75,15 @@ class RecordingMessenger:
         return [email.message_from_bytes(item["raw"], policy=policy.default) for item in self.sent]
 
 
-def deliver_order(shop, email_address: str, order_id: str, **order) -> dict:
+def deliver_order(deps, shop, email_address: str, order_id: str, **order) -> dict:
     order.setdefault("created_at", NOW - timedelta(days=1))  # the tests' clock, never today
     payload = sample_order_payload("shopify", order_id=order_id, email=email_address, **order)
     headers, raw = signed_request("shopify", shop.secret, payload, topic="orders/paid")
-    return webhooks.receive_webhook("shopify", shop.shop_id, headers, raw, "application/json")
+    return webhooks.receive_webhook(deps, "shopify", shop.shop_id, headers, raw, "application/json")
 
 
-def customer_id(shop_id: str, email_address: str) -> str:
-    return shops.load_shop(shop_id).customer_id_for(email_address)
+def customer_id(deps, shop_id: str, email_address: str) -> str:
+    return shops.load_shop(deps, shop_id).customer_id_for(email_address)
 
 
 def queue_message(shop_id: str, customer: str, key: str, *, template: str = "special_day",
@@ -123,9 +125,9 @@ def mail_shop(client):
 
 
 @pytest.fixture
-def olena(mail_shop):
-    deliver_order(mail_shop, "olena@example.com", "m-1")
-    return customer_id(mail_shop.shop_id, "olena@example.com")
+def olena(deps, mail_shop):
+    deliver_order(deps, mail_shop, "olena@example.com", "m-1")
+    return customer_id(deps, mail_shop.shop_id, "olena@example.com")
 
 
 # -- the real message, through moto's SES ------------------------------------------------
@@ -136,14 +138,14 @@ def _spy_on(messenger: SesMessenger) -> list[dict]:
     return calls
 
 
-def test_marketing_mail_through_moto_ses_carries_one_click_unsubscribe(mail_shop, olena, moto_endpoint,
+def test_marketing_mail_through_moto_ses_carries_one_click_unsubscribe(deps, mail_shop, olena, moto_endpoint,
                                                                       monkeypatch):
-    monkeypatch.setenv("LOYALTY_PUBLIC_URL", "https://loyalty.example.com")
-    monkeypatch.setenv("LOYALTY_UNSUBSCRIBE_MAILBOX", "unsubscribe@mail.loyalty.example.com")
-    messenger = SesMessenger()
+    composition.use(config={"public_url": "https://loyalty.example.com",
+                            "unsubscribe_mailbox": "unsubscribe@mail.loyalty.example.com"})
+    messenger = ses_messenger()
     calls = _spy_on(messenger)
 
-    result = mailer.send_message(queue_message(mail_shop.shop_id, olena, "spring-1"), messenger=messenger,
+    result = mailer.send_message(deps, queue_message(mail_shop.shop_id, olena, "spring-1"), messenger=messenger,
                                  templates=FakeTemplates(), now=NOW)
 
     assert result["status"] == "sent"
@@ -176,12 +178,12 @@ def test_marketing_mail_through_moto_ses_carries_one_click_unsubscribe(mail_shop
     assert log.status == "sent" and log.ses_message_id == result["ses_message_id"]
 
 
-def test_transactional_mail_through_moto_ses_has_no_list_unsubscribe(mail_shop, olena, moto_endpoint, monkeypatch):
-    monkeypatch.setenv("LOYALTY_SES_CONFIGURATION_SET", "shop-receipts")
-    messenger = SesMessenger()
+def test_transactional_mail_through_moto_ses_has_no_list_unsubscribe(deps, mail_shop, olena, moto_endpoint, monkeypatch):
+    composition.use(config={"ses_configuration_set": "shop-receipts"})
+    messenger = ses_messenger()
     calls = _spy_on(messenger)
 
-    result = mailer.send_message(queue_message(mail_shop.shop_id, olena, "order-m-1", template="post_purchase",
+    result = mailer.send_message(deps, queue_message(mail_shop.shop_id, olena, "order-m-1", template="post_purchase",
                                                category="transactional"),
                                  messenger=messenger, templates=FakeTemplates(), now=NOW)
 
@@ -195,18 +197,18 @@ def test_transactional_mail_through_moto_ses_has_no_list_unsubscribe(mail_shop, 
     assert {tag["Name"]: tag["Value"] for tag in calls[0]["EmailTags"]}["campaign"] == "none"
 
 
-def test_real_templates_end_to_end_through_moto_ses(mail_shop, olena, moto_endpoint):
+def test_real_templates_end_to_end_through_moto_ses(deps, mail_shop, olena, moto_endpoint):
     """The real renderer (MJML + Jinja, the customer's locale) into raw MIME into moto's SES."""
     special = {"title": "Весняний розпродаж", "starts_at": "2026-11-25T00:00:00Z", "ends_at": "2026-11-28T23:59:00Z",
                "free_shipping": True}
     order = {"order_id": "m-1", "order_name": "#m-1", "points_earned": 189,
              "items": [{"title": "Чохол для iPhone 15", "quantity": 2, "total_minor": 90000}]}
 
-    promo = mailer.send_message(queue_message(mail_shop.shop_id, olena, "real-promo", data=special),
-                                messenger=SesMessenger(), now=NOW)
-    receipt = mailer.send_message(queue_message(mail_shop.shop_id, olena, "real-receipt", template="post_purchase",
+    promo = mailer.send_message(deps, queue_message(mail_shop.shop_id, olena, "real-promo", data=special),
+                                messenger=ses_messenger(), now=NOW)
+    receipt = mailer.send_message(deps, queue_message(mail_shop.shop_id, olena, "real-receipt", template="post_purchase",
                                                 category="transactional", data=order),
-                                  messenger=SesMessenger(), now=NOW)
+                                  messenger=ses_messenger(), now=NOW)
 
     marketing = email.message_from_bytes(moto_raw_message(moto_endpoint, promo["ses_message_id"]), policy=policy.default)
     transactional = email.message_from_bytes(moto_raw_message(moto_endpoint, receipt["ses_message_id"]),
@@ -221,26 +223,26 @@ def test_real_templates_end_to_end_through_moto_ses(mail_shop, olena, moto_endpo
     assert "2027" in text  # the nearest expiry, from the account's lots
 
 
-def test_real_template_with_missing_data_is_poison(mail_shop, olena):
+def test_real_template_with_missing_data_is_poison(deps, mail_shop, olena):
     with pytest.raises(PoisonMessage, match="post_purchase"):
-        mailer.send_message(queue_message(mail_shop.shop_id, olena, "bad-data", template="post_purchase",
+        mailer.send_message(deps, queue_message(mail_shop.shop_id, olena, "bad-data", template="post_purchase",
                                           category="transactional", data={"order_id": "m-1"}),
                             messenger=RecordingMessenger(), now=NOW)
     assert send_log(mail_shop.shop_id, "bad-data").status == "failed"
 
 
-def test_unverified_sender_is_held_not_failed(client, moto_endpoint):
+def test_unverified_sender_is_held_not_failed(deps, client, moto_endpoint):
     from devstack.emulator import hold_verification, publish_dns
 
     hold_verification("unverified.example")
     try:
         shop = register_shop(client, "unverified-shop", "shopify", sender_email="nobody@unverified.example")
-        deliver_order(shop, "olena@example.com", "u-1")
-        customer = customer_id(shop.shop_id, "olena@example.com")
+        deliver_order(deps, shop, "olena@example.com", "u-1")
+        customer = customer_id(deps, shop.shop_id, "olena@example.com")
 
-        result = mailer.send_message(queue_message(shop.shop_id, customer, "u-1", template="post_purchase",
+        result = mailer.send_message(deps, queue_message(shop.shop_id, customer, "u-1", template="post_purchase",
                                                    category="transactional"),
-                                     messenger=SesMessenger(), templates=FakeTemplates(), now=NOW)
+                                     messenger=ses_messenger(), templates=FakeTemplates(), now=NOW)
     finally:
         publish_dns("unverified.example")
 
@@ -249,45 +251,45 @@ def test_unverified_sender_is_held_not_failed(client, moto_endpoint):
                                                                                          "sender_unverified")
 
 
-def test_a_sender_ses_refuses_after_all_is_held_not_failed(mail_shop, olena):
+def test_a_sender_ses_refuses_after_all_is_held_not_failed(deps, mail_shop, olena):
     class Refusing:
         def send_raw(self, **message):
             raise PermanentSendError("SES MessageRejected: Email address is not verified.", code="MessageRejected")
 
-    result = mailer.send_message(queue_message(mail_shop.shop_id, olena, "r-1", template="post_purchase",
+    result = mailer.send_message(deps, queue_message(mail_shop.shop_id, olena, "r-1", template="post_purchase",
                                                category="transactional"),
                                  messenger=Refusing(), templates=FakeTemplates(), now=NOW)
     assert result["status"] == "held" and send_log(mail_shop.shop_id, "r-1").status == "held"
 
 
 # -- idempotency -------------------------------------------------------------------------
-def test_a_retried_queue_message_sends_once(mail_shop, olena):
+def test_a_retried_queue_message_sends_once(deps, mail_shop, olena):
     messenger = RecordingMessenger()
     message = queue_message(mail_shop.shop_id, olena, "order-1", template="post_purchase", category="transactional")
 
-    first = mailer.send_message(message, messenger=messenger, templates=FakeTemplates(), now=NOW)
-    again = mailer.send_message(json.dumps(message), messenger=messenger, templates=FakeTemplates(), now=NOW)
+    first = mailer.send_message(deps, message, messenger=messenger, templates=FakeTemplates(), now=NOW)
+    again = mailer.send_message(deps, json.dumps(message), messenger=messenger, templates=FakeTemplates(), now=NOW)
 
     assert first["status"] == "sent"
     assert again["status"] == "duplicate" and again["previous_status"] == "sent"
     assert len(messenger.sent) == 1
 
 
-def test_a_claim_whose_lease_ran_out_without_sent_is_sent_again(mail_shop, olena, monkeypatch):
-    monkeypatch.setenv("LOYALTY_MAIL_LEASE_SECONDS", "60")
+def test_a_claim_whose_lease_ran_out_without_sent_is_sent_again(deps, mail_shop, olena, monkeypatch):
+    composition.use(config={"mail_lease_seconds": 60})
     message = queue_message(mail_shop.shop_id, olena, "order-2", template="post_purchase", category="transactional")
 
     class Crash(Exception):
         pass
 
     with pytest.raises(Crash):  # the worker dies after claiming, before SES took the message
-        mailer.send_message(message, messenger=RecordingMessenger(fail=Crash()), templates=FakeTemplates(), now=NOW)
+        mailer.send_message(deps, message, messenger=RecordingMessenger(fail=Crash()), templates=FakeTemplates(), now=NOW)
     assert send_log(mail_shop.shop_id, "order-2").status == "claimed"
 
     messenger = RecordingMessenger()
     with pytest.raises(SendInProgress):  # lease still live: another worker may be sending
-        mailer.send_message(message, messenger=messenger, templates=FakeTemplates(), now=NOW + timedelta(seconds=30))
-    result = mailer.send_message(message, messenger=messenger, templates=FakeTemplates(),
+        mailer.send_message(deps, message, messenger=messenger, templates=FakeTemplates(), now=NOW + timedelta(seconds=30))
+    result = mailer.send_message(deps, message, messenger=messenger, templates=FakeTemplates(),
                                  now=NOW + timedelta(seconds=61))
 
     assert result["status"] == "sent" and len(messenger.sent) == 1
@@ -295,40 +297,40 @@ def test_a_claim_whose_lease_ran_out_without_sent_is_sent_again(mail_shop, olena
     assert log.status == "sent" and log.attempts == 2
 
 
-def test_transient_failure_raises_and_the_retry_sends(mail_shop, olena):
+def test_transient_failure_raises_and_the_retry_sends(deps, mail_shop, olena):
     message = queue_message(mail_shop.shop_id, olena, "order-3", template="post_purchase", category="transactional")
 
     with pytest.raises(TransientSendError):
-        mailer.send_message(message, messenger=RecordingMessenger(fail=TransientSendError("slow down", code="TooManyRequestsException")),
+        mailer.send_message(deps, message, messenger=RecordingMessenger(fail=TransientSendError("slow down", code="TooManyRequestsException")),
                             templates=FakeTemplates(), now=NOW)
     assert send_log(mail_shop.shop_id, "order-3").status == "claimed"
 
     messenger = RecordingMessenger()  # SQS redelivers after the visibility timeout; the lease was released
-    assert mailer.send_message(message, messenger=messenger, templates=FakeTemplates(),
+    assert mailer.send_message(deps, message, messenger=messenger, templates=FakeTemplates(),
                                now=NOW + timedelta(seconds=5))["status"] == "sent"
     assert len(messenger.sent) == 1
 
 
-def test_permanent_failure_marks_failed_and_is_not_retried(mail_shop, olena):
+def test_permanent_failure_marks_failed_and_is_not_retried(deps, mail_shop, olena):
     message = queue_message(mail_shop.shop_id, olena, "order-4", template="post_purchase", category="transactional")
 
-    result = mailer.send_message(message, messenger=RecordingMessenger(fail=PermanentSendError("no", code="MessageRejected")),
+    result = mailer.send_message(deps, message, messenger=RecordingMessenger(fail=PermanentSendError("no", code="MessageRejected")),
                                  templates=FakeTemplates(), now=NOW)
 
     assert result["status"] == "failed"
     log = send_log(mail_shop.shop_id, "order-4")
     assert log.status == "failed" and "MessageRejected" in log.reason
     messenger = RecordingMessenger()
-    assert mailer.send_message(message, messenger=messenger, templates=FakeTemplates(), now=NOW)["status"] == "duplicate"
+    assert mailer.send_message(deps, message, messenger=messenger, templates=FakeTemplates(), now=NOW)["status"] == "duplicate"
     assert messenger.sent == []
 
 
-def test_template_error_marks_failed_and_poisons_the_message(mail_shop, olena):
+def test_template_error_marks_failed_and_poisons_the_message(deps, mail_shop, olena):
     message = queue_message(mail_shop.shop_id, olena, "order-5", template="broken", category="transactional")
     messenger = RecordingMessenger()
 
     with pytest.raises(PoisonMessage, match="broken"):
-        mailer.send_message(message, messenger=messenger, templates=FakeTemplates(), now=NOW)
+        mailer.send_message(deps, message, messenger=messenger, templates=FakeTemplates(), now=NOW)
 
     log = send_log(mail_shop.shop_id, "order-5")
     assert log.status == "failed" and "line 7" in log.reason
@@ -344,54 +346,54 @@ def test_template_error_marks_failed_and_poisons_the_message(mail_shop, olena):
     {"idempotency_key": "k", "shop_id": "no-such-shop", "customer_id": "c_1", "template": "special_day",
      "category": "marketing", "data": {}, "created_at": "2026-11-25T10:00:00Z"},
 ])
-def test_malformed_messages_are_poison(mail_shop, body):
+def test_malformed_messages_are_poison(deps, mail_shop, body):
     with pytest.raises(PoisonMessage):
-        mailer.send_message(body, messenger=RecordingMessenger(), templates=FakeTemplates(), now=NOW)
+        mailer.send_message(deps, body, messenger=RecordingMessenger(), templates=FakeTemplates(), now=NOW)
 
 
-def test_unknown_customer_is_skipped_and_recorded(mail_shop):
-    result = mailer.send_message(queue_message(mail_shop.shop_id, "c_" + "0" * 32, "ghost-1"),
+def test_unknown_customer_is_skipped_and_recorded(deps, mail_shop):
+    result = mailer.send_message(deps, queue_message(mail_shop.shop_id, "c_" + "0" * 32, "ghost-1"),
                                  messenger=RecordingMessenger(), templates=FakeTemplates(), now=NOW)
     assert result["status"] == "skipped" and result["reason"] == "unknown_customer"
     assert send_log(mail_shop.shop_id, "ghost-1").status == "skipped"
 
 
 # -- consent, unsubscribe, suppression -----------------------------------------------------
-def test_no_consent_means_no_marketing_but_transactional_still_goes(mail_shop):
-    deliver_order(mail_shop, "taras@example.com", "c-1", marketing_consent=False)
-    deliver_order(mail_shop, "iryna@example.com", "c-2")
-    taras, iryna = (customer_id(mail_shop.shop_id, e) for e in ("taras@example.com", "iryna@example.com"))
+def test_no_consent_means_no_marketing_but_transactional_still_goes(deps, mail_shop):
+    deliver_order(deps, mail_shop, "taras@example.com", "c-1", marketing_consent=False)
+    deliver_order(deps, mail_shop, "iryna@example.com", "c-2")
+    taras, iryna = (customer_id(deps, mail_shop.shop_id, e) for e in ("taras@example.com", "iryna@example.com"))
     ProfileItem(keys.customer_pk(mail_shop.shop_id, iryna), keys.PROFILE_SK).update(
         actions=[ProfileItem.marketing_consent.remove()])  # consent unknown (None)
     messenger = RecordingMessenger()
 
     for customer in (taras, iryna):
-        result = mailer.send_message(queue_message(mail_shop.shop_id, customer, f"promo-{customer}"),
+        result = mailer.send_message(deps, queue_message(mail_shop.shop_id, customer, f"promo-{customer}"),
                                      messenger=messenger, templates=FakeTemplates(), now=NOW)
         assert result["status"] == "skipped" and result["reason"] == "no_consent"
-        receipt = mailer.send_message(queue_message(mail_shop.shop_id, customer, f"receipt-{customer}",
+        receipt = mailer.send_message(deps, queue_message(mail_shop.shop_id, customer, f"receipt-{customer}",
                                                     template="post_purchase", category="transactional"),
                                       messenger=messenger, templates=FakeTemplates(), now=NOW)
         assert receipt["status"] == "sent"
     assert sorted(m["recipient"] for m in messenger.sent) == ["iryna@example.com", "taras@example.com"]
 
 
-def test_marketing_template_sent_as_transactional_is_still_treated_as_marketing(mail_shop):
-    deliver_order(mail_shop, "taras@example.com", "c-3", marketing_consent=False)
-    taras = customer_id(mail_shop.shop_id, "taras@example.com")
-    result = mailer.send_message(queue_message(mail_shop.shop_id, taras, "winback-1", template="winback",
+def test_marketing_template_sent_as_transactional_is_still_treated_as_marketing(deps, mail_shop):
+    deliver_order(deps, mail_shop, "taras@example.com", "c-3", marketing_consent=False)
+    taras = customer_id(deps, mail_shop.shop_id, "taras@example.com")
+    result = mailer.send_message(deps, queue_message(mail_shop.shop_id, taras, "winback-1", template="winback",
                                                category="transactional"),
                                  messenger=RecordingMessenger(), templates=FakeTemplates(), now=NOW)
     assert result["status"] == "skipped" and result["reason"] == "no_consent"
 
 
-def test_unsubscribed_customer_gets_transactional_but_no_marketing(mail_shop, olena):
+def test_unsubscribed_customer_gets_transactional_but_no_marketing(deps, mail_shop, olena):
     MailStore(mail_shop.shop_id).update_prefs(olena, lambda prefs: setattr(prefs, "unsubscribed", True))
     messenger = RecordingMessenger()
 
-    marketing = mailer.send_message(queue_message(mail_shop.shop_id, olena, "promo-1"), messenger=messenger,
+    marketing = mailer.send_message(deps, queue_message(mail_shop.shop_id, olena, "promo-1"), messenger=messenger,
                                     templates=FakeTemplates(), now=NOW)
-    receipt = mailer.send_message(queue_message(mail_shop.shop_id, olena, "receipt-1", template="post_purchase",
+    receipt = mailer.send_message(deps, queue_message(mail_shop.shop_id, olena, "receipt-1", template="post_purchase",
                                                 category="transactional"),
                                   messenger=messenger, templates=FakeTemplates(), now=NOW)
 
@@ -400,36 +402,36 @@ def test_unsubscribed_customer_gets_transactional_but_no_marketing(mail_shop, ol
     assert "List-Unsubscribe" not in messenger.messages()[0]
 
 
-def test_suppressed_address_gets_no_mail_at_all(mail_shop, olena):
+def test_suppressed_address_gets_no_mail_at_all(deps, mail_shop, olena):
     MailStore(mail_shop.shop_id).suppress("Olena@Example.com ", "complaint", "abuse", NOW)
     messenger = RecordingMessenger()
 
     for key, template, category in (("promo-2", "special_day", "marketing"),
                                     ("receipt-2", "post_purchase", "transactional")):
-        result = mailer.send_message(queue_message(mail_shop.shop_id, olena, key, template=template, category=category),
+        result = mailer.send_message(deps, queue_message(mail_shop.shop_id, olena, key, template=template, category=category),
                                      messenger=messenger, templates=FakeTemplates(), now=NOW)
         assert result["status"] == "skipped" and result["reason"] == "suppressed"
         assert send_log(mail_shop.shop_id, key).status == "skipped"
     assert messenger.sent == []
 
 
-def test_suppression_is_per_shop(client, mail_shop, olena):
+def test_suppression_is_per_shop(deps, client, mail_shop, olena):
     other = register_shop(client, "other-shop", "shopify", sender_email="loyalty@other-shop.example")
-    deliver_order(other, "olena@example.com", "o-1")
+    deliver_order(deps, other, "olena@example.com", "o-1")
     MailStore(mail_shop.shop_id).suppress("olena@example.com", "hard_bounce", None, NOW)
-    result = mailer.send_message(queue_message(other.shop_id, customer_id(other.shop_id, "olena@example.com"), "x-1",
+    result = mailer.send_message(deps, queue_message(other.shop_id, customer_id(deps, other.shop_id, "olena@example.com"), "x-1",
                                                template="post_purchase", category="transactional"),
                                  messenger=RecordingMessenger(), templates=FakeTemplates(), now=NOW)
     assert result["status"] == "sent"
 
 
 # -- the marketing cap ---------------------------------------------------------------------
-def test_cap_allows_three_marketing_mails_per_seven_days(mail_shop, olena):
+def test_cap_allows_three_marketing_mails_per_seven_days(deps, mail_shop, olena):
     messenger = RecordingMessenger()
     templates = FakeTemplates()
 
     def send(key, when, **kwargs):
-        return mailer.send_message(queue_message(mail_shop.shop_id, olena, key, **kwargs), messenger=messenger,
+        return mailer.send_message(deps, queue_message(mail_shop.shop_id, olena, key, **kwargs), messenger=messenger,
                                    templates=templates, now=when)
 
     old = [send(f"old-{n}", NOW - timedelta(days=20, hours=n)) for n in range(3)]  # long before the window
@@ -445,16 +447,16 @@ def test_cap_allows_three_marketing_mails_per_seven_days(mail_shop, olena):
     assert len(prefs.marketing_sends) == 3  # pruned to the window
 
 
-def test_two_parallel_sends_racing_for_the_last_slot_one_wins(mail_shop, olena):
+def test_two_parallel_sends_racing_for_the_last_slot_one_wins(deps, mail_shop, olena):
     messenger = RecordingMessenger()
     for n in range(2):
-        assert mailer.send_message(queue_message(mail_shop.shop_id, olena, f"pre-{n}"), messenger=messenger,
+        assert mailer.send_message(deps, queue_message(mail_shop.shop_id, olena, f"pre-{n}"), messenger=messenger,
                                    templates=FakeTemplates(), now=NOW - timedelta(hours=n + 1))["status"] == "sent"
     barrier = threading.Barrier(2)
 
     def race(key):
         barrier.wait()
-        return mailer.send_message(queue_message(mail_shop.shop_id, olena, key), messenger=messenger,
+        return mailer.send_message(deps, queue_message(mail_shop.shop_id, olena, key), messenger=messenger,
                                    templates=FakeTemplates(), now=NOW)
 
     with ThreadPoolExecutor(max_workers=2) as pool:
@@ -465,7 +467,7 @@ def test_two_parallel_sends_racing_for_the_last_slot_one_wins(mail_shop, olena):
     assert len(messenger.sent) == 3
 
 
-def test_the_same_message_twice_in_parallel_sends_once(mail_shop, olena):
+def test_the_same_message_twice_in_parallel_sends_once(deps, mail_shop, olena):
     messenger = RecordingMessenger()
     message = queue_message(mail_shop.shop_id, olena, "twin-1")
     barrier = threading.Barrier(2)
@@ -473,7 +475,7 @@ def test_the_same_message_twice_in_parallel_sends_once(mail_shop, olena):
     def run():
         barrier.wait()
         try:
-            return mailer.send_message(message, messenger=messenger, templates=FakeTemplates(), now=NOW)["status"]
+            return mailer.send_message(deps, message, messenger=messenger, templates=FakeTemplates(), now=NOW)["status"]
         except SendInProgress:
             return "in_progress"
 
@@ -484,7 +486,7 @@ def test_the_same_message_twice_in_parallel_sends_once(mail_shop, olena):
     assert len(messenger.sent) == 1
 
 
-def test_request_counts_per_send(mail_shop, olena, monkeypatch):
+def test_request_counts_per_send(deps, mail_shop, olena, monkeypatch):
     from pynamodb.connection.base import Connection
 
     calls: list[str] = []
@@ -497,13 +499,13 @@ def test_request_counts_per_send(mail_shop, olena, monkeypatch):
     monkeypatch.setattr(Connection, "_make_api_call", counting)
     from chalicelib.services.mail.sender_domains import hold_reason
 
-    hold_reason(shops.load_shop(mail_shop.shop_id))  # warm the shop and sender caches, as in a running Lambda
+    hold_reason(deps, shops.load_shop(deps, mail_shop.shop_id))  # warm the shop and sender caches, as in a running Lambda
     calls.clear()
     message = queue_message(mail_shop.shop_id, olena, "count-1")
-    mailer.send_message(message, messenger=RecordingMessenger(), templates=FakeTemplates(), now=NOW)
+    mailer.send_message(deps, message, messenger=RecordingMessenger(), templates=FakeTemplates(), now=NOW)
     assert calls == ["TransactGetItems", "Query", "TransactWriteItems", "TransactWriteItems"]
     calls.clear()
-    mailer.send_message(message, messenger=RecordingMessenger(), templates=FakeTemplates(), now=NOW)
+    mailer.send_message(deps, message, messenger=RecordingMessenger(), templates=FakeTemplates(), now=NOW)
     assert calls == ["TransactGetItems"]
 
 
@@ -538,18 +540,18 @@ def _eventbridge(event: dict, detail_type: str) -> dict:
             "resources": [], "detail": event}
 
 
-def _sent(shop, customer, key, messenger, **kwargs) -> str:
-    result = mailer.send_message(queue_message(shop.shop_id, customer, key, **kwargs), messenger=messenger,
+def _sent(deps, shop, customer, key, messenger, **kwargs) -> str:
+    result = mailer.send_message(deps, queue_message(shop.shop_id, customer, key, **kwargs), messenger=messenger,
                                  templates=FakeTemplates(), now=NOW)
     assert result["status"] == "sent"
     return result["ses_message_id"]
 
 
-def test_hard_bounce_via_sns_suppresses_all_further_mail(mail_shop, olena):
+def test_hard_bounce_via_sns_suppresses_all_further_mail(deps, mail_shop, olena):
     messenger = RecordingMessenger()
-    message_id = _sent(mail_shop, olena, "promo-b1", messenger)
+    message_id = _sent(deps, mail_shop, olena, "promo-b1", messenger)
 
-    result = delivery_events.handle_ses_event(json.dumps(_sns(_ses_event(
+    result = delivery_events.handle_ses_event(deps, json.dumps(_sns(_ses_event(
         "Bounce", message_id, "olena@example.com", mail_shop.shop_id, olena, **_bounce("Permanent", "olena@example.com")))))
 
     assert result["status"] == "applied" and result["effects"] == ["suppressed", "bounced"]
@@ -557,20 +559,20 @@ def test_hard_bounce_via_sns_suppresses_all_further_mail(mail_shop, olena):
     assert log.status == "bounced" and "General" in log.reason
     for key, template, category in (("promo-b2", "special_day", "marketing"),
                                     ("receipt-b2", "post_purchase", "transactional")):
-        after = mailer.send_message(queue_message(mail_shop.shop_id, olena, key, template=template, category=category),
+        after = mailer.send_message(deps, queue_message(mail_shop.shop_id, olena, key, template=template, category=category),
                                     messenger=messenger, templates=FakeTemplates(), now=NOW)
         assert after["status"] == "skipped" and after["reason"] == "suppressed"
     assert len(messenger.sent) == 1
 
 
-def test_complaint_via_eventbridge_suppresses(mail_shop, olena):
+def test_complaint_via_eventbridge_suppresses(deps, mail_shop, olena):
     messenger = RecordingMessenger()
-    message_id = _sent(mail_shop, olena, "promo-c1", messenger)
+    message_id = _sent(deps, mail_shop, olena, "promo-c1", messenger)
     complaint = {"complaint": {"complainedRecipients": [{"emailAddress": "olena@example.com"}],
                                "timestamp": "2026-11-25T11:00:00.000Z", "feedbackId": "0100-c",
                                "complaintFeedbackType": "abuse"}}
 
-    result = delivery_events.handle_ses_event(_eventbridge(
+    result = delivery_events.handle_ses_event(deps, _eventbridge(
         _ses_event("Complaint", message_id, "olena@example.com", mail_shop.shop_id, olena, **complaint),
         "Email Complaint Received"))
 
@@ -579,14 +581,14 @@ def test_complaint_via_eventbridge_suppresses(mail_shop, olena):
     assert MailStore(mail_shop.shop_id).is_suppressed("olena@example.com")
     late_delivery = _eventbridge(_ses_event("Delivery", message_id, "olena@example.com", mail_shop.shop_id, olena,
                                             delivery={"recipients": ["olena@example.com"]}), "Email Delivered")
-    delivery_events.handle_ses_event(late_delivery)  # events come unordered: no step back to "delivered"
+    delivery_events.handle_ses_event(deps, late_delivery)  # events come unordered: no step back to "delivered"
     assert send_log(mail_shop.shop_id, "promo-c1").status == "complained"
 
 
-def test_soft_bounce_is_counted_not_suppressed(mail_shop, olena):
-    message_id = _sent(mail_shop, olena, "promo-s1", RecordingMessenger())
+def test_soft_bounce_is_counted_not_suppressed(deps, mail_shop, olena):
+    message_id = _sent(deps, mail_shop, olena, "promo-s1", RecordingMessenger())
 
-    result = delivery_events.handle_ses_event(_ses_event(
+    result = delivery_events.handle_ses_event(deps, _ses_event(
         "Bounce", message_id, "olena@example.com", mail_shop.shop_id, olena,
         **_bounce("Transient", "olena@example.com", "MailboxFull")))
 
@@ -595,39 +597,39 @@ def test_soft_bounce_is_counted_not_suppressed(mail_shop, olena):
     assert not MailStore(mail_shop.shop_id).is_suppressed("olena@example.com")
 
 
-def test_delivery_open_and_click_are_recorded(mail_shop, olena):
-    message_id = _sent(mail_shop, olena, "promo-d1", RecordingMessenger())
+def test_delivery_open_and_click_are_recorded(deps, mail_shop, olena):
+    message_id = _sent(deps, mail_shop, olena, "promo-d1", RecordingMessenger())
     common = (message_id, "olena@example.com", mail_shop.shop_id, olena)
 
-    delivery_events.handle_ses_event(_sns(_ses_event("Delivery", *common, delivery={"recipients": ["olena@example.com"]})))
+    delivery_events.handle_ses_event(deps, _sns(_ses_event("Delivery", *common, delivery={"recipients": ["olena@example.com"]})))
     for _ in range(2):
-        delivery_events.handle_ses_event(_ses_event("Open", *common, open={"ipAddress": "192.0.2.1"}))
-    delivery_events.handle_ses_event(_eventbridge(_ses_event("Click", *common, click={"link": "https://shop.example"}),
+        delivery_events.handle_ses_event(deps, _ses_event("Open", *common, open={"ipAddress": "192.0.2.1"}))
+    delivery_events.handle_ses_event(deps, _eventbridge(_ses_event("Click", *common, click={"link": "https://shop.example"}),
                                                   "Email Clicked"))
 
     log = send_log(mail_shop.shop_id, "promo-d1")
     assert (log.status, log.opens, log.clicks) == ("delivered", 2, 1)
 
 
-def test_events_for_unknown_messages_are_ignored(mail_shop):
+def test_events_for_unknown_messages_are_ignored(deps, mail_shop):
     event = {"eventType": "Bounce", "mail": {"messageId": "not-ours"}, **_bounce("Permanent", "x@example.com")}
-    assert delivery_events.handle_ses_event(event)["status"] == "ignored"
-    assert delivery_events.handle_ses_event({"Type": "SubscriptionConfirmation"})["status"] == "ignored"
-    assert delivery_events.handle_ses_event("{broken")["status"] == "ignored"
+    assert delivery_events.handle_ses_event(deps, event)["status"] == "ignored"
+    assert delivery_events.handle_ses_event(deps, {"Type": "SubscriptionConfirmation"})["status"] == "ignored"
+    assert delivery_events.handle_ses_event(deps, "{broken")["status"] == "ignored"
     assert not MailStore(mail_shop.shop_id).is_suppressed("x@example.com")
 
 
-def test_hard_bounce_without_the_lookup_still_suppresses_by_the_shop_tag(mail_shop, olena):
+def test_hard_bounce_without_the_lookup_still_suppresses_by_the_shop_tag(deps, mail_shop, olena):
     # The sender died after SES took the message, so no SESMSG lookup exists.
     event = _ses_event("Bounce", "lost-message", "olena@example.com", mail_shop.shop_id, olena,
                        **_bounce("Permanent", "olena@example.com"))
-    assert delivery_events.handle_ses_event(_sns(event))["effects"] == ["suppressed"]
+    assert delivery_events.handle_ses_event(deps, _sns(event))["effects"] == ["suppressed"]
     assert MailStore(mail_shop.shop_id).is_suppressed("olena@example.com")
 
 
-def test_token_in_the_message_carries_no_email(mail_shop, olena):
+def test_token_in_the_message_carries_no_email(deps, mail_shop, olena):
     messenger = RecordingMessenger()
-    _sent(mail_shop, olena, "promo-t1", messenger)
+    _sent(deps, mail_shop, olena, "promo-t1", messenger)
     header = str(messenger.messages()[0]["List-Unsubscribe"])
     token = header.split("/u/", 1)[1].split(">", 1)[0]
     payload = base64.urlsafe_b64decode(token.split(".")[0] + "==").decode()

@@ -30,10 +30,10 @@ def _seed(shop_id: str, accounts: list[Account]) -> None:
                                      Lot(f"l-{account.customer_id}", account.points_balance, NOW, expires, "seed")))
 
 
-def _assert_sends(message: dict) -> None:
+def _assert_sends(deps, message: dict) -> None:
     """The real template accepts the data the job queued."""
     boto3.client("sesv2").create_email_identity(EmailIdentity="shop.example")
-    assert mailer.send_message(message, now=NOW)["status"] == "sent"
+    assert mailer.send_message(deps, message, now=NOW)["status"] == "sent"
 
 
 def _customer(shop_id: str, n: int, **facts) -> Account:
@@ -41,44 +41,44 @@ def _customer(shop_id: str, n: int, **facts) -> Account:
                    marketing_consent=True, **facts)
 
 
-def test_birthday_bonus_and_email_once_a_year_in_the_shops_time_zone(shopify_shop):
-    shop = load_shop(shopify_shop.shop_id)
+def test_birthday_bonus_and_email_once_a_year_in_the_shops_time_zone(deps, shopify_shop):
+    shop = load_shop(deps, shopify_shop.shop_id)
     born_today = _customer(shop.shop_id, 1, birthday=date(1990, 11, 25))
     born_tomorrow = _customer(shop.shop_id, 2, birthday=date(1985, 11, 26))
     _seed(shop.shop_id, [born_today, born_tomorrow] + [_customer(shop.shop_id, 10 + n, birthday=date(1980, 3, 1))
                                                         for n in range(50)])
-    report = run_occasions(shop, NOW)
+    report = run_occasions(deps, shop, NOW)
     assert (report.birthdays, report.customers_read) == (1, 1)
     (message,) = _drain(os.environ["LOYALTY_SEND_QUEUE"])
     assert message["template"] == "birthday" and message["data"] == {"bonus_points": 50}
-    _assert_sends(message)
+    _assert_sends(deps, message)
     account = LoyaltyRepository(shop.shop_id).load_account("c_0001")
     assert account.points_balance == 50 and account.birthday_bonus_year == 2026
 
-    assert run_occasions(shop, NOW + timedelta(hours=2)).birthdays == 0
-    assert run_occasions(shop, NOW + timedelta(days=1)).birthdays == 1  # customer 2's day; customer 1 not again
+    assert run_occasions(deps, shop, NOW + timedelta(hours=2)).birthdays == 0
+    assert run_occasions(deps, shop, NOW + timedelta(days=1)).birthdays == 1  # customer 2's day; customer 1 not again
     assert LoyaltyRepository(shop.shop_id).load_account("c_0001").points_balance == 50
 
 
-def test_leap_day_birthday_is_kept_on_28_february(shopify_shop):
-    shop = load_shop(shopify_shop.shop_id)
+def test_leap_day_birthday_is_kept_on_28_february(deps, shopify_shop):
+    shop = load_shop(deps, shopify_shop.shop_id)
     _seed(shop.shop_id, [_customer(shop.shop_id, 1, birthday=date(2000, 2, 29))])
-    assert run_occasions(shop, datetime(2027, 2, 28, 9, tzinfo=timezone.utc)).birthdays == 1
+    assert run_occasions(deps, shop, datetime(2027, 2, 28, 9, tzinfo=timezone.utc)).birthdays == 1
 
 
-def test_winback_once_per_lapse_for_customers_with_points(shopify_shop):
-    shop = load_shop(shopify_shop.shop_id)
+def test_winback_once_per_lapse_for_customers_with_points(deps, shopify_shop):
+    shop = load_shop(deps, shopify_shop.shop_id)
     lapsed = NOW - timedelta(days=90)
     _seed(shop.shop_id, [
         _customer(shop.shop_id, 1, last_order_at=lapsed, points_balance=300, orders_count=2),
         _customer(shop.shop_id, 2, last_order_at=lapsed, points_balance=0, orders_count=1),  # nothing to win back with
         _customer(shop.shop_id, 3, last_order_at=NOW - timedelta(days=30), points_balance=300, orders_count=1),
     ])
-    report = run_occasions(shop, NOW)
+    report = run_occasions(deps, shop, NOW)
     assert report.winbacks == 1
     (message,) = _drain(os.environ["LOYALTY_SEND_QUEUE"])
     assert message["template"] == "winback" and message["customer_id"] == "c_0001"
     assert message["data"]["days_since_last_order"] == 90
-    _assert_sends(message)
-    assert run_occasions(shop, NOW + timedelta(hours=1)).winbacks == 0
-    assert run_occasions(shop, NOW + timedelta(days=1)).winbacks == 0  # the catch-up day does not repeat it
+    _assert_sends(deps, message)
+    assert run_occasions(deps, shop, NOW + timedelta(hours=1)).winbacks == 0
+    assert run_occasions(deps, shop, NOW + timedelta(days=1)).winbacks == 0  # the catch-up day does not repeat it

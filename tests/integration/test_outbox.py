@@ -9,7 +9,6 @@ from datetime import timedelta
 import boto3
 import pytest
 
-from chalicelib import bootstrap
 from devstack.samples import DEFAULT_EMAIL, sample_order_payload, sample_refund_payload
 from chalicelib.services.mail import outbox, send_consumer
 from chalicelib.store.models import OutboxItem
@@ -37,12 +36,12 @@ def _outbox_items(shop_id: str):
     return [item for shard in range(keys.OUTBOX_SHARDS) for item in OutboxItem.query(keys.outbox_pk(shop_id, shard))]
 
 
-def test_paid_order_enqueues_one_post_purchase_message(shopify_shop):
+def test_paid_order_enqueues_one_post_purchase_message(deps, shopify_shop):
     queue = os.environ["LOYALTY_SEND_QUEUE"]
     order = sample_order_payload("shopify", order_id="1001", email=EMAIL)
-    _deliver(shopify_shop.shop_id, shopify_shop.secret, order, "orders/paid")
-    _deliver(shopify_shop.shop_id, shopify_shop.secret, order, "orders/updated", "other-event")
-    _deliver(shopify_shop.shop_id, shopify_shop.secret,
+    _deliver(deps, shopify_shop.shop_id, shopify_shop.secret, order, "orders/paid")
+    _deliver(deps, shopify_shop.shop_id, shopify_shop.secret, order, "orders/updated", "other-event")
+    _deliver(deps, shopify_shop.shop_id, shopify_shop.secret,
              sample_refund_payload("shopify", refund_id="r1", order_id="1001"), "refunds/create")
 
     messages = _drain(queue)
@@ -57,29 +56,29 @@ def test_paid_order_enqueues_one_post_purchase_message(shopify_shop):
     assert len(_outbox_items(shopify_shop.shop_id)) == 1  # kept until the sender has handled it
 
 
-def test_delivered_message_clears_its_outbox_item(shopify_shop, monkeypatch):
+def test_delivered_message_clears_its_outbox_item(deps, shopify_shop, monkeypatch):
     from chalicelib.services.mail import mailer
 
     sent = []
     monkeypatch.setattr(mailer, "send_message", lambda message, **_: sent.append(message) or {"status": "sent"})
-    _deliver(shopify_shop.shop_id, shopify_shop.secret, sample_order_payload("shopify", order_id="7", email=EMAIL),
+    _deliver(deps, shopify_shop.shop_id, shopify_shop.secret, sample_order_payload("shopify", order_id="7", email=EMAIL),
              "orders/paid")
     (message,) = _drain(os.environ["LOYALTY_SEND_QUEUE"])
-    assert send_consumer.deliver(json.dumps(message)) == {"status": "sent"}
+    assert send_consumer.deliver(deps, json.dumps(message)) == {"status": "sent"}
     assert "outbox_key" not in sent[0]
     assert _outbox_items(shopify_shop.shop_id) == []
 
 
-def test_a_lost_publish_is_republished_by_the_sweeper(shopify_shop, monkeypatch):
+def test_a_lost_publish_is_republished_by_the_sweeper(deps, shopify_shop, monkeypatch):
     with monkeypatch.context() as patch:
         patch.setattr(outbox, "_send", _raise)  # SQS unreachable right after the commit
-        result = _deliver(shopify_shop.shop_id, shopify_shop.secret,
+        result = _deliver(deps, shopify_shop.shop_id, shopify_shop.secret,
                           sample_order_payload("shopify", order_id="8", email=EMAIL), "orders/paid")
     assert result["result"] == "applied"  # the webhook still succeeds
     queue = os.environ["LOYALTY_SEND_QUEUE"]
     assert _drain(queue) == []
-    assert outbox.republish_lingering(bootstrap.now())["republished"] == 0  # too fresh to be lost
-    assert outbox.republish_lingering(bootstrap.now() + timedelta(minutes=5))["republished"] == 1
+    assert outbox.republish_lingering(deps, deps.clock())["republished"] == 0  # too fresh to be lost
+    assert outbox.republish_lingering(deps, deps.clock() + timedelta(minutes=5))["republished"] == 1
     assert [m["idempotency_key"] for m in _drain(queue)] == ["post_purchase:8"]
 
 
@@ -87,7 +86,7 @@ def _raise(*_args, **_kwargs):
     raise ConnectionError("SQS is down")
 
 
-def test_throttled_send_is_retried_later_with_growing_delays(shopify_shop, monkeypatch):
+def test_throttled_send_is_retried_later_with_growing_delays(deps, shopify_shop, monkeypatch):
     from chalicelib.mail.messenger import TransientSendError
     from chalicelib.services.mail import mailer
 
@@ -95,13 +94,13 @@ def test_throttled_send_is_retried_later_with_growing_delays(shopify_shop, monke
         raise TransientSendError("Throttling: Maximum sending rate exceeded")
 
     monkeypatch.setattr(mailer, "send_message", throttled)
-    _deliver(shopify_shop.shop_id, shopify_shop.secret, sample_order_payload("shopify", order_id="9", email=EMAIL),
+    _deliver(deps, shopify_shop.shop_id, shopify_shop.secret, sample_order_payload("shopify", order_id="9", email=EMAIL),
              "orders/paid")
     sqs = boto3.client("sqs")
     url = sqs.get_queue_url(QueueName=os.environ["LOYALTY_SEND_QUEUE"])["QueueUrl"]
     (received,) = sqs.receive_message(QueueUrl=url, AttributeNames=["All"])["Messages"]
     with pytest.raises(TransientSendError):
-        send_consumer.deliver(received["Body"], receipt_handle=received["ReceiptHandle"], attempt=3)
+        send_consumer.deliver(deps, received["Body"], receipt_handle=received["ReceiptHandle"], attempt=3)
     # 40 s invisible: not back after the queue's 1 s visibility timeout
     import time
 

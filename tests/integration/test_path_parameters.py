@@ -11,6 +11,8 @@ from urllib.parse import quote
 
 import pytest
 
+from chalicelib import composition
+
 from devstack.samples import sample_order_payload
 from tests.integration.conftest import ADMIN, register_shop
 from tests.support.chalice_local import chalice_local
@@ -30,7 +32,8 @@ def encoded(text: str) -> str:
 
 @pytest.fixture
 def shop(client, monkeypatch):
-    monkeypatch.setenv("LOYALTY_LINK_SIGNING_KEY", SIGNING_KEY)
+    monkeypatch.setenv("LOYALTY_LINK_SIGNING_KEY", SIGNING_KEY)  # also for chalice local's process
+    composition.reset()  # read at the next cold start
     handle = register_shop(client, SHOP, "shopify")
     for number, email in enumerate([PLAIN, PLUS, IDN, UNICODE_LOCAL], start=1):
         response = handle.deliver(sample_order_payload("shopify", order_id=f"70{number}", email=email),
@@ -52,10 +55,10 @@ def storefront(api, shop, path: str, method: str = "GET", body: bytes | None = N
     return api.request(method, f"/shops/{SHOP}{path}", headers=headers, body=body)
 
 
-def customer_id(shop, email: str) -> str:
+def customer_id(deps, shop, email: str) -> str:
     from chalicelib.services.shops.shops import load_shop
 
-    return load_shop(SHOP).customer_id_for(email)
+    return load_shop(deps, SHOP).customer_id_for(email)
 
 
 @pytest.mark.parametrize("raw, email", [
@@ -72,11 +75,11 @@ def customer_id(shop, email: str) -> str:
     (encoded(UNICODE_LOCAL), UNICODE_LOCAL),
     (encoded("ЮЛІЯ@ПРИКЛАД.УКР"), UNICODE_LOCAL),
 ])
-def test_customer_found_however_the_client_encodes_the_address(api, shop, raw, email):
+def test_customer_found_however_the_client_encodes_the_address(deps, api, shop, raw, email):
     answer = storefront(api, shop, f"/customers/{raw}")
     assert answer.status == 200, answer.body
     view = answer.json()
-    assert view["customer_id"] == customer_id(shop, email) and view["orders_count"] == 1
+    assert view["customer_id"] == customer_id(deps, shop, email) and view["orders_count"] == 1
     assert view["email"] == email.lower() if email != IDN else view["email"] == "kunde@bücher.example"
 
 
@@ -116,10 +119,10 @@ def test_templates_and_shop_ids_decoded(api, shop):
     assert api.request("GET", "/admin/shops/encoded%2Dshop", headers=ADMIN).json()["shop_id"] == SHOP
 
 
-def test_signed_tokens_still_verify_when_encoded(api, shop):
+def test_signed_tokens_still_verify_when_encoded(deps, api, shop):
     from chalicelib.mail import tokens
 
-    token = tokens.make_token(SHOP, customer_id(shop, PLUS))
+    token = deps.tokens.make_token(SHOP, customer_id(deps, shop, PLUS))
     assert "." in token
     for raw in (token, token.replace(".", "%2E"), encoded(token).replace("-", "%2D").replace("_", "%5F")):
         page = api.request("GET", f"/u/{raw}")
@@ -127,8 +130,8 @@ def test_signed_tokens_still_verify_when_encoded(api, shop):
     tampered = token[:-2] + ("A" if token[-2] != "A" else "B") + token[-1]
     assert api.request("GET", f"/u/{tampered.replace('.', '%2E')}").status == 404
 
-    link = tokens.make_tracked_link(tokens.TrackedLink(
-        shop_id=SHOP, customer_id=customer_id(shop, PLUS), send_key="post_purchase:702", subject="flow:post_purchase",
+    link = deps.tokens.make_tracked_link(tokens.TrackedLink(
+        shop_id=SHOP, customer_id=customer_id(deps, shop, PLUS), send_key="post_purchase:702", subject="flow:post_purchase",
         url="https://shop.example/catalog?x=1", expires_at=datetime.now(timezone.utc) + timedelta(days=30)))
     followed = api.request("GET", "/r/" + link.replace(".", "%2E"))
     assert followed.status == 302 and followed.headers["location"].startswith("https://shop.example/catalog")

@@ -54,35 +54,34 @@ def customer_payload(order_id: str, email: str = EMAIL) -> dict:
     return payload
 
 
-def mail_everything(moto_endpoint) -> list:
+def mail_everything(deps, moto_endpoint) -> list:
     """Send what the outbox holds through the send queue's handler; the mails SES accepted."""
     from chalicelib.services.mail import send_consumer
 
     boto3.client("sesv2").create_email_identity(EmailIdentity="shop.example")
     before = len(sent_mail(moto_endpoint))
     for message in _drain(os.environ["LOYALTY_SEND_QUEUE"]):
-        send_consumer.deliver(json.dumps(message))
+        send_consumer.deliver(deps, json.dumps(message))
     return sent_mail(moto_endpoint)[before:]
 
 
 @pytest.fixture
-def history(shopify_shop, moto_endpoint):
+def history(deps, shopify_shop, moto_endpoint):
     """A customer with two paid orders, their post-purchase mails sent and a link in one
     clicked, a redemption code, an unsubscribe: records in every corner of the table."""
     shop = shopify_shop
     for order_id in ("5678901234567", "5678901234599"):
         response = shop.deliver(customer_payload(order_id), topic="orders/paid")
         assert body(response)["result"] == "applied", response.body
-    mails = mail_everything(moto_endpoint)
+    mails = mail_everything(deps, moto_endpoint)
     assert len(mails) == 2
     links = _LINK.findall(mails[0].part("text/html"))
     assert links, "the post-purchase mail has tracked links"
     assert shop.client.http.get(urlsplit(links[0]).path).status_code == 302
     assert shop.redeem(EMAIL, 100)[0] == 201
-    from chalicelib.mail import tokens
     from chalicelib.services.shops.shops import load_shop
 
-    token = tokens.make_token(shop.shop_id, load_shop(shop.shop_id).customer_id_for(EMAIL))
+    token = deps.tokens.make_token(shop.shop_id, load_shop(deps, shop.shop_id).customer_id_for(EMAIL))
     unsubscribed = shop.client.http.post(f"/u/{token}", headers={"Content-Type": "application/x-www-form-urlencoded"},
                                          body=b"action=unsubscribe")
     assert unsubscribed.status_code == 200
@@ -122,10 +121,10 @@ def test_export_of_nobody_and_of_another_shop_is_404(client, history):
 
 
 # -- customers/redact -----------------------------------------------------------------------
-def test_customer_redact_leaves_nothing_and_no_route_returns_the_customer(client, history):
+def test_customer_redact_leaves_nothing_and_no_route_returns_the_customer(deps, client, history):
     from chalicelib.services.shops.shops import load_shop
 
-    shop = load_shop(history.shop_id)
+    shop = load_shop(deps, history.shop_id)
     customer_id = shop.customer_id_for(EMAIL)
     assert mentions("5678901234567") and mentions(customer_id) and mentions(STORED_EMAIL)
 
@@ -172,19 +171,18 @@ def test_erased_orders_never_come_back_and_a_new_order_starts_a_fresh_account(cl
     assert history.redeem(EMAIL, 100)[0] == 201  # usable: it can redeem
 
 
-def test_an_erasure_cut_short_is_finished_by_the_next_order(client, shopify_shop):
+def test_an_erasure_cut_short_is_finished_by_the_next_order(deps, client, shopify_shop):
     """The profile was flagged and emptied but the process died before the rest went: the next
     order for the address finishes the erasure, then starts afresh."""
-    from chalicelib import bootstrap
     from chalicelib.services.shops.shops import load_shop
     from chalicelib.store.loyalty.repository import Change, LoyaltyRepository
 
     shopify_shop.deliver(customer_payload("111"), topic="orders/paid")
-    shop = load_shop(shopify_shop.shop_id)
+    shop = load_shop(deps, shopify_shop.shop_id)
     repo = LoyaltyRepository(shop.shop_id)
     account = repo.load_profile(shop.customer_id_for(EMAIL))
-    account.forfeit_for_erasure(bootstrap.now())
-    repo.commit(Change(account=account), bootstrap.now())
+    account.forfeit_for_erasure(deps.clock())
+    repo.commit(Change(account=account), deps.clock())
     assert shopify_shop.customer(EMAIL)[0] == 404 and shopify_shop.history(EMAIL)[0] == 404
 
     assert body(shopify_shop.deliver(customer_payload("222"), topic="orders/paid"))["result"] == "applied"
@@ -263,7 +261,7 @@ def test_data_request_for_someone_with_no_data(client, shopify_shop):
 
 
 # -- shop/redact ----------------------------------------------------------------------------
-def test_shop_redact_erases_the_shop_in_batches_without_a_scan(client, history, monkeypatch):
+def test_shop_redact_erases_the_shop_in_batches_without_a_scan(deps, client, history, monkeypatch):
     from pynamodb.connection.base import Connection
 
     from chalicelib.services.privacy import privacy
@@ -286,7 +284,7 @@ def test_shop_redact_erases_the_shop_in_batches_without_a_scan(client, history, 
         assert history.customer(EMAIL)[0] == 404  # the shop answers as gone at once
         assert client.http.get(f"/admin/shops/{history.shop_id}", headers=ADMIN).status_code == 404
         runs = 0
-        while privacy.run_shop_erasures(seconds=0.3)["shops"].get(history.shop_id) != "done":
+        while privacy.run_shop_erasures(deps, seconds=0.3)["shops"].get(history.shop_id) != "done":
             runs += 1
             assert runs < 100, "the erasure did not finish"
 
@@ -306,7 +304,7 @@ def test_shop_redact_erases_the_shop_in_batches_without_a_scan(client, history, 
     assert again.customer(EMAIL)[0] == 404  # the id can be used again, from nothing
 
 
-def test_admin_can_erase_a_shop_and_a_workspace_key_cannot(client, shopify_shop):
+def test_admin_can_erase_a_shop_and_a_workspace_key_cannot(deps, client, shopify_shop):
     shopify_shop.deliver(customer_payload("1"), topic="orders/paid")
     key = body(client.http.post(f"/admin/shops/{shopify_shop.shop_id}/admin-keys", headers=ADMIN,
                                 body=json.dumps({"label": "marketing"}).encode()))["admin_key"]
@@ -322,7 +320,7 @@ def test_admin_can_erase_a_shop_and_a_workspace_key_cannot(client, shopify_shop)
     assert response.status_code in (200, 202) and body(response)["shop_id"] == shopify_shop.shop_id
     from chalicelib.services.privacy import privacy
 
-    privacy.run_shop_erasures(seconds=30)
+    privacy.run_shop_erasures(deps, seconds=30)
     assert client.http.get(f"/admin/shops/{shopify_shop.shop_id}/erasure", headers=ADMIN).status_code == 200
     assert mentions(STORED_EMAIL) == []
     assert client.http.delete("/admin/shops/no-such-shop", headers=ADMIN).status_code == 404

@@ -25,12 +25,12 @@ def _run_send_handler(messages: list[dict]) -> None:
             client.lambda_.invoke("send_email", event)
 
 
-def test_paid_order_sends_one_post_purchase_email_in_the_customers_language(shopify_shop, moto_endpoint):
+def test_paid_order_sends_one_post_purchase_email_in_the_customers_language(deps, shopify_shop, moto_endpoint):
     boto3.client("sesv2").create_email_identity(EmailIdentity="shop.example")
     already = len(sent_mail(moto_endpoint))
     order = sample_order_payload("shopify", order_id="1001", email=DEFAULT_EMAIL, locale="uk")
-    _deliver(shopify_shop.shop_id, shopify_shop.secret, order, "orders/paid")
-    _deliver(shopify_shop.shop_id, shopify_shop.secret,
+    _deliver(deps, shopify_shop.shop_id, shopify_shop.secret, order, "orders/paid")
+    _deliver(deps, shopify_shop.shop_id, shopify_shop.secret,
              sample_refund_payload("shopify", refund_id="r1", order_id="1001"), "refunds/create")
 
     queued = _drain(os.environ["LOYALTY_SEND_QUEUE"])

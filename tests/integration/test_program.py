@@ -41,10 +41,10 @@ def _order(shop, order_id, email, *, lines=None, codes=(), referral=None, addres
     return json.loads(response.body)
 
 
-def _sends(message: dict) -> None:
+def _sends(deps, message: dict) -> None:
     """The real template accepts the data the change queued."""
     boto3.client("sesv2").create_email_identity(EmailIdentity="shop.example")
-    assert mailer.send_message(message)["status"] == "sent", message
+    assert mailer.send_message(deps, message)["status"] == "sent", message
 
 
 def _templates(messages):
@@ -55,7 +55,7 @@ def _history_kinds(shop, email):
     return [entry["kind"] for entry in shop.history(email)[1]["entries"]]
 
 
-def test_referral_rewarded_after_the_return_window_with_fraud_checks_and_a_refund(client):
+def test_referral_rewarded_after_the_return_window_with_fraud_checks_and_a_refund(deps, client):
     shop = _shop(client)
     queue = os.environ["LOYALTY_SEND_QUEUE"]
     _order(shop, "a-1", "anna.koval@gmail.com", address={"address1": "Khreshchatyk 22", "city": "Kyiv", "zip": "01001",
@@ -90,16 +90,16 @@ def test_referral_rewarded_after_the_return_window_with_fraud_checks_and_a_refun
 
     before = shop.customer("anna.koval@gmail.com")[1]["points_balance"]
     now = datetime.now(timezone.utc)
-    report = run_daily(now + timedelta(days=10), [shop.shop_id])["shops"][shop.shop_id]["referral_rewards"]
+    report = run_daily(deps, now + timedelta(days=10), [shop.shop_id])["shops"][shop.shop_id]["referral_rewards"]
     assert report == {"rewarded": 0, "voided": 0, "skipped": []}
-    report = run_daily(now + timedelta(days=15), [shop.shop_id])["shops"][shop.shop_id]["referral_rewards"]
+    report = run_daily(deps, now + timedelta(days=15), [shop.shop_id])["shops"][shop.shop_id]["referral_rewards"]
     assert report == {"rewarded": 2, "voided": 1, "skipped": []}  # B and G rewarded, F voided
     assert shop.customer("anna.koval@gmail.com")[1]["points_balance"] == before + 400
     messages = [m for m in _drain(queue) if m["template"] == "referral_reward"]
     assert sorted(m["data"].get("friend_first_name") for m in messages) == ["Bohdan", "Olena"]
-    _sends(messages[0])
+    _sends(deps, messages[0])
     # Running again gives nothing twice.
-    again = run_daily(now + timedelta(days=16), [shop.shop_id])["shops"][shop.shop_id]["referral_rewards"]
+    again = run_daily(deps, now + timedelta(days=16), [shop.shop_id])["shops"][shop.shop_id]["referral_rewards"]
     assert again["rewarded"] == 0 and shop.customer("anna.koval@gmail.com")[1]["points_balance"] == before + 400
 
 
@@ -135,7 +135,7 @@ def test_review_bonus_once_per_product_taken_back_when_removed(client):
     assert "review" not in [k for k in _history_kinds(shop, "olena@shop.example")]
 
 
-def test_signup_bonus_once_with_consent_and_the_welcome_mail(client):
+def test_signup_bonus_once_with_consent_and_the_welcome_mail(deps, client):
     shop = _shop(client)
     queue = os.environ["LOYALTY_SEND_QUEUE"]
 
@@ -151,10 +151,10 @@ def test_signup_bonus_once_with_consent_and_the_welcome_mail(client):
     assert shop.customer("nina@shop.example")[1]["points_balance"] == 25
     (welcome,) = [m for m in _drain(queue) if m["template"] == "welcome"]
     assert welcome["data"] == {"bonus_points": 25}
-    _sends(welcome)
+    _sends(deps, welcome)
 
 
-def test_cashback_withdrawals_and_cashback_codes(client):
+def test_cashback_withdrawals_and_cashback_codes(deps, client):
     shop = _shop(client)
     _order(shop, "w-1", "wallet@shop.example", lines=[{"sku": "GRINDER", "unit_price": "1000.00"}])
     assert shop.customer("wallet@shop.example")[1]["cashback_balance"] == "20.00"
@@ -190,11 +190,11 @@ def test_cashback_withdrawals_and_cashback_codes(client):
     kinds = _history_kinds(shop, "wallet@shop.example")
     assert {"withdrawal", "withdrawal_returned", "withdrawal_paid", "cashback_code"} <= set(kinds)
     # Unused by its expiry, the code's money goes back to the wallet.
-    run_daily(datetime.now(timezone.utc) + timedelta(days=31), [shop.shop_id])
+    run_daily(deps, datetime.now(timezone.utc) + timedelta(days=31), [shop.shop_id])
     assert shop.customer("wallet@shop.example")[1]["cashback_balance"] == "7.50"
 
 
-def test_membership_free_shipping_extra_cashback_reminder_and_refund_ends_it(client):
+def test_membership_free_shipping_extra_cashback_reminder_and_refund_ends_it(deps, client):
     shop = _shop(client)
     queue = os.environ["LOYALTY_SEND_QUEUE"]
     answer = _order(shop, "m-1", "member@shop.example", lines=[{"sku": "CLUB", "unit_price": "100.00"}])
@@ -214,13 +214,13 @@ def test_membership_free_shipping_extra_cashback_reminder_and_refund_ends_it(cli
     _drain(queue)
 
     until = datetime.fromisoformat(view["membership"]["member_until"].replace("Z", "+00:00"))
-    early = run_daily(until - timedelta(days=9), [shop.shop_id])["shops"][shop.shop_id]["membership_reminders"]
+    early = run_daily(deps, until - timedelta(days=9), [shop.shop_id])["shops"][shop.shop_id]["membership_reminders"]
     assert early["reminded"] == 0
-    due = run_daily(until - timedelta(days=6), [shop.shop_id])["shops"][shop.shop_id]["membership_reminders"]
+    due = run_daily(deps, until - timedelta(days=6), [shop.shop_id])["shops"][shop.shop_id]["membership_reminders"]
     assert due["reminded"] == 1
     (reminder,) = [m for m in _drain(queue) if m["template"] == "membership_reminder"]
-    _sends(reminder)
-    assert run_daily(until - timedelta(days=5), [shop.shop_id])["shops"][shop.shop_id]["membership_reminders"][
+    _sends(deps, reminder)
+    assert run_daily(deps, until - timedelta(days=5), [shop.shop_id])["shops"][shop.shop_id]["membership_reminders"][
         "reminded"] == 0
 
     refund = sample_refund_payload("generic", refund_id="rf-m", order_id="m-1", lines=[{"line_id": "1", "quantity": 1}])
@@ -230,7 +230,7 @@ def test_membership_free_shipping_extra_cashback_reminder_and_refund_ends_it(cli
     assert "membership_end" in _history_kinds(shop, "member@shop.example")
 
 
-def test_achievements_once_each_with_their_mail(client):
+def test_achievements_once_each_with_their_mail(deps, client):
     shop = _shop(client, achievements=[{"kind": "orders", "threshold": 1, "points": 10},
                                        {"kind": "orders", "threshold": 2, "points": 20},
                                        {"kind": "tier", "tier": "Silver", "points": 50}])
@@ -244,12 +244,12 @@ def test_achievements_once_each_with_their_mail(client):
     assert sorted((m["data"]["achievement"], m["data"]["points"]) for m in messages) == \
         [("orders", 10), ("orders", 20), ("tier", 50)]
     for message in messages:
-        _sends(message)
+        _sends(deps, message)
     # earn rate 0.05: 5 + 125 points for the orders, 80 for the achievements, 25 sign-up bonus
     assert view["points_balance"] == 5 + 125 + 80 + 25
 
 
-def test_program_settings_errors_name_the_field(client):
+def test_program_settings_errors_name_the_field(deps, client):
     document = {"name": "x", "platform": "generic", "webhook_secret": "whsec-test-0123456789abcdef",
                 "currency": "UAH", "sender_email": "a@shop.example", "storefront_url": "https://shop.example",
                 "program": {"referral": {"reward_points": 10, "reward_money": "5"}}}
@@ -261,7 +261,7 @@ def test_program_settings_errors_name_the_field(client):
     deps.caches.shops.clear()
 
 
-def test_two_withdrawals_at_once_cannot_overdraw_the_wallet(client):
+def test_two_withdrawals_at_once_cannot_overdraw_the_wallet(deps, client):
     from chalicelib.errors import Conflict
     from chalicelib.services.shops import shops
     from chalicelib.services.loyalty import wallet
@@ -269,11 +269,11 @@ def test_two_withdrawals_at_once_cannot_overdraw_the_wallet(client):
 
     shop = _shop(client)
     _order(shop, "t-1", "twice@shop.example", lines=[{"sku": "GRINDER", "unit_price": "1000.00"}])  # 20.00 cashback
-    loaded = shops.load_shop(shop.shop_id)
+    loaded = shops.load_shop(deps, shop.shop_id)
 
     def withdraw():
         try:
-            return ("ok", wallet.request_withdrawal(loaded, "twice@shop.example", {"amount": "15.00"}))
+            return ("ok", wallet.request_withdrawal(deps, loaded, "twice@shop.example", {"amount": "15.00"}))
         except Conflict as refusal:
             return ("refused", refusal.message)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 from datetime import datetime, timedelta, timezone
 
+from chalicelib import composition
 import pytest
 
 from chalicelib.domain.loyalty.account import Account
@@ -45,7 +46,7 @@ def _preview(client, shop_id: str, rules, headers=ADMIN):
 
 @pytest.fixture
 def fixed_now(monkeypatch):
-    monkeypatch.setattr("chalicelib.bootstrap.now", lambda: NOW)
+    composition.use_clock(lambda: NOW)
 
 
 def test_preview_counts_and_samples_from_the_shops_directory_only(client, fixed_now):
@@ -107,45 +108,45 @@ def test_customer_pages_cover_every_customer_exactly_once(table):
         repo.customer_page(1, repo.customer_page(0, None, 1)[1], 1)  # a cursor of another shard
 
 
-def test_iter_segment_resumes_from_a_checkpoint_without_gaps_or_repeats(client):
+def test_iter_segment_resumes_from_a_checkpoint_without_gaps_or_repeats(deps, client):
     register_shop(client, "seg-shop", "generic")
     _seed("seg-shop", 300)
-    shop = load_shop("seg-shop")
+    shop = load_shop(deps, "seg-shop")
     segment = validate_segment({"rules": {"field": "tier", "op": "in", "value": ["Gold", "Silver"]}})
-    everyone = [a.customer_id for a, _, _ in iter_segment(shop, segment, NOW, page_size=9)]
+    everyone = [a.customer_id for a, _, _ in iter_segment(deps, shop, segment, NOW, page_size=9)]
     assert sorted(everyone) == [f"c_{n:05d}" for n in range(300) if n % 3 != 2]
 
     handled, checkpoint, previous = [], None, None
-    for account, shard, cursor in iter_segment(shop, segment, NOW, page_size=9):
+    for account, shard, cursor in iter_segment(deps, shop, segment, NOW, page_size=9):
         if previous is not None and (shard, cursor) != previous and len(handled) >= 40:
             checkpoint = previous  # every account of the pages before this one is handled
             break
         handled.append(account.customer_id)
         previous = (shard, cursor)
     assert checkpoint is not None
-    rest = [a.customer_id for a, _, _ in iter_segment(shop, segment, NOW, shard=checkpoint[0],
+    rest = [a.customer_id for a, _, _ in iter_segment(deps, shop, segment, NOW, shard=checkpoint[0],
                                                        cursor=checkpoint[1], page_size=9)]
     assert handled + rest == everyone
-    last = list(iter_segment(shop, segment, NOW, page_size=500))[-1]
+    last = list(iter_segment(deps, shop, segment, NOW, page_size=500))[-1]
     assert last[1:] == (keys.CUSTOMER_SHARDS, None)
 
 
-def _deliver_order(shop_id: str, order_id: str, email: str, categories: list[str], **facts) -> dict:
+def _deliver_order(deps, shop_id: str, order_id: str, email: str, categories: list[str], **facts) -> dict:
     from chalicelib.services.orders.webhooks import receive_webhook
 
     lines = [{"id": "1", "sku": f"SKU-{order_id}", "title": "Item", "quantity": 1, "unit_price": "2500.00",
               "discount": "0.00", "categories": categories}]
     headers, body = signed_request("generic", SECRET, sample_order_payload(
         "generic", order_id=order_id, email=email, lines=lines, **facts))
-    return receive_webhook("generic", shop_id, headers, body, headers["Content-Type"])
+    return receive_webhook(deps, "generic", shop_id, headers, body, headers["Content-Type"])
 
 
-def test_bought_category_segment_after_real_orders(client):
+def test_bought_category_segment_after_real_orders(deps, client):
     register_shop(client, "generic-shop", "generic")
-    _deliver_order("generic-shop", "1001", "olena@example.com", ["Кава", "Зерно"], first_name="Olena")
-    _deliver_order("generic-shop", "1002", "taras@example.com", ["Кава"], marketing_consent=False)
-    _deliver_order("generic-shop", "1003", "anna@example.com", ["Кава"], locale="en")
-    _deliver_order("generic-shop", "1004", "ivan@example.com", ["Чай"])
+    _deliver_order(deps, "generic-shop", "1001", "olena@example.com", ["Кава", "Зерно"], first_name="Olena")
+    _deliver_order(deps, "generic-shop", "1002", "taras@example.com", ["Кава"], marketing_consent=False)
+    _deliver_order(deps, "generic-shop", "1003", "anna@example.com", ["Кава"], locale="en")
+    _deliver_order(deps, "generic-shop", "1004", "ivan@example.com", ["Чай"])
     rules = {"all": [{"field": "bought_category", "op": "contains", "value": "кава"},
                      {"field": "marketing_consent", "op": "=", "value": True},
                      {"field": "locale", "op": "=", "value": "uk"}]}

@@ -8,6 +8,7 @@ import re
 from datetime import datetime, timedelta, timezone
 from urllib.parse import quote, urlsplit
 
+from chalicelib import composition
 import pytest
 from chalice.test import Client
 
@@ -133,7 +134,7 @@ def test_another_shop_can_neither_claim_nor_send_as_a_shops_domain(client, shopi
     assert status == 409 and error["reason"] == "sender_uses_domain"
 
 
-def test_two_shops_claiming_one_domain_at_once_get_one_claim(client):
+def test_two_shops_claiming_one_domain_at_once_get_one_claim(deps, client):
     from chalicelib.errors import Conflict
     from chalicelib.services.mail import sender_domains
     from tests.integration.test_concurrency import _run_together
@@ -143,7 +144,7 @@ def test_two_shops_claiming_one_domain_at_once_get_one_claim(client):
     def claim(shop_id):
         def call():
             try:
-                return sender_domains.register_domain(shop_id, {"domain": "contested.example"})[1]
+                return sender_domains.register_domain(deps, shop_id, {"domain": "contested.example"})[1]
             except Conflict:
                 return "conflict"
         return call
@@ -156,17 +157,17 @@ def test_two_shops_claiming_one_domain_at_once_get_one_claim(client):
     assert len(owners) == 1
 
 
-def test_an_unverified_claim_frees_the_domain_after_ses_verification_window(client):
+def test_an_unverified_claim_frees_the_domain_after_ses_verification_window(deps, client):
     from chalicelib.errors import Conflict
     from chalicelib.services.mail import sender_domains
 
     hold_verification("brand.example")
     squatter = register_shop(client, "squatter", "generic", sender_email="a@squatter.example")
     owner = register_shop(client, "brand", "generic", sender_email="a@brand-owner.example")
-    sender_domains.register_domain(squatter.shop_id, {"domain": "brand.example"}, now=T0)
+    sender_domains.register_domain(deps, squatter.shop_id, {"domain": "brand.example"}, now=T0)
     with pytest.raises(Conflict):
-        sender_domains.register_domain(owner.shop_id, {"domain": "brand.example"}, now=T0 + timedelta(hours=71))
-    view, created = sender_domains.register_domain(owner.shop_id, {"domain": "brand.example"},
+        sender_domains.register_domain(deps, owner.shop_id, {"domain": "brand.example"}, now=T0 + timedelta(hours=71))
+    view, created = sender_domains.register_domain(deps, owner.shop_id, {"domain": "brand.example"},
                                                    now=T0 + timedelta(hours=73))
     assert created and view["status"] == "pending"
     squatters = _json(client.http.get(f"/admin/shops/{squatter.shop_id}/sender-domains", headers=ADMIN))[1]
@@ -249,17 +250,15 @@ def test_the_schedule_releases_held_mail_once_ses_verifies(client, moto_endpoint
 
 def test_test_sends_go_only_to_confirmed_addresses_through_the_configuration_set(client, shopify_shop,
                                                                                  moto_endpoint, monkeypatch):
-    from chalicelib.services.mail import mailer
-
     used = []
-    real = mailer.default_messenger()
+    real = composition.dependencies().messenger
 
     class Recording:
         def send_raw(self, **message):
             used.append(message["configuration_set"])
             return real.send_raw(**message)
 
-    monkeypatch.setattr(mailer, "default_messenger", lambda: Recording())
+    composition.use(messenger=Recording())
     base = f"/admin/shops/{shopify_shop.shop_id}"
     test_send = f"{base}/templates/post_purchase/test-send"
 
@@ -298,10 +297,9 @@ def test_test_sends_go_only_to_confirmed_addresses_through_the_configuration_set
 
 
 def test_test_sends_are_limited_per_shop_with_retry_after(client, shopify_shop, moto_endpoint, monkeypatch):
-    from chalicelib import bootstrap
 
-    monkeypatch.setenv("LOYALTY_TEST_SENDS_PER_HOUR", "3")
-    monkeypatch.setattr(bootstrap, "now", lambda: T0)  # 09:30: the hour's window has 30 minutes left
+    composition.use(config={"test_sends_per_hour": 3})
+    composition.use_clock(lambda: T0)  # 09:30: the hour's window has 30 minutes left
     confirm_test_recipient(client, shopify_shop.shop_id, "qa@agency.example", moto_endpoint)  # 1 of 3
     test_send = f"/admin/shops/{shopify_shop.shop_id}/templates/post_purchase/test-send"
     assert [_post(client, test_send, {"mjml": MJML, "to": "qa@agency.example"})[0] for _ in range(2)] == [200, 200]
@@ -350,7 +348,7 @@ class _AccountWithOldIdentities:
         self.identities.pop(domain, None)
 
 
-def test_an_identity_verified_before_onboarding_goes_only_to_the_shop_that_used_it(client, monkeypatch):
+def test_an_identity_verified_before_onboarding_goes_only_to_the_shop_that_used_it(deps, client, monkeypatch):
     from chalicelib.errors import Conflict
     from chalicelib.services.mail import sender_domains
     from chalicelib.store.mail.sender_domains import SenderDomainStore
@@ -363,11 +361,11 @@ def test_an_identity_verified_before_onboarding_goes_only_to_the_shop_that_used_
     account = _AccountWithOldIdentities("legacy.example")
 
     with pytest.raises(Conflict) as refused:
-        sender_domains.register_domain(newcomer.shop_id, {"domain": "legacy.example"}, identities=account, now=T0)
+        sender_domains.register_domain(deps, newcomer.shop_id, {"domain": "legacy.example"}, identities=account, now=T0)
     assert refused.value.details["reason"] == "identity_exists_unowned"
     assert SenderDomainStore().get("legacy.example") is None  # the attempt left no claim
 
-    report = sender_domains.refresh_all(identities=account, now=T0)
+    report = sender_domains.refresh_all(deps, identities=account, now=T0)
     assert report["adopted"] == 1
     claim = SenderDomainStore().get("legacy.example")
     assert claim.shop_id == legacy.shop_id and claim.verified

@@ -36,7 +36,7 @@ def test_broken_template_is_refused_with_its_line(client, shopify_shop):
     assert not any(t["overridden"] for t in listed["templates"])
 
 
-def test_override_is_used_for_that_shop_and_versions_guard_concurrent_edits(client, shopify_shop, moto_endpoint):
+def test_override_is_used_for_that_shop_and_versions_guard_concurrent_edits(deps, client, shopify_shop, moto_endpoint):
     boto3.client("sesv2").create_email_identity(EmailIdentity="shop.example")
     assert _put(client, shopify_shop.shop_id, {"mjml": CUSTOM, "version": 0}) == (
         200, {"template": "post_purchase", "overridden": True, "version": 1})
@@ -48,7 +48,7 @@ def test_override_is_used_for_that_shop_and_versions_guard_concurrent_edits(clie
     other = register_shop(client, "other-shop", "shopify", sender_email="loyalty@other-shop.example")
     already = len(sent_mail(moto_endpoint))
     for shop in (shopify_shop, other):
-        _deliver(shop.shop_id, shop.secret, sample_order_payload("shopify", order_id="1", email=DEFAULT_EMAIL),
+        _deliver(deps, shop.shop_id, shop.secret, sample_order_payload("shopify", order_id="1", email=DEFAULT_EMAIL),
                  "orders/paid")
     _run_send_handler(_drain(os.environ["LOYALTY_SEND_QUEUE"]))
     bodies = {mail.part("text/html").count("Custom thanks") for mail in sent_mail(moto_endpoint)[already:]}

@@ -37,9 +37,9 @@ def _seed(accounts: list[Account]) -> None:
             batch.save(_stored_profile(account.shop_id, account))
 
 
-def test_warning_30_days_before_the_drop_names_amount_and_date_once(client):
+def test_warning_30_days_before_the_drop_names_amount_and_date_once(deps, client):
     register_shop(client, "risk-shop", "shopify", program={"tier_period": "rolling_12_months"})
-    shop = load_shop("risk-shop")
+    shop = load_shop(deps, "risk-shop")
     at_risk = _customer(shop, 1, {"2025-12": 50_000, "2026-06": 150_000})  # Silver until 1 Dec
     gold_to_silver = _customer(shop, 2, {"2025-12": 300_000, "2026-05": 250_000})
     comfortable = _customer(shop, 3, {"2026-10": 900_000})  # Gold until 1 Oct 2027
@@ -48,9 +48,9 @@ def test_warning_30_days_before_the_drop_names_amount_and_date_once(client):
     assert comfortable.tier_review_on == date(2027, 9, 1) and no_tier[0].tier_review_on is None
     _seed([at_risk, gold_to_silver, comfortable] + no_tier)
 
-    assert send_tier_risk_warnings(shop, NOW - timedelta(days=1)).customers_read == 0  # not yet
+    assert send_tier_risk_warnings(deps, shop, NOW - timedelta(days=1)).customers_read == 0  # not yet
 
-    report = send_tier_risk_warnings(shop, NOW)
+    report = send_tier_risk_warnings(deps, shop, NOW)
     assert (report.warnings_queued, report.customers_read) == (2, 2)  # the comfortable customer is not read
     messages = {m["customer_id"]: m for m in _drain(os.environ["LOYALTY_SEND_QUEUE"])}
     assert set(messages) == {"c_0001", "c_0002"}
@@ -62,19 +62,19 @@ def test_warning_30_days_before_the_drop_names_amount_and_date_once(client):
                                           "next_lower_tier": "Silver"}
 
     boto3.client("sesv2").create_email_identity(EmailIdentity="shop.example")
-    assert mailer.send_message(message, now=NOW)["status"] == "sent"  # the real template takes this data
-    assert mailer.send_message(messages["c_0002"], now=NOW)["status"] == "sent"
+    assert mailer.send_message(deps, message, now=NOW)["status"] == "sent"  # the real template takes this data
+    assert mailer.send_message(deps, messages["c_0002"], now=NOW)["status"] == "sent"
 
     # Once: later runs that day and the next day (the catch-up) send nothing.
-    assert send_tier_risk_warnings(shop, NOW + timedelta(hours=3)).warnings_queued == 0
-    assert send_tier_risk_warnings(shop, NOW + timedelta(days=1)).warnings_queued == 0
+    assert send_tier_risk_warnings(deps, shop, NOW + timedelta(hours=3)).warnings_queued == 0
+    assert send_tier_risk_warnings(deps, shop, NOW + timedelta(days=1)).warnings_queued == 0
     assert _drain(os.environ["LOYALTY_SEND_QUEUE"]) == []
     account = LoyaltyRepository(shop.shop_id).load_profile("c_0001")
     assert account.tier_risk_warned_for == "2026-12-01" and account.tier_review_on == date(2026, 12, 1)
 
     # On the drop day the job looks again: Silver is gone for c_0001 (nothing ahead: off the index);
     # c_0002 is Silver now, which holds until 1 May 2027 (warned on 1 April).
-    drop_day = send_tier_risk_warnings(shop, datetime(2026, 12, 1, 6, 0, tzinfo=timezone.utc))
+    drop_day = send_tier_risk_warnings(deps, shop, datetime(2026, 12, 1, 6, 0, tzinfo=timezone.utc))
     assert (drop_day.warnings_queued, drop_day.rescheduled) == (0, 2)
     repo = LoyaltyRepository(shop.shop_id)
     assert repo.load_profile("c_0001").tier_review_on is None
@@ -82,17 +82,17 @@ def test_warning_30_days_before_the_drop_names_amount_and_date_once(client):
     assert list(repo.customers_due_tier_review("2027-04-01")) == ["c_0002"]
 
 
-def test_missed_run_is_caught_up_the_next_day(client):
+def test_missed_run_is_caught_up_the_next_day(deps, client):
     register_shop(client, "risk-shop", "shopify", program={"tier_period": "rolling_12_months"})
-    shop = load_shop("risk-shop")
+    shop = load_shop(deps, "risk-shop")
     _seed([_customer(shop, 1, {"2025-12": 50_000, "2026-06": 150_000})])
-    report = send_tier_risk_warnings(shop, NOW + timedelta(days=1))
+    report = send_tier_risk_warnings(deps, shop, NOW + timedelta(days=1))
     assert report.warnings_queued == 1
     assert [m["customer_id"] for m in _drain(os.environ["LOYALTY_SEND_QUEUE"])] == ["c_0001"]
 
 
-def test_a_lifetime_shop_sends_nothing(shopify_shop):
-    shop = load_shop(shopify_shop.shop_id)
+def test_a_lifetime_shop_sends_nothing(deps, shopify_shop):
+    shop = load_shop(deps, shopify_shop.shop_id)
     assert shop.program.tier_period == "lifetime"
-    assert vars(send_tier_risk_warnings(shop, NOW)) == {"customers_read": 0, "warnings_queued": 0,
+    assert vars(send_tier_risk_warnings(deps, shop, NOW)) == {"customers_read": 0, "warnings_queued": 0,
                                                         "rescheduled": 0, "skipped": []}

@@ -5,7 +5,9 @@ import base64
 
 import pytest
 
-from chalicelib.mail import tokens
+from dataclasses import replace
+
+from chalicelib import composition
 from chalicelib.services.mail import mailer
 from chalicelib.store.mail.mail_store import MailStore
 from tests.integration.conftest import register_shop
@@ -26,13 +28,13 @@ def shop(client):
     return register_shop(client, "unsub-shop", "shopify", name="Demo <Electronics> & Co")
 
 
-def _customer(shop, email: str, locale: str = "uk") -> str:
-    deliver_order(shop, email, f"order-{email}", locale=locale)
-    return customer_id(shop.shop_id, email)
+def _customer(deps, shop, email: str, locale: str = "uk") -> str:
+    deliver_order(deps, shop, email, f"order-{email}", locale=locale)
+    return customer_id(deps, shop.shop_id, email)
 
 
-def _path(shop, customer: str) -> str:
-    return f"/u/{tokens.make_token(shop.shop_id, customer)}"
+def _path(deps, shop, customer: str) -> str:
+    return f"/u/{deps.tokens.make_token(shop.shop_id, customer)}"
 
 
 def _page(response) -> str:
@@ -44,10 +46,10 @@ def _unsubscribed(shop, customer: str) -> bool:
     return MailStore(shop.shop_id).load_prefs(customer).unsubscribed
 
 
-def test_page_in_ukrainian_names_the_shop_and_changes_nothing(client, shop):
-    customer = _customer(shop, "olena@example.com", "uk")
+def test_page_in_ukrainian_names_the_shop_and_changes_nothing(deps, client, shop):
+    customer = _customer(deps, shop, "olena@example.com", "uk")
 
-    response = client.http.get(_path(shop, customer))
+    response = client.http.get(_path(deps, shop, customer))
 
     page = _page(response)
     assert response.status_code == 200
@@ -59,61 +61,61 @@ def test_page_in_ukrainian_names_the_shop_and_changes_nothing(client, shop):
     assert not _unsubscribed(shop, customer)  # a GET (link scanner, preview) never unsubscribes
 
 
-def test_page_in_german_and_language_override(client, shop):
-    customer = _customer(shop, "jonas@example.com", "de-DE")
+def test_page_in_german_and_language_override(deps, client, shop):
+    customer = _customer(deps, shop, "jonas@example.com", "de-DE")
 
-    page = _page(client.http.get(_path(shop, customer)))
+    page = _page(client.http.get(_path(deps, shop, customer)))
     assert '<html lang="de">' in page and "E-Mails von „Demo &lt;Electronics&gt; &amp; Co“ abbestellen?" in page
 
-    russian = _page(client.http.get(_path(shop, customer) + "?lang=ru"))
+    russian = _page(client.http.get(_path(deps, shop, customer) + "?lang=ru"))
     assert "Отписаться от писем «Demo &lt;Electronics&gt; &amp; Co»?" in russian
 
 
-def test_one_click_post_unsubscribes_at_once_and_stops_marketing(client, shop):
-    customer = _customer(shop, "olena@example.com")
+def test_one_click_post_unsubscribes_at_once_and_stops_marketing(deps, client, shop):
+    customer = _customer(deps, shop, "olena@example.com")
 
-    response = client.http.post(_path(shop, customer), headers=FORM, body=b"List-Unsubscribe=One-Click")
+    response = client.http.post(_path(deps, shop, customer), headers=FORM, body=b"List-Unsubscribe=One-Click")
 
     assert response.status_code == 200 and "Ви відписалися" in _page(response)
     assert _unsubscribed(shop, customer)
     assert MailStore(shop.shop_id).load_prefs(customer).unsubscribe_source == "one_click"
-    result = mailer.send_message(queue_message(shop.shop_id, customer, "promo-1"), messenger=RecordingMessenger(),
+    result = mailer.send_message(deps, queue_message(shop.shop_id, customer, "promo-1"), messenger=RecordingMessenger(),
                                  templates=FakeTemplates(), now=NOW)
     assert result["status"] == "skipped" and result["reason"] == "unsubscribed"
-    again = _page(client.http.get(_path(shop, customer)))  # the page now offers to subscribe again
+    again = _page(client.http.get(_path(deps, shop, customer)))  # the page now offers to subscribe again
     assert 'value="resubscribe"' in again and "Підписатися знову" in again
 
 
-def test_one_click_as_multipart_form_data(client, shop):
-    customer = _customer(shop, "taras@example.com")
+def test_one_click_as_multipart_form_data(deps, client, shop):
+    customer = _customer(deps, shop, "taras@example.com")
     boundary = "----mailclient7MA4YWxkTrZu0gW"
     body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"List-Unsubscribe\"\r\n\r\n"
             f"One-Click\r\n--{boundary}--\r\n").encode()
 
-    response = client.http.post(_path(shop, customer), body=body,
+    response = client.http.post(_path(deps, shop, customer), body=body,
                                 headers={"Content-Type": f"multipart/form-data; boundary={boundary}"})
 
     assert response.status_code == 200
     assert _unsubscribed(shop, customer)
 
 
-def test_resubscribe_from_the_page(client, shop):
-    customer = _customer(shop, "olena@example.com")
-    client.http.post(_path(shop, customer), headers=FORM, body=b"action=unsubscribe")
+def test_resubscribe_from_the_page(deps, client, shop):
+    customer = _customer(deps, shop, "olena@example.com")
+    client.http.post(_path(deps, shop, customer), headers=FORM, body=b"action=unsubscribe")
     assert _unsubscribed(shop, customer)
 
-    response = client.http.post(_path(shop, customer), headers=FORM, body=b"action=resubscribe")
+    response = client.http.post(_path(deps, shop, customer), headers=FORM, body=b"action=resubscribe")
 
     assert response.status_code == 200 and "Ви знову підписані" in _page(response)
     assert not _unsubscribed(shop, customer)
-    result = mailer.send_message(queue_message(shop.shop_id, customer, "promo-2"), messenger=RecordingMessenger(),
+    result = mailer.send_message(deps, queue_message(shop.shop_id, customer, "promo-2"), messenger=RecordingMessenger(),
                                  templates=FakeTemplates(), now=NOW)
     assert result["status"] == "sent"
 
 
-def test_unknown_form_action_is_a_friendly_400(client, shop):
-    customer = _customer(shop, "olena@example.com")
-    response = client.http.post(_path(shop, customer), headers=FORM, body=b"action=delete-everything")
+def test_unknown_form_action_is_a_friendly_400(deps, client, shop):
+    customer = _customer(deps, shop, "olena@example.com")
+    response = client.http.post(_path(deps, shop, customer), headers=FORM, body=b"action=delete-everything")
     assert response.status_code == 400 and "Щось пішло не так" in _page(response)
     assert not _unsubscribed(shop, customer)
 
@@ -126,9 +128,9 @@ def test_unknown_form_action_is_a_friendly_400(client, shop):
     lambda t: t.split(".")[0],                                        # no signature
     lambda t: "not-a-token",
 ])
-def test_tampered_token_gets_a_friendly_404(client, shop, mangle):
-    customer = _customer(shop, "olena@example.com")
-    token = mangle(tokens.make_token(shop.shop_id, customer))
+def test_tampered_token_gets_a_friendly_404(deps, client, shop, mangle):
+    customer = _customer(deps, shop, "olena@example.com")
+    token = mangle(deps.tokens.make_token(shop.shop_id, customer))
 
     for response in (client.http.get(f"/u/{token}"),
                      client.http.post(f"/u/{token}", headers=FORM, body=b"List-Unsubscribe=One-Click")):
@@ -138,29 +140,31 @@ def test_tampered_token_gets_a_friendly_404(client, shop, mangle):
     assert not _unsubscribed(shop, customer)
 
 
-def test_token_signed_with_another_key_is_refused(client, shop, monkeypatch):
-    customer = _customer(shop, "olena@example.com")
-    monkeypatch.setenv("LOYALTY_LINK_SIGNING_KEY", "an-attackers-guess-of-the-key")
-    forged = tokens.make_token(shop.shop_id, customer)
-    monkeypatch.setenv("LOYALTY_LINK_SIGNING_KEY", "the-real-deployment-secret-0123456789")
+def test_token_signed_with_another_key_is_refused(deps, client, shop, monkeypatch):
+    customer = _customer(deps, shop, "olena@example.com")
+    key = deps.config.link_signing_key
+    composition.use(config={"link_signing_key": replace(key, value="an-attackers-guess-of-the-key")})
+    forged = deps.tokens.make_token(shop.shop_id, customer)
+    composition.use(config={"link_signing_key": replace(key, value="the-real-deployment-secret-0123456789")})
     assert client.http.get(f"/u/{forged}").status_code == 404
     # Rotation: links signed with the previous key keep working.
-    monkeypatch.setenv("LOYALTY_LINK_SIGNING_KEY_PREVIOUS", "an-attackers-guess-of-the-key")
+    composition.use(config={"link_signing_key": replace(key, value="the-real-deployment-secret-0123456789",
+                                                        previous="an-attackers-guess-of-the-key")})
     assert client.http.get(f"/u/{forged}").status_code == 200
 
 
-def test_token_carries_no_email(shop):
-    customer = _customer(shop, "olena.koval@example.com")
-    token = tokens.make_token(shop.shop_id, customer)
+def test_token_carries_no_email(deps, shop):
+    customer = _customer(deps, shop, "olena.koval@example.com")
+    token = deps.tokens.make_token(shop.shop_id, customer)
     payload = base64.urlsafe_b64decode(token.split(".")[0] + "==").decode()
     assert "@" not in payload and "olena" not in payload.lower() and "olena" not in token.lower()
-    assert tokens.read_token(token).customer_id == customer
+    assert deps.tokens.read_token(token).customer_id == customer
 
 
-def test_link_in_a_sent_mail_unsubscribes(client, shop):
-    customer = _customer(shop, "olena@example.com")
+def test_link_in_a_sent_mail_unsubscribes(deps, client, shop):
+    customer = _customer(deps, shop, "olena@example.com")
     messenger = RecordingMessenger()
-    mailer.send_message(queue_message(shop.shop_id, customer, "promo-3"), messenger=messenger,
+    mailer.send_message(deps, queue_message(shop.shop_id, customer, "promo-3"), messenger=messenger,
                         templates=FakeTemplates(), now=NOW)
     header = str(messenger.messages()[0]["List-Unsubscribe"])
     path = "/u/" + header.split("/u/", 1)[1].split(">", 1)[0]

@@ -221,7 +221,7 @@ def test_test_orders_are_ignored(shopify_shop):
     _assert_nothing_stored(shopify_shop)
 
 
-def test_customer_redact_erases_the_account(shopify_shop):
+def test_customer_redact_erases_the_account(deps, shopify_shop):
     shopify_shop.deliver(sample_order_payload("shopify", order_id="1010", email=EMAIL), topic="orders/paid")
     response = shopify_shop.deliver({"shop_id": 1, "shop_domain": "demo-shop.myshopify.com",
                                      "customer": {"id": 1, "email": EMAIL, "phone": None}, "orders_to_redact": []},
@@ -232,7 +232,7 @@ def test_customer_redact_erases_the_account(shopify_shop):
     from chalicelib.services.shops.shops import load_shop
     from chalicelib.store.loyalty.repository import LoyaltyRepository
 
-    shop = load_shop("shopify-shop")
+    shop = load_shop(deps, "shopify-shop")
     assert LoyaltyRepository("shopify-shop").load_account(shop.customer_id_for(EMAIL)) is None
     assert LoyaltyRepository("shopify-shop").load_order("1010") is None  # its orders went with it
     # (tests/integration/test_personal_data.py holds the rest)

@@ -19,7 +19,7 @@ TOPICS = {"shopify": "orders/paid", "woocommerce": "order.updated", "generic": N
 
 @pytest.fixture
 def clock(monkeypatch, table):
-    return install_clock(monkeypatch)
+    return install_clock()
 
 
 class Shop:
@@ -129,7 +129,7 @@ def test_no_grace_period_drops_the_replaced_secret_at_once(client, clock):
     assert shop.deliver(SECRET) == 401 and shop.deliver(NEW) == 200
 
 
-def test_a_previous_secret_stored_before_retire_times_is_kept_and_given_one(client, clock):
+def test_a_previous_secret_stored_before_retire_times_is_kept_and_given_one(deps, client, clock):
     from chalicelib.store.shops.shops import ShopRepository, StoredShop
 
     shop = Shop(client, clock, "shopify")

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 from decimal import Decimal
 
-import boto3
 import pytest
 
 from devstack.samples import sample_order_payload
@@ -167,15 +166,15 @@ def test_every_save_is_a_revision_with_a_diff_and_rollback_saves_a_new_version(c
     assert len(_json(client.http.get(f"{base}/revisions", headers=ADMIN))[1]["revisions"]) == 4
 
 
-def _order(shop, order_id, email):
+def _order(deps, shop, order_id, email):
     payload = sample_order_payload("shopify", order_id=order_id, email=email)
-    return _deliver(shop.shop_id, shop.secret, payload, "orders/paid")
+    return _deliver(deps, shop.shop_id, shop.secret, payload, "orders/paid")
 
 
-def test_dashboard_counts_orders_points_members_and_liability_on_write(client, shopify_shop):
+def test_dashboard_counts_orders_points_members_and_liability_on_write(deps, client, shopify_shop):
     for number, email in enumerate(["a@example.com", "b@example.com", "a@example.com"], start=1):
-        assert _order(shopify_shop, str(9000 + number), email)["result"] == "applied"
-    _order(shopify_shop, "9001", "a@example.com")  # a duplicate counts nothing
+        assert _order(deps, shopify_shop, str(9000 + number), email)["result"] == "applied"
+    _order(deps, shopify_shop, "9001", "a@example.com")  # a duplicate counts nothing
     a = shopify_shop.customer("a@example.com")[1]
     b = shopify_shop.customer("b@example.com")[1]
     status, board = _json(client.http.get(f"/admin/shops/{shopify_shop.shop_id}/dashboard?days=7", headers=ADMIN))
@@ -203,8 +202,8 @@ def test_dashboard_counts_orders_points_members_and_liability_on_write(client, s
     assert client.http.get(f"/admin/shops/{shopify_shop.shop_id}/dashboard?days=0", headers=ADMIN).status_code == 400
 
 
-def test_adjustment_is_audited_in_the_history_and_happens_once(client, shopify_shop):
-    _order(shopify_shop, "7001", "c@example.com")
+def test_adjustment_is_audited_in_the_history_and_happens_once(deps, client, shopify_shop):
+    _order(deps, shopify_shop, "7001", "c@example.com")
     balance = shopify_shop.customer("c@example.com")[1]["points_balance"]
     key = _admin_key(client, shopify_shop.shop_id, label="Olena", role="owner")  # money: an owner's key
     _, _, headers = _sign_in(client, key)
@@ -230,9 +229,9 @@ def test_adjustment_is_audited_in_the_history_and_happens_once(client, shopify_s
                             ).status_code == 404
 
 
-def test_program_preview_counts_tier_changes_and_liability_before_saving(client, shopify_shop):
-    _order(shopify_shop, "8001", "big@example.com")
-    _order(shopify_shop, "8002", "small@example.com")
+def test_program_preview_counts_tier_changes_and_liability_before_saving(deps, client, shopify_shop):
+    _order(deps, shopify_shop, "8001", "big@example.com")
+    _order(deps, shopify_shop, "8002", "small@example.com")
     spend = {e: Decimal(shopify_shop.customer(e)[1]["lifetime_spend"]) for e in ("big@example.com",
                                                                                    "small@example.com")}
     current = _json(client.http.get(f"/admin/shops/{shopify_shop.shop_id}/program", headers=ADMIN))[1]
@@ -269,7 +268,7 @@ def test_program_preview_counts_tier_changes_and_liability_before_saving(client,
     assert status == 200, saved
     assert saved["program"]["point_value"] == "2"
     # the webhook secret survived the save: a signed order still applies
-    assert _order(shopify_shop, "8003", "small@example.com")["result"] == "applied"
+    assert _order(deps, shopify_shop, "8003", "small@example.com")["result"] == "applied"
 
 
 def test_workspace_page_and_assets_are_served(client):

@@ -14,13 +14,12 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from chalicelib import bootstrap
-from chalicelib.mail.messenger import SesMessenger
-from chalicelib.services.mail import mailer
-from chalicelib.services.mail import outbox
+from chalicelib import composition
+from chalicelib.services.mail import send_consumer
 from chalicelib.services.shops import shops
 from chalicelib.services.loyalty import storefront
 from chalicelib.store.mail.mail_store import MailStore
+from tests.support.ses import ses_messenger
 from tests.integration.conftest import register_shop
 from tests.integration.test_mailer import deliver_order, verify_sender
 from tests.reliability.conftest import accepted_by_ses
@@ -34,7 +33,7 @@ class ProcessDied(BaseException):
 
 
 class Clock:
-    """The service's clock (``bootstrap.now``), moved by the test: the lease runs out on cue."""
+    """The service's clock (the one its ``Deps`` carry), moved by the test: the lease runs out on cue."""
 
     def __init__(self):
         self.offset = timedelta(0)
@@ -44,18 +43,17 @@ class Clock:
 
 
 @pytest.fixture
-def clock(monkeypatch):
+def clock(deps):
     clock = Clock()
-    monkeypatch.setattr(bootstrap, "now", clock)
+    composition.use_clock(clock)
     return clock
 
 
 @pytest.fixture
-def ses(monkeypatch):
-    messenger = SesMessenger()
-    monkeypatch.setattr(mailer, "default_messenger", lambda: messenger)
-    monkeypatch.setattr(outbox, "backoff_seconds", lambda attempt: 0)
-    monkeypatch.setenv("LOYALTY_MAIL_LEASE_SECONDS", str(LEASE_SECONDS))
+def ses(deps, monkeypatch):
+    messenger = ses_messenger()
+    composition.use(messenger=messenger, config={"mail_lease_seconds": LEASE_SECONDS})
+    monkeypatch.setattr(send_consumer, "backoff_seconds", lambda attempt: 0)
     return messenger
 
 
@@ -77,13 +75,13 @@ def _die_once(monkeypatch, owner, name: str) -> list:
     ("after SES accepted, before the send log says sent", 2),
     ("after the claim, before SES", 1),
 ])
-def test_a_crash_mid_send_keeps_the_documented_guarantee_on_resume(client, ses, clock, monkeypatch, crash_point,
+def test_a_crash_mid_send_keeps_the_documented_guarantee_on_resume(deps, client, ses, clock, monkeypatch, crash_point,
                                                                      copies):
     shop = register_shop(client, "crash-shop", "shopify")
     verify_sender()
     address = f"crash-{uuid.uuid4().hex[:8]}@example.com"  # the emulator's SES outbox lives for the session
-    assert deliver_order(shop, address, "cr-1")["result"] == "applied"
-    balance = storefront.customer_view(shops.load_shop(shop.shop_id), address)["points_balance"]
+    assert deliver_order(deps, shop, address, "cr-1")["result"] == "applied"
+    balance = storefront.customer_view(deps, shops.load_shop(deps, shop.shop_id), address)["points_balance"]
     if crash_point.startswith("after SES"):
         died = _die_once(monkeypatch, MailStore, "mark_sent")
     else:
@@ -114,7 +112,7 @@ def test_a_crash_mid_send_keeps_the_documented_guarantee_on_resume(client, ses, 
     assert queue_depth(queue) == 0 and queue_depth(f"{queue}-dlq") == 0
 
     # The crash touched no ledger effect.
-    assert storefront.customer_view(shops.load_shop(shop.shop_id), address)["points_balance"] == balance
+    assert storefront.customer_view(deps, shops.load_shop(deps, shop.shop_id), address)["points_balance"] == balance
 
 
 def _deliver_visible_once(client, queue: str) -> set[str]:

@@ -33,36 +33,36 @@ def _deliveries() -> list[tuple[dict, str, str]]:
     return deliveries
 
 
-def _deliver_until_answered(shop_id: str, secret: str, payload: dict, topic: str, event_id: str) -> dict:
+def _deliver_until_answered(deps, shop_id: str, secret: str, payload: dict, topic: str, event_id: str) -> dict:
     """As the platform does: a 503 (too much contention) is delivered again later."""
     for attempt in range(30):
         headers, body = signed_request("shopify", secret, payload, topic=topic, event_id=event_id)
         try:
-            return webhooks.receive_webhook("shopify", shop_id, headers, body, "application/json")
+            return webhooks.receive_webhook(deps, "shopify", shop_id, headers, body, "application/json")
         except Busy:
             time.sleep(0.05 * (attempt + 1))
     raise AssertionError(f"{event_id} never got through")
 
 
-def _totals(shop_id: str) -> dict:
-    view = storefront.customer_view(shops.load_shop(shop_id), EMAIL)
+def _totals(deps, shop_id: str) -> dict:
+    view = storefront.customer_view(deps, shops.load_shop(deps, shop_id), EMAIL)
     return {key: view.get(key) for key in TOTALS}
 
 
-def _ledger(shop_id: str) -> list:
-    shop = shops.load_shop(shop_id)
+def _ledger(deps, shop_id: str) -> list:
+    shop = shops.load_shop(deps, shop_id)
     page = LoyaltyRepository(shop_id).ledger_page(shop.customer_id_for(EMAIL), 500, None)
     return page.entries
 
 
-def test_fifty_parallel_deliveries_for_one_customer_end_exactly_as_one_at_a_time(client):
+def test_fifty_parallel_deliveries_for_one_customer_end_exactly_as_one_at_a_time(deps, client):
     deliveries = _deliveries()
     shop = register_shop(client, "all-at-once", "shopify")
     barrier = threading.Barrier(len(deliveries))
 
     def deliver(delivery):
         barrier.wait()
-        return _deliver_until_answered(shop.shop_id, shop.secret, *delivery)
+        return _deliver_until_answered(deps, shop.shop_id, shop.secret, *delivery)
 
     with ThreadPoolExecutor(max_workers=len(deliveries)) as pool:
         results = list(pool.map(deliver, deliveries))
@@ -71,16 +71,16 @@ def test_fifty_parallel_deliveries_for_one_customer_end_exactly_as_one_at_a_time
     # race runs on the smaller table: the emulator copies the table inside every transaction).
     oracle = register_shop(client, "one-at-a-time", "shopify", sender_email="loyalty@one-at-a-time.example")
     for payload, topic, event_id in deliveries:
-        _deliver_until_answered(oracle.shop_id, oracle.secret, payload, topic, event_id)
-    expected = _totals(oracle.shop_id)
+        _deliver_until_answered(deps, oracle.shop_id, oracle.secret, payload, topic, event_id)
+    expected = _totals(deps, oracle.shop_id)
 
     outcomes = [r["result"] for r in results]
     assert outcomes.count("applied") == 35  # 30 orders + 5 refunds; every other delivery is a duplicate
     assert outcomes.count("duplicate") == 15
-    assert _totals(shop.shop_id) == expected
+    assert _totals(deps, shop.shop_id) == expected
     assert expected["orders_count"] == 30
 
-    entries = _ledger(shop.shop_id)
+    entries = _ledger(deps, shop.shop_id)
     assert sum(e.points for e in entries) == expected["points_balance"], "the balance is the sum of the ledger"
     assert len([e for e in entries if e.kind == "earn"]) == 30, "each order earned once"
-    assert sorted((e.kind, e.points) for e in entries) == sorted((e.kind, e.points) for e in _ledger(oracle.shop_id))
+    assert sorted((e.kind, e.points) for e in entries) == sorted((e.kind, e.points) for e in _ledger(deps, oracle.shop_id))

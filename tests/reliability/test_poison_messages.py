@@ -12,7 +12,7 @@ import os
 import boto3
 import pytest
 
-from chalicelib.services.mail import outbox
+from chalicelib.services.mail import send_consumer
 from chalicelib.services.shops import shops
 from chalicelib.store.mail.mail_store import MailStore
 from devstack.queues import MAX_RECEIVES
@@ -22,11 +22,11 @@ from tests.reliability.lambda_queue import drain, queue_depth
 
 
 @pytest.fixture
-def poison_shop(client, monkeypatch):
-    monkeypatch.setattr(outbox, "backoff_seconds", lambda attempt: 0)
+def poison_shop(deps, client, monkeypatch):
+    monkeypatch.setattr(send_consumer, "backoff_seconds", lambda attempt: 0)
     shop = register_shop(client, "poison-shop", "shopify")
     verify_sender()
-    deliver_order(shop, "olena@example.com", "po-1")
+    deliver_order(deps, shop, "olena@example.com", "po-1")
     drain(client, os.environ["LOYALTY_SEND_QUEUE"])  # the order's own post-purchase e-mail goes out
     return shop
 
@@ -58,8 +58,8 @@ def _poison_cases(shop_id: str, customer_id: str) -> dict:
 
 
 @pytest.mark.parametrize("case", ["malformed", "not JSON", "unknown shop", "template cannot render its data"])
-def test_a_poison_message_is_dead_lettered_after_its_tries_and_reported(client, poison_shop, caplog, case):
-    customer_id = shops.load_shop(poison_shop.shop_id).customer_id_for("olena@example.com")
+def test_a_poison_message_is_dead_lettered_after_its_tries_and_reported(deps, client, poison_shop, caplog, case):
+    customer_id = shops.load_shop(deps, poison_shop.shop_id).customer_id_for("olena@example.com")
     body, reason_words = _poison_cases(poison_shop.shop_id, customer_id)[case]
     _publish(body)
 

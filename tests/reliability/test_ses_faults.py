@@ -11,14 +11,14 @@ from collections import Counter
 import pytest
 from botocore.awsrequest import AWSResponse
 
-from chalicelib.mail.messenger import SesMessenger
-from chalicelib.mail.rate_limit import RateLimitedMessenger
-from chalicelib.services.mail import mailer
-from chalicelib.services.mail import outbox
+from chalicelib import composition
+from chalicelib.mail.rate_limit import RateLimitedMessenger, take_slot_in_dynamodb
+from chalicelib.services.mail import send_consumer
 from chalicelib.services.shops import shops
 from chalicelib.store import keys
 from chalicelib.store.mail.mail_store import MailStore
 from chalicelib.store.models import OutboxItem
+from tests.support.ses import ses_messenger
 from tests.integration.conftest import register_shop
 from tests.integration.test_mailer import deliver_order, verify_sender
 from tests.reliability.conftest import accepted_by_ses
@@ -69,24 +69,22 @@ class FlakySes:
 
 
 @pytest.fixture
-def flaky_ses(monkeypatch):
-    ses = SesMessenger()
+def flaky_ses(deps, monkeypatch):
+    ses = ses_messenger()
     flaky = FlakySes(share=0.3, seed=11)
     ses.client.meta.events.register("before-send.sesv2.SendEmail", flaky)
-    messenger = RateLimitedMessenger(ses)
-    monkeypatch.setattr(mailer, "default_messenger", lambda: messenger)
-    monkeypatch.setattr(outbox, "backoff_seconds", lambda attempt: 0)  # SQS's back-off, without the wait
-    monkeypatch.setenv("LOYALTY_SES_MAX_SEND_RATE", "1000")
+    composition.use(messenger=RateLimitedMessenger(ses, take_slot_in_dynamodb, rate=1000))
+    monkeypatch.setattr(send_consumer, "backoff_seconds", lambda attempt: 0)  # SQS's back-off, without the wait
     return flaky
 
 
-def test_ses_failing_thirty_percent_loses_nothing_and_sends_nothing_twice(client, flaky_ses, moto_endpoint,
+def test_ses_failing_thirty_percent_loses_nothing_and_sends_nothing_twice(deps, client, flaky_ses, moto_endpoint,
                                                                            monkeypatch):
     shop = register_shop(client, "flaky-ses-shop", "shopify")
     verify_sender()
     recipients = [f"flaky-{n}@example.com" for n in range(ORDERS)]
     for n, address in enumerate(recipients):
-        assert deliver_order(shop, address, f"fl-{n}")["result"] == "applied"
+        assert deliver_order(deps, shop, address, f"fl-{n}")["result"] == "applied"
 
     queue = os.environ["LOYALTY_SEND_QUEUE"]
     outcomes = drain(client, queue)
@@ -99,7 +97,7 @@ def test_ses_failing_thirty_percent_loses_nothing_and_sends_nothing_twice(client
     # Nothing sent twice, nothing lost: one e-mail per order, each send log final and sent.
     accepted = accepted_by_ses(recipients)
     assert accepted == Counter({address: 1 for address in recipients})
-    store, loaded = MailStore(shop.shop_id), shops.load_shop(shop.shop_id)
+    store, loaded = MailStore(shop.shop_id), shops.load_shop(deps, shop.shop_id)
     for n, address in enumerate(recipients):
         customer = loaded.customer_id_for(address)
         logs = [store.load_send(key) for key in _send_keys(shop.shop_id, customer)]

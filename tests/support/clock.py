@@ -1,4 +1,6 @@
-"""A clock the tests move by hand: the services read ``bootstrap.now``, never the wall clock."""
+"""A clock the tests move by hand. Services read the time only from the clock their ``Deps``
+carry; a test passes this one (``FakeClock`` to ``composition.build``, or ``install_clock`` for
+the app the test client runs), never patching a module global."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta
@@ -7,7 +9,7 @@ from datetime import datetime, timedelta
 T0 = datetime.fromisoformat("2031-03-14T09:00:00+00:00")
 
 
-class Clock:
+class FakeClock:
     def __init__(self, start: datetime = T0):
         self.now = start
 
@@ -18,10 +20,15 @@ class Clock:
         self.now += timedelta(**delta)
         return self.now
 
+    def set(self, moment: datetime) -> datetime:
+        self.now = moment
+        return moment
 
-def install_clock(monkeypatch, start: datetime = T0) -> Clock:
-    from chalicelib import bootstrap
 
-    clock = Clock(start)
-    monkeypatch.setattr(bootstrap, "now", clock)
+def install_clock(start: datetime = T0) -> FakeClock:
+    """The app's dependencies (the test's cold start) run on a clock the test moves."""
+    from chalicelib import composition
+
+    clock = FakeClock(start)
+    composition.use_clock(clock)
     return clock

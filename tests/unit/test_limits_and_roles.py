@@ -58,22 +58,22 @@ class _Counters:
         return True
 
 
-def test_addresses_and_keys_are_counted_as_hashes_each_on_its_own():
+def test_addresses_and_keys_are_counted_as_hashes_each_on_its_own(deps):
     counters = _Counters()
     configured = {(limits.LOOKUP, limits.PER_ADDRESS): limits.Limit(1, 60)}
-    throttle.enforce(limits.LOOKUP, limits.PER_ADDRESS, "203.0.113.9", now=AT, configured=configured,
+    throttle.enforce(deps, limits.LOOKUP, limits.PER_ADDRESS, "203.0.113.9", now=AT, configured=configured,
                      counters=counters)
-    throttle.enforce(limits.LOOKUP, limits.PER_ADDRESS, "203.0.113.10", now=AT, configured=configured,
+    throttle.enforce(deps, limits.LOOKUP, limits.PER_ADDRESS, "203.0.113.10", now=AT, configured=configured,
                      counters=counters)
     with pytest.raises(TooManyRequests) as refused:
-        throttle.enforce(limits.LOOKUP, limits.PER_ADDRESS, "203.0.113.9", now=AT, configured=configured,
+        throttle.enforce(deps, limits.LOOKUP, limits.PER_ADDRESS, "203.0.113.9", now=AT, configured=configured,
                          counters=counters)
     assert refused.value.status == 429 and refused.value.headers == {"Retry-After": "30"}
     assert "from this address" in refused.value.message
     assert not any("203.0.113" in name for name, _ in counters.hits)
     # a limit that is off, or a request without an address, counts nothing
-    throttle.enforce(limits.LOOKUP, limits.PER_KEY, "k", now=AT, configured=configured, counters=counters)
-    throttle.enforce(limits.LOOKUP, limits.PER_ADDRESS, None, now=AT, configured=configured, counters=counters)
+    throttle.enforce(deps, limits.LOOKUP, limits.PER_KEY, "k", now=AT, configured=configured, counters=counters)
+    throttle.enforce(deps, limits.LOOKUP, limits.PER_ADDRESS, None, now=AT, configured=configured, counters=counters)
     assert len(counters.hits) == 2
 
 

@@ -11,7 +11,9 @@ from hypothesis import strategies as st
 from chalicelib.domain.loyalty.codes import RewardCode
 from chalicelib.domain.campaigns.links import Click, attributed_click, safe_destination, shop_hosts, with_code
 from chalicelib.mail import tokens
+from chalicelib.config import DEV_SIGNING_KEY
 from chalicelib.mail.tracking import LinkTracker
+from tests.support.clock import FakeClock
 
 HOSTS = shop_hosts("https://shop.example", ["shop-cdn.example"])
 NOW = datetime(2026, 12, 1, 10, tzinfo=timezone.utc)
@@ -81,43 +83,54 @@ def _link(**overrides) -> tokens.TrackedLink:
     return tokens.TrackedLink(**values)
 
 
-def test_tracked_link_tokens_round_trip_and_refuse_any_change(monkeypatch):
-    token = tokens.make_tracked_link(_link())
-    assert tokens.read_tracked_link(token) == _link()
+@pytest.fixture
+def signing_keys() -> list[bytes]:
+    """The signer's keys, current first: a test rotates them by changing this list."""
+    return [DEV_SIGNING_KEY.encode()]
+
+
+@pytest.fixture
+def signer(signing_keys) -> tokens.LinkSigner:
+    return tokens.LinkSigner(lambda: tuple(signing_keys), FakeClock(NOW))
+
+
+def test_tracked_link_tokens_round_trip_and_refuse_any_change(signer, signing_keys):
+    token = signer.make_tracked_link(_link())
+    assert signer.read_tracked_link(token) == _link()
     payload, signature = token.split(".")
     for forged in (payload[:-1] + ("A" if payload[-1] != "A" else "B") + "." + signature,
                    payload + "." + signature[::-1], token + "x", token.replace(".", ""), "", "a.b", "é" * 10):
-        assert tokens.read_tracked_link(forged) is None
+        assert signer.read_tracked_link(forged) is None
     # An unsubscribe token is not a tracked link, nor the other way round.
-    assert tokens.read_tracked_link(tokens.make_token("demo", "c_1")) is None
-    assert tokens.read_token(token) is None
-    monkeypatch.setenv("LOYALTY_LINK_SIGNING_KEY", "another-key-entirely-0123456789")
-    assert tokens.read_tracked_link(token) is None
-    monkeypatch.setenv("LOYALTY_LINK_SIGNING_KEY_PREVIOUS", tokens.DEV_SIGNING_KEY)
-    assert tokens.read_tracked_link(token) == _link()  # rotation keeps mail already sent working
+    assert signer.read_tracked_link(signer.make_token("demo", "c_1")) is None
+    assert signer.read_token(token) is None
+    signing_keys[:] = [b"another-key-entirely-0123456789"]
+    assert signer.read_tracked_link(token) is None
+    signing_keys.append(DEV_SIGNING_KEY.encode())
+    assert signer.read_tracked_link(token) == _link()  # rotation keeps mail already sent working
 
 
-def test_unsubscribe_tokens_may_name_their_campaign_and_old_ones_still_work():
-    with_subject = tokens.read_token(tokens.make_token("demo", "c_1", subject="campaign:c1"))
+def test_unsubscribe_tokens_may_name_their_campaign_and_old_ones_still_work(signer):
+    with_subject = signer.read_token(signer.make_token("demo", "c_1", subject="campaign:c1"))
     assert with_subject.subject == "campaign:c1" and with_subject.customer_id == "c_1"
-    assert tokens.read_token(tokens.make_token("demo", "c_1")).subject is None
+    assert signer.read_token(signer.make_token("demo", "c_1")).subject is None
 
 
-def _tracker(code=None) -> LinkTracker:
-    return LinkTracker(public_url="https://mail.example/", shop_id="demo", customer_id="c_1",
+def _tracker(signer, code=None) -> LinkTracker:
+    return LinkTracker(signer=signer, public_url="https://mail.example/", shop_id="demo", customer_id="c_1",
                        send_key="campaign:c1:c_1", subject="campaign:c1", hosts=HOSTS,
                        expires_at=NOW + timedelta(days=180), code=code)
 
 
-def test_every_shop_link_is_wrapped_and_nothing_else():
-    tracker = _tracker(code="DAY-ABCDE")
+def test_every_shop_link_is_wrapped_and_nothing_else(signer):
+    tracker = _tracker(signer, code="DAY-ABCDE")
     html = ('<a href="https://shop.example/sale?a=1&amp;b=2">Shop</a> <a href="https://instagram.example/shop">IG</a>'
             '<a href="https://mail.example/u/tok">Unsubscribe</a><a href="mailto:hi@shop.example">mail</a>')
     out = tracker.html(html)
     wrapped = [part.split('"')[0] for part in out.split('href="')[1:]]
     assert wrapped[0].startswith("https://mail.example/r/")
     assert wrapped[1:] == ["https://instagram.example/shop", "https://mail.example/u/tok", "mailto:hi@shop.example"]
-    link = tokens.read_tracked_link(wrapped[0].rsplit("/", 1)[1])
+    link = signer.read_tracked_link(wrapped[0].rsplit("/", 1)[1])
     assert link.url == "https://shop.example/sale?a=1&b=2" and link.reward == {"code": "DAY-ABCDE"}
     text = tracker.text("Shop now: https://shop.example/sale?a=1&b=2.\nUnsubscribe: https://mail.example/u/tok\n")
     assert wrapped[0] in text and text.count("/r/") == 1 and text.split("\n")[0].endswith(".")

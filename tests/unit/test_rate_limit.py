@@ -28,7 +28,6 @@ class Recorder:
 
 
 def test_senders_sharing_the_counter_stay_under_the_rate(monkeypatch):
-    monkeypatch.setenv("LOYALTY_SES_MAX_SEND_RATE", "3")
     clock, counter = FakeClock(), Counter()
 
     def take(second, limit):
@@ -38,7 +37,7 @@ def test_senders_sharing_the_counter_stay_under_the_rate(monkeypatch):
         return True
 
     inner = Recorder(clock)
-    senders = [RateLimitedMessenger(inner, take, clock.time, clock.sleep) for _ in range(4)]
+    senders = [RateLimitedMessenger(inner, take, clock.time, clock.sleep, rate=3) for _ in range(4)]
     for n in range(20):
         senders[n % 4].send_raw(sender="a", recipient="b", raw=b"", configuration_set=None, tags={})
     per_second = Counter(inner.sent)

@@ -33,8 +33,7 @@ from chalicelib.services.access import throttle
 from chalicelib.services.access.key_records import key_view, note_use
 from chalicelib.services.shops.shops import load_shop, valid_shop_id
 from chalicelib.store import keys as table_keys
-from chalicelib.store.access.access_keys import AccessKeys
-from chalicelib.store.access.admin_access import AdminAccess, StoredSession
+from chalicelib.store.access.admin_access import StoredSession
 
 SESSION_COOKIE = "lm_session"
 SESSION_HOURS = 12
@@ -68,17 +67,17 @@ def current_principal() -> Principal:
     return principal
 
 
-def authorize(headers: Mapping[str, str], method: str, shop_id: Optional[str] = None,
+def authorize(deps, headers: Mapping[str, str], method: str, shop_id: Optional[str] = None,
               allowed_roles: Optional[Collection[str]] = None, address: Optional[str] = None) -> Principal:
     """The caller of an admin route, checked against the roles the route allows (None: any
     signed-in caller); remembered for the request (``current_principal``)."""
     _current.set(None)
-    throttle.enforce(limits.ADMIN, limits.PER_ADDRESS, address)
+    throttle.enforce(deps, limits.ADMIN, limits.PER_ADDRESS, address)
     authorization = headers.get("authorization")
     if authorization:
-        principal = _from_bearer(authorization)
+        principal = _from_bearer(deps, authorization)
     else:
-        principal = _from_session(headers, method)
+        principal = _from_session(deps, headers, method)
     if allowed_roles is not None and principal.role not in allowed_roles:
         needed = " or ".join(sorted(_as_key(role) for role in allowed_roles))
         raise Forbidden(f"{_as_key(principal.role)} may not do this: it needs {needed}", role=principal.role)
@@ -92,7 +91,7 @@ def _as_key(role: str) -> str:
     return "the admin token" if role == roles.OPERATOR else f"{'an' if role[0] in 'aeiou' else 'a'} {role} key"
 
 
-def _admin_tokens() -> tuple[str, ...]:
+def _admin_tokens(deps) -> tuple[str, ...]:
     try:
         tokens = deps.secrets.values(deps.config.admin_token)
     except secrets.SecretUnavailable as error:
@@ -102,22 +101,22 @@ def _admin_tokens() -> tuple[str, ...]:
     return tokens
 
 
-def _is_admin_token(presented: str) -> bool:
+def _is_admin_token(deps, presented: str) -> bool:
     # Every accepted token is compared (no early exit), so timing tells nothing about which one matched.
-    matches = [hmac.compare_digest(presented.encode(), expected.encode()) for expected in _admin_tokens()]
+    matches = [hmac.compare_digest(presented.encode(), expected.encode()) for expected in _admin_tokens(deps)]
     return any(matches)
 
 
-def _from_bearer(header: str) -> Principal:
+def _from_bearer(deps, header: str) -> Principal:
     scheme, _, token = header.partition(" ")
     token = token.strip()
-    tokens_ok = _is_admin_token(token) if token else False  # a missing token still learns nothing faster
+    tokens_ok = _is_admin_token(deps, token) if token else False  # a missing token still learns nothing faster
     if scheme.lower() != "bearer" or not token or not tokens_ok:
         raise Unauthorized("missing or wrong admin token (Authorization: Bearer <token>)")
     return Principal(label=OPERATOR_LABEL)
 
 
-def _from_session(headers: Mapping[str, str], method: str) -> Principal:
+def _from_session(deps, headers: Mapping[str, str], method: str) -> Principal:
     session_id = session_id_from(headers.get("cookie"))
     if not session_id:
         raise Unauthorized("sign in first (Authorization: Bearer <token>, or the workspace session)")
@@ -133,10 +132,10 @@ def _from_session(headers: Mapping[str, str], method: str) -> Principal:
         return Principal(label=stored.label, via_session=True)
     if not stored.key_hash:  # a session from before keys were checked per request
         raise Unauthorized("the session has ended: sign in again")
-    key = AccessKeys.workspace().get(stored.shop_id, stored.key_hash, consistent=True)
+    key = deps.repos.workspace_keys().get(stored.shop_id, stored.key_hash, consistent=True)
     if key is None or not key.active:
         raise Unauthorized("the key this session was opened with has been revoked: sign in with a current key")
-    note_use(AccessKeys.workspace(), stored.shop_id, key, now)
+    note_use(deps, deps.repos.workspace_keys(), stored.shop_id, key, now)
     return Principal(label=stored.label, role=roles.key_role(key.role), shop_id=stored.shop_id, via_session=True,
                      key_hash=key.key_hash)
 
@@ -153,7 +152,7 @@ def session_id_from(cookie_header: Optional[str]) -> Optional[str]:
 
 
 # -- workspace keys --------------------------------------------------------------------
-def issue_admin_key(shop_id: str, body: dict) -> dict:
+def issue_admin_key(deps, shop_id: str, body: dict) -> dict:
     """A new workspace key for one shop, in a role (default ``marketer``), shown this once; only
     its hash is stored. The caller's role must be allowed to grant that role."""
     label, role = body.get("label"), body.get("role", roles.DEFAULT_KEY_ROLE)
@@ -164,9 +163,9 @@ def issue_admin_key(shop_id: str, body: dict) -> dict:
     granter = current_principal()
     if not roles.may_grant(granter.role, role):
         raise Forbidden(f"a {granter.role} key may not issue {role} keys", field="role")
-    load_shop(shop_id)
+    load_shop(deps, shop_id)
     key = f"{KEY_PREFIX}.{shop_id}.{random_secrets.token_urlsafe(32)}"
-    stored = AccessKeys.workspace().add(shop_id, _hash(key), label=label,
+    stored = deps.repos.workspace_keys().add(shop_id, _hash(key), label=label,
                                         created_at=table_keys.iso(deps.clock()), created_by=granter.label,
                                         role=role)
     return {"admin_key": key, "key_id": stored.key_id, "label": label, "role": role, "shop_id": shop_id,
@@ -174,16 +173,16 @@ def issue_admin_key(shop_id: str, body: dict) -> dict:
                     f"as {role}"}
 
 
-def list_admin_keys(shop_id: str) -> dict:
-    load_shop(shop_id)
+def list_admin_keys(deps, shop_id: str) -> dict:
+    load_shop(deps, shop_id)
     return {"shop_id": shop_id, "admin_keys": [key_view(key, with_role=True)
-                                                for key in AccessKeys.workspace().list(shop_id)]}
+                                                for key in deps.repos.workspace_keys().list(shop_id)]}
 
 
-def revoke_admin_key(shop_id: str, key_id: str) -> dict:
+def revoke_admin_key(deps, shop_id: str, key_id: str) -> dict:
     """Revoke a workspace key: its sessions end with their next request. Revoking twice is harmless."""
-    load_shop(shop_id)
-    repository = AccessKeys.workspace()
+    load_shop(deps, shop_id)
+    repository = deps.repos.workspace_keys()
     found = repository.find(shop_id, key_id)
     if found is None:
         raise NotFound(f"no workspace key {key_id!r} in this shop", field="key_id")
@@ -192,17 +191,17 @@ def revoke_admin_key(shop_id: str, key_id: str) -> dict:
 
 
 # -- sessions --------------------------------------------------------------------------
-def sign_in(body: dict, address: Optional[str] = None) -> tuple[dict, str]:
+def sign_in(deps, body: dict, address: Optional[str] = None) -> tuple[dict, str]:
     """Check a key (the admin token or a shop's workspace key); returns the session's view and
     the Set-Cookie header value. Attempts are limited per client address and per shop named
     by the key (the admin token's attempts together), before the key is looked at."""
-    throttle.enforce(limits.SIGN_IN, limits.PER_ADDRESS, address)
+    throttle.enforce(deps, limits.SIGN_IN, limits.PER_ADDRESS, address)
     key = body.get("key")
     if not isinstance(key, str) or not key.strip():
         raise BadRequest("key: the admin token or your shop's workspace key", field="key")
     key = key.strip()
-    throttle.enforce(limits.SIGN_IN, limits.PER_KEY, _sign_in_target(key))
-    principal = _principal_for_key(key)
+    throttle.enforce(deps, limits.SIGN_IN, limits.PER_KEY, _sign_in_target(key))
+    principal = _principal_for_key(deps, key)
     if principal is None:
         raise Unauthorized("unknown key", field="key")
     session_id, csrf = random_secrets.token_urlsafe(32), random_secrets.token_urlsafe(32)
@@ -213,27 +212,27 @@ def sign_in(body: dict, address: Optional[str] = None) -> tuple[dict, str]:
                                 now.isoformat(), ttl=int(expires.timestamp()) + 86400)
     cookie = (f"{SESSION_COOKIE}={session_id}; Path=/; Max-Age={SESSION_HOURS * 3600}; HttpOnly; Secure; "
               f"SameSite=Strict")
-    return session_view(principal, csrf), cookie
+    return session_view(deps, principal, csrf), cookie
 
 
-def current_session(headers: Mapping[str, str]) -> dict:
+def current_session(deps, headers: Mapping[str, str]) -> dict:
     session_id = session_id_from(headers.get("cookie"))
-    principal = authorize(headers, "GET")
+    principal = authorize(deps, headers, "GET")
     stored = deps.repos.admin_access().session(_hash(session_id)) if principal.via_session else None
-    return session_view(principal, stored.csrf_token if stored else None)
+    return session_view(deps, principal, stored.csrf_token if stored else None)
 
 
-def sign_out(headers: Mapping[str, str]) -> tuple[dict, str]:
-    principal = authorize(headers, "DELETE")
+def sign_out(deps, headers: Mapping[str, str]) -> tuple[dict, str]:
+    principal = authorize(deps, headers, "DELETE")
     if principal.via_session:
         deps.repos.admin_access().end_session(_hash(session_id_from(headers.get("cookie"))))
     return {"signed_out": True}, f"{SESSION_COOKIE}=; Path=/; Max-Age=0; HttpOnly; Secure; SameSite=Strict"
 
 
-def session_view(principal: Principal, csrf_token: Optional[str]) -> dict:
+def session_view(deps, principal: Principal, csrf_token: Optional[str]) -> dict:
     from chalicelib.services.shops.shops import list_shops
 
-    shops = list_shops()["shops"]
+    shops = list_shops(deps)["shops"]
     return {"label": principal.label, "role": principal.role, "shop_id": principal.shop_id,
             "csrf_token": csrf_token, "shops": [shop for shop in shops if principal.may_see(shop["shop_id"])]}
 
@@ -244,18 +243,18 @@ def _sign_in_target(key: str) -> str:
     return f"shop:{shop_id}" if prefix == KEY_PREFIX and valid_shop_id(shop_id) else _OPERATOR_TARGET
 
 
-def _principal_for_key(key: str) -> Optional[Principal]:
+def _principal_for_key(deps, key: str) -> Optional[Principal]:
     prefix, _, rest = key.partition(".")
     shop_id, _, secret_part = rest.partition(".")
     if prefix == KEY_PREFIX and valid_shop_id(shop_id) and secret_part:
-        repository = AccessKeys.workspace()
+        repository = deps.repos.workspace_keys()
         stored = repository.get(shop_id, _hash(key), consistent=True)
         if stored is None or not stored.active:
             return None
-        note_use(repository, shop_id, stored, deps.clock())
+        note_use(deps, repository, shop_id, stored, deps.clock())
         return Principal(label=f"key {stored.label}" if stored.label else "shop workspace key",
                          role=roles.key_role(stored.role), shop_id=shop_id, key_hash=stored.key_hash)
-    if _is_admin_token(key):
+    if _is_admin_token(deps, key):
         return Principal(label=OPERATOR_LABEL)
     return None
 
@@ -264,10 +263,10 @@ def _hash(value: str) -> str:
     return hashlib.sha256(value.encode()).hexdigest()
 
 
-def visible_shops() -> dict:
+def visible_shops(deps) -> dict:
     """The shops the caller may see: all for the admin token, its own for a shop's key."""
     from chalicelib.services.shops.shops import list_shops
 
     principal = current_principal()
-    return {"shops": [shop for shop in list_shops()["shops"] if principal.may_see(shop["shop_id"])]}
+    return {"shops": [shop for shop in list_shops(deps)["shops"] if principal.may_see(shop["shop_id"])]}
 

@@ -18,7 +18,7 @@ def key_view(key: StoredKey, *, with_role: bool = False) -> dict:
     return view
 
 
-def note_use(repository: AccessKeys, shop_id: str, key: StoredKey, now: datetime) -> None:
+def note_use(deps, repository: AccessKeys, shop_id: str, key: StoredKey, now: datetime) -> None:
     """Record the key's use when what is stored is older than the interval (it was just read,
     so this costs no read, and at most one conditional write per key and interval)."""
     interval = timedelta(seconds=deps.config.key_last_used_seconds)

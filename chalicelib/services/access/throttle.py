@@ -20,7 +20,7 @@ _WHAT = {limits.LOOKUP: "customer lookups", limits.CODE_CHECK: "code checks", li
 _PER = {limits.PER_ADDRESS: "from this address", limits.PER_KEY: "with this key"}
 
 
-def enforce(action: str, scope: str, subject: Optional[str], *, now: Optional[datetime] = None,
+def enforce(deps, action: str, scope: str, subject: Optional[str], *, now: Optional[datetime] = None,
             configured: Optional[dict] = None, counters: Optional[RateCounters] = None) -> None:
     """Count one request of ``action`` by ``subject`` (an address or a key); 429 when over the limit."""
     limit = (configured if configured is not None else deps.config.limits).get((action, scope))

@@ -12,7 +12,6 @@ which records each skip with its reason.
 """
 from __future__ import annotations
 
-import os
 import time
 import uuid
 from datetime import datetime
@@ -80,11 +79,11 @@ class CampaignSettings(BaseModel):
     offer: Optional[OfferSettings] = None
 
 
-def create_campaign(shop_id: str, document: dict) -> dict:
+def create_campaign(deps, shop_id: str, document: dict) -> dict:
     from chalicelib.mail.rendering import MARKETING_TEMPLATES, TemplateError, build_context
     from chalicelib.mail.contexts import sample_account, sample_links
 
-    shop = load_shop(shop_id)
+    shop = load_shop(deps, shop_id)
     try:
         settings = CampaignSettings.model_validate(document)
     except ValidationError as error:
@@ -124,7 +123,7 @@ def create_campaign(shop_id: str, document: dict) -> dict:
                         data=data, created_at=now,
                         offer=offer.model_dump(mode="json") if offer else None)
     if offer and offer.codes == "shared":
-        (shared,) = _issue_codes(campaign, [None], now)
+        (shared,) = _issue_codes(deps, campaign, [None], now)
         campaign.data["code"] = shared
     deps.repos.campaigns(shop_id).save(campaign)
     return view(campaign)
@@ -134,13 +133,13 @@ def _aware(moment: datetime, zone: ZoneInfo) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=zone)
 
 
-def _issue_codes(campaign: Campaign, customer_ids: list, now: datetime) -> list[str]:
+def _issue_codes(deps, campaign: Campaign, customer_ids: list, now: datetime) -> list[str]:
     from chalicelib.domain.loyalty.codes import SPECIAL_DAY
     from chalicelib.domain.campaigns.links import campaign_subject
     from chalicelib.domain.money import to_minor
     from chalicelib.services.loyalty.codes import CodeSpec, issue_codes
 
-    shop = load_shop(campaign.shop_id)
+    shop = load_shop(deps, campaign.shop_id)
     zone = ZoneInfo(shop.timezone)
     offer = campaign.offer
     spec = CodeSpec(
@@ -151,14 +150,14 @@ def _issue_codes(campaign: Campaign, customer_ids: list, now: datetime) -> list[
         min_order_minor=to_minor(offer["min_order"], shop.currency_exponent) if offer.get("min_order") else 0,
         max_uses=offer.get("max_uses"), subject=campaign_subject(campaign.campaign_id),
         campaign_id=campaign.campaign_id)
-    return [code.code for code in issue_codes(campaign.shop_id, spec, customer_ids, now)]
+    return [code.code for code in issue_codes(deps, campaign.shop_id, spec, customer_ids, now)]
 
 
-def get_campaign(shop_id: str, campaign_id: str) -> dict:
-    return view(_existing(shop_id, campaign_id), results=True)
+def get_campaign(deps, shop_id: str, campaign_id: str) -> dict:
+    return view(_existing(deps, shop_id, campaign_id), results=True)
 
 
-def campaign_gate(shop_id: str, campaign_id: str) -> str:
+def campaign_gate(deps, shop_id: str, campaign_id: str) -> str:
     """For the sender: "send", "wait" (paused) or "drop" (cancelled, stopped, unknown). Cached briefly,
     so a pause reaches every worker within seconds without a read per e-mail."""
     cache_key = f"{shop_id}/{campaign_id}"
@@ -171,15 +170,15 @@ def campaign_gate(shop_id: str, campaign_id: str) -> str:
     return deps.caches.campaign_gates.put(cache_key, gate)
 
 
-def list_campaigns(shop_id: str) -> dict:
-    load_shop(shop_id)
+def list_campaigns(deps, shop_id: str) -> dict:
+    load_shop(deps, shop_id)
     return {"campaigns": [view(c) for c in deps.repos.campaigns(shop_id).list()]}
 
 
-def change_campaign(shop_id: str, campaign_id: str, action: str) -> dict:
+def change_campaign(deps, shop_id: str, campaign_id: str, action: str) -> dict:
     if action not in ("pause", "resume", "cancel"):
         raise NotFound(f"action: no {action!r} (pause, resume or cancel)", field="action")
-    campaign = _existing(shop_id, campaign_id)
+    campaign = _existing(deps, shop_id, campaign_id)
     try:
         campaign.apply(action, deps.clock())
         deps.repos.campaigns(shop_id).save(campaign)
@@ -190,18 +189,18 @@ def change_campaign(shop_id: str, campaign_id: str, action: str) -> dict:
     return view(campaign)
 
 
-def run_due_campaigns(now: Optional[datetime] = None, *, budget_seconds: float = SEND_BUDGET_SECONDS,
+def run_due_campaigns(deps, now: Optional[datetime] = None, *, budget_seconds: float = SEND_BUDGET_SECONDS,
                       on_page: Optional[Callable[[Campaign], None]] = None) -> dict:
     """The scheduled sender: every due campaign, from where it stopped."""
     now = now or deps.clock()
     deadline = time.monotonic() + budget_seconds
     report = {}
     for shop_id, campaign_id in list(due_campaigns(now)):
-        report[f"{shop_id}/{campaign_id}"] = send_campaign(shop_id, campaign_id, now, deadline, on_page)
+        report[f"{shop_id}/{campaign_id}"] = send_campaign(deps, shop_id, campaign_id, now, deadline, on_page)
     return report
 
 
-def send_campaign(shop_id: str, campaign_id: str, now: datetime, deadline: float,
+def send_campaign(deps, shop_id: str, campaign_id: str, now: datetime, deadline: float,
                   on_page: Optional[Callable[[Campaign], None]] = None) -> dict:
     store = deps.repos.campaigns(shop_id)
     campaign = store.get(campaign_id)
@@ -213,15 +212,15 @@ def send_campaign(shop_id: str, campaign_id: str, now: datetime, deadline: float
     except (InvalidTransition, CampaignChanged):
         return {"status": "taken by another sender", "queued": 0}
 
-    shop = load_shop(shop_id)
+    shop = load_shop(deps, shop_id)
     queued_now, page, position = 0, [], (campaign.shard, campaign.cursor)
-    for account, shard, cursor in iter_segment(shop, campaign.segment, now, campaign.shard, campaign.cursor,
+    for account, shard, cursor in iter_segment(deps, shop, campaign.segment, now, campaign.shard, campaign.cursor,
                                                PAGE_SIZE):
         if (shard, cursor) != position and page:
-            if outbox.waiting_to_send() > deps.config.campaign_queue_limit:
+            if outbox.waiting_to_send(deps) > deps.config.campaign_queue_limit:
                 # Queue no further ahead of what SES may send: a later run goes on from here.
                 return _hold(store, campaign, now, queued_now)
-            if not _queue_page(store, campaign, page, position, now, on_page):
+            if not _queue_page(deps, store, campaign, page, position, now, on_page):
                 return {"status": campaign.status, "queued": queued_now}
             queued_now += len(page)
             page = []
@@ -230,9 +229,9 @@ def send_campaign(shop_id: str, campaign_id: str, now: datetime, deadline: float
         page.append(campaign.message(account.customer_id, now))
         position = (shard, cursor)
     if page:
-        if outbox.waiting_to_send() > deps.config.campaign_queue_limit:
+        if outbox.waiting_to_send(deps) > deps.config.campaign_queue_limit:
             return _hold(store, campaign, now, queued_now)
-        if not _queue_page(store, campaign, page, position, now, on_page):
+        if not _queue_page(deps, store, campaign, page, position, now, on_page):
             return {"status": campaign.status, "queued": queued_now}
         queued_now += len(page)
     campaign.finish(now)
@@ -252,16 +251,16 @@ def _hold(store: CampaignStore, campaign: Campaign, now: datetime, queued_now: i
     return {"status": "sending", "queued": queued_now, "waiting": "the send queue is full enough"}
 
 
-def _queue_page(store: CampaignStore, campaign: Campaign, page: list[dict], position, now: datetime,
+def _queue_page(deps, store: CampaignStore, campaign: Campaign, page: list[dict], position, now: datetime,
                 on_page) -> bool:
     """Queue one page, then move the saved position past it; False when the campaign was
     paused or cancelled meanwhile (the page is queued; its recipients get it once)."""
     if campaign.codes_per_customer:
         # A page queued again after a crash makes new codes too; the sender sends each
         # recipient one message only, so the extra codes are never seen.
-        for message, code in zip(page, _issue_codes(campaign, [m["customer_id"] for m in page], now)):
+        for message, code in zip(page, _issue_codes(deps, campaign, [m["customer_id"] for m in page], now)):
             message["data"]["code"] = code
-    outbox.publish_or_raise(page)
+    outbox.publish_or_raise(deps, page)
     campaign.page_queued(len(page), position[0], position[1], now)
     try:
         store.save(campaign)
@@ -287,8 +286,8 @@ def view(campaign: Campaign, results: bool = False) -> dict:
             "finished_at": keys.iso(campaign.finished_at) if campaign.finished_at else None}
 
 
-def _existing(shop_id: str, campaign_id: str) -> Campaign:
-    load_shop(shop_id)
+def _existing(deps, shop_id: str, campaign_id: str) -> Campaign:
+    load_shop(deps, shop_id)
     campaign = deps.repos.campaigns(shop_id).get(campaign_id)
     if campaign is None:
         raise NotFound(f"no campaign {campaign_id!r}", field="campaign_id")

@@ -38,9 +38,7 @@ from chalicelib.errors import NotFound
 from chalicelib.mail import tokens
 from chalicelib.services.shops import shops
 from chalicelib.store import keys
-from chalicelib.store.campaigns.clicks import ClickStore
-from chalicelib.store.loyalty.repository import Change, ConcurrentChange, LoyaltyRepository
-from chalicelib.store.campaigns.results import Results
+from chalicelib.store.loyalty.repository import Change, ConcurrentChange
 
 logger = logging.getLogger("loyalty.links")
 _CLAIM_ATTEMPTS = 5
@@ -146,25 +144,25 @@ class Answer:
         return cls(302, "", {**REDIRECT_HEADERS, "Location": location})
 
 
-def follow_link(token: str, *, accept_language: Optional[str] = None, now: Optional[datetime] = None) -> Answer:
+def follow_link(deps, token: str, *, accept_language: Optional[str] = None, now: Optional[datetime] = None) -> Answer:
     """``GET /r/{token}``."""
     now = now or deps.clock()
     try:
-        found = _resolve(token, now)
+        found = _resolve(deps, token, now)
     except _STORE_ERRORS:
         logger.warning("could not read the shop of a tracked link: sending the customer on", exc_info=True)
-        return _redirect_without_the_store(token, now)
+        return _redirect_without_the_store(deps, token, now)
     if isinstance(found, Answer):
         return found
     shop, link, destination = found
-    _record_click(shop, link, now)
+    _record_click(deps, shop, link, now)
     reward = link.reward or {}
     try:
         if isinstance(reward.get("points"), int):
-            return _claim_page(shop, link, accept_language, now)
+            return _claim_page(deps, shop, link, accept_language, now)
         code = reward.get("code")
         if isinstance(code, str) and code:
-            return _land_with_code(shop, link, destination, code, accept_language, now)
+            return _land_with_code(deps, shop, link, destination, code, accept_language, now)
     except _STORE_ERRORS:
         logger.warning("could not read a tracked link's reward: shop=%s", shop.shop_id, exc_info=True)
         if isinstance(reward.get("points"), int):
@@ -172,7 +170,7 @@ def follow_link(token: str, *, accept_language: Optional[str] = None, now: Optio
     return Answer.redirect(destination)
 
 
-def _redirect_without_the_store(token: str, now: datetime) -> Answer:
+def _redirect_without_the_store(deps, token: str, now: datetime) -> Answer:
     """The store cannot be read: the signed token alone decides. Its destination was checked
     against the shop's hosts when the e-mail was made; it still has to be a well-formed web URL."""
     link = deps.tokens.read_tracked_link(token)
@@ -190,10 +188,10 @@ def _redirect_without_the_store(token: str, now: datetime) -> Answer:
     return Answer.redirect(destination)
 
 
-def claim_reward(token: str, *, accept_language: Optional[str] = None, now: Optional[datetime] = None) -> Answer:
+def claim_reward(deps, token: str, *, accept_language: Optional[str] = None, now: Optional[datetime] = None) -> Answer:
     """``POST /r/{token}``: the claim page's button. Grants the link's bonus points once."""
     now = now or deps.clock()
-    found = _resolve(token, now)
+    found = _resolve(deps, token, now)
     if isinstance(found, Answer):
         return found
     shop, link, _ = found
@@ -219,7 +217,7 @@ def claim_reward(token: str, *, accept_language: Optional[str] = None, now: Opti
         except ConcurrentChange:  # another claim (or any change to the customer) came first: look again
             time.sleep(random.uniform(0, 0.02 * (attempt + 1)))
             continue
-        _count(shop.shop_id, link.subject, {"points_claimed": points, "claims": 1}, link.customer_id)
+        _count(deps, shop.shop_id, link.subject, {"points_claimed": points, "claims": 1}, link.customer_id)
         logger.info("reward claimed: shop=%s subject=%s points=%d", shop.shop_id, link.subject, points)
         return _message(200, shop, locale, "claimed", points=_points(locale, points),
                         balance=_points(locale, account.points_balance))
@@ -227,13 +225,13 @@ def claim_reward(token: str, *, accept_language: Optional[str] = None, now: Opti
 
 
 # -- the steps ----------------------------------------------------------------------
-def _resolve(token: str, now: datetime):
+def _resolve(deps, token: str, now: datetime):
     """(shop, link, destination), or the 404 page to answer."""
     link = deps.tokens.read_tracked_link(token)
     if link is None or not shops.valid_shop_id(link.shop_id):
         return _message(404, None, "en", "not_found")
     try:
-        shop = shops.load_shop(link.shop_id)
+        shop = shops.load_shop(deps, link.shop_id)
     except NotFound:
         return _message(404, None, "en", "not_found")
     locale = shop.default_locale
@@ -246,24 +244,24 @@ def _resolve(token: str, now: datetime):
     return shop, link, destination
 
 
-def _record_click(shop, link: tokens.TrackedLink, now: datetime) -> None:
+def _record_click(deps, shop, link: tokens.TrackedLink, now: datetime) -> None:
     """Count the click; a failure here must not keep the customer from the shop."""
     try:
         first = deps.repos.clicks(shop.shop_id).record(link.customer_id, Click(link.subject, link.send_key, now))
-        _count(shop.shop_id, link.subject, {"clicks": 1, **({"unique_clicks": 1} if first else {})},
+        _count(deps, shop.shop_id, link.subject, {"clicks": 1, **({"unique_clicks": 1} if first else {})},
                link.customer_id)
     except Exception:
         logger.warning("could not record a click: shop=%s", shop.shop_id, exc_info=True)
 
 
-def _count(shop_id: str, subject: str, counts: dict, spread_by: str) -> None:
+def _count(deps, shop_id: str, subject: str, counts: dict, spread_by: str) -> None:
     try:
         deps.repos.results(shop_id, subject).add_many(counts, spread_by)
     except Exception:
         logger.warning("could not count %s", sorted(counts), exc_info=True)
 
 
-def _land_with_code(shop, link, destination: str, code: str, accept_language, now: datetime) -> Answer:
+def _land_with_code(deps, shop, link, destination: str, code: str, accept_language, now: datetime) -> Answer:
     found = deps.repos.loyalty(shop.shop_id).load_code(code)
     usable = found is not None and found.customer_id in (None, link.customer_id) and found.refusal(now) is None
     landing = with_code(shop.platform, destination, code)
@@ -282,7 +280,7 @@ def _land_with_code(shop, link, destination: str, code: str, accept_language, no
     return Answer(200, document(locale, texts["code_title"], body, shop=shop))
 
 
-def _claim_page(shop, link, accept_language, now: datetime) -> Answer:
+def _claim_page(deps, shop, link, accept_language, now: datetime) -> Answer:
     repo = deps.repos.loyalty(shop.shop_id)
     account = repo.load_profile(link.customer_id)
     locale = pick_locale(account.locale if account else None, accept_language, shop.default_locale)

@@ -11,16 +11,14 @@ from chalicelib.domain.campaigns.links import campaign_subject, flow_subject
 from chalicelib.domain.money import format_minor
 from chalicelib.errors import NotFound
 from chalicelib.services.shops.shops import load_shop
-from chalicelib.store.campaigns.campaigns import CampaignStore
-from chalicelib.store.campaigns.results import Results
 
 # The funnel, in order; anything else counted (skips by reason) follows.
 FUNNEL = ("sent", "delivered", "bounced", "complained", "unsubscribed", "clicks", "unique_clicks",
           "orders", "codes_redeemed", "claims", "points_claimed", "failed")
 
 
-def campaign_results(shop_id: str, campaign_id: str) -> dict:
-    shop = load_shop(shop_id)
+def campaign_results(deps, shop_id: str, campaign_id: str) -> dict:
+    shop = load_shop(deps, shop_id)
     campaign = deps.repos.campaigns(shop_id).get(campaign_id)
     if campaign is None:
         raise NotFound(f"no campaign {campaign_id!r}", field="campaign_id")
@@ -29,20 +27,20 @@ def campaign_results(shop_id: str, campaign_id: str) -> dict:
             "status": campaign.status, **_view(shop, counts)}
 
 
-def flow_results(shop_id: str, template: str) -> dict:
+def flow_results(deps, shop_id: str, template: str) -> dict:
     from chalicelib.mail.base import TEMPLATES
 
-    shop = load_shop(shop_id)
+    shop = load_shop(deps, shop_id)
     if template not in TEMPLATES:
         raise NotFound(f"template: no {template!r}; known: {', '.join(TEMPLATES)}", field="template")
     return {"template": template, **_view(shop, deps.repos.results(shop_id, flow_subject(template)).totals())}
 
 
-def all_flow_results(shop_id: str) -> dict:
+def all_flow_results(deps, shop_id: str) -> dict:
     """Every flow (automated e-mail) of the shop: one Query per template."""
     from chalicelib.mail.base import TEMPLATES
 
-    shop = load_shop(shop_id)
+    shop = load_shop(deps, shop_id)
     return {"flows": [{"template": template, **_view(shop, deps.repos.results(shop_id, flow_subject(template)).totals())}
                       for template in TEMPLATES]}
 

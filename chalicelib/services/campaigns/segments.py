@@ -15,7 +15,6 @@ from chalicelib.domain.shops.shop import Shop
 from chalicelib.errors import BadRequest
 from chalicelib.services.shops.shops import load_shop
 from chalicelib.store import keys
-from chalicelib.store.loyalty.repository import LoyaltyRepository
 
 SAMPLE_SIZE = 10
 PREVIEW_PAGE_SIZE = 500
@@ -31,13 +30,13 @@ def validate_segment(document: Any) -> Segment:
         raise BadRequest(str(error), field=error.path) from None
 
 
-def preview_segment(shop_id: str, document: dict) -> dict:
+def preview_segment(deps, shop_id: str, document: dict) -> dict:
     """How many of the shop's customers the segment holds now, and up to 10 of them.
 
     Reads the shop's whole directory (every shard); ``customers_read`` says how many."""
-    shop = load_shop(shop_id)
+    shop = load_shop(deps, shop_id)
     segment = validate_segment(document)
-    now = _now()
+    now = _now(deps)
     repo = deps.repos.loyalty(shop.shop_id)
     count = read = 0
     sample: list[dict] = []
@@ -56,7 +55,7 @@ def preview_segment(shop_id: str, document: dict) -> dict:
     return {"count": count, "sample": sample, "customers_read": read}
 
 
-def iter_segment(shop: Shop, segment: Segment | dict, now: datetime, shard: int = 0, cursor: Optional[str] = None,
+def iter_segment(deps, shop: Shop, segment: Segment | dict, now: datetime, shard: int = 0, cursor: Optional[str] = None,
                  page_size: int = 100) -> Iterator[tuple[Account, int, Optional[str]]]:
     """The segment's members from position ``(shard, cursor)`` on (default: the start).
 
@@ -93,5 +92,5 @@ def _sample_row(account: Account) -> dict:
             "tier": account.tier_name, "points_balance": account.points_balance}
 
 
-def _now() -> datetime:
+def _now(deps) -> datetime:
     return deps.clock()

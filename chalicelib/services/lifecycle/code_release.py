@@ -9,18 +9,18 @@ from chalicelib.store.loyalty.repository import Change, ConcurrentChange, Loyalt
 JOB = "code_release"
 
 
-def release_expired_codes(shop_id: str, now: datetime) -> int:
+def release_expired_codes(deps, shop_id: str, now: datetime) -> int:
     repo = deps.repos.loyalty(shop_id)
     # Codes leave the index once released or used: days already done cost an empty Query.
     released, pending = 0, 0
-    for code in repo.issued_codes_expiring_on(days_to_scan(shop_id, JOB, now)):
+    for code in repo.issued_codes_expiring_on(days_to_scan(deps, shop_id, JOB, now)):
         if code.is_releasable(now):
             if _release(repo, code.code, now):
                 released += 1
             else:
                 pending += 1
     if not pending:
-        complete(shop_id, JOB, now)
+        complete(deps, shop_id, JOB, now)
     return released
 
 

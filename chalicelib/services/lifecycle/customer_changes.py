@@ -29,7 +29,7 @@ class CustomerChange:
     messages: list[dict] = field(default_factory=list)
 
 
-def change_customer(repo: LoyaltyRepository, customer_id: str, now: datetime,
+def change_customer(deps, repo: LoyaltyRepository, customer_id: str, now: datetime,
                     decide: Callable[[Account], Optional[list[dict]]], *, with_lots: bool = True) -> CustomerChange:
     """``decide`` changes the account and returns the e-mails the change owes (maybe none),
     or None when there is nothing to do."""
@@ -45,6 +45,6 @@ def change_customer(repo: LoyaltyRepository, customer_id: str, now: datetime,
         except ConcurrentChange:
             time.sleep(random.uniform(0, 0.01 * attempt))
             continue
-        outbox.publish(messages)
+        outbox.publish(deps, messages)
         return CustomerChange(COMMITTED, attempt, messages)
     return CustomerChange(BUSY, ATTEMPTS)

@@ -18,26 +18,25 @@ from chalicelib.services.lifecycle import occasions
 from chalicelib.services.lifecycle import program_jobs
 from chalicelib.services.lifecycle import tier_risk
 from chalicelib.services.shops.shops import load_shop
-from chalicelib.store.shops.shops import ShopRepository
 
 
 logger = logging.getLogger("loyalty.daily")
 
 
-def run_daily(now: Optional[datetime] = None, shop_ids: Optional[Iterable[str]] = None) -> dict:
+def run_daily(deps, now: Optional[datetime] = None, shop_ids: Optional[Iterable[str]] = None) -> dict:
     now = now or deps.clock()
     ids = list(shop_ids) if shop_ids else [shop_id for shop_id, _ in deps.repos.shops().list_ids()]
     report = {}
     for shop_id in ids:
-        shop = load_shop(shop_id)
+        shop = load_shop(deps, shop_id)
         jobs: dict[str, Callable[[], object]] = {
-            "expired": lambda: vars(expiry.expire_points(shop_id, now)),
-            "expiry_warnings": lambda: vars(expiry_warnings.send_expiry_warnings(shop, now)),
-            "occasions": lambda: vars(occasions.run_occasions(shop, now)),
-            "tier_risk": lambda: vars(tier_risk.send_tier_risk_warnings(shop, now)),
-            "codes_released": lambda: code_release.release_expired_codes(shop_id, now),
-            "referral_rewards": lambda: vars(program_jobs.reward_referrals(shop, now)),
-            "membership_reminders": lambda: vars(program_jobs.remind_members(shop, now)),
+            "expired": lambda: vars(expiry.expire_points(deps, shop_id, now)),
+            "expiry_warnings": lambda: vars(expiry_warnings.send_expiry_warnings(deps, shop, now)),
+            "occasions": lambda: vars(occasions.run_occasions(deps, shop, now)),
+            "tier_risk": lambda: vars(tier_risk.send_tier_risk_warnings(deps, shop, now)),
+            "codes_released": lambda: code_release.release_expired_codes(deps, shop_id, now),
+            "referral_rewards": lambda: vars(program_jobs.reward_referrals(deps, shop, now)),
+            "membership_reminders": lambda: vars(program_jobs.remind_members(deps, shop, now)),
         }
         report[shop_id] = {name: _guarded(shop_id, name, job) for name, job in jobs.items()}
     return {"now": now.isoformat(), "shops": report}

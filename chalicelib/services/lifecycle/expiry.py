@@ -12,7 +12,6 @@ from datetime import datetime
 
 from chalicelib.services.lifecycle.job_days import complete, days_to_scan
 from chalicelib.services.lifecycle.customer_changes import BUSY, COMMITTED, change_customer
-from chalicelib.store.loyalty.repository import LoyaltyRepository
 
 JOB = "expiry"
 
@@ -26,12 +25,12 @@ class ExpiryReport:
     skipped: list[str] = field(default_factory=list)
 
 
-def expire_points(shop_id: str, now: datetime) -> ExpiryReport:
+def expire_points(deps, shop_id: str, now: datetime) -> ExpiryReport:
     repo = deps.repos.loyalty(shop_id)
     report = ExpiryReport()
     # From the last completed day: expired lots are deleted and leave the index, so
     # days already done cost one empty Query each.
-    days = days_to_scan(shop_id, JOB, now)
+    days = days_to_scan(deps, shop_id, JOB, now)
     due: set[str] = set()
     for lot in repo.lots_expiring_on(days):
         report.index_items_read += 1
@@ -44,7 +43,7 @@ def expire_points(shop_id: str, now: datetime) -> ExpiryReport:
             expired.append(account.expire_due(now))
             return [] if expired[-1] else None
 
-        change = change_customer(repo, customer_id, now, expire)
+        change = change_customer(deps, repo, customer_id, now, expire)
         report.customers_read += change.reads
         if change.status == COMMITTED:
             report.customers_expired += 1
@@ -52,5 +51,5 @@ def expire_points(shop_id: str, now: datetime) -> ExpiryReport:
         elif change.status == BUSY:
             report.skipped.append(customer_id)  # the next run takes it
     if not report.skipped:
-        complete(shop_id, JOB, now)
+        complete(deps, shop_id, JOB, now)
     return report

@@ -7,7 +7,6 @@ from datetime import datetime, timedelta
 from chalicelib.domain.lifecycle.expiry_warnings import lots_to_warn, warning_message
 from chalicelib.domain.shops.shop import Shop
 from chalicelib.services.lifecycle.customer_changes import BUSY, COMMITTED, change_customer
-from chalicelib.store.loyalty.repository import LoyaltyRepository
 
 # A missed run is caught up the next day (the warning then comes a day late).
 CATCH_UP_DAYS = 1
@@ -21,7 +20,7 @@ class WarningReport:
     skipped: list[str] = field(default_factory=list)
 
 
-def send_expiry_warnings(shop: Shop, now: datetime) -> WarningReport:
+def send_expiry_warnings(deps, shop: Shop, now: datetime) -> WarningReport:
     repo = deps.repos.loyalty(shop.shop_id)
     report = WarningReport()
     for days_before in shop.expiry_warning_days:
@@ -33,11 +32,11 @@ def send_expiry_warnings(shop: Shop, now: datetime) -> WarningReport:
                 if days_before not in lot.warned and lot.expires_at > now:
                     due.add(lot.customer_id)
             for customer_id in sorted(due):
-                _warn(repo, shop, customer_id, days_before, first_day, now, report)
+                _warn(deps, repo, shop, customer_id, days_before, first_day, now, report)
     return report
 
 
-def _warn(repo, shop: Shop, customer_id: str, days_before: int, first_day, now: datetime,
+def _warn(deps, repo, shop: Shop, customer_id: str, days_before: int, first_day, now: datetime,
           report: WarningReport) -> None:
     def warn(account):
         lots = lots_to_warn(account.lots, days_before, first_day)
@@ -46,7 +45,7 @@ def _warn(repo, shop: Shop, customer_id: str, days_before: int, first_day, now: 
         account.mark_expiry_warned([lot.lot_id for lot in lots], days_before)
         return [warning_message(shop.shop_id, customer_id, lots, days_before, now.isoformat())]
 
-    change = change_customer(repo, customer_id, now, warn)
+    change = change_customer(deps, repo, customer_id, now, warn)
     report.customers_read += change.reads
     if change.status == COMMITTED:
         report.warnings_queued += 1

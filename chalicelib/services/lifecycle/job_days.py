@@ -8,12 +8,11 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from typing import Optional
 
-from chalicelib.store.shops.shops import JobCheckpoints
 
 FIRST_RUN_DAYS = 400
 
 
-def days_to_scan(shop_id: str, job: str, now: datetime, not_before: Optional[date] = None) -> list[str]:
+def days_to_scan(deps, shop_id: str, job: str, now: datetime, not_before: Optional[date] = None) -> list[str]:
     """``not_before``: the earliest day anything can be due for this job (items that are
     never due before they were made, in a shop made that day), to spare a first run the
     look back."""
@@ -26,5 +25,5 @@ def days_to_scan(shop_id: str, job: str, now: datetime, not_before: Optional[dat
     return [(start + timedelta(days=n)).isoformat() for n in range((today - start).days + 1)]
 
 
-def complete(shop_id: str, job: str, now: datetime) -> None:
+def complete(deps, shop_id: str, job: str, now: datetime) -> None:
     deps.repos.checkpoints(shop_id).complete(job, now.date().isoformat())

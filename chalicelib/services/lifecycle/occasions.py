@@ -28,7 +28,7 @@ class OccasionReport:
     skipped: list[str] = field(default_factory=list)
 
 
-def run_occasions(shop: Shop, now: datetime) -> OccasionReport:
+def run_occasions(deps, shop: Shop, now: datetime) -> OccasionReport:
     repo = deps.repos.loyalty(shop.shop_id)
     zone = ZoneInfo(shop.timezone)
     today = now.astimezone(zone).date()
@@ -39,7 +39,7 @@ def run_occasions(shop: Shop, now: datetime) -> OccasionReport:
     birthday_customers = {cid for day in (today - timedelta(days=1), today)
                           for key in birthday_keys(day) for cid in repo.customers_with_birthday(key)}
     for customer_id in sorted(birthday_customers):
-        if _act(repo, shop, customer_id, now, report,
+        if _act(deps, repo, shop, customer_id, now, report,
                 lambda account: grant_birthday(account, rules, _celebrated_on(account, today), now),
                 "birthday", f"birthday:{customer_id}:{today.year}"):
             report.birthdays += 1
@@ -47,7 +47,7 @@ def run_occasions(shop: Shop, now: datetime) -> OccasionReport:
     lapsed_days = (today - timedelta(days=rules.winback_after_days + late) for late in (1, 0))
     lapsed = {cid for day in lapsed_days for cid in repo.customers_with_last_order_on(day.isoformat())}
     for customer_id in sorted(lapsed):
-        if _act(repo, shop, customer_id, now, report, lambda account: winback_due(account, rules, today, zone),
+        if _act(deps, repo, shop, customer_id, now, report, lambda account: winback_due(account, rules, today, zone),
                 "winback", None):
             report.winbacks += 1
     return report
@@ -60,7 +60,7 @@ def _celebrated_on(account: Account, today: date) -> date:
     return today
 
 
-def _act(repo: LoyaltyRepository, shop: Shop, customer_id: str, now: datetime, report: OccasionReport,
+def _act(deps, repo: LoyaltyRepository, shop: Shop, customer_id: str, now: datetime, report: OccasionReport,
          decide: Callable[[Account], Optional[dict]], template: str, key: Optional[str]) -> bool:
     def occasion(account):
         data = decide(account)
@@ -71,7 +71,7 @@ def _act(repo: LoyaltyRepository, shop: Shop, customer_id: str, now: datetime, r
                  "template": template, "category": "marketing", "campaign_id": None,
                  "created_at": now.isoformat(), "data": data}]
 
-    change = change_customer(repo, customer_id, now, occasion)
+    change = change_customer(deps, repo, customer_id, now, occasion)
     report.customers_read += change.reads
     if change.status == BUSY:
         report.skipped.append(customer_id)

@@ -42,12 +42,12 @@ class ReferralReport:
     skipped: list[str] = field(default_factory=list)
 
 
-def reward_referrals(shop: Shop, now: datetime) -> ReferralReport:
+def reward_referrals(deps, shop: Shop, now: datetime) -> ReferralReport:
     report = ReferralReport()
     repo = deps.repos.loyalty(shop.shop_id)
-    days = days_to_scan(shop.shop_id, REFERRAL_JOB, now, _shop_created(shop))
+    days = days_to_scan(deps, shop.shop_id, REFERRAL_JOB, now, _shop_created(shop))
     for due in list(program_store.referrals_due_on(shop.shop_id, days)):
-        outcome = _settle(shop, repo, due.referee_id, now)
+        outcome = _settle(deps, shop, repo, due.referee_id, now)
         if outcome == referrals.REWARDED:
             report.rewarded += 1
         elif outcome == referrals.VOID:
@@ -55,11 +55,11 @@ def reward_referrals(shop: Shop, now: datetime) -> ReferralReport:
         elif outcome == BUSY:
             report.skipped.append(due.referee_id)
     if not report.skipped:
-        complete(shop.shop_id, REFERRAL_JOB, now)
+        complete(deps, shop.shop_id, REFERRAL_JOB, now)
     return report
 
 
-def _settle(shop: Shop, repo: LoyaltyRepository, referee_id: str, now: datetime) -> str:
+def _settle(deps, shop: Shop, repo: LoyaltyRepository, referee_id: str, now: datetime) -> str:
     for attempt in range(ATTEMPTS):
         referral = program_store.load_referral(shop.shop_id, referee_id)
         if referral is None or referral.status != referrals.PENDING:
@@ -88,7 +88,7 @@ def _settle(shop: Shop, repo: LoyaltyRepository, referee_id: str, now: datetime)
         except ConcurrentChange:
             time.sleep(random.uniform(0, 0.01 * (attempt + 1)))
             continue
-        outbox.publish(messages)
+        outbox.publish(deps, messages)
         return referral.status
     return BUSY
 
@@ -99,12 +99,12 @@ class MembershipReport:
     skipped: list[str] = field(default_factory=list)
 
 
-def remind_members(shop: Shop, now: datetime) -> MembershipReport:
+def remind_members(deps, shop: Shop, now: datetime) -> MembershipReport:
     report = MembershipReport()
     if not shop.program.membership.sku:
         return report
     repo = deps.repos.loyalty(shop.shop_id)
-    days = days_to_scan(shop.shop_id, MEMBERSHIP_JOB, now, _shop_created(shop))
+    days = days_to_scan(deps, shop.shop_id, MEMBERSHIP_JOB, now, _shop_created(shop))
     due = sorted(set(program_store.members_to_remind_on(shop.shop_id, days)))
     for customer_id in due:
         def decide(account, customer_id=customer_id):
@@ -114,11 +114,11 @@ def remind_members(shop: Shop, now: datetime) -> MembershipReport:
             return [message(shop.shop_id, customer_id, "membership_reminder",
                             f"membership_reminder:{customer_id}:{data['member_until'][:10]}", data, now)]
 
-        change = change_customer(repo, customer_id, now, decide, with_lots=False)
+        change = change_customer(deps, repo, customer_id, now, decide, with_lots=False)
         if change.status == COMMITTED:
             report.reminded += 1
         elif change.status == BUSY:
             report.skipped.append(customer_id)
     if not report.skipped:
-        complete(shop.shop_id, MEMBERSHIP_JOB, now)
+        complete(deps, shop.shop_id, MEMBERSHIP_JOB, now)
     return report

@@ -27,7 +27,7 @@ class TierRiskReport:
     skipped: list[str] = field(default_factory=list)
 
 
-def send_tier_risk_warnings(shop: Shop, now: datetime) -> TierRiskReport:
+def send_tier_risk_warnings(deps, shop: Shop, now: datetime) -> TierRiskReport:
     report = TierRiskReport()
     if shop.program.tier_period != "rolling_12_months":
         return report
@@ -36,11 +36,11 @@ def send_tier_risk_warnings(shop: Shop, now: datetime) -> TierRiskReport:
     due = {customer_id for late in range(CATCH_UP_DAYS, -1, -1)
            for customer_id in repo.customers_due_tier_review((today - timedelta(days=late)).isoformat())}
     for customer_id in sorted(due):
-        _review(repo, shop, customer_id, now, report)
+        _review(deps, repo, shop, customer_id, now, report)
     return report
 
 
-def _review(repo: LoyaltyRepository, shop: Shop, customer_id: str, now: datetime, report: TierRiskReport) -> None:
+def _review(deps, repo: LoyaltyRepository, shop: Shop, customer_id: str, now: datetime, report: TierRiskReport) -> None:
     rules, exponent = shop.program, shop.currency_exponent
 
     def review(account):
@@ -54,7 +54,7 @@ def _review(repo: LoyaltyRepository, shop: Shop, customer_id: str, now: datetime
         account.tier_review_on = review_on  # moved on (or no drop ahead): index it on its new day
         return []
 
-    change = change_customer(repo, customer_id, now, review, with_lots=False)
+    change = change_customer(deps, repo, customer_id, now, review, with_lots=False)
     report.customers_read += change.reads
     if change.status == COMMITTED:
         if change.messages:

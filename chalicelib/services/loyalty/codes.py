@@ -16,7 +16,6 @@ from chalicelib.domain.money import format_minor, to_minor
 from chalicelib.domain.shops.shop import Shop
 from chalicelib.errors import BadRequest, NotFound
 from chalicelib.store import keys
-from chalicelib.store.loyalty.repository import LoyaltyRepository
 
 _PREFIX = {SPECIAL_DAY: SPECIAL_DAY_PREFIX, REWARD: REWARD_PREFIX}
 
@@ -38,7 +37,7 @@ class CodeSpec:
     campaign_id: Optional[str] = None
 
 
-def issue_codes(shop_id: str, spec: CodeSpec, customer_ids: list[Optional[str]], now: datetime) -> list[RewardCode]:
+def issue_codes(deps, shop_id: str, spec: CodeSpec, customer_ids: list[Optional[str]], now: datetime) -> list[RewardCode]:
     """New codes: one per customer, or (customer None) one shared by everyone."""
     codes = [RewardCode(code=new_code(_PREFIX[spec.kind]), shop_id=shop_id, kind=spec.kind, customer_id=customer_id,
                         value_minor=spec.value_minor, points=0, created_at=now, expires_at=spec.expires_at,
@@ -52,7 +51,7 @@ def issue_codes(shop_id: str, spec: CodeSpec, customer_ids: list[Optional[str]],
     return codes
 
 
-def check_code(shop: Shop, code: str, order_total: Optional[str] = None) -> dict:
+def check_code(deps, shop: Shop, code: str, order_total: Optional[str] = None) -> dict:
     """``GET /shops/{shop}/codes/{code}[?order_total=12.50]``: whether the code works now
     (for an order of that total) and what it gives."""
     total_minor = None

@@ -16,17 +16,15 @@ from chalicelib.domain.money import format_minor
 from chalicelib.errors import BadRequest
 from chalicelib.services.campaigns.results import results_view
 from chalicelib.services.shops.shops import load_shop
-from chalicelib.store.campaigns.campaigns import CampaignStore
 from chalicelib.store.loyalty.dashboard import daily_counts
-from chalicelib.store.campaigns.results import Results
 
 MAX_DAYS = 366
 RUNNING = ("customers", "members", "points_outstanding")
 FUNNEL_CAMPAIGNS = 5
 
 
-def dashboard(shop_id: str, days: str | None) -> dict:
-    shop = load_shop(shop_id)
+def dashboard(deps, shop_id: str, days: str | None) -> dict:
+    shop = load_shop(deps, shop_id)
     try:
         span = int(days) if days else 30
     except ValueError:
@@ -55,7 +53,7 @@ def dashboard(shop_id: str, days: str | None) -> dict:
                 "points_outstanding": running["points_outstanding"],
                 "outstanding_value": format_minor(
                     shop.program.redemption_value_minor(max(running["points_outstanding"], 0), exponent), exponent)},
-        "campaigns": _funnels(shop),
+        "campaigns": _funnels(deps, shop),
         "notes": ["members are customers in a tier: paid membership is not built yet",
                   "counted from the day these counters were introduced; earlier history is not included"],
     }
@@ -94,7 +92,7 @@ def _period_view(totals: Counter, exponent: int) -> dict:
     return view
 
 
-def _funnels(shop) -> list[dict]:
+def _funnels(deps, shop) -> list[dict]:
     """The latest campaigns' funnels: sent → delivered → clicked → ordered (results counters)."""
     campaigns = sorted(deps.repos.campaigns(shop.shop_id).list(), key=lambda c: c.send_at, reverse=True)
     funnels = []

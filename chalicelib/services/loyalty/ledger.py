@@ -39,18 +39,18 @@ from chalicelib.store.campaigns.results import counter_update
 MAX_ATTEMPTS = 10
 
 
-def apply_delivery(shop: Shop, delivery: Delivery, now: datetime) -> dict:
+def apply_delivery(deps, shop: Shop, delivery: Delivery, now: datetime) -> dict:
     event = delivery.event
     if isinstance(event, IgnoredEvent):
         return {"result": "ignored", "reason": event.reason}
     handlers: dict[type, Callable[[], dict]] = {
-        OrderEvent: lambda: _apply_order_event(shop, event, delivery, now),
-        RefundEvent: lambda: _apply_refund_event(shop, event, delivery, now),
-        OrderDeletedEvent: lambda: _apply_deleted_event(shop, event, delivery, now),
-        CustomerEvent: lambda: _apply_customer_facts(shop, event.customer, delivery, now),
-        RedactEvent: lambda: _redact(shop, event, delivery, now),
-        DataRequestEvent: lambda: _data_request(shop, event, delivery, now),
-        ShopRedactEvent: lambda: _erase_shop(shop, delivery, now),
+        OrderEvent: lambda: _apply_order_event(deps, shop, event, delivery, now),
+        RefundEvent: lambda: _apply_refund_event(deps, shop, event, delivery, now),
+        OrderDeletedEvent: lambda: _apply_deleted_event(deps, shop, event, delivery, now),
+        CustomerEvent: lambda: _apply_customer_facts(deps, shop, event.customer, delivery, now),
+        RedactEvent: lambda: _redact(deps, shop, event, delivery, now),
+        DataRequestEvent: lambda: _data_request(deps, shop, event, delivery, now),
+        ShopRedactEvent: lambda: _erase_shop(deps, shop, delivery, now),
     }
     return with_retries(handlers[type(event)])
 
@@ -80,11 +80,11 @@ def _customer_id(shop: Shop, repo: LoyaltyRepository, facts: Optional[CustomerFa
     return None
 
 
-def _apply_order_event(shop: Shop, event: OrderEvent, delivery: Delivery, now: datetime) -> dict:
-    return apply_order_update(shop, event.order, now, event_id=delivery.event_id, topic=delivery.topic)[0]
+def _apply_order_event(deps, shop: Shop, event: OrderEvent, delivery: Delivery, now: datetime) -> dict:
+    return apply_order_update(deps, shop, event.order, now, event_id=delivery.event_id, topic=delivery.topic)[0]
 
 
-def apply_order_update(shop: Shop, order, now: datetime, *, event_id: Optional[str] = None, topic: str = "",
+def apply_order_update(deps, shop: Shop, order, now: datetime, *, event_id: Optional[str] = None, topic: str = "",
                        notify: bool = True, program: Optional[Program] = None) -> tuple[dict, Optional[Outcome]]:
     """An order as the platform states it now (webhook, import, reconciliation): the one
     idempotent path. ``notify`` False writes no post-purchase e-mail (imported history);
@@ -110,7 +110,7 @@ def apply_order_update(shop: Shop, order, now: datetime, *, event_id: Optional[s
         # The order stays with the customer it earned for, even if its e-mail changed.
         customer_id = record.customer_id
         account = repo.load_account(customer_id)
-    _finish_erasure_first(shop, account, now)
+    _finish_erasure_first(deps, shop, account, now)
     if customer_id is None:
         return {"result": "ignored", "reason": "the order names no customer e-mail", "order_id": order.order_id}, None
     if account is None:
@@ -142,7 +142,7 @@ def apply_order_update(shop: Shop, order, now: datetime, *, event_id: Optional[s
     repo.commit(Change(account=account if account_changed else None,
                        order=record, event_id=event_id, event_topic=topic,
                        codes=consumed + effects.codes, outbox=messages, counters=counters, items=effects.items), now)
-    outbox.publish(messages)
+    outbox.publish(deps, messages)
     extra = {"consumed_codes": [c.code for c in consumed], **effects.answer}
     if record.refused_codes:
         extra["refused_codes"] = record.refused_codes
@@ -200,7 +200,7 @@ def _may_reverse(order, record: OrderRecord) -> bool:
     return any(not record.knows_refund(refund.refund_id) for refund in order.refunds)
 
 
-def _apply_refund_event(shop: Shop, event: RefundEvent, delivery: Delivery, now: datetime) -> dict:
+def _apply_refund_event(deps, shop: Shop, event: RefundEvent, delivery: Delivery, now: datetime) -> dict:
     refund = event.refund
     repo = deps.repos.loyalty(shop.shop_id)
     record = repo.load_order(refund.order_id)
@@ -219,7 +219,7 @@ def _apply_refund_event(shop: Shop, event: RefundEvent, delivery: Delivery, now:
     return result
 
 
-def _apply_deleted_event(shop: Shop, event: OrderDeletedEvent, delivery: Delivery, now: datetime) -> dict:
+def _apply_deleted_event(deps, shop: Shop, event: OrderDeletedEvent, delivery: Delivery, now: datetime) -> dict:
     repo = deps.repos.loyalty(shop.shop_id)
     record = repo.load_order(event.order_id)
     if record is None:
@@ -233,11 +233,11 @@ def _apply_deleted_event(shop: Shop, event: OrderDeletedEvent, delivery: Deliver
     return _applied(event.order_id, account, outcome)
 
 
-def _apply_customer_facts(shop: Shop, facts: CustomerFacts, delivery: Delivery, now: datetime) -> dict:
-    return apply_customer_facts(shop, facts, now, event_id=delivery.event_id, topic=delivery.topic)
+def _apply_customer_facts(deps, shop: Shop, facts: CustomerFacts, delivery: Delivery, now: datetime) -> dict:
+    return apply_customer_facts(deps, shop, facts, now, event_id=delivery.event_id, topic=delivery.topic)
 
 
-def apply_customer_facts(shop: Shop, facts: CustomerFacts, now: datetime, *, event_id: Optional[str] = None,
+def apply_customer_facts(deps, shop: Shop, facts: CustomerFacts, now: datetime, *, event_id: Optional[str] = None,
                          topic: str = "", notify: bool = True) -> dict:
     """What a shop says about a customer. ``notify`` False (imported history): the customer
     is not joining now, so no sign-up bonus and no welcome e-mail."""
@@ -246,7 +246,7 @@ def apply_customer_facts(shop: Shop, facts: CustomerFacts, now: datetime, *, eve
     if customer_id is None:
         return {"result": "ignored", "reason": "the customer has no e-mail"}
     account = repo.load_profile(customer_id)
-    _finish_erasure_first(shop, account, now)
+    _finish_erasure_first(deps, shop, account, now)
     account = account or Account(shop.shop_id, customer_id, created_at=now, lots=[])
     first_appearance = account.is_new or account.orders_count == 0
     if not update_facts(account, facts) and not account.is_new:
@@ -255,14 +255,14 @@ def apply_customer_facts(shop: Shop, facts: CustomerFacts, now: datetime, *, eve
     messages = [message(shop.shop_id, customer_id, "welcome", f"welcome:{customer_id}", welcome, now, MARKETING)] \
         if welcome else []
     repo.commit(Change(account=account, event_id=event_id, event_topic=topic, outbox=messages), now)
-    outbox.publish(messages)
+    outbox.publish(deps, messages)
     result = {"result": "applied", "customer_id": customer_id}
     if welcome:
         result["signup_bonus_points"] = welcome["bonus_points"]
     return result
 
 
-def apply_opening_balance(shop: Shop, email: str, points: int, expires_at: datetime, now: datetime) -> dict:
+def apply_opening_balance(deps, shop: Shop, email: str, points: int, expires_at: datetime, now: datetime) -> dict:
     """Points a customer brings from the shop's previous program: credited once per
     customer, ever (a kept marker record, not a TTL'd event record, says it was)."""
     repo = deps.repos.loyalty(shop.shop_id)
@@ -281,32 +281,32 @@ def apply_opening_balance(shop: Shop, email: str, points: int, expires_at: datet
             "points_balance": account.points_balance}
 
 
-def _redact(shop: Shop, event: RedactEvent, delivery: Delivery, now: datetime) -> dict:
+def _redact(deps, shop: Shop, event: RedactEvent, delivery: Delivery, now: datetime) -> dict:
     from chalicelib.services.privacy import privacy
 
-    return privacy.redact_customer(shop, event.customer.email, event.customer.platform_customer_id,
+    return privacy.redact_customer(deps, shop, event.customer.email, event.customer.platform_customer_id,
                                    event.orders_to_redact, now, event_id=delivery.event_id, topic=delivery.topic)
 
 
-def _data_request(shop: Shop, event: DataRequestEvent, delivery: Delivery, now: datetime) -> dict:
+def _data_request(deps, shop: Shop, event: DataRequestEvent, delivery: Delivery, now: datetime) -> dict:
     from chalicelib.services.privacy import privacy
 
-    return privacy.record_data_request(shop, event, now, event_id=delivery.event_id)
+    return privacy.record_data_request(deps, shop, event, now, event_id=delivery.event_id)
 
 
-def _erase_shop(shop: Shop, delivery: Delivery, now: datetime) -> dict:
+def _erase_shop(deps, shop: Shop, delivery: Delivery, now: datetime) -> dict:
     from chalicelib.services.privacy import privacy
 
-    return privacy.start_shop_erasure(shop.shop_id, now, reason=delivery.topic or "shop/redact")
+    return privacy.start_shop_erasure(deps, shop.shop_id, now, reason=delivery.topic or "shop/redact")
 
 
-def _finish_erasure_first(shop: Shop, account: Optional[Account], now: datetime) -> None:
+def _finish_erasure_first(deps, shop: Shop, account: Optional[Account], now: datetime) -> None:
     """A redacted profile is an erasure under way (or one cut short): finish it, then decide
     again, so what arrives next for the address starts a fresh account."""
     if account is not None and account.redacted:
         from chalicelib.services.privacy import privacy
 
-        privacy.erase_customer(shop, account.customer_id, (), now)
+        privacy.erase_customer(deps, shop, account.customer_id, (), now)
         raise ConcurrentChange(f"customer {account.customer_id} was being erased")
 
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Optional
 
 from chalicelib.domain.loyalty import achievements
 from chalicelib.domain.loyalty import referrals

@@ -19,45 +19,43 @@ from chalicelib.services.shops import shops
 from chalicelib.services.shops.shop_settings import ShopSettings
 from chalicelib.services.validation import bad_request_from
 from chalicelib.store import keys
-from chalicelib.store.loyalty.repository import LoyaltyRepository
-from chalicelib.store.shops.shops import ShopRepository
 
 PREVIEW_LIMIT = 20_000
 EDITABLE = ("program", "marketing_cap", "expiry_warning_days")
 _NOT_SETTINGS = ("created_at", "updated_at", "currency_exponent")
 
 
-def program_settings(shop_id: str) -> dict:
-    config = _stored_config(shop_id)
+def program_settings(deps, shop_id: str) -> dict:
+    config = _stored_config(deps, shop_id)
     return {"shop_id": shop_id, "currency": config["currency"],
             **{name: config[name] for name in EDITABLE if name in config},
             "not_available": {"referral": "referral rewards are not built yet",
                               "membership": "paid membership is not built yet: a member is a customer in a tier"}}
 
 
-def preview_program(shop_id: str, body: dict) -> dict:
+def preview_program(deps, shop_id: str, body: dict) -> dict:
     """What saving ``body`` would change for the shop's existing customers (nothing is saved)."""
-    shop = shops.load_shop(shop_id)
-    settings = _validated(shop_id, body)
+    shop = shops.load_shop(deps, shop_id)
+    settings = _validated(deps, shop_id, body)
     new_rules = settings.program.to_rules()
-    return {"shop_id": shop_id, **_impact(shop, shop.program, new_rules)}
+    return {"shop_id": shop_id, **_impact(deps, shop, shop.program, new_rules)}
 
 
-def save_program(shop_id: str, body: dict) -> dict:
-    _validated(shop_id, body)
-    document = _merged(shop_id, body)
-    view, _ = shops.put_shop(shop_id, document)
+def save_program(deps, shop_id: str, body: dict) -> dict:
+    _validated(deps, shop_id, body)
+    document = _merged(deps, shop_id, body)
+    view, _ = shops.put_shop(deps, shop_id, document)
     return {name: view[name] for name in ("shop_id", *EDITABLE, "updated_at") if name in view}
 
 
-def _impact(shop, old: ProgramRules, new: ProgramRules) -> dict:
+def _impact(deps, shop, old: ProgramRules, new: ProgramRules) -> dict:
     now = deps.clock()
     exponent = shop.currency_exponent
     read = tier_changes = up = down = 0
     balance = 0
     moves: Counter = Counter()
     truncated = False
-    for account in _customers(shop.shop_id):
+    for account in _customers(deps, shop.shop_id):
         if read >= PREVIEW_LIMIT:
             truncated = True
             break
@@ -85,7 +83,7 @@ def _impact(shop, old: ProgramRules, new: ProgramRules) -> dict:
     }
 
 
-def _customers(shop_id: str):
+def _customers(deps, shop_id: str):
     """Every customer of the shop, page by page, through the directory index segments use."""
     repo = deps.repos.loyalty(shop_id)
     for shard in range(keys.CUSTOMER_SHARDS):
@@ -104,13 +102,13 @@ def _rank(rules: ProgramRules, tier) -> int:
     return 1 + [t.name for t in ladder].index(tier.name)
 
 
-def _validated(shop_id: str, body: dict) -> ShopSettings:
+def _validated(deps, shop_id: str, body: dict) -> ShopSettings:
     unknown = sorted(set(body) - set(EDITABLE))
     if unknown:
         raise BadRequest(f"{unknown[0]}: not a program setting (one of {', '.join(EDITABLE)})", field=unknown[0])
     if "program" not in body or not isinstance(body["program"], dict):
         raise BadRequest("program: the program rules as an object", field="program")
-    document = _merged(shop_id, body)
+    document = _merged(deps, shop_id, body)
     document["webhook_secret"] = "x" * 16  # validated apart from secrets; put_shop keeps the real one
     try:
         return ShopSettings.model_validate(document)
@@ -118,13 +116,13 @@ def _validated(shop_id: str, body: dict) -> ShopSettings:
         raise bad_request_from(error) from None
 
 
-def _merged(shop_id: str, body: dict) -> dict:
-    document = {k: v for k, v in _stored_config(shop_id).items() if k not in _NOT_SETTINGS}
+def _merged(deps, shop_id: str, body: dict) -> dict:
+    document = {k: v for k, v in _stored_config(deps, shop_id).items() if k not in _NOT_SETTINGS}
     document.update({name: body[name] for name in EDITABLE if name in body})
     return document
 
 
-def _stored_config(shop_id: str) -> dict:
+def _stored_config(deps, shop_id: str) -> dict:
     stored = deps.repos.shops().get(shop_id)
     if stored is None:
         raise NotFound(f"no shop {shop_id!r}", field="shop_id")

@@ -15,12 +15,12 @@ from chalicelib.services.loyalty.ledger import with_retries
 from chalicelib.services.loyalty.program_effects import achievement_message
 from chalicelib.services.shops.shops import load_shop
 from chalicelib.store.loyalty import program_store
-from chalicelib.store.loyalty.repository import Change, LoyaltyRepository
+from chalicelib.store.loyalty.repository import Change
 
 
-def receive_review(shop_id: str, headers: Mapping[str, str], raw_body: bytes) -> dict:
+def receive_review(deps, shop_id: str, headers: Mapping[str, str], raw_body: bytes) -> dict:
     refuse_oversized(raw_body)
-    shop = load_shop(shop_id)
+    shop = load_shop(deps, shop_id)
     now = deps.clock()
     webhook, review = parse_review(WebhookContext(shop_id, shop.webhook_secrets_at(now), shop.currency,
                                                   shop.currency_exponent), headers, raw_body, now)
@@ -44,7 +44,7 @@ def receive_review(shop_id: str, headers: Mapping[str, str], raw_body: bytes) ->
                     for won in achievements.award(account, shop.program, now)] if review.status == APPROVED else []
         repo.commit(Change(account=account, event_id=event_id, event_topic="review", outbox=messages,
                            items=[program_store.review_bonus_write(shop_id, customer_id, bonus)]), now)
-        outbox.publish(messages)
+        outbox.publish(deps, messages)
         return {"result": "applied", "review_id": review.review_id, "outcome": outcome,
                 "points": bonus.points if outcome == "rewarded" else -bonus.points,
                 "points_balance": account.points_balance}

@@ -13,16 +13,16 @@ from chalicelib.errors import BadRequest, Busy, Conflict, NotFound
 from chalicelib.services.loyalty.ledger import MAX_ATTEMPTS
 from chalicelib.services.loyalty.program_effects import give_referral_code, share_link
 from chalicelib.store import keys
-from chalicelib.store.loyalty.repository import Change, ConcurrentChange, LoyaltyRepository
+from chalicelib.store.loyalty.repository import Change, ConcurrentChange
 
 MAX_PAGE = 100
 
 
-def customer_view(shop: Shop, email: str) -> dict:
-    account = _existing_account(shop, email)
+def customer_view(deps, shop: Shop, email: str) -> dict:
+    account = _existing_account(deps, shop, email)
     now = deps.clock()
     if account.referral_code is None and shop.program.referral.enabled:
-        account = _with_referral_code(shop, email, account)
+        account = _with_referral_code(deps, shop, email, account)
     standing = shop.program.standing(account.tier_spend(shop.program, now), shop.currency_exponent)
     exponent = shop.currency_exponent
     return {
@@ -57,7 +57,7 @@ def _membership_view(shop: Shop, account: Account, now) -> dict:
             "extra_cashback_percent": str(shop.program.membership.extra_cashback_percent) if active else "0"}
 
 
-def _with_referral_code(shop: Shop, email: str, account: Account) -> Account:
+def _with_referral_code(deps, shop: Shop, email: str, account: Account) -> Account:
     """Give the customer their referral code on first sight (one write; a race with
     another change is decided again on the fresh account)."""
     for _ in range(MAX_ATTEMPTS):
@@ -67,13 +67,13 @@ def _with_referral_code(shop: Shop, email: str, account: Account) -> Account:
             deps.repos.loyalty(shop.shop_id).commit(Change(account=account, codes=[code]), now)
             return account
         except ConcurrentChange:
-            account = _existing_account(shop, email)
+            account = _existing_account(deps, shop, email)
             if account.referral_code:
                 return account
     raise Busy("too many concurrent changes to this customer; please retry")
 
 
-def customer_history(shop: Shop, email: str, limit: Optional[str], cursor: Optional[str]) -> dict:
+def customer_history(deps, shop: Shop, email: str, limit: Optional[str], cursor: Optional[str]) -> dict:
     try:
         size = int(limit) if limit else 25
     except ValueError:
@@ -96,12 +96,12 @@ def customer_history(shop: Shop, email: str, limit: Optional[str], cursor: Optio
     }
 
 
-def redeem_points(shop: Shop, email: str, body: dict) -> dict:
+def redeem_points(deps, shop: Shop, email: str, body: dict) -> dict:
     points = body.get("points")
     if isinstance(points, bool) or not isinstance(points, int):
         raise BadRequest("points: must be a whole number of points", field="points")
     for _ in range(MAX_ATTEMPTS):
-        account = _existing_account(shop, email)
+        account = _existing_account(deps, shop, email)
         now = deps.clock()
         code = RewardCode(code=new_code(), shop_id=shop.shop_id, kind="redemption", customer_id=account.customer_id,
                           value_minor=shop.program.redemption_value_minor(points, shop.currency_exponent),
@@ -122,7 +122,7 @@ def redeem_points(shop: Shop, email: str, body: dict) -> dict:
     raise Busy("too many concurrent changes to this customer; please retry")
 
 
-def _existing_account(shop: Shop, email: str) -> Account:
+def _existing_account(deps, shop: Shop, email: str) -> Account:
     account = deps.repos.loyalty(shop.shop_id).load_account(shop.customer_id_for(email))
     if account is None or account.redacted:
         raise NotFound("no loyalty account for this e-mail in this shop", field="email")

@@ -21,7 +21,7 @@ from chalicelib.services.loyalty.ledger import MAX_ATTEMPTS
 from chalicelib.store import keys
 from chalicelib.store.loyalty import program_store
 from chalicelib.store.loyalty.program_store import Withdrawal
-from chalicelib.store.loyalty.repository import Change, ConcurrentChange, LoyaltyRepository
+from chalicelib.store.loyalty.repository import Change, ConcurrentChange
 
 PENDING, CONFIRMED, REJECTED = "pending", "confirmed", "rejected"
 STATUSES = (PENDING, CONFIRMED, REJECTED)
@@ -38,7 +38,7 @@ def _amount_minor(shop: Shop, body: dict) -> int:
     return minor
 
 
-def _account(shop: Shop, email: str) -> Account:
+def _account(deps, shop: Shop, email: str) -> Account:
     account = deps.repos.loyalty(shop.shop_id).load_profile(shop.customer_id_for(email))
     if account is None or account.redacted:
         raise NotFound("no loyalty account for this e-mail in this shop", field="email")
@@ -52,11 +52,11 @@ def _debit(account: Account, minor: int, kind: str, cause: str, now, detail: dic
         raise Conflict(f"amount: {refusal.reason}", field="amount", cashback_minor=account.cashback_minor) from None
 
 
-def request_withdrawal(shop: Shop, email: str, body: dict) -> dict:
+def request_withdrawal(deps, shop: Shop, email: str, body: dict) -> dict:
     """``POST /shops/{shop}/customers/{email}/withdrawals {"amount": "12.50"}``."""
     minor = _amount_minor(shop, body)
     for _ in range(MAX_ATTEMPTS):
-        account = _account(shop, email)
+        account = _account(deps, shop, email)
         now = deps.clock()
         withdrawal = Withdrawal(secrets.token_hex(8), account.customer_id, account.email, minor, PENDING, now)
         _debit(account, minor, "withdrawal", f"withdrawal:{withdrawal.withdrawal_id}", now,
@@ -72,7 +72,7 @@ def request_withdrawal(shop: Shop, email: str, body: dict) -> dict:
     raise Busy("too many concurrent changes to this customer; please retry")
 
 
-def decide_withdrawal(shop: Shop, withdrawal_id: str, action: str, body: Optional[dict] = None) -> dict:
+def decide_withdrawal(deps, shop: Shop, withdrawal_id: str, action: str, body: Optional[dict] = None) -> dict:
     """``POST /admin/shops/{shop}/withdrawals/{id}/confirm|reject``: only a pending one."""
     if action not in ("confirm", "reject"):
         raise NotFound("action: confirm or reject", field="action")
@@ -126,12 +126,12 @@ def list_withdrawals(shop: Shop, status: Optional[str], limit: Optional[str], cu
     return {"withdrawals": [_view(shop, row) for row in rows], "next_cursor": next_cursor}
 
 
-def cashback_code(shop: Shop, email: str, body: dict) -> dict:
+def cashback_code(deps, shop: Shop, email: str, body: dict) -> dict:
     """``POST …/cashback-codes {"amount": "50.00"}``: wallet money as a single-use code,
     given back to the wallet if unused by its expiry (the code-release job)."""
     minor = _amount_minor(shop, body)
     for _ in range(MAX_ATTEMPTS):
-        account = _account(shop, email)
+        account = _account(deps, shop, email)
         now = deps.clock()
         code = RewardCode(code=new_code(CASHBACK_PREFIX), shop_id=shop.shop_id, kind=CASHBACK,
                           customer_id=account.customer_id, value_minor=minor, points=0, created_at=now,

@@ -37,7 +37,7 @@ from typing import Any, Optional
 from chalicelib.errors import NotFound
 from chalicelib.services.shops import shops
 from chalicelib.store.mail import mail_store
-from chalicelib.store.mail.mail_store import MailPrefs, MailStore, find_ses_message
+from chalicelib.store.mail.mail_store import MailPrefs, find_ses_message
 
 logger = logging.getLogger("loyalty.mail.events")
 
@@ -62,7 +62,7 @@ def parse_event(body: dict | str | bytes) -> Optional[dict]:
     return event
 
 
-def handle_ses_event(body: dict | str, *, now: Optional[datetime] = None) -> dict:
+def handle_ses_event(deps, body: dict | str, *, now: Optional[datetime] = None) -> dict:
     event = parse_event(body)
     if event is None:
         logger.warning("ignored a message on the events queue that is not an SES event")
@@ -76,7 +76,7 @@ def handle_ses_event(body: dict | str, *, now: Optional[datetime] = None) -> dic
 
     if ref is None:
         shop_id = _tag(tags, "shop")
-        if event_type not in ("Bounce", "Complaint") or not shop_id or not _shop_exists(shop_id):
+        if event_type not in ("Bounce", "Complaint") or not shop_id or not _shop_exists(deps, shop_id):
             return {"status": "ignored", "reason": "unknown_message", "event": event_type}
         shop_id, key, customer_id = shop_id, None, _tag(tags, "customer")
     else:
@@ -93,7 +93,7 @@ def handle_ses_event(body: dict | str, *, now: Optional[datetime] = None) -> dic
                 store.suppress(address, "hard_bounce", f"{sub_type}: {detail}" if detail else sub_type, now,
                                message_id)
                 effects.append("suppressed")
-            if key and _counted(store.set_send_status(key, mail_store.BOUNCED, now=now,
+            if key and _counted(deps, store.set_send_status(key, mail_store.BOUNCED, now=now,
                                                       reason=f"hard bounce: {sub_type}",
                                                       allowed_from=(mail_store.SENT, mail_store.DELIVERED)),
                                 shop_id, "bounced", customer_id):
@@ -102,7 +102,7 @@ def handle_ses_event(body: dict | str, *, now: Optional[datetime] = None) -> dic
             if customer_id:
                 store.update_prefs(customer_id, lambda prefs: _count_soft_bounce(prefs, now))
                 effects.append("soft_bounce_counted")
-            if key and _counted(store.set_send_status(key, mail_store.BOUNCED, now=now,
+            if key and _counted(deps, store.set_send_status(key, mail_store.BOUNCED, now=now,
                                                       reason=f"soft bounce: {sub_type}",
                                                       allowed_from=(mail_store.SENT,)),
                                 shop_id, "bounced", customer_id):
@@ -113,13 +113,13 @@ def handle_ses_event(body: dict | str, *, now: Optional[datetime] = None) -> dic
             for address, _ in _recipients(complaint.get("complainedRecipients"), None):
                 store.suppress(address, "complaint", complaint.get("complaintFeedbackType"), now, message_id)
                 effects.append("suppressed")
-            if key and _counted(store.set_send_status(
+            if key and _counted(deps, store.set_send_status(
                     key, mail_store.COMPLAINED, now=now, reason="complaint",
                     allowed_from=(mail_store.SENT, mail_store.DELIVERED, mail_store.BOUNCED)),
                     shop_id, "complained", customer_id):
                 effects.append("complained")
     elif event_type == "Delivery":
-        if key and _counted(store.set_send_status(key, mail_store.DELIVERED, now=now,
+        if key and _counted(deps, store.set_send_status(key, mail_store.DELIVERED, now=now,
                                                   allowed_from=(mail_store.SENT,)),
                             shop_id, "delivered", customer_id):
             effects.append("delivered")
@@ -132,12 +132,11 @@ def handle_ses_event(body: dict | str, *, now: Optional[datetime] = None) -> dic
     return {"status": "applied", "event": event_type, "shop_id": shop_id, "effects": effects}
 
 
-def _counted(subject: Optional[str], shop_id: str, outcome: str, customer_id: Optional[str]) -> bool:
+def _counted(deps, subject: Optional[str], shop_id: str, outcome: str, customer_id: Optional[str]) -> bool:
     """Count a send's move to ``outcome`` in its campaign's or flow's results (once: only
     the event that moved the send log counts). True when it moved."""
     if subject is None:
         return False
-    from chalicelib.store.campaigns.results import Results
 
     try:
         deps.repos.results(shop_id, subject).add(outcome, customer_id or subject)
@@ -170,11 +169,11 @@ def _tag(tags: dict, name: str) -> Optional[str]:
     return value if isinstance(value, str) and value and value != "none" else None
 
 
-def _shop_exists(shop_id: str) -> bool:
+def _shop_exists(deps, shop_id: str) -> bool:
     if not shops.valid_shop_id(shop_id):
         return False
     try:
-        shops.load_shop(shop_id)
+        shops.load_shop(deps, shop_id)
     except NotFound:
         return False
     return True

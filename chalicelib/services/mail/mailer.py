@@ -48,7 +48,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import random
 import time
 from datetime import datetime, timedelta
@@ -62,18 +61,14 @@ from chalicelib.mail import tokens
 from chalicelib.mail.messenger import (
     Messenger,
     PermanentSendError,
-    SesMessenger,
     TransientSendError,
-    configuration_set,
 )
 from chalicelib.mail.mime import InvalidAddress, ListUnsubscribe, build_message
 from chalicelib.mail.tracking import LinkTracker
 from chalicelib.services.shops import shops
 from chalicelib.store import keys
 from chalicelib.store.mail import mail_store
-from chalicelib.store.mail.held_mail import HeldMail
-from chalicelib.store.mail.mail_store import ClaimRefused, MailStore, SendRecord, send_slot
-from chalicelib.store.loyalty.repository import LoyaltyRepository
+from chalicelib.store.mail.mail_store import ClaimRefused, SendRecord, send_slot
 
 logger = logging.getLogger("loyalty.mail")
 
@@ -111,7 +106,7 @@ class SendRequest(BaseModel):
     created_at: datetime
 
 
-def unsubscribe_url(shop_id: str, customer_id: str, now: Optional[datetime] = None,
+def unsubscribe_url(deps, shop_id: str, customer_id: str, now: Optional[datetime] = None,
                     subject: Optional[str] = None) -> str:
     return f"{deps.config.public_url}/u/{deps.tokens.make_token(shop_id, customer_id, issued_at=now, subject=subject)}"
 
@@ -129,7 +124,7 @@ def parse_message(body: dict | str | bytes) -> SendRequest:
         raise PoisonMessage(f"send message: {detail}") from None
 
 
-def send_message(body: dict | str, *, messenger: Optional[Messenger] = None, templates=None,
+def send_message(deps, body: dict | str, *, messenger: Optional[Messenger] = None, templates=None,
                  now: Optional[datetime] = None,
                  sender_gate: Optional[Callable[[object, datetime], Optional[str]]] = None) -> dict:
     """Handle one send-queue message (see the module docstring for the guarantee).
@@ -142,7 +137,7 @@ def send_message(body: dict | str, *, messenger: Optional[Messenger] = None, tem
     """
     request = parse_message(body)
     try:
-        shop = shops.load_shop(request.shop_id)
+        shop = shops.load_shop(deps, request.shop_id)
     except NotFound:
         raise PoisonMessage(f"send message: no shop {request.shop_id!r}") from None
     now = now or deps.clock()
@@ -154,7 +149,7 @@ def send_message(body: dict | str, *, messenger: Optional[Messenger] = None, tem
                        customer_id=request.customer_id, template=request.template, category=category,
                        campaign_id=request.campaign_id, status="new", created_at=now)
 
-    hold = (sender_gate or _default_sender_gate)(shop, now)
+    hold = sender_gate(shop, now) if sender_gate else _default_sender_gate(deps, shop, now)
 
     for attempt in range(_CLAIM_ATTEMPTS):
         if attempt:
@@ -186,7 +181,7 @@ def send_message(body: dict | str, *, messenger: Optional[Messenger] = None, tem
 
         account = context.account
         try:
-            raw = _build(shop, account, request, templates, now)
+            raw = _build(deps, shop, account, request, templates, now)
         except InvalidAddress as error:
             store.record_final(record, mail_store.FAILED, f"invalid address: {error}", now)
             return _result("failed", request, reason="invalid_address")
@@ -231,7 +226,7 @@ def send_message(body: dict | str, *, messenger: Optional[Messenger] = None, tem
             # SES no longer takes this sender (its DNS records went): held, not lost.
             from chalicelib.services.mail.sender_domains import sender_rejected
 
-            sender_rejected(shop)
+            sender_rejected(deps, shop)
             logger.warning("mail held: SES refused the sender of shop %s: %s", shop.shop_id, error)
             return _result("held", request, reason=SENDER_UNVERIFIED)
         store.record_final(claimed, mail_store.FAILED, f"{error.code or 'rejected'}: {error}", now)
@@ -241,10 +236,10 @@ def send_message(body: dict | str, *, messenger: Optional[Messenger] = None, tem
     return _result("sent", request, ses_message_id=message_id)
 
 
-def _default_sender_gate(shop, now: datetime) -> Optional[str]:
+def _default_sender_gate(deps, shop, now: datetime) -> Optional[str]:
     from chalicelib.services.mail.sender_domains import hold_reason
 
-    return hold_reason(shop, now=now)
+    return hold_reason(deps, shop, now=now)
 
 
 SENDER_UNVERIFIED = "sender_unverified"  # services.sender_domains.SENDER_UNVERIFIED
@@ -285,11 +280,11 @@ def _continuing(draft: SendRecord, previous: Optional[SendRecord]) -> SendRecord
     return SendRecord(**{**draft.__dict__, "created_at": previous.created_at, "attempts": previous.attempts})
 
 
-def _build(shop, account, request: SendRequest, templates, now: datetime) -> bytes:
+def _build(deps, shop, account, request: SendRequest, templates, now: datetime) -> bytes:
     if templates is None:
         from chalicelib.services.templates.templates import template_set_for
 
-        templates = template_set_for(shop.shop_id)  # the defaults with the shop's own overrides
+        templates = template_set_for(deps, shop.shop_id)  # the defaults with the shop's own overrides
     # A stand-in renderer (tests) may bring its own context builder; the real one is the module's.
     build_context = getattr(templates, "build_context", None)
     if build_context is None:
@@ -297,14 +292,14 @@ def _build(shop, account, request: SendRequest, templates, now: datetime) -> byt
 
     locale = _locale(account.locale, shop.default_locale)
     subject = subject_of(request.campaign_id, request.template)
-    url = unsubscribe_url(shop.shop_id, account.customer_id, now, subject)
+    url = unsubscribe_url(deps, shop.shop_id, account.customer_id, now, subject)
     links = {"unsubscribe": url, "preferences": url}
     tracker = LinkTracker(signer=deps.tokens, public_url=deps.config.public_url, shop_id=shop.shop_id, customer_id=account.customer_id,
                           send_key=request.idempotency_key, subject=subject, hosts=shop.link_hosts,
                           expires_at=now + timedelta(days=shop.link_validity_days),
                           code=request.data.get("code") if isinstance(request.data.get("code"), str) else None)
     if request.data.get("claim_points"):
-        links["claim"] = claim_url(shop, account.customer_id, request, subject, now)
+        links["claim"] = claim_url(deps, shop, account.customer_id, request, subject, now)
     context = build_context(request.template, shop=shop, account=account, data=request.data, links=links, now=now)
     rendered = templates.render(request.template, locale, context)
     html, text = tracker.html(rendered.html), tracker.text(rendered.text)
@@ -319,7 +314,7 @@ def _build(shop, account, request: SendRequest, templates, now: datetime) -> byt
                          list_unsubscribe=list_unsubscribe, now=now)
 
 
-def claim_url(shop, customer_id: str, request: SendRequest, subject: str, now: datetime) -> str:
+def claim_url(deps, shop, customer_id: str, request: SendRequest, subject: str, now: datetime) -> str:
     """The link to the page where the customer claims a message's bonus points (once)."""
     until = request.data.get("claim_until")
     expires = datetime.fromisoformat(until) if isinstance(until, str) else now + timedelta(

@@ -11,7 +11,6 @@ second publish harmless.
 """
 from __future__ import annotations
 
-import json
 import logging
 from datetime import datetime, timedelta
 from typing import Iterable
@@ -22,7 +21,7 @@ logger = logging.getLogger("loyalty.outbox")
 LINGER = timedelta(minutes=3)
 
 
-def publish(messages: Iterable[dict]) -> None:
+def publish(deps, messages: Iterable[dict]) -> None:
     messages = list(messages)
     if not messages:
         return
@@ -32,7 +31,7 @@ def publish(messages: Iterable[dict]) -> None:
         logger.exception("could not publish %d outbox message(s); the sweeper will retry", len(messages))
 
 
-def publish_or_raise(messages: list[dict]) -> None:
+def publish_or_raise(deps, messages: list[dict]) -> None:
     """Publish now or fail loudly (for senders that keep their own position, like campaigns)."""
     _send(deps, messages)
 
@@ -42,7 +41,7 @@ def waiting_to_send(deps) -> int:
     return deps.send_queue.waiting()
 
 
-def republish_lingering(now: datetime | None = None) -> dict:
+def republish_lingering(deps, now: datetime | None = None) -> dict:
     """Publish again what has sat in the outbox too long (scheduled)."""
     now = now or deps.clock()
     before = keys.iso(now - LINGER)

@@ -11,14 +11,14 @@ import logging
 logger = logging.getLogger("loyalty.outbox")
 
 
-def deliver_record(record) -> dict:
+def deliver_record(deps, record) -> dict:
     """The send queue's handler for one SQS record (Chalice's SQSRecord)."""
     raw = record.to_dict()
     attempt = int(raw.get("attributes", {}).get("ApproximateReceiveCount", "1"))
-    return deliver(record.body, receipt_handle=record.receipt_handle, attempt=attempt)
+    return deliver(deps, record.body, receipt_handle=record.receipt_handle, attempt=attempt)
 
 
-def deliver(body: str | dict, *, receipt_handle: str | None = None, attempt: int = 1) -> dict:
+def deliver(deps, body: str | dict, *, receipt_handle: str | None = None, attempt: int = 1) -> dict:
     """Send the e-mail, then clear its outbox item.
 
     SES throttling and 5xx come back as TransientSendError: the message is made
@@ -41,7 +41,7 @@ def deliver(body: str | dict, *, receipt_handle: str | None = None, attempt: int
     if message.get("campaign_id") and message.get("shop_id"):
         from chalicelib.services.campaigns.campaigns import campaign_gate
 
-        gate = campaign_gate(message["shop_id"], message["campaign_id"])
+        gate = campaign_gate(deps, message["shop_id"], message["campaign_id"])
         if gate == "wait":  # paused: the message waits on the queue for the resume
             if receipt_handle:
                 _back_off(deps, receipt_handle, attempt)
@@ -50,7 +50,7 @@ def deliver(body: str | dict, *, receipt_handle: str | None = None, attempt: int
             return {"status": "dropped", "reason": "campaign cancelled or stopped",
                     "idempotency_key": message.get("idempotency_key")}
     try:
-        result = mailer.send_message(message)
+        result = mailer.send_message(deps, message)
     except TransientSendError:
         if receipt_handle:
             _back_off(deps, receipt_handle, attempt)
@@ -59,11 +59,11 @@ def deliver(body: str | dict, *, receipt_handle: str | None = None, attempt: int
         # It can never be sent: the dead-letter queue keeps it for a person; the sweeper must not.
         _clear(deps, outbox_key)
         if not error.recorded_before:
-            _count(message, {"status": "failed"})
+            _count(deps, message, {"status": "failed"})
         _report_poison(error, attempt)
         raise
     _clear(deps, outbox_key)
-    _count(message, result)
+    _count(deps, message, result)
     return result
 
 
@@ -72,14 +72,13 @@ def _report_poison(error: Exception, attempt: int) -> None:
                  attempt, error)
 
 
-def _count(message: dict, result: dict) -> None:
+def _count(deps, message: dict, result: dict) -> None:
     """Final outcomes per campaign, or per flow (template), with skips by reason (a
     duplicate was counted already)."""
     shop_id, template = message.get("shop_id"), message.get("template")
     if not shop_id or not template or result.get("status") in ("duplicate", "dropped"):
         return
     from chalicelib.domain.campaigns.links import subject_of
-    from chalicelib.store.campaigns.results import Results
 
     outcome = result["status"] if result["status"] not in ("skipped", "held") \
         else f"{result['status']}_{result.get('reason', 'other')}"

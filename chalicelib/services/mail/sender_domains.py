@@ -17,15 +17,13 @@ verified it (docs/security.md, "Sending as a shop").
 from __future__ import annotations
 
 import logging
-import time
 from datetime import datetime, timedelta
 from typing import Optional
 
 from chalicelib.domain.mail import sender_domains as rules
 from chalicelib.errors import BadRequest, Conflict, NotFound, ServiceError
-from chalicelib.mail.identities import Identities, IdentityError, default_identities
-from chalicelib.store.mail.held_mail import HeldMail
-from chalicelib.store.mail.sender_domains import ClaimLost, DomainClaim, SenderDomainStore
+from chalicelib.mail.identities import Identities, IdentityError
+from chalicelib.store.mail.sender_domains import ClaimLost, DomainClaim
 
 logger = logging.getLogger("loyalty.sender")
 
@@ -44,12 +42,12 @@ class SesUnavailable(ServiceError):
 
 # -- registering -----------------------------------------------------------------------------
 
-def register_domain(shop_id: str, body: dict, *, now: Optional[datetime] = None,
+def register_domain(deps, shop_id: str, body: dict, *, now: Optional[datetime] = None,
                     identities: Optional[Identities] = None) -> tuple[dict, bool]:
     """Claim a domain for the shop and set up its SES identity. (view, created)."""
     from chalicelib.services.shops.shops import load_shop
 
-    load_shop(shop_id)
+    load_shop(deps, shop_id)
     unknown = sorted(set(body) - {"domain", "mail_from_subdomain"})
     if unknown:
         raise BadRequest(f"{unknown[0]}: not a field of a sending domain (domain, mail_from_subdomain)",
@@ -59,12 +57,12 @@ def register_domain(shop_id: str, body: dict, *, now: Optional[datetime] = None,
         label = rules.normalise_mail_from_label(body.get("mail_from_subdomain"))
     except rules.DomainRejected as error:
         raise BadRequest(f"mail_from_subdomain: {error}", field="mail_from_subdomain") from None
-    claim, created = claim_domain(shop_id, domain, label, now=now or deps.clock(),
+    claim, created = claim_domain(deps, shop_id, domain, label, now=now or deps.clock(),
                                   identities=identities or deps.identities, field="domain")
     return domain_view(claim, identities or deps.identities), created
 
 
-def ensure_sender_domain(shop_id: str, sender_email: str, *, previous_sender: Optional[str] = None,
+def ensure_sender_domain(deps, shop_id: str, sender_email: str, *, previous_sender: Optional[str] = None,
                          now: Optional[datetime] = None, identities: Optional[Identities] = None) -> None:
     """Before a shop's settings are saved: its ``sender_email`` must be on a domain it owns.
     An unclaimed domain is claimed for it now (and its SES identity created, pending until
@@ -74,26 +72,26 @@ def ensure_sender_domain(shop_id: str, sender_email: str, *, previous_sender: Op
     claim = store.get(domain)
     if claim is not None and claim.shop_id == shop_id:
         return
-    claim_domain(shop_id, domain, rules.DEFAULT_MAIL_FROM_LABEL, now=now or deps.clock(),
+    claim_domain(deps, shop_id, domain, rules.DEFAULT_MAIL_FROM_LABEL, now=now or deps.clock(),
                  identities=identities or deps.identities, field="sender_email",
                  legacy_sender=previous_sender is not None and rules.sender_domain(previous_sender) == domain)
 
 
-def claim_domain(shop_id: str, domain: str, mail_from_label: str, *, now: datetime, identities: Identities,
+def claim_domain(deps, shop_id: str, domain: str, mail_from_label: str, *, now: datetime, identities: Identities,
                  field: str, legacy_sender: bool = False) -> tuple[DomainClaim, bool]:
     store = deps.repos.sender_domains()
     existing = store.get(domain)
     if existing is not None and existing.shop_id == shop_id:
-        claim = _set_up_identity(existing, f"{mail_from_label}.{domain}", identities, now)
+        claim = _set_up_identity(deps, existing, f"{mail_from_label}.{domain}", identities, now)
         return claim, False
     if existing is not None:
-        if not _stale(existing, now, identities):
+        if not _stale(deps, existing, now, identities):
             raise Conflict(f"{field}: {domain} is registered by another shop; a domain sends for one shop only",
                            field=field, reason="domain_taken")
         logger.info("sender domain %s: the unverified claim of another shop ran out; claimed by %s", domain, shop_id)
     for parent in rules.parent_domains(domain):
         owner = store.get(parent)
-        if owner is not None and owner.shop_id != shop_id and not _stale(owner, now, identities):
+        if owner is not None and owner.shop_id != shop_id and not _stale(deps, owner, now, identities):
             raise Conflict(f"{field}: {domain} is under {parent}, which another shop registered",
                            field=field, reason="parent_domain_taken")
     if len(store.domains_of(shop_id)) >= MAX_DOMAINS_PER_SHOP:
@@ -108,7 +106,7 @@ def claim_domain(shop_id: str, domain: str, mail_from_label: str, *, now: dateti
                        field=field, reason="domain_taken") from None
     try:
         _, created = identities.create_domain(domain)
-        if not created and existing is None and not (legacy_sender and _sole_sender(domain, shop_id)):
+        if not created and existing is None and not (legacy_sender and _sole_sender(deps, domain, shop_id)):
             # SES had this identity before any shop registered it here: its verification was
             # somebody else's DNS work, so it must not make this claimant a verified sender.
             store.release(domain, shop_id)
@@ -123,10 +121,10 @@ def claim_domain(shop_id: str, domain: str, mail_from_label: str, *, now: dateti
         logger.warning("sender domain %s: SES identity not created: %s", domain, error)
         raise SesUnavailable(f"{field}: SES could not create the identity for {domain} ({error}); "
                              "send the same request again", field=field) from None
-    return _set_up_identity(claim, f"{mail_from_label}.{domain}", identities, now), True
+    return _set_up_identity(deps, claim, f"{mail_from_label}.{domain}", identities, now), True
 
 
-def _set_up_identity(claim: DomainClaim, mail_from_domain: str, identities: Identities, now: datetime) -> DomainClaim:
+def _set_up_identity(deps, claim: DomainClaim, mail_from_domain: str, identities: Identities, now: datetime) -> DomainClaim:
     """The identity exists with Easy DKIM and the MAIL FROM domain; its status is read back and stored."""
     try:
         answer = identities.get(claim.domain)
@@ -137,19 +135,18 @@ def _set_up_identity(claim: DomainClaim, mail_from_domain: str, identities: Iden
     except IdentityError as error:
         raise SesUnavailable(f"domain: SES could not set up {claim.domain} ({error}); send the same request again",
                              field="domain") from None
-    return refresh(claim, identities, now)
+    return refresh(deps, claim, identities, now)
 
 
-def _stale(claim: DomainClaim, now: datetime, identities: Identities) -> bool:
+def _stale(deps, claim: DomainClaim, now: datetime, identities: Identities) -> bool:
     """Another shop's claim that never verified within SES's window (SES asked again to be sure)."""
     if claim.verified or claim.claimed_at > now - VERIFICATION_WINDOW:
         return False
-    return not refresh(claim, identities, now).verified
+    return not refresh(deps, claim, identities, now).verified
 
 
-def _sole_sender(domain: str, shop_id: str) -> bool:
+def _sole_sender(deps, domain: str, shop_id: str) -> bool:
     """Whether this shop, and no other, had saved a sender_email on the domain."""
-    from chalicelib.store.shops.shops import ShopRepository
 
     repo = deps.repos.shops()
     users = set()
@@ -163,13 +160,13 @@ def _sole_sender(domain: str, shop_id: str) -> bool:
 
 # -- reading -----------------------------------------------------------------------------------
 
-def list_domains(shop_id: str, *, now: Optional[datetime] = None, identities: Optional[Identities] = None) -> dict:
+def list_domains(deps, shop_id: str, *, now: Optional[datetime] = None, identities: Optional[Identities] = None) -> dict:
     """The shop's sending status: its sender, whether mail goes or is held (and how many are
     waiting), and each registered domain with its DNS records and SES's status (unverified
     ones asked again)."""
     from chalicelib.services.shops.shops import load_shop
 
-    shop = load_shop(shop_id)
+    shop = load_shop(deps, shop_id)
     now, identities = now or deps.clock(), identities or deps.identities
     store = deps.repos.sender_domains()
     views = []
@@ -178,13 +175,13 @@ def list_domains(shop_id: str, *, now: Optional[datetime] = None, identities: Op
         if claim is None or claim.shop_id != shop_id:
             continue
         if not claim.verified:
-            claim = _refresh_quietly(claim, identities, now)
+            claim = _refresh_quietly(deps, claim, identities, now)
         views.append(domain_view(claim, identities))
-    reason = hold_reason(shop, now=now, identities=identities)
+    reason = hold_reason(deps, shop, now=now, identities=identities)
     held = deps.repos.held_mail(shop_id).count()
     if reason is None and held:
         try:
-            held -= release_held(shop_id, now=now)["released"]
+            held -= release_held(deps, shop_id, now=now)["released"]
         except Exception:  # the queue is unreachable: the schedule releases them later
             logger.warning("shop %s: held mail not released now", shop_id, exc_info=True)
     return {"shop_id": shop_id, "sender_email": shop.sender_email,
@@ -193,27 +190,27 @@ def list_domains(shop_id: str, *, now: Optional[datetime] = None, identities: Op
             "domains": views}
 
 
-def get_domain(shop_id: str, domain: str, *, now: Optional[datetime] = None,
+def get_domain(deps, shop_id: str, domain: str, *, now: Optional[datetime] = None,
                identities: Optional[Identities] = None) -> dict:
     """One domain, with SES asked now; if it has just verified, the shop's held mail goes."""
     from chalicelib.services.shops.shops import load_shop
 
-    shop = load_shop(shop_id)
+    shop = load_shop(deps, shop_id)
     now, identities = now or deps.clock(), identities or deps.identities
-    claim = _own_claim(shop_id, _domain_field(domain, "domain"))
+    claim = _own_claim(deps, shop_id, _domain_field(domain, "domain"))
     was_verified = claim.verified
-    claim = _refresh_quietly(claim, identities, now)
+    claim = _refresh_quietly(deps, claim, identities, now)
     if claim.verified and not was_verified and rules.sender_domain(shop.sender_email) == claim.domain:
-        release_held(shop_id, now=now)
+        release_held(deps, shop_id, now=now)
     return domain_view(claim, identities)
 
 
-def remove_domain(shop_id: str, domain: str, *, identities: Optional[Identities] = None) -> dict:
+def remove_domain(deps, shop_id: str, domain: str, *, identities: Optional[Identities] = None) -> dict:
     from chalicelib.services.shops.shops import load_shop
 
-    shop = load_shop(shop_id)
+    shop = load_shop(deps, shop_id)
     identities = identities or deps.identities
-    claim = _own_claim(shop_id, _domain_field(domain, "domain"))
+    claim = _own_claim(deps, shop_id, _domain_field(domain, "domain"))
     if rules.sender_domain(shop.sender_email) == claim.domain:
         raise Conflict(f"domain: {claim.domain} is the domain of the shop's sender_email {shop.sender_email}; "
                        "change sender_email first", field="domain", reason="sender_uses_domain")
@@ -229,7 +226,7 @@ def remove_domain(shop_id: str, domain: str, *, identities: Optional[Identities]
     return {"domain": claim.domain, "removed": True}
 
 
-def release_domains_of_erased_shop(shop_id: str, *, identities: Optional[Identities] = None) -> int:
+def release_domains_of_erased_shop(deps, shop_id: str, *, identities: Optional[Identities] = None) -> int:
     """An erased shop's domains are free for whoever owns them next: each SES identity deleted
     and each claim given up. Returns how many claims were released."""
     store = deps.repos.sender_domains()
@@ -249,7 +246,7 @@ def release_domains_of_erased_shop(shop_id: str, *, identities: Optional[Identit
     return released
 
 
-def _own_claim(shop_id: str, domain: str) -> DomainClaim:
+def _own_claim(deps, shop_id: str, domain: str) -> DomainClaim:
     claim = deps.repos.sender_domains().get(domain)
     if claim is None or claim.shop_id != shop_id:
         raise NotFound(f"domain: this shop has no sending domain {domain}", field="domain")
@@ -277,7 +274,7 @@ def domain_view(claim: DomainClaim, identities: Identities) -> dict:
 
 # -- SES status ----------------------------------------------------------------------------------
 
-def refresh(claim: DomainClaim, identities: Identities, now: datetime) -> DomainClaim:
+def refresh(deps, claim: DomainClaim, identities: Identities, now: datetime) -> DomainClaim:
     """Ask SES about the identity and store the answer (only while the claim is still the shop's)."""
     answer = identities.get(claim.domain)
     if answer is None:
@@ -298,9 +295,9 @@ def refresh(claim: DomainClaim, identities: Identities, now: datetime) -> Domain
     return claim
 
 
-def _refresh_quietly(claim: DomainClaim, identities: Identities, now: datetime) -> DomainClaim:
+def _refresh_quietly(deps, claim: DomainClaim, identities: Identities, now: datetime) -> DomainClaim:
     try:
-        return refresh(claim, identities, now)
+        return refresh(deps, claim, identities, now)
     except IdentityError as error:
         logger.warning("sender domain %s: SES status not read: %s", claim.domain, error)
         return claim
@@ -308,7 +305,7 @@ def _refresh_quietly(claim: DomainClaim, identities: Identities, now: datetime) 
 
 # -- the send path ---------------------------------------------------------------------------------
 
-def hold_reason(shop, *, now: Optional[datetime] = None, identities: Optional[Identities] = None) -> Optional[str]:
+def hold_reason(deps, shop, *, now: Optional[datetime] = None, identities: Optional[Identities] = None) -> Optional[str]:
     """None when the shop's sender may send now; else why its mail is held. A verified claim is
     remembered for the shop cache time; an unverified one asks SES at most once a minute per
     container, so mail goes as soon as the domain verifies."""
@@ -319,18 +316,18 @@ def hold_reason(shop, *, now: Optional[datetime] = None, identities: Optional[Id
     if claim.verified:
         return None
     if deps.caches.ses_checks.mark_if_due(domain):
-        claim = _refresh_quietly(claim, identities or deps.identities, now or deps.clock())
+        claim = _refresh_quietly(deps, claim, identities or deps.identities, now or deps.clock())
     return None if claim.verified else SENDER_UNVERIFIED
 
 
-def sender_rejected(shop) -> None:
+def sender_rejected(deps, shop) -> None:
     """SES refused the sender as unverified although we had it verified (its DNS records were
     removed): look again before the next send."""
     domain = rules.sender_domain(shop.sender_email)
     claim = deps.repos.sender_domains().get(domain)
     if claim is not None and claim.shop_id == shop.shop_id:
         deps.caches.ses_checks.pop(domain)
-        _refresh_quietly(claim, deps.identities, deps.clock())
+        _refresh_quietly(deps, claim, deps.identities, deps.clock())
     _forget_gate(deps, domain)
 
 
@@ -350,16 +347,15 @@ def _forget_gate(deps, domain: str) -> None:
 
 # -- held mail -------------------------------------------------------------------------------------
 
-def release_held(shop_id: str, *, now: Optional[datetime] = None, batch: int = 500) -> dict:
+def release_held(deps, shop_id: str, *, now: Optional[datetime] = None, batch: int = 500) -> dict:
     """Send the shop's held mail again through the queue, once its sender can send. Each message
     keeps its idempotency key, so one released twice is sent once."""
     from chalicelib.domain.campaigns.links import subject_of
     from chalicelib.services.mail import outbox
     from chalicelib.services.shops.shops import load_shop
-    from chalicelib.store.campaigns.results import Results
 
-    shop = load_shop(shop_id)
-    if hold_reason(shop, now=now) is not None:
+    shop = load_shop(deps, shop_id)
+    if hold_reason(deps, shop, now=now) is not None:
         return {"released": 0}
     held = deps.repos.held_mail(shop_id)
     released = 0
@@ -367,7 +363,7 @@ def release_held(shop_id: str, *, now: Optional[datetime] = None, batch: int = 5
         waiting = held.waiting(limit=batch)
         if not waiting:
             break
-        outbox.publish_or_raise([message.message for message in waiting])
+        outbox.publish_or_raise(deps, [message.message for message in waiting])
         held.forget([message.idempotency_key for message in waiting])
         released += len(waiting)
         for message in waiting:
@@ -383,11 +379,10 @@ def release_held(shop_id: str, *, now: Optional[datetime] = None, batch: int = 5
     return {"released": released}
 
 
-def refresh_all(*, now: Optional[datetime] = None, identities: Optional[Identities] = None) -> dict:
+def refresh_all(deps, *, now: Optional[datetime] = None, identities: Optional[Identities] = None) -> dict:
     """The schedule: adopt SES identities that predate sender onboarding for their one shop, ask
     SES about every unverified claim, and release held mail of every shop that can send now."""
     from chalicelib.services.shops.shops import load_shop
-    from chalicelib.store.shops.shops import ShopRepository
 
     now, identities = now or deps.clock(), identities or deps.identities
     store = deps.repos.sender_domains()
@@ -395,23 +390,23 @@ def refresh_all(*, now: Optional[datetime] = None, identities: Optional[Identiti
     for domain in store.unverified():
         claim = store.get(domain)
         if claim is not None and not claim.verified:
-            _refresh_quietly(claim, identities, now)
+            _refresh_quietly(deps, claim, identities, now)
             checked += 1
     for shop_id, _ in deps.repos.shops().list_ids():
         try:
-            shop = load_shop(shop_id)
+            shop = load_shop(deps, shop_id)
         except (NotFound, ValueError):
             continue
         domain = rules.sender_domain(shop.sender_email)
         if store.get(domain) is None:
             try:
-                ensure_sender_domain(shop_id, shop.sender_email, previous_sender=shop.sender_email, now=now,
+                ensure_sender_domain(deps, shop_id, shop.sender_email, previous_sender=shop.sender_email, now=now,
                                      identities=identities)
                 adopted += 1
             except ServiceError as error:
                 logger.warning("shop %s: sender domain %s not adopted: %s", shop_id, domain, error.message)
         if deps.repos.held_mail(shop_id).count(up_to=1):
-            released += release_held(shop_id, now=now)["released"]
+            released += release_held(deps, shop_id, now=now)["released"]
     return {"checked": checked, "adopted": adopted, "released": released}
 
 

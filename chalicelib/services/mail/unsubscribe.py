@@ -20,11 +20,10 @@ from email.policy import default as default_policy
 from typing import Mapping, Optional
 from urllib.parse import parse_qs
 
-from chalicelib.api.pages import PAGE_HEADERS, document, escape, pick_locale
+from chalicelib.api.pages import document, escape, pick_locale
 from chalicelib.errors import NotFound
-from chalicelib.mail import tokens
 from chalicelib.services.shops import shops
-from chalicelib.store.mail.mail_store import MailPrefs, MailStore
+from chalicelib.store.mail.mail_store import MailPrefs
 
 logger = logging.getLogger("loyalty.unsubscribe")
 MAX_FORM_BYTES = 16 * 1024
@@ -134,27 +133,27 @@ def _page_errors(view):
 
 
 @_page_errors
-def unsubscribe_page(token: str, query: Optional[Mapping[str, str]] = None, *,
+def unsubscribe_page(deps, token: str, query: Optional[Mapping[str, str]] = None, *,
                      accept_language: Optional[str] = None) -> tuple[int, str]:
     """``GET /u/{token}``: the page; changes nothing."""
     query = query or {}
-    found = _resolve(token)
+    found = _resolve(deps, token)
     if found is None:
         return _not_found(query, accept_language)
     shop, customer_id = found
-    account, prefs = _account(shop.shop_id, customer_id), deps.repos.mail(shop.shop_id).load_prefs(customer_id)
+    account, prefs = _account(deps, shop.shop_id, customer_id), deps.repos.mail(shop.shop_id).load_prefs(customer_id)
     locale = pick_locale(query.get("lang"), account.locale if account else None, shop.default_locale)
     state = "unsubscribed" if prefs.unsubscribed else "subscribed"
     return 200, _page(locale, shop, state)
 
 
 @_page_errors
-def unsubscribe_post(token: str, form_body: bytes | str | None, *, content_type: Optional[str] = None,
+def unsubscribe_post(deps, token: str, form_body: bytes | str | None, *, content_type: Optional[str] = None,
                      query: Optional[Mapping[str, str]] = None,
                      accept_language: Optional[str] = None) -> tuple[int, str]:
     """``POST /u/{token}``: RFC 8058 one-click, or the page's unsubscribe/resubscribe button."""
     query = query or {}
-    found = _resolve(token)
+    found = _resolve(deps, token)
     if found is None:
         return _not_found(query, accept_language)
     shop, customer_id = found
@@ -169,7 +168,7 @@ def unsubscribe_post(token: str, form_body: bytes | str | None, *, content_type:
         changed: list[bool] = []
         store.update_prefs(customer_id, lambda prefs: changed.append(_unsubscribe(prefs, source, now)))
         if changed and changed[-1]:
-            _count_unsubscribe(shop.shop_id, customer_id, deps.tokens.read_token(token))
+            _count_unsubscribe(deps, shop.shop_id, customer_id, deps.tokens.read_token(token))
         state = "unsubscribed"
     elif action == "resubscribe":
         store.update_prefs(customer_id, lambda prefs: _resubscribe(prefs, now))
@@ -178,7 +177,7 @@ def unsubscribe_post(token: str, form_body: bytes | str | None, *, content_type:
         locale = pick_locale(query.get("lang"), None, shop.default_locale)
         return 400, _message_page(locale, "bad_request", shop)
     logger.info("mail preference change: shop=%s action=%s source=%s", shop.shop_id, action, source)
-    account = _account(shop.shop_id, customer_id)
+    account = _account(deps, shop.shop_id, customer_id)
     locale = pick_locale(query.get("lang"), account.locale if account else None, shop.default_locale)
     return 200, _page(locale, shop, state)
 
@@ -224,11 +223,10 @@ def _unsubscribe(prefs: MailPrefs, source: str, now) -> bool:
     return True
 
 
-def _count_unsubscribe(shop_id: str, customer_id: str, link) -> None:
+def _count_unsubscribe(deps, shop_id: str, customer_id: str, link) -> None:
     """In the results of the campaign or flow whose e-mail the link came from (newer links name it)."""
     if link is None or not link.subject:
         return
-    from chalicelib.store.campaigns.results import Results
 
     try:
         deps.repos.results(shop_id, link.subject).add("unsubscribed", customer_id)
@@ -244,19 +242,18 @@ def _resubscribe(prefs: MailPrefs, now) -> None:
 
 
 # -- lookups ------------------------------------------------------------------------
-def _resolve(token: str):
+def _resolve(deps, token: str):
     link = deps.tokens.read_token(token)
     if link is None or not shops.valid_shop_id(link.shop_id):
         return None
     try:
-        shop = shops.load_shop(link.shop_id)
+        shop = shops.load_shop(deps, link.shop_id)
     except NotFound:
         return None
     return shop, link.customer_id
 
 
-def _account(shop_id: str, customer_id: str):
-    from chalicelib.store.loyalty.repository import LoyaltyRepository
+def _account(deps, shop_id: str, customer_id: str):
 
     return deps.repos.loyalty(shop_id).load_profile(customer_id)
 

@@ -93,12 +93,12 @@ class RunCounts:
     problems: list[dict] = field(default_factory=list)
 
 
-def prepare(shop_id: str, history_path: str, options: ImportOptions, now: datetime,
+def prepare(deps, shop_id: str, history_path: str, options: ImportOptions, now: datetime,
             balances_path: Optional[str] = None) -> Prepared:
     """Read and check the files (no writes): items in date order, problems with their lines."""
     if options.fmt not in FORMATS:
         raise BadRequest(f"format: one of {', '.join(FORMATS)}", field="format")
-    shop = load_shop(shop_id)
+    shop = load_shop(deps, shop_id)
     context = WebhookContext(shop.shop_id, (), shop.currency, shop.currency_exponent)
     digest = hashlib.sha256()
     raw = Path(history_path).read_bytes()
@@ -165,7 +165,7 @@ def _header(prepared: Prepared) -> dict:
             "problems": [{"line": p.line, "reason": p.reason} for p in prepared.problems]}
 
 
-def run(prepared: Prepared, options: ImportOptions, now: datetime,
+def run(deps, prepared: Prepared, options: ImportOptions, now: datetime,
         progress: Optional[Callable[[int, int], None]] = None) -> dict:
     """Apply the prepared items; resumes a run of the same files and options."""
     shop = prepared.shop
@@ -201,7 +201,7 @@ def run(prepared: Prepared, options: ImportOptions, now: datetime,
             if index is None:
                 return
             try:
-                results.put((index, _apply_one(shop, work[index], choose, now)))
+                results.put((index, _apply_one(deps, shop, work[index], choose, now)))
             except Exception as error:  # noqa: BLE001 - handed to the main thread, which stops the run
                 results.put((index, error))
 
@@ -225,7 +225,7 @@ def run(prepared: Prepared, options: ImportOptions, now: datetime,
             while position < len(work) and done[position]:
                 position += 1
             if position - last_saved >= CHECKPOINT_EVERY_ITEMS or time.monotonic() - last_saved_at > CHECKPOINT_EVERY_SECONDS:
-                _save(jobs, prepared.import_id, state, position, counts, "running")
+                _save(deps, jobs, prepared.import_id, state, position, counts, "running")
                 last_saved, last_saved_at = position, time.monotonic()
             if progress:
                 progress(completed, len(work))
@@ -235,11 +235,11 @@ def run(prepared: Prepared, options: ImportOptions, now: datetime,
             # done, so the same command resumes here.
             for q in queues:
                 _drain(q)
-            _save(jobs, prepared.import_id, state, position, counts, "interrupted")
+            _save(deps, jobs, prepared.import_id, state, position, counts, "interrupted")
         for q in queues:
             q.put(None)
     seconds = time.monotonic() - started
-    _save(jobs, prepared.import_id, state, position, counts, "complete", finished_at=deps.clock().isoformat())
+    _save(deps, jobs, prepared.import_id, state, position, counts, "complete", finished_at=deps.clock().isoformat())
     applied_now = len(work) - start_position
     return {**_header(prepared), "status": "complete", "resumed_from": start_position if resumed else None,
             "this_run": {"items": applied_now, "applied": counts.applied, "duplicate": counts.duplicate,
@@ -258,7 +258,7 @@ def _drain(inbox: "queue.Queue") -> None:
         pass
 
 
-def _save(jobs: ImportJobs, import_id: str, state: dict, position: int, counts: RunCounts, status: str,
+def _save(deps, jobs: ImportJobs, import_id: str, state: dict, position: int, counts: RunCounts, status: str,
           **extra) -> None:
     """Counts add up over resumed runs: what this run counted since its last save is added."""
     totals = state.setdefault("counts", {})
@@ -291,21 +291,21 @@ def _partition(entry, workers: int) -> int:
     return int.from_bytes(digest[:4], "big") % workers
 
 
-def _apply_one(shop: Shop, entry, choose, now: datetime) -> dict:
+def _apply_one(deps, shop: Shop, entry, choose, now: datetime) -> dict:
     try:
         if isinstance(entry, OpeningBalance):
             expires_at = entry.expires_at or add_months(now, shop.program.points_validity_months)
-            return ledger.with_retries(lambda: ledger.apply_opening_balance(shop, entry.email, entry.points,
+            return ledger.with_retries(lambda: ledger.apply_opening_balance(deps, shop, entry.email, entry.points,
                                                                             expires_at, now))
         event = entry.event
         if isinstance(event, OrderEvent):
             program = choose(event)
-            return ledger.with_retries(lambda: ledger.apply_order_update(shop, event.order, now, topic="import",
+            return ledger.with_retries(lambda: ledger.apply_order_update(deps, shop, event.order, now, topic="import",
                                                                          notify=False, program=program)[0])
         if isinstance(event, CustomerEvent):  # joining long ago: no sign-up bonus, no welcome e-mail
-            return ledger.with_retries(lambda: ledger.apply_customer_facts(shop, event.customer, now, topic="import",
+            return ledger.with_retries(lambda: ledger.apply_customer_facts(deps, shop, event.customer, now, topic="import",
                                                                            notify=False))
-        return ledger.apply_delivery(shop, Delivery(event=event, event_id=None, topic="import"), now)
+        return ledger.apply_delivery(deps, shop, Delivery(event=event, event_id=None, topic="import"), now)
     except ServiceError as error:  # e.g. Busy after every retry
         return {"result": "failed", "reason": error.message}
 
@@ -325,6 +325,6 @@ def _count(counts: RunCounts, entry, answer: dict) -> None:
         counts.problems.append({"line": entry.line, "reason": answer.get("reason", "failed")})
 
 
-def import_status(shop_id: str) -> dict:
+def import_status(deps, shop_id: str) -> dict:
     return {"shop_id": shop_id, "imports": deps.repos.imports(shop_id).list()}
 

@@ -31,9 +31,6 @@ from chalicelib.services.loyalty import ledger
 from chalicelib.services.shops.shops import load_shop
 from chalicelib.store import keys
 from chalicelib.store.models import ReconcileCheckpointItem
-from chalicelib.store.loyalty.repository import LoyaltyRepository
-from chalicelib.store.shops.shops import ShopRepository
-from chalicelib.store.orders.webhook_health import WebhookHealthStore
 
 CHECKPOINT_SK = "RECONCILE"
 FIRST_RUN_LOOKBACK = timedelta(days=3)
@@ -74,7 +71,7 @@ def checkpoint_of(shop_id: str) -> Optional[ReconcileCheckpointItem]:
         return None
 
 
-def run_reconciliation(now: Optional[datetime] = None) -> list[dict]:
+def run_reconciliation(deps, now: Optional[datetime] = None) -> list[dict]:
     """The hourly schedule: every Shopify and WooCommerce shop with API credentials."""
     now = now or deps.clock()
     reports = []
@@ -82,19 +79,19 @@ def run_reconciliation(now: Optional[datetime] = None) -> list[dict]:
         if platform not in ("shopify", "woocommerce"):
             continue
         try:
-            if load_shop(shop_id).platform_api_url is None:
+            if load_shop(deps, shop_id).platform_api_url is None:
                 continue
-            reports.append(reconcile_shop(shop_id, now))
+            reports.append(reconcile_shop(deps, shop_id, now))
         except Exception as error:  # noqa: BLE001 - one shop's failure must not stop the others
             _log.exception("reconciliation of shop %s failed", shop_id)
             reports.append({"shop_id": shop_id, "error": str(error)[:300]})
     return reports
 
 
-def reconcile_shop(shop_id: str, now: Optional[datetime] = None, *, since: Optional[datetime] = None,
+def reconcile_shop(deps, shop_id: str, now: Optional[datetime] = None, *, since: Optional[datetime] = None,
                    fetch: Optional[order_api.Fetch] = None) -> dict:
     now = now or deps.clock()
-    shop = load_shop(shop_id)
+    shop = load_shop(deps, shop_id)
     if shop.platform_api_url is None:
         raise BadRequest(f"platform_api: shop {shop_id!r} has no platform API credentials to reconcile with",
                          field="platform_api")
@@ -116,7 +113,7 @@ def reconcile_shop(shop_id: str, now: Optional[datetime] = None, *, since: Optio
                 if updated is not None and updated > settled_before:
                     fresh = True  # sorted by change time: the rest are fresh too
                     break
-                _apply_found(shop, order, now, report)
+                _apply_found(deps, shop, order, now, report)
                 if updated is not None and updated > high_water:
                     high_water = updated
             _save_checkpoint(shop_id, high_water, now, None)
@@ -174,10 +171,10 @@ def _parse_found(shop, payload, report: Report):
     return order, updated_at.astimezone(timezone.utc) if updated_at else None
 
 
-def _apply_found(shop, order, now: datetime, report: Report) -> None:
+def _apply_found(deps, shop, order, now: datetime, report: Report) -> None:
     before = deps.repos.loyalty(shop.shop_id).load_order(order.order_id)
     paid_at = order.paid_at or order.created_at or now
-    answer, outcome = _apply(shop, order, now, notify=now - paid_at <= MAIL_WINDOW)
+    answer, outcome = _apply(deps, shop, order, now, notify=now - paid_at <= MAIL_WINDOW)
     if answer.get("result") == "ignored":
         report.ignored += 1
     if outcome is None:
@@ -191,11 +188,11 @@ def _apply_found(shop, order, now: datetime, report: Report) -> None:
         report.missed_cancellations.append(order.order_id)
 
 
-def _apply(shop, order, now: datetime, notify: bool):
+def _apply(deps, shop, order, now: datetime, notify: bool):
     outcomes: list = []
 
     def attempt() -> dict:
-        answer, outcome = ledger.apply_order_update(shop, order, now, topic="reconciliation", notify=notify)
+        answer, outcome = ledger.apply_order_update(deps, shop, order, now, topic="reconciliation", notify=notify)
         outcomes[:] = [outcome]
         return answer
 

@@ -10,20 +10,17 @@ if one fails, the webhook's answer does not change.
 from __future__ import annotations
 
 import logging
-import threading
-import time
 from datetime import datetime
 
 from chalicelib.errors import ServiceError, Unauthorized
 from chalicelib.services.shops.shops import load_shop
 from chalicelib.store.models import ReconcileCheckpointItem
-from chalicelib.store.orders.webhook_health import WebhookHealthStore
 
 from chalicelib.services.deps import DELIVERY_NOTE_SECONDS
 _log = logging.getLogger("loyalty.webhook_health")
 
 
-def note_refused(shop_id: str, error: ServiceError, now: datetime) -> None:
+def note_refused(deps, shop_id: str, error: ServiceError, now: datetime) -> None:
     reason = "signature" if isinstance(error, Unauthorized) else "parse"
     try:
         deps.repos.webhook_health(shop_id).failure(reason, error.message, now)
@@ -31,7 +28,7 @@ def note_refused(shop_id: str, error: ServiceError, now: datetime) -> None:
         _log.warning("could not count a refused webhook for shop %s", shop_id, exc_info=True)
 
 
-def note_delivery(shop_id: str, now: datetime) -> None:
+def note_delivery(deps, shop_id: str, now: datetime) -> None:
     if not deps.caches.noted_deliveries.mark_if_due(shop_id):
         return
     try:
@@ -40,8 +37,8 @@ def note_delivery(shop_id: str, now: datetime) -> None:
         _log.warning("could not note a webhook delivery for shop %s", shop_id, exc_info=True)
 
 
-def health_view(shop_id: str) -> dict:
-    load_shop(shop_id)  # 404 for an unknown shop
+def health_view(deps, shop_id: str) -> dict:
+    load_shop(deps, shop_id)  # 404 for an unknown shop
     item = deps.repos.webhook_health(shop_id).get()
     from chalicelib.services.orders.reconciliation import checkpoint_of
 

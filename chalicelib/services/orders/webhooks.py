@@ -10,14 +10,14 @@ from chalicelib.services.shops.shops import load_shop
 from chalicelib.services.orders.webhook_health import note_delivery, note_refused
 
 
-def receive_webhook(platform: str, shop_id: str, headers: Mapping[str, str], raw_body: bytes,
+def receive_webhook(deps, platform: str, shop_id: str, headers: Mapping[str, str], raw_body: bytes,
                     content_type: str) -> dict:
     from chalicelib.platforms import PLATFORMS, WebhookContext, parse_webhook
 
     refuse_oversized(raw_body)
     if platform not in PLATFORMS:
         raise NotFound(f"platform: no webhooks for {platform!r} (one of {', '.join(PLATFORMS)})", field="platform")
-    shop = load_shop(shop_id)
+    shop = load_shop(deps, shop_id)
     if platform not in (shop.platform, "generic"):
         raise NotFound(f"platform: shop {shop_id!r} receives {shop.platform} and generic webhooks, not {platform}",
                        field="platform")
@@ -27,8 +27,8 @@ def receive_webhook(platform: str, shop_id: str, headers: Mapping[str, str], raw
         delivery = parse_webhook(platform, context, headers, raw_body, now, content_type)
     except (Unauthorized, BadRequest) as error:
         # The one write a refused delivery makes: its reason's counter (webhook health).
-        note_refused(shop_id, error, now)
+        note_refused(deps, shop_id, error, now)
         raise
-    result = apply_delivery(shop, delivery, now)
-    note_delivery(shop_id, now)
+    result = apply_delivery(deps, shop, delivery, now)
+    note_delivery(deps, shop_id, now)
     return result

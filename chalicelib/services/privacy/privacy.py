@@ -43,16 +43,16 @@ EXPORT_FORMAT = "loyalty-mail.customer-export.v1"
 
 
 # -- export ---------------------------------------------------------------------------
-def export_customer(shop_id: str, email: str) -> dict:
+def export_customer(deps, shop_id: str, email: str) -> dict:
     """``GET /admin/shops/{shop}/customers/{email}/export``: everything stored about the customer."""
-    shop = shops.load_shop(shop_id)
-    export = customer_export(shop, shop.customer_id_for(email), deps.clock())
+    shop = shops.load_shop(deps, shop_id)
+    export = customer_export(deps, shop, shop.customer_id_for(email), deps.clock())
     if export is None:
         raise NotFound("no data is stored about this e-mail in this shop", field="email")
     return export
 
 
-def customer_export(shop: Shop, customer_id: str, now: datetime, order_ids: Iterable[str] = ()) -> Optional[dict]:
+def customer_export(deps, shop: Shop, customer_id: str, now: datetime, order_ids: Iterable[str] = ()) -> Optional[dict]:
     """The export, or None when nothing is stored (or the customer is being erased)."""
     found = deps.repos.privacy(shop.shop_id).customer_items(customer_id, order_ids)
     profile = found.profile
@@ -144,7 +144,7 @@ def _consent(profile: Optional[ProfileItem], prefs: Optional[MailPrefItem]) -> d
 
 
 # -- data requests (Shopify customers/data_request) ---------------------------------------
-def record_data_request(shop: Shop, event: DataRequestEvent, now: datetime, *, event_id: Optional[str] = None) -> dict:
+def record_data_request(deps, shop: Shop, event: DataRequestEvent, now: datetime, *, event_id: Optional[str] = None) -> dict:
     """Keep the request so the shop can answer it: the export is made when the shop reads it."""
     repo = deps.repos.loyalty(shop.shop_id)
     customer_id = _customer_ids(shop, repo, event.customer.email, event.customer.platform_customer_id)
@@ -158,20 +158,20 @@ def record_data_request(shop: Shop, event: DataRequestEvent, now: datetime, *, e
             "export_path": f"/admin/shops/{shop.shop_id}/data-requests/{event.request_id}"}
 
 
-def list_data_requests(shop_id: str) -> dict:
-    shops.load_shop(shop_id)
+def list_data_requests(deps, shop_id: str) -> dict:
+    shops.load_shop(deps, shop_id)
     requests = sorted(deps.repos.privacy(shop_id).data_requests(), key=lambda item: item.received_at, reverse=True)
     return {"data_requests": [_request_view(shop_id, item) for item in requests]}
 
 
-def get_data_request(shop_id: str, request_id: str) -> dict:
+def get_data_request(deps, shop_id: str, request_id: str) -> dict:
     """A data request with the export of everything stored about its customer, made now."""
-    shop = shops.load_shop(shop_id)
+    shop = shops.load_shop(deps, shop_id)
     item = deps.repos.privacy(shop_id).data_request(request_id)
     if item is None:
         raise NotFound(f"no data request {request_id!r} for this shop", field="request_id")
     now = deps.clock()
-    exports = [export for export in (customer_export(shop, customer_id, now, item.state.get("orders_requested") or ())
+    exports = [export for export in (customer_export(deps, shop, customer_id, now, item.state.get("orders_requested") or ())
                                      for customer_id in item.state.get("customer_ids") or ()) if export]
     return {**_request_view(shop_id, item), "exported_at": keys.iso(now), "data_stored": bool(exports),
             "exports": exports}
@@ -200,7 +200,7 @@ def _customer_ids(shop: Shop, repo: LoyaltyRepository, email: Optional[str],
 
 
 # -- erasing a customer (customers/redact) ------------------------------------------------
-def redact_customer(shop: Shop, email: Optional[str], platform_customer_id: Optional[str],
+def redact_customer(deps, shop: Shop, email: Optional[str], platform_customer_id: Optional[str],
                     orders_to_redact: Iterable[str], now: datetime, *, event_id: Optional[str] = None,
                     topic: str = "") -> dict:
     """customers/redact: every account the request names, and the orders it lists."""
@@ -208,8 +208,8 @@ def redact_customer(shop: Shop, email: Optional[str], platform_customer_id: Opti
     if event_id and repo.event_seen(event_id):
         return {"result": "duplicate"}
     customer_ids = _customer_ids(shop, repo, email, platform_customer_id)
-    results = [erase_customer(shop, customer_id, orders_to_redact, now) for customer_id in customer_ids] or \
-        [erase_customer(shop, None, orders_to_redact, now)]
+    results = [erase_customer(deps, shop, customer_id, orders_to_redact, now) for customer_id in customer_ids] or \
+        [erase_customer(deps, shop, None, orders_to_redact, now)]
     if event_id:
         deps.repos.privacy(shop.shop_id).record_event(event_id, topic, now)
     return {"result": "applied", "customers_erased": sum(r["customer_erased"] for r in results),
@@ -217,7 +217,7 @@ def redact_customer(shop: Shop, email: Optional[str], platform_customer_id: Opti
             "items_deleted": sum(r["items_deleted"] for r in results)}
 
 
-def erase_customer(shop: Shop, customer_id: Optional[str], orders_to_redact: Iterable[str], now: datetime) -> dict:
+def erase_customer(deps, shop: Shop, customer_id: Optional[str], orders_to_redact: Iterable[str], now: datetime) -> dict:
     """Erase one customer (None: nobody we know; only the named orders go). Safe to repeat."""
     store = deps.repos.privacy(shop.shop_id)
     named = [str(order_id) for order_id in orders_to_redact]
@@ -260,7 +260,7 @@ PAGE = 100
 INLINE_SECONDS = 3.0  # a webhook answers within Shopify's 5 s; the schedule does the rest
 
 
-def start_shop_erasure(shop_id: str, now: datetime, *, reason: str) -> dict:
+def start_shop_erasure(deps, shop_id: str, now: datetime, *, reason: str) -> dict:
     """Stop serving the shop at once and erase what it stored: as much as fits now, the rest
     on the erasure schedule (every 5 minutes), in batches, never a Scan."""
     from chalicelib.store.models import ShopErasureItem
@@ -268,15 +268,15 @@ def start_shop_erasure(shop_id: str, now: datetime, *, reason: str) -> dict:
     if erasure_of(shop_id) is None:
         ShopErasureItem(keys.SHOP_ERASURES_PK, shop_id, requested_at=keys.iso(now), reason=reason,
                         status="erasing").save(condition=ShopErasureItem.pk.does_not_exist())
-    shops.mark_erasing(shop_id, now)
-    progress = erase_shop_step(shop_id, now, deadline=time.monotonic() + INLINE_SECONDS)
+    shops.mark_erasing(deps, shop_id, now)
+    progress = erase_shop_step(deps, shop_id, now, deadline=time.monotonic() + INLINE_SECONDS)
     return {"result": "applied", "shop_id": shop_id, "erasure": progress}
 
 
-def delete_shop(shop_id: str) -> tuple[int, dict]:
+def delete_shop(deps, shop_id: str) -> tuple[int, dict]:
     """``DELETE /admin/shops/{shop}``: erase the shop and everything it stored."""
-    shops.load_shop(shop_id)  # 404 for a shop that does not exist
-    answer = start_shop_erasure(shop_id, deps.clock(), reason="admin")
+    shops.load_shop(deps, shop_id)  # 404 for a shop that does not exist
+    answer = start_shop_erasure(deps, shop_id, deps.clock(), reason="admin")
     return (200 if answer["erasure"]["status"] == "done" else 202), answer
 
 
@@ -288,7 +288,7 @@ def erasure_status(shop_id: str) -> dict:
             "finished_at": job.finished_at, "items_deleted": int(job.deleted or 0)}
 
 
-def run_shop_erasures(now: Optional[datetime] = None, seconds: float = 600.0) -> dict:
+def run_shop_erasures(deps, now: Optional[datetime] = None, seconds: float = 600.0) -> dict:
     """The schedule: continue every unfinished shop erasure until the time is used."""
     now = now or deps.clock()
     deadline = time.monotonic() + seconds
@@ -296,11 +296,11 @@ def run_shop_erasures(now: Optional[datetime] = None, seconds: float = 600.0) ->
     for job in erasure_work():
         if time.monotonic() >= deadline:
             break
-        done[job.sk] = erase_shop_step(job.sk, now, deadline=deadline)["status"]
+        done[job.sk] = erase_shop_step(deps, job.sk, now, deadline=deadline)["status"]
     return {"shops": done}
 
 
-def erase_shop_step(shop_id: str, now: datetime, *, deadline: float) -> dict:
+def erase_shop_step(deps, shop_id: str, now: datetime, *, deadline: float) -> dict:
     """Delete the shop's items until ``deadline``, one phase after the other: its customers
     (shard by shard of the directory, each with what they name), its sharded partitions
     (outbox, dashboard), campaign and flow results, withdrawals, and its own partition last
@@ -326,7 +326,7 @@ def erase_shop_step(shop_id: str, now: datetime, *, deadline: float) -> dict:
         elif phase == "sender_domains":  # before the shop's partition, which lists them
             from chalicelib.services.mail import sender_domains
 
-            deleted += sender_domains.release_domains_of_erased_shop(shop_id)
+            deleted += sender_domains.release_domains_of_erased_shop(deps, shop_id)
             position = _NEXT_PHASE[phase]
         elif phase in _SHOP_PHASES:
             doomed = _SHOP_PHASES[phase](store, shop_id)

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import logging
 import secrets
-import time
 from datetime import timedelta
 from typing import Optional
 
@@ -24,7 +23,7 @@ from chalicelib.services.shops.shop_settings import (
 )
 from chalicelib.services.validation import bad_request_from
 from chalicelib.store import keys
-from chalicelib.store.shops.shops import ShopChanged, ShopRepository, StoredShop
+from chalicelib.store.shops.shops import ShopChanged, StoredShop
 
 _SHOP_ID_RULE = "1–64 characters: lower-case letters, digits, '-' and '_'"
 
@@ -34,7 +33,7 @@ def valid_shop_id(shop_id: str) -> bool:
         and shop_id.isascii()
 
 
-def put_shop(shop_id: str, document: dict) -> tuple[dict, bool]:
+def put_shop(deps, shop_id: str, document: dict) -> tuple[dict, bool]:
     """Create or update a shop. Returns its public view and whether it was created."""
     if not valid_shop_id(shop_id):
         raise BadRequest(f"shop_id: must be {_SHOP_ID_RULE}", field="shop_id")
@@ -63,7 +62,7 @@ def put_shop(shop_id: str, document: dict) -> tuple[dict, bool]:
     from chalicelib.services.mail import sender_domains
 
     # The sender must be on a domain this shop registered; an unclaimed one is claimed now.
-    sender_domains.ensure_sender_domain(shop_id, settings.sender_email,
+    sender_domains.ensure_sender_domain(deps, shop_id, settings.sender_email,
                                         previous_sender=stored.config.get("sender_email") if stored else None)
     moment = deps.clock()
     now = moment.isoformat()
@@ -91,13 +90,13 @@ def put_shop(shop_id: str, document: dict) -> tuple[dict, bool]:
     deps.caches.shops.pop(shop_id)
     if stored is not None and stored.config.get("sender_email") != settings.sender_email:
         try:  # a sender that can send now takes the held mail with it (else the schedule does, later)
-            sender_domains.release_held(shop_id)
+            sender_domains.release_held(deps, shop_id)
         except Exception:
             logging.getLogger("loyalty.sender").warning("shop %s: held mail not released now", shop_id, exc_info=True)
     return shop_view(shop_id, config, shop_secrets), stored is None
 
 
-def retire_previous_webhook_secrets(shop_id: str) -> dict:
+def retire_previous_webhook_secrets(deps, shop_id: str) -> dict:
     """Stop accepting every replaced webhook secret now, before its grace period ends."""
     repo = deps.repos.shops()
     stored = repo.get(shop_id)
@@ -114,14 +113,14 @@ def retire_previous_webhook_secrets(shop_id: str) -> dict:
     return shop_view(shop_id, stored.config, shop_secrets)
 
 
-def get_shop_view(shop_id: str) -> dict:
+def get_shop_view(deps, shop_id: str) -> dict:
     stored = deps.repos.shops().get(shop_id)
     if stored is None or stored.config.get("erasing_since"):
         raise NotFound(f"no shop {shop_id!r}", field="shop_id")
     return shop_view(shop_id, stored.config, stored.secrets)
 
 
-def list_shops() -> dict:
+def list_shops(deps) -> dict:
     return {"shops": [{"shop_id": shop_id, "platform": platform} for shop_id, platform in deps.repos.shops().list_ids()]}
 
 
@@ -135,7 +134,7 @@ def shop_view(shop_id: str, config: dict, shop_secrets: Optional[dict] = None) -
     return view
 
 
-def load_shop(shop_id: str) -> Shop:
+def load_shop(deps, shop_id: str) -> Shop:
     """The shop for a request path; cached briefly per Lambda container so a
     webhook usually costs no read for it. A shop being erased is no shop."""
     cached = deps.caches.shops.get(shop_id)
@@ -148,7 +147,7 @@ def load_shop(shop_id: str) -> Shop:
     return deps.caches.shops.put(shop_id, shop)
 
 
-def mark_erasing(shop_id: str, now) -> None:
+def mark_erasing(deps, shop_id: str, now) -> None:
     """From now on the shop answers as if it did not exist (its erasure is under way)."""
     repo = deps.repos.shops()
     for _ in range(10):

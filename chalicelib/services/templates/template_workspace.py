@@ -17,7 +17,6 @@ from typing import Optional
 from chalicelib.errors import BadRequest, NotFound
 from chalicelib.services.templates import templates
 from chalicelib.services.shops.shops import load_shop
-from chalicelib.store.templates.templates import TemplateOverrides
 
 TEST_SUBJECT_PREFIX = "[TEST] "
 SAMPLE_CUSTOMERS = {
@@ -49,7 +48,7 @@ def sample_customers() -> dict:
             "default": "regular"}
 
 
-def preview_template(shop_id: str, template: str, body: dict) -> dict:
+def preview_template(deps, shop_id: str, template: str, body: dict) -> dict:
     """Render posted (unsaved) MJML, or the saved template when none is posted.
 
     Answers 200 with ``ok`` false and the error's message and line when the template
@@ -58,11 +57,11 @@ def preview_template(shop_id: str, template: str, body: dict) -> dict:
     it would fail every send, whatever the customer."""
     from chalicelib.mail.rendering import TemplateError, TemplateLimitError
 
-    shop = load_shop(shop_id)
+    shop = load_shop(deps, shop_id)
     templates._known(template)
     locale, customer = _locale_and_customer(body, shop)
     try:
-        rendered = _render(shop, template, body.get("mjml"), locale, customer)
+        rendered = _render(deps, shop, template, body.get("mjml"), locale, customer)
     except TemplateLimitError as error:
         raise BadRequest(f"mjml: {error}", field="mjml", line=getattr(error, "line", None)) from None
     except TemplateError as error:
@@ -78,25 +77,24 @@ def preview_template(shop_id: str, template: str, body: dict) -> dict:
             "text": rendered.text}
 
 
-def send_test(shop_id: str, template: str, body: dict, sent_by: str, *, now=None) -> dict:
+def send_test(deps, shop_id: str, template: str, body: dict, sent_by: str, *, now=None) -> dict:
     """Send the (unsaved) template to one of the shop's confirmed test recipients: marked
     ``[TEST]``, from the shop's verified sender, through the configuration set (bounces and
     complaints count against the shop like any mail), within the shop's hourly test-send
     limit; no send log, consent or cap check, and no results counted."""
-    from chalicelib.mail.messenger import SendError, configuration_set
+    from chalicelib.mail.messenger import SendError
     from chalicelib.mail.mime import InvalidAddress, build_message
     from chalicelib.mail.rendering import TemplateError
-    from chalicelib.services.mail.mailer import default_messenger
     from chalicelib.services.templates.test_recipients import require_confirmed, require_sender_ready, take_test_send_slot
 
-    shop = load_shop(shop_id)
+    shop = load_shop(deps, shop_id)
     now = now or deps.clock()
     templates._known(template)
-    to = require_confirmed(shop_id, body.get("to"))
-    require_sender_ready(shop, now)
+    to = require_confirmed(deps, shop_id, body.get("to"))
+    require_sender_ready(deps, shop, now)
     locale, customer = _locale_and_customer(body, shop)
     try:
-        rendered = _render(shop, template, body.get("mjml"), locale, customer)
+        rendered = _render(deps, shop, template, body.get("mjml"), locale, customer)
     except TemplateError as error:
         raise BadRequest(f"mjml: {error}", field="mjml", line=getattr(error, "line", None)) from None
     try:
@@ -105,7 +103,7 @@ def send_test(shop_id: str, template: str, body: dict, sent_by: str, *, now=None
                             now=now)
     except InvalidAddress as error:
         raise BadRequest(f"to: {error}", field="to") from None
-    take_test_send_slot(shop_id, now)
+    take_test_send_slot(deps, shop_id, now)
     try:
         message_id = deps.messenger.send_raw(
             sender=shop.sender_email, recipient=to, raw=raw, configuration_set=deps.config.ses_configuration_set,
@@ -116,8 +114,8 @@ def send_test(shop_id: str, template: str, body: dict, sent_by: str, *, now=None
             "ses_message_id": message_id, "locale": locale, "sample_customer": customer}
 
 
-def list_revisions(shop_id: str, template: str) -> dict:
-    load_shop(shop_id)
+def list_revisions(deps, shop_id: str, template: str) -> dict:
+    load_shop(deps, shop_id)
     templates._known(template)
     current = deps.repos.templates(shop_id).get(template)
     return {"template": template, "current_version": current.version if current else 0,
@@ -127,12 +125,12 @@ def list_revisions(shop_id: str, template: str) -> dict:
                           for r in deps.repos.templates(shop_id).revisions(template)]}
 
 
-def get_revision(shop_id: str, template: str, revision: str) -> dict:
+def get_revision(deps, shop_id: str, template: str, revision: str) -> dict:
     """A saved revision's MJML and its line diff against the template as it is now."""
-    load_shop(shop_id)
+    load_shop(deps, shop_id)
     templates._known(template)
-    found = _revision(shop_id, template, revision)
-    now = templates.get_template(shop_id, template)
+    found = _revision(deps, shop_id, template, revision)
+    now = templates.get_template(deps, shop_id, template)
     diff = difflib.unified_diff(now["mjml"].splitlines(), found.mjml.splitlines(),
                                 fromfile=f"current (version {now['version']})",
                                 tofile=f"version {found.version} ({found.saved_at})", lineterm="")
@@ -141,14 +139,14 @@ def get_revision(shop_id: str, template: str, revision: str) -> dict:
             "diff": "\n".join(diff)}
 
 
-def roll_back(shop_id: str, template: str, revision: str, body: dict, saved_by: str) -> dict:
+def roll_back(deps, shop_id: str, template: str, revision: str, body: dict, saved_by: str) -> dict:
     """Make an old revision current again: saved as a new version (the history keeps growing)."""
-    found = _revision(shop_id, template, revision)
-    return templates.put_template(shop_id, template, {"mjml": found.mjml, "version": body.get("version", 0)},
+    found = _revision(deps, shop_id, template, revision)
+    return templates.put_template(deps, shop_id, template, {"mjml": found.mjml, "version": body.get("version", 0)},
                                   saved_by=saved_by, note=f"rollback to version {found.version} ({found.saved_at})")
 
 
-def _revision(shop_id: str, template: str, revision: str):
+def _revision(deps, shop_id: str, template: str, revision: str):
     found = deps.repos.templates(shop_id).revision(template, _saved_at(revision))
     if found is None:
         raise NotFound(f"revision: {template} has no revision {revision!r}", field="revision")
@@ -167,12 +165,12 @@ def _locale_and_customer(body: dict, shop) -> tuple[str, str]:
     return locale, customer
 
 
-def _render(shop, template: str, mjml: Optional[str], locale: str, customer: str):
+def _render(deps, shop, template: str, mjml: Optional[str], locale: str, customer: str):
     from chalicelib.mail.contexts import SAMPLE_NOW, sample_data, sample_links
     from chalicelib.mail.rendering import build_context
 
     template_set = (templates.candidate_set(template, templates.checked_mjml(mjml)) if mjml is not None
-                    else templates.template_set_for(shop.shop_id))
+                    else templates.template_set_for(deps, shop.shop_id))
     shop_for_locale = replace(shop, default_locale=locale)
     account = _sample_customer(customer, locale, shop_for_locale, template)
     context = build_context(template, shop=shop_for_locale, account=account,

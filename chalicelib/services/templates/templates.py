@@ -11,15 +11,15 @@ from typing import Optional
 
 from chalicelib.errors import BadRequest, Conflict, NotFound
 from chalicelib.services.shops.shops import load_shop
-from chalicelib.store.templates.templates import OverrideChanged, TemplateOverrides
+from chalicelib.store.templates.templates import OverrideChanged
 
 MAX_MJML_BYTES = 200_000
 
 
-def get_templates(shop_id: str) -> dict:
+def get_templates(deps, shop_id: str) -> dict:
     from chalicelib.mail.rendering import TEMPLATES
 
-    load_shop(shop_id)
+    load_shop(deps, shop_id)
     overrides = {o.template: o for o in deps.repos.templates(shop_id).all()}
     return {"templates": [{"template": name, "overridden": name in overrides,
                            "version": overrides[name].version if name in overrides else 0,
@@ -27,10 +27,10 @@ def get_templates(shop_id: str) -> dict:
                           for name in TEMPLATES]}
 
 
-def get_template(shop_id: str, template: str) -> dict:
+def get_template(deps, shop_id: str, template: str) -> dict:
     from chalicelib.mail.rendering import TemplateSet
 
-    load_shop(shop_id)
+    load_shop(deps, shop_id)
     _known(template)
     stored = deps.repos.templates(shop_id).get(template)
     if stored:
@@ -39,11 +39,11 @@ def get_template(shop_id: str, template: str) -> dict:
     return {"template": template, "overridden": False, "version": 0, "mjml": source.text}
 
 
-def put_template(shop_id: str, template: str, body: dict, saved_by: Optional[str] = None,
+def put_template(deps, shop_id: str, template: str, body: dict, saved_by: Optional[str] = None,
                  note: Optional[str] = None) -> dict:
     from chalicelib.mail.rendering import LOCALES, TemplateError, sample_context
 
-    load_shop(shop_id)
+    load_shop(deps, shop_id)
     _known(template)
     mjml, expected = checked_mjml(body.get("mjml")), body.get("version", 0)
     if isinstance(expected, bool) or not isinstance(expected, int) or expected < 0:
@@ -83,15 +83,15 @@ def candidate_set(template: str, mjml: str):
         raise BadRequest(f"mjml: {error}", field="mjml") from None
 
 
-def reset_template(shop_id: str, template: str) -> dict:
-    load_shop(shop_id)
+def reset_template(deps, shop_id: str, template: str) -> dict:
+    load_shop(deps, shop_id)
     _known(template)
     deps.repos.templates(shop_id).delete(template)
     deps.caches.templates.pop(shop_id)
     return {"template": template, "overridden": False, "version": 0}
 
 
-def template_set_for(shop_id: str):
+def template_set_for(deps, shop_id: str):
     """The templates a shop's e-mails are rendered with (defaults + its overrides), cached briefly."""
     from chalicelib.mail.rendering import TemplateSet
 

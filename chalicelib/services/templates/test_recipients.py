@@ -16,7 +16,7 @@ from typing import Optional
 from chalicelib.api.pages import document, escape
 from chalicelib.errors import BadRequest, Conflict, Forbidden, NotFound, TooManyRequests
 from chalicelib.mail import tokens
-from chalicelib.store.templates.test_recipients import CONFIRMED, PENDING, TestRecipient, TestRecipients, take_test_send
+from chalicelib.store.templates.test_recipients import CONFIRMED, PENDING, TestRecipient, take_test_send
 
 logger = logging.getLogger("loyalty.test_recipients")
 
@@ -29,21 +29,21 @@ CONFIRM_PATH = "/test-recipients/confirm/"
 
 # -- the marketer's list ---------------------------------------------------------------------------
 
-def list_recipients(shop_id: str) -> dict:
+def list_recipients(deps, shop_id: str) -> dict:
     from chalicelib.services.shops.shops import load_shop
 
-    load_shop(shop_id)
+    load_shop(deps, shop_id)
     return {"recipients": [_view(r) for r in sorted(deps.repos.test_recipients(shop_id).all(), key=lambda r: r.email)],
             "limit": MAX_RECIPIENTS}
 
 
-def add_recipient(shop_id: str, body: dict, requested_by: str, *, now: Optional[datetime] = None,
+def add_recipient(deps, shop_id: str, body: dict, requested_by: str, *, now: Optional[datetime] = None,
                   messenger=None) -> tuple[int, dict]:
     """List an address and mail it a confirmation link. 202 when a confirmation went out,
     200 when the address is confirmed already or was mailed a moment ago."""
     from chalicelib.services.shops.shops import load_shop
 
-    shop = load_shop(shop_id)
+    shop = load_shop(deps, shop_id)
     now = now or deps.clock()
     unknown = sorted(set(body) - {"email"})
     if unknown:
@@ -58,22 +58,22 @@ def add_recipient(shop_id: str, body: dict, requested_by: str, *, now: Optional[
     if existing is None and len(store.all()) >= MAX_RECIPIENTS:
         raise Conflict(f"email: a shop may list at most {MAX_RECIPIENTS} test recipients; remove one first",
                        field="email", reason="too_many_recipients")
-    require_sender_ready(shop, now)
+    require_sender_ready(deps, shop, now)
     recipient = existing or TestRecipient(shop_id=shop_id, email=email, status=PENDING,
                                           nonce=secrets.token_urlsafe(12), requested_at=now,
                                           requested_by=requested_by)
     recipient.confirmation_sent_at = now
-    raw = _confirmation_message(shop, recipient, now)  # an address no message can carry is refused before any write
-    take_test_send_slot(shop_id, now)
+    raw = _confirmation_message(deps, shop, recipient, now)  # an address no message can carry is refused before any write
+    take_test_send_slot(deps, shop_id, now)
     store.save(recipient)
-    _send(shop, recipient, raw, messenger)
+    _send(deps, shop, recipient, raw, messenger)
     return 202, _view(recipient)
 
 
-def remove_recipient(shop_id: str, email: str) -> dict:
+def remove_recipient(deps, shop_id: str, email: str) -> dict:
     from chalicelib.services.shops.shops import load_shop
 
-    load_shop(shop_id)
+    load_shop(deps, shop_id)
     address = normalise_address(email, "email")
     store = deps.repos.test_recipients(shop_id)
     if store.get(address) is None:
@@ -84,7 +84,7 @@ def remove_recipient(shop_id: str, email: str) -> dict:
 
 # -- what a test send checks ------------------------------------------------------------------------
 
-def require_confirmed(shop_id: str, email: str) -> str:
+def require_confirmed(deps, shop_id: str, email: str) -> str:
     """The address in its stored form, if the shop's list has it confirmed; 403 otherwise."""
     address = normalise_address(email, "to")
     recipient = deps.repos.test_recipients(shop_id).get(address)
@@ -95,17 +95,17 @@ def require_confirmed(shop_id: str, email: str) -> str:
     return address
 
 
-def require_sender_ready(shop, now: datetime) -> None:
+def require_sender_ready(deps, shop, now: datetime) -> None:
     from chalicelib.services.mail.sender_domains import hold_reason
 
-    reason = hold_reason(shop, now=now)
+    reason = hold_reason(deps, shop, now=now)
     if reason is not None:
         raise Conflict(f"sender_email: {shop.sender_email} cannot send yet ({reason.replace('_', ' ')}): its domain "
                        "must be registered by this shop and verified by SES (GET /admin/shops/{shop}/sender-domains)",
                        field="sender_email", reason=reason)
 
 
-def take_test_send_slot(shop_id: str, now: datetime) -> None:
+def take_test_send_slot(deps, shop_id: str, now: datetime) -> None:
     limit = deps.config.test_sends_per_hour
     second = int(now.timestamp())
     window_start = second - second % WINDOW_SECONDS
@@ -132,9 +132,9 @@ def normalise_address(value: object, field: str) -> str:
 
 # -- the owner's confirmation ------------------------------------------------------------------------
 
-def confirm_page(token: str, *, now: Optional[datetime] = None) -> tuple[int, str]:
+def confirm_page(deps, token: str, *, now: Optional[datetime] = None) -> tuple[int, str]:
     """``GET``: shows what is being confirmed, with the button; changes nothing."""
-    found = _resolve(token, now or deps.clock())
+    found = _resolve(deps, token, now or deps.clock())
     if isinstance(found[0], int):  # the page that says why the link does not work
         return found
     shop, confirmation = found
@@ -146,9 +146,9 @@ def confirm_page(token: str, *, now: Optional[datetime] = None) -> tuple[int, st
     return 200, document("en", "Confirm test e-mails", body, shop=shop)
 
 
-def confirm_post(token: str, *, now: Optional[datetime] = None) -> tuple[int, str]:
+def confirm_post(deps, token: str, *, now: Optional[datetime] = None) -> tuple[int, str]:
     now = now or deps.clock()
-    found = _resolve(token, now)
+    found = _resolve(deps, token, now)
     if isinstance(found[0], int):
         return found
     shop, confirmation = found
@@ -160,7 +160,7 @@ def confirm_post(token: str, *, now: Optional[datetime] = None) -> tuple[int, st
     return 200, document("en", "Confirmed", body, shop=shop)
 
 
-def _resolve(token: str, now: datetime):
+def _resolve(deps, token: str, now: datetime):
     from chalicelib.errors import NotFound as ShopMissing
     from chalicelib.services.shops.shops import load_shop
 
@@ -172,7 +172,7 @@ def _resolve(token: str, now: datetime):
     if confirmation.expires_at < now:
         return _gone()
     try:
-        shop = load_shop(confirmation.shop_id)
+        shop = load_shop(deps, confirmation.shop_id)
     except ShopMissing:
         return _gone()
     recipient = deps.repos.test_recipients(shop.shop_id).get(confirmation.email)
@@ -187,7 +187,7 @@ def _gone() -> tuple[int, str]:
                          "e-mail with a new link will follow.</p>\n")
 
 
-def _confirmation_message(shop, recipient: TestRecipient, now: datetime) -> bytes:
+def _confirmation_message(deps, shop, recipient: TestRecipient, now: datetime) -> bytes:
     from chalicelib.mail.mime import InvalidAddress, build_message
     from chalicelib.services.mail.mailer import public_url
 
@@ -208,9 +208,8 @@ def _confirmation_message(shop, recipient: TestRecipient, now: datetime) -> byte
         raise BadRequest(f"email: {error}", field="email") from None
 
 
-def _send(shop, recipient: TestRecipient, raw: bytes, messenger) -> None:
-    from chalicelib.mail.messenger import SendError, configuration_set
-    from chalicelib.services.mail.mailer import default_messenger
+def _send(deps, shop, recipient: TestRecipient, raw: bytes, messenger) -> None:
+    from chalicelib.mail.messenger import SendError
 
     try:
         (messenger or deps.messenger).send_raw(

@@ -1,0 +1,84 @@
+"""Campaigns: segments, planning, results, the send schedule; tracked links and rewards (no login: the signed token is the key)."""
+from __future__ import annotations
+
+from chalice import Blueprint, Rate, Response
+
+from chalicelib.api.http import json_route, parse_json_object
+from chalicelib.composition import dependencies
+from chalicelib.routes.guards import FORM_TYPES, admin_only
+from chalicelib.services.campaigns import campaigns, links, results, segments
+
+bp = Blueprint(__name__)
+
+
+@bp.route("/admin/shops/{shop_id}/segments/preview", methods=["POST"])
+@json_route
+@admin_only(bp)
+def preview_segment(shop_id):
+    return segments.preview_segment(dependencies(), shop_id, parse_json_object(bp.current_request.raw_body))
+
+
+@bp.route("/admin/shops/{shop_id}/campaigns", methods=["POST"])
+@json_route
+@admin_only(bp)
+def create_campaign(shop_id):
+    return 201, campaigns.create_campaign(dependencies(), shop_id, parse_json_object(bp.current_request.raw_body))
+
+
+@bp.route("/admin/shops/{shop_id}/campaigns", methods=["GET"])
+@json_route
+@admin_only(bp)
+def list_campaigns(shop_id):
+    return campaigns.list_campaigns(dependencies(), shop_id)
+
+
+@bp.route("/admin/shops/{shop_id}/campaigns/{campaign_id}", methods=["GET"])
+@json_route
+@admin_only(bp)
+def get_campaign(shop_id, campaign_id):
+    return campaigns.get_campaign(dependencies(), shop_id, campaign_id)
+
+
+@bp.route("/admin/shops/{shop_id}/campaigns/{campaign_id}/stats", methods=["GET"])
+@json_route
+@admin_only(bp)
+def campaign_stats(shop_id, campaign_id):
+    return results.campaign_results(dependencies(), shop_id, campaign_id)
+
+
+@bp.route("/admin/shops/{shop_id}/flows/stats", methods=["GET"])
+@json_route
+@admin_only(bp)
+def all_flow_stats(shop_id):
+    return results.all_flow_results(dependencies(), shop_id)
+
+
+@bp.route("/admin/shops/{shop_id}/flows/{template}/stats", methods=["GET"])
+@json_route
+@admin_only(bp)
+def flow_stats(shop_id, template):
+    return results.flow_results(dependencies(), shop_id, template)
+
+
+@bp.route("/admin/shops/{shop_id}/campaigns/{campaign_id}/{action}", methods=["POST"])
+@json_route
+@admin_only(bp)
+def change_campaign(shop_id, campaign_id, action):
+    return campaigns.change_campaign(dependencies(), shop_id, campaign_id, action)
+
+
+@bp.schedule(Rate(1, unit=Rate.MINUTES))
+def send_due_campaigns(event):
+    return campaigns.run_due_campaigns(dependencies())
+
+
+@bp.route("/r/{token}", methods=["GET"])
+def follow_link(token):
+    answer = links.follow_link(dependencies(), token, accept_language=bp.current_request.headers.get("accept-language"))
+    return Response(answer.body, status_code=answer.status, headers=answer.headers)
+
+
+@bp.route("/r/{token}", methods=["POST"], content_types=FORM_TYPES)
+def claim_reward(token):
+    answer = links.claim_reward(dependencies(), token, accept_language=bp.current_request.headers.get("accept-language"))
+    return Response(answer.body, status_code=answer.status, headers=answer.headers)

@@ -1,0 +1,83 @@
+"""Mail: the send queue and SES events, the outbox sweep, unsubscribe pages, sending domains."""
+from __future__ import annotations
+
+from chalice import Blueprint, Rate, Response
+
+from chalicelib.api import queues
+from chalicelib.api.http import json_route, parse_json_object
+from chalicelib.composition import dependencies
+from chalicelib.routes.guards import FORM_TYPES, admin_only
+from chalicelib.services.mail import delivery_events, outbox, send_consumer, sender_domains, unsubscribe
+
+bp = Blueprint(__name__)
+
+
+# Up to 10 messages per invocation, each handled on its own: a failure is reported for that
+# message only (partial batch response), so only it is retried and finally dead-lettered.
+# The queue names are the local ones; the deployed stages subscribe their own (infra/package.py).
+@bp.on_sqs_message(queue="loyalty-mail-send", batch_size=10)
+def send_email(event):
+    return queues.handle_each(event, lambda record: send_consumer.deliver_record(dependencies(), record))
+
+
+@bp.on_sqs_message(queue="loyalty-mail-events", batch_size=10)
+def delivery_events_handler(event):
+    return queues.handle_each(event, lambda record: delivery_events.handle_ses_event(dependencies(), record.body))
+
+
+@bp.schedule(Rate(5, unit=Rate.MINUTES))
+def republish_outbox(event):
+    return outbox.republish_lingering(dependencies())
+
+
+@bp.route("/u/{token}", methods=["GET"])
+def unsubscribe_page(token):
+    request = bp.current_request
+    status, page = unsubscribe.unsubscribe_page(dependencies(), token, request.query_params or {},
+                                                accept_language=request.headers.get("accept-language"))
+    return Response(page, status_code=status, headers=unsubscribe.PAGE_HEADERS)
+
+
+@bp.route("/u/{token}", methods=["POST"], content_types=FORM_TYPES)
+def unsubscribe_post(token):
+    request = bp.current_request
+    status, page = unsubscribe.unsubscribe_post(dependencies(), token, request.raw_body or b"",
+                                                content_type=request.headers.get("content-type"),
+                                                query=request.query_params or {},
+                                                accept_language=request.headers.get("accept-language"))
+    return Response(page, status_code=status, headers=unsubscribe.PAGE_HEADERS)
+
+
+@bp.route("/admin/shops/{shop_id}/sender-domains", methods=["GET"])
+@json_route
+@admin_only(bp)
+def list_sender_domains(shop_id):
+    return sender_domains.list_domains(dependencies(), shop_id)
+
+
+@bp.route("/admin/shops/{shop_id}/sender-domains", methods=["POST"])
+@json_route
+@admin_only(bp)
+def register_sender_domain(shop_id):
+    view, created = sender_domains.register_domain(dependencies(), shop_id, parse_json_object(bp.current_request.raw_body))
+    return (201 if created else 200), view
+
+
+@bp.route("/admin/shops/{shop_id}/sender-domains/{domain}", methods=["GET"])
+@json_route
+@admin_only(bp)
+def get_sender_domain(shop_id, domain):
+    return sender_domains.get_domain(dependencies(), shop_id, domain)
+
+
+@bp.route("/admin/shops/{shop_id}/sender-domains/{domain}", methods=["DELETE"])
+@json_route
+@admin_only(bp)
+def remove_sender_domain(shop_id, domain):
+    return sender_domains.remove_domain(dependencies(), shop_id, domain)
+
+
+@bp.schedule(Rate(10, unit=Rate.MINUTES))
+def refresh_sender_domains(event):
+    # SES's verdict on domains still waiting for DNS; held mail of shops that can send now goes out.
+    return sender_domains.refresh_all(dependencies())

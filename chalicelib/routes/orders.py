@@ -1,0 +1,32 @@
+"""Orders arriving: platform webhooks, their health, reconciliation from the platforms' APIs."""
+from __future__ import annotations
+
+from chalice import Blueprint, Rate
+
+from chalicelib.api.http import json_route
+from chalicelib.composition import dependencies
+from chalicelib.routes.guards import WEBHOOK_TYPES, admin_only
+from chalicelib.services.orders import reconciliation, webhook_health, webhooks
+
+bp = Blueprint(__name__)
+
+
+@bp.route("/webhooks/{platform}/{shop_id}", methods=["POST"], content_types=WEBHOOK_TYPES)
+@json_route
+def webhook(platform, shop_id):
+    request = bp.current_request
+    return webhooks.receive_webhook(dependencies(), platform, shop_id, request.headers, request.raw_body or b"",
+                                    request.headers.get("content-type", "application/json"))
+
+
+@bp.route("/admin/shops/{shop_id}/webhook-health", methods=["GET"])
+@json_route
+@admin_only(bp)
+def get_webhook_health(shop_id):
+    return webhook_health.health_view(dependencies(), shop_id)
+
+
+@bp.schedule(Rate(1, unit=Rate.HOURS))
+def reconcile_orders(event):
+    # Orders and refunds the platforms' webhooks lost, from their APIs, applied once.
+    return reconciliation.run_reconciliation(dependencies())
