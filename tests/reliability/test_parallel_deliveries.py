@@ -75,8 +75,11 @@ def test_fifty_parallel_deliveries_for_one_customer_end_exactly_as_one_at_a_time
     expected = _totals(deps, oracle.shop_id)
 
     outcomes = [r["result"] for r in results]
-    assert outcomes.count("applied") == 35  # 30 orders + 5 refunds; every other delivery is a duplicate
-    assert outcomes.count("duplicate") == 15
+    assert set(outcomes) <= {"applied", "duplicate"}, outcomes
+    # 30 orders + 5 refunds apply, every other delivery is a duplicate; on a loaded machine a
+    # transaction whose answer was lost is retried by botocore and answers "duplicate" although
+    # its first attempt applied it. The record moving exactly once is asserted below.
+    assert 30 <= outcomes.count("applied") <= 35, outcomes
     assert _totals(deps, shop.shop_id) == expected
     assert expected["orders_count"] == 30
 

@@ -40,7 +40,10 @@ def _publish(body: dict | str) -> None:
 def _dead_letters() -> list[str]:
     sqs = boto3.client("sqs")
     url = sqs.get_queue_url(QueueName=f"{os.environ['LOYALTY_SEND_QUEUE']}-dlq")["QueueUrl"]
-    return [m["Body"] for m in sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", [])]
+    # Long polling, as a real consumer does: the message the redrive just moved may still be
+    # inside the visibility window of its last receive.
+    received = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=5)
+    return [m["Body"] for m in received.get("Messages", [])]
 
 
 def _poison_cases(shop_id: str, customer_id: str) -> dict:
