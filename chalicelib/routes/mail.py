@@ -6,6 +6,7 @@ from chalice import Blueprint, Rate, Response
 from chalicelib.api import queues
 from chalicelib.api.http import json_route, parse_json_object
 from chalicelib.composition import dependencies
+from chalicelib.mail.pages import PAGE_HEADERS
 from chalicelib.routes.guards import FORM_TYPES, admin_only
 from chalicelib.services.mail import delivery_events, outbox, send_consumer, sender_domains, unsubscribe
 
@@ -35,7 +36,7 @@ def unsubscribe_page(token):
     request = bp.current_request
     status, page = unsubscribe.unsubscribe_page(dependencies(), token, request.query_params or {},
                                                 accept_language=request.headers.get("accept-language"))
-    return Response(page, status_code=status, headers=unsubscribe.PAGE_HEADERS)
+    return Response(page, status_code=status, headers=PAGE_HEADERS)
 
 
 @bp.route("/u/{token}", methods=["POST"], content_types=FORM_TYPES)
@@ -45,7 +46,7 @@ def unsubscribe_post(token):
                                                 content_type=request.headers.get("content-type"),
                                                 query=request.query_params or {},
                                                 accept_language=request.headers.get("accept-language"))
-    return Response(page, status_code=status, headers=unsubscribe.PAGE_HEADERS)
+    return Response(page, status_code=status, headers=PAGE_HEADERS)
 
 
 @bp.route("/admin/shops/{shop_id}/sender-domains", methods=["GET"])

@@ -5,8 +5,8 @@ from chalice import Blueprint, Response
 
 from chalicelib.api.http import json_route, parse_json_object
 from chalicelib.composition import dependencies
+from chalicelib.mail.pages import PAGE_HEADERS
 from chalicelib.routes.guards import FORM_TYPES, admin_only, who
-from chalicelib.services.mail import unsubscribe
 from chalicelib.services.templates import template_workspace, templates, test_recipients
 
 bp = Blueprint(__name__)
@@ -107,10 +107,10 @@ def remove_test_recipient(shop_id, email):
 @bp.route("/test-recipients/confirm/{token}", methods=["GET"])
 def test_recipient_confirm_page(token):
     status, page = test_recipients.confirm_page(dependencies(), token)
-    return Response(page, status_code=status, headers=unsubscribe.PAGE_HEADERS)
+    return Response(page, status_code=status, headers=PAGE_HEADERS)
 
 
 @bp.route("/test-recipients/confirm/{token}", methods=["POST"], content_types=FORM_TYPES)
 def test_recipient_confirm(token):
     status, page = test_recipients.confirm_post(dependencies(), token)
-    return Response(page, status_code=status, headers=unsubscribe.PAGE_HEADERS)
+    return Response(page, status_code=status, headers=PAGE_HEADERS)

@@ -129,8 +129,8 @@ def test_every_queue_handler_reports_partial_failures_on_its_own_queue(packaged,
                 assert redrive["maxReceiveCount"] == MAX_RECEIVES
                 assert redrive["deadLetterTargetArn"] == {"Fn::GetAtt": [f"{queue_id}DeadLetters", "Arn"]}
                 wired[function["Properties"]["Handler"]] = queue["QueueName"]
-    assert wired == {"app.send_email": f"loyalty-mail-send-{stage}",
-                     "app.delivery_events_handler": f"loyalty-mail-events-{stage}"}
+    assert wired == {"chalicelib.routes.mail.send_email": f"loyalty-mail-send-{stage}",
+                     "chalicelib.routes.mail.delivery_events_handler": f"loyalty-mail-events-{stage}"}
 
 
 def test_sender_concurrency_is_capped_below_its_reservation(packaged):
@@ -146,10 +146,31 @@ def test_schedules_are_packaged(packaged):
                                                      for event in function["Properties"]["Events"].values()]
                  for function in functions.values()
                  if any(event["Type"] == "Schedule" for event in function["Properties"].get("Events", {}).values())}
-    assert schedules == {"app.daily_jobs": ["rate(1 hour)"], "app.send_due_campaigns": ["rate(1 minute)"],
-                         "app.republish_outbox": ["rate(5 minutes)"], "app.reconcile_orders": ["rate(1 hour)"],
-                         "app.erase_shops": ["rate(5 minutes)"],
-                         "app.refresh_sender_domains": ["rate(10 minutes)"]}
+    # A Blueprint's function is packaged with its own module as the handler (chalicelib/routes/<feature>.py).
+    assert schedules == {"chalicelib.routes.lifecycle.daily_jobs": ["rate(1 hour)"],
+                         "chalicelib.routes.campaigns.send_due_campaigns": ["rate(1 minute)"],
+                         "chalicelib.routes.mail.republish_outbox": ["rate(5 minutes)"],
+                         "chalicelib.routes.orders.reconcile_orders": ["rate(1 hour)"],
+                         "chalicelib.routes.privacy.erase_shops": ["rate(5 minutes)"],
+                         "chalicelib.routes.mail.refresh_sender_domains": ["rate(10 minutes)"]}
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_every_packaged_handler_is_a_function_of_its_module(packaged, stage):
+    """Lambda imports the handler's module on its own (app.py is not imported first for a
+    schedule or a queue): each one must resolve, under the name infra/stack.py and
+    .chalice/config.json configure it by."""
+    import importlib
+
+    functions = _resources(_template(packaged, stage), "AWS::Serverless::Function")
+    named = {}
+    for function in functions.values():
+        module, _, name = function["Properties"]["Handler"].rpartition(".")
+        assert callable(getattr(importlib.import_module(module), name)), function["Properties"]["Handler"]
+        named[name] = module
+    configured = json.loads((package.PROJECT_DIR / ".chalice" / "config.json").read_text())
+    assert set(named) - {"app"} == set(configured["stages"][stage]["lambda_functions"])
+    assert named.get("app") == "app"  # the API handler
 
 
 def test_ses_events_reach_the_events_queue(packaged):

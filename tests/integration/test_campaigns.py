@@ -156,7 +156,7 @@ def test_outcomes_are_counted_by_reason_and_a_paused_campaigns_mail_waits(deps, 
     with pytest.raises(TransientSendError):
         send_consumer.deliver(deps, json.dumps(first))
     assert client.http.post(f"{path}/resume", headers=ADMIN).status_code == 200
-    campaigns._gates.clear()
+    deps.caches.campaign_gates.clear()
     for message in [first, *rest, first]:  # the last one: a redelivery
         send_consumer.deliver(deps, json.dumps(message))
     results = json.loads(client.http.get(path, headers=ADMIN).body)["results"]
@@ -176,7 +176,7 @@ def test_too_many_failures_stop_the_campaign(deps, client, shopify_shop, monkeyp
     assert list(report.values())[0]["status"] == "stopped"
     path = f"/admin/shops/{shopify_shop.shop_id}/campaigns/{campaign['campaign_id']}"
     assert json.loads(client.http.get(path, headers=ADMIN).body)["status"] == "stopped"
-    campaigns._gates.clear()
+    deps.caches.campaign_gates.clear()
     from chalicelib.services.mail import send_consumer
 
     dropped = send_consumer.deliver(deps, json.dumps(_drain(os.environ["LOYALTY_SEND_QUEUE"])[0]))

@@ -60,7 +60,7 @@ def test_delivered_message_clears_its_outbox_item(deps, shopify_shop, monkeypatc
     from chalicelib.services.mail import mailer
 
     sent = []
-    monkeypatch.setattr(mailer, "send_message", lambda message, **_: sent.append(message) or {"status": "sent"})
+    monkeypatch.setattr(mailer, "send_message", lambda deps, message, **_: sent.append(message) or {"status": "sent"})
     _deliver(deps, shopify_shop.shop_id, shopify_shop.secret, sample_order_payload("shopify", order_id="7", email=EMAIL),
              "orders/paid")
     (message,) = _drain(os.environ["LOYALTY_SEND_QUEUE"])
@@ -90,7 +90,7 @@ def test_throttled_send_is_retried_later_with_growing_delays(deps, shopify_shop,
     from chalicelib.mail.messenger import TransientSendError
     from chalicelib.services.mail import mailer
 
-    def throttled(message, **_):
+    def throttled(deps, message, **_):
         raise TransientSendError("Throttling: Maximum sending rate exceeded")
 
     monkeypatch.setattr(mailer, "send_message", throttled)

@@ -8,7 +8,7 @@ from chalice.test import Client
 
 from app import app
 from chalicelib.services.mail import delivery_events
-from chalicelib.services.mail import outbox
+from chalicelib.services.mail import send_consumer
 
 
 def _ids(event: dict) -> list[str]:
@@ -18,12 +18,12 @@ def _ids(event: dict) -> list[str]:
 def test_only_the_failed_message_of_a_send_batch_is_reported(table, monkeypatch):
     handled = []
 
-    def deliver(record):
+    def deliver(deps, record):
         if json.loads(record.body)["n"] == 2:
             raise RuntimeError("SES said no")
         handled.append(json.loads(record.body)["n"])
 
-    monkeypatch.setattr(outbox, "deliver_record", deliver)
+    monkeypatch.setattr(send_consumer, "deliver_record", deliver)
     with Client(app, stage_name="local") as client:
         event = client.events.generate_sqs_event(message_bodies=[json.dumps({"n": n}) for n in (1, 2, 3)],
                                                  queue_name="loyalty-mail-send")
@@ -41,7 +41,7 @@ def test_a_batch_that_all_succeeds_reports_no_failures(table):
 
 
 def test_a_batch_where_every_message_fails_fails_the_invocation(table, monkeypatch):
-    def broken(body):
+    def broken(deps, body):
         raise ConnectionError("DynamoDB unreachable")
 
     monkeypatch.setattr(delivery_events, "handle_ses_event", broken)

@@ -31,7 +31,7 @@ from urllib.parse import urlsplit
 from botocore.exceptions import BotoCoreError, ClientError
 from pynamodb.exceptions import PynamoDBException
 
-from chalicelib.api.pages import PAGE_HEADERS, document, escape, pick_locale
+from chalicelib.mail.pages import PAGE_HEADERS, document, escape, pick_locale
 from chalicelib.domain.loyalty.account import add_months
 from chalicelib.domain.campaigns.links import Click, safe_destination, with_code
 from chalicelib.errors import NotFound

@@ -20,7 +20,7 @@ from email.policy import default as default_policy
 from typing import Mapping, Optional
 from urllib.parse import parse_qs
 
-from chalicelib.api.pages import document, escape, pick_locale
+from chalicelib.mail.pages import document, escape, pick_locale
 from chalicelib.errors import NotFound
 from chalicelib.services.shops import shops
 from chalicelib.store.mail.mail_store import MailPrefs

@@ -13,7 +13,7 @@ import secrets
 from datetime import datetime, timedelta
 from typing import Optional
 
-from chalicelib.api.pages import document, escape
+from chalicelib.mail.pages import document, escape
 from chalicelib.errors import BadRequest, Conflict, Forbidden, NotFound, TooManyRequests
 from chalicelib.mail import tokens
 from chalicelib.store.templates.test_recipients import CONFIRMED, PENDING, TestRecipient, take_test_send
@@ -189,11 +189,10 @@ def _gone() -> tuple[int, str]:
 
 def _confirmation_message(deps, shop, recipient: TestRecipient, now: datetime) -> bytes:
     from chalicelib.mail.mime import InvalidAddress, build_message
-    from chalicelib.services.mail.mailer import public_url
 
     token = deps.tokens.make_recipient_confirmation(tokens.RecipientConfirmation(
         shop.shop_id, recipient.email, recipient.nonce, now + CONFIRMATION_VALIDITY))
-    link = f"{public_url()}{CONFIRM_PATH}{token}"
+    link = f"{deps.config.public_url}{CONFIRM_PATH}{token}"
     name = shop.name or shop.shop_id
     text = (f"The marketers of {name} want to send their test e-mails to this address.\n\n"
             f"Confirm it here (the link works for 7 days):\n{link}\n\n"

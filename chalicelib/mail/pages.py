@@ -1,4 +1,5 @@
-"""The small HTML pages customers see (unsubscribe, tracked links, rewards): one look, no scripts."""
+"""The small HTML pages the links in our e-mails open (unsubscribe, tracked links, claims, test-recipient
+confirmation): one look, no scripts."""
 from __future__ import annotations
 
 import html
