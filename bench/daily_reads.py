@@ -70,6 +70,7 @@ def run(server, size: int, due: int):
     from chalicelib.composition import dependencies
     from chalicelib.domain.loyalty.account import Account, Lot
     from chalicelib.services.shops import shops
+    from chalicelib.services.shops.lookup import load_shop
     from chalicelib.services.lifecycle.expiry import expire_points
     from chalicelib.services.lifecycle.expiry_warnings import send_expiry_warnings
     from chalicelib.services.lifecycle.occasions import run_occasions
@@ -89,7 +90,7 @@ def run(server, size: int, due: int):
     shops.put_shop(dependencies(), "bench-shop", {"platform": "shopify", "webhook_secret": "bench-secret-0123456789",
                                   "currency": "UAH", "timezone": "UTC", "sender_email": "bench@shop.example",
                                   "storefront_url": "https://shop.example"})
-    shop = shops.load_shop(dependencies(), "bench-shop")
+    shop = load_shop(dependencies(), "bench-shop")
     LoyaltyRepository("bench-shop")
 
     started = time.perf_counter()

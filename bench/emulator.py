@@ -96,6 +96,7 @@ def seed_bench_shop(table: str, send_queue: str, events_queue: str, *,
     import boto3
 
     from chalicelib.services.shops import shops
+    from chalicelib.services.shops.lookup import load_shop
     from devstack.queues import create_queues
     from devstack.tables import create_table
 
@@ -104,5 +105,5 @@ def seed_bench_shop(table: str, send_queue: str, events_queue: str, *,
     shops.put_shop(dependencies(), BENCH_SHOP, {"platform": "shopify", "webhook_secret": BENCH_SECRET, "currency": "UAH",
                                 "sender_email": sender_email, "storefront_url": "https://shop.example",
                                 "program": {"cashback_percent": "2"}})
-    shops.load_shop(dependencies(), BENCH_SHOP)
+    load_shop(dependencies(), BENCH_SHOP)
     return BENCH_SECRET

@@ -219,7 +219,7 @@ def run(orders: int, customers: int, workers: int, seed: int) -> int:
 
 
 def check(shop_id: str, history: list[GeneratedOrder], now: datetime, plan: dict) -> int:
-    from chalicelib.services.shops.shops import load_shop
+    from chalicelib.services.shops.lookup import load_shop
     from chalicelib.store.loyalty.repository import LoyaltyRepository
 
     shop = load_shop(dependencies(), shop_id)

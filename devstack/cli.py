@@ -163,10 +163,10 @@ def _read_program(path: str) -> dict:
 
 
 def cmd_customer(args: argparse.Namespace) -> Any:
-    from chalicelib.services.shops import shops
+    from chalicelib.services.shops.lookup import load_shop
     from chalicelib.services.loyalty import storefront
 
-    shop = shops.load_shop(dependencies(), args.shop_id)
+    shop = load_shop(dependencies(), args.shop_id)
     if args.history:
         return storefront.customer_history(dependencies(), shop, args.email, str(args.limit) if args.limit else None, None)
     return storefront.customer_view(dependencies(), shop, args.email)

@@ -1,14 +1,14 @@
 """Shop platform webhooks: verify the signature, validate, map to domain events.
 
 ``parse_webhook`` is the only entry point the API layer needs; each platform
-module turns its own payloads into ``chalicelib.domain.orders.events`` objects.
+module turns its own payloads into ``chalicelib.domain.platform_events`` objects.
 """
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Callable, Mapping, Optional
 
-from chalicelib.domain.orders.events import Delivery
+from chalicelib.domain.platform_events import Delivery
 from chalicelib.errors import NotFound
 
 from . import generic, shopify, woocommerce

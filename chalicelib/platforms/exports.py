@@ -23,7 +23,7 @@ from typing import Iterable, Iterator, Optional, TextIO, Union
 
 from chalicelib.domain.money import to_minor
 from chalicelib.domain.loyalty.order_record import allocate
-from chalicelib.domain.orders.events import (
+from chalicelib.domain.platform_events import (
     CustomerEvent,
     CustomerFacts,
     IgnoredEvent,

@@ -13,7 +13,7 @@ from pydantic import Field, model_validator
 from pydantic_core import PydanticCustomError
 
 from chalicelib.domain.money import to_minor
-from chalicelib.domain.orders.events import (
+from chalicelib.domain.platform_events import (
     CustomerEvent,
     CustomerFacts,
     Delivery,

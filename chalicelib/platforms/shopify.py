@@ -8,7 +8,7 @@ from typing import Annotated, Any, Mapping, Optional
 from pydantic import Field
 
 from chalicelib.domain.money import to_minor
-from chalicelib.domain.orders.events import (
+from chalicelib.domain.platform_events import (
     CustomerEvent,
     CustomerFacts,
     DataRequestEvent,

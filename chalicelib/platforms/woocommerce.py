@@ -7,7 +7,7 @@ from decimal import Decimal
 from typing import Any, Mapping, Optional
 
 from chalicelib.domain.money import to_minor
-from chalicelib.domain.orders.events import (
+from chalicelib.domain.platform_events import (
     CustomerEvent,
     CustomerFacts,
     Delivery,

@@ -8,7 +8,9 @@ from chalicelib.api.http import json_route, parse_json_object
 from chalicelib.composition import dependencies
 from chalicelib.mail.pages import PAGE_HEADERS
 from chalicelib.routes.guards import FORM_TYPES, admin_only
-from chalicelib.services.mail import delivery_events, outbox, send_consumer, sender_domains, unsubscribe
+from chalicelib.mail import outbox
+from chalicelib.services.mail import delivery_events, send_consumer, unsubscribe
+from chalicelib.services.shops import sender_domains
 
 bp = Blueprint(__name__)
 

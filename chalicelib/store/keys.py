@@ -2,7 +2,8 @@
 from __future__ import annotations
 
 import hashlib
-from datetime import datetime, timezone
+from datetime import datetime
+from chalicelib.domain.timestamps import iso, parse_iso  # noqa: F401 (keys.iso: the one format)
 
 PROFILE_SK = "P"
 LOT_SK_PREFIX = "P#LOT#"  # sorts right after the profile: one Query reads both
@@ -196,15 +197,6 @@ def data_request_sk(request_id: str) -> str:
 
 
 SHOP_ERASURES_PK = "SHOPERASURES"  # one row per shop being erased (sk = shop id): the schedule's work list
-
-
-def iso(moment: datetime) -> str:
-    """Fixed-width UTC timestamps, so string order is time order."""
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-
-
-def parse_iso(text: str) -> datetime:
-    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=timezone.utc)
 
 
 # -- mail (docs/data-model.md, "Mail") ------------------------------------------

@@ -15,7 +15,7 @@ from chalicelib.store.loyalty.repository import LoyaltyRepository
 from chalicelib.store.mail.held_mail import HeldMail
 from chalicelib.store.mail.mail_store import MailStore
 from chalicelib.store.mail.outbox import OutboxStore
-from chalicelib.store.mail.sender_domains import SenderDomainStore
+from chalicelib.store.shops.sender_domains import SenderDomainStore
 from chalicelib.store.orders.imports import ImportJobs
 from chalicelib.store.orders.webhook_health import WebhookHealthStore
 from chalicelib.store.privacy.privacy import PrivacyStore

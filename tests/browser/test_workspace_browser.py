@@ -94,7 +94,7 @@ def _four_weeks_of_orders(deps, monkeypatch) -> int:
     counters were written the way production writes them. Returns the customers made."""
     from chalicelib import composition
     from chalicelib.errors import NotFound
-    from chalicelib.services.shops import shops
+    from chalicelib.services.shops.lookup import load_shop
     from chalicelib.services.loyalty import storefront
     from chalicelib.services.orders import webhooks
 
@@ -116,7 +116,7 @@ def _four_weeks_of_orders(deps, monkeypatch) -> int:
                 topic="orders/paid")
             assert webhooks.receive_webhook(deps, "shopify", SHOP, headers, body, "application/json")["result"] == "applied"
         if days_ago % 4 == 0:
-            shop = shops.load_shop(deps, SHOP)
+            shop = load_shop(deps, SHOP)
             for email in customers[:4]:
                 try:
                     balance = storefront.customer_view(deps, shop, email)["points_balance"]

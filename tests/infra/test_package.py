@@ -293,6 +293,40 @@ def test_zip_leaves_out_what_the_runtime_has_and_carries_the_templates(packaged)
     assert result.zip_bytes < 8_000_000 < result.chalice_zip_bytes  # Chalice's own zip carries botocore
 
 
+# What only serves the local stack, the tests, the benchmarks or the build: never in the Lambda.
+DEVELOPMENT_PACKAGES = ("devstack", "bench", "tests", "infra", "workspace")
+DEVELOPMENT_MODULES = ("cli", "samples", "preview", "emulator", "run")  # their former homes in chalicelib
+
+
+def _our_modules(names: list[str]) -> list[str]:
+    return [name for name in names if name.endswith(".py") and (name == "app.py" or name.startswith("chalicelib/"))]
+
+
+def test_zip_holds_no_development_module(packaged):
+    result = packaged["prod"]
+    with zipfile.ZipFile(result.zip_path) as archive:
+        names = archive.namelist()
+        ours = _our_modules(names)
+        sources = {name: archive.read(name) for name in ours}
+    tops = {name.split("/", 1)[0] for name in names}
+    assert not tops & set(DEVELOPMENT_PACKAGES), tops & set(DEVELOPMENT_PACKAGES)
+    assert "app.py" in ours and "chalicelib/composition.py" in ours and "chalicelib/routes/mail.py" in ours
+    shipped_stems = {name.rsplit("/", 1)[-1].removesuffix(".py") for name in ours}
+    assert not shipped_stems & set(DEVELOPMENT_MODULES), shipped_stems & set(DEVELOPMENT_MODULES)
+    assert not [name for name in names if name.startswith("templates/preview/")]
+    # Nor does any shipped module import one (the packaged code would fail on its first call).
+    import ast
+
+    reaching_out = []
+    for name, source in sources.items():
+        for node in ast.walk(ast.parse(source, name)):
+            imported = [alias.name for alias in node.names] if isinstance(node, ast.Import) else \
+                [node.module or ""] if isinstance(node, ast.ImportFrom) and node.level == 0 else []
+            reaching_out += [(name, module) for module in imported
+                             if module.split(".")[0] in DEVELOPMENT_PACKAGES]
+    assert reaching_out == []
+
+
 _SMOKE = textwrap.dedent("""
     import sys
     import app

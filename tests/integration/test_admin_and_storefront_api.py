@@ -43,7 +43,7 @@ def test_update_without_secret_keeps_it(deps, client):
     document = shop_document("shopify")
     del document["webhook_secret"]
     assert put(client, "s1", document)[0] == 200
-    from chalicelib.services.shops.shops import load_shop
+    from chalicelib.services.shops.lookup import load_shop
 
     assert load_shop(deps, "s1").webhook_secrets_at(datetime(2030, 1, 1, tzinfo=timezone.utc)) == (SECRET,)
 

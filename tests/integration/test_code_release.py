@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from devstack.samples import DEFAULT_EMAIL, sample_order_payload
-from chalicelib.services.shops import shops
+from chalicelib.services.shops.lookup import load_shop
 from chalicelib.services.loyalty import storefront
 from chalicelib.services.lifecycle.code_release import release_expired_codes
 from chalicelib.store.loyalty.repository import LoyaltyRepository
@@ -16,7 +16,7 @@ EMAIL = DEFAULT_EMAIL
 def test_unused_code_is_released_with_the_original_expiry(deps, client, shopify_shop):
     _deliver(deps, shopify_shop.shop_id, shopify_shop.secret, sample_order_payload("shopify", order_id="1", email=EMAIL),
              "orders/paid")
-    before = storefront.customer_view(deps, shops.load_shop(deps, shopify_shop.shop_id), EMAIL)
+    before = storefront.customer_view(deps, load_shop(deps, shopify_shop.shop_id), EMAIL)
     status, code = shopify_shop.redeem(EMAIL, 150)
     assert status == 201
 
@@ -26,7 +26,7 @@ def test_unused_code_is_released_with_the_original_expiry(deps, client, shopify_
     assert release_expired_codes(deps, shopify_shop.shop_id, later) == 1
     assert release_expired_codes(deps, shopify_shop.shop_id, later) == 0
 
-    after = storefront.customer_view(deps, shops.load_shop(deps, shopify_shop.shop_id), EMAIL)
+    after = storefront.customer_view(deps, load_shop(deps, shopify_shop.shop_id), EMAIL)
     assert after["points_balance"] == before["points_balance"]
     assert sum(lot["points"] for lot in after["expiring"]) == before["points_balance"]
     assert {lot["expires_at"] for lot in after["expiring"]} == {lot["expires_at"] for lot in before["expiring"]}

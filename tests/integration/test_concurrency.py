@@ -7,7 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from chalicelib.errors import Conflict
 from devstack.samples import DEFAULT_EMAIL, sample_order_payload, signed_request
-from chalicelib.services.shops import shops
+from chalicelib.services.shops.lookup import load_shop
 from chalicelib.services.loyalty import storefront
 from chalicelib.services.orders import webhooks
 from chalicelib.store.loyalty.repository import LoyaltyRepository
@@ -40,11 +40,11 @@ def test_parallel_orders_of_one_customer_all_count(deps, client):
     results = _run_together([lambda o=o: _deliver(deps, shop.shop_id, shop.secret, o, "orders/paid") for o in orders])
     assert [r["result"] for r in results] == ["applied"] * 12
 
-    view = storefront.customer_view(deps, shops.load_shop(deps, shop.shop_id), EMAIL)
+    view = storefront.customer_view(deps, load_shop(deps, shop.shop_id), EMAIL)
     assert view["points_balance"] == 12 * ORDER_POINTS
     assert view["orders_count"] == 12
     assert view["lifetime_spend"] == "45588.00"
-    page = LoyaltyRepository(shop.shop_id).ledger_page(shops.load_shop(deps, shop.shop_id).customer_id_for(EMAIL), 100, None)
+    page = LoyaltyRepository(shop.shop_id).ledger_page(load_shop(deps, shop.shop_id).customer_id_for(EMAIL), 100, None)
     assert sorted(e.points for e in page.entries if e.kind == "earn") == [ORDER_POINTS] * 12
 
 
@@ -56,7 +56,7 @@ def test_parallel_redeliveries_of_one_order_apply_once(deps, client):
     calls += [lambda n=n: _deliver(deps, shop.shop_id, shop.secret, payload, "orders/updated", f"evt-{n}") for n in range(5)]
     results = _run_together(calls)
     assert sorted(r["result"] for r in results) == ["applied"] + ["duplicate"] * 9
-    assert storefront.customer_view(deps, shops.load_shop(deps, shop.shop_id), EMAIL)["points_balance"] == ORDER_POINTS
+    assert storefront.customer_view(deps, load_shop(deps, shop.shop_id), EMAIL)["points_balance"] == ORDER_POINTS
 
 
 def test_two_redemptions_of_the_whole_balance_exactly_one_wins(deps, client):
@@ -64,7 +64,7 @@ def test_two_redemptions_of_the_whole_balance_exactly_one_wins(deps, client):
     for n in range(2):
         _deliver(deps, shop.shop_id, shop.secret, sample_order_payload("shopify", order_id=f"r-{n}", email=EMAIL),
                  "orders/paid")
-    loaded = shops.load_shop(deps, shop.shop_id)
+    loaded = load_shop(deps, shop.shop_id)
     balance = 2 * ORDER_POINTS
 
     def redeem():

@@ -40,7 +40,7 @@ def _run_import(deps, shop_id: str, path, fmt: str, now: datetime, *, progress=N
 
 
 def _profiles(deps, shop_id: str, emails) -> dict:
-    from chalicelib.services.shops.shops import load_shop
+    from chalicelib.services.shops.lookup import load_shop
     from chalicelib.store.loyalty.repository import LoyaltyRepository
 
     shop, repo = load_shop(deps, shop_id), LoyaltyRepository(shop_id)
@@ -90,7 +90,7 @@ def test_importing_thousands_of_orders_gives_exact_totals_and_sends_no_mail(deps
     assert plan["customers"] == len(expected)
     assert _outbox_items(SHOP) == 0
     # Consent came from the customers export (every third customer said no).
-    from chalicelib.services.shops.shops import load_shop
+    from chalicelib.services.shops.lookup import load_shop
     from chalicelib.store.loyalty.repository import LoyaltyRepository
 
     account = LoyaltyRepository(SHOP).load_profile(load_shop(deps, SHOP).customer_id_for(emails[0]))

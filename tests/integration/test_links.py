@@ -40,7 +40,7 @@ def _customer(deps, shop_id: str, n: int, **overrides) -> Account:
     values = dict(created_at=NOW - timedelta(days=100), email=f"c{n}@example.com", marketing_consent=True,
                   tier_name="Gold", lifetime_spend_minor=600000, locale="uk", first_name="Olena")
     values.update(overrides)
-    from chalicelib.services.shops.shops import load_shop
+    from chalicelib.services.shops.lookup import load_shop
 
     account = Account(shop_id, load_shop(deps, shop_id).customer_id_for(values["email"]), **values)
     with Item.batch_write() as batch:

@@ -20,7 +20,7 @@ from devstack.samples import sample_order_payload, signed_request
 from chalicelib.services.mail import delivery_events
 from chalicelib.services.mail import mailer
 from tests.support.ses import ses_messenger
-from chalicelib.services.shops import shops
+from chalicelib.services.shops.lookup import load_shop
 from chalicelib.services.orders import webhooks
 from chalicelib.services.mail.mailer import PoisonMessage, SendInProgress
 from chalicelib.store import keys
@@ -83,7 +83,7 @@ def deliver_order(deps, shop, email_address: str, order_id: str, **order) -> dic
 
 
 def customer_id(deps, shop_id: str, email_address: str) -> str:
-    return shops.load_shop(deps, shop_id).customer_id_for(email_address)
+    return load_shop(deps, shop_id).customer_id_for(email_address)
 
 
 def queue_message(shop_id: str, customer: str, key: str, *, template: str = "special_day",
@@ -497,9 +497,9 @@ def test_request_counts_per_send(deps, mail_shop, olena, monkeypatch):
         return original(self, operation_name, operation_kwargs)
 
     monkeypatch.setattr(Connection, "_make_api_call", counting)
-    from chalicelib.services.mail.sender_domains import hold_reason
+    from chalicelib.services.shops.sender_domains import hold_reason
 
-    hold_reason(deps, shops.load_shop(deps, mail_shop.shop_id))  # warm the shop and sender caches, as in a running Lambda
+    hold_reason(deps, load_shop(deps, mail_shop.shop_id))  # warm the shop and sender caches, as in a running Lambda
     calls.clear()
     message = queue_message(mail_shop.shop_id, olena, "count-1")
     mailer.send_message(deps, message, messenger=RecordingMessenger(), templates=FakeTemplates(), now=NOW)
@@ -678,10 +678,12 @@ def test_tag_values_are_sanitized():
 
 
 def test_subject_cannot_inject_headers():
+    from tests.support.clock import T0
+
     from chalicelib.mail.mime import build_message
 
     raw = build_message(from_name="Shop\r\nBcc: evil@example.com", from_address=SENDER, to_address="a@example.com",
-                        subject="Hi\r\nBcc: evil@example.com", html="<p>x</p>", text="x")
+                        subject="Hi\r\nBcc: evil@example.com", html="<p>x</p>", text="x", now=T0)
     message = email.message_from_bytes(raw, policy=policy.default)
     assert message["Bcc"] is None and "evil" not in str(message["To"])
     assert all(len(line) <= 78 for line in raw.split(b"\r\n")[:12])

@@ -9,7 +9,7 @@ from datetime import date, datetime, timedelta, timezone
 from chalicelib.domain.loyalty.account import Account, Lot
 from chalicelib.services.mail import mailer
 from chalicelib.services.lifecycle.occasions import run_occasions
-from chalicelib.services.shops.shops import load_shop
+from chalicelib.services.shops.lookup import load_shop
 from chalicelib.store.models import Item
 from chalicelib.store.loyalty.repository import LoyaltyRepository, _lot_item
 from tests.integration.test_expiry import _stored_profile

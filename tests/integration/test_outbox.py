@@ -10,7 +10,8 @@ import boto3
 import pytest
 
 from devstack.samples import DEFAULT_EMAIL, sample_order_payload, sample_refund_payload
-from chalicelib.services.mail import outbox, send_consumer
+from chalicelib.mail import outbox
+from chalicelib.services.mail import send_consumer
 from chalicelib.store.models import OutboxItem
 from tests.integration.test_concurrency import _deliver
 

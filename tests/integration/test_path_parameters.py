@@ -56,7 +56,7 @@ def storefront(api, shop, path: str, method: str = "GET", body: bytes | None = N
 
 
 def customer_id(deps, shop, email: str) -> str:
-    from chalicelib.services.shops.shops import load_shop
+    from chalicelib.services.shops.lookup import load_shop
 
     return load_shop(deps, SHOP).customer_id_for(email)
 

@@ -79,7 +79,7 @@ def history(deps, shopify_shop, moto_endpoint):
     assert links, "the post-purchase mail has tracked links"
     assert shop.client.http.get(urlsplit(links[0]).path).status_code == 302
     assert shop.redeem(EMAIL, 100)[0] == 201
-    from chalicelib.services.shops.shops import load_shop
+    from chalicelib.services.shops.lookup import load_shop
 
     token = deps.tokens.make_token(shop.shop_id, load_shop(deps, shop.shop_id).customer_id_for(EMAIL))
     unsubscribed = shop.client.http.post(f"/u/{token}", headers={"Content-Type": "application/x-www-form-urlencoded"},
@@ -122,7 +122,7 @@ def test_export_of_nobody_and_of_another_shop_is_404(client, history):
 
 # -- customers/redact -----------------------------------------------------------------------
 def test_customer_redact_leaves_nothing_and_no_route_returns_the_customer(deps, client, history):
-    from chalicelib.services.shops.shops import load_shop
+    from chalicelib.services.shops.lookup import load_shop
 
     shop = load_shop(deps, history.shop_id)
     customer_id = shop.customer_id_for(EMAIL)
@@ -174,7 +174,7 @@ def test_erased_orders_never_come_back_and_a_new_order_starts_a_fresh_account(cl
 def test_an_erasure_cut_short_is_finished_by_the_next_order(deps, client, shopify_shop):
     """The profile was flagged and emptied but the process died before the rest went: the next
     order for the address finishes the erasure, then starts afresh."""
-    from chalicelib.services.shops.shops import load_shop
+    from chalicelib.services.shops.lookup import load_shop
     from chalicelib.store.loyalty.repository import Change, LoyaltyRepository
 
     shopify_shop.deliver(customer_payload("111"), topic="orders/paid")

@@ -263,13 +263,13 @@ def test_program_settings_errors_name_the_field(deps, client):
 
 def test_two_withdrawals_at_once_cannot_overdraw_the_wallet(deps, client):
     from chalicelib.errors import Conflict
-    from chalicelib.services.shops import shops
+    from chalicelib.services.shops.lookup import load_shop
     from chalicelib.services.loyalty import wallet
     from tests.integration.test_concurrency import _run_together
 
     shop = _shop(client)
     _order(shop, "t-1", "twice@shop.example", lines=[{"sku": "GRINDER", "unit_price": "1000.00"}])  # 20.00 cashback
-    loaded = shops.load_shop(deps, shop.shop_id)
+    loaded = load_shop(deps, shop.shop_id)
 
     def withdraw():
         try:

@@ -10,7 +10,7 @@ import pytest
 from chalicelib.domain.loyalty.account import Account
 from devstack.samples import sample_order_payload, signed_request
 from chalicelib.services.campaigns.segments import iter_segment, validate_segment
-from chalicelib.services.shops.shops import load_shop
+from chalicelib.services.shops.lookup import load_shop
 from chalicelib.store import keys
 from chalicelib.store.models import Item
 from chalicelib.store.loyalty.repository import LoyaltyRepository

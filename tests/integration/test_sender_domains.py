@@ -136,7 +136,7 @@ def test_another_shop_can_neither_claim_nor_send_as_a_shops_domain(client, shopi
 
 def test_two_shops_claiming_one_domain_at_once_get_one_claim(deps, client):
     from chalicelib.errors import Conflict
-    from chalicelib.services.mail import sender_domains
+    from chalicelib.services.shops import sender_domains
     from tests.integration.test_concurrency import _run_together
 
     shops = [register_shop(client, f"racer-{n}", "generic", sender_email=f"a@racer-{n}.example") for n in range(4)]
@@ -159,7 +159,7 @@ def test_two_shops_claiming_one_domain_at_once_get_one_claim(deps, client):
 
 def test_an_unverified_claim_frees_the_domain_after_ses_verification_window(deps, client):
     from chalicelib.errors import Conflict
-    from chalicelib.services.mail import sender_domains
+    from chalicelib.services.shops import sender_domains
 
     hold_verification("brand.example")
     squatter = register_shop(client, "squatter", "generic", sender_email="a@squatter.example")
@@ -350,8 +350,8 @@ class _AccountWithOldIdentities:
 
 def test_an_identity_verified_before_onboarding_goes_only_to_the_shop_that_used_it(deps, client, monkeypatch):
     from chalicelib.errors import Conflict
-    from chalicelib.services.mail import sender_domains
-    from chalicelib.store.mail.sender_domains import SenderDomainStore
+    from chalicelib.services.shops import sender_domains
+    from chalicelib.store.shops.sender_domains import SenderDomainStore
     from chalicelib.store.shops.shops import ShopRepository
 
     legacy = register_shop(client, "legacy-shop", "generic", sender_email="shop@legacy.example")

@@ -7,9 +7,9 @@ from datetime import date, datetime, timedelta, timezone
 import boto3
 
 from chalicelib.domain.loyalty.account import Account
-from chalicelib.domain.lifecycle.tier_risk import review_day
+from chalicelib.domain.loyalty.tier_risk import review_day
 from chalicelib.services.mail import mailer
-from chalicelib.services.shops.shops import load_shop
+from chalicelib.services.shops.lookup import load_shop
 from chalicelib.services.lifecycle.tier_risk import send_tier_risk_warnings
 from chalicelib.store.models import Item
 from chalicelib.store.loyalty.repository import LoyaltyRepository

@@ -229,7 +229,7 @@ def test_customer_redact_erases_the_account(deps, shopify_shop):
     assert body(response)["result"] == "applied"
     assert shopify_shop.customer(EMAIL)[0] == 404  # no longer found by e-mail
 
-    from chalicelib.services.shops.shops import load_shop
+    from chalicelib.services.shops.lookup import load_shop
     from chalicelib.store.loyalty.repository import LoyaltyRepository
 
     shop = load_shop(deps, "shopify-shop")

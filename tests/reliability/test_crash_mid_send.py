@@ -16,7 +16,7 @@ import pytest
 
 from chalicelib import composition
 from chalicelib.services.mail import send_consumer
-from chalicelib.services.shops import shops
+from chalicelib.services.shops.lookup import load_shop
 from chalicelib.services.loyalty import storefront
 from chalicelib.store.mail.mail_store import MailStore
 from tests.support.ses import ses_messenger
@@ -81,7 +81,7 @@ def test_a_crash_mid_send_keeps_the_documented_guarantee_on_resume(deps, client,
     verify_sender()
     address = f"crash-{uuid.uuid4().hex[:8]}@example.com"  # the emulator's SES outbox lives for the session
     assert deliver_order(deps, shop, address, "cr-1")["result"] == "applied"
-    balance = storefront.customer_view(deps, shops.load_shop(deps, shop.shop_id), address)["points_balance"]
+    balance = storefront.customer_view(deps, load_shop(deps, shop.shop_id), address)["points_balance"]
     if crash_point.startswith("after SES"):
         died = _die_once(monkeypatch, MailStore, "mark_sent")
     else:
@@ -112,7 +112,7 @@ def test_a_crash_mid_send_keeps_the_documented_guarantee_on_resume(deps, client,
     assert queue_depth(queue) == 0 and queue_depth(f"{queue}-dlq") == 0
 
     # The crash touched no ledger effect.
-    assert storefront.customer_view(deps, shops.load_shop(deps, shop.shop_id), address)["points_balance"] == balance
+    assert storefront.customer_view(deps, load_shop(deps, shop.shop_id), address)["points_balance"] == balance
 
 
 def _deliver_visible_once(client, queue: str) -> set[str]:

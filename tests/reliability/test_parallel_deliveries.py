@@ -11,7 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from chalicelib.errors import Busy
 from devstack.samples import sample_order_payload, sample_refund_payload, signed_request
-from chalicelib.services.shops import shops
+from chalicelib.services.shops.lookup import load_shop
 from chalicelib.services.loyalty import storefront
 from chalicelib.services.orders import webhooks
 from chalicelib.store.loyalty.repository import LoyaltyRepository
@@ -45,12 +45,12 @@ def _deliver_until_answered(deps, shop_id: str, secret: str, payload: dict, topi
 
 
 def _totals(deps, shop_id: str) -> dict:
-    view = storefront.customer_view(deps, shops.load_shop(deps, shop_id), EMAIL)
+    view = storefront.customer_view(deps, load_shop(deps, shop_id), EMAIL)
     return {key: view.get(key) for key in TOTALS}
 
 
 def _ledger(deps, shop_id: str) -> list:
-    shop = shops.load_shop(deps, shop_id)
+    shop = load_shop(deps, shop_id)
     page = LoyaltyRepository(shop_id).ledger_page(shop.customer_id_for(EMAIL), 500, None)
     return page.entries
 

@@ -13,7 +13,7 @@ import boto3
 import pytest
 
 from chalicelib.services.mail import send_consumer
-from chalicelib.services.shops import shops
+from chalicelib.services.shops.lookup import load_shop
 from chalicelib.store.mail.mail_store import MailStore
 from devstack.queues import MAX_RECEIVES
 from tests.integration.conftest import register_shop
@@ -62,7 +62,7 @@ def _poison_cases(shop_id: str, customer_id: str) -> dict:
 
 @pytest.mark.parametrize("case", ["malformed", "not JSON", "unknown shop", "template cannot render its data"])
 def test_a_poison_message_is_dead_lettered_after_its_tries_and_reported(deps, client, poison_shop, caplog, case):
-    customer_id = shops.load_shop(deps, poison_shop.shop_id).customer_id_for("olena@example.com")
+    customer_id = load_shop(deps, poison_shop.shop_id).customer_id_for("olena@example.com")
     body, reason_words = _poison_cases(poison_shop.shop_id, customer_id)[case]
     _publish(body)
 

@@ -14,7 +14,7 @@ from botocore.awsrequest import AWSResponse
 from chalicelib import composition
 from chalicelib.mail.rate_limit import RateLimitedMessenger, take_slot_in_dynamodb
 from chalicelib.services.mail import send_consumer
-from chalicelib.services.shops import shops
+from chalicelib.services.shops.lookup import load_shop
 from chalicelib.store import keys
 from chalicelib.store.mail.mail_store import MailStore
 from chalicelib.store.models import OutboxItem
@@ -97,7 +97,7 @@ def test_ses_failing_thirty_percent_loses_nothing_and_sends_nothing_twice(deps, 
     # Nothing sent twice, nothing lost: one e-mail per order, each send log final and sent.
     accepted = accepted_by_ses(recipients)
     assert accepted == Counter({address: 1 for address in recipients})
-    store, loaded = MailStore(shop.shop_id), shops.load_shop(deps, shop.shop_id)
+    store, loaded = MailStore(shop.shop_id), load_shop(deps, shop.shop_id)
     for n, address in enumerate(recipients):
         customer = loaded.customer_id_for(address)
         logs = [store.load_send(key) for key in _send_keys(shop.shop_id, customer)]

@@ -15,7 +15,7 @@ from chalicelib.domain.loyalty import referrals
 from chalicelib.domain.loyalty.account import Account, InsufficientPoints
 from chalicelib.domain.loyalty.rules import Program, apply_order
 from chalicelib.domain.loyalty.order_record import OrderRecord
-from chalicelib.domain.orders.events import CustomerFacts, Order, OrderLine, ShippingAddress
+from chalicelib.domain.platform_events import CustomerFacts, Order, OrderLine, ShippingAddress
 from chalicelib.domain.loyalty.program import AchievementRule, MembershipRules, ProgramRules, ReferralRules, ReviewRules
 from chalicelib.domain.loyalty.reviews import Review, decide
 

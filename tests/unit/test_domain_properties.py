@@ -18,7 +18,7 @@ if str(_ROOT) not in sys.path:
 from chalicelib.domain.loyalty.account import Account, InsufficientPoints  # noqa: E402
 from chalicelib.domain.loyalty.rules import Program, apply_deletion, apply_order, apply_refund  # noqa: E402
 from chalicelib.domain.loyalty.order_record import CANCELLED, OPEN, PAID, OrderRecord, allocate  # noqa: E402
-from chalicelib.domain.orders.events import CustomerFacts, Order, OrderLine, Refund, RefundLine  # noqa: E402
+from chalicelib.domain.platform_events import CustomerFacts, Order, OrderLine, Refund, RefundLine  # noqa: E402
 from chalicelib.domain.loyalty.program import ProgramRules  # noqa: E402
 
 UTC = timezone.utc

@@ -23,7 +23,7 @@ from chalicelib.domain.loyalty.rules import (  # noqa: E402
 )
 from chalicelib.domain.money import format_minor, from_minor, to_minor  # noqa: E402
 from chalicelib.domain.loyalty.order_record import CANCELLED, OPEN, PAID, OrderRecord, allocate  # noqa: E402
-from chalicelib.domain.orders.events import CustomerFacts, Order, OrderLine, Refund, RefundLine  # noqa: E402
+from chalicelib.domain.platform_events import CustomerFacts, Order, OrderLine, Refund, RefundLine  # noqa: E402
 from chalicelib.domain.loyalty.program import ProgramRules, Tier  # noqa: E402
 
 UTC = timezone.utc

@@ -9,7 +9,7 @@ import pytest
 from chalicelib.domain.loyalty.account import BOUGHT_CAP, Account, add_capped
 from chalicelib.domain.loyalty.rules import Program, apply_order
 from chalicelib.domain.loyalty.order_record import OrderRecord
-from chalicelib.domain.orders.events import CustomerFacts, Order, OrderLine
+from chalicelib.domain.platform_events import CustomerFacts, Order, OrderLine
 from chalicelib.domain.loyalty.program import ProgramRules, Tier
 from chalicelib.domain.campaigns.segments import SegmentInvalid, matches, parse_segment, rfm_scores
 

@@ -5,7 +5,7 @@ from datetime import date, datetime, timezone
 
 from chalicelib.domain.loyalty.account import Account
 from chalicelib.domain.loyalty.program import ProgramRules
-from chalicelib.domain.lifecycle.tier_risk import (
+from chalicelib.domain.loyalty.tier_risk import (
     TierDrop,
     due_warning,
     mark_warned,

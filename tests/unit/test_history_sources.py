@@ -5,7 +5,7 @@ import io
 import json
 from datetime import datetime, timezone
 
-from chalicelib.domain.orders.events import CustomerEvent, OrderEvent
+from chalicelib.domain.platform_events import CustomerEvent, OrderEvent
 from chalicelib.domain.orders.history import HistoryItem, OpeningBalance, RowProblem, Skipped
 from chalicelib.platforms.exports import read_history, read_opening_balances, sorted_items
 from chalicelib.platforms.context import WebhookContext

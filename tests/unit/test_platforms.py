@@ -10,7 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from chalicelib.domain.orders.events import (
+from chalicelib.domain.platform_events import (
     CustomerEvent,
     CustomerFacts,
     IgnoredEvent,
@@ -354,7 +354,7 @@ def test_shopify_customers_redact():
 
 
 def test_shopify_gdpr_data_request_and_shop_redact():
-    from chalicelib.domain.orders.events import DataRequestEvent, ShopRedactEvent
+    from chalicelib.domain.platform_events import DataRequestEvent, ShopRedactEvent
 
     request = {"shop_id": 954889, "shop_domain": "demo-shop.myshopify.com", "orders_requested": [299938, 280263],
                "customer": {"id": 191167, "email": "john@example.com", "phone": "555-625-1199"},

@@ -5,7 +5,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from chalicelib.domain.mail import sender_domains as rules
+from chalicelib.domain.shops import sender_domains as rules
 
 
 @pytest.mark.parametrize("typed, stored", [

@@ -21,6 +21,7 @@ from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, Validatio
 
 from chalicelib.domain.loyalty.account import Account
 from chalicelib.domain.loyalty.program import DEFAULT_TIERS, Tier
+from chalicelib.domain.mail.eligibility import has_marketing_consent
 
 MAX_DEPTH = 5  # levels of rules, the top rule being level 1
 MAX_CONDITIONS = 50
@@ -332,7 +333,7 @@ class _Facts:
         return frozenset(_fold(v) for v in self.account.bought_categories)
 
     def _marketing_consent(self):
-        return bool(self.account.marketing_consent) and not self.account.redacted
+        return has_marketing_consent(self.account)
 
     def _member(self):
         # A paid membership that has not ended (chalicelib.domain.loyalty.membership).

@@ -73,7 +73,7 @@ class Account:
     tier_name: Optional[str] = None
     discount_percent: str = "0"
     # Rolling tier period: the day the tier review job looks at this account
-    # (chalicelib.domain.lifecycle.tier_risk.review_day) and the drop date already warned about.
+    # (chalicelib.domain.loyalty.tier_risk.review_day) and the drop date already warned about.
     tier_review_on: Optional[date] = None
     tier_risk_warned_for: Optional[str] = None
     # What the customer has bought (for segments), each capped at BOUGHT_CAP values.

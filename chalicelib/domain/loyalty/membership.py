@@ -13,7 +13,7 @@ from typing import Optional
 from chalicelib.domain.loyalty.account import Account, add_months
 from chalicelib.domain.loyalty.codes import MEMBERSHIP, MEMBERSHIP_PREFIX, RewardCode, new_code
 from chalicelib.domain.loyalty.order_record import CANCELLED, OrderRecord
-from chalicelib.domain.orders.events import Order
+from chalicelib.domain.platform_events import Order
 from chalicelib.domain.loyalty.program import ProgramRules
 
 

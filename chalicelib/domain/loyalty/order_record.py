@@ -12,7 +12,7 @@ from datetime import datetime
 from fractions import Fraction
 from typing import Optional
 
-from chalicelib.domain.orders.events import Refund
+from chalicelib.domain.platform_events import Refund
 
 OPEN, PAID, CANCELLED = "open", "paid", "cancelled"
 

@@ -18,7 +18,7 @@ from chalicelib.domain.email_address import normalize_email
 from chalicelib.domain.loyalty.account import Account, add_months
 from chalicelib.domain.loyalty.codes import REFERRAL_PREFIX
 from chalicelib.domain.loyalty.order_record import CANCELLED, PAID, OrderRecord
-from chalicelib.domain.orders.events import Order, ShippingAddress
+from chalicelib.domain.platform_events import Order, ShippingAddress
 from chalicelib.domain.loyalty.program import ProgramRules
 
 PENDING, REJECTED, REWARDED, VOID = "pending", "rejected", "rewarded", "void"

@@ -14,10 +14,10 @@ from typing import Optional
 from chalicelib.domain.loyalty.account import Account, add_months, month_key
 from chalicelib.domain.email_address import normalize_email
 from chalicelib.domain.loyalty.order_record import CANCELLED, OPEN, PAID, EarnedLine, OrderRecord, Reversal, allocate
-from chalicelib.domain.orders.events import CustomerFacts, Order, Refund
+from chalicelib.domain.platform_events import CustomerFacts, Order, Refund
 from chalicelib.domain.loyalty.program import ProgramRules
 from chalicelib.domain.loyalty import membership
-from chalicelib.domain.lifecycle.tier_risk import review_day
+from chalicelib.domain.loyalty.tier_risk import review_day
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from chalicelib.domain.loyalty.rules import Outcome
-from chalicelib.domain.orders.events import Order
+from chalicelib.domain.platform_events import Order
 
 TRANSACTIONAL, MARKETING = "transactional", "marketing"
 

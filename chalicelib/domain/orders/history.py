@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Optional, Union
 
-from chalicelib.domain.orders.events import CustomerEvent, OrderEvent, RefundEvent
+from chalicelib.domain.platform_events import CustomerEvent, OrderEvent, RefundEvent
 
 HistoryEvent = Union[OrderEvent, RefundEvent, CustomerEvent]
 

@@ -14,7 +14,7 @@ from chalicelib.domain.loyalty.account import Account, add_months
 from chalicelib.domain.loyalty.rules import Program, apply_order, apply_refund, update_facts
 from chalicelib.domain.money import format_minor
 from chalicelib.domain.loyalty.order_record import OrderRecord
-from chalicelib.domain.orders.events import CustomerEvent, OrderEvent, RefundEvent
+from chalicelib.domain.platform_events import CustomerEvent, OrderEvent, RefundEvent
 from chalicelib.domain.shops.shop import Shop
 from chalicelib.domain.orders.history import HistoryItem, OpeningBalance
 

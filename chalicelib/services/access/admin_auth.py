@@ -31,7 +31,8 @@ from chalicelib.domain.access import roles
 from chalicelib.errors import BadRequest, Forbidden, NotConfigured, NotFound, Unauthorized
 from chalicelib.services.access import throttle
 from chalicelib.services.access.key_records import key_view, note_use
-from chalicelib.services.shops.shops import load_shop, valid_shop_id
+from chalicelib.services.shops.lookup import load_shop
+from chalicelib.services.shops.shops import valid_shop_id
 from chalicelib.store import keys as table_keys
 from chalicelib.store.access.admin_access import StoredSession
 

@@ -16,7 +16,7 @@ from chalicelib.domain.shops.shop import Shop
 from chalicelib.errors import BadRequest, NotFound, Unauthorized
 from chalicelib.services.access import throttle
 from chalicelib.services.access.key_records import key_view, note_use
-from chalicelib.services.shops.shops import load_shop
+from chalicelib.services.shops.lookup import load_shop
 from chalicelib.store import keys
 
 MAX_LABEL = 100

@@ -23,9 +23,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from chalicelib.domain.campaigns.campaigns import PAUSED, Campaign, InvalidTransition
 from chalicelib.errors import BadRequest, Conflict, NotFound
-from chalicelib.services.mail import outbox
+from chalicelib.mail import outbox
 from chalicelib.services.campaigns.segments import iter_segment, validate_segment
-from chalicelib.services.shops.shops import load_shop
+from chalicelib.services.shops.lookup import load_shop
 from chalicelib.services.validation import bad_request_from
 from chalicelib.store import keys
 from chalicelib.store.campaigns.results import campaign_results

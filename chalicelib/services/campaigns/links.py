@@ -36,6 +36,7 @@ from chalicelib.domain.loyalty.account import add_months
 from chalicelib.domain.campaigns.links import Click, safe_destination, with_code
 from chalicelib.errors import NotFound
 from chalicelib.mail import tokens
+from chalicelib.services.shops.lookup import load_shop
 from chalicelib.services.shops import shops
 from chalicelib.store import keys
 from chalicelib.store.loyalty.repository import Change, ConcurrentChange
@@ -231,7 +232,7 @@ def _resolve(deps, token: str, now: datetime):
     if link is None or not shops.valid_shop_id(link.shop_id):
         return _message(404, None, "en", "not_found")
     try:
-        shop = shops.load_shop(deps, link.shop_id)
+        shop = load_shop(deps, link.shop_id)
     except NotFound:
         return _message(404, None, "en", "not_found")
     locale = shop.default_locale

@@ -13,7 +13,7 @@ from chalicelib.domain.loyalty.account import Account
 from chalicelib.domain.campaigns.segments import Segment, SegmentInvalid, matches, parse_segment
 from chalicelib.domain.shops.shop import Shop
 from chalicelib.errors import BadRequest
-from chalicelib.services.shops.shops import load_shop
+from chalicelib.services.shops.lookup import load_shop
 from chalicelib.store import keys
 
 SAMPLE_SIZE = 10

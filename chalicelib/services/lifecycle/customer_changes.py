@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import Callable, Optional
 
 from chalicelib.domain.loyalty.account import Account
-from chalicelib.services.mail import outbox
+from chalicelib.mail import outbox
 from chalicelib.store.loyalty.repository import Change, ConcurrentChange, LoyaltyRepository
 
 ATTEMPTS = 5

@@ -17,7 +17,7 @@ from chalicelib.services.lifecycle import expiry_warnings
 from chalicelib.services.lifecycle import occasions
 from chalicelib.services.lifecycle import program_jobs
 from chalicelib.services.lifecycle import tier_risk
-from chalicelib.services.shops.shops import load_shop
+from chalicelib.services.shops.lookup import load_shop
 
 
 logger = logging.getLogger("loyalty.daily")

@@ -15,7 +15,7 @@ from typing import Optional
 from chalicelib.domain.loyalty import membership
 from chalicelib.domain.loyalty import referrals
 from chalicelib.domain.shops.shop import Shop
-from chalicelib.services.mail import outbox
+from chalicelib.mail import outbox
 from chalicelib.services.lifecycle.customer_changes import BUSY, COMMITTED, change_customer
 from chalicelib.services.lifecycle.job_days import complete, days_to_scan
 from chalicelib.services.loyalty.program_effects import message, share_link

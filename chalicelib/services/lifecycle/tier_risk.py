@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from chalicelib.domain.shops.shop import Shop
-from chalicelib.domain.lifecycle.tier_risk import due_warning, mark_warned, review_day, warning_message
+from chalicelib.domain.loyalty.tier_risk import due_warning, mark_warned, review_day, warning_message
 from chalicelib.services.lifecycle.customer_changes import BUSY, COMMITTED, change_customer
 from chalicelib.store.loyalty.repository import LoyaltyRepository
 

@@ -13,7 +13,7 @@ import re
 from chalicelib.domain.loyalty.account import add_months
 from chalicelib.errors import BadRequest, Busy, Conflict, NotFound
 from chalicelib.services.loyalty.ledger import MAX_ATTEMPTS
-from chalicelib.services.shops.shops import load_shop
+from chalicelib.services.shops.lookup import load_shop
 from chalicelib.store.loyalty.repository import Change, ConcurrentChange
 
 MAX_ADJUST_POINTS = 1_000_000

@@ -14,8 +14,8 @@ from datetime import date, timedelta
 from chalicelib.domain.loyalty.dashboard import day_of
 from chalicelib.domain.money import format_minor
 from chalicelib.errors import BadRequest
-from chalicelib.services.campaigns.results import results_view
-from chalicelib.services.shops.shops import load_shop
+from chalicelib.domain.campaigns.results import results_view
+from chalicelib.services.shops.lookup import load_shop
 from chalicelib.store.loyalty.dashboard import daily_counts
 
 MAX_DAYS = 366

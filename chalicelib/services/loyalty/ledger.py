@@ -16,7 +16,7 @@ from chalicelib.domain.loyalty.codes import looks_like_ours
 from chalicelib.domain.campaigns.links import Click, attributed_click
 from chalicelib.domain.loyalty.rules import Outcome, Program, apply_deletion, apply_order, apply_refund, update_facts
 from chalicelib.domain.loyalty.order_record import OPEN, PAID, OrderRecord
-from chalicelib.domain.orders.events import (
+from chalicelib.domain.platform_events import (
     CustomerEvent,
     CustomerFacts,
     DataRequestEvent,
@@ -31,7 +31,7 @@ from chalicelib.domain.orders.events import (
 from chalicelib.domain.mail.outbox import MARKETING, post_purchase_message
 from chalicelib.domain.shops.shop import Shop
 from chalicelib.errors import Busy
-from chalicelib.services.mail import outbox
+from chalicelib.mail import outbox
 from chalicelib.services.loyalty.program_effects import message, order_effects
 from chalicelib.store.loyalty.repository import Change, ConcurrentChange, LoyaltyRepository
 from chalicelib.store.campaigns.results import counter_update

@@ -14,7 +14,7 @@ from chalicelib.domain.loyalty.account import Account
 from chalicelib.domain.loyalty.codes import REFERRAL, REFERRAL_PREFIX, RewardCode, new_code
 from chalicelib.domain.campaigns.links import with_code
 from chalicelib.domain.loyalty.rules import Outcome
-from chalicelib.domain.orders.events import Order
+from chalicelib.domain.platform_events import Order
 from chalicelib.domain.mail.outbox import MARKETING, TRANSACTIONAL
 from chalicelib.domain.shops.shop import Shop
 from chalicelib.store import keys

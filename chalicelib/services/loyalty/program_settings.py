@@ -15,6 +15,7 @@ from pydantic import ValidationError
 from chalicelib.domain.money import format_minor
 from chalicelib.domain.loyalty.program import ProgramRules
 from chalicelib.errors import BadRequest, NotFound
+from chalicelib.services.shops.lookup import load_shop
 from chalicelib.services.shops import shops
 from chalicelib.services.shops.shop_settings import ShopSettings
 from chalicelib.services.validation import bad_request_from
@@ -35,7 +36,7 @@ def program_settings(deps, shop_id: str) -> dict:
 
 def preview_program(deps, shop_id: str, body: dict) -> dict:
     """What saving ``body`` would change for the shop's existing customers (nothing is saved)."""
-    shop = shops.load_shop(deps, shop_id)
+    shop = load_shop(deps, shop_id)
     settings = _validated(deps, shop_id, body)
     new_rules = settings.program.to_rules()
     return {"shop_id": shop_id, **_impact(deps, shop, shop.program, new_rules)}

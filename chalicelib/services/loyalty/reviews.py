@@ -10,10 +10,10 @@ from chalicelib.domain.loyalty.reviews import APPROVED, decide
 from chalicelib.platforms.body import refuse_oversized
 from chalicelib.platforms.context import WebhookContext
 from chalicelib.platforms.reviews import parse_review
-from chalicelib.services.mail import outbox
+from chalicelib.mail import outbox
 from chalicelib.services.loyalty.ledger import with_retries
 from chalicelib.services.loyalty.program_effects import achievement_message
-from chalicelib.services.shops.shops import load_shop
+from chalicelib.services.shops.lookup import load_shop
 from chalicelib.store.loyalty import program_store
 from chalicelib.store.loyalty.repository import Change
 

@@ -35,6 +35,7 @@ from email.utils import parseaddr
 from typing import Any, Optional
 
 from chalicelib.errors import NotFound
+from chalicelib.services.shops.lookup import load_shop
 from chalicelib.services.shops import shops
 from chalicelib.store.mail import mail_store
 from chalicelib.store.mail.mail_store import MailPrefs, find_ses_message
@@ -173,7 +174,7 @@ def _shop_exists(deps, shop_id: str) -> bool:
     if not shops.valid_shop_id(shop_id):
         return False
     try:
-        shops.load_shop(deps, shop_id)
+        load_shop(deps, shop_id)
     except NotFound:
         return False
     return True

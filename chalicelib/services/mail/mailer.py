@@ -56,6 +56,7 @@ from typing import Annotated, Any, Callable, Literal, Optional
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from chalicelib.domain.campaigns.links import subject_of
+from chalicelib.domain.mail import eligibility
 from chalicelib.errors import NotFound
 from chalicelib.mail import tokens
 from chalicelib.mail.messenger import (
@@ -65,10 +66,9 @@ from chalicelib.mail.messenger import (
 )
 from chalicelib.mail.mime import InvalidAddress, ListUnsubscribe, build_message
 from chalicelib.mail.tracking import LinkTracker
-from chalicelib.services.shops import shops
-from chalicelib.store import keys
+from chalicelib.services.shops.lookup import load_shop
 from chalicelib.store.mail import mail_store
-from chalicelib.store.mail.mail_store import ClaimRefused, SendRecord, send_slot
+from chalicelib.store.mail.mail_store import ClaimRefused, SendRecord
 
 logger = logging.getLogger("loyalty.mail")
 
@@ -137,7 +137,7 @@ def send_message(deps, body: dict | str, *, messenger: Optional[Messenger] = Non
     """
     request = parse_message(body)
     try:
-        shop = shops.load_shop(deps, request.shop_id)
+        shop = load_shop(deps, request.shop_id)
     except NotFound:
         raise PoisonMessage(f"send message: no shop {request.shop_id!r}") from None
     now = now or deps.clock()
@@ -195,10 +195,8 @@ def send_message(deps, body: dict | str, *, messenger: Optional[Messenger] = Non
         prefs = None
         if marketing:
             prefs = context.prefs
-            recent = prefs.sends_within(now, shop.marketing_cap.per_days)
-            slot = send_slot(request.idempotency_key)
-            recent.setdefault(slot, prefs.marketing_sends.get(slot) or keys.iso(now))
-            prefs.marketing_sends = recent
+            prefs.marketing_sends = eligibility.counted(prefs.marketing_sends, now, shop.marketing_cap.per_days,
+                                                        request.idempotency_key)
         try:
             claimed = store.claim(record, previous, account.email, now, timedelta(seconds=deps.config.mail_lease_seconds), prefs)
         except ClaimRefused as refusal:
@@ -224,7 +222,7 @@ def send_message(deps, body: dict | str, *, messenger: Optional[Messenger] = Non
         if _sender_not_verified(error) and deps.repos.held_mail(shop.shop_id).hold(
                 claimed, request.model_dump(mode="json"), SENDER_UNVERIFIED, now, claim_id=claimed.claim_id):
             # SES no longer takes this sender (its DNS records went): held, not lost.
-            from chalicelib.services.mail.sender_domains import sender_rejected
+            from chalicelib.services.shops.sender_domains import sender_rejected
 
             sender_rejected(deps, shop)
             logger.warning("mail held: SES refused the sender of shop %s: %s", shop.shop_id, error)
@@ -237,7 +235,7 @@ def send_message(deps, body: dict | str, *, messenger: Optional[Messenger] = Non
 
 
 def _default_sender_gate(deps, shop, now: datetime) -> Optional[str]:
-    from chalicelib.services.mail.sender_domains import hold_reason
+    from chalicelib.services.shops.sender_domains import hold_reason
 
     return hold_reason(deps, shop, now=now)
 
@@ -252,25 +250,10 @@ def _sender_not_verified(error: PermanentSendError) -> bool:
 
 
 def _skip_reason(shop, context, marketing: bool, now: datetime, idempotency_key: str) -> Optional[str]:
-    account = context.account
-    if account is None:
-        return "unknown_customer"
-    if account.redacted:
-        return "redacted"
-    if not account.email:
-        return "no_email"
-    if not marketing:
-        return None
-    if account.marketing_consent is not True:
-        return "no_consent"
     prefs = context.prefs
-    if prefs.unsubscribed:
-        return "unsubscribed"
-    cap = shop.marketing_cap
-    recent = prefs.sends_within(now, cap.per_days)
-    if len(recent) >= cap.max_messages and send_slot(idempotency_key) not in recent:
-        return "marketing_cap"
-    return None
+    return eligibility.refusal(context.account, marketing=marketing, unsubscribed=bool(prefs and prefs.unsubscribed),
+                               marketing_sends=prefs.marketing_sends if prefs else {}, cap=shop.marketing_cap,
+                               now=now, idempotency_key=idempotency_key)
 
 
 def _continuing(draft: SendRecord, previous: Optional[SendRecord]) -> SendRecord:

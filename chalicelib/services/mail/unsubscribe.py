@@ -22,6 +22,7 @@ from urllib.parse import parse_qs
 
 from chalicelib.mail.pages import document, escape, pick_locale
 from chalicelib.errors import NotFound
+from chalicelib.services.shops.lookup import load_shop
 from chalicelib.services.shops import shops
 from chalicelib.store.mail.mail_store import MailPrefs
 
@@ -247,7 +248,7 @@ def _resolve(deps, token: str):
     if link is None or not shops.valid_shop_id(link.shop_id):
         return None
     try:
-        shop = shops.load_shop(deps, link.shop_id)
+        shop = load_shop(deps, link.shop_id)
     except NotFound:
         return None
     return shop, link.customer_id

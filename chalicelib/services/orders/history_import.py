@@ -38,7 +38,7 @@ from typing import Callable, Optional
 
 from chalicelib.domain.loyalty.account import add_months
 from chalicelib.domain.loyalty.rules import Program
-from chalicelib.domain.orders.events import CustomerEvent, Delivery, OrderEvent
+from chalicelib.domain.platform_events import CustomerEvent, Delivery, OrderEvent
 from chalicelib.domain.shops.shop import Shop, normalize_email
 from chalicelib.errors import BadRequest, ServiceError
 from chalicelib.domain.orders.import_plan import plan_import
@@ -46,7 +46,7 @@ from chalicelib.domain.orders.history import HistoryItem, OpeningBalance, RowPro
 from chalicelib.platforms.exports import FORMATS, read_history, read_opening_balances, sorted_items
 from chalicelib.platforms.context import WebhookContext
 from chalicelib.services.loyalty import ledger
-from chalicelib.services.shops.shops import load_shop
+from chalicelib.services.shops.lookup import load_shop
 from chalicelib.store.orders.imports import ImportJobs
 
 CHECKPOINT_EVERY_ITEMS = 250

@@ -28,7 +28,7 @@ from chalicelib.errors import BadRequest, ServiceError
 from chalicelib.platforms import order_api, shopify, woocommerce
 from chalicelib.platforms.fields import validate
 from chalicelib.services.loyalty import ledger
-from chalicelib.services.shops.shops import load_shop
+from chalicelib.services.shops.lookup import load_shop
 from chalicelib.store import keys
 from chalicelib.store.models import ReconcileCheckpointItem
 

@@ -13,7 +13,7 @@ import logging
 from datetime import datetime
 
 from chalicelib.errors import ServiceError, Unauthorized
-from chalicelib.services.shops.shops import load_shop
+from chalicelib.services.shops.lookup import load_shop
 from chalicelib.store.models import ReconcileCheckpointItem
 
 from chalicelib.services.deps import DELIVERY_NOTE_SECONDS

@@ -6,7 +6,7 @@ from typing import Mapping
 from chalicelib.errors import BadRequest, NotFound, Unauthorized
 from chalicelib.platforms.body import refuse_oversized
 from chalicelib.services.loyalty.ledger import apply_delivery
-from chalicelib.services.shops.shops import load_shop
+from chalicelib.services.shops.lookup import load_shop
 from chalicelib.services.orders.webhook_health import note_delivery, note_refused
 
 

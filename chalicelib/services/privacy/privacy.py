@@ -28,9 +28,10 @@ from decimal import Decimal
 from typing import Iterable, Optional
 
 from chalicelib.domain.email_address import normalize_email
-from chalicelib.domain.orders.events import DataRequestEvent
+from chalicelib.domain.platform_events import DataRequestEvent
 from chalicelib.domain.shops.shop import Shop
 from chalicelib.errors import Busy, NotFound
+from chalicelib.services.shops.lookup import load_shop
 from chalicelib.services.shops import shops
 from chalicelib.store import keys
 from chalicelib.store.mail.mail_store import email_hash
@@ -45,7 +46,7 @@ EXPORT_FORMAT = "loyalty-mail.customer-export.v1"
 # -- export ---------------------------------------------------------------------------
 def export_customer(deps, shop_id: str, email: str) -> dict:
     """``GET /admin/shops/{shop}/customers/{email}/export``: everything stored about the customer."""
-    shop = shops.load_shop(deps, shop_id)
+    shop = load_shop(deps, shop_id)
     export = customer_export(deps, shop, shop.customer_id_for(email), deps.clock())
     if export is None:
         raise NotFound("no data is stored about this e-mail in this shop", field="email")
@@ -159,14 +160,14 @@ def record_data_request(deps, shop: Shop, event: DataRequestEvent, now: datetime
 
 
 def list_data_requests(deps, shop_id: str) -> dict:
-    shops.load_shop(deps, shop_id)
+    load_shop(deps, shop_id)
     requests = sorted(deps.repos.privacy(shop_id).data_requests(), key=lambda item: item.received_at, reverse=True)
     return {"data_requests": [_request_view(shop_id, item) for item in requests]}
 
 
 def get_data_request(deps, shop_id: str, request_id: str) -> dict:
     """A data request with the export of everything stored about its customer, made now."""
-    shop = shops.load_shop(deps, shop_id)
+    shop = load_shop(deps, shop_id)
     item = deps.repos.privacy(shop_id).data_request(request_id)
     if item is None:
         raise NotFound(f"no data request {request_id!r} for this shop", field="request_id")
@@ -275,7 +276,7 @@ def start_shop_erasure(deps, shop_id: str, now: datetime, *, reason: str) -> dic
 
 def delete_shop(deps, shop_id: str) -> tuple[int, dict]:
     """``DELETE /admin/shops/{shop}``: erase the shop and everything it stored."""
-    shops.load_shop(deps, shop_id)  # 404 for a shop that does not exist
+    load_shop(deps, shop_id)  # 404 for a shop that does not exist
     answer = start_shop_erasure(deps, shop_id, deps.clock(), reason="admin")
     return (200 if answer["erasure"]["status"] == "done" else 202), answer
 
@@ -324,7 +325,7 @@ def erase_shop_step(deps, shop_id: str, now: datetime, *, deadline: float) -> di
             if not customer_ids:
                 position = f"customers:{int(shard) + 1}" if int(shard) + 1 < keys.CUSTOMER_SHARDS else "sharded"
         elif phase == "sender_domains":  # before the shop's partition, which lists them
-            from chalicelib.services.mail import sender_domains
+            from chalicelib.services.shops import sender_domains
 
             deleted += sender_domains.release_domains_of_erased_shop(deps, shop_id)
             position = _NEXT_PHASE[phase]

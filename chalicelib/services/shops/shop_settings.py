@@ -232,7 +232,7 @@ class ShopSettings(_Strict):
     @field_validator("sender_email")
     @classmethod
     def _email(cls, value: str) -> str:
-        from chalicelib.domain.mail.sender_domains import DomainRejected, normalise_sender_email
+        from chalicelib.domain.shops.sender_domains import DomainRejected, normalise_sender_email
 
         if not _EMAIL.match(value):
             raise ValueError("not an e-mail address")

@@ -8,7 +8,6 @@ from typing import Optional
 
 from pydantic import ValidationError
 
-from chalicelib.domain.shops.shop import Shop
 from chalicelib.domain.shops.webhook_secrets import SecretRing
 from chalicelib.errors import BadRequest, Conflict, NotFound
 from chalicelib.services.shops.shop_settings import (
@@ -19,7 +18,6 @@ from chalicelib.services.shops.shop_settings import (
     previous_secrets,
     public_view,
     secrets_document,
-    shop_from_documents,
 )
 from chalicelib.services.validation import bad_request_from
 from chalicelib.store import keys
@@ -59,7 +57,7 @@ def put_shop(deps, shop_id: str, document: dict) -> tuple[dict, bool]:
     if not settings.webhook_secret:
         raise BadRequest("webhook_secret: required when a shop is created (at least 16 characters)",
                          field="webhook_secret")
-    from chalicelib.services.mail import sender_domains
+    from chalicelib.services.shops import sender_domains
 
     # The sender must be on a domain this shop registered; an unclaimed one is claimed now.
     sender_domains.ensure_sender_domain(deps, shop_id, settings.sender_email,
@@ -132,19 +130,6 @@ def shop_view(shop_id: str, config: dict, shop_secrets: Optional[dict] = None) -
         view["previous_secrets"] = [{"retire_at": keys.iso(p.retire_at) if p.retire_at else None}
                                     for p in previous_secrets(shop_secrets)]
     return view
-
-
-def load_shop(deps, shop_id: str) -> Shop:
-    """The shop for a request path; cached briefly per Lambda container so a
-    webhook usually costs no read for it. A shop being erased is no shop."""
-    cached = deps.caches.shops.get(shop_id)
-    if cached is not None:
-        return cached
-    stored = deps.repos.shops().get(shop_id)
-    if stored is None or stored.config.get("erasing_since"):
-        raise NotFound(f"no shop {shop_id!r}", field="shop_id")
-    shop = shop_from_documents(shop_id, stored.config, stored.secrets, stored.version)
-    return deps.caches.shops.put(shop_id, shop)
 
 
 def mark_erasing(deps, shop_id: str, now) -> None:

@@ -16,7 +16,7 @@ from typing import Optional
 
 from chalicelib.errors import BadRequest, NotFound
 from chalicelib.services.templates import templates
-from chalicelib.services.shops.shops import load_shop
+from chalicelib.services.shops.lookup import load_shop
 
 TEST_SUBJECT_PREFIX = "[TEST] "
 SAMPLE_CUSTOMERS = {

@@ -10,7 +10,7 @@ import time
 from typing import Optional
 
 from chalicelib.errors import BadRequest, Conflict, NotFound
-from chalicelib.services.shops.shops import load_shop
+from chalicelib.services.shops.lookup import load_shop
 from chalicelib.store.templates.templates import OverrideChanged
 
 MAX_MJML_BYTES = 200_000

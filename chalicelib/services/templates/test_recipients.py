@@ -30,7 +30,7 @@ CONFIRM_PATH = "/test-recipients/confirm/"
 # -- the marketer's list ---------------------------------------------------------------------------
 
 def list_recipients(deps, shop_id: str) -> dict:
-    from chalicelib.services.shops.shops import load_shop
+    from chalicelib.services.shops.lookup import load_shop
 
     load_shop(deps, shop_id)
     return {"recipients": [_view(r) for r in sorted(deps.repos.test_recipients(shop_id).all(), key=lambda r: r.email)],
@@ -41,7 +41,7 @@ def add_recipient(deps, shop_id: str, body: dict, requested_by: str, *, now: Opt
                   messenger=None) -> tuple[int, dict]:
     """List an address and mail it a confirmation link. 202 when a confirmation went out,
     200 when the address is confirmed already or was mailed a moment ago."""
-    from chalicelib.services.shops.shops import load_shop
+    from chalicelib.services.shops.lookup import load_shop
 
     shop = load_shop(deps, shop_id)
     now = now or deps.clock()
@@ -71,7 +71,7 @@ def add_recipient(deps, shop_id: str, body: dict, requested_by: str, *, now: Opt
 
 
 def remove_recipient(deps, shop_id: str, email: str) -> dict:
-    from chalicelib.services.shops.shops import load_shop
+    from chalicelib.services.shops.lookup import load_shop
 
     load_shop(deps, shop_id)
     address = normalise_address(email, "email")
@@ -96,7 +96,7 @@ def require_confirmed(deps, shop_id: str, email: str) -> str:
 
 
 def require_sender_ready(deps, shop, now: datetime) -> None:
-    from chalicelib.services.mail.sender_domains import hold_reason
+    from chalicelib.services.shops.sender_domains import hold_reason
 
     reason = hold_reason(deps, shop, now=now)
     if reason is not None:
@@ -116,7 +116,7 @@ def take_test_send_slot(deps, shop_id: str, now: datetime) -> None:
 
 
 def normalise_address(value: object, field: str) -> str:
-    from chalicelib.domain.mail.sender_domains import DomainRejected, normalise_domain
+    from chalicelib.domain.shops.sender_domains import DomainRejected, normalise_domain
 
     if not isinstance(value, str) or not value.strip() or len(value.strip()) > 254:
         raise BadRequest(f"{field}: an e-mail address (at most 254 characters)", field=field)
@@ -162,7 +162,7 @@ def confirm_post(deps, token: str, *, now: Optional[datetime] = None) -> tuple[i
 
 def _resolve(deps, token: str, now: datetime):
     from chalicelib.errors import NotFound as ShopMissing
-    from chalicelib.services.shops.shops import load_shop
+    from chalicelib.services.shops.lookup import load_shop
 
     confirmation = deps.tokens.read_recipient_confirmation(token)
     if confirmation is None:

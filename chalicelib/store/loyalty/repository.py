@@ -20,7 +20,7 @@ from chalicelib.domain.loyalty.codes import RETURNABLE, RewardCode
 from chalicelib.domain.loyalty.dashboard import change_counts, day_of
 from chalicelib.domain.campaigns.links import Click
 from chalicelib.domain.loyalty.order_record import EarnedLine, OrderRecord
-from chalicelib.domain.orders.events import Refund, RefundLine
+from chalicelib.domain.platform_events import Refund, RefundLine
 from chalicelib.store import keys
 from chalicelib.store.connection import connection, resolve
 from chalicelib.store.loyalty.dashboard import dashboard_update

@@ -25,6 +25,7 @@ from chalicelib.domain.campaigns.links import subject_of
 from chalicelib.store import keys
 from chalicelib.store.connection import connection, resolve
 from chalicelib.store.models import MailPrefItem, MailSendItem, SesMessageItem, SuppressionItem
+from chalicelib.domain.mail import eligibility
 
 CLAIMED, SENT, SKIPPED, FAILED = "claimed", "sent", "skipped", "failed"
 DELIVERED, BOUNCED, COMPLAINED = "delivered", "bounced", "complained"
@@ -52,11 +53,6 @@ class RecordChanged(Exception):
 
 def email_hash(email: str) -> str:
     return hashlib.sha256(normalize_email(email).encode()).hexdigest()
-
-
-def send_slot(idempotency_key: str) -> str:
-    """The key under which a marketing send counts toward the cap (no raw key stored twice)."""
-    return hashlib.sha256(idempotency_key.encode()).hexdigest()[:24]
 
 
 @dataclass
@@ -100,8 +96,7 @@ class MailPrefs:
     version: int = 0
 
     def sends_within(self, now: datetime, days: int) -> dict[str, str]:
-        since = keys.iso(now - timedelta(days=days))
-        return {slot: at for slot, at in self.marketing_sends.items() if at > since}
+        return eligibility.sends_within(self.marketing_sends, now, days)
 
 
 @dataclass

@@ -20,10 +20,10 @@ import logging
 from datetime import datetime, timedelta
 from typing import Optional
 
-from chalicelib.domain.mail import sender_domains as rules
+from chalicelib.domain.shops import sender_domains as rules
 from chalicelib.errors import BadRequest, Conflict, NotFound, ServiceError
 from chalicelib.mail.identities import Identities, IdentityError
-from chalicelib.store.mail.sender_domains import ClaimLost, DomainClaim
+from chalicelib.store.shops.sender_domains import ClaimLost, DomainClaim
 
 logger = logging.getLogger("loyalty.sender")
 
@@ -45,7 +45,7 @@ class SesUnavailable(ServiceError):
 def register_domain(deps, shop_id: str, body: dict, *, now: Optional[datetime] = None,
                     identities: Optional[Identities] = None) -> tuple[dict, bool]:
     """Claim a domain for the shop and set up its SES identity. (view, created)."""
-    from chalicelib.services.shops.shops import load_shop
+    from chalicelib.services.shops.lookup import load_shop
 
     load_shop(deps, shop_id)
     unknown = sorted(set(body) - {"domain", "mail_from_subdomain"})
@@ -164,7 +164,7 @@ def list_domains(deps, shop_id: str, *, now: Optional[datetime] = None, identiti
     """The shop's sending status: its sender, whether mail goes or is held (and how many are
     waiting), and each registered domain with its DNS records and SES's status (unverified
     ones asked again)."""
-    from chalicelib.services.shops.shops import load_shop
+    from chalicelib.services.shops.lookup import load_shop
 
     shop = load_shop(deps, shop_id)
     now, identities = now or deps.clock(), identities or deps.identities
@@ -193,7 +193,7 @@ def list_domains(deps, shop_id: str, *, now: Optional[datetime] = None, identiti
 def get_domain(deps, shop_id: str, domain: str, *, now: Optional[datetime] = None,
                identities: Optional[Identities] = None) -> dict:
     """One domain, with SES asked now; if it has just verified, the shop's held mail goes."""
-    from chalicelib.services.shops.shops import load_shop
+    from chalicelib.services.shops.lookup import load_shop
 
     shop = load_shop(deps, shop_id)
     now, identities = now or deps.clock(), identities or deps.identities
@@ -206,7 +206,7 @@ def get_domain(deps, shop_id: str, domain: str, *, now: Optional[datetime] = Non
 
 
 def remove_domain(deps, shop_id: str, domain: str, *, identities: Optional[Identities] = None) -> dict:
-    from chalicelib.services.shops.shops import load_shop
+    from chalicelib.services.shops.lookup import load_shop
 
     shop = load_shop(deps, shop_id)
     identities = identities or deps.identities
@@ -351,8 +351,8 @@ def release_held(deps, shop_id: str, *, now: Optional[datetime] = None, batch: i
     """Send the shop's held mail again through the queue, once its sender can send. Each message
     keeps its idempotency key, so one released twice is sent once."""
     from chalicelib.domain.campaigns.links import subject_of
-    from chalicelib.services.mail import outbox
-    from chalicelib.services.shops.shops import load_shop
+    from chalicelib.mail import outbox
+    from chalicelib.services.shops.lookup import load_shop
 
     shop = load_shop(deps, shop_id)
     if hold_reason(deps, shop, now=now) is not None:
@@ -382,7 +382,7 @@ def release_held(deps, shop_id: str, *, now: Optional[datetime] = None, batch: i
 def refresh_all(deps, *, now: Optional[datetime] = None, identities: Optional[Identities] = None) -> dict:
     """The schedule: adopt SES identities that predate sender onboarding for their one shop, ask
     SES about every unverified claim, and release held mail of every shop that can send now."""
-    from chalicelib.services.shops.shops import load_shop
+    from chalicelib.services.shops.lookup import load_shop
 
     now, identities = now or deps.clock(), identities or deps.identities
     store = deps.repos.sender_domains()
