@@ -366,7 +366,7 @@ def role_policy(stage: str) -> dict:
             {"Sid": "SendMail", "Effect": "Allow", "Action": ["ses:SendEmail", "ses:SendRawEmail"],
              "Resource": [_arn("ses", "identity/*"),
                           _arn("ses", f"configuration-set/{names.configuration_set}")]},
-            # Shops' sending domains (services/sender_domains.py): the domain identity with Easy DKIM and
+            # Shops' sending domains (services/shops/sender_domains.py): the domain identity with Easy DKIM and
             # its MAIL FROM, read for the verification status, removed with the claim. Identities only.
             {"Sid": "SenderDomains", "Effect": "Allow",
              "Action": ["ses:CreateEmailIdentity", "ses:GetEmailIdentity", "ses:DeleteEmailIdentity",

@@ -20,7 +20,7 @@ idempotency record:
    dead-letter queue, where it is visible).
    A shop whose sender cannot send (its domain not verified, or not its own) gets the
    message *held*: the send log ``held`` with the reason and the message kept, in one
-   transaction (``store.held_mail``); it is sent when released (services.sender_domains).
+   transaction (``store.held_mail``); it is sent when released (services/shops/sender_domains.py).
 4. The claim is one TransactWriteItems: the address is not on the shop's
    suppression list (condition check), the send log becomes ``claimed`` with a
    lease (``LOYALTY_MAIL_LEASE_SECONDS``, default 120 s) if it is new or an
@@ -130,7 +130,7 @@ def send_message(deps, body: dict | str, *, messenger: Optional[Messenger] = Non
     """Handle one send-queue message (see the module docstring for the guarantee).
 
     ``sender_gate(shop, now)`` says why the shop's sender may not send now (None: it may);
-    such mail is held (``services.sender_domains``).
+    such mail is held (``services/shops/sender_domains.py``).
 
     Returns ``{"status": "sent" | "skipped" | "held" | "duplicate" | "failed", ...}``.
     Raises ``PoisonMessage`` (to the DLQ) and ``TransientSendError`` (retry later).
@@ -240,7 +240,7 @@ def _default_sender_gate(deps, shop, now: datetime) -> Optional[str]:
     return hold_reason(deps, shop, now=now)
 
 
-SENDER_UNVERIFIED = "sender_unverified"  # services.sender_domains.SENDER_UNVERIFIED
+SENDER_UNVERIFIED = "sender_unverified"  # services/shops/sender_domains.py SENDER_UNVERIFIED
 _UNVERIFIED_CODES = frozenset({"MailFromDomainNotVerifiedException", "MailFromDomainNotVerified"})
 
 
