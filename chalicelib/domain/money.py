@@ -1,11 +1,16 @@
-"""Money as integer minor units; Decimal only at the edges."""
+"""Money as integer minor units; Decimal only at the edges.
+
+One rule turns an amount into minor units everywhere (platform payloads, exports, tier thresholds,
+redemption and referral values, samples): ``to_minor``, rounding half up (away from zero), as the
+ledger's entries are written. Earning is not a conversion: points and cashback round down
+(domain/loyalty/rules.py)."""
 from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 
 def to_minor(amount, exponent: int) -> int:
-    """Decimal string/number in major units → integer minor units (half-up)."""
+    """Decimal string/number in major units → integer minor units, half up: 0.125 at exponent 2 → 13."""
     try:
         value = Decimal(str(amount))
     except InvalidOperation as exc:

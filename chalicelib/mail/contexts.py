@@ -87,6 +87,7 @@ from chalicelib.domain.loyalty.account import Account, Lot
 from chalicelib.domain.loyalty.program import ProgramRules, Tier
 from chalicelib.domain.shops.shop import Shop
 from chalicelib.mail.base import LOCALES, MARKETING_TEMPLATES, TEMPLATES, ContextError, resolve_locale
+from chalicelib.domain.money import to_minor
 
 _MISSING = object()
 
@@ -144,10 +145,10 @@ def account_context(shop: Shop, account: Account, now: datetime) -> dict:
     spend = account.tier_spend(rules, now)
     standing = rules.standing(spend, exponent)
     balance = account.points_balance
-    floor = _minor(standing.tier.min_spend, exponent) if standing.tier else 0
+    floor = to_minor(standing.tier.min_spend, exponent) if standing.tier else 0
     progress = 100
     if standing.next_tier:
-        span = _minor(standing.next_tier.min_spend, exponent) - floor
+        span = to_minor(standing.next_tier.min_spend, exponent) - floor
         progress = max(4, min(100, round((spend - floor) * 100 / span))) if span > 0 else 100
     return {
         "points_balance": balance,
@@ -189,11 +190,11 @@ def program_context(rules: ProgramRules, exponent: int) -> dict:
         earn_points, spend_major = rate * 100, Decimal(100)
     return {
         "earn_points": _plain(earn_points),
-        "earn_spend_minor": _minor(spend_major, exponent),
+        "earn_spend_minor": to_minor(spend_major, exponent),
         "point_value_minor": rules.redemption_value_minor(1, exponent),
         "min_redeem_points": rules.min_redeem_points,
         "validity_months": rules.points_validity_months,
-        "tiers": [{"name": tier.name, "min_spend_minor": _minor(tier.min_spend, exponent),
+        "tiers": [{"name": tier.name, "min_spend_minor": to_minor(tier.min_spend, exponent),
                    "discount_percent": tier.discount_percent}
                   for tier in sorted(rules.tiers, key=lambda tier: tier.min_spend)],
     }
@@ -463,10 +464,6 @@ def _clean(value: Optional[str]) -> Optional[str]:
         return None
     value = " ".join(str(value).split())
     return value or None
-
-
-def _minor(amount: Decimal, exponent: int) -> int:
-    return int(Decimal(amount).scaleb(exponent).to_integral_value())
 
 
 def _plain(value: Decimal):

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Literal, Optional
+from chalicelib.domain.money import to_minor
 
 TierPeriod = Literal["lifetime", "rolling_12_months"]
 
@@ -106,11 +107,11 @@ class ProgramRules:
         current: Optional[Tier] = None
         following: Optional[Tier] = None
         for tier in ladder:
-            if _major_to_minor(tier.min_spend, exponent) <= spend_minor:
+            if to_minor(tier.min_spend, exponent) <= spend_minor:
                 current = tier
             elif following is None:
                 following = tier
-        to_next = _major_to_minor(following.min_spend, exponent) - spend_minor if following else 0
+        to_next = to_minor(following.min_spend, exponent) - spend_minor if following else 0
         return TierStanding(current, following, to_next)
 
     def line_is_eligible(self, sku: Optional[str], categories, gift_card: bool) -> bool:
@@ -121,8 +122,4 @@ class ProgramRules:
         return not any(c in self.excluded_categories for c in categories)
 
     def redemption_value_minor(self, points: int, exponent: int) -> int:
-        return _major_to_minor(self.point_value * points, exponent)
-
-
-def _major_to_minor(amount: Decimal, exponent: int) -> int:
-    return int(amount.scaleb(exponent).to_integral_value())
+        return to_minor(self.point_value * points, exponent)

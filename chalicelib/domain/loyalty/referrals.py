@@ -20,6 +20,7 @@ from chalicelib.domain.loyalty.codes import REFERRAL_PREFIX
 from chalicelib.domain.loyalty.order_record import CANCELLED, PAID, OrderRecord
 from chalicelib.domain.platform_events import Order, ShippingAddress
 from chalicelib.domain.loyalty.program import ProgramRules
+from chalicelib.domain.money import to_minor
 
 PENDING, REJECTED, REWARDED, VOID = "pending", "rejected", "rewarded", "void"
 
@@ -121,7 +122,7 @@ def open_referral(*, referee: Account, referrer_id: str, code: str, order_id: st
                     # An order delivered late is never due in the past (the job has moved on).
                     due_on=max((paid_at + timedelta(days=reward.return_window_days)).date(), now.date()),
                     reward_points=reward.reward_points,
-                    reward_minor=int(reward.reward_money.scaleb(exponent).to_integral_value()), month=month)
+                    reward_minor=to_minor(reward.reward_money, exponent), month=month)
 
 
 def settle(referral: Referral, order: Optional[OrderRecord], referrer: Account, rules: ProgramRules,

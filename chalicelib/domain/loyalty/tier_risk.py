@@ -14,7 +14,8 @@ from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Optional
 
 from chalicelib.domain.loyalty.account import add_months, month_key
-from chalicelib.domain.loyalty.program import ProgramRules, _major_to_minor
+from chalicelib.domain.loyalty.program import ProgramRules
+from chalicelib.domain.money import to_minor
 
 if TYPE_CHECKING:
     from chalicelib.domain.loyalty.account import Account
@@ -40,7 +41,7 @@ def tier_drop(account: "Account", rules: ProgramRules, now: datetime, exponent: 
     tier = rules.standing(account.tier_spend(rules, now), exponent).tier
     if tier is None:
         return None
-    threshold = _major_to_minor(tier.min_spend, exponent)
+    threshold = to_minor(tier.min_spend, exponent)
     if threshold <= 0:
         return None
     this_month = now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)

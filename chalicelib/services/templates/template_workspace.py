@@ -180,13 +180,14 @@ def _render(deps, shop, template: str, mjml: Optional[str], locale: str, custome
 
 
 def _sample_customer(customer: str, locale: str, shop, template: str):
+    from chalicelib.domain.money import to_minor
     from chalicelib.mail.contexts import SAMPLE_NOW, sample_account
 
     account = sample_account(locale, shop, template)
     account.locale = locale
     top = shop.program.tiers[-1] if shop.program.tiers else None
     if customer == "gold" and top is not None:
-        account.lifetime_spend_minor = int(top.min_spend * 10 ** shop.currency_exponent) * 2
+        account.lifetime_spend_minor = to_minor(top.min_spend, shop.currency_exponent) * 2
         account.refresh_tier(shop.program, SAMPLE_NOW, shop.currency_exponent)
         account.orders_count = 14
     elif customer == "new":
