@@ -30,22 +30,54 @@ FALLBACK_LOCALE = "en"
 _ALIASES = {"ua": "uk"}
 
 
-def normalize_locale(value: Optional[str]) -> Optional[str]:
-    """"de-DE", "uk_UA", "RU" → "de", "uk", "ru"; anything we do not write → None."""
-    if not value or not isinstance(value, str):
-        return None
-    language = value.strip().replace("_", "-").split("-")[0].lower()
-    language = _ALIASES.get(language, language)
-    return language if language in LOCALES else None
-
-
 def resolve_locale(*candidates: Optional[str]) -> str:
-    """The first supported locale among the candidates (customer's, shop's), else English."""
+    """The one locale resolution: the first candidate we write in, else English. A candidate is a
+    locale ("de-DE", "uk_UA", "RU": its language counts) or an Accept-Language header, whose
+    languages count by their q-values ("en;q=0.3, de" → "de"); a ``lang`` parameter, the
+    customer's locale, the browser's header and the shop's default are passed in that order."""
     for candidate in candidates:
         found = normalize_locale(candidate)
         if found:
             return found
     return FALLBACK_LOCALE
+
+
+def normalize_locale(value: Optional[str]) -> Optional[str]:
+    """One candidate (a locale or an Accept-Language header) → the locale we write, or None."""
+    if not value or not isinstance(value, str):
+        return None
+    from babel.core import negotiate_locale  # here, not at import: `import app` stays light
+
+    preferred = [_language_first(tag) for tag in accepted_languages(value)]
+    found = negotiate_locale(preferred, LOCALES, sep="-", aliases=None)
+    return found.split("-")[0].lower() if found else None
+
+
+def accepted_languages(header: str) -> list[str]:
+    """An Accept-Language value's language tags, most wanted first (RFC 9110 q-values; a plain
+    locale is a header of one). q=0, "*" and malformed parts are left out, never an error."""
+    weighted = []
+    for position, part in enumerate(header[:1000].split(",")[:50]):
+        tag, _, parameters = part.strip().partition(";")
+        tag = tag.strip().replace("_", "-")
+        quality = 1.0
+        for parameter in parameters.split(";"):
+            name, _, value = parameter.strip().partition("=")
+            if name.strip().lower() == "q":
+                try:
+                    quality = float(value)
+                except ValueError:
+                    quality = -1.0
+        if tag and tag != "*" and 0 < quality <= 1 and len(tag) <= 35:
+            weighted.append((-quality, position, tag))
+    return [tag for _, _, tag in sorted(weighted)]
+
+
+def _language_first(tag: str) -> str:
+    # Only the language subtag decides ("ua", the country code, is how shops spell Ukrainian).
+    language, _, rest = tag.partition("-")
+    language = _ALIASES.get(language.lower(), language.lower())
+    return f"{language}-{rest}" if rest else language
 
 
 @dataclass(frozen=True)

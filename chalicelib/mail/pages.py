@@ -5,8 +5,6 @@ from __future__ import annotations
 import html
 from typing import Optional
 
-LOCALES = ("en", "de", "ru", "uk")
-
 PAGE_HEADERS = {
     "Content-Type": "text/html; charset=utf-8",
     "Cache-Control": "no-store",
@@ -16,18 +14,6 @@ PAGE_HEADERS = {
     "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; "
                                "base-uri 'none'; frame-ancestors 'none'",
 }
-
-
-def pick_locale(*candidates: Optional[str]) -> str:
-    """The first supported language among the candidates (a ``lang`` parameter, the
-    customer's locale, an Accept-Language header, the shop's default), else English."""
-    for candidate in candidates:
-        for option in (candidate or "").split(","):  # also reads an Accept-Language header
-            language = option.split(";")[0].strip().replace("_", "-").split("-")[0].lower()
-            language = {"ua": "uk"}.get(language, language)
-            if language in LOCALES:
-                return language
-    return "en"
 
 
 def escape(text: object) -> str:

@@ -31,7 +31,7 @@ from urllib.parse import urlsplit
 from botocore.exceptions import BotoCoreError, ClientError
 from pynamodb.exceptions import PynamoDBException
 
-from chalicelib.mail.pages import PAGE_HEADERS, document, escape, pick_locale
+from chalicelib.mail.pages import PAGE_HEADERS, document, escape
 from chalicelib.domain.loyalty.account import add_months
 from chalicelib.domain.campaigns.links import Click, safe_destination, with_code
 from chalicelib.errors import NotFound
@@ -40,6 +40,7 @@ from chalicelib.services.shops.lookup import load_shop
 from chalicelib.services.shops import shops
 from chalicelib.store import keys
 from chalicelib.store.loyalty.repository import Change, ConcurrentChange
+from chalicelib.mail.base import resolve_locale
 
 logger = logging.getLogger("loyalty.links")
 _CLAIM_ATTEMPTS = 5
@@ -167,7 +168,7 @@ def follow_link(deps, token: str, *, accept_language: Optional[str] = None, now:
     except _STORE_ERRORS:
         logger.warning("could not read a tracked link's reward: shop=%s", shop.shop_id, exc_info=True)
         if isinstance(reward.get("points"), int):
-            return _message(503, shop, pick_locale(accept_language, shop.default_locale), "claim_failed")
+            return _message(503, shop, resolve_locale(accept_language, shop.default_locale), "claim_failed")
     return Answer.redirect(destination)
 
 
@@ -199,12 +200,12 @@ def claim_reward(deps, token: str, *, accept_language: Optional[str] = None, now
     points = (link.reward or {}).get("points")
     reward_id = (link.reward or {}).get("reward_id") or link.subject
     if not isinstance(points, int) or points <= 0:
-        return _message(404, shop, pick_locale(accept_language, shop.default_locale), "not_found")
+        return _message(404, shop, resolve_locale(accept_language, shop.default_locale), "not_found")
     repo = deps.repos.loyalty(shop.shop_id)
     event_id = keys.claim_event_id(reward_id, link.customer_id)
     for attempt in range(_CLAIM_ATTEMPTS):
         account = repo.load_account(link.customer_id)
-        locale = pick_locale(account.locale if account else None, accept_language, shop.default_locale)
+        locale = resolve_locale(account.locale if account else None, accept_language, shop.default_locale)
         if account is None or account.redacted:
             return _message(404, shop, locale, "not_found")
         if repo.event_seen(event_id):
@@ -222,7 +223,7 @@ def claim_reward(deps, token: str, *, accept_language: Optional[str] = None, now
         logger.info("reward claimed: shop=%s subject=%s points=%d", shop.shop_id, link.subject, points)
         return _message(200, shop, locale, "claimed", points=_points(locale, points),
                         balance=_points(locale, account.points_balance))
-    return _message(503, shop, pick_locale(accept_language, shop.default_locale), "claim_failed")
+    return _message(503, shop, resolve_locale(accept_language, shop.default_locale), "claim_failed")
 
 
 # -- the steps ----------------------------------------------------------------------
@@ -268,7 +269,7 @@ def _land_with_code(deps, shop, link, destination: str, code: str, accept_langua
     landing = with_code(shop.platform, destination, code)
     if landing:  # a code that does not work now is not applied: the customer still reaches the page
         return Answer.redirect(landing if usable else destination)
-    locale = pick_locale(accept_language, shop.default_locale)
+    locale = resolve_locale(accept_language, shop.default_locale)
     texts = TEXTS[locale]
     if not usable:
         body = (f'<h1>{escape(texts["code_unusable_title"])}</h1>\n'
@@ -284,7 +285,7 @@ def _land_with_code(deps, shop, link, destination: str, code: str, accept_langua
 def _claim_page(deps, shop, link, accept_language, now: datetime) -> Answer:
     repo = deps.repos.loyalty(shop.shop_id)
     account = repo.load_profile(link.customer_id)
-    locale = pick_locale(account.locale if account else None, accept_language, shop.default_locale)
+    locale = resolve_locale(account.locale if account else None, accept_language, shop.default_locale)
     if account is None or account.redacted:
         return _message(404, shop, locale, "not_found")
     points = link.reward["points"]

@@ -59,6 +59,7 @@ from chalicelib.domain.campaigns.links import subject_of
 from chalicelib.domain.mail import eligibility
 from chalicelib.errors import NotFound
 from chalicelib.mail import tokens
+from chalicelib.mail.base import resolve_locale
 from chalicelib.mail.messenger import (
     Messenger,
     PermanentSendError,
@@ -73,7 +74,6 @@ from chalicelib.store.mail.mail_store import ClaimRefused, SendRecord
 logger = logging.getLogger("loyalty.mail")
 
 _CLAIM_ATTEMPTS = 6
-_SUPPORTED_LOCALES = ("en", "de", "ru", "uk")
 
 
 class PoisonMessage(Exception):
@@ -273,7 +273,7 @@ def _build(deps, shop, account, request: SendRequest, templates, now: datetime) 
     if build_context is None:
         from chalicelib.mail.rendering import build_context
 
-    locale = _locale(account.locale, shop.default_locale)
+    locale = resolve_locale(account.locale, shop.default_locale)
     subject = subject_of(request.campaign_id, request.template)
     url = unsubscribe_url(deps, shop.shop_id, account.customer_id, now, subject)
     links = {"unsubscribe": url, "preferences": url}
@@ -306,15 +306,6 @@ def claim_url(deps, shop, customer_id: str, request: SendRequest, subject: str, 
                               subject=subject, url=shop.storefront_url, expires_at=expires,
                               reward={"points": int(request.data["claim_points"]), "reward_id": subject})
     return f"{deps.config.public_url}/r/{deps.tokens.make_tracked_link(link)}"
-
-
-def _locale(*candidates: Optional[str]) -> str:
-    for candidate in candidates:
-        language = (candidate or "").strip().replace("_", "-").split("-")[0].lower()
-        language = {"ua": "uk"}.get(language, language)
-        if language in _SUPPORTED_LOCALES:
-            return language
-    return "en"
 
 
 def _result(status: str, request: SendRequest, **details) -> dict:

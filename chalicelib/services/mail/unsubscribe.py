@@ -20,11 +20,12 @@ from email.policy import default as default_policy
 from typing import Mapping, Optional
 from urllib.parse import parse_qs
 
-from chalicelib.mail.pages import document, escape, pick_locale
+from chalicelib.mail.pages import document, escape
 from chalicelib.errors import NotFound
 from chalicelib.services.shops.lookup import load_shop
 from chalicelib.services.shops import shops
 from chalicelib.store.mail.mail_store import MailPrefs
+from chalicelib.mail.base import resolve_locale
 
 logger = logging.getLogger("loyalty.unsubscribe")
 MAX_FORM_BYTES = 16 * 1024
@@ -128,7 +129,7 @@ def _page_errors(view):
         except Exception:
             logger.exception("unsubscribe page failed")
             query = kwargs.get("query") or (args[0] if args and isinstance(args[0], Mapping) else {}) or {}
-            return 500, _message_page(pick_locale(query.get("lang"), kwargs.get("accept_language")), "error", None)
+            return 500, _message_page(resolve_locale(query.get("lang"), kwargs.get("accept_language")), "error", None)
 
     return wrapper
 
@@ -143,7 +144,7 @@ def unsubscribe_page(deps, token: str, query: Optional[Mapping[str, str]] = None
         return _not_found(query, accept_language)
     shop, customer_id = found
     account, prefs = _account(deps, shop.shop_id, customer_id), deps.repos.mail(shop.shop_id).load_prefs(customer_id)
-    locale = pick_locale(query.get("lang"), account.locale if account else None, shop.default_locale)
+    locale = resolve_locale(query.get("lang"), account.locale if account else None, shop.default_locale)
     state = "unsubscribed" if prefs.unsubscribed else "subscribed"
     return 200, _page(locale, shop, state)
 
@@ -175,11 +176,11 @@ def unsubscribe_post(deps, token: str, form_body: bytes | str | None, *, content
         store.update_prefs(customer_id, lambda prefs: _resubscribe(prefs, now))
         state = "resubscribed"
     else:
-        locale = pick_locale(query.get("lang"), None, shop.default_locale)
+        locale = resolve_locale(query.get("lang"), None, shop.default_locale)
         return 400, _message_page(locale, "bad_request", shop)
     logger.info("mail preference change: shop=%s action=%s source=%s", shop.shop_id, action, source)
     account = _account(deps, shop.shop_id, customer_id)
-    locale = pick_locale(query.get("lang"), account.locale if account else None, shop.default_locale)
+    locale = resolve_locale(query.get("lang"), account.locale if account else None, shop.default_locale)
     return 200, _page(locale, shop, state)
 
 
@@ -261,7 +262,7 @@ def _account(deps, shop_id: str, customer_id: str):
 
 # -- pages --------------------------------------------------------------------------
 def _not_found(query: Mapping[str, str], accept_language: Optional[str]) -> tuple[int, str]:
-    return 404, _message_page(pick_locale(query.get("lang"), accept_language), "not_found", None)
+    return 404, _message_page(resolve_locale(query.get("lang"), accept_language), "not_found", None)
 
 
 def _page(locale: str, shop, state: str) -> str:
