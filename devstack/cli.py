@@ -205,11 +205,11 @@ def _fresh_number() -> int:
 def cmd_send_sample(args: argparse.Namespace) -> Any:
     from chalicelib.composition import dependencies
     from devstack import samples
-    from chalicelib.store.shops.shops import ShopRepository
 
-    stored = ShopRepository().get(args.shop_id)
+    deps = dependencies()  # also points the store at the configured table and emulator
+    stored = deps.repos.shops().get(args.shop_id)
     if stored is None:
-        raise CliError(f"no shop {args.shop_id!r} in table {dependencies().config.table_name} "
+        raise CliError(f"no shop {args.shop_id!r} in table {deps.config.table_name} "
                        "(see: shops list)")
     secret = stored.secrets.get("webhook_secret")
     if not secret:

@@ -22,7 +22,7 @@ CAMPAIGN_GATE_SECONDS = 5.0
 
 class Repositories(Protocol):
     """Every repository, per shop where its items live under one (store/repositories.py is the
-    DynamoDB one, tests/support/fakes the in-memory one; tests/contract holds both to one contract)."""
+    DynamoDB one)."""
 
     def loyalty(self, shop_id: str) -> Any: ...
     def shops(self) -> Any: ...
