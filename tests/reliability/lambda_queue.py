@@ -38,7 +38,7 @@ def drain(client, queue_name: str, *, handler: str = "send_email", timeout: floa
             # The emulator counts visible and in-flight messages one after the other: a message
             # whose visibility ends between the two counts is in neither. Empty twice, 0.1 s
             # apart, is empty.
-            empty_looks = empty_looks + 1 if queue_depth(queue_name) == 0 else 0
+            empty_looks = empty_looks + 1 if _depth(sqs, url) == 0 else 0
             if empty_looks == 2:
                 return outcomes
             time.sleep(0.1)
@@ -57,7 +57,11 @@ def drain(client, queue_name: str, *, handler: str = "send_email", timeout: floa
 
 def queue_depth(queue_name: str) -> int:
     sqs = boto3.client("sqs")
-    url = sqs.get_queue_url(QueueName=queue_name)["QueueUrl"]
+    return _depth(sqs, sqs.get_queue_url(QueueName=queue_name)["QueueUrl"])
+
+
+def _depth(sqs, url: str) -> int:
+    """Visible and in-flight messages."""
     counts = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=[
         "ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"])["Attributes"]
     return sum(int(value) for value in counts.values())

@@ -25,7 +25,6 @@ from chalicelib.domain.campaigns.links import subject_of
 from chalicelib.store import keys
 from chalicelib.store.connection import connection, resolve
 from chalicelib.store.models import MailPrefItem, MailSendItem, SesMessageItem, SuppressionItem
-from chalicelib.domain.mail import eligibility
 
 CLAIMED, SENT, SKIPPED, FAILED = "claimed", "sent", "skipped", "failed"
 DELIVERED, BOUNCED, COMPLAINED = "delivered", "bounced", "complained"
@@ -94,9 +93,6 @@ class MailPrefs:
     soft_bounces: int = 0
     last_soft_bounce_at: Optional[datetime] = None
     version: int = 0
-
-    def sends_within(self, now: datetime, days: int) -> dict[str, str]:
-        return eligibility.sends_within(self.marketing_sends, now, days)
 
 
 @dataclass
