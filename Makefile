@@ -7,7 +7,7 @@ STAGE ?= dev
 EMULATOR_PORT ?= 5000
 export PORT EMULATOR_PORT
 
-.PHONY: run test test-clock bench bench-quick package lint-infra clean chromium faketime workspace
+.PHONY: run test test-fast test-clock bench bench-quick package lint-infra clean chromium faketime workspace
 
 $(BIN)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -19,6 +19,11 @@ run: $(BIN)/.installed
 
 test: $(BIN)/.installed chromium
 	$(BIN)/python -m pytest -q -n 2 tests
+
+# Domain and service tests on the in-memory store (tests/support/fakes), no emulator: the loop
+# while changing rules or use cases. The long property runs (marked slow) are left to make test.
+test-fast: $(BIN)/.installed
+	$(BIN)/python -m pytest -q -n 2 -m "not slow" -k "not emulator" tests/unit tests/services tests/contract
 
 # The same suite with the system clock moved CLOCK_SHIFT ahead (Debian's libfaketime), the browser
 # test aside: no test may depend on today's date. Monotonic clocks stay real, so timeouts keep

@@ -209,12 +209,18 @@ class _OneAtATime:
 IN_PROCESS_PORTS: set[int] = set()
 
 
+def patch_moto() -> None:
+    """What the emulator changes in moto (above), applied once per process; in-process uses of
+    moto's models (tests/support/fakes) need the same."""
+    _partition_queries()
+    _direct_retention_check()
+    _ses_domain_identities()
+
+
 class SerializedMotoServer(ThreadedMotoServer):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        _partition_queries()
-        _direct_retention_check()
-        _ses_domain_identities()
+        patch_moto()
         self.request_counts: Counter = Counter()
         IN_PROCESS_PORTS.add(int(self._port))
 

@@ -8,6 +8,9 @@ import uuid
 
 import pytest
 
+# The fixtures every suite shares: the API on the emulator (client, shops) and the in-memory seam.
+pytest_plugins = ["tests.support.api_fixtures", "tests.support.fakes.fixtures"]
+
 # Fake credentials always: nothing in the tests may reach a real AWS account.
 os.environ.update({
     "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_SESSION_TOKEN": "testing",
@@ -18,6 +21,10 @@ os.environ.update({
 
 
 logging.getLogger("werkzeug").setLevel(logging.ERROR)  # the emulator's request log drowns test output
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "slow: a long property-based run; `make test` runs it, `make test-fast` leaves it out")
 
 
 def _free_port() -> int:

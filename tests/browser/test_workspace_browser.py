@@ -28,7 +28,7 @@ import pytest
 
 from devstack.samples import sample_order_payload, signed_request
 from devstack.sent_mail import SentMail
-from tests.integration.conftest import SECRET, shop_document
+from tests.support.shops import SECRET, shop_document
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"

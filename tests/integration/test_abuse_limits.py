@@ -11,7 +11,7 @@ from chalicelib import composition
 import pytest
 
 from chalicelib.domain.access import limits
-from tests.integration.conftest import ADMIN, issue_workspace_key, register_shop
+from tests.support.shops import ADMIN, issue_workspace_key, register_shop
 
 NOW = datetime(2031, 3, 14, 9, 30, 30, tzinfo=timezone.utc)  # 30 s into a 60-second window
 JSON = {"Content-Type": "application/json"}

@@ -7,7 +7,7 @@ from datetime import datetime, timezone
 import pytest
 
 from devstack.samples import DEFAULT_EMAIL, sample_order_payload
-from tests.integration.conftest import ADMIN, SECRET, shop_document
+from tests.support.shops import ADMIN, SECRET, shop_document
 
 EMAIL = DEFAULT_EMAIL
 

@@ -12,13 +12,10 @@ from chalicelib.domain.loyalty.account import Account
 from chalicelib.services.campaigns import campaigns
 from chalicelib.store.models import Item
 from chalicelib.store.loyalty.repository import LoyaltyRepository
-from tests.integration.conftest import ADMIN
-from tests.integration.test_expiry import _stored_profile
-from tests.integration.test_outbox import _drain
-
-NOW = datetime(2026, 12, 1, 8, 0, tzinfo=timezone.utc)
-SPECIAL_DAY = {"title": "Free shipping weekend", "starts_at": "2026-12-05T00:00:00+02:00",
-               "ends_at": "2026-12-07T23:59:00+02:00", "free_shipping": True}
+from tests.support.shops import ADMIN
+from tests.support.profiles import stored_profile
+from tests.support.queues import drain_queue
+from tests.support.campaigns import NOW, OFFER_WINDOW, SPECIAL_DAY, check_code, create_campaign
 
 
 def _seed(shop_id: str, customers: int) -> set[str]:
@@ -32,29 +29,20 @@ def _seed(shop_id: str, customers: int) -> set[str]:
                               marketing_consent=True, tier_name=tier, lifetime_spend_minor=600000)
             if tier == "Gold":
                 gold.add(account.customer_id)
-            batch.save(_stored_profile(shop_id, account))
+            batch.save(stored_profile(shop_id, account))
     return gold
-
-
-def _create(client, shop_id, **overrides):
-    document = {"name": "Winter free shipping", "template": "special_day",
-                "segment": {"rules": {"field": "tier", "op": "=", "value": "Gold"}},
-                "send_at": "2026-12-01T10:00:00", "data": SPECIAL_DAY}  # 10:00 in Kyiv = 08:00 UTC
-    document.update(overrides)
-    response = client.http.post(f"/admin/shops/{shop_id}/campaigns", headers=ADMIN, body=json.dumps(document).encode())
-    return response.status_code, json.loads(response.body)
 
 
 def test_campaign_goes_to_its_segment_once_at_its_time(deps, client, shopify_shop):
     gold = _seed(shopify_shop.shop_id, 90)
-    status, campaign = _create(client, shopify_shop.shop_id)
+    status, campaign = create_campaign(client, shopify_shop.shop_id)
     assert status == 201 and campaign["status"] == "scheduled"
     assert campaign["send_at"] == "2026-12-01T08:00:00.000000Z"
 
     assert campaigns.run_due_campaigns(deps, NOW - timedelta(minutes=1)) == {}
     report = campaigns.run_due_campaigns(deps, NOW)
     assert list(report.values()) == [{"status": "done", "queued": 30}]
-    messages = _drain(os.environ["LOYALTY_SEND_QUEUE"])
+    messages = drain_queue(os.environ["LOYALTY_SEND_QUEUE"])
     assert {m["customer_id"] for m in messages} == gold and len(messages) == 30
     assert {m["idempotency_key"] for m in messages} == {f"campaign:{campaign['campaign_id']}:{c}" for c in gold}
     assert all(m["category"] == "marketing" and m["data"] == SPECIAL_DAY for m in messages)
@@ -64,7 +52,7 @@ def test_campaign_goes_to_its_segment_once_at_its_time(deps, client, shopify_sho
 def test_a_sender_that_dies_is_resumed_from_the_last_full_page(deps, client, shopify_shop, monkeypatch):
     gold = _seed(shopify_shop.shop_id, 120)
     monkeypatch.setattr(campaigns, "PAGE_SIZE", 7)
-    _, campaign = _create(client, shopify_shop.shop_id)
+    _, campaign = create_campaign(client, shopify_shop.shop_id)
 
     pages = []
 
@@ -79,7 +67,7 @@ def test_a_sender_that_dies_is_resumed_from_the_last_full_page(deps, client, sho
     report = campaigns.run_due_campaigns(deps, NOW + timedelta(minutes=6))
     assert list(report.values())[0]["status"] == "done"
 
-    keys = Counter(m["idempotency_key"] for m in _drain(os.environ["LOYALTY_SEND_QUEUE"]))
+    keys = Counter(m["idempotency_key"] for m in drain_queue(os.environ["LOYALTY_SEND_QUEUE"]))
     assert {k.rsplit(":", 1)[1] for k in keys} == gold  # everyone, and from a saved position:
     assert sum(keys.values()) <= len(gold) + 7  # at most the page in flight is queued again
 
@@ -87,7 +75,7 @@ def test_a_sender_that_dies_is_resumed_from_the_last_full_page(deps, client, sho
 def test_pause_stops_at_the_next_page_and_resume_continues(deps, client, shopify_shop, monkeypatch):
     gold = _seed(shopify_shop.shop_id, 120)
     monkeypatch.setattr(campaigns, "PAGE_SIZE", 7)
-    _, campaign = _create(client, shopify_shop.shop_id)
+    _, campaign = create_campaign(client, shopify_shop.shop_id)
     path = f"/admin/shops/{shopify_shop.shop_id}/campaigns/{campaign['campaign_id']}"
 
     def pause_after_first_page(state):
@@ -105,18 +93,18 @@ def test_pause_stops_at_the_next_page_and_resume_continues(deps, client, shopify
     campaigns.run_due_campaigns(deps, NOW + timedelta(minutes=11))
     done = json.loads(client.http.get(path, headers=ADMIN).body)
     assert done["status"] == "done"
-    customers = Counter(m["customer_id"] for m in _drain(os.environ["LOYALTY_SEND_QUEUE"]))
+    customers = Counter(m["customer_id"] for m in drain_queue(os.environ["LOYALTY_SEND_QUEUE"]))
     assert set(customers) == gold and max(customers.values()) <= 2  # a re-queued page is deduplicated by the sender
     assert client.http.post(f"{path}/resume", headers=ADMIN).status_code == 409
 
 
 def test_cancelled_campaign_sends_nothing(deps, client, shopify_shop):
     _seed(shopify_shop.shop_id, 9)
-    _, campaign = _create(client, shopify_shop.shop_id)
+    _, campaign = create_campaign(client, shopify_shop.shop_id)
     path = f"/admin/shops/{shopify_shop.shop_id}/campaigns/{campaign['campaign_id']}"
     assert json.loads(client.http.post(f"{path}/cancel", headers=ADMIN).body)["status"] == "cancelled"
     assert campaigns.run_due_campaigns(deps, NOW) == {}
-    assert _drain(os.environ["LOYALTY_SEND_QUEUE"]) == []
+    assert drain_queue(os.environ["LOYALTY_SEND_QUEUE"]) == []
     listed = json.loads(client.http.get(f"/admin/shops/{shopify_shop.shop_id}/campaigns", headers=ADMIN).body)
     assert [c["status"] for c in listed["campaigns"]] == ["cancelled"]
 
@@ -129,7 +117,7 @@ def test_cancelled_campaign_sends_nothing(deps, client, shopify_shop):
     ({"name": ""}, "name"),
 ])
 def test_invalid_campaigns_are_refused_naming_the_field(client, shopify_shop, change, field):
-    status, error = _create(client, shopify_shop.shop_id, **change)
+    status, error = create_campaign(client, shopify_shop.shop_id, **change)
     assert status == 400 and error["field"] == field, error
 
 
@@ -143,13 +131,13 @@ def test_outcomes_are_counted_by_reason_and_a_paused_campaigns_mail_waits(deps, 
     LoyaltyRepository(shopify_shop.shop_id)
     with Item.batch_write() as batch:
         for n, consent in enumerate([True, True, False]):
-            batch.save(_stored_profile(shopify_shop.shop_id, Account(
+            batch.save(stored_profile(shopify_shop.shop_id, Account(
                 shopify_shop.shop_id, f"c_{n}", created_at=NOW, email=f"c{n}@example.com",
                 marketing_consent=consent, tier_name="Gold")))
-    _, campaign = _create(client, shopify_shop.shop_id)
+    _, campaign = create_campaign(client, shopify_shop.shop_id)
     path = f"/admin/shops/{shopify_shop.shop_id}/campaigns/{campaign['campaign_id']}"
     campaigns.run_due_campaigns(deps, NOW)
-    first, *rest = _drain(os.environ["LOYALTY_SEND_QUEUE"])
+    first, *rest = drain_queue(os.environ["LOYALTY_SEND_QUEUE"])
 
     assert client.http.post(f"{path}/pause", headers=ADMIN).status_code == 200
     deps.caches.campaign_gates.clear()  # other workers see the pause within CAMPAIGN_GATE_SECONDS
@@ -168,7 +156,7 @@ def test_too_many_failures_stop_the_campaign(deps, client, shopify_shop, monkeyp
 
     _seed(shopify_shop.shop_id, 60)
     monkeypatch.setattr(campaigns, "PAGE_SIZE", 5)
-    _, campaign = _create(client, shopify_shop.shop_id)
+    _, campaign = create_campaign(client, shopify_shop.shop_id)
     stats = campaign_results(shopify_shop.shop_id, campaign["campaign_id"])
     for n in range(25):  # the sender has been failing (e.g. the template's data went stale)
         stats.add("failed", f"c{n}")
@@ -179,7 +167,7 @@ def test_too_many_failures_stop_the_campaign(deps, client, shopify_shop, monkeyp
     deps.caches.campaign_gates.clear()
     from chalicelib.services.mail import send_consumer
 
-    dropped = send_consumer.deliver(deps, json.dumps(_drain(os.environ["LOYALTY_SEND_QUEUE"])[0]))
+    dropped = send_consumer.deliver(deps, json.dumps(drain_queue(os.environ["LOYALTY_SEND_QUEUE"])[0]))
     assert dropped["status"] == "dropped"
 
 
@@ -187,24 +175,16 @@ def test_the_sender_queues_no_further_ahead_than_the_send_rate_allows(deps, clie
     gold = _seed(shopify_shop.shop_id, 60)
     monkeypatch.setattr(campaigns, "PAGE_SIZE", 5)
     composition.use(config={"campaign_queue_ahead": 8})
-    _create(client, shopify_shop.shop_id)
+    create_campaign(client, shopify_shop.shop_id)
     first = list(campaigns.run_due_campaigns(deps, NOW).values())[0]
     assert first["status"] == "sending" and 8 < first["queued"] < len(gold)  # held once the queue had > 8
-    drained = _drain(os.environ["LOYALTY_SEND_QUEUE"])
+    drained = drain_queue(os.environ["LOYALTY_SEND_QUEUE"])
     while True:  # the every-minute schedule, with the senders keeping up
         report = campaigns.run_due_campaigns(deps, NOW + timedelta(minutes=1))
-        drained += _drain(os.environ["LOYALTY_SEND_QUEUE"])
+        drained += drain_queue(os.environ["LOYALTY_SEND_QUEUE"])
         if list(report.values())[0]["status"] == "done":
             break
     assert {m["customer_id"] for m in drained} == gold and len(drained) == len(gold)
-
-
-OFFER_WINDOW = {"valid_from": "2026-12-05T00:00:00+02:00", "valid_until": "2026-12-07T23:59:00+02:00"}
-
-
-def _code_check(client, shop, code):
-    response = client.http.get(f"/shops/{shop.shop_id}/codes/{code}", headers={"X-Api-Key": shop.api_key})
-    return response.status_code, json.loads(response.body)
 
 
 def test_special_day_with_a_code_per_customer_checkable_and_consumed_once(deps, client, shopify_shop, monkeypatch):
@@ -212,14 +192,14 @@ def test_special_day_with_a_code_per_customer_checkable_and_consumed_once(deps, 
 
     from devstack.samples import sample_order_payload
     from chalicelib.services.mail import mailer
-    from tests.integration.test_concurrency import _deliver
+    from tests.support.webhooks import deliver_shopify
 
     gold = _seed(shopify_shop.shop_id, 30)
-    status, campaign = _create(client, shopify_shop.shop_id, offer={
+    status, campaign = create_campaign(client, shopify_shop.shop_id, offer={
         "codes": "per_customer", "discount_percent": "15", "free_shipping": True, **OFFER_WINDOW})
     assert status == 201, campaign
     campaigns.run_due_campaigns(deps, NOW)
-    messages = _drain(os.environ["LOYALTY_SEND_QUEUE"])
+    messages = drain_queue(os.environ["LOYALTY_SEND_QUEUE"])
     codes = {m["customer_id"]: m["data"]["code"] for m in messages}
     assert set(codes) == gold and len(set(codes.values())) == len(gold)  # one each, all different
     assert all(m["data"]["discount_percent"] == "15" for m in messages)
@@ -228,43 +208,43 @@ def test_special_day_with_a_code_per_customer_checkable_and_consumed_once(deps, 
 
     code = codes["c_00000"]
     composition.use_clock(lambda: NOW)  # the day before the window opens
-    status, before = _code_check(client, shopify_shop, code)
+    status, before = check_code(client, shopify_shop, code)
     assert status == 200 and before["valid"] is False and before["reason"] == "the code is not valid yet"
     composition.use_clock(lambda: datetime(2026, 12, 6, 12, tzinfo=timezone.utc))
-    status, during = _code_check(client, shopify_shop, code)
+    status, during = check_code(client, shopify_shop, code)
     assert during["valid"] is True and during["free_shipping"] is True and during["discount_percent"] == "15"
     assert during["single_use"] is True
 
-    first = _deliver(deps, shopify_shop.shop_id, shopify_shop.secret, sample_order_payload(
+    first = deliver_shopify(deps, shopify_shop.shop_id, shopify_shop.secret, sample_order_payload(
         "shopify", order_id="d-1", email="c0@example.com", discount_codes=[code.lower()]), "orders/paid")
-    second = _deliver(deps, shopify_shop.shop_id, shopify_shop.secret, sample_order_payload(
+    second = deliver_shopify(deps, shopify_shop.shop_id, shopify_shop.secret, sample_order_payload(
         "shopify", order_id="d-2", email="c0@example.com", discount_codes=[code]), "orders/paid")
     assert first["consumed_codes"] == [code] and second["consumed_codes"] == []
-    assert _code_check(client, shopify_shop, code)[1]["reason"] == "the code was consumed"
-    assert _code_check(client, shopify_shop, "DAY-NOPE0-NOPE0-NOPE0")[0] == 404
+    assert check_code(client, shopify_shop, code)[1]["reason"] == "the code was consumed"
+    assert check_code(client, shopify_shop, "DAY-NOPE0-NOPE0-NOPE0")[0] == 404
 
 
 def test_shared_code_works_for_many_orders_within_its_window(deps, client, shopify_shop, monkeypatch):
     from devstack.samples import sample_order_payload
-    from tests.integration.test_concurrency import _deliver
+    from tests.support.webhooks import deliver_shopify
 
     _seed(shopify_shop.shop_id, 9)
-    _, campaign = _create(client, shopify_shop.shop_id, offer={"codes": "shared", "free_shipping": True,
+    _, campaign = create_campaign(client, shopify_shop.shop_id, offer={"codes": "shared", "free_shipping": True,
                                                                **OFFER_WINDOW})
     shared = campaign["data"]["code"]
     campaigns.run_due_campaigns(deps, NOW)
-    assert {m["data"]["code"] for m in _drain(os.environ["LOYALTY_SEND_QUEUE"])} == {shared}
+    assert {m["data"]["code"] for m in drain_queue(os.environ["LOYALTY_SEND_QUEUE"])} == {shared}
     composition.use_clock(lambda: datetime(2026, 12, 6, 12, tzinfo=timezone.utc))
     for n in range(3):
-        result = _deliver(deps, shopify_shop.shop_id, shopify_shop.secret, sample_order_payload(
+        result = deliver_shopify(deps, shopify_shop.shop_id, shopify_shop.secret, sample_order_payload(
             "shopify", order_id=f"s-{n}", email=f"c{n}@example.com", discount_codes=[shared]), "orders/paid")
         assert result["consumed_codes"] == [shared]
-    status, check = _code_check(client, shopify_shop, shared)
+    status, check = check_code(client, shopify_shop, shared)
     assert check["valid"] is True and check["uses"] == 3 and check["single_use"] is False
     composition.use_clock(lambda: datetime(2026, 12, 9, 12, tzinfo=timezone.utc))
-    assert _code_check(client, shopify_shop, shared)[1]["reason"] == "the code has expired"
+    assert check_code(client, shopify_shop, shared)[1]["reason"] == "the code has expired"
 
 
 def test_an_offer_must_give_something_within_a_window(client, shopify_shop):
-    status, error = _create(client, shopify_shop.shop_id, offer={"codes": "shared", **OFFER_WINDOW})
+    status, error = create_campaign(client, shopify_shop.shop_id, offer={"codes": "shared", **OFFER_WINDOW})
     assert status == 400 and error["field"] == "offer"

@@ -8,13 +8,13 @@ from chalicelib.services.shops.lookup import load_shop
 from chalicelib.services.loyalty import storefront
 from chalicelib.services.lifecycle.code_release import release_expired_codes
 from chalicelib.store.loyalty.repository import LoyaltyRepository
-from tests.integration.test_concurrency import _deliver
+from tests.support.webhooks import deliver_shopify
 
 EMAIL = DEFAULT_EMAIL
 
 
 def test_unused_code_is_released_with_the_original_expiry(deps, client, shopify_shop):
-    _deliver(deps, shopify_shop.shop_id, shopify_shop.secret, sample_order_payload("shopify", order_id="1", email=EMAIL),
+    deliver_shopify(deps, shopify_shop.shop_id, shopify_shop.secret, sample_order_payload("shopify", order_id="1", email=EMAIL),
              "orders/paid")
     before = storefront.customer_view(deps, load_shop(deps, shopify_shop.shop_id), EMAIL)
     status, code = shopify_shop.redeem(EMAIL, 150)
@@ -36,9 +36,9 @@ def test_unused_code_is_released_with_the_original_expiry(deps, client, shopify_
 
 
 def test_used_code_is_not_released(deps, client, shopify_shop):
-    _deliver(deps, shopify_shop.shop_id, shopify_shop.secret, sample_order_payload("shopify", order_id="1", email=EMAIL),
+    deliver_shopify(deps, shopify_shop.shop_id, shopify_shop.secret, sample_order_payload("shopify", order_id="1", email=EMAIL),
              "orders/paid")
     _, code = shopify_shop.redeem(EMAIL, 150)
-    _deliver(deps, shopify_shop.shop_id, shopify_shop.secret,
+    deliver_shopify(deps, shopify_shop.shop_id, shopify_shop.secret,
              sample_order_payload("shopify", order_id="2", email=EMAIL, discount_codes=[code["code"]]), "orders/paid")
     assert release_expired_codes(deps, shopify_shop.shop_id, deps.clock() + timedelta(days=31)) == 0

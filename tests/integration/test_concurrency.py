@@ -11,33 +11,17 @@ from chalicelib.services.shops.lookup import load_shop
 from chalicelib.services.loyalty import storefront
 from chalicelib.services.orders import webhooks
 from chalicelib.store.loyalty.repository import LoyaltyRepository
-from tests.integration.conftest import register_shop
+from tests.support.shops import register_shop
+from tests.support.webhooks import deliver_shopify, run_together
 
 EMAIL = DEFAULT_EMAIL
 ORDER_POINTS = 189
 
 
-def _deliver(deps, shop_id: str, secret: str, payload: dict, topic: str, event_id: str | None = None) -> dict:
-    headers, raw = signed_request("shopify", secret, payload, topic=topic, event_id=event_id)
-    return webhooks.receive_webhook(deps, "shopify", shop_id, headers, raw, "application/json")
-
-
-def _run_together(calls):
-    """Start every call at the same moment, on its own thread."""
-    barrier = threading.Barrier(len(calls))
-
-    def run(call):
-        barrier.wait()
-        return call()
-
-    with ThreadPoolExecutor(max_workers=len(calls)) as pool:
-        return list(pool.map(run, calls))
-
-
 def test_parallel_orders_of_one_customer_all_count(deps, client):
     shop = register_shop(client, "busy-shop", "shopify")
     orders = [sample_order_payload("shopify", order_id=f"p-{n}", email=EMAIL) for n in range(12)]
-    results = _run_together([lambda o=o: _deliver(deps, shop.shop_id, shop.secret, o, "orders/paid") for o in orders])
+    results = run_together([lambda o=o: deliver_shopify(deps, shop.shop_id, shop.secret, o, "orders/paid") for o in orders])
     assert [r["result"] for r in results] == ["applied"] * 12
 
     view = storefront.customer_view(deps, load_shop(deps, shop.shop_id), EMAIL)
@@ -52,9 +36,9 @@ def test_parallel_redeliveries_of_one_order_apply_once(deps, client):
     shop = register_shop(client, "retry-shop", "shopify")
     payload = sample_order_payload("shopify", order_id="dup-1", email=EMAIL)
     # Same event delivered 5 times (platform retries) and 5 more times under other topics/events.
-    calls = [lambda: _deliver(deps, shop.shop_id, shop.secret, payload, "orders/paid", "evt-same") for _ in range(5)]
-    calls += [lambda n=n: _deliver(deps, shop.shop_id, shop.secret, payload, "orders/updated", f"evt-{n}") for n in range(5)]
-    results = _run_together(calls)
+    calls = [lambda: deliver_shopify(deps, shop.shop_id, shop.secret, payload, "orders/paid", "evt-same") for _ in range(5)]
+    calls += [lambda n=n: deliver_shopify(deps, shop.shop_id, shop.secret, payload, "orders/updated", f"evt-{n}") for n in range(5)]
+    results = run_together(calls)
     assert sorted(r["result"] for r in results) == ["applied"] + ["duplicate"] * 9
     assert storefront.customer_view(deps, load_shop(deps, shop.shop_id), EMAIL)["points_balance"] == ORDER_POINTS
 
@@ -62,7 +46,7 @@ def test_parallel_redeliveries_of_one_order_apply_once(deps, client):
 def test_two_redemptions_of_the_whole_balance_exactly_one_wins(deps, client):
     shop = register_shop(client, "race-shop", "shopify")
     for n in range(2):
-        _deliver(deps, shop.shop_id, shop.secret, sample_order_payload("shopify", order_id=f"r-{n}", email=EMAIL),
+        deliver_shopify(deps, shop.shop_id, shop.secret, sample_order_payload("shopify", order_id=f"r-{n}", email=EMAIL),
                  "orders/paid")
     loaded = load_shop(deps, shop.shop_id)
     balance = 2 * ORDER_POINTS
@@ -73,7 +57,7 @@ def test_two_redemptions_of_the_whole_balance_exactly_one_wins(deps, client):
         except Conflict as refusal:
             return ("refused", refusal.message)
 
-    outcomes = _run_together([redeem, redeem])
+    outcomes = run_together([redeem, redeem])
     assert sorted(kind for kind, _ in outcomes) == ["ok", "refused"]
     refusal = next(detail for kind, detail in outcomes if kind == "refused")
     assert "balance is 0" in refusal
@@ -82,13 +66,13 @@ def test_two_redemptions_of_the_whole_balance_exactly_one_wins(deps, client):
 
 def test_redeemed_code_is_consumed_once_by_a_paid_order(deps, client):
     shop = register_shop(client, "code-shop", "shopify")
-    _deliver(deps, shop.shop_id, shop.secret, sample_order_payload("shopify", order_id="c-1", email=EMAIL), "orders/paid")
+    deliver_shopify(deps, shop.shop_id, shop.secret, sample_order_payload("shopify", order_id="c-1", email=EMAIL), "orders/paid")
     status, code = shop.redeem(EMAIL, 100)
     assert status == 201
 
-    first = _deliver(deps, shop.shop_id, shop.secret, sample_order_payload(
+    first = deliver_shopify(deps, shop.shop_id, shop.secret, sample_order_payload(
         "shopify", order_id="c-2", email=EMAIL, discount_codes=[code["code"]]), "orders/paid")
-    second = _deliver(deps, shop.shop_id, shop.secret, sample_order_payload(
+    second = deliver_shopify(deps, shop.shop_id, shop.secret, sample_order_payload(
         "shopify", order_id="c-3", email="someone.else@example.com", discount_codes=[code["code"]]), "orders/paid")
     assert first["consumed_codes"] == [code["code"]]
     assert second["consumed_codes"] == []

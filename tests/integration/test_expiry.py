@@ -7,6 +7,7 @@ from chalicelib.domain.loyalty.account import Account, Lot
 from chalicelib.services.lifecycle.expiry import expire_points
 from chalicelib.store.models import Item
 from chalicelib.store.loyalty.repository import LoyaltyRepository, _lot_item, _profile_item
+from tests.support.profiles import stored_profile
 
 NOW = datetime(2026, 11, 25, 3, 0, tzinfo=timezone.utc)
 
@@ -20,14 +21,8 @@ def _seed(shop_id: str, customers: int, due: int) -> None:
             lot = Lot(f"order-{n}", 100 + n, expires - timedelta(days=180), expires, f"order:{n}")
             account = Account(shop_id, f"c_{n:05d}", created_at=NOW - timedelta(days=200), email=f"c{n}@example.com",
                               points_balance=lot.points, lifetime_spend_minor=200000, orders_count=1)
-            batch.save(_stored_profile(shop_id, account))
+            batch.save(stored_profile(shop_id, account))
             batch.save(_lot_item(shop_id, account.customer_id, lot))
-
-
-def _stored_profile(shop_id: str, account: Account):
-    item = _profile_item(shop_id, account)
-    item.version = 1  # as if committed once
-    return item
 
 
 def test_expiry_reads_only_the_customers_with_points_due(deps, table):
@@ -56,7 +51,7 @@ def test_lot_expiring_later_today_waits_for_its_moment(deps, table):
     account = Account(shop_id, "c_1", created_at=NOW, email="c1@example.com", points_balance=50)
     LoyaltyRepository(shop_id)
     with Item.batch_write() as batch:
-        batch.save(_stored_profile(shop_id, account))
+        batch.save(stored_profile(shop_id, account))
         batch.save(_lot_item(shop_id, "c_1", Lot("l1", 50, NOW - timedelta(days=180), moment, "order:1")))
     assert expire_points(deps, shop_id, NOW).points_expired == 0
     assert expire_points(deps, shop_id, moment).points_expired == 50

@@ -12,8 +12,8 @@ from chalicelib.services.lifecycle.expiry_warnings import send_expiry_warnings
 from chalicelib.services.shops.lookup import load_shop
 from chalicelib.store.models import Item
 from chalicelib.store.loyalty.repository import LoyaltyRepository, _lot_item
-from tests.integration.test_expiry import _stored_profile
-from tests.integration.test_outbox import _drain
+from tests.support.profiles import stored_profile
+from tests.support.queues import drain_queue
 
 NOW = datetime(2026, 11, 25, 6, 0, tzinfo=timezone.utc)
 
@@ -32,7 +32,7 @@ def _seed(shop_id: str, customers: int, in_30: int, in_7: int) -> None:
                     for i, when in enumerate(expiries)]
             account = Account(shop_id, f"c_{n:05d}", created_at=NOW, email=f"c{n}@example.com",
                               points_balance=100 * len(lots), marketing_consent=True)
-            batch.save(_stored_profile(shop_id, account))
+            batch.save(stored_profile(shop_id, account))
             for lot in lots:
                 batch.save(_lot_item(shop_id, account.customer_id, lot))
 
@@ -47,7 +47,7 @@ def test_warnings_read_only_customers_due_and_never_repeat(deps, shopify_shop):
     assert report.customers_read == 20
     assert report.index_items_read == 20  # the lots on the two warning days, nothing else
 
-    messages = {m["customer_id"]: m for m in _drain(os.environ["LOYALTY_SEND_QUEUE"])}
+    messages = {m["customer_id"]: m for m in drain_queue(os.environ["LOYALTY_SEND_QUEUE"])}
     assert len(messages) == 20
     merged = messages["c_00000"]
     assert merged["template"] == "points_expiring" and merged["category"] == "marketing"
@@ -61,7 +61,7 @@ def test_warnings_read_only_customers_due_and_never_repeat(deps, shopify_shop):
     assert (again.warnings_queued, again.customers_read) == (0, 0)
     next_day = send_expiry_warnings(deps, shop, NOW + timedelta(days=1))
     assert next_day.warnings_queued == 0
-    assert _drain(os.environ["LOYALTY_SEND_QUEUE"]) == []
+    assert drain_queue(os.environ["LOYALTY_SEND_QUEUE"]) == []
 
     # 23 days later the merged customers' first lot is 7 days out: the 7-day warning comes once.
     later = send_expiry_warnings(deps, shop, NOW + timedelta(days=23))

@@ -11,7 +11,7 @@ import pytest
 from bench.import_history import expected_totals, generate_history, write_customers_csv, write_orders_csv
 from devstack import cli
 from devstack.samples import sample_order_payload, signed_request
-from tests.integration.conftest import ADMIN, register_shop
+from tests.support.shops import ADMIN, register_shop
 
 SHOP = "history-shop"
 
@@ -273,7 +273,7 @@ def test_woocommerce_and_generic_exports(deps, client, tmp_path):
 
 
 def test_the_same_order_by_import_webhook_and_reconciliation_counts_once(deps, client, tmp_path):
-    from tests.integration.fake_platforms import FakePlatform
+    from tests.support.fake_platforms import FakePlatform
 
     from chalicelib.services.orders import reconciliation
 
@@ -303,7 +303,7 @@ def test_the_same_order_by_import_webhook_and_reconciliation_counts_once(deps, c
 
 
 def test_reconciliation_applies_what_the_webhooks_lost_and_reports_it(deps, client):
-    from tests.integration.fake_platforms import FakePlatform
+    from tests.support.fake_platforms import FakePlatform
 
     from chalicelib.services.orders import reconciliation
 
@@ -357,7 +357,7 @@ def test_reconciliation_applies_what_the_webhooks_lost_and_reports_it(deps, clie
 
 
 def test_woocommerce_reconciliation_pages_and_credentials(deps, client):
-    from tests.integration.fake_platforms import FakePlatform
+    from tests.support.fake_platforms import FakePlatform
 
     from chalicelib.services.orders import reconciliation
 

@@ -13,8 +13,8 @@ import pytest
 
 from chalicelib.api import permissions
 from chalicelib.domain.access.roles import MARKETER, OPERATOR, OWNER
-from tests.integration.conftest import ADMIN, issue_workspace_key, register_shop, sign_in
-from tests.reliability.conftest import table_fingerprint
+from tests.support.shops import ADMIN, issue_workspace_key, register_shop, sign_in
+from tests.support.emulator import table_fingerprint
 
 NOW = datetime(2031, 3, 14, 9, 30, 30, tzinfo=timezone.utc)  # fixed: nothing here depends on today
 SECURITY_DOC = Path(__file__).resolve().parents[2] / "docs" / "security.md"

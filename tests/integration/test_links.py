@@ -17,11 +17,11 @@ from chalicelib.mail import tokens
 from devstack.samples import sample_order_payload
 from chalicelib.services.campaigns import campaigns
 from devstack.sent_mail import sent_mail
-from tests.integration.conftest import ADMIN, register_shop
-from tests.integration.test_campaigns import NOW, OFFER_WINDOW, _code_check, _create
-from tests.integration.test_concurrency import _deliver
-from tests.integration.test_expiry import _stored_profile
-from tests.integration.test_outbox import _drain
+from tests.support.shops import ADMIN, register_shop
+from tests.support.campaigns import NOW, OFFER_WINDOW, check_code, create_campaign
+from tests.support.webhooks import deliver_shopify
+from tests.support.profiles import stored_profile
+from tests.support.queues import drain_queue
 
 DURING = datetime(2026, 12, 6, 12, tzinfo=timezone.utc)  # inside OFFER_WINDOW
 _LINK = re.compile(r'href="(https?://[^"]+/r/[^"]+)"')
@@ -44,7 +44,7 @@ def _customer(deps, shop_id: str, n: int, **overrides) -> Account:
 
     account = Account(shop_id, load_shop(deps, shop_id).customer_id_for(values["email"]), **values)
     with Item.batch_write() as batch:
-        batch.save(_stored_profile(shop_id, account))
+        batch.save(stored_profile(shop_id, account))
     return account
 
 
@@ -61,10 +61,10 @@ def _send(deps, message: dict, endpoint: str):
 
 def _campaign_mail(deps, client, shop, endpoint, **offer):
     _customer(deps, shop.shop_id, 0)
-    status, campaign = _create(client, shop.shop_id, offer={**offer, **OFFER_WINDOW})
+    status, campaign = create_campaign(client, shop.shop_id, offer={**offer, **OFFER_WINDOW})
     assert status == 201, campaign
     campaigns.run_due_campaigns(deps, NOW)
-    (message,) = _drain(os.environ["LOYALTY_SEND_QUEUE"])
+    (message,) = drain_queue(os.environ["LOYALTY_SEND_QUEUE"])
     return campaign, message, _send(deps, message, endpoint)
 
 
@@ -98,7 +98,7 @@ def test_special_day_mail_link_lands_with_the_code_and_the_order_is_counted(deps
     assert client.http.get(_path(links[-1])).status_code == 302  # a second click: counted, not unique
 
     clock[0] = DURING + timedelta(days=1)  # within the 5 days after the click
-    result = _deliver(deps, shopify_shop.shop_id, shopify_shop.secret, sample_order_payload(
+    result = deliver_shopify(deps, shopify_shop.shop_id, shopify_shop.secret, sample_order_payload(
         "shopify", order_id="sd-1", email="c0@example.com", discount_codes=[code], created_at=clock[0]),
         "orders/paid")
     assert result["consumed_codes"] == [code] and result["attributed_to"] == f"campaign:{campaign['campaign_id']}"
@@ -109,7 +109,7 @@ def test_special_day_mail_link_lands_with_the_code_and_the_order_is_counted(deps
     assert stats["rates"]["click_rate"] == 1.0
 
     # The same order delivered again (another topic, a retry) counts nothing twice.
-    _deliver(deps, shopify_shop.shop_id, shopify_shop.secret, sample_order_payload(
+    deliver_shopify(deps, shopify_shop.shop_id, shopify_shop.secret, sample_order_payload(
         "shopify", order_id="sd-1", email="c0@example.com", discount_codes=[code], created_at=clock[0]),
         "orders/updated")
     assert _stats(client, shopify_shop, campaign["campaign_id"])["orders"] == 1
@@ -124,7 +124,7 @@ def test_attribution_window_edges(deps, client, shopify_shop, moto_endpoint, clo
                                        ("edge-out", clicked + timedelta(days=5, seconds=1), False),
                                        ("before", clicked - timedelta(minutes=1), False)):
         clock[0] = max(paid_at, clicked) + timedelta(minutes=1)
-        result = _deliver(deps, shopify_shop.shop_id, shopify_shop.secret, sample_order_payload(
+        result = deliver_shopify(deps, shopify_shop.shop_id, shopify_shop.secret, sample_order_payload(
             "shopify", order_id=order_id, email="c0@example.com", created_at=paid_at), "orders/paid")
         assert ("attributed_to" in result) is counted, order_id
     assert _stats(client, shopify_shop, campaign["campaign_id"])["orders"] == 1
@@ -185,7 +185,7 @@ def test_two_orders_racing_for_one_single_use_code_use_it_once(deps, client, sho
     results = []
 
     def order(n):
-        results.append(_deliver(deps, shopify_shop.shop_id, shopify_shop.secret, sample_order_payload(
+        results.append(deliver_shopify(deps, shopify_shop.shop_id, shopify_shop.secret, sample_order_payload(
             "shopify", order_id=f"race-{n}", email="c0@example.com", discount_codes=[code], created_at=clock[0]),
             "orders/paid"))
 
@@ -198,11 +198,11 @@ def test_two_orders_racing_for_one_single_use_code_use_it_once(deps, client, sho
     refused = [r for r in results if r.get("refused_codes")]
     assert len(used) == 1 and len(refused) == 1 and refused[0]["refused_codes"][code] == "the code was consumed"
     assert all(r["result"] == "applied" for r in results)  # both orders still earn their points
-    assert _code_check(client, shopify_shop, code)[1]["uses"] == 1
+    assert check_code(client, shopify_shop, code)[1]["uses"] == 1
 
 
 def test_minimum_order_is_checked_at_the_checkout_and_at_payment(deps, client, shopify_shop, moto_endpoint, clock):
-    _, campaign = _create(client, shopify_shop.shop_id, offer={"codes": "shared", "discount_percent": "5",
+    _, campaign = create_campaign(client, shopify_shop.shop_id, offer={"codes": "shared", "discount_percent": "5",
                                                                "min_order": "5000", **OFFER_WINDOW})
     code = campaign["data"]["code"]
     assert campaign["data"]["min_order_minor"] == 500000
@@ -212,7 +212,7 @@ def test_minimum_order_is_checked_at_the_checkout_and_at_payment(deps, client, s
     response = client.http.get(f"/shops/{shopify_shop.shop_id}/codes/{code}?order_total=lots",
                                headers={"X-Api-Key": shopify_shop.api_key})
     assert response.status_code == 400 and json.loads(response.body)["field"] == "order_total"
-    small = _deliver(deps, shopify_shop.shop_id, shopify_shop.secret, sample_order_payload(
+    small = deliver_shopify(deps, shopify_shop.shop_id, shopify_shop.secret, sample_order_payload(
         "shopify", order_id="small", email="c0@example.com", discount_codes=[code], created_at=clock[0]),
         "orders/paid")
     assert small["refused_codes"] == {code: "the order is below the code's minimum"}

@@ -12,8 +12,8 @@ from chalicelib.services.lifecycle.occasions import run_occasions
 from chalicelib.services.shops.lookup import load_shop
 from chalicelib.store.models import Item
 from chalicelib.store.loyalty.repository import LoyaltyRepository, _lot_item
-from tests.integration.test_expiry import _stored_profile
-from tests.integration.test_outbox import _drain
+from tests.support.profiles import stored_profile
+from tests.support.queues import drain_queue
 
 # 22:30 UTC on 24 Nov is already 25 Nov in Kyiv (the demo shops' time zone).
 NOW = datetime(2026, 11, 24, 22, 30, tzinfo=timezone.utc)
@@ -23,7 +23,7 @@ def _seed(shop_id: str, accounts: list[Account]) -> None:
     LoyaltyRepository(shop_id)
     with Item.batch_write() as batch:
         for account in accounts:
-            batch.save(_stored_profile(shop_id, account))
+            batch.save(stored_profile(shop_id, account))
             if account.points_balance > 0:
                 expires = NOW + timedelta(days=100)
                 batch.save(_lot_item(shop_id, account.customer_id,
@@ -49,7 +49,7 @@ def test_birthday_bonus_and_email_once_a_year_in_the_shops_time_zone(deps, shopi
                                                         for n in range(50)])
     report = run_occasions(deps, shop, NOW)
     assert (report.birthdays, report.customers_read) == (1, 1)
-    (message,) = _drain(os.environ["LOYALTY_SEND_QUEUE"])
+    (message,) = drain_queue(os.environ["LOYALTY_SEND_QUEUE"])
     assert message["template"] == "birthday" and message["data"] == {"bonus_points": 50}
     _assert_sends(deps, message)
     account = LoyaltyRepository(shop.shop_id).load_account("c_0001")
@@ -76,7 +76,7 @@ def test_winback_once_per_lapse_for_customers_with_points(deps, shopify_shop):
     ])
     report = run_occasions(deps, shop, NOW)
     assert report.winbacks == 1
-    (message,) = _drain(os.environ["LOYALTY_SEND_QUEUE"])
+    (message,) = drain_queue(os.environ["LOYALTY_SEND_QUEUE"])
     assert message["template"] == "winback" and message["customer_id"] == "c_0001"
     assert message["data"]["days_since_last_order"] == 90
     _assert_sends(deps, message)

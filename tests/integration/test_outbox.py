@@ -13,39 +13,22 @@ from devstack.samples import DEFAULT_EMAIL, sample_order_payload, sample_refund_
 from chalicelib.mail import outbox
 from chalicelib.services.mail import send_consumer
 from chalicelib.store.models import OutboxItem
-from tests.integration.test_concurrency import _deliver
+from tests.support.webhooks import deliver_shopify
+from tests.support.queues import drain_queue
+from tests.support.outbox import outbox_items
 
 EMAIL = DEFAULT_EMAIL
-
-
-def _drain(queue_name: str) -> list[dict]:
-    sqs = boto3.client("sqs")
-    url = sqs.get_queue_url(QueueName=queue_name)["QueueUrl"]
-    bodies = []
-    while True:
-        batch = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=0).get("Messages", [])
-        if not batch:
-            return bodies
-        for message in batch:
-            bodies.append(json.loads(message["Body"]))
-            sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
-
-
-def _outbox_items(shop_id: str):
-    from chalicelib.store import keys
-
-    return [item for shard in range(keys.OUTBOX_SHARDS) for item in OutboxItem.query(keys.outbox_pk(shop_id, shard))]
 
 
 def test_paid_order_enqueues_one_post_purchase_message(deps, shopify_shop):
     queue = os.environ["LOYALTY_SEND_QUEUE"]
     order = sample_order_payload("shopify", order_id="1001", email=EMAIL)
-    _deliver(deps, shopify_shop.shop_id, shopify_shop.secret, order, "orders/paid")
-    _deliver(deps, shopify_shop.shop_id, shopify_shop.secret, order, "orders/updated", "other-event")
-    _deliver(deps, shopify_shop.shop_id, shopify_shop.secret,
+    deliver_shopify(deps, shopify_shop.shop_id, shopify_shop.secret, order, "orders/paid")
+    deliver_shopify(deps, shopify_shop.shop_id, shopify_shop.secret, order, "orders/updated", "other-event")
+    deliver_shopify(deps, shopify_shop.shop_id, shopify_shop.secret,
              sample_refund_payload("shopify", refund_id="r1", order_id="1001"), "refunds/create")
 
-    messages = _drain(queue)
+    messages = drain_queue(queue)
     assert len(messages) == 1
     message = messages[0]
     assert message["template"] == "post_purchase" and message["category"] == "transactional"
@@ -54,7 +37,7 @@ def test_paid_order_enqueues_one_post_purchase_message(deps, shopify_shop):
     assert message["data"]["cashback_minor"] == 7598
     assert [item["quantity"] for item in message["data"]["items"]] == [2, 1]
     assert "email" not in json.dumps(message).lower().replace("email_", "")  # no address travels in the queue
-    assert len(_outbox_items(shopify_shop.shop_id)) == 1  # kept until the sender has handled it
+    assert len(outbox_items(shopify_shop.shop_id)) == 1  # kept until the sender has handled it
 
 
 def test_delivered_message_clears_its_outbox_item(deps, shopify_shop, monkeypatch):
@@ -62,25 +45,25 @@ def test_delivered_message_clears_its_outbox_item(deps, shopify_shop, monkeypatc
 
     sent = []
     monkeypatch.setattr(mailer, "send_message", lambda deps, message, **_: sent.append(message) or {"status": "sent"})
-    _deliver(deps, shopify_shop.shop_id, shopify_shop.secret, sample_order_payload("shopify", order_id="7", email=EMAIL),
+    deliver_shopify(deps, shopify_shop.shop_id, shopify_shop.secret, sample_order_payload("shopify", order_id="7", email=EMAIL),
              "orders/paid")
-    (message,) = _drain(os.environ["LOYALTY_SEND_QUEUE"])
+    (message,) = drain_queue(os.environ["LOYALTY_SEND_QUEUE"])
     assert send_consumer.deliver(deps, json.dumps(message)) == {"status": "sent"}
     assert "outbox_key" not in sent[0]
-    assert _outbox_items(shopify_shop.shop_id) == []
+    assert outbox_items(shopify_shop.shop_id) == []
 
 
 def test_a_lost_publish_is_republished_by_the_sweeper(deps, shopify_shop, monkeypatch):
     with monkeypatch.context() as patch:
         patch.setattr(outbox, "_send", _raise)  # SQS unreachable right after the commit
-        result = _deliver(deps, shopify_shop.shop_id, shopify_shop.secret,
+        result = deliver_shopify(deps, shopify_shop.shop_id, shopify_shop.secret,
                           sample_order_payload("shopify", order_id="8", email=EMAIL), "orders/paid")
     assert result["result"] == "applied"  # the webhook still succeeds
     queue = os.environ["LOYALTY_SEND_QUEUE"]
-    assert _drain(queue) == []
+    assert drain_queue(queue) == []
     assert outbox.republish_lingering(deps, deps.clock())["republished"] == 0  # too fresh to be lost
     assert outbox.republish_lingering(deps, deps.clock() + timedelta(minutes=5))["republished"] == 1
-    assert [m["idempotency_key"] for m in _drain(queue)] == ["post_purchase:8"]
+    assert [m["idempotency_key"] for m in drain_queue(queue)] == ["post_purchase:8"]
 
 
 def _raise(*_args, **_kwargs):
@@ -95,7 +78,7 @@ def test_throttled_send_is_retried_later_with_growing_delays(deps, shopify_shop,
         raise TransientSendError("Throttling: Maximum sending rate exceeded")
 
     monkeypatch.setattr(mailer, "send_message", throttled)
-    _deliver(deps, shopify_shop.shop_id, shopify_shop.secret, sample_order_payload("shopify", order_id="9", email=EMAIL),
+    deliver_shopify(deps, shopify_shop.shop_id, shopify_shop.secret, sample_order_payload("shopify", order_id="9", email=EMAIL),
              "orders/paid")
     sqs = boto3.client("sqs")
     url = sqs.get_queue_url(QueueName=os.environ["LOYALTY_SEND_QUEUE"])["QueueUrl"]
@@ -108,4 +91,4 @@ def test_throttled_send_is_retried_later_with_growing_delays(deps, shopify_shop,
     time.sleep(1.5)
     assert sqs.receive_message(QueueUrl=url, WaitTimeSeconds=0).get("Messages", []) == []
     assert [send_consumer.backoff_seconds(n) for n in (1, 2, 3, 8, 20)] == [10, 20, 40, 900, 900]
-    assert len(_outbox_items(shopify_shop.shop_id)) == 1  # not handled yet: kept for the retry
+    assert len(outbox_items(shopify_shop.shop_id)) == 1  # not handled yet: kept for the retry

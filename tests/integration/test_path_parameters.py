@@ -14,7 +14,7 @@ import pytest
 from chalicelib import composition
 
 from devstack.samples import sample_order_payload
-from tests.integration.conftest import ADMIN, register_shop
+from tests.support.shops import ADMIN, register_shop
 from tests.support.chalice_local import chalice_local
 
 SHOP = "encoded-shop"

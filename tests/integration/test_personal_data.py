@@ -15,8 +15,8 @@ import pytest
 
 from devstack.samples import sample_order_payload
 from devstack.sent_mail import sent_mail
-from tests.integration.conftest import ADMIN, register_shop, shop_document
-from tests.integration.test_outbox import _drain
+from tests.support.shops import ADMIN, register_shop, shop_document
+from tests.support.queues import drain_queue
 
 EMAIL = "Iryna.Shevchenko@example.com"
 STORED_EMAIL = EMAIL.lower()
@@ -60,7 +60,7 @@ def mail_everything(deps, moto_endpoint) -> list:
 
     boto3.client("sesv2").create_email_identity(EmailIdentity="shop.example")
     before = len(sent_mail(moto_endpoint))
-    for message in _drain(os.environ["LOYALTY_SEND_QUEUE"]):
+    for message in drain_queue(os.environ["LOYALTY_SEND_QUEUE"]):
         send_consumer.deliver(deps, json.dumps(message))
     return sent_mail(moto_endpoint)[before:]
 

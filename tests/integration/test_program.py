@@ -12,8 +12,8 @@ import boto3
 from devstack.samples import sample_order_payload, sample_refund_payload, sign_generic
 from chalicelib.services.mail import mailer
 from chalicelib.services.lifecycle.daily import run_daily
-from tests.integration.conftest import ADMIN, register_shop
-from tests.integration.test_outbox import _drain
+from tests.support.shops import ADMIN, register_shop
+from tests.support.queues import drain_queue
 
 PROGRAM = {
     "cashback_percent": "2", "signup_bonus_points": 25,
@@ -66,7 +66,7 @@ def test_referral_rewarded_after_the_return_window_with_fraud_checks_and_a_refun
     check = json.loads(client.http.get(f"/shops/{shop.shop_id}/codes/{code}", headers={"X-Api-Key": shop.api_key}).body)
     assert (check["kind"], check["first_order_only"], check["discount_percent"], check["valid"]) == \
         ("referral", True, "10", True)
-    _drain(queue)
+    drain_queue(queue)
 
     answer = _order(shop, "b-1", "bohdan@shop.example", codes=[code.lower()], first_name="Bohdan",
                     address={"address1": "Sadova 3", "city": "Lviv", "zip": "79000", "country": "UA"})
@@ -86,7 +86,7 @@ def test_referral_rewarded_after_the_return_window_with_fraud_checks_and_a_refun
     assert shop.deliver(refund).status_code == 200
     _order(shop, "g-1", "galyna@shop.example", codes=[code])  # the third this month: still within the cap
     assert _order(shop, "h-1", "hanna@shop.example", codes=[code])["referral"]["reason"] == "monthly_cap"
-    _drain(queue)
+    drain_queue(queue)
 
     before = shop.customer("anna.koval@gmail.com")[1]["points_balance"]
     now = datetime.now(timezone.utc)
@@ -95,7 +95,7 @@ def test_referral_rewarded_after_the_return_window_with_fraud_checks_and_a_refun
     report = run_daily(deps, now + timedelta(days=15), [shop.shop_id])["shops"][shop.shop_id]["referral_rewards"]
     assert report == {"rewarded": 2, "voided": 1, "skipped": []}  # B and G rewarded, F voided
     assert shop.customer("anna.koval@gmail.com")[1]["points_balance"] == before + 400
-    messages = [m for m in _drain(queue) if m["template"] == "referral_reward"]
+    messages = [m for m in drain_queue(queue) if m["template"] == "referral_reward"]
     assert sorted(m["data"].get("friend_first_name") for m in messages) == ["Bohdan", "Olena"]
     _sends(deps, messages[0])
     # Running again gives nothing twice.
@@ -149,7 +149,7 @@ def test_signup_bonus_once_with_consent_and_the_welcome_mail(deps, client):
     assert answer["signup_bonus_points"] == 25
     assert "signup_bonus_points" not in customer_event("c-3", True)
     assert shop.customer("nina@shop.example")[1]["points_balance"] == 25
-    (welcome,) = [m for m in _drain(queue) if m["template"] == "welcome"]
+    (welcome,) = [m for m in drain_queue(queue) if m["template"] == "welcome"]
     assert welcome["data"] == {"bonus_points": 25}
     _sends(deps, welcome)
 
@@ -211,14 +211,14 @@ def test_membership_free_shipping_extra_cashback_reminder_and_refund_ends_it(dep
     segment = json.loads(client.http.post(f"/admin/shops/{shop.shop_id}/segments/preview", headers=ADMIN, body=json.dumps(
         {"rules": {"field": "member", "op": "=", "value": True}}).encode()).body)
     assert segment["count"] == 1
-    _drain(queue)
+    drain_queue(queue)
 
     until = datetime.fromisoformat(view["membership"]["member_until"].replace("Z", "+00:00"))
     early = run_daily(deps, until - timedelta(days=9), [shop.shop_id])["shops"][shop.shop_id]["membership_reminders"]
     assert early["reminded"] == 0
     due = run_daily(deps, until - timedelta(days=6), [shop.shop_id])["shops"][shop.shop_id]["membership_reminders"]
     assert due["reminded"] == 1
-    (reminder,) = [m for m in _drain(queue) if m["template"] == "membership_reminder"]
+    (reminder,) = [m for m in drain_queue(queue) if m["template"] == "membership_reminder"]
     _sends(deps, reminder)
     assert run_daily(deps, until - timedelta(days=5), [shop.shop_id])["shops"][shop.shop_id]["membership_reminders"][
         "reminded"] == 0
@@ -240,7 +240,7 @@ def test_achievements_once_each_with_their_mail(deps, client):
     _order(shop, "x-2", "ach@shop.example", lines=[{"sku": "GRINDER", "unit_price": "2500.00"}])
     view = shop.customer("ach@shop.example")[1]
     assert view["achievements"] == ["orders:1", "orders:2", "tier:Silver"]
-    messages = [m for m in _drain(queue) if m["template"] == "achievement"]
+    messages = [m for m in drain_queue(queue) if m["template"] == "achievement"]
     assert sorted((m["data"]["achievement"], m["data"]["points"]) for m in messages) == \
         [("orders", 10), ("orders", 20), ("tier", 50)]
     for message in messages:
@@ -265,7 +265,7 @@ def test_two_withdrawals_at_once_cannot_overdraw_the_wallet(deps, client):
     from chalicelib.errors import Conflict
     from chalicelib.services.shops.lookup import load_shop
     from chalicelib.services.loyalty import wallet
-    from tests.integration.test_concurrency import _run_together
+    from tests.support.webhooks import run_together
 
     shop = _shop(client)
     _order(shop, "t-1", "twice@shop.example", lines=[{"sku": "GRINDER", "unit_price": "1000.00"}])  # 20.00 cashback
@@ -277,6 +277,6 @@ def test_two_withdrawals_at_once_cannot_overdraw_the_wallet(deps, client):
         except Conflict as refusal:
             return ("refused", refusal.message)
 
-    outcomes = _run_together([withdraw, withdraw])
+    outcomes = run_together([withdraw, withdraw])
     assert sorted(kind for kind, _ in outcomes) == ["ok", "refused"]
     assert shop.customer("twice@shop.example")[1]["cashback_balance"] == "5.00"

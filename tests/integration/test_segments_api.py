@@ -14,8 +14,8 @@ from chalicelib.services.shops.lookup import load_shop
 from chalicelib.store import keys
 from chalicelib.store.models import Item
 from chalicelib.store.loyalty.repository import LoyaltyRepository
-from tests.integration.conftest import ADMIN, SECRET, register_shop
-from tests.integration.test_expiry import _stored_profile
+from tests.support.shops import ADMIN, SECRET, register_shop
+from tests.support.profiles import stored_profile
 
 NOW = datetime(2026, 11, 25, 10, 0, tzinfo=timezone.utc)
 TIERS = ("Gold", "Silver", None)
@@ -34,7 +34,7 @@ def _seed(shop_id: str, customers: int) -> list[Account]:
     accounts = [_customer(shop_id, n) for n in range(customers)]
     with Item.batch_write() as batch:
         for account in accounts:
-            batch.save(_stored_profile(shop_id, account))
+            batch.save(stored_profile(shop_id, account))
     return accounts
 
 

@@ -16,8 +16,8 @@ from app import app
 from devstack.samples import sample_order_payload
 from devstack.emulator import hold_verification, publish_all_dns, publish_dns
 from devstack.sent_mail import sent_mail
-from tests.integration.conftest import ADMIN, confirm_test_recipient, register_shop
-from tests.integration.test_outbox import _drain
+from tests.support.shops import ADMIN, confirm_test_recipient, register_shop
+from tests.support.queues import drain_queue
 
 T0 = datetime(2031, 3, 14, 9, 30, tzinfo=timezone.utc)  # any instant: nothing here reads today's date
 MJML = ("<mjml><mj-body><mj-section><mj-column><mj-text>Hello {{ customer.first_name }}</mj-text>"
@@ -137,7 +137,7 @@ def test_another_shop_can_neither_claim_nor_send_as_a_shops_domain(client, shopi
 def test_two_shops_claiming_one_domain_at_once_get_one_claim(deps, client):
     from chalicelib.errors import Conflict
     from chalicelib.services.shops import sender_domains
-    from tests.integration.test_concurrency import _run_together
+    from tests.support.webhooks import run_together
 
     shops = [register_shop(client, f"racer-{n}", "generic", sender_email=f"a@racer-{n}.example") for n in range(4)]
 
@@ -149,7 +149,7 @@ def test_two_shops_claiming_one_domain_at_once_get_one_claim(deps, client):
                 return "conflict"
         return call
 
-    outcomes = _run_together([claim(shop.shop_id) for shop in shops])
+    outcomes = run_together([claim(shop.shop_id) for shop in shops])
     assert sorted(outcomes, key=str) == [True, "conflict", "conflict", "conflict"]
     owners = [shop.shop_id for shop in shops
               if client.http.get(f"/admin/shops/{shop.shop_id}/sender-domains/contested.example",
@@ -184,7 +184,7 @@ def test_a_new_shop_registered_through_the_api_gets_its_post_purchase_mail_deliv
                          name="Fresh Roastery")
     before = len(sent_mail(moto_endpoint))
     _order(shop, "5001", "mila+orders@example.com")
-    _run_send_handler(_drain(os.environ["LOYALTY_SEND_QUEUE"]))
+    _run_send_handler(drain_queue(os.environ["LOYALTY_SEND_QUEUE"]))
 
     (mail,) = sent_mail(moto_endpoint)[before:]
     assert mail.recipients == ["mila+orders@example.com"]
@@ -201,7 +201,7 @@ def test_mail_of_an_unverified_sender_is_held_with_its_reason_and_sent_once_veri
     before = len(sent_mail(moto_endpoint))
 
     _order(shop, "7001", "olena@example.com")
-    _run_send_handler(_drain(os.environ["LOYALTY_SEND_QUEUE"]))
+    _run_send_handler(drain_queue(os.environ["LOYALTY_SEND_QUEUE"]))
 
     assert sent_mail(moto_endpoint)[before:] == []
     from chalicelib.store.mail.mail_store import MailStore
@@ -218,7 +218,7 @@ def test_mail_of_an_unverified_sender_is_held_with_its_reason_and_sent_once_veri
 
     publish_dns("slow-dns.example")  # the shop published its records; the status refresh sees it
     assert _json(client.http.get(f"{base}/sender-domains/slow-dns.example", headers=ADMIN))[1]["verified"]
-    released = _drain(os.environ["LOYALTY_SEND_QUEUE"])
+    released = drain_queue(os.environ["LOYALTY_SEND_QUEUE"])
     assert [m["idempotency_key"] for m in released] == ["post_purchase:7001"]
     _run_send_handler(released)
     _run_send_handler(released)  # released twice: still sent once
@@ -235,14 +235,14 @@ def test_the_schedule_releases_held_mail_once_ses_verifies(client, moto_endpoint
     shop = register_shop(client, "later-shop", "generic", sender_email="hi@later.example")
     before = len(sent_mail(moto_endpoint))
     shop.deliver(sample_order_payload("generic", order_id="g-1", email="ivan@example.com"))
-    _run_send_handler(_drain(os.environ["LOYALTY_SEND_QUEUE"]))
+    _run_send_handler(drain_queue(os.environ["LOYALTY_SEND_QUEUE"]))
     assert sent_mail(moto_endpoint)[before:] == []
 
     publish_dns("later.example")
     with Client(app, stage_name="local") as lambdas:
         lambdas.lambda_.invoke("refresh_sender_domains", lambdas.events.generate_cw_event(
             source="aws.events", detail_type="Scheduled Event", detail={}, resources=[]))
-    _run_send_handler(_drain(os.environ["LOYALTY_SEND_QUEUE"]))
+    _run_send_handler(drain_queue(os.environ["LOYALTY_SEND_QUEUE"]))
     assert [m.recipients for m in sent_mail(moto_endpoint)[before:]] == [["ivan@example.com"]]
 
 

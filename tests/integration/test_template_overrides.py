@@ -8,10 +8,10 @@ import boto3
 
 from devstack.samples import DEFAULT_EMAIL, sample_order_payload
 from devstack.sent_mail import sent_mail
-from tests.integration.conftest import ADMIN, register_shop
-from tests.integration.test_concurrency import _deliver
-from tests.integration.test_outbox import _drain
-from tests.integration.test_post_purchase_flow import _run_send_handler
+from tests.support.shops import ADMIN, register_shop
+from tests.support.webhooks import deliver_shopify
+from tests.support.queues import drain_queue
+from tests.support.send_handler import run_send_handler
 
 CUSTOM = """<mj-section><mj-column>
   <mj-text>Custom thanks {{ customer.first_name }}: +{{ points(points_earned) }} for {{ order.name }}</mj-text>
@@ -48,9 +48,9 @@ def test_override_is_used_for_that_shop_and_versions_guard_concurrent_edits(deps
     other = register_shop(client, "other-shop", "shopify", sender_email="loyalty@other-shop.example")
     already = len(sent_mail(moto_endpoint))
     for shop in (shopify_shop, other):
-        _deliver(deps, shop.shop_id, shop.secret, sample_order_payload("shopify", order_id="1", email=DEFAULT_EMAIL),
+        deliver_shopify(deps, shop.shop_id, shop.secret, sample_order_payload("shopify", order_id="1", email=DEFAULT_EMAIL),
                  "orders/paid")
-    _run_send_handler(_drain(os.environ["LOYALTY_SEND_QUEUE"]))
+    run_send_handler(drain_queue(os.environ["LOYALTY_SEND_QUEUE"]))
     bodies = {mail.part("text/html").count("Custom thanks") for mail in sent_mail(moto_endpoint)[already:]}
     assert bodies == {0, 1}  # the override in one shop's mail, the default in the other's
 

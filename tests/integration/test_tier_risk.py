@@ -13,9 +13,9 @@ from chalicelib.services.shops.lookup import load_shop
 from chalicelib.services.lifecycle.tier_risk import send_tier_risk_warnings
 from chalicelib.store.models import Item
 from chalicelib.store.loyalty.repository import LoyaltyRepository
-from tests.integration.conftest import register_shop
-from tests.integration.test_expiry import _stored_profile
-from tests.integration.test_outbox import _drain
+from tests.support.shops import register_shop
+from tests.support.profiles import stored_profile
+from tests.support.queues import drain_queue
 
 SEEDED = datetime(2026, 10, 20, 12, 0, tzinfo=timezone.utc)  # when the tiers were last refreshed
 NOW = datetime(2026, 11, 1, 6, 0, tzinfo=timezone.utc)  # 30 days before 1 December
@@ -34,7 +34,7 @@ def _seed(accounts: list[Account]) -> None:
     LoyaltyRepository(accounts[0].shop_id)
     with Item.batch_write() as batch:
         for account in accounts:
-            batch.save(_stored_profile(account.shop_id, account))
+            batch.save(stored_profile(account.shop_id, account))
 
 
 def test_warning_30_days_before_the_drop_names_amount_and_date_once(deps, client):
@@ -52,7 +52,7 @@ def test_warning_30_days_before_the_drop_names_amount_and_date_once(deps, client
 
     report = send_tier_risk_warnings(deps, shop, NOW)
     assert (report.warnings_queued, report.customers_read) == (2, 2)  # the comfortable customer is not read
-    messages = {m["customer_id"]: m for m in _drain(os.environ["LOYALTY_SEND_QUEUE"])}
+    messages = {m["customer_id"]: m for m in drain_queue(os.environ["LOYALTY_SEND_QUEUE"])}
     assert set(messages) == {"c_0001", "c_0002"}
     message = messages["c_0001"]
     assert message["template"] == "tier_at_risk" and message["category"] == "marketing"
@@ -68,7 +68,7 @@ def test_warning_30_days_before_the_drop_names_amount_and_date_once(deps, client
     # Once: later runs that day and the next day (the catch-up) send nothing.
     assert send_tier_risk_warnings(deps, shop, NOW + timedelta(hours=3)).warnings_queued == 0
     assert send_tier_risk_warnings(deps, shop, NOW + timedelta(days=1)).warnings_queued == 0
-    assert _drain(os.environ["LOYALTY_SEND_QUEUE"]) == []
+    assert drain_queue(os.environ["LOYALTY_SEND_QUEUE"]) == []
     account = LoyaltyRepository(shop.shop_id).load_profile("c_0001")
     assert account.tier_risk_warned_for == "2026-12-01" and account.tier_review_on == date(2026, 12, 1)
 
@@ -88,7 +88,7 @@ def test_missed_run_is_caught_up_the_next_day(deps, client):
     _seed([_customer(shop, 1, {"2025-12": 50_000, "2026-06": 150_000})])
     report = send_tier_risk_warnings(deps, shop, NOW + timedelta(days=1))
     assert report.warnings_queued == 1
-    assert [m["customer_id"] for m in _drain(os.environ["LOYALTY_SEND_QUEUE"])] == ["c_0001"]
+    assert [m["customer_id"] for m in drain_queue(os.environ["LOYALTY_SEND_QUEUE"])] == ["c_0001"]
 
 
 def test_a_lifetime_shop_sends_nothing(deps, shopify_shop):

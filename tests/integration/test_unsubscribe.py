@@ -10,15 +10,8 @@ from dataclasses import replace
 from chalicelib import composition
 from chalicelib.services.mail import mailer
 from chalicelib.store.mail.mail_store import MailStore
-from tests.integration.conftest import register_shop
-from tests.integration.test_mailer import (
-    NOW,
-    FakeTemplates,
-    RecordingMessenger,
-    customer_id,
-    deliver_order,
-    queue_message,
-)
+from tests.support.shops import register_shop
+from tests.support.mail import FakeTemplates, NOW, RecordingMessenger, customer_id, deliver_order, queue_message
 
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 

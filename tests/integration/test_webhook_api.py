@@ -6,7 +6,7 @@ import json
 import pytest
 
 from devstack.samples import DEFAULT_EMAIL, sample_order_payload, sample_refund_payload, signed_request
-from tests.integration.conftest import register_shop
+from tests.support.shops import register_shop
 
 EMAIL = DEFAULT_EMAIL
 # Default sample order: 2 × 450.00 + 1 × 2899.00 = 3799.00 UAH of goods, 80.00 shipping.
@@ -152,7 +152,7 @@ def test_tampered_body_is_401(shopify_shop):
 
 
 def test_previous_secret_still_verifies_during_rotation(client, shopify_shop):
-    from tests.integration.conftest import ADMIN, shop_document
+    from tests.support.shops import ADMIN, shop_document
 
     rotated = shop_document("shopify", webhook_secret="whsec-rotated-secret-99999")
     assert client.http.put("/admin/shops/shopify-shop", headers=ADMIN,

@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 
 from devstack.samples import sample_order_payload, signed_request
-from tests.integration.conftest import ADMIN, SECRET, shop_document
+from tests.support.shops import ADMIN, SECRET, shop_document
 from tests.support.clock import install_clock
 
 NEW = "whsec-rotated-secret-0123456789"

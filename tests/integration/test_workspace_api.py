@@ -9,8 +9,8 @@ import pytest
 
 from devstack.samples import sample_order_payload
 from devstack.sent_mail import sent_mail
-from tests.integration.conftest import ADMIN, confirm_test_recipient, register_shop
-from tests.integration.test_concurrency import _deliver
+from tests.support.shops import ADMIN, confirm_test_recipient, register_shop
+from tests.support.webhooks import deliver_shopify
 
 BROKEN = "<mj-section><mj-column>\n<mj-text>ok</mj-text>\n<mj-text>{{ no_such_value }}</mj-text>\n</mj-column></mj-section>"
 CUSTOM = "<mj-section><mj-column><mj-text>Hello {{ customer.first_name }}, version {{ 1 + 1 }}</mj-text></mj-column></mj-section>"
@@ -168,7 +168,7 @@ def test_every_save_is_a_revision_with_a_diff_and_rollback_saves_a_new_version(c
 
 def _order(deps, shop, order_id, email):
     payload = sample_order_payload("shopify", order_id=order_id, email=email)
-    return _deliver(deps, shop.shop_id, shop.secret, payload, "orders/paid")
+    return deliver_shopify(deps, shop.shop_id, shop.secret, payload, "orders/paid")
 
 
 def test_dashboard_counts_orders_points_members_and_liability_on_write(deps, client, shopify_shop):

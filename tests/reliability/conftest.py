@@ -1,52 +1,15 @@
 """Reliability tests: the service attacked with bad input, concurrency, SES faults and crashes.
 
-They reuse the integration fixtures (a moto server per test process, a fresh table
-per test, the Chalice test client); each is sized to run in CI.
+They use the shared API fixtures (a moto server per test process, a fresh table per test,
+the Chalice test client: tests/support/api_fixtures.py); each is sized to run in CI.
 """
 from __future__ import annotations
 
-import hashlib
-import json
-import os
-
 import pytest
 
-from tests.integration.conftest import client, generic_shop, shopify_shop, woo_shop  # noqa: F401  (fixtures)
-
-
-def table_fingerprint() -> tuple[int, str]:
-    """Every item of the test's table, as a count and a digest, read straight from the
-    emulator's memory (it runs in this process): cheap enough to take around every request."""
-    from moto.dynamodb.models import dynamodb_backends
-
-    table = dynamodb_backends["123456789012"][os.environ["AWS_DEFAULT_REGION"]].get_table(os.environ["LOYALTY_TABLE"])
-    # Except what counts requests by design, refused ones too: the shop's webhook-health counters
-    # (docs/import.md, "Webhook health"), the abuse-limit counters and a key's last use
-    # (docs/security.md); nothing else may change.
-    rows = sorted(json.dumps(_without_last_use(item.to_json()), sort_keys=True, default=str)
-                  for item in table.all_items()
-                  if item.range_key is None or item.range_key.value not in ("WEBHOOKHEALTH", "RATE"))
-    return len(rows), hashlib.sha256("\n".join(rows).encode()).hexdigest()
-
-
-def _without_last_use(item: dict) -> dict:
-    item.get("Attributes", item).pop("last_used_at", None)
-    return item
+from tests.support.emulator import table_fingerprint
 
 
 @pytest.fixture
 def fingerprint():
     return table_fingerprint
-
-
-def accepted_by_ses(recipients) -> "Counter[str]":
-    """How many messages SES accepted for each of ``recipients``, read from the emulator's
-    memory (SES v2 sends land in moto's SES v1 backend)."""
-    from collections import Counter
-
-    from moto.ses.models import ses_backends
-
-    wanted = set(recipients)
-    backend = ses_backends["123456789012"][os.environ["AWS_DEFAULT_REGION"]]
-    return Counter(address for message in list(backend.sent_messages)
-                   for address in set(getattr(message, "destinations", []) or []) if address in wanted)

@@ -10,7 +10,7 @@ import pytest
 
 from devstack.samples import sample_order_payload
 from chalicelib.platforms.signing import sign_generic, sign_shopify, sign_woocommerce
-from tests.integration.conftest import ADMIN, SECRET, register_shop
+from tests.support.shops import ADMIN, SECRET, register_shop
 
 SHOP = "bad-body-shop"
 WOO_SHOP = "bad-body-woo"

@@ -20,10 +20,10 @@ from chalicelib.services.shops.lookup import load_shop
 from chalicelib.services.loyalty import storefront
 from chalicelib.store.mail.mail_store import MailStore
 from tests.support.ses import ses_messenger
-from tests.integration.conftest import register_shop
-from tests.integration.test_mailer import deliver_order, verify_sender
-from tests.reliability.conftest import accepted_by_ses
-from tests.reliability.lambda_queue import drain, queue_depth
+from tests.support.shops import register_shop
+from tests.support.mail import deliver_order, verify_sender
+from tests.support.emulator import accepted_by_ses
+from tests.support.lambda_queue import drain, queue_depth
 
 LEASE_SECONDS = 60
 
@@ -118,7 +118,7 @@ def test_a_crash_mid_send_keeps_the_documented_guarantee_on_resume(deps, client,
 def _deliver_visible_once(client, queue: str) -> set[str]:
     import boto3
 
-    from tests.reliability.lambda_queue import sqs_record
+    from tests.support.lambda_queue import sqs_record
 
     sqs = boto3.client("sqs")
     url = sqs.get_queue_url(QueueName=queue)["QueueUrl"]

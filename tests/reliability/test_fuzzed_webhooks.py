@@ -14,9 +14,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from chalicelib.platforms.signing import sign_generic, sign_shopify, sign_woocommerce
-from tests.integration.conftest import SECRET, register_shop
-from tests.reliability.conftest import table_fingerprint
-from tests.unit.test_platforms import json_values, mutated_payloads
+from tests.support.shops import SECRET, register_shop
+from tests.support.emulator import table_fingerprint
+from tests.support.payloads import json_values, mutated_payloads
 
 SHOP_OF = {"shopify": "fuzz-shopify", "woocommerce": "fuzz-woo", "generic": "fuzz-shopify"}
 TOPICS = {"shopify": ["orders/paid", "orders/create", "orders/updated", "orders/cancelled", "refunds/create",

@@ -20,8 +20,8 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from tests.integration.conftest import confirm_test_recipient
-from tests.support.local_api import chalice_local
+from tests.support.shops import confirm_test_recipient
+from tests.support.chalice_local import chalice_local
 from tests.support.workspace import ADMIN, workspace_headers
 
 KILLERS = {
@@ -120,7 +120,7 @@ def test_hostile_mjml_through_the_preview_gets_200_or_400(client, shopify_shop, 
 @_with_killers
 def test_the_api_process_answers_hostile_mjml_and_stays_up(api_process, shopify_shop, mjml):
     """``chalice local`` in its own process: a crash would drop the connection and end it."""
-    base, process = api_process
+    base, process = api_process.base_url, api_process.process
     request = urllib.request.Request(f"{base}/admin/shops/{shopify_shop.shop_id}/templates/post_purchase/preview",
                                      method="POST", data=json.dumps({"mjml": mjml, "locale": "en"}).encode(),
                                      headers=ADMIN)

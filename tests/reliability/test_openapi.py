@@ -11,9 +11,9 @@ import yaml
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
 
-from tests.integration.conftest import register_shop
-from tests.reliability.conftest import table_fingerprint
-from tests.reliability.wsgi import ChaliceWSGI
+from tests.support.shops import register_shop
+from tests.support.emulator import table_fingerprint
+from tests.support.wsgi import ChaliceWSGI
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "openapi.yaml"
 SCHEMA = schemathesis.openapi.from_path(DOC)

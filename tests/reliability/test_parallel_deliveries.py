@@ -15,7 +15,7 @@ from chalicelib.services.shops.lookup import load_shop
 from chalicelib.services.loyalty import storefront
 from chalicelib.services.orders import webhooks
 from chalicelib.store.loyalty.repository import LoyaltyRepository
-from tests.integration.conftest import register_shop
+from tests.support.shops import register_shop
 
 EMAIL = "parallel@example.com"
 TOTALS = ("points_balance", "orders_count", "lifetime_spend", "cashback_balance", "tier")

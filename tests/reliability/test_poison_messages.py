@@ -16,9 +16,9 @@ from chalicelib.services.mail import send_consumer
 from chalicelib.services.shops.lookup import load_shop
 from chalicelib.store.mail.mail_store import MailStore
 from devstack.queues import MAX_RECEIVES
-from tests.integration.conftest import register_shop
-from tests.integration.test_mailer import deliver_order, verify_sender
-from tests.reliability.lambda_queue import drain, queue_depth
+from tests.support.shops import register_shop
+from tests.support.mail import deliver_order, verify_sender
+from tests.support.lambda_queue import drain, queue_depth
 
 
 @pytest.fixture

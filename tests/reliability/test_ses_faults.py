@@ -19,10 +19,10 @@ from chalicelib.store import keys
 from chalicelib.store.mail.mail_store import MailStore
 from chalicelib.store.models import OutboxItem
 from tests.support.ses import ses_messenger
-from tests.integration.conftest import register_shop
-from tests.integration.test_mailer import deliver_order, verify_sender
-from tests.reliability.conftest import accepted_by_ses
-from tests.reliability.lambda_queue import drain, queue_depth
+from tests.support.shops import register_shop
+from tests.support.mail import deliver_order, verify_sender
+from tests.support.emulator import accepted_by_ses
+from tests.support.lambda_queue import drain, queue_depth
 
 ORDERS = 30
 FAULTS = [(429, "TooManyRequestsException"), (400, "Throttling"), (500, "InternalFailure"),

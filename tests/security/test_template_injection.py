@@ -24,8 +24,8 @@ import pytest
 from devstack.samples import sample_order_payload
 from chalicelib.store.mail.mail_store import MailStore
 from devstack.sent_mail import sent_mail
-from tests.integration.conftest import confirm_test_recipient
-from tests.support.queues import drain
+from tests.support.shops import confirm_test_recipient
+from tests.support.queues import drain_queue
 from tests.support.workspace import workspace_headers
 
 ATTACKER_NAME = "Mallory"  # the payload runs only for this customer: the save's sample customers pass
@@ -193,7 +193,7 @@ class _Attack:
             "shopify", order_id=f"ssti-{self.orders}", email=email, first_name=ATTACKER_NAME, locale="en"),
             topic="orders/paid")
         assert response.status_code == 200, response.body
-        (message,) = [m for m in drain(os.environ["LOYALTY_SEND_QUEUE"]) if m["template"] == "post_purchase"]
+        (message,) = [m for m in drain_queue(os.environ["LOYALTY_SEND_QUEUE"]) if m["template"] == "post_purchase"]
         event = self.client.events.generate_sqs_event(message_bodies=[json.dumps(message)],
                                                       queue_name=os.environ["LOYALTY_SEND_QUEUE"])
         try:

@@ -43,6 +43,11 @@ class Answer:
 @dataclass
 class LocalApi:
     port: int
+    process: Optional[subprocess.Popen] = None
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
 
     def request(self, method: str, raw_path: str, *, body: Optional[bytes] = None,
                 headers: Optional[dict] = None) -> Answer:
@@ -63,7 +68,8 @@ class LocalApi:
 @contextlib.contextmanager
 def chalice_local(moto_endpoint: str, **env: str) -> Iterator[LocalApi]:
     """Serve the app with ``chalice local`` on a free port; the environment is this process's
-    (the ``table`` fixture's table and queues) plus ``env``."""
+    (the ``table`` fixture's table and queues) plus ``env``. ``process`` is there for tests of
+    what a crash looks like from outside (a dropped connection, a dead process)."""
     port = free_port()
     environment = {**os.environ, "AWS_ENDPOINT_URL": moto_endpoint, "LOYALTY_SHOP_CACHE_SECONDS": "0",
                    "LOYALTY_PUBLIC_URL": f"http://127.0.0.1:{port}", "PYTHONUNBUFFERED": "1", **env}
@@ -71,7 +77,7 @@ def chalice_local(moto_endpoint: str, **env: str) -> Iterator[LocalApi]:
                                 "--host", "127.0.0.1", "--port", str(port), "--no-autoreload"],
                                cwd=ROOT, env=environment, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                                stderr=subprocess.DEVNULL, start_new_session=True)
-    api = LocalApi(port)
+    api = LocalApi(port, process)
     try:
         deadline = time.monotonic() + START_TIMEOUT_SECONDS
         while True:

@@ -6,7 +6,7 @@ import json
 import boto3
 
 
-def drain(queue_name: str) -> list[dict]:
+def drain_queue(queue_name: str) -> list[dict]:
     """Every message now on ``queue_name`` (JSON bodies), deleted from the queue."""
     sqs = boto3.client("sqs")
     url = sqs.get_queue_url(QueueName=queue_name)["QueueUrl"]

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 from fractions import Fraction
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -296,6 +297,7 @@ def check_fifo(portions: list[dict]) -> None:
 
 
 # -- properties ----------------------------------------------------------------------
+@pytest.mark.slow
 @SETTINGS
 @given(program=programs(), data=st.data())
 def test_ledger_invariants_hold_after_every_operation(program, data):

@@ -28,6 +28,7 @@ def trees(draw, depth=0):
     return source, 1 + inner, elements
 
 
+@pytest.mark.slow
 @settings(max_examples=200, deadline=None)
 @given(trees())
 def test_depth_and_elements_of_any_tree(tree):

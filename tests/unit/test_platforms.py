@@ -26,6 +26,7 @@ from chalicelib.platforms import PLATFORMS, WebhookContext, parse_webhook
 from chalicelib.platforms.generic_schema import SCHEMA_PATH, generic_webhook_json_schema
 from devstack.samples import php_json_body, sample_order_payload, sample_refund_payload, signed_request
 from chalicelib.platforms.signing import sign_generic, sign_shopify, sign_woocommerce
+from tests.support.payloads import mutated_payloads
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "platforms"
 NOW = datetime(2024, 5, 22, 9, 15, tzinfo=timezone.utc)
@@ -562,47 +563,6 @@ platform_and_topic = st.sampled_from([(platform, topic) for platform, topics in 
 @given(target=platform_and_topic, body=st.binary(max_size=300))
 def test_arbitrary_signed_bytes_only_ever_raise_client_errors(target, body):
     assert_only_client_errors(*target, body)
-
-
-json_values = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=12)
-    | st.sampled_from(["", "0", "-1", "1e400", "12.345", "2024-02-30", "2024-05-22T09:00:00+25:00", "9999-12-31T23:59:59-23:59"]),
-    lambda children: st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=6), children, max_size=3),
-    max_leaves=8,
-)
-
-
-def _paths(value, prefix=()):
-    yield prefix
-    if isinstance(value, dict):
-        for key, child in value.items():
-            yield from _paths(child, (*prefix, key))
-    elif isinstance(value, list):
-        for index, child in enumerate(value):
-            yield from _paths(child, (*prefix, index))
-
-
-SEED_PAYLOADS = {
-    ("shopify", "orders/create"): order_payload("shopify", refunds=[{"id": "9", "lines": [{"line_id": "1", "quantity": 1}]}]),
-    ("shopify", "refunds/create"): sample_refund_payload("shopify", refund_id="9", order_id="1001"),
-    ("woocommerce", "order.updated"): sample_refund_payload("woocommerce", refund_id="9", order_id="1001"),
-    ("generic", ""): order_payload("generic"),
-}
-
-
-@st.composite
-def mutated_payloads(draw):
-    (platform, topic), seed = draw(st.sampled_from(sorted(SEED_PAYLOADS.items())))
-    payload = copy.deepcopy(seed)
-    path = draw(st.sampled_from(list(_paths(payload))[1:]))
-    parent = payload
-    for step in path[:-1]:
-        parent = parent[step]
-    if draw(st.booleans()) and isinstance(parent, dict):
-        del parent[path[-1]]
-    else:
-        parent[path[-1]] = draw(json_values)
-    return platform, topic, json.dumps(payload, ensure_ascii=False).encode()
 
 
 @settings(max_examples=250, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -1,0 +1,198 @@
+"""What services rely on from the repositories, whichever store holds the items: optimistic
+versions refuse a stale writer, idempotency records refuse a second delivery, and a cancelled
+conditional transaction leaves nothing of itself behind."""
+from __future__ import annotations
+
+from collections import Counter
+from datetime import timedelta
+
+import pytest
+
+from chalicelib.domain.loyalty.account import Account
+from chalicelib.store.loyalty.repository import Change, ConcurrentChange
+from chalicelib.store.shops.shops import ShopChanged, StoredShop
+from chalicelib.store.templates.templates import OverrideChanged
+from chalicelib.store.templates.test_recipients import TestRecipient
+from tests.support.clock import T0
+
+SHOP = "contract-shop"
+
+
+def _new_account(customer_id: str = "c_1") -> Account:
+    return Account(SHOP, customer_id, created_at=T0, email="olena@example.com")
+
+
+def _earning(account: Account, points: int, event_id: str) -> Change:
+    account.earn(points, lot_id=event_id, cause=f"order:{event_id}", now=T0, expires_at=T0 + timedelta(days=365))
+    return Change(account=account, event_id=event_id, event_topic="orders/paid")
+
+
+def test_a_committed_change_reads_back_with_its_version_and_ledger(repos):
+    loyalty = repos.loyalty(SHOP)
+    loyalty.commit(_earning(_new_account(), 120, "e-1"), T0)
+    stored = loyalty.load_account("c_1")
+    assert (stored.points_balance, stored.version) == (120, 1)
+    assert [(entry.kind, entry.points) for entry in loyalty.ledger_page("c_1", 10, None).entries] == [("earn", 120)]
+    assert loyalty.event_seen("e-1") and not loyalty.event_seen("e-2")
+
+
+def test_a_stale_account_is_refused_and_nothing_of_its_change_lands(repos):
+    loyalty = repos.loyalty(SHOP)
+    loyalty.commit(_earning(_new_account(), 100, "e-1"), T0)
+    first, second = loyalty.load_account("c_1"), loyalty.load_account("c_1")
+    loyalty.commit(_earning(first, 10, "e-2"), T0)
+    with pytest.raises(ConcurrentChange):
+        loyalty.commit(_earning(second, 5, "e-3"), T0)
+    stored = loyalty.load_account("c_1")
+    assert (stored.points_balance, stored.version) == (110, 2)
+    assert not loyalty.event_seen("e-3")  # the event record was in the cancelled transaction
+    assert len(loyalty.ledger_page("c_1", 10, None).entries) == 2
+
+
+def test_a_second_account_created_from_nothing_is_refused(repos):
+    loyalty = repos.loyalty(SHOP)
+    loyalty.commit(_earning(_new_account(), 100, "e-1"), T0)
+    with pytest.raises(ConcurrentChange):
+        loyalty.commit(_earning(_new_account(), 7, "e-2"), T0)
+    assert loyalty.load_account("c_1").points_balance == 100
+
+
+def test_an_event_is_applied_once(repos):
+    loyalty = repos.loyalty(SHOP)
+    loyalty.commit(_earning(_new_account(), 100, "e-1"), T0)
+    again = loyalty.load_account("c_1")
+    with pytest.raises(ConcurrentChange):
+        loyalty.commit(_earning(again, 100, "e-1"), T0)
+    assert loyalty.load_account("c_1").points_balance == 100
+
+
+def _shop(version: int, name: str) -> StoredShop:
+    return StoredShop(SHOP, {"platform": "shopify", "created_at": T0.isoformat(), "name": name}, {}, version)
+
+
+def test_a_shop_is_created_once_and_saved_only_on_the_version_read(repos):
+    shops = repos.shops()
+    created = _shop(0, "First")
+    shops.save(created)
+    assert created.version == 1
+    with pytest.raises(ShopChanged):
+        shops.save(_shop(0, "Second creation"))
+    read_a, read_b = shops.get(SHOP), shops.get(SHOP)
+    read_a.config["name"] = "Renamed"
+    shops.save(read_a)
+    read_b.config["name"] = "Stale rename"
+    with pytest.raises(ShopChanged):
+        shops.save(read_b)
+    stored = shops.get(SHOP)
+    assert (stored.config["name"], stored.version) == ("Renamed", 2)
+    assert shops.list_ids() == [(SHOP, "shopify")]
+
+
+def test_a_template_saved_on_a_stale_version_is_refused_with_its_revision(repos):
+    templates = repos.templates(SHOP)
+    templates.save("post_purchase", "<mjml>one</mjml>", 0, T0, saved_by="olena")
+    templates.save("post_purchase", "<mjml>two</mjml>", 1, T0 + timedelta(minutes=1))
+    with pytest.raises(OverrideChanged):
+        templates.save("post_purchase", "<mjml>stale</mjml>", 1, T0 + timedelta(minutes=2))
+    with pytest.raises(OverrideChanged):
+        templates.save("special_day", "<mjml>x</mjml>", 3, T0)
+    assert templates.get("post_purchase").mjml == "<mjml>two</mjml>"
+    assert [revision.version for revision in templates.revisions("post_purchase")] in ([2, 1], [1, 2])
+    assert templates.get("special_day") is None
+
+
+def test_a_rate_counter_stops_at_its_limit(repos):
+    counters = repos.rate_counters()
+    taken = [counters.take("code-check", 7, 3, 1_000) for _ in range(5)]
+    assert taken == [True, True, True, False, False]
+    assert counters.take("code-check", 8, 3, 1_060)  # the next window starts empty
+
+
+def test_idempotent_records_are_written_once(repos):
+    recipients = repos.test_recipients(SHOP)
+    recipient = TestRecipient(SHOP, "qa+1@example.com", "pending", "nonce-1", T0)
+    assert recipients.save(recipient, only_if_new=True)
+    assert not recipients.save(TestRecipient(SHOP, "QA+1@example.com", "pending", "nonce-2", T0), only_if_new=True)
+    assert recipients.get("qa+1@example.com").nonce == "nonce-1"
+
+    privacy = repos.privacy(SHOP)
+    assert privacy.add_data_request("req-1", "c_1", T0, {"step": 1})
+    assert not privacy.add_data_request("req-1", "c_1", T0, {"step": 2})
+    assert privacy.data_request("req-1").state == {"step": 1}
+
+
+def test_results_counters_add_up_across_shards(repos):
+    results = repos.results(SHOP, "campaign:spring")
+    for n in range(12):
+        results.add("sent", spread_by=f"key-{n}")
+    results.add_many({"opened": 3, "clicked": 1}, spread_by="key-x")
+    assert results.totals() == Counter({"sent": 12, "opened": 3, "clicked": 1})
+
+
+def test_job_checkpoints_and_imports_read_back(repos):
+    checkpoints = repos.checkpoints(SHOP)
+    assert checkpoints.last_day("expiry") is None
+    checkpoints.complete("expiry", "2031-03-14")
+    assert checkpoints.last_day("expiry") == "2031-03-14"
+    imports = repos.imports(SHOP)
+    imports.save("imp-1", {"status": "running", "pages": 2})
+    assert imports.get("imp-1")["status"] == "running"
+    assert imports.get("imp-2") is None
+
+
+def test_ledger_pages_follow_each_other_newest_first(repos):
+    loyalty = repos.loyalty(SHOP)
+    account = _new_account()
+    for n in range(5):
+        loyalty.commit(_earning(account, 10 + n, f"e-{n}"), T0 + timedelta(minutes=n))
+    seen, cursor, sizes = [], None, []
+    while True:
+        page = loyalty.ledger_page("c_1", 2, cursor)
+        sizes.append(len(page.entries))
+        seen += [entry.points for entry in page.entries]
+        if page.next_cursor is None:
+            break
+        cursor = page.next_cursor
+    assert seen == [14, 13, 12, 11, 10]
+    assert sizes[:3] == [2, 2, 1] and sum(sizes) == 5
+
+
+def test_the_customer_directory_pages_through_its_index_in_id_order(repos):
+    loyalty = repos.loyalty(SHOP)
+    for n in range(30):
+        loyalty.commit(_earning(_new_account(f"c_{n:03d}"), 5, f"e-{n}"), T0)
+    from chalicelib.store import keys
+
+    found = []
+    for shard in range(keys.CUSTOMER_SHARDS):
+        cursor, previous = None, ""
+        while True:
+            accounts, cursor = loyalty.customer_page(shard, cursor, 4)
+            ids = [account.customer_id for account in accounts]
+            assert ids == sorted(ids) and (not ids or ids[0] > previous)
+            previous = ids[-1] if ids else previous
+            found += ids
+            if cursor is None:
+                break
+    assert sorted(found) == [f"c_{n:03d}" for n in range(30)]
+
+
+def test_only_one_of_two_racing_writers_wins(repos):
+    from tests.support.webhooks import run_together
+
+    loyalty = repos.loyalty(SHOP)
+    loyalty.commit(_earning(_new_account(), 100, "e-0"), T0)
+    readers = [loyalty.load_account("c_1") for _ in range(4)]
+
+    def writer(account, n):
+        def write():
+            try:
+                loyalty.commit(_earning(account, 1, f"race-{n}"), T0)
+                return "won"
+            except ConcurrentChange:
+                return "lost"
+        return write
+
+    outcomes = run_together([writer(account, n) for n, account in enumerate(readers)])
+    assert sorted(outcomes) == ["lost", "lost", "lost", "won"]
+    assert loyalty.load_account("c_1").points_balance == 101

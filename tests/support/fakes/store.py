@@ -1,0 +1,96 @@
+"""The table and queues in this process's memory: the real repositories, no emulator server.
+
+DynamoDB is ``FakeDynamoDBClient`` (tests/support/fakes/dynamodb.py): every PynamoDB connection
+and the store's own client calls are answered from a dict while the store is open. SQS and SES
+(the send queue, the messenger) are moto's models called straight from botocore (``mock_aws``),
+one request at a time like the emulator serves them, with the emulator's patches of moto.
+Everything a test made is dropped when it ends; the state of the emulator other tests in this
+process use is never reset.
+"""
+from __future__ import annotations
+
+import contextlib
+import os
+import threading
+import uuid
+from dataclasses import dataclass
+from typing import Iterator
+
+from tests.support.fakes.dynamodb import FakeDynamoDBClient
+
+_one_at_a_time = threading.RLock()
+_serialized = False
+
+
+def _serialize_in_process_requests() -> None:
+    global _serialized
+    from moto.core.botocore_stubber import BotocoreStubber
+
+    if _serialized:
+        return
+    call = BotocoreStubber.__call__
+
+    def one_at_a_time(self, *args, **kwargs):
+        with _one_at_a_time:
+            return call(self, *args, **kwargs)
+
+    BotocoreStubber.__call__ = one_at_a_time
+    _serialized = True
+
+
+@dataclass(frozen=True)
+class InMemoryStore:
+    table_name: str
+    send_queue_name: str
+    events_queue_name: str
+    dynamodb: FakeDynamoDBClient
+
+    def environment(self) -> dict[str, str]:
+        """The variables that point a ``Config`` (and so the composition root) at this store."""
+        return {"LOYALTY_TABLE": self.table_name, "LOYALTY_SEND_QUEUE": self.send_queue_name,
+                "LOYALTY_EVENTS_QUEUE": self.events_queue_name}
+
+    def send_queue_messages(self) -> list[dict]:
+        """Every message now on the send queue (JSON bodies), taken off it."""
+        from tests.support.queues import drain_queue
+
+        return drain_queue(self.send_queue_name)
+
+
+@contextlib.contextmanager
+def in_memory_store(prefix: str = "loyalty-fake") -> Iterator[InMemoryStore]:
+    """A new empty table and its queues, in memory, with the PynamoDB models pointed at it."""
+    import boto3
+    from moto import mock_aws
+    from pynamodb.connection.base import Connection
+
+    from chalicelib.store.models import use_table
+    from devstack.emulator import patch_moto
+    from devstack.queues import create_queues
+    from devstack.tables import create_table
+
+    patch_moto()
+    _serialize_in_process_requests()
+    name = f"{prefix}-{uuid.uuid4().hex[:12]}"
+    dynamodb = FakeDynamoDBClient()
+    store = InMemoryStore(name, f"{name}-send", f"{name}-events", dynamodb)
+    # botocore hands moto only requests for AWS's own endpoints: an emulator's URL would bypass it.
+    saved = {variable: os.environ.pop(variable) for variable in ("AWS_ENDPOINT_URL",) if variable in os.environ}
+    real_client = Connection.__dict__["client"]
+    Connection.client = property(lambda connection: dynamodb)  # every model, whatever table it is pointed at
+    mock = mock_aws()
+    mock.start(reset=False)
+    try:
+        create_table(dynamodb, name)
+        create_queues(boto3.client("sqs"), store.send_queue_name, store.events_queue_name, visibility_timeout=1)
+        use_table(name)
+        yield store
+    finally:
+        Connection.client = real_client
+        with contextlib.suppress(Exception):
+            sqs = boto3.client("sqs")
+            for queue in sqs.list_queues(QueueNamePrefix=name).get("QueueUrls", []):
+                sqs.delete_queue(QueueUrl=queue)
+        mock.stop(remove_data=False)
+        os.environ.update(saved)
+        use_table(os.environ.get("LOYALTY_TABLE", name))  # no model keeps the in-memory connection

@@ -1,0 +1,86 @@
+"""The send path's test doubles and inputs: a stand-in renderer, a messenger that records,
+orders delivered straight to the use case, and send-queue messages."""
+from __future__ import annotations
+
+import email
+import threading
+from datetime import datetime, timedelta, timezone
+from email import policy
+
+from chalicelib.mail.base import RenderedEmail, TemplateError
+from chalicelib.services.orders import webhooks
+from chalicelib.services.shops.lookup import load_shop
+from devstack.samples import sample_order_payload, signed_request
+
+SENDER = "loyalty@shop.example"
+NOW = datetime(2026, 11, 25, 10, 0, tzinfo=timezone.utc)
+
+
+class FakeTemplates:
+    """A stand-in renderer: the message shows which template, locale and links it got."""
+
+    def __init__(self):
+        self.calls: list[tuple[str, str, dict]] = []
+
+    def build_context(self, template, *, shop, account, data, links, now):
+        return {"shop_name": shop.name, "first_name": account.first_name, "links": links, "data": data}
+
+    def render(self, template, locale, context):
+        self.calls.append((template, locale, context))
+        if template == "broken":
+            raise TemplateError(template, locale, 7, "unexpected '}'")
+        unsubscribe = context["links"]["unsubscribe"]
+        return RenderedEmail(
+            subject=f"{context['first_name']}, ваші бали чекають [{template}/{locale}]",
+            preheader="preheader",
+            html=f"<html><body><span style=\"display:none\">preheader</span><p>Привіт, {context['first_name']}!</p>"
+                 f"<a href=\"{unsubscribe}\">unsubscribe</a></body></html>",
+            text=f"Привіт, {context['first_name']}!\nUnsubscribe: {unsubscribe}\n")
+
+
+class RecordingMessenger:
+    """Collects what would go to SES; ``fail`` may be an exception to raise instead."""
+
+    def __init__(self, fail: Exception | None = None):
+        self.sent: list[dict] = []
+        self.fail = fail
+        self._lock = threading.Lock()
+
+    def send_raw(self, *, sender, recipient, raw, configuration_set, tags):
+        if self.fail is not None:
+            raise self.fail
+        with self._lock:
+            self.sent.append({"sender": sender, "recipient": recipient, "raw": raw,
+                              "configuration_set": configuration_set, "tags": dict(tags)})
+            return f"fake-{len(self.sent):04d}"
+
+    def messages(self):
+        return [email.message_from_bytes(item["raw"], policy=policy.default) for item in self.sent]
+
+
+def deliver_order(deps, shop, email_address: str, order_id: str, **order) -> dict:
+    order.setdefault("created_at", NOW - timedelta(days=1))  # the tests' clock, never today
+    payload = sample_order_payload("shopify", order_id=order_id, email=email_address, **order)
+    headers, raw = signed_request("shopify", shop.secret, payload, topic="orders/paid")
+    return webhooks.receive_webhook(deps, "shopify", shop.shop_id, headers, raw, "application/json")
+
+
+def customer_id(deps, shop_id: str, email_address: str) -> str:
+    return load_shop(deps, shop_id).customer_id_for(email_address)
+
+
+def queue_message(shop_id: str, customer: str, key: str, *, template: str = "special_day",
+                  category: str = "marketing", campaign_id: str | None = "spring-sale", data: dict | None = None) -> dict:
+    return {"idempotency_key": key, "shop_id": shop_id, "customer_id": customer, "template": template,
+            "category": category, "campaign_id": campaign_id if category == "marketing" else None,
+            "data": data or {}, "created_at": NOW.isoformat()}
+
+
+def verify_sender(address: str = SENDER) -> None:
+    import boto3
+
+    client = boto3.client("sesv2")
+    try:
+        client.create_email_identity(EmailIdentity=address)
+    except client.exceptions.AlreadyExistsException:
+        pass

@@ -1,0 +1,9 @@
+"""The outbox as stored: every item of a shop across its shards."""
+from __future__ import annotations
+
+
+def outbox_items(shop_id: str):
+    from chalicelib.store import keys
+    from chalicelib.store.models import OutboxItem
+
+    return [item for shard in range(keys.OUTBOX_SHARDS) for item in OutboxItem.query(keys.outbox_pk(shop_id, shard))]
