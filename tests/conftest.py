@@ -25,6 +25,8 @@ logging.getLogger("werkzeug").setLevel(logging.ERROR)  # the emulator's request 
 
 def pytest_configure(config):
     config.addinivalue_line("markers", "slow: a long property-based run; `make test` runs it, `make test-fast` leaves it out")
+    config.addinivalue_line("markers", "in_memory: the test's table, queues and SES are in memory (tests/support/fakes), "
+                                       "not on the emulator")
 
 
 def _free_port() -> int:
@@ -34,7 +36,7 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="session")
-def moto_endpoint():
+def _emulator():
     from devstack.emulator import SerializedMotoServer
 
     port = _free_port()
@@ -52,15 +54,34 @@ def moto_endpoint():
 
 
 @pytest.fixture
-def table(moto_endpoint, monkeypatch):
-    """A new empty table for this test, with the service pointed at it."""
+def moto_endpoint(request):
+    """The emulator (one moto server per test process)."""
+    if request.node.get_closest_marker("in_memory"):
+        pytest.fail("a test on the in-memory store asked for the emulator: it belongs on the emulator")
+    return request.getfixturevalue("_emulator")
+
+
+@pytest.fixture
+def table(request, monkeypatch):
+    """A new empty table (and queues) for this test, with the service pointed at it: on the
+    emulator, or in memory for tests marked ``in_memory`` (tests/support/fakes; all of tests/services)."""
+    from chalicelib import composition
+
+    if request.node.get_closest_marker("in_memory"):
+        store = request.getfixturevalue("memory_store")
+        for variable, value in {**store.environment(), "LOYALTY_ADMIN_TOKEN": "test-admin-token"}.items():
+            monkeypatch.setenv(variable, value)
+        composition.reset()
+        yield store.table_name
+        composition.reset()
+        return
+
     import boto3
 
-    from chalicelib import composition
+    from devstack.queues import create_queues
     from devstack.tables import create_table
 
-    from devstack.queues import create_queues
-
+    moto_endpoint = request.getfixturevalue("moto_endpoint")
     name = f"loyalty-test-{uuid.uuid4().hex[:12]}"
     create_table(boto3.client("dynamodb", endpoint_url=moto_endpoint), name)
     create_queues(boto3.client("sqs", endpoint_url=moto_endpoint), f"{name}-send", f"{name}-events",

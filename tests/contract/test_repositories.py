@@ -196,3 +196,20 @@ def test_only_one_of_two_racing_writers_wins(repos):
     outcomes = run_together([writer(account, n) for n, account in enumerate(readers)])
     assert sorted(outcomes) == ["lost", "lost", "lost", "won"]
     assert loyalty.load_account("c_1").points_balance == 101
+
+
+def test_the_outbox_sweeper_sees_only_what_was_written_before_its_instant(repos):
+    from chalicelib.store import keys
+
+    message = {"idempotency_key": "post_purchase:o-1", "shop_id": SHOP, "customer_id": "c_1",
+               "template": "post_purchase", "category": "transactional", "data": {}}
+    change = _earning(_new_account(), 10, "e-1")
+    change.outbox.append(message)
+    repos.loyalty(SHOP).commit(change, T0)
+    shard = keys.outbox_shard(message["idempotency_key"])
+    outbox = repos.outbox()
+    assert outbox.lingering(SHOP, shard, keys.iso(T0 - timedelta(seconds=1))) == []
+    [lingering] = outbox.lingering(SHOP, shard, keys.iso(T0 + timedelta(seconds=1)))
+    assert lingering["idempotency_key"] == "post_purchase:o-1"
+    outbox.clear(lingering["outbox_key"])
+    assert outbox.lingering(SHOP, shard, keys.iso(T0 + timedelta(seconds=1))) == []

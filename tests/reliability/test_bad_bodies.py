@@ -12,6 +12,9 @@ from devstack.samples import sample_order_payload
 from chalicelib.platforms.signing import sign_generic, sign_shopify, sign_woocommerce
 from tests.support.shops import ADMIN, SECRET, register_shop
 
+# The store in memory (tests/support/fakes): what is attacked here is the request handling.
+pytestmark = pytest.mark.in_memory
+
 SHOP = "bad-body-shop"
 WOO_SHOP = "bad-body-woo"
 EMAIL = "olena@example.com"

@@ -18,6 +18,9 @@ from tests.support.shops import SECRET, register_shop
 from tests.support.emulator import table_fingerprint
 from tests.support.payloads import json_values, mutated_payloads
 
+# The store in memory (tests/support/fakes): what is attacked here is the request handling.
+pytestmark = pytest.mark.in_memory
+
 SHOP_OF = {"shopify": "fuzz-shopify", "woocommerce": "fuzz-woo", "generic": "fuzz-shopify"}
 TOPICS = {"shopify": ["orders/paid", "orders/create", "orders/updated", "orders/cancelled", "refunds/create",
                       "customers/update", "customers/redact", "orders/delete", "app/uninstalled"],

@@ -15,6 +15,9 @@ from tests.support.shops import register_shop
 from tests.support.emulator import table_fingerprint
 from tests.support.wsgi import ChaliceWSGI
 
+# The store in memory (tests/support/fakes): what is attacked here is the request handling.
+pytestmark = pytest.mark.in_memory
+
 DOC = Path(__file__).resolve().parents[2] / "docs" / "openapi.yaml"
 SCHEMA = schemathesis.openapi.from_path(DOC)
 FUZZ_SHOP = "fuzz-shop"

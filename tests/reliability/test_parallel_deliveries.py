@@ -1,9 +1,11 @@
 """50 deliveries for one customer at the same moment, against the moto server: 30 paid orders,
 10 redeliveries of the same events, 5 of the same orders under another topic, 5 refunds (some
 before their order). The customer ends exactly where the same deliveries one at a time leave
-them: no lost update, nothing counted twice. (tests/integration/test_concurrency.py holds the
+them: no lost update, nothing counted twice. (tests/services/test_concurrency.py holds the
 smaller races: 12 orders, 10 redeliveries, two redemptions.)"""
 from __future__ import annotations
+
+import pytest
 
 import threading
 import time
@@ -15,6 +17,9 @@ from chalicelib.services.shops.lookup import load_shop
 from chalicelib.services.loyalty import storefront
 from chalicelib.services.orders import webhooks
 from chalicelib.store.loyalty.repository import LoyaltyRepository
+
+# The store in memory (tests/support/fakes): what is attacked here is the request handling.
+pytestmark = pytest.mark.in_memory
 from tests.support.shops import register_shop
 
 EMAIL = "parallel@example.com"

@@ -1,33 +1,18 @@
 """Use cases and the routes that call them, on the in-memory store (tests/support/fakes): no
-emulator. The fixtures integration tests know (``table``, ``deps``, ``client`` and the shops built
-on it) are the same here, pointed at an in-memory table, queues and SES; a test that needs the
-emulator itself (its SES outbox, its memory, ``chalice local``) belongs in tests/integration.
-The store's own promises are in tests/contract, on both stores."""
+emulator. Every test here is marked ``in_memory``, so the fixtures integration tests know
+(``table``, ``deps``, ``client`` and the shops built on it) give an in-memory table, queues and
+SES; a test that needs the emulator itself (its SES outbox, its memory, ``chalice local``)
+belongs in tests/integration. The store's own promises are in tests/contract, on both stores."""
 from __future__ import annotations
+
+from pathlib import Path
 
 import pytest
 
-
-@pytest.fixture
-def table(memory_store, monkeypatch):
-    """The in-memory table, with the app's cold start pointed at it (as tests/conftest.py's
-    ``table`` does with the emulator's)."""
-    from chalicelib import composition
-
-    for variable, value in {**memory_store.environment(), "LOYALTY_ADMIN_TOKEN": "test-admin-token"}.items():
-        monkeypatch.setenv(variable, value)
-    composition.reset()
-    yield memory_store.table_name
-    composition.reset()
+HERE = Path(__file__).parent
 
 
-@pytest.fixture
-def deps(table):
-    from chalicelib import composition
-
-    return composition.dependencies()
-
-
-@pytest.fixture
-def moto_endpoint():
-    pytest.fail("a test on the in-memory store asked for the emulator: it belongs in tests/integration")
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if HERE in Path(item.path).parents:
+            item.add_marker(pytest.mark.in_memory)

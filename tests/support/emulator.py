@@ -1,4 +1,5 @@
-"""The emulator's state read straight from its memory (it runs in the test process)."""
+"""The store's state read straight from memory: the emulator's (it runs in the test process), or
+the in-memory store's when the test runs on it (tests/support/fakes)."""
 from __future__ import annotations
 
 import hashlib
@@ -7,18 +8,28 @@ import os
 from collections import Counter
 
 
+# What counts requests by design, refused ones too: the shop's webhook-health counters
+# (docs/import.md, "Webhook health"), the abuse-limit counters and a key's last use
+# (docs/security.md); nothing else may change.
+_COUNTERS = ("WEBHOOKHEALTH", "RATE")
+
+
 def table_fingerprint() -> tuple[int, str]:
     """Every item of the test's table, as a count and a digest: cheap enough to take around
     every request."""
-    from moto.dynamodb.models import dynamodb_backends
+    from tests.support.fakes.store import open_store
 
-    table = dynamodb_backends["123456789012"][os.environ["AWS_DEFAULT_REGION"]].get_table(os.environ["LOYALTY_TABLE"])
-    # Except what counts requests by design, refused ones too: the shop's webhook-health counters
-    # (docs/import.md, "Webhook health"), the abuse-limit counters and a key's last use
-    # (docs/security.md); nothing else may change.
-    rows = sorted(json.dumps(_without_last_use(item.to_json()), sort_keys=True, default=str)
-                  for item in table.all_items()
-                  if item.range_key is None or item.range_key.value not in ("WEBHOOKHEALTH", "RATE"))
+    store = open_store()
+    if store is not None:
+        rows = sorted(json.dumps(_without_last_use(item), sort_keys=True, default=str) for item in store.items()
+                      if item.get("sk", {}).get("S") not in _COUNTERS)
+    else:
+        from moto.dynamodb.models import dynamodb_backends
+
+        table = dynamodb_backends["123456789012"][os.environ["AWS_DEFAULT_REGION"]].get_table(os.environ["LOYALTY_TABLE"])
+        rows = sorted(json.dumps(_without_last_use(item.to_json()), sort_keys=True, default=str)
+                      for item in table.all_items()
+                      if item.range_key is None or item.range_key.value not in _COUNTERS)
     return len(rows), hashlib.sha256("\n".join(rows).encode()).hexdigest()
 
 

@@ -942,46 +942,19 @@ def _index_view(table: _Table, index: _Index, item: Item) -> Item:
 
 
 def _split_key_condition(text: str, names, values, index: _Index) -> tuple[dict, Predicate]:
-    """The hash key's value and the sort key's condition of a KeyConditionExpression."""
+    """The hash key's value and the whole KeyConditionExpression as a predicate (PynamoDB wraps
+    its parts in parentheses, so the parts are found by their tokens, not by splitting)."""
     context = _Context(names, values)
-    tokens = _Tokens(text)
-    parts: list[tuple[Path, Predicate, Optional[dict]]] = []
-    while True:
-        start = tokens.at
-        predicate = _not(tokens, context)
-        end = tokens.at
-        sub = _Tokens.__new__(_Tokens)
-        sub.items, sub.at = tokens.items[start:end], 0
-        attribute, equals = _key_attribute(sub, context)
-        parts.append((attribute, predicate, equals))
-        if not tokens.keyword("AND"):
-            break
-        tokens.next()
-    if not tokens.done():
-        raise _validation("invalid KeyConditionExpression")
-    hash_value = next((equals for attribute, _, equals in parts if attribute == index.hash_key and equals), None)
+    tokens = _Tokens(text).items
+    hash_value = None
+    for at in range(len(tokens) - 2):
+        (kind, attribute), (_, operator), (value_kind, value) = tokens[at:at + 3]
+        if kind in ("name", "word") and operator == "=" and value_kind == "value" \
+                and context.name(attribute) == index.hash_key:
+            hash_value = context.value(value)
     if hash_value is None:
         raise _validation("Query condition missed key schema element: " + index.hash_key)
-    others = [predicate for attribute, predicate, _ in parts if attribute != index.hash_key]
-    return hash_value, (lambda item: all(predicate(item) for predicate in others))
-
-
-def _key_attribute(tokens: _Tokens, context: _Context) -> tuple[str, Optional[dict]]:
-    """The attribute a key condition is on, and its value when it is an equality."""
-    kind, text = tokens.peek()
-    if kind == "word" and text.upper() == "BEGINS_WITH":
-        tokens.next()
-        tokens.expect("(")
-        return _parse_path(tokens, context)[0], None
-    if text == "(":
-        tokens.next()
-        return _key_attribute(tokens, context)
-    attribute = _parse_path(tokens, context)[0]
-    _, operator = tokens.next()
-    if operator == "=":
-        _, value = tokens.next()
-        return attribute, context.value(value)
-    return attribute, None
+    return hash_value, compile_condition(text, names, values)
 
 
 class _Paginator:

@@ -20,6 +20,12 @@ from tests.support.fakes.dynamodb import FakeDynamoDBClient
 
 _one_at_a_time = threading.RLock()
 _serialized = False
+_open: list["InMemoryStore"] = []
+
+
+def open_store() -> "InMemoryStore | None":
+    """The in-memory store the running test has open, if any."""
+    return _open[-1] if _open else None
 
 
 def _serialize_in_process_requests() -> None:
@@ -49,6 +55,11 @@ class InMemoryStore:
         """The variables that point a ``Config`` (and so the composition root) at this store."""
         return {"LOYALTY_TABLE": self.table_name, "LOYALTY_SEND_QUEUE": self.send_queue_name,
                 "LOYALTY_EVENTS_QUEUE": self.events_queue_name}
+
+    def items(self) -> list[dict]:
+        """Every item of the table (DynamoDB JSON), as stored now."""
+        with self.dynamodb.lock:
+            return [dict(item) for item in self.dynamodb.tables[self.table_name].items()]
 
     def send_queue_messages(self) -> list[dict]:
         """Every message now on the send queue (JSON bodies), taken off it."""
@@ -84,8 +95,11 @@ def in_memory_store(prefix: str = "loyalty-fake") -> Iterator[InMemoryStore]:
         create_table(dynamodb, name)
         create_queues(boto3.client("sqs"), store.send_queue_name, store.events_queue_name, visibility_timeout=1)
         use_table(name)
+        _open.append(store)
         yield store
     finally:
+        if store in _open:
+            _open.remove(store)
         Connection.client = real_client
         with contextlib.suppress(Exception):
             sqs = boto3.client("sqs")
