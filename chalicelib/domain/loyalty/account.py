@@ -178,10 +178,22 @@ class Account:
         return taken
 
     def release(self, portions: list[Lot], *, cause: str, now: datetime) -> None:
-        """Give back the lots a redemption took (its code was never used), keeping their expiry."""
+        """Give back the lots a redemption took (its code was never used), keeping their expiry.
+
+        A portion whose lot lapsed while the code waited lapses now, in the same change (a
+        ``release`` then an ``expire`` entry): stored as a lot, its expiry day would lie behind
+        the days the expiry job still looks at, and the points would never lapse."""
+        lapsed = [p for p in portions if p.expires_at <= now]
         for i, portion in enumerate(portions):
-            self._credit(replace(portion, lot_id=f"{portion.lot_id}~{cause}~{i}"))
+            if portion.expires_at > now:
+                self._credit(replace(portion, lot_id=f"{portion.lot_id}~{cause}~{i}"))
         self._record("release", sum(p.points for p in portions), cause, now)
+        if lapsed:
+            lapsed_points = sum(p.points for p in lapsed)
+            # Lapsed points neither become redeemable nor pay debt: they come and go at once.
+            self._record("expire", -lapsed_points, cause, now, detail={
+                "expired_lots": [{"lot_id": p.lot_id, "points": p.points, "expires_at": p.expires_at.isoformat()}
+                                 for p in lapsed]})
 
     def expire_due(self, now: datetime) -> int:
         """Expire every lot whose validity has ended; returns the points expired."""
