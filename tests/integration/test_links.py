@@ -114,6 +114,14 @@ def test_special_day_mail_link_lands_with_the_code_and_the_order_is_counted(deps
         "orders/updated")
     assert _stats(client, shopify_shop, campaign["campaign_id"])["orders"] == 1
 
+    # A second order of the same customer is one more order, not one more converting recipient.
+    clock[0] = DURING + timedelta(days=2)
+    _deliver(deps, shopify_shop.shop_id, shopify_shop.secret, sample_order_payload(
+        "shopify", order_id="sd-2", email="c0@example.com", created_at=clock[0]), "orders/paid")
+    stats = _stats(client, shopify_shop, campaign["campaign_id"])
+    assert (stats["sent"], stats["orders"], stats["converters"]) == (1, 2, 1)
+    assert stats["rates"]["conversion_rate"] == 1.0
+
 
 def test_attribution_window_edges(deps, client, shopify_shop, moto_endpoint, clock):
     campaign, _, mail = _campaign_mail(deps, client, shopify_shop, moto_endpoint, codes="shared", free_shipping=True)

@@ -93,6 +93,9 @@ class Account:
     member_reminded_for: Optional[str] = None  # the member_until already reminded about
     member_remind_on: Optional[date] = None  # the reminder's day (indexed while due)
     membership_changed: bool = False
+    # Campaigns and flows (``campaign:{id}``, ``flow:{template}``) this customer has converted
+    # for: a campaign's conversion rate counts converting recipients, not orders.
+    converted_subjects: set[str] = field(default_factory=set)
 
     version: int = 0
     # The tier and last order as stored when the account was read (the dashboard counts
@@ -250,6 +253,13 @@ class Account:
         """A ledger entry that moves nothing (a withdrawal paid out from its hold)."""
         self._record(kind, 0, cause, now, detail=detail)
 
+    def mark_converted(self, subject: str) -> bool:
+        """Remember a conversion for ``subject``; True when it is this customer's first for it."""
+        if subject in self.converted_subjects:
+            return False
+        self.converted_subjects = add_capped(self.converted_subjects, [subject], cap=CONVERTED_CAP)
+        return True
+
     def is_member(self, now: datetime) -> bool:
         return self.member_until is not None and self.member_until > now
 
@@ -332,6 +342,8 @@ class Account:
 
 
 BOUGHT_CAP = 200
+# Conversions are attributed within days of a click: the recent subjects are the ones that count.
+CONVERTED_CAP = 100
 
 
 def add_capped(known: set[str], new, cap: int = BOUGHT_CAP) -> set[str]:
