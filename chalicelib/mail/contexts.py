@@ -73,7 +73,8 @@ tier_at_risk         **tier**, **spend_needed_minor**, **by** (the last day a   
                                                                                       by, lower_tier}
 ===================  ===============================================================  =====================
 
-``offer`` is None or {``code``, ``discount_percent``, ``value_minor``, ``expires_at``}.
+``offer`` is None or {``code``, ``discount_percent``, ``value_minor``, ``expires_at``, ``free_shipping``,
+``min_order_minor``}: what the code gives, every word of it (a campaign copies it from its offer).
 """
 from __future__ import annotations
 
@@ -352,11 +353,14 @@ def _offer(reader: "_Data", default_expiry=None) -> Optional[dict]:
     discount = reader.decimal("discount_percent", default=None)
     value = reader.int("code_value_minor", default=None)
     expires = reader.moment("code_expires_at", default=default_expiry)
+    free_shipping = reader.bool("free_shipping", default=False)
+    min_order = reader.int("min_order_minor", default=None)
     if not code:
         if discount is not None or value is not None:
             raise reader.error("'discount_percent' / 'code_value_minor' need a 'code'")
         return None
-    return {"code": code, "discount_percent": discount, "value_minor": value, "expires_at": expires}
+    return {"code": code, "discount_percent": discount, "value_minor": value, "expires_at": expires,
+            "free_shipping": free_shipping, "min_order_minor": min_order or None}
 
 
 _BUILDERS = {

@@ -18,7 +18,7 @@ from tests.integration.test_outbox import _drain
 
 NOW = datetime(2026, 12, 1, 8, 0, tzinfo=timezone.utc)
 SPECIAL_DAY = {"title": "Free shipping weekend", "starts_at": "2026-12-05T00:00:00+02:00",
-               "ends_at": "2026-12-07T23:59:00+02:00", "free_shipping": True}
+               "ends_at": "2026-12-07T23:59:00+02:00"}
 
 
 def _seed(shop_id: str, customers: int) -> set[str]:
@@ -268,3 +268,17 @@ def test_shared_code_works_for_many_orders_within_its_window(deps, client, shopi
 def test_an_offer_must_give_something_within_a_window(client, shopify_shop):
     status, error = _create(client, shopify_shop.shop_id, offer={"codes": "shared", **OFFER_WINDOW})
     assert status == 400 and error["field"] == "offer"
+
+
+def test_template_data_cannot_promise_what_the_offer_does_not_give(client, shopify_shop):
+    # Free shipping stated in data with no code that gives it: refused, naming the field.
+    status, error = _create(client, shopify_shop.shop_id, data={**SPECIAL_DAY, "free_shipping": True})
+    assert status == 400 and error["field"] == "data.free_shipping" and "offer.free_shipping" in error["message"]
+    status, error = _create(client, shopify_shop.shop_id, data={**SPECIAL_DAY, "discount_percent": "30"},
+                            offer={"codes": "shared", "discount_percent": "10", **OFFER_WINDOW})
+    assert status == 400 and error["field"] == "data.discount_percent"
+    # Special days that differ from the offer's window would announce days the code does not work.
+    status, error = _create(client, shopify_shop.shop_id, data={**SPECIAL_DAY, "ends_at": "2026-12-09T23:59:00+02:00"},
+                            offer={"codes": "shared", "free_shipping": True, **OFFER_WINDOW})
+    assert status == 400 and error["field"] == "data.ends_at"
+

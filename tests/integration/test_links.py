@@ -270,3 +270,23 @@ def test_flow_results_count_sends_deliveries_and_unsubscribes(deps, client, shop
     every = json.loads(client.http.get(f"/admin/shops/{shopify_shop.shop_id}/flows/stats", headers=ADMIN).body)
     assert {f["template"]: f["sent"] for f in every["flows"]}["post_purchase"] == 1
     assert client.http.get(f"/admin/shops/{shopify_shop.shop_id}/flows/nope/stats", headers=ADMIN).status_code == 404
+
+
+def test_the_offer_fills_the_mail_and_its_window_is_the_special_days(deps, client, shopify_shop, moto_endpoint,
+                                                                       clock):
+    _customer(deps, shopify_shop.shop_id, 0)
+    status, campaign = _create(client, shopify_shop.shop_id, data={"title": "Winter days"}, offer={
+        "codes": "per_customer", "discount_percent": "10", "free_shipping": True, "min_order": "500",
+        **OFFER_WINDOW})
+    assert status == 201, campaign
+    data = campaign["data"]  # asked once: the special days are the offer's window
+    assert (data["starts_at"], data["ends_at"]) == ("2026-12-05T00:00:00+02:00", "2026-12-07T23:59:00+02:00")
+    assert (data["free_shipping"], data["discount_percent"], data["min_order_minor"]) == (True, "10", 50000)
+    campaigns.run_due_campaigns(deps, NOW)
+    (message,) = _drain(os.environ["LOYALTY_SEND_QUEUE"])
+    mail = _send(deps, message, moto_endpoint)
+    text = mail.part("text/plain")
+    # The shop speaks Ukrainian: every word of the offer, in Ukrainian.
+    assert "безкоштовна доставка" in mail.subject
+    assert "і безкоштовна доставка за промокодом" in text and message["data"]["code"] in text
+    assert "Для замовлень від" in text and "500" in text

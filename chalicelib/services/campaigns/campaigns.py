@@ -102,16 +102,9 @@ def create_campaign(deps, shop_id: str, document: dict) -> dict:
     zone = ZoneInfo(shop.timezone)
     offer = settings.offer
     data = dict(settings.data)
-    if offer and offer.codes:
-        data.update({k: v for k, v in {
-            "discount_percent": str(offer.discount_percent) if offer.discount_percent else None,
-            "code_expires_at": _aware(offer.valid_until, zone).isoformat()}.items() if v is not None})
-    if offer and offer.min_order and settings.template == "special_day":
-        from chalicelib.domain.money import to_minor
-
-        data.setdefault("min_order_minor", to_minor(offer.min_order, shop.currency_exponent))
-    if offer and offer.bonus_points:
-        data.update(claim_points=offer.bonus_points, claim_until=_aware(offer.valid_until, zone).isoformat())
+    _refuse_offer_keys(data, offer)
+    _refuse_other_dates(data, offer, settings.template, zone)
+    data.update(offer_data(offer, settings.template, shop.currency_exponent, zone))
     try:  # the data must fill the template: refused now, not at the first recipient
         build_context(settings.template, shop=shop, account=sample_account(shop.default_locale, shop, settings.template),
                       data={**data, **({"code": "DAY-SAMPLE"} if offer and offer.codes else {})},
@@ -127,6 +120,63 @@ def create_campaign(deps, shop_id: str, document: dict) -> dict:
         campaign.data["code"] = shared
     deps.repos.campaigns(shop_id).save(campaign)
     return view(campaign)
+
+
+# What a mail says about the offer comes from the offer alone: template data may not state it
+# (a special day's ``free_shipping: true`` in data promised what no code gave).
+OFFER_DATA_KEYS = {
+    "code": "codes", "discount_percent": "discount_percent", "code_value_minor": "codes",
+    "code_expires_at": "valid_until", "free_shipping": "free_shipping", "min_order_minor": "min_order",
+    "claim_points": "bonus_points", "claim_until": "valid_until",
+}
+
+
+def _refuse_offer_keys(data: dict, offer: Optional[OfferSettings]) -> None:
+    for key, offer_field in OFFER_DATA_KEYS.items():
+        if key in data:
+            raise BadRequest(f"data.{key}: what the mail says about the offer comes from the offer; "
+                             f"set offer.{offer_field} instead", field=f"data.{key}")
+
+
+def offer_data(offer: Optional[OfferSettings], template: str, exponent: int, zone: ZoneInfo) -> dict:
+    """The template data an offer fills: its discount, free shipping, minimum order, code expiry,
+    bonus points, and (for a special day) the dates it runs, in every locale alike."""
+    from chalicelib.domain.money import to_minor
+
+    if offer is None:
+        return {}
+    data: dict = {}
+    valid_from, valid_until = _aware(offer.valid_from, zone).isoformat(), _aware(offer.valid_until, zone).isoformat()
+    if offer.codes:
+        data["code_expires_at"] = valid_until
+        if offer.discount_percent:
+            data["discount_percent"] = str(offer.discount_percent)
+        if offer.free_shipping:
+            data["free_shipping"] = True
+        if offer.min_order:
+            data["min_order_minor"] = to_minor(offer.min_order, exponent)
+    if offer.bonus_points:
+        data.update(claim_points=offer.bonus_points, claim_until=valid_until)
+    if template == "special_day":
+        # The special days are the offer's window: asked once, never contradicting it.
+        data.update(starts_at=valid_from, ends_at=valid_until)
+    return data
+
+
+def _refuse_other_dates(data: dict, offer: Optional[OfferSettings], template: str, zone: ZoneInfo) -> None:
+    if offer is None or template != "special_day":
+        return
+    for key, offer_field, expected in (("starts_at", "valid_from", offer.valid_from),
+                                       ("ends_at", "valid_until", offer.valid_until)):
+        if data.get(key) in (None, ""):
+            continue
+        try:
+            given = _aware(datetime.fromisoformat(str(data[key])), zone)
+        except ValueError:
+            raise BadRequest(f"data.{key}: an ISO 8601 date and time", field=f"data.{key}") from None
+        if given != _aware(expected, zone):
+            raise BadRequest(f"data.{key}: the special days are the offer's window; leave it out or make it "
+                             f"offer.{offer_field}", field=f"data.{key}")
 
 
 def _aware(moment: datetime, zone: ZoneInfo) -> datetime:
