@@ -25,6 +25,13 @@ def create_campaign(shop_id):
     return 201, campaigns.create_campaign(dependencies(), shop_id, parse_json_object(bp.current_request.raw_body))
 
 
+@bp.route("/admin/shops/{shop_id}/campaigns/preview", methods=["POST"])
+@json_route
+@admin_only(bp)
+def preview_campaign(shop_id):
+    return campaigns.preview_campaign(dependencies(), shop_id, parse_json_object(bp.current_request.raw_body))
+
+
 @bp.route("/admin/shops/{shop_id}/campaigns", methods=["GET"])
 @json_route
 @admin_only(bp)
