@@ -158,6 +158,33 @@ def test_tampered_expired_and_foreign_links_get_a_friendly_404_never_a_redirect(
     assert "shop.example" in expired.body.decode()  # the page still leads to the shop
 
 
+def test_a_link_cut_short_by_a_mail_client_answers_in_the_readers_language_with_the_shop(
+        deps, client, shopify_shop, moto_endpoint, clock):
+    _, _, mail = _campaign_mail(deps, client, shopify_shop, moto_endpoint, codes="shared", free_shipping=True)
+    token = _path(_LINK.findall(mail.part("text/html"))[0]).rsplit("/", 1)[1]
+    cut = token[:len(token) // 2]  # wrapped at a line end: the signature is gone
+    page = client.http.get(f"/r/{cut}", headers={"Accept-Language": "de-DE,de;q=0.9,en;q=0.5"})
+    body = page.body.decode()
+    assert page.status_code == 404 and 'lang="de"' in body and 'href="https://shop.example"' in body
+    # no language asked for: the shop's own (Ukrainian), with its storefront
+    body = client.http.get(f"/r/{cut}").body.decode()
+    assert 'lang="uk"' in body and 'href="https://shop.example"' in body
+    # a token naming no shop of ours still answers in the reader's language
+    body = client.http.get("/r/" + "x" * 40, headers={"Accept-Language": "ru"}).body.decode()
+    assert 'lang="ru"' in body and "href=" not in body.split("<main>")[1]
+
+
+def test_head_answers_like_get_without_counting_a_click(deps, client, shopify_shop, moto_endpoint, clock):
+    campaign, _, mail = _campaign_mail(deps, client, shopify_shop, moto_endpoint, codes="shared", free_shipping=True)
+    path = _path(_LINK.findall(mail.part("text/html"))[0])
+    head = client.http.request("HEAD", path)
+    assert head.status_code == 302 and "shop.example" in head.headers["Location"] and not head.body
+    assert client.http.request("HEAD", "/r/" + "x" * 40).status_code == 404
+    assert _stats(client, shopify_shop, campaign["campaign_id"])["clicks"] == 0  # a link checker is no reader
+    assert client.http.get(path).status_code == 302
+    assert _stats(client, shopify_shop, campaign["campaign_id"])["clicks"] == 1
+
+
 def test_bonus_points_are_claimed_once_by_post_never_by_get(deps, client, shopify_shop, moto_endpoint, clock):
     campaign, message, mail = _campaign_mail(deps, client, shopify_shop, moto_endpoint, bonus_points=75)
     claim = next(link for link in _LINK.findall(mail.part("text/html"))
