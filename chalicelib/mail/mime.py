@@ -84,11 +84,13 @@ class ListUnsubscribe:
 
 def build_message(*, from_name: str, from_address: str, to_address: str, subject: str, html: str, text: str,
                   now: datetime, list_unsubscribe: Optional[ListUnsubscribe] = None,
-                  message_id_domain: Optional[str] = None) -> bytes:
+                  message_id_domain: Optional[str] = None, reply_to: Optional[str] = None) -> bytes:
     """The raw message as bytes, ready for SES ``Content.Raw.Data``."""
     message = EmailMessage(policy=POLICY)
     message["From"] = _address(from_address, _one_line(from_name))
     message["To"] = _address(to_address, "")
+    if reply_to:
+        message["Reply-To"] = _address(reply_to, "")
     message["Subject"] = _one_line(subject)
     message["Date"] = format_datetime(now.astimezone(timezone.utc))
     message["Message-ID"] = make_msgid(domain=message_id_domain or from_address.rpartition("@")[2])

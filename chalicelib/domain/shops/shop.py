@@ -34,6 +34,8 @@ class Shop:
     # (commercial e-mail law in the shops' markets asks for it).
     logo_url: Optional[str] = None
     address: Optional[str] = None
+    # Replies go here (the shop's support inbox) instead of the sender address.
+    reply_to: Optional[str] = None
     webhook_secret: str = ""
     # Replaced secrets still accepted until they retire (chalicelib.domain.shops.webhook_secrets).
     previous_webhook_secrets: tuple[PreviousSecret, ...] = ()
