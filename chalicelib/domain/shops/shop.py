@@ -49,6 +49,8 @@ class Shop:
     link_domains: tuple[str, ...] = ()
     link_validity_days: int = 180
     attribution_days: int = 5
+    # Whether customers already lapsed when the shop starts get a win-back (paced, see lifecycle.occasions).
+    winback_already_lapsed: bool = False
     # Reconciliation reads the platform's orders here (None: not configured). The
     # credentials are secrets like the webhook secret: never logged or returned.
     platform_api_url: Optional[str] = None

@@ -191,6 +191,8 @@ class ShopSettings(_Strict):
                                                                           max_length=5)
     link_domains: list[str] = Field(default_factory=list, max_length=20)
     link_validity_days: Annotated[int, Field(ge=7, le=730)] = 180
+    # Win-back for customers already lapsed when the shop starts (default: only those who lapse from now on).
+    winback_already_lapsed: bool = False
     attribution_days: Annotated[int, Field(ge=1, le=90)] = 5
 
     @field_validator("link_domains")
@@ -315,7 +317,7 @@ def shop_from_documents(shop_id: str, config: dict, secrets: dict, version: int)
         marketing_cap=MarketingCap(settings.marketing_cap.max_messages, settings.marketing_cap.per_days),
         expiry_warning_days=tuple(settings.expiry_warning_days),
         link_domains=tuple(settings.link_domains), link_validity_days=settings.link_validity_days,
-        attribution_days=settings.attribution_days,
+        attribution_days=settings.attribution_days, winback_already_lapsed=settings.winback_already_lapsed,
         platform_api_url=settings.platform_api.base_url if settings.platform_api else None,
         platform_api_credentials={name: getattr(settings.platform_api, name) for name in PLATFORM_API_SECRETS
                                   if settings.platform_api and getattr(settings.platform_api, name)},
