@@ -7,7 +7,7 @@ STAGE ?= dev
 EMULATOR_PORT ?= 5000
 export PORT EMULATOR_PORT
 
-.PHONY: run test test-fast test-clock bench bench-quick package lint-infra clean chromium faketime workspace
+.PHONY: run test test-fast test-clock bench bench-quick package lint-infra clean chromium faketime workspace openapi
 
 $(BIN)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -51,6 +51,10 @@ chromium:
 # Rebuilds the workspace bundle (chalicelib/static/) from workspace/src with the pinned npm packages.
 workspace:
 	cd workspace && npm ci --no-audit --no-fund && node build.mjs
+
+# docs/openapi.yaml from app.py's routes, the request models and docs/openapi-source.yaml (devstack/openapi.py).
+openapi: $(BIN)/.installed
+	AWS_DEFAULT_REGION=$${AWS_DEFAULT_REGION:-eu-central-1} $(BIN)/python -m devstack.openapi
 
 bench: $(BIN)/.installed
 	$(BIN)/python -m bench.run_all

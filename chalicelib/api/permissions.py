@@ -74,6 +74,7 @@ PERMISSIONS: dict[tuple[str, str], frozenset[str]] = {
     # segments and campaigns
     ("POST", f"{_SHOP}/segments/preview"): EVERYONE,
     ("POST", f"{_SHOP}/campaigns"): EVERYONE,
+    ("POST", f"{_SHOP}/campaigns/preview"): EVERYONE,
     ("GET", f"{_SHOP}/campaigns"): EVERYONE,
     ("GET", f"{_SHOP}/campaigns/{{campaign_id}}"): EVERYONE,
     ("GET", f"{_SHOP}/campaigns/{{campaign_id}}/stats"): EVERYONE,

@@ -73,7 +73,8 @@ tier_at_risk         **tier**, **spend_needed_minor**, **by** (the last day a   
                                                                                       by, lower_tier}
 ===================  ===============================================================  =====================
 
-``offer`` is None or {``code``, ``discount_percent``, ``value_minor``, ``expires_at``}.
+``offer`` is None or {``code``, ``discount_percent``, ``value_minor``, ``expires_at``, ``free_shipping``,
+``min_order_minor``}: what the code gives, every word of it (a campaign copies it from its offer).
 """
 from __future__ import annotations
 
@@ -98,7 +99,7 @@ def build_context(template: str, *, shop: Shop, account: Account, data: dict, li
     locale = resolve_locale(account.locale, shop.default_locale)
     if template not in TEMPLATES:
         raise ContextError(template, locale, None, f"unknown template; known: {', '.join(TEMPLATES)}")
-    reader = _Data(template, locale, data or {})
+    reader = _Data(template, locale, data or {}, shop.default_locale)
     marketing = template in MARKETING_TEMPLATES
     context = {
         "template": template,
@@ -111,8 +112,21 @@ def build_context(template: str, *, shop: Shop, account: Account, data: dict, li
         "program": program_context(shop.program, shop.currency_exponent),
     }
     context.update(_BUILDERS[template](reader, shop, account, now, context))
+    if marketing:
+        # A campaign's own subject and preheader (per locale), in place of the template's.
+        context["copy"] = {"subject": reader.text("subject", default=None),
+                           "preheader": reader.text("preheader", default=None)}
     reader.done()
     return context
+
+
+def localized_text(value: dict, locale: str, default_locale: Optional[str]) -> Optional[str]:
+    """The text of a per-locale value for ``locale``, falling back to the shop's default locale."""
+    for candidate in (locale, default_locale):
+        text = value.get(candidate) if candidate else None
+        if isinstance(text, str) and text.strip():
+            return text
+    return None
 
 
 # -- the common part -----------------------------------------------------------------
@@ -264,7 +278,8 @@ def _claim(reader: "_Data", links: dict) -> Optional[dict]:
 def _reward_code(reader, shop, account, now, base) -> dict:
     return {
         "offer": {"code": reader.text("code"), "value_minor": reader.int("value_minor"), "discount_percent": None,
-                  "expires_at": reader.moment("expires_at", default=None)},
+                  "expires_at": reader.moment("expires_at", default=None), "free_shipping": False,
+                  "min_order_minor": None},
         "reward": {"points": reader.int("points", default=None),
                    "url": reader.text("url", default=base["links"]["shop"])},
     }
@@ -352,11 +367,14 @@ def _offer(reader: "_Data", default_expiry=None) -> Optional[dict]:
     discount = reader.decimal("discount_percent", default=None)
     value = reader.int("code_value_minor", default=None)
     expires = reader.moment("code_expires_at", default=default_expiry)
+    free_shipping = reader.bool("free_shipping", default=False)
+    min_order = reader.int("min_order_minor", default=None)
     if not code:
         if discount is not None or value is not None:
             raise reader.error("'discount_percent' / 'code_value_minor' need a 'code'")
         return None
-    return {"code": code, "discount_percent": discount, "value_minor": value, "expires_at": expires}
+    return {"code": code, "discount_percent": discount, "value_minor": value, "expires_at": expires,
+            "free_shipping": free_shipping, "min_order_minor": min_order or None}
 
 
 _BUILDERS = {
@@ -372,10 +390,11 @@ assert set(_BUILDERS) == set(TEMPLATES)
 class _Data:
     """Typed reads of the ``data`` dict; errors name the template, the locale and the key."""
 
-    def __init__(self, template: str, locale: str, data: dict):
+    def __init__(self, template: str, locale: str, data: dict, default_locale: Optional[str] = None):
         if not isinstance(data, dict):
             raise ContextError(template, locale, None, "data must be a dict")
         self.template, self.locale, self.data = template, locale, data
+        self.default_locale = default_locale
         self.read: set[str] = set()
 
     def error(self, message: str) -> ContextError:
@@ -391,7 +410,16 @@ class _Data:
         return value
 
     def text(self, key: str, default=_MISSING) -> Optional[str]:
+        """A text, or a text per locale (``{"de": "...", "en": "..."}``): the recipient's
+        locale, else the shop's default locale's (never another language picked at random)."""
         value = self._get(key, default)
+        if isinstance(value, dict):
+            value = localized_text(value, self.locale, self.default_locale)
+            if value is None:
+                if default is _MISSING:
+                    raise self.error(f"{key!r} has no text for {self.locale!r} nor the shop's default locale "
+                                     f"{self.default_locale!r}")
+                return default
         return _clean(str(value)) if value is not None else None
 
     def text_of(self, item: dict, key: str, label: str) -> str:

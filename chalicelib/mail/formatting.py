@@ -16,6 +16,7 @@ from typing import Optional
 from zoneinfo import ZoneInfo
 
 from babel import Locale
+from babel.localedata import locale_identifiers
 from babel.dates import format_date, format_interval
 from babel.numbers import format_currency, format_decimal, format_percent, get_currency_symbol
 
@@ -32,6 +33,22 @@ _brief = reprlib.Repr()
 _brief.maxstring = _brief.maxother = 40
 _shown = _brief.repr
 _PERCENT_TEXT_CHARS = 40
+
+
+@lru_cache(maxsize=None)
+def currency_symbol(currency: str, locale: str) -> str:
+    """The symbol a reader of ``locale`` knows the currency by. CLDR gives some locales only the
+    ISO code ("EUR" in Ukrainian, "UAH" in English: "UAH3,799.00"); then the symbol of the
+    currency's own country ("₴" from uk_UA), else the English one ("€"), is used."""
+    symbol = get_currency_symbol(currency, locale)
+    if symbol != currency:
+        return symbol
+    home = sorted(identifier for identifier in locale_identifiers() if identifier.endswith("_" + currency[:2]))
+    for candidate in [*home, "en"]:
+        symbol = get_currency_symbol(currency, candidate)
+        if symbol != currency:
+            return symbol
+    return currency
 
 
 class Formatter:
@@ -51,10 +68,9 @@ class Formatter:
         # Babel's formatting takes ~50 µs a call; an e-mail has dozens. The same output,
         # built from Babel's own pattern data, is checked against Babel here and used only
         # when it matches for every probe (else every call goes to Babel).
+        self._symbol = currency_symbol(currency, locale)
         self._fast_money = _fast_integer_format(
-            self._babel, self._babel.currency_formats["standard"], exponent,
-            get_currency_symbol(currency, self._babel),
-            lambda minor: format_currency(from_minor(minor, exponent), currency, locale=self._babel))
+            self._babel, self._babel.currency_formats["standard"], exponent, self._symbol, self._babel_money)
         self._fast_number = _fast_integer_format(
             self._babel, self._babel.decimal_formats[None], 0, None,
             lambda n: format_decimal(n, locale=self._babel))
@@ -65,7 +81,17 @@ class Formatter:
             raise FormatError(f"money() takes integer minor units, got {_shown(minor)}")
         if self._fast_money and minor >= 0:
             return self._fast_money(minor)
-        return format_currency(from_minor(minor, self.exponent), self.currency, locale=self._babel)
+        return self._babel_money(minor)
+
+    def _babel_money(self, minor: int) -> str:
+        text = format_currency(from_minor(minor, self.exponent), self.currency, locale=self._babel)
+        if self._symbol != self.currency:
+            text = text.replace(self.currency, self._symbol)
+        if self._symbol[:1].isalpha() or self._symbol[-1:].isalpha():
+            # CLDR's currency spacing: a symbol of letters never touches the digits ("CHF 3,799.00").
+            symbol = re.escape(self._symbol)
+            text = re.sub(rf"(?<=\d){symbol}", "\xa0" + self._symbol, re.sub(rf"{symbol}(?=\d)", self._symbol + "\xa0", text))
+        return text
 
     def number(self, value) -> str:
         if isinstance(value, bool) or not isinstance(value, (int, Decimal)):

@@ -19,6 +19,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from email.header import Header
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.policy import EmailPolicy
@@ -40,12 +41,23 @@ class _Policy(EmailPolicy):
     def fold(self, name, value):
         if name.lower() in _VERBATIM_HEADERS:
             return self._verbatim(name, value)
+        if name.lower() == "subject" and not str(value).isascii():
+            return self._encoded_words(name, value)
         return super().fold(name, value)
 
     def fold_binary(self, name, value):
         if name.lower() in _VERBATIM_HEADERS:
             return self._verbatim(name, value).encode("ascii")
+        if name.lower() == "subject" and not str(value).isascii():
+            return self._encoded_words(name, value).encode("ascii")
         return super().fold_binary(name, value)
+
+    def _encoded_words(self, name, value) -> str:
+        """A non-ASCII subject as encoded words only. The standard folder mixes plain and encoded
+        words and loses or doubles the space where they meet ("2025  einlösen—", "42,50  €");
+        adjacent encoded words decode with the whitespace between them ignored, so this is exact."""
+        encoded = Header(str(value), "utf-8", header_name=name).encode(linesep=self.linesep)
+        return f"{name}: {encoded}{self.linesep}"
 
     def _verbatim(self, name, value) -> str:
         parts = [part.strip() for part in str(value).split(",")]
@@ -72,11 +84,13 @@ class ListUnsubscribe:
 
 def build_message(*, from_name: str, from_address: str, to_address: str, subject: str, html: str, text: str,
                   now: datetime, list_unsubscribe: Optional[ListUnsubscribe] = None,
-                  message_id_domain: Optional[str] = None) -> bytes:
+                  message_id_domain: Optional[str] = None, reply_to: Optional[str] = None) -> bytes:
     """The raw message as bytes, ready for SES ``Content.Raw.Data``."""
     message = EmailMessage(policy=POLICY)
     message["From"] = _address(from_address, _one_line(from_name))
     message["To"] = _address(to_address, "")
+    if reply_to:
+        message["Reply-To"] = _address(reply_to, "")
     message["Subject"] = _one_line(subject)
     message["Date"] = format_datetime(now.astimezone(timezone.utc))
     message["Message-ID"] = make_msgid(domain=message_id_domain or from_address.rpartition("@")[2])

@@ -190,6 +190,10 @@ class TemplateSet:
         except Exception as exc:  # noqa: BLE001 - every failure becomes a located TemplateError
             label, line = _text_location(exc)
             raise _render_error(exc, template, locale, line, label) from exc
+        copy = context.get("copy") or {}
+        # The campaign's own words, when it gives them, for this locale (contexts.localized_text).
+        subject = " ".join(str(copy.get("subject") or "").split()) or subject
+        preheader = " ".join(str(copy.get("preheader") or "").split()) or preheader
         if not subject:
             raise TemplateError(template, locale, None, "the subject is empty", source=f"text/{template}.txt")
         values.update(subject=subject, preheader=preheader, text=text)

@@ -27,6 +27,8 @@ from chalicelib.domain.platform_events import (
     WebhookEvent,
 )
 
+from chalicelib.errors import UnsupportedMediaType
+
 from .body import load_json_object
 from .context import WebhookContext
 from .fields import (
@@ -367,6 +369,11 @@ def _event(topic: str, payload: dict, ctx: WebhookContext) -> tuple[WebhookEvent
 
 
 def parse(ctx: WebhookContext, headers: Mapping[str, str], raw_body: bytes, now: datetime, content_type: str) -> Delivery:
+    # Shopify delivers JSON only (webhook subscriptions in XML are deprecated): anything else is not Shopify's.
+    media_type = content_type.split(";", 1)[0].strip().lower()
+    if media_type != "application/json":
+        raise UnsupportedMediaType(f"content-type: Shopify deliveries are application/json, not {media_type or 'none'}",
+                                   field="content-type")
     verify_base64_signature(ctx.secrets, raw_body, headers.get(SIGNATURE_HEADER.lower()), header=SIGNATURE_HEADER)
     payload = load_json_object(raw_body)
     topic = required_header(headers, TOPIC_HEADER).lower()

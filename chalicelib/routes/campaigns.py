@@ -25,6 +25,13 @@ def create_campaign(shop_id):
     return 201, campaigns.create_campaign(dependencies(), shop_id, parse_json_object(bp.current_request.raw_body))
 
 
+@bp.route("/admin/shops/{shop_id}/campaigns/preview", methods=["POST"])
+@json_route
+@admin_only(bp)
+def preview_campaign(shop_id):
+    return campaigns.preview_campaign(dependencies(), shop_id, parse_json_object(bp.current_request.raw_body))
+
+
 @bp.route("/admin/shops/{shop_id}/campaigns", methods=["GET"])
 @json_route
 @admin_only(bp)
@@ -72,10 +79,12 @@ def send_due_campaigns(event):
     return campaigns.run_due_campaigns(dependencies())
 
 
-@bp.route("/r/{token}", methods=["GET"])
+@bp.route("/r/{token}", methods=["GET", "HEAD"])
 def follow_link(token):
-    answer = links.follow_link(dependencies(), token, accept_language=bp.current_request.headers.get("accept-language"))
-    return Response(answer.body, status_code=answer.status, headers=answer.headers)
+    head = bp.current_request.method == "HEAD"
+    answer = links.follow_link(dependencies(), token, accept_language=bp.current_request.headers.get("accept-language"),
+                               count_click=not head)
+    return Response("" if head else answer.body, status_code=answer.status, headers=answer.headers)
 
 
 @bp.route("/r/{token}", methods=["POST"], content_types=FORM_TYPES)

@@ -15,3 +15,11 @@ def bad_request_from(error: ValidationError, prefix: str = "") -> BadRequest:
     if first["type"] == "missing":
         reason = "required"
     return BadRequest(f"{path or 'body'}: {reason}", field=path or "body")
+
+
+def refuse_unknown_fields(body: dict, known: tuple[str, ...], what: str = "this request") -> None:
+    """A misspelt field is refused with its name, not ignored (``pointz`` would otherwise
+    silently mean "no points")."""
+    unknown = sorted(str(name) for name in body if name not in known)
+    if unknown:
+        raise BadRequest(f"{unknown[0]}: not a field of {what} ({', '.join(known)})", field=unknown[0])

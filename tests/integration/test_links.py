@@ -114,6 +114,14 @@ def test_special_day_mail_link_lands_with_the_code_and_the_order_is_counted(deps
         "orders/updated")
     assert _stats(client, shopify_shop, campaign["campaign_id"])["orders"] == 1
 
+    # A second order of the same customer is one more order, not one more converting recipient.
+    clock[0] = DURING + timedelta(days=2)
+    deliver_shopify(deps, shopify_shop.shop_id, shopify_shop.secret, sample_order_payload(
+        "shopify", order_id="sd-2", email="c0@example.com", created_at=clock[0]), "orders/paid")
+    stats = _stats(client, shopify_shop, campaign["campaign_id"])
+    assert (stats["sent"], stats["orders"], stats["converters"]) == (1, 2, 1)
+    assert stats["rates"]["conversion_rate"] == 1.0
+
 
 def test_attribution_window_edges(deps, client, shopify_shop, moto_endpoint, clock):
     campaign, _, mail = _campaign_mail(deps, client, shopify_shop, moto_endpoint, codes="shared", free_shipping=True)
@@ -148,6 +156,33 @@ def test_tampered_expired_and_foreign_links_get_a_friendly_404_never_a_redirect(
     expired = client.http.get(f"/r/{token}")
     assert expired.status_code == 404 and "Location" not in expired.headers
     assert "shop.example" in expired.body.decode()  # the page still leads to the shop
+
+
+def test_a_link_cut_short_by_a_mail_client_answers_in_the_readers_language_with_the_shop(
+        deps, client, shopify_shop, moto_endpoint, clock):
+    _, _, mail = _campaign_mail(deps, client, shopify_shop, moto_endpoint, codes="shared", free_shipping=True)
+    token = _path(_LINK.findall(mail.part("text/html"))[0]).rsplit("/", 1)[1]
+    cut = token[:len(token) // 2]  # wrapped at a line end: the signature is gone
+    page = client.http.get(f"/r/{cut}", headers={"Accept-Language": "de-DE,de;q=0.9,en;q=0.5"})
+    body = page.body.decode()
+    assert page.status_code == 404 and 'lang="de"' in body and 'href="https://shop.example"' in body
+    # no language asked for: the shop's own (Ukrainian), with its storefront
+    body = client.http.get(f"/r/{cut}").body.decode()
+    assert 'lang="uk"' in body and 'href="https://shop.example"' in body
+    # a token naming no shop of ours still answers in the reader's language
+    body = client.http.get("/r/" + "x" * 40, headers={"Accept-Language": "ru"}).body.decode()
+    assert 'lang="ru"' in body and "href=" not in body.split("<main>")[1]
+
+
+def test_head_answers_like_get_without_counting_a_click(deps, client, shopify_shop, moto_endpoint, clock):
+    campaign, _, mail = _campaign_mail(deps, client, shopify_shop, moto_endpoint, codes="shared", free_shipping=True)
+    path = _path(_LINK.findall(mail.part("text/html"))[0])
+    head = client.http.request("HEAD", path)
+    assert head.status_code == 302 and "shop.example" in head.headers["Location"] and not head.body
+    assert client.http.request("HEAD", "/r/" + "x" * 40).status_code == 404
+    assert _stats(client, shopify_shop, campaign["campaign_id"])["clicks"] == 0  # a link checker is no reader
+    assert client.http.get(path).status_code == 302
+    assert _stats(client, shopify_shop, campaign["campaign_id"])["clicks"] == 1
 
 
 def test_bonus_points_are_claimed_once_by_post_never_by_get(deps, client, shopify_shop, moto_endpoint, clock):
@@ -262,3 +297,23 @@ def test_flow_results_count_sends_deliveries_and_unsubscribes(deps, client, shop
     every = json.loads(client.http.get(f"/admin/shops/{shopify_shop.shop_id}/flows/stats", headers=ADMIN).body)
     assert {f["template"]: f["sent"] for f in every["flows"]}["post_purchase"] == 1
     assert client.http.get(f"/admin/shops/{shopify_shop.shop_id}/flows/nope/stats", headers=ADMIN).status_code == 404
+
+
+def test_the_offer_fills_the_mail_and_its_window_is_the_special_days(deps, client, shopify_shop, moto_endpoint,
+                                                                       clock):
+    _customer(deps, shopify_shop.shop_id, 0)
+    status, campaign = create_campaign(client, shopify_shop.shop_id, data={"title": "Winter days"}, offer={
+        "codes": "per_customer", "discount_percent": "10", "free_shipping": True, "min_order": "500",
+        **OFFER_WINDOW})
+    assert status == 201, campaign
+    data = campaign["data"]  # asked once: the special days are the offer's window
+    assert (data["starts_at"], data["ends_at"]) == ("2026-12-05T00:00:00+02:00", "2026-12-07T23:59:00+02:00")
+    assert (data["free_shipping"], data["discount_percent"], data["min_order_minor"]) == (True, "10", 50000)
+    campaigns.run_due_campaigns(deps, NOW)
+    (message,) = drain_queue(os.environ["LOYALTY_SEND_QUEUE"])
+    mail = _send(deps, message, moto_endpoint)
+    text = mail.part("text/plain")
+    # The shop speaks Ukrainian: every word of the offer, in Ukrainian.
+    assert "безкоштовна доставка" in mail.subject
+    assert "і безкоштовна доставка за промокодом" in text and message["data"]["code"] in text
+    assert "Для замовлень від" in text and "500" in text

@@ -617,3 +617,21 @@ def test_subject_cannot_inject_headers():
     message = email.message_from_bytes(raw, policy=policy.default)
     assert message["Bcc"] is None and "evil" not in str(message["To"])
     assert all(len(line) <= 78 for line in raw.split(b"\r\n")[:12])
+
+
+def test_replies_go_to_the_shops_reply_to_address(deps, client, mail_shop, olena, moto_endpoint):
+    from tests.support.shops import ADMIN, shop_document
+
+    for bad in ("not an address", "ольга@shop.example"):
+        response = client.http.put(f"/admin/shops/{mail_shop.shop_id}", headers=ADMIN,
+                                   body=json.dumps(shop_document("shopify", reply_to=bad)).encode())
+        assert response.status_code == 400 and json.loads(response.body)["field"] == "reply_to", bad
+    response = client.http.put(f"/admin/shops/{mail_shop.shop_id}", headers=ADMIN, body=json.dumps(
+        shop_document("shopify", name="Demo «Електроніка»", reply_to="Support@Shop.Example")).encode())
+    assert response.status_code == 200, response.body
+    result = mailer.send_message(deps, queue_message(mail_shop.shop_id, olena, "reply-1"), messenger=ses_messenger(),
+                                 templates=FakeTemplates(), now=NOW)
+    message = email.message_from_bytes(moto_raw_message(moto_endpoint, result["ses_message_id"]),
+                                       policy=policy.default)
+    assert message["Reply-To"] == "support@shop.example"
+    assert message["From"].addresses[0].addr_spec == SENDER  # the sender stays the verified one

@@ -248,3 +248,65 @@ def test_shared_code_works_for_many_orders_within_its_window(deps, client, shopi
 def test_an_offer_must_give_something_within_a_window(client, shopify_shop):
     status, error = create_campaign(client, shopify_shop.shop_id, offer={"codes": "shared", **OFFER_WINDOW})
     assert status == 400 and error["field"] == "offer"
+
+
+def test_template_data_cannot_promise_what_the_offer_does_not_give(client, shopify_shop):
+    # Free shipping stated in data with no code that gives it: refused, naming the field.
+    status, error = create_campaign(client, shopify_shop.shop_id, data={**SPECIAL_DAY, "free_shipping": True})
+    assert status == 400 and error["field"] == "data.free_shipping" and "offer.free_shipping" in error["message"]
+    status, error = create_campaign(client, shopify_shop.shop_id, data={**SPECIAL_DAY, "discount_percent": "30"},
+                            offer={"codes": "shared", "discount_percent": "10", **OFFER_WINDOW})
+    assert status == 400 and error["field"] == "data.discount_percent"
+    # Special days that differ from the offer's window would announce days the code does not work.
+    status, error = create_campaign(client, shopify_shop.shop_id, data={**SPECIAL_DAY, "ends_at": "2026-12-09T23:59:00+02:00"},
+                            offer={"codes": "shared", "free_shipping": True, **OFFER_WINDOW})
+    assert status == 400 and error["field"] == "data.ends_at"
+
+
+
+PER_LOCALE = {"title": {"uk": "Зимові дні", "de": "Wintertage", "en": "Winter days"},
+              "subject": {"uk": "Зимові дні в магазині", "de": "Wintertage im Laden"},
+              "preheader": {"uk": "Три дні безкоштовної доставки", "de": "Drei Tage versandkostenfrei"}}
+
+
+def _preview(client, shop_id, **overrides):
+    document = {"name": "Winter", "template": "special_day",
+                "segment": {"rules": {"field": "tier", "op": "=", "value": "Gold"}},
+                "send_at": "2026-12-01T10:00:00", "data": PER_LOCALE,
+                "offer": {"codes": "shared", "free_shipping": True, **OFFER_WINDOW}}
+    document.update(overrides)
+    response = client.http.post(f"/admin/shops/{shop_id}/campaigns/preview", headers=ADMIN,
+                                body=json.dumps(document).encode())
+    return response.status_code, json.loads(response.body)
+
+
+def test_campaign_copy_per_locale_falls_back_to_the_shops_default_locale(client, shopify_shop):
+    status, preview = _preview(client, shopify_shop.shop_id)
+    assert status == 200, preview
+    assert set(preview["locales"]) == {"en", "de", "ru", "uk"} and preview["default_locale"] == "uk"
+    de, ru, en = preview["locales"]["de"], preview["locales"]["ru"], preview["locales"]["en"]
+    assert de["subject"] == "Wintertage im Laden" and de["preheader"] == "Drei Tage versandkostenfrei"
+    assert "Wintertage" in de["text"] and "Winter days" not in de["text"] and "Зимові" not in de["html"]
+    assert "Kostenloser Versand" in de["html"] and "Kostenloser Versand" in de["text"]
+    # Russian copy was not given: the shop's default locale (Ukrainian) stands in, never English.
+    assert ru["subject"] == "Зимові дні в магазині" and "Зимові дні" in ru["text"]
+    assert "Winter days" in en["text"] and en["subject"] == "Зимові дні в магазині"
+    assert all("DAY-SAMPLE" in page["text"] for page in preview["locales"].values())
+    # the campaign is created with the same data: nothing to ask twice
+    status, campaign = create_campaign(client, shopify_shop.shop_id, data=PER_LOCALE,
+                               offer={"codes": "shared", "free_shipping": True, **OFFER_WINDOW})
+    assert status == 201 and campaign["data"]["title"] == PER_LOCALE["title"]
+
+
+@pytest.mark.parametrize("title, field", [
+    ({"de": "Wintertage"}, "data.title"),                      # no text in the shop's default locale (uk)
+    ({"uk": "Зимові дні", "fr": "Jours d'hiver"}, "data.title.fr"),
+    ({"uk": ""}, "data.title.uk"),
+    ({"uk": "x" * 201}, "data.title.uk"),
+])
+def test_per_locale_copy_is_checked_field_by_field(client, shopify_shop, title, field):
+    status, error = _preview(client, shopify_shop.shop_id, data={**PER_LOCALE, "title": title})
+    assert status == 400 and error["field"] == field, error
+    status, error = create_campaign(client, shopify_shop.shop_id, data={**PER_LOCALE, "title": title},
+                            offer={"codes": "shared", "free_shipping": True, **OFFER_WINDOW})
+    assert status == 400 and error["field"] == field, error

@@ -68,3 +68,45 @@ def test_warnings_read_only_customers_due_and_never_repeat(deps, shopify_shop):
     assert later.warnings_queued == 15
     account = LoyaltyRepository(shop.shop_id).load_account("c_00000")
     assert {lot.lot_id: lot.warned for lot in account.lots} == {"order-0-0": {30, 7}, "order-0-1": {30, 7}}
+
+
+def test_a_missed_warning_day_is_caught_up_unless_a_closer_warning_now_covers_it(deps, shopify_shop):
+    shop = load_shop(deps, shopify_shop.shop_id)
+    send_expiry_warnings(deps, shop, NOW)  # the job ran today
+    LoyaltyRepository(shop.shop_id)
+    with Item.batch_write() as batch:
+        for n, expires in ((1, NOW + timedelta(days=35)),   # its 30-day warning falls 5 days from now
+                           (2, NOW + timedelta(days=40))):  # and this one's 10 days from now
+            lot = Lot(f"order-{n}", 100, NOW - timedelta(days=100), expires, f"order:{n}")
+            account = Account(shop.shop_id, f"c_{n:05d}", created_at=NOW, email=f"c{n}@example.com",
+                              points_balance=100, marketing_consent=True)
+            batch.save(stored_profile(shop.shop_id, account))
+            batch.save(_lot_item(shop.shop_id, account.customer_id, lot))
+    # The job is down for 12 days: both 30-day warning days are missed.
+    report = send_expiry_warnings(deps, shop, NOW + timedelta(days=12))
+    assert report.warnings_queued == 2
+    messages = {m["customer_id"]: m for m in drain_queue(os.environ["LOYALTY_SEND_QUEUE"])}
+    assert messages["c_00001"]["idempotency_key"].startswith("points_expiring:c_00001:30:")
+    assert send_expiry_warnings(deps, shop, NOW + timedelta(days=12, hours=2)).warnings_queued == 0
+    # Down again until 5 days before c1's expiry: its 7-day warning is due, and c2's 30-day one
+    # is long since sent; nothing is sent twice.
+    report = send_expiry_warnings(deps, shop, NOW + timedelta(days=30))
+    assert report.warnings_queued == 1
+    (message,) = drain_queue(os.environ["LOYALTY_SEND_QUEUE"])
+    assert message["customer_id"] == "c_00001" and ":7:" in message["idempotency_key"]
+
+
+def test_a_30_day_warning_missed_until_the_7_day_one_is_due_is_not_sent_as_well(deps, shopify_shop):
+    shop = load_shop(deps, shopify_shop.shop_id)
+    send_expiry_warnings(deps, shop, NOW)
+    LoyaltyRepository(shop.shop_id)
+    with Item.batch_write() as batch:
+        lot = Lot("order-9", 100, NOW - timedelta(days=100), NOW + timedelta(days=31), "order:9")
+        account = Account(shop.shop_id, "c_00009", created_at=NOW, email="c9@example.com", points_balance=100,
+                          marketing_consent=True)
+        batch.save(stored_profile(shop.shop_id, account))
+        batch.save(_lot_item(shop.shop_id, account.customer_id, lot))
+    report = send_expiry_warnings(deps, shop, NOW + timedelta(days=25))  # 6 days left: the 7-day warning
+    assert report.warnings_queued == 1
+    (message,) = drain_queue(os.environ["LOYALTY_SEND_QUEUE"])
+    assert ":7:" in message["idempotency_key"]

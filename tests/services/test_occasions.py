@@ -82,3 +82,34 @@ def test_winback_once_per_lapse_for_customers_with_points(deps, shopify_shop):
     _assert_sends(deps, message)
     assert run_occasions(deps, shop, NOW + timedelta(hours=1)).winbacks == 0
     assert run_occasions(deps, shop, NOW + timedelta(days=1)).winbacks == 0  # the catch-up day does not repeat it
+
+
+def test_a_winback_whose_day_was_missed_for_a_week_still_goes_once(deps, shopify_shop):
+    shop = load_shop(deps, shopify_shop.shop_id)
+    assert run_occasions(deps, shop, NOW).winbacks == 0  # the job ran: its checkpoint is today
+    # lapses (90 days without an order) three days later; the daily run is down for ten days
+    _seed(shop.shop_id, [_customer(shop.shop_id, 1, last_order_at=NOW + timedelta(days=3) - timedelta(days=90),
+                                   points_balance=300, orders_count=2),
+                         _customer(shop.shop_id, 2, last_order_at=NOW + timedelta(days=5) - timedelta(days=90),
+                                   points_balance=300, orders_count=1)])
+    _seed(shop.shop_id, [_customer(shop.shop_id, 2, last_order_at=NOW + timedelta(days=8), points_balance=300,
+                                   orders_count=2)])  # ordered again meanwhile: no longer lapsed
+    report = run_occasions(deps, shop, NOW + timedelta(days=10))
+    assert report.winbacks == 1
+    (message,) = drain_queue(os.environ["LOYALTY_SEND_QUEUE"])
+    assert message["customer_id"] == "c_0001" and message["data"]["days_since_last_order"] == 97
+    assert run_occasions(deps, shop, NOW + timedelta(days=11)).winbacks == 0  # never twice
+
+
+def test_customers_already_lapsed_when_the_shop_starts_get_a_winback_only_if_it_opts_in(deps, client):
+    from tests.support.shops import register_shop
+
+    for shop_id, opted_in in (("winback-no", False), ("winback-yes", True)):
+        register_shop(client, shop_id, "shopify", winback_already_lapsed=opted_in,
+                      sender_email=f"loyalty@{shop_id}.example")
+        shop = load_shop(deps, shop_id)
+        _seed(shop_id, [_customer(shop_id, n, last_order_at=NOW - timedelta(days=90 + 10 * n), points_balance=300,
+                                  orders_count=1) for n in range(1, 6)])
+        assert run_occasions(deps, shop, NOW).winbacks == (5 if opted_in else 0), shop_id
+        assert run_occasions(deps, shop, NOW + timedelta(days=1)).winbacks == 0
+    assert {m["customer_id"] for m in drain_queue(os.environ["LOYALTY_SEND_QUEUE"])} == {f"c_{n:04d}" for n in range(1, 6)}

@@ -8,7 +8,7 @@ from tests.support.shops import ADMIN
 
 NOW = datetime(2026, 12, 1, 8, 0, tzinfo=timezone.utc)
 SPECIAL_DAY = {"title": "Free shipping weekend", "starts_at": "2026-12-05T00:00:00+02:00",
-               "ends_at": "2026-12-07T23:59:00+02:00", "free_shipping": True}
+               "ends_at": "2026-12-07T23:59:00+02:00"}
 
 
 def create_campaign(client, shop_id, **overrides):

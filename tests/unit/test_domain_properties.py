@@ -242,10 +242,14 @@ class Sim:
         balance, debt = self.account.points_balance, self.account.points_debt
         self.account.release(taken, cause=f"release:{cause}", now=self.now)
         redemption[2] = True
-        assert self.account.points_balance == balance + sum(lot.points for lot in taken)
-        if debt == 0:  # the exact portions come back, with their expiry
+        # What lapsed while the code waited lapses on release (issue 16: points that lapse, lapse).
+        assert self.account.points_balance == balance + sum(lot.points for lot in taken if lot.expires_at > self.now)
+        if debt == 0:  # the exact portions still valid come back, with their expiry
             lots = {lot.lot_id: lot for lot in self.account.lots}
             for i, portion in enumerate(taken):
+                if portion.expires_at <= self.now:
+                    assert f"{portion.lot_id}~release:{cause}~{i}" not in lots
+                    continue
                 back = lots[f"{portion.lot_id}~release:{cause}~{i}"]
                 assert (back.points, back.expires_at, back.earned_at) == (
                     portion.points, portion.expires_at, portion.earned_at)
@@ -421,10 +425,15 @@ def test_redemption_takes_earliest_expiring_lots_first_and_release_gives_them_ba
             totals[lot.expires_at] = totals.get(lot.expires_at, 0) + lot.points
         return totals
 
+    released_at = START + timedelta(days=1)
     expected = {}
     for lot in before.values():
         expected[lot.expires_at] = expected.get(lot.expires_at, 0) + lot.points
-    account.release(taken, cause="release:1", now=START + timedelta(days=1))
+    for portion in taken:  # what lapsed while the code waited lapses on release
+        if portion.expires_at <= released_at:
+            expected[portion.expires_at] -= portion.points
+    expected = {expiry: points for expiry, points in expected.items() if points}
+    account.release(taken, cause="release:1", now=released_at)
     assert by_expiry() == expected
     assert account.points_balance == sum(expected.values())
     check_account(account)

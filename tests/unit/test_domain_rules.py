@@ -558,15 +558,17 @@ def test_redemption_takes_earliest_expiring_lots_first_and_release_restores_them
     assert_consistent(account)
 
 
-def test_release_after_expiry_is_expired_on_the_next_run():
+def test_release_after_expiry_lapses_in_the_same_change():
+    # Not left to "the next run": the expiry job reads lots by expiry day from its last
+    # completed day on, and this lot's day lies behind it (issue 16, item 1).
     account = new_account()
     account.earn(150, lot_id="a", cause="bonus:a", now=T0, expires_at=T0 + timedelta(days=5))
     taken = account.redeem(150, cause="code:X", now=T0, rules=DEFAULT.rules)
     later = T0 + timedelta(days=31)
     account.release(taken, cause="release:X", now=later)
-    assert account.points_balance == 150
-    assert account.expire_due(later) == 150
     assert account.points_balance == 0 and account.lots == []
+    assert [(e.kind, e.points) for e in account.new_entries[-2:]] == [("release", 150), ("expire", -150)]
+    assert account.expire_due(later) == 0
     assert_consistent(account)
 
 

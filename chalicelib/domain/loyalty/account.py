@@ -93,6 +93,9 @@ class Account:
     member_reminded_for: Optional[str] = None  # the member_until already reminded about
     member_remind_on: Optional[date] = None  # the reminder's day (indexed while due)
     membership_changed: bool = False
+    # Campaigns and flows (``campaign:{id}``, ``flow:{template}``) this customer has converted
+    # for: a campaign's conversion rate counts converting recipients, not orders.
+    converted_subjects: set[str] = field(default_factory=set)
 
     version: int = 0
     # The tier and last order as stored when the account was read (the dashboard counts
@@ -178,10 +181,22 @@ class Account:
         return taken
 
     def release(self, portions: list[Lot], *, cause: str, now: datetime) -> None:
-        """Give back the lots a redemption took (its code was never used), keeping their expiry."""
+        """Give back the lots a redemption took (its code was never used), keeping their expiry.
+
+        A portion whose lot lapsed while the code waited lapses now, in the same change (a
+        ``release`` then an ``expire`` entry): stored as a lot, its expiry day would lie behind
+        the days the expiry job still looks at, and the points would never lapse."""
+        lapsed = [p for p in portions if p.expires_at <= now]
         for i, portion in enumerate(portions):
-            self._credit(replace(portion, lot_id=f"{portion.lot_id}~{cause}~{i}"))
+            if portion.expires_at > now:
+                self._credit(replace(portion, lot_id=f"{portion.lot_id}~{cause}~{i}"))
         self._record("release", sum(p.points for p in portions), cause, now)
+        if lapsed:
+            lapsed_points = sum(p.points for p in lapsed)
+            # Lapsed points neither become redeemable nor pay debt: they come and go at once.
+            self._record("expire", -lapsed_points, cause, now, detail={
+                "expired_lots": [{"lot_id": p.lot_id, "points": p.points, "expires_at": p.expires_at.isoformat()}
+                                 for p in lapsed]})
 
     def expire_due(self, now: datetime) -> int:
         """Expire every lot whose validity has ended; returns the points expired."""
@@ -237,6 +252,13 @@ class Account:
     def note(self, kind: str, cause: str, now: datetime, detail: Optional[dict] = None) -> None:
         """A ledger entry that moves nothing (a withdrawal paid out from its hold)."""
         self._record(kind, 0, cause, now, detail=detail)
+
+    def mark_converted(self, subject: str) -> bool:
+        """Remember a conversion for ``subject``; True when it is this customer's first for it."""
+        if subject in self.converted_subjects:
+            return False
+        self.converted_subjects = add_capped(self.converted_subjects, [subject], cap=CONVERTED_CAP)
+        return True
 
     def is_member(self, now: datetime) -> bool:
         return self.member_until is not None and self.member_until > now
@@ -320,6 +342,8 @@ class Account:
 
 
 BOUGHT_CAP = 200
+# Conversions are attributed within days of a click: the recent subjects are the ones that count.
+CONVERTED_CAP = 100
 
 
 def add_capped(known: set[str], new, cap: int = BOUGHT_CAP) -> set[str]:

@@ -6,7 +6,7 @@ no clock: ``now`` is given.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import ROUND_FLOOR, Decimal
 from typing import Optional
@@ -155,6 +155,14 @@ def _earn(order: Order, record: OrderRecord, account: Account, program: Program,
           outcome: Outcome) -> None:
     paid_at = min(order.paid_at or now, now)
     record.lines = earning_lines(order, program, membership.extra_cashback_percent(account, program.rules, paid_at))
+    expires_at = add_months(paid_at, program.rules.points_validity_months)
+    lapsed_points = 0
+    if expires_at <= now:
+        # Paid so long ago (an import, a very late webhook) that its points have lapsed already:
+        # the spend counts (tiers, history), the points are never credited, and a later refund
+        # has none to take back.
+        lapsed_points = sum(line.points for line in record.lines)
+        record.lines = [replace(line, points=0) for line in record.lines]
     record.status = PAID
     record.paid_at = paid_at
     record.spend_month = month_key(paid_at)
@@ -163,8 +171,9 @@ def _earn(order: Order, record: OrderRecord, account: Account, program: Program,
     record.counted = True
     cause = f"order:{order.order_id}"
     account.earn(record.earned_points, lot_id=record.lot_id, cause=cause, now=now,
-                 expires_at=add_months(paid_at, program.rules.points_validity_months),
-                 spend_minor=record.spend_minor, detail={"order_name": order.name})
+                 expires_at=expires_at, spend_minor=record.spend_minor,
+                 detail={"order_name": order.name, **({"lapsed_points": lapsed_points,
+                                                         "lapsed_at": expires_at.isoformat()} if lapsed_points else {})})
     cashback = sum(line.cashback_minor for line in record.lines)
     account.credit_cashback(cashback, cause=cause, now=now)
     account.add_spend(record.spend_month, record.spend_minor)

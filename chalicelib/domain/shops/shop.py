@@ -34,6 +34,8 @@ class Shop:
     # (commercial e-mail law in the shops' markets asks for it).
     logo_url: Optional[str] = None
     address: Optional[str] = None
+    # Replies go here (the shop's support inbox) instead of the sender address.
+    reply_to: Optional[str] = None
     webhook_secret: str = ""
     # Replaced secrets still accepted until they retire (chalicelib.domain.shops.webhook_secrets).
     previous_webhook_secrets: tuple[PreviousSecret, ...] = ()
@@ -47,6 +49,8 @@ class Shop:
     link_domains: tuple[str, ...] = ()
     link_validity_days: int = 180
     attribution_days: int = 5
+    # Whether customers already lapsed when the shop starts get a win-back (paced, see lifecycle.occasions).
+    winback_already_lapsed: bool = False
     # Reconciliation reads the platform's orders here (None: not configured). The
     # credentials are secrets like the webhook secret: never logged or returned.
     platform_api_url: Optional[str] = None

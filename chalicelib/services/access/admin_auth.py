@@ -35,6 +35,7 @@ from chalicelib.services.shops.lookup import load_shop
 from chalicelib.services.shops.shops import valid_shop_id
 from chalicelib.store import keys as table_keys
 from chalicelib.store.access.admin_access import StoredSession
+from chalicelib.services.validation import refuse_unknown_fields
 
 SESSION_COOKIE = "lm_session"
 SESSION_HOURS = 12
@@ -156,6 +157,7 @@ def session_id_from(cookie_header: Optional[str]) -> Optional[str]:
 def issue_admin_key(deps, shop_id: str, body: dict) -> dict:
     """A new workspace key for one shop, in a role (default ``marketer``), shown this once; only
     its hash is stored. The caller's role must be allowed to grant that role."""
+    refuse_unknown_fields(body, ("label", "role"), "a workspace key")
     label, role = body.get("label"), body.get("role", roles.DEFAULT_KEY_ROLE)
     if label is not None and (not isinstance(label, str) or len(label) > 100):
         raise BadRequest("label: text of at most 100 characters", field="label")

@@ -18,6 +18,7 @@ from chalicelib.services.access import throttle
 from chalicelib.services.access.key_records import key_view, note_use
 from chalicelib.services.shops.lookup import load_shop
 from chalicelib.store import keys
+from chalicelib.services.validation import refuse_unknown_fields
 
 MAX_LABEL = 100
 KEY_PREFIX = "lk_"
@@ -25,6 +26,7 @@ KEY_PREFIX = "lk_"
 
 def issue_api_key(deps, shop_id: str, body: dict, issued_by: str) -> dict:
     """A new storefront API key, shown this once; only its hash is stored."""
+    refuse_unknown_fields(body, ("label",), "an API key")
     label = body.get("label")
     if label is not None and (not isinstance(label, str) or len(label) > MAX_LABEL):
         raise BadRequest(f"label: must be text of at most {MAX_LABEL} characters", field="label")

@@ -80,7 +80,76 @@ class CampaignSettings(BaseModel):
 
 
 def create_campaign(deps, shop_id: str, document: dict) -> dict:
-    from chalicelib.mail.rendering import MARKETING_TEMPLATES, TemplateError, build_context
+    shop, settings, send_at, data, now = _plan(deps, shop_id, document)
+    offer = settings.offer
+    campaign = Campaign(campaign_id=uuid.uuid4().hex[:12], shop_id=shop_id, name=settings.name,
+                        template=settings.template, segment=settings.segment, send_at=send_at,
+                        data=data, created_at=now,
+                        offer=offer.model_dump(mode="json") if offer else None)
+    if offer and offer.codes == "shared":
+        (shared,) = _issue_codes(deps, campaign, [None], now)
+        campaign.data["code"] = shared
+    deps.repos.campaigns(shop_id).save(campaign)
+    return view(campaign)
+
+
+SAMPLE_CODE = "DAY-SAMPLE"
+
+
+def preview_campaign(deps, shop_id: str, document: dict) -> dict:
+    """``POST /admin/shops/{shop}/campaigns/preview``: the campaign document as it would be created
+    (nothing saved, no code issued), rendered for a sample recipient in every locale with the
+    shop's templates: what each language's customers would read."""
+    from chalicelib.mail.contexts import sample_account, sample_links
+    from chalicelib.mail.rendering import LOCALES, TemplateError, build_context
+    from chalicelib.services.templates.templates import template_set_for
+
+    shop, settings, _, data, now = _plan(deps, shop_id, document)
+    templates = template_set_for(deps, shop_id)
+    sample = {**data, **({"code": SAMPLE_CODE} if settings.offer and settings.offer.codes else {})}
+    locales = {}
+    for locale in LOCALES:
+        try:
+            context = build_context(settings.template, shop=shop, account=sample_account(locale, shop, settings.template),
+                                    data=sample, links=sample_links(locale), now=now)
+            email = templates.render(settings.template, locale, context)
+        except TemplateError as error:
+            raise BadRequest(f"data: {error}", field="data") from None
+        locales[locale] = {"subject": email.subject, "preheader": email.preheader, "html": email.html,
+                           "text": email.text}
+    return {"template": settings.template, "default_locale": shop.default_locale, "data": data,
+            "locales": locales}
+
+
+# Texts a campaign may give per locale ({"de": "...", "en": "..."}), with their longest length.
+LOCALIZED_DATA = {"title": 200, "description": 2000, "subject": 200, "preheader": 250}
+
+
+def _check_localized(data: dict, default_locale: str) -> None:
+    from chalicelib.mail.base import LOCALES
+
+    for key, longest in LOCALIZED_DATA.items():
+        value = data.get(key)
+        texts = value if isinstance(value, dict) else {None: value} if value is not None else {}
+        if isinstance(value, dict):
+            unknown = sorted(str(k) for k in value if k not in LOCALES)
+            if unknown:
+                raise BadRequest(f"data.{key}.{unknown[0]}: not a locale ({', '.join(LOCALES)})",
+                                 field=f"data.{key}.{unknown[0]}")
+            if default_locale not in value:
+                raise BadRequest(f"data.{key}: give the shop's default locale {default_locale!r} too "
+                                 f"(the text of every other language falls back to it)", field=f"data.{key}")
+        for locale, text in texts.items():
+            name = f"data.{key}" + (f".{locale}" if locale else "")
+            if not isinstance(text, str) or not text.strip():
+                raise BadRequest(f"{name}: a non-empty text", field=name)
+            if len(text) > longest:
+                raise BadRequest(f"{name}: at most {longest} characters", field=name)
+
+
+def _plan(deps, shop_id: str, document: dict):
+    """The campaign document checked and completed: (shop, settings, send_at, data, now)."""
+    from chalicelib.mail.rendering import LOCALES, MARKETING_TEMPLATES, TemplateError, build_context
     from chalicelib.mail.contexts import sample_account, sample_links
 
     shop = load_shop(deps, shop_id)
@@ -102,31 +171,75 @@ def create_campaign(deps, shop_id: str, document: dict) -> dict:
     zone = ZoneInfo(shop.timezone)
     offer = settings.offer
     data = dict(settings.data)
-    if offer and offer.codes:
-        data.update({k: v for k, v in {
-            "discount_percent": str(offer.discount_percent) if offer.discount_percent else None,
-            "code_expires_at": _aware(offer.valid_until, zone).isoformat()}.items() if v is not None})
-    if offer and offer.min_order and settings.template == "special_day":
-        from chalicelib.domain.money import to_minor
+    _refuse_offer_keys(data, offer)
+    _refuse_other_dates(data, offer, settings.template, zone)
+    _check_localized(data, shop.default_locale)
+    data.update(offer_data(offer, settings.template, shop.currency_exponent, zone))
+    for locale in LOCALES:  # the data must fill the template in every language: refused now, not at a recipient
+        try:
+            build_context(settings.template, shop=shop, account=sample_account(locale, shop, settings.template),
+                          data={**data, **({"code": SAMPLE_CODE} if offer and offer.codes else {})},
+                          links=sample_links(locale), now=now)
+        except TemplateError as error:
+            raise BadRequest(f"data: {error}", field="data") from None
+    return shop, settings, send_at, data, now
 
-        data.setdefault("min_order_minor", to_minor(offer.min_order, shop.currency_exponent))
-    if offer and offer.bonus_points:
-        data.update(claim_points=offer.bonus_points, claim_until=_aware(offer.valid_until, zone).isoformat())
-    try:  # the data must fill the template: refused now, not at the first recipient
-        build_context(settings.template, shop=shop, account=sample_account(shop.default_locale, shop, settings.template),
-                      data={**data, **({"code": "DAY-SAMPLE"} if offer and offer.codes else {})},
-                      links=sample_links(shop.default_locale), now=now)
-    except TemplateError as error:
-        raise BadRequest(f"data: {error}", field="data") from None
-    campaign = Campaign(campaign_id=uuid.uuid4().hex[:12], shop_id=shop_id, name=settings.name,
-                        template=settings.template, segment=settings.segment, send_at=send_at,
-                        data=data, created_at=now,
-                        offer=offer.model_dump(mode="json") if offer else None)
-    if offer and offer.codes == "shared":
-        (shared,) = _issue_codes(deps, campaign, [None], now)
-        campaign.data["code"] = shared
-    deps.repos.campaigns(shop_id).save(campaign)
-    return view(campaign)
+
+# What a mail says about the offer comes from the offer alone: template data may not state it
+# (a special day's ``free_shipping: true`` in data promised what no code gave).
+OFFER_DATA_KEYS = {
+    "code": "codes", "discount_percent": "discount_percent", "code_value_minor": "codes",
+    "code_expires_at": "valid_until", "free_shipping": "free_shipping", "min_order_minor": "min_order",
+    "claim_points": "bonus_points", "claim_until": "valid_until",
+}
+
+
+def _refuse_offer_keys(data: dict, offer: Optional[OfferSettings]) -> None:
+    for key, offer_field in OFFER_DATA_KEYS.items():
+        if key in data:
+            raise BadRequest(f"data.{key}: what the mail says about the offer comes from the offer; "
+                             f"set offer.{offer_field} instead", field=f"data.{key}")
+
+
+def offer_data(offer: Optional[OfferSettings], template: str, exponent: int, zone: ZoneInfo) -> dict:
+    """The template data an offer fills: its discount, free shipping, minimum order, code expiry,
+    bonus points, and (for a special day) the dates it runs, in every locale alike."""
+    from chalicelib.domain.money import to_minor
+
+    if offer is None:
+        return {}
+    data: dict = {}
+    valid_from, valid_until = _aware(offer.valid_from, zone).isoformat(), _aware(offer.valid_until, zone).isoformat()
+    if offer.codes:
+        data["code_expires_at"] = valid_until
+        if offer.discount_percent:
+            data["discount_percent"] = str(offer.discount_percent)
+        if offer.free_shipping:
+            data["free_shipping"] = True
+        if offer.min_order:
+            data["min_order_minor"] = to_minor(offer.min_order, exponent)
+    if offer.bonus_points:
+        data.update(claim_points=offer.bonus_points, claim_until=valid_until)
+    if template == "special_day":
+        # The special days are the offer's window: asked once, never contradicting it.
+        data.update(starts_at=valid_from, ends_at=valid_until)
+    return data
+
+
+def _refuse_other_dates(data: dict, offer: Optional[OfferSettings], template: str, zone: ZoneInfo) -> None:
+    if offer is None or template != "special_day":
+        return
+    for key, offer_field, expected in (("starts_at", "valid_from", offer.valid_from),
+                                       ("ends_at", "valid_until", offer.valid_until)):
+        if data.get(key) in (None, ""):
+            continue
+        try:
+            given = _aware(datetime.fromisoformat(str(data[key])), zone)
+        except ValueError:
+            raise BadRequest(f"data.{key}: an ISO 8601 date and time", field=f"data.{key}") from None
+        if given != _aware(expected, zone):
+            raise BadRequest(f"data.{key}: the special days are the offer's window; leave it out or make it "
+                             f"offer.{offer_field}", field=f"data.{key}")
 
 
 def _aware(moment: datetime, zone: ZoneInfo) -> datetime:

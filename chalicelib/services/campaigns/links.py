@@ -146,18 +146,21 @@ class Answer:
         return cls(302, "", {**REDIRECT_HEADERS, "Location": location})
 
 
-def follow_link(deps, token: str, *, accept_language: Optional[str] = None, now: Optional[datetime] = None) -> Answer:
-    """``GET /r/{token}``."""
+def follow_link(deps, token: str, *, accept_language: Optional[str] = None, now: Optional[datetime] = None,
+                count_click: bool = True) -> Answer:
+    """``GET /r/{token}`` (``HEAD`` answers the same without counting a click: link checkers and
+    mail scanners ask before a person clicks)."""
     now = now or deps.clock()
     try:
-        found = _resolve(deps, token, now)
+        found = _resolve(deps, token, now, accept_language)
     except _STORE_ERRORS:
         logger.warning("could not read the shop of a tracked link: sending the customer on", exc_info=True)
         return _redirect_without_the_store(deps, token, now)
     if isinstance(found, Answer):
         return found
     shop, link, destination = found
-    _record_click(deps, shop, link, now)
+    if count_click:
+        _record_click(deps, shop, link, now)
     reward = link.reward or {}
     try:
         if isinstance(reward.get("points"), int):
@@ -193,7 +196,7 @@ def _redirect_without_the_store(deps, token: str, now: datetime) -> Answer:
 def claim_reward(deps, token: str, *, accept_language: Optional[str] = None, now: Optional[datetime] = None) -> Answer:
     """``POST /r/{token}``: the claim page's button. Grants the link's bonus points once."""
     now = now or deps.clock()
-    found = _resolve(deps, token, now)
+    found = _resolve(deps, token, now, accept_language)
     if isinstance(found, Answer):
         return found
     shop, link, _ = found
@@ -227,15 +230,15 @@ def claim_reward(deps, token: str, *, accept_language: Optional[str] = None, now
 
 
 # -- the steps ----------------------------------------------------------------------
-def _resolve(deps, token: str, now: datetime):
+def _resolve(deps, token: str, now: datetime, accept_language: Optional[str] = None):
     """(shop, link, destination), or the 404 page to answer."""
     link = deps.tokens.read_tracked_link(token)
     if link is None or not shops.valid_shop_id(link.shop_id):
-        return _message(404, None, "en", "not_found")
+        return _broken_link(deps, token, accept_language)
     try:
         shop = load_shop(deps, link.shop_id)
     except NotFound:
-        return _message(404, None, "en", "not_found")
+        return _message(404, None, resolve_locale(accept_language), "not_found")
     locale = shop.default_locale
     if now > link.expires_at:
         return _message(404, shop, locale, "expired")
@@ -244,6 +247,19 @@ def _resolve(deps, token: str, now: datetime):
         logger.warning("tracked link to a host the shop does not name: shop=%s", shop.shop_id)
         return _message(404, shop, locale, "not_found")
     return shop, link, destination
+
+
+def _broken_link(deps, token: str, accept_language: Optional[str]) -> Answer:
+    """A link that fails its signature (cut by an e-mail client, mistyped): the page speaks the
+    reader's language (else the shop's) and leads to the shop the token names, if it is ours."""
+    shop = None
+    shop_id = deps.tokens.shop_named_by(token)
+    if shop_id and shops.valid_shop_id(shop_id):
+        try:
+            shop = load_shop(deps, shop_id)
+        except NotFound:
+            shop = None
+    return _message(404, shop, resolve_locale(accept_language, shop.default_locale if shop else None), "not_found")
 
 
 def _record_click(deps, shop, link: tokens.TrackedLink, now: datetime) -> None:

@@ -25,5 +25,16 @@ def days_to_scan(deps, shop_id: str, job: str, now: datetime, not_before: Option
     return [(start + timedelta(days=n)).isoformat() for n in range((today - start).days + 1)]
 
 
+def shop_made_on(shop, now: datetime) -> date:
+    """Where a job's first run starts: the day the shop was made (nothing it indexes is due
+    before), and yesterday at the latest (a run missed on the first day is caught up)."""
+    yesterday = now.date() - timedelta(days=1)
+    try:
+        made = datetime.fromisoformat(shop.created_at.replace("Z", "+00:00")).date() if shop.created_at else None
+    except ValueError:
+        made = None
+    return min(made or yesterday, yesterday)
+
+
 def complete(deps, shop_id: str, job: str, now: datetime) -> None:
     deps.repos.checkpoints(shop_id).complete(job, now.date().isoformat())

@@ -16,8 +16,15 @@ from chalicelib.domain.loyalty.account import Account
 from chalicelib.domain.lifecycle.occasions import birthday_keys, grant_birthday, winback_due
 from chalicelib.domain.shops.shop import Shop
 from chalicelib.services.lifecycle.customer_changes import BUSY, COMMITTED, change_customer
+from chalicelib.services.lifecycle.job_days import complete, days_to_scan
 from chalicelib.store.loyalty.repository import LoyaltyRepository
 
+
+
+BIRTHDAY_JOB, WINBACK_JOB = "birthday", "winback"
+BIRTHDAY_LATE_DAYS = 7
+# Win-backs one run queues at most (the marketing cap still applies per customer at sending).
+WINBACK_BACKLOG_PER_RUN = 500
 
 
 @dataclass
@@ -35,29 +42,45 @@ def run_occasions(deps, shop: Shop, now: datetime) -> OccasionReport:
     report = OccasionReport()
     rules = shop.program
 
-    # Yesterday too: a missed run still gives the bonus (a day late), never twice.
-    birthday_customers = {cid for day in (today - timedelta(days=1), today)
-                          for key in birthday_keys(day) for cid in repo.customers_with_birthday(key)}
-    for customer_id in sorted(birthday_customers):
-        if _act(deps, repo, shop, customer_id, now, report,
-                lambda account: grant_birthday(account, rules, _celebrated_on(account, today), now),
-                "birthday", f"birthday:{customer_id}:{today.year}"):
-            report.birthdays += 1
+    local_now = now.astimezone(zone)  # the jobs' days are the shop's days
 
-    lapsed_days = (today - timedelta(days=rules.winback_after_days + late) for late in (1, 0))
-    lapsed = {cid for day in lapsed_days for cid in repo.customers_with_last_order_on(day.isoformat())}
-    for customer_id in sorted(lapsed):
+    # Every birthday since the last completed run (the first run: today), a week late at most:
+    # a gift for a birthday long past is no longer a birthday gift. Once a year, whatever the runs.
+    skipped = len(report.skipped)
+    days = [date.fromisoformat(day) for day in days_to_scan(deps, shop.shop_id, BIRTHDAY_JOB, local_now,
+                                                            not_before=today)]
+    for day in [day for day in days if day >= today - timedelta(days=BIRTHDAY_LATE_DAYS)]:
+        for customer_id in sorted({cid for key in birthday_keys(day) for cid in repo.customers_with_birthday(key)}):
+            if _act(deps, repo, shop, customer_id, now, report,
+                    lambda account, day=day: grant_birthday(account, rules, day, now),
+                    "birthday", f"birthday:{customer_id}:{day.year}"):
+                report.birthdays += 1
+    if len(report.skipped) == skipped:
+        complete(deps, shop.shop_id, BIRTHDAY_JOB, local_now)
+
+    # Win-back: every last-order day that reached its lapse since the last completed run. The first
+    # run starts today, unless the shop opts in to write to customers already lapsed when it starts
+    # (then the look back of job_days), at most WINBACK_BACKLOG_PER_RUN a run: the rest the next runs.
+    skipped = len(report.skipped)
+    backlog = shop.winback_already_lapsed
+    scan = days_to_scan(deps, shop.shop_id, WINBACK_JOB, local_now, not_before=None if backlog else today)
+    lapse = timedelta(days=rules.winback_after_days)
+    # The index keys last orders by their UTC day; a shop's day spans two of them.
+    index_days = sorted({(date.fromisoformat(day) - lapse + timedelta(days=shift)).isoformat()
+                         for day in scan for shift in (-1, 0, 1)})
+    lapsed = [cid for day in index_days for cid in repo.customers_with_last_order_on(day)]
+    sent_now, paused = 0, False
+    for customer_id in dict.fromkeys(lapsed):
+        if sent_now >= WINBACK_BACKLOG_PER_RUN:
+            paused = True
+            break
         if _act(deps, repo, shop, customer_id, now, report, lambda account: winback_due(account, rules, today, zone),
                 "winback", None):
             report.winbacks += 1
+            sent_now += 1
+    if len(report.skipped) == skipped and not paused:
+        complete(deps, shop.shop_id, WINBACK_JOB, local_now)
     return report
-
-
-def _celebrated_on(account: Account, today: date) -> date:
-    """Yesterday's birthday (missed run) is still given, dated today for the yearly check."""
-    if account.birthday and account.birthday.strftime("%m-%d") in birthday_keys(today - timedelta(days=1)):
-        return today - timedelta(days=1)
-    return today
 
 
 def _act(deps, repo: LoyaltyRepository, shop: Shop, customer_id: str, now: datetime, report: OccasionReport,

@@ -14,9 +14,10 @@ from datetime import datetime, timedelta
 from chalicelib.domain.shops.shop import Shop
 from chalicelib.domain.loyalty.tier_risk import due_warning, mark_warned, review_day, warning_message
 from chalicelib.services.lifecycle.customer_changes import BUSY, COMMITTED, change_customer
+from chalicelib.services.lifecycle.job_days import complete, days_to_scan, shop_made_on
 from chalicelib.store.loyalty.repository import LoyaltyRepository
 
-CATCH_UP_DAYS = 1
+JOB = "tier_risk"
 
 
 @dataclass
@@ -32,11 +33,14 @@ def send_tier_risk_warnings(deps, shop: Shop, now: datetime) -> TierRiskReport:
     if shop.program.tier_period != "rolling_12_months":
         return report
     repo = deps.repos.loyalty(shop.shop_id)
-    today = now.date()
-    due = {customer_id for late in range(CATCH_UP_DAYS, -1, -1)
-           for customer_id in repo.customers_due_tier_review((today - timedelta(days=late)).isoformat())}
+    # Every review day since the last completed run (a run missed for a week catches up; the
+    # domain skips a drop that is no longer ahead); the first run looks back to the shop's start.
+    due = {customer_id for day in days_to_scan(deps, shop.shop_id, JOB, now, not_before=shop_made_on(shop, now))
+           for customer_id in repo.customers_due_tier_review(day)}
     for customer_id in sorted(due):
         _review(deps, repo, shop, customer_id, now, report)
+    if not report.skipped:
+        complete(deps, shop.shop_id, JOB, now)
     return report
 
 

@@ -15,6 +15,7 @@ from chalicelib.errors import BadRequest, Busy, Conflict, NotFound
 from chalicelib.services.loyalty.ledger import MAX_ATTEMPTS
 from chalicelib.services.shops.lookup import load_shop
 from chalicelib.store.loyalty.repository import Change, ConcurrentChange
+from chalicelib.services.validation import refuse_unknown_fields
 
 MAX_ADJUST_POINTS = 1_000_000
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
@@ -22,6 +23,7 @@ _REQUEST_ID = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
 
 def adjust_points(deps, shop_id: str, email: str, body: dict, adjusted_by: str) -> dict:
     shop = load_shop(deps, shop_id)
+    refuse_unknown_fields(body, ("points", "reason", "request_id"), "an adjustment")
     points, reason, request_id = body.get("points"), body.get("reason"), body.get("request_id")
     if isinstance(points, bool) or not isinstance(points, int) or points == 0 or abs(points) > MAX_ADJUST_POINTS:
         raise BadRequest(f"points: a whole number of points, not 0, at most {MAX_ADJUST_POINTS:,} either way",

@@ -129,7 +129,7 @@ def apply_order_update(deps, shop: Shop, order, now: datetime, *, event_id: Opti
     if record.status == PAID and not was_paid:
         consumed = _use_codes(order, record, loaded.codes, now, counts)
         if loaded.last_click and customer_id == read_for:  # the click read is this customer's
-            _attribute(shop, order, record, loaded.last_click, counts)
+            _attribute(shop, order, record, account, loaded.last_click, counts)
     # One update per results item: a transaction may touch an item only once.
     counters = [counter_update(shop.shop_id, subject, {name: n for (s, name), n in counts.items() if s == subject},
                                order.order_id) for subject in sorted({subject for subject, _ in counts})]
@@ -172,9 +172,10 @@ def _use_codes(order, record: OrderRecord, codes, now: datetime, counts: Counter
     return consumed
 
 
-def _attribute(shop: Shop, order, record: OrderRecord, last_click: Click, counts: Counter) -> None:
+def _attribute(shop: Shop, order, record: OrderRecord, account: Account, last_click: Click, counts: Counter) -> None:
     """Owe the newly paid order to the customer's last click, if it is recent enough; its
-    order and revenue are counted in the same transaction (exactly once)."""
+    order and revenue are counted in the same transaction (exactly once), and so is the
+    customer's first conversion for that campaign or flow (the conversion rate counts people)."""
     click = attributed_click(last_click, record.paid_at, shop.attribution_days)
     if click is None:
         return
@@ -183,6 +184,8 @@ def _attribute(shop: Shop, order, record: OrderRecord, last_click: Click, counts
                           "clicked_at": click.clicked_at.isoformat(), "revenue_minor": revenue}
     counts[(click.subject, "orders")] += 1
     counts[(click.subject, "revenue_minor")] += revenue
+    if account.mark_converted(click.subject):
+        counts[(click.subject, "converters")] += 1
 
 
 def _own_lot_covers_reversals(order, record: OrderRecord, account: Account) -> bool:

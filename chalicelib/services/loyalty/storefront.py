@@ -14,6 +14,7 @@ from chalicelib.services.loyalty.ledger import MAX_ATTEMPTS
 from chalicelib.services.loyalty.program_effects import give_referral_code, share_link
 from chalicelib.store import keys
 from chalicelib.store.loyalty.repository import Change, ConcurrentChange
+from chalicelib.services.validation import refuse_unknown_fields
 
 MAX_PAGE = 100
 
@@ -97,9 +98,10 @@ def customer_history(deps, shop: Shop, email: str, limit: Optional[str], cursor:
 
 
 def redeem_points(deps, shop: Shop, email: str, body: dict) -> dict:
+    refuse_unknown_fields(body, ("points",), "a redemption")
     points = body.get("points")
-    if isinstance(points, bool) or not isinstance(points, int):
-        raise BadRequest("points: must be a whole number of points", field="points")
+    if isinstance(points, bool) or not isinstance(points, int) or points < 1:
+        raise BadRequest("points: must be a whole number of points, at least 1", field="points")
     for _ in range(MAX_ATTEMPTS):
         account = _existing_account(deps, shop, email)
         now = deps.clock()

@@ -22,6 +22,7 @@ from chalicelib.store import keys
 from chalicelib.store.loyalty import program_store
 from chalicelib.store.loyalty.program_store import Withdrawal
 from chalicelib.store.loyalty.repository import Change, ConcurrentChange
+from chalicelib.services.validation import refuse_unknown_fields
 
 PENDING, CONFIRMED, REJECTED = "pending", "confirmed", "rejected"
 STATUSES = (PENDING, CONFIRMED, REJECTED)
@@ -29,6 +30,7 @@ _AMOUNT = re.compile(r"^\d{1,12}(\.\d{1,4})?$")
 
 
 def _amount_minor(shop: Shop, body: dict) -> int:
+    refuse_unknown_fields(body, ("amount",), "a wallet request")
     amount = body.get("amount")
     if not isinstance(amount, str) or not _AMOUNT.match(amount.strip()):
         raise BadRequest('amount: a positive decimal amount as a string, like "12.50"', field="amount")

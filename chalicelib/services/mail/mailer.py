@@ -294,7 +294,7 @@ def _build(deps, shop, account, request: SendRequest, templates, now: datetime) 
         list_unsubscribe = ListUnsubscribe(url, f"mailto:{mailbox}?subject=unsubscribe%20{token}" if mailbox else None)
     return build_message(from_name=shop.name, from_address=shop.sender_email, to_address=account.email,
                          subject=rendered.subject, html=html, text=text,
-                         list_unsubscribe=list_unsubscribe, now=now)
+                         list_unsubscribe=list_unsubscribe, now=now, reply_to=shop.reply_to)
 
 
 def claim_url(deps, shop, customer_id: str, request: SendRequest, subject: str, now: datetime) -> str:

@@ -182,6 +182,8 @@ class ShopSettings(_Strict):
     default_locale: Literal["en", "de", "ru", "uk"] = "en"
     timezone: str = "UTC"
     sender_email: str
+    # Where customers' replies go (the shop's support inbox), when not to the sender address.
+    reply_to: Optional[str] = None
     storefront_url: str
     program: ProgramSettings = Field(default_factory=ProgramSettings)
     marketing_cap: MarketingCapSettings = Field(default_factory=MarketingCapSettings)
@@ -189,6 +191,8 @@ class ShopSettings(_Strict):
                                                                           max_length=5)
     link_domains: list[str] = Field(default_factory=list, max_length=20)
     link_validity_days: Annotated[int, Field(ge=7, le=730)] = 180
+    # Win-back for customers already lapsed when the shop starts (default: only those who lapse from now on).
+    winback_already_lapsed: bool = False
     attribution_days: Annotated[int, Field(ge=1, le=90)] = 5
 
     @field_validator("link_domains")
@@ -228,6 +232,18 @@ class ShopSettings(_Strict):
         except (ZoneInfoNotFoundError, ValueError) as exc:
             raise ValueError(f"unknown IANA time zone {value!r}") from exc
         return value
+
+    @field_validator("reply_to")
+    @classmethod
+    def _reply_to(cls, value: Optional[str]) -> Optional[str]:
+        from chalicelib.domain.email_address import normalize_email
+
+        if value is None or not value.strip():
+            return None
+        value = value.strip()
+        if not _EMAIL.match(value) or not value.split("@")[0].isascii():
+            raise ValueError("not an e-mail address (an ASCII local part, like support@shop.example)")
+        return normalize_email(value)
 
     @field_validator("sender_email")
     @classmethod
@@ -294,14 +310,14 @@ def shop_from_documents(shop_id: str, config: dict, secrets: dict, version: int)
         shop_id=shop_id, platform=settings.platform, currency=settings.currency,
         currency_exponent=int(config.get("currency_exponent", currency_exponent(settings.currency))),
         default_locale=settings.default_locale, timezone=settings.timezone, sender_email=settings.sender_email,
-        storefront_url=settings.storefront_url, program=settings.program.to_rules(), name=settings.name,
+        reply_to=settings.reply_to, storefront_url=settings.storefront_url, program=settings.program.to_rules(), name=settings.name,
         logo_url=settings.logo_url, address=settings.address,
         webhook_secret=settings.webhook_secret or "", previous_webhook_secrets=previous_secrets(secrets),
         customer_key_salt=secrets.get("customer_key_salt", ""),
         marketing_cap=MarketingCap(settings.marketing_cap.max_messages, settings.marketing_cap.per_days),
         expiry_warning_days=tuple(settings.expiry_warning_days),
         link_domains=tuple(settings.link_domains), link_validity_days=settings.link_validity_days,
-        attribution_days=settings.attribution_days,
+        attribution_days=settings.attribution_days, winback_already_lapsed=settings.winback_already_lapsed,
         platform_api_url=settings.platform_api.base_url if settings.platform_api else None,
         platform_api_credentials={name: getattr(settings.platform_api, name) for name in PLATFORM_API_SECRETS
                                   if settings.platform_api and getattr(settings.platform_api, name)},

@@ -23,12 +23,12 @@ from chalicelib.services.validation import bad_request_from
 from chalicelib.store import keys
 from chalicelib.store.shops.shops import ShopChanged, StoredShop
 
-_SHOP_ID_RULE = "1–64 characters: lower-case letters, digits, '-' and '_'"
+_SHOP_ID_RULE = "1–64 characters: lower-case letters, digits, '-' and '_', starting with a letter or digit"
 
 
 def valid_shop_id(shop_id: str) -> bool:
     return 1 <= len(shop_id) <= 64 and all(c.islower() or c.isdigit() or c in "-_" for c in shop_id) \
-        and shop_id.isascii()
+        and shop_id.isascii() and (shop_id[0].islower() or shop_id[0].isdigit())
 
 
 def put_shop(deps, shop_id: str, document: dict) -> tuple[dict, bool]:

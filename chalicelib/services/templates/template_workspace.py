@@ -100,7 +100,7 @@ def send_test(deps, shop_id: str, template: str, body: dict, sent_by: str, *, no
     try:
         raw = build_message(from_name=shop.name, from_address=shop.sender_email, to_address=to,
                             subject=TEST_SUBJECT_PREFIX + rendered.subject, html=rendered.html, text=rendered.text,
-                            now=now)
+                            now=now, reply_to=shop.reply_to)
     except InvalidAddress as error:
         raise BadRequest(f"to: {error}", field="to") from None
     take_test_send_slot(deps, shop_id, now)

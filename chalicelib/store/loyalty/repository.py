@@ -418,6 +418,7 @@ def _program_state(account: Account) -> Optional[dict]:
         "achievements": sorted(account.achievements) or None, "member_orders": account.member_orders or None,
         "member_shipping_code": account.member_shipping_code, "member_reminded_for": account.member_reminded_for,
         "member_remind_on": account.member_remind_on.isoformat() if account.member_remind_on else None,
+        "converted_subjects": sorted(account.converted_subjects) or None,
     }
     return {k: v for k, v in state.items() if v is not None} or None
 
@@ -430,7 +431,8 @@ def _program_fields(state: dict) -> dict:
             "member_orders": dict(state.get("member_orders") or {}),
             "member_shipping_code": state.get("member_shipping_code"),
             "member_reminded_for": state.get("member_reminded_for"),
-            "member_remind_on": date.fromisoformat(state["member_remind_on"]) if state.get("member_remind_on") else None}
+            "member_remind_on": date.fromisoformat(state["member_remind_on"]) if state.get("member_remind_on") else None,
+            "converted_subjects": set(state.get("converted_subjects") or ())}
 
 
 def _membership_item(shop_id: str, account: Account) -> MembershipItem:
