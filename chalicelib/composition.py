@@ -117,7 +117,12 @@ def dependencies() -> Deps:
     """This container's dependencies, built on first use."""
     with _lock:
         if not _built:
-            _built.append(build())
+            deps = build()
+            if deps.config.lambda_function_name:  # inside Lambda: JSON lines for CloudWatch (chalicelib/logs.py)
+                from chalicelib.logs import use_json_lines
+
+                use_json_lines()
+            _built.append(deps)
         return _built[0]
 
 

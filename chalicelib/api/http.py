@@ -11,6 +11,7 @@ from urllib.parse import unquote
 from chalice import Response
 
 from chalicelib.errors import BadRequest, ServiceError
+from chalicelib.logs import log_context
 from chalicelib.platforms.body import refuse_oversized
 
 logger = logging.getLogger("loyalty.api")
@@ -23,21 +24,27 @@ def json_route(view: Callable[..., Any]) -> Callable[..., Response]:
 
     @functools.wraps(view)
     def wrapper(*args, **kwargs) -> Response:
-        try:
-            result = view(*args, **kwargs)
-        except ServiceError as error:
-            if error.status >= 500:
-                logger.warning("request failed: %s", error.message)
-            return Response(error.to_body(), status_code=error.status, headers={**_JSON, **error.headers})
-        except Exception:  # the caller gets a plain 500; the details stay in the log
-            logger.exception("unhandled error")
-            return Response({"error": "internal_error", "message": "internal error"}, status_code=500, headers=_JSON)
-        if isinstance(result, Response):
-            return result
-        status, body = result if isinstance(result, tuple) else (200, result)
-        return Response(body, status_code=status, headers=_JSON)
+        shop_id = kwargs.get("shop_id")
+        with log_context(shop=shop_id if isinstance(shop_id, str) else None):
+            return _answer(view, args, kwargs)
 
     return wrapper
+
+
+def _answer(view: Callable[..., Any], args, kwargs) -> Response:
+    try:
+        result = view(*args, **kwargs)
+    except ServiceError as error:
+        if error.status >= 500:
+            logger.warning("request failed: %s", error.message)
+        return Response(error.to_body(), status_code=error.status, headers={**_JSON, **error.headers})
+    except Exception:  # the caller gets a plain 500; the details stay in the log
+        logger.exception("unhandled error")
+        return Response({"error": "internal_error", "message": "internal error"}, status_code=500, headers=_JSON)
+    if isinstance(result, Response):
+        return result
+    status, body = result if isinstance(result, tuple) else (200, result)
+    return Response(body, status_code=status, headers=_JSON)
 
 
 _JSON = {"Content-Type": "application/json"}

@@ -213,3 +213,16 @@ def test_the_outbox_sweeper_sees_only_what_was_written_before_its_instant(repos)
     assert lingering["idempotency_key"] == "post_purchase:o-1"
     outbox.clear(lingering["outbox_key"])
     assert outbox.lingering(SHOP, shard, keys.iso(T0 + timedelta(seconds=1))) == []
+
+
+def test_a_change_counts_on_the_dashboard_once_in_its_transaction(repos):
+    from chalicelib.domain.loyalty.dashboard import change_counts, day_of
+    from chalicelib.store.loyalty.dashboard import daily_counts
+
+    account = _new_account()
+    change = _earning(account, 120, "e-1")
+    expected = change_counts(account, T0)
+    repos.loyalty(SHOP).commit(change, T0)
+    with pytest.raises(ConcurrentChange):  # the same event again: cancelled, so counted nothing
+        repos.loyalty(SHOP).commit(_earning(_new_account(), 120, "e-1"), T0)
+    assert expected and daily_counts(SHOP, day_of(T0))[day_of(T0)] == Counter(expected)

@@ -11,10 +11,10 @@ from __future__ import annotations
 import re
 
 from chalicelib.domain.loyalty.account import add_months
-from chalicelib.errors import BadRequest, Busy, Conflict, NotFound
-from chalicelib.services.loyalty.ledger import MAX_ATTEMPTS
+from chalicelib.errors import BadRequest, Conflict, NotFound
 from chalicelib.services.shops.lookup import load_shop
-from chalicelib.store.loyalty.repository import Change, ConcurrentChange
+from chalicelib.store.loyalty.repository import Change
+from chalicelib.services.retries import retry_on_conflict
 from chalicelib.services.validation import refuse_unknown_fields
 
 MAX_ADJUST_POINTS = 1_000_000
@@ -37,7 +37,8 @@ def adjust_points(deps, shop_id: str, email: str, body: dict, adjusted_by: str) 
     repo = deps.repos.loyalty(shop_id)
     event_id = f"adjust:{request_id}"
     customer_id = shop.customer_id_for(email)
-    for _ in range(MAX_ATTEMPTS):
+
+    def decide() -> dict:
         if repo.event_seen(event_id):
             return {"result": "duplicate", "request_id": request_id}
         account = repo.load_account(customer_id)
@@ -50,11 +51,9 @@ def adjust_points(deps, shop_id: str, email: str, body: dict, adjusted_by: str) 
         account.adjust(points, cause=f"adjust:{request_id}", now=now, reason=reason.strip(),
                        expires_at=add_months(now, shop.program.points_validity_months))
         account.new_entries[-1].detail["by"] = adjusted_by
-        try:
-            repo.commit(Change(account=account, event_id=event_id, event_topic="admin/adjustment",
-                               keep_event=True), now)
-        except ConcurrentChange:
-            continue
+        repo.commit(Change(account=account, event_id=event_id, event_topic="admin/adjustment",
+                           keep_event=True), now)
         return {"result": "applied", "points": points, "points_balance": account.points_balance,
                 "reason": reason.strip(), "by": adjusted_by}
-    raise Busy("too many concurrent changes to this customer; please retry")
+
+    return retry_on_conflict(decide)

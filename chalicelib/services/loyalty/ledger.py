@@ -4,8 +4,6 @@ whole effect in one conditional transaction; a concurrent writer makes the
 commit fail, and the decision is made again on fresh state."""
 from __future__ import annotations
 
-import random
-import time
 from collections import Counter
 from datetime import datetime
 from typing import Callable, Optional
@@ -30,13 +28,12 @@ from chalicelib.domain.platform_events import (
 )
 from chalicelib.domain.mail.outbox import MARKETING, post_purchase_message
 from chalicelib.domain.shops.shop import Shop
-from chalicelib.errors import Busy
 from chalicelib.mail import outbox
 from chalicelib.services.loyalty.program_effects import message, order_effects
+from chalicelib.services.retries import retry_on_conflict
 from chalicelib.store.loyalty.repository import Change, ConcurrentChange, LoyaltyRepository
 from chalicelib.store.campaigns.results import counter_update
 
-MAX_ATTEMPTS = 10
 
 
 def apply_delivery(deps, shop: Shop, delivery: Delivery, now: datetime) -> dict:
@@ -56,14 +53,8 @@ def apply_delivery(deps, shop: Shop, delivery: Delivery, now: datetime) -> dict:
 
 
 def with_retries(attempt: Callable[[], dict]) -> dict:
-    for number in range(MAX_ATTEMPTS):
-        try:
-            return attempt()
-        except ConcurrentChange:
-            # Another delivery for the same customer or order committed first:
-            # back off a little (jittered, so racing writers spread out) and decide again.
-            time.sleep(random.uniform(0, 0.01 * (2 ** min(number, 5))))
-    raise Busy("too many concurrent changes to this customer; please retry")
+    """Another delivery for the same customer or order may commit first: decide again."""
+    return retry_on_conflict(attempt)
 
 
 def program_of(shop: Shop) -> Program:

@@ -9,11 +9,11 @@ from chalicelib.domain.loyalty.account import Account, InsufficientPoints
 from chalicelib.domain.loyalty.codes import RewardCode, new_code
 from chalicelib.domain.money import format_minor
 from chalicelib.domain.shops.shop import Shop
-from chalicelib.errors import BadRequest, Busy, Conflict, NotFound
-from chalicelib.services.loyalty.ledger import MAX_ATTEMPTS
+from chalicelib.errors import BadRequest, Conflict, NotFound
 from chalicelib.services.loyalty.program_effects import give_referral_code, share_link
 from chalicelib.store import keys
 from chalicelib.store.loyalty.repository import Change, ConcurrentChange
+from chalicelib.services.retries import retry_on_conflict
 from chalicelib.services.validation import refuse_unknown_fields
 
 MAX_PAGE = 100
@@ -61,17 +61,22 @@ def _membership_view(shop: Shop, account: Account, now) -> dict:
 def _with_referral_code(deps, shop: Shop, email: str, account: Account) -> Account:
     """Give the customer their referral code on first sight (one write; a race with
     another change is decided again on the fresh account)."""
-    for _ in range(MAX_ATTEMPTS):
+    current = [account]
+
+    def decide() -> Account:
         now = deps.clock()
-        code = give_referral_code(shop, account, now)
+        code = give_referral_code(shop, current[0], now)
         try:
-            deps.repos.loyalty(shop.shop_id).commit(Change(account=account, codes=[code]), now)
-            return account
+            deps.repos.loyalty(shop.shop_id).commit(Change(account=current[0], codes=[code]), now)
         except ConcurrentChange:
-            account = _existing_account(deps, shop, email)
-            if account.referral_code:
-                return account
-    raise Busy("too many concurrent changes to this customer; please retry")
+            fresh = _existing_account(deps, shop, email)
+            if fresh.referral_code:  # the change that won gave it one
+                return fresh
+            current[0] = fresh
+            raise
+        return current[0]
+
+    return retry_on_conflict(decide)
 
 
 def customer_history(deps, shop: Shop, email: str, limit: Optional[str], cursor: Optional[str]) -> dict:
@@ -102,7 +107,8 @@ def redeem_points(deps, shop: Shop, email: str, body: dict) -> dict:
     points = body.get("points")
     if isinstance(points, bool) or not isinstance(points, int) or points < 1:
         raise BadRequest("points: must be a whole number of points, at least 1", field="points")
-    for _ in range(MAX_ATTEMPTS):
+
+    def decide() -> dict:
         account = _existing_account(deps, shop, email)
         now = deps.clock()
         code = RewardCode(code=new_code(), shop_id=shop.shop_id, kind="redemption", customer_id=account.customer_id,
@@ -114,14 +120,12 @@ def redeem_points(deps, shop: Shop, email: str, body: dict) -> dict:
                                            detail={"code": code.code})
         except InsufficientPoints as refusal:
             raise Conflict(f"points: {refusal.reason}", field="points", points_balance=account.points_balance) from None
-        try:
-            deps.repos.loyalty(shop.shop_id).commit(Change(account=account, codes=[code]), now)
-        except ConcurrentChange:
-            continue  # the balance moved under us: decide again on the new one
+        deps.repos.loyalty(shop.shop_id).commit(Change(account=account, codes=[code]), now)
         return {"code": code.code, "points": points,
                 "value": format_minor(code.value_minor, shop.currency_exponent), "currency": shop.currency,
                 "expires_at": keys.iso(code.expires_at), "points_balance": account.points_balance}
-    raise Busy("too many concurrent changes to this customer; please retry")
+
+    return retry_on_conflict(decide)
 
 
 def _existing_account(deps, shop: Shop, email: str) -> Account:

@@ -16,12 +16,12 @@ from chalicelib.domain.loyalty.account import Account, InsufficientPoints
 from chalicelib.domain.loyalty.codes import CASHBACK, CASHBACK_PREFIX, RewardCode, new_code
 from chalicelib.domain.money import format_minor, to_minor
 from chalicelib.domain.shops.shop import Shop
-from chalicelib.errors import BadRequest, Busy, Conflict, NotFound
-from chalicelib.services.loyalty.ledger import MAX_ATTEMPTS
+from chalicelib.errors import BadRequest, Conflict, NotFound
 from chalicelib.store import keys
 from chalicelib.store.loyalty import program_store
 from chalicelib.store.loyalty.program_store import Withdrawal
-from chalicelib.store.loyalty.repository import Change, ConcurrentChange
+from chalicelib.store.loyalty.repository import Change
+from chalicelib.services.retries import retry_on_conflict
 from chalicelib.services.validation import refuse_unknown_fields
 
 PENDING, CONFIRMED, REJECTED = "pending", "confirmed", "rejected"
@@ -57,21 +57,20 @@ def _debit(account: Account, minor: int, kind: str, cause: str, now, detail: dic
 def request_withdrawal(deps, shop: Shop, email: str, body: dict) -> dict:
     """``POST /shops/{shop}/customers/{email}/withdrawals {"amount": "12.50"}``."""
     minor = _amount_minor(shop, body)
-    for _ in range(MAX_ATTEMPTS):
+
+    def decide() -> dict:
         account = _account(deps, shop, email)
         now = deps.clock()
         withdrawal = Withdrawal(secrets.token_hex(8), account.customer_id, account.email, minor, PENDING, now)
         _debit(account, minor, "withdrawal", f"withdrawal:{withdrawal.withdrawal_id}", now,
                {"withdrawal_id": withdrawal.withdrawal_id})
-        try:
-            deps.repos.loyalty(shop.shop_id).commit(
-                Change(account=account, items=[program_store.withdrawal_write(shop.shop_id, withdrawal)]), now)
-        except ConcurrentChange:
-            continue  # the wallet moved under us: decide again on the new balance
+        deps.repos.loyalty(shop.shop_id).commit(
+            Change(account=account, items=[program_store.withdrawal_write(shop.shop_id, withdrawal)]), now)
         withdrawal.version += 1
         return {**_view(shop, withdrawal), "cashback_balance": format_minor(account.cashback_minor,
                                                                             shop.currency_exponent)}
-    raise Busy("too many concurrent changes to this customer; please retry")
+
+    return retry_on_conflict(decide)
 
 
 def decide_withdrawal(deps, shop: Shop, withdrawal_id: str, action: str, body: Optional[dict] = None) -> dict:
@@ -82,7 +81,8 @@ def decide_withdrawal(deps, shop: Shop, withdrawal_id: str, action: str, body: O
     if note is not None and (not isinstance(note, str) or len(note) > 500):
         raise BadRequest("note: text of at most 500 characters", field="note")
     repo = deps.repos.loyalty(shop.shop_id)
-    for _ in range(MAX_ATTEMPTS):
+
+    def decide() -> dict:
         withdrawal = program_store.load_withdrawal(shop.shop_id, withdrawal_id)
         if withdrawal is None:
             raise NotFound("withdrawal: no such withdrawal in this shop", field="withdrawal_id")
@@ -102,14 +102,12 @@ def decide_withdrawal(deps, shop: Shop, withdrawal_id: str, action: str, body: O
             withdrawal.status = REJECTED
             account.return_cashback(withdrawal.amount_minor, kind="withdrawal_returned", cause=cause, now=now,
                                     detail={"withdrawal_id": withdrawal.withdrawal_id})
-        try:
-            repo.commit(Change(account=account, items=[program_store.withdrawal_write(shop.shop_id, withdrawal)]), now)
-        except ConcurrentChange:
-            continue
+        repo.commit(Change(account=account, items=[program_store.withdrawal_write(shop.shop_id, withdrawal)]), now)
         withdrawal.version += 1
         return {**_view(shop, withdrawal), "cashback_balance": format_minor(account.cashback_minor,
                                                                             shop.currency_exponent)}
-    raise Busy("too many concurrent changes; please retry")
+
+    return retry_on_conflict(decide, busy="too many concurrent changes; please retry")
 
 
 def list_withdrawals(shop: Shop, status: Optional[str], limit: Optional[str], cursor: Optional[str]) -> dict:
@@ -132,21 +130,20 @@ def cashback_code(deps, shop: Shop, email: str, body: dict) -> dict:
     """``POST …/cashback-codes {"amount": "50.00"}``: wallet money as a single-use code,
     given back to the wallet if unused by its expiry (the code-release job)."""
     minor = _amount_minor(shop, body)
-    for _ in range(MAX_ATTEMPTS):
+
+    def decide() -> dict:
         account = _account(deps, shop, email)
         now = deps.clock()
         code = RewardCode(code=new_code(CASHBACK_PREFIX), shop_id=shop.shop_id, kind=CASHBACK,
                           customer_id=account.customer_id, value_minor=minor, points=0, created_at=now,
                           expires_at=now + timedelta(days=shop.program.redemption_code_validity_days))
         _debit(account, minor, "cashback_code", f"code:{code.code}", now, {"code": code.code})
-        try:
-            deps.repos.loyalty(shop.shop_id).commit(Change(account=account, codes=[code]), now)
-        except ConcurrentChange:
-            continue
+        deps.repos.loyalty(shop.shop_id).commit(Change(account=account, codes=[code]), now)
         return {"code": code.code, "value": format_minor(minor, shop.currency_exponent), "currency": shop.currency,
                 "expires_at": keys.iso(code.expires_at),
                 "cashback_balance": format_minor(account.cashback_minor, shop.currency_exponent)}
-    raise Busy("too many concurrent changes to this customer; please retry")
+
+    return retry_on_conflict(decide)
 
 
 def _view(shop: Shop, withdrawal: Withdrawal) -> dict:

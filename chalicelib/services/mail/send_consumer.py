@@ -8,6 +8,8 @@ from __future__ import annotations
 import json
 import logging
 
+from chalicelib.logs import log_context
+
 logger = logging.getLogger("loyalty.outbox")
 
 
@@ -37,6 +39,19 @@ def deliver(deps, body: str | dict, *, receipt_handle: str | None = None, attemp
         poison = mailer.PoisonMessage(f"send message: not a JSON object ({error})")
         _report_poison(poison, attempt)
         raise poison from None
+    with log_context(shop=_text(message.get("shop_id")), template=_text(message.get("template")),
+                     campaign=_text(message.get("campaign_id")), message_key=_text(message.get("idempotency_key"))):
+        return _deliver_message(deps, message, receipt_handle, attempt)
+
+
+def _text(value) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def _deliver_message(deps, message: dict, receipt_handle: str | None, attempt: int) -> dict:
+    from chalicelib.mail.messenger import TransientSendError
+    from chalicelib.services.mail import mailer
+
     outbox_key = message.pop("outbox_key", None)
     if message.get("campaign_id") and message.get("shop_id"):
         from chalicelib.services.campaigns.campaigns import campaign_gate

@@ -4,14 +4,27 @@ from __future__ import annotations
 from typing import Mapping
 
 from chalicelib.errors import BadRequest, NotFound, Unauthorized
+from chalicelib.logs import log_context
 from chalicelib.platforms.body import refuse_oversized
 from chalicelib.services.loyalty.ledger import apply_delivery
 from chalicelib.services.shops.lookup import load_shop
 from chalicelib.services.orders.webhook_health import note_delivery, note_refused
 
 
+# The platform's id of one delivery: what ties the shop's own logs to ours.
+_DELIVERY_ID_HEADERS = ("x-shopify-webhook-id", "x-wc-webhook-delivery-id")
+
+
 def receive_webhook(deps, platform: str, shop_id: str, headers: Mapping[str, str], raw_body: bytes,
                     content_type: str) -> dict:
+    lowered = {str(name).lower(): value for name, value in (headers or {}).items()}
+    delivery_id = next((str(lowered[name])[:128] for name in _DELIVERY_ID_HEADERS if lowered.get(name)), None)
+    with log_context(shop=shop_id, correlation_id=delivery_id):
+        return _receive_webhook(deps, platform, shop_id, headers, raw_body, content_type)
+
+
+def _receive_webhook(deps, platform: str, shop_id: str, headers: Mapping[str, str], raw_body: bytes,
+                     content_type: str) -> dict:
     from chalicelib.platforms import PLATFORMS, WebhookContext, parse_webhook
 
     refuse_oversized(raw_body)

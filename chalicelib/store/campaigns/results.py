@@ -14,16 +14,15 @@ crash in between loses a count, never adds one.
 """
 from __future__ import annotations
 
-import hashlib
 import re
 from collections import Counter
 from typing import Mapping
 
-from chalicelib.store import keys
+from chalicelib.store import counters, keys
 from chalicelib.store.connection import connection
 from chalicelib.store.models import Item
 
-_PREFIX = "n_"
+_PREFIX = counters.PREFIX
 
 
 def counter_name(outcome: str) -> str:
@@ -31,22 +30,15 @@ def counter_name(outcome: str) -> str:
 
 
 def shard_of(spread_by: str) -> int:
-    return int(hashlib.sha256(spread_by.encode()).hexdigest()[:8], 16) % keys.RESULTS_SHARDS
+    return counters.shard_of(spread_by, keys.RESULTS_SHARDS)
 
 
 def counter_update(shop_id: str, subject: str, counts: Mapping[str, int], spread_by: str) -> dict:
     """One UpdateItem (the low-level request) adding ``counts`` to a shard of ``subject``."""
-    names = {"#type": "type"}
-    values = {":type": {"S": "results"}}
-    adds = []
-    for number, (outcome, amount) in enumerate(sorted(counts.items())):
-        names[f"#c{number}"] = counter_name(outcome)
-        values[f":v{number}"] = {"N": str(int(amount))}
-        adds.append(f"#c{number} :v{number}")
-    return {"TableName": Item.Meta.table_name,
-            "Key": {"pk": {"S": keys.results_pk(shop_id, subject)}, "sk": {"S": f"SHARD#{shard_of(spread_by)}"}},
-            "UpdateExpression": "SET #type = :type ADD " + ", ".join(adds),
-            "ExpressionAttributeNames": names, "ExpressionAttributeValues": values}
+    named: Counter = Counter()
+    for outcome, amount in counts.items():
+        named[counter_name(outcome)] += int(amount)
+    return counters.add_request(keys.results_pk(shop_id, subject), f"SHARD#{shard_of(spread_by)}", "results", named)
 
 
 class Results:

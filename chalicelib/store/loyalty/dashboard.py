@@ -7,29 +7,21 @@ dashboard item). Reading any range of days is one Query per shard.
 """
 from __future__ import annotations
 
-import hashlib
 from collections import Counter, defaultdict
 from typing import Mapping
 
-from chalicelib.store import keys
+from chalicelib.store import counters, keys
 from chalicelib.store.connection import connection
 from chalicelib.store.models import Item
 
-_PREFIX = "n_"
+_PREFIX = counters.PREFIX
 
 
 def dashboard_update(shop_id: str, day: str, counts: Mapping[str, int], spread_by: str) -> dict:
     """The low-level UpdateItem adding ``counts`` to ``day`` in the shard of ``spread_by``."""
-    shard = int(hashlib.sha256(spread_by.encode()).hexdigest()[:8], 16) % keys.DASHBOARD_SHARDS
-    names, values, adds = {"#type": "type"}, {":type": {"S": "dashboard"}}, []
-    for number, (name, amount) in enumerate(sorted(counts.items())):
-        names[f"#c{number}"] = _PREFIX + name
-        values[f":v{number}"] = {"N": str(int(amount))}
-        adds.append(f"#c{number} :v{number}")
-    return {"TableName": Item.Meta.table_name,
-            "Key": {"pk": {"S": keys.dashboard_pk(shop_id, shard)}, "sk": {"S": keys.dashboard_sk(day)}},
-            "UpdateExpression": "SET #type = :type ADD " + ", ".join(adds),
-            "ExpressionAttributeNames": names, "ExpressionAttributeValues": values}
+    shard = counters.shard_of(spread_by, keys.DASHBOARD_SHARDS)
+    return counters.add_request(keys.dashboard_pk(shop_id, shard), keys.dashboard_sk(day), "dashboard",
+                                {_PREFIX + name: amount for name, amount in counts.items()})
 
 
 def daily_counts(shop_id: str, until_day: str) -> dict[str, Counter]:

@@ -1,0 +1,31 @@
+"""Deciding again after losing an optimistic race: the one retry loop of the use cases.
+
+A use case reads, decides and commits its change on the versions it read; when another writer
+committed first, the store refuses it (``ConcurrentChange``) and nothing of it lands. Then it
+reads and decides again, after a short jittered pause so racing writers spread out, a bounded
+number of times, and finally answers ``Busy`` (503: the client retries later).
+"""
+from __future__ import annotations
+
+import random
+import time
+from typing import Callable, TypeVar
+
+from chalicelib.errors import Busy
+from chalicelib.store.loyalty.repository import ConcurrentChange
+
+T = TypeVar("T")
+
+MAX_ATTEMPTS = 10
+BUSY = "too many concurrent changes to this customer; please retry"
+
+
+def retry_on_conflict(decide: Callable[[], T], *, attempts: int = MAX_ATTEMPTS, busy: str = BUSY) -> T:
+    """``decide()``'s answer; each ``ConcurrentChange`` it raises makes it run again (it reads
+    afresh), up to ``attempts`` times, then ``Busy(busy)``."""
+    for number in range(attempts):
+        try:
+            return decide()
+        except ConcurrentChange:
+            time.sleep(random.uniform(0, 0.01 * (2 ** min(number, 5))))
+    raise Busy(busy)
