@@ -39,6 +39,7 @@ from chalicelib.mail.catalog import catalog
 from chalicelib.mail.compiler import Source, compiled_html, make_environment
 from chalicelib.mail.contexts import build_context, sample_context
 from chalicelib.mail.formatting import formatter
+from chalicelib.mail.plain_text import text_template_from_html
 from chalicelib.mail.sandbox import DEFAULT_BUDGET, BudgetExceeded, MailSandbox, RenderBudget, metering
 
 __all__ = [
@@ -82,45 +83,89 @@ class _TextEnvironment(MailSandbox):
 
 TEXT_ENV = make_environment(autoescape=False, loader=_LocalizedTextLoader(), trim_blocks=True, lstrip_blocks=True,
                             keep_trailing_newline=True, environment_class=_TextEnvironment)
+_GENERATED_TEXT_ENV = TEXT_ENV.overlay(trim_blocks=False, lstrip_blocks=False)
 
 
 class TemplateSet:
     """Default templates from templates/, optionally with a shop's overrides."""
 
     def __init__(self, overrides: Optional[Mapping[str, tuple[str, Source]]] = None,
-                 budget: RenderBudget = DEFAULT_BUDGET):
+                 budget: RenderBudget = DEFAULT_BUDGET, parts: Optional[Mapping[str, dict]] = None):
         self._overrides: dict[str, tuple[str, Source]] = dict(overrides or {})
+        # An override's own subject, preheader and text (Jinja, like the text templates' blocks).
+        self._parts: dict[str, dict] = dict(parts or {})
         self.budget = budget
 
     @classmethod
     def default(cls) -> "TemplateSet":
         return _DEFAULT
 
-    def with_overrides(self, overrides: dict[str, tuple[str, str]]) -> "TemplateSet":
-        """name → (version, MJML source of the message body, or a whole ``<mjml>`` document).
+    def with_overrides(self, overrides: dict[str, tuple]) -> "TemplateSet":
+        """name → (version, MJML source of the message body, or a whole ``<mjml>`` document)
+        or (version, MJML, parts): ``parts`` may give the override's own ``subject``,
+        ``preheader`` and ``text`` (Jinja text with the same context).
 
-        A body is placed in the default layout (header, footer with the unsubscribe link);
-        subject, preheader and plain text stay the defaults. A new version compiles anew.
+        A body is placed in the default layout (header, footer with the unsubscribe link).
+        The plain-text part says what the override's HTML says: its own ``text``, else made
+        from the compiled HTML once per version and locale (``plain_text``); subject and
+        preheader are the override's when given, else the defaults. A new version compiles anew.
         """
         merged = dict(self._overrides)
+        merged_parts = dict(self._parts)
         for name, value in overrides.items():
             if name not in TEMPLATES:
                 raise TemplateError(name, None, None, f"unknown template; known: {', '.join(TEMPLATES)}")
             try:
-                version, source = value
+                version, source, *rest = value
+                parts = rest[0] if rest else None
+                if len(rest) > 1 or (parts is not None and not isinstance(parts, dict)):
+                    raise ValueError
             except (TypeError, ValueError):
-                raise TemplateError(name, None, None, "an override is a (version, mjml_source) pair") from None
+                raise TemplateError(name, None, None, "an override is a (version, mjml_source[, parts]) tuple") from None
             if not isinstance(version, str) or not _VERSION.match(version) or version == DEFAULT_VERSION:
                 raise TemplateError(name, None, None, f"bad override version {version!r}: 1-64 of A-Z a-z 0-9 . _ : -, "
                                                       f"not {DEFAULT_VERSION!r}")
             if not isinstance(source, str) or not source.strip():
                 raise TemplateError(name, None, None, "the override's MJML source is empty")
             merged[name] = (version, Source(f"override {name}@{version}", source))
-        return TemplateSet(merged, self.budget)
+            merged_parts[name] = {key: text for key, text in (parts or {}).items()
+                                  if key in OVERRIDE_PARTS and isinstance(text, str) and text.strip()}
+        return TemplateSet(merged, self.budget, merged_parts)
 
     def with_budget(self, budget: RenderBudget) -> "TemplateSet":
         """The same templates rendered under another budget (per recipient)."""
-        return TemplateSet(self._overrides, budget)
+        return TemplateSet(self._overrides, budget, self._parts)
+
+    def parts(self, template: str) -> dict:
+        """The override's own subject, preheader and text, as given (empty for a default)."""
+        return dict(self._parts.get(template) or {})
+
+    def _override_texts(self, template: str, locale: str) -> Optional[dict]:
+        """The compiled Jinja of an override's text part (given, or made from its HTML) and of
+        its own subject and preheader: once per version and locale."""
+        if template not in self._overrides:
+            return None
+        version, source = self._overrides[template]
+        parts = self._parts.get(template) or {}
+        key = (template, version, source.digest, locale, tuple(sorted(parts.items())))
+        found = _override_text_cache.get(key)
+        if found is None:
+            compiled = self._compiled(template, locale)
+            # Made from HTML, its line breaks are the blocks': Jinja must not trim them.
+            texts = {"text": (parts["text"], TEXT_ENV) if parts.get("text") else
+                     (text_template_from_html("\n".join(compiled.lines)), _GENERATED_TEXT_ENV)}
+            texts.update({name: (parts[name], TEXT_ENV) for name in ("subject", "preheader") if parts.get(name)})
+            found = {}
+            for name, (text, environment) in texts.items():
+                try:
+                    found[name] = environment.from_string(text)
+                except TemplateSyntaxError as exc:
+                    raise TemplateError(template, locale, exc.lineno, f"Jinja: {exc.message}",
+                                        source=f"override {template}@{version} {name}") from None
+            if len(_override_text_cache) > 512:
+                _override_text_cache.clear()
+            _override_text_cache[key] = found
+        return found
 
     def version(self, template: str) -> str:
         return self._overrides[template][0] if template in self._overrides else DEFAULT_VERSION
@@ -170,6 +215,7 @@ class TemplateSet:
         except Exception as exc:  # noqa: BLE001 - any bad shop setting is the caller's context error
             raise ContextError(template, locale, None, f"context.shop needs currency, currency_exponent and "
                                                        f"timezone: {type(exc).__name__}: {exc}") from None
+        override = self._override_texts(template, locale)  # compiled outside the render budget
         customer = context.get("customer") or {}
         values = dict(context)
         values.update(
@@ -185,6 +231,12 @@ class TemplateSet:
                 preheader = " ".join(_render_part(text_template, text_template.blocks["preheader"], jinja_context,
                                                   "preheader").split())
                 text = _tidy(_render_part(text_template, text_template.root_render_func, jinja_context, "text"))
+                if override:
+                    values.update(subject=subject, preheader=preheader)
+                    own = self._render_own(template, locale, override, values)
+                    text = _tidy(own["text"])
+                    subject = " ".join(own.get("subject", subject).split())
+                    preheader = " ".join(own.get("preheader", preheader).split())
         except TemplateError:
             raise
         except Exception as exc:  # noqa: BLE001 - every failure becomes a located TemplateError
@@ -198,6 +250,26 @@ class TemplateSet:
             raise TemplateError(template, locale, None, "the subject is empty", source=f"text/{template}.txt")
         values.update(subject=subject, preheader=preheader, text=text)
         return locale, values
+
+    def _render_own(self, template: str, locale: str, override: dict, values: dict) -> dict:
+        """The override's text part, subject and preheader for one recipient; an error is located
+        in the part that has it (the text made from the HTML: in the override's MJML)."""
+        own = {}
+        for name, part in override.items():
+            try:
+                own[name] = _render_part(part, part.root_render_func, part.new_context(values), name)
+            except Exception as exc:  # noqa: BLE001 - every failure becomes a located TemplateError
+                if name == "text" and not (self._parts.get(template) or {}).get("text"):
+                    compiled = self._compiled(template, locale)  # the same Jinja as the HTML: its lines
+                    try:
+                        compiled.template.render(values)
+                    except Exception as html_exc:  # noqa: BLE001
+                        label, line = compiled.locate(html_exc)
+                        raise _render_error(html_exc, template, locale, line, label) from html_exc
+                version = self._overrides[template][0]
+                raise _render_error(exc, template, locale, _text_location(exc)[1],
+                                    f"override {template}@{version} {name}") from exc
+        return own
 
     def source(self, template: str) -> tuple[str, Source]:
         """(version, MJML source) of the message body this set renders for ``template``."""
@@ -213,6 +285,8 @@ class TemplateSet:
 
 
 _DEFAULT = TemplateSet()
+OVERRIDE_PARTS = ("subject", "preheader", "text")
+_override_text_cache: dict = {}
 
 
 @lru_cache(maxsize=None)

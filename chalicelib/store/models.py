@@ -272,6 +272,11 @@ class TemplateOverrideItem(Item, discriminator="template_override"):
     version = NumberAttribute()
     mjml = UnicodeAttribute()
     updated_at = UnicodeAttribute()
+    # The override's own subject, preheader and plain text (None: the default's, the text made
+    # from the HTML). More per-template fields may follow: added, never renamed.
+    subject = UnicodeAttribute(null=True)
+    preheader = UnicodeAttribute(null=True)
+    text = UnicodeAttribute(null=True)
 
 
 class CampaignItem(Item, discriminator="campaign"):
@@ -444,6 +449,9 @@ class TemplateRevisionItem(Item, discriminator="template_revision"):
     saved_at = UnicodeAttribute()
     saved_by = UnicodeAttribute(null=True)
     note = UnicodeAttribute(null=True)
+    subject = UnicodeAttribute(null=True)
+    preheader = UnicodeAttribute(null=True)
+    text = UnicodeAttribute(null=True)
 
 
 class SenderDomainItem(Item, discriminator="sender_domain"):

@@ -39,7 +39,8 @@ def test_broken_template_is_refused_with_its_line(client, shopify_shop):
 def test_override_is_used_for_that_shop_and_versions_guard_concurrent_edits(deps, client, shopify_shop, moto_endpoint):
     boto3.client("sesv2").create_email_identity(EmailIdentity="shop.example")
     assert _put(client, shopify_shop.shop_id, {"mjml": CUSTOM, "version": 0}) == (
-        200, {"template": "post_purchase", "overridden": True, "version": 1})
+        200, {"template": "post_purchase", "overridden": True, "version": 1,
+              "text_source": "generated from the HTML", "warnings": []})
     assert _put(client, shopify_shop.shop_id, {"mjml": CUSTOM, "version": 0})[0] == 409  # stale edit
     shown = json.loads(client.http.get(f"/admin/shops/{shopify_shop.shop_id}/templates/post_purchase",
                                        headers=ADMIN).body)
@@ -61,3 +62,53 @@ def test_override_is_used_for_that_shop_and_versions_guard_concurrent_edits(deps
 def test_unknown_template_is_404(client, shopify_shop):
     response = client.http.get(f"/admin/shops/{shopify_shop.shop_id}/templates/nope", headers=ADMIN)
     assert response.status_code == 404 and json.loads(response.body)["field"] == "template"
+
+
+WINBACK_BODY = """<mj-section><mj-column>
+  <mj-text>We miss you, {{ customer.first_name }}. Come and see what is new.</mj-text>
+  <mj-button href="{{ links.shop }}">Visit the shop</mj-button>
+</mj-column></mj-section>"""
+
+
+def _put_winback(client, shop_id, body):
+    response = client.http.put(f"/admin/shops/{shop_id}/templates/winback", headers=ADMIN,
+                               body=json.dumps(body).encode())
+    return response.status_code, json.loads(response.body)
+
+
+def _preview_winback(client, shop_id, body):
+    response = client.http.post(f"/admin/shops/{shop_id}/templates/winback/preview", headers=ADMIN,
+                                body=json.dumps(body).encode())
+    assert response.status_code == 200, response.body
+    return json.loads(response.body)
+
+
+def test_the_text_part_says_what_the_overridden_html_says(client, shopify_shop):
+    # The default winback body shows the sample code COMEBACK15; the shop's new body offers none.
+    default = _preview_winback(client, shopify_shop.shop_id, {"locale": "en"})
+    assert "COMEBACK15" in default["text"]
+    status, saved = _put_winback(client, shopify_shop.shop_id, {"mjml": WINBACK_BODY, "version": 0})
+    assert status == 200 and saved["text_source"] == "generated from the HTML"
+    shown = _preview_winback(client, shopify_shop.shop_id, {"locale": "en"})
+    assert "COMEBACK15" not in shown["text"] and "COMEBACK15" not in shown["html"]
+    assert "We miss you, Emily. Come and see what is new." in shown["text"]
+    assert "Visit the shop: https://" in shown["text"]  # the button, as a link
+    assert "Unsubscribe: https://" in shown["text"]  # the footer comes along
+
+
+def test_an_override_can_give_its_own_subject_preheader_and_text_and_divergence_is_flagged(client, shopify_shop):
+    parts = {"subject": "{{ customer.first_name }}, we kept your points",
+             "preheader": "Come back for a look", "text": "Hello {{ customer.first_name }}, come back soon."}
+    status, saved = _put_winback(client, shopify_shop.shop_id, {"mjml": WINBACK_BODY, "version": 0, **parts})
+    assert status == 200 and saved["text_source"] == "own"
+    # the text does not show the link the HTML shows: the workspace says so
+    assert saved["warnings"] == ["the text part does not show {{ links.shop }}, which the HTML shows"]
+    shown = json.loads(client.http.get(f"/admin/shops/{shopify_shop.shop_id}/templates/winback", headers=ADMIN).body)
+    assert {name: shown[name] for name in parts} == parts and shown["warnings"] == saved["warnings"]
+    rendered = _preview_winback(client, shopify_shop.shop_id, {"locale": "de"})
+    assert rendered["subject"] == "Jonas, we kept your points" and rendered["preheader"] == "Come back for a look"
+    assert rendered["text"].strip() == "Hello Jonas, come back soon."
+    # a broken own text is refused naming its field
+    status, error = _put_winback(client, shopify_shop.shop_id, {"mjml": WINBACK_BODY, "version": 1,
+                                                                 "text": "{{ no_such_value }}"})
+    assert status == 400 and error["field"] == "text", error

@@ -58,3 +58,24 @@ def test_spending_expiry_refunds_and_adjustments():
     assert counts["points_outstanding"] == -300 + 200 - 20 - 10
     assert counts["revenue_non_member_minor"] == -4_000
     assert sum(e.points for e in account.new_entries) == counts["points_outstanding"]
+
+
+def test_imported_history_is_counted_on_its_own_dates_not_the_import_day():
+    # Orders paid in the spring, imported in December: each on its paid day (one spike of
+    # "active buyers" on the import day was the old picture).
+    from chalicelib.domain.loyalty.dashboard import counts_by_day
+    from chalicelib.domain.loyalty.order_record import OrderRecord
+    from chalicelib.domain.loyalty.program import ProgramRules
+    from chalicelib.domain.loyalty.rules import Program, apply_order
+    from chalicelib.domain.platform_events import CustomerFacts, Order, OrderLine
+
+    account = Account("s", "c1", created_at=NOW, lots=[])
+    paid = NOW - timedelta(days=200)
+    order = Order(order_id="H1", customer=CustomerFacts(), currency="EUR", paid=True, paid_at=paid,
+                  lines=(OrderLine(line_id="L1", quantity=1, paid_minor=30_000),))
+    apply_order(order, OrderRecord("s", "H1"), account, Program(ProgramRules(earn_rate=1), 2), NOW)
+    days = counts_by_day(account, NOW)
+    assert days[paid.date().isoformat()] == {"orders_non_member": 1, "revenue_non_member_minor": 30_000,
+                                             "active_customers": 1}
+    assert days[NOW.date().isoformat()]["customers"] == 1  # the customer joined us today
+    assert "active_customers" not in days[NOW.date().isoformat()]

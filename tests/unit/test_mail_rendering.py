@@ -201,7 +201,7 @@ def test_override_validation(emails):
     emails.with_overrides({"reward_code": ("doc-1", document)}).validate()  # transactional: fine
 
 
-def test_an_override_keeps_layout_subject_and_text(emails):
+def test_an_override_keeps_layout_and_subject_and_its_text_says_what_its_html_says(emails):
     body = ("<mj-section><mj-column><mj-text mj-class=\"h1\">{{ greeting }} {{ t('post_purchase.title') }}</mj-text>"
             "<mj-text>{{ points(points_earned) }} · {{ money(order.total_minor) }}</mj-text></mj-column></mj-section>")
     overridden = emails.with_overrides({"post_purchase": ("shop-7", body)})
@@ -212,7 +212,11 @@ def test_an_override_keeps_layout_subject_and_text(emails):
     assert "Вітаємо, Олено! Дякуємо за покупку!" in email.html
     assert f"189 балів · 3{NBSP}799,00{NBSP}₴" in email.html
     assert context["links"]["preferences"] in email.html and "Zerno" in email.html  # header and footer
-    assert (email.subject, email.text) == (default.subject, default.text)
+    assert email.subject == default.subject and email.preheader == default.preheader
+    # the text part is the override's (issue 16): not the default copy with lines the body dropped
+    assert "Вітаємо, Олено! Дякуємо за покупку!" in email.text and f"189 балів · 3{NBSP}799,00{NBSP}₴" in email.text
+    assert "кешбеку" in default.text and "кешбеку" not in email.text
+    assert context["links"]["preferences"] in email.text
 
 
 def test_mjml_compiles_once_per_template_version_and_locale(monkeypatch):

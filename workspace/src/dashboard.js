@@ -4,6 +4,14 @@ import { api, enc } from "./api.js";
 import { h, clear } from "./dom.js";
 
 const COLORS = ["#2563eb", "#16a34a", "#dc2626", "#9333ea", "#ea580c"];
+// Numbers and money as the marketer's browser writes them (1 234,50 €, $1,234.50).
+const LOCALE = navigator.language || "en";
+const num = (v) => (v === null || v === undefined || v === "" ? "–" : new Intl.NumberFormat(LOCALE).format(Number(v)));
+const money = (v, currency) => (v === null || v === undefined || v === "" ? "–"
+  : new Intl.NumberFormat(LOCALE, { style: "currency", currency }).format(Number(v)));
+const compact = new Intl.NumberFormat(LOCALE, { notation: "compact", maximumFractionDigits: 1 });
+// The y axis as wide as its longest label: big revenue figures were cut off at a fixed 60 px.
+const axisWidth = (u, values) => (values && values.length ? Math.max(...values.map((v) => String(v).length)) * 8 + 28 : 48);
 
 function chart(title, days, series, id) {
   const host = h("div", { class: "chart card", id }, h("h3", {}, title));
@@ -13,12 +21,13 @@ function chart(title, days, series, id) {
     const width = Math.max(280, host.clientWidth - 24);
     new uPlot({ width, height: 200, legend: { show: true }, scales: { x: { time: true } },
       series: [{}, ...series.map((s, i) => ({ label: s.label, stroke: COLORS[i], width: 2, fill: s.fill ? COLORS[i] + "22" : undefined }))],
-      axes: [{}, { size: 60 }] }, data, host);
+      axes: [{}, { size: axisWidth, values: (u, splits) => splits.map((v) => compact.format(v)) }] }, data, host);
   });
   return host;
 }
 
-const pct = (v) => (v === null || v === undefined ? "–" : `${(v * 100).toFixed(1)} %`);
+const pct = (v) => (v === null || v === undefined ? "–"
+  : new Intl.NumberFormat(LOCALE, { style: "percent", maximumFractionDigits: 1 }).format(v));
 
 export async function dashboardView(main, shop) {
   const range = h("select", { id: "dashboard-days" }, [30, 90, 365].map((d) => h("option", { value: d }, `last ${d} days`)));
@@ -29,11 +38,11 @@ export async function dashboardView(main, shop) {
     const stat = (label, value, sub) => h("div", { class: "card stat" }, h("small", {}, label), h("strong", {}, value), h("span", {}, sub || ""));
     clear(body,
       h("div", { class: "cards" },
-        stat("Customers", d.now.customers, `${d.now.members} members (in a tier)`),
-        stat("Points outstanding", d.now.points_outstanding, `liability ${d.now.outstanding_value} ${d.currency}`),
-        stat("Points issued", p.points_issued, `${p.points_redeemed} redeemed · ${p.points_expired} expired`),
-        stat("Members: average order", p.member.average_order_value ?? "–", `repeat purchase ${pct(p.member.repeat_purchase_rate)} · ${p.member.orders} orders`),
-        stat("Non-members: average order", p.non_member.average_order_value ?? "–", `repeat purchase ${pct(p.non_member.repeat_purchase_rate)} · ${p.non_member.orders} orders`)),
+        stat("Customers", num(d.now.customers), `${num(d.now.members)} members (in a tier)`),
+        stat("Points outstanding", num(d.now.points_outstanding), `liability ${money(d.now.outstanding_value, d.currency)}`),
+        stat("Points issued", num(p.points_issued), `${num(p.points_redeemed)} redeemed · ${num(p.points_expired)} expired`),
+        stat("Members: average order", money(p.member.average_order_value, d.currency), `repeat purchase ${pct(p.member.repeat_purchase_rate)} · ${num(p.member.orders)} orders`),
+        stat("Non-members: average order", money(p.non_member.average_order_value, d.currency), `repeat purchase ${pct(p.non_member.repeat_purchase_rate)} · ${num(p.non_member.orders)} orders`)),
       h("div", { class: "charts" },
         chart("Customers, members, active buyers", d.days, [
           { label: "customers", value: (x) => x.customers }, { label: "members", value: (x) => x.members },
@@ -47,9 +56,9 @@ export async function dashboardView(main, shop) {
       h("h3", {}, "Campaign funnels"),
       d.campaigns.length ? h("div", { class: "funnels", id: "funnels" }, d.campaigns.map((c) => {
         const top = Math.max(c.sent, 1);
-        const bar = (label, n) => h("div", { class: "bar" }, h("span", { class: "label" }, label), h("span", { class: "fill", style: `width:${Math.round((n / top) * 100)}%` }), h("span", { class: "n" }, n));
+        const bar = (label, n) => h("div", { class: "bar" }, h("span", { class: "label" }, label), h("span", { class: "fill", style: `width:${Math.round((n / top) * 100)}%` }), h("span", { class: "n" }, num(n)));
         return h("div", { class: "card funnel" }, h("h4", {}, `${c.name} · ${c.status}`), bar("sent", c.sent), bar("delivered", c.delivered), bar("clicked", c.unique_clicks), bar("ordered", c.orders),
-          h("small", {}, `revenue ${c.revenue} ${d.currency}`));
+          h("small", {}, `revenue ${money(c.revenue, d.currency)} · conversion ${pct(c.conversion_rate)} of sent`));
       })) : h("p", {}, "No campaigns yet."),
       h("ul", { class: "hint" }, d.notes.map((n) => h("li", {}, n))));
   }

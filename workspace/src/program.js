@@ -63,7 +63,6 @@ export async function programView(main, shop) {
     h("button", { type: "button", class: "small", onclick: () => addTier() }, "Add tier"),
     h("h3", {}, "Marketing e-mail cap and expiry warnings"),
     h("div", { class: "row" }, field("Messages at most", capMessages), field("per days", capDays), field("Warn days before expiry", warnings)),
-    h("p", { class: "hint" }, "Referral rewards and paid membership are not built yet: they will appear here when they are."),
     h("div", { class: "actions" }, h("button", { id: "preview-program", onclick: preview }, "Preview the change"), save));
   clear(main, h("h2", {}, "Program settings"), form, impact, message);
 }

@@ -4,9 +4,11 @@ Plain rules over the ledger entries a change writes and the account before and a
 the store adds the counts inside the change's own transaction, so each is counted
 exactly once, and the dashboard reads sums, never customers.
 
-A *member* is a customer in a tier (as segments define it: there is no paid
-membership yet). An order counts as a member's when the customer was in a tier
-before it; a repeat order is any order after the customer's first.
+A *member* is a customer in a tier (as segments define it; paid membership, a
+separate benefit, is reported with the program). An order counts as a member's when
+the customer was in a tier before it; a repeat order is any order after the
+customer's first. An order is counted on the day it was paid, not the day we learnt
+of it: imported history and late webhooks land on their own dates.
 """
 from __future__ import annotations
 
@@ -25,8 +27,20 @@ COUNTERS = (
 
 
 def change_counts(account: Account, now: datetime) -> Counter:
-    """The dashboard counts of committing ``account``'s new entries (and its new state) at ``now``."""
+    """The dashboard counts of committing ``account``'s new entries (and its new state) at ``now``,
+    all days together."""
+    total: Counter = Counter()
+    for counts in counts_by_day(account, now).values():
+        total.update(counts)
+    return Counter({name: n for name, n in total.items() if n})
+
+
+def counts_by_day(account: Account, now: datetime) -> dict[str, Counter]:
+    """The dashboard counts of committing ``account``'s change, by the UTC day they belong to:
+    orders, revenue, repeat orders and active customers on the order's paid day, the rest
+    (points, customers, members) on the day of the change."""
     counts: Counter = Counter()
+    by_day: dict[str, Counter] = {}
     orders = 0
     for entry in account.new_entries:
         counts["points_outstanding"] += entry.points
@@ -48,20 +62,32 @@ def change_counts(account: Account, now: datetime) -> Counter:
             counts["cashback_issued_minor"] += entry.cashback_minor
         if entry.kind == "earn" and entry.cause.startswith("order:") and entry.spend_minor > 0:
             orders += 1
+            paid_day = _paid_day(entry.detail, now)
+            on_day = by_day.setdefault(paid_day, Counter())
             side = "member" if account.stored_tier_name else "non_member"
-            counts[f"orders_{side}"] += 1
-            counts[f"revenue_{side}_minor"] += entry.spend_minor
+            on_day[f"orders_{side}"] += 1
+            on_day[f"revenue_{side}_minor"] += entry.spend_minor
             if account.orders_count > orders:  # the customer had ordered before this one
-                counts[f"repeat_orders_{side}"] += 1
+                on_day[f"repeat_orders_{side}"] += 1
+            if _day(account.stored_last_order_at) != paid_day:  # the customer's first order that day
+                on_day["active_customers"] += 1
         elif entry.kind == "reverse" and entry.spend_minor < 0:  # refunds take revenue back
             side = "member" if account.stored_tier_name else "non_member"
             counts[f"revenue_{side}_minor"] += entry.spend_minor
-    if orders and _day(account.stored_last_order_at) != _day(now):
-        counts["active_customers"] += 1
     if account.is_new:
         counts["customers"] += 1
     counts["members"] += int(account.tier_name is not None) - int(account.stored_tier_name is not None)
-    return Counter({name: n for name, n in counts.items() if n})
+    by_day.setdefault(day_of(now), Counter()).update(counts)
+    return {day: Counter({name: n for name, n in day_counts.items() if n})
+            for day, day_counts in by_day.items() if any(day_counts.values())}
+
+
+def _paid_day(detail: dict, now: datetime) -> str:
+    paid_at = (detail or {}).get("paid_at")
+    try:
+        return day_of(datetime.fromisoformat(paid_at)) if paid_at else day_of(now)
+    except ValueError:
+        return day_of(now)
 
 
 def _day(moment) -> str | None:

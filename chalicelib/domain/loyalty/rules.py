@@ -172,7 +172,7 @@ def _earn(order: Order, record: OrderRecord, account: Account, program: Program,
     cause = f"order:{order.order_id}"
     account.earn(record.earned_points, lot_id=record.lot_id, cause=cause, now=now,
                  expires_at=expires_at, spend_minor=record.spend_minor,
-                 detail={"order_name": order.name, **({"lapsed_points": lapsed_points,
+                 detail={"order_name": order.name, "paid_at": paid_at.isoformat(), **({"lapsed_points": lapsed_points,
                                                          "lapsed_at": expires_at.isoformat()} if lapsed_points else {})})
     cashback = sum(line.cashback_minor for line in record.lines)
     account.credit_cashback(cashback, cause=cause, now=now)

@@ -54,8 +54,9 @@ def dashboard(deps, shop_id: str, days: str | None) -> dict:
                 "outstanding_value": format_minor(
                     shop.program.redemption_value_minor(max(running["points_outstanding"], 0), exponent), exponent)},
         "campaigns": _funnels(deps, shop),
-        "notes": ["members are customers in a tier: paid membership is not built yet",
-                  "counted from the day these counters were introduced; earlier history is not included"],
+        "notes": ["members are customers in a tier (paid membership is a separate benefit, set in the program)",
+                  "orders, revenue and active customers are counted on the day each order was paid, imported "
+                  "history included; points on the day they moved"],
     }
 
 
@@ -101,5 +102,6 @@ def _funnels(deps, shop) -> list[dict]:
         funnels.append({"campaign_id": campaign.campaign_id, "name": campaign.name, "status": campaign.status,
                         "sent": stats.get("sent", 0), "delivered": stats.get("delivered", 0),
                         "unique_clicks": stats.get("unique_clicks", 0), "orders": stats.get("orders", 0),
-                        "revenue": stats.get("revenue")})
+                        "converters": stats.get("converters", 0), "revenue": stats.get("revenue"),
+                        "conversion_rate": stats["rates"]["conversion_rate"]})
     return funnels

@@ -29,9 +29,7 @@ _NOT_SETTINGS = ("created_at", "updated_at", "currency_exponent")
 def program_settings(deps, shop_id: str) -> dict:
     config = _stored_config(deps, shop_id)
     return {"shop_id": shop_id, "currency": config["currency"],
-            **{name: config[name] for name in EDITABLE if name in config},
-            "not_available": {"referral": "referral rewards are not built yet",
-                              "membership": "paid membership is not built yet: a member is a customer in a tier"}}
+            **{name: config[name] for name in EDITABLE if name in config}}
 
 
 def preview_program(deps, shop_id: str, body: dict) -> dict:

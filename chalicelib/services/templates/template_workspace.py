@@ -61,7 +61,8 @@ def preview_template(deps, shop_id: str, template: str, body: dict) -> dict:
     templates._known(template)
     locale, customer = _locale_and_customer(body, shop)
     try:
-        rendered = _render(deps, shop, template, body.get("mjml"), locale, customer)
+        parts = templates.checked_parts(body)
+        rendered = _render(deps, shop, template, body.get("mjml"), locale, customer, parts)
     except TemplateLimitError as error:
         raise BadRequest(f"mjml: {error}", field="mjml", line=getattr(error, "line", None)) from None
     except TemplateError as error:
@@ -72,9 +73,12 @@ def preview_template(deps, shop_id: str, template: str, body: dict) -> dict:
         return {"ok": False, "template": template, "locale": locale, "sample_customer": customer,
                 "error": str(error), "line": line, "source": source or None,
                 "editor_line": line if source.startswith("override") else None}
+    saved = deps.repos.templates(shop_id).get(template) if body.get("mjml") is None else None
+    warnings = (templates.divergence(body["mjml"], parts) if body.get("mjml") is not None
+                else templates.divergence(saved.mjml, saved.parts) if saved else [])
     return {"ok": True, "template": template, "locale": locale, "sample_customer": customer,
             "subject": rendered.subject, "preheader": rendered.preheader, "html": rendered.html,
-            "text": rendered.text}
+            "text": rendered.text, "warnings": warnings}
 
 
 def send_test(deps, shop_id: str, template: str, body: dict, sent_by: str, *, now=None) -> dict:
@@ -142,7 +146,8 @@ def get_revision(deps, shop_id: str, template: str, revision: str) -> dict:
 def roll_back(deps, shop_id: str, template: str, revision: str, body: dict, saved_by: str) -> dict:
     """Make an old revision current again: saved as a new version (the history keeps growing)."""
     found = _revision(deps, shop_id, template, revision)
-    return templates.put_template(deps, shop_id, template, {"mjml": found.mjml, "version": body.get("version", 0)},
+    return templates.put_template(deps, shop_id, template, {"mjml": found.mjml, "version": body.get("version", 0),
+                                                            **found.parts},
                                   saved_by=saved_by, note=f"rollback to version {found.version} ({found.saved_at})")
 
 
@@ -165,11 +170,12 @@ def _locale_and_customer(body: dict, shop) -> tuple[str, str]:
     return locale, customer
 
 
-def _render(deps, shop, template: str, mjml: Optional[str], locale: str, customer: str):
+def _render(deps, shop, template: str, mjml: Optional[str], locale: str, customer: str,
+            parts: Optional[dict] = None):
     from chalicelib.mail.contexts import SAMPLE_NOW, sample_data, sample_links
     from chalicelib.mail.rendering import build_context
 
-    template_set = (templates.candidate_set(template, templates.checked_mjml(mjml)) if mjml is not None
+    template_set = (templates.candidate_set(template, templates.checked_mjml(mjml), parts) if mjml is not None
                     else templates.template_set_for(deps, shop.shop_id))
     shop_for_locale = replace(shop, default_locale=locale)
     account = _sample_customer(customer, locale, shop_for_locale, template)

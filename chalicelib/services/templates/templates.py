@@ -11,7 +11,7 @@ from typing import Optional
 
 from chalicelib.errors import BadRequest, Conflict, NotFound
 from chalicelib.services.shops.lookup import load_shop
-from chalicelib.store.templates.templates import OverrideChanged
+from chalicelib.store.templates.templates import PARTS, OverrideChanged
 
 MAX_MJML_BYTES = 200_000
 
@@ -34,9 +34,14 @@ def get_template(deps, shop_id: str, template: str) -> dict:
     _known(template)
     stored = deps.repos.templates(shop_id).get(template)
     if stored:
-        return {"template": template, "overridden": True, "version": stored.version, "mjml": stored.mjml}
+        parts = stored.parts
+        return {"template": template, "overridden": True, "version": stored.version, "mjml": stored.mjml,
+                **{name: parts.get(name) for name in PARTS},
+                "text_source": "own" if parts.get("text") else "generated from the HTML",
+                "warnings": divergence(stored.mjml, parts)}
     _, source = TemplateSet.default().source(template)
-    return {"template": template, "overridden": False, "version": 0, "mjml": source.text}
+    return {"template": template, "overridden": False, "version": 0, "mjml": source.text,
+            **{name: None for name in PARTS}, "text_source": "default", "warnings": []}
 
 
 def put_template(deps, shop_id: str, template: str, body: dict, saved_by: Optional[str] = None,
@@ -46,23 +51,62 @@ def put_template(deps, shop_id: str, template: str, body: dict, saved_by: Option
     load_shop(deps, shop_id)
     _known(template)
     mjml, expected = checked_mjml(body.get("mjml")), body.get("version", 0)
+    parts = checked_parts(body)
     if isinstance(expected, bool) or not isinstance(expected, int) or expected < 0:
         raise BadRequest("version: the version you edited (0 for the default)", field="version")
-    candidate = candidate_set(template, mjml)
+    candidate = candidate_set(template, mjml, parts)
     try:
         candidate.validate()
         for locale in LOCALES:
             candidate.render(template, locale, sample_context(template, locale))
     except TemplateError as error:
-        raise BadRequest(f"mjml: {error}", field="mjml", line=getattr(error, "line", None)) from None
+        field = _part_of(error)
+        raise BadRequest(f"{field}: {error}", field=field, line=getattr(error, "line", None)) from None
     try:
         stored = deps.repos.templates(shop_id).save(template, mjml, expected, deps.clock(), saved_by=saved_by,
-                                                 note=note)
+                                                 note=note, parts=parts)
     except OverrideChanged:
         raise Conflict("version: the template was saved by someone else since you read it; reload it",
                        field="version") from None
     deps.caches.templates.pop(shop_id)
-    return {"template": template, "overridden": True, "version": stored.version}
+    return {"template": template, "overridden": True, "version": stored.version,
+            "text_source": "own" if parts.get("text") else "generated from the HTML",
+            "warnings": divergence(mjml, parts)}
+
+
+# The longest own subject, preheader and text part of an override.
+PART_LIMITS = {"subject": 300, "preheader": 500, "text": MAX_MJML_BYTES}
+
+
+def checked_parts(body: dict) -> dict:
+    """An override's own subject, preheader and text: optional Jinja texts; empty means "none"."""
+    parts = {}
+    for name, longest in PART_LIMITS.items():
+        value = body.get(name)
+        if value is None or (isinstance(value, str) and not value.strip()):
+            continue
+        if not isinstance(value, str) or len(value.encode()) > longest:
+            raise BadRequest(f"{name}: text (Jinja, like the default text templates), at most {longest} bytes",
+                             field=name)
+        parts[name] = value
+    return parts
+
+
+def divergence(mjml: str, parts: dict) -> list[str]:
+    """Where an override's own text part and its HTML say different things: a value one shows
+    and the other does not (a code, a link, an amount). Empty when the text is made from the HTML."""
+    from chalicelib.mail.plain_text import jinja_expressions
+
+    if not parts.get("text"):
+        return []
+    html, text = jinja_expressions(mjml), jinja_expressions(parts["text"])
+    return ([f"the text part does not show {{{{ {e} }}}}, which the HTML shows" for e in sorted(html - text)]
+            + [f"the text part shows {{{{ {e} }}}}, which the HTML does not" for e in sorted(text - html)])
+
+
+def _part_of(error) -> str:
+    source = getattr(error, "source", None) or ""
+    return next((name for name in PARTS if source.startswith("override") and source.endswith(" " + name)), "mjml")
 
 
 def checked_mjml(mjml) -> str:
@@ -73,12 +117,13 @@ def checked_mjml(mjml) -> str:
     return mjml
 
 
-def candidate_set(template: str, mjml: str):
-    """The default templates with ``mjml`` as ``template``'s body, compiled as a fresh version."""
+def candidate_set(template: str, mjml: str, parts: Optional[dict] = None):
+    """The default templates with ``mjml`` (and its own subject, preheader, text) as
+    ``template``'s, compiled as a fresh version."""
     from chalicelib.mail.rendering import TemplateError, TemplateSet
 
     try:
-        return TemplateSet.default().with_overrides({template: (f"candidate-{time.time_ns()}", mjml)})
+        return TemplateSet.default().with_overrides({template: (f"candidate-{time.time_ns()}", mjml, parts or {})})
     except TemplateError as error:
         raise BadRequest(f"mjml: {error}", field="mjml") from None
 
@@ -98,7 +143,7 @@ def template_set_for(deps, shop_id: str):
     cached = deps.caches.templates.get(shop_id)
     if cached is not None:
         return cached
-    overrides = {o.template: (f"v{o.version}", o.mjml) for o in deps.repos.templates(shop_id).all()}
+    overrides = {o.template: (f"v{o.version}", o.mjml, o.parts) for o in deps.repos.templates(shop_id).all()}
     templates = TemplateSet.default().with_overrides(overrides) if overrides else TemplateSet.default()
     return deps.caches.templates.put(shop_id, templates)
 

@@ -17,7 +17,7 @@ from pynamodb.transactions import TransactGet, TransactWrite
 
 from chalicelib.domain.loyalty.account import Account, LedgerEntry, Lot
 from chalicelib.domain.loyalty.codes import RETURNABLE, RewardCode
-from chalicelib.domain.loyalty.dashboard import change_counts, day_of
+from chalicelib.domain.loyalty.dashboard import counts_by_day
 from chalicelib.domain.campaigns.links import Click
 from chalicelib.domain.loyalty.order_record import EarnedLine, OrderRecord
 from chalicelib.domain.platform_events import Refund, RefundLine
@@ -275,9 +275,9 @@ class LoyaltyRepository:
                 # Counters are plain ADDs with no model: handed to the transaction as requests.
                 write._update_items.extend(change.counters)
                 if change.account is not None:
-                    counts = change_counts(change.account, now)
-                    if counts:
-                        write._update_items.append(dashboard_update(self.shop_id, day_of(now), counts,
+                    # an order's counts on its paid day (imported history on its own dates)
+                    for day, counts in sorted(counts_by_day(change.account, now).items()):
+                        write._update_items.append(dashboard_update(self.shop_id, day, counts,
                                                                     change.account.customer_id))
         except TransactWriteError as error:
             if error.cause_response_code == "TransactionCanceledException":

@@ -16,12 +16,23 @@ from chalicelib.store.models import TemplateOverrideItem, TemplateRevisionItem
 TEMPLATE_SK_PREFIX = "TEMPLATE#"
 
 
+PARTS = ("subject", "preheader", "text")
+
+
 @dataclass(frozen=True)
 class StoredOverride:
     template: str
     version: int
     mjml: str
     updated_at: str
+    # The override's own subject, preheader and plain text (None: not given).
+    subject: Optional[str] = None
+    preheader: Optional[str] = None
+    text: Optional[str] = None
+
+    @property
+    def parts(self) -> dict:
+        return {name: getattr(self, name) for name in PARTS if getattr(self, name)}
 
 
 @dataclass(frozen=True)
@@ -34,6 +45,13 @@ class Revision:
     saved_by: Optional[str]
     note: Optional[str]
     mjml: Optional[str] = None
+    subject: Optional[str] = None
+    preheader: Optional[str] = None
+    text: Optional[str] = None
+
+    @property
+    def parts(self) -> dict:
+        return {name: getattr(self, name) for name in PARTS if getattr(self, name)}
 
 
 class OverrideChanged(Exception):
@@ -57,16 +75,18 @@ class TemplateOverrides:
             return None
 
     def save(self, template: str, mjml: str, expected_version: int, now: datetime,
-             saved_by: Optional[str] = None, note: Optional[str] = None) -> StoredOverride:
-        """The override and its revision, in one transaction on the version the editor read."""
+             saved_by: Optional[str] = None, note: Optional[str] = None, parts: Optional[dict] = None) -> StoredOverride:
+        """The override (with its own subject, preheader and text, if given) and its revision,
+        in one transaction on the version the editor read."""
         updated_at = keys.iso(now)
+        own = {name: (parts or {}).get(name) or None for name in PARTS}
         item = TemplateOverrideItem(keys.shop_pk(self.shop_id), TEMPLATE_SK_PREFIX + template, template=template,
-                                    version=expected_version + 1, mjml=mjml, updated_at=updated_at)
+                                    version=expected_version + 1, mjml=mjml, updated_at=updated_at, **own)
         condition = (TemplateOverrideItem.sk.does_not_exist() if expected_version == 0
                      else TemplateOverrideItem.version == expected_version)
         revision = TemplateRevisionItem(keys.shop_pk(self.shop_id), keys.template_revision_sk(template, now),
                                         template=template, version=expected_version + 1, mjml=mjml,
-                                        saved_at=updated_at, saved_by=saved_by, note=note)
+                                        saved_at=updated_at, saved_by=saved_by, note=note, **own)
         try:
             with TransactWrite(connection=connection()) as write:
                 write.save(item, condition=condition)
@@ -94,11 +114,13 @@ class TemplateOverrides:
                                            consistent_read=True)
         except DoesNotExist:
             return None
-        return Revision(revision, int(row.version), row.saved_at, row.saved_by, row.note, row.mjml)
+        return Revision(revision, int(row.version), row.saved_at, row.saved_by, row.note, row.mjml,
+                        row.subject, row.preheader, row.text)
 
     def delete(self, template: str) -> None:
         TemplateOverrideItem(keys.shop_pk(self.shop_id), TEMPLATE_SK_PREFIX + template).delete()
 
 
 def _stored(item: TemplateOverrideItem) -> StoredOverride:
-    return StoredOverride(item.template, int(item.version), item.mjml, item.updated_at)
+    return StoredOverride(item.template, int(item.version), item.mjml, item.updated_at,
+                          item.subject, item.preheader, item.text)
