@@ -151,11 +151,11 @@ class TemplateSet:
         found = _override_text_cache.get(key)
         if found is None:
             compiled = self._compiled(template, locale)
-            # Made from HTML, its line breaks are the blocks': Jinja must not trim them.
-            texts = {"text": (parts["text"], TEXT_ENV) if parts.get("text") else
-                     (text_template_from_html("\n".join(compiled.lines)), _GENERATED_TEXT_ENV)}
+            texts = {"text": (parts["text"], TEXT_ENV)} if parts.get("text") else {}
             texts.update({name: (parts[name], TEXT_ENV) for name in ("subject", "preheader") if parts.get(name)})
             found = {}
+            if not parts.get("text"):
+                found["text"] = _generated_text(template, version, locale, compiled)
             for name, (text, environment) in texts.items():
                 try:
                     found[name] = environment.from_string(text)
@@ -259,13 +259,9 @@ class TemplateSet:
             try:
                 own[name] = _render_part(part, part.root_render_func, part.new_context(values), name)
             except Exception as exc:  # noqa: BLE001 - every failure becomes a located TemplateError
-                if name == "text" and not (self._parts.get(template) or {}).get("text"):
-                    compiled = self._compiled(template, locale)  # the same Jinja as the HTML: its lines
-                    try:
-                        compiled.template.render(values)
-                    except Exception as html_exc:  # noqa: BLE001
-                        label, line = compiled.locate(html_exc)
-                        raise _render_error(html_exc, template, locale, line, label) from html_exc
+                if isinstance(part, _LocatedText):  # made from the HTML: its markers name the MJML line
+                    label, line = part.locator.locate(exc)
+                    raise _render_error(exc, template, locale, line, label) from exc
                 version = self._overrides[template][0]
                 raise _render_error(exc, template, locale, _text_location(exc)[1],
                                     f"override {template}@{version} {name}") from exc
@@ -282,6 +278,32 @@ class TemplateSet:
     def _compiled(self, template: str, locale: str):
         version, source = self.source(template)
         return compiled_html(template, version, locale, source, marketing=template in MARKETING_TEMPLATES)
+
+
+class _LocatedText:
+    """The text part made from an override's compiled HTML, with what locates its errors in the
+    override's MJML (the compile markers ``{#@file:line#}`` travel into the text)."""
+
+    def __init__(self, template, locator):
+        self.template, self.locator = template, locator
+        self.root_render_func, self.new_context, self.environment = (template.root_render_func, template.new_context,
+                                                                     template.environment)
+
+
+def _generated_text(template: str, version: str, locale: str, compiled) -> "_LocatedText":
+    from chalicelib.mail.compiler import CompiledHtml
+
+    # Made from HTML, its line breaks are the blocks': Jinja must not trim them.
+    text = text_template_from_html("\n".join(compiled.lines))
+    key = f"{template}@{version}/{locale}.txt"
+    try:
+        code = _GENERATED_TEXT_ENV.compile(text, name=key, filename=key)
+    except TemplateSyntaxError as exc:
+        raise TemplateError(template, locale, exc.lineno, f"Jinja: {exc.message}",
+                            source=f"override {template}@{version} text") from None
+    jinja_template = _GENERATED_TEXT_ENV.template_class.from_code(
+        _GENERATED_TEXT_ENV, code, _GENERATED_TEXT_ENV.make_globals(None), None)
+    return _LocatedText(jinja_template, CompiledHtml(key, jinja_template, text.split("\n"), compiled.labels))
 
 
 _DEFAULT = TemplateSet()
