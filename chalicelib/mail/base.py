@@ -10,6 +10,7 @@ TEMPLATES_DIR = Path(__file__).resolve().parents[2] / "templates"
 TEMPLATES: tuple[str, ...] = (
     "post_purchase", "points_expiring", "special_day", "tier_upgrade", "reward_code",
     "referral_reward", "welcome", "birthday", "winback", "tier_at_risk", "achievement", "membership_reminder",
+    "shipment_update",
 )
 
 # Marketing mail needs the customer's consent, carries an unsubscribe link and counts

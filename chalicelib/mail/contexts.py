@@ -67,6 +67,10 @@ achievement          **achievement** (orders, reviews or tier), threshold (1), t
 membership_reminder  member_until (default ``account.member_until``), period          ``membership`` {until,
                      (program's), extra_cashback_percent (program's)                  period,
                                                                                       extra_cashback_percent}
+shipment_update      **stage** (shipped or delivered), **order_name**, order_id, carrier,   ``shipment`` {stage,
+                     tracking [{number, url (http(s) only)}], points_earned (0: the   delivered, order_name,
+                     order's points after refunds)                                    carrier, tracking},
+                                                                                      ``points_earned``
 tier_at_risk         **tier**, **spend_needed_minor**, **by** (the last day a         ``at_risk`` {tier,
                      purchase still counts), next_lower_tier (the tier left after     discount_percent,
                      the drop; None: no tier)                                         spend_needed_minor,
@@ -225,6 +229,31 @@ def _post_purchase(reader: "_Data", shop: Shop, account: Account, now: datetime,
     }
 
 
+def _shipment_update(reader: "_Data", shop: Shop, account: Account, now: datetime, base: dict) -> dict:
+    stage = reader.text("stage")
+    if stage not in ("shipped", "delivered"):
+        raise reader.error(f"'stage' must be 'shipped' or 'delivered', got {stage!r}")
+    raw = reader._get("tracking", [])
+    if not isinstance(raw, list):
+        raise reader.error("'tracking' must be a list of {number, url}")
+    tracking = []
+    for index, parcel in enumerate(raw[:50]):
+        if not isinstance(parcel, dict):
+            raise reader.error(f"tracking[{index}] must be an object")
+        url = _clean(str(parcel.get("url") or "")) or None
+        if url and not url.lower().startswith(("https://", "http://")):
+            raise reader.error(f"tracking[{index}].url must be an http(s) link")
+        number = _clean(str(parcel.get("number") or ""))
+        if url or number:
+            tracking.append({"number": number, "url": url})
+    return {
+        "shipment": {"stage": stage, "delivered": stage == "delivered", "order_name": reader.text("order_name"),
+                     "order_id": reader.text("order_id", default=None), "carrier": reader.text("carrier", default=""),
+                     "tracking": tracking},
+        "points_earned": reader.int("points_earned", default=0),
+    }
+
+
 def _points_expiring(reader, shop, account, now, base) -> dict:
     expiry = base["account"]["expiry"]
     points = reader.int("points", default=expiry["points"] if expiry else None)
@@ -364,6 +393,7 @@ _BUILDERS = {
     "reward_code": _reward_code, "tier_upgrade": _tier_upgrade, "referral_reward": _referral_reward,
     "welcome": _welcome, "birthday": _birthday, "winback": _winback, "tier_at_risk": _tier_at_risk,
     "achievement": _achievement, "membership_reminder": _membership_reminder,
+    "shipment_update": _shipment_update,
 }
 assert set(_BUILDERS) == set(TEMPLATES)
 
@@ -566,6 +596,12 @@ def sample_data(template: str, locale: str, shop: Shop) -> dict:
         return {"order_name": "#1042", "order_id": "5318008123", "items": items,
                 "status_url": "https://zerno.example/orders/1042/status",
                 "points_earned": 95 if eur else 189, "cashback_minor": 0 if eur else 7_598}
+    if template == "shipment_update":
+        return {"stage": "shipped", "order_id": "5318008123", "order_name": "#1042", "carrier": "DHL",
+                "tracking": [{"number": "00340434161094042557",
+                              "url": "https://www.dhl.de/de/privatkunden/pakete-empfangen/verfolgen.html"
+                                     "?idc=00340434161094042557"}],
+                "points_earned": 95 if eur else 189}
     if template == "points_expiring":
         return {"points": 150 if eur else 300, "expires_at": _at(date(2025, 6, 30))}
     if template == "special_day":

@@ -25,7 +25,10 @@ from chalicelib.domain.platform_events import (
     Refund,
     RefundEvent,
     RefundLine,
+    SHIPMENT_STATUSES,
     ShippingAddress,
+    Shipment,
+    ShipmentEvent,
     WebhookEvent,
 )
 from chalicelib.errors import BadRequest
@@ -34,6 +37,7 @@ from .body import load_json_object
 from .context import WebhookContext
 from .fields import MAX_QUANTITY, EmailAddress, NonNegativeAmount, OptionalTimestamp, Payload, PlatformId, Timestamp, validate
 from .signing import verify_generic_signature
+from .tracking import MAX_PARCELS, TrackingUrlText, numbers, safe_links
 
 SIGNATURE_HEADER = "X-Loyalty-Signature"
 
@@ -119,6 +123,19 @@ class GenericRefund(Payload):
         return self
 
 
+class GenericShipment(Payload):
+    id: PlatformId = Field(description="The shipment's id: one 'on its way' and one 'delivered' e-mail per id")
+    order_id: PlatformId
+    status: Literal[SHIPMENT_STATUSES] = Field("in_transit", description="The carrier's state of the parcel")  # type: ignore[valid-type]
+    carrier: ShortText = ""
+    tracking_numbers: Annotated[list[ShortText], Field(max_length=MAX_PARCELS)] = []
+    tracking_urls: Annotated[list[TrackingUrlText], Field(max_length=MAX_PARCELS)] = Field(
+        [], description="http(s) links to the carrier's tracking page; other links are dropped")
+    cancelled: bool = False
+    email: Optional[EmailAddress] = Field(None, description="Used only when the order never reached us")
+    shipped_at: OptionalTimestamp = None
+
+
 class _Envelope(Payload):
     event_id: Annotated[str, Field(min_length=1, max_length=200)] = Field(description="Same for every retry of one event")
     occurred_at: Timestamp
@@ -140,6 +157,11 @@ class CustomerWebhook(_Envelope):
     customer: GenericCustomer
 
 
+class ShipmentWebhook(_Envelope):
+    type: Literal["shipment"]
+    shipment: GenericShipment
+
+
 class CustomerRedactWebhook(_Envelope):
     type: Literal["customer_redact"]
     customer: GenericCustomer
@@ -150,10 +172,11 @@ _WEBHOOK_BY_TYPE = {
     "refund": RefundWebhook,
     "customer": CustomerWebhook,
     "customer_redact": CustomerRedactWebhook,
+    "shipment": ShipmentWebhook,
 }
 
 GenericWebhook = Annotated[
-    Union[OrderWebhook, RefundWebhook, CustomerWebhook, CustomerRedactWebhook],
+    Union[OrderWebhook, RefundWebhook, CustomerWebhook, CustomerRedactWebhook, ShipmentWebhook],
     Field(discriminator="type"),
 ]
 
@@ -238,6 +261,12 @@ def _event(webhook: _Envelope, ctx: WebhookContext) -> WebhookEvent:
         return _refund(webhook.refund, ctx.minor_exponent)
     if isinstance(webhook, CustomerWebhook):
         return CustomerEvent(_customer_facts(webhook.customer))
+    if isinstance(webhook, ShipmentWebhook):
+        shipment = webhook.shipment
+        return ShipmentEvent(Shipment(
+            shipment_id=shipment.id, order_id=shipment.order_id, status=shipment.status, carrier=shipment.carrier,
+            tracking_numbers=numbers(shipment.tracking_numbers), tracking_urls=safe_links(shipment.tracking_urls),
+            cancelled=shipment.cancelled, email=shipment.email, shipped_at=shipment.shipped_at))
     return RedactEvent(_customer_facts(webhook.customer))
 
 

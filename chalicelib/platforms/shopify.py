@@ -23,6 +23,8 @@ from chalicelib.domain.platform_events import (
     RefundEvent,
     RefundLine,
     ShippingAddress,
+    Shipment,
+    ShipmentEvent,
     ShopRedactEvent,
     WebhookEvent,
 )
@@ -43,10 +45,12 @@ from .fields import (
 )
 from .headers import required_header
 from .signing import verify_base64_signature
+from .tracking import TrackingList, TrackingText, TrackingUrlList, TrackingUrlText, carrier_status, numbers, safe_links
 
 SIGNATURE_HEADER = "X-Shopify-Hmac-Sha256"
 TOPIC_HEADER = "X-Shopify-Topic"
 
+FULFILLMENT_TOPICS = frozenset({"fulfillments/create", "fulfillments/update"})
 ORDER_TOPICS = frozenset({"orders/create", "orders/updated", "orders/paid", "orders/cancelled"})
 PAID_STATUSES = frozenset({"paid", "partially_refunded", "refunded"})
 
@@ -211,6 +215,54 @@ class ShopRedaction(Payload):
     shop_domain: Optional[str] = None
 
 
+class Fulfillment(Payload):
+    """fulfillments/create and fulfillments/update (REST Admin API): one parcel of an order."""
+
+    id: PlatformId
+    order_id: PlatformId
+    status: Optional[TrackingText] = None  # pending, open, success, cancelled, error, failure
+    shipment_status: Optional[TrackingText] = None  # the carrier's scan: in_transit, delivered, ...
+    tracking_company: Optional[TrackingText] = None
+    tracking_number: Optional[TrackingText] = None
+    tracking_numbers: Optional[TrackingList] = None
+    tracking_url: Optional[TrackingUrlText] = None
+    tracking_urls: Optional[TrackingUrlList] = None
+    email: Optional[str] = None
+    created_at: OptionalTimestamp = None
+    updated_at: OptionalTimestamp = None
+
+
+# A fulfillment's own status: "success" has left the warehouse; "pending" and "open" wait for a
+# fulfillment service, unless a tracking number already says the carrier has the parcel
+# (Shopify's documented sample payload is such a "pending" fulfillment with UPS tracking).
+_FULFILLMENT_NOT_SENT = frozenset({"pending", "open"})
+_FULFILLMENT_FAILED = frozenset({"error", "failure"})
+
+
+def shipment_from_fulfillment(fulfillment: Fulfillment) -> Shipment:
+    state = (fulfillment.status or "success").strip().lower()
+    tracked = bool(fulfillment.tracking_number or fulfillment.tracking_numbers or fulfillment.tracking_url
+                   or fulfillment.tracking_urls)
+    if state in _FULFILLMENT_NOT_SENT and not tracked and not fulfillment.shipment_status:
+        status = "label_printed"
+    elif state in _FULFILLMENT_FAILED:
+        status = "failure"
+    else:
+        status = carrier_status(fulfillment.shipment_status)
+    email = first_present(fulfillment.email)
+    return Shipment(
+        shipment_id=fulfillment.id,
+        order_id=fulfillment.order_id,
+        status=status,
+        carrier=(fulfillment.tracking_company or "").strip(),
+        tracking_numbers=numbers([*(fulfillment.tracking_numbers or ()), fulfillment.tracking_number]),
+        tracking_urls=tuple(dict.fromkeys(safe_links([*(fulfillment.tracking_urls or ()), fulfillment.tracking_url]))),
+        cancelled=state == "cancelled",
+        email=checked_email(email, "email") if email else None,
+        shipped_at=fulfillment.created_at,
+    )
+
+
 def _marketing_consent(customer: Customer) -> Optional[bool]:
     consent = customer.email_marketing_consent
     if consent is not None and consent.state is not None:
@@ -343,6 +395,8 @@ def _event(topic: str, payload: dict, ctx: WebhookContext) -> tuple[WebhookEvent
         if payload.get("test") is True:
             return IgnoredEvent("test order"), {}
         return OrderEvent(order_from_payload(validate(ShopifyOrder, payload), ctx.minor_exponent)), {}
+    if topic in FULFILLMENT_TOPICS:
+        return ShipmentEvent(shipment_from_fulfillment(validate(Fulfillment, payload))), {}
     if topic == "orders/delete":
         return OrderDeletedEvent(validate(OrderDeletion, payload).id), {}
     if topic == "refunds/create":

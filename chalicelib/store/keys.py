@@ -41,6 +41,11 @@ def order_pk(shop_id: str, order_id: str) -> str:
 ORDER_SK = "ORDER"
 
 
+def shipment_sk(shipment_id: str) -> str:
+    """A shipment's notices, in its order's partition (``order_pk``)."""
+    return f"SHIPMENT#{shipment_id}"
+
+
 def event_pk(shop_id: str, event_id: str) -> str:
     return f"EVENT#{shop_id}#{event_id}"
 

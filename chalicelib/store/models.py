@@ -173,6 +173,13 @@ class OrderItem(Item, discriminator="order"):
     version = NumberAttribute(default=0)
 
 
+class ShipmentNoticeItem(Item, discriminator="shipment_notice"):
+    """What a shipment's customer was told ("shipped", "delivered"), in its order's partition."""
+
+    told = UnicodeSetAttribute(null=True)
+    version = NumberAttribute(default=0)
+
+
 class EventItem(Item, discriminator="event"):
     topic = UnicodeAttribute(null=True)
     received_at = UnicodeAttribute()

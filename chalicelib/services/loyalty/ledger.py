@@ -26,6 +26,7 @@ from chalicelib.domain.platform_events import (
     OrderEvent,
     RedactEvent,
     RefundEvent,
+    ShipmentEvent,
     ShopRedactEvent,
 )
 from chalicelib.domain.mail.outbox import MARKETING, post_purchase_message
@@ -43,6 +44,9 @@ def apply_delivery(deps, shop: Shop, delivery: Delivery, now: datetime) -> dict:
     event = delivery.event
     if isinstance(event, IgnoredEvent):
         return {"result": "ignored", "reason": event.reason}
+    if isinstance(event, ShipmentEvent):
+        # Shipments move no points: services/orders/shipments.py owes their e-mails.
+        return {"result": "ignored", "reason": "a shipment changes no loyalty state"}
     handlers: dict[type, Callable[[], dict]] = {
         OrderEvent: lambda: _apply_order_event(deps, shop, event, delivery, now),
         RefundEvent: lambda: _apply_refund_event(deps, shop, event, delivery, now),

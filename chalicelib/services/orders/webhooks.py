@@ -7,6 +7,7 @@ from chalicelib.errors import BadRequest, NotFound, Unauthorized
 from chalicelib.platforms.body import refuse_oversized
 from chalicelib.services.loyalty.ledger import apply_delivery
 from chalicelib.services.shops.lookup import load_shop
+from chalicelib.services.orders.shipments import apply_shipments
 from chalicelib.services.orders.webhook_health import note_delivery, note_refused
 
 
@@ -29,6 +30,21 @@ def receive_webhook(deps, platform: str, shop_id: str, headers: Mapping[str, str
         # The one write a refused delivery makes: its reason's counter (webhook health).
         note_refused(deps, shop_id, error, now)
         raise
-    result = apply_delivery(deps, shop, delivery, now)
+    result = _apply(deps, shop, delivery, now)
     note_delivery(deps, shop_id, now)
+    return result
+
+
+def _apply(deps, shop, delivery, now) -> dict:
+    """The ledger's effect of a delivery, and the order follow-up its shipments owe."""
+    from chalicelib.domain.platform_events import OrderEvent, ShipmentEvent
+
+    event = delivery.event
+    if isinstance(event, ShipmentEvent):
+        return apply_shipments(deps, shop, [event.shipment], now, event_id=delivery.event_id, topic=delivery.topic)
+    result = apply_delivery(deps, shop, delivery, now)
+    if isinstance(event, OrderEvent) and event.order.shipments and result.get("result") != "ignored":
+        # After the order's own commit, so the notices carry the points it earned; each parcel's
+        # marker makes a resent order (WooCommerce resends it whole on every change) owe nothing.
+        result["shipments"] = apply_shipments(deps, shop, event.order.shipments, now, topic=delivery.topic)
     return result
