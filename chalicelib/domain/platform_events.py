@@ -118,6 +118,8 @@ class Order:
     referral_code: Optional[str] = None
     # Parcels the order payload itself lists (WooCommerce Shipment Tracking's order meta).
     shipments: tuple[Shipment, ...] = ()
+    # The storefront checkout the order completed (Shopify checkout_token): stops its reminders.
+    checkout_token: Optional[str] = None
 
 
 @dataclass(frozen=True)
@@ -177,12 +179,41 @@ class ShipmentEvent:
 
 
 @dataclass(frozen=True)
+class CheckoutLine:
+    title: str
+    quantity: int
+    total_minor: int
+    product_id: Optional[str] = None
+    sku: Optional[str] = None
+
+
+@dataclass(frozen=True)
+class Checkout:
+    """A storefront checkout (Shopify checkouts/create|update, generic ``checkout``): what the
+    customer left, where they can pick it up again, and whether it became an order."""
+
+    token: str
+    customer: CustomerFacts
+    lines: tuple[CheckoutLine, ...]
+    recovery_url: Optional[str] = None
+    total_minor: int = 0
+    currency: str = ""
+    completed: bool = False
+    updated_at: Optional[datetime] = None
+
+
+@dataclass(frozen=True)
+class CheckoutEvent:
+    checkout: Checkout
+
+
+@dataclass(frozen=True)
 class IgnoredEvent:
     reason: str
 
 
 WebhookEvent = Union[OrderEvent, RefundEvent, OrderDeletedEvent, CustomerEvent, RedactEvent, DataRequestEvent,
-                     ShopRedactEvent, ShipmentEvent, IgnoredEvent]
+                     ShopRedactEvent, ShipmentEvent, CheckoutEvent, IgnoredEvent]
 
 
 @dataclass(frozen=True)

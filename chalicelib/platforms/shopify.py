@@ -9,6 +9,9 @@ from pydantic import Field
 
 from chalicelib.domain.money import to_minor
 from chalicelib.domain.platform_events import (
+    Checkout,
+    CheckoutEvent,
+    CheckoutLine,
     CustomerEvent,
     CustomerFacts,
     DataRequestEvent,
@@ -50,6 +53,7 @@ from .tracking import TrackingList, TrackingText, TrackingUrlList, TrackingUrlTe
 SIGNATURE_HEADER = "X-Shopify-Hmac-Sha256"
 TOPIC_HEADER = "X-Shopify-Topic"
 
+CHECKOUT_TOPICS = frozenset({"checkouts/create", "checkouts/update"})
 FULFILLMENT_TOPICS = frozenset({"fulfillments/create", "fulfillments/update"})
 ORDER_TOPICS = frozenset({"orders/create", "orders/updated", "orders/paid", "orders/cancelled"})
 PAID_STATUSES = frozenset({"paid", "partially_refunded", "refunded"})
@@ -177,6 +181,7 @@ class ShopifyOrder(Payload):
     shipping_address: Optional[ShippingAddressPayload] = None
     note_attributes: Optional[list[NoteAttribute]] = None
     landing_site: Optional[str] = None
+    checkout_token: Optional[TrackingText] = None
 
 
 class OrderDeletion(Payload):
@@ -230,6 +235,52 @@ class Fulfillment(Payload):
     email: Optional[str] = None
     created_at: OptionalTimestamp = None
     updated_at: OptionalTimestamp = None
+
+
+class CheckoutLineItem(Payload):
+    quantity: Quantity
+    price: Amount
+    title: Optional[str] = None
+    line_price: Optional[Amount] = None
+    product_id: Optional[PlatformId] = None
+    sku: Optional[str] = None
+
+
+class ShopifyCheckout(Payload):
+    """checkouts/create and checkouts/update (REST Admin API's abandoned checkout resource)."""
+
+    token: PlatformId
+    line_items: Annotated[list[CheckoutLineItem], Field(max_length=500)] = []
+    currency: Optional[str] = None
+    presentment_currency: Optional[str] = None
+    email: Optional[str] = None
+    abandoned_checkout_url: Optional[TrackingUrlText] = None
+    total_price: Optional[Amount] = None
+    buyer_accepts_marketing: Optional[bool] = None
+    customer_locale: Optional[str] = None
+    customer: Optional[Customer] = None
+    billing_address: Optional[Address] = None
+    completed_at: OptionalTimestamp = None
+    updated_at: OptionalTimestamp = None
+
+
+def checkout_from_payload(checkout: ShopifyCheckout, exponent: int) -> Checkout:
+    facts = _customer_facts(checkout.customer, email=checked_email(checkout.email, "email") if first_present(checkout.email)
+                            else None, locale=checkout.customer_locale, billing=checkout.billing_address)
+    # Ticking "email me with news and offers" at checkout is consent; not ticking it says nothing.
+    consent = True if checkout.buyer_accepts_marketing or facts.marketing_consent else None
+    facts = CustomerFacts(**{**facts.__dict__, "marketing_consent": consent})
+    lines = tuple(CheckoutLine(title=(line.title or line.sku or "")[:255], quantity=line.quantity,
+                               total_minor=to_minor(line.line_price if line.line_price is not None
+                                                    else line.price * line.quantity, exponent),
+                               product_id=line.product_id, sku=first_present(line.sku))
+                  for line in checkout.line_items)
+    recovery = safe_links([checkout.abandoned_checkout_url])
+    return Checkout(token=checkout.token, customer=facts, lines=lines, recovery_url=recovery[0] if recovery else None,
+                    total_minor=to_minor(checkout.total_price, exponent) if checkout.total_price is not None
+                    else sum(line.total_minor for line in lines),
+                    currency=(checkout.currency or checkout.presentment_currency or "").upper(),
+                    completed=checkout.completed_at is not None, updated_at=checkout.updated_at)
 
 
 # A fulfillment's own status: "success" has left the warehouse; "pending" and "open" wait for a
@@ -379,6 +430,7 @@ def order_from_payload(order: ShopifyOrder, exponent: int) -> Order:
         shipping_address=_shipping_address(order.shipping_address),
         referral_code=referral_from_pairs((a.name, a.value) for a in order.note_attributes or ())
         or referral_from_url(order.landing_site),
+        checkout_token=first_present(order.checkout_token),
     )
 
 
@@ -395,6 +447,8 @@ def _event(topic: str, payload: dict, ctx: WebhookContext) -> tuple[WebhookEvent
         if payload.get("test") is True:
             return IgnoredEvent("test order"), {}
         return OrderEvent(order_from_payload(validate(ShopifyOrder, payload), ctx.minor_exponent)), {}
+    if topic in CHECKOUT_TOPICS:
+        return CheckoutEvent(checkout_from_payload(validate(ShopifyCheckout, payload), ctx.minor_exponent)), {}
     if topic in FULFILLMENT_TOPICS:
         return ShipmentEvent(shipment_from_fulfillment(validate(Fulfillment, payload))), {}
     if topic == "orders/delete":

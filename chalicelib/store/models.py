@@ -200,7 +200,7 @@ class FlowRunItem(Item, discriminator="flow_run"):
 class FlowStepItem(Item, discriminator="flow_step"):
     """The claim of one step of one run: written once, with the step's effect."""
 
-    kind = UnicodeAttribute()
+    step_kind = UnicodeAttribute()
     taken_at = UnicodeAttribute()
     outcome = UnicodeAttribute(null=True)
 

@@ -18,6 +18,7 @@ from chalicelib.store.mail.outbox import OutboxStore
 from chalicelib.store.shops.sender_domains import SenderDomainStore
 from chalicelib.store.orders.imports import ImportJobs
 from chalicelib.store.orders.shipments import ShipmentNoticeStore
+from chalicelib.store.flows.flows import FlowStore
 from chalicelib.store.orders.webhook_health import WebhookHealthStore
 from chalicelib.store.privacy.privacy import PrivacyStore
 from chalicelib.store.shops.shops import JobCheckpoints, ShopRepository
@@ -85,3 +86,6 @@ class DynamoRepositories:
 
     def shipments(self, shop_id: str) -> ShipmentNoticeStore:
         return ShipmentNoticeStore(shop_id)
+
+    def flows(self, shop_id: str) -> FlowStore:
+        return FlowStore(shop_id)

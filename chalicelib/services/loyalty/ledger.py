@@ -17,6 +17,7 @@ from chalicelib.domain.campaigns.links import Click, attributed_click
 from chalicelib.domain.loyalty.rules import Outcome, Program, apply_deletion, apply_order, apply_refund, update_facts
 from chalicelib.domain.loyalty.order_record import OPEN, PAID, OrderRecord
 from chalicelib.domain.platform_events import (
+    CheckoutEvent,
     CustomerEvent,
     CustomerFacts,
     DataRequestEvent,
@@ -44,9 +45,9 @@ def apply_delivery(deps, shop: Shop, delivery: Delivery, now: datetime) -> dict:
     event = delivery.event
     if isinstance(event, IgnoredEvent):
         return {"result": "ignored", "reason": event.reason}
-    if isinstance(event, ShipmentEvent):
+    if isinstance(event, (ShipmentEvent, CheckoutEvent)):
         # Shipments move no points: services/orders/shipments.py owes their e-mails.
-        return {"result": "ignored", "reason": "a shipment changes no loyalty state"}
+        return {"result": "ignored", "reason": "shipments and checkouts change no loyalty state"}
     handlers: dict[type, Callable[[], dict]] = {
         OrderEvent: lambda: _apply_order_event(deps, shop, event, delivery, now),
         RefundEvent: lambda: _apply_refund_event(deps, shop, event, delivery, now),

@@ -38,6 +38,8 @@ def _apply_one(deps, shop: Shop, shipment: Shipment, now: datetime, event_id: Op
     customer_id = record.customer_id if record and record.customer_id else (
         shop.customer_id_for(shipment.email) if shipment.email else None)
     answer = {"shipment_id": shipment.shipment_id, "order_id": shipment.order_id, "status": shipment.status}
+    if customer_id is not None:
+        answer["customer_id"] = customer_id
     if customer_id is None:
         return {"result": "ignored", "reason": "neither the order nor the shipment names a customer", **answer}
     notices = notices_store.load(shipment.order_id, shipment.shipment_id)

@@ -74,7 +74,7 @@ class FlowStore:
                                                          limit=limit)]
 
     def steps_taken(self, run_id: str) -> list[dict]:
-        return [{"step": int(item.sk.split("#")[1]), "kind": item.kind, "taken_at": item.taken_at,
+        return [{"step": int(item.sk.split("#")[1]), "kind": item.step_kind, "taken_at": item.taken_at,
                  "outcome": item.outcome}
                 for item in FlowStepItem.query(run_pk(self.shop_id, run_id), FlowStepItem.sk.startswith("STEP#"),
                                                consistent_read=True)]
@@ -91,7 +91,7 @@ class FlowStore:
 
     def step_claim(self, run: FlowRun, index: int, kind: str, now: datetime, outcome: Optional[str]) -> tuple:
         """The claim of step ``index``: it exists once, so the step's effect commits once."""
-        item = FlowStepItem(run_pk(self.shop_id, run.run_id), step_sk(index), kind=kind, taken_at=keys.iso(now),
+        item = FlowStepItem(run_pk(self.shop_id, run.run_id), step_sk(index), step_kind=kind, taken_at=keys.iso(now),
                             outcome=outcome)
         return item, FlowStepItem.pk.does_not_exist()
 
