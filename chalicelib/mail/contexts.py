@@ -269,6 +269,7 @@ def _flow_message(reader: "_Data", shop: Shop, account: Account, now: datetime, 
 
     locale = base["locale"]
     preset = reader.text("preset", default="custom")
+    reader.text("flow_id", default=None)  # which flow sent it: for the logs and the send record
     own = reader._get("copy", None)  # the shop's words: {locale: {subject, heading, body, cta}}
     words = None
     if isinstance(own, dict) and own:

@@ -163,9 +163,10 @@ RESULTS_SHARDS = 8  # one campaign's counters take writes at sending speed: spre
 
 
 def results_pk(shop_id: str, subject: str) -> str:
-    """Counters of ``campaign:{id}`` or ``flow:{template}`` (store.results)."""
+    """Counters of ``campaign:{id}``, ``flow:{template}`` or ``steps:{flow id}`` (a multi-step
+    flow's funnel) (store.results)."""
     kind, _, name = subject.partition(":")
-    prefix = {"campaign": "CAMPAIGNSTATS", "flow": "FLOWSTATS"}[kind]
+    prefix = {"campaign": "CAMPAIGNSTATS", "flow": "FLOWSTATS", "steps": "FLOWSTEPS"}[kind]
     return f"{prefix}#{shop_id}#{name}"
 
 

@@ -57,7 +57,7 @@ class StepTaken:
 
 
 def run_id_for(shop_id: str, flow_id: str, occurrence: str) -> str:
-    """One run per flow and trigger occurrence (a customer's first order, one checkout token):
+    """One run per flow and trigger occurrence (the customer and their first order, one checkout token):
     a repeated webhook finds the run it already started."""
     return hashlib.sha256(f"{shop_id}\x00{flow_id}\x00{occurrence}".encode()).hexdigest()[:32]
 
@@ -66,7 +66,7 @@ def start_run(shop_id: str, flow: FlowDefinition, customer_id: str, occurrence: 
               context: Optional[dict] = None) -> FlowRun:
     from chalicelib.domain.flows.definitions import flow_document
 
-    return FlowRun(shop_id=shop_id, run_id=run_id_for(shop_id, flow.flow_id, occurrence), flow_id=flow.flow_id,
+    return FlowRun(shop_id=shop_id, run_id=run_id_for(shop_id, flow.flow_id, f"{customer_id}\x00{occurrence}"), flow_id=flow.flow_id,
                    customer_id=customer_id, started_at=now, due_at=now, definition=flow_document(flow),
                    context=dict(context or {}))
 
