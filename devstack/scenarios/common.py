@@ -40,6 +40,40 @@ class Stack:
         print(f"→ {label or topic}: HTTP {status} {json.dumps(answer, ensure_ascii=False)[:240]}", flush=True)
         return answer
 
+    def admin(self, method: str, path: str, body=None) -> dict:
+        token = os.environ.get("LOYALTY_ADMIN_TOKEN", "local-admin-token")
+        raw = json.dumps(body).encode() if body is not None else None
+        status, answer = cli.http_request(method, f"{self.api}{path}", raw,
+                                          {"Authorization": f"Bearer {token}", "Content-Type": "application/json"})
+        if status >= 300:
+            sys.exit(f"{method} {path}: HTTP {status} {answer}")
+        return answer
+
+    def enable_flow(self, flow_id: str) -> dict:
+        flow = self.admin("GET", f"/admin/shops/{self.shop_id}/flow-definitions/{flow_id}")
+        if not flow["enabled"]:
+            flow = self.admin("PUT", f"/admin/shops/{self.shop_id}/flow-definitions/{flow_id}", {**flow, "enabled": True})
+        print(f"→ flow {flow_id!r} enabled: trigger {flow['trigger']['kind']}, "
+              f"steps {[step['type'] for step in flow['steps']]}", flush=True)
+        return flow
+
+    def run_flows(self, at, label: str) -> dict:
+        """The flows schedule as it would run at ``at`` (the stack's queue worker sends what it queues)."""
+        from chalicelib.services.flows.runner import run_due_flows
+        from chalicelib.services.shops.lookup import load_shop
+
+        report = run_due_flows(self.deps, [load_shop(self.deps, self.shop_id)], at)
+        print(f"→ schedule at {label} ({at:%Y-%m-%d %H:%M} UTC): {report}", flush=True)
+        return report
+
+    def funnel(self, flow_id: str) -> None:
+        flow = self.admin("GET", f"/admin/shops/{self.shop_id}/flow-definitions/{flow_id}")
+        funnel = flow["funnel"]
+        print(f"Funnel of {flow_id!r}: started {funnel['started']}, completed {funnel['completed']}")
+        for step, definition in zip(funnel["steps"], flow["steps"]):
+            print(f"  step {step['step']} {definition['type']:<9} reached {step['reached']:>3}  sent {step['sent']:>3}"
+                  f"  left here {step['exited']:>3}")
+
     def new_mail(self, expected: int, recipients: Iterable[str]) -> list[SentMail]:
         """The e-mails sent since the last call to the given addresses (waits for ``expected``)."""
         wanted = set(recipients)

@@ -53,7 +53,7 @@ def start_flows(deps, shop: Shop, trigger: str, customer_id: str, occurrence: st
 
 def run_due_flows(deps, shops: Iterable[Shop], now: datetime, limit_per_shop: int = 500) -> dict:
     """The schedule: every due step of every shop's active runs, up to a limit per pass."""
-    report = {"runs": 0, "steps": 0, "sent": 0, "exited": 0, "completed": 0}
+    report = {"runs": 0, "steps": 0, "sent": 0, "exited": 0}
     for shop in shops:
         for run in deps.repos.flows(shop.shop_id).due_runs(now, limit=limit_per_shop):
             report["runs"] += 1
