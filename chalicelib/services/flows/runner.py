@@ -55,22 +55,33 @@ def run_due_flows(deps, shops: Iterable[Shop], now: datetime, limit_per_shop: in
     """The schedule: every due step of every shop's active runs, up to a limit per pass."""
     report = {"runs": 0, "steps": 0, "sent": 0, "exited": 0}
     for shop in shops:
-        for run in deps.repos.flows(shop.shop_id).due_runs(now, limit=limit_per_shop):
+        store = deps.repos.flows(shop.shop_id)
+        for listed in store.due_runs(now, limit=limit_per_shop):
             report["runs"] += 1
+            # The index's copy is used as read: its version condition catches a stale copy, and
+            # the stored run is then read once to decide again.
+            run: Optional[FlowRun] = listed
             for _ in range(MAX_STEPS_PER_RUN):
-                taken = take_due_step(deps, shop, run.run_id, now)
-                if taken is None:
+                if run is None or not is_due(run, now):
                     break
+                taken = take_due_step(deps, shop, run.run_id, now, run=run)
+                if taken is None:
+                    run = store.load_run(listed.run_id)
+                    taken = take_due_step(deps, shop, listed.run_id, now, run=run) if run else None
+                    if taken is None:
+                        break
                 report["steps"] += 1
                 report["sent"] += taken.send is not None
                 report["exited"] += taken.exit_reason is not None
     return report
 
 
-def take_due_step(deps, shop: Shop, run_id: str, now: datetime) -> Optional[StepTaken]:
-    """Take the run's next step if it is due; None when it is not (or another worker took it)."""
+def take_due_step(deps, shop: Shop, run_id: str, now: datetime, *, run: Optional[FlowRun] = None
+                  ) -> Optional[StepTaken]:
+    """Take the run's next step if it is due; None when it is not (or another worker took it).
+    ``run``: the run as already read (it is moved on in place when the step commits)."""
     store = deps.repos.flows(shop.shop_id)
-    run = store.load_run(run_id)
+    run = run if run is not None else store.load_run(run_id)
     if run is None or not is_due(run, now):
         return None
     account = deps.repos.loyalty(shop.shop_id).load_profile(run.customer_id)
@@ -103,7 +114,8 @@ def take_due_step(deps, shop: Shop, run_id: str, now: datetime) -> Optional[Step
     try:
         deps.repos.loyalty(shop.shop_id).commit(change, now)
     except ConcurrentChange:
-        return None  # another worker claimed this step first
+        return None  # another worker claimed this step first (or the copy read was stale)
+    run.version = claimed_version + 1
     outbox.publish(deps, messages)
     return taken
 
