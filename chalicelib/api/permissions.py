@@ -81,6 +81,10 @@ PERMISSIONS: dict[tuple[str, str], frozenset[str]] = {
     ("POST", f"{_SHOP}/campaigns/{{campaign_id}}/{{action}}"): EVERYONE,
     ("GET", f"{_SHOP}/flows/stats"): EVERYONE,
     ("GET", f"{_SHOP}/flows/{{template}}/stats"): EVERYONE,
+    # multi-step flows
+    ("GET", f"{_SHOP}/flow-definitions"): EVERYONE,
+    ("GET", f"{_SHOP}/flow-definitions/{{flow_id}}"): EVERYONE,
+    ("PUT", f"{_SHOP}/flow-definitions/{{flow_id}}"): EVERYONE,
 }
 
 

@@ -67,6 +67,31 @@ class Refund:
 
 
 @dataclass(frozen=True)
+class Shipment:
+    """One parcel of an order on its way: a Shopify fulfillment, a WooCommerce Shipment Tracking
+    item, a generic ``shipment`` event. ``status`` is the carrier's state in our words
+    (``SHIPMENT_STATUSES``); ``cancelled`` is a fulfillment the shop took back."""
+
+    shipment_id: str
+    order_id: str
+    status: str = "in_transit"
+    carrier: str = ""
+    tracking_numbers: tuple[str, ...] = ()
+    tracking_urls: tuple[str, ...] = ()
+    cancelled: bool = False
+    # The address the platform names on the shipment (Shopify fulfillments carry ``email``): used
+    # only when the order itself never reached us.
+    email: Optional[str] = None
+    shipped_at: Optional[datetime] = None
+
+
+# The carrier states a shipment can be in, in our words (Shopify's shipment_status values map
+# onto them one to one; a fulfillment without one is "in_transit" once it succeeded).
+SHIPMENT_STATUSES = ("label_printed", "confirmed", "in_transit", "out_for_delivery", "attempted_delivery",
+                     "ready_for_pickup", "delivered", "failure")
+
+
+@dataclass(frozen=True)
 class Order:
     order_id: str
     customer: CustomerFacts
@@ -91,6 +116,10 @@ class Order:
     # A referral code the order arrived with outside its discount codes (note
     # attributes, landing page ?ref=, order meta, the generic ``referral_code``).
     referral_code: Optional[str] = None
+    # Parcels the order payload itself lists (WooCommerce Shipment Tracking's order meta).
+    shipments: tuple[Shipment, ...] = ()
+    # The storefront checkout the order completed (Shopify checkout_token): stops its reminders.
+    checkout_token: Optional[str] = None
 
 
 @dataclass(frozen=True)
@@ -143,12 +172,48 @@ class ShopRedactEvent:
 
 
 @dataclass(frozen=True)
+class ShipmentEvent:
+    """A shipment created or updated (Shopify fulfillments/create|update, generic ``shipment``)."""
+
+    shipment: Shipment
+
+
+@dataclass(frozen=True)
+class CheckoutLine:
+    title: str
+    quantity: int
+    total_minor: int
+    product_id: Optional[str] = None
+    sku: Optional[str] = None
+
+
+@dataclass(frozen=True)
+class Checkout:
+    """A storefront checkout (Shopify checkouts/create|update, generic ``checkout``): what the
+    customer left, where they can pick it up again, and whether it became an order."""
+
+    token: str
+    customer: CustomerFacts
+    lines: tuple[CheckoutLine, ...]
+    recovery_url: Optional[str] = None
+    total_minor: int = 0
+    currency: str = ""
+    completed: bool = False
+    updated_at: Optional[datetime] = None
+
+
+@dataclass(frozen=True)
+class CheckoutEvent:
+    checkout: Checkout
+
+
+@dataclass(frozen=True)
 class IgnoredEvent:
     reason: str
 
 
 WebhookEvent = Union[OrderEvent, RefundEvent, OrderDeletedEvent, CustomerEvent, RedactEvent, DataRequestEvent,
-                     ShopRedactEvent, IgnoredEvent]
+                     ShopRedactEvent, ShipmentEvent, CheckoutEvent, IgnoredEvent]
 
 
 @dataclass(frozen=True)

@@ -67,6 +67,16 @@ achievement          **achievement** (orders, reviews or tier), threshold (1), t
 membership_reminder  member_until (default ``account.member_until``), period          ``membership`` {until,
                      (program's), extra_cashback_percent (program's)                  period,
                                                                                       extra_cashback_percent}
+shipment_update      **stage** (shipped or delivered), **order_name**, order_id, carrier,   ``shipment`` {stage,
+                     tracking [{number, url (http(s) only)}], points_earned (0: the   delivered, order_name,
+                     order's points after refunds)                                    carrier, tracking},
+                                                                                      ``points_earned``
+flow_message         preset (second_purchase, review_request, checkout_reminder,          ``flow`` {subject,
+                     checkout_last_call) or copy {locale: {subject, heading, body,     heading, body, cta,
+                     cta}}, url (storefront), items [{title, quantity, total_minor}],  url, items,
+                     recommendations [{title, url, price_minor}], free_shipping,      recommendations,
+                     code, discount_percent, code_value_minor, code_expires_at        free_shipping},
+                                                                                      ``offer``
 tier_at_risk         **tier**, **spend_needed_minor**, **by** (the last day a         ``at_risk`` {tier,
                      purchase still counts), next_lower_tier (the tier left after     discount_percent,
                      the drop; None: no tier)                                         spend_needed_minor,
@@ -239,6 +249,76 @@ def _post_purchase(reader: "_Data", shop: Shop, account: Account, now: datetime,
     }
 
 
+def _shipment_update(reader: "_Data", shop: Shop, account: Account, now: datetime, base: dict) -> dict:
+    stage = reader.text("stage")
+    if stage not in ("shipped", "delivered"):
+        raise reader.error(f"'stage' must be 'shipped' or 'delivered', got {stage!r}")
+    raw = reader._get("tracking", [])
+    if not isinstance(raw, list):
+        raise reader.error("'tracking' must be a list of {number, url}")
+    tracking = []
+    for index, parcel in enumerate(raw[:50]):
+        if not isinstance(parcel, dict):
+            raise reader.error(f"tracking[{index}] must be an object")
+        url = _clean(str(parcel.get("url") or "")) or None
+        if url and not url.lower().startswith(("https://", "http://")):
+            raise reader.error(f"tracking[{index}].url must be an http(s) link")
+        number = _clean(str(parcel.get("number") or ""))
+        if url or number:
+            tracking.append({"number": number, "url": url})
+    return {
+        "shipment": {"stage": stage, "delivered": stage == "delivered", "order_name": reader.text("order_name"),
+                     "order_id": reader.text("order_id", default=None), "carrier": reader.text("carrier", default=""),
+                     "tracking": tracking},
+        "points_earned": reader.int("points_earned", default=0),
+    }
+
+
+_FLOW_PRESETS = ("second_purchase", "review_request", "checkout_reminder", "checkout_last_call")
+_FLOW_COPY_KEYS = ("subject", "heading", "body", "cta")
+
+
+def _flow_message(reader: "_Data", shop: Shop, account: Account, now: datetime, base: dict) -> dict:
+    from chalicelib.mail.catalog import catalog
+
+    locale = base["locale"]
+    preset = reader.text("preset", default="custom")
+    reader.text("flow_id", default=None)  # which flow sent it: for the logs and the send record
+    own = reader._get("copy", None)  # the shop's words: {locale: {subject, heading, body, cta}}
+    words = None
+    if isinstance(own, dict) and own:
+        chosen = own.get(locale) or own.get(shop.default_locale) or next(iter(own.values()))
+        if not isinstance(chosen, dict) or any(not isinstance(chosen.get(k), str) or not chosen.get(k).strip()
+                                               for k in _FLOW_COPY_KEYS):
+            raise reader.error("'copy' needs subject, heading, body and cta per locale")
+        words = {key: _clean(chosen[key]) for key in _FLOW_COPY_KEYS}
+    elif preset in _FLOW_PRESETS:
+        texts = catalog(locale)
+        words = {key: texts[f"flow_message.{preset}.{key}"] for key in _FLOW_COPY_KEYS}
+    else:
+        raise reader.error(f"'preset' must be one of {', '.join(_FLOW_PRESETS)} or 'copy' must be given")
+    url = reader.text("url", default=base["links"]["shop"])
+    if not url.lower().startswith(("https://", "http://")):
+        raise reader.error("'url' must be an http(s) link")
+    items = []
+    for index, item in enumerate(reader._get("items", []) or []):
+        if not isinstance(item, dict):
+            raise reader.error(f"items[{index}] must be an object")
+        items.append({"title": reader.text_of(item, "title", f"items[{index}].title"),
+                      "quantity": reader.int_of(item, "quantity", f"items[{index}].quantity"),
+                      "total_minor": reader.int_of(item, "total_minor", f"items[{index}].total_minor")})
+    recommendations = []
+    for index, product in enumerate(reader._get("recommendations", []) or []):
+        if not isinstance(product, dict) or not str(product.get("url") or "").lower().startswith(("https://", "http://")):
+            raise reader.error(f"recommendations[{index}] needs a title and an http(s) url")
+        recommendations.append({"title": reader.text_of(product, "title", f"recommendations[{index}].title"),
+                                "url": _clean(str(product["url"])),
+                                "price_minor": int(product["price_minor"]) if product.get("price_minor") else None})
+    return {"flow": {**words, "url": url, "items": items, "recommendations": recommendations,
+                     "free_shipping": reader.bool("free_shipping", default=False), "preset": preset},
+            "offer": _offer(reader)}
+
+
 def _points_expiring(reader, shop, account, now, base) -> dict:
     expiry = base["account"]["expiry"]
     points = reader.int("points", default=expiry["points"] if expiry else None)
@@ -382,6 +462,7 @@ _BUILDERS = {
     "reward_code": _reward_code, "tier_upgrade": _tier_upgrade, "referral_reward": _referral_reward,
     "welcome": _welcome, "birthday": _birthday, "winback": _winback, "tier_at_risk": _tier_at_risk,
     "achievement": _achievement, "membership_reminder": _membership_reminder,
+    "shipment_update": _shipment_update, "flow_message": _flow_message,
 }
 assert set(_BUILDERS) == set(TEMPLATES)
 
@@ -594,6 +675,17 @@ def sample_data(template: str, locale: str, shop: Shop) -> dict:
         return {"order_name": "#1042", "order_id": "5318008123", "items": items,
                 "status_url": "https://zerno.example/orders/1042/status",
                 "points_earned": 95 if eur else 189, "cashback_minor": 0 if eur else 7_598}
+    if template == "shipment_update":
+        return {"stage": "shipped", "order_id": "5318008123", "order_name": "#1042", "carrier": "DHL",
+                "tracking": [{"number": "00340434161094042557",
+                              "url": "https://www.dhl.de/de/privatkunden/pakete-empfangen/verfolgen.html"
+                                     "?idc=00340434161094042557"}],
+                "points_earned": 95 if eur else 189}
+    if template == "flow_message":
+        return {"preset": "checkout_reminder", "url": "https://zerno.example/checkouts/ac/9f2b1c/recover?key=5d1e",
+                "items": [{"title": title, "quantity": 1, "total_minor": 3_490 if eur else 154_900}
+                          for title in _SAMPLE_ITEMS[locale][1:2]],
+                "code": "FLOW-7KQ2-XR4T", "discount_percent": "10", "code_expires_at": soon}
     if template == "points_expiring":
         return {"points": 150 if eur else 300, "expires_at": _at(date(2025, 6, 30))}
     if template == "special_day":

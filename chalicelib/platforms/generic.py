@@ -14,6 +14,9 @@ from pydantic_core import PydanticCustomError
 
 from chalicelib.domain.money import to_minor
 from chalicelib.domain.platform_events import (
+    Checkout,
+    CheckoutEvent,
+    CheckoutLine,
     CustomerEvent,
     CustomerFacts,
     Delivery,
@@ -25,7 +28,10 @@ from chalicelib.domain.platform_events import (
     Refund,
     RefundEvent,
     RefundLine,
+    SHIPMENT_STATUSES,
     ShippingAddress,
+    Shipment,
+    ShipmentEvent,
     WebhookEvent,
 )
 from chalicelib.errors import BadRequest
@@ -34,6 +40,7 @@ from .body import load_json_object
 from .context import WebhookContext
 from .fields import MAX_QUANTITY, EmailAddress, NonNegativeAmount, OptionalTimestamp, Payload, PlatformId, Timestamp, validate
 from .signing import verify_generic_signature
+from .tracking import MAX_PARCELS, TrackingUrlText, numbers, safe_links
 
 SIGNATURE_HEADER = "X-Loyalty-Signature"
 
@@ -90,6 +97,8 @@ class GenericOrder(Payload):
     status_url: Optional[Annotated[str, Field(max_length=2048)]] = None
     shipping_address: Optional[GenericShippingAddress] = Field(None, description="Compared for referral fraud checks, never stored")
     referral_code: Optional[Annotated[str, Field(max_length=64)]] = Field(None, description="The referral code the customer arrived with (REF-…), if not among discount_codes")
+    checkout_token: Optional[Annotated[str, Field(min_length=1, max_length=255)]] = Field(
+        None, description="The checkout this order completed: its reminders stop")
 
 
 class GenericRefundLine(Payload):
@@ -119,6 +128,19 @@ class GenericRefund(Payload):
         return self
 
 
+class GenericShipment(Payload):
+    id: PlatformId = Field(description="The shipment's id: one 'on its way' and one 'delivered' e-mail per id")
+    order_id: PlatformId
+    status: Literal[SHIPMENT_STATUSES] = Field("in_transit", description="The carrier's state of the parcel")  # type: ignore[valid-type]
+    carrier: ShortText = ""
+    tracking_numbers: Annotated[list[ShortText], Field(max_length=MAX_PARCELS)] = []
+    tracking_urls: Annotated[list[TrackingUrlText], Field(max_length=MAX_PARCELS)] = Field(
+        [], description="http(s) links to the carrier's tracking page; other links are dropped")
+    cancelled: bool = False
+    email: Optional[EmailAddress] = Field(None, description="Used only when the order never reached us")
+    shipped_at: OptionalTimestamp = None
+
+
 class _Envelope(Payload):
     event_id: Annotated[str, Field(min_length=1, max_length=200)] = Field(description="Same for every retry of one event")
     occurred_at: Timestamp
@@ -140,6 +162,33 @@ class CustomerWebhook(_Envelope):
     customer: GenericCustomer
 
 
+class GenericCheckoutLine(Payload):
+    title: ShortText
+    quantity: Annotated[int, Field(ge=1, le=MAX_QUANTITY)]
+    unit_price: NonNegativeAmount
+    product_id: Optional[PlatformId] = None
+    sku: Optional[ShortText] = None
+
+
+class GenericCheckout(Payload):
+    token: PlatformId = Field(description="The checkout's id; an order with this checkout_token completes it")
+    customer: GenericCustomer
+    currency: Annotated[str, Field(pattern=r"^[A-Z]{3}$")]
+    lines: Annotated[list[GenericCheckoutLine], Field(min_length=1, max_length=500)]
+    recovery_url: Optional[TrackingUrlText] = Field(None, description="http(s) link that reopens the checkout")
+    completed: bool = False
+
+
+class CheckoutWebhook(_Envelope):
+    type: Literal["checkout"]
+    checkout: GenericCheckout
+
+
+class ShipmentWebhook(_Envelope):
+    type: Literal["shipment"]
+    shipment: GenericShipment
+
+
 class CustomerRedactWebhook(_Envelope):
     type: Literal["customer_redact"]
     customer: GenericCustomer
@@ -150,10 +199,13 @@ _WEBHOOK_BY_TYPE = {
     "refund": RefundWebhook,
     "customer": CustomerWebhook,
     "customer_redact": CustomerRedactWebhook,
+    "shipment": ShipmentWebhook,
+    "checkout": CheckoutWebhook,
 }
 
 GenericWebhook = Annotated[
-    Union[OrderWebhook, RefundWebhook, CustomerWebhook, CustomerRedactWebhook],
+    Union[OrderWebhook, RefundWebhook, CustomerWebhook, CustomerRedactWebhook, ShipmentWebhook,
+          CheckoutWebhook],
     Field(discriminator="type"),
 ]
 
@@ -210,6 +262,7 @@ def _order(order: GenericOrder, ctx: WebhookContext) -> Order:
                                          order.shipping_address.zip, order.shipping_address.country)
         if order.shipping_address else None,
         referral_code=order.referral_code,
+        checkout_token=order.checkout_token,
     )
 
 
@@ -238,6 +291,25 @@ def _event(webhook: _Envelope, ctx: WebhookContext) -> WebhookEvent:
         return _refund(webhook.refund, ctx.minor_exponent)
     if isinstance(webhook, CustomerWebhook):
         return CustomerEvent(_customer_facts(webhook.customer))
+    if isinstance(webhook, CheckoutWebhook):
+        checkout = webhook.checkout
+        if checkout.currency != ctx.currency.upper():
+            raise BadRequest(f"checkout.currency: the shop's currency is {ctx.currency.upper()}",
+                             field="checkout.currency")
+        lines = tuple(CheckoutLine(title=line.title, quantity=line.quantity,
+                                   total_minor=to_minor(line.unit_price * line.quantity, ctx.minor_exponent),
+                                   product_id=line.product_id, sku=line.sku) for line in checkout.lines)
+        recovery = safe_links([checkout.recovery_url])
+        return CheckoutEvent(Checkout(token=checkout.token, customer=_customer_facts(checkout.customer), lines=lines,
+                                      recovery_url=recovery[0] if recovery else None,
+                                      total_minor=sum(line.total_minor for line in lines), currency=checkout.currency,
+                                      completed=checkout.completed, updated_at=webhook.occurred_at))
+    if isinstance(webhook, ShipmentWebhook):
+        shipment = webhook.shipment
+        return ShipmentEvent(Shipment(
+            shipment_id=shipment.id, order_id=shipment.order_id, status=shipment.status, carrier=shipment.carrier,
+            tracking_numbers=numbers(shipment.tracking_numbers), tracking_urls=safe_links(shipment.tracking_urls),
+            cancelled=shipment.cancelled, email=shipment.email, shipped_at=shipment.shipped_at))
     return RedactEvent(_customer_facts(webhook.customer))
 
 

@@ -9,6 +9,9 @@ from pydantic import Field
 
 from chalicelib.domain.money import to_minor
 from chalicelib.domain.platform_events import (
+    Checkout,
+    CheckoutEvent,
+    CheckoutLine,
     CustomerEvent,
     CustomerFacts,
     DataRequestEvent,
@@ -23,6 +26,8 @@ from chalicelib.domain.platform_events import (
     RefundEvent,
     RefundLine,
     ShippingAddress,
+    Shipment,
+    ShipmentEvent,
     ShopRedactEvent,
     WebhookEvent,
 )
@@ -45,10 +50,13 @@ from .fields import (
 )
 from .headers import required_header
 from .signing import verify_base64_signature
+from .tracking import TrackingList, TrackingText, TrackingUrlList, TrackingUrlText, carrier_status, numbers, safe_links
 
 SIGNATURE_HEADER = "X-Shopify-Hmac-Sha256"
 TOPIC_HEADER = "X-Shopify-Topic"
 
+CHECKOUT_TOPICS = frozenset({"checkouts/create", "checkouts/update"})
+FULFILLMENT_TOPICS = frozenset({"fulfillments/create", "fulfillments/update"})
 ORDER_TOPICS = frozenset({"orders/create", "orders/updated", "orders/paid", "orders/cancelled"})
 PAID_STATUSES = frozenset({"paid", "partially_refunded", "refunded"})
 
@@ -175,6 +183,7 @@ class ShopifyOrder(Payload):
     shipping_address: Optional[ShippingAddressPayload] = None
     note_attributes: Optional[list[NoteAttribute]] = None
     landing_site: Optional[str] = None
+    checkout_token: Optional[TrackingText] = None
 
 
 class OrderDeletion(Payload):
@@ -211,6 +220,100 @@ class ShopRedaction(Payload):
     """shop/redact: shop_id, shop_domain."""
 
     shop_domain: Optional[str] = None
+
+
+class Fulfillment(Payload):
+    """fulfillments/create and fulfillments/update (REST Admin API): one parcel of an order."""
+
+    id: PlatformId
+    order_id: PlatformId
+    status: Optional[TrackingText] = None  # pending, open, success, cancelled, error, failure
+    shipment_status: Optional[TrackingText] = None  # the carrier's scan: in_transit, delivered, ...
+    tracking_company: Optional[TrackingText] = None
+    tracking_number: Optional[TrackingText] = None
+    tracking_numbers: Optional[TrackingList] = None
+    tracking_url: Optional[TrackingUrlText] = None
+    tracking_urls: Optional[TrackingUrlList] = None
+    email: Optional[str] = None
+    created_at: OptionalTimestamp = None
+    updated_at: OptionalTimestamp = None
+
+
+class CheckoutLineItem(Payload):
+    quantity: Quantity
+    price: Amount
+    title: Optional[str] = None
+    line_price: Optional[Amount] = None
+    product_id: Optional[PlatformId] = None
+    sku: Optional[str] = None
+
+
+class ShopifyCheckout(Payload):
+    """checkouts/create and checkouts/update (REST Admin API's abandoned checkout resource)."""
+
+    token: PlatformId
+    line_items: Annotated[list[CheckoutLineItem], Field(max_length=500)] = []
+    currency: Optional[str] = None
+    presentment_currency: Optional[str] = None
+    email: Optional[str] = None
+    abandoned_checkout_url: Optional[TrackingUrlText] = None
+    total_price: Optional[Amount] = None
+    buyer_accepts_marketing: Optional[bool] = None
+    customer_locale: Optional[str] = None
+    customer: Optional[Customer] = None
+    billing_address: Optional[Address] = None
+    completed_at: OptionalTimestamp = None
+    updated_at: OptionalTimestamp = None
+
+
+def checkout_from_payload(checkout: ShopifyCheckout, exponent: int) -> Checkout:
+    facts = _customer_facts(checkout.customer, email=checked_email(checkout.email, "email") if first_present(checkout.email)
+                            else None, locale=checkout.customer_locale, billing=checkout.billing_address)
+    # Ticking "email me with news and offers" at checkout is consent; not ticking it says nothing.
+    consent = True if checkout.buyer_accepts_marketing or facts.marketing_consent else None
+    facts = CustomerFacts(**{**facts.__dict__, "marketing_consent": consent})
+    lines = tuple(CheckoutLine(title=(line.title or line.sku or "")[:255], quantity=line.quantity,
+                               total_minor=to_minor(line.line_price if line.line_price is not None
+                                                    else line.price * line.quantity, exponent),
+                               product_id=line.product_id, sku=first_present(line.sku))
+                  for line in checkout.line_items)
+    recovery = safe_links([checkout.abandoned_checkout_url])
+    return Checkout(token=checkout.token, customer=facts, lines=lines, recovery_url=recovery[0] if recovery else None,
+                    total_minor=to_minor(checkout.total_price, exponent) if checkout.total_price is not None
+                    else sum(line.total_minor for line in lines),
+                    currency=(checkout.currency or checkout.presentment_currency or "").upper(),
+                    completed=checkout.completed_at is not None, updated_at=checkout.updated_at)
+
+
+# A fulfillment's own status: "success" has left the warehouse; "pending" and "open" wait for a
+# fulfillment service, unless a tracking number already says the carrier has the parcel
+# (Shopify's documented sample payload is such a "pending" fulfillment with UPS tracking).
+_FULFILLMENT_NOT_SENT = frozenset({"pending", "open"})
+_FULFILLMENT_FAILED = frozenset({"error", "failure"})
+
+
+def shipment_from_fulfillment(fulfillment: Fulfillment) -> Shipment:
+    state = (fulfillment.status or "success").strip().lower()
+    tracked = bool(fulfillment.tracking_number or fulfillment.tracking_numbers or fulfillment.tracking_url
+                   or fulfillment.tracking_urls)
+    if state in _FULFILLMENT_NOT_SENT and not tracked and not fulfillment.shipment_status:
+        status = "label_printed"
+    elif state in _FULFILLMENT_FAILED:
+        status = "failure"
+    else:
+        status = carrier_status(fulfillment.shipment_status)
+    email = first_present(fulfillment.email)
+    return Shipment(
+        shipment_id=fulfillment.id,
+        order_id=fulfillment.order_id,
+        status=status,
+        carrier=(fulfillment.tracking_company or "").strip(),
+        tracking_numbers=numbers([*(fulfillment.tracking_numbers or ()), fulfillment.tracking_number]),
+        tracking_urls=tuple(dict.fromkeys(safe_links([*(fulfillment.tracking_urls or ()), fulfillment.tracking_url]))),
+        cancelled=state == "cancelled",
+        email=checked_email(email, "email") if email else None,
+        shipped_at=fulfillment.created_at,
+    )
 
 
 def _marketing_consent(customer: Customer) -> Optional[bool]:
@@ -329,6 +432,7 @@ def order_from_payload(order: ShopifyOrder, exponent: int) -> Order:
         shipping_address=_shipping_address(order.shipping_address),
         referral_code=referral_from_pairs((a.name, a.value) for a in order.note_attributes or ())
         or referral_from_url(order.landing_site),
+        checkout_token=first_present(order.checkout_token),
     )
 
 
@@ -345,6 +449,10 @@ def _event(topic: str, payload: dict, ctx: WebhookContext) -> tuple[WebhookEvent
         if payload.get("test") is True:
             return IgnoredEvent("test order"), {}
         return OrderEvent(order_from_payload(validate(ShopifyOrder, payload), ctx.minor_exponent)), {}
+    if topic in CHECKOUT_TOPICS:
+        return CheckoutEvent(checkout_from_payload(validate(ShopifyCheckout, payload), ctx.minor_exponent)), {}
+    if topic in FULFILLMENT_TOPICS:
+        return ShipmentEvent(shipment_from_fulfillment(validate(Fulfillment, payload))), {}
     if topic == "orders/delete":
         return OrderDeletedEvent(validate(OrderDeletion, payload).id), {}
     if topic == "refunds/create":

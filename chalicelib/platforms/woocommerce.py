@@ -18,21 +18,44 @@ from chalicelib.domain.platform_events import (
     OrderLine,
     Refund,
     ShippingAddress,
+    Shipment,
     WebhookEvent,
 )
+
+from chalicelib.errors import BadRequest
 
 from .body import load_json_object
 from .context import WebhookContext
 from .fields import Amount, OptionalTimestamp, Payload, PlatformId, Quantity, checked_email, first_present, referral_from_pairs, validate
 from .headers import required_header
 from .signing import verify_base64_signature
+from .tracking import MAX_PARCELS, TrackingText, TrackingUrlText, numbers, safe_links
 
 SIGNATURE_HEADER = "X-WC-Webhook-Signature"
 TOPIC_HEADER = "X-WC-Webhook-Topic"
 
 ORDER_TOPICS = frozenset({"order.created", "order.updated", "order.restored"})
 CUSTOMER_TOPICS = frozenset({"customer.created", "customer.updated"})
-PAID_STATUSES = frozenset({"processing", "completed", "refunded"})
+# "delivered" is the status the Advanced Shipment Tracking plugin adds after "completed".
+PAID_STATUSES = frozenset({"processing", "completed", "refunded", "delivered"})
+DELIVERED_STATUS = "delivered"
+# The Shipment Tracking extension keeps an order's parcels in this order meta.
+TRACKING_META_KEY = "_wc_shipment_tracking_items"
+# Tracking pages of the extension's predefined providers (its slug → the carrier's page);
+# any other provider comes with ``custom_tracking_link``.
+PROVIDER_TRACKING_URLS = {
+    "dhl": ("DHL", "https://www.dhl.com/en/express/tracking.html?AWB={number}&brand=DHL"),
+    "dhl-parcel": ("DHL Parcel", "https://www.dhl.de/de/privatkunden/pakete-empfangen/verfolgen.html?idc={number}"),
+    "deutsche-post-dhl": ("Deutsche Post DHL", "https://www.dhl.de/de/privatkunden/pakete-empfangen/verfolgen.html?idc={number}"),
+    "ups": ("UPS", "https://www.ups.com/track?loc=en_US&tracknum={number}"),
+    "usps": ("USPS", "https://tools.usps.com/go/TrackConfirmAction_input?qtc_tLabels1={number}"),
+    "fedex": ("FedEx", "https://www.fedex.com/apps/fedextrack/?action=track&tracknumbers={number}"),
+    "dpd": ("DPD", "https://tracking.dpd.de/parcelstatus?query={number}"),
+    "hermes": ("Hermes", "https://www.myhermes.de/empfangen/sendungsverfolgung/sendungsinformation/#{number}"),
+    "royal-mail": ("Royal Mail", "https://www.royalmail.com/track-your-item#/tracking-results/{number}"),
+    "nova-poshta": ("Nova Poshta", "https://novaposhta.ua/tracking/?cargo_number={number}"),
+    "ukrposhta": ("Ukrposhta", "https://track.ukrposhta.ua/tracking_UA.html?barcode={number}"),
+}
 # A payment date on these means the payment did not stand.
 UNPAID_STATUSES = frozenset({"pending", "failed", "cancelled"})
 
@@ -76,6 +99,17 @@ class WooShipping(Payload):
 class MetaData(Payload):
     key: Optional[str] = None
     value: Optional[Any] = None
+
+
+class TrackingItem(Payload):
+    """One entry of ``_wc_shipment_tracking_items`` (the Shipment Tracking extension)."""
+
+    tracking_number: Optional[TrackingText] = None
+    tracking_provider: Optional[TrackingText] = None
+    custom_tracking_provider: Optional[TrackingText] = None
+    custom_tracking_link: Optional[TrackingUrlText] = None
+    tracking_id: Optional[TrackingText] = None
+    date_shipped: Optional[Any] = None  # unix seconds as a string
 
 
 class WooRefund(Payload):
@@ -172,7 +206,42 @@ def order_from_payload(order: WooOrder, exponent: int) -> Order:
                                          order.shipping.postcode or "", order.shipping.country or "")
         if order.shipping and order.shipping.address_1 else None,
         referral_code=referral_from_pairs((m.key, m.value) for m in order.meta_data or ()),
+        shipments=shipments_from_meta(order),
     )
+
+
+def shipments_from_meta(order: WooOrder) -> tuple[Shipment, ...]:
+    """The parcels the Shipment Tracking extension stored on the order; each keeps its
+    ``tracking_id`` (or its number) as the shipment's id, so a resent order owes nothing new."""
+    from urllib.parse import quote
+
+    entries = next((m.value for m in order.meta_data or () if m.key == TRACKING_META_KEY), None)
+    if not isinstance(entries, list):
+        return ()
+    delivered = order.status.lower() == DELIVERED_STATUS
+    shipments = []
+    for index, raw in enumerate(entries[:MAX_PARCELS]):
+        try:
+            item = validate(TrackingItem, raw) if isinstance(raw, dict) else None
+        except BadRequest:
+            # A plugin's malformed meta must not cost the order its points: the parcel is skipped.
+            continue
+        if item is None or not first_present(item.tracking_number, item.custom_tracking_link):
+            continue
+        number = first_present(item.tracking_number) or ""
+        slug = (item.tracking_provider or "").strip().lower().replace(" ", "-")
+        carrier, template = PROVIDER_TRACKING_URLS.get(slug, (None, None))
+        url = first_present(item.custom_tracking_link) or (template.format(number=quote(number, safe=""))
+                                                           if template and number else None)
+        shipments.append(Shipment(
+            shipment_id=first_present(item.tracking_id, number) or f"{order.id}-{index}",
+            order_id=order.id,
+            status="delivered" if delivered else "in_transit",
+            carrier=first_present(item.custom_tracking_provider) or carrier or (item.tracking_provider or "").strip(),
+            tracking_numbers=numbers([number]),
+            tracking_urls=safe_links([url]),
+        ))
+    return tuple(shipments)
 
 
 def _customer_facts(customer: WooCustomer) -> CustomerFacts:

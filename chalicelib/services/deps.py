@@ -18,6 +18,7 @@ from chalicelib.config import Config
 DELIVERY_NOTE_SECONDS = 60.0
 SES_RECHECK_SECONDS = 60.0
 CAMPAIGN_GATE_SECONDS = 5.0
+FLOWS_CACHE_SECONDS = 5.0
 
 
 class Repositories(Protocol):
@@ -43,6 +44,8 @@ class Repositories(Protocol):
     def privacy(self, shop_id: str) -> Any: ...
     def webhook_health(self, shop_id: str) -> Any: ...
     def imports(self, shop_id: str) -> Any: ...
+    def shipments(self, shop_id: str) -> Any: ...
+    def flows(self, shop_id: str) -> Any: ...
 
 
 @dataclass
@@ -55,6 +58,8 @@ class Caches:
     campaign_gates: TTLCache = field(default_factory=lambda: TTLCache(CAMPAIGN_GATE_SECONDS))
     noted_deliveries: TTLCache = field(default_factory=lambda: TTLCache(DELIVERY_NOTE_SECONDS))
     ses_checks: TTLCache = field(default_factory=lambda: TTLCache(SES_RECHECK_SECONDS))
+    # A shop's enabled flows: read at most once a few seconds per container, not per webhook.
+    flows: TTLCache = field(default_factory=lambda: TTLCache(FLOWS_CACHE_SECONDS))
 
     @classmethod
     def for_config(cls, config: Config) -> "Caches":

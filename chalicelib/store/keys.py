@@ -41,6 +41,11 @@ def order_pk(shop_id: str, order_id: str) -> str:
 ORDER_SK = "ORDER"
 
 
+def shipment_sk(shipment_id: str) -> str:
+    """A shipment's notices, in its order's partition (``order_pk``)."""
+    return f"SHIPMENT#{shipment_id}"
+
+
 def event_pk(shop_id: str, event_id: str) -> str:
     return f"EVENT#{shop_id}#{event_id}"
 
@@ -158,9 +163,10 @@ RESULTS_SHARDS = 8  # one campaign's counters take writes at sending speed: spre
 
 
 def results_pk(shop_id: str, subject: str) -> str:
-    """Counters of ``campaign:{id}`` or ``flow:{template}`` (store.results)."""
+    """Counters of ``campaign:{id}``, ``flow:{template}`` or ``steps:{flow id}`` (a multi-step
+    flow's funnel) (store.results)."""
     kind, _, name = subject.partition(":")
-    prefix = {"campaign": "CAMPAIGNSTATS", "flow": "FLOWSTATS"}[kind]
+    prefix = {"campaign": "CAMPAIGNSTATS", "flow": "FLOWSTATS", "steps": "FLOWSTEPS"}[kind]
     return f"{prefix}#{shop_id}#{name}"
 
 

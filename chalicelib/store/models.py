@@ -173,6 +173,46 @@ class OrderItem(Item, discriminator="order"):
     version = NumberAttribute(default=0)
 
 
+class ShipmentNoticeItem(Item, discriminator="shipment_notice"):
+    """What a shipment's customer was told ("shipped", "delivered"), in its order's partition."""
+
+    told = UnicodeSetAttribute(null=True)
+    version = NumberAttribute(default=0)
+
+
+class FlowItem(Item, discriminator="flow"):
+    """A shop's flow definition (``SHOP#{shop}`` / ``FLOW#{id}``)."""
+
+    document = JSONAttribute()
+    updated_at = UnicodeAttribute()
+    version = NumberAttribute(default=0)
+
+
+class FlowRunItem(Item, discriminator="flow_run"):
+    """One customer's run through a flow; while active it sits in ``by_due_day`` under
+    ``FLOWDUE#{shop}`` sorted by when its next step is due."""
+
+    state = JSONAttribute()
+    status = UnicodeAttribute()
+    version = NumberAttribute(default=0)
+
+
+class FlowStepItem(Item, discriminator="flow_step"):
+    """The claim of one step of one run: written once, with the step's effect."""
+
+    step_kind = UnicodeAttribute()
+    taken_at = UnicodeAttribute()
+    outcome = UnicodeAttribute(null=True)
+
+
+class CheckoutItem(Item, discriminator="checkout"):
+    """A storefront checkout as the platform last described it (``CHECKOUT#{shop}#{token}``)."""
+
+    state = JSONAttribute()
+    status = UnicodeAttribute()
+    version = NumberAttribute(default=0)
+
+
 class EventItem(Item, discriminator="event"):
     topic = UnicodeAttribute(null=True)
     received_at = UnicodeAttribute()

@@ -17,6 +17,8 @@ from chalicelib.store.mail.mail_store import MailStore
 from chalicelib.store.mail.outbox import OutboxStore
 from chalicelib.store.shops.sender_domains import SenderDomainStore
 from chalicelib.store.orders.imports import ImportJobs
+from chalicelib.store.orders.shipments import ShipmentNoticeStore
+from chalicelib.store.flows.flows import FlowStore
 from chalicelib.store.orders.webhook_health import WebhookHealthStore
 from chalicelib.store.privacy.privacy import PrivacyStore
 from chalicelib.store.shops.shops import JobCheckpoints, ShopRepository
@@ -81,3 +83,9 @@ class DynamoRepositories:
 
     def imports(self, shop_id: str) -> ImportJobs:
         return ImportJobs(shop_id)
+
+    def shipments(self, shop_id: str) -> ShipmentNoticeStore:
+        return ShipmentNoticeStore(shop_id)
+
+    def flows(self, shop_id: str) -> FlowStore:
+        return FlowStore(shop_id)

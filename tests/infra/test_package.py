@@ -151,6 +151,7 @@ def test_schedules_are_packaged(packaged):
                          "chalicelib.routes.campaigns.send_due_campaigns": ["rate(1 minute)"],
                          "chalicelib.routes.mail.republish_outbox": ["rate(5 minutes)"],
                          "chalicelib.routes.orders.reconcile_orders": ["rate(1 hour)"],
+                         "chalicelib.routes.flows.run_flows": ["rate(5 minutes)"],
                          "chalicelib.routes.privacy.erase_shops": ["rate(5 minutes)"],
                          "chalicelib.routes.mail.refresh_sender_domains": ["rate(10 minutes)"]}
 

@@ -61,6 +61,12 @@ def _key_values(template: str, context: dict) -> list[str]:
         return [f.points(context["achievement"]["points"]), f.points(context["account"]["points_balance"])]
     if template == "membership_reminder":
         return [f.date(context["membership"]["until"]), f.percent(context["membership"]["extra_cashback_percent"])]
+    if template == "shipment_update":
+        return [context["shipment"]["carrier"], context["shipment"]["tracking"][0]["number"],
+                context["shipment"]["tracking"][0]["url"], f.points(context["points_earned"])]
+    if template == "flow_message":
+        return [context["flow"]["heading"], context["flow"]["url"], context["offer"]["code"],
+                context["flow"]["items"][0]["title"]]
     raise AssertionError(template)
 
 
@@ -96,9 +102,9 @@ def test_every_template_renders_in_every_locale(emails, template, locale):
 def test_marketing_and_transactional_split():
     assert set(TEMPLATES) == {"post_purchase", "points_expiring", "special_day", "tier_upgrade", "reward_code",
                               "referral_reward", "welcome", "birthday", "winback", "tier_at_risk", "achievement",
-                              "membership_reminder"}
+                              "membership_reminder", "shipment_update", "flow_message"}
     assert MARKETING_TEMPLATES == {"special_day", "winback", "birthday", "points_expiring", "welcome",
-                                   "tier_at_risk"}
+                                   "tier_at_risk", "flow_message"}
     assert LOCALES == ("en", "de", "ru", "uk")
 
 

@@ -15,6 +15,7 @@ from chalicelib.domain.campaigns.links import Click, attributed_click
 from chalicelib.domain.loyalty.rules import Outcome, Program, apply_deletion, apply_order, apply_refund, update_facts
 from chalicelib.domain.loyalty.order_record import OPEN, PAID, OrderRecord
 from chalicelib.domain.platform_events import (
+    CheckoutEvent,
     CustomerEvent,
     CustomerFacts,
     DataRequestEvent,
@@ -24,6 +25,7 @@ from chalicelib.domain.platform_events import (
     OrderEvent,
     RedactEvent,
     RefundEvent,
+    ShipmentEvent,
     ShopRedactEvent,
 )
 from chalicelib.domain.mail.outbox import MARKETING, post_purchase_message
@@ -40,6 +42,9 @@ def apply_delivery(deps, shop: Shop, delivery: Delivery, now: datetime) -> dict:
     event = delivery.event
     if isinstance(event, IgnoredEvent):
         return {"result": "ignored", "reason": event.reason}
+    if isinstance(event, (ShipmentEvent, CheckoutEvent)):
+        # Shipments move no points: services/orders/shipments.py owes their e-mails.
+        return {"result": "ignored", "reason": "shipments and checkouts change no loyalty state"}
     handlers: dict[type, Callable[[], dict]] = {
         OrderEvent: lambda: _apply_order_event(deps, shop, event, delivery, now),
         RefundEvent: lambda: _apply_refund_event(deps, shop, event, delivery, now),

@@ -8,6 +8,7 @@ from chalicelib.logs import log_context
 from chalicelib.platforms.body import refuse_oversized
 from chalicelib.services.loyalty.ledger import apply_delivery
 from chalicelib.services.shops.lookup import load_shop
+from chalicelib.services.orders.shipments import apply_shipments
 from chalicelib.services.orders.webhook_health import note_delivery, note_refused
 
 
@@ -42,6 +43,32 @@ def _receive_webhook(deps, platform: str, shop_id: str, headers: Mapping[str, st
         # The one write a refused delivery makes: its reason's counter (webhook health).
         note_refused(deps, shop_id, error, now)
         raise
-    result = apply_delivery(deps, shop, delivery, now)
+    result = _apply(deps, shop, delivery, now)
     note_delivery(deps, shop_id, now)
+    return result
+
+
+def _apply(deps, shop, delivery, now) -> dict:
+    """The ledger's effect of a delivery, the order follow-up its shipments owe and the flows
+    it starts (each idempotent, so a retried delivery completes what a crash left undone)."""
+    from chalicelib.domain.platform_events import CheckoutEvent, OrderEvent, ShipmentEvent
+    from chalicelib.services.flows import checkouts, triggers
+
+    event = delivery.event
+    if isinstance(event, CheckoutEvent):
+        return checkouts.apply_checkout(deps, shop, event.checkout, now, event_id=delivery.event_id,
+                                        topic=delivery.topic)
+    if isinstance(event, ShipmentEvent):
+        result = apply_shipments(deps, shop, [event.shipment], now, event_id=delivery.event_id, topic=delivery.topic)
+        flows = triggers.after_shipment(deps, shop, event.shipment, result, now)
+        return {**result, "flows_started": flows} if flows else result
+    result = apply_delivery(deps, shop, delivery, now)
+    if isinstance(event, OrderEvent) and event.order.shipments and result.get("result") != "ignored":
+        # After the order's own commit, so the notices carry the points it earned; each parcel's
+        # marker makes a resent order (WooCommerce resends it whole on every change) owe nothing.
+        result["shipments"] = apply_shipments(deps, shop, event.order.shipments, now, topic=delivery.topic)
+    if isinstance(event, OrderEvent):
+        flows = triggers.after_order(deps, shop, event.order, result, now)
+        if flows:
+            result["flows_started"] = flows
     return result

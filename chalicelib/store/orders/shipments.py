@@ -1,0 +1,31 @@
+"""What each shipment's customer was already told: one item per shipment in its order's
+partition, written as a versioned (item, condition) pair inside the change that owes the mail."""
+from __future__ import annotations
+
+from pynamodb.exceptions import DoesNotExist
+
+from chalicelib.domain.orders.shipments import ShipmentNotices
+from chalicelib.store import keys
+from chalicelib.store.models import ShipmentNoticeItem
+
+
+class ShipmentNoticeStore:
+    def __init__(self, shop_id: str):
+        self.shop_id = shop_id
+
+    def load(self, order_id: str, shipment_id: str) -> ShipmentNotices:
+        try:
+            item = ShipmentNoticeItem.get(keys.order_pk(self.shop_id, order_id), keys.shipment_sk(shipment_id),
+                                          consistent_read=True)
+        except DoesNotExist:
+            return ShipmentNotices(order_id, shipment_id)
+        return ShipmentNotices(order_id, shipment_id, set(item.told or ()), int(item.version))
+
+    def write(self, notices: ShipmentNotices) -> tuple:
+        """The (item, condition) of ``notices``: it lands only if nobody told the customer
+        anything about this shipment since it was read."""
+        item = ShipmentNoticeItem(keys.order_pk(self.shop_id, notices.order_id), keys.shipment_sk(notices.shipment_id),
+                                  told=set(notices.told) or None, version=notices.version + 1)
+        condition = (ShipmentNoticeItem.pk.does_not_exist() if notices.version == 0
+                     else ShipmentNoticeItem.version == notices.version)
+        return item, condition
