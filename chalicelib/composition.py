@@ -64,6 +64,7 @@ def build(config: Optional[Config] = None, *, clock: Clock = system_clock, repos
     from chalicelib.mail.rate_limit import RateLimitedMessenger, take_slot_in_dynamodb
     from chalicelib.mail.send_queue import SendQueue
     from chalicelib.mail.tokens import LinkSigner
+    from chalicelib.metrics import Metrics
     from chalicelib.secrets import Secrets, SecretUnavailable, not_configured_message
     from chalicelib.store.models import use_table
     from chalicelib.store.repositories import DynamoRepositories
@@ -91,7 +92,7 @@ def build(config: Optional[Config] = None, *, clock: Clock = system_clock, repos
         config=config, clock=clock, repos=repos, messenger=messenger,
         identities=identities or SesIdentities(_lazy(lambda: clients("sesv2", region=config.ses_region))),
         send_queue=SendQueue(_lazy(lambda: clients("sqs")), config.send_queue_name),
-        tokens=None, secrets=secrets, caches=Caches.for_config(config))
+        tokens=None, secrets=secrets, caches=Caches.for_config(config), metrics=Metrics(config.stage))
     deps.tokens = LinkSigner(link_keys, lambda: deps.clock())  # the clock the deps have now
     return deps
 

@@ -92,6 +92,8 @@ SETTINGS: tuple[Setting, ...] = (
             "the SES configuration set every e-mail goes through (empty: none)", _optional),
     Setting("LOYALTY_SES_REGION", "ses_region", "str or empty", "(the Lambda's region)",
             "the region of SES, where it differs", _optional),
+    Setting("LOYALTY_STAGE", "stage", "str", "local",
+            "the deployed stage (dev, prod): the Stage dimension of the service's metrics"),
     Setting("LOYALTY_SECRET_CACHE_SECONDS", "secret_cache_seconds", "float", "300",
             "how long a fetched secret is kept per container (a rotation is picked up within this)", _float),
     Setting(LOCAL_STACK_SWITCH, "local_stack_switch", "flag (1)", "(off)",
@@ -129,6 +131,7 @@ class Config:
     ses_configuration_set: Optional[str] = "loyalty-mail"
     ses_region: Optional[str] = None
     secret_cache_seconds: float = 300.0
+    stage: str = "local"
     local_stack_switch: bool = False
     lambda_function_name: Optional[str] = None
     endpoint_url: Optional[str] = None

@@ -124,10 +124,12 @@ def patch_template(template: dict, stage: str) -> None:
             continue
         properties = resource["Properties"]
         properties["Runtime"] = stack.LAMBDA_RUNTIME
+        properties["Tracing"] = "Active"  # X-Ray: each invocation's AWS calls as a trace (role: Tracing)
         handler = _handler_name(properties["Handler"])
         properties["FunctionName"] = names.function(handler)
         variables = properties.setdefault("Environment", {}).setdefault("Variables", {})
         variables.update(stack.function_environment(handler))
+        variables["LOYALTY_STAGE"] = stage  # the Stage dimension of chalicelib/metrics.py
         # The function waits for its log group: the role may write logs but not create log groups.
         resource["DependsOn"] = sorted({*_as_list(resource.get("DependsOn")), f"{logical_id}LogGroup"})
         resources[f"{logical_id}LogGroup"] = {

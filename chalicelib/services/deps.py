@@ -73,3 +73,4 @@ class Deps:
     tokens: Any  # chalicelib.mail.tokens.LinkSigner
     secrets: Any  # chalicelib.secrets.Secrets
     caches: Caches
+    metrics: Any = None  # chalicelib.metrics.Metrics: CloudWatch embedded-format metrics (None: not recorded)

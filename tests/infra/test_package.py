@@ -231,6 +231,9 @@ def test_role_names_each_action_on_its_resources(packaged, stage):
         for action in actions:
             assert "*" not in action, action
             granted[action] = resources
+        if statement.get("Sid") == "Tracing":  # X-Ray has no resource-level permissions; write-only actions
+            assert sorted(actions) == ["xray:PutTelemetryRecords", "xray:PutTraceSegments"] and resources == ["*"]
+            continue
         for resource in resources:
             assert resource != "*" and not (isinstance(resource, str) and resource.endswith(":*:*:*"))
     assert "dynamodb:Scan" not in granted
@@ -278,6 +281,46 @@ def test_alarms_watch_dead_letters_reputation_and_5xx(packaged):
     assert template["Resources"]["RestAPI"]["Properties"]["Name"] == "loyalty-mail-prod"  # what 5XXError names
     for alarm in alarms.values():
         assert alarm["Properties"]["AlarmActions"] == [{"Ref": "AlarmTopic"}]
+
+
+def test_send_errors_and_queue_age_are_alarmed(packaged):
+    alarms = _resources(_template(packaged, "prod"), "AWS::CloudWatch::Alarm")
+    rate = alarms["SendErrorRateAlarm"]["Properties"]
+    stats = {m["Id"]: m["MetricStat"]["Metric"] for m in rate["Metrics"] if "MetricStat" in m}
+    assert {m["MetricName"] for m in stats.values()} == {"Errors", "Invocations"}
+    assert all(m["Dimensions"] == [{"Name": "FunctionName", "Value": "loyalty-mail-prod-send_email"}]
+               for m in stats.values())
+    assert [m["Expression"] for m in rate["Metrics"] if m.get("ReturnData")] == [
+        "IF(invocations > 0, errors / invocations, 0)"] and rate["Threshold"] == 0.05
+    age = alarms["SendQueueAgeAlarm"]["Properties"]
+    assert (age["MetricName"], age["Dimensions"]) == ("ApproximateAgeOfOldestMessage",
+                                                      [{"Name": "QueueName", "Value": "loyalty-mail-send-prod"}])
+    bounce, complaint = alarms["BounceRateAlarm"]["Properties"], alarms["ComplaintRateAlarm"]["Properties"]
+    assert 0.03 <= bounce["Threshold"] < 0.05 and 0.0005 <= complaint["Threshold"] < 0.001
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_dashboard_shows_the_services_own_metrics_reputation_and_queues(packaged, stage):
+    from chalicelib.metrics import NAMESPACE
+
+    resources = _template(packaged, stage)["Resources"]
+    body = resources["OperationsDashboard"]["Properties"]["DashboardBody"]["Fn::Sub"]
+    widgets = json.loads(body.replace("${AWS::Region}", "eu-central-1"))["widgets"]
+    plotted = {(m[0], m[1]) for w in widgets for m in w["properties"]["metrics"]}
+    for metric in ("OrdersApplied", "EmailsSent", "EmailsFailed", "EmailsSkipped", "WebhookLatency", "QueueAge"):
+        assert (NAMESPACE, metric) in plotted, metric
+    assert {("AWS/SES", "Reputation.BounceRate"), ("AWS/SES", "Reputation.ComplaintRate"),
+            ("AWS/SQS", "ApproximateAgeOfOldestMessage")} <= plotted
+    own = [m for w in widgets for m in w["properties"]["metrics"] if m[0] == NAMESPACE]
+    assert all(m[2:6] == ["Service", "loyalty-mail", "Stage", stage] for m in own)  # what chalicelib/metrics.py writes
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_every_function_and_the_api_are_traced(packaged, stage):
+    resources = _template(packaged, stage)["Resources"]
+    functions = _resources(_template(packaged, stage), "AWS::Serverless::Function")
+    assert functions and all(f["Properties"]["Tracing"] == "Active" for f in functions.values())
+    assert resources["RestAPI"]["Properties"]["TracingEnabled"] is True
 
 
 # -- the zip -------------------------------------------------------------------------
