@@ -92,6 +92,9 @@ SETTINGS: tuple[Setting, ...] = (
             "the SES configuration set every e-mail goes through (empty: none)", _optional),
     Setting("LOYALTY_SES_REGION", "ses_region", "str or empty", "(the Lambda's region)",
             "the region of SES, where it differs", _optional),
+    Setting("LOYALTY_OUTBOX_STREAM", "outbox_stream", "flag (1)", "(off)",
+            "outbox items reach the send queue through the table's DynamoDB Stream (deployed stages, make run); "
+            "off: published right after the commit", _flag),
     Setting("LOYALTY_STAGE", "stage", "str", "local",
             "the deployed stage (dev, prod): the Stage dimension of the service's metrics"),
     Setting("LOYALTY_SECRET_CACHE_SECONDS", "secret_cache_seconds", "float", "300",
@@ -132,6 +135,7 @@ class Config:
     ses_region: Optional[str] = None
     secret_cache_seconds: float = 300.0
     stage: str = "local"
+    outbox_stream: bool = False
     local_stack_switch: bool = False
     lambda_function_name: Optional[str] = None
     endpoint_url: Optional[str] = None

@@ -81,6 +81,10 @@ QUEUE_HANDLERS = {
     "send_email": ("SendQueue", 360),
     "delivery_events_handler": ("EventsQueue", 180),
 }
+# The stream handler (app.py function name) and what of the table's stream it is given: inserts of
+# outbox items only (the other writes never start it: no invocation, no cost).
+STREAM_HANDLER = "publish_outbox"
+OUTBOX_STREAM_FILTER = {"eventName": ["INSERT"], "dynamodb": {"Keys": {"pk": {"S": [{"prefix": "OUTBOX#"}]}}}}
 SCHEDULED_FUNCTIONS = ("daily_jobs", "send_due_campaigns", "republish_outbox", "refresh_sender_domains")
 # SES event types the delivery-events handler acts on (services/delivery_events.py); others cost and are ignored.
 SES_EVENT_TYPES = ["bounce", "complaint", "delivery", "open", "click"]
@@ -142,6 +146,8 @@ def table_properties(stage: str) -> dict:
                    "TimeToLiveSpecification")}
     properties["TableName"] = Names(stage).table
     properties["PointInTimeRecoverySpecification"] = {"PointInTimeRecoveryEnabled": True}
+    # New outbox items reach the send queue through the stream (chalicelib/mail/outbox.py).
+    properties["StreamSpecification"] = {"StreamViewType": "NEW_IMAGE"}
     properties["DeletionProtectionEnabled"] = STAGES[stage].protect_data
     return properties
 
@@ -449,6 +455,11 @@ def role_policy(stage: str) -> dict:
              "Action": ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem",
                         "dynamodb:ConditionCheckItem", "dynamodb:Query", "dynamodb:BatchWriteItem"],
              "Resource": [table, {"Fn::Sub": "${LoyaltyTable.Arn}/index/*"}]},
+            # The outbox publisher reads the table's stream (its event source mapping polls with the role).
+            {"Sid": "TableStream", "Effect": "Allow",
+             "Action": ["dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator",
+                        "dynamodb:ListStreams"],
+             "Resource": {"Fn::GetAtt": ["LoyaltyTable", "StreamArn"]}},
             {"Sid": "SendQueue", "Effect": "Allow",
              "Action": ["sqs:SendMessage", "sqs:GetQueueUrl", "sqs:GetQueueAttributes", "sqs:ChangeMessageVisibility",
                         "sqs:ReceiveMessage", "sqs:DeleteMessage"],
