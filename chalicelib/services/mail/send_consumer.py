@@ -70,7 +70,7 @@ def deliver(deps, body: str | dict, *, receipt_handle: str | None = None, attemp
             return {"status": "dropped", "reason": "campaign cancelled or stopped",
                     "idempotency_key": message.get("idempotency_key")}
     try:
-        result = mailer.send_message(deps, message)
+        result = mailer.send_message(deps, message, outbox_key=outbox_key)
     except TransientSendError:
         if receipt_handle:
             _back_off(deps, receipt_handle, attempt)
@@ -83,7 +83,8 @@ def deliver(deps, body: str | dict, *, receipt_handle: str | None = None, attemp
             _record_outcome_metric(deps, {"status": "failed", "reason": "poison"})
         _report_poison(error, attempt)
         raise
-    _clear(deps, outbox_key)
+    if not result.get("outbox_cleared"):  # a sent message deleted its outbox item in its final write
+        _clear(deps, outbox_key)
     _count(deps, message, result)
     _record_outcome_metric(deps, result)
     return result
