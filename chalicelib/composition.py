@@ -93,6 +93,9 @@ def build(config: Optional[Config] = None, *, clock: Clock = system_clock, repos
         identities=identities or SesIdentities(_lazy(lambda: clients("sesv2", region=config.ses_region))),
         send_queue=SendQueue(_lazy(lambda: clients("sqs")), config.send_queue_name),
         tokens=None, secrets=secrets, caches=Caches.for_config(config), metrics=Metrics(config.stage, sink=None if config.lambda_function_name else _local_metrics_log))
+    from chalicelib.mail.sender_scaling import LambdaSenderScaling
+
+    deps.sender_scaling = LambdaSenderScaling(_lazy(lambda: clients("lambda")), ses)
     deps.tokens = LinkSigner(link_keys, lambda: deps.clock())  # the clock the deps have now
     return deps
 

@@ -92,6 +92,11 @@ SETTINGS: tuple[Setting, ...] = (
             "the SES configuration set every e-mail goes through (empty: none)", _optional),
     Setting("LOYALTY_SES_REGION", "ses_region", "str or empty", "(the Lambda's region)",
             "the region of SES, where it differs", _optional),
+    Setting("LOYALTY_SEND_FUNCTION", "send_function_name", "str or empty", "(none)",
+            "the send Lambda whose concurrency size_sender sets from SES's rate (empty: it only reports)",
+            _optional),
+    Setting("LOYALTY_SEND_SECONDS_PER_EMAIL", "send_seconds_per_email", "float", "0.11",
+            "one e-mail's time in the send Lambda (CPU, requests, SES's answer), for its concurrency", _float),
     Setting("LOYALTY_OUTBOX_STREAM", "outbox_stream", "flag (1)", "(off)",
             "outbox items reach the send queue through the table's DynamoDB Stream (deployed stages, make run); "
             "off: published right after the commit", _flag),
@@ -136,6 +141,8 @@ class Config:
     secret_cache_seconds: float = 300.0
     stage: str = "local"
     outbox_stream: bool = False
+    send_function_name: Optional[str] = None
+    send_seconds_per_email: float = 0.11
     local_stack_switch: bool = False
     lambda_function_name: Optional[str] = None
     endpoint_url: Optional[str] = None

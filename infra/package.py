@@ -130,6 +130,8 @@ def patch_template(template: dict, stage: str) -> None:
         variables = properties.setdefault("Environment", {}).setdefault("Variables", {})
         variables.update(stack.function_environment(handler))
         variables["LOYALTY_STAGE"] = stage  # the Stage dimension of chalicelib/metrics.py
+        if handler == "size_sender":  # the function whose concurrency it sets from SES's rate
+            variables["LOYALTY_SEND_FUNCTION"] = names.function("send_email")
         # The function waits for its log group: the role may write logs but not create log groups.
         resource["DependsOn"] = sorted({*_as_list(resource.get("DependsOn")), f"{logical_id}LogGroup"})
         resources[f"{logical_id}LogGroup"] = {

@@ -85,7 +85,7 @@ QUEUE_HANDLERS = {
 # outbox items only (the other writes never start it: no invocation, no cost).
 STREAM_HANDLER = "publish_outbox"
 OUTBOX_STREAM_FILTER = {"eventName": ["INSERT"], "dynamodb": {"Keys": {"pk": {"S": [{"prefix": "OUTBOX#"}]}}}}
-SCHEDULED_FUNCTIONS = ("daily_jobs", "send_due_campaigns", "republish_outbox", "refresh_sender_domains")
+SCHEDULED_FUNCTIONS = ("daily_jobs", "send_due_campaigns", "republish_outbox", "refresh_sender_domains", "size_sender")
 # SES event types the delivery-events handler acts on (services/delivery_events.py); others cost and are ignored.
 SES_EVENT_TYPES = ["bounce", "complaint", "delivery", "open", "click"]
 # SES reviews an account at 5 % bounces and 0.1 % complaints: the alarms fire before that.
@@ -481,6 +481,14 @@ def role_policy(stage: str) -> dict:
             # X-Ray has no resource-level permissions: these two write-only actions are granted on "*"
             # (AWS's own AWSXRayDaemonWriteAccess does the same); nothing can be read with them.
             {"Sid": "Tracing", "Effect": "Allow", "Action": ["xray:PutTraceSegments", "xray:PutTelemetryRecords"],
+             "Resource": "*"},
+            # size_sender: the send function's reservation and its queue mapping's MaximumConcurrency,
+            # from SES's quota. GetAccount and ListEventSourceMappings have no resource to name.
+            {"Sid": "SenderScaling", "Effect": "Allow",
+             "Action": ["lambda:PutFunctionConcurrency", "lambda:UpdateEventSourceMapping"],
+             "Resource": [_arn("lambda", f"function:{names.function('send_email')}"),
+                          _arn("lambda", "event-source-mapping:*")]},
+            {"Sid": "SenderQuota", "Effect": "Allow", "Action": ["ses:GetAccount", "lambda:ListEventSourceMappings"],
              "Resource": "*"},
             {"Sid": "Secrets", "Effect": "Allow", "Action": "secretsmanager:GetSecretValue",
              "Resource": [{"Ref": "AdminTokenSecret"}, {"Ref": "LinkSigningKeySecret"}]},

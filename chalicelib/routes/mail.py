@@ -9,7 +9,7 @@ from chalicelib.composition import dependencies
 from chalicelib.mail.pages import PAGE_HEADERS
 from chalicelib.routes.guards import FORM_TYPES, admin_only
 from chalicelib.mail import outbox
-from chalicelib.services.mail import delivery_events, send_consumer, unsubscribe
+from chalicelib.services.mail import delivery_events, send_consumer, sender_sizing, unsubscribe
 from chalicelib.services.shops import sender_domains
 
 bp = Blueprint(__name__)
@@ -34,6 +34,11 @@ def delivery_events_handler(event):
 @bp.on_dynamodb_record(stream_arn=LOCAL_TABLE_STREAM_ARN, batch_size=100, starting_position="TRIM_HORIZON")
 def publish_outbox(event):
     return outbox.publish_stream_records(dependencies(), event.to_dict().get("Records", []))
+
+
+@bp.schedule(Rate(1, unit=Rate.HOURS))
+def size_sender(event):
+    return sender_sizing.size_sender(dependencies())
 
 
 @bp.schedule(Rate(5, unit=Rate.MINUTES))

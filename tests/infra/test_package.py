@@ -152,7 +152,8 @@ def test_schedules_are_packaged(packaged):
                          "chalicelib.routes.mail.republish_outbox": ["rate(5 minutes)"],
                          "chalicelib.routes.orders.reconcile_orders": ["rate(1 hour)"],
                          "chalicelib.routes.privacy.erase_shops": ["rate(5 minutes)"],
-                         "chalicelib.routes.mail.refresh_sender_domains": ["rate(10 minutes)"]}
+                         "chalicelib.routes.mail.refresh_sender_domains": ["rate(10 minutes)"],
+                         "chalicelib.routes.mail.size_sender": ["rate(1 hour)"]}
 
 
 @pytest.mark.parametrize("stage", STAGES)
@@ -191,7 +192,7 @@ def test_ses_events_reach_the_events_queue(packaged):
 @pytest.mark.parametrize("stage", STAGES)
 def test_every_function_is_configured_from_the_stacks_resources(packaged, stage):
     functions = _resources(_template(packaged, stage), "AWS::Serverless::Function")
-    assert len(functions) == 10
+    assert len(functions) == 11
     for function in functions.values():
         variables = function["Properties"]["Environment"]["Variables"]
         assert variables["LOYALTY_STAGE"] == stage and variables["LOYALTY_OUTBOX_STREAM"] == "1"
@@ -234,6 +235,9 @@ def test_role_names_each_action_on_its_resources(packaged, stage):
             granted[action] = resources
         if statement.get("Sid") == "Tracing":  # X-Ray has no resource-level permissions; write-only actions
             assert sorted(actions) == ["xray:PutTelemetryRecords", "xray:PutTraceSegments"] and resources == ["*"]
+            continue
+        if statement.get("Sid") == "SenderQuota":  # reads that name no resource
+            assert sorted(actions) == ["lambda:ListEventSourceMappings", "ses:GetAccount"] and resources == ["*"]
             continue
         for resource in resources:
             assert resource != "*" and not (isinstance(resource, str) and resource.endswith(":*:*:*"))
@@ -334,6 +338,18 @@ def test_new_outbox_items_reach_the_send_queue_through_the_table_stream(packaged
     (stream,) = [s for s in statements if s.get("Sid") == "TableStream"]
     assert stream["Resource"] == {"Fn::GetAtt": ["LoyaltyTable", "StreamArn"]}
     assert "dynamodb:GetRecords" in stream["Action"]
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_the_sender_is_sized_from_the_ses_quota(packaged, stage):
+    resources = _template(packaged, stage)["Resources"]
+    variables = resources["SizeSender"]["Properties"]["Environment"]["Variables"]
+    assert variables["LOYALTY_SEND_FUNCTION"] == f"loyalty-mail-{stage}-send_email"
+    assert resources["SendEmail"]["Properties"]["FunctionName"] == variables["LOYALTY_SEND_FUNCTION"]
+    statements = resources["DefaultRole"]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]
+    (scaling,) = [s for s in statements if s.get("Sid") == "SenderScaling"]
+    assert f"function:loyalty-mail-{stage}-send_email" in json.dumps(scaling["Resource"])
+    assert sorted(scaling["Action"]) == ["lambda:PutFunctionConcurrency", "lambda:UpdateEventSourceMapping"]
 
 
 @pytest.mark.parametrize("stage", STAGES)
