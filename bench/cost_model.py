@@ -119,7 +119,9 @@ def per_million_orders(webhooks: dict, send_path: dict, a: Assumptions, *, http_
     paid = [row for row in webhooks["rows"] if row["delivery"].startswith("paid order")]
     mean = {key: sum(row[key] for row in paid) / len(paid)
             for key in ("dynamodb_requests", "read_units", "write_units", "index_write_units")}
-    cpu_ms = send_path.get("detail", {}).get("webhook_cpu_ms", 8.0)
+    measured = send_path.get("detail", {}).get("webhook_cpu_ms")
+    cpu_ms = measured if measured is not None else 8.0
+    cpu_source = "bench.send_path detail" if measured is not None else "docs/benchmarks.md webhook_cpu, paid order"
     share = min(1.0, a.memory_mb / a.vcpu_memory_mb)
     duration = cpu_ms / share + mean["dynamodb_requests"] * a.round_trip_ms
     requests_usd, compute_usd = _lambda_usd(MILLION, duration, a.memory_mb)
@@ -133,7 +135,7 @@ def per_million_orders(webhooks: dict, send_path: dict, a: Assumptions, *, http_
     return [
         gateway,
         ("Lambda requests + compute (webhook)", requests_usd + compute_usd,
-         f"{cpu_ms:.1f} CPU ms (bench.send_path webhook) / {share:.2f} vCPU + {mean['dynamodb_requests']:.1f} requests x "
+         f"{cpu_ms:.1f} CPU ms ({cpu_source}) / {share:.2f} vCPU + {mean['dynamodb_requests']:.1f} requests x "
          f"{a.round_trip_ms:g} ms = {duration:.0f} ms"),
         ("DynamoDB writes (webhook)", MILLION * (mean["write_units"] + mean["index_write_units"]) * PRICES["dynamodb_write_unit"],
          f"{mean['write_units']:.1f} WRU + {mean['index_write_units']:.1f} index WRU: bench.webhook_requests --json "
