@@ -247,7 +247,20 @@ def render_markdown(results: dict[str, dict], commands: dict[str, str], *, quick
     ]
     if quick:
         out += ["Quick mode: the 100,000-customer run is left out; `make bench` (full) includes it.", ""]
+    out += [kept_send_path_section()]
     return "\n".join(out)
+
+
+SEND_PATH_BEGIN, SEND_PATH_END = "<!-- send-path: begin -->", "<!-- send-path: end -->"
+
+
+def kept_send_path_section(path: Path = ROOT / "docs" / "benchmarks.md") -> str:
+    """The send path's before/after section (``python -m bench.send_path --compare-with REV``, written
+    by hand from one run, with the cost model) is carried over as it is: a regular run has no
+    "before" to measure."""
+    text = path.read_text(encoding="utf-8") if path.exists() else ""
+    start, end = text.find(SEND_PATH_BEGIN), text.find(SEND_PATH_END)
+    return text[start:end + len(SEND_PATH_END)] + "\n" if 0 <= start < end else ""
 
 
 if __name__ == "__main__":

@@ -64,6 +64,7 @@ def build(config: Optional[Config] = None, *, clock: Clock = system_clock, repos
     from chalicelib.mail.rate_limit import RateLimitedMessenger, take_slot_in_dynamodb
     from chalicelib.mail.send_queue import SendQueue
     from chalicelib.mail.tokens import LinkSigner
+    from chalicelib.metrics import Metrics
     from chalicelib.secrets import Secrets, SecretUnavailable, not_configured_message
     from chalicelib.store.models import use_table
     from chalicelib.store.repositories import DynamoRepositories
@@ -91,9 +92,19 @@ def build(config: Optional[Config] = None, *, clock: Clock = system_clock, repos
         config=config, clock=clock, repos=repos, messenger=messenger,
         identities=identities or SesIdentities(_lazy(lambda: clients("sesv2", region=config.ses_region))),
         send_queue=SendQueue(_lazy(lambda: clients("sqs")), config.send_queue_name),
-        tokens=None, secrets=secrets, caches=Caches.for_config(config))
+        tokens=None, secrets=secrets, caches=Caches.for_config(config), metrics=Metrics(config.stage, sink=None if config.lambda_function_name else _local_metrics_log))
+    from chalicelib.mail.sender_scaling import LambdaSenderScaling
+
+    deps.sender_scaling = LambdaSenderScaling(_lazy(lambda: clients("lambda")), ses)
     deps.tokens = LinkSigner(link_keys, lambda: deps.clock())  # the clock the deps have now
     return deps
+
+
+def _local_metrics_log(line: str) -> None:
+    """Outside Lambda nothing ships stdout to CloudWatch: the metric records go to a debug log."""
+    import logging
+
+    logging.getLogger("loyalty.metrics").debug(line)
 
 
 class _lazy:

@@ -92,6 +92,16 @@ SETTINGS: tuple[Setting, ...] = (
             "the SES configuration set every e-mail goes through (empty: none)", _optional),
     Setting("LOYALTY_SES_REGION", "ses_region", "str or empty", "(the Lambda's region)",
             "the region of SES, where it differs", _optional),
+    Setting("LOYALTY_SEND_FUNCTION", "send_function_name", "str or empty", "(none)",
+            "the send Lambda whose concurrency size_sender sets from SES's rate (empty: it only reports)",
+            _optional),
+    Setting("LOYALTY_SEND_SECONDS_PER_EMAIL", "send_seconds_per_email", "float", "0.11",
+            "one e-mail's time in the send Lambda (CPU, requests, SES's answer), for its concurrency", _float),
+    Setting("LOYALTY_OUTBOX_STREAM", "outbox_stream", "flag (1)", "(off)",
+            "outbox items reach the send queue through the table's DynamoDB Stream (deployed stages, make run); "
+            "off: published right after the commit", _flag),
+    Setting("LOYALTY_STAGE", "stage", "str", "local",
+            "the deployed stage (dev, prod): the Stage dimension of the service's metrics"),
     Setting("LOYALTY_SECRET_CACHE_SECONDS", "secret_cache_seconds", "float", "300",
             "how long a fetched secret is kept per container (a rotation is picked up within this)", _float),
     Setting(LOCAL_STACK_SWITCH, "local_stack_switch", "flag (1)", "(off)",
@@ -129,6 +139,10 @@ class Config:
     ses_configuration_set: Optional[str] = "loyalty-mail"
     ses_region: Optional[str] = None
     secret_cache_seconds: float = 300.0
+    stage: str = "local"
+    outbox_stream: bool = False
+    send_function_name: Optional[str] = None
+    send_seconds_per_email: float = 0.11
     local_stack_switch: bool = False
     lambda_function_name: Optional[str] = None
     endpoint_url: Optional[str] = None

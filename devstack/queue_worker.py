@@ -51,8 +51,9 @@ class QueueWorker:
             while not self._stop.is_set():
                 busy = False
                 for name, handler in self._routes.items():
-                    messages = sqs.receive_message(QueueUrl=urls[name], MaxNumberOfMessages=1,
-                                                   WaitTimeSeconds=0).get("Messages", [])
+                    messages = sqs.receive_message(QueueUrl=urls[name], MaxNumberOfMessages=1, WaitTimeSeconds=0,
+                                                   AttributeNames=["SentTimestamp", "ApproximateReceiveCount"]
+                                                   ).get("Messages", [])
                     for message in messages:
                         busy = True
                         self._handle(client, sqs, urls[name], name, handler, message)
@@ -62,6 +63,8 @@ class QueueWorker:
 
     def _handle(self, client, sqs, url: str, queue: str, handler: str, message: dict) -> None:
         event = client.events.generate_sqs_event(message_bodies=[message["Body"]], queue_name=queue)
+        # The message's own attributes, as Lambda passes them (chalice.test writes fixed ones).
+        event["Records"][0]["attributes"].update(message.get("Attributes", {}))
         try:
             response = client.lambda_.invoke(handler, event)
         except Exception:  # like Lambda: the message stays, is retried, and finally dead-lettered

@@ -154,6 +154,7 @@ class Stack:
         self.chalice: Optional[subprocess.Popen] = None
         self.output: Optional[ChildOutput] = None
         self.worker = None
+        self.stream_poller = None
 
     def environment(self) -> dict[str, str]:
         env = cli.local_environment()
@@ -161,6 +162,8 @@ class Stack:
         env["LOYALTY_ADMIN_TOKEN"] = os.environ.get("LOYALTY_ADMIN_TOKEN") or ADMIN_TOKEN_DEFAULT
         # Locally a shop edited with the CLI must take effect at once, not after the Lambda cache time.
         env["LOYALTY_SHOP_CACHE_SECONDS"] = "0"
+        # As deployed: outbox items reach the send queue through the table's stream (devstack/stream_poller.py).
+        env["LOYALTY_OUTBOX_STREAM"] = "1"
         return env
 
     def start_emulator(self) -> None:
@@ -187,7 +190,13 @@ class Stack:
 
     def start_queue_worker(self) -> None:
         from devstack.queue_worker import QueueWorker
+        from devstack.stream_poller import StreamPoller, enable_stream
 
+        import boto3
+
+        enable_stream(boto3.client("dynamodb"), os.environ["LOYALTY_TABLE"])
+        self.stream_poller = StreamPoller(os.environ["LOYALTY_TABLE"])
+        self.stream_poller.start()
         self.worker = QueueWorker(queue_handlers())
         self.worker.start()
 
@@ -219,6 +228,8 @@ class Stack:
                          + self.output.text())
 
     def stop(self) -> None:
+        if self.stream_poller is not None:
+            self.stream_poller.stop()
         if self.worker is not None:
             self.worker.stop()
         if self.chalice is not None and self.chalice.poll() is None:
@@ -395,6 +406,7 @@ def main(argv: Optional[list[str]] = None) -> int:
         _say(f"  API (chalice local)   {stack.api_url}")
         stack.start_queue_worker()
         _say(f"  Queue handlers        {', '.join(queue_handlers().values())} (polling the emulator's SQS)")
+        _say("  Outbox stream         publish_outbox (polling the table's DynamoDB Stream, as Lambda's mapping does)")
 
         demo = run_demo(stack)
         print_summary(stack, demo)

@@ -124,10 +124,14 @@ def patch_template(template: dict, stage: str) -> None:
             continue
         properties = resource["Properties"]
         properties["Runtime"] = stack.LAMBDA_RUNTIME
+        properties["Tracing"] = "Active"  # X-Ray: each invocation's AWS calls as a trace (role: Tracing)
         handler = _handler_name(properties["Handler"])
         properties["FunctionName"] = names.function(handler)
         variables = properties.setdefault("Environment", {}).setdefault("Variables", {})
         variables.update(stack.function_environment(handler))
+        variables["LOYALTY_STAGE"] = stage  # the Stage dimension of chalicelib/metrics.py
+        if handler == "size_sender":  # the function whose concurrency it sets from SES's rate
+            variables["LOYALTY_SEND_FUNCTION"] = names.function("send_email")
         # The function waits for its log group: the role may write logs but not create log groups.
         resource["DependsOn"] = sorted({*_as_list(resource.get("DependsOn")), f"{logical_id}LogGroup"})
         resources[f"{logical_id}LogGroup"] = {
@@ -137,6 +141,9 @@ def patch_template(template: dict, stage: str) -> None:
                            "RetentionInDays": options.log_retention_days},
         }
         for event in properties.get("Events", {}).values():
+            if event["Type"] == "DynamoDB":
+                _subscribe_to_table_stream(handler, event["Properties"])
+                continue
             if event["Type"] != "SQS":
                 continue
             if handler not in stack.QUEUE_HANDLERS:
@@ -149,6 +156,18 @@ def patch_template(template: dict, stage: str) -> None:
                 # Below the reserved concurrency: Lambda never throttles a received message
                 # (which would count as a try and push it towards the dead-letter queue).
                 event_properties["ScalingConfig"] = {"MaximumConcurrency": options.send_concurrency}
+
+
+def _subscribe_to_table_stream(handler: str, event_properties: dict) -> None:
+    """The stream handler reads this stage's table, only the records it acts on; a batch that
+    keeps failing is split to find the bad record and, after ten tries, left to the sweeper."""
+    if handler != stack.STREAM_HANDLER:
+        raise RuntimeError(f"stream handler {handler} is not infra/stack.py STREAM_HANDLER")
+    event_properties["Stream"] = {"Fn::GetAtt": ["LoyaltyTable", "StreamArn"]}
+    event_properties["FilterCriteria"] = {"Filters": [{"Pattern": json.dumps(stack.OUTBOX_STREAM_FILTER)}]}
+    event_properties["BisectBatchOnFunctionError"] = True
+    event_properties["MaximumRetryAttempts"] = 10
+    event_properties["MaximumRecordAgeInSeconds"] = 3600  # older ones: the sweeper has published them
 
 
 def _as_list(value) -> list:

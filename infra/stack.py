@@ -81,7 +81,11 @@ QUEUE_HANDLERS = {
     "send_email": ("SendQueue", 360),
     "delivery_events_handler": ("EventsQueue", 180),
 }
-SCHEDULED_FUNCTIONS = ("daily_jobs", "send_due_campaigns", "republish_outbox", "refresh_sender_domains")
+# The stream handler (app.py function name) and what of the table's stream it is given: inserts of
+# outbox items only (the other writes never start it: no invocation, no cost).
+STREAM_HANDLER = "publish_outbox"
+OUTBOX_STREAM_FILTER = {"eventName": ["INSERT"], "dynamodb": {"Keys": {"pk": {"S": [{"prefix": "OUTBOX#"}]}}}}
+SCHEDULED_FUNCTIONS = ("daily_jobs", "send_due_campaigns", "republish_outbox", "refresh_sender_domains", "size_sender")
 # SES event types the delivery-events handler acts on (services/delivery_events.py); others cost and are ignored.
 SES_EVENT_TYPES = ["bounce", "complaint", "delivery", "open", "click"]
 # SES reviews an account at 5 % bounces and 0.1 % complaints: the alarms fire before that.
@@ -142,6 +146,8 @@ def table_properties(stage: str) -> dict:
                    "TimeToLiveSpecification")}
     properties["TableName"] = Names(stage).table
     properties["PointInTimeRecoverySpecification"] = {"PointInTimeRecoveryEnabled": True}
+    # New outbox items reach the send queue through the stream (chalicelib/mail/outbox.py).
+    properties["StreamSpecification"] = {"StreamViewType": "NEW_IMAGE"}
     properties["DeletionProtectionEnabled"] = STAGES[stage].protect_data
     return properties
 
@@ -194,6 +200,93 @@ def _alarm(description: str, namespace: str, metric: str, dimensions: dict, *, s
             "OKActions": [{"Ref": "AlarmTopic"}],
         },
     }
+
+
+METRICS_NAMESPACE = "LoyaltyMail"  # chalicelib/metrics.py writes here (CloudWatch embedded metric format)
+SEND_ERROR_RATE_ALARM = 0.05  # share of the send handler's invocations that end in an error
+
+
+def _error_rate_alarm(function_name: str) -> dict:
+    """Errors over invocations of one function, 5 % or more for 10 minutes (metric math: a burst of
+    traffic with a few errors is not an outage; a quiet hour with one error is not either)."""
+    def metric(name: str, metric_id: str) -> dict:
+        return {"Id": metric_id, "ReturnData": False, "MetricStat": {
+            "Metric": {"Namespace": "AWS/Lambda", "MetricName": name,
+                       "Dimensions": [{"Name": "FunctionName", "Value": function_name}]},
+            "Period": 300, "Stat": "Sum"}}
+
+    return {
+        "Type": "AWS::CloudWatch::Alarm",
+        "Properties": {
+            "AlarmDescription": f"{function_name}: 5 % or more of the invocations failed (SES errors, poison "
+                                "messages, the table)",
+            "Metrics": [metric("Errors", "errors"), metric("Invocations", "invocations"),
+                        {"Id": "rate", "Label": "error rate", "ReturnData": True,
+                         "Expression": "IF(invocations > 0, errors / invocations, 0)"}],
+            "EvaluationPeriods": 2, "DatapointsToAlarm": 2, "Threshold": SEND_ERROR_RATE_ALARM,
+            "ComparisonOperator": "GreaterThanOrEqualToThreshold", "TreatMissingData": "notBreaching",
+            "AlarmActions": [{"Ref": "AlarmTopic"}], "OKActions": [{"Ref": "AlarmTopic"}],
+        },
+    }
+
+
+def dashboard_body(stage: str) -> dict:
+    """The operations dashboard: what the service did (its own metrics), how the mail is received
+    (SES reputation), whether it keeps up (queues) and whether it fails (Lambda, API)."""
+    names = Names(stage)
+    region = "${AWS::Region}"
+    service = ["Service", APP_NAME, "Stage", stage]
+
+    def own(metric: str, *extra: str) -> list:
+        return [METRICS_NAMESPACE, metric, *service, *extra]
+
+    def graph(title: str, metrics: list, *, x: int, y: int, stat: str = "Sum", period: int = 300,
+              annotations: list | None = None) -> dict:
+        properties = {"title": title, "region": region, "metrics": metrics, "stat": stat, "period": period,
+                      "view": "timeSeries", "stacked": False}
+        if annotations:
+            properties["annotations"] = {"horizontal": annotations}
+        return {"type": "metric", "x": x, "y": y, "width": 12, "height": 6, "properties": properties}
+
+    send_fn, api = names.function("send_email"), names.api
+    return {"widgets": [
+        graph("Orders applied and webhooks refused", [own("OrdersApplied"), own("WebhooksRefused")], x=0, y=0),
+        graph("Webhook latency (ms, p50 / p99)", [own("WebhookLatency", {"stat": "p50"}),
+                                                  own("WebhookLatency", {"stat": "p99"})],
+              x=12, y=0, stat="p50"),
+        graph("E-mails sent, failed, skipped, held", [own("EmailsSent"), own("EmailsFailed"), own("EmailsSkipped"),
+                                                      own("EmailsHeld")], x=0, y=6),
+        graph("SES reputation (account review at 5 % / 0.1 %)",
+              [["AWS/SES", "Reputation.BounceRate", "ses:configuration-set", names.configuration_set],
+               ["AWS/SES", "Reputation.ComplaintRate", "ses:configuration-set", names.configuration_set]],
+              x=12, y=6, stat="Maximum", period=3600,
+              annotations=[{"label": "bounce alarm", "value": BOUNCE_RATE_ALARM},
+                           {"label": "complaint alarm", "value": COMPLAINT_RATE_ALARM}]),
+        graph("Send queue: age of oldest (s) and waiting",
+              [["AWS/SQS", "ApproximateAgeOfOldestMessage", "QueueName", names.send_queue, {"stat": "Maximum"}],
+               ["AWS/SQS", "ApproximateNumberOfMessagesVisible", "QueueName", names.send_queue,
+                {"stat": "Maximum", "yAxis": "right"}],
+               own("QueueAge", {"stat": "Maximum"})], x=0, y=12, stat="Maximum"),
+        graph("Dead letters", [["AWS/SQS", "ApproximateNumberOfMessagesVisible", "QueueName", f"{names.send_queue}-dlq"],
+                               ["AWS/SQS", "ApproximateNumberOfMessagesVisible", "QueueName",
+                                f"{names.events_queue}-dlq"]], x=12, y=12, stat="Maximum"),
+        graph("Sender: invocations, errors, concurrency",
+              [["AWS/Lambda", "Invocations", "FunctionName", send_fn], ["AWS/Lambda", "Errors", "FunctionName", send_fn],
+               ["AWS/Lambda", "ConcurrentExecutions", "FunctionName", send_fn, {"stat": "Maximum", "yAxis": "right"}]],
+              x=0, y=18),
+        graph("API: requests, 4xx, 5xx, latency p99",
+              [["AWS/ApiGateway", "Count", "ApiName", api, "Stage", API_STAGE],
+               ["AWS/ApiGateway", "4XXError", "ApiName", api, "Stage", API_STAGE],
+               ["AWS/ApiGateway", "5XXError", "ApiName", api, "Stage", API_STAGE],
+               ["AWS/ApiGateway", "Latency", "ApiName", api, "Stage", API_STAGE, {"stat": "p99", "yAxis": "right"}]],
+              x=12, y=18),
+    ]}
+
+
+def dashboard(stage: str) -> dict:
+    return {"Type": "AWS::CloudWatch::Dashboard",
+            "Properties": {"DashboardName": Names(stage).api,
+                           "DashboardBody": {"Fn::Sub": json.dumps(dashboard_body(stage), separators=(",", ":"))}}}
 
 
 def resources(stage: str) -> dict:
@@ -316,9 +409,16 @@ def resources(stage: str) -> dict:
                 "The API answered 5xx (webhooks are retried by the platforms, but a burst means an outage)",
                 "AWS/ApiGateway", "5XXError", {"ApiName": names.api, "Stage": API_STAGE},
                 statistic="Sum", threshold=5, evaluation_periods=2),
+            "SendErrorRateAlarm": _error_rate_alarm(names.function("send_email")),
+            "SendQueueAgeAlarm": _alarm(
+                "The oldest e-mail on the send queue waited over 15 minutes: the sender is not keeping up "
+                "(SES quota, concurrency) or is failing", "AWS/SQS", "ApproximateAgeOfOldestMessage",
+                {"QueueName": names.send_queue}, statistic="Maximum", threshold=900, evaluation_periods=2),
+            "OperationsDashboard": dashboard(stage),
             "DefaultRole": {"Properties": {"Policies": [{"PolicyName": "DefaultRolePolicy",
                                                          "PolicyDocument": role_policy(stage)}]}},
-            "RestAPI": {"Properties": {"Name": names.api, "MethodSettings": method_settings(options)}},
+            "RestAPI": {"Properties": {"Name": names.api, "MethodSettings": method_settings(options),
+                                       "TracingEnabled": True}},
         },
     }
     template["Outputs"] = {
@@ -330,6 +430,7 @@ def resources(stage: str) -> dict:
         "AdminTokenSecretArn": {"Value": {"Ref": "AdminTokenSecret"}},
         "LinkSigningKeySecretArn": {"Value": {"Ref": "LinkSigningKeySecret"}},
         "AlarmTopicArn": {"Value": {"Ref": "AlarmTopic"}},
+        "DashboardName": {"Value": {"Ref": "OperationsDashboard"}},
     }
     for handler in SCHEDULED_FUNCTIONS:
         logical_id = _logical_id(handler)
@@ -354,6 +455,11 @@ def role_policy(stage: str) -> dict:
              "Action": ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem",
                         "dynamodb:ConditionCheckItem", "dynamodb:Query", "dynamodb:BatchWriteItem"],
              "Resource": [table, {"Fn::Sub": "${LoyaltyTable.Arn}/index/*"}]},
+            # The outbox publisher reads the table's stream (its event source mapping polls with the role).
+            {"Sid": "TableStream", "Effect": "Allow",
+             "Action": ["dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator",
+                        "dynamodb:ListStreams"],
+             "Resource": {"Fn::GetAtt": ["LoyaltyTable", "StreamArn"]}},
             {"Sid": "SendQueue", "Effect": "Allow",
              "Action": ["sqs:SendMessage", "sqs:GetQueueUrl", "sqs:GetQueueAttributes", "sqs:ChangeMessageVisibility",
                         "sqs:ReceiveMessage", "sqs:DeleteMessage"],
@@ -372,6 +478,18 @@ def role_policy(stage: str) -> dict:
              "Action": ["ses:CreateEmailIdentity", "ses:GetEmailIdentity", "ses:DeleteEmailIdentity",
                         "ses:PutEmailIdentityMailFromAttributes"],
              "Resource": _arn("ses", "identity/*")},
+            # X-Ray has no resource-level permissions: these two write-only actions are granted on "*"
+            # (AWS's own AWSXRayDaemonWriteAccess does the same); nothing can be read with them.
+            {"Sid": "Tracing", "Effect": "Allow", "Action": ["xray:PutTraceSegments", "xray:PutTelemetryRecords"],
+             "Resource": "*"},
+            # size_sender: the send function's reservation and its queue mapping's MaximumConcurrency,
+            # from SES's quota. GetAccount and ListEventSourceMappings have no resource to name.
+            {"Sid": "SenderScaling", "Effect": "Allow",
+             "Action": ["lambda:PutFunctionConcurrency", "lambda:UpdateEventSourceMapping"],
+             "Resource": [_arn("lambda", f"function:{names.function('send_email')}"),
+                          _arn("lambda", "event-source-mapping:*")]},
+            {"Sid": "SenderQuota", "Effect": "Allow", "Action": ["ses:GetAccount", "lambda:ListEventSourceMappings"],
+             "Resource": "*"},
             {"Sid": "Secrets", "Effect": "Allow", "Action": "secretsmanager:GetSecretValue",
              "Resource": [{"Ref": "AdminTokenSecret"}, {"Ref": "LinkSigningKeySecret"}]},
         ],

@@ -48,12 +48,40 @@ def _fetch(request: urllib.request.Request) -> tuple[int, dict, bytes]:
         raise PlatformApiError(f"cannot reach {request.full_url.split('?')[0]}: {getattr(error, 'reason', error)}") from None
 
 
+MAX_WAIT_SECONDS = 30.0
+
+
+def throttle_wait(response_headers: dict, attempt: int) -> float:
+    """Seconds to wait before asking again after a 429/503: the server's ``Retry-After`` (delta
+    seconds, or an HTTP date read against the same answer's ``Date``, so no clock of ours is
+    involved), else an exponential backoff (1, 2, 4, 8, 16 s); never more than 30 s, never
+    negative, and a value that is not a number or a date counts as absent."""
+    backoff = min(2.0 ** attempt, MAX_WAIT_SECONDS)
+    value = (response_headers.get("retry-after") or "").strip()
+    if not value:
+        return backoff
+    try:
+        seconds = float(value)
+    except ValueError:
+        from email.utils import parsedate_to_datetime
+
+        try:
+            until, said_at = parsedate_to_datetime(value), parsedate_to_datetime(response_headers.get("date") or "")
+            seconds = (until - said_at).total_seconds()
+        except (TypeError, ValueError, IndexError):
+            return backoff
+    if seconds != seconds:  # NaN
+        return backoff
+    return min(max(seconds, 0.0), MAX_WAIT_SECONDS)
+
+
 def _get_json(url: str, headers: dict, fetch: Fetch, sleep: Callable[[float], None]) -> tuple[object, dict]:
-    for _ in range(MAX_THROTTLE_WAITS + 1):
+    for attempt in range(MAX_THROTTLE_WAITS + 1):
         status, response_headers, body = fetch(urllib.request.Request(url, headers={**headers, "Accept": "application/json"}))
         if status == 429 or status == 503:
             # Shopify's leaky bucket says when to come back; WooCommerce hosts sometimes do too.
-            sleep(min(float(response_headers.get("retry-after", "2") or 2), 30))
+            if attempt < MAX_THROTTLE_WAITS:
+                sleep(throttle_wait(response_headers, attempt))
             continue
         if status in (401, 403):
             raise PlatformApiError(f"the platform refused the stored API credentials ({status})")

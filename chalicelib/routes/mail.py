@@ -9,10 +9,11 @@ from chalicelib.composition import dependencies
 from chalicelib.mail.pages import PAGE_HEADERS
 from chalicelib.routes.guards import FORM_TYPES, admin_only
 from chalicelib.mail import outbox
-from chalicelib.services.mail import delivery_events, send_consumer, unsubscribe
+from chalicelib.services.mail import delivery_events, send_consumer, sender_sizing, unsubscribe
 from chalicelib.services.shops import sender_domains
 
 bp = Blueprint(__name__)
+LOCAL_TABLE_STREAM_ARN = "arn:aws:dynamodb:eu-central-1:123456789012:table/loyalty/stream/local"
 
 
 # Up to 10 messages per invocation, each handled on its own: a failure is reported for that
@@ -26,6 +27,18 @@ def send_email(event):
 @bp.on_sqs_message(queue="loyalty-mail-events", batch_size=10)
 def delivery_events_handler(event):
     return queues.handle_each(event, lambda record: delivery_events.handle_ses_event(dependencies(), record.body))
+
+
+# New outbox items, from the table's stream, to the send queue. The ARN is the local table's;
+# the deployed stages subscribe their own table's stream, filtered to outbox inserts (infra/package.py).
+@bp.on_dynamodb_record(stream_arn=LOCAL_TABLE_STREAM_ARN, batch_size=100, starting_position="TRIM_HORIZON")
+def publish_outbox(event):
+    return outbox.publish_stream_records(dependencies(), event.to_dict().get("Records", []))
+
+
+@bp.schedule(Rate(1, unit=Rate.HOURS))
+def size_sender(event):
+    return sender_sizing.size_sender(dependencies())
 
 
 @bp.schedule(Rate(5, unit=Rate.MINUTES))

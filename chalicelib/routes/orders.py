@@ -1,6 +1,8 @@
 """Orders arriving: platform webhooks, their health, reconciliation from the platforms' APIs."""
 from __future__ import annotations
 
+import time
+
 from chalice import Blueprint, Rate
 
 from chalicelib.api.http import json_route
@@ -15,8 +17,14 @@ bp = Blueprint(__name__)
 @json_route
 def webhook(platform, shop_id):
     request = bp.current_request
-    return webhooks.receive_webhook(dependencies(), platform, shop_id, request.headers, request.raw_body or b"",
-                                    request.headers.get("content-type", "application/json"))
+    deps = dependencies()
+    started = time.perf_counter()
+    try:
+        return webhooks.receive_webhook(deps, platform, shop_id, request.headers, request.raw_body or b"",
+                                        request.headers.get("content-type", "application/json"))
+    finally:  # refused deliveries too: the latency a platform sees
+        if deps.metrics is not None:
+            deps.metrics.milliseconds("WebhookLatency", (time.perf_counter() - started) * 1000, deps.clock())
 
 
 @bp.route("/admin/shops/{shop_id}/webhook-health", methods=["GET"])

@@ -78,3 +78,5 @@ class Deps:
     tokens: Any  # chalicelib.mail.tokens.LinkSigner
     secrets: Any  # chalicelib.secrets.Secrets
     caches: Caches
+    sender_scaling: Any = None  # chalicelib.mail.sender_scaling.LambdaSenderScaling: SES rate → send concurrency
+    metrics: Any = None  # chalicelib.metrics.Metrics: CloudWatch embedded-format metrics (None: not recorded)

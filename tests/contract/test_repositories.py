@@ -226,3 +226,28 @@ def test_a_change_counts_on_the_dashboard_once_in_its_transaction(repos):
     with pytest.raises(ConcurrentChange):  # the same event again: cancelled, so counted nothing
         repos.loyalty(SHOP).commit(_earning(_new_account(), 120, "e-1"), T0)
     assert expected and daily_counts(SHOP, day_of(T0))[day_of(T0)] == Counter(expected)
+
+
+def test_the_send_reads_account_lots_and_mail_preferences_in_one_query_and_claims_only_new(repos):
+    from chalicelib.store.mail.mail_store import ClaimRefused, SendRecord
+
+    loyalty, mail = repos.loyalty(SHOP), repos.mail(SHOP)
+    loyalty.commit(_earning(_new_account(), 120, "e-1"), T0)
+    account, prefs_item = loyalty.load_account_for_send("c_1")
+    assert (account.points_balance, len(account.lots)) == (120, 1) and prefs_item is None  # no preferences yet
+    mail.update_prefs("c_1", lambda prefs: setattr(prefs, "unsubscribed", True))
+    account, prefs_item = loyalty.load_account_for_send("c_1")
+    prefs = mail.prefs_from_item("c_1", prefs_item)
+    assert prefs.unsubscribed and prefs.version == 1 and account.points_balance == 120
+    assert loyalty.load_account_for_send("c_unknown") == (None, None)
+
+    record = SendRecord(shop_id=SHOP, idempotency_key="k-1", customer_id="c_1", template="post_purchase",
+                        category="transactional", campaign_id=None, status="new", created_at=T0)
+    claimed = mail.claim(record, None, "olena@example.com", T0, timedelta(seconds=120), only_if_new=True)
+    # a second claim on the same key, even after the lease ran out, is refused when only new ones may claim
+    with pytest.raises(ClaimRefused) as refused:
+        mail.claim(record, None, "olena@example.com", T0 + timedelta(hours=1), timedelta(seconds=120),
+                   only_if_new=True)
+    assert refused.value.suppressed is False
+    assert not mail.record_final(record, "skipped", "test", T0 + timedelta(hours=1), only_if_new=True)
+    assert mail.load_send("k-1").claim_id == claimed.claim_id

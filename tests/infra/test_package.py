@@ -153,7 +153,8 @@ def test_schedules_are_packaged(packaged):
                          "chalicelib.routes.orders.reconcile_orders": ["rate(1 hour)"],
                          "chalicelib.routes.flows.run_flows": ["rate(5 minutes)"],
                          "chalicelib.routes.privacy.erase_shops": ["rate(5 minutes)"],
-                         "chalicelib.routes.mail.refresh_sender_domains": ["rate(10 minutes)"]}
+                         "chalicelib.routes.mail.refresh_sender_domains": ["rate(10 minutes)"],
+                         "chalicelib.routes.mail.size_sender": ["rate(1 hour)"]}
 
 
 @pytest.mark.parametrize("stage", STAGES)
@@ -192,9 +193,10 @@ def test_ses_events_reach_the_events_queue(packaged):
 @pytest.mark.parametrize("stage", STAGES)
 def test_every_function_is_configured_from_the_stacks_resources(packaged, stage):
     functions = _resources(_template(packaged, stage), "AWS::Serverless::Function")
-    assert len(functions) == 9
+    assert len(functions) == 11
     for function in functions.values():
         variables = function["Properties"]["Environment"]["Variables"]
+        assert variables["LOYALTY_STAGE"] == stage and variables["LOYALTY_OUTBOX_STREAM"] == "1"
         assert variables["LOYALTY_TABLE"] == {"Ref": "LoyaltyTable"}
         assert variables["LOYALTY_SEND_QUEUE"] == {"Fn::GetAtt": ["SendQueue", "QueueName"]}
         assert variables["LOYALTY_EVENTS_QUEUE"] == {"Fn::GetAtt": ["EventsQueue", "QueueName"]}
@@ -232,6 +234,12 @@ def test_role_names_each_action_on_its_resources(packaged, stage):
         for action in actions:
             assert "*" not in action, action
             granted[action] = resources
+        if statement.get("Sid") == "Tracing":  # X-Ray has no resource-level permissions; write-only actions
+            assert sorted(actions) == ["xray:PutTelemetryRecords", "xray:PutTraceSegments"] and resources == ["*"]
+            continue
+        if statement.get("Sid") == "SenderQuota":  # reads that name no resource
+            assert sorted(actions) == ["lambda:ListEventSourceMappings", "ses:GetAccount"] and resources == ["*"]
+            continue
         for resource in resources:
             assert resource != "*" and not (isinstance(resource, str) and resource.endswith(":*:*:*"))
     assert "dynamodb:Scan" not in granted
@@ -270,7 +278,8 @@ def test_alarms_watch_dead_letters_reputation_and_5xx(packaged):
     template = _template(packaged, "prod")
     alarms = _resources(template, "AWS::CloudWatch::Alarm")
     watched = {(alarm["Properties"]["Namespace"], alarm["Properties"]["MetricName"],
-                tuple(d["Value"] for d in alarm["Properties"]["Dimensions"])) for alarm in alarms.values()}
+                tuple(d["Value"] for d in alarm["Properties"]["Dimensions"])) for alarm in alarms.values()
+               if "Metrics" not in alarm["Properties"]}  # (metric math alarms: test_send_errors_...)
     assert ("AWS/SQS", "ApproximateNumberOfMessagesVisible", ("loyalty-mail-send-prod-dlq",)) in watched
     assert ("AWS/SQS", "ApproximateNumberOfMessagesVisible", ("loyalty-mail-events-prod-dlq",)) in watched
     assert ("AWS/SES", "Reputation.BounceRate", ("loyalty-mail-prod",)) in watched
@@ -279,6 +288,77 @@ def test_alarms_watch_dead_letters_reputation_and_5xx(packaged):
     assert template["Resources"]["RestAPI"]["Properties"]["Name"] == "loyalty-mail-prod"  # what 5XXError names
     for alarm in alarms.values():
         assert alarm["Properties"]["AlarmActions"] == [{"Ref": "AlarmTopic"}]
+
+
+def test_send_errors_and_queue_age_are_alarmed(packaged):
+    alarms = _resources(_template(packaged, "prod"), "AWS::CloudWatch::Alarm")
+    rate = alarms["SendErrorRateAlarm"]["Properties"]
+    stats = {m["Id"]: m["MetricStat"]["Metric"] for m in rate["Metrics"] if "MetricStat" in m}
+    assert {m["MetricName"] for m in stats.values()} == {"Errors", "Invocations"}
+    assert all(m["Dimensions"] == [{"Name": "FunctionName", "Value": "loyalty-mail-prod-send_email"}]
+               for m in stats.values())
+    assert [m["Expression"] for m in rate["Metrics"] if m.get("ReturnData")] == [
+        "IF(invocations > 0, errors / invocations, 0)"] and rate["Threshold"] == 0.05
+    age = alarms["SendQueueAgeAlarm"]["Properties"]
+    assert (age["MetricName"], age["Dimensions"]) == ("ApproximateAgeOfOldestMessage",
+                                                      [{"Name": "QueueName", "Value": "loyalty-mail-send-prod"}])
+    bounce, complaint = alarms["BounceRateAlarm"]["Properties"], alarms["ComplaintRateAlarm"]["Properties"]
+    assert 0.03 <= bounce["Threshold"] < 0.05 and 0.0005 <= complaint["Threshold"] < 0.001
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_dashboard_shows_the_services_own_metrics_reputation_and_queues(packaged, stage):
+    from chalicelib.metrics import NAMESPACE
+
+    resources = _template(packaged, stage)["Resources"]
+    body = resources["OperationsDashboard"]["Properties"]["DashboardBody"]["Fn::Sub"]
+    widgets = json.loads(body.replace("${AWS::Region}", "eu-central-1"))["widgets"]
+    plotted = {(m[0], m[1]) for w in widgets for m in w["properties"]["metrics"]}
+    for metric in ("OrdersApplied", "EmailsSent", "EmailsFailed", "EmailsSkipped", "WebhookLatency", "QueueAge"):
+        assert (NAMESPACE, metric) in plotted, metric
+    assert {("AWS/SES", "Reputation.BounceRate"), ("AWS/SES", "Reputation.ComplaintRate"),
+            ("AWS/SQS", "ApproximateAgeOfOldestMessage")} <= plotted
+    own = [m for w in widgets for m in w["properties"]["metrics"] if m[0] == NAMESPACE]
+    assert all(m[2:6] == ["Service", "loyalty-mail", "Stage", stage] for m in own)  # what chalicelib/metrics.py writes
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_new_outbox_items_reach_the_send_queue_through_the_table_stream(packaged, stage):
+    resources = _template(packaged, stage)["Resources"]
+    table = resources["LoyaltyTable"]["Properties"]
+    assert table["StreamSpecification"] == {"StreamViewType": "NEW_IMAGE"}
+    (event,) = resources["PublishOutbox"]["Properties"]["Events"].values()
+    assert event["Type"] == "DynamoDB"
+    properties = event["Properties"]
+    assert properties["Stream"] == {"Fn::GetAtt": ["LoyaltyTable", "StreamArn"]}
+    (pattern,) = [json.loads(f["Pattern"]) for f in properties["FilterCriteria"]["Filters"]]
+    assert pattern == {"eventName": ["INSERT"], "dynamodb": {"Keys": {"pk": {"S": [{"prefix": "OUTBOX#"}]}}}}
+    assert properties["StartingPosition"] == "TRIM_HORIZON" and properties["BisectBatchOnFunctionError"] is True
+    assert "RepublishOutbox" in resources  # the sweeper stays the safety net
+    statements = resources["DefaultRole"]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]
+    (stream,) = [s for s in statements if s.get("Sid") == "TableStream"]
+    assert stream["Resource"] == {"Fn::GetAtt": ["LoyaltyTable", "StreamArn"]}
+    assert "dynamodb:GetRecords" in stream["Action"]
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_the_sender_is_sized_from_the_ses_quota(packaged, stage):
+    resources = _template(packaged, stage)["Resources"]
+    variables = resources["SizeSender"]["Properties"]["Environment"]["Variables"]
+    assert variables["LOYALTY_SEND_FUNCTION"] == f"loyalty-mail-{stage}-send_email"
+    assert resources["SendEmail"]["Properties"]["FunctionName"] == variables["LOYALTY_SEND_FUNCTION"]
+    statements = resources["DefaultRole"]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]
+    (scaling,) = [s for s in statements if s.get("Sid") == "SenderScaling"]
+    assert f"function:loyalty-mail-{stage}-send_email" in json.dumps(scaling["Resource"])
+    assert sorted(scaling["Action"]) == ["lambda:PutFunctionConcurrency", "lambda:UpdateEventSourceMapping"]
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_every_function_and_the_api_are_traced(packaged, stage):
+    resources = _template(packaged, stage)["Resources"]
+    functions = _resources(_template(packaged, stage), "AWS::Serverless::Function")
+    assert functions and all(f["Properties"]["Tracing"] == "Active" for f in functions.values())
+    assert resources["RestAPI"]["Properties"]["TracingEnabled"] is True
 
 
 # -- the zip -------------------------------------------------------------------------

@@ -433,10 +433,14 @@ def test_request_counts_per_send(deps, mail_shop, olena, monkeypatch):
     calls.clear()
     message = queue_message(mail_shop.shop_id, olena, "count-1")
     mailer.send_message(deps, message, messenger=RecordingMessenger(), templates=FakeTemplates(), now=NOW)
-    assert calls == ["TransactGetItems", "Query", "TransactWriteItems", "TransactWriteItems"]
+    # one read (profile, lots, preferences), the claim (no send log yet), the final write
+    assert calls == ["Query", "TransactWriteItems", "TransactWriteItems"]
     calls.clear()
-    mailer.send_message(deps, message, messenger=RecordingMessenger(), templates=FakeTemplates(), now=NOW)
-    assert calls == ["TransactGetItems"]
+    sent = RecordingMessenger()
+    result = mailer.send_message(deps, message, messenger=sent, templates=FakeTemplates(), now=NOW)
+    # a redelivery: the claim is refused, and only then is the send log read
+    assert result["status"] == "duplicate" and sent.sent == []
+    assert calls == ["Query", "TransactWriteItems", "TransactGetItems"]
 
 
 # -- SES delivery events -------------------------------------------------------------------

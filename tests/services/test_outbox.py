@@ -92,3 +92,34 @@ def test_throttled_send_is_retried_later_with_growing_delays(deps, shopify_shop,
     assert sqs.receive_message(QueueUrl=url, WaitTimeSeconds=0).get("Messages", []) == []
     assert [send_consumer.backoff_seconds(n) for n in (1, 2, 3, 8, 20)] == [10, 20, 40, 900, 900]
     assert len(outbox_items(shopify_shop.shop_id)) == 1  # not handled yet: kept for the retry
+
+
+def test_a_sent_message_deletes_its_outbox_item_in_its_final_write(deps, shopify_shop, monkeypatch):
+    from chalicelib.mail.messenger import Messenger  # noqa: F401  (the stub speaks its protocol)
+    from chalicelib.store.mail import mail_store
+
+    class Ses:
+        def send_raw(self, **_):
+            return "ses-1"
+
+    deps.messenger = Ses()
+    deliver_shopify(deps, shopify_shop.shop_id, shopify_shop.secret,
+                    sample_order_payload("shopify", order_id="11", email=EMAIL), "orders/paid")
+    (message,) = drain_queue(os.environ["LOYALTY_SEND_QUEUE"])
+    cleared = []
+    monkeypatch.setattr(send_consumer, "_clear", lambda deps, key: cleared.append(key))
+    result = send_consumer.deliver(deps, json.dumps(message))
+    assert result["status"] == "sent" and result["outbox_cleared"] is True
+    assert cleared == [] and outbox_items(shopify_shop.shop_id) == []  # gone with the send log's "sent"
+    assert deps.repos.mail(shopify_shop.shop_id).load_send(message["idempotency_key"]).status == mail_store.SENT
+
+
+def test_an_outbox_key_of_another_shop_is_never_deleted(deps, shopify_shop):
+    from chalicelib.store.mail.mail_store import _own_outbox_key
+
+    assert _own_outbox_key("shop-a", {"pk": "OUTBOX#shop-a#3", "sk": "x"})
+    assert not _own_outbox_key("shop-a", {"pk": "OUTBOX#shop-b#3", "sk": "x"})
+    assert not _own_outbox_key("shop-a", {"pk": "OUTBOX#shop-a-2#3", "sk": "x"})
+    assert not _own_outbox_key("shop-a", {"pk": "PROFILE#shop-a#c", "sk": "P"})
+    assert not _own_outbox_key("shop-a", {"pk": ["OUTBOX#shop-a#1"], "sk": "x"})
+    assert not _own_outbox_key("shop-a", "OUTBOX#shop-a#1")

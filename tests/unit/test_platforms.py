@@ -603,3 +603,46 @@ def test_generic_referral_code_and_shipping_address_fields():
     with pytest.raises(BadRequest) as error:
         deliver("generic", payload)
     assert error.value.field == "order.shipping_address.address1"
+
+
+# -- the reconciliation client honours 429 and Retry-After ------------------------------
+
+def test_retry_after_in_seconds_as_a_date_or_missing():
+    from chalicelib.platforms.order_api import throttle_wait
+
+    assert throttle_wait({"retry-after": "2.5"}, 0) == 2.5
+    assert throttle_wait({"retry-after": "3600"}, 0) == 30.0  # capped
+    assert throttle_wait({"retry-after": "-5"}, 0) == 0.0
+    # An HTTP date is read against the same answer's Date header, whatever today is.
+    assert throttle_wait({"retry-after": "Wed, 21 Oct 2026 07:28:07 GMT", "date": "Wed, 21 Oct 2026 07:28:00 GMT"},
+                         0) == 7.0
+    assert [throttle_wait({}, attempt) for attempt in range(6)] == [1, 2, 4, 8, 16, 30]  # backoff without a hint
+    assert throttle_wait({"retry-after": "soon"}, 2) == 4  # nonsense counts as absent
+    assert throttle_wait({"retry-after": "Wed, 21 Oct 2026 07:28:07 GMT"}, 1) == 2  # a date without Date: backoff
+
+
+def test_throttled_pages_are_asked_again_after_the_wait():
+    from datetime import datetime, timezone
+
+    from chalicelib.platforms import order_api
+
+    answers = [(429, {"retry-after": "4"}, b""), (503, {}, b""),
+               (200, {}, b'{"orders": [{"id": 1}]}')]
+    waits: list[float] = []
+    pages = list(order_api.shopify_orders("https://shop.example", "token", datetime(2026, 1, 1, tzinfo=timezone.utc),
+                                          fetch=lambda request: answers.pop(0), sleep=waits.append))
+    assert waits == [4.0, 2.0] and [order["id"] for page in pages for order in page] == [1]
+
+
+def test_a_platform_that_keeps_throttling_ends_the_run_without_sleeping_forever():
+    from datetime import datetime, timezone
+
+    import pytest
+
+    from chalicelib.platforms import order_api
+
+    waits: list[float] = []
+    with pytest.raises(order_api.PlatformApiError, match="kept throttling"):
+        list(order_api.shopify_orders("https://shop.example", "token", datetime(2026, 1, 1, tzinfo=timezone.utc),
+                                      fetch=lambda request: (429, {"retry-after": "1"}, b""), sleep=waits.append))
+    assert waits == [1.0] * order_api.MAX_THROTTLE_WAITS

@@ -40,9 +40,13 @@ accepted the message but before step 6, the lease runs out and the redelivered
 queue message sends again. Set the send queue's visibility timeout to at least
 the lease, so a redelivery after a crash finds the lease expired.
 
-Requests per sent message (shop and verified sender cached): 1 TransactGetItems + 1 Query + 2
-TransactWriteItems + 1 SES SendEmail (+1 GetItem of the sender's domain claim when not cached). A duplicate costs 1 TransactGetItems; a skip
-2 reads + 1 PutItem.
+Requests per sent message (shop and verified sender cached): 1 Query (profile, lots and mail
+preferences: ``load_account_for_send``) + 2 TransactWriteItems (the claim, conditioned on there
+being no send log yet; then ``sent``, the SES id lookup and the outbox item's delete) + 1 SES
+SendEmail (+1 GetItem of the sender's domain claim when not cached), and the results counter
+(kept out of the transactions: a campaign's counter is one hot item every sender updates).
+The send log is read (TransactGetItems, as step 1 above) only when the first claim is refused:
+a duplicate costs the Query, a refused claim and that read; a skip 1 Query + 1 PutItem.
 """
 from __future__ import annotations
 
@@ -126,8 +130,12 @@ def parse_message(body: dict | str | bytes) -> SendRequest:
 
 def send_message(deps, body: dict | str, *, messenger: Optional[Messenger] = None, templates=None,
                  now: Optional[datetime] = None,
-                 sender_gate: Optional[Callable[[object, datetime], Optional[str]]] = None) -> dict:
+                 sender_gate: Optional[Callable[[object, datetime], Optional[str]]] = None,
+                 outbox_key: Optional[dict] = None) -> dict:
     """Handle one send-queue message (see the module docstring for the guarantee).
+
+    ``outbox_key``: the outbox item the message came from; a sent message deletes it in its
+    final write (``outbox_cleared`` in the answer), anything else leaves it to the caller.
 
     ``sender_gate(shop, now)`` says why the shop's sender may not send now (None: it may);
     such mail is held (``services/shops/sender_domains.py``).
@@ -151,43 +159,56 @@ def send_message(deps, body: dict | str, *, messenger: Optional[Messenger] = Non
 
     hold = sender_gate(shop, now) if sender_gate else _default_sender_gate(deps, shop, now)
 
+    # The first try reads only the recipient (one Query: profile, lots, mail preferences) and
+    # claims on the condition that no send log exists; the send log is read only when that
+    # condition fails (a redelivery, a held or lapsed send) and every later try works as before.
+    send_log_read = False
     for attempt in range(_CLAIM_ATTEMPTS):
-        if attempt:
-            time.sleep(random.uniform(0, 0.02 * attempt))
-        context = store.load_for_send(request.customer_id, request.idempotency_key, with_prefs=marketing)
-        previous = context.send
-        if previous is not None and previous.is_final:
-            if previous.status == mail_store.FAILED and (previous.reason or "").startswith("template:"):
-                # Still poison on every try, so it reaches the dead-letter queue instead of vanishing as a duplicate.
-                raise PoisonMessage(f"template {request.template!r} failed: {previous.reason[len('template:'):].strip()}",
-                                    recorded_before=True)
-            return _result("duplicate", request, previous_status=previous.status)
-        if previous is not None and previous.lease_live(now):
-            raise SendInProgress(f"send {request.idempotency_key!r} is being sent by another worker")
+        if attempt > 1:  # (the second try only follows the first's unread send log: no contention yet)
+            time.sleep(random.uniform(0, 0.02 * (attempt - 1)))
+        if send_log_read:
+            context = store.load_for_send(request.customer_id, request.idempotency_key, with_prefs=marketing)
+            previous = context.send
+            if previous is not None and previous.is_final:
+                if previous.status == mail_store.FAILED and (previous.reason or "").startswith("template:"):
+                    # Still poison on every try, so it reaches the dead-letter queue instead of vanishing as a duplicate.
+                    raise PoisonMessage(f"template {request.template!r} failed: {previous.reason[len('template:'):].strip()}",
+                                        recorded_before=True)
+                return _result("duplicate", request, previous_status=previous.status)
+            if previous is not None and previous.lease_live(now):
+                raise SendInProgress(f"send {request.idempotency_key!r} is being sent by another worker")
+            context.account = accounts.load_account(request.customer_id)  # profile + lots: one Query
+        else:
+            context, previous = _recipient_only(store, accounts, request.customer_id, marketing), None
+        only_if_new = not send_log_read
+        send_log_read = True  # whatever happens below, a further try reads the send log
         record = _continuing(draft, previous)
-        context.account = accounts.load_account(request.customer_id)  # profile + lots: one Query
 
         reason = _skip_reason(shop, context, marketing, now, request.idempotency_key)
         if reason:
-            if store.record_final(record, mail_store.SKIPPED, reason, now):
+            if store.record_final(record, mail_store.SKIPPED, reason, now, only_if_new=only_if_new):
                 logger.info("mail skipped: shop=%s template=%s reason=%s", shop.shop_id, request.template, reason)
                 return _result("skipped", request, reason=reason)
             continue  # someone else wrote the send log meanwhile: look again
         if hold:
-            if deps.repos.held_mail(shop.shop_id).hold(record, request.model_dump(mode="json"), hold, now):
+            if not only_if_new and deps.repos.held_mail(shop.shop_id).hold(record, request.model_dump(mode="json"),
+                                                                          hold, now):
                 logger.info("mail held: shop=%s template=%s reason=%s", shop.shop_id, request.template, hold)
                 return _result("held", request, reason=hold)
-            continue
+            continue  # holding needs the send log as it is (held_mail's own condition): read it first
 
         account = context.account
         try:
             raw = _build(deps, shop, account, request, templates, now)
         except InvalidAddress as error:
-            store.record_final(record, mail_store.FAILED, f"invalid address: {error}", now)
+            if not store.record_final(record, mail_store.FAILED, f"invalid address: {error}", now,
+                                      only_if_new=only_if_new):
+                continue
             return _result("failed", request, reason="invalid_address")
         except Exception as error:
             if _is_template_error(error):
-                store.record_final(record, mail_store.FAILED, f"template: {error}", now)
+                if not store.record_final(record, mail_store.FAILED, f"template: {error}", now, only_if_new=only_if_new):
+                    continue  # the send log says what happened before: the next try goes by it
                 logger.error("mail template failed: shop=%s template=%s: %s", shop.shop_id, request.template, error)
                 raise PoisonMessage(f"template {request.template!r} failed: {error}") from error
             raise
@@ -198,10 +219,11 @@ def send_message(deps, body: dict | str, *, messenger: Optional[Messenger] = Non
             prefs.marketing_sends = eligibility.counted(prefs.marketing_sends, now, shop.marketing_cap.per_days,
                                                         request.idempotency_key)
         try:
-            claimed = store.claim(record, previous, account.email, now, timedelta(seconds=deps.config.mail_lease_seconds), prefs)
+            claimed = store.claim(record, previous, account.email, now, timedelta(seconds=deps.config.mail_lease_seconds),
+                                  prefs, only_if_new=only_if_new)
         except ClaimRefused as refusal:
             if refusal.suppressed:
-                if store.record_final(record, mail_store.SKIPPED, "suppressed", now):
+                if store.record_final(record, mail_store.SKIPPED, "suppressed", now, only_if_new=only_if_new):
                     return _result("skipped", request, reason="suppressed")
             continue
         break
@@ -230,8 +252,15 @@ def send_message(deps, body: dict | str, *, messenger: Optional[Messenger] = Non
         store.record_final(claimed, mail_store.FAILED, f"{error.code or 'rejected'}: {error}", now)
         logger.warning("mail rejected: shop=%s template=%s: %s", shop.shop_id, request.template, error)
         return _result("failed", request, reason=error.code or "rejected")
-    store.mark_sent(claimed, message_id, now)
-    return _result("sent", request, ses_message_id=message_id)
+    store.mark_sent(claimed, message_id, now, outbox_key=outbox_key)
+    return _result("sent", request, ses_message_id=message_id, outbox_cleared=bool(outbox_key))
+
+
+def _recipient_only(store, accounts, customer_id: str, marketing: bool):
+    """The first try's one read: the account and (marketing) the mail preferences, no send log."""
+    account, prefs_item = accounts.load_account_for_send(customer_id)
+    return mail_store.SendContext(account=account, prefs=store.prefs_from_item(customer_id, prefs_item) if marketing
+                                  else None, send=None)
 
 
 def _default_sender_gate(deps, shop, now: datetime) -> Optional[str]:

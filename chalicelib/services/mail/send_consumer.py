@@ -16,8 +16,28 @@ logger = logging.getLogger("loyalty.outbox")
 def deliver_record(deps, record) -> dict:
     """The send queue's handler for one SQS record (Chalice's SQSRecord)."""
     raw = record.to_dict()
-    attempt = int(raw.get("attributes", {}).get("ApproximateReceiveCount", "1"))
+    attributes = raw.get("attributes", {})
+    attempt = int(attributes.get("ApproximateReceiveCount", "1"))
+    _record_queue_age(deps, attributes.get("SentTimestamp"))
     return deliver(deps, record.body, receipt_handle=record.receipt_handle, attempt=attempt)
+
+
+def _record_queue_age(deps, sent_timestamp_ms) -> None:
+    """How long the message waited on the send queue (SQS's SentTimestamp, epoch milliseconds)."""
+    if deps.metrics is None or not str(sent_timestamp_ms or "").isdigit():
+        return
+    now = deps.clock()
+    deps.metrics.seconds("QueueAge", max(0.0, now.timestamp() - int(sent_timestamp_ms) / 1000), now)
+
+
+_OUTCOME_METRICS = {"sent": "EmailsSent", "failed": "EmailsFailed", "skipped": "EmailsSkipped", "held": "EmailsHeld"}
+
+
+def _record_outcome_metric(deps, result: dict) -> None:
+    """E-mails sent, failed, skipped (by reason) and held, as CloudWatch metrics."""
+    name = _OUTCOME_METRICS.get(result.get("status"))
+    if deps.metrics is not None and name:
+        deps.metrics.count(name, deps.clock(), reason=result.get("reason") if name != "EmailsSent" else None)
 
 
 def deliver(deps, body: str | dict, *, receipt_handle: str | None = None, attempt: int = 1) -> dict:
@@ -65,7 +85,7 @@ def _deliver_message(deps, message: dict, receipt_handle: str | None, attempt: i
             return {"status": "dropped", "reason": "campaign cancelled or stopped",
                     "idempotency_key": message.get("idempotency_key")}
     try:
-        result = mailer.send_message(deps, message)
+        result = mailer.send_message(deps, message, outbox_key=outbox_key)
     except TransientSendError:
         if receipt_handle:
             _back_off(deps, receipt_handle, attempt)
@@ -75,10 +95,13 @@ def _deliver_message(deps, message: dict, receipt_handle: str | None, attempt: i
         _clear(deps, outbox_key)
         if not error.recorded_before:
             _count(deps, message, {"status": "failed"})
+            _record_outcome_metric(deps, {"status": "failed", "reason": "poison"})
         _report_poison(error, attempt)
         raise
-    _clear(deps, outbox_key)
+    if not result.get("outbox_cleared"):  # a sent message deleted its outbox item in its final write
+        _clear(deps, outbox_key)
     _count(deps, message, result)
+    _record_outcome_metric(deps, result)
     return result
 
 

@@ -42,9 +42,12 @@ def _receive_webhook(deps, platform: str, shop_id: str, headers: Mapping[str, st
     except (Unauthorized, BadRequest) as error:
         # The one write a refused delivery makes: its reason's counter (webhook health).
         note_refused(deps, shop_id, error, now)
+        record_webhook_metric(deps, "WebhooksRefused", now)
         raise
     result = _apply(deps, shop, delivery, now)
     note_delivery(deps, shop_id, now)
+    if result.get("result") == "applied":
+        record_webhook_metric(deps, "OrdersApplied" if result.get("order_id") else "ChangesApplied", now)
     return result
 
 
@@ -72,3 +75,8 @@ def _apply(deps, shop, delivery, now) -> dict:
         if flows:
             result["flows_started"] = flows
     return result
+
+
+def record_webhook_metric(deps, name: str, now) -> None:
+    if deps.metrics is not None:
+        deps.metrics.count(name, now)

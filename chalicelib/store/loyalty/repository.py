@@ -176,6 +176,21 @@ class LoyaltyRepository:
                 lots.append(item)
         return _account_from_items(profile, lots) if profile else None
 
+    def load_account_for_send(self, customer_id: str) -> tuple[Optional[Account], Optional[Item]]:
+        """The account and the customer's mail preferences item (or None) in one Query: the sort keys
+        from ``MAILPREF`` to the last lot hold the preferences, the membership, the profile and its
+        lots, and nothing else of the partition (the ledger sorts before, referrals after)."""
+        profile, lots, prefs = None, [], None
+        for item in Item.query(keys.customer_pk(self.shop_id, customer_id),
+                               Item.sk.between(keys.MAIL_PREF_SK, keys.LOT_SK_PREFIX + "\uffff"), consistent_read=True):
+            if isinstance(item, ProfileItem):
+                profile = item
+            elif isinstance(item, LotItem):
+                lots.append(item)
+            elif item.sk == keys.MAIL_PREF_SK:
+                prefs = item
+        return (_account_from_items(profile, lots) if profile else None), prefs
+
     def load_code(self, code: str) -> Optional[RewardCode]:
         try:
             return _code_from_item(CodeItem.get(keys.code_pk(self.shop_id, code), keys.CODE_SK, consistent_read=True))

@@ -24,7 +24,7 @@ from chalicelib.domain.shops.shop import normalize_email
 from chalicelib.domain.campaigns.links import subject_of
 from chalicelib.store import keys
 from chalicelib.store.connection import connection, resolve
-from chalicelib.store.models import MailPrefItem, MailSendItem, SesMessageItem, SuppressionItem
+from chalicelib.store.models import MailPrefItem, MailSendItem, OutboxItem, SesMessageItem, SuppressionItem
 
 CLAIMED, SENT, SKIPPED, FAILED = "claimed", "sent", "skipped", "failed"
 DELIVERED, BOUNCED, COMPLAINED = "delivered", "bounced", "complained"
@@ -129,6 +129,11 @@ class MailStore:
                    else MailPrefs(self.shop_id, customer_id)) if with_prefs else None,
             send=_send_from_item(send) if send else None)
 
+    def prefs_from_item(self, customer_id: str, item) -> MailPrefs:
+        """The preferences read along with the account (``LoyaltyRepository.load_account_for_send``)."""
+        return _prefs_from_item(self.shop_id, customer_id, item) if item is not None \
+            else MailPrefs(self.shop_id, customer_id)
+
     def load_send(self, idempotency_key: str) -> Optional[SendRecord]:
         try:
             item = MailSendItem.get(keys.send_log_pk(self.shop_id, idempotency_key), keys.SEND_LOG_SK,
@@ -155,11 +160,13 @@ class MailStore:
 
     # -- the send's writes ---------------------------------------------------------
     def claim(self, send: SendRecord, previous: Optional[SendRecord], email: str, now: datetime,
-              lease: timedelta, prefs: Optional[MailPrefs] = None) -> SendRecord:
+              lease: timedelta, prefs: Optional[MailPrefs] = None, *, only_if_new: bool = False) -> SendRecord:
         """Claim ``send`` for this worker until ``now + lease``, in one TransactWriteItems:
 
         - condition check: the address is not suppressed for this shop;
-        - put the send log as ``claimed``, if it is new or the previous claim's lease ran out;
+        - put the send log as ``claimed``, if it is new or the previous claim's lease ran out
+          (``only_if_new``: if there is no send log at all; the sender claims so before it has
+          read the send log, and reads it only when the claim is refused);
         - put the preferences (marketing: the cap slot added), if their version is unchanged.
         """
         claimed = SendRecord(**{**send.__dict__, "status": CLAIMED, "claim_id": uuid.uuid4().hex,
@@ -171,7 +178,7 @@ class MailStore:
                 # Order matters for the cancellation reasons: condition checks come first.
                 write.condition_check(SuppressionItem, keys.suppression_pk(self.shop_id, email_hash(email)),
                                       keys.SUPPRESSION_SK, condition=SuppressionItem.pk.does_not_exist())
-                write.save(_send_item(claimed, now), condition=_claimable(now))
+                write.save(_send_item(claimed, now), condition=_claim_condition(now, only_if_new))
                 if prefs is not None:
                     item = _prefs_item(prefs)
                     item.version = prefs.version + 1
@@ -188,12 +195,14 @@ class MailStore:
             prefs.version += 1
         return claimed
 
-    def record_final(self, send: SendRecord, status: str, reason: str, now: datetime) -> bool:
+    def record_final(self, send: SendRecord, status: str, reason: str, now: datetime, *,
+                     only_if_new: bool = False) -> bool:
         """Write ``send`` as ``skipped`` or ``failed`` if no other worker holds or finished it
-        (new, or our own claim, or a lapsed lease). False when the condition failed."""
+        (new, or our own claim, or a lapsed lease; ``only_if_new``: new). False when the
+        condition failed."""
         record = SendRecord(**{**send.__dict__, "status": status, "reason": reason[:1000],
                                "claim_id": None, "claimed_until": None})
-        condition = _claimable(now)
+        condition = _claim_condition(now, only_if_new)
         if send.claim_id:
             condition = condition | (MailSendItem.claim_id == send.claim_id)
         try:
@@ -204,11 +213,15 @@ class MailStore:
             raise
         return True
 
-    def mark_sent(self, send: SendRecord, ses_message_id: str, now: datetime) -> None:
-        """Send log → ``sent`` with the SES message id, and the SES id → send lookup: one
-        TransactWriteItems. Not conditioned on the claim: SES already took the message, so
-        the record must say so even if this worker's lease has lapsed."""
+    def mark_sent(self, send: SendRecord, ses_message_id: str, now: datetime,
+                  outbox_key: Optional[dict] = None) -> None:
+        """Send log → ``sent`` with the SES message id, the SES id → send lookup and, when the
+        message came from the outbox, the outbox item deleted: one TransactWriteItems. Not
+        conditioned on the claim: SES already took the message, so the record must say so even
+        if this worker's lease has lapsed."""
         with TransactWrite(connection=connection()) as write:
+            if _own_outbox_key(self.shop_id, outbox_key):
+                write.delete(OutboxItem(outbox_key["pk"], outbox_key["sk"]))
             write.save(SesMessageItem(keys.ses_message_pk(ses_message_id), keys.SES_MESSAGE_SK,
                                       shop_id=self.shop_id, idempotency_key=send.idempotency_key,
                                       customer_id=send.customer_id, created_at=keys.iso(now),
@@ -312,6 +325,16 @@ def _claimable(now: datetime):
     """New, held, or claimed by someone whose lease ran out (and never marked sent)."""
     return MailSendItem.pk.does_not_exist() | (MailSendItem.status == HELD) | (
         (MailSendItem.status == CLAIMED) & (MailSendItem.claimed_until < keys.iso(now)))
+
+
+def _own_outbox_key(shop_id: str, outbox_key) -> bool:
+    """An outbox item of this shop (the key travels in the queue message)."""
+    return (isinstance(outbox_key, dict) and isinstance(outbox_key.get("pk"), str)
+            and isinstance(outbox_key.get("sk"), str) and outbox_key["pk"].startswith(f"OUTBOX#{shop_id}#"))
+
+
+def _claim_condition(now: datetime, only_if_new: bool):
+    return MailSendItem.pk.does_not_exist() if only_if_new else _claimable(now)
 
 
 def _ttl(now: datetime, days: int) -> int:
