@@ -166,6 +166,7 @@ def results_pk(shop_id: str, subject: str) -> str:
 
 CLICK_SK = "CLICK"
 LAST_CLICK_SK = "LASTCLICK"  # in the customer's partition, read with a paid order
+CAMPAIGN_GROUP_SK = "CAMPAIGNGROUP"  # the customer's latest holdout-campaign group, read with a paid order
 
 
 def click_pk(shop_id: str, send_key: str) -> str:

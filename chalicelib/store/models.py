@@ -195,6 +195,17 @@ class LastClickItem(Item, discriminator="last_click"):
     clicked_at = UnicodeAttribute()
 
 
+class CampaignGroupItem(Item, discriminator="campaign_group"):
+    """The customer's group (sent or holdout) in the latest campaign with a holdout, and what
+    they ordered in its attribution window so far (store.campaigns.groups)."""
+
+    campaign_id = UnicodeAttribute()
+    group = UnicodeAttribute()
+    assigned_at = UnicodeAttribute()
+    orders = NumberAttribute(default=0)
+    revenue_minor = NumberAttribute(default=0)
+
+
 class PlatformCustomerItem(Item, discriminator="platform_customer"):
     customer_id = UnicodeAttribute()
 

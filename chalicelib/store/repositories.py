@@ -10,6 +10,7 @@ from chalicelib.store.access.admin_access import AdminAccess
 from chalicelib.store.access.rate_counters import RateCounters
 from chalicelib.store.campaigns.campaigns import CampaignStore
 from chalicelib.store.campaigns.clicks import ClickStore
+from chalicelib.store.campaigns.groups import CampaignGroups
 from chalicelib.store.campaigns.results import Results
 from chalicelib.store.loyalty.repository import LoyaltyRepository
 from chalicelib.store.mail.held_mail import HeldMail
@@ -72,6 +73,9 @@ class DynamoRepositories:
 
     def clicks(self, shop_id: str) -> ClickStore:
         return ClickStore(shop_id)
+
+    def campaign_groups(self, shop_id: str) -> CampaignGroups:
+        return CampaignGroups(shop_id)
 
     def privacy(self, shop_id: str) -> PrivacyStore:
         return PrivacyStore(shop_id)

@@ -47,6 +47,8 @@ class Campaign:
     data: dict = field(default_factory=dict)
     # {"codes": "shared" | "per_customer", "discount_percent", "free_shipping", "valid_from", "valid_until"}
     offer: Optional[dict] = None
+    # The share (0–50 %) of sendable recipients kept back to measure the campaign's lift (domain/campaigns/lift.py).
+    holdout_percent: int = 0
     status: str = SCHEDULED
     shard: int = 0
     cursor: Optional[str] = None
@@ -115,5 +117,5 @@ class Campaign:
             "idempotency_key": f"campaign:{self.campaign_id}:{customer_id}",
             "shop_id": self.shop_id, "customer_id": customer_id, "template": self.template,
             "category": "marketing", "campaign_id": self.campaign_id, "created_at": now.isoformat(),
-            "data": data,
+            "data": data, **({"holdout_percent": self.holdout_percent} if self.holdout_percent else {}),
         }

@@ -31,6 +31,7 @@ import hashlib
 import math
 from dataclasses import dataclass
 from statistics import NormalDist
+from datetime import datetime, timedelta
 from typing import Optional
 
 SENT, HOLDOUT = "sent", "holdout"
@@ -214,10 +215,21 @@ def lift(sent: GroupTotals, holdout: GroupTotals, *, revenue_scale: float = 1.0)
 
 # -- counters kept on write ---------------------------------------------------------------------
 
+@dataclass(frozen=True)
+class CampaignGroup:
+    """A customer's group in the latest campaign with a holdout, and what they ordered in its
+    attribution window so far."""
+
+    customer_id: str
+    campaign_id: str
+    group: str
+    assigned_at: datetime
+    orders: int = 0
+    revenue_minor: int = 0
+
+
 def counts_an_order(assigned_at, paid_at, attribution_days: int) -> bool:
     """Whether an order paid at ``paid_at`` falls in the attribution window of an assignment."""
-    from datetime import timedelta
-
     return assigned_at <= paid_at <= assigned_at + timedelta(days=attribution_days)
 
 

@@ -41,3 +41,25 @@ def results_view(shop, counts: Mapping[str, int]) -> dict:
 
 def _rate(part: int, whole: int) -> float | None:
     return round(part / whole, 4) if whole else None
+
+
+def holdout_view(shop, counts: Mapping[str, int], holdout_percent: int) -> dict:
+    """The sent group against the holdout over the attribution window, whatever was clicked, and
+    the lift of each metric with its 95 % interval (domain/campaigns/lift.py says how)."""
+    from chalicelib.domain.campaigns import lift
+
+    groups = {}
+    totals = {}
+    for group in lift.GROUPS:
+        total = totals[group] = lift.group_totals(counts, group)
+        groups[group] = {
+            "recipients": total.recipients, "converters": total.converters, "orders": total.orders,
+            "revenue": format_minor(total.revenue_minor, shop.currency_exponent), "revenue_minor": total.revenue_minor,
+            "conversion_rate": _rate(total.converters, total.recipients),
+            "revenue_per_recipient": format_minor(round(total.revenue_minor / total.recipients), shop.currency_exponent)
+            if total.recipients else None,
+            "orders_per_recipient": _rate(total.orders, total.recipients),
+        }
+    return {"holdout_percent": holdout_percent, "attribution_days": shop.attribution_days,
+            "currency": shop.currency, "groups": groups,
+            "lift": lift.lift(totals[lift.SENT], totals[lift.HOLDOUT], revenue_scale=10 ** -shop.currency_exponent)}

@@ -22,6 +22,7 @@ from zoneinfo import ZoneInfo
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from chalicelib.domain.campaigns.campaigns import PAUSED, Campaign, InvalidTransition
+from chalicelib.domain.campaigns.lift import MAX_HOLDOUT_PERCENT
 from chalicelib.errors import BadRequest, Conflict, NotFound
 from chalicelib.mail import outbox
 from chalicelib.services.campaigns.segments import iter_segment, validate_segment
@@ -77,6 +78,8 @@ class CampaignSettings(BaseModel):
     send_at: datetime
     data: dict[str, Any] = Field(default_factory=dict)
     offer: Optional[OfferSettings] = None
+    # The share of sendable recipients kept back (sent nothing) to measure the campaign's true lift.
+    holdout_percent: Annotated[int, Field(ge=0, le=MAX_HOLDOUT_PERCENT)] = 0
 
 
 def create_campaign(deps, shop_id: str, document: dict) -> dict:
@@ -120,7 +123,7 @@ def create_campaign(deps, shop_id: str, document: dict) -> dict:
         raise BadRequest(f"data: {error}", field="data") from None
     campaign = Campaign(campaign_id=uuid.uuid4().hex[:12], shop_id=shop_id, name=settings.name,
                         template=settings.template, segment=settings.segment, send_at=send_at,
-                        data=data, created_at=now,
+                        data=data, created_at=now, holdout_percent=settings.holdout_percent,
                         offer=offer.model_dump(mode="json") if offer else None)
     if offer and offer.codes == "shared":
         (shared,) = _issue_codes(deps, campaign, [None], now)
@@ -280,7 +283,7 @@ def view(campaign: Campaign, results: bool = False) -> dict:
     extra = {"results": dict(campaign_results(campaign.shop_id, campaign.campaign_id).totals())} if results else {}
     return {**extra, "campaign_id": campaign.campaign_id, "name": campaign.name, "template": campaign.template,
             "segment": campaign.segment, "data": campaign.data, "offer": campaign.offer,
-            "send_at": keys.iso(campaign.send_at),
+            "holdout_percent": campaign.holdout_percent, "send_at": keys.iso(campaign.send_at),
             "status": campaign.status, "queued": campaign.queued, "pages": campaign.pages,
             "position": {"shard": campaign.shard, "cursor": campaign.cursor},
             "finished_at": keys.iso(campaign.finished_at) if campaign.finished_at else None}

@@ -56,6 +56,7 @@ from typing import Annotated, Any, Callable, Literal, Optional
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from chalicelib.domain.campaigns.links import subject_of
+from chalicelib.domain.campaigns import lift
 from chalicelib.domain.mail import eligibility
 from chalicelib.errors import NotFound
 from chalicelib.mail import tokens
@@ -102,6 +103,8 @@ class SendRequest(BaseModel):
     template: Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[a-z0-9_]+$")]
     category: Literal["transactional", "marketing"]
     campaign_id: Optional[Annotated[str, Field(min_length=1, max_length=128)]] = None
+    # The campaign's holdout share: recipients drawn into it are skipped ("holdout"), not sent.
+    holdout_percent: Optional[Annotated[int, Field(ge=0, le=lift.MAX_HOLDOUT_PERCENT)]] = None
     data: dict[str, Any] = Field(default_factory=dict)
     created_at: datetime
 
@@ -173,6 +176,11 @@ def send_message(deps, body: dict | str, *, messenger: Optional[Messenger] = Non
                 logger.info("mail skipped: shop=%s template=%s reason=%s", shop.shop_id, request.template, reason)
                 return _result("skipped", request, reason=reason)
             continue  # someone else wrote the send log meanwhile: look again
+        if _kept_back(request):
+            if store.record_final(record, mail_store.SKIPPED, lift.HOLDOUT, now):
+                _record_group(deps, request, lift.HOLDOUT, now)
+                return _result("skipped", request, reason=lift.HOLDOUT)
+            continue
         if hold:
             if deps.repos.held_mail(shop.shop_id).hold(record, request.model_dump(mode="json"), hold, now):
                 logger.info("mail held: shop=%s template=%s reason=%s", shop.shop_id, request.template, hold)
@@ -231,7 +239,24 @@ def send_message(deps, body: dict | str, *, messenger: Optional[Messenger] = Non
         logger.warning("mail rejected: shop=%s template=%s: %s", shop.shop_id, request.template, error)
         return _result("failed", request, reason=error.code or "rejected")
     store.mark_sent(claimed, message_id, now)
+    if request.holdout_percent and request.campaign_id:
+        _record_group(deps, request, lift.SENT, now)
     return _result("sent", request, ses_message_id=message_id)
+
+
+def _kept_back(request: SendRequest) -> bool:
+    """Whether this recipient of a campaign with a holdout is drawn into it (deterministic)."""
+    return bool(request.holdout_percent and request.campaign_id) and lift.assign_group(
+        request.campaign_id, request.customer_id, request.holdout_percent) == lift.HOLDOUT
+
+
+def _record_group(deps, request: SendRequest, group: str, now: datetime) -> None:
+    """The customer's group in this campaign, for the holdout lift: one PutItem, only for campaigns
+    with a holdout; a failure loses one recipient's later orders from the lift, never resends."""
+    try:
+        deps.repos.campaign_groups(request.shop_id).assign(request.customer_id, request.campaign_id, group, now)
+    except Exception:
+        logger.warning("could not record a campaign group", exc_info=True)
 
 
 def _default_sender_gate(deps, shop, now: datetime) -> Optional[str]:

@@ -56,6 +56,7 @@ def _item(campaign: Campaign) -> CampaignItem:
     state = {
         "name": campaign.name, "template": campaign.template, "segment": campaign.segment,
         "send_at": keys.iso(campaign.send_at), "data": campaign.data, "offer": campaign.offer,
+        "holdout_percent": campaign.holdout_percent,
         "shard": campaign.shard,
         "cursor": campaign.cursor, "queued": campaign.queued, "pages": campaign.pages,
         "lease_until": keys.iso(campaign.lease_until) if campaign.lease_until else None,
@@ -81,7 +82,7 @@ def _campaign(item: CampaignItem) -> Campaign:
     return Campaign(
         campaign_id=item.sk.split("#", 1)[1], shop_id=shop_id, name=state["name"], template=state["template"],
         segment=state["segment"], send_at=moment("send_at"), data=state.get("data") or {}, offer=state.get("offer"),
-        status=item.status,
+        holdout_percent=int(state.get("holdout_percent") or 0), status=item.status,
         shard=int(state.get("shard", 0)), cursor=state.get("cursor"), queued=int(state.get("queued", 0)),
         pages=int(state.get("pages", 0)), lease_until=moment("lease_until"), created_at=moment("created_at"),
         finished_at=moment("finished_at"), version=int(item.version))
