@@ -81,7 +81,8 @@ QUEUE_HANDLERS = {
     "send_email": ("SendQueue", 360),
     "delivery_events_handler": ("EventsQueue", 180),
 }
-SCHEDULED_FUNCTIONS = ("daily_jobs", "send_due_campaigns", "republish_outbox", "refresh_sender_domains")
+SCHEDULED_FUNCTIONS = ("daily_jobs", "send_due_campaigns", "republish_outbox", "refresh_sender_domains",
+                       "release_deferred_mail")
 # SES event types the delivery-events handler acts on (services/delivery_events.py); others cost and are ignored.
 SES_EVENT_TYPES = ["bounce", "complaint", "delivery", "open", "click"]
 # SES reviews an account at 5 % bounces and 0.1 % complaints: the alarms fire before that.

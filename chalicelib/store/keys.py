@@ -269,6 +269,14 @@ def shop_sender_domain_sk(domain: str) -> str:
 SHOP_SENDER_DOMAIN_PREFIX = "SENDERDOMAIN#"
 
 
+DEFERRED_MAIL_DUE_PK = "MAIL#DEFERRED"  # by_due_day: deferred marketing e-mails of all shops, by release time
+
+
+def deferred_mail_pk(shop_id: str, customer_id: str) -> str:
+    """Marketing e-mails of one customer waiting for room under the cap, one item per idempotency key."""
+    return f"DEFER#{shop_id}#{customer_id}"
+
+
 def held_mail_pk(shop_id: str) -> str:
     """Mail waiting for the shop's sender to verify, one item per send idempotency key."""
     return f"HELD#{shop_id}"

@@ -484,6 +484,17 @@ class HeldMailItem(Item, discriminator="held_mail"):
     held_at = UnicodeAttribute()
 
 
+class DeferredMailItem(Item, discriminator="deferred_mail"):
+    """A marketing e-mail waiting for room under the customer's cap (``DEFER#{shop}#{customer}`` /
+    idempotency key); in ``by_due_day`` under ``MAIL#DEFERRED`` by when it may go."""
+
+    message = JSONAttribute()
+    priority = NumberAttribute()
+    queued_at = UnicodeAttribute()
+    valid_until = UnicodeAttribute()
+    release_at = UnicodeAttribute()
+
+
 class TestRecipientItem(Item, discriminator="test_recipient"):
     """An address the shop's marketers may send tests to, once its owner confirmed it."""
 

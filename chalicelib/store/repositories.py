@@ -13,6 +13,7 @@ from chalicelib.store.campaigns.clicks import ClickStore
 from chalicelib.store.campaigns.groups import CampaignGroups
 from chalicelib.store.campaigns.results import Results
 from chalicelib.store.loyalty.repository import LoyaltyRepository
+from chalicelib.store.mail.deferred_mail import DeferredMail
 from chalicelib.store.mail.held_mail import HeldMail
 from chalicelib.store.mail.mail_store import MailStore
 from chalicelib.store.mail.outbox import OutboxStore
@@ -40,6 +41,9 @@ class DynamoRepositories:
 
     def outbox(self) -> OutboxStore:
         return OutboxStore()
+
+    def deferred_mail(self, shop_id: str) -> DeferredMail:
+        return DeferredMail(shop_id)
 
     def held_mail(self, shop_id: str) -> HeldMail:
         return HeldMail(shop_id)

@@ -152,7 +152,8 @@ def test_schedules_are_packaged(packaged):
                          "chalicelib.routes.mail.republish_outbox": ["rate(5 minutes)"],
                          "chalicelib.routes.orders.reconcile_orders": ["rate(1 hour)"],
                          "chalicelib.routes.privacy.erase_shops": ["rate(5 minutes)"],
-                         "chalicelib.routes.mail.refresh_sender_domains": ["rate(10 minutes)"]}
+                         "chalicelib.routes.mail.refresh_sender_domains": ["rate(10 minutes)"],
+                         "chalicelib.routes.mail.release_deferred_mail": ["rate(10 minutes)"]}
 
 
 @pytest.mark.parametrize("stage", STAGES)

@@ -57,7 +57,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from chalicelib.domain.campaigns.links import subject_of
 from chalicelib.domain.campaigns import lift
-from chalicelib.domain.mail import eligibility
+from chalicelib.domain.mail import deferral, eligibility
 from chalicelib.errors import NotFound
 from chalicelib.mail import tokens
 from chalicelib.mail.base import resolve_locale
@@ -105,6 +105,10 @@ class SendRequest(BaseModel):
     campaign_id: Optional[Annotated[str, Field(min_length=1, max_length=128)]] = None
     # The campaign's holdout share: recipients drawn into it are skipped ("holdout"), not sent.
     holdout_percent: Optional[Annotated[int, Field(ge=0, le=lift.MAX_HOLDOUT_PERCENT)]] = None
+    # Marketing: until when the e-mail is worth sending (default by kind: domain/mail/deferral.py), and,
+    # once the cap deferred it, since when it has waited.
+    valid_until: Optional[datetime] = None
+    deferred_since: Optional[datetime] = None
     data: dict[str, Any] = Field(default_factory=dict)
     created_at: datetime
 
@@ -171,6 +175,12 @@ def send_message(deps, body: dict | str, *, messenger: Optional[Messenger] = Non
         context.account = accounts.load_account(request.customer_id)  # profile + lots: one Query
 
         reason = _skip_reason(shop, context, marketing, now, request.idempotency_key)
+        if reason == "marketing_cap":
+            deferred = _defer(deps, shop, context.prefs, request, now)
+            if deferred:
+                return deferred
+            if request.deferred_since:  # it waited, and its window closes before the cap has room
+                reason = deferral.EXPIRED_IN_QUEUE
         if reason:
             if store.record_final(record, mail_store.SKIPPED, reason, now):
                 logger.info("mail skipped: shop=%s template=%s reason=%s", shop.shop_id, request.template, reason)
@@ -242,6 +252,26 @@ def send_message(deps, body: dict | str, *, messenger: Optional[Messenger] = Non
     if request.holdout_percent and request.campaign_id:
         _record_group(deps, request, lift.SENT, now)
     return _result("sent", request, ses_message_id=message_id)
+
+
+def _defer(deps, shop, prefs, request: SendRequest, now: datetime) -> Optional[dict]:
+    """The cap is full: keep the e-mail for the cap's next free slot if that opens inside its validity
+    window (one PutItem); None when it cannot (it is skipped for the cap, as before)."""
+    cap = shop.marketing_cap
+    until = deferral.valid_until(request.template, request.campaign_id, request.created_at, request.valid_until,
+                                 request.data)
+    release_at = deferral.next_free_slot(prefs.marketing_sends, now, cap.max_messages, cap.per_days)
+    if cap.max_messages == 0 or release_at >= until:
+        return None
+    waiting = deferral.Waiting(key=request.idempotency_key,
+                               priority=deferral.priority(request.template, request.campaign_id, shop.mail_priority_order),
+                               queued_at=request.created_at, valid_until=until)
+    message = request.model_dump(mode="json", exclude_none=True)
+    message["deferred_since"] = (request.deferred_since or now).isoformat()
+    first = deps.repos.deferred_mail(shop.shop_id).defer(request.customer_id, message, waiting, release_at)
+    logger.info("mail deferred by the cap: shop=%s template=%s until %s", shop.shop_id, request.template, release_at)
+    return _result("deferred", request, release_at=release_at.isoformat(),
+                   first_deferral=first and not request.deferred_since)
 
 
 def _kept_back(request: SendRequest) -> bool:
