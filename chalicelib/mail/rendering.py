@@ -190,6 +190,10 @@ class TemplateSet:
         except Exception as exc:  # noqa: BLE001 - every failure becomes a located TemplateError
             label, line = _text_location(exc)
             raise _render_error(exc, template, locale, line, label) from exc
+        copy = context.get("variant_copy")
+        if isinstance(copy, dict):  # an A/B test variant's own words (plain text, never a template)
+            subject = " ".join(str(copy.get("subject") or subject).split())
+            preheader = " ".join(str(copy.get("preheader") or preheader).split())
         if not subject:
             raise TemplateError(template, locale, None, "the subject is empty", source=f"text/{template}.txt")
         values.update(subject=subject, preheader=preheader, text=text)

@@ -201,6 +201,7 @@ class CampaignGroupItem(Item, discriminator="campaign_group"):
 
     campaign_id = UnicodeAttribute()
     group = UnicodeAttribute()
+    variant = NumberAttribute(null=True)  # the A/B test variant the customer was sent
     assigned_at = UnicodeAttribute()
     orders = NumberAttribute(default=0)
     revenue_minor = NumberAttribute(default=0)

@@ -226,6 +226,7 @@ class CampaignGroup:
     assigned_at: datetime
     orders: int = 0
     revenue_minor: int = 0
+    variant: Optional[int] = None  # the A/B test variant sent (domain/campaigns/ab_test.py)
 
 
 def counts_an_order(assigned_at, paid_at, attribution_days: int) -> bool:

@@ -63,3 +63,21 @@ def holdout_view(shop, counts: Mapping[str, int], holdout_percent: int) -> dict:
     return {"holdout_percent": holdout_percent, "attribution_days": shop.attribution_days,
             "currency": shop.currency, "groups": groups,
             "lift": lift.lift(totals[lift.SENT], totals[lift.HOLDOUT], revenue_scale=10 ** -shop.currency_exponent)}
+
+
+def ab_test_view(shop, counts: Mapping[str, int], campaign) -> dict:
+    """Each variant's words and results, the phase, and (once decided) the winner in plain words."""
+    from chalicelib.domain.campaigns import ab_test
+
+    variants = []
+    for index, words in enumerate(campaign.variants):
+        sent = counts.get(f"variant_{index}_sent", 0)
+        clicks = counts.get(f"variant_{index}_unique_clicks", 0)
+        converters = counts.get(f"variant_{index}_converters", 0)
+        variants.append({"name": ab_test.name(index), **words, "sent": sent, "unique_clicks": clicks,
+                         "click_rate": _rate(clicks, sent), "converters": converters,
+                         "conversion_rate": _rate(converters, sent),
+                         "revenue": format_minor(counts.get(f"variant_{index}_revenue_minor", 0), shop.currency_exponent)})
+    phase = "done" if campaign.winner and campaign.status == "done" else (
+        "sending the winner" if campaign.winner else "testing")
+    return {**(campaign.ab_test or {}), "phase": phase, "variants": variants, "winner": campaign.winner}

@@ -201,6 +201,10 @@ def _count_for_holdout(shop: Shop, order, record: OrderRecord, group: CampaignGr
     subject = campaign_subject(group.campaign_id)
     for name, amount in order_increments(group.group, group.orders, group.revenue_minor, revenue).items():
         counts[(subject, name)] += amount
+    if group.variant is not None:  # an A/B test's conversions, per variant
+        for name, amount in order_increments(f"variant_{group.variant}", group.orders, group.revenue_minor,
+                                             revenue).items():
+            counts[(subject, name)] += amount
     return [counted_order(shop.shop_id, group, revenue)]
 
 

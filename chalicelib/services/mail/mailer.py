@@ -108,6 +108,9 @@ class SendRequest(BaseModel):
     # Marketing: until when the e-mail is worth sending (default by kind: domain/mail/deferral.py), and,
     # once the cap deferred it, since when it has waited.
     valid_until: Optional[datetime] = None
+    # An A/B test's variant (0–3): its subject and preheader are in data["variant_copy"].
+    variant: Optional[Annotated[int, Field(ge=0, le=3)]] = None
+    variant_copy: Optional[dict[Literal["subject", "preheader"], Annotated[str, Field(max_length=200)]]] = None
     deferred_since: Optional[datetime] = None
     data: dict[str, Any] = Field(default_factory=dict)
     created_at: datetime
@@ -249,7 +252,7 @@ def send_message(deps, body: dict | str, *, messenger: Optional[Messenger] = Non
         logger.warning("mail rejected: shop=%s template=%s: %s", shop.shop_id, request.template, error)
         return _result("failed", request, reason=error.code or "rejected")
     store.mark_sent(claimed, message_id, now)
-    if request.holdout_percent and request.campaign_id:
+    if request.campaign_id and (request.holdout_percent or request.variant is not None):
         _record_group(deps, request, lift.SENT, now)
     return _result("sent", request, ses_message_id=message_id)
 
@@ -284,7 +287,8 @@ def _record_group(deps, request: SendRequest, group: str, now: datetime) -> None
     """The customer's group in this campaign, for the holdout lift: one PutItem, only for campaigns
     with a holdout; a failure loses one recipient's later orders from the lift, never resends."""
     try:
-        deps.repos.campaign_groups(request.shop_id).assign(request.customer_id, request.campaign_id, group, now)
+        deps.repos.campaign_groups(request.shop_id).assign(request.customer_id, request.campaign_id, group, now,
+                                                           variant=request.variant)
     except Exception:
         logger.warning("could not record a campaign group", exc_info=True)
 
@@ -339,6 +343,8 @@ def _build(deps, shop, account, request: SendRequest, templates, now: datetime) 
     if request.data.get("claim_points"):
         links["claim"] = claim_url(deps, shop, account.customer_id, request, subject, now)
     context = build_context(request.template, shop=shop, account=account, data=request.data, links=links, now=now)
+    if request.variant_copy:  # an A/B test's subject and preheader
+        context["variant_copy"] = request.variant_copy
     rendered = templates.render(request.template, locale, context)
     html, text = tracker.html(rendered.html), tracker.text(rendered.text)
     marketing = request.category == "marketing" or request.template in _marketing_templates()

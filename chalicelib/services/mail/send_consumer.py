@@ -85,6 +85,8 @@ def _count(deps, message: dict, result: dict) -> None:
     outcome = result["status"] if result["status"] not in ("skipped", "held") \
         else f"{result['status']}_{result.get('reason', 'other')}"
     counts = {outcome: 1}
+    if isinstance(message.get("variant"), int):  # an A/B test's outcomes, per variant
+        counts[f"variant_{message['variant']}_{outcome}"] = 1
     if message.get("deferred_since") and result["status"] == "sent":
         counts["sent_after_deferral"] = 1
     try:

@@ -20,15 +20,18 @@ class CampaignGroups:
     def __init__(self, shop_id: str):
         self.shop_id = shop_id
 
-    def assign(self, customer_id: str, campaign_id: str, group: str, at: datetime) -> None:
-        """Record the customer's group; an assignment already there from a later time stays."""
+    def assign(self, customer_id: str, campaign_id: str, group: str, at: datetime,
+               variant: Optional[int] = None) -> None:
+        """Record the customer's group (and A/B variant); an assignment already there from a later time stays."""
         client = connection().client
+        item = {"pk": {"S": keys.customer_pk(self.shop_id, customer_id)}, "sk": {"S": keys.CAMPAIGN_GROUP_SK},
+                "type": {"S": "campaign_group"}, "campaign_id": {"S": campaign_id}, "group": {"S": group},
+                "assigned_at": {"S": keys.iso(at)}, "orders": {"N": "0"}, "revenue_minor": {"N": "0"}}
+        if variant is not None:
+            item["variant"] = {"N": str(int(variant))}
         try:
             client.put_item(
-                TableName=Item.Meta.table_name,
-                Item={"pk": {"S": keys.customer_pk(self.shop_id, customer_id)}, "sk": {"S": keys.CAMPAIGN_GROUP_SK},
-                      "type": {"S": "campaign_group"}, "campaign_id": {"S": campaign_id}, "group": {"S": group},
-                      "assigned_at": {"S": keys.iso(at)}, "orders": {"N": "0"}, "revenue_minor": {"N": "0"}},
+                TableName=Item.Meta.table_name, Item=item,
                 ConditionExpression="attribute_not_exists(assigned_at) OR assigned_at < :at "
                                     "OR (campaign_id = :campaign AND assigned_at = :at)",
                 ExpressionAttributeValues={":at": {"S": keys.iso(at)}, ":campaign": {"S": campaign_id}})
@@ -47,14 +50,16 @@ class CampaignGroups:
 def group_from_item(item: CampaignGroupItem) -> CampaignGroup:
     return CampaignGroup(customer_id=item.pk.split("#", 2)[2], campaign_id=item.campaign_id, group=item.group,
                          assigned_at=keys.parse_iso(item.assigned_at), orders=int(item.orders or 0),
-                         revenue_minor=int(item.revenue_minor or 0))
+                         revenue_minor=int(item.revenue_minor or 0),
+                         variant=int(item.variant) if item.variant is not None else None)
 
 
 def counted_order(shop_id: str, group: CampaignGroup, revenue_minor: int):
     """The group item with one more order, and the condition that nobody counted one meanwhile
     (for the order's transaction: ``Change.items``)."""
     item = CampaignGroupItem(keys.customer_pk(shop_id, group.customer_id), keys.CAMPAIGN_GROUP_SK,
-                             campaign_id=group.campaign_id, group=group.group, assigned_at=keys.iso(group.assigned_at),
+                             campaign_id=group.campaign_id, group=group.group, variant=group.variant,
+                             assigned_at=keys.iso(group.assigned_at),
                              orders=group.orders + 1, revenue_minor=group.revenue_minor + revenue_minor)
     condition = (CampaignGroupItem.campaign_id == group.campaign_id) & (CampaignGroupItem.orders == group.orders)
     return item, condition

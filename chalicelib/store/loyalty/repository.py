@@ -125,7 +125,8 @@ class LoyaltyRepository:
         group = resolve(group_future)
         return OrderContext(
             campaign_group=CampaignGroup(customer_id, group.campaign_id, group.group, keys.parse_iso(group.assigned_at),
-                                         int(group.orders or 0), int(group.revenue_minor or 0)) if group else None,
+                                         int(group.orders or 0), int(group.revenue_minor or 0),
+                                         int(group.variant) if group.variant is not None else None) if group else None,
             order=_order_from_item(order) if order else None,
             account=_account_from_items(profile, None) if profile else None,
             codes=[_code_from_item(item) for item in map(resolve, code_futures) if item is not None],
