@@ -157,5 +157,5 @@ class Campaign:
             "idempotency_key": f"campaign:{self.campaign_id}:{customer_id}",
             "shop_id": self.shop_id, "customer_id": customer_id, "template": self.template,
             "category": "marketing", "campaign_id": self.campaign_id, "created_at": now.isoformat(),
-            "data": data, **({"holdout_percent": self.holdout_percent} if self.holdout_percent else {}), **extra,
+            "utm_campaign": self.name, "data": data, **({"holdout_percent": self.holdout_percent} if self.holdout_percent else {}), **extra,
         }

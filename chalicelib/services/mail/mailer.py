@@ -110,6 +110,8 @@ class SendRequest(BaseModel):
     valid_until: Optional[datetime] = None
     # An A/B test's variant (0–3): its subject and preheader are in data["variant_copy"].
     variant: Optional[Annotated[int, Field(ge=0, le=3)]] = None
+    # utm_campaign on the shop's links: the campaign's name (a flow's is its template).
+    utm_campaign: Optional[Annotated[str, Field(max_length=200)]] = None
     variant_copy: Optional[dict[Literal["subject", "preheader"], Annotated[str, Field(max_length=200)]]] = None
     deferred_since: Optional[datetime] = None
     data: dict[str, Any] = Field(default_factory=dict)
@@ -339,7 +341,9 @@ def _build(deps, shop, account, request: SendRequest, templates, now: datetime) 
     tracker = LinkTracker(signer=deps.tokens, public_url=deps.config.public_url, shop_id=shop.shop_id, customer_id=account.customer_id,
                           send_key=request.idempotency_key, subject=subject, hosts=shop.link_hosts,
                           expires_at=now + timedelta(days=shop.link_validity_days),
-                          code=request.data.get("code") if isinstance(request.data.get("code"), str) else None)
+                          code=request.data.get("code") if isinstance(request.data.get("code"), str) else None,
+                          utm=(shop.utm_source, shop.utm_medium, request.utm_campaign or request.template)
+                          if shop.utm_source else None)
     if request.data.get("claim_points"):
         links["claim"] = claim_url(deps, shop, account.customer_id, request, subject, now)
     context = build_context(request.template, shop=shop, account=account, data=request.data, links=links, now=now)
