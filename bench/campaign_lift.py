@@ -128,6 +128,9 @@ def _one_campaign(args, share: int, truth: dict) -> None:
     from chalicelib.store.models import Item
     from devstack.samples import sample_order_payload, signed_request
 
+    import chalicelib.mail.rendering  # noqa: F401 - the send path's lazy imports, loaded before the long run
+    import chalicelib.services.mail.mailer  # noqa: F401
+
     deps = dependencies()
     shop = load_shop(deps, SHOP)
     rng = random.Random(args.seed + share)
