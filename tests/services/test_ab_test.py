@@ -82,6 +82,7 @@ def test_the_planted_better_subject_wins_and_the_rest_get_it(deps, client, shopi
     assert report["status"] == "done" and report["winner"]["name"] == "B"
     assert report["winner"]["significant"] is True
     assert "Variant B had the best click rate" in report["winner"]["explanation"]
+    print("\nA/B decision:", report["winner"]["explanation"])  # the "Must show" (pytest -s)
     rest = drain_queue(os.environ["LOYALTY_SEND_QUEUE"])
     assert {m["customer_id"] for m in rest} == set(customers) - tested
     assert {m["variant"] for m in rest} == {1}

@@ -48,13 +48,18 @@ def _at(moment):
 
 def _deliver(deps, message, at):
     _at(at)
-    return send_consumer.deliver(deps, json.dumps(message))
+    outcome = send_consumer.deliver(deps, json.dumps(message))
+    print(f"{at:%a %d %H:%M}  {message['template']:16} {message.get('campaign_id') or '':14} → {outcome['status']}"
+          f"{' until ' + outcome['release_at'][:16] if outcome.get('release_at') else ''}"
+          f"{' (' + outcome['reason'] + ')' if outcome.get('reason') else ''}")  # the week's transcript (pytest -s)
+    return outcome
 
 
 def _release(deps, at):
     _at(at)
     report = deferred.release_deferred_mail(deps, at)
-    outcomes = [send_consumer.deliver(deps, json.dumps(m)) for m in drain_queue(os.environ["LOYALTY_SEND_QUEUE"])]
+    print(f"{at:%a %d %H:%M}  release_deferred_mail: {report}")
+    outcomes = [_deliver(deps, m, at) for m in drain_queue(os.environ["LOYALTY_SEND_QUEUE"])]
     return report, outcomes
 
 
