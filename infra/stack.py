@@ -85,7 +85,8 @@ QUEUE_HANDLERS = {
 # outbox items only (the other writes never start it: no invocation, no cost).
 STREAM_HANDLER = "publish_outbox"
 OUTBOX_STREAM_FILTER = {"eventName": ["INSERT"], "dynamodb": {"Keys": {"pk": {"S": [{"prefix": "OUTBOX#"}]}}}}
-SCHEDULED_FUNCTIONS = ("daily_jobs", "send_due_campaigns", "republish_outbox", "refresh_sender_domains", "size_sender")
+SCHEDULED_FUNCTIONS = ("daily_jobs", "send_due_campaigns", "republish_outbox", "refresh_sender_domains", "size_sender",
+                       "release_deferred_mail")
 # SES event types the delivery-events handler acts on (services/delivery_events.py); others cost and are ignored.
 SES_EVENT_TYPES = ["bounce", "complaint", "delivery", "open", "click"]
 # SES reviews an account at 5 % bounces and 0.1 % complaints: the alarms fire before that.

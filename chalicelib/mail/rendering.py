@@ -246,6 +246,10 @@ class TemplateSet:
         # The campaign's own words, when it gives them, for this locale (contexts.localized_text).
         subject = " ".join(str(copy.get("subject") or "").split()) or subject
         preheader = " ".join(str(copy.get("preheader") or "").split()) or preheader
+        copy = context.get("variant_copy")
+        if isinstance(copy, dict):  # an A/B test variant's own words (plain text, never a template)
+            subject = " ".join(str(copy.get("subject") or subject).split())
+            preheader = " ".join(str(copy.get("preheader") or preheader).split())
         if not subject:
             raise TemplateError(template, locale, None, "the subject is empty", source=f"text/{template}.txt")
         values.update(subject=subject, preheader=preheader, text=text)

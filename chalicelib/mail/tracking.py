@@ -8,7 +8,9 @@ destination gets the same token in the HTML and the text part.
 
 When the message carries a code (a special-day or reward code), every wrapped
 link carries it: whichever link the customer clicks, they land in the shop with
-the code applied where the platform allows it.
+the code applied where the platform allows it. With the shop's campaign tags on, every
+wrapped destination also carries utm_source, utm_medium and utm_campaign (the campaign's or
+the flow's name), so the shop's own analytics credits the same e-mail we do.
 """
 from __future__ import annotations
 
@@ -17,7 +19,7 @@ import re
 from datetime import datetime
 from typing import Callable, Optional
 
-from chalicelib.domain.campaigns.links import safe_destination
+from chalicelib.domain.campaigns.links import safe_destination, with_utm
 from chalicelib.mail import tokens
 
 _HREF = re.compile(r'(href=")([^"]*)(")', re.IGNORECASE)
@@ -30,18 +32,22 @@ class LinkTracker:
     """Wraps one message's links; ``wrap`` maps a destination to its tracked URL or None."""
 
     def __init__(self, *, signer: tokens.LinkSigner, public_url: str, shop_id: str, customer_id: str, send_key: str, subject: str,
-                 hosts: frozenset[str], expires_at: datetime, code: Optional[str] = None):
+                 hosts: frozenset[str], expires_at: datetime, code: Optional[str] = None,
+                 utm: Optional[tuple[str, str, str]] = None):
         self._signer = signer
         self._public_url = public_url.rstrip("/")
         self._make = lambda url: tokens.TrackedLink(
             shop_id=shop_id, customer_id=customer_id, send_key=send_key, subject=subject, url=url,
             expires_at=expires_at, reward={"code": code} if code else None)
         self._hosts = hosts
+        self._utm = utm  # (source, medium, campaign): added to every wrapped destination
         self._cache: dict[str, Optional[str]] = {}
 
     def wrap(self, url: str) -> Optional[str]:
         if url not in self._cache:
             destination = safe_destination(url, self._hosts)
+            if destination and self._utm:
+                destination = with_utm(destination, *self._utm)
             self._cache[url] = (f"{self._public_url}/r/{self._signer.make_tracked_link(self._make(destination))}"
                                 if destination else None)
         return self._cache[url]

@@ -9,7 +9,7 @@ from chalicelib.composition import dependencies
 from chalicelib.mail.pages import PAGE_HEADERS
 from chalicelib.routes.guards import FORM_TYPES, admin_only
 from chalicelib.mail import outbox
-from chalicelib.services.mail import delivery_events, send_consumer, sender_sizing, unsubscribe
+from chalicelib.services.mail import deferred, delivery_events, send_consumer, sender_sizing, unsubscribe
 from chalicelib.services.shops import sender_domains
 
 bp = Blueprint(__name__)
@@ -44,6 +44,11 @@ def size_sender(event):
 @bp.schedule(Rate(5, unit=Rate.MINUTES))
 def republish_outbox(event):
     return outbox.republish_lingering(dependencies())
+
+
+@bp.schedule(Rate(10, unit=Rate.MINUTES))
+def release_deferred_mail(event):
+    return deferred.release_deferred_mail(dependencies())
 
 
 @bp.route("/u/{token}", methods=["GET"])

@@ -172,6 +172,7 @@ def results_pk(shop_id: str, subject: str) -> str:
 
 CLICK_SK = "CLICK"
 LAST_CLICK_SK = "LASTCLICK"  # in the customer's partition, read with a paid order
+CAMPAIGN_GROUP_SK = "CAMPAIGNGROUP"  # the customer's latest holdout-campaign group, read with a paid order
 
 
 def click_pk(shop_id: str, send_key: str) -> str:
@@ -272,6 +273,14 @@ def shop_sender_domain_sk(domain: str) -> str:
 
 
 SHOP_SENDER_DOMAIN_PREFIX = "SENDERDOMAIN#"
+
+
+DEFERRED_MAIL_DUE_PK = "MAIL#DEFERRED"  # by_due_day: deferred marketing e-mails of all shops, by release time
+
+
+def deferred_mail_pk(shop_id: str, customer_id: str) -> str:
+    """Marketing e-mails of one customer waiting for room under the cap, one item per idempotency key."""
+    return f"DEFER#{shop_id}#{customer_id}"
 
 
 def held_mail_pk(shop_id: str) -> str:

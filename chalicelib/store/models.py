@@ -235,6 +235,18 @@ class LastClickItem(Item, discriminator="last_click"):
     clicked_at = UnicodeAttribute()
 
 
+class CampaignGroupItem(Item, discriminator="campaign_group"):
+    """The customer's group (sent or holdout) in the latest campaign with a holdout, and what
+    they ordered in its attribution window so far (store.campaigns.groups)."""
+
+    campaign_id = UnicodeAttribute()
+    group = UnicodeAttribute()
+    variant = NumberAttribute(null=True)  # the A/B test variant the customer was sent
+    assigned_at = UnicodeAttribute()
+    orders = NumberAttribute(default=0)
+    revenue_minor = NumberAttribute(default=0)
+
+
 class PlatformCustomerItem(Item, discriminator="platform_customer"):
     customer_id = UnicodeAttribute()
 
@@ -519,6 +531,17 @@ class HeldMailItem(Item, discriminator="held_mail"):
     message = JSONAttribute()
     reason = UnicodeAttribute()
     held_at = UnicodeAttribute()
+
+
+class DeferredMailItem(Item, discriminator="deferred_mail"):
+    """A marketing e-mail waiting for room under the customer's cap (``DEFER#{shop}#{customer}`` /
+    idempotency key); in ``by_due_day`` under ``MAIL#DEFERRED`` by when it may go."""
+
+    message = JSONAttribute()
+    priority = NumberAttribute()
+    queued_at = UnicodeAttribute()
+    valid_until = UnicodeAttribute()
+    release_at = UnicodeAttribute()
 
 
 class TestRecipientItem(Item, discriminator="test_recipient"):

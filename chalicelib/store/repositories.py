@@ -10,8 +10,10 @@ from chalicelib.store.access.admin_access import AdminAccess
 from chalicelib.store.access.rate_counters import RateCounters
 from chalicelib.store.campaigns.campaigns import CampaignStore
 from chalicelib.store.campaigns.clicks import ClickStore
+from chalicelib.store.campaigns.groups import CampaignGroups
 from chalicelib.store.campaigns.results import Results
 from chalicelib.store.loyalty.repository import LoyaltyRepository
+from chalicelib.store.mail.deferred_mail import DeferredMail
 from chalicelib.store.mail.held_mail import HeldMail
 from chalicelib.store.mail.mail_store import MailStore
 from chalicelib.store.mail.outbox import OutboxStore
@@ -41,6 +43,9 @@ class DynamoRepositories:
 
     def outbox(self) -> OutboxStore:
         return OutboxStore()
+
+    def deferred_mail(self, shop_id: str) -> DeferredMail:
+        return DeferredMail(shop_id)
 
     def held_mail(self, shop_id: str) -> HeldMail:
         return HeldMail(shop_id)
@@ -74,6 +79,9 @@ class DynamoRepositories:
 
     def clicks(self, shop_id: str) -> ClickStore:
         return ClickStore(shop_id)
+
+    def campaign_groups(self, shop_id: str) -> CampaignGroups:
+        return CampaignGroups(shop_id)
 
     def privacy(self, shop_id: str) -> PrivacyStore:
         return PrivacyStore(shop_id)

@@ -154,7 +154,8 @@ def test_schedules_are_packaged(packaged):
                          "chalicelib.routes.flows.run_flows": ["rate(5 minutes)"],
                          "chalicelib.routes.privacy.erase_shops": ["rate(5 minutes)"],
                          "chalicelib.routes.mail.refresh_sender_domains": ["rate(10 minutes)"],
-                         "chalicelib.routes.mail.size_sender": ["rate(1 hour)"]}
+                         "chalicelib.routes.mail.size_sender": ["rate(1 hour)"],
+                         "chalicelib.routes.mail.release_deferred_mail": ["rate(10 minutes)"]}
 
 
 @pytest.mark.parametrize("stage", STAGES)

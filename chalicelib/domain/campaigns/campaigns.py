@@ -17,6 +17,10 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Optional
 
+from chalicelib.domain.campaigns import ab_test
+
+NO_TEST = -1  # variant_for: the campaign is no A/B test (everyone gets its one version)
+
 SCHEDULED, SENDING, PAUSED, CANCELLED, DONE, STOPPED = "scheduled", "sending", "paused", "cancelled", "done", "stopped"
 # Too many failures stop a campaign: at least this many, and at least this share of the outcomes.
 STOP_AFTER_FAILURES = 20
@@ -47,6 +51,14 @@ class Campaign:
     data: dict = field(default_factory=dict)
     # {"codes": "shared" | "per_customer", "discount_percent", "free_shipping", "valid_from", "valid_until"}
     offer: Optional[dict] = None
+    # The share (0–50 %) of sendable recipients kept back to measure the campaign's lift (domain/campaigns/lift.py).
+    holdout_percent: int = 0
+    # An A/B test (domain/campaigns/ab_test.py): up to four variants of its words, and
+    # {"test_percent", "winner_by", "wait_hours"}; the phase ("test", then "rest") and, once decided, the winner.
+    variants: list = field(default_factory=list)
+    ab_test: Optional[dict] = None
+    ab_phase: Optional[str] = None
+    winner: Optional[dict] = None
     status: str = SCHEDULED
     shard: int = 0
     cursor: Optional[str] = None
@@ -106,14 +118,44 @@ class Campaign:
     def codes_per_customer(self) -> bool:
         return bool(self.offer) and self.offer.get("codes") == "per_customer"
 
-    def message(self, customer_id: str, now: datetime, code: Optional[str] = None) -> dict:
+    # -- A/B tests ---------------------------------------------------------------------------------
+    @property
+    def is_ab_test(self) -> bool:
+        return len(self.variants) >= 2 and bool(self.ab_test)
+
+    def variant_for(self, customer_id: str) -> Optional[int]:
+        """The variant this recipient gets now; None: not in this phase (or no A/B test: ``NO_TEST``)."""
+        if not self.is_ab_test:
+            return NO_TEST
+        tested = ab_test.in_test(self.campaign_id, customer_id, self.ab_test["test_percent"])
+        if self.ab_phase == "rest":
+            return None if tested else self.winner["variant"]
+        return ab_test.test_variant(self.campaign_id, customer_id, len(self.variants)) if tested else None
+
+    def test_sent(self, now: datetime) -> None:
+        """The test share is queued: wait for the results, then go through the segment again for the rest."""
+        self.ab_phase = "rest"
+        self.status = SCHEDULED
+        self.send_at = now + timedelta(hours=self.ab_test["wait_hours"])
+        self.shard, self.cursor, self.lease_until = 0, None, None
+
+    def message(self, customer_id: str, now: datetime, code: Optional[str] = None,
+                variant: Optional[int] = NO_TEST) -> dict:
         """The send-queue message of one recipient; its key makes it at most once per customer."""
         data = dict(self.data)
+        extra = {}
+        if variant is not None and variant != NO_TEST:
+            words = self.variants[variant]
+            data.update({k: words[k] for k in ab_test.BODY_FIELDS if words.get(k)})
+            overrides = {k: words[k] for k in ("subject", "preheader") if words.get(k)}
+            extra["variant"] = variant
+            if overrides:
+                extra["variant_copy"] = overrides
         if code:
             data["code"] = code
         return {
             "idempotency_key": f"campaign:{self.campaign_id}:{customer_id}",
             "shop_id": self.shop_id, "customer_id": customer_id, "template": self.template,
             "category": "marketing", "campaign_id": self.campaign_id, "created_at": now.isoformat(),
-            "data": data,
+            "utm_campaign": self.name, "data": data, **({"holdout_percent": self.holdout_percent} if self.holdout_percent else {}), **extra,
         }

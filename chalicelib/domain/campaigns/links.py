@@ -111,3 +111,17 @@ def flow_subject(template: str) -> str:
 def subject_of(campaign_id: Optional[str], template: str) -> str:
     """What a message's results count towards: its campaign, or its flow (template)."""
     return campaign_subject(campaign_id) if campaign_id else flow_subject(template)
+
+
+def with_utm(url: str, source: str, medium: str, campaign: str) -> str:
+    """``url`` with the campaign tags (utm_source, utm_medium, utm_campaign) the shop's analytics reads;
+    tags the link already has (the marketer's own) are kept, the fragment stays last."""
+    from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+    parts = urlsplit(url)
+    query = parse_qsl(parts.query, keep_blank_values=True)
+    present = {name for name, _ in query}
+    for name, value in (("utm_source", source), ("utm_medium", medium), ("utm_campaign", campaign)):
+        if name not in present and value:
+            query.append((name, value))
+    return urlunsplit((parts.scheme, parts.netloc, parts.path, urlencode(query), parts.fragment))

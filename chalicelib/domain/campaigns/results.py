@@ -51,3 +51,43 @@ def _rate(part: int, whole: int) -> float | None:
     """A share of ``whole``, never above 1: the counters are at most once (a lost ``sent`` count
     must not turn into a rate above 100 %)."""
     return round(min(part / whole, 1.0), 4) if whole else None
+
+
+def holdout_view(shop, counts: Mapping[str, int], holdout_percent: int) -> dict:
+    """The sent group against the holdout over the attribution window, whatever was clicked, and
+    the lift of each metric with its 95 % interval (domain/campaigns/lift.py says how)."""
+    from chalicelib.domain.campaigns import lift
+
+    groups = {}
+    totals = {}
+    for group in lift.GROUPS:
+        total = totals[group] = lift.group_totals(counts, group)
+        groups[group] = {
+            "recipients": total.recipients, "converters": total.converters, "orders": total.orders,
+            "revenue": format_minor(total.revenue_minor, shop.currency_exponent), "revenue_minor": total.revenue_minor,
+            "conversion_rate": _rate(total.converters, total.recipients),
+            "revenue_per_recipient": format_minor(round(total.revenue_minor / total.recipients), shop.currency_exponent)
+            if total.recipients else None,
+            "orders_per_recipient": _rate(total.orders, total.recipients),
+        }
+    return {"holdout_percent": holdout_percent, "attribution_days": shop.attribution_days,
+            "currency": shop.currency, "groups": groups,
+            "lift": lift.lift(totals[lift.SENT], totals[lift.HOLDOUT], revenue_scale=10 ** -shop.currency_exponent)}
+
+
+def ab_test_view(shop, counts: Mapping[str, int], campaign) -> dict:
+    """Each variant's words and results, the phase, and (once decided) the winner in plain words."""
+    from chalicelib.domain.campaigns import ab_test
+
+    variants = []
+    for index, words in enumerate(campaign.variants):
+        sent = counts.get(f"variant_{index}_sent", 0)
+        clicks = counts.get(f"variant_{index}_unique_clicks", 0)
+        converters = counts.get(f"variant_{index}_converters", 0)
+        variants.append({"name": ab_test.name(index), **words, "sent": sent, "unique_clicks": clicks,
+                         "click_rate": _rate(clicks, sent), "converters": converters,
+                         "conversion_rate": _rate(converters, sent),
+                         "revenue": format_minor(counts.get(f"variant_{index}_revenue_minor", 0), shop.currency_exponent)})
+    phase = "done" if campaign.winner and campaign.status == "done" else (
+        "sending the winner" if campaign.winner else "testing")
+    return {**(campaign.ab_test or {}), "phase": phase, "variants": variants, "winner": campaign.winner}

@@ -9,6 +9,7 @@ from typing import Optional
 
 from chalicelib.domain.email_address import normalize_email  # noqa: F401 (re-exported)
 from chalicelib.domain.loyalty.program import ProgramRules
+from chalicelib.domain.mail.deferral import DEFAULT_PRIORITY_ORDER
 from chalicelib.domain.shops.webhook_secrets import PreviousSecret, SecretRing
 
 
@@ -51,6 +52,11 @@ class Shop:
     attribution_days: int = 5
     # Whether customers already lapsed when the shop starts get a win-back (paced, see lifecycle.occasions).
     winback_already_lapsed: bool = False
+    # Marketing kinds, highest priority first, for the cap's free slots (domain/mail/deferral.py).
+    mail_priority_order: tuple[str, ...] = DEFAULT_PRIORITY_ORDER
+    # Campaign tags on links to the shop's hosts (None: no tags).
+    utm_source: Optional[str] = "loyalty"
+    utm_medium: str = "email"
     # Reconciliation reads the platform's orders here (None: not configured). The
     # credentials are secrets like the webhook secret: never logged or returned.
     platform_api_url: Optional[str] = None

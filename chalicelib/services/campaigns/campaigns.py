@@ -19,9 +19,12 @@ from decimal import Decimal
 from typing import Annotated, Any, Callable, Literal, Optional
 from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from chalicelib.domain.campaigns.campaigns import PAUSED, Campaign, InvalidTransition
+from chalicelib.domain.campaigns import ab_test
+from chalicelib.domain.campaigns.ab_test import MAX_VARIANTS, VARIANT_FIELDS
+from chalicelib.domain.campaigns.lift import MAX_HOLDOUT_PERCENT
 from chalicelib.errors import BadRequest, Conflict, NotFound
 from chalicelib.mail import outbox
 from chalicelib.services.campaigns.segments import iter_segment, validate_segment
@@ -68,6 +71,33 @@ class OfferSettings(BaseModel):
         return self
 
 
+class VariantSettings(BaseModel):
+    """One version of the campaign's words in an A/B test: any of subject, preheader and the
+    template's body texts (title, description); what it leaves out stays the campaign's."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    subject: Optional[Annotated[str, Field(min_length=1, max_length=200, pattern=r"^[^\x00-\x1f\x7f]+$")]] = None
+    preheader: Optional[Annotated[str, Field(min_length=1, max_length=200, pattern=r"^[^\x00-\x1f\x7f]+$")]] = None
+    title: Optional[Annotated[str, Field(min_length=1, max_length=200)]] = None
+    description: Optional[Annotated[str, Field(min_length=1, max_length=2000)]] = None
+
+    @model_validator(mode="after")
+    def _changes_something(self) -> "VariantSettings":
+        if not any(getattr(self, name) for name in VARIANT_FIELDS):
+            raise ValueError(f"a variant sets at least one of {', '.join(VARIANT_FIELDS)}")
+        return self
+
+
+class AbTestSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    # The share of recipients the variants are tried on, split evenly; the rest get the winner.
+    test_percent: Annotated[int, Field(ge=2, le=100)] = 20
+    winner_by: Literal["click_rate", "conversion_rate"] = "click_rate"
+    wait_hours: Annotated[int, Field(ge=1, le=168)] = 4
+
+
 class CampaignSettings(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
@@ -77,6 +107,30 @@ class CampaignSettings(BaseModel):
     send_at: datetime
     data: dict[str, Any] = Field(default_factory=dict)
     offer: Optional[OfferSettings] = None
+    # The share of sendable recipients kept back (sent nothing) to measure the campaign's true lift.
+    holdout_percent: Annotated[int, Field(ge=0, le=MAX_HOLDOUT_PERCENT)] = 0
+    variants: list[VariantSettings] = Field(default_factory=list, max_length=MAX_VARIANTS)
+    ab_test: Optional[AbTestSettings] = None
+
+    @field_validator("variants")
+    @classmethod
+    def _two_to_four(cls, variants: list) -> list:
+        if len(variants) == 1:
+            raise ValueError("an A/B test needs 2 to 4 variants")
+        return variants
+
+    @field_validator("ab_test")
+    @classmethod
+    def _something_to_test(cls, settings, info):
+        if settings is not None and not info.data.get("variants"):
+            raise ValueError("give the variants to test (2 to 4)")
+        return settings
+
+    @model_validator(mode="after")
+    def _variants_get_a_test(self) -> "CampaignSettings":
+        if self.variants and self.ab_test is None:
+            self.ab_test = AbTestSettings()
+        return self
 
 
 def create_campaign(deps, shop_id: str, document: dict) -> dict:
@@ -84,7 +138,10 @@ def create_campaign(deps, shop_id: str, document: dict) -> dict:
     offer = settings.offer
     campaign = Campaign(campaign_id=uuid.uuid4().hex[:12], shop_id=shop_id, name=settings.name,
                         template=settings.template, segment=settings.segment, send_at=send_at,
-                        data=data, created_at=now,
+                        data=data, created_at=now, holdout_percent=settings.holdout_percent,
+                        variants=[v.model_dump(exclude_none=True) for v in settings.variants],
+                        ab_test=settings.ab_test.model_dump() if settings.ab_test else None,
+                        ab_phase="test" if settings.variants else None,
                         offer=offer.model_dump(mode="json") if offer else None)
     if offer and offer.codes == "shared":
         (shared,) = _issue_codes(deps, campaign, [None], now)
@@ -324,6 +381,9 @@ def send_campaign(deps, shop_id: str, campaign_id: str, now: datetime, deadline:
         store.save(campaign)
     except (InvalidTransition, CampaignChanged):
         return {"status": "taken by another sender", "queued": 0}
+    if campaign.is_ab_test and campaign.ab_phase == "rest" and campaign.winner is None:
+        campaign.winner = choose_winner(campaign)
+        store.save(campaign)
 
     shop = load_shop(deps, shop_id)
     queued_now, page, position = 0, [], (campaign.shard, campaign.cursor)
@@ -339,20 +399,34 @@ def send_campaign(deps, shop_id: str, campaign_id: str, now: datetime, deadline:
             page = []
             if time.monotonic() > deadline:  # the next run (after the lease) continues from here
                 return {"status": "sending", "queued": queued_now}
-        page.append(campaign.message(account.customer_id, now))
         position = (shard, cursor)
+        variant = campaign.variant_for(account.customer_id)
+        if variant is None:  # an A/B test's other phase has (or will have) this recipient
+            continue
+        page.append(campaign.message(account.customer_id, now, variant=variant))
     if page:
         if outbox.waiting_to_send(deps) > deps.config.campaign_queue_limit:
             return _hold(store, campaign, now, queued_now)
         if not _queue_page(deps, store, campaign, page, position, now, on_page):
             return {"status": campaign.status, "queued": queued_now}
         queued_now += len(page)
-    campaign.finish(now)
+    if campaign.is_ab_test and campaign.ab_phase == "test":
+        campaign.test_sent(now)  # the rest go out after the wait, with the winner
+    else:
+        campaign.finish(now)
     try:
         store.save(campaign)
     except CampaignChanged:
         pass  # paused or cancelled just as the last page went: nothing is left to send anyway
-    return {"status": campaign.status, "queued": queued_now}
+    return {"status": campaign.status, "queued": queued_now,
+            **({"ab_phase": campaign.ab_phase, "winner": campaign.winner} if campaign.is_ab_test else {})}
+
+
+def choose_winner(campaign: Campaign) -> dict:
+    """The A/B test's decision, from the test e-mails' counters (clicks or conversions per variant)."""
+    counts = campaign_results(campaign.shop_id, campaign.campaign_id).totals()
+    winner_by = campaign.ab_test["winner_by"]
+    return ab_test.decide(ab_test.variant_results(counts, len(campaign.variants), winner_by), winner_by)
 
 
 def _hold(store: CampaignStore, campaign: Campaign, now: datetime, queued_now: int) -> dict:
@@ -393,7 +467,8 @@ def view(campaign: Campaign, results: bool = False) -> dict:
     extra = {"results": dict(campaign_results(campaign.shop_id, campaign.campaign_id).totals())} if results else {}
     return {**extra, "campaign_id": campaign.campaign_id, "name": campaign.name, "template": campaign.template,
             "segment": campaign.segment, "data": campaign.data, "offer": campaign.offer,
-            "send_at": keys.iso(campaign.send_at),
+            "holdout_percent": campaign.holdout_percent, "variants": campaign.variants, "ab_test": campaign.ab_test,
+            "ab_phase": campaign.ab_phase, "winner": campaign.winner, "send_at": keys.iso(campaign.send_at),
             "status": campaign.status, "queued": campaign.queued, "pages": campaign.pages,
             "position": {"shard": campaign.shard, "cursor": campaign.cursor},
             "finished_at": keys.iso(campaign.finished_at) if campaign.finished_at else None}

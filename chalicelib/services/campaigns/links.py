@@ -262,12 +262,25 @@ def _broken_link(deps, token: str, accept_language: Optional[str]) -> Answer:
     return _message(404, shop, resolve_locale(accept_language, shop.default_locale if shop else None), "not_found")
 
 
+def _variant_click(deps, shop_id: str, link: tokens.TrackedLink) -> dict:
+    """An A/B test's first click on an e-mail also counts for its variant (the customer's campaign
+    group, recorded when it was sent, says which): one read, on first clicks of campaign mail only."""
+    if not link.subject.startswith("campaign:"):
+        return {}
+    group = deps.repos.campaign_groups(shop_id).get(link.customer_id)
+    if group is None or group.variant is None or f"campaign:{group.campaign_id}" != link.subject:
+        return {}
+    return {f"variant_{group.variant}_unique_clicks": 1}
+
+
 def _record_click(deps, shop, link: tokens.TrackedLink, now: datetime) -> None:
     """Count the click; a failure here must not keep the customer from the shop."""
     try:
         first = deps.repos.clicks(shop.shop_id).record(link.customer_id, Click(link.subject, link.send_key, now))
-        _count(deps, shop.shop_id, link.subject, {"clicks": 1, **({"unique_clicks": 1} if first else {})},
-               link.customer_id)
+        counts = {"clicks": 1, **({"unique_clicks": 1} if first else {})}
+        if first:
+            counts.update(_variant_click(deps, shop.shop_id, link))
+        _count(deps, shop.shop_id, link.subject, counts, link.customer_id)
     except Exception:
         logger.warning("could not record a click: shop=%s", shop.shop_id, exc_info=True)
 

@@ -6,7 +6,7 @@ Query of its shards, whatever its size.
 from __future__ import annotations
 
 from chalicelib.domain.campaigns.links import campaign_subject, flow_subject
-from chalicelib.domain.campaigns.results import results_view
+from chalicelib.domain.campaigns.results import ab_test_view, holdout_view, results_view
 from chalicelib.errors import NotFound
 from chalicelib.services.shops.lookup import load_shop
 
@@ -17,8 +17,15 @@ def campaign_results(deps, shop_id: str, campaign_id: str) -> dict:
     if campaign is None:
         raise NotFound(f"no campaign {campaign_id!r}", field="campaign_id")
     counts = deps.repos.results(shop_id, campaign_subject(campaign_id)).totals()
-    return {"campaign_id": campaign_id, "name": campaign.name, "template": campaign.template,
-            "status": campaign.status, **results_view(shop, counts)}
+    # The groups' own counters stay out of the funnel: they are read through holdout_view.
+    funnel_counts = {name: n for name, n in counts.items() if not name.startswith(("sent_", "holdout_", "variant_"))}
+    answer = {"campaign_id": campaign_id, "name": campaign.name, "template": campaign.template,
+              "status": campaign.status, **results_view(shop, funnel_counts)}
+    if campaign.holdout_percent:
+        answer.update(holdout_view(shop, counts, campaign.holdout_percent))
+    if campaign.variants:
+        answer["ab_test"] = ab_test_view(shop, counts, campaign)
+    return answer
 
 
 def flow_results(deps, shop_id: str, template: str) -> dict:

@@ -11,7 +11,8 @@ from typing import Callable, Optional
 from chalicelib.domain.loyalty.account import Account
 from chalicelib.domain.loyalty.achievements import grant_signup_bonus
 from chalicelib.domain.loyalty.codes import looks_like_ours
-from chalicelib.domain.campaigns.links import Click, attributed_click
+from chalicelib.domain.campaigns.lift import CampaignGroup, counts_an_order, order_increments
+from chalicelib.domain.campaigns.links import Click, attributed_click, campaign_subject
 from chalicelib.domain.loyalty.rules import Outcome, Program, apply_deletion, apply_order, apply_refund, update_facts
 from chalicelib.domain.loyalty.order_record import OPEN, PAID, OrderRecord
 from chalicelib.domain.platform_events import (
@@ -34,6 +35,7 @@ from chalicelib.mail import outbox
 from chalicelib.services.loyalty.program_effects import message, order_effects
 from chalicelib.services.retries import retry_on_conflict
 from chalicelib.store.loyalty.repository import Change, ConcurrentChange, LoyaltyRepository
+from chalicelib.store.campaigns.groups import counted_order
 from chalicelib.store.campaigns.results import counter_update
 
 
@@ -121,11 +123,13 @@ def apply_order_update(deps, shop: Shop, order, now: datetime, *, event_id: Opti
     first_appearance, was_customer = account.is_new or account.orders_count == 0, account.orders_count > 0
     outcome = apply_order(order, record, account, program or program_of(shop), now)
     effects = order_effects(shop, repo, order, account, outcome, first_appearance, was_customer, now)
-    consumed, counts = [], Counter()
+    consumed, counts, group_items = [], Counter(), []
     if record.status == PAID and not was_paid:
         consumed = _use_codes(order, record, loaded.codes, now, counts)
         if loaded.last_click and customer_id == read_for:  # the click read is this customer's
             _attribute(shop, order, record, account, loaded.last_click, counts)
+        if loaded.campaign_group and customer_id == read_for:
+            group_items = _count_for_holdout(shop, order, record, loaded.campaign_group, counts)
     # One update per results item: a transaction may touch an item only once.
     counters = [counter_update(shop.shop_id, subject, {name: n for (s, name), n in counts.items() if s == subject},
                                order.order_id) for subject in sorted({subject for subject, _ in counts})]
@@ -137,7 +141,8 @@ def apply_order_update(deps, shop: Shop, order, now: datetime, *, event_id: Opti
     account_changed = outcome.ledger_changed or outcome.facts_changed or account.is_new or effects.changed
     repo.commit(Change(account=account if account_changed else None,
                        order=record, event_id=event_id, event_topic=topic,
-                       codes=consumed + effects.codes, outbox=messages, counters=counters, items=effects.items), now)
+                       codes=consumed + effects.codes, outbox=messages, counters=counters,
+                       items=effects.items + group_items), now)
     outbox.publish(deps, messages)
     extra = {"consumed_codes": [c.code for c in consumed], **effects.answer}
     if record.refused_codes:
@@ -182,6 +187,24 @@ def _attribute(shop: Shop, order, record: OrderRecord, account: Account, last_cl
     counts[(click.subject, "revenue_minor")] += revenue
     if account.mark_converted(click.subject):
         counts[(click.subject, "converters")] += 1
+
+
+def _count_for_holdout(shop: Shop, order, record: OrderRecord, group: CampaignGroup, counts: Counter) -> list:
+    """Count a newly paid order towards the customer's group (sent or holdout) of the latest campaign
+    with a holdout, if paid in its attribution window, whatever was clicked: the holdout lift compares
+    the groups' orders (domain/campaigns/lift.py). The group item is written in the same transaction,
+    conditioned on its order count, so each order is counted once."""
+    if record.paid_at is None or not counts_an_order(group.assigned_at, record.paid_at, shop.attribution_days):
+        return []
+    revenue = order_revenue_minor(order)
+    subject = campaign_subject(group.campaign_id)
+    for name, amount in order_increments(group.group, group.orders, group.revenue_minor, revenue).items():
+        counts[(subject, name)] += amount
+    if group.variant is not None:  # an A/B test's conversions, per variant
+        for name, amount in order_increments(f"variant_{group.variant}", group.orders, group.revenue_minor,
+                                             revenue).items():
+            counts[(subject, name)] += amount
+    return [counted_order(shop.shop_id, group, revenue)]
 
 
 def _own_lot_covers_reversals(order, record: OrderRecord, account: Account) -> bool:

@@ -60,7 +60,8 @@ from typing import Annotated, Any, Callable, Literal, Optional
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from chalicelib.domain.campaigns.links import subject_of
-from chalicelib.domain.mail import eligibility
+from chalicelib.domain.campaigns import lift
+from chalicelib.domain.mail import deferral, eligibility
 from chalicelib.errors import NotFound
 from chalicelib.mail import tokens
 from chalicelib.mail.base import resolve_locale
@@ -106,6 +107,17 @@ class SendRequest(BaseModel):
     template: Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[a-z0-9_]+$")]
     category: Literal["transactional", "marketing"]
     campaign_id: Optional[Annotated[str, Field(min_length=1, max_length=128)]] = None
+    # The campaign's holdout share: recipients drawn into it are skipped ("holdout"), not sent.
+    holdout_percent: Optional[Annotated[int, Field(ge=0, le=lift.MAX_HOLDOUT_PERCENT)]] = None
+    # Marketing: until when the e-mail is worth sending (default by kind: domain/mail/deferral.py), and,
+    # once the cap deferred it, since when it has waited.
+    valid_until: Optional[datetime] = None
+    # An A/B test's variant (0–3): its subject and preheader are in data["variant_copy"].
+    variant: Optional[Annotated[int, Field(ge=0, le=3)]] = None
+    # utm_campaign on the shop's links: the campaign's name (a flow's is its template).
+    utm_campaign: Optional[Annotated[str, Field(max_length=200)]] = None
+    variant_copy: Optional[dict[Literal["subject", "preheader"], Annotated[str, Field(max_length=200)]]] = None
+    deferred_since: Optional[datetime] = None
     data: dict[str, Any] = Field(default_factory=dict)
     created_at: datetime
 
@@ -185,11 +197,22 @@ def send_message(deps, body: dict | str, *, messenger: Optional[Messenger] = Non
         record = _continuing(draft, previous)
 
         reason = _skip_reason(shop, context, marketing, now, request.idempotency_key)
+        if reason == "marketing_cap":
+            deferred = _defer(deps, shop, context.prefs, request, now)
+            if deferred:
+                return deferred
+            if request.deferred_since:  # it waited, and its window closes before the cap has room
+                reason = deferral.EXPIRED_IN_QUEUE
         if reason:
             if store.record_final(record, mail_store.SKIPPED, reason, now, only_if_new=only_if_new):
                 logger.info("mail skipped: shop=%s template=%s reason=%s", shop.shop_id, request.template, reason)
                 return _result("skipped", request, reason=reason)
             continue  # someone else wrote the send log meanwhile: look again
+        if _kept_back(request):
+            if store.record_final(record, mail_store.SKIPPED, lift.HOLDOUT, now, only_if_new=only_if_new):
+                _record_group(deps, request, lift.HOLDOUT, now)
+                return _result("skipped", request, reason=lift.HOLDOUT)
+            continue
         if hold:
             if not only_if_new and deps.repos.held_mail(shop.shop_id).hold(record, request.model_dump(mode="json"),
                                                                           hold, now):
@@ -253,6 +276,8 @@ def send_message(deps, body: dict | str, *, messenger: Optional[Messenger] = Non
         logger.warning("mail rejected: shop=%s template=%s: %s", shop.shop_id, request.template, error)
         return _result("failed", request, reason=error.code or "rejected")
     store.mark_sent(claimed, message_id, now, outbox_key=outbox_key)
+    if request.campaign_id and (request.holdout_percent or request.variant is not None):
+        _record_group(deps, request, lift.SENT, now)
     return _result("sent", request, ses_message_id=message_id, outbox_cleared=bool(outbox_key))
 
 
@@ -261,6 +286,42 @@ def _recipient_only(store, accounts, customer_id: str, marketing: bool):
     account, prefs_item = accounts.load_account_for_send(customer_id)
     return mail_store.SendContext(account=account, prefs=store.prefs_from_item(customer_id, prefs_item) if marketing
                                   else None, send=None)
+
+
+def _defer(deps, shop, prefs, request: SendRequest, now: datetime) -> Optional[dict]:
+    """The cap is full: keep the e-mail for the cap's next free slot if that opens inside its validity
+    window (one PutItem); None when it cannot (it is skipped for the cap, as before)."""
+    cap = shop.marketing_cap
+    until = deferral.valid_until(request.template, request.campaign_id, request.created_at, request.valid_until,
+                                 request.data)
+    release_at = deferral.next_free_slot(prefs.marketing_sends, now, cap.max_messages, cap.per_days)
+    if cap.max_messages == 0 or release_at >= until:
+        return None
+    waiting = deferral.Waiting(key=request.idempotency_key,
+                               priority=deferral.priority(request.template, request.campaign_id, shop.mail_priority_order),
+                               queued_at=request.created_at, valid_until=until)
+    message = request.model_dump(mode="json", exclude_none=True)
+    message["deferred_since"] = (request.deferred_since or now).isoformat()
+    first = deps.repos.deferred_mail(shop.shop_id).defer(request.customer_id, message, waiting, release_at)
+    logger.info("mail deferred by the cap: shop=%s template=%s until %s", shop.shop_id, request.template, release_at)
+    return _result("deferred", request, release_at=release_at.isoformat(),
+                   first_deferral=first and not request.deferred_since)
+
+
+def _kept_back(request: SendRequest) -> bool:
+    """Whether this recipient of a campaign with a holdout is drawn into it (deterministic)."""
+    return bool(request.holdout_percent and request.campaign_id) and lift.assign_group(
+        request.campaign_id, request.customer_id, request.holdout_percent) == lift.HOLDOUT
+
+
+def _record_group(deps, request: SendRequest, group: str, now: datetime) -> None:
+    """The customer's group in this campaign, for the holdout lift: one PutItem, only for campaigns
+    with a holdout; a failure loses one recipient's later orders from the lift, never resends."""
+    try:
+        deps.repos.campaign_groups(request.shop_id).assign(request.customer_id, request.campaign_id, group, now,
+                                                           variant=request.variant)
+    except Exception:
+        logger.warning("could not record a campaign group", exc_info=True)
 
 
 def _default_sender_gate(deps, shop, now: datetime) -> Optional[str]:
@@ -309,10 +370,14 @@ def _build(deps, shop, account, request: SendRequest, templates, now: datetime) 
     tracker = LinkTracker(signer=deps.tokens, public_url=deps.config.public_url, shop_id=shop.shop_id, customer_id=account.customer_id,
                           send_key=request.idempotency_key, subject=subject, hosts=shop.link_hosts,
                           expires_at=now + timedelta(days=shop.link_validity_days),
-                          code=request.data.get("code") if isinstance(request.data.get("code"), str) else None)
+                          code=request.data.get("code") if isinstance(request.data.get("code"), str) else None,
+                          utm=(shop.utm_source, shop.utm_medium, request.utm_campaign or request.template)
+                          if shop.utm_source else None)
     if request.data.get("claim_points"):
         links["claim"] = claim_url(deps, shop, account.customer_id, request, subject, now)
     context = build_context(request.template, shop=shop, account=account, data=request.data, links=links, now=now)
+    if request.variant_copy:  # an A/B test's subject and preheader
+        context["variant_copy"] = request.variant_copy
     rendered = templates.render(request.template, locale, context)
     html, text = tracker.html(rendered.html), tracker.text(rendered.text)
     marketing = request.category == "marketing" or request.template in _marketing_templates()

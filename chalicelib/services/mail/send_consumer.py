@@ -116,12 +116,19 @@ def _count(deps, message: dict, result: dict) -> None:
     shop_id, template = message.get("shop_id"), message.get("template")
     if not shop_id or not template or result.get("status") in ("duplicate", "dropped"):
         return
+    if result["status"] == "deferred" and not result.get("first_deferral"):
+        return  # deferred again (its release lost the slot): counted when first deferred
     from chalicelib.domain.campaigns.links import subject_of
 
     outcome = result["status"] if result["status"] not in ("skipped", "held") \
         else f"{result['status']}_{result.get('reason', 'other')}"
+    counts = {outcome: 1}
+    if isinstance(message.get("variant"), int):  # an A/B test's outcomes, per variant
+        counts[f"variant_{message['variant']}_{outcome}"] = 1
+    if message.get("deferred_since") and result["status"] == "sent":
+        counts["sent_after_deferral"] = 1
     try:
-        deps.repos.results(shop_id, subject_of(message.get("campaign_id"), template)).add(outcome, message.get("customer_id", ""))
+        deps.repos.results(shop_id, subject_of(message.get("campaign_id"), template)).add_many(counts, message.get("customer_id", ""))
     except Exception:  # a lost count must not resend an e-mail
         logger.warning("could not count a send outcome", exc_info=True)
 

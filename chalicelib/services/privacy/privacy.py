@@ -86,8 +86,9 @@ _SECTIONS = {
     "last_click": "last_click", "membership": "membership", "review_bonus": "reviews",
     "referral_count": "referral_counts", "order": "orders", "code": "codes", "withdrawal": "withdrawals",
     "referral": "referred_by", "platform_customer": "platform_ids", "mail_send": "sends", "click": "clicks",
+    "campaign_group": "campaign_group",
 }
-_SINGLE = {"profile", "mail_preferences", "last_click", "membership", "referred_by"}
+_SINGLE = {"profile", "mail_preferences", "last_click", "membership", "referred_by", "campaign_group"}
 _LISTS = ("lots", "ledger", "orders", "codes", "withdrawals", "reviews", "referral_counts", "platform_ids",
           "sends", "clicks")
 # Storage details that say nothing about the person.
@@ -111,7 +112,8 @@ def _plain(item: Item) -> dict:
 def _key_name(item: Item) -> Optional[str]:
     prefix, _, rest = item.pk.partition("#")
     if prefix == "CUST":
-        return None if item.sk in (keys.PROFILE_SK, keys.MAIL_PREF_SK, keys.LAST_CLICK_SK, keys.MEMBERSHIP_SK) \
+        return None if item.sk in (keys.PROFILE_SK, keys.MAIL_PREF_SK, keys.LAST_CLICK_SK, keys.MEMBERSHIP_SK,
+                                   keys.CAMPAIGN_GROUP_SK) \
             else item.sk
     _, _, name = rest.partition("#")  # {shop}#{name}
     return name or None

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from chalicelib.domain.loyalty.program import AchievementRule, MembershipRules, ProgramRules, ReferralRules, ReviewRules, Tier
+from chalicelib.domain.mail.deferral import DEFAULT_PRIORITY_ORDER
 from chalicelib.domain.shops.shop import MarketingCap, Shop
 from chalicelib.domain.shops.webhook_secrets import DEFAULT_GRACE_DAYS, PreviousSecret
 
@@ -141,9 +142,21 @@ class ProgramSettings(_Strict):
             achievements=tuple(AchievementRule(a.kind, a.points, a.threshold, a.tier) for a in self.achievements))
 
 
+DEFERRAL_KINDS = DEFAULT_PRIORITY_ORDER
+
+
 class MarketingCapSettings(_Strict):
     max_messages: Annotated[int, Field(ge=0, le=100)] = 3
     per_days: Annotated[int, Field(ge=1, le=365)] = 7
+
+
+class UtmSettings(_Strict):
+    """UTM parameters on links to the shop's hosts: utm_source, utm_medium, and utm_campaign = the
+    campaign's or the flow's name."""
+
+    enabled: bool = True
+    source: Annotated[str, Field(min_length=1, max_length=60, pattern=r"^[A-Za-z0-9._-]+$")] = "loyalty"
+    medium: Annotated[str, Field(min_length=1, max_length=60, pattern=r"^[A-Za-z0-9._-]+$")] = "email"
 
 
 class PlatformApiSettings(_Strict):
@@ -194,6 +207,17 @@ class ShopSettings(_Strict):
     # Win-back for customers already lapsed when the shop starts (default: only those who lapse from now on).
     winback_already_lapsed: bool = False
     attribution_days: Annotated[int, Field(ge=1, le=90)] = 5
+    # Which marketing e-mail gets a free slot under the cap first (domain/mail/deferral.py), highest first.
+    mail_priority_order: list[Literal[DEFERRAL_KINDS]] = Field(default_factory=lambda: list(DEFAULT_PRIORITY_ORDER))
+    # Campaign tags added to links to the shop's own hosts, so the shop's analytics agrees with ours.
+    utm: UtmSettings = Field(default_factory=lambda: UtmSettings())
+
+    @field_validator("mail_priority_order")
+    @classmethod
+    def _every_kind_once(cls, order: list[str]) -> list[str]:
+        if sorted(order) != sorted(DEFAULT_PRIORITY_ORDER):
+            raise ValueError(f"name each of {', '.join(DEFAULT_PRIORITY_ORDER)} once, highest priority first")
+        return order
 
     @field_validator("link_domains")
     @classmethod
@@ -318,6 +342,8 @@ def shop_from_documents(shop_id: str, config: dict, secrets: dict, version: int)
         expiry_warning_days=tuple(settings.expiry_warning_days),
         link_domains=tuple(settings.link_domains), link_validity_days=settings.link_validity_days,
         attribution_days=settings.attribution_days, winback_already_lapsed=settings.winback_already_lapsed,
+        mail_priority_order=tuple(settings.mail_priority_order),
+        utm_source=settings.utm.source if settings.utm.enabled else None, utm_medium=settings.utm.medium,
         platform_api_url=settings.platform_api.base_url if settings.platform_api else None,
         platform_api_credentials={name: getattr(settings.platform_api, name) for name in PLATFORM_API_SECRETS
                                   if settings.platform_api and getattr(settings.platform_api, name)},

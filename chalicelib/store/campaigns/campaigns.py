@@ -56,6 +56,8 @@ def _item(campaign: Campaign) -> CampaignItem:
     state = {
         "name": campaign.name, "template": campaign.template, "segment": campaign.segment,
         "send_at": keys.iso(campaign.send_at), "data": campaign.data, "offer": campaign.offer,
+        "holdout_percent": campaign.holdout_percent, "variants": campaign.variants, "ab_test": campaign.ab_test,
+        "ab_phase": campaign.ab_phase, "winner": campaign.winner,
         "shard": campaign.shard,
         "cursor": campaign.cursor, "queued": campaign.queued, "pages": campaign.pages,
         "lease_until": keys.iso(campaign.lease_until) if campaign.lease_until else None,
@@ -81,7 +83,18 @@ def _campaign(item: CampaignItem) -> Campaign:
     return Campaign(
         campaign_id=item.sk.split("#", 1)[1], shop_id=shop_id, name=state["name"], template=state["template"],
         segment=state["segment"], send_at=moment("send_at"), data=state.get("data") or {}, offer=state.get("offer"),
-        status=item.status,
+        holdout_percent=int(state.get("holdout_percent") or 0), variants=list(state.get("variants") or []),
+        ab_test=_plain_numbers(state.get("ab_test")), ab_phase=state.get("ab_phase"),
+        winner=_plain_numbers(state.get("winner")), status=item.status,
         shard=int(state.get("shard", 0)), cursor=state.get("cursor"), queued=int(state.get("queued", 0)),
         pages=int(state.get("pages", 0)), lease_until=moment("lease_until"), created_at=moment("created_at"),
         finished_at=moment("finished_at"), version=int(item.version))
+
+
+def _plain_numbers(value):
+    """JSON state read back: whole numbers as int (an A/B test's percent, hours, variant index)."""
+    if isinstance(value, dict):
+        return {k: _plain_numbers(v) for k, v in value.items()}
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value

@@ -18,6 +18,7 @@ from pynamodb.transactions import TransactGet, TransactWrite
 from chalicelib.domain.loyalty.account import Account, LedgerEntry, Lot
 from chalicelib.domain.loyalty.codes import RETURNABLE, RewardCode
 from chalicelib.domain.loyalty.dashboard import counts_by_day
+from chalicelib.domain.campaigns.lift import CampaignGroup
 from chalicelib.domain.campaigns.links import Click
 from chalicelib.domain.loyalty.order_record import EarnedLine, OrderRecord
 from chalicelib.domain.platform_events import Refund, RefundLine
@@ -25,6 +26,7 @@ from chalicelib.store import keys
 from chalicelib.store.connection import connection, resolve
 from chalicelib.store.loyalty.dashboard import dashboard_update
 from chalicelib.store.models import (
+    CampaignGroupItem,
     CodeItem,
     EventItem,
     Item,
@@ -76,6 +78,7 @@ class OrderContext:
     event_seen: bool
     last_click: Optional[Click] = None
     order_redacted: bool = False
+    campaign_group: Optional[CampaignGroup] = None  # the customer's group in the latest holdout campaign
 
 
 @dataclass(frozen=True)
@@ -114,10 +117,16 @@ class LoyaltyRepository:
             code_futures = [get.get(CodeItem, keys.code_pk(self.shop_id, code), keys.CODE_SK) for code in codes]
             click_future = (get.get(LastClickItem, keys.customer_pk(self.shop_id, customer_id), keys.LAST_CLICK_SK)
                             if customer_id else None)
+            group_future = (get.get(CampaignGroupItem, keys.customer_pk(self.shop_id, customer_id),
+                                    keys.CAMPAIGN_GROUP_SK) if customer_id else None)
         order = resolve(order_future)
         profile = resolve(profile_future)
         click = resolve(click_future)
+        group = resolve(group_future)
         return OrderContext(
+            campaign_group=CampaignGroup(customer_id, group.campaign_id, group.group, keys.parse_iso(group.assigned_at),
+                                         int(group.orders or 0), int(group.revenue_minor or 0),
+                                         int(group.variant) if group.variant is not None else None) if group else None,
             order=_order_from_item(order) if order else None,
             account=_account_from_items(profile, None) if profile else None,
             codes=[_code_from_item(item) for item in map(resolve, code_futures) if item is not None],
