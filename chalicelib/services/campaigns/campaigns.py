@@ -290,11 +290,15 @@ def _refuse_other_dates(data: dict, offer: Optional[OfferSettings], template: st
                                        ("ends_at", "valid_until", offer.valid_until)):
         if data.get(key) in (None, ""):
             continue
+        # The mail names days ("13–15 June"): the same days as the offer's window agree with it
+        # (a planner may send the dates alone); the offer's exact times replace them.
         try:
-            given = _aware(datetime.fromisoformat(str(data[key])), zone)
+            text = str(data[key])
+            given_day = (_aware(datetime.fromisoformat(text), zone).astimezone(zone).date() if "T" in text or " " in text
+                         else datetime.fromisoformat(text).date())
         except ValueError:
             raise BadRequest(f"data.{key}: an ISO 8601 date and time", field=f"data.{key}") from None
-        if given != _aware(expected, zone):
+        if given_day != _aware(expected, zone).astimezone(zone).date():
             raise BadRequest(f"data.{key}: the special days are the offer's window; leave it out or make it "
                              f"offer.{offer_field}", field=f"data.{key}")
 
