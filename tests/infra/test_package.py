@@ -192,7 +192,7 @@ def test_ses_events_reach_the_events_queue(packaged):
 @pytest.mark.parametrize("stage", STAGES)
 def test_every_function_is_configured_from_the_stacks_resources(packaged, stage):
     functions = _resources(_template(packaged, stage), "AWS::Serverless::Function")
-    assert len(functions) == 9
+    assert len(functions) == 10  # the API, the send and events consumers, seven schedules (run_flows: issue 19)
     for function in functions.values():
         variables = function["Properties"]["Environment"]["Variables"]
         assert variables["LOYALTY_TABLE"] == {"Ref": "LoyaltyTable"}
