@@ -194,7 +194,8 @@ def test_ses_events_reach_the_events_queue(packaged):
 @pytest.mark.parametrize("stage", STAGES)
 def test_every_function_is_configured_from_the_stacks_resources(packaged, stage):
     functions = _resources(_template(packaged, stage), "AWS::Serverless::Function")
-    assert len(functions) == 11
+    # the API, the send, events and outbox-stream consumers, nine schedules (sizing, flows, deferred mail among them)
+    assert len(functions) == 13
     for function in functions.values():
         variables = function["Properties"]["Environment"]["Variables"]
         assert variables["LOYALTY_STAGE"] == stage and variables["LOYALTY_OUTBOX_STREAM"] == "1"

@@ -6,23 +6,47 @@ import copy
 import email
 import json
 import os
-from datetime import datetime, timezone
+from datetime import timedelta
 from email import policy
 from pathlib import Path
 
 import boto3
 
+import pytest
+
 from chalicelib.services.mail import mailer
 from devstack.samples import sample_order_payload
+from tests.support.clock import T0
 from tests.support.mail import RecordingMessenger
 from tests.support.queues import drain_queue
+from tests.support.shops import register_shop
 from tests.support.webhooks import run_together
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "platforms"
 EMAIL = "olena.koval+orders@example.com"
 ORDER_ID = "5318008123"
-PAID_AT = datetime(2025, 3, 3, 9, 0, tzinfo=timezone.utc)
+PAID_AT = T0 - timedelta(days=3)  # the test's clock (T0), never today
 ORDER_POINTS = 189
+
+
+@pytest.fixture
+def deps(fake_deps):
+    return fake_deps
+
+
+@pytest.fixture
+def shopify_shop(memory_client):
+    return register_shop(memory_client, "shopify-shop", "shopify")
+
+
+@pytest.fixture
+def woo_shop(memory_client):
+    return register_shop(memory_client, "woo-shop", "woocommerce", sender_email="loyalty@woo-shop.example")
+
+
+@pytest.fixture
+def generic_shop(memory_client):
+    return register_shop(memory_client, "generic-shop", "generic", sender_email="loyalty@generic-shop.example")
 
 
 def fixture(name: str, **changes) -> dict:
@@ -111,6 +135,8 @@ def test_refunded_points_are_not_promised(deps, shopify_shop):
 
 def test_woocommerce_completed_order_with_tracking_meta_notifies_each_parcel_once(deps, woo_shop):
     payload = json.loads((FIXTURES / "woocommerce_order_completed_tracking.json").read_text(encoding="utf-8"))
+    paid = (PAID_AT.replace(tzinfo=None)).isoformat()  # WooCommerce's *_gmt: naive UTC, near the test's clock
+    payload.update({"date_created_gmt": paid, "date_paid_gmt": paid, "date_completed_gmt": paid, "date_modified_gmt": paid})
     first = answer(woo_shop.deliver(payload, topic="order.updated"))
     assert [s["emails"] for s in first["shipments"]["shipments"]] == [["shipped"], ["shipped"]]
     again = answer(woo_shop.deliver(payload, topic="order.updated"))  # WooCommerce resends the whole order
@@ -122,13 +148,14 @@ def test_woocommerce_completed_order_with_tracking_meta_notifies_each_parcel_onc
     assert "https://" in text and "{{" not in text
 
 
-def test_generic_shipment_for_an_unknown_order_uses_the_shipments_address(deps, generic_shop):
+def test_generic_shipment_for_an_unknown_order_uses_the_shipments_address(deps, generic_shop, memory_client):
     from devstack.samples import signed_request
 
-    body = {"type": "shipment", "event_id": "s-9-1", "occurred_at": "2025-03-06T10:00:00Z",
+    body = {"type": "shipment", "event_id": "s-9-1", "occurred_at": T0.isoformat(),
             "shipment": {"id": "s-9", "order_id": "never-seen", "status": "out_for_delivery",
                          "carrier": "DPD", "tracking_numbers": ["0123"], "email": EMAIL}}
-    result = answer(generic_shop.deliver(body))
+    headers, raw = signed_request("generic", generic_shop.secret, body, now=T0)  # signed at the test's now
+    result = answer(memory_client.http.post(f"/webhooks/generic/{generic_shop.shop_id}", headers=headers, body=raw))
     assert result["result"] == "applied" and result["emails"] == ["shipped"]
     (message,) = queued()
     assert message["data"]["points_earned"] == 0 and message["data"]["tracking"] == [{"number": "0123", "url": None}]

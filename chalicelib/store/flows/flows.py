@@ -2,7 +2,7 @@
 pairs each change commits inside its one transaction (store/loyalty/repository.py ``Change``)."""
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Optional
 
 from pynamodb.exceptions import DoesNotExist, PutError
@@ -13,6 +13,10 @@ from chalicelib.store.models import CheckoutItem, FlowItem, FlowRunItem, FlowSte
 
 FLOW_SK_PREFIX = "FLOW#"
 RUN_SK = "RUN"
+# Housekeeping only (TTL is never relied on for correctness): a checkout nobody completed and a
+# finished run are let go after these.
+CHECKOUT_KEEP = timedelta(days=30)
+FINISHED_RUN_KEEP = timedelta(days=90)
 
 
 def run_pk(shop_id: str, run_id: str) -> str:
@@ -87,6 +91,8 @@ class FlowStore:
                            version=run.version + 1)
         if run.status == ACTIVE:
             item.gsi1pk, item.gsi1sk = due_pk(self.shop_id), f"{keys.iso(run.due_at)}#{run.run_id}"
+        else:
+            item.ttl = int((run.due_at + FINISHED_RUN_KEEP).timestamp())
         return item, _version_condition(FlowRunItem, run.version)
 
     def step_claim(self, run: FlowRun, index: int, kind: str, now: datetime, outcome: Optional[str]) -> tuple:
@@ -105,8 +111,10 @@ class FlowStore:
         return item.state, item.status, int(item.version)
 
     def checkout_write(self, token: str, state: dict, status: str, version: int) -> tuple:
+        updated = keys.parse_iso(state["updated_at"]) if state.get("updated_at") else None
         item = CheckoutItem(checkout_pk(self.shop_id, token), "CHECKOUT", state=state, status=status,
-                            version=version + 1)
+                            version=version + 1,
+                            ttl=int((updated + CHECKOUT_KEEP).timestamp()) if updated else None)
         return item, _version_condition(CheckoutItem, version)
 
 
