@@ -151,7 +151,14 @@ def compile_mjml(source: str) -> str:
     """The one place MJML is compiled (tests count its calls). The structure is checked
     first: MRML crashes the process (SIGSEGV) on very deep MJML (see ``structure``)."""
     check_structure(source)
-    return mjml2html(source, disable_comments=True, fonts={})
+    try:
+        return mjml2html(source, disable_comments=True, fonts={})
+    except BaseException as error:
+        # MRML's Rust panics (a character cut at a byte that is not its boundary) reach Python as
+        # pyo3's PanicException, a BaseException: left alone it answers 500 or ends a worker.
+        if type(error).__name__ != "PanicException":
+            raise
+        raise ValueError(f"the MJML could not be compiled ({str(error)[:200]})") from None
 
 
 def compiled_html(template: str, version: str, locale: str, content: Source, *, marketing: bool) -> CompiledHtml:
