@@ -6,10 +6,11 @@ the process at the local stack (checked separately, without running a command).
 """
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import threading
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
@@ -48,7 +49,10 @@ def apply_sample_order(deps, order_id: str = "1001", email: str = DEFAULT_EMAIL)
 
     payload = sample_order_payload("shopify", order_id=order_id, email=email, created_at=ORDER_PAID_AT)
     headers, body = signed_request("shopify", SECRET, payload, topic="orders/paid")
-    return receive_webhook(deps, "shopify", SHOP, headers, body, headers["Content-Type"])
+    # Delivered minutes after it was paid, whatever today is (an order paid over a year before
+    # its delivery credits no points: they would already have lapsed).
+    delivered = dataclasses.replace(deps, clock=lambda: ORDER_PAID_AT + timedelta(minutes=2))
+    return receive_webhook(delivered, "shopify", SHOP, headers, body, headers["Content-Type"])
 
 
 def test_shops_add_list_and_show(table, capsys, tmp_path):

@@ -65,11 +65,11 @@ def test_a_send_message_logs_json_lines_with_its_shop_template_campaign_key_and_
     monkeypatch.setattr(campaigns, "campaign_gate", lambda deps, shop_id, campaign_id: "send")
     real_send = mailer.send_message
 
-    def send(deps, message):  # a line logged deep in the send path, then the real thing
+    def send(deps, message, **options):  # a line logged deep in the send path, then the real thing
         logging.getLogger("loyalty.mail").info("sending")
         if message["shop_id"] == "shop-b":
             return {"status": "skipped", "reason": "test"}
-        return real_send(deps, message)
+        return real_send(deps, message, **options)
 
     monkeypatch.setattr(mailer, "send_message", send)
     with json_log_lines() as lines:

@@ -2,6 +2,7 @@
 orders delivered straight to the use case, and send-queue messages."""
 from __future__ import annotations
 
+import dataclasses
 import email
 import threading
 from datetime import datetime, timedelta, timezone
@@ -62,7 +63,10 @@ def deliver_order(deps, shop, email_address: str, order_id: str, **order) -> dic
     order.setdefault("created_at", NOW - timedelta(days=1))  # the tests' clock, never today
     payload = sample_order_payload("shopify", order_id=order_id, email=email_address, **order)
     headers, raw = signed_request("shopify", shop.secret, payload, topic="orders/paid")
-    return webhooks.receive_webhook(deps, "shopify", shop.shop_id, headers, raw, "application/json")
+    # The webhook arrives minutes after the payment, whatever today is: an order delivered over a
+    # year after it was paid credits no points (they would already have lapsed).
+    delivered = dataclasses.replace(deps, clock=lambda: order["created_at"] + timedelta(minutes=2))
+    return webhooks.receive_webhook(delivered, "shopify", shop.shop_id, headers, raw, "application/json")
 
 
 def customer_id(deps, shop_id: str, email_address: str) -> str:
