@@ -128,6 +128,9 @@ class ProfileItem(Item, discriminator="profile"):
     points_debt = NumberAttribute(default=0)
     cashback_minor = NumberAttribute(default=0)
     lifetime_spend_minor = NumberAttribute(default=0)
+    # Spend by paid day in the tier window, {"YYYY-MM-DD": minor} (domain/loyalty/tier_window.py).
+    spend_by_day = JSONAttribute(null=True)
+    # Older profiles' calendar-month buckets: read once (moved onto days), never written again.
     spend_by_month = JSONAttribute(null=True)
     orders_count = NumberAttribute(default=0)
     last_order_at = UnicodeAttribute(null=True)

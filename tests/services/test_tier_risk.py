@@ -1,4 +1,6 @@
-"""'Tier at risk' e-mails: 30 days before a rolling-period tier drops, once, read by index."""
+"""'Tier at risk' e-mails: 30 days before a rolling-period tier drops, once, read by index; the
+tier itself drops on its day. The first tests run on profiles stored before spend was counted by
+day (calendar-month buckets): they keep their tiers and drop dates."""
 from __future__ import annotations
 
 import os
@@ -7,11 +9,13 @@ from datetime import date, datetime, timedelta, timezone
 import boto3
 
 from chalicelib.domain.loyalty.account import Account
+from chalicelib.domain.loyalty.tier_window import days_from_months
 from chalicelib.domain.loyalty.tier_risk import review_day
 from chalicelib.services.mail import mailer
 from chalicelib.services.shops.lookup import load_shop
 from chalicelib.services.lifecycle.tier_risk import send_tier_risk_warnings
-from chalicelib.store.models import Item
+from chalicelib.store import keys
+from chalicelib.store.models import Item, ProfileItem
 from chalicelib.store.loyalty.repository import LoyaltyRepository
 from tests.support.shops import register_shop
 from tests.support.profiles import stored_profile
@@ -22,8 +26,9 @@ NOW = datetime(2026, 11, 1, 6, 0, tzinfo=timezone.utc)  # 30 days before 1 Decem
 
 
 def _customer(shop, n: int, spend: dict[str, int]) -> Account:
+    """A customer whose spend sits in calendar-month buckets (``_seed`` stores them so)."""
     account = Account(shop.shop_id, f"c_{n:04d}", created_at=SEEDED - timedelta(days=400),
-                      email=f"c{n}@example.com", marketing_consent=True, spend_by_month=spend,
+                      email=f"c{n}@example.com", marketing_consent=True, spend_by_day=days_from_months(spend),
                       lifetime_spend_minor=sum(spend.values()))
     account.refresh_tier(shop.program, SEEDED, shop.currency_exponent)
     account.tier_review_on = review_day(account, shop.program, SEEDED, shop.currency_exponent)
@@ -31,10 +36,14 @@ def _customer(shop, n: int, spend: dict[str, int]) -> Account:
 
 
 def _seed(accounts: list[Account]) -> None:
+    """Profiles as stored before spend was counted by day: month buckets, no day buckets."""
     LoyaltyRepository(accounts[0].shop_id)
     with Item.batch_write() as batch:
         for account in accounts:
-            batch.save(stored_profile(account.shop_id, account))
+            item = stored_profile(account.shop_id, account)
+            item.spend_by_day = None
+            item.spend_by_month = {f"{day:%Y-%m}": minor for day, minor in account.spend_by_day.items()}
+            batch.save(item)
 
 
 def test_warning_30_days_before_the_drop_names_amount_and_date_once(deps, client):
@@ -75,11 +84,16 @@ def test_warning_30_days_before_the_drop_names_amount_and_date_once(deps, client
     # On the drop day the job looks again: Silver is gone for c_0001 (nothing ahead: off the index);
     # c_0002 is Silver now, which holds until 1 May 2027 (warned on 1 April).
     drop_day = send_tier_risk_warnings(deps, shop, datetime(2026, 12, 1, 6, 0, tzinfo=timezone.utc))
-    assert (drop_day.warnings_queued, drop_day.rescheduled) == (0, 2)
+    assert (drop_day.warnings_queued, drop_day.rescheduled, drop_day.tiers_changed) == (0, 2, 2)
     repo = LoyaltyRepository(shop.shop_id)
     assert repo.load_profile("c_0001").tier_review_on is None
     assert repo.load_profile("c_0002").tier_review_on == date(2027, 4, 1)
     assert list(repo.customers_due_tier_review("2027-04-01")) == ["c_0002"]
+    # the stored tiers dropped that day, and the month buckets were written back as days
+    assert (repo.load_profile("c_0001").tier_name, repo.load_profile("c_0002").tier_name) == (None, "Silver")
+    stored = ProfileItem.get(keys.customer_pk(shop.shop_id, "c_0002"), keys.PROFILE_SK)
+    assert stored.spend_by_month is None
+    assert stored.spend_by_day == {"2025-12-01": 300_000, "2026-05-01": 250_000}
 
 
 def test_missed_run_is_caught_up_the_next_day(deps, client):
@@ -95,4 +109,4 @@ def test_a_lifetime_shop_sends_nothing(deps, shopify_shop):
     shop = load_shop(deps, shopify_shop.shop_id)
     assert shop.program.tier_period == "lifetime"
     assert vars(send_tier_risk_warnings(deps, shop, NOW)) == {"customers_read": 0, "warnings_queued": 0,
-                                                        "rescheduled": 0, "skipped": []}
+                                                        "rescheduled": 0, "tiers_changed": 0, "skipped": []}

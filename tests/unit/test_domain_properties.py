@@ -323,7 +323,7 @@ def test_refunding_everything_returns_the_customer_to_where_they_were(program, d
     for _ in range(data.draw(st.integers(0, 8), label="history")):
         sim.step(data)
     account, now = sim.account, sim.now
-    account.prune_spend_months(now)
+    account.prune_spend_days(now)
     account.refresh_tier(program.rules, now, program.exponent)
     start = snapshot(account)
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pathlib
 import sys
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 
 import pytest
@@ -12,7 +12,8 @@ _ROOT = pathlib.Path(__file__).resolve().parents[2]
 if str(_ROOT) not in sys.path:
     sys.path.insert(0, str(_ROOT))
 
-from chalicelib.domain.loyalty.account import Account, InsufficientPoints, add_months, month_key  # noqa: E402
+from chalicelib.domain.loyalty.account import Account, InsufficientPoints  # noqa: E402
+from chalicelib.domain.months import add_months, month_key  # noqa: E402
 from chalicelib.domain.loyalty.rules import (  # noqa: E402
     Program,
     apply_deletion,
@@ -98,11 +99,11 @@ def test_default_order_earns_floor_of_eligible_times_rate_and_silver_tier():
     assert_consistent(account)
 
 
-def test_paid_at_earlier_than_now_sets_expiry_and_spend_month_from_payment():
+def test_paid_at_earlier_than_now_sets_expiry_and_spend_day_from_payment():
     account = new_account()
     paid_at = datetime(2024, 1, 31, 9, tzinfo=UTC)
     record, _ = pay(make_order(paid_at=paid_at), account, now=T0)
-    assert record.paid_at == paid_at and record.spend_month == "2024-01"
+    assert record.paid_at == paid_at and record.spend_day == date(2024, 1, 31)
     assert account.lots[0].expires_at == datetime(2024, 7, 31, 9, tzinfo=UTC)
     assert account.last_order_at == paid_at
     # a payment time in the future is clamped to now
@@ -467,43 +468,48 @@ def test_tier_is_recomputed_on_refund():
     assert account.tier_name is None
 
 
-def test_rolling_tier_drops_when_old_spend_leaves_the_window():
+def test_rolling_tier_drops_on_the_anniversary_of_the_paid_day():
     program = Program(ProgramRules(tier_period="rolling_12_months"), 2)
     account = new_account()
     pay(make_order("O1", paid_at=datetime(2024, 1, 10, tzinfo=UTC)), account, program,
         now=datetime(2024, 1, 10, tzinfo=UTC))
     assert account.tier_name == "Silver"
-    # December 2024: January 2024 is still one of the 12 months
+    # 1 January 2025 (calendar months dropped January 2024 here): 10 January 2024 still counts
     pay(make_order("O2", lines=(OrderLine("A", 1, 1000),)), account, program,
-        now=datetime(2024, 12, 31, 23, tzinfo=UTC))
+        now=datetime(2025, 1, 1, 0, 5, tzinfo=UTC))
     assert account.tier_name == "Silver"
-    # January 2025: it is not
-    _, outcome = pay(make_order("O3", lines=(OrderLine("A", 1, 1000),)), account, program,
-                     now=datetime(2025, 1, 1, 0, 5, tzinfo=UTC))
+    pay(make_order("O3", lines=(OrderLine("A", 1, 1000),)), account, program,
+        now=datetime(2025, 1, 9, 23, 59, tzinfo=UTC))
+    assert account.tier_name == "Silver"
+    # 10 January 2025: it does not
+    _, outcome = pay(make_order("O4", lines=(OrderLine("A", 1, 1000),)), account, program,
+                     now=datetime(2025, 1, 10, 0, 5, tzinfo=UTC))
     assert outcome.tier_before == "Silver" and outcome.tier_after is None
     assert account.tier_name is None and account.discount_percent == "0"
-    assert account.lifetime_spend_minor == 379900 + 2000
-    assert account.tier_spend(program.rules, datetime(2025, 1, 1, tzinfo=UTC)) == 2000
+    assert account.lifetime_spend_minor == 379900 + 3 * 1000
+    assert account.tier_spend(program.rules, datetime(2025, 1, 10, tzinfo=UTC)) == 3 * 1000
+    assert date(2024, 1, 10) not in account.spend_by_day  # pruned: it counts toward nothing now
     # lifetime program would have kept the tier
     assert ProgramRules().standing(account.lifetime_spend_minor, 2).tier.name == "Silver"
 
 
-def test_rolling_refund_reduces_the_month_the_order_was_paid_in():
+def test_rolling_refund_reduces_the_day_the_order_was_paid_on():
     program = Program(ProgramRules(tier_period="rolling_12_months"), 2)
     account = new_account()
     record, _ = pay(make_order(), account, program, now=T0)
     apply_refund(Refund("R1", "O1", lines=(RefundLine("L1", 2),)), record, account, program,
                  T0 + timedelta(days=60))
-    assert account.spend_by_month == {month_key(T0): 289900}
+    assert account.spend_by_day == {T0.date(): 289900}
     apply_refund(Refund("R2", "O1", lines=(RefundLine("L2", 1),)), record, account, program,
                  T0 + timedelta(days=61))
-    assert account.spend_by_month == {}
+    assert account.spend_by_day == {}
 
 
-def test_prune_keeps_the_window_months():
-    account = new_account(spend_by_month={"2022-12": 5, "2023-01": 7, "2023-02": 9, "2024-02": 1})
-    account.prune_spend_months(datetime(2024, 2, 15, tzinfo=UTC))
-    assert account.spend_by_month == {"2023-01": 7, "2023-02": 9, "2024-02": 1}
+def test_prune_keeps_the_days_still_in_the_window():
+    account = new_account(spend_by_day={date(2023, 2, 14): 5, date(2023, 2, 15): 7, date(2023, 2, 16): 9,
+                                        date(2024, 2, 15): 1})
+    account.prune_spend_days(datetime(2024, 2, 15, 0, 0, tzinfo=UTC))
+    assert account.spend_by_day == {date(2023, 2, 16): 9, date(2024, 2, 15): 1}
 
 
 # -- redemption ---------------------------------------------------------------------

@@ -7,12 +7,13 @@ lots, the totals) in one conditional write keyed on ``version``.
 """
 from __future__ import annotations
 
-import calendar
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Optional
 
+from chalicelib.domain.loyalty import tier_window
 from chalicelib.domain.loyalty.program import ProgramRules
+from chalicelib.domain.months import add_months  # noqa: F401  (re-exported: long imported from here)
 
 
 class InsufficientPoints(Exception):
@@ -63,7 +64,8 @@ class Account:
     points_debt: int = 0
     cashback_minor: int = 0
     lifetime_spend_minor: int = 0
-    spend_by_month: dict[str, int] = field(default_factory=dict)
+    # Spend by paid day within the rolling tier window (chalicelib.domain.loyalty.tier_window).
+    spend_by_day: dict[date, int] = field(default_factory=dict)
     orders_count: int = 0
     last_order_at: Optional[datetime] = None
     # The year of the last birthday bonus and the last-order day of the last
@@ -263,17 +265,17 @@ class Account:
     def is_member(self, now: datetime) -> bool:
         return self.member_until is not None and self.member_until > now
 
-    def add_spend(self, month: str, minor: int) -> None:
+    def add_spend(self, paid_day: Optional[date], minor: int, now: datetime) -> None:
+        """Count spend (negative: take it back) on the day its order was paid (unknown for
+        records older than day counting and month buckets: lifetime spend only)."""
         self.lifetime_spend_minor += minor
-        self.spend_by_month[month] = self.spend_by_month.get(month, 0) + minor
-        if self.spend_by_month[month] == 0:
-            del self.spend_by_month[month]
+        if paid_day is not None:
+            tier_window.add_to_bucket(self.spend_by_day, paid_day, minor, now.date())
 
     def tier_spend(self, rules: ProgramRules, now: datetime) -> int:
         if rules.tier_period == "lifetime":
             return self.lifetime_spend_minor
-        window = {month_key(add_months(now, -back)) for back in range(12)}
-        return sum(v for month, v in self.spend_by_month.items() if month in window)
+        return tier_window.window_spend(self.spend_by_day, now.date())
 
     def refresh_tier(self, rules: ProgramRules, now: datetime, exponent: int) -> None:
         standing = rules.standing(self.tier_spend(rules, now), exponent)
@@ -285,11 +287,9 @@ class Account:
         self.bought_skus = add_capped(self.bought_skus, skus)
         self.bought_categories = add_capped(self.bought_categories, categories)
 
-    def prune_spend_months(self, now: datetime) -> None:
-        """Months older than any tier window matter only to lifetime spend."""
-        oldest = month_key(add_months(now, -13))
-        for month in [m for m in self.spend_by_month if m < oldest]:
-            del self.spend_by_month[month]
+    def prune_spend_days(self, now: datetime) -> None:
+        """Days that left the tier window matter only to lifetime spend."""
+        tier_window.prune(self.spend_by_day, now.date())
 
     # -- internals ---------------------------------------------------------
     def _record(self, kind: str, points: int, cause: str, now: datetime, *, cashback_minor: int = 0,
@@ -352,14 +352,3 @@ def add_capped(known: set[str], new, cap: int = BOUGHT_CAP) -> set[str]:
     fresh = [v for v in dict.fromkeys(new) if v][:cap]
     older = sorted(v for v in known if v not in set(fresh))
     return set(fresh) | set(older[:max(cap - len(fresh), 0)])
-
-
-def add_months(moment: datetime, months: int) -> datetime:
-    month_index = moment.month - 1 + months
-    year, month = moment.year + month_index // 12, month_index % 12 + 1
-    day = min(moment.day, calendar.monthrange(year, month)[1])
-    return moment.replace(year=year, month=month, day=day)
-
-
-def month_key(moment: datetime) -> str:
-    return f"{moment.year:04d}-{moment.month:02d}"

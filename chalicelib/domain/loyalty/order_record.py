@@ -8,7 +8,7 @@ rounding of partial refunds can never add up to more (or less) than the whole.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from fractions import Fraction
 from typing import Optional
 
@@ -69,7 +69,9 @@ class OrderRecord:
     # Refunds that arrived before the order was paid (or before we saw it at all).
     pending_refunds: list[Refund] = field(default_factory=list)
     paid_at: Optional[datetime] = None
-    spend_month: Optional[str] = None
+    # The day the order was paid: its spend counts in the tier window from then, and a refund
+    # takes it back from that day (chalicelib.domain.loyalty.tier_window).
+    spend_day: Optional[date] = None
     lot_id: Optional[str] = None
     counted: bool = False
     consumed_codes: list[str] = field(default_factory=list)

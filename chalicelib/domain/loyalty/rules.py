@@ -11,7 +11,8 @@ from datetime import datetime
 from decimal import ROUND_FLOOR, Decimal
 from typing import Optional
 
-from chalicelib.domain.loyalty.account import Account, add_months, month_key
+from chalicelib.domain.loyalty.account import Account
+from chalicelib.domain.months import add_months
 from chalicelib.domain.email_address import normalize_email
 from chalicelib.domain.loyalty.order_record import CANCELLED, OPEN, PAID, EarnedLine, OrderRecord, Reversal, allocate
 from chalicelib.domain.platform_events import CustomerFacts, Order, Refund
@@ -165,7 +166,7 @@ def _earn(order: Order, record: OrderRecord, account: Account, program: Program,
         record.lines = [replace(line, points=0) for line in record.lines]
     record.status = PAID
     record.paid_at = paid_at
-    record.spend_month = month_key(paid_at)
+    record.spend_day = paid_at.date()
     record.lot_id = f"order-{order.order_id}"
     record.customer_id = account.customer_id
     record.counted = True
@@ -176,7 +177,7 @@ def _earn(order: Order, record: OrderRecord, account: Account, program: Program,
                                                          "lapsed_at": expires_at.isoformat()} if lapsed_points else {})})
     cashback = sum(line.cashback_minor for line in record.lines)
     account.credit_cashback(cashback, cause=cause, now=now)
-    account.add_spend(record.spend_month, record.spend_minor)
+    account.add_spend(record.spend_day, record.spend_minor, now)
     account.orders_count += 1
     account.record_bought([line.sku for line in order.lines],
                           [category for line in order.lines for category in line.categories])
@@ -217,7 +218,7 @@ def _reverse(reversal: Reversal, cause: str, record: OrderRecord, account: Accou
                     cashback_minor=reversal.cashback_minor, spend_minor=reversal.spend_minor,
                     detail={"order_id": record.order_id})
     if reversal.spend_minor:
-        account.add_spend(record.spend_month, -reversal.spend_minor)
+        account.add_spend(record.spend_day, -reversal.spend_minor, now)
     if record.counted and record.fully_refunded:
         record.counted = False
         account.orders_count -= 1
@@ -230,7 +231,7 @@ def _reverse(reversal: Reversal, cause: str, record: OrderRecord, account: Accou
 
 
 def _finish(account: Account, program: Program, now: datetime, outcome: Outcome) -> None:
-    account.prune_spend_months(now)
+    account.prune_spend_days(now)
     account.refresh_tier(program.rules, now, program.exponent)
     account.tier_review_on = review_day(account, program.rules, now, program.exponent)
     outcome.tier_after = account.tier_name

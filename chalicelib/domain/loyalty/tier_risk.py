@@ -1,11 +1,11 @@
 """When a rolling-period tier will drop, and what keeps it ("tier at risk" e-mails).
 
-With ``tier_period == "rolling_12_months"`` the tier counts the spend of the
-current month and the 11 before it (``Account.tier_spend``). Each month
-boundary drops the oldest month from the window, so a customer who buys
-nothing more can fall below their tier's ``min_spend`` on the first day of
-some coming month. ``tier_drop`` finds that day; the warning goes out
-``WARNING_DAYS`` before it (``warning_day``).
+With ``tier_period == "rolling_12_months"`` the tier counts the spend paid in the last
+12 months, to the day (``chalicelib.domain.loyalty.tier_window``). Each paid day's spend
+leaves the window on its anniversary, so a customer who buys nothing more falls below
+their tier's ``min_spend`` on the anniversary of some order. ``tier_drop`` finds that day;
+the warning goes out ``WARNING_DAYS`` before it (``warning_day``), and the tier review job
+(services/lifecycle/tier_risk.py) lowers the stored tier on the day itself.
 """
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Optional
 
-from chalicelib.domain.loyalty.account import add_months, month_key
+from chalicelib.domain.loyalty import tier_window
 from chalicelib.domain.loyalty.program import ProgramRules
 from chalicelib.domain.money import to_minor
 
@@ -21,38 +21,36 @@ if TYPE_CHECKING:
     from chalicelib.domain.loyalty.account import Account
 
 WARNING_DAYS = 30
-ROLLING_MONTHS = 12
 
 
 @dataclass(frozen=True)
 class TierDrop:
-    date_drops: date              # the first day of the month the tier is lost on
+    date_drops: date              # the first day without the tier (the anniversary of a paid day)
     tier_now: str
     tier_after: Optional[str]     # the tier the window's spend still reaches then (None: no tier)
     spend_needed_minor: int       # spend before ``date_drops`` that keeps ``tier_now`` on that day
 
 
 def tier_drop(account: "Account", rules: ProgramRules, now: datetime, exponent: int) -> Optional[TierDrop]:
-    """The first coming month boundary at which the customer's rolling spend, with nothing
-    more spent, falls below the current tier's ``min_spend``; None for a lifetime period,
-    no tier, or a tier that needs no spend."""
+    """The first coming day on which the customer's rolling spend, with nothing more spent,
+    falls below the current tier's ``min_spend``; None for a lifetime period, no tier, or a
+    tier that needs no spend."""
     if rules.tier_period != "rolling_12_months":
         return None
-    tier = rules.standing(account.tier_spend(rules, now), exponent).tier
+    today = now.date()
+    spend = tier_window.window_spend(account.spend_by_day, today)
+    tier = rules.standing(spend, exponent).tier
     if tier is None:
         return None
     threshold = to_minor(tier.min_spend, exponent)
     if threshold <= 0:
         return None
-    this_month = now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
-    for ahead in range(1, ROLLING_MONTHS + 1):
-        boundary = add_months(this_month, ahead)
-        window = {month_key(add_months(boundary, -back)) for back in range(ROLLING_MONTHS)}
-        spend = sum(v for month, v in account.spend_by_month.items() if month in window)
+    for day, leaving in tier_window.exits(account.spend_by_day, today):
+        spend -= leaving
         if spend < threshold:
             after = rules.standing(spend, exponent).tier
-            return TierDrop(boundary.date(), tier.name, after.name if after else None, threshold - spend)
-    return None  # not reached: at the 12th boundary none of today's spend is in the window
+            return TierDrop(day, tier.name, after.name if after else None, threshold - spend)
+    return None  # not reached: once every counted day has left, the spend is 0
 
 
 def warning_day(drop: TierDrop) -> date:

@@ -1,10 +1,13 @@
-"""Telling customers their rolling-period tier will drop unless they spend a little more.
+"""Telling customers their rolling-period tier will drop unless they spend a little more,
+and lowering the tier on the day it drops.
 
 Profiles carry ``tier_review_on`` (index by_due_day, ``TIERREVIEW#{shop}#{day}``),
 set whenever the tier is refreshed: the job reads only the customers due today
 (and yesterday, for a missed run), decides in the domain, and commits the
 account with the e-mail's outbox message in one transaction, so a drop is
-warned about once however often the job runs.
+warned about once however often the job runs. After the warning the customer's review day
+is the drop day itself: that day's run stores the lower tier (nothing else would until the
+customer's next order) and looks for the next drop.
 """
 from __future__ import annotations
 
@@ -25,6 +28,7 @@ class TierRiskReport:
     customers_read: int = 0
     warnings_queued: int = 0
     rescheduled: int = 0
+    tiers_changed: int = 0
     skipped: list[str] = field(default_factory=list)
 
 
@@ -47,13 +51,19 @@ def send_tier_risk_warnings(deps, shop: Shop, now: datetime) -> TierRiskReport:
 def _review(deps, repo: LoyaltyRepository, shop: Shop, customer_id: str, now: datetime, report: TierRiskReport) -> None:
     rules, exponent = shop.program, shop.currency_exponent
 
+    tier_changed = False
+
     def review(account):
+        nonlocal tier_changed
+        tier_before = account.tier_name
+        account.refresh_tier(rules, now, exponent)  # spend that left the window today takes its tier with it
+        tier_changed = account.tier_name != tier_before
         drop = due_warning(account, rules, now, exponent)
         if drop is not None:
             mark_warned(account, drop)
             return [warning_message(shop.shop_id, customer_id, drop, now.isoformat())]
         review_on = review_day(account, rules, now, exponent)
-        if review_on == account.tier_review_on:
+        if review_on == account.tier_review_on and not tier_changed:
             return None
         account.tier_review_on = review_on  # moved on (or no drop ahead): index it on its new day
         return []
@@ -61,6 +71,7 @@ def _review(deps, repo: LoyaltyRepository, shop: Shop, customer_id: str, now: da
     change = change_customer(deps, repo, customer_id, now, review, with_lots=False)
     report.customers_read += change.reads
     if change.status == COMMITTED:
+        report.tiers_changed += int(tier_changed)
         if change.messages:
             report.warnings_queued += 1
         else:

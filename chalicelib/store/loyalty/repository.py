@@ -21,6 +21,7 @@ from chalicelib.domain.loyalty.dashboard import counts_by_day
 from chalicelib.domain.campaigns.lift import CampaignGroup
 from chalicelib.domain.campaigns.links import Click
 from chalicelib.domain.loyalty.order_record import EarnedLine, OrderRecord
+from chalicelib.domain.loyalty import tier_window
 from chalicelib.domain.platform_events import Refund, RefundLine
 from chalicelib.store import keys
 from chalicelib.store.connection import connection, resolve
@@ -408,7 +409,7 @@ def _profile_item(shop_id: str, account: Account) -> ProfileItem:
         facts_updated_at=keys.iso(account.facts_updated_at) if account.facts_updated_at else None,
         redacted=account.redacted, points_balance=account.points_balance, points_debt=account.points_debt,
         cashback_minor=account.cashback_minor, lifetime_spend_minor=account.lifetime_spend_minor,
-        spend_by_month=account.spend_by_month or None, orders_count=account.orders_count,
+        spend_by_day=_spend_days_json(account.spend_by_day), orders_count=account.orders_count,
         last_order_at=keys.iso(account.last_order_at) if account.last_order_at else None,
         birthday_bonus_year=account.birthday_bonus_year,
         winback_for_order_at=keys.iso(account.winback_for_order_at) if account.winback_for_order_at else None,
@@ -489,7 +490,7 @@ def _account_from_items(profile: ProfileItem, lots: Optional[list[LotItem]]) -> 
         redacted=bool(profile.redacted), points_balance=int(profile.points_balance),
         points_debt=int(profile.points_debt), cashback_minor=int(profile.cashback_minor),
         lifetime_spend_minor=int(profile.lifetime_spend_minor),
-        spend_by_month={k: int(v) for k, v in (profile.spend_by_month or {}).items()},
+        spend_by_day=_spend_days(profile),
         orders_count=int(profile.orders_count),
         last_order_at=keys.parse_iso(profile.last_order_at) if profile.last_order_at else None,
         birthday_bonus_year=int(profile.birthday_bonus_year) if profile.birthday_bonus_year is not None else None,
@@ -508,6 +509,17 @@ def _account_from_items(profile: ProfileItem, lots: Optional[list[LotItem]]) -> 
     )
 
 
+def _spend_days_json(spend_by_day: dict[date, int]) -> Optional[dict]:
+    return {day.isoformat(): minor for day, minor in sorted(spend_by_day.items())} or None
+
+
+def _spend_days(profile: ProfileItem) -> dict[date, int]:
+    """The day buckets, with an older profile's month buckets moved onto days (kept tier and drop day)."""
+    days = ((date.fromisoformat(day), minor) for day, minor in (profile.spend_by_day or {}).items())
+    months = tier_window.days_from_months(profile.spend_by_month or {}).items()
+    return tier_window.merged(days, months)
+
+
 def _entry_from_item(item: LedgerItem) -> LedgerEntry:
     return LedgerEntry(entry_id=item.entry_id, kind=item.entry_kind, points=int(item.points),
                        cashback_minor=int(item.cashback_minor), spend_minor=int(item.spend_minor),
@@ -522,7 +534,7 @@ def _order_item(shop_id: str, order: OrderRecord) -> OrderItem:
         "applied_refunds": sorted(order.applied_refunds),
         "pending_refunds": [_refund_to_json(r) for r in order.pending_refunds],
         "paid_at": keys.iso(order.paid_at) if order.paid_at else None,
-        "spend_month": order.spend_month,
+        "spend_day": order.spend_day.isoformat() if order.spend_day else None,
         "lot_id": order.lot_id,
         "counted": order.counted,
         "consumed_codes": order.consumed_codes,
@@ -542,9 +554,16 @@ def _order_from_item(item: OrderItem) -> OrderRecord:
         applied_refunds=set(state.get("applied_refunds", [])),
         pending_refunds=[_refund_from_json(r) for r in state.get("pending_refunds", [])],
         paid_at=keys.parse_iso(state["paid_at"]) if state.get("paid_at") else None,
-        spend_month=state.get("spend_month"), lot_id=state.get("lot_id"), counted=state.get("counted", False),
+        spend_day=_order_spend_day(state), lot_id=state.get("lot_id"), counted=state.get("counted", False),
         consumed_codes=list(state.get("consumed_codes", [])), refused_codes=dict(state.get("refused_codes") or {}),
         attribution=state.get("attribution"), version=int(item.version))
+
+
+def _order_spend_day(state: dict) -> Optional[date]:
+    if state.get("spend_day"):
+        return date.fromisoformat(state["spend_day"])
+    # Recorded before day counting: its spend sits on its month's day (tier_window.days_from_months).
+    return tier_window.legacy_month_day(state["spend_month"]) if state.get("spend_month") else None
 
 
 def _refund_to_json(refund: Refund) -> dict:
