@@ -179,3 +179,18 @@ def test_a_refund_of_spend_that_left_the_window_takes_nothing_from_it():
     assert buckets == {date(2025, 6, 2): 5_000}
     tier_window.add_to_bucket(buckets, date(2025, 6, 2), -5_000, date(2025, 6, 2))
     assert buckets == {}
+
+
+def test_the_window_start_agrees_with_each_paid_days_anniversary_around_leap_years():
+    today = date(2027, 12, 1)
+    while today <= date(2029, 3, 31):  # 29 February 2028 and the year after it
+        for back in range(0, 370):
+            day = today - timedelta(days=back)
+            assert tier_window.counts_on(day, today) == (today < add_months(day, 12)), (day, today)
+        today += timedelta(days=1)
+
+
+def test_the_paid_day_is_the_utc_day():
+    kyiv = timezone(timedelta(hours=3))
+    assert tier_window.paid_day(datetime(2031, 3, 15, 0, 30, tzinfo=kyiv)) == date(2031, 3, 14)
+    assert tier_window.paid_day(datetime(2031, 3, 15, 3, 0, tzinfo=kyiv)) == date(2031, 3, 15)

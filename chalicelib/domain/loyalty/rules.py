@@ -17,7 +17,7 @@ from chalicelib.domain.email_address import normalize_email
 from chalicelib.domain.loyalty.order_record import CANCELLED, OPEN, PAID, EarnedLine, OrderRecord, Reversal, allocate
 from chalicelib.domain.platform_events import CustomerFacts, Order, Refund
 from chalicelib.domain.loyalty.program import ProgramRules
-from chalicelib.domain.loyalty import membership
+from chalicelib.domain.loyalty import membership, tier_window
 from chalicelib.domain.loyalty.tier_risk import review_day
 
 
@@ -166,7 +166,7 @@ def _earn(order: Order, record: OrderRecord, account: Account, program: Program,
         record.lines = [replace(line, points=0) for line in record.lines]
     record.status = PAID
     record.paid_at = paid_at
-    record.spend_day = paid_at.date()
+    record.spend_day = tier_window.paid_day(paid_at)
     record.lot_id = f"order-{order.order_id}"
     record.customer_id = account.customer_id
     record.counted = True

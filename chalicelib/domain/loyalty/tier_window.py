@@ -19,7 +19,8 @@ so a later refund of such an order takes its spend from the bucket that holds it
 """
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime, timedelta, timezone
+from functools import lru_cache
 from typing import Iterable, Mapping
 
 from chalicelib.domain.months import add_months
@@ -27,17 +28,35 @@ from chalicelib.domain.months import add_months
 ROLLING_MONTHS = 12
 
 
+def paid_day(paid_at: datetime) -> date:
+    """The day an order was paid on, in UTC like every day the jobs work on (platforms send
+    shop-local offsets: 23:30 at +03:00 is the same UTC day as 20:30Z)."""
+    return paid_at.astimezone(timezone.utc).date()
+
+
+@lru_cache(maxsize=4096)  # every webhook and review asks about the same ~366 days
 def leaves_window(paid_day: date) -> date:
     """The first day on which spend paid on ``paid_day`` no longer counts."""
     return add_months(paid_day, ROLLING_MONTHS)
 
 
+@lru_cache(maxsize=1024)
+def first_counted_day(today: date) -> date:
+    """The oldest paid day still counted ``today``. ``leaves_window`` never decreases with the
+    paid day, so the window is the days from here to today."""
+    day = add_months(today, -ROLLING_MONTHS)
+    while leaves_window(day) <= today:
+        day += timedelta(days=1)
+    return day
+
+
 def counts_on(paid_day: date, today: date) -> bool:
-    return paid_day <= today < leaves_window(paid_day)
+    return first_counted_day(today) <= paid_day <= today
 
 
 def window_spend(buckets: Mapping[date, int], today: date) -> int:
-    return sum(minor for day, minor in buckets.items() if counts_on(day, today))
+    start = first_counted_day(today)
+    return sum(minor for day, minor in buckets.items() if start <= day <= today)
 
 
 def add_to_bucket(buckets: dict[date, int], paid_day: date, minor: int, today: date) -> None:
