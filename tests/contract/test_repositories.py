@@ -251,3 +251,30 @@ def test_the_send_reads_account_lots_and_mail_preferences_in_one_query_and_claim
     assert refused.value.suppressed is False
     assert not mail.record_final(record, "skipped", "test", T0 + timedelta(hours=1), only_if_new=True)
     assert mail.load_send("k-1").claim_id == claimed.claim_id
+
+
+def test_spend_days_round_trip_and_month_buckets_of_older_items_read_onto_days(repos):
+    """Rolling tiers (domain/loyalty/tier_window.py): day buckets read back as written; a profile
+    and an order record stored with calendar months read as their months' first days."""
+    from datetime import date
+
+    from chalicelib.domain.loyalty.order_record import PAID, OrderRecord
+    from chalicelib.store import keys
+    from chalicelib.store.models import OrderItem, ProfileItem
+
+    loyalty = repos.loyalty(SHOP)
+    account = _new_account()
+    account.spend_by_day = {date(2031, 2, 28): 1_500, date(2031, 3, 1): 2_500}
+    order = OrderRecord(SHOP, "o-1", customer_id="c_1", status=PAID, paid_at=T0, spend_day=date(2031, 3, 1))
+    loyalty.commit(Change(account=account, order=order), T0)
+    assert loyalty.load_profile("c_1").spend_by_day == {date(2031, 2, 28): 1_500, date(2031, 3, 1): 2_500}
+    assert loyalty.load_order("o-1").spend_day == date(2031, 3, 1)
+
+    profile = ProfileItem.get(keys.customer_pk(SHOP, "c_1"), keys.PROFILE_SK)
+    profile.spend_by_day, profile.spend_by_month = {"2031-03-01": 100}, {"2031-02": 4_000, "2031-03": 2_400}
+    profile.save()
+    item = OrderItem.get(keys.order_pk(SHOP, "o-1"), keys.ORDER_SK)
+    item.state = {**{k: v for k, v in item.state.items() if k != "spend_day"}, "spend_month": "2031-02"}
+    item.save()
+    assert loyalty.load_profile("c_1").spend_by_day == {date(2031, 2, 1): 4_000, date(2031, 3, 1): 2_500}
+    assert loyalty.load_order("o-1").spend_day == date(2031, 2, 1)
