@@ -10,21 +10,22 @@ from typing import Callable, Mapping, Optional
 
 from chalicelib.domain.platform_events import Delivery
 from chalicelib.errors import NotFound
+from chalicelib.first_use import imported_on_first_use
 
-from . import generic, shopify, woocommerce
 from .context import WebhookContext
 from .headers import normalise_headers
+
+# The JSON body helpers (platforms.body) are imported by every HTTP route; the parsers, and the
+# pydantic models under them, only by the webhooks.
+with imported_on_first_use():
+    from . import generic, shopify, woocommerce
 
 __all__ = ["PLATFORMS", "WebhookContext", "parse_webhook"]
 
 PLATFORMS = ("shopify", "woocommerce", "generic")
 
-_Parser = Callable[[WebhookContext, Mapping[str, str], bytes, datetime, str], Delivery]
-_PARSERS: dict[str, _Parser] = {
-    "shopify": shopify.parse,
-    "woocommerce": woocommerce.parse,
-    "generic": generic.parse,
-}
+# Each module's ``parse(ctx, headers, body, now, content_type) -> Delivery``.
+_PARSERS = {"shopify": shopify, "woocommerce": woocommerce, "generic": generic}
 
 
 def parse_webhook(
@@ -39,4 +40,4 @@ def parse_webhook(
     parser = _PARSERS.get(platform)
     if parser is None:
         raise NotFound(f"unknown platform {platform!r}; expected one of {', '.join(PLATFORMS)}", field="platform")
-    return parser(ctx, normalise_headers(headers), bytes(raw_body or b""), now, content_type or "")
+    return parser.parse(ctx, normalise_headers(headers), bytes(raw_body or b""), now, content_type or "")

@@ -5,8 +5,11 @@ from chalice import Blueprint, Response
 
 from chalicelib.api.http import json_route, parse_json_object
 from chalicelib.composition import dependencies
+from chalicelib.first_use import imported_on_first_use
 from chalicelib.routes.guards import admin_only, client_address, who
-from chalicelib.services.access import admin_auth, api_keys
+
+with imported_on_first_use():  # run on a handler's first call, not at cold start (chalicelib/first_use.py)
+    from chalicelib.services.access import admin_auth, api_keys
 
 bp = Blueprint(__name__)
 

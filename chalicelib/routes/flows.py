@@ -6,8 +6,11 @@ from chalice import Blueprint, Rate
 
 from chalicelib.api.http import json_route, parse_json_object
 from chalicelib.composition import dependencies
+from chalicelib.first_use import imported_on_first_use
 from chalicelib.routes.guards import admin_only
-from chalicelib.services.flows import definitions, schedule
+
+with imported_on_first_use():  # run on a handler's first call, not at cold start (chalicelib/first_use.py)
+    from chalicelib.services.flows import definitions, schedule
 
 bp = Blueprint(__name__)
 

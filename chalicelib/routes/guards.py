@@ -6,7 +6,10 @@ import functools
 
 from chalicelib.api import permissions
 from chalicelib.composition import dependencies
-from chalicelib.services.access import admin_auth, api_keys
+from chalicelib.first_use import imported_on_first_use
+
+with imported_on_first_use():  # run on a handler's first call, not at cold start (chalicelib/first_use.py)
+    from chalicelib.services.access import admin_auth, api_keys
 
 # Routes that take what the platforms and browsers send, not only JSON.
 WEBHOOK_TYPES = ["application/json", "application/x-www-form-urlencoded", "text/plain"]

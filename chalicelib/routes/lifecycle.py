@@ -4,7 +4,10 @@ from __future__ import annotations
 from chalice import Blueprint, Rate
 
 from chalicelib.composition import dependencies
-from chalicelib.services.lifecycle import daily
+from chalicelib.first_use import imported_on_first_use
+
+with imported_on_first_use():  # run on a handler's first call, not at cold start (chalicelib/first_use.py)
+    from chalicelib.services.lifecycle import daily
 
 bp = Blueprint(__name__)
 

@@ -6,9 +6,12 @@ from chalice import Blueprint
 from chalicelib.api.http import json_route, parse_json_object
 from chalicelib.composition import dependencies
 from chalicelib.domain.access import limits
+from chalicelib.first_use import imported_on_first_use
 from chalicelib.routes.guards import admin_only, storefront_key, who
-from chalicelib.services.loyalty import adjustments, codes, dashboard, program_settings, reviews, storefront, wallet
-from chalicelib.services.shops.lookup import load_shop
+
+with imported_on_first_use():  # run on a handler's first call, not at cold start (chalicelib/first_use.py)
+    from chalicelib.services.loyalty import adjustments, codes, dashboard, program_settings, reviews, storefront, wallet
+    from chalicelib.services.shops import lookup
 
 bp = Blueprint(__name__)
 
@@ -17,7 +20,7 @@ bp = Blueprint(__name__)
 @json_route
 @admin_only(bp)
 def admin_customer(shop_id, email):
-    return storefront.customer_view(dependencies(), load_shop(dependencies(), shop_id), email)
+    return storefront.customer_view(dependencies(), lookup.load_shop(dependencies(), shop_id), email)
 
 
 @bp.route("/admin/shops/{shop_id}/customers/{email}/history", methods=["GET"])
@@ -25,7 +28,7 @@ def admin_customer(shop_id, email):
 @admin_only(bp)
 def admin_customer_history(shop_id, email):
     query = bp.current_request.query_params or {}
-    return storefront.customer_history(dependencies(), load_shop(dependencies(), shop_id), email, query.get("limit"), query.get("cursor"))
+    return storefront.customer_history(dependencies(), lookup.load_shop(dependencies(), shop_id), email, query.get("limit"), query.get("cursor"))
 
 
 @bp.route("/shops/{shop_id}/customers/{email}", methods=["GET"])
@@ -117,7 +120,7 @@ def cashback_code(shop, email):
 @admin_only(bp)
 def list_withdrawals(shop_id):
     query = bp.current_request.query_params or {}
-    return wallet.list_withdrawals(load_shop(dependencies(), shop_id), query.get("status"), query.get("limit"),
+    return wallet.list_withdrawals(lookup.load_shop(dependencies(), shop_id), query.get("status"), query.get("limit"),
                                    query.get("cursor"))
 
 
@@ -126,4 +129,4 @@ def list_withdrawals(shop_id):
 @admin_only(bp)
 def decide_withdrawal(shop_id, withdrawal_id, action):
     body = parse_json_object(bp.current_request.raw_body) if bp.current_request.raw_body else {}
-    return wallet.decide_withdrawal(dependencies(), load_shop(dependencies(), shop_id), withdrawal_id, action, body)
+    return wallet.decide_withdrawal(dependencies(), lookup.load_shop(dependencies(), shop_id), withdrawal_id, action, body)

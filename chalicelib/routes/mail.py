@@ -6,11 +6,14 @@ from chalice import Blueprint, Rate, Response
 from chalicelib.api import queues
 from chalicelib.api.http import json_route, parse_json_object
 from chalicelib.composition import dependencies
+from chalicelib.first_use import imported_on_first_use
 from chalicelib.mail.pages import PAGE_HEADERS
 from chalicelib.routes.guards import FORM_TYPES, admin_only
-from chalicelib.mail import outbox
-from chalicelib.services.mail import deferred, delivery_events, send_consumer, sender_sizing, unsubscribe
-from chalicelib.services.shops import sender_domains
+
+with imported_on_first_use():  # run on a handler's first call, not at cold start (chalicelib/first_use.py)
+    from chalicelib.mail import outbox
+    from chalicelib.services.mail import deferred, delivery_events, send_consumer, sender_sizing, unsubscribe
+    from chalicelib.services.shops import sender_domains
 
 bp = Blueprint(__name__)
 LOCAL_TABLE_STREAM_ARN = "arn:aws:dynamodb:eu-central-1:123456789012:table/loyalty/stream/local"

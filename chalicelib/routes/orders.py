@@ -7,8 +7,11 @@ from chalice import Blueprint, Rate
 
 from chalicelib.api.http import json_route
 from chalicelib.composition import dependencies
+from chalicelib.first_use import imported_on_first_use
 from chalicelib.routes.guards import WEBHOOK_TYPES, admin_only
-from chalicelib.services.orders import reconciliation, webhook_health, webhooks
+
+with imported_on_first_use():  # run on a handler's first call, not at cold start (chalicelib/first_use.py)
+    from chalicelib.services.orders import reconciliation, webhook_health, webhooks
 
 bp = Blueprint(__name__)
 

@@ -5,8 +5,11 @@ from chalice import Blueprint, Rate
 
 from chalicelib.api.http import json_route
 from chalicelib.composition import dependencies
+from chalicelib.first_use import imported_on_first_use
 from chalicelib.routes.guards import admin_only
-from chalicelib.services.privacy import privacy
+
+with imported_on_first_use():  # run on a handler's first call, not at cold start (chalicelib/first_use.py)
+    from chalicelib.services.privacy import privacy
 
 bp = Blueprint(__name__)
 

@@ -5,9 +5,12 @@ from chalice import Blueprint
 
 from chalicelib.api.http import json_route, parse_json_object
 from chalicelib.composition import dependencies
+from chalicelib.first_use import imported_on_first_use
 from chalicelib.routes.guards import admin_only
-from chalicelib.services.access import admin_auth
-from chalicelib.services.shops import shops
+
+with imported_on_first_use():  # run on a handler's first call, not at cold start (chalicelib/first_use.py)
+    from chalicelib.services.access import admin_auth
+    from chalicelib.services.shops import shops
 
 bp = Blueprint(__name__)
 

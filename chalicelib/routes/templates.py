@@ -5,9 +5,12 @@ from chalice import Blueprint, Response
 
 from chalicelib.api.http import json_route, parse_json_object
 from chalicelib.composition import dependencies
+from chalicelib.first_use import imported_on_first_use
 from chalicelib.mail.pages import PAGE_HEADERS
 from chalicelib.routes.guards import FORM_TYPES, admin_only, who
-from chalicelib.services.templates import template_workspace, templates, test_recipients
+
+with imported_on_first_use():  # run on a handler's first call, not at cold start (chalicelib/first_use.py)
+    from chalicelib.services.templates import template_workspace, templates, test_recipients
 
 bp = Blueprint(__name__)
 
