@@ -28,13 +28,15 @@ def test_a_paid_order_and_its_email_are_counted(deps, shopify_shop):
                     sample_order_payload("shopify", order_id="3001", email=DEFAULT_EMAIL), "orders/paid")
     assert _names(_records(lines)) == ["OrdersApplied"]
     (message,) = drain_queue(os.environ["LOYALTY_SEND_QUEUE"])
+    sent_at = deps.clock()
+    deps.clock = lambda: sent_at  # held still, so the record's time can only have come from it
     result = send_consumer.deliver(deps, json.dumps(message))
     assert result["status"] == "sent"
     sent = _records(lines)[-1]
     assert sent["EmailsSent"] == 1 and (sent["Service"], sent["Stage"]) == ("loyalty-mail", "prod")
     emf = sent["_aws"]["CloudWatchMetrics"][0]
     assert emf["Namespace"] == NAMESPACE and emf["Dimensions"] == [["Service", "Stage"]]
-    assert sent["_aws"]["Timestamp"] == int(deps.clock().timestamp() * 1000)  # the passed clock, not the wall's
+    assert sent["_aws"]["Timestamp"] == int(sent_at.timestamp() * 1000)  # the passed clock, not the wall's
     # the same message again is a duplicate: nothing more is counted
     before = len(lines)
     assert send_consumer.deliver(deps, json.dumps(message))["status"] == "duplicate"

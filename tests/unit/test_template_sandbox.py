@@ -3,12 +3,13 @@ and the render budget that stops it (deterministically: steps, sizes and a fake 
 from __future__ import annotations
 
 import itertools
+import time
 
 import pytest
 
 from chalicelib.mail.compiler import HTML_ENV
 from chalicelib.mail.rendering import TemplateError, TemplateLimitError, TemplateSet, sample_context
-from chalicelib.mail.sandbox import BudgetExceeded, RenderBudget, metering, printed_size
+from chalicelib.mail.sandbox import BudgetExceeded, Meter, RenderBudget, metering, printed_size
 
 _versions = itertools.count()
 
@@ -157,3 +158,17 @@ def test_printed_size_counts_shared_parts_as_often_as_they_print():
     with pytest.raises(Exception):
         printed_size(nested, 50_000)  # 100,000 characters from one string shared 100 times
     assert printed_size({"a": 1}, 100) < 20
+
+
+def test_the_time_budget_counts_the_renders_cpu_not_time_spent_waiting():
+    """A loaded machine makes a render wait for the CPU; only the CPU it burns counts."""
+    meter = Meter(RenderBudget(seconds=0.05))
+    time.sleep(0.2)  # four budgets of waiting
+    for _ in range(64):
+        meter.step()
+    started = time.thread_time()
+    while time.thread_time() - started < 0.1:  # two budgets of work
+        pass
+    with pytest.raises(BudgetExceeded, match="took longer than 0.05 s"):
+        for _ in range(64):
+            meter.step()
