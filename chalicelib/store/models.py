@@ -266,11 +266,13 @@ class SesMessageItem(Item, discriminator="mail_ses_message"):
 
 
 class TemplateOverrideItem(Item, discriminator="template_override"):
-    """A shop's own MJML body for one of the e-mails (the files in templates/ are the defaults)."""
+    """A shop's own MJML body and/or own words for one of the e-mails (templates/ holds the defaults).
+    ``mjml`` is None when only texts are the shop's; ``texts`` is {locale: {catalog key: text}}."""
 
     template = UnicodeAttribute()
     version = NumberAttribute()
-    mjml = UnicodeAttribute()
+    mjml = UnicodeAttribute(null=True)
+    texts = JSONAttribute(null=True)
     updated_at = UnicodeAttribute()
 
 
@@ -440,7 +442,8 @@ class TemplateRevisionItem(Item, discriminator="template_revision"):
 
     template = UnicodeAttribute()
     version = NumberAttribute()
-    mjml = UnicodeAttribute()
+    mjml = UnicodeAttribute(null=True)
+    texts = JSONAttribute(null=True)
     saved_at = UnicodeAttribute()
     saved_by = UnicodeAttribute(null=True)
     note = UnicodeAttribute(null=True)

@@ -1,7 +1,7 @@
 """A shop's template overrides: one item per overridden e-mail, under the shop."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Optional
 
 from datetime import datetime
@@ -20,8 +20,9 @@ TEMPLATE_SK_PREFIX = "TEMPLATE#"
 class StoredOverride:
     template: str
     version: int
-    mjml: str
+    mjml: Optional[str]  # None: the default body (only the shop's texts are its own)
     updated_at: str
+    texts: dict = field(default_factory=dict)  # {locale: {catalog key: text}}
 
 
 @dataclass(frozen=True)
@@ -34,6 +35,7 @@ class Revision:
     saved_by: Optional[str]
     note: Optional[str]
     mjml: Optional[str] = None
+    texts: dict = field(default_factory=dict)
 
 
 class OverrideChanged(Exception):
@@ -56,16 +58,19 @@ class TemplateOverrides:
         except DoesNotExist:
             return None
 
-    def save(self, template: str, mjml: str, expected_version: int, now: datetime,
-             saved_by: Optional[str] = None, note: Optional[str] = None) -> StoredOverride:
-        """The override and its revision, in one transaction on the version the editor read."""
+    def save(self, template: str, mjml: Optional[str], expected_version: int, now: datetime,
+             saved_by: Optional[str] = None, note: Optional[str] = None,
+             texts: Optional[dict] = None) -> StoredOverride:
+        """The override and its revision, in one transaction on the version the editor read.
+        ``mjml`` None keeps the default body; ``texts`` are the shop's words ({locale: {key: text}})."""
         updated_at = keys.iso(now)
+        texts = {locale: entries for locale, entries in (texts or {}).items() if entries} or None
         item = TemplateOverrideItem(keys.shop_pk(self.shop_id), TEMPLATE_SK_PREFIX + template, template=template,
-                                    version=expected_version + 1, mjml=mjml, updated_at=updated_at)
+                                    version=expected_version + 1, mjml=mjml, texts=texts, updated_at=updated_at)
         condition = (TemplateOverrideItem.sk.does_not_exist() if expected_version == 0
                      else TemplateOverrideItem.version == expected_version)
         revision = TemplateRevisionItem(keys.shop_pk(self.shop_id), keys.template_revision_sk(template, now),
-                                        template=template, version=expected_version + 1, mjml=mjml,
+                                        template=template, version=expected_version + 1, mjml=mjml, texts=texts,
                                         saved_at=updated_at, saved_by=saved_by, note=note)
         try:
             with TransactWrite(connection=connection()) as write:
@@ -94,11 +99,11 @@ class TemplateOverrides:
                                            consistent_read=True)
         except DoesNotExist:
             return None
-        return Revision(revision, int(row.version), row.saved_at, row.saved_by, row.note, row.mjml)
+        return Revision(revision, int(row.version), row.saved_at, row.saved_by, row.note, row.mjml, row.texts or {})
 
     def delete(self, template: str) -> None:
         TemplateOverrideItem(keys.shop_pk(self.shop_id), TEMPLATE_SK_PREFIX + template).delete()
 
 
 def _stored(item: TemplateOverrideItem) -> StoredOverride:
-    return StoredOverride(item.template, int(item.version), item.mjml, item.updated_at)
+    return StoredOverride(item.template, int(item.version), item.mjml, item.updated_at, item.texts or {})
