@@ -5,6 +5,7 @@ import { html } from "@codemirror/lang-html";
 import { jinja } from "@codemirror/lang-jinja";
 import { api, enc } from "./api.js";
 import { h, clear, debounce, errorText, field, notice } from "./dom.js";
+import { textsForm } from "./texts.js";
 
 const LOCALES = ["en", "de", "ru", "uk"];
 
@@ -53,8 +54,20 @@ export async function editorView(main, shop, name) {
   const testTo = h("input", { type: "email", id: "test-to", placeholder: "you@example.com" });
   const testResult = h("div", { id: "test-result" });
   const editorHost = h("div", { class: "editor", id: "mjml-editor" });
-
+  let mode = "words";
   const refresh = debounce(() => preview(), 350);
+  const texts = textsForm({ shop, template: name, onInput: refresh });
+  const codePane = h("div", { class: "code-pane", hidden: true }, h("p", { class: "hint" },
+    "The e-mail's layout in MJML and Jinja: for designers. The words are in the Words tab."), editorHost);
+  const modeButtons = h("div", { class: "mode-tabs", role: "tablist" },
+    h("button", { id: "mode-words", class: "tab active", onclick: () => setMode("words") }, "Words"),
+    h("button", { id: "mode-code", class: "tab", onclick: () => setMode("code") }, "Code (MJML)"));
+  function setMode(next) {
+    mode = next;
+    texts.root.hidden = next !== "words";
+    codePane.hidden = next !== "code";
+    modeButtons.querySelectorAll("button").forEach((b) => b.classList.toggle("active", b.id === `mode-${next}`));
+  }
   const editor = new EditorView({
     doc: current.mjml,
     extensions: [basicSetup, jinja({ base: html() }), errorLine, EditorView.lineWrapping,
@@ -66,7 +79,9 @@ export async function editorView(main, shop, name) {
 
   async function preview() {
     try {
-      const result = await api("POST", `${base}/preview`, { mjml: editor.state.doc.toString(), locale: locale.value, sample_customer: sample.value });
+      const mjml = editor.state.doc.toString();
+      const result = await api("POST", `${base}/preview`, { mjml: mjml === current.mjml ? undefined : mjml,
+        texts: texts.locale() === locale.value ? texts.values() : undefined, locale: locale.value, sample_customer: sample.value });
       if (!result.ok) {
         clear(errorBox, h("div", { class: "notice error", id: "preview-error-message" },
           result.editor_line ? `Line ${result.editor_line}: ${result.error}` : result.error));
@@ -79,14 +94,30 @@ export async function editorView(main, shop, name) {
       desktop.srcdoc = result.html;
       mobile.srcdoc = result.html;
     } catch (error) {
-      clear(errorBox, h("div", { class: "notice error" }, errorText(error)));
+      clear(errorBox, h("div", { class: "notice error", id: "preview-error-message" }, errorText(error)));
+      texts.markServerError(error);
+    }
+  }
+
+  async function saveTexts() {
+    try {
+      const saved = await texts.save(version);
+      version = saved.version;
+      showVersion();
+      notice(status, `Saved the ${locale.value} texts as version ${version}.`);
+      loadHistory();
+    } catch (error) {
+      notice(status, errorText(error), "error");
+      texts.markServerError(error);
     }
   }
 
   async function save() {
+    if (mode === "words") { await saveTexts(); return; }
     try {
       const saved = await api("PUT", base, { mjml: editor.state.doc.toString(), version });
       version = saved.version;
+      current.mjml = editor.state.doc.toString();
       showVersion();
       notice(status, `Saved as version ${version}.`);
       loadHistory();
@@ -112,41 +143,51 @@ export async function editorView(main, shop, name) {
       try {
         const saved = await api("POST", `${base}/revisions/${enc(revision)}/rollback`, { version });
         version = saved.version;
+        current.mjml = found.mjml;
         editor.dispatch({ changes: { from: 0, to: editor.state.doc.length, insert: found.mjml } });
+        await texts.load(locale.value);
         showVersion();
         notice(status, `Rolled back to version ${found.version}: saved as version ${version}.`);
         loadHistory();
       } catch (error) { notice(status, errorText(error), "error"); }
     } }, `Roll back to v${found.version}`);
     history.append(h("div", { class: "diff", id: "revision-diff" }, h("h4", {}, `Version ${found.version} against the current template`),
-      h("pre", {}, found.diff ? found.diff.split("\n").map((line) => h("span", { class: line.startsWith("+") ? "add" : line.startsWith("-") ? "del" : "" }, line + "\n")) : "No differences."),
+      h("pre", {}, found.diff ? found.diff.split("\n").map((line) => h("span", { class: line.startsWith("+") ? "add" : line.startsWith("-") ? "del" : "" }, line + "\n")) : "The same layout."),
+      found.texts_diff ? h("pre", { id: "texts-diff" }, found.texts_diff.split("\n").map((line) => h("span", { class: line.startsWith("+") ? "add" : line.startsWith("-") ? "del" : "" }, line + "\n"))) : h("p", {}, "The same words."),
       rollback));
   }
 
   async function sendTest() {
     try {
-      const sent = await api("POST", `${base}/test-send`, { mjml: editor.state.doc.toString(), locale: locale.value, sample_customer: sample.value, to: testTo.value });
+      const mjml = editor.state.doc.toString();
+      const sent = await api("POST", `${base}/test-send`, { mjml: mjml === current.mjml ? undefined : mjml, texts: texts.values(), locale: locale.value, sample_customer: sample.value, to: testTo.value });
       notice(testResult, `Sent “${sent.subject}” to ${sent.to}.`);
     } catch (error) { notice(testResult, errorText(error), "error"); }
   }
 
-  locale.addEventListener("change", preview);
+  locale.addEventListener("change", async () => { await texts.load(locale.value); preview(); });
   sample.addEventListener("change", preview);
   showVersion();
   clear(main,
     h("div", { class: "editor-head" }, h("a", { href: "#/templates" }, "← Templates"), h("h2", {}, name), versionLabel,
       h("button", { class: "primary", id: "save-template", onclick: save }, "Save"),
+      h("button", { id: "reset-texts", onclick: async () => {
+        if (!confirm(`Use the default ${locale.value} texts again? The history stays.`)) return;
+        try { await texts.reset(); await texts.load(locale.value); version = texts.version(); showVersion(); notice(status, `The ${locale.value} texts are the defaults again.`); preview(); loadHistory(); }
+        catch (error) { notice(status, errorText(error), "error"); }
+      } }, "Reset texts"),
       h("button", { id: "reset-template", onclick: async () => {
-        if (!confirm("Go back to the default template? The history stays.")) return;
+        if (!confirm("Go back to the default layout? Your texts and the history stay.")) return;
         await api("DELETE", base); location.reload();
-      } }, "Use default")),
+      } }, "Default layout")),
     status,
     h("div", { class: "editor-grid" },
-      h("section", {}, editorHost, errorBox, history),
+      h("section", {}, modeButtons, texts.root, codePane, errorBox, history),
       h("section", {},
         h("div", { class: "preview-controls" }, field("Language", locale), field("Sample customer", sample)),
         h("div", { class: "subject-line" }, h("span", {}, "Subject: "), subject),
         h("div", { class: "previews" }, h("figure", {}, h("figcaption", {}, "Desktop"), desktop), h("figure", {}, h("figcaption", {}, "Mobile"), mobile)),
         h("div", { class: "test-send" }, field("Send a test to", testTo, "a confirmed test recipient (Sending tab)"), h("button", { id: "send-test", onclick: sendTest }, "Send test"), testResult))));
+  await texts.load(locale.value);
   await Promise.all([preview(), loadHistory()]);
 }

@@ -94,7 +94,7 @@ def send_test(deps, shop_id: str, template: str, body: dict, sent_by: str, *, no
     require_sender_ready(deps, shop, now)
     locale, customer = _locale_and_customer(body, shop)
     try:
-        rendered = _render(deps, shop, template, body.get("mjml"), locale, customer)
+        rendered = _render(deps, shop, template, body.get("mjml"), locale, customer, body.get("texts"))
     except TemplateError as error:
         raise BadRequest(f"mjml: {error}", field="mjml", line=getattr(error, "line", None)) from None
     try:
