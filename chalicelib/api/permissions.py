@@ -48,6 +48,8 @@ PERMISSIONS: dict[tuple[str, str], frozenset[str]] = {
     # customers: reading is everyone's, changing a balance is money
     ("GET", f"{_SHOP}/customers/{{email}}"): EVERYONE,
     ("GET", f"{_SHOP}/customers/{{email}}/history"): EVERYONE,
+    ("GET", f"{_SHOP}/customers"): EVERYONE,
+    ("GET", f"{_SHOP}/customers/{{email}}/timeline"): EVERYONE,
     ("POST", f"{_SHOP}/customers/{{email}}/adjustments"): OWNERS,
     # personal data: everything stored about a customer, and the platform's data requests
     ("GET", f"{_SHOP}/customers/{{email}}/export"): OWNERS,
@@ -77,6 +79,8 @@ PERMISSIONS: dict[tuple[str, str], frozenset[str]] = {
     # segments and campaigns
     ("POST", f"{_SHOP}/segments/preview"): EVERYONE,
     ("POST", f"{_SHOP}/campaigns"): EVERYONE,
+    ("POST", f"{_SHOP}/campaign-preview"): EVERYONE,
+    ("POST", f"{_SHOP}/campaign-test-send"): EVERYONE,
     ("GET", f"{_SHOP}/campaigns"): EVERYONE,
     ("GET", f"{_SHOP}/campaigns/{{campaign_id}}"): EVERYONE,
     ("GET", f"{_SHOP}/campaigns/{{campaign_id}}/stats"): EVERYONE,

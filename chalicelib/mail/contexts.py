@@ -98,7 +98,7 @@ def build_context(template: str, *, shop: Shop, account: Account, data: dict, li
     locale = resolve_locale(account.locale, shop.default_locale)
     if template not in TEMPLATES:
         raise ContextError(template, locale, None, f"unknown template; known: {', '.join(TEMPLATES)}")
-    reader = _Data(template, locale, data or {})
+    reader = _Data(template, locale, data or {}, shop.default_locale)
     marketing = template in MARKETING_TEMPLATES
     context = {
         "template": template,
@@ -372,10 +372,11 @@ assert set(_BUILDERS) == set(TEMPLATES)
 class _Data:
     """Typed reads of the ``data`` dict; errors name the template, the locale and the key."""
 
-    def __init__(self, template: str, locale: str, data: dict):
+    def __init__(self, template: str, locale: str, data: dict, default_locale: Optional[str] = None):
         if not isinstance(data, dict):
             raise ContextError(template, locale, None, "data must be a dict")
         self.template, self.locale, self.data = template, locale, data
+        self.default_locale = default_locale
         self.read: set[str] = set()
 
     def error(self, message: str) -> ContextError:
@@ -391,7 +392,14 @@ class _Data:
         return value
 
     def text(self, key: str, default=_MISSING) -> Optional[str]:
+        """A text, or a text per locale ({"de": …, "uk": …}: this locale's, else the shop's default)."""
         value = self._get(key, default)
+        if isinstance(value, dict):
+            chosen = value.get(self.locale) or value.get(self.default_locale)
+            if not chosen and default is _MISSING:
+                raise self.error(f"{key!r} has no text for {self.locale} nor for the shop's "
+                                 f"default locale {self.default_locale}")
+            value = chosen or default
         return _clean(str(value)) if value is not None else None
 
     def text_of(self, item: dict, key: str, label: str) -> str:

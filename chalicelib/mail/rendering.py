@@ -166,6 +166,12 @@ class TemplateSet:
         resolved = self._locale(template, locale, context)
         compiled = self._compiled(template, resolved)
         _text_template(template, resolved, bool(self.texts(template, resolved)))  # compiled once, outside budgets
+        shop = context["shop"]
+        try:  # Babel's locale data loads once per process: outside every budget too
+            formatter(resolved, shop["currency"], int(shop["currency_exponent"]), shop["timezone"],
+                      self.texts(template, resolved))
+        except Exception:  # noqa: BLE001 - prepare() reports a bad shop setting as the context error
+            pass
         with metering(self.budget):
             locale, values = self.prepare(template, locale, context)
             try:

@@ -5,8 +5,8 @@ from chalice import Blueprint, Rate, Response
 
 from chalicelib.api.http import json_route, parse_json_object
 from chalicelib.composition import dependencies
-from chalicelib.routes.guards import FORM_TYPES, admin_only
-from chalicelib.services.campaigns import campaigns, links, results, segments
+from chalicelib.routes.guards import FORM_TYPES, admin_only, who
+from chalicelib.services.campaigns import campaigns, links, planner, results, segments
 
 bp = Blueprint(__name__)
 
@@ -23,6 +23,20 @@ def preview_segment(shop_id):
 @admin_only(bp)
 def create_campaign(shop_id):
     return 201, campaigns.create_campaign(dependencies(), shop_id, parse_json_object(bp.current_request.raw_body))
+
+
+@bp.route("/admin/shops/{shop_id}/campaign-preview", methods=["POST"])
+@json_route
+@admin_only(bp)
+def preview_campaign(shop_id):
+    return planner.preview_campaign(dependencies(), shop_id, parse_json_object(bp.current_request.raw_body))
+
+
+@bp.route("/admin/shops/{shop_id}/campaign-test-send", methods=["POST"])
+@json_route
+@admin_only(bp)
+def test_send_campaign(shop_id):
+    return planner.test_send_campaign(dependencies(), shop_id, parse_json_object(bp.current_request.raw_body), who())
 
 
 @bp.route("/admin/shops/{shop_id}/campaigns", methods=["GET"])

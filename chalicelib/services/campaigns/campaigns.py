@@ -80,10 +80,27 @@ class CampaignSettings(BaseModel):
 
 
 def create_campaign(deps, shop_id: str, document: dict) -> dict:
+    shop = load_shop(deps, shop_id)
+    settings, data, send_at = prepare_campaign(deps, shop, document)
+    now = deps.clock()
+    offer = settings.offer
+    campaign = Campaign(campaign_id=uuid.uuid4().hex[:12], shop_id=shop_id, name=settings.name,
+                        template=settings.template, segment=settings.segment, send_at=send_at,
+                        data=data, created_at=now,
+                        offer=offer.model_dump(mode="json") if offer else None)
+    if offer and offer.codes == "shared":
+        (shared,) = _issue_codes(deps, campaign, [None], now)
+        campaign.data["code"] = shared
+    deps.repos.campaigns(shop_id).save(campaign)
+    return view(campaign)
+
+
+def prepare_campaign(deps, shop, document: dict) -> tuple["CampaignSettings", dict, datetime]:
+    """A campaign document checked, its template data completed from the offer, and its send
+    time made aware (in the shop's time zone when none is given): what create and preview share."""
     from chalicelib.mail.rendering import MARKETING_TEMPLATES, TemplateError, build_context
     from chalicelib.mail.contexts import sample_account, sample_links
 
-    shop = load_shop(deps, shop_id)
     try:
         settings = CampaignSettings.model_validate(document)
     except ValidationError as error:
@@ -118,15 +135,7 @@ def create_campaign(deps, shop_id: str, document: dict) -> dict:
                       links=sample_links(shop.default_locale), now=now)
     except TemplateError as error:
         raise BadRequest(f"data: {error}", field="data") from None
-    campaign = Campaign(campaign_id=uuid.uuid4().hex[:12], shop_id=shop_id, name=settings.name,
-                        template=settings.template, segment=settings.segment, send_at=send_at,
-                        data=data, created_at=now,
-                        offer=offer.model_dump(mode="json") if offer else None)
-    if offer and offer.codes == "shared":
-        (shared,) = _issue_codes(deps, campaign, [None], now)
-        campaign.data["code"] = shared
-    deps.repos.campaigns(shop_id).save(campaign)
-    return view(campaign)
+    return settings, data, send_at
 
 
 def _aware(moment: datetime, zone: ZoneInfo) -> datetime:

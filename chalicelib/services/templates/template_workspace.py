@@ -82,21 +82,34 @@ def send_test(deps, shop_id: str, template: str, body: dict, sent_by: str, *, no
     ``[TEST]``, from the shop's verified sender, through the configuration set (bounces and
     complaints count against the shop like any mail), within the shop's hourly test-send
     limit; no send log, consent or cap check, and no results counted."""
-    from chalicelib.mail.messenger import SendError
-    from chalicelib.mail.mime import InvalidAddress, build_message
     from chalicelib.mail.rendering import TemplateError
-    from chalicelib.services.templates.test_recipients import require_confirmed, require_sender_ready, take_test_send_slot
+    from chalicelib.services.templates.test_recipients import require_confirmed, require_sender_ready
 
     shop = load_shop(deps, shop_id)
     now = now or deps.clock()
     templates._known(template)
-    to = require_confirmed(deps, shop_id, body.get("to"))
+    require_confirmed(deps, shop_id, body.get("to"))
     require_sender_ready(deps, shop, now)
     locale, customer = _locale_and_customer(body, shop)
     try:
         rendered = _render(deps, shop, template, body.get("mjml"), locale, customer, body.get("texts"))
     except TemplateError as error:
         raise BadRequest(f"mjml: {error}", field="mjml", line=getattr(error, "line", None)) from None
+    answer = deliver_test(deps, shop, template, body.get("to"), rendered, sent_by, now=now)
+    return {**answer, "locale": locale, "sample_customer": customer}
+
+
+def deliver_test(deps, shop, template: str, to, rendered, sent_by: str, *, now=None) -> dict:
+    """A rendered e-mail to one of the shop's confirmed test recipients, marked [TEST] (the
+    template editor's and the campaign planner's test sends)."""
+    from chalicelib.mail.messenger import SendError
+    from chalicelib.mail.mime import InvalidAddress, build_message
+    from chalicelib.services.templates.test_recipients import require_confirmed, require_sender_ready, take_test_send_slot
+
+    now = now or deps.clock()
+    shop_id = shop.shop_id
+    to = require_confirmed(deps, shop_id, to)
+    require_sender_ready(deps, shop, now)
     try:
         raw = build_message(from_name=shop.name, from_address=shop.sender_email, to_address=to,
                             subject=TEST_SUBJECT_PREFIX + rendered.subject, html=rendered.html, text=rendered.text,
@@ -111,7 +124,7 @@ def send_test(deps, shop_id: str, template: str, body: dict, sent_by: str, *, no
     except SendError as error:
         raise BadRequest(f"to: the test could not be sent ({error})", field="to") from None
     return {"sent": True, "to": to, "subject": TEST_SUBJECT_PREFIX + rendered.subject,
-            "ses_message_id": message_id, "locale": locale, "sample_customer": customer}
+            "ses_message_id": message_id}
 
 
 def list_revisions(deps, shop_id: str, template: str) -> dict:
