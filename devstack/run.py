@@ -144,6 +144,36 @@ class ChildOutput:
 # --- the stack ----------------------------------------------------------------
 
 
+class CampaignScheduler:
+    """Runs the due campaigns every ``interval`` seconds in a daemon thread (the schedule of
+    ``chalicelib.routes.campaigns`` on AWS), so a campaign planned in the workspace goes out."""
+
+    def __init__(self, interval: float = 15.0) -> None:
+        self.interval = interval
+        self._stopped = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="campaign-scheduler", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def _run(self) -> None:
+        from chalicelib.composition import dependencies
+        from chalicelib.services.campaigns.campaigns import run_due_campaigns
+
+        while not self._stopped.wait(self.interval):
+            try:
+                report = run_due_campaigns(dependencies())
+            except Exception as error:  # noqa: BLE001 - the next run tries again; the stack keeps serving
+                _say(f"  campaign scheduler: {type(error).__name__}: {error}")
+                continue
+            for campaign, outcome in report.items():
+                _say(f"  campaign {campaign}: {outcome}")
+
+    def stop(self) -> None:
+        self._stopped.set()
+        self._thread.join(STOP_TIMEOUT_SECONDS)
+
+
 class Stack:
     def __init__(self, api_port: int, emulator_port: int) -> None:
         self.api_port = api_port
@@ -154,6 +184,7 @@ class Stack:
         self.chalice: Optional[subprocess.Popen] = None
         self.output: Optional[ChildOutput] = None
         self.worker = None
+        self.scheduler = None
 
     def environment(self) -> dict[str, str]:
         env = cli.local_environment()
@@ -191,6 +222,11 @@ class Stack:
         self.worker = QueueWorker(queue_handlers())
         self.worker.start()
 
+    def start_campaign_scheduler(self) -> None:
+        """What the one-minute schedule does on AWS: send the campaigns that are due (every 15 s here)."""
+        self.scheduler = CampaignScheduler()
+        self.scheduler.start()
+
     def start_api(self) -> None:
         chalice = Path(sys.executable).parent / "chalice"
         if not chalice.exists():
@@ -219,6 +255,8 @@ class Stack:
                          + self.output.text())
 
     def stop(self) -> None:
+        if self.scheduler is not None:
+            self.scheduler.stop()
         if self.worker is not None:
             self.worker.stop()
         if self.chalice is not None and self.chalice.poll() is None:
@@ -395,6 +433,8 @@ def main(argv: Optional[list[str]] = None) -> int:
         _say(f"  API (chalice local)   {stack.api_url}")
         stack.start_queue_worker()
         _say(f"  Queue handlers        {', '.join(queue_handlers().values())} (polling the emulator's SQS)")
+        stack.start_campaign_scheduler()
+        _say("  Campaign scheduler    due campaigns sent every 15 s")
 
         demo = run_demo(stack)
         print_summary(stack, demo)
