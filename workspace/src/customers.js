@@ -29,6 +29,7 @@ export async function customersView(main, shop, initial) {
   const matches = h("ul", { class: "matches", id: "customer-matches" });
   const out = h("div", { id: "customer" });
   const baseOf = (email) => `/admin/shops/${enc(shop)}/customers/${enc(email)}`;
+  const zone = (await api("GET", `/admin/shops/${enc(shop)}`).catch(() => ({}))).timezone;
 
   const search = debounce(async () => {
     const q = query.value.trim();
@@ -75,12 +76,12 @@ export async function customersView(main, shop, initial) {
           h("div", { class: "card stat" }, h("small", {}, "Referral and achievements"), h("strong", {}, c.referral?.code || "no referral code"),
             h("span", {}, [story.referred ? "came by a friend's referral" : null, c.achievements.length ? `achievements: ${c.achievements.join(", ")}` : "no achievements yet",
               story.unsubscribed ? "unsubscribed from marketing" : story.marketing_consent ? "agreed to marketing" : "no marketing consent"].filter(Boolean).join(" · ")))),
-        h("h3", {}, "Point lots"), c.expiring.length ? h("ul", {}, c.expiring.map((l) => h("li", {}, `${formatNumber(l.points)} points until ${formatTime(l.expires_at)}`))) : h("p", {}, "None."),
+        h("h3", {}, "Point lots"), c.expiring.length ? h("ul", {}, c.expiring.map((l) => h("li", {}, `${formatNumber(l.points)} points until ${formatTime(l.expires_at, zone)}`))) : h("p", {}, "None."),
         h("form", { class: "card row", id: "adjust-form", onsubmit: adjust }, field("Adjust points (+/−)", points), field("Reason", reason), button, message),
         h("h3", {}, "Timeline"),
-        h("table", { class: "list", id: "customer-timeline" }, h("thead", {}, h("tr", {}, ["When", "What", "Points", "Details"].map((t) => h("th", {}, t)))),
+        h("table", { class: "list", id: "customer-timeline" }, h("thead", {}, h("tr", {}, [`When (${zone || "UTC"})`, "What", "Points", "Details"].map((t) => h("th", {}, t)))),
           h("tbody", {}, story.events.map((e) => h("tr", { class: `event ${e.type}`, "data-type": e.type },
-            h("td", {}, formatTime(e.at)), h("td", {}, EVENT_LABELS[e.type] || e.type),
+            h("td", {}, formatTime(e.at, zone)), h("td", {}, EVENT_LABELS[e.type] || e.type),
             h("td", { class: "num" }, e.points ? formatNumber(e.points) : ""), h("td", {}, describe(e, currency)))))));
     } catch (error) { notice(out, errorText(error), "error"); }
   }
