@@ -114,6 +114,8 @@ def test_marketer_walkthrough(api_server, demo_shop, gold_buyers, deps):
             expect(page.locator("#preview-subject")).to_contain_text("Danke für Ihre Bestellung #1042! Das bringt Ihnen")
             page.click("#save-template")
             expect(page.locator("#editor-status")).to_contain_text("Saved the de texts as version 1")
+            expect(page.locator(".text-row[data-key='post_purchase.subject'] .text-problem")).to_have_text("")
+            expect(page.locator("#template-history")).to_contain_text("texts (de)")
             _shot(page, "walkthrough-1-german-words", "walkthrough-1-german-words")
             saved = _call(api_server, "GET", f"/admin/shops/{SHOP}/templates/post_purchase/texts/de")
             assert {t["key"]: t["value"] for t in saved["texts"]}["post_purchase.intro"] == INTRO_DE
@@ -155,6 +157,7 @@ def test_marketer_walkthrough(api_server, demo_shop, gold_buyers, deps):
             expect(page.frame_locator(".campaign-preview[data-locale='uk'] iframe").locator("body")).to_contain_text("День безкоштовної доставки")
             expect(page.frame_locator(".campaign-preview[data-locale='de'] iframe").locator("body")).to_contain_text(
                 re.compile("kostenlos", re.I))
+            page.set_viewport_size({"width": 1600, "height": 2300})  # the previews painted in one screenful
             _shot(page, "walkthrough-3-preview-de-uk", "walkthrough-3-preview-de-uk")
 
             # 4. a test to the marketer, then send it
@@ -179,6 +182,7 @@ def test_marketer_walkthrough(api_server, demo_shop, gold_buyers, deps):
             page.reload()
             expect(page.locator("#campaign-list tr", has_text="Versandkostenfrei-Tag")).to_contain_text("done")
             _shot(page, "walkthrough-4-sent", "walkthrough-4-sent")
+            page.set_viewport_size({"width": 1600, "height": 1000})
 
             # 5. the customer's story: found by name, the orders and the e-mail on one timeline
             page.click("nav >> text=Customers")

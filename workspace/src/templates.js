@@ -77,11 +77,15 @@ export async function editorView(main, shop, name) {
 
   function showVersion() { versionLabel.textContent = version ? `version ${version}` : "default template"; }
 
+  let previewRun = 0;
   async function preview() {
+    const run = ++previewRun;  // an older answer arriving late must not mark the fields again
     try {
       const mjml = editor.state.doc.toString();
       const result = await api("POST", `${base}/preview`, { mjml: mjml === current.mjml ? undefined : mjml,
         texts: texts.locale() === locale.value ? texts.values() : undefined, locale: locale.value, sample_customer: sample.value });
+      if (run !== previewRun) return;
+      texts.recheck();
       if (!result.ok) {
         clear(errorBox, h("div", { class: "notice error", id: "preview-error-message" },
           result.editor_line ? `Line ${result.editor_line}: ${result.error}` : result.error));
@@ -94,6 +98,7 @@ export async function editorView(main, shop, name) {
       desktop.srcdoc = result.html;
       mobile.srcdoc = result.html;
     } catch (error) {
+      if (run !== previewRun) return;
       clear(errorBox, h("div", { class: "notice error", id: "preview-error-message" }, errorText(error)));
       texts.markServerError(error);
     }
@@ -104,8 +109,8 @@ export async function editorView(main, shop, name) {
       const saved = await texts.save(version);
       version = saved.version;
       showVersion();
+      await loadHistory();
       notice(status, `Saved the ${locale.value} texts as version ${version}.`);
-      loadHistory();
     } catch (error) {
       notice(status, errorText(error), "error");
       texts.markServerError(error);

@@ -57,7 +57,7 @@ export function textsForm({ shop, template, onInput }) {
         input.classList.toggle("invalid", !!problem);
       };
       input.addEventListener("input", () => { check(); onInput(); });
-      inputs.push({ key: entry.key, form, input, message });
+      inputs.push({ key: entry.key, form, input, message, check });
       return h("label", { class: "text-control" }, form ? h("span", { class: "form-name" }, form) : null, input, message);
     });
     const chips = entry.placeholders.length ? h("span", { class: "chips" }, entry.placeholders.map((p) => h("code", {}, `{${p}}`))) : null;
@@ -93,6 +93,9 @@ export function textsForm({ shop, template, onInput }) {
     }
   }
 
+  // the server's word on the fields replaced by the form's own checks of what is typed now
+  function recheck() { for (const item of inputs) item.check(); }
+
   async function save(version) {
     const saved = await api("PUT", `${base}/${enc(loaded.locale)}`, { texts: values(), version });
     return saved;
@@ -100,5 +103,5 @@ export function textsForm({ shop, template, onInput }) {
 
   async function reset() { return api("DELETE", `${base}/${enc(loaded.locale)}`); }
 
-  return { root, load, values, save, reset, markServerError, locale: () => loaded.locale, version: () => loaded.version };
+  return { root, load, values, save, reset, markServerError, recheck, locale: () => loaded.locale, version: () => loaded.version };
 }
