@@ -6,17 +6,40 @@ import { jinja } from "@codemirror/lang-jinja";
 import { api, enc } from "./api.js";
 import { h, clear, debounce, errorText, field, notice } from "./dom.js";
 import { textsForm } from "./texts.js";
+import { formatMoney, formatNumber, formatTime } from "./numbers.js";
 
 const LOCALES = ["en", "de", "ru", "uk"];
 
+// What sends each e-mail, in the words a marketer uses (the rules live in domain/mail/outbox.py,
+// domain/lifecycle and the program's settings).
+const TRIGGERS = {
+  post_purchase: "after a paid order", points_expiring: "30 and 7 days before points lapse",
+  special_day: "when you send a campaign or special day", tier_upgrade: "when a customer reaches a higher tier",
+  reward_code: "when points are turned into a code", referral_reward: "when a referred friend orders",
+  welcome: "when a customer joins the program", birthday: "on the customer's birthday",
+  winback: (program) => `${program?.winback_after_days || 90} days after the last order`,
+  tier_at_risk: "before a tier would drop", achievement: "when a customer earns an achievement",
+  membership_reminder: "before a paid membership ends",
+};
+
 export async function templatesView(main, shop) {
-  const { templates } = await api("GET", `/admin/shops/${enc(shop)}/templates`);
-  clear(main, h("h2", {}, "E-mail templates"), h("table", { class: "list", id: "template-list" },
-    h("thead", {}, h("tr", {}, h("th", {}, "Template"), h("th", {}, "Version"), h("th", {}, "Last saved"))),
-    h("tbody", {}, templates.map((t) => h("tr", {},
-      h("td", {}, h("a", { href: `#/templates/${enc(t.template)}` }, t.template)),
-      h("td", {}, t.overridden ? `v${t.version}` : "default"),
-      h("td", {}, t.updated_at || "–"))))));
+  const [{ templates }, flows, program] = await Promise.all([
+    api("GET", `/admin/shops/${enc(shop)}/templates`),
+    api("GET", `/admin/shops/${enc(shop)}/flows/stats`).catch(() => ({ flows: [] })),
+    api("GET", `/admin/shops/${enc(shop)}/program`).catch(() => null)]);
+  const results = Object.fromEntries(flows.flows.map((f) => [f.template, f]));
+  const trigger = (t) => (typeof TRIGGERS[t] === "function" ? TRIGGERS[t](program?.program || program) : TRIGGERS[t] || "");
+  clear(main, h("h2", {}, "E-mails and what sends them"), h("table", { class: "list", id: "template-list" },
+    h("thead", {}, h("tr", {}, ["E-mail", "Sent", "Words and layout", "Results", "Last saved"].map((t) => h("th", {}, t)))),
+    h("tbody", {}, templates.map((t) => {
+      const r = results[t.template];
+      return h("tr", { "data-template": t.template },
+        h("td", {}, h("a", { href: `#/templates/${enc(t.template)}` }, t.template)),
+        h("td", {}, trigger(t.template)),
+        h("td", {}, [t.overridden ? "own layout" : "default layout", t.own_texts?.length ? `own words: ${t.own_texts.join(", ")}` : null].filter(Boolean).join(" · "), t.version ? ` (v${t.version})` : ""),
+        h("td", {}, r ? `${formatNumber(r.sent)} sent · ${formatNumber(r.unique_clicks)} clicked · ${formatNumber(r.orders)} orders · ${formatMoney(r.revenue, r.currency)}` : "–"),
+        h("td", {}, t.updated_at ? formatTime(t.updated_at) : "–"));
+    }))));
 }
 
 // The line of the last render error, highlighted in the editor.
