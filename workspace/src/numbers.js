@@ -26,5 +26,6 @@ export function earnRateText(pointsPerUnit, currency) {
   const rate = Number(pointsPerUnit);
   if (!Number.isFinite(rate) || rate <= 0) return "no points for spending";
   const per = [1, 10, 100, 1000].find((base) => Number.isInteger(Math.round(rate * base * 1000) / 1000) && rate * base >= 1) || 100;
-  return `${formatNumber(Math.round(rate * per * 1000) / 1000)} points per ${formatMoney(per, currency)}`;
+  const points = Math.round(rate * per * 1000) / 1000;
+  return `${formatNumber(points)} ${points === 1 ? "point" : "points"} per ${formatNumber(per)} ${currency || ""}`.trim();
 }
