@@ -175,3 +175,18 @@ def test_keys_cover_subject_preheader_and_included_partials():
 
 def test_percent_encoded_path_reaches_the_route(client, shopify_shop):
     assert _call(client, "get", _texts(shopify_shop.shop_id).replace("/texts/de", "/texts/" + quote("de")))[0] == 200
+
+
+@pytest.mark.parametrize("mjml, said", [
+    ("<mj-section><mj-column>\n<mj-text>{{ customer.loyalty_nickname }}</mj-text>\n</mj-column></mj-section>",
+     "`customer.loyalty_nickname` is not a field; available: first_name, locale"),
+    ("<mj-section><mj-column>\n<mj-text>Hi {{ customer.first_name </mj-text>\n</mj-column></mj-section>",
+     "a `{{` on line 2 is not closed"),
+    ("<mj-section><mj-column>\n<mj-text>{{ nickname }}</mj-text>\n</mj-column></mj-section>",
+     "`nickname` is not a field; available: account, cashback_earned_minor, customer,"),
+])
+def test_template_errors_are_said_in_plain_words(client, shopify_shop, mjml, said):
+    status, preview = _call(client, "post", f"/admin/shops/{shopify_shop.shop_id}/templates/post_purchase/preview",
+                            {"mjml": mjml, "locale": "en"})
+    assert status == 200 and preview["ok"] is False
+    assert said in preview["explanation"], preview

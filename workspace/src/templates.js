@@ -110,8 +110,10 @@ export async function editorView(main, shop, name) {
       if (run !== previewRun) return;
       texts.recheck();
       if (!result.ok) {
+        const said = result.explanation || result.error;
         clear(errorBox, h("div", { class: "notice error", id: "preview-error-message" },
-          result.editor_line ? `Line ${result.editor_line}: ${result.error}` : result.error));
+          result.editor_line ? `Line ${result.editor_line}: ${said}` : said,
+          result.explanation ? h("details", {}, h("summary", {}, "details"), result.error) : null));
         editor.dispatch({ effects: setErrorLine.of(result.editor_line) });
         return;
       }

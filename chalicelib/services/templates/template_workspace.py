@@ -71,7 +71,9 @@ def preview_template(deps, shop_id: str, template: str, body: dict) -> dict:
         # text template is only named in the message.
         return {"ok": False, "template": template, "locale": locale, "sample_customer": customer,
                 "error": str(error), "line": line, "source": source or None,
-                "editor_line": line if source.startswith("override") else None}
+                "editor_line": line if source.startswith("override") else None,
+                "explanation": _explained(deps, shop, template, locale, customer, error,
+                                          body.get("mjml") if source.startswith("override") else None)}
     return {"ok": True, "template": template, "locale": locale, "sample_customer": customer,
             "subject": rendered.subject, "preheader": rendered.preheader, "html": rendered.html,
             "text": rendered.text}
@@ -213,8 +215,6 @@ def _locale_and_customer(body: dict, shop) -> tuple[str, str]:
 def _render(deps, shop, template: str, mjml: Optional[str], locale: str, customer: str, texts=None):
     """The e-mail as the shop's customers would get it (its saved body and words, or the posted
     unsaved ones), for a sample customer whose dates lie around today."""
-    from chalicelib.mail.contexts import SAMPLE_NOW, sample_data, sample_links
-    from chalicelib.mail.rendering import build_context
     from chalicelib.mail.texts import CatalogPatch
     from chalicelib.services.templates.texts import checked_texts
 
@@ -225,14 +225,30 @@ def _render(deps, shop, template: str, mjml: Optional[str], locale: str, custome
     if texts is not None:
         template_set = template_set.with_texts({(template, locale): CatalogPatch.of(
             checked_texts(template, locale, texts))})
+    return template_set.render(template, locale, _sample_context(deps, shop, template, locale, customer))
+
+
+def _explained(deps, shop, template: str, locale: str, customer: str, error, mjml: Optional[str]) -> Optional[str]:
+    """The error in plain words, with the names the sample context does have."""
+    from chalicelib.mail.explain import in_plain_words
+
+    try:
+        context = _sample_context(deps, shop, template, locale, customer)
+    except Exception:  # noqa: BLE001 - without a context the raw message is all there is
+        context = None
+    return in_plain_words(getattr(error, "message", str(error)), getattr(error, "line", None), mjml, context)
+
+
+def _sample_context(deps, shop, template: str, locale: str, customer: str) -> dict:
+    from chalicelib.mail.contexts import SAMPLE_NOW, sample_data, sample_links
+    from chalicelib.mail.rendering import build_context
+
     shop_for_locale = replace(shop, default_locale=locale)
-    now = deps.clock()
-    shift = now.date() - SAMPLE_NOW.date()
+    shift = deps.clock().date() - SAMPLE_NOW.date()
     account = _shifted_account(_sample_customer(customer, locale, shop_for_locale, template), shift)
-    context = build_context(template, shop=shop_for_locale, account=account,
-                            data=_shifted(sample_data(template, locale, shop_for_locale), shift),
-                            links=sample_links(locale), now=SAMPLE_NOW + shift)
-    return template_set.render(template, locale, context)
+    return build_context(template, shop=shop_for_locale, account=account,
+                         data=_shifted(sample_data(template, locale, shop_for_locale), shift),
+                         links=sample_links(locale), now=SAMPLE_NOW + shift)
 
 
 def _shifted(value, shift: timedelta):
