@@ -213,3 +213,27 @@ def test_the_outbox_sweeper_sees_only_what_was_written_before_its_instant(repos)
     assert lingering["idempotency_key"] == "post_purchase:o-1"
     outbox.clear(lingering["outbox_key"])
     assert outbox.lingering(SHOP, shard, keys.iso(T0 + timedelta(seconds=1))) == []
+
+
+def test_a_customers_sends_list_newest_first_with_their_state_and_texts_stay_with_versions(repos):
+    from chalicelib.store.mail.mail_store import SendRecord
+
+    mail = repos.mail(SHOP)
+    for minutes, (customer, key) in enumerate([("c_1", "flow:post_purchase:o1"), ("c_2", "flow:post_purchase:o2"),
+                                               ("c_1", "campaign:day1:c_1")]):
+        now = T0 + timedelta(minutes=minutes)
+        record = SendRecord(SHOP, key, customer, key.split(":")[1], "marketing", None, "claimed", now)
+        claimed = mail.claim(record, None, f"{customer}@example.com", now, timedelta(minutes=5))
+        mail.mark_sent(claimed, f"ses-{minutes}", now)
+    sends = mail.customer_sends("c_1")
+    assert [s.idempotency_key for s in sends] == ["campaign:day1:c_1", "flow:post_purchase:o1"]
+    assert all(s.status == "sent" for s in sends)
+    assert mail.customer_sends("c_1", limit=1)[0].idempotency_key == "campaign:day1:c_1"
+    assert mail.customer_sends("c_3") == []
+
+    templates = repos.templates(SHOP)
+    templates.save("welcome", None, 0, T0, texts={"de": {"welcome.subject": "Willkommen!"}})
+    stored = templates.get("welcome")
+    assert stored.mjml is None and stored.texts == {"de": {"welcome.subject": "Willkommen!"}}
+    (revision,) = templates.revisions("welcome")
+    assert templates.revision("welcome", revision.revision).texts == stored.texts
