@@ -79,6 +79,10 @@ PERMISSIONS: dict[tuple[str, str], frozenset[str]] = {
     # segments and campaigns
     ("POST", f"{_SHOP}/segments/preview"): EVERYONE,
     ("POST", f"{_SHOP}/campaigns"): EVERYONE,
+    ("GET", f"{_SHOP}/segments"): EVERYONE,
+    ("GET", f"{_SHOP}/segments/{{segment_id}}"): EVERYONE,
+    ("PUT", f"{_SHOP}/segments/{{segment_id}}"): EVERYONE,
+    ("DELETE", f"{_SHOP}/segments/{{segment_id}}"): EVERYONE,
     ("POST", f"{_SHOP}/campaign-preview"): EVERYONE,
     ("POST", f"{_SHOP}/campaign-test-send"): EVERYONE,
     ("GET", f"{_SHOP}/campaigns"): EVERYONE,

@@ -6,7 +6,7 @@ from chalice import Blueprint, Rate, Response
 from chalicelib.api.http import json_route, parse_json_object
 from chalicelib.composition import dependencies
 from chalicelib.routes.guards import FORM_TYPES, admin_only, who
-from chalicelib.services.campaigns import campaigns, links, planner, results, segments
+from chalicelib.services.campaigns import campaigns, links, planner, results, saved_segments, segments
 
 bp = Blueprint(__name__)
 
@@ -23,6 +23,35 @@ def preview_segment(shop_id):
 @admin_only(bp)
 def create_campaign(shop_id):
     return 201, campaigns.create_campaign(dependencies(), shop_id, parse_json_object(bp.current_request.raw_body))
+
+
+@bp.route("/admin/shops/{shop_id}/segments", methods=["GET"])
+@json_route
+@admin_only(bp)
+def list_saved_segments(shop_id):
+    return saved_segments.list_segments(dependencies(), shop_id)
+
+
+@bp.route("/admin/shops/{shop_id}/segments/{segment_id}", methods=["GET"])
+@json_route
+@admin_only(bp)
+def get_saved_segment(shop_id, segment_id):
+    return saved_segments.get_segment(dependencies(), shop_id, segment_id)
+
+
+@bp.route("/admin/shops/{shop_id}/segments/{segment_id}", methods=["PUT"])
+@json_route
+@admin_only(bp)
+def save_segment(shop_id, segment_id):
+    return saved_segments.save_segment(dependencies(), shop_id, segment_id,
+                                       parse_json_object(bp.current_request.raw_body), who())
+
+
+@bp.route("/admin/shops/{shop_id}/segments/{segment_id}", methods=["DELETE"])
+@json_route
+@admin_only(bp)
+def delete_saved_segment(shop_id, segment_id):
+    return saved_segments.delete_segment(dependencies(), shop_id, segment_id)
 
 
 @bp.route("/admin/shops/{shop_id}/campaign-preview", methods=["POST"])

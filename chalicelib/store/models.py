@@ -488,5 +488,16 @@ class TestRecipientItem(Item, discriminator="test_recipient"):
     confirmed_at = UnicodeAttribute(null=True)
 
 
+class SavedSegmentItem(Item, discriminator="saved_segment"):
+    """A shop's named segment (``SHOP#{shop}`` / ``SEGMENT#{segment_id}``), reused across campaigns."""
+
+    segment_id = UnicodeAttribute()
+    name = UnicodeAttribute()
+    rules = JSONAttribute()
+    version = NumberAttribute()
+    updated_at = UnicodeAttribute()
+    updated_by = UnicodeAttribute(null=True)
+
+
 ALL_MODELS = ALL_MODELS + (AdminKeyItem, AdminSessionItem, TemplateRevisionItem, SenderDomainItem,
-                           ShopSenderDomainItem, HeldMailItem, TestRecipientItem)
+                           ShopSenderDomainItem, HeldMailItem, TestRecipientItem, SavedSegmentItem)

@@ -135,6 +135,11 @@ def test_marketer_walkthrough(api_server, demo_shop, gold_buyers, deps):
             assert members >= 3  # the three recent Gold buyers, and any Gold customer of the demo's orders
             expect(page.locator("#segment-count")).to_have_text(f"{members} customers")
             expect(page.locator("#segment-sample")).to_contain_text("jonas.weber@example.de")
+            page.fill("#segment-save-name", "Gold buyers of 60 days")
+            page.click("#save-segment")
+            expect(page.locator("#segment-save-note")).to_have_text("Saved “Gold buyers of 60 days”.")
+            saved = _call(api_server, "GET", f"/admin/shops/{SHOP}/segments")["segments"]
+            assert [(s["name"], s["rules"]) for s in saved] == [("Gold buyers of 60 days", SEGMENT)]
             _shot(page, "walkthrough-2-segment", "walkthrough-2-segment")
 
             # 3. a special day with free shipping, previewed in de and uk

@@ -117,3 +117,27 @@ def test_search_by_prefix_or_name_and_the_timeline_of_orders_and_adjustments(cli
     assert kinds[0] == "adjustment" and "order" in kinds
     assert story["events"][0]["reason"] == "parcel arrived late"
     assert _get(client, f"/admin/shops/{shop}/customers/nobody@example.com/timeline")[0] == 404
+
+
+def test_named_segments_are_saved_on_their_version_and_reused(client, shopify_shop, customers):
+    shop = shopify_shop.shop_id
+    rules = {"all": [{"field": "locale", "op": "=", "value": "de"}, {"field": "marketing_consent", "op": "=", "value": True}]}
+    path = f"/admin/shops/{shop}/segments/german-fans"
+
+    def put(body):
+        response = client.http.put(path, headers=ADMIN, body=json.dumps(body).encode())
+        return response.status_code, json.loads(response.body)
+
+    status, saved = put({"name": "German fans", "rules": rules})
+    assert status == 200 and saved["version"] == 1
+    assert put({"name": "German fans", "rules": rules})[0] == 409  # created meanwhile by someone else
+    status, body = put({"name": "German fans", "rules": {"field": "nickname", "op": "=", "value": 1}, "version": 1})
+    assert status == 400 and body["field"].startswith("segment.")
+    assert put({"name": "x", "rules": rules, "colour": "red"})[1]["field"] == "colour"
+    _, listing = _get(client, f"/admin/shops/{shop}/segments")
+    assert [s["name"] for s in listing["segments"]] == ["German fans"]
+    _, preview = _post(client, f"/admin/shops/{shop}/campaign-preview", _document(segment={"rules": saved["rules"]}))
+    assert preview["audience"]["receiving"] == 1 and preview["audience"]["by_locale"] == {"de": 1}
+    assert client.http.delete(path, headers=ADMIN).status_code == 200
+    assert _get(client, path)[0] == 404
+    assert _get(client, f"/admin/shops/{shop}/segments/Bad%20Id")[0] == 400

@@ -100,6 +100,33 @@ export async function campaignsView(main, shop) {
   const dataHost = h("div");
   let data = dataForm(template.value, shopLocales, defaultLocale);
   const segment = segmentBuilder({ shop, initial: { rules: { all: [{ field: "marketing_consent", op: "=", value: true }] } } });
+  // saved, named segments: load one into the rows, or save the rows under a name
+  const savedPick = h("select", { id: "saved-segments" }, h("option", { value: "" }, "saved segments…"));
+  const saveName = h("input", { id: "segment-save-name", placeholder: "name, e.g. Gold buyers of 60 days" });
+  const savedNote = h("small", { id: "segment-save-note" });
+  let saved = [];
+  async function loadSaved() {
+    saved = (await api("GET", `/admin/shops/${enc(shop)}/segments`).catch(() => ({ segments: [] }))).segments;
+    clear(savedPick, h("option", { value: "" }, "saved segments…"), saved.map((sg) => h("option", { value: sg.segment_id }, sg.name)));
+  }
+  savedPick.addEventListener("change", () => {
+    const found = saved.find((sg) => sg.segment_id === savedPick.value);
+    if (found) { segment.set(found.rules); saveName.value = found.name; }
+  });
+  async function saveSegment() {
+    const label = saveName.value.trim();
+    if (!label) { savedNote.textContent = "give it a name"; return; }
+    const id = label.toLowerCase().normalize("NFKD").replace(/[^a-z0-9]+/g, "-").replace(/^-+|-+$/g, "").slice(0, 64) || `segment-${Date.now()}`;
+    const existing = saved.find((sg) => sg.segment_id === id);
+    try {
+      await api("PUT", `/admin/shops/${enc(shop)}/segments/${enc(id)}`, { name: label, rules: segment.value().rules, version: existing ? existing.version : 0 });
+      savedNote.textContent = `Saved “${label}”.`;
+      await loadSaved(); savedPick.value = id;
+    } catch (error) { savedNote.textContent = errorText(error); }
+  }
+  const savedRow = h("div", { class: "row saved-segments" }, field("Start from", savedPick), field("Save these rows as", saveName),
+    h("button", { type: "button", id: "save-segment", onclick: saveSegment }, "Save segment"), savedNote);
+  loadSaved();
   template.addEventListener("change", () => { data = dataForm(template.value, shopLocales, defaultLocale); clear(dataHost, data.root); });
   clear(dataHost, data.root);
 
@@ -194,7 +221,7 @@ export async function campaignsView(main, shop) {
     h("form", { class: "card planner", id: "campaign-form", onsubmit: (e) => { e.preventDefault(); create(false); } },
       h("h3", {}, "Plan a campaign or special day"),
       h("div", { class: "row" }, field("Name", name), field("E-mail", template), field(`Send at (shop time, ${zone})`, sendAt)),
-      h("fieldset", {}, h("legend", {}, "Who gets it"), segment.root),
+      h("fieldset", {}, h("legend", {}, "Who gets it"), savedRow, segment.root),
       h("fieldset", {}, h("legend", {}, "What it says"), dataHost),
       h("fieldset", {}, h("legend", {}, "What it gives"), h("div", { class: "row" }, field("Code", codes), field("Discount %", discount),
         field("Free shipping", freeShipping), field(`Minimum order (${shopView.currency || ""})`, minOrder), field("Bonus points (claimed once)", bonus),
