@@ -84,6 +84,7 @@ SEGMENT = {"all": [{"field": "tier", "op": "=", "value": "Gold"}, {"field": "day
 def test_marketer_walkthrough(api_server, demo_shop, gold_buyers, deps):
     from playwright.sync_api import expect, sync_playwright
 
+    expect.set_options(timeout=30_000)  # a preview renders every language on a machine that may be busy
     _confirm_test_recipient(api_server)
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
