@@ -220,8 +220,8 @@ def _render(deps, shop, template: str, mjml: Optional[str], locale: str, custome
 
     template_set = templates.template_set_for(deps, shop.shop_id)
     if mjml is not None:
-        template_set = template_set.with_overrides(
-            {template: (f"candidate-{abs(hash(mjml))}", templates.checked_mjml(mjml))})
+        mjml = templates.checked_mjml(mjml)
+        template_set = template_set.with_overrides({template: (f"candidate-{abs(hash(mjml))}", mjml)})
     if texts is not None:
         template_set = template_set.with_texts({(template, locale): CatalogPatch.of(
             checked_texts(template, locale, texts))})
