@@ -7,7 +7,7 @@ from chalicelib.api.http import json_route, parse_json_object
 from chalicelib.composition import dependencies
 from chalicelib.domain.access import limits
 from chalicelib.routes.guards import admin_only, storefront_key, who
-from chalicelib.services.loyalty import adjustments, codes, dashboard, program_settings, reviews, storefront, wallet
+from chalicelib.services.loyalty import adjustments, codes, customer_story, dashboard, program_settings, reviews, storefront, wallet
 from chalicelib.services.shops.lookup import load_shop
 
 bp = Blueprint(__name__)
@@ -18,6 +18,21 @@ bp = Blueprint(__name__)
 @admin_only(bp)
 def admin_customer(shop_id, email):
     return storefront.customer_view(dependencies(), load_shop(dependencies(), shop_id), email)
+
+
+@bp.route("/admin/shops/{shop_id}/customers", methods=["GET"])
+@json_route
+@admin_only(bp)
+def admin_customer_search(shop_id):
+    query = bp.current_request.query_params or {}
+    return customer_story.search_customers(dependencies(), load_shop(dependencies(), shop_id), query.get("q"))
+
+
+@bp.route("/admin/shops/{shop_id}/customers/{email}/timeline", methods=["GET"])
+@json_route
+@admin_only(bp)
+def admin_customer_timeline(shop_id, email):
+    return customer_story.timeline(dependencies(), load_shop(dependencies(), shop_id), email)
 
 
 @bp.route("/admin/shops/{shop_id}/customers/{email}/history", methods=["GET"])

@@ -251,3 +251,27 @@ def test_the_send_reads_account_lots_and_mail_preferences_in_one_query_and_claim
     assert refused.value.suppressed is False
     assert not mail.record_final(record, "skipped", "test", T0 + timedelta(hours=1), only_if_new=True)
     assert mail.load_send("k-1").claim_id == claimed.claim_id
+
+
+def test_a_customers_sends_list_newest_first_with_their_state_and_texts_stay_with_versions(repos):
+    from chalicelib.store.mail.mail_store import SendRecord
+
+    mail = repos.mail(SHOP)
+    for minutes, (customer, key) in enumerate([("c_1", "flow:post_purchase:o1"), ("c_2", "flow:post_purchase:o2"),
+                                               ("c_1", "campaign:day1:c_1")]):
+        now = T0 + timedelta(minutes=minutes)
+        record = SendRecord(SHOP, key, customer, key.split(":")[1], "marketing", None, "claimed", now)
+        claimed = mail.claim(record, None, f"{customer}@example.com", now, timedelta(minutes=5))
+        mail.mark_sent(claimed, f"ses-{minutes}", now)
+    sends = mail.customer_sends("c_1")
+    assert [s.idempotency_key for s in sends] == ["campaign:day1:c_1", "flow:post_purchase:o1"]
+    assert all(s.status == "sent" for s in sends)
+    assert mail.customer_sends("c_1", limit=1)[0].idempotency_key == "campaign:day1:c_1"
+    assert mail.customer_sends("c_3") == []
+
+    templates = repos.templates(SHOP)
+    templates.save("welcome", None, 0, T0, texts={"de": {"welcome.subject": "Willkommen!"}})
+    stored = templates.get("welcome")
+    assert stored.mjml is None and stored.texts == {"de": {"welcome.subject": "Willkommen!"}}
+    (revision,) = templates.revisions("welcome")
+    assert templates.revision("welcome", revision.revision).texts == stored.texts
