@@ -42,7 +42,7 @@ def _document(**overrides):
     document = {"name": "Free shipping day", "template": "special_day",
                 "segment": {"rules": {"field": "orders_count", "op": ">=", "value": 1}}, "send_at": SEND_AT,
                 "data": {"title": {"de": "Versandkostenfrei-Tag", "uk": "День безкоштовної доставки"},
-                         "starts_at": SEND_AT[:10], "ends_at": SEND_AT[:10], "free_shipping": True},
+                         "starts_at": SEND_AT[:10], "ends_at": SEND_AT[:10]},
                 "offer": {"codes": "per_customer", "free_shipping": True,
                           "valid_from": SEND_AT, "valid_until": SEND_AT[:10] + "T23:59"}}
     document.update(overrides)

@@ -137,8 +137,7 @@ export async function campaignsView(main, shop) {
       free_shipping: !!codes.value && freeShipping.checked, min_order: codes.value && minOrder.value ? Number(minOrder.value) : null,
       bonus_points: Number(bonus.value) > 0 ? Number(bonus.value) : null, valid_from: validFrom.value, valid_until: validUntil.value } : null;
     const values = data.value();
-    // the offer says what the code gives: the mail says the same (free shipping included)
-    if (offer && offer.free_shipping && template.value === "special_day") values.free_shipping = true;
+    // what the mail says about the offer (free shipping, minimum, dates) the server fills from the offer
     return { name: name.value.trim(), template: template.value, segment: segment.value(), data: values, offer,
       send_at: now ? shopLocalInput(new Date(), zone) : sendAt.value };
   }
