@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-ADMIN = {"Authorization": "Bearer test-admin-token", "Content-Type": "application/json"}
+from tests.support.shops import ADMIN, sign_in
 
 
 def workspace_headers(client, shop_id: str, label: str = "marketer") -> dict[str, str]:
@@ -12,10 +12,4 @@ def workspace_headers(client, shop_id: str, label: str = "marketer") -> dict[str
     minted = client.http.post(f"/admin/shops/{shop_id}/admin-keys", headers=ADMIN,
                               body=json.dumps({"label": label}).encode())
     assert minted.status_code == 201, minted.body
-    key = json.loads(minted.body)["admin_key"]
-    response = client.http.post("/admin/session", headers={"Content-Type": "application/json"},
-                                body=json.dumps({"key": key}).encode())
-    assert response.status_code == 201, response.body
-    cookie = {k.lower(): v for k, v in response.headers.items()}["set-cookie"].split(";")[0]
-    return {"Cookie": cookie, "X-CSRF-Token": json.loads(response.body)["csrf_token"],
-            "Content-Type": "application/json"}
+    return sign_in(client, json.loads(minted.body)["admin_key"])

@@ -127,7 +127,23 @@ export async function campaignsView(main, shop) {
   const savedRow = h("div", { class: "row saved-segments" }, field("Start from", savedPick), field("Save these rows as", saveName),
     h("button", { type: "button", id: "save-segment", onclick: saveSegment }, "Save segment"), savedNote);
   loadSaved();
-  template.addEventListener("change", () => { data = dataForm(template.value, shopLocales, defaultLocale); clear(dataHost, data.root); });
+  // A special day's days are the offer's window (the server refuses other dates): the day fields
+  // and the offer's dates move together, the offer keeping its times of day.
+  const offerWindow = { starts_at: validFrom, ends_at: validUntil };
+  const dayInput = (key) => data.inputs.find((i) => i.spec.key === key)?.input;
+  function linkDays() {
+    for (const [key, offerInput] of Object.entries(offerWindow)) {
+      const day = dayInput(key);
+      if (!day) continue;
+      day.value = offerInput.value.slice(0, 10);
+      day.addEventListener("input", () => { if (day.value) offerInput.value = day.value + offerInput.value.slice(10); });
+    }
+  }
+  for (const [key, offerInput] of Object.entries(offerWindow)) {
+    offerInput.addEventListener("input", () => { const day = dayInput(key); if (day && offerInput.value) day.value = offerInput.value.slice(0, 10); });
+  }
+  template.addEventListener("change", () => { data = dataForm(template.value, shopLocales, defaultLocale); linkDays(); clear(dataHost, data.root); });
+  linkDays();
   clear(dataHost, data.root);
 
   function documentOf(now = false) {
