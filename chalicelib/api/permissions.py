@@ -92,6 +92,7 @@ PERMISSIONS: dict[tuple[str, str], frozenset[str]] = {
     ("POST", f"{_SHOP}/campaigns/{{campaign_id}}/{{action}}"): EVERYONE,
     ("GET", f"{_SHOP}/flows/stats"): EVERYONE,
     ("GET", f"{_SHOP}/flows/{{template}}/stats"): EVERYONE,
+    ("PUT", f"{_SHOP}/flows/{{template}}/switch"): EVERYONE,  # which automated e-mails go out: the marketer's
     # multi-step flows
     ("GET", f"{_SHOP}/flow-definitions"): EVERYONE,
     ("GET", f"{_SHOP}/flow-definitions/{{flow_id}}"): EVERYONE,

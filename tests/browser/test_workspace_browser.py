@@ -230,6 +230,14 @@ def test_marketer_edits_previews_saves_rolls_back_tests_and_plans(api_server, de
 
             # the template editor: the preview follows the unsaved text
             page.click("nav >> text=Templates")
+            # the flows: win-back switched off for this shop; campaigns are always sent
+            winback = page.locator("#template-list tr[data-template='winback']")
+            winback.locator(".flow-switch input").uncheck()
+            expect(winback.locator(".flow-note")).to_have_text("off")
+            assert _call(api_server, "GET", f"/admin/shops/{SHOP}")["flows_off"] == ["winback"]
+            expect(page.locator("#template-list tr[data-template='special_day'] .flow-switch")).to_have_text("always")
+            expect(winback.locator(".last-sent")).to_have_text("never")
+            _shot(page, "flows", "workspace-flows")
             page.click("#template-list >> text=post_purchase")
             expect(page.frame_locator("#preview-desktop").locator("body")).to_contain_text("#1042", timeout=20_000)
             _shot(page, "editor-default", "workspace-editor")

@@ -19,7 +19,8 @@ const TRIGGERS = {
   welcome: "when a customer joins the program", birthday: "on the customer's birthday",
   winback: (program) => `${program?.winback_after_days || 90} days after the last order`,
   tier_at_risk: "before a tier would drop", achievement: "when a customer earns an achievement",
-  membership_reminder: "before a paid membership ends",
+  membership_reminder: "before a paid membership ends", shipment_update: "when the order ships or arrives",
+  flow_message: "a step of a multi-step flow (switched per flow)",
 };
 
 export async function templatesView(main, shop) {
@@ -30,16 +31,35 @@ export async function templatesView(main, shop) {
   const results = Object.fromEntries(flows.flows.map((f) => [f.template, f]));
   const trigger = (t) => (typeof TRIGGERS[t] === "function" ? TRIGGERS[t](program?.program || program) : TRIGGERS[t] || "");
   clear(main, h("h2", {}, "E-mails and what sends them"), h("table", { class: "list", id: "template-list" },
-    h("thead", {}, h("tr", {}, ["E-mail", "Sent", "Words and layout", "Results", "Last saved"].map((t) => h("th", {}, t)))),
+    h("thead", {}, h("tr", {}, ["E-mail", "Sent", "On", "Last sent", "Words and layout", "Results", "Last saved"].map((t) => h("th", {}, t)))),
     h("tbody", {}, templates.map((t) => {
       const r = results[t.template];
       return h("tr", { "data-template": t.template },
         h("td", {}, h("a", { href: `#/templates/${enc(t.template)}` }, t.template)),
         h("td", {}, trigger(t.template)),
+        h("td", { class: "flow-switch" }, r?.switchable ? flowSwitch(shop, t.template, r.on) : h("span", { class: "hint" }, "always")),
+        h("td", { class: "last-sent" }, r?.last_sent_at ? formatTime(r.last_sent_at) : "never"),
         h("td", {}, [t.overridden ? "own layout" : "default layout", t.own_texts?.length ? `own words: ${t.own_texts.join(", ")}` : null].filter(Boolean).join(" · "), t.version ? ` (v${t.version})` : ""),
         h("td", {}, r ? `${formatNumber(r.sent)} sent · ${formatNumber(r.unique_clicks)} clicked · ${formatNumber(r.orders)} orders · ${formatMoney(r.revenue, r.currency)}` : "–"),
         h("td", {}, t.updated_at ? formatTime(t.updated_at) : "–"));
     }))));
+}
+
+// On: the shop sends it; off: none goes out (the daily jobs queue none, queued ones are skipped).
+function flowSwitch(shop, template, on) {
+  const box = h("input", { type: "checkbox", checked: on, "aria-label": `send ${template}`, "data-flow": template });
+  const note = h("small", { class: "flow-note" }, on ? "on" : "off");
+  box.addEventListener("change", async () => {
+    box.disabled = true;
+    try {
+      const answer = await api("PUT", `/admin/shops/${enc(shop)}/flows/${enc(template)}/switch`, { on: box.checked });
+      note.textContent = answer.on ? "on" : "off";
+    } catch (error) {
+      box.checked = !box.checked;
+      note.textContent = errorText(error);
+    } finally { box.disabled = false; }
+  });
+  return h("label", { class: "switch" }, box, " ", note);
 }
 
 // The line of the last render error, highlighted in the editor.
