@@ -20,12 +20,12 @@ def shard_of(spread_by: str, shards: int) -> int:
     return int(hashlib.sha256(spread_by.encode()).hexdigest()[:8], 16) % shards
 
 
-def add_request(pk: str, sk: str, kind: str, counts: Mapping[str, int], stamps: Mapping[str, str] = {}) -> dict:
+def add_request(pk: str, sk: str, kind: str, counts: Mapping[str, int], stamps: Mapping[str, str] | None = None) -> dict:
     """The low-level UpdateItem adding ``counts`` (attribute name → amount) to the item ``pk``/``sk``
     of type ``kind``, and setting ``stamps`` (attribute name → string, e.g. when it last happened)."""
     names, values, adds = {"#type": "type"}, {":type": {"S": kind}}, []
     sets = ["#type = :type"]
-    for number, (name, text) in enumerate(sorted(stamps.items())):
+    for number, (name, text) in enumerate(sorted((stamps or {}).items())):
         names[f"#s{number}"] = name
         values[f":s{number}"] = {"S": str(text)}
         sets.append(f"#s{number} = :s{number}")

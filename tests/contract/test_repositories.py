@@ -129,6 +129,19 @@ def test_results_counters_add_up_across_shards(repos):
     assert results.totals() == Counter({"sent": 12, "opened": 3, "clicked": 1})
 
 
+def test_results_note_when_an_outcome_was_last_counted_the_latest_over_the_shards(repos):
+    from datetime import datetime, timedelta, timezone
+
+    results = repos.results(SHOP, "flow:winback")
+    first = datetime(2026, 3, 2, 10, 0, 0, 123456, tzinfo=timezone.utc)
+    results.add_many({"sent": 1}, spread_by="key-1", last_at=first + timedelta(hours=2))
+    results.add_many({"sent": 1}, spread_by="key-2", last_at=first)  # counted later, sent earlier
+    results.add_many({"skipped_flow_off": 1}, spread_by="key-3")
+    totals, last = results.totals_and_last()
+    assert totals == Counter({"sent": 2, "skipped_flow_off": 1})
+    assert last == {"sent": first + timedelta(hours=2)}
+
+
 def test_job_checkpoints_and_imports_read_back(repos):
     checkpoints = repos.checkpoints(SHOP)
     assert checkpoints.last_day("expiry") is None
