@@ -144,6 +144,36 @@ class ChildOutput:
 # --- the stack ----------------------------------------------------------------
 
 
+class CampaignScheduler:
+    """Runs the due campaigns every ``interval`` seconds in a daemon thread (the schedule of
+    ``chalicelib.routes.campaigns`` on AWS), so a campaign planned in the workspace goes out."""
+
+    def __init__(self, interval: float = 15.0) -> None:
+        self.interval = interval
+        self._stopped = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="campaign-scheduler", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def _run(self) -> None:
+        from chalicelib.composition import dependencies
+        from chalicelib.services.campaigns.campaigns import run_due_campaigns
+
+        while not self._stopped.wait(self.interval):
+            try:
+                report = run_due_campaigns(dependencies())
+            except Exception as error:  # noqa: BLE001 - the next run tries again; the stack keeps serving
+                _say(f"  campaign scheduler: {type(error).__name__}: {error}")
+                continue
+            for campaign, outcome in report.items():
+                _say(f"  campaign {campaign}: {outcome}")
+
+    def stop(self) -> None:
+        self._stopped.set()
+        self._thread.join(STOP_TIMEOUT_SECONDS)
+
+
 class Stack:
     def __init__(self, api_port: int, emulator_port: int) -> None:
         self.api_port = api_port
@@ -155,6 +185,7 @@ class Stack:
         self.output: Optional[ChildOutput] = None
         self.worker = None
         self.stream_poller = None
+        self.scheduler = None
 
     def environment(self) -> dict[str, str]:
         env = cli.local_environment()
@@ -200,6 +231,11 @@ class Stack:
         self.worker = QueueWorker(queue_handlers())
         self.worker.start()
 
+    def start_campaign_scheduler(self) -> None:
+        """What the one-minute schedule does on AWS: send the campaigns that are due (every 15 s here)."""
+        self.scheduler = CampaignScheduler()
+        self.scheduler.start()
+
     def start_api(self) -> None:
         chalice = Path(sys.executable).parent / "chalice"
         if not chalice.exists():
@@ -230,6 +266,8 @@ class Stack:
     def stop(self) -> None:
         if self.stream_poller is not None:
             self.stream_poller.stop()
+        if self.scheduler is not None:
+            self.scheduler.stop()
         if self.worker is not None:
             self.worker.stop()
         if self.chalice is not None and self.chalice.poll() is None:
@@ -407,6 +445,8 @@ def main(argv: Optional[list[str]] = None) -> int:
         stack.start_queue_worker()
         _say(f"  Queue handlers        {', '.join(queue_handlers().values())} (polling the emulator's SQS)")
         _say("  Outbox stream         publish_outbox (polling the table's DynamoDB Stream, as Lambda's mapping does)")
+        stack.start_campaign_scheduler()
+        _say("  Campaign scheduler    due campaigns sent every 15 s")
 
         demo = run_demo(stack)
         print_summary(stack, demo)

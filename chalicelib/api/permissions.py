@@ -48,6 +48,8 @@ PERMISSIONS: dict[tuple[str, str], frozenset[str]] = {
     # customers: reading is everyone's, changing a balance is money
     ("GET", f"{_SHOP}/customers/{{email}}"): EVERYONE,
     ("GET", f"{_SHOP}/customers/{{email}}/history"): EVERYONE,
+    ("GET", f"{_SHOP}/customers"): EVERYONE,
+    ("GET", f"{_SHOP}/customers/{{email}}/timeline"): EVERYONE,
     ("POST", f"{_SHOP}/customers/{{email}}/adjustments"): OWNERS,
     # personal data: everything stored about a customer, and the platform's data requests
     ("GET", f"{_SHOP}/customers/{{email}}/export"): OWNERS,
@@ -66,6 +68,9 @@ PERMISSIONS: dict[tuple[str, str], frozenset[str]] = {
     ("GET", f"{_SHOP}/templates/{{template}}"): EVERYONE,
     ("PUT", f"{_SHOP}/templates/{{template}}"): EVERYONE,
     ("DELETE", f"{_SHOP}/templates/{{template}}"): EVERYONE,
+    ("GET", f"{_SHOP}/templates/{{template}}/texts/{{locale}}"): EVERYONE,
+    ("PUT", f"{_SHOP}/templates/{{template}}/texts/{{locale}}"): EVERYONE,
+    ("DELETE", f"{_SHOP}/templates/{{template}}/texts/{{locale}}"): EVERYONE,
     ("POST", f"{_SHOP}/templates/{{template}}/preview"): EVERYONE,
     ("POST", f"{_SHOP}/templates/{{template}}/test-send"): EVERYONE,
     ("GET", f"{_SHOP}/templates/{{template}}/revisions"): EVERYONE,
@@ -75,12 +80,19 @@ PERMISSIONS: dict[tuple[str, str], frozenset[str]] = {
     ("POST", f"{_SHOP}/segments/preview"): EVERYONE,
     ("POST", f"{_SHOP}/campaigns"): EVERYONE,
     ("POST", f"{_SHOP}/campaigns/preview"): EVERYONE,
+    ("GET", f"{_SHOP}/segments"): EVERYONE,
+    ("GET", f"{_SHOP}/segments/{{segment_id}}"): EVERYONE,
+    ("PUT", f"{_SHOP}/segments/{{segment_id}}"): EVERYONE,
+    ("DELETE", f"{_SHOP}/segments/{{segment_id}}"): EVERYONE,
+    ("POST", f"{_SHOP}/campaign-preview"): EVERYONE,
+    ("POST", f"{_SHOP}/campaign-test-send"): EVERYONE,
     ("GET", f"{_SHOP}/campaigns"): EVERYONE,
     ("GET", f"{_SHOP}/campaigns/{{campaign_id}}"): EVERYONE,
     ("GET", f"{_SHOP}/campaigns/{{campaign_id}}/stats"): EVERYONE,
     ("POST", f"{_SHOP}/campaigns/{{campaign_id}}/{{action}}"): EVERYONE,
     ("GET", f"{_SHOP}/flows/stats"): EVERYONE,
     ("GET", f"{_SHOP}/flows/{{template}}/stats"): EVERYONE,
+    ("PUT", f"{_SHOP}/flows/{{template}}/switch"): EVERYONE,  # which automated e-mails go out: the marketer's
     # multi-step flows
     ("GET", f"{_SHOP}/flow-definitions"): EVERYONE,
     ("GET", f"{_SHOP}/flow-definitions/{{flow_id}}"): EVERYONE,

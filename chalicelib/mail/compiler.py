@@ -38,6 +38,7 @@ from chalicelib.mail.base import TEMPLATES_DIR, TemplateError, TemplateLimitErro
 from chalicelib.mail.catalog import catalog
 from chalicelib.mail.formatting import FormatError, Formatter
 from chalicelib.mail.sandbox import MailSandbox, guarded_filter
+from chalicelib.mail.texts import NO_PATCH, CatalogPatch
 from chalicelib.mail.structure import StructureError, check_structure, mjml_problem
 
 CACHE_SIZE = 512
@@ -161,14 +162,15 @@ def compile_mjml(source: str) -> str:
         raise ValueError(f"the MJML could not be compiled ({str(error)[:200]})") from None
 
 
-def compiled_html(template: str, version: str, locale: str, content: Source, *, marketing: bool) -> CompiledHtml:
-    key = (template, version, content.digest, locale)
+def compiled_html(template: str, version: str, locale: str, content: Source, *, marketing: bool,
+                  patch: CatalogPatch = NO_PATCH) -> CompiledHtml:
+    key = (template, version, content.digest, locale, patch.digest)
     with _lock:
         found = _cache.get(key)
         if found is not None:
             _cache.move_to_end(key)
             return found
-    built = _compile(template, version, locale, content, marketing)
+    built = _compile(template, version, locale, content, marketing, patch)
     with _lock:
         _cache[key] = built
         while len(_cache) > CACHE_SIZE:
@@ -176,11 +178,12 @@ def compiled_html(template: str, version: str, locale: str, content: Source, *, 
     return built
 
 
-def assemble(template: str, locale: str, content: Source, *, marketing: bool) -> tuple[str, list[str]]:
+def assemble(template: str, locale: str, content: Source, *, marketing: bool,
+             patch: CatalogPatch = NO_PATCH) -> tuple[str, list[str]]:
     """The MJML to compile (layout, partials and content, static texts in) and the file labels
     its ``{#@index:line#}`` markers refer to. Raises TemplateError at the file and line."""
     labels: list[str] = []
-    texts = catalog(locale)
+    texts = patch.applied_to(catalog(locale)) if patch else catalog(locale)
 
     def fail(source: Source, line: Optional[int], message: str, limit: bool = False) -> TemplateError:
         error_class = TemplateLimitError if limit else TemplateError
@@ -237,8 +240,9 @@ def assemble(template: str, locale: str, content: Source, *, marketing: bool) ->
     return mjml_source, labels
 
 
-def _compile(template: str, version: str, locale: str, content: Source, marketing: bool) -> CompiledHtml:
-    mjml_source, labels = assemble(template, locale, content, marketing=marketing)
+def _compile(template: str, version: str, locale: str, content: Source, marketing: bool,
+             patch: CatalogPatch = NO_PATCH) -> CompiledHtml:
+    mjml_source, labels = assemble(template, locale, content, marketing=marketing, patch=patch)
     try:
         compiled = compile_mjml(mjml_source)
     except StructureError as exc:  # each file was inside the limits; the assembled e-mail is not
@@ -250,7 +254,7 @@ def _compile(template: str, version: str, locale: str, content: Source, marketin
         raise TemplateError(template, locale, line, f"MJML could not be compiled: {exc}"
                             + (f" ({detail})" if detail else ""), source=content.label) from None
 
-    key = f"{template}@{version}/{locale}.html"
+    key = f"{template}@{version}/{locale}{'+' + patch.digest if patch else ''}.html"
     result = CompiledHtml(key, None, compiled.split("\n"), labels)
     try:
         code = HTML_ENV.compile(compiled, name=key, filename=key)

@@ -22,6 +22,7 @@ from babel.numbers import format_currency, format_decimal, format_percent, get_c
 
 from chalicelib.domain.money import from_minor
 from chalicelib.mail.catalog import catalog
+from chalicelib.mail.texts import NO_PATCH, CatalogPatch
 
 
 class FormatError(ValueError):
@@ -55,7 +56,7 @@ class Formatter:
     # the methods a render passes to Jinja under the same names (see rendering.TemplateSet.prepare)
     TEMPLATE_HELPERS = ("money", "number", "percent", "date", "date_range", "t", "points")
 
-    def __init__(self, locale: str, currency: str, exponent: int, tz: str):
+    def __init__(self, locale: str, currency: str, exponent: int, tz: str, patch: CatalogPatch = NO_PATCH):
         self.locale = locale
         self.currency = currency
         self.exponent = exponent
@@ -63,7 +64,8 @@ class Formatter:
         self._babel = Locale.parse(locale)
         self._plural_rule = self._babel.plural_form
         self._plurals: dict[int, str] = {}
-        self._catalog = catalog(locale)
+        # a shop's own words for this e-mail (mail/texts.py) over the defaults
+        self._catalog = patch.applied_to(catalog(locale)) if patch else catalog(locale)
         self._memo: dict = {}
         # Babel's formatting takes ~50 µs a call; an e-mail has dozens. The same output,
         # built from Babel's own pattern data, is checked against Babel here and used only
@@ -236,8 +238,8 @@ def _fast_integer_format(babel: Locale, pattern, exponent: int, symbol: Optional
 
 
 @lru_cache(maxsize=256)
-def formatter(locale: str, currency: str, exponent: int, tz: str) -> Formatter:
-    return Formatter(locale, currency, exponent, tz)
+def formatter(locale: str, currency: str, exponent: int, tz: str, patch: CatalogPatch = NO_PATCH) -> Formatter:
+    return Formatter(locale, currency, exponent, tz, patch)
 
 
 # -- Ukrainian vocative ------------------------------------------------------------

@@ -40,6 +40,7 @@ from chalicelib.mail.compiler import Source, compiled_html, make_environment
 from chalicelib.mail.contexts import build_context, sample_context
 from chalicelib.mail.formatting import formatter
 from chalicelib.mail.plain_text import text_template_from_html
+from chalicelib.mail.texts import NO_PATCH, CatalogPatch
 from chalicelib.mail.sandbox import DEFAULT_BUDGET, BudgetExceeded, MailSandbox, RenderBudget, metering
 
 __all__ = [
@@ -60,11 +61,15 @@ class _LocalizedTextLoader(BaseLoader):
     ``{{ t('key') }}`` of the locale already filled in (like the HTML's compile step). Line
     numbers stay those of the file."""
 
+    prefill = True
+
     def get_source(self, environment, template):
         locale, _, name = template.partition("/")
         path = TEMPLATES_DIR / name
         if locale not in LOCALES or not name.startswith("text/") or ".." in name or not path.is_file():
             raise TemplateNotFound(template)
+        if not self.prefill:
+            return path.read_text(encoding="utf-8"), str(path), lambda: True
         texts = catalog(locale)
 
         def fill(match: re.Match) -> str:
@@ -81,20 +86,33 @@ class _TextEnvironment(MailSandbox):
         return f"{parent.partition('/')[0]}/{template}"
 
 
+class _UnfilledTextLoader(_LocalizedTextLoader):
+    """The text templates as written: every ``t()`` at render time, through a formatter that
+    knows a shop's own words (the prefilled ones hold the defaults)."""
+
+    prefill = False
+
+
 TEXT_ENV = make_environment(autoescape=False, loader=_LocalizedTextLoader(), trim_blocks=True, lstrip_blocks=True,
                             keep_trailing_newline=True, environment_class=_TextEnvironment)
 _GENERATED_TEXT_ENV = TEXT_ENV.overlay(trim_blocks=False, lstrip_blocks=False)
+TEXT_ENV_UNFILLED = make_environment(autoescape=False, loader=_UnfilledTextLoader(), trim_blocks=True,
+                                     lstrip_blocks=True, keep_trailing_newline=True,
+                                     environment_class=_TextEnvironment)
 
 
 class TemplateSet:
     """Default templates from templates/, optionally with a shop's overrides."""
 
     def __init__(self, overrides: Optional[Mapping[str, tuple[str, Source]]] = None,
-                 budget: RenderBudget = DEFAULT_BUDGET, parts: Optional[Mapping[str, dict]] = None):
+                 budget: RenderBudget = DEFAULT_BUDGET, parts: Optional[Mapping[str, dict]] = None,
+                 texts: Optional[Mapping[tuple[str, str], CatalogPatch]] = None):
         self._overrides: dict[str, tuple[str, Source]] = dict(overrides or {})
         # An override's own subject, preheader and text (Jinja, like the text templates' blocks).
         self._parts: dict[str, dict] = dict(parts or {})
         self.budget = budget
+        # a shop's own words: (template, locale) → its checked replacements (mail/texts.py)
+        self._texts: dict[tuple[str, str], CatalogPatch] = {key: patch for key, patch in (texts or {}).items() if patch}
 
     @classmethod
     def default(cls) -> "TemplateSet":
@@ -130,11 +148,11 @@ class TemplateSet:
             merged[name] = (version, Source(f"override {name}@{version}", source))
             merged_parts[name] = {key: text for key, text in (parts or {}).items()
                                   if key in OVERRIDE_PARTS and isinstance(text, str) and text.strip()}
-        return TemplateSet(merged, self.budget, merged_parts)
+        return TemplateSet(merged, self.budget, merged_parts, self._texts)
 
     def with_budget(self, budget: RenderBudget) -> "TemplateSet":
         """The same templates rendered under another budget (per recipient)."""
-        return TemplateSet(self._overrides, budget, self._parts)
+        return TemplateSet(self._overrides, budget, self._parts, self._texts)
 
     def parts(self, template: str) -> dict:
         """The override's own subject, preheader and text, as given (empty for a default)."""
@@ -147,7 +165,7 @@ class TemplateSet:
             return None
         version, source = self._overrides[template]
         parts = self._parts.get(template) or {}
-        key = (template, version, source.digest, locale, tuple(sorted(parts.items())))
+        key = (template, version, source.digest, locale, tuple(sorted(parts.items())), self.texts(template, locale).digest)
         found = _override_text_cache.get(key)
         if found is None:
             compiled = self._compiled(template, locale)
@@ -167,6 +185,15 @@ class TemplateSet:
             _override_text_cache[key] = found
         return found
 
+    def with_texts(self, texts: Mapping[tuple[str, str], CatalogPatch]) -> "TemplateSet":
+        """The same templates with a shop's own words: (template, locale) → CatalogPatch."""
+        merged = dict(self._texts)
+        merged.update(texts)
+        return TemplateSet(self._overrides, self.budget, self._parts, merged)
+
+    def texts(self, template: str, locale: str) -> CatalogPatch:
+        return self._texts.get((template, locale), NO_PATCH)
+
     def version(self, template: str) -> str:
         return self._overrides[template][0] if template in self._overrides else DEFAULT_VERSION
 
@@ -184,7 +211,13 @@ class TemplateSet:
         """One recipient's e-mail, rendered within ``self.budget`` (compiling is not counted)."""
         resolved = self._locale(template, locale, context)
         compiled = self._compiled(template, resolved)
-        _text_template(template, resolved)  # compiled once per process, outside every budget
+        _text_template(template, resolved, bool(self.texts(template, resolved)))  # compiled once, outside budgets
+        shop = context["shop"]
+        try:  # Babel's locale data loads once per process: outside every budget too
+            formatter(resolved, shop["currency"], int(shop["currency_exponent"]), shop["timezone"],
+                      self.texts(template, resolved))
+        except Exception:  # noqa: BLE001 - prepare() reports a bad shop setting as the context error
+            pass
         with metering(self.budget):
             locale, values = self.prepare(template, locale, context)
             try:
@@ -209,9 +242,10 @@ class TemplateSet:
         bound helpers, ``greeting``, and the rendered ``subject``, ``preheader`` and ``text``."""
         locale = self._locale(template, locale, context)
         shop = context["shop"]
-        text_template = _text_template(template, locale)
+        patch = self.texts(template, locale)
+        text_template = _text_template(template, locale, bool(patch))
         try:
-            fmt = formatter(locale, shop["currency"], int(shop["currency_exponent"]), shop["timezone"])
+            fmt = formatter(locale, shop["currency"], int(shop["currency_exponent"]), shop["timezone"], patch)
         except Exception as exc:  # noqa: BLE001 - any bad shop setting is the caller's context error
             raise ContextError(template, locale, None, f"context.shop needs currency, currency_exponent and "
                                                        f"timezone: {type(exc).__name__}: {exc}") from None
@@ -281,7 +315,8 @@ class TemplateSet:
 
     def _compiled(self, template: str, locale: str):
         version, source = self.source(template)
-        return compiled_html(template, version, locale, source, marketing=template in MARKETING_TEMPLATES)
+        return compiled_html(template, version, locale, source, marketing=template in MARKETING_TEMPLATES,
+                             patch=self.texts(template, locale))
 
 
 class _LocatedText:
@@ -324,12 +359,12 @@ def _default_source(template: str) -> Source:
 _text_cache: dict = {}
 
 
-def _text_template(template: str, locale: str):
-    found = _text_cache.get((template, locale))
+def _text_template(template: str, locale: str, unfilled: bool = False):
+    found = _text_cache.get((template, locale, unfilled))
     if found is None:
         name = f"text/{template}.txt"
         try:
-            found = TEXT_ENV.get_template(f"{locale}/{name}")
+            found = (TEXT_ENV_UNFILLED if unfilled else TEXT_ENV).get_template(f"{locale}/{name}")
         except TemplateNotFound as exc:
             raise TemplateError(template, locale, None, f"missing text template {exc.name.partition('/')[2]}") from None
         except TemplateSyntaxError as exc:
@@ -338,7 +373,7 @@ def _text_template(template: str, locale: str):
         for block in ("subject", "preheader", "body"):
             if block not in found.blocks:
                 raise TemplateError(template, locale, None, f"needs a {{% block {block} %}}", source=name)
-        _text_cache[(template, locale)] = found
+        _text_cache[(template, locale, unfilled)] = found
     return found
 
 

@@ -6,10 +6,10 @@ from chalice import Blueprint, Rate, Response
 from chalicelib.api.http import json_route, parse_json_object
 from chalicelib.composition import dependencies
 from chalicelib.first_use import imported_on_first_use
-from chalicelib.routes.guards import FORM_TYPES, admin_only
+from chalicelib.routes.guards import FORM_TYPES, admin_only, who
 
 with imported_on_first_use():  # run on a handler's first call, not at cold start (chalicelib/first_use.py)
-    from chalicelib.services.campaigns import campaigns, links, results, segments
+    from chalicelib.services.campaigns import campaigns, links, planner, results, saved_segments, segments
 
 bp = Blueprint(__name__)
 
@@ -33,6 +33,49 @@ def create_campaign(shop_id):
 @admin_only(bp)
 def preview_campaign(shop_id):
     return campaigns.preview_campaign(dependencies(), shop_id, parse_json_object(bp.current_request.raw_body))
+
+
+@bp.route("/admin/shops/{shop_id}/segments", methods=["GET"])
+@json_route
+@admin_only(bp)
+def list_saved_segments(shop_id):
+    return saved_segments.list_segments(dependencies(), shop_id)
+
+
+@bp.route("/admin/shops/{shop_id}/segments/{segment_id}", methods=["GET"])
+@json_route
+@admin_only(bp)
+def get_saved_segment(shop_id, segment_id):
+    return saved_segments.get_segment(dependencies(), shop_id, segment_id)
+
+
+@bp.route("/admin/shops/{shop_id}/segments/{segment_id}", methods=["PUT"])
+@json_route
+@admin_only(bp)
+def save_segment(shop_id, segment_id):
+    return saved_segments.save_segment(dependencies(), shop_id, segment_id,
+                                       parse_json_object(bp.current_request.raw_body), who())
+
+
+@bp.route("/admin/shops/{shop_id}/segments/{segment_id}", methods=["DELETE"])
+@json_route
+@admin_only(bp)
+def delete_saved_segment(shop_id, segment_id):
+    return saved_segments.delete_segment(dependencies(), shop_id, segment_id)
+
+
+@bp.route("/admin/shops/{shop_id}/campaign-preview", methods=["POST"])
+@json_route
+@admin_only(bp)
+def preview_campaign_audience(shop_id):
+    return planner.preview_campaign(dependencies(), shop_id, parse_json_object(bp.current_request.raw_body))
+
+
+@bp.route("/admin/shops/{shop_id}/campaign-test-send", methods=["POST"])
+@json_route
+@admin_only(bp)
+def test_send_campaign(shop_id):
+    return planner.test_send_campaign(dependencies(), shop_id, parse_json_object(bp.current_request.raw_body), who())
 
 
 @bp.route("/admin/shops/{shop_id}/campaigns", methods=["GET"])

@@ -10,7 +10,8 @@ from chalicelib.first_use import imported_on_first_use
 from chalicelib.routes.guards import admin_only, storefront_key, who
 
 with imported_on_first_use():  # run on a handler's first call, not at cold start (chalicelib/first_use.py)
-    from chalicelib.services.loyalty import adjustments, codes, dashboard, program_settings, reviews, storefront, wallet
+    from chalicelib.services.loyalty import (adjustments, codes, customer_story, dashboard, program_settings,
+                                             reviews, storefront, wallet)
     from chalicelib.services.shops import lookup
 
 bp = Blueprint(__name__)
@@ -21,6 +22,21 @@ bp = Blueprint(__name__)
 @admin_only(bp)
 def admin_customer(shop_id, email):
     return storefront.customer_view(dependencies(), lookup.load_shop(dependencies(), shop_id), email)
+
+
+@bp.route("/admin/shops/{shop_id}/customers", methods=["GET"])
+@json_route
+@admin_only(bp)
+def admin_customer_search(shop_id):
+    query = bp.current_request.query_params or {}
+    return customer_story.search_customers(dependencies(), lookup.load_shop(dependencies(), shop_id), query.get("q"))
+
+
+@bp.route("/admin/shops/{shop_id}/customers/{email}/timeline", methods=["GET"])
+@json_route
+@admin_only(bp)
+def admin_customer_timeline(shop_id, email):
+    return customer_story.timeline(dependencies(), lookup.load_shop(dependencies(), shop_id), email)
 
 
 @bp.route("/admin/shops/{shop_id}/customers/{email}/history", methods=["GET"])

@@ -30,6 +30,13 @@ def put_shop(shop_id):
     return (201 if created else 200), view
 
 
+@bp.route("/admin/shops/{shop_id}/flows/{template}/switch", methods=["PUT"])
+@json_route
+@admin_only(bp)
+def switch_flow(shop_id, template):
+    return shops.switch_flow(dependencies(), shop_id, template, parse_json_object(bp.current_request.raw_body))
+
+
 @bp.route("/admin/shops/{shop_id}", methods=["GET"])
 @json_route
 @admin_only(bp)

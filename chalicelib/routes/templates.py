@@ -10,7 +10,7 @@ from chalicelib.mail.pages import PAGE_HEADERS
 from chalicelib.routes.guards import FORM_TYPES, admin_only, who
 
 with imported_on_first_use():  # run on a handler's first call, not at cold start (chalicelib/first_use.py)
-    from chalicelib.services.templates import template_workspace, templates, test_recipients
+    from chalicelib.services.templates import template_workspace, templates, test_recipients, texts
 
 bp = Blueprint(__name__)
 
@@ -41,6 +41,28 @@ def put_template(shop_id, template):
 @admin_only(bp)
 def reset_template(shop_id, template):
     return templates.reset_template(dependencies(), shop_id, template)
+
+
+@bp.route("/admin/shops/{shop_id}/templates/{template}/texts/{locale}", methods=["GET"])
+@json_route
+@admin_only(bp)
+def get_template_texts(shop_id, template, locale):
+    return texts.get_texts(dependencies(), shop_id, template, locale)
+
+
+@bp.route("/admin/shops/{shop_id}/templates/{template}/texts/{locale}", methods=["PUT"])
+@json_route
+@admin_only(bp)
+def put_template_texts(shop_id, template, locale):
+    return texts.put_texts(dependencies(), shop_id, template, locale, parse_json_object(bp.current_request.raw_body),
+                           saved_by=who())
+
+
+@bp.route("/admin/shops/{shop_id}/templates/{template}/texts/{locale}", methods=["DELETE"])
+@json_route
+@admin_only(bp)
+def reset_template_texts(shop_id, template, locale):
+    return texts.reset_texts(dependencies(), shop_id, template, locale, saved_by=who())
 
 
 @bp.route("/admin/sample-customers", methods=["GET"])

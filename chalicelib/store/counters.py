@@ -20,14 +20,19 @@ def shard_of(spread_by: str, shards: int) -> int:
     return int(hashlib.sha256(spread_by.encode()).hexdigest()[:8], 16) % shards
 
 
-def add_request(pk: str, sk: str, kind: str, counts: Mapping[str, int]) -> dict:
+def add_request(pk: str, sk: str, kind: str, counts: Mapping[str, int], stamps: Mapping[str, str] | None = None) -> dict:
     """The low-level UpdateItem adding ``counts`` (attribute name → amount) to the item ``pk``/``sk``
-    of type ``kind``."""
+    of type ``kind``, and setting ``stamps`` (attribute name → string, e.g. when it last happened)."""
     names, values, adds = {"#type": "type"}, {":type": {"S": kind}}, []
+    sets = ["#type = :type"]
+    for number, (name, text) in enumerate(sorted((stamps or {}).items())):
+        names[f"#s{number}"] = name
+        values[f":s{number}"] = {"S": str(text)}
+        sets.append(f"#s{number} = :s{number}")
     for number, (name, amount) in enumerate(sorted(counts.items())):
         names[f"#c{number}"] = name
         values[f":v{number}"] = {"N": str(int(amount))}
         adds.append(f"#c{number} :v{number}")
     return {"TableName": Item.Meta.table_name, "Key": {"pk": {"S": pk}, "sk": {"S": sk}},
-            "UpdateExpression": "SET #type = :type ADD " + ", ".join(adds),
+            "UpdateExpression": "SET " + ", ".join(sets) + " ADD " + ", ".join(adds),
             "ExpressionAttributeNames": names, "ExpressionAttributeValues": values}

@@ -321,11 +321,13 @@ class SesMessageItem(Item, discriminator="mail_ses_message"):
 
 
 class TemplateOverrideItem(Item, discriminator="template_override"):
-    """A shop's own MJML body for one of the e-mails (the files in templates/ are the defaults)."""
+    """A shop's own MJML body and/or own words for one of the e-mails (templates/ holds the defaults).
+    ``mjml`` is None when only texts are the shop's; ``texts`` is {locale: {catalog key: text}}."""
 
     template = UnicodeAttribute()
     version = NumberAttribute()
-    mjml = UnicodeAttribute()
+    mjml = UnicodeAttribute(null=True)
+    texts = JSONAttribute(null=True)
     updated_at = UnicodeAttribute()
     # The override's own subject, preheader and plain text (None: the default's, the text made
     # from the HTML). More per-template fields may follow: added, never renamed.
@@ -500,7 +502,8 @@ class TemplateRevisionItem(Item, discriminator="template_revision"):
 
     template = UnicodeAttribute()
     version = NumberAttribute()
-    mjml = UnicodeAttribute()
+    mjml = UnicodeAttribute(null=True)
+    texts = JSONAttribute(null=True)
     saved_at = UnicodeAttribute()
     saved_by = UnicodeAttribute(null=True)
     note = UnicodeAttribute(null=True)
@@ -559,5 +562,16 @@ class TestRecipientItem(Item, discriminator="test_recipient"):
     confirmed_at = UnicodeAttribute(null=True)
 
 
+class SavedSegmentItem(Item, discriminator="saved_segment"):
+    """A shop's named segment (``SHOP#{shop}`` / ``SEGMENT#{segment_id}``), reused across campaigns."""
+
+    segment_id = UnicodeAttribute()
+    name = UnicodeAttribute()
+    rules = JSONAttribute()
+    version = NumberAttribute()
+    updated_at = UnicodeAttribute()
+    updated_by = UnicodeAttribute(null=True)
+
+
 ALL_MODELS = ALL_MODELS + (AdminKeyItem, AdminSessionItem, TemplateRevisionItem, SenderDomainItem,
-                           ShopSenderDomainItem, HeldMailItem, TestRecipientItem)
+                           ShopSenderDomainItem, HeldMailItem, TestRecipientItem, SavedSegmentItem)

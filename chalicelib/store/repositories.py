@@ -8,6 +8,7 @@ from __future__ import annotations
 from chalicelib.store.access.access_keys import AccessKeys
 from chalicelib.store.access.admin_access import AdminAccess
 from chalicelib.store.access.rate_counters import RateCounters
+from chalicelib.store.campaigns.saved_segments import SavedSegments
 from chalicelib.store.campaigns.campaigns import CampaignStore
 from chalicelib.store.campaigns.clicks import ClickStore
 from chalicelib.store.campaigns.groups import CampaignGroups
@@ -73,6 +74,9 @@ class DynamoRepositories:
 
     def campaigns(self, shop_id: str) -> CampaignStore:
         return CampaignStore(shop_id)
+
+    def saved_segments(self, shop_id: str) -> SavedSegments:
+        return SavedSegments(shop_id)
 
     def results(self, shop_id: str, subject: str) -> Results:
         return Results(shop_id, subject)

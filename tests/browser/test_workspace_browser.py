@@ -230,9 +230,18 @@ def test_marketer_edits_previews_saves_rolls_back_tests_and_plans(api_server, de
 
             # the template editor: the preview follows the unsaved text
             page.click("nav >> text=Templates")
+            # the flows: win-back switched off for this shop; campaigns are always sent
+            winback = page.locator("#template-list tr[data-template='winback']")
+            winback.locator(".flow-switch input").uncheck()
+            expect(winback.locator(".flow-note")).to_have_text("off")
+            assert _call(api_server, "GET", f"/admin/shops/{SHOP}")["flows_off"] == ["winback"]
+            expect(page.locator("#template-list tr[data-template='special_day'] .flow-switch")).to_have_text("always")
+            expect(winback.locator(".last-sent")).to_have_text("never")
+            _shot(page, "flows", "workspace-flows")
             page.click("#template-list >> text=post_purchase")
             expect(page.frame_locator("#preview-desktop").locator("body")).to_contain_text("#1042", timeout=20_000)
             _shot(page, "editor-default", "workspace-editor")
+            page.click("#mode-code")  # the words are a form; the layout is the designer's code tab
             _replace_editor_text(page, "#mjml-editor", first)
             expect(page.frame_locator("#preview-desktop").locator("body")).to_contain_text("Spring edition")
             expect(page.frame_locator("#preview-mobile").locator("body")).to_contain_text("Spring edition")
@@ -276,7 +285,11 @@ def test_marketer_edits_previews_saves_rolls_back_tests_and_plans(api_server, de
             page.click("nav >> text=Campaigns")
             expect(page.locator("#segment-count")).to_contain_text(f"{customers} customers")
             page.select_option("#offer-codes", "per_customer")
+            page.fill("#offer-discount", "10")
             page.fill("#campaign-name", "Coffee weekend")
+            page.fill("#data-title-uk", "Кавові вихідні")
+            page.fill("#data-starts_at", (datetime.now() + timedelta(days=2)).date().isoformat())
+            page.fill("#data-ends_at", (datetime.now() + timedelta(days=3)).date().isoformat())
             page.click("#create-campaign")
             expect(page.locator("#campaign-message")).to_contain_text("Planned")
             row = page.locator("#campaign-list tr", has_text="Coffee weekend")
@@ -302,7 +315,7 @@ def test_marketer_edits_previews_saves_rolls_back_tests_and_plans(api_server, de
             page.fill("#adjust-reason", "parcel arrived late")
             page.click("#adjust-form button[type=submit]")
             expect(page.locator("#customer-balance")).to_have_text(f"{balance + 15} points")
-            expect(page.locator("#customer-history")).to_contain_text("parcel arrived late (by key Olena)")
+            expect(page.locator("#customer-timeline")).to_contain_text("“parcel arrived late” by key Olena")
             _shot(page, "customer")
             assert errors == []
         finally:

@@ -129,6 +129,19 @@ def test_results_counters_add_up_across_shards(repos):
     assert results.totals() == Counter({"sent": 12, "opened": 3, "clicked": 1})
 
 
+def test_results_note_when_an_outcome_was_last_counted_the_latest_over_the_shards(repos):
+    from datetime import datetime, timedelta, timezone
+
+    results = repos.results(SHOP, "flow:winback")
+    first = datetime(2026, 3, 2, 10, 0, 0, 123456, tzinfo=timezone.utc)
+    results.add_many({"sent": 1}, spread_by="key-1", last_at=first + timedelta(hours=2))
+    results.add_many({"sent": 1}, spread_by="key-2", last_at=first)  # counted later, sent earlier
+    results.add_many({"skipped_flow_off": 1}, spread_by="key-3")
+    totals, last = results.totals_and_last()
+    assert totals == Counter({"sent": 2, "skipped_flow_off": 1})
+    assert last == {"sent": first + timedelta(hours=2)}
+
+
 def test_job_checkpoints_and_imports_read_back(repos):
     checkpoints = repos.checkpoints(SHOP)
     assert checkpoints.last_day("expiry") is None
@@ -278,3 +291,27 @@ def test_spend_days_round_trip_and_month_buckets_of_older_items_read_onto_days(r
     item.save()
     assert loyalty.load_profile("c_1").spend_by_day == {date(2031, 2, 1): 4_000, date(2031, 3, 1): 2_500}
     assert loyalty.load_order("o-1").spend_day == date(2031, 2, 1)
+
+
+def test_a_customers_sends_list_newest_first_with_their_state_and_texts_stay_with_versions(repos):
+    from chalicelib.store.mail.mail_store import SendRecord
+
+    mail = repos.mail(SHOP)
+    for minutes, (customer, key) in enumerate([("c_1", "flow:post_purchase:o1"), ("c_2", "flow:post_purchase:o2"),
+                                               ("c_1", "campaign:day1:c_1")]):
+        now = T0 + timedelta(minutes=minutes)
+        record = SendRecord(SHOP, key, customer, key.split(":")[1], "marketing", None, "claimed", now)
+        claimed = mail.claim(record, None, f"{customer}@example.com", now, timedelta(minutes=5))
+        mail.mark_sent(claimed, f"ses-{minutes}", now)
+    sends = mail.customer_sends("c_1")
+    assert [s.idempotency_key for s in sends] == ["campaign:day1:c_1", "flow:post_purchase:o1"]
+    assert all(s.status == "sent" for s in sends)
+    assert mail.customer_sends("c_1", limit=1)[0].idempotency_key == "campaign:day1:c_1"
+    assert mail.customer_sends("c_3") == []
+
+    templates = repos.templates(SHOP)
+    templates.save("welcome", None, 0, T0, texts={"de": {"welcome.subject": "Willkommen!"}})
+    stored = templates.get("welcome")
+    assert stored.mjml is None and stored.texts == {"de": {"welcome.subject": "Willkommen!"}}
+    (revision,) = templates.revisions("welcome")
+    assert templates.revision("welcome", revision.revision).texts == stored.texts

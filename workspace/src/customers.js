@@ -1,40 +1,90 @@
+// Each customer's story: found by the start of their e-mail or name; balance, tier, referral and
+// achievements; one timeline of orders, points, codes, e-mails (status, opens, clicks),
+// unsubscribes and adjustments. An adjustment is sent once however often Adjust is pressed.
 import { api, enc } from "./api.js";
-import { h, clear, errorText, field, notice } from "./dom.js";
+import { h, clear, debounce, errorText, field, notice } from "./dom.js";
+import { formatMoney, formatNumber, formatTime } from "./numbers.js";
+
+const EVENT_LABELS = { order: "Order", points: "Points", code: "Code", adjustment: "Adjustment", email: "E-mail", unsubscribe: "Unsubscribed", resubscribe: "Subscribed again" };
+
+function describe(event, currency) {
+  if (event.type === "email") {
+    const engagement = event.status === "skipped" || event.status === "failed" ? (event.reason || "").replace(/_/g, " ")
+      : `${formatNumber(event.opens)} opens · ${formatNumber(event.clicks)} clicks`;
+    return `${event.template.replace(/_/g, " ")} · ${event.status} · ${engagement}`;
+  }
+  if (event.type === "unsubscribe") return `from ${event.source || "a link"}`;
+  if (event.type === "resubscribe") return "";
+  const parts = [event.kind];
+  if (event.order) parts.push(event.order);
+  if (event.code) parts.push(event.code);
+  if (Number(event.spend)) parts.push(`spent ${formatMoney(event.spend, currency)}`);
+  if (Number(event.cashback)) parts.push(`cashback ${formatMoney(event.cashback, currency)}`);
+  if (event.reason) parts.push(`“${event.reason}”${event.by ? ` by ${event.by}` : ""}`);
+  return parts.join(" · ");
+}
 
 export async function customersView(main, shop, initial) {
-  const email = h("input", { type: "email", id: "customer-email", value: initial, placeholder: "customer@example.com" });
+  const query = h("input", { type: "search", id: "customer-email", value: initial, placeholder: "start of an e-mail or a name", autocomplete: "off" });
+  const matches = h("ul", { class: "matches", id: "customer-matches" });
   const out = h("div", { id: "customer" });
-  const base = () => `/admin/shops/${enc(shop)}/customers/${enc(email.value.trim())}`;
+  const baseOf = (email) => `/admin/shops/${enc(shop)}/customers/${enc(email)}`;
+  const zone = (await api("GET", `/admin/shops/${enc(shop)}`).catch(() => ({}))).timezone;
+
+  const search = debounce(async () => {
+    const q = query.value.trim();
+    if (q.length < 2 || q.includes("@") && q.split("@")[1].includes(".")) { clear(matches); return; }
+    try {
+      const found = await api("GET", `/admin/shops/${enc(shop)}/customers?q=${encodeURIComponent(q)}`);
+      clear(matches, found.customers.map((c) => h("li", {}, h("button", { type: "button", class: "link", onclick: () => { query.value = c.email; clear(matches); look(); } },
+        `${[c.first_name, c.last_name].filter(Boolean).join(" ") || "—"} · ${c.email} · ${c.tier || "no tier"} · ${formatNumber(c.points_balance)} points`))),
+        found.more ? h("li", { class: "hint" }, "More match: type more of the name or e-mail.") : null);
+    } catch (error) { clear(matches, h("li", { class: "hint" }, errorText(error))); }
+  }, 250);
+  query.addEventListener("input", search);
 
   async function look(event) {
     event?.preventDefault();
-    if (!email.value.trim()) return;
+    const email = query.value.trim();
+    if (!email) return;
+    clear(matches);
     try {
-      const [c, history] = await Promise.all([api("GET", base()), api("GET", `${base()}/history?limit=50`)]);
+      const [c, story] = await Promise.all([api("GET", baseOf(email)), api("GET", `${baseOf(email)}/timeline`)]);
       const points = h("input", { type: "number", id: "adjust-points" });
       const reason = h("input", { id: "adjust-reason", placeholder: "why (shown in the history)" });
       const message = h("div", { id: "adjust-message" });
+      const button = h("button", { class: "primary", type: "submit" }, "Adjust");
+      // one request id per adjustment the marketer means: a double click repeats the same request
+      let pending = null;
       const adjust = async (e) => {
         e.preventDefault();
+        if (pending) return;
+        pending = { points: Number(points.value), reason: reason.value, request_id: crypto.randomUUID() };
+        button.disabled = true;
         try {
-          await api("POST", `${base()}/adjustments`, { points: Number(points.value), reason: reason.value, request_id: crypto.randomUUID() });
+          await api("POST", `${baseOf(email)}/adjustments`, pending);
+          pending = null;
           await look();
-        } catch (error) { notice(message, errorText(error), "error"); }
+        } catch (error) { notice(message, errorText(error), "error"); pending = null; button.disabled = false; }
       };
+      const currency = c.currency;
       clear(out,
         h("div", { class: "cards" },
-          h("div", { class: "card stat" }, h("small", {}, "Balance"), h("strong", { id: "customer-balance" }, `${c.points_balance} points`), h("span", {}, `worth ${c.points_value} ${c.currency}`)),
-          h("div", { class: "card stat" }, h("small", {}, "Tier"), h("strong", {}, c.tier || "no tier"), h("span", {}, c.next_tier ? `${c.spend_to_next_tier} to ${c.next_tier}` : "")),
-          h("div", { class: "card stat" }, h("small", {}, "Cashback"), h("strong", {}, c.cashback_balance), h("span", {}, `${c.orders_count} orders, ${c.lifetime_spend} spent`))),
-        h("h3", {}, "Point lots"), c.expiring.length ? h("ul", {}, c.expiring.map((l) => h("li", {}, `${l.points} points until ${l.expires_at.slice(0, 10)}`))) : h("p", {}, "None."),
-        h("form", { class: "card row", id: "adjust-form", onsubmit: adjust }, field("Adjust points (+/−)", points), field("Reason", reason), h("button", { class: "primary", type: "submit" }, "Adjust"), message),
-        h("h3", {}, "History"),
-        h("table", { class: "list", id: "customer-history" }, h("thead", {}, h("tr", {}, ["When", "What", "Points", "Cashback", "Details"].map((t) => h("th", {}, t)))),
-          h("tbody", {}, history.entries.map((e) => h("tr", {}, h("td", {}, e.created_at.replace("T", " ").slice(0, 16)), h("td", {}, e.kind), h("td", { class: "num" }, e.points),
-            h("td", { class: "num" }, e.cashback), h("td", {}, e.detail?.reason ? `${e.detail.reason} (by ${e.detail.by || "?"})` : e.detail?.order_name || e.cause))))),
-        h("p", { class: "hint" }, "E-mails sent to a customer are not listed here yet: the send log is kept per message, not per customer."));
+          h("div", { class: "card stat" }, h("small", {}, "Balance"), h("strong", { id: "customer-balance" }, `${c.points_balance} points`), h("span", {}, `worth ${formatMoney(c.points_value, currency)}`)),
+          h("div", { class: "card stat" }, h("small", {}, "Tier"), h("strong", {}, c.tier || "no tier"), h("span", {}, c.next_tier ? `${formatMoney(c.spend_to_next_tier, currency)} to ${c.next_tier}` : "")),
+          h("div", { class: "card stat" }, h("small", {}, "Cashback"), h("strong", {}, formatMoney(c.cashback_balance, currency)), h("span", {}, `${formatNumber(c.orders_count)} orders, ${formatMoney(c.lifetime_spend, currency)} spent`)),
+          h("div", { class: "card stat" }, h("small", {}, "Referral and achievements"), h("strong", {}, c.referral?.code || "no referral code"),
+            h("span", {}, [story.referred ? "came by a friend's referral" : null, c.achievements.length ? `achievements: ${c.achievements.join(", ")}` : "no achievements yet",
+              story.unsubscribed ? "unsubscribed from marketing" : story.marketing_consent ? "agreed to marketing" : "no marketing consent"].filter(Boolean).join(" · ")))),
+        h("h3", {}, "Point lots"), c.expiring.length ? h("ul", {}, c.expiring.map((l) => h("li", {}, `${formatNumber(l.points)} points until ${formatTime(l.expires_at, zone)}`))) : h("p", {}, "None."),
+        h("form", { class: "card row", id: "adjust-form", onsubmit: adjust }, field("Adjust points (+/−)", points), field("Reason", reason), button, message),
+        h("h3", {}, "Timeline"),
+        h("table", { class: "list", id: "customer-timeline" }, h("thead", {}, h("tr", {}, [`When (${zone || "UTC"})`, "What", "Points", "Details"].map((t) => h("th", {}, t)))),
+          h("tbody", {}, story.events.map((e) => h("tr", { class: `event ${e.type}`, "data-type": e.type },
+            h("td", {}, formatTime(e.at, zone)), h("td", {}, EVENT_LABELS[e.type] || e.type),
+            h("td", { class: "num" }, e.points ? formatNumber(e.points) : ""), h("td", {}, describe(e, currency)))))));
     } catch (error) { notice(out, errorText(error), "error"); }
   }
-  clear(main, h("h2", {}, "Customer lookup"), h("form", { class: "row", onsubmit: look }, field("E-mail", email), h("button", { type: "submit", id: "look-up" }, "Look up")), out);
+  clear(main, h("h2", {}, "Customers"), h("form", { class: "row", onsubmit: look }, field("Find a customer", query), h("button", { type: "submit", id: "look-up" }, "Open")), matches, out);
   if (initial) await look();
 }

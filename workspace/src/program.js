@@ -1,5 +1,6 @@
 import { api, enc } from "./api.js";
 import { h, clear, errorText, field, notice } from "./dom.js";
+import { earnRateText, formatMoney, formatNumber } from "./numbers.js";
 
 export async function programView(main, shop) {
   const base = `/admin/shops/${enc(shop)}/program`;
@@ -27,6 +28,11 @@ export async function programView(main, shop) {
     tiersBody.append(row);
   };
   p.tiers.forEach(addTier);
+  // the rate as people say it ("5 points per 100 UAH"), following the field
+  const rateText = h("small", { id: "earn-rate-text" });
+  const showRate = () => { rateText.textContent = earnRateText(f.earn_rate.value, current.currency || p.currency); };
+  f.earn_rate.addEventListener("input", showRate);
+  showRate();
   const impact = h("div", { id: "program-impact" });
   const message = h("div", { id: "program-message" });
   const save = h("button", { class: "primary", id: "save-program", disabled: true }, "Save");
@@ -44,9 +50,9 @@ export async function programView(main, shop) {
     try {
       const r = await api("POST", `${base}/preview`, body());
       clear(impact, h("div", { class: "card impact" }, h("h3", {}, "What changes for existing customers"),
-        h("p", {}, `${r.tier_changes} of ${r.customers_read} customers change tier (${r.tier_ups} up, ${r.tier_downs} down)${r.truncated ? ` · only the first ${r.limit} customers were read` : ""}.`),
+        h("p", {}, `${formatNumber(r.tier_changes)} of ${formatNumber(r.customers_read)} customers change tier (${formatNumber(r.tier_ups)} up, ${formatNumber(r.tier_downs)} down)${r.truncated ? ` · only the first ${formatNumber(r.limit)} customers were read` : ""}.`),
         r.moves.length ? h("ul", {}, r.moves.map((m) => h("li", {}, `${m.move}: ${m.customers}`))) : null,
-        h("p", {}, `Outstanding points: ${r.points_outstanding}, worth ${r.outstanding_value_before} → ${r.outstanding_value_after} ${r.currency} (change ${r.outstanding_value_change}).`)));
+        h("p", {}, `Outstanding points: ${formatNumber(r.points_outstanding)}, worth ${formatMoney(r.outstanding_value_before, r.currency)} → ${formatMoney(r.outstanding_value_after, r.currency)} (change ${formatMoney(r.outstanding_value_change, r.currency)}).`)));
       save.disabled = false;
     } catch (error) { save.disabled = true; notice(impact, errorText(error), "error"); }
   }
@@ -56,7 +62,7 @@ export async function programView(main, shop) {
     catch (error) { notice(message, errorText(error), "error"); }
   });
   const form = h("form", { class: "card", id: "program-form", oninput: () => { save.disabled = true; } },
-    h("div", { class: "row" }, field("Earn rate (points per currency unit)", f.earn_rate), field("Point value", f.point_value),
+    h("div", { class: "row" }, h("div", {}, field("Earn rate (points per currency unit)", f.earn_rate), rateText), field("Point value", f.point_value),
       field("Smallest redemption", f.min_redeem_points), field("Points valid (months)", f.points_validity_months)),
     h("div", { class: "row" }, field("Cashback %", f.cashback_percent), field("Tier period", period), field("Birthday bonus", f.birthday_bonus_points), field("Win-back after (days)", f.winback_after_days)),
     h("h3", {}, "Tiers"), h("table", { class: "list" }, h("thead", {}, h("tr", {}, h("th", {}, "Name"), h("th", {}, "From spend"), h("th", {}, "Discount %"), h("th", {}))), tiersBody),

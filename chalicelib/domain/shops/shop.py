@@ -13,6 +13,15 @@ from chalicelib.domain.mail.deferral import DEFAULT_PRIORITY_ORDER
 from chalicelib.domain.shops.webhook_secrets import PreviousSecret, SecretRing
 
 
+# The automated e-mails a shop may switch off (a shop may not want win-back). Not among them:
+# campaigns (each is sent on purpose), the reward code the customer asked for, and the
+# multi-step flows, which have their own switch (domain/flows).
+SWITCHABLE_FLOWS: tuple[str, ...] = (
+    "post_purchase", "points_expiring", "tier_upgrade", "referral_reward", "welcome", "birthday", "winback",
+    "tier_at_risk", "achievement", "membership_reminder", "shipment_update",
+)
+
+
 @dataclass(frozen=True)
 class MarketingCap:
     max_messages: int = 3
@@ -52,6 +61,8 @@ class Shop:
     attribution_days: int = 5
     # Whether customers already lapsed when the shop starts get a win-back (paced, see lifecycle.occasions).
     winback_already_lapsed: bool = False
+    # The automated e-mails (SWITCHABLE_FLOWS) this shop switched off: none of them is sent.
+    flows_off: frozenset[str] = frozenset()
     # Marketing kinds, highest priority first, for the cap's free slots (domain/mail/deferral.py).
     mail_priority_order: tuple[str, ...] = DEFAULT_PRIORITY_ORDER
     # Campaign tags on links to the shop's hosts (None: no tags).
@@ -64,6 +75,10 @@ class Shop:
     created_at: str = ""
     updated_at: str = ""
     version: int = 0
+
+    def sends_flow(self, template: str, campaign_id: Optional[str] = None) -> bool:
+        """Whether an e-mail of ``template`` goes out (a campaign's always does)."""
+        return campaign_id is not None or template not in self.flows_off
 
     def webhook_secrets_at(self, now: datetime) -> tuple[str, ...]:
         """The secrets a delivery arriving at ``now`` may be signed with, the current one first."""

@@ -204,6 +204,13 @@ def _check_localized(data: dict, default_locale: str) -> None:
                 raise BadRequest(f"{name}: at most {longest} characters", field=name)
 
 
+def prepare_campaign(deps, shop, document: dict) -> tuple["CampaignSettings", dict, datetime]:
+    """A campaign document checked and its template data completed from the offer, as create
+    would save it: (settings, data, send_at). The planner's preview shares it."""
+    _, settings, send_at, data, _ = _plan(deps, shop.shop_id, document)
+    return settings, data, send_at
+
+
 def _plan(deps, shop_id: str, document: dict):
     """The campaign document checked and completed: (shop, settings, send_at, data, now)."""
     from chalicelib.mail.rendering import LOCALES, MARKETING_TEMPLATES, TemplateError, build_context

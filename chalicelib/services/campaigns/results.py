@@ -42,5 +42,15 @@ def all_flow_results(deps, shop_id: str) -> dict:
     from chalicelib.mail.base import TEMPLATES
 
     shop = load_shop(deps, shop_id)
-    return {"flows": [{"template": template, **results_view(shop, deps.repos.results(shop_id, flow_subject(template)).totals())}
+    return {"flows": [_flow_line(shop, template, *deps.repos.results(shop_id, flow_subject(template)).totals_and_last())
                       for template in TEMPLATES]}
+
+
+def _flow_line(shop, template: str, totals, last: dict) -> dict:
+    """A flow's results, whether the shop has it on, and when it last sent one (None: never)."""
+    from chalicelib.domain.shops.shop import SWITCHABLE_FLOWS
+    from chalicelib.domain.timestamps import iso
+
+    return {"template": template, **results_view(shop, totals),
+            "on": shop.sends_flow(template), "switchable": template in SWITCHABLE_FLOWS,
+            "last_sent_at": iso(last["sent"]) if "sent" in last else None}

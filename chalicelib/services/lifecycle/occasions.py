@@ -62,6 +62,9 @@ def run_occasions(deps, shop: Shop, now: datetime) -> OccasionReport:
     # run starts today, unless the shop opts in to write to customers already lapsed when it starts
     # (then the look back of job_days), at most WINBACK_BACKLOG_PER_RUN a run: the rest the next runs.
     skipped = len(report.skipped)
+    if not shop.sends_flow(WINBACK_JOB):  # switched off: none queued, and no backlog when it is switched on again
+        complete(deps, shop.shop_id, WINBACK_JOB, local_now)
+        return report
     backlog = shop.winback_already_lapsed
     scan = days_to_scan(deps, shop.shop_id, WINBACK_JOB, local_now, not_before=None if backlog else today)
     lapse = timedelta(days=rules.winback_after_days)

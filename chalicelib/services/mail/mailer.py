@@ -76,6 +76,8 @@ from chalicelib.services.shops.lookup import load_shop
 from chalicelib.store.mail import mail_store
 from chalicelib.store.mail.mail_store import ClaimRefused, SendRecord
 
+# The shop switched this automated e-mail off (Shop.flows_off): queued before, skipped now.
+FLOW_OFF = "flow_off"
 logger = logging.getLogger("loyalty.mail")
 
 _CLAIM_ATTEMPTS = 6
@@ -196,7 +198,8 @@ def send_message(deps, body: dict | str, *, messenger: Optional[Messenger] = Non
         send_log_read = True  # whatever happens below, a further try reads the send log
         record = _continuing(draft, previous)
 
-        reason = _skip_reason(shop, context, marketing, now, request.idempotency_key)
+        reason = FLOW_OFF if not shop.sends_flow(request.template, request.campaign_id) \
+            else _skip_reason(shop, context, marketing, now, request.idempotency_key)
         if reason == "marketing_cap":
             deferred = _defer(deps, shop, context.prefs, request, now)
             if deferred:

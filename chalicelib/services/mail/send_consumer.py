@@ -128,7 +128,9 @@ def _count(deps, message: dict, result: dict) -> None:
     if message.get("deferred_since") and result["status"] == "sent":
         counts["sent_after_deferral"] = 1
     try:
-        deps.repos.results(shop_id, subject_of(message.get("campaign_id"), template)).add_many(counts, message.get("customer_id", ""))
+        # a sent one also notes when the campaign or flow last went out (the templates list shows it)
+        deps.repos.results(shop_id, subject_of(message.get("campaign_id"), template)).add_many(
+            counts, message.get("customer_id", ""), last_at=deps.clock() if result["status"] == "sent" else None)
     except Exception:  # a lost count must not resend an e-mail
         logger.warning("could not count a send outcome", exc_info=True)
 

@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from chalicelib.domain.loyalty.program import AchievementRule, MembershipRules, ProgramRules, ReferralRules, ReviewRules, Tier
 from chalicelib.domain.mail.deferral import DEFAULT_PRIORITY_ORDER
-from chalicelib.domain.shops.shop import MarketingCap, Shop
+from chalicelib.domain.shops.shop import SWITCHABLE_FLOWS, MarketingCap, Shop
 from chalicelib.domain.shops.webhook_secrets import DEFAULT_GRACE_DAYS, PreviousSecret
 
 SUPPORTED_LOCALES = ("en", "de", "ru", "uk")
@@ -206,11 +206,18 @@ class ShopSettings(_Strict):
     link_validity_days: Annotated[int, Field(ge=7, le=730)] = 180
     # Win-back for customers already lapsed when the shop starts (default: only those who lapse from now on).
     winback_already_lapsed: bool = False
+    # The automated e-mails switched off (each one of SWITCHABLE_FLOWS, at most once).
+    flows_off: list[Literal[SWITCHABLE_FLOWS]] = Field(default_factory=list, max_length=len(SWITCHABLE_FLOWS))
     attribution_days: Annotated[int, Field(ge=1, le=90)] = 5
     # Which marketing e-mail gets a free slot under the cap first (domain/mail/deferral.py), highest first.
     mail_priority_order: list[Literal[DEFERRAL_KINDS]] = Field(default_factory=lambda: list(DEFAULT_PRIORITY_ORDER))
     # Campaign tags added to links to the shop's own hosts, so the shop's analytics agrees with ours.
     utm: UtmSettings = Field(default_factory=lambda: UtmSettings())
+
+    @field_validator("flows_off")
+    @classmethod
+    def _each_flow_once(cls, flows: list[str]) -> list[str]:
+        return sorted(set(flows), key=SWITCHABLE_FLOWS.index)
 
     @field_validator("mail_priority_order")
     @classmethod
@@ -342,6 +349,7 @@ def shop_from_documents(shop_id: str, config: dict, secrets: dict, version: int)
         expiry_warning_days=tuple(settings.expiry_warning_days),
         link_domains=tuple(settings.link_domains), link_validity_days=settings.link_validity_days,
         attribution_days=settings.attribution_days, winback_already_lapsed=settings.winback_already_lapsed,
+        flows_off=frozenset(settings.flows_off),
         mail_priority_order=tuple(settings.mail_priority_order),
         utm_source=settings.utm.source if settings.utm.enabled else None, utm_medium=settings.utm.medium,
         platform_api_url=settings.platform_api.base_url if settings.platform_api else None,

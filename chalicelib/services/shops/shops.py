@@ -8,6 +8,7 @@ from typing import Optional
 
 from pydantic import ValidationError
 
+from chalicelib.domain.shops.shop import SWITCHABLE_FLOWS
 from chalicelib.domain.shops.webhook_secrets import SecretRing
 from chalicelib.errors import BadRequest, Conflict, NotFound
 from chalicelib.services.shops.shop_settings import (
@@ -42,6 +43,8 @@ def put_shop(deps, shop_id: str, document: dict) -> tuple[dict, bool]:
     incoming = dict(document)
     if stored is not None and not incoming.get("webhook_secret"):
         incoming["webhook_secret"] = stored.secrets.get("webhook_secret")  # not sent again: kept
+    if stored is not None and "flows_off" not in incoming:
+        incoming["flows_off"] = stored.config.get("flows_off") or []  # not sent again: kept (the workspace's switches)
     stored_api_secrets = (stored.secrets.get("platform_api") or {}) if stored else {}
     if isinstance(incoming.get("platform_api"), dict) and stored_api_secrets:
         # Credentials not sent again are kept, like the webhook secret.
@@ -109,6 +112,32 @@ def retire_previous_webhook_secrets(deps, shop_id: str) -> dict:
                        field="shop_id") from None
     deps.caches.shops.pop(shop_id)
     return shop_view(shop_id, stored.config, shop_secrets)
+
+
+def switch_flow(deps, shop_id: str, template: str, document: dict) -> dict:
+    """Switch one automated e-mail on or off for the shop (``{"on": bool}``): off, none of it is
+    sent (the daily jobs queue none, the send path skips any already queued as ``flow_off``)."""
+    if template not in SWITCHABLE_FLOWS:
+        raise BadRequest(f"template: {template!r} cannot be switched off; these can: {', '.join(SWITCHABLE_FLOWS)}",
+                         field="template")
+    if set(document) != {"on"} or not isinstance(document["on"], bool):
+        raise BadRequest('on: true or false (the only field)', field="on")
+    repo = deps.repos.shops()
+    stored = repo.get(shop_id)
+    if stored is None or stored.config.get("erasing_since"):
+        raise NotFound(f"no shop {shop_id!r}", field="shop_id")
+    off = set(stored.config.get("flows_off") or ()) - {template}
+    if not document["on"]:
+        off.add(template)
+    config = {**stored.config, "flows_off": [flow for flow in SWITCHABLE_FLOWS if flow in off],
+              "updated_at": deps.clock().isoformat()}
+    try:
+        repo.save(StoredShop(shop_id, config, stored.secrets, stored.version))
+    except ShopChanged:
+        raise Conflict("the shop was changed by another request at the same time; try again",
+                       field="shop_id") from None
+    deps.caches.shops.pop(shop_id)
+    return {"template": template, "on": document["on"], "flows_off": config["flows_off"]}
 
 
 def get_shop_view(deps, shop_id: str) -> dict:

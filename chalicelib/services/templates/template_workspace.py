@@ -62,7 +62,7 @@ def preview_template(deps, shop_id: str, template: str, body: dict) -> dict:
     locale, customer = _locale_and_customer(body, shop)
     try:
         parts = templates.checked_parts(body)
-        rendered = _render(deps, shop, template, body.get("mjml"), locale, customer, parts)
+        rendered = _render(deps, shop, template, body.get("mjml"), locale, customer, parts, body.get("texts"))
     except TemplateLimitError as error:
         raise BadRequest(f"mjml: {error}", field="mjml", line=getattr(error, "line", None)) from None
     except TemplateError as error:
@@ -72,10 +72,12 @@ def preview_template(deps, shop_id: str, template: str, body: dict) -> dict:
         # text template is only named in the message.
         return {"ok": False, "template": template, "locale": locale, "sample_customer": customer,
                 "error": str(error), "line": line, "source": source or None,
-                "editor_line": line if source.startswith("override") else None}
+                "editor_line": line if source.startswith("override") else None,
+                "explanation": _explained(deps, shop, template, locale, customer, error,
+                                          body.get("mjml") if source.startswith("override") else None)}
     saved = deps.repos.templates(shop_id).get(template) if body.get("mjml") is None else None
     warnings = (templates.divergence(body["mjml"], parts) if body.get("mjml") is not None
-                else templates.divergence(saved.mjml, saved.parts) if saved else [])
+                else templates.divergence(saved.mjml, saved.parts) if saved and saved.mjml is not None else [])
     return {"ok": True, "template": template, "locale": locale, "sample_customer": customer,
             "subject": rendered.subject, "preheader": rendered.preheader, "html": rendered.html,
             "text": rendered.text, "warnings": warnings}
@@ -86,21 +88,34 @@ def send_test(deps, shop_id: str, template: str, body: dict, sent_by: str, *, no
     ``[TEST]``, from the shop's verified sender, through the configuration set (bounces and
     complaints count against the shop like any mail), within the shop's hourly test-send
     limit; no send log, consent or cap check, and no results counted."""
-    from chalicelib.mail.messenger import SendError
-    from chalicelib.mail.mime import InvalidAddress, build_message
     from chalicelib.mail.rendering import TemplateError
-    from chalicelib.services.templates.test_recipients import require_confirmed, require_sender_ready, take_test_send_slot
+    from chalicelib.services.templates.test_recipients import require_confirmed, require_sender_ready
 
     shop = load_shop(deps, shop_id)
     now = now or deps.clock()
     templates._known(template)
-    to = require_confirmed(deps, shop_id, body.get("to"))
+    require_confirmed(deps, shop_id, body.get("to"))
     require_sender_ready(deps, shop, now)
     locale, customer = _locale_and_customer(body, shop)
     try:
-        rendered = _render(deps, shop, template, body.get("mjml"), locale, customer)
+        rendered = _render(deps, shop, template, body.get("mjml"), locale, customer, body.get("texts"))
     except TemplateError as error:
         raise BadRequest(f"mjml: {error}", field="mjml", line=getattr(error, "line", None)) from None
+    answer = deliver_test(deps, shop, template, body.get("to"), rendered, sent_by, now=now)
+    return {**answer, "locale": locale, "sample_customer": customer}
+
+
+def deliver_test(deps, shop, template: str, to, rendered, sent_by: str, *, now=None) -> dict:
+    """A rendered e-mail to one of the shop's confirmed test recipients, marked [TEST] (the
+    template editor's and the campaign planner's test sends)."""
+    from chalicelib.mail.messenger import SendError
+    from chalicelib.mail.mime import InvalidAddress, build_message
+    from chalicelib.services.templates.test_recipients import require_confirmed, require_sender_ready, take_test_send_slot
+
+    now = now or deps.clock()
+    shop_id = shop.shop_id
+    to = require_confirmed(deps, shop_id, to)
+    require_sender_ready(deps, shop, now)
     try:
         raw = build_message(from_name=shop.name, from_address=shop.sender_email, to_address=to,
                             subject=TEST_SUBJECT_PREFIX + rendered.subject, html=rendered.html, text=rendered.text,
@@ -115,7 +130,7 @@ def send_test(deps, shop_id: str, template: str, body: dict, sent_by: str, *, no
     except SendError as error:
         raise BadRequest(f"to: the test could not be sent ({error})", field="to") from None
     return {"sent": True, "to": to, "subject": TEST_SUBJECT_PREFIX + rendered.subject,
-            "ses_message_id": message_id, "locale": locale, "sample_customer": customer}
+            "ses_message_id": message_id}
 
 
 def list_revisions(deps, shop_id: str, template: str) -> dict:
@@ -131,24 +146,56 @@ def list_revisions(deps, shop_id: str, template: str) -> dict:
 
 def get_revision(deps, shop_id: str, template: str, revision: str) -> dict:
     """A saved revision's MJML and its line diff against the template as it is now."""
+    from chalicelib.mail.rendering import TemplateSet
+
     load_shop(deps, shop_id)
     templates._known(template)
     found = _revision(deps, shop_id, template, revision)
     now = templates.get_template(deps, shop_id, template)
-    diff = difflib.unified_diff(now["mjml"].splitlines(), found.mjml.splitlines(),
-                                fromfile=f"current (version {now['version']})",
-                                tofile=f"version {found.version} ({found.saved_at})", lineterm="")
+    current = deps.repos.templates(shop_id).get(template)
+    mjml = found.mjml if found.mjml is not None else TemplateSet.default().source(template)[1].text
+    names = dict(fromfile=f"current (version {now['version']})", tofile=f"version {found.version} ({found.saved_at})",
+                 lineterm="")
+    diff = difflib.unified_diff(now["mjml"].splitlines(), mjml.splitlines(), **names)
+    texts_diff = difflib.unified_diff(_text_lines(current.texts if current else {}), _text_lines(found.texts),
+                                      **names)
     return {"template": template, "revision": revision_id(found.revision), "version": found.version,
-            "saved_at": found.saved_at, "saved_by": found.saved_by, "note": found.note, "mjml": found.mjml,
-            "diff": "\n".join(diff)}
+            "saved_at": found.saved_at, "saved_by": found.saved_by, "note": found.note, "mjml": mjml,
+            "default_body": found.mjml is None, "texts": found.texts,
+            "diff": "\n".join(diff), "texts_diff": "\n".join(texts_diff)}
+
+
+def _text_lines(texts: dict) -> list[str]:
+    """The shop's words one per line (``de post_purchase.subject: …``), for a diff."""
+    import json
+
+    return [f"{locale} {key}: {json.dumps(value, ensure_ascii=False) if isinstance(value, dict) else value}"
+            for locale in sorted(texts) for key, value in sorted(texts[locale].items())]
 
 
 def roll_back(deps, shop_id: str, template: str, revision: str, body: dict, saved_by: str) -> dict:
     """Make an old revision current again: saved as a new version (the history keeps growing)."""
+    from chalicelib.errors import Conflict
+    from chalicelib.store.templates.templates import OverrideChanged
+
     found = _revision(deps, shop_id, template, revision)
-    return templates.put_template(deps, shop_id, template, {"mjml": found.mjml, "version": body.get("version", 0),
-                                                            **found.parts},
-                                  saved_by=saved_by, note=f"rollback to version {found.version} ({found.saved_at})")
+    note = f"rollback to version {found.version} ({found.saved_at})"
+    if found.mjml is not None:
+        return templates.put_template(deps, shop_id, template, {"mjml": found.mjml, "version": body.get("version", 0),
+                                                                **found.parts},
+                                      saved_by=saved_by, note=note, texts=found.texts)
+    load_shop(deps, shop_id)
+    expected = body.get("version", 0)
+    if isinstance(expected, bool) or not isinstance(expected, int) or expected < 0:
+        raise BadRequest("version: the version you edited (0 for the default)", field="version")
+    try:  # a revision of the shop's words over the default body
+        stored = deps.repos.templates(shop_id).save(template, None, expected, deps.clock(), saved_by=saved_by,
+                                                    note=note, texts=found.texts)
+    except OverrideChanged:
+        raise Conflict("version: the template was saved by someone else since you read it; reload it",
+                       field="version") from None
+    deps.caches.templates.pop(shop_id)
+    return {"template": template, "overridden": False, "version": stored.version}
 
 
 def _revision(deps, shop_id: str, template: str, revision: str):
@@ -171,18 +218,65 @@ def _locale_and_customer(body: dict, shop) -> tuple[str, str]:
 
 
 def _render(deps, shop, template: str, mjml: Optional[str], locale: str, customer: str,
-            parts: Optional[dict] = None):
+            parts: Optional[dict] = None, texts=None):
+    """The e-mail as the shop's customers would get it (its saved body and words, or the posted
+    unsaved ones), for a sample customer whose dates lie around today."""
+    from chalicelib.mail.texts import CatalogPatch
+    from chalicelib.services.templates.texts import checked_texts
+
+    template_set = templates.template_set_for(deps, shop.shop_id)
+    if mjml is not None:
+        mjml = templates.checked_mjml(mjml)
+        template_set = template_set.with_overrides({template: (f"candidate-{abs(hash(mjml))}", mjml, parts or {})})
+    if texts is not None:
+        template_set = template_set.with_texts({(template, locale): CatalogPatch.of(
+            checked_texts(template, locale, texts))})
+    return template_set.render(template, locale, _sample_context(deps, shop, template, locale, customer))
+
+
+def _explained(deps, shop, template: str, locale: str, customer: str, error, mjml: Optional[str]) -> Optional[str]:
+    """The error in plain words, with the names the sample context does have."""
+    from chalicelib.mail.explain import in_plain_words
+
+    try:
+        context = _sample_context(deps, shop, template, locale, customer)
+    except Exception:  # noqa: BLE001 - without a context the raw message is all there is
+        context = None
+    return in_plain_words(getattr(error, "message", str(error)), getattr(error, "line", None), mjml, context)
+
+
+def _sample_context(deps, shop, template: str, locale: str, customer: str) -> dict:
     from chalicelib.mail.contexts import SAMPLE_NOW, sample_data, sample_links
     from chalicelib.mail.rendering import build_context
 
-    template_set = (templates.candidate_set(template, templates.checked_mjml(mjml), parts) if mjml is not None
-                    else templates.template_set_for(deps, shop.shop_id))
     shop_for_locale = replace(shop, default_locale=locale)
-    account = _sample_customer(customer, locale, shop_for_locale, template)
-    context = build_context(template, shop=shop_for_locale, account=account,
-                            data=sample_data(template, locale, shop_for_locale), links=sample_links(locale),
-                            now=SAMPLE_NOW)
-    return template_set.render(template, locale, context)
+    shift = deps.clock().date() - SAMPLE_NOW.date()
+    account = _shifted_account(_sample_customer(customer, locale, shop_for_locale, template), shift)
+    return build_context(template, shop=shop_for_locale, account=account,
+                         data=_shifted(sample_data(template, locale, shop_for_locale), shift),
+                         links=sample_links(locale), now=SAMPLE_NOW + shift)
+
+
+def _shifted(value, shift: timedelta):
+    """Sample data with every date moved by ``shift`` (the samples are written around SAMPLE_NOW)."""
+    from datetime import date
+
+    if isinstance(value, date):  # datetime too
+        return value + shift
+    if isinstance(value, dict):
+        return {key: _shifted(item, shift) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_shifted(item, shift) for item in value]
+    return value
+
+
+def _shifted_account(account, shift: timedelta):
+    for name in ("created_at", "last_order_at"):
+        if getattr(account, name, None) is not None:
+            setattr(account, name, getattr(account, name) + shift)
+    account.lots = [replace(lot, **{name: getattr(lot, name) + shift for name in ("earned_at", "expires_at")
+                                    if getattr(lot, name, None) is not None}) for lot in account.lots]
+    return account
 
 
 def _sample_customer(customer: str, locale: str, shop, template: str):

@@ -21,7 +21,8 @@ def get_templates(deps, shop_id: str) -> dict:
 
     load_shop(deps, shop_id)
     overrides = {o.template: o for o in deps.repos.templates(shop_id).all()}
-    return {"templates": [{"template": name, "overridden": name in overrides,
+    return {"templates": [{"template": name, "overridden": name in overrides and overrides[name].mjml is not None,
+                           "own_texts": sorted(overrides[name].texts) if name in overrides else [],
                            "version": overrides[name].version if name in overrides else 0,
                            "updated_at": overrides[name].updated_at if name in overrides else None}
                           for name in TEMPLATES]}
@@ -33,19 +34,22 @@ def get_template(deps, shop_id: str, template: str) -> dict:
     load_shop(deps, shop_id)
     _known(template)
     stored = deps.repos.templates(shop_id).get(template)
-    if stored:
+    own_texts = sorted(stored.texts) if stored else []
+    if stored and stored.mjml is not None:
         parts = stored.parts
         return {"template": template, "overridden": True, "version": stored.version, "mjml": stored.mjml,
                 **{name: parts.get(name) for name in PARTS},
                 "text_source": "own" if parts.get("text") else "generated from the HTML",
-                "warnings": divergence(stored.mjml, parts)}
+                "warnings": divergence(stored.mjml, parts), "own_texts": own_texts}
     _, source = TemplateSet.default().source(template)
-    return {"template": template, "overridden": False, "version": 0, "mjml": source.text,
-            **{name: None for name in PARTS}, "text_source": "default", "warnings": []}
+    return {"template": template, "overridden": False, "version": stored.version if stored else 0,
+            "mjml": source.text, **{name: None for name in PARTS}, "text_source": "default", "warnings": [],
+            "own_texts": own_texts}
 
 
 def put_template(deps, shop_id: str, template: str, body: dict, saved_by: Optional[str] = None,
-                 note: Optional[str] = None) -> dict:
+                 note: Optional[str] = None, texts: Optional[dict] = None) -> dict:
+    """Save the shop's MJML body; its own words (``texts``, a rollback's) stay unless given."""
     from chalicelib.mail.rendering import LOCALES, TemplateError, sample_context
 
     load_shop(deps, shop_id)
@@ -62,9 +66,12 @@ def put_template(deps, shop_id: str, template: str, body: dict, saved_by: Option
     except TemplateError as error:
         field = _part_of(error)
         raise BadRequest(f"{field}: {error}", field=field, line=getattr(error, "line", None)) from None
+    current = deps.repos.templates(shop_id).get(template)
+    if texts is None:
+        texts = current.texts if current else {}
     try:
         stored = deps.repos.templates(shop_id).save(template, mjml, expected, deps.clock(), saved_by=saved_by,
-                                                 note=note, parts=parts)
+                                                 note=note, parts=parts, texts=texts)
     except OverrideChanged:
         raise Conflict("version: the template was saved by someone else since you read it; reload it",
                        field="version") from None
@@ -131,7 +138,19 @@ def candidate_set(template: str, mjml: str, parts: Optional[dict] = None):
 def reset_template(deps, shop_id: str, template: str) -> dict:
     load_shop(deps, shop_id)
     _known(template)
-    deps.repos.templates(shop_id).delete(template)
+    repository = deps.repos.templates(shop_id)
+    current = repository.get(template)
+    if current is not None and current.texts:
+        # the shop's own words stay: only the body goes back to the default, as a new version
+        try:
+            stored = repository.save(template, None, current.version, deps.clock(), note="reset to the default body",
+                                     texts=current.texts)
+        except OverrideChanged:
+            raise Conflict("version: the template was saved by someone else since you read it; reload it",
+                           field="version") from None
+        deps.caches.templates.pop(shop_id)
+        return {"template": template, "overridden": False, "version": stored.version}
+    repository.delete(template)
     deps.caches.templates.pop(shop_id)
     return {"template": template, "overridden": False, "version": 0}
 
@@ -143,8 +162,15 @@ def template_set_for(deps, shop_id: str):
     cached = deps.caches.templates.get(shop_id)
     if cached is not None:
         return cached
-    overrides = {o.template: (f"v{o.version}", o.mjml, o.parts) for o in deps.repos.templates(shop_id).all()}
+    from chalicelib.mail.texts import patch_for
+
+    stored = deps.repos.templates(shop_id).all()
+    overrides = {o.template: (f"v{o.version}", o.mjml, o.parts) for o in stored if o.mjml is not None}
+    texts = {(o.template, locale): patch_for(o.template, locale, entries)
+             for o in stored for locale, entries in o.texts.items()}
     templates = TemplateSet.default().with_overrides(overrides) if overrides else TemplateSet.default()
+    if texts:
+        templates = templates.with_texts(texts)
     return deps.caches.templates.put(shop_id, templates)
 
 

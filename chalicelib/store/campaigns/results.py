@@ -16,13 +16,16 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from typing import Mapping
+from datetime import datetime
+from typing import Mapping, Optional
 
+from chalicelib.domain.timestamps import iso, parse_iso
 from chalicelib.store import counters, keys
 from chalicelib.store.connection import connection
 from chalicelib.store.models import Item
 
 _PREFIX = counters.PREFIX
+_LAST = "last_"  # last_<outcome>: when the outcome was last counted (fixed-width UTC)
 
 
 def counter_name(outcome: str) -> str:
@@ -33,12 +36,16 @@ def shard_of(spread_by: str) -> int:
     return counters.shard_of(spread_by, keys.RESULTS_SHARDS)
 
 
-def counter_update(shop_id: str, subject: str, counts: Mapping[str, int], spread_by: str) -> dict:
-    """One UpdateItem (the low-level request) adding ``counts`` to a shard of ``subject``."""
+def counter_update(shop_id: str, subject: str, counts: Mapping[str, int], spread_by: str,
+                   last_at: Optional[datetime] = None) -> dict:
+    """One UpdateItem (the low-level request) adding ``counts`` to a shard of ``subject``; with
+    ``last_at``, the shard also notes when each of these outcomes last happened."""
     named: Counter = Counter()
     for outcome, amount in counts.items():
         named[counter_name(outcome)] += int(amount)
-    return counters.add_request(keys.results_pk(shop_id, subject), f"SHARD#{shard_of(spread_by)}", "results", named)
+    stamps = {_LAST + name[len(_PREFIX):]: iso(last_at) for name in named} if last_at else {}
+    return counters.add_request(keys.results_pk(shop_id, subject), f"SHARD#{shard_of(spread_by)}", "results", named,
+                                stamps)
 
 
 class Results:
@@ -50,20 +57,33 @@ class Results:
         """Count one outcome (``sent``, ``skipped_no_consent``, ``delivered``, ``clicks`` …)."""
         self.add_many({outcome: amount}, spread_by)
 
-    def add_many(self, counts: Mapping[str, int], spread_by: str) -> None:
+    def add_many(self, counts: Mapping[str, int], spread_by: str, last_at: Optional[datetime] = None) -> None:
+        """Add ``counts``; with ``last_at``, note it as when each of these outcomes last happened."""
         if counts:
-            connection().client.update_item(**counter_update(self.shop_id, self.subject, counts, spread_by))
+            connection().client.update_item(**counter_update(self.shop_id, self.subject, counts, spread_by, last_at))
 
     def totals(self) -> Counter:
         """All counters: one Query over the shards."""
+        return self.totals_and_last()[0]
+
+    def totals_and_last(self) -> tuple[Counter, dict[str, datetime]]:
+        """All counters and, per outcome added with ``last_at``, the latest over the shards: one Query.
+        (Each shard keeps the last write's time: a send finishing late behind a newer one on the
+        same shard leaves it seconds early, never later than the truth.)"""
         totals: Counter = Counter()
+        last: dict[str, datetime] = {}
         paginator = connection().client.get_paginator("query")
         for page in paginator.paginate(TableName=Item.Meta.table_name, KeyConditionExpression="pk = :pk",
                                        ExpressionAttributeValues={":pk": {"S": self.pk}}, ConsistentRead=True):
             for row in page["Items"]:
                 totals.update({name[len(_PREFIX):]: int(value["N"]) for name, value in row.items()
                                if name.startswith(_PREFIX)})
-        return totals
+                for name, value in row.items():
+                    if name.startswith(_LAST):
+                        moment = parse_iso(value["S"])
+                        outcome = name[len(_LAST):]
+                        last[outcome] = max(moment, last.get(outcome, moment))
+        return totals, last
 
 
 def campaign_results(shop_id: str, campaign_id: str) -> Results:

@@ -150,6 +150,13 @@ class MailStore:
             return MailPrefs(self.shop_id, customer_id)
         return _prefs_from_item(self.shop_id, customer_id, item)
 
+    def customer_sends(self, customer_id: str, limit: int = 50) -> list[SendRecord]:
+        """A customer's newest ``limit`` e-mails (sent, skipped, failed; opens and clicks), newest
+        first: one Query of the customer's sends index."""
+        rows = MailSendItem.by_due_day.query(keys.customer_sends_pk(self.shop_id, customer_id),
+                                             scan_index_forward=False, limit=limit)
+        return [_send_from_item(row) for row in rows]
+
     def is_suppressed(self, email: str) -> bool:
         try:
             SuppressionItem.get(keys.suppression_pk(self.shop_id, email_hash(email)), keys.SUPPRESSION_SK,

@@ -1,7 +1,7 @@
 """A shop's template overrides: one item per overridden e-mail, under the shop."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Optional
 
 from datetime import datetime
@@ -23,12 +23,13 @@ PARTS = ("subject", "preheader", "text")
 class StoredOverride:
     template: str
     version: int
-    mjml: str
+    mjml: Optional[str]  # None: the default body (only the shop's texts are its own)
     updated_at: str
     # The override's own subject, preheader and plain text (None: not given).
     subject: Optional[str] = None
     preheader: Optional[str] = None
     text: Optional[str] = None
+    texts: dict = field(default_factory=dict)  # the shop's words: {locale: {catalog key: text}}
 
     @property
     def parts(self) -> dict:
@@ -48,6 +49,7 @@ class Revision:
     subject: Optional[str] = None
     preheader: Optional[str] = None
     text: Optional[str] = None
+    texts: dict = field(default_factory=dict)
 
     @property
     def parts(self) -> dict:
@@ -74,18 +76,21 @@ class TemplateOverrides:
         except DoesNotExist:
             return None
 
-    def save(self, template: str, mjml: str, expected_version: int, now: datetime,
-             saved_by: Optional[str] = None, note: Optional[str] = None, parts: Optional[dict] = None) -> StoredOverride:
-        """The override (with its own subject, preheader and text, if given) and its revision,
-        in one transaction on the version the editor read."""
+    def save(self, template: str, mjml: Optional[str], expected_version: int, now: datetime,
+             saved_by: Optional[str] = None, note: Optional[str] = None, parts: Optional[dict] = None,
+             texts: Optional[dict] = None) -> StoredOverride:
+        """The override (with its own subject, preheader and text, if given, and the shop's words
+        per locale) and its revision, in one transaction on the version the editor read.
+        ``mjml`` None keeps the default body; ``texts`` are the shop's words ({locale: {key: text}})."""
         updated_at = keys.iso(now)
         own = {name: (parts or {}).get(name) or None for name in PARTS}
+        texts = {locale: entries for locale, entries in (texts or {}).items() if entries} or None
         item = TemplateOverrideItem(keys.shop_pk(self.shop_id), TEMPLATE_SK_PREFIX + template, template=template,
-                                    version=expected_version + 1, mjml=mjml, updated_at=updated_at, **own)
+                                    version=expected_version + 1, mjml=mjml, texts=texts, updated_at=updated_at, **own)
         condition = (TemplateOverrideItem.sk.does_not_exist() if expected_version == 0
                      else TemplateOverrideItem.version == expected_version)
         revision = TemplateRevisionItem(keys.shop_pk(self.shop_id), keys.template_revision_sk(template, now),
-                                        template=template, version=expected_version + 1, mjml=mjml,
+                                        template=template, version=expected_version + 1, mjml=mjml, texts=texts,
                                         saved_at=updated_at, saved_by=saved_by, note=note, **own)
         try:
             with TransactWrite(connection=connection()) as write:
@@ -115,7 +120,7 @@ class TemplateOverrides:
         except DoesNotExist:
             return None
         return Revision(revision, int(row.version), row.saved_at, row.saved_by, row.note, row.mjml,
-                        row.subject, row.preheader, row.text)
+                        row.subject, row.preheader, row.text, row.texts or {})
 
     def delete(self, template: str) -> None:
         TemplateOverrideItem(keys.shop_pk(self.shop_id), TEMPLATE_SK_PREFIX + template).delete()
@@ -123,4 +128,4 @@ class TemplateOverrides:
 
 def _stored(item: TemplateOverrideItem) -> StoredOverride:
     return StoredOverride(item.template, int(item.version), item.mjml, item.updated_at,
-                          item.subject, item.preheader, item.text)
+                          item.subject, item.preheader, item.text, item.texts or {})
