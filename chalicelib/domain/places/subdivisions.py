@@ -114,3 +114,16 @@ SUBDIVISION_ZONES: dict[str, dict[str, str]] = {
 }
 # Countries whose table lists only the regions off the principal zone's time: any other region keeps it.
 EXCEPTIONS_ONLY = frozenset({"CL", "ES", "PT", "CN", "EC", "NZ"})
+
+# The zone most of a multi-zone country's people live by (zone.tab's order is not by population:
+# Ukraine's first line is Simferopol). Used when the subdivision is unknown and the shop is abroad.
+PRINCIPAL_ZONES = {
+    "AR": "America/Argentina/Buenos_Aires", "AU": "Australia/Sydney", "BR": "America/Sao_Paulo",
+    "CA": "America/Toronto", "CD": "Africa/Kinshasa", "CL": "America/Santiago", "CN": "Asia/Shanghai",
+    "CY": "Asia/Nicosia", "DE": "Europe/Berlin", "EC": "America/Guayaquil", "ES": "Europe/Madrid",
+    "FM": "Pacific/Chuuk", "GL": "America/Nuuk", "ID": "Asia/Jakarta", "KI": "Pacific/Tarawa", "KZ": "Asia/Almaty",
+    "MH": "Pacific/Majuro", "MN": "Asia/Ulaanbaatar", "MX": "America/Mexico_City", "MY": "Asia/Kuala_Lumpur",
+    "NZ": "Pacific/Auckland", "PF": "Pacific/Tahiti", "PG": "Pacific/Port_Moresby", "PS": "Asia/Hebron",
+    "PT": "Europe/Lisbon", "RU": "Europe/Moscow", "UA": "Europe/Kyiv", "US": "America/New_York",
+    "UZ": "Asia/Tashkent",
+}

@@ -1,11 +1,11 @@
 """Which clock a customer lives by: the IANA time zone of a country and subdivision.
 
 The tz database (the ``tzdata`` package, which ``zoneinfo`` reads too) lists every country's zones in
-``zone.tab``, the principal one first. A country with one zone (or one time: see
+``zone.tab``. A country with one zone (or one time: see
 ``subdivisions.py``) is exact from the country alone; a country with several takes the zone of the
 subdivision (``subdivisions.SUBDIVISION_ZONES``); without a known subdivision, the shop's own zone
 when it lies in that country (a Californian shop's customer in an unnamed state is most likely
-nearby), else the country's principal zone. No country: the shop's zone.
+nearby), else the country's principal zone (``subdivisions.PRINCIPAL_ZONES``: where most people live). No country: the shop's zone.
 """
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from importlib import resources
 from typing import Optional
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from chalicelib.domain.places.subdivisions import EXCEPTIONS_ONLY, SUBDIVISION_ZONES
+from chalicelib.domain.places.subdivisions import EXCEPTIONS_ONLY, PRINCIPAL_ZONES, SUBDIVISION_ZONES
 
 def _read_tab(name: str) -> list[list[str]]:
     try:
@@ -29,7 +29,7 @@ def _read_tab(name: str) -> list[list[str]]:
 
 @lru_cache(maxsize=1)
 def country_zones() -> dict[str, tuple[str, ...]]:
-    """ISO 3166-1 alpha-2 → its zones, the principal (most populous) first."""
+    """ISO 3166-1 alpha-2 → its zones (in zone.tab's order, which is not by population)."""
     zones: dict[str, list[str]] = {}
     for row in _read_tab("zone.tab"):
         zones.setdefault(row[0], []).append(row[2])
@@ -78,9 +78,10 @@ def zone_for(country: Optional[str], province: Optional[str], shop_zone: str) ->
     named = SUBDIVISION_ZONES.get(code, {}).get(subdivision or "")
     if named:
         return named
+    principal = PRINCIPAL_ZONES.get(code, zones[0])
     if subdivision and code in EXCEPTIONS_ONLY:  # a region the table does not list keeps the main time
-        return zones[0]
-    return shop_zone if shop_zone in zones else zones[0]
+        return principal
+    return shop_zone if shop_zone in zones else principal
 
 
 def zone_of(name: Optional[str], fallback: str) -> ZoneInfo:
