@@ -251,3 +251,15 @@ def test_the_send_reads_account_lots_and_mail_preferences_in_one_query_and_claim
     assert refused.value.suppressed is False
     assert not mail.record_final(record, "skipped", "test", T0 + timedelta(hours=1), only_if_new=True)
     assert mail.load_send("k-1").claim_id == claimed.claim_id
+
+
+def test_many_customers_mail_preferences_read_in_batches(repos):
+    mail = repos.mail(SHOP)
+    mail.update_prefs("c_1", lambda prefs: setattr(prefs, "marketing_sends", {"slot-a": "2031-03-14T09:00:00.000000Z"}))
+    mail.update_prefs("c_150", lambda prefs: setattr(prefs, "unsubscribed", True))
+    wanted = [f"c_{n}" for n in range(1, 251)] + ["c_1"]  # more than one BatchGetItem; a repeat
+    prefs = mail.load_prefs_many(wanted)
+    assert len(prefs) == 250
+    assert prefs["c_1"].marketing_sends == {"slot-a": "2031-03-14T09:00:00.000000Z"}
+    assert prefs["c_150"].unsubscribed and not prefs["c_2"].unsubscribed and prefs["c_2"].marketing_sends == {}
+    assert repos.mail("other-shop").load_prefs_many(["c_1"])["c_1"].marketing_sends == {}  # one shop's only

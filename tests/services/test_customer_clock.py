@@ -194,3 +194,48 @@ def test_a_local_time_campaign_is_no_ab_test(client):
     response = client.http.post(f"/admin/shops/{shop.shop_id}/campaigns", headers=ADMIN,
                                 body=json.dumps(document).encode())
     assert response.status_code == 400 and "local_time" in json.loads(response.body)["message"]
+
+
+def test_the_planner_shows_holdout_variants_the_send_window_by_zone_and_the_cap(deps, client):
+    shop = register_shop(client, "clock-plan", "shopify", quiet_hours=NIGHTS,
+                         marketing_cap={"max_messages": 1, "per_days": 7})
+    people = {"tokyo": "Asia/Tokyo", "kyiv": None, "la": "America/Los_Angeles", "la2": "America/Los_Angeles"}
+    ids = {name: _customer(deps, shop.shop_id, f"{name}@example.com", zone) for name, zone in people.items()}
+    with Item.batch_write() as batch:  # one Gold customer without consent
+        batch.save(stored_profile(shop.shop_id, Account(shop.shop_id, "c_no", created_at=datetime(2030, 1, 1, tzinfo=UTC),
+                                                        email="no@example.com", marketing_consent=False,
+                                                        tier_name="Gold")))
+    # The cap (1 in 7 days) is already used by Los Angeles's first customer.
+    deps.repos.mail(shop.shop_id).update_prefs(ids["la"], lambda p: setattr(
+        p, "marketing_sends", {"s": "2031-03-12T18:00:00.000000Z"}))
+    deps.repos.mail(shop.shop_id).update_prefs(ids["kyiv"], lambda p: setattr(p, "unsubscribed", True))
+    document = {"name": "Spring", "template": "special_day", "segment": {"rules": {"field": "tier", "op": "=",
+                                                                                   "value": "Gold"}},
+                "send_at": "2031-03-14T07:30:00", "local_time": True, "data": dict(SPECIAL_DAY),
+                "holdout_percent": 10}
+    response = client.http.post(f"/admin/shops/{shop.shop_id}/campaigns/preview", headers=ADMIN,
+                                body=json.dumps(document).encode())
+    assert response.status_code == 200, response.body
+    plan = json.loads(response.body)["plan"]
+    assert (plan["segment_members"], plan["sendable"]) == (5, 3)
+    assert plan["not_sendable"] == {"no_consent": 1, "unsubscribed": 1}
+    assert plan["holdout"] == {"percent": 10, "expected_recipients": 0}
+    window = [(row["zone"], row["recipients"], row["sends_at"][:16], row["local_time"], row["utc_offset"],
+               row["quiet_hours"], (row["deferred_to"] or "")[:16], row["cap_deferred"]) for row in plan["send_window"]]
+    assert window == [
+        ("Asia/Tokyo", 1, "2031-03-13T22:30", "2031-03-14T07:30", "+09:00", True, "2031-03-13T23:00", 0),
+        ("America/Los_Angeles", 2, "2031-03-14T14:30", "2031-03-14T07:30", "-07:00", True, "2031-03-14T15:00", 1),
+    ]
+    assert plan["cap"]["will_defer"] == 1 and plan["quiet_hours"]["will_defer"] == 3
+
+    ab = dict(document, local_time=False, send_at="2031-03-14T10:00:00", holdout_percent=0,
+              variants=[{"subject": "Spring is here"}, {"subject": "Your spring offer"}],
+              ab_test={"test_percent": 50, "winner_by": "click_rate", "wait_hours": 4})
+    plan = json.loads(client.http.post(f"/admin/shops/{shop.shop_id}/campaigns/preview", headers=ADMIN,
+                                       body=json.dumps(ab).encode()).body)["plan"]
+    assert [(v["subject"], v["expected_recipients"]) for v in plan["ab_test"]["variants"]] == [
+        ("Spring is here", 1), ("Your spring offer", 1)]
+    assert plan["ab_test"]["rest_expected_recipients"] == 1
+    # One moment for everyone (10:00 in Kyiv = 08:00 UTC): night in Los Angeles, evening in Tokyo.
+    assert {row["zone"]: row["quiet_hours"] for row in plan["send_window"]} == {
+        "Asia/Tokyo": False, "America/Los_Angeles": True}

@@ -177,7 +177,9 @@ def preview_campaign(deps, shop_id: str, document: dict) -> dict:
     from chalicelib.mail.rendering import LOCALES, TemplateError, build_context
     from chalicelib.services.templates.templates import template_set_for
 
-    shop, settings, _, data, now = _plan(deps, shop_id, document)
+    from chalicelib.services.campaigns.plan import forecast
+
+    shop, settings, send_at, data, now = _plan(deps, shop_id, document)
     templates = template_set_for(deps, shop_id)
     sample = {**data, **({"code": SAMPLE_CODE} if settings.offer and settings.offer.codes else {})}
     locales = {}
@@ -191,7 +193,8 @@ def preview_campaign(deps, shop_id: str, document: dict) -> dict:
         locales[locale] = {"subject": email.subject, "preheader": email.preheader, "html": email.html,
                            "text": email.text}
     return {"template": settings.template, "default_locale": shop.default_locale, "data": data,
-            "locales": locales}
+            "locales": locales,
+            "plan": forecast(deps, shop, settings, send_at, _wall_time(settings) if settings.local_time else None, now)}
 
 
 # Texts a campaign may give per locale ({"de": "...", "en": "..."}), with their longest length.

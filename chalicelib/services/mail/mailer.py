@@ -61,6 +61,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from chalicelib.domain.campaigns.links import subject_of
 from chalicelib.domain.campaigns import lift
+from chalicelib.domain.campaigns.program_holdout import in_program_holdout
 from chalicelib.domain.mail import deferral, eligibility, quiet_hours
 from chalicelib.domain.places.zones import zone_of
 from chalicelib.errors import NotFound
@@ -209,6 +210,11 @@ def send_message(deps, body: dict | str, *, messenger: Optional[Messenger] = Non
                 logger.info("mail skipped: shop=%s template=%s reason=%s", shop.shop_id, request.template, reason)
                 return _result("skipped", request, reason=reason)
             continue  # someone else wrote the send log meanwhile: look again
+        if marketing and in_program_holdout(shop.shop_id, request.customer_id, shop.program_holdout_percent):
+            # The program's holdout never gets marketing mail: what the whole program adds is measured against it.
+            if store.record_final(record, mail_store.SKIPPED, PROGRAM_HOLDOUT, now, only_if_new=only_if_new):
+                return _result("skipped", request, reason=PROGRAM_HOLDOUT)
+            continue
         if _kept_back(request):
             if store.record_final(record, mail_store.SKIPPED, lift.HOLDOUT, now, only_if_new=only_if_new):
                 _record_group(deps, request, lift.HOLDOUT, now)
@@ -300,6 +306,7 @@ def _recipient_only(store, accounts, customer_id: str, marketing: bool):
 
 
 QUIET_HOURS = "quiet_hours"
+PROGRAM_HOLDOUT = "program_holdout"
 
 
 def _after_quiet_hours(shop, account, now: datetime) -> Optional[datetime]:
