@@ -239,3 +239,41 @@ def test_the_planner_shows_holdout_variants_the_send_window_by_zone_and_the_cap(
     # One moment for everyone (10:00 in Kyiv = 08:00 UTC): night in Los Angeles, evening in Tokyo.
     assert {row["zone"]: row["quiet_hours"] for row in plan["send_window"]} == {
         "Asia/Tokyo": False, "America/Los_Angeles": True}
+
+
+def test_the_program_holdout_gets_no_marketing_mail_and_the_dashboard_measures_the_program(deps, client):
+    import random
+
+    from chalicelib.domain.campaigns.program_holdout import in_program_holdout
+
+    boto3.client("sesv2").create_email_identity(EmailIdentity="shop.example")
+    shop = register_shop(client, "clock-program", "shopify", program_holdout_percent=20)
+    rng = random.Random(7)
+    held = []
+    with Item.batch_write() as batch:
+        for n in range(2_000):
+            customer_id = f"c_{n:05d}"
+            in_holdout = in_program_holdout(shop.shop_id, customer_id, 20)
+            held.append(customer_id) if in_holdout else None
+            bought = rng.random() < (0.08 if in_holdout else 0.12)
+            batch.save(stored_profile(shop.shop_id, Account(
+                shop.shop_id, customer_id, created_at=datetime(2030, 1, 1, tzinfo=UTC), email=f"{customer_id}@example.com",
+                marketing_consent=True, tier_name="Gold",
+                spend_by_month={"2031-03": rng.randint(2_000, 8_000)} if bought else {})))
+    noon = datetime(2031, 3, 20, 12, 0, tzinfo=UTC)
+    outcome = _deliver(deps, _message(shop.shop_id, held[0], "winback", noon), noon)
+    assert (outcome["status"], outcome["reason"]) == ("skipped", "program_holdout")
+    receipt = _message(shop.shop_id, held[0], "tier_upgrade", noon, category="transactional",
+                       data=_sample_data(deps, shop.shop_id, "tier_upgrade"))
+    assert _deliver(deps, receipt, noon)["status"] == "sent"  # transactional mail is no marketing
+
+    composition.use_clock(lambda: noon)
+    dashboard = json.loads(client.http.get(f"/admin/shops/{shop.shop_id}/dashboard?days=10", headers=ADMIN).body)
+    program = dashboard["program"]
+    assert program["months"] == ["2031-03"] and program["holdout_percent"] == 20
+    assert program["groups"]["holdout"]["customers"] == len(held)
+    assert program["groups"]["mailed"]["customers"] == 2_000 - len(held)
+    increment = program["incremental_revenue"]
+    assert increment["low"] < increment["estimate"] < increment["high"]
+    true_increment = 0.04 * 50.00 * (2_000 - len(held))  # 4 points more buyers × 50.00 average spend
+    assert increment["low"] <= true_increment <= increment["high"]
