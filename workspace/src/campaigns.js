@@ -2,6 +2,7 @@ import { EditorView, basicSetup } from "codemirror";
 import { json } from "@codemirror/lang-json";
 import { api, enc } from "./api.js";
 import { h, clear, debounce, errorText, field, notice } from "./dom.js";
+import { planPanel } from "./campaign_plan.js";
 
 const MARKETING = ["special_day", "winback", "birthday", "reward_code", "welcome"];
 const STARTER_DATA = {
@@ -38,6 +39,8 @@ export async function campaignsView(main, shop) {
   const bonus = h("input", { type: "number", id: "offer-bonus", min: 0, value: 0 });
   const validFrom = h("input", { type: "datetime-local", id: "offer-from", value: localInput(tomorrow) });
   const validUntil = h("input", { type: "datetime-local", id: "offer-until", value: localInput(weekLater) });
+  const localTime = h("input", { type: "checkbox", id: "campaign-local-time" });
+  const holdout = h("input", { type: "number", id: "campaign-holdout", min: 0, max: 50, value: 0 });
 
   const countSegment = debounce(async () => {
     let segment;
@@ -50,17 +53,24 @@ export async function campaignsView(main, shop) {
   const segmentEditor = jsonEditor(JSON.stringify({ rules: { all: [{ field: "marketing_consent", op: "=", value: true }] } }, null, 2), countSegment, "segment-editor");
   const dataEditor = jsonEditor(JSON.stringify(STARTER_DATA.special_day(validFrom.value, validUntil.value), null, 2), () => {}, "data-editor");
 
-  async function create(event) {
-    event.preventDefault();
+  function campaignDocument() {
     let segment, data;
     try { segment = JSON.parse(segmentEditor.text()); data = JSON.parse(dataEditor.text()); }
-    catch { notice(message, "segment and data must be JSON", "error"); return; }
+    catch { throw new Error("segment and data must be JSON"); }
     const offer = codes.value || Number(bonus.value) > 0 ? {
       codes: codes.value || null, discount_percent: codes.value ? Number(discount.value) : null,
       free_shipping: freeShipping.checked, bonus_points: Number(bonus.value) > 0 ? Number(bonus.value) : null,
       valid_from: validFrom.value, valid_until: validUntil.value } : null;
+    return { name: name.value, template: template.value, segment, data, offer, send_at: sendAt.value,
+      local_time: localTime.checked, holdout_percent: Number(holdout.value) || 0 };
+  }
+
+  async function create(event) {
+    event.preventDefault();
+    let doc;
+    try { doc = campaignDocument(); } catch (error) { notice(message, error.message, "error"); return; }
     try {
-      const created = await api("POST", base, { name: name.value, template: template.value, segment, data, offer, send_at: sendAt.value });
+      const created = await api("POST", base, doc);
       notice(message, `Planned “${created.name}” for ${created.send_at}.`);
       loadList();
     } catch (error) { notice(message, errorText(error), "error"); }
@@ -97,11 +107,13 @@ export async function campaignsView(main, shop) {
   clear(main, h("h2", {}, "Campaigns"), list, message,
     h("form", { class: "card planner", id: "campaign-form", onsubmit: create },
       h("h3", {}, "Plan a campaign or special day"),
-      h("div", { class: "row" }, field("Name", name), field("Template", template), field("Send at (shop time)", sendAt)),
+      h("div", { class: "row" }, field("Name", name), field("Template", template), field("Send at (shop time)", sendAt),
+        field("At this time on each customer's clock", localTime), field("Holdout %", holdout)),
       h("div", { class: "row" }, h("div", { class: "field grow" }, h("span", {}, "Segment "), count, segmentEditor.host),
         h("div", { class: "field grow" }, h("span", {}, "Template data"), dataEditor.host)),
       h("fieldset", {}, h("legend", {}, "Offer"), h("div", { class: "row" }, field("Code", codes), field("Discount %", discount),
         field("Free shipping", freeShipping), field("Bonus points (claimed once)", bonus), field("Valid from", validFrom), field("Valid until", validUntil))),
+      planPanel(shop, campaignDocument),
       h("button", { type: "submit", class: "primary", id: "create-campaign" }, "Schedule")));
   countSegment();
   await loadList();
