@@ -277,3 +277,16 @@ def test_the_program_holdout_gets_no_marketing_mail_and_the_dashboard_measures_t
     assert increment["low"] < increment["estimate"] < increment["high"]
     true_increment = 0.04 * 50.00 * (2_000 - len(held))  # 4 points more buyers × 50.00 average spend
     assert increment["low"] <= true_increment <= increment["high"]
+
+
+def test_a_moment_at_the_ends_of_the_calendar_is_refused_not_a_crash(client):
+    shop = register_shop(client, "clock-ends", "shopify")
+    for send_at in ("0001-01-01T00:00:00", "9999-12-31T23:59:59", "0001-01-01T00:00:00+14:00"):
+        for local in (True, False):
+            document = {"name": "Ends", "template": "special_day", "segment": {"rules": {"field": "tier", "op": "=",
+                                                                                          "value": "Gold"}},
+                        "send_at": send_at, "local_time": local, "data": dict(SPECIAL_DAY)}
+            for path in ("campaigns", "campaigns/preview"):
+                response = client.http.post(f"/admin/shops/{shop.shop_id}/{path}", headers=ADMIN,
+                                            body=json.dumps(document).encode())
+                assert response.status_code == 400 and json.loads(response.body)["field"] == "send_at", response.body

@@ -129,6 +129,14 @@ class CampaignSettings(BaseModel):
             raise ValueError("give the variants to test (2 to 4)")
         return settings
 
+    @field_validator("send_at")
+    @classmethod
+    def _a_plannable_moment(cls, send_at: datetime) -> datetime:
+        # Zones, cap windows and quiet hours move the moment by days: keep it far from datetime's ends.
+        if not 2000 <= send_at.year <= 9000:
+            raise ValueError("a date and time between the years 2000 and 9000")
+        return send_at
+
     @model_validator(mode="after")
     def _one_moment_for_a_test(self) -> "CampaignSettings":
         if self.local_time and self.variants:
