@@ -74,7 +74,11 @@ def _customer(deps, shop_id: str, email: str, zone) -> str:
 
 def _deliver(deps, message: dict, at: datetime) -> dict:
     composition.use_clock(lambda: at)
-    return send_consumer.deliver(deps, json.dumps(message))
+    outcome = send_consumer.deliver(deps, json.dumps(message))
+    print(f"{at:%d %b %H:%M} UTC  {message['template']:13} to {message['customer_id'][:10]} → {outcome['status']}"
+          f"{' (' + outcome['reason'] + ')' if outcome.get('reason') else ''}"
+          f"{' until ' + outcome['release_at'][:16] if outcome.get('release_at') else ''}")  # pytest -s: the transcript
+    return outcome
 
 
 def _message(shop_id, customer_id, template, at, category="marketing", **extra):
@@ -166,9 +170,15 @@ def test_a_campaign_at_ten_local_reaches_each_zone_at_its_own_ten(deps, client):
     assert campaign["local_time"] and campaign["send_at"].startswith("2031-03-13T20:00:00")  # 10:00 at UTC+14
     queue = os.environ["LOYALTY_SEND_QUEUE"]
 
+    names = {customer_id: name for name, customer_id in ids.items()}
+
     def run(at):
         report = campaigns.run_due_campaigns(deps, at)
-        return report, sorted(m["customer_id"] for m in drain_queue(queue))
+        queued = sorted(m["customer_id"] for m in drain_queue(queue))
+        outcome = next(iter(report.values()), {"status": "not due"})
+        print(f"{at:%d %b %H:%M} UTC  run_due_campaigns → {outcome.get('status')}, queued "  # pytest -s: the transcript
+              f"{[names[c] for c in queued]}{', next pass ' + outcome['next_pass_at'][:16] if 'next_pass_at' in outcome else ''}")
+        return report, queued
 
     assert run(datetime(2031, 3, 13, 19, 59, tzinfo=UTC)) == ({}, [])
     report, queued = run(datetime(2031, 3, 13, 20, 0, tzinfo=UTC))  # nobody lives at UTC+14
