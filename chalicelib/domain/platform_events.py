@@ -34,6 +34,15 @@ class ShippingAddress:
 
 
 @dataclass(frozen=True)
+class Place:
+    """Where the customer is, as the order's address names it: the country (ISO 3166-1 code or a
+    name) and the state or province (an ISO 3166-2 subdivision code or a platform's own code)."""
+
+    country: str = ""
+    province: str = ""
+
+
+@dataclass(frozen=True)
 class OrderLine:
     line_id: str
     quantity: int
@@ -118,6 +127,8 @@ class Order:
     referral_code: Optional[str] = None
     # Parcels the order payload itself lists (WooCommerce Shipment Tracking's order meta).
     shipments: tuple[Shipment, ...] = ()
+    # The customer's country and province (the shipping address's, else the billing address's): their clock.
+    place: Optional[Place] = None
     # The storefront checkout the order completed (Shopify checkout_token): stops its reminders.
     checkout_token: Optional[str] = None
 

@@ -144,6 +144,17 @@ def checked_email(value: Optional[str], field: str) -> Optional[str]:
     return value.strip()
 
 
+def place_from(*addresses: tuple[Optional[str], Optional[str]]) -> Optional["Place"]:
+    """The customer's place from (country, province) pairs, the first address naming a country
+    (shipping before billing): what their clock is found from (domain/places/zones.py)."""
+    from chalicelib.domain.platform_events import Place
+
+    for country, province in addresses:
+        if isinstance(country, str) and country.strip():
+            return Place(country.strip()[:80], province.strip()[:40] if isinstance(province, str) else "")
+    return None
+
+
 def first_present(*values: Optional[str]) -> Optional[str]:
     """The first value that is not None or blank: platforms send "" for unset."""
     return next((value for value in values if value and value.strip()), None)

@@ -38,7 +38,7 @@ from chalicelib.errors import BadRequest
 
 from .body import load_json_object
 from .context import WebhookContext
-from .fields import MAX_QUANTITY, EmailAddress, NonNegativeAmount, OptionalTimestamp, Payload, PlatformId, Timestamp, validate
+from .fields import MAX_QUANTITY, EmailAddress, NonNegativeAmount, OptionalTimestamp, Payload, PlatformId, Timestamp, place_from, validate
 from .signing import verify_generic_signature
 from .tracking import MAX_PARCELS, TrackingUrlText, numbers, safe_links
 
@@ -80,6 +80,8 @@ class GenericShippingAddress(Payload):
     city: ShortText = ""
     zip: Annotated[str, Field(max_length=32)] = ""
     country: Annotated[str, Field(max_length=64)] = Field("", description="ISO 3166 code or name")
+    province: Annotated[str, Field(max_length=40)] = Field(
+        "", description="State or province: ISO 3166-2 subdivision code (CA, ON, NSW, or US-CA); the customer's time zone")
 
 
 class GenericOrder(Payload):
@@ -262,6 +264,8 @@ def _order(order: GenericOrder, ctx: WebhookContext) -> Order:
                                          order.shipping_address.zip, order.shipping_address.country)
         if order.shipping_address else None,
         referral_code=order.referral_code,
+        place=place_from((order.shipping_address.country, order.shipping_address.province))
+        if order.shipping_address else None,
         checkout_token=order.checkout_token,
     )
 

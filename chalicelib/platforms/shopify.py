@@ -44,6 +44,7 @@ from .fields import (
     Quantity,
     checked_email,
     first_present,
+    place_from,
     referral_from_pairs,
     referral_from_url,
     validate,
@@ -144,6 +145,9 @@ class Customer(Payload):
 class Address(Payload):
     first_name: Optional[str] = None
     last_name: Optional[str] = None
+    country_code: Optional[str] = None
+    country: Optional[str] = None
+    province_code: Optional[str] = None
 
 
 class ShippingAddressPayload(Payload):
@@ -152,6 +156,7 @@ class ShippingAddressPayload(Payload):
     zip: Optional[str] = None
     country_code: Optional[str] = None
     country: Optional[str] = None
+    province_code: Optional[str] = None
 
 
 class NoteAttribute(Payload):
@@ -430,10 +435,16 @@ def order_from_payload(order: ShopifyOrder, exponent: int) -> Order:
         status_url=order.order_status_url,
         test=bool(order.test),
         shipping_address=_shipping_address(order.shipping_address),
+        place=_place(order),
         referral_code=referral_from_pairs((a.name, a.value) for a in order.note_attributes or ())
         or referral_from_url(order.landing_site),
         checkout_token=first_present(order.checkout_token),
     )
+
+
+def _place(order: ShopifyOrder):
+    return place_from(*((address.country_code or address.country, address.province_code)
+                        for address in (order.shipping_address, order.billing_address) if address is not None))
 
 
 def _shipping_address(address: Optional[ShippingAddressPayload]) -> Optional[ShippingAddress]:

@@ -26,7 +26,7 @@ from chalicelib.errors import BadRequest
 
 from .body import load_json_object
 from .context import WebhookContext
-from .fields import Amount, OptionalTimestamp, Payload, PlatformId, Quantity, checked_email, first_present, referral_from_pairs, validate
+from .fields import Amount, OptionalTimestamp, Payload, PlatformId, Quantity, checked_email, first_present, place_from, referral_from_pairs, validate
 from .headers import required_header
 from .signing import verify_base64_signature
 from .tracking import MAX_PARCELS, TrackingText, TrackingUrlText, numbers, safe_links
@@ -73,6 +73,8 @@ class Billing(Payload):
     email: Optional[str] = None
     first_name: Optional[str] = None
     last_name: Optional[str] = None
+    country: Optional[str] = None
+    state: Optional[str] = None
 
 
 class LineItem(Payload):
@@ -94,6 +96,7 @@ class WooShipping(Payload):
     city: Optional[str] = None
     postcode: Optional[str] = None
     country: Optional[str] = None
+    state: Optional[str] = None
 
 
 class MetaData(Payload):
@@ -207,6 +210,8 @@ def order_from_payload(order: WooOrder, exponent: int) -> Order:
         if order.shipping and order.shipping.address_1 else None,
         referral_code=referral_from_pairs((m.key, m.value) for m in order.meta_data or ()),
         shipments=shipments_from_meta(order),
+        place=place_from(*((address.country, address.state) for address in (order.shipping, order.billing)
+                           if address is not None)),
     )
 
 

@@ -119,6 +119,7 @@ class ProfileItem(Item, discriminator="profile"):
     first_name = UnicodeAttribute(null=True)
     last_name = UnicodeAttribute(null=True)
     locale = UnicodeAttribute(null=True)
+    timezone = UnicodeAttribute(null=True)
     marketing_consent = BooleanAttribute(null=True)
     birthday = UnicodeAttribute(null=True)
     platform_customer_ids = UnicodeSetAttribute(null=True)

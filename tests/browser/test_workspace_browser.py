@@ -284,6 +284,16 @@ def test_marketer_edits_previews_saves_rolls_back_tests_and_plans(api_server, de
             # plan a special-day campaign with a live segment count, then pause it
             page.click("nav >> text=Campaigns")
             expect(page.locator("#segment-count")).to_contain_text(f"{customers} customers")
+            # the plan before scheduling: who gets it, and when on each time zone's clock
+            page.check("#campaign-local-time")
+            page.fill("#campaign-holdout", "10")
+            page.click("#check-plan")
+            expect(page.locator("#campaign-plan")).to_contain_text("customers can get it")
+            expect(page.locator("#campaign-plan")).to_contain_text("Holdout 10 %")
+            expect(page.locator("#plan-zones tbody tr").first).to_be_visible()
+            _shot(page, "campaign-plan", "workspace-campaign-plan")
+            page.uncheck("#campaign-local-time")
+            page.fill("#campaign-holdout", "0")
             page.select_option("#offer-codes", "per_customer")
             page.fill("#offer-discount", "10")
             page.fill("#campaign-name", "Coffee weekend")

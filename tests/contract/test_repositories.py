@@ -315,3 +315,15 @@ def test_a_customers_sends_list_newest_first_with_their_state_and_texts_stay_wit
     assert stored.mjml is None and stored.texts == {"de": {"welcome.subject": "Willkommen!"}}
     (revision,) = templates.revisions("welcome")
     assert templates.revision("welcome", revision.revision).texts == stored.texts
+
+
+def test_many_customers_mail_preferences_read_in_batches(repos):
+    mail = repos.mail(SHOP)
+    mail.update_prefs("c_1", lambda prefs: setattr(prefs, "marketing_sends", {"slot-a": "2031-03-14T09:00:00.000000Z"}))
+    mail.update_prefs("c_150", lambda prefs: setattr(prefs, "unsubscribed", True))
+    wanted = [f"c_{n}" for n in range(1, 251)] + ["c_1"]  # more than one BatchGetItem; a repeat
+    prefs = mail.load_prefs_many(wanted)
+    assert len(prefs) == 250
+    assert prefs["c_1"].marketing_sends == {"slot-a": "2031-03-14T09:00:00.000000Z"}
+    assert prefs["c_150"].unsubscribed and not prefs["c_2"].unsubscribed and prefs["c_2"].marketing_sends == {}
+    assert repos.mail("other-shop").load_prefs_many(["c_1"])["c_1"].marketing_sends == {}  # one shop's only

@@ -16,6 +16,9 @@ def shop_document(platform: str, **overrides) -> dict:
         "name": "Demo electronics", "platform": platform, "webhook_secret": SECRET, "currency": "UAH",
         "default_locale": "uk", "timezone": "Europe/Kyiv", "sender_email": "loyalty@shop.example",
         "storefront_url": "https://shop.example", "program": {"cashback_percent": "2"},
+        # Most tests send on the real clock, at whatever hour the suite runs: no night for them. The
+        # quiet hours (on by default, 21:00–08:00) have their own tests on fixed clocks.
+        "quiet_hours": None,
     }
     document.update(overrides)
     return document

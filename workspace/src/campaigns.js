@@ -6,6 +6,7 @@ import { api, enc } from "./api.js";
 import { h, clear, debounce, errorText, field, notice } from "./dom.js";
 import { segmentBuilder } from "./segments.js";
 import { formatMoney, formatNumber, formatTime } from "./numbers.js";
+import { planPanel } from "./campaign_plan.js";
 
 const LOCALES = ["en", "de", "ru", "uk"];
 const LANGUAGE = { en: "English", de: "Deutsch", ru: "Русский", uk: "Українська" };
@@ -84,6 +85,8 @@ export async function campaignsView(main, shop) {
   const name = h("input", { id: "campaign-name", required: true, placeholder: "e.g. Free shipping day" });
   const template = h("select", { id: "campaign-template" }, Object.keys(TEMPLATE_FIELDS).map((t) => h("option", { value: t }, TEMPLATE_LABELS[t])));
   const sendAt = h("input", { type: "datetime-local", id: "campaign-send-at", value: start });
+  const localTime = h("input", { type: "checkbox", id: "campaign-local-time" });
+  const holdout = h("input", { type: "number", id: "campaign-holdout", min: 0, max: 50, value: 0 });
   const codes = h("select", { id: "offer-codes" }, h("option", { value: "" }, "no code"), h("option", { value: "per_customer" }, "one code per customer"), h("option", { value: "shared" }, "one shared code"));
   const discount = h("input", { type: "number", id: "offer-discount", min: 0, max: 100, placeholder: "none" });
   const freeShipping = h("input", { type: "checkbox", id: "offer-free-shipping" });
@@ -155,7 +158,8 @@ export async function campaignsView(main, shop) {
     const values = data.value();
     // what the mail says about the offer (free shipping, minimum, dates) the server fills from the offer
     return { name: name.value.trim(), template: template.value, segment: segment.value(), data: values, offer,
-      send_at: now ? shopLocalInput(new Date(), zone) : sendAt.value };
+      send_at: now ? shopLocalInput(new Date(), zone) : sendAt.value,
+      local_time: !now && localTime.checked, holdout_percent: Number(holdout.value) || 0 };
   }
 
   function checkFilled() {
@@ -235,7 +239,8 @@ export async function campaignsView(main, shop) {
   clear(main, h("h2", {}, "Campaigns"), list,
     h("form", { class: "card planner", id: "campaign-form", onsubmit: (e) => { e.preventDefault(); create(false); } },
       h("h3", {}, "Plan a campaign or special day"),
-      h("div", { class: "row" }, field("Name", name), field("E-mail", template), field(`Send at (shop time, ${zone})`, sendAt)),
+      h("div", { class: "row" }, field("Name", name), field("E-mail", template), field(`Send at (shop time, ${zone})`, sendAt),
+        field("At this time on each customer's clock", localTime), field("Holdout %", holdout)),
       h("fieldset", {}, h("legend", {}, "Who gets it"), savedRow, segment.root),
       h("fieldset", {}, h("legend", {}, "What it says"), dataHost),
       h("fieldset", {}, h("legend", {}, "What it gives"), h("div", { class: "row" }, field("Code", codes), field("Discount %", discount),
@@ -243,7 +248,7 @@ export async function campaignsView(main, shop) {
         field(`Valid from (${zone})`, validFrom), field(`Valid until (${zone})`, validUntil))),
       h("fieldset", {}, h("legend", {}, "Before it goes"),
         h("div", { class: "row" }, h("span", {}, "Preview in "), previewLocales, h("button", { type: "button", id: "preview-campaign", onclick: preview }, "Preview")),
-        audienceHost, previewHost,
+        audienceHost, planPanel(shop, () => documentOf()), previewHost,
         h("div", { class: "row" }, field("Send a test to", testTo, "a confirmed test recipient (Sending tab)"), field("in", testLocale),
           h("button", { type: "button", id: "campaign-send-test", onclick: sendTest }, "Send test"), testResult)),
       message,

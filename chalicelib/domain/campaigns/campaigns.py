@@ -17,7 +17,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Optional
 
-from chalicelib.domain.campaigns import ab_test
+from zoneinfo import ZoneInfo
+
+from chalicelib.domain.campaigns import ab_test, local_time
 
 NO_TEST = -1  # variant_for: the campaign is no A/B test (everyone gets its one version)
 
@@ -59,6 +61,13 @@ class Campaign:
     ab_test: Optional[dict] = None
     ab_phase: Optional[str] = None
     winner: Optional[dict] = None
+    # Sent at this wall-clock time (naive) on each recipient's own clock (domain/campaigns/local_time.py),
+    # in passes: those up to ``released_until`` are queued; the running pass covers up to ``pass_until``
+    # and notes the earliest instant still ahead in ``next_release``. None: at ``send_at`` for everyone.
+    local_send_at: Optional[datetime] = None
+    released_until: Optional[datetime] = None
+    pass_until: Optional[datetime] = None
+    next_release: Optional[datetime] = None
     status: str = SCHEDULED
     shard: int = 0
     cursor: Optional[str] = None
@@ -131,6 +140,33 @@ class Campaign:
         if self.ab_phase == "rest":
             return None if tested else self.winner["variant"]
         return ab_test.test_variant(self.campaign_id, customer_id, len(self.variants)) if tested else None
+
+    # -- sending at the local time ----------------------------------------------------------------
+    def begin_pass(self, now: datetime) -> None:
+        """A local-time pass covers the recipients whose wall time has come by now (kept if a pass
+        was under way: a resumed pass covers the same people)."""
+        if self.local_send_at is not None and self.pass_until is None:
+            self.pass_until = now
+
+    def due_in_this_pass(self, zone: ZoneInfo) -> bool:
+        """Whether a recipient on ``zone``'s clock is queued in this pass (else an earlier or a later one has them)."""
+        if self.local_send_at is None:
+            return True
+        instant = local_time.instant_of(self.local_send_at, zone)
+        decision = local_time.pass_decision(instant, self.released_until, self.pass_until)
+        if decision == "later":
+            self.next_release = instant if self.next_release is None else min(self.next_release, instant)
+        return decision == "due"
+
+    def pass_done(self) -> bool:
+        """The pass reached the segment's end: True when another pass is due later (the campaign waits
+        for it), False when every zone is queued."""
+        if self.local_send_at is None or self.next_release is None:
+            return False
+        self.released_until, self.pass_until = self.pass_until, None
+        self.status, self.send_at, self.next_release = SCHEDULED, self.next_release, None
+        self.shard, self.cursor, self.lease_until = 0, None, None
+        return True
 
     def test_sent(self, now: datetime) -> None:
         """The test share is queued: wait for the results, then go through the segment again for the rest."""

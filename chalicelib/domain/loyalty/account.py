@@ -59,6 +59,9 @@ class Account:
     platform_customer_ids: set[str] = field(default_factory=set)
     facts_updated_at: Optional[datetime] = None
     redacted: bool = False
+    # The customer's own clock (IANA zone) from their last order's address (domain/places/zones.py);
+    # None: the shop's. Campaigns planned in local time and quiet hours go by it.
+    timezone: Optional[str] = None
 
     points_balance: int = 0
     points_debt: int = 0
@@ -122,7 +125,7 @@ class Account:
 
     def erase_personal_data(self) -> None:
         """GDPR erasure: who the customer is goes; the anonymous totals stay."""
-        self.email = self.first_name = self.last_name = self.locale = None
+        self.email = self.first_name = self.last_name = self.locale = self.timezone = None
         self.birthday = None
         self.marketing_consent = False
         self.platform_customer_ids = set()

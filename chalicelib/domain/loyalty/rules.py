@@ -15,7 +15,8 @@ from chalicelib.domain.loyalty.account import Account
 from chalicelib.domain.months import add_months
 from chalicelib.domain.email_address import normalize_email
 from chalicelib.domain.loyalty.order_record import CANCELLED, OPEN, PAID, EarnedLine, OrderRecord, Reversal, allocate
-from chalicelib.domain.platform_events import CustomerFacts, Order, Refund
+from chalicelib.domain.platform_events import CustomerFacts, Order, Place, Refund
+from chalicelib.domain.places.zones import zone_for
 from chalicelib.domain.loyalty.program import ProgramRules
 from chalicelib.domain.loyalty import membership, tier_window
 from chalicelib.domain.loyalty.tier_risk import review_day
@@ -122,6 +123,18 @@ def apply_deletion(record: OrderRecord, account: Optional[Account], program: Pro
     if account is not None:
         _finish(account, program, now, outcome)
     return outcome
+
+
+def note_time_zone(account: Account, place: Optional[Place], shop_zone: str) -> bool:
+    """The customer's clock from the order's address (the latest address wins: people move);
+    True when it changed. Without an address the stored zone (or the shop's) stays."""
+    if place is None or account.redacted:
+        return False
+    zone = zone_for(place.country, place.province, shop_zone)
+    if zone == account.timezone:
+        return False
+    account.timezone = zone
+    return True
 
 
 def update_facts(account: Account, facts: CustomerFacts) -> bool:

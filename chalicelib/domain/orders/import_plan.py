@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Callable, Optional
 
 from chalicelib.domain.loyalty.account import Account, add_months
-from chalicelib.domain.loyalty.rules import Program, apply_order, apply_refund, update_facts
+from chalicelib.domain.loyalty.rules import Program, apply_order, apply_refund, note_time_zone, update_facts
 from chalicelib.domain.money import format_minor
 from chalicelib.domain.loyalty.order_record import OrderRecord
 from chalicelib.domain.platform_events import CustomerEvent, OrderEvent, RefundEvent
@@ -76,6 +76,7 @@ def plan_import(shop: Shop, items: list[HistoryItem], balances: list[OpeningBala
             program = program_for(event)
             was_paid = record.status
             apply_order(order, record, account, program, now)
+            note_time_zone(account, order.place, shop.timezone)  # exports in date order: the latest address stays
             if was_paid != record.status and record.status == "paid":
                 if program.rules.earn_rate or program.rules.cashback_percent:
                     plan.orders_earning += 1

@@ -10,6 +10,7 @@ from typing import Optional
 from chalicelib.domain.email_address import normalize_email  # noqa: F401 (re-exported)
 from chalicelib.domain.loyalty.program import ProgramRules
 from chalicelib.domain.mail.deferral import DEFAULT_PRIORITY_ORDER
+from chalicelib.domain.mail.quiet_hours import DEFAULT_QUIET_HOURS, QuietHours
 from chalicelib.domain.shops.webhook_secrets import PreviousSecret, SecretRing
 
 
@@ -65,6 +66,11 @@ class Shop:
     flows_off: frozenset[str] = frozenset()
     # Marketing kinds, highest priority first, for the cap's free slots (domain/mail/deferral.py).
     mail_priority_order: tuple[str, ...] = DEFAULT_PRIORITY_ORDER
+    # No marketing e-mail between these local times on the customer's clock (None: at any hour).
+    quiet_hours: Optional[QuietHours] = DEFAULT_QUIET_HOURS
+    # The share (0–50 %) of the shop's customers who never get marketing e-mail: the program's
+    # holdout, against which the dashboard measures the whole program's incremental revenue.
+    program_holdout_percent: int = 0
     # Campaign tags on links to the shop's hosts (None: no tags).
     utm_source: Optional[str] = "loyalty"
     utm_medium: str = "email"

@@ -22,7 +22,8 @@ from zoneinfo import ZoneInfo
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from chalicelib.domain.campaigns.campaigns import PAUSED, Campaign, InvalidTransition
-from chalicelib.domain.campaigns import ab_test
+from chalicelib.domain.campaigns import ab_test, local_time
+from chalicelib.domain.places.zones import zone_of
 from chalicelib.domain.campaigns.ab_test import MAX_VARIANTS, VARIANT_FIELDS
 from chalicelib.domain.campaigns.lift import MAX_HOLDOUT_PERCENT
 from chalicelib.errors import BadRequest, Conflict, NotFound
@@ -111,6 +112,8 @@ class CampaignSettings(BaseModel):
     holdout_percent: Annotated[int, Field(ge=0, le=MAX_HOLDOUT_PERCENT)] = 0
     variants: list[VariantSettings] = Field(default_factory=list, max_length=MAX_VARIANTS)
     ab_test: Optional[AbTestSettings] = None
+    # True: send_at's wall-clock time is each recipient's own (10:00 in Kyiv, then 10:00 in Lisbon...).
+    local_time: bool = False
 
     @field_validator("variants")
     @classmethod
@@ -125,6 +128,21 @@ class CampaignSettings(BaseModel):
         if settings is not None and not info.data.get("variants"):
             raise ValueError("give the variants to test (2 to 4)")
         return settings
+
+    @field_validator("send_at")
+    @classmethod
+    def _a_plannable_moment(cls, send_at: datetime) -> datetime:
+        # Zones, cap windows and quiet hours move the moment by days: keep it far from datetime's ends.
+        if not 2000 <= send_at.year <= 9000:
+            raise ValueError("a date and time between the years 2000 and 9000")
+        return send_at
+
+    @model_validator(mode="after")
+    def _one_moment_for_a_test(self) -> "CampaignSettings":
+        if self.local_time and self.variants:
+            raise ValueError("local_time: an A/B test sends its test share at one moment to compare the "
+                             "variants fairly; plan it at one time (local_time false)")
+        return self
 
     @model_validator(mode="after")
     def _variants_get_a_test(self) -> "CampaignSettings":
@@ -142,6 +160,7 @@ def create_campaign(deps, shop_id: str, document: dict) -> dict:
                         variants=[v.model_dump(exclude_none=True) for v in settings.variants],
                         ab_test=settings.ab_test.model_dump() if settings.ab_test else None,
                         ab_phase="test" if settings.variants else None,
+                        local_send_at=_wall_time(settings) if settings.local_time else None,
                         offer=offer.model_dump(mode="json") if offer else None)
     if offer and offer.codes == "shared":
         (shared,) = _issue_codes(deps, campaign, [None], now)
@@ -153,6 +172,11 @@ def create_campaign(deps, shop_id: str, document: dict) -> dict:
 SAMPLE_CODE = "DAY-SAMPLE"
 
 
+def _wall_time(settings: CampaignSettings) -> datetime:
+    """The planned local time as written (an offset given with it is ignored: each zone has its own)."""
+    return settings.send_at.replace(tzinfo=None, microsecond=0)
+
+
 def preview_campaign(deps, shop_id: str, document: dict) -> dict:
     """``POST /admin/shops/{shop}/campaigns/preview``: the campaign document as it would be created
     (nothing saved, no code issued), rendered for a sample recipient in every locale with the
@@ -161,7 +185,9 @@ def preview_campaign(deps, shop_id: str, document: dict) -> dict:
     from chalicelib.mail.rendering import LOCALES, TemplateError, build_context
     from chalicelib.services.templates.templates import template_set_for
 
-    shop, settings, _, data, now = _plan(deps, shop_id, document)
+    from chalicelib.services.campaigns.plan import forecast
+
+    shop, settings, send_at, data, now = _plan(deps, shop_id, document)
     templates = template_set_for(deps, shop_id)
     sample = {**data, **({"code": SAMPLE_CODE} if settings.offer and settings.offer.codes else {})}
     locales = {}
@@ -175,7 +201,8 @@ def preview_campaign(deps, shop_id: str, document: dict) -> dict:
         locales[locale] = {"subject": email.subject, "preheader": email.preheader, "html": email.html,
                            "text": email.text}
     return {"template": settings.template, "default_locale": shop.default_locale, "data": data,
-            "locales": locales}
+            "locales": locales,
+            "plan": forecast(deps, shop, settings, send_at, _wall_time(settings) if settings.local_time else None, now)}
 
 
 # Texts a campaign may give per locale ({"de": "...", "en": "..."}), with their longest length.
@@ -229,7 +256,9 @@ def _plan(deps, shop_id: str, document: dict):
     except BadRequest as error:
         raise BadRequest(f"segment.{error.message}", field=f"segment.{error.field}") from None
     send_at = settings.send_at
-    if send_at.tzinfo is None:  # the marketer plans in the shop's time
+    if settings.local_time:  # first sent where the day begins (UTC+14), last where it ends
+        send_at = local_time.first_release(_wall_time(settings))
+    elif send_at.tzinfo is None:  # the marketer plans in the shop's time
         send_at = send_at.replace(tzinfo=ZoneInfo(shop.timezone))
     now = deps.clock()
     zone = ZoneInfo(shop.timezone)
@@ -389,6 +418,7 @@ def send_campaign(deps, shop_id: str, campaign_id: str, now: datetime, deadline:
         return {"status": campaign.status if campaign else "missing", "queued": 0}
     try:
         campaign.claim(now)
+        campaign.begin_pass(now)
         store.save(campaign)
     except (InvalidTransition, CampaignChanged):
         return {"status": "taken by another sender", "queued": 0}
@@ -414,6 +444,8 @@ def send_campaign(deps, shop_id: str, campaign_id: str, now: datetime, deadline:
         variant = campaign.variant_for(account.customer_id)
         if variant is None:  # an A/B test's other phase has (or will have) this recipient
             continue
+        if not campaign.due_in_this_pass(zone_of(account.timezone, shop.timezone)):
+            continue  # sent in the pass when their clock shows the planned time
         page.append(campaign.message(account.customer_id, now, variant=variant))
     if page:
         if outbox.waiting_to_send(deps) > deps.config.campaign_queue_limit:
@@ -423,14 +455,16 @@ def send_campaign(deps, shop_id: str, campaign_id: str, now: datetime, deadline:
         queued_now += len(page)
     if campaign.is_ab_test and campaign.ab_phase == "test":
         campaign.test_sent(now)  # the rest go out after the wait, with the winner
-    else:
+    elif not campaign.pass_done():  # (a local-time campaign waits for its next zone)
         campaign.finish(now)
     try:
         store.save(campaign)
     except CampaignChanged:
         pass  # paused or cancelled just as the last page went: nothing is left to send anyway
     return {"status": campaign.status, "queued": queued_now,
-            **({"ab_phase": campaign.ab_phase, "winner": campaign.winner} if campaign.is_ab_test else {})}
+            **({"ab_phase": campaign.ab_phase, "winner": campaign.winner} if campaign.is_ab_test else {}),
+            **({"next_pass_at": keys.iso(campaign.send_at)} if campaign.local_send_at and campaign.status == "scheduled"
+               else {})}
 
 
 def choose_winner(campaign: Campaign) -> dict:
@@ -480,6 +514,10 @@ def view(campaign: Campaign, results: bool = False) -> dict:
             "segment": campaign.segment, "data": campaign.data, "offer": campaign.offer,
             "holdout_percent": campaign.holdout_percent, "variants": campaign.variants, "ab_test": campaign.ab_test,
             "ab_phase": campaign.ab_phase, "winner": campaign.winner, "send_at": keys.iso(campaign.send_at),
+            "local_time": campaign.local_send_at is not None,
+            **({"local_send_at": campaign.local_send_at.isoformat(),
+                "released_until": keys.iso(campaign.released_until) if campaign.released_until else None}
+               if campaign.local_send_at else {}),
             "status": campaign.status, "queued": campaign.queued, "pages": campaign.pages,
             "position": {"shard": campaign.shard, "cursor": campaign.cursor},
             "finished_at": keys.iso(campaign.finished_at) if campaign.finished_at else None}

@@ -2,7 +2,9 @@
 
 Nothing here reads customers or orders: the counts were added inside each change's
 own transaction (``domain.dashboard``), so a dashboard costs one Query per counter
-shard whatever the shop's size. Running totals (customers, members, points
+shard whatever the shop's size. The one exception: a shop with a program holdout gets the
+program's incremental revenue (``program``), which reads the customer directory once (one Query
+per page of 500 customers) to compare the two groups' revenue per customer. Running totals (customers, members, points
 outstanding) sum every day since the counters began; the outstanding value is the
 points outstanding at today's point value (the shop's liability).
 """
@@ -54,6 +56,7 @@ def dashboard(deps, shop_id: str, days: str | None) -> dict:
                 "outstanding_value": format_minor(
                     shop.program.redemption_value_minor(max(running["points_outstanding"], 0), exponent), exponent)},
         "campaigns": _funnels(deps, shop),
+        **({"program": program_effect(deps, shop, first, today)} if shop.program_holdout_percent else {}),
         "notes": ["members are customers in a tier (paid membership is a separate benefit, set in the program)",
                   "orders, revenue and active customers are counted on the day each order was paid, imported "
                   "history included; points on the day they moved"],
@@ -105,3 +108,28 @@ def _funnels(deps, shop) -> list[dict]:
                         "converters": stats.get("converters", 0), "revenue": stats.get("revenue"),
                         "conversion_rate": stats["rates"]["conversion_rate"]})
     return funnels
+
+
+def program_effect(deps, shop, first: date, last: date) -> dict:
+    """The whole program's incremental revenue over the months from ``first`` to ``last``: the
+    customers who get marketing mail against the program holdout (domain/campaigns/program_holdout.py).
+    Revenue is what the accounts keep per calendar month, so the period is whole months."""
+    from chalicelib.domain.campaigns.program_holdout import in_program_holdout, program_lift, totals
+    from chalicelib.store import keys
+
+    months = sorted({(first + timedelta(days=n)).strftime("%Y-%m") for n in range((last - first).days + 1)})
+    revenues: dict[bool, list[int]] = {True: [], False: []}
+    repo = deps.repos.loyalty(shop.shop_id)
+    for shard in range(keys.CUSTOMER_SHARDS):
+        cursor = None
+        while True:
+            accounts, cursor = repo.customer_page(shard, cursor, 500)
+            for account in accounts:
+                if account.redacted or account.created_at.date() > last:
+                    continue
+                revenues[in_program_holdout(shop.shop_id, account.customer_id, shop.program_holdout_percent)].append(
+                    sum(account.spend_by_month.get(month, 0) for month in months))
+            if cursor is None:
+                break
+    answer = program_lift(totals(revenues[False]), totals(revenues[True]), shop.currency_exponent)
+    return {"holdout_percent": shop.program_holdout_percent, "months": months, **answer}

@@ -13,7 +13,8 @@ from chalicelib.domain.loyalty.achievements import grant_signup_bonus
 from chalicelib.domain.loyalty.codes import looks_like_ours
 from chalicelib.domain.campaigns.lift import CampaignGroup, counts_an_order, order_increments
 from chalicelib.domain.campaigns.links import Click, attributed_click, campaign_subject
-from chalicelib.domain.loyalty.rules import Outcome, Program, apply_deletion, apply_order, apply_refund, update_facts
+from chalicelib.domain.loyalty.rules import (Outcome, Program, apply_deletion, apply_order, apply_refund, note_time_zone,
+                                             update_facts)
 from chalicelib.domain.loyalty.order_record import OPEN, PAID, OrderRecord
 from chalicelib.domain.platform_events import (
     CheckoutEvent,
@@ -122,6 +123,7 @@ def apply_order_update(deps, shop: Shop, order, now: datetime, *, event_id: Opti
     was_paid = record.status == PAID
     first_appearance, was_customer = account.is_new or account.orders_count == 0, account.orders_count > 0
     outcome = apply_order(order, record, account, program or program_of(shop), now)
+    outcome.facts_changed |= note_time_zone(account, order.place, shop.timezone)
     effects = order_effects(shop, repo, order, account, outcome, first_appearance, was_customer, now)
     consumed, counts, group_items = [], Counter(), []
     if record.status == PAID and not was_paid:

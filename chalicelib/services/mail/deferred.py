@@ -36,7 +36,8 @@ def release_deferred_mail(deps, now: Optional[datetime] = None) -> dict:
 
 def release_for_customer(deps, shop_id: str, customer_id: str, now: datetime) -> Counter:
     store = deps.repos.deferred_mail(shop_id)
-    waiting = store.waiting_for(customer_id)
+    # Only the due ones: an e-mail waiting for the end of the customer's night stays until then.
+    waiting = [deferred for deferred in store.waiting_for(customer_id) if deferred.release_at <= now]
     report: Counter = Counter()
     try:
         shop = load_shop(deps, shop_id)

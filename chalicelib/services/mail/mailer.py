@@ -61,7 +61,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from chalicelib.domain.campaigns.links import subject_of
 from chalicelib.domain.campaigns import lift
-from chalicelib.domain.mail import deferral, eligibility
+from chalicelib.domain.campaigns.program_holdout import in_program_holdout
+from chalicelib.domain.mail import deferral, eligibility, quiet_hours
+from chalicelib.domain.places.zones import zone_of
 from chalicelib.errors import NotFound
 from chalicelib.mail import tokens
 from chalicelib.mail.base import resolve_locale
@@ -211,11 +213,26 @@ def send_message(deps, body: dict | str, *, messenger: Optional[Messenger] = Non
                 logger.info("mail skipped: shop=%s template=%s reason=%s", shop.shop_id, request.template, reason)
                 return _result("skipped", request, reason=reason)
             continue  # someone else wrote the send log meanwhile: look again
+        if marketing and in_program_holdout(shop.shop_id, request.customer_id, shop.program_holdout_percent):
+            # The program's holdout never gets marketing mail: what the whole program adds is measured against it.
+            if store.record_final(record, mail_store.SKIPPED, PROGRAM_HOLDOUT, now, only_if_new=only_if_new):
+                return _result("skipped", request, reason=PROGRAM_HOLDOUT)
+            continue
         if _kept_back(request):
             if store.record_final(record, mail_store.SKIPPED, lift.HOLDOUT, now, only_if_new=only_if_new):
                 _record_group(deps, request, lift.HOLDOUT, now)
                 return _result("skipped", request, reason=lift.HOLDOUT)
             continue
+        if marketing:
+            morning = _after_quiet_hours(shop, context.account, now)
+            if morning is not None:
+                deferred = _defer(deps, shop, context.prefs, request, now, release_at=morning)
+                if deferred:
+                    return deferred
+                # Its window closes before the quiet hours end: not sent at night, not sent at all.
+                if store.record_final(record, mail_store.SKIPPED, QUIET_HOURS, now, only_if_new=only_if_new):
+                    return _result("skipped", request, reason=QUIET_HOURS)
+                continue
         if hold:
             if not only_if_new and deps.repos.held_mail(shop.shop_id).hold(record, request.model_dump(mode="json"),
                                                                           hold, now):
@@ -291,14 +308,31 @@ def _recipient_only(store, accounts, customer_id: str, marketing: bool):
                                   else None, send=None)
 
 
-def _defer(deps, shop, prefs, request: SendRequest, now: datetime) -> Optional[dict]:
-    """The cap is full: keep the e-mail for the cap's next free slot if that opens inside its validity
-    window (one PutItem); None when it cannot (it is skipped for the cap, as before)."""
+QUIET_HOURS = "quiet_hours"
+PROGRAM_HOLDOUT = "program_holdout"
+
+
+def _after_quiet_hours(shop, account, now: datetime) -> Optional[datetime]:
+    """When the customer's quiet hours end, if it is night on their clock now; else None."""
+    zone = zone_of(account.timezone if account else None, shop.timezone)
+    morning = quiet_hours.next_allowed(now, zone, shop.quiet_hours)
+    return morning if morning > now else None
+
+
+def _defer(deps, shop, prefs, request: SendRequest, now: datetime,
+           release_at: Optional[datetime] = None) -> Optional[dict]:
+    """Keep the e-mail for later if that is inside its validity window (one PutItem): for the cap's
+    next free slot (the cap is full), or until ``release_at`` (the end of the customer's quiet
+    hours). None when it cannot (the caller skips it: for the cap, or for the quiet hours)."""
     cap = shop.marketing_cap
     until = deferral.valid_until(request.template, request.campaign_id, request.created_at, request.valid_until,
                                  request.data)
-    release_at = deferral.next_free_slot(prefs.marketing_sends, now, cap.max_messages, cap.per_days)
-    if cap.max_messages == 0 or release_at >= until:
+    reason = QUIET_HOURS if release_at is not None else "marketing_cap"
+    if release_at is None:
+        release_at = deferral.next_free_slot(prefs.marketing_sends, now, cap.max_messages, cap.per_days)
+        if cap.max_messages == 0:
+            return None
+    if release_at >= until:
         return None
     waiting = deferral.Waiting(key=request.idempotency_key,
                                priority=deferral.priority(request.template, request.campaign_id, shop.mail_priority_order),
@@ -306,8 +340,8 @@ def _defer(deps, shop, prefs, request: SendRequest, now: datetime) -> Optional[d
     message = request.model_dump(mode="json", exclude_none=True)
     message["deferred_since"] = (request.deferred_since or now).isoformat()
     first = deps.repos.deferred_mail(shop.shop_id).defer(request.customer_id, message, waiting, release_at)
-    logger.info("mail deferred by the cap: shop=%s template=%s until %s", shop.shop_id, request.template, release_at)
-    return _result("deferred", request, release_at=release_at.isoformat(),
+    logger.info("mail deferred (%s): shop=%s template=%s until %s", reason, shop.shop_id, request.template, release_at)
+    return _result("deferred", request, release_at=release_at.isoformat(), reason=reason,
                    first_deferral=first and not request.deferred_since)
 
 

@@ -122,6 +122,8 @@ def _count(deps, message: dict, result: dict) -> None:
 
     outcome = result["status"] if result["status"] not in ("skipped", "held") \
         else f"{result['status']}_{result.get('reason', 'other')}"
+    if result["status"] == "deferred" and result.get("reason") == "quiet_hours":
+        outcome = "deferred_quiet_hours"  # waits for the customer's morning, not for the cap
     counts = {outcome: 1}
     if isinstance(message.get("variant"), int):  # an A/B test's outcomes, per variant
         counts[f"variant_{message['variant']}_{outcome}"] = 1

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+from datetime import time
 from decimal import Decimal
 from typing import Annotated, Literal, Optional
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -9,7 +10,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from chalicelib.domain.loyalty.program import AchievementRule, MembershipRules, ProgramRules, ReferralRules, ReviewRules, Tier
+from chalicelib.domain.campaigns.lift import MAX_HOLDOUT_PERCENT
 from chalicelib.domain.mail.deferral import DEFAULT_PRIORITY_ORDER
+from chalicelib.domain.mail.quiet_hours import QuietHours
 from chalicelib.domain.shops.shop import SWITCHABLE_FLOWS, MarketingCap, Shop
 from chalicelib.domain.shops.webhook_secrets import DEFAULT_GRACE_DAYS, PreviousSecret
 
@@ -150,6 +153,23 @@ class MarketingCapSettings(_Strict):
     per_days: Annotated[int, Field(ge=1, le=365)] = 7
 
 
+class QuietHoursSettings(_Strict):
+    """No marketing e-mail between ``start`` and ``end`` on the customer's clock (HH:MM, 24 h; the
+    window may span midnight). Transactional e-mail is never held."""
+
+    start: Annotated[str, Field(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")] = "21:00"
+    end: Annotated[str, Field(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")] = "08:00"
+
+    @model_validator(mode="after")
+    def _a_window(self) -> "QuietHoursSettings":
+        if self.start == self.end:
+            raise ValueError("start and end must differ (set quiet_hours to null to send at any hour)")
+        return self
+
+    def to_rule(self) -> QuietHours:
+        return QuietHours(time.fromisoformat(self.start), time.fromisoformat(self.end))
+
+
 class UtmSettings(_Strict):
     """UTM parameters on links to the shop's hosts: utm_source, utm_medium, and utm_campaign = the
     campaign's or the flow's name."""
@@ -213,6 +233,11 @@ class ShopSettings(_Strict):
     mail_priority_order: list[Literal[DEFERRAL_KINDS]] = Field(default_factory=lambda: list(DEFAULT_PRIORITY_ORDER))
     # Campaign tags added to links to the shop's own hosts, so the shop's analytics agrees with ours.
     utm: UtmSettings = Field(default_factory=lambda: UtmSettings())
+    # Quiet hours on each customer's own clock (null: marketing e-mail at any hour).
+    quiet_hours: Optional[QuietHoursSettings] = Field(default_factory=lambda: QuietHoursSettings())
+    # The program's holdout: this share of customers (chosen per shop by a hash) never gets marketing
+    # e-mail, so the dashboard can measure what the whole program adds.
+    program_holdout_percent: Annotated[int, Field(ge=0, le=MAX_HOLDOUT_PERCENT)] = 0
 
     @field_validator("flows_off")
     @classmethod
@@ -351,6 +376,8 @@ def shop_from_documents(shop_id: str, config: dict, secrets: dict, version: int)
         attribution_days=settings.attribution_days, winback_already_lapsed=settings.winback_already_lapsed,
         flows_off=frozenset(settings.flows_off),
         mail_priority_order=tuple(settings.mail_priority_order),
+        quiet_hours=settings.quiet_hours.to_rule() if settings.quiet_hours else None,
+        program_holdout_percent=settings.program_holdout_percent,
         utm_source=settings.utm.source if settings.utm.enabled else None, utm_medium=settings.utm.medium,
         platform_api_url=settings.platform_api.base_url if settings.platform_api else None,
         platform_api_credentials={name: getattr(settings.platform_api, name) for name in PLATFORM_API_SECRETS

@@ -58,6 +58,9 @@ def _item(campaign: Campaign) -> CampaignItem:
         "send_at": keys.iso(campaign.send_at), "data": campaign.data, "offer": campaign.offer,
         "holdout_percent": campaign.holdout_percent, "variants": campaign.variants, "ab_test": campaign.ab_test,
         "ab_phase": campaign.ab_phase, "winner": campaign.winner,
+        **{name: (value.isoformat() if name == "local_send_at" else keys.iso(value))
+           for name in ("local_send_at", "released_until", "pass_until", "next_release")
+           if (value := getattr(campaign, name)) is not None},
         "shard": campaign.shard,
         "cursor": campaign.cursor, "queued": campaign.queued, "pages": campaign.pages,
         "lease_until": keys.iso(campaign.lease_until) if campaign.lease_until else None,
@@ -86,6 +89,8 @@ def _campaign(item: CampaignItem) -> Campaign:
         holdout_percent=int(state.get("holdout_percent") or 0), variants=list(state.get("variants") or []),
         ab_test=_plain_numbers(state.get("ab_test")), ab_phase=state.get("ab_phase"),
         winner=_plain_numbers(state.get("winner")), status=item.status,
+        local_send_at=datetime.fromisoformat(state["local_send_at"]) if state.get("local_send_at") else None,
+        released_until=moment("released_until"), pass_until=moment("pass_until"), next_release=moment("next_release"),
         shard=int(state.get("shard", 0)), cursor=state.get("cursor"), queued=int(state.get("queued", 0)),
         pages=int(state.get("pages", 0)), lease_until=moment("lease_until"), created_at=moment("created_at"),
         finished_at=moment("finished_at"), version=int(item.version))

@@ -14,7 +14,7 @@ import hashlib
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Callable, Optional
+from typing import Callable, Iterable, Optional
 
 from pynamodb.exceptions import DoesNotExist, PutError, TransactWriteError, UpdateError
 from pynamodb.transactions import TransactGet, TransactWrite
@@ -156,6 +156,16 @@ class MailStore:
         rows = MailSendItem.by_due_day.query(keys.customer_sends_pk(self.shop_id, customer_id),
                                              scan_index_forward=False, limit=limit)
         return [_send_from_item(row) for row in rows]
+
+    def load_prefs_many(self, customer_ids: Iterable[str]) -> dict[str, MailPrefs]:
+        """Many customers' preferences (the planner's cap forecast): BatchGetItem, 100 keys a request,
+        eventually consistent (a forecast, not a decision). A customer without any: fresh preferences."""
+        wanted = list(dict.fromkeys(customer_ids))
+        found = {}
+        for item in MailPrefItem.batch_get([(keys.customer_pk(self.shop_id, c), keys.MAIL_PREF_SK) for c in wanted]):
+            customer_id = item.pk.split("#", 2)[2]
+            found[customer_id] = _prefs_from_item(self.shop_id, customer_id, item)
+        return {c: found.get(c) or MailPrefs(self.shop_id, c) for c in wanted}
 
     def is_suppressed(self, email: str) -> bool:
         try:
