@@ -170,14 +170,15 @@ def neighbours(pairs: Counter, orders: Counter, min_together: int = MIN_TOGETHER
             for product, scored in found.items()}
 
 
-def also_bought(bought: Iterable[str], near: Mapping[str, tuple[Scored, ...]], exclude: Iterable[str] = ()
-                ) -> tuple[Scored, ...]:
-    """Products bought with ``bought``, summed over them, never one of ``bought`` or ``exclude``."""
+def also_bought(bought: Iterable[str], near: Mapping[str, tuple[Scored, ...]], exclude: Iterable[str] = (),
+                keep_own: bool = False) -> tuple[Scored, ...]:
+    """Products bought with ``bought``, summed over them, never one of ``exclude`` nor (unless
+    ``keep_own``: the caller filters them) one of ``bought``."""
     bought, excluded = set(bought), set(exclude)
     scores: Counter = Counter()
     for product in bought:
         for neighbour in near.get(product, ()):
-            if neighbour.product_id not in bought and neighbour.product_id not in excluded:
+            if (keep_own or neighbour.product_id not in bought) and neighbour.product_id not in excluded:
                 scores[neighbour.product_id] += neighbour.score
     return tuple(Scored(product, round(score, 6))
                  for product, score in sorted(scores.items(), key=lambda item: (-item[1], item[0]))[:KEPT])
@@ -224,7 +225,9 @@ def choose(recommendations: Optional[CustomerRecommendations], catalog: Mapping[
         if reorder.due_at <= now + REORDER_LEAD and reorder.product_id not in just:
             offer(reorder.product_id, REORDER)
     # What goes with the new order counts beside what goes with the history.
-    fresh = also_bought(just, bought_with, exclude=recommendations.bought) if just else ()
+    # A product of the new order bought with another of it stays a candidate: ``offer`` keeps it
+    # only if it is consumable.
+    fresh = also_bought(just, bought_with, exclude=recommendations.bought - just, keep_own=True) if just else ()
     scores: Counter = Counter()
     for scored in (*recommendations.also_bought, *fresh):
         scores[scored.product_id] += scored.score

@@ -7,8 +7,11 @@ from typing import Optional
 from chalicelib.domain.platform_events import ProductFacts
 from chalicelib.domain.products.catalog import Product
 from chalicelib.domain.shops.shop import Shop
-from chalicelib.errors import NotFound
+from pydantic import BaseModel, ConfigDict, StrictBool, ValidationError
+
+from chalicelib.errors import BadRequest, NotFound
 from chalicelib.services.retries import retry_on_conflict
+from chalicelib.services.shops.lookup import load_shop
 from chalicelib.store.loyalty.repository import Change
 
 MAX_PAGE = 200
@@ -50,13 +53,15 @@ def product_view(product: Product) -> dict:
                        "bought_with": [product_id for product_id, _ in ordered.bought_with]} if ordered else None}
 
 
-def list_products(deps, shop_id: str, limit: int = 50, after: Optional[str] = None) -> dict:
-    limit = max(1, min(int(limit), MAX_PAGE))
+def list_products(deps, shop_id: str, query: Optional[dict] = None) -> dict:
+    load_shop(deps, shop_id)
+    limit, after = page_arguments(query or {})
     products, next_after = deps.repos.products(shop_id).page(limit, after)
     return {"products": [product_view(product) for product in products], "next": next_after}
 
 
 def get_product(deps, shop_id: str, product_id: str) -> dict:
+    load_shop(deps, shop_id)
     found = deps.repos.products(shop_id).products([product_id])
     if product_id not in found:
         raise NotFound(f"product: no product {product_id!r} in shop {shop_id!r}", field="product_id")
@@ -65,8 +70,39 @@ def get_product(deps, shop_id: str, product_id: str) -> dict:
 
 def set_consumable(deps, shop_id: str, product_id: str, consumable: Optional[bool], now: datetime) -> dict:
     """The shop says whether a product is consumable (None: let the order history decide)."""
+    load_shop(deps, shop_id)
     store = deps.repos.products(shop_id)
     if product_id not in store.products([product_id]):
         raise NotFound(f"product: no product {product_id!r} in shop {shop_id!r}", field="product_id")
     store.save_setting(product_id, consumable, now)
     return product_view(store.products([product_id])[product_id])
+
+
+class ProductSetting(BaseModel):
+    """What the shop says of one of its products."""
+
+    model_config = ConfigDict(extra="forbid")
+    # True: recommended again right after it is bought (coffee, filters); False: never (a grinder);
+    # null: the order history decides (consumable when customers buy it again).
+    consumable: Optional[StrictBool] = None
+
+
+def page_arguments(query: dict) -> tuple[int, Optional[str]]:
+    """``limit`` (1–200, default 50) and ``after`` (a product id) of the list, or a 400 naming them."""
+    raw = (query or {}).get("limit", "50")
+    if not str(raw).isdigit() or not 1 <= int(raw) <= MAX_PAGE:
+        raise BadRequest(f"limit: a whole number from 1 to {MAX_PAGE}", field="limit")
+    after = (query or {}).get("after") or None
+    if after is not None and len(after) > 255:
+        raise BadRequest("after: a product id of at most 255 characters", field="after")
+    return int(raw), after
+
+
+def put_setting(deps, shop_id: str, product_id: str, body: dict, now: datetime) -> dict:
+    try:
+        setting = ProductSetting.model_validate(body)
+    except ValidationError as error:
+        first = error.errors(include_url=False, include_input=False)[0]
+        path = ".".join(str(part) for part in first["loc"]) or "body"
+        raise BadRequest(f"{path}: {first['msg'][:1].lower()}{first['msg'][1:]}", field=path) from None
+    return set_consumable(deps, shop_id, product_id, setting.consumable, now)

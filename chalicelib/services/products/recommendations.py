@@ -11,6 +11,8 @@ from typing import Iterable, Optional
 from chalicelib.domain.products.catalog import OrderedProduct
 from chalicelib.domain.products.recommendations import Scored, choose, gaps, recommend
 from chalicelib.domain.shops.shop import Shop
+from chalicelib.errors import BadRequest
+from chalicelib.services.shops.lookup import load_shop
 
 SHOWN = 3  # products an e-mail shows at most
 
@@ -84,3 +86,30 @@ def recommendations_for(deps, shop: Shop, customer_id: str, now: datetime, *, ju
     return [{"product_id": choice.product.product_id, "title": choice.product.title, "url": choice.product.url,
              "image_url": choice.product.image_url, "price_minor": choice.product.price_minor, "reason": choice.reason}
             for choice in chosen]
+
+
+def run_for_shop(deps, shop_id: str) -> dict:
+    """The job for one shop now (the admin's "compute now"; the daily job does every shop)."""
+    now = deps.clock()
+    return {"shop_id": shop_id, "computed_at": now.isoformat(),
+            **vars(compute_recommendations(deps, load_shop(deps, shop_id), now))}
+
+
+def customer_recommendations(deps, shop_id: str, email: str) -> dict:
+    """A customer's candidates as the last run left them, and what an e-mail written now shows."""
+    from chalicelib.domain.email_address import email_problem
+
+    problem = email_problem(email or "")
+    if problem:
+        raise BadRequest(f"email: not a valid e-mail address ({problem})", field="email")
+    shop, now = load_shop(deps, shop_id), deps.clock()
+    customer_id = shop.customer_id_for(email)
+    found = deps.repos.products(shop_id).recommendations(customer_id)
+    return {
+        "customer_id": customer_id, "computed": found is not None,
+        "reorders": [{"product_id": r.product_id, "last_bought_at": r.last_bought_at.isoformat(),
+                      "interval_days": round(r.interval.total_seconds() / 86400, 1), "own_rhythm": r.own_rhythm,
+                      "due_at": r.due_at.isoformat()} for r in (found.reorders if found else ())],
+        "bought_with": [{"product_id": s.product_id, "score": s.score} for s in (found.also_bought if found else ())],
+        "email_shows": recommendations_for(deps, shop, customer_id, now) or [],
+    }
