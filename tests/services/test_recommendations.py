@@ -172,3 +172,23 @@ def test_product_webhooks_apply_once_and_never_go_back_in_time(memory_client, sh
     assert json.loads(gone.body)["deleted"] is True
     got = json.loads(memory_client.http.get(f"/admin/shops/{shop.shop_id}/products/{BEANS[0]}", headers=ADMIN).body)
     assert (got["available"], got["recommendable"], got["title"]) == (False, False, BEANS[1])
+
+
+def test_the_second_purchase_flow_step_shows_what_goes_with_the_first_order(fake_deps, memory_client, shop):
+    from chalicelib.services.flows.runner import run_due_flows
+
+    history(shop)
+    path = f"/admin/shops/{shop.shop_id}/flow-definitions/second-purchase"
+    flow = json.loads(memory_client.http.get(path, headers=ADMIN).body)
+    assert memory_client.http.put(path, headers=ADMIN, body=json.dumps({**flow, "enabled": True})).status_code == 200
+    started = order(shop, 7101, "first.timer@example.com", 0, BEANS, name="Marta")  # starts the flow at T0
+    assert started.get("flows_started") == ["second-purchase"], started
+    drain_queue(os.environ["LOYALTY_SEND_QUEUE"])
+    run_due_flows(fake_deps, [load_shop(fake_deps, shop.shop_id)], T0 + timedelta(minutes=5))  # the wait begins
+    compute_recommendations(fake_deps, load_shop(fake_deps, shop.shop_id), T0 + timedelta(days=1))
+    report = run_due_flows(fake_deps, [load_shop(fake_deps, shop.shop_id)], T0 + timedelta(days=14, hours=1))
+    assert report["sent"] == 1, report
+    (message,) = [m for m in drain_queue(os.environ["LOYALTY_SEND_QUEUE"]) if m["template"] == "flow_message"]
+    assert [p["product_id"] for p in message["data"]["recommendations"]] == [CUP[0], FILTERS[0]]
+    text, _ = rendered(fake_deps, message)
+    assert "Дібрали для вас" in text and CUP[1] in text
