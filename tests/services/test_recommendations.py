@@ -192,3 +192,19 @@ def test_the_second_purchase_flow_step_shows_what_goes_with_the_first_order(fake
     assert [p["product_id"] for p in message["data"]["recommendations"]] == [CUP[0], FILTERS[0]]
     text, _ = rendered(fake_deps, message)
     assert "Дібрали для вас" in text and CUP[1] in text
+
+
+def test_a_customers_purchases_and_recommendations_are_exported_and_erased_with_them(fake_deps, memory_client, shop):
+    from chalicelib.services.privacy.privacy import erase_customer
+
+    history(shop)
+    compute_recommendations(fake_deps, load_shop(fake_deps, shop.shop_id), T0)
+    path = f"/admin/shops/{shop.shop_id}/customers/{OLENA.replace('+', '%2B')}/export"
+    export = json.loads(memory_client.http.get(path, headers=ADMIN).body)
+    assert sorted(p["id"] for p in export["purchases"]) == ["5001", "5002", "5003"]
+    assert export["recommendations"]["state"]["reorders"][0]["product_id"] == BEANS[0]
+    customer_id = load_shop(fake_deps, shop.shop_id).customer_id_for(OLENA)
+    erase_customer(fake_deps, load_shop(fake_deps, shop.shop_id), customer_id, (), T0)
+    store = fake_deps.repos.products(shop.shop_id)
+    assert store.recommendations(customer_id) is None
+    assert customer_id not in {purchase.customer_id for purchase, _ in store.purchases()}

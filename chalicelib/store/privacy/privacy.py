@@ -74,6 +74,7 @@ class PrivacyStore:
         names = linked_names(found.partition, customer_id)
         order_ids = set(order_ids) | names.orders
         wanted: list[Key] = [(keys.order_pk(self.shop_id, o), keys.ORDER_SK) for o in sorted(order_ids)]
+        wanted += [(keys.purchases_pk(self.shop_id), keys.purchase_sk(o)) for o in sorted(order_ids)]
         wanted += [(keys.code_pk(self.shop_id, c), keys.CODE_SK) for c in sorted(names.codes)]
         wanted += [(keys.withdrawal_pk(self.shop_id, w), keys.WITHDRAWAL_SK) for w in sorted(names.withdrawals)]
         wanted += [(keys.platform_customer_pk(self.shop_id, p), keys.PLATFORM_CUSTOMER_SK)
@@ -102,6 +103,7 @@ class PrivacyStore:
         order_ids = sorted(set(order_ids))
         found = CustomerItems()
         linked = self.get_many([(keys.order_pk(self.shop_id, o), keys.ORDER_SK) for o in order_ids]
+                               + [(keys.purchases_pk(self.shop_id), keys.purchase_sk(o)) for o in order_ids]
                                + [(keys.send_log_pk(self.shop_id, f"post_purchase:{o}"), keys.SEND_LOG_SK)
                                   for o in order_ids])
         found.sends = [item for item in linked if isinstance(item, MailSendItem)]
@@ -225,6 +227,9 @@ class PrivacyStore:
             found += _keys_of(keys.outbox_pk(self.shop_id, shard), limit - len(found))
         for shard in range(keys.DASHBOARD_SHARDS):
             found += _keys_of(keys.dashboard_pk(self.shop_id, shard), limit - len(found))
+        # The catalog and the purchases (what is left of them once the customers went).
+        for pk in (keys.products_pk(self.shop_id), keys.purchases_pk(self.shop_id)):
+            found += _keys_of(pk, limit - len(found))
         return found
 
     def results_keys(self, subjects: Iterable[str], limit: int) -> list[Key]:

@@ -24,12 +24,7 @@ RECOMMENDATIONS_SK = "RECS"
 PURCHASE_SK_PREFIX = "ORDER#"
 
 
-def products_pk(shop_id: str) -> str:
-    return f"PRODUCTS#{shop_id}"
-
-
-def purchases_pk(shop_id: str) -> str:
-    return f"PURCHASES#{shop_id}"
+products_pk, purchases_pk = keys.products_pk, keys.purchases_pk
 
 
 def product_sk(product_id: str, part: str) -> str:
@@ -105,7 +100,7 @@ class ProductStore:
     def purchase_write(self, order_id: str, customer_id: str, at: datetime, lines: list[dict],
                        returned: bool = False) -> tuple:
         """A paid order's products, or the order taken back (``returned``): (item, None)."""
-        return (PurchaseItem(purchases_pk(self.shop_id), PURCHASE_SK_PREFIX + order_id, customer_id=customer_id,
+        return (PurchaseItem(purchases_pk(self.shop_id), keys.purchase_sk(order_id), customer_id=customer_id,
                              state={"at": keys.iso(at), "lines": lines, "returned": returned}), None)
 
     def purchases(self) -> Iterator[tuple[Purchase, list[dict]]]:
