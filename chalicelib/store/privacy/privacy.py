@@ -28,6 +28,7 @@ from chalicelib.store.models import (
     MailSendItem,
     OrderItem,
     ProfileItem,
+    PurchaseItem,
     RedactedOrderItem,
     ShopErasureItem,
     SuppressionItem,
@@ -325,6 +326,6 @@ def _belongs(item: Item, customer_id: str) -> bool:
     owner = getattr(item, "customer_id", None)
     if isinstance(item, CodeItem):
         return owner == customer_id
-    if isinstance(item, OrderItem):  # named by the customer's ledger, or by the shop's list to redact
+    if isinstance(item, (OrderItem, PurchaseItem)):  # named by the customer's ledger, or by the shop's list to redact
         return True
     return owner in (None, customer_id)
