@@ -129,13 +129,13 @@ def replenishment_intervals(moments: Mapping[tuple[str, str], list[datetime]]
     return own, {product: median(found) for product, found in pooled.items()}
 
 
-def reorders_for(customer_id: str, moments: Mapping[tuple[str, str], list[datetime]],
+def reorders_for(customer_id: str, mine: Mapping[str, list[datetime]],
                  own: Mapping[tuple[str, str], timedelta], shop_wide: Mapping[str, timedelta]) -> list[Reorder]:
-    """Every product the customer bought that has a repurchase interval, soonest due first."""
+    """Every product the customer bought (``mine``: product → when) that has a repurchase
+    interval, soonest due first."""
     found = []
-    for (customer, product), when in moments.items():
-        if customer != customer_id:
-            continue
+    for product, when in mine.items():
+        customer = customer_id
         interval = own.get((customer, product))
         rhythm = interval is not None
         interval = interval if rhythm else shop_wide.get(product)
@@ -190,14 +190,14 @@ def recommend(purchases: Iterable[Purchase], min_together: int = MIN_TOGETHER) -
     moments = purchase_moments(purchases)
     own, shop_wide = replenishment_intervals(moments)
     near = neighbours(*co_purchases(purchases), min_together=min_together)
-    bought_by: dict[str, set[str]] = defaultdict(set)
-    for customer, product in moments:
-        bought_by[customer].add(product)
+    by_customer: dict[str, dict[str, list[datetime]]] = defaultdict(dict)
+    for (customer, product), when in moments.items():
+        by_customer[customer][product] = when
     result = ShopRecommendations(bought_with=near, intervals=shop_wide)
-    for customer, bought in bought_by.items():
+    for customer, mine in by_customer.items():
         result.per_customer[customer] = CustomerRecommendations(
-            customer_id=customer, reorders=tuple(reorders_for(customer, moments, own, shop_wide)[:KEPT]),
-            also_bought=also_bought(bought, near), bought=frozenset(bought))
+            customer_id=customer, reorders=tuple(reorders_for(customer, mine, own, shop_wide)[:KEPT]),
+            also_bought=also_bought(mine, near), bought=frozenset(mine))
     return result
 
 
