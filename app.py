@@ -6,8 +6,8 @@ composition root (chalicelib/composition.py) builds on first use.
 from chalice import Chalice
 
 from chalicelib.api.http import decode_path_parameters
-from chalicelib.routes import (access, campaigns, flows, lifecycle, loyalty, mail, orders, privacy, shops, templates,
-                               workspace)
+from chalicelib.routes import (access, campaigns, flows, lifecycle, loyalty, mail, orders, privacy, products, shops,
+                               templates, workspace)
 
 app = Chalice(app_name="loyalty-mail")
 
@@ -18,5 +18,6 @@ def decoded_path_parameters(request, get_response):
     return decode_path_parameters(request.uri_params) or get_response(request)
 
 
-for feature in (shops, access, orders, loyalty, mail, templates, campaigns, lifecycle, privacy, workspace, flows):
+for feature in (shops, access, orders, loyalty, mail, templates, campaigns, lifecycle, privacy, workspace, flows,
+                products):
     app.register_blueprint(feature.bp)

@@ -97,6 +97,13 @@ PERMISSIONS: dict[tuple[str, str], frozenset[str]] = {
     ("GET", f"{_SHOP}/flow-definitions"): EVERYONE,
     ("GET", f"{_SHOP}/flow-definitions/{{flow_id}}"): EVERYONE,
     ("PUT", f"{_SHOP}/flow-definitions/{{flow_id}}"): EVERYONE,
+    # products and recommendations: read by everyone; what the catalog says of a product and the
+    # job's run by owners
+    ("GET", f"{_SHOP}/products"): EVERYONE,
+    ("GET", f"{_SHOP}/products/{{product_id}}"): EVERYONE,
+    ("PUT", f"{_SHOP}/products/{{product_id}}"): OWNERS,
+    ("POST", f"{_SHOP}/recommendations/run"): OWNERS,
+    ("GET", f"{_SHOP}/customers/{{email}}/recommendations"): EVERYONE,
 }
 
 

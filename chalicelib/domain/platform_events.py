@@ -219,12 +219,33 @@ class CheckoutEvent:
 
 
 @dataclass(frozen=True)
+class ProductFacts:
+    """A product as its platform describes it (Shopify products/create|update|delete, WooCommerce
+    product.created|updated|deleted). ``price_minor`` is the lowest price of its variants;
+    ``available`` is False when no variant can be bought (sold out, draft, archived)."""
+
+    product_id: str
+    title: str = ""
+    url: Optional[str] = None
+    image_url: Optional[str] = None
+    price_minor: Optional[int] = None
+    available: bool = True
+    deleted: bool = False
+    updated_at: Optional[datetime] = None
+
+
+@dataclass(frozen=True)
+class ProductEvent:
+    product: ProductFacts
+
+
+@dataclass(frozen=True)
 class IgnoredEvent:
     reason: str
 
 
 WebhookEvent = Union[OrderEvent, RefundEvent, OrderDeletedEvent, CustomerEvent, RedactEvent, DataRequestEvent,
-                     ShopRedactEvent, ShipmentEvent, CheckoutEvent, IgnoredEvent]
+                     ShopRedactEvent, ShipmentEvent, CheckoutEvent, ProductEvent, IgnoredEvent]
 
 
 @dataclass(frozen=True)

@@ -33,7 +33,8 @@ template             data                                                       
 ===================  ===============================================================  =====================
 post_purchase        **order_name**, **order_id**, **items** [{title, quantity,        ``order`` {name, id,
                      total_minor}], **points_earned**, cashback_minor (0),            lines, total_minor,
-                     status_url, total_minor (default: sum of the items)               status_url},
+                     status_url, total_minor (default: sum of the items),             status_url},
+                     recommendations (see below)                                      ``recommendations``
                                                                                       ``points_earned``,
                                                                                       ``cashback_earned_minor``
 points_expiring      points, expires_at (default: the account's earliest lots)        ``expiring`` {points,
@@ -60,8 +61,9 @@ welcome              bonus_points (0)                                           
 birthday             bonus_points (0), code, discount_percent, code_value_minor,      ``bonus_points``,
                      code_expires_at; bonus points or a code is required              ``offer``
 winback              days_since_last_order (default: from ``account.last_order_at``), ``winback``
-                     code, discount_percent, code_value_minor, code_expires_at        {days_since_last_order},
-                                                                                      ``offer``
+                     code, discount_percent, code_value_minor, code_expires_at,       {days_since_last_order},
+                     recommendations (see below)                                      ``offer``,
+                                                                                      ``recommendations``
 achievement          **achievement** (orders, reviews or tier), threshold (1), tier     ``achievement`` {kind,
                      (for kind tier), points (0)                                      threshold, tier, points}
 membership_reminder  member_until (default ``account.member_until``), period          ``membership`` {until,
@@ -82,6 +84,10 @@ tier_at_risk         **tier**, **spend_needed_minor**, **by** (the last day a   
                      the drop; None: no tier)                                         spend_needed_minor,
                                                                                       by, lower_tier}
 ===================  ===============================================================  =====================
+
+``recommendations`` (post_purchase, winback, flow_message) is None (no block at all) or up to six
+[{``title``, ``url``, ``image_url``\\*, ``price_minor``\\*, ``reason`` (reorder or bought_with),
+``product_id``\\*}]: links http(s) only; services/products/recommendations.py picks them.
 
 ``offer`` is None or {``code``, ``discount_percent``, ``value_minor``, ``expires_at``, ``free_shipping``,
 ``min_order_minor``}: what the code gives, every word of it (a campaign copies it from its offer).
@@ -237,6 +243,7 @@ def _post_purchase(reader: "_Data", shop: Shop, account: Account, now: datetime,
         })
     total = reader.int("total_minor", default=None)
     return {
+        "recommendations": _recommendations(reader),
         "order": {
             "name": reader.text("order_name"),
             "id": reader.text("order_id"),
@@ -307,16 +314,45 @@ def _flow_message(reader: "_Data", shop: Shop, account: Account, now: datetime, 
         items.append({"title": reader.text_of(item, "title", f"items[{index}].title"),
                       "quantity": reader.int_of(item, "quantity", f"items[{index}].quantity"),
                       "total_minor": reader.int_of(item, "total_minor", f"items[{index}].total_minor")})
-    recommendations = []
-    for index, product in enumerate(reader._get("recommendations", []) or []):
-        if not isinstance(product, dict) or not str(product.get("url") or "").lower().startswith(("https://", "http://")):
-            raise reader.error(f"recommendations[{index}] needs a title and an http(s) url")
-        recommendations.append({"title": reader.text_of(product, "title", f"recommendations[{index}].title"),
-                                "url": _clean(str(product["url"])),
-                                "price_minor": int(product["price_minor"]) if product.get("price_minor") else None})
-    return {"flow": {**words, "url": url, "items": items, "recommendations": recommendations,
+    recommendations = _recommendations(reader)
+    return {"flow": {**words, "url": url, "items": items, "recommendations": recommendations or [],
                      "free_shipping": reader.bool("free_shipping", default=False), "preset": preset},
-            "offer": _offer(reader)}
+            "offer": _offer(reader), "recommendations": recommendations}
+
+
+_RECOMMENDATION_REASONS = ("reorder", "bought_with")
+MAX_RECOMMENDATIONS = 6
+
+
+def _recommendations(reader: "_Data") -> Optional[list[dict]]:
+    """The products an e-mail recommends (services/products/recommendations.py picks them), or
+    None when there are none: the e-mail then has no recommendations block at all."""
+    raw = reader._get("recommendations", None)
+    if raw is None:
+        return None
+    if not isinstance(raw, list):
+        raise reader.error("'recommendations' must be a list of {title, url, image_url, price_minor, reason}")
+    products = []
+    for index, product in enumerate(raw[:MAX_RECOMMENDATIONS]):
+        label = f"recommendations[{index}]"
+        if not isinstance(product, dict):
+            raise reader.error(f"{label} must be an object")
+        links = {}
+        for key in ("url", "image_url"):
+            value = _clean(str(product.get(key) or "")) or None
+            if value and not value.lower().startswith(("https://", "http://")):
+                raise reader.error(f"{label}.{key} must be an http(s) link")
+            links[key] = value
+        if not links["url"]:
+            raise reader.error(f"{label} needs a title and an http(s) url")
+        reason = product.get("reason") or "bought_with"
+        if reason not in _RECOMMENDATION_REASONS:
+            raise reader.error(f"{label}.reason must be one of {', '.join(_RECOMMENDATION_REASONS)}")
+        price = product.get("price_minor")
+        products.append({"title": reader.text_of(product, "title", f"{label}.title"), **links,
+                         "price_minor": None if price is None else reader._as_int(price, f"{label}.price_minor"),
+                         "reason": reason, "product_id": _clean(str(product.get("product_id") or "")) or None})
+    return products or None
 
 
 def _points_expiring(reader, shop, account, now, base) -> dict:
@@ -406,7 +442,8 @@ def _birthday(reader, shop, account, now, base) -> dict:
 def _winback(reader, shop, account, now, base) -> dict:
     default_days = (now - account.last_order_at).days if account.last_order_at else None
     days = reader.int("days_since_last_order", default=default_days)
-    return {"winback": {"days_since_last_order": days if days and days > 0 else None}, "offer": _offer(reader)}
+    return {"winback": {"days_since_last_order": days if days and days > 0 else None}, "offer": _offer(reader),
+            "recommendations": _recommendations(reader)}
 
 
 def _tier_at_risk(reader, shop, account, now, base) -> dict:
@@ -708,12 +745,25 @@ def sample_data(template: str, locale: str, shop: Shop) -> dict:
         return {"tier": "Gold", "spend_needed_minor": 4_250 if eur else 85_000, "by": date(2025, 6, 30),
                 "next_lower_tier": "Silver"}
     if template == "winback":
-        return {"code": "COMEBACK15", "discount_percent": "15", "code_expires_at": soon}
+        return {"code": "COMEBACK15", "discount_percent": "15", "code_expires_at": soon,
+                "recommendations": sample_recommendations(locale, shop)}
     if template == "achievement":
         return {"achievement": "orders", "threshold": 5, "points": 100}
     if template == "membership_reminder":
         return {"member_until": _at(date(2025, 6, 9)), "period": "monthly", "extra_cashback_percent": "2"}
     raise ValueError(template)
+
+
+def sample_recommendations(locale: str, shop: Shop) -> list[dict]:
+    """A win-back's picks: the coffee the customer reorders, and the filters bought with it."""
+    eur = shop.currency == "EUR"
+    base = shop.storefront_url.rstrip("/")
+    return [{"product_id": "8120443", "title": _SAMPLE_ITEMS[locale][0], "url": f"{base}/products/ethiopia-yirgacheffe",
+             "image_url": "https://cdn.zerno.example/products/yirgacheffe-250-128.jpg",
+             "price_minor": 1_290 if eur else 48_900, "reason": "reorder"},
+            {"product_id": "8120517", "title": _SAMPLE_ITEMS[locale][2], "url": f"{base}/products/hario-v60-filters",
+             "image_url": "https://cdn.zerno.example/products/v60-filters-128.jpg",
+             "price_minor": 650 if eur else 28_900, "reason": "bought_with"}]
 
 
 def sample_context(template: str, locale: str) -> dict:

@@ -11,3 +11,5 @@ class WebhookContext:
     secrets: tuple[str, ...]
     currency: str  # ISO 4217 code, e.g. "UAH"
     minor_exponent: int  # 2 for UAH/EUR/USD, 0 for JPY
+    # The shop's storefront (https://shop.example): a Shopify product's page is /products/{handle} on it.
+    storefront_url: str = ""

@@ -21,6 +21,8 @@ from chalicelib.domain.platform_events import (
     OrderDeletedEvent,
     OrderEvent,
     OrderLine,
+    ProductEvent,
+    ProductFacts,
     RedactEvent,
     Refund,
     RefundEvent,
@@ -59,6 +61,7 @@ TOPIC_HEADER = "X-Shopify-Topic"
 CHECKOUT_TOPICS = frozenset({"checkouts/create", "checkouts/update"})
 FULFILLMENT_TOPICS = frozenset({"fulfillments/create", "fulfillments/update"})
 ORDER_TOPICS = frozenset({"orders/create", "orders/updated", "orders/paid", "orders/cancelled"})
+PRODUCT_TOPICS = frozenset({"products/create", "products/update"})
 PAID_STATUSES = frozenset({"paid", "partially_refunded", "refunded"})
 
 # Delivery metadata kept for logs and support, under these names.
@@ -271,6 +274,55 @@ class ShopifyCheckout(Payload):
     updated_at: OptionalTimestamp = None
 
 
+class ProductVariant(Payload):
+    price: Optional[Amount] = None
+    inventory_quantity: Optional[Annotated[int, Field(ge=-10**9, le=10**9)]] = None
+    inventory_policy: Optional[TrackingText] = None  # "deny": not sold out of stock; "continue": oversold
+    inventory_management: Optional[TrackingText] = None  # "shopify": stock is counted; null: not tracked
+
+
+class ProductImage(Payload):
+    src: Optional[TrackingUrlText] = None
+
+
+class ShopifyProduct(Payload):
+    """products/create and products/update (REST Admin API product resource)."""
+
+    id: PlatformId
+    title: Optional[Annotated[str, Field(max_length=1000)]] = None
+    handle: Optional[Annotated[str, Field(max_length=255)]] = None
+    status: Optional[TrackingText] = None  # active, draft, archived
+    published_at: OptionalTimestamp = None
+    updated_at: OptionalTimestamp = None
+    variants: Annotated[list[ProductVariant], Field(max_length=2048)] = []
+    image: Optional[ProductImage] = None
+    images: Annotated[list[ProductImage], Field(max_length=250)] = []
+
+
+def _sellable(variant: ProductVariant) -> bool:
+    if (variant.inventory_management or "").lower() != "shopify" or (variant.inventory_policy or "").lower() == "continue":
+        return True  # stock not counted, or sold when out of stock
+    return (variant.inventory_quantity or 0) > 0
+
+
+def product_from_payload(product: ShopifyProduct, exponent: int, storefront_url: str) -> ProductFacts:
+    """Available when active, published on the online store and one variant can be bought; the
+    price is the lowest of the variants that can (of all when none can); the page is the handle's."""
+    from urllib.parse import quote
+
+    sellable = [variant for variant in product.variants if _sellable(variant)]
+    prices = [variant.price for variant in (sellable or product.variants) if variant.price is not None and variant.price >= 0]
+    handle = (product.handle or "").strip()
+    url = f"{storefront_url.rstrip('/')}/products/{quote(handle, safe='')}" if handle and storefront_url else None
+    images = safe_links([product.image.src if product.image else None, *(image.src for image in product.images)])
+    status = (product.status or "active").strip().lower()
+    return ProductFacts(product_id=product.id, title=" ".join((product.title or "").split())[:255],
+                        url=url if url and safe_links([url]) else None, image_url=images[0] if images else None,
+                        price_minor=to_minor(min(prices), exponent) if prices else None,
+                        available=status == "active" and product.published_at is not None and bool(sellable),
+                        updated_at=product.updated_at)
+
+
 def checkout_from_payload(checkout: ShopifyCheckout, exponent: int) -> Checkout:
     facts = _customer_facts(checkout.customer, email=checked_email(checkout.email, "email") if first_present(checkout.email)
                             else None, locale=checkout.customer_locale, billing=checkout.billing_address)
@@ -460,6 +512,11 @@ def _event(topic: str, payload: dict, ctx: WebhookContext) -> tuple[WebhookEvent
         if payload.get("test") is True:
             return IgnoredEvent("test order"), {}
         return OrderEvent(order_from_payload(validate(ShopifyOrder, payload), ctx.minor_exponent)), {}
+    if topic in PRODUCT_TOPICS:
+        return ProductEvent(product_from_payload(validate(ShopifyProduct, payload), ctx.minor_exponent,
+                                                 ctx.storefront_url)), {}
+    if topic == "products/delete":
+        return ProductEvent(ProductFacts(validate(OrderDeletion, payload).id, available=False, deleted=True)), {}
     if topic in CHECKOUT_TOPICS:
         return CheckoutEvent(checkout_from_payload(validate(ShopifyCheckout, payload), ctx.minor_exponent)), {}
     if topic in FULFILLMENT_TOPICS:

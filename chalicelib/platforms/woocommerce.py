@@ -16,6 +16,8 @@ from chalicelib.domain.platform_events import (
     OrderDeletedEvent,
     OrderEvent,
     OrderLine,
+    ProductEvent,
+    ProductFacts,
     Refund,
     ShippingAddress,
     Shipment,
@@ -36,6 +38,7 @@ TOPIC_HEADER = "X-WC-Webhook-Topic"
 
 ORDER_TOPICS = frozenset({"order.created", "order.updated", "order.restored"})
 CUSTOMER_TOPICS = frozenset({"customer.created", "customer.updated"})
+PRODUCT_TOPICS = frozenset({"product.created", "product.updated", "product.restored"})
 # "delivered" is the status the Advanced Shipment Tracking plugin adds after "completed".
 PAID_STATUSES = frozenset({"processing", "completed", "refunded", "delivered"})
 DELIVERED_STATUS = "delivered"
@@ -261,6 +264,43 @@ def _customer_facts(customer: WooCustomer) -> CustomerFacts:
     )
 
 
+class WooImage(Payload):
+    src: Optional[TrackingUrlText] = None
+
+
+class WooProduct(Payload):
+    """product.created / product.updated (REST API v3 product resource)."""
+
+    id: PlatformId
+    name: Optional[str] = None
+    permalink: Optional[TrackingUrlText] = None
+    status: Optional[TrackingText] = None  # publish, draft, pending, private
+    price: Optional[Amount] = None  # "" when not set
+    purchasable: Optional[bool] = None
+    stock_status: Optional[TrackingText] = None  # instock, outofstock, onbackorder
+    images: list[WooImage] = []
+    date_modified_gmt: OptionalTimestamp = None
+
+    @classmethod
+    def from_payload(cls, payload: dict) -> "WooProduct":
+        # WooCommerce sends "" for a product without a price.
+        if isinstance(payload.get("price"), str) and not payload["price"].strip():
+            payload = {**payload, "price": None}
+        return validate(cls, payload)
+
+
+def product_from_payload(product: WooProduct, exponent: int) -> ProductFacts:
+    links, images = safe_links([product.permalink]), safe_links(image.src for image in product.images[:20])
+    status = (product.status or "publish").strip().lower()
+    stock = (product.stock_status or "instock").strip().lower()
+    return ProductFacts(product_id=product.id, title=" ".join((product.name or "").split())[:255],
+                        url=links[0] if links else None, image_url=images[0] if images else None,
+                        price_minor=to_minor(product.price, exponent) if product.price is not None and product.price >= 0
+                        else None,
+                        available=status == "publish" and stock != "outofstock" and product.purchasable is not False,
+                        updated_at=product.date_modified_gmt)
+
+
 def _event(topic: str, payload: dict, ctx: WebhookContext) -> WebhookEvent:
     if topic in ORDER_TOPICS:
         return OrderEvent(order_from_payload(validate(WooOrder, payload), ctx.minor_exponent))
@@ -269,6 +309,10 @@ def _event(topic: str, payload: dict, ctx: WebhookContext) -> WebhookEvent:
         return OrderDeletedEvent(validate(OrderDeletion, payload).id)
     if topic in CUSTOMER_TOPICS:
         return CustomerEvent(_customer_facts(validate(WooCustomer, payload)))
+    if topic in PRODUCT_TOPICS:
+        return ProductEvent(product_from_payload(WooProduct.from_payload(payload), ctx.minor_exponent))
+    if topic == "product.deleted":
+        return ProductEvent(ProductFacts(validate(OrderDeletion, payload).id, available=False, deleted=True))
     return IgnoredEvent(f"unsupported topic {topic}")
 
 

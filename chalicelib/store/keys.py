@@ -300,3 +300,18 @@ def test_send_window_pk(shop_id: str, window_start: int) -> str:
 
 
 TEST_SEND_WINDOW_SK = "COUNT"
+
+
+# -- products (docs/products.md) ---------------------------------------------------------
+def products_pk(shop_id: str) -> str:
+    """The shop's catalog: ``P#{product}#A|B|C`` items."""
+    return f"PRODUCTS#{shop_id}"
+
+
+def purchases_pk(shop_id: str) -> str:
+    """The shop's paid orders' products, one item per order (``purchase_sk``)."""
+    return f"PURCHASES#{shop_id}"
+
+
+def purchase_sk(order_id: str) -> str:
+    return f"ORDER#{order_id}"

@@ -217,6 +217,27 @@ class CheckoutItem(Item, discriminator="checkout"):
     version = NumberAttribute(default=0)
 
 
+class ProductItem(Item, discriminator="product"):
+    """One product in ``PRODUCTS#{shop}``: ``P#{id}#A`` what the platform says (product webhooks),
+    ``P#{id}#B`` what the orders show (the recommendations job), ``P#{id}#C`` the shop's own setting."""
+
+    state = JSONAttribute()
+    version = NumberAttribute(default=0)
+
+
+class PurchaseItem(Item, discriminator="purchase"):
+    """A paid order's products (``PURCHASES#{shop}`` / ``ORDER#{id}``), written with the order."""
+
+    customer_id = UnicodeAttribute()
+    state = JSONAttribute()
+
+
+class RecommendationItem(Item, discriminator="recommendations"):
+    """A customer's replenishment and co-purchase candidates (``CUST#…`` / ``RECS``)."""
+
+    state = JSONAttribute()
+
+
 class EventItem(Item, discriminator="event"):
     topic = UnicodeAttribute(null=True)
     received_at = UnicodeAttribute()

@@ -22,6 +22,7 @@ from chalicelib.store.shops.sender_domains import SenderDomainStore
 from chalicelib.store.orders.imports import ImportJobs
 from chalicelib.store.orders.shipments import ShipmentNoticeStore
 from chalicelib.store.flows.flows import FlowStore
+from chalicelib.store.products.products import ProductStore
 from chalicelib.store.orders.webhook_health import WebhookHealthStore
 from chalicelib.store.privacy.privacy import PrivacyStore
 from chalicelib.store.shops.shops import JobCheckpoints, ShopRepository
@@ -101,3 +102,6 @@ class DynamoRepositories:
 
     def flows(self, shop_id: str) -> FlowStore:
         return FlowStore(shop_id)
+
+    def products(self, shop_id: str) -> ProductStore:
+        return ProductStore(shop_id)

@@ -207,7 +207,7 @@ def test_oversized_body_is_413(shopify_shop):
     assert response.status_code == 413
 
 
-@pytest.mark.parametrize("topic", ["products/update", "app/uninstalled"])
+@pytest.mark.parametrize("topic", ["inventory_levels/update", "app/uninstalled"])
 def test_unknown_and_unused_topics_are_ignored_with_200(shopify_shop, topic):
     response = shopify_shop.deliver({"id": 1}, topic=topic)
     assert response.status_code == 200 and body(response)["result"] == "ignored"

@@ -366,7 +366,7 @@ def test_shopify_gdpr_data_request_and_shop_redact():
                    topic="shop/redact").event == ShopRedactEvent("demo-shop.myshopify.com")
 
 
-@pytest.mark.parametrize("topic", ["app/uninstalled", "products/update"])
+@pytest.mark.parametrize("topic", ["app/uninstalled", "inventory_levels/update"])
 def test_shopify_other_topics_are_ignored(topic):
     assert deliver("shopify", {"shop_id": 1}, topic=topic).event == IgnoredEvent(f"unsupported topic {topic}")
 

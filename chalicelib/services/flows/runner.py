@@ -22,6 +22,7 @@ from chalicelib.domain.money import to_minor
 from chalicelib.domain.shops.shop import Shop
 from chalicelib.mail import outbox
 from chalicelib.services.flows.definitions import FUNNEL_SUBJECT, enabled_flows
+from chalicelib.services.products.recommendations import recommendations_for
 from chalicelib.store.campaigns.results import counter_update
 from chalicelib.store.loyalty.repository import Change, ConcurrentChange
 
@@ -99,7 +100,9 @@ def take_due_step(deps, shop: Shop, run_id: str, now: datetime, *, run: Optional
     if taken.exit_reason:
         counts[f"step_{taken.index}_exited"] = 1
     if taken.send is not None:
-        message, code = _message(shop, run, taken.index, taken.send, checkout[0] if checkout else None, now)
+        picks = recommendations_for(deps, shop, run.customer_id, now) if taken.send.recommendations else None
+        message, code = _message(shop, run, taken.index, taken.send, checkout[0] if checkout else None, now,
+                                 recommendations=picks)
         messages.append(message)
         codes += [code] if code else []
         counts[f"step_{taken.index}_sent"] = 1
@@ -132,8 +135,10 @@ def _in_segment(shop: Shop, account, document: dict, now: datetime) -> bool:
 
 
 def _message(shop: Shop, run: FlowRun, index: int, step: SendStep, checkout: Optional[dict],
-             now: datetime) -> tuple[dict, Optional[RewardCode]]:
+             now: datetime, recommendations: Optional[list[dict]] = None) -> tuple[dict, Optional[RewardCode]]:
     data: dict = {"preset": step.preset, "flow_id": run.flow_id}
+    if recommendations:
+        data["recommendations"] = recommendations
     if step.copy_by_locale:
         data["copy"] = {locale: copy.model_dump() for locale, copy in step.copy_by_locale.items()}
     if step.link == "checkout" and checkout and checkout.get("recovery_url"):

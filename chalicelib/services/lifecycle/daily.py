@@ -17,6 +17,7 @@ from chalicelib.services.lifecycle import expiry_warnings
 from chalicelib.services.lifecycle import occasions
 from chalicelib.services.lifecycle import program_jobs
 from chalicelib.services.lifecycle import tier_risk
+from chalicelib.services.products.recommendations import compute_recommendations
 from chalicelib.services.shops.lookup import load_shop
 
 
@@ -30,6 +31,8 @@ def run_daily(deps, now: Optional[datetime] = None, shop_ids: Optional[Iterable[
     for shop_id in ids:
         shop = load_shop(deps, shop_id)
         jobs: dict[str, Callable[[], object]] = {
+            # First: the day's win-backs show recommendations from every order up to now.
+            "recommendations": lambda: vars(compute_recommendations(deps, shop, now)),
             "expired": lambda: vars(expiry.expire_points(deps, shop_id, now)),
             "expiry_warnings": lambda: vars(expiry_warnings.send_expiry_warnings(deps, shop, now)),
             "occasions": lambda: vars(occasions.run_occasions(deps, shop, now)),

@@ -17,6 +17,7 @@ from chalicelib.domain.lifecycle.occasions import birthday_keys, grant_birthday,
 from chalicelib.domain.shops.shop import Shop
 from chalicelib.services.lifecycle.customer_changes import BUSY, COMMITTED, change_customer
 from chalicelib.services.lifecycle.job_days import complete, days_to_scan
+from chalicelib.services.products.recommendations import recommendations_for
 from chalicelib.store.loyalty.repository import LoyaltyRepository
 
 
@@ -77,13 +78,22 @@ def run_occasions(deps, shop: Shop, now: datetime) -> OccasionReport:
         if sent_now >= WINBACK_BACKLOG_PER_RUN:
             paused = True
             break
-        if _act(deps, repo, shop, customer_id, now, report, lambda account: winback_due(account, rules, today, zone),
+        if _act(deps, repo, shop, customer_id, now, report,
+                lambda account: _with_recommendations(deps, shop, account, now, winback_due(account, rules, today, zone)),
                 "winback", None):
             report.winbacks += 1
             sent_now += 1
     if len(report.skipped) == skipped and not paused:
         complete(deps, shop.shop_id, WINBACK_JOB, local_now)
     return report
+
+
+def _with_recommendations(deps, shop: Shop, account: Account, now: datetime, data: Optional[dict]) -> Optional[dict]:
+    """A win-back shows what the customer may reorder and what goes with what they bought."""
+    if data is None:
+        return None
+    found = recommendations_for(deps, shop, account.customer_id, now)
+    return {**data, "recommendations": found} if found else data
 
 
 def _act(deps, repo: LoyaltyRepository, shop: Shop, customer_id: str, now: datetime, report: OccasionReport,

@@ -15,7 +15,7 @@ from chalicelib.domain.campaigns.lift import CampaignGroup, counts_an_order, ord
 from chalicelib.domain.campaigns.links import Click, attributed_click, campaign_subject
 from chalicelib.domain.loyalty.rules import (Outcome, Program, apply_deletion, apply_order, apply_refund, note_time_zone,
                                              update_facts)
-from chalicelib.domain.loyalty.order_record import OPEN, PAID, OrderRecord
+from chalicelib.domain.loyalty.order_record import CANCELLED, OPEN, PAID, OrderRecord
 from chalicelib.domain.platform_events import (
     CheckoutEvent,
     CustomerEvent,
@@ -25,6 +25,7 @@ from chalicelib.domain.platform_events import (
     IgnoredEvent,
     OrderDeletedEvent,
     OrderEvent,
+    ProductEvent,
     RedactEvent,
     RefundEvent,
     ShipmentEvent,
@@ -34,6 +35,8 @@ from chalicelib.domain.mail.outbox import MARKETING, post_purchase_message
 from chalicelib.domain.shops.shop import Shop
 from chalicelib.mail import outbox
 from chalicelib.services.loyalty.program_effects import message, order_effects
+from chalicelib.services.products.purchases import purchase_items
+from chalicelib.services.products.recommendations import recommendations_for
 from chalicelib.services.retries import retry_on_conflict
 from chalicelib.store.loyalty.repository import Change, ConcurrentChange, LoyaltyRepository
 from chalicelib.store.campaigns.groups import counted_order
@@ -45,9 +48,9 @@ def apply_delivery(deps, shop: Shop, delivery: Delivery, now: datetime) -> dict:
     event = delivery.event
     if isinstance(event, IgnoredEvent):
         return {"result": "ignored", "reason": event.reason}
-    if isinstance(event, (ShipmentEvent, CheckoutEvent)):
+    if isinstance(event, (ShipmentEvent, CheckoutEvent, ProductEvent)):
         # Shipments move no points: services/orders/shipments.py owes their e-mails.
-        return {"result": "ignored", "reason": "shipments and checkouts change no loyalty state"}
+        return {"result": "ignored", "reason": "shipments, checkouts and products change no loyalty state"}
     handlers: dict[type, Callable[[], dict]] = {
         OrderEvent: lambda: _apply_order_event(deps, shop, event, delivery, now),
         RefundEvent: lambda: _apply_refund_event(deps, shop, event, delivery, now),
@@ -120,7 +123,7 @@ def apply_order_update(deps, shop: Shop, order, now: datetime, *, event_id: Opti
         else:
             account = repo.load_account(customer_id)
 
-    was_paid = record.status == PAID
+    was_paid, was_taken_back = record.status == PAID, _taken_back(record)
     first_appearance, was_customer = account.is_new or account.orders_count == 0, account.orders_count > 0
     outcome = apply_order(order, record, account, program or program_of(shop), now)
     outcome.facts_changed |= note_time_zone(account, order.place, shop.timezone)
@@ -137,14 +140,16 @@ def apply_order_update(deps, shop: Shop, order, now: datetime, *, event_id: Opti
                                order.order_id) for subject in sorted({subject for subject, _ in counts})]
     if not outcome.anything_changed and not consumed and not effects.changed:
         return {"result": "duplicate", "order_id": order.order_id}, None
-    messages = ([post_purchase_message(shop.shop_id, customer_id, order, outcome, now)]
+    messages = ([with_recommendations(deps, shop, post_purchase_message(shop.shop_id, customer_id, order, outcome, now),
+                                      order, now)]
                 if outcome.newly_paid and notify else [])
     messages += effects.messages if notify else []  # imported history mails nobody
     account_changed = outcome.ledger_changed or outcome.facts_changed or account.is_new or effects.changed
     repo.commit(Change(account=account if account_changed else None,
                        order=record, event_id=event_id, event_topic=topic,
                        codes=consumed + effects.codes, outbox=messages, counters=counters,
-                       items=effects.items + group_items), now)
+                       items=effects.items + group_items
+                       + purchase_items(deps, shop.shop_id, order, record, was_paid, was_taken_back)), now)
     outbox.publish(deps, messages)
     extra = {"consumed_codes": [c.code for c in consumed], **effects.answer}
     if record.refused_codes:
@@ -152,6 +157,20 @@ def apply_order_update(deps, shop: Shop, order, now: datetime, *, event_id: Opti
     if record.attribution:
         extra["attributed_to"] = record.attribution["subject"]
     return _applied(order.order_id, account, outcome, **extra), outcome
+
+
+def _taken_back(record: OrderRecord) -> bool:
+    return record.status == CANCELLED or (record.status == PAID and record.fully_refunded)
+
+
+def with_recommendations(deps, shop: Shop, message: dict, order, now: datetime) -> dict:
+    """The post-purchase e-mail with what goes with the order (never a product just bought unless
+    it is consumable); unchanged when nothing qualifies."""
+    found = recommendations_for(deps, shop, message["customer_id"], now,
+                                just_bought=[line.product_id for line in order.lines if line.product_id])
+    if found:
+        message["data"]["recommendations"] = found
+    return message
 
 
 def order_revenue_minor(order) -> int:
@@ -234,9 +253,11 @@ def _apply_refund_event(deps, shop: Shop, event: RefundEvent, delivery: Delivery
     if record.knows_refund(refund.refund_id):
         return {"result": "duplicate", "order_id": refund.order_id, "refund_id": refund.refund_id}
     account = repo.load_account(record.customer_id) if record.status == PAID and record.customer_id else None
+    was_paid, was_taken_back = record.status == PAID, _taken_back(record)
     outcome = apply_refund(refund, record, account, program_of(shop), now)
     repo.commit(Change(account=account if outcome.ledger_changed else None, order=record,
-                       event_id=delivery.event_id, event_topic=delivery.topic), now)
+                       event_id=delivery.event_id, event_topic=delivery.topic,
+                       items=purchase_items(deps, shop.shop_id, None, record, was_paid, was_taken_back)), now)
     result = _applied(refund.order_id, account, outcome, refund_id=refund.refund_id)
     if record.status != PAID:
         result["pending"] = "the order is not paid yet: the refund is applied when it is"
@@ -251,9 +272,11 @@ def _apply_deleted_event(deps, shop: Shop, event: OrderDeletedEvent, delivery: D
     if record.status == "cancelled":
         return {"result": "duplicate", "order_id": event.order_id}
     account = repo.load_account(record.customer_id) if record.status == PAID and record.customer_id else None
+    was_paid, was_taken_back = record.status == PAID, _taken_back(record)
     outcome = apply_deletion(record, account, program_of(shop), now)
     repo.commit(Change(account=account if outcome.ledger_changed else None, order=record,
-                       event_id=delivery.event_id, event_topic=delivery.topic), now)
+                       event_id=delivery.event_id, event_topic=delivery.topic,
+                       items=purchase_items(deps, shop.shop_id, None, record, was_paid, was_taken_back)), now)
     return _applied(event.order_id, account, outcome)
 
 

@@ -36,7 +36,8 @@ def _receive_webhook(deps, platform: str, shop_id: str, headers: Mapping[str, st
         raise NotFound(f"platform: shop {shop_id!r} receives {shop.platform} and generic webhooks, not {platform}",
                        field="platform")
     now = deps.clock()
-    context = WebhookContext(shop_id, shop.webhook_secrets_at(now), shop.currency, shop.currency_exponent)
+    context = WebhookContext(shop_id, shop.webhook_secrets_at(now), shop.currency, shop.currency_exponent,
+                             storefront_url=shop.storefront_url)
     try:
         delivery = parse_webhook(platform, context, headers, raw_body, now, content_type)
     except (Unauthorized, BadRequest) as error:
@@ -54,10 +55,13 @@ def _receive_webhook(deps, platform: str, shop_id: str, headers: Mapping[str, st
 def _apply(deps, shop, delivery, now) -> dict:
     """The ledger's effect of a delivery, the order follow-up its shipments owe and the flows
     it starts (each idempotent, so a retried delivery completes what a crash left undone)."""
-    from chalicelib.domain.platform_events import CheckoutEvent, OrderEvent, ShipmentEvent
+    from chalicelib.domain.platform_events import CheckoutEvent, OrderEvent, ProductEvent, ShipmentEvent
     from chalicelib.services.flows import checkouts, triggers
+    from chalicelib.services.products.catalog import apply_product
 
     event = delivery.event
+    if isinstance(event, ProductEvent):
+        return apply_product(deps, shop, event.product, now, event_id=delivery.event_id, topic=delivery.topic)
     if isinstance(event, CheckoutEvent):
         return checkouts.apply_checkout(deps, shop, event.checkout, now, event_id=delivery.event_id,
                                         topic=delivery.topic)

@@ -86,11 +86,12 @@ _SECTIONS = {
     "last_click": "last_click", "membership": "membership", "review_bonus": "reviews",
     "referral_count": "referral_counts", "order": "orders", "code": "codes", "withdrawal": "withdrawals",
     "referral": "referred_by", "platform_customer": "platform_ids", "mail_send": "sends", "click": "clicks",
-    "campaign_group": "campaign_group",
+    "campaign_group": "campaign_group", "purchase": "purchases", "recommendations": "recommendations",
 }
-_SINGLE = {"profile", "mail_preferences", "last_click", "membership", "referred_by", "campaign_group"}
+_SINGLE = {"profile", "mail_preferences", "last_click", "membership", "referred_by", "campaign_group",
+           "recommendations"}
 _LISTS = ("lots", "ledger", "orders", "codes", "withdrawals", "reviews", "referral_counts", "platform_ids",
-          "sends", "clicks")
+          "sends", "clicks", "purchases")
 # Storage details that say nothing about the person.
 _INTERNAL = {"pk", "sk", "type", "kind", "ttl", "version", "gsi1pk", "gsi1sk", "gsi2pk", "gsi2sk", "gsi3pk", "gsi3sk",
              "gsi4pk", "gsi4sk", "claim_id", "claimed_until", "marketing_sends"}
@@ -115,6 +116,8 @@ def _key_name(item: Item) -> Optional[str]:
         return None if item.sk in (keys.PROFILE_SK, keys.MAIL_PREF_SK, keys.LAST_CLICK_SK, keys.MEMBERSHIP_SK,
                                    keys.CAMPAIGN_GROUP_SK) \
             else item.sk
+    if prefix == "PURCHASES":  # PURCHASES#{shop} / ORDER#{order}
+        return item.sk.partition("#")[2]
     _, _, name = rest.partition("#")  # {shop}#{name}
     return name or None
 

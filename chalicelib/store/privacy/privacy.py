@@ -28,6 +28,7 @@ from chalicelib.store.models import (
     MailSendItem,
     OrderItem,
     ProfileItem,
+    PurchaseItem,
     RedactedOrderItem,
     ShopErasureItem,
     SuppressionItem,
@@ -74,6 +75,7 @@ class PrivacyStore:
         names = linked_names(found.partition, customer_id)
         order_ids = set(order_ids) | names.orders
         wanted: list[Key] = [(keys.order_pk(self.shop_id, o), keys.ORDER_SK) for o in sorted(order_ids)]
+        wanted += [(keys.purchases_pk(self.shop_id), keys.purchase_sk(o)) for o in sorted(order_ids)]
         wanted += [(keys.code_pk(self.shop_id, c), keys.CODE_SK) for c in sorted(names.codes)]
         wanted += [(keys.withdrawal_pk(self.shop_id, w), keys.WITHDRAWAL_SK) for w in sorted(names.withdrawals)]
         wanted += [(keys.platform_customer_pk(self.shop_id, p), keys.PLATFORM_CUSTOMER_SK)
@@ -102,6 +104,7 @@ class PrivacyStore:
         order_ids = sorted(set(order_ids))
         found = CustomerItems()
         linked = self.get_many([(keys.order_pk(self.shop_id, o), keys.ORDER_SK) for o in order_ids]
+                               + [(keys.purchases_pk(self.shop_id), keys.purchase_sk(o)) for o in order_ids]
                                + [(keys.send_log_pk(self.shop_id, f"post_purchase:{o}"), keys.SEND_LOG_SK)
                                   for o in order_ids])
         found.sends = [item for item in linked if isinstance(item, MailSendItem)]
@@ -225,6 +228,9 @@ class PrivacyStore:
             found += _keys_of(keys.outbox_pk(self.shop_id, shard), limit - len(found))
         for shard in range(keys.DASHBOARD_SHARDS):
             found += _keys_of(keys.dashboard_pk(self.shop_id, shard), limit - len(found))
+        # The catalog and the purchases (what is left of them once the customers went).
+        for pk in (keys.products_pk(self.shop_id), keys.purchases_pk(self.shop_id)):
+            found += _keys_of(pk, limit - len(found))
         return found
 
     def results_keys(self, subjects: Iterable[str], limit: int) -> list[Key]:
@@ -320,6 +326,6 @@ def _belongs(item: Item, customer_id: str) -> bool:
     owner = getattr(item, "customer_id", None)
     if isinstance(item, CodeItem):
         return owner == customer_id
-    if isinstance(item, OrderItem):  # named by the customer's ledger, or by the shop's list to redact
+    if isinstance(item, (OrderItem, PurchaseItem)):  # named by the customer's ledger, or by the shop's list to redact
         return True
     return owner in (None, customer_id)
