@@ -60,6 +60,11 @@ PERMISSIONS: dict[tuple[str, str], frozenset[str]] = {
     ("POST", f"{_SHOP}/program/preview"): EVERYONE,
     ("PUT", f"{_SHOP}/program"): OWNERS,
     ("GET", f"{_SHOP}/dashboard"): EVERYONE,
+    # the rewards catalog: points are money, so owners change it
+    ("GET", f"{_SHOP}/rewards"): EVERYONE,
+    ("GET", f"{_SHOP}/rewards/{{reward_id}}"): EVERYONE,
+    ("PUT", f"{_SHOP}/rewards/{{reward_id}}"): OWNERS,
+    ("DELETE", f"{_SHOP}/rewards/{{reward_id}}"): OWNERS,
     # templates
     ("GET", "/admin/sample-customers"): EVERYONE,
     ("GET", f"{_SHOP}/templates"): EVERYONE,

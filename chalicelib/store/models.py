@@ -188,6 +188,14 @@ class FlowItem(Item, discriminator="flow"):
     version = NumberAttribute(default=0)
 
 
+class RewardItem(Item, discriminator="reward"):
+    """One reward of a shop's catalog (``SHOP#{shop}`` / ``REWARD#{id}``)."""
+
+    document = JSONAttribute()
+    updated_at = UnicodeAttribute()
+    version = NumberAttribute(default=0)
+
+
 class FlowRunItem(Item, discriminator="flow_run"):
     """One customer's run through a flow; while active it sits in ``by_due_day`` under
     ``FLOWDUE#{shop}`` sorted by when its next step is due."""

@@ -13,6 +13,7 @@ from chalicelib.store.campaigns.clicks import ClickStore
 from chalicelib.store.campaigns.groups import CampaignGroups
 from chalicelib.store.campaigns.results import Results
 from chalicelib.store.loyalty.repository import LoyaltyRepository
+from chalicelib.store.loyalty.rewards import RewardCatalog
 from chalicelib.store.mail.deferred_mail import DeferredMail
 from chalicelib.store.mail.held_mail import HeldMail
 from chalicelib.store.mail.mail_store import MailStore
@@ -97,3 +98,6 @@ class DynamoRepositories:
 
     def flows(self, shop_id: str) -> FlowStore:
         return FlowStore(shop_id)
+
+    def rewards(self, shop_id: str) -> RewardCatalog:
+        return RewardCatalog(shop_id)

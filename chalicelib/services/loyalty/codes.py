@@ -77,4 +77,8 @@ def check_code(deps, shop: Shop, code: str, order_total: Optional[str] = None) -
         "valid_until": keys.iso(found.expires_at), "currency": shop.currency,
         # A referral code gives its discount on a customer's first order only.
         "first_order_only": found.kind == "referral",
+        # A catalog reward's or an offer's code: the products it applies to (empty: all), the product it
+        # makes free.
+        "product_skus": list(found.product_skus), "free_product_sku": found.free_product_sku,
+        "reward_id": found.reward_id,
     }

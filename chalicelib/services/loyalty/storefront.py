@@ -20,7 +20,7 @@ MAX_PAGE = 100
 
 
 def customer_view(deps, shop: Shop, email: str) -> dict:
-    account = _existing_account(deps, shop, email)
+    account = existing_account(deps, shop, email)
     now = deps.clock()
     if account.referral_code is None and shop.program.referral.enabled:
         account = _with_referral_code(deps, shop, email, account)
@@ -69,7 +69,7 @@ def _with_referral_code(deps, shop: Shop, email: str, account: Account) -> Accou
         try:
             deps.repos.loyalty(shop.shop_id).commit(Change(account=current[0], codes=[code]), now)
         except ConcurrentChange:
-            fresh = _existing_account(deps, shop, email)
+            fresh = existing_account(deps, shop, email)
             if fresh.referral_code:  # the change that won gave it one
                 return fresh
             current[0] = fresh
@@ -109,7 +109,7 @@ def redeem_points(deps, shop: Shop, email: str, body: dict) -> dict:
         raise BadRequest("points: must be a whole number of points, at least 1", field="points")
 
     def decide() -> dict:
-        account = _existing_account(deps, shop, email)
+        account = existing_account(deps, shop, email)
         now = deps.clock()
         code = RewardCode(code=new_code(), shop_id=shop.shop_id, kind="redemption", customer_id=account.customer_id,
                           value_minor=shop.program.redemption_value_minor(points, shop.currency_exponent),
@@ -128,7 +128,7 @@ def redeem_points(deps, shop: Shop, email: str, body: dict) -> dict:
     return retry_on_conflict(decide)
 
 
-def _existing_account(deps, shop: Shop, email: str) -> Account:
+def existing_account(deps, shop: Shop, email: str) -> Account:
     account = deps.repos.loyalty(shop.shop_id).load_account(shop.customer_id_for(email))
     if account is None or account.redacted:
         raise NotFound("no loyalty account for this e-mail in this shop", field="email")
