@@ -20,7 +20,8 @@ NOW = datetime(2031, 3, 14, 9, 30, 30, tzinfo=timezone.utc)  # fixed: nothing he
 SECURITY_DOC = Path(__file__).resolve().parents[2] / "docs" / "security.md"
 _PATH_VALUES = {"email": "nobody@example.com", "template": "post_purchase", "campaign_id": "c-unknown",
                 "action": "pause", "revision": "r-unknown", "key_id": "0" * 16, "withdrawal_id": "w-unknown",
-                "request_id": "dr-unknown", "domain": "unknown.example", "flow_id": "second-purchase"}
+                "request_id": "dr-unknown", "domain": "unknown.example", "flow_id": "second-purchase",
+                "reward_id": "free-shipping"}
 
 
 @pytest.fixture
