@@ -80,6 +80,7 @@ PERMISSIONS: dict[tuple[str, str], frozenset[str]] = {
     ("POST", f"{_SHOP}/segments/preview"): EVERYONE,
     ("POST", f"{_SHOP}/campaigns"): EVERYONE,
     ("POST", f"{_SHOP}/campaigns/preview"): EVERYONE,
+    ("POST", f"{_SHOP}/offers"): EVERYONE,  # a product discount for one customer or a segment
     ("GET", f"{_SHOP}/campaigns"): EVERYONE,
     ("GET", f"{_SHOP}/campaigns/{{campaign_id}}"): EVERYONE,
     ("GET", f"{_SHOP}/campaigns/{{campaign_id}}/stats"): EVERYONE,

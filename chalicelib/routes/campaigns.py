@@ -6,7 +6,7 @@ from chalice import Blueprint, Rate, Response
 from chalicelib.api.http import json_route, parse_json_object
 from chalicelib.composition import dependencies
 from chalicelib.routes.guards import FORM_TYPES, admin_only
-from chalicelib.services.campaigns import campaigns, links, results, segments
+from chalicelib.services.campaigns import campaigns, links, offers, results, segments
 
 bp = Blueprint(__name__)
 
@@ -23,6 +23,13 @@ def preview_segment(shop_id):
 @admin_only(bp)
 def create_campaign(shop_id):
     return 201, campaigns.create_campaign(dependencies(), shop_id, parse_json_object(bp.current_request.raw_body))
+
+
+@bp.route("/admin/shops/{shop_id}/offers", methods=["POST"])
+@json_route
+@admin_only(bp)
+def create_offer(shop_id):
+    return 201, offers.create_offer(dependencies(), shop_id, parse_json_object(bp.current_request.raw_body))
 
 
 @bp.route("/admin/shops/{shop_id}/campaigns/preview", methods=["POST"])

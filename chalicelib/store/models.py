@@ -196,6 +196,15 @@ class RewardItem(Item, discriminator="reward"):
     version = NumberAttribute(default=0)
 
 
+class OfferItem(Item, discriminator="offer"):
+    """A customer's personal offer, in their partition (``REWARDOFFER#{code}``: after the profile
+    and its lots, so the account's reads never see it): the code it gave, listed for the storefront."""
+
+    code = UnicodeAttribute()
+    name = UnicodeAttribute()
+    expires_at = UnicodeAttribute()
+
+
 class FlowRunItem(Item, discriminator="flow_run"):
     """One customer's run through a flow; while active it sits in ``by_due_day`` under
     ``FLOWDUE#{shop}`` sorted by when its next step is due."""

@@ -13,6 +13,7 @@ from chalicelib.store.campaigns.clicks import ClickStore
 from chalicelib.store.campaigns.groups import CampaignGroups
 from chalicelib.store.campaigns.results import Results
 from chalicelib.store.loyalty.repository import LoyaltyRepository
+from chalicelib.store.loyalty.offers import PersonalOffers
 from chalicelib.store.loyalty.rewards import RewardCatalog
 from chalicelib.store.mail.deferred_mail import DeferredMail
 from chalicelib.store.mail.held_mail import HeldMail
@@ -101,3 +102,6 @@ class DynamoRepositories:
 
     def rewards(self, shop_id: str) -> RewardCatalog:
         return RewardCatalog(shop_id)
+
+    def offers(self, shop_id: str) -> PersonalOffers:
+        return PersonalOffers(shop_id)

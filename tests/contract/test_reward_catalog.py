@@ -45,3 +45,27 @@ def test_a_delete_takes_only_the_version_read(repos):
     assert catalog.get("free-shipping") is None
     with pytest.raises(StaleReward):
         catalog.delete("free-shipping", 1)
+
+
+def test_personal_offers_list_only_the_customers_own_codes_as_stored(repos):
+    from datetime import timedelta
+
+    from chalicelib.domain.loyalty.codes import REWARD, RewardCode
+
+    def gift(code: str, customer_id: str, minutes: int) -> RewardCode:
+        return RewardCode(code, SHOP, REWARD, customer_id, 0, 0, T0 + timedelta(minutes=minutes),
+                          T0 + timedelta(days=14), discount_percent="15", product_skus=("JBL",))
+
+    codes = [gift("GIFT-AAAAA-BBBBB-CCCCC", "c_1", 1), gift("GIFT-DDDDD-EEEEE-FFFFF", "c_2", 1),
+             gift("GIFT-GGGGG-HHHHH-JJJJJ", "c_1", 2)]
+    repos.loyalty(SHOP).add_new_codes(codes)
+    offers = repos.offers(SHOP)
+    offers.index("15% off headphones", codes)
+    mine = offers.for_customer("c_1")
+    assert [(name, code.code, code.product_skus, code.discount_percent) for name, code in mine] == [
+        ("15% off headphones", "GIFT-AAAAA-BBBBB-CCCCC", ("JBL",), "15"),
+        ("15% off headphones", "GIFT-GGGGG-HHHHH-JJJJJ", ("JBL",), "15")]
+    assert offers.for_customer("c_3") == [] and repos.offers("another-shop").for_customer("c_1") == []
+    # the account's own reads never see the offers in its partition
+    assert repos.loyalty(SHOP).load_account("c_1") is None
+    assert repos.loyalty(SHOP).load_code("GIFT-AAAAA-BBBBB-CCCCC").product_skus == ("JBL",)

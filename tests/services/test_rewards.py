@@ -276,3 +276,67 @@ def test_an_unused_reward_code_gives_its_points_back_at_its_expiry(deps, client,
     assert LoyaltyRepository(shop.shop_id).load_code(redeemed["code"]).status == "released"
     _, history = storefront(shop, "GET", f"/customers/{ENCODED}/history")
     assert (history["entries"][0]["kind"], history["entries"][0]["points"]) == ("release", 80)
+
+
+# -- individual offers -------------------------------------------------------------------------
+HEADPHONES_OFFER = {"name": "−15% на навушники для вас", "product_skus": ["JBL-T520BT-BLU"], "discount_percent": "15",
+                    "valid_days": 10}
+
+
+def test_an_offer_for_one_customer_is_listed_for_them_and_used_on_its_products_only(deps, client, shop):
+    status, offer = admin(client, "POST", f"/admin/shops/{shop.shop_id}/offers",
+                          {**HEADPHONES_OFFER, "email": "Olena.Koval+Loyalty@example.com"})
+    assert status == 201, offer
+    assert offer["customers"] == 1 and offer["codes"][0]["email"] == EMAIL
+    code = offer["codes"][0]["code"]
+    assert code.startswith("GIFT-")
+    listed = storefront(shop, "GET", f"/customers/{ENCODED}/rewards")[1]["offers"]
+    assert [(o["name"], o["code"], o["discount_percent"], o["product_skus"]) for o in listed] == [
+        (HEADPHONES_OFFER["name"], code, "15", ["JBL-T520BT-BLU"])]
+
+    cases_only = [{"id": "1", "sku": "CASE-IP15-BLK", "title": "Чохол", "quantity": 1, "unit_price": "450.00"}]
+    assert order(deps, shop, "9100", codes=[code], lines=cases_only)["consumed_codes"] == []
+    assert order(deps, shop, "9101", codes=[code])["consumed_codes"] == [code]
+    assert storefront(shop, "GET", f"/customers/{ENCODED}/rewards")[1]["offers"] == []  # used: no longer listed
+
+
+def test_an_offer_for_a_segment_gives_each_member_their_own_code(deps, client, shop):
+    for n, email in enumerate(("taras+a@example.com", "iryna@example.com"), start=1):
+        deliver_shopify(deps, shop.shop_id, shop.secret, sample_order_payload(
+            "shopify", order_id=f"95{n}", email=email, lines=[{"id": "1", "sku": "CASE-IP15-BLK", "title": "Чохол",
+                                                               "quantity": 1, "unit_price": "450.00"}]), "orders/paid")
+    segment = {"rules": {"all": [{"field": "bought_sku", "op": "contains", "value": "JBL-T520BT-BLU"}]}}
+    status, offer = admin(client, "POST", f"/admin/shops/{shop.shop_id}/offers",
+                          {**HEADPHONES_OFFER, "amount": "200", "discount_percent": None, "segment": segment})
+    assert status == 201, offer
+    assert [c["email"] for c in offer["codes"]] == [EMAIL]  # only she bought the headphones
+    status, everyone = admin(client, "POST", f"/admin/shops/{shop.shop_id}/offers",
+                             {**HEADPHONES_OFFER, "segment": {"rules": {"all": [
+                                 {"field": "orders_count", "op": ">=", "value": 1}]}}})
+    assert status == 201 and everyone["customers"] == 3
+    assert len({c["code"] for c in everyone["codes"]}) == 3
+    other = storefront(shop, "GET", "/customers/taras%2Ba%40example.com/rewards")[1]["offers"]
+    assert [o["code"] for o in other] == [c["code"] for c in everyone["codes"] if c["email"] == "taras+a@example.com"]
+
+
+@pytest.mark.parametrize("body, field", [
+    ({**HEADPHONES_OFFER}, "email"),  # neither email nor segment
+    ({**HEADPHONES_OFFER, "email": EMAIL, "segment": {"rules": {}}}, "email"),
+    ({**HEADPHONES_OFFER, "email": EMAIL, "amount": "10"}, "discount_percent"),
+    ({**HEADPHONES_OFFER, "email": EMAIL, "discount_percent": None}, "discount_percent"),
+    ({**HEADPHONES_OFFER, "email": EMAIL, "product_skus": []}, "product_skus"),
+    ({**HEADPHONES_OFFER, "email": EMAIL, "discount_percent": "101"}, "discount_percent"),
+    ({**HEADPHONES_OFFER, "email": EMAIL, "valid_days": 0}, "valid_days"),
+    ({**HEADPHONES_OFFER, "email": EMAIL, "colour": "red"}, "colour"),
+    ({**HEADPHONES_OFFER, "segment": {"rules": {"all": [{"field": "shoe_size", "op": "=", "value": 1}]}}},
+     "segment.rules.all.0.field"),
+])
+def test_invalid_offers_are_400_naming_the_field(client, shop, body, field):
+    status, error = admin(client, "POST", f"/admin/shops/{shop.shop_id}/offers", body)
+    assert (status, error["field"]) == (400, field), error
+
+
+def test_an_offer_for_an_unknown_customer_is_404(client, shop):
+    status, error = admin(client, "POST", f"/admin/shops/{shop.shop_id}/offers",
+                          {**HEADPHONES_OFFER, "email": "stranger@example.com"})
+    assert (status, error["field"]) == (404, "email")

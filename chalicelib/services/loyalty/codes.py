@@ -34,6 +34,8 @@ class CodeSpec:
     # For a shared code: how many orders may use it in all (None: no limit).
     max_uses: Optional[int] = None
     subject: Optional[str] = None  # campaign:{id} or flow:{template}: where redemptions are counted
+    # An individual offer: the products the code applies to (empty: all).
+    product_skus: tuple[str, ...] = ()
     campaign_id: Optional[str] = None
 
 
@@ -45,7 +47,8 @@ def issue_codes(deps, shop_id: str, spec: CodeSpec, customer_ids: list[Optional[
                         discount_percent=str(spec.discount_percent) if spec.discount_percent else None,
                         free_shipping=spec.free_shipping, shared=customer_id is None,
                         max_uses=spec.max_uses if customer_id is None else 1, campaign_id=spec.campaign_id,
-                        subject=spec.subject, min_order_minor=spec.min_order_minor)
+                        subject=spec.subject, min_order_minor=spec.min_order_minor,
+                        product_skus=spec.product_skus)
              for customer_id in customer_ids]
     deps.repos.loyalty(shop_id).add_new_codes(codes)
     return codes

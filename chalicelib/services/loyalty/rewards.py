@@ -136,7 +136,7 @@ def _existing_reward(deps, shop: Shop, reward_id: str) -> Reward:
 # -- storefront -------------------------------------------------------------------------------
 def customer_rewards(deps, shop: Shop, email: str) -> dict:
     """``GET /shops/{shop}/customers/{email}/rewards``: the rewards the customer can afford now,
-    and the others with the points still missing."""
+    the others with the points still missing, and the customer's personal offers still usable."""
     account = existing_account(deps, shop, email)
     offered = sorted((r for r in deps.repos.rewards(shop.shop_id).all() if r.enabled),
                      key=lambda r: (r.points, r.reward_id))
@@ -145,8 +145,19 @@ def customer_rewards(deps, shop: Shop, email: str) -> dict:
         "rewards": [reward_view(r, shop) for r in offered if r.affordable_by(account)],
         "more_rewards": [{**reward_view(r, shop), "points_missing": max(r.points - account.points_balance, 0)}
                          for r in offered if not r.affordable_by(account)],
+        "offers": personal_offers(deps, shop, account.customer_id),
         "currency": shop.currency,
     }
+
+
+def personal_offers(deps, shop: Shop, customer_id: str) -> list[dict]:
+    """The individual offers given to the customer whose codes still work (services/campaigns/offers.py)."""
+    now, exponent = deps.clock(), shop.currency_exponent
+    return [{"name": name, "code": code.code, "discount_percent": code.discount_percent,
+             "amount": format_minor(code.value_minor, exponent) if code.value_minor else None,
+             "product_skus": list(code.product_skus), "min_order": format_minor(code.min_order_minor, exponent),
+             "expires_at": keys.iso(code.expires_at), "currency": shop.currency}
+            for name, code in deps.repos.offers(shop.shop_id).for_customer(customer_id) if code.refusal(now) is None]
 
 
 def redeem(deps, shop: Shop, email: str, reward_id: str, body: dict) -> dict:
