@@ -340,3 +340,12 @@ def test_an_offer_for_an_unknown_customer_is_404(client, shop):
     status, error = admin(client, "POST", f"/admin/shops/{shop.shop_id}/offers",
                           {**HEADPHONES_OFFER, "email": "stranger@example.com"})
     assert (status, error["field"]) == (404, "email")
+
+
+def test_a_customers_export_holds_their_offer_and_its_code(client, shop):
+    offer = admin(client, "POST", f"/admin/shops/{shop.shop_id}/offers", {**HEADPHONES_OFFER, "email": EMAIL})[1]
+    code = offer["codes"][0]["code"]
+    status, export = admin(client, "GET", f"/admin/shops/{shop.shop_id}/customers/{ENCODED}/export")
+    assert status == 200, export
+    assert any(item.get("code") == code for item in export.get("offer", []))
+    assert any(item.get("id") == code for item in export.get("codes", [])), sorted(export)
