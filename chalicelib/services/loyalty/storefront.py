@@ -5,6 +5,7 @@ import base64
 from datetime import timedelta
 from typing import Optional
 
+from chalicelib.domain.loyalty import membership
 from chalicelib.domain.loyalty.account import Account, InsufficientPoints
 from chalicelib.domain.loyalty.codes import RewardCode, new_code
 from chalicelib.domain.money import format_minor
@@ -53,9 +54,13 @@ def customer_view(deps, shop: Shop, email: str) -> dict:
 
 def _membership_view(shop: Shop, account: Account, now) -> dict:
     active = account.is_member(now)
+    plan = membership.plan_of(account, shop.program) if active else None
     return {"active": active, "member_until": keys.iso(account.member_until) if account.member_until else None,
-            "free_shipping": active, "free_shipping_code": account.member_shipping_code if active else None,
-            "extra_cashback_percent": str(shop.program.membership.extra_cashback_percent) if active else "0"}
+            "free_shipping": bool(plan and plan.free_shipping),
+            "free_shipping_code": account.member_shipping_code if plan and plan.free_shipping else None,
+            "extra_cashback_percent": str(plan.extra_cashback_percent) if plan else "0",
+            "plan": membership.plan_terms(plan) if plan else None,
+            "plans": [membership.plan_terms(p) for p in shop.program.membership.all_plans()]}
 
 
 def _with_referral_code(deps, shop: Shop, email: str, account: Account) -> Account:

@@ -441,6 +441,7 @@ def _program_state(account: Account) -> Optional[dict]:
         "signup_bonus_given": account.signup_bonus_given or None, "reviews_count": account.reviews_count or None,
         "achievements": sorted(account.achievements) or None, "member_orders": account.member_orders or None,
         "member_shipping_code": account.member_shipping_code, "member_reminded_for": account.member_reminded_for,
+        "member_plan": account.member_plan,
         "member_remind_on": account.member_remind_on.isoformat() if account.member_remind_on else None,
         "converted_subjects": sorted(account.converted_subjects) or None,
     }
@@ -454,6 +455,7 @@ def _program_fields(state: dict) -> dict:
             "reviews_count": int(state.get("reviews_count") or 0), "achievements": set(state.get("achievements") or ()),
             "member_orders": dict(state.get("member_orders") or {}),
             "member_shipping_code": state.get("member_shipping_code"),
+            "member_plan": state.get("member_plan"),
             "member_reminded_for": state.get("member_reminded_for"),
             "member_remind_on": date.fromisoformat(state["member_remind_on"]) if state.get("member_remind_on") else None,
             "converted_subjects": set(state.get("converted_subjects") or ())}
