@@ -129,3 +129,18 @@ def test_invalid_plans_are_400_naming_the_field(client, membership, field):
         shop_document("generic", program={"membership": membership})).encode())
     error = json.loads(response.body)
     assert (response.status_code, error["field"]) == (400, field), error
+
+
+def test_a_plans_members_are_a_segment_for_its_member_only_offers(client, shop):
+    _order(shop, "p-1", "CLUB-Y", "990.00")
+    rules = {"rules": {"field": "membership_plan", "op": "=", "value": "CLUB-Y"}}
+    preview = json.loads(client.http.post(f"/admin/shops/{shop.shop_id}/segments/preview", headers=ADMIN,
+                                          body=json.dumps(rules).encode()).body)
+    assert preview["count"] == 1
+    monthly = {"rules": {"field": "membership_plan", "op": "=", "value": "CLUB-M"}}
+    assert json.loads(client.http.post(f"/admin/shops/{shop.shop_id}/segments/preview", headers=ADMIN,
+                                       body=json.dumps(monthly).encode()).body)["count"] == 0
+    offer = client.http.post(f"/admin/shops/{shop.shop_id}/offers", headers=ADMIN, body=json.dumps(
+        {"name": "Club Plus: −20% on grinders", "product_skus": ["GRINDER"], "discount_percent": "20",
+         "segment": rules}).encode())
+    assert offer.status_code == 201 and json.loads(offer.body)["customers"] == 1
