@@ -1,6 +1,8 @@
 """Reward codes, every kind the product issues, with one set of rules.
 
-- redemption (``PTS-``): points turned into money off; single use; given back if unused.
+- redemption (``PTS-``): points turned into money off, or (a catalog reward, see
+  chalicelib.domain.loyalty.rewards) into a percent off, free shipping or a free product, for
+  some products only; single use; given back if unused.
 - special day (``DAY-``): a campaign's discount and/or free shipping in a window; one
   shared code or one per customer.
 - reward (``GIFT-``): a code a link or a flow gives (birthday, win-back, referral).
