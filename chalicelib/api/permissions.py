@@ -62,6 +62,11 @@ PERMISSIONS: dict[tuple[str, str], frozenset[str]] = {
     ("POST", f"{_SHOP}/program/preview"): EVERYONE,
     ("PUT", f"{_SHOP}/program"): OWNERS,
     ("GET", f"{_SHOP}/dashboard"): EVERYONE,
+    # the rewards catalog: points are money, so owners change it
+    ("GET", f"{_SHOP}/rewards"): EVERYONE,
+    ("GET", f"{_SHOP}/rewards/{{reward_id}}"): EVERYONE,
+    ("PUT", f"{_SHOP}/rewards/{{reward_id}}"): OWNERS,
+    ("DELETE", f"{_SHOP}/rewards/{{reward_id}}"): OWNERS,
     # templates
     ("GET", "/admin/sample-customers"): EVERYONE,
     ("GET", f"{_SHOP}/templates"): EVERYONE,
@@ -86,6 +91,7 @@ PERMISSIONS: dict[tuple[str, str], frozenset[str]] = {
     ("DELETE", f"{_SHOP}/segments/{{segment_id}}"): EVERYONE,
     ("POST", f"{_SHOP}/campaign-preview"): EVERYONE,
     ("POST", f"{_SHOP}/campaign-test-send"): EVERYONE,
+    ("POST", f"{_SHOP}/offers"): EVERYONE,  # a product discount for one customer or a segment
     ("GET", f"{_SHOP}/campaigns"): EVERYONE,
     ("GET", f"{_SHOP}/campaigns/{{campaign_id}}"): EVERYONE,
     ("GET", f"{_SHOP}/campaigns/{{campaign_id}}/stats"): EVERYONE,

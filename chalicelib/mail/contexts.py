@@ -66,9 +66,11 @@ winback              days_since_last_order (default: from ``account.last_order_a
                                                                                       ``recommendations``
 achievement          **achievement** (orders, reviews or tier), threshold (1), tier     ``achievement`` {kind,
                      (for kind tier), points (0)                                      threshold, tier, points}
-membership_reminder  member_until (default ``account.member_until``), period          ``membership`` {until,
-                     (program's), extra_cashback_percent (program's)                  period,
-                                                                                      extra_cashback_percent}
+membership_reminder  member_until (default ``account.member_until``); the plan's terms  ``membership`` {until,
+                     (default: plan_sku's, or the member's plan): plan_name, period,  plan_name, period,
+                     free_shipping, extra_cashback_percent, exclusive_offers          free_shipping,
+                                                                                      extra_cashback_percent,
+                                                                                      exclusive_offers}
 shipment_update      **stage** (shipped or delivered), **order_name**, order_id, carrier,   ``shipment`` {stage,
                      tracking [{number, url (http(s) only)}], points_earned (0: the   delivered, order_name,
                      order's points after refunds)                                    carrier, tracking},
@@ -100,6 +102,7 @@ from decimal import Decimal
 from typing import Any, Optional
 from zoneinfo import ZoneInfo
 
+from chalicelib.domain.loyalty import membership
 from chalicelib.domain.loyalty.account import Account, Lot
 from chalicelib.domain.loyalty.program import ProgramRules, Tier
 from chalicelib.domain.shops.shop import Shop
@@ -253,7 +256,19 @@ def _post_purchase(reader: "_Data", shop: Shop, account: Account, now: datetime,
         },
         "points_earned": reader.int("points_earned"),
         "cashback_earned_minor": reader.int("cashback_minor", default=0),
+        "membership_bought": _membership_bought(shop, account, reader.text("order_id")),
     }
+
+
+def _membership_bought(shop: Shop, account: Account, order_id: str) -> Optional[dict]:
+    """The plan this order bought, with its terms and the membership's end (None: it bought none)."""
+    bought = account.member_orders.get(order_id)
+    if not bought or account.member_until is None:
+        return None
+    plan = (shop.program.membership.plan(bought["plan"]) if bought.get("plan") else None) \
+        or membership.plan_of(account, shop.program)
+    return {"until": account.member_until, **membership.plan_terms(plan), "plan_name": plan.name or None,
+            "extra_cashback_percent": plan.extra_cashback_percent}
 
 
 def _shipment_update(reader: "_Data", shop: Shop, account: Account, now: datetime, base: dict) -> dict:
@@ -474,9 +489,24 @@ def _membership_reminder(reader, shop, account, now, base) -> dict:
     until = reader.moment("member_until", default=account.member_until)
     if until is None:
         raise reader.error("'member_until' is required (the customer is not a member)")
-    period = reader.text("period", default=shop.program.membership.period)
-    extra = reader.decimal("extra_cashback_percent", default=shop.program.membership.extra_cashback_percent)
-    return {"membership": {"until": until, "period": period, "extra_cashback_percent": extra or Decimal(0)}}
+    return {"membership": {"until": until, **_plan_terms(reader, shop, account)}}
+
+
+def _plan_terms(reader, shop, account) -> dict:
+    """The member's plan as the e-mail states it: the data's terms (what the job decided), else the
+    account's plan (a preview or a test send), else the single-SKU membership's."""
+    sku = reader.text("plan_sku", default=None)
+    plan = (shop.program.membership.plan(sku) if sku else None) or membership.plan_of(account, shop.program) \
+        or shop.program.membership.plan(None)
+    period = reader.text("period", default=plan.period if plan else shop.program.membership.period)
+    if period not in ("monthly", "yearly"):
+        raise reader.error("'period' must be monthly or yearly")
+    extra = reader.decimal("extra_cashback_percent",
+                           default=plan.extra_cashback_percent if plan else shop.program.membership.extra_cashback_percent)
+    return {"plan_name": reader.text("plan_name", default=(plan.name or None) if plan else None), "period": period,
+            "free_shipping": reader.bool("free_shipping", default=plan.free_shipping if plan else True),
+            "extra_cashback_percent": extra or Decimal(0),
+            "exclusive_offers": reader.bool("exclusive_offers", default=plan.exclusive_offers if plan else True)}
 
 
 def _offer(reader: "_Data", default_expiry=None) -> Optional[dict]:
@@ -750,7 +780,8 @@ def sample_data(template: str, locale: str, shop: Shop) -> dict:
     if template == "achievement":
         return {"achievement": "orders", "threshold": 5, "points": 100}
     if template == "membership_reminder":
-        return {"member_until": _at(date(2025, 6, 9)), "period": "monthly", "extra_cashback_percent": "2"}
+        return {"member_until": _at(date(2025, 6, 9)), "plan_name": "Club Plus", "period": "yearly",
+                "free_shipping": True, "extra_cashback_percent": "2", "exclusive_offers": True}
     raise ValueError(template)
 
 

@@ -9,7 +9,7 @@ from chalicelib.first_use import imported_on_first_use
 from chalicelib.routes.guards import FORM_TYPES, admin_only, who
 
 with imported_on_first_use():  # run on a handler's first call, not at cold start (chalicelib/first_use.py)
-    from chalicelib.services.campaigns import campaigns, links, planner, results, saved_segments, segments
+    from chalicelib.services.campaigns import campaigns, links, offers, planner, results, saved_segments, segments
 
 bp = Blueprint(__name__)
 
@@ -26,6 +26,13 @@ def preview_segment(shop_id):
 @admin_only(bp)
 def create_campaign(shop_id):
     return 201, campaigns.create_campaign(dependencies(), shop_id, parse_json_object(bp.current_request.raw_body))
+
+
+@bp.route("/admin/shops/{shop_id}/offers", methods=["POST"])
+@json_route
+@admin_only(bp)
+def create_offer(shop_id):
+    return 201, offers.create_offer(dependencies(), shop_id, parse_json_object(bp.current_request.raw_body))
 
 
 @bp.route("/admin/shops/{shop_id}/campaigns/preview", methods=["POST"])

@@ -11,7 +11,7 @@ from chalicelib.routes.guards import admin_only, storefront_key, who
 
 with imported_on_first_use():  # run on a handler's first call, not at cold start (chalicelib/first_use.py)
     from chalicelib.services.loyalty import (adjustments, codes, customer_story, dashboard, program_settings,
-                                             reviews, storefront, wallet)
+                                             reviews, rewards, storefront, wallet)
     from chalicelib.services.shops import lookup
 
 bp = Blueprint(__name__)
@@ -146,3 +146,46 @@ def list_withdrawals(shop_id):
 def decide_withdrawal(shop_id, withdrawal_id, action):
     body = parse_json_object(bp.current_request.raw_body) if bp.current_request.raw_body else {}
     return wallet.decide_withdrawal(dependencies(), lookup.load_shop(dependencies(), shop_id), withdrawal_id, action, body)
+
+
+@bp.route("/admin/shops/{shop_id}/rewards", methods=["GET"])
+@json_route
+@admin_only(bp)
+def list_rewards(shop_id):
+    return rewards.list_rewards(dependencies(), shop_id)
+
+
+@bp.route("/admin/shops/{shop_id}/rewards/{reward_id}", methods=["GET"])
+@json_route
+@admin_only(bp)
+def get_reward(shop_id, reward_id):
+    return rewards.get_reward(dependencies(), shop_id, reward_id)
+
+
+@bp.route("/admin/shops/{shop_id}/rewards/{reward_id}", methods=["PUT"])
+@json_route
+@admin_only(bp)
+def put_reward(shop_id, reward_id):
+    return rewards.put_reward(dependencies(), shop_id, reward_id, parse_json_object(bp.current_request.raw_body))
+
+
+@bp.route("/admin/shops/{shop_id}/rewards/{reward_id}", methods=["DELETE"])
+@json_route
+@admin_only(bp)
+def delete_reward(shop_id, reward_id):
+    return rewards.delete_reward(dependencies(), shop_id, reward_id)
+
+
+@bp.route("/shops/{shop_id}/customers/{email}/rewards", methods=["GET"])
+@json_route
+@storefront_key(bp, limits.LOOKUP)
+def customer_rewards(shop, email):
+    return rewards.customer_rewards(dependencies(), shop, email)
+
+
+@bp.route("/shops/{shop_id}/customers/{email}/rewards/{reward_id}/redemptions", methods=["POST"])
+@json_route
+@storefront_key(bp, limits.REDEEM)
+def redeem_reward(shop, email, reward_id):
+    raw = bp.current_request.raw_body
+    return 201, rewards.redeem(dependencies(), shop, email, reward_id, parse_json_object(raw) if raw else {})

@@ -192,6 +192,23 @@ class FlowItem(Item, discriminator="flow"):
     version = NumberAttribute(default=0)
 
 
+class RewardItem(Item, discriminator="reward"):
+    """One reward of a shop's catalog (``SHOP#{shop}`` / ``REWARD#{id}``)."""
+
+    document = JSONAttribute()
+    updated_at = UnicodeAttribute()
+    version = NumberAttribute(default=0)
+
+
+class OfferItem(Item, discriminator="offer"):
+    """A customer's personal offer, in their partition (``REWARDOFFER#{code}``: after the profile
+    and its lots, so the account's reads never see it): the code it gave, listed for the storefront."""
+
+    code = UnicodeAttribute()
+    name = UnicodeAttribute()
+    expires_at = UnicodeAttribute()
+
+
 class FlowRunItem(Item, discriminator="flow_run"):
     """One customer's run through a flow; while active it sits in ``by_due_day`` under
     ``FLOWDUE#{shop}`` sorted by when its next step is due."""

@@ -14,6 +14,8 @@ from chalicelib.store.campaigns.clicks import ClickStore
 from chalicelib.store.campaigns.groups import CampaignGroups
 from chalicelib.store.campaigns.results import Results
 from chalicelib.store.loyalty.repository import LoyaltyRepository
+from chalicelib.store.loyalty.offers import PersonalOffers
+from chalicelib.store.loyalty.rewards import RewardCatalog
 from chalicelib.store.mail.deferred_mail import DeferredMail
 from chalicelib.store.mail.held_mail import HeldMail
 from chalicelib.store.mail.mail_store import MailStore
@@ -105,3 +107,9 @@ class DynamoRepositories:
 
     def products(self, shop_id: str) -> ProductStore:
         return ProductStore(shop_id)
+
+    def rewards(self, shop_id: str) -> RewardCatalog:
+        return RewardCatalog(shop_id)
+
+    def offers(self, shop_id: str) -> PersonalOffers:
+        return PersonalOffers(shop_id)

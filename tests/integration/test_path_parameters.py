@@ -100,6 +100,14 @@ def test_every_customer_route_decodes_the_address(api, shop):
     assert "-" in code
     checked = storefront(api, shop, "/codes/" + code.replace("-", "%2D"))
     assert checked.status == 200 and checked.json()["code"] == code
+    reward = api.request("PUT", f"/admin/shops/{SHOP}/rewards/free-shipping", headers=admin, body=json.dumps(
+        {"name": "Free shipping", "kind": "free_shipping", "points": 20}).encode())
+    assert reward.status == 201, reward.body
+    rewards = storefront(api, shop, f"/customers/{raw}/rewards")
+    assert rewards.status == 200 and [r["reward_id"] for r in rewards.json()["rewards"]] == ["free-shipping"]
+    chosen = storefront(api, shop, f"/customers/{raw}/rewards/free%2Dshipping/redemptions", "POST", b"")
+    assert chosen.status == 201, chosen.body
+    assert storefront(api, shop, f"/codes/{chosen.json()['code']}").json()["free_shipping"] is True
 
 
 def test_decoded_once_and_refused_when_not_utf8(api, shop):

@@ -21,7 +21,8 @@ SECURITY_DOC = Path(__file__).resolve().parents[2] / "docs" / "security.md"
 _PATH_VALUES = {"email": "nobody@example.com", "template": "post_purchase", "campaign_id": "c-unknown",
                 "action": "pause", "revision": "r-unknown", "key_id": "0" * 16, "withdrawal_id": "w-unknown",
                 "request_id": "dr-unknown", "domain": "unknown.example", "flow_id": "second-purchase",
-                "locale": "de", "segment_id": "s-unknown", "product_id": "p-unknown"}
+                "locale": "de", "segment_id": "s-unknown", "product_id": "p-unknown",
+                "reward_id": "free-shipping"}
 
 
 @pytest.fixture

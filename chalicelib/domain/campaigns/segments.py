@@ -49,11 +49,12 @@ FIELDS: dict[str, tuple[str, tuple[str, ...]]] = {
     "bought_category": ("bought", ("contains", "exists")),
     "marketing_consent": ("bool", ("=", "!=")),
     "member": ("bool", ("=", "!=")),
+    "membership_plan": ("text", TEXT_OPS),
 }
 FieldName = Literal[
     "tier", "points_balance", "cashback_balance", "days_since_last_order", "orders_count", "lifetime_spend",
     "rfm_score", "recency_score", "frequency_score", "monetary_score", "locale", "email_domain", "bought_sku",
-    "bought_category", "marketing_consent", "member"]
+    "bought_category", "marketing_consent", "member", "membership_plan"]
 Op = Literal["=", "!=", "<", "<=", ">", ">=", "in", "not_in", "contains", "exists"]
 
 # -- RFM: fixed thresholds, each score 1..5 ---------------------------------------------
@@ -339,6 +340,10 @@ class _Facts:
         # A paid membership that has not ended (chalicelib.domain.loyalty.membership).
         until = self.account.member_until
         return until is not None and until.date() >= self.today
+
+    def _membership_plan(self):
+        # The SKU of a running membership's plan: a plan's member-only offers go to its segment.
+        return _fold(self.account.member_plan) if self._member() and self.account.member_plan else None
 
 
 def _holds(rule, facts: _Facts) -> bool:

@@ -95,6 +95,7 @@ class Account:
     # Membership orders: order id → {"line_id", "months"}, so a refund ends exactly what it bought.
     member_orders: dict[str, dict] = field(default_factory=dict)
     member_shipping_code: Optional[str] = None
+    member_plan: Optional[str] = None  # the SKU of the plan bought last (None: bought before plans)
     member_reminded_for: Optional[str] = None  # the member_until already reminded about
     member_remind_on: Optional[date] = None  # the reminder's day (indexed while due)
     membership_changed: bool = False

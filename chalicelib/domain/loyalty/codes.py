@@ -1,6 +1,8 @@
 """Reward codes, every kind the product issues, with one set of rules.
 
-- redemption (``PTS-``): points turned into money off; single use; given back if unused.
+- redemption (``PTS-``): points turned into money off, or (a catalog reward, see
+  chalicelib.domain.loyalty.rewards) into a percent off, free shipping or a free product, for
+  some products only; single use; given back if unused.
 - special day (``DAY-``): a campaign's discount and/or free shipping in a window; one
   shared code or one per customer.
 - reward (``GIFT-``): a code a link or a flow gives (birthday, win-back, referral).
@@ -23,9 +25,10 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Optional
+from typing import Optional, Sequence
 
 from chalicelib.domain.loyalty.account import Lot
+from chalicelib.domain.platform_events import OrderLine
 
 ISSUED, CONSUMED, RELEASED = "issued", "consumed", "released"
 # No 0/O or 1/I/L: codes get read aloud and typed from e-mails.
@@ -81,6 +84,11 @@ class RewardCode:
     min_order_minor: int = 0
     # None: as often as anyone likes (shared codes); single-use codes have 1.
     max_uses: Optional[int] = 1
+    # A catalog reward's code (chalicelib.domain.loyalty.rewards) or an individual offer: the
+    # products it applies to (empty: all), the product it makes free, the reward it came from.
+    product_skus: tuple[str, ...] = ()
+    free_product_sku: Optional[str] = None
+    reward_id: Optional[str] = None
     version: int = 0
 
     def __post_init__(self) -> None:
@@ -102,10 +110,29 @@ class RewardCode:
             return "the order is below the code's minimum"
         return None
 
-    def consume(self, order_id: str, now: datetime, order_total_minor: Optional[int] = None) -> Optional[str]:
-        """Use the code for a paid order. Returns None when used, else why not."""
+    def qualifying_total(self, lines: Sequence[OrderLine], order_total_minor: int) -> tuple[int, Optional[str]]:
+        """What of the order the code's minimum counts (the restricted products' lines, or the
+        whole order), and why the order cannot use the code at all (None when it can)."""
+        if self.free_product_sku and not any(line.sku == self.free_product_sku and line.quantity > 0
+                                             for line in lines):
+            return 0, f"the order does not contain the free product {self.free_product_sku}"
+        if not self.product_skus:
+            return order_total_minor, None
+        eligible = [line for line in lines if line.sku in self.product_skus]
+        if not eligible:
+            return 0, "the order contains none of the products the code applies to"
+        return sum(max(line.paid_minor, 0) for line in eligible), None
+
+    def consume(self, order_id: str, now: datetime, order_total_minor: Optional[int] = None,
+                lines: Optional[Sequence[OrderLine]] = None) -> Optional[str]:
+        """Use the code for a paid order (its lines: for a code that applies to some products
+        only). Returns None when used, else why not."""
         if self.consumed_by_order == order_id:
             return "already used by this order"
+        if lines is not None and order_total_minor is not None:
+            order_total_minor, reason = self.qualifying_total(lines, order_total_minor)
+            if reason:
+                return reason
         reason = self.refusal(now, order_total_minor)
         if reason:
             return reason

@@ -57,15 +57,47 @@ class ReviewRules:
 
 
 @dataclass(frozen=True)
-class MembershipRules:
-    sku: Optional[str] = None  # None: no paid membership
+class MembershipPlan:
+    """One membership package the shop sells as a product: its period and its terms."""
+
+    sku: str
+    name: str  # as the customer's e-mails name it ("": the single-SKU membership, unnamed)
     period: Literal["monthly", "yearly"] = "monthly"
+    free_shipping: bool = True  # a free-shipping code for each period
     extra_cashback_percent: Decimal = Decimal("0")
-    reminder_days: int = 7
+    exclusive_offers: bool = False  # members of this plan get the shop's member-only offers
 
     @property
     def months(self) -> int:
         return 12 if self.period == "yearly" else 1
+
+
+@dataclass(frozen=True)
+class MembershipRules:
+    sku: Optional[str] = None  # None: no single-SKU membership (the one plan shops had before ``plans``)
+    period: Literal["monthly", "yearly"] = "monthly"
+    extra_cashback_percent: Decimal = Decimal("0")
+    reminder_days: int = 7
+    # Several packages (monthly, yearly; different free-shipping, cashback and exclusive-offer terms).
+    plans: tuple[MembershipPlan, ...] = ()
+
+    @property
+    def months(self) -> int:
+        return 12 if self.period == "yearly" else 1
+
+    def all_plans(self) -> tuple[MembershipPlan, ...]:
+        """Every plan on sale: ``plans``, and the single ``sku`` as a plan with the terms it always had
+        (free shipping, the extra cashback, member-only offers)."""
+        single = (MembershipPlan(self.sku, "", self.period, True, self.extra_cashback_percent, True),) \
+            if self.sku and all(plan.sku != self.sku for plan in self.plans) else ()
+        return single + self.plans
+
+    def plan(self, sku: Optional[str]) -> Optional[MembershipPlan]:
+        """The plan sold as ``sku``; a membership bought before plans existed (None) is the single SKU's."""
+        plans = self.all_plans()
+        if sku is None:
+            return next((plan for plan in plans if plan.sku == self.sku), plans[0] if plans else None)
+        return next((plan for plan in plans if plan.sku == sku), None)
 
 
 @dataclass(frozen=True)

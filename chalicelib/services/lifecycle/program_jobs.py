@@ -101,7 +101,7 @@ class MembershipReport:
 
 def remind_members(deps, shop: Shop, now: datetime) -> MembershipReport:
     report = MembershipReport()
-    if not shop.program.membership.sku:
+    if not shop.program.membership.all_plans():
         return report
     repo = deps.repos.loyalty(shop.shop_id)
     days = days_to_scan(deps, shop.shop_id, MEMBERSHIP_JOB, now, _shop_created(shop))

@@ -34,6 +34,8 @@ class CodeSpec:
     # For a shared code: how many orders may use it in all (None: no limit).
     max_uses: Optional[int] = None
     subject: Optional[str] = None  # campaign:{id} or flow:{template}: where redemptions are counted
+    # An individual offer: the products the code applies to (empty: all).
+    product_skus: tuple[str, ...] = ()
     campaign_id: Optional[str] = None
 
 
@@ -45,7 +47,8 @@ def issue_codes(deps, shop_id: str, spec: CodeSpec, customer_ids: list[Optional[
                         discount_percent=str(spec.discount_percent) if spec.discount_percent else None,
                         free_shipping=spec.free_shipping, shared=customer_id is None,
                         max_uses=spec.max_uses if customer_id is None else 1, campaign_id=spec.campaign_id,
-                        subject=spec.subject, min_order_minor=spec.min_order_minor)
+                        subject=spec.subject, min_order_minor=spec.min_order_minor,
+                        product_skus=spec.product_skus)
              for customer_id in customer_ids]
     deps.repos.loyalty(shop_id).add_new_codes(codes)
     return codes
@@ -77,4 +80,8 @@ def check_code(deps, shop: Shop, code: str, order_total: Optional[str] = None) -
         "valid_until": keys.iso(found.expires_at), "currency": shop.currency,
         # A referral code gives its discount on a customer's first order only.
         "first_order_only": found.kind == "referral",
+        # A catalog reward's or an offer's code: the products it applies to (empty: all), the product it
+        # makes free.
+        "product_skus": list(found.product_skus), "free_product_sku": found.free_product_sku,
+        "reward_id": found.reward_id,
     }

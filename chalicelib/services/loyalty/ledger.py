@@ -183,7 +183,7 @@ def _use_codes(order, record: OrderRecord, codes, now: datetime, counts: Counter
     consumed = []
     total = order_revenue_minor(order)
     for code in codes:
-        refusal = code.consume(order.order_id, now, total)
+        refusal = code.consume(order.order_id, now, total, order.lines)
         if refusal:
             record.refused_codes[code.code] = refusal
             continue

@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from chalicelib.domain.loyalty import achievements
+from chalicelib.domain.loyalty import achievements, membership
 from chalicelib.domain.loyalty import referrals
 from chalicelib.domain.loyalty.account import Account
 from chalicelib.domain.loyalty.codes import REFERRAL, REFERRAL_PREFIX, RewardCode, new_code
@@ -61,12 +61,13 @@ def order_effects(shop: Shop, repo: LoyaltyRepository, order: Order, account: Ac
         if account.referral_code is None and rules.referral.enabled:
             effects.codes.append(give_referral_code(shop, account, now))
         if account.is_member(now):
-            # What the shop's order page and support see: this customer ships free.
+            # What the shop's order page and support see: this customer's plan and its terms.
+            plan = membership.plan_of(account, rules)
             effects.answer["membership"] = {
-                "member_until": keys.iso(account.member_until), "free_shipping": True,
-                "free_shipping_code": account.member_shipping_code,
-                "extra_cashback_percent": str(rules.membership.extra_cashback_percent),
-                "extended_by_this_order": bool(outcome.new_codes)}
+                "member_until": keys.iso(account.member_until), "free_shipping": plan.free_shipping,
+                "free_shipping_code": account.member_shipping_code if plan.free_shipping else None,
+                "extra_cashback_percent": str(plan.extra_cashback_percent), "plan": membership.plan_terms(plan),
+                "extended_by_this_order": order.order_id in account.member_orders}
     effects.messages += [achievement_message(shop.shop_id, account.customer_id, won, now)
                          for won in achievements.award(account, rules, now)]
     return effects

@@ -5,6 +5,7 @@ import base64
 from datetime import timedelta
 from typing import Optional
 
+from chalicelib.domain.loyalty import membership
 from chalicelib.domain.loyalty.account import Account, InsufficientPoints
 from chalicelib.domain.loyalty.codes import RewardCode, new_code
 from chalicelib.domain.money import format_minor
@@ -20,7 +21,7 @@ MAX_PAGE = 100
 
 
 def customer_view(deps, shop: Shop, email: str) -> dict:
-    account = _existing_account(deps, shop, email)
+    account = existing_account(deps, shop, email)
     now = deps.clock()
     if account.referral_code is None and shop.program.referral.enabled:
         account = _with_referral_code(deps, shop, email, account)
@@ -53,9 +54,13 @@ def customer_view(deps, shop: Shop, email: str) -> dict:
 
 def _membership_view(shop: Shop, account: Account, now) -> dict:
     active = account.is_member(now)
+    plan = membership.plan_of(account, shop.program) if active else None
     return {"active": active, "member_until": keys.iso(account.member_until) if account.member_until else None,
-            "free_shipping": active, "free_shipping_code": account.member_shipping_code if active else None,
-            "extra_cashback_percent": str(shop.program.membership.extra_cashback_percent) if active else "0"}
+            "free_shipping": bool(plan and plan.free_shipping),
+            "free_shipping_code": account.member_shipping_code if plan and plan.free_shipping else None,
+            "extra_cashback_percent": str(plan.extra_cashback_percent) if plan else "0",
+            "plan": membership.plan_terms(plan) if plan else None,
+            "plans": [membership.plan_terms(p) for p in shop.program.membership.all_plans()]}
 
 
 def _with_referral_code(deps, shop: Shop, email: str, account: Account) -> Account:
@@ -69,7 +74,7 @@ def _with_referral_code(deps, shop: Shop, email: str, account: Account) -> Accou
         try:
             deps.repos.loyalty(shop.shop_id).commit(Change(account=current[0], codes=[code]), now)
         except ConcurrentChange:
-            fresh = _existing_account(deps, shop, email)
+            fresh = existing_account(deps, shop, email)
             if fresh.referral_code:  # the change that won gave it one
                 return fresh
             current[0] = fresh
@@ -109,7 +114,7 @@ def redeem_points(deps, shop: Shop, email: str, body: dict) -> dict:
         raise BadRequest("points: must be a whole number of points, at least 1", field="points")
 
     def decide() -> dict:
-        account = _existing_account(deps, shop, email)
+        account = existing_account(deps, shop, email)
         now = deps.clock()
         code = RewardCode(code=new_code(), shop_id=shop.shop_id, kind="redemption", customer_id=account.customer_id,
                           value_minor=shop.program.redemption_value_minor(points, shop.currency_exponent),
@@ -128,7 +133,7 @@ def redeem_points(deps, shop: Shop, email: str, body: dict) -> dict:
     return retry_on_conflict(decide)
 
 
-def _existing_account(deps, shop: Shop, email: str) -> Account:
+def existing_account(deps, shop: Shop, email: str) -> Account:
     account = deps.repos.loyalty(shop.shop_id).load_account(shop.customer_id_for(email))
     if account is None or account.redacted:
         raise NotFound("no loyalty account for this e-mail in this shop", field="email")

@@ -9,7 +9,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from chalicelib.domain.loyalty.program import AchievementRule, MembershipRules, ProgramRules, ReferralRules, ReviewRules, Tier
+from chalicelib.domain.loyalty.program import (AchievementRule, MembershipPlan, MembershipRules, ProgramRules, ReferralRules,
+                                              ReviewRules, Tier)
 from chalicelib.domain.campaigns.lift import MAX_HOLDOUT_PERCENT
 from chalicelib.domain.mail.deferral import DEFAULT_PRIORITY_ORDER
 from chalicelib.domain.mail.quiet_hours import QuietHours
@@ -58,11 +59,44 @@ class ReviewSettings(_Strict):
     min_chars: Annotated[int, Field(ge=0, le=100_000)] = 200
 
 
+class MembershipPlanSettings(_Strict):
+    """One membership package: the product (``sku``) customers buy, its period and its terms."""
+
+    sku: Annotated[str, Field(min_length=1, max_length=255)]
+    name: Annotated[str, Field(min_length=1, max_length=80)]
+    period: Literal["monthly", "yearly"] = "monthly"
+    free_shipping: bool = True
+    extra_cashback_percent: Percent = Decimal(0)
+    exclusive_offers: bool = False
+
+
 class MembershipSettings(_Strict):
     sku: Optional[Annotated[str, Field(min_length=1, max_length=255)]] = None
     period: Literal["monthly", "yearly"] = "monthly"
     extra_cashback_percent: Percent = Decimal(0)
     reminder_days: Annotated[int, Field(ge=1, le=60)] = 7
+    plans: list[MembershipPlanSettings] = Field(default_factory=list, max_length=10)
+
+    @field_validator("plans")
+    @classmethod
+    def _distinct_plans(cls, plans: list[MembershipPlanSettings]) -> list[MembershipPlanSettings]:
+        skus = [plan.sku for plan in plans]
+        if len(set(skus)) != len(skus):
+            raise ValueError("each plan needs its own sku")
+        return plans
+
+    @model_validator(mode="after")
+    def _single_sku_not_a_plan(self) -> "MembershipSettings":
+        if self.sku and any(plan.sku == self.sku for plan in self.plans):
+            raise ValueError("plans: the single membership sku cannot also be a plan's sku; describe it as a plan "
+                             "and leave sku out")
+        return self
+
+    def to_rules(self) -> MembershipRules:
+        return MembershipRules(self.sku, self.period, self.extra_cashback_percent, self.reminder_days,
+                               tuple(MembershipPlan(p.sku, p.name.strip(), p.period, p.free_shipping,
+                                                    p.extra_cashback_percent, p.exclusive_offers)
+                                     for p in self.plans))
 
 
 class AchievementSettings(_Strict):
@@ -140,8 +174,7 @@ class ProgramSettings(_Strict):
             referral=self.referral.to_rules(),
             review=ReviewRules(self.review.bonus_points, self.review.min_chars),
             signup_bonus_points=self.signup_bonus_points,
-            membership=MembershipRules(self.membership.sku, self.membership.period,
-                                       self.membership.extra_cashback_percent, self.membership.reminder_days),
+            membership=self.membership.to_rules(),
             achievements=tuple(AchievementRule(a.kind, a.points, a.threshold, a.tier) for a in self.achievements))
 
 

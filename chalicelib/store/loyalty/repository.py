@@ -442,6 +442,7 @@ def _program_state(account: Account) -> Optional[dict]:
         "signup_bonus_given": account.signup_bonus_given or None, "reviews_count": account.reviews_count or None,
         "achievements": sorted(account.achievements) or None, "member_orders": account.member_orders or None,
         "member_shipping_code": account.member_shipping_code, "member_reminded_for": account.member_reminded_for,
+        "member_plan": account.member_plan,
         "member_remind_on": account.member_remind_on.isoformat() if account.member_remind_on else None,
         "converted_subjects": sorted(account.converted_subjects) or None,
     }
@@ -455,6 +456,7 @@ def _program_fields(state: dict) -> dict:
             "reviews_count": int(state.get("reviews_count") or 0), "achievements": set(state.get("achievements") or ()),
             "member_orders": dict(state.get("member_orders") or {}),
             "member_shipping_code": state.get("member_shipping_code"),
+            "member_plan": state.get("member_plan"),
             "member_reminded_for": state.get("member_reminded_for"),
             "member_remind_on": date.fromisoformat(state["member_remind_on"]) if state.get("member_remind_on") else None,
             "converted_subjects": set(state.get("converted_subjects") or ())}
@@ -590,6 +592,13 @@ def _code_item(code: RewardCode) -> CodeItem:
         "uses": code.uses, "campaign_id": code.campaign_id, "subject": code.subject,
         "min_order_minor": code.min_order_minor, "max_uses": code.max_uses,
     }
+    # Only a catalog reward's or an offer's code carries these (older items stay as they were).
+    if code.product_skus:
+        state["product_skus"] = list(code.product_skus)
+    if code.free_product_sku:
+        state["free_product_sku"] = code.free_product_sku
+    if code.reward_id:
+        state["reward_id"] = code.reward_id
     item = CodeItem(keys.code_pk(code.shop_id, code.code), keys.CODE_SK, code_kind=code.kind,
                     customer_id=code.customer_id, status=code.status, state=state,
                     expires_at=keys.iso(code.expires_at))
@@ -617,4 +626,6 @@ def _code_from_item(item: CodeItem) -> RewardCode:
         subject=state.get("subject") or (f"campaign:{state['campaign_id']}" if state.get("campaign_id") else None),
         min_order_minor=int(state.get("min_order_minor") or 0),
         max_uses=state["max_uses"] if "max_uses" in state else (None if state.get("shared") else 1),
+        product_skus=tuple(state.get("product_skus") or ()), free_product_sku=state.get("free_product_sku"),
+        reward_id=state.get("reward_id"),
         version=int(item.version))

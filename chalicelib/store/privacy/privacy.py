@@ -26,6 +26,7 @@ from chalicelib.store.models import (
     Item,
     LedgerItem,
     MailSendItem,
+    OfferItem,
     OrderItem,
     ProfileItem,
     PurchaseItem,
@@ -308,6 +309,8 @@ def linked_names(partition: list[Item], customer_id: str) -> LinkedNames:
                 if code:
                     names.codes.add(code)
             names.orders |= set((state.get("member_orders") or {}).keys())
+        elif isinstance(item, OfferItem):  # a personal offer names its code
+            names.codes.add(item.code)
     return names
 
 
