@@ -251,3 +251,26 @@ def test_the_send_reads_account_lots_and_mail_preferences_in_one_query_and_claim
     assert refused.value.suppressed is False
     assert not mail.record_final(record, "skipped", "test", T0 + timedelta(hours=1), only_if_new=True)
     assert mail.load_send("k-1").claim_id == claimed.claim_id
+
+
+def test_results_counters_in_a_change_land_with_it_or_not_at_all(repos):
+    from chalicelib.store.campaigns.results import counter_update
+
+    loyalty = repos.loyalty(SHOP)
+    first = _earning(_new_account(), 50, "e-1")
+    first.counters.append(counter_update(SHOP, "campaign:spring", {"orders": 1, "revenue_minor": 4_990}, "o-1"))
+    loyalty.commit(first, T0)
+    stale = _earning(_new_account(), 70, "e-2")  # a second "new" account: its transaction is cancelled
+    stale.counters.append(counter_update(SHOP, "campaign:spring", {"orders": 1, "revenue_minor": 9_990}, "o-2"))
+    with pytest.raises(ConcurrentChange):
+        loyalty.commit(stale, T0)
+    assert repos.results(SHOP, "campaign:spring").totals() == Counter({"orders": 1, "revenue_minor": 4_990})
+
+
+def test_a_template_override_is_deleted_whatever_its_version_and_saved_anew_from_zero(repos):
+    templates = repos.templates(SHOP)
+    templates.save("post_purchase", "<mjml>one</mjml>", 0, T0)
+    assert templates.save("post_purchase", "<mjml>two</mjml>", 1, T0 + timedelta(minutes=1)).version == 2
+    templates.delete("post_purchase")
+    assert templates.get("post_purchase") is None
+    assert templates.save("post_purchase", "<mjml>three</mjml>", 0, T0 + timedelta(minutes=2)).version == 1

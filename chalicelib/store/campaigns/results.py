@@ -33,12 +33,12 @@ def shard_of(spread_by: str) -> int:
     return counters.shard_of(spread_by, keys.RESULTS_SHARDS)
 
 
-def counter_update(shop_id: str, subject: str, counts: Mapping[str, int], spread_by: str) -> dict:
-    """One UpdateItem (the low-level request) adding ``counts`` to a shard of ``subject``."""
+def counter_update(shop_id: str, subject: str, counts: Mapping[str, int], spread_by: str) -> counters.CounterAddition:
+    """The addition of ``counts`` to a shard of ``subject``."""
     named: Counter = Counter()
     for outcome, amount in counts.items():
         named[counter_name(outcome)] += int(amount)
-    return counters.add_request(keys.results_pk(shop_id, subject), f"SHARD#{shard_of(spread_by)}", "results", named)
+    return counters.CounterAddition(keys.results_pk(shop_id, subject), f"SHARD#{shard_of(spread_by)}", "results", named)
 
 
 class Results:
@@ -52,7 +52,7 @@ class Results:
 
     def add_many(self, counts: Mapping[str, int], spread_by: str) -> None:
         if counts:
-            connection().client.update_item(**counter_update(self.shop_id, self.subject, counts, spread_by))
+            counters.add(counter_update(self.shop_id, self.subject, counts, spread_by))
 
     def totals(self) -> Counter:
         """All counters: one Query over the shards."""
