@@ -5,11 +5,18 @@ composition root (chalicelib/composition.py) builds on first use.
 """
 from chalice import Chalice
 
+from chalicelib.api.correlation import with_correlation_id
 from chalicelib.api.http import decode_path_parameters
 from chalicelib.routes import (access, campaigns, flows, lifecycle, loyalty, mail, orders, privacy, products, shops,
                                templates, workspace)
 
 app = Chalice(app_name="loyalty-mail")
+
+
+@app.middleware("http")
+def correlation_id(request, get_response):
+    # Outermost: every line a request logs, and its answer, carry its correlation id.
+    return with_correlation_id(request, get_response)
 
 
 @app.middleware("http")

@@ -1,16 +1,21 @@
-"""Counters kept on write, spread over shards: the one UpdateItem that adds to them.
+"""Counters kept on write, spread over shards: the one update that adds to them.
 
 Results (store/campaigns/results.py) and the dashboard (store/loyalty/dashboard.py) both count by
 ``ADD n_<name> :amount`` on one of a few shard items, the shard picked by hashing something of
-the event (the customer, the order) so one subject's writes spread over partitions. The request
-is built here once and handed to UpdateItem or, inside a change, to its transaction.
+the event (the customer, the order) so one subject's writes spread over partitions. The addition
+is described here once and written alone (``add``) or inside a change's transaction (``add_in``),
+through PynamoDB's update actions on ``CounterShardItem``.
 """
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass, field
 from typing import Mapping
 
-from chalicelib.store.models import Item
+from pynamodb.expressions.operand import Path, Value
+from pynamodb.transactions import TransactWrite
+
+from chalicelib.store.models import CounterShardItem
 
 PREFIX = "n_"  # counter attributes are n_<name>
 
@@ -20,19 +25,33 @@ def shard_of(spread_by: str, shards: int) -> int:
     return int(hashlib.sha256(spread_by.encode()).hexdigest()[:8], 16) % shards
 
 
-def add_request(pk: str, sk: str, kind: str, counts: Mapping[str, int], stamps: Mapping[str, str] | None = None) -> dict:
-    """The low-level UpdateItem adding ``counts`` (attribute name → amount) to the item ``pk``/``sk``
-    of type ``kind``, and setting ``stamps`` (attribute name → string, e.g. when it last happened)."""
-    names, values, adds = {"#type": "type"}, {":type": {"S": kind}}, []
-    sets = ["#type = :type"]
-    for number, (name, text) in enumerate(sorted((stamps or {}).items())):
-        names[f"#s{number}"] = name
-        values[f":s{number}"] = {"S": str(text)}
-        sets.append(f"#s{number} = :s{number}")
-    for number, (name, amount) in enumerate(sorted(counts.items())):
-        names[f"#c{number}"] = name
-        values[f":v{number}"] = {"N": str(int(amount))}
-        adds.append(f"#c{number} :v{number}")
-    return {"TableName": Item.Meta.table_name, "Key": {"pk": {"S": pk}, "sk": {"S": sk}},
-            "UpdateExpression": "SET " + ", ".join(sets) + " ADD " + ", ".join(adds),
-            "ExpressionAttributeNames": names, "ExpressionAttributeValues": values}
+@dataclass(frozen=True)
+class CounterAddition:
+    """``counts`` (attribute name → amount) to add to the shard item ``pk``/``sk`` of type ``kind``."""
+
+    pk: str
+    sk: str
+    kind: str
+    counts: Mapping[str, int]
+    # attribute name → text set with the addition (e.g. when an outcome last happened)
+    stamps: Mapping[str, str] = field(default_factory=dict)
+
+    def item(self) -> CounterShardItem:
+        return CounterShardItem(self.pk, self.sk)
+
+    def actions(self) -> list:
+        # The names are open-ended (n_<outcome>), so they are paths, not model attributes; the
+        # values go typed, as a number attribute would serialize them.
+        return [Path("type").set(Value({"S": self.kind})),
+                *(Path(name).set(Value({"S": str(text)})) for name, text in sorted(self.stamps.items())),
+                *(Path(name).add(Value({"N": str(int(amount))})) for name, amount in sorted(self.counts.items()))]
+
+
+def add(addition: CounterAddition) -> None:
+    """The addition on its own (one UpdateItem)."""
+    addition.item().update(actions=addition.actions())
+
+
+def add_in(write: TransactWrite, addition: CounterAddition) -> None:
+    """The addition as part of ``write``: counted exactly when the change commits."""
+    write.update(addition.item(), actions=addition.actions())

@@ -327,3 +327,26 @@ def test_many_customers_mail_preferences_read_in_batches(repos):
     assert prefs["c_1"].marketing_sends == {"slot-a": "2031-03-14T09:00:00.000000Z"}
     assert prefs["c_150"].unsubscribed and not prefs["c_2"].unsubscribed and prefs["c_2"].marketing_sends == {}
     assert repos.mail("other-shop").load_prefs_many(["c_1"])["c_1"].marketing_sends == {}  # one shop's only
+
+
+def test_results_counters_in_a_change_land_with_it_or_not_at_all(repos):
+    from chalicelib.store.campaigns.results import counter_update
+
+    loyalty = repos.loyalty(SHOP)
+    first = _earning(_new_account(), 50, "e-1")
+    first.counters.append(counter_update(SHOP, "campaign:spring", {"orders": 1, "revenue_minor": 4_990}, "o-1"))
+    loyalty.commit(first, T0)
+    stale = _earning(_new_account(), 70, "e-2")  # a second "new" account: its transaction is cancelled
+    stale.counters.append(counter_update(SHOP, "campaign:spring", {"orders": 1, "revenue_minor": 9_990}, "o-2"))
+    with pytest.raises(ConcurrentChange):
+        loyalty.commit(stale, T0)
+    assert repos.results(SHOP, "campaign:spring").totals() == Counter({"orders": 1, "revenue_minor": 4_990})
+
+
+def test_a_template_override_is_deleted_whatever_its_version_and_saved_anew_from_zero(repos):
+    templates = repos.templates(SHOP)
+    templates.save("post_purchase", "<mjml>one</mjml>", 0, T0)
+    assert templates.save("post_purchase", "<mjml>two</mjml>", 1, T0 + timedelta(minutes=1)).version == 2
+    templates.delete("post_purchase")
+    assert templates.get("post_purchase") is None
+    assert templates.save("post_purchase", "<mjml>three</mjml>", 0, T0 + timedelta(minutes=2)).version == 1

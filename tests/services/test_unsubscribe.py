@@ -165,3 +165,21 @@ def test_link_in_a_sent_mail_unsubscribes(deps, client, shop):
     response = client.http.post(path, headers=FORM, body=b"List-Unsubscribe=One-Click")
 
     assert response.status_code == 200 and _unsubscribed(shop, customer)
+
+
+def test_an_oversized_form_is_refused_with_413_before_it_is_read(deps, client, shop):
+    from chalicelib.platforms.body import MAX_BODY_BYTES
+
+    customer = _customer(deps, shop, "olena@example.com")
+    # One-click first, padded past the API's one body limit: a form this size is not read at all.
+    body = b"List-Unsubscribe=One-Click&pad=" + b"x" * MAX_BODY_BYTES
+
+    response = client.http.post(_path(deps, shop, customer), headers={**FORM, "Accept-Language": "de"}, body=body)
+
+    assert response.status_code == 413
+    page = _page(response)
+    assert "Das Formular war zu groß" in page and "größer als 1 MB" in page
+    assert not _unsubscribed(shop, customer)
+    at_the_limit = b"List-Unsubscribe=One-Click&pad=" + b"x" * (MAX_BODY_BYTES - len("List-Unsubscribe=One-Click&pad="))
+    assert client.http.post(_path(deps, shop, customer), headers=FORM, body=at_the_limit).status_code == 200
+    assert _unsubscribed(shop, customer)

@@ -8,6 +8,8 @@ import threading
 from datetime import datetime, timedelta, timezone
 from email import policy
 
+import pytest
+
 from chalicelib.mail.base import RenderedEmail, TemplateError
 from chalicelib.services.orders import webhooks
 from chalicelib.services.shops.lookup import load_shop
@@ -88,3 +90,28 @@ def verify_sender(address: str = SENDER) -> None:
         client.create_email_identity(EmailIdentity=address)
     except client.exceptions.AlreadyExistsException:
         pass
+
+
+# -- the send path's shop and customer (fixtures: a test module imports the ones it uses) ------
+def send_log(shop_id: str, key: str):
+    from chalicelib.store.mail.mail_store import MailStore
+
+    return MailStore(shop_id).load_send(key)
+
+
+@pytest.fixture
+def mail_shop(client):
+    """A Shopify shop whose sender is verified, with a marketing cap of 3 e-mails in 7 days."""
+    from tests.support.shops import register_shop
+
+    shop = register_shop(client, "mail-shop", "shopify", name="Demo «Електроніка»",
+                         marketing_cap={"max_messages": 3, "per_days": 7})
+    verify_sender()
+    return shop
+
+
+@pytest.fixture
+def olena(deps, mail_shop):
+    """A customer of ``mail_shop`` (one delivered order), by id."""
+    deliver_order(deps, mail_shop, "olena@example.com", "m-1")
+    return customer_id(deps, mail_shop.shop_id, "olena@example.com")

@@ -22,8 +22,6 @@ try again later.
 from __future__ import annotations
 
 import logging
-import random
-import time
 from datetime import datetime
 from typing import Optional
 from urllib.parse import urlsplit
@@ -36,10 +34,11 @@ from chalicelib.domain.loyalty.account import add_months
 from chalicelib.domain.campaigns.links import Click, safe_destination, with_code
 from chalicelib.errors import NotFound
 from chalicelib.mail import tokens
+from chalicelib.services.retries import retry_on_conflict
 from chalicelib.services.shops.lookup import load_shop
 from chalicelib.services.shops import shops
 from chalicelib.store import keys
-from chalicelib.store.loyalty.repository import Change, ConcurrentChange
+from chalicelib.store.loyalty.repository import Change
 from chalicelib.mail.base import resolve_locale
 
 logger = logging.getLogger("loyalty.links")
@@ -206,7 +205,8 @@ def claim_reward(deps, token: str, *, accept_language: Optional[str] = None, now
         return _message(404, shop, resolve_locale(accept_language, shop.default_locale), "not_found")
     repo = deps.repos.loyalty(shop.shop_id)
     event_id = keys.claim_event_id(reward_id, link.customer_id)
-    for attempt in range(_CLAIM_ATTEMPTS):
+
+    def attempt() -> Answer:
         account = repo.load_account(link.customer_id)
         locale = resolve_locale(account.locale if account else None, accept_language, shop.default_locale)
         if account is None or account.redacted:
@@ -216,17 +216,15 @@ def claim_reward(deps, token: str, *, accept_language: Optional[str] = None, now
         account.earn(points, lot_id=f"claim-{reward_id}", cause=f"claim:{reward_id}", now=now, kind="bonus",
                      expires_at=add_months(now, shop.program.points_validity_months),
                      detail={"send_key": link.send_key})
-        try:
-            repo.commit(Change(account=account, event_id=event_id, event_topic="reward_claim",
-                               keep_event=True), now)
-        except ConcurrentChange:  # another claim (or any change to the customer) came first: look again
-            time.sleep(random.uniform(0, 0.02 * (attempt + 1)))
-            continue
+        # Another claim (or any change to the customer) coming first makes this fail: look again.
+        repo.commit(Change(account=account, event_id=event_id, event_topic="reward_claim", keep_event=True), now)
         _count(deps, shop.shop_id, link.subject, {"points_claimed": points, "claims": 1}, link.customer_id)
         logger.info("reward claimed: shop=%s subject=%s points=%d", shop.shop_id, link.subject, points)
         return _message(200, shop, locale, "claimed", points=_points(locale, points),
                         balance=_points(locale, account.points_balance))
-    return _message(503, shop, resolve_locale(accept_language, shop.default_locale), "claim_failed")
+
+    return retry_on_conflict(attempt, attempts=_CLAIM_ATTEMPTS, exhausted=lambda: _message(
+        503, shop, resolve_locale(accept_language, shop.default_locale), "claim_failed"))
 
 
 # -- the steps ----------------------------------------------------------------------

@@ -4,7 +4,8 @@ from __future__ import annotations
 from datetime import datetime
 
 from chalicelib.services.lifecycle.job_days import complete, days_to_scan
-from chalicelib.store.loyalty.repository import Change, ConcurrentChange, LoyaltyRepository
+from chalicelib.services.retries import retry_on_conflict
+from chalicelib.store.loyalty.repository import Change, LoyaltyRepository
 
 JOB = "code_release"
 
@@ -25,7 +26,7 @@ def release_expired_codes(deps, shop_id: str, now: datetime) -> int:
 
 
 def _release(repo: LoyaltyRepository, code_value: str, now: datetime) -> bool:
-    for _ in range(5):
+    def attempt() -> bool:
         code = repo.load_code(code_value)
         if code is None or not code.is_releasable(now):
             return False
@@ -38,9 +39,9 @@ def _release(repo: LoyaltyRepository, code_value: str, now: datetime) -> bool:
         else:
             account.release(code.portions, cause=f"code-expired:{code.code}", now=now)
         code.status = "released"
-        try:
-            repo.commit(Change(account=account, codes=[code]), now)
-            return True
-        except ConcurrentChange:
-            continue  # the order that uses it, or another change, got there first: look again
-    return False
+        repo.commit(Change(account=account, codes=[code]), now)
+        return True
+
+    # The order that uses the code, or another change, may get there first: look again; still
+    # racing after five looks, the code stays pending for the next run.
+    return retry_on_conflict(attempt, attempts=5, exhausted=lambda: False)

@@ -8,15 +8,14 @@ again and decide again.
 """
 from __future__ import annotations
 
-import random
-import time
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Callable, Optional
 
 from chalicelib.domain.loyalty.account import Account
 from chalicelib.mail import outbox
-from chalicelib.store.loyalty.repository import Change, ConcurrentChange, LoyaltyRepository
+from chalicelib.services.retries import retry_on_conflict
+from chalicelib.store.loyalty.repository import Change, LoyaltyRepository
 
 ATTEMPTS = 5
 COMMITTED, UNCHANGED, MISSING, BUSY = "committed", "unchanged", "missing", "busy"
@@ -33,18 +32,19 @@ def change_customer(deps, repo: LoyaltyRepository, customer_id: str, now: dateti
                     decide: Callable[[Account], Optional[list[dict]]], *, with_lots: bool = True) -> CustomerChange:
     """``decide`` changes the account and returns the e-mails the change owes (maybe none),
     or None when there is nothing to do."""
-    for attempt in range(1, ATTEMPTS + 1):
+    reads = 0
+
+    def attempt() -> CustomerChange:
+        nonlocal reads
+        reads += 1
         account = repo.load_account(customer_id) if with_lots else repo.load_profile(customer_id)
         if account is None:
-            return CustomerChange(MISSING, attempt)
+            return CustomerChange(MISSING, reads)
         messages = decide(account)
         if messages is None:
-            return CustomerChange(UNCHANGED, attempt)
-        try:
-            repo.commit(Change(account=account, outbox=messages), now)
-        except ConcurrentChange:
-            time.sleep(random.uniform(0, 0.01 * attempt))
-            continue
+            return CustomerChange(UNCHANGED, reads)
+        repo.commit(Change(account=account, outbox=messages), now)
         outbox.publish(deps, messages)
-        return CustomerChange(COMMITTED, attempt, messages)
-    return CustomerChange(BUSY, ATTEMPTS)
+        return CustomerChange(COMMITTED, reads, messages)
+
+    return retry_on_conflict(attempt, attempts=ATTEMPTS, exhausted=lambda: CustomerChange(BUSY, reads))

@@ -6,8 +6,6 @@ the customer's change with its e-mail (and the referral record) in one transacti
 """
 from __future__ import annotations
 
-import random
-import time
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Optional
@@ -19,8 +17,9 @@ from chalicelib.mail import outbox
 from chalicelib.services.lifecycle.customer_changes import BUSY, COMMITTED, change_customer
 from chalicelib.services.lifecycle.job_days import complete, days_to_scan
 from chalicelib.services.loyalty.program_effects import message, share_link
+from chalicelib.services.retries import retry_on_conflict
 from chalicelib.store.loyalty import program_store
-from chalicelib.store.loyalty.repository import Change, ConcurrentChange, LoyaltyRepository
+from chalicelib.store.loyalty.repository import Change, LoyaltyRepository
 
 REFERRAL_JOB, MEMBERSHIP_JOB = "referral_rewards", "membership_reminders"
 ATTEMPTS = 5
@@ -60,7 +59,7 @@ def reward_referrals(deps, shop: Shop, now: datetime) -> ReferralReport:
 
 
 def _settle(deps, shop: Shop, repo: LoyaltyRepository, referee_id: str, now: datetime) -> str:
-    for attempt in range(ATTEMPTS):
+    def attempt() -> str:
         referral = program_store.load_referral(shop.shop_id, referee_id)
         if referral is None or referral.status != referrals.PENDING:
             return "done"
@@ -82,15 +81,12 @@ def _settle(deps, shop: Shop, repo: LoyaltyRepository, referee_id: str, now: dat
                 mail["friend_first_name"] = referee.first_name
             messages.append(message(shop.shop_id, referrer.customer_id, "referral_reward",
                                     f"referral_reward:{referee_id}", mail, now))
-        try:
-            repo.commit(Change(account=referrer if referral.status == referrals.REWARDED else None, outbox=messages,
-                               items=[program_store.referral_write(shop.shop_id, referral)]), now)
-        except ConcurrentChange:
-            time.sleep(random.uniform(0, 0.01 * (attempt + 1)))
-            continue
+        repo.commit(Change(account=referrer if referral.status == referrals.REWARDED else None, outbox=messages,
+                           items=[program_store.referral_write(shop.shop_id, referral)]), now)
         outbox.publish(deps, messages)
         return referral.status
-    return BUSY
+
+    return retry_on_conflict(attempt, attempts=ATTEMPTS, exhausted=lambda: BUSY)
 
 
 @dataclass

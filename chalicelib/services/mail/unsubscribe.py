@@ -21,14 +21,14 @@ from typing import Mapping, Optional
 from urllib.parse import parse_qs
 
 from chalicelib.mail.pages import document, escape
-from chalicelib.errors import NotFound
+from chalicelib.errors import NotFound, PayloadTooLarge
+from chalicelib.platforms.body import MAX_BODY_BYTES, refuse_oversized
 from chalicelib.services.shops.lookup import load_shop
 from chalicelib.services.shops import shops
 from chalicelib.store.mail.mail_store import MailPrefs
 from chalicelib.mail.base import resolve_locale
 
 logger = logging.getLogger("loyalty.unsubscribe")
-MAX_FORM_BYTES = 16 * 1024
 
 TEXTS: dict[str, dict[str, str]] = {
     "en": {
@@ -49,6 +49,8 @@ TEXTS: dict[str, dict[str, str]] = {
                           "or use the unsubscribe link in a newer e-mail.",
         "bad_request_title": "That did not work",
         "bad_request_body": "Please reload the page and try again.",
+        "too_large_title": "The form was too large",
+        "too_large_body": "The form sent was over {limit} and was not read. Please reload the page and try again.",
         "error_title": "Something went wrong on our side",
         "error_body": "Please try again in a few minutes.",
     },
@@ -70,6 +72,8 @@ TEXTS: dict[str, dict[str, str]] = {
                           "oder nutzen Sie den Abmeldelink einer neueren E-Mail.",
         "bad_request_title": "Das hat nicht geklappt",
         "bad_request_body": "Bitte laden Sie die Seite neu und versuchen Sie es noch einmal.",
+        "too_large_title": "Das Formular war zu groß",
+        "too_large_body": "Das gesendete Formular war größer als {limit} und wurde nicht gelesen. Bitte laden Sie die Seite neu und versuchen Sie es noch einmal.",
         "error_title": "Bei uns ist etwas schiefgelaufen",
         "error_body": "Bitte versuchen Sie es in ein paar Minuten noch einmal.",
     },
@@ -91,6 +95,8 @@ TEXTS: dict[str, dict[str, str]] = {
                           "или воспользуйтесь ссылкой для отписки в более новом письме.",
         "bad_request_title": "Что-то пошло не так",
         "bad_request_body": "Обновите страницу и попробуйте ещё раз.",
+        "too_large_title": "Форма слишком большая",
+        "too_large_body": "Отправленная форма больше {limit} и не была прочитана. Обновите страницу и попробуйте ещё раз.",
         "error_title": "У нас что-то сломалось",
         "error_body": "Попробуйте ещё раз через несколько минут.",
     },
@@ -112,6 +118,8 @@ TEXTS: dict[str, dict[str, str]] = {
                           "або скористайтеся посиланням для відписки в новішому листі.",
         "bad_request_title": "Щось пішло не так",
         "bad_request_body": "Оновіть сторінку та спробуйте ще раз.",
+        "too_large_title": "Форма завелика",
+        "too_large_body": "Надіслана форма більша за {limit} і не була прочитана. Оновіть сторінку та спробуйте ще раз.",
         "error_title": "У нас щось зламалося",
         "error_body": "Спробуйте ще раз за кілька хвилин.",
     },
@@ -155,6 +163,12 @@ def unsubscribe_post(deps, token: str, form_body: bytes | str | None, *, content
                      accept_language: Optional[str] = None) -> tuple[int, str]:
     """``POST /u/{token}``: RFC 8058 one-click, or the page's unsubscribe/resubscribe button."""
     query = query or {}
+    try:
+        refuse_oversized(_raw(form_body))  # the API's one body-size limit, before anything reads it
+    except PayloadTooLarge as error:
+        logger.info("unsubscribe form refused: %s", error.message)
+        return 413, _message_page(resolve_locale(query.get("lang"), accept_language), "too_large", None,
+                                  limit=_size(MAX_BODY_BYTES))
     found = _resolve(deps, token)
     if found is None:
         return _not_found(query, accept_language)
@@ -188,8 +202,8 @@ def parse_form(body: bytes | str | None, content_type: Optional[str]) -> dict[st
     """Fields of a form-urlencoded or multipart/form-data body (first value of each)."""
     if not body:
         return {}
-    raw = body.encode("utf-8") if isinstance(body, str) else bytes(body)
-    if len(raw) > MAX_FORM_BYTES:
+    raw = _raw(body)
+    if len(raw) > MAX_BODY_BYTES:
         return {}
     content_type = (content_type or "application/x-www-form-urlencoded").strip()
     if content_type.lower().startswith("multipart/form-data"):
@@ -278,9 +292,19 @@ def _page(locale: str, shop, state: str) -> str:
     return _document(locale, shop, body)
 
 
-def _message_page(locale: str, kind: str, shop) -> str:
+def _raw(body: bytes | str | None) -> bytes:
+    if not body:
+        return b""
+    return body.encode("utf-8") if isinstance(body, str) else bytes(body)
+
+
+def _size(limit: int) -> str:
+    return f"{limit // 1024 // 1024} MB" if limit % (1024 * 1024) == 0 else f"{limit // 1024} KB"
+
+
+def _message_page(locale: str, kind: str, shop, **values) -> str:
     texts = TEXTS[locale]
-    body = f'<h1>{_e(texts[kind + "_title"])}</h1>\n<p>{_e(texts[kind + "_body"])}</p>\n'
+    body = f'<h1>{_e(texts[kind + "_title"])}</h1>\n<p>{_e(texts[kind + "_body"].format(**values))}</p>\n'
     return _document(locale, shop, body)
 
 

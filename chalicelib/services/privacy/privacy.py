@@ -30,7 +30,8 @@ from typing import Iterable, Optional
 from chalicelib.domain.email_address import normalize_email
 from chalicelib.domain.platform_events import DataRequestEvent
 from chalicelib.domain.shops.shop import Shop
-from chalicelib.errors import Busy, NotFound
+from chalicelib.errors import NotFound
+from chalicelib.services.retries import retry_on_conflict
 from chalicelib.services.shops.lookup import load_shop
 from chalicelib.services.shops import shops
 from chalicelib.store import keys
@@ -233,14 +234,12 @@ def erase_customer(deps, shop: Shop, customer_id: Optional[str], orders_to_redac
         deleted = store.delete(found.keys())
         return {"customer_erased": False, "orders_erased": _order_ids(found), "items_deleted": deleted}
     repo = deps.repos.loyalty(shop.shop_id)
-    for _ in range(ATTEMPTS):
+
+    def attempt() -> dict:
         account = repo.load_profile(customer_id)
         if account is not None and not account.redacted:
             account.forfeit_for_erasure(now)
-            try:
-                repo.commit(Change(account=account), now)
-            except ConcurrentChange:
-                continue
+            repo.commit(Change(account=account), now)
         found = store.customer_items(customer_id, named)
         orders = _order_ids(found)
         store.mark_orders_redacted([shop.redacted_order_hash(o) for o in orders], now)
@@ -249,12 +248,12 @@ def erase_customer(deps, shop: Shop, customer_id: Optional[str], orders_to_redac
         deleted = store.delete(k for k in found.keys() if k != profile_key)
         if profile is None:
             return {"customer_erased": account is not None, "orders_erased": orders, "items_deleted": deleted}
-        try:
-            store.delete_profile(customer_id, int(profile.version), None, "", now)
-        except ProfileChanged:
-            continue  # a writer got in between: what it wrote is found and erased on the next pass
+        # A writer getting in between makes this fail: what it wrote is found and erased on the next pass.
+        store.delete_profile(customer_id, int(profile.version), None, "", now)
         return {"customer_erased": True, "orders_erased": orders, "items_deleted": deleted + 1}
-    raise Busy("the customer kept changing while being erased; please retry")
+
+    return retry_on_conflict(attempt, attempts=ATTEMPTS, conflicts=(ConcurrentChange, ProfileChanged),
+                             busy="the customer kept changing while being erased; please retry")
 
 
 def _order_ids(found: CustomerItems) -> list[str]:

@@ -9,7 +9,7 @@ from pynamodb.exceptions import DoesNotExist, PutError
 
 from chalicelib.domain.campaigns.campaigns import SCHEDULED, SENDING, Campaign
 from chalicelib.store import keys
-from chalicelib.store.models import CampaignItem
+from chalicelib.store.models import CampaignItem, over_version, stored_version
 
 
 class CampaignChanged(Exception):
@@ -32,12 +32,8 @@ class CampaignStore:
             keys.shop_pk(self.shop_id), CampaignItem.sk.startswith(keys.campaign_sk("")))]
 
     def save(self, campaign: Campaign) -> None:
-        item = _item(campaign)
-        item.version = campaign.version + 1
-        condition = (CampaignItem.sk.does_not_exist() if campaign.version == 0
-                     else CampaignItem.version == campaign.version)
         try:
-            item.save(condition=condition)
+            over_version(_item(campaign), campaign.version).save()
         except PutError as error:
             if error.cause_response_code == "ConditionalCheckFailedException":
                 raise CampaignChanged(campaign.campaign_id) from error
@@ -93,7 +89,7 @@ def _campaign(item: CampaignItem) -> Campaign:
         released_until=moment("released_until"), pass_until=moment("pass_until"), next_release=moment("next_release"),
         shard=int(state.get("shard", 0)), cursor=state.get("cursor"), queued=int(state.get("queued", 0)),
         pages=int(state.get("pages", 0)), lease_until=moment("lease_until"), created_at=moment("created_at"),
-        finished_at=moment("finished_at"), version=int(item.version))
+        finished_at=moment("finished_at"), version=stored_version(item))
 
 
 def _plain_numbers(value):

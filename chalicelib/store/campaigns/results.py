@@ -37,15 +37,15 @@ def shard_of(spread_by: str) -> int:
 
 
 def counter_update(shop_id: str, subject: str, counts: Mapping[str, int], spread_by: str,
-                   last_at: Optional[datetime] = None) -> dict:
-    """One UpdateItem (the low-level request) adding ``counts`` to a shard of ``subject``; with
-    ``last_at``, the shard also notes when each of these outcomes last happened."""
+                   last_at: Optional[datetime] = None) -> counters.CounterAddition:
+    """The addition of ``counts`` to a shard of ``subject``; with ``last_at``, the shard also notes
+    when each of these outcomes last happened."""
     named: Counter = Counter()
     for outcome, amount in counts.items():
         named[counter_name(outcome)] += int(amount)
     stamps = {_LAST + name[len(_PREFIX):]: iso(last_at) for name in named} if last_at else {}
-    return counters.add_request(keys.results_pk(shop_id, subject), f"SHARD#{shard_of(spread_by)}", "results", named,
-                                stamps)
+    return counters.CounterAddition(keys.results_pk(shop_id, subject), f"SHARD#{shard_of(spread_by)}", "results", named,
+                                    stamps)
 
 
 class Results:
@@ -60,7 +60,7 @@ class Results:
     def add_many(self, counts: Mapping[str, int], spread_by: str, last_at: Optional[datetime] = None) -> None:
         """Add ``counts``; with ``last_at``, note it as when each of these outcomes last happened."""
         if counts:
-            connection().client.update_item(**counter_update(self.shop_id, self.subject, counts, spread_by, last_at))
+            counters.add(counter_update(self.shop_id, self.subject, counts, spread_by, last_at))
 
     def totals(self) -> Counter:
         """All counters: one Query over the shards."""

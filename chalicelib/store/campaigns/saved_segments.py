@@ -8,7 +8,7 @@ from typing import Optional
 from pynamodb.exceptions import DoesNotExist, PutError
 
 from chalicelib.store import keys
-from chalicelib.store.models import SavedSegmentItem
+from chalicelib.store.models import SavedSegmentItem, over_version, stored_version
 
 SEGMENT_SK_PREFIX = "SEGMENT#"
 
@@ -45,13 +45,11 @@ class SavedSegments:
 
     def save(self, segment_id: str, name: str, rules: dict, expected_version: int, now: datetime,
              updated_by: Optional[str] = None) -> SavedSegment:
-        item = SavedSegmentItem(keys.shop_pk(self.shop_id), SEGMENT_SK_PREFIX + segment_id, segment_id=segment_id,
-                                name=name, rules=rules, version=expected_version + 1, updated_at=keys.iso(now),
-                                updated_by=updated_by)
-        condition = (SavedSegmentItem.sk.does_not_exist() if expected_version == 0
-                     else SavedSegmentItem.version == expected_version)
+        item = over_version(SavedSegmentItem(keys.shop_pk(self.shop_id), SEGMENT_SK_PREFIX + segment_id,
+                                             segment_id=segment_id, name=name, rules=rules, updated_at=keys.iso(now),
+                                             updated_by=updated_by), expected_version)
         try:
-            item.save(condition=condition)
+            item.save()
         except PutError as error:
             if error.cause_response_code == "ConditionalCheckFailedException":
                 raise SegmentChanged(segment_id) from error
@@ -59,8 +57,8 @@ class SavedSegments:
         return _segment(item)
 
     def delete(self, segment_id: str) -> None:
-        SavedSegmentItem(keys.shop_pk(self.shop_id), SEGMENT_SK_PREFIX + segment_id).delete()
+        SavedSegmentItem(keys.shop_pk(self.shop_id), SEGMENT_SK_PREFIX + segment_id).delete(add_version_condition=False)
 
 
 def _segment(item: SavedSegmentItem) -> SavedSegment:
-    return SavedSegment(item.segment_id, item.name, item.rules, int(item.version), item.updated_at, item.updated_by)
+    return SavedSegment(item.segment_id, item.name, item.rules, stored_version(item), item.updated_at, item.updated_by)

@@ -9,7 +9,7 @@ from pynamodb.exceptions import DoesNotExist, PutError
 
 from chalicelib.domain.flows.runs import ACTIVE, FlowRun
 from chalicelib.store import keys
-from chalicelib.store.models import CheckoutItem, FlowItem, FlowRunItem, FlowStepItem
+from chalicelib.store.models import CheckoutItem, FlowItem, FlowRunItem, FlowStepItem, over_version, stored_version
 
 FLOW_SK_PREFIX = "FLOW#"
 RUN_SK = "RUN"
@@ -35,10 +35,6 @@ def checkout_pk(shop_id: str, token: str) -> str:
     return f"CHECKOUT#{shop_id}#{token}"
 
 
-def _version_condition(model, version: int):
-    return model.pk.does_not_exist() if version == 0 else model.version == version
-
-
 class FlowStore:
     def __init__(self, shop_id: str):
         self.shop_id = shop_id
@@ -46,16 +42,16 @@ class FlowStore:
     # -- definitions --------------------------------------------------------------------
     def definitions(self) -> dict[str, tuple[dict, int]]:
         """flow id → (document, version) of every flow the shop saved."""
-        return {item.sk[len(FLOW_SK_PREFIX):]: (item.document, int(item.version))
+        return {item.sk[len(FLOW_SK_PREFIX):]: (item.document, stored_version(item))
                 for item in FlowItem.query(keys.shop_pk(self.shop_id), FlowItem.sk.startswith(FLOW_SK_PREFIX),
                                            consistent_read=True)}
 
     def save_definition(self, flow_id: str, document: dict, version: int, now: datetime) -> int:
         """Saves over ``version`` (0: new); raises ``ValueError`` when someone saved in between."""
         item = FlowItem(keys.shop_pk(self.shop_id), FLOW_SK_PREFIX + flow_id, document=document,
-                        updated_at=keys.iso(now), version=version + 1)
+                        updated_at=keys.iso(now))
         try:
-            item.save(condition=_version_condition(FlowItem, version))
+            over_version(item, version).save()
         except PutError as error:
             if error.cause_response_code == "ConditionalCheckFailedException":
                 raise ValueError("the flow was changed since it was read") from None
@@ -87,13 +83,13 @@ class FlowStore:
         state = {"flow_id": run.flow_id, "customer_id": run.customer_id, "started_at": keys.iso(run.started_at),
                  "due_at": keys.iso(run.due_at), "definition": run.definition, "step": run.step,
                  "exit_reason": run.exit_reason, "context": run.context}
-        item = FlowRunItem(run_pk(self.shop_id, run.run_id), RUN_SK, state=state, status=run.status,
-                           version=run.version + 1)
+        item = over_version(FlowRunItem(run_pk(self.shop_id, run.run_id), RUN_SK, state=state, status=run.status),
+                            run.version)
         if run.status == ACTIVE:
             item.gsi1pk, item.gsi1sk = due_pk(self.shop_id), f"{keys.iso(run.due_at)}#{run.run_id}"
         else:
             item.ttl = int((run.due_at + FINISHED_RUN_KEEP).timestamp())
-        return item, _version_condition(FlowRunItem, run.version)
+        return item, None  # the version condition comes with the item
 
     def step_claim(self, run: FlowRun, index: int, kind: str, now: datetime, outcome: Optional[str]) -> tuple:
         """The claim of step ``index``: it exists once, so the step's effect commits once."""
@@ -108,14 +104,13 @@ class FlowStore:
             item = CheckoutItem.get(checkout_pk(self.shop_id, token), "CHECKOUT", consistent_read=True)
         except DoesNotExist:
             return None
-        return item.state, item.status, int(item.version)
+        return item.state, item.status, stored_version(item)
 
     def checkout_write(self, token: str, state: dict, status: str, version: int) -> tuple:
         updated = keys.parse_iso(state["updated_at"]) if state.get("updated_at") else None
         item = CheckoutItem(checkout_pk(self.shop_id, token), "CHECKOUT", state=state, status=status,
-                            version=version + 1,
                             ttl=int((updated + CHECKOUT_KEEP).timestamp()) if updated else None)
-        return item, _version_condition(CheckoutItem, version)
+        return over_version(item, version), None  # the version condition comes with the item
 
 
 def _run_from_item(shop_id: str, item: FlowRunItem) -> FlowRun:
@@ -124,4 +119,4 @@ def _run_from_item(shop_id: str, item: FlowRunItem) -> FlowRun:
                    customer_id=state["customer_id"], started_at=keys.parse_iso(state["started_at"]),
                    due_at=keys.parse_iso(state["due_at"]), definition=state["definition"], step=int(state["step"]),
                    status=item.status, exit_reason=state.get("exit_reason"), context=state.get("context") or {},
-                   version=int(item.version))
+                   version=stored_version(item))

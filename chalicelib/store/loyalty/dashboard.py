@@ -17,10 +17,10 @@ from chalicelib.store.models import Item
 _PREFIX = counters.PREFIX
 
 
-def dashboard_update(shop_id: str, day: str, counts: Mapping[str, int], spread_by: str) -> dict:
-    """The low-level UpdateItem adding ``counts`` to ``day`` in the shard of ``spread_by``."""
+def dashboard_update(shop_id: str, day: str, counts: Mapping[str, int], spread_by: str) -> counters.CounterAddition:
+    """The addition of ``counts`` to ``day`` in the shard of ``spread_by``."""
     shard = counters.shard_of(spread_by, keys.DASHBOARD_SHARDS)
-    return counters.add_request(keys.dashboard_pk(shop_id, shard), keys.dashboard_sk(day), "dashboard",
+    return counters.CounterAddition(keys.dashboard_pk(shop_id, shard), keys.dashboard_sk(day), "dashboard",
                                 {_PREFIX + name: amount for name, amount in counts.items()})
 
 

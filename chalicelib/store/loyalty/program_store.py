@@ -12,11 +12,15 @@ from pynamodb.exceptions import DoesNotExist
 from chalicelib.domain.loyalty.referrals import PENDING, Referral
 from chalicelib.domain.loyalty.reviews import ReviewBonus
 from chalicelib.store import keys
-from chalicelib.store.models import MembershipItem, ReferralCountItem, ReferralItem, ReviewBonusItem, WithdrawalItem
-
-
-def _version_condition(model, version: int):
-    return model.pk.does_not_exist() if version == 0 else model.version == version
+from chalicelib.store.models import (
+    MembershipItem,
+    ReferralCountItem,
+    ReferralItem,
+    ReviewBonusItem,
+    WithdrawalItem,
+    over_version,
+    stored_version,
+)
 
 
 # -- referrals ---------------------------------------------------------------------------
@@ -34,12 +38,11 @@ def referral_write(shop_id: str, referral: Referral) -> tuple:
              "reward_points": referral.reward_points, "reward_minor": referral.reward_minor,
              "settled_at": keys.iso(referral.settled_at) if referral.settled_at else None, "month": referral.month}
     item = ReferralItem(keys.referral_pk(shop_id, referral.referee_id), keys.REFERRAL_SK,
-                        referrer_id=referral.referrer_id, status=referral.status, state=state,
-                        version=referral.version + 1)
+                        referrer_id=referral.referrer_id, status=referral.status, state=state)
     if referral.status == PENDING and referral.due_on:
         item.gsi1pk = keys.referral_due_pk(shop_id, referral.due_on.isoformat())
         item.gsi1sk = referral.referee_id
-    return item, _version_condition(ReferralItem, referral.version)
+    return over_version(item, referral.version), None  # the version condition comes with the item
 
 
 def referrals_due_on(shop_id: str, days: Iterable[str]) -> Iterable[Referral]:
@@ -56,7 +59,7 @@ def _referral_from_item(item: ReferralItem) -> Referral:
         reason=state.get("reason"), due_on=date.fromisoformat(state["due_on"]) if state.get("due_on") else None,
         reward_points=int(state.get("reward_points") or 0), reward_minor=int(state.get("reward_minor") or 0),
         settled_at=keys.parse_iso(state["settled_at"]) if state.get("settled_at") else None,
-        month=state.get("month", ""), version=int(item.version))
+        month=state.get("month", ""), version=stored_version(item))
 
 
 @dataclass
@@ -92,14 +95,13 @@ def load_review_bonus(shop_id: str, customer_id: str, product: str) -> Optional[
                                    consistent_read=True)
     except DoesNotExist:
         return None
-    return ReviewBonus(product, item.review_id, int(item.points), item.status, int(item.version))
+    return ReviewBonus(product, item.review_id, int(item.points), item.status, stored_version(item))
 
 
 def review_bonus_write(shop_id: str, customer_id: str, bonus: ReviewBonus) -> tuple:
     item = ReviewBonusItem(keys.customer_pk(shop_id, customer_id), keys.review_sk(bonus.product),
-                           review_id=bonus.review_id, points=bonus.points, status=bonus.status,
-                           version=bonus.version + 1)
-    return item, _version_condition(ReviewBonusItem, bonus.version)
+                           review_id=bonus.review_id, points=bonus.points, status=bonus.status)
+    return over_version(item, bonus.version), None  # the version condition comes with the item
 
 
 # -- membership reminders ---------------------------------------------------------------
@@ -138,10 +140,10 @@ def withdrawal_write(shop_id: str, withdrawal: Withdrawal) -> tuple:
                           amount_minor=withdrawal.amount_minor, status=withdrawal.status,
                           created_at=keys.iso(withdrawal.created_at),
                           decided_at=keys.iso(withdrawal.decided_at) if withdrawal.decided_at else None,
-                          note=withdrawal.note, version=withdrawal.version + 1,
+                          note=withdrawal.note,
                           gsi1pk=keys.withdrawals_pk(shop_id, withdrawal.status),
                           gsi1sk=f"{keys.iso(withdrawal.created_at)}#{withdrawal.withdrawal_id}")
-    return item, _version_condition(WithdrawalItem, withdrawal.version)
+    return over_version(item, withdrawal.version), None  # the version condition comes with the item
 
 
 def withdrawals_page(shop_id: str, status: str, limit: int, after: Optional[str]) -> tuple[list[Withdrawal], Optional[str]]:
@@ -161,4 +163,4 @@ def withdrawals_page(shop_id: str, status: str, limit: int, after: Optional[str]
 def _withdrawal_from_item(item: WithdrawalItem) -> Withdrawal:
     return Withdrawal(item.pk.split("#", 2)[2], item.customer_id, item.email, int(item.amount_minor), item.status,
                       keys.parse_iso(item.created_at),
-                      keys.parse_iso(item.decided_at) if item.decided_at else None, item.note, int(item.version))
+                      keys.parse_iso(item.decided_at) if item.decided_at else None, item.note, stored_version(item))

@@ -23,8 +23,9 @@ from chalicelib.domain.campaigns.links import Click
 from chalicelib.domain.loyalty.order_record import EarnedLine, OrderRecord
 from chalicelib.domain.loyalty import tier_window
 from chalicelib.domain.platform_events import Refund, RefundLine
-from chalicelib.store import keys
+from chalicelib.store import counters, keys
 from chalicelib.store.connection import connection, resolve
+from chalicelib.store.counters import CounterAddition
 from chalicelib.store.loyalty.dashboard import dashboard_update
 from chalicelib.store.models import (
     CampaignGroupItem,
@@ -40,6 +41,8 @@ from chalicelib.store.models import (
     PlatformCustomerItem,
     ProfileItem,
     RedactedOrderItem,
+    over_version,
+    stored_version,
 )
 
 EVENT_RECORD_DAYS = 30
@@ -62,8 +65,8 @@ class Change:
     codes: list[RewardCode] = field(default_factory=list)
     # Queue messages owed because of this change (see chalicelib.domain.mail.outbox).
     outbox: list[dict] = field(default_factory=list)
-    # Results counters the change adds to (store.results.counter_update requests).
-    counters: list[dict] = field(default_factory=list)
+    # Results counters the change adds to (store.campaigns.results.counter_update).
+    counters: list[CounterAddition] = field(default_factory=list)
     # An event record that must outlive the 30-day housekeeping TTL (a once-ever marker).
     keep_event: bool = False
     # Other items of the change, each (item, condition or None): a referral, a review
@@ -297,13 +300,13 @@ class LoyaltyRepository:
                     write.save(outbox_item(message, now))
                 for item, condition in change.items:
                     write.save(item, condition=condition)
-                # Counters are plain ADDs with no model: handed to the transaction as requests.
-                write._update_items.extend(change.counters)
+                for addition in change.counters:
+                    counters.add_in(write, addition)
                 if change.account is not None:
                     # an order's counts on its paid day (imported history on its own dates)
                     for day, counts in sorted(counts_by_day(change.account, now).items()):
-                        write._update_items.append(dashboard_update(self.shop_id, day, counts,
-                                                                    change.account.customer_id))
+                        counters.add_in(write, dashboard_update(self.shop_id, day, counts,
+                                                                change.account.customer_id))
         except TransactWriteError as error:
             if error.cause_response_code == "TransactionCanceledException":
                 raise ConcurrentChange(str(error.cause_response_message)) from error
@@ -312,9 +315,7 @@ class LoyaltyRepository:
 
     def _write_account(self, write: TransactWrite, account: Account) -> None:
         pk = keys.customer_pk(self.shop_id, account.customer_id)
-        profile = _profile_item(self.shop_id, account)
-        profile.version = account.version + 1
-        write.save(profile, condition=_version_condition(ProfileItem, account.version))
+        write.save(over_version(_profile_item(self.shop_id, account), account.version))
         for lot in account.saved_lots.values():
             write.save(_lot_item(self.shop_id, account.customer_id, lot))
         for lot in account.removed_lots.values():
@@ -333,14 +334,10 @@ class LoyaltyRepository:
                                             keys.PLATFORM_CUSTOMER_SK, customer_id=account.customer_id))
 
     def _write_order(self, write: TransactWrite, order: OrderRecord) -> None:
-        item = _order_item(self.shop_id, order)
-        item.version = order.version + 1
-        write.save(item, condition=_version_condition(OrderItem, order.version))
+        write.save(over_version(_order_item(self.shop_id, order), order.version))
 
     def _write_code(self, write: TransactWrite, code: RewardCode) -> None:
-        item = _code_item(code)
-        item.version = code.version + 1
-        write.save(item, condition=_version_condition(CodeItem, code.version))
+        write.save(over_version(_code_item(code), code.version))
 
     @staticmethod
     def _mark_committed(change: Change) -> None:
@@ -391,10 +388,6 @@ def _decode_directory_cursor(cursor: str, shard: int) -> str:
     if cursor_shard != str(shard) or not customer_id or len(customer_id) > 200:
         raise ValueError("the cursor belongs to another shard")
     return customer_id
-
-
-def _version_condition(model, version: int):
-    return model.pk.does_not_exist() if version == 0 else model.version == version
 
 
 # -- mapping: profile and lots ---------------------------------------------------
@@ -498,7 +491,7 @@ def _account_from_items(profile: ProfileItem, lots: Optional[list[LotItem]]) -> 
         last_order_at=keys.parse_iso(profile.last_order_at) if profile.last_order_at else None,
         birthday_bonus_year=int(profile.birthday_bonus_year) if profile.birthday_bonus_year is not None else None,
         winback_for_order_at=keys.parse_iso(profile.winback_for_order_at) if profile.winback_for_order_at else None,
-        tier_name=profile.tier_name, discount_percent=profile.discount_percent, version=int(profile.version),
+        tier_name=profile.tier_name, discount_percent=profile.discount_percent, version=stored_version(profile),
         stored_tier_name=profile.tier_name,
         stored_last_order_at=keys.parse_iso(profile.last_order_at) if profile.last_order_at else None,
         tier_review_on=date.fromisoformat(profile.tier_review_on) if profile.tier_review_on else None,
@@ -559,7 +552,7 @@ def _order_from_item(item: OrderItem) -> OrderRecord:
         paid_at=keys.parse_iso(state["paid_at"]) if state.get("paid_at") else None,
         spend_day=_order_spend_day(state), lot_id=state.get("lot_id"), counted=state.get("counted", False),
         consumed_codes=list(state.get("consumed_codes", [])), refused_codes=dict(state.get("refused_codes") or {}),
-        attribution=state.get("attribution"), version=int(item.version))
+        attribution=state.get("attribution"), version=stored_version(item))
 
 
 def _order_spend_day(state: dict) -> Optional[date]:
@@ -628,4 +621,4 @@ def _code_from_item(item: CodeItem) -> RewardCode:
         max_uses=state["max_uses"] if "max_uses" in state else (None if state.get("shared") else 1),
         product_skus=tuple(state.get("product_skus") or ()), free_product_sku=state.get("free_product_sku"),
         reward_id=state.get("reward_id"),
-        version=int(item.version))
+        version=stored_version(item))

@@ -9,7 +9,7 @@ from pynamodb.exceptions import DeleteError, DoesNotExist, PutError
 
 from chalicelib.domain.loyalty.rewards import Reward
 from chalicelib.store import keys
-from chalicelib.store.models import RewardItem
+from chalicelib.store.models import RewardItem, over_version, stored_version
 
 REWARD_SK_PREFIX = "REWARD#"
 
@@ -37,11 +37,10 @@ class RewardCatalog:
     def save(self, reward: Reward, now: datetime) -> Reward:
         """Saves over ``reward.version`` (0: a new reward); raises ``StaleReward`` when someone
         saved or deleted it in between. Returns the reward with its new version."""
-        item = RewardItem(keys.shop_pk(self.shop_id), REWARD_SK_PREFIX + reward.reward_id,
-                          document=_document(reward), updated_at=keys.iso(now), version=reward.version + 1)
-        condition = RewardItem.pk.does_not_exist() if reward.version == 0 else RewardItem.version == reward.version
+        item = over_version(RewardItem(keys.shop_pk(self.shop_id), REWARD_SK_PREFIX + reward.reward_id,
+                                       document=_document(reward), updated_at=keys.iso(now)), reward.version)
         try:
-            item.save(condition=condition)
+            item.save()
         except PutError as error:
             if error.cause_response_code == "ConditionalCheckFailedException":
                 raise StaleReward(reward.reward_id) from None
@@ -50,9 +49,9 @@ class RewardCatalog:
 
     def delete(self, reward_id: str, version: int) -> None:
         """Deletes the version read; raises ``StaleReward`` when it is gone or changed."""
-        item = RewardItem(keys.shop_pk(self.shop_id), REWARD_SK_PREFIX + reward_id)
+        item = over_version(RewardItem(keys.shop_pk(self.shop_id), REWARD_SK_PREFIX + reward_id), version)
         try:
-            item.delete(condition=RewardItem.version == version)
+            item.delete()
         except DeleteError as error:
             if error.cause_response_code == "ConditionalCheckFailedException":
                 raise StaleReward(reward_id) from None
@@ -75,4 +74,4 @@ def _reward_from_item(item: RewardItem) -> Reward:
                   free_product_sku=doc.get("free_product_sku"), min_order_minor=int(doc.get("min_order_minor") or 0),
                   product_skus=frozenset(doc.get("product_skus") or ()),
                   validity_days=int(doc["validity_days"]) if doc.get("validity_days") else None,
-                  enabled=bool(doc.get("enabled", True)), version=int(item.version))
+                  enabled=bool(doc.get("enabled", True)), version=stored_version(item))

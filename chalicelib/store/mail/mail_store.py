@@ -24,7 +24,15 @@ from chalicelib.domain.shops.shop import normalize_email
 from chalicelib.domain.campaigns.links import subject_of
 from chalicelib.store import keys
 from chalicelib.store.connection import connection, resolve
-from chalicelib.store.models import MailPrefItem, MailSendItem, OutboxItem, SesMessageItem, SuppressionItem
+from chalicelib.store.models import (
+    MailPrefItem,
+    MailSendItem,
+    OutboxItem,
+    SesMessageItem,
+    SuppressionItem,
+    over_version,
+    stored_version,
+)
 
 CLAIMED, SENT, SKIPPED, FAILED = "claimed", "sent", "skipped", "failed"
 DELIVERED, BOUNCED, COMPLAINED = "delivered", "bounced", "complained"
@@ -197,9 +205,7 @@ class MailStore:
                                       keys.SUPPRESSION_SK, condition=SuppressionItem.pk.does_not_exist())
                 write.save(_send_item(claimed, now), condition=_claim_condition(now, only_if_new))
                 if prefs is not None:
-                    item = _prefs_item(prefs)
-                    item.version = prefs.version + 1
-                    write.save(item, condition=_version_condition(MailPrefItem, prefs.version))
+                    write.save(over_version(_prefs_item(prefs), prefs.version))
         except TransactWriteError as error:
             if error.cause_response_code != "TransactionCanceledException":
                 raise
@@ -267,10 +273,8 @@ class MailStore:
         for _ in range(_MAX_UPDATE_ATTEMPTS):
             prefs = self.load_prefs(customer_id)
             change(prefs)
-            item = _prefs_item(prefs)
-            item.version = prefs.version + 1
             try:
-                item.save(condition=_version_condition(MailPrefItem, prefs.version))
+                over_version(_prefs_item(prefs), prefs.version).save()
             except PutError as error:
                 if _condition_failed(error):
                     continue
@@ -332,10 +336,6 @@ def find_ses_message(message_id: str) -> Optional[SesMessageRef]:
 # -- helpers ------------------------------------------------------------------------
 def _condition_failed(error) -> bool:
     return getattr(error, "cause_response_code", None) == "ConditionalCheckFailedException"
-
-
-def _version_condition(model, version: int):
-    return model.pk.does_not_exist() if version == 0 else model.version == version
 
 
 def _claimable(now: datetime):
@@ -402,4 +402,4 @@ def _prefs_from_item(shop_id: str, customer_id: str, item: MailPrefItem) -> Mail
         unsubscribe_source=item.unsubscribe_source, marketing_sends=dict(item.marketing_sends or {}),
         soft_bounces=int(item.soft_bounces or 0),
         last_soft_bounce_at=keys.parse_iso(item.last_soft_bounce_at) if item.last_soft_bounce_at else None,
-        version=int(item.version or 0))
+        version=stored_version(item))

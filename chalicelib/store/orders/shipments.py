@@ -6,7 +6,7 @@ from pynamodb.exceptions import DoesNotExist
 
 from chalicelib.domain.orders.shipments import ShipmentNotices
 from chalicelib.store import keys
-from chalicelib.store.models import ShipmentNoticeItem
+from chalicelib.store.models import ShipmentNoticeItem, over_version, stored_version
 
 
 class ShipmentNoticeStore:
@@ -19,13 +19,11 @@ class ShipmentNoticeStore:
                                           consistent_read=True)
         except DoesNotExist:
             return ShipmentNotices(order_id, shipment_id)
-        return ShipmentNotices(order_id, shipment_id, set(item.told or ()), int(item.version))
+        return ShipmentNotices(order_id, shipment_id, set(item.told or ()), stored_version(item))
 
     def write(self, notices: ShipmentNotices) -> tuple:
         """The (item, condition) of ``notices``: it lands only if nobody told the customer
         anything about this shipment since it was read."""
         item = ShipmentNoticeItem(keys.order_pk(self.shop_id, notices.order_id), keys.shipment_sk(notices.shipment_id),
-                                  told=set(notices.told) or None, version=notices.version + 1)
-        condition = (ShipmentNoticeItem.pk.does_not_exist() if notices.version == 0
-                     else ShipmentNoticeItem.version == notices.version)
-        return item, condition
+                                  told=set(notices.told) or None)
+        return over_version(item, notices.version), None  # the version condition comes with the item

@@ -33,6 +33,7 @@ from chalicelib.store.models import (
     RedactedOrderItem,
     ShopErasureItem,
     SuppressionItem,
+    over_version,
 )
 
 BATCH_GET = 100  # BatchGetItem's limit
@@ -195,8 +196,9 @@ class PrivacyStore:
 
         try:
             with TransactWrite(connection=connection()) as write:
-                write.delete(ProfileItem(keys.customer_pk(self.shop_id, customer_id), keys.PROFILE_SK),
-                             condition=(ProfileItem.version == version) & (ProfileItem.redacted == True))  # noqa: E712
+                write.delete(over_version(ProfileItem(keys.customer_pk(self.shop_id, customer_id), keys.PROFILE_SK),
+                                          version),
+                             condition=ProfileItem.redacted == True)  # noqa: E712
                 if event_id:
                     write.save(EventItem(keys.event_pk(self.shop_id, event_id), keys.EVENT_SK, topic=topic or None,
                                          received_at=keys.iso(now),

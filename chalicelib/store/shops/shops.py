@@ -8,7 +8,7 @@ from pynamodb.exceptions import DoesNotExist, TransactWriteError
 from pynamodb.transactions import TransactWrite
 
 from chalicelib.store import keys
-from chalicelib.store.models import Item, JobCheckpointItem, ShopIndexItem, ShopItem
+from chalicelib.store.models import Item, JobCheckpointItem, ShopIndexItem, ShopItem, over_version, stored_version
 
 
 @dataclass
@@ -29,15 +29,14 @@ class ShopRepository:
             item = ShopItem.get(keys.shop_pk(shop_id), keys.SHOP_SK, consistent_read=True)
         except DoesNotExist:
             return None
-        return StoredShop(shop_id, item.config, item.secrets, int(item.version))
+        return StoredShop(shop_id, item.config, item.secrets, stored_version(item))
 
     def save(self, shop: StoredShop) -> None:
-        item = ShopItem(keys.shop_pk(shop.shop_id), keys.SHOP_SK, config=shop.config, secrets=shop.secrets,
-                        version=shop.version + 1)
-        condition = ShopItem.pk.does_not_exist() if shop.version == 0 else ShopItem.version == shop.version
+        item = over_version(ShopItem(keys.shop_pk(shop.shop_id), keys.SHOP_SK, config=shop.config, secrets=shop.secrets),
+                            shop.version)
         try:
             with TransactWrite(connection=Item._get_connection().connection) as write:
-                write.save(item, condition=condition)
+                write.save(item)
                 write.save(ShopIndexItem(keys.SHOP_INDEX_PK, shop.shop_id, platform=shop.config["platform"],
                                          created_at=shop.config["created_at"]))
         except TransactWriteError as error:

@@ -11,7 +11,7 @@ from pynamodb.transactions import TransactWrite
 
 from chalicelib.store import keys
 from chalicelib.store.connection import connection
-from chalicelib.store.models import TemplateOverrideItem, TemplateRevisionItem
+from chalicelib.store.models import TemplateOverrideItem, TemplateRevisionItem, over_version, stored_version
 
 TEMPLATE_SK_PREFIX = "TEMPLATE#"
 
@@ -85,16 +85,15 @@ class TemplateOverrides:
         updated_at = keys.iso(now)
         own = {name: (parts or {}).get(name) or None for name in PARTS}
         texts = {locale: entries for locale, entries in (texts or {}).items() if entries} or None
-        item = TemplateOverrideItem(keys.shop_pk(self.shop_id), TEMPLATE_SK_PREFIX + template, template=template,
-                                    version=expected_version + 1, mjml=mjml, texts=texts, updated_at=updated_at, **own)
-        condition = (TemplateOverrideItem.sk.does_not_exist() if expected_version == 0
-                     else TemplateOverrideItem.version == expected_version)
+        item = over_version(TemplateOverrideItem(keys.shop_pk(self.shop_id), TEMPLATE_SK_PREFIX + template,
+                                                 template=template, mjml=mjml, texts=texts, updated_at=updated_at, **own),
+                            expected_version)
         revision = TemplateRevisionItem(keys.shop_pk(self.shop_id), keys.template_revision_sk(template, now),
                                         template=template, version=expected_version + 1, mjml=mjml, texts=texts,
                                         saved_at=updated_at, saved_by=saved_by, note=note, **own)
         try:
             with TransactWrite(connection=connection()) as write:
-                write.save(item, condition=condition)
+                write.save(item)
                 write.save(revision, condition=TemplateRevisionItem.sk.does_not_exist())
         except TransactWriteError as error:
             if error.cause_response_code == "TransactionCanceledException":
@@ -123,9 +122,11 @@ class TemplateOverrides:
                         row.subject, row.preheader, row.text, row.texts or {})
 
     def delete(self, template: str) -> None:
-        TemplateOverrideItem(keys.shop_pk(self.shop_id), TEMPLATE_SK_PREFIX + template).delete()
+        # Back to the default whatever the version: deleting is not an edit that could be lost.
+        TemplateOverrideItem(keys.shop_pk(self.shop_id), TEMPLATE_SK_PREFIX + template).delete(
+            add_version_condition=False)
 
 
 def _stored(item: TemplateOverrideItem) -> StoredOverride:
-    return StoredOverride(item.template, int(item.version), item.mjml, item.updated_at,
+    return StoredOverride(item.template, stored_version(item), item.mjml, item.updated_at,
                           item.subject, item.preheader, item.text, item.texts or {})

@@ -44,6 +44,21 @@ def _serialize_in_process_requests() -> None:
     _serialized = True
 
 
+def _sqs_client():
+    """One SQS client per process for making and dropping the test's queues: a botocore client
+    costs half a second to build, which every in-memory test paid twice. Built with the emulator's
+    URL out of the environment (moto's in-process stub serves only AWS's own endpoints)."""
+    global _sqs
+    if _sqs is None:
+        import boto3
+
+        _sqs = boto3.client("sqs")
+    return _sqs
+
+
+_sqs = None
+
+
 @dataclass(frozen=True)
 class InMemoryStore:
     table_name: str
@@ -71,7 +86,6 @@ class InMemoryStore:
 @contextlib.contextmanager
 def in_memory_store(prefix: str = "loyalty-fake") -> Iterator[InMemoryStore]:
     """A new empty table and its queues, in memory, with the PynamoDB models pointed at it."""
-    import boto3
     from moto import mock_aws
     from pynamodb.connection.base import Connection
 
@@ -93,7 +107,7 @@ def in_memory_store(prefix: str = "loyalty-fake") -> Iterator[InMemoryStore]:
     mock.start(reset=False)
     try:
         create_table(dynamodb, name)
-        create_queues(boto3.client("sqs"), store.send_queue_name, store.events_queue_name, visibility_timeout=1)
+        create_queues(_sqs_client(), store.send_queue_name, store.events_queue_name, visibility_timeout=1)
         use_table(name)
         _open.append(store)
         yield store
@@ -102,7 +116,7 @@ def in_memory_store(prefix: str = "loyalty-fake") -> Iterator[InMemoryStore]:
             _open.remove(store)
         Connection.client = real_client
         with contextlib.suppress(Exception):
-            sqs = boto3.client("sqs")
+            sqs = _sqs_client()
             for queue in sqs.list_queues(QueueNamePrefix=name).get("QueueUrls", []):
                 sqs.delete_queue(QueueUrl=queue)
         mock.stop(remove_data=False)
