@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 import os
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 
 import boto3
 
@@ -269,7 +269,7 @@ def test_the_program_holdout_gets_no_marketing_mail_and_the_dashboard_measures_t
             batch.save(stored_profile(shop.shop_id, Account(
                 shop.shop_id, customer_id, created_at=datetime(2030, 1, 1, tzinfo=UTC), email=f"{customer_id}@example.com",
                 marketing_consent=True, tier_name="Gold",
-                spend_by_month={"2031-03": rng.randint(2_000, 8_000)} if bought else {})))
+                spend_by_day={date(2031, 3, 15): rng.randint(2_000, 8_000)} if bought else {})))
     noon = datetime(2031, 3, 20, 12, 0, tzinfo=UTC)
     outcome = _deliver(deps, _message(shop.shop_id, held[0], "winback", noon), noon)
     assert (outcome["status"], outcome["reason"]) == ("skipped", "program_holdout")

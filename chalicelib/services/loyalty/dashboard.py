@@ -111,9 +111,10 @@ def _funnels(deps, shop) -> list[dict]:
 
 
 def program_effect(deps, shop, first: date, last: date) -> dict:
-    """The whole program's incremental revenue over the months from ``first`` to ``last``: the
+    """The whole program's incremental revenue over the days from ``first`` to ``last``: the
     customers who get marketing mail against the program holdout (domain/campaigns/program_holdout.py).
-    Revenue is what the accounts keep per calendar month, so the period is whole months."""
+    Revenue is what the accounts keep per paid day (the rolling tier window's buckets, so at most
+    the last 12 months); ``months`` names the calendar months the period touches."""
     from chalicelib.domain.campaigns.program_holdout import in_program_holdout, program_lift, totals
     from chalicelib.store import keys
 
@@ -128,7 +129,7 @@ def program_effect(deps, shop, first: date, last: date) -> dict:
                 if account.redacted or account.created_at.date() > last:
                     continue
                 revenues[in_program_holdout(shop.shop_id, account.customer_id, shop.program_holdout_percent)].append(
-                    sum(account.spend_by_month.get(month, 0) for month in months))
+                    sum(minor for day, minor in account.spend_by_day.items() if first <= day <= last))
             if cursor is None:
                 break
     answer = program_lift(totals(revenues[False]), totals(revenues[True]), shop.currency_exponent)
