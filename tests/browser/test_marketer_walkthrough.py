@@ -22,9 +22,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from devstack.samples import sample_order_payload, signed_request
-from tests.browser.test_workspace_browser import (  # noqa: F401 - fixtures
-    CHROMIUM, CHROMIUM_ARGS, SHOP, _call, _outbox, _shot, api_server, demo_shop,
-)
+from tests.support.browser import CHROMIUM, CHROMIUM_ARGS, SHOP, _call, _outbox, _shot
 from tests.support.shops import SECRET
 
 SUBJECT_DE = "Danke für Ihre Bestellung {order}! Das bringt Ihnen {points}"

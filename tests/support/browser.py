@@ -1,0 +1,158 @@
+"""The workspace's browser tests' shared parts: Debian's Chromium, the API served by ``chalice
+local`` on the test's emulator (``api_server``), the demo shop with four weeks of orders
+(``demo_shop``), the emulator's outbox and screenshots (tests/browser/conftest.py makes the
+fixtures visible there)."""
+from __future__ import annotations
+
+import json
+import os
+import random
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+
+from devstack.samples import sample_order_payload, signed_request
+from devstack.sent_mail import SentMail
+from tests.support.shops import SECRET, shop_document
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+ARTIFACTS = ROOT / "out" / "screenshots"
+DOCS = ROOT / "docs" / "screenshots"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+ADMIN_TOKEN = "test-admin-token"
+SHOP = "zerno-kyiv"
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _call(base: str, method: str, path: str, body=None, headers=None, raw: bytes | None = None):
+    data = raw if raw is not None else (json.dumps(body).encode() if body is not None else None)
+    request = urllib.request.Request(base + path, data=data, method=method, headers={
+        "Authorization": f"Bearer {ADMIN_TOKEN}", "Content-Type": "application/json", **(headers or {})})
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return json.loads(response.read() or b"null")
+    except urllib.error.HTTPError as error:
+        raise AssertionError(f"{method} {path}: {error.code} {error.read()[:500]!r}") from None
+
+
+@pytest.fixture
+def api_server(table, moto_endpoint):
+    """``chalice local`` in its own process group, on the test's table and emulator."""
+    port = _free_port()
+    env = {**os.environ, "AWS_ENDPOINT_URL": moto_endpoint, "LOYALTY_SHOP_CACHE_SECONDS": "0",
+           "LOYALTY_PUBLIC_URL": f"http://127.0.0.1:{port}", "PYTHONUNBUFFERED": "1"}
+    process = subprocess.Popen([str(Path(sys.executable).parent / "chalice"), "local", "--stage", "local",
+                                "--host", "127.0.0.1", "--port", str(port), "--no-autoreload"],
+                               cwd=ROOT, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL, start_new_session=True)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                urllib.request.urlopen(base + "/admin", timeout=2).read()
+                break
+            except (OSError, urllib.error.URLError):
+                if process.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError("chalice local did not start")
+                time.sleep(0.2)
+        yield base
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(10)
+
+
+def _four_weeks_of_orders(deps, monkeypatch) -> int:
+    """Orders (and a few redemptions) on each of the last 16 days, through the real webhook and
+    storefront services in this process with the clock set to that day, so the dashboard's
+    counters were written the way production writes them. Returns the customers made."""
+    from chalicelib import composition
+    from chalicelib.errors import NotFound
+    from chalicelib.services.shops.lookup import load_shop
+    from chalicelib.services.loyalty import storefront
+    from chalicelib.services.orders import webhooks
+
+    real_clock = deps.clock
+    rng = random.Random(7)
+    today = datetime.now(timezone.utc).replace(hour=9, minute=0, second=0, microsecond=0)
+    customers = [f"customer{n:02d}@example.com" for n in range(14)]
+    number = 0
+    for days_ago in range(16, 0, -1):
+        day = today - timedelta(days=days_ago)
+        composition.use_clock(lambda day=day: day)
+        for _ in range(rng.randint(1, 2)):
+            number += 1
+            email = rng.choice(customers[: 4 + (16 - days_ago) * 10 // 16])  # new customers join over time
+            lines = [{"id": "1", "sku": "COFFEE-1KG", "title": "Coffee, 1 kg", "quantity": rng.randint(1, 3),
+                      "unit_price": str(rng.choice([450, 780, 1250, 1900]))}]
+            headers, body = signed_request("shopify", SECRET, sample_order_payload(
+                "shopify", order_id=str(1000 + number), email=email, lines=lines, created_at=day),
+                topic="orders/paid")
+            assert webhooks.receive_webhook(deps, "shopify", SHOP, headers, body, "application/json")["result"] == "applied"
+        if days_ago % 4 == 0:
+            shop = load_shop(deps, SHOP)
+            for email in customers[:4]:
+                try:
+                    balance = storefront.customer_view(deps, shop, email)["points_balance"]
+                except NotFound:  # has not ordered yet
+                    continue
+                if balance >= 150:
+                    storefront.redeem_points(deps, shop, email, {"points": max(100, balance // 2)})
+                    break
+    composition.use_clock(real_clock)
+    return len(customers)
+
+
+@pytest.fixture
+def demo_shop(deps, api_server, monkeypatch):
+    """A shop with four weeks of customers and orders, and a workspace key for its owner (the tour
+    ends with a points adjustment, which is an owner's)."""
+    _call(api_server, "PUT", f"/admin/shops/{SHOP}", shop_document(
+        "shopify", name="Zerno", storefront_url="https://zerno.example", sender_email="hello@zerno.example"))
+    _four_weeks_of_orders(deps, monkeypatch)
+    for number, email in enumerate(["olena@example.com", "taras@example.com", "olena@example.com",
+                                    "iryna@example.com"], start=1):
+        headers, body = signed_request("shopify", SECRET, sample_order_payload(
+            "shopify", order_id=str(5000 + number), email=email), topic="orders/paid")
+        answer = _call(api_server, "POST", f"/webhooks/shopify/{SHOP}", raw=body,
+                       headers={k: v for k, v in headers.items()})
+        assert answer["result"] == "applied"
+    key = _call(api_server, "POST", f"/admin/shops/{SHOP}/admin-keys", {"label": "Olena", "role": "owner"})["admin_key"]
+    return key
+
+
+def _outbox() -> list[SentMail]:
+    """What the emulator's SES accepted, read from its backend in this process (the emulator runs
+    here): the emulator's /moto-api/data.json dump grows slow with a session's worth of items."""
+    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.ses.models import RawMessage, ses_backends
+
+    backend = ses_backends[DEFAULT_ACCOUNT_ID][os.environ["AWS_DEFAULT_REGION"]]
+    return [SentMail(m.id, m.source, sorted(set(m.destinations)), m.raw_data)
+            for m in backend.sent_messages if isinstance(m, RawMessage)]
+
+
+def _shot(page, name: str, docs_name: str | None = None) -> None:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+    if docs_name and os.environ.get("UPDATE_DOCS_SCREENSHOTS") == "1":
+        DOCS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(DOCS / f"{docs_name}.png"), full_page=True)
