@@ -156,6 +156,10 @@ def test_marketer_edits_previews_saves_rolls_back_tests_and_plans(api_server, de
             # plan a special-day campaign with a live segment count, then pause it
             page.click("nav >> text=Campaigns")
             expect(page.locator("#segment-count")).to_contain_text(f"{customers} customers")
+            page.fill("#campaign-name", "Coffee weekend")
+            page.fill("#data-title-uk", "Кавові вихідні")
+            page.fill("#data-starts_at", (datetime.now() + timedelta(days=2)).date().isoformat())
+            page.fill("#data-ends_at", (datetime.now() + timedelta(days=3)).date().isoformat())
             # the plan before scheduling: who gets it, and when on each time zone's clock
             page.check("#campaign-local-time")
             page.fill("#campaign-holdout", "10")
@@ -168,10 +172,6 @@ def test_marketer_edits_previews_saves_rolls_back_tests_and_plans(api_server, de
             page.fill("#campaign-holdout", "0")
             page.select_option("#offer-codes", "per_customer")
             page.fill("#offer-discount", "10")
-            page.fill("#campaign-name", "Coffee weekend")
-            page.fill("#data-title-uk", "Кавові вихідні")
-            page.fill("#data-starts_at", (datetime.now() + timedelta(days=2)).date().isoformat())
-            page.fill("#data-ends_at", (datetime.now() + timedelta(days=3)).date().isoformat())
             page.click("#create-campaign")
             expect(page.locator("#campaign-message")).to_contain_text("Planned")
             row = page.locator("#campaign-list tr", has_text="Coffee weekend")

@@ -17,13 +17,21 @@ def json_log_lines() -> Iterator[list[dict]]:
     saved = (list(logger.handlers), logger.propagate, logger.level)
     buffer = io.StringIO()
     lines: list[dict] = []
+    # A cold start earlier in this process (a test run as inside Lambda) may have configured the
+    # logger for stdout; Powertools would keep that one, so this block starts afresh.
+    _forget_powertools(logger)
+    logger.handlers[:] = []
     use_json_lines(stream=buffer)
     try:
         yield lines
     finally:
         logger.handlers[:] = saved[0]
         logger.propagate, logger.level = saved[1], saved[2]
-        # Powertools marks the logger it configured; the next configuration must start afresh.
-        for name in [name for name in vars(logger) if name == "init" or name.startswith(("powertools", "logger_"))]:
-            delattr(logger, name)
+        _forget_powertools(logger)  # the next configuration must start afresh too
         lines += [json.loads(line) for line in buffer.getvalue().splitlines() if line.strip()]
+
+
+def _forget_powertools(logger: logging.Logger) -> None:
+    """Powertools marks the logger it configured and keeps its handler on the next configuration."""
+    for name in [name for name in vars(logger) if name == "init" or name.startswith(("powertools", "logger_"))]:
+        delattr(logger, name)
