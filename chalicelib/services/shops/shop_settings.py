@@ -7,7 +7,7 @@ from decimal import Decimal
 from typing import Annotated, Literal, Optional
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ValidationInfo, ConfigDict, Field, field_validator, model_validator
 
 from chalicelib.domain.loyalty.program import (AchievementRule, MembershipPlan, MembershipRules, ProgramRules, ReferralRules,
                                               ReviewRules, Tier)
@@ -240,8 +240,37 @@ def _color(value: str) -> str:
     return value.lower()
 
 
-Color = Annotated[str, Field(examples=["#1f6f54"]), AfterValidator(_color)]
+Color = Annotated[str, Field(json_schema_extra={"pattern": HEX_COLOR.pattern}), AfterValidator(_color)]
 AddressLine = Annotated[str, Field(min_length=1, max_length=MAX_ADDRESS_LINE_CHARS)]
+
+
+SocialUrl = Optional[Annotated[str, Field(max_length=500)]]
+
+
+class SocialLinksSettings(_Strict):
+    """The shop's profile on each network (https, on that network's own hosts), in the footer."""
+
+    instagram: SocialUrl = None
+    facebook: SocialUrl = None
+    tiktok: SocialUrl = None
+    youtube: SocialUrl = None
+    x: SocialUrl = None
+    pinterest: SocialUrl = None
+    linkedin: SocialUrl = None
+    telegram: SocialUrl = None
+
+    @field_validator(*SOCIAL_NETWORKS)
+    @classmethod
+    def _on_the_network(cls, value: Optional[str], info: ValidationInfo) -> Optional[str]:
+        if not value:
+            return None
+        if network_of_url(value) != info.field_name:
+            raise ValueError(f"must be an https:// link on {' or '.join(SOCIAL_NETWORKS[info.field_name])}")
+        return value
+
+    def to_links(self) -> tuple[SocialLink, ...]:
+        return tuple(SocialLink(network, getattr(self, network)) for network in SOCIAL_NETWORKS
+                     if getattr(self, network))
 
 
 class BrandSettings(_Strict):
@@ -255,8 +284,7 @@ class BrandSettings(_Strict):
     text_color: Color = "#1f2933"
     font: Literal[FONT_NAMES] = "system"
     address_lines: list[AddressLine] = Field(default_factory=list, max_length=MAX_ADDRESS_LINES)
-    social_links: dict[Literal[tuple(SOCIAL_NETWORKS)], Annotated[str, Field(max_length=500)]] = Field(
-        default_factory=dict)
+    social_links: SocialLinksSettings = Field(default_factory=lambda: SocialLinksSettings())
 
     @field_validator("logo_url")
     @classmethod
@@ -275,20 +303,11 @@ class BrandSettings(_Strict):
                 raise ValueError("one line per entry: no line breaks or control characters")
         return lines
 
-    @field_validator("social_links")
-    @classmethod
-    def _social(cls, links: dict[str, str]) -> dict[str, str]:
-        for network, url in links.items():
-            if network_of_url(url) != network:
-                hosts = " or ".join(SOCIAL_NETWORKS[network])
-                raise ValueError(f"{network}: must be an https:// link on {hosts}")
-        return {network: links[network] for network in SOCIAL_NETWORKS if network in links}
-
     def to_brand(self) -> Brand:
         return Brand(logo_url=self.logo_url, primary_color=self.primary_color, accent_color=self.accent_color,
                      background_color=self.background_color, text_color=self.text_color, font=self.font,
                      address_lines=tuple(self.address_lines),
-                     social_links=tuple(SocialLink(network, url) for network, url in self.social_links.items()))
+                     social_links=self.social_links.to_links())
 
 
 class ShopSettings(_Strict):
