@@ -183,6 +183,7 @@ def brand_values(brand: Brand, logo_url: Optional[str] = None, address: Optional
     from before brands existed, used when the brand has none."""
     from markupsafe import Markup
 
+    brand = brand.checked()
     lines = [line for line in (_clean(line) for line in brand.address_lines) if line]
     if not lines and _clean(address):
         lines = [_clean(address)]

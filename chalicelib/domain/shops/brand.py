@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Optional
 
 HEX_COLOR = re.compile(r"^#[0-9a-fA-F]{6}$")
+_HTTPS_URL = re.compile(r"^https://[^/\s\"'<>]+/[^\s\"'<>]*$")
 
 # Web-safe stacks only: a mail client shows what the reader's system has. The key is what a
 # shop stores; the stack is what the e-mail's CSS says.
@@ -72,6 +73,22 @@ class Brand:
     address_lines: tuple[str, ...] = ()
     social_links: tuple[SocialLink, ...] = ()
 
+    def checked(self) -> "Brand":
+        """This brand with any value that breaks the rules replaced by the default (or left out):
+        the settings refuse such values, this holds for a brand made any other way."""
+        def color(value: str, default: str) -> str:
+            return value.lower() if isinstance(value, str) and HEX_COLOR.match(value) else default
+
+        logo = self.logo_url if isinstance(self.logo_url, str) and _HTTPS_URL.match(self.logo_url) else None
+        return Brand(logo_url=logo, primary_color=color(self.primary_color, DEFAULT_PRIMARY),
+                     accent_color=color(self.accent_color, DEFAULT_ACCENT),
+                     background_color=color(self.background_color, DEFAULT_BACKGROUND),
+                     text_color=color(self.text_color, DEFAULT_TEXT),
+                     font=self.font if self.font in FONT_STACKS else "system",
+                     address_lines=tuple(str(line) for line in self.address_lines)[:MAX_ADDRESS_LINES],
+                     social_links=tuple(link for link in self.social_links
+                                        if link.network in SOCIAL_NETWORKS and network_of_url(link.url) == link.network))
+
     @property
     def font_stack(self) -> str:
         return FONT_STACKS[self.font]
@@ -91,7 +108,7 @@ def lighten(color: str, share: float) -> str:
 
 def network_of_url(url: str) -> Optional[str]:
     """The network whose hosts ``url`` lives on (None: none of ours)."""
-    match = re.match(r"^https://([^/?#:@\s]+)(?:[/?#]\S*)?$", url)
+    match = re.match(r"^https://([^/?#:@\s]+)(?:[/?#][^\s\"'<>]*)?$", url)
     if not match:
         return None
     host = match.group(1).lower().rstrip(".")
