@@ -32,7 +32,7 @@ def test_marketer_brands_every_email_watching_the_preview(api_server, owner_key)
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
-            page = browser.new_page(viewport={"width": 1500, "height": 1000})
+            page = browser.new_page(viewport={"width": 1500, "height": 2000})
             page.set_default_timeout(15_000)
             errors = []
             page.on("pageerror", lambda error: errors.append(str(error)))
