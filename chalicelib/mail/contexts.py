@@ -8,6 +8,11 @@ Every template gets the common part:
 ``is_marketing`` True for ``MARKETING_TEMPLATES`` (the footer then shows "unsubscribe")
 ``shop``        ``name``, ``storefront_url``, ``logo_url``\\*, ``address``\\*, ``currency``,
                 ``currency_exponent``, ``timezone``, ``default_locale``
+``brand``       ``logo_url``\\* (the brand's, else ``shop.logo_url``), ``primary_color``,
+                ``accent_color``, ``background_color``, ``text_color`` (#rrggbb),
+                ``dark_button_color``, ``dark_link_color``, ``font_stack`` (from a fixed
+                list), ``address_lines`` (else [``shop.address``]), ``social_links``
+                [{``network``, ``label``, ``url``}]; defaults: the default templates' look
 ``customer``    ``first_name``\\* (the greeting falls back to "Hello!"), ``locale``
 ``links``       ``shop`` (the storefront unless given), ``preferences``, ``unsubscribe``
                 (required for marketing, may be None on transactional mail), any other
@@ -105,6 +110,7 @@ from zoneinfo import ZoneInfo
 from chalicelib.domain.loyalty import membership
 from chalicelib.domain.loyalty.account import Account, Lot
 from chalicelib.domain.loyalty.program import ProgramRules, Tier
+from chalicelib.domain.shops.brand import FONT_STACKS, Brand
 from chalicelib.domain.shops.shop import Shop
 from chalicelib.mail.base import LOCALES, MARKETING_TEMPLATES, TEMPLATES, ContextError, resolve_locale
 from chalicelib.domain.money import to_minor
@@ -125,6 +131,7 @@ def build_context(template: str, *, shop: Shop, account: Account, data: dict, li
         "locale": locale,
         "is_marketing": marketing,
         "shop": shop_context(shop),
+        "brand": brand_context(shop),
         "customer": {"first_name": _clean(account.first_name), "locale": locale},
         "links": _links(reader, shop, links or {}, marketing),
         "account": account_context(shop, account, now),
@@ -153,12 +160,43 @@ def shop_context(shop: Shop) -> dict:
     return {
         "name": shop.name or shop.storefront_url.split("://")[-1].split("/")[0],
         "storefront_url": shop.storefront_url,
-        "logo_url": _clean(getattr(shop, "logo_url", None)),
+        "logo_url": getattr(getattr(shop, "brand", None), "logo_url", None) or _clean(getattr(shop, "logo_url", None)),
         "address": _clean(getattr(shop, "address", None)),
         "currency": shop.currency,
         "currency_exponent": shop.currency_exponent,
         "timezone": shop.timezone,
         "default_locale": shop.default_locale,
+    }
+
+
+def brand_context(shop: Shop) -> dict:
+    """What the shared layout shows of the shop's brand. Render-time data, never compiled into
+    the MJML: one compiled template serves every shop. The colours are #rrggbb and the font
+    stack comes from our own list (``domain/shops/brand.py``), so both may stand in a style
+    attribute; the stack is marked safe only so its quotes are not escaped into ``&#39;``."""
+    return brand_values(getattr(shop, "brand", None) or Brand(), getattr(shop, "logo_url", None),
+                        getattr(shop, "address", None))
+
+
+def brand_values(brand: Brand, logo_url: Optional[str] = None, address: Optional[str] = None) -> dict:
+    """``brand`` as the templates see it; ``logo_url`` and ``address`` are the shop's own fields
+    from before brands existed, used when the brand has none."""
+    from markupsafe import Markup
+
+    brand = brand.checked()
+    lines = [line for line in (_clean(line) for line in brand.address_lines) if line]
+    if not lines and _clean(address):
+        lines = [_clean(address)]
+    dark = brand.dark_mode()
+    return {
+        "logo_url": brand.logo_url or _clean(logo_url),
+        "primary_color": brand.primary_color, "accent_color": brand.accent_color,
+        "background_color": brand.background_color, "text_color": brand.text_color,
+        "dark_button_color": dark["button"], "dark_link_color": dark["link"],
+        "font_stack": Markup(FONT_STACKS.get(brand.font, FONT_STACKS["system"])),
+        "address_lines": lines,
+        "social_links": [{"network": link.network, "label": link.label, "url": link.url}
+                         for link in brand.social_links],
     }
 
 

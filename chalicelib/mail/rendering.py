@@ -37,7 +37,8 @@ from chalicelib.mail.base import (
 )
 from chalicelib.mail.catalog import catalog
 from chalicelib.mail.compiler import Source, compiled_html, make_environment
-from chalicelib.mail.contexts import build_context, sample_context
+from chalicelib.domain.shops.brand import Brand
+from chalicelib.mail.contexts import brand_values, build_context, sample_context
 from chalicelib.mail.formatting import formatter
 from chalicelib.mail.plain_text import text_template_from_html
 from chalicelib.mail.texts import NO_PATCH, CatalogPatch
@@ -252,6 +253,8 @@ class TemplateSet:
         override = self._override_texts(template, locale)  # compiled outside the render budget
         customer = context.get("customer") or {}
         values = dict(context)
+        if "brand" not in values:  # a context made by hand (not build_context): the default look
+            values["brand"] = brand_values(Brand(), shop.get("logo_url"), shop.get("address"))
         values.update(
             locale=locale, t=fmt.t, money=fmt.money, number=fmt.number, date=fmt.date, date_range=fmt.date_range,
             percent=fmt.percent, points=fmt.points,

@@ -183,7 +183,7 @@ def test_percent_encoded_path_reaches_the_route(client, shopify_shop):
     ("<mj-section><mj-column>\n<mj-text>Hi {{ customer.first_name </mj-text>\n</mj-column></mj-section>",
      "a `{{` on line 2 is not closed"),
     ("<mj-section><mj-column>\n<mj-text>{{ nickname }}</mj-text>\n</mj-column></mj-section>",
-     "`nickname` is not a field; available: account, cashback_earned_minor, customer,"),
+     "`nickname` is not a field; available: account, brand, cashback_earned_minor, customer,"),
 ])
 def test_template_errors_are_said_in_plain_words(client, shopify_shop, mjml, said):
     status, preview = _call(client, "post", f"/admin/shops/{shopify_shop.shop_id}/templates/post_purchase/preview",

@@ -7,13 +7,14 @@ import { programView } from "./program.js";
 import { dashboardView } from "./dashboard.js";
 import { customersView } from "./customers.js";
 import { sendingView } from "./sending.js";
+import { brandView } from "./brand.js";
 
 const root = document.getElementById("app");
 const state = { session: null, shop: null };
 
 const TABS = [
   ["dashboard", "Dashboard"], ["templates", "Templates"], ["campaigns", "Campaigns"],
-  ["program", "Program"], ["customers", "Customers"], ["sending", "Sending"],
+  ["program", "Program"], ["brand", "Brand"], ["customers", "Customers"], ["sending", "Sending"],
 ];
 
 async function start() {
@@ -71,6 +72,7 @@ function render() {
     program: () => programView(main, state.shop),
     customers: () => customersView(main, state.shop, rest[0] ? decodeURIComponent(rest[0]) : ""),
     sending: () => sendingView(main, state.shop),
+    brand: () => brandView(main, state.shop),
   };
   (views[tab] || views.dashboard)().catch((error) => main.append(h("div", { class: "notice error" }, errorText(error))));
 }

@@ -11,6 +11,7 @@ from chalicelib.domain.email_address import normalize_email  # noqa: F401 (re-ex
 from chalicelib.domain.loyalty.program import ProgramRules
 from chalicelib.domain.mail.deferral import DEFAULT_PRIORITY_ORDER
 from chalicelib.domain.mail.quiet_hours import DEFAULT_QUIET_HOURS, QuietHours
+from chalicelib.domain.shops.brand import Brand
 from chalicelib.domain.shops.webhook_secrets import PreviousSecret, SecretRing
 
 
@@ -45,6 +46,8 @@ class Shop:
     # (commercial e-mail law in the shops' markets asks for it).
     logo_url: Optional[str] = None
     address: Optional[str] = None
+    # Logo, colours, font, footer lines and social links of every e-mail (domain/shops/brand.py).
+    brand: Brand = field(default_factory=Brand)
     # Replies go here (the shop's support inbox) instead of the sender address.
     reply_to: Optional[str] = None
     webhook_secret: str = ""

@@ -7,13 +7,15 @@ from decimal import Decimal
 from typing import Annotated, Literal, Optional
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ValidationInfo, ConfigDict, Field, field_validator, model_validator
 
 from chalicelib.domain.loyalty.program import (AchievementRule, MembershipPlan, MembershipRules, ProgramRules, ReferralRules,
                                               ReviewRules, Tier)
 from chalicelib.domain.campaigns.lift import MAX_HOLDOUT_PERCENT
 from chalicelib.domain.mail.deferral import DEFAULT_PRIORITY_ORDER
 from chalicelib.domain.mail.quiet_hours import QuietHours
+from chalicelib.domain.shops.brand import (FONT_NAMES, HEX_COLOR, MAX_ADDRESS_LINE_CHARS, MAX_ADDRESS_LINES,
+                                          SOCIAL_NETWORKS, Brand, SocialLink, network_of_url)
 from chalicelib.domain.shops.shop import SWITCHABLE_FLOWS, MarketingCap, Shop
 from chalicelib.domain.shops.webhook_secrets import DEFAULT_GRACE_DAYS, PreviousSecret
 
@@ -232,6 +234,82 @@ class PlatformApiSettings(_Strict):
 PLATFORM_API_SECRETS = ("access_token", "consumer_key", "consumer_secret")
 
 
+def _color(value: str) -> str:
+    if not HEX_COLOR.match(value):
+        raise ValueError("must be a colour as #rrggbb (six hex digits, like #1f6f54)")
+    return value.lower()
+
+
+Color = Annotated[str, Field(json_schema_extra={"pattern": HEX_COLOR.pattern}), AfterValidator(_color)]
+AddressLine = Annotated[str, Field(min_length=1, max_length=MAX_ADDRESS_LINE_CHARS)]
+
+
+SocialUrl = Optional[Annotated[str, Field(max_length=500)]]
+
+
+class SocialLinksSettings(_Strict):
+    """The shop's profile on each network (https, on that network's own hosts), in the footer."""
+
+    instagram: SocialUrl = None
+    facebook: SocialUrl = None
+    tiktok: SocialUrl = None
+    youtube: SocialUrl = None
+    x: SocialUrl = None
+    pinterest: SocialUrl = None
+    linkedin: SocialUrl = None
+    telegram: SocialUrl = None
+
+    @field_validator(*SOCIAL_NETWORKS)
+    @classmethod
+    def _on_the_network(cls, value: Optional[str], info: ValidationInfo) -> Optional[str]:
+        if not value:
+            return None
+        if network_of_url(value) != info.field_name:
+            raise ValueError(f"must be an https:// link on {' or '.join(SOCIAL_NETWORKS[info.field_name])}")
+        return value
+
+    def to_links(self) -> tuple[SocialLink, ...]:
+        return tuple(SocialLink(network, getattr(self, network)) for network in SOCIAL_NETWORKS
+                     if getattr(self, network))
+
+
+class BrandSettings(_Strict):
+    """How every e-mail looks: the logo in the header, the colours, the font, the footer's
+    address lines and social links. The defaults are the default templates' own look."""
+
+    logo_url: Optional[Annotated[str, Field(max_length=2000)]] = None
+    primary_color: Color = "#1f6f54"
+    accent_color: Color = "#14213d"
+    background_color: Color = "#f4f1ec"
+    text_color: Color = "#1f2933"
+    font: Literal[FONT_NAMES] = "system"
+    address_lines: list[AddressLine] = Field(default_factory=list, max_length=MAX_ADDRESS_LINES)
+    social_links: SocialLinksSettings = Field(default_factory=lambda: SocialLinksSettings())
+
+    @field_validator("logo_url")
+    @classmethod
+    def _logo(cls, value: Optional[str]) -> Optional[str]:
+        if not value:
+            return None
+        if not re.match(r"^https://[^/\s\"'<>]+/[^\s\"'<>]*$", value):
+            raise ValueError("must be an https:// URL of an image (mail clients block anything else)")
+        return value
+
+    @field_validator("address_lines")
+    @classmethod
+    def _lines(cls, lines: list[str]) -> list[str]:
+        for line in lines:
+            if any(ord(ch) < 32 for ch in line):
+                raise ValueError("one line per entry: no line breaks or control characters")
+        return lines
+
+    def to_brand(self) -> Brand:
+        return Brand(logo_url=self.logo_url, primary_color=self.primary_color, accent_color=self.accent_color,
+                     background_color=self.background_color, text_color=self.text_color, font=self.font,
+                     address_lines=tuple(self.address_lines),
+                     social_links=self.social_links.to_links())
+
+
 class ShopSettings(_Strict):
     """What a shop's owner writes with PUT /admin/shops/{shop_id}."""
 
@@ -271,6 +349,8 @@ class ShopSettings(_Strict):
     # The program's holdout: this share of customers (chosen per shop by a hash) never gets marketing
     # e-mail, so the dashboard can measure what the whole program adds.
     program_holdout_percent: Annotated[int, Field(ge=0, le=MAX_HOLDOUT_PERCENT)] = 0
+    # Logo, colours, font, footer address and social links of every e-mail (defaults: today's look).
+    brand: BrandSettings = Field(default_factory=lambda: BrandSettings())
 
     @field_validator("flows_off")
     @classmethod
@@ -410,7 +490,7 @@ def shop_from_documents(shop_id: str, config: dict, secrets: dict, version: int)
         flows_off=frozenset(settings.flows_off),
         mail_priority_order=tuple(settings.mail_priority_order),
         quiet_hours=settings.quiet_hours.to_rule() if settings.quiet_hours else None,
-        program_holdout_percent=settings.program_holdout_percent,
+        program_holdout_percent=settings.program_holdout_percent, brand=settings.brand.to_brand(),
         utm_source=settings.utm.source if settings.utm.enabled else None, utm_medium=settings.utm.medium,
         platform_api_url=settings.platform_api.base_url if settings.platform_api else None,
         platform_api_credentials={name: getattr(settings.platform_api, name) for name in PLATFORM_API_SECRETS

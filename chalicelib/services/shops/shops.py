@@ -45,6 +45,8 @@ def put_shop(deps, shop_id: str, document: dict) -> tuple[dict, bool]:
         incoming["webhook_secret"] = stored.secrets.get("webhook_secret")  # not sent again: kept
     if stored is not None and "flows_off" not in incoming:
         incoming["flows_off"] = stored.config.get("flows_off") or []  # not sent again: kept (the workspace's switches)
+    if stored is not None and "brand" not in incoming and stored.config.get("brand"):
+        incoming["brand"] = stored.config["brand"]  # not sent again: kept (the workspace's Brand page saves it)
     stored_api_secrets = (stored.secrets.get("platform_api") or {}) if stored else {}
     if isinstance(incoming.get("platform_api"), dict) and stored_api_secrets:
         # Credentials not sent again are kept, like the webhook secret.

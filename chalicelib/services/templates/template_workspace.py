@@ -60,6 +60,7 @@ def preview_template(deps, shop_id: str, template: str, body: dict) -> dict:
     shop = load_shop(deps, shop_id)
     templates._known(template)
     locale, customer = _locale_and_customer(body, shop)
+    shop = with_unsaved_brand(shop, body.get("brand"))
     try:
         parts = templates.checked_parts(body)
         rendered = _render(deps, shop, template, body.get("mjml"), locale, customer, parts, body.get("texts"))
@@ -81,6 +82,24 @@ def preview_template(deps, shop_id: str, template: str, body: dict) -> dict:
     return {"ok": True, "template": template, "locale": locale, "sample_customer": customer,
             "subject": rendered.subject, "preheader": rendered.preheader, "html": rendered.html,
             "text": rendered.text, "warnings": warnings}
+
+
+def with_unsaved_brand(shop, brand):
+    """``shop`` wearing a posted, unsaved brand (the Brand page's live preview), checked like a
+    saved one: a bad value is refused naming ``brand.<field>``."""
+    if brand is None:
+        return shop
+    from pydantic import ValidationError
+
+    from chalicelib.services.shops.shop_settings import BrandSettings
+    from chalicelib.services.validation import bad_request_from
+
+    if not isinstance(brand, dict):
+        raise BadRequest("brand: must be an object (the shop settings' brand)", field="brand")
+    try:
+        return replace(shop, brand=BrandSettings.model_validate(brand).to_brand())
+    except ValidationError as error:
+        raise bad_request_from(error, prefix="brand") from None
 
 
 def send_test(deps, shop_id: str, template: str, body: dict, sent_by: str, *, now=None) -> dict:
