@@ -282,8 +282,13 @@ class Account:
         return tier_window.window_spend(self.spend_by_day, now.date())
 
     def refresh_tier(self, rules: ProgramRules, now: datetime, exponent: int) -> None:
+        """The tier the spend earns now; a change of tier is a ledger entry (kind ``tier``, no points)
+        written in the same change, so the customer's timeline shows their tier history."""
         standing = rules.standing(self.tier_spend(rules, now), exponent)
-        self.tier_name = standing.tier.name if standing.tier else None
+        tier = standing.tier.name if standing.tier else None
+        if tier != self.tier_name:
+            self.note("tier", f"to:{tier or 'none'}", now, detail={"from": self.tier_name, "to": tier})
+        self.tier_name = tier
         self.discount_percent = str(standing.discount_percent)
 
     def record_bought(self, skus, categories) -> None:

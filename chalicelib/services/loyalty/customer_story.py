@@ -1,6 +1,7 @@
 """Each customer's story on one page: finding them by e-mail prefix or name, and one timeline of
 what happened to them (orders, points, codes, adjustments from the ledger; every e-mail with its
-status, opens and clicks from the send log; unsubscribes from their mail preferences)."""
+status, opens and clicks from the send log; unsubscribes from their mail preferences; tier changes,
+each a ledger entry of kind ``tier`` written with the change that moved the tier)."""
 from __future__ import annotations
 
 from typing import Optional
@@ -62,7 +63,8 @@ def timeline(deps, shop, email: str) -> dict:
                        "points": entry.points, "cashback": format_minor(entry.cashback_minor, exponent),
                        "spend": format_minor(entry.spend_minor, exponent), "cause": entry.cause,
                        "order": detail.get("order_name"), "code": detail.get("code"),
-                       "reason": detail.get("reason"), "by": detail.get("by")})
+                       "reason": detail.get("reason"), "by": detail.get("by"),
+                       **({"tier_from": detail.get("from"), "tier_to": detail.get("to")} if entry.kind == "tier" else {})})
     mail = deps.repos.mail(shop.shop_id)
     for send in mail.customer_sends(customer_id, TIMELINE_LIMIT):
         events.append({"at": keys.iso(send.sent_at or send.created_at), "type": "email", "template": send.template,
@@ -82,7 +84,7 @@ def timeline(deps, shop, email: str) -> dict:
 
 
 def _ledger_type(kind: str) -> str:
-    """The ledger's kinds (earn | reverse | redeem | release | expire | adjust | bonus | cashback …)
-    grouped as the timeline shows them."""
+    """The ledger's kinds (earn | reverse | redeem | release | expire | adjust | bonus | cashback | tier …)
+    grouped as the timeline shows them (``tier``: the customer moved tier, from → to)."""
     return {"earn": "order", "reverse": "order", "cashback": "order", "redeem": "code", "release": "code",
-            "adjust": "adjustment"}.get(kind, "points")
+            "adjust": "adjustment", "tier": "tier"}.get(kind, "points")
