@@ -287,7 +287,9 @@ class Account:
         standing = rules.standing(self.tier_spend(rules, now), exponent)
         tier = standing.tier.name if standing.tier else None
         if tier != self.tier_name:
-            self.note("tier", f"to:{tier or 'none'}", now, detail={"from": self.tier_name, "to": tier})
+            # Unique per account (entry ids are): a tier can be lost and won back, even within one change.
+            self.note("tier", f"to:{tier or 'none'}@{now.isoformat()}#{len(self.new_entries)}", now,
+                      detail={"from": self.tier_name, "to": tier})
         self.tier_name = tier
         self.discount_percent = str(standing.discount_percent)
 
