@@ -9,7 +9,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from chalicelib.services.loyalty.dashboard import liability
+from chalicelib.services.loyalty.dashboard import directory_figures
 from chalicelib.services.shops.lookup import load_shop
 from devstack.samples import sample_order_payload, signed_request
 from tests.support.clock import FakeClock, install_clock
@@ -82,7 +82,8 @@ def test_liability_by_the_month_the_points_expire(client, shop):
 
 
 def test_a_bounded_liability_scan_says_it_stopped(deps, shop):
-    answer = liability(deps, load_shop(deps, shop.shop_id), read_limit=1)
+    answer, retention = directory_figures(deps, load_shop(deps, shop.shop_id), LATER.date(), read_limit=1)
+    assert retention["customers_read"] == 1 and retention["complete"] is False
     assert answer["customers_read"] == 1 and answer["complete"] is False
     assert answer["points"] in (20, 25 + 50)  # one customer's lots: Taras' or Olena's
 
@@ -98,3 +99,13 @@ def test_revenue_attributed_per_flow_and_campaign(client, deps, shop, clock):
         {"template": "post_purchase", "orders": 3, "revenue": "310.00", "revenue_minor": 31_000},
         {"template": "winback", "orders": 2, "revenue": "99.50", "revenue_minor": 9_950}]
     assert attributed["campaigns"] == [] and attributed["campaigns_total"] == 0
+
+
+def test_cohort_retention_by_first_order_month_members_apart(client, shop):
+    retention = _board(client, shop)["cohort_retention"]
+    assert retention["customers_counted"] == 2 and retention["complete"]
+    assert retention["cohorts"] == [
+        {"cohort": "2031-03", "members": {"customers": 1, "ordered_again": [1.0]},  # Olena again in April
+         "non_members": {"customers": 0, "ordered_again": [None]}},
+        {"cohort": "2031-04", "members": {"customers": 0, "ordered_again": []},
+         "non_members": {"customers": 1, "ordered_again": []}}]

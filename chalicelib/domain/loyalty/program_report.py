@@ -33,6 +33,10 @@ DEFINITIONS = {
     "reward_cost": "redeemed_value + cashback_cost",
     "roi": "(member_revenue − reward_cost) ÷ reward_cost: what members paid per unit of reward "
            "cost, not incremental revenue (the program holdout's `program` answers that)",
+    "cohort_retention": "customers by the month of their first order (only those whose whole history lies "
+                        "in the last 12 months' paid days the accounts keep; older customers' first order is "
+                        "not known), members (in a tier now) and non-members apart: the share of each cohort "
+                        "that ordered again in each later month",
     "attributed_revenue": "orders and revenue owed to a campaign or flow: paid within the shop's "
                           "attribution window after a click on its e-mail (last click), all time, "
                           "not limited to the period",

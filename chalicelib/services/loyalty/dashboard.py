@@ -5,8 +5,9 @@ own transaction (``domain.dashboard``), so a dashboard costs one Query per count
 shard whatever the shop's size. The one exception: a shop with a program holdout gets the
 program's incremental revenue (``program``), which reads the customer directory once (one Query
 per page of 500 customers) to compare the two groups' revenue per customer; and the liability by
-expiry month reads the directory and the lots of each customer holding points, up to
-``LIABILITY_READ_LIMIT`` customers (the answer says how many it read and whether that was all). Running totals (customers, members, points
+expiry month and the cohort retention table read the directory once, and the lots of each customer
+holding points, up to ``LIABILITY_READ_LIMIT`` customers (the answer says how many it read and
+whether that was all). Running totals (customers, members, points
 outstanding) sum every day since the counters began; the outstanding value is the
 points outstanding at today's point value (the shop's liability).
 """
@@ -15,6 +16,7 @@ from __future__ import annotations
 from collections import Counter
 from datetime import date, timedelta
 
+from chalicelib.domain.loyalty.cohorts import OrderHistory, retention_table, whole_history_in
 from chalicelib.domain.loyalty.dashboard import day_of
 from chalicelib.domain.campaigns.links import campaign_subject, flow_subject
 from chalicelib.domain.loyalty.program_report import (DEFINITIONS, RewardCost, attributed_revenue,
@@ -65,7 +67,7 @@ def dashboard(deps, shop_id: str, days: str | None) -> dict:
                 "outstanding_value": format_minor(
                     shop.program.redemption_value_minor(max(running["points_outstanding"], 0), exponent), exponent)},
         "campaigns": _funnels(deps, shop),
-        **_program_report(deps, shop, totals),
+        **_program_report(deps, shop, totals, today),
         **({"program": program_effect(deps, shop, first, today)} if shop.program_holdout_percent else {}),
         "notes": ["members are customers in a tier (paid membership is a separate benefit, set in the program)",
                   "orders, revenue and active customers are counted on the day each order was paid, imported "
@@ -146,29 +148,33 @@ def program_effect(deps, shop, first: date, last: date) -> dict:
     return {"holdout_percent": shop.program_holdout_percent, "months": months, **answer}
 
 
-def _program_report(deps, shop, totals: Counter) -> dict:
+def _program_report(deps, shop, totals: Counter, today: date) -> dict:
     """The program's effect: redemption rate and ROI over the period, liability by expiry month now,
     revenue owed to each campaign and flow (domain/loyalty/program_report.py defines each figure)."""
     exponent = shop.currency_exponent
+    liability, retention = directory_figures(deps, shop, today)
     cost = RewardCost(
         redeemed_value_minor=shop.program.redemption_value_minor(max(totals.get("points_redeemed", 0), 0), exponent),
         cashback_minor=totals.get("cashback_issued_minor", 0))
     return {
         "redemption_rate": redemption_rate(totals.get("points_redeemed", 0), totals.get("points_issued", 0)),
         "roi": program_roi(totals.get("revenue_member_minor", 0), cost, exponent),
-        "liability_by_expiry_month": liability(deps, shop),
+        "liability_by_expiry_month": liability,
+        "cohort_retention": retention,
         "attributed_revenue": _attributed(deps, shop),
         "definitions": DEFINITIONS,
     }
 
 
-def liability(deps, shop, read_limit: int = LIABILITY_READ_LIMIT) -> dict:
-    """Points outstanding by the month they expire, from the lots of the customers holding points."""
+def directory_figures(deps, shop, today: date, read_limit: int = LIABILITY_READ_LIMIT) -> tuple[dict, dict]:
+    """One bounded walk of the customer directory: the points outstanding by the month they expire
+    (from the lots of the customers holding points) and the cohort retention table (from the paid
+    days each account keeps); both say how many customers they read and whether that was all."""
     from chalicelib.store import keys
 
     repo = deps.repos.loyalty(shop.shop_id)
     exponent = shop.currency_exponent
-    lots, customers_read, accounts_read, complete = [], 0, 0, True
+    lots, histories, customers_read, accounts_read, complete = [], [], 0, 0, True
     for shard in range(keys.CUSTOMER_SHARDS):
         cursor = None
         while True:
@@ -177,20 +183,26 @@ def liability(deps, shop, read_limit: int = LIABILITY_READ_LIMIT) -> dict:
                 break
             page, cursor = repo.customer_page(shard, cursor, min(500, read_limit - customers_read))
             customers_read += len(page)
-            for holder in (a for a in page if a.points_balance > 0 and not a.redacted):
-                account = repo.load_account(holder.customer_id)
-                accounts_read += 1
-                if account is not None:
-                    lots += [(lot.expires_at, lot.points) for lot in account.lots or ()]
+            for customer in (a for a in page if not a.redacted):
+                if whole_history_in(customer.spend_by_day, customer.lifetime_spend_minor):
+                    histories.append(OrderHistory(frozenset(d for d, minor in customer.spend_by_day.items() if minor > 0),
+                                                  member=customer.tier_name is not None))
+                if customer.points_balance > 0:
+                    account = repo.load_account(customer.customer_id)
+                    accounts_read += 1
+                    if account is not None:
+                        lots += [(lot.expires_at, lot.points) for lot in account.lots or ()]
             if cursor is None:
                 break
         if not complete:
             break
     months = liability_by_month(lots, lambda points: shop.program.redemption_value_minor(points, exponent), exponent)
-    return {"months": months, "points": sum(m["points"] for m in months),
-            "value": format_minor(sum(m["value_minor"] for m in months), exponent),
-            "customers_read": customers_read, "accounts_with_points_read": accounts_read,
-            "complete": complete}
+    liability = {"months": months, "points": sum(m["points"] for m in months),
+                 "value": format_minor(sum(m["value_minor"] for m in months), exponent),
+                 "customers_read": customers_read, "accounts_with_points_read": accounts_read, "complete": complete}
+    retention = {"cohorts": retention_table(histories, today), "customers_counted": len(histories),
+                 "customers_read": customers_read, "complete": complete}
+    return liability, retention
 
 
 def _attributed(deps, shop) -> dict:
