@@ -17,6 +17,21 @@ function table(id, head, rows) {
     h("tbody", {}, rows.map((r) => h("tr", {}, r.map((c) => h("td", {}, c))))));
 }
 
+// One row per first-order month: members' and non-members' share ordering again 1, 2, … months later.
+function retentionTable(retention) {
+  const rows = retention.cohorts;
+  if (!rows.length) return h("p", {}, "No customer's whole order history is in the last 12 months yet.");
+  const span = Math.max(...rows.map((r) => r.members.ordered_again.length));
+  const later = Array.from({ length: span }, (_, i) => `+${i + 1} mo`);
+  const side = (row, name, label) => [`${monthName(row.cohort)} · ${label}`, formatNumber(row[name].customers),
+    ...later.map((_, i) => (i < row[name].ordered_again.length ? pct(row[name].ordered_again[i]) : ""))];
+  return h("div", {},
+    table("cohort-retention", ["first order", "customers", ...later],
+      rows.flatMap((r) => [side(r, "members", "members"), side(r, "non_members", "non-members")])),
+    h("small", { class: "hint" }, `${formatNumber(retention.customers_counted)} of ${formatNumber(retention.customers_read)} customers read have their whole history in the last 12 months`
+      + (retention.complete ? "" : " (stopped reading: the shop has more)")));
+}
+
 export function programEffectSection(d) {
   const money = (v) => formatMoney(v, d.currency);
   const rate = d.redemption_rate, roi = d.roi, owed = d.attributed_revenue, liability = d.liability_by_expiry_month;
@@ -44,6 +59,8 @@ export function programEffectSection(d) {
       : h("p", {}, "No points outstanding."),
     h("small", { class: "hint" }, `read ${formatNumber(liability.customers_read)} customers`
       + (liability.complete ? "" : " (stopped there: the shop has more)")),
+    h("h4", {}, "Customers ordering again, by first-order month"),
+    retentionTable(d.cohort_retention),
     h("h4", {}, "Revenue attributed to e-mails"),
     attributedRows.length ? table("attributed-revenue", ["e-mail", "orders", "revenue"], attributedRows)
       : h("p", {}, "No orders attributed to e-mails yet."),
