@@ -1,5 +1,6 @@
-"""Tier history on the customer's timeline: each change of tier is a ledger entry (kind ``tier``)
-committed with the change that moved it (the paid order, the refund, the daily review)."""
+"""Tier history on the customer's timeline: each change of tier is written with the change that moved
+it, in its one transaction: on the paid order's or the refund's entry (``detail["tier"]``), or as a
+``tier`` entry of its own when the daily review drops a tier."""
 from __future__ import annotations
 
 import json
@@ -51,7 +52,7 @@ def test_tier_changes_from_orders_refunds_and_the_daily_review_show_on_the_timel
     _pays(client, shop, clock, "7002", "2000.00")  # 2,500 in the window: Silver
     events = _tier_events(client, shop)
     assert [(e["tier_from"], e["tier_to"], e["at"][:10]) for e in events] == [(None, "Silver", "2031-03-17")]
-    assert events[0]["points"] == 0
+    assert events[0]["cause"] == "order:7002"  # told on the order's own entry, not a separate one
 
     clock.set(FIRST_PAID + timedelta(days=5))
     refund = sample_refund_payload("shopify", refund_id="R-7002", order_id="7002", email=EMAIL,
