@@ -77,6 +77,10 @@ def test_marketer_edits_previews_saves_rolls_back_tests_and_plans(api_server, de
                               {"rules": {"field": "orders_count", "op": ">=", "value": 1}})["count"]
             expect(page.locator("#dashboard .stat").first).to_contain_text(str(customers))
             expect(page.locator("#chart-points canvas")).to_have_count(1)
+            # the program's effect: the liability by the month the orders' points expire, in the locale
+            expect(page.locator("#program-effect")).to_contain_text("Redemption rate")
+            expect(page.locator("#liability-months tbody tr").first).to_be_visible()
+            assert "customers" in page.locator("#program-effect").inner_text()
             _shot(page, "dashboard", "workspace-dashboard")
 
             # the sending domain: verified, its DNS records shown; a test recipient added and confirmed

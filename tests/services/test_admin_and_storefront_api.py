@@ -106,6 +106,8 @@ def test_history_is_newest_first_and_paginates(shopify_shop):
         if not cursor:
             break
     assert len(seen) == 6  # earn + cashback per order
+    # each tier reached is told on the entry of the order that reached it (tier history), newest first
+    assert [e["detail"]["tier"]["to"] for e in seen if "tier" in (e["detail"] or {})] == ["Gold", "Silver"]
     assert [e["created_at"] for e in seen] == sorted((e["created_at"] for e in seen), reverse=True)
     assert shopify_shop.history(EMAIL, "?limit=0")[0] == 400
     assert shopify_shop.history(EMAIL, "?cursor=%%%")[0] == 400

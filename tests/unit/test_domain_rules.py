@@ -255,6 +255,7 @@ def test_refund_before_paid_waits_and_is_applied_when_paid():
     outcome = apply_order(make_order(), record, account, DEFAULT, T0 + timedelta(hours=1))
     assert outcome.points_earned == 189 and outcome.points_reversed == 22
     assert [e.kind for e in account.new_entries] == ["earn", "reverse"]
+    assert account.new_entries[-1].detail["tier"] == {"from": None, "to": "Silver"}  # 3,349 spent: Silver
     assert account.points_balance == 167
     assert account.lifetime_spend_minor == 379900 - 45000
     assert record.pending_refunds == [] and "R1" in record.applied_refunds
@@ -329,8 +330,9 @@ def test_amount_refund_larger_than_the_order_reverses_no_more_than_earned():
 def test_refund_of_an_unknown_line_reverses_nothing():
     account = new_account()
     record, _ = pay(make_order(), account)
+    written = len(account.new_entries)  # the earn, and the tier it reached
     outcome = apply_refund(Refund("R1", "O1", lines=(RefundLine("SHIPPING", 1),)), record, account, DEFAULT, T0)
-    assert outcome.points_reversed == 0 and len(account.new_entries) == 1
+    assert outcome.points_reversed == 0 and len(account.new_entries) == written
     assert "R1" in record.applied_refunds
 
 
@@ -516,11 +518,12 @@ def test_prune_keeps_the_days_still_in_the_window():
 def test_redemption_below_the_minimum_is_refused():
     account = new_account()
     pay(make_order(), account)
+    written = len(account.new_entries)
     with pytest.raises(InsufficientPoints) as err:
         account.redeem(99, cause="code:A", now=T0, rules=DEFAULT.rules)
     assert "at least 100 points" in err.value.reason
     assert str(err.value) == err.value.reason
-    assert account.points_balance == 189 and len(account.new_entries) == 1
+    assert account.points_balance == 189 and len(account.new_entries) == written
 
 
 def test_redemption_above_the_balance_is_refused():

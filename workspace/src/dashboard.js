@@ -2,6 +2,7 @@ import uPlot from "uplot";
 import "uplot/dist/uPlot.min.css";
 import { api, enc } from "./api.js";
 import { h, clear } from "./dom.js";
+import { programEffectSection } from "./program_effect.js";
 
 const COLORS = ["#2563eb", "#16a34a", "#dc2626", "#9333ea", "#ea580c"];
 // Numbers and money as the marketer's browser writes them (1 234,50 €, $1,234.50).
@@ -53,6 +54,7 @@ export async function dashboardView(main, shop) {
         chart(`Outstanding points value (${d.currency})`, d.days, [{ label: "liability", value: (x) => x.outstanding_value, fill: true }], "chart-liability"),
         chart(`Revenue, members vs non-members (${d.currency})`, d.days, [
           { label: "members", value: (x) => x.revenue_member }, { label: "non-members", value: (x) => x.revenue_non_member }], "chart-revenue")),
+      programEffectSection(d),
       h("h3", {}, "Campaign funnels"),
       d.campaigns.length ? h("div", { class: "funnels", id: "funnels" }, d.campaigns.map((c) => {
         const top = Math.max(c.sent, 1);

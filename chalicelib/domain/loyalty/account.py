@@ -282,8 +282,20 @@ class Account:
         return tier_window.window_spend(self.spend_by_day, now.date())
 
     def refresh_tier(self, rules: ProgramRules, now: datetime, exponent: int) -> None:
+        """The tier the spend earns now. A change of tier is written with the change that made it, so
+        the customer's timeline shows their tier history: as ``detail["tier"]`` (from, to) of the
+        change's last ledger entry (the order's earn, the refund's reversal), or, when the change has
+        no entry of its own (the daily review dropping a tier), as a ``tier`` entry moving nothing."""
         standing = rules.standing(self.tier_spend(rules, now), exponent)
-        self.tier_name = standing.tier.name if standing.tier else None
+        tier = standing.tier.name if standing.tier else None
+        if tier != self.tier_name:
+            moved = {"from": self.tier_name, "to": tier}
+            if self.new_entries:
+                last = self.new_entries[-1]
+                self.new_entries[-1] = replace(last, detail={**last.detail, "tier": moved})
+            else:  # unique per account (entry ids are): a tier can be lost and won back
+                self.note("tier", f"to:{tier or 'none'}@{now.isoformat()}", now, detail={"tier": moved})
+        self.tier_name = tier
         self.discount_percent = str(standing.discount_percent)
 
     def record_bought(self, skus, categories) -> None:

@@ -48,7 +48,8 @@ class Outcome:
     @property
     def ledger_changed(self) -> bool:
         return bool(self.points_earned or self.points_reversed or self.cashback_minor
-                     or self.cashback_reversed_minor or self.newly_paid or self.membership_ended)
+                     or self.cashback_reversed_minor or self.newly_paid or self.membership_ended
+                     or self.tier_before != self.tier_after)
 
     @property
     def anything_changed(self) -> bool:

@@ -1,6 +1,7 @@
 """Each customer's story on one page: finding them by e-mail prefix or name, and one timeline of
 what happened to them (orders, points, codes, adjustments from the ledger; every e-mail with its
-status, opens and clicks from the send log; unsubscribes from their mail preferences)."""
+status, opens and clicks from the send log; unsubscribes from their mail preferences; tier changes,
+from the ledger detail written with the change that moved the tier: Account.refresh_tier)."""
 from __future__ import annotations
 
 from typing import Optional
@@ -58,11 +59,15 @@ def timeline(deps, shop, email: str) -> dict:
     events = []
     for entry in loyalty.ledger_page(customer_id, TIMELINE_LIMIT, None).entries:
         detail = entry.detail or {}
-        events.append({"at": keys.iso(entry.created_at), "type": _ledger_type(entry.kind), "kind": entry.kind,
-                       "points": entry.points, "cashback": format_minor(entry.cashback_minor, exponent),
-                       "spend": format_minor(entry.spend_minor, exponent), "cause": entry.cause,
-                       "order": detail.get("order_name"), "code": detail.get("code"),
-                       "reason": detail.get("reason"), "by": detail.get("by")})
+        if entry.kind != "tier":  # a tier entry moves no points: the tier event below tells it
+            events.append({"at": keys.iso(entry.created_at), "type": _ledger_type(entry.kind), "kind": entry.kind,
+                           "points": entry.points, "cashback": format_minor(entry.cashback_minor, exponent),
+                           "spend": format_minor(entry.spend_minor, exponent), "cause": entry.cause,
+                           "order": detail.get("order_name"), "code": detail.get("code"),
+                           "reason": detail.get("reason"), "by": detail.get("by")})
+        if isinstance(detail.get("tier"), dict):  # the change moved the customer's tier
+            events.append({"at": keys.iso(entry.created_at), "type": "tier", "tier_from": detail["tier"].get("from"),
+                           "tier_to": detail["tier"].get("to"), "cause": entry.cause})
     mail = deps.repos.mail(shop.shop_id)
     for send in mail.customer_sends(customer_id, TIMELINE_LIMIT):
         events.append({"at": keys.iso(send.sent_at or send.created_at), "type": "email", "template": send.template,
@@ -82,7 +87,7 @@ def timeline(deps, shop, email: str) -> dict:
 
 
 def _ledger_type(kind: str) -> str:
-    """The ledger's kinds (earn | reverse | redeem | release | expire | adjust | bonus | cashback …)
-    grouped as the timeline shows them."""
+    """The ledger's kinds (earn | reverse | redeem | release | expire | adjust | bonus | cashback | tier …)
+    grouped as the timeline shows them (a ``tier`` entry moves no points: its tier event is added apart)."""
     return {"earn": "order", "reverse": "order", "cashback": "order", "redeem": "code", "release": "code",
             "adjust": "adjustment"}.get(kind, "points")

@@ -4,7 +4,10 @@ Nothing here reads customers or orders: the counts were added inside each change
 own transaction (``domain.dashboard``), so a dashboard costs one Query per counter
 shard whatever the shop's size. The one exception: a shop with a program holdout gets the
 program's incremental revenue (``program``), which reads the customer directory once (one Query
-per page of 500 customers) to compare the two groups' revenue per customer. Running totals (customers, members, points
+per page of 500 customers) to compare the two groups' revenue per customer; and the liability by
+expiry month and the cohort retention table read the directory once, and the lots of each customer
+holding points, up to ``LIABILITY_READ_LIMIT`` customers (the answer says how many it read and
+whether that was all). Running totals (customers, members, points
 outstanding) sum every day since the counters began; the outstanding value is the
 points outstanding at today's point value (the shop's liability).
 """
@@ -13,7 +16,11 @@ from __future__ import annotations
 from collections import Counter
 from datetime import date, timedelta
 
+from chalicelib.domain.loyalty.cohorts import OrderHistory, retention_table, whole_history_in
 from chalicelib.domain.loyalty.dashboard import day_of
+from chalicelib.domain.campaigns.links import campaign_subject, flow_subject
+from chalicelib.domain.loyalty.program_report import (DEFINITIONS, RewardCost, attributed_revenue,
+                                                      liability_by_month, program_roi, redemption_rate)
 from chalicelib.domain.money import format_minor
 from chalicelib.errors import BadRequest
 from chalicelib.domain.campaigns.results import results_view
@@ -23,6 +30,10 @@ from chalicelib.store.loyalty.dashboard import daily_counts
 MAX_DAYS = 366
 RUNNING = ("customers", "members", "points_outstanding")
 FUNNEL_CAMPAIGNS = 5
+# The liability by expiry month reads the customer directory and, for each customer holding points,
+# their lots (one Query each): past this many customers it stops and says so.
+LIABILITY_READ_LIMIT = 5_000
+ATTRIBUTION_CAMPAIGNS = 100  # the latest campaigns listed with their attributed revenue (one Query each)
 
 
 def dashboard(deps, shop_id: str, days: str | None) -> dict:
@@ -56,6 +67,7 @@ def dashboard(deps, shop_id: str, days: str | None) -> dict:
                 "outstanding_value": format_minor(
                     shop.program.redemption_value_minor(max(running["points_outstanding"], 0), exponent), exponent)},
         "campaigns": _funnels(deps, shop),
+        **_program_report(deps, shop, totals, today),
         **({"program": program_effect(deps, shop, first, today)} if shop.program_holdout_percent else {}),
         "notes": ["members are customers in a tier (paid membership is a separate benefit, set in the program)",
                   "orders, revenue and active customers are counted on the day each order was paid, imported "
@@ -134,3 +146,76 @@ def program_effect(deps, shop, first: date, last: date) -> dict:
                 break
     answer = program_lift(totals(revenues[False]), totals(revenues[True]), shop.currency_exponent)
     return {"holdout_percent": shop.program_holdout_percent, "months": months, **answer}
+
+
+def _program_report(deps, shop, totals: Counter, today: date) -> dict:
+    """The program's effect: redemption rate and ROI over the period, liability by expiry month now,
+    revenue owed to each campaign and flow (domain/loyalty/program_report.py defines each figure)."""
+    exponent = shop.currency_exponent
+    liability, retention = directory_figures(deps, shop, today)
+    cost = RewardCost(
+        redeemed_value_minor=shop.program.redemption_value_minor(max(totals.get("points_redeemed", 0), 0), exponent),
+        cashback_minor=totals.get("cashback_issued_minor", 0))
+    return {
+        "redemption_rate": redemption_rate(totals.get("points_redeemed", 0), totals.get("points_issued", 0)),
+        "roi": program_roi(totals.get("revenue_member_minor", 0), cost, exponent),
+        "liability_by_expiry_month": liability,
+        "cohort_retention": retention,
+        "attributed_revenue": _attributed(deps, shop),
+        "definitions": DEFINITIONS,
+    }
+
+
+def directory_figures(deps, shop, today: date, read_limit: int = LIABILITY_READ_LIMIT) -> tuple[dict, dict]:
+    """One bounded walk of the customer directory: the points outstanding by the month they expire
+    (from the lots of the customers holding points) and the cohort retention table (from the paid
+    days each account keeps); both say how many customers they read and whether that was all."""
+    from chalicelib.store import keys
+
+    repo = deps.repos.loyalty(shop.shop_id)
+    exponent = shop.currency_exponent
+    lots, histories, customers_read, accounts_read, complete = [], [], 0, 0, True
+    for shard in range(keys.CUSTOMER_SHARDS):
+        cursor = None
+        while True:
+            if customers_read >= read_limit:
+                complete = False
+                break
+            page, cursor = repo.customer_page(shard, cursor, min(500, read_limit - customers_read))
+            customers_read += len(page)
+            for customer in (a for a in page if not a.redacted):
+                if whole_history_in(customer.spend_by_day, customer.lifetime_spend_minor):
+                    histories.append(OrderHistory(frozenset(d for d, minor in customer.spend_by_day.items() if minor > 0),
+                                                  member=customer.tier_name is not None))
+                if customer.points_balance > 0:
+                    account = repo.load_account(customer.customer_id)
+                    accounts_read += 1
+                    if account is not None:
+                        lots += [(lot.expires_at, lot.points) for lot in account.lots or ()]
+            if cursor is None:
+                break
+        if not complete:
+            break
+    months = liability_by_month(lots, lambda points: shop.program.redemption_value_minor(points, exponent), exponent)
+    liability = {"months": months, "points": sum(m["points"] for m in months),
+                 "value": format_minor(sum(m["value_minor"] for m in months), exponent),
+                 "customers_read": customers_read, "accounts_with_points_read": accounts_read, "complete": complete}
+    retention = {"cohorts": retention_table(histories, today), "customers_counted": len(histories),
+                 "customers_read": customers_read, "complete": complete}
+    return liability, retention
+
+
+def _attributed(deps, shop) -> dict:
+    """Orders and revenue owed to each campaign (the latest ``ATTRIBUTION_CAMPAIGNS``) and each flow."""
+    from chalicelib.mail.base import TEMPLATES
+
+    campaigns = sorted(deps.repos.campaigns(shop.shop_id).list(), key=lambda c: c.send_at, reverse=True)
+    exponent = shop.currency_exponent
+    per_campaign = attributed_revenue(
+        (({"campaign_id": c.campaign_id, "name": c.name, "status": c.status},
+          deps.repos.results(shop.shop_id, campaign_subject(c.campaign_id)).totals())
+         for c in campaigns[:ATTRIBUTION_CAMPAIGNS]), exponent)
+    per_flow = attributed_revenue((({"template": t}, deps.repos.results(shop.shop_id, flow_subject(t)).totals())
+                                   for t in TEMPLATES), exponent)
+    return {"campaigns": per_campaign, "flows": per_flow,
+            "campaigns_read": min(len(campaigns), ATTRIBUTION_CAMPAIGNS), "campaigns_total": len(campaigns)}
