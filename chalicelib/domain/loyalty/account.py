@@ -281,14 +281,18 @@ class Account:
             return self.lifetime_spend_minor
         return tier_window.window_spend(self.spend_by_day, now.date())
 
-    def refresh_tier(self, rules: ProgramRules, now: datetime, exponent: int) -> None:
-        """The tier the spend earns now. A change of tier is written with the change that made it, so
-        the customer's timeline shows their tier history: as ``detail["tier"]`` (from, to) of the
-        change's last ledger entry (the order's earn, the refund's reversal), or, when the change has
-        no entry of its own (the daily review dropping a tier), as a ``tier`` entry moving nothing."""
+    def refresh_tier(self, rules: ProgramRules, now: datetime, exponent: int, note: bool = True) -> bool:
+        """The tier the spend earns now; True when a change of tier was written down. A change of
+        tier is written with the change that made it, so the customer's timeline shows their tier
+        history: as ``detail["tier"]`` (from, to) of the change's last ledger entry (the order's
+        earn, the refund's reversal), or, when the change has no entry of its own (the daily review
+        dropping a tier), as a ``tier`` entry moving nothing. ``note=False``: a change that moved no
+        spend (a platform's retry, a refund waiting for its order) only keeps the tier current;
+        what time alone changed is the daily review's to write down."""
         standing = rules.standing(self.tier_spend(rules, now), exponent)
         tier = standing.tier.name if standing.tier else None
-        if tier != self.tier_name:
+        noted = note and tier != self.tier_name
+        if noted:
             moved = {"from": self.tier_name, "to": tier}
             if self.new_entries:
                 last = self.new_entries[-1]
@@ -297,6 +301,7 @@ class Account:
                 self.note("tier", f"to:{tier or 'none'}@{now.isoformat()}", now, detail={"tier": moved})
         self.tier_name = tier
         self.discount_percent = str(standing.discount_percent)
+        return noted
 
     def record_bought(self, skus, categories) -> None:
         """Remember an order's SKUs and categories (for segments); see ``add_capped``."""

@@ -39,6 +39,8 @@ class Outcome:
     tier_before: Optional[str] = None
     tier_after: Optional[str] = None
     newly_paid: bool = False
+    spend_moved: bool = False  # the change added or took back spend (the tier may move with it)
+    tier_noted: bool = False  # a change of tier was written into the ledger
     facts_changed: bool = False
     record_changed: bool = False
     # Codes the change creates (a membership period's free-shipping code).
@@ -49,7 +51,7 @@ class Outcome:
     def ledger_changed(self) -> bool:
         return bool(self.points_earned or self.points_reversed or self.cashback_minor
                      or self.cashback_reversed_minor or self.newly_paid or self.membership_ended
-                     or self.tier_before != self.tier_after)
+                     or self.tier_noted)
 
     @property
     def anything_changed(self) -> bool:
@@ -233,6 +235,7 @@ def _reverse(reversal: Reversal, cause: str, record: OrderRecord, account: Accou
                     detail={"order_id": record.order_id})
     if reversal.spend_minor:
         account.add_spend(record.spend_day, -reversal.spend_minor, now)
+        outcome.spend_moved = True
     if record.counted and record.fully_refunded:
         record.counted = False
         account.orders_count -= 1
@@ -246,6 +249,7 @@ def _reverse(reversal: Reversal, cause: str, record: OrderRecord, account: Accou
 
 def _finish(account: Account, program: Program, now: datetime, outcome: Outcome) -> None:
     account.prune_spend_days(now)
-    account.refresh_tier(program.rules, now, program.exponent)
+    outcome.tier_noted = account.refresh_tier(program.rules, now, program.exponent,
+                                              note=outcome.newly_paid or outcome.spend_moved)
     account.tier_review_on = review_day(account, program.rules, now, program.exponent)
     outcome.tier_after = account.tier_name
