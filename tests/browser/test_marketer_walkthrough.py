@@ -76,6 +76,21 @@ def _send_due_campaigns_and_mail(deps):
     return report, outcomes
 
 
+# The default language's words arrive late, after the marketer has already picked German: the
+# form must show what was picked last (on a busy machine the answers came back in the other order
+# and the German subject was replaced by the Ukrainian one).
+SLOW_DEFAULT_TEXTS = """
+const realFetch = window.fetch;
+window.fetch = async (url, options) => {
+  const response = await realFetch(url, options);
+  if (String(url).endsWith("/texts/uk") && !document.documentElement.dataset.slowTexts) {
+    await new Promise((done) => setTimeout(done, 1500));
+    setTimeout(() => { document.documentElement.dataset.slowTexts = "delivered"; });  // after the form used it
+  }
+  return response;
+};
+"""
+
 SEGMENT = {"all": [{"field": "tier", "op": "=", "value": "Gold"}, {"field": "days_since_last_order", "op": "<=", "value": 60}]}
 
 
@@ -92,6 +107,7 @@ def test_marketer_walkthrough(api_server, demo_shop, gold_buyers, deps):
             errors = []
             page.on("pageerror", lambda error: errors.append(str(error)))
             page.on("dialog", lambda dialog: dialog.accept())
+            page.add_init_script(SLOW_DEFAULT_TEXTS)
             page.goto(f"{api_server}/admin")
             page.fill("#signin-key", demo_shop)
             page.click("form.signin button[type=submit]")
@@ -101,6 +117,7 @@ def test_marketer_walkthrough(api_server, demo_shop, gold_buyers, deps):
             page.click("nav >> text=Templates")
             page.click("#template-list >> text=post_purchase")
             page.select_option("#preview-locale", "de")
+            page.wait_for_selector("html[data-slow-texts=delivered]", state="attached")
             subject = page.locator("#text-post_purchase-subject")
             expect(subject).to_have_attribute("placeholder", re.compile("Danke für Ihre Bestellung"))
             subject.fill("Danke für {bestellung}!")

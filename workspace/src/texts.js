@@ -39,6 +39,7 @@ export function textsForm({ shop, template, onInput }) {
     h("details", { class: "shared-texts" }, h("summary", {}, "Texts shared by every e-mail (balance, offer, footer)"), shared));
   let inputs = [];
   let loaded = { version: 0, locale: null };
+  let wanted = null;  // the language asked for last: a slower answer for an earlier choice must not replace it
 
   function row(entry) {
     const forms = entry.plural_forms;
@@ -66,7 +67,9 @@ export function textsForm({ shop, template, onInput }) {
   }
 
   async function load(locale) {
+    wanted = locale;
     const answer = await api("GET", `${base}/${enc(locale)}`);
+    if (locale !== wanted) return answer;
     inputs = [];
     loaded = { version: answer.version, locale };
     clear(own, answer.texts.filter((t) => !t.shared).map(row));
