@@ -19,8 +19,16 @@ TEMPLATE_SK_PREFIX = "TEMPLATE#"
 PARTS = ("subject", "preheader", "text")
 
 
+class _OwnParts:
+    """The parts a saved template gives itself (subject, preheader, text), by name, left out when not given."""
+
+    @property
+    def parts(self) -> dict:
+        return {name: getattr(self, name) for name in PARTS if getattr(self, name)}
+
+
 @dataclass(frozen=True)
-class StoredOverride:
+class StoredOverride(_OwnParts):
     template: str
     version: int
     mjml: Optional[str]  # None: the default body (only the shop's texts are its own)
@@ -31,13 +39,9 @@ class StoredOverride:
     text: Optional[str] = None
     texts: dict = field(default_factory=dict)  # the shop's words: {locale: {catalog key: text}}
 
-    @property
-    def parts(self) -> dict:
-        return {name: getattr(self, name) for name in PARTS if getattr(self, name)}
-
 
 @dataclass(frozen=True)
-class Revision:
+class Revision(_OwnParts):
     """One saved version of a template (``revision`` is its id: when it was saved)."""
 
     revision: str
@@ -50,10 +54,6 @@ class Revision:
     preheader: Optional[str] = None
     text: Optional[str] = None
     texts: dict = field(default_factory=dict)
-
-    @property
-    def parts(self) -> dict:
-        return {name: getattr(self, name) for name in PARTS if getattr(self, name)}
 
 
 class OverrideChanged(Exception):
