@@ -325,6 +325,16 @@ def _post_webhook(stack: Stack, label: str, headers: dict, body: bytes) -> dict:
     return answer
 
 
+# What a customer can choose their points for (GET /shops/demo-shop/customers/{email}/rewards).
+DEMO_REWARDS = {
+    "free-shipping": {"name": "Безкоштовна доставка", "kind": "free_shipping", "points": 80, "min_order": "500.00"},
+    "minus-100": {"name": "−100 грн на замовлення", "kind": "amount_off", "points": 100, "amount": "100.00",
+                  "min_order": "300.00"},
+    "minus-10-percent": {"name": "−10 % на навушники JBL", "kind": "percent_off", "points": 250, "discount_percent": "10",
+                         "product_skus": ["JBL-T520BT-BLU"]},
+}
+
+
 def run_demo(stack: Stack) -> dict:
     from devstack import samples
 
@@ -349,6 +359,9 @@ def run_demo(stack: Stack) -> dict:
     marketer_key = _api(stack, "POST", f"/admin/shops/{SHOP_ID}/admin-keys",
                         {"label": "local marketer", "role": "marketer"}, admin)["admin_key"]
     _say(f"  POST /admin/shops/{SHOP_ID}/admin-keys: workspace keys for the shop's owner and its marketer issued")
+    for reward_id, reward in DEMO_REWARDS.items():
+        _api(stack, "PUT", f"/admin/shops/{SHOP_ID}/rewards/{reward_id}", reward, admin)
+    _say(f"  PUT /admin/shops/{SHOP_ID}/rewards/…: {', '.join(r['name'] for r in DEMO_REWARDS.values())}")
 
     _heading(f"Signed sample Shopify webhooks → POST /webhooks/shopify/{SHOP_ID}")
     first, second = CUSTOMERS
@@ -410,6 +423,9 @@ def print_summary(stack: Stack, demo: dict) -> None:
     _say("  Customer view over HTTP:")
     _say(f"    curl -s -H 'X-Api-Key: {demo['api_key']}' \\")
     _say(f"      {stack.api_url}/shops/{SHOP_ID}/customers/{email}")
+    _say("  The rewards they can choose their points for (and, under more_rewards, what they save up for):")
+    _say(f"    curl -s -H 'X-Api-Key: {demo['api_key']}' \\")
+    _say(f"      {stack.api_url}/shops/{SHOP_ID}/customers/{email}/rewards")
     _say("  Admin API:")
     _say(f"    curl -s -H 'Authorization: Bearer {os.environ['LOYALTY_ADMIN_TOKEN']}' {stack.api_url}/admin/shops")
     ports = []
