@@ -137,6 +137,17 @@ def test_a_scheduled_offer_is_sent_by_the_schedule_when_due(memory_client, fake_
     assert message["data"]["code"] == offer["codes"][0]["code"]
 
 
+def test_an_offer_scheduled_for_later_can_be_sent_now_instead(memory_client, fake_deps, shop):
+    _, offer = api(memory_client, "POST", f"/admin/shops/{shop.shop_id}/offers", {**OFFER, "segment": None, "email": JANE})
+    path = f"/admin/shops/{shop.shop_id}/offers/{offer['offer_id']}/sends"
+    api(memory_client, "POST", path, {"send_at": (fake_deps.clock.now + timedelta(days=2)).isoformat()})
+    status, sent = api(memory_client, "POST", path, {})
+    assert status == 202 and sent["mailing"]["status"] == "sent", sent
+    assert len(offer_mail_queued()) == 1
+    fake_deps.clock.advance(days=2)
+    assert run_due_sends(fake_deps).get("offers") is None and offer_mail_queued() == []
+
+
 @pytest.mark.parametrize("body, status, field", [
     ({"send_at": "tomorrow"}, 400, "send_at"),
     ({"send_at": "2031-03-14T10:00:00"}, 400, "send_at"),

@@ -67,13 +67,15 @@ def send_offer(deps, shop_id: str, offer_id: str, body: dict) -> dict:
             raise BadRequest("send_at: give the offset (e.g. 2031-03-14T10:00:00+02:00)", field="send_at")
         send_at = send_at.astimezone(timezone.utc)
         if send_at > now:
+            if status == SENDING:
+                raise Conflict("offer_id: its e-mail is being sent; it cannot be scheduled now", field="offer_id")
             record.mailing = {"status": SCHEDULED, "send_at": keys.iso(send_at), "queued": 0}
             try:
                 records.save(record)
             except ValueError:
                 raise Conflict("offer_id: the offer changed while scheduling; try again", field="offer_id") from None
             return offer_view(deps, shop, record)
-    queue_offer_mail(deps, shop, offer_id, now)
+    queue_offer_mail(deps, shop, offer_id, now, now_even_if_scheduled=True)
     return offer_view(deps, shop, records.load(offer_id))
 
 
@@ -90,8 +92,9 @@ def send_due_offers(deps, now: Optional[datetime] = None) -> dict:
     return report
 
 
-def queue_offer_mail(deps, shop, offer_id: str, now: datetime) -> int:
-    """Queue the e-mails of every customer not queued yet; the number queued by this call."""
+def queue_offer_mail(deps, shop, offer_id: str, now: datetime, *, now_even_if_scheduled: bool = False) -> int:
+    """Queue the e-mails of every customer not queued yet; the number queued by this call.
+    ``now_even_if_scheduled``: the admin asked to send now an offer scheduled for later."""
     records = deps.repos.offer_records(shop.shop_id)
     queued = 0
     conflicts = 0
@@ -102,7 +105,7 @@ def queue_offer_mail(deps, shop, offer_id: str, now: datetime) -> int:
         status = record.mailing.get("status", NOT_SENT)
         if status == SENT:
             return queued
-        if status == SCHEDULED and record.mailing.get("send_at", "") > keys.iso(now):
+        if status == SCHEDULED and record.mailing.get("send_at", "") > keys.iso(now) and not now_even_if_scheduled:
             return queued
         customers = sorted(record.recipients)
         done = int(record.mailing.get("queued", 0))
