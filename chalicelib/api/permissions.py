@@ -92,6 +92,8 @@ PERMISSIONS: dict[tuple[str, str], frozenset[str]] = {
     ("POST", f"{_SHOP}/campaign-preview"): EVERYONE,
     ("POST", f"{_SHOP}/campaign-test-send"): EVERYONE,
     ("POST", f"{_SHOP}/offers"): EVERYONE,  # a product discount for one customer or a segment
+    ("GET", f"{_SHOP}/offers/{{offer_id}}"): EVERYONE,  # the offer's terms and how far its e-mail went
+    ("POST", f"{_SHOP}/offers/{{offer_id}}/sends"): EVERYONE,  # e-mail it to its customers, now or at send_at
     ("GET", f"{_SHOP}/campaigns"): EVERYONE,
     ("GET", f"{_SHOP}/campaigns/{{campaign_id}}"): EVERYONE,
     ("GET", f"{_SHOP}/campaigns/{{campaign_id}}/stats"): EVERYONE,

@@ -10,7 +10,7 @@ TEMPLATES_DIR = Path(__file__).resolve().parents[2] / "templates"
 TEMPLATES: tuple[str, ...] = (
     "post_purchase", "points_expiring", "special_day", "tier_upgrade", "reward_code",
     "referral_reward", "welcome", "birthday", "winback", "tier_at_risk", "achievement", "membership_reminder",
-    "shipment_update", "flow_message",
+    "shipment_update", "flow_message", "personal_offer",
 )
 
 # Marketing mail needs the customer's consent, carries an unsubscribe link and counts
@@ -24,6 +24,8 @@ MARKETING_TEMPLATES: frozenset[str] = frozenset({
     "special_day", "winback", "birthday", "points_expiring", "welcome", "tier_at_risk",
     # Flow steps (second purchase, review request, abandoned checkout) all ask for a purchase.
     "flow_message",
+    # An individual offer told to its customers (services/campaigns/offer_mail.py).
+    "personal_offer",
 })
 TRANSACTIONAL_TEMPLATES: frozenset[str] = frozenset(TEMPLATES) - MARKETING_TEMPLATES
 

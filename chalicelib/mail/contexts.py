@@ -86,6 +86,9 @@ flow_message         preset (second_purchase, review_request, checkout_reminder,
                      recommendations [{title, url, price_minor}], free_shipping,      recommendations,
                      code, discount_percent, code_value_minor, code_expires_at        free_shipping},
                                                                                       ``offer``
+personal_offer       **offer_name**, **products** [{title}], **code**, **code_expires_at**, ``personal`` {name,
+                     discount_percent or code_value_minor, min_order_minor, url         products, url},
+                     (storefront), offer_id                                          ``offer``
 tier_at_risk         **tier**, **spend_needed_minor**, **by** (the last day a         ``at_risk`` {tier,
                      purchase still counts), next_lower_tier (the tier left after     discount_percent,
                      the drop; None: no tier)                                         spend_needed_minor,
@@ -373,6 +376,30 @@ def _flow_message(reader: "_Data", shop: Shop, account: Account, now: datetime, 
             "offer": _offer(reader), "recommendations": recommendations}
 
 
+MAX_OFFER_PRODUCTS = 200
+
+
+def _personal_offer(reader: "_Data", shop: Shop, account: Account, now: datetime, base: dict) -> dict:
+    """An individual offer: its name, the products it is for, the customer's code and its terms."""
+    name = reader.text("offer_name")
+    reader.text("offer_id", default=None)  # which offer: for the logs and the send record
+    products = []
+    listed = reader._get("products", None)
+    if not isinstance(listed, list) or not listed or len(listed) > MAX_OFFER_PRODUCTS:
+        raise reader.error(f"'products' must list 1 to {MAX_OFFER_PRODUCTS} products")
+    for index, product in enumerate(listed):
+        if not isinstance(product, dict):
+            raise reader.error(f"products[{index}] must be an object")
+        products.append({"title": _clean(reader.text_of(product, "title", f"products[{index}].title"))})
+    url = reader.text("url", default=base["links"]["shop"])
+    if not url.lower().startswith(("https://", "http://")):
+        raise reader.error("'url' must be an http(s) link")
+    offer = _offer(reader)
+    if offer is None or offer["expires_at"] is None or (offer["discount_percent"] is None and not offer["value_minor"]):
+        raise reader.error("an offer needs 'code', 'code_expires_at' and 'discount_percent' or 'code_value_minor'")
+    return {"personal": {"name": _clean(name), "products": products, "url": url}, "offer": offer}
+
+
 _RECOMMENDATION_REASONS = ("reorder", "bought_with")
 MAX_RECOMMENDATIONS = 6
 
@@ -567,7 +594,7 @@ _BUILDERS = {
     "reward_code": _reward_code, "tier_upgrade": _tier_upgrade, "referral_reward": _referral_reward,
     "welcome": _welcome, "birthday": _birthday, "winback": _winback, "tier_at_risk": _tier_at_risk,
     "achievement": _achievement, "membership_reminder": _membership_reminder,
-    "shipment_update": _shipment_update, "flow_message": _flow_message,
+    "shipment_update": _shipment_update, "flow_message": _flow_message, "personal_offer": _personal_offer,
 }
 assert set(_BUILDERS) == set(TEMPLATES)
 
@@ -786,6 +813,11 @@ def sample_data(template: str, locale: str, shop: Shop) -> dict:
                               "url": "https://www.dhl.de/de/privatkunden/pakete-empfangen/verfolgen.html"
                                      "?idc=00340434161094042557"}],
                 "points_earned": 95 if eur else 189}
+    if template == "personal_offer":
+        return {"offer_id": "of_3f9a1c2b7d4e", "offer_name": _SAMPLE_OFFER_NAME[locale],
+                "products": [{"sku": "SKU-1", "title": title} for title in _SAMPLE_ITEMS[locale][:2]],
+                "code": "GIFT-7KQ2X-R4TZP-M8WQD", "discount_percent": "20", "min_order_minor": 2_000 if eur else 80_000,
+                "code_expires_at": soon}
     if template == "flow_message":
         return {"preset": "checkout_reminder", "url": "https://zerno.example/checkouts/ac/9f2b1c/recover?key=5d1e",
                 "items": [{"title": title, "quantity": 1, "total_minor": 3_490 if eur else 154_900}
@@ -833,6 +865,10 @@ def sample_recommendations(locale: str, shop: Shop) -> list[dict]:
             {"product_id": "8120517", "title": _SAMPLE_ITEMS[locale][2], "url": f"{base}/products/hario-v60-filters",
              "image_url": "https://cdn.zerno.example/products/v60-filters-128.jpg",
              "price_minor": 650 if eur else 28_900, "reason": "bought_with"}]
+
+
+_SAMPLE_OFFER_NAME = {"en": "Coffee week", "de": "Woche für Kaffeeliebhaber", "ru": "Неделя любителей кофе",
+                      "uk": "Тиждень кавоманів"}
 
 
 def sample_context(template: str, locale: str) -> dict:

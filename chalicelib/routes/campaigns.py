@@ -9,7 +9,8 @@ from chalicelib.first_use import imported_on_first_use
 from chalicelib.routes.guards import FORM_TYPES, admin_only, who
 
 with imported_on_first_use():  # run on a handler's first call, not at cold start (chalicelib/first_use.py)
-    from chalicelib.services.campaigns import campaigns, links, offers, planner, results, saved_segments, segments
+    from chalicelib.services.campaigns import (campaigns, due_sends, links, offer_mail, offers, planner, results,
+                                               saved_segments, segments)
 
 bp = Blueprint(__name__)
 
@@ -33,6 +34,21 @@ def create_campaign(shop_id):
 @admin_only(bp)
 def create_offer(shop_id):
     return 201, offers.create_offer(dependencies(), shop_id, parse_json_object(bp.current_request.raw_body))
+
+
+@bp.route("/admin/shops/{shop_id}/offers/{offer_id}", methods=["GET"])
+@json_route
+@admin_only(bp)
+def get_offer(shop_id, offer_id):
+    return offer_mail.get_offer(dependencies(), shop_id, offer_id)
+
+
+@bp.route("/admin/shops/{shop_id}/offers/{offer_id}/sends", methods=["POST"])
+@json_route
+@admin_only(bp)
+def send_offer(shop_id, offer_id):
+    body = parse_json_object(bp.current_request.raw_body) if bp.current_request.raw_body else {}
+    return 202, offer_mail.send_offer(dependencies(), shop_id, offer_id, body)
 
 
 @bp.route("/admin/shops/{shop_id}/campaigns/preview", methods=["POST"])
@@ -129,7 +145,8 @@ def change_campaign(shop_id, campaign_id, action):
 
 @bp.schedule(Rate(1, unit=Rate.MINUTES))
 def send_due_campaigns(event):
-    return campaigns.run_due_campaigns(dependencies())
+    # Due campaigns, then scheduled offer e-mails (services/campaigns/due_sends.py).
+    return due_sends.run_due_sends(dependencies())
 
 
 @bp.route("/r/{token}", methods=["GET", "HEAD"])

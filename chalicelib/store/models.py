@@ -213,6 +213,17 @@ class OfferItem(Item, discriminator="offer"):
     expires_at = UnicodeAttribute()
 
 
+class OfferRecordItem(Item, discriminator="offer_record"):
+    """An individual offer as it was made (``SHOP#{shop}`` / ``OFFERDEF#{offer_id}``): its terms, whom
+    it gave a code (customer id → code) and how far its e-mail went; while its e-mail is scheduled it
+    sits in ``by_due_day`` under ``OFFERDUE`` by the moment it is due."""
+
+    terms = JSONAttribute()
+    recipients = JSONAttribute()
+    mailing = JSONAttribute(null=True)
+    version = VersionAttribute()
+
+
 class FlowRunItem(Item, discriminator="flow_run"):
     """One customer's run through a flow; while active it sits in ``by_due_day`` under
     ``FLOWDUE#{shop}`` sorted by when its next step is due."""

@@ -14,7 +14,7 @@ from chalicelib.store.campaigns.clicks import ClickStore
 from chalicelib.store.campaigns.groups import CampaignGroups
 from chalicelib.store.campaigns.results import Results
 from chalicelib.store.loyalty.repository import LoyaltyRepository
-from chalicelib.store.loyalty.offers import PersonalOffers
+from chalicelib.store.loyalty.offers import OfferRecords, PersonalOffers
 from chalicelib.store.loyalty.rewards import RewardCatalog
 from chalicelib.store.mail.deferred_mail import DeferredMail
 from chalicelib.store.mail.held_mail import HeldMail
@@ -113,3 +113,6 @@ class DynamoRepositories:
 
     def offers(self, shop_id: str) -> PersonalOffers:
         return PersonalOffers(shop_id)
+
+    def offer_records(self, shop_id: str) -> OfferRecords:
+        return OfferRecords(shop_id)

@@ -22,7 +22,7 @@ _PATH_VALUES = {"email": "nobody@example.com", "template": "post_purchase", "cam
                 "action": "pause", "revision": "r-unknown", "key_id": "0" * 16, "withdrawal_id": "w-unknown",
                 "request_id": "dr-unknown", "domain": "unknown.example", "flow_id": "second-purchase",
                 "locale": "de", "segment_id": "s-unknown", "product_id": "p-unknown",
-                "reward_id": "free-shipping"}
+                "reward_id": "free-shipping", "offer_id": "of_unknown"}
 
 
 @pytest.fixture

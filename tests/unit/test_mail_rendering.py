@@ -67,6 +67,11 @@ def _key_values(template: str, context: dict) -> list[str]:
     if template == "flow_message":
         return [context["flow"]["heading"], context["flow"]["url"], context["offer"]["code"],
                 context["flow"]["items"][0]["title"]]
+    if template == "personal_offer":  # the offer's own terms: name, products, code, discount, minimum, window
+        return [context["personal"]["name"], context["personal"]["products"][0]["title"],
+                context["personal"]["products"][1]["title"], context["offer"]["code"],
+                f.percent(context["offer"]["discount_percent"]), f.money(context["offer"]["min_order_minor"]),
+                f.date(context["offer"]["expires_at"]), context["personal"]["url"]]
     raise AssertionError(template)
 
 
@@ -102,9 +107,9 @@ def test_every_template_renders_in_every_locale(emails, template, locale):
 def test_marketing_and_transactional_split():
     assert set(TEMPLATES) == {"post_purchase", "points_expiring", "special_day", "tier_upgrade", "reward_code",
                               "referral_reward", "welcome", "birthday", "winback", "tier_at_risk", "achievement",
-                              "membership_reminder", "shipment_update", "flow_message"}
+                              "membership_reminder", "shipment_update", "flow_message", "personal_offer"}
     assert MARKETING_TEMPLATES == {"special_day", "winback", "birthday", "points_expiring", "welcome",
-                                   "tier_at_risk", "flow_message"}
+                                   "tier_at_risk", "flow_message", "personal_offer"}
     assert LOCALES == ("en", "de", "ru", "uk")
 
 

@@ -8,12 +8,13 @@ import { dashboardView } from "./dashboard.js";
 import { customersView } from "./customers.js";
 import { sendingView } from "./sending.js";
 import { brandView } from "./brand.js";
+import { flowsView } from "./flows.js";
 
 const root = document.getElementById("app");
 const state = { session: null, shop: null };
 
 const TABS = [
-  ["dashboard", "Dashboard"], ["templates", "Templates"], ["campaigns", "Campaigns"],
+  ["dashboard", "Dashboard"], ["templates", "Templates"], ["campaigns", "Campaigns"], ["flows", "Flows"],
   ["program", "Program"], ["brand", "Brand"], ["customers", "Customers"], ["sending", "Sending"],
 ];
 
@@ -69,6 +70,7 @@ function render() {
     dashboard: () => dashboardView(main, state.shop),
     templates: () => (rest[0] ? editorView(main, state.shop, decodeURIComponent(rest[0])) : templatesView(main, state.shop)),
     campaigns: () => campaignsView(main, state.shop),
+    flows: () => flowsView(main, state.shop, rest[0] ? decodeURIComponent(rest[0]) : ""),
     program: () => programView(main, state.shop),
     customers: () => customersView(main, state.shop, rest[0] ? decodeURIComponent(rest[0]) : ""),
     sending: () => sendingView(main, state.shop),

@@ -21,6 +21,7 @@ const TRIGGERS = {
   tier_at_risk: "before a tier would drop", achievement: "when a customer earns an achievement",
   membership_reminder: "before a paid membership ends", shipment_update: "when the order ships or arrives",
   flow_message: "a step of a multi-step flow (switched per flow)",
+  personal_offer: "when you e-mail an individual offer to its customers",
 };
 
 export async function templatesView(main, shop) {

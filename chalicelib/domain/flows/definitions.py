@@ -10,9 +10,11 @@ from typing import Annotated, Any, Literal, Optional, Union
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from chalicelib.domain.flows.dates import CALENDAR, DATE_FIELDS, MAX_OFFSET_DAYS, SIGNED_UP, parse_calendar_date
+
 TRIGGERS = ("first_order", "paid_order", "tier_reached", "points_earned", "checkout_abandoned",
             "shipment_delivered", "date")
-# The triggers wired to events today; "date" flows are started by the daily job (see docs/flows.md).
+# "date" flows are started by the daily job on a day of each customer's calendar (domain/flows/dates.py).
 CHECKS = ("ordered_since_start", "not_ordered_since_start", "points_above", "in_segment", "checkout_open")
 PRESETS = ("second_purchase", "review_request", "checkout_reminder", "checkout_last_call", "custom")
 MAX_STEPS = 20
@@ -37,6 +39,39 @@ class Trigger(_Strict):
     # points_earned: at least this many in one order; tier_reached: this tier's name.
     min_points: Optional[Annotated[int, Field(ge=1, le=10_000_000)]] = None
     tier: Optional[Annotated[str, Field(min_length=1, max_length=60)]] = None
+    # date: which day of the customer's (or the shop's) calendar, moved by offset_days (negative: before).
+    date_field: Optional[Literal[DATE_FIELDS]] = None  # type: ignore[valid-type]
+    offset_days: Optional[Annotated[int, Field(ge=-MAX_OFFSET_DAYS, le=MAX_OFFSET_DAYS)]] = None
+    every_year: Optional[bool] = None  # signed_up: the anniversary (default) or once after sign-up
+    calendar_date: Optional[Annotated[str, Field(max_length=10)]] = None  # calendar: YYYY-MM-DD or MM-DD
+    local_hour: Optional[Annotated[int, Field(ge=0, le=23)]] = None  # the hour of the customer's day it starts (9)
+
+    @model_validator(mode="after")
+    def _date_fields(self) -> "Trigger":
+        date_only = {"date_field": self.date_field, "offset_days": self.offset_days,
+                     "every_year": self.every_year, "calendar_date": self.calendar_date,
+                     "local_hour": self.local_hour}
+        if self.kind != "date":
+            given = [name for name, value in date_only.items() if value is not None]
+            if given:
+                raise ValueError(f"{given[0]}: only a date trigger takes it")
+            return self
+        if self.date_field is None:
+            raise ValueError(f"date_field: a date trigger names its day: one of {', '.join(DATE_FIELDS)}")
+        if (self.date_field == CALENDAR) != (self.calendar_date is not None):
+            raise ValueError("calendar_date: a calendar trigger needs calendar_date (YYYY-MM-DD or MM-DD), "
+                             "and only a calendar trigger takes one")
+        if self.calendar_date is not None:
+            try:
+                parse_calendar_date(self.calendar_date)
+            except ValueError:
+                raise ValueError("calendar_date: not a day: YYYY-MM-DD (once) or MM-DD (every year)") from None
+        if self.every_year is not None and self.date_field != SIGNED_UP:
+            raise ValueError("every_year: only a signed_up trigger chooses (birthdays come every year, "
+                             "a membership ends once, a calendar_date says it)")
+        if self.date_field == SIGNED_UP and self.every_year is False and (self.offset_days or 0) < 0:
+            raise ValueError("offset_days: nothing starts before the customer signed up")
+        return self
 
 
 class WaitStep(_Strict):
@@ -147,6 +182,9 @@ class FlowDefinition(_Strict):
         return self
 
 
+_NAMED_IN_MESSAGES = frozenset({"date_field", "offset_days", "every_year", "calendar_date", "local_hour", "segment"})
+
+
 def parse_flow(document: Any) -> FlowDefinition:
     """A flow document → the definition, or ``FlowError`` naming the first bad field."""
     if not isinstance(document, dict):
@@ -157,6 +195,9 @@ def parse_flow(document: Any) -> FlowDefinition:
         first = error.errors(include_url=False, include_input=False)[0]
         path = ".".join(str(part) for part in first["loc"]) or "body"
         message = first["msg"].removeprefix("Value error, ")
+        named, _, rest = message.partition(": ")
+        if rest and path != "body" and named in _NAMED_IN_MESSAGES:  # the check names the field it is about
+            path, message = f"{path}.{named}", rest
         raise FlowError(path, message[:1].lower() + message[1:]) from None
 
 

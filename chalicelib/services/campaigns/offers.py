@@ -17,6 +17,7 @@ from chalicelib.services.loyalty.codes import CodeSpec, issue_codes
 from chalicelib.services.shops.lookup import load_shop
 from chalicelib.services.validation import bad_request_from
 from chalicelib.store import keys
+from chalicelib.store.loyalty.offers import OfferRecord
 
 # An offer is issued while the admin waits: past this many customers, a campaign with an offer is the tool.
 MAX_OFFER_CUSTOMERS = 5_000
@@ -37,6 +38,10 @@ class OfferRequest(BaseModel):
     valid_days: Annotated[int, Field(ge=1, le=365, strict=True)] = 14
     email: Optional[Annotated[str, Field(min_length=3, max_length=254)]] = None
     segment: Optional[dict[str, Any]] = Field(None, description="a segment document ({\"rules\": ...})")
+    product_titles: Optional[dict[Sku, Annotated[str, Field(min_length=1, max_length=120)]]] = Field(
+        None, max_length=200, description="the products' names as the offer's e-mail shows them (SKU → title)")
+    url: Optional[Annotated[str, Field(min_length=8, max_length=2000, pattern=r"^https?://")]] = Field(
+        None, description="where the e-mail's button leads (a page of the shop; default: the storefront)")
 
 
 def create_offer(deps, shop_id: str, body: dict) -> dict:
@@ -49,6 +54,9 @@ def create_offer(deps, shop_id: str, body: dict) -> dict:
         raise BadRequest("discount_percent: give discount_percent or amount (one of them)", field="discount_percent")
     if (request.email is None) == (request.segment is None):
         raise BadRequest("email: give email (one customer) or segment (one of them)", field="email")
+    unknown = sorted(set(request.product_titles or {}) - set(request.product_skus))
+    if unknown:
+        raise BadRequest(f"product_titles: {unknown[0]!r} is not one of product_skus", field="product_titles")
     value_minor = to_minor(request.amount, shop.currency_exponent) if request.amount is not None else 0
     if request.amount is not None and value_minor < 1:
         raise BadRequest("amount: smaller than the currency's smallest unit", field="amount")
@@ -61,6 +69,14 @@ def create_offer(deps, shop_id: str, body: dict) -> dict:
                     product_skus=tuple(sorted(set(request.product_skus))))
     codes = issue_codes(deps, shop.shop_id, spec, [customer_id for customer_id, _ in recipients], now)
     deps.repos.offers(shop.shop_id).index(request.name.strip(), codes)
+    deps.repos.offer_records(shop.shop_id).save(OfferRecord(
+        shop.shop_id, offer_id, terms={
+            "name": request.name.strip(), "product_skus": list(spec.product_skus),
+            "product_titles": dict(request.product_titles or {}),
+            "discount_percent": str(request.discount_percent) if request.discount_percent is not None else None,
+            "value_minor": value_minor, "min_order_minor": spec.min_order_minor,
+            "expires_at": keys.iso(spec.expires_at), "created_at": keys.iso(now), "url": request.url},
+        recipients={code.customer_id: code.code for code in codes}))
     emails = dict(recipients)
     return {"offer_id": offer_id, "name": request.name.strip(), "customers": len(codes),
             "product_skus": list(spec.product_skus),

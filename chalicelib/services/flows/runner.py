@@ -14,7 +14,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Iterable, Optional
 
-from chalicelib.domain.flows.definitions import SendStep
+from chalicelib.domain.flows.definitions import FlowDefinition, SendStep
 from chalicelib.domain.flows.runs import COMPLETED, FlowRun, RunFacts, StepTaken, is_due, start_run, take_step
 from chalicelib.domain.loyalty.codes import REWARD, REWARD_PREFIX, RewardCode, new_code
 from chalicelib.domain.mail.outbox import MARKETING
@@ -39,17 +39,28 @@ def start_flows(deps, shop: Shop, trigger: str, customer_id: str, occurrence: st
             continue
         if trigger == "points_earned" and points < (flow.trigger.min_points or 1):
             continue
-        run = start_run(shop.shop_id, flow, customer_id, occurrence, now, context)
-        store = deps.repos.flows(shop.shop_id)
-        change = Change(items=[store.run_write(run)],
-                        counters=[counter_update(shop.shop_id, FUNNEL_SUBJECT.format(flow_id=flow.flow_id),
-                                                 {"started": 1}, run.run_id)])
-        try:
-            deps.repos.loyalty(shop.shop_id).commit(change, now)
-        except ConcurrentChange:
-            continue  # this occurrence started the flow before (a retried or repeated event)
-        started.append(flow.flow_id)
+        if start_flow(deps, shop, flow, customer_id, occurrence, now, context=context):
+            started.append(flow.flow_id)
     return started
+
+
+def start_flow(deps, shop: Shop, flow: FlowDefinition, customer_id: str, occurrence: str, now: datetime, *,
+               context: Optional[dict] = None, starts_at: Optional[datetime] = None) -> bool:
+    """Start ``flow`` for the customer unless this occurrence started it before (False then).
+    ``starts_at``: the moment the run begins when that is not now (a date flow begins on the
+    customer's day, and waits in the due index until then)."""
+    run = start_run(shop.shop_id, flow, customer_id, occurrence, now, context)
+    if starts_at is not None:
+        run.started_at = run.due_at = starts_at
+    store = deps.repos.flows(shop.shop_id)
+    change = Change(items=[store.run_write(run)],
+                    counters=[counter_update(shop.shop_id, FUNNEL_SUBJECT.format(flow_id=flow.flow_id),
+                                             {"started": 1}, run.run_id)])
+    try:
+        deps.repos.loyalty(shop.shop_id).commit(change, now)
+    except ConcurrentChange:
+        return False  # this occurrence started the flow before (a retried or repeated event)
+    return True
 
 
 def run_due_flows(deps, shops: Iterable[Shop], now: datetime, limit_per_shop: int = 500) -> dict:

@@ -17,6 +17,7 @@ from chalicelib.services.lifecycle import expiry_warnings
 from chalicelib.services.lifecycle import occasions
 from chalicelib.services.lifecycle import program_jobs
 from chalicelib.services.lifecycle import tier_risk
+from chalicelib.services.flows.dates import start_date_flows
 from chalicelib.services.products.recommendations import compute_recommendations
 from chalicelib.services.shops.lookup import load_shop
 
@@ -40,6 +41,7 @@ def run_daily(deps, now: Optional[datetime] = None, shop_ids: Optional[Iterable[
             "codes_released": lambda: code_release.release_expired_codes(deps, shop_id, now),
             "referral_rewards": lambda: vars(program_jobs.reward_referrals(deps, shop, now)),
             "membership_reminders": lambda: vars(program_jobs.remind_members(deps, shop, now)),
+            "date_flows": lambda: vars(start_date_flows(deps, shop, now)),
         }
         report[shop_id] = {name: _guarded(shop_id, name, job) for name, job in jobs.items()}
     return {"now": now.isoformat(), "shops": report}
