@@ -105,6 +105,7 @@ def _period_view(totals: Counter, exponent: int) -> dict:
         "points_issued", "points_redeemed", "points_expired", "points_adjusted", "points_taken_back",
         "active_customers")})
     view["cashback_issued"] = format_minor(totals.get("cashback_issued_minor", 0), exponent)
+    view["codes_discount"] = format_minor(totals.get("codes_discount_minor", 0), exponent)
     return view
 
 
@@ -155,7 +156,8 @@ def _program_report(deps, shop, totals: Counter, today: date) -> dict:
     liability, retention = directory_figures(deps, shop, today)
     cost = RewardCost(
         redeemed_value_minor=shop.program.redemption_value_minor(max(totals.get("points_redeemed", 0), 0), exponent),
-        cashback_minor=totals.get("cashback_issued_minor", 0))
+        cashback_minor=totals.get("cashback_issued_minor", 0),
+        codes_discount_minor=totals.get("codes_discount_minor", 0))
     return {
         "redemption_rate": redemption_rate(totals.get("points_redeemed", 0), totals.get("points_issued", 0)),
         "roi": program_roi(totals.get("revenue_member_minor", 0), cost, exponent),
