@@ -3,6 +3,7 @@ import "uplot/dist/uPlot.min.css";
 import { api, enc } from "./api.js";
 import { h, clear } from "./dom.js";
 import { programEffectSection } from "./program_effect.js";
+import { programHoldoutSection } from "./program_holdout.js";
 
 const COLORS = ["#2563eb", "#16a34a", "#dc2626", "#9333ea", "#ea580c"];
 // Numbers and money as the marketer's browser writes them (1 234,50 €, $1,234.50).
@@ -33,8 +34,11 @@ const pct = (v) => (v === null || v === undefined ? "–"
 export async function dashboardView(main, shop) {
   const range = h("select", { id: "dashboard-days" }, [30, 90, 365].map((d) => h("option", { value: d }, `last ${d} days`)));
   const body = h("div", { id: "dashboard" });
+  let latest = 0;
   async function load() {
+    const asked = ++latest;
     const d = await api("GET", `/admin/shops/${enc(shop)}/dashboard?days=${range.value}`);
+    if (asked !== latest) return;  // a later choice of days is loading: this answer is stale
     const p = d.period;
     const stat = (label, value, sub) => h("div", { class: "card stat" }, h("small", {}, label), h("strong", {}, value), h("span", {}, sub || ""));
     clear(body,
@@ -55,6 +59,7 @@ export async function dashboardView(main, shop) {
         chart(`Revenue, members vs non-members (${d.currency})`, d.days, [
           { label: "members", value: (x) => x.revenue_member }, { label: "non-members", value: (x) => x.revenue_non_member }], "chart-revenue")),
       programEffectSection(d),
+      programHoldoutSection(d),
       h("h3", {}, "Campaign funnels"),
       d.campaigns.length ? h("div", { class: "funnels", id: "funnels" }, d.campaigns.map((c) => {
         const top = Math.max(c.sent, 1);

@@ -29,3 +29,29 @@ export function earnRateText(pointsPerUnit, currency) {
   const points = Math.round(rate * per * 1000) / 1000;
   return `${formatNumber(points)} ${points === 1 ? "point" : "points"} per ${formatNumber(per)} ${currency || ""}`.trim();
 }
+
+export function formatPercent(fraction, digits = 1) {
+  const n = Number(fraction);
+  if (fraction === null || fraction === undefined || !Number.isFinite(n)) return "–";
+  return new Intl.NumberFormat(LOCALE, { style: "percent", maximumFractionDigits: digits }).format(n);
+}
+
+// A change as a signed percent ("+12.5 %", "−3 %"): relative lifts.
+export function formatChange(fraction) {
+  const n = Number(fraction);
+  if (fraction === null || fraction === undefined || !Number.isFinite(n)) return "–";
+  return new Intl.NumberFormat(LOCALE, { style: "percent", maximumFractionDigits: 1, signDisplay: "exceptZero" }).format(n);
+}
+
+// "2031-03" → "Mar 2031" / "März 2031" / "бер. 2031 р.": a calendar month (UTC, as the server counts them).
+export function formatMonth(yearMonth) {
+  if (!/^\d{4}-\d{2}$/.test(String(yearMonth || ""))) return String(yearMonth ?? "–");
+  return new Intl.DateTimeFormat(LOCALE, { year: "numeric", month: "short", timeZone: "UTC" })
+    .format(new Date(`${yearMonth}-01T00:00:00Z`));
+}
+
+// A calendar day ("2031-03-14") as the marketer writes dates, without shifting it by a time zone.
+export function formatDay(day) {
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(String(day || ""))) return String(day ?? "–");
+  return new Intl.DateTimeFormat(LOCALE, { dateStyle: "medium", timeZone: "UTC" }).format(new Date(`${day}T00:00:00Z`));
+}
