@@ -115,3 +115,13 @@ def test_which_codes_discounts_are_a_reward_cost():
     # points and cashback were counted when spent or credited; the shop's own code is no program cost
     assert reward_discounts(order, consumed) == {"REF-FRIEND": 5_000, "SHIP-C": 3_500}
     assert reward_discounts(order, []) == {"REF-FRIEND": 5_000}  # a referral code is never used up
+
+
+def test_the_customers_timeline_says_what_each_code_took_off(client, deps, clock):
+    shop = register_shop(client, "codes-timeline", "shopify")
+    _codes(deps, shop.shop_id)
+    _deliver(client, shop, clock, _order(shop, clock, "7201", "olena@example.com", "1000.00", "100.00", [DAY_CODE]))
+    response = client.http.get(f"/admin/shops/{shop.shop_id}/customers/olena@example.com/timeline", headers=ADMIN)
+    assert response.status_code == 200, response.body
+    orders = [e for e in json.loads(response.body)["events"] if e.get("cause") == "order:7201" and e["type"] == "order"]
+    assert [e["code_discounts"] for e in orders if "code_discounts" in e] == [{DAY_CODE: "100.00"}]

@@ -12,6 +12,9 @@ const num = (v) => (v === null || v === undefined || v === "" ? "–" : new Intl
 const money = (v, currency) => (v === null || v === undefined || v === "" ? "–"
   : new Intl.NumberFormat(LOCALE, { style: "currency", currency }).format(Number(v)));
 const compact = new Intl.NumberFormat(LOCALE, { notation: "compact", maximumFractionDigits: 1 });
+// The charts' days (UTC calendar days, as the counters keep them) written the marketer's way: 14.03. / 14 бер.
+const dayLabel = new Intl.DateTimeFormat(LOCALE, { day: "numeric", month: "short", timeZone: "UTC" });
+const dayLong = new Intl.DateTimeFormat(LOCALE, { dateStyle: "medium", timeZone: "UTC" });
 // The y axis as wide as its longest label: big revenue figures were cut off at a fixed 60 px.
 const axisWidth = (u, values) => (values && values.length ? Math.max(...values.map((v) => String(v).length)) * 8 + 28 : 48);
 
@@ -22,8 +25,11 @@ function chart(title, days, series, id) {
   requestAnimationFrame(() => {
     const width = Math.max(280, host.clientWidth - 24);
     new uPlot({ width, height: 200, legend: { show: true }, scales: { x: { time: true } },
-      series: [{}, ...series.map((s, i) => ({ label: s.label, stroke: COLORS[i], width: 2, fill: s.fill ? COLORS[i] + "22" : undefined }))],
-      axes: [{}, { size: axisWidth, values: (u, splits) => splits.map((v) => compact.format(v)) }] }, data, host);
+      series: [{ value: (u, v) => (v === null || v === undefined ? "–" : dayLong.format(new Date(v * 1000))) },
+        ...series.map((s, i) => ({ label: s.label, stroke: COLORS[i], width: 2, fill: s.fill ? COLORS[i] + "22" : undefined,
+          value: (u, v) => num(v) }))],
+      axes: [{ values: (u, splits) => splits.map((v) => dayLabel.format(new Date(v * 1000))) },
+        { size: axisWidth, values: (u, splits) => splits.map((v) => compact.format(v)) }] }, data, host);
   });
   return host;
 }

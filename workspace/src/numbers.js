@@ -17,8 +17,12 @@ export function formatTime(iso, timeZone) {
   if (!iso) return "–";
   const when = new Date(iso);
   if (Number.isNaN(when.getTime())) return iso;
-  return new Intl.DateTimeFormat(LOCALE, { dateStyle: "medium", timeStyle: "short", timeZone: timeZone || "UTC" }).format(when)
-    + (timeZone ? "" : " UTC");
+  try {
+    return new Intl.DateTimeFormat(LOCALE, { dateStyle: "medium", timeStyle: "short", timeZone: timeZone || "UTC" }).format(when)
+      + (timeZone ? "" : " UTC");
+  } catch {  // a zone this browser does not know: the moment in UTC, said so
+    return new Intl.DateTimeFormat(LOCALE, { dateStyle: "medium", timeStyle: "short", timeZone: "UTC" }).format(when) + " UTC";
+  }
 }
 
 // "5 points per 100 UAH": an earn rate the way people say it.
