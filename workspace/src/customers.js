@@ -7,7 +7,7 @@ import { formatMoney, formatNumber, formatTime } from "./numbers.js";
 
 const EVENT_LABELS = { order: "Order", points: "Points", code: "Code", adjustment: "Adjustment", email: "E-mail", unsubscribe: "Unsubscribed", resubscribe: "Subscribed again", tier: "Tier" };
 // The ledger's kinds in words (an unknown kind: its name with spaces).
-const KIND_LABELS = { earn: "paid order", reverse: "refund or cancellation", cashback: "cashback", redeem: "points turned into a code",
+const KIND_LABELS = { earn: "paid order", reverse: "refund or cancellation", cashback: "credited to the wallet", redeem: "points turned into a code",
   release: "unused code's points given back", expire: "points expired", adjust: "adjusted by hand", bonus: "bonus",
   code_discount: "free order with a code", erase: "data erased", withdrawal_paid: "cashback paid out",
   withdrawal_returned: "cashback withdrawal returned", membership_end: "membership ended" };

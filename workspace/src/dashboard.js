@@ -25,7 +25,7 @@ function chart(title, days, series, id) {
   requestAnimationFrame(() => {
     const width = Math.max(280, host.clientWidth - 24);
     new uPlot({ width, height: 200, legend: { show: true }, scales: { x: { time: true } },
-      series: [{ value: (u, v) => (v === null || v === undefined ? "–" : dayLong.format(new Date(v * 1000))) },
+      series: [{ label: "day", value: (u, v) => (v === null || v === undefined ? "–" : dayLong.format(new Date(v * 1000))) },
         ...series.map((s, i) => ({ label: s.label, stroke: COLORS[i], width: 2, fill: s.fill ? COLORS[i] + "22" : undefined,
           value: (u, v) => num(v) }))],
       axes: [{ values: (u, splits) => splits.map((v) => dayLabel.format(new Date(v * 1000))) },

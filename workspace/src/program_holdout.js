@@ -31,7 +31,8 @@ export function programHoldoutSection(d) {
     answer = h("div", { class: "cards" },
       stat("program-increment", "Incremental revenue", money(rev.estimate),
         `95 % interval: ${money(rev.low)} to ${money(rev.high)}`),
-      stat("program-per-customer", "Revenue per customer", `${money(per.estimate)} more`,
+      stat("program-per-customer", "Revenue per customer, mailed against the holdout",
+        per.estimate < 0 ? `${money(-per.estimate)} less` : `${money(per.estimate)} more`,
         `${formatChange(per.relative.estimate)} (${formatChange(per.relative.low)} to ${formatChange(per.relative.high)})`),
       stat("program-buyers", "Share of customers buying: difference", formatChange(buyers.estimate),
         `percentage points; 95 % interval: ${formatChange(buyers.low)} to ${formatChange(buyers.high)}`));
