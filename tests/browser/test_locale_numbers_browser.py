@@ -128,6 +128,7 @@ def _check_templates(page, locale: str) -> None:
     expect(page.locator("#template-list tbody tr").first).to_be_visible()
     assert "Last sent (Europe/Kyiv)" in page.locator("#template-list").inner_text()
     _readable(page)
+    _shot(page, f"locale-flows-{locale}", f"locale-flows-{locale}")
     page.click("#template-list >> text=post_purchase")
     expect(page.frame_locator("#preview-desktop").locator("body")).to_contain_text("#1042", timeout=20_000)
     _readable(page, "#template-history")
