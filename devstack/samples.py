@@ -554,6 +554,9 @@ def _generic_order(order_id: str, email: str, lines: list[_Line], paid: bool, ca
         "total": _money(sum((line.paid for line in lines), Decimal(0)) + shipping, currency),
         "discount_codes": list(discount_codes),
     }
+    if discount_codes:  # the lines' discounts, given by the first code (as the Shopify and WooCommerce samples say)
+        order["discounts"] = [{"code": discount_codes[0],
+                               "amount": _money(sum((line.discount for line in lines), Decimal(0)), currency)}]
     if paid:
         order["paid_at"] = created_at.isoformat()
     return _with_event_id({"type": "order", "test": False, "occurred_at": created_at.isoformat(), "order": order})

@@ -43,6 +43,16 @@ class Place:
 
 
 @dataclass(frozen=True)
+class CodeDiscount:
+    """The money a discount code took off an order, as the platform reports it (Shopify's
+    ``discount_codes[].amount`` or its discount allocations, WooCommerce's coupon line discount and
+    its tax, the generic ``discounts``), in minor units."""
+
+    code: str
+    amount_minor: int
+
+
+@dataclass(frozen=True)
 class OrderLine:
     line_id: str
     quantity: int
@@ -114,6 +124,8 @@ class Order:
     shipping_minor: int = 0
     total_minor: int = 0
     discount_codes: tuple[str, ...] = ()
+    # What each discount code took off the order, where the platform says (codes as written).
+    code_discounts: tuple[CodeDiscount, ...] = ()
     # Refunds already listed inside the order payload (Shopify orders/updated,
     # WooCommerce order.updated); applied idempotently by refund id.
     refunds: tuple[Refund, ...] = ()
@@ -131,6 +143,15 @@ class Order:
     place: Optional[Place] = None
     # The storefront checkout the order completed (Shopify checkout_token): stops its reminders.
     checkout_token: Optional[str] = None
+
+
+def discount_by_code(order: "Order") -> dict[str, int]:
+    """The money each code took off the order, by the code in capitals (a code listed twice adds up)."""
+    found: dict[str, int] = {}
+    for discount in order.code_discounts:
+        code = discount.code.strip().upper()
+        found[code] = found.get(code, 0) + max(discount.amount_minor, 0)
+    return found
 
 
 @dataclass(frozen=True)

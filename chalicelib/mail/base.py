@@ -113,8 +113,14 @@ class TemplateError(Exception):
         where = f"template {self.template!r}, locale {self.locale or '-'}"
         if self.source:
             where += f", {self.source}"
-        where += f", line {self.line}" if self.line is not None else ", line unknown"
+        where += f", line {self.line}" if self.line is not None else ""
         return f"{where}: {self.message}"
+
+    def in_plain_words(self) -> str:
+        """The refusal as a marketer reads it: what is wrong first, then which e-mail and language."""
+        at = f" on line {self.line}" if self.line is not None else ""
+        language = f" in {self.locale}" if self.locale else ""
+        return f"{self.message}{at} (the {self.template.replace('_', ' ')} e-mail{language})"
 
     def __reduce__(self):
         return (type(self), (self.template, self.locale, self.line, self.message, self.source))

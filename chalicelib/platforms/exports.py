@@ -24,6 +24,7 @@ from typing import Iterable, Iterator, Optional, TextIO, Union
 from chalicelib.domain.money import to_minor
 from chalicelib.domain.loyalty.order_record import allocate
 from chalicelib.domain.platform_events import (
+    CodeDiscount,
     CustomerEvent,
     CustomerFacts,
     IgnoredEvent,
@@ -165,6 +166,10 @@ def _shopify_csv_order_or_raise(line: int, rows: list[dict], ctx: WebhookContext
         refunds = (Refund(refund_id=f"import-{order_id}", order_id=order_id,
                           amount_minor=min(refunded, sum(paid))),)
     marketing = _first(rows, "Accepts Marketing").lower()
+    code = _first(rows, "Discount Code")
+    taken_off = (CodeDiscount(code, max(to_minor(_decimal({"Discount Amount": _first(rows, "Discount Amount")},
+                                                          "Discount Amount"), exponent), 0)),) \
+        if code and _first(rows, "Discount Amount") else ()
     order = Order(
         order_id=order_id,
         customer=CustomerFacts(email=email, marketing_consent={"yes": True, "no": False}.get(marketing)),
@@ -174,7 +179,7 @@ def _shopify_csv_order_or_raise(line: int, rows: list[dict], ctx: WebhookContext
         paid=True, name=rows[0].get("Name", ""), created_at=created_at, paid_at=paid_at,
         shipping_minor=to_minor(_decimal({"Shipping": _first(rows, "Shipping") or "0"}, "Shipping"), exponent),
         total_minor=to_minor(_decimal({"Total": _first(rows, "Total") or "0"}, "Total"), exponent),
-        discount_codes=tuple(code for code in [_first(rows, "Discount Code")] if code),
+        discount_codes=(code,) if code else (), code_discounts=taken_off,
         refunds=refunds, fully_refunded=status == "refunded")
     return HistoryItem(line, paid_at, OrderEvent(order))
 

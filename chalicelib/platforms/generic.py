@@ -17,6 +17,7 @@ from chalicelib.domain.platform_events import (
     Checkout,
     CheckoutEvent,
     CheckoutLine,
+    CodeDiscount,
     CustomerEvent,
     CustomerFacts,
     Delivery,
@@ -75,6 +76,11 @@ class GenericLine(Payload):
         return self
 
 
+class GenericCodeDiscount(Payload):
+    code: ShortText
+    amount: NonNegativeAmount = Field(description="The money the code took off the order, in major units")
+
+
 class GenericShippingAddress(Payload):
     address1: Annotated[str, Field(min_length=1, max_length=255)]
     city: ShortText = ""
@@ -96,6 +102,8 @@ class GenericOrder(Payload):
     shipping: NonNegativeAmount = Decimal(0)
     total: Optional[NonNegativeAmount] = Field(None, description="Defaults to the sum of the lines plus shipping")
     discount_codes: Annotated[list[ShortText], Field(max_length=50)] = []
+    discounts: Annotated[list[GenericCodeDiscount], Field(max_length=50)] = Field(
+        [], description="What each discount code took off the order (a code named here need not be repeated in discount_codes)")
     status_url: Optional[Annotated[str, Field(max_length=2048)]] = None
     shipping_address: Optional[GenericShippingAddress] = Field(None, description="Compared for referral fraud checks, never stored")
     referral_code: Optional[Annotated[str, Field(max_length=64)]] = Field(None, description="The referral code the customer arrived with (REF-…), if not among discount_codes")
@@ -257,7 +265,8 @@ def _order(order: GenericOrder, ctx: WebhookContext) -> Order:
         paid_at=order.paid_at if paid else None,
         shipping_minor=shipping,
         total_minor=to_minor(order.total, exponent) if order.total is not None else sum(line.paid_minor for line in lines) + shipping,
-        discount_codes=tuple(order.discount_codes),
+        discount_codes=tuple(dict.fromkeys([*order.discount_codes, *(d.code for d in order.discounts)])),
+        code_discounts=tuple(CodeDiscount(d.code, to_minor(d.amount, exponent)) for d in order.discounts),
         fully_refunded=order.status == "refunded",
         status_url=order.status_url,
         shipping_address=ShippingAddress(order.shipping_address.address1, order.shipping_address.city,

@@ -11,6 +11,7 @@ from chalicelib.domain.money import to_minor
 from chalicelib.domain.platform_events import (
     Checkout,
     CheckoutEvent,
+    CodeDiscount,
     CheckoutLine,
     CustomerEvent,
     CustomerFacts,
@@ -75,6 +76,13 @@ _EXTRA_HEADERS = {
 
 class DiscountAllocation(Payload):
     amount: Amount
+    # Which of the order's discount_applications gave it.
+    discount_application_index: Optional[Annotated[int, Field(ge=0)]] = None
+
+
+class DiscountApplication(Payload):
+    type: Optional[str] = None  # discount_code | manual | script | automatic
+    code: Optional[str] = None
 
 
 class LineItem(Payload):
@@ -91,10 +99,13 @@ class LineItem(Payload):
 
 class ShippingLine(Payload):
     price: Amount
+    discount_allocations: Optional[list[DiscountAllocation]] = None
 
 
 class DiscountCode(Payload):
     code: str
+    amount: Optional[Amount] = None  # the money the code took off the order
+    type: Optional[str] = None  # fixed_amount | percentage | shipping
 
 
 class RefundLineItem(Payload):
@@ -184,6 +195,7 @@ class ShopifyOrder(Payload):
     shipping_lines: Optional[list[ShippingLine]] = None
     total_price: Optional[Amount] = None
     discount_codes: Optional[list[DiscountCode]] = None
+    discount_applications: Optional[list[DiscountApplication]] = None
     order_status_url: Optional[str] = None
     refunds: Optional[list[ShopifyRefund]] = None
     customer: Optional[Customer] = None
@@ -458,6 +470,38 @@ def _order_email(order: ShopifyOrder) -> Optional[str]:
     return None
 
 
+def _applied_codes(order: ShopifyOrder) -> list[tuple[int, str]]:
+    """The discount codes among the order's discount applications, with their index."""
+    return [(index, application.code) for index, application in enumerate(order.discount_applications or ())
+            if (application.type or "") == "discount_code" and first_present(application.code)]
+
+
+def _codes(order: ShopifyOrder) -> tuple[str, ...]:
+    """The order's discount codes: ``discount_codes``, and any code only its discount applications name."""
+    codes = [code.code for code in order.discount_codes or ()]
+    known = {code.strip().upper() for code in codes}
+    codes += [code for _, code in _applied_codes(order) if code.strip().upper() not in known]
+    return tuple(codes)
+
+
+def _code_discounts(order: ShopifyOrder, exponent: int) -> tuple[CodeDiscount, ...]:
+    """The money each code took off: ``discount_codes[].amount``, else (a code only the discount
+    applications name, or one listed without amount) the sum of the line and shipping allocations
+    that point at its application."""
+    found = [CodeDiscount(code.code, max(to_minor(code.amount, exponent), 0))
+             for code in order.discount_codes or () if code.amount is not None]
+    stated = {discount.code.strip().upper() for discount in found}
+    allocations = [allocation for line in order.line_items for allocation in line.discount_allocations or ()]
+    allocations += [allocation for shipping in order.shipping_lines or () for allocation in shipping.discount_allocations or ()]
+    for index, code in _applied_codes(order):
+        if code.strip().upper() in stated:
+            continue
+        amount = sum((a.amount for a in allocations if a.discount_application_index == index), Decimal(0))
+        found.append(CodeDiscount(code, max(to_minor(amount, exponent), 0)))
+        stated.add(code.strip().upper())
+    return tuple(found)
+
+
 def order_from_payload(order: ShopifyOrder, exponent: int) -> Order:
     paid = (order.financial_status or "").lower() in PAID_STATUSES
     lines = tuple(_order_line(line, exponent) for line in order.line_items)
@@ -480,7 +524,8 @@ def order_from_payload(order: ShopifyOrder, exponent: int) -> Order:
         paid_at=order.processed_at if paid else None,
         shipping_minor=shipping,
         total_minor=total,
-        discount_codes=tuple(code.code for code in order.discount_codes or ()),
+        discount_codes=_codes(order),
+        code_discounts=_code_discounts(order, exponent),
         refunds=tuple(_refund(refund, order.id, exponent) for refund in order.refunds or ()),
         # Shopify lists every refund in detail, so "refunded" needs no special flag.
         fully_refunded=False,

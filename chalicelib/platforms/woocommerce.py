@@ -8,6 +8,7 @@ from typing import Any, Mapping, Optional
 
 from chalicelib.domain.money import to_minor
 from chalicelib.domain.platform_events import (
+    CodeDiscount,
     CustomerEvent,
     CustomerFacts,
     Delivery,
@@ -92,6 +93,8 @@ class LineItem(Payload):
 
 class CouponLine(Payload):
     code: str
+    discount: Optional[Amount] = None  # the money the coupon took off, tax excluded (discount_tax: its tax)
+    discount_tax: Optional[Amount] = None
 
 
 class WooShipping(Payload):
@@ -203,6 +206,11 @@ def order_from_payload(order: WooOrder, exponent: int) -> Order:
         shipping_minor=shipping,
         total_minor=to_minor(order.total, exponent) if order.total is not None else sum(line.paid_minor for line in lines) + shipping,
         discount_codes=tuple(coupon.code for coupon in order.coupon_lines or ()),
+        # The coupon's discount, with its tax where the shop's prices include tax (as the lines count).
+        code_discounts=tuple(
+            CodeDiscount(coupon.code, max(to_minor(_with_tax(coupon.discount, coupon.discount_tax, include_tax),
+                                                   exponent), 0))
+            for coupon in order.coupon_lines or () if coupon.discount is not None),
         refunds=tuple(
             Refund(refund_id=refund.id, order_id=order.id, amount_minor=abs(to_minor(refund.total, exponent)))
             for refund in order.refunds or ()

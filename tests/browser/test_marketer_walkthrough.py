@@ -211,7 +211,7 @@ def test_marketer_walkthrough(api_server, demo_shop, gold_buyers, deps):
             page.click("#customer-matches >> text=jonas.weber@example.de")
             timeline = page.locator("#customer-timeline")
             expect(timeline.locator("tr[data-type='email']").first).to_contain_text("special day")
-            expect(timeline.locator("tr[data-type='order']", has_text="earn")).to_have_count(1)
+            expect(timeline.locator("tr[data-type='order']", has_text="paid order")).to_have_count(1)
             expect(timeline).to_contain_text("(Europe/Kyiv)")
             _shot(page, "walkthrough-5-timeline", "walkthrough-5-timeline")
 

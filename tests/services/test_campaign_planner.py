@@ -75,6 +75,7 @@ def test_preview_of_a_locale_nobody_speaks_uses_a_sample_and_errors_name_the_fie
     status, body = _post(client, f"/admin/shops/{shopify_shop.shop_id}/campaign-preview",
                          {**_document(data={"starts_at": SEND_AT[:10], "ends_at": SEND_AT[:10]})})
     assert status == 400 and body["field"] == "data" and "'title' is required" in body["message"]
+    assert body["message"].startswith("data: 'title' is required (the special day e-mail in ")  # plain words first
     status, body = _post(client, f"/admin/shops/{shopify_shop.shop_id}/campaign-preview",
                          {**_document(), "locales": ["fr"]})
     assert status == 400 and body["field"] == "locales"

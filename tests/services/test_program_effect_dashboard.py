@@ -82,7 +82,8 @@ def test_liability_by_the_month_the_points_expire(client, shop):
 
 
 def test_a_bounded_liability_scan_says_it_stopped(deps, shop):
-    answer, retention = directory_figures(deps, load_shop(deps, shop.shop_id), LATER.date(), read_limit=1)
+    answer, retention, program = directory_figures(deps, load_shop(deps, shop.shop_id), LATER.date(), read_limit=1)
+    assert program is None  # no program holdout: nothing past the limit is read
     assert retention["customers_read"] == 1 and retention["complete"] is False
     assert answer["customers_read"] == 1 and answer["complete"] is False
     assert answer["points"] in (20, 25 + 50)  # one customer's lots: Taras' or Olena's
@@ -109,3 +110,50 @@ def test_cohort_retention_by_first_order_month_members_apart(client, shop):
          "non_members": {"customers": 0, "ordered_again": [None]}},
         {"cohort": "2031-04", "members": {"customers": 0, "ordered_again": []},
          "non_members": {"customers": 1, "ordered_again": []}}]
+
+
+def test_one_directory_walk_feeds_the_liability_the_cohorts_and_the_program(client, deps, clock, monkeypatch):
+    from chalicelib.domain.campaigns.program_holdout import in_program_holdout
+    from chalicelib.store import keys
+    from chalicelib.store.loyalty.repository import LoyaltyRepository
+
+    shop = register_shop(client, "effect-holdout", "shopify", program_holdout_percent=30)
+    spent = {f"buyer{n}@example.com": 100 * (n + 1) for n in range(12)}
+    for n, (email, amount) in enumerate(spent.items()):
+        _pays(client, shop, clock, f"h-{n}", email, f"{amount}.00")
+    clock.set(LATER)
+    _pays(client, shop, clock, "h-again", "buyer0@example.com", "300.00")
+    pages: list[int] = []
+    page_of = LoyaltyRepository.customer_page
+    monkeypatch.setattr(LoyaltyRepository, "customer_page",
+                        lambda self, shard, cursor, limit: pages.append(shard) or page_of(self, shard, cursor, limit))
+
+    board = _board(client, shop)
+    assert sorted(pages) == list(range(keys.CUSTOMER_SHARDS))  # every shard's one page, once: one walk
+
+    # the same answers as each figure read alone
+    settings = load_shop(deps, shop.shop_id)
+    liability, retention, no_program = directory_figures(deps, settings, LATER.date())
+    assert no_program is None
+    assert board["liability_by_expiry_month"] == liability and board["cohort_retention"] == retention
+    assert liability["customers_read"] == 12 and liability["complete"]
+    held = {email for email in spent if in_program_holdout(shop.shop_id, settings.customer_id_for(email), 30)}
+    program = board["program"]
+    assert program["groups"]["holdout"]["customers"] == len(held)
+    assert program["groups"]["mailed"]["customers"] == 12 - len(held)
+    # over the 60 days, the paid days both orders fall in: each group's revenue adds up its customers' orders
+    assert program["groups"]["holdout"]["revenue"] == sum(spent[e] for e in held) + (300 if "buyer0@example.com" in held else 0)
+    assert program["groups"]["mailed"]["revenue"] == (sum(spent[e] for e in spent if e not in held)
+                                                      + (0 if "buyer0@example.com" in held else 300))
+
+
+def test_a_bounded_walk_still_reads_every_customer_for_the_program(client, deps, clock):
+    shop = register_shop(client, "effect-bounded", "shopify", program_holdout_percent=50)
+    for n in range(6):
+        _pays(client, shop, clock, f"b-{n}", f"b{n}@example.com", "500.00")
+    liability, retention, program = directory_figures(deps, load_shop(deps, shop.shop_id), FIRST_PAID.date(),
+                                                      read_limit=2, program_from=FIRST_PAID.date())
+    assert liability["customers_read"] == retention["customers_read"] == 2
+    assert liability["complete"] is False and retention["complete"] is False
+    assert program["groups"]["holdout"]["customers"] + program["groups"]["mailed"]["customers"] == 6
+    assert program["groups"]["holdout"]["revenue"] + program["groups"]["mailed"]["revenue"] == 3_000

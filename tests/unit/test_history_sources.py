@@ -34,6 +34,8 @@ def test_shopify_csv_rows_of_one_order_become_one_order_with_the_code_spread_ove
     assert [line.paid_minor for line in order.lines] == [135000, 45000]
     assert [line.title for line in order.lines] == ["Kettle", 'Teapot, "glass"']
     assert order.shipping_minor == 7000 and order.customer.marketing_consent is True
+    assert order.discount_codes == ("SAVE10",) and [(d.code, d.amount_minor) for d in order.code_discounts] == [
+        ("SAVE10", 20000)]  # the export's Discount Amount: what the code took off
     (refund,) = order.refunds
     assert (refund.refund_id, refund.amount_minor) == ("import-5551", 10000)
 

@@ -37,5 +37,6 @@ def test_the_programs_incremental_revenue_interval_holds_the_planted_effect():
 def test_a_small_program_gives_no_number_but_says_why():
     answer = program_lift(totals([0, 500, 0] * 10), totals([0, 0, 900]), exponent=2)
     assert answer["incremental_revenue"] == {"estimate": None, "low": None, "high": None}
-    assert "not enough data" in answer["note"] and "mailed" in answer["note"]
+    assert "too few customers to tell yet" in answer["note"] and "mailed" in answer["note"]
+    assert "recipients" not in answer["note"] and "converters" not in answer["note"]
     assert answer["groups"]["holdout"] == {"customers": 3, "buyers": 1, "revenue": 9.0}

@@ -36,7 +36,10 @@ def test_roi_sets_member_revenue_against_redeemed_value_and_cashback():
     assert answer["reward_cost"] == "400.00" and answer["reward_cost_minor"] == 40_000
     assert answer["member_revenue"] == "12000.00"
     assert answer["roi"] == 29.0  # (12,000 − 400) ÷ 400
-    assert answer["codes_discount"] is None
+    assert answer["codes_discount"] == "0.00"
+    with_codes = program_roi(1_200_000, RewardCost(30_000, 10_000, codes_discount_minor=20_000), 2)
+    assert with_codes["codes_discount"] == "200.00" and with_codes["reward_cost"] == "600.00"
+    assert with_codes["roi"] == 19.0  # (12,000 − 600) ÷ 600: the codes' discounts are part of the cost
     assert program_roi(50_000, RewardCost(0, 0), 2)["roi"] is None
     assert program_roi(10_000, RewardCost(20_000, 0), 2)["roi"] == -0.5  # rewards cost more than members paid
     assert {"roi", "reward_cost", "member_revenue", "redeemed_value", "cashback_cost", "codes_discount",

@@ -248,7 +248,7 @@ export async function campaignsView(main, shop) {
         field(`Valid from (${zone})`, validFrom), field(`Valid until (${zone})`, validUntil))),
       h("fieldset", {}, h("legend", {}, "Before it goes"),
         h("div", { class: "row" }, h("span", {}, "Preview in "), previewLocales, h("button", { type: "button", id: "preview-campaign", onclick: preview }, "Preview")),
-        audienceHost, planPanel(shop, () => documentOf()), previewHost,
+        audienceHost, planPanel(shop, () => documentOf(), zone), previewHost,
         h("div", { class: "row" }, field("Send a test to", testTo, "a confirmed test recipient (Sending tab)"), field("in", testLocale),
           h("button", { type: "button", id: "campaign-send-test", onclick: sendTest }, "Send test"), testResult)),
       message,

@@ -5,7 +5,12 @@ import { api, enc } from "./api.js";
 import { h, clear, debounce, errorText, field, notice } from "./dom.js";
 import { formatMoney, formatNumber, formatTime } from "./numbers.js";
 
-const EVENT_LABELS = { order: "Order", points: "Points", code: "Code", adjustment: "Adjustment", email: "E-mail", unsubscribe: "Unsubscribed", resubscribe: "Subscribed again" };
+const EVENT_LABELS = { order: "Order", points: "Points", code: "Code", adjustment: "Adjustment", email: "E-mail", unsubscribe: "Unsubscribed", resubscribe: "Subscribed again", tier: "Tier" };
+// The ledger's kinds in words (an unknown kind: its name with spaces).
+const KIND_LABELS = { earn: "paid order", reverse: "refund or cancellation", cashback: "credited to the wallet", redeem: "points turned into a code",
+  release: "unused code's points given back", expire: "points expired", adjust: "adjusted by hand", bonus: "bonus",
+  code_discount: "free order with a code", erase: "data erased", withdrawal_paid: "cashback paid out",
+  withdrawal_returned: "cashback withdrawal returned", membership_end: "membership ended" };
 
 function describe(event, currency) {
   if (event.type === "email") {
@@ -15,11 +20,13 @@ function describe(event, currency) {
   }
   if (event.type === "unsubscribe") return `from ${event.source || "a link"}`;
   if (event.type === "resubscribe") return "";
-  const parts = [event.kind];
+  if (event.type === "tier") return `${event.tier_from || "no tier"} → ${event.tier_to || "no tier"}`;
+  const parts = [KIND_LABELS[event.kind] || String(event.kind || "").replace(/_/g, " ")];
   if (event.order) parts.push(event.order);
   if (event.code) parts.push(event.code);
   if (Number(event.spend)) parts.push(`spent ${formatMoney(event.spend, currency)}`);
   if (Number(event.cashback)) parts.push(`cashback ${formatMoney(event.cashback, currency)}`);
+  for (const [code, amount] of Object.entries(event.code_discounts || {})) parts.push(`${code} took off ${formatMoney(amount, currency)}`);
   if (event.reason) parts.push(`“${event.reason}”${event.by ? ` by ${event.by}` : ""}`);
   return parts.join(" · ");
 }
@@ -70,7 +77,7 @@ export async function customersView(main, shop, initial) {
       const currency = c.currency;
       clear(out,
         h("div", { class: "cards" },
-          h("div", { class: "card stat" }, h("small", {}, "Balance"), h("strong", { id: "customer-balance" }, `${c.points_balance} points`), h("span", {}, `worth ${formatMoney(c.points_value, currency)}`)),
+          h("div", { class: "card stat" }, h("small", {}, "Balance"), h("strong", { id: "customer-balance" }, `${formatNumber(c.points_balance)} points`), h("span", {}, `worth ${formatMoney(c.points_value, currency)}`)),
           h("div", { class: "card stat" }, h("small", {}, "Tier"), h("strong", {}, c.tier || "no tier"), h("span", {}, c.next_tier ? `${formatMoney(c.spend_to_next_tier, currency)} to ${c.next_tier}` : "")),
           h("div", { class: "card stat" }, h("small", {}, "Cashback"), h("strong", {}, formatMoney(c.cashback_balance, currency)), h("span", {}, `${formatNumber(c.orders_count)} orders, ${formatMoney(c.lifetime_spend, currency)} spent`)),
           h("div", { class: "card stat" }, h("small", {}, "Referral and achievements"), h("strong", {}, c.referral?.code || "no referral code"),

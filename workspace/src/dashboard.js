@@ -3,6 +3,7 @@ import "uplot/dist/uPlot.min.css";
 import { api, enc } from "./api.js";
 import { h, clear } from "./dom.js";
 import { programEffectSection } from "./program_effect.js";
+import { programHoldoutSection } from "./program_holdout.js";
 
 const COLORS = ["#2563eb", "#16a34a", "#dc2626", "#9333ea", "#ea580c"];
 // Numbers and money as the marketer's browser writes them (1 234,50 €, $1,234.50).
@@ -11,6 +12,9 @@ const num = (v) => (v === null || v === undefined || v === "" ? "–" : new Intl
 const money = (v, currency) => (v === null || v === undefined || v === "" ? "–"
   : new Intl.NumberFormat(LOCALE, { style: "currency", currency }).format(Number(v)));
 const compact = new Intl.NumberFormat(LOCALE, { notation: "compact", maximumFractionDigits: 1 });
+// The charts' days (UTC calendar days, as the counters keep them) written the marketer's way: 14.03. / 14 бер.
+const dayLabel = new Intl.DateTimeFormat(LOCALE, { day: "numeric", month: "short", timeZone: "UTC" });
+const dayLong = new Intl.DateTimeFormat(LOCALE, { dateStyle: "medium", timeZone: "UTC" });
 // The y axis as wide as its longest label: big revenue figures were cut off at a fixed 60 px.
 const axisWidth = (u, values) => (values && values.length ? Math.max(...values.map((v) => String(v).length)) * 8 + 28 : 48);
 
@@ -21,8 +25,11 @@ function chart(title, days, series, id) {
   requestAnimationFrame(() => {
     const width = Math.max(280, host.clientWidth - 24);
     new uPlot({ width, height: 200, legend: { show: true }, scales: { x: { time: true } },
-      series: [{}, ...series.map((s, i) => ({ label: s.label, stroke: COLORS[i], width: 2, fill: s.fill ? COLORS[i] + "22" : undefined }))],
-      axes: [{}, { size: axisWidth, values: (u, splits) => splits.map((v) => compact.format(v)) }] }, data, host);
+      series: [{ label: "day", value: (u, v) => (v === null || v === undefined ? "–" : dayLong.format(new Date(v * 1000))) },
+        ...series.map((s, i) => ({ label: s.label, stroke: COLORS[i], width: 2, fill: s.fill ? COLORS[i] + "22" : undefined,
+          value: (u, v) => num(v) }))],
+      axes: [{ values: (u, splits) => splits.map((v) => dayLabel.format(new Date(v * 1000))) },
+        { size: axisWidth, values: (u, splits) => splits.map((v) => compact.format(v)) }] }, data, host);
   });
   return host;
 }
@@ -33,8 +40,11 @@ const pct = (v) => (v === null || v === undefined ? "–"
 export async function dashboardView(main, shop) {
   const range = h("select", { id: "dashboard-days" }, [30, 90, 365].map((d) => h("option", { value: d }, `last ${d} days`)));
   const body = h("div", { id: "dashboard" });
+  let latest = 0;
   async function load() {
+    const asked = ++latest;
     const d = await api("GET", `/admin/shops/${enc(shop)}/dashboard?days=${range.value}`);
+    if (asked !== latest) return;  // a later choice of days is loading: this answer is stale
     const p = d.period;
     const stat = (label, value, sub) => h("div", { class: "card stat" }, h("small", {}, label), h("strong", {}, value), h("span", {}, sub || ""));
     clear(body,
@@ -55,6 +65,7 @@ export async function dashboardView(main, shop) {
         chart(`Revenue, members vs non-members (${d.currency})`, d.days, [
           { label: "members", value: (x) => x.revenue_member }, { label: "non-members", value: (x) => x.revenue_non_member }], "chart-revenue")),
       programEffectSection(d),
+      programHoldoutSection(d),
       h("h3", {}, "Campaign funnels"),
       d.campaigns.length ? h("div", { class: "funnels", id: "funnels" }, d.campaigns.map((c) => {
         const top = Math.max(c.sent, 1);

@@ -16,7 +16,8 @@ export async function programView(main, shop) {
     birthday_bonus_points: input("birthday-bonus", p.birthday_bonus_points, { type: "number", min: 0 }),
     winback_after_days: input("winback-days", p.winback_after_days, { type: "number", min: 7 }),
   };
-  const period = h("select", { id: "tier-period" }, ["lifetime", "rolling_12_months"].map((v) => h("option", { value: v, selected: v === p.tier_period }, v)));
+  const PERIODS = { lifetime: "all spend ever", rolling_12_months: "spend in the last 12 months" };
+  const period = h("select", { id: "tier-period" }, Object.entries(PERIODS).map(([v, label]) => h("option", { value: v, selected: v === p.tier_period }, label)));
   const capMessages = input("cap-messages", current.marketing_cap?.max_messages, { type: "number", min: 0 });
   const capDays = input("cap-days", current.marketing_cap?.per_days, { type: "number", min: 1 });
   const warnings = input("warning-days", (current.expiry_warning_days || []).join(", "));
@@ -33,6 +34,12 @@ export async function programView(main, shop) {
   const showRate = () => { rateText.textContent = earnRateText(f.earn_rate.value, current.currency || p.currency); };
   f.earn_rate.addEventListener("input", showRate);
   showRate();
+  // the point's worth in money, following the field ("1 point = 0,50 ₴")
+  const worthText = h("small", { id: "point-value-text" });
+  const showWorth = () => { worthText.textContent = Number.isFinite(Number(f.point_value.value)) && f.point_value.value !== ""
+    ? `1 point = ${formatMoney(f.point_value.value, current.currency || p.currency)}` : ""; };
+  f.point_value.addEventListener("input", showWorth);
+  showWorth();
   const impact = h("div", { id: "program-impact" });
   const message = h("div", { id: "program-message" });
   const save = h("button", { class: "primary", id: "save-program", disabled: true }, "Save");
@@ -51,7 +58,7 @@ export async function programView(main, shop) {
       const r = await api("POST", `${base}/preview`, body());
       clear(impact, h("div", { class: "card impact" }, h("h3", {}, "What changes for existing customers"),
         h("p", {}, `${formatNumber(r.tier_changes)} of ${formatNumber(r.customers_read)} customers change tier (${formatNumber(r.tier_ups)} up, ${formatNumber(r.tier_downs)} down)${r.truncated ? ` · only the first ${formatNumber(r.limit)} customers were read` : ""}.`),
-        r.moves.length ? h("ul", {}, r.moves.map((m) => h("li", {}, `${m.move}: ${m.customers}`))) : null,
+        r.moves.length ? h("ul", {}, r.moves.map((m) => h("li", {}, `${m.move}: ${formatNumber(m.customers)}`))) : null,
         h("p", {}, `Outstanding points: ${formatNumber(r.points_outstanding)}, worth ${formatMoney(r.outstanding_value_before, r.currency)} → ${formatMoney(r.outstanding_value_after, r.currency)} (change ${formatMoney(r.outstanding_value_change, r.currency)}).`)));
       save.disabled = false;
     } catch (error) { save.disabled = true; notice(impact, errorText(error), "error"); }
@@ -62,7 +69,7 @@ export async function programView(main, shop) {
     catch (error) { notice(message, errorText(error), "error"); }
   });
   const form = h("form", { class: "card", id: "program-form", oninput: () => { save.disabled = true; } },
-    h("div", { class: "row" }, h("div", {}, field("Earn rate (points per currency unit)", f.earn_rate), rateText), field("Point value", f.point_value),
+    h("div", { class: "row" }, h("div", {}, field("Earn rate (points per currency unit)", f.earn_rate), rateText), h("div", {}, field("Point value", f.point_value), worthText),
       field("Smallest redemption", f.min_redeem_points), field("Points valid (months)", f.points_validity_months)),
     h("div", { class: "row" }, field("Cashback %", f.cashback_percent), field("Tier period", period), field("Birthday bonus", f.birthday_bonus_points), field("Win-back after (days)", f.winback_after_days)),
     h("h3", {}, "Tiers"), h("table", { class: "list" }, h("thead", {}, h("tr", {}, h("th", {}, "Name"), h("th", {}, "From spend"), h("th", {}, "Discount %"), h("th", {}))), tiersBody),

@@ -1,5 +1,6 @@
 import { api, enc } from "./api.js";
 import { h, clear, errorText, field, notice } from "./dom.js";
+import { formatNumber, formatTime } from "./numbers.js";
 
 // The shop's sending domain: the DNS records to publish, SES's status, held mail, and the
 // addresses that may receive test e-mails (each confirmed by its owner).
@@ -8,6 +9,7 @@ export async function sendingView(main, shop) {
   const message = h("div", { id: "sending-message" });
   const domainsBox = h("div", { id: "sender-domains" });
   const recipientsBox = h("div", { id: "test-recipients" });
+  const zone = (await api("GET", base).catch(() => ({}))).timezone;
 
   async function loadDomains() {
     const view = await api("GET", `${base}/sender-domains`);
@@ -15,7 +17,7 @@ export async function sendingView(main, shop) {
     const banner = sending.status === "ready"
       ? h("div", { class: "notice ok", id: "sending-status" }, `Mail goes out from ${view.sender_email}.`)
       : h("div", { class: "notice error", id: "sending-status" },
-        `Mail from ${view.sender_email} is held (${sending.reason.replaceAll("_", " ")}): ${sending.held_messages} message(s) wait. ` +
+        `Mail from ${view.sender_email} is held (${sending.reason.replaceAll("_", " ")}): ${formatNumber(sending.held_messages)} ${sending.held_messages === 1 ? "message waits" : "messages wait"}. ` +
         "Publish the records below; held mail goes out once SES has verified the domain.");
     clear(domainsBox, banner, view.domains.map(domainCard));
   }
@@ -34,7 +36,7 @@ export async function sendingView(main, shop) {
       h("h3", {}, d.display_name, d.display_name !== d.domain ? h("small", { class: "hint" }, ` (${d.domain})`) : null, " ",
         h("span", { class: `badge ${d.status}` }, d.status), " ", check, remove),
       h("p", { class: "hint" }, `DKIM ${d.dkim.status} · MAIL FROM ${d.mail_from.domain || "-"} ${d.mail_from.status || ""}` +
-        (d.checked_at ? ` · checked ${d.checked_at.replace("T", " ").slice(0, 19)}` : "")),
+        (d.checked_at ? ` · checked ${formatTime(d.checked_at, zone)}${zone ? ` (${zone})` : ""}` : "")),
       d.note ? h("p", { class: "hint" }, d.note) : null,
       h("table", { class: "list records" },
         h("thead", {}, h("tr", {}, h("th", {}, "Name"), h("th", {}, "Type"), h("th", {}, "Value"), h("th", {}, "Why"))),
@@ -53,7 +55,7 @@ export async function sendingView(main, shop) {
           catch (error) { notice(message, errorText(error), "error"); }
         } }, "Remove"))))))
       : h("p", { class: "hint" }, "No test recipients yet."),
-    h("p", { class: "hint" }, `At most ${limit}. Each address gets one e-mail with a link; test e-mails go only to confirmed addresses.`));
+    h("p", { class: "hint" }, `At most ${formatNumber(limit)}. Each address gets one e-mail with a link; test e-mails go only to confirmed addresses.`));
   }
 
   const domain = h("input", { id: "new-domain", placeholder: "shop.example" });

@@ -25,24 +25,26 @@ const TRIGGERS = {
 };
 
 export async function templatesView(main, shop) {
-  const [{ templates }, flows, program] = await Promise.all([
+  const [{ templates }, flows, program, settings] = await Promise.all([
     api("GET", `/admin/shops/${enc(shop)}/templates`),
     api("GET", `/admin/shops/${enc(shop)}/flows/stats`).catch(() => ({ flows: [] })),
-    api("GET", `/admin/shops/${enc(shop)}/program`).catch(() => null)]);
+    api("GET", `/admin/shops/${enc(shop)}/program`).catch(() => null),
+    api("GET", `/admin/shops/${enc(shop)}`).catch(() => ({}))]);
+  const zone = settings.timezone;
   const results = Object.fromEntries(flows.flows.map((f) => [f.template, f]));
   const trigger = (t) => (typeof TRIGGERS[t] === "function" ? TRIGGERS[t](program?.program || program) : TRIGGERS[t] || "");
   clear(main, h("h2", {}, "E-mails and what sends them"), h("table", { class: "list", id: "template-list" },
-    h("thead", {}, h("tr", {}, ["E-mail", "Sent", "On", "Last sent", "Words and layout", "Results", "Last saved"].map((t) => h("th", {}, t)))),
+    h("thead", {}, h("tr", {}, ["E-mail", "Sent", "On", `Last sent (${zone || "UTC"})`, "Words and layout", "Results", `Last saved (${zone || "UTC"})`].map((t) => h("th", {}, t)))),
     h("tbody", {}, templates.map((t) => {
       const r = results[t.template];
       return h("tr", { "data-template": t.template },
         h("td", {}, h("a", { href: `#/templates/${enc(t.template)}` }, t.template)),
         h("td", {}, trigger(t.template)),
         h("td", { class: "flow-switch" }, r?.switchable ? flowSwitch(shop, t.template, r.on) : h("span", { class: "hint" }, "always")),
-        h("td", { class: "last-sent" }, r?.last_sent_at ? formatTime(r.last_sent_at) : "never"),
+        h("td", { class: "last-sent" }, r?.last_sent_at ? formatTime(r.last_sent_at, zone) : "never"),
         h("td", {}, [t.overridden ? "own layout" : "default layout", t.own_texts?.length ? `own words: ${t.own_texts.join(", ")}` : null].filter(Boolean).join(" · "), t.version ? ` (v${t.version})` : ""),
         h("td", {}, r ? `${formatNumber(r.sent)} sent · ${formatNumber(r.unique_clicks)} clicked · ${formatNumber(r.orders)} orders · ${formatMoney(r.revenue, r.currency)}` : "–"),
-        h("td", {}, t.updated_at ? formatTime(t.updated_at) : "–"));
+        h("td", {}, t.updated_at ? formatTime(t.updated_at, zone) : "–"));
     }))));
 }
 
@@ -179,10 +181,11 @@ export async function editorView(main, shop, name) {
   }
 
   async function loadHistory() {
-    const { revisions } = await api("GET", `${base}/revisions`);
+    const [{ revisions }, settings] = await Promise.all([api("GET", `${base}/revisions`),
+      api("GET", `/admin/shops/${enc(shop)}`).catch(() => ({}))]);
     clear(history, h("h3", {}, "History"), revisions.length ? h("ul", {}, revisions.map((r) => h("li", { class: r.current ? "current" : "" },
       h("button", { class: "link", "data-version": r.version, onclick: () => showRevision(r.revision) }, `v${r.version}`),
-      ` ${r.saved_at.replace("T", " ").slice(0, 19)} · ${r.saved_by || "?"}${r.note ? ` · ${r.note}` : ""}${r.current ? " · current" : ""}`))) : h("p", {}, "Not saved yet: the default template is in use."));
+      ` ${formatTime(r.saved_at, settings.timezone)} · ${r.saved_by || "?"}${r.note ? ` · ${r.note}` : ""}${r.current ? " · current" : ""}`))) : h("p", {}, "Not saved yet: the default template is in use."));
   }
 
   async function showRevision(revision) {

@@ -39,6 +39,12 @@ def totals(revenues: Iterable[int]) -> GroupTotals:
     return GroupTotals(recipients=recipients, converters=converters, revenue_minor=revenue, revenue_sq=squares)
 
 
+def _plain(note: str) -> str:
+    """The shortage in the program's words: customers and buyers, the mailed group and the holdout."""
+    return (note.replace(f"{SENT}:", f"{MAILED}:").replace(" recipients of", " customers of")
+            .replace(" converters of", " buyers of").replace("not enough data", "too few customers to tell yet"))
+
+
 def program_lift(mailed: GroupTotals, holdout: GroupTotals, exponent: int) -> dict:
     scale = 10 ** -exponent
     groups = {name: {"customers": group.recipients, "buyers": group.converters,
@@ -48,7 +54,7 @@ def program_lift(mailed: GroupTotals, holdout: GroupTotals, exponent: int) -> di
     if note:
         empty = {"estimate": None, "low": None, "high": None}
         return {"groups": groups, "incremental_revenue": dict(empty), "revenue_per_customer": dict(empty),
-                "buyer_rate": dict(empty), "note": note.replace(SENT, MAILED)}
+                "buyer_rate": dict(empty), "note": _plain(note)}
     absolute, relative = mean_lift(mailed, holdout, "revenue_minor", "revenue_sq")
     rate, rate_relative = conversion_lift(mailed, holdout)
     return {

@@ -43,6 +43,10 @@ REDEMPTION, SPECIAL_DAY, REWARD = "redemption", "special_day", "reward"
 REFERRAL, CASHBACK, MEMBERSHIP = "referral", "cashback", "membership"
 PREFIXES = (REDEMPTION_PREFIX, SPECIAL_DAY_PREFIX, REWARD_PREFIX, REFERRAL_PREFIX, CASHBACK_PREFIX,
             MEMBERSHIP_PREFIX)
+# Kinds whose discount at the checkout is the program's cost when an order uses them. Not
+# redemption or cashback codes: their value was counted once already, as points redeemed (when the
+# code was made) or as cashback credited.
+DISCOUNT_COST_KINDS = frozenset({SPECIAL_DAY, REWARD, REFERRAL, MEMBERSHIP})
 # Kinds whose unused value goes back to the customer at expiry (points or wallet money).
 RETURNABLE = frozenset({REDEMPTION, CASHBACK})
 

@@ -22,7 +22,7 @@ COUNTERS = (
     "points_issued", "points_redeemed", "points_expired", "points_taken_back", "points_adjusted",
     "points_outstanding", "cashback_issued_minor", "customers", "members", "orders_member", "orders_non_member",
     "revenue_member_minor", "revenue_non_member_minor", "repeat_orders_member", "repeat_orders_non_member",
-    "active_customers",
+    "active_customers", "codes_discount_minor",
 )
 
 
@@ -60,6 +60,10 @@ def counts_by_day(account: Account, now: datetime) -> dict[str, Counter]:
             counts["customers"] -= 1
         if entry.cashback_minor > 0:
             counts["cashback_issued_minor"] += entry.cashback_minor
+        discounts = (entry.detail or {}).get("code_discounts")
+        if discounts and entry.cause.startswith("order:"):  # the program's codes at the checkout, on the paid day
+            by_day.setdefault(_paid_day(entry.detail, now), Counter())["codes_discount_minor"] += sum(
+                int(minor) for minor in discounts.values())
         if entry.kind == "earn" and entry.cause.startswith("order:") and entry.spend_minor > 0:
             orders += 1
             paid_day = _paid_day(entry.detail, now)

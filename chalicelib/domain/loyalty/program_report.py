@@ -27,10 +27,13 @@ DEFINITIONS = {
                       "the order, less refunds booked in the period",
     "redeemed_value": "points redeemed in the period × today's point value",
     "cashback_cost": "cashback credited to customers' wallets in the period",
-    "codes_discount": "discounts of campaign and special-day codes: not recorded (the platforms' order "
-                      "discount is not stored), so not part of the reward cost; redemption codes are "
-                      "counted once, as redeemed value",
-    "reward_cost": "redeemed_value + cashback_cost",
+    "codes_discount": "money the program's codes took off orders paid in the period, as the platform "
+                      "reported it on the order (Shopify discount_codes amount, WooCommerce coupon discount "
+                      "and its tax, the generic discounts): special-day, reward, membership and referral "
+                      "codes; redemption and cashback codes are not counted again (their value is the "
+                      "redeemed value and the cashback cost); written in the order's ledger entry when it "
+                      "was paid and kept if the order is refunded later",
+    "reward_cost": "redeemed_value + cashback_cost + codes_discount",
     "roi": "(member_revenue − reward_cost) ÷ reward_cost: what members paid per unit of reward "
            "cost, not incremental revenue (the program holdout's `program` answers that)",
     "cohort_retention": "customers by the month of their first order (only those whose whole history lies "
@@ -72,10 +75,11 @@ def liability_by_month(lots: Iterable[tuple[datetime, int]], value_of: Callable[
 class RewardCost:
     redeemed_value_minor: int
     cashback_minor: int
+    codes_discount_minor: int = 0
 
     @property
     def total_minor(self) -> int:
-        return self.redeemed_value_minor + self.cashback_minor
+        return self.redeemed_value_minor + self.cashback_minor + self.codes_discount_minor
 
 
 def program_roi(member_revenue_minor: int, cost: RewardCost, exponent: int) -> dict:
@@ -84,7 +88,7 @@ def program_roi(member_revenue_minor: int, cost: RewardCost, exponent: int) -> d
 
     return {"member_revenue": money(member_revenue_minor), "member_revenue_minor": member_revenue_minor,
             "redeemed_value": money(cost.redeemed_value_minor), "cashback_cost": money(cost.cashback_minor),
-            "codes_discount": None,
+            "codes_discount": money(cost.codes_discount_minor), "codes_discount_minor": cost.codes_discount_minor,
             "reward_cost": money(cost.total_minor), "reward_cost_minor": cost.total_minor,
             "roi": ratio(member_revenue_minor - cost.total_minor, cost.total_minor)}
 

@@ -207,6 +207,23 @@ def _earn(order: Order, record: OrderRecord, account: Account, program: Program,
     outcome.record_changed = True
 
 
+def note_code_discounts(account: Account, order_id: str, discounts: dict[str, int], paid_at: datetime,
+                        now: datetime) -> None:
+    """Write down, in the ledger, the money the order's codes took off it (code → minor units):
+    on the entry the newly paid order wrote (its ``detail.code_discounts``), or, for an order that
+    earned nothing and spent nothing (a free order), on an entry of its own. The dashboard counts it
+    on the order's paid day from that entry (domain/loyalty/dashboard.py), in the same transaction."""
+    discounts = {code: minor for code, minor in discounts.items() if minor > 0}
+    if not discounts:
+        return
+    cause = f"order:{order_id}"
+    for entry in account.new_entries:
+        if entry.cause == cause and entry.kind == "earn":
+            entry.detail["code_discounts"] = discounts
+            return
+    account.note("code_discount", cause, now, detail={"code_discounts": discounts, "paid_at": paid_at.isoformat()})
+
+
 def _apply_refund(refund: Refund, record: OrderRecord, account: Optional[Account], now: datetime,
                   outcome: Outcome) -> bool:
     if record.knows_refund(refund.refund_id):

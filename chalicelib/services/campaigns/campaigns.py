@@ -197,7 +197,7 @@ def preview_campaign(deps, shop_id: str, document: dict) -> dict:
                                     data=sample, links=sample_links(locale), now=now)
             email = templates.render(settings.template, locale, context)
         except TemplateError as error:
-            raise BadRequest(f"data: {error}", field="data") from None
+            raise BadRequest(f"data: {error.in_plain_words()}", field="data") from None
         locales[locale] = {"subject": email.subject, "preheader": email.preheader, "html": email.html,
                            "text": email.text}
     return {"template": settings.template, "default_locale": shop.default_locale, "data": data,
@@ -274,7 +274,7 @@ def _plan(deps, shop_id: str, document: dict):
                           data={**data, **({"code": SAMPLE_CODE} if offer and offer.codes else {})},
                           links=sample_links(locale), now=now)
         except TemplateError as error:
-            raise BadRequest(f"data: {error}", field="data") from None
+            raise BadRequest(f"data: {error.in_plain_words()}", field="data") from None
     return shop, settings, send_at, data, now
 
 

@@ -105,7 +105,7 @@ def _render(deps, shop, settings, data: dict, send_at: datetime, locale: str, me
     except BadRequest as error:
         return {"ok": False, "error": error.message}
     except TemplateError as error:
-        return {"ok": False, "error": str(error)}
+        return {"ok": False, "error": error.in_plain_words()}
     return {"ok": True, "subject": rendered.subject, "preheader": rendered.preheader, "html": rendered.html,
             "text": rendered.text, "recipient": member.email if member else None,
             "sample": member is None}
@@ -133,7 +133,7 @@ def _rendered(deps, shop, settings, data: dict, send_at: datetime, locale: str, 
                                 links=sample_links(locale), now=send_at)
         return template_set_for(deps, shop.shop_id).render(settings.template, locale, context)
     except TemplateError as error:
-        raise BadRequest(f"data: {error}", field="data") from None
+        raise BadRequest(f"data: {error.in_plain_words()}", field="data") from None
 
 
 def _times(shop, send_at: datetime, offer) -> dict:

@@ -64,7 +64,8 @@ def timeline(deps, shop, email: str) -> dict:
                            "points": entry.points, "cashback": format_minor(entry.cashback_minor, exponent),
                            "spend": format_minor(entry.spend_minor, exponent), "cause": entry.cause,
                            "order": detail.get("order_name"), "code": detail.get("code"),
-                           "reason": detail.get("reason"), "by": detail.get("by")})
+                           "reason": detail.get("reason"), "by": detail.get("by"),
+                           **_discounts(detail, exponent)})
         if isinstance(detail.get("tier"), dict):  # the change moved the customer's tier
             events.append({"at": keys.iso(entry.created_at), "type": "tier", "tier_from": detail["tier"].get("from"),
                            "tier_to": detail["tier"].get("to"), "cause": entry.cause})
@@ -86,8 +87,16 @@ def timeline(deps, shop, email: str) -> dict:
             "achievements": sorted(profile.achievements), "events": events[:TIMELINE_LIMIT]}
 
 
+def _discounts(detail: dict, exponent: int) -> dict:
+    """What the order's codes took off it (domain/loyalty/rules.py ``note_code_discounts``), formatted."""
+    taken_off = detail.get("code_discounts")
+    if not isinstance(taken_off, dict) or not taken_off:
+        return {}
+    return {"code_discounts": {str(code): format_minor(int(minor), exponent) for code, minor in taken_off.items()}}
+
+
 def _ledger_type(kind: str) -> str:
     """The ledger's kinds (earn | reverse | redeem | release | expire | adjust | bonus | cashback | tier …)
     grouped as the timeline shows them (a ``tier`` entry moves no points: its tier event is added apart)."""
     return {"earn": "order", "reverse": "order", "cashback": "order", "redeem": "code", "release": "code",
-            "adjust": "adjustment"}.get(kind, "points")
+            "code_discount": "order", "adjust": "adjustment"}.get(kind, "points")

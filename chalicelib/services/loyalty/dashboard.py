@@ -2,12 +2,12 @@
 
 Nothing here reads customers or orders: the counts were added inside each change's
 own transaction (``domain.dashboard``), so a dashboard costs one Query per counter
-shard whatever the shop's size. The one exception: a shop with a program holdout gets the
-program's incremental revenue (``program``), which reads the customer directory once (one Query
-per page of 500 customers) to compare the two groups' revenue per customer; and the liability by
-expiry month and the cohort retention table read the directory once, and the lots of each customer
-holding points, up to ``LIABILITY_READ_LIMIT`` customers (the answer says how many it read and
-whether that was all). Running totals (customers, members, points
+shard whatever the shop's size. The exceptions share one walk of the customer directory
+(``directory_figures``, one Query per page): the liability by expiry month and the cohort retention
+table read up to ``LIABILITY_READ_LIMIT`` customers (and the lots of each customer holding points; the
+answer says how many it read and whether that was all), and a shop with a program holdout gets the
+program's incremental revenue (``program``) from the same pages, read to the end, comparing the two
+groups' revenue per customer. Running totals (customers, members, points
 outstanding) sum every day since the counters began; the outstanding value is the
 points outstanding at today's point value (the shop's liability).
 """
@@ -67,8 +67,7 @@ def dashboard(deps, shop_id: str, days: str | None) -> dict:
                 "outstanding_value": format_minor(
                     shop.program.redemption_value_minor(max(running["points_outstanding"], 0), exponent), exponent)},
         "campaigns": _funnels(deps, shop),
-        **_program_report(deps, shop, totals, today),
-        **({"program": program_effect(deps, shop, first, today)} if shop.program_holdout_percent else {}),
+        **_program_report(deps, shop, totals, first, today),
         "notes": ["members are customers in a tier (paid membership is a separate benefit, set in the program)",
                   "orders, revenue and active customers are counted on the day each order was paid, imported "
                   "history included; points on the day they moved"],
@@ -105,6 +104,7 @@ def _period_view(totals: Counter, exponent: int) -> dict:
         "points_issued", "points_redeemed", "points_expired", "points_adjusted", "points_taken_back",
         "active_customers")})
     view["cashback_issued"] = format_minor(totals.get("cashback_issued_minor", 0), exponent)
+    view["codes_discount"] = format_minor(totals.get("codes_discount_minor", 0), exponent)
     return view
 
 
@@ -122,40 +122,29 @@ def _funnels(deps, shop) -> list[dict]:
     return funnels
 
 
-def program_effect(deps, shop, first: date, last: date) -> dict:
+def program_effect(shop, revenues: dict[bool, list[int]], first: date, last: date) -> dict:
     """The whole program's incremental revenue over the days from ``first`` to ``last``: the
-    customers who get marketing mail against the program holdout (domain/campaigns/program_holdout.py).
-    Revenue is what the accounts keep per paid day (the rolling tier window's buckets, so at most
-    the last 12 months); ``months`` names the calendar months the period touches."""
-    from chalicelib.domain.campaigns.program_holdout import in_program_holdout, program_lift, totals
-    from chalicelib.store import keys
+    customers who get marketing mail against the program holdout (domain/campaigns/program_holdout.py),
+    from each group's revenue per customer (``revenues``: in the holdout → each customer's revenue,
+    read in the dashboard's one directory walk). ``months`` names the calendar months the period touches."""
+    from chalicelib.domain.campaigns.program_holdout import program_lift, totals
 
     months = sorted({(first + timedelta(days=n)).strftime("%Y-%m") for n in range((last - first).days + 1)})
-    revenues: dict[bool, list[int]] = {True: [], False: []}
-    repo = deps.repos.loyalty(shop.shop_id)
-    for shard in range(keys.CUSTOMER_SHARDS):
-        cursor = None
-        while True:
-            accounts, cursor = repo.customer_page(shard, cursor, 500)
-            for account in accounts:
-                if account.redacted or account.created_at.date() > last:
-                    continue
-                revenues[in_program_holdout(shop.shop_id, account.customer_id, shop.program_holdout_percent)].append(
-                    sum(minor for day, minor in account.spend_by_day.items() if first <= day <= last))
-            if cursor is None:
-                break
     answer = program_lift(totals(revenues[False]), totals(revenues[True]), shop.currency_exponent)
     return {"holdout_percent": shop.program_holdout_percent, "months": months, **answer}
 
 
-def _program_report(deps, shop, totals: Counter, today: date) -> dict:
+def _program_report(deps, shop, totals: Counter, first: date, today: date) -> dict:
     """The program's effect: redemption rate and ROI over the period, liability by expiry month now,
-    revenue owed to each campaign and flow (domain/loyalty/program_report.py defines each figure)."""
+    revenue owed to each campaign and flow (domain/loyalty/program_report.py defines each figure),
+    and with a program holdout its incremental revenue (``program``)."""
     exponent = shop.currency_exponent
-    liability, retention = directory_figures(deps, shop, today)
+    liability, retention, program = directory_figures(deps, shop, today,
+                                                      program_from=first if shop.program_holdout_percent else None)
     cost = RewardCost(
         redeemed_value_minor=shop.program.redemption_value_minor(max(totals.get("points_redeemed", 0), 0), exponent),
-        cashback_minor=totals.get("cashback_issued_minor", 0))
+        cashback_minor=totals.get("cashback_issued_minor", 0),
+        codes_discount_minor=totals.get("codes_discount_minor", 0))
     return {
         "redemption_rate": redemption_rate(totals.get("points_redeemed", 0), totals.get("points_issued", 0)),
         "roi": program_roi(totals.get("revenue_member_minor", 0), cost, exponent),
@@ -163,46 +152,84 @@ def _program_report(deps, shop, totals: Counter, today: date) -> dict:
         "cohort_retention": retention,
         "attributed_revenue": _attributed(deps, shop),
         "definitions": DEFINITIONS,
+        **({"program": program} if program is not None else {}),
     }
 
 
-def directory_figures(deps, shop, today: date, read_limit: int = LIABILITY_READ_LIMIT) -> tuple[dict, dict]:
-    """One bounded walk of the customer directory: the points outstanding by the month they expire
-    (from the lots of the customers holding points) and the cohort retention table (from the paid
-    days each account keeps); both say how many customers they read and whether that was all."""
+class _Holdings:
+    """What the bounded part of the walk gathers from the first ``read_limit`` customers: the lots of
+    those holding points (one Query each) and the paid days of those whose whole history is kept."""
+
+    def __init__(self, repo, read_limit: int):
+        self.repo, self.read_limit = repo, read_limit
+        self.lots: list = []
+        self.histories: list[OrderHistory] = []
+        self.customers_read = self.accounts_read = 0
+        self.complete = True
+
+    @property
+    def full(self) -> bool:
+        return self.customers_read >= self.read_limit
+
+    def add(self, customer) -> None:
+        if self.full:
+            self.complete = False
+            return
+        self.customers_read += 1
+        if customer.redacted:
+            return
+        if whole_history_in(customer.spend_by_day, customer.lifetime_spend_minor):
+            self.histories.append(OrderHistory(frozenset(d for d, minor in customer.spend_by_day.items() if minor > 0),
+                                               member=customer.tier_name is not None))
+        if customer.points_balance > 0:
+            account = self.repo.load_account(customer.customer_id)
+            self.accounts_read += 1
+            if account is not None:
+                self.lots += [(lot.expires_at, lot.points) for lot in account.lots or ()]
+
+
+def directory_figures(deps, shop, today: date, read_limit: int = LIABILITY_READ_LIMIT,
+                      program_from: date | None = None) -> tuple[dict, dict, dict | None]:
+    """One walk of the customer directory feeds every figure that reads customers: the points
+    outstanding by the month they expire (from the lots of the customers holding points) and the
+    cohort retention table (from the paid days each account keeps), both over the first ``read_limit``
+    customers and saying how many they read and whether that was all; and, with ``program_from``
+    (a shop with a program holdout), the program's incremental revenue from ``program_from`` to
+    ``today`` over every customer (the walk then reads the whole directory, one Query per 500)."""
+    from chalicelib.domain.campaigns.program_holdout import in_program_holdout
     from chalicelib.store import keys
 
     repo = deps.repos.loyalty(shop.shop_id)
     exponent = shop.currency_exponent
-    lots, histories, customers_read, accounts_read, complete = [], [], 0, 0, True
+    holdings = _Holdings(repo, read_limit)
+    revenues: dict[bool, list[int]] = {True: [], False: []}
     for shard in range(keys.CUSTOMER_SHARDS):
         cursor = None
         while True:
-            if customers_read >= read_limit:
-                complete = False
+            if holdings.full and program_from is None:
+                holdings.complete = False
                 break
-            page, cursor = repo.customer_page(shard, cursor, min(500, read_limit - customers_read))
-            customers_read += len(page)
-            for customer in (a for a in page if not a.redacted):
-                if whole_history_in(customer.spend_by_day, customer.lifetime_spend_minor):
-                    histories.append(OrderHistory(frozenset(d for d, minor in customer.spend_by_day.items() if minor > 0),
-                                                  member=customer.tier_name is not None))
-                if customer.points_balance > 0:
-                    account = repo.load_account(customer.customer_id)
-                    accounts_read += 1
-                    if account is not None:
-                        lots += [(lot.expires_at, lot.points) for lot in account.lots or ()]
+            page, cursor = repo.customer_page(
+                shard, cursor, 500 if program_from else min(500, read_limit - holdings.customers_read))
+            for customer in page:
+                holdings.add(customer)
+                if program_from is not None and not customer.redacted and customer.created_at.date() <= today:
+                    revenues[in_program_holdout(shop.shop_id, customer.customer_id, shop.program_holdout_percent)].append(
+                        sum(minor for day, minor in customer.spend_by_day.items() if program_from <= day <= today))
             if cursor is None:
                 break
-        if not complete:
+        if not holdings.complete and program_from is None:
             break
-    months = liability_by_month(lots, lambda points: shop.program.redemption_value_minor(points, exponent), exponent)
+    months = liability_by_month(holdings.lots, lambda points: shop.program.redemption_value_minor(points, exponent),
+                                exponent)
     liability = {"months": months, "points": sum(m["points"] for m in months),
                  "value": format_minor(sum(m["value_minor"] for m in months), exponent),
-                 "customers_read": customers_read, "accounts_with_points_read": accounts_read, "complete": complete}
-    retention = {"cohorts": retention_table(histories, today), "customers_counted": len(histories),
-                 "customers_read": customers_read, "complete": complete}
-    return liability, retention
+                 "customers_read": holdings.customers_read, "accounts_with_points_read": holdings.accounts_read,
+                 "complete": holdings.complete}
+    retention = {"cohorts": retention_table(holdings.histories, today), "customers_counted": len(holdings.histories),
+                 "customers_read": holdings.customers_read, "complete": holdings.complete}
+    program = program_effect(shop, revenues, program_from, today) if program_from is not None else None
+    return liability, retention, program
 
 
 def _attributed(deps, shop) -> dict:

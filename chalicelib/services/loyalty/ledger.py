@@ -10,17 +10,19 @@ from typing import Callable, Optional
 
 from chalicelib.domain.loyalty.account import Account
 from chalicelib.domain.loyalty.achievements import grant_signup_bonus
-from chalicelib.domain.loyalty.codes import looks_like_ours
+from chalicelib.domain.loyalty.codes import DISCOUNT_COST_KINDS, REFERRAL, looks_like_ours
+from chalicelib.domain.loyalty.referrals import referral_code_of
 from chalicelib.domain.campaigns.lift import CampaignGroup, counts_an_order, order_increments
 from chalicelib.domain.campaigns.links import Click, attributed_click, campaign_subject
-from chalicelib.domain.loyalty.rules import (Outcome, Program, apply_deletion, apply_order, apply_refund, note_time_zone,
-                                             update_facts)
+from chalicelib.domain.loyalty.rules import (Outcome, Program, apply_deletion, apply_order, apply_refund,
+                                             note_code_discounts, note_time_zone, update_facts)
 from chalicelib.domain.loyalty.order_record import CANCELLED, OPEN, PAID, OrderRecord
 from chalicelib.domain.platform_events import (
     CheckoutEvent,
     CustomerEvent,
     CustomerFacts,
     DataRequestEvent,
+    discount_by_code,
     Delivery,
     IgnoredEvent,
     OrderDeletedEvent,
@@ -131,6 +133,7 @@ def apply_order_update(deps, shop: Shop, order, now: datetime, *, event_id: Opti
     consumed, counts, group_items = [], Counter(), []
     if record.status == PAID and not was_paid:
         consumed = _use_codes(order, record, loaded.codes, now, counts)
+        note_code_discounts(account, order.order_id, reward_discounts(order, consumed), record.paid_at or now, now)
         if loaded.last_click and customer_id == read_for:  # the click read is this customer's
             _attribute(shop, order, record, account, loaded.last_click, counts)
         if loaded.campaign_group and customer_id == read_for:
@@ -192,6 +195,19 @@ def _use_codes(order, record: OrderRecord, codes, now: datetime, counts: Counter
         if code.subject:
             counts[(code.subject, "codes_redeemed")] += 1
     return consumed
+
+
+def reward_discounts(order, consumed) -> dict[str, int]:
+    """The money the program's codes took off a newly paid order (code → minor units, as the platform
+    reports it): the codes it used up whose discount is a reward cost (codes.DISCOUNT_COST_KINDS), and
+    the referral code it arrived with (a shared code, never used up: the friend's first-order discount)."""
+    taken_off = discount_by_code(order)
+    kinds = {code.code.upper(): code.kind for code in consumed}
+    referral = referral_code_of(order)
+    if referral:
+        kinds.setdefault(referral, REFERRAL)
+    return {code: taken_off[code] for code, kind in sorted(kinds.items())
+            if kind in DISCOUNT_COST_KINDS and taken_off.get(code, 0) > 0}
 
 
 def _attribute(shop: Shop, order, record: OrderRecord, account: Account, last_click: Click, counts: Counter) -> None:
