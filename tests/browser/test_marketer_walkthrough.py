@@ -76,16 +76,22 @@ def _send_due_campaigns_and_mail(deps):
     return report, outcomes
 
 
-# The default language's words arrive late, after the marketer has already picked German: the
-# form must show what was picked last (on a busy machine the answers came back in the other order
-# and the German subject was replaced by the Ukrainian one).
-SLOW_DEFAULT_TEXTS = """
+# Answers that arrive late, after the marketer has moved on: the default language's words after
+# German was picked, the first segment count after a second condition was added. The page must show
+# what belongs to the latest choice (on a busy CI runner the answers came back in the other order and
+# the German subject was replaced by the Ukrainian one). The page marks when each late answer was
+# asked for and when it was handed over.
+SLOW_ANSWERS = """
+const slow = { "/texts/uk": "slowTexts", "/segments/preview": "slowCount" };
 const realFetch = window.fetch;
 window.fetch = async (url, options) => {
+  const mark = Object.entries(slow).find(([end]) => String(url).endsWith(end));
+  const name = mark && !document.documentElement.dataset[mark[1]] ? mark[1] : null;
+  if (name) document.documentElement.dataset[name] = "asked";
   const response = await realFetch(url, options);
-  if (String(url).endsWith("/texts/uk") && !document.documentElement.dataset.slowTexts) {
+  if (name) {
     await new Promise((done) => setTimeout(done, 1500));
-    setTimeout(() => { document.documentElement.dataset.slowTexts = "delivered"; });  // after the form used it
+    setTimeout(() => { document.documentElement.dataset[name] = "delivered"; });  // after the page used it
   }
   return response;
 };
@@ -107,7 +113,7 @@ def test_marketer_walkthrough(api_server, demo_shop, gold_buyers, deps):
             errors = []
             page.on("pageerror", lambda error: errors.append(str(error)))
             page.on("dialog", lambda dialog: dialog.accept())
-            page.add_init_script(SLOW_DEFAULT_TEXTS)
+            page.add_init_script(SLOW_ANSWERS)
             page.goto(f"{api_server}/admin")
             page.fill("#signin-key", demo_shop)
             page.click("form.signin button[type=submit]")
@@ -142,6 +148,7 @@ def test_marketer_walkthrough(api_server, demo_shop, gold_buyers, deps):
             row = page.locator("#segment-rows .seg-row").first
             row.locator(".seg-field").select_option("tier")
             row.locator(".seg-input").fill("Gold")
+            page.wait_for_selector("html[data-slow-count=asked]", state="attached")  # every Gold customer
             page.click("#segment-rows .add-condition")
             second = page.locator("#segment-rows .seg-row").nth(1)
             second.locator(".seg-field").select_option("days_since_last_order")
@@ -149,6 +156,7 @@ def test_marketer_walkthrough(api_server, demo_shop, gold_buyers, deps):
             second.locator(".seg-input").fill("60")
             members = _call(api_server, "POST", f"/admin/shops/{SHOP}/segments/preview", {"rules": SEGMENT})["count"]
             assert members >= 3  # the three recent Gold buyers, and any Gold customer of the demo's orders
+            page.wait_for_selector("html[data-slow-count=delivered]", state="attached")
             expect(page.locator("#segment-count")).to_have_text(f"{members} customers")
             expect(page.locator("#segment-sample")).to_contain_text("jonas.weber@example.de")
             page.fill("#segment-save-name", "Gold buyers of 60 days")

@@ -2,7 +2,7 @@
 // achievements; one timeline of orders, points, codes, e-mails (status, opens, clicks),
 // unsubscribes and adjustments. An adjustment is sent once however often Adjust is pressed.
 import { api, enc } from "./api.js";
-import { h, clear, debounce, errorText, field, notice } from "./dom.js";
+import { h, clear, debounceLatest, errorText, field, notice } from "./dom.js";
 import { formatMoney, formatNumber, formatTime } from "./numbers.js";
 
 const EVENT_LABELS = { order: "Order", points: "Points", code: "Code", adjustment: "Adjustment", email: "E-mail", unsubscribe: "Unsubscribed", resubscribe: "Subscribed again", tier: "Tier" };
@@ -38,15 +38,16 @@ export async function customersView(main, shop, initial) {
   const baseOf = (email) => `/admin/shops/${enc(shop)}/customers/${enc(email)}`;
   const zone = (await api("GET", `/admin/shops/${enc(shop)}`).catch(() => ({}))).timezone;
 
-  const search = debounce(async () => {
+  const search = debounceLatest(async (isLatest) => {
     const q = query.value.trim();
     if (q.length < 2 || q.includes("@") && q.split("@")[1].includes(".")) { clear(matches); return; }
     try {
       const found = await api("GET", `/admin/shops/${enc(shop)}/customers?q=${encodeURIComponent(q)}`);
+      if (!isLatest()) return;
       clear(matches, found.customers.map((c) => h("li", {}, h("button", { type: "button", class: "link", onclick: () => { query.value = c.email; clear(matches); look(); } },
         `${[c.first_name, c.last_name].filter(Boolean).join(" ") || "—"} · ${c.email} · ${c.tier || "no tier"} · ${formatNumber(c.points_balance)} points`))),
         found.more ? h("li", { class: "hint" }, "More match: type more of the name or e-mail.") : null);
-    } catch (error) { clear(matches, h("li", { class: "hint" }, errorText(error))); }
+    } catch (error) { if (isLatest()) clear(matches, h("li", { class: "hint" }, errorText(error))); }
   }, 250);
   query.addEventListener("input", search);
 

@@ -22,6 +22,13 @@ export function debounce(fn, ms) {
   return (...args) => { clearTimeout(timer); timer = setTimeout(() => fn(...args), ms); };
 }
 
+// A debounced async call whose answer counts only while it is the latest call: ``fn(isLatest, ...args)``
+// checks ``isLatest()`` after each await, so a slow answer to an earlier keystroke never replaces a newer one.
+export function debounceLatest(fn, ms) {
+  let calls = 0;
+  return debounce((...args) => { const mine = ++calls; return fn(() => mine === calls, ...args); }, ms);
+}
+
 export function field(label, input, hint) {
   return h("label", { class: "field" }, h("span", {}, label), input, hint ? h("small", {}, hint) : null);
 }

@@ -3,7 +3,7 @@
 import { EditorView, basicSetup } from "codemirror";
 import { json } from "@codemirror/lang-json";
 import { api, enc } from "./api.js";
-import { h, clear, debounce, errorText } from "./dom.js";
+import { h, clear, debounceLatest, errorText } from "./dom.js";
 import { formatNumber } from "./numbers.js";
 
 const NUMBER_OPS = [["=", "is"], ["!=", "is not"], [">", "more than"], [">=", "at least"], ["<", "less than"], ["<=", "at most"]];
@@ -70,14 +70,15 @@ export function segmentBuilder({ shop, initial, onChange }) {
   let jsonView = null;
   const advanced = h("details", { class: "segment-json" }, h("summary", {}, "Advanced: the segment as JSON"), jsonNote, jsonHost);
 
-  const recount = debounce(async () => {
+  const recount = debounceLatest(async (isLatest) => {
     const rules = toRules(model);
     if (!rules) { count.textContent = "every customer: add a condition"; clear(sample); return; }
     try {
       const preview = await api("POST", `/admin/shops/${enc(shop)}/segments/preview`, { rules });
+      if (!isLatest()) return;
       count.textContent = `${formatNumber(preview.count)} customers`;
       clear(sample, preview.sample.length ? h("ul", {}, preview.sample.map((c) => h("li", {}, `${c.first_name || ""} ${c.email} · ${c.tier || "no tier"} · ${formatNumber(c.points_balance)} points`))) : null);
-    } catch (error) { count.textContent = errorText(error); clear(sample); }
+    } catch (error) { if (isLatest()) { count.textContent = errorText(error); clear(sample); } }
   }, 300);
 
   function changed(fromJson = false) {
