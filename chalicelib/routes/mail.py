@@ -24,7 +24,10 @@ LOCAL_TABLE_STREAM_ARN = "arn:aws:dynamodb:eu-central-1:123456789012:table/loyal
 # The queue names are the local ones; the deployed stages subscribe their own (infra/package.py).
 @bp.on_sqs_message(queue="loyalty-mail-send", batch_size=10)
 def send_email(event):
-    return queues.handle_each(event, lambda record: send_consumer.deliver_record(dependencies(), record))
+    # The sent e-mails' final writes wait for the batch's end and go in one request (send_consumer.BatchFinals).
+    deps, finals = dependencies(), send_consumer.BatchFinals()
+    response = queues.handle_each(event, lambda record: send_consumer.deliver_record(deps, record, finals))
+    return send_consumer.finish_batch(deps, finals, response)
 
 
 @bp.on_sqs_message(queue="loyalty-mail-events", batch_size=10)

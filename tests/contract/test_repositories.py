@@ -350,3 +350,28 @@ def test_a_template_override_is_deleted_whatever_its_version_and_saved_anew_from
     templates.delete("post_purchase")
     assert templates.get("post_purchase") is None
     assert templates.save("post_purchase", "<mjml>three</mjml>", 0, T0 + timedelta(minutes=2)).version == 1
+
+
+def test_a_batch_of_sends_is_marked_sent_in_one_write_with_counts_on_a_shared_shard_added_up(repos):
+    from chalicelib.store.mail import mail_store
+    from chalicelib.store.mail.mail_store import SendRecord
+
+    mail, results = repos.mail(SHOP), repos.results(SHOP, "flow:post_purchase")
+    writes = []
+    for n in range(3):
+        now = T0 + timedelta(seconds=n)
+        record = SendRecord(SHOP, f"post_purchase:o{n}", "c_1", "post_purchase", "transactional", None, "new", now)
+        claimed = mail.claim(record, None, "olena@example.com", now, timedelta(minutes=2), only_if_new=True)
+        write = mail.sent_write(claimed, f"ses-batch-{n}", now)
+        # one customer: every count lands on the same shard item, which a transaction may touch once
+        write.counter = results.addition({"sent": 1}, "c_1", last_at=now)
+        writes.append(write)
+
+    mail_store.write_sent(writes)
+
+    for n in range(3):
+        log = mail.load_send(f"post_purchase:o{n}")
+        assert (log.status, log.ses_message_id, log.claim_id) == ("sent", f"ses-batch-{n}", None)
+        assert mail_store.find_ses_message(f"ses-batch-{n}").idempotency_key == f"post_purchase:o{n}"
+    totals, last = results.totals_and_last()
+    assert totals["sent"] == 3 and last["sent"] == T0 + timedelta(seconds=2)  # the latest of the three

@@ -28,25 +28,32 @@ idempotency record:
    preferences (versioned) get this send's cap slot. Two parallel marketing
    sends racing for the last slot: one commits, the other re-reads and skips.
 5. SES ``SendEmail`` (raw MIME, configuration set, tags).
-6. One TransactWriteItems: send log ``sent`` + the SES message id lookup.
+6. One TransactWriteItems: send log ``sent`` + the SES message id lookup + the outbox item
+   deleted + the results counted. From the send queue's handler this final write waits for the
+   end of the Lambda's batch (up to 10 messages) and goes with the batch's other sent e-mails in
+   one request (``send_consumer.finish_batch``, ``mail_store.write_sent``).
 
 Failures: ``TransientSendError`` (throttling, SES 5xx, network) ends our lease at
 once and is raised, so SQS redelivers the message after its visibility timeout
 (the queue's backoff; after ``maxReceiveCount`` it lands in the DLQ).
 ``PermanentSendError`` marks the send ``failed`` and returns normally.
 
-The duplicate case: if the process dies (or the final write fails) after SES
-accepted the message but before step 6, the lease runs out and the redelivered
-queue message sends again. Set the send queue's visibility timeout to at least
-the lease, so a redelivery after a crash finds the lease expired.
+The duplicate case: if the process dies (or the final write fails) after SES accepted the
+message but before step 6, the lease runs out and the redelivered queue message sends again.
+With the batch's one final write that window is the rest of the batch (the other e-mails'
+sends, at most 9), not one request. A final write that fails for the batch is tried per
+e-mail; the messages whose write still fails are reported failed, so SQS brings them back.
+Set the send queue's visibility timeout to at least the lease, so a redelivery after a crash
+finds the lease expired.
 
-Requests per sent message (shop and verified sender cached): 1 Query (profile, lots and mail
-preferences: ``load_account_for_send``) + 2 TransactWriteItems (the claim, conditioned on there
-being no send log yet; then ``sent``, the SES id lookup and the outbox item's delete) + 1 SES
-SendEmail (+1 GetItem of the sender's domain claim when not cached), and the results counter
-(kept out of the transactions: a campaign's counter is one hot item every sender updates).
+Requests per sent message from the send queue (shop and verified sender cached): 1 Query
+(profile, lots and mail preferences: ``load_account_for_send``) + 1 TransactWriteItems (the
+claim, conditioned on there being no send log yet), and per batch 1 TransactWriteItems for
+every sent e-mail's final write and results counter (2.1 per e-mail in a batch of 10); + 1
+SES SendEmail (+1 GetItem of the sender's domain claim when not cached).
 The send log is read (TransactGetItems, as step 1 above) only when the first claim is refused:
-a duplicate costs the Query, a refused claim and that read; a skip 1 Query + 1 PutItem.
+a duplicate costs the Query, a refused claim and that read; a skip 1 Query + 1 PutItem (+ its
+counter's UpdateItem).
 """
 from __future__ import annotations
 
@@ -147,8 +154,12 @@ def parse_message(body: dict | str | bytes) -> SendRequest:
 def send_message(deps, body: dict | str, *, messenger: Optional[Messenger] = None, templates=None,
                  now: Optional[datetime] = None,
                  sender_gate: Optional[Callable[[object, datetime], Optional[str]]] = None,
-                 outbox_key: Optional[dict] = None) -> dict:
+                 outbox_key: Optional[dict] = None, sent_writes: Optional[list] = None) -> dict:
     """Handle one send-queue message (see the module docstring for the guarantee).
+
+    ``sent_writes``: a queue batch's list of final writes; a sent message adds its own there
+    (``final_write`` in the answer) instead of writing it, and the batch writes them all in one
+    request once its last message is handled (``mail_store.write_sent``).
 
     ``outbox_key``: the outbox item the message came from; a sent message deletes it in its
     final write (``outbox_cleared`` in the answer), anything else leaves it to the caller.
@@ -295,10 +306,15 @@ def send_message(deps, body: dict | str, *, messenger: Optional[Messenger] = Non
         store.record_final(claimed, mail_store.FAILED, f"{error.code or 'rejected'}: {error}", now)
         logger.warning("mail rejected: shop=%s template=%s: %s", shop.shop_id, request.template, error)
         return _result("failed", request, reason=error.code or "rejected")
-    store.mark_sent(claimed, message_id, now, outbox_key=outbox_key)
+    final = store.sent_write(claimed, message_id, now, outbox_key=outbox_key)
+    if sent_writes is None:
+        mail_store.write_sent([final])
+    else:  # written with the rest of the queue batch's (send_consumer.finish_batch)
+        sent_writes.append(final)
     if request.campaign_id and (request.holdout_percent or request.variant is not None):
         _record_group(deps, request, lift.SENT, now)
-    return _result("sent", request, ses_message_id=message_id, outbox_cleared=bool(outbox_key))
+    return _result("sent", request, ses_message_id=message_id, outbox_cleared=bool(outbox_key),
+                   **({"final_write": final} if sent_writes is not None else {}))
 
 
 def _recipient_only(store, accounts, customer_id: str, marketing: bool):

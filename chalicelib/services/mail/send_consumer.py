@@ -7,19 +7,59 @@ from __future__ import annotations
 
 import json
 import logging
+from typing import Optional
 
 from chalicelib.logs import log_context
 
 logger = logging.getLogger("loyalty.outbox")
 
 
-def deliver_record(deps, record) -> dict:
+class BatchFinals:
+    """A queue batch's sent e-mails whose final writes (send log ``sent``, SES id lookup, outbox item
+    deleted, results counted) wait for the batch's last message and go in one request
+    (``finish_batch``): per e-mail, the read and the claim; per batch, one final write."""
+
+    def __init__(self):
+        self.pending: list[tuple[Optional[str], object]] = []  # (SQS message id, mail_store.SentWrite)
+
+    def add(self, message_id: Optional[str], write) -> None:
+        self.pending.append((message_id, write))
+
+
+def deliver_record(deps, record, finals: Optional[BatchFinals] = None) -> dict:
     """The send queue's handler for one SQS record (Chalice's SQSRecord)."""
     raw = record.to_dict()
     attributes = raw.get("attributes", {})
     attempt = int(attributes.get("ApproximateReceiveCount", "1"))
     _record_queue_age(deps, attributes.get("SentTimestamp"))
-    return deliver(deps, record.body, receipt_handle=record.receipt_handle, attempt=attempt)
+    return deliver(deps, record.body, receipt_handle=record.receipt_handle, attempt=attempt, finals=finals,
+                   message_id=raw.get("messageId"))
+
+
+def finish_batch(deps, finals: BatchFinals, response: dict) -> dict:
+    """Write the batch's final writes (one TransactWriteItems for up to 10 e-mails) and return the
+    batch response. Should that fail, each is tried alone and the messages whose write still fails
+    are reported failed, as a failed final write of a single message always was: SQS brings them
+    back and, once the lease has run out, they are sent again (the one duplicate the send path
+    allows, mailer.py)."""
+    from chalicelib.store.mail import mail_store
+
+    failures = list(response.get("batchItemFailures", []))
+    if not finals.pending:
+        return {"batchItemFailures": failures}
+    try:
+        mail_store.write_sent([write for _, write in finals.pending])
+    except Exception:
+        logger.warning("the batch's final write failed; writing each send's alone", exc_info=True)
+        for message_id, write in finals.pending:
+            try:
+                mail_store.write_sent([write])
+            except Exception:
+                logger.error("a sent e-mail's final write failed (message %s)", message_id, exc_info=True)
+                if message_id and all(f.get("itemIdentifier") != message_id for f in failures):
+                    failures.append({"itemIdentifier": message_id})
+    finals.pending.clear()
+    return {"batchItemFailures": failures}
 
 
 def _record_queue_age(deps, sent_timestamp_ms) -> None:
@@ -40,7 +80,8 @@ def _record_outcome_metric(deps, result: dict) -> None:
         deps.metrics.count(name, deps.clock(), reason=result.get("reason") if name != "EmailsSent" else None)
 
 
-def deliver(deps, body: str | dict, *, receipt_handle: str | None = None, attempt: int = 1) -> dict:
+def deliver(deps, body: str | dict, *, receipt_handle: str | None = None, attempt: int = 1,
+            finals: Optional[BatchFinals] = None, message_id: Optional[str] = None) -> dict:
     """Send the e-mail, then clear its outbox item.
 
     SES throttling and 5xx come back as TransientSendError: the message is made
@@ -61,14 +102,15 @@ def deliver(deps, body: str | dict, *, receipt_handle: str | None = None, attemp
         raise poison from None
     with log_context(shop=_text(message.get("shop_id")), template=_text(message.get("template")),
                      campaign=_text(message.get("campaign_id")), message_key=_text(message.get("idempotency_key"))):
-        return _deliver_message(deps, message, receipt_handle, attempt)
+        return _deliver_message(deps, message, receipt_handle, attempt, finals, message_id)
 
 
 def _text(value) -> str | None:
     return value if isinstance(value, str) else None
 
 
-def _deliver_message(deps, message: dict, receipt_handle: str | None, attempt: int) -> dict:
+def _deliver_message(deps, message: dict, receipt_handle: str | None, attempt: int,
+                     finals: Optional[BatchFinals] = None, message_id: Optional[str] = None) -> dict:
     from chalicelib.mail.messenger import TransientSendError
     from chalicelib.services.mail import mailer
 
@@ -85,7 +127,8 @@ def _deliver_message(deps, message: dict, receipt_handle: str | None, attempt: i
             return {"status": "dropped", "reason": "campaign cancelled or stopped",
                     "idempotency_key": message.get("idempotency_key")}
     try:
-        result = mailer.send_message(deps, message, outbox_key=outbox_key)
+        result = mailer.send_message(deps, message, outbox_key=outbox_key,
+                                     sent_writes=[] if finals is not None else None)
     except TransientSendError:
         if receipt_handle:
             _back_off(deps, receipt_handle, attempt)
@@ -98,9 +141,14 @@ def _deliver_message(deps, message: dict, receipt_handle: str | None, attempt: i
             _record_outcome_metric(deps, {"status": "failed", "reason": "poison"})
         _report_poison(error, attempt)
         raise
-    if not result.get("outbox_cleared"):  # a sent message deleted its outbox item in its final write
-        _clear(deps, outbox_key)
-    _count(deps, message, result)
+    final = result.pop("final_write", None)
+    if final is not None:  # sent: its count goes with its final write, at the batch's end
+        final.counter = _sent_counter(deps, message, result)
+        finals.add(message_id, final)
+    else:
+        if not result.get("outbox_cleared"):  # a sent message deleted its outbox item in its final write
+            _clear(deps, outbox_key)
+        _count(deps, message, result)
     _record_outcome_metric(deps, result)
     return result
 
@@ -120,6 +168,25 @@ def _count(deps, message: dict, result: dict) -> None:
         return  # deferred again (its release lost the slot): counted when first deferred
     from chalicelib.domain.campaigns.links import subject_of
 
+    counts = _outcome_counts(message, result)
+    try:
+        # a sent one also notes when the campaign or flow last went out (the templates list shows it)
+        deps.repos.results(shop_id, subject_of(message.get("campaign_id"), template)).add_many(
+            counts, message.get("customer_id", ""), last_at=deps.clock() if result["status"] == "sent" else None)
+    except Exception:  # a lost count must not resend an e-mail
+        logger.warning("could not count a send outcome", exc_info=True)
+
+
+def _sent_counter(deps, message: dict, result: dict):
+    """A sent message's counts, as the addition its final write carries (counted exactly once)."""
+    from chalicelib.domain.campaigns.links import subject_of
+
+    return deps.repos.results(message["shop_id"], subject_of(message.get("campaign_id"), message["template"])).addition(
+        _outcome_counts(message, result), message.get("customer_id", ""), last_at=deps.clock())
+
+
+def _outcome_counts(message: dict, result: dict) -> dict:
+
     outcome = result["status"] if result["status"] not in ("skipped", "held") \
         else f"{result['status']}_{result.get('reason', 'other')}"
     if result["status"] == "deferred" and result.get("reason") == "quiet_hours":
@@ -129,12 +196,7 @@ def _count(deps, message: dict, result: dict) -> None:
         counts[f"variant_{message['variant']}_{outcome}"] = 1
     if message.get("deferred_since") and result["status"] == "sent":
         counts["sent_after_deferral"] = 1
-    try:
-        # a sent one also notes when the campaign or flow last went out (the templates list shows it)
-        deps.repos.results(shop_id, subject_of(message.get("campaign_id"), template)).add_many(
-            counts, message.get("customer_id", ""), last_at=deps.clock() if result["status"] == "sent" else None)
-    except Exception:  # a lost count must not resend an e-mail
-        logger.warning("could not count a send outcome", exc_info=True)
+    return counts
 
 
 def _clear(deps, outbox_key: dict | None) -> None:
