@@ -16,14 +16,36 @@ logger = logging.getLogger("loyalty.outbox")
 
 class BatchFinals:
     """A queue batch's sent e-mails whose final writes (send log ``sent``, SES id lookup, outbox item
-    deleted, results counted) wait for the batch's last message and go in one request
-    (``finish_batch``): per e-mail, the read and the claim; per batch, one final write."""
+    deleted, results counted) are not written yet: the previous sent e-mail's, which rides in the
+    next message's claim transaction (``MailStore.claim``). Per e-mail, the read and the claim; per
+    batch, one final write for the last one (``finish_batch``). Since the mark goes with the very
+    next claim, before the next SES send, a crash leaves at most one e-mail sent but unmarked."""
 
     def __init__(self):
-        self.pending: list[tuple[Optional[str], object]] = []  # (SQS message id, mail_store.SentWrite)
+        self.pending: list = []  # mail_store.SentWrite, each with its SQS message id
+        self.failed: list[str] = []  # SQS message ids whose final write failed: they come back
 
-    def add(self, message_id: Optional[str], write) -> None:
-        self.pending.append((message_id, write))
+    def write_now(self, writes: list) -> None:
+        """Final writes whose successor claimed nothing: written at once, not left for later."""
+        from chalicelib.store.mail import mail_store
+
+        self.pending[:] = [w for w in self.pending if all(w is not done for done in writes)]
+        try:
+            mail_store.write_sent(writes)
+        except Exception:
+            logger.warning("a sent e-mail's final write failed; writing each alone", exc_info=True)
+            self._each_alone(writes)
+
+    def _each_alone(self, writes: list) -> None:
+        from chalicelib.store.mail import mail_store
+
+        for write in writes:
+            try:
+                mail_store.write_sent([write])
+            except Exception:
+                logger.error("a sent e-mail's final write failed (message %s)", write.message_id, exc_info=True)
+                if write.message_id and write.message_id not in self.failed:
+                    self.failed.append(write.message_id)
 
 
 def deliver_record(deps, record, finals: Optional[BatchFinals] = None) -> dict:
@@ -37,28 +59,18 @@ def deliver_record(deps, record, finals: Optional[BatchFinals] = None) -> dict:
 
 
 def finish_batch(deps, finals: BatchFinals, response: dict) -> dict:
-    """Write the batch's final writes (one TransactWriteItems for up to 10 e-mails) and return the
-    batch response. Should that fail, each is tried alone and the messages whose write still fails
-    are reported failed, as a failed final write of a single message always was: SQS brings them
-    back and, once the lease has run out, they are sent again (the one duplicate the send path
-    allows, mailer.py)."""
-    from chalicelib.store.mail import mail_store
-
+    """Write the final write still pending (the batch's last sent e-mail's) and return the batch
+    response. The messages whose final write failed (here, or alone when their successor claimed
+    nothing or its claim was refused) are reported failed, as a failed final write of a single
+    message always was: SQS brings them back and, once the lease has run out, they are sent again
+    (the one duplicate the send path allows, mailer.py)."""
+    if finals.pending:
+        finals.write_now(list(finals.pending))
     failures = list(response.get("batchItemFailures", []))
-    if not finals.pending:
-        return {"batchItemFailures": failures}
-    try:
-        mail_store.write_sent([write for _, write in finals.pending])
-    except Exception:
-        logger.warning("the batch's final write failed; writing each send's alone", exc_info=True)
-        for message_id, write in finals.pending:
-            try:
-                mail_store.write_sent([write])
-            except Exception:
-                logger.error("a sent e-mail's final write failed (message %s)", message_id, exc_info=True)
-                if message_id and all(f.get("itemIdentifier") != message_id for f in failures):
-                    failures.append({"itemIdentifier": message_id})
-    finals.pending.clear()
+    for message_id in finals.failed:
+        if all(f.get("itemIdentifier") != message_id for f in failures):
+            failures.append({"itemIdentifier": message_id})
+    finals.failed.clear()
     return {"batchItemFailures": failures}
 
 
@@ -119,6 +131,8 @@ def _deliver_message(deps, message: dict, receipt_handle: str | None, attempt: i
         from chalicelib.services.campaigns.campaigns import campaign_gate
 
         gate = campaign_gate(deps, message["shop_id"], message["campaign_id"])
+        if gate in ("wait", "drop") and finals is not None:  # no claim for the previous e-mail's mark to ride
+            _write_left(finals, list(finals.pending))
         if gate == "wait":  # paused: the message waits on the queue for the resume
             if receipt_handle:
                 _back_off(deps, receipt_handle, attempt)
@@ -127,8 +141,7 @@ def _deliver_message(deps, message: dict, receipt_handle: str | None, attempt: i
             return {"status": "dropped", "reason": "campaign cancelled or stopped",
                     "idempotency_key": message.get("idempotency_key")}
     try:
-        result = mailer.send_message(deps, message, outbox_key=outbox_key,
-                                     sent_writes=[] if finals is not None else None)
+        result = _send(deps, message, outbox_key, finals)
     except TransientSendError:
         if receipt_handle:
             _back_off(deps, receipt_handle, attempt)
@@ -142,15 +155,38 @@ def _deliver_message(deps, message: dict, receipt_handle: str | None, attempt: i
         _report_poison(error, attempt)
         raise
     final = result.pop("final_write", None)
-    if final is not None:  # sent: its count goes with its final write, at the batch's end
+    if final is not None:  # sent: its count goes with its final write, in the next claim or at the batch's end
         final.counter = _sent_counter(deps, message, result)
-        finals.add(message_id, final)
+        final.message_id = message_id
     else:
         if not result.get("outbox_cleared"):  # a sent message deleted its outbox item in its final write
             _clear(deps, outbox_key)
         _count(deps, message, result)
     _record_outcome_metric(deps, result)
     return result
+
+
+def _send(deps, message: dict, outbox_key, finals: Optional[BatchFinals]) -> dict:
+    """``mailer.send_message``; the previous e-mail's final write rides in this one's claim, and is
+    written at once if this one claims nothing (skipped, duplicate, refused, failed before its claim)."""
+    from chalicelib.services.mail import mailer
+
+    if finals is None:
+        return mailer.send_message(deps, message, outbox_key=outbox_key)
+    earlier = list(finals.pending)
+    try:
+        result = mailer.send_message(deps, message, outbox_key=outbox_key, sent_writes=finals.pending)
+    except Exception:  # (a process death, a BaseException, writes nothing more: as in Lambda)
+        _write_left(finals, earlier)
+        raise
+    _write_left(finals, earlier)
+    return result
+
+
+def _write_left(finals: BatchFinals, earlier: list) -> None:
+    left = [w for w in finals.pending if any(w is e for e in earlier)]
+    if left:
+        finals.write_now(left)
 
 
 def _report_poison(error: Exception, attempt: int) -> None:

@@ -11,6 +11,7 @@ workers can neither both send one message nor both take the last cap slot.
 from __future__ import annotations
 
 import hashlib
+import logging
 import random
 import time
 import uuid
@@ -35,6 +36,8 @@ from chalicelib.store.models import (
     over_version,
     stored_version,
 )
+
+logger = logging.getLogger("loyalty.mail")
 
 CLAIMED, SENT, SKIPPED, FAILED = "claimed", "sent", "skipped", "failed"
 DELIVERED, BOUNCED, COMPLAINED = "delivered", "bounced", "complained"
@@ -187,15 +190,29 @@ class MailStore:
 
     # -- the send's writes ---------------------------------------------------------
     def claim(self, send: SendRecord, previous: Optional[SendRecord], email: str, now: datetime,
-              lease: timedelta, prefs: Optional[MailPrefs] = None, *, only_if_new: bool = False) -> SendRecord:
+              lease: timedelta, prefs: Optional[MailPrefs] = None, *, only_if_new: bool = False,
+              riders: Optional[list["SentWrite"]] = None) -> SendRecord:
         """Claim ``send`` for this worker until ``now + lease``, in one TransactWriteItems:
 
         - condition check: the address is not suppressed for this shop;
         - put the send log as ``claimed``, if it is new or the previous claim's lease ran out
           (``only_if_new``: if there is no send log at all; the sender claims so before it has
           read the send log, and reads it only when the claim is refused);
-        - put the preferences (marketing: the cap slot added), if their version is unchanged.
+        - put the preferences (marketing: the cap slot added), if their version is unchanged;
+        - ``riders``: the queue batch's previous sent e-mail's final write (``SentWrite``), which
+          rides in the same transaction, so a sent e-mail stays unmarked only until the next claim.
+
+        ``riders`` is emptied once written: with the claim, or alone when the claim's condition
+        refused the transaction (then the refusal is raised as without riders) or anything else
+        cancelled it (then the claim is tried again alone). A rider that touches the claim's send
+        log (a copy of the message in the same batch) or would pass DynamoDB's 100 actions is
+        written alone first.
         """
+        riding = list(riders or ())
+        if riding and (any((w.send.shop_id, w.send.idempotency_key) == (send.shop_id, send.idempotency_key)
+                           for w in riding) or _actions(riding) + 3 > _MAX_TRANSACTION_ACTIONS):
+            _write_riders(riders)
+            riding = []
         claimed = SendRecord(**{**send.__dict__, "status": CLAIMED, "claim_id": uuid.uuid4().hex,
                                 "claimed_until": now + lease,
                                 "attempts": (previous.attempts if previous else 0) + 1,
@@ -208,14 +225,29 @@ class MailStore:
                 write.save(_send_item(claimed, now), condition=_claim_condition(now, only_if_new))
                 if prefs is not None:
                     write.save(over_version(_prefs_item(prefs), prefs.version))
+                for rider in riding:
+                    _add_sent(write, rider)
+                for addition in _merged_counters(riding):
+                    counters.add_in(write, addition)
         except TransactWriteError as error:
+            reasons = list(getattr(error, "cancellation_reasons", None) or [])
+            claim_items = 2 + (prefs is not None)
+            refused = error.cause_response_code == "TransactionCanceledException" and (not reasons or any(
+                reason is not None and reason.code == "ConditionalCheckFailed" for reason in reasons[:claim_items]))
+            if riding:  # the previous e-mail's mark never waits on this claim's fate
+                _write_riders(riders)
+                if error.cause_response_code == "TransactionCanceledException" and not refused:
+                    # cancelled for another reason (a conflict on a counter shard): the claim alone
+                    return self.claim(send, previous, email, now, lease, prefs, only_if_new=only_if_new)
             if error.cause_response_code != "TransactionCanceledException":
                 raise
-            reasons = list(getattr(error, "cancellation_reasons", None) or [])
             suppressed = bool(reasons) and reasons[0] is not None and reasons[0].code == "ConditionalCheckFailed"
             if not reasons:  # no reasons to go by: look
                 suppressed = self.is_suppressed(email)
             raise ClaimRefused(suppressed) from error
+        if riding:
+            _written(riding)
+            riders[:] = [w for w in riders if all(w is not done for done in riding)]
         if prefs is not None:
             prefs.version += 1
         return claimed
@@ -323,13 +355,15 @@ class MailStore:
 @dataclass
 class SentWrite:
     """One send's final write: the send log ``sent`` with SES's message id, the SES id lookup, the
-    outbox item it came from deleted and (``counter``) its results counted, all or nothing."""
+    outbox item it came from deleted and (``counter``) its results counted, all or nothing.
+    ``message_id``: the queue message it came from, reported failed should this write fail."""
 
     send: SendRecord
     ses_message_id: str
     now: datetime
     outbox_key: Optional[dict] = None
     counter: Optional[counters.CounterAddition] = None
+    message_id: Optional[str] = None
 
 
 _MAX_TRANSACTION_ACTIONS = 100  # DynamoDB's limit for one TransactWriteItems
@@ -377,8 +411,24 @@ def write_sent(writes: list[SentWrite]) -> None:
         chunk.append(write)
     if chunk:
         _write_sent(chunk)
+    _written(writes)
+
+
+def _written(writes: list[SentWrite]) -> None:
     for write in writes:
         write.send.status, write.send.ses_message_id, write.send.sent_at = SENT, write.ses_message_id, write.now
+
+
+def _write_riders(riders: list[SentWrite]) -> None:
+    """A claim's riders written on their own (``write_sent``), then no longer riding. Should that
+    fail they stay in ``riders``: the caller (send_consumer) tries again and, failing, reports
+    their messages failed; this claim goes on as it would have without them."""
+    try:
+        write_sent(list(riders))
+    except Exception:
+        logger.warning("the previous e-mail's final write failed; left to the caller", exc_info=True)
+        return
+    riders.clear()
 
 
 def _write_sent(writes: list[SentWrite]) -> None:
