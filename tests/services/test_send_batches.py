@@ -134,6 +134,22 @@ def test_a_final_write_that_fails_leaves_only_its_own_message_to_come_back(deps,
     assert len(outbox_items(shopify_shop.shop_id)) == 1
 
 
+def test_a_mark_whose_ride_is_refused_by_the_next_claim_is_written_alone(deps, shopify_shop, ses):
+    messages = _orders(deps, shopify_shop, [1, 2])
+    deps.repos.mail(shopify_shop.shop_id).suppress("buyer2+news@example.com", "bounce", None, deps.clock())
+
+    response, _ = _invoke(messages)  # 2's claim, carrying 1's mark, fails its suppression check
+
+    assert response == {"batchItemFailures": []} and ses.sent == ["buyer1+news@example.com"]
+    mail = deps.repos.mail(shopify_shop.shop_id)
+    first, second = (mail.load_send(m["idempotency_key"]) for m in messages)
+    assert (first.status, second.status, second.reason) == ("sent", "skipped", "suppressed")
+    assert mail_store.find_ses_message(first.ses_message_id).idempotency_key == messages[0]["idempotency_key"]
+    assert outbox_items(shopify_shop.shop_id) == []
+    totals = deps.repos.results(shopify_shop.shop_id, "flow:post_purchase").totals()
+    assert totals["sent"] == 1 and totals["skipped_suppressed"] == 1
+
+
 class ProcessDied(BaseException):
     """The Lambda was killed (timeout, out of memory): no except clause of ours runs."""
 
