@@ -17,8 +17,9 @@ from __future__ import annotations
 import json
 import logging
 from datetime import datetime, timedelta
-from typing import Iterable, Mapping
+from typing import Callable, Iterable, Mapping, Optional
 
+from chalicelib.domain.mail.outbox import RECOMMEND_WITH
 from chalicelib.store import keys
 
 logger = logging.getLogger("loyalty.outbox")
@@ -28,13 +29,16 @@ LINGER = timedelta(minutes=3)
 OUTBOX_KEY_PREFIX = "OUTBOX#"  # store/keys.py outbox_pk
 
 
-def publish(deps, messages: Iterable[dict]) -> None:
+Prepare = Optional[Callable[[list], list]]  # what a message gets on its way to the send queue (recommendations)
+
+
+def publish(deps, messages: Iterable[dict], prepare: Prepare = None) -> None:
     """After a commit that wrote outbox items: publish them now, unless the table's stream does."""
     messages = list(messages)
     if not messages or deps.config.outbox_stream:
         return
     try:
-        _send(deps, messages)
+        _send(deps, messages, prepare)
     except Exception:  # the sweeper publishes it again; the webhook's effect is already committed
         logger.exception("could not publish %d outbox message(s); the sweeper will retry", len(messages))
 
@@ -49,7 +53,7 @@ def waiting_to_send(deps) -> int:
     return deps.send_queue.waiting()
 
 
-def republish_lingering(deps, now: datetime | None = None) -> dict:
+def republish_lingering(deps, now: datetime | None = None, prepare: Prepare = None) -> dict:
     """Publish again what has sat in the outbox too long (scheduled)."""
     now = now or deps.clock()
     before = keys.iso(now - LINGER)
@@ -58,7 +62,7 @@ def republish_lingering(deps, now: datetime | None = None) -> dict:
         for shard in range(keys.OUTBOX_SHARDS):
             lingering = deps.repos.outbox().lingering(shop_id, shard, before)
             if lingering:
-                _send(deps, lingering)
+                _send(deps, lingering, prepare)
                 republished += len(lingering)
     return {"republished": republished}
 
@@ -88,14 +92,19 @@ def messages_from_stream(records: Iterable[Mapping]) -> list[dict]:
     return messages
 
 
-def publish_stream_records(deps, records: Iterable[Mapping]) -> dict:
+def publish_stream_records(deps, records: Iterable[Mapping], prepare: Prepare = None) -> dict:
     """The stream handler: new outbox items to the send queue, ten per SQS request. A failed send
     raises, so Lambda retries the batch (the send log's idempotency key makes a repeat harmless)."""
     messages = messages_from_stream(records)
     if messages:
-        _send(deps, messages)
+        _send(deps, messages, prepare)
     return {"published": len(messages)}
 
 
-def _send(deps, messages: list[dict]) -> None:
+def _send(deps, messages: list[dict], prepare: Prepare = None) -> None:
+    messages = prepare(messages) if prepare else messages
+    for message in messages:  # not looked up (no prepare here): the e-mail goes without recommendations
+        data = message.get("data")
+        if isinstance(data, dict):
+            data.pop(RECOMMEND_WITH, None)
     deps.send_queue.send(messages)

@@ -13,6 +13,7 @@ from chalicelib.routes.guards import FORM_TYPES, admin_only
 with imported_on_first_use():  # run on a handler's first call, not at cold start (chalicelib/first_use.py)
     from chalicelib.mail import outbox
     from chalicelib.services.mail import deferred, delivery_events, send_consumer, sender_sizing, unsubscribe
+    from chalicelib.services.products import recommendations
     from chalicelib.services.shops import sender_domains
 
 bp = Blueprint(__name__)
@@ -24,7 +25,10 @@ LOCAL_TABLE_STREAM_ARN = "arn:aws:dynamodb:eu-central-1:123456789012:table/loyal
 # The queue names are the local ones; the deployed stages subscribe their own (infra/package.py).
 @bp.on_sqs_message(queue="loyalty-mail-send", batch_size=10)
 def send_email(event):
-    return queues.handle_each(event, lambda record: send_consumer.deliver_record(dependencies(), record))
+    # The sent e-mails' final writes wait for the batch's end and go in one request (send_consumer.BatchFinals).
+    deps, finals = dependencies(), send_consumer.BatchFinals()
+    response = queues.handle_each(event, lambda record: send_consumer.deliver_record(deps, record, finals))
+    return send_consumer.finish_batch(deps, finals, response)
 
 
 @bp.on_sqs_message(queue="loyalty-mail-events", batch_size=10)
@@ -36,7 +40,8 @@ def delivery_events_handler(event):
 # the deployed stages subscribe their own table's stream, filtered to outbox inserts (infra/package.py).
 @bp.on_dynamodb_record(stream_arn=LOCAL_TABLE_STREAM_ARN, batch_size=100, starting_position="TRIM_HORIZON")
 def publish_outbox(event):
-    return outbox.publish_stream_records(dependencies(), event.to_dict().get("Records", []))
+    deps = dependencies()
+    return outbox.publish_stream_records(deps, event.to_dict().get("Records", []), prepare=_prepared(deps))
 
 
 @bp.schedule(Rate(1, unit=Rate.HOURS))
@@ -46,7 +51,13 @@ def size_sender(event):
 
 @bp.schedule(Rate(5, unit=Rate.MINUTES))
 def republish_outbox(event):
-    return outbox.republish_lingering(dependencies())
+    deps = dependencies()
+    return outbox.republish_lingering(deps, prepare=_prepared(deps))
+
+
+def _prepared(deps):
+    """What a post-purchase e-mail gets on its way to the send queue: its recommendations."""
+    return lambda messages: recommendations.add_recommendations(deps, messages)
 
 
 @bp.schedule(Rate(10, unit=Rate.MINUTES))

@@ -350,3 +350,58 @@ def test_a_template_override_is_deleted_whatever_its_version_and_saved_anew_from
     templates.delete("post_purchase")
     assert templates.get("post_purchase") is None
     assert templates.save("post_purchase", "<mjml>three</mjml>", 0, T0 + timedelta(minutes=2)).version == 1
+
+
+def test_a_batch_of_sends_is_marked_sent_in_one_write_with_counts_on_a_shared_shard_added_up(repos):
+    from chalicelib.store.mail import mail_store
+    from chalicelib.store.mail.mail_store import SendRecord
+
+    mail, results = repos.mail(SHOP), repos.results(SHOP, "flow:post_purchase")
+    writes = []
+    for n in range(3):
+        now = T0 + timedelta(seconds=n)
+        record = SendRecord(SHOP, f"post_purchase:o{n}", "c_1", "post_purchase", "transactional", None, "new", now)
+        claimed = mail.claim(record, None, "olena@example.com", now, timedelta(minutes=2), only_if_new=True)
+        write = mail.sent_write(claimed, f"ses-batch-{n}", now)
+        # one customer: every count lands on the same shard item, which a transaction may touch once
+        write.counter = results.addition({"sent": 1}, "c_1", last_at=now)
+        writes.append(write)
+
+    mail_store.write_sent(writes)
+
+    for n in range(3):
+        log = mail.load_send(f"post_purchase:o{n}")
+        assert (log.status, log.ses_message_id, log.claim_id) == ("sent", f"ses-batch-{n}", None)
+        assert mail_store.find_ses_message(f"ses-batch-{n}").idempotency_key == f"post_purchase:o{n}"
+    totals, last = results.totals_and_last()
+    assert totals["sent"] == 3 and last["sent"] == T0 + timedelta(seconds=2)  # the latest of the three
+
+
+def test_a_sent_mark_rides_in_the_next_claim_and_is_written_alone_when_that_claim_is_refused(repos):
+    from chalicelib.store.mail import mail_store
+    from chalicelib.store.mail.mail_store import ClaimRefused, SendRecord
+
+    mail, results = repos.mail(SHOP), repos.results(SHOP, "flow:post_purchase")
+
+    def record(n):
+        return SendRecord(SHOP, f"post_purchase:r{n}", "c_1", "post_purchase", "transactional", None, "new", T0)
+
+    first = mail.claim(record(0), None, "olena@example.com", T0, timedelta(minutes=2), only_if_new=True)
+    riders = [mail.sent_write(first, "ses-ride-0", T0)]
+    riders[0].counter = results.addition({"sent": 1}, "c_1", last_at=T0)
+    second = mail.claim(record(1), None, "olena@example.com", T0, timedelta(minutes=2), only_if_new=True,
+                        riders=riders)
+
+    assert riders == []  # written with the claim
+    assert (mail.load_send("post_purchase:r0").status, mail.load_send("post_purchase:r1").status) == ("sent", "claimed")
+    assert mail_store.find_ses_message("ses-ride-0").idempotency_key == "post_purchase:r0"
+    assert results.totals()["sent"] == 1
+
+    # the next claim's condition fails (a copy of r0: its send log exists): the mark is written alone,
+    # and the refusal raised as without it
+    riders = [mail.sent_write(second, "ses-ride-1", T0)]
+    with pytest.raises(ClaimRefused) as refusal:
+        mail.claim(record(0), None, "olena@example.com", T0, timedelta(minutes=2), only_if_new=True, riders=riders)
+    assert not refusal.value.suppressed and riders == []
+    assert mail.load_send("post_purchase:r1").status == "sent"
+    assert mail_store.find_ses_message("ses-ride-1").idempotency_key == "post_purchase:r1"

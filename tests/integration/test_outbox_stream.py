@@ -66,6 +66,10 @@ def test_the_webhook_commits_and_the_stream_publishes(deps, shopify_shop, stream
     webhook_calls = [call for call in made if not call.startswith("dynamodb.Describe")]
     assert not any(call.startswith("sqs.") for call in webhook_calls), webhook_calls  # nothing sent to SQS inline
     assert webhook_calls.count("dynamodb.TransactWriteItems") == 1
+    # one read and one transaction: a post-purchase e-mail's recommendations are looked up on its way
+    # to the send queue, not in the webhook
+    assert webhook_calls.count("dynamodb.TransactGetItems") == 1
+    assert not {"dynamodb.GetItem", "dynamodb.BatchGetItem"} & set(webhook_calls), webhook_calls
     assert drain_queue(queue) == []
 
     records = streamed()

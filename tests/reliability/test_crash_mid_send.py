@@ -18,6 +18,7 @@ from chalicelib import composition
 from chalicelib.services.mail import send_consumer
 from chalicelib.services.shops.lookup import load_shop
 from chalicelib.services.loyalty import storefront
+from chalicelib.store.mail import mail_store
 from chalicelib.store.mail.mail_store import MailStore
 from tests.support.ses import ses_messenger
 from tests.support.shops import register_shop
@@ -83,7 +84,7 @@ def test_a_crash_mid_send_keeps_the_documented_guarantee_on_resume(deps, client,
     assert deliver_order(deps, shop, address, "cr-1")["result"] == "applied"
     balance = storefront.customer_view(deps, load_shop(deps, shop.shop_id), address)["points_balance"]
     if crash_point.startswith("after SES"):
-        died = _die_once(monkeypatch, MailStore, "mark_sent")
+        died = _die_once(monkeypatch, mail_store, "write_sent")
     else:
         died = _die_once(monkeypatch, ses, "send_raw")
     queue = os.environ["LOYALTY_SEND_QUEUE"]

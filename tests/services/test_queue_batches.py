@@ -19,7 +19,7 @@ def _ids(event: dict) -> list[str]:
 def test_only_the_failed_message_of_a_send_batch_is_reported(table, monkeypatch):
     handled = []
 
-    def deliver(deps, record):
+    def deliver(deps, record, finals=None):
         if json.loads(record.body)["n"] == 2:
             raise RuntimeError("SES said no")
         handled.append(json.loads(record.body)["n"])

@@ -21,6 +21,7 @@ from chalicelib.services.shops.lookup import load_shop
 from devstack.samples import sample_order_payload
 from tests.support.clock import T0
 from tests.support.mail import RecordingMessenger
+from tests.support.outbox import outbox_items
 from tests.support.queues import drain_queue
 from tests.support.shops import ADMIN, register_shop
 
@@ -119,6 +120,28 @@ def test_a_post_purchase_pairs_with_the_new_order_never_the_product_just_bought(
     (message,) = drain_queue(os.environ["LOYALTY_SEND_QUEUE"])
     picks = [p["product_id"] for p in message["data"]["recommendations"]]
     assert picks == [CUP[0], FILTERS[0]] and BEANS[0] not in picks  # beans just bought, kettle sold out
+
+
+def test_a_post_purchase_sent_through_the_stream_gets_its_recommendations_on_the_way_to_the_queue(
+        fake_deps, memory_client, shop):
+    import dataclasses
+
+    from chalicelib.mail import outbox
+    from chalicelib.routes.mail import _prepared
+
+    history(shop)
+    compute_recommendations(fake_deps, load_shop(fake_deps, shop.shop_id), T0)
+    fake_deps.config = dataclasses.replace(fake_deps.config, outbox_stream=True)  # as deployed
+    order(shop, 7002, "another.buyer@example.com", 0, BEANS, name="Iryna")
+    assert drain_queue(os.environ["LOYALTY_SEND_QUEUE"]) == []  # the webhook published nothing itself
+    (stored,) = [item for item in outbox_items(shop.shop_id) if item.message["data"].get("order_id") == "7002"]
+    assert stored.message["data"]["recommend_with"] == [BEANS[0]]  # asked for, not looked up
+
+    # the sweeper (as the stream handler) publishes it with the picks the webhook used to look up
+    outbox.republish_lingering(fake_deps, fake_deps.clock() + timedelta(minutes=10), prepare=_prepared(fake_deps))
+    (message,) = [m for m in drain_queue(os.environ["LOYALTY_SEND_QUEUE"]) if m["data"].get("order_id") == "7002"]
+    assert [p["product_id"] for p in message["data"]["recommendations"]] == [CUP[0], FILTERS[0]]
+    assert "recommend_with" not in message["data"]
 
 
 def test_a_consumable_just_bought_may_be_recommended_and_the_shop_can_say_so(fake_deps, memory_client, shop):

@@ -11,12 +11,15 @@ browsers read as slashes, and hosts that only end like the shop's
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Iterable, Optional
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
 _MAX_URL_LENGTH = 2000
+# a control character, a space or a backslash anywhere: one scan in C (every link of every e-mail passes here)
+_UNSAFE_CHARACTER = re.compile(r"[\x00-\x20\x7f\\]")
 
 
 def host_of(url: str) -> Optional[str]:
@@ -43,7 +46,7 @@ def safe_destination(url: object, hosts: Iterable[str]) -> Optional[str]:
     """The URL when a link may lead there, else None (see the module docstring)."""
     if not isinstance(url, str) or not url or len(url) > _MAX_URL_LENGTH:
         return None
-    if url != url.strip() or any(ord(c) < 0x21 or ord(c) == 0x7f for c in url) or "\\" in url:
+    if url != url.strip() or _UNSAFE_CHARACTER.search(url):
         return None
     try:
         parts = urlsplit(url)

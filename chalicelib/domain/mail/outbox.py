@@ -7,6 +7,10 @@ from chalicelib.domain.loyalty.rules import Outcome
 from chalicelib.domain.platform_events import Order
 
 TRANSACTIONAL, MARKETING = "transactional", "marketing"
+# A message's data under this key asks for recommendations next to these products (an order's, just
+# bought). They are looked up on the way to the send queue, after the commit
+# (services/products/recommendations.py add_recommendations); the key itself never reaches the queue.
+RECOMMEND_WITH = "recommend_with"
 
 
 def post_purchase_message(shop_id: str, customer_id: str, order: Order, outcome: Outcome, now: datetime) -> dict:

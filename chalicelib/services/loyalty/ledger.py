@@ -33,12 +33,12 @@ from chalicelib.domain.platform_events import (
     ShipmentEvent,
     ShopRedactEvent,
 )
-from chalicelib.domain.mail.outbox import MARKETING, post_purchase_message
+from chalicelib.domain.mail.outbox import MARKETING, RECOMMEND_WITH, post_purchase_message
 from chalicelib.domain.shops.shop import Shop
 from chalicelib.mail import outbox
 from chalicelib.services.loyalty.program_effects import message, order_effects
 from chalicelib.services.products.purchases import purchase_items
-from chalicelib.services.products.recommendations import recommendations_for
+from chalicelib.services.products.recommendations import add_recommendations
 from chalicelib.services.retries import retry_on_conflict
 from chalicelib.store.loyalty.repository import Change, ConcurrentChange, LoyaltyRepository
 from chalicelib.store.campaigns.groups import counted_order
@@ -143,8 +143,7 @@ def apply_order_update(deps, shop: Shop, order, now: datetime, *, event_id: Opti
                                order.order_id) for subject in sorted({subject for subject, _ in counts})]
     if not outcome.anything_changed and not consumed and not effects.changed:
         return {"result": "duplicate", "order_id": order.order_id}, None
-    messages = ([with_recommendations(deps, shop, post_purchase_message(shop.shop_id, customer_id, order, outcome, now),
-                                      order, now)]
+    messages = ([with_recommendations(post_purchase_message(shop.shop_id, customer_id, order, outcome, now), order)]
                 if outcome.newly_paid and notify else [])
     messages += effects.messages if notify else []  # imported history mails nobody
     account_changed = outcome.ledger_changed or outcome.facts_changed or account.is_new or effects.changed
@@ -153,7 +152,7 @@ def apply_order_update(deps, shop: Shop, order, now: datetime, *, event_id: Opti
                        codes=consumed + effects.codes, outbox=messages, counters=counters,
                        items=effects.items + group_items
                        + purchase_items(deps, shop.shop_id, order, record, was_paid, was_taken_back)), now)
-    outbox.publish(deps, messages)
+    outbox.publish(deps, messages, prepare=lambda batch: add_recommendations(deps, batch))
     extra = {"consumed_codes": [c.code for c in consumed], **effects.answer}
     if record.refused_codes:
         extra["refused_codes"] = record.refused_codes
@@ -166,13 +165,11 @@ def _taken_back(record: OrderRecord) -> bool:
     return record.status == CANCELLED or (record.status == PAID and record.fully_refunded)
 
 
-def with_recommendations(deps, shop: Shop, message: dict, order, now: datetime) -> dict:
-    """The post-purchase e-mail with what goes with the order (never a product just bought unless
-    it is consumable); unchanged when nothing qualifies."""
-    found = recommendations_for(deps, shop, message["customer_id"], now,
-                                just_bought=[line.product_id for line in order.lines if line.product_id])
-    if found:
-        message["data"]["recommendations"] = found
+def with_recommendations(message: dict, order) -> dict:
+    """The post-purchase e-mail asking for what goes with the order (never a product just bought
+    unless it is consumable): looked up on its way to the send queue, after the commit
+    (``add_recommendations``), so the webhook itself reads nothing more."""
+    message["data"][RECOMMEND_WITH] = [line.product_id for line in order.lines if line.product_id]
     return message
 
 

@@ -28,25 +28,35 @@ idempotency record:
    preferences (versioned) get this send's cap slot. Two parallel marketing
    sends racing for the last slot: one commits, the other re-reads and skips.
 5. SES ``SendEmail`` (raw MIME, configuration set, tags).
-6. One TransactWriteItems: send log ``sent`` + the SES message id lookup.
+6. One TransactWriteItems: send log ``sent`` + the SES message id lookup + the outbox item
+   deleted + the results counted. From the send queue's handler these items ride in the next
+   message's claim transaction (step 4) of the same batch; the batch's last sent e-mail, or one
+   whose successor claims nothing (skipped, duplicate, held, deferred, refused...), gets its
+   own write right away (``send_consumer``, ``mail_store.write_sent``).
 
 Failures: ``TransientSendError`` (throttling, SES 5xx, network) ends our lease at
 once and is raised, so SQS redelivers the message after its visibility timeout
 (the queue's backoff; after ``maxReceiveCount`` it lands in the DLQ).
 ``PermanentSendError`` marks the send ``failed`` and returns normally.
 
-The duplicate case: if the process dies (or the final write fails) after SES
-accepted the message but before step 6, the lease runs out and the redelivered
-queue message sends again. Set the send queue's visibility timeout to at least
-the lease, so a redelivery after a crash finds the lease expired.
+The duplicate case: if the process dies (or the final write fails) after SES accepted the
+message but before step 6, the lease runs out and the redelivered queue message sends again.
+Since a sent e-mail's mark rides with the very next claim, before the next SES send, a crash
+leaves at most one e-mail sent but unmarked, whatever the batch size. A claim transaction
+refused by the claim's condition writes the previous e-mail's mark alone first; a final write
+that fails is tried per e-mail; the messages whose write still fails are reported failed, so
+SQS brings them back.
+Set the send queue's visibility timeout to at least the lease, so a redelivery after a crash
+finds the lease expired.
 
-Requests per sent message (shop and verified sender cached): 1 Query (profile, lots and mail
-preferences: ``load_account_for_send``) + 2 TransactWriteItems (the claim, conditioned on there
-being no send log yet; then ``sent``, the SES id lookup and the outbox item's delete) + 1 SES
-SendEmail (+1 GetItem of the sender's domain claim when not cached), and the results counter
-(kept out of the transactions: a campaign's counter is one hot item every sender updates).
+Requests per sent message from the send queue (shop and verified sender cached): 1 Query
+(profile, lots and mail preferences: ``load_account_for_send``) + 1 TransactWriteItems (the
+claim, conditioned on there being no send log yet, carrying the previous e-mail's final write
+and results counter), and per batch 1 TransactWriteItems for the last one's (2.1 per e-mail in
+a batch of 10); + 1 SES SendEmail (+1 GetItem of the sender's domain claim when not cached).
 The send log is read (TransactGetItems, as step 1 above) only when the first claim is refused:
-a duplicate costs the Query, a refused claim and that read; a skip 1 Query + 1 PutItem.
+a duplicate costs the Query, a refused claim and that read; a skip 1 Query + 1 PutItem (+ its
+counter's UpdateItem).
 """
 from __future__ import annotations
 
@@ -147,8 +157,14 @@ def parse_message(body: dict | str | bytes) -> SendRequest:
 def send_message(deps, body: dict | str, *, messenger: Optional[Messenger] = None, templates=None,
                  now: Optional[datetime] = None,
                  sender_gate: Optional[Callable[[object, datetime], Optional[str]]] = None,
-                 outbox_key: Optional[dict] = None) -> dict:
+                 outbox_key: Optional[dict] = None, sent_writes: Optional[list] = None) -> dict:
     """Handle one send-queue message (see the module docstring for the guarantee).
+
+    ``sent_writes``: a queue batch's final writes still to write (the previous sent e-mail's):
+    they ride in this message's claim transaction (``MailStore.claim``, which empties the list),
+    and a sent message adds its own there (``final_write`` in the answer) instead of writing it,
+    for the next message's claim or the batch's end (``send_consumer``). A message that claims
+    nothing leaves the list as it found it: the caller writes those at once.
 
     ``outbox_key``: the outbox item the message came from; a sent message deletes it in its
     final write (``outbox_cleared`` in the answer), anything else leaves it to the caller.
@@ -263,7 +279,7 @@ def send_message(deps, body: dict | str, *, messenger: Optional[Messenger] = Non
                                                         request.idempotency_key)
         try:
             claimed = store.claim(record, previous, account.email, now, timedelta(seconds=deps.config.mail_lease_seconds),
-                                  prefs, only_if_new=only_if_new)
+                                  prefs, only_if_new=only_if_new, riders=sent_writes)
         except ClaimRefused as refusal:
             if refusal.suppressed:
                 if store.record_final(record, mail_store.SKIPPED, "suppressed", now, only_if_new=only_if_new):
@@ -295,10 +311,15 @@ def send_message(deps, body: dict | str, *, messenger: Optional[Messenger] = Non
         store.record_final(claimed, mail_store.FAILED, f"{error.code or 'rejected'}: {error}", now)
         logger.warning("mail rejected: shop=%s template=%s: %s", shop.shop_id, request.template, error)
         return _result("failed", request, reason=error.code or "rejected")
-    store.mark_sent(claimed, message_id, now, outbox_key=outbox_key)
+    final = store.sent_write(claimed, message_id, now, outbox_key=outbox_key)
+    if sent_writes is None:
+        mail_store.write_sent([final])
+    else:  # written with the next message's claim, or at the batch's end (send_consumer)
+        sent_writes.append(final)
     if request.campaign_id and (request.holdout_percent or request.variant is not None):
         _record_group(deps, request, lift.SENT, now)
-    return _result("sent", request, ses_message_id=message_id, outbox_cleared=bool(outbox_key))
+    return _result("sent", request, ses_message_id=message_id, outbox_cleared=bool(outbox_key),
+                   **({"final_write": final} if sent_writes is not None else {}))
 
 
 def _recipient_only(store, accounts, customer_id: str, marketing: bool):

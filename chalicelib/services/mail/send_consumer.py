@@ -7,19 +7,71 @@ from __future__ import annotations
 
 import json
 import logging
+from typing import Optional
 
 from chalicelib.logs import log_context
 
 logger = logging.getLogger("loyalty.outbox")
 
 
-def deliver_record(deps, record) -> dict:
+class BatchFinals:
+    """A queue batch's sent e-mails whose final writes (send log ``sent``, SES id lookup, outbox item
+    deleted, results counted) are not written yet: the previous sent e-mail's, which rides in the
+    next message's claim transaction (``MailStore.claim``). Per e-mail, the read and the claim; per
+    batch, one final write for the last one (``finish_batch``). Since the mark goes with the very
+    next claim, before the next SES send, a crash leaves at most one e-mail sent but unmarked."""
+
+    def __init__(self):
+        self.pending: list = []  # mail_store.SentWrite, each with its SQS message id
+        self.failed: list[str] = []  # SQS message ids whose final write failed: they come back
+
+    def write_now(self, writes: list) -> None:
+        """Final writes whose successor claimed nothing: written at once, not left for later."""
+        from chalicelib.store.mail import mail_store
+
+        self.pending[:] = [w for w in self.pending if all(w is not done for done in writes)]
+        try:
+            mail_store.write_sent(writes)
+        except Exception:
+            logger.warning("a sent e-mail's final write failed; writing each alone", exc_info=True)
+            self._each_alone(writes)
+
+    def _each_alone(self, writes: list) -> None:
+        from chalicelib.store.mail import mail_store
+
+        for write in writes:
+            try:
+                mail_store.write_sent([write])
+            except Exception:
+                logger.error("a sent e-mail's final write failed (message %s)", write.message_id, exc_info=True)
+                if write.message_id and write.message_id not in self.failed:
+                    self.failed.append(write.message_id)
+
+
+def deliver_record(deps, record, finals: Optional[BatchFinals] = None) -> dict:
     """The send queue's handler for one SQS record (Chalice's SQSRecord)."""
     raw = record.to_dict()
     attributes = raw.get("attributes", {})
     attempt = int(attributes.get("ApproximateReceiveCount", "1"))
     _record_queue_age(deps, attributes.get("SentTimestamp"))
-    return deliver(deps, record.body, receipt_handle=record.receipt_handle, attempt=attempt)
+    return deliver(deps, record.body, receipt_handle=record.receipt_handle, attempt=attempt, finals=finals,
+                   message_id=raw.get("messageId"))
+
+
+def finish_batch(deps, finals: BatchFinals, response: dict) -> dict:
+    """Write the final write still pending (the batch's last sent e-mail's) and return the batch
+    response. The messages whose final write failed (here, or alone when their successor claimed
+    nothing or its claim was refused) are reported failed, as a failed final write of a single
+    message always was: SQS brings them back and, once the lease has run out, they are sent again
+    (the one duplicate the send path allows, mailer.py)."""
+    if finals.pending:
+        finals.write_now(list(finals.pending))
+    failures = list(response.get("batchItemFailures", []))
+    for message_id in finals.failed:
+        if all(f.get("itemIdentifier") != message_id for f in failures):
+            failures.append({"itemIdentifier": message_id})
+    finals.failed.clear()
+    return {"batchItemFailures": failures}
 
 
 def _record_queue_age(deps, sent_timestamp_ms) -> None:
@@ -40,7 +92,8 @@ def _record_outcome_metric(deps, result: dict) -> None:
         deps.metrics.count(name, deps.clock(), reason=result.get("reason") if name != "EmailsSent" else None)
 
 
-def deliver(deps, body: str | dict, *, receipt_handle: str | None = None, attempt: int = 1) -> dict:
+def deliver(deps, body: str | dict, *, receipt_handle: str | None = None, attempt: int = 1,
+            finals: Optional[BatchFinals] = None, message_id: Optional[str] = None) -> dict:
     """Send the e-mail, then clear its outbox item.
 
     SES throttling and 5xx come back as TransientSendError: the message is made
@@ -61,14 +114,15 @@ def deliver(deps, body: str | dict, *, receipt_handle: str | None = None, attemp
         raise poison from None
     with log_context(shop=_text(message.get("shop_id")), template=_text(message.get("template")),
                      campaign=_text(message.get("campaign_id")), message_key=_text(message.get("idempotency_key"))):
-        return _deliver_message(deps, message, receipt_handle, attempt)
+        return _deliver_message(deps, message, receipt_handle, attempt, finals, message_id)
 
 
 def _text(value) -> str | None:
     return value if isinstance(value, str) else None
 
 
-def _deliver_message(deps, message: dict, receipt_handle: str | None, attempt: int) -> dict:
+def _deliver_message(deps, message: dict, receipt_handle: str | None, attempt: int,
+                     finals: Optional[BatchFinals] = None, message_id: Optional[str] = None) -> dict:
     from chalicelib.mail.messenger import TransientSendError
     from chalicelib.services.mail import mailer
 
@@ -77,6 +131,8 @@ def _deliver_message(deps, message: dict, receipt_handle: str | None, attempt: i
         from chalicelib.services.campaigns.campaigns import campaign_gate
 
         gate = campaign_gate(deps, message["shop_id"], message["campaign_id"])
+        if gate in ("wait", "drop") and finals is not None:  # no claim for the previous e-mail's mark to ride
+            _write_left(finals, list(finals.pending))
         if gate == "wait":  # paused: the message waits on the queue for the resume
             if receipt_handle:
                 _back_off(deps, receipt_handle, attempt)
@@ -85,7 +141,7 @@ def _deliver_message(deps, message: dict, receipt_handle: str | None, attempt: i
             return {"status": "dropped", "reason": "campaign cancelled or stopped",
                     "idempotency_key": message.get("idempotency_key")}
     try:
-        result = mailer.send_message(deps, message, outbox_key=outbox_key)
+        result = _send(deps, message, outbox_key, finals)
     except TransientSendError:
         if receipt_handle:
             _back_off(deps, receipt_handle, attempt)
@@ -98,11 +154,39 @@ def _deliver_message(deps, message: dict, receipt_handle: str | None, attempt: i
             _record_outcome_metric(deps, {"status": "failed", "reason": "poison"})
         _report_poison(error, attempt)
         raise
-    if not result.get("outbox_cleared"):  # a sent message deleted its outbox item in its final write
-        _clear(deps, outbox_key)
-    _count(deps, message, result)
+    final = result.pop("final_write", None)
+    if final is not None:  # sent: its count goes with its final write, in the next claim or at the batch's end
+        final.counter = _sent_counter(deps, message, result)
+        final.message_id = message_id
+    else:
+        if not result.get("outbox_cleared"):  # a sent message deleted its outbox item in its final write
+            _clear(deps, outbox_key)
+        _count(deps, message, result)
     _record_outcome_metric(deps, result)
     return result
+
+
+def _send(deps, message: dict, outbox_key, finals: Optional[BatchFinals]) -> dict:
+    """``mailer.send_message``; the previous e-mail's final write rides in this one's claim, and is
+    written at once if this one claims nothing (skipped, duplicate, refused, failed before its claim)."""
+    from chalicelib.services.mail import mailer
+
+    if finals is None:
+        return mailer.send_message(deps, message, outbox_key=outbox_key)
+    earlier = list(finals.pending)
+    try:
+        result = mailer.send_message(deps, message, outbox_key=outbox_key, sent_writes=finals.pending)
+    except Exception:  # (a process death, a BaseException, writes nothing more: as in Lambda)
+        _write_left(finals, earlier)
+        raise
+    _write_left(finals, earlier)
+    return result
+
+
+def _write_left(finals: BatchFinals, earlier: list) -> None:
+    left = [w for w in finals.pending if any(w is e for e in earlier)]
+    if left:
+        finals.write_now(left)
 
 
 def _report_poison(error: Exception, attempt: int) -> None:
@@ -120,6 +204,25 @@ def _count(deps, message: dict, result: dict) -> None:
         return  # deferred again (its release lost the slot): counted when first deferred
     from chalicelib.domain.campaigns.links import subject_of
 
+    counts = _outcome_counts(message, result)
+    try:
+        # a sent one also notes when the campaign or flow last went out (the templates list shows it)
+        deps.repos.results(shop_id, subject_of(message.get("campaign_id"), template)).add_many(
+            counts, message.get("customer_id", ""), last_at=deps.clock() if result["status"] == "sent" else None)
+    except Exception:  # a lost count must not resend an e-mail
+        logger.warning("could not count a send outcome", exc_info=True)
+
+
+def _sent_counter(deps, message: dict, result: dict):
+    """A sent message's counts, as the addition its final write carries (counted exactly once)."""
+    from chalicelib.domain.campaigns.links import subject_of
+
+    return deps.repos.results(message["shop_id"], subject_of(message.get("campaign_id"), message["template"])).addition(
+        _outcome_counts(message, result), message.get("customer_id", ""), last_at=deps.clock())
+
+
+def _outcome_counts(message: dict, result: dict) -> dict:
+
     outcome = result["status"] if result["status"] not in ("skipped", "held") \
         else f"{result['status']}_{result.get('reason', 'other')}"
     if result["status"] == "deferred" and result.get("reason") == "quiet_hours":
@@ -129,12 +232,7 @@ def _count(deps, message: dict, result: dict) -> None:
         counts[f"variant_{message['variant']}_{outcome}"] = 1
     if message.get("deferred_since") and result["status"] == "sent":
         counts["sent_after_deferral"] = 1
-    try:
-        # a sent one also notes when the campaign or flow last went out (the templates list shows it)
-        deps.repos.results(shop_id, subject_of(message.get("campaign_id"), template)).add_many(
-            counts, message.get("customer_id", ""), last_at=deps.clock() if result["status"] == "sent" else None)
-    except Exception:  # a lost count must not resend an e-mail
-        logger.warning("could not count a send outcome", exc_info=True)
+    return counts
 
 
 def _clear(deps, outbox_key: dict | None) -> None:

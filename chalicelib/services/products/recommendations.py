@@ -3,16 +3,20 @@
 written (domain/products/recommendations.py says how)."""
 from __future__ import annotations
 
+import logging
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Iterable, Optional
 
+from chalicelib.domain.mail.outbox import RECOMMEND_WITH
 from chalicelib.domain.products.catalog import OrderedProduct
 from chalicelib.domain.products.recommendations import Scored, choose, gaps, recommend
 from chalicelib.domain.shops.shop import Shop
 from chalicelib.errors import BadRequest
 from chalicelib.services.shops.lookup import load_shop
+
+logger = logging.getLogger("loyalty.products")
 
 SHOWN = 3  # products an e-mail shows at most
 
@@ -86,6 +90,28 @@ def recommendations_for(deps, shop: Shop, customer_id: str, now: datetime, *, ju
     return [{"product_id": choice.product.product_id, "title": choice.product.title, "url": choice.product.url,
              "image_url": choice.product.image_url, "price_minor": choice.product.price_minor, "reason": choice.reason}
             for choice in chosen]
+
+
+def add_recommendations(deps, messages: list[dict]) -> list[dict]:
+    """The messages as they go to the send queue: each that asks (``RECOMMEND_WITH``) gets its
+    ``recommendations`` as an e-mail written now shows them (two reads), or none when nothing
+    qualifies or the reads fail (the e-mail goes without the block rather than not at all)."""
+    for message in messages:
+        data = message.get("data")
+        if not isinstance(data, dict) or RECOMMEND_WITH not in data:
+            continue
+        just_bought = data.pop(RECOMMEND_WITH)
+        try:
+            shop = load_shop(deps, message["shop_id"])
+            found = recommendations_for(deps, shop, message["customer_id"], deps.clock(),
+                                        just_bought=[p for p in just_bought if isinstance(p, str)])
+        except Exception:
+            logger.warning("no recommendations for %s: the lookup failed", message.get("idempotency_key"),
+                           exc_info=True)
+            continue
+        if found:
+            data["recommendations"] = found
+    return messages
 
 
 def run_for_shop(deps, shop_id: str) -> dict:

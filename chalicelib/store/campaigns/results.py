@@ -57,6 +57,11 @@ class Results:
         """Count one outcome (``sent``, ``skipped_no_consent``, ``delivered``, ``clicks`` …)."""
         self.add_many({outcome: amount}, spread_by)
 
+    def addition(self, counts: Mapping[str, int], spread_by: str,
+                 last_at: Optional[datetime] = None) -> counters.CounterAddition:
+        """``add_many``'s addition, for another write's transaction to carry (a send's final write)."""
+        return counter_update(self.shop_id, self.subject, counts, spread_by, last_at)
+
     def add_many(self, counts: Mapping[str, int], spread_by: str, last_at: Optional[datetime] = None) -> None:
         """Add ``counts``; with ``last_at``, note it as when each of these outcomes last happened."""
         if counts:

@@ -11,6 +11,9 @@ workers can neither both send one message nor both take the last cap slot.
 from __future__ import annotations
 
 import hashlib
+import logging
+import random
+import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -22,7 +25,7 @@ from pynamodb.transactions import TransactGet, TransactWrite
 from chalicelib.domain.loyalty.account import Account
 from chalicelib.domain.shops.shop import normalize_email
 from chalicelib.domain.campaigns.links import subject_of
-from chalicelib.store import keys
+from chalicelib.store import counters, keys
 from chalicelib.store.connection import connection, resolve
 from chalicelib.store.models import (
     MailPrefItem,
@@ -33,6 +36,8 @@ from chalicelib.store.models import (
     over_version,
     stored_version,
 )
+
+logger = logging.getLogger("loyalty.mail")
 
 CLAIMED, SENT, SKIPPED, FAILED = "claimed", "sent", "skipped", "failed"
 DELIVERED, BOUNCED, COMPLAINED = "delivered", "bounced", "complained"
@@ -185,15 +190,29 @@ class MailStore:
 
     # -- the send's writes ---------------------------------------------------------
     def claim(self, send: SendRecord, previous: Optional[SendRecord], email: str, now: datetime,
-              lease: timedelta, prefs: Optional[MailPrefs] = None, *, only_if_new: bool = False) -> SendRecord:
+              lease: timedelta, prefs: Optional[MailPrefs] = None, *, only_if_new: bool = False,
+              riders: Optional[list["SentWrite"]] = None) -> SendRecord:
         """Claim ``send`` for this worker until ``now + lease``, in one TransactWriteItems:
 
         - condition check: the address is not suppressed for this shop;
         - put the send log as ``claimed``, if it is new or the previous claim's lease ran out
           (``only_if_new``: if there is no send log at all; the sender claims so before it has
           read the send log, and reads it only when the claim is refused);
-        - put the preferences (marketing: the cap slot added), if their version is unchanged.
+        - put the preferences (marketing: the cap slot added), if their version is unchanged;
+        - ``riders``: the queue batch's previous sent e-mail's final write (``SentWrite``), which
+          rides in the same transaction, so a sent e-mail stays unmarked only until the next claim.
+
+        ``riders`` is emptied once written: with the claim, or alone when the claim's condition
+        refused the transaction (then the refusal is raised as without riders) or anything else
+        cancelled it (then the claim is tried again alone). A rider that touches the claim's send
+        log (a copy of the message in the same batch) or would pass DynamoDB's 100 actions is
+        written alone first.
         """
+        riding = list(riders or ())
+        if riding and (any((w.send.shop_id, w.send.idempotency_key) == (send.shop_id, send.idempotency_key)
+                           for w in riding) or _actions(riding) + 3 > _MAX_TRANSACTION_ACTIONS):
+            _write_riders(riders)
+            riding = []
         claimed = SendRecord(**{**send.__dict__, "status": CLAIMED, "claim_id": uuid.uuid4().hex,
                                 "claimed_until": now + lease,
                                 "attempts": (previous.attempts if previous else 0) + 1,
@@ -206,14 +225,29 @@ class MailStore:
                 write.save(_send_item(claimed, now), condition=_claim_condition(now, only_if_new))
                 if prefs is not None:
                     write.save(over_version(_prefs_item(prefs), prefs.version))
+                for rider in riding:
+                    _add_sent(write, rider)
+                for addition in _merged_counters(riding):
+                    counters.add_in(write, addition)
         except TransactWriteError as error:
+            reasons = list(getattr(error, "cancellation_reasons", None) or [])
+            claim_items = 2 + (prefs is not None)
+            refused = error.cause_response_code == "TransactionCanceledException" and (not reasons or any(
+                reason is not None and reason.code == "ConditionalCheckFailed" for reason in reasons[:claim_items]))
+            if riding:  # the previous e-mail's mark never waits on this claim's fate
+                _write_riders(riders)
+                if error.cause_response_code == "TransactionCanceledException" and not refused:
+                    # cancelled for another reason (a conflict on a counter shard): the claim alone
+                    return self.claim(send, previous, email, now, lease, prefs, only_if_new=only_if_new)
             if error.cause_response_code != "TransactionCanceledException":
                 raise
-            reasons = list(getattr(error, "cancellation_reasons", None) or [])
             suppressed = bool(reasons) and reasons[0] is not None and reasons[0].code == "ConditionalCheckFailed"
             if not reasons:  # no reasons to go by: look
                 suppressed = self.is_suppressed(email)
             raise ClaimRefused(suppressed) from error
+        if riding:
+            _written(riding)
+            riders[:] = [w for w in riders if all(w is not done for done in riding)]
         if prefs is not None:
             prefs.version += 1
         return claimed
@@ -236,25 +270,18 @@ class MailStore:
             raise
         return True
 
+    def sent_write(self, send: SendRecord, ses_message_id: str, now: datetime,
+                   outbox_key: Optional[dict] = None) -> "SentWrite":
+        """What ``mark_sent`` writes for ``send``, to write now or with other sends (``write_sent``)."""
+        return SentWrite(send, ses_message_id, now, outbox_key if _own_outbox_key(self.shop_id, outbox_key) else None)
+
     def mark_sent(self, send: SendRecord, ses_message_id: str, now: datetime,
                   outbox_key: Optional[dict] = None) -> None:
         """Send log → ``sent`` with the SES message id, the SES id → send lookup and, when the
         message came from the outbox, the outbox item deleted: one TransactWriteItems. Not
         conditioned on the claim: SES already took the message, so the record must say so even
         if this worker's lease has lapsed."""
-        with TransactWrite(connection=connection()) as write:
-            if _own_outbox_key(self.shop_id, outbox_key):
-                write.delete(OutboxItem(outbox_key["pk"], outbox_key["sk"]))
-            write.save(SesMessageItem(keys.ses_message_pk(ses_message_id), keys.SES_MESSAGE_SK,
-                                      shop_id=self.shop_id, idempotency_key=send.idempotency_key,
-                                      customer_id=send.customer_id, created_at=keys.iso(now),
-                                      ttl=_ttl(now, SES_LOOKUP_DAYS)))
-            write.update(MailSendItem(keys.send_log_pk(self.shop_id, send.idempotency_key), keys.SEND_LOG_SK),
-                         actions=[MailSendItem.status.set(SENT), MailSendItem.ses_message_id.set(ses_message_id),
-                                  MailSendItem.sent_at.set(keys.iso(now)), MailSendItem.updated_at.set(keys.iso(now)),
-                                  MailSendItem.claim_id.remove(), MailSendItem.claimed_until.remove(),
-                                  MailSendItem.reason.remove()])
-        send.status, send.ses_message_id, send.sent_at = SENT, ses_message_id, now
+        write_sent([self.sent_write(send, ses_message_id, now, outbox_key)])
 
     def release(self, send: SendRecord, reason: str, now: datetime) -> None:
         """End our lease now (a transient failure): the queue's retry may claim at once."""
@@ -323,6 +350,117 @@ class MailStore:
         except UpdateError as error:
             if not _condition_failed(error):
                 raise
+
+
+@dataclass
+class SentWrite:
+    """One send's final write: the send log ``sent`` with SES's message id, the SES id lookup, the
+    outbox item it came from deleted and (``counter``) its results counted, all or nothing.
+    ``message_id``: the queue message it came from, reported failed should this write fail."""
+
+    send: SendRecord
+    ses_message_id: str
+    now: datetime
+    outbox_key: Optional[dict] = None
+    counter: Optional[counters.CounterAddition] = None
+    message_id: Optional[str] = None
+
+
+_MAX_TRANSACTION_ACTIONS = 100  # DynamoDB's limit for one TransactWriteItems
+_CONFLICT_ATTEMPTS = 5
+
+
+def _actions(writes: list[SentWrite]) -> int:
+    shards = {(w.counter.pk, w.counter.sk) for w in writes if w.counter is not None}
+    return sum(2 + (w.outbox_key is not None) for w in writes) + len(shards)
+
+
+def _merged_counters(writes: list[SentWrite]) -> list[counters.CounterAddition]:
+    """One addition per counter item: the counts summed, each stamp the latest."""
+    merged: dict[tuple[str, str], counters.CounterAddition] = {}
+    for write in writes:
+        addition = write.counter
+        if addition is None:
+            continue
+        known = merged.get((addition.pk, addition.sk))
+        if known is None:
+            merged[(addition.pk, addition.sk)] = addition
+            continue
+        counts = dict(known.counts)
+        for name, amount in addition.counts.items():
+            counts[name] = counts.get(name, 0) + amount
+        stamps = dict(known.stamps)
+        for name, text in addition.stamps.items():
+            stamps[name] = max(text, stamps.get(name, text))  # fixed-width UTC: text order is time order
+        merged[(addition.pk, addition.sk)] = counters.CounterAddition(addition.pk, addition.sk, addition.kind,
+                                                                      counts, stamps)
+    return list(merged.values())
+
+
+def write_sent(writes: list[SentWrite]) -> None:
+    """Several sends' final writes (a queue batch's, of any shops) and their results counters in
+    as few TransactWriteItems as DynamoDB's 100 actions allow: one for a batch of 10. Two sends
+    adding to one counter shard add in one action (a transaction touches an item once). A lost
+    race on a counter shard with another sender's transaction (``TransactionConflict``) is tried
+    again; the writes are unconditional, so a retry writes the same thing."""
+    chunk: list[SentWrite] = []
+    for write in writes:
+        if chunk and _actions(chunk + [write]) > _MAX_TRANSACTION_ACTIONS:
+            _write_sent(chunk)
+            chunk = []
+        chunk.append(write)
+    if chunk:
+        _write_sent(chunk)
+    _written(writes)
+
+
+def _written(writes: list[SentWrite]) -> None:
+    for write in writes:
+        write.send.status, write.send.ses_message_id, write.send.sent_at = SENT, write.ses_message_id, write.now
+
+
+def _write_riders(riders: list[SentWrite]) -> None:
+    """A claim's riders written on their own (``write_sent``), then no longer riding. Should that
+    fail they stay in ``riders``: the caller (send_consumer) tries again and, failing, reports
+    their messages failed; this claim goes on as it would have without them."""
+    try:
+        write_sent(list(riders))
+    except Exception:
+        logger.warning("the previous e-mail's final write failed; left to the caller", exc_info=True)
+        return
+    riders.clear()
+
+
+def _write_sent(writes: list[SentWrite]) -> None:
+    for attempt in range(_CONFLICT_ATTEMPTS):
+        try:
+            with TransactWrite(connection=connection()) as write:
+                for sent in writes:
+                    _add_sent(write, sent)
+                for addition in _merged_counters(writes):
+                    counters.add_in(write, addition)
+            return
+        except TransactWriteError as error:
+            reasons = list(getattr(error, "cancellation_reasons", None) or [])
+            conflict = any(reason is not None and reason.code == "TransactionConflict" for reason in reasons)
+            if not conflict or attempt == _CONFLICT_ATTEMPTS - 1:
+                raise
+            time.sleep(random.uniform(0, 0.02 * (attempt + 1)))
+
+
+def _add_sent(write: TransactWrite, sent: SentWrite) -> None:
+    send, now = sent.send, sent.now
+    if sent.outbox_key is not None:
+        write.delete(OutboxItem(sent.outbox_key["pk"], sent.outbox_key["sk"]))
+    write.save(SesMessageItem(keys.ses_message_pk(sent.ses_message_id), keys.SES_MESSAGE_SK,
+                              shop_id=send.shop_id, idempotency_key=send.idempotency_key,
+                              customer_id=send.customer_id, created_at=keys.iso(now),
+                              ttl=_ttl(now, SES_LOOKUP_DAYS)))
+    write.update(MailSendItem(keys.send_log_pk(send.shop_id, send.idempotency_key), keys.SEND_LOG_SK),
+                 actions=[MailSendItem.status.set(SENT), MailSendItem.ses_message_id.set(sent.ses_message_id),
+                          MailSendItem.sent_at.set(keys.iso(now)), MailSendItem.updated_at.set(keys.iso(now)),
+                          MailSendItem.claim_id.remove(), MailSendItem.claimed_until.remove(),
+                          MailSendItem.reason.remove()])
 
 
 def find_ses_message(message_id: str) -> Optional[SesMessageRef]:
