@@ -32,3 +32,11 @@ export function errorText(error) {
 }
 
 export function notice(el, text, kind = "ok") { clear(el, h("div", { class: `notice ${kind}`, role: "status" }, text)); }
+
+// The answer to the request made last, and only that one: each call of the returned function takes
+// a ticket; ``isLatest(ticket)`` says whether no newer call was made since. A slow answer to an
+// older request (the previous campaign clicked, the plan checked before an edit) is dropped.
+export function latestOnly() {
+  let issued = 0;
+  return { take: () => ++issued, isLatest: (ticket) => ticket === issued };
+}
