@@ -3,10 +3,12 @@
 // language's recipients will see it, who will actually receive it, a test send, and Schedule or
 // Send now. All times are the shop's (its time zone is named).
 import { api, enc } from "./api.js";
-import { h, clear, debounce, errorText, field, notice } from "./dom.js";
+import { h, clear, debounce, errorText, field, latestOnly, notice } from "./dom.js";
 import { segmentBuilder } from "./segments.js";
 import { formatMoney, formatNumber, formatTime } from "./numbers.js";
 import { planPanel } from "./campaign_plan.js";
+import { variantsEditor } from "./campaign_variants.js";
+import { campaignResults } from "./campaign_results.js";
 
 const LOCALES = ["en", "de", "ru", "uk"];
 const LANGUAGE = { en: "English", de: "Deutsch", ru: "Русский", uk: "Українська" };
@@ -101,6 +103,13 @@ export async function campaignsView(main, shop) {
   const testLocale = h("select", { id: "campaign-test-locale" }, LOCALES.map((l) => h("option", { value: l, selected: l === defaultLocale }, l)));
   const testResult = h("div", { id: "campaign-test-result" });
   const dataHost = h("div");
+  // An A/B test is sent at one moment so the variants compare fairly: the API refuses local_time with
+  // variants, so the checkbox is off while there are variants.
+  const variants = variantsEditor({ onChange: () => {
+    localTime.disabled = variants.count() > 0;
+    if (localTime.disabled) localTime.checked = false;
+  } });
+  const results = campaignResults({ shop, zone });
   let data = dataForm(template.value, shopLocales, defaultLocale);
   const segment = segmentBuilder({ shop, initial: { rules: { all: [{ field: "marketing_consent", op: "=", value: true }] } } });
   // saved, named segments: load one into the rows, or save the rows under a name
@@ -159,7 +168,7 @@ export async function campaignsView(main, shop) {
     // what the mail says about the offer (free shipping, minimum, dates) the server fills from the offer
     return { name: name.value.trim(), template: template.value, segment: segment.value(), data: values, offer,
       send_at: now ? shopLocalInput(new Date(), zone) : sendAt.value,
-      local_time: !now && localTime.checked, holdout_percent: Number(holdout.value) || 0 };
+      local_time: !now && localTime.checked, holdout_percent: Number(holdout.value) || 0, ...variants.value() };
   }
 
   function checkFilled() {
@@ -214,19 +223,25 @@ export async function campaignsView(main, shop) {
     catch (error) { notice(message, errorText(error), "error"); }
   }
 
+  const latestList = latestOnly();  // a list asked for earlier (the 5 s refresh) must not replace a newer one
   async function loadList() {
+    const ticket = latestList.take();
     const { campaigns } = await api("GET", base);
     campaigns.sort((a, b) => b.send_at.localeCompare(a.send_at));
     const rows = await Promise.all(campaigns.map(async (c) => {
       const stats = ["sending", "done", "stopped", "paused", "cancelled"].includes(c.status)
         ? await api("GET", `${base}/${enc(c.campaign_id)}/stats`).catch(() => null) : null;
       return h("tr", { "data-campaign": c.campaign_id },
-        h("td", {}, c.name), h("td", {}, TEMPLATE_LABELS[c.template] || c.template), h("td", {}, formatTime(c.send_at, zone)),
+        h("td", {}, h("a", { href: "#", class: "campaign-results-link", onclick: (event) => { event.preventDefault(); results.show(c.campaign_id); } }, c.name),
+          c.variants && c.variants.length ? h("small", {}, ` · A/B ${c.variants.length}`) : null,
+          c.holdout_percent ? h("small", {}, ` · holdout ${c.holdout_percent} %`) : null),
+        h("td", {}, TEMPLATE_LABELS[c.template] || c.template), h("td", {}, formatTime(c.send_at, zone)),
         h("td", { class: `status ${c.status}` }, c.status),
         h("td", {}, `${formatNumber(c.queued)} queued`, stats ? ` · ${formatNumber(stats.sent)} sent` : ""),
         h("td", {}, stats ? `${formatNumber(stats.delivered)} delivered · ${formatNumber(stats.unique_clicks)} clicked · ${formatNumber(stats.orders)} orders · ${formatMoney(stats.revenue, stats.currency)}` : "–"),
         h("td", {}, (ACTIONS[c.status] || []).map((a) => h("button", { class: "small", "data-action": a, onclick: () => act(c.campaign_id, a) }, a))));
     }));
+    if (!latestList.isLatest(ticket)) return;
     clearTimeout(loadList.timer);
     if (campaigns.some((c) => ["sending", "scheduled"].includes(c.status)) && document.body.contains(list)) {
       loadList.timer = setTimeout(() => loadList().catch(() => {}), 5000);
@@ -236,13 +251,14 @@ export async function campaignsView(main, shop) {
       h("tbody", {}, rows)) : h("p", {}, "No campaigns yet."));
   }
 
-  clear(main, h("h2", {}, "Campaigns"), list,
+  clear(main, h("h2", {}, "Campaigns"), list, results.root,
     h("form", { class: "card planner", id: "campaign-form", onsubmit: (e) => { e.preventDefault(); create(false); } },
       h("h3", {}, "Plan a campaign or special day"),
       h("div", { class: "row" }, field("Name", name), field("E-mail", template), field(`Send at (shop time, ${zone})`, sendAt),
         field("At this time on each customer's clock", localTime), field("Holdout %", holdout)),
       h("fieldset", {}, h("legend", {}, "Who gets it"), savedRow, segment.root),
       h("fieldset", {}, h("legend", {}, "What it says"), dataHost),
+      h("fieldset", {}, h("legend", {}, "A/B test"), variants.root),
       h("fieldset", {}, h("legend", {}, "What it gives"), h("div", { class: "row" }, field("Code", codes), field("Discount %", discount),
         field("Free shipping", freeShipping), field(`Minimum order (${shopView.currency || ""})`, minOrder), field("Bonus points (claimed once)", bonus),
         field(`Valid from (${zone})`, validFrom), field(`Valid until (${zone})`, validUntil))),

@@ -1,7 +1,7 @@
 import uPlot from "uplot";
 import "uplot/dist/uPlot.min.css";
 import { api, enc } from "./api.js";
-import { h, clear } from "./dom.js";
+import { h, clear, latestOnly } from "./dom.js";
 import { programEffectSection } from "./program_effect.js";
 import { programHoldoutSection } from "./program_holdout.js";
 
@@ -40,11 +40,11 @@ const pct = (v) => (v === null || v === undefined ? "–"
 export async function dashboardView(main, shop) {
   const range = h("select", { id: "dashboard-days" }, [30, 90, 365].map((d) => h("option", { value: d }, `last ${d} days`)));
   const body = h("div", { id: "dashboard" });
-  let latest = 0;
+  const latest = latestOnly();
   async function load() {
-    const asked = ++latest;
+    const ticket = latest.take();
     const d = await api("GET", `/admin/shops/${enc(shop)}/dashboard?days=${range.value}`);
-    if (asked !== latest) return;  // a later choice of days is loading: this answer is stale
+    if (!latest.isLatest(ticket)) return;  // a later choice of days is loading: this answer is stale
     const p = d.period;
     const stat = (label, value, sub) => h("div", { class: "card stat" }, h("small", {}, label), h("strong", {}, value), h("span", {}, sub || ""));
     clear(body,

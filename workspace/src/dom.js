@@ -25,8 +25,8 @@ export function debounce(fn, ms) {
 // A debounced async call whose answer counts only while it is the latest call: ``fn(isLatest, ...args)``
 // checks ``isLatest()`` after each await, so a slow answer to an earlier keystroke never replaces a newer one.
 export function debounceLatest(fn, ms) {
-  let calls = 0;
-  return debounce((...args) => { const mine = ++calls; return fn(() => mine === calls, ...args); }, ms);
+  const latest = latestOnly();
+  return debounce((...args) => { const ticket = latest.take(); return fn(() => latest.isLatest(ticket), ...args); }, ms);
 }
 
 export function field(label, input, hint) {
@@ -39,3 +39,11 @@ export function errorText(error) {
 }
 
 export function notice(el, text, kind = "ok") { clear(el, h("div", { class: `notice ${kind}`, role: "status" }, text)); }
+
+// The answer to the request made last, and only that one: each call of the returned function takes
+// a ticket; ``isLatest(ticket)`` says whether no newer call was made since. A slow answer to an
+// older request (the previous campaign clicked, the plan checked before an edit) is dropped.
+export function latestOnly() {
+  let issued = 0;
+  return { take: () => ++issued, isLatest: (ticket) => ticket === issued };
+}
