@@ -24,6 +24,9 @@ logging.getLogger("werkzeug").setLevel(logging.ERROR)  # the emulator's request 
 
 
 def pytest_configure(config):
+    from tests.support.dynamodb_clients import share_pynamodb_clients
+
+    share_pynamodb_clients()  # one botocore client per configuration, not ten new ones a test
     config.addinivalue_line("markers", "slow: a long property-based run; `make test` runs it, `make test-fast` leaves it out")
     config.addinivalue_line("markers", "in_memory: the test's table, queues and SES are in memory (tests/support/fakes), "
                                        "not on the emulator")

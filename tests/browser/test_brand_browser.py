@@ -3,16 +3,13 @@ hostile colour is refused by its field name, and the saved brand is the shop's."
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pytest
 
-from tests.support.browser import CHROMIUM, CHROMIUM_ARGS, SHOP, _call, _shot
+from tests.support.browser import SHOP, _call, _shot, chromium_page, needs_chromium
 from tests.support.shops import shop_document
 
-pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(),
-                                reason="Debian's chromium is not installed (make test installs it: "
-                                       "apt-get install -y chromium)")
+pytestmark = needs_chromium
 
 
 @pytest.fixture
@@ -27,48 +24,41 @@ def _preview_html(page) -> str:
 
 
 def test_marketer_brands_every_email_watching_the_preview(api_server, owner_key):
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import expect
 
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_page(viewport={"width": 1500, "height": 2000})
-            page.set_default_timeout(15_000)
-            errors = []
-            page.on("pageerror", lambda error: errors.append(str(error)))
-            page.goto(f"{api_server}/admin")
-            page.fill("#signin-key", owner_key)
-            page.click("form.signin button[type=submit]")
-            expect(page.locator("#shop-name")).to_have_text(SHOP)
-            page.goto(f"{api_server}/admin#/brand")
-            expect(page.locator("#brand-form")).to_be_visible()
-            preview = page.locator("#brand-preview")
-            expect(preview).to_have_attribute("srcdoc", re.compile("#1f6f54"))
+    with chromium_page(1500, 2000) as opened:
+        page, errors = opened.page, opened.errors
+        page.goto(f"{api_server}/admin")
+        page.fill("#signin-key", owner_key)
+        page.click("form.signin button[type=submit]")
+        expect(page.locator("#shop-name")).to_have_text(SHOP)
+        page.goto(f"{api_server}/admin#/brand")
+        expect(page.locator("#brand-form")).to_be_visible()
+        preview = page.locator("#brand-preview")
+        expect(preview).to_have_attribute("srcdoc", re.compile("#1f6f54"))
 
-            # typing changes the preview, nothing is saved yet
-            page.fill("#brand-primary_color", "#c2185b")
-            page.fill("#brand-address_lines", "Zerno LLC\n22 Khreshchatyk St\nKyiv 01001")
-            page.fill("#brand-social-instagram", "https://instagram.com/zerno.coffee")
-            page.select_option("#brand-font", "georgia")
-            expect(preview).to_have_attribute("srcdoc", re.compile(r"Georgia[\s\S]*instagram\.com/zerno\.coffee"))
-            html = _preview_html(page)
-            assert 'bgcolor="#c2185b"' in html and "22 Khreshchatyk St" in html
-            assert _call(api_server, "GET", f"/admin/shops/{SHOP}")["brand"]["primary_color"] == "#1f6f54"
+        # typing changes the preview, nothing is saved yet
+        page.fill("#brand-primary_color", "#c2185b")
+        page.fill("#brand-address_lines", "Zerno LLC\n22 Khreshchatyk St\nKyiv 01001")
+        page.fill("#brand-social-instagram", "https://instagram.com/zerno.coffee")
+        page.select_option("#brand-font", "georgia")
+        expect(preview).to_have_attribute("srcdoc", re.compile(r"Georgia[\s\S]*instagram\.com/zerno\.coffee"))
+        html = _preview_html(page)
+        assert 'bgcolor="#c2185b"' in html and "22 Khreshchatyk St" in html
+        assert _call(api_server, "GET", f"/admin/shops/{SHOP}")["brand"]["primary_color"] == "#1f6f54"
 
-            # a hostile colour is refused naming its field; the preview keeps the last good one
-            page.fill("#brand-primary_color", 'red" onload="x')
-            expect(page.locator("#brand-error")).to_contain_text("brand.primary_color")
-            expect(page.locator("#brand-primary_color")).to_have_class(re.compile("invalid"))
-            page.fill("#brand-primary_color", "#c2185b")
-            expect(page.locator("#brand-error")).to_have_count(0)
-            _shot(page, "brand-page", "brand")
+        # a hostile colour is refused naming its field; the preview keeps the last good one
+        page.fill("#brand-primary_color", 'red" onload="x')
+        expect(page.locator("#brand-error")).to_contain_text("brand.primary_color")
+        expect(page.locator("#brand-primary_color")).to_have_class(re.compile("invalid"))
+        page.fill("#brand-primary_color", "#c2185b")
+        expect(page.locator("#brand-error")).to_have_count(0)
+        _shot(page, "brand-page", "brand")
 
-            page.click("#brand-save")
-            expect(page.locator("#brand-status")).to_contain_text("Saved")
-            saved = _call(api_server, "GET", f"/admin/shops/{SHOP}")["brand"]
-            assert saved["primary_color"] == "#c2185b" and saved["font"] == "georgia"
-            assert saved["address_lines"] == ["Zerno LLC", "22 Khreshchatyk St", "Kyiv 01001"]
-            assert saved["social_links"]["instagram"] == "https://instagram.com/zerno.coffee"
-            assert errors == []
-        finally:
-            browser.close()
+        page.click("#brand-save")
+        expect(page.locator("#brand-status")).to_contain_text("Saved")
+        saved = _call(api_server, "GET", f"/admin/shops/{SHOP}")["brand"]
+        assert saved["primary_color"] == "#c2185b" and saved["font"] == "georgia"
+        assert saved["address_lines"] == ["Zerno LLC", "22 Khreshchatyk St", "Kyiv 01001"]
+        assert saved["social_links"]["instagram"] == "https://instagram.com/zerno.coffee"
+        assert errors == []

@@ -10,6 +10,7 @@ from collections import Counter
 
 import pytest
 from botocore.awsrequest import AWSResponse
+from botocore.retries.standard import ExponentialBackoff
 
 from chalicelib import composition
 from chalicelib.mail.rate_limit import RateLimitedMessenger, take_slot_in_dynamodb
@@ -75,6 +76,8 @@ def flaky_ses(deps, monkeypatch):
     ses.client.meta.events.register("before-send.sesv2.SendEmail", flaky)
     composition.use(messenger=RateLimitedMessenger(ses, take_slot_in_dynamodb, rate=1000))
     monkeypatch.setattr(send_consumer, "backoff_seconds", lambda attempt: 0)  # SQS's back-off, without the wait
+    # botocore's own retries of a throttled send (standard mode), without their jittered sleeps
+    monkeypatch.setattr(ExponentialBackoff, "delay_amount", lambda backoff, context: 0)
     return flaky
 
 

@@ -23,10 +23,14 @@ import pytest
 
 from devstack.samples import sample_order_payload
 from chalicelib.store.mail.mail_store import MailStore
-from devstack.sent_mail import sent_mail
+from tests.support.emulator import sent_mail_in_process
 from tests.support.shops import confirm_test_recipient
 from tests.support.queues import drain_queue
 from tests.support.workspace import workspace_headers
+
+# The sandbox and the send path are the subject, not DynamoDB: the table, the queues and SES are
+# in memory (tests/support/fakes), the app and its send handler the real ones.
+pytestmark = pytest.mark.in_memory
 
 ATTACKER_NAME = "Mallory"  # the payload runs only for this customer: the save's sample customers pass
 
@@ -153,17 +157,17 @@ def secrets_of_the_process(monkeypatch):
 
 
 @pytest.fixture
-def attack(client, shopify_shop, secrets_of_the_process, tmp_path, moto_endpoint):
+def attack(client, shopify_shop, secrets_of_the_process, tmp_path):
     boto3.client("sesv2").create_email_identity(EmailIdentity="shop.example")  # sends can succeed
-    confirm_test_recipient(client, shopify_shop.shop_id, "qa@agency.example", moto_endpoint)
+    confirm_test_recipient(client, shopify_shop.shop_id, "qa@agency.example")
     return _Attack(client, shopify_shop, workspace_headers(client, shopify_shop.shop_id), secrets_of_the_process,
-                   tmp_path / "executed", moto_endpoint)
+                   tmp_path / "executed")
 
 
 class _Attack:
-    def __init__(self, client, shop, headers, secrets, marker, emulator):
+    def __init__(self, client, shop, headers, secrets, marker):
         self.client, self.shop, self.headers, self.secrets = client, shop, headers, secrets
-        self.marker, self.emulator = marker, emulator
+        self.marker = marker
         self.url = f"/admin/shops/{shop.shop_id}/templates/post_purchase"
         self.orders = 0
 
@@ -183,7 +187,7 @@ class _Attack:
         assert not self.marker.exists(), "a payload ran a shell command"
 
     def mails(self) -> list:
-        return sent_mail(self.emulator)
+        return sent_mail_in_process()
 
     def real_send(self, email: str) -> tuple[dict, Exception | None]:
         """A paid order of ``email`` (first name Mallory) through the webhook, then its queued

@@ -12,17 +12,12 @@ import pytest
 from chalicelib.services.loyalty.dashboard import directory_figures
 from chalicelib.services.shops.lookup import load_shop
 from devstack.samples import sample_order_payload, signed_request
-from tests.support.clock import FakeClock, install_clock
+from tests.support.clock import T0, FakeClock, app_clock  # noqa: F401 (app_clock: the ``clock`` fixture)
 from tests.support.shops import ADMIN, register_shop
 
 UTC = timezone.utc
-FIRST_PAID = datetime(2031, 3, 14, 9, 0, tzinfo=UTC)
+FIRST_PAID = T0  # where the ``clock`` fixture starts: 14 March 2031, 09:00 UTC
 LATER = FIRST_PAID + timedelta(days=40)  # 23 April 2031
-
-
-@pytest.fixture
-def clock(table) -> FakeClock:
-    return install_clock(FIRST_PAID)
 
 
 def _pays(client, shop, clock, order_id: str, email: str, amount: str) -> None:

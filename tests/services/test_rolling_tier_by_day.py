@@ -21,18 +21,13 @@ from chalicelib.store import keys
 from chalicelib.store.loyalty.repository import Change, LoyaltyRepository, _profile_item
 from chalicelib.store.models import OrderItem, ProfileItem
 from devstack.samples import sample_order_payload, sample_refund_payload, signed_request
-from tests.support.clock import FakeClock, install_clock
+from tests.support.clock import T0, FakeClock, app_clock  # noqa: F401 (app_clock: the ``clock`` fixture)
 from tests.support.queues import drain_queue
 from tests.support.shops import register_shop
 
 UTC = timezone.utc
 EMAIL = "olena+tiers@example.com"
-FIRST_PAID = datetime(2031, 3, 14, 9, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-def clock(table) -> FakeClock:
-    return install_clock(FIRST_PAID)
+FIRST_PAID = T0  # where the ``clock`` fixture starts: 14 March 2031, 09:00 UTC
 
 
 class Customer:

@@ -7,21 +7,15 @@ import json
 from datetime import datetime, timedelta, timezone
 from urllib.parse import quote
 
-import pytest
 
 from chalicelib.services.lifecycle.daily import run_daily
 from devstack.samples import sample_order_payload, sample_refund_payload, signed_request
-from tests.support.clock import FakeClock, install_clock
+from tests.support.clock import T0, FakeClock, app_clock  # noqa: F401 (app_clock: the ``clock`` fixture)
 from tests.support.shops import ADMIN, register_shop
 
 UTC = timezone.utc
 EMAIL = "Olena+tiers@example.com"
-FIRST_PAID = datetime(2031, 3, 14, 9, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-def clock(table) -> FakeClock:
-    return install_clock(FIRST_PAID)
+FIRST_PAID = T0  # where the ``clock`` fixture starts: 14 March 2031, 09:00 UTC
 
 
 def _deliver(client, shop, payload: dict, topic: str, now: datetime) -> None:

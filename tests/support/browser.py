@@ -4,6 +4,7 @@ local`` on the test's emulator (``api_server``), the demo shop with four weeks o
 fixtures visible there)."""
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import random
@@ -17,8 +18,10 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from typing import Iterator
 
 import pytest
 
@@ -33,6 +36,10 @@ DOCS = ROOT / "docs" / "screenshots"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 ADMIN_TOKEN = "test-admin-token"
+# A browser test module's mark: without Debian's Chromium it is skipped, saying how to get it.
+needs_chromium = pytest.mark.skipif(not Path(CHROMIUM).exists(),
+                                    reason="Debian's chromium is not installed (make test installs it: "
+                                           "apt-get install -y chromium)")
 SHOP = "zerno-kyiv"
 
 
@@ -156,3 +163,31 @@ def _shot(page, name: str, docs_name: str | None = None) -> None:
     if docs_name and os.environ.get("UPDATE_DOCS_SCREENSHOTS") == "1":
         DOCS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(DOCS / f"{docs_name}.png"), full_page=True)
+
+
+@dataclass
+class BrowserPage:
+    browser: object  # playwright's Browser: more pages (another person's) open from it
+    page: object  # the marketer's page
+    errors: list[str] = field(default_factory=list)  # the page's uncaught script errors, as they came
+
+
+@contextlib.contextmanager
+def chromium_page(width: int, height: int, *, timeout_ms: int = 15_000, **page_options) -> Iterator[BrowserPage]:
+    """Debian's Chromium, headless, with one page of ``width`` × ``height`` whose uncaught script
+    errors are collected (a test ends asserting there were none); closed however the test ends.
+    The page's actions and the ``expect`` assertions wait up to ``timeout_ms`` alike (``expect``'s
+    own default, 5 s, failed the dashboard's first load on a busy machine)."""
+    from playwright.sync_api import expect, sync_playwright
+
+    expect.set_options(timeout=timeout_ms)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": width, "height": height}, **page_options)
+            page.set_default_timeout(timeout_ms)
+            opened = BrowserPage(browser, page)
+            page.on("pageerror", lambda error: opened.errors.append(str(error)))
+            yield opened
+        finally:
+            browser.close()

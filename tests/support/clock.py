@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+import pytest
+
 # A fixed instant far from any real date the suite runs on (CI also runs it 400 days ahead).
 T0 = datetime.fromisoformat("2031-03-14T09:00:00+00:00")
 
@@ -32,3 +34,10 @@ def install_clock(start: datetime = T0) -> FakeClock:
     clock = FakeClock(start)
     composition.use_clock(clock)
     return clock
+
+
+@pytest.fixture(name="clock")
+def app_clock(table) -> FakeClock:
+    """The ``clock`` fixture of a test module that imports it: the app on this test's table runs
+    on a FakeClock at T0, which the test moves."""
+    return install_clock(T0)

@@ -47,3 +47,15 @@ def accepted_by_ses(recipients) -> Counter:
     backend = ses_backends["123456789012"][os.environ["AWS_DEFAULT_REGION"]]
     return Counter(address for message in list(backend.sent_messages)
                    for address in set(getattr(message, "destinations", []) or []) if address in wanted)
+
+
+def sent_mail_in_process() -> list:
+    """Every message moto's SES accepted in this process, oldest first (``devstack.sent_mail``'s
+    ``SentMail``): the emulator's, which runs here, and the in-memory store's alike."""
+    from moto.ses.models import RawMessage, ses_backends
+
+    from devstack.sent_mail import SentMail
+
+    backend = ses_backends["123456789012"][os.environ["AWS_DEFAULT_REGION"]]
+    return [SentMail(m.id, m.source, sorted(set(m.destinations)), m.raw_data)
+            for m in list(backend.sent_messages) if isinstance(m, RawMessage)]

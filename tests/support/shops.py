@@ -80,19 +80,22 @@ def sign_in(client, key: str) -> dict:
             "Content-Type": "application/json"}
 
 
-def confirm_test_recipient(client, shop_id: str, email: str, emulator_url: str) -> None:
-    """Add a test recipient through the admin API and press Confirm in the e-mail it gets."""
+def confirm_test_recipient(client, shop_id: str, email: str, emulator_url: str | None = None) -> None:
+    """Add a test recipient through the admin API and press Confirm in the e-mail it gets (read
+    from the emulator at ``emulator_url``, or, without one, from SES in this process)."""
     import re
     from urllib.parse import urlsplit
 
     from devstack.sent_mail import sent_mail
+    from tests.support.emulator import sent_mail_in_process
 
     response = client.http.post(f"/admin/shops/{shop_id}/test-recipients", headers=ADMIN,
                                  body=json.dumps({"email": email}).encode())
     assert response.status_code in (200, 202), response.body
     if json.loads(response.body)["status"] == "confirmed":
         return
-    mail = [m for m in sent_mail(emulator_url) if email.lower() in [r.lower() for r in m.recipients]][-1]
+    mails = sent_mail(emulator_url) if emulator_url else sent_mail_in_process()
+    mail = [m for m in mails if email.lower() in [r.lower() for r in m.recipients]][-1]
     link = re.search(r"https?://\S+/test-recipients/confirm/[A-Za-z0-9_.-]+", mail.part("text/plain")).group(0)
     path = urlsplit(link).path
     confirmed = client.http.post(path, headers={"Content-Type": "application/x-www-form-urlencoded"}, body=b"")
