@@ -44,6 +44,8 @@ FIGURES = ("webhook_cpu_vs_floor", "mime_vs_render", "requests_per_email", "cpu_
            "import_app_vs_boto3")
 GOALS = {"webhook_cpu_vs_floor": 1.5, "mime_vs_render": 2.0, "requests_per_email": 2.0, "cpu_ms_per_email": 4.0,
          "import_app_vs_boto3": 1.5}
+# what --detail prints and --compare-with tabulates besides the five figures
+WEBHOOK_DETAIL = ("webhook_cpu_ms", "floor_cpu_ms", "floor_plain_client_cpu_ms", "webhook_cpu_vs_plain_client_floor")
 _ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -335,11 +337,12 @@ def compare(rev: str, orders: int, rounds: int) -> None:
         results: dict[str, list[dict]] = {"before": [], "after": []}
         for _ in range(rounds):
             for label, tree in (("before", base), ("after", _ROOT)):
-                out = subprocess.run([sys.executable, "-m", "bench.send_path", "--json", "--orders", str(orders)],
-                                     cwd=tree, capture_output=True, text=True)
+                out = subprocess.run([sys.executable, "-m", "bench.send_path", "--json", "--detail", "--orders",
+                                      str(orders)], cwd=tree, capture_output=True, text=True)
                 if out.returncode:
                     raise RuntimeError(f"{label} run failed:\n{out.stderr[-3000:]}")
-                results[label].append(json.loads(out.stdout.strip().splitlines()[-1]))
+                figures_line, detail_line = out.stdout.strip().splitlines()[-2:]
+                results[label].append({**json.loads(figures_line), **json.loads(detail_line)["detail"]})
         load = os.getloadavg()
         print(f"Before: {rev} ({_short(rev)}); after: this tree ({_short('HEAD')} + working changes). "
               f"Median of {rounds} alternating runs, {orders} orders each; load average {load[0]:.2f}, "
@@ -350,6 +353,12 @@ def compare(rev: str, orders: int, rounds: int) -> None:
             before = statistics.median(r[figure] for r in results["before"])
             after = statistics.median(r[figure] for r in results["after"])
             print(f"| {figure} | {before:.2f} | {after:.2f} | ≤ {GOALS[figure]} |")
+        print("\n| the webhook's detail (CPU ms, medians) | before | after |")
+        print("|---|---|---|")
+        for name in WEBHOOK_DETAIL:
+            before = statistics.median(r[name] for r in results["before"])
+            after = statistics.median(r[name] for r in results["after"])
+            print(f"| {name} | {before:.2f} | {after:.2f} |")
         print("\n" + json.dumps({label: [{k: round(v, 3) for k, v in r.items() if k in FIGURES} for r in runs]
                                  for label, runs in results.items()}))
     finally:
@@ -365,6 +374,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--orders", type=int, default=60, help="paid orders, and so e-mails (default 60)")
     parser.add_argument("--json", action="store_true", help="print the five figures as one JSON line")
+    parser.add_argument("--detail", action="store_true",
+                        help="with --json, a second line: the webhook's and the floors' CPU ms")
     parser.add_argument("--compare-with", metavar="REV", help="also measure REV (a temporary worktree)")
     parser.add_argument("--rounds", type=int, default=1, help="alternating before/after runs (with --compare-with)")
     args = parser.parse_args()
@@ -374,6 +385,8 @@ def main() -> None:
     figures = measure(args.orders)
     if args.json:
         print(json.dumps({name: round(figures[name], 3) for name in FIGURES}))
+        if args.detail:
+            print(json.dumps({"detail": {name: round(figures["detail"][name], 3) for name in WEBHOOK_DETAIL}}))
         return
     for name in FIGURES:
         print(f"{name:24}{figures[name]:>9.2f}   goal ≤ {GOALS[name]}")
