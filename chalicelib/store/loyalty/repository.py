@@ -359,10 +359,6 @@ class LoyaltyRepository:
             code.version += 1
 
 
-def outbox_item(message: dict, now: datetime) -> OutboxItem:
-    return OutboxItem(**outbox_values(message, now))
-
-
 def outbox_values(message: dict, now: datetime) -> dict:
     """The outbox item's attribute values; the message learns its item's key (``outbox_key``)."""
     key = message["idempotency_key"]
