@@ -50,7 +50,9 @@ def main() -> None:
     os.environ.update({"AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench",
                        "AWS_DEFAULT_REGION": "eu-central-1", "AWS_ENDPOINT_URL": endpoint,
                        "LOYALTY_TABLE": "loyalty-cpu-bench", "LOYALTY_SEND_QUEUE": "cpu-bench-send",
-                       "LOYALTY_EVENTS_QUEUE": "cpu-bench-events"})
+                       "LOYALTY_EVENTS_QUEUE": "cpu-bench-events",
+                       # as deployed: the table's stream publishes the outbox, the webhook sends nothing to SQS
+                       "LOYALTY_OUTBOX_STREAM": "1"})
     try:
         rows = run(args.orders)
     finally:

@@ -8,6 +8,7 @@ is capped, and every string must be encodable as UTF-8 (no lone surrogates).
 from __future__ import annotations
 
 import json
+import re
 from decimal import Decimal
 from typing import Any
 
@@ -47,8 +48,27 @@ def _invalid(reason: str) -> BadRequest:
     return BadRequest(f"body is not valid JSON: {reason}", field="body")
 
 
-def _check_shape(value: Any) -> None:
-    """Depth limit and UTF-8-encodable strings, checked without recursion."""
+# The only way a decoded body can hold a lone surrogate: a \uD800–\uDFFF escape (the text itself
+# was valid UTF-8). A false match (an escaped backslash before "ud800") only costs the full check.
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+
+
+def _check_shape(value: Any, text: str) -> None:
+    """Depth limit and UTF-8-encodable strings, checked without recursion. Strings are looked at
+    only when the text has a surrogate escape; otherwise only the containers are walked."""
+    if _SURROGATE_ESCAPE.search(text):
+        _check_strings_and_depth(value)
+        return
+    pending = [(value, 1)]
+    while pending:
+        node, depth = pending.pop()
+        if depth > MAX_DEPTH:
+            raise _invalid(f"nested deeper than {MAX_DEPTH} levels")
+        children = node.values() if isinstance(node, dict) else node
+        pending.extend((child, depth + 1) for child in children if isinstance(child, (dict, list)))
+
+
+def _check_strings_and_depth(value: Any) -> None:
     pending = [(value, 1)]
     while pending:
         node, depth = pending.pop()
@@ -101,5 +121,5 @@ def load_json_object(raw_body: bytes) -> dict:
         raise _invalid(str(exc)) from None
     if not isinstance(data, dict):
         raise _invalid(f"expected an object at the top level, got {_json_type(data)}")
-    _check_shape(data)
+    _check_shape(data, text)
     return data

@@ -16,6 +16,7 @@ from pynamodb.expressions.operand import Path, Value
 from pynamodb.transactions import TransactWrite
 
 from chalicelib.store.models import CounterShardItem
+from chalicelib.store.transaction import Transaction
 
 PREFIX = "n_"  # counter attributes are n_<name>
 
@@ -52,6 +53,6 @@ def add(addition: CounterAddition) -> None:
     addition.item().update(actions=addition.actions())
 
 
-def add_in(write: TransactWrite, addition: CounterAddition) -> None:
+def add_in(write: TransactWrite | Transaction, addition: CounterAddition) -> None:
     """The addition as part of ``write``: counted exactly when the change commits."""
     write.update(addition.item(), actions=addition.actions())

@@ -257,6 +257,15 @@ class ProductItem(Item, discriminator="product"):
     version = NumberAttribute(default=0)
 
 
+class PlatformProductItem(ProductItem, discriminator="platform_product"):
+    """``P#{id}#A``, what the platform says: written only over the version read (product webhooks
+    arriving together), by PynamoDB's ``VersionAttribute`` like every other versioned item. A
+    ``ProductItem`` still (the catalog's queries read the three parts as one model); an ``#A`` written
+    before it had a model of its own reads as a ``ProductItem`` with the same ``version``."""
+
+    version = VersionAttribute()
+
+
 class PurchaseItem(Item, discriminator="purchase"):
     """A paid order's products (``PURCHASES#{shop}`` / ``ORDER#{id}``), written with the order."""
 

@@ -53,3 +53,23 @@ def test_purchases_taken_back_are_left_out_and_recommendations_read_back(repos):
                                     also_bought=(Scored("102", 0.5),), bought=frozenset({"101"}))
     assert store.save_recommendations([found], T0) == 1
     assert store.recommendations("c_1") == found and store.recommendations("c_2") is None
+
+
+def test_platform_facts_written_before_their_own_model_keep_their_version(repos):
+    """An ``#A`` saved as a plain ``ProductItem`` (its version by hand) reads with that version, and
+    the versioned model writes over it only on that version."""
+    from chalicelib.store.models import PlatformProductItem, ProductItem
+    from chalicelib.store.products.products import product_sk
+
+    store, loyalty = repos.products(SHOP), repos.loyalty(SHOP)
+    facts = ProductFacts("101", title="Beans", price_minor=48900, updated_at=T0)
+    loyalty.commit(Change(items=[store.platform_write(facts, 0)]), T0)
+    older = ProductItem.get(store.pk, product_sk("101", "A"), consistent_read=True)
+    ProductItem(store.pk, product_sk("101", "A"), state=older.state, version=3).save()
+    assert store.platform_facts("101") == (facts, 3)
+    newer = ProductFacts("101", title="Beans 1 kg", price_minor=99900, updated_at=T0 + timedelta(hours=1))
+    with pytest.raises(ConcurrentChange):
+        loyalty.commit(Change(items=[store.platform_write(newer, 2)]), T0)
+    loyalty.commit(Change(items=[store.platform_write(newer, 3)]), T0)
+    assert store.platform_facts("101") == (newer, 4)
+    assert isinstance(ProductItem.get(store.pk, product_sk("101", "A"), consistent_read=True), PlatformProductItem)

@@ -22,6 +22,7 @@ from chalicelib.domain.platform_events import (
     RefundLine,
 )
 from chalicelib.errors import BadRequest, NotFound, Unauthorized
+from chalicelib.platforms.body import load_json_object
 from chalicelib.platforms import PLATFORMS, WebhookContext, parse_webhook
 from chalicelib.platforms.generic_schema import SCHEMA_PATH, generic_webhook_json_schema
 from devstack.samples import php_json_body, sample_order_payload, sample_refund_payload, signed_request
@@ -197,6 +198,26 @@ def test_body_that_is_not_a_json_object_is_bad_request(body):
         deliver_bytes("shopify", body)
     assert caught.value.field == "body"
     assert caught.value.message.startswith("body is not valid JSON: ")
+
+
+@pytest.mark.parametrize("body", [b'{"\\uDC00": 1}', b'{"a": {"b": ["ok", "\\udbff"]}}', b'{"a": "\\\\ \\ud800"}'])
+def test_a_lone_surrogate_anywhere_is_refused(body):
+    """Keys and nested values too: only a surrogate escape can make one, and any such escape
+    sends the body through the check of every string."""
+    with pytest.raises(BadRequest, match="unpaired surrogate") as caught:
+        load_json_object(body)
+    assert caught.value.field == "body"
+
+
+@pytest.mark.parametrize("body", [b'{"note": "\\ud83d\\ude00"}', b'{"path": "C:\\\\ud800"}'])
+def test_surrogate_pairs_and_escaped_backslashes_are_not_lone_surrogates(body):
+    assert load_json_object(body) == json.loads(body)
+
+
+def test_depth_is_checked_when_the_body_also_has_surrogate_escapes():
+    body = b'{"s": "\\ud83d\\ude00", "a":' + b"[" * 64 + b"]" * 64 + b"}"
+    with pytest.raises(BadRequest, match="nested deeper than 64 levels"):
+        load_json_object(body)
 
 
 def test_duplicate_keys_are_rejected_naming_the_key():

@@ -13,7 +13,7 @@ from datetime import date, datetime, timedelta
 from typing import Iterable, Optional
 
 from pynamodb.exceptions import DoesNotExist, TransactWriteError
-from pynamodb.transactions import TransactGet, TransactWrite
+from pynamodb.transactions import TransactGet
 
 from chalicelib.domain.loyalty.account import Account, LedgerEntry, Lot
 from chalicelib.domain.loyalty.codes import RETURNABLE, RewardCode
@@ -27,6 +27,7 @@ from chalicelib.store import counters, keys
 from chalicelib.store.connection import connection, resolve
 from chalicelib.store.counters import CounterAddition
 from chalicelib.store.loyalty.dashboard import dashboard_update
+from chalicelib.store.transaction import Transaction
 from chalicelib.store.models import (
     CampaignGroupItem,
     CodeItem,
@@ -283,13 +284,15 @@ class LoyaltyRepository:
     # -- the one write ------------------------------------------------------
     def commit(self, change: Change, now: datetime) -> None:
         try:
-            with TransactWrite(connection=connection()) as write:
+            # Unversioned items go as attribute values (Transaction.put: no model instance each);
+            # the versioned ones (profile, order, codes) as models, with their version condition.
+            with Transaction(connection()) as write:
                 if change.event_id:
-                    write.save(EventItem(keys.event_pk(self.shop_id, change.event_id), keys.EVENT_SK,
-                                         topic=change.event_topic or None, received_at=keys.iso(now),
-                                         ttl=None if change.keep_event
-                                         else int((now + timedelta(days=EVENT_RECORD_DAYS)).timestamp())),
-                               condition=EventItem.pk.does_not_exist())
+                    write.put(EventItem, {"pk": keys.event_pk(self.shop_id, change.event_id), "sk": keys.EVENT_SK,
+                                          "topic": change.event_topic or None, "received_at": keys.iso(now),
+                                          "ttl": None if change.keep_event
+                                          else int((now + timedelta(days=EVENT_RECORD_DAYS)).timestamp())},
+                              condition=EventItem.pk.does_not_exist())
                 if change.account is not None:
                     self._write_account(write, change.account)
                 if change.order is not None:
@@ -297,7 +300,7 @@ class LoyaltyRepository:
                 for code in change.codes:
                     self._write_code(write, code)
                 for message in change.outbox:
-                    write.save(outbox_item(message, now))
+                    write.put(OutboxItem, outbox_values(message, now))
                 for item, condition in change.items:
                     write.save(item, condition=condition)
                 for addition in change.counters:
@@ -313,30 +316,30 @@ class LoyaltyRepository:
             raise
         self._mark_committed(change)
 
-    def _write_account(self, write: TransactWrite, account: Account) -> None:
+    def _write_account(self, write: Transaction, account: Account) -> None:
         pk = keys.customer_pk(self.shop_id, account.customer_id)
         write.save(over_version(_profile_item(self.shop_id, account), account.version))
         for lot in account.saved_lots.values():
-            write.save(_lot_item(self.shop_id, account.customer_id, lot))
+            write.put(LotItem, _lot_values(self.shop_id, account.customer_id, lot))
         for lot in account.removed_lots.values():
             write.delete(LotItem(pk, keys.lot_sk(lot.expires_at, lot.lot_id)))
         for sequence, entry in enumerate(account.new_entries):
-            write.save(LedgerItem(pk, keys.ledger_sk(entry.created_at, sequence, entry.entry_id),
-                                  entry_id=entry.entry_id, entry_kind=entry.kind, points=entry.points,
-                                  cashback_minor=entry.cashback_minor, spend_minor=entry.spend_minor,
-                                  cause=entry.cause, created_at=keys.iso(entry.created_at),
-                                  detail=entry.detail or None),
-                       condition=LedgerItem.pk.does_not_exist())
+            write.put(LedgerItem, {"pk": pk, "sk": keys.ledger_sk(entry.created_at, sequence, entry.entry_id),
+                                   "entry_id": entry.entry_id, "entry_kind": entry.kind, "points": entry.points,
+                                   "cashback_minor": entry.cashback_minor, "spend_minor": entry.spend_minor,
+                                   "cause": entry.cause, "created_at": keys.iso(entry.created_at),
+                                   "detail": entry.detail or None},
+                      condition=LedgerItem.pk.does_not_exist())
         if account.membership_changed:
             write.save(_membership_item(self.shop_id, account))
         for platform_id in sorted(account.new_platform_customer_ids):
-            write.save(PlatformCustomerItem(keys.platform_customer_pk(self.shop_id, platform_id),
-                                            keys.PLATFORM_CUSTOMER_SK, customer_id=account.customer_id))
+            write.put(PlatformCustomerItem, {"pk": keys.platform_customer_pk(self.shop_id, platform_id),
+                                             "sk": keys.PLATFORM_CUSTOMER_SK, "customer_id": account.customer_id})
 
-    def _write_order(self, write: TransactWrite, order: OrderRecord) -> None:
+    def _write_order(self, write: Transaction, order: OrderRecord) -> None:
         write.save(over_version(_order_item(self.shop_id, order), order.version))
 
-    def _write_code(self, write: TransactWrite, code: RewardCode) -> None:
+    def _write_code(self, write: Transaction, code: RewardCode) -> None:
         write.save(over_version(_code_item(code), code.version))
 
     @staticmethod
@@ -356,12 +359,12 @@ class LoyaltyRepository:
             code.version += 1
 
 
-def outbox_item(message: dict, now: datetime) -> OutboxItem:
+def outbox_values(message: dict, now: datetime) -> dict:
+    """The outbox item's attribute values; the message learns its item's key (``outbox_key``)."""
     key = message["idempotency_key"]
-    item = OutboxItem(keys.outbox_pk(message["shop_id"], keys.outbox_shard(key)), keys.outbox_sk(now, key),
-                      message=message, created_at=keys.iso(now))
-    message["outbox_key"] = {"pk": item.pk, "sk": item.sk}
-    return item
+    pk, sk = keys.outbox_pk(message["shop_id"], keys.outbox_shard(key)), keys.outbox_sk(now, key)
+    message["outbox_key"] = {"pk": pk, "sk": sk}
+    return {"pk": pk, "sk": sk, "message": message, "created_at": keys.iso(now)}
 
 
 def _keys_only_index(index: str, hash_attribute: str, value: str, sort_attribute: str) -> Iterable[str]:
@@ -467,11 +470,16 @@ def _membership_item(shop_id: str, account: Account) -> MembershipItem:
 
 
 def _lot_item(shop_id: str, customer_id: str, lot: Lot) -> LotItem:
-    return LotItem(keys.customer_pk(shop_id, customer_id), keys.lot_sk(lot.expires_at, lot.lot_id),
-                   lot_id=lot.lot_id, points=lot.points, earned_at=keys.iso(lot.earned_at),
-                   expires_at=keys.iso(lot.expires_at), source=lot.source, customer_id=customer_id,
-                   warned=set(lot.warned) or None,
-                   gsi1pk=keys.lot_expiry_day_pk(shop_id, keys.iso(lot.expires_at)[:10]), gsi1sk=customer_id)
+    return LotItem(**_lot_values(shop_id, customer_id, lot))
+
+
+def _lot_values(shop_id: str, customer_id: str, lot: Lot) -> dict:
+    expires_at = keys.iso(lot.expires_at)
+    return {"pk": keys.customer_pk(shop_id, customer_id), "sk": keys.lot_sk(lot.expires_at, lot.lot_id),
+            "lot_id": lot.lot_id, "points": lot.points, "earned_at": keys.iso(lot.earned_at),
+            "expires_at": expires_at, "source": lot.source, "customer_id": customer_id,
+            "warned": set(lot.warned) or None,
+            "gsi1pk": keys.lot_expiry_day_pk(shop_id, expires_at[:10]), "gsi1sk": customer_id}
 
 
 def _account_from_items(profile: ProfileItem, lots: Optional[list[LotItem]]) -> Account:

@@ -17,7 +17,8 @@ from chalicelib.domain.platform_events import ProductFacts
 from chalicelib.domain.products.catalog import OrderedProduct, Product, merge
 from chalicelib.domain.products.recommendations import CustomerRecommendations, Purchase, Reorder, Scored
 from chalicelib.store import keys
-from chalicelib.store.models import ProductItem, PurchaseItem, RecommendationItem
+from chalicelib.store.models import (PlatformProductItem, ProductItem, PurchaseItem, RecommendationItem, over_version,
+                                     stored_version)
 
 PLATFORM, ORDERS, SETTING = "A", "B", "C"
 RECOMMENDATIONS_SK = "RECS"
@@ -36,10 +37,6 @@ def _split(sk: str) -> tuple[str, str]:
     return body, part
 
 
-def _version_condition(version: int):
-    return ProductItem.pk.does_not_exist() if version == 0 else ProductItem.version == version
-
-
 class ProductStore:
     def __init__(self, shop_id: str):
         self.shop_id = shop_id
@@ -52,13 +49,14 @@ class ProductStore:
             item = ProductItem.get(self.pk, product_sk(product_id, PLATFORM), consistent_read=True)
         except DoesNotExist:
             return None, 0
-        return _facts(product_id, item.state), int(item.version)
+        return _facts(product_id, item.state), stored_version(item)
 
     def platform_write(self, facts: ProductFacts, version: int) -> tuple:
-        """The (item, condition) of the platform's facts over ``version`` (0: new)."""
+        """The (item, condition) of the platform's facts over ``version`` (0: new); the version
+        condition is the item's own (``VersionAttribute``)."""
         state = {**asdict(facts), "updated_at": keys.iso(facts.updated_at) if facts.updated_at else None}
-        return (ProductItem(self.pk, product_sk(facts.product_id, PLATFORM), state=state, version=version + 1),
-                _version_condition(version))
+        return over_version(PlatformProductItem(self.pk, product_sk(facts.product_id, PLATFORM), state=state),
+                            version), None
 
     def save_setting(self, product_id: str, consumable: Optional[bool], now: datetime) -> None:
         ProductItem(self.pk, product_sk(product_id, SETTING),

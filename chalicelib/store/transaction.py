@@ -1,0 +1,153 @@
+"""One change's TransactWriteItems, without a model instance for every unversioned item.
+
+PynamoDB's ``TransactWrite`` takes model instances. Making one and serialising it walks every
+attribute of its class through descriptors, 40–130 µs an item on the bench machine, and a paid
+order's transaction holds a dozen items (docs/benchmarks.md, "The webhook against its floor").
+``Transaction`` collects the same actions with PynamoDB's own serialisation:
+
+- ``save``, ``update``, ``delete`` take a model instance, as ``TransactWrite``'s do: a
+  ``VersionAttribute`` adds its condition and the instance's version moves on at the commit;
+- ``put`` takes a model class and the item's values: each value is serialised by the class's own
+  attribute (its type, its name in the table, its null check and default, the discriminator),
+  which is the map ``Model.serialize`` would make, without the instance. A versioned class is
+  refused: its writes go through ``save`` and the version condition.
+
+The request is ``Connection.transact_write_items``, the one PynamoDB's own commit sends (condition
+checks, deletes, puts, updates, in that order), so a refused transaction raises PynamoDB's
+``TransactWriteError`` with its cancellation reasons, as before.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any, Callable, Mapping, Optional
+
+from pynamodb.attributes import DiscriminatorAttribute, ListAttribute, MapAttribute, VersionAttribute
+from pynamodb.constants import ITEM
+from pynamodb.exceptions import AttributeNullError
+
+
+class Transaction:
+    """Actions collected for one TransactWriteItems, sent on leaving the ``with`` block."""
+
+    def __init__(self, connection):
+        self._connection = connection  # PynamoDB's Connection (store.connection.connection())
+        self._condition_checks: list[dict] = []
+        self._deletes: list[dict] = []
+        self._puts: list[dict] = []
+        self._updates: list[dict] = []
+        self._versioned: list = []
+
+    def __enter__(self) -> "Transaction":
+        return self
+
+    def __exit__(self, exc_type, exc, traceback) -> None:
+        if exc_type is None:
+            self.commit()
+
+    def save(self, model, condition=None) -> None:
+        self._puts.append(model.get_save_kwargs_from_instance(condition=condition))
+        self._versioned.append(model)
+
+    def put(self, model_class: type, values: Mapping[str, Any], condition=None) -> None:
+        """The item of ``model_class`` with ``values`` (python attribute names), as ``save`` of
+        ``model_class(**values)`` would write it."""
+        self._puts.append(put_kwargs(model_class, values, condition))
+
+    def update(self, model, actions: list, condition=None) -> None:
+        self._updates.append(model.get_update_kwargs_from_instance(actions=actions, condition=condition))
+        self._versioned.append(model)
+
+    def delete(self, model, condition=None) -> None:
+        self._deletes.append(model.get_delete_kwargs_from_instance(condition=condition))
+
+    def commit(self) -> dict:
+        response = self._connection.transact_write_items(
+            condition_check_items=self._condition_checks, delete_items=self._deletes, put_items=self._puts,
+            update_items=self._updates)
+        for model in self._versioned:
+            model.update_local_version_attribute()
+        return response
+
+
+def put_kwargs(model_class: type, values: Mapping[str, Any], condition=None) -> dict:
+    """The Put action (table, item, condition) for the item of ``model_class`` with ``values``."""
+    plan = _plan(model_class)
+    item = attribute_map(model_class, values)
+    hash_key = item.pop(plan.hash_key[0])[plan.hash_key[1]]
+    range_key = item.pop(plan.range_key[0])[plan.range_key[1]] if plan.range_key else None
+    return model_class._get_connection().get_operation_kwargs(hash_key, range_key=range_key, key=ITEM,
+                                                             attributes=item, condition=condition)
+
+
+def attribute_map(model_class: type, values: Mapping[str, Any]) -> dict:
+    """``model_class(**values).serialize()``, made from the values directly."""
+    plan = _plan(model_class)
+    unknown = values.keys() - plan.names
+    if unknown:
+        raise ValueError(f"Attribute {sorted(unknown)[0]} specified does not exist")
+    item: dict[str, dict] = {}
+    for field in plan.fields:
+        if field.name in values:  # a value given, None included (as the model's setter takes it)
+            value = values[field.name]
+        else:
+            value = field.default() if field.default is not None else None
+        serialized = None if value is None else field.serialize(value)
+        if serialized is None:
+            if not field.null:
+                raise AttributeNullError(field.name)
+            continue
+        item[field.attr_name] = {field.attr_type: serialized}
+    return item
+
+
+@dataclass(frozen=True)
+class _Field:
+    name: str
+    attr_name: str
+    attr_type: str
+    serialize: Callable[[Any], Any]
+    null: bool
+    default: Optional[Callable[[], Any]]
+
+
+@dataclass(frozen=True)
+class _Plan:
+    fields: tuple[_Field, ...]
+    names: frozenset[str]  # the values a caller may give (not the discriminator)
+    hash_key: tuple[str, str]  # (name in the table, type)
+    range_key: Optional[tuple[str, str]]
+
+
+@lru_cache(maxsize=None)
+def _plan(model_class: type) -> _Plan:
+    fields, names, hash_key, range_key = [], set(), None, None
+    for name, attribute in model_class.get_attributes().items():
+        if isinstance(attribute, VersionAttribute):
+            raise TypeError(f"{model_class.__name__} is versioned: write it with save(), whose version condition "
+                            "protects it")
+        if isinstance(attribute, (MapAttribute, ListAttribute)):
+            raise TypeError(f"{model_class.__name__}.{name}: map and list attributes are not supported by put()")
+        if isinstance(attribute, DiscriminatorAttribute):
+            if attribute.get_discriminator(model_class) is None:
+                continue
+            default = (lambda cls=model_class: cls)
+        else:
+            names.add(name)
+            default = _default_of(attribute)
+        fields.append(_Field(name, attribute.attr_name, attribute.attr_type, attribute.serialize, attribute.null,
+                             default))
+        if attribute.is_hash_key:
+            hash_key = (attribute.attr_name, attribute.attr_type)
+        if attribute.is_range_key:
+            range_key = (attribute.attr_name, attribute.attr_type)
+    if hash_key is None:
+        raise TypeError(f"{model_class.__name__} has no hash key")
+    return _Plan(tuple(fields), frozenset(names), hash_key, range_key)
+
+
+def _default_of(attribute) -> Optional[Callable[[], Any]]:
+    default = attribute.default_for_new if attribute.default_for_new is not None else attribute.default
+    if default is None:
+        return None
+    return default if callable(default) else (lambda: default)

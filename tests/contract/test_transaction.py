@@ -1,0 +1,103 @@
+"""``store.transaction``: an item put from its values is the item PynamoDB's model would have
+written (same attributes, same condition, same request), versioned items still go through their
+version condition, and the transaction stays all-or-nothing on either store."""
+from __future__ import annotations
+
+import pytest
+from pynamodb.exceptions import AttributeNullError, DoesNotExist, TransactWriteError
+
+from chalicelib.store import keys
+from chalicelib.store.connection import connection
+from chalicelib.store.models import (EventItem, LedgerItem, LotItem, OutboxItem, PlatformCustomerItem, ProfileItem,
+                                     over_version)
+from chalicelib.store.transaction import Transaction, attribute_map, put_kwargs
+
+PK = keys.customer_pk("contract-shop", "c_1")
+
+# Every unversioned item a paid order's transaction puts, with optional attributes both given and left out.
+ITEMS = [
+    (EventItem, {"pk": keys.event_pk("contract-shop", "e-1"), "sk": keys.EVENT_SK, "topic": "orders/paid",
+                 "received_at": "2026-06-01T09:30:00Z", "ttl": 1780000000}, EventItem.pk.does_not_exist()),
+    (EventItem, {"pk": keys.event_pk("contract-shop", "e-2"), "sk": keys.EVENT_SK, "topic": None,
+                 "received_at": "2026-06-01T09:30:00Z", "ttl": None}, EventItem.pk.does_not_exist()),
+    (LedgerItem, {"pk": PK, "sk": "LEDGER#2026-06-01T09:30:00Z#0#x", "entry_id": "x", "entry_kind": "earn",
+                  "points": 120, "cashback_minor": 0, "spend_minor": 12000, "cause": "order:1",
+                  "created_at": "2026-06-01T09:30:00Z", "detail": {"order_id": "1", "note": "ї"}},
+     LedgerItem.pk.does_not_exist()),
+    (LedgerItem, {"pk": PK, "sk": "LEDGER#2026-06-01T09:30:00Z#1#y", "entry_id": "y", "entry_kind": "bonus",
+                  "points": -5, "cashback_minor": 3, "spend_minor": 0, "cause": "signup",
+                  "created_at": "2026-06-01T09:30:00Z", "detail": None}, None),
+    (LotItem, {"pk": PK, "sk": "LOT#2027-06-01#l1", "lot_id": "l1", "points": 120, "earned_at": "2026-06-01T09:30:00Z",
+               "expires_at": "2027-06-01T09:30:00Z", "source": "order:1", "customer_id": "c_1",
+               "warned": {30, 7}, "gsi1pk": "SHOP#contract-shop#LOTDUE#2027-06-01", "gsi1sk": "c_1"}, None),
+    (LotItem, {"pk": PK, "sk": "LOT#2027-06-01#l2", "lot_id": "l2", "points": 1, "earned_at": "2026-06-01T09:30:00Z",
+               "expires_at": "2027-06-01T09:30:00Z", "source": "order:2", "customer_id": "c_1", "warned": None,
+               "gsi1pk": "SHOP#contract-shop#LOTDUE#2027-06-01", "gsi1sk": "c_1"}, None),
+    (OutboxItem, {"pk": "OUTBOX#contract-shop#3", "sk": "2026-06-01T09:30:00Z#k", "created_at": "2026-06-01T09:30:00Z",
+                  "message": {"kind": "post_purchase", "shop_id": "contract-shop", "data": {"points": 120}}}, None),
+    (PlatformCustomerItem, {"pk": keys.platform_customer_pk("contract-shop", "777"), "sk": keys.PLATFORM_CUSTOMER_SK,
+                            "customer_id": "c_1"}, None),
+]
+
+
+@pytest.mark.parametrize("model_class, values, condition", ITEMS)
+def test_a_put_is_the_models_own_save(model_class, values, condition):
+    assert attribute_map(model_class, values) == model_class(**values).serialize()
+    assert put_kwargs(model_class, values, condition) == \
+        model_class(**values).get_save_kwargs_from_instance(condition=condition)
+
+
+def test_a_versioned_item_cannot_be_put_without_its_version_condition():
+    with pytest.raises(TypeError, match="versioned"):
+        attribute_map(ProfileItem, {"pk": PK, "sk": keys.PROFILE_SK})
+
+
+def test_a_missing_required_value_or_an_unknown_one_is_refused_like_the_model_does():
+    values = {"pk": PK, "sk": "LEDGER#x", "entry_kind": "earn", "points": 1, "cashback_minor": 0, "spend_minor": 0,
+              "cause": "c", "created_at": "2026-06-01T09:30:00Z"}  # no entry_id
+    with pytest.raises(AttributeNullError):
+        LedgerItem(**values).serialize()
+    with pytest.raises(AttributeNullError):
+        attribute_map(LedgerItem, values)
+    with pytest.raises(ValueError, match="does not exist"):
+        attribute_map(LedgerItem, {**values, "entry_id": "x", "pointz": 1})
+
+
+def _profile(version: int) -> ProfileItem:
+    return over_version(ProfileItem(PK, keys.PROFILE_SK, customer_id="c_1", created_at="2026-06-01T09:30:00Z",
+                                    points_balance=120, points_debt=0, cashback_minor=0, lifetime_spend_minor=12000,
+                                    orders_count=1), version)
+
+
+def test_put_items_read_back_as_their_models_and_versions_move_on(repos):
+    repos.loyalty("contract-shop")  # the models on this store's table
+    ledger, lot = ITEMS[2][1], ITEMS[4][1]
+    profile = _profile(0)
+    with Transaction(connection()) as write:
+        write.save(profile)
+        write.put(LedgerItem, ledger, condition=LedgerItem.pk.does_not_exist())
+        write.put(LotItem, lot)
+    assert profile.version == 1
+    stored = LedgerItem.get(ledger["pk"], ledger["sk"], consistent_read=True)
+    assert {name: getattr(stored, name) for name in ledger} == ledger
+    assert LotItem.get(lot["pk"], lot["sk"], consistent_read=True).warned == {30, 7}
+    assert ProfileItem.get(PK, keys.PROFILE_SK, consistent_read=True).version == 1
+
+
+def test_a_refused_put_or_a_stale_version_leaves_nothing_behind(repos):
+    repos.loyalty("contract-shop")
+    ledger = ITEMS[2][1]
+    with Transaction(connection()) as write:
+        write.save(_profile(0))
+        write.put(LedgerItem, ledger, condition=LedgerItem.pk.does_not_exist())
+    lot = ITEMS[5][1]
+    with pytest.raises(TransactWriteError):  # the ledger entry exists: its condition refuses
+        with Transaction(connection()) as write:
+            write.put(LotItem, lot)
+            write.put(LedgerItem, ledger, condition=LedgerItem.pk.does_not_exist())
+    with pytest.raises(TransactWriteError):  # version 0 ("new") over a stored version 1
+        with Transaction(connection()) as write:
+            write.put(LotItem, lot)
+            write.save(_profile(0))
+    with pytest.raises(DoesNotExist):
+        LotItem.get(lot["pk"], lot["sk"], consistent_read=True)
