@@ -2,6 +2,7 @@
 
     python -m bench.send_path [--orders N] [--json]
     python -m bench.send_path --compare-with REV [--orders N]     # before/after, one run
+    python -m bench.send_path --profile [--orders N]              # where the send handler's CPU goes
 
 ``--json`` prints one line::
 
@@ -75,6 +76,9 @@ def _cpu(call) -> float:
     start = time.process_time()
     call()
     return time.process_time() - start
+
+
+_PROFILE: dict = {"on": False, "profiler": None}
 
 
 def measure(orders: int) -> dict:
@@ -166,11 +170,20 @@ def _measure_on(orders: int) -> dict:
     _warm_templates(deps)
     email_cpu, email_requests, statuses = [], [], {}
     batches = [messages[n:n + _BATCH] for n in range(0, len(messages), _BATCH)]
+    profiler = None
+    if _PROFILE["on"]:
+        import cProfile
+
+        profiler = _PROFILE["profiler"] = cProfile.Profile(time.process_time)
     for n, batch in enumerate(batches):
         before = calls.dynamodb()
+        if profiler is not None and n >= 1:
+            profiler.enable()
         start = time.process_time()
         results = _send_batch(deps, send_consumer, batch)
         spent = time.process_time() - start
+        if profiler is not None:
+            profiler.disable()
         for result in results:
             statuses[result["status"]] = statuses.get(result["status"], 0) + 1
         if n >= 1:  # the first batch warms the template caches
@@ -346,11 +359,24 @@ def main() -> None:
     parser.add_argument("--json", action="store_true", help="print the five figures as one JSON line")
     parser.add_argument("--compare-with", metavar="REV", help="also measure REV (a temporary worktree)")
     parser.add_argument("--rounds", type=int, default=1, help="alternating before/after runs (with --compare-with)")
+    parser.add_argument("--profile", nargs="?", const=40, type=int, metavar="LINES",
+                        help="cProfile (CPU time) of the send batches after the first: the top LINES functions "
+                             "by own time and by cumulative time")
     args = parser.parse_args()
+    if args.profile:
+        _PROFILE["on"] = True
     if args.compare_with:
         compare(args.compare_with, args.orders, args.rounds)
         return
     figures = measure(args.orders)
+    if args.profile:
+        import pstats
+
+        stats = pstats.Stats(_PROFILE["profiler"]).strip_dirs()
+        stats.sort_stats("tottime").print_stats(args.profile)
+        stats.sort_stats("cumulative").print_stats(args.profile)
+        if os.environ.get("BENCH_PROFILE_DUMP"):
+            stats.dump_stats(os.environ["BENCH_PROFILE_DUMP"])
     if args.json:
         print(json.dumps({name: round(figures[name], 3) for name in FIGURES}))
         return
