@@ -22,8 +22,9 @@
 
 CPU time (``time.process_time``) is what a Lambda is billed for on a busy machine; wall time on a
 shared 2-core machine measures the neighbours. ``--compare-with REV`` checks REV out into a
-temporary git worktree, copies this file there and runs both trees in turn, the same number of
-times, so the before and after come from one run on one machine.
+temporary git worktree, copies this file and the emulator (bench/emulator.py, devstack/emulator.py)
+there and runs both trees in turn, the same number of times, so the before and after come from one
+run on one machine against the same emulator.
 """
 from __future__ import annotations
 
@@ -323,7 +324,9 @@ def compare(rev: str, orders: int, rounds: int) -> None:
     subprocess.run(["git", "-C", str(_ROOT), "worktree", "add", "--detach", str(base), rev], check=True,
                    capture_output=True)
     try:
-        (base / "bench" / "send_path.py").write_text(Path(__file__).read_text(encoding="utf-8"), encoding="utf-8")
+        # the same bench and the same emulator (devstack/emulator.py: keep-alive) measure both trees
+        for shared in ("bench/send_path.py", "bench/emulator.py", "devstack/emulator.py"):
+            (base / shared).write_text((_ROOT / shared).read_text(encoding="utf-8"), encoding="utf-8")
         results: dict[str, list[dict]] = {"before": [], "after": []}
         for _ in range(rounds):
             for label, tree in (("before", base), ("after", _ROOT)):
