@@ -213,8 +213,7 @@ class CapacityModel:
 
 def operation_figures(orders: int) -> dict:
     import boto3
-    from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
-    from werkzeug.serving import make_server
+    from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 
     from bench.emulator import start_emulator
     from devstack import emulator as devstack_emulator
@@ -225,9 +224,7 @@ def operation_figures(orders: int) -> dict:
     def logged_entry(self):
         app = devstack_emulator._OneAtATime(log.wrap(DomainDispatcherApplication(create_backend_app)),
                                             self.request_counts)
-        self._server = make_server(self._ip_address, self._port, app, True, request_handler=MotoRequestHandler)
-        self._server_ready_event.set()
-        self._server.serve_forever()
+        self._serve(app)
 
     devstack_emulator.SerializedMotoServer._server_entry = logged_entry
     os.environ.update(LOYALTY_TABLE="loyalty-bench", LOYALTY_SEND_QUEUE="bench-send",

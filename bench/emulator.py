@@ -48,8 +48,7 @@ def start_emulator(*, without_rollback_copy: bool = False, metered: bool = False
 
 
 def _metered_server_class():
-    from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
-    from werkzeug.serving import make_server
+    from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 
     from bench.capacity import CapacityMeter
     from devstack.emulator import SerializedMotoServer, _OneAtATime
@@ -62,10 +61,7 @@ def _metered_server_class():
             self.meter = CapacityMeter(DomainDispatcherApplication(create_backend_app))
 
         def _server_entry(self) -> None:
-            app = _OneAtATime(self.meter, self.request_counts)
-            self._server = make_server(self._ip_address, self._port, app, True, request_handler=MotoRequestHandler)
-            self._server_ready_event.set()
-            self._server.serve_forever()
+            self._serve(_OneAtATime(self.meter, self.request_counts))
 
     return MeteredMotoServer
 

@@ -2,6 +2,7 @@
 
     python -m bench.send_path [--orders N] [--json]
     python -m bench.send_path --compare-with REV [--orders N]     # before/after, one run
+    python -m bench.send_path --profile [--orders N]              # where the send handler's CPU goes
 
 ``--json`` prints one line::
 
@@ -22,8 +23,9 @@
 
 CPU time (``time.process_time``) is what a Lambda is billed for on a busy machine; wall time on a
 shared 2-core machine measures the neighbours. ``--compare-with REV`` checks REV out into a
-temporary git worktree, copies this file there and runs both trees in turn, the same number of
-times, so the before and after come from one run on one machine.
+temporary git worktree, copies this file and the emulator (bench/emulator.py, devstack/emulator.py)
+there and runs both trees in turn, the same number of times, so the before and after come from one
+run on one machine against the same emulator.
 """
 from __future__ import annotations
 
@@ -80,6 +82,9 @@ def _cpu(call) -> float:
     start = time.process_time()
     call()
     return time.process_time() - start
+
+
+_PROFILE: dict = {"on": False, "profiler": None}
 
 
 def measure(orders: int) -> dict:
@@ -179,11 +184,20 @@ def _measure_on(orders: int) -> dict:
     _warm_templates(deps)
     email_cpu, email_requests, statuses = [], [], {}
     batches = [messages[n:n + _BATCH] for n in range(0, len(messages), _BATCH)]
+    profiler = None
+    if _PROFILE["on"]:
+        import cProfile
+
+        profiler = _PROFILE["profiler"] = cProfile.Profile(time.process_time)
     for n, batch in enumerate(batches):
         before = calls.dynamodb()
+        if profiler is not None and n >= 1:
+            profiler.enable()
         start = time.process_time()
         results = _send_batch(deps, send_consumer, batch)
         spent = time.process_time() - start
+        if profiler is not None:
+            profiler.disable()
         for result in results:
             statuses[result["status"]] = statuses.get(result["status"], 0) + 1
         if n >= 1:  # the first batch warms the template caches
@@ -333,7 +347,9 @@ def compare(rev: str, orders: int, rounds: int) -> None:
     subprocess.run(["git", "-C", str(_ROOT), "worktree", "add", "--detach", str(base), rev], check=True,
                    capture_output=True)
     try:
-        (base / "bench" / "send_path.py").write_text(Path(__file__).read_text(encoding="utf-8"), encoding="utf-8")
+        # the same bench and the same emulator (devstack/emulator.py: keep-alive) measure both trees
+        for shared in ("bench/send_path.py", "bench/emulator.py", "devstack/emulator.py"):
+            (base / shared).write_text((_ROOT / shared).read_text(encoding="utf-8"), encoding="utf-8")
         results: dict[str, list[dict]] = {"before": [], "after": []}
         for _ in range(rounds):
             for label, tree in (("before", base), ("after", _ROOT)):
@@ -378,11 +394,24 @@ def main() -> None:
                         help="with --json, a second line: the webhook's and the floors' CPU ms")
     parser.add_argument("--compare-with", metavar="REV", help="also measure REV (a temporary worktree)")
     parser.add_argument("--rounds", type=int, default=1, help="alternating before/after runs (with --compare-with)")
+    parser.add_argument("--profile", nargs="?", const=40, type=int, metavar="LINES",
+                        help="cProfile (CPU time) of the send batches after the first: the top LINES functions "
+                             "by own time and by cumulative time")
     args = parser.parse_args()
+    if args.profile:
+        _PROFILE["on"] = True
     if args.compare_with:
         compare(args.compare_with, args.orders, args.rounds)
         return
     figures = measure(args.orders)
+    if args.profile:
+        import pstats
+
+        stats = pstats.Stats(_PROFILE["profiler"]).strip_dirs()
+        stats.sort_stats("tottime").print_stats(args.profile)
+        stats.sort_stats("cumulative").print_stats(args.profile)
+        if os.environ.get("BENCH_PROFILE_DUMP"):
+            stats.dump_stats(os.environ["BENCH_PROFILE_DUMP"])
     if args.json:
         print(json.dumps({name: round(figures[name], 3) for name in FIGURES}))
         if args.detail:

@@ -30,7 +30,24 @@ SES_SEND_RETRIES = {"mode": "standard", "max_attempts": 2}
 def boto_config(**overrides):
     from botocore.config import Config as BotoConfig
 
-    return BotoConfig(**{"retries": RETRIES, "connect_timeout": 5, "read_timeout": 15, **overrides})
+    return BotoConfig(**{"retries": RETRIES, "connect_timeout": 5, "read_timeout": 15, "user_agent": user_agent(),
+                         **overrides})
+
+
+_USER_AGENT: list[str] = []
+
+
+def user_agent() -> str:
+    """Every AWS client's User-Agent, made once per cold start. Without one given, botocore assembles
+    its own from a dozen parts twice per request (0.04 ms each: 0.17 ms of a DynamoDB request's
+    1.6 ms of client CPU, bench.send_path --profile); given, it uses this string as it is."""
+    if not _USER_AGENT:
+        import platform
+
+        import botocore
+
+        _USER_AGENT.append(f"loyalty-service Botocore/{botocore.__version__} Python/{platform.python_version()}")
+    return _USER_AGENT[0]
 
 
 class Clients:
@@ -73,6 +90,11 @@ def build(config: Optional[Config] = None, *, clock: Clock = system_clock, repos
     clients = Clients(config)
     if repos is None:
         use_table(config.table_name)
+        from botocore.config import Config as BotoConfig
+
+        from chalicelib.store.connection import set_client_defaults
+
+        set_client_defaults(BotoConfig(user_agent=user_agent()))
         repos = DynamoRepositories()
     secrets = Secrets(config, clients)
 

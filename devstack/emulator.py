@@ -26,12 +26,15 @@ as SES does) and ends the wait with ``publish_dns(domain)``.
 """
 from __future__ import annotations
 
+import io
+import os
+import socket
 import threading
 from collections import Counter
 
 from moto.moto_server.threaded_moto_server import ThreadedMotoServer
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
-from werkzeug.serving import make_server
+from werkzeug.serving import DechunkedInput, make_server
 
 
 _query_scope = threading.local()
@@ -217,6 +220,88 @@ def patch_moto() -> None:
     _ses_domain_identities()
 
 
+class _NothingLeft:
+    """Stands in for the socket while werkzeug drains "what the client sent after the body": a
+    pipe at end of file, readable at once, so that drain neither waits its 10 ms nor reads the
+    client's next request (the body was read whole before the application ran)."""
+
+    _read_end: int | None = None
+
+    def fileno(self) -> int:
+        if _NothingLeft._read_end is None:
+            read_end, write_end = os.pipe()
+            os.close(write_end)
+            _NothingLeft._read_end = read_end
+        return _NothingLeft._read_end
+
+
+class KeepAliveRequestHandler(MotoRequestHandler):
+    """HTTP/1.1 keep-alive, as DynamoDB, SQS and SES keep their connections: werkzeug's dev server
+    closes every connection after one answer (it cannot tell where a request's body ends), so a
+    client paid a new TCP connection per request, which AWS does not charge a warm Lambda and
+    which made bench.send_path's CPU per e-mail dishonest. Here each request's body is read whole
+    (Content-Length, or chunks to their end) before moto sees it, so the next request starts where
+    the stream is; the connection stays open until the client closes it, sends ``Connection:
+    close``, or is idle for ``timeout`` seconds. Errors outside the application (a malformed
+    request) still close it (http.server's ``send_error``)."""
+
+    protocol_version = "HTTP/1.1"
+    # werkzeug writes the status line, headers and body apart: with Nagle's algorithm on a kept
+    # connection each answer would wait for the client's delayed ACK (40 ms)
+    disable_nagle_algorithm = True
+    timeout = 60  # an idle connection's thread ends; urllib3 opens a new one when it finds it closed
+
+    def setup(self) -> None:
+        super().setup()
+        self.server.live_connections.add(self.connection)
+
+    def finish(self) -> None:
+        self.server.live_connections.discard(self.connection)
+        super().finish()
+
+    def run_wsgi(self) -> None:
+        socket_input, connection = self.rfile, self.connection
+        self._socket_input, self._in_application = socket_input, True
+        self.rfile, self.connection = io.BytesIO(), _NothingLeft()
+        try:
+            super().run_wsgi()
+        finally:
+            self.rfile, self.connection, self._in_application = socket_input, connection, False
+
+    def make_environ(self) -> dict:
+        environ = super().make_environ()
+        if environ.get("wsgi.input_terminated"):  # Transfer-Encoding: chunked
+            body = DechunkedInput(self._socket_input).read()
+        else:
+            body = self._socket_input.read(int(environ.get("CONTENT_LENGTH") or 0))
+        environ["wsgi.input"] = io.BytesIO(body)
+        return environ
+
+    def send_header(self, keyword: str, value: str) -> None:
+        if getattr(self, "_in_application", False) and keyword.lower() == "connection" and value.lower() == "close":
+            return  # werkzeug's "always close"; http.server keeps the connection unless the client said close
+        super().send_header(keyword, value)
+
+
+def serve(app, ip_address: str, port: int):
+    """A threaded werkzeug server for ``app`` that keeps connections alive (``stop_server`` closes them)."""
+    server = make_server(ip_address, port, app, True, request_handler=KeepAliveRequestHandler)
+    server.live_connections = set()
+    return server
+
+
+def stop_server(server) -> None:
+    """Stop serving and close the connections still open: a client's pooled connection must not
+    keep talking to a stopped emulator (a new one may take the same port)."""
+    server.shutdown()
+    for connection in list(server.live_connections):
+        try:
+            connection.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+    server.server_close()
+
+
 class SerializedMotoServer(ThreadedMotoServer):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -225,7 +310,15 @@ class SerializedMotoServer(ThreadedMotoServer):
         IN_PROCESS_PORTS.add(int(self._port))
 
     def _server_entry(self) -> None:
-        app = _OneAtATime(DomainDispatcherApplication(create_backend_app), self.request_counts)
-        self._server = make_server(self._ip_address, self._port, app, True, request_handler=MotoRequestHandler)
+        self._serve(_OneAtATime(DomainDispatcherApplication(create_backend_app), self.request_counts))
+
+    def _serve(self, app) -> None:
+        self._server = serve(app, self._ip_address, self._port)
         self._server_ready_event.set()
         self._server.serve_forever()
+
+    def stop(self) -> None:
+        self._server_ready_event.clear()
+        if self._server:
+            stop_server(self._server)
+        self._thread.join()

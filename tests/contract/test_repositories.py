@@ -387,21 +387,21 @@ def test_a_sent_mark_rides_in_the_next_claim_and_is_written_alone_when_that_clai
         return SendRecord(SHOP, f"post_purchase:r{n}", "c_1", "post_purchase", "transactional", None, "new", T0)
 
     first = mail.claim(record(0), None, "olena@example.com", T0, timedelta(minutes=2), only_if_new=True)
-    riders = [mail.sent_write(first, "ses-ride-0", T0)]
-    riders[0].counter = results.addition({"sent": 1}, "c_1", last_at=T0)
+    rider = mail.sent_write(first, "ses-ride-0", T0)
+    rider.counter = results.addition({"sent": 1}, "c_1", last_at=T0)
     second = mail.claim(record(1), None, "olena@example.com", T0, timedelta(minutes=2), only_if_new=True,
-                        riders=riders)
+                        rider=rider)
 
-    assert riders == []  # written with the claim
+    assert rider.written  # with the claim
     assert (mail.load_send("post_purchase:r0").status, mail.load_send("post_purchase:r1").status) == ("sent", "claimed")
     assert mail_store.find_ses_message("ses-ride-0").idempotency_key == "post_purchase:r0"
     assert results.totals()["sent"] == 1
 
     # the next claim's condition fails (a copy of r0: its send log exists): the mark is written alone,
     # and the refusal raised as without it
-    riders = [mail.sent_write(second, "ses-ride-1", T0)]
+    rider = mail.sent_write(second, "ses-ride-1", T0)
     with pytest.raises(ClaimRefused) as refusal:
-        mail.claim(record(0), None, "olena@example.com", T0, timedelta(minutes=2), only_if_new=True, riders=riders)
-    assert not refusal.value.suppressed and riders == []
+        mail.claim(record(0), None, "olena@example.com", T0, timedelta(minutes=2), only_if_new=True, rider=rider)
+    assert not refusal.value.suppressed and rider.written
     assert mail.load_send("post_purchase:r1").status == "sent"
     assert mail_store.find_ses_message("ses-ride-1").idempotency_key == "post_purchase:r1"

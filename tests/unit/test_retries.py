@@ -49,3 +49,22 @@ def test_only_the_named_conflicts_are_retried():
         raise ValueError("not a race")
     with pytest.raises(ValueError):
         retry_on_conflict(broken)
+
+
+def test_the_loop_beneath_tries_again_only_what_its_caller_calls_a_lost_race_and_raises_the_last_one():
+    from chalicelib.store.retries import retried
+
+    tries = []
+
+    def conflicting():
+        tries.append(len(tries) + 1)
+        raise RuntimeError(f"TransactionConflict {len(tries)}")
+
+    with pytest.raises(RuntimeError, match="TransactionConflict 3"):
+        retried(conflicting, lost_race=lambda error: "TransactionConflict" in str(error), attempts=3)
+    assert tries == [1, 2, 3]
+
+    tries.clear()
+    with pytest.raises(RuntimeError, match="TransactionConflict 1"):
+        retried(conflicting, lost_race=lambda error: False, attempts=3)
+    assert tries == [1]

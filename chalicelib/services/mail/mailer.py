@@ -157,14 +157,15 @@ def parse_message(body: dict | str | bytes) -> SendRequest:
 def send_message(deps, body: dict | str, *, messenger: Optional[Messenger] = None, templates=None,
                  now: Optional[datetime] = None,
                  sender_gate: Optional[Callable[[object, datetime], Optional[str]]] = None,
-                 outbox_key: Optional[dict] = None, sent_writes: Optional[list] = None) -> dict:
+                 outbox_key: Optional[dict] = None, rider: Optional[mail_store.SentWrite] = None,
+                 keep_final: bool = False) -> dict:
     """Handle one send-queue message (see the module docstring for the guarantee).
 
-    ``sent_writes``: a queue batch's final writes still to write (the previous sent e-mail's):
-    they ride in this message's claim transaction (``MailStore.claim``, which empties the list),
-    and a sent message adds its own there (``final_write`` in the answer) instead of writing it,
-    for the next message's claim or the batch's end (``send_consumer``). A message that claims
-    nothing leaves the list as it found it: the caller writes those at once.
+    ``rider``: the queue batch's previous sent e-mail's final write, not written yet: it rides in
+    this message's claim transaction (``MailStore.claim``; ``rider.written`` once it landed). A
+    message that claims nothing leaves it unwritten: the caller writes it at once.
+    ``keep_final``: a sent message returns its own final write (``final_write`` in the answer)
+    instead of writing it, for the next message's claim or the batch's end (``send_consumer``).
 
     ``outbox_key``: the outbox item the message came from; a sent message deletes it in its
     final write (``outbox_cleared`` in the answer), anything else leaves it to the caller.
@@ -279,7 +280,7 @@ def send_message(deps, body: dict | str, *, messenger: Optional[Messenger] = Non
                                                         request.idempotency_key)
         try:
             claimed = store.claim(record, previous, account.email, now, timedelta(seconds=deps.config.mail_lease_seconds),
-                                  prefs, only_if_new=only_if_new, riders=sent_writes)
+                                  prefs, only_if_new=only_if_new, rider=rider)
         except ClaimRefused as refusal:
             if refusal.suppressed:
                 if store.record_final(record, mail_store.SKIPPED, "suppressed", now, only_if_new=only_if_new):
@@ -312,14 +313,12 @@ def send_message(deps, body: dict | str, *, messenger: Optional[Messenger] = Non
         logger.warning("mail rejected: shop=%s template=%s: %s", shop.shop_id, request.template, error)
         return _result("failed", request, reason=error.code or "rejected")
     final = store.sent_write(claimed, message_id, now, outbox_key=outbox_key)
-    if sent_writes is None:
+    if not keep_final:  # else written with the next message's claim, or at the batch's end (send_consumer)
         mail_store.write_sent([final])
-    else:  # written with the next message's claim, or at the batch's end (send_consumer)
-        sent_writes.append(final)
     if request.campaign_id and (request.holdout_percent or request.variant is not None):
         _record_group(deps, request, lift.SENT, now)
     return _result("sent", request, ses_message_id=message_id, outbox_cleared=bool(outbox_key),
-                   **({"final_write": final} if sent_writes is not None else {}))
+                   **({"final_write": final} if keep_final else {}))
 
 
 def _recipient_only(store, accounts, customer_id: str, marketing: bool):

@@ -15,37 +15,34 @@ logger = logging.getLogger("loyalty.outbox")
 
 
 class BatchFinals:
-    """A queue batch's sent e-mails whose final writes (send log ``sent``, SES id lookup, outbox item
-    deleted, results counted) are not written yet: the previous sent e-mail's, which rides in the
+    """A queue batch's sent e-mail whose final write (send log ``sent``, SES id lookup, outbox item
+    deleted, results counted) is not written yet: the previous sent e-mail's, which rides in the
     next message's claim transaction (``MailStore.claim``). Per e-mail, the read and the claim; per
     batch, one final write for the last one (``finish_batch``). Since the mark goes with the very
     next claim, before the next SES send, a crash leaves at most one e-mail sent but unmarked."""
 
     def __init__(self):
-        self.pending: list = []  # mail_store.SentWrite, each with its SQS message id
+        self.pending = None  # Optional[mail_store.SentWrite], with its SQS message id
         self.failed: list[str] = []  # SQS message ids whose final write failed: they come back
 
-    def write_now(self, writes: list) -> None:
-        """Final writes whose successor claimed nothing: written at once, not left for later."""
+    def write_now(self) -> None:
+        """The pending final write, if it did not ride (its successor claimed nothing, or the batch
+        ends), written at once; tried twice, then its message is reported failed."""
         from chalicelib.store.mail import mail_store
 
-        self.pending[:] = [w for w in self.pending if all(w is not done for done in writes)]
-        try:
-            mail_store.write_sent(writes)
-        except Exception:
-            logger.warning("a sent e-mail's final write failed; writing each alone", exc_info=True)
-            self._each_alone(writes)
-
-    def _each_alone(self, writes: list) -> None:
-        from chalicelib.store.mail import mail_store
-
-        for write in writes:
+        write, self.pending = self.pending, None
+        if write is None or write.written:
+            return
+        for attempt in range(2):
             try:
                 mail_store.write_sent([write])
+                return
             except Exception:
-                logger.error("a sent e-mail's final write failed (message %s)", write.message_id, exc_info=True)
-                if write.message_id and write.message_id not in self.failed:
-                    self.failed.append(write.message_id)
+                logger.warning("a sent e-mail's final write failed (message %s, try %d)", write.message_id,
+                               attempt + 1, exc_info=True)
+        logger.error("a sent e-mail's final write failed (message %s): SQS brings it back", write.message_id)
+        if write.message_id and write.message_id not in self.failed:
+            self.failed.append(write.message_id)
 
 
 def deliver_record(deps, record, finals: Optional[BatchFinals] = None) -> dict:
@@ -64,8 +61,7 @@ def finish_batch(deps, finals: BatchFinals, response: dict) -> dict:
     nothing or its claim was refused) are reported failed, as a failed final write of a single
     message always was: SQS brings them back and, once the lease has run out, they are sent again
     (the one duplicate the send path allows, mailer.py)."""
-    if finals.pending:
-        finals.write_now(list(finals.pending))
+    finals.write_now()
     failures = list(response.get("batchItemFailures", []))
     for message_id in finals.failed:
         if all(f.get("itemIdentifier") != message_id for f in failures):
@@ -132,7 +128,7 @@ def _deliver_message(deps, message: dict, receipt_handle: str | None, attempt: i
 
         gate = campaign_gate(deps, message["shop_id"], message["campaign_id"])
         if gate in ("wait", "drop") and finals is not None:  # no claim for the previous e-mail's mark to ride
-            _write_left(finals, list(finals.pending))
+            finals.write_now()
         if gate == "wait":  # paused: the message waits on the queue for the resume
             if receipt_handle:
                 _back_off(deps, receipt_handle, attempt)
@@ -168,25 +164,20 @@ def _deliver_message(deps, message: dict, receipt_handle: str | None, attempt: i
 
 def _send(deps, message: dict, outbox_key, finals: Optional[BatchFinals]) -> dict:
     """``mailer.send_message``; the previous e-mail's final write rides in this one's claim, and is
-    written at once if this one claims nothing (skipped, duplicate, refused, failed before its claim)."""
+    written at once if this one claims nothing (skipped, duplicate, refused, failed before its claim);
+    a sent one's own final write becomes the pending one."""
     from chalicelib.services.mail import mailer
 
     if finals is None:
         return mailer.send_message(deps, message, outbox_key=outbox_key)
-    earlier = list(finals.pending)
     try:
-        result = mailer.send_message(deps, message, outbox_key=outbox_key, sent_writes=finals.pending)
+        result = mailer.send_message(deps, message, outbox_key=outbox_key, rider=finals.pending, keep_final=True)
     except Exception:  # (a process death, a BaseException, writes nothing more: as in Lambda)
-        _write_left(finals, earlier)
+        finals.write_now()
         raise
-    _write_left(finals, earlier)
+    finals.write_now()  # nothing when it rode in this message's claim
+    finals.pending = result.get("final_write")
     return result
-
-
-def _write_left(finals: BatchFinals, earlier: list) -> None:
-    left = [w for w in finals.pending if any(w is e for e in earlier)]
-    if left:
-        finals.write_now(left)
 
 
 def _report_poison(error: Exception, attempt: int) -> None:

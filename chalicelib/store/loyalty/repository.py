@@ -24,7 +24,7 @@ from chalicelib.domain.loyalty.order_record import EarnedLine, OrderRecord
 from chalicelib.domain.loyalty import tier_window
 from chalicelib.domain.platform_events import Refund, RefundLine
 from chalicelib.store import counters, keys
-from chalicelib.store.connection import connection, resolve
+from chalicelib.store.connection import connection, partition_items, resolve
 from chalicelib.store.counters import CounterAddition
 from chalicelib.store.loyalty.dashboard import dashboard_update
 from chalicelib.store.transaction import Transaction
@@ -195,8 +195,9 @@ class LoyaltyRepository:
         from ``MAILPREF`` to the last lot hold the preferences, the membership, the profile and its
         lots, and nothing else of the partition (the ledger sorts before, referrals after)."""
         profile, lots, prefs = None, [], None
-        for item in Item.query(keys.customer_pk(self.shop_id, customer_id),
-                               Item.sk.between(keys.MAIL_PREF_SK, keys.LOT_SK_PREFIX + "\uffff"), consistent_read=True):
+        for item in partition_items(keys.customer_pk(self.shop_id, customer_id),
+                                    Item.sk.between(keys.MAIL_PREF_SK, keys.LOT_SK_PREFIX + "\uffff"),
+                                    consistent_read=True):
             if isinstance(item, ProfileItem):
                 profile = item
             elif isinstance(item, LotItem):

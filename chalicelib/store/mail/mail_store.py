@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import random
-import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -27,6 +25,7 @@ from chalicelib.domain.shops.shop import normalize_email
 from chalicelib.domain.campaigns.links import subject_of
 from chalicelib.store import counters, keys
 from chalicelib.store.connection import connection, resolve
+from chalicelib.store.retries import retried
 from chalicelib.store.models import (
     MailPrefItem,
     MailSendItem,
@@ -191,7 +190,7 @@ class MailStore:
     # -- the send's writes ---------------------------------------------------------
     def claim(self, send: SendRecord, previous: Optional[SendRecord], email: str, now: datetime,
               lease: timedelta, prefs: Optional[MailPrefs] = None, *, only_if_new: bool = False,
-              riders: Optional[list["SentWrite"]] = None) -> SendRecord:
+              rider: Optional["SentWrite"] = None) -> SendRecord:
         """Claim ``send`` for this worker until ``now + lease``, in one TransactWriteItems:
 
         - condition check: the address is not suppressed for this shop;
@@ -199,20 +198,20 @@ class MailStore:
           (``only_if_new``: if there is no send log at all; the sender claims so before it has
           read the send log, and reads it only when the claim is refused);
         - put the preferences (marketing: the cap slot added), if their version is unchanged;
-        - ``riders``: the queue batch's previous sent e-mail's final write (``SentWrite``), which
+        - ``rider``: the queue batch's previous sent e-mail's final write (``SentWrite``), which
           rides in the same transaction, so a sent e-mail stays unmarked only until the next claim.
 
-        ``riders`` is emptied once written: with the claim, or alone when the claim's condition
-        refused the transaction (then the refusal is raised as without riders) or anything else
-        cancelled it (then the claim is tried again alone). A rider that touches the claim's send
-        log (a copy of the message in the same batch) or would pass DynamoDB's 100 actions is
-        written alone first.
+        The rider is written (``rider.written``) with the claim, or alone when the claim's
+        condition refused the transaction (then the refusal is raised as without it) or anything
+        else cancelled it (then the claim is tried again alone). A rider that touches the claim's
+        send log (a copy of the message in the same batch) is written alone first. Should writing
+        it alone fail, it stays unwritten for the caller (send_consumer) to try again and report.
         """
-        riding = list(riders or ())
-        if riding and (any((w.send.shop_id, w.send.idempotency_key) == (send.shop_id, send.idempotency_key)
-                           for w in riding) or _actions(riding) + 3 > _MAX_TRANSACTION_ACTIONS):
-            _write_riders(riders)
-            riding = []
+        riding = rider if rider is not None and not rider.written else None
+        if riding is not None and (riding.send.shop_id, riding.send.idempotency_key) == (send.shop_id,
+                                                                                          send.idempotency_key):
+            _write_alone(riding)
+            riding = None
         claimed = SendRecord(**{**send.__dict__, "status": CLAIMED, "claim_id": uuid.uuid4().hex,
                                 "claimed_until": now + lease,
                                 "attempts": (previous.attempts if previous else 0) + 1,
@@ -225,17 +224,17 @@ class MailStore:
                 write.save(_send_item(claimed, now), condition=_claim_condition(now, only_if_new))
                 if prefs is not None:
                     write.save(over_version(_prefs_item(prefs), prefs.version))
-                for rider in riding:
-                    _add_sent(write, rider)
-                for addition in _merged_counters(riding):
-                    counters.add_in(write, addition)
+                if riding is not None:
+                    _add_sent(write, riding)
+                    if riding.counter is not None:
+                        counters.add_in(write, riding.counter)
         except TransactWriteError as error:
             reasons = list(getattr(error, "cancellation_reasons", None) or [])
             claim_items = 2 + (prefs is not None)
             refused = error.cause_response_code == "TransactionCanceledException" and (not reasons or any(
                 reason is not None and reason.code == "ConditionalCheckFailed" for reason in reasons[:claim_items]))
-            if riding:  # the previous e-mail's mark never waits on this claim's fate
-                _write_riders(riders)
+            if riding is not None:  # the previous e-mail's mark never waits on this claim's fate
+                _write_alone(riding)
                 if error.cause_response_code == "TransactionCanceledException" and not refused:
                     # cancelled for another reason (a conflict on a counter shard): the claim alone
                     return self.claim(send, previous, email, now, lease, prefs, only_if_new=only_if_new)
@@ -245,9 +244,8 @@ class MailStore:
             if not reasons:  # no reasons to go by: look
                 suppressed = self.is_suppressed(email)
             raise ClaimRefused(suppressed) from error
-        if riding:
-            _written(riding)
-            riders[:] = [w for w in riders if all(w is not done for done in riding)]
+        if riding is not None:
+            _written([riding])
         if prefs is not None:
             prefs.version += 1
         return claimed
@@ -356,7 +354,8 @@ class MailStore:
 class SentWrite:
     """One send's final write: the send log ``sent`` with SES's message id, the SES id lookup, the
     outbox item it came from deleted and (``counter``) its results counted, all or nothing.
-    ``message_id``: the queue message it came from, reported failed should this write fail."""
+    ``message_id``: the queue message it came from, reported failed should this write fail.
+    ``written``: it landed (alone, with others, or riding in a claim)."""
 
     send: SendRecord
     ses_message_id: str
@@ -364,6 +363,7 @@ class SentWrite:
     outbox_key: Optional[dict] = None
     counter: Optional[counters.CounterAddition] = None
     message_id: Optional[str] = None
+    written: bool = False
 
 
 _MAX_TRANSACTION_ACTIONS = 100  # DynamoDB's limit for one TransactWriteItems
@@ -417,35 +417,34 @@ def write_sent(writes: list[SentWrite]) -> None:
 def _written(writes: list[SentWrite]) -> None:
     for write in writes:
         write.send.status, write.send.ses_message_id, write.send.sent_at = SENT, write.ses_message_id, write.now
+        write.written = True
 
 
-def _write_riders(riders: list[SentWrite]) -> None:
-    """A claim's riders written on their own (``write_sent``), then no longer riding. Should that
-    fail they stay in ``riders``: the caller (send_consumer) tries again and, failing, reports
-    their messages failed; this claim goes on as it would have without them."""
+def _write_alone(rider: SentWrite) -> None:
+    """A claim's rider written on its own (``write_sent``). Should that fail it stays unwritten: the
+    caller (send_consumer) tries again and, failing, reports its message failed; the claim goes on
+    as it would have without it."""
     try:
-        write_sent(list(riders))
+        write_sent([rider])
     except Exception:
         logger.warning("the previous e-mail's final write failed; left to the caller", exc_info=True)
-        return
-    riders.clear()
 
 
 def _write_sent(writes: list[SentWrite]) -> None:
-    for attempt in range(_CONFLICT_ATTEMPTS):
-        try:
-            with TransactWrite(connection=connection()) as write:
-                for sent in writes:
-                    _add_sent(write, sent)
-                for addition in _merged_counters(writes):
-                    counters.add_in(write, addition)
-            return
-        except TransactWriteError as error:
-            reasons = list(getattr(error, "cancellation_reasons", None) or [])
-            conflict = any(reason is not None and reason.code == "TransactionConflict" for reason in reasons)
-            if not conflict or attempt == _CONFLICT_ATTEMPTS - 1:
-                raise
-            time.sleep(random.uniform(0, 0.02 * (attempt + 1)))
+    def write_all() -> None:
+        with TransactWrite(connection=connection()) as write:
+            for sent in writes:
+                _add_sent(write, sent)
+            for addition in _merged_counters(writes):
+                counters.add_in(write, addition)
+
+    retried(write_all, lost_race=_transaction_conflict, attempts=_CONFLICT_ATTEMPTS)
+
+
+def _transaction_conflict(error: Exception) -> bool:
+    """Cancelled because another transaction held one of its items (a counter shard)."""
+    reasons = list(getattr(error, "cancellation_reasons", None) or []) if isinstance(error, TransactWriteError) else []
+    return any(reason is not None and reason.code == "TransactionConflict" for reason in reasons)
 
 
 def _add_sent(write: TransactWrite, sent: SentWrite) -> None:

@@ -1,0 +1,94 @@
+"""The emulator keeps a client's connection alive, as DynamoDB does (bench.send_path measures what
+a warm Lambda pays, not a TCP connection per request), and a stopped emulator leaves no connection
+behind that a client could go on talking to."""
+from __future__ import annotations
+
+import http.client
+import json
+import socket
+
+import boto3
+import pytest
+from botocore.config import Config
+from botocore.exceptions import EndpointConnectionError
+
+from devstack.emulator import SerializedMotoServer
+from devstack.tables import create_table
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def own_emulator():
+    port = _free_port()
+    server = SerializedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    yield server, f"http://127.0.0.1:{port}"
+    server.stop()
+
+
+def _dynamodb(endpoint: str):
+    return boto3.client("dynamodb", endpoint_url=endpoint, region_name="eu-central-1", aws_access_key_id="k",
+                        aws_secret_access_key="s", config=Config(retries={"mode": "standard", "max_attempts": 1}))
+
+
+def test_one_connection_carries_every_request_of_a_client(own_emulator):
+    server, endpoint = own_emulator
+    accepted = []
+    original = server._server.get_request
+
+    def counting():
+        request = original()
+        accepted.append(request[1])
+        return request
+
+    server._server.get_request = counting
+    dynamodb = _dynamodb(endpoint)
+    create_table(dynamodb, "keep-alive")
+    for n in range(20):
+        dynamodb.put_item(TableName="keep-alive", Item={"pk": {"S": f"c{n}"}, "sk": {"S": "x"}, "v": {"S": "é" * n}})
+    items = dynamodb.scan(TableName="keep-alive")["Items"]
+
+    assert len(items) == 20
+    assert len(accepted) == 1
+
+
+def test_requests_follow_each_other_on_one_connection_with_bodies_of_any_length():
+    # raw HTTP/1.1: the second request comes right after the first answer, as urllib3 sends it; the
+    # emulator must neither wait for it nor swallow it while finishing the first
+    port = _free_port()
+    server = SerializedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    try:
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        headers = {"Content-Type": "application/x-amz-json-1.0", "X-Amz-Target": "DynamoDB_20120810.ListTables",
+                   "Authorization": "AWS4-HMAC-SHA256 Credential=k/20260101/eu-central-1/dynamodb/aws4_request, "
+                                    "SignedHeaders=host, Signature=0"}
+        answers = []
+        for body in ("{}", json.dumps({"Limit": 10}), json.dumps({"ExclusiveStartTableName": "x" * 200})):
+            connection.request("POST", "/", body=body, headers=headers)
+            response = connection.getresponse()
+            answers.append((response.status, json.loads(response.read())))
+            assert response.getheader("Connection") != "close"
+        assert [status for status, _ in answers] == [200, 200, 200]
+        assert all("TableNames" in answer for _, answer in answers)
+        connection.close()
+    finally:
+        server.stop()
+
+
+def test_a_stopped_emulator_closes_the_connections_it_kept(own_emulator):
+    server, endpoint = own_emulator
+    dynamodb = _dynamodb(endpoint)
+    create_table(dynamodb, "stopping")
+    assert "stopping" in dynamodb.list_tables()["TableNames"]
+
+    server.stop()
+
+    with pytest.raises(EndpointConnectionError):
+        dynamodb.list_tables()  # not answered over the pooled connection by the stopped emulator
+    server._server = None  # the fixture's stop() finds nothing left to stop
