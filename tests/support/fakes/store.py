@@ -146,5 +146,19 @@ def in_memory_store(prefix: str = "loyalty-fake") -> Iterator[InMemoryStore]:
         if queues is not None:
             queues.drop(name)
         mock.stop(remove_data=False)
+        _forget_request_routes()
         os.environ.update(saved)
         use_table(os.environ.get("LOYALTY_TABLE", name))  # no model keeps the in-memory connection
+
+
+def _forget_request_routes() -> None:
+    """moto's mock, started without its reset (the emulator's state in this process stays),
+    adds its 1,288 routes for the ``requests`` library on every start and never drops them:
+    they piled up by that many objects every in-memory test (150 MB after 120 tests), and every
+    garbage collection walked them. Once no mock is running they go, as moto's own reset drops
+    them; its next start adds them again. The models' data (SQS, SES) stays."""
+    from moto.core.custom_responses_mock import reset_responses_mock
+    from moto.core.models import MockAWS, responses_mock
+
+    if MockAWS._nested_count == 0:
+        reset_responses_mock(responses_mock)
