@@ -81,8 +81,17 @@ class _QueuesInMoto:
         return {"Attributes": self._backend.get_queue_attributes(QueueUrl.rsplit("/", 1)[-1], AttributeNames)}
 
     def drop(self, prefix: str) -> None:
-        for queue in self._backend.list_queues(prefix):
+        """Delete the test's queues, and let go of them: moto also tracks every queue it made for
+        its data dump, which kept each test's queues and their messages for the whole session."""
+        from moto.core.model_instances import model_data
+
+        dropped = self._backend.list_queues(prefix)
+        for queue in dropped:
             self._backend.queues.pop(queue.name, None)
+        tracked = model_data.get("sqs", {}).get("Queue")
+        if tracked is not None and dropped:
+            tracked.instances_tracked = [queue for queue in tracked.instances_tracked
+                                         if all(queue is not gone for gone in dropped)]
 
 
 @dataclass(frozen=True)
