@@ -24,9 +24,12 @@ logging.getLogger("werkzeug").setLevel(logging.ERROR)  # the emulator's request 
 
 
 def pytest_configure(config):
+    from tests.support.botocore_data import share_botocore_data, share_default_sessions
     from tests.support.dynamodb_clients import share_pynamodb_clients
 
     share_pynamodb_clients()  # one botocore client per configuration, not ten new ones a test
+    share_botocore_data()  # botocore's model files parsed once, not for every test's new session
+    share_default_sessions()  # moto's reset of boto3's default session gets this environment's session
     config.addinivalue_line("markers", "slow: a long property-based run; `make test` runs it, `make test-fast` leaves it out")
     config.addinivalue_line("markers", "in_memory: the test's table, queues and SES are in memory (tests/support/fakes), "
                                        "not on the emulator")
