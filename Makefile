@@ -40,7 +40,7 @@ test-fast: $(BIN)/.installed
 CLOCK_SHIFT ?= +400d
 test-clock: $(BIN)/.installed faketime
 	FAKETIME_DONT_FAKE_MONOTONIC=1 FAKETIME_FORCE_MONOTONIC_FIX=0 FAKETIME_DISABLE_SHM=1 FAKETIME_CACHE_DURATION=86400 \
-		PYTHONPATH=$(CURDIR)/tests/clock_shift faketime -m -f '$(CLOCK_SHIFT)' \
+		PYTHONPATH=$(CURDIR)/tests/clock_shift $(BYTECODE) faketime -m -f '$(CLOCK_SHIFT)' \
 		$(BIN)/python -m pytest -q -n 2 tests --ignore=tests/browser
 
 faketime:
