@@ -13,7 +13,8 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def start_emulator(*, without_rollback_copy: bool = False, metered: bool = False, port: int | None = None):
+def start_emulator(*, without_rollback_copy: bool = False, metered: bool = False, port: int | None = None,
+                   keep_alive: bool = False):
     """A one-request-at-a-time moto server on a free port, with fake credentials and
     AWS_ENDPOINT_URL set for this process. Returns the server (``request_counts``, ``stop()``;
     with ``metered``, also ``meter``: the DynamoDB read and write units, see bench.capacity).
@@ -21,6 +22,8 @@ def start_emulator(*, without_rollback_copy: bool = False, metered: bool = False
     ``without_rollback_copy``: moto copies a whole table inside every transaction so it
     can roll back; with large tables that copy dominates. Benchmarks whose transactions
     never need the rollback turn it off (request counts are unaffected).
+
+    ``keep_alive``: HTTP/1.1 with connections kept open (not with ``metered``).
     """
     os.environ.update({"AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench",
                        "AWS_DEFAULT_REGION": "eu-central-1",
@@ -39,8 +42,10 @@ def start_emulator(*, without_rollback_copy: bool = False, metered: bool = False
     from devstack.emulator import SerializedMotoServer
 
     port = port or free_port()
-    server = (_metered_server_class() if metered else SerializedMotoServer)(ip_address="127.0.0.1", port=port,
-                                                                       verbose=False)
+    if metered:
+        server = _metered_server_class()(ip_address="127.0.0.1", port=port, verbose=False)
+    else:
+        server = SerializedMotoServer(ip_address="127.0.0.1", port=port, verbose=False, keep_alive=keep_alive)
     server.start()
     os.environ["AWS_ENDPOINT_URL"] = f"http://127.0.0.1:{port}"
     server.endpoint = os.environ["AWS_ENDPOINT_URL"]

@@ -14,7 +14,17 @@ index query (moto sorts its matches itself). Results, order and paging are
 moto's; only the work is smaller. Likewise, moto's SQS checks each message's
 retention by computing every queue attribute (counting all messages) three
 times, which makes one ReceiveMessage quadratic in the queue's length;
-``_direct_retention_check`` reads the one attribute it needs.
+``_direct_retention_check`` reads the one attribute it needs. SendMessage reads the queue's
+attributes for one flag, and that computes the three message counts, each a walk of the whole
+queue: ``_sqs_counts_only_when_asked`` leaves them out there, so queueing 10,000 e-mails is not
+quadratic; ``Queue.messages`` reads the clock once per call instead of twice per message, and a
+DeleteMessage stops at the message it deletes instead of walking the queue twice.
+
+Per request, moto lists its own package directory (``list_of_moto_modules``, to match a host)
+and inspects the response class's methods (``method_names_from_class``): both answers never
+change in a running process, so ``_cached_dispatch`` computes them once. None of these changes
+what any request answers; they only take work out of the emulator, which is what a benchmark
+on the local stack (bench/) would otherwise measure.
 
 moto's SES v2 keeps a domain identity that it never verifies (``VerifiedForSendingStatus``
 stays false, no DKIM tokens, no custom MAIL FROM), yet sends from it. ``_ses_domain_identities``
@@ -78,6 +88,74 @@ def _direct_retention_check() -> None:
         return retention_seconds + message.sent_timestamp / 1000 > unix_time()
 
     SQSBackend.is_message_valid_based_on_retention_period = is_message_valid_based_on_retention_period
+
+
+_sqs_scope = threading.local()
+
+
+def _sqs_counts_only_when_asked() -> None:
+    from moto.sqs import models as sqs_models
+
+    Queue, SQSBackend = sqs_models.Queue, sqs_models.SQSBackend
+    if getattr(Queue, "_counts_only_when_asked", False):
+        return
+    counts = {"ApproximateNumberOfMessages", "ApproximateNumberOfMessagesDelayed",
+              "ApproximateNumberOfMessagesNotVisible"}
+    all_attributes, send_message = Queue.attributes.fget, SQSBackend.send_message
+
+    def attributes(queue):
+        if not getattr(_sqs_scope, "sending", False):
+            return all_attributes(queue)
+        queue.BASE_ATTRIBUTES = [name for name in Queue.BASE_ATTRIBUTES if name not in counts]
+        try:
+            return all_attributes(queue)
+        finally:
+            del queue.BASE_ATTRIBUTES  # the class's list again
+
+    def send_without_counts(backend, *args, **kwargs):
+        _sqs_scope.sending = True
+        try:
+            return send_message(backend, *args, **kwargs)
+        finally:
+            _sqs_scope.sending = False
+
+    def messages(queue):
+        # moto's Message.visible and .delayed each read the clock; one reading serves the whole walk
+        now = sqs_models.unix_time_millis()
+        return [message for message in queue._messages if now > message.visible_at and not now < message.delayed_until]
+
+    def delete_message(queue, receipt_handle: str) -> None:
+        # moto walks the whole queue twice per delete; a received message sits near the front
+        if receipt_handle in queue.deleted_messages:
+            return  # already deleted: as moto, quietly
+        for index, message in enumerate(queue._messages):
+            if message.had_receipt_handle(receipt_handle):
+                break
+        else:
+            raise sqs_models.ReceiptHandleIsInvalid()
+        queue._messages = queue._messages[:index] + queue._messages[index + 1:]
+        queue.pending_messages.discard(message)
+        queue.deleted_messages.update(message.all_receipt_handles)
+
+    Queue.attributes, Queue.messages = property(attributes), property(messages)
+    Queue.delete_message = delete_message
+    SQSBackend.send_message = send_without_counts
+    Queue._counts_only_when_asked = True
+
+
+def _cached_dispatch() -> None:
+    import functools
+
+    import moto.backends
+    import moto.core.responses
+
+    if getattr(moto.backends, "_cached_dispatch", False):
+        return
+    modules = tuple(moto.backends.list_of_moto_modules())
+    moto.backends.list_of_moto_modules = lambda: modules
+    moto.core.responses.method_names_from_class = functools.lru_cache(maxsize=None)(
+        moto.core.responses.method_names_from_class)
+    moto.backends._cached_dispatch = True
 
 
 # Domains whose DNS records are "not yet published": their identities stay pending.
@@ -214,18 +292,29 @@ def patch_moto() -> None:
     moto's models (tests/support/fakes) need the same."""
     _partition_queries()
     _direct_retention_check()
+    _sqs_counts_only_when_asked()
+    _cached_dispatch()
     _ses_domain_identities()
 
 
+class _KeepAliveRequestHandler(MotoRequestHandler):
+    # HTTP/1.1: a client's connection serves many requests (botocore keeps its connections), not
+    # one TCP connection and one server thread per request as HTTP/1.0 does.
+    protocol_version = "HTTP/1.1"
+
+
 class SerializedMotoServer(ThreadedMotoServer):
-    def __init__(self, *args, **kwargs):
+    """``keep_alive``: answer HTTP/1.1 and keep connections open (benchmarks with many requests)."""
+
+    def __init__(self, *args, keep_alive: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
         patch_moto()
         self.request_counts: Counter = Counter()
+        self._request_handler = _KeepAliveRequestHandler if keep_alive else MotoRequestHandler
         IN_PROCESS_PORTS.add(int(self._port))
 
     def _server_entry(self) -> None:
         app = _OneAtATime(DomainDispatcherApplication(create_backend_app), self.request_counts)
-        self._server = make_server(self._ip_address, self._port, app, True, request_handler=MotoRequestHandler)
+        self._server = make_server(self._ip_address, self._port, app, True, request_handler=self._request_handler)
         self._server_ready_event.set()
         self._server.serve_forever()
