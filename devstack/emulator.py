@@ -22,7 +22,10 @@ DeleteMessage stops at the message it deletes instead of walking the queue twice
 
 Per request, moto lists its own package directory (``list_of_moto_modules``, to match a host)
 and inspects the response class's methods (``method_names_from_class``): both answers never
-change in a running process, so ``_cached_dispatch`` computes them once. None of these changes
+change in a running process, so ``_cached_dispatch`` computes them once. moto's JSON serializer
+walks each item's attribute values member by member through the service model (ten members per
+value, each looked up under several spellings): an item that is already DynamoDB JSON, as moto's
+DynamoDB hands them over, is written as it is (``_plain_attribute_values``). None of these changes
 what any request answers; they only take work out of the emulator, which is what a benchmark
 on the local stack (bench/) would otherwise measure.
 
@@ -156,6 +159,36 @@ def _cached_dispatch() -> None:
     moto.core.responses.method_names_from_class = functools.lru_cache(maxsize=None)(
         moto.core.responses.method_names_from_class)
     moto.backends._cached_dispatch = True
+
+
+def _plain_json(value) -> bool:
+    if isinstance(value, (str, bool)):
+        return True
+    if type(value) is dict:
+        return all(type(key) is str and _plain_json(inner) for key, inner in value.items())
+    if type(value) is list:
+        return all(_plain_json(inner) for inner in value)
+    return False
+
+
+def _plain_attribute_values() -> None:
+    from moto.core.serialize import BaseJSONSerializer
+
+    if getattr(BaseJSONSerializer, "_plain_attribute_values", False):
+        return
+    structure = BaseJSONSerializer._serialize_type_structure
+
+    def serialize_structure(serializer, serialized, value, shape, key):
+        # Only a dict of DynamoDB JSON (strings, booleans, lists and maps of them; no bytes, which
+        # the serializer would encode) is taken as it is; anything else goes the serializer's way.
+        if (key and shape.name == "AttributeValue" and type(value) is dict and value.keys() <= shape.members.keys()
+                and _plain_json(value)):
+            serialized[serializer.get_serialized_name(shape, key)] = value
+            return
+        structure(serializer, serialized, value, shape, key)
+
+    BaseJSONSerializer._serialize_type_structure = serialize_structure
+    BaseJSONSerializer._plain_attribute_values = True
 
 
 # Domains whose DNS records are "not yet published": their identities stay pending.
@@ -294,6 +327,7 @@ def patch_moto() -> None:
     _direct_retention_check()
     _sqs_counts_only_when_asked()
     _cached_dispatch()
+    _plain_attribute_values()
     _ses_domain_identities()
 
 
