@@ -124,7 +124,6 @@ def _one_campaign(args, share: int, truth: dict) -> None:
     from chalicelib.composition import dependencies
     from chalicelib.domain.loyalty.account import Account
     from chalicelib.services.campaigns import campaigns, results
-    from chalicelib.services.mail import send_consumer
     from chalicelib.services.orders import webhooks
     from chalicelib.services.shops.lookup import load_shop
     from chalicelib.store.loyalty.repository import _profile_item
@@ -158,18 +157,7 @@ def _one_campaign(args, share: int, truth: dict) -> None:
     # The whole segment in one call: the scheduled sender's 12-minute budget (a Lambda's) is shorter
     # than 10,000 recipients take on a busy 2-core machine, and the run must measure all of them.
     campaigns.run_due_campaigns(deps, now, budget_seconds=24 * 3600)
-    sqs = boto3.client("sqs")
-    url = sqs.get_queue_url(QueueName="lift-send")["QueueUrl"]
-    outcome_of: dict[str, str] = {}
-    while True:
-        batch = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=0).get("Messages", [])
-        if not batch:
-            break
-        for message in batch:
-            result = send_consumer.deliver(deps, message["Body"], receipt_handle=message["ReceiptHandle"])
-            outcome_of[result["idempotency_key"].rsplit(":", 1)[1]] = (
-                result["status"] if result["status"] != "skipped" else result.get("reason"))
-            sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+    outcome_of = _drain_send_queue(deps, boto3.client("sqs"))
     sent_at = time.perf_counter()
     print(f"[stack, holdout {share} %] {args.customers} customers seeded and the campaign sent in "
           f"{sent_at - started:.0f} s: {dict(Counter(outcome_of.values()))}", flush=True)
@@ -190,6 +178,43 @@ def _one_campaign(args, share: int, truth: dict) -> None:
           flush=True)
     stats = results.campaign_results(deps, SHOP, campaign["campaign_id"])
     _print_stack_stats(share, stats, truth)
+
+
+def _drain_send_queue(deps, sqs) -> dict[str, str]:
+    """Every queued e-mail through the send handler as its Lambda gets them: batches of 10, each
+    record by ``deliver_record`` (the batch's sent e-mails' final writes riding in the next claim),
+    the batch closed by ``finish_batch``; the handled messages deleted in one request per batch.
+    Returns each customer's outcome (sent, or why not)."""
+    from chalice.app import SQSRecord
+
+    from chalicelib.services.mail import send_consumer
+
+    url = sqs.get_queue_url(QueueName="lift-send")["QueueUrl"]
+    outcome_of: dict[str, str] = {}
+    while True:
+        batch = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=0,
+                                    AttributeNames=["All"]).get("Messages", [])
+        if not batch:
+            return outcome_of
+        finals, failed = send_consumer.BatchFinals(), []
+        for message in batch:
+            record = SQSRecord({"messageId": message["MessageId"], "receiptHandle": message["ReceiptHandle"],
+                                "body": message["Body"], "attributes": message.get("Attributes", {})}, None)
+            try:
+                result = send_consumer.deliver_record(deps, record, finals)
+            except Exception as error:  # as the Lambda's batch handler: this message alone comes back
+                print(f"    message {message['MessageId']} failed: {type(error).__name__}: {error}", flush=True)
+                failed.append(message["MessageId"])
+                continue
+            outcome_of[result["idempotency_key"].rsplit(":", 1)[1]] = (
+                result["status"] if result["status"] != "skipped" else result.get("reason"))
+        response = send_consumer.finish_batch(deps, finals, {"batchItemFailures": [
+            {"itemIdentifier": message_id} for message_id in failed]})
+        retried = {failure["itemIdentifier"] for failure in response["batchItemFailures"]}
+        done = [{"Id": str(n), "ReceiptHandle": message["ReceiptHandle"]}
+                for n, message in enumerate(batch) if message["MessageId"] not in retried]
+        if done:
+            sqs.delete_message_batch(QueueUrl=url, Entries=done)
 
 
 def _print_stack_stats(share: int, stats: dict, truth: dict) -> None:

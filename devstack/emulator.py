@@ -14,7 +14,20 @@ index query (moto sorts its matches itself). Results, order and paging are
 moto's; only the work is smaller. Likewise, moto's SQS checks each message's
 retention by computing every queue attribute (counting all messages) three
 times, which makes one ReceiveMessage quadratic in the queue's length;
-``_direct_retention_check`` reads the one attribute it needs.
+``_direct_retention_check`` reads the one attribute it needs. SendMessage reads the queue's
+attributes for one flag, and that computes the three message counts, each a walk of the whole
+queue: ``_sqs_counts_only_when_asked`` leaves them out there, so queueing 10,000 e-mails is not
+quadratic; ``Queue.messages`` reads the clock once per call instead of twice per message, and a
+DeleteMessage stops at the message it deletes instead of walking the queue twice.
+
+Per request, moto lists its own package directory (``list_of_moto_modules``, to match a host)
+and inspects the response class's methods (``method_names_from_class``): both answers never
+change in a running process, so ``_cached_dispatch`` computes them once. moto's JSON serializer
+walks each item's attribute values member by member through the service model (ten members per
+value, each looked up under several spellings): an item that is already DynamoDB JSON, as moto's
+DynamoDB hands them over, is written as it is (``_plain_attribute_values``). None of these changes
+what any request answers; they only take work out of the emulator, which is what a benchmark
+on the local stack (bench/) would otherwise measure.
 
 moto's SES v2 keeps a domain identity that it never verifies (``VerifiedForSendingStatus``
 stays false, no DKIM tokens, no custom MAIL FROM), yet sends from it. ``_ses_domain_identities``
@@ -81,6 +94,104 @@ def _direct_retention_check() -> None:
         return retention_seconds + message.sent_timestamp / 1000 > unix_time()
 
     SQSBackend.is_message_valid_based_on_retention_period = is_message_valid_based_on_retention_period
+
+
+_sqs_scope = threading.local()
+
+
+def _sqs_counts_only_when_asked() -> None:
+    from moto.sqs import models as sqs_models
+
+    Queue, SQSBackend = sqs_models.Queue, sqs_models.SQSBackend
+    if getattr(Queue, "_counts_only_when_asked", False):
+        return
+    counts = {"ApproximateNumberOfMessages", "ApproximateNumberOfMessagesDelayed",
+              "ApproximateNumberOfMessagesNotVisible"}
+    all_attributes, send_message = Queue.attributes.fget, SQSBackend.send_message
+
+    def attributes(queue):
+        if not getattr(_sqs_scope, "sending", False):
+            return all_attributes(queue)
+        queue.BASE_ATTRIBUTES = [name for name in Queue.BASE_ATTRIBUTES if name not in counts]
+        try:
+            return all_attributes(queue)
+        finally:
+            del queue.BASE_ATTRIBUTES  # the class's list again
+
+    def send_without_counts(backend, *args, **kwargs):
+        _sqs_scope.sending = True
+        try:
+            return send_message(backend, *args, **kwargs)
+        finally:
+            _sqs_scope.sending = False
+
+    def messages(queue):
+        # moto's Message.visible and .delayed each read the clock; one reading serves the whole walk
+        now = sqs_models.unix_time_millis()
+        return [message for message in queue._messages if now > message.visible_at and not now < message.delayed_until]
+
+    def delete_message(queue, receipt_handle: str) -> None:
+        # moto walks the whole queue twice per delete; a received message sits near the front
+        if receipt_handle in queue.deleted_messages:
+            return  # already deleted: as moto, quietly
+        for index, message in enumerate(queue._messages):
+            if message.had_receipt_handle(receipt_handle):
+                break
+        else:
+            raise sqs_models.ReceiptHandleIsInvalid()
+        queue._messages = queue._messages[:index] + queue._messages[index + 1:]
+        queue.pending_messages.discard(message)
+        queue.deleted_messages.update(message.all_receipt_handles)
+
+    Queue.attributes, Queue.messages = property(attributes), property(messages)
+    Queue.delete_message = delete_message
+    SQSBackend.send_message = send_without_counts
+    Queue._counts_only_when_asked = True
+
+
+def _cached_dispatch() -> None:
+    import functools
+
+    import moto.backends
+    import moto.core.responses
+
+    if getattr(moto.backends, "_cached_dispatch", False):
+        return
+    modules = tuple(moto.backends.list_of_moto_modules())
+    moto.backends.list_of_moto_modules = lambda: modules
+    moto.core.responses.method_names_from_class = functools.lru_cache(maxsize=None)(
+        moto.core.responses.method_names_from_class)
+    moto.backends._cached_dispatch = True
+
+
+def _plain_json(value) -> bool:
+    if isinstance(value, (str, bool)):
+        return True
+    if type(value) is dict:
+        return all(type(key) is str and _plain_json(inner) for key, inner in value.items())
+    if type(value) is list:
+        return all(_plain_json(inner) for inner in value)
+    return False
+
+
+def _plain_attribute_values() -> None:
+    from moto.core.serialize import BaseJSONSerializer
+
+    if getattr(BaseJSONSerializer, "_plain_attribute_values", False):
+        return
+    structure = BaseJSONSerializer._serialize_type_structure
+
+    def serialize_structure(serializer, serialized, value, shape, key):
+        # Only a dict of DynamoDB JSON (strings, booleans, lists and maps of them; no bytes, which
+        # the serializer would encode) is taken as it is; anything else goes the serializer's way.
+        if (key and shape.name == "AttributeValue" and type(value) is dict and value.keys() <= shape.members.keys()
+                and _plain_json(value)):
+            serialized[serializer.get_serialized_name(shape, key)] = value
+            return
+        structure(serializer, serialized, value, shape, key)
+
+    BaseJSONSerializer._serialize_type_structure = serialize_structure
+    BaseJSONSerializer._plain_attribute_values = True
 
 
 # Domains whose DNS records are "not yet published": their identities stay pending.
@@ -217,6 +328,9 @@ def patch_moto() -> None:
     moto's models (tests/support/fakes) need the same."""
     _partition_queries()
     _direct_retention_check()
+    _sqs_counts_only_when_asked()
+    _cached_dispatch()
+    _plain_attribute_values()
     _ses_domain_identities()
 
 
