@@ -22,9 +22,10 @@ STAGES = sorted(stack.STAGES)
 
 @pytest.fixture(scope="module")
 def packaged(request, tmp_path_factory, testrun_uid) -> dict[str, package.Packaged]:
-    """Both stages, packaged once per test run: with pytest-xdist the first worker to get here
-    packages, under a lock (Chalice's dependency cache is not safe to fill twice at once), and
-    the others read its result."""
+    """Both stages, packaged once per test run by ``package_stages`` (the runtime's wheels
+    installed once for both; each zip is the one ``python -m infra.package STAGE`` ships): with
+    pytest-xdist the first worker to get here packages, under a lock (Chalice's dependency cache
+    is not safe to fill twice at once), and the others read its result."""
     import fcntl
     import pickle
 
@@ -36,7 +37,7 @@ def packaged(request, tmp_path_factory, testrun_uid) -> dict[str, package.Packag
         fcntl.flock(lock, fcntl.LOCK_EX)
         done = root / "packaged.pickle"
         if not done.exists():
-            done.write_bytes(pickle.dumps({stage: package.package(stage, root / stage) for stage in STAGES}))
+            done.write_bytes(pickle.dumps(package.package_stages(STAGES, root)))
         return pickle.loads(done.read_bytes())
 
 
