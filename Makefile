@@ -17,10 +17,8 @@ $(BIN)/.installed: requirements.txt requirements-dev.txt
 run: $(BIN)/.installed
 	$(BIN)/python -m devstack.run
 
-# --dist loadgroup: the tests of one xdist_group (the package tests, which share one packaging)
-# run on one worker, the largest group first; every other test goes to whichever worker is free.
 test: $(BIN)/.installed chromium
-	$(BIN)/python -m pytest -q -n 2 --dist loadgroup tests
+	$(BIN)/python -m pytest -q -n 2 tests
 
 # Domain and service tests on the in-memory store (tests/support/fakes), no emulator: the loop
 # while changing rules or use cases. The long property runs (marked slow) are left to make test.
@@ -38,7 +36,7 @@ CLOCK_SHIFT ?= +400d
 test-clock: $(BIN)/.installed faketime
 	FAKETIME_DONT_FAKE_MONOTONIC=1 FAKETIME_FORCE_MONOTONIC_FIX=0 FAKETIME_DISABLE_SHM=1 FAKETIME_CACHE_DURATION=86400 \
 		PYTHONPATH=$(CURDIR)/tests/clock_shift faketime -m -f '$(CLOCK_SHIFT)' \
-		$(BIN)/python -m pytest -q -n 2 --dist loadgroup tests --ignore=tests/browser
+		$(BIN)/python -m pytest -q -n 2 tests --ignore=tests/browser
 
 faketime:
 	@command -v faketime >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive \

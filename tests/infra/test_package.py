@@ -18,9 +18,6 @@ from devstack.queues import MAX_RECEIVES
 from infra import package, stack
 
 STAGES = sorted(stack.STAGES)
-# One worker runs all of them (`make test`: --dist loadgroup): the other worker would otherwise
-# sit waiting on the packaging lock below for as long as the packaging takes.
-pytestmark = pytest.mark.xdist_group("package")
 
 
 @pytest.fixture(scope="module")
