@@ -52,7 +52,10 @@ class Packaged:
     unzipped_bytes: int
 
 
-def package(stage: str, out_dir: Path, *, slim: bool = True) -> Packaged:
+def package(stage: str, out_dir: Path, *, slim: bool = True, dependencies: Path | None = None) -> Packaged:
+    """``dependencies``: the runtime's wheels installed already by ``install_runtime_dependencies``
+    (they do not depend on the stage, so one install serves every stage: ``package_stages``);
+    installed here, and removed after, when not given."""
     if stage not in stack.STAGES:
         raise SystemExit(f"unknown stage {stage!r}: one of {', '.join(stack.STAGES)}")
     out_dir = Path(out_dir).resolve()
@@ -71,12 +74,30 @@ def package(stage: str, out_dir: Path, *, slim: bool = True) -> Packaged:
 
     zip_path = out_dir / ZIP_NAME
     chalice_bytes, chalice_unzipped = zip_path.stat().st_size, _unzipped_bytes(zip_path)
-    dependencies = out_dir / "dependencies"
-    install_runtime_dependencies(dependencies)
-    rebuild_zip(zip_path, dependencies, slim=slim)
-    shutil.rmtree(dependencies)
+    if dependencies is None:
+        installed = out_dir / "dependencies"
+        install_runtime_dependencies(installed)
+        rebuild_zip(zip_path, installed, slim=slim)
+        shutil.rmtree(installed)
+    else:
+        rebuild_zip(zip_path, dependencies, slim=slim)
     return Packaged(template_path, zip_path, chalice_bytes, chalice_unzipped, zip_path.stat().st_size,
                     _unzipped_bytes(zip_path))
+
+
+def package_stages(stages, out_root: Path, *, slim: bool = True) -> dict[str, Packaged]:
+    """Each of ``stages`` into ``out_root/STAGE``, the runtime's wheels installed once for all of
+    them (pip's resolving and downloading is most of a package's time; the zips are the ones
+    ``package`` makes stage by stage)."""
+    out_root = Path(out_root).resolve()
+    dependencies = out_root / "dependencies"
+    if dependencies.exists():
+        shutil.rmtree(dependencies)
+    install_runtime_dependencies(dependencies)
+    try:
+        return {stage: package(stage, out_root / stage, slim=slim, dependencies=dependencies) for stage in stages}
+    finally:
+        shutil.rmtree(dependencies)
 
 
 def _unzipped_bytes(zip_path: Path) -> int:

@@ -24,13 +24,9 @@ import urllib.error
 import urllib.request
 from datetime import datetime, timedelta, timezone
 
-import pytest
+from tests.support.browser import SHOP, _call, _outbox, _shot, chromium_page, needs_chromium
 
-from tests.support.browser import CHROMIUM, CHROMIUM_ARGS, SHOP, _call, _outbox, _shot
-
-pytestmark = pytest.mark.skipif(not os.path.exists(CHROMIUM),
-                                reason="Debian's chromium is not installed (make test installs it: "
-                                       "apt-get install -y chromium)")
+pytestmark = needs_chromium
 
 SUBJECT_A = "Coffee weekend: 10 % off every bag"
 SUBJECT_B = "Olena, your coffee weekend starts tomorrow"
@@ -94,108 +90,100 @@ def _run_sender(deps, now: datetime | None = None):
 
 
 def test_marketer_plans_an_ab_test_with_a_holdout_and_reads_the_decision(api_server, demo_shop, deps):
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import expect
 
-    expect.set_options(timeout=30_000)
     later = datetime.now(timezone.utc) + timedelta(days=20)
     other = _call(api_server, "POST", f"/admin/shops/{SHOP}/campaigns", {
         "name": "Autumn roast (planned)", "template": "special_day",
         "segment": {"rules": {"field": "marketing_consent", "op": "=", "value": True}}, "send_at": later.isoformat(),
         "data": {"title": {"uk": "Осіннє обсмаження"}, "starts_at": later.date().isoformat(),
                  "ends_at": (later + timedelta(days=1)).date().isoformat()}})
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_page(viewport={"width": 1600, "height": 1000})
-            page.set_default_timeout(20_000)
-            errors = []
-            page.on("pageerror", lambda error: errors.append(str(error)))
-            page.on("dialog", lambda dialog: dialog.accept())
-            page.add_init_script(SLOW_ONCE)
-            page.goto(f"{api_server}/admin")
-            page.fill("#signin-key", demo_shop)
-            page.click("form.signin button[type=submit]")
-            expect(page.locator("#shop-name")).to_have_text(SHOP)
+    with chromium_page(1600, 1000, timeout_ms=30_000) as opened:
+        page, errors = opened.page, opened.errors
+        page.on("dialog", lambda dialog: dialog.accept())
+        page.add_init_script(SLOW_ONCE)
+        page.goto(f"{api_server}/admin")
+        page.fill("#signin-key", demo_shop)
+        page.click("form.signin button[type=submit]")
+        expect(page.locator("#shop-name")).to_have_text(SHOP)
 
-            # 1. plan: first a plan with a 5 % holdout and no test, answered late ...
-            page.click("nav >> text=Campaigns")
-            expect(page.locator("#segment-count")).to_contain_text("customers")
-            page.fill("#campaign-name", "Coffee weekend")
-            page.fill("#data-title-uk", "Кавові вихідні")
-            page.fill("#data-starts_at", (datetime.now() + timedelta(days=1)).date().isoformat())
-            page.fill("#data-ends_at", (datetime.now() + timedelta(days=3)).date().isoformat())
-            page.fill("#campaign-holdout", "5")
-            page.evaluate("window.__slowOnce.push(['/campaigns/preview', '/campaigns/preview'])")
-            page.click("#check-plan")
-            # ... while the marketer adds two subjects and a 10 % holdout and asks again
-            page.click("#add-variant")
-            expect(page.locator("#variant-list .variant")).to_have_count(2)
-            expect(page.locator("#campaign-local-time")).to_be_disabled()  # a test goes out at one moment
-            page.locator("#variant-list .variant[data-variant=A] .variant-subject").fill(SUBJECT_A)
-            page.locator("#variant-list .variant[data-variant=B] .variant-subject").fill(SUBJECT_B)
-            page.locator("#variant-list .variant[data-variant=B] .variant-preheader").fill("Three days, free delivery")
-            page.fill("#ab-test-percent", "100")
-            page.select_option("#ab-winner-by", "click_rate")
-            page.fill("#ab-wait-hours", "2")
-            page.fill("#campaign-holdout", "10")
-            page.click("#check-plan")
-            page.wait_for_selector("html[data-slow-delivered='1']", state="attached")
-            plan = page.locator("#campaign-plan")
-            expect(plan).to_have_attribute("data-state", "shown")
-            expect(page.locator("#plan-holdout")).to_contain_text(re.compile(r"Holdout 10\s?%"))
-            expect(page.locator("#plan-ab")).to_contain_text(re.compile(r"100\s?% of those sent get the variants first"))
-            expect(page.locator("#plan-ab")).to_contain_text("after 2 h the variant with the best click rate")
-            expect(page.locator("#plan-variants tr[data-variant=A]")).to_contain_text(SUBJECT_A)
-            expect(page.locator("#plan-variants tr[data-variant=B]")).to_contain_text(SUBJECT_B)
-            expect(page.locator("#plan-variants tr[data-variant=B]")).to_contain_text("Three days, free delivery")
-            expect(page.locator("#plan-zones tr[data-zone='Europe/Kyiv']")).to_be_visible()
-            expect(page.locator("#plan-cap")).to_contain_text("will defer 0")
-            sendable = int(re.match(r"(\d+) of", page.locator("#plan-sendable").inner_text()).group(1))
-            assert sendable >= 10
-            _shot(page, "campaign-ab-plan", "workspace-campaign-ab-plan")
+        # 1. plan: first a plan with a 5 % holdout and no test, answered late ...
+        page.click("nav >> text=Campaigns")
+        expect(page.locator("#segment-count")).to_contain_text("customers")
+        page.fill("#campaign-name", "Coffee weekend")
+        page.fill("#data-title-uk", "Кавові вихідні")
+        page.fill("#data-starts_at", (datetime.now() + timedelta(days=1)).date().isoformat())
+        page.fill("#data-ends_at", (datetime.now() + timedelta(days=3)).date().isoformat())
+        page.fill("#campaign-holdout", "5")
+        page.evaluate("window.__slowOnce.push(['/campaigns/preview', '/campaigns/preview'])")
+        page.click("#check-plan")
+        # ... while the marketer adds two subjects and a 10 % holdout and asks again
+        page.click("#add-variant")
+        expect(page.locator("#variant-list .variant")).to_have_count(2)
+        expect(page.locator("#campaign-local-time")).to_be_disabled()  # a test goes out at one moment
+        page.locator("#variant-list .variant[data-variant=A] .variant-subject").fill(SUBJECT_A)
+        page.locator("#variant-list .variant[data-variant=B] .variant-subject").fill(SUBJECT_B)
+        page.locator("#variant-list .variant[data-variant=B] .variant-preheader").fill("Three days, free delivery")
+        page.fill("#ab-test-percent", "100")
+        page.select_option("#ab-winner-by", "click_rate")
+        page.fill("#ab-wait-hours", "2")
+        page.fill("#campaign-holdout", "10")
+        page.click("#check-plan")
+        page.wait_for_selector("html[data-slow-delivered='1']", state="attached")
+        plan = page.locator("#campaign-plan")
+        expect(plan).to_have_attribute("data-state", "shown")
+        expect(page.locator("#plan-holdout")).to_contain_text(re.compile(r"Holdout 10\s?%"))
+        expect(page.locator("#plan-ab")).to_contain_text(re.compile(r"100\s?% of those sent get the variants first"))
+        expect(page.locator("#plan-ab")).to_contain_text("after 2 h the variant with the best click rate")
+        expect(page.locator("#plan-variants tr[data-variant=A]")).to_contain_text(SUBJECT_A)
+        expect(page.locator("#plan-variants tr[data-variant=B]")).to_contain_text(SUBJECT_B)
+        expect(page.locator("#plan-variants tr[data-variant=B]")).to_contain_text("Three days, free delivery")
+        expect(page.locator("#plan-zones tr[data-zone='Europe/Kyiv']")).to_be_visible()
+        expect(page.locator("#plan-cap")).to_contain_text("will defer 0")
+        sendable = int(re.match(r"(\d+) of", page.locator("#plan-sendable").inner_text()).group(1))
+        assert sendable >= 10
+        _shot(page, "campaign-ab-plan", "workspace-campaign-ab-plan")
 
-            # 2. send now; B's recipients click, A's do not; after the wait the sender decides
-            page.click("#send-now")
-            expect(page.locator("#campaign-message")).to_contain_text("goes out now")
-            before = len(_outbox())
-            report, outcomes = _run_sender(deps)
-            assert set(outcomes) == {"ok"}, (report, outcomes)
-            mails = _outbox()[before:]
-            by_subject = {SUBJECT_A: [], SUBJECT_B: []}
-            for mail in mails:  # the queue also held the demo orders' own e-mails
-                by_subject.get(mail.subject, []).append(mail)
-            assert by_subject[SUBJECT_A] and by_subject[SUBJECT_B], [m.subject for m in mails]
-            for mail in by_subject[SUBJECT_B]:
-                # the e-mail was rendered by this process's sender: its links name the default public URL
-                path = re.search(r"""https?://[^/"'\s]+(/r/[^"'\s<>]+)""", mail.part("text/html")).group(1)
-                assert _follow(api_server + path) in (301, 302, 303, 307)
-            _run_sender(deps, datetime.now(timezone.utc) + timedelta(hours=3))
+        # 2. send now; B's recipients click, A's do not; after the wait the sender decides
+        page.click("#send-now")
+        expect(page.locator("#campaign-message")).to_contain_text("goes out now")
+        before = len(_outbox())
+        report, outcomes = _run_sender(deps)
+        assert set(outcomes) == {"ok"}, (report, outcomes)
+        mails = _outbox()[before:]
+        by_subject = {SUBJECT_A: [], SUBJECT_B: []}
+        for mail in mails:  # the queue also held the demo orders' own e-mails
+            by_subject.get(mail.subject, []).append(mail)
+        assert by_subject[SUBJECT_A] and by_subject[SUBJECT_B], [m.subject for m in mails]
+        for mail in by_subject[SUBJECT_B]:
+            # the e-mail was rendered by this process's sender: its links name the default public URL
+            path = re.search(r"""https?://[^/"'\s]+(/r/[^"'\s<>]+)""", mail.part("text/html")).group(1)
+            assert _follow(api_server + path) in (301, 302, 303, 307)
+        _run_sender(deps, datetime.now(timezone.utc) + timedelta(hours=3))
 
-            # 3. the results page; the planned campaign's results, opened first, answer late
-            page.reload()
-            page.click("nav >> text=Campaigns")
-            (coffee,) = [c for c in _call(api_server, "GET", f"/admin/shops/{SHOP}/campaigns")["campaigns"]
-                         if c["name"] == "Coffee weekend"]
-            page.evaluate(f"window.__slowOnce.push(['/campaigns/{other['campaign_id']}/stats', "
-                          f"'/campaigns/{coffee['campaign_id']}/stats'])")
-            page.locator("#campaign-list tr", has_text="Autumn roast").locator(".campaign-results-link").click()
-            page.locator("#campaign-list tr", has_text="Coffee weekend").locator(".campaign-results-link").click()
-            page.wait_for_selector("html[data-slow-delivered='1']", state="attached")
-            results = page.locator("#campaign-results")
-            expect(results).to_have_attribute("data-state", "shown")
-            expect(results).to_contain_text("Results: Coffee weekend")
-            b_sent, a_sent = len(by_subject[SUBJECT_B]), len(by_subject[SUBJECT_A])
-            expect(page.locator("#results-variants tr[data-variant=B]")).to_contain_text("winner")
-            expect(page.locator("#results-variants tr[data-variant=B]")).to_contain_text("100 %")
-            expect(page.locator("#results-variants tr[data-variant=A]")).to_contain_text("0 %")
-            expect(page.locator("#results-decision")).to_contain_text(
-                f"Variant B had the best click rate: 100.0 % ({b_sent} of {b_sent}) against 0.0 % for variant A (0 of {a_sent})")
-            expect(page.locator("#results-decision")).to_contain_text("points ahead (95 % interval")
-            expect(page.locator("#results-groups tr[data-group=sent]")).to_contain_text(str(a_sent + b_sent))
-            expect(page.locator("#results-lift li[data-metric=conversion_rate]")).to_contain_text(
-                "no number yet, not enough data (sent:")
-            expect(page.locator("#results-lift li[data-metric=conversion_rate]")).to_contain_text("of the 100 needed")
-            _shot(page, "campaign-ab-results", "workspace-campaign-ab-results")
-            assert not errors, errors
-        finally:
-            browser.close()
+        # 3. the results page; the planned campaign's results, opened first, answer late
+        page.reload()
+        page.click("nav >> text=Campaigns")
+        (coffee,) = [c for c in _call(api_server, "GET", f"/admin/shops/{SHOP}/campaigns")["campaigns"]
+                     if c["name"] == "Coffee weekend"]
+        page.evaluate(f"window.__slowOnce.push(['/campaigns/{other['campaign_id']}/stats', "
+                      f"'/campaigns/{coffee['campaign_id']}/stats'])")
+        page.locator("#campaign-list tr", has_text="Autumn roast").locator(".campaign-results-link").click()
+        page.locator("#campaign-list tr", has_text="Coffee weekend").locator(".campaign-results-link").click()
+        page.wait_for_selector("html[data-slow-delivered='1']", state="attached")
+        results = page.locator("#campaign-results")
+        expect(results).to_have_attribute("data-state", "shown")
+        expect(results).to_contain_text("Results: Coffee weekend")
+        b_sent, a_sent = len(by_subject[SUBJECT_B]), len(by_subject[SUBJECT_A])
+        expect(page.locator("#results-variants tr[data-variant=B]")).to_contain_text("winner")
+        expect(page.locator("#results-variants tr[data-variant=B]")).to_contain_text("100 %")
+        expect(page.locator("#results-variants tr[data-variant=A]")).to_contain_text("0 %")
+        expect(page.locator("#results-decision")).to_contain_text(
+            f"Variant B had the best click rate: 100.0 % ({b_sent} of {b_sent}) against 0.0 % for variant A (0 of {a_sent})")
+        expect(page.locator("#results-decision")).to_contain_text("points ahead (95 % interval")
+        expect(page.locator("#results-groups tr[data-group=sent]")).to_contain_text(str(a_sent + b_sent))
+        expect(page.locator("#results-lift li[data-metric=conversion_rate]")).to_contain_text(
+            "no number yet, not enough data (sent:")
+        expect(page.locator("#results-lift li[data-metric=conversion_rate]")).to_contain_text("of the 100 needed")
+        _shot(page, "campaign-ab-results", "workspace-campaign-ab-results")
+        assert not errors, errors

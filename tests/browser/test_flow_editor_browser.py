@@ -8,17 +8,12 @@ The screenshot lands in ``out/screenshots/``; with ``UPDATE_DOCS_SCREENSHOTS=1``
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
-
-import pytest
 
 from devstack.samples import sample_order_payload, signed_request
-from tests.support.browser import ADMIN_TOKEN, CHROMIUM, CHROMIUM_ARGS, SHOP, _call, _shot
+from tests.support.browser import ADMIN_TOKEN, SHOP, _call, _shot, chromium_page, needs_chromium
 from tests.support.shops import SECRET, shop_document
 
-pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(),
-                                reason="Debian's chromium is not installed (make test installs it: "
-                                       "apt-get install -y chromium)")
+pytestmark = needs_chromium
 
 
 def _first_orders_waiting(api_server, deps) -> None:
@@ -41,52 +36,45 @@ def _first_orders_waiting(api_server, deps) -> None:
 
 
 def test_marketer_edits_the_second_purchase_wait_and_reads_the_funnel(api_server, deps):
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import expect
 
     _first_orders_waiting(api_server, deps)
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_page(viewport={"width": 1400, "height": 1000})
-            page.set_default_timeout(15_000)
-            errors = []
-            page.on("pageerror", lambda error: errors.append(str(error)))
-            page.goto(f"{api_server}/admin")
-            page.fill("#signin-key", ADMIN_TOKEN)
-            page.click("form.signin button[type=submit]")
-            page.click("nav >> text=Flows")
-            row = page.locator("#flow-list tr[data-flow='second-purchase']")
-            expect(row.locator(".flow-on")).to_have_text("on")
-            expect(row.locator(".flow-steps")).to_have_text("wait 14 d → if not ordered since start → send second_purchase + code")
-            expect(page.locator("#flow-list tr[data-flow='review-request'] .flow-on")).to_have_text("off")
+    with chromium_page(1400, 1000, timeout_ms=15_000) as opened:
+        page, errors = opened.page, opened.errors
+        page.goto(f"{api_server}/admin")
+        page.fill("#signin-key", ADMIN_TOKEN)
+        page.click("form.signin button[type=submit]")
+        page.click("nav >> text=Flows")
+        row = page.locator("#flow-list tr[data-flow='second-purchase']")
+        expect(row.locator(".flow-on")).to_have_text("on")
+        expect(row.locator(".flow-steps")).to_have_text("wait 14 d → if not ordered since start → send second_purchase + code")
+        expect(page.locator("#flow-list tr[data-flow='review-request'] .flow-on")).to_have_text("off")
 
-            row.locator("a").click()
-            first = page.locator("#funnel-table tr[data-step='0']")
-            expect(page.locator("#funnel-summary")).to_have_text("Started 2 · completed 0")
-            expect(first.locator(".entered")).to_have_text("2")
-            expect(first.locator(".waiting")).to_have_text("2")
-            expect(page.locator("#funnel-table tr[data-step='2'] .entered")).to_have_text("0")
+        row.locator("a").click()
+        first = page.locator("#funnel-table tr[data-step='0']")
+        expect(page.locator("#funnel-summary")).to_have_text("Started 2 · completed 0")
+        expect(first.locator(".entered")).to_have_text("2")
+        expect(first.locator(".waiting")).to_have_text("2")
+        expect(page.locator("#funnel-table tr[data-step='2'] .entered")).to_have_text("0")
 
-            # A wait of nothing is refused, and the error stands at its step.
-            days = page.locator("fieldset[data-step='0'] .wait-days")
-            days.fill("0")
-            days.dispatch_event("change")
-            page.click("#save-flow")
-            expect(page.locator("[data-step-error='0']")).to_contain_text("steps.0.wait: a wait needs hours or days above 0")
-            assert _call(api_server, "GET", f"/admin/shops/{SHOP}/flow-definitions/second-purchase")["steps"][0]["days"] == 14
+        # A wait of nothing is refused, and the error stands at its step.
+        days = page.locator("fieldset[data-step='0'] .wait-days")
+        days.fill("0")
+        days.dispatch_event("change")
+        page.click("#save-flow")
+        expect(page.locator("[data-step-error='0']")).to_contain_text("steps.0.wait: a wait needs hours or days above 0")
+        assert _call(api_server, "GET", f"/admin/shops/{SHOP}/flow-definitions/second-purchase")["steps"][0]["days"] == 14
 
-            days.fill("10")
-            days.dispatch_event("change")
-            page.click("#save-flow")
-            expect(page.locator("#flow-message")).to_contain_text("Saved (version 2)")
-            expect(page.locator("[data-step-error='0']")).to_have_text("")
-            saved = _call(api_server, "GET", f"/admin/shops/{SHOP}/flow-definitions/second-purchase")
-            assert (saved["version"], saved["steps"][0]["days"]) == (2, 10)
-            expect(page.locator("#funnel-table tr[data-step='0'] .waiting")).to_have_text("2")
-            _shot(page, "flow-editor", "workspace-flow-editor")
+        days.fill("10")
+        days.dispatch_event("change")
+        page.click("#save-flow")
+        expect(page.locator("#flow-message")).to_contain_text("Saved (version 2)")
+        expect(page.locator("[data-step-error='0']")).to_have_text("")
+        saved = _call(api_server, "GET", f"/admin/shops/{SHOP}/flow-definitions/second-purchase")
+        assert (saved["version"], saved["steps"][0]["days"]) == (2, 10)
+        expect(page.locator("#funnel-table tr[data-step='0'] .waiting")).to_have_text("2")
+        _shot(page, "flow-editor", "workspace-flow-editor")
 
-            page.click("text=← All flows")
-            expect(row.locator(".flow-steps")).to_contain_text("wait 10 d")
-            assert errors == []
-        finally:
-            browser.close()
+        page.click("text=← All flows")
+        expect(row.locator(".flow-steps")).to_contain_text("wait 10 d")
+        assert errors == []

@@ -13,16 +13,11 @@ from __future__ import annotations
 import random
 import re
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 
-import pytest
-
-from tests.support.browser import CHROMIUM, CHROMIUM_ARGS, SHOP, _call, _shot
+from tests.support.browser import SHOP, _call, _shot, chromium, needs_chromium, open_page
 from tests.support.shops import shop_document
 
-pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(),
-                                reason="Debian's chromium is not installed (make test installs it: "
-                                       "apt-get install -y chromium)")
+pytestmark = needs_chromium
 
 RAW_ISO = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}")
 RAW_DECIMAL = re.compile(r"(?<![\d.,])\d+\.\d{2}(?![\d.])")  # 1250.00 as the API writes it (not 14.03.2031)
@@ -170,39 +165,32 @@ def _check_program(page, locale: str) -> None:
 
 
 def test_every_page_reads_in_german_and_ukrainian(api_server, demo_shop, deps):
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import expect
 
-    expect.set_options(timeout=30_000)
     _call(api_server, "PUT", f"/admin/shops/{SHOP}", shop_document(
         "shopify", name="Zerno", storefront_url="https://zerno.example", sender_email="hello@zerno.example",
         program_holdout_percent=30))
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            for locale in LOCALES:
-                if locale == "uk-UA":
-                    _seed_program_holdout(deps, 30)
-                page = browser.new_page(viewport={"width": 1600, "height": 1000}, locale=locale)
-                page.set_default_timeout(20_000)
-                errors = []
-                page.on("pageerror", lambda error: errors.append(str(error)))
-                page.goto(f"{api_server}/admin")
-                page.fill("#signin-key", demo_shop)
-                page.click("form.signin button[type=submit]")
-                expect(page.locator("#shop-name")).to_have_text(SHOP)
-                assert page.evaluate("navigator.language") == locale
+    with chromium(timeout_ms=30_000) as browser:
+        for locale in LOCALES:
+            if locale == "uk-UA":
+                _seed_program_holdout(deps, 30)
+            opened = open_page(browser, 1600, 1000, timeout_ms=30_000, locale=locale)
+            page, errors = opened.page, opened.errors
+            page.goto(f"{api_server}/admin")
+            page.fill("#signin-key", demo_shop)
+            page.click("form.signin button[type=submit]")
+            expect(page.locator("#shop-name")).to_have_text(SHOP)
+            assert page.evaluate("navigator.language") == locale
 
-                _check_dashboard(page, locale, reason_expected=locale == "de-DE")
-                _shot(page, f"locale-dashboard-{locale}", f"locale-dashboard-{locale}")
-                _check_campaigns_and_segments(page, locale)
-                _shot(page, f"locale-campaigns-{locale}", f"locale-campaigns-{locale}")
-                _check_customer(page, locale)
-                _shot(page, f"locale-customer-{locale}", f"locale-customer-{locale}")
-                _check_templates(page, locale)
-                _check_brand(page)
-                _check_program(page, locale)
-                _shot(page, f"locale-program-{locale}", f"locale-program-{locale}")
-                assert errors == []
-                page.close()
-        finally:
-            browser.close()
+            _check_dashboard(page, locale, reason_expected=locale == "de-DE")
+            _shot(page, f"locale-dashboard-{locale}", f"locale-dashboard-{locale}")
+            _check_campaigns_and_segments(page, locale)
+            _shot(page, f"locale-campaigns-{locale}", f"locale-campaigns-{locale}")
+            _check_customer(page, locale)
+            _shot(page, f"locale-customer-{locale}", f"locale-customer-{locale}")
+            _check_templates(page, locale)
+            _check_brand(page)
+            _check_program(page, locale)
+            _shot(page, f"locale-program-{locale}", f"locale-program-{locale}")
+            assert errors == []
+            page.close()

@@ -22,16 +22,14 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from devstack.samples import sample_order_payload, signed_request
-from tests.support.browser import CHROMIUM, CHROMIUM_ARGS, SHOP, _call, _outbox, _shot
+from tests.support.browser import SHOP, _call, _outbox, _shot, chromium_page, needs_chromium
 from tests.support.shops import SECRET
 
 SUBJECT_DE = "Danke für Ihre Bestellung {order}! Das bringt Ihnen {points}"
 INTRO_DE = "Ihr Kaffee wird heute frisch geröstet und geht morgen früh auf die Reise."
 TEST_RECIPIENT = "olena.marketing@agency.example"
 
-pytestmark = pytest.mark.skipif(not os.path.exists(CHROMIUM),
-                                reason="Debian's chromium is not installed (make test installs it: "
-                                       "apt-get install -y chromium)")
+pytestmark = needs_chromium
 
 # (e-mail, first name, locale, days since the order, consent): three Gold buyers of the last 60
 # days (one without marketing consent) and one Gold buyer of long ago.
@@ -101,135 +99,128 @@ SEGMENT = {"all": [{"field": "tier", "op": "=", "value": "Gold"}, {"field": "day
 
 
 def test_marketer_walkthrough(api_server, demo_shop, gold_buyers, deps):
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import expect
 
-    expect.set_options(timeout=30_000)  # a preview renders every language on a machine that may be busy
     _confirm_test_recipient(api_server)
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_page(viewport={"width": 1600, "height": 1000}, locale="de-DE")
-            page.set_default_timeout(20_000)
-            errors = []
-            page.on("pageerror", lambda error: errors.append(str(error)))
-            page.on("dialog", lambda dialog: dialog.accept())
-            page.add_init_script(SLOW_ANSWERS)
-            page.goto(f"{api_server}/admin")
-            page.fill("#signin-key", demo_shop)
-            page.click("form.signin button[type=submit]")
-            expect(page.locator("#shop-name")).to_have_text(SHOP)
+    # 30 s: a preview renders every language on a machine that may be busy
+    with chromium_page(1600, 1000, timeout_ms=30_000, locale="de-DE") as opened:
+        page, errors = opened.page, opened.errors
+        page.on("dialog", lambda dialog: dialog.accept())
+        page.add_init_script(SLOW_ANSWERS)
+        page.goto(f"{api_server}/admin")
+        page.fill("#signin-key", demo_shop)
+        page.click("form.signin button[type=submit]")
+        expect(page.locator("#shop-name")).to_have_text(SHOP)
 
-            # 1. the German subject and first paragraph, as words in a form
-            page.click("nav >> text=Templates")
-            page.click("#template-list >> text=post_purchase")
-            page.select_option("#preview-locale", "de")
-            page.wait_for_selector("html[data-slow-texts=delivered]", state="attached")
-            subject = page.locator("#text-post_purchase-subject")
-            expect(subject).to_have_attribute("placeholder", re.compile("Danke für Ihre Bestellung"))
-            subject.fill("Danke für {bestellung}!")
-            expect(page.locator(".text-row[data-key='post_purchase.subject'] .text-problem")).to_contain_text(
-                "{bestellung} is not a placeholder here; available: {order}, {points}")
-            _shot(page, "walkthrough-1a-placeholder-named", "walkthrough-1a-placeholder-named")
-            subject.fill(SUBJECT_DE)
-            page.fill("#text-post_purchase-intro", INTRO_DE)
-            expect(page.frame_locator("#preview-desktop").locator("body")).to_contain_text(INTRO_DE)
-            expect(page.locator("#preview-subject")).to_contain_text("Danke für Ihre Bestellung #1042! Das bringt Ihnen")
-            page.click("#save-template")
-            expect(page.locator("#editor-status")).to_contain_text("Saved the de texts as version 1")
-            expect(page.locator(".text-row[data-key='post_purchase.subject'] .text-problem")).to_have_text("")
-            expect(page.locator("#template-history")).to_contain_text("texts (de)")
-            _shot(page, "walkthrough-1-german-words", "walkthrough-1-german-words")
-            saved = _call(api_server, "GET", f"/admin/shops/{SHOP}/templates/post_purchase/texts/de")
-            assert {t["key"]: t["value"] for t in saved["texts"]}["post_purchase.intro"] == INTRO_DE
+        # 1. the German subject and first paragraph, as words in a form
+        page.click("nav >> text=Templates")
+        page.click("#template-list >> text=post_purchase")
+        page.select_option("#preview-locale", "de")
+        page.wait_for_selector("html[data-slow-texts=delivered]", state="attached")
+        subject = page.locator("#text-post_purchase-subject")
+        expect(subject).to_have_attribute("placeholder", re.compile("Danke für Ihre Bestellung"))
+        subject.fill("Danke für {bestellung}!")
+        expect(page.locator(".text-row[data-key='post_purchase.subject'] .text-problem")).to_contain_text(
+            "{bestellung} is not a placeholder here; available: {order}, {points}")
+        _shot(page, "walkthrough-1a-placeholder-named", "walkthrough-1a-placeholder-named")
+        subject.fill(SUBJECT_DE)
+        page.fill("#text-post_purchase-intro", INTRO_DE)
+        expect(page.frame_locator("#preview-desktop").locator("body")).to_contain_text(INTRO_DE)
+        expect(page.locator("#preview-subject")).to_contain_text("Danke für Ihre Bestellung #1042! Das bringt Ihnen")
+        page.click("#save-template")
+        expect(page.locator("#editor-status")).to_contain_text("Saved the de texts as version 1")
+        expect(page.locator(".text-row[data-key='post_purchase.subject'] .text-problem")).to_have_text("")
+        expect(page.locator("#template-history")).to_contain_text("texts (de)")
+        _shot(page, "walkthrough-1-german-words", "walkthrough-1-german-words")
+        saved = _call(api_server, "GET", f"/admin/shops/{SHOP}/templates/post_purchase/texts/de")
+        assert {t["key"]: t["value"] for t in saved["texts"]}["post_purchase.intro"] == INTRO_DE
 
-            # 2. a segment from rows: Gold customers who bought in the last 60 days
-            page.click("nav >> text=Campaigns")
-            page.fill("#campaign-name", "Versandkostenfrei-Tag")
-            row = page.locator("#segment-rows .seg-row").first
-            row.locator(".seg-field").select_option("tier")
-            row.locator(".seg-input").fill("Gold")
-            page.wait_for_selector("html[data-slow-count=asked]", state="attached")  # every Gold customer
-            page.click("#segment-rows .add-condition")
-            second = page.locator("#segment-rows .seg-row").nth(1)
-            second.locator(".seg-field").select_option("days_since_last_order")
-            second.locator(".seg-op").select_option("<=")
-            second.locator(".seg-input").fill("60")
-            members = _call(api_server, "POST", f"/admin/shops/{SHOP}/segments/preview", {"rules": SEGMENT})["count"]
-            assert members >= 3  # the three recent Gold buyers, and any Gold customer of the demo's orders
-            page.wait_for_selector("html[data-slow-count=delivered]", state="attached")
-            expect(page.locator("#segment-count")).to_have_text(f"{members} customers")
-            expect(page.locator("#segment-sample")).to_contain_text("jonas.weber@example.de")
-            page.fill("#segment-save-name", "Gold buyers of 60 days")
-            page.click("#save-segment")
-            expect(page.locator("#segment-save-note")).to_have_text("Saved “Gold buyers of 60 days”.")
-            saved = _call(api_server, "GET", f"/admin/shops/{SHOP}/segments")["segments"]
-            assert [(s["name"], s["rules"]) for s in saved] == [("Gold buyers of 60 days", SEGMENT)]
-            _shot(page, "walkthrough-2-segment", "walkthrough-2-segment")
+        # 2. a segment from rows: Gold customers who bought in the last 60 days
+        page.click("nav >> text=Campaigns")
+        page.fill("#campaign-name", "Versandkostenfrei-Tag")
+        row = page.locator("#segment-rows .seg-row").first
+        row.locator(".seg-field").select_option("tier")
+        row.locator(".seg-input").fill("Gold")
+        page.wait_for_selector("html[data-slow-count=asked]", state="attached")  # every Gold customer
+        page.click("#segment-rows .add-condition")
+        second = page.locator("#segment-rows .seg-row").nth(1)
+        second.locator(".seg-field").select_option("days_since_last_order")
+        second.locator(".seg-op").select_option("<=")
+        second.locator(".seg-input").fill("60")
+        members = _call(api_server, "POST", f"/admin/shops/{SHOP}/segments/preview", {"rules": SEGMENT})["count"]
+        assert members >= 3  # the three recent Gold buyers, and any Gold customer of the demo's orders
+        page.wait_for_selector("html[data-slow-count=delivered]", state="attached")
+        expect(page.locator("#segment-count")).to_have_text(f"{members} customers")
+        expect(page.locator("#segment-sample")).to_contain_text("jonas.weber@example.de")
+        page.fill("#segment-save-name", "Gold buyers of 60 days")
+        page.click("#save-segment")
+        expect(page.locator("#segment-save-note")).to_have_text("Saved “Gold buyers of 60 days”.")
+        saved = _call(api_server, "GET", f"/admin/shops/{SHOP}/segments")["segments"]
+        assert [(s["name"], s["rules"]) for s in saved] == [("Gold buyers of 60 days", SEGMENT)]
+        _shot(page, "walkthrough-2-segment", "walkthrough-2-segment")
 
-            # 3. a special day with free shipping, previewed in de and uk
-            first_day = (datetime.now() + timedelta(days=1)).date().isoformat()
-            page.fill("#data-title-uk", "День безкоштовної доставки")
-            page.fill("#data-title-de", "Versandkostenfrei-Tag")
-            page.fill("#data-starts_at", first_day)
-            page.fill("#data-ends_at", first_day)
-            page.select_option("#offer-codes", "per_customer")
-            page.check("#offer-free-shipping")
-            page.check("#preview-locales input[value='de']")
-            page.check("#preview-locales input[value='uk']")
-            page.click("#preview-campaign")
-            expect(page.locator("#audience-receiving")).to_have_text(f"{members - 1} of {members} customers will get it")
-            expect(page.locator("#campaign-audience")).to_contain_text("1 no consent")
-            expect(page.locator("#campaign-times")).to_contain_text("Europe/Kyiv")
-            german = page.locator(".campaign-preview[data-locale='de']")
-            expect(german).to_contain_text("as jonas.weber@example.de will get it")
-            expect(page.frame_locator(".campaign-preview[data-locale='de'] iframe").locator("body")).to_contain_text("Versandkostenfrei-Tag")
-            expect(page.frame_locator(".campaign-preview[data-locale='uk'] iframe").locator("body")).to_contain_text("День безкоштовної доставки")
-            expect(page.frame_locator(".campaign-preview[data-locale='de'] iframe").locator("body")).to_contain_text(
-                re.compile("kostenlos", re.I))
-            page.set_viewport_size({"width": 1600, "height": 2300})  # the previews painted in one screenful
-            _shot(page, "walkthrough-3-preview-de-uk", "walkthrough-3-preview-de-uk")
+        # 3. a special day with free shipping, previewed in de and uk
+        first_day = (datetime.now() + timedelta(days=1)).date().isoformat()
+        page.fill("#data-title-uk", "День безкоштовної доставки")
+        page.fill("#data-title-de", "Versandkostenfrei-Tag")
+        page.fill("#data-starts_at", first_day)
+        page.fill("#data-ends_at", first_day)
+        page.select_option("#offer-codes", "per_customer")
+        page.check("#offer-free-shipping")
+        page.check("#preview-locales input[value='de']")
+        page.check("#preview-locales input[value='uk']")
+        page.click("#preview-campaign")
+        expect(page.locator("#audience-receiving")).to_have_text(f"{members - 1} of {members} customers will get it")
+        expect(page.locator("#campaign-audience")).to_contain_text("1 no consent")
+        expect(page.locator("#campaign-times")).to_contain_text("Europe/Kyiv")
+        german = page.locator(".campaign-preview[data-locale='de']")
+        expect(german).to_contain_text("as jonas.weber@example.de will get it")
+        expect(page.frame_locator(".campaign-preview[data-locale='de'] iframe").locator("body")).to_contain_text("Versandkostenfrei-Tag")
+        expect(page.frame_locator(".campaign-preview[data-locale='uk'] iframe").locator("body")).to_contain_text("День безкоштовної доставки")
+        expect(page.frame_locator(".campaign-preview[data-locale='de'] iframe").locator("body")).to_contain_text(
+            re.compile("kostenlos", re.I))
+        page.set_viewport_size({"width": 1600, "height": 2300})  # the previews painted in one screenful
+        _shot(page, "walkthrough-3-preview-de-uk", "walkthrough-3-preview-de-uk")
 
-            # 4. a test to the marketer, then send it
-            before = len(_outbox())
-            page.fill("#campaign-test-to", TEST_RECIPIENT)
-            page.select_option("#campaign-test-locale", "de")
-            page.click("#campaign-send-test")
-            expect(page.locator("#campaign-test-result")).to_contain_text("Sent")
-            (test_mail,) = _outbox()[before:]
-            assert test_mail.recipients == [TEST_RECIPIENT] and test_mail.subject.startswith("[TEST] Versandkostenfrei-Tag")
-            _shot(page, "walkthrough-4-test-sent", "walkthrough-4-test-sent")
-            page.click("#send-now")
-            expect(page.locator("#campaign-message")).to_contain_text("goes out now")
-            before = len(_outbox())
-            report, outcomes = _send_due_campaigns_and_mail(deps)
-            assert list(report.values())[0]["status"] == "done", report
-            sent = {tuple(m.recipients): m for m in _outbox()[before:]  # the queue held the orders' mails too
-                    if "Versandkostenfrei-Tag" in m.subject or "День безкоштовної доставки" in m.subject}
-            assert ("jonas.weber@example.de",) in sent and ("oksana.gold@example.com",) in sent
-            assert ("petra.ohne@example.de",) not in sent and ("old.gold@example.com",) not in sent
-            assert "Versandkostenfrei-Tag" in sent[("jonas.weber@example.de",)].subject
-            page.reload()
-            expect(page.locator("#campaign-list tr", has_text="Versandkostenfrei-Tag")).to_contain_text("done")
-            _shot(page, "walkthrough-4-sent", "walkthrough-4-sent")
-            page.set_viewport_size({"width": 1600, "height": 1000})
+        # 4. a test to the marketer, then send it
+        before = len(_outbox())
+        page.fill("#campaign-test-to", TEST_RECIPIENT)
+        page.select_option("#campaign-test-locale", "de")
+        page.click("#campaign-send-test")
+        expect(page.locator("#campaign-test-result")).to_contain_text("Sent")
+        (test_mail,) = _outbox()[before:]
+        assert test_mail.recipients == [TEST_RECIPIENT] and test_mail.subject.startswith("[TEST] Versandkostenfrei-Tag")
+        _shot(page, "walkthrough-4-test-sent", "walkthrough-4-test-sent")
+        page.click("#send-now")
+        expect(page.locator("#campaign-message")).to_contain_text("goes out now")
+        before = len(_outbox())
+        report, outcomes = _send_due_campaigns_and_mail(deps)
+        assert list(report.values())[0]["status"] == "done", report
+        sent = {tuple(m.recipients): m for m in _outbox()[before:]  # the queue held the orders' mails too
+                if "Versandkostenfrei-Tag" in m.subject or "День безкоштовної доставки" in m.subject}
+        assert ("jonas.weber@example.de",) in sent and ("oksana.gold@example.com",) in sent
+        assert ("petra.ohne@example.de",) not in sent and ("old.gold@example.com",) not in sent
+        assert "Versandkostenfrei-Tag" in sent[("jonas.weber@example.de",)].subject
+        page.reload()
+        expect(page.locator("#campaign-list tr", has_text="Versandkostenfrei-Tag")).to_contain_text("done")
+        _shot(page, "walkthrough-4-sent", "walkthrough-4-sent")
+        page.set_viewport_size({"width": 1600, "height": 1000})
 
-            # 5. the customer's story: found by name, the orders and the e-mail on one timeline
-            page.click("nav >> text=Customers")
-            page.fill("#customer-email", "jon")
-            page.click("#customer-matches >> text=jonas.weber@example.de")
-            timeline = page.locator("#customer-timeline")
-            expect(timeline.locator("tr[data-type='email']").first).to_contain_text("special day")
-            expect(timeline.locator("tr[data-type='order']", has_text="paid order")).to_have_count(1)
-            expect(timeline).to_contain_text("(Europe/Kyiv)")
-            _shot(page, "walkthrough-5-timeline", "walkthrough-5-timeline")
+        # 5. the customer's story: found by name, the orders and the e-mail on one timeline
+        page.click("nav >> text=Customers")
+        page.fill("#customer-email", "jon")
+        page.click("#customer-matches >> text=jonas.weber@example.de")
+        timeline = page.locator("#customer-timeline")
+        expect(timeline.locator("tr[data-type='email']").first).to_contain_text("special day")
+        expect(timeline.locator("tr[data-type='order']", has_text="paid order")).to_have_count(1)
+        expect(timeline).to_contain_text("(Europe/Kyiv)")
+        _shot(page, "walkthrough-5-timeline", "walkthrough-5-timeline")
 
-            # a double click on Adjust makes one adjustment
-            page.fill("#adjust-points", "25")
-            page.fill("#adjust-reason", "Versand verspätet")
-            page.dblclick("#adjust-form button[type=submit]")
-            expect(timeline.locator("tr[data-type='adjustment']")).to_have_count(1)
-            history = _call(api_server, "GET", f"/admin/shops/{SHOP}/customers/jonas.weber@example.de/history")
-            assert [e["kind"] for e in history["entries"]].count("adjust") == 1
-            assert errors == []
-        finally:
-            browser.close()
+        # a double click on Adjust makes one adjustment
+        page.fill("#adjust-points", "25")
+        page.fill("#adjust-reason", "Versand verspätet")
+        page.dblclick("#adjust-form button[type=submit]")
+        expect(timeline.locator("tr[data-type='adjustment']")).to_have_count(1)
+        history = _call(api_server, "GET", f"/admin/shops/{SHOP}/customers/jonas.weber@example.de/history")
+        assert [e["kind"] for e in history["entries"]].count("adjust") == 1
+        assert errors == []

@@ -22,9 +22,13 @@ STAGES = sorted(stack.STAGES)
 
 @pytest.fixture(scope="module")
 def packaged(request, tmp_path_factory, testrun_uid) -> dict[str, package.Packaged]:
-    """Both stages, packaged once per test run: with pytest-xdist the first worker to get here
-    packages, under a lock (Chalice's dependency cache is not safe to fill twice at once), and
-    the others read its result."""
+    """Both stages, packaged once per test run by ``package_stages`` (the runtime's wheels
+    installed once for both; each zip is the one ``python -m infra.package STAGE`` ships): with
+    pytest-xdist the first worker to get here packages, under a lock (Chalice's dependency cache
+    is not safe to fill twice at once), and the others read its result. (An ``xdist_group`` with
+    ``--dist loadgroup`` would spare the other worker its wait here, but loadgroup and loadscope
+    key the work by node id, and tests/reliability/test_openapi.py's 100 generated tests share
+    one: 99 of them silently did not run.)"""
     import fcntl
     import pickle
 
@@ -36,7 +40,7 @@ def packaged(request, tmp_path_factory, testrun_uid) -> dict[str, package.Packag
         fcntl.flock(lock, fcntl.LOCK_EX)
         done = root / "packaged.pickle"
         if not done.exists():
-            done.write_bytes(pickle.dumps({stage: package.package(stage, root / stage) for stage in STAGES}))
+            done.write_bytes(pickle.dumps(package.package_stages(STAGES, root)))
         return pickle.loads(done.read_bytes())
 
 

@@ -18,6 +18,7 @@ from chalicelib import composition
 from chalicelib.services.mail import send_consumer
 from chalicelib.store.mail import mail_store
 from devstack.samples import sample_order_payload
+from tests.support.dynamodb_requests import count_dynamodb_requests
 from tests.support.outbox import outbox_items
 from tests.support.queues import drain_queue
 from tests.support.webhooks import deliver_shopify
@@ -59,25 +60,11 @@ def _invoke(messages: list[dict]) -> tuple[dict, list[str]]:
     return response.payload, [record["messageId"] for record in event["Records"]]
 
 
-def _counting(monkeypatch) -> list[str]:
-    from pynamodb.connection.base import Connection
-
-    calls: list[str] = []
-    original = Connection._make_api_call
-
-    def counting(self, operation_name, operation_kwargs):
-        calls.append(operation_name)
-        return original(self, operation_name, operation_kwargs)
-
-    monkeypatch.setattr(Connection, "_make_api_call", counting)
-    return calls
-
-
 def test_a_batch_reads_and_claims_each_email_and_marks_them_all_sent_in_one_write(deps, shopify_shop, ses,
                                                                                    monkeypatch):
     _invoke(_orders(deps, shopify_shop, [0]))  # warms the shop, sender and template caches, as a running Lambda has them
     messages = _orders(deps, shopify_shop, range(1, 6))
-    calls = _counting(monkeypatch)
+    calls = count_dynamodb_requests(monkeypatch)
 
     response, _ = _invoke(messages)
 

@@ -21,6 +21,7 @@ from chalicelib.services.mail.mailer import PoisonMessage, SendInProgress
 from chalicelib.store import keys
 from chalicelib.store.mail.mail_store import MailStore
 from chalicelib.store.models import ProfileItem
+from tests.support.dynamodb_requests import count_dynamodb_requests
 from tests.support.shops import register_shop
 from tests.support.mail import FakeTemplates, NOW, RecordingMessenger, SENDER, customer_id, deliver_order, queue_message
 from tests.support.mail import mail_shop, olena, send_log  # noqa: F401 (fixtures)
@@ -270,17 +271,9 @@ def test_the_same_message_twice_in_parallel_sends_once(deps, mail_shop, olena):
 
 
 def test_request_counts_per_send(deps, mail_shop, olena, monkeypatch):
-    from pynamodb.connection.base import Connection
-
-    calls: list[str] = []
-    original = Connection._make_api_call
-
-    def counting(self, operation_name, operation_kwargs):
-        calls.append(operation_name)
-        return original(self, operation_name, operation_kwargs)
-
-    monkeypatch.setattr(Connection, "_make_api_call", counting)
     from chalicelib.services.shops.sender_domains import hold_reason
+
+    calls = count_dynamodb_requests(monkeypatch)
 
     hold_reason(deps, load_shop(deps, mail_shop.shop_id))  # warm the shop and sender caches, as in a running Lambda
     calls.clear()

@@ -173,21 +173,34 @@ class BrowserPage:
 
 
 @contextlib.contextmanager
-def chromium_page(width: int, height: int, *, timeout_ms: int = 15_000, **page_options) -> Iterator[BrowserPage]:
-    """Debian's Chromium, headless, with one page of ``width`` × ``height`` whose uncaught script
-    errors are collected (a test ends asserting there were none); closed however the test ends.
-    The page's actions and the ``expect`` assertions wait up to ``timeout_ms`` alike (``expect``'s
-    own default, 5 s, failed the dashboard's first load on a busy machine)."""
+def chromium(*, timeout_ms: int = 15_000) -> Iterator[object]:
+    """Debian's Chromium, headless (playwright's Browser), closed however the test ends; the
+    ``expect`` assertions wait up to ``timeout_ms`` (``expect``'s own default, 5 s, failed the
+    dashboard's first load on a busy machine)."""
     from playwright.sync_api import expect, sync_playwright
 
     expect.set_options(timeout=timeout_ms)
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
-            page = browser.new_page(viewport={"width": width, "height": height}, **page_options)
-            page.set_default_timeout(timeout_ms)
-            opened = BrowserPage(browser, page)
-            page.on("pageerror", lambda error: opened.errors.append(str(error)))
-            yield opened
+            yield browser
         finally:
             browser.close()
+
+
+def open_page(browser, width: int, height: int, *, timeout_ms: int = 15_000, **page_options) -> BrowserPage:
+    """A page of ``width`` × ``height`` in ``browser`` whose actions wait up to ``timeout_ms`` and
+    whose uncaught script errors are collected (a test ends asserting there were none)."""
+    page = browser.new_page(viewport={"width": width, "height": height}, **page_options)
+    page.set_default_timeout(timeout_ms)
+    opened = BrowserPage(browser, page)
+    page.on("pageerror", lambda error: opened.errors.append(str(error)))
+    return opened
+
+
+@contextlib.contextmanager
+def chromium_page(width: int, height: int, *, timeout_ms: int = 15_000, **page_options) -> Iterator[BrowserPage]:
+    """``chromium`` with one page (``open_page``): the page's actions and the ``expect``
+    assertions wait up to ``timeout_ms`` alike."""
+    with chromium(timeout_ms=timeout_ms) as browser:
+        yield open_page(browser, width, height, timeout_ms=timeout_ms, **page_options)

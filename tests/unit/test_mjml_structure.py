@@ -1,6 +1,8 @@
 """The linear scan of MJML tags: depth and element limits checked before MRML, tag balance."""
 from __future__ import annotations
 
+import functools
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -20,12 +22,19 @@ _TEXT = st.sampled_from(["", "text", "a > b", "<!-- <div> -->", "<![CDATA[<p>]]>
 def trees(draw, depth=0):
     """(MJML source, its depth, its element count) of a random well-formed tree."""
     name = draw(_NAMES)
-    children = draw(st.lists(st.deferred(lambda: trees(depth + 1)), max_size=3 if depth < 6 else 0))
+    children = draw(_children(depth))
     text = draw(_TEXT)
     source = f"<{name}{draw(_ATTRIBUTES)}>{text}" + "".join(c[0] for c in children) + f"</{name}>"
     inner = max((c[1] for c in children), default=0)
     elements = 1 + sum(c[2] for c in children) + text.count("<br>") + text.count("<img")
     return source, 1 + inner, elements
+
+
+@functools.cache
+def _children(depth: int):
+    """A node's children at ``depth``: the same draws as a strategy made per node, made once per
+    depth (hypothesis spent more on the strategies made per node than the test on its trees)."""
+    return st.lists(trees(depth + 1), max_size=3 if depth < 6 else 0)
 
 
 @pytest.mark.slow
