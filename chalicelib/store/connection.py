@@ -14,9 +14,10 @@ def connection():
 def partition_items(pk: str, sort_keys, *, consistent_read: bool = False):
     """The items of one partition within ``sort_keys`` (a condition on ``Item.sk``), each as its own
     model (``Item.from_raw_data`` picks the class by the item's ``type``), page after page.
-    ``Item.query`` would add a filter naming every one of Item's kinds, ``type IN (:0 … :51)``:
-    built, serialised, sent and evaluated with every request, though every item of the table is one
-    of them (a tenth of the send path's Query in CPU)."""
+    ``Item.query`` would add a filter naming every one of Item's kinds (``type IN (:0, :1, …)``, one
+    value per kind): built, serialised, sent and evaluated with every request, though the ranges read
+    here hold only Item's kinds (a tenth of the send path's Query in CPU). An item of another kind
+    in the range would raise instead of being filtered out."""
     from pynamodb.pagination import ResultIterator
 
     return ResultIterator(Item._get_connection().query, (pk,),
@@ -30,7 +31,8 @@ def set_client_defaults(client_config) -> None:
     makes its client from its connection's botocore session, which lays the session's default
     client config under PynamoDB's own (retries, timeouts, no parameter validation): what PynamoDB
     sets wins, the rest comes from here. A client made in another thread (its own session) simply
-    goes without them."""
+    goes without them. Only ``Item``'s connection (the send path's) gets them: each other model class
+    keeps its own connection and session."""
     connection().session.set_default_client_config(client_config)
 
 

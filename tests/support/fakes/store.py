@@ -152,9 +152,11 @@ def in_memory_store(prefix: str = "loyalty-fake") -> Iterator[InMemoryStore]:
         if store in _open:
             _open.remove(store)
         Connection.client = real_client
-        if queues is not None:
-            queues.drop(name)
-        mock.stop(remove_data=False)
+        try:
+            if queues is not None:
+                queues.drop(name)
+        finally:  # a drop that fails must not leave moto's mock on for the worker's next tests
+            mock.stop(remove_data=False)
         _forget_request_routes()
         os.environ.update(saved)
         use_table(os.environ.get("LOYALTY_TABLE", name))  # no model keeps the in-memory connection
