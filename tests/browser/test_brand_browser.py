@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from tests.support.browser import SHOP, _call, _shot, chromium_page, needs_chromium
+from tests.support.browser import SHOP, _call, _shot, chromium_page, needs_chromium, sign_in
 from tests.support.shops import shop_document
 
 pytestmark = needs_chromium
@@ -28,10 +28,7 @@ def test_marketer_brands_every_email_watching_the_preview(api_server, owner_key)
 
     with chromium_page(1500, 2000) as opened:
         page, errors = opened.page, opened.errors
-        page.goto(f"{api_server}/admin")
-        page.fill("#signin-key", owner_key)
-        page.click("form.signin button[type=submit]")
-        expect(page.locator("#shop-name")).to_have_text(SHOP)
+        sign_in(page, api_server, owner_key)
         page.goto(f"{api_server}/admin#/brand")
         expect(page.locator("#brand-form")).to_be_visible()
         preview = page.locator("#brand-preview")

@@ -24,7 +24,7 @@ import urllib.error
 import urllib.request
 from datetime import datetime, timedelta, timezone
 
-from tests.support.browser import SHOP, _call, _outbox, _shot, chromium_page, needs_chromium
+from tests.support.browser import SHOP, _call, _outbox, _shot, chromium_page, needs_chromium, sign_in
 
 pytestmark = needs_chromium
 
@@ -102,10 +102,7 @@ def test_marketer_plans_an_ab_test_with_a_holdout_and_reads_the_decision(api_ser
         page, errors = opened.page, opened.errors
         page.on("dialog", lambda dialog: dialog.accept())
         page.add_init_script(SLOW_ONCE)
-        page.goto(f"{api_server}/admin")
-        page.fill("#signin-key", demo_shop)
-        page.click("form.signin button[type=submit]")
-        expect(page.locator("#shop-name")).to_have_text(SHOP)
+        sign_in(page, api_server, demo_shop)
 
         # 1. plan: first a plan with a 5 % holdout and no test, answered late ...
         page.click("nav >> text=Campaigns")

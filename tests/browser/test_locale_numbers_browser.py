@@ -14,7 +14,7 @@ import random
 import re
 from datetime import datetime, timedelta, timezone
 
-from tests.support.browser import SHOP, _call, _shot, chromium, needs_chromium, open_page
+from tests.support.browser import SHOP, _call, _shot, chromium, needs_chromium, open_page, sign_in
 from tests.support.shops import shop_document
 
 pytestmark = needs_chromium
@@ -176,10 +176,7 @@ def test_every_page_reads_in_german_and_ukrainian(api_server, demo_shop, deps):
                 _seed_program_holdout(deps, 30)
             opened = open_page(browser, 1600, 1000, timeout_ms=30_000, locale=locale)
             page, errors = opened.page, opened.errors
-            page.goto(f"{api_server}/admin")
-            page.fill("#signin-key", demo_shop)
-            page.click("form.signin button[type=submit]")
-            expect(page.locator("#shop-name")).to_have_text(SHOP)
+            sign_in(page, api_server, demo_shop)
             assert page.evaluate("navigator.language") == locale
 
             _check_dashboard(page, locale, reason_expected=locale == "de-DE")

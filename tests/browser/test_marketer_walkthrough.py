@@ -22,7 +22,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from devstack.samples import sample_order_payload, signed_request
-from tests.support.browser import SHOP, _call, _outbox, _shot, chromium_page, needs_chromium
+from tests.support.browser import SHOP, _call, _outbox, _shot, chromium_page, needs_chromium, sign_in
 from tests.support.shops import SECRET
 
 SUBJECT_DE = "Danke für Ihre Bestellung {order}! Das bringt Ihnen {points}"
@@ -107,10 +107,7 @@ def test_marketer_walkthrough(api_server, demo_shop, gold_buyers, deps):
         page, errors = opened.page, opened.errors
         page.on("dialog", lambda dialog: dialog.accept())
         page.add_init_script(SLOW_ANSWERS)
-        page.goto(f"{api_server}/admin")
-        page.fill("#signin-key", demo_shop)
-        page.click("form.signin button[type=submit]")
-        expect(page.locator("#shop-name")).to_have_text(SHOP)
+        sign_in(page, api_server, demo_shop)
 
         # 1. the German subject and first paragraph, as words in a form
         page.click("nav >> text=Templates")

@@ -204,3 +204,14 @@ def chromium_page(width: int, height: int, *, timeout_ms: int = 15_000, **page_o
     assertions wait up to ``timeout_ms`` alike."""
     with chromium(timeout_ms=timeout_ms) as browser:
         yield open_page(browser, width, height, timeout_ms=timeout_ms, **page_options)
+
+
+def sign_in(page, api_server: str, key: str) -> None:
+    """The marketer opens the workspace and signs in with ``key``; returns once the shop's name
+    shows (the session cookie is set and the first page loaded)."""
+    from playwright.sync_api import expect
+
+    page.goto(f"{api_server}/admin")
+    page.fill("#signin-key", key)
+    page.click("form.signin button[type=submit]")
+    expect(page.locator("#shop-name")).to_have_text(SHOP)
