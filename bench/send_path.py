@@ -363,18 +363,17 @@ def compare(rev: str, orders: int, rounds: int) -> None:
         print(f"Before: {rev} ({_short(rev)}); after: this tree ({_short('HEAD')} + working changes). "
               f"Median of {rounds} alternating runs, {orders} orders each; load average {load[0]:.2f}, "
               f"{os.cpu_count()} CPUs.\n")
+        def medians(name: str) -> str:
+            return " | ".join(f"{statistics.median(r[name] for r in results[label]):.2f}" for label in ("before", "after"))
+
         print("| figure | before | after | goal |")
         print("|---|---|---|---|")
         for figure in FIGURES:
-            before = statistics.median(r[figure] for r in results["before"])
-            after = statistics.median(r[figure] for r in results["after"])
-            print(f"| {figure} | {before:.2f} | {after:.2f} | ≤ {GOALS[figure]} |")
+            print(f"| {figure} | {medians(figure)} | ≤ {GOALS[figure]} |")
         print("\n| the webhook's detail (CPU ms, medians) | before | after |")
         print("|---|---|---|")
         for name in WEBHOOK_DETAIL:
-            before = statistics.median(r[name] for r in results["before"])
-            after = statistics.median(r[name] for r in results["after"])
-            print(f"| {name} | {before:.2f} | {after:.2f} |")
+            print(f"| {name} | {medians(name)} |")
         print("\n" + json.dumps({label: [{k: round(v, 3) for k, v in r.items() if k in FIGURES} for r in runs]
                                  for label, runs in results.items()}))
     finally:
