@@ -214,7 +214,9 @@ def rebuild_zip(zip_path: Path, dependencies: Path, *, slim: bool) -> None:
     with zipfile.ZipFile(zip_path) as source, \
             zipfile.ZipFile(rebuilt, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=9) as target:
         for info in source.infolist():
-            if info.filename.split("/", 1)[0] in _CODE_TOPS:
+            # Chalice copies the project's folders as they are: compiled files a local run left in
+            # them would ship, stale, beside the sources they were compiled from
+            if info.filename.split("/", 1)[0] in _CODE_TOPS and "__pycache__" not in info.filename:
                 target.writestr(info, source.read(info), compress_type=zipfile.ZIP_DEFLATED, compresslevel=9)
         for name, path in _files_under(dependencies):
             if name.split("/", 1)[0] in ("bin", *_CODE_TOPS) or (slim and _dropped(name, keep_locales)):

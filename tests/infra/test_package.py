@@ -380,6 +380,22 @@ def test_zip_leaves_out_what_the_runtime_has_and_carries_the_templates(packaged)
     assert result.zip_bytes < 8_000_000 < result.chalice_zip_bytes  # Chalice's own zip carries botocore
 
 
+def test_compiled_files_left_in_the_project_do_not_ship(tmp_path):
+    chalice_zip = tmp_path / "deployment.zip"
+    with zipfile.ZipFile(chalice_zip, "w") as archive:
+        archive.writestr("app.py", "import chalicelib\n")
+        archive.writestr("chalicelib/composition.py", "")
+        archive.writestr("chalicelib/__pycache__/composition.cpython-311.pyc", b"stale")
+        archive.writestr("chalicelib/services/__pycache__/deps.cpython-311.pyc", b"stale")
+    dependencies = tmp_path / "dependencies"
+    dependencies.mkdir()
+    package.rebuild_zip(chalice_zip, dependencies, slim=True)
+    with zipfile.ZipFile(chalice_zip) as archive:
+        names = archive.namelist()
+    assert "app.py" in names and "chalicelib/composition.py" in names
+    assert [name for name in names if "__pycache__" in name or name.endswith(".pyc")] == []
+
+
 # What only serves the local stack, the tests, the benchmarks or the build: never in the Lambda.
 DEVELOPMENT_PACKAGES = ("devstack", "bench", "tests", "infra", "workspace")
 DEVELOPMENT_MODULES = ("cli", "samples", "preview", "emulator", "run")  # their former homes in chalicelib
