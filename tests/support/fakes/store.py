@@ -139,7 +139,7 @@ def in_memory_store(prefix: str = "loyalty-fake") -> Iterator[InMemoryStore]:
     real_client, real_session = Connection.__dict__["client"], Connection.__dict__["session"]
     Connection.client = property(lambda connection: dynamodb)  # every model, whatever table it is pointed at
     Connection.session = property(lambda connection: _connections_session())
-    mock = mock_aws()
+    mock = _botocore_only(mock_aws())
     mock.start(reset=False)
     queues = None
     try:
@@ -161,6 +161,25 @@ def in_memory_store(prefix: str = "loyalty-fake") -> Iterator[InMemoryStore]:
         _forget_request_routes()
         os.environ.update(saved)
         use_table(os.environ.get("LOYALTY_TABLE", name))  # no model keeps the in-memory connection
+
+
+def _botocore_only(mock):
+    """moto's mock as the in-memory store needs it: its credentials, its reset of boto3's default
+    session, and its stub of botocore's requests (how SQS and SES reach moto's models here). Not its
+    patching of the ``requests`` library: nothing on this path calls AWS through ``requests``, and
+    adding moto's 1,288 ``responses`` routes on each start was 14 ms of a test's CPU (and dropping
+    them again, ``_forget_request_routes``). The counters of nested mocks stay moto's own; a
+    ``mock_aws`` started inside an open store would find the ``requests`` library unpatched."""
+    from moto.core.models import botocore_stubber
+
+    def enable_patching(reset: bool = True) -> None:
+        botocore_stubber.enabled = True
+
+    def disable_patching(remove_data: bool) -> None:
+        botocore_stubber.enabled = False
+
+    mock._enable_patching, mock._disable_patching = enable_patching, disable_patching
+    return mock
 
 
 def _connections_session():
