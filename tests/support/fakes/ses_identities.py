@@ -24,7 +24,6 @@ from __future__ import annotations
 import json
 import os
 from collections import Counter
-from urllib.parse import unquote
 
 IDENTITY_OPERATIONS = frozenset({"CreateEmailIdentity", "GetEmailIdentity", "PutEmailIdentityMailFromAttributes",
                                  "DeleteEmailIdentity"})
@@ -77,7 +76,7 @@ def _moto_answer(operation: str, params: dict, region: str) -> tuple[int, dict]:
     from devstack.emulator import _UNPUBLISHED
 
     backend = _backend(region)
-    name = unquote(params["EmailIdentity"])
+    name = params["EmailIdentity"]  # the call's own value (moto reads it back from the URL path, unquoted)
     try:
         if operation == "CreateEmailIdentity":
             backend.create_email_identity(email_identity=name, tags=params.get("Tags"),
