@@ -26,7 +26,9 @@ logging.getLogger("werkzeug").setLevel(logging.ERROR)  # the emulator's request 
 def pytest_configure(config):
     from tests.support.botocore_data import share_botocore_data, share_default_sessions
     from tests.support.dynamodb_clients import share_pynamodb_clients
+    from tests.support.fakes import ses_identities
 
+    ses_identities.install()  # SES identities of in-memory tests answered from moto's model, no stub round trip
     share_pynamodb_clients()  # one botocore client per configuration, not ten new ones a test
     share_botocore_data()  # botocore's model files parsed once, not for every test's new session
     share_default_sessions()  # moto's reset of boto3's default session gets this environment's session

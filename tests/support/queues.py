@@ -15,6 +15,9 @@ def drain_queue(queue_name: str) -> list[dict]:
         batch = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=0).get("Messages", [])
         if not batch:
             return bodies
-        for message in batch:
-            bodies.append(json.loads(message["Body"]))
-            sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+        bodies.extend(json.loads(message["Body"]) for message in batch)
+        # One request deletes the batch (as Lambda's SQS poller does): a delete per message was two
+        # thirds of the requests of reading a queue.
+        deleted = sqs.delete_message_batch(QueueUrl=url, Entries=[
+            {"Id": str(n), "ReceiptHandle": message["ReceiptHandle"]} for n, message in enumerate(batch)])
+        assert not deleted.get("Failed"), deleted["Failed"]
