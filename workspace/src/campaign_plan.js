@@ -2,7 +2,7 @@
 // who can get it, the holdouts, the A/B shares, when each time zone gets it and what the quiet
 // hours and the marketing cap will hold back.
 import { api, enc } from "./api.js";
-import { h, clear, errorText, latestOnly } from "./dom.js";
+import { h, clear, latestOnly, showLatest } from "./dom.js";
 import { formatNumber, formatTime } from "./numbers.js";
 
 const n = formatNumber;
@@ -16,15 +16,9 @@ export function planPanel(shop, documentOf, zone) {
     let doc;
     try { doc = documentOf(); } catch (error) { clear(out, h("p", { class: "error" }, String(error.message || error))); return; }
     out.dataset.state = "checking";
-    try {
-      const { plan } = await api("POST", `/admin/shops/${enc(shop)}/campaigns/preview`, doc);
-      if (!latest.isLatest(ticket)) return;
-      clear(out, render(plan, zone));
-    } catch (error) {
-      if (!latest.isLatest(ticket)) return;
-      clear(out, h("p", { class: "error" }, errorText(error)));
-    }
-    out.dataset.state = "shown";
+    const shown = await showLatest(latest, ticket, out, () => api("POST", `/admin/shops/${enc(shop)}/campaigns/preview`, doc),
+                                   ({ plan }) => render(plan, zone));
+    if (shown) out.dataset.state = "shown";
   }
   const button = h("button", { type: "button", class: "small", id: "check-plan", onclick: check }, "Check the plan");
   return h("fieldset", {}, h("legend", {}, "Plan"), button, out);

@@ -2,7 +2,7 @@
 // the decision and its margin in plain words, and the holdout groups with the lift of each metric
 // and its 95 % interval, or, when the sample is too small, why there is no number yet.
 import { api, enc } from "./api.js";
-import { h, clear, errorText, latestOnly } from "./dom.js";
+import { h, clear, latestOnly, showLatest } from "./dom.js";
 import { formatMoney, formatNumber } from "./numbers.js";
 
 const percent = (rate) => (rate === null || rate === undefined ? "–" : `${formatNumber(Math.round(rate * 1000) / 10)} %`);
@@ -26,15 +26,10 @@ export function campaignResults({ shop, zone }) {
     root.dataset.campaign = campaignId;
     root.dataset.state = "loading";
     clear(root, h("p", { class: "hint" }, "Loading the results…"));
-    try {
-      const stats = await api("GET", `/admin/shops/${enc(shop)}/campaigns/${enc(campaignId)}/stats`);
-      if (!latest.isLatest(ticket)) return;
-      clear(root, render(stats, zone));
-    } catch (error) {
-      if (!latest.isLatest(ticket)) return;
-      clear(root, h("p", { class: "notice error" }, errorText(error)));
-    }
-    root.dataset.state = "shown";
+    const shown = await showLatest(latest, ticket, root,
+                                   () => api("GET", `/admin/shops/${enc(shop)}/campaigns/${enc(campaignId)}/stats`),
+                                   (stats) => render(stats, zone), "notice error");
+    if (shown) root.dataset.state = "shown";
   }
   return { root, show };
 }

@@ -47,3 +47,20 @@ export function latestOnly() {
   let issued = 0;
   return { take: () => ++issued, isLatest: (ticket) => ticket === issued };
 }
+
+// Shows in ``target`` the answer of ``request()`` as ``render`` draws it, or the error in plain words
+// (a <p> of ``errorClass``), unless a newer ticket of ``latest`` was taken meanwhile: then nothing
+// changes and it returns false (the newer call shows its own answer).
+export async function showLatest(latest, ticket, target, request, render, errorClass = "error") {
+  let drawn;
+  try {
+    const answer = await request();
+    if (!latest.isLatest(ticket)) return false;
+    drawn = render(answer);
+  } catch (error) {
+    if (!latest.isLatest(ticket)) return false;
+    drawn = h("p", { class: errorClass }, errorText(error));
+  }
+  clear(target, drawn);
+  return true;
+}
