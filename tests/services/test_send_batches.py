@@ -102,11 +102,11 @@ def test_a_final_write_that_fails_leaves_only_its_own_message_to_come_back(deps,
     messages = _orders(deps, shopify_shop, [1, 2])
     original, tries = mail_store._write_sent, []
 
-    def failing(writes):
-        tries.append([w.send.idempotency_key for w in writes])
-        if any(w.send.idempotency_key == messages[1]["idempotency_key"] for w in writes):
+    def failing(sent):
+        tries.append([sent.send.idempotency_key])
+        if sent.send.idempotency_key == messages[1]["idempotency_key"]:
             raise ConnectionError("DynamoDB unreachable")
-        return original(writes)
+        return original(sent)
 
     monkeypatch.setattr(mail_store, "_write_sent", failing)
     # 1's mark rides in 2's claim; 2's would ride in the copy of 0's, which claims nothing (a duplicate)

@@ -314,7 +314,7 @@ def send_message(deps, body: dict | str, *, messenger: Optional[Messenger] = Non
         return _result("failed", request, reason=error.code or "rejected")
     final = store.sent_write(claimed, message_id, now, outbox_key=outbox_key)
     if not keep_final:  # else written with the next message's claim, or at the batch's end (send_consumer)
-        mail_store.write_sent([final])
+        mail_store.write_sent(final)
     if request.campaign_id and (request.holdout_percent or request.variant is not None):
         _record_group(deps, request, lift.SENT, now)
     return _result("sent", request, ses_message_id=message_id, outbox_cleared=bool(outbox_key),

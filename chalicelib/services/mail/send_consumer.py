@@ -35,7 +35,7 @@ class BatchFinals:
             return
         for attempt in range(2):
             try:
-                mail_store.write_sent([write])
+                mail_store.write_sent(write)
                 return
             except Exception:
                 logger.warning("a sent e-mail's final write failed (message %s, try %d)", write.message_id,

@@ -226,8 +226,6 @@ class MailStore:
                     write.save(over_version(_prefs_item(prefs), prefs.version))
                 if riding is not None:
                     _add_sent(write, riding)
-                    if riding.counter is not None:
-                        counters.add_in(write, riding.counter)
         except TransactWriteError as error:
             reasons = list(getattr(error, "cancellation_reasons", None) or [])
             claim_items = 2 + (prefs is not None)
@@ -245,7 +243,7 @@ class MailStore:
                 suppressed = self.is_suppressed(email)
             raise ClaimRefused(suppressed) from error
         if riding is not None:
-            _written([riding])
+            _written(riding)
         if prefs is not None:
             prefs.version += 1
         return claimed
@@ -270,7 +268,7 @@ class MailStore:
 
     def sent_write(self, send: SendRecord, ses_message_id: str, now: datetime,
                    outbox_key: Optional[dict] = None) -> "SentWrite":
-        """What ``mark_sent`` writes for ``send``, to write now or with other sends (``write_sent``)."""
+        """What ``mark_sent`` writes for ``send``, to write now (``write_sent``) or with the next claim."""
         return SentWrite(send, ses_message_id, now, outbox_key if _own_outbox_key(self.shop_id, outbox_key) else None)
 
     def mark_sent(self, send: SendRecord, ses_message_id: str, now: datetime,
@@ -279,7 +277,7 @@ class MailStore:
         message came from the outbox, the outbox item deleted: one TransactWriteItems. Not
         conditioned on the claim: SES already took the message, so the record must say so even
         if this worker's lease has lapsed."""
-        write_sent([self.sent_write(send, ses_message_id, now, outbox_key)])
+        write_sent(self.sent_write(send, ses_message_id, now, outbox_key))
 
     def release(self, send: SendRecord, reason: str, now: datetime) -> None:
         """End our lease now (a transient failure): the queue's retry may claim at once."""
@@ -355,7 +353,7 @@ class SentWrite:
     """One send's final write: the send log ``sent`` with SES's message id, the SES id lookup, the
     outbox item it came from deleted and (``counter``) its results counted, all or nothing.
     ``message_id``: the queue message it came from, reported failed should this write fail.
-    ``written``: it landed (alone, with others, or riding in a claim)."""
+    ``written``: it landed (alone, or riding in a claim)."""
 
     send: SendRecord
     ses_message_id: str
@@ -366,58 +364,20 @@ class SentWrite:
     written: bool = False
 
 
-_MAX_TRANSACTION_ACTIONS = 100  # DynamoDB's limit for one TransactWriteItems
 _CONFLICT_ATTEMPTS = 5
 
 
-def _actions(writes: list[SentWrite]) -> int:
-    shards = {(w.counter.pk, w.counter.sk) for w in writes if w.counter is not None}
-    return sum(2 + (w.outbox_key is not None) for w in writes) + len(shards)
+def write_sent(sent: SentWrite) -> None:
+    """One send's final write and its results counter in one TransactWriteItems. A lost race on
+    the counter shard with another sender's transaction (``TransactionConflict``) is tried again;
+    the writes are unconditional, so a retry writes the same thing."""
+    _write_sent(sent)
+    _written(sent)
 
 
-def _merged_counters(writes: list[SentWrite]) -> list[counters.CounterAddition]:
-    """One addition per counter item: the counts summed, each stamp the latest."""
-    merged: dict[tuple[str, str], counters.CounterAddition] = {}
-    for write in writes:
-        addition = write.counter
-        if addition is None:
-            continue
-        known = merged.get((addition.pk, addition.sk))
-        if known is None:
-            merged[(addition.pk, addition.sk)] = addition
-            continue
-        counts = dict(known.counts)
-        for name, amount in addition.counts.items():
-            counts[name] = counts.get(name, 0) + amount
-        stamps = dict(known.stamps)
-        for name, text in addition.stamps.items():
-            stamps[name] = max(text, stamps.get(name, text))  # fixed-width UTC: text order is time order
-        merged[(addition.pk, addition.sk)] = counters.CounterAddition(addition.pk, addition.sk, addition.kind,
-                                                                      counts, stamps)
-    return list(merged.values())
-
-
-def write_sent(writes: list[SentWrite]) -> None:
-    """Several sends' final writes (a queue batch's, of any shops) and their results counters in
-    as few TransactWriteItems as DynamoDB's 100 actions allow: one for a batch of 10. Two sends
-    adding to one counter shard add in one action (a transaction touches an item once). A lost
-    race on a counter shard with another sender's transaction (``TransactionConflict``) is tried
-    again; the writes are unconditional, so a retry writes the same thing."""
-    chunk: list[SentWrite] = []
-    for write in writes:
-        if chunk and _actions(chunk + [write]) > _MAX_TRANSACTION_ACTIONS:
-            _write_sent(chunk)
-            chunk = []
-        chunk.append(write)
-    if chunk:
-        _write_sent(chunk)
-    _written(writes)
-
-
-def _written(writes: list[SentWrite]) -> None:
-    for write in writes:
-        write.send.status, write.send.ses_message_id, write.send.sent_at = SENT, write.ses_message_id, write.now
-        write.written = True
+def _written(sent: SentWrite) -> None:
+    sent.send.status, sent.send.ses_message_id, sent.send.sent_at = SENT, sent.ses_message_id, sent.now
+    sent.written = True
 
 
 def _write_alone(rider: SentWrite) -> None:
@@ -425,20 +385,17 @@ def _write_alone(rider: SentWrite) -> None:
     caller (send_consumer) tries again and, failing, reports its message failed; the claim goes on
     as it would have without it."""
     try:
-        write_sent([rider])
+        write_sent(rider)
     except Exception:
         logger.warning("the previous e-mail's final write failed; left to the caller", exc_info=True)
 
 
-def _write_sent(writes: list[SentWrite]) -> None:
-    def write_all() -> None:
+def _write_sent(sent: SentWrite) -> None:
+    def write_once() -> None:
         with TransactWrite(connection=connection()) as write:
-            for sent in writes:
-                _add_sent(write, sent)
-            for addition in _merged_counters(writes):
-                counters.add_in(write, addition)
+            _add_sent(write, sent)
 
-    retried(write_all, lost_race=_transaction_conflict, attempts=_CONFLICT_ATTEMPTS)
+    retried(write_once, lost_race=_transaction_conflict, attempts=_CONFLICT_ATTEMPTS)
 
 
 def _transaction_conflict(error: Exception) -> bool:
@@ -460,6 +417,8 @@ def _add_sent(write: TransactWrite, sent: SentWrite) -> None:
                           MailSendItem.sent_at.set(keys.iso(now)), MailSendItem.updated_at.set(keys.iso(now)),
                           MailSendItem.claim_id.remove(), MailSendItem.claimed_until.remove(),
                           MailSendItem.reason.remove()])
+    if sent.counter is not None:
+        counters.add_in(write, sent.counter)
 
 
 def find_ses_message(message_id: str) -> Optional[SesMessageRef]:
