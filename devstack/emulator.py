@@ -39,6 +39,7 @@ as SES does) and ends the wait with ``publish_dns(domain)``.
 """
 from __future__ import annotations
 
+import contextlib
 import io
 import os
 import socket
@@ -109,14 +110,23 @@ def _sqs_counts_only_when_asked() -> None:
               "ApproximateNumberOfMessagesNotVisible"}
     all_attributes, send_message = Queue.attributes.fget, SQSBackend.send_message
 
+    class WithoutCounts:
+        """The queue as moto's attribute code sees it while sending: the same queue without the
+        three counts. A view, not a change to the queue, so a reader in another thread (the
+        in-memory store serves requests from several) still gets every attribute."""
+
+        BASE_ATTRIBUTES = [name for name in Queue.BASE_ATTRIBUTES if name not in counts]
+
+        def __init__(self, queue):
+            self._queue = queue
+
+        def __getattr__(self, name):
+            return getattr(self._queue, name)
+
     def attributes(queue):
         if not getattr(_sqs_scope, "sending", False):
             return all_attributes(queue)
-        queue.BASE_ATTRIBUTES = [name for name in Queue.BASE_ATTRIBUTES if name not in counts]
-        try:
-            return all_attributes(queue)
-        finally:
-            del queue.BASE_ATTRIBUTES  # the class's list again
+        return all_attributes(WithoutCounts(queue))
 
     def send_without_counts(backend, *args, **kwargs):
         _sqs_scope.sending = True
@@ -367,10 +377,16 @@ class KeepAliveRequestHandler(MotoRequestHandler):
 
     def setup(self) -> None:
         super().setup()
-        self.server.live_connections.add(self.connection)
+        with self.server.connections_lock:
+            if self.server.stopping:  # accepted just before the stop: close it as the stop closed the others
+                with contextlib.suppress(OSError):
+                    self.connection.shutdown(socket.SHUT_RDWR)
+            else:
+                self.server.live_connections.add(self.connection)
 
     def finish(self) -> None:
-        self.server.live_connections.discard(self.connection)
+        with self.server.connections_lock:
+            self.server.live_connections.discard(self.connection)
         super().finish()
 
     def run_wsgi(self) -> None:
@@ -400,7 +416,7 @@ class KeepAliveRequestHandler(MotoRequestHandler):
 def serve(app, ip_address: str, port: int):
     """A threaded werkzeug server for ``app`` that keeps connections alive (``stop_server`` closes them)."""
     server = make_server(ip_address, port, app, True, request_handler=KeepAliveRequestHandler)
-    server.live_connections = set()
+    server.live_connections, server.connections_lock, server.stopping = set(), threading.Lock(), False
     return server
 
 
@@ -408,7 +424,10 @@ def stop_server(server) -> None:
     """Stop serving and close the connections still open: a client's pooled connection must not
     keep talking to a stopped emulator (a new one may take the same port)."""
     server.shutdown()
-    for connection in list(server.live_connections):
+    with server.connections_lock:
+        server.stopping = True
+        open_connections = list(server.live_connections)
+    for connection in open_connections:
         try:
             connection.shutdown(socket.SHUT_RDWR)
         except OSError:

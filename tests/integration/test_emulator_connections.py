@@ -6,6 +6,7 @@ from __future__ import annotations
 import http.client
 import json
 import socket
+import threading
 
 import boto3
 import pytest
@@ -92,3 +93,28 @@ def test_a_stopped_emulator_closes_the_connections_it_kept(own_emulator):
     with pytest.raises(EndpointConnectionError):
         dynamodb.list_tables()  # not answered over the pooled connection by the stopped emulator
     server._server = None  # the fixture's stop() finds nothing left to stop
+
+
+def test_a_connection_accepted_as_the_emulator_stops_is_closed_not_served():
+    from devstack.emulator import KeepAliveRequestHandler, serve, stop_server
+
+    def never_called(environ, start_response):
+        raise AssertionError("a stopped emulator answered a request")
+
+    server = serve(never_called, "127.0.0.1", _free_port())
+    serving = threading.Thread(target=server.serve_forever)
+    serving.start()
+    stop_server(server)
+    serving.join()
+    # A connection whose handler starts only now (accepted before the stop, its thread late): the
+    # stop could not close it, so the handler must, or a client would go on talking to it.
+    with socket.create_server(("127.0.0.1", 0)) as listener:
+        client = socket.create_connection(listener.getsockname())
+        accepted, _ = listener.accept()
+    client.sendall(b"GET / HTTP/1.1\r\nHost: emulator\r\n\r\n")
+    KeepAliveRequestHandler(accepted, ("127.0.0.1", 0), server)
+
+    client.settimeout(5)
+    assert client.recv(1024) == b""  # closed, and nothing answered
+    assert not server.live_connections
+    client.close()
