@@ -195,7 +195,12 @@ def _drain_send_queue(deps, sqs) -> dict[str, str]:
         batch = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=0,
                                     AttributeNames=["All"]).get("Messages", [])
         if not batch:
-            return outcome_of
+            in_flight = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=[
+                "ApproximateNumberOfMessagesNotVisible"])["Attributes"]["ApproximateNumberOfMessagesNotVisible"]
+            if int(in_flight) == 0:
+                return outcome_of
+            time.sleep(1)  # a failed message comes back after its visibility timeout, as on AWS: its outcome counts
+            continue
         finals, failed = send_consumer.BatchFinals(), []
         for message in batch:
             record = SQSRecord({"messageId": message["MessageId"], "receiptHandle": message["ReceiptHandle"],
@@ -206,8 +211,9 @@ def _drain_send_queue(deps, sqs) -> dict[str, str]:
                 print(f"    message {message['MessageId']} failed: {type(error).__name__}: {error}", flush=True)
                 failed.append(message["MessageId"])
                 continue
-            outcome_of[result["idempotency_key"].rsplit(":", 1)[1]] = (
-                result["status"] if result["status"] != "skipped" else result.get("reason"))
+            customer = result["idempotency_key"].rsplit(":", 1)[1]
+            if outcome_of.get(customer) != "sent":  # SES accepted it once: a retry (its final write failed) does not undo that
+                outcome_of[customer] = result["status"] if result["status"] != "skipped" else result.get("reason")
         response = send_consumer.finish_batch(deps, finals, {"batchItemFailures": [
             {"itemIdentifier": message_id} for message_id in failed]})
         retried = {failure["itemIdentifier"] for failure in response["batchItemFailures"]}
