@@ -24,7 +24,7 @@ from chalicelib.domain.loyalty.account import Account
 from chalicelib.domain.shops.shop import normalize_email
 from chalicelib.domain.campaigns.links import subject_of
 from chalicelib.store import counters, keys
-from chalicelib.store.connection import connection, resolve
+from chalicelib.store.connection import connection, lean_connection, resolve
 from chalicelib.store.retries import retried
 from chalicelib.store.models import (
     MailPrefItem,
@@ -217,7 +217,7 @@ class MailStore:
                                 "attempts": (previous.attempts if previous else 0) + 1,
                                 "created_at": previous.created_at if previous else now})
         try:
-            with TransactWrite(connection=connection()) as write:
+            with TransactWrite(connection=lean_connection()) as write:
                 # Order matters for the cancellation reasons: condition checks come first.
                 write.condition_check(SuppressionItem, keys.suppression_pk(self.shop_id, email_hash(email)),
                                       keys.SUPPRESSION_SK, condition=SuppressionItem.pk.does_not_exist())
@@ -392,7 +392,7 @@ def _write_alone(rider: SentWrite) -> None:
 
 def _write_sent(sent: SentWrite) -> None:
     def write_once() -> None:
-        with TransactWrite(connection=connection()) as write:
+        with TransactWrite(connection=lean_connection()) as write:
             _add_sent(write, sent)
 
     retried(write_once, lost_race=_transaction_conflict, attempts=_CONFLICT_ATTEMPTS)

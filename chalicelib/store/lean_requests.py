@@ -1,0 +1,157 @@
+"""DynamoDB requests the send path makes per e-mail, sent without botocore's per-request machinery.
+
+A botocore request costs about 1.5 ms of CPU on a kept connection (docs/benchmarks.md): the
+parameters walked against the service model to serialise them, a dozen event hooks, the endpoint
+rules evaluated again, the request wrapped three times, the answer walked against the model to
+parse it. For a request PynamoDB has already built as DynamoDB JSON, all of that turns one dict
+into the same JSON and the JSON answer back into the same dict. ``call`` does only what the wire
+needs, with botocore's own parts:
+
+- the body: ``json.dumps`` of the parameters as PynamoDB built them (plus the transaction's
+  idempotency token, which botocore adds to a TransactWriteItems too);
+- the endpoint: the client's, resolved by botocore's endpoint rules once per operation;
+- the signature: ``botocore.auth.SigV4Auth`` with the client's own (refreshable) credentials;
+- the connection: one kept-alive urllib3 pool per endpoint, with botocore's CA bundle and the
+  client's timeouts;
+- the answer: ``json.loads`` when DynamoDB says 200 and the CRC32 it sends matches.
+
+Anything else (a conditional check failed, a cancelled transaction, throttling, a 5xx, a network
+error, a CRC mismatch, an answer holding binary values, which botocore would decode) is handed to
+the full botocore client with the very same parameters, token included: errors, retries and
+exceptions are botocore's, exactly as without this path, and a transaction whose answer was lost
+is retried idempotently, as botocore's own retry does. A client that is not botocore's (the
+in-memory store of the tests) is always called itself.
+"""
+from __future__ import annotations
+
+import json
+import threading
+import uuid
+import weakref
+import zlib
+from typing import Optional
+
+_TARGET_PREFIX = "DynamoDB_20120810."
+_CONTENT_TYPE = "application/x-amz-json-1.0"
+# what the answer of an operation may hold that botocore decodes and json.loads does not
+_BINARY_MARKERS = (b'"B":', b'"BS":')
+
+_pools: dict[tuple, object] = {}
+_endpoints: "weakref.WeakKeyDictionary[object, dict[str, Optional[str]]]" = weakref.WeakKeyDictionary()
+_lock = threading.Lock()
+
+
+def call(client, operation: str, parameters: dict, full_client_call=None) -> dict:
+    """What ``client._make_api_call(operation, parameters)`` answers, through the lean path when
+    DynamoDB answers a plain 200 (the module's docstring), else through ``full_client_call``
+    (default: the client's own ``_make_api_call``; PynamoDB's connection passes its own, which
+    turns botocore's errors into PynamoDB's) with the same parameters."""
+    full_client_call = full_client_call or client._make_api_call
+    if not is_lean_capable(client):
+        return full_client_call(operation, parameters)
+    parameters = with_idempotency_token(operation, parameters)
+    answer = plain_answer(client, operation, parameters)
+    return answer if answer is not None else full_client_call(operation, parameters)
+
+
+def is_lean_capable(client) -> bool:
+    """A real botocore DynamoDB client with a signer (not the tests' in-memory one)."""
+    from botocore.client import BaseClient
+
+    return isinstance(client, BaseClient) and getattr(client, "_request_signer", None) is not None \
+        and client.meta.service_model.service_name == "dynamodb"
+
+
+def with_idempotency_token(operation: str, parameters: dict) -> dict:
+    """A TransactWriteItems carries a ClientRequestToken, as botocore fills one in (the
+    ``idempotencyToken`` trait): the same one on the lean try and on the full client's, so a
+    transaction whose answer was lost is not applied twice."""
+    if operation == "TransactWriteItems" and "ClientRequestToken" not in parameters:
+        return {**parameters, "ClientRequestToken": str(uuid.uuid4())}
+    return parameters
+
+
+def plain_answer(client, operation: str, parameters: dict) -> Optional[dict]:
+    """The answer of a 200 from DynamoDB, or None for anything the full client must handle."""
+    try:
+        url = _endpoint(client, operation, parameters)
+        credentials = client._request_signer._credentials
+        if url is None or credentials is None:
+            return None
+        body = json.dumps(parameters, separators=(",", ":")).encode()
+        headers = _signed_headers(client, credentials, url, operation, body)
+        response = _pool(client, url).urlopen("POST", url, body=body, headers=headers, retries=False,
+                                              redirect=False, assert_same_host=False, preload_content=True,
+                                              decode_content=False)
+    except Exception:  # a network error, a serialising surprise: the full client sends it again
+        return None
+    data = response.data
+    if response.status != 200 or not _crc32_matches(response.headers.get("x-amz-crc32"), data):
+        return None
+    if any(marker in data for marker in _BINARY_MARKERS):
+        return None
+    try:
+        answer = json.loads(data) if data else {}
+    except ValueError:
+        return None
+    answer["ResponseMetadata"] = {"RequestId": response.headers.get("x-amzn-requestid", ""),
+                                  "HTTPStatusCode": 200, "HTTPHeaders": {k.lower(): v for k, v in response.headers.items()},
+                                  "RetryAttempts": 0}
+    return answer
+
+
+def _crc32_matches(expected: Optional[str], data: bytes) -> bool:
+    """DynamoDB's checksum of the answer's body (botocore retries on a mismatch; so do we, by
+    handing the request to it)."""
+    return expected is None or (expected.isdigit() and int(expected) == zlib.crc32(data) & 0xFFFFFFFF)
+
+
+def _endpoint(client, operation: str, parameters: dict) -> Optional[str]:
+    """The URL botocore's endpoint rules give this client for ``operation`` (a plain table name's
+    requests all go to the same one), worked out on the first request."""
+    known = _endpoints.get(client)
+    if known is None:
+        with _lock:
+            known = _endpoints.setdefault(client, {})
+    if operation not in known:
+        try:
+            operation_model = client.meta.service_model.operation_model(operation)
+            url, extra_headers = client._resolve_endpoint_ruleset(operation_model, parameters, {})[:2]
+            known[operation] = None if extra_headers else url  # headers the rules ask for: the full client
+        except Exception:
+            known[operation] = None
+    return known[operation]
+
+
+def _signed_headers(client, credentials, url: str, operation: str, body: bytes) -> dict:
+    from botocore.auth import SigV4Auth
+    from botocore.awsrequest import AWSRequest
+
+    headers = {"Content-Type": _CONTENT_TYPE, "X-Amz-Target": _TARGET_PREFIX + operation,
+               "Accept-Encoding": "identity"}
+    if client.meta.config.user_agent:
+        headers["User-Agent"] = client.meta.config.user_agent
+    request = AWSRequest(method="POST", url=url, data=body, headers=headers)
+    SigV4Auth(credentials.get_frozen_credentials(), client.meta.service_model.signing_name,
+              client.meta.region_name).add_auth(request)
+    return dict(request.headers.items())
+
+
+def _pool(client, url: str):
+    """One kept-alive urllib3 pool per endpoint and timeouts, with botocore's CA bundle."""
+    config = client.meta.config
+    key = (url.split("/", 3)[2], url.startswith("https"), config.connect_timeout, config.read_timeout)
+    pool = _pools.get(key)
+    if pool is None:
+        with _lock:
+            pool = _pools.get(key)
+            if pool is None:
+                import urllib3
+                from botocore.httpsession import get_cert_path
+
+                timeout = urllib3.Timeout(connect=config.connect_timeout, read=config.read_timeout)
+                pool = urllib3.PoolManager(num_pools=4, maxsize=max(config.max_pool_connections or 10, 1),
+                                           timeout=timeout, cert_reqs="CERT_REQUIRED",
+                                           ca_certs=get_cert_path(True))
+                _pools[key] = pool
+    return pool
