@@ -153,7 +153,8 @@ def test_a_network_failure_on_the_lean_try_is_sent_again_by_the_full_client(repo
     def unreachable(*args):
         raise ConnectionError("reset by peer")
 
-    monkeypatch.setattr(lean_requests, "_pool", unreachable)
+    monkeypatch.setattr(lean_requests, "_connect", unreachable)
+    lean_requests._kept.__dict__.clear()
     lean_requests.call(client, "TransactWriteItems", {"TransactItems": [_put("AFTER#1")]})
     assert [item["sk"]["S"] for item in client._make_api_call("Query", _query())["Items"]] == ["AFTER#1"]
 
