@@ -10,7 +10,8 @@ needs, with botocore's own parts:
 - the body: ``json.dumps`` of the parameters as PynamoDB built them (plus the transaction's
   idempotency token, which botocore adds to a TransactWriteItems too);
 - the endpoint: the client's, resolved by botocore's endpoint rules once per operation;
-- the signature: ``botocore.auth.SigV4Auth`` with the client's own (refreshable) credentials;
+- the signature: SigV4 with the client's own (refreshable) credentials, byte for byte what
+  ``botocore.auth.SigV4Auth`` signs (a test holds them equal), its signing key derived once a day;
 - the connection: one kept-alive ``http.client`` connection per thread and endpoint, with
   botocore's CA bundle and the client's timeouts (a urllib3 pool cost 0.2–0.35 ms more CPU a
   request on this path: its pool, timeout and response objects, the dropped-connection check);
@@ -25,6 +26,9 @@ in-memory store of the tests) is always called itself.
 """
 from __future__ import annotations
 
+import functools
+import hashlib
+import hmac
 import json
 import threading
 import uuid
@@ -169,14 +173,54 @@ def _endpoint(client, operation: str, parameters: dict) -> Optional[str]:
 
 
 def _signed_headers(client, credentials, url: str, operation: str, body: bytes) -> dict:
-    from botocore.auth import SigV4Auth
-    from botocore.awsrequest import AWSRequest
+    """The request's headers with its SigV4 signature, as ``botocore.auth.SigV4Auth`` signs them
+    (tests/unit/test_lean_requests.py holds the two to the same Authorization header), for this
+    path's one kind of request: a POST of JSON to the endpoint's path, no query string. The signing
+    key is derived once a day (SigV4Auth derives it, four HMACs, on every request, and builds the
+    canonical request through URL parsing and quoting): 0.03 instead of 0.14 ms of CPU a request."""
+    from botocore.compat import get_current_datetime
 
-    headers = {"Content-Type": _CONTENT_TYPE, "X-Amz-Target": _TARGET_PREFIX + operation,
-               "Accept-Encoding": "identity"}
+    frozen = credentials.get_frozen_credentials()
+    timestamp = get_current_datetime().strftime("%Y%m%dT%H%M%SZ")
+    host, path = _host_and_path(url)
+    signed = {"content-type": _CONTENT_TYPE, "host": host, "x-amz-date": timestamp,
+              "x-amz-target": _TARGET_PREFIX + operation}
+    if frozen.token:
+        signed["x-amz-security-token"] = frozen.token
+    names = ";".join(sorted(signed))
+    canonical = "\n".join(("POST", path, "", "".join(f"{name}:{signed[name]}\n" for name in sorted(signed)), names,
+                           hashlib.sha256(body).hexdigest()))
+    region, service = client.meta.region_name, client.meta.service_model.signing_name
+    scope = f"{timestamp[:8]}/{region}/{service}/aws4_request"
+    string_to_sign = f"AWS4-HMAC-SHA256\n{timestamp}\n{scope}\n{hashlib.sha256(canonical.encode()).hexdigest()}"
+    signature = hmac.new(_signing_key(frozen.secret_key, timestamp[:8], region, service), string_to_sign.encode(),
+                         hashlib.sha256).hexdigest()
+    headers = {"Content-Type": _CONTENT_TYPE, "X-Amz-Target": signed["x-amz-target"], "X-Amz-Date": timestamp,
+               "Accept-Encoding": "identity",
+               "Authorization": f"AWS4-HMAC-SHA256 Credential={frozen.access_key}/{scope}, SignedHeaders={names}, "
+                                f"Signature={signature}"}
+    if frozen.token:
+        headers["X-Amz-Security-Token"] = frozen.token
     if client.meta.config.user_agent:
         headers["User-Agent"] = client.meta.config.user_agent
-    request = AWSRequest(method="POST", url=url, data=body, headers=headers)
-    SigV4Auth(credentials.get_frozen_credentials(), client.meta.service_model.signing_name,
-              client.meta.region_name).add_auth(request)
-    return dict(request.headers.items())
+    return headers
+
+
+@functools.lru_cache(maxsize=8)
+def _signing_key(secret_key: str, day: str, region: str, service: str) -> bytes:
+    key = f"AWS4{secret_key}".encode()
+    for part in (day, region, service, "aws4_request"):
+        key = hmac.new(key, part.encode(), hashlib.sha256).digest()
+    return key
+
+
+@functools.lru_cache(maxsize=16)
+def _host_and_path(url: str) -> tuple[str, str]:
+    """The Host header (the port only when it is not the scheme's default, as botocore signs it)
+    and the path of an endpoint URL."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    default = {"http": 80, "https": 443}.get(parts.scheme)
+    host = parts.hostname if parts.port in (None, default) else f"{parts.hostname}:{parts.port}"
+    return host, parts.path or "/"
