@@ -175,3 +175,23 @@ def test_the_answers_checksum_is_checked_as_botocore_checks_it(expected, body, m
     if matches is None:
         expected, matches = str(zlib.crc32(body) & 0xFFFFFFFF), True
     assert lean_requests._crc32_matches(expected, body) is matches
+
+
+def test_the_claims_send_log_and_ses_lookup_puts_are_the_models_own_saves():
+    """The claim and the final write put the send log and the SES id lookup from their values
+    (``Transaction.put``): the same request ``save`` of the model would send."""
+    from datetime import datetime, timedelta, timezone
+
+    from chalicelib.store.mail import mail_store
+    from chalicelib.store.models import MailSendItem
+    from chalicelib.store.transaction import put_kwargs
+
+    now = datetime(2026, 6, 1, 9, 30, tzinfo=timezone.utc)
+    for claim_id, campaign in ((None, None), ("c1", "camp-1")):
+        send = mail_store.SendRecord("lean-shop", "key-ї", "c_1", "post_purchase", "transactional", campaign,
+                                     mail_store.CLAIMED, now, claim_id=claim_id, claimed_until=now + timedelta(minutes=5),
+                                     attempts=2)
+        values = mail_store._send_values(send, now)
+        condition = mail_store._claim_condition(now, only_if_new=claim_id is None)
+        assert put_kwargs(MailSendItem, values, condition) == \
+            MailSendItem(**values).get_save_kwargs_from_instance(condition=condition)
