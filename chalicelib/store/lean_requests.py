@@ -110,7 +110,7 @@ def _post(client, url: str, body: bytes, headers: dict) -> tuple[int, dict, byte
     connections = _kept.__dict__
     kept = connections.pop(key, None)  # (popped: a failure below leaves nothing half-used behind)
     if kept is None:
-        kept = _connect(url, config)
+        kept = _connect(url, config, _verify(client))
     connection, path = kept
     try:
         connection.request("POST", path, body, headers)
@@ -126,9 +126,10 @@ def _post(client, url: str, body: bytes, headers: dict) -> tuple[int, dict, byte
     return response.status, {name.lower(): value for name, value in response.getheaders()}, data
 
 
-def _connect(url: str, config):
+def _connect(url: str, config, verify):
     """A keep-alive HTTP/1.1 connection to ``url``'s host with the client's timeouts (connect, then
-    read) and, over TLS, botocore's CA bundle; and the path to post to."""
+    read) and, over TLS, the client's CA bundle (botocore's default one unless it was given
+    another); and the path to post to."""
     import http.client
     import socket
     import ssl
@@ -138,7 +139,7 @@ def _connect(url: str, config):
 
     parts = urlsplit(url)
     if parts.scheme == "https":
-        context = ssl.create_default_context(cafile=get_cert_path(True))
+        context = ssl.create_default_context(cafile=get_cert_path(verify))
         connection = http.client.HTTPSConnection(parts.hostname, parts.port, timeout=config.connect_timeout,
                                                  context=context)
     else:
@@ -165,11 +166,33 @@ def _endpoint(client, operation: str, parameters: dict) -> Optional[str]:
     if operation not in known:
         try:
             operation_model = client.meta.service_model.operation_model(operation)
-            url, extra_headers = client._resolve_endpoint_ruleset(operation_model, parameters, {})[:2]
-            known[operation] = None if extra_headers else url  # headers the rules ask for: the full client
+            context: dict = {}
+            url, extra_headers = client._resolve_endpoint_ruleset(operation_model, parameters, context)[:2]
+            signing = context.get("signing", {})
+            # The full client for what this path does not do: headers the rules ask for, signing
+            # in another region or name than the client's, a proxy (botocore honours the
+            # environment's and the config's), a TLS check turned off.
+            plain = (not extra_headers and signing.get("region", client.meta.region_name) == client.meta.region_name
+                     and signing.get("signing_name", client.meta.service_model.signing_name)
+                     == client.meta.service_model.signing_name
+                     and not client.meta.config.proxies and not _proxied(url) and _verify(client) is not False)
+            known[operation] = url if plain else None
         except Exception:
             known[operation] = None
     return known[operation]
+
+
+def _proxied(url: str) -> bool:
+    import urllib.request
+
+    host = url.split("/", 3)[2].split(":")[0]
+    proxies = urllib.request.getproxies()
+    return bool(proxies.get(url.split(":", 1)[0]) or proxies.get("all")) and not urllib.request.proxy_bypass(host)
+
+
+def _verify(client):
+    """The client's TLS verification: True, a CA bundle's path, or False (``verify=False``)."""
+    return getattr(getattr(getattr(client, "_endpoint", None), "http_session", None), "_verify", True)
 
 
 def _signed_headers(client, credentials, url: str, operation: str, body: bytes) -> dict:

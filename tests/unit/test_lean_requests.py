@@ -54,3 +54,22 @@ def test_another_body_operation_or_secret_signs_differently(monkeypatch):
 
     assert len({signature(), signature(body=b'{"a":1}'), signature(operation="Scan"), signature(secret="other")}) == 4
     assert signature() == signature()
+
+
+def test_what_the_lean_path_does_not_do_goes_to_the_full_client(monkeypatch):
+    """A proxy or a TLS check turned off: the endpoint is not the lean path's (None), so every
+    request goes through botocore, which honours them."""
+    for name in ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    session = botocore.session.get_session()
+
+    def endpoint(**options):
+        client = session.create_client("dynamodb", region_name="eu-central-1", aws_access_key_id="a",
+                                       aws_secret_access_key="b", **options)
+        return lean_requests._endpoint(client, "Query", {"TableName": "t"})
+
+    assert endpoint() == "https://dynamodb.eu-central-1.amazonaws.com"
+    assert endpoint(config=Config(proxies={"https": "http://proxy.internal:3128"})) is None
+    assert endpoint(verify=False) is None
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.internal:3128")
+    assert endpoint() is None
