@@ -3,6 +3,7 @@
     python -m bench.send_path [--orders N] [--json]
     python -m bench.send_path --compare-with REV [--orders N]     # before/after, one run
     python -m bench.send_path --profile [--orders N]              # where the send handler's CPU goes
+    BENCH_PROFILE_DUMP=FILE python -m bench.send_path --profile 1; python -m bench.send_path_shares FILE
 
 ``--json`` prints one line::
 
@@ -17,7 +18,8 @@
 - requests_per_email, cpu_ms_per_email: the send queue's handler for the e-mails those orders owe,
   in batches of 10 as the Lambda gets them (``send_consumer.deliver_record`` per message, then the
   batch's ``finish_batch``), SES stubbed (the stub returns an id; no rate limiter): DynamoDB
-  requests counted at the botocore client, CPU time of the whole batch, per e-mail.
+  requests counted at the botocore client and on the lean path (store/lean_requests.py: each try is
+  one request; ``lean_tries_per_email`` in the detail), CPU time of the whole batch, per e-mail.
 - import_app_vs_boto3: CPU time of ``import app`` over ``import boto3``, each in a fresh
   interpreter, median of 5.
 

@@ -26,14 +26,14 @@ _TRANSPORT = {  # (file suffix, function) whose cumulative time is one DynamoDB 
 }
 _TRANSPORT_PARTS = {
     "lean: JSON dumps + loads": [("json/__init__.py", "dumps"), ("json/__init__.py", "loads")],
-    "lean: SigV4 (botocore.auth)": [("store/lean_requests.py", "_signed_headers")],
+    "lean: SigV4 signing (ours, botocore's bytes)": [("store/lean_requests.py", "_signed_headers")],
     "lean: http.client": [("store/lean_requests.py", "_post")],
     "botocore: serialiser": [("botocore/serialize.py", "serialize_to_request")],
     "botocore: endpoint rules": [("botocore/client.py", "_resolve_endpoint_ruleset")],
     "botocore: signing": [("botocore/signers.py", "sign")],
     "botocore: urllib3 send": [("botocore/httpsession.py", "send")],
     "botocore: parser": [("botocore/parsers.py", "parse")],
-    "botocore: event hooks": [("botocore/hooks.py", "emit")],
+    "botocore: event hooks (they run the signing: parts overlap)": [("botocore/hooks.py", "emit")],
 }
 _BUILD = ("services/mail/mailer.py", "_build")
 _MAPPING_FILES = ("pynamodb/", "chalicelib/store/")
