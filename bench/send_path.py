@@ -3,6 +3,7 @@
     python -m bench.send_path [--orders N] [--json]
     python -m bench.send_path --compare-with REV [--orders N]     # before/after, one run
     python -m bench.send_path --profile [--orders N]              # where the send handler's CPU goes
+    BENCH_PROFILE_DUMP=FILE python -m bench.send_path --profile 1; python -m bench.send_path_shares FILE
 
 ``--json`` prints one line::
 
@@ -17,7 +18,8 @@
 - requests_per_email, cpu_ms_per_email: the send queue's handler for the e-mails those orders owe,
   in batches of 10 as the Lambda gets them (``send_consumer.deliver_record`` per message, then the
   batch's ``finish_batch``), SES stubbed (the stub returns an id; no rate limiter): DynamoDB
-  requests counted at the botocore client, CPU time of the whole batch, per e-mail.
+  requests counted at the botocore client and on the lean path (store/lean_requests.py: each try is
+  one request; ``lean_tries_per_email`` in the detail), CPU time of the whole batch, per e-mail.
 - import_app_vs_boto3: CPU time of ``import app`` over ``import boto3``, each in a fresh
   interpreter, median of 5.
 
@@ -60,6 +62,7 @@ class _Calls:
         self.counts: dict[str, int] = {}
         self.captured: dict[str, list] = {}
         self.capture: set[str] = set()
+        self.lean = 0  # of them, sent on the lean path
         original = botocore.client.BaseClient._make_api_call
         calls = self
 
@@ -73,6 +76,20 @@ class _Calls:
             return original(client, operation_name, api_params)
 
         botocore.client.BaseClient._make_api_call = counted
+        try:  # the send path's lean requests (store/lean_requests.py): each try is one HTTP request
+            from chalicelib.store import lean_requests
+        except ImportError:  # a tree before it
+            return
+        lean = lean_requests.plain_answer
+
+        def counted_lean(client, operation_name, parameters):
+            calls.counts[f"dynamodb.{operation_name}"] = calls.counts.get(f"dynamodb.{operation_name}", 0) + 1
+            calls.lean += 1
+            if operation_name in calls.capture:
+                calls.captured.setdefault(operation_name, []).append(parameters)
+            return lean(client, operation_name, parameters)
+
+        lean_requests.plain_answer = counted_lean
 
     def dynamodb(self) -> int:
         return sum(n for name, n in self.counts.items() if name.startswith("dynamodb."))
@@ -182,7 +199,7 @@ def _measure_on(orders: int) -> dict:
 
     deps = use(messenger=StubSes())
     _warm_templates(deps)
-    email_cpu, email_requests, statuses = [], [], {}
+    email_cpu, email_requests, email_lean, statuses = [], [], [], {}
     batches = [messages[n:n + _BATCH] for n in range(0, len(messages), _BATCH)]
     profiler = None
     if _PROFILE["on"]:
@@ -190,7 +207,7 @@ def _measure_on(orders: int) -> dict:
 
         profiler = _PROFILE["profiler"] = cProfile.Profile(time.process_time)
     for n, batch in enumerate(batches):
-        before = calls.dynamodb()
+        before, lean_before = calls.dynamodb(), calls.lean
         if profiler is not None and n >= 1:
             profiler.enable()
         start = time.process_time()
@@ -203,6 +220,7 @@ def _measure_on(orders: int) -> dict:
         if n >= 1:  # the first batch warms the template caches
             email_cpu.append(spent / len(batch))
             email_requests.append((calls.dynamodb() - before) / len(batch))
+            email_lean.append((calls.lean - lean_before) / len(batch))
     if statuses.get("sent", 0) != len(messages):
         raise RuntimeError(f"not every e-mail was sent: {statuses}")
 
@@ -217,7 +235,8 @@ def _measure_on(orders: int) -> dict:
                    "floor_plain_client_cpu_ms": statistics.median(plain_floor_cpu) * 1000,
                    "webhook_cpu_vs_plain_client_floor": statistics.median(webhook_cpu)
                    / statistics.median(plain_floor_cpu),
-                   "mime_ms": mime * 1000, "render_ms": render * 1000, "emails": len(email_cpu)},
+                   "mime_ms": mime * 1000, "render_ms": render * 1000, "emails": len(email_cpu),
+                   "lean_tries_per_email": statistics.mean(email_lean)},
     }
 
 
@@ -406,11 +425,11 @@ def main() -> None:
     if args.profile:
         import pstats
 
+        if os.environ.get("BENCH_PROFILE_DUMP"):  # full paths, for bench.send_path_shares
+            pstats.Stats(_PROFILE["profiler"]).dump_stats(os.environ["BENCH_PROFILE_DUMP"])
         stats = pstats.Stats(_PROFILE["profiler"]).strip_dirs()
         stats.sort_stats("tottime").print_stats(args.profile)
         stats.sort_stats("cumulative").print_stats(args.profile)
-        if os.environ.get("BENCH_PROFILE_DUMP"):
-            stats.dump_stats(os.environ["BENCH_PROFILE_DUMP"])
     if args.json:
         print(json.dumps({name: round(figures[name], 3) for name in FIGURES}))
         if args.detail:

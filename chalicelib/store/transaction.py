@@ -45,6 +45,13 @@ class Transaction:
         if exc_type is None:
             self.commit()
 
+    def condition_check(self, model_class: type, hash_key, range_key=None, condition=None) -> None:
+        """A condition on an item the transaction does not write, as ``TransactWrite``'s."""
+        if condition is None:
+            raise TypeError("a condition check needs its condition")
+        self._condition_checks.append(model_class.get_operation_kwargs_from_class(hash_key, range_key=range_key,
+                                                                                  condition=condition))
+
     def save(self, model, condition=None) -> None:
         self._puts.append(model.get_save_kwargs_from_instance(condition=condition))
         self._versioned.append(model)

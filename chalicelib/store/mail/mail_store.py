@@ -18,14 +18,15 @@ from datetime import datetime, timedelta
 from typing import Callable, Iterable, Optional
 
 from pynamodb.exceptions import DoesNotExist, PutError, TransactWriteError, UpdateError
-from pynamodb.transactions import TransactGet, TransactWrite
+from pynamodb.transactions import TransactGet
 
 from chalicelib.domain.loyalty.account import Account
 from chalicelib.domain.shops.shop import normalize_email
 from chalicelib.domain.campaigns.links import subject_of
 from chalicelib.store import counters, keys
-from chalicelib.store.connection import connection, resolve
+from chalicelib.store.connection import connection, lean_connection, resolve
 from chalicelib.store.retries import retried
+from chalicelib.store.transaction import Transaction
 from chalicelib.store.models import (
     MailPrefItem,
     MailSendItem,
@@ -217,11 +218,11 @@ class MailStore:
                                 "attempts": (previous.attempts if previous else 0) + 1,
                                 "created_at": previous.created_at if previous else now})
         try:
-            with TransactWrite(connection=connection()) as write:
+            with Transaction(lean_connection()) as write:
                 # Order matters for the cancellation reasons: condition checks come first.
                 write.condition_check(SuppressionItem, keys.suppression_pk(self.shop_id, email_hash(email)),
                                       keys.SUPPRESSION_SK, condition=SuppressionItem.pk.does_not_exist())
-                write.save(_send_item(claimed, now), condition=_claim_condition(now, only_if_new))
+                write.put(MailSendItem, _send_values(claimed, now), condition=_claim_condition(now, only_if_new))
                 if prefs is not None:
                     write.save(over_version(_prefs_item(prefs), prefs.version))
                 if riding is not None:
@@ -392,7 +393,7 @@ def _write_alone(rider: SentWrite) -> None:
 
 def _write_sent(sent: SentWrite) -> None:
     def write_once() -> None:
-        with TransactWrite(connection=connection()) as write:
+        with Transaction(lean_connection()) as write:
             _add_sent(write, sent)
 
     retried(write_once, lost_race=_transaction_conflict, attempts=_CONFLICT_ATTEMPTS)
@@ -404,14 +405,14 @@ def _transaction_conflict(error: Exception) -> bool:
     return any(reason is not None and reason.code == "TransactionConflict" for reason in reasons)
 
 
-def _add_sent(write: TransactWrite, sent: SentWrite) -> None:
+def _add_sent(write: Transaction, sent: SentWrite) -> None:
     send, now = sent.send, sent.now
     if sent.outbox_key is not None:
         write.delete(OutboxItem(sent.outbox_key["pk"], sent.outbox_key["sk"]))
-    write.save(SesMessageItem(keys.ses_message_pk(sent.ses_message_id), keys.SES_MESSAGE_SK,
-                              shop_id=send.shop_id, idempotency_key=send.idempotency_key,
-                              customer_id=send.customer_id, created_at=keys.iso(now),
-                              ttl=_ttl(now, SES_LOOKUP_DAYS)))
+    write.put(SesMessageItem, {"pk": keys.ses_message_pk(sent.ses_message_id), "sk": keys.SES_MESSAGE_SK,
+                               "shop_id": send.shop_id, "idempotency_key": send.idempotency_key,
+                               "customer_id": send.customer_id, "created_at": keys.iso(now),
+                               "ttl": _ttl(now, SES_LOOKUP_DAYS)})
     write.update(MailSendItem(keys.send_log_pk(send.shop_id, send.idempotency_key), keys.SEND_LOG_SK),
                  actions=[MailSendItem.status.set(SENT), MailSendItem.ses_message_id.set(sent.ses_message_id),
                           MailSendItem.sent_at.set(keys.iso(now)), MailSendItem.updated_at.set(keys.iso(now)),
@@ -455,9 +456,14 @@ def _ttl(now: datetime, days: int) -> int:
 
 
 def _send_item(send: SendRecord, now: datetime) -> MailSendItem:
+    return MailSendItem(**_send_values(send, now))
+
+
+def _send_values(send: SendRecord, now: datetime) -> dict:
+    """The send log's attributes; the claim puts them without a model instance (``Transaction.put``)."""
     # gsi1: the customer's sends (index by_due_day), for their data export and erasure.
-    return MailSendItem(
-        keys.send_log_pk(send.shop_id, send.idempotency_key), keys.SEND_LOG_SK,
+    return dict(
+        pk=keys.send_log_pk(send.shop_id, send.idempotency_key), sk=keys.SEND_LOG_SK,
         gsi1pk=keys.customer_sends_pk(send.shop_id, send.customer_id),
         gsi1sk=f"{keys.iso(send.created_at)}#{send.idempotency_key}",
         shop_id=send.shop_id, idempotency_key=send.idempotency_key, customer_id=send.customer_id,
