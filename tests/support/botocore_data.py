@@ -43,7 +43,8 @@ def share_botocore_data() -> None:
     Loader.__init__ = init
 
 
-def _environment() -> tuple:
+def environment() -> tuple:
+    """What a default session (and a client of it) is made from: the ``AWS_*`` variables and the built-in handlers."""
     from botocore.handlers import BUILTIN_HANDLERS
 
     return (tuple(sorted((name, value) for name, value in os.environ.items() if name.startswith("AWS_"))),
@@ -61,7 +62,7 @@ def share_default_sessions() -> None:
     def setup_default_session(**kwargs):
         if kwargs:
             return own_setup(**kwargs)
-        key = _environment()
+        key = environment()
         with _lock:
             session = _sessions.get(key)
             if session is None:
@@ -70,3 +71,9 @@ def share_default_sessions() -> None:
 
     setup_default_session.shares_sessions = True
     boto3.setup_default_session = setup_default_session
+
+
+def is_shared_default_session(session) -> bool:
+    """Whether ``session`` is one of the default sessions kept here (tests/support/aws_clients.py shares their clients)."""
+    with _lock:
+        return any(kept is session for kept in _sessions.values())
