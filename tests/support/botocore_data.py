@@ -13,8 +13,8 @@ the endpoint rules again: about 40 ms of JSON decoding a client, and 8 ms more t
   with no arguments, which is what moto's reset leads to), it gets the session already made for
   the same AWS environment: every ``AWS_*`` variable (credentials, region, endpoint, config files;
   moto's mock sets its own credentials) and the same built-in botocore handlers (moto adds its
-  stubber when imported). A session holds no test's data; each ``boto3.client`` call still makes
-  a new client, with its own event handlers, retry quota and connection pool.
+  stubber when imported). A session holds no test's data; its clients are kept per configuration
+  by tests/support/aws_clients.py, which also checks that no test leaves them changed.
 """
 from __future__ import annotations
 
