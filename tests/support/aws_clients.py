@@ -3,7 +3,7 @@
 Every test builds its dependencies again (a cold start: ``composition.build`` makes a new SQS and
 SES v2 client), and the helpers that read queues or verify senders made theirs: some two clients a
 service test, each about 10 ms of CPU (the client class, its endpoint rules and handlers copied
-from the session), 15 % of a service test. In a warm Lambda container the clients live across
+from the session), 13 % of tests/services' CPU. In a warm Lambda container the clients live across
 invocations; here a client of boto3's default session (the one session per AWS environment that
 tests/support/botocore_data.py keeps) is made once per configuration: session, service, region,
 endpoint, credentials, ``Config`` and every ``AWS_*`` variable. A client made from a session of
@@ -12,9 +12,10 @@ its own (``boto3.session.Session().client``) is the test's alone.
 A client holds no test's data, and this module keeps it that way:
 
 - **event handlers**: a test that adds one does it for its own length (``registered``, a context
-  manager that takes it off again); after every test the handlers of each shared client are
-  compared with the ones it was made with, and a test that left one behind (or took one off)
-  FAILS at its teardown, and the client is dropped, so no later test meets the handler;
+  manager that takes it off again); after every test each shared client whose handlers were
+  registered or unregistered is compared with the handlers it was made with, and a test that left
+  one behind (or took one off) FAILS at its teardown, and the client is dropped, so no later test
+  meets the handler (tests/unit/test_shared_clients.py);
 - **retry quota** (botocore's ``standard`` mode, per client): a client whose quota a test spent
   (a fault test's throttled retries) is dropped at the test's end, as is one whose handlers changed;
 - **connection pools** hold connections to the one endpoint of the key, never a request or answer.
