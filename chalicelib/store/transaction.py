@@ -10,7 +10,16 @@ order's transaction holds a dozen items (docs/benchmarks.md, "The webhook agains
 - ``put`` takes a model class and the item's values: each value is serialised by the class's own
   attribute (its type, its name in the table, its null check and default, the discriminator),
   which is the map ``Model.serialize`` would make, without the instance. A versioned class is
-  refused: its writes go through ``save`` and the version condition.
+  refused: its writes go through ``save`` or ``put_over_version``;
+- ``put_over_version`` takes a versioned class, the item's values and the version the use case
+  read (0: no item yet): the item as ``save(over_version(model_class(**values), version))`` writes
+  it, the condition and the next version made by the class's own ``VersionAttribute`` as PynamoDB's
+  ``_handle_version_attribute`` makes them (the stored version is still that one, or there is no
+  item yet; the item stores the next). The caller moves its own record's version on after the commit.
+
+A Put action is the map PynamoDB's ``get_operation_kwargs`` makes for it (table, item, condition
+serialised by PynamoDB's own expressions), made from the serialised item directly: the keys are
+already in it, with their types.
 
 The request is ``Connection.transact_write_items``, the one PynamoDB's own commit sends (condition
 checks, deletes, puts, updates, in that order), so a refused transaction raises PynamoDB's
@@ -23,7 +32,8 @@ from functools import lru_cache
 from typing import Any, Callable, Mapping, Optional
 
 from pynamodb.attributes import DiscriminatorAttribute, ListAttribute, MapAttribute, VersionAttribute
-from pynamodb.constants import ITEM
+from pynamodb.constants import (CONDITION_EXPRESSION, EXPRESSION_ATTRIBUTE_NAMES, EXPRESSION_ATTRIBUTE_VALUES, ITEM,
+                                TABLE_NAME)
 from pynamodb.exceptions import AttributeNullError
 
 
@@ -54,6 +64,10 @@ class Transaction:
         ``model_class(**values)`` would write it."""
         self._puts.append(put_kwargs(model_class, values, condition))
 
+    def put_over_version(self, model_class: type, values: Mapping[str, Any], version: int, condition=None) -> None:
+        """The versioned item of ``model_class`` with ``values``, written only over ``version``."""
+        self._puts.append(put_over_version_kwargs(model_class, values, version, condition))
+
     def update(self, model, actions: list, condition=None) -> None:
         self._updates.append(model.get_update_kwargs_from_instance(actions=actions, condition=condition))
         self._versioned.append(model)
@@ -72,17 +86,29 @@ class Transaction:
 
 def put_kwargs(model_class: type, values: Mapping[str, Any], condition=None) -> dict:
     """The Put action (table, item, condition) for the item of ``model_class`` with ``values``."""
-    plan = _plan(model_class)
-    item = attribute_map(model_class, values)
-    hash_key = item.pop(plan.hash_key[0])[plan.hash_key[1]]
-    range_key = item.pop(plan.range_key[0])[plan.range_key[1]] if plan.range_key else None
-    return model_class._get_connection().get_operation_kwargs(hash_key, range_key=range_key, key=ITEM,
-                                                             attributes=item, condition=condition)
+    return _put_action(model_class, attribute_map(model_class, values), condition)
+
+
+def put_over_version_kwargs(model_class: type, values: Mapping[str, Any], version: int, condition=None) -> dict:
+    """The Put action ``save`` makes for ``over_version(model_class(**values), version)``."""
+    plan = _plan(model_class, versioned=True)
+    item = _serialized(plan, values)
+    attribute = plan.version
+    if version:
+        version_condition = attribute == version
+        item[attribute.attr_name] = {attribute.attr_type: attribute.serialize(version + 1)}
+    else:
+        version_condition = attribute.does_not_exist()
+        item[attribute.attr_name] = {attribute.attr_type: attribute.serialize(1)}
+    return _put_action(model_class, item, version_condition if condition is None else condition & version_condition)
 
 
 def attribute_map(model_class: type, values: Mapping[str, Any]) -> dict:
     """``model_class(**values).serialize()``, made from the values directly."""
-    plan = _plan(model_class)
+    return _serialized(_plan(model_class), values)
+
+
+def _serialized(plan: "_Plan", values: Mapping[str, Any]) -> dict:
     unknown = values.keys() - plan.names
     if unknown:
         raise ValueError(f"Attribute {sorted(unknown)[0]} specified does not exist")
@@ -101,6 +127,21 @@ def attribute_map(model_class: type, values: Mapping[str, Any]) -> dict:
     return item
 
 
+def _put_action(model_class: type, item: dict, condition) -> dict:
+    """``get_operation_kwargs(hash_key, range_key, key=ITEM, attributes=..., condition=...)`` of the
+    item (its keys included): the table, the item, the condition's expression, names and values."""
+    action: dict[str, Any] = {TABLE_NAME: model_class._get_connection().table_name, ITEM: item}
+    if condition is not None:
+        names: dict[str, str] = {}
+        expression_values: dict[str, Any] = {}
+        action[CONDITION_EXPRESSION] = condition.serialize(names, expression_values)
+        if names:
+            action[EXPRESSION_ATTRIBUTE_NAMES] = {placeholder: name for name, placeholder in names.items()}
+        if expression_values:
+            action[EXPRESSION_ATTRIBUTE_VALUES] = expression_values
+    return action
+
+
 @dataclass(frozen=True)
 class _Field:
     name: str
@@ -117,15 +158,19 @@ class _Plan:
     names: frozenset[str]  # the values a caller may give (not the discriminator)
     hash_key: tuple[str, str]  # (name in the table, type)
     range_key: Optional[tuple[str, str]]
+    version: Optional[VersionAttribute] = None  # the class's own attribute: its conditions are PynamoDB's
 
 
 @lru_cache(maxsize=None)
-def _plan(model_class: type) -> _Plan:
-    fields, names, hash_key, range_key = [], set(), None, None
+def _plan(model_class: type, versioned: bool = False) -> _Plan:
+    fields, names, hash_key, range_key, version = [], set(), None, None, None
     for name, attribute in model_class.get_attributes().items():
         if isinstance(attribute, VersionAttribute):
-            raise TypeError(f"{model_class.__name__} is versioned: write it with save(), whose version condition "
-                            "protects it")
+            if not versioned:
+                raise TypeError(f"{model_class.__name__} is versioned: write it with save() or put_over_version(), "
+                                "whose version condition protects it")
+            version = attribute
+            continue
         if isinstance(attribute, (MapAttribute, ListAttribute)):
             raise TypeError(f"{model_class.__name__}.{name}: map and list attributes are not supported by put()")
         if isinstance(attribute, DiscriminatorAttribute):
@@ -143,7 +188,9 @@ def _plan(model_class: type) -> _Plan:
             range_key = (attribute.attr_name, attribute.attr_type)
     if hash_key is None:
         raise TypeError(f"{model_class.__name__} has no hash key")
-    return _Plan(tuple(fields), frozenset(names), hash_key, range_key)
+    if versioned and version is None:
+        raise TypeError(f"{model_class.__name__} is not versioned: write it with put()")
+    return _Plan(tuple(fields), frozenset(names), hash_key, range_key, version)
 
 
 def _default_of(attribute) -> Optional[Callable[[], Any]]:

@@ -8,9 +8,9 @@ from pynamodb.exceptions import AttributeNullError, DoesNotExist, TransactWriteE
 
 from chalicelib.store import keys
 from chalicelib.store.connection import connection
-from chalicelib.store.models import (EventItem, LedgerItem, LotItem, OutboxItem, PlatformCustomerItem, ProfileItem,
-                                     over_version)
-from chalicelib.store.transaction import Transaction, attribute_map, put_kwargs
+from chalicelib.store.models import (CodeItem, EventItem, LedgerItem, LotItem, OrderItem, OutboxItem,
+                                     PlatformCustomerItem, ProfileItem, over_version)
+from chalicelib.store.transaction import Transaction, attribute_map, put_kwargs, put_over_version_kwargs
 
 PK = keys.customer_pk("contract-shop", "c_1")
 
@@ -50,6 +50,58 @@ def test_a_put_is_the_models_own_save(model_class, values, condition):
 def test_a_versioned_item_cannot_be_put_without_its_version_condition():
     with pytest.raises(TypeError, match="versioned"):
         attribute_map(ProfileItem, {"pk": PK, "sk": keys.PROFILE_SK})
+    with pytest.raises(TypeError, match="versioned"):
+        put_kwargs(OrderItem, {"pk": PK, "sk": keys.ORDER_SK, "status": "paid", "state": {}})
+    with pytest.raises(TypeError, match="not versioned"):
+        put_over_version_kwargs(LedgerItem, ITEMS[2][1], 3)
+
+
+# Every versioned item a paid order's transaction writes: optional attributes and index keys given and left out.
+VERSIONED = [
+    (ProfileItem, {"pk": PK, "sk": keys.PROFILE_SK, "customer_id": "c_1", "created_at": "2026-06-01T09:30:00Z",
+                   "email": "olena+news@example.com", "first_name": "Олена", "marketing_consent": True,
+                   "platform_customer_ids": {"777"}, "points_balance": 120, "points_debt": 0, "cashback_minor": 0,
+                   "lifetime_spend_minor": 12000, "spend_by_day": {"2026-06-01": 12000}, "orders_count": 1,
+                   "last_order_at": "2026-06-01T09:30:00Z", "tier_name": None, "discount_percent": "5",
+                   "program_state": {"referral_code": "REF-1"}, "bought_skus": None,
+                   "gsi4pk": "SHOP#contract-shop#CUSTOMERS#3", "gsi4sk": "c_1",
+                   "gsi3pk": "SHOP#contract-shop#LASTORDER#2026-06-01", "gsi3sk": "c_1"}),
+    (ProfileItem, {"pk": PK, "sk": keys.PROFILE_SK, "customer_id": "c_1", "created_at": "2026-06-01T09:30:00Z"}),
+    (OrderItem, {"pk": keys.order_pk("contract-shop", "1001"), "sk": keys.ORDER_SK, "customer_id": "c_1",
+                 "status": "paid", "state": {"name": "#1001", "lines": [{"sku": "A", "paid_minor": 12000}],
+                                             "paid_at": "2026-06-01T09:30:00Z", "refused_codes": None}}),
+    (OrderItem, {"pk": keys.order_pk("contract-shop", "1002"), "sk": keys.ORDER_SK, "customer_id": None,
+                 "status": "open", "state": {}}),
+    (CodeItem, {"pk": keys.code_pk("contract-shop", "LOY-ABC"), "sk": keys.CODE_SK, "code_kind": "points",
+                "customer_id": "c_1", "status": "used", "state": {"value_minor": 5000, "points": 500},
+                "expires_at": "2026-09-01T09:30:00Z", "gsi1pk": None}),
+]
+
+
+@pytest.mark.parametrize("version", [0, 1, 7])
+@pytest.mark.parametrize("model_class, values", VERSIONED)
+def test_a_versioned_put_is_the_models_own_save_over_that_version(model_class, values, version):
+    saved = over_version(model_class(**values), version)
+    assert put_over_version_kwargs(model_class, values, version) == saved.get_save_kwargs_from_instance()
+    extra = model_class.customer_id.exists()  # a caller's own condition joins the version's, as in save
+    assert put_over_version_kwargs(model_class, values, version, condition=extra) == \
+        over_version(model_class(**values), version).get_save_kwargs_from_instance(condition=extra)
+
+
+def test_a_versioned_put_writes_over_the_version_read_and_no_other(repos):
+    repos.loyalty("contract-shop")
+    values = VERSIONED[0][1]
+    with Transaction(connection()) as write:  # no item yet: version 0
+        write.put_over_version(ProfileItem, values, 0)
+    assert ProfileItem.get(PK, keys.PROFILE_SK, consistent_read=True).version == 1
+    for stale in (0, 2):  # a writer that read no item, or a version that was never stored
+        with pytest.raises(TransactWriteError):
+            with Transaction(connection()) as write:
+                write.put_over_version(ProfileItem, {**values, "points_balance": 1}, stale)
+    with Transaction(connection()) as write:
+        write.put_over_version(ProfileItem, {**values, "points_balance": 200}, 1)
+    stored = ProfileItem.get(PK, keys.PROFILE_SK, consistent_read=True)
+    assert (stored.version, stored.points_balance, stored.platform_customer_ids) == (2, 200, {"777"})
 
 
 def test_a_missing_required_value_or_an_unknown_one_is_refused_like_the_model_does():

@@ -42,7 +42,6 @@ from chalicelib.store.models import (
     PlatformCustomerItem,
     ProfileItem,
     RedactedOrderItem,
-    over_version,
     stored_version,
 )
 
@@ -319,7 +318,7 @@ class LoyaltyRepository:
 
     def _write_account(self, write: Transaction, account: Account) -> None:
         pk = keys.customer_pk(self.shop_id, account.customer_id)
-        write.save(over_version(_profile_item(self.shop_id, account), account.version))
+        write.put_over_version(ProfileItem, _profile_values(self.shop_id, account), account.version)
         for lot in account.saved_lots.values():
             write.put(LotItem, _lot_values(self.shop_id, account.customer_id, lot))
         for lot in account.removed_lots.values():
@@ -338,10 +337,10 @@ class LoyaltyRepository:
                                              "sk": keys.PLATFORM_CUSTOMER_SK, "customer_id": account.customer_id})
 
     def _write_order(self, write: Transaction, order: OrderRecord) -> None:
-        write.save(over_version(_order_item(self.shop_id, order), order.version))
+        write.put_over_version(OrderItem, _order_values(self.shop_id, order), order.version)
 
     def _write_code(self, write: Transaction, code: RewardCode) -> None:
-        write.save(over_version(_code_item(code), code.version))
+        write.put_over_version(CodeItem, _code_values(code), code.version)
 
     @staticmethod
     def _mark_committed(change: Change) -> None:
@@ -396,8 +395,13 @@ def _decode_directory_cursor(cursor: str, shard: int) -> str:
 
 # -- mapping: profile and lots ---------------------------------------------------
 def _profile_item(shop_id: str, account: Account) -> ProfileItem:
-    item = ProfileItem(
-        keys.customer_pk(shop_id, account.customer_id), keys.PROFILE_SK,
+    return ProfileItem(**_profile_values(shop_id, account))
+
+
+def _profile_values(shop_id: str, account: Account) -> dict:
+    """The profile item's values (python attribute names; no version: the transaction adds it)."""
+    values = dict(
+        pk=keys.customer_pk(shop_id, account.customer_id), sk=keys.PROFILE_SK,
         customer_id=account.customer_id, created_at=keys.iso(account.created_at),
         email=account.email, first_name=account.first_name, last_name=account.last_name, locale=account.locale,
         timezone=account.timezone, marketing_consent=account.marketing_consent,
@@ -416,20 +420,20 @@ def _profile_item(shop_id: str, account: Account) -> ProfileItem:
         bought_skus=set(account.bought_skus) or None, bought_categories=set(account.bought_categories) or None,
         program_state=_program_state(account),
         member_until=keys.iso(account.member_until) if account.member_until else None,
+        # The shop's customer directory (segments): every profile, redacted ones too.
+        gsi4pk=keys.shop_customers_pk(shop_id, keys.customer_shard(account.customer_id)),
+        gsi4sk=account.customer_id,
     )
-    # The shop's customer directory (segments): every profile, redacted ones too.
-    item.gsi4pk = keys.shop_customers_pk(shop_id, keys.customer_shard(account.customer_id))
-    item.gsi4sk = account.customer_id
     if account.birthday and not account.redacted:
-        item.gsi2pk = keys.birthday_pk(shop_id, account.birthday.strftime("%m-%d"))
-        item.gsi2sk = account.customer_id
+        values["gsi2pk"] = keys.birthday_pk(shop_id, account.birthday.strftime("%m-%d"))
+        values["gsi2sk"] = account.customer_id
     if account.last_order_at:
-        item.gsi3pk = keys.last_order_day_pk(shop_id, account.last_order_at.date().isoformat())
-        item.gsi3sk = account.customer_id
+        values["gsi3pk"] = keys.last_order_day_pk(shop_id, account.last_order_at.date().isoformat())
+        values["gsi3sk"] = account.customer_id
     if account.tier_review_on:
-        item.gsi1pk = keys.tier_review_pk(shop_id, account.tier_review_on.isoformat())
-        item.gsi1sk = account.customer_id
-    return item
+        values["gsi1pk"] = keys.tier_review_pk(shop_id, account.tier_review_on.isoformat())
+        values["gsi1sk"] = account.customer_id
+    return values
 
 
 def _program_state(account: Account) -> Optional[dict]:
@@ -532,7 +536,8 @@ def _entry_from_item(item: LedgerItem) -> LedgerEntry:
 
 
 # -- mapping: orders ---------------------------------------------------------------
-def _order_item(shop_id: str, order: OrderRecord) -> OrderItem:
+def _order_values(shop_id: str, order: OrderRecord) -> dict:
+    """The order item's values (no version: the transaction adds it)."""
     state = {
         "name": order.name,
         "lines": [vars(line) for line in order.lines],
@@ -546,8 +551,8 @@ def _order_item(shop_id: str, order: OrderRecord) -> OrderItem:
         "refused_codes": order.refused_codes or None,
         "attribution": order.attribution,
     }
-    return OrderItem(keys.order_pk(shop_id, order.order_id), keys.ORDER_SK, customer_id=order.customer_id,
-                     status=order.status, state=state)
+    return {"pk": keys.order_pk(shop_id, order.order_id), "sk": keys.ORDER_SK, "customer_id": order.customer_id,
+            "status": order.status, "state": state}
 
 
 def _order_from_item(item: OrderItem) -> OrderRecord:
@@ -583,6 +588,11 @@ def _refund_from_json(data: dict) -> Refund:
 
 # -- mapping: codes ------------------------------------------------------------------
 def _code_item(code: RewardCode) -> CodeItem:
+    return CodeItem(**_code_values(code))
+
+
+def _code_values(code: RewardCode) -> dict:
+    """The code item's values (no version: the transaction adds it)."""
     state = {
         "value_minor": code.value_minor, "points": code.points, "created_at": keys.iso(code.created_at),
         "portions": [{"lot_id": p.lot_id, "points": p.points, "earned_at": keys.iso(p.earned_at),
@@ -601,13 +611,13 @@ def _code_item(code: RewardCode) -> CodeItem:
         state["free_product_sku"] = code.free_product_sku
     if code.reward_id:
         state["reward_id"] = code.reward_id
-    item = CodeItem(keys.code_pk(code.shop_id, code.code), keys.CODE_SK, code_kind=code.kind,
-                    customer_id=code.customer_id, status=code.status, state=state,
-                    expires_at=keys.iso(code.expires_at))
+    values = {"pk": keys.code_pk(code.shop_id, code.code), "sk": keys.CODE_SK, "code_kind": code.kind,
+              "customer_id": code.customer_id, "status": code.status, "state": state,
+              "expires_at": keys.iso(code.expires_at)}
     if code.status == "issued" and code.kind in RETURNABLE:  # only these may need giving back
-        item.gsi1pk = keys.code_expiry_day_pk(code.shop_id, keys.iso(code.expires_at)[:10])
-        item.gsi1sk = code.code
-    return item
+        values["gsi1pk"] = keys.code_expiry_day_pk(code.shop_id, keys.iso(code.expires_at)[:10])
+        values["gsi1sk"] = code.code
+    return values
 
 
 def _code_from_item(item: CodeItem) -> RewardCode:
