@@ -2,14 +2,18 @@
 
     python -m bench.webhook_profile [--orders N] [--lines L] [--dump FILE]
 
-The emulator runs in its own process (as ``bench.send_path``). Paid orders through
-``webhooks.receive_webhook``, half from new customers and half from returning ones, under cProfile
-with ``time.process_time`` as its timer. Every AWS request goes through
-``botocore.client.BaseClient._make_api_call`` (PynamoDB's client too); its cumulative time is the
-requests' share (serialising, signing, urllib3, parsing the answer). Everything else is the webhook's
-own Python work, split by the functions it calls (the table printed), then the top functions by own
-time outside the requests. Profiled CPU is inflated by cProfile's own cost per call; the shares and
-the call counts, which no load changes, are the point; un-profiled medians are printed too.
+The emulator runs in its own process (as ``bench.send_path``); paid orders go through
+``webhooks.receive_webhook``, half from new customers, half from returning ones (the same e-mail
+again), in three rounds of fresh orders, CPU time (``time.process_time``) throughout:
+
+1. as they run: the medians per kind;
+2. the parts (``SECTIONS``) timed by wrappers, each part's time less the parts and requests inside
+   it; every AWS request goes through ``botocore.client.BaseClient._make_api_call`` (PynamoDB's
+   client too), so a request's serialising, signing, urllib3 and parsing is one part per operation,
+   and the webhook's own work is all the rest;
+3. cProfile of the webhook's own work: the profiler is off while a request runs, so the top
+   functions by own time and the Python calls per order are the webhook's own (the calls, which no
+   load changes, are the steadiest figure on a shared machine; cProfile inflates the times).
 """
 from __future__ import annotations
 
@@ -68,19 +72,26 @@ class Sections:
 
         import botocore.client
 
+        self.originals = []
         for label, module_name, attribute in SECTIONS:
             owner = importlib.import_module(module_name)
             *path, name = attribute.split(".")
             for part in path:
                 owner = getattr(owner, part)
+            self.originals.append((owner, name, getattr(owner, name)))
             setattr(owner, name, self.timed(label, getattr(owner, name)))
         original = botocore.client.BaseClient._make_api_call
+        self.originals.append((botocore.client.BaseClient, "_make_api_call", original))
 
         def request(client, operation_name, api_params):
             return self.timed(f"botocore + urllib3: the {operation_name}", original)(client, operation_name,
                                                                                       api_params)
 
         botocore.client.BaseClient._make_api_call = request
+
+    def uninstall(self) -> None:
+        for owner, name, original in reversed(self.originals):
+            setattr(owner, name, original)
 
 
 _ACTIVE: dict = {"profiler": None}
@@ -145,29 +156,34 @@ def profile(orders: int, lines: int, dump: str | None) -> None:
         return lambda: webhooks.receive_webhook(dependencies(), "shopify", "bench-shop", headers, body,
                                                 "application/json")
 
-    # 1. un-profiled, the sections timed: warm-up, then per kind the medians and the parts' means
-    sections = Sections()
-    sections.install()
-    receive = sections.timed(GLUE, lambda call: call())
+    # 1. un-profiled and un-instrumented: warm-up, then the medians per kind
     plain: dict[str, list[float]] = {"new": [], "returning": []}
-    parts: dict[str, dict[str, float]] = {"new": {}, "returning": {}}
     for i in range(-10, orders // 2):
         for kind in ("new", "returning"):
             call = delivery(i, kind == "returning")
-            sections.spent = {}
             start = time.process_time()
-            receive(call)
-            spent = time.process_time() - start
+            call()
             if i >= 0:
-                plain[kind].append(spent)
-                for label, seconds in sections.spent.items():
-                    parts[kind][label] = parts[kind].get(label, 0.0) + seconds
+                plain[kind].append(time.process_time() - start)
     n = orders // 2
-    print(f"Un-profiled CPU ms a paid order, {n} each: new customer median {statistics.median(plain['new']) * 1000:.2f} "
-          f"(mean {statistics.mean(plain['new']) * 1000:.2f}), returning median "
-          f"{statistics.median(plain['returning']) * 1000:.2f} (mean {statistics.mean(plain['returning']) * 1000:.2f}); "
-          f"load average {os.getloadavg()[0]:.1f}\n")
-    print("| part (means, CPU ms) | new customer | returning | share (new) |")
+    print(f"CPU ms a paid order (no profiler, no wrappers), {n} each: new customer median "
+          f"{statistics.median(plain['new']) * 1000:.2f}, returning median "
+          f"{statistics.median(plain['returning']) * 1000:.2f}; load average {os.getloadavg()[0]:.1f}\n")
+
+    # 2. the sections timed (wrappers, no profiler): the parts' means per kind
+    sections = Sections()
+    sections.install()
+    receive = sections.timed(GLUE, lambda call: call())
+    parts: dict[str, dict[str, float]] = {"new": {}, "returning": {}}
+    for i in range(1_000, 1_000 + n):
+        for kind in ("new", "returning"):
+            sections.spent = {}
+            receive(delivery(i, kind == "returning"))
+            for label, seconds in sections.spent.items():
+                parts[kind][label] = parts[kind].get(label, 0.0) + seconds
+    sections.uninstall()
+    print("| part (means, CPU ms; sections timed by wrappers, whose own cost lands in the rest) "
+          "| new customer | returning | share (new) |")
     print("|---|---|---|---|")
     total_new = sum(parts["new"].values())
     labels = sorted(set(parts["new"]) | set(parts["returning"]), key=lambda label: -parts["new"].get(label, 0.0))
@@ -179,7 +195,7 @@ def profile(orders: int, lines: int, dump: str | None) -> None:
     print(f"| **the webhook's own work (all but the requests)** | {own['new']:.2f} | {own['returning']:.2f} | "
           f"{own['new'] / (total_new / n * 1000):.0%} |\n")
 
-    # 2. profiled, the requests left out: where the webhook's own work goes, function by function
+    # 3. profiled, the requests left out: where the webhook's own work goes, function by function
     _requests_outside_the_profile()
     profiler = cProfile.Profile(time.process_time)
     calls = [delivery(i, returning) for i in range(10_000, 10_000 + orders // 2) for returning in (False, True)]

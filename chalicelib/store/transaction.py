@@ -1,4 +1,4 @@
-"""One change's TransactWriteItems, without a model instance for every unversioned item.
+"""One change's TransactWriteItems, and one read's TransactGetItems, without a model instance per item.
 
 PynamoDB's ``TransactWrite`` takes model instances. Making one and serialising it walks every
 attribute of its class through descriptors, 40–130 µs an item on the bench machine, and a paid
@@ -24,17 +24,34 @@ already in it, with their types.
 The request is ``Connection.transact_write_items``, the one PynamoDB's own commit sends (condition
 checks, deletes, puts, updates, in that order), so a refused transaction raises PynamoDB's
 ``TransactWriteError`` with its cancellation reasons, as before.
+
+``TransactRead`` is the read's counterpart of PynamoDB's ``TransactGet``: the same request
+(``Connection.transact_get_items``, the keys serialised by the class's key attributes), and each
+item found given as its values (``item_values``: every attribute of the class deserialised by the
+attribute itself, its default where the item has none, as ``Model.from_raw_data`` sets them),
+made when asked for, without a model instance between the answer and the use case's own record.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import lru_cache
+from types import SimpleNamespace
 from typing import Any, Callable, Mapping, Optional
 
 from pynamodb.attributes import DiscriminatorAttribute, ListAttribute, MapAttribute, VersionAttribute
 from pynamodb.constants import (CONDITION_EXPRESSION, EXPRESSION_ATTRIBUTE_NAMES, EXPRESSION_ATTRIBUTE_VALUES, ITEM,
-                                TABLE_NAME)
+                                KEY, NULL, RESPONSES, TABLE_NAME)
 from pynamodb.exceptions import AttributeNullError
+
+
+@dataclass(frozen=True)
+class ValuesPut:
+    """An unversioned item to put from its values (``Transaction.put``), handed to a repository's
+    commit by another feature's store (e.g. a paid order's purchase item)."""
+
+    model_class: type
+    values: Mapping[str, Any]
+    condition: Any = None
 
 
 class Transaction:
@@ -72,6 +89,10 @@ class Transaction:
         self._updates.append(model.get_update_kwargs_from_instance(actions=actions, condition=condition))
         self._versioned.append(model)
 
+    def update_action(self, action: Mapping[str, Any]) -> None:
+        """An unversioned item's Update action, already made (``counters.CounterAddition.update_action``)."""
+        self._updates.append(dict(action))
+
     def delete(self, model, condition=None) -> None:
         self._deletes.append(model.get_delete_kwargs_from_instance(condition=condition))
 
@@ -82,6 +103,89 @@ class Transaction:
         for model in self._versioned:
             model.update_local_version_attribute()
         return response
+
+
+class TransactRead:
+    """Keys collected for one TransactGetItems, sent on leaving the ``with`` block; ``get`` gives
+    the place of an item's answer, ``item`` the item found there as its values (or None)."""
+
+    def __init__(self, connection):
+        self._connection = connection  # PynamoDB's Connection (store.connection.connection())
+        self._gets: list[dict] = []
+        self._classes: list[type] = []
+        self._found: Optional[list] = None
+
+    def __enter__(self) -> "TransactRead":
+        return self
+
+    def __exit__(self, exc_type, exc, traceback) -> None:
+        if exc_type is None:
+            response = self._connection.transact_get_items(get_items=self._gets)
+            self._found = [answer.get(ITEM) for answer in response[RESPONSES]]
+
+    def get(self, model_class: type, hash_key: Any, range_key: Any = None) -> int:
+        self._gets.append(get_kwargs(model_class, hash_key, range_key))
+        self._classes.append(model_class)
+        return len(self._gets) - 1
+
+    def item(self, place: Optional[int]) -> Optional[SimpleNamespace]:
+        """The item read at ``place`` (None: not asked for, or not found) as its values."""
+        if place is None or self._found is None:
+            if place is not None:
+                raise RuntimeError("the read has not been made yet")
+            return None
+        raw = self._found[place]
+        return item_values(self._classes[place], raw) if raw else None
+
+
+def get_kwargs(model_class: type, hash_key: Any, range_key: Any = None) -> dict:
+    """The Get of one item: ``model_class.get_operation_kwargs_from_class(hash_key, range_key)``."""
+    plan = _read_plan(model_class)
+    key = {plan.hash_key.attr_name: {plan.hash_key.attr_type: plan.hash_key.serialize(hash_key)}}
+    if range_key is not None and plan.range_key is not None:
+        key[plan.range_key.attr_name] = {plan.range_key.attr_type: plan.range_key.serialize(range_key)}
+    return {TABLE_NAME: model_class._get_connection().table_name, KEY: key}
+
+
+def item_values(model_class: type, raw: Mapping[str, dict]) -> Any:
+    """The item ``raw`` (DynamoDB's JSON) as ``model_class.from_raw_data(raw)`` would hold it, its
+    attributes read as values: an item stored as another class (a subclass) is its model instead."""
+    plan = _read_plan(model_class)
+    if plan.discriminator is not None:
+        stored = raw.get(plan.discriminator.attr_name)
+        if stored and plan.discriminator.deserialize(plan.discriminator.get_value(stored)) is not model_class:
+            return model_class.from_raw_data(raw)  # raises for a class that is not one of model_class's
+    values = {}
+    for name, attribute, default in plan.readers:
+        value = raw.get(attribute.attr_name)
+        if value and NULL not in value:
+            values[name] = attribute.deserialize(attribute.get_value(value))
+        else:
+            values[name] = default() if callable(default) else default
+    return SimpleNamespace(**values)
+
+
+@dataclass(frozen=True)
+class _ReadPlan:
+    readers: tuple  # (python name, attribute, default as from_raw_data sets it)
+    hash_key: Any
+    range_key: Any
+    discriminator: Any
+
+
+@lru_cache(maxsize=None)
+def _read_plan(model_class: type) -> _ReadPlan:
+    readers, hash_key, range_key, discriminator = [], None, None, None
+    for name, attribute in model_class.get_attributes().items():
+        if isinstance(attribute, DiscriminatorAttribute):
+            discriminator = attribute
+            continue
+        readers.append((name, attribute, attribute.default))
+        if attribute.is_hash_key:
+            hash_key = attribute
+        if attribute.is_range_key:
+            range_key = attribute
+    return _ReadPlan(tuple(readers), hash_key, range_key, discriminator)
 
 
 def put_kwargs(model_class: type, values: Mapping[str, Any], condition=None) -> dict:

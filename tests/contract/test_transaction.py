@@ -6,11 +6,13 @@ from __future__ import annotations
 import pytest
 from pynamodb.exceptions import AttributeNullError, DoesNotExist, TransactWriteError
 
-from chalicelib.store import keys
+from chalicelib.store import counters, keys
 from chalicelib.store.connection import connection
-from chalicelib.store.models import (CodeItem, EventItem, LedgerItem, LotItem, OrderItem, OutboxItem,
+from chalicelib.store.counters import CounterAddition
+from chalicelib.store.models import (CodeItem, EventItem, Item, LedgerItem, LotItem, OrderItem, OutboxItem,
                                      PlatformCustomerItem, ProfileItem, over_version)
-from chalicelib.store.transaction import Transaction, attribute_map, put_kwargs, put_over_version_kwargs
+from chalicelib.store.transaction import (Transaction, TransactRead, attribute_map, get_kwargs, item_values, put_kwargs,
+                                          put_over_version_kwargs)
 
 PK = keys.customer_pk("contract-shop", "c_1")
 
@@ -153,3 +155,69 @@ def test_a_refused_put_or_a_stale_version_leaves_nothing_behind(repos):
             write.save(_profile(0))
     with pytest.raises(DoesNotExist):
         LotItem.get(lot["pk"], lot["sk"], consistent_read=True)
+
+
+# What a paid order reads, as the table holds it: every attribute kind, and items written before an
+# attribute existed (its default then, as the model gives it).
+RAW = [
+    (ProfileItem, lambda: ProfileItem(**VERSIONED[0][1], version=4)),
+    (ProfileItem, lambda: ProfileItem(pk=PK, sk=keys.PROFILE_SK, customer_id="c_1", created_at="2026-06-01T09:30:00Z")),
+    (OrderItem, lambda: OrderItem(**VERSIONED[2][1], version=2)),
+    (CodeItem, lambda: CodeItem(**VERSIONED[4][1], version=1)),
+    (EventItem, lambda: EventItem(**ITEMS[0][1])),
+]
+
+
+@pytest.mark.parametrize("model_class, make", RAW)
+def test_an_item_read_as_values_is_what_its_model_holds(model_class, make):
+    model = make()
+    raw = model.serialize()
+    raw.pop("points_balance", None)  # stored before the attribute existed: its default, as the model reads it
+    read = model_class.from_raw_data(raw)
+    assert vars(item_values(model_class, raw)) == {name: getattr(read, name)
+                                                   for name in model_class.get_attributes() if name != "kind"}
+    assert get_kwargs(model_class, model.pk, model.sk) == \
+        model_class.get_operation_kwargs_from_class(model.pk, range_key=model.sk)
+
+
+def test_an_item_of_another_class_is_refused_as_the_model_refuses_it():
+    raw = ProfileItem(pk=PK, sk=keys.PROFILE_SK, customer_id="c_1", created_at="2026-06-01T09:30:00Z").serialize()
+    with pytest.raises(ValueError, match="Cannot instantiate"):
+        item_values(OrderItem, raw)
+
+
+def test_a_read_gives_each_item_found_in_its_place_and_none_for_the_rest(repos):
+    repos.loyalty("contract-shop")
+    with Transaction(connection()) as write:
+        write.put_over_version(ProfileItem, VERSIONED[0][1], 0)
+        write.put(EventItem, ITEMS[0][1])
+    with TransactRead(connection()) as read:
+        missing = read.get(OrderItem, keys.order_pk("contract-shop", "nope"), keys.ORDER_SK)
+        profile = read.get(ProfileItem, PK, keys.PROFILE_SK)
+        event = read.get(EventItem, ITEMS[0][1]["pk"], keys.EVENT_SK)
+    assert read.item(missing) is None and read.item(None) is None
+    assert (read.item(profile).version, read.item(profile).platform_customer_ids) == (1, {"777"})
+    assert read.item(profile).spend_by_day == {"2026-06-01": 12000}
+    assert read.item(event).topic == "orders/paid"
+
+
+@pytest.mark.parametrize("addition", [
+    CounterAddition("DASH#contract-shop#3", "DAY#2026-06-01", "dashboard", {"n_orders": 1, "n_revenue_minor": 12000,
+                                                                           "n_new_customers": 1}),
+    CounterAddition("RESULTS#contract-shop#campaign:c1#2", "COUNTS", "results", {"n_sent": 3},
+                    stamps={"last_sent_at": "2026-06-01T09:30:00.000000Z"}),
+    CounterAddition("RESULTS#contract-shop#flow:f1#0", "COUNTS", "results", {}),
+])
+def test_a_counter_addition_in_a_transaction_is_pynamodbs_own_update(addition):
+    assert addition.update_action() == addition.item().get_update_kwargs_from_instance(actions=addition.actions())
+
+
+def test_counter_additions_in_transactions_add_up(repos):
+    repos.loyalty("contract-shop")
+    addition = CounterAddition("DASH#contract-shop#3", "DAY#2026-06-01", "dashboard", {"n_orders": 1, "n_points": 5})
+    for _ in range(2):
+        with Transaction(connection()) as write:
+            counters.add_in(write, addition)
+    row = connection().client.get_item(TableName=Item.Meta.table_name, ConsistentRead=True,
+                                       Key={"pk": {"S": addition.pk}, "sk": {"S": addition.sk}})["Item"]
+    assert (row["type"], row["n_orders"], row["n_points"]) == ({"S": "dashboard"}, {"N": "2"}, {"N": "10"})

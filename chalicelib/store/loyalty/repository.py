@@ -27,7 +27,7 @@ from chalicelib.store import counters, keys
 from chalicelib.store.connection import connection, partition_items, resolve
 from chalicelib.store.counters import CounterAddition
 from chalicelib.store.loyalty.dashboard import dashboard_update
-from chalicelib.store.transaction import Transaction
+from chalicelib.store.transaction import Transaction, TransactRead, ValuesPut
 from chalicelib.store.models import (
     CampaignGroupItem,
     CodeItem,
@@ -69,8 +69,8 @@ class Change:
     counters: list[CounterAddition] = field(default_factory=list)
     # An event record that must outlive the 30-day housekeeping TTL (a once-ever marker).
     keep_event: bool = False
-    # Other items of the change, each (item, condition or None): a referral, a review
-    # bonus, a withdrawal (chalicelib.store.loyalty.program_store builds them).
+    # Other items of the change, each (item, condition or None) or a ValuesPut: a referral, a review
+    # bonus, a withdrawal (chalicelib.store.loyalty.program_store builds them), a purchase.
     items: list[tuple] = field(default_factory=list)
 
 
@@ -110,32 +110,32 @@ class LoyaltyRepository:
         any of our codes the order carries and (``redacted_hash``) the mark of an
         erased order: one strongly consistent TransactGetItems."""
         codes = list(codes)
-        with TransactGet(connection=connection()) as get:
-            redacted_future = (get.get(RedactedOrderItem, keys.redacted_order_pk(self.shop_id, redacted_hash),
-                                       keys.REDACTED_ORDER_SK) if redacted_hash else None)
-            order_future = get.get(OrderItem, keys.order_pk(self.shop_id, order_id), keys.ORDER_SK)
-            profile_future = (get.get(ProfileItem, keys.customer_pk(self.shop_id, customer_id), keys.PROFILE_SK)
-                              if customer_id else None)
-            event_future = (get.get(EventItem, keys.event_pk(self.shop_id, event_id), keys.EVENT_SK)
-                            if event_id else None)
-            code_futures = [get.get(CodeItem, keys.code_pk(self.shop_id, code), keys.CODE_SK) for code in codes]
-            click_future = (get.get(LastClickItem, keys.customer_pk(self.shop_id, customer_id), keys.LAST_CLICK_SK)
-                            if customer_id else None)
-            group_future = (get.get(CampaignGroupItem, keys.customer_pk(self.shop_id, customer_id),
-                                    keys.CAMPAIGN_GROUP_SK) if customer_id else None)
-        order = resolve(order_future)
-        profile = resolve(profile_future)
-        click = resolve(click_future)
-        group = resolve(group_future)
+        # The items as their values (TransactRead): each mapped once, into the use case's records.
+        with TransactRead(connection()) as read:
+            redacted_at = (read.get(RedactedOrderItem, keys.redacted_order_pk(self.shop_id, redacted_hash),
+                                    keys.REDACTED_ORDER_SK) if redacted_hash else None)
+            order_at = read.get(OrderItem, keys.order_pk(self.shop_id, order_id), keys.ORDER_SK)
+            profile_at = (read.get(ProfileItem, keys.customer_pk(self.shop_id, customer_id), keys.PROFILE_SK)
+                          if customer_id else None)
+            event_at = read.get(EventItem, keys.event_pk(self.shop_id, event_id), keys.EVENT_SK) if event_id else None
+            codes_at = [read.get(CodeItem, keys.code_pk(self.shop_id, code), keys.CODE_SK) for code in codes]
+            click_at = (read.get(LastClickItem, keys.customer_pk(self.shop_id, customer_id), keys.LAST_CLICK_SK)
+                        if customer_id else None)
+            group_at = (read.get(CampaignGroupItem, keys.customer_pk(self.shop_id, customer_id),
+                                 keys.CAMPAIGN_GROUP_SK) if customer_id else None)
+        order = read.item(order_at)
+        profile = read.item(profile_at)
+        click = read.item(click_at)
+        group = read.item(group_at)
         return OrderContext(
             campaign_group=CampaignGroup(customer_id, group.campaign_id, group.group, keys.parse_iso(group.assigned_at),
                                          int(group.orders or 0), int(group.revenue_minor or 0),
                                          int(group.variant) if group.variant is not None else None) if group else None,
             order=_order_from_item(order) if order else None,
             account=_account_from_items(profile, None) if profile else None,
-            codes=[_code_from_item(item) for item in map(resolve, code_futures) if item is not None],
-            event_seen=resolve(event_future) is not None,
-            order_redacted=resolve(redacted_future) is not None,
+            codes=[_code_from_item(item) for item in map(read.item, codes_at) if item is not None],
+            event_seen=read.item(event_at) is not None,
+            order_redacted=read.item(redacted_at) is not None,
             last_click=Click(click.subject, click.send_key, keys.parse_iso(click.clicked_at)) if click else None)
 
     def order_redacted(self, redacted_hash: str) -> bool:
@@ -301,8 +301,12 @@ class LoyaltyRepository:
                     self._write_code(write, code)
                 for message in change.outbox:
                     write.put(OutboxItem, outbox_values(message, now))
-                for item, condition in change.items:
-                    write.save(item, condition=condition)
+                for entry in change.items:
+                    if isinstance(entry, ValuesPut):
+                        write.put(entry.model_class, entry.values, condition=entry.condition)
+                    else:
+                        item, condition = entry
+                        write.save(item, condition=condition)
                 for addition in change.counters:
                     counters.add_in(write, addition)
                 if change.account is not None:
