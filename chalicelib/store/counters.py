@@ -56,7 +56,7 @@ class CounterAddition:
             names[f"#{placeholder}"], values[f":{placeholder}"] = name, {"N": str(int(amount))}
             adds.append(f"#{placeholder} :{placeholder}")
         expression = "SET " + ", ".join(sets) + (" ADD " + ", ".join(adds) if adds else "")
-        return {"TableName": CounterShardItem._get_connection().table_name,
+        return {"TableName": CounterShardItem.Meta.table_name,
                 "Key": {"pk": {"S": self.pk}, "sk": {"S": self.sk}}, "UpdateExpression": expression,
                 "ExpressionAttributeNames": names, "ExpressionAttributeValues": values}
 

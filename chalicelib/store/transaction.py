@@ -144,7 +144,7 @@ def get_kwargs(model_class: type, hash_key: Any, range_key: Any = None) -> dict:
     key = {plan.hash_key.attr_name: {plan.hash_key.attr_type: plan.hash_key.serialize(hash_key)}}
     if range_key is not None and plan.range_key is not None:
         key[plan.range_key.attr_name] = {plan.range_key.attr_type: plan.range_key.serialize(range_key)}
-    return {TABLE_NAME: model_class._get_connection().table_name, KEY: key}
+    return {TABLE_NAME: model_class.Meta.table_name, KEY: key}
 
 
 def item_values(model_class: type, raw: Mapping[str, dict]) -> Any:
@@ -213,15 +213,17 @@ def attribute_map(model_class: type, values: Mapping[str, Any]) -> dict:
 
 
 def _serialized(plan: "_Plan", values: Mapping[str, Any]) -> dict:
+    """The values given (None included, as the model's setter takes it), then the attributes not
+    given that have a default or may not be null: the ones ``serialize`` would write or refuse."""
     unknown = values.keys() - plan.names
     if unknown:
         raise ValueError(f"Attribute {sorted(unknown)[0]} specified does not exist")
     item: dict[str, dict] = {}
-    for field in plan.fields:
-        if field.name in values:  # a value given, None included (as the model's setter takes it)
-            value = values[field.name]
-        else:
-            value = field.default() if field.default is not None else None
+    by_name = plan.by_name
+    given = [(by_name[name], value) for name, value in values.items()]
+    given += [(field, field.default() if field.default is not None else None)
+              for field in plan.when_absent if field.name not in values]
+    for field, value in given:
         serialized = None if value is None else field.serialize(value)
         if serialized is None:
             if not field.null:
@@ -234,7 +236,7 @@ def _serialized(plan: "_Plan", values: Mapping[str, Any]) -> dict:
 def _put_action(model_class: type, item: dict, condition) -> dict:
     """``get_operation_kwargs(hash_key, range_key, key=ITEM, attributes=..., condition=...)`` of the
     item (its keys included): the table, the item, the condition's expression, names and values."""
-    action: dict[str, Any] = {TABLE_NAME: model_class._get_connection().table_name, ITEM: item}
+    action: dict[str, Any] = {TABLE_NAME: model_class.Meta.table_name, ITEM: item}
     if condition is not None:
         names: dict[str, str] = {}
         expression_values: dict[str, Any] = {}
@@ -262,7 +264,9 @@ class _Plan:
     names: frozenset[str]  # the values a caller may give (not the discriminator)
     hash_key: tuple[str, str]  # (name in the table, type)
     range_key: Optional[tuple[str, str]]
-    version: Optional[VersionAttribute] = None  # the class's own attribute: its conditions are PynamoDB's
+    version: Optional[VersionAttribute]  # the class's own attribute: its conditions are PynamoDB's
+    by_name: Mapping[str, _Field]
+    when_absent: tuple[_Field, ...]  # what matters when not given: a default (the discriminator's too) or no null
 
 
 @lru_cache(maxsize=None)
@@ -294,7 +298,8 @@ def _plan(model_class: type, versioned: bool = False) -> _Plan:
         raise TypeError(f"{model_class.__name__} has no hash key")
     if versioned and version is None:
         raise TypeError(f"{model_class.__name__} is not versioned: write it with put()")
-    return _Plan(tuple(fields), frozenset(names), hash_key, range_key, version)
+    return _Plan(tuple(fields), frozenset(names), hash_key, range_key, version, {field.name: field for field in fields},
+                 tuple(field for field in fields if field.default is not None or not field.null))
 
 
 def _default_of(attribute) -> Optional[Callable[[], Any]]:
