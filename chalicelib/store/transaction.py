@@ -38,7 +38,8 @@ from functools import lru_cache
 from types import SimpleNamespace
 from typing import Any, Callable, Mapping, Optional
 
-from pynamodb.attributes import DiscriminatorAttribute, ListAttribute, MapAttribute, VersionAttribute
+from pynamodb.attributes import (DiscriminatorAttribute, ListAttribute, MapAttribute, NumberAttribute,
+                                 VersionAttribute)
 from pynamodb.constants import (CONDITION_EXPRESSION, EXPRESSION_ATTRIBUTE_NAMES, EXPRESSION_ATTRIBUTE_VALUES, ITEM,
                                 KEY, NULL, RESPONSES, TABLE_NAME)
 from pynamodb.exceptions import AttributeNullError
@@ -288,7 +289,7 @@ def _plan(model_class: type, versioned: bool = False) -> _Plan:
         else:
             names.add(name)
             default = _default_of(attribute)
-        fields.append(_Field(name, attribute.attr_name, attribute.attr_type, attribute.serialize, attribute.null,
+        fields.append(_Field(name, attribute.attr_name, attribute.attr_type, _serializer(attribute), attribute.null,
                              default))
         if attribute.is_hash_key:
             hash_key = (attribute.attr_name, attribute.attr_type)
@@ -300,6 +301,15 @@ def _plan(model_class: type, versioned: bool = False) -> _Plan:
         raise TypeError(f"{model_class.__name__} is not versioned: write it with put()")
     return _Plan(tuple(fields), frozenset(names), hash_key, range_key, version, {field.name: field for field in fields},
                  tuple(field for field in fields if field.default is not None or not field.null))
+
+
+def _serializer(attribute) -> Callable[[Any], Any]:
+    """The attribute's own ``serialize``; a plain int of a ``NumberAttribute`` (``json.dumps(value)``)
+    written as ``str(value)``, the same text without the encoder."""
+    serialize = attribute.serialize
+    if type(attribute) is not NumberAttribute:
+        return serialize
+    return lambda value: str(value) if value.__class__ is int else serialize(value)
 
 
 def _default_of(attribute) -> Optional[Callable[[], Any]]:
