@@ -3,6 +3,8 @@ written (same attributes, same condition, same request), versioned items still g
 version condition, and the transaction stays all-or-nothing on either store."""
 from __future__ import annotations
 
+import json
+
 import pytest
 from pynamodb.exceptions import AttributeNullError, DoesNotExist, TransactWriteError
 
@@ -221,3 +223,28 @@ def test_counter_additions_in_transactions_add_up(repos):
     row = connection().client.get_item(TableName=Item.Meta.table_name, ConsistentRead=True,
                                        Key={"pk": {"S": addition.pk}, "sk": {"S": addition.sk}})["Item"]
     assert (row["type"], row["n_orders"], row["n_points"]) == ({"S": "dashboard"}, {"N": "2"}, {"N": "10"})
+
+
+def test_json_is_stored_as_utf8_text_and_old_escaped_items_read_the_same(repos):
+    repos.loyalty("contract-shop")
+    message = {"kind": "post_purchase", "shop_id": "contract-shop",
+               "data": {"items": [{"title": "Навушники JBL Tune 520BT, сині", "quantity": 1}], "note": "ї 👍"}}
+    values = {"pk": "OUTBOX#contract-shop#1", "sk": "2026-06-01T09:30:00.000000Z#k", "message": message,
+              "created_at": "2026-06-01T09:30:00.000000Z"}
+    stored = attribute_map(OutboxItem, values)["message"]["S"]
+    assert "Навушники" in stored and "\\u" not in stored  # 2 bytes a letter, not a 6-byte escape
+    assert len(stored.encode()) < len(json.dumps(message).encode())
+    with Transaction(connection()) as write:
+        write.put(OutboxItem, values)
+    assert OutboxItem.get(values["pk"], values["sk"], consistent_read=True).message == message
+    # an item written before (ASCII escapes) reads as the same message
+    connection().client.put_item(TableName=Item.Meta.table_name, Item={
+        "pk": {"S": "OUTBOX#contract-shop#2"}, "sk": {"S": values["sk"]}, "type": {"S": "outbox"},
+        "created_at": {"S": values["created_at"]}, "message": {"S": json.dumps(message)}})
+    assert OutboxItem.get("OUTBOX#contract-shop#2", values["sk"], consistent_read=True).message == message
+
+
+def test_a_lone_surrogate_is_stored_escaped_as_utf8_cannot_carry_it():
+    detail = {"note": "half a pair: \ud83d"}
+    stored = attribute_map(LedgerItem, {**ITEMS[2][1], "detail": detail})["detail"]["S"]
+    assert stored == json.dumps(detail) and json.loads(stored) == detail
