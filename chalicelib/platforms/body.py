@@ -32,11 +32,13 @@ class _DuplicateKey(ValueError):
 
 
 def _object_without_duplicates(pairs: list[tuple[str, Any]]) -> dict:
-    obj: dict = {}
-    for key, value in pairs:
-        if key in obj:
-            raise _DuplicateKey(key)
-        obj[key] = value
+    obj = dict(pairs)  # in C; a key given twice leaves fewer entries than pairs
+    if len(obj) != len(pairs):
+        seen: set = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise _DuplicateKey(key)
+            seen.add(key)
     return obj
 
 
@@ -59,13 +61,16 @@ def _check_shape(value: Any, text: str) -> None:
     if _SURROGATE_ESCAPE.search(text):
         _check_strings_and_depth(value)
         return
-    pending = [(value, 1)]
-    while pending:
-        node, depth = pending.pop()
+    level, depth = [value], 1  # the containers at one depth (json.loads makes only dicts and lists)
+    while level:
         if depth > MAX_DEPTH:
             raise _invalid(f"nested deeper than {MAX_DEPTH} levels")
-        children = node.values() if isinstance(node, dict) else node
-        pending.extend((child, depth + 1) for child in children if isinstance(child, (dict, list)))
+        deeper = []
+        for node in level:
+            for child in (node.values() if node.__class__ is dict else node):
+                if child.__class__ is dict or child.__class__ is list:
+                    deeper.append(child)
+        level, depth = deeper, depth + 1
 
 
 def _check_strings_and_depth(value: Any) -> None:

@@ -4,7 +4,8 @@ Results (store/campaigns/results.py) and the dashboard (store/loyalty/dashboard.
 ``ADD n_<name> :amount`` on one of a few shard items, the shard picked by hashing something of
 the event (the customer, the order) so one subject's writes spread over partitions. The addition
 is described here once and written alone (``add``) or inside a change's transaction (``add_in``),
-through PynamoDB's update actions on ``CounterShardItem``.
+through PynamoDB's update actions on ``CounterShardItem`` (inside a ``store.transaction.Transaction``
+the same Update action, made from the names directly).
 """
 from __future__ import annotations
 
@@ -40,6 +41,25 @@ class CounterAddition:
     def item(self) -> CounterShardItem:
         return CounterShardItem(self.pk, self.sk)
 
+    def update_action(self) -> dict:
+        """The Update action of a transaction: what ``self.item()`` with ``self.actions()`` makes
+        through PynamoDB (``get_update_kwargs_from_instance``: the same expression, placeholders and
+        typed values), made from the names directly; every transaction of a paid order holds one."""
+        names, values, sets, adds = {}, {}, [], []
+        for name, value in (("type", {"S": self.kind}),
+                            *((name, {"S": str(text)}) for name, text in sorted(self.stamps.items()))):
+            placeholder = len(names)
+            names[f"#{placeholder}"], values[f":{placeholder}"] = name, value
+            sets.append(f"#{placeholder} = :{placeholder}")
+        for name, amount in sorted(self.counts.items()):
+            placeholder = len(names)
+            names[f"#{placeholder}"], values[f":{placeholder}"] = name, {"N": str(int(amount))}
+            adds.append(f"#{placeholder} :{placeholder}")
+        expression = "SET " + ", ".join(sets) + (" ADD " + ", ".join(adds) if adds else "")
+        return {"TableName": CounterShardItem.Meta.table_name,
+                "Key": {"pk": {"S": self.pk}, "sk": {"S": self.sk}}, "UpdateExpression": expression,
+                "ExpressionAttributeNames": names, "ExpressionAttributeValues": values}
+
     def actions(self) -> list:
         # The names are open-ended (n_<outcome>), so they are paths, not model attributes; the
         # values go typed, as a number attribute would serialize them.
@@ -55,4 +75,7 @@ def add(addition: CounterAddition) -> None:
 
 def add_in(write: TransactWrite | Transaction, addition: CounterAddition) -> None:
     """The addition as part of ``write``: counted exactly when the change commits."""
-    write.update(addition.item(), actions=addition.actions())
+    if isinstance(write, Transaction):
+        write.update_action(addition.update_action())
+    else:
+        write.update(addition.item(), actions=addition.actions())

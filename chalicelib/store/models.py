@@ -6,6 +6,7 @@ the two together).
 """
 from __future__ import annotations
 
+import json
 from typing import TypeVar
 
 from pynamodb.attributes import (
@@ -23,6 +24,24 @@ from pynamodb.models import Model
 
 DEFAULT_TABLE_NAME = "loyalty"
 M = TypeVar("M", bound=Model)
+
+
+class TextJSONAttribute(JSONAttribute):
+    """JSON stored as UTF-8 text: a non-ASCII character (a Cyrillic product title) takes its 2–4
+    bytes instead of a 6–12-byte ``\\u`` escape, and DynamoDB charges by the item's bytes (a
+    post-purchase outbox item with two Ukrainian titles: 1,068 → 960 bytes, 2 write units instead of
+    4 in its transaction). Read as any JSON: items written with escapes read the same. A value
+    with a lone surrogate, which UTF-8 cannot carry, is written escaped, as before."""
+
+    def serialize(self, value):
+        if value is None:
+            return None
+        encoded = json.dumps(value, ensure_ascii=False)
+        try:
+            encoded.encode("utf-8")
+        except UnicodeEncodeError:
+            return json.dumps(value)
+        return encoded
 
 
 class _Meta:
@@ -171,13 +190,13 @@ class LedgerItem(Item, discriminator="ledger"):
     spend_minor = NumberAttribute(default=0)
     cause = UnicodeAttribute()
     created_at = UnicodeAttribute()
-    detail = JSONAttribute(null=True)
+    detail = TextJSONAttribute(null=True)
 
 
 class OrderItem(Item, discriminator="order"):
     customer_id = UnicodeAttribute(null=True)
     status = UnicodeAttribute()
-    state = JSONAttribute()
+    state = TextJSONAttribute()
     version = VersionAttribute()
 
 
@@ -270,7 +289,7 @@ class PurchaseItem(Item, discriminator="purchase"):
     """A paid order's products (``PURCHASES#{shop}`` / ``ORDER#{id}``), written with the order."""
 
     customer_id = UnicodeAttribute()
-    state = JSONAttribute()
+    state = TextJSONAttribute()
 
 
 class RecommendationItem(Item, discriminator="recommendations"):
@@ -321,7 +340,7 @@ class OutboxItem(Item, discriminator="outbox"):
     """An e-mail owed because of a committed change; written in the same transaction,
     deleted once the sender has handled it, republished by the sweeper if it lingers."""
 
-    message = JSONAttribute()
+    message = TextJSONAttribute()
     created_at = UnicodeAttribute()
 
 

@@ -1,4 +1,4 @@
-"""One change's TransactWriteItems, without a model instance for every unversioned item.
+"""One change's TransactWriteItems, and one read's TransactGetItems, without a model instance per item.
 
 PynamoDB's ``TransactWrite`` takes model instances. Making one and serialising it walks every
 attribute of its class through descriptors, 40–130 µs an item on the bench machine, and a paid
@@ -10,21 +10,49 @@ order's transaction holds a dozen items (docs/benchmarks.md, "The webhook agains
 - ``put`` takes a model class and the item's values: each value is serialised by the class's own
   attribute (its type, its name in the table, its null check and default, the discriminator),
   which is the map ``Model.serialize`` would make, without the instance. A versioned class is
-  refused: its writes go through ``save`` and the version condition.
+  refused: its writes go through ``save`` or ``put_over_version``;
+- ``put_over_version`` takes a versioned class, the item's values and the version the use case
+  read (0: no item yet): the item as ``save(over_version(model_class(**values), version))`` writes
+  it, the condition and the next version made by the class's own ``VersionAttribute`` as PynamoDB's
+  ``_handle_version_attribute`` makes them (the stored version is still that one, or there is no
+  item yet; the item stores the next). The caller moves its own record's version on after the commit.
+
+A Put action is the map PynamoDB's ``get_operation_kwargs`` makes for it (table, item, condition
+serialised by PynamoDB's own expressions), made from the serialised item directly: the keys are
+already in it, with their types.
 
 The request is ``Connection.transact_write_items``, the one PynamoDB's own commit sends (condition
 checks, deletes, puts, updates, in that order), so a refused transaction raises PynamoDB's
 ``TransactWriteError`` with its cancellation reasons, as before.
+
+``TransactRead`` is the read's counterpart of PynamoDB's ``TransactGet``: the same request
+(``Connection.transact_get_items``, the keys serialised by the class's key attributes), and each
+item found given as its values (``item_values``: every attribute of the class deserialised by the
+attribute itself, its default where the item has none, as ``Model.from_raw_data`` sets them),
+made when asked for, without a model instance between the answer and the use case's own record.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import lru_cache
+from types import SimpleNamespace
 from typing import Any, Callable, Mapping, Optional
 
-from pynamodb.attributes import DiscriminatorAttribute, ListAttribute, MapAttribute, VersionAttribute
-from pynamodb.constants import ITEM
+from pynamodb.attributes import (DiscriminatorAttribute, ListAttribute, MapAttribute, NumberAttribute,
+                                 VersionAttribute)
+from pynamodb.constants import (CONDITION_EXPRESSION, EXPRESSION_ATTRIBUTE_NAMES, EXPRESSION_ATTRIBUTE_VALUES, ITEM,
+                                KEY, NULL, RESPONSES, TABLE_NAME)
 from pynamodb.exceptions import AttributeNullError
+
+
+@dataclass(frozen=True)
+class ValuesPut:
+    """An unversioned item to put from its values (``Transaction.put``), handed to a repository's
+    commit by another feature's store (e.g. a paid order's purchase item)."""
+
+    model_class: type
+    values: Mapping[str, Any]
+    condition: Any = None
 
 
 class Transaction:
@@ -61,9 +89,17 @@ class Transaction:
         ``model_class(**values)`` would write it."""
         self._puts.append(put_kwargs(model_class, values, condition))
 
+    def put_over_version(self, model_class: type, values: Mapping[str, Any], version: int, condition=None) -> None:
+        """The versioned item of ``model_class`` with ``values``, written only over ``version``."""
+        self._puts.append(put_over_version_kwargs(model_class, values, version, condition))
+
     def update(self, model, actions: list, condition=None) -> None:
         self._updates.append(model.get_update_kwargs_from_instance(actions=actions, condition=condition))
         self._versioned.append(model)
+
+    def update_action(self, action: Mapping[str, Any]) -> None:
+        """An unversioned item's Update action, already made (``counters.CounterAddition.update_action``)."""
+        self._updates.append(dict(action))
 
     def delete(self, model, condition=None) -> None:
         self._deletes.append(model.get_delete_kwargs_from_instance(condition=condition))
@@ -77,28 +113,125 @@ class Transaction:
         return response
 
 
+class TransactRead:
+    """Keys collected for one TransactGetItems, sent on leaving the ``with`` block; ``get`` gives
+    the place of an item's answer, ``item`` the item found there as its values (or None)."""
+
+    def __init__(self, connection):
+        self._connection = connection  # PynamoDB's Connection (store.connection.connection())
+        self._gets: list[dict] = []
+        self._classes: list[type] = []
+        self._found: Optional[list] = None
+
+    def __enter__(self) -> "TransactRead":
+        return self
+
+    def __exit__(self, exc_type, exc, traceback) -> None:
+        if exc_type is None:
+            response = self._connection.transact_get_items(get_items=self._gets)
+            self._found = [answer.get(ITEM) for answer in response[RESPONSES]]
+
+    def get(self, model_class: type, hash_key: Any, range_key: Any = None) -> int:
+        self._gets.append(get_kwargs(model_class, hash_key, range_key))
+        self._classes.append(model_class)
+        return len(self._gets) - 1
+
+    def item(self, place: Optional[int]) -> Optional[SimpleNamespace]:
+        """The item read at ``place`` (None: not asked for, or not found) as its values."""
+        if place is None or self._found is None:
+            if place is not None:
+                raise RuntimeError("the read has not been made yet")
+            return None
+        raw = self._found[place]
+        return item_values(self._classes[place], raw) if raw else None
+
+
+def get_kwargs(model_class: type, hash_key: Any, range_key: Any = None) -> dict:
+    """The Get of one item: ``model_class.get_operation_kwargs_from_class(hash_key, range_key)``."""
+    plan = _read_plan(model_class)
+    key = {plan.hash_key.attr_name: {plan.hash_key.attr_type: plan.hash_key.serialize(hash_key)}}
+    if range_key is not None and plan.range_key is not None:
+        key[plan.range_key.attr_name] = {plan.range_key.attr_type: plan.range_key.serialize(range_key)}
+    return {TABLE_NAME: model_class.Meta.table_name, KEY: key}
+
+
+def item_values(model_class: type, raw: Mapping[str, dict]) -> Any:
+    """The item ``raw`` (DynamoDB's JSON) as ``model_class.from_raw_data(raw)`` would hold it, its
+    attributes read as values: an item stored as another class (a subclass) is its model instead."""
+    plan = _read_plan(model_class)
+    if plan.discriminator is not None:
+        stored = raw.get(plan.discriminator.attr_name)
+        if stored and plan.discriminator.deserialize(plan.discriminator.get_value(stored)) is not model_class:
+            return model_class.from_raw_data(raw)  # raises for a class that is not one of model_class's
+    values = {}
+    for name, attribute, default in plan.readers:
+        value = raw.get(attribute.attr_name)
+        if value and NULL not in value:
+            values[name] = attribute.deserialize(attribute.get_value(value))
+        else:
+            values[name] = default() if callable(default) else default
+    return SimpleNamespace(**values)
+
+
+@dataclass(frozen=True)
+class _ReadPlan:
+    readers: tuple  # (python name, attribute, default as from_raw_data sets it)
+    hash_key: Any
+    range_key: Any
+    discriminator: Any
+
+
+@lru_cache(maxsize=None)
+def _read_plan(model_class: type) -> _ReadPlan:
+    readers, hash_key, range_key, discriminator = [], None, None, None
+    for name, attribute in model_class.get_attributes().items():
+        if isinstance(attribute, DiscriminatorAttribute):
+            discriminator = attribute
+            continue
+        readers.append((name, attribute, attribute.default))
+        if attribute.is_hash_key:
+            hash_key = attribute
+        if attribute.is_range_key:
+            range_key = attribute
+    return _ReadPlan(tuple(readers), hash_key, range_key, discriminator)
+
+
 def put_kwargs(model_class: type, values: Mapping[str, Any], condition=None) -> dict:
     """The Put action (table, item, condition) for the item of ``model_class`` with ``values``."""
-    plan = _plan(model_class)
-    item = attribute_map(model_class, values)
-    hash_key = item.pop(plan.hash_key[0])[plan.hash_key[1]]
-    range_key = item.pop(plan.range_key[0])[plan.range_key[1]] if plan.range_key else None
-    return model_class._get_connection().get_operation_kwargs(hash_key, range_key=range_key, key=ITEM,
-                                                             attributes=item, condition=condition)
+    return _put_action(model_class, attribute_map(model_class, values), condition)
+
+
+def put_over_version_kwargs(model_class: type, values: Mapping[str, Any], version: int, condition=None) -> dict:
+    """The Put action ``save`` makes for ``over_version(model_class(**values), version)``."""
+    plan = _plan(model_class, versioned=True)
+    item = _serialized(plan, values)
+    attribute = plan.version
+    if version:
+        version_condition = attribute == version
+        item[attribute.attr_name] = {attribute.attr_type: attribute.serialize(version + 1)}
+    else:
+        version_condition = attribute.does_not_exist()
+        item[attribute.attr_name] = {attribute.attr_type: attribute.serialize(1)}
+    return _put_action(model_class, item, version_condition if condition is None else condition & version_condition)
 
 
 def attribute_map(model_class: type, values: Mapping[str, Any]) -> dict:
     """``model_class(**values).serialize()``, made from the values directly."""
-    plan = _plan(model_class)
+    return _serialized(_plan(model_class), values)
+
+
+def _serialized(plan: "_Plan", values: Mapping[str, Any]) -> dict:
+    """The values given (None included, as the model's setter takes it), then the attributes not
+    given that have a default or may not be null: the ones ``serialize`` would write or refuse."""
     unknown = values.keys() - plan.names
     if unknown:
         raise ValueError(f"Attribute {sorted(unknown)[0]} specified does not exist")
     item: dict[str, dict] = {}
-    for field in plan.fields:
-        if field.name in values:  # a value given, None included (as the model's setter takes it)
-            value = values[field.name]
-        else:
-            value = field.default() if field.default is not None else None
+    by_name = plan.by_name
+    given = [(by_name[name], value) for name, value in values.items()]
+    given += [(field, field.default() if field.default is not None else None)
+              for field in plan.when_absent if field.name not in values]
+    for field, value in given:
         serialized = None if value is None else field.serialize(value)
         if serialized is None:
             if not field.null:
@@ -106,6 +239,21 @@ def attribute_map(model_class: type, values: Mapping[str, Any]) -> dict:
             continue
         item[field.attr_name] = {field.attr_type: serialized}
     return item
+
+
+def _put_action(model_class: type, item: dict, condition) -> dict:
+    """``get_operation_kwargs(hash_key, range_key, key=ITEM, attributes=..., condition=...)`` of the
+    item (its keys included): the table, the item, the condition's expression, names and values."""
+    action: dict[str, Any] = {TABLE_NAME: model_class.Meta.table_name, ITEM: item}
+    if condition is not None:
+        names: dict[str, str] = {}
+        expression_values: dict[str, Any] = {}
+        action[CONDITION_EXPRESSION] = condition.serialize(names, expression_values)
+        if names:
+            action[EXPRESSION_ATTRIBUTE_NAMES] = {placeholder: name for name, placeholder in names.items()}
+        if expression_values:
+            action[EXPRESSION_ATTRIBUTE_VALUES] = expression_values
+    return action
 
 
 @dataclass(frozen=True)
@@ -124,15 +272,21 @@ class _Plan:
     names: frozenset[str]  # the values a caller may give (not the discriminator)
     hash_key: tuple[str, str]  # (name in the table, type)
     range_key: Optional[tuple[str, str]]
+    version: Optional[VersionAttribute]  # the class's own attribute: its conditions are PynamoDB's
+    by_name: Mapping[str, _Field]
+    when_absent: tuple[_Field, ...]  # what matters when not given: a default (the discriminator's too) or no null
 
 
 @lru_cache(maxsize=None)
-def _plan(model_class: type) -> _Plan:
-    fields, names, hash_key, range_key = [], set(), None, None
+def _plan(model_class: type, versioned: bool = False) -> _Plan:
+    fields, names, hash_key, range_key, version = [], set(), None, None, None
     for name, attribute in model_class.get_attributes().items():
         if isinstance(attribute, VersionAttribute):
-            raise TypeError(f"{model_class.__name__} is versioned: write it with save(), whose version condition "
-                            "protects it")
+            if not versioned:
+                raise TypeError(f"{model_class.__name__} is versioned: write it with save() or put_over_version(), "
+                                "whose version condition protects it")
+            version = attribute
+            continue
         if isinstance(attribute, (MapAttribute, ListAttribute)):
             raise TypeError(f"{model_class.__name__}.{name}: map and list attributes are not supported by put()")
         if isinstance(attribute, DiscriminatorAttribute):
@@ -142,7 +296,7 @@ def _plan(model_class: type) -> _Plan:
         else:
             names.add(name)
             default = _default_of(attribute)
-        fields.append(_Field(name, attribute.attr_name, attribute.attr_type, attribute.serialize, attribute.null,
+        fields.append(_Field(name, attribute.attr_name, attribute.attr_type, _serializer(attribute), attribute.null,
                              default))
         if attribute.is_hash_key:
             hash_key = (attribute.attr_name, attribute.attr_type)
@@ -150,7 +304,19 @@ def _plan(model_class: type) -> _Plan:
             range_key = (attribute.attr_name, attribute.attr_type)
     if hash_key is None:
         raise TypeError(f"{model_class.__name__} has no hash key")
-    return _Plan(tuple(fields), frozenset(names), hash_key, range_key)
+    if versioned and version is None:
+        raise TypeError(f"{model_class.__name__} is not versioned: write it with put()")
+    return _Plan(tuple(fields), frozenset(names), hash_key, range_key, version, {field.name: field for field in fields},
+                 tuple(field for field in fields if field.default is not None or not field.null))
+
+
+def _serializer(attribute) -> Callable[[Any], Any]:
+    """The attribute's own ``serialize``; a plain int of a ``NumberAttribute`` (``json.dumps(value)``)
+    written as ``str(value)``, the same text without the encoder."""
+    serialize = attribute.serialize
+    if type(attribute) is not NumberAttribute:
+        return serialize
+    return lambda value: str(value) if value.__class__ is int else serialize(value)
 
 
 def _default_of(attribute) -> Optional[Callable[[], Any]]:

@@ -3,14 +3,18 @@ written (same attributes, same condition, same request), versioned items still g
 version condition, and the transaction stays all-or-nothing on either store."""
 from __future__ import annotations
 
+import json
+
 import pytest
 from pynamodb.exceptions import AttributeNullError, DoesNotExist, TransactWriteError
 
-from chalicelib.store import keys
+from chalicelib.store import counters, keys
 from chalicelib.store.connection import connection
-from chalicelib.store.models import (EventItem, LedgerItem, LotItem, OutboxItem, PlatformCustomerItem, ProfileItem,
-                                     over_version)
-from chalicelib.store.transaction import Transaction, attribute_map, put_kwargs
+from chalicelib.store.counters import CounterAddition
+from chalicelib.store.models import (CodeItem, EventItem, Item, LedgerItem, LotItem, OrderItem, OutboxItem,
+                                     PlatformCustomerItem, ProfileItem, over_version)
+from chalicelib.store.transaction import (Transaction, TransactRead, attribute_map, get_kwargs, item_values, put_kwargs,
+                                          put_over_version_kwargs)
 
 PK = keys.customer_pk("contract-shop", "c_1")
 
@@ -50,6 +54,58 @@ def test_a_put_is_the_models_own_save(model_class, values, condition):
 def test_a_versioned_item_cannot_be_put_without_its_version_condition():
     with pytest.raises(TypeError, match="versioned"):
         attribute_map(ProfileItem, {"pk": PK, "sk": keys.PROFILE_SK})
+    with pytest.raises(TypeError, match="versioned"):
+        put_kwargs(OrderItem, {"pk": PK, "sk": keys.ORDER_SK, "status": "paid", "state": {}})
+    with pytest.raises(TypeError, match="not versioned"):
+        put_over_version_kwargs(LedgerItem, ITEMS[2][1], 3)
+
+
+# Every versioned item a paid order's transaction writes: optional attributes and index keys given and left out.
+VERSIONED = [
+    (ProfileItem, {"pk": PK, "sk": keys.PROFILE_SK, "customer_id": "c_1", "created_at": "2026-06-01T09:30:00Z",
+                   "email": "olena+news@example.com", "first_name": "Олена", "marketing_consent": True,
+                   "platform_customer_ids": {"777"}, "points_balance": 120, "points_debt": 0, "cashback_minor": 0,
+                   "lifetime_spend_minor": 12000, "spend_by_day": {"2026-06-01": 12000}, "orders_count": 1,
+                   "last_order_at": "2026-06-01T09:30:00Z", "tier_name": None, "discount_percent": "5",
+                   "program_state": {"referral_code": "REF-1"}, "bought_skus": None,
+                   "gsi4pk": "SHOP#contract-shop#CUSTOMERS#3", "gsi4sk": "c_1",
+                   "gsi3pk": "SHOP#contract-shop#LASTORDER#2026-06-01", "gsi3sk": "c_1"}),
+    (ProfileItem, {"pk": PK, "sk": keys.PROFILE_SK, "customer_id": "c_1", "created_at": "2026-06-01T09:30:00Z"}),
+    (OrderItem, {"pk": keys.order_pk("contract-shop", "1001"), "sk": keys.ORDER_SK, "customer_id": "c_1",
+                 "status": "paid", "state": {"name": "#1001", "lines": [{"sku": "A", "paid_minor": 12000}],
+                                             "paid_at": "2026-06-01T09:30:00Z", "refused_codes": None}}),
+    (OrderItem, {"pk": keys.order_pk("contract-shop", "1002"), "sk": keys.ORDER_SK, "customer_id": None,
+                 "status": "open", "state": {}}),
+    (CodeItem, {"pk": keys.code_pk("contract-shop", "LOY-ABC"), "sk": keys.CODE_SK, "code_kind": "points",
+                "customer_id": "c_1", "status": "used", "state": {"value_minor": 5000, "points": 500},
+                "expires_at": "2026-09-01T09:30:00Z", "gsi1pk": None}),
+]
+
+
+@pytest.mark.parametrize("version", [0, 1, 7])
+@pytest.mark.parametrize("model_class, values", VERSIONED)
+def test_a_versioned_put_is_the_models_own_save_over_that_version(model_class, values, version):
+    saved = over_version(model_class(**values), version)
+    assert put_over_version_kwargs(model_class, values, version) == saved.get_save_kwargs_from_instance()
+    extra = model_class.customer_id.exists()  # a caller's own condition joins the version's, as in save
+    assert put_over_version_kwargs(model_class, values, version, condition=extra) == \
+        over_version(model_class(**values), version).get_save_kwargs_from_instance(condition=extra)
+
+
+def test_a_versioned_put_writes_over_the_version_read_and_no_other(repos):
+    repos.loyalty("contract-shop")
+    values = VERSIONED[0][1]
+    with Transaction(connection()) as write:  # no item yet: version 0
+        write.put_over_version(ProfileItem, values, 0)
+    assert ProfileItem.get(PK, keys.PROFILE_SK, consistent_read=True).version == 1
+    for stale in (0, 2):  # a writer that read no item, or a version that was never stored
+        with pytest.raises(TransactWriteError):
+            with Transaction(connection()) as write:
+                write.put_over_version(ProfileItem, {**values, "points_balance": 1}, stale)
+    with Transaction(connection()) as write:
+        write.put_over_version(ProfileItem, {**values, "points_balance": 200}, 1)
+    stored = ProfileItem.get(PK, keys.PROFILE_SK, consistent_read=True)
+    assert (stored.version, stored.points_balance, stored.platform_customer_ids) == (2, 200, {"777"})
 
 
 def test_a_missing_required_value_or_an_unknown_one_is_refused_like_the_model_does():
@@ -101,3 +157,94 @@ def test_a_refused_put_or_a_stale_version_leaves_nothing_behind(repos):
             write.save(_profile(0))
     with pytest.raises(DoesNotExist):
         LotItem.get(lot["pk"], lot["sk"], consistent_read=True)
+
+
+# What a paid order reads, as the table holds it: every attribute kind, and items written before an
+# attribute existed (its default then, as the model gives it).
+RAW = [
+    (ProfileItem, lambda: ProfileItem(**VERSIONED[0][1], version=4)),
+    (ProfileItem, lambda: ProfileItem(pk=PK, sk=keys.PROFILE_SK, customer_id="c_1", created_at="2026-06-01T09:30:00Z")),
+    (OrderItem, lambda: OrderItem(**VERSIONED[2][1], version=2)),
+    (CodeItem, lambda: CodeItem(**VERSIONED[4][1], version=1)),
+    (EventItem, lambda: EventItem(**ITEMS[0][1])),
+]
+
+
+@pytest.mark.parametrize("model_class, make", RAW)
+def test_an_item_read_as_values_is_what_its_model_holds(model_class, make):
+    model = make()
+    raw = model.serialize()
+    raw.pop("points_balance", None)  # stored before the attribute existed: its default, as the model reads it
+    read = model_class.from_raw_data(raw)
+    assert vars(item_values(model_class, raw)) == {name: getattr(read, name)
+                                                   for name in model_class.get_attributes() if name != "kind"}
+    assert get_kwargs(model_class, model.pk, model.sk) == \
+        model_class.get_operation_kwargs_from_class(model.pk, range_key=model.sk)
+
+
+def test_an_item_of_another_class_is_refused_as_the_model_refuses_it():
+    raw = ProfileItem(pk=PK, sk=keys.PROFILE_SK, customer_id="c_1", created_at="2026-06-01T09:30:00Z").serialize()
+    with pytest.raises(ValueError, match="Cannot instantiate"):
+        item_values(OrderItem, raw)
+
+
+def test_a_read_gives_each_item_found_in_its_place_and_none_for_the_rest(repos):
+    repos.loyalty("contract-shop")
+    with Transaction(connection()) as write:
+        write.put_over_version(ProfileItem, VERSIONED[0][1], 0)
+        write.put(EventItem, ITEMS[0][1])
+    with TransactRead(connection()) as read:
+        missing = read.get(OrderItem, keys.order_pk("contract-shop", "nope"), keys.ORDER_SK)
+        profile = read.get(ProfileItem, PK, keys.PROFILE_SK)
+        event = read.get(EventItem, ITEMS[0][1]["pk"], keys.EVENT_SK)
+    assert read.item(missing) is None and read.item(None) is None
+    assert (read.item(profile).version, read.item(profile).platform_customer_ids) == (1, {"777"})
+    assert read.item(profile).spend_by_day == {"2026-06-01": 12000}
+    assert read.item(event).topic == "orders/paid"
+
+
+@pytest.mark.parametrize("addition", [
+    CounterAddition("DASH#contract-shop#3", "DAY#2026-06-01", "dashboard", {"n_orders": 1, "n_revenue_minor": 12000,
+                                                                           "n_new_customers": 1}),
+    CounterAddition("RESULTS#contract-shop#campaign:c1#2", "COUNTS", "results", {"n_sent": 3},
+                    stamps={"last_sent_at": "2026-06-01T09:30:00.000000Z"}),
+    CounterAddition("RESULTS#contract-shop#flow:f1#0", "COUNTS", "results", {}),
+])
+def test_a_counter_addition_in_a_transaction_is_pynamodbs_own_update(addition):
+    assert addition.update_action() == addition.item().get_update_kwargs_from_instance(actions=addition.actions())
+
+
+def test_counter_additions_in_transactions_add_up(repos):
+    repos.loyalty("contract-shop")
+    addition = CounterAddition("DASH#contract-shop#3", "DAY#2026-06-01", "dashboard", {"n_orders": 1, "n_points": 5})
+    for _ in range(2):
+        with Transaction(connection()) as write:
+            counters.add_in(write, addition)
+    row = connection().client.get_item(TableName=Item.Meta.table_name, ConsistentRead=True,
+                                       Key={"pk": {"S": addition.pk}, "sk": {"S": addition.sk}})["Item"]
+    assert (row["type"], row["n_orders"], row["n_points"]) == ({"S": "dashboard"}, {"N": "2"}, {"N": "10"})
+
+
+def test_json_is_stored_as_utf8_text_and_old_escaped_items_read_the_same(repos):
+    repos.loyalty("contract-shop")
+    message = {"kind": "post_purchase", "shop_id": "contract-shop",
+               "data": {"items": [{"title": "Навушники JBL Tune 520BT, сині", "quantity": 1}], "note": "ї 👍"}}
+    values = {"pk": "OUTBOX#contract-shop#1", "sk": "2026-06-01T09:30:00.000000Z#k", "message": message,
+              "created_at": "2026-06-01T09:30:00.000000Z"}
+    stored = attribute_map(OutboxItem, values)["message"]["S"]
+    assert "Навушники" in stored and "\\u" not in stored  # 2 bytes a letter, not a 6-byte escape
+    assert len(stored.encode()) < len(json.dumps(message).encode())
+    with Transaction(connection()) as write:
+        write.put(OutboxItem, values)
+    assert OutboxItem.get(values["pk"], values["sk"], consistent_read=True).message == message
+    # an item written before (ASCII escapes) reads as the same message
+    connection().client.put_item(TableName=Item.Meta.table_name, Item={
+        "pk": {"S": "OUTBOX#contract-shop#2"}, "sk": {"S": values["sk"]}, "type": {"S": "outbox"},
+        "created_at": {"S": values["created_at"]}, "message": {"S": json.dumps(message)}})
+    assert OutboxItem.get("OUTBOX#contract-shop#2", values["sk"], consistent_read=True).message == message
+
+
+def test_a_lone_surrogate_is_stored_escaped_as_utf8_cannot_carry_it():
+    detail = {"note": "half a pair: \ud83d"}
+    stored = attribute_map(LedgerItem, {**ITEMS[2][1], "detail": detail})["detail"]["S"]
+    assert stored == json.dumps(detail) and json.loads(stored) == detail

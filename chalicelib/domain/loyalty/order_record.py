@@ -38,6 +38,8 @@ class EarnedLine:
 
     def reversed_so_far(self) -> tuple[int, int, int]:
         """(points, cashback, spend) taken back by the refunds recorded so far."""
+        if not self.refunded_quantity and not self.refunded_amount_minor:  # a share of 0 (most lines)
+            return 0, 0, 0
         share = self.refunded_share()
         return (_floor(self.points * share), _floor(self.cashback_minor * share), _floor(self.spend_minor * share))
 
@@ -141,10 +143,12 @@ def allocate(total: int, weights: list[int]) -> list[int]:
     weight_sum = sum(weights)
     if total == 0 or weight_sum <= 0:
         return [0] * len(weights)
-    exact = [Fraction(total * w, weight_sum) for w in weights]
-    parts = [_floor(x) for x in exact]
+    # Each exact share is total·w / weight_sum: its floor and its remainder over the one common
+    # denominator, in integers (as exact as fractions, without making one per line).
+    shares = [divmod(total * w, weight_sum) for w in weights]
+    parts = [floor for floor, _ in shares]
     short = total - sum(parts)
-    by_remainder = sorted(range(len(weights)), key=lambda i: (-(exact[i] - parts[i]), i))
+    by_remainder = sorted(range(len(weights)), key=lambda i: (-shares[i][1], i))
     for i in by_remainder[:short]:
         parts[i] += 1
     return parts

@@ -27,7 +27,7 @@ from chalicelib.store import counters, keys
 from chalicelib.store.connection import connection, partition_items, resolve
 from chalicelib.store.counters import CounterAddition
 from chalicelib.store.loyalty.dashboard import dashboard_update
-from chalicelib.store.transaction import Transaction
+from chalicelib.store.transaction import Transaction, TransactRead, ValuesPut
 from chalicelib.store.models import (
     CampaignGroupItem,
     CodeItem,
@@ -42,7 +42,6 @@ from chalicelib.store.models import (
     PlatformCustomerItem,
     ProfileItem,
     RedactedOrderItem,
-    over_version,
     stored_version,
 )
 
@@ -70,8 +69,8 @@ class Change:
     counters: list[CounterAddition] = field(default_factory=list)
     # An event record that must outlive the 30-day housekeeping TTL (a once-ever marker).
     keep_event: bool = False
-    # Other items of the change, each (item, condition or None): a referral, a review
-    # bonus, a withdrawal (chalicelib.store.loyalty.program_store builds them).
+    # Other items of the change, each (item, condition or None) or a ValuesPut: a referral, a review
+    # bonus, a withdrawal (chalicelib.store.loyalty.program_store builds them), a purchase.
     items: list[tuple] = field(default_factory=list)
 
 
@@ -111,32 +110,32 @@ class LoyaltyRepository:
         any of our codes the order carries and (``redacted_hash``) the mark of an
         erased order: one strongly consistent TransactGetItems."""
         codes = list(codes)
-        with TransactGet(connection=connection()) as get:
-            redacted_future = (get.get(RedactedOrderItem, keys.redacted_order_pk(self.shop_id, redacted_hash),
-                                       keys.REDACTED_ORDER_SK) if redacted_hash else None)
-            order_future = get.get(OrderItem, keys.order_pk(self.shop_id, order_id), keys.ORDER_SK)
-            profile_future = (get.get(ProfileItem, keys.customer_pk(self.shop_id, customer_id), keys.PROFILE_SK)
-                              if customer_id else None)
-            event_future = (get.get(EventItem, keys.event_pk(self.shop_id, event_id), keys.EVENT_SK)
-                            if event_id else None)
-            code_futures = [get.get(CodeItem, keys.code_pk(self.shop_id, code), keys.CODE_SK) for code in codes]
-            click_future = (get.get(LastClickItem, keys.customer_pk(self.shop_id, customer_id), keys.LAST_CLICK_SK)
-                            if customer_id else None)
-            group_future = (get.get(CampaignGroupItem, keys.customer_pk(self.shop_id, customer_id),
-                                    keys.CAMPAIGN_GROUP_SK) if customer_id else None)
-        order = resolve(order_future)
-        profile = resolve(profile_future)
-        click = resolve(click_future)
-        group = resolve(group_future)
+        # The items as their values (TransactRead): each mapped once, into the use case's records.
+        with TransactRead(connection()) as read:
+            redacted_at = (read.get(RedactedOrderItem, keys.redacted_order_pk(self.shop_id, redacted_hash),
+                                    keys.REDACTED_ORDER_SK) if redacted_hash else None)
+            order_at = read.get(OrderItem, keys.order_pk(self.shop_id, order_id), keys.ORDER_SK)
+            profile_at = (read.get(ProfileItem, keys.customer_pk(self.shop_id, customer_id), keys.PROFILE_SK)
+                          if customer_id else None)
+            event_at = read.get(EventItem, keys.event_pk(self.shop_id, event_id), keys.EVENT_SK) if event_id else None
+            codes_at = [read.get(CodeItem, keys.code_pk(self.shop_id, code), keys.CODE_SK) for code in codes]
+            click_at = (read.get(LastClickItem, keys.customer_pk(self.shop_id, customer_id), keys.LAST_CLICK_SK)
+                        if customer_id else None)
+            group_at = (read.get(CampaignGroupItem, keys.customer_pk(self.shop_id, customer_id),
+                                 keys.CAMPAIGN_GROUP_SK) if customer_id else None)
+        order = read.item(order_at)
+        profile = read.item(profile_at)
+        click = read.item(click_at)
+        group = read.item(group_at)
         return OrderContext(
             campaign_group=CampaignGroup(customer_id, group.campaign_id, group.group, keys.parse_iso(group.assigned_at),
                                          int(group.orders or 0), int(group.revenue_minor or 0),
                                          int(group.variant) if group.variant is not None else None) if group else None,
             order=_order_from_item(order) if order else None,
             account=_account_from_items(profile, None) if profile else None,
-            codes=[_code_from_item(item) for item in map(resolve, code_futures) if item is not None],
-            event_seen=resolve(event_future) is not None,
-            order_redacted=resolve(redacted_future) is not None,
+            codes=[_code_from_item(item) for item in map(read.item, codes_at) if item is not None],
+            event_seen=read.item(event_at) is not None,
+            order_redacted=read.item(redacted_at) is not None,
             last_click=Click(click.subject, click.send_key, keys.parse_iso(click.clicked_at)) if click else None)
 
     def order_redacted(self, redacted_hash: str) -> bool:
@@ -302,8 +301,12 @@ class LoyaltyRepository:
                     self._write_code(write, code)
                 for message in change.outbox:
                     write.put(OutboxItem, outbox_values(message, now))
-                for item, condition in change.items:
-                    write.save(item, condition=condition)
+                for entry in change.items:
+                    if isinstance(entry, ValuesPut):
+                        write.put(entry.model_class, entry.values, condition=entry.condition)
+                    else:
+                        item, condition = entry
+                        write.save(item, condition=condition)
                 for addition in change.counters:
                     counters.add_in(write, addition)
                 if change.account is not None:
@@ -319,7 +322,7 @@ class LoyaltyRepository:
 
     def _write_account(self, write: Transaction, account: Account) -> None:
         pk = keys.customer_pk(self.shop_id, account.customer_id)
-        write.save(over_version(_profile_item(self.shop_id, account), account.version))
+        write.put_over_version(ProfileItem, _profile_values(self.shop_id, account), account.version)
         for lot in account.saved_lots.values():
             write.put(LotItem, _lot_values(self.shop_id, account.customer_id, lot))
         for lot in account.removed_lots.values():
@@ -338,10 +341,10 @@ class LoyaltyRepository:
                                              "sk": keys.PLATFORM_CUSTOMER_SK, "customer_id": account.customer_id})
 
     def _write_order(self, write: Transaction, order: OrderRecord) -> None:
-        write.save(over_version(_order_item(self.shop_id, order), order.version))
+        write.put_over_version(OrderItem, _order_values(self.shop_id, order), order.version)
 
     def _write_code(self, write: Transaction, code: RewardCode) -> None:
-        write.save(over_version(_code_item(code), code.version))
+        write.put_over_version(CodeItem, _code_values(code), code.version)
 
     @staticmethod
     def _mark_committed(change: Change) -> None:
@@ -396,8 +399,13 @@ def _decode_directory_cursor(cursor: str, shard: int) -> str:
 
 # -- mapping: profile and lots ---------------------------------------------------
 def _profile_item(shop_id: str, account: Account) -> ProfileItem:
-    item = ProfileItem(
-        keys.customer_pk(shop_id, account.customer_id), keys.PROFILE_SK,
+    return ProfileItem(**_profile_values(shop_id, account))
+
+
+def _profile_values(shop_id: str, account: Account) -> dict:
+    """The profile item's values (python attribute names; no version: the transaction adds it)."""
+    values = dict(
+        pk=keys.customer_pk(shop_id, account.customer_id), sk=keys.PROFILE_SK,
         customer_id=account.customer_id, created_at=keys.iso(account.created_at),
         email=account.email, first_name=account.first_name, last_name=account.last_name, locale=account.locale,
         timezone=account.timezone, marketing_consent=account.marketing_consent,
@@ -416,20 +424,20 @@ def _profile_item(shop_id: str, account: Account) -> ProfileItem:
         bought_skus=set(account.bought_skus) or None, bought_categories=set(account.bought_categories) or None,
         program_state=_program_state(account),
         member_until=keys.iso(account.member_until) if account.member_until else None,
+        # The shop's customer directory (segments): every profile, redacted ones too.
+        gsi4pk=keys.shop_customers_pk(shop_id, keys.customer_shard(account.customer_id)),
+        gsi4sk=account.customer_id,
     )
-    # The shop's customer directory (segments): every profile, redacted ones too.
-    item.gsi4pk = keys.shop_customers_pk(shop_id, keys.customer_shard(account.customer_id))
-    item.gsi4sk = account.customer_id
     if account.birthday and not account.redacted:
-        item.gsi2pk = keys.birthday_pk(shop_id, account.birthday.strftime("%m-%d"))
-        item.gsi2sk = account.customer_id
+        values["gsi2pk"] = keys.birthday_pk(shop_id, account.birthday.strftime("%m-%d"))
+        values["gsi2sk"] = account.customer_id
     if account.last_order_at:
-        item.gsi3pk = keys.last_order_day_pk(shop_id, account.last_order_at.date().isoformat())
-        item.gsi3sk = account.customer_id
+        values["gsi3pk"] = keys.last_order_day_pk(shop_id, account.last_order_at.date().isoformat())
+        values["gsi3sk"] = account.customer_id
     if account.tier_review_on:
-        item.gsi1pk = keys.tier_review_pk(shop_id, account.tier_review_on.isoformat())
-        item.gsi1sk = account.customer_id
-    return item
+        values["gsi1pk"] = keys.tier_review_pk(shop_id, account.tier_review_on.isoformat())
+        values["gsi1sk"] = account.customer_id
+    return values
 
 
 def _program_state(account: Account) -> Optional[dict]:
@@ -532,7 +540,8 @@ def _entry_from_item(item: LedgerItem) -> LedgerEntry:
 
 
 # -- mapping: orders ---------------------------------------------------------------
-def _order_item(shop_id: str, order: OrderRecord) -> OrderItem:
+def _order_values(shop_id: str, order: OrderRecord) -> dict:
+    """The order item's values (no version: the transaction adds it)."""
     state = {
         "name": order.name,
         "lines": [vars(line) for line in order.lines],
@@ -546,8 +555,8 @@ def _order_item(shop_id: str, order: OrderRecord) -> OrderItem:
         "refused_codes": order.refused_codes or None,
         "attribution": order.attribution,
     }
-    return OrderItem(keys.order_pk(shop_id, order.order_id), keys.ORDER_SK, customer_id=order.customer_id,
-                     status=order.status, state=state)
+    return {"pk": keys.order_pk(shop_id, order.order_id), "sk": keys.ORDER_SK, "customer_id": order.customer_id,
+            "status": order.status, "state": state}
 
 
 def _order_from_item(item: OrderItem) -> OrderRecord:
@@ -583,6 +592,11 @@ def _refund_from_json(data: dict) -> Refund:
 
 # -- mapping: codes ------------------------------------------------------------------
 def _code_item(code: RewardCode) -> CodeItem:
+    return CodeItem(**_code_values(code))
+
+
+def _code_values(code: RewardCode) -> dict:
+    """The code item's values (no version: the transaction adds it)."""
     state = {
         "value_minor": code.value_minor, "points": code.points, "created_at": keys.iso(code.created_at),
         "portions": [{"lot_id": p.lot_id, "points": p.points, "earned_at": keys.iso(p.earned_at),
@@ -601,13 +615,13 @@ def _code_item(code: RewardCode) -> CodeItem:
         state["free_product_sku"] = code.free_product_sku
     if code.reward_id:
         state["reward_id"] = code.reward_id
-    item = CodeItem(keys.code_pk(code.shop_id, code.code), keys.CODE_SK, code_kind=code.kind,
-                    customer_id=code.customer_id, status=code.status, state=state,
-                    expires_at=keys.iso(code.expires_at))
+    values = {"pk": keys.code_pk(code.shop_id, code.code), "sk": keys.CODE_SK, "code_kind": code.kind,
+              "customer_id": code.customer_id, "status": code.status, "state": state,
+              "expires_at": keys.iso(code.expires_at)}
     if code.status == "issued" and code.kind in RETURNABLE:  # only these may need giving back
-        item.gsi1pk = keys.code_expiry_day_pk(code.shop_id, keys.iso(code.expires_at)[:10])
-        item.gsi1sk = code.code
-    return item
+        values["gsi1pk"] = keys.code_expiry_day_pk(code.shop_id, keys.iso(code.expires_at)[:10])
+        values["gsi1sk"] = code.code
+    return values
 
 
 def _code_from_item(item: CodeItem) -> RewardCode:

@@ -19,6 +19,7 @@ from chalicelib.domain.products.recommendations import CustomerRecommendations, 
 from chalicelib.store import keys
 from chalicelib.store.models import (PlatformProductItem, ProductItem, PurchaseItem, RecommendationItem, over_version,
                                      stored_version)
+from chalicelib.store.transaction import ValuesPut
 
 PLATFORM, ORDERS, SETTING = "A", "B", "C"
 RECOMMENDATIONS_SK = "RECS"
@@ -97,9 +98,11 @@ class ProductStore:
     # -- purchases ---------------------------------------------------------------------------
     def purchase_write(self, order_id: str, customer_id: str, at: datetime, lines: list[dict],
                        returned: bool = False) -> tuple:
-        """A paid order's products, or the order taken back (``returned``): (item, None)."""
-        return (PurchaseItem(purchases_pk(self.shop_id), keys.purchase_sk(order_id), customer_id=customer_id,
-                             state={"at": keys.iso(at), "lines": lines, "returned": returned}), None)
+        """A paid order's products, or the order taken back (``returned``): the item's put, for the
+        order's own transaction."""
+        return ValuesPut(PurchaseItem, {"pk": purchases_pk(self.shop_id), "sk": keys.purchase_sk(order_id),
+                                        "customer_id": customer_id,
+                                        "state": {"at": keys.iso(at), "lines": lines, "returned": returned}})
 
     def purchases(self) -> Iterator[tuple[Purchase, list[dict]]]:
         """Every purchase not taken back, with its lines (a paginated Query)."""

@@ -1,0 +1,42 @@
+"""The stored timestamp format is read and written as ``strptime``/``strftime`` with FORMAT did,
+by the cheaper ``isoformat``/``fromisoformat`` where they agree."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from hypothesis import given, strategies as st
+
+from chalicelib.domain.timestamps import FORMAT, iso, parse_iso
+
+KYIV = timezone(timedelta(hours=2))
+
+
+@given(st.datetimes(min_value=datetime(1, 1, 2), max_value=datetime(9999, 12, 30),
+                    timezones=st.sampled_from([timezone.utc, KYIV, timezone(timedelta(hours=-9, minutes=-30))])))
+def test_iso_and_parse_iso_are_strftime_and_strptime_of_the_format(moment):
+    text = iso(moment)
+    assert text == moment.astimezone(timezone.utc).strftime(FORMAT)
+    if moment.astimezone(timezone.utc).year >= 1000:
+        assert parse_iso(text) == datetime.strptime(text, FORMAT).replace(tzinfo=timezone.utc) == moment
+        assert parse_iso(text).tzinfo is timezone.utc
+
+
+@pytest.mark.parametrize("text", [
+    "2026-06-01T09:30:00.123Z",  # fewer fraction digits: strptime's %f reads them
+    "2026-06-01T09:30:00.1Z",
+])
+def test_other_spellings_strptime_reads_are_still_read(text):
+    assert parse_iso(text) == datetime.strptime(text, FORMAT).replace(tzinfo=timezone.utc)
+
+
+@pytest.mark.parametrize("text", [
+    "2026-06-01 09:30:00.123456Z",  # fromisoformat would read these; the format does not
+    "2026-06-01T09:30:00.123456+01:00",
+    "2026-W22-1T09:30:00.123456Z",
+    "2026-06-01T09:30:00,123456Z",
+    "2026-06-01T09:30:00.123456",
+])
+def test_what_the_format_refuses_is_still_refused(text):
+    with pytest.raises(ValueError):
+        parse_iso(text)
