@@ -42,7 +42,7 @@ def set_client_defaults(client_config) -> None:
 
 
 # The requests that take the lean path on ``lean_connection()``: the send path's per-e-mail Query
-# and transactions, and the webhook's one read (TransactGetItems), when its change uses it.
+# and transactions, and the webhook's one read (TransactGetItems, `LoyaltyRepository.load_for_order`).
 LEAN_OPERATIONS = frozenset({"Query", "TransactGetItems", "TransactWriteItems"})
 
 
@@ -77,7 +77,8 @@ class LeanConnection(Connection):
 def lean_connection() -> LeanConnection:
     """``connection()`` with its Query and transactions on the lean path (``LeanConnection``): what
     the send path's read, claim and final write use (``partition_items``, ``MailStore.claim``,
-    ``write_sent``); other callers keep ``connection()``. One per table connection."""
+    ``write_sent``) and the webhook's read (``LoyaltyRepository.load_for_order``); other callers
+    keep ``connection()``. One per table connection."""
     base = connection()
     lean = _lean.get("connection")
     if lean is None or lean.base is not base:

@@ -24,7 +24,7 @@ from chalicelib.domain.loyalty.order_record import EarnedLine, OrderRecord
 from chalicelib.domain.loyalty import tier_window
 from chalicelib.domain.platform_events import Refund, RefundLine
 from chalicelib.store import counters, keys
-from chalicelib.store.connection import connection, partition_items, resolve
+from chalicelib.store.connection import connection, lean_connection, partition_items, resolve
 from chalicelib.store.counters import CounterAddition
 from chalicelib.store.loyalty.dashboard import dashboard_update
 from chalicelib.store.transaction import Transaction, TransactRead, ValuesPut
@@ -110,8 +110,9 @@ class LoyaltyRepository:
         any of our codes the order carries and (``redacted_hash``) the mark of an
         erased order: one strongly consistent TransactGetItems."""
         codes = list(codes)
-        # The items as their values (TransactRead): each mapped once, into the use case's records.
-        with TransactRead(connection()) as read:
+        # The items as their values (TransactRead): each mapped once, into the use case's records; the
+        # request on the lean path (store/lean_requests.py: anything but a plain 200 goes to botocore).
+        with TransactRead(lean_connection()) as read:
             redacted_at = (read.get(RedactedOrderItem, keys.redacted_order_pk(self.shop_id, redacted_hash),
                                     keys.REDACTED_ORDER_SK) if redacted_hash else None)
             order_at = read.get(OrderItem, keys.order_pk(self.shop_id, order_id), keys.ORDER_SK)
