@@ -1,14 +1,14 @@
 """The SES sending rate, shared by every concurrent sender.
 
 SES allows an account so many messages per second. Each epoch second is one counter item in
-DynamoDB (``sent``, refused past ``limit`` by a condition). A sender does not take its slots one
-request at a time: it reserves, in ONE conditional UpdateItem, as many slots of the current second
-as it still expects to send (the send consumer's hint: what is left of its queue batch, at most the
-limit), and then spends them locally, one per e-mail. When the second cannot give that many, the
-refusal tells how many it still has (``ReturnValuesOnConditionCheckFailure``) and the sender takes
-those; when it has none, the sender waits for the next second. So a batch of ten costs one request,
-not ten, and any number of Lambda workers together still never take more than ``limit`` slots of a
-second: every slot spent was counted in the item under the condition first.
+DynamoDB (``sent``). A sender does not take its slots one request at a time: it reserves, in ONE
+UpdateItem, as many slots of the current second as it still expects to send (the send consumer's
+hint: what is left of its queue batch, at most the limit), and then spends them locally, one per
+e-mail. The ADD answers with the count after it, so the sender knows which places of the count it
+took and keeps those below the limit: all it asked for, fewer when the second had fewer left, none
+when it was full (then it waits for the next second). So a batch of ten costs one request, not ten,
+and any number of Lambda workers together still never take more than ``limit`` slots of a second:
+every slot spent is a place of that second's count below the limit, and no place is given twice.
 
 Slots reserved and not spent (an e-mail skipped or a duplicate after its slots were reserved, the
 second running out while a sender still holds some) are simply lost with their second: the rate is
@@ -27,7 +27,6 @@ from chalicelib.mail.messenger import Messenger, TransientSendError
 
 DEFAULT_RATE = 14.0  # SES's starting production quota, messages per second
 MAX_WAIT_SECONDS = 10.0
-_TRIES_PER_TAKE = 3  # a second fought over by many senders is, after that, taken as full
 
 # take_slots(second, wanted, limit) -> how many of ``wanted`` slots of ``second`` were taken (0..wanted)
 TakeSlots = Callable[[int, int, int], int]
@@ -100,48 +99,28 @@ def expect_sends(messenger, count: int) -> None:
 
 
 def take_slots_in_dynamodb(second: int, wanted: int, limit: int) -> int:
-    """Up to ``wanted`` slots of ``second``: one conditional ADD (``sent + wanted <= limit``); when
-    refused, DynamoDB's refusal carries the item, and what the second still has is taken the same
-    way. Returns the slots taken (0: the second is full).
+    """Up to ``wanted`` slots of ``second``, in one UpdateItem: ``ADD sent :wanted``, answered with
+    the count after it. The request took the counter's places ``[after - wanted, after)``; the ones
+    below ``limit`` are this sender's (all of them, some, or none when the second is full). No
+    condition, so no refusal and no second request: senders racing for a second's last slots each
+    get a disjoint part of the count, and together never more than ``limit`` (the count itself may
+    pass the limit; it is only a count, and the item expires an hour later).
 
-    The ADD goes on the send path's lean path (``lean_requests.call``), which hands anything but a
-    plain 200 to botocore with the same parameters; so, as botocore's own retries do, an ADD whose
-    answer was lost may be applied twice. That is safe here: the condition is checked on every
-    application, so ``sent`` never passes ``limit``; an ADD counted twice only leaves its slots of
-    that one second unused (under-use, never a send over the rate)."""
-    for _ in range(_TRIES_PER_TAKE):
-        refused, sent = _add_sent(second, wanted, limit)
-        if not refused:
-            return wanted
-        left = limit - sent if sent is not None else 0  # (no item in the refusal: taken as full)
-        if left <= 0:
-            return 0
-        wanted = min(wanted, left)
-    return 0
-
-
-def _add_sent(second: int, count: int, limit: int) -> tuple[bool, Optional[int]]:
-    """(refused, ``sent`` as the refusal found it, or None) for ``ADD sent :count`` when
-    ``sent <= limit - count``."""
-    from botocore.exceptions import ClientError
-
+    It goes on the send path's lean path (``lean_requests.call``), which hands anything but a plain
+    200 to botocore with the same parameters; so, as botocore's own retries do anyway, an ADD whose
+    answer was lost may be applied twice. That is safe: the first application's places are simply
+    never used (that second is under-used by them), and the places granted still all lie below
+    ``limit``; a repeat can never make a send over the rate."""
     from chalicelib.store import lean_requests
     from chalicelib.store.connection import connection
     from chalicelib.store.models import Item
 
-    client = connection().client
-    try:
-        lean_requests.call(client, "UpdateItem", {
-            "TableName": Item.Meta.table_name, "Key": {"pk": {"S": f"SESRATE#{second}"}, "sk": {"S": "RATE"}},
-            "UpdateExpression": "SET #type = :type, #ttl = :ttl ADD #sent :count",
-            "ConditionExpression": "attribute_not_exists(#sent) OR #sent <= :room",
-            "ExpressionAttributeNames": {"#type": "type", "#ttl": "ttl", "#sent": "sent"},
-            "ExpressionAttributeValues": {":type": {"S": "ses_rate"}, ":ttl": {"N": str(second + 3600)},
-                                          ":count": {"N": str(count)}, ":room": {"N": str(limit - count)}},
-            "ReturnValuesOnConditionCheckFailure": "ALL_OLD"})
-    except ClientError as error:
-        if error.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
-            raise
-        sent = error.response.get("Item", {}).get("sent", {}).get("N")
-        return True, int(sent) if sent is not None else None
-    return False, None
+    answer = lean_requests.call(connection().client, "UpdateItem", {
+        "TableName": Item.Meta.table_name, "Key": {"pk": {"S": f"SESRATE#{second}"}, "sk": {"S": "RATE"}},
+        "UpdateExpression": "SET #type = :type, #ttl = :ttl ADD #sent :count",
+        "ExpressionAttributeNames": {"#type": "type", "#ttl": "ttl", "#sent": "sent"},
+        "ExpressionAttributeValues": {":type": {"S": "ses_rate"}, ":ttl": {"N": str(second + 3600)},
+                                      ":count": {"N": str(wanted)}},
+        "ReturnValues": "UPDATED_NEW"})
+    after = int(answer["Attributes"]["sent"]["N"])
+    return max(0, min(wanted, limit - (after - wanted)))
