@@ -8,8 +8,9 @@ import uuid
 
 import pytest
 
-# The fixtures every suite shares: the API on the emulator (client, shops) and the in-memory seam.
-pytest_plugins = ["tests.support.api_fixtures", "tests.support.fakes.fixtures"]
+# The fixtures every suite shares: the API on the emulator (client, shops) and the in-memory seam;
+# boto3's clients kept across tests as a warm Lambda keeps them, each test checked to leave them as it found them.
+pytest_plugins = ["tests.support.api_fixtures", "tests.support.fakes.fixtures", "tests.support.aws_clients"]
 
 # Fake credentials always: nothing in the tests may reach a real AWS account.
 os.environ.update({

@@ -5,6 +5,7 @@ on two clients of the same configuration, one with the in-memory answer taken of
 from __future__ import annotations
 
 import boto3
+import boto3.session
 import pytest
 
 from devstack.emulator import hold_verification, publish_dns
@@ -18,8 +19,10 @@ REGION = "eu-central-1"
 def clients():
     with in_memory_store():
         in_memory = boto3.client("sesv2", region_name=REGION)
-        through_stub = boto3.client("sesv2", region_name=REGION)
+        # A session of its own: the default session's clients are shared across tests (tests/support/aws_clients.py)
+        through_stub = boto3.session.Session().client("sesv2", region_name=REGION)
         through_stub.meta.events.unregister("before-call.sesv2", ses_identities._answer_in_memory)
+        assert through_stub is not in_memory
         yield in_memory, through_stub
 
 

@@ -14,6 +14,7 @@ import pytest
 from chalicelib import composition
 from chalicelib.mail.messenger import PermanentSendError, SesMessenger, TransientSendError
 from chalicelib.services.mail import mailer
+from tests.support.aws_clients import registered
 from tests.support.ses import ses_messenger
 from tests.support.shops import register_shop
 from tests.support.mail import FakeTemplates, NOW, SENDER, customer_id, deliver_order, queue_message
@@ -29,19 +30,20 @@ def moto_raw_message(endpoint: str, message_id: str) -> bytes:
     raise AssertionError(f"moto has no message {message_id}")
 
 
-def _spy_on(messenger: SesMessenger) -> list[dict]:
-    calls: list[dict] = []
-    messenger.client.meta.events.register("provide-client-params.sesv2.SendEmail",
-                                          lambda params, **_: calls.append(params))
-    return calls
+@pytest.fixture
+def spied_ses(moto_endpoint):
+    """A messenger to the emulator's SES, and the SendEmail parameters it is given during the test
+    (its client is shared across tests: the spy is taken off again, tests/support/aws_clients.py)."""
+    messenger, calls = ses_messenger(), []
+    with registered(messenger.client, "provide-client-params.sesv2.SendEmail", lambda params, **_: calls.append(params)):
+        yield messenger, calls
 
 
-def test_marketing_mail_through_moto_ses_carries_one_click_unsubscribe(deps, mail_shop, olena, moto_endpoint,
+def test_marketing_mail_through_moto_ses_carries_one_click_unsubscribe(deps, mail_shop, olena, moto_endpoint, spied_ses,
                                                                       monkeypatch):
     composition.use(config={"public_url": "https://loyalty.example.com",
                             "unsubscribe_mailbox": "unsubscribe@mail.loyalty.example.com"})
-    messenger = ses_messenger()
-    calls = _spy_on(messenger)
+    messenger, calls = spied_ses
 
     result = mailer.send_message(deps, queue_message(mail_shop.shop_id, olena, "spring-1"), messenger=messenger,
                                  templates=FakeTemplates(), now=NOW)
@@ -76,10 +78,9 @@ def test_marketing_mail_through_moto_ses_carries_one_click_unsubscribe(deps, mai
     assert log.status == "sent" and log.ses_message_id == result["ses_message_id"]
 
 
-def test_transactional_mail_through_moto_ses_has_no_list_unsubscribe(deps, mail_shop, olena, moto_endpoint, monkeypatch):
+def test_transactional_mail_through_moto_ses_has_no_list_unsubscribe(deps, mail_shop, olena, moto_endpoint, spied_ses, monkeypatch):
     composition.use(config={"ses_configuration_set": "shop-receipts"})
-    messenger = ses_messenger()
-    calls = _spy_on(messenger)
+    messenger, calls = spied_ses
 
     result = mailer.send_message(deps, queue_message(mail_shop.shop_id, olena, "order-m-1", template="post_purchase",
                                                category="transactional"),

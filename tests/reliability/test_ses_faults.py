@@ -19,6 +19,7 @@ from chalicelib.services.shops.lookup import load_shop
 from chalicelib.store import keys
 from chalicelib.store.mail.mail_store import MailStore
 from chalicelib.store.models import OutboxItem
+from tests.support.aws_clients import registered
 from tests.support.ses import ses_messenger
 from tests.support.shops import register_shop
 from tests.support.mail import deliver_order, verify_sender
@@ -72,13 +73,13 @@ class FlakySes:
 @pytest.fixture
 def flaky_ses(deps, monkeypatch):
     ses = ses_messenger()
-    flaky = FlakySes(share=0.3, seed=11)
-    ses.client.meta.events.register("before-send.sesv2.SendEmail", flaky)
     composition.use(messenger=RateLimitedMessenger(ses, take_slots_in_dynamodb, rate=1000))
     monkeypatch.setattr(send_consumer, "backoff_seconds", lambda attempt: 0)  # SQS's back-off, without the wait
     # botocore's own retries of a throttled send (standard mode), without their jittered sleeps
     monkeypatch.setattr(ExponentialBackoff, "delay_amount", lambda backoff, context: 0)
-    return flaky
+    # the client is shared across tests (tests/support/aws_clients.py): the faults are this test's only
+    with registered(ses.client, "before-send.sesv2.SendEmail", FlakySes(share=0.3, seed=11)) as flaky:
+        yield flaky
 
 
 def test_ses_failing_thirty_percent_loses_nothing_and_sends_nothing_twice(deps, client, flaky_ses, moto_endpoint,

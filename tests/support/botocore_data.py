@@ -13,8 +13,8 @@ the endpoint rules again: about 40 ms of JSON decoding a client, and 8 ms more t
   with no arguments, which is what moto's reset leads to), it gets the session already made for
   the same AWS environment: every ``AWS_*`` variable (credentials, region, endpoint, config files;
   moto's mock sets its own credentials) and the same built-in botocore handlers (moto adds its
-  stubber when imported). A session holds no test's data; each ``boto3.client`` call still makes
-  a new client, with its own event handlers, retry quota and connection pool.
+  stubber when imported). A session holds no test's data; its clients are kept per configuration
+  by tests/support/aws_clients.py, which also checks that no test leaves them changed.
 """
 from __future__ import annotations
 
@@ -43,7 +43,8 @@ def share_botocore_data() -> None:
     Loader.__init__ = init
 
 
-def _environment() -> tuple:
+def environment() -> tuple:
+    """What a default session (and a client of it) is made from: the ``AWS_*`` variables and the built-in handlers."""
     from botocore.handlers import BUILTIN_HANDLERS
 
     return (tuple(sorted((name, value) for name, value in os.environ.items() if name.startswith("AWS_"))),
@@ -61,7 +62,7 @@ def share_default_sessions() -> None:
     def setup_default_session(**kwargs):
         if kwargs:
             return own_setup(**kwargs)
-        key = _environment()
+        key = environment()
         with _lock:
             session = _sessions.get(key)
             if session is None:
@@ -70,3 +71,9 @@ def share_default_sessions() -> None:
 
     setup_default_session.shares_sessions = True
     boto3.setup_default_session = setup_default_session
+
+
+def is_shared_default_session(session) -> bool:
+    """Whether ``session`` is one of the default sessions kept here (tests/support/aws_clients.py shares their clients)."""
+    with _lock:
+        return any(kept is session for kept in _sessions.values())

@@ -59,7 +59,9 @@ def test_another_body_operation_or_secret_signs_differently(monkeypatch):
 def test_what_the_lean_path_does_not_do_goes_to_the_full_client(monkeypatch):
     """A proxy or a TLS check turned off: the endpoint is not the lean path's (None), so every
     request goes through botocore, which honours them."""
-    for name in ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy"):
+    # (the AWS endpoint itself, not an emulator's that an earlier test in this worker pointed the environment at)
+    for name in ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy",
+                 "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_DYNAMODB"):
         monkeypatch.delenv(name, raising=False)
     session = botocore.session.get_session()
 
