@@ -17,9 +17,12 @@
   cached compiled MJML) for the same recipients.
 - requests_per_email, cpu_ms_per_email: the send queue's handler for the e-mails those orders owe,
   in batches of 10 as the Lambda gets them (``send_consumer.deliver_record`` per message, then the
-  batch's ``finish_batch``), SES stubbed (the stub returns an id; no rate limiter): DynamoDB
-  requests counted at the botocore client and on the lean path (store/lean_requests.py: each try is
-  one request; ``lean_tries_per_email`` in the detail), CPU time of the whole batch, per e-mail.
+  batch's ``finish_batch``), SES stubbed (the stub returns an id) behind the shared rate limiter as
+  deployed (mail/rate_limit.py, at ``ses_max_send_rate``: 14/s by default, ``LOYALTY_SES_MAX_SEND_RATE``
+  to change it; its waits are sleeps, not CPU): DynamoDB requests, the limiter's included, counted
+  at the botocore client and on the lean path (store/lean_requests.py: each try is one request;
+  ``lean_tries_per_email`` and ``limiter_requests_per_email`` in the detail), CPU time of the whole
+  batch, per e-mail.
 - import_app_vs_boto3: CPU time of ``import app`` over ``import boto3``, each in a fresh
   interpreter, median of 5.
 
@@ -197,9 +200,9 @@ def _measure_on(orders: int) -> dict:
             StubSes.sent += 1
             return f"stub-{StubSes.sent}"
 
-    deps = use(messenger=StubSes())
+    deps = use(messenger=_rate_limited(StubSes(), dependencies().config.ses_max_send_rate))
     _warm_templates(deps)
-    email_cpu, email_requests, email_lean, statuses = [], [], [], {}
+    email_cpu, email_requests, email_lean, email_limiter, statuses = [], [], [], [], {}
     batches = [messages[n:n + _BATCH] for n in range(0, len(messages), _BATCH)]
     profiler = None
     if _PROFILE["on"]:
@@ -208,6 +211,7 @@ def _measure_on(orders: int) -> dict:
         profiler = _PROFILE["profiler"] = cProfile.Profile(time.process_time)
     for n, batch in enumerate(batches):
         before, lean_before = calls.dynamodb(), calls.lean
+        limiter_before = _LIMITER_TAKES[0]
         if profiler is not None and n >= 1:
             profiler.enable()
         start = time.process_time()
@@ -221,6 +225,7 @@ def _measure_on(orders: int) -> dict:
             email_cpu.append(spent / len(batch))
             email_requests.append((calls.dynamodb() - before) / len(batch))
             email_lean.append((calls.lean - lean_before) / len(batch))
+            email_limiter.append((_LIMITER_TAKES[0] - limiter_before) / len(batch))
     if statuses.get("sent", 0) != len(messages):
         raise RuntimeError(f"not every e-mail was sent: {statuses}")
 
@@ -236,8 +241,27 @@ def _measure_on(orders: int) -> dict:
                    "webhook_cpu_vs_plain_client_floor": statistics.median(webhook_cpu)
                    / statistics.median(plain_floor_cpu),
                    "mime_ms": mime * 1000, "render_ms": render * 1000, "emails": len(email_cpu),
-                   "lean_tries_per_email": statistics.mean(email_lean)},
+                   "lean_tries_per_email": statistics.mean(email_lean),
+                   "limiter_requests_per_email": statistics.mean(email_limiter)},
     }
+
+
+def _rate_limited(ses, rate: float):
+    """The stub behind the shared SES rate limiter, as production sends (composition.build): its
+    DynamoDB requests are counted in requests_per_email and its CPU in cpu_ms_per_email. A tree
+    before the batch's reservation takes one slot a request (``take_slot_in_dynamodb``)."""
+    from chalicelib.mail import rate_limit
+
+    take = getattr(rate_limit, "take_slots_in_dynamodb", None) or rate_limit.take_slot_in_dynamodb
+
+    def counted(*args):
+        _LIMITER_TAKES[0] += 1  # one UpdateItem each
+        return take(*args)
+
+    return rate_limit.RateLimitedMessenger(ses, counted, rate=rate)
+
+
+_LIMITER_TAKES = [0]
 
 
 def _webhook_client():
@@ -255,7 +279,12 @@ def _send_batch(deps, send_consumer, bodies: list[str]) -> list[dict]:
     write (``finish_batch``); a tree without batch finals sends message by message."""
     from chalice.app import SQSRecord
 
-    finals = send_consumer.BatchFinals() if hasattr(send_consumer, "BatchFinals") else None
+    finals = None
+    if hasattr(send_consumer, "BatchFinals"):
+        try:  # its size: the rate limiter's hint (a tree before it has none)
+            finals = send_consumer.BatchFinals(len(bodies))
+        except TypeError:
+            finals = send_consumer.BatchFinals()
     results = []
     for n, body in enumerate(bodies):
         if finals is None:

@@ -13,7 +13,8 @@ applies to the send Lambdas; at most ``--max-senders`` threads here) take batche
 the send handler's ``send_consumer.deliver`` on each, one after the other, as a send Lambda does.
 
 SES is a stub behind the real shared rate limiter (``RateLimitedMessenger``: a conditional
-UpdateItem per e-mail takes a slot of the epoch second; ``ses_max_send_rate`` = the rate). The
+UpdateItem reserves a batch's slots of the epoch second, told what is left of the batch as the
+send handler tells it; ``ses_max_send_rate`` = the rate). The
 stub admits ``rate`` messages a second through a token bucket holding one second's worth and
 refuses the rest with SES's ``Throttling`` (which the handler turns into a retry later), so an
 e-mail over the rate is counted, never silently slowed.
@@ -113,11 +114,11 @@ def run_at_rate(rate: float, messages: list[str], *, max_senders: int, ses_laten
     from chalicelib.composition import use
     from chalicelib.domain.mail.sender_sizing import sender_concurrency
     from chalicelib.mail.messenger import TransientSendError
-    from chalicelib.mail.rate_limit import RateLimitedMessenger, take_slot_in_dynamodb
+    from chalicelib.mail.rate_limit import RateLimitedMessenger, expect_sends, take_slots_in_dynamodb
     from chalicelib.services.mail import send_consumer
 
     ses = TokenBucketSes(rate, ses_latency)
-    deps = use(messenger=RateLimitedMessenger(ses, take_slot_in_dynamodb, rate=rate),
+    deps = use(messenger=RateLimitedMessenger(ses, take_slots_in_dynamodb, rate=rate),
                config={"ses_max_send_rate": rate})
     # The sizing's input as the cost model takes it: the send_path CPU per e-mail at 0.29 vCPU,
     # four round trips of 8 ms and SES's answer (bench/cost_model.py).
@@ -133,7 +134,8 @@ def run_at_rate(rate: float, messages: list[str], *, max_senders: int, ses_laten
                 batch, queue[:] = queue[:BATCH], queue[BATCH:]
             if not batch:
                 return
-            for body in batch:
+            for n, body in enumerate(batch):
+                expect_sends(deps.messenger, len(batch) - n)  # as the send handler does (BatchFinals)
                 try:
                     outcome = send_consumer.deliver(deps, body)["status"]
                 except TransientSendError:  # as on Lambda: the message comes back later

@@ -75,7 +75,7 @@ def build(config: Optional[Config] = None, *, clock: Clock = system_clock, repos
     """The dependencies of one cold start. Tests and devstack pass what they replace."""
     from chalicelib.mail.identities import SesIdentities
     from chalicelib.mail.messenger import SesMessenger
-    from chalicelib.mail.rate_limit import RateLimitedMessenger, take_slot_in_dynamodb
+    from chalicelib.mail.rate_limit import RateLimitedMessenger, take_slots_in_dynamodb
     from chalicelib.mail.send_queue import SendQueue
     from chalicelib.mail.tokens import LinkSigner
     from chalicelib.metrics import Metrics
@@ -105,7 +105,7 @@ def build(config: Optional[Config] = None, *, clock: Clock = system_clock, repos
     ses = _lazy(lambda: clients("sesv2", region=config.ses_region,
                                 retries=tuple(SES_SEND_RETRIES.items())))
     if messenger is None:
-        messenger = RateLimitedMessenger(SesMessenger(ses), take_slot_in_dynamodb,
+        messenger = RateLimitedMessenger(SesMessenger(ses), take_slots_in_dynamodb,
                                          rate=config.ses_max_send_rate)
     deps = Deps(
         config=config, clock=clock, repos=repos, messenger=messenger,

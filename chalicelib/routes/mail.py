@@ -26,7 +26,8 @@ LOCAL_TABLE_STREAM_ARN = "arn:aws:dynamodb:eu-central-1:123456789012:table/loyal
 @bp.on_sqs_message(queue="loyalty-mail-send", batch_size=10)
 def send_email(event):
     # The sent e-mails' final writes wait for the batch's end and go in one request (send_consumer.BatchFinals).
-    deps, finals = dependencies(), send_consumer.BatchFinals()
+    # Its size is the shared rate limiter's hint: the batch's slots of a second are reserved at once.
+    deps, finals = dependencies(), send_consumer.BatchFinals(len(event.to_dict().get("Records", [])))
     response = queues.handle_each(event, lambda record: send_consumer.deliver_record(deps, record, finals))
     return send_consumer.finish_batch(deps, finals, response)
 

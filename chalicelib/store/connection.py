@@ -30,6 +30,17 @@ def partition_items(pk: str, sort_keys, *, consistent_read: bool = False):
                           map_fn=Item.from_raw_data)
 
 
+def partition_raw_items(pk: str, sort_keys, *, consistent_read: bool = False):
+    """``partition_items``' Query (through ``lean_connection()``), its items as DynamoDB JSON, for a
+    reader that maps them without models (``store/raw_items.py``)."""
+    from functools import partial
+
+    from pynamodb.pagination import ResultIterator
+
+    return ResultIterator(partial(lean_connection().query, Item._get_connection().table_name), (pk,),
+                          {"range_key_condition": sort_keys, "consistent_read": consistent_read})
+
+
 def set_client_defaults(client_config) -> None:
     """Botocore settings for the table's client that PynamoDB has no option for, given once per cold
     start (the composition root, right after ``use_table``), before the client is made. PynamoDB

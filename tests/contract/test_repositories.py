@@ -403,3 +403,35 @@ def test_a_sent_mark_rides_in_the_next_claim_and_is_written_alone_when_that_clai
     assert not refusal.value.suppressed and rider.written
     assert mail.load_send("post_purchase:r1").status == "sent"
     assert mail_store.find_ses_message("ses-ride-1").idempotency_key == "post_purchase:r1"
+
+
+def test_the_send_reads_the_same_account_as_the_models_give(repos):
+    """``load_account_for_send`` maps the profile and lots from DynamoDB JSON without models
+    (store/raw_items.py): the very account ``load_account`` builds from the models, every field set."""
+    from dataclasses import replace
+    from datetime import date
+
+    loyalty = repos.loyalty(SHOP)
+    account = _new_account()
+    account.first_name, account.last_name, account.locale, account.timezone = "Олена", "Ко", "uk", "Europe/Kyiv"
+    account.marketing_consent, account.birthday = True, date(1990, 2, 28)
+    account.platform_customer_ids, account.facts_updated_at = {"shopify:1", "woo:ü"}, T0
+    account.points_debt, account.cashback_minor, account.lifetime_spend_minor = 3, 250, 12_345
+    account.spend_by_day, account.orders_count, account.last_order_at = {date(2026, 1, 2): 12_345}, 2, T0
+    account.birthday_bonus_year, account.winback_for_order_at = 2025, T0 - timedelta(days=3)
+    account.tier_name, account.discount_percent, account.tier_review_on = "Gold", "7.5", date(2026, 6, 1)
+    account.tier_risk_warned_for, account.bought_skus, account.bought_categories = "Gold", {"SKU-1"}, {"tea"}
+    account.referral_code, account.referred_by, account.address_keys = "OLENA1", "c_9", {"kyiv|1"}
+    account.signup_bonus_given, account.reviews_count, account.achievements = True, 4, {"first_order"}
+    account.member_orders, account.member_shipping_code = {"o-1": {"at": "2026-01-02"}}, "FREESHIP"
+    account.converted_subjects = {"campaign:x"}
+    change = _earning(account, 120, "e-1")
+    account.earn(30, lot_id="e-2", cause="order:e-2", now=T0, expires_at=T0 + timedelta(days=30))
+    account.saved_lots["e-1"] = replace(account.saved_lots["e-1"], warned=frozenset({30, 7}))  # a number set
+    loyalty.commit(change, T0)
+
+    from_models = loyalty.load_account("c_1")
+    for_send, _ = loyalty.load_account_for_send("c_1")
+    assert for_send == from_models
+    assert for_send.version == 1 and for_send.referral_code == "OLENA1" and for_send.birthday == date(1990, 2, 28)
+    assert sorted(lot.warned for lot in for_send.lots) == [frozenset(), frozenset({30, 7})]

@@ -1,8 +1,6 @@
-from chalicelib.mail.rate_limit import take_slot_in_dynamodb
-from chalicelib.store.loyalty.repository import LoyaltyRepository
+from chalicelib.mail.rate_limit import take_slots_in_dynamodb
 
 
-def test_the_per_second_counter_refuses_past_the_limit(table):
-    LoyaltyRepository("any")  # points the store at the test's table
-    assert [take_slot_in_dynamodb(5000, 2) for _ in range(3)] == [True, True, False]
-    assert take_slot_in_dynamodb(5001, 2) is True
+def test_the_per_second_counter_refuses_past_the_limit(deps):  # deps: the store on the test's table
+    assert [take_slots_in_dynamodb(5000, 1, 2) for _ in range(3)] == [1, 1, 0]
+    assert take_slots_in_dynamodb(5001, 1, 2) == 1

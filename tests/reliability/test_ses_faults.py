@@ -13,7 +13,7 @@ from botocore.awsrequest import AWSResponse
 from botocore.retries.standard import ExponentialBackoff
 
 from chalicelib import composition
-from chalicelib.mail.rate_limit import RateLimitedMessenger, take_slot_in_dynamodb
+from chalicelib.mail.rate_limit import RateLimitedMessenger, take_slots_in_dynamodb
 from chalicelib.services.mail import send_consumer
 from chalicelib.services.shops.lookup import load_shop
 from chalicelib.store import keys
@@ -73,7 +73,7 @@ class FlakySes:
 @pytest.fixture
 def flaky_ses(deps, monkeypatch):
     ses = ses_messenger()
-    composition.use(messenger=RateLimitedMessenger(ses, take_slot_in_dynamodb, rate=1000))
+    composition.use(messenger=RateLimitedMessenger(ses, take_slots_in_dynamodb, rate=1000))
     monkeypatch.setattr(send_consumer, "backoff_seconds", lambda attempt: 0)  # SQS's back-off, without the wait
     # botocore's own retries of a throttled send (standard mode), without their jittered sleeps
     monkeypatch.setattr(ExponentialBackoff, "delay_amount", lambda backoff, context: 0)

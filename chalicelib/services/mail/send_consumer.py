@@ -21,9 +21,16 @@ class BatchFinals:
     batch, one final write for the last one (``finish_batch``). Since the mark goes with the very
     next claim, before the next SES send, a crash leaves at most one e-mail sent but unmarked."""
 
-    def __init__(self):
+    def __init__(self, size: int = 0):
         self.pending = None  # Optional[mail_store.SentWrite], with its SQS message id
         self.failed: list[str] = []  # SQS message ids whose final write failed: they come back
+        self.records_left = size  # the batch's records not handed to deliver_record yet
+
+    def next_record(self) -> int:
+        """How many records the batch still holds, the one about to be delivered included (the
+        shared rate limiter's hint: it reserves that many slots of a second in one request)."""
+        left, self.records_left = max(1, self.records_left), max(0, self.records_left - 1)
+        return left
 
     def write_now(self) -> None:
         """The pending final write, if it did not ride (its successor claimed nothing, or the batch
@@ -51,8 +58,18 @@ def deliver_record(deps, record, finals: Optional[BatchFinals] = None) -> dict:
     attributes = raw.get("attributes", {})
     attempt = int(attributes.get("ApproximateReceiveCount", "1"))
     _record_queue_age(deps, attributes.get("SentTimestamp"))
+    if finals is not None:
+        _expect_batch_sends(deps, finals.next_record())
     return deliver(deps, record.body, receipt_handle=record.receipt_handle, attempt=attempt, finals=finals,
                    message_id=raw.get("messageId"))
+
+
+def _expect_batch_sends(deps, count: int) -> None:
+    """The messenger is told how many e-mails this batch may still send (mail/rate_limit.py: the
+    shared rate's slots are reserved for them in one request, not one request each)."""
+    from chalicelib.mail.rate_limit import expect_sends
+
+    expect_sends(deps.messenger, count)
 
 
 def finish_batch(deps, finals: BatchFinals, response: dict) -> dict:

@@ -24,7 +24,8 @@ from chalicelib.domain.loyalty.order_record import EarnedLine, OrderRecord
 from chalicelib.domain.loyalty import tier_window
 from chalicelib.domain.platform_events import Refund, RefundLine
 from chalicelib.store import counters, keys
-from chalicelib.store.connection import connection, lean_connection, partition_items, resolve
+from chalicelib.store.connection import connection, lean_connection, partition_items, partition_raw_items, resolve
+from chalicelib.store.raw_items import values_of
 from chalicelib.store.counters import CounterAddition
 from chalicelib.store.loyalty.dashboard import dashboard_update
 from chalicelib.store.transaction import Transaction, TransactRead, ValuesPut
@@ -193,17 +194,20 @@ class LoyaltyRepository:
     def load_account_for_send(self, customer_id: str) -> tuple[Optional[Account], Optional[Item]]:
         """The account and the customer's mail preferences item (or None) in one Query: the sort keys
         from ``MAILPREF`` to the last lot hold the preferences, the membership, the profile and its
-        lots, and nothing else of the partition (the ledger sorts before, referrals after)."""
+        lots, and nothing else of the partition (the ledger sorts before, referrals after). The profile
+        and lots are read as DynamoDB JSON straight into the account (``store/raw_items.py``: the
+        values their models would hold, without building the models); the preferences stay a model."""
         profile, lots, prefs = None, [], None
-        for item in partition_items(keys.customer_pk(self.shop_id, customer_id),
-                                    Item.sk.between(keys.MAIL_PREF_SK, keys.LOT_SK_PREFIX + "\uffff"),
-                                    consistent_read=True):
-            if isinstance(item, ProfileItem):
-                profile = item
-            elif isinstance(item, LotItem):
-                lots.append(item)
-            elif item.sk == keys.MAIL_PREF_SK:
-                prefs = item
+        for raw in partition_raw_items(keys.customer_pk(self.shop_id, customer_id),
+                                       Item.sk.between(keys.MAIL_PREF_SK, keys.LOT_SK_PREFIX + "\uffff"),
+                                       consistent_read=True):
+            kind = raw.get("type", {}).get("S")
+            if kind == "profile":
+                profile = values_of(ProfileItem, raw)
+            elif kind == "lot":
+                lots.append(values_of(LotItem, raw))
+            elif raw["sk"]["S"] == keys.MAIL_PREF_SK:
+                prefs = Item.from_raw_data(raw)
         return (_account_from_items(profile, lots) if profile else None), prefs
 
     def load_code(self, code: str) -> Optional[RewardCode]:
