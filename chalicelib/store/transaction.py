@@ -27,7 +27,7 @@ checks, deletes, puts, updates, in that order), so a refused transaction raises 
 
 ``TransactRead`` is the read's counterpart of PynamoDB's ``TransactGet``: the same request
 (``Connection.transact_get_items``, the keys serialised by the class's key attributes), and each
-item found given as its values (``item_values``: every attribute of the class deserialised by the
+item found given as its values (``store.raw_items.item_values``: every attribute of the class deserialised by the
 attribute itself, its default where the item has none, as ``Model.from_raw_data`` sets them),
 made when asked for, without a model instance between the answer and the use case's own record.
 """
@@ -41,8 +41,10 @@ from typing import Any, Callable, Mapping, Optional
 from pynamodb.attributes import (DiscriminatorAttribute, ListAttribute, MapAttribute, NumberAttribute,
                                  VersionAttribute)
 from pynamodb.constants import (CONDITION_EXPRESSION, EXPRESSION_ATTRIBUTE_NAMES, EXPRESSION_ATTRIBUTE_VALUES, ITEM,
-                                KEY, NULL, RESPONSES, TABLE_NAME)
+                                KEY, RESPONSES, TABLE_NAME)
 from pynamodb.exceptions import AttributeNullError
+
+from chalicelib.store.raw_items import item_values, read_plan
 
 
 @dataclass(frozen=True)
@@ -148,52 +150,11 @@ class TransactRead:
 
 def get_kwargs(model_class: type, hash_key: Any, range_key: Any = None) -> dict:
     """The Get of one item: ``model_class.get_operation_kwargs_from_class(hash_key, range_key)``."""
-    plan = _read_plan(model_class)
+    plan = read_plan(model_class)
     key = {plan.hash_key.attr_name: {plan.hash_key.attr_type: plan.hash_key.serialize(hash_key)}}
     if range_key is not None and plan.range_key is not None:
         key[plan.range_key.attr_name] = {plan.range_key.attr_type: plan.range_key.serialize(range_key)}
     return {TABLE_NAME: model_class.Meta.table_name, KEY: key}
-
-
-def item_values(model_class: type, raw: Mapping[str, dict]) -> Any:
-    """The item ``raw`` (DynamoDB's JSON) as ``model_class.from_raw_data(raw)`` would hold it, its
-    attributes read as values: an item stored as another class (a subclass) is its model instead."""
-    plan = _read_plan(model_class)
-    if plan.discriminator is not None:
-        stored = raw.get(plan.discriminator.attr_name)
-        if stored and plan.discriminator.deserialize(plan.discriminator.get_value(stored)) is not model_class:
-            return model_class.from_raw_data(raw)  # raises for a class that is not one of model_class's
-    values = {}
-    for name, attribute, default in plan.readers:
-        value = raw.get(attribute.attr_name)
-        if value and NULL not in value:
-            values[name] = attribute.deserialize(attribute.get_value(value))
-        else:
-            values[name] = default() if callable(default) else default
-    return SimpleNamespace(**values)
-
-
-@dataclass(frozen=True)
-class _ReadPlan:
-    readers: tuple  # (python name, attribute, default as from_raw_data sets it)
-    hash_key: Any
-    range_key: Any
-    discriminator: Any
-
-
-@lru_cache(maxsize=None)
-def _read_plan(model_class: type) -> _ReadPlan:
-    readers, hash_key, range_key, discriminator = [], None, None, None
-    for name, attribute in model_class.get_attributes().items():
-        if isinstance(attribute, DiscriminatorAttribute):
-            discriminator = attribute
-            continue
-        readers.append((name, attribute, attribute.default))
-        if attribute.is_hash_key:
-            hash_key = attribute
-        if attribute.is_range_key:
-            range_key = attribute
-    return _ReadPlan(tuple(readers), hash_key, range_key, discriminator)
 
 
 def put_kwargs(model_class: type, values: Mapping[str, Any], condition=None) -> dict:

@@ -25,7 +25,7 @@ from chalicelib.domain.loyalty import tier_window
 from chalicelib.domain.platform_events import Refund, RefundLine
 from chalicelib.store import counters, keys
 from chalicelib.store.connection import connection, lean_connection, partition_items, partition_raw_items, resolve
-from chalicelib.store.raw_items import values_of
+from chalicelib.store.raw_items import item_values
 from chalicelib.store.counters import CounterAddition
 from chalicelib.store.loyalty.dashboard import dashboard_update
 from chalicelib.store.transaction import Transaction, TransactRead, ValuesPut
@@ -203,9 +203,9 @@ class LoyaltyRepository:
                                        consistent_read=True):
             kind = raw.get("type", {}).get("S")
             if kind == "profile":
-                profile = values_of(ProfileItem, raw)
+                profile = item_values(ProfileItem, raw)
             elif kind == "lot":
-                lots.append(values_of(LotItem, raw))
+                lots.append(item_values(LotItem, raw))
             elif raw["sk"]["S"] == keys.MAIL_PREF_SK:
                 prefs = Item.from_raw_data(raw)
         return (_account_from_items(profile, lots) if profile else None), prefs
