@@ -126,8 +126,13 @@ def per_million_orders(webhooks: dict, send_path: dict, a: Assumptions, *, http_
     duration = cpu_ms / share + mean["dynamodb_requests"] * a.round_trip_ms
     requests_usd, compute_usd = _lambda_usd(MILLION, duration, a.memory_mb)
     stream_invocations = MILLION / a.stream_batch
-    s_requests_usd, s_compute_usd = _lambda_usd(stream_invocations,
-                                                 a.stream_cpu_ms * a.stream_batch / share + a.round_trip_ms, 256)
+    # the stream function's own reads per post-purchase e-mail (its recommendations), measured on its own row
+    stream_row = next((row for row in webhooks["rows"] if row["delivery"].startswith("stream:")), None)
+    stream_reads = stream_row["dynamodb_requests"] if stream_row else 0.0
+    stream_read_units = stream_row["read_units"] if stream_row else 0.0
+    s_requests_usd, s_compute_usd = _lambda_usd(
+        stream_invocations, a.stream_cpu_ms * a.stream_batch / share + (1 + stream_reads * a.stream_batch) * a.round_trip_ms,
+        256)
     log_gb = (MILLION * (a.log_bytes_per_invocation + a.log_bytes_per_order)
               + stream_invocations * a.log_bytes_per_invocation) / 1e9
     gateway = ("API Gateway (HTTP API)", MILLION * PRICES["api_http_request"], "$1.00 per million (HTTP API)") if http_api \
@@ -144,7 +149,10 @@ def per_million_orders(webhooks: dict, send_path: dict, a: Assumptions, *, http_
          f"{mean['read_units']:.1f} RRU: bench.webhook_requests --json (one TransactGetItems)"),
         ("Outbox stream: Lambda", s_requests_usd + s_compute_usd,
          f"publish_outbox, {a.stream_batch:g} outbox inserts per invocation (assumed), filtered to outbox inserts; "
-         "GetRecords by a Lambda trigger is free"),
+         f"{stream_reads:.1f} reads per e-mail x {a.round_trip_ms:g} ms; GetRecords by a Lambda trigger is free"),
+        ("Outbox stream: DynamoDB reads", MILLION * stream_read_units * PRICES["dynamodb_read_unit"],
+         f"{stream_read_units:.1f} RRU per post-purchase e-mail (its recommendations: the customer's candidates and the "
+         "products): bench.webhook_requests --json, the stream row"),
         ("Outbox stream: SQS", MILLION / a.stream_batch * PRICES["sqs_request"],
          "one SendMessageBatch per stream batch"),
         ("CloudWatch Logs", log_gb * (PRICES["logs_ingest_gb"] + PRICES["logs_storage_gb_month"]),

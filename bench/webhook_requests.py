@@ -10,6 +10,11 @@ round trips included, so absolute times are this machine's, not Lambda's). The
 floor row is the least any webhook could cost: one PutItem of the webhook's event
 record through the same client. The goal for a paid order and a duplicate: one
 transaction plus at most one read.
+
+As deployed (``LOYALTY_OUTBOX_STREAM=1``), a paid order's post-purchase e-mail leaves the
+outbox through the table's stream: its own row is the stream function's work for that one
+message (``publish_stream_records`` with the send queue's preparation, the recommendations'
+two reads and the SendMessageBatch), as the stream delivers the outbox item's INSERT.
 """
 from __future__ import annotations
 
@@ -33,7 +38,7 @@ def main() -> None:
     args = parser.parse_args()
 
     os.environ.update({"LOYALTY_TABLE": "loyalty-bench", "LOYALTY_SEND_QUEUE": "bench-send",
-                       "LOYALTY_EVENTS_QUEUE": "bench-events"})
+                       "LOYALTY_EVENTS_QUEUE": "bench-events", "LOYALTY_OUTBOX_STREAM": "1"})
     server = start_emulator(metered=True)
     try:
         rows = run(server, args.orders)
@@ -67,10 +72,27 @@ def run(server, n: int) -> dict[str, list[tuple[Counter, float]]]:
         headers, body = signed_request("shopify", secret, payload, topic=topic, event_id=event_id)
         counted(kind, lambda: webhooks.receive_webhook(dependencies(), "shopify", "bench-shop", headers, body, "application/json"))
 
+    def publish_outbox_item(order_id: str) -> None:
+        """The stream function's work for the order's post-purchase outbox item (its INSERT)."""
+        from chalicelib.mail import outbox
+        from chalicelib.routes.mail import _prepared
+        from chalicelib.store.connection import connection
+
+        client = connection().client
+        (item,) = client.scan(TableName="loyalty-bench", FilterExpression="begins_with(pk, :outbox) AND contains(message, :key)",
+                              ExpressionAttributeValues={":outbox": {"S": outbox.OUTBOX_KEY_PREFIX},
+                                                         ":key": {"S": f"post_purchase:{order_id}"}})["Items"]
+        record = {"eventName": "INSERT", "dynamodb": {"Keys": {"pk": item["pk"], "sk": item["sk"]}, "NewImage": item}}
+        deps = dependencies()
+        counted("stream: post-purchase to send queue",
+                lambda: outbox.publish_stream_records(deps, [record], prepare=_prepared(deps)))
+        client.delete_item(TableName="loyalty-bench", Key={"pk": item["pk"], "sk": item["sk"]})  # as the sender does
+
     for i in range(n):
         email = f"customer{i}@example.com"
         order = sample_order_payload("shopify", order_id=f"A{i}", email=email)
         measure("paid order, new customer", order, "orders/paid", f"paid-A{i}")
+        publish_outbox_item(f"A{i}")
         measure("duplicate (same event id)", order, "orders/paid", f"paid-A{i}")
         measure("duplicate (other topic)", order, "orders/updated", f"upd-A{i}")
         measure("paid order, returning customer",
