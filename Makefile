@@ -22,13 +22,20 @@ run: $(BIN)/.installed
 # the 8.5 s of CPU a worker spent collecting unit, services and contract tests.
 BYTECODE := PYTHONDONTWRITEBYTECODE= PYTHONPYCACHEPREFIX=$(CURDIR)/$(VENV)/pycache
 
+# Two workers. worksteal: each starts on half of the tests and a worker that runs dry takes half of
+# what the other still has queued, so neither waits at the end while the other works through a queue
+# it was dealt (load deals fixed chunks; the browser walkthroughs hold one worker for minutes).
+# It schedules by index, as load does: tests/reliability/test_openapi.py's 100 generated tests share
+# one node id, which loadscope and loadgroup key by (99 of them silently did not run).
+XDIST := -n 2 --dist worksteal
+
 test: $(BIN)/.installed chromium
-	$(BYTECODE) $(BIN)/python -m pytest -q -n 2 tests
+	$(BYTECODE) $(BIN)/python -m pytest -q $(XDIST) tests
 
 # Domain and service tests on the in-memory store (tests/support/fakes), no emulator: the loop
 # while changing rules or use cases. The long property runs (marked slow) are left to make test.
 test-fast: $(BIN)/.installed
-	$(BYTECODE) $(BIN)/python -m pytest -q -n 2 -m "not slow" -k "not emulator" tests/unit tests/services tests/contract
+	$(BYTECODE) $(BIN)/python -m pytest -q $(XDIST) -m "not slow" -k "not emulator" tests/unit tests/services tests/contract
 
 # The same suite with the system clock moved CLOCK_SHIFT ahead (Debian's libfaketime), the browser
 # test aside: no test may depend on today's date. Monotonic clocks stay real, so timeouts keep
@@ -41,7 +48,7 @@ CLOCK_SHIFT ?= +400d
 test-clock: $(BIN)/.installed faketime
 	FAKETIME_DONT_FAKE_MONOTONIC=1 FAKETIME_FORCE_MONOTONIC_FIX=0 FAKETIME_DISABLE_SHM=1 FAKETIME_CACHE_DURATION=86400 \
 		PYTHONPATH=$(CURDIR)/tests/clock_shift $(BYTECODE) faketime -m -f '$(CLOCK_SHIFT)' \
-		$(BIN)/python -m pytest -q -n 2 tests --ignore=tests/browser
+		$(BIN)/python -m pytest -q $(XDIST) tests --ignore=tests/browser
 
 faketime:
 	@command -v faketime >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive \

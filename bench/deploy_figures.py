@@ -57,7 +57,7 @@ def package_figures() -> dict:
     from infra import package
 
     with tempfile.TemporaryDirectory() as tmp:
-        result = package.package("prod", Path(tmp) / "prod")
+        result = package.package("prod", Path(tmp) / "prod", chalice_dependencies=True)
         lint = subprocess.run([str(Path(sys.executable).with_name("cfn-lint")), "--include-checks", "I", "--",
                                str(result.template)], capture_output=True, text=True)
         resources = json.loads(result.template.read_text())["Resources"]

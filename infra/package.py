@@ -8,7 +8,10 @@
    sender), names, environment from the stack's resources, and log groups with retention.
 3. The deployment zip rebuilt for the stage's runtime (``stack.LAMBDA_RUNTIME``): Chalice's
    own code and ours from its zip, the requirements as wheels for that runtime's Python and
-   Lambda's Linux, whatever Python runs the build (Chalice would vendor the builder's). Slimmed:
+   Lambda's Linux, whatever Python runs the build (Chalice would vendor the builder's, so Chalice
+   is run on the code alone: its dependency build, pip's downloads and 33 MB zipped for every change
+   of the code, was thrown away here). The wheels are installed once per requirements.txt and
+   runtime, into build/.runtime-dependencies (pip's resolving is most of a package's time). Slimmed:
    no boto3/botocore and their dependencies (the Lambda runtime has them; pynamodb only needs
    some botocore), Babel's locale data only for the locales we send in; and the files the code
    reads at run time (the e-mail templates), which Chalice does not package, added.
@@ -50,12 +53,16 @@ class Packaged:
     chalice_unzipped_bytes: int
     zip_bytes: int
     unzipped_bytes: int
+    left_out_bytes: int  # unzipped: the runtime's own packages and the other locales' data, dropped by slimming
 
 
-def package(stage: str, out_dir: Path, *, slim: bool = True, dependencies: Path | None = None) -> Packaged:
+def package(stage: str, out_dir: Path, *, slim: bool = True, dependencies: Path | None = None,
+            chalice_dependencies: bool = False) -> Packaged:
     """``dependencies``: the runtime's wheels installed already by ``install_runtime_dependencies``
-    (they do not depend on the stage, so one install serves every stage: ``package_stages``);
-    installed here, and removed after, when not given."""
+    (they do not depend on the stage, so one install serves every stage); by default the ones
+    ``runtime_dependencies`` keeps for this requirements.txt. ``chalice_dependencies``: let Chalice
+    build its own zip with the requirements too, as ``chalice package`` alone would (only its size
+    is used, as a comparison: bench/deploy_figures.py)."""
     if stage not in stack.STAGES:
         raise SystemExit(f"unknown stage {stage!r}: one of {', '.join(stack.STAGES)}")
     out_dir = Path(out_dir).resolve()
@@ -64,7 +71,7 @@ def package(stage: str, out_dir: Path, *, slim: bool = True, dependencies: Path 
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     merge_file = out_dir.parent / f"{out_dir.name}.merge-template.json"
     merge_file.write_text(json.dumps(stack.resources(stage), indent=2))
-    _chalice_package(stage, out_dir, merge_file)
+    _chalice_package(stage, out_dir, merge_file, with_requirements=chalice_dependencies)
     merge_file.unlink()
 
     template_path = out_dir / TEMPLATE_NAME
@@ -74,30 +81,48 @@ def package(stage: str, out_dir: Path, *, slim: bool = True, dependencies: Path 
 
     zip_path = out_dir / ZIP_NAME
     chalice_bytes, chalice_unzipped = zip_path.stat().st_size, _unzipped_bytes(zip_path)
-    if dependencies is None:
-        installed = out_dir / "dependencies"
-        install_runtime_dependencies(installed)
-        rebuild_zip(zip_path, installed, slim=slim)
-        shutil.rmtree(installed)
-    else:
-        rebuild_zip(zip_path, dependencies, slim=slim)
+    left_out = rebuild_zip(zip_path, dependencies or runtime_dependencies(), slim=slim)
     return Packaged(template_path, zip_path, chalice_bytes, chalice_unzipped, zip_path.stat().st_size,
-                    _unzipped_bytes(zip_path))
+                    _unzipped_bytes(zip_path), left_out)
 
 
 def package_stages(stages, out_root: Path, *, slim: bool = True) -> dict[str, Packaged]:
-    """Each of ``stages`` into ``out_root/STAGE``, the runtime's wheels installed once for all of
-    them (pip's resolving and downloading is most of a package's time; the zips are the ones
-    ``package`` makes stage by stage)."""
+    """Each of ``stages`` into ``out_root/STAGE``, from one install of the runtime's wheels (the
+    zips are the ones ``package`` makes stage by stage), side by side: most of a stage's time is
+    Chalice's process and zlib, neither holding the GIL."""
+    from concurrent.futures import ThreadPoolExecutor
+
     out_root = Path(out_root).resolve()
-    dependencies = out_root / "dependencies"
-    if dependencies.exists():
-        shutil.rmtree(dependencies)
-    install_runtime_dependencies(dependencies)
-    try:
-        return {stage: package(stage, out_root / stage, slim=slim, dependencies=dependencies) for stage in stages}
-    finally:
-        shutil.rmtree(dependencies)
+    dependencies = runtime_dependencies()
+    with ThreadPoolExecutor(max_workers=len(stages) or 1) as pool:
+        packaged = {stage: pool.submit(package, stage, out_root / stage, slim=slim, dependencies=dependencies)
+                    for stage in stages}
+        return {stage: future.result() for stage, future in packaged.items()}
+
+
+RUNTIME_DEPENDENCIES_DIR = PROJECT_DIR / "build" / ".runtime-dependencies"
+
+
+def runtime_dependencies(cache_dir: Path = RUNTIME_DEPENDENCIES_DIR) -> Path:
+    """The runtime's wheels for requirements.txt, installed by ``install_runtime_dependencies`` the
+    first time and kept under a key of the requirements, the runtime and its platforms (what pip is
+    asked; every requirement is pinned), as Chalice keeps its dependency builds. A new key installs
+    again; an install is moved into place whole, so a reader never sees half of one."""
+    import hashlib
+
+    key = hashlib.sha256(json.dumps([(PROJECT_DIR / "requirements.txt").read_text(), stack.LAMBDA_RUNTIME,
+                                     stack.LAMBDA_PLATFORMS, sorted(RUNTIME_PROVIDED)]).encode()).hexdigest()[:16]
+    installed = cache_dir / f"{stack.LAMBDA_RUNTIME}-{key}"
+    if not installed.is_dir():
+        cache_dir.mkdir(parents=True, exist_ok=True)
+        partial = cache_dir / f"{installed.name}.{os.getpid()}.partial"
+        shutil.rmtree(partial, ignore_errors=True)
+        install_runtime_dependencies(partial)
+        try:
+            partial.rename(installed)
+        except OSError:  # another build put the same install in place first
+            shutil.rmtree(partial)
+    return installed
 
 
 def _unzipped_bytes(zip_path: Path) -> int:
@@ -105,7 +130,28 @@ def _unzipped_bytes(zip_path: Path) -> int:
         return sum(info.file_size for info in archive.infolist())
 
 
-def _chalice_package(stage: str, out_dir: Path, merge_file: Path) -> None:
+def _chalice_package(stage: str, out_dir: Path, merge_file: Path, *, with_requirements: bool) -> None:
+    """``chalice package`` of the project; without requirements.txt unless ``with_requirements``:
+    Chalice reads the project (app.py, chalicelib, .chalice) from a directory of links to it that
+    has none, so it packs our code and nothing else (``rebuild_zip`` takes nothing else from it)."""
+    if with_requirements:
+        _run_chalice_package(stage, out_dir, merge_file, PROJECT_DIR)
+        return
+    project = out_dir.parent / f"{out_dir.name}.project"
+    shutil.rmtree(project, ignore_errors=True)
+    (project / ".chalice").mkdir(parents=True)
+    for name in ("app.py", "chalicelib"):
+        (project / name).symlink_to(PROJECT_DIR / name)
+    for path in (PROJECT_DIR / ".chalice").iterdir():
+        if path.name not in ("deployments", "venv"):  # Chalice's caches, written into the copy
+            (project / ".chalice" / path.name).symlink_to(path)
+    try:
+        _run_chalice_package(stage, out_dir, merge_file, project)
+    finally:
+        shutil.rmtree(project)
+
+
+def _run_chalice_package(stage: str, out_dir: Path, merge_file: Path, project: Path) -> None:
     env = dict(os.environ)
     env.setdefault("AWS_DEFAULT_REGION", env.get("AWS_REGION") or "eu-central-1")
     if not (env.get("AWS_ACCESS_KEY_ID") or env.get("AWS_PROFILE")):
@@ -114,7 +160,7 @@ def _chalice_package(stage: str, out_dir: Path, merge_file: Path) -> None:
     chalice = Path(sys.executable).with_name("chalice")
     command = [str(chalice) if chalice.exists() else "chalice", "package", "--stage", stage,
                "--merge-template", str(merge_file), str(out_dir)]
-    result = subprocess.run(command, cwd=PROJECT_DIR, env=env, capture_output=True, text=True)
+    result = subprocess.run(command, cwd=project, env=env, capture_output=True, text=True)
     if result.returncode != 0:
         raise RuntimeError(f"chalice package failed ({result.returncode}):\n{result.stdout}\n{result.stderr}")
 
@@ -204,12 +250,13 @@ def _handler_name(handler: str) -> str:
 _CODE_TOPS = ("app.py", "chalice", "chalicelib")
 
 
-def rebuild_zip(zip_path: Path, dependencies: Path, *, slim: bool) -> None:
+def rebuild_zip(zip_path: Path, dependencies: Path, *, slim: bool) -> int:
     """Rewrite Chalice's zip around the runtime's wheels: drop what the runtime has, keep only our
-    locales' data, add data files."""
+    locales' data, add data files. Returns the bytes (unzipped) of the wheels' files left out."""
     from chalicelib.mail.base import LOCALES
 
     keep_locales = {"root", *LOCALES}
+    left_out = 0
     rebuilt = zip_path.with_suffix(".rebuilt.zip")
     with zipfile.ZipFile(zip_path) as source, \
             zipfile.ZipFile(rebuilt, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=9) as target:
@@ -219,7 +266,10 @@ def rebuild_zip(zip_path: Path, dependencies: Path, *, slim: bool) -> None:
             if info.filename.split("/", 1)[0] in _CODE_TOPS and "__pycache__" not in info.filename:
                 target.writestr(info, source.read(info), compress_type=zipfile.ZIP_DEFLATED, compresslevel=9)
         for name, path in _files_under(dependencies):
-            if name.split("/", 1)[0] in ("bin", *_CODE_TOPS) or (slim and _dropped(name, keep_locales)):
+            if name.split("/", 1)[0] in ("bin", *_CODE_TOPS):
+                continue
+            if slim and _dropped(name, keep_locales):
+                left_out += path.stat().st_size
                 continue
             _add_file(target, name, path, mode=0o755 if name.endswith(".so") else 0o644)
         for relative in DATA_PATHS:
@@ -227,6 +277,7 @@ def rebuild_zip(zip_path: Path, dependencies: Path, *, slim: bool) -> None:
                 if not name.startswith(_PREVIEW_DIR + "/"):
                     _add_file(target, name, path)
     rebuilt.replace(zip_path)
+    return left_out
 
 
 def _files_under(root: Path, relative_to: Path | None = None):
@@ -264,8 +315,8 @@ def main(argv: list[str] | None = None) -> int:
     result = package(args.stage, args.out_dir or PROJECT_DIR / "build" / args.stage, slim=not args.no_slim)
     print(f"template  {result.template}")
     print(f"zip       {result.zip_path}: {result.zip_bytes / 1e6:.1f} MB "
-          f"({result.unzipped_bytes / 1e6:.1f} MB unzipped; Chalice's own zip: {result.chalice_zip_bytes / 1e6:.1f} MB, "
-          f"{result.chalice_unzipped_bytes / 1e6:.1f} MB unzipped)")
+          f"({result.unzipped_bytes / 1e6:.1f} MB unzipped; left out: {result.left_out_bytes / 1e6:.1f} MB unzipped "
+          f"of what the runtime has and of other locales)")
     return 0
 
 

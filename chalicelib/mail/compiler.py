@@ -192,7 +192,10 @@ def assemble(template: str, locale: str, content: Source, *, marketing: bool,
     def prepare(source: Source, depth: int = 0) -> str:
         if depth > 4:
             raise fail(source, None, "includes nest too deep")
-        _check(source, fail)
+        if source is content or (source.label, source.text) not in _FILES_CHECKED:
+            _check(source, fail)
+            if source is not content:
+                _FILES_CHECKED.add((source.label, source.text))
         index = len(labels)
         labels.append(source.label)
         out: list[str] = []
@@ -328,6 +331,12 @@ def jinja_tags(text: str):
 
 def _line_at(text: str, position: int) -> int:
     return text.count("\n", 0, position) + 1
+
+
+# The layout and partials (files of the project, the same for every shop) that passed ``_check``,
+# with the text they had: each compile (every template, version and locale) included them and
+# checked them again, a third of compiling an override. Content is always checked.
+_FILES_CHECKED: set[tuple[str, str]] = set()
 
 
 def _read(path: str) -> str:

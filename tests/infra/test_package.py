@@ -21,14 +21,16 @@ STAGES = sorted(stack.STAGES)
 
 
 @pytest.fixture(scope="module")
-def packaged(request, tmp_path_factory, testrun_uid) -> dict[str, package.Packaged]:
+def built(request, tmp_path_factory, testrun_uid) -> tuple[dict[str, package.Packaged], dict]:
     """Both stages, packaged once per test run by ``package_stages`` (the runtime's wheels
-    installed once for both; each zip is the one ``python -m infra.package STAGE`` ships): with
-    pytest-xdist the first worker to get here packages, under a lock (Chalice's dependency cache
-    is not safe to fill twice at once), and the others read its result. (An ``xdist_group`` with
-    ``--dist loadgroup`` would spare the other worker its wait here, but loadgroup and loadscope
-    key the work by node id, and tests/reliability/test_openapi.py's 100 generated tests share
-    one: 99 of them silently did not run.)"""
+    installed once per requirements.txt, in build/.runtime-dependencies; each zip is the one
+    ``python -m infra.package STAGE`` ships), and their templates with a broken one through one
+    cfn-lint (most of a run is cfn-lint loading its schemas). With pytest-xdist the first worker
+    to get here builds, under a lock (Chalice's dependency cache is not safe to fill twice at
+    once), and the others read its result. (An ``xdist_group`` with ``--dist loadgroup`` would
+    spare the other worker its wait here, but loadgroup and loadscope key the work by node id, and
+    tests/reliability/test_openapi.py's 100 generated tests share one: 99 of them silently did not
+    run.)"""
     import fcntl
     import pickle
 
@@ -40,8 +42,28 @@ def packaged(request, tmp_path_factory, testrun_uid) -> dict[str, package.Packag
         fcntl.flock(lock, fcntl.LOCK_EX)
         done = root / "packaged.pickle"
         if not done.exists():
-            done.write_bytes(pickle.dumps(package.package_stages(STAGES, root)))
+            packaged = package.package_stages(STAGES, root)
+            template = json.loads(packaged["prod"].template.read_text())
+            template["Resources"]["SendQueue"]["Properties"]["VisibilityTimeout"] = "six minutes"
+            broken = root / "broken.json"
+            broken.write_text(json.dumps(template))
+            linted = _cfn_lint(*(packaged[stage].template for stage in STAGES), broken)
+            findings = {path: [finding for finding in json.loads(linted.stdout) if finding["Filename"] == str(path)]
+                        for path in (*(packaged[stage].template for stage in STAGES), broken)}
+            lint = {"returncode": linted.returncode, "stderr": linted.stderr, "findings": findings, "broken": broken}
+            done.write_bytes(pickle.dumps((packaged, lint)))
         return pickle.loads(done.read_bytes())
+
+
+@pytest.fixture(scope="module")
+def packaged(built) -> dict[str, package.Packaged]:
+    return built[0]
+
+
+@pytest.fixture(scope="module")
+def linted(built) -> dict:
+    """cfn-lint's exit code and its findings (JSON) for each template it was given."""
+    return built[1]
 
 
 def _template(packaged, stage: str) -> dict:
@@ -52,26 +74,23 @@ def _resources(template: dict, kind: str) -> dict:
     return {key: value for key, value in template["Resources"].items() if value["Type"] == kind}
 
 
-def _cfn_lint(path: Path) -> subprocess.CompletedProcess:
+def _cfn_lint(*paths: Path) -> subprocess.CompletedProcess:
     cfn_lint = Path(sys.executable).with_name("cfn-lint")  # the pinned one, installed next to this Python
-    return subprocess.run([str(cfn_lint), "--include-checks", "I", "--", str(path)], capture_output=True, text=True)
+    return subprocess.run([str(cfn_lint), "--include-checks", "I", "--format", "json", "--", *map(str, paths)],
+                          capture_output=True, text=True)
 
 
 # -- cfn-lint -------------------------------------------------------------------------
 
 @pytest.mark.parametrize("stage", STAGES)
-def test_packaged_template_passes_cfn_lint_with_no_finding(packaged, stage):
-    result = _cfn_lint(packaged[stage].template)
-    assert result.returncode == 0, result.stdout + result.stderr
+def test_packaged_template_passes_cfn_lint_with_no_finding(packaged, linted, stage):
+    assert linted["findings"][packaged[stage].template] == [], linted["stderr"]
 
 
-def test_cfn_lint_does_fail_a_broken_template(packaged, tmp_path):
-    template = _template(packaged, "prod")
-    template["Resources"]["SendQueue"]["Properties"]["VisibilityTimeout"] = "six minutes"
-    broken = tmp_path / "broken.json"
-    broken.write_text(json.dumps(template))
-    result = _cfn_lint(broken)
-    assert result.returncode != 0 and "E3012" in result.stdout
+def test_cfn_lint_does_fail_a_broken_template(linted):
+    # The same run as the stages' templates: its exit code is theirs too, so it must be this one's finding.
+    assert linted["returncode"] != 0 and "E3012" in [finding["Rule"]["Id"] for finding in linted["findings"][linted["broken"]]]
+    assert [finding for path, found in linted["findings"].items() if path != linted["broken"] for finding in found] == []
 
 
 # -- the table: one definition for the code, the local stack and the deployment --------
@@ -377,7 +396,8 @@ def test_zip_leaves_out_what_the_runtime_has_and_carries_the_templates(packaged)
     assert not tops & {"boto3", "botocore", "s3transfer", "urllib3", "dateutil"}
     assert "templates/post_purchase.mjml" in names and "templates/locales/uk.json" in names
     assert "babel/locale-data/uk.dat" in names and "babel/locale-data/ja.dat" not in names
-    assert result.zip_bytes < 8_000_000 < result.chalice_zip_bytes  # Chalice's own zip carries botocore
+    # What the runtime has (botocore above all), left out, is more than the whole zip (Chalice's own carries it).
+    assert result.zip_bytes < 8_000_000 < result.left_out_bytes
 
 
 def test_compiled_files_left_in_the_project_do_not_ship(tmp_path):

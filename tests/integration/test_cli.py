@@ -233,6 +233,11 @@ def test_local_mode_points_at_the_local_stack_and_aws_mode_needs_a_table(monkeyp
     composition.reset()
 
 
+# The first run looks back a year or more for every due-date job (chalicelib/services/lifecycle/
+# job_days.py): some 1,900 index Queries, each a request the emulator serves in about 9 ms. What
+# this proves is the command (the moment it is given, the report, the refused moment without an
+# offset) over the real repositories: the store's own promises are tests/contract's, on both stores.
+@pytest.mark.in_memory
 def test_jobs_run_daily_expires_points_at_the_given_moment(deps, table, capsys):
     assert add_shop(capsys)[0] == 0
     apply_sample_order(deps)

@@ -19,12 +19,16 @@ from chalicelib.services.shops.lookup import load_shop
 from chalicelib.store import keys
 from chalicelib.store.mail.mail_store import MailStore
 from chalicelib.store.models import OutboxItem
-from tests.support.aws_clients import registered
+from tests.support.aws_clients import registered, unregistered
 from tests.support.ses import ses_messenger
 from tests.support.shops import register_shop
 from tests.support.mail import deliver_order, verify_sender
 from tests.support.emulator import accepted_by_ses
 from tests.support.lambda_queue import drain, queue_depth
+
+# The send path is the subject, not the store: DynamoDB in memory, SQS and SES moto's models in this
+# process (the emulator answered each of its 530 requests in 30-50 ms).
+pytestmark = pytest.mark.in_memory
 
 ORDERS = 30
 FAULTS = [(429, "TooManyRequestsException"), (400, "Throttling"), (500, "InternalFailure"),
@@ -43,14 +47,18 @@ class FlakySes:
     """Fails a share of SES sends with throttling or a 5xx, answering before the call reaches
     SES (so a failed send sent nothing, as with SES). The decision is per send: botocore's own
     retry of the same request meets the same answer, as in an SES brown-out, so the failure
-    reaches the queue's retry."""
+    reaches the queue's retry. ``ses``: what answers the requests that get through (moto's stub of
+    botocore's requests, which sees every request it is registered for)."""
 
-    def __init__(self, share: float, seed: int):
+    def __init__(self, share: float, seed: int, ses):
         self._share, self._random, self._lock = share, random.Random(seed), threading.Lock()
+        self._ses = ses
         self._decided: dict[str, tuple[int, str] | None] = {}
         self.sends, self.calls, self.faults = 0, 0, Counter()
 
-    def __call__(self, request, **_):
+    def __call__(self, request, event_name: str, **kwargs):
+        if event_name != "before-send.sesv2.SendEmail":
+            return self._ses(request=request, event_name=event_name, **kwargs)
         send = request.headers["amz-sdk-invocation-id"]  # one per call, the same on botocore's retries of it
         send = send.decode() if isinstance(send, bytes) else send
         with self._lock:
@@ -63,7 +71,7 @@ class FlakySes:
                     self.faults[fault[1]] += 1
             fault = self._decided[send]
         if fault is None:
-            return None
+            return self._ses(request=request, event_name=event_name, **kwargs)
         status, code = fault
         body = json.dumps({"message": f"injected {code}"}).encode()
         return AWSResponse(request.url, status, {"x-amzn-ErrorType": code, "Content-Type": "application/json"},
@@ -77,13 +85,17 @@ def flaky_ses(deps, monkeypatch):
     monkeypatch.setattr(send_consumer, "backoff_seconds", lambda attempt: 0)  # SQS's back-off, without the wait
     # botocore's own retries of a throttled send (standard mode), without their jittered sleeps
     monkeypatch.setattr(ExponentialBackoff, "delay_amount", lambda backoff, context: 0)
-    # the client is shared across tests (tests/support/aws_clients.py): the faults are this test's only
-    with registered(ses.client, "before-send.sesv2.SendEmail", FlakySes(share=0.3, seed=11)) as flaky:
+    # moto's stub answers (and records) every request it sees, whatever an earlier handler answered:
+    # on this client the stub is reached only through FlakySes, as a failed send never reaches SES.
+    # The client is shared across tests (tests/support/aws_clients.py): both changes last this test only.
+    from moto.core.models import botocore_stubber
+
+    flaky = FlakySes(share=0.3, seed=11, ses=botocore_stubber)
+    with unregistered(ses.client, "before-send", botocore_stubber), registered(ses.client, "before-send", flaky):
         yield flaky
 
 
-def test_ses_failing_thirty_percent_loses_nothing_and_sends_nothing_twice(deps, client, flaky_ses, moto_endpoint,
-                                                                           monkeypatch):
+def test_ses_failing_thirty_percent_loses_nothing_and_sends_nothing_twice(deps, client, flaky_ses, monkeypatch):
     shop = register_shop(client, "flaky-ses-shop", "shopify")
     verify_sender()
     recipients = [f"flaky-{n}@example.com" for n in range(ORDERS)]
@@ -113,12 +125,12 @@ def test_ses_failing_thirty_percent_loses_nothing_and_sends_nothing_twice(deps, 
 
 
 def _send_keys(shop_id: str, customer_id: str) -> list[str]:
-    """The idempotency keys of the customer's sends (the send log is keyed by them)."""
-    import boto3
+    """The idempotency keys of the customer's sends (the send log is keyed by them): every item of
+    the table under the shop's send logs that names the customer, whatever index holds it."""
+    from pynamodb.expressions.operand import Path
 
     from chalicelib.store.models import Item
 
-    items = boto3.client("dynamodb").scan(
-        TableName=Item.Meta.table_name, FilterExpression="begins_with(pk, :p) AND customer_id = :c",
-        ExpressionAttributeValues={":p": {"S": f"SEND#{shop_id}#"}, ":c": {"S": customer_id}}, ConsistentRead=True)
-    return [item["pk"]["S"].split("#", 2)[2] for item in items["Items"]]
+    items = Item.scan(Item.pk.startswith(f"SEND#{shop_id}#") & (Path("customer_id") == customer_id),
+                      consistent_read=True)
+    return [item.pk.split("#", 2)[2] for item in items]

@@ -170,6 +170,17 @@ def registered(client, event: str, handler: Callable, **options) -> Iterator[Cal
         client.meta.events.unregister(event, handler, unique_id=options.get("unique_id"))
 
 
+@contextlib.contextmanager
+def unregistered(client, event: str, handler: Callable) -> Iterator[None]:
+    """``handler`` off ``client``'s ``event`` for the length of the block, registered again after
+    (where it was: among the handlers registered as it was, botocore's middle ones)."""
+    client.meta.events.unregister(event, handler)
+    try:
+        yield
+    finally:
+        client.meta.events.register(event, handler)
+
+
 # -- the pytest plugin (tests/conftest.py registers it) -------------------------------------------
 def pytest_configure(config):
     share_default_session_clients()
