@@ -44,16 +44,27 @@ def streamed(deps, monkeypatch):
 
 
 def _calls(monkeypatch) -> list[str]:
+    """Every AWS request made from now on: through botocore, or answered on the store's lean path
+    (store/lean_requests.py; a lean try that botocore then makes again is counted once)."""
     import botocore.client
 
+    from chalicelib.store import lean_requests
+
     made: list[str] = []
-    original = botocore.client.BaseClient._make_api_call
+    original, lean = botocore.client.BaseClient._make_api_call, lean_requests.plain_answer
 
     def counted(client, operation, params):
         made.append(f"{client.meta.service_model.service_name}.{operation}")
         return original(client, operation, params)
 
+    def counted_lean(client, operation, parameters):
+        answer = lean(client, operation, parameters)
+        if answer is not None:
+            made.append(f"dynamodb.{operation}")
+        return answer
+
     monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", counted)
+    monkeypatch.setattr(lean_requests, "plain_answer", counted_lean)
     return made
 
 
