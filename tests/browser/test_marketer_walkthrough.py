@@ -77,20 +77,29 @@ def _send_due_campaigns_and_mail(deps):
 # Answers that arrive late, after the marketer has moved on: the default language's words after
 # German was picked, the first segment count after a second condition was added. The page must show
 # what belongs to the latest choice (on a busy CI runner the answers came back in the other order and
-# the German subject was replaced by the Ukrainian one). The page marks when each late answer was
-# asked for and when it was handed over.
+# the German subject was replaced by the Ukrainian one). Each late answer is held until an answer to
+# a request made after it (the German words, a later count) has reached the page, so it always comes
+# back second, however fast or slow the machine; the page marks when each late answer was asked for
+# and when it was handed over.
 SLOW_ANSWERS = """
-const slow = { "/texts/uk": "slowTexts", "/segments/preview": "slowCount" };
+const slow = { "/texts/uk": ["slowTexts", "/texts/de"], "/segments/preview": ["slowCount", "/segments/preview"] };
 const realFetch = window.fetch;
+const arrived = [];
 window.fetch = async (url, options) => {
   const mark = Object.entries(slow).find(([end]) => String(url).endsWith(end));
-  const name = mark && !document.documentElement.dataset[mark[1]] ? mark[1] : null;
-  if (name) document.documentElement.dataset[name] = "asked";
+  const held = mark && !document.documentElement.dataset[mark[1][0]] ? mark[1] : null;
+  if (held) document.documentElement.dataset[held[0]] = "asked";
+  const seen = arrived.length;  // answers to requests made after this one count, whenever they came
   const response = await realFetch(url, options);
-  if (name) {
-    await new Promise((done) => setTimeout(done, 1500));
-    setTimeout(() => { document.documentElement.dataset[name] = "delivered"; });  // after the page used it
+  if (!held) {
+    arrived.push(String(url));
+    return response;
   }
+  while (!arrived.slice(seen).some((u) => u.endsWith(held[1]))) {
+    await new Promise((done) => setTimeout(done, 50));
+  }
+  await new Promise((done) => setTimeout(done, 300));  // the newer answer is on the page by now
+  setTimeout(() => { document.documentElement.dataset[held[0]] = "delivered"; });  // after the page used it
   return response;
 };
 """
