@@ -61,51 +61,69 @@ def _call(base: str, method: str, path: str, body=None, headers=None, raw: bytes
         raise AssertionError(f"{method} {path}: {error.code} {error.read()[:500]!r}") from None
 
 
+@dataclass(frozen=True)
+class LocalServer:
+    base_url: str
+    app: object  # app.app, the Chalice app it serves
+    local_class: type  # the class chalice local gives the app: its current_request kept per thread
+
+    @contextlib.contextmanager
+    def serving(self) -> Iterator[None]:
+        """The app as chalice local runs it, for one test; as it was (other tests' worker) after."""
+        own_class = self.app.__class__
+        self.app.__class__ = self.local_class
+        try:
+            yield
+        finally:
+            self.app.__class__ = own_class
+
+
 @pytest.fixture(scope="session")
-def local_server() -> Iterator[str]:
+def local_server() -> Iterator[LocalServer]:
     """The server ``chalice local --stage local`` runs (chalice's ``LocalDevServer``: the API
-    Gateway emulation, a thread per connection), built by chalice's own CLI code, serving from a
-    thread of this worker for its whole session; yields its base URL. In this process the app's
-    dependencies are this process's: each test's ``table`` (its environment) serves it, and the
-    app's use cases, imported on first use, are imported once per worker, not once per test."""
+    Gateway emulation, a thread per connection), built by chalice's own CLI code, listening in a
+    thread of this worker for its whole session. In this process the app's dependencies are this
+    process's: each test's ``table`` (its environment) is what it serves, and the app's use cases,
+    imported on first use, are imported once per worker, not once per test."""
     from chalice.cli import create_local_server
     from chalice.cli.factory import CLIFactory
 
     import app as app_module
 
-    app_class = app_module.app.__class__
+    app, app_class = app_module.app, app_module.app.__class__
     port = _free_port()
     # chalice local's own steps: the stage's config, the routes validated, the app's
     # current_request made per thread (the server answers the browser's requests side by side)
     server = create_local_server(CLIFactory(project_dir=str(ROOT)), "127.0.0.1", port, "local")
+    local_class, app.__class__ = app.__class__, app_class  # the local class only while a test runs
     thread = threading.Thread(target=server.server.serve_forever, name="chalice-local", daemon=True)
     thread.start()
     try:
-        yield f"http://127.0.0.1:{port}"
+        yield LocalServer(f"http://127.0.0.1:{port}", app, local_class)
     finally:
         server.shutdown()
         thread.join(10)
         server.server.server_close()
-        app_module.app.__class__ = app_class
 
 
 @pytest.fixture
 def table(table, local_server, monkeypatch):
-    """The test's own table and queues (tests/conftest.py), which the session's server serves from
-    now on, as ``chalice local`` did when started with this environment: no shop cache (the test
-    changes shops over HTTP and in this process alike), links to the server's address."""
+    """The test's own table and queues (tests/conftest.py), which the session's server serves
+    during the test, as ``chalice local`` did when started with this environment: no shop cache
+    (the test changes shops over HTTP and in this process alike), links to the server's address."""
     from chalicelib import composition
 
     monkeypatch.setenv("LOYALTY_SHOP_CACHE_SECONDS", "0")
-    monkeypatch.setenv("LOYALTY_PUBLIC_URL", local_server)
+    monkeypatch.setenv("LOYALTY_PUBLIC_URL", local_server.base_url)
     composition.reset()  # the next request (or ``deps``) is a cold start on this environment
-    return table
+    with local_server.serving():
+        yield table
 
 
 @pytest.fixture
 def api_server(local_server, table) -> str:
     """The base URL of the session's ``chalice local`` server, serving this test's table."""
-    return local_server
+    return local_server.base_url
 
 
 @pytest.fixture
