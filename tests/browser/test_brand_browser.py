@@ -6,29 +6,27 @@ import re
 
 import pytest
 
-from tests.support.browser import SHOP, _call, _shot, chromium_page, needs_chromium, sign_in
-from tests.support.shops import shop_document
+from tests.support.browser import _call, _shot, chromium_page, needs_chromium, sign_in, zerno_settings
 
 pytestmark = needs_chromium
 
 
 @pytest.fixture
-def owner_key(api_server):
-    _call(api_server, "PUT", f"/admin/shops/{SHOP}", shop_document(
-        "shopify", name="Zerno", storefront_url="https://zerno.example", sender_email="hello@zerno.example"))
-    return _call(api_server, "POST", f"/admin/shops/{SHOP}/admin-keys", {"label": "Olena", "role": "owner"})["admin_key"]
+def owner_key(api_server, shop):
+    _call(api_server, "PUT", f"/admin/shops/{shop}", zerno_settings(shop))
+    return _call(api_server, "POST", f"/admin/shops/{shop}/admin-keys", {"label": "Olena", "role": "owner"})["admin_key"]
 
 
 def _preview_html(page) -> str:
     return page.locator("#brand-preview").get_attribute("srcdoc")
 
 
-def test_marketer_brands_every_email_watching_the_preview(api_server, owner_key):
+def test_marketer_brands_every_email_watching_the_preview(api_server, shop, owner_key, chromium_browser):
     from playwright.sync_api import expect
 
-    with chromium_page(1500, 2000) as opened:
+    with chromium_page(chromium_browser, 1500, 2000) as opened:
         page, errors = opened.page, opened.errors
-        sign_in(page, api_server, owner_key)
+        sign_in(page, api_server, owner_key, shop)
         page.goto(f"{api_server}/admin#/brand")
         expect(page.locator("#brand-form")).to_be_visible()
         preview = page.locator("#brand-preview")
@@ -42,7 +40,7 @@ def test_marketer_brands_every_email_watching_the_preview(api_server, owner_key)
         expect(preview).to_have_attribute("srcdoc", re.compile(r"Georgia[\s\S]*instagram\.com/zerno\.coffee"))
         html = _preview_html(page)
         assert 'bgcolor="#c2185b"' in html and "22 Khreshchatyk St" in html
-        assert _call(api_server, "GET", f"/admin/shops/{SHOP}")["brand"]["primary_color"] == "#1f6f54"
+        assert _call(api_server, "GET", f"/admin/shops/{shop}")["brand"]["primary_color"] == "#1f6f54"
 
         # a hostile colour is refused naming its field; the preview keeps the last good one
         page.fill("#brand-primary_color", 'red" onload="x')
@@ -54,7 +52,7 @@ def test_marketer_brands_every_email_watching_the_preview(api_server, owner_key)
 
         page.click("#brand-save")
         expect(page.locator("#brand-status")).to_contain_text("Saved")
-        saved = _call(api_server, "GET", f"/admin/shops/{SHOP}")["brand"]
+        saved = _call(api_server, "GET", f"/admin/shops/{shop}")["brand"]
         assert saved["primary_color"] == "#c2185b" and saved["font"] == "georgia"
         assert saved["address_lines"] == ["Zerno LLC", "22 Khreshchatyk St", "Kyiv 01001"]
         assert saved["social_links"]["instagram"] == "https://instagram.com/zerno.coffee"

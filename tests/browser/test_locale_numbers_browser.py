@@ -14,8 +14,7 @@ import random
 import re
 from datetime import datetime, timedelta, timezone
 
-from tests.support.browser import SHOP, _call, _shot, chromium, needs_chromium, open_page, sign_in
-from tests.support.shops import shop_document
+from tests.support.browser import _call, _shot, chromium_page, needs_chromium, sign_in, zerno_settings
 
 pytestmark = needs_chromium
 
@@ -43,7 +42,7 @@ def _open(page, tab: str) -> None:
     page.click(f"nav >> text={tab}")
 
 
-def _seed_program_holdout(deps, holdout_percent: int) -> None:
+def _seed_program_holdout(deps, shop: str, holdout_percent: int) -> None:
     """Enough customers in both groups for the program holdout to give an interval: 600 customers who
     ordered in the last two weeks or not at all (the mailed buying a little more often)."""
     from chalicelib.domain.campaigns.program_holdout import in_program_holdout
@@ -56,10 +55,10 @@ def _seed_program_holdout(deps, holdout_percent: int) -> None:
     with Item.batch_write() as batch:
         for n in range(600):
             customer_id = f"seed_{n:04d}"
-            held = in_program_holdout(SHOP, customer_id, holdout_percent)
+            held = in_program_holdout(shop, customer_id, holdout_percent)
             bought = rng.random() < (0.10 if held else 0.22)
-            batch.save(stored_profile(SHOP, Account(
-                SHOP, customer_id, created_at=today - timedelta(days=200), email=f"{customer_id}@example.com",
+            batch.save(stored_profile(shop, Account(
+                shop, customer_id, created_at=today - timedelta(days=200), email=f"{customer_id}@example.com",
                 marketing_consent=True,
                 spend_by_day={(today - timedelta(days=rng.randint(1, 14))).date(): rng.randint(30_000, 180_000)}
                 if bought else {})))
@@ -164,19 +163,16 @@ def _check_program(page, locale: str) -> None:
     _readable(page)
 
 
-def test_every_page_reads_in_german_and_ukrainian(api_server, demo_shop, deps):
+def test_every_page_reads_in_german_and_ukrainian(api_server, shop, demo_shop, deps, chromium_browser):
     from playwright.sync_api import expect
 
-    _call(api_server, "PUT", f"/admin/shops/{SHOP}", shop_document(
-        "shopify", name="Zerno", storefront_url="https://zerno.example", sender_email="hello@zerno.example",
-        program_holdout_percent=30))
-    with chromium(timeout_ms=30_000) as browser:
-        for locale in LOCALES:
-            if locale == "uk-UA":
-                _seed_program_holdout(deps, 30)
-            opened = open_page(browser, 1600, 1000, timeout_ms=30_000, locale=locale)
+    _call(api_server, "PUT", f"/admin/shops/{shop}", zerno_settings(shop, program_holdout_percent=30))
+    for locale in LOCALES:
+        if locale == "uk-UA":
+            _seed_program_holdout(deps, shop, 30)
+        with chromium_page(chromium_browser, 1600, 1000, timeout_ms=30_000, locale=locale) as opened:
             page, errors = opened.page, opened.errors
-            sign_in(page, api_server, demo_shop)
+            sign_in(page, api_server, demo_shop, shop)
             assert page.evaluate("navigator.language") == locale
 
             _check_dashboard(page, locale, reason_expected=locale == "de-DE")
@@ -190,4 +186,3 @@ def test_every_page_reads_in_german_and_ukrainian(api_server, demo_shop, deps):
             _check_program(page, locale)
             _shot(page, f"locale-program-{locale}", f"locale-program-{locale}")
             assert errors == []
-            page.close()

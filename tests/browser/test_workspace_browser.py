@@ -12,7 +12,7 @@ import re
 import urllib.parse
 from datetime import datetime, timedelta
 
-from tests.support.browser import SHOP, _call, _outbox, _shot, chromium_page, needs_chromium
+from tests.support.browser import _call, _outbox, _shot, chromium_page, needs_chromium, sender_domain
 
 pytestmark = needs_chromium
 
@@ -24,14 +24,14 @@ def _replace_editor_text(page, selector: str, text: str) -> None:
     page.keyboard.insert_text(text)
 
 
-def test_marketer_edits_previews_saves_rolls_back_tests_and_plans(api_server, demo_shop, moto_endpoint):
+def test_marketer_edits_previews_saves_rolls_back_tests_and_plans(api_server, shop, demo_shop, chromium_browser):
     from playwright.sync_api import expect
 
     first = ("<mj-section><mj-column>\n  <mj-text font-size=\"20px\">Thank you, {{ customer.first_name }}!"
              "</mj-text>\n  <mj-text>Spring edition: {{ points(points_earned) }}</mj-text>\n"
              "</mj-column></mj-section>")
     second = first.replace("Spring edition", "Summer edition")
-    with chromium_page(1680, 1000) as opened:
+    with chromium_page(chromium_browser, 1680, 1000) as opened:
         browser, page, errors = opened.browser, opened.page, opened.errors
         page.goto(f"{api_server}/admin")
 
@@ -41,13 +41,13 @@ def test_marketer_edits_previews_saves_rolls_back_tests_and_plans(api_server, de
         expect(page.locator(".signin-message")).to_contain_text("unknown key")
         page.fill("#signin-key", demo_shop)
         page.click("form.signin button[type=submit]")
-        expect(page.locator("#shop-name")).to_have_text(SHOP)
+        expect(page.locator("#shop-name")).to_have_text(shop)
         assert page.evaluate("document.cookie") == ""
         cookies = {c["name"]: c for c in page.context.cookies()}
         assert cookies["lm_session"]["httpOnly"] and cookies["lm_session"]["secure"]
 
         # the dashboard, from the counters the orders wrote
-        customers = _call(api_server, "POST", f"/admin/shops/{SHOP}/segments/preview",
+        customers = _call(api_server, "POST", f"/admin/shops/{shop}/segments/preview",
                           {"rules": {"field": "orders_count", "op": ">=", "value": 1}})["count"]
         expect(page.locator("#dashboard .stat").first).to_contain_text(str(customers))
         expect(page.locator("#chart-points canvas")).to_have_count(1)
@@ -60,9 +60,10 @@ def test_marketer_edits_previews_saves_rolls_back_tests_and_plans(api_server, de
         # the sending domain: verified, its DNS records shown; a test recipient added and confirmed
         # by its owner through the link in the e-mail it got (the link's page, then Confirm)
         page.click("nav >> text=Sending")
-        expect(page.locator("#sending-status")).to_contain_text("Mail goes out from hello@zerno.example")
-        expect(page.locator(".domain[data-domain='zerno.example'] .badge")).to_have_text("verified")
-        expect(page.locator(".domain[data-domain='zerno.example'] .records tbody tr")).to_have_count(6)
+        domain = sender_domain(shop)
+        expect(page.locator("#sending-status")).to_contain_text(f"Mail goes out from hello@{domain}")
+        expect(page.locator(f".domain[data-domain='{domain}'] .badge")).to_have_text("verified")
+        expect(page.locator(f".domain[data-domain='{domain}'] .records tbody tr")).to_have_count(6)
         before = len(_outbox())
         page.fill("#new-test-recipient", "olena.marketing@agency.example")
         page.click("#add-test-recipient")
@@ -84,7 +85,7 @@ def test_marketer_edits_previews_saves_rolls_back_tests_and_plans(api_server, de
         winback = page.locator("#template-list tr[data-template='winback']")
         winback.locator(".flow-switch input").uncheck()
         expect(winback.locator(".flow-note")).to_have_text("off")
-        assert _call(api_server, "GET", f"/admin/shops/{SHOP}")["flows_off"] == ["winback"]
+        assert _call(api_server, "GET", f"/admin/shops/{shop}")["flows_off"] == ["winback"]
         expect(page.locator("#template-list tr[data-template='special_day'] .flow-switch")).to_have_text("always")
         expect(winback.locator(".last-sent")).to_have_text("never")
         _shot(page, "flows", "workspace-flows")
@@ -119,7 +120,7 @@ def test_marketer_edits_previews_saves_rolls_back_tests_and_plans(api_server, de
         page.click("#rollback")
         expect(page.locator("#editor-status")).to_contain_text("saved as version 3")
         expect(page.frame_locator("#preview-desktop").locator("body")).to_contain_text("Spring edition")
-        saved = _call(api_server, "GET", f"/admin/shops/{SHOP}/templates/post_purchase")
+        saved = _call(api_server, "GET", f"/admin/shops/{shop}/templates/post_purchase")
         assert saved["version"] == 3 and saved["mjml"] == first
 
         # a test send, found in the emulator's outbox

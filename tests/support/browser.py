@@ -1,22 +1,23 @@
 """The workspace's browser tests' shared parts: Debian's Chromium, the API served by ``chalice
-local`` on the test's emulator (``api_server``), the demo shop with four weeks of orders
-(``demo_shop``), the emulator's outbox and screenshots (tests/browser/conftest.py makes the
-fixtures visible there)."""
+local`` on the emulator (``api_server``), each test's own shop (``shop``), the demo shop with four
+weeks of orders (``demo_shop``), the emulator's outbox and screenshots (tests/browser/conftest.py
+makes the fixtures visible there).
+
+One ``chalice local`` server and one Chromium serve a worker's whole session (``local_server``,
+``chromium_browser``): starting them, and the server's first call of each route (its use cases are
+imported on first use), cost every test again. Tests stay apart and order-free all the same: each
+has its own table and queues (the server, in this process, serves the test's ``table``), its own
+shop id and its own browser context (cookies, storage)."""
 from __future__ import annotations
 
 import contextlib
 import json
 import os
 import random
-import re
 import shutil
-import signal
 import socket
-import subprocess
-import sys
-import time
+import threading
 import urllib.error
-import urllib.parse
 import urllib.request
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
@@ -40,7 +41,7 @@ ADMIN_TOKEN = "test-admin-token"
 needs_chromium = pytest.mark.skipif(not Path(CHROMIUM).exists(),
                                     reason="Debian's chromium is not installed (make test installs it: "
                                            "apt-get install -y chromium)")
-SHOP = "zerno-kyiv"
+_SHOPS_MADE: set[str] = set()  # shop ids handed out in this session: never one twice
 
 
 def _free_port() -> int:
@@ -60,34 +61,86 @@ def _call(base: str, method: str, path: str, body=None, headers=None, raw: bytes
         raise AssertionError(f"{method} {path}: {error.code} {error.read()[:500]!r}") from None
 
 
-@pytest.fixture
-def api_server(table, moto_endpoint):
-    """``chalice local`` in its own process group, on the test's table and emulator."""
+@dataclass(frozen=True)
+class LocalServer:
+    base_url: str
+    app: object  # app.app, the Chalice app it serves
+    local_class: type  # the class chalice local gives the app: its current_request kept per thread
+
+    @contextlib.contextmanager
+    def serving(self) -> Iterator[None]:
+        """The app as chalice local runs it, for one test; as it was (other tests' worker) after."""
+        own_class = self.app.__class__
+        self.app.__class__ = self.local_class
+        try:
+            yield
+        finally:
+            self.app.__class__ = own_class
+
+
+@pytest.fixture(scope="session")
+def local_server() -> Iterator[LocalServer]:
+    """The server ``chalice local --stage local`` runs (chalice's ``LocalDevServer``: the API
+    Gateway emulation, a thread per connection), built by chalice's own CLI code, listening in a
+    thread of this worker for its whole session. In this process the app's dependencies are this
+    process's: each test's ``table`` (its environment) is what it serves, and the app's use cases,
+    imported on first use, are imported once per worker, not once per test."""
+    from chalice.cli import create_local_server
+    from chalice.cli.factory import CLIFactory
+
+    import app as app_module
+
+    app, app_class = app_module.app, app_module.app.__class__
     port = _free_port()
-    env = {**os.environ, "AWS_ENDPOINT_URL": moto_endpoint, "LOYALTY_SHOP_CACHE_SECONDS": "0",
-           "LOYALTY_PUBLIC_URL": f"http://127.0.0.1:{port}", "PYTHONUNBUFFERED": "1"}
-    process = subprocess.Popen([str(Path(sys.executable).parent / "chalice"), "local", "--stage", "local",
-                                "--host", "127.0.0.1", "--port", str(port), "--no-autoreload"],
-                               cwd=ROOT, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                               stderr=subprocess.DEVNULL, start_new_session=True)
-    base = f"http://127.0.0.1:{port}"
+    # chalice local's own steps: the stage's config, the routes validated, the app's
+    # current_request made per thread (the server answers the browser's requests side by side)
+    server = create_local_server(CLIFactory(project_dir=str(ROOT)), "127.0.0.1", port, "local")
+    local_class, app.__class__ = app.__class__, app_class  # the local class only while a test runs
+    thread = threading.Thread(target=server.server.serve_forever, name="chalice-local", daemon=True)
+    thread.start()
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                urllib.request.urlopen(base + "/admin", timeout=2).read()
-                break
-            except (OSError, urllib.error.URLError):
-                if process.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError("chalice local did not start")
-                time.sleep(0.2)
-        yield base
+        yield LocalServer(f"http://127.0.0.1:{port}", app, local_class)
     finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        process.wait(10)
+        server.shutdown()
+        thread.join(10)
+        server.server.server_close()
 
 
-def _four_weeks_of_orders(deps, monkeypatch) -> int:
+@pytest.fixture
+def table(table, local_server, monkeypatch):
+    """The test's own table and queues (tests/conftest.py), which the session's server serves
+    during the test, as ``chalice local`` did when started with this environment: no shop cache
+    (the test changes shops over HTTP and in this process alike), links to the server's address."""
+    from chalicelib import composition
+
+    monkeypatch.setenv("LOYALTY_SHOP_CACHE_SECONDS", "0")
+    monkeypatch.setenv("LOYALTY_PUBLIC_URL", local_server.base_url)
+    composition.reset()  # the next request (or ``deps``) is a cold start on this environment
+    with local_server.serving():
+        yield table
+
+
+@pytest.fixture
+def api_server(local_server, table) -> str:
+    """The base URL of the session's ``chalice local`` server, serving this test's table."""
+    return local_server.base_url
+
+
+@pytest.fixture
+def shop(request) -> str:
+    """This test's own shop id: named after its module (the screenshots stay the same from run to
+    run), never handed out twice in a session."""
+    module = request.module.__name__.rsplit(".", 1)[-1]
+    base = "zerno-" + module.removeprefix("test_").removesuffix("_browser").replace("_", "-")
+    shop_id, number = base, 1
+    while shop_id in _SHOPS_MADE:
+        number += 1
+        shop_id = f"{base}-{number}"
+    _SHOPS_MADE.add(shop_id)
+    return shop_id
+
+
+def _four_weeks_of_orders(deps, shop_id: str) -> int:
     """Orders (and a few redemptions) on each of the last 16 days, through the real webhook and
     storefront services in this process with the clock set to that day, so the dashboard's
     counters were written the way production writes them. Returns the customers made."""
@@ -113,9 +166,9 @@ def _four_weeks_of_orders(deps, monkeypatch) -> int:
             headers, body = signed_request("shopify", SECRET, sample_order_payload(
                 "shopify", order_id=str(1000 + number), email=email, lines=lines, created_at=day),
                 topic="orders/paid")
-            assert webhooks.receive_webhook(deps, "shopify", SHOP, headers, body, "application/json")["result"] == "applied"
+            assert webhooks.receive_webhook(deps, "shopify", shop_id, headers, body, "application/json")["result"] == "applied"
         if days_ago % 4 == 0:
-            shop = load_shop(deps, SHOP)
+            shop = load_shop(deps, shop_id)
             for email in customers[:4]:
                 try:
                     balance = storefront.customer_view(deps, shop, email)["points_balance"]
@@ -128,21 +181,31 @@ def _four_weeks_of_orders(deps, monkeypatch) -> int:
     return len(customers)
 
 
+def sender_domain(shop_id: str) -> str:
+    """The shop's own sending domain (a domain sends for one shop only)."""
+    return f"{shop_id}.example"
+
+
+def zerno_settings(shop_id: str, **fields) -> dict:
+    """The settings the tests give their shop: Zerno, a Shopify coffee roaster, sending from its own domain."""
+    return shop_document("shopify", name="Zerno", storefront_url="https://zerno.example",
+                         sender_email=f"hello@{sender_domain(shop_id)}", **fields)
+
+
 @pytest.fixture
-def demo_shop(deps, api_server, monkeypatch):
-    """A shop with four weeks of customers and orders, and a workspace key for its owner (the tour
+def demo_shop(deps, api_server, shop):
+    """``shop`` with four weeks of customers and orders, and a workspace key for its owner (the tour
     ends with a points adjustment, which is an owner's)."""
-    _call(api_server, "PUT", f"/admin/shops/{SHOP}", shop_document(
-        "shopify", name="Zerno", storefront_url="https://zerno.example", sender_email="hello@zerno.example"))
-    _four_weeks_of_orders(deps, monkeypatch)
+    _call(api_server, "PUT", f"/admin/shops/{shop}", zerno_settings(shop))
+    _four_weeks_of_orders(deps, shop)
     for number, email in enumerate(["olena@example.com", "taras@example.com", "olena@example.com",
                                     "iryna@example.com"], start=1):
         headers, body = signed_request("shopify", SECRET, sample_order_payload(
             "shopify", order_id=str(5000 + number), email=email), topic="orders/paid")
-        answer = _call(api_server, "POST", f"/webhooks/shopify/{SHOP}", raw=body,
+        answer = _call(api_server, "POST", f"/webhooks/shopify/{shop}", raw=body,
                        headers={k: v for k, v in headers.items()})
         assert answer["result"] == "applied"
-    key = _call(api_server, "POST", f"/admin/shops/{SHOP}/admin-keys", {"label": "Olena", "role": "owner"})["admin_key"]
+    key = _call(api_server, "POST", f"/admin/shops/{shop}/admin-keys", {"label": "Olena", "role": "owner"})["admin_key"]
     return key
 
 
@@ -172,14 +235,12 @@ class BrowserPage:
     errors: list[str] = field(default_factory=list)  # the page's uncaught script errors, as they came
 
 
-@contextlib.contextmanager
-def chromium(*, timeout_ms: int = 15_000) -> Iterator[object]:
-    """Debian's Chromium, headless (playwright's Browser), closed however the test ends; the
-    ``expect`` assertions wait up to ``timeout_ms`` (``expect``'s own default, 5 s, failed the
-    dashboard's first load on a busy machine)."""
-    from playwright.sync_api import expect, sync_playwright
+@pytest.fixture(scope="session")
+def chromium_browser() -> Iterator[object]:
+    """Debian's Chromium, headless (playwright's Browser), for the worker's whole session: each
+    test's pages open in contexts of their own (``open_page``), so no cookie or storage is shared."""
+    from playwright.sync_api import sync_playwright
 
-    expect.set_options(timeout=timeout_ms)
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
@@ -189,8 +250,13 @@ def chromium(*, timeout_ms: int = 15_000) -> Iterator[object]:
 
 
 def open_page(browser, width: int, height: int, *, timeout_ms: int = 15_000, **page_options) -> BrowserPage:
-    """A page of ``width`` × ``height`` in ``browser`` whose actions wait up to ``timeout_ms`` and
-    whose uncaught script errors are collected (a test ends asserting there were none)."""
+    """A page of ``width`` × ``height`` in a new context of ``browser`` whose actions and ``expect``
+    assertions wait up to ``timeout_ms`` (``expect``'s own default, 5 s, failed the dashboard's
+    first load on a busy machine) and whose uncaught script errors are collected (a test ends
+    asserting there were none). Closing the page closes its context."""
+    from playwright.sync_api import expect
+
+    expect.set_options(timeout=timeout_ms)
     page = browser.new_page(viewport={"width": width, "height": height}, **page_options)
     page.set_default_timeout(timeout_ms)
     opened = BrowserPage(browser, page)
@@ -199,14 +265,17 @@ def open_page(browser, width: int, height: int, *, timeout_ms: int = 15_000, **p
 
 
 @contextlib.contextmanager
-def chromium_page(width: int, height: int, *, timeout_ms: int = 15_000, **page_options) -> Iterator[BrowserPage]:
-    """``chromium`` with one page (``open_page``): the page's actions and the ``expect``
-    assertions wait up to ``timeout_ms`` alike."""
-    with chromium(timeout_ms=timeout_ms) as browser:
-        yield open_page(browser, width, height, timeout_ms=timeout_ms, **page_options)
+def chromium_page(browser, width: int, height: int, *, timeout_ms: int = 15_000,
+                  **page_options) -> Iterator[BrowserPage]:
+    """One page (``open_page``) in ``browser``, closed with its context however the test ends."""
+    opened = open_page(browser, width, height, timeout_ms=timeout_ms, **page_options)
+    try:
+        yield opened
+    finally:
+        opened.page.context.close()
 
 
-def sign_in(page, api_server: str, key: str) -> None:
+def sign_in(page, api_server: str, key: str, shop_id: str) -> None:
     """The marketer opens the workspace and signs in with ``key``; returns once the shop's name
     shows (the session cookie is set and the first page loaded)."""
     from playwright.sync_api import expect
@@ -214,4 +283,4 @@ def sign_in(page, api_server: str, key: str) -> None:
     page.goto(f"{api_server}/admin")
     page.fill("#signin-key", key)
     page.click("form.signin button[type=submit]")
-    expect(page.locator("#shop-name")).to_have_text(SHOP)
+    expect(page.locator("#shop-name")).to_have_text(shop_id)
