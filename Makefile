@@ -33,9 +33,11 @@ test: $(BIN)/.installed chromium
 	$(BYTECODE) $(BIN)/python -m pytest -q $(XDIST) tests
 
 # Domain and service tests on the in-memory store (tests/support/fakes), no emulator: the loop
-# while changing rules or use cases. The long property runs (marked slow) are left to make test.
+# while changing rules or use cases. The long property runs (marked slow) are left to make test;
+# the other property tests draw a fifth of their examples (Hypothesis's "fast" profile,
+# tests/support/examples.py), make test and CI the full count.
 test-fast: $(BIN)/.installed
-	$(BYTECODE) $(BIN)/python -m pytest -q $(XDIST) -m "not slow" -k "not emulator" tests/unit tests/services tests/contract
+	$(BYTECODE) $(BIN)/python -m pytest -q $(XDIST) --hypothesis-profile=fast -m "not slow" -k "not emulator" tests/unit tests/services tests/contract
 
 # The same suite with the system clock moved CLOCK_SHIFT ahead (Debian's libfaketime), the browser
 # test aside: no test may depend on today's date. Monotonic clocks stay real, so timeouts keep

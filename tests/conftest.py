@@ -23,6 +23,13 @@ os.environ.update({
 logging.getLogger("werkzeug").setLevel(logging.ERROR)  # the emulator's request log drowns test output
 
 
+# make test-fast's loop (--hypothesis-profile=fast): every property test runs, on a fifth of its
+# examples (tests/support/examples.py); make test and CI keep the default profile, the full search.
+from hypothesis import settings as _hypothesis_settings  # noqa: E402
+
+_hypothesis_settings.register_profile("fast", max_examples=20)
+
+
 def pytest_configure(config):
     from tests.support.botocore_data import share_botocore_data, share_default_sessions
     from tests.support.dynamodb_clients import share_pynamodb_clients

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from chalicelib.domain.campaigns import lift
 from chalicelib.domain.campaigns.lift import GroupTotals
+from tests.support.examples import examples
 
 AT = datetime(2025, 3, 4, 10, 0, tzinfo=timezone.utc)
 
@@ -56,7 +57,7 @@ def test_welch_interval_by_hand():
     assert (interval.estimate, interval.low, interval.high) == pytest.approx((1.0, 1 - half, 1 + half))
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(200), deadline=None)
 @given(st.lists(st.tuples(st.integers(0, 30), st.integers(0, 500_000)), min_size=1, max_size=60))
 def test_counters_on_write_give_the_sums_of_squares(orders):
     """Orders arrive one by one for customers 0..30; the increments kept on write add up to the
@@ -73,7 +74,7 @@ def test_counters_on_write_give_the_sums_of_squares(orders):
     assert totals["sent_revenue_sq"] == sum(r * r for r in per_revenue.values())
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(200), deadline=None)
 @given(st.integers(1, 5000), st.integers(1, 5000), st.data())
 def test_newcombe_interval_is_ordered_and_bounded(n1, n2, data):
     x1, x2 = data.draw(st.integers(0, n1)), data.draw(st.integers(0, n2))

@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 from chalicelib.domain.campaigns.results import RATES, results_view
 from chalicelib.domain.loyalty.account import Account
 from tests.support.clock import T0
+from tests.support.examples import examples
 
 SHOP = SimpleNamespace(currency="EUR", currency_exponent=2)
 
@@ -34,7 +35,7 @@ def test_nothing_sent_gives_no_rate_rather_than_zero():
     assert set(results_view(SHOP, {"orders": 1})["rates"].values()) == {None}
 
 
-@settings(max_examples=200, deadline=None, database=None)
+@settings(max_examples=examples(200), deadline=None, database=None)
 @given(counts=st.dictionaries(st.sampled_from(["sent", "delivered", "bounced", "complained", "unsubscribed",
                                                "clicks", "unique_clicks", "orders", "converters"]),
                               st.integers(0, 10**6)))

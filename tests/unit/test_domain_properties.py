@@ -21,6 +21,7 @@ from chalicelib.domain.loyalty.rules import Program, apply_deletion, apply_order
 from chalicelib.domain.loyalty.order_record import CANCELLED, OPEN, PAID, OrderRecord, allocate  # noqa: E402
 from chalicelib.domain.platform_events import CustomerFacts, Order, OrderLine, Refund, RefundLine  # noqa: E402
 from chalicelib.domain.loyalty.program import ProgramRules  # noqa: E402
+from tests.support.examples import examples
 
 UTC = timezone.utc
 START = datetime(2023, 1, 15, 8, 0, tzinfo=UTC)
@@ -28,9 +29,9 @@ SKUS = ("SKU-A", "SKU-B", "SKU-C", "SKU-D")
 CATEGORIES = ("shoes", "sale", "food")
 
 # database=None: no .hypothesis directory is written next to the project.
-SETTINGS = settings(max_examples=100, deadline=None, database=None,
+SETTINGS = settings(max_examples=examples(100), deadline=None, database=None,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
-FEW = settings(SETTINGS, max_examples=60)
+FEW = settings(SETTINGS, max_examples=examples(60))
 
 
 # -- strategies ------------------------------------------------------------------

@@ -19,12 +19,13 @@ from chalicelib.domain.products.recommendations import (
     recommend,
     replenishment_intervals,
 )
+from tests.support.examples import examples
 
 UTC = timezone.utc
 START = datetime(2024, 3, 4, 10, 0, tzinfo=UTC)
 PRODUCTS = ("beans", "filters", "grinder", "cup", "kettle", "scale")
 CUSTOMERS = ("c1", "c2", "c3", "c4")
-SETTINGS = settings(max_examples=80, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = settings(max_examples=examples(80), deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 def _buy(order: str, customer: str, day: float, *products: str) -> Purchase:

@@ -14,6 +14,7 @@ from chalicelib.mail import tokens
 from chalicelib.config import DEV_SIGNING_KEY
 from chalicelib.mail.tracking import LinkTracker
 from tests.support.clock import FakeClock
+from tests.support.examples import examples
 
 HOSTS = shop_hosts("https://shop.example", ["shop-cdn.example"])
 NOW = datetime(2026, 12, 1, 10, tzinfo=timezone.utc)
@@ -43,7 +44,7 @@ def test_open_redirect_attempts_are_refused(url):
     assert safe_destination(url, HOSTS) is None
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(st.text(max_size=80))
 def test_anything_allowed_leads_to_a_shop_host(text):
     for candidate in (text, "https://" + text, "https://shop.example" + text, "//" + text):

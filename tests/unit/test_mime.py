@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from chalicelib.mail.mime import InvalidAddress, ListUnsubscribe, build_message
 from tests.support import mime_reference
+from tests.support.examples import examples
 
 NOW = datetime(2026, 3, 14, 9, 26, 53, tzinfo=timezone.utc)
 UNSUBSCRIBE = ListUnsubscribe("https://api.example/u/" + "t" * 180, "mailto:unsub@shop.example?subject=unsubscribe%20tok")
@@ -97,7 +98,7 @@ def test_every_message_gets_its_own_message_id():
 _text = st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"), max_size=400)
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=examples(150), deadline=None)
 @given(name=_text.map(lambda s: s[:60]), subject=_text.map(lambda s: s[:200]), html=_text, text=_text,
        marketing=st.booleans())
 def test_any_text_makes_the_same_message_as_the_email_package(name, subject, html, text, marketing):

@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 from chalicelib.mail import compiler
 from chalicelib.mail.rendering import TemplateError, TemplateLimitError, TemplateSet, sample_context
 from chalicelib.mail.structure import MAX_DEPTH, StructureError, check_structure, mjml_problem
+from tests.support.examples import examples
 
 _NAMES = st.sampled_from(["mj-section", "mj-column", "mj-text", "div", "p", "span", "table", "td", "a"])
 _ATTRIBUTES = st.sampled_from(["", ' class="a>b"', " title='x > y'", ' href="{{ links.shop }}"',
@@ -38,7 +39,7 @@ def _children(depth: int):
 
 
 @pytest.mark.slow
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(200), deadline=None)
 @given(trees())
 def test_depth_and_elements_of_any_tree(tree):
     source, depth, elements = tree

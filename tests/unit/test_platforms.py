@@ -28,6 +28,7 @@ from chalicelib.platforms.generic_schema import SCHEMA_PATH, generic_webhook_jso
 from devstack.samples import php_json_body, sample_order_payload, sample_refund_payload, signed_request
 from chalicelib.platforms.signing import sign_generic, sign_shopify, sign_woocommerce
 from tests.support.payloads import mutated_payloads
+from tests.support.examples import examples
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "platforms"
 NOW = datetime(2024, 5, 22, 9, 15, tzinfo=timezone.utc)
@@ -580,13 +581,13 @@ def assert_only_client_errors(platform: str, topic: str, body: bytes) -> None:
 platform_and_topic = st.sampled_from([(platform, topic) for platform, topics in TOPICS.items() for topic in topics])
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(150), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(target=platform_and_topic, body=st.binary(max_size=300))
 def test_arbitrary_signed_bytes_only_ever_raise_client_errors(target, body):
     assert_only_client_errors(*target, body)
 
 
-@settings(max_examples=250, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(250), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(mutated_payloads())
 def test_mutated_signed_payloads_only_ever_raise_client_errors(case):
     assert_only_client_errors(*case)

@@ -17,10 +17,11 @@ from chalicelib.domain.loyalty.order_record import OrderRecord
 from chalicelib.domain.loyalty.program import ProgramRules
 from chalicelib.domain.loyalty.rules import Program, apply_order, apply_refund
 from chalicelib.domain.platform_events import CustomerFacts, Order, OrderLine, Refund, RefundLine
+from tests.support.examples import examples
 
 UTC = timezone.utc
 START = datetime(2031, 3, 14, 9, 0, tzinfo=UTC)
-SETTINGS = settings(max_examples=150, deadline=None, database=None,
+SETTINGS = settings(max_examples=examples(150), deadline=None, database=None,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 RULES = ProgramRules(min_redeem_points=1, points_validity_months=1)
 PROGRAM = Program(RULES, 2)

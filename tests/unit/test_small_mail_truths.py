@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from chalicelib.mail.formatting import formatter
 from chalicelib.mail.mime import build_message
 from chalicelib.mail.rendering import LOCALES, TemplateSet, sample_context
+from tests.support.examples import examples
 
 NBSP = "\xa0"
 
@@ -44,7 +45,7 @@ def test_a_long_german_subject_is_not_folded_with_a_double_space():
     assert _subject_after_the_wire(subject) == subject
 
 
-@settings(max_examples=150, deadline=None, database=None)
+@settings(max_examples=examples(150), deadline=None, database=None)
 @given(words=st.lists(st.text(st.characters(codec="utf-8", exclude_categories=("Cc", "Cs", "Zl", "Zp")),
                               min_size=1, max_size=14), min_size=1, max_size=14))
 def test_any_subject_reads_back_as_written(words):

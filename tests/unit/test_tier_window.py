@@ -17,10 +17,11 @@ from chalicelib.domain.loyalty.rules import Program, apply_deletion, apply_order
 from chalicelib.domain.loyalty.tier_risk import tier_drop
 from chalicelib.domain.months import add_months, month_key
 from chalicelib.domain.platform_events import CustomerFacts, Order, OrderLine, Refund
+from tests.support.examples import examples
 
 UTC = timezone.utc
 PROGRAM = Program(ProgramRules(tier_period="rolling_12_months"), 2)  # Silver from 200,000, Gold from 500,000
-SETTINGS = settings(max_examples=150, deadline=None, database=None,
+SETTINGS = settings(max_examples=examples(150), deadline=None, database=None,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 
 
