@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import statistics
 import time
 
@@ -21,17 +20,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=300)
     args = parser.parse_args()
-    from bench.webhook_cpu import _start_emulator_process
+    from bench.webhook_cpu import emulator_process
 
-    process, endpoint = _start_emulator_process()
-    os.environ.update({"AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench",
-                       "AWS_DEFAULT_REGION": "eu-central-1", "AWS_ENDPOINT_URL": endpoint})
-    try:
+    with emulator_process() as endpoint:
         for name, ms in measure(endpoint, args.requests).items():
             print(f"{name:48} {ms:6.3f} ms")
-    finally:
-        process.kill()
-        process.wait(timeout=10)
 
 
 def measure(endpoint: str, requests: int) -> dict[str, float]:

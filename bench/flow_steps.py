@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 import time
 from collections import Counter
@@ -22,7 +21,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from bench.emulator import seed_bench_shop
-from bench.webhook_cpu import _start_emulator_process
+from bench.webhook_cpu import emulator_process
 
 _calls: Counter = Counter()
 
@@ -44,16 +43,9 @@ def main() -> None:
     parser.add_argument("--customers", type=int, default=300)
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
-    process, endpoint = _start_emulator_process()
-    os.environ.update({"AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench",
-                       "AWS_DEFAULT_REGION": "eu-central-1", "AWS_ENDPOINT_URL": endpoint,
-                       "LOYALTY_TABLE": "loyalty-flow-bench", "LOYALTY_SEND_QUEUE": "flow-bench-send",
-                       "LOYALTY_EVENTS_QUEUE": "flow-bench-events", "LOYALTY_LOCAL_STACK": "1"})
-    try:
+    with emulator_process(LOYALTY_TABLE="loyalty-flow-bench", LOYALTY_SEND_QUEUE="flow-bench-send",
+                          LOYALTY_EVENTS_QUEUE="flow-bench-events", LOYALTY_LOCAL_STACK="1"):
         figures = run(args.customers)
-    finally:
-        process.kill()
-        process.wait(timeout=10)
     print(f"Flow steps: {args.customers} customers through the second-purchase flow "
           f"(emulator in another process; CPU of this machine)")
     for phase in figures["phases"]:

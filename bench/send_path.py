@@ -108,20 +108,13 @@ _PROFILE: dict = {"on": False, "profiler": None}
 
 
 def measure(orders: int) -> dict:
-    from bench.webhook_cpu import _start_emulator_process
+    from bench.webhook_cpu import emulator_process
 
-    process, endpoint = _start_emulator_process()
-    os.environ.update({"AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench",
-                       "AWS_DEFAULT_REGION": "eu-central-1", "AWS_ENDPOINT_URL": endpoint,
-                       "LOYALTY_TABLE": "send-path-bench", "LOYALTY_SEND_QUEUE": "send-path-send",
-                       "LOYALTY_EVENTS_QUEUE": "send-path-events", "LOYALTY_LOCAL_STACK": "1",
-                       # as deployed: the table's stream publishes the outbox (a tree without it ignores this)
-                       "LOYALTY_OUTBOX_STREAM": "1"})
-    try:
+    # as deployed: the table's stream publishes the outbox (a tree without it ignores this)
+    with emulator_process(LOYALTY_TABLE="send-path-bench", LOYALTY_SEND_QUEUE="send-path-send",
+                          LOYALTY_EVENTS_QUEUE="send-path-events", LOYALTY_LOCAL_STACK="1",
+                          LOYALTY_OUTBOX_STREAM="1"):
         figures = _measure_on(orders)
-    finally:
-        process.kill()
-        process.wait(timeout=10)
     figures.update(_import_ratio())
     return figures
 

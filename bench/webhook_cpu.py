@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import contextlib
 import os
 import socket
 import statistics
@@ -23,6 +24,20 @@ import time
 from pathlib import Path
 
 from bench.emulator import free_port, seed_bench_shop
+
+
+@contextlib.contextmanager
+def emulator_process(**environment: str):
+    """The emulator in its own process (its CPU is not the bench's), this process pointed at it with
+    fake credentials and ``environment`` (the table, the queues, the stream flag); the endpoint."""
+    process, endpoint = _start_emulator_process()
+    os.environ.update({"AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench",
+                       "AWS_DEFAULT_REGION": "eu-central-1", "AWS_ENDPOINT_URL": endpoint, **environment})
+    try:
+        yield endpoint
+    finally:
+        process.kill()  # the emulator's threads do not stop on SIGTERM
+        process.wait(timeout=10)
 
 
 def _start_emulator_process():
@@ -46,18 +61,10 @@ def main() -> None:
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
     args = parser.parse_args()
 
-    process, endpoint = _start_emulator_process()
-    os.environ.update({"AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench",
-                       "AWS_DEFAULT_REGION": "eu-central-1", "AWS_ENDPOINT_URL": endpoint,
-                       "LOYALTY_TABLE": "loyalty-cpu-bench", "LOYALTY_SEND_QUEUE": "cpu-bench-send",
-                       "LOYALTY_EVENTS_QUEUE": "cpu-bench-events",
-                       # as deployed: the table's stream publishes the outbox, the webhook sends nothing to SQS
-                       "LOYALTY_OUTBOX_STREAM": "1"})
-    try:
+    # as deployed: the table's stream publishes the outbox, the webhook sends nothing to SQS
+    with emulator_process(LOYALTY_TABLE="loyalty-cpu-bench", LOYALTY_SEND_QUEUE="cpu-bench-send",
+                          LOYALTY_EVENTS_QUEUE="cpu-bench-events", LOYALTY_OUTBOX_STREAM="1"):
         rows = run(args.orders)
-    finally:
-        process.kill()  # the emulator's threads do not stop on SIGTERM
-        process.wait(timeout=10)
     floor = rows["floor: one PutItem (event record)"]["cpu_ms"]
     print(f"Handler CPU time per webhook, median of {args.orders} (emulator in another process; this machine):")
     header = f"{'delivery':36}{'CPU ms':>9}{'× floor':>9}{'wall ms':>9}"

@@ -123,19 +123,12 @@ def main() -> None:
     parser.add_argument("--dump", help="write the pstats file here")
     args = parser.parse_args()
 
-    from bench.webhook_cpu import _start_emulator_process
+    from bench.webhook_cpu import emulator_process
 
-    process, endpoint = _start_emulator_process()
-    os.environ.update({"AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench",
-                       "AWS_DEFAULT_REGION": "eu-central-1", "AWS_ENDPOINT_URL": endpoint,
-                       "LOYALTY_TABLE": "webhook-profile", "LOYALTY_SEND_QUEUE": "webhook-profile-send",
-                       "LOYALTY_EVENTS_QUEUE": "webhook-profile-events", "LOYALTY_LOCAL_STACK": "1",
-                       "LOYALTY_OUTBOX_STREAM": "1"})
-    try:
+    with emulator_process(LOYALTY_TABLE="webhook-profile", LOYALTY_SEND_QUEUE="webhook-profile-send",
+                          LOYALTY_EVENTS_QUEUE="webhook-profile-events", LOYALTY_LOCAL_STACK="1",
+                          LOYALTY_OUTBOX_STREAM="1"):
         profile(args.orders, args.lines, args.dump)
-    finally:
-        process.kill()
-        process.wait(timeout=10)
 
 
 def profile(orders: int, lines: int, dump: str | None) -> None:
