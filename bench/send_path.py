@@ -389,7 +389,7 @@ def compare(rev: str, orders: int, rounds: int) -> None:
                    capture_output=True)
     try:
         # the same bench and the same emulator (devstack/emulator.py: keep-alive) measure both trees
-        for shared in ("bench/send_path.py", "bench/emulator.py", "devstack/emulator.py"):
+        for shared in ("bench/send_path.py", "bench/webhook_cpu.py", "bench/emulator.py", "devstack/emulator.py"):
             (base / shared).write_text((_ROOT / shared).read_text(encoding="utf-8"), encoding="utf-8")
         results: dict[str, list[dict]] = {"before": [], "after": []}
         for _ in range(rounds):
