@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import pstats
 import sys
-from collections import defaultdict
 
 _TRANSPORT = {  # (file suffix, function) whose cumulative time is one DynamoDB request's transport
     "lean path": ("store/lean_requests.py", "plain_answer"),
