@@ -13,26 +13,13 @@ def connection():
     return Item._get_connection().connection
 
 
-def partition_items(pk: str, sort_keys, *, consistent_read: bool = False):
-    """The items of one partition within ``sort_keys`` (a condition on ``Item.sk``), each as its own
-    model (``Item.from_raw_data`` picks the class by the item's ``type``), page after page.
-    ``Item.query`` would add a filter naming every one of Item's kinds (``type IN (:0, :1, …)``, one
-    value per kind): built, serialised, sent and evaluated with every request, though the ranges read
-    here hold only Item's kinds (a tenth of the send path's Query in CPU). An item of another kind
-    in the range would raise instead of being filtered out. The send path's read: through
-    ``lean_connection()``."""
-    from functools import partial
-
-    from pynamodb.pagination import ResultIterator
-
-    return ResultIterator(partial(lean_connection().query, Item._get_connection().table_name), (pk,),
-                          {"range_key_condition": sort_keys, "consistent_read": consistent_read},
-                          map_fn=Item.from_raw_data)
-
-
 def partition_raw_items(pk: str, sort_keys, *, consistent_read: bool = False):
-    """``partition_items``' Query (through ``lean_connection()``), its items as DynamoDB JSON, for a
-    reader that maps them without models (``store/raw_items.py``)."""
+    """The items of one partition within ``sort_keys`` (a condition on ``Item.sk``) as DynamoDB JSON,
+    page after page, through ``lean_connection()`` (the send path's read), for a reader that maps them
+    without models (``store/raw_items.py``; ``Item.from_raw_data`` makes each its model). ``Item.query``
+    would add a filter naming every one of Item's kinds (``type IN (:0, :1, …)``, one value per kind):
+    built, serialised, sent and evaluated with every request, though the ranges read here hold only
+    Item's kinds (a tenth of the send path's Query in CPU)."""
     from functools import partial
 
     from pynamodb.pagination import ResultIterator
@@ -87,7 +74,7 @@ class LeanConnection(Connection):
 
 def lean_connection() -> LeanConnection:
     """``connection()`` with its Query and transactions on the lean path (``LeanConnection``): what
-    the send path's read, claim and final write use (``partition_items``, ``MailStore.claim``,
+    the send path's read, claim and final write use (``partition_raw_items``, ``MailStore.claim``,
     ``write_sent``) and the webhook's read (``LoyaltyRepository.load_for_order``); other callers
     keep ``connection()``. One per table connection."""
     base = connection()

@@ -10,7 +10,7 @@ from pynamodb.exceptions import TransactWriteError
 from pynamodb.transactions import TransactWrite
 
 from chalicelib.store import keys, lean_requests
-from chalicelib.store.connection import connection, lean_connection, partition_items
+from chalicelib.store.connection import connection, lean_connection, partition_raw_items
 from chalicelib.store.models import Item, LotItem, OutboxItem
 
 PK = keys.customer_pk("lean-shop", "c_ü+1@example.com")
@@ -115,13 +115,14 @@ def test_the_lean_connection_raises_pynamodbs_errors_as_the_tables_connection_do
         reasons.append((caught.value.cause_response_code,
                         [reason and reason.code for reason in caught.value.cancellation_reasons]))
     assert reasons[0] == reasons[1] == ("TransactionCanceledException", [None, "ConditionalCheckFailed"])
-    assert list(partition_items(PK, Item.sk.startswith("LOT#"))) == []  # all or nothing, on both
+    assert list(partition_raw_items(PK, Item.sk.startswith("LOT#"))) == []  # all or nothing, on both
 
 
 def test_the_send_paths_read_gives_the_models_the_tables_query_gives(repos):
     LotItem(PK, "LOT#2027-06-01#l1", lot_id="l1", points=7, earned_at="2026-06-01T09:30:00Z",
             expires_at="2027-06-01T09:30:00Z", source="order:1", customer_id="c", warned={30}).save()
-    lean = [item.serialize() for item in partition_items(PK, Item.sk.startswith("LOT#"), consistent_read=True)]
+    lean = [Item.from_raw_data(raw).serialize()
+            for raw in partition_raw_items(PK, Item.sk.startswith("LOT#"), consistent_read=True)]
     full = [item.serialize() for item in LotItem.query(PK, LotItem.sk.startswith("LOT#"), consistent_read=True)]
     assert lean == full and len(lean) == 1
 

@@ -24,7 +24,7 @@ from chalicelib.domain.loyalty.order_record import EarnedLine, OrderRecord
 from chalicelib.domain.loyalty import tier_window
 from chalicelib.domain.platform_events import Refund, RefundLine
 from chalicelib.store import counters, keys
-from chalicelib.store.connection import connection, lean_connection, partition_items, partition_raw_items, resolve
+from chalicelib.store.connection import connection, lean_connection, partition_raw_items, resolve
 from chalicelib.store.raw_items import item_values
 from chalicelib.store.counters import CounterAddition
 from chalicelib.store.loyalty.dashboard import dashboard_update
