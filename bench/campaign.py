@@ -20,8 +20,8 @@ send handler's CPU time (this thread's only: the emulator serves from its own
 threads) and wall time.
 
 Times are this machine's with the emulator (every DynamoDB request is served
-one at a time, so they are far below what DynamoDB and SES do); the emulator's
-whole-table rollback copy in transactions is turned off, as in bench.daily_reads.
+one at a time, so they are far below what DynamoDB and SES do); a transaction's
+rollback backs up only the items it addresses, not the whole table.
 """
 from __future__ import annotations
 
@@ -58,7 +58,7 @@ def main() -> None:
                        # keep the emulator's queue short: its SQS work grows with the queue's length
                        "LOYALTY_CAMPAIGN_QUEUE_AHEAD": os.environ.get("LOYALTY_CAMPAIGN_QUEUE_AHEAD", "300")})
     logging.getLogger("loyalty").setLevel(logging.WARNING)
-    server = start_emulator(without_rollback_copy=True, metered=True)
+    server = start_emulator(metered=True)
     try:
         run(args, server)
     finally:

@@ -82,7 +82,7 @@ def on_the_stack(args, shares: list[int], truth: dict) -> None:
                        "LOYALTY_EVENTS_QUEUE": "lift-events", "LOYALTY_SES_MAX_SEND_RATE": "100000",
                        "LOYALTY_CAMPAIGN_QUEUE_AHEAD": "100000"})
     logging.getLogger("loyalty").setLevel(logging.ERROR)
-    server = start_emulator(without_rollback_copy=True)
+    server = start_emulator()
     try:
         _prepare_stack()
         for share in shares:

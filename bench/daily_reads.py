@@ -40,7 +40,7 @@ def main() -> None:
     sizes = [int(s) for s in args.sizes.split(",")]
 
     os.environ["LOYALTY_SHOP_CACHE_SECONDS"] = "0"
-    server = start_emulator(without_rollback_copy=True)
+    server = start_emulator()
     rows = []
     try:
         for size in sizes:

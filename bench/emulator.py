@@ -13,29 +13,18 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def start_emulator(*, without_rollback_copy: bool = False, metered: bool = False, port: int | None = None):
+def start_emulator(*, metered: bool = False, port: int | None = None):
     """A one-request-at-a-time moto server on a free port, with fake credentials and
     AWS_ENDPOINT_URL set for this process. Returns the server (``request_counts``, ``stop()``;
     with ``metered``, also ``meter``: the DynamoDB read and write units, see bench.capacity).
-
-    ``without_rollback_copy``: moto copies a whole table inside every transaction so it
-    can roll back; with large tables that copy dominates. Benchmarks whose transactions
-    never need the rollback turn it off (request counts are unaffected).
+    A transaction's rollback backs up only the items it addresses (devstack/emulator.py,
+    ``_items_backed_up``), so large tables cost no whole-table copy per transaction.
     """
     os.environ.update({"AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench",
                        "AWS_DEFAULT_REGION": "eu-central-1",
                        # a local stack: the development link-signing key applies (chalicelib.secrets)
                        "LOYALTY_LOCAL_STACK": "1"})
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
-    if without_rollback_copy:
-        import moto.dynamodb.models as dynamodb_models
-
-        class _NoRollbackCopy:
-            @staticmethod
-            def deepcopy(value, memo=None):
-                return value
-
-        dynamodb_models.copy = _NoRollbackCopy
     from devstack.emulator import SerializedMotoServer
 
     port = port or free_port()
@@ -69,11 +58,11 @@ def _metered_server_class():
 
 def main() -> None:
     """``python -m bench.emulator PORT``: the emulator alone in its own process (bench.webhook_cpu
-    measures the handler's CPU time without the emulator's), the rollback copy off."""
+    measures the handler's CPU time without the emulator's)."""
     import sys
     import threading
 
-    start_emulator(without_rollback_copy=True, port=int(sys.argv[1]))
+    start_emulator(port=int(sys.argv[1]))
     threading.Event().wait()
 
 

@@ -10,10 +10,9 @@ Then it computes every customer's points, cashback, spend, order count and tier 
 plain Python from the generated rows (not with the ledger code) and compares them
 with the profiles in the table: any difference is printed and the exit code is 1.
 
-Times are this machine's with the emulator, which serves one request at a time (and,
-as in the other benchmarks, without its whole-table rollback copy in transactions:
-the import never needs a rollback because each customer's orders are applied by one
-worker); they say nothing about DynamoDB.
+Times are this machine's with the emulator, which serves one request at a time (a
+transaction's rollback backs up only the items it addresses, not the whole table);
+they say nothing about DynamoDB.
 """
 from __future__ import annotations
 
@@ -164,7 +163,7 @@ def main() -> None:
     from bench.emulator import start_emulator
 
     os.environ["LOYALTY_TABLE"] = "loyalty-import-bench"
-    server = start_emulator(without_rollback_copy=True)
+    server = start_emulator()
     try:
         sys.exit(run(args.orders, args.customers or max(args.orders // 4, 1), args.workers, args.seed))
     finally:

@@ -2,7 +2,7 @@
 
     python -m bench.webhook_cpu [--orders N] [--json FILE]
 
-The emulator (bench.emulator: requests one at a time, no rollback copy) runs as a separate process, so ``time.process_time``
+The emulator (bench.emulator: requests one at a time) runs as a separate process, so ``time.process_time``
 in this process counts only what the Lambda would burn: signature check,
 parsing and validation, the loyalty rules, building the transaction, botocore
 serializing requests and parsing answers. Waiting on the network is not CPU
