@@ -3,9 +3,10 @@ from __future__ import annotations
 
 import logging
 import os
-import socket
 
 import pytest
+
+from tests.support.chalice_local import free_port
 
 # The fixtures every suite shares: the API on the emulator (client, shops) and the in-memory seam;
 # boto3's clients kept across tests as a warm Lambda keeps them, each test checked to leave them as it found them.
@@ -44,17 +45,11 @@ def pytest_configure(config):
                                        "not on the emulator")
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture(scope="session")
 def _emulator():
     from devstack.emulator import SerializedMotoServer
 
-    port = _free_port()
+    port = free_port()
     server = SerializedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()
     endpoint = f"http://127.0.0.1:{port}"

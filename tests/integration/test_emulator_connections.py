@@ -15,17 +15,12 @@ from botocore.exceptions import EndpointConnectionError
 
 from devstack.emulator import SerializedMotoServer
 from devstack.tables import create_table
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+from tests.support.chalice_local import free_port
 
 
 @pytest.fixture
 def own_emulator():
-    port = _free_port()
+    port = free_port()
     server = SerializedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()
     yield server, f"http://127.0.0.1:{port}"
@@ -61,7 +56,7 @@ def test_one_connection_carries_every_request_of_a_client(own_emulator):
 def test_requests_follow_each_other_on_one_connection_with_bodies_of_any_length():
     # raw HTTP/1.1: the second request comes right after the first answer, as urllib3 sends it; the
     # emulator must neither wait for it nor swallow it while finishing the first
-    port = _free_port()
+    port = free_port()
     server = SerializedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()
     try:
@@ -101,7 +96,7 @@ def test_a_connection_accepted_as_the_emulator_stops_is_closed_not_served():
     def never_called(environ, start_response):
         raise AssertionError("a stopped emulator answered a request")
 
-    server = serve(never_called, "127.0.0.1", _free_port())
+    server = serve(never_called, "127.0.0.1", free_port())
     serving = threading.Thread(target=server.serve_forever)
     serving.start()
     stop_server(server)

@@ -9,14 +9,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+from tests.support.chalice_local import free_port
+
 ROOT = Path(__file__).resolve().parents[2]
 TIMEOUT_SECONDS = 90
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _listening(port: int) -> bool:
@@ -26,9 +22,9 @@ def _listening(port: int) -> bool:
 
 
 def test_local_stack_runs_the_demo_and_stops_cleanly():
-    api_port, emulator_port = _free_port(), _free_port()
+    api_port, emulator_port = free_port(), free_port()
     while emulator_port == api_port:
-        emulator_port = _free_port()
+        emulator_port = free_port()
     env = {**os.environ, "PORT": str(api_port), "EMULATOR_PORT": str(emulator_port), "PYTHONUNBUFFERED": "1"}
     env.pop("AWS_ENDPOINT_URL", None)
     process = subprocess.Popen([sys.executable, "-m", "devstack.run", "--exit-after-demo"], cwd=ROOT, env=env,

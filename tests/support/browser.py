@@ -15,7 +15,6 @@ import json
 import os
 import random
 import shutil
-import socket
 import threading
 import urllib.error
 import urllib.request
@@ -29,6 +28,7 @@ import pytest
 from devstack.samples import sample_order_payload, signed_request
 from devstack.sent_mail import SentMail
 from tests.support.shops import SECRET, shop_document
+from tests.support.chalice_local import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -42,12 +42,6 @@ needs_chromium = pytest.mark.skipif(not Path(CHROMIUM).exists(),
                                     reason="Debian's chromium is not installed (make test installs it: "
                                            "apt-get install -y chromium)")
 _SHOPS_MADE: set[str] = set()  # shop ids handed out in this session: never one twice
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _call(base: str, method: str, path: str, body=None, headers=None, raw: bytes | None = None):
@@ -91,7 +85,7 @@ def local_server() -> Iterator[LocalServer]:
     import app as app_module
 
     app, app_class = app_module.app, app_module.app.__class__
-    port = _free_port()
+    port = free_port()
     # chalice local's own steps: the stage's config, the routes validated, the app's
     # current_request made per thread (the server answers the browser's requests side by side)
     server = create_local_server(CLIFactory(project_dir=str(ROOT)), "127.0.0.1", port, "local")
