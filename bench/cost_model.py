@@ -1,11 +1,13 @@
 """What 1 million e-mails and 1 million paid orders cost on AWS, every line with its source.
 
-    python -m bench.cost_model --campaign FILE --webhooks FILE [--send-path FILE] [--markdown]
+    python -m bench.cost_model --campaign FILE --webhooks FILE [--send-path FILE] [--ses-events FILE] [--markdown]
 
 Inputs are measured, not guessed, where this machine can measure them: ``--campaign`` is
 ``bench.campaign --json`` (DynamoDB requests and capacity units per e-mail, counted at a metered
 emulator), ``--webhooks`` is ``bench.webhook_requests --json`` (the same per paid order) and
-``--send-path`` is ``bench.send_path --json`` (CPU ms per e-mail, webhook CPU). What only a
+``--send-path`` is ``bench.send_path --json`` (CPU ms per e-mail, webhook CPU) and ``--ses-events`` is
+``bench.ses_events --json`` (the SES events handler's CPU ms, requests, read and write units per
+event of each kind, through the deployed handler in batches of ten, metered emulator). What only a
 deployment knows (how many opens and clicks come back, how long log lines are, how full the
 batches are) is an assumption, named as one in the table's source column.
 
@@ -66,7 +68,33 @@ def _lambda_usd(invocations: float, duration_ms: float, memory_mb: int) -> tuple
     return invocations * PRICES["lambda_request"], gb_seconds * PRICES["lambda_gb_second"]
 
 
-def per_million_emails(campaign: dict, send_path: dict, a: Assumptions) -> list[tuple[str, float, str]]:
+# bench.ses_events' kind of event for each of the assumed events per e-mail
+_EVENT_KINDS = {"delivery": "delivery", "open": "open", "click": "click"}
+
+
+def events_measured(ses_events: dict | None, a: Assumptions) -> dict:
+    """Per SES event, weighted by the assumed mix (``a.events_per_email``): CPU ms, DynamoDB
+    requests, read and write units, measured by ``bench.ses_events`` when given, else assumed."""
+    if not ses_events:
+        return {"cpu_ms": a.events_cpu_ms, "requests": 2.0, "rru": a.event_rru, "wru": a.event_wru,
+                "source": "assumed", "what": "SES id lookup; send log status/counter + index + results"}
+    kinds, total = ses_events["kinds"], sum(n for _, n in a.events_per_email)
+
+    def weighted(figure: str) -> float:
+        return sum(n * kinds[_EVENT_KINDS[kind]][figure] for kind, n in a.events_per_email) / total
+
+    operations = sorted({op for kind, _ in a.events_per_email for op in kinds[_EVENT_KINDS[kind]]["requests"]})
+    per_operation = {op: sum(n * kinds[_EVENT_KINDS[kind]]["requests"].get(op, 0.0) for kind, n in a.events_per_email)
+                     / total for op in operations}
+    return {"cpu_ms": weighted("cpu_ms_per_event"), "requests": weighted("requests_per_event"),
+            "rru": weighted("rru_per_event"), "wru": weighted("wru_per_event"),
+            "source": f"bench.ses_events --json: the deployed handler, batches of {ses_events['batch']}, metered "
+                      "emulator; weighted by the assumed mix",
+            "what": ", ".join(f"{op} {n:.2f}" for op, n in per_operation.items()) + " an event"}
+
+
+def per_million_emails(campaign: dict, send_path: dict, a: Assumptions,
+                       ses_events: dict | None = None) -> list[tuple[str, float, str]]:
     per = campaign["per_email"]
     cpu_ms = send_path.get("cpu_ms_per_email", per["handler_cpu_ms"])
     requests = send_path.get("requests_per_email", per["dynamodb_requests"])
@@ -76,9 +104,10 @@ def per_million_emails(campaign: dict, send_path: dict, a: Assumptions) -> list[
     requests_usd, compute_usd = _lambda_usd(invocations, duration * a.send_batch, a.memory_mb)
     events = sum(n for _, n in a.events_per_email)
     ev_invocations = MILLION * events / a.events_batch
+    event = events_measured(ses_events, a)
     ev_requests_usd, ev_compute_usd = _lambda_usd(
-        ev_invocations, a.events_batch * (a.events_cpu_ms / min(1.0, a.events_memory_mb / a.vcpu_memory_mb)
-                                         + 2 * a.round_trip_ms), a.events_memory_mb)
+        ev_invocations, a.events_batch * (event["cpu_ms"] / min(1.0, a.events_memory_mb / a.vcpu_memory_mb)
+                                         + event["requests"] * a.round_trip_ms), a.events_memory_mb)
     log_gb = (invocations * a.log_bytes_per_invocation + MILLION * a.log_bytes_per_email
               + ev_invocations * a.log_bytes_per_invocation) / 1e9
     src_units = "bench.campaign --json per_email (metered emulator: item sizes, transactions double)"
@@ -100,10 +129,11 @@ def per_million_emails(campaign: dict, send_path: dict, a: Assumptions) -> list[
         ("SES events: SQS", MILLION * events * 1.2 * PRICES["sqs_request"],
          "per event: SNS's SendMessage 1 + ReceiveMessage 0.1 + DeleteMessageBatch 0.1"),
         ("SES events: Lambda", ev_requests_usd + ev_compute_usd,
-         f"batches of {a.events_batch}, {a.events_cpu_ms:g} CPU ms (assumed) + 2 round trips per event, {a.events_memory_mb} MB"),
-        ("SES events: DynamoDB", MILLION * events * (a.event_wru * PRICES["dynamodb_write_unit"]
-                                                    + a.event_rru * PRICES["dynamodb_read_unit"]),
-         f"per event {a.event_rru:g} RRU (SES id lookup) + {a.event_wru:g} WRU (send log status/counter + index + results)"),
+         f"batches of {a.events_batch}, {event['cpu_ms']:.2f} CPU ms + {event['requests']:.2f} round trips per event "
+         f"({event['source']}), {a.events_memory_mb} MB"),
+        ("SES events: DynamoDB", MILLION * events * (event["wru"] * PRICES["dynamodb_write_unit"]
+                                                    + event["rru"] * PRICES["dynamodb_read_unit"]),
+         f"per event {event['rru']:.2f} RRU + {event['wru']:.2f} WRU ({event['what']}; {event['source']})"),
         ("CloudWatch Logs", log_gb * (PRICES["logs_ingest_gb"] + PRICES["logs_storage_gb_month"]),
          f"{log_gb:.2f} GB: {a.log_bytes_per_invocation} B per invocation, {a.log_bytes_per_email} B per e-mail "
          "(INFO line + 2 EMF records), ingestion + one month kept"),
@@ -183,12 +213,14 @@ def main() -> None:
     parser.add_argument("--campaign", type=Path, required=True, help="bench.campaign --json output")
     parser.add_argument("--webhooks", type=Path, required=True, help="bench.webhook_requests --json output")
     parser.add_argument("--send-path", type=Path, help="bench.send_path --json output (one line)")
+    parser.add_argument("--ses-events", type=Path, help="bench.ses_events --json output")
     args = parser.parse_args()
     campaign = json.loads(args.campaign.read_text())
     webhooks = json.loads(args.webhooks.read_text())
     send_path = json.loads(args.send_path.read_text()) if args.send_path else {}
+    ses_events = json.loads(args.ses_events.read_text()) if args.ses_events else None
     a = Assumptions()
-    emails = per_million_emails(campaign, send_path, a)
+    emails = per_million_emails(campaign, send_path, a, ses_events)
     beyond_ses = sum(usd for name, usd, _ in emails if name != "SES")
     print(table("per 1 million e-mails", emails))
     print(f"\nAWS beyond SES per 1 million e-mails: ${beyond_ses:.2f} (goal $3)")

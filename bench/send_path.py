@@ -53,6 +53,7 @@ GOALS = {"webhook_cpu_vs_floor": 1.5, "mime_vs_render": 2.0, "requests_per_email
          "import_app_vs_boto3": 1.5}
 # what --detail prints and --compare-with tabulates besides the five figures
 WEBHOOK_DETAIL = ("webhook_cpu_ms", "floor_cpu_ms", "floor_plain_client_cpu_ms", "webhook_cpu_vs_plain_client_floor")
+SEND_DETAIL = ("limiter_requests_per_email", "lean_tries_per_email")  # of requests_per_email
 _ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -404,8 +405,9 @@ def compare(rev: str, orders: int, rounds: int) -> None:
         print(f"Before: {rev} ({_short(rev)}); after: this tree ({_short('HEAD')} + working changes). "
               f"Median of {rounds} alternating runs, {orders} orders each; load average {load[0]:.2f}, "
               f"{os.cpu_count()} CPUs.\n")
-        def medians(name: str) -> str:
-            return " | ".join(f"{statistics.median(r[name] for r in results[label]):.2f}" for label in ("before", "after"))
+        def medians(name: str, digits: int = 2) -> str:
+            return " | ".join(f"{statistics.median(r[name] for r in results[label]):.{digits}f}"
+                              for label in ("before", "after"))
 
         print("| figure | before | after | goal |")
         print("|---|---|---|---|")
@@ -415,6 +417,10 @@ def compare(rev: str, orders: int, rounds: int) -> None:
         print("|---|---|---|")
         for name in WEBHOOK_DETAIL:
             print(f"| {name} | {medians(name)} |")
+        print("\n| the send's requests (per e-mail, medians) | before | after |")
+        print("|---|---|---|")
+        for name in SEND_DETAIL:
+            print(f"| {name} | {medians(name, 3)} |")
         print("\n" + json.dumps({label: [{k: round(v, 3) for k, v in r.items() if k in FIGURES} for r in runs]
                                  for label, runs in results.items()}))
     finally:
@@ -455,7 +461,8 @@ def main() -> None:
     if args.json:
         print(json.dumps({name: round(figures[name], 3) for name in FIGURES}))
         if args.detail:
-            print(json.dumps({"detail": {name: round(figures["detail"][name], 3) for name in WEBHOOK_DETAIL}}))
+            print(json.dumps({"detail": {name: round(figures["detail"][name], 3)
+                                         for name in WEBHOOK_DETAIL + SEND_DETAIL}}))
         return
     for name in FIGURES:
         print(f"{name:24}{figures[name]:>9.2f}   goal ≤ {GOALS[name]}")

@@ -34,7 +34,13 @@ def send_email(event):
 
 @bp.on_sqs_message(queue="loyalty-mail-events", batch_size=10)
 def delivery_events_handler(event):
-    return queues.handle_each(event, lambda record: delivery_events.handle_ses_event(dependencies(), record.body))
+    # The batch's SES lookups are read at once and its results counts added at its end (delivery_events.EventBatch).
+    deps = dependencies()
+    batch = delivery_events.EventBatch([record.get("body") for record in event.to_dict().get("Records", [])])
+    try:
+        return queues.handle_each(event, lambda record: delivery_events.handle_ses_event(deps, record.body, batch=batch))
+    finally:
+        batch.finish(deps)
 
 
 # New outbox items, from the table's stream, to the send queue. The ARN is the local table's;

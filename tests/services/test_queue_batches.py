@@ -42,7 +42,7 @@ def test_a_batch_that_all_succeeds_reports_no_failures(table):
 
 
 def test_a_batch_where_every_message_fails_fails_the_invocation(table, monkeypatch):
-    def broken(deps, body):
+    def broken(deps, body, **options):
         raise ConnectionError("DynamoDB unreachable")
 
     monkeypatch.setattr(delivery_events, "handle_ses_event", broken)

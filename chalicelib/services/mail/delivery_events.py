@@ -19,26 +19,34 @@ Effects:
 
 - Bounce, ``Permanent``: the address is suppressed for the shop (all mail, marketing and
   transactional); send log ``bounced``.
-- Bounce, ``Transient``/``Undetermined``: the customer's ``soft_bounces`` count goes up; send log
-  ``bounced`` (SES publishes a soft bounce once it has given up retrying).
+- Bounce, ``Transient``/``Undetermined``: send log ``bounced`` (SES publishes a soft bounce once it
+  has given up retrying), and then the customer's ``soft_bounces`` count goes up, once: only when
+  the send log moved (a redelivered soft bounce finds it moved), or when no send is known.
 - Complaint: suppress; send log ``complained`` (a ``not-spam`` feedback report is ignored).
 - Delivery: send log ``delivered``.
 - Open, Click: counters on the send log (at-least-once: a redelivered event counts twice).
 - Anything else (Send, Reject, DeliveryDelay, Rendering Failure, Subscription): ignored.
+
+A queue batch (``EventBatch``, the events queue hands ten at a time) reads its events' SES id
+lookups in one BatchGetItem, and adds what its events moved (delivered, bounced, complained) to
+the campaigns' and flows' results at its end, one ADD per campaign or flow instead of one per
+event. A send's move is counted once: only the event that moved the send log counts, so a
+redelivered event (its batch-mate failed, SQS brought it back) moves nothing and adds nothing.
 """
 from __future__ import annotations
 
 import json
 import logging
+from collections import Counter
 from datetime import datetime
 from email.utils import parseaddr
-from typing import Any, Optional
+from typing import Any, Optional, Sequence
 
 from chalicelib.errors import NotFound
 from chalicelib.services.shops.lookup import load_shop
 from chalicelib.services.shops import shops
 from chalicelib.store.mail import mail_store
-from chalicelib.store.mail.mail_store import MailPrefs, find_ses_message
+from chalicelib.store.mail.mail_store import MailPrefs, SesMessageRef, find_ses_message, find_ses_messages
 
 logger = logging.getLogger("loyalty.mail.events")
 
@@ -63,16 +71,66 @@ def parse_event(body: dict | str | bytes) -> Optional[dict]:
     return event
 
 
-def handle_ses_event(deps, body: dict | str, *, now: Optional[datetime] = None) -> dict:
-    event = parse_event(body)
+class EventBatch:
+    """One queue batch of SES events: each body parsed once, the SES id lookups of all of them read
+    in one BatchGetItem up front, and the results counts the events decide kept until ``finish``
+    adds them, one ADD per campaign or flow (``Results.add_many``). Counts are at most once, as
+    they always were: a crash before ``finish`` loses the batch's counts, never adds one twice."""
+
+    def __init__(self, bodies: Sequence[dict | str | bytes] = ()):
+        parsed = [parse_event(body) for body in bodies]
+        self._events = {body: event for body, event in zip(bodies, parsed) if isinstance(body, (str, bytes))}
+        message_ids = [_message_id(event) for event in parsed if event is not None]
+        self._refs: dict[str, SesMessageRef] = {}
+        self._looked_up: set[str] = set()
+        try:
+            self._refs = find_ses_messages(message_id for message_id in message_ids if message_id)
+            self._looked_up = {message_id for message_id in message_ids if message_id}
+        except Exception:  # each event then reads its own lookup, as without a batch
+            logger.warning("could not read a batch's SES lookups at once", exc_info=True)
+        self._counts: dict[tuple[str, str], Counter] = {}
+        self._spread: dict[tuple[str, str], str] = {}
+
+    def event(self, body) -> tuple[bool, Optional[dict]]:
+        """(known, the parsed event) for a body of this batch (its text: parsed once)."""
+        if isinstance(body, (str, bytes)) and body in self._events:
+            return True, self._events[body]
+        return False, None
+
+    def lookup(self, message_id: str) -> Optional[SesMessageRef]:
+        if message_id in self._looked_up:
+            return self._refs.get(message_id)
+        return find_ses_message(message_id)
+
+    def count(self, shop_id: str, subject: str, outcome: str, spread_by: str) -> None:
+        self._counts.setdefault((shop_id, subject), Counter())[outcome] += 1
+        self._spread.setdefault((shop_id, subject), spread_by)
+
+    def finish(self, deps) -> None:
+        """Add the batch's counts: one UpdateItem per campaign or flow (on the shard of its first
+        event's customer, so a campaign's batches spread over its shards)."""
+        counts, self._counts = self._counts, {}
+        for (shop_id, subject), outcomes in counts.items():
+            try:
+                deps.repos.results(shop_id, subject).add_many(dict(outcomes), self._spread[(shop_id, subject)])
+            except Exception:  # a lost count must not make SES redeliver the events
+                logger.warning("could not count a batch's %s", dict(outcomes), exc_info=True)
+
+
+def handle_ses_event(deps, body: dict | str, *, now: Optional[datetime] = None,
+                     batch: Optional[EventBatch] = None) -> dict:
+    known, event = batch.event(body) if batch is not None else (False, None)
+    if not known:
+        event = parse_event(body)
     if event is None:
         logger.warning("ignored a message on the events queue that is not an SES event")
         return {"status": "ignored", "reason": "not_an_ses_event"}
     now = now or deps.clock()
     event_type = event.get("eventType") or event.get("notificationType")
     mail = event.get("mail") if isinstance(event.get("mail"), dict) else {}
-    message_id = mail.get("messageId")
-    ref = find_ses_message(message_id) if isinstance(message_id, str) and message_id else None
+    message_id = _message_id(event)
+    ref = ((batch.lookup(message_id) if batch is not None else find_ses_message(message_id))
+           if message_id else None)
     tags = mail.get("tags") if isinstance(mail.get("tags"), dict) else {}
 
     if ref is None:
@@ -97,16 +155,17 @@ def handle_ses_event(deps, body: dict | str, *, now: Optional[datetime] = None) 
             if key and _counted(deps, store.set_send_status(key, mail_store.BOUNCED, now=now,
                                                       reason=f"hard bounce: {sub_type}",
                                                       allowed_from=(mail_store.SENT, mail_store.DELIVERED)),
-                                shop_id, "bounced", customer_id):
+                                shop_id, "bounced", customer_id, batch):
                 effects.append("bounced")
         else:
-            if customer_id:
+            # The send log moves first: a redelivered soft bounce finds it moved and is not counted again.
+            moved = key is not None and _counted(deps, store.set_send_status(
+                key, mail_store.BOUNCED, now=now, reason=f"soft bounce: {sub_type}",
+                allowed_from=(mail_store.SENT,)), shop_id, "bounced", customer_id, batch)
+            if customer_id and (moved or key is None):
                 store.update_prefs(customer_id, lambda prefs: _count_soft_bounce(prefs, now))
                 effects.append("soft_bounce_counted")
-            if key and _counted(deps, store.set_send_status(key, mail_store.BOUNCED, now=now,
-                                                      reason=f"soft bounce: {sub_type}",
-                                                      allowed_from=(mail_store.SENT,)),
-                                shop_id, "bounced", customer_id):
+            if moved:
                 effects.append("bounced")
     elif event_type == "Complaint":
         complaint = event.get("complaint") or {}
@@ -117,12 +176,12 @@ def handle_ses_event(deps, body: dict | str, *, now: Optional[datetime] = None) 
             if key and _counted(deps, store.set_send_status(
                     key, mail_store.COMPLAINED, now=now, reason="complaint",
                     allowed_from=(mail_store.SENT, mail_store.DELIVERED, mail_store.BOUNCED)),
-                    shop_id, "complained", customer_id):
+                    shop_id, "complained", customer_id, batch):
                 effects.append("complained")
     elif event_type == "Delivery":
         if key and _counted(deps, store.set_send_status(key, mail_store.DELIVERED, now=now,
                                                   allowed_from=(mail_store.SENT,)),
-                            shop_id, "delivered", customer_id):
+                            shop_id, "delivered", customer_id, batch):
             effects.append("delivered")
     elif event_type in ("Open", "Click"):
         store.count_engagement(key, event_type.lower(), now)
@@ -133,17 +192,26 @@ def handle_ses_event(deps, body: dict | str, *, now: Optional[datetime] = None) 
     return {"status": "applied", "event": event_type, "shop_id": shop_id, "effects": effects}
 
 
-def _counted(deps, subject: Optional[str], shop_id: str, outcome: str, customer_id: Optional[str]) -> bool:
+def _counted(deps, subject: Optional[str], shop_id: str, outcome: str, customer_id: Optional[str],
+             batch: Optional[EventBatch] = None) -> bool:
     """Count a send's move to ``outcome`` in its campaign's or flow's results (once: only
-    the event that moved the send log counts). True when it moved."""
+    the event that moved the send log counts), at the batch's end when there is one. True when it moved."""
     if subject is None:
         return False
-
+    if batch is not None:
+        batch.count(shop_id, subject, outcome, customer_id or subject)
+        return True
     try:
         deps.repos.results(shop_id, subject).add(outcome, customer_id or subject)
     except Exception:  # a lost count must not make SES redeliver the event
         logger.warning("could not count a %s event", outcome, exc_info=True)
     return True
+
+
+def _message_id(event: dict) -> Optional[str]:
+    mail = event.get("mail") if isinstance(event.get("mail"), dict) else {}
+    message_id = mail.get("messageId")
+    return message_id if isinstance(message_id, str) and message_id else None
 
 
 def _count_soft_bounce(prefs: MailPrefs, now: datetime) -> None:

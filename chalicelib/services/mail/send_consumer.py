@@ -28,7 +28,8 @@ class BatchFinals:
 
     def next_record(self) -> int:
         """How many records the batch still holds, the one about to be delivered included (the
-        shared rate limiter's hint: it reserves that many slots of a second in one request)."""
+        shared rate limiter's hint: it reserves that many slots in one request, over the current
+        second and the following ones)."""
         left, self.records_left = max(1, self.records_left), max(0, self.records_left - 1)
         return left
 

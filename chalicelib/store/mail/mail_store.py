@@ -430,6 +430,20 @@ def find_ses_message(message_id: str) -> Optional[SesMessageRef]:
     return SesMessageRef(item.shop_id, item.idempotency_key, item.customer_id)
 
 
+def find_ses_messages(message_ids: Iterable[str]) -> dict[str, SesMessageRef]:
+    """``find_ses_message`` for a queue batch's events at once: one BatchGetItem (eventually
+    consistent, as the single read; unprocessed keys asked again by PynamoDB). Ids without a lookup
+    are missing from the answer."""
+    wanted = list(dict.fromkeys(message_id for message_id in message_ids if message_id))  # no duplicate keys
+    found: dict[str, SesMessageRef] = {}
+    for start in range(0, len(wanted), 100):  # BatchGetItem's most keys a request
+        keys_asked = [(keys.ses_message_pk(message_id), keys.SES_MESSAGE_SK) for message_id in wanted[start:start + 100]]
+        by_pk = {pk: message_id for (pk, _), message_id in zip(keys_asked, wanted[start:start + 100])}
+        for item in SesMessageItem.batch_get(keys_asked):
+            found[by_pk[item.pk]] = SesMessageRef(item.shop_id, item.idempotency_key, item.customer_id)
+    return found
+
+
 # -- helpers ------------------------------------------------------------------------
 def _condition_failed(error) -> bool:
     return getattr(error, "cause_response_code", None) == "ConditionalCheckFailedException"
