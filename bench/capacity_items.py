@@ -1,0 +1,68 @@
+"""Which items a delivery or an e-mail writes and reads, each with its size and its units.
+
+    python -m bench.capacity_items ITEMS.json [ITEMS.json ...] [--markdown]
+
+Reads the ``--items`` files of ``bench.webhook_requests`` and ``bench.campaign`` (the metered
+emulator's row per item: bench.capacity) and prints, per kind of delivery (a paid order, a refund,
+one sent e-mail), one line per item and request: how many per delivery, its mean size in bytes,
+its read units, write units and index write units per delivery (by index).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+from collections import defaultdict
+from pathlib import Path
+
+
+def summarize(samples: list[list[dict]], per: float | None = None) -> list[dict]:
+    """``samples``: the rows of each delivery; ``per``: what to divide by (default: the samples)."""
+    per = per or max(1, len(samples))
+    lines: dict[tuple, dict] = {}
+    for rows in samples:
+        for row in rows:
+            how = row.get("write") or f"{row.get('read')} {row.get('query', '')}".strip()
+            key = (row["item"], row["operation"], how)
+            line = lines.setdefault(key, {"item": row["item"], "request": row["operation"], "how": how,
+                                          "count": 0, "bytes": 0, "rru": 0.0, "wru": 0.0,
+                                          "index_wru": defaultdict(float)})
+            line["count"] += 1
+            line["bytes"] += row["bytes"]
+            line["rru"] += row["rru"]
+            line["wru"] += row["wru"]
+            for index, units in row["index_wru"].items():
+                line["index_wru"][index] += units
+    out = []
+    for line in lines.values():
+        out.append({"item": line["item"], "request": line["request"], "how": line["how"],
+                    "per_delivery": line["count"] / per, "bytes": round(line["bytes"] / line["count"]),
+                    "rru": line["rru"] / per, "wru": line["wru"] / per,
+                    "index_wru": {k: v / per for k, v in sorted(line["index_wru"].items())}})
+    return sorted(out, key=lambda l: (-(l["wru"] + sum(l["index_wru"].values()) + l["rru"]), l["item"]))
+
+
+def markdown(kind: str, lines: list[dict]) -> str:
+    out = [f"**{kind}**", "",
+           "| item | request | n | bytes | RRU | WRU | index WRU |", "|---|---|---|---|---|---|---|"]
+    for l in lines:
+        index = ", ".join(f"{name} {units:g}" for name, units in l["index_wru"].items()) or "0"
+        out.append(f"| {l['item']} | {l['request']} ({l['how']}) | {l['per_delivery']:g} | {l['bytes']} "
+                   f"| {l['rru']:g} | {l['wru']:g} | {index} |")
+    total = lambda key: sum(l[key] for l in lines)  # noqa: E731
+    out.append(f"| **total** | | | | **{total('rru'):g}** | **{total('wru'):g}** | "
+               f"**{sum(sum(l['index_wru'].values()) for l in lines):g}** |")
+    return "\n".join(out)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("files", nargs="+", type=Path)
+    args = parser.parse_args()
+    for path in args.files:
+        for kind, lines in json.loads(path.read_text(encoding="utf-8")).items():
+            print(markdown(kind, lines))
+            print()
+
+
+if __name__ == "__main__":
+    main()
