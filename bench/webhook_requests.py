@@ -35,6 +35,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--orders", type=int, default=100, help="paid orders per kind (default 100)")
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
+    parser.add_argument("--lines", type=int, default=2,
+                        help="lines per order (default 2, the sample's; more repeat its lines under new ids)")
     parser.add_argument("--items", type=Path, help="write each item's size and units per delivery here "
                                                    "(python -m bench.capacity_items FILE prints them)")
     args = parser.parse_args()
@@ -44,7 +46,7 @@ def main() -> None:
     server = start_emulator(metered=True)
     items: dict[str, list[list[dict]]] = defaultdict(list)
     try:
-        rows = run(server, args.orders, items)
+        rows = run(server, args.orders, items, lines=args.lines)
     finally:
         server.stop()
     if args.items:
@@ -58,9 +60,18 @@ def main() -> None:
         args.json.write_text(json.dumps({"orders": args.orders, "rows": summary}, indent=2), encoding="utf-8")
 
 
-def run(server, n: int, items: dict | None = None) -> dict[str, list[tuple[Counter, float]]]:
+def run(server, n: int, items: dict | None = None, lines: int = 2) -> dict[str, list[tuple[Counter, float]]]:
     from chalicelib.composition import dependencies
-    from devstack.samples import sample_order_payload, sample_refund_payload, signed_request
+    from devstack.samples import DEFAULT_LINES, sample_refund_payload, signed_request
+    from devstack.samples import sample_order_payload as sample
+
+    order_lines = [{**DEFAULT_LINES[k % len(DEFAULT_LINES)], "id": str(k + 1),
+                    "sku": f"{DEFAULT_LINES[k % len(DEFAULT_LINES)]['sku']}-{k // len(DEFAULT_LINES) or ''}".rstrip("-")}
+                   for k in range(lines)] if lines != len(DEFAULT_LINES) else None
+
+    def sample_order_payload(*args, **kwargs):
+        return sample(*args, lines=order_lines, **kwargs)
+
     from chalicelib.services.orders import webhooks
     from chalicelib.store import keys
     from chalicelib.store.models import EventItem

@@ -369,11 +369,16 @@ class LoyaltyRepository:
 
 
 def outbox_values(message: dict, now: datetime) -> dict:
-    """The outbox item's attribute values; the message learns its item's key (``outbox_key``)."""
+    """The outbox item's attribute values; the message learns its item's key (``outbox_key``).
+    The item stores the message without it: the key is the item's own, which its readers (the
+    stream, the sweeper) give the message again, and 120-odd bytes less keep more post-purchase
+    items under the 1 KB that one write unit buys (docs/benchmarks.md, "Fewer capacity units")."""
     key = message["idempotency_key"]
     pk, sk = keys.outbox_pk(message["shop_id"], keys.outbox_shard(key)), keys.outbox_sk(now, key)
+    message.pop("outbox_key", None)
+    stored = dict(message)
     message["outbox_key"] = {"pk": pk, "sk": sk}
-    return {"pk": pk, "sk": sk, "message": message, "created_at": keys.iso(now)}
+    return {"pk": pk, "sk": sk, "message": stored, "created_at": keys.iso(now)}
 
 
 def _keys_only_index(index: str, hash_attribute: str, value: str, sort_attribute: str) -> Iterable[str]:
