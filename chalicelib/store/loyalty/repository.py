@@ -106,10 +106,13 @@ class LoyaltyRepository:
 
     # -- reads ----------------------------------------------------------------
     def load_for_order(self, order_id: str, customer_id: Optional[str], codes: Iterable[str] = (),
-                       event_id: Optional[str] = None, redacted_hash: Optional[str] = None) -> "OrderContext":
+                       event_id: Optional[str] = None, redacted_hash: Optional[str] = None,
+                       attribution: bool = True) -> "OrderContext":
         """The order record, the customer's profile, the webhook's event record,
         any of our codes the order carries and (``redacted_hash``) the mark of an
-        erased order: one strongly consistent TransactGetItems."""
+        erased order: one strongly consistent TransactGetItems. ``attribution``: also the
+        customer's last click and campaign group, which only an order paid now is counted
+        towards (each costs 2 read units in the transaction, found or not)."""
         codes = list(codes)
         # The items as their values (TransactRead): each mapped once, into the use case's records; the
         # request on the lean path (store/lean_requests.py: anything but a plain 200 goes to botocore).
@@ -122,9 +125,9 @@ class LoyaltyRepository:
             event_at = read.get(EventItem, keys.event_pk(self.shop_id, event_id), keys.EVENT_SK) if event_id else None
             codes_at = [read.get(CodeItem, keys.code_pk(self.shop_id, code), keys.CODE_SK) for code in codes]
             click_at = (read.get(LastClickItem, keys.customer_pk(self.shop_id, customer_id), keys.LAST_CLICK_SK)
-                        if customer_id else None)
+                        if customer_id and attribution else None)
             group_at = (read.get(CampaignGroupItem, keys.customer_pk(self.shop_id, customer_id),
-                                 keys.CAMPAIGN_GROUP_SK) if customer_id else None)
+                                 keys.CAMPAIGN_GROUP_SK) if customer_id and attribution else None)
         order = read.item(order_at)
         profile = read.item(profile_at)
         click = read.item(click_at)
