@@ -1,5 +1,5 @@
-"""What the webhook's one read holds: the last click and the campaign group only for an order this
-event may pay (each item of the TransactGetItems costs 2 read units, found or not; docs/benchmarks.md,
+"""What the webhook's one read holds: the order's codes, the last click and the campaign group only
+for an order this event may pay (each item of the TransactGetItems costs 2 read units, found or not; docs/benchmarks.md,
 "Fewer capacity units")."""
 from __future__ import annotations
 
@@ -39,12 +39,12 @@ def test_an_unpaid_or_cancelled_order_reads_no_click_and_its_payment_is_still_at
         assert response.status_code == 200, response.body
         return json.loads(response.body)
 
-    assert deliver("orders/create", paid=False)["result"] == "applied"
-    assert keys.LAST_CLICK_SK not in read[-1] and keys.CAMPAIGN_GROUP_SK not in read[-1]
+    assert deliver("orders/create", paid=False, discount_codes=["PTS-UNKNOWN1"])["result"] == "applied"
+    assert not {keys.LAST_CLICK_SK, keys.CAMPAIGN_GROUP_SK, keys.CODE_SK} & read[-1]
     assert keys.ORDER_SK in read[-1] and keys.PROFILE_SK in read[-1]
 
-    paid = deliver("orders/paid")
-    assert {keys.LAST_CLICK_SK, keys.CAMPAIGN_GROUP_SK} <= read[-1]
+    paid = deliver("orders/paid", discount_codes=["PTS-UNKNOWN1"])
+    assert {keys.LAST_CLICK_SK, keys.CAMPAIGN_GROUP_SK, keys.CODE_SK} <= read[-1]
     assert paid["attributed_to"] == "campaign:spring"  # the click still counts for the payment
 
     deliver("orders/cancelled", cancelled=True)
