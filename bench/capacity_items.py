@@ -60,8 +60,9 @@ def compared(kind: str, before: list[dict], after: list[dict]) -> str:
     """One table of ``kind``: each item's figures before → after (— where it is not read or written)."""
     def key(line: dict) -> tuple:
         # a write by its kind (Put, Update…); a read by its request and index, whatever its consistency
-        read = line["how"].split()[0] in ("strong", "eventual", "transactional")
-        return line["item"], line["request"], (line["how"].split()[-1] if read else line["how"])
+        words = line["how"].split()
+        read = words[0] in ("strong", "eventual", "transactional")
+        return line["item"], line["request"], (" ".join(words[1:]) if read else line["how"])
 
     def index_units(line: Optional[dict]) -> float:
         return sum(line["index_wru"].values()) if line else 0.0
