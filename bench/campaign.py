@@ -49,6 +49,8 @@ def main() -> None:
     parser.add_argument("--ses-latency-ms", type=float, default=0.0, help="time every SES call takes")
     parser.add_argument("--send-rate", type=float, help="SES messages per second, all workers together")
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
+    parser.add_argument("--items", type=Path, help="write each item's size and units per e-mail here "
+                                                   "(python -m bench.capacity_items FILE prints them)")
     args = parser.parse_args()
     if args.send_rate:
         os.environ["LOYALTY_SES_MAX_SEND_RATE"] = str(args.send_rate)
@@ -173,6 +175,7 @@ def run(args, server) -> None:
     if args.ses_latency_ms:
         _slow_down_ses(args.ses_latency_ms / 1000)
     counted_from = Counter(server.request_counts) + server.meter.snapshot()
+    first_item = len(server.meter.items)
     # Workers drain the queue while the campaign sender fills it, as Lambda consumers would.
     wall = time.perf_counter()
     threads = [threading.Thread(target=worker) for _ in range(args.workers)]
@@ -217,6 +220,12 @@ def run(args, server) -> None:
     print(f"  SES latency simulated        {args.ses_latency_ms:.0f} ms; sending rate "
           f"{os.environ.get('LOYALTY_SES_MAX_SEND_RATE', 'default')} per second")
     print("  per e-mail                   " + ", ".join(f"{k} {v:.2f}" for k, v in per_email.items()))
+    if args.items:
+        from bench.capacity_items import summarize as summarize_items
+
+        args.items.write_text(json.dumps(
+            {"one sent e-mail (campaign, per e-mail)": summarize_items([server.meter.items_since(first_item)], emails)},
+            indent=2), encoding="utf-8")
     if args.json:
         args.json.write_text(json.dumps({
             "recipients": args.recipients, "workers": args.workers, "redeliver": args.redeliver,

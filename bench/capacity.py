@@ -21,6 +21,7 @@ one that succeeded, as DynamoDB does.
 """
 from __future__ import annotations
 
+import copy
 import io
 import json
 import math
@@ -44,6 +45,8 @@ class CapacityMeter:
         self._app = app
         self.units: Counter = Counter()  # read_units, write_units, index_write_units
         self.calls: Counter = Counter()  # other services: "sqs:SendMessageBatch", "sesv2:SendEmail"
+        # One row per item a request wrote or read (bench.capacity_items): what it is, its size, its units.
+        self.items: list[dict] = []
         self._lock = threading.Lock()
 
     # -- WSGI -------------------------------------------------------------------
@@ -62,22 +65,37 @@ class CapacityMeter:
         backend = self._backend(match.group(1) if match else "us-east-1")
         request = json.loads(body or b"{}")
         writes = list(self._writes(operation, request))
-        before = {(table, _key_of(key)): self._item(backend, table, key) for table, key, _ in writes}
+        # copies: the emulator's UpdateItem changes the stored item in place, and an update's index
+        # write (an ALL projection's entry rewritten) is only seen against the item as it was
+        before = {(table, _key_of(key)): copy.deepcopy(self._item(backend, table, key)) for table, key, _ in writes}
         chunks = list(self._app(environ, start_response))
         try:
             response = json.loads(b"".join(chunks) or b"{}")
         except ValueError:
             response = {}
         units: Counter = Counter()
+        rows = []
         for table, key, kind in writes:
             old = before[(table, _key_of(key))]
             new = self._item(backend, table, key)
-            units["write_units"] += self._write_units(kind, old, new)
-            units["index_write_units"] += self._index_units(backend, table, old, new)
-        units["read_units"] += self._read_units(backend, operation, request, response)
+            wru = self._write_units(kind, old, new)
+            by_index = self._index_units_by_index(backend, table, old, new)
+            units["write_units"] += wru
+            units["index_write_units"] += sum(by_index.values())
+            rows.append({"operation": operation, "item": _item_name(new or old, key), "write": kind,
+                         "bytes": max([i.size() for i in (old, new) if i is not None] or [0]),
+                         "wru": wru, "index_wru": dict(by_index), "rru": 0})
+        reads = list(self._read_rows(backend, operation, request, response))
+        units["read_units"] += sum(row["rru"] for row in reads)
+        rows.extend(reads)
         with self._lock:
             self.units.update(units)
+            self.items.extend(rows)
         return chunks
+
+    def items_since(self, start: int) -> list[dict]:
+        with self._lock:
+            return list(self.items[start:])
 
     def _call(self, name: str) -> None:
         with self._lock:
@@ -115,8 +133,11 @@ class CapacityMeter:
         return 2 * units if kind.startswith("Transact") else units
 
     def _index_units(self, backend, table_name: str, old, new) -> int:
+        return sum(self._index_units_by_index(backend, table_name, old, new).values())
+
+    def _index_units_by_index(self, backend, table_name: str, old, new) -> Counter:
         table = backend.get_table(table_name)
-        units = 0
+        units: Counter = Counter()
         for index in table.global_indexes:
             keys = [part["AttributeName"] for part in index.schema]
             projection = index.projection.get("ProjectionType", "ALL")
@@ -130,47 +151,67 @@ class CapacityMeter:
                 if projection == "ALL":
                     return item.size()
                 names = set(keys) | {table.hash_key_attr, table.range_key_attr}
+                if projection == "INCLUDE":
+                    names |= set(index.projection.get("NonKeyAttributes", []))
                 return sum(len(name) + item.attrs[name].size() for name in names if name and name in item.attrs)
 
+            name = index.name
             was, now = entry(old), entry(new)
             if was is None and now is None:
                 continue
             if was is None:
-                units += _kb_units(size(new), 1024)
+                units[name] += _kb_units(size(new), 1024)
             elif now is None:
-                units += 1
+                units[name] += 1
             elif was != now:
-                units += 1 + _kb_units(size(new), 1024)
+                units[name] += 1 + _kb_units(size(new), 1024)
             elif projection == "ALL" and old.to_json() != new.to_json():
-                units += _kb_units(max(size(old), size(new)), 1024)
+                units[name] += _kb_units(max(size(old), size(new)), 1024)
+            elif projection == "INCLUDE" and _projected(old, index) != _projected(new, index):
+                units[name] += _kb_units(max(size(old), size(new)), 1024)
         return units
 
     # -- what a request reads -------------------------------------------------------
     def _read_units(self, backend, operation: str, request: dict, response: dict) -> float:
+        return sum(row["rru"] for row in self._read_rows(backend, operation, request, response))
+
+    def _read_rows(self, backend, operation: str, request: dict, response: dict):
+        """One row per item read (a Query: one row for what it returned), with its read units."""
+        def row(item, key, size, rru, how):
+            return {"operation": operation, "item": _item_name(item, key), "read": how, "bytes": size,
+                    "rru": rru, "wru": 0, "index_wru": {}}
+
         if operation == "GetItem":
             item = self._item(backend, request["TableName"], request["Key"])
-            units = _kb_units(item.size() if item is not None else 0, 4096)
-            return units if request.get("ConsistentRead") else units / 2
-        if operation == "TransactGetItems":
-            total = 0
+            size = item.size() if item is not None else 0
+            units = _kb_units(size, 4096)
+            consistent = bool(request.get("ConsistentRead"))
+            yield row(item, request["Key"], size, units if consistent else units / 2,
+                      "strong" if consistent else "eventual")
+        elif operation == "TransactGetItems":
             for entry in request.get("TransactItems", []):
                 get = entry["Get"]
                 item = self._item(backend, get["TableName"], get["Key"])
-                total += 2 * _kb_units(item.size() if item is not None else 0, 4096)
-            return total
-        if operation == "BatchGetItem":
-            total = 0.0
+                size = item.size() if item is not None else 0
+                yield row(item, get["Key"], size, 2 * _kb_units(size, 4096), "transactional")
+        elif operation == "BatchGetItem":
             for table, spec in request.get("RequestItems", {}).items():
                 for key in spec.get("Keys", []):
                     item = self._item(backend, table, key)
-                    units = _kb_units(item.size() if item is not None else 0, 4096)
-                    total += units if spec.get("ConsistentRead") else units / 2
-            return total
-        if operation in ("Query", "Scan"):
-            size = sum(_json_item_size(item) for item in response.get("Items", []))
+                    size = item.size() if item is not None else 0
+                    units = _kb_units(size, 4096)
+                    consistent = bool(spec.get("ConsistentRead"))
+                    yield row(item, key, size, units if consistent else units / 2,
+                              "strong" if consistent else "eventual")
+        elif operation in ("Query", "Scan"):
+            items = response.get("Items", [])
+            size = sum(_json_item_size(item) for item in items)
             units = _kb_units(size, 4096)
-            return units if request.get("ConsistentRead") else units / 2
-        return 0
+            consistent = bool(request.get("ConsistentRead"))
+            names = sorted({_json_item_name(item) for item in items}) or ["(nothing)"]
+            yield {"operation": operation, "item": "+".join(names), "read": "strong" if consistent else "eventual",
+                   "bytes": size, "rru": units if consistent else units / 2, "wru": 0, "index_wru": {},
+                   "query": request.get("IndexName") or "table"}
 
     # -- the emulator's state -------------------------------------------------------------
     @staticmethod
@@ -202,3 +243,29 @@ def _json_item_size(item: dict[str, Any]) -> int:
     from moto.dynamodb.models.dynamo_type import DynamoType
 
     return sum(len(name.encode()) + DynamoType(value).size() for name, value in item.items())
+
+
+def _item_name(item, key: dict) -> str:
+    """What an item is: its ``type`` (the models' discriminator), else the first part of its keys."""
+    if item is not None and "type" in item.attrs:
+        return str(item.attrs["type"].value)
+    return _key_shape(key)
+
+
+def _json_item_name(item: dict[str, Any]) -> str:
+    if "type" in item:
+        return next(iter(item["type"].values()))
+    return _key_shape(item)
+
+
+def _key_shape(key: dict) -> str:
+    def head(part: dict | None) -> str:
+        value = next(iter(part.values())) if part else ""
+        return str(value).split("#", 1)[0]
+
+    return f"{head(key.get('pk'))}/{head(key.get('sk'))}"
+
+
+def _projected(item, index) -> dict:
+    names = index.projection.get("NonKeyAttributes", [])
+    return {name: item.attrs[name].value for name in names if name in item.attrs}

@@ -52,7 +52,7 @@ class Assumptions:
     events_batch: int = 10
     events_cpu_ms: float = 5.0           # the events handler per event (parse, two or three writes)
     events_memory_mb: int = 256
-    event_wru: float = 3.0               # send log update + its index entry + the results counter
+    event_wru: float = 2.0               # send log update + the results counter (its index entry is keys only: unchanged)
     event_rru: float = 0.5               # the SES id lookup (eventually consistent GetItem)
     log_bytes_per_invocation: int = 350  # Lambda's START/END/REPORT lines
     log_bytes_per_email: int = 650       # one INFO line + two EMF records (EmailsSent, QueueAge)

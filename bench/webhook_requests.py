@@ -35,24 +35,43 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--orders", type=int, default=100, help="paid orders per kind (default 100)")
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
+    parser.add_argument("--lines", type=int, default=2,
+                        help="lines per order (default 2, the sample's; more repeat its lines under new ids)")
+    parser.add_argument("--items", type=Path, help="write each item's size and units per delivery here "
+                                                   "(python -m bench.capacity_items FILE prints them)")
     args = parser.parse_args()
 
     os.environ.update({"LOYALTY_TABLE": "loyalty-bench", "LOYALTY_SEND_QUEUE": "bench-send",
                        "LOYALTY_EVENTS_QUEUE": "bench-events", "LOYALTY_OUTBOX_STREAM": "1"})
     server = start_emulator(metered=True)
+    items: dict[str, list[list[dict]]] = defaultdict(list)
     try:
-        rows = run(server, args.orders)
+        rows = run(server, args.orders, items, lines=args.lines)
     finally:
         server.stop()
+    if args.items:
+        from bench.capacity_items import summarize as summarize_items
+
+        args.items.write_text(json.dumps({kind: summarize_items(samples) for kind, samples in items.items()},
+                                         indent=2), encoding="utf-8")
     summary = summarize(rows)
     print_table(summary, args.orders)
     if args.json:
         args.json.write_text(json.dumps({"orders": args.orders, "rows": summary}, indent=2), encoding="utf-8")
 
 
-def run(server, n: int) -> dict[str, list[tuple[Counter, float]]]:
+def run(server, n: int, items: dict | None = None, lines: int = 2) -> dict[str, list[tuple[Counter, float]]]:
     from chalicelib.composition import dependencies
-    from devstack.samples import sample_order_payload, sample_refund_payload, signed_request
+    from devstack.samples import DEFAULT_LINES, sample_refund_payload, signed_request
+    from devstack.samples import sample_order_payload as sample
+
+    order_lines = [{**DEFAULT_LINES[k % len(DEFAULT_LINES)], "id": str(k + 1),
+                    "sku": f"{DEFAULT_LINES[k % len(DEFAULT_LINES)]['sku']}-{k // len(DEFAULT_LINES) or ''}".rstrip("-")}
+                   for k in range(lines)] if lines != len(DEFAULT_LINES) else None
+
+    def sample_order_payload(*args, **kwargs):
+        return sample(*args, lines=order_lines, **kwargs)
+
     from chalicelib.services.orders import webhooks
     from chalicelib.store import keys
     from chalicelib.store.models import EventItem
@@ -63,9 +82,12 @@ def run(server, n: int) -> dict[str, list[tuple[Counter, float]]]:
 
     def counted(kind: str, call) -> None:
         before = Counter(server.request_counts) + server.meter.snapshot()
+        first_item = len(server.meter.items)
         started = time.perf_counter()
         call()
         elapsed = time.perf_counter() - started
+        if items is not None:
+            items[kind].append(server.meter.items_since(first_item))
         rows[kind].append((Counter(server.request_counts) + server.meter.snapshot() - before, elapsed))
 
     def measure(kind: str, payload: dict, topic: str, event_id: str | None = None) -> None:

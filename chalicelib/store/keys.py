@@ -186,7 +186,8 @@ def claim_event_id(reward_id: str, customer_id: str) -> str:
 
 # -- personal data (docs/data-model.md, "Personal data") ----------------------------
 def customer_sends_pk(shop_id: str, customer_id: str) -> str:
-    """A customer's send logs (index by_due_day): what was mailed to them, for exports and erasure."""
+    """A customer's send logs (index by_customer, keys only; by_due_day for older ones): what was
+    mailed to them, for their timeline, export and erasure."""
     return f"SENDS#{shop_id}#{customer_id}"
 
 

@@ -89,6 +89,21 @@ class ByShop(GlobalSecondaryIndex):
     gsi4sk = UnicodeAttribute(range_key=True)
 
 
+class ByCustomer(GlobalSecondaryIndex):
+    """A customer's send logs, newest last (``SENDS#{shop}#{customer}`` / ``{created}#{key}``). Keys
+    only: the send log's later writes (sent, delivered, opened, clicked) change no key, so they write
+    nothing here, where an ALL index rewrites its copy of the item on each (docs/benchmarks.md,
+    "Fewer capacity units"). The few readers (a customer's timeline, export, erasure) get the items
+    by their keys (store/customer_sends.py)."""
+
+    class Meta:
+        index_name = "by_customer"
+        projection = KeysOnlyProjection()
+
+    gsi5pk = UnicodeAttribute(hash_key=True)
+    gsi5sk = UnicodeAttribute(range_key=True)
+
+
 class Item(Model):
     Meta = _Meta
     pk = UnicodeAttribute(hash_key=True)
@@ -104,11 +119,14 @@ class Item(Model):
     gsi3sk = UnicodeAttribute(null=True)
     gsi4pk = UnicodeAttribute(null=True)
     gsi4sk = UnicodeAttribute(null=True)
+    gsi5pk = UnicodeAttribute(null=True)
+    gsi5sk = UnicodeAttribute(null=True)
 
     by_due_day = ByDueDay()
     by_birthday = ByBirthday()
     by_last_order = ByLastOrder()
     by_shop = ByShop()
+    by_customer = ByCustomer()
 
 
 class ShopItem(Item, discriminator="shop"):

@@ -317,6 +317,34 @@ def test_a_customers_sends_list_newest_first_with_their_state_and_texts_stay_wit
     assert templates.revision("welcome", revision.revision).texts == stored.texts
 
 
+
+def test_a_customers_sends_come_from_the_keys_only_index_and_older_sends_from_by_due_day(repos):
+    """The send log's entry in its customer's list is keys only (a sent mark or an SES event rewrites
+    no copy of it); send logs written before, in by_due_day, are listed with the new ones until
+    their TTL removes them."""
+    from chalicelib.store import keys
+    from chalicelib.store.mail.mail_store import SendRecord
+    from chalicelib.store.models import MailSendItem
+
+    mail = repos.mail(SHOP)
+    older = T0 - timedelta(days=3)
+    MailSendItem(keys.send_log_pk(SHOP, "welcome:c_1"), keys.SEND_LOG_SK, shop_id=SHOP, idempotency_key="welcome:c_1",
+                 customer_id="c_1", template="welcome", category="transactional", status="delivered",
+                 created_at=keys.iso(older), updated_at=keys.iso(older), ses_message_id="ses-old",
+                 gsi1pk=keys.customer_sends_pk(SHOP, "c_1"), gsi1sk=f"{keys.iso(older)}#welcome:c_1").save()
+    for minutes, key in enumerate(["flow:post_purchase:o1", "campaign:day1:c_1"]):
+        now = T0 + timedelta(minutes=minutes)
+        record = SendRecord(SHOP, key, "c_1", key.split(":")[1], "marketing", None, "claimed", now)
+        mail.mark_sent(mail.claim(record, None, "c_1@example.com", now, timedelta(minutes=5)), f"ses-{minutes}", now)
+
+    assert [s.idempotency_key for s in mail.customer_sends("c_1")] == [
+        "campaign:day1:c_1", "flow:post_purchase:o1", "welcome:c_1"]
+    assert [s.status for s in mail.customer_sends("c_1")] == ["sent", "sent", "delivered"]
+    assert [s.idempotency_key for s in mail.customer_sends("c_1", limit=2)] == [
+        "campaign:day1:c_1", "flow:post_purchase:o1"]
+    sent = MailSendItem.get(keys.send_log_pk(SHOP, "campaign:day1:c_1"), keys.SEND_LOG_SK)
+    assert (sent.gsi1pk, sent.gsi5pk) == (None, keys.customer_sends_pk(SHOP, "c_1"))
+
 def test_many_customers_mail_preferences_read_in_batches(repos):
     mail = repos.mail(SHOP)
     mail.update_prefs("c_1", lambda prefs: setattr(prefs, "marketing_sends", {"slot-a": "2031-03-14T09:00:00.000000Z"}))

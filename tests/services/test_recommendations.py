@@ -231,3 +231,29 @@ def test_a_customers_purchases_and_recommendations_are_exported_and_erased_with_
     store = fake_deps.repos.products(shop.shop_id)
     assert store.recommendations(customer_id) is None
     assert customer_id not in {purchase.customer_id for purchase, _ in store.purchases()}
+
+
+def test_the_recommendations_of_an_e_mail_are_read_eventually_consistent_the_admins_product_strongly(
+        fake_deps, memory_client, memory_store, shop, monkeypatch):
+    """A suggestion read at half the units (docs/benchmarks.md, "Fewer capacity units"); a product the
+    admin just changed and reads back is read strongly consistent."""
+    from chalicelib.services.products.catalog import get_product
+    from chalicelib.services.products.recommendations import recommendations_for
+
+    history(shop)
+    compute_recommendations(fake_deps, load_shop(fake_deps, shop.shop_id), T0)
+    reads = []
+    real_call = memory_store.dynamodb._make_api_call
+
+    def recorded(operation, parameters):
+        if operation == "BatchGetItem":
+            reads.extend(spec.get("ConsistentRead", False) for spec in parameters["RequestItems"].values())
+        return real_call(operation, parameters)
+
+    monkeypatch.setattr(memory_store.dynamodb, "_make_api_call", recorded)
+    olena = load_shop(fake_deps, shop.shop_id).customer_id_for(OLENA)
+    picks = recommendations_for(fake_deps, load_shop(fake_deps, shop.shop_id), olena, T0 + timedelta(days=40))
+    assert picks and reads and not any(reads)
+    reads.clear()
+    assert get_product(fake_deps, shop.shop_id, BEANS[0])["product_id"] == BEANS[0]
+    assert reads == [True]

@@ -101,8 +101,12 @@ def apply_order_update(deps, shop: Shop, order, now: datetime, *, event_id: Opti
     # A referral code is not used up by the orders that carry it: the referral record is its effect.
     our_codes = [code.upper() for code in order.discount_codes
                  if looks_like_ours(code) and not code.upper().startswith("REF-")]
-    loaded = repo.load_for_order(order.order_id, customer_id, our_codes, event_id=event_id,
-                                 redacted_hash=shop.redacted_order_hash(order.order_id))
+    # The order's codes, the last click and the campaign group count only towards an order paid by
+    # this event, which only a paid, not cancelled order can be (domain/loyalty/rules.py apply_order):
+    # other events leave them out of the read (2 read units each, found or not).
+    may_pay = order.paid and not order.cancelled
+    loaded = repo.load_for_order(order.order_id, customer_id, our_codes if may_pay else [], event_id=event_id,
+                                 redacted_hash=shop.redacted_order_hash(order.order_id), attribution=may_pay)
     read_for = customer_id
     if loaded.event_seen:
         return {"result": "duplicate", "order_id": order.order_id}, None

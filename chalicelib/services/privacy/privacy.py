@@ -95,7 +95,7 @@ _LISTS = ("lots", "ledger", "orders", "codes", "withdrawals", "reviews", "referr
           "sends", "clicks", "purchases")
 # Storage details that say nothing about the person.
 _INTERNAL = {"pk", "sk", "type", "kind", "ttl", "version", "gsi1pk", "gsi1sk", "gsi2pk", "gsi2sk", "gsi3pk", "gsi3sk",
-             "gsi4pk", "gsi4sk", "claim_id", "claimed_until", "marketing_sends"}
+             "gsi4pk", "gsi4sk", "gsi5pk", "gsi5sk", "claim_id", "claimed_until", "marketing_sends"}
 
 
 def _kind(item: Item) -> str:

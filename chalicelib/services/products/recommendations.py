@@ -78,12 +78,15 @@ def recommendations_for(deps, shop: Shop, customer_id: str, now: datetime, *, ju
         return None
     wanted = [*just, *(r.product_id for r in customer.reorders)] if customer else list(just)
     wanted += [s.product_id for s in customer.also_bought] if customer else []
-    catalog = store.products(wanted)
+    # Eventually consistent (half the read units): a recommendation only suggests. No offer, point
+    # value or date of the e-mail comes from it, and a product changed in the last second (a price,
+    # out of stock) is shown as it was a moment before, as an e-mail read days later shows it anyway.
+    catalog = store.products(wanted, consistent=False)
     near = {product: tuple(Scored(p, s) for p, s in catalog[product].ordered.bought_with)
             for product in just if product in catalog and catalog[product].ordered}
     missing = [s.product_id for scored in near.values() for s in scored if s.product_id not in catalog]
     if missing:
-        catalog.update(store.products(missing))
+        catalog.update(store.products(missing, consistent=False))
     chosen = choose(customer, catalog, now, just_bought=just, limit=limit, bought_with=near)
     if not chosen:
         return None

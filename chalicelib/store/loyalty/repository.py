@@ -106,10 +106,13 @@ class LoyaltyRepository:
 
     # -- reads ----------------------------------------------------------------
     def load_for_order(self, order_id: str, customer_id: Optional[str], codes: Iterable[str] = (),
-                       event_id: Optional[str] = None, redacted_hash: Optional[str] = None) -> "OrderContext":
+                       event_id: Optional[str] = None, redacted_hash: Optional[str] = None,
+                       attribution: bool = True) -> "OrderContext":
         """The order record, the customer's profile, the webhook's event record,
         any of our codes the order carries and (``redacted_hash``) the mark of an
-        erased order: one strongly consistent TransactGetItems."""
+        erased order: one strongly consistent TransactGetItems. ``attribution``: also the
+        customer's last click and campaign group, which only an order paid now is counted
+        towards (each costs 2 read units in the transaction, found or not)."""
         codes = list(codes)
         # The items as their values (TransactRead): each mapped once, into the use case's records; the
         # request on the lean path (store/lean_requests.py: anything but a plain 200 goes to botocore).
@@ -122,9 +125,9 @@ class LoyaltyRepository:
             event_at = read.get(EventItem, keys.event_pk(self.shop_id, event_id), keys.EVENT_SK) if event_id else None
             codes_at = [read.get(CodeItem, keys.code_pk(self.shop_id, code), keys.CODE_SK) for code in codes]
             click_at = (read.get(LastClickItem, keys.customer_pk(self.shop_id, customer_id), keys.LAST_CLICK_SK)
-                        if customer_id else None)
+                        if customer_id and attribution else None)
             group_at = (read.get(CampaignGroupItem, keys.customer_pk(self.shop_id, customer_id),
-                                 keys.CAMPAIGN_GROUP_SK) if customer_id else None)
+                                 keys.CAMPAIGN_GROUP_SK) if customer_id and attribution else None)
         order = read.item(order_at)
         profile = read.item(profile_at)
         click = read.item(click_at)
@@ -369,11 +372,16 @@ class LoyaltyRepository:
 
 
 def outbox_values(message: dict, now: datetime) -> dict:
-    """The outbox item's attribute values; the message learns its item's key (``outbox_key``)."""
+    """The outbox item's attribute values; the message learns its item's key (``outbox_key``).
+    The item stores the message without it: the key is the item's own, which its readers (the
+    stream, the sweeper) give the message again, and 120-odd bytes less keep more post-purchase
+    items under the 1 KB that one write unit buys (docs/benchmarks.md, "Fewer capacity units")."""
     key = message["idempotency_key"]
     pk, sk = keys.outbox_pk(message["shop_id"], keys.outbox_shard(key)), keys.outbox_sk(now, key)
+    message.pop("outbox_key", None)
+    stored = dict(message)
     message["outbox_key"] = {"pk": pk, "sk": sk}
-    return {"pk": pk, "sk": sk, "message": message, "created_at": keys.iso(now)}
+    return {"pk": pk, "sk": sk, "message": stored, "created_at": keys.iso(now)}
 
 
 def _keys_only_index(index: str, hash_attribute: str, value: str, sort_attribute: str) -> Iterable[str]:

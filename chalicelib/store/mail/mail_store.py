@@ -25,6 +25,7 @@ from chalicelib.domain.shops.shop import normalize_email
 from chalicelib.domain.campaigns.links import subject_of
 from chalicelib.store import counters, keys
 from chalicelib.store.connection import connection, lean_connection, resolve
+from chalicelib.store.customer_sends import customer_send_items, send_log_index_keys
 from chalicelib.store.retries import retried
 from chalicelib.store.transaction import Transaction
 from chalicelib.store.models import (
@@ -166,9 +167,7 @@ class MailStore:
     def customer_sends(self, customer_id: str, limit: int = 50) -> list[SendRecord]:
         """A customer's newest ``limit`` e-mails (sent, skipped, failed; opens and clicks), newest
         first: one Query of the customer's sends index."""
-        rows = MailSendItem.by_due_day.query(keys.customer_sends_pk(self.shop_id, customer_id),
-                                             scan_index_forward=False, limit=limit)
-        return [_send_from_item(row) for row in rows]
+        return [_send_from_item(row) for row in customer_send_items(self.shop_id, customer_id, limit)]
 
     def load_prefs_many(self, customer_ids: Iterable[str]) -> dict[str, MailPrefs]:
         """Many customers' preferences (the planner's cap forecast): BatchGetItem, 100 keys a request,
@@ -475,11 +474,11 @@ def _send_item(send: SendRecord, now: datetime) -> MailSendItem:
 
 def _send_values(send: SendRecord, now: datetime) -> dict:
     """The send log's attributes; the claim puts them without a model instance (``Transaction.put``)."""
-    # gsi1: the customer's sends (index by_due_day), for their data export and erasure.
+    # gsi5: the customer's sends (index by_customer, keys only: store/customer_sends.py), for their
+    # timeline, export and erasure.
     return dict(
         pk=keys.send_log_pk(send.shop_id, send.idempotency_key), sk=keys.SEND_LOG_SK,
-        gsi1pk=keys.customer_sends_pk(send.shop_id, send.customer_id),
-        gsi1sk=f"{keys.iso(send.created_at)}#{send.idempotency_key}",
+        **send_log_index_keys(send.shop_id, send.customer_id, keys.iso(send.created_at), send.idempotency_key),
         shop_id=send.shop_id, idempotency_key=send.idempotency_key, customer_id=send.customer_id,
         template=send.template, category=send.category, campaign_id=send.campaign_id, status=send.status,
         claim_id=send.claim_id, claimed_until=keys.iso(send.claimed_until) if send.claimed_until else None,

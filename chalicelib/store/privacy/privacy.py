@@ -19,6 +19,7 @@ from pynamodb.transactions import TransactWrite
 
 from chalicelib.store import keys
 from chalicelib.store.connection import connection
+from chalicelib.store.customer_sends import customer_send_items
 from chalicelib.store.models import (
     CodeItem,
     DataRequestItem,
@@ -73,7 +74,7 @@ class PrivacyStore:
         their ledger, profile and sends name (plus ``order_ids``' records)."""
         found = CustomerItems(partition=list(Item.query(keys.customer_pk(self.shop_id, customer_id),
                                                         consistent_read=True)))
-        found.sends = list(MailSendItem.by_due_day.query(keys.customer_sends_pk(self.shop_id, customer_id)))
+        found.sends = customer_send_items(self.shop_id, customer_id)
         names = linked_names(found.partition, customer_id)
         order_ids = set(order_ids) | names.orders
         wanted: list[Key] = [(keys.order_pk(self.shop_id, o), keys.ORDER_SK) for o in sorted(order_ids)]

@@ -89,11 +89,13 @@ class ProductStore:
             grouped.setdefault(product_id, {})[_split(item.sk)[1]] = item.state
         return _merge_groups(grouped), None
 
-    def products(self, product_ids: Iterable[str]) -> dict[str, Product]:
-        """The named products (one BatchGet), merged; unknown ids are left out."""
+    def products(self, product_ids: Iterable[str], *, consistent: bool = True) -> dict[str, Product]:
+        """The named products (one BatchGet), merged; unknown ids are left out. ``consistent``
+        False: an eventually consistent read, half the read units (three items a product, each at
+        least one unit strongly consistent), for what only suggests (an e-mail's recommendations)."""
         ids = list(dict.fromkeys(product_ids))[:30]
         wanted = [(self.pk, product_sk(product_id, part)) for product_id in ids for part in (PLATFORM, ORDERS, SETTING)]
-        return _merged(ProductItem.batch_get(wanted, consistent_read=True)) if wanted else {}
+        return _merged(ProductItem.batch_get(wanted, consistent_read=consistent)) if wanted else {}
 
     # -- purchases ---------------------------------------------------------------------------
     def purchase_write(self, order_id: str, customer_id: str, at: datetime, lines: list[dict],
