@@ -252,3 +252,18 @@ def test_url_event_hands_over_what_lambda_does():
     assert (event["body"], event["isBase64Encoded"]) == ("hello", False)
     form = url_event("POST", "/", {"Content-Type": "application/x-www-form-urlencoded"}, b"a=1")
     assert form["isBase64Encoded"] is True and base64.b64decode(form["body"]) == b"a=1"
+
+
+def test_a_stack_with_a_function_url_shows_it_as_the_shops_webhook_address(memory_store):
+    from chalicelib.services.shops import shops
+    from tests.support.fakes.deps import deps_on_fakes
+    from tests.support.shops import shop_document
+
+    plain = deps_on_fakes(memory_store)
+    view, created = shops.put_shop(plain, "demo-shop", shop_document("woocommerce"))
+    assert created and "webhook_url" not in view  # no function URL: the API's path, as before
+    assert view["webhook_url_path"] == "/webhooks/woocommerce/demo-shop"
+    with_url = deps_on_fakes(memory_store, environ={"LOYALTY_WEBHOOK_URL": "https://abc123.lambda-url.eu-central-1.on.aws/"})
+    shown = shops.get_shop_view(with_url, "demo-shop")
+    assert shown["webhook_url"] == "https://abc123.lambda-url.eu-central-1.on.aws/webhooks/woocommerce/demo-shop"
+    assert shown["webhook_url_path"] == "/webhooks/woocommerce/demo-shop"  # the REST route still takes deliveries
