@@ -79,9 +79,12 @@ def serve(event: Mapping[str, Any], route: UrlRoute, view: Callable[..., Respons
     event = event if isinstance(event, Mapping) else {}
     context = event.get("requestContext") if isinstance(event.get("requestContext"), Mapping) else {}
     http = context.get("http") if isinstance(context.get("http"), Mapping) else {}
-    headers = {str(name).lower(): str(value) for name, value in (event.get("headers") or {}).items()}
+    given_headers = event.get("headers") if isinstance(event.get("headers"), Mapping) else {}
+    headers = {str(name).lower(): str(value) for name, value in given_headers.items()}
+    request_id = context.get("requestId")
     request = UrlRequest(method=str(http.get("method") or "").upper(), headers=headers,
-                         context={"requestId": context.get("requestId"), "resourcePath": route.path}, raw_body=b"")
+                         context={"requestId": request_id if isinstance(request_id, str) else None,
+                                  "resourcePath": route.path}, raw_body=b"")
     raw_path = event.get("rawPath") if isinstance(event.get("rawPath"), str) else str(http.get("path") or "")
     return to_url_response(with_correlation_id(request, lambda _: _answer(event, route, view, request, raw_path)))
 
