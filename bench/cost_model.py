@@ -1,6 +1,7 @@
 """What 1 million e-mails and 1 million paid orders cost on AWS, every line with its source.
 
-    python -m bench.cost_model --campaign FILE --webhooks FILE [--send-path FILE] [--ses-events FILE] [--markdown]
+    python -m bench.cost_model --campaign FILE --webhooks FILE [--send-path FILE] [--ses-events FILE]
+                               [--orders-entry rest|function_url|http_api]
 
 Inputs are measured, not guessed, where this machine can measure them: ``--campaign`` is
 ``bench.campaign --json`` (DynamoDB requests and capacity units per e-mail, counted at a metered
@@ -144,7 +145,17 @@ def per_million_emails(campaign: dict, send_path: dict, a: Assumptions,
     ]
 
 
-def per_million_orders(webhooks: dict, send_path: dict, a: Assumptions, *, http_api: bool = False
+# How a webhook reaches its Lambda: the row the orders' table opens with.
+ORDER_ENTRIES = {
+    "rest": ("API Gateway (REST)", PRICES["api_gateway_request"],
+             "$3.50 per million (REST API: POST /webhooks/{platform}/{shop_id})"),
+    "function_url": ("API Gateway (none: the webhooks' function URL)", 0.0,
+                     "$0: a function URL request costs only the invocation it is (infra/stack.py WebhookFunctionUrl)"),
+    "http_api": ("API Gateway (HTTP API)", PRICES["api_http_request"], "$1.00 per million (HTTP API, not deployed)"),
+}
+
+
+def per_million_orders(webhooks: dict, send_path: dict, a: Assumptions, *, entry: str = "rest"
                        ) -> list[tuple[str, float, str]]:
     paid = [row for row in webhooks["rows"] if row["delivery"].startswith("paid order")]
     mean = {key: sum(row[key] for row in paid) / len(paid)
@@ -165,8 +176,8 @@ def per_million_orders(webhooks: dict, send_path: dict, a: Assumptions, *, http_
         256)
     log_gb = (MILLION * (a.log_bytes_per_invocation + a.log_bytes_per_order)
               + stream_invocations * a.log_bytes_per_invocation) / 1e9
-    gateway = ("API Gateway (HTTP API)", MILLION * PRICES["api_http_request"], "$1.00 per million (HTTP API)") if http_api \
-        else ("API Gateway (REST)", MILLION * PRICES["api_gateway_request"], "$3.50 per million (REST API, as deployed)")
+    name, price, source = ORDER_ENTRIES[entry]
+    gateway = (name, MILLION * price, source)
     return [
         gateway,
         ("Lambda requests + compute (webhook)", requests_usd + compute_usd,
@@ -195,8 +206,9 @@ def fixed_per_month(a: Assumptions) -> list[tuple[str, float, str]]:
     metrics = 8 + 6  # 8 metric names x (Service, Stage) + about 6 skip reasons x (…, Reason)
     return [
         ("CloudWatch dashboard", PRICES["dashboard_month"], "$3 per dashboard-month (infra/stack.py OperationsDashboard)"),
-        ("CloudWatch alarms", 12 * PRICES["alarm_metric_month"] + 2 * PRICES["alarm_metric_month"],
-         "about 12 single-metric alarms + the error-rate alarm's 2 metrics x $0.10"),
+        ("CloudWatch alarms", 14 * PRICES["alarm_metric_month"] + 2 * PRICES["alarm_metric_month"],
+         "about 14 single-metric alarms (the webhooks' function URL's 5xx and throttles among them) + the "
+         "error-rate alarm's 2 metrics x $0.10"),
         ("Custom metrics (EMF)", metrics * PRICES["metric_month"], f"{metrics} metrics x $0.30 (chalicelib/metrics.py)"),
     ]
 
@@ -214,6 +226,9 @@ def main() -> None:
     parser.add_argument("--webhooks", type=Path, required=True, help="bench.webhook_requests --json output")
     parser.add_argument("--send-path", type=Path, help="bench.send_path --json output (one line)")
     parser.add_argument("--ses-events", type=Path, help="bench.ses_events --json output")
+    parser.add_argument("--orders-entry", choices=sorted(ORDER_ENTRIES), default="rest",
+                        help="how the orders' table's webhooks arrive (default rest; function_url: the webhooks' "
+                             "own Lambda function URL, no API Gateway request)")
     args = parser.parse_args()
     campaign = json.loads(args.campaign.read_text())
     webhooks = json.loads(args.webhooks.read_text())
@@ -224,11 +239,13 @@ def main() -> None:
     beyond_ses = sum(usd for name, usd, _ in emails if name != "SES")
     print(table("per 1 million e-mails", emails))
     print(f"\nAWS beyond SES per 1 million e-mails: ${beyond_ses:.2f} (goal $3)")
-    orders = per_million_orders(webhooks, send_path, a)
+    orders = per_million_orders(webhooks, send_path, a, entry=args.orders_entry)
     print("\n" + table("per 1 million paid orders", orders))
-    http = sum(usd for _, usd, _ in per_million_orders(webhooks, send_path, a, http_api=True))
-    print(f"\nper 1 million paid orders: ${sum(u for _, u, _ in orders):.2f} (goal $10); with an HTTP API "
-          f"instead of REST: ${http:.2f}")
+    totals = {entry: sum(usd for _, usd, _ in per_million_orders(webhooks, send_path, a, entry=entry))
+              for entry in ORDER_ENTRIES}
+    print(f"\nper 1 million paid orders: ${sum(u for _, u, _ in orders):.2f} (goal $10); through the REST API "
+          f"${totals['rest']:.2f}, the webhooks' function URL ${totals['function_url']:.2f}, an HTTP API "
+          f"${totals['http_api']:.2f}")
     print("\n" + table("fixed per month", fixed_per_month(a)))
     if not math.isfinite(beyond_ses):
         raise SystemExit("not a number")

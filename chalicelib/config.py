@@ -73,6 +73,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("LOYALTY_PUBLIC_URL", "public_url", "str (URL)", DEFAULT_PUBLIC_URL,
             "where customers reach the API: unsubscribe, tracked and confirmation links",
             lambda text: (text.strip() or DEFAULT_PUBLIC_URL).rstrip("/")),
+    Setting("LOYALTY_WEBHOOK_URL", "webhook_url", "str (URL) or empty", "(none)",
+            "the webhooks' Lambda function URL (the stack's WebhookFunctionUrl), shown to shops as their webhook "
+            "address; empty: the API's /webhooks route", lambda text: text.strip().rstrip("/") or None),
     Setting("LOYALTY_SHOP_CACHE_SECONDS", "shop_cache_seconds", "float", "30",
             "how long a Lambda container keeps a shop, its templates and its sender's verdict", _float),
     Setting("LOYALTY_KEY_LAST_USED_SECONDS", "key_last_used_seconds", "float", "60",
@@ -129,6 +132,7 @@ class Config:
     send_queue_name: str = "loyalty-mail-send"
     events_queue_name: str = "loyalty-mail-events"
     public_url: str = DEFAULT_PUBLIC_URL
+    webhook_url: Optional[str] = None
     shop_cache_seconds: float = 30.0
     key_last_used_seconds: float = 60.0
     test_sends_per_hour: int = 20

@@ -5,7 +5,9 @@ runs ``chalice local`` as a child process, registers a demo shop through the
 admin API, sends a few signed sample webhooks and prints how to go on. Runs
 until Ctrl-C / SIGTERM; ``--exit-after-demo`` stops after the demo (tests).
 
-Ports: PORT (API, default 8000) and EMULATOR_PORT (emulator, default 5000).
+Ports: PORT (API, default 8000), EMULATOR_PORT (emulator, default 5000) and FUNCTION_URL_PORT (the
+webhooks' function URL, served as Lambda serves it: default PORT + 1, or any free port if that one
+is taken).
 Everything here is local and fake: credentials, secrets and keys.
 """
 from __future__ import annotations
@@ -122,6 +124,29 @@ def _ports() -> tuple[int, int]:
     return api_port, emulator_port
 
 
+def _function_url_port(api_port: int, emulator_port: int) -> int:
+    """FUNCTION_URL_PORT when set (it must be free), else the port after the API's, else any free one."""
+    if os.environ.get("FUNCTION_URL_PORT"):
+        try:
+            port = cli._port("FUNCTION_URL_PORT", api_port + 1)
+        except cli.CliError as error:
+            raise StackError(str(error)) from None
+        if port in (api_port, emulator_port):
+            raise StackError(f"FUNCTION_URL_PORT is {port}, taken by PORT or EMULATOR_PORT: they must differ")
+        _check_port_free("FUNCTION_URL_PORT", port)
+        return port
+    candidate = api_port + 1
+    if candidate != emulator_port:
+        try:
+            _check_port_free("FUNCTION_URL_PORT", candidate)
+            return candidate
+        except StackError:
+            pass
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
 class ChildOutput:
     """Collects the API process's output; shown on failure, streamed once ready."""
 
@@ -186,11 +211,14 @@ class CampaignScheduler:
 
 
 class Stack:
-    def __init__(self, api_port: int, emulator_port: int) -> None:
+    def __init__(self, api_port: int, emulator_port: int, function_url_port: Optional[int] = None) -> None:
         self.api_port = api_port
         self.emulator_port = emulator_port
+        self.function_url_port = function_url_port or api_port + 1
         self.api_url = f"http://127.0.0.1:{api_port}"
         self.emulator_url = f"http://127.0.0.1:{emulator_port}"
+        self.function_url = f"http://127.0.0.1:{self.function_url_port}"
+        self.function_url_server = None
         self.emulator = None
         self.chalice: Optional[subprocess.Popen] = None
         self.output: Optional[ChildOutput] = None
@@ -206,6 +234,8 @@ class Stack:
         env["LOYALTY_SHOP_CACHE_SECONDS"] = "0"
         # As deployed: outbox items reach the send queue through the table's stream (devstack/stream_poller.py).
         env["LOYALTY_OUTBOX_STREAM"] = "1"
+        # As deployed: the shops are shown the webhooks' function URL as their webhook address.
+        env["LOYALTY_WEBHOOK_URL"] = self.function_url
         return env
 
     def start_emulator(self) -> None:
@@ -242,6 +272,14 @@ class Stack:
         self.worker = QueueWorker(queue_handlers())
         self.worker.start()
 
+    def start_function_url(self) -> None:
+        """The webhooks' function (chalicelib.routes.orders.webhook_url) at its URL, in this process."""
+        from chalicelib.routes.orders import webhook_url
+        from devstack.function_url import FunctionUrlServer
+
+        self.function_url_server = FunctionUrlServer(self.function_url_port, webhook_url)
+        self.function_url_server.start()
+
     def start_campaign_scheduler(self) -> None:
         """What the one-minute schedule does on AWS: send the campaigns that are due (every 15 s here)."""
         self.scheduler = CampaignScheduler()
@@ -276,6 +314,9 @@ class Stack:
                          + self.output.text())
 
     def stop(self) -> None:
+        if self.function_url_server is not None:
+            self.function_url_server.stop()
+            self.function_url_server = None
         if self.stream_poller is not None:
             self.stream_poller.stop()
         if self.scheduler is not None:
@@ -317,9 +358,11 @@ def _api(stack: Stack, method: str, path: str, body: Any = None, headers: Option
     return answer
 
 
-def _post_webhook(stack: Stack, label: str, headers: dict, body: bytes) -> dict:
-    status, answer = cli.http_request("POST", f"{stack.api_url}/webhooks/shopify/{SHOP_ID}", body, headers)
-    _say(f"  {headers['X-Shopify-Topic']:<15} {label:<40} → {cli.describe_webhook_answer(status, answer)}")
+def _post_webhook(stack: Stack, label: str, headers: dict, body: bytes, *, function_url: bool = False) -> dict:
+    base = stack.function_url if function_url else stack.api_url
+    status, answer = cli.http_request("POST", f"{base}/webhooks/shopify/{SHOP_ID}", body, headers)
+    entry = "function URL" if function_url else "API"
+    _say(f"  {headers['X-Shopify-Topic']:<15} {label:<40} {entry:<12} → {cli.describe_webhook_answer(status, answer)}")
     if status >= 300:
         raise StackError(f"the webhook was refused ({status}): {answer}")
     return answer
@@ -363,7 +406,8 @@ def run_demo(stack: Stack) -> dict:
         _api(stack, "PUT", f"/admin/shops/{SHOP_ID}/rewards/{reward_id}", reward, admin)
     _say(f"  PUT /admin/shops/{SHOP_ID}/rewards/…: {', '.join(r['name'] for r in DEMO_REWARDS.values())}")
 
-    _heading(f"Signed sample Shopify webhooks → POST /webhooks/shopify/{SHOP_ID}")
+    _heading(f"Signed sample Shopify webhooks → POST /webhooks/shopify/{SHOP_ID} "
+             f"(the API, or the webhooks' function URL {stack.function_url})")
     first, second = CUSTOMERS
     order_a = samples.sample_order_payload("shopify", order_id="1001", email=first)
     order_b = samples.sample_order_payload(
@@ -373,7 +417,7 @@ def run_demo(stack: Stack) -> dict:
     delivery_a = samples.signed_request("shopify", webhook_secret, order_a, topic="orders/paid")
     _post_webhook(stack, f"#1001 {first}", *delivery_a)
     _post_webhook(stack, f"#1002 {second}", *samples.signed_request(
-        "shopify", webhook_secret, order_b, topic="orders/paid"))
+        "shopify", webhook_secret, order_b, topic="orders/paid"), function_url=True)
     _post_webhook(stack, "#1001 the same delivery again (a retry)", *delivery_a)
     refund = samples.sample_refund_payload("shopify", refund_id="5001", order_id="1001",
                                            lines=[{"line_id": "1", "quantity": 1}])
@@ -407,6 +451,8 @@ def run_demo(stack: Stack) -> dict:
 def print_summary(stack: Stack, demo: dict) -> None:
     _heading("Local stack")
     _say(f"  API                {stack.api_url}")
+    _say(f"  Webhooks           {stack.function_url}/webhooks/<platform>/<shop_id>   (the function URL; "
+         f"the API's /webhooks too)")
     _say(f"  AWS emulator       {stack.emulator_url}   (moto; table {os.environ['LOYALTY_TABLE']}, in memory)")
     _say()
     _say("  Local demo secrets (fake, valid only for this run):")
@@ -459,7 +505,7 @@ def main(argv: Optional[list[str]] = None) -> int:
         api_port, emulator_port = _ports()
         _check_port_free("EMULATOR_PORT", emulator_port)
         _check_port_free("PORT", api_port)
-        stack = Stack(api_port, emulator_port)
+        stack = Stack(api_port, emulator_port, _function_url_port(api_port, emulator_port))
         os.environ.pop("AWS_PROFILE", None)
         os.environ.update(stack.environment())
 
@@ -470,6 +516,8 @@ def main(argv: Optional[list[str]] = None) -> int:
         _say(f"  DynamoDB table        {os.environ['LOYALTY_TABLE']}  (from infra/table.json)")
         stack.start_api()
         _say(f"  API (chalice local)   {stack.api_url}")
+        stack.start_function_url()
+        _say(f"  Webhooks function URL {stack.function_url}  (chalicelib.routes.orders.webhook_url, as Lambda serves it)")
         stack.start_queue_worker()
         _say(f"  Queue handlers        {', '.join(queue_handlers().values())} (polling the emulator's SQS)")
         _say("  Outbox stream         publish_outbox (polling the table's DynamoDB Stream, as Lambda's mapping does)")

@@ -75,6 +75,14 @@ def method_settings(options: StageOptions) -> list[dict]:
                          "ThrottlingRateLimit": throttle.rate, "ThrottlingBurstLimit": throttle.burst})
     return settings
 
+# The webhooks' own entry (chalicelib/routes/orders.py webhook_url): a Lambda function URL, so a
+# delivery costs no API Gateway request. It has no stage throttle: the function's reserved
+# concurrency (.chalice/config.json: 5 in dev, 50 in prod, about the 100 and 1,000 deliveries a
+# second the REST stage lets through at 50 ms each) is its throttle. Past it Lambda answers 429,
+# which the platforms retry as any other refusal; WebhookUrlThrottlesAlarm says when it happens.
+WEBHOOK_URL_FUNCTION = "webhook_url"
+WEBHOOK_URL_ID = "WebhookFunctionUrl"
+
 # Queue handler (app.py function name) -> (the queue's logical id, visibility timeout in seconds).
 # The visibility timeout is six times the handler's timeout, as Lambda advises for SQS sources.
 QUEUE_HANDLERS = {
@@ -249,7 +257,7 @@ def dashboard_body(stage: str) -> dict:
             properties["annotations"] = {"horizontal": annotations}
         return {"type": "metric", "x": x, "y": y, "width": 12, "height": 6, "properties": properties}
 
-    send_fn, api = names.function("send_email"), names.api
+    send_fn, api, webhook_fn = names.function("send_email"), names.api, names.function(WEBHOOK_URL_FUNCTION)
     return {"widgets": [
         graph("Orders applied and webhooks refused", [own("OrdersApplied"), own("WebhooksRefused")], x=0, y=0),
         graph("Webhook latency (ms, p50 / p99)", [own("WebhookLatency", {"stat": "p50"}),
@@ -281,6 +289,13 @@ def dashboard_body(stage: str) -> dict:
                ["AWS/ApiGateway", "5XXError", "ApiName", api, "Stage", API_STAGE],
                ["AWS/ApiGateway", "Latency", "ApiName", api, "Stage", API_STAGE, {"stat": "p99", "yAxis": "right"}]],
               x=12, y=18),
+        graph("Webhook function URL: requests, 4xx, 5xx, throttles, latency p99",
+              [["AWS/Lambda", "UrlRequestCount", "FunctionName", webhook_fn],
+               ["AWS/Lambda", "Url4xxCount", "FunctionName", webhook_fn],
+               ["AWS/Lambda", "Url5xxCount", "FunctionName", webhook_fn],
+               ["AWS/Lambda", "Throttles", "FunctionName", webhook_fn],
+               ["AWS/Lambda", "UrlRequestLatency", "FunctionName", webhook_fn, {"stat": "p99", "yAxis": "right"}]],
+              x=0, y=24),
     ]}
 
 
@@ -415,6 +430,7 @@ def resources(stage: str) -> dict:
                 "The oldest e-mail on the send queue waited over 15 minutes: the sender is not keeping up "
                 "(SES quota, concurrency) or is failing", "AWS/SQS", "ApproximateAgeOfOldestMessage",
                 {"QueueName": names.send_queue}, statistic="Maximum", threshold=900, evaluation_periods=2),
+            **webhook_url_resources(stage),
             "OperationsDashboard": dashboard(stage),
             "DefaultRole": {"Properties": {"Policies": [{"PolicyName": "DefaultRolePolicy",
                                                          "PolicyDocument": role_policy(stage)}]}},
@@ -432,6 +448,8 @@ def resources(stage: str) -> dict:
         "LinkSigningKeySecretArn": {"Value": {"Ref": "LinkSigningKeySecret"}},
         "AlarmTopicArn": {"Value": {"Ref": "AlarmTopic"}},
         "DashboardName": {"Value": {"Ref": "OperationsDashboard"}},
+        # The shops' webhook address: this + webhooks/<platform>/<shop_id> (the API's /webhooks route stays)
+        "WebhookFunctionUrl": {"Value": {"Fn::GetAtt": [WEBHOOK_URL_ID, "FunctionUrl"]}},
     }
     for handler in SCHEDULED_FUNCTIONS:
         logical_id = _logical_id(handler)
@@ -439,6 +457,40 @@ def resources(stage: str) -> dict:
             f"The scheduled job {handler} failed", "AWS/Lambda", "Errors",
             {"FunctionName": names.function(handler)}, statistic="Sum", threshold=1, period=3600)
     return template
+
+
+def webhook_url_resources(stage: str) -> dict:
+    """The webhooks' function URL, open to anyone as the REST route is (each delivery's HMAC signature
+    is its authentication: chalicelib/platforms/signing.py), and its alarms: errors and throttles."""
+    function = _logical_id(WEBHOOK_URL_FUNCTION)
+    function_name = Names(stage).function(WEBHOOK_URL_FUNCTION)
+    return {
+        WEBHOOK_URL_ID: {
+            "Type": "AWS::Lambda::Url",
+            "Properties": {"TargetFunctionArn": {"Fn::GetAtt": [function, "Arn"]}, "AuthType": "NONE",
+                           "InvokeMode": "BUFFERED"},
+        },
+        # A URL with AuthType NONE needs both: the URL's own action, and (for URLs made since
+        # October 2025) InvokeFunction limited to calls through a function URL.
+        f"{WEBHOOK_URL_ID}Access": {
+            "Type": "AWS::Lambda::Permission",
+            "Properties": {"FunctionName": {"Ref": function}, "Action": "lambda:InvokeFunctionUrl", "Principal": "*",
+                           "FunctionUrlAuthType": "NONE"},
+        },
+        f"{WEBHOOK_URL_ID}Invoke": {
+            "Type": "AWS::Lambda::Permission",
+            "Properties": {"FunctionName": {"Ref": function}, "Action": "lambda:InvokeFunction", "Principal": "*",
+                           "InvokedViaFunctionUrl": True},
+        },
+        "WebhookUrl5xxAlarm": _alarm(
+            "The webhooks' function URL answered 5xx (the platforms retry, but a burst means an outage)",
+            "AWS/Lambda", "Url5xxCount", {"FunctionName": function_name}, statistic="Sum", threshold=5,
+            evaluation_periods=2),
+        "WebhookUrlThrottlesAlarm": _alarm(
+            "Webhook deliveries refused with 429 for 10 minutes: the webhook function's reserved concurrency "
+            "(its throttle) is too small for the platforms' traffic", "AWS/Lambda", "Throttles",
+            {"FunctionName": function_name}, statistic="Sum", threshold=10, evaluation_periods=2),
+    }
 
 
 def role_policy(stage: str) -> dict:
@@ -507,7 +559,11 @@ def function_environment(handler: str) -> dict:
         "LOYALTY_ADMIN_TOKEN_SECRET_ARN": {"Ref": "AdminTokenSecret"},
         "LOYALTY_LINK_SIGNING_KEY_SECRET_ARN": {"Ref": "LinkSigningKeySecret"},
     }
-    if handler != "api_handler":  # the API's own URL would make the API depend on itself
+    if handler == "api_handler":  # the webhook address the shops are shown
+        environment["LOYALTY_WEBHOOK_URL"] = {"Fn::GetAtt": [WEBHOOK_URL_ID, "FunctionUrl"]}
+    # The API's own URL would make the API depend on itself; the webhook function makes no links
+    # (the send path does), and with the API's URL the API would depend on it through its URL.
+    if handler not in ("api_handler", WEBHOOK_URL_FUNCTION):
         environment["LOYALTY_PUBLIC_URL"] = {"Fn::If": [
             "HasPublicUrl", {"Ref": "PublicUrl"},
             {"Fn::Sub": f"https://${{RestAPI}}.execute-api.${{AWS::Region}}.${{AWS::URLSuffix}}/{API_STAGE}"}]}

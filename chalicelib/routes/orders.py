@@ -5,6 +5,7 @@ import time
 
 from chalice import Blueprint, Rate
 
+from chalicelib.api.function_url import UrlRoute, serve
 from chalicelib.api.http import json_route
 from chalicelib.composition import dependencies
 from chalicelib.first_use import imported_on_first_use
@@ -16,10 +17,26 @@ with imported_on_first_use():  # run on a handler's first call, not at cold star
 bp = Blueprint(__name__)
 
 
-@bp.route("/webhooks/{platform}/{shop_id}", methods=["POST"], content_types=WEBHOOK_TYPES)
-@json_route
+WEBHOOK_PATH = "/webhooks/{platform}/{shop_id}"
+
+
+@bp.route(WEBHOOK_PATH, methods=["POST"], content_types=WEBHOOK_TYPES)
 def webhook(platform, shop_id):
-    request = bp.current_request
+    return _receive_webhook(bp.current_request, platform=platform, shop_id=shop_id)
+
+
+@bp.lambda_function(name="webhook_url")
+def webhook_url(event, context):
+    # The same deliveries on the function's own URL (infra/stack.py WebhookFunctionUrl): no API
+    # Gateway request to pay for; the REST route stays for the shops configured with it.
+    return serve(event, _WEBHOOK_URL_ROUTE, _receive_webhook)
+
+
+_WEBHOOK_URL_ROUTE = UrlRoute(WEBHOOK_PATH, methods=("POST",), content_types=tuple(WEBHOOK_TYPES))
+
+
+@json_route
+def _receive_webhook(request, *, platform, shop_id):
     deps = dependencies()
     started = time.perf_counter()
     try:

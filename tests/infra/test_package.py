@@ -217,8 +217,9 @@ def test_ses_events_reach_the_events_queue(packaged):
 @pytest.mark.parametrize("stage", STAGES)
 def test_every_function_is_configured_from_the_stacks_resources(packaged, stage):
     functions = _resources(_template(packaged, stage), "AWS::Serverless::Function")
-    # the API, the send, events and outbox-stream consumers, nine schedules (sizing, flows, deferred mail among them)
-    assert len(functions) == 13
+    # the API, the webhooks' function URL, the send, events and outbox-stream consumers, nine schedules
+    # (sizing, flows, deferred mail among them)
+    assert len(functions) == 14
     for function in functions.values():
         variables = function["Properties"]["Environment"]["Variables"]
         assert variables["LOYALTY_STAGE"] == stage and variables["LOYALTY_OUTBOX_STREAM"] == "1"
@@ -384,6 +385,41 @@ def test_every_function_and_the_api_are_traced(packaged, stage):
     functions = _resources(_template(packaged, stage), "AWS::Serverless::Function")
     assert functions and all(f["Properties"]["Tracing"] == "Active" for f in functions.values())
     assert resources["RestAPI"]["Properties"]["TracingEnabled"] is True
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_webhooks_have_a_public_function_url_throttled_by_its_reserved_concurrency(packaged, stage):
+    template = _template(packaged, stage)
+    resources = template["Resources"]
+    function = resources["WebhookUrl"]["Properties"]
+    assert function["Handler"] == "chalicelib.routes.orders.webhook_url" and function["Tracing"] == "Active"
+    (url,) = _resources(template, "AWS::Lambda::Url").values()
+    assert url["Properties"]["TargetFunctionArn"] == {"Fn::GetAtt": ["WebhookUrl", "Arn"]}
+    assert url["Properties"]["AuthType"] == "NONE"  # each delivery's HMAC signature is its authentication
+    granted = {(p["Properties"]["Action"], json.dumps(p["Properties"]["FunctionName"]), p["Properties"]["Principal"],
+                p["Properties"].get("FunctionUrlAuthType"), p["Properties"].get("InvokedViaFunctionUrl"))
+               for p in _resources(template, "AWS::Lambda::Permission").values()}
+    assert granted >= {("lambda:InvokeFunctionUrl", '{"Ref": "WebhookUrl"}', "*", "NONE", None),
+                       ("lambda:InvokeFunction", '{"Ref": "WebhookUrl"}', "*", None, True)}
+    assert template["Outputs"]["WebhookFunctionUrl"]["Value"] == {"Fn::GetAtt": ["WebhookFunctionUrl", "FunctionUrl"]}
+    # What replaces the REST stage's webhook throttle: the function's reservation, about the deliveries a
+    # second the stage lets through (at 50 ms a delivery) and never more than the stage's burst.
+    stage_rate, stage_burst = next((rate.rate, rate.burst) for method, path, rate in stack.STAGES[stage].throttles
+                                   if path == "/webhooks/{platform}/{shop_id}")
+    assert stage_rate * 0.05 <= function["ReservedConcurrentExecutions"] <= stage_burst
+    # The shops are shown the URL (the API's environment); the webhook function itself needs no links.
+    api = resources["APIHandler"]["Properties"]["Environment"]["Variables"]
+    assert api["LOYALTY_WEBHOOK_URL"] == {"Fn::GetAtt": ["WebhookFunctionUrl", "FunctionUrl"]}
+    assert "LOYALTY_PUBLIC_URL" not in function["Environment"]["Variables"]
+    # The REST webhook's errors and latency, for this entry too: alarms and the dashboard.
+    name = f"loyalty-mail-{stage}-webhook_url"
+    alarms = {(a["Properties"]["MetricName"], tuple(d["Value"] for d in a["Properties"]["Dimensions"]))
+              for a in _resources(template, "AWS::CloudWatch::Alarm").values() if "MetricName" in a["Properties"]}
+    assert {("Url5xxCount", (name,)), ("Throttles", (name,))} <= alarms
+    body = resources["OperationsDashboard"]["Properties"]["DashboardBody"]["Fn::Sub"]
+    plotted = {(m[1], m[3]) for w in json.loads(body.replace("${AWS::Region}", "eu-central-1"))["widgets"]
+               for m in w["properties"]["metrics"] if m[0] == "AWS/Lambda"}
+    assert {("UrlRequestCount", name), ("Url5xxCount", name), ("UrlRequestLatency", name), ("Throttles", name)} <= plotted
 
 
 # -- the zip -------------------------------------------------------------------------

@@ -47,6 +47,8 @@ def test_local_stack_runs_the_demo_and_stops_cleanly():
     assert any("→ 200 applied order 1001" in line for line in webhook_lines), output
     assert any("→ 200 duplicate order 1001" in line for line in webhook_lines), output
     assert any("refund 5001" in line for line in webhook_lines), output
+    # One order goes through the webhooks' function URL (devstack/function_url.py), as Lambda serves it.
+    assert any("function URL" in line and "→ 200 applied order 1002" in line for line in webhook_lines), output
     assert f"http://127.0.0.1:{api_port}" in output and f"http://127.0.0.1:{emulator_port}" in output
     assert "points_balance: " in output and "order:1001" in output  # the customer view and history
     assert "Traceback" not in output

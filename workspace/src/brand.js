@@ -107,7 +107,7 @@ export async function brandView(main, shop) {
     event.preventDefault();
     try {
       // the other settings as they are now; what the GET adds besides the settings is left out
-      const { shop_id, webhook_url_path, previous_secrets, created_at, updated_at, ...current } = await api("GET", base);
+      const { shop_id, webhook_url_path, webhook_url, previous_secrets, created_at, updated_at, ...current } = await api("GET", base);
       await api("PUT", base, { ...current, brand: values() });
       mark(null);
       notice(status, "Saved: every e-mail now goes out with this brand.");

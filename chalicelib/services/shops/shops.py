@@ -96,7 +96,7 @@ def put_shop(deps, shop_id: str, document: dict) -> tuple[dict, bool]:
             sender_domains.release_held(deps, shop_id)
         except Exception:
             logging.getLogger("loyalty.sender").warning("shop %s: held mail not released now", shop_id, exc_info=True)
-    return shop_view(shop_id, config, shop_secrets), stored is None
+    return shop_view(shop_id, config, shop_secrets, webhook_base=deps.config.webhook_url), stored is None
 
 
 def retire_previous_webhook_secrets(deps, shop_id: str) -> dict:
@@ -113,7 +113,7 @@ def retire_previous_webhook_secrets(deps, shop_id: str) -> dict:
         raise Conflict("the shop was changed by another request at the same time; try again",
                        field="shop_id") from None
     deps.caches.shops.pop(shop_id)
-    return shop_view(shop_id, stored.config, shop_secrets)
+    return shop_view(shop_id, stored.config, shop_secrets, webhook_base=deps.config.webhook_url)
 
 
 def switch_flow(deps, shop_id: str, template: str, document: dict) -> dict:
@@ -146,16 +146,22 @@ def get_shop_view(deps, shop_id: str) -> dict:
     stored = deps.repos.shops().get(shop_id)
     if stored is None or stored.config.get("erasing_since"):
         raise NotFound(f"no shop {shop_id!r}", field="shop_id")
-    return shop_view(shop_id, stored.config, stored.secrets)
+    return shop_view(shop_id, stored.config, stored.secrets, webhook_base=deps.config.webhook_url)
 
 
 def list_shops(deps) -> dict:
     return {"shops": [{"shop_id": shop_id, "platform": platform} for shop_id, platform in deps.repos.shops().list_ids()]}
 
 
-def shop_view(shop_id: str, config: dict, shop_secrets: Optional[dict] = None) -> dict:
+def shop_view(shop_id: str, config: dict, shop_secrets: Optional[dict] = None, *,
+              webhook_base: Optional[str] = None) -> dict:
+    """``webhook_base``: the webhooks' function URL where the stack has one (LOYALTY_WEBHOOK_URL):
+    the address the shop's platform is given then, ``webhook_url`` (the API's path stays valid)."""
+    path = f"/webhooks/{config['platform']}/{shop_id}"
     view = {"shop_id": shop_id, **{k: v for k, v in config.items() if k != "currency_exponent"},
-            "webhook_url_path": f"/webhooks/{config['platform']}/{shop_id}"}
+            "webhook_url_path": path}
+    if webhook_base:
+        view["webhook_url"] = webhook_base + path
     if shop_secrets is not None:
         # When each replaced secret stops verifying; never the secrets themselves.
         view["previous_secrets"] = [{"retire_at": keys.iso(p.retire_at) if p.retire_at else None}
