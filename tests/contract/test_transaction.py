@@ -13,8 +13,8 @@ from chalicelib.store.connection import connection
 from chalicelib.store.counters import CounterAddition
 from chalicelib.store.models import (CodeItem, EventItem, Item, LedgerItem, LotItem, OrderItem, OutboxItem,
                                      PlatformCustomerItem, ProfileItem, over_version)
-from chalicelib.store.transaction import (Transaction, TransactRead, attribute_map, get_kwargs, item_values, put_kwargs,
-                                          put_over_version_kwargs)
+from chalicelib.store.transaction import (PreparedCondition, Transaction, TransactRead, attribute_map, get_kwargs,
+                                          item_values, put_kwargs, put_over_version_kwargs)
 
 PK = keys.customer_pk("contract-shop", "c_1")
 
@@ -49,6 +49,24 @@ def test_a_put_is_the_models_own_save(model_class, values, condition):
     assert attribute_map(model_class, values) == model_class(**values).serialize()
     assert put_kwargs(model_class, values, condition) == \
         model_class(**values).get_save_kwargs_from_instance(condition=condition)
+    if condition is not None:  # serialised once, the same action
+        prepared = PreparedCondition(condition)
+        for _ in range(2):
+            assert put_kwargs(model_class, values, prepared) == \
+                model_class(**values).get_save_kwargs_from_instance(condition=condition)
+
+
+def test_a_prepared_condition_with_values_and_joined_conditions_is_pynamodbs_own():
+    model_class, values, _ = ITEMS[2]
+    for condition in (LedgerItem.points == 120, LedgerItem.pk.does_not_exist() | (LedgerItem.entry_kind == "earn"),
+                      (LedgerItem.cause.startswith("order:")) & LedgerItem.detail.exists()):
+        first = put_kwargs(model_class, values, PreparedCondition(condition))
+        assert first == model_class(**values).get_save_kwargs_from_instance(condition=condition)
+        for value in first["ExpressionAttributeValues"].values():  # an action's maps are its own
+            value.clear()
+        first["ExpressionAttributeNames"].clear()
+        assert put_kwargs(model_class, values, PreparedCondition(condition)) == \
+            model_class(**values).get_save_kwargs_from_instance(condition=condition)
 
 
 def test_a_versioned_item_cannot_be_put_without_its_version_condition():
@@ -90,6 +108,18 @@ def test_a_versioned_put_is_the_models_own_save_over_that_version(model_class, v
     extra = model_class.customer_id.exists()  # a caller's own condition joins the version's, as in save
     assert put_over_version_kwargs(model_class, values, version, condition=extra) == \
         over_version(model_class(**values), version).get_save_kwargs_from_instance(condition=extra)
+    assert put_over_version_kwargs(model_class, values, version, condition=PreparedCondition(extra)) == \
+        over_version(model_class(**values), version).get_save_kwargs_from_instance(condition=extra)
+
+
+def test_the_prepared_version_conditions_are_not_shared_between_puts():
+    model_class, values = VERSIONED[0]
+    first = put_over_version_kwargs(model_class, values, 3)
+    first["ExpressionAttributeValues"][":0"]["N"] = "99"
+    first["ExpressionAttributeNames"].clear()
+    for version in (3, 4, 0):
+        assert put_over_version_kwargs(model_class, values, version) == \
+            over_version(model_class(**values), version).get_save_kwargs_from_instance()
 
 
 def test_a_versioned_put_writes_over_the_version_read_and_no_other(repos):
