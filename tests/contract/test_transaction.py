@@ -212,6 +212,21 @@ def test_an_item_read_as_values_is_what_its_model_holds(model_class, make):
         model_class.get_operation_kwargs_from_class(model.pk, range_key=model.sk)
 
 
+@pytest.mark.parametrize("stored", [{"N": text} for text in (
+    "0", "7", "120", "-5", "-0", "1.5", "1e3", "12345678901234567890123", "0.10", "9" * 4000, " 12", "007", "1_000",
+    "\u0661\u0662", "+1", "9" * 5000)] + [{"S": "12"}])
+def test_numbers_read_as_values_are_what_the_model_reads_or_refuses(stored):
+    raw = {**LedgerItem(**ITEMS[3][1]).serialize(), "points": stored}
+    try:
+        expected = LedgerItem.from_raw_data(raw).points
+    except Exception as refused:
+        with pytest.raises(type(refused)):
+            item_values(LedgerItem, raw)
+        return
+    read = item_values(LedgerItem, raw).points
+    assert read == expected and type(read) is type(expected)
+
+
 def test_an_item_of_another_class_is_refused_as_the_model_refuses_it():
     raw = ProfileItem(pk=PK, sk=keys.PROFILE_SK, customer_id="c_1", created_at="2026-06-01T09:30:00Z").serialize()
     with pytest.raises(ValueError, match="Cannot instantiate"):
