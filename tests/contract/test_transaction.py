@@ -122,6 +122,55 @@ def test_the_prepared_version_conditions_are_not_shared_between_puts():
             over_version(model_class(**values), version).get_save_kwargs_from_instance()
 
 
+def test_the_transactions_requests_are_pynamodbs_own(repos, monkeypatch):
+    """Transaction and TransactRead send what PynamoDB's transact_write_items / transact_get_items
+    send through the connection's _make_api_call (dispatch's parameters, in the same order), and
+    turn botocore's errors into PynamoDB's alike."""
+    from botocore.exceptions import ClientError
+    from pynamodb.exceptions import TransactGetError
+
+    repos.loyalty("contract-shop")
+    low_level = connection()
+    sent = []
+    answer: dict = {"Responses": [{}]}
+
+    def recorded(operation, parameters):
+        sent.append((operation, json.dumps(parameters)))  # (the order of the keys too)
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+    monkeypatch.setattr(low_level, "_make_api_call", recorded)
+    write = Transaction(low_level)
+    write.put(*ITEMS[0])
+    write.put_over_version(ProfileItem, VERSIONED[0][1], 3)
+    write.condition_check(EventItem, ITEMS[1][1]["pk"], keys.EVENT_SK, condition=EventItem.pk.exists())
+    write.delete(LotItem(PK, "LOT#2027-06-01#l1"))
+    write.update_action(CounterAddition("DASH#contract-shop#3", "DAY#2026-06-01", "dashboard", {"n_orders": 1})
+                        .update_action())
+    write.commit()
+    low_level.transact_write_items(condition_check_items=write._condition_checks, delete_items=write._deletes,
+                                   put_items=write._puts, update_items=write._updates)
+    with TransactRead(low_level) as read:
+        read.get(ProfileItem, PK, keys.PROFILE_SK)
+    low_level.transact_get_items(get_items=read._gets)
+    assert [operation for operation, _ in sent] == ["TransactWriteItems"] * 2 + ["TransactGetItems"] * 2
+    assert sent[0] == sent[1] and sent[2] == sent[3]
+
+    answer = ClientError({"Error": {"Code": "TransactionCanceledException", "Message": "no"},
+                          "CancellationReasons": [{"Code": "ConditionalCheckFailed"}]}, "TransactWriteItems")
+    with pytest.raises(TransactWriteError) as ours:
+        write.commit()
+    with pytest.raises(TransactWriteError) as pynamodbs:
+        low_level.transact_write_items([], [], write._puts, [])
+    assert (ours.value.cause_response_code, ours.value.cause_response_message) == \
+        (pynamodbs.value.cause_response_code, pynamodbs.value.cause_response_message) == \
+        ("TransactionCanceledException", "no")
+    with pytest.raises(TransactGetError):
+        with TransactRead(low_level) as read:
+            read.get(ProfileItem, PK, keys.PROFILE_SK)
+
+
 def test_a_versioned_put_writes_over_the_version_read_and_no_other(repos):
     repos.loyalty("contract-shop")
     values = VERSIONED[0][1]
