@@ -9,7 +9,9 @@ again), in three rounds of fresh orders, CPU time (``time.process_time``) throug
 1. as they run: the medians per kind;
 2. the parts (``SECTIONS``) timed by wrappers, each part's time less the parts and requests inside
    it; every AWS request goes through ``botocore.client.BaseClient._make_api_call`` (PynamoDB's
-   client too), so a request's serialising, signing, urllib3 and parsing is one part per operation,
+   client too), so a request's serialising, signing, urllib3 and parsing is one part per operation;
+   the read on the lean path (``store/lean_requests.py`` ``plain_answer``: body, signature, post on the
+   kept connection, answer) is a request part too,
    and the webhook's own work is all the rest;
 3. cProfile of the webhook's own work: the profiler is off while a request runs, so the top
    functions by own time and the Python calls per order are the webhook's own (the calls, which no
@@ -30,6 +32,9 @@ SECTIONS = (
     ("the shop (cached) and its webhook context", "chalicelib.services.orders.webhooks", "load_shop"),
     ("the read's keys and mapping its items", "chalicelib.store.loyalty.repository",
      "LoyaltyRepository.load_for_order"),
+    # the read's request on the lean path (signed JSON on a kept connection, not botocore)
+    ("lean path: the TransactGetItems (body, signature, post, answer)", "chalicelib.store.lean_requests",
+     "plain_answer"),
     ("the loyalty rules (apply_order)", "chalicelib.services.loyalty.ledger", "apply_order"),
     ("the program's effects (order_effects)", "chalicelib.services.loyalty.ledger", "order_effects"),
     ("the post-purchase message", "chalicelib.services.loyalty.ledger", "post_purchase_message"),
@@ -98,7 +103,8 @@ _ACTIVE: dict = {"profiler": None}
 
 
 def _requests_outside_the_profile() -> None:
-    """Each AWS request runs with the profiler off: the profile holds the webhook's own work only."""
+    """Each AWS request (botocore's or the lean path's) runs with the profiler off: the profile holds
+    the webhook's own work only."""
     import botocore.client
 
     original = botocore.client.BaseClient._make_api_call
@@ -114,6 +120,22 @@ def _requests_outside_the_profile() -> None:
             profiler.enable()
 
     botocore.client.BaseClient._make_api_call = unprofiled
+
+    from chalicelib.store import lean_requests
+
+    lean_answer = lean_requests.plain_answer
+
+    def unprofiled_lean(client, operation_name, parameters):
+        profiler = _ACTIVE["profiler"]
+        if profiler is None:
+            return lean_answer(client, operation_name, parameters)
+        profiler.disable()
+        try:
+            return lean_answer(client, operation_name, parameters)
+        finally:
+            profiler.enable()
+
+    lean_requests.plain_answer = unprofiled_lean
 
 
 def main() -> None:
@@ -183,8 +205,8 @@ def profile(orders: int, lines: int, dump: str | None) -> None:
     for label in labels:
         print(f"| {label} | {parts['new'].get(label, 0.0) / n * 1000:.2f} | "
               f"{parts['returning'].get(label, 0.0) / n * 1000:.2f} | {parts['new'].get(label, 0.0) / total_new:.0%} |")
-    own = {kind: sum(v for label, v in parts[kind].items() if not label.startswith("botocore")) / n * 1000
-           for kind in parts}
+    own = {kind: sum(v for label, v in parts[kind].items() if not label.startswith(("botocore", "lean path"))) / n
+           * 1000 for kind in parts}
     print(f"| **the webhook's own work (all but the requests)** | {own['new']:.2f} | {own['returning']:.2f} | "
           f"{own['new'] / (total_new / n * 1000):.0%} |\n")
 

@@ -104,18 +104,21 @@ def _json_type(value: Any) -> str:
     return "string" if isinstance(value, str) else "array"
 
 
+# What ``json.loads(text, object_pairs_hook=..., parse_float=Decimal, parse_constant=...)`` makes on
+# every call (a decoder and its C scanner), made once.
+_STRICT_DECODER = json.JSONDecoder(object_pairs_hook=_object_without_duplicates, parse_float=Decimal,
+                                   parse_constant=_refuse_constant)
+
+
 def load_json_object(raw_body: bytes) -> dict:
     try:
         text = raw_body.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise _invalid(f"not UTF-8 ({exc.reason} at byte {exc.start})") from None
     try:
-        data = json.loads(
-            text,
-            object_pairs_hook=_object_without_duplicates,
-            parse_float=Decimal,
-            parse_constant=_refuse_constant,
-        )
+        if text.startswith("\ufeff"):  # (json.loads' own check, which the decoder alone does not make)
+            raise json.JSONDecodeError("Unexpected UTF-8 BOM (decode using utf-8-sig)", text, 0)
+        data = _STRICT_DECODER.decode(text)
     except _DuplicateKey as exc:
         shown = exc.key if len(exc.key) <= 80 else exc.key[:80] + "…"
         raise _invalid(f"duplicate key {shown!r}") from None

@@ -26,6 +26,11 @@ DEFAULT_TABLE_NAME = "loyalty"
 M = TypeVar("M", bound=Model)
 
 
+# ``json.dumps(value, ensure_ascii=False)``'s own encoder, made once (dumps makes one per call when
+# given an option).
+_TEXT_JSON = json.JSONEncoder(ensure_ascii=False)
+
+
 class TextJSONAttribute(JSONAttribute):
     """JSON stored as UTF-8 text: a non-ASCII character (a Cyrillic product title) takes its 2–4
     bytes instead of a 6–12-byte ``\\u`` escape, and DynamoDB charges by the item's bytes (a
@@ -36,7 +41,7 @@ class TextJSONAttribute(JSONAttribute):
     def serialize(self, value):
         if value is None:
             return None
-        encoded = json.dumps(value, ensure_ascii=False)
+        encoded = _TEXT_JSON.encode(value)
         try:
             encoded.encode("utf-8")
         except UnicodeEncodeError:

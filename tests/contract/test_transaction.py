@@ -13,8 +13,8 @@ from chalicelib.store.connection import connection
 from chalicelib.store.counters import CounterAddition
 from chalicelib.store.models import (CodeItem, EventItem, Item, LedgerItem, LotItem, OrderItem, OutboxItem,
                                      PlatformCustomerItem, ProfileItem, over_version)
-from chalicelib.store.transaction import (Transaction, TransactRead, attribute_map, get_kwargs, item_values, put_kwargs,
-                                          put_over_version_kwargs)
+from chalicelib.store.transaction import (PreparedCondition, Transaction, TransactRead, attribute_map, get_kwargs,
+                                          item_values, put_kwargs, put_over_version_kwargs)
 
 PK = keys.customer_pk("contract-shop", "c_1")
 
@@ -49,6 +49,24 @@ def test_a_put_is_the_models_own_save(model_class, values, condition):
     assert attribute_map(model_class, values) == model_class(**values).serialize()
     assert put_kwargs(model_class, values, condition) == \
         model_class(**values).get_save_kwargs_from_instance(condition=condition)
+    if condition is not None:  # serialised once, the same action
+        prepared = PreparedCondition(condition)
+        for _ in range(2):
+            assert put_kwargs(model_class, values, prepared) == \
+                model_class(**values).get_save_kwargs_from_instance(condition=condition)
+
+
+def test_a_prepared_condition_with_values_and_joined_conditions_is_pynamodbs_own():
+    model_class, values, _ = ITEMS[2]
+    for condition in (LedgerItem.points == 120, LedgerItem.pk.does_not_exist() | (LedgerItem.entry_kind == "earn"),
+                      (LedgerItem.cause.startswith("order:")) & LedgerItem.detail.exists()):
+        first = put_kwargs(model_class, values, PreparedCondition(condition))
+        assert first == model_class(**values).get_save_kwargs_from_instance(condition=condition)
+        for value in first["ExpressionAttributeValues"].values():  # an action's maps are its own
+            value.clear()
+        first["ExpressionAttributeNames"].clear()
+        assert put_kwargs(model_class, values, PreparedCondition(condition)) == \
+            model_class(**values).get_save_kwargs_from_instance(condition=condition)
 
 
 def test_a_versioned_item_cannot_be_put_without_its_version_condition():
@@ -90,6 +108,67 @@ def test_a_versioned_put_is_the_models_own_save_over_that_version(model_class, v
     extra = model_class.customer_id.exists()  # a caller's own condition joins the version's, as in save
     assert put_over_version_kwargs(model_class, values, version, condition=extra) == \
         over_version(model_class(**values), version).get_save_kwargs_from_instance(condition=extra)
+    assert put_over_version_kwargs(model_class, values, version, condition=PreparedCondition(extra)) == \
+        over_version(model_class(**values), version).get_save_kwargs_from_instance(condition=extra)
+
+
+def test_the_prepared_version_conditions_are_not_shared_between_puts():
+    model_class, values = VERSIONED[0]
+    first = put_over_version_kwargs(model_class, values, 3)
+    first["ExpressionAttributeValues"][":0"]["N"] = "99"
+    first["ExpressionAttributeNames"].clear()
+    for version in (3, 4, 0):
+        assert put_over_version_kwargs(model_class, values, version) == \
+            over_version(model_class(**values), version).get_save_kwargs_from_instance()
+
+
+def test_the_transactions_requests_are_pynamodbs_own(repos, monkeypatch):
+    """Transaction and TransactRead send what PynamoDB's transact_write_items / transact_get_items
+    send through the connection's _make_api_call (dispatch's parameters, in the same order), and
+    turn botocore's errors into PynamoDB's alike."""
+    from botocore.exceptions import ClientError
+    from pynamodb.exceptions import TransactGetError
+
+    repos.loyalty("contract-shop")
+    low_level = connection()
+    sent = []
+    answer: dict = {"Responses": [{}]}
+
+    def recorded(operation, parameters):
+        sent.append((operation, json.dumps(parameters)))  # (the order of the keys too)
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+    monkeypatch.setattr(low_level, "_make_api_call", recorded)
+    write = Transaction(low_level)
+    write.put(*ITEMS[0])
+    write.put_over_version(ProfileItem, VERSIONED[0][1], 3)
+    write.condition_check(EventItem, ITEMS[1][1]["pk"], keys.EVENT_SK, condition=EventItem.pk.exists())
+    write.delete(LotItem(PK, "LOT#2027-06-01#l1"))
+    write.update_action(CounterAddition("DASH#contract-shop#3", "DAY#2026-06-01", "dashboard", {"n_orders": 1})
+                        .update_action())
+    write.commit()
+    low_level.transact_write_items(condition_check_items=write._condition_checks, delete_items=write._deletes,
+                                   put_items=write._puts, update_items=write._updates)
+    with TransactRead(low_level) as read:
+        read.get(ProfileItem, PK, keys.PROFILE_SK)
+    low_level.transact_get_items(get_items=read._gets)
+    assert [operation for operation, _ in sent] == ["TransactWriteItems"] * 2 + ["TransactGetItems"] * 2
+    assert sent[0] == sent[1] and sent[2] == sent[3]
+
+    answer = ClientError({"Error": {"Code": "TransactionCanceledException", "Message": "no"},
+                          "CancellationReasons": [{"Code": "ConditionalCheckFailed"}]}, "TransactWriteItems")
+    with pytest.raises(TransactWriteError) as ours:
+        write.commit()
+    with pytest.raises(TransactWriteError) as pynamodbs:
+        low_level.transact_write_items([], [], write._puts, [])
+    assert (ours.value.cause_response_code, ours.value.cause_response_message) == \
+        (pynamodbs.value.cause_response_code, pynamodbs.value.cause_response_message) == \
+        ("TransactionCanceledException", "no")
+    with pytest.raises(TransactGetError):
+        with TransactRead(low_level) as read:
+            read.get(ProfileItem, PK, keys.PROFILE_SK)
 
 
 def test_a_versioned_put_writes_over_the_version_read_and_no_other(repos):
@@ -180,6 +259,21 @@ def test_an_item_read_as_values_is_what_its_model_holds(model_class, make):
                                                    for name in model_class.get_attributes() if name != "kind"}
     assert get_kwargs(model_class, model.pk, model.sk) == \
         model_class.get_operation_kwargs_from_class(model.pk, range_key=model.sk)
+
+
+@pytest.mark.parametrize("stored", [{"N": text} for text in (
+    "0", "7", "120", "-5", "-0", "1.5", "1e3", "12345678901234567890123", "0.10", "9" * 4000, " 12", "007", "1_000",
+    "\u0661\u0662", "+1", "9" * 5000)] + [{"S": "12"}])
+def test_numbers_read_as_values_are_what_the_model_reads_or_refuses(stored):
+    raw = {**LedgerItem(**ITEMS[3][1]).serialize(), "points": stored}
+    try:
+        expected = LedgerItem.from_raw_data(raw).points
+    except Exception as refused:
+        with pytest.raises(type(refused)):
+            item_values(LedgerItem, raw)
+        return
+    read = item_values(LedgerItem, raw).points
+    assert read == expected and type(read) is type(expected)
 
 
 def test_an_item_of_another_class_is_refused_as_the_model_refuses_it():

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import copy
 import json
+from decimal import Decimal
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
@@ -199,6 +200,26 @@ def test_body_that_is_not_a_json_object_is_bad_request(body):
         deliver_bytes("shopify", body)
     assert caught.value.field == "body"
     assert caught.value.message.startswith("body is not valid JSON: ")
+
+
+@pytest.mark.parametrize("text", ["{", "", "\ufeff{}", '{"a": NaN}', '{"a": -Infinity}', '{"a": 1,}', '{"a" 1}',
+                                  '{"a": 1} x', '{"a": "\x01"}', '{"a": ' + "9" * 5000 + "}"])
+def test_the_strict_decoder_refuses_what_json_loads_refuses_with_its_reason(text):
+    """The decoder made once gives the reasons ``json.loads`` with the same options gave."""
+    def refuse(name):
+        raise ValueError(f"{name} is not a JSON number")
+    with pytest.raises(ValueError) as expected:
+        json.loads(text, object_pairs_hook=dict, parse_float=Decimal, parse_constant=refuse)
+    with pytest.raises(BadRequest) as caught:
+        load_json_object(text.encode())
+    assert caught.value.message == f"body is not valid JSON: {expected.value}"
+
+
+def test_the_strict_decoder_reads_what_json_loads_reads():
+    text = '{"a": 1.10, "b": [1, -0, 2e3, "ї\\u0457"], "c": {"d": null, "e": true}}'
+    loaded = load_json_object(text.encode())
+    assert loaded == json.loads(text, parse_float=Decimal)
+    assert loaded["a"] == Decimal("1.10") and str(loaded["a"]) == "1.10" and loaded["b"][2] == Decimal("2e3")
 
 
 @pytest.mark.parametrize("body", [b'{"\\uDC00": 1}', b'{"a": {"b": ["ok", "\\udbff"]}}', b'{"a": "\\\\ \\ud800"}'])

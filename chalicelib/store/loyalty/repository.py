@@ -28,7 +28,7 @@ from chalicelib.store.connection import connection, lean_connection, partition_r
 from chalicelib.store.raw_items import item_values
 from chalicelib.store.counters import CounterAddition
 from chalicelib.store.loyalty.dashboard import dashboard_update
-from chalicelib.store.transaction import Transaction, TransactRead, ValuesPut
+from chalicelib.store.transaction import PreparedCondition, Transaction, TransactRead, ValuesPut
 from chalicelib.store.models import (
     CampaignGroupItem,
     CodeItem,
@@ -47,6 +47,10 @@ from chalicelib.store.models import (
 )
 
 EVENT_RECORD_DAYS = 30
+# A webhook's event record and a ledger entry are written once only: the same condition for every
+# item of their kind, serialised once (store/transaction.py).
+_EVENT_IS_NEW = PreparedCondition(EventItem.pk.does_not_exist())
+_ENTRY_IS_NEW = PreparedCondition(LedgerItem.pk.does_not_exist())
 
 
 class ConcurrentChange(Exception):
@@ -300,7 +304,7 @@ class LoyaltyRepository:
                                           "topic": change.event_topic or None, "received_at": keys.iso(now),
                                           "ttl": None if change.keep_event
                                           else int((now + timedelta(days=EVENT_RECORD_DAYS)).timestamp())},
-                              condition=EventItem.pk.does_not_exist())
+                              condition=_EVENT_IS_NEW)
                 if change.account is not None:
                     self._write_account(write, change.account)
                 if change.order is not None:
@@ -341,7 +345,7 @@ class LoyaltyRepository:
                                    "cashback_minor": entry.cashback_minor, "spend_minor": entry.spend_minor,
                                    "cause": entry.cause, "created_at": keys.iso(entry.created_at),
                                    "detail": entry.detail or None},
-                      condition=LedgerItem.pk.does_not_exist())
+                      condition=_ENTRY_IS_NEW)
         if account.membership_changed:
             write.save(_membership_item(self.shop_id, account))
         for platform_id in sorted(account.new_platform_customer_ids):
