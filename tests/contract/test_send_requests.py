@@ -178,3 +178,52 @@ def test_two_sends_differ_only_in_their_own_values(sent_requests, repos):
     assert first["TransactItems"][1]["Put"]["Item"]["pk"] == {"S": keys.send_log_pk(SHOP, "one")}
     assert second["TransactItems"][1]["Put"]["Item"]["pk"] == {"S": keys.send_log_pk(SHOP, "two")}
     assert first["TransactItems"][0]["ConditionCheck"]["Key"] != second["TransactItems"][0]["ConditionCheck"]["Key"]
+
+
+def _paged_answers(monkeypatch, pages: list[dict]) -> list[dict]:
+    """The lean connection's Query answered with ``pages`` in turn; each request recorded."""
+    asked = []
+
+    def answer(client, operation, parameters, full_client_call=None):
+        asked.append(parameters)
+        return dict(pages[(len(asked) - 1) % len(pages)])
+
+    monkeypatch.setattr(lean_requests, "call", answer)
+    return asked
+
+
+def test_the_send_reads_query_is_the_one_pynamodb_builds_page_after_page(monkeypatch):
+    from chalicelib.store.connection import partition_range_raw_items, partition_raw_items
+    from chalicelib.store.models import Item
+
+    low, high = keys.MAIL_PREF_SK, keys.LOT_SK_PREFIX + "\uffff"
+    start = {"pk": {"S": "CUST#x"}, "sk": {"S": "P#LOT#1"}}
+    pages = [{"Items": [{"sk": {"S": "A"}}], "Count": 1, "ScannedCount": 1, "LastEvaluatedKey": start},
+             {"Items": [{"sk": {"S": "B"}}], "Count": 1, "ScannedCount": 1}]
+    reads = []
+    for pk in ("CUST#req-shop#c_ü+1", "CUST#other#c_2"):
+        asked = _paged_answers(monkeypatch, pages)
+        theirs = list(partition_raw_items(pk, Item.sk.between(low, high), consistent_read=True))
+        ours = list(partition_range_raw_items(pk, low, high, consistent_read=True))
+        assert ours == theirs == [{"sk": {"S": "A"}}, {"sk": {"S": "B"}}]
+        assert len(asked) == 4
+        assert [json.dumps(request) for request in asked[2:]] == [json.dumps(request) for request in asked[:2]]
+        assert asked[1]["ExclusiveStartKey"] == start and "ExclusiveStartKey" not in asked[0]
+        reads.append(asked[2])
+    assert reads[0]["ExpressionAttributeValues"] != reads[1]["ExpressionAttributeValues"]  # nothing shared
+
+
+def test_the_send_reads_query_gives_the_items_the_condition_gives(repos):
+    from chalicelib.store.connection import partition_range_raw_items, partition_raw_items
+    from chalicelib.store.models import Item, LotItem
+
+    pk = keys.customer_pk(SHOP, "c_ü+1")
+    store = repos.mail(SHOP)
+    store.update_prefs("c_ü+1", lambda prefs: setattr(prefs, "soft_bounces", 1))
+    for n in (1, 2):
+        LotItem(pk, f"{keys.LOT_SK_PREFIX}2027-06-0{n}#l{n}", lot_id=f"l{n}", points=n, earned_at=keys.iso(NOW),
+                expires_at=keys.iso(NOW + timedelta(days=365)), source="order:1", customer_id="c_ü+1").save()
+    low, high = keys.MAIL_PREF_SK, keys.LOT_SK_PREFIX + "\uffff"
+    ours = list(partition_range_raw_items(pk, low, high, consistent_read=True))
+    assert ours == list(partition_raw_items(pk, Item.sk.between(low, high), consistent_read=True))
+    assert [item["sk"]["S"] for item in ours][0] == keys.MAIL_PREF_SK and len(ours) == 3
