@@ -116,6 +116,8 @@ def test_an_answer_that_closes_the_connection_is_not_kept(answer):
     b"HTTP/1.1 2000 OK\r\n\r\n",
     b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n{}",  # shorter than it says
     b"HTTP/1.1 200 OK\r\nContent-Length: -2\r\n\r\n{}",
+    b"HTTP/1.1 200 OK\r\nContent-Length: \xb2\r\n\r\n{}",  # a digit to str.isdigit, not to HTTP
+    b"HTTP/1.1 100 Continue\r\n\r\n" * 12 + b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n",
     b"HTTP/1.1 200 OK\r\nno colon here\r\n\r\n",
     b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
     b"HTTP/1.1 200 OK\r\n" + b"X: y\r\n" * 101 + b"\r\n",
