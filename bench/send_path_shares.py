@@ -26,7 +26,7 @@ _TRANSPORT = {  # (file suffix, function) whose cumulative time is one DynamoDB 
 _TRANSPORT_PARTS = {
     "lean: JSON dumps + loads": [("json/__init__.py", "dumps"), ("json/__init__.py", "loads")],
     "lean: SigV4 signing (ours, botocore's bytes)": [("store/lean_requests.py", "_signed_headers")],
-    "lean: http.client": [("store/lean_requests.py", "_post")],
+    "lean: HTTP exchange (store/lean_http.py; http.client before)": [("store/lean_requests.py", "_post")],
     "botocore: serialiser": [("botocore/serialize.py", "serialize_to_request")],
     "botocore: endpoint rules": [("botocore/client.py", "_resolve_endpoint_ruleset")],
     "botocore: signing": [("botocore/signers.py", "sign")],
@@ -59,7 +59,7 @@ def shares(path: str) -> dict[str, float]:
         parts[label] = sum(cumulative(*where, within=within) for where in wheres)
     build = cumulative(*_BUILD)
     mapping = _own_time(stats, lambda file: any(marker in file for marker in _MAPPING_FILES)
-                        and not file.endswith("lean_requests.py"))
+                        and not file.endswith(("lean_requests.py", "lean_http.py")))
     moved = sum(transport.values()) + build + mapping
     result = {"total": total, "render + MIME": build, "DynamoDB transport": sum(transport.values()),
               **{f"  {label}": value for label, value in transport.items()},

@@ -106,6 +106,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
+from functools import lru_cache
 from decimal import Decimal
 from typing import Any, Optional
 from zoneinfo import ZoneInfo
@@ -183,7 +184,22 @@ def brand_context(shop: Shop) -> dict:
 
 def brand_values(brand: Brand, logo_url: Optional[str] = None, address: Optional[str] = None) -> dict:
     """``brand`` as the templates see it; ``logo_url`` and ``address`` are the shop's own fields
-    from before brands existed, used when the brand has none."""
+    from before brands existed, used when the brand has none. The same for every recipient of a
+    shop: made once per brand (a frozen value), each caller gets its own copy."""
+    try:
+        made = _brand_values_once(brand, logo_url, address)
+    except TypeError:  # a brand holding lists where tuples belong cannot be a cache key
+        return _brand_values(brand, logo_url, address)
+    return {**made, "address_lines": list(made["address_lines"]),
+            "social_links": [dict(link) for link in made["social_links"]]}
+
+
+@lru_cache(maxsize=256)
+def _brand_values_once(brand: Brand, logo_url: Optional[str], address: Optional[str]) -> dict:
+    return _brand_values(brand, logo_url, address)
+
+
+def _brand_values(brand: Brand, logo_url: Optional[str] = None, address: Optional[str] = None) -> dict:
     from markupsafe import Markup
 
     brand = brand.checked()
@@ -255,6 +271,21 @@ def nearest_expiry(lots: Optional[list[Lot]], now: datetime, tz: ZoneInfo) -> Op
 
 
 def program_context(rules: ProgramRules, exponent: int) -> dict:
+    """The program as the templates see it: the same for every recipient of a shop, made once per
+    rules (a frozen value) and exponent; each caller gets its own copy."""
+    try:
+        made = _program_context_once(rules, exponent)
+    except TypeError:  # rules holding lists where tuples belong cannot be a cache key
+        return _program_context(rules, exponent)
+    return {**made, "tiers": [dict(tier) for tier in made["tiers"]]}
+
+
+@lru_cache(maxsize=256)
+def _program_context_once(rules: ProgramRules, exponent: int) -> dict:
+    return _program_context(rules, exponent)
+
+
+def _program_context(rules: ProgramRules, exponent: int) -> dict:
     rate = rules.earn_rate
     if rate >= 1 or rate <= 0:
         earn_points, spend_major = rate, Decimal(1)

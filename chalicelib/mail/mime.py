@@ -145,18 +145,18 @@ def _fold_ascii(name: str, value: str) -> str:
 
 
 def _encoded_words(value: str) -> list[str]:
-    """RFC 2047 base64 encoded words of UTF-8, split on character boundaries."""
-    words, chunk, size = [], [], 0
-    for character in value:
-        width = len(character.encode("utf-8"))
-        if size + width > _ENCODED_WORD_BYTES:
-            words.append("".join(chunk))
-            chunk, size = [], 0
-        chunk.append(character)
-        size += width
-    if chunk:
-        words.append("".join(chunk))
-    return [f"=?utf-8?b?{base64.b64encode(word.encode('utf-8')).decode('ascii')}?=" for word in words]
+    """RFC 2047 base64 encoded words of UTF-8, split on character boundaries: each word the most
+    whole characters that fit in ``_ENCODED_WORD_BYTES`` (a cut never lands on a UTF-8 continuation
+    byte, 0b10xxxxxx)."""
+    data, words, start = value.encode("utf-8"), [], 0
+    while start < len(data):
+        end = start + _ENCODED_WORD_BYTES
+        if end < len(data):
+            while data[end] & 0xC0 == 0x80:
+                end -= 1
+        words.append(f"=?utf-8?b?{base64.b64encode(data[start:end]).decode('ascii')}?=")
+        start = end
+    return words
 
 
 def _quoted_printable(body: str) -> bytes:

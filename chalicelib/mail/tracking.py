@@ -22,7 +22,11 @@ from typing import Callable, Optional
 from chalicelib.domain.campaigns.links import safe_destination, with_utm
 from chalicelib.mail import tokens
 
-_HREF = re.compile(r'(href=")([^"]*)(")', re.IGNORECASE)
+# An href's value, in any case (``href``, ``HREF``...: the only letters re's IGNORECASE matches for
+# these four). Found from its literal ``="`` with the name checked behind it, the matches of
+# ``(href=")([^"]*)(")`` with IGNORECASE: a pattern that starts with a literal is searched for in C,
+# one that starts case-blind is tried at every character (0.03 against 0.2 ms on a 26 kB e-mail).
+_HREF = re.compile(r'="(?<=[hH][rR][eE][fF]=")([^"]*)"')
 # A URL in plain text ends at white space or at a closing bracket/quote around it.
 _TEXT_URL = re.compile(r"https?://[^\s<>\"')\]]+")
 _TRAILING_PUNCTUATION = ".,;:!?"
@@ -53,10 +57,9 @@ class LinkTracker:
         return self._cache[url]
 
     def html(self, document: str) -> str:
-        def replace(match: re.Match) -> str:
-            url = html.unescape(match.group(2))
-            tracked = self.wrap(url)
-            return f"{match.group(1)}{html.escape(tracked, quote=True)}{match.group(3)}" if tracked else match.group(0)
+        def replace(match: re.Match) -> str:  # (the attribute's name stays in front of the match)
+            tracked = self.wrap(html.unescape(match.group(1)))
+            return f'="{html.escape(tracked, quote=True)}"' if tracked else match.group(0)
 
         return _HREF.sub(replace, document)
 

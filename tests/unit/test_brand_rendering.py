@@ -51,3 +51,29 @@ def test_a_social_link_belongs_to_the_network_of_its_host_only():
 def test_the_text_part_lists_the_footer_lines_and_links():
     text = _render(Brand(address_lines=("Zerno LLC", "Kyiv"), social_links=(SocialLink("telegram", "https://t.me/z"),))).text
     assert re.search(r"Zerno LLC\nKyiv\n", text) and "Telegram: https://t.me/z" in text
+
+
+def test_a_shops_brand_and_program_are_made_once_and_each_caller_gets_its_own_copy():
+    """The parts of the context every recipient of a shop shares are made once per brand and program
+    (both frozen values): the same values as made fresh, and changing one caller's copy changes
+    nobody else's."""
+    from chalicelib.domain.loyalty.program import ProgramRules
+    from chalicelib.mail import contexts
+
+    brand = Brand(primary_color="#c2185b", address_lines=("Street 1", "City"),
+                  social_links=(SocialLink("instagram", "https://instagram.com/shop"),))
+    first = brand_values(brand, None, "Old address")
+    assert first == contexts._brand_values(brand, None, "Old address")
+    first["address_lines"].append("changed")
+    first["social_links"][0]["url"] = "https://evil.example"
+    first["primary_color"] = "#000000"
+    assert brand_values(brand, None, "Old address") == contexts._brand_values(brand, None, "Old address")
+    assert brand_values(Brand(), "https://cdn.example/logo.png")["logo_url"] == "https://cdn.example/logo.png"
+
+    rules = ProgramRules()
+    program = contexts.program_context(rules, 2)
+    assert program == contexts._program_context(rules, 2) != contexts.program_context(rules, 0)
+    program["tiers"][0]["name"] = "changed"
+    program["tiers"].clear()
+    assert contexts.program_context(rules, 2) == contexts._program_context(rules, 2)
+    assert contexts.program_context(rules, 2)["tiers"]

@@ -19,16 +19,23 @@ class CannedServer:
     """A one-connection server on loopback: records each request it reads and answers the next
     canned bytes."""
 
-    def __init__(self, answers: list[bytes]):
+    def __init__(self, answers: list[bytes], tls=None):
         self.answers = list(answers)
         self.requests: list[tuple[str, dict[str, str], bytes]] = []
         self.listener = socket.create_server(("127.0.0.1", 0))
         self.port = self.listener.getsockname()[1]
+        self.tls = tls
         self.thread = threading.Thread(target=self._serve, daemon=True)
         self.thread.start()
 
     def _serve(self) -> None:
         connection, _ = self.listener.accept()
+        if self.tls is not None:
+            try:
+                connection = self.tls.wrap_socket(connection, server_side=True)
+            except OSError:  # the client refused our certificate (ssl.SSLError is an OSError)
+                connection.close()
+                return
         reader = connection.makefile("rb")
         with connection, reader:
             while self.answers:
@@ -116,6 +123,8 @@ def test_an_answer_that_closes_the_connection_is_not_kept(answer):
     b"HTTP/1.1 2000 OK\r\n\r\n",
     b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n{}",  # shorter than it says
     b"HTTP/1.1 200 OK\r\nContent-Length: -2\r\n\r\n{}",
+    b"HTTP/1.1 200 OK\r\nContent-Length: \xb2\r\n\r\n{}",  # a digit to str.isdigit, not to HTTP
+    b"HTTP/1.1 100 Continue\r\n\r\n" * 12 + b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n",
     b"HTTP/1.1 200 OK\r\nno colon here\r\n\r\n",
     b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
     b"HTTP/1.1 200 OK\r\n" + b"X: y\r\n" * 101 + b"\r\n",
@@ -129,3 +138,59 @@ def test_what_is_not_http_raises_bad_answer(answer):
     finally:
         kept.close()
         server.close()
+
+
+def _self_signed(directory) -> tuple[str, str]:
+    """A certificate for 127.0.0.1 and its key, valid from 2000 to 9999 (whatever today is)."""
+    import datetime
+    import ipaddress
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    certificate = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+                   .serial_number(1)
+                   .not_valid_before(datetime.datetime(2000, 1, 1, tzinfo=datetime.timezone.utc))
+                   .not_valid_after(datetime.datetime(9999, 12, 31, tzinfo=datetime.timezone.utc))
+                   .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+                                  critical=False)
+                   .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+                   .sign(key, hashes.SHA256()))
+    cert_path, key_path = directory / "cert.pem", directory / "key.pem"
+    cert_path.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption()))
+    return str(cert_path), str(key_path)
+
+
+def test_over_tls_the_certificate_is_checked_against_the_ca_bundle_given(tmp_path):
+    """HTTPS, as DynamoDB is reached: the server's certificate verified with the client's CA bundle
+    (botocore's, or the one it was given) and its name checked; a server the bundle does not vouch for
+    is refused before anything is sent."""
+    import ssl
+
+    cert, key = _self_signed(tmp_path)
+    server_side = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    server_side.load_cert_chain(cert, key)
+    server = CannedServer([b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}"], tls=server_side)
+    kept = KeptConnection("127.0.0.1", server.port, host_header="127.0.0.1", connect_timeout=5, read_timeout=5,
+                          tls_context=ssl.create_default_context(cafile=cert))
+    try:
+        assert kept.post("/", BODY, HEADERS) == (200, {"content-length": "2"}, b"{}", True)
+        assert server.requests[0][2] == BODY
+    finally:
+        kept.close()
+        server.close()
+
+    stranger = CannedServer([b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}"], tls=server_side)
+    try:
+        with pytest.raises(ssl.SSLCertVerificationError):
+            KeptConnection("127.0.0.1", stranger.port, host_header="127.0.0.1", connect_timeout=5, read_timeout=5,
+                           tls_context=ssl.create_default_context())  # the system's CAs: not this server's
+        assert stranger.requests == []
+    finally:
+        stranger.close()

@@ -154,3 +154,41 @@ def test_codes_have_one_set_of_rules():
     assert code(max_uses=None).max_uses is None
     assert code(shared=True, max_uses=1).max_uses is None  # shared codes default to unlimited
     assert code(shared=False, max_uses=1).consume("o1", NOW + timedelta(days=4), 90000) == "the code has expired"
+
+
+def _case_blind_rewrite(tracker: LinkTracker, document: str) -> str:
+    """The HTML rewriting as it was written first: ``(href=")([^"]*)(")`` with IGNORECASE."""
+    import html as html_module
+    import re
+
+    def replace(match):
+        tracked = tracker.wrap(html_module.unescape(match.group(2)))
+        return f"{match.group(1)}{html_module.escape(tracked, quote=True)}{match.group(3)}" if tracked \
+            else match.group(0)
+
+    return re.sub(r'(href=")([^"]*)(")', replace, document, flags=re.IGNORECASE)
+
+
+_HTML_PIECES = st.sampled_from([
+    'href="', 'HREF="', 'hReF="', 'Href="', 'href=', 'ref="', 'f="', '="', '"', '""', "href='", ' ', '<a ', '>',
+    'https://shop.example/p?a=1&amp;b=2', 'https://instagram.example/x', 'https://shop.example', 'мова «ї»',
+    'style="color:red"', 'hhref="', 'xhref="', '&quot;', 'href ="'])
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_HTML_PIECES, max_size=30).map("".join))
+def test_the_html_rewriting_finds_the_links_a_case_blind_href_pattern_finds(document):
+    """The tracker finds hrefs from their ``="`` (a literal, searched in C) and checks the name behind
+    it: the same links, rewritten to the same bytes, as the case-blind pattern it replaced."""
+    signer = tokens.LinkSigner(lambda: (DEV_SIGNING_KEY.encode(),), FakeClock(NOW))
+    assert _tracker(signer).html(document) == _case_blind_rewrite(_tracker(signer), document)
+
+
+def test_the_html_rewriting_of_a_rendered_e_mail_is_the_case_blind_patterns(signer):
+    document = ('<a HREF="https://shop.example/a">A</a><a Href="https://shop.example/b?x=1&amp;y=2">B</a>'
+                '<td style="x" class="href">t</td><a title="href=" href="https://shop.example/c">C</a>'
+                '<a data-href="https://shop.example/d">D</a>') * 3
+    ours = _tracker(signer).html(document)
+    assert ours == _case_blind_rewrite(_tracker(signer), document)
+    # A, B and data-href's D: the case-blind pattern read title's value as an href and went past C
+    assert ours.count("https://mail.example/r/") == 9

@@ -110,3 +110,21 @@ def test_any_text_makes_the_same_message_as_the_email_package(name, subject, htm
     assert str(mine["From"]) == str(theirs["From"])
     assert [p.get_content() for p in mine.iter_parts()] == [p.get_content() for p in theirs.iter_parts()]
     assert ours.isascii() and all(len(line) <= 998 for line in ours.split(b"\r\n"))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=120))
+def test_a_subjects_encoded_words_hold_the_most_whole_characters_that_fit(value):
+    """Each encoded word decodes to whole characters, at most 42 bytes of UTF-8 (a folded line of
+    at most 78), and no word could have taken the next character too; together they are the subject."""
+    import base64
+
+    from chalicelib.mail.mime import _ENCODED_WORD_BYTES, _encoded_words
+
+    words = _encoded_words(value)
+    pieces = [base64.b64decode(word[len("=?utf-8?b?"):-2]) for word in words]
+    texts = [piece.decode("utf-8") for piece in pieces]  # each on whole characters: decodes alone
+    assert "".join(texts) == value
+    assert all(0 < len(piece) <= _ENCODED_WORD_BYTES for piece in pieces)
+    for piece, following in zip(pieces, texts[1:]):
+        assert len(piece) + len(following[0].encode("utf-8")) > _ENCODED_WORD_BYTES

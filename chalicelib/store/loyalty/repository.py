@@ -24,7 +24,7 @@ from chalicelib.domain.loyalty.order_record import EarnedLine, OrderRecord
 from chalicelib.domain.loyalty import tier_window
 from chalicelib.domain.platform_events import Refund, RefundLine
 from chalicelib.store import counters, keys
-from chalicelib.store.connection import connection, lean_connection, partition_raw_items, resolve
+from chalicelib.store.connection import connection, lean_connection, partition_range_raw_items, resolve
 from chalicelib.store.raw_items import item_values
 from chalicelib.store.counters import CounterAddition
 from chalicelib.store.loyalty.dashboard import dashboard_update
@@ -205,9 +205,8 @@ class LoyaltyRepository:
         and lots are read as DynamoDB JSON straight into the account (``store/raw_items.py``: the
         values their models would hold, without building the models); the preferences stay a model."""
         profile, lots, prefs = None, [], None
-        for raw in partition_raw_items(keys.customer_pk(self.shop_id, customer_id),
-                                       Item.sk.between(keys.MAIL_PREF_SK, keys.LOT_SK_PREFIX + "\uffff"),
-                                       consistent_read=True):
+        for raw in partition_range_raw_items(keys.customer_pk(self.shop_id, customer_id), keys.MAIL_PREF_SK,
+                                             keys.LOT_SK_PREFIX + "\uffff", consistent_read=True):
             kind = raw.get("type", {}).get("S")
             if kind == "profile":
                 profile = item_values(ProfileItem, raw)

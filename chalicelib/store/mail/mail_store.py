@@ -10,6 +10,7 @@ workers can neither both send one message nor both take the last cap slot.
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
 import uuid
@@ -27,11 +28,10 @@ from chalicelib.store import counters, keys
 from chalicelib.store.connection import connection, lean_connection, resolve
 from chalicelib.store.customer_sends import customer_send_items, send_log_index_keys
 from chalicelib.store.retries import retried
-from chalicelib.store.transaction import Transaction
+from chalicelib.store.transaction import Transaction, put_kwargs
 from chalicelib.store.models import (
     MailPrefItem,
     MailSendItem,
-    OutboxItem,
     SesMessageItem,
     SuppressionItem,
     over_version,
@@ -217,11 +217,12 @@ class MailStore:
                                 "attempts": (previous.attempts if previous else 0) + 1,
                                 "created_at": previous.created_at if previous else now})
         try:
+            prepared = _prepared_requests(MailSendItem.Meta.table_name)
             with Transaction(lean_connection()) as write:
                 # Order matters for the cancellation reasons: condition checks come first.
-                write.condition_check(SuppressionItem, keys.suppression_pk(self.shop_id, email_hash(email)),
-                                      keys.SUPPRESSION_SK, condition=SuppressionItem.pk.does_not_exist())
-                write.put(MailSendItem, _send_values(claimed, now), condition=_claim_condition(now, only_if_new))
+                write.condition_check_action(prepared.suppression_check(
+                    keys.suppression_pk(self.shop_id, email_hash(email))))
+                write.put_action(prepared.claim_put(_send_values(claimed, now), now, only_if_new))
                 if prefs is not None:
                     write.save(over_version(_prefs_item(prefs), prefs.version))
                 if riding is not None:
@@ -406,19 +407,93 @@ def _transaction_conflict(error: Exception) -> bool:
 
 def _add_sent(write: Transaction, sent: SentWrite) -> None:
     send, now = sent.send, sent.now
+    prepared = _prepared_requests(MailSendItem.Meta.table_name)
     if sent.outbox_key is not None:
-        write.delete(OutboxItem(sent.outbox_key["pk"], sent.outbox_key["sk"]))
+        write.delete_action(prepared.outbox_delete(sent.outbox_key["pk"], sent.outbox_key["sk"]))
+    stamp = keys.iso(now)
     write.put(SesMessageItem, {"pk": keys.ses_message_pk(sent.ses_message_id), "sk": keys.SES_MESSAGE_SK,
                                "shop_id": send.shop_id, "idempotency_key": send.idempotency_key,
-                               "customer_id": send.customer_id, "created_at": keys.iso(now),
+                               "customer_id": send.customer_id, "created_at": stamp,
                                "ttl": _ttl(now, SES_LOOKUP_DAYS)})
-    write.update(MailSendItem(keys.send_log_pk(send.shop_id, send.idempotency_key), keys.SEND_LOG_SK),
-                 actions=[MailSendItem.status.set(SENT), MailSendItem.ses_message_id.set(sent.ses_message_id),
-                          MailSendItem.sent_at.set(keys.iso(now)), MailSendItem.updated_at.set(keys.iso(now)),
-                          MailSendItem.claim_id.remove(), MailSendItem.claimed_until.remove(),
-                          MailSendItem.reason.remove()])
+    write.update_action(prepared.sent_update(keys.send_log_pk(send.shop_id, send.idempotency_key),
+                                             sent.ses_message_id, stamp))
     if sent.counter is not None:
         counters.add_in(write, sent.counter)
+
+
+class _PreparedRequests:
+    """What the claim and the final write send that never changes per e-mail, made once per table
+    by PynamoDB's own objects (the conditions and the update's actions, serialised with marker values),
+    so each e-mail only fills in its keys and values: the very actions ``Transaction.condition_check``,
+    ``put`` with the condition, ``delete`` and ``update`` of the models make
+    (tests/contract/test_send_requests.py holds them equal), without building the expressions again."""
+
+    _MARK = "\x00mark\x00"  # a value no e-mail has: where the per-e-mail value goes
+
+    def __init__(self, table_name: str):
+        self.table_name = table_name
+        check = SuppressionItem.get_operation_kwargs_from_class(
+            self._MARK, range_key=keys.SUPPRESSION_SK, condition=SuppressionItem.pk.does_not_exist())
+        self._check_rest = {name: value for name, value in check.items() if name not in ("TableName", "Key")}
+        self._check_range = check["Key"][SuppressionItem.sk.attr_name]
+        self._new = _serialized_condition(MailSendItem.pk.does_not_exist())
+        expression, names, values = _serialized_condition(_claimable_at(self._MARK))
+        self._claimable = expression, names, values, next(place for place, value in values.items()
+                                                          if value == {"S": self._MARK})
+        update = MailSendItem(self._MARK, keys.SEND_LOG_SK).get_update_kwargs_from_instance(actions=[
+            MailSendItem.status.set(SENT), MailSendItem.ses_message_id.set(self._MARK + "id"),
+            MailSendItem.sent_at.set(self._MARK + "at"), MailSendItem.updated_at.set(self._MARK + "at"),
+            MailSendItem.claim_id.remove(), MailSendItem.claimed_until.remove(), MailSendItem.reason.remove()])
+        self._update_expression = update["UpdateExpression"]
+        self._update_names = update["ExpressionAttributeNames"]
+        self._update_values = update["ExpressionAttributeValues"]
+        self._update_range = update["Key"][MailSendItem.sk.attr_name]
+        self._id_places = [place for place, value in self._update_values.items() if value == {"S": self._MARK + "id"}]
+        self._at_places = [place for place, value in self._update_values.items() if value == {"S": self._MARK + "at"}]
+
+    def suppression_check(self, pk: str) -> dict:
+        return {"TableName": self.table_name, "Key": {"pk": {"S": pk}, "sk": dict(self._check_range)},
+                **self._check_rest, "ExpressionAttributeNames": dict(self._check_rest["ExpressionAttributeNames"])}
+
+    def claim_put(self, values: dict, now: datetime, only_if_new: bool) -> dict:
+        action = put_kwargs(MailSendItem, values)
+        if only_if_new:
+            expression, names, condition_values = self._new
+            condition_values = dict(condition_values)
+        else:
+            expression, names, condition_values, now_place = self._claimable
+            condition_values = {**condition_values, now_place: {"S": keys.iso(now)}}
+        action["ConditionExpression"] = expression
+        action["ExpressionAttributeNames"] = dict(names)
+        if condition_values:
+            action["ExpressionAttributeValues"] = condition_values
+        return action
+
+    def outbox_delete(self, pk: str, sk: str) -> dict:
+        return {"TableName": self.table_name, "Key": {"pk": {"S": pk}, "sk": {"S": sk}}}
+
+    def sent_update(self, pk: str, ses_message_id: str, stamp: str) -> dict:
+        values = dict(self._update_values)
+        for place in self._id_places:
+            values[place] = {"S": ses_message_id}
+        for place in self._at_places:
+            values[place] = {"S": stamp}
+        return {"TableName": self.table_name, "Key": {"pk": {"S": pk}, "sk": dict(self._update_range)},
+                "UpdateExpression": self._update_expression, "ExpressionAttributeNames": dict(self._update_names),
+                "ExpressionAttributeValues": values}
+
+
+@functools.lru_cache(maxsize=8)
+def _prepared_requests(table_name: str) -> _PreparedRequests:
+    return _PreparedRequests(table_name)
+
+
+def _serialized_condition(condition) -> tuple[str, dict, dict]:
+    """A PynamoDB condition as a request carries it: expression, placeholder → name, values."""
+    names: dict[str, str] = {}
+    values: dict = {}
+    expression = condition.serialize(names, values)
+    return expression, {placeholder: name for name, placeholder in names.items()}, values
 
 
 def find_ses_message(message_id: str) -> Optional[SesMessageRef]:
@@ -450,8 +525,12 @@ def _condition_failed(error) -> bool:
 
 def _claimable(now: datetime):
     """New, held, or claimed by someone whose lease ran out (and never marked sent)."""
+    return _claimable_at(keys.iso(now))
+
+
+def _claimable_at(stamp: str):
     return MailSendItem.pk.does_not_exist() | (MailSendItem.status == HELD) | (
-        (MailSendItem.status == CLAIMED) & (MailSendItem.claimed_until < keys.iso(now)))
+        (MailSendItem.status == CLAIMED) & (MailSendItem.claimed_until < stamp))
 
 
 def _own_outbox_key(shop_id: str, outbox_key) -> bool:
