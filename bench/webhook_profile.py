@@ -107,35 +107,25 @@ def _requests_outside_the_profile() -> None:
     the webhook's own work only."""
     import botocore.client
 
-    original = botocore.client.BaseClient._make_api_call
-
-    def unprofiled(client, operation_name, api_params):
-        profiler = _ACTIVE["profiler"]
-        if profiler is None:
-            return original(client, operation_name, api_params)
-        profiler.disable()
-        try:
-            return original(client, operation_name, api_params)
-        finally:
-            profiler.enable()
-
-    botocore.client.BaseClient._make_api_call = unprofiled
-
     from chalicelib.store import lean_requests
 
-    lean_answer = lean_requests.plain_answer
+    botocore.client.BaseClient._make_api_call = _unprofiled(botocore.client.BaseClient._make_api_call)
+    lean_requests.plain_answer = _unprofiled(lean_requests.plain_answer)
 
-    def unprofiled_lean(client, operation_name, parameters):
+
+def _unprofiled(request):
+    """``request`` (client, operation name, parameters) with the active profiler off while it runs."""
+    def unprofiled(client, operation_name, parameters):
         profiler = _ACTIVE["profiler"]
         if profiler is None:
-            return lean_answer(client, operation_name, parameters)
+            return request(client, operation_name, parameters)
         profiler.disable()
         try:
-            return lean_answer(client, operation_name, parameters)
+            return request(client, operation_name, parameters)
         finally:
             profiler.enable()
 
-    lean_requests.plain_answer = unprofiled_lean
+    return unprofiled
 
 
 def main() -> None:
