@@ -45,6 +45,7 @@ def test_a_key_at_the_limit_has_a_tag_one_past_it_has_none():
     assert encode_key("k" * 257) is None
     assert encode_key(":" * 85) is not None and encode_key(":" * 86) is None  # 3 characters each
     assert encode_key("") is None
+    assert encode_key("order:\ud800") is None  # a lone surrogate (JSON can carry one) has no UTF-8: the lookup
 
 
 def test_a_value_no_key_was_encoded_to_is_refused():

@@ -277,7 +277,8 @@ class MailStore:
 
     def mark_sent(self, send: SendRecord, ses_message_id: str, now: datetime,
                   outbox_key: Optional[dict] = None) -> None:
-        """Send log → ``sent`` with the SES message id, the SES id → send lookup and, when the
+        """Send log → ``sent`` with the SES message id, the SES id → send lookup (the sender leaves
+        it out with ``sent_write(..., lookup=False)`` when the tags carry the key) and, when the
         message came from the outbox, the outbox item deleted: one TransactWriteItems. Not
         conditioned on the claim: SES already took the message, so the record must say so even
         if this worker's lease has lapsed."""
