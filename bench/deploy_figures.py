@@ -241,6 +241,7 @@ def _run_operations(log: WireLog, orders: int, boto3) -> dict:
     from bench.emulator import seed_bench_shop
     from chalicelib.composition import dependencies
     from devstack.samples import sample_order_payload, signed_request
+    from chalicelib.domain.mail.message_tags import encode_key
     from chalicelib.services.mail import delivery_events
     from chalicelib.services.mail import send_consumer
     from chalicelib.services.orders import webhooks
@@ -284,7 +285,11 @@ def _run_operations(log: WireLog, orders: int, boto3) -> dict:
         measure("post-purchase e-mail (send handler)",
                 lambda: results.update(send_consumer.deliver(dependencies(), message["Body"])))
         ses_id = _ses_message_id(results)
-        event = {"eventType": "Delivery", "mail": {"messageId": ses_id, "tags": {}},
+        queued = json.loads(message["Body"])
+        # the tags SES returns with the event: the ones the sender set (services/mail/mailer.py)
+        tags = {"shop": ["bench-shop"], "customer": [str(queued.get("customer_id"))],
+                "send": [encode_key(str(queued.get("idempotency_key"))) or "none"]}
+        event = {"eventType": "Delivery", "mail": {"messageId": ses_id, "tags": tags},
                  "delivery": {"recipients": [f"customer{i}@example.com"]}}
         measure("SES delivery event (events handler)", lambda: delivery_events.handle_ses_event(dependencies(), json.dumps(event)))
     return figures

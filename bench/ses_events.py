@@ -8,7 +8,8 @@ its ``messageId`` and the tags the sender set, and the event's own part), go thr
 handler (``routes/mail.py`` ``delivery_events_handler``, called as Lambda calls it) in batches of
 ten, the events queue's ``batch_size``. The sends they refer to are real: paid orders through the
 webhook, their post-purchase e-mails through the send handler with SES stubbed (it answers a
-message id), so the send log and the SES id lookup are what production writes.
+message id), so the send log and the tags (or, for a key too long for a tag, the SES id lookup) are
+what production writes.
 
 Per kind of event (delivery, open, click, hard bounce, soft bounce, complaint, and a redelivered
 delivery batch): the handler thread's CPU time per event (``time.thread_time``: the metered

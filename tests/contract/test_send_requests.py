@@ -2,7 +2,8 @@
 (``mail_store._PreparedRequests``), are the very requests PynamoDB's objects build for them: the same
 actions, conditions, names, values and items, byte for byte as JSON, for a new send, a lapsed lease,
 marketing preferences with the cap, with and without the previous e-mail's final write riding along,
-and the batch's last final write alone. Each is also committed on the store (emulator and in-memory)."""
+and the batch's last final write alone; a final write with the SES id lookup (a key too long for the
+message's tags, domain/mail/message_tags.py) and without it (the key in the tags: today's sends). Each is also committed on the store (emulator and in-memory)."""
 from __future__ import annotations
 
 import json
@@ -42,10 +43,11 @@ def _models_sent(write, sent) -> None:
     send = sent.send
     if sent.outbox_key is not None:
         write.delete(OutboxItem(sent.outbox_key["pk"], sent.outbox_key["sk"]))
-    write.put(SesMessageItem, {"pk": keys.ses_message_pk(sent.ses_message_id), "sk": keys.SES_MESSAGE_SK,
-                               "shop_id": send.shop_id, "idempotency_key": send.idempotency_key,
-                               "customer_id": send.customer_id, "created_at": keys.iso(sent.now),
-                               "ttl": int((sent.now + timedelta(days=mail_store.SES_LOOKUP_DAYS)).timestamp())})
+    if sent.lookup:
+        write.put(SesMessageItem, {"pk": keys.ses_message_pk(sent.ses_message_id), "sk": keys.SES_MESSAGE_SK,
+                                   "shop_id": send.shop_id, "idempotency_key": send.idempotency_key,
+                                   "customer_id": send.customer_id, "created_at": keys.iso(sent.now),
+                                   "ttl": int((sent.now + timedelta(days=mail_store.SES_LOOKUP_DAYS)).timestamp())})
     write.update(MailSendItem(keys.send_log_pk(send.shop_id, send.idempotency_key), keys.SEND_LOG_SK),
                  actions=[MailSendItem.status.set(mail_store.SENT), MailSendItem.ses_message_id.set(sent.ses_message_id),
                           MailSendItem.sent_at.set(keys.iso(sent.now)), MailSendItem.updated_at.set(keys.iso(sent.now)),
@@ -102,19 +104,20 @@ def _record(key: str, customer: str = "c_ü+1", **changes) -> mail_store.SendRec
                                            status="new", created_at=NOW), **changes})
 
 
-def _rider(store, key: str, *, outbox: bool, counted: bool) -> mail_store.SentWrite:
+def _rider(store, key: str, *, outbox: bool, counted: bool, lookup: bool = False) -> mail_store.SentWrite:
     send = store.claim(_record(key), None, "rider@example.com", NOW, LEASE, only_if_new=True)
     outbox_key = {"pk": f"OUTBOX#{SHOP}#{key}", "sk": "MAIL#1"} if outbox else None
     if outbox_key:
         OutboxItem(outbox_key["pk"], outbox_key["sk"], message={"kind": "x"}, created_at=keys.iso(NOW)).save()
-    final = store.sent_write(send, f"ses-{key}", NOW + timedelta(seconds=3), outbox_key=outbox_key)
+    final = store.sent_write(send, f"ses-{key}", NOW + timedelta(seconds=3), outbox_key=outbox_key, lookup=lookup)
     if counted:
         final.counter = counter_update(SHOP, "flow:post_purchase", {"sent": 1}, send.customer_id, last_at=NOW)
     return final
 
 
 @pytest.mark.parametrize("case", ["new", "lapsed lease", "marketing with the cap", "new with a rider",
-                                  "lapsed lease with a rider, no outbox, no counter"])
+                                  "lapsed lease with a rider, no outbox, no counter",
+                                  "new with a rider and its lookup"])
 def test_the_claim_sends_the_request_the_models_build(repos, sent_requests, case):
     store = repos.mail(SHOP)
     key = f"key-{case.replace(' ', '-')}-ї"
@@ -126,7 +129,8 @@ def test_the_claim_sends_the_request_the_models_build(repos, sent_requests, case
         prefs = store.load_prefs("c_ü+1")
         prefs.marketing_sends = {**prefs.marketing_sends, "slot-b": keys.iso(NOW)}
     if "rider" in case:
-        rider = _rider(store, key + "-before", outbox="no outbox" not in case, counted="no counter" not in case)
+        rider = _rider(store, key + "-before", outbox="no outbox" not in case, counted="no counter" not in case,
+                       lookup="lookup" in case)
     record = _record(key, category="marketing" if prefs else "transactional")
     only_if_new = previous is None
     expected_prefs = None if prefs is None else mail_store.MailPrefs(**prefs.__dict__)
@@ -140,22 +144,25 @@ def test_the_claim_sends_the_request_the_models_build(repos, sent_requests, case
     if rider is not None:
         assert rider.written
         expected_rider = mail_store.SentWrite(rider.send, rider.ses_message_id, rider.now, rider.outbox_key,
-                                              rider.counter)
+                                              rider.counter, lookup=rider.lookup)
     (request,) = sent_requests
     reference = _models_claim(record, expected_claim, "Buyer+news@Example.com", expected_prefs, only_if_new,
                               expected_rider).request()
     assert _wire(request) == _wire(reference)
-    assert len(request["TransactItems"]) == 2 + (prefs is not None) + (0 if rider is None else 2 + (
+    assert len(request["TransactItems"]) == 2 + (prefs is not None) + (0 if rider is None else 1 + rider.lookup + (
         rider.outbox_key is not None) + (rider.counter is not None))
     assert store.load_send(key).status == mail_store.CLAIMED
     if rider is not None:
         assert store.load_send(rider.send.idempotency_key).status == mail_store.SENT
+        found = mail_store.find_ses_message(rider.ses_message_id)
+        assert (found.idempotency_key if found else None) == (rider.send.idempotency_key if rider.lookup else None)
 
 
-@pytest.mark.parametrize("outbox, counted", [(True, True), (False, False)])
-def test_the_final_write_alone_sends_the_request_the_models_build(repos, sent_requests, outbox, counted):
+@pytest.mark.parametrize("outbox, counted, lookup", [(True, True, False), (False, False, False), (True, True, True),
+                                                     (False, False, True)])
+def test_the_final_write_alone_sends_the_request_the_models_build(repos, sent_requests, outbox, counted, lookup):
     store = repos.mail(SHOP)
-    final = _rider(store, f"alone-{outbox}", outbox=outbox, counted=counted)
+    final = _rider(store, f"alone-{outbox}-{lookup}", outbox=outbox, counted=counted, lookup=lookup)
     sent_requests.clear()
 
     mail_store.write_sent(final)
@@ -164,8 +171,11 @@ def test_the_final_write_alone_sends_the_request_the_models_build(repos, sent_re
     _models_sent(reference, final)
     (request,) = sent_requests
     assert _wire(request) == _wire(reference.request())
+    assert len(request["TransactItems"]) == 1 + lookup + outbox + counted
     assert store.load_send(final.send.idempotency_key).status == mail_store.SENT
-    assert mail_store.find_ses_message(final.ses_message_id).idempotency_key == final.send.idempotency_key
+    assert store.load_send(final.send.idempotency_key).ses_message_id == final.ses_message_id
+    found = mail_store.find_ses_message(final.ses_message_id)
+    assert (found.idempotency_key if found else None) == (final.send.idempotency_key if lookup else None)
 
 
 def test_two_sends_differ_only_in_their_own_values(sent_requests, repos):

@@ -281,8 +281,12 @@ def test_flow_results_count_sends_deliveries_and_unsubscribes(deps, client, shop
     from chalicelib.store.mail.mail_store import MailStore
 
     send = MailStore(shopify_shop.shop_id).load_send(message["idempotency_key"])
-    for _ in range(2):  # SES may deliver an event twice
-        delivery_events.handle_ses_event(deps, {"eventType": "Delivery", "mail": {"messageId": send.ses_message_id}})
+    from chalicelib.domain.mail.message_tags import encode_key
+
+    tags = {"shop": [shopify_shop.shop_id], "customer": [send.customer_id], "send": [encode_key(send.idempotency_key)]}
+    for _ in range(2):  # SES may deliver an event twice (with the tags the message was sent with)
+        delivery_events.handle_ses_event(deps, {"eventType": "Delivery",
+                                                "mail": {"messageId": send.ses_message_id, "tags": tags}})
     stats = _stats(client, shopify_shop, campaign["campaign_id"])
     assert (stats["sent"], stats["delivered"], stats["unsubscribed"]) == (1, 1, 1), stats
 

@@ -73,7 +73,7 @@ def test_marketing_mail_through_moto_ses_carries_one_click_unsubscribe(deps, mai
     assert params["Destination"] == {"ToAddresses": ["olena@example.com"]}
     assert {tag["Name"]: tag["Value"] for tag in params["EmailTags"]} == {
         "shop": "mail-shop", "template": "special_day", "campaign": "spring-sale", "customer": olena,
-        "category": "marketing"}
+        "category": "marketing", "send": "spring-2d1"}  # the idempotency key "spring-1", for SES's events
     log = send_log(mail_shop.shop_id, "spring-1")
     assert log.status == "sent" and log.ses_message_id == result["ses_message_id"]
 

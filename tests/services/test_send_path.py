@@ -9,10 +9,12 @@ import json
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
+from typing import Optional
 
 import pytest
 
 from chalicelib import composition
+from chalicelib.domain.mail.message_tags import encode_key
 from chalicelib.mail.messenger import PermanentSendError, TransientSendError
 from chalicelib.services.mail import delivery_events
 from chalicelib.services.mail import mailer
@@ -290,13 +292,17 @@ def test_request_counts_per_send(deps, mail_shop, olena, monkeypatch):
 
 
 # -- SES delivery events -------------------------------------------------------------------
-def _ses_event(event_type: str, message_id: str, recipient: str, shop_id: str, customer: str, **body) -> dict:
+def _ses_event(event_type: str, message_id: str, recipient: str, shop_id: str, customer: str, *,
+               send_key: Optional[str] = None, **body) -> dict:
+    """``send_key``: the idempotency key the sender put in the tags (none: an e-mail sent before the tag)."""
+    tags = {"shop": [shop_id], "customer": [customer], "template": ["special_day"],
+            "ses:configuration-set": ["loyalty-mail"]}
+    if send_key is not None:
+        tags["send"] = [encode_key(send_key)]
     event = {
         "eventType": event_type,
         "mail": {"timestamp": "2026-11-25T10:00:01.000Z", "source": f"Demo <{SENDER}>", "messageId": message_id,
-                 "destination": [recipient], "headersTruncated": False,
-                 "tags": {"shop": [shop_id], "customer": [customer], "template": ["special_day"],
-                          "ses:configuration-set": ["loyalty-mail"]}},
+                 "destination": [recipient], "headersTruncated": False, "tags": tags},
     }
     event.update(body)
     return event
@@ -332,7 +338,8 @@ def test_hard_bounce_via_sns_suppresses_all_further_mail(deps, mail_shop, olena)
     message_id = _sent(deps, mail_shop, olena, "promo-b1", messenger)
 
     result = delivery_events.handle_ses_event(deps, json.dumps(_sns(_ses_event(
-        "Bounce", message_id, "olena@example.com", mail_shop.shop_id, olena, **_bounce("Permanent", "olena@example.com")))))
+        "Bounce", message_id, "olena@example.com", mail_shop.shop_id, olena, send_key="promo-b1",
+        **_bounce("Permanent", "olena@example.com")))))
 
     assert result["status"] == "applied" and result["effects"] == ["suppressed", "bounced"]
     log = send_log(mail_shop.shop_id, "promo-b1")
@@ -353,13 +360,15 @@ def test_complaint_via_eventbridge_suppresses(deps, mail_shop, olena):
                                "complaintFeedbackType": "abuse"}}
 
     result = delivery_events.handle_ses_event(deps, _eventbridge(
-        _ses_event("Complaint", message_id, "olena@example.com", mail_shop.shop_id, olena, **complaint),
+        _ses_event("Complaint", message_id, "olena@example.com", mail_shop.shop_id, olena, send_key="promo-c1",
+                   **complaint),
         "Email Complaint Received"))
 
     assert result["effects"] == ["suppressed", "complained"]
     assert send_log(mail_shop.shop_id, "promo-c1").status == "complained"
     assert MailStore(mail_shop.shop_id).is_suppressed("olena@example.com")
     late_delivery = _eventbridge(_ses_event("Delivery", message_id, "olena@example.com", mail_shop.shop_id, olena,
+                                            send_key="promo-c1",
                                             delivery={"recipients": ["olena@example.com"]}), "Email Delivered")
     delivery_events.handle_ses_event(deps, late_delivery)  # events come unordered: no step back to "delivered"
     assert send_log(mail_shop.shop_id, "promo-c1").status == "complained"
@@ -369,7 +378,7 @@ def test_soft_bounce_is_counted_not_suppressed(deps, mail_shop, olena):
     message_id = _sent(deps, mail_shop, olena, "promo-s1", RecordingMessenger())
 
     result = delivery_events.handle_ses_event(deps, _ses_event(
-        "Bounce", message_id, "olena@example.com", mail_shop.shop_id, olena,
+        "Bounce", message_id, "olena@example.com", mail_shop.shop_id, olena, send_key="promo-s1",
         **_bounce("Transient", "olena@example.com", "MailboxFull")))
 
     assert result["effects"] == ["soft_bounce_counted", "bounced"]
@@ -381,11 +390,14 @@ def test_delivery_open_and_click_are_recorded(deps, mail_shop, olena):
     message_id = _sent(deps, mail_shop, olena, "promo-d1", RecordingMessenger())
     common = (message_id, "olena@example.com", mail_shop.shop_id, olena)
 
-    delivery_events.handle_ses_event(deps, _sns(_ses_event("Delivery", *common, delivery={"recipients": ["olena@example.com"]})))
+    delivery_events.handle_ses_event(deps, _sns(_ses_event("Delivery", *common, send_key="promo-d1",
+                                                           delivery={"recipients": ["olena@example.com"]})))
     for _ in range(2):
-        delivery_events.handle_ses_event(deps, _ses_event("Open", *common, open={"ipAddress": "192.0.2.1"}))
-    delivery_events.handle_ses_event(deps, _eventbridge(_ses_event("Click", *common, click={"link": "https://shop.example"}),
-                                                  "Email Clicked"))
+        delivery_events.handle_ses_event(deps, _ses_event("Open", *common, send_key="promo-d1",
+                                                          open={"ipAddress": "192.0.2.1"}))
+    delivery_events.handle_ses_event(deps, _eventbridge(_ses_event("Click", *common, send_key="promo-d1",
+                                                                   click={"link": "https://shop.example"}),
+                                                        "Email Clicked"))
 
     log = send_log(mail_shop.shop_id, "promo-d1")
     assert (log.status, log.opens, log.clicks) == ("delivered", 2, 1)

@@ -1,12 +1,16 @@
-"""The SES events queue's handler a batch at a time, as Lambda calls it (routes/mail.py): the batch's
-SES lookups in one read, its results counts in one ADD per campaign or flow at its end, and every
-send's delivery, bounce or complaint counted exactly once however SQS redelivers the batch."""
+"""The SES events queue's handler a batch at a time, as Lambda calls it (routes/mail.py): each event's
+send found from the message's tags (no read), or for e-mails sent before the tag through the SES id
+lookups, the batch's in one read; its results counts in one ADD per campaign or flow at its end, and
+every send's delivery, bounce or complaint counted exactly once however SQS redelivers the batch.
+Most tests run twice (``era``): e-mails sent with the tag, and e-mails sent before it (no tag, the
+lookup item written), as both kinds reach the handler while the old lookups live out their TTL."""
 from __future__ import annotations
 
 import json
 
 import pytest
 
+from chalicelib.domain.mail import message_tags
 from chalicelib.routes import mail as mail_routes
 from chalicelib.services.mail import delivery_events, mailer
 from chalicelib.store import keys
@@ -18,6 +22,23 @@ from tests.support.mail import mail_shop, olena  # noqa: F401 (fixtures)
 from tests.support.ses_events import ses_record, sqs_event
 
 MOMENT = "2026-11-25T10:05:00.000Z"
+
+
+@pytest.fixture(params=["tagged", "before_the_tag"])
+def era(request, monkeypatch):
+    """How the e-mails of a test are sent: with their key in the tags (today), or as before the tag
+    existed (no tag: the final write puts the SES id lookup)."""
+    if request.param == "before_the_tag":
+        monkeypatch.setattr(message_tags, "encode_key", lambda key: None)
+    return request.param
+
+
+def _lookup_reads(era: str, batches: int) -> dict:
+    return {"BatchGetItem": batches if era == "before_the_tag" else 0, "GetItem": 0}
+
+
+def _reads(calls) -> dict:
+    return {"BatchGetItem": calls.count("BatchGetItem"), "GetItem": calls.count("GetItem")}
 
 
 def _send(deps, shop_id, customer, keys_and_templates, messenger):
@@ -46,7 +67,8 @@ def _totals(deps, shop_id, subject):
     return deps.repos.results(shop_id, subject).totals()
 
 
-def test_a_batch_reads_its_lookups_at_once_and_counts_each_flow_in_one_add(deps, mail_shop, olena, monkeypatch):
+def test_a_batch_finds_its_sends_with_at_most_one_read_and_counts_each_flow_in_one_add(deps, mail_shop, olena, era,
+                                                                                      monkeypatch):
     messenger = RecordingMessenger()
     receipts = _receipts(deps, mail_shop.shop_id, olena, 7, messenger)
     promos = _send(deps, mail_shop.shop_id, olena, [("promo-1", "special_day", "marketing"),
@@ -57,8 +79,9 @@ def test_a_batch_reads_its_lookups_at_once_and_counts_each_flow_in_one_add(deps,
 
     assert _handle(event) == {"batchItemFailures": []}
 
-    # one BatchGetItem for the ten lookups, one UpdateItem per send log, one ADD per flow or campaign
-    assert calls.count("BatchGetItem") == 1 and "GetItem" not in calls
+    # tagged: no read at all; before the tag: one BatchGetItem for the ten lookups. Then one UpdateItem
+    # per send log, one ADD per flow or campaign
+    assert _reads(calls) == _lookup_reads(era, 1)
     assert calls.count("UpdateItem") == 9 + 1 + 2
     assert _totals(deps, mail_shop.shop_id, "flow:post_purchase")["delivered"] == 7
     assert _totals(deps, mail_shop.shop_id, "campaign:spring-sale")["delivered"] == 2
@@ -66,7 +89,7 @@ def test_a_batch_reads_its_lookups_at_once_and_counts_each_flow_in_one_add(deps,
     assert send_log(mail_shop.shop_id, receipts[0]["key"]).opens == 1
 
 
-def test_a_redelivered_batch_moves_and_counts_nothing_again(deps, mail_shop, olena):
+def test_a_redelivered_batch_moves_and_counts_nothing_again(deps, mail_shop, olena, era):
     receipts = _receipts(deps, mail_shop.shop_id, olena, 5, RecordingMessenger())
     event = sqs_event([ses_record("Delivery", sent, MOMENT) for sent in receipts])
     _handle(event)
@@ -75,7 +98,7 @@ def test_a_redelivered_batch_moves_and_counts_nothing_again(deps, mail_shop, ole
 
 
 def test_a_failed_event_is_reported_its_batch_mates_counted_and_its_redelivery_counted_once(deps, mail_shop, olena,
-                                                                                            monkeypatch):
+                                                                                            era, monkeypatch):
     receipts = _receipts(deps, mail_shop.shop_id, olena, 4, RecordingMessenger())
     event = sqs_event([ses_record("Delivery", sent, MOMENT) for sent in receipts]
                       + [ses_record("Bounce:Permanent", receipts[2], MOMENT)])
@@ -101,7 +124,7 @@ def test_a_failed_event_is_reported_its_batch_mates_counted_and_its_redelivery_c
     assert send_log(mail_shop.shop_id, failing_key).status == "delivered"
 
 
-def test_bounces_and_complaints_in_one_batch_each_count_once_and_suppress(deps, mail_shop, olena):
+def test_bounces_and_complaints_in_one_batch_each_count_once_and_suppress(deps, mail_shop, olena, era):
     receipts = _receipts(deps, mail_shop.shop_id, olena, 3, RecordingMessenger())
     event = sqs_event([ses_record("Bounce:Permanent", receipts[0], MOMENT),
                        ses_record("Bounce:Transient", receipts[1], MOMENT),
@@ -117,6 +140,7 @@ def test_bounces_and_complaints_in_one_batch_each_count_once_and_suppress(deps, 
 
 
 def test_a_batch_whose_lookups_cannot_be_read_at_once_reads_each_one(deps, mail_shop, olena, monkeypatch):
+    monkeypatch.setattr(message_tags, "encode_key", lambda key: None)  # sent before the tag: the lookups decide
     receipts = _receipts(deps, mail_shop.shop_id, olena, 3, RecordingMessenger())
 
     def unavailable(message_ids):
@@ -129,7 +153,7 @@ def test_a_batch_whose_lookups_cannot_be_read_at_once_reads_each_one(deps, mail_
     assert _totals(deps, mail_shop.shop_id, "flow:post_purchase")["delivered"] == 3
 
 
-def test_unknown_messages_and_bodies_that_are_no_ses_event_are_ignored_in_a_batch(deps, mail_shop, olena):
+def test_unknown_messages_and_bodies_that_are_no_ses_event_are_ignored_in_a_batch(deps, mail_shop, olena, era):
     receipts = _receipts(deps, mail_shop.shop_id, olena, 1, RecordingMessenger())
     stranger = dict(receipts[0], message_id="0102-not-ours")
     event = sqs_event([ses_record("Delivery", receipts[0], MOMENT), ses_record("Delivery", stranger, MOMENT)])
@@ -140,7 +164,8 @@ def test_unknown_messages_and_bodies_that_are_no_ses_event_are_ignored_in_a_batc
     assert _totals(deps, mail_shop.shop_id, "flow:post_purchase")["delivered"] == 1
 
 
-def test_a_lost_batch_count_is_logged_and_never_makes_the_events_come_back(deps, mail_shop, olena, monkeypatch):
+def test_a_lost_batch_count_is_logged_and_never_makes_the_events_come_back(deps, mail_shop, olena, era,
+                                                                          monkeypatch):
     receipts = _receipts(deps, mail_shop.shop_id, olena, 2, RecordingMessenger())
     from chalicelib.store.campaigns.results import Results
 
@@ -153,10 +178,122 @@ def test_a_lost_batch_count_is_logged_and_never_makes_the_events_come_back(deps,
 
 
 @pytest.mark.parametrize("found", [0, 1, 2])
-def test_the_lookups_read_at_once_are_those_read_one_by_one(deps, mail_shop, olena, found):
+def test_the_lookups_read_at_once_are_those_read_one_by_one(deps, mail_shop, olena, found, monkeypatch):
+    monkeypatch.setattr(message_tags, "encode_key", lambda key: None)  # sent before the tag: lookups written
     sent = _receipts(deps, mail_shop.shop_id, olena, found, RecordingMessenger())
     ids = [s["message_id"] for s in sent] + ["0102-missing"]
     at_once = mail_store.find_ses_messages(ids + ids)  # duplicates asked once
     assert at_once == {message_id: mail_store.find_ses_message(message_id) for message_id in ids[:found]}
     assert all(ref.shop_id == mail_shop.shop_id and ref.customer_id == olena for ref in at_once.values())
     assert keys.ses_message_pk("x") == "SESMSG#x"
+
+
+def test_every_kind_of_event_moves_its_send_once_however_often_the_batch_comes(deps, mail_shop, olena, era,
+                                                                                 monkeypatch):
+    receipts = _receipts(deps, mail_shop.shop_id, olena, 4, RecordingMessenger())
+    event = sqs_event([ses_record("Delivery", receipts[0], MOMENT), ses_record("Open", receipts[0], MOMENT),
+                       ses_record("Click", receipts[0], MOMENT), ses_record("Bounce:Permanent", receipts[1], MOMENT),
+                       ses_record("Bounce:Transient", receipts[2], MOMENT), ses_record("Delivery", receipts[3], MOMENT),
+                       ses_record("Complaint", receipts[3], MOMENT)])
+    calls = count_dynamodb_requests(monkeypatch)
+
+    assert _handle(event) == {"batchItemFailures": []}
+    assert _reads(calls) == {**_lookup_reads(era, 1), "GetItem": 1}  # the soft bounce's preferences, as ever
+    assert _handle(event) == {"batchItemFailures": []}  # SQS hands the whole batch over again
+
+    logs = [send_log(mail_shop.shop_id, sent["key"]) for sent in receipts]
+    assert [log.status for log in logs] == ["delivered", "bounced", "bounced", "complained"]
+    assert (logs[0].opens, logs[0].clicks) == (2, 2)  # engagement is at least once, as it always was
+    totals = _totals(deps, mail_shop.shop_id, "flow:post_purchase")
+    assert (totals["delivered"], totals["bounced"], totals["complained"]) == (2, 2, 1)
+    assert MailStore(mail_shop.shop_id).load_prefs(olena).soft_bounces == 1
+    assert MailStore(mail_shop.shop_id).is_suppressed(receipts[1]["recipient"])
+    assert (mail_store.find_ses_message(receipts[0]["message_id"]) is None) == (era == "tagged")
+
+
+def test_a_batch_of_both_kinds_reads_the_lookups_of_the_old_ones_only(deps, mail_shop, olena, monkeypatch):
+    messenger = RecordingMessenger()
+    tagged = _receipts(deps, mail_shop.shop_id, olena, 3, messenger)
+    with monkeypatch.context() as before_the_tag:
+        before_the_tag.setattr(message_tags, "encode_key", lambda key: None)
+        old = _receipts(deps, mail_shop.shop_id, olena, 2, messenger, first=3)
+    assert all("send" in sent["tags"] for sent in tagged) and not any("send" in sent["tags"] for sent in old)
+    asked = []
+    read_at_once = delivery_events.find_ses_messages
+    monkeypatch.setattr(delivery_events, "find_ses_messages", lambda ids: asked.extend(ids) or read_at_once(asked))
+    calls = count_dynamodb_requests(monkeypatch)
+
+    assert _handle(sqs_event([ses_record("Delivery", sent, MOMENT) for sent in tagged + old])) == {"batchItemFailures": []}
+
+    assert asked == [sent["message_id"] for sent in old]
+    assert _reads(calls) == {"BatchGetItem": 1, "GetItem": 0}
+    assert _totals(deps, mail_shop.shop_id, "flow:post_purchase")["delivered"] == 5
+
+
+def test_a_key_too_long_for_a_tag_keeps_its_lookup_and_its_events_find_it(deps, mail_shop, olena):
+    long_key = "post_purchase:" + "é" * 100  # 6 tag characters each: past SES's 256
+    (sent,) = _send(deps, mail_shop.shop_id, olena, [(long_key, "post_purchase", "transactional")],
+                    RecordingMessenger())
+    assert "send" not in sent["tags"]
+    assert mail_store.find_ses_message(sent["message_id"]).idempotency_key == long_key
+
+    _handle(sqs_event([ses_record("Delivery", sent, MOMENT)]))
+
+    assert send_log(mail_shop.shop_id, long_key).status == "delivered"
+
+
+@pytest.fixture
+def other_shop(client, deps):
+    """A second shop whose customer has e-mails with the very keys ``mail_shop``'s have."""
+    from tests.support.mail import customer_id, deliver_order, verify_sender
+    from tests.support.shops import register_shop
+
+    shop = register_shop(client, "other-shop", "shopify", sender_email="news@other.example")
+    verify_sender("news@other.example")
+    deliver_order(deps, shop, "petro@example.com", "p-1")
+    return shop, customer_id(deps, shop.shop_id, "petro@example.com")
+
+
+def test_tags_never_reach_another_shops_send_log(deps, mail_shop, olena, other_shop):
+    shop, petro = other_shop
+    messenger = RecordingMessenger()
+    (ours,) = _receipts(deps, mail_shop.shop_id, olena, 1, messenger)
+    theirs = _receipts(deps, shop.shop_id, petro, 2, messenger)  # receipt-0 (as ours) and receipt-1
+    for forged_tags in (dict(theirs[0]["tags"], shop=mail_shop.shop_id),  # their message, our shop named
+                        dict(theirs[1]["tags"], shop=mail_shop.shop_id, customer=olena)):  # a key we lack
+        forged = dict(theirs[0], tags=forged_tags)
+        for kind in ("Delivery", "Open", "Bounce:Transient", "Complaint"):
+            _handle(sqs_event([ses_record(kind, forged, MOMENT)]))
+
+    assert [send_log(shop.shop_id, sent["key"]).status for sent in theirs] == ["sent", "sent"]
+    assert send_log(shop.shop_id, theirs[0]["key"]).opens == 0
+    assert send_log(mail_shop.shop_id, ours["key"]).status == "sent"  # same key, not its message
+    assert _totals(deps, shop.shop_id, "flow:post_purchase")["delivered"] == 0
+    assert _totals(deps, mail_shop.shop_id, "flow:post_purchase")["delivered"] == 0
+
+
+def test_an_event_for_another_message_with_a_sends_tags_moves_nothing(deps, mail_shop, olena):
+    # A copy sent again after a crash (its first send never marked) has the same tags, its own id:
+    # as with the lookup, only the message the send log was marked sent with moves it.
+    (sent,) = _receipts(deps, mail_shop.shop_id, olena, 1, RecordingMessenger())
+    copy = dict(sent, message_id="0102-the-copy-nobody-marked")
+
+    _handle(sqs_event([ses_record(kind, copy, MOMENT) for kind in ("Delivery", "Open", "Bounce:Transient")]))
+
+    log = send_log(mail_shop.shop_id, sent["key"])
+    assert (log.status, log.opens) == ("sent", 0)
+    assert MailStore(mail_shop.shop_id).load_prefs(olena).soft_bounces == 0
+    _handle(sqs_event([ses_record("Delivery", sent, MOMENT)]))
+    assert send_log(mail_shop.shop_id, sent["key"]).status == "delivered"
+
+
+@pytest.mark.parametrize("send_tag", ["", "receipt-3A0", "post_purchase:1", "-zz", "x" * 300])
+def test_a_send_tag_that_no_key_was_encoded_to_falls_back_to_the_lookup(deps, mail_shop, olena, send_tag):
+    (sent,) = _receipts(deps, mail_shop.shop_id, olena, 1, RecordingMessenger())
+    garbled = dict(sent, tags=dict(sent["tags"], send=send_tag))
+
+    result = delivery_events.handle_ses_event(deps, sqs_event([ses_record("Delivery", garbled, MOMENT)])
+                                              ["Records"][0]["body"])
+
+    assert result == {"status": "ignored", "reason": "unknown_message", "event": "Delivery"}
+    assert send_log(mail_shop.shop_id, sent["key"]).status == "sent"

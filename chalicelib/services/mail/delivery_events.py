@@ -10,10 +10,15 @@ event, accepted here in any of the shapes it arrives in on a queue:
 Identity feedback notifications (``notificationType`` instead of ``eventType``) are
 read the same way.
 
-The send is found through the ``SESMSG#{message id}`` lookup written when the send
-was marked sent. Unknown message ids are ignored, with one exception: a hard bounce
-or complaint whose ``mail.tags`` name one of our shops still suppresses the address
-(the lookup is missing only if the sender died right after SES took the message).
+The send is found from the message's own tags, which SES returns in every event: ``shop``,
+``customer`` and ``send`` (the idempotency key, domain/mail/message_tags.py), so the send log
+``SEND#{shop}#{key}`` is known without reading anything; the shop in the key is the tag's, so an
+event can only ever reach a send log of the shop it names. An event without them (an e-mail sent
+before the tag existed, or with a key too long for a tag; identity notifications) goes through
+the ``SESMSG#{message id}`` lookup written when that send was marked sent. Unknown message ids
+are ignored, with one exception: a hard bounce or complaint whose ``mail.tags`` name one of our
+shops still suppresses the address (the lookup is missing only if the sender died right after
+SES took the message).
 
 Effects:
 
@@ -27,8 +32,8 @@ Effects:
 - Open, Click: counters on the send log (at-least-once: a redelivered event counts twice).
 - Anything else (Send, Reject, DeliveryDelay, Rendering Failure, Subscription): ignored.
 
-A queue batch (``EventBatch``, the events queue hands ten at a time) reads its events' SES id
-lookups in one BatchGetItem, and adds what its events moved (delivered, bounced, complained) to
+A queue batch (``EventBatch``, the events queue hands ten at a time) reads the SES id lookups of
+its events without the tags in one BatchGetItem (none when all carry them), and adds what its events moved (delivered, bounced, complained) to
 the campaigns' and flows' results at its end, one ADD per campaign or flow instead of one per
 event. A send's move is counted once: only the event that moved the send log counts, so a
 redelivered event (its batch-mate failed, SQS brought it back) moves nothing and adds nothing.
@@ -37,11 +42,13 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from collections import Counter
 from datetime import datetime
 from email.utils import parseaddr
 from typing import Any, Optional, Sequence
 
+from chalicelib.domain.mail import message_tags
 from chalicelib.errors import NotFound
 from chalicelib.services.shops.lookup import load_shop
 from chalicelib.services.shops import shops
@@ -49,6 +56,8 @@ from chalicelib.store.mail import mail_store
 from chalicelib.store.mail.mail_store import MailPrefs, SesMessageRef, find_ses_message, find_ses_messages
 
 logger = logging.getLogger("loyalty.mail.events")
+
+_CUSTOMER_ID = re.compile(r"[A-Za-z0-9_-]{1,128}")  # as a queue message's customer_id (services/mail/mailer.py)
 
 
 def parse_event(body: dict | str | bytes) -> Optional[dict]:
@@ -72,15 +81,15 @@ def parse_event(body: dict | str | bytes) -> Optional[dict]:
 
 
 class EventBatch:
-    """One queue batch of SES events: each body parsed once, the SES id lookups of all of them read
-    in one BatchGetItem up front, and the results counts the events decide kept until ``finish``
+    """One queue batch of SES events: each body parsed once, the SES id lookups of those whose tags do
+    not name their send read in one BatchGetItem up front (none when every event's tags do), and the results counts the events decide kept until ``finish``
     adds them, one ADD per campaign or flow (``Results.add_many``). Counts are at most once, as
     they always were: a crash before ``finish`` loses the batch's counts, never adds one twice."""
 
     def __init__(self, bodies: Sequence[dict | str | bytes] = ()):
         parsed = [parse_event(body) for body in bodies]
         self._events = {body: event for body, event in zip(bodies, parsed) if isinstance(body, (str, bytes))}
-        message_ids = [_message_id(event) for event in parsed if event is not None]
+        message_ids = [_message_id(event) for event in parsed if event is not None and tagged_send(event) is None]
         self._refs: dict[str, SesMessageRef] = {}
         self._looked_up: set[str] = set()
         try:
@@ -129,8 +138,12 @@ def handle_ses_event(deps, body: dict | str, *, now: Optional[datetime] = None,
     event_type = event.get("eventType") or event.get("notificationType")
     mail = event.get("mail") if isinstance(event.get("mail"), dict) else {}
     message_id = _message_id(event)
-    ref = ((batch.lookup(message_id) if batch is not None else find_ses_message(message_id))
-           if message_id else None)
+    ref = tagged_send(event) if message_id else None
+    # A send found from its tags moves only if it was marked sent with this very message, as the
+    # lookup (written by that mark) made sure: a copy sent again after a crash has its own id.
+    sent_as = message_id if ref is not None else None
+    if ref is None and message_id:  # sent before the tag, or a key too long for one: the SES id lookup
+        ref = batch.lookup(message_id) if batch is not None else find_ses_message(message_id)
     tags = mail.get("tags") if isinstance(mail.get("tags"), dict) else {}
 
     if ref is None:
@@ -154,14 +167,15 @@ def handle_ses_event(deps, body: dict | str, *, now: Optional[datetime] = None,
                 effects.append("suppressed")
             if key and _counted(deps, store.set_send_status(key, mail_store.BOUNCED, now=now,
                                                       reason=f"hard bounce: {sub_type}",
-                                                      allowed_from=(mail_store.SENT, mail_store.DELIVERED)),
+                                                      allowed_from=(mail_store.SENT, mail_store.DELIVERED),
+                                                      ses_message_id=sent_as),
                                 shop_id, "bounced", customer_id, batch):
                 effects.append("bounced")
         else:
             # The send log moves first: a redelivered soft bounce finds it moved and is not counted again.
             moved = key is not None and _counted(deps, store.set_send_status(
                 key, mail_store.BOUNCED, now=now, reason=f"soft bounce: {sub_type}",
-                allowed_from=(mail_store.SENT,)), shop_id, "bounced", customer_id, batch)
+                allowed_from=(mail_store.SENT,), ses_message_id=sent_as), shop_id, "bounced", customer_id, batch)
             if customer_id and (moved or key is None):
                 store.update_prefs(customer_id, lambda prefs: _count_soft_bounce(prefs, now))
                 effects.append("soft_bounce_counted")
@@ -175,16 +189,17 @@ def handle_ses_event(deps, body: dict | str, *, now: Optional[datetime] = None,
                 effects.append("suppressed")
             if key and _counted(deps, store.set_send_status(
                     key, mail_store.COMPLAINED, now=now, reason="complaint",
-                    allowed_from=(mail_store.SENT, mail_store.DELIVERED, mail_store.BOUNCED)),
+                    allowed_from=(mail_store.SENT, mail_store.DELIVERED, mail_store.BOUNCED),
+                    ses_message_id=sent_as),
                     shop_id, "complained", customer_id, batch):
                 effects.append("complained")
     elif event_type == "Delivery":
         if key and _counted(deps, store.set_send_status(key, mail_store.DELIVERED, now=now,
-                                                  allowed_from=(mail_store.SENT,)),
+                                                  allowed_from=(mail_store.SENT,), ses_message_id=sent_as),
                             shop_id, "delivered", customer_id, batch):
             effects.append("delivered")
     elif event_type in ("Open", "Click"):
-        store.count_engagement(key, event_type.lower(), now)
+        store.count_engagement(key, event_type.lower(), now, ses_message_id=sent_as)
         effects.append(event_type.lower())
     else:
         return {"status": "ignored", "reason": "event_type", "event": event_type}
@@ -206,6 +221,28 @@ def _counted(deps, subject: Optional[str], shop_id: str, outcome: str, customer_
     except Exception:  # a lost count must not make SES redeliver the event
         logger.warning("could not count a %s event", outcome, exc_info=True)
     return True
+
+
+def tagged_send(event: dict) -> Optional[SesMessageRef]:
+    """The send an event's tags name (shop, customer, the encoded idempotency key), or None when they
+    do not name one exactly: then the SES id lookup decides, as for e-mails sent before the tag."""
+    mail = event.get("mail") if isinstance(event.get("mail"), dict) else {}
+    tags = mail.get("tags") if isinstance(mail.get("tags"), dict) else {}
+    key = message_tags.decode_key(_tag_value(tags, message_tags.SEND_TAG))
+    shop_id, customer_id = _tag_value(tags, "shop"), _tag_value(tags, "customer")
+    if key is None or shop_id is None or customer_id is None:
+        return None
+    if not shops.valid_shop_id(shop_id) or not _CUSTOMER_ID.fullmatch(customer_id):
+        return None
+    return SesMessageRef(shop_id, key, customer_id)
+
+
+def _tag_value(tags: dict, name: str) -> Optional[str]:
+    """A tag's one value as sent (SES lists each tag's values: ``{"shop": ["demo-shop"]}``)."""
+    value = tags.get(name)
+    if isinstance(value, list) and len(value) == 1:
+        value = value[0]
+    return value if isinstance(value, str) else None
 
 
 def _message_id(event: dict) -> Optional[str]:

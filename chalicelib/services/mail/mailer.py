@@ -27,9 +27,11 @@ idempotency record:
    earlier claim's lease ran out without ``sent``, and for marketing the
    preferences (versioned) get this send's cap slot. Two parallel marketing
    sends racing for the last slot: one commits, the other re-reads and skips.
-5. SES ``SendEmail`` (raw MIME, configuration set, tags).
-6. One TransactWriteItems: send log ``sent`` + the SES message id lookup + the outbox item
-   deleted + the results counted. From the send queue's handler these items ride in the next
+5. SES ``SendEmail`` (raw MIME, configuration set, tags: shop, template, campaign, customer,
+   category and ``send``, the idempotency key encoded by domain/mail/message_tags.py, which SES
+   returns in every event so the events find the send log without a lookup item).
+6. One TransactWriteItems: send log ``sent`` + the outbox item deleted + the results counted
+   (+ the SES message id lookup, only for a key too long for a tag). From the send queue's handler these items ride in the next
    message's claim transaction (step 4) of the same batch; the batch's last sent e-mail, or one
    whose successor claims nothing (skipped, duplicate, held, deferred, refused...), gets its
    own write right away (``send_consumer``, ``mail_store.write_sent``).
@@ -72,7 +74,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from chalicelib.domain.campaigns.links import subject_of
 from chalicelib.domain.campaigns import lift
 from chalicelib.domain.campaigns.program_holdout import in_program_holdout
-from chalicelib.domain.mail import deferral, eligibility, quiet_hours
+from chalicelib.domain.mail import deferral, eligibility, message_tags, quiet_hours
 from chalicelib.domain.places.zones import zone_of
 from chalicelib.errors import NotFound
 from chalicelib.mail import tokens
@@ -293,6 +295,9 @@ def send_message(deps, body: dict | str, *, messenger: Optional[Messenger] = Non
     messenger = messenger or deps.messenger
     tags = {"shop": shop.shop_id, "template": request.template, "campaign": request.campaign_id or "none",
             "customer": request.customer_id, "category": category}
+    send_tag = message_tags.encode_key(request.idempotency_key)
+    if send_tag is not None:  # SES's events find the send log from it: no SES id lookup item to write
+        tags[message_tags.SEND_TAG] = send_tag
     try:
         message_id = messenger.send_raw(sender=shop.sender_email, recipient=account.email, raw=raw,
                                         configuration_set=deps.config.ses_configuration_set, tags=tags)
@@ -312,7 +317,7 @@ def send_message(deps, body: dict | str, *, messenger: Optional[Messenger] = Non
         store.record_final(claimed, mail_store.FAILED, f"{error.code or 'rejected'}: {error}", now)
         logger.warning("mail rejected: shop=%s template=%s: %s", shop.shop_id, request.template, error)
         return _result("failed", request, reason=error.code or "rejected")
-    final = store.sent_write(claimed, message_id, now, outbox_key=outbox_key)
+    final = store.sent_write(claimed, message_id, now, outbox_key=outbox_key, lookup=send_tag is None)
     if not keep_final:  # else written with the next message's claim, or at the batch's end (send_consumer)
         mail_store.write_sent(final)
     if request.campaign_id and (request.holdout_percent or request.variant is not None):

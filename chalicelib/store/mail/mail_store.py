@@ -268,13 +268,17 @@ class MailStore:
         return True
 
     def sent_write(self, send: SendRecord, ses_message_id: str, now: datetime,
-                   outbox_key: Optional[dict] = None) -> "SentWrite":
-        """What ``mark_sent`` writes for ``send``, to write now (``write_sent``) or with the next claim."""
-        return SentWrite(send, ses_message_id, now, outbox_key if _own_outbox_key(self.shop_id, outbox_key) else None)
+                   outbox_key: Optional[dict] = None, *, lookup: bool = True) -> "SentWrite":
+        """What ``mark_sent`` writes for ``send``, to write now (``write_sent``) or with the next claim.
+        ``lookup=False``: the message went out with its idempotency key in its tags
+        (domain/mail/message_tags.py), so SES's events find the send log without the SES id lookup item."""
+        return SentWrite(send, ses_message_id, now, outbox_key if _own_outbox_key(self.shop_id, outbox_key) else None,
+                         lookup=lookup)
 
     def mark_sent(self, send: SendRecord, ses_message_id: str, now: datetime,
                   outbox_key: Optional[dict] = None) -> None:
-        """Send log → ``sent`` with the SES message id, the SES id → send lookup and, when the
+        """Send log → ``sent`` with the SES message id, the SES id → send lookup (the sender leaves
+        it out with ``sent_write(..., lookup=False)`` when the tags carry the key) and, when the
         message came from the outbox, the outbox item deleted: one TransactWriteItems. Not
         conditioned on the claim: SES already took the message, so the record must say so even
         if this worker's lease has lapsed."""
@@ -318,9 +322,10 @@ class MailStore:
         SuppressionItem(keys.suppression_pk(self.shop_id, email_hash(email)), keys.SUPPRESSION_SK).delete()
 
     def set_send_status(self, idempotency_key: str, status: str, *, allowed_from: tuple[str, ...], now: datetime,
-                        reason: Optional[str] = None) -> Optional[str]:
+                        reason: Optional[str] = None, ses_message_id: Optional[str] = None) -> Optional[str]:
         """Move the send log to a delivery outcome if it is in one of ``allowed_from``
-        (events arrive unordered: a late Delivery must not hide a Complaint). Returns what
+        (events arrive unordered: a late Delivery must not hide a Complaint) and, given
+        ``ses_message_id``, it was marked sent with that SES message (the event's). Returns what
         the send counts towards (``campaign:{id}`` or ``flow:{template}``) when it moved,
         else None."""
         stamp = {DELIVERED: MailSendItem.delivered_at, BOUNCED: MailSendItem.bounced_at,
@@ -329,21 +334,29 @@ class MailStore:
         if reason:
             actions.append(MailSendItem.reason.set(reason[:1000]))
         item = MailSendItem(keys.send_log_pk(self.shop_id, idempotency_key), keys.SEND_LOG_SK)
+        condition = MailSendItem.pk.exists() & MailSendItem.status.is_in(*allowed_from)
+        if ses_message_id is not None:
+            condition = condition & (MailSendItem.ses_message_id == ses_message_id)
         try:  # the update returns the whole item (ALL_NEW): its template and campaign come back with it
-            item.update(actions=actions, condition=MailSendItem.pk.exists() & MailSendItem.status.is_in(*allowed_from))
+            item.update(actions=actions, condition=condition)
         except UpdateError as error:
             if _condition_failed(error):
                 return None
             raise
         return subject_of(item.campaign_id, item.template)
 
-    def count_engagement(self, idempotency_key: str, kind: str, now: datetime) -> None:
-        """Open or Click: one more on the send log's counter."""
+    def count_engagement(self, idempotency_key: str, kind: str, now: datetime,
+                         ses_message_id: Optional[str] = None) -> None:
+        """Open or Click: one more on the send log's counter (given ``ses_message_id``: only on the
+        send log marked sent with that SES message)."""
         counter, stamp = ((MailSendItem.opens, MailSendItem.last_opened_at) if kind == "open"
                           else (MailSendItem.clicks, MailSendItem.last_clicked_at))
+        condition = MailSendItem.pk.exists()
+        if ses_message_id is not None:
+            condition = condition & (MailSendItem.ses_message_id == ses_message_id)
         try:
             MailSendItem(keys.send_log_pk(self.shop_id, idempotency_key), keys.SEND_LOG_SK).update(
-                actions=[counter.add(1), stamp.set(keys.iso(now))], condition=MailSendItem.pk.exists())
+                actions=[counter.add(1), stamp.set(keys.iso(now))], condition=condition)
         except UpdateError as error:
             if not _condition_failed(error):
                 raise
@@ -351,8 +364,9 @@ class MailStore:
 
 @dataclass
 class SentWrite:
-    """One send's final write: the send log ``sent`` with SES's message id, the SES id lookup, the
-    outbox item it came from deleted and (``counter``) its results counted, all or nothing.
+    """One send's final write: the send log ``sent`` with SES's message id, the SES id lookup (``lookup``:
+    only when the message's tags do not carry its idempotency key), the outbox item it came from
+    deleted and (``counter``) its results counted, all or nothing.
     ``message_id``: the queue message it came from, reported failed should this write fail.
     ``written``: it landed (alone, or riding in a claim)."""
 
@@ -363,6 +377,7 @@ class SentWrite:
     counter: Optional[counters.CounterAddition] = None
     message_id: Optional[str] = None
     written: bool = False
+    lookup: bool = True
 
 
 _CONFLICT_ATTEMPTS = 5
@@ -411,10 +426,11 @@ def _add_sent(write: Transaction, sent: SentWrite) -> None:
     if sent.outbox_key is not None:
         write.delete_action(prepared.outbox_delete(sent.outbox_key["pk"], sent.outbox_key["sk"]))
     stamp = keys.iso(now)
-    write.put(SesMessageItem, {"pk": keys.ses_message_pk(sent.ses_message_id), "sk": keys.SES_MESSAGE_SK,
-                               "shop_id": send.shop_id, "idempotency_key": send.idempotency_key,
-                               "customer_id": send.customer_id, "created_at": stamp,
-                               "ttl": _ttl(now, SES_LOOKUP_DAYS)})
+    if sent.lookup:  # else SES's events find the send log from the message's tags
+        write.put(SesMessageItem, {"pk": keys.ses_message_pk(sent.ses_message_id), "sk": keys.SES_MESSAGE_SK,
+                                   "shop_id": send.shop_id, "idempotency_key": send.idempotency_key,
+                                   "customer_id": send.customer_id, "created_at": stamp,
+                                   "ttl": _ttl(now, SES_LOOKUP_DAYS)})
     write.update_action(prepared.sent_update(keys.send_log_pk(send.shop_id, send.idempotency_key),
                                              sent.ses_message_id, stamp))
     if sent.counter is not None:
