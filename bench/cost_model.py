@@ -59,7 +59,9 @@ class Assumptions:
     log_bytes_per_email: int = 650       # one INFO line + two EMF records (EmailsSent, QueueAge)
     log_bytes_per_order: int = 450       # EMF OrdersApplied + WebhookLatency
     xray_sampled: float = 0.05           # X-Ray's default rule: 1 a second, then 5 %
-    send_log_kb: float = 1.3             # send log + SES id lookup, kept 400 days (TTL)
+    # The send log (521 B, bench.campaign --items) and its keys-only by_customer entry (about 150 B),
+    # 100 B of DynamoDB's overhead each; a tagged send writes no SES id lookup (domain/mail/message_tags.py)
+    send_log_kb: float = 0.9
     stream_batch: float = 5.0            # outbox inserts per publish_outbox invocation (filtered)
     stream_cpu_ms: float = 3.0
 
@@ -141,7 +143,7 @@ def per_million_emails(campaign: dict, send_path: dict, a: Assumptions,
         ("X-Ray", (invocations + ev_invocations) * a.xray_sampled * PRICES["xray_trace"],
          f"{a.xray_sampled:.0%} of invocations sampled (default rule), $5 per million traces"),
         ("DynamoDB storage (per month kept)", MILLION * a.send_log_kb / 1e6 * PRICES["dynamodb_storage_gb_month"],
-         f"{a.send_log_kb:g} KB per e-mail (send log + SES lookup, 400-day TTL) x $0.25 per GB-month"),
+         f"{a.send_log_kb:g} KB per e-mail (send log + its keys-only index entry, 400-day TTL) x $0.25 per GB-month"),
     ]
 
 
