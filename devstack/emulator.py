@@ -525,6 +525,11 @@ class KeepAliveRequestHandler(MotoRequestHandler):
         environ["wsgi.input"] = io.BytesIO(body)
         return environ
 
+    def log_error(self, format: str, *args) -> None:
+        if format.startswith("Request timed out"):
+            return  # an idle kept connection ending (``timeout``) is how keep-alive works, not an error
+        super().log_error(format, *args)
+
     def send_header(self, keyword: str, value: str) -> None:
         if getattr(self, "_in_application", False) and keyword.lower() == "connection" and value.lower() == "close":
             return  # werkzeug's "always close"; http.server keeps the connection unless the client said close

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import http.client
 import json
+import logging
 import socket
 import threading
 
@@ -113,3 +114,26 @@ def test_a_connection_accepted_as_the_emulator_stops_is_closed_not_served():
     assert client.recv(1024) == b""  # closed, and nothing answered
     assert not server.live_connections
     client.close()
+
+
+def test_an_idle_kept_connection_ends_quietly(monkeypatch, caplog):
+    # ``make run`` prints the emulator's errors: a kept connection the client left idle ending after
+    # ``timeout`` is keep-alive working, not an error to show there
+    from devstack.emulator import KeepAliveRequestHandler
+
+    monkeypatch.setattr(KeepAliveRequestHandler, "timeout", 0.2)
+    caplog.set_level(logging.INFO, logger="werkzeug")
+    port = free_port()
+    server = SerializedMotoServer(ip_address="127.0.0.1", port=port, verbose=True)  # as make run prints it
+    server.start()
+    try:
+        create_table(_dynamodb(f"http://127.0.0.1:{port}"), "idle")
+        with socket.create_connection(("127.0.0.1", port)) as idle:
+            idle.settimeout(5)
+            assert idle.recv(1) == b""  # the server ended the idle connection
+    finally:
+        server.stop()
+
+    logged = [record.getMessage() for record in caplog.records if record.name == "werkzeug"]
+    assert any('"POST / HTTP/1.1" 200' in line for line in logged)  # the server's log is what this reads
+    assert not [line for line in logged if "timed out" in line]
