@@ -9,6 +9,7 @@ from hypothesis import given, settings, strategies as st
 
 from chalicelib.api.function_url import UrlRoute, serve, to_url_response
 from devstack.function_url import url_event
+from tests.support.examples import examples
 
 ROUTE = UrlRoute("/webhooks/{platform}/{shop_id}", methods=("POST",),
                  content_types=("application/json", "application/x-www-form-urlencoded", "text/plain"))
@@ -88,7 +89,7 @@ _events = st.fixed_dictionaries({}, optional={
 })
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(_events)
 def test_any_event_gets_an_answer_and_only_the_routes_requests_reach_the_view(event):
     view = RecordingView()

@@ -175,7 +175,7 @@ _HTML_PIECES = st.sampled_from([
     'style="color:red"', 'hhref="', 'xhref="', '&quot;', 'href ="'])
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(st.lists(_HTML_PIECES, max_size=30).map("".join))
 def test_the_html_rewriting_finds_the_links_a_case_blind_href_pattern_finds(document):
     """The tracker finds hrefs from their ``="`` (a literal, searched in C) and checks the name behind

@@ -112,7 +112,7 @@ def test_any_text_makes_the_same_message_as_the_email_package(name, subject, htm
     assert ours.isascii() and all(len(line) <= 998 for line in ours.split(b"\r\n"))
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=120))
 def test_a_subjects_encoded_words_hold_the_most_whole_characters_that_fit(value):
     """Each encoded word decodes to whole characters, at most 42 bytes of UTF-8 (a folded line of

@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 from chalicelib.mail.messenger import TransientSendError
 from chalicelib.mail.rate_limit import (WINDOW_SECONDS, RateLimitedMessenger, Taken, expect_sends, granted_of,
                                         window_of)
+from tests.support.examples import examples
 
 MESSAGE = {"sender": "a", "recipient": "b", "raw": b"", "configuration_set": None, "tags": {}}
 
@@ -80,7 +81,7 @@ def test_senders_sharing_the_counter_never_pass_the_rate_in_any_second():
     assert all(per_second[second] <= counter.granted[second] for second in per_second)
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=examples(60), deadline=None)
 @given(rate=st.integers(1, 20), senders=st.integers(1, 5), applied=st.sampled_from([1, 2]),
        start=st.floats(0, 200), steps=st.lists(st.tuples(st.integers(0, 4), st.integers(1, 10),
                                                          st.sampled_from([0.0, 0.004, 0.05, 0.3])),

@@ -8,13 +8,14 @@ from hypothesis import given, settings, strategies as st
 
 from chalicelib.domain.mail.message_tags import MAX_TAG_VALUE, decode_key, encode_key
 from chalicelib.mail.messenger import sanitize_tag
+from tests.support.examples import examples
 
 _SES_TAG_VALUE = re.compile(r"[A-Za-z0-9_-]{1,256}")
 # what a queue message's idempotency key may be (services/mail/mailer.py: 1-512 characters, no control characters)
 _KEYS = st.text(st.characters(blacklist_categories=("Cc", "Cs")), min_size=1, max_size=512)
 
 
-@settings(max_examples=400)
+@settings(max_examples=examples(400))
 @given(_KEYS)
 def test_any_key_round_trips_or_gets_no_tag_when_too_long(key):
     value = encode_key(key)
