@@ -228,21 +228,13 @@ def tagged_send(event: dict) -> Optional[SesMessageRef]:
     do not name one exactly: then the SES id lookup decides, as for e-mails sent before the tag."""
     mail = event.get("mail") if isinstance(event.get("mail"), dict) else {}
     tags = mail.get("tags") if isinstance(mail.get("tags"), dict) else {}
-    key = message_tags.decode_key(_tag_value(tags, message_tags.SEND_TAG))
-    shop_id, customer_id = _tag_value(tags, "shop"), _tag_value(tags, "customer")
+    key = message_tags.decode_key(_tag(tags, message_tags.SEND_TAG))
+    shop_id, customer_id = _tag(tags, "shop"), _tag(tags, "customer")
     if key is None or shop_id is None or customer_id is None:
         return None
     if not shops.valid_shop_id(shop_id) or not _CUSTOMER_ID.fullmatch(customer_id):
         return None
     return SesMessageRef(shop_id, key, customer_id)
-
-
-def _tag_value(tags: dict, name: str) -> Optional[str]:
-    """A tag's one value as sent (SES lists each tag's values: ``{"shop": ["demo-shop"]}``)."""
-    value = tags.get(name)
-    if isinstance(value, list) and len(value) == 1:
-        value = value[0]
-    return value if isinstance(value, str) else None
 
 
 def _message_id(event: dict) -> Optional[str]:
@@ -268,11 +260,12 @@ def _recipients(entries: Any, detail_field: Optional[str]) -> list[tuple[str, st
 
 
 def _tag(tags: dict, name: str) -> Optional[str]:
-    """SES puts each tag's values in a list: ``{"shop": ["demo-shop"]}``."""
+    """A tag's one value as sent (SES lists each tag's values: ``{"shop": ["demo-shop"]}``); None when
+    it is missing, empty or not one text."""
     value = tags.get(name)
     if isinstance(value, list):
-        value = value[0] if value else None
-    return value if isinstance(value, str) and value and value != "none" else None
+        value = value[0] if len(value) == 1 else None
+    return value if isinstance(value, str) and value else None
 
 
 def _shop_exists(deps, shop_id: str) -> bool:
