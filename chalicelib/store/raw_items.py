@@ -67,7 +67,6 @@ def _reader(attribute) -> tuple[Optional[str], Optional[Callable[[Any], Any]]]:
 
 @dataclass(frozen=True)
 class ReadPlan:
-    readers: tuple  # (python name, attribute, default as from_raw_data sets it)
     hash_key: Any
     range_key: Any
     discriminator: Any
@@ -77,16 +76,15 @@ class ReadPlan:
 
 @lru_cache(maxsize=None)
 def read_plan(model_class: type) -> ReadPlan:
-    readers, hash_key, range_key, discriminator = [], None, None, None
+    fields, hash_key, range_key, discriminator = [], None, None, None
     for name, attribute in model_class.get_attributes().items():
         if isinstance(attribute, DiscriminatorAttribute):
             discriminator = attribute
             continue
-        readers.append((name, attribute, attribute.default))
+        default = attribute.default
+        fields.append((name, attribute.attr_name, *_reader(attribute), default, callable(default)))
         if attribute.is_hash_key:
             hash_key = attribute
         if attribute.is_range_key:
             range_key = attribute
-    fields = tuple((name, attribute.attr_name, *_reader(attribute), default, callable(default))
-                   for name, attribute, default in readers)
-    return ReadPlan(tuple(readers), hash_key, range_key, discriminator, fields)
+    return ReadPlan(hash_key, range_key, discriminator, tuple(fields))
