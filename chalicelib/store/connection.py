@@ -16,29 +16,16 @@ def connection():
     return Item._get_connection().connection
 
 
-def partition_raw_items(pk: str, sort_keys, *, consistent_read: bool = False):
-    """The items of one partition within ``sort_keys`` (a condition on ``Item.sk``) as DynamoDB JSON,
-    page after page, through ``lean_connection()`` (the send path's read takes a sort key range of it,
-    ``partition_range_raw_items``), for a reader that maps them
-    without models (``store/raw_items.py``; ``Item.from_raw_data`` makes each its model). ``Item.query``
-    would add a filter naming every one of Item's kinds (``type IN (:0, :1, …)``, one value per kind):
-    built, serialised, sent and evaluated with every request, though the ranges read here hold only
-    Item's kinds (a tenth of the send path's Query in CPU)."""
-    from functools import partial
-
-    from pynamodb.pagination import ResultIterator
-
-    return ResultIterator(partial(lean_connection().query, Item._get_connection().table_name), (pk,),
-                          {"range_key_condition": sort_keys, "consistent_read": consistent_read})
-
-
 def partition_range_raw_items(pk: str, low: str, high: str, *, consistent_read: bool = False):
-    """``partition_raw_items(pk, Item.sk.between(low, high), consistent_read=...)``, the very same
-    Query page after page, with its request made once per range by PynamoDB's own ``query`` (the
-    key condition, names, values; ``_range_query``) and only the partition key (and, past the first
-    page, the last key read) filled in per call: the send path's read, 0.04 ms of CPU less an e-mail
-    than the condition objects and the pages' iterator built for every read
-    (tests/contract/test_send_requests.py holds the requests equal)."""
+    """The items of one partition with ``low <= sk <= high`` as DynamoDB JSON, page after page, on
+    ``lean_connection()``: the send path's read, mapped without models (``store/raw_items.py``).
+    The Query is PynamoDB's own ``Connection.query`` for ``Item.sk.between(low, high)``, made once
+    per range (the key condition, names, values; ``_range_query``) with only the partition key (and,
+    past the first page, the last key read) filled in per call: 0.04 ms of CPU less an e-mail than
+    the condition objects and the pages' iterator built for every read
+    (tests/contract/test_send_requests.py holds the requests equal). ``Item.query`` would add a
+    filter naming every one of Item's kinds (``type IN (:0, :1, …)``), built, sent and evaluated with
+    every request, though the ranges read here hold only Item's kinds."""
     from pynamodb.connection.base import BOTOCORE_EXCEPTIONS
     from pynamodb.exceptions import QueryError
 

@@ -10,8 +10,9 @@ from pynamodb.exceptions import TransactWriteError
 from pynamodb.transactions import TransactWrite
 
 from chalicelib.store import keys, lean_requests
-from chalicelib.store.connection import connection, lean_connection, partition_raw_items
+from chalicelib.store.connection import connection, lean_connection
 from chalicelib.store.models import Item, LotItem, OutboxItem
+from tests.support.partition_query import partition_raw_items
 
 PK = keys.customer_pk("lean-shop", "c_ü+1@example.com")
 

@@ -203,7 +203,8 @@ def _paged_answers(monkeypatch, pages: list[dict]) -> list[dict]:
 
 
 def test_the_send_reads_query_is_the_one_pynamodb_builds_page_after_page(monkeypatch):
-    from chalicelib.store.connection import partition_range_raw_items, partition_raw_items
+    from chalicelib.store.connection import partition_range_raw_items
+    from tests.support.partition_query import partition_raw_items
     from chalicelib.store.models import Item
 
     low, high = keys.MAIL_PREF_SK, keys.LOT_SK_PREFIX + "\uffff"
@@ -224,7 +225,8 @@ def test_the_send_reads_query_is_the_one_pynamodb_builds_page_after_page(monkeyp
 
 
 def test_the_send_reads_query_gives_the_items_the_condition_gives(repos):
-    from chalicelib.store.connection import partition_range_raw_items, partition_raw_items
+    from chalicelib.store.connection import partition_range_raw_items
+    from tests.support.partition_query import partition_raw_items
     from chalicelib.store.models import Item, LotItem
 
     pk = keys.customer_pk(SHOP, "c_ü+1")
