@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import functools
-from typing import Optional
+from typing import Iterator, Optional
 
 from pynamodb.connection.base import Connection
 from pynamodb.exceptions import DoesNotExist
@@ -14,6 +14,19 @@ from chalicelib.store.models import Item
 def connection():
     """The connection PynamoDB keeps for the table (TransactGet/TransactWrite need it explicitly)."""
     return Item._get_connection().connection
+
+
+def keys_only_index_rows(index: str, hash_attribute: str, value: str, *, newest_first: bool = False,
+                         page_size: Optional[int] = None) -> Iterator[dict]:
+    """The rows (keys, as DynamoDB JSON) of a KEYS_ONLY index under one hash key, in sort key order
+    (``newest_first``: reversed), page after page. PynamoDB would filter on the item type, which a
+    KEYS_ONLY index does not project, so this pages with the client."""
+    paginator = connection().client.get_paginator("query")
+    options = {"PaginationConfig": {"PageSize": page_size}} if page_size else {}
+    for page in paginator.paginate(TableName=Item.Meta.table_name, IndexName=index, ScanIndexForward=not newest_first,
+                                   KeyConditionExpression="#h = :v", ExpressionAttributeNames={"#h": hash_attribute},
+                                   ExpressionAttributeValues={":v": {"S": value}}, **options):
+        yield from page["Items"]
 
 
 def partition_range_raw_items(pk: str, low: str, high: str, *, consistent_read: bool = False):

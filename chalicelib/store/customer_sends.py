@@ -10,11 +10,11 @@ instead: half a read unit per send log read by key.
 """
 from __future__ import annotations
 
-from typing import Iterable, Iterator, Optional
+from typing import Optional
 
 from chalicelib.store import keys
-from chalicelib.store.connection import connection
-from chalicelib.store.models import Item, MailSendItem
+from chalicelib.store.connection import keys_only_index_rows
+from chalicelib.store.models import MailSendItem
 
 BATCH_GET = 100
 
@@ -43,20 +43,10 @@ def send_log_index_keys(shop_id: str, customer_id: str, created_at: str, idempot
 
 def _index_keys(index: str, hash_attribute: str, sort_attribute: str, value: str,
                 limit: Optional[int]) -> list[tuple[str, tuple[str, str]]]:
-    """(sort key, item key) from a KEYS_ONLY index, newest first. PynamoDB would filter on the item
-    type, which a KEYS_ONLY index does not project, so this pages with the client."""
+    """(sort key, item key) from a KEYS_ONLY index, newest first."""
     found: list[tuple[str, tuple[str, str]]] = []
-    for row in _pages(index, hash_attribute, value, limit):
+    for row in keys_only_index_rows(index, hash_attribute, value, newest_first=True, page_size=limit):
         found.append((row[sort_attribute]["S"], (row["pk"]["S"], row["sk"]["S"])))
         if limit is not None and len(found) >= limit:
             break
     return found
-
-
-def _pages(index: str, hash_attribute: str, value: str, limit: Optional[int]) -> Iterator[dict]:
-    paginator = connection().client.get_paginator("query")
-    options = {"PaginationConfig": {"PageSize": limit}} if limit else {}
-    for page in paginator.paginate(TableName=Item.Meta.table_name, IndexName=index, ScanIndexForward=False,
-                                   KeyConditionExpression="#h = :v", ExpressionAttributeNames={"#h": hash_attribute},
-                                   ExpressionAttributeValues={":v": {"S": value}}, **options):
-        yield from page["Items"]

@@ -24,7 +24,8 @@ from chalicelib.domain.loyalty.order_record import EarnedLine, OrderRecord
 from chalicelib.domain.loyalty import tier_window
 from chalicelib.domain.platform_events import Refund, RefundLine
 from chalicelib.store import counters, keys
-from chalicelib.store.connection import connection, lean_connection, partition_range_raw_items, resolve
+from chalicelib.store.connection import (connection, keys_only_index_rows, lean_connection,
+                                         partition_range_raw_items, resolve)
 from chalicelib.store.raw_items import item_values
 from chalicelib.store.counters import CounterAddition
 from chalicelib.store.loyalty.dashboard import dashboard_update
@@ -388,14 +389,9 @@ def outbox_values(message: dict, now: datetime) -> dict:
 
 
 def _keys_only_index(index: str, hash_attribute: str, value: str, sort_attribute: str) -> Iterable[str]:
-    """Sort keys from a KEYS_ONLY index. PynamoDB would filter on the item type,
-    which a KEYS_ONLY index does not project, so this pages with the client."""
-    paginator = connection().client.get_paginator("query")
-    for page in paginator.paginate(TableName=Item.Meta.table_name, IndexName=index,
-                                   KeyConditionExpression="#h = :v", ExpressionAttributeNames={"#h": hash_attribute},
-                                   ExpressionAttributeValues={":v": {"S": value}}):
-        for row in page["Items"]:
-            yield row[sort_attribute]["S"]
+    """Sort keys from a KEYS_ONLY index."""
+    for row in keys_only_index_rows(index, hash_attribute, value):
+        yield row[sort_attribute]["S"]
 
 
 def _encode_directory_cursor(shard: int, customer_id: str) -> str:
