@@ -16,8 +16,6 @@ from chalicelib.store import keys
 from chalicelib.store.connection import keys_only_index_rows
 from chalicelib.store.models import MailSendItem
 
-BATCH_GET = 100
-
 
 def customer_send_items(shop_id: str, customer_id: str, limit: Optional[int] = None) -> list[MailSendItem]:
     """The customer's send logs, newest first (``limit``: the newest that many)."""
@@ -27,9 +25,8 @@ def customer_send_items(shop_id: str, customer_id: str, limit: Optional[int] = N
     older = list(MailSendItem.by_due_day.query(pk, scan_index_forward=False, limit=limit))
     found = {(item.pk, item.sk): item for item in older}
     wanted = [key for _, key in send_keys if key not in found]
-    for start in range(0, len(wanted), BATCH_GET):
-        for item in MailSendItem.batch_get(wanted[start:start + BATCH_GET]):
-            found[(item.pk, item.sk)] = item
+    for item in MailSendItem.batch_get(wanted):  # (PynamoDB asks 100 keys a request)
+        found[(item.pk, item.sk)] = item
     order = {key: sort for sort, key in send_keys}
     order.update({(item.pk, item.sk): item.gsi1sk or "" for item in older})
     newest_first = sorted(found.values(), key=lambda item: order.get((item.pk, item.sk), ""), reverse=True)

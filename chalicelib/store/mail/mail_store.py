@@ -28,7 +28,7 @@ from chalicelib.store import counters, keys
 from chalicelib.store.connection import connection, lean_connection, resolve
 from chalicelib.store.customer_sends import customer_send_items, send_log_index_keys
 from chalicelib.store.retries import retried
-from chalicelib.store.transaction import Transaction, put_kwargs
+from chalicelib.store.transaction import PreparedCondition, Transaction, put_kwargs
 from chalicelib.store.models import (
     MailPrefItem,
     MailSendItem,
@@ -452,10 +452,9 @@ class _PreparedRequests:
             self._MARK, range_key=keys.SUPPRESSION_SK, condition=SuppressionItem.pk.does_not_exist())
         self._check_rest = {name: value for name, value in check.items() if name not in ("TableName", "Key")}
         self._check_range = check["Key"][SuppressionItem.sk.attr_name]
-        self._new = _serialized_condition(MailSendItem.pk.does_not_exist())
-        expression, names, values = _serialized_condition(_claimable_at(self._MARK))
-        self._claimable = expression, names, values, next(place for place, value in values.items()
-                                                          if value == {"S": self._MARK})
+        self._new = PreparedCondition(MailSendItem.pk.does_not_exist())
+        self._claimable = PreparedCondition(_claimable_at(self._MARK))
+        self._now_place = next(place for place, value in self._claimable.values.items() if value == {"S": self._MARK})
         update = MailSendItem(self._MARK, keys.SEND_LOG_SK).get_update_kwargs_from_instance(actions=[
             MailSendItem.status.set(SENT), MailSendItem.ses_message_id.set(self._MARK + "id"),
             MailSendItem.sent_at.set(self._MARK + "at"), MailSendItem.updated_at.set(self._MARK + "at"),
@@ -474,13 +473,12 @@ class _PreparedRequests:
     def claim_put(self, values: dict, now: datetime, only_if_new: bool) -> dict:
         action = put_kwargs(MailSendItem, values)
         if only_if_new:
-            expression, names, condition_values = self._new
-            condition_values = dict(condition_values)
+            condition, condition_values = self._new, dict(self._new.values)
         else:
-            expression, names, condition_values, now_place = self._claimable
-            condition_values = {**condition_values, now_place: {"S": keys.iso(now)}}
-        action["ConditionExpression"] = expression
-        action["ExpressionAttributeNames"] = dict(names)
+            condition = self._claimable
+            condition_values = {**condition.values, self._now_place: {"S": keys.iso(now)}}
+        action["ConditionExpression"] = condition.expression
+        action["ExpressionAttributeNames"] = dict(condition.names)
         if condition_values:
             action["ExpressionAttributeValues"] = condition_values
         return action
@@ -504,14 +502,6 @@ def _prepared_requests(table_name: str) -> _PreparedRequests:
     return _PreparedRequests(table_name)
 
 
-def _serialized_condition(condition) -> tuple[str, dict, dict]:
-    """A PynamoDB condition as a request carries it: expression, placeholder → name, values."""
-    names: dict[str, str] = {}
-    values: dict = {}
-    expression = condition.serialize(names, values)
-    return expression, {placeholder: name for name, placeholder in names.items()}, values
-
-
 def find_ses_message(message_id: str) -> Optional[SesMessageRef]:
     try:
         item = SesMessageItem.get(keys.ses_message_pk(message_id), keys.SES_MESSAGE_SK)
@@ -521,17 +511,12 @@ def find_ses_message(message_id: str) -> Optional[SesMessageRef]:
 
 
 def find_ses_messages(message_ids: Iterable[str]) -> dict[str, SesMessageRef]:
-    """``find_ses_message`` for a queue batch's events at once: one BatchGetItem (eventually
-    consistent, as the single read; unprocessed keys asked again by PynamoDB). Ids without a lookup
-    are missing from the answer."""
-    wanted = list(dict.fromkeys(message_id for message_id in message_ids if message_id))  # no duplicate keys
-    found: dict[str, SesMessageRef] = {}
-    for start in range(0, len(wanted), 100):  # BatchGetItem's most keys a request
-        keys_asked = [(keys.ses_message_pk(message_id), keys.SES_MESSAGE_SK) for message_id in wanted[start:start + 100]]
-        by_pk = {pk: message_id for (pk, _), message_id in zip(keys_asked, wanted[start:start + 100])}
-        for item in SesMessageItem.batch_get(keys_asked):
-            found[by_pk[item.pk]] = SesMessageRef(item.shop_id, item.idempotency_key, item.customer_id)
-    return found
+    """``find_ses_message`` for a queue batch's events at once: BatchGetItem (eventually consistent,
+    as the single read; PynamoDB asks 100 keys a request and again for unprocessed ones). Ids without
+    a lookup are missing from the answer."""
+    by_pk = {keys.ses_message_pk(message_id): message_id for message_id in message_ids if message_id}
+    return {by_pk[item.pk]: SesMessageRef(item.shop_id, item.idempotency_key, item.customer_id)
+            for item in SesMessageItem.batch_get([(pk, keys.SES_MESSAGE_SK) for pk in by_pk])}
 
 
 # -- helpers ------------------------------------------------------------------------
