@@ -16,7 +16,6 @@ from chalicelib.store.models import CodeItem, OfferItem, OfferRecordItem, over_v
 OFFER_SK_PREFIX = "REWARDOFFER#"
 # Housekeeping only: an expired offer's index item is let go after this.
 EXPIRED_OFFER_KEEP = timedelta(days=30)
-BATCH_GET = 100
 
 
 class PersonalOffers:
@@ -37,10 +36,7 @@ class PersonalOffers:
             keys.customer_pk(self.shop_id, customer_id), OfferItem.sk.startswith(OFFER_SK_PREFIX),
             consistent_read=True)}
         wanted = [(keys.code_pk(self.shop_id, code), keys.CODE_SK) for code in sorted(listed)]
-        found = []
-        for start in range(0, len(wanted), BATCH_GET):
-            found += [_code_from_item(item) for item in CodeItem.batch_get(wanted[start:start + BATCH_GET],
-                                                                           consistent_read=True)]
+        found = [_code_from_item(item) for item in CodeItem.batch_get(wanted, consistent_read=True)]
         return sorted(((listed[code.code], code) for code in found if code.customer_id == customer_id),
                       key=lambda pair: (pair[1].created_at, pair[1].code))
 
