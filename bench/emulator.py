@@ -3,14 +3,9 @@ from __future__ import annotations
 
 import logging
 import os
-import socket
+
 from chalicelib.composition import dependencies
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+from devstack.ports import free_port
 
 
 def start_emulator(*, metered: bool = False, port: int | None = None):

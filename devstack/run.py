@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any, Optional
 
 from devstack import cli
+from devstack.ports import free_port
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 SHOP_ID = "demo-shop"
@@ -142,9 +143,7 @@ def _function_url_port(api_port: int, emulator_port: int) -> int:
             return candidate
         except StackError:
             pass
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+    return free_port()
 
 
 class ChildOutput:
