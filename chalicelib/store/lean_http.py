@@ -18,6 +18,7 @@ from typing import Optional
 _MAX_LINE = 65536  # http.client's limits: a line, and the headers of one answer
 _MAX_HEADERS = 100
 _MAX_INTERIM = 10  # 1xx answers before the real one
+_HEX_DIGITS = b"0123456789abcdefABCDEF"
 
 
 class BadAnswer(ConnectionError):
@@ -122,10 +123,9 @@ class KeptConnection:
         parts = []
         while True:
             size_text = self._line().split(b";", 1)[0].strip()
-            try:
-                size = int(size_text, 16)
-            except ValueError:
-                raise BadAnswer(f"chunk size {size_text!r}") from None
+            if not size_text or size_text.strip(_HEX_DIGITS):  # (int(text, 16) would take a sign or 0x too)
+                raise BadAnswer(f"chunk size {size_text!r}")
+            size = int(size_text, 16)
             if size == 0:
                 break
             parts.append(self._exactly(size))
