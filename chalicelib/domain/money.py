@@ -17,7 +17,10 @@ def to_minor(amount, exponent: int) -> int:
         raise ValueError(f"not a decimal amount: {amount!r}") from exc
     if not value.is_finite():
         raise ValueError(f"not a finite amount: {amount!r}")
-    return int((value.scaleb(exponent)).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+    try:
+        return int((value.scaleb(exponent)).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+    except InvalidOperation as exc:  # more digits than the decimal context holds (28)
+        raise ValueError(f"amount out of range: {amount!r}") from exc
 
 
 def from_minor(minor: int, exponent: int) -> Decimal:

@@ -700,7 +700,7 @@ def test_money_helpers():
     assert from_minor(1234, 2) == Decimal("12.34")
     assert format_minor(5, 2) == "0.05"
     assert format_minor(1000, 0) == "1000"
-    for bad in ("abc", "NaN", "Infinity"):
+    for bad in ("abc", "NaN", "Infinity", "1e400", "9" * 35):  # the last two: past the context's 28 digits
         with pytest.raises(ValueError):
             to_minor(bad, 2)
 

@@ -62,8 +62,10 @@ def check_code(deps, shop: Shop, code: str, order_total: Optional[str] = None) -
         try:
             total_minor = to_minor(order_total, shop.currency_exponent)
         except ValueError:
+            total_minor = -1
+        if total_minor < 0:
             raise BadRequest("order_total: a decimal amount in the shop's currency, like 12.50",
-                             field="order_total") from None
+                             field="order_total")
     found = deps.repos.loyalty(shop.shop_id).load_code(code.strip().upper())
     if found is None:
         raise NotFound("code: no such code in this shop", field="code")

@@ -116,15 +116,19 @@ def redeem_points(deps, shop: Shop, email: str, body: dict) -> dict:
     def decide() -> dict:
         account = existing_account(deps, shop, email)
         now = deps.clock()
-        code = RewardCode(code=new_code(), shop_id=shop.shop_id, kind="redemption", customer_id=account.customer_id,
+        code_id = new_code()
+        try:
+            # The balance is checked before the code is priced: points beyond any balance
+            # (2**70, 35 digits) are a 409, never a value the decimal context cannot hold.
+            portions = account.redeem(points, cause=f"code:{code_id}", now=now, rules=shop.program,
+                                      detail={"code": code_id})
+        except InsufficientPoints as refusal:
+            raise Conflict(f"points: {refusal.reason}", field="points", points_balance=account.points_balance) from None
+        code = RewardCode(code=code_id, shop_id=shop.shop_id, kind="redemption", customer_id=account.customer_id,
                           value_minor=shop.program.redemption_value_minor(points, shop.currency_exponent),
                           points=points, created_at=now,
                           expires_at=now + timedelta(days=shop.program.redemption_code_validity_days))
-        try:
-            code.portions = account.redeem(points, cause=f"code:{code.code}", now=now, rules=shop.program,
-                                           detail={"code": code.code})
-        except InsufficientPoints as refusal:
-            raise Conflict(f"points: {refusal.reason}", field="points", points_balance=account.points_balance) from None
+        code.portions = portions
         deps.repos.loyalty(shop.shop_id).commit(Change(account=account, codes=[code]), now)
         return {"code": code.code, "points": points,
                 "value": format_minor(code.value_minor, shop.currency_exponent), "currency": shop.currency,
