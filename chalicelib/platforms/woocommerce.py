@@ -166,6 +166,19 @@ def _with_tax(amount: Decimal, tax: Optional[Decimal], prices_include_tax: bool)
     return amount + (tax or Decimal(0)) if prices_include_tax else amount
 
 
+def _refunded_goods_money(refund_total: Decimal, order: WooOrder) -> Decimal:
+    """A refund's money as the lines count it. The refund's total is what went back to the
+    customer, tax included; where prices exclude tax the lines earned on their net totals, so
+    the money is brought to net with the goods' own tax (one of two units, 97.99 with 8.875 %
+    sales tax, is 90.00 of spend, not 97.99)."""
+    money = abs(refund_total)
+    if order.prices_include_tax:
+        return money
+    net = sum((line.total for line in order.line_items), Decimal(0))
+    gross = net + sum((line.total_tax or Decimal(0) for line in order.line_items), Decimal(0))
+    return money * net / gross if net > 0 and gross > net else money
+
+
 def _is_paid(order: WooOrder) -> bool:
     status = order.status.lower()
     return status in PAID_STATUSES or (order.date_paid_gmt is not None and status not in UNPAID_STATUSES)
@@ -212,7 +225,8 @@ def order_from_payload(order: WooOrder, exponent: int) -> Order:
                                                    exponent), 0))
             for coupon in order.coupon_lines or () if coupon.discount is not None),
         refunds=tuple(
-            Refund(refund_id=refund.id, order_id=order.id, amount_minor=abs(to_minor(refund.total, exponent)))
+            Refund(refund_id=refund.id, order_id=order.id,
+                   amount_minor=to_minor(_refunded_goods_money(refund.total, order), exponent))
             for refund in order.refunds or ()
         ),
         fully_refunded=order.status.lower() == "refunded",

@@ -446,6 +446,19 @@ def test_woocommerce_refunded_order_with_prices_including_tax():
     assert order.lines[1].sku is None and order.lines[1].product_id == "22"
 
 
+def test_woocommerce_refund_of_a_shop_without_tax_in_prices_counts_its_net_money():
+    # A US shop (sales tax on top of prices): the lines earned on 198.00 net, and the refund of
+    # one pair of headphones gave back 97.99 with its tax. The refund is what the lines count,
+    # 90.00, brought to net by the goods' own tax (17.58 on 198.00), not 97.99.
+    order = deliver_fixture("woocommerce", "woocommerce_order_tax_exclusive_refunded.json",
+                            topic="order.updated").event.order
+    assert [line.paid_minor for line in order.lines] == [18000, 1800]
+    assert order.shipping_minor == 1000 and order.total_minor == 23083
+    assert order.paid and not order.fully_refunded
+    assert order.refunds == (Refund(refund_id="4419", order_id="4412", amount_minor=9000),)
+    assert order.customer.email == "Maria.Gonzalez+orders@Example.com" and order.discount_codes == ("save10",)
+
+
 def test_woocommerce_prices_without_tax_use_line_total_only():
     payload = order_payload("woocommerce")
     payload["line_items"][0]["total_tax"] = "180.00"
