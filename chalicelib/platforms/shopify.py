@@ -89,6 +89,8 @@ class LineItem(Payload):
     id: PlatformId
     quantity: Quantity
     price: Amount
+    # What is left after order edits and refunds (REST API 2024-01 on); ``quantity`` stays as ordered.
+    current_quantity: Optional[Quantity] = None
     title: Optional[str] = None
     sku: Optional[str] = None
     product_id: Optional[PlatformId] = None
@@ -407,15 +409,30 @@ def _customer_facts(customer: Optional[Customer], *, email: Optional[str] = None
     )
 
 
-def _order_line(line: LineItem, exponent: int) -> OrderLine:
+def _bought_units(line: LineItem, refunded_units: int) -> int:
+    """The units the customer bought: those ordered less those an order edit removed. Units a
+    refund took back were bought (their refund takes their points back); units gone from
+    ``current_quantity`` without a refund were never paid for, as when a cash-on-delivery
+    order is edited before it is paid."""
+    if line.current_quantity is None:
+        return line.quantity
+    removed = line.quantity - line.current_quantity - refunded_units
+    return line.quantity - min(max(removed, 0), line.quantity)
+
+
+def _order_line(line: LineItem, exponent: int, refunded_units: int = 0) -> OrderLine:
     if line.discount_allocations is not None:
         discount = sum((allocation.amount for allocation in line.discount_allocations), Decimal(0))
     else:
         discount = line.total_discount or Decimal(0)
-    paid = to_minor(line.price * line.quantity - discount, exponent)
+    units = _bought_units(line, refunded_units)
+    money = line.price * line.quantity - discount
+    if units < line.quantity:
+        money = money * units / line.quantity  # removed units take their share of the discount along
+    paid = to_minor(money, exponent)
     return OrderLine(
         line_id=line.id,
-        quantity=line.quantity,
+        quantity=units,
         # Shopify's own arithmetic is not ours to reject: a 400 only makes it
         # retry for four hours and then drop the order.
         paid_minor=max(paid, 0),
@@ -504,7 +521,11 @@ def _code_discounts(order: ShopifyOrder, exponent: int) -> tuple[CodeDiscount, .
 
 def order_from_payload(order: ShopifyOrder, exponent: int) -> Order:
     paid = (order.financial_status or "").lower() in PAID_STATUSES
-    lines = tuple(_order_line(line, exponent) for line in order.line_items)
+    refunded_units: dict[str, int] = {}
+    for refund in order.refunds or ():
+        for item in refund.refund_line_items or ():
+            refunded_units[item.line_item_id] = refunded_units.get(item.line_item_id, 0) + item.quantity
+    lines = tuple(_order_line(line, exponent, refunded_units.get(line.id, 0)) for line in order.line_items)
     shipping = sum(to_minor(shipping_line.price, exponent) for shipping_line in order.shipping_lines or ())
     total = to_minor(order.total_price, exponent) if order.total_price is not None else sum(line.paid_minor for line in lines) + shipping
     return Order(

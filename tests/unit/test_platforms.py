@@ -363,6 +363,27 @@ def test_shopify_consent_falls_back_to_legacy_flag_and_is_unknown_when_absent():
     assert deliver("shopify", payload).event.order.customer.marketing_consent is False
 
 
+def test_shopify_units_an_order_edit_removed_before_payment_are_not_bought():
+    # Cash on delivery: the customer called and dropped the headphones and one of two cases
+    # before paying. Shopify keeps the lines at their ordered quantity and says what is left in
+    # current_quantity (API 2024-01 on); no refund is made, as nothing was paid for them.
+    order = deliver_fixture("shopify", "shopify_order_edited_before_payment.json", topic="orders/paid").event.order
+    assert order.paid and order.refunds == ()
+    assert [(line.quantity, line.paid_minor) for line in order.lines] == [(1, 45000), (0, 0)]
+
+
+def test_shopify_current_quantity_counts_refunded_units_as_bought():
+    # Units refunded are bought and then taken back by their refund, even where
+    # current_quantity already leaves them out: only units gone without a refund are removed.
+    payload = json.loads((FIXTURES / "shopify_order_partially_refunded.json").read_text(encoding="utf-8"))
+    payload["line_items"][0]["current_quantity"] = 1  # 2 ordered, 1 of them in the refund
+    order = deliver("shopify", payload, topic="orders/updated").event.order
+    assert [(line.quantity, line.paid_minor) for line in order.lines] == [(2, 90000), (1, 260900), (1, 50000)]
+    payload["line_items"][0]["current_quantity"] = 0  # and the other one removed by an edit
+    order = deliver("shopify", payload, topic="orders/updated").event.order
+    assert [(line.quantity, line.paid_minor) for line in order.lines] == [(1, 45000), (1, 260900), (1, 50000)]
+
+
 def test_shopify_refunds_create_is_a_refund_event():
     delivery = deliver_fixture("shopify", "shopify_refunds_create.json", topic="refunds/create")
     assert delivery.event == RefundEvent(

@@ -30,8 +30,9 @@ def post_purchase_message(shop_id: str, customer_id: str, order: Order, outcome:
         "data": {
             "order_id": order.order_id,
             "order_name": order.name or f"#{order.order_id}",
+            # What was bought: a line an order edit emptied before payment is not listed.
             "items": [{"title": line.title or line.sku or line.line_id, "quantity": line.quantity,
-                       "total_minor": line.paid_minor} for line in order.lines],
+                       "total_minor": line.paid_minor} for line in order.lines if line.quantity],
             "status_url": order.status_url,
             # Refunds that arrived before payment are applied in the same commit.
             "points_earned": outcome.points_earned - outcome.points_reversed,

@@ -1,0 +1,120 @@
+"""Orders as real shops send them (tests/fixtures/platforms), through the webhook route to the
+ledger and the post-purchase e-mail: the exact points, cashback and spend each delivery leaves,
+read back through the storefront API the way a storefront's HTTP client encodes the address."""
+from __future__ import annotations
+
+import copy
+import email
+import json
+import os
+from datetime import timedelta
+from email import policy
+from pathlib import Path
+from urllib.parse import quote
+
+import boto3
+import pytest
+
+from chalicelib.services.mail import mailer
+from tests.support.clock import T0
+from tests.support.mail import RecordingMessenger
+from tests.support.queues import drain_queue
+from tests.support.shops import register_shop
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "platforms"
+EMAIL = "Maria.Gonzalez+orders@Example.com"  # as the shop's checkout stored it
+ENCODED = quote(EMAIL.lower(), safe="")  # maria.gonzalez%2Borders%40example.com
+SHOPIFY_ENCODED = quote("iryna.shevchenko@example.com", safe="")
+
+
+@pytest.fixture
+def deps(fake_deps):
+    return fake_deps
+
+
+@pytest.fixture
+def ua_shop(memory_client):
+    # The test shops' program: 0.05 points and 2 % cashback per UAH.
+    return register_shop(memory_client, "ua-shopify-shop", "shopify")
+
+
+@pytest.fixture
+def us_shop(memory_client):
+    # A US shop: prices without sales tax, one point per dollar, 2 % cashback.
+    return register_shop(memory_client, "us-woo-shop", "woocommerce", currency="USD", timezone="America/New_York",
+                         default_locale="en", sender_email="loyalty@us-woo-shop.example",
+                         program={"earn_rate": "1", "cashback_percent": "2"})
+
+
+def _at_test_time(order: dict) -> dict:
+    """The recorded order moved to the test's clock (paid three days before T0): lots of 2024
+    would have lapsed whenever the suite runs."""
+    order = copy.deepcopy(order)
+    paid = T0 - timedelta(days=3)
+    for field in ("date_created_gmt", "date_paid_gmt", "date_modified_gmt", "date_completed_gmt"):
+        if field in order:
+            order[field] = paid.strftime("%Y-%m-%dT%H:%M:%S")
+    for field in ("created_at", "processed_at", "updated_at"):
+        if field in order:
+            order[field] = paid.isoformat()
+    return order
+
+
+def _fixture(name: str) -> dict:
+    return _at_test_time(json.loads((FIXTURES / name).read_text(encoding="utf-8")))
+
+
+def _delivered(shop, order: dict, topic: str) -> dict:
+    response = shop.deliver(order, topic=topic)
+    assert response.status_code == 200, response.body
+    return json.loads(response.body)
+
+
+def _entries(shop, encoded: str = ENCODED) -> list[tuple]:
+    status, history = shop.history(encoded)
+    assert status == 200, history
+    return sorted((e["kind"], e["points"], e["spend"], e["cashback"], e["cause"]) for e in history["entries"])
+
+
+def test_a_partial_refund_in_a_shop_without_tax_in_prices_takes_back_its_net_share(us_shop):
+    refunded = _fixture("woocommerce_order_tax_exclusive_refunded.json")
+    paid = {**copy.deepcopy(refunded), "status": "processing", "refunds": []}
+    assert _delivered(us_shop, paid, "order.created")["points_earned"] == 198  # 180.00 + 18.00 net goods
+    assert _delivered(us_shop, refunded, "order.updated")["points_reversed"] == 89
+
+    # One of two pairs of headphones came back: 97.99 paid back with its sales tax, 90.00 of the
+    # 198.00 the lines earned on, spread over the lines by their spend (81.82 and 8.18): the
+    # points and cashback of 90.00, not of 97.99 (which took 97 points and 1.95 cashback).
+    assert _entries(us_shop) == [
+        ("cashback", 0, "0.00", "3.96", "order:4412"),
+        ("earn", 198, "198.00", "0.00", "order:4412"),
+        ("reverse", -89, "-90.00", "-1.79", "refund:4419"),
+    ]
+    status, customer = us_shop.customer(ENCODED)
+    assert status == 200
+    assert (customer["points_balance"], customer["cashback_balance"], customer["lifetime_spend"]) == \
+        (109, "2.17", "108.00")
+
+
+def _post_purchase_text(deps) -> str:
+    (message,) = [m for m in drain_queue(os.environ["LOYALTY_SEND_QUEUE"]) if m["template"] == "post_purchase"]
+    boto3.client("sesv2").create_email_identity(EmailIdentity="shop.example")
+    messenger = RecordingMessenger()
+    assert mailer.send_message(deps, message, messenger=messenger)["status"] == "sent"
+    (sent,) = messenger.sent
+    return email.message_from_bytes(sent["raw"], policy=policy.default).get_body(("plain",)).get_content()
+
+
+def test_units_an_edit_removed_before_a_cash_on_delivery_payment_earn_nothing(deps, ua_shop):
+    # Ordered: two cases (450.00 each) and headphones (2,609.00 after SPRING10); before paying
+    # on delivery the customer dropped the headphones and one case. Paid: one case, 450.00.
+    answer = _delivered(ua_shop, _fixture("shopify_order_edited_before_payment.json"), "orders/paid")
+    assert (answer["points_earned"], answer["tier"]) == (22, None)  # floor(450.00 × 0.05), not 175 and Silver
+    assert _entries(ua_shop, SHOPIFY_ENCODED) == [
+        ("cashback", 0, "0.00", "9.00", "order:5678901239876"),
+        ("earn", 22, "450.00", "0.00", "order:5678901239876"),
+    ]
+    # The e-mail promises what the ledger holds, and lists what was bought.
+    text = _post_purchase_text(deps)
+    assert "+22" in text and "+175" not in text
+    assert "× 1: 450,00" in text and "JBL" not in text
