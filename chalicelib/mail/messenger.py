@@ -67,6 +67,12 @@ class SesMessenger:
                  tags: dict[str, str]) -> str:
         from botocore.exceptions import BotoCoreError, ClientError
 
+        from chalicelib.mail.mime import InvalidAddress, envelope_address
+
+        try:  # SES speaks no SMTPUTF8: the envelope spells the domains as the headers do
+            sender, recipient = envelope_address(sender), envelope_address(recipient)
+        except InvalidAddress as error:
+            raise PermanentSendError(str(error), code="InvalidAddress") from error
         request = {
             "FromEmailAddress": sender,
             "Destination": {"ToAddresses": [recipient]},

@@ -173,6 +173,14 @@ def _quoted_printable(body: str) -> bytes:
     return encoded
 
 
+def envelope_address(addr_spec: str) -> str:
+    """The address as SES takes it, in its envelope and in the message's headers: 7-bit ASCII,
+    an internationalised domain in IDNA 2008 (UTS #46) punycode, the form customers' domains are
+    validated in (domain/email_address.py). Python's own "idna" codec is IDNA 2003, which maps
+    ``straße.de`` to ``strasse.de``: another domain, someone else's inbox."""
+    return _address(addr_spec, "").addr_spec
+
+
 def _address(addr_spec: str, display_name: str) -> Address:
     addr_spec = (addr_spec or "").strip()
     local, at, domain = addr_spec.rpartition("@")
@@ -181,10 +189,21 @@ def _address(addr_spec: str, display_name: str) -> Address:
     if not local.isascii():
         raise InvalidAddress("non-ASCII local parts (SMTPUTF8) cannot be sent")
     try:
-        domain = domain.encode("idna").decode("ascii") if not domain.isascii() else domain
-        return Address(display_name=display_name, username=local, domain=domain)
+        return Address(display_name=display_name, username=local, domain=_ascii_domain(domain))
     except (UnicodeError, ValueError) as error:
         raise InvalidAddress(f"not an e-mail address: {addr_spec!r}") from error
+
+
+@lru_cache(maxsize=1024)
+def _ascii_domain(domain: str) -> str:
+    if domain.isascii():
+        return domain
+    import idna
+
+    try:
+        return idna.encode(domain, uts46=True).decode("ascii")
+    except idna.IDNAError as error:
+        raise ValueError(str(error)) from error
 
 
 def _one_line(value: str) -> str:

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from chalicelib.mail.mime import InvalidAddress, ListUnsubscribe, build_message
+from chalicelib.mail.mime import InvalidAddress, ListUnsubscribe, build_message, envelope_address
 from tests.support import mime_reference
 from tests.support.examples import examples
 
@@ -79,6 +79,25 @@ def test_header_injection_through_name_or_subject_is_flattened():
                         now=NOW)
     message = _parsed(raw)
     assert message["Bcc"] is None and "Bcc: evil@example.com" in str(message["Subject"])
+
+
+@pytest.mark.parametrize("address, domain", [
+    ("kunde@straße.de", "xn--strae-oqa.de"),  # IDNA 2003 (Python's "idna" codec) wrote strasse.de: another domain
+    ("a@faß.de", "xn--fa-hia.de"),
+    ("olena@приклад.укр", "xn--80aikifvh.xn--j1amh"),
+    ("a.b@xn--bcher-kva.example", "xn--bcher-kva.example"),
+])
+def test_an_internationalised_recipient_domain_is_its_idna_2008_punycode(address, domain):
+    # The customer is keyed by email-validator's IDNA 2008 form (domain/email_address.py): the mail
+    # must go to that domain, not to the one IDNA 2003 maps it to.
+    if not address.split("@")[0].isascii():
+        with pytest.raises(InvalidAddress):
+            envelope_address(address)
+        return
+    raw = build_message(from_name="Shop", from_address="hello@shop.example", to_address=address, subject="Hi",
+                        html="<p>x</p>", text="x", now=NOW)
+    assert _parsed(raw)["To"].addresses[0].domain == domain
+    assert envelope_address(address) == address.split("@")[0] + "@" + domain
 
 
 @pytest.mark.parametrize("address", ["no-at-sign", "a@", "@b.example", "a b@example.com", "ü@example.com",
