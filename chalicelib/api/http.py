@@ -16,6 +16,11 @@ from chalicelib.platforms.body import refuse_oversized
 
 logger = logging.getLogger("loyalty.api")
 MAX_JSON_DEPTH = 64
+# No shop id, code, address or other key a path names is this long, and a key past DynamoDB's limits
+# (2,048 bytes partition, 1,024 sort) is a ValidationException even on a read. Signed tokens
+# (``/u/{token}``, ``/r/{token}``) are verified before anything is read, and may be longer.
+MAX_PATH_PARAMETER_BYTES = 512
+_SIGNED_PARAMETERS = frozenset({"token"})
 
 
 def json_route(view: Callable[..., Any]) -> Callable[..., Response]:
@@ -52,7 +57,7 @@ _JSON = {"Content-Type": "application/json"}
 
 def decode_path_parameters(params: Optional[dict]) -> Optional[Response]:
     """Percent-decode every path parameter once, in place; a 400 naming the parameter when one
-    is not percent-encoded UTF-8 or decodes to control characters.
+    is not percent-encoded UTF-8, decodes to control characters or is longer than any key.
 
     API Gateway and ``chalice local`` hand path parameters over as the client sent them
     (chalice issue 511): ``bob%40example.com``. Decoding is ``unquote``, not ``unquote_plus``:
@@ -60,15 +65,18 @@ def decode_path_parameters(params: Optional[dict]) -> Optional[Response]:
     Chalice builds the view's arguments from this same dict after the middleware ran.
     """
     for name, value in list((params or {}).items()):
-        if not isinstance(value, str) or "%" not in value and value.isprintable():
+        if not isinstance(value, str):
             continue
-        try:
-            decoded = unquote(value, encoding="utf-8", errors="strict")
-        except UnicodeDecodeError:
-            return _bad_path(name, "not percent-encoded UTF-8")
-        if not decoded.isprintable():
-            return _bad_path(name, "contains control characters")
-        params[name] = decoded
+        if "%" in value or not value.isprintable():
+            try:
+                decoded = unquote(value, encoding="utf-8", errors="strict")
+            except UnicodeDecodeError:
+                return _bad_path(name, "not percent-encoded UTF-8")
+            if not decoded.isprintable():
+                return _bad_path(name, "contains control characters")
+            params[name] = value = decoded
+        if name not in _SIGNED_PARAMETERS and len(value.encode("utf-8")) > MAX_PATH_PARAMETER_BYTES:
+            return _bad_path(name, f"longer than {MAX_PATH_PARAMETER_BYTES} bytes")
     return None
 
 

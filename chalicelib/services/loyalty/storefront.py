@@ -18,6 +18,7 @@ from chalicelib.services.retries import retry_on_conflict
 from chalicelib.services.validation import refuse_unknown_fields
 
 MAX_PAGE = 100
+MAX_CURSOR_SORT_KEY = 256
 
 
 def customer_view(deps, shop: Shop, email: str) -> dict:
@@ -153,6 +154,8 @@ def _decode_cursor(cursor: str, shop_id: str, customer_id: str) -> str:
         sort_key = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
     except (ValueError, UnicodeDecodeError):
         raise BadRequest("cursor: not a cursor this API returned", field="cursor") from None
-    if not sort_key.startswith(keys.LEDGER_SK_PREFIX):
+    # A ledger entry's sort key is some 60 characters; a longer one is past DynamoDB's 1,024 bytes
+    # soon enough to be refused, not read.
+    if not sort_key.startswith(keys.LEDGER_SK_PREFIX) or len(sort_key) > MAX_CURSOR_SORT_KEY:
         raise BadRequest("cursor: not a cursor this API returned", field="cursor")
     return sort_key

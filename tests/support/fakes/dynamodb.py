@@ -8,8 +8,10 @@ reasons in request order, queries in sort-key order with Limit and ExclusiveStar
 secondary indexes with their projections. Errors are botocore's own exception classes with
 DynamoDB's codes, so ``except ClientError`` and ``client.exceptions.X`` code paths are the real ones.
 
-Not modelled (the emulator tests keep them): item size and request size limits, throttling,
-TTL expiry, eventual consistency, the 1 MB page limit. tests/contract checks that the
+Key sizes are checked as DynamoDB checks them, on reads too (a partition key over 2,048 bytes, a
+sort key over 1,024: ValidationException), which the emulator checks on writes only. Not modelled
+(the emulator tests keep them): item size and request size limits, throttling, TTL expiry,
+eventual consistency, the 1 MB page limit. tests/contract checks that the
 repositories behave the same on this and on the emulator.
 """
 from __future__ import annotations
@@ -638,11 +640,13 @@ class _Table:
         hash_value = item_or_key.get(self.primary.hash_key)
         if hash_value is None:
             raise _validation(f"One of the required keys was not given a value: {self.primary.hash_key}")
+        _check_key_size(hash_value, None)
         range_value = None
         if self.primary.range_key:
             range_value = item_or_key.get(self.primary.range_key)
             if range_value is None:
                 raise _validation(f"One of the required keys was not given a value: {self.primary.range_key}")
+            _check_key_size(None, range_value)
         return _plain(hash_value), _plain(range_value) if range_value is not None else None
 
     def get(self, key: Item) -> Optional[Item]:
@@ -834,6 +838,7 @@ class FakeDynamoDBClient:
         index = table.indexes[IndexName] if IndexName else table.primary
         names, values = options.get("ExpressionAttributeNames"), options.get("ExpressionAttributeValues")
         hash_value, range_condition = _split_key_condition(KeyConditionExpression, names, values, index)
+        _check_key_size(hash_value, None)
         if IndexName:
             in_partition = _same_key(hash_value)
             candidates = [item for item in table.items()
@@ -869,6 +874,9 @@ class FakeDynamoDBClient:
         candidates.sort(key=order, reverse=not options.get("ScanIndexForward", True))
         start = options.get("ExclusiveStartKey")
         if start:
+            hash_keys = {table.primary.hash_key, index.hash_key}
+            for name, value in start.items():
+                _check_key_size(value, None) if name in hash_keys else _check_key_size(None, value)
             start_order = order({**start})
             forward = options.get("ScanIndexForward", True)
             candidates = [item for item in candidates
@@ -970,6 +978,19 @@ class FakeDynamoDBClient:
         for table, action, payload in writes:
             table.put(payload) if action == "put" else table.delete(payload)
         return {}
+
+
+_MAX_HASH_KEY_BYTES, _MAX_RANGE_KEY_BYTES = 2048, 1024
+
+
+def _check_key_size(hash_value: Optional[dict], range_value: Optional[dict]) -> None:
+    """DynamoDB's key size limits, with its messages (it checks them on every request naming a key)."""
+    if hash_value is not None and len(_as_bytes(_plain(hash_value))) > _MAX_HASH_KEY_BYTES:
+        raise _validation("One or more parameter values were invalid: Size of hashkey has exceeded the maximum "
+                          "size limit of2048 bytes")
+    if range_value is not None and len(_as_bytes(_plain(range_value))) > _MAX_RANGE_KEY_BYTES:
+        raise _validation("One or more parameter values were invalid: Aggregated size of all range keys has "
+                          "exceeded the size limit of 1024 bytes")
 
 
 def _check_item(item: Item) -> None:
