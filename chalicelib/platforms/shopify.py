@@ -443,13 +443,20 @@ def _order_line(line: LineItem, exponent: int, refunded_units: int = 0) -> Order
     )
 
 
+# A refund transaction that did not go through. Shopify Payments answers a refund "pending"
+# ("submitted and processing") and no later refunds/create says it succeeded: the money is the
+# refund's from the start, as Shopify's own financial_status has it.
+_FAILED_TRANSACTION = frozenset({"failure", "error"})
+
+
 def _money_refunded_without_lines(refund: ShopifyRefund) -> Decimal:
     """An amount-only refund names no lines: the money paid back in refund
     transactions, less what went back as shipping, is goods money."""
     if refund.refund_line_items:
         return Decimal(0)
     refunded = sum(
-        (transaction.amount or Decimal(0) for transaction in refund.transactions or () if transaction.kind == "refund" and transaction.status == "success"),
+        (transaction.amount or Decimal(0) for transaction in refund.transactions or ()
+         if transaction.kind == "refund" and (transaction.status or "").lower() not in _FAILED_TRANSACTION),
         Decimal(0),
     )
     shipping = sum(

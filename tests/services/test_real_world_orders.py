@@ -16,6 +16,7 @@ import boto3
 import pytest
 
 from chalicelib.services.mail import mailer
+from devstack.samples import sample_order_payload
 from tests.support.clock import T0
 from tests.support.mail import RecordingMessenger
 from tests.support.queues import drain_queue
@@ -118,3 +119,15 @@ def test_units_an_edit_removed_before_a_cash_on_delivery_payment_earn_nothing(de
     text = _post_purchase_text(deps)
     assert "+22" in text and "+175" not in text
     assert "× 1: 450,00" in text and "JBL" not in text
+
+
+def test_a_shopify_payments_money_refund_takes_its_points_back_while_pending(ua_shop):
+    # 1,000.00 of a 3,799.00 order paid back as goodwill through Shopify Payments: its
+    # refunds/create carries the transaction "pending", and is the only one that ever comes.
+    order = sample_order_payload("shopify", order_id="5678901234999", email="iryna.shevchenko@example.com",
+                                 created_at=T0 - timedelta(days=3))
+    assert _delivered(ua_shop, order, "orders/paid")["points_earned"] == 189
+    refund = _fixture("shopify_refunds_create_amount_only_pending.json")
+    assert _delivered(ua_shop, refund, "refunds/create")["points_reversed"] == 48  # 1,000.00 over the lines by spend: 11 of 45, 37 of 144
+    assert _delivered(ua_shop, refund, "refunds/create")["result"] == "duplicate"
+    assert ("reverse", -48, "-1000.00", "-19.99", "refund:912345679012") in _entries(ua_shop, SHOPIFY_ENCODED)

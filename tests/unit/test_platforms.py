@@ -384,6 +384,23 @@ def test_shopify_current_quantity_counts_refunded_units_as_bought():
     assert [(line.quantity, line.paid_minor) for line in order.lines] == [(1, 45000), (1, 260900), (1, 50000)]
 
 
+def test_shopify_payments_money_refund_counts_while_its_transaction_is_pending():
+    # Shopify Payments answers a refund "submitted and processing": refunds/create carries the
+    # transaction as "pending", and no later refunds/create says it succeeded. The money is the
+    # refund's from the start, as Shopify's own financial_status has it.
+    refund = deliver_fixture("shopify", "shopify_refunds_create_amount_only_pending.json",
+                             topic="refunds/create").event.refund
+    assert (refund.refund_id, refund.order_id, refund.lines, refund.amount_minor) == \
+        ("912345679012", "5678901234999", (), 100000)
+
+
+@pytest.mark.parametrize("status", ["failure", "error"])
+def test_shopify_money_refund_that_failed_takes_back_nothing(status):
+    payload = json.loads((FIXTURES / "shopify_refunds_create_amount_only_pending.json").read_text(encoding="utf-8"))
+    payload["transactions"][0]["status"] = status
+    assert deliver("shopify", payload, topic="refunds/create").event.refund.amount_minor == 0
+
+
 def test_shopify_refunds_create_is_a_refund_event():
     delivery = deliver_fixture("shopify", "shopify_refunds_create.json", topic="refunds/create")
     assert delivery.event == RefundEvent(
