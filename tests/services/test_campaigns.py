@@ -250,6 +250,22 @@ def test_an_offer_must_give_something_within_a_window(client, shopify_shop):
     assert status == 400 and error["field"] == "offer"
 
 
+def test_an_offer_over_before_the_campaign_sends_or_beyond_any_order_is_refused(client, shopify_shop):
+    # Sent on 10 December with a code that ended on the 7th: every recipient would get a dead code.
+    status, error = create_campaign(client, shopify_shop.shop_id, send_at="2026-12-10T10:00:00",
+                                    offer={"codes": "shared", "discount_percent": "10", **OFFER_WINDOW})
+    assert status == 400 and error["field"] == "offer.valid_until", error
+    status, error = create_campaign(client, shopify_shop.shop_id, send_at="2026-12-07T23:59:00",
+                                    offer={"bonus_points": 50, **OFFER_WINDOW})
+    assert status == 400 and error["field"] == "offer.valid_until", error
+    # A minimum order no order can reach was a 500 (its minor units overflowed Decimal's precision).
+    status, error = create_campaign(client, shopify_shop.shop_id, offer={
+        "codes": "shared", "discount_percent": "10", "min_order": "1e30", **OFFER_WINDOW})
+    assert status == 400 and error["field"] == "offer.min_order", error
+    assert json.loads(client.http.get(f"/admin/shops/{shopify_shop.shop_id}/campaigns",
+                                      headers=ADMIN).body)["campaigns"] == []
+
+
 def test_template_data_cannot_promise_what_the_offer_does_not_give(client, shopify_shop):
     # Free shipping stated in data with no code that gives it: refused, naming the field.
     status, error = create_campaign(client, shopify_shop.shop_id, data={**SPECIAL_DAY, "free_shipping": True})

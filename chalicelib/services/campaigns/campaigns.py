@@ -49,7 +49,7 @@ class OfferSettings(BaseModel):
     codes: Optional[Literal["shared", "per_customer"]] = None
     discount_percent: Optional[Annotated[Decimal, Field(gt=0, le=100, allow_inf_nan=False)]] = None
     free_shipping: bool = False
-    min_order: Optional[Annotated[Decimal, Field(ge=0, allow_inf_nan=False)]] = None
+    min_order: Optional[Annotated[Decimal, Field(ge=0, le=Decimal(10) ** 9, allow_inf_nan=False)]] = None
     max_uses: Optional[Annotated[int, Field(ge=1)]] = None
     bonus_points: Optional[Annotated[int, Field(ge=1, le=1_000_000)]] = None
     valid_from: datetime
@@ -263,6 +263,10 @@ def _plan(deps, shop_id: str, document: dict):
     now = deps.clock()
     zone = ZoneInfo(shop.timezone)
     offer = settings.offer
+    if offer is not None and _aware(offer.valid_until, zone) <= send_at:
+        # The mail would hand out a code (or a claim) that is over when it arrives.
+        raise BadRequest("offer.valid_until: the offer ends before the campaign sends; end it after send_at",
+                         field="offer.valid_until")
     data = dict(settings.data)
     _refuse_offer_keys(data, offer)
     _refuse_other_dates(data, offer, settings.template, zone)
