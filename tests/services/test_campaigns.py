@@ -266,6 +266,26 @@ def test_an_offer_over_before_the_campaign_sends_or_beyond_any_order_is_refused(
                                       headers=ADMIN).body)["campaigns"] == []
 
 
+@pytest.mark.parametrize("template, data, field", [
+    ("birthday", {"bonus_points": 100000}, "data.bonus_points"),  # "100,000 points as a gift", none credited
+    ("welcome", {"bonus_points": 100000}, "data.bonus_points"),
+    ("points_expiring", {"points": 10 ** 9}, "data.points"),  # everyone's "1,000,000,000 points expire"
+    ("points_expiring", {"expires_at": "2026-12-02"}, "data.expires_at"),
+    ("winback", {"days_since_last_order": -5}, "data.days_since_last_order"),
+    ("tier_at_risk", {"tier": "Gold", "spend_needed_minor": 100, "by": "2026-12-31"}, "template"),
+])
+def test_a_campaign_cannot_tell_every_recipient_the_same_account_facts(client, shopify_shop, template, data, field):
+    status, error = create_campaign(client, shopify_shop.shop_id, template=template, data=data)
+    assert status == 400 and error["field"] == field, error
+
+
+def test_a_birthday_campaign_gives_what_its_offer_gives(client, shopify_shop):
+    status, campaign = create_campaign(client, shopify_shop.shop_id, template="birthday", data={},
+                                       offer={"codes": "per_customer", "discount_percent": "15", **OFFER_WINDOW})
+    assert status == 201, campaign
+    assert campaign["data"]["discount_percent"] == "15" and "bonus_points" not in campaign["data"]
+
+
 def test_template_data_cannot_promise_what_the_offer_does_not_give(client, shopify_shop):
     # Free shipping stated in data with no code that gives it: refused, naming the field.
     status, error = create_campaign(client, shopify_shop.shop_id, data={**SPECIAL_DAY, "free_shipping": True})
