@@ -279,6 +279,16 @@ def test_a_campaign_cannot_tell_every_recipient_the_same_account_facts(client, s
     assert status == 400 and error["field"] == field, error
 
 
+@pytest.mark.parametrize("url", ["javascript:alert(1)", "data:text/html,<script>alert(1)</script>"])
+def test_a_special_days_button_leads_to_a_web_page(client, shopify_shop, url):
+    # The campaign's button took any text as its href: javascript: and data: links were mailed.
+    status, error = create_campaign(client, shopify_shop.shop_id, data={**SPECIAL_DAY, "url": url})
+    assert status == 400 and error["field"] == "data" and "'url' must be an http(s) link" in error["message"], error
+    status, campaign = create_campaign(client, shopify_shop.shop_id,
+                                       data={**SPECIAL_DAY, "url": "https://shop.example/winter"})
+    assert status == 201, campaign
+
+
 def test_a_birthday_campaign_gives_what_its_offer_gives(client, shopify_shop):
     status, campaign = create_campaign(client, shopify_shop.shop_id, template="birthday", data={},
                                        offer={"codes": "per_customer", "discount_percent": "15", **OFFER_WINDOW})
