@@ -298,7 +298,8 @@ OFFER_DATA_KEYS = {
 # the same for every recipient and credits nothing ("100,000 points as a gift", "your 1,000,000,000
 # points expire on 1 January" went to everyone in the segment, the ledger unchanged).
 ACCOUNT_DATA_KEYS = {
-    "bonus_points": "a campaign credits no points; give them with offer.bonus_points (claimed from the e-mail)",
+    "bonus_points": ("a campaign credits no points, so its mail may not say it gave some (points to claim from "
+                     "the e-mail: offer.bonus_points on a special_day campaign)"),
     "points": "each recipient's expiring points come from their own account",
     "expires_at": "each recipient's expiry date comes from their own account",
     "days_since_last_order": "each recipient's days since their last order come from their own account",
