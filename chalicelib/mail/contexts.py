@@ -478,6 +478,9 @@ def _points_expiring(reader, shop, account, now, base) -> dict:
 
 def _special_day(reader, shop, account, now, base) -> dict:
     ends_at = reader.moment("ends_at")
+    url = reader.text("url", default=base["links"]["shop"])
+    if not url.lower().startswith(("https://", "http://")):  # as flow_message's and personal_offer's
+        raise reader.error("'url' must be an http(s) link")
     return {
         "special": {
             "title": reader.text("title"),
@@ -486,7 +489,7 @@ def _special_day(reader, shop, account, now, base) -> dict:
             "free_shipping": reader.bool("free_shipping", default=False),
             "min_order_minor": reader.int("min_order_minor", default=None),
             "description": reader.text("description", default=None),
-            "url": reader.text("url", default=base["links"]["shop"]),
+            "url": url,
         },
         "offer": _offer(reader, default_expiry=ends_at),
         "claim": _claim(reader, base["links"]),

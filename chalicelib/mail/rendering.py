@@ -289,6 +289,13 @@ class TemplateSet:
             preheader = " ".join(str(copy.get("preheader") or preheader).split())
         if not subject:
             raise TemplateError(template, locale, None, "the subject is empty", source=f"text/{template}.txt")
+        if len(subject) > MAX_SUBJECT_CHARS:
+            # A 300-byte subject part could print 1,000,000 characters (``{{ 'x' * 999999 }}``) into
+            # the Subject header of every mail.
+            source = (f"override {template}@{self._overrides[template][0]} subject"
+                      if override and "subject" in override else f"text/{template}.txt")
+            raise TemplateLimitError(template, locale, None, f"the subject is {len(subject):,} characters; the "
+                                     f"limit is {MAX_SUBJECT_CHARS:,}", source=source)
         values.update(subject=subject, preheader=preheader, text=text)
         return locale, values
 
@@ -320,6 +327,10 @@ class TemplateSet:
         version, source = self.source(template)
         return compiled_html(template, version, locale, source, marketing=template in MARKETING_TEMPLATES,
                              patch=self.texts(template, locale))
+
+
+# The longest subject a mail gets: RFC 5322's longest line, far past what any mail client shows.
+MAX_SUBJECT_CHARS = 998
 
 
 class _LocatedText:

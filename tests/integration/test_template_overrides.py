@@ -112,3 +112,19 @@ def test_an_override_can_give_its_own_subject_preheader_and_text_and_divergence_
     status, error = _put_winback(client, shopify_shop.shop_id, {"mjml": WINBACK_BODY, "version": 1,
                                                                  "text": "{{ no_such_value }}"})
     assert status == 400 and error["field"] == "text", error
+
+
+def test_an_own_subject_that_prints_a_huge_line_is_refused_naming_the_subject(client, shopify_shop):
+    # 25 bytes of source, 100,000 characters in every mail's Subject header: a preview showed it
+    # and a save stored it.
+    huge = {"mjml": WINBACK_BODY, "subject": "{{ 'x' * 100000 }}"}
+    response = client.http.post(f"/admin/shops/{shopify_shop.shop_id}/templates/winback/preview", headers=ADMIN,
+                                 body=json.dumps(huge).encode())
+    error = json.loads(response.body)
+    assert response.status_code == 400 and error["field"] == "subject" and "998" in error["message"], error
+    status, error = _put_winback(client, shopify_shop.shop_id, {**huge, "version": 0})
+    assert status == 400 and error["field"] == "subject", error
+    # at the limit it still goes through
+    status, saved = _put_winback(client, shopify_shop.shop_id, {**huge, "subject": "{{ 'x' * 998 }}", "version": 0})
+    assert status == 200, saved
+    assert len(_preview_winback(client, shopify_shop.shop_id, {})["subject"]) == 998

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import os
 from datetime import datetime, timezone
 
 import pytest
@@ -56,6 +57,17 @@ def test_update_without_secret_keeps_it(deps, client):
     ({"program": {"tiers": [{"name": "A", "min_spend": "10", "discount_percent": 5},
                             {"name": "B", "min_spend": "20", "discount_percent": 150}]}},
      "program.tiers.1.discount_percent"),
+    # Without an upper bound these saved, then broke paid orders, the storefront view and every e-mail.
+    ({"program": {"earn_rate": "1e40"}}, "program.earn_rate"),
+    ({"program": {"point_value": "1e30"}}, "program.point_value"),
+    ({"program": {"min_redeem_points": 10 ** 30}}, "program.min_redeem_points"),
+    ({"program": {"tiers": [{"name": "A", "min_spend": "1e30", "discount_percent": 5}]}}, "program.tiers.0.min_spend"),
+    ({"program": {"referral": {"reward_points": 0, "reward_money": "1e30"}}}, "program.referral.reward_money"),
+    ({"program": {"excluded_skus": ["GIFT"] * 100_000}}, "program.excluded_skus"),  # was a 500 (item too large)
+    ({"program": {"excluded_categories": ["c" * 1000]}}, "program.excluded_categories.0"),
+    # 100 points for a code worth 0.0001 UAH (a code of 0.00): the points gone, nothing given.
+    ({"program": {"point_value": "0.000001"}}, "program.point_value"),
+    ({"currency": "JPY", "program": {"point_value": "0.5", "min_redeem_points": 1}}, "program.point_value"),
     ({"program": {"tier_period": "weekly"}}, "program.tier_period"),
     ({"program": {"points_validity_months": 0}}, "program.points_validity_months"),
     ({"currency": "XXQ"}, "currency"),
@@ -70,6 +82,44 @@ def test_invalid_settings_are_400_naming_the_field_and_nothing_is_saved(client, 
     assert status == 400, error
     assert error["field"] == field and error["message"].startswith(field)
     assert client.http.get("/admin/shops/s2", headers=ADMIN).status_code == 404
+
+
+def test_the_largest_program_a_shop_may_save_still_earns_shows_and_mails(deps, client):
+    """The bounds are where the derived amounts still fit: the largest order a platform may send,
+    at the highest earn rate and point value, in a currency with three decimals."""
+    import boto3
+
+    from chalicelib.services.mail import mailer
+    from tests.support.queues import drain_queue
+    from tests.support.shops import register_shop
+
+    shop = register_shop(client, "big-program", "generic", currency="KWD", program={
+        "earn_rate": "1000", "point_value": "1000000", "min_redeem_points": 10 ** 9,
+        "tiers": [{"name": "Top", "min_spend": "999999999999", "discount_percent": 100}],
+        "excluded_skus": [f"{n:03d}" + "s" * 252 for n in range(500)],
+        "excluded_categories": [f"{n:03d}" + "c" * 252 for n in range(500)]})
+    payload = sample_order_payload("generic", order_id="huge-1", email=EMAIL, currency="KWD",
+                                   lines=[{"sku": "SAFE", "unit_price": "99999999999.999"}])
+    response = shop.deliver(payload)
+    assert response.status_code == 200, response.body
+    status, view = shop.customer(EMAIL)
+    assert status == 200, view
+    assert (view["points_balance"], view["points_value"]) == (10 ** 14, "100000000000000000000.000")
+    assert (view["next_tier"], view["spend_to_next_tier"]) == ("Top", "899999999999.000")
+    status, code = shop.redeem(EMAIL, 10 ** 9)
+    assert status == 201, code
+    boto3.client("sesv2").create_email_identity(EmailIdentity="shop.example")
+    sent = [mailer.send_message(deps, message)["status"] for message in drain_queue(os.environ["LOYALTY_SEND_QUEUE"])]
+    assert sent and set(sent) == {"sent"}, sent
+
+
+def test_the_upper_bounds_apply_to_saving_and_a_shop_saved_before_them_still_loads():
+    from chalicelib.services.shops.shop_settings import shop_from_documents
+
+    stored = {**shop_document("generic"), "program": {"earn_rate": "5000", "excluded_skus": ["x"] * 600}}
+    secrets = {"webhook_secret": stored.pop("webhook_secret"), "customer_key_salt": "0" * 64}
+    shop = shop_from_documents("saved-before", stored, secrets, version=3)
+    assert shop.program.earn_rate == 5000 and len(shop.program.excluded_skus) == 1
 
 
 def test_missing_required_and_bad_json(client):

@@ -250,6 +250,52 @@ def test_an_offer_must_give_something_within_a_window(client, shopify_shop):
     assert status == 400 and error["field"] == "offer"
 
 
+def test_an_offer_over_before_the_campaign_sends_or_beyond_any_order_is_refused(client, shopify_shop):
+    # Sent on 10 December with a code that ended on the 7th: every recipient would get a dead code.
+    status, error = create_campaign(client, shopify_shop.shop_id, send_at="2026-12-10T10:00:00",
+                                    offer={"codes": "shared", "discount_percent": "10", **OFFER_WINDOW})
+    assert status == 400 and error["field"] == "offer.valid_until", error
+    status, error = create_campaign(client, shopify_shop.shop_id, send_at="2026-12-07T23:59:00",
+                                    offer={"bonus_points": 50, **OFFER_WINDOW})
+    assert status == 400 and error["field"] == "offer.valid_until", error
+    # A minimum order no order can reach was a 500 (its minor units overflowed Decimal's precision).
+    status, error = create_campaign(client, shopify_shop.shop_id, offer={
+        "codes": "shared", "discount_percent": "10", "min_order": "1e30", **OFFER_WINDOW})
+    assert status == 400 and error["field"] == "offer.min_order", error
+    assert json.loads(client.http.get(f"/admin/shops/{shopify_shop.shop_id}/campaigns",
+                                      headers=ADMIN).body)["campaigns"] == []
+
+
+@pytest.mark.parametrize("template, data, field", [
+    ("birthday", {"bonus_points": 100000}, "data.bonus_points"),  # "100,000 points as a gift", none credited
+    ("welcome", {"bonus_points": 100000}, "data.bonus_points"),
+    ("points_expiring", {"points": 10 ** 9}, "data.points"),  # everyone's "1,000,000,000 points expire"
+    ("points_expiring", {"expires_at": "2026-12-02"}, "data.expires_at"),
+    ("winback", {"days_since_last_order": -5}, "data.days_since_last_order"),
+    ("tier_at_risk", {"tier": "Gold", "spend_needed_minor": 100, "by": "2026-12-31"}, "template"),
+])
+def test_a_campaign_cannot_tell_every_recipient_the_same_account_facts(client, shopify_shop, template, data, field):
+    status, error = create_campaign(client, shopify_shop.shop_id, template=template, data=data)
+    assert status == 400 and error["field"] == field, error
+
+
+@pytest.mark.parametrize("url", ["javascript:alert(1)", "data:text/html,<script>alert(1)</script>"])
+def test_a_special_days_button_leads_to_a_web_page(client, shopify_shop, url):
+    # The campaign's button took any text as its href: javascript: and data: links were mailed.
+    status, error = create_campaign(client, shopify_shop.shop_id, data={**SPECIAL_DAY, "url": url})
+    assert status == 400 and error["field"] == "data" and "'url' must be an http(s) link" in error["message"], error
+    status, campaign = create_campaign(client, shopify_shop.shop_id,
+                                       data={**SPECIAL_DAY, "url": "https://shop.example/winter"})
+    assert status == 201, campaign
+
+
+def test_a_birthday_campaign_gives_what_its_offer_gives(client, shopify_shop):
+    status, campaign = create_campaign(client, shopify_shop.shop_id, template="birthday", data={},
+                                       offer={"codes": "per_customer", "discount_percent": "15", **OFFER_WINDOW})
+    assert status == 201, campaign
+    assert campaign["data"]["discount_percent"] == "15" and "bonus_points" not in campaign["data"]
+
+
 def test_template_data_cannot_promise_what_the_offer_does_not_give(client, shopify_shop):
     # Free shipping stated in data with no code that gives it: refused, naming the field.
     status, error = create_campaign(client, shopify_shop.shop_id, data={**SPECIAL_DAY, "free_shipping": True})

@@ -218,3 +218,14 @@ def test_a_stale_version_is_a_conflict(memory_client, shop):
     assert api(memory_client, "PUT", f"/admin/shops/{shop.shop_id}/flow-definitions/thanks", body)[0] == 200
     status, _ = api(memory_client, "PUT", f"/admin/shops/{shop.shop_id}/flow-definitions/thanks", body)
     assert status == 409
+
+
+def test_an_offer_worth_less_than_the_currencys_smallest_unit_is_refused(memory_client, shop):
+    # 0.001 UAH rounds to a code worth 0.00, which the mail would still announce as a gift.
+    body = {"name": "x", "trigger": {"kind": "first_order"}, "version": 0,
+            "steps": [{"type": "send", "preset": "second_purchase", "link": "shop",
+                       "offer": {"value": "0.001", "valid_days": 14}}]}
+    status, answer = api(memory_client, "PUT", f"/admin/shops/{shop.shop_id}/flow-definitions/tiny", body)
+    assert status == 400 and answer["field"] == "steps.0.send.offer.value", answer
+    body["steps"][0]["offer"]["value"] = "0.01"
+    assert api(memory_client, "PUT", f"/admin/shops/{shop.shop_id}/flow-definitions/tiny", body)[0] == 200

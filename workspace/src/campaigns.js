@@ -22,8 +22,10 @@ const TEMPLATE_FIELDS = {
     { key: "ends_at", label: "Last day", type: "date", required: true },
   ],
   winback: [],
-  birthday: [{ key: "bonus_points", label: "Birthday points", type: "number" }],
-  welcome: [{ key: "bonus_points", label: "Welcome points", type: "number" }],
+  // No "points" field: a campaign credits nothing, so its mail may not say points were given
+  // (the server refuses data.bonus_points); a birthday campaign gives its offer's code.
+  birthday: [],
+  welcome: [],
   points_expiring: [],
 };
 const TEMPLATE_LABELS = { special_day: "Special day", winback: "We miss you (win-back)", birthday: "Birthday", welcome: "Welcome", points_expiring: "Points expiring" };

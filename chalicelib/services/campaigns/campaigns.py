@@ -49,7 +49,7 @@ class OfferSettings(BaseModel):
     codes: Optional[Literal["shared", "per_customer"]] = None
     discount_percent: Optional[Annotated[Decimal, Field(gt=0, le=100, allow_inf_nan=False)]] = None
     free_shipping: bool = False
-    min_order: Optional[Annotated[Decimal, Field(ge=0, allow_inf_nan=False)]] = None
+    min_order: Optional[Annotated[Decimal, Field(ge=0, le=Decimal(10) ** 9, allow_inf_nan=False)]] = None
     max_uses: Optional[Annotated[int, Field(ge=1)]] = None
     bonus_points: Optional[Annotated[int, Field(ge=1, le=1_000_000)]] = None
     valid_from: datetime
@@ -248,8 +248,10 @@ def _plan(deps, shop_id: str, document: dict):
         settings = CampaignSettings.model_validate(document)
     except ValidationError as error:
         raise bad_request_from(error) from None
-    if settings.template not in MARKETING_TEMPLATES:
-        raise BadRequest(f"template: campaigns send marketing e-mails ({', '.join(sorted(MARKETING_TEMPLATES))})",
+    if settings.template not in MARKETING_TEMPLATES - ACCOUNT_TEMPLATES:
+        raise BadRequest(f"template: campaigns send marketing e-mails "
+                         f"({', '.join(sorted(MARKETING_TEMPLATES - ACCOUNT_TEMPLATES))}); "
+                         f"{', '.join(sorted(ACCOUNT_TEMPLATES))} tells each customer their own account, from the daily jobs",
                          field="template")
     try:
         validate_segment(settings.segment)
@@ -263,8 +265,13 @@ def _plan(deps, shop_id: str, document: dict):
     now = deps.clock()
     zone = ZoneInfo(shop.timezone)
     offer = settings.offer
+    if offer is not None and _aware(offer.valid_until, zone) <= send_at:
+        # The mail would hand out a code (or a claim) that is over when it arrives.
+        raise BadRequest("offer.valid_until: the offer ends before the campaign sends; end it after send_at",
+                         field="offer.valid_until")
     data = dict(settings.data)
     _refuse_offer_keys(data, offer)
+    _refuse_account_keys(data)
     _refuse_other_dates(data, offer, settings.template, zone)
     _check_localized(data, shop.default_locale)
     data.update(offer_data(offer, settings.template, shop.currency_exponent, zone))
@@ -285,6 +292,26 @@ OFFER_DATA_KEYS = {
     "code_expires_at": "valid_until", "free_shipping": "free_shipping", "min_order_minor": "min_order",
     "claim_points": "bonus_points", "claim_until": "valid_until",
 }
+
+
+# What a mail says about the recipient's own account comes from that account: a campaign's data is
+# the same for every recipient and credits nothing ("100,000 points as a gift", "your 1,000,000,000
+# points expire on 1 January" went to everyone in the segment, the ledger unchanged).
+ACCOUNT_DATA_KEYS = {
+    "bonus_points": ("a campaign credits no points, so its mail may not say it gave some (points to claim from "
+                     "the e-mail: offer.bonus_points on a special_day campaign)"),
+    "points": "each recipient's expiring points come from their own account",
+    "expires_at": "each recipient's expiry date comes from their own account",
+    "days_since_last_order": "each recipient's days since their last order come from their own account",
+}
+# Templates whose required data is the recipient's own standing: only the daily jobs send them.
+ACCOUNT_TEMPLATES = frozenset({"tier_at_risk"})
+
+
+def _refuse_account_keys(data: dict) -> None:
+    for key, reason in ACCOUNT_DATA_KEYS.items():
+        if key in data:
+            raise BadRequest(f"data.{key}: {reason}", field=f"data.{key}")
 
 
 def _refuse_offer_keys(data: dict, offer: Optional[OfferSettings]) -> None:

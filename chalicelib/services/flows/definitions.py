@@ -3,7 +3,9 @@ the admin API and the workspace, each with its per-step funnel."""
 from __future__ import annotations
 
 from chalicelib.domain.flows.definitions import FlowDefinition, FlowError, default_flows, flow_document, parse_flow
+from chalicelib.domain.money import to_minor
 from chalicelib.errors import BadRequest, Conflict, NotFound
+from chalicelib.services.shops.lookup import load_shop
 
 FUNNEL_SUBJECT = "steps:{flow_id}"
 
@@ -50,6 +52,7 @@ def put_flow(deps, shop_id: str, flow_id: str, document, expected_version) -> di
         flow = parse_flow(body)
     except FlowError as error:
         raise BadRequest(str(error), field=error.field) from None
+    _refuse_worthless_offers(load_shop(deps, shop_id), flow)
     if not isinstance(expected_version, int) or isinstance(expected_version, bool) or expected_version < 0:
         raise BadRequest("version: the version you read (0 for a new flow)", field="version")
     try:
@@ -59,6 +62,16 @@ def put_flow(deps, shop_id: str, flow_id: str, document, expected_version) -> di
         raise Conflict("version: the flow was changed since you read it; reload it", field="version") from None
     deps.caches.flows.pop(shop_id)
     return _view(deps, shop_id, flow, version)
+
+
+def _refuse_worthless_offers(shop, flow: FlowDefinition) -> None:
+    """An offer's value below the currency's smallest unit makes a code worth 0.00 that the mail
+    still announces (as the offers API and the reward codes refuse it)."""
+    for number, step in enumerate(flow.steps):
+        offer = getattr(step, "offer", None)
+        if offer is not None and offer.value is not None and to_minor(offer.value, shop.currency_exponent) < 1:
+            field = f"steps.{number}.send.offer.value"
+            raise BadRequest(f"{field}: smaller than the currency's smallest unit ({shop.currency})", field=field)
 
 
 def funnel(deps, shop_id: str, flow: FlowDefinition) -> dict:

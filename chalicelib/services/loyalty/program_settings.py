@@ -17,7 +17,7 @@ from chalicelib.domain.loyalty.program import ProgramRules
 from chalicelib.errors import BadRequest, NotFound
 from chalicelib.services.shops.lookup import load_shop
 from chalicelib.services.shops import shops
-from chalicelib.services.shops.shop_settings import ShopSettings
+from chalicelib.services.shops.shop_settings import ShopSettings, program_problem
 from chalicelib.services.validation import bad_request_from
 from chalicelib.store import keys
 
@@ -110,9 +110,13 @@ def _validated(deps, shop_id: str, body: dict) -> ShopSettings:
     document = _merged(deps, shop_id, body)
     document["webhook_secret"] = "x" * 16  # validated apart from secrets; put_shop keeps the real one
     try:
-        return ShopSettings.model_validate(document)
+        settings = ShopSettings.model_validate(document)
     except ValidationError as error:
         raise bad_request_from(error) from None
+    problem = program_problem(settings)
+    if problem:
+        raise BadRequest(f"{problem[0]}: {problem[1]}", field=problem[0])
+    return settings
 
 
 def _merged(deps, shop_id: str, body: dict) -> dict:

@@ -447,6 +447,50 @@ class ShopSettings(_Strict):
         return self
 
 
+# Upper bounds of the program on save, where every amount it derives still fits: the points of
+# the largest order a platform may send (10**12) at the highest earn rate, and their value in minor
+# units at the highest point value, stay inside Decimal's 28 digits and DynamoDB's 38. Without them
+# an earn rate of 1e40 or a point value of 1e30 saved, then a paid order credited more digits than
+# DynamoDB stores, and the storefront view and the shop's e-mails failed. Checked when settings
+# are saved, not when a stored shop is read, so a shop saved before keeps working.
+MAX_EARN_RATE = Decimal(1000)  # points per major unit
+MAX_POINT_VALUE = Decimal(10) ** 6  # major units per point
+MAX_MIN_REDEEM_POINTS = 10 ** 9
+MAX_MONEY = Decimal(10) ** 12  # a tier's min_spend: no order is larger
+MAX_REWARD_MONEY = Decimal(10) ** 9  # as a reward's or an offer's amount
+# Excluded SKUs and categories are stored in the shop's item, which DynamoDB caps at 400 KB.
+MAX_EXCLUDED = 500
+MAX_PRODUCT_KEY_CHARS = 255
+
+
+def program_problem(settings: ShopSettings) -> Optional[tuple[str, str]]:
+    """(field, reason) when the program is past what the service can earn, show and redeem, or
+    when its smallest redemption would be worth nothing in the shop's currency."""
+    program = settings.program
+    for name, value, limit in (("earn_rate", program.earn_rate, MAX_EARN_RATE),
+                               ("point_value", program.point_value, MAX_POINT_VALUE),
+                               ("min_redeem_points", program.min_redeem_points, MAX_MIN_REDEEM_POINTS),
+                               ("referral.reward_money", program.referral.reward_money, MAX_REWARD_MONEY)):
+        if value > limit:
+            return f"program.{name}", f"at most {limit}"
+    for number, tier in enumerate(program.tiers):
+        if tier.min_spend > MAX_MONEY:
+            return f"program.tiers.{number}.min_spend", f"at most {MAX_MONEY}"
+    for name in ("excluded_skus", "excluded_categories"):
+        values = getattr(program, name)
+        if len(values) > MAX_EXCLUDED:
+            return f"program.{name}", f"at most {MAX_EXCLUDED} entries"
+        for number, value in enumerate(values):
+            if len(value) > MAX_PRODUCT_KEY_CHARS:
+                return f"program.{name}.{number}", f"at most {MAX_PRODUCT_KEY_CHARS} characters"
+    smallest_unit = Decimal(1).scaleb(-currency_exponent(settings.currency))
+    if program.point_value * program.min_redeem_points < smallest_unit:
+        # A customer would give up min_redeem_points for a code worth 0.
+        return "program.point_value", (f"min_redeem_points ({program.min_redeem_points}) × point_value must be worth "
+                                       f"at least {smallest_unit} {settings.currency}")
+    return None
+
+
 def platform_api_problem(settings: ShopSettings) -> Optional[tuple[str, str]]:
     """(field, reason) when the platform API settings cannot work for this shop's platform."""
     api = settings.platform_api

@@ -16,6 +16,7 @@ from chalicelib.services.shops.shop_settings import (
     currency_exponent,
     platform_api_problem,
     platform_api_secrets,
+    program_problem,
     previous_secrets,
     public_view,
     secrets_document,
@@ -56,7 +57,7 @@ def put_shop(deps, shop_id: str, document: dict) -> tuple[dict, bool]:
         settings = ShopSettings.model_validate(incoming)
     except ValidationError as error:
         raise bad_request_from(error) from None
-    problem = platform_api_problem(settings)
+    problem = platform_api_problem(settings) or program_problem(settings)
     if problem:
         raise BadRequest(f"{problem[0]}: {problem[1]}", field=problem[0])
     if not settings.webhook_secret:

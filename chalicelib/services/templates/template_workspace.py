@@ -65,7 +65,8 @@ def preview_template(deps, shop_id: str, template: str, body: dict) -> dict:
         parts = templates.checked_parts(body)
         rendered = _render(deps, shop, template, body.get("mjml"), locale, customer, parts, body.get("texts"))
     except TemplateLimitError as error:
-        raise BadRequest(f"mjml: {error}", field="mjml", line=getattr(error, "line", None)) from None
+        field = templates._part_of(error)
+        raise BadRequest(f"{field}: {error}", field=field, line=getattr(error, "line", None)) from None
     except TemplateError as error:
         source = getattr(error, "source", None) or ""
         line = getattr(error, "line", None)
