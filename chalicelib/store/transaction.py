@@ -45,8 +45,8 @@ from functools import lru_cache
 from types import SimpleNamespace
 from typing import Any, Callable, Mapping, Optional
 
-from pynamodb.attributes import (Attribute, DiscriminatorAttribute, ListAttribute, MapAttribute, NumberAttribute,
-                                 VersionAttribute)
+from pynamodb.attributes import (Attribute, DiscriminatorAttribute, JSONAttribute, ListAttribute, MapAttribute,
+                                 NumberAttribute, VersionAttribute)
 from pynamodb.connection.base import BOTOCORE_EXCEPTIONS
 from pynamodb.constants import (CONDITION_EXPRESSION, EXPRESSION_ATTRIBUTE_NAMES, EXPRESSION_ATTRIBUTE_VALUES, ITEM,
                                 KEY, RESPONSES, RETURN_CONSUMED_CAPACITY, TABLE_NAME, TOTAL, TRANSACT_CONDITION_CHECK,
@@ -54,6 +54,7 @@ from pynamodb.constants import (CONDITION_EXPRESSION, EXPRESSION_ATTRIBUTE_NAMES
                                 TRANSACT_UPDATE, TRANSACT_WRITE_ITEMS)
 from pynamodb.exceptions import AttributeNullError, TransactGetError, TransactWriteError
 
+from chalicelib.json_text import dumps
 from chalicelib.store.raw_items import item_values, read_plan
 
 
@@ -220,15 +221,15 @@ def put_over_version_kwargs(model_class: type, values: Mapping[str, Any], versio
     if isinstance(condition, PreparedCondition):
         condition = condition.condition
     if version:
-        item[attribute.attr_name] = {attribute.attr_type: attribute.serialize(version + 1)}
+        item[attribute.attr_name] = {attribute.attr_type: plan.version_text(version + 1)}
         if condition is None:  # the prepared "= version" with the version read filled in
             action = _put_action(model_class, item, plan.version_was)
             action[EXPRESSION_ATTRIBUTE_VALUES] = {plan.version_placeholder: {attribute.attr_type:
-                                                                              attribute.serialize(version)}}
+                                                                              plan.version_text(version)}}
             return action
         version_condition = attribute == version
     else:
-        item[attribute.attr_name] = {attribute.attr_type: attribute.serialize(1)}
+        item[attribute.attr_name] = {attribute.attr_type: plan.version_text(1)}
         if condition is None:
             return _put_action(model_class, item, plan.version_absent)
         version_condition = attribute.does_not_exist()
@@ -316,6 +317,7 @@ class _Plan:
     version_absent: Optional[PreparedCondition] = None
     version_was: Optional[PreparedCondition] = None
     version_placeholder: Optional[str] = None
+    version_text: Optional[Callable[[int], str]] = None  # the version attribute's serialize
 
 
 @lru_cache(maxsize=None)
@@ -353,18 +355,29 @@ def _plan(model_class: type, versioned: bool = False) -> _Plan:
         (placeholder,) = version_was.values  # the one value: the version read
     return _Plan(tuple(fields), frozenset(names), hash_key, range_key, version, {field.name: field for field in fields},
                  tuple(field for field in fields if field.default is not None or not field.null),
-                 version_absent, version_was, placeholder)
+                 version_absent, version_was, placeholder,
+                 _version_text if type(version) is VersionAttribute else getattr(version, "serialize", None))
 
 
 def _serializer(attribute) -> Optional[Callable[[Any], Any]]:
-    """The attribute's own ``serialize`` (None where it returns the value as it is); a plain int of a ``NumberAttribute`` (``json.dumps(value)``)
-    written as ``str(value)``, the same text without the encoder."""
+    """The attribute's own ``serialize`` (None where it returns the value as it is); where that is
+    ``json.dumps(value)`` (a ``JSONAttribute``'s, a ``NumberAttribute``'s), the same text by
+    ``json_text.dumps``, and a plain int of a ``NumberAttribute`` as ``str(value)`` (json's own
+    text for it), without the encoder."""
     serialize = attribute.serialize
-    if type(attribute).serialize is Attribute.serialize:  # (UnicodeAttribute's: the value as it is)
+    kind = type(attribute)
+    if kind.serialize is Attribute.serialize:  # (UnicodeAttribute's: the value as it is)
         return None
-    if type(attribute) is not NumberAttribute:
+    if kind is JSONAttribute:  # (given a value, never None: json.dumps(value))
+        return dumps
+    if kind is not NumberAttribute:
         return serialize
-    return lambda value: str(value) if value.__class__ is int else serialize(value)
+    return lambda value: str(value) if value.__class__ is int else dumps(value)
+
+
+def _version_text(version: int) -> str:
+    """``VersionAttribute.serialize``: ``json.dumps(int(version))``, which for an int is ``str``."""
+    return str(int(version))
 
 
 def _default_of(attribute) -> Optional[Callable[[], Any]]:
