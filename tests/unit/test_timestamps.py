@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import given, settings, strategies as st
 
 from chalicelib.domain.timestamps import FORMAT, iso, parse_iso
+from tests.support.examples import examples
 
 KYIV = timezone(timedelta(hours=2))
 
@@ -40,3 +41,15 @@ def test_other_spellings_strptime_reads_are_still_read(text):
 def test_what_the_format_refuses_is_still_refused(text):
     with pytest.raises(ValueError):
         parse_iso(text)
+
+
+@settings(max_examples=examples(100))
+@given(st.datetimes(min_value=datetime(1, 1, 2), max_value=datetime(9999, 12, 30),
+                    timezones=st.sampled_from([timezone.utc, KYIV])), st.integers(0, 3))
+def test_a_moment_formatted_again_is_written_the_same_and_equal_instants_alike(moment, repeats):
+    first = iso(moment)
+    for _ in range(repeats):
+        assert iso(moment) == first
+    same_instant = moment.astimezone(KYIV if moment.tzinfo is timezone.utc else timezone.utc)
+    assert iso(same_instant) == first == moment.astimezone(timezone.utc).strftime(FORMAT)
+    assert iso(moment.replace(microsecond=(moment.microsecond + 1) % 1_000_000)) != first
