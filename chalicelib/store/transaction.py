@@ -116,7 +116,7 @@ class Transaction:
     def put(self, model_class: type, values: Mapping[str, Any], condition=None) -> None:
         """The item of ``model_class`` with ``values`` (python attribute names), as ``save`` of
         ``model_class(**values)`` would write it."""
-        self._puts.append(put_kwargs(model_class, values, condition))
+        self._puts.append(_put_action(model_class, _serialized(_plan(model_class), values), condition))
 
     def put_over_version(self, model_class: type, values: Mapping[str, Any], version: int, condition=None) -> None:
         """The versioned item of ``model_class`` with ``values``, written only over ``version``."""
@@ -201,16 +201,26 @@ def _sent(connection, operation: str, items: list) -> dict:
 
 def get_kwargs(model_class: type, hash_key: Any, range_key: Any = None) -> dict:
     """The Get of one item: ``model_class.get_operation_kwargs_from_class(hash_key, range_key)``."""
-    plan = read_plan(model_class)
-    key = {plan.hash_key.attr_name: {plan.hash_key.attr_type: plan.hash_key.serialize(hash_key)}}
-    if range_key is not None and plan.range_key is not None:
-        key[plan.range_key.attr_name] = {plan.range_key.attr_type: plan.range_key.serialize(range_key)}
+    (hash_name, hash_type, hash_serialize), range_attribute = _key_plan(model_class)
+    key = {hash_name: {hash_type: hash_key if hash_serialize is None else hash_serialize(hash_key)}}
+    if range_key is not None and range_attribute is not None:
+        range_name, range_type, range_serialize = range_attribute
+        key[range_name] = {range_type: range_key if range_serialize is None else range_serialize(range_key)}
     return {TABLE_NAME: model_class.Meta.table_name, KEY: key}
+
+
+@lru_cache(maxsize=None)
+def _key_plan(model_class: type) -> tuple:
+    """((hash key's name, type, serialize or None), the range key's alike or None), the attributes'
+    own ``serialize`` left out where it returns the value as it is."""
+    plan = read_plan(model_class)
+    return tuple(None if attribute is None else (attribute.attr_name, attribute.attr_type, _serializer(attribute))
+                 for attribute in (plan.hash_key, plan.range_key))
 
 
 def put_kwargs(model_class: type, values: Mapping[str, Any], condition=None) -> dict:
     """The Put action (table, item, condition) for the item of ``model_class`` with ``values``."""
-    return _put_action(model_class, attribute_map(model_class, values), condition)
+    return _put_action(model_class, _serialized(_plan(model_class), values), condition)
 
 
 def put_over_version_kwargs(model_class: type, values: Mapping[str, Any], version: int, condition=None) -> dict:
