@@ -8,10 +8,11 @@ infra/stack.py plots exactly these names.
 """
 from __future__ import annotations
 
-import json
 import sys
 from datetime import datetime
 from typing import Callable, Optional
+
+from chalicelib.json_text import dumps_compact
 
 NAMESPACE = "LoyaltyMail"
 SERVICE = "loyalty-mail"
@@ -44,7 +45,7 @@ class Metrics:
             "Metrics": [{"Name": name, "Unit": unit} for name, unit in units.items()]}]}
         record.update(values)
         try:
-            self._sink(json.dumps(record, separators=(",", ":")))
+            self._sink(dumps_compact(record))
         except Exception:  # a metric never costs an e-mail or a webhook
             pass
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime, timezone
+from functools import lru_cache
 
 FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
 # Exactly what FORMAT writes (four-digit years): read by ``datetime.fromisoformat``, 30× cheaper than
@@ -12,6 +13,20 @@ _STORED = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z")
 
 
 def iso(moment: datetime) -> str:
+    if moment.tzinfo.__class__ is timezone:  # UTC or a fixed offset: equal moments are one instant
+        return _fixed_offset_text(moment)
+    return _text(moment)  # (naive, or a zone with folds: equal wall times may be two instants)
+
+
+# A paid order writes the same few moments (its "now", its paid time from the payload, a lot's
+# expiry) into a dozen attributes and keys: each is formatted once (16 calls a paid order, 1.6 µs
+# each before).
+@lru_cache(maxsize=256)
+def _fixed_offset_text(moment: datetime) -> str:
+    return _text(moment)
+
+
+def _text(moment: datetime) -> str:
     utc = moment.astimezone(timezone.utc)
     if utc.year < 1000:  # strftime's %Y does not pad these; isoformat would
         return utc.strftime(FORMAT)

@@ -46,9 +46,10 @@ def _not_an_amount() -> PydanticCustomError:
 
 def _amount(value: Any) -> Decimal:
     if isinstance(value, str):
-        if not _AMOUNT_TEXT.fullmatch(value.strip()):
+        text = value.strip()
+        if not _AMOUNT_TEXT.fullmatch(text):
             raise _not_an_amount()
-        amount = Decimal(value.strip())
+        amount = Decimal(text)
     elif isinstance(value, (int, Decimal)) and not isinstance(value, bool):
         amount = Decimal(value)
         if not amount.is_finite() or amount.as_tuple().exponent < -_MAX_FRACTION_DIGITS:

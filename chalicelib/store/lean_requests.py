@@ -37,6 +37,8 @@ import weakref
 import zlib
 from typing import Optional
 
+from chalicelib.json_text import dumps_compact
+
 _TARGET_PREFIX = "DynamoDB_20120810."
 _CONTENT_TYPE = "application/x-amz-json-1.0"
 # what the answer of an operation may hold that botocore decodes and json.loads does not
@@ -84,7 +86,7 @@ def plain_answer(client, operation: str, parameters: dict) -> Optional[dict]:
         credentials = client._request_signer._credentials
         if url is None or credentials is None:
             return None
-        body = json.dumps(parameters, separators=(",", ":")).encode()
+        body = dumps_compact(parameters).encode()
         headers = _signed_headers(client, credentials, url, operation, body)
         status, response_headers, data = _post(client, url, body, headers)
     except Exception:  # a network error, a serialising surprise: the full client sends it again

@@ -6,7 +6,6 @@ the two together).
 """
 from __future__ import annotations
 
-import json
 from typing import TypeVar
 
 from pynamodb.attributes import (
@@ -22,13 +21,10 @@ from pynamodb.attributes import (
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection
 from pynamodb.models import Model
 
+from chalicelib.json_text import dumps, dumps_text
+
 DEFAULT_TABLE_NAME = "loyalty"
 M = TypeVar("M", bound=Model)
-
-
-# ``json.dumps(value, ensure_ascii=False)``'s own encoder, made once (dumps makes one per call when
-# given an option).
-_TEXT_JSON = json.JSONEncoder(ensure_ascii=False)
 
 
 class TextJSONAttribute(JSONAttribute):
@@ -41,11 +37,11 @@ class TextJSONAttribute(JSONAttribute):
     def serialize(self, value):
         if value is None:
             return None
-        encoded = _TEXT_JSON.encode(value)
+        encoded = dumps_text(value)
         try:
             encoded.encode("utf-8")
         except UnicodeEncodeError:
-            return json.dumps(value)
+            return dumps(value)
         return encoded
 
 

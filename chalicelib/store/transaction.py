@@ -40,13 +40,13 @@ made when asked for, without a model instance between the answer and the use cas
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from types import SimpleNamespace
 from typing import Any, Callable, Mapping, Optional
 
-from pynamodb.attributes import (Attribute, DiscriminatorAttribute, ListAttribute, MapAttribute, NumberAttribute,
-                                 VersionAttribute)
+from pynamodb.attributes import (Attribute, DiscriminatorAttribute, JSONAttribute, ListAttribute, MapAttribute,
+                                 NumberAttribute, VersionAttribute)
 from pynamodb.connection.base import BOTOCORE_EXCEPTIONS
 from pynamodb.constants import (CONDITION_EXPRESSION, EXPRESSION_ATTRIBUTE_NAMES, EXPRESSION_ATTRIBUTE_VALUES, ITEM,
                                 KEY, RESPONSES, RETURN_CONSUMED_CAPACITY, TABLE_NAME, TOTAL, TRANSACT_CONDITION_CHECK,
@@ -54,6 +54,7 @@ from pynamodb.constants import (CONDITION_EXPRESSION, EXPRESSION_ATTRIBUTE_NAMES
                                 TRANSACT_UPDATE, TRANSACT_WRITE_ITEMS)
 from pynamodb.exceptions import AttributeNullError, TransactGetError, TransactWriteError
 
+from chalicelib.json_text import dumps
 from chalicelib.store.raw_items import item_values, read_plan
 
 
@@ -115,7 +116,7 @@ class Transaction:
     def put(self, model_class: type, values: Mapping[str, Any], condition=None) -> None:
         """The item of ``model_class`` with ``values`` (python attribute names), as ``save`` of
         ``model_class(**values)`` would write it."""
-        self._puts.append(put_kwargs(model_class, values, condition))
+        self._puts.append(_put_action(model_class, _serialized(_plan(model_class), values), condition))
 
     def put_over_version(self, model_class: type, values: Mapping[str, Any], version: int, condition=None) -> None:
         """The versioned item of ``model_class`` with ``values``, written only over ``version``."""
@@ -200,35 +201,46 @@ def _sent(connection, operation: str, items: list) -> dict:
 
 def get_kwargs(model_class: type, hash_key: Any, range_key: Any = None) -> dict:
     """The Get of one item: ``model_class.get_operation_kwargs_from_class(hash_key, range_key)``."""
-    plan = read_plan(model_class)
-    key = {plan.hash_key.attr_name: {plan.hash_key.attr_type: plan.hash_key.serialize(hash_key)}}
-    if range_key is not None and plan.range_key is not None:
-        key[plan.range_key.attr_name] = {plan.range_key.attr_type: plan.range_key.serialize(range_key)}
+    (hash_name, hash_type, hash_serialize), range_attribute = _key_plan(model_class)
+    key = {hash_name: {hash_type: hash_key if hash_serialize is None else hash_serialize(hash_key)}}
+    if range_key is not None and range_attribute is not None:
+        range_name, range_type, range_serialize = range_attribute
+        key[range_name] = {range_type: range_key if range_serialize is None else range_serialize(range_key)}
     return {TABLE_NAME: model_class.Meta.table_name, KEY: key}
+
+
+@lru_cache(maxsize=None)
+def _key_plan(model_class: type) -> tuple:
+    """((hash key's name, type, serialize or None), the range key's alike or None), the attributes'
+    own ``serialize`` left out where it returns the value as it is."""
+    plan = read_plan(model_class)
+    return tuple(None if attribute is None else (attribute.attr_name, attribute.attr_type, _serializer(attribute))
+                 for attribute in (plan.hash_key, plan.range_key))
 
 
 def put_kwargs(model_class: type, values: Mapping[str, Any], condition=None) -> dict:
     """The Put action (table, item, condition) for the item of ``model_class`` with ``values``."""
-    return _put_action(model_class, attribute_map(model_class, values), condition)
+    return _put_action(model_class, _serialized(_plan(model_class), values), condition)
 
 
 def put_over_version_kwargs(model_class: type, values: Mapping[str, Any], version: int, condition=None) -> dict:
     """The Put action ``save`` makes for ``over_version(model_class(**values), version)``."""
     plan = _plan(model_class, versioned=True)
-    item = _serialized(plan, values)
     attribute = plan.version
     if isinstance(condition, PreparedCondition):
         condition = condition.condition
-    if version:
-        item[attribute.attr_name] = {attribute.attr_type: attribute.serialize(version + 1)}
+    if version:  # the version read is in the model's attributes, so its next one takes its place
+        item = _serialized(plan, values, version_in_place=True)
+        item[attribute.attr_name] = {attribute.attr_type: plan.version_text(version + 1)}
         if condition is None:  # the prepared "= version" with the version read filled in
             action = _put_action(model_class, item, plan.version_was)
             action[EXPRESSION_ATTRIBUTE_VALUES] = {plan.version_placeholder: {attribute.attr_type:
-                                                                              attribute.serialize(version)}}
+                                                                              plan.version_text(version)}}
             return action
         version_condition = attribute == version
-    else:
-        item[attribute.attr_name] = {attribute.attr_type: attribute.serialize(1)}
+    else:  # no version read: PynamoDB adds the first one after the rest
+        item = _serialized(plan, values)
+        item[attribute.attr_name] = {attribute.attr_type: plan.version_text(1)}
         if condition is None:
             return _put_action(model_class, item, plan.version_absent)
         version_condition = attribute.does_not_exist()
@@ -236,38 +248,66 @@ def put_over_version_kwargs(model_class: type, values: Mapping[str, Any], versio
 
 
 def attribute_map(model_class: type, values: Mapping[str, Any]) -> dict:
-    """``model_class(**values).serialize()``, made from the values directly."""
+    """``model_class(**values).serialize()``, made from the values directly (the keys first, as
+    the Put's item has them)."""
     return _serialized(_plan(model_class), values)
 
 
-def _serialized(plan: "_Plan", values: Mapping[str, Any]) -> dict:
-    """The values given (None included, as the model's setter takes it), then the attributes not
-    given that have a default or may not be null: the ones ``serialize`` would write or refuse."""
-    if not values.keys() <= plan.names:  # (before any value: the model refuses an unknown name first)
-        raise ValueError(f"Attribute {sorted(values.keys() - plan.names)[0]} specified does not exist")
-    by_name = plan.by_name
-    item: dict[str, dict] = {}
-    for name, value in values.items():
-        field = by_name[name]
-        if value is not None and field.serialize is not None:  # (None: the attribute's serialize returns it as is)
-            value = field.serialize(value)
+def _serialized(plan: "_Plan", values: Mapping[str, Any], version_in_place: bool = False) -> dict:
+    """The item as ``save`` sends it: its hash and range key (``get_identifier_map``), then every
+    other attribute in the class's own order (``Model.serialize``), each written, left out or
+    refused as the model does (a value given, None included, or else the attribute's default);
+    ``version_in_place`` keeps the version attribute's place for a version read."""
+    names = tuple(values)
+    steps = plan.shapes.get((names, version_in_place))
+    if steps is None:
+        steps = _steps_for(plan, names, version_in_place)
+    item: dict[str, Any] = dict.fromkeys(plan.keys)  # (filled in place below: keys are never null)
+    for name, attr_name, attr_type, serialize, null, default in steps:
+        if default is _GIVEN:
+            value = values[name]
+        elif default is None:
+            if attr_type is None:  # the version's place
+                item[attr_name] = None
+                continue
+            raise AttributeNullError(name)
+        else:
+            value = default()
+        if value is not None and serialize is not None:  # (None: the attribute's serialize returns it as is)
+            value = serialize(value)
         if value is None:
-            if not field.null:
-                raise AttributeNullError(field.name)
-            continue
-        item[field.attr_name] = {field.attr_type: value}
-    for field in plan.when_absent:
-        if field.name in values:
-            continue
-        value = field.default() if field.default is not None else None
-        if value is not None:
-            value = field.serialize(value) if field.serialize is not None else value
-        if value is None:
-            if not field.null:
-                raise AttributeNullError(field.name)
-            continue
-        item[field.attr_name] = {field.attr_type: value}
+            if null:
+                continue
+            raise AttributeNullError(name)
+        item[attr_name] = {attr_type: value}
     return item
+
+
+# A step's default when its value is given.
+_GIVEN = object()
+# At most this many sets of names given are kept per class (a repository writes a class with a few).
+_SHAPES_KEPT = 64
+
+
+def _steps_for(plan: "_Plan", names: tuple, version_in_place: bool) -> tuple:
+    """The steps ``_serialized`` takes for values given under ``names``: in the class's order, those
+    given, and of the rest those whose absence matters (a default, or refused as null)."""
+    if not plan.names.issuperset(names):  # (before any value: the model refuses an unknown name first)
+        raise ValueError(f"Attribute {sorted(set(names) - plan.names)[0]} specified does not exist")
+    given = set(names)
+    steps = []
+    for at, step in enumerate(plan.steps):
+        if at == plan.version_at and version_in_place:
+            steps.append((plan.version.attr_name, plan.version.attr_name, None, None, True, None))
+        name, attr_name, attr_type, serialize, null, default = step
+        if name in given:
+            steps.append((name, attr_name, attr_type, serialize, null, _GIVEN))
+        elif default is not None or not null:
+            steps.append(step)
+    steps = tuple(steps)
+    if len(plan.shapes) < _SHAPES_KEPT:
+        plan.shapes[names, version_in_place] = steps
+    return steps
 
 
 def _put_action(model_class: type, item: dict, condition) -> dict:
@@ -292,41 +332,37 @@ def _put_action(model_class: type, item: dict, condition) -> dict:
     return action
 
 
-@dataclass(frozen=True)
-class _Field:
-    name: str
-    attr_name: str
-    attr_type: str
-    serialize: Optional[Callable[[Any], Any]]  # None: the attribute's own returns the value as it is
-    null: bool
-    default: Optional[Callable[[], Any]]
+# One attribute's step in a plan: (python name, name in the table, type, serialize or None where
+# the attribute's own returns the value as it is, may be null, default or None).
+_Step = tuple
 
 
 @dataclass(frozen=True)
 class _Plan:
-    fields: tuple[_Field, ...]
+    keys: tuple[str, ...]  # the hash key's and the range key's names in the table: the item's first
+    steps: tuple[_Step, ...]  # every attribute but the version, in the class's own order (``get_attributes``)
+    version_at: int  # the version's place among them
     names: frozenset[str]  # the values a caller may give (not the discriminator)
-    hash_key: tuple[str, str]  # (name in the table, type)
-    range_key: Optional[tuple[str, str]]
     version: Optional[VersionAttribute]  # the class's own attribute: its conditions are PynamoDB's
-    by_name: Mapping[str, _Field]
-    when_absent: tuple[_Field, ...]  # what matters when not given: a default (the discriminator's too) or no null
     # the version's own conditions, serialised once: no item yet, and "= the version read" (whose
     # one value, at ``version_placeholder``, each Put fills in)
     version_absent: Optional[PreparedCondition] = None
     version_was: Optional[PreparedCondition] = None
     version_placeholder: Optional[str] = None
+    version_text: Optional[Callable[[int], str]] = None  # the version attribute's serialize
+    # the steps for each set of names given (in the order given) and place of the version, made once
+    shapes: dict = field(default_factory=dict)
 
 
 @lru_cache(maxsize=None)
 def _plan(model_class: type, versioned: bool = False) -> _Plan:
-    fields, names, hash_key, range_key, version = [], set(), None, None, None
+    steps, names, hash_key, range_key, version, version_at = [], set(), None, None, None, None
     for name, attribute in model_class.get_attributes().items():
         if isinstance(attribute, VersionAttribute):
             if not versioned:
                 raise TypeError(f"{model_class.__name__} is versioned: write it with save() or put_over_version(), "
                                 "whose version condition protects it")
-            version = attribute
+            version, version_at = attribute, len(steps)
             continue
         if isinstance(attribute, (MapAttribute, ListAttribute)):
             raise TypeError(f"{model_class.__name__}.{name}: map and list attributes are not supported by put()")
@@ -337,12 +373,13 @@ def _plan(model_class: type, versioned: bool = False) -> _Plan:
         else:
             names.add(name)
             default = _default_of(attribute)
-        fields.append(_Field(name, attribute.attr_name, attribute.attr_type, _serializer(attribute), attribute.null,
-                             default))
+        if (attribute.is_hash_key or attribute.is_range_key) and attribute.null:
+            raise TypeError(f"{model_class.__name__}.{name}: a key that may be null is not supported by put()")
+        steps.append((name, attribute.attr_name, attribute.attr_type, _serializer(attribute), attribute.null, default))
         if attribute.is_hash_key:
-            hash_key = (attribute.attr_name, attribute.attr_type)
+            hash_key = attribute.attr_name
         if attribute.is_range_key:
-            range_key = (attribute.attr_name, attribute.attr_type)
+            range_key = attribute.attr_name
     if hash_key is None:
         raise TypeError(f"{model_class.__name__} has no hash key")
     if versioned and version is None:
@@ -351,20 +388,32 @@ def _plan(model_class: type, versioned: bool = False) -> _Plan:
     if version is not None:
         version_absent, version_was = PreparedCondition(version.does_not_exist()), PreparedCondition(version == 1)
         (placeholder,) = version_was.values  # the one value: the version read
-    return _Plan(tuple(fields), frozenset(names), hash_key, range_key, version, {field.name: field for field in fields},
-                 tuple(field for field in fields if field.default is not None or not field.null),
-                 version_absent, version_was, placeholder)
+    else:
+        version_at = len(steps)
+    return _Plan((hash_key,) if range_key is None else (hash_key, range_key), tuple(steps), version_at,
+                 frozenset(names), version, version_absent, version_was, placeholder,
+                 _version_text if type(version) is VersionAttribute else getattr(version, "serialize", None))
 
 
 def _serializer(attribute) -> Optional[Callable[[Any], Any]]:
-    """The attribute's own ``serialize`` (None where it returns the value as it is); a plain int of a ``NumberAttribute`` (``json.dumps(value)``)
-    written as ``str(value)``, the same text without the encoder."""
+    """The attribute's own ``serialize`` (None where it returns the value as it is); where that is
+    ``json.dumps(value)`` (a ``JSONAttribute``'s, a ``NumberAttribute``'s), the same text by
+    ``json_text.dumps``, and a plain int of a ``NumberAttribute`` as ``str(value)`` (json's own
+    text for it), without the encoder."""
     serialize = attribute.serialize
-    if type(attribute).serialize is Attribute.serialize:  # (UnicodeAttribute's: the value as it is)
+    kind = type(attribute)
+    if kind.serialize is Attribute.serialize:  # (UnicodeAttribute's: the value as it is)
         return None
-    if type(attribute) is not NumberAttribute:
+    if kind is JSONAttribute:  # (given a value, never None: json.dumps(value))
+        return dumps
+    if kind is not NumberAttribute:
         return serialize
-    return lambda value: str(value) if value.__class__ is int else serialize(value)
+    return lambda value: str(value) if value.__class__ is int else dumps(value)
+
+
+def _version_text(version: int) -> str:
+    """``VersionAttribute.serialize``: ``json.dumps(int(version))``, which for an int is ``str``."""
+    return str(int(version))
 
 
 def _default_of(attribute) -> Optional[Callable[[], Any]]:

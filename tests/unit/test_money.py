@@ -4,9 +4,12 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from chalicelib.domain.loyalty.program import ProgramRules, Tier
 from chalicelib.domain.money import format_minor, to_minor
+from tests.support.examples import examples
 
 
 @pytest.mark.parametrize("amount, exponent, minor", [
@@ -36,3 +39,31 @@ def test_the_programs_values_follow_the_same_rule():
 def test_minor_units_read_back_as_the_amount():
     assert format_minor(to_minor("1234.56", 2), 2) == "1234.56"
     assert format_minor(to_minor("1234", 0), 0) == "1234"
+
+
+def _to_minor_through_text(amount, exponent: int) -> int:
+    """to_minor as it was: every amount through its text (the Decimal one too)."""
+    from decimal import ROUND_HALF_UP, InvalidOperation
+    try:
+        value = Decimal(str(amount))
+    except InvalidOperation as exc:
+        raise ValueError(f"not a decimal amount: {amount!r}") from exc
+    if not value.is_finite():
+        raise ValueError(f"not a finite amount: {amount!r}")
+    return int((value.scaleb(exponent)).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
+def _outcome(convert, amount, exponent):
+    try:
+        return convert(amount, exponent)
+    except Exception as error:  # noqa: BLE001 - refused alike, with the same message
+        return type(error), str(error)
+
+
+@settings(max_examples=examples(300))
+@given(st.decimals(places=None) | st.decimals(min_value=-10 ** 13, max_value=10 ** 13, places=3) | st.integers()
+       | st.decimals().map(str), st.sampled_from([0, 2, 3]))
+def test_a_decimal_amount_converts_as_its_text_does(amount, exponent):
+    """Decimals (NaN, signalling NaN, infinities, -0, huge exponents too) are converted as they
+    are, not through their text: the same minor units, or the same refusal."""
+    assert _outcome(to_minor, amount, exponent) == _outcome(_to_minor_through_text, amount, exponent)
