@@ -42,7 +42,8 @@ def test_minor_units_read_back_as_the_amount():
 
 
 def _to_minor_through_text(amount, exponent: int) -> int:
-    """to_minor as it was: every amount through its text (the Decimal one too)."""
+    """to_minor as it was: every amount through its text (the Decimal one too); an amount too large for
+    the decimal context refused as out of range."""
     from decimal import ROUND_HALF_UP, InvalidOperation
     try:
         value = Decimal(str(amount))
@@ -50,7 +51,10 @@ def _to_minor_through_text(amount, exponent: int) -> int:
         raise ValueError(f"not a decimal amount: {amount!r}") from exc
     if not value.is_finite():
         raise ValueError(f"not a finite amount: {amount!r}")
-    return int((value.scaleb(exponent)).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+    try:
+        return int((value.scaleb(exponent)).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+    except InvalidOperation as exc:  # past the decimal context's 28 digits: refused as a bad amount
+        raise ValueError(f"amount out of range: {amount!r}") from exc
 
 
 def _outcome(convert, amount, exponent):
