@@ -163,3 +163,12 @@ def test_a_money_refund_in_the_customers_currency_takes_back_its_net_shop_money(
     assert status == 200
     assert (customer["points_balance"], customer["cashback_balance"], customer["lifetime_spend"]) == \
         (621, "12.41", "620.35")
+
+
+def test_a_money_refund_with_tax_that_arrives_before_its_order_is_brought_to_net_when_paid(ca_shop):
+    # The refund waits on the stored order record, its "paid back with tax" mark with it.
+    encoded = quote("dana.whitfield@example.com", safe="")
+    refund = _fixture("shopify_refunds_create_amount_only_presentment.json")
+    assert _delivered(ca_shop, refund, "refunds/create")["pending"]
+    assert _delivered(ca_shop, _fixture("shopify_order_multi_currency_tax_exclusive.json"), "orders/paid")["points_reversed"] == 1240
+    assert ("reverse", -1240, "-1240.71", "-24.81", "refund:829190245571") in _entries(ca_shop, encoded)
