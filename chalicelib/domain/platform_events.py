@@ -83,6 +83,10 @@ class Refund:
     # total); spread over the order's lines in proportion to what they earned.
     amount_minor: int = 0
     created_at: Optional[datetime] = None
+    # ``amount_minor`` is money paid back with its tax, and the refund alone cannot say whether
+    # the lines earned on net (Shopify's refunds/create): the order record, which knows the
+    # order's goods tax, brings it to the lines' terms.
+    amount_with_tax: bool = False
 
 
 @dataclass(frozen=True)
@@ -143,6 +147,9 @@ class Order:
     place: Optional[Place] = None
     # The storefront checkout the order completed (Shopify checkout_token): stops its reminders.
     checkout_token: Optional[str] = None
+    # The tax on the bought lines that their ``paid_minor`` leaves out: the goods tax where prices
+    # exclude tax, 0 where they include it, None where the payload does not say.
+    goods_tax_minor: Optional[int] = None
 
 
 def discount_by_code(order: "Order") -> dict[str, int]:

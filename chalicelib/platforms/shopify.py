@@ -74,6 +74,22 @@ _EXTRA_HEADERS = {
 }
 
 
+class Money(Payload):
+    amount: Amount
+    currency_code: Optional[str] = None
+
+
+class MoneySet(Payload):
+    """An amount in the shop's currency and in the customer's (Shopify Markets' presentment currency)."""
+
+    shop_money: Optional[Money] = None
+    presentment_money: Optional[Money] = None
+
+
+class TaxLine(Payload):
+    price: Amount  # shop money, on the line's money after its discounts
+
+
 class DiscountAllocation(Payload):
     amount: Amount
     # Which of the order's discount_applications gave it.
@@ -97,6 +113,7 @@ class LineItem(Payload):
     gift_card: Optional[bool] = False
     total_discount: Optional[Amount] = None
     discount_allocations: Optional[list[DiscountAllocation]] = None
+    tax_lines: Optional[list[TaxLine]] = None
 
 
 class ShippingLine(Payload):
@@ -119,13 +136,17 @@ class RefundLineItem(Payload):
 class Transaction(Payload):
     kind: Optional[str] = None
     status: Optional[str] = None
+    # In the currency the customer paid in (``currency``): the presentment currency of a
+    # Shopify Markets order, not the shop's.
     amount: Optional[Amount] = None
+    currency: Optional[str] = None
 
 
 class OrderAdjustment(Payload):
-    kind: Optional[str] = None
-    amount: Optional[Amount] = None
+    kind: Optional[str] = None  # shipping_refund | refund_discrepancy
+    amount: Optional[Amount] = None  # shop money
     tax_amount: Optional[Amount] = None
+    amount_set: Optional[MoneySet] = None
 
 
 class ShopifyRefund(Payload):
@@ -196,6 +217,8 @@ class ShopifyOrder(Payload):
     customer_locale: Optional[str] = None
     shipping_lines: Optional[list[ShippingLine]] = None
     total_price: Optional[Amount] = None
+    # Whether line prices include tax; the goods tax is on the lines' tax_lines either way.
+    taxes_included: Optional[bool] = None
     discount_codes: Optional[list[DiscountCode]] = None
     discount_applications: Optional[list[DiscountApplication]] = None
     order_status_url: Optional[str] = None
@@ -449,16 +472,38 @@ def _order_line(line: LineItem, exponent: int, refunded_units: int = 0) -> Order
 _FAILED_TRANSACTION = frozenset({"failure", "error"})
 
 
-def _money_refunded_without_lines(refund: ShopifyRefund) -> Decimal:
-    """An amount-only refund names no lines: the money paid back in refund
-    transactions, less what went back as shipping, is goods money."""
+def _shop_money(adjustment: OrderAdjustment) -> Decimal:
+    shop = adjustment.amount_set.shop_money if adjustment.amount_set else None
+    return shop.amount if shop is not None else adjustment.amount or Decimal(0)
+
+
+def _money_refunded_without_lines(refund: ShopifyRefund, shop_currency: str) -> Decimal:
+    """An amount-only refund names no lines: the money paid back in refund transactions, less
+    what went back as shipping, is goods money, in the shop's currency.
+
+    The transactions are in the customer's currency (USD 1,012.70 refunded on a CAD shop's
+    Shopify Markets order); Shopify states the same money in shop money on the refund's
+    ``refund_discrepancy`` adjustment (its ``amount_set.shop_money``, negative for money paid
+    back beyond what lines and shipping account for), which is therefore the measure. The share
+    of it that failed transactions stand for is not counted."""
     if refund.refund_line_items:
         return Decimal(0)
-    refunded = sum(
-        (transaction.amount or Decimal(0) for transaction in refund.transactions or ()
-         if transaction.kind == "refund" and (transaction.status or "").lower() not in _FAILED_TRANSACTION),
-        Decimal(0),
-    )
+    refunds = [transaction for transaction in refund.transactions or () if transaction.kind == "refund"]
+    counted = [transaction for transaction in refunds
+               if (transaction.status or "").lower() not in _FAILED_TRANSACTION]
+    refunded = sum((transaction.amount or Decimal(0) for transaction in counted), Decimal(0))
+    attempted = sum((transaction.amount or Decimal(0) for transaction in refunds), Decimal(0))
+    discrepancies = [adjustment for adjustment in refund.order_adjustments or ()
+                     if adjustment.kind == "refund_discrepancy"]
+    if discrepancies:
+        if refunded <= 0 or attempted <= 0:
+            return Decimal(0)
+        beyond = -sum((_shop_money(adjustment) for adjustment in discrepancies), Decimal(0))
+        return max(beyond * refunded / attempted, Decimal(0))
+    if any((transaction.currency or shop_currency).upper() != shop_currency.upper() for transaction in counted):
+        # Money in the customer's currency and nothing saying what it is in the shop's: no rate
+        # is guessed; the refund takes nothing back (docs/data-model.md).
+        return Decimal(0)
     shipping = sum(
         (abs(adjustment.amount or 0) + abs(adjustment.tax_amount or 0) for adjustment in refund.order_adjustments or () if adjustment.kind == "shipping_refund"),
         Decimal(0),
@@ -466,7 +511,7 @@ def _money_refunded_without_lines(refund: ShopifyRefund) -> Decimal:
     return max(refunded - shipping, Decimal(0))
 
 
-def _refund(refund: ShopifyRefund, order_id: str, exponent: int) -> Refund:
+def _refund(refund: ShopifyRefund, order_id: str, exponent: int, shop_currency: str) -> Refund:
     lines = tuple(
         RefundLine(
             line_id=item.line_item_id,
@@ -476,12 +521,16 @@ def _refund(refund: ShopifyRefund, order_id: str, exponent: int) -> Refund:
         )
         for item in refund.refund_line_items or ()
     )
+    money = to_minor(_money_refunded_without_lines(refund, shop_currency), exponent)
     return Refund(
         refund_id=refund.id,
         order_id=refund.order_id or order_id,
         lines=lines,
-        amount_minor=to_minor(_money_refunded_without_lines(refund), exponent),
+        amount_minor=money,
         created_at=refund.created_at,
+        # What went back to the customer, tax and all: the lines of a shop whose prices exclude
+        # tax earned on net, which the order record knows and the refund does not.
+        amount_with_tax=money > 0,
     )
 
 
@@ -554,7 +603,7 @@ def order_from_payload(order: ShopifyOrder, exponent: int) -> Order:
         total_minor=total,
         discount_codes=_codes(order),
         code_discounts=_code_discounts(order, exponent),
-        refunds=tuple(_refund(refund, order.id, exponent) for refund in order.refunds or ()),
+        refunds=tuple(_refund(refund, order.id, exponent, order.currency) for refund in order.refunds or ()),
         # Shopify lists every refund in detail, so "refunded" needs no special flag.
         fully_refunded=False,
         status_url=order.order_status_url,
@@ -564,7 +613,23 @@ def order_from_payload(order: ShopifyOrder, exponent: int) -> Order:
         referral_code=referral_from_pairs((a.name, a.value) for a in order.note_attributes or ())
         or referral_from_url(order.landing_site),
         checkout_token=first_present(order.checkout_token),
+        goods_tax_minor=_goods_tax_minor(order, refunded_units, exponent),
     )
+
+
+def _goods_tax_minor(order: ShopifyOrder, refunded_units: dict[str, int], exponent: int) -> Optional[int]:
+    """The tax on the bought units that their line money leaves out: none where prices include
+    tax; the lines' own tax_lines (shop money, on the discounted money) where they exclude it."""
+    if order.taxes_included is None:
+        return None
+    if order.taxes_included:
+        return 0
+    tax = Decimal(0)
+    for line in order.line_items:
+        line_tax = sum((tax_line.price for tax_line in line.tax_lines or ()), Decimal(0))
+        units = _bought_units(line, refunded_units.get(line.id, 0))
+        tax += line_tax * units / line.quantity if line.quantity else Decimal(0)
+    return max(to_minor(tax, exponent), 0)
 
 
 def _place(order: ShopifyOrder):
@@ -598,7 +663,7 @@ def _event(topic: str, payload: dict, ctx: WebhookContext) -> tuple[WebhookEvent
         return OrderDeletedEvent(validate(OrderDeletion, payload).id), {}
     if topic == "refunds/create":
         refund = validate(RefundCreation, payload)
-        return RefundEvent(_refund(refund, refund.order_id, ctx.minor_exponent)), {}
+        return RefundEvent(_refund(refund, refund.order_id, ctx.minor_exponent, ctx.currency)), {}
     if topic in ("customers/create", "customers/update"):
         customer = validate(Customer, payload)
         checked_email(customer.email, "email")

@@ -131,3 +131,44 @@ def test_a_shopify_payments_money_refund_takes_its_points_back_while_pending(ua_
     assert _delivered(ua_shop, refund, "refunds/create")["points_reversed"] == 48  # 1,000.00 over the lines by spend: 11 of 45, 37 of 144
     assert _delivered(ua_shop, refund, "refunds/create")["result"] == "duplicate"
     assert ("reverse", -48, "-1000.00", "-19.99", "refund:912345679012") in _entries(ua_shop, SHOPIFY_ENCODED)
+
+
+@pytest.fixture
+def ca_shop(memory_client):
+    # A Canadian shop selling through Shopify Markets: its money is CAD, its US customers pay in
+    # USD, and US sales tax is charged on top of prices. One point per dollar, 2 % cashback.
+    return register_shop(memory_client, "ca-shopify-shop", "shopify", currency="CAD", timezone="America/Toronto",
+                         default_locale="en", sender_email="loyalty@ca-shopify-shop.example",
+                         program={"earn_rate": "1", "cashback_percent": "2"})
+
+
+def test_a_money_refund_in_the_customers_currency_takes_back_its_net_shop_money(ca_shop):
+    # Three snowboards, 1,861.06 CAD after FIRSTRUN10 plus 187.97 CAD of Washington sales tax,
+    # paid as USD 1,519.05. Two boards' worth is paid back as goodwill, no lines named: USD
+    # 1,012.70 on the transaction, CAD -1,366.02 on the refund discrepancy's shop money.
+    # (Shapes and figures: a real Shopify Markets refunds/create of a CAD shop's USD order.)
+    encoded = quote("dana.whitfield@example.com", safe="")
+    order = _fixture("shopify_order_multi_currency_tax_exclusive.json")
+    assert _delivered(ca_shop, order, "orders/paid")["points_earned"] == 1861
+    refund = _fixture("shopify_refunds_create_amount_only_presentment.json")
+    # 1,366.02 CAD with tax is 1,240.71 CAD of the 1,861.06 the board earned on: two thirds of
+    # its points, cashback and spend. Read as CAD, the USD took 1,012 points; taken gross, 1,365.
+    assert _delivered(ca_shop, refund, "refunds/create")["points_reversed"] == 1240
+    assert _entries(ca_shop, encoded) == [
+        ("cashback", 0, "0.00", "37.22", "order:4182097789057"),
+        ("earn", 1861, "1861.06", "0.00", "order:4182097789057"),
+        ("reverse", -1240, "-1240.71", "-24.81", "refund:829190245571"),
+    ]
+    status, customer = ca_shop.customer(encoded)
+    assert status == 200
+    assert (customer["points_balance"], customer["cashback_balance"], customer["lifetime_spend"]) == \
+        (621, "12.41", "620.35")
+
+
+def test_a_money_refund_with_tax_that_arrives_before_its_order_is_brought_to_net_when_paid(ca_shop):
+    # The refund waits on the stored order record, its "paid back with tax" mark with it.
+    encoded = quote("dana.whitfield@example.com", safe="")
+    refund = _fixture("shopify_refunds_create_amount_only_presentment.json")
+    assert _delivered(ca_shop, refund, "refunds/create")["pending"]
+    assert _delivered(ca_shop, _fixture("shopify_order_multi_currency_tax_exclusive.json"), "orders/paid")["points_reversed"] == 1240
+    assert ("reverse", -1240, "-1240.71", "-24.81", "refund:829190245571") in _entries(ca_shop, encoded)

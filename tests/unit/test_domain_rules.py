@@ -712,3 +712,29 @@ def test_allocate_examples():
     assert allocate(5, [0, 0]) == [0, 0]
     assert allocate(7, []) == []
     assert allocate(7, [0, 3]) == [0, 7]
+
+
+# -- money refunded with tax where the lines earned on net ---------------------------
+@pytest.mark.parametrize(("goods_tax_minor", "reversed_points", "reversed_spend"), [
+    # Prices without tax, 10 % on the goods: 3,760.68 paid back with tax is 3,418.80 of the lines'
+    # 3,799.00, 90 % of each line (floor(45 × 0.9) + floor(144 × 0.9)).
+    (37990, 169, 341880),
+    (0, 186, 376068),  # prices with tax: the money is in the lines' own terms
+    (None, 186, 376068),  # tax not known (an order recorded before it was kept): as paid
+])
+def test_money_paid_back_with_tax_is_brought_to_the_lines_net_by_the_orders_goods_tax(
+        goods_tax_minor, reversed_points, reversed_spend):
+    account = new_account()
+    record, outcome = pay(make_order(goods_tax_minor=goods_tax_minor), account)
+    assert outcome.points_earned == 189  # on 3,799.00 of goods
+    outcome = apply_refund(Refund("R1", "O1", amount_minor=376068, amount_with_tax=True), record, account, DEFAULT, T0)
+    assert (outcome.points_reversed, -entries(account, "reverse")[0].spend_minor) == (reversed_points, reversed_spend)
+    assert_consistent(account)
+
+
+def test_a_refund_with_tax_that_waited_for_payment_is_brought_to_net_when_applied():
+    account = new_account()
+    record = OrderRecord("shop", "O1")
+    apply_refund(Refund("R1", "O1", amount_minor=376068, amount_with_tax=True), record, None, DEFAULT, T0)
+    outcome = apply_order(make_order(goods_tax_minor=37990), record, account, DEFAULT, T0)
+    assert outcome.points_reversed == 169

@@ -740,3 +740,39 @@ def test_a_platform_that_keeps_throttling_ends_the_run_without_sleeping_forever(
         list(order_api.shopify_orders("https://shop.example", "token", datetime(2026, 1, 1, tzinfo=timezone.utc),
                                       fetch=lambda request: (429, {"retry-after": "1"}, b""), sleep=waits.append))
     assert waits == [1.0] * order_api.MAX_THROTTLE_WAITS
+
+
+def test_shopify_money_refund_in_the_customers_currency_counts_its_shop_money():
+    # A CAD shop's Shopify Markets order paid in USD: the transaction says USD 1,012.70, the refund
+    # discrepancy's amount_set says CAD -1,366.02 in shop money, the shop's (and the lines') currency.
+    refund = deliver_fixture("shopify", "shopify_refunds_create_amount_only_presentment.json",
+                             topic="refunds/create").event.refund
+    assert (refund.lines, refund.amount_minor, refund.amount_with_tax) == ((), 136602, True)
+
+
+def test_shopify_money_refund_without_shop_money_in_another_currency_takes_back_nothing():
+    # No refund_discrepancy to say what USD 1,012.70 is in the shop's money: no rate is guessed.
+    payload = json.loads((FIXTURES / "shopify_refunds_create_amount_only_presentment.json").read_text(encoding="utf-8"))
+    payload["order_adjustments"] = []
+    cad = WebhookContext(shop_id="shop-1", secrets=(CURRENT_SECRET,), currency="CAD", minor_exponent=2)
+    assert deliver("shopify", payload, topic="refunds/create", ctx=cad).event.refund.amount_minor == 0
+    payload["transactions"][0]["currency"] = "CAD"
+    assert deliver("shopify", payload, topic="refunds/create", ctx=cad).event.refund.amount_minor == 101270
+
+
+def test_shopify_money_refund_from_the_shop_money_of_a_discrepancy_given_as_plain_amount():
+    # API versions before amount_set: the adjustment's plain amount is shop money.
+    payload = json.loads((FIXTURES / "shopify_refunds_create_amount_only_presentment.json").read_text(encoding="utf-8"))
+    del payload["order_adjustments"][0]["amount_set"]
+    assert deliver("shopify", payload, topic="refunds/create").event.refund.amount_minor == 136602
+
+
+def test_shopify_order_keeps_the_goods_tax_its_line_prices_leave_out():
+    path = FIXTURES / "shopify_order_multi_currency_tax_exclusive.json"
+    order = deliver_fixture("shopify", path.name, topic="orders/paid").event.order
+    assert (order.currency, [line.paid_minor for line in order.lines], order.goods_tax_minor) == ("CAD", [186106], 18797)
+    payload = json.loads(path.read_text(encoding="utf-8"))
+    payload["taxes_included"] = True
+    assert deliver("shopify", payload, topic="orders/paid").event.order.goods_tax_minor == 0
+    del payload["taxes_included"]
+    assert deliver("shopify", payload, topic="orders/paid").event.order.goods_tax_minor is None

@@ -82,6 +82,11 @@ class OrderRecord:
     refused_codes: dict[str, str] = field(default_factory=dict)
     # The click the order is owed to: {subject, send_key, clicked_at, revenue_minor}.
     attribution: Optional[dict] = None
+    # The paid order's goods money as its lines earned it, and the tax that money left out (None:
+    # not known, as for orders recorded before it was kept): what brings a refund's money, paid
+    # back with tax, to the lines' net terms.
+    goods_net_minor: int = 0
+    goods_tax_minor: Optional[int] = None
     version: int = 0
 
     @property
@@ -112,7 +117,7 @@ class OrderRecord:
             line.refunded_quantity += refund_line.quantity
             line.refunded_amount_minor += refund_line.amount_minor
         if refund.amount_minor:
-            self._spread_amount(refund.amount_minor)
+            self._spread_amount(self._goods_money(refund))
         self.applied_refunds.add(refund.refund_id)
         return self._since(before)
 
@@ -122,6 +127,15 @@ class OrderRecord:
             line.refunded_quantity = line.quantity
             line.refunded_amount_minor = line.spend_minor
         return self._since(before)
+
+    def _goods_money(self, refund: Refund) -> int:
+        """A refund's money as the lines count it. Money paid back with tax, where the lines earned
+        on net, is brought to net with the order's own goods tax (1,366.02 paid back on goods of
+        1,861.06 + 187.97 tax is 1,240.71 of spend). Without the tax known it stays as paid."""
+        amount = refund.amount_minor
+        if not refund.amount_with_tax or not self.goods_tax_minor or self.goods_net_minor <= 0:
+            return amount
+        return round(Fraction(amount * self.goods_net_minor, self.goods_net_minor + self.goods_tax_minor))
 
     def _spread_amount(self, amount_minor: int) -> None:
         """Spread an amount over the lines by their spend (largest remainder)."""

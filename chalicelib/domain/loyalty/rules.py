@@ -172,6 +172,8 @@ def _earn(order: Order, record: OrderRecord, account: Account, program: Program,
           outcome: Outcome) -> None:
     paid_at = min(order.paid_at or now, now)
     record.lines = earning_lines(order, program, membership.extra_cashback_percent(account, program.rules, paid_at))
+    record.goods_net_minor = sum(max(line.paid_minor, 0) for line in order.lines)
+    record.goods_tax_minor = order.goods_tax_minor
     expires_at = add_months(paid_at, program.rules.points_validity_months)
     lapsed_points = 0
     if expires_at <= now:

@@ -566,6 +566,8 @@ def _order_values(shop_id: str, order: OrderRecord) -> dict:
         "consumed_codes": order.consumed_codes,
         "refused_codes": order.refused_codes or None,
         "attribution": order.attribution,
+        "goods_net_minor": order.goods_net_minor,
+        "goods_tax_minor": order.goods_tax_minor,
     }
     return {"pk": keys.order_pk(shop_id, order.order_id), "sk": keys.ORDER_SK, "customer_id": order.customer_id,
             "status": order.status, "state": state}
@@ -582,7 +584,8 @@ def _order_from_item(item: OrderItem) -> OrderRecord:
         paid_at=keys.parse_iso(state["paid_at"]) if state.get("paid_at") else None,
         spend_day=_order_spend_day(state), lot_id=state.get("lot_id"), counted=state.get("counted", False),
         consumed_codes=list(state.get("consumed_codes", [])), refused_codes=dict(state.get("refused_codes") or {}),
-        attribution=state.get("attribution"), version=stored_version(item))
+        attribution=state.get("attribution"), goods_net_minor=state.get("goods_net_minor", 0),
+        goods_tax_minor=state.get("goods_tax_minor"), version=stored_version(item))
 
 
 def _order_spend_day(state: dict) -> Optional[date]:
@@ -594,11 +597,12 @@ def _order_spend_day(state: dict) -> Optional[date]:
 
 def _refund_to_json(refund: Refund) -> dict:
     return {"refund_id": refund.refund_id, "order_id": refund.order_id, "amount_minor": refund.amount_minor,
-            "lines": [vars(line) for line in refund.lines]}
+            "amount_with_tax": refund.amount_with_tax, "lines": [vars(line) for line in refund.lines]}
 
 
 def _refund_from_json(data: dict) -> Refund:
     return Refund(refund_id=data["refund_id"], order_id=data["order_id"], amount_minor=data.get("amount_minor", 0),
+                  amount_with_tax=data.get("amount_with_tax", False),
                   lines=tuple(RefundLine(**line) for line in data.get("lines", [])))
 
 
