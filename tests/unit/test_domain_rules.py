@@ -738,3 +738,11 @@ def test_a_refund_with_tax_that_waited_for_payment_is_brought_to_net_when_applie
     apply_refund(Refund("R1", "O1", amount_minor=376068, amount_with_tax=True), record, None, DEFAULT, T0)
     outcome = apply_order(make_order(goods_tax_minor=37990), record, account, DEFAULT, T0)
     assert outcome.points_reversed == 169
+
+
+def test_money_brought_to_net_rounds_half_up_as_every_amount_does():
+    # 3,799.00 of goods and 3,799.00 of tax: 0.05 paid back with tax is 0.025 of spend, 0.03 half up
+    # (round() would give 0.02, half to even).
+    record, _ = pay(make_order(goods_tax_minor=379900), new_account())
+    assert record._goods_money(Refund("R1", "O1", amount_minor=5, amount_with_tax=True)) == 3
+    assert record._goods_money(Refund("R1", "O1", amount_minor=7, amount_with_tax=True)) == 4

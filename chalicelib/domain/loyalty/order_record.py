@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from fractions import Fraction
+import math
 from typing import Optional
 
 from chalicelib.domain.platform_events import Refund
@@ -135,7 +136,9 @@ class OrderRecord:
         amount = refund.amount_minor
         if not refund.amount_with_tax or not self.goods_tax_minor or self.goods_net_minor <= 0:
             return amount
-        return round(Fraction(amount * self.goods_net_minor, self.goods_net_minor + self.goods_tax_minor))
+        # half up, as every amount becomes minor units (domain/money.py), not round()'s half to even
+        return math.floor(Fraction(amount * self.goods_net_minor, self.goods_net_minor + self.goods_tax_minor)
+                          + Fraction(1, 2))
 
     def _spread_amount(self, amount_minor: int) -> None:
         """Spread an amount over the lines by their spend (largest remainder)."""
