@@ -67,6 +67,9 @@ class Formatter:
         # a shop's own words for this e-mail (mail/texts.py) over the defaults
         self._catalog = patch.applied_to(catalog(locale)) if patch else catalog(locale)
         self._memo: dict = {}
+        # t()'s texts by key and values: an e-mail asks for the same ones in its subject, text
+        # and HTML (``points(balance)`` three times), and every recipient for the shop's own
+        self._texts_memo: dict = {}
         # Babel's formatting takes ~50 µs a call; an e-mail has dozens. The same output,
         # built from Babel's own pattern data, is checked against Babel here and used only
         # when it matches for every probe (else every call goes to Babel).
@@ -141,6 +144,11 @@ class Formatter:
     # -- texts ---------------------------------------------------------------
     def t(self, key: str, **values) -> str:
         """The catalog text ``key``, its ``{placeholders}`` filled; plural entries need ``count``."""
+        memo_key = _text_memo_key(key, values) if values else None
+        if memo_key is not None:
+            found = self._texts_memo.get(memo_key)
+            if found is not None:
+                return found
         entry = self._catalog.get(key)
         if entry is None:
             raise FormatError(f"no text {_shown(key)} in the {self.locale} catalog")
@@ -151,11 +159,18 @@ class Formatter:
             if count is None or isinstance(count, (bool, float)):
                 raise FormatError(f"text {key!r}: count must be an int or Decimal, got {_shown(count)}")
             entry = entry.get(self.plural(count)) or entry["other"]
+        if not values and "{" not in entry and "}" not in entry:
+            return entry  # what format_map gives a text without fields
         args = {name: self._argument(key, name, value) for name, value in values.items()}
         try:
-            return entry.format_map(args)
+            text = entry.format_map(args)
         except (KeyError, IndexError) as exc:
             raise FormatError(f"text {key!r} needs a value for {exc}") from None
+        if memo_key is not None:
+            if len(self._texts_memo) >= _TEXTS_MEMO_SIZE:
+                self._texts_memo.clear()
+            self._texts_memo[memo_key] = text
+        return text
 
     def plural(self, count) -> str:
         """The CLDR plural category of ``count`` in this locale ("one", "few", "many", "other")."""
@@ -197,6 +212,22 @@ class Formatter:
         if not isinstance(value, str):  # str() of a list or dict from a template could be any size
             raise FormatError(f"text {key!r}: {name} is a {type(value).__name__}; pass text or a number")
         return value
+
+
+# Only values whose equality means the same text are remembered: exact str and int (True == 1
+# and Decimal("1.0") == 1, but they show as "True" and "1.0"), and short strings (a template may
+# pass any string up to the render budget's value size; the memo must not keep those).
+_TEXTS_MEMO_SIZE = 4_096
+_MEMO_VALUE_CHARS = 200
+
+
+def _text_memo_key(key: str, values: dict):
+    for value in values.values():
+        kind = type(value)
+        if kind is int or kind is str and len(value) <= _MEMO_VALUE_CHARS:
+            continue
+        return None
+    return (key, *values.items())
 
 
 _PROBES = (0, 1, 7, 12, 99, 100, 999, 1000, 1234, 9999, 10000, 12345, 99999, 100000, 123456, 1000000, 1234567,
