@@ -70,6 +70,9 @@ class Formatter:
         # t()'s texts by key and values: an e-mail asks for the same ones in its subject, text
         # and HTML (``points(balance)`` three times), and every recipient for the shop's own
         self._texts_memo: dict = {}
+        # money() and number() of exact ints, as shown
+        self._amounts: dict[int, str] = {}
+        self._numbers: dict[int, str] = {}
         # Babel's formatting takes ~50 µs a call; an e-mail has dozens. The same output,
         # built from Babel's own pattern data, is checked against Babel here and used only
         # when it matches for every probe (else every call goes to Babel).
@@ -82,11 +85,16 @@ class Formatter:
 
     # -- numbers and money -------------------------------------------------
     def money(self, minor) -> str:
-        if isinstance(minor, bool) or not isinstance(minor, int):
+        if type(minor) is int:  # an e-mail shows its amounts in the text and again in the HTML
+            found = self._amounts.get(minor)
+            if found is not None:
+                return found
+        elif isinstance(minor, bool) or not isinstance(minor, int):
             raise FormatError(f"money() takes integer minor units, got {_shown(minor)}")
-        if self._fast_money and minor >= 0:
-            return self._fast_money(minor)
-        return self._babel_money(minor)
+        text = self._fast_money(minor) if self._fast_money and minor >= 0 else self._babel_money(minor)
+        if type(minor) is int:
+            _keep(self._amounts, minor, text)
+        return text
 
     def _babel_money(self, minor: int) -> str:
         text = format_currency(from_minor(minor, self.exponent), self.currency, locale=self._babel)
@@ -99,11 +107,19 @@ class Formatter:
         return text
 
     def number(self, value) -> str:
-        if isinstance(value, bool) or not isinstance(value, (int, Decimal)):
+        if type(value) is int:
+            found = self._numbers.get(value)
+            if found is not None:
+                return found
+        elif isinstance(value, bool) or not isinstance(value, (int, Decimal)):
             raise FormatError(f"number() takes an int or Decimal, got {_shown(value)}")
         if self._fast_number and isinstance(value, int) and value >= 0:
-            return self._fast_number(value)
-        return format_decimal(value, locale=self._babel)
+            text = self._fast_number(value)
+        else:
+            text = format_decimal(value, locale=self._babel)
+        if type(value) is int:
+            _keep(self._numbers, value, text)
+        return text
 
     def percent(self, value) -> str:
         """A percentage given as the number of percent: 5 → "5 %" (de), "5%" (en)."""
@@ -167,9 +183,7 @@ class Formatter:
         except (KeyError, IndexError) as exc:
             raise FormatError(f"text {key!r} needs a value for {exc}") from None
         if memo_key is not None:
-            if len(self._texts_memo) >= _TEXTS_MEMO_SIZE:
-                self._texts_memo.clear()
-            self._texts_memo[memo_key] = text
+            _keep(self._texts_memo, memo_key, text)
         return text
 
     def plural(self, count) -> str:
@@ -214,11 +228,12 @@ class Formatter:
         return value
 
 
-# Only values whose equality means the same text are remembered: exact str and int (True == 1
-# and Decimal("1.0") == 1, but they show as "True" and "1.0"), and short strings (a template may
-# pass any string up to the render budget's value size; the memo must not keep those).
-_TEXTS_MEMO_SIZE = 4_096
+# Only values whose equality means the same text are remembered: exact str and int (True == 1 but
+# shows as "True"; Decimals go to Babel each time), short strings and short texts (a template may
+# pass any string or integer up to the render budget; the memos must not keep those).
+_TEXTS_MEMO_SIZE = 1_024
 _MEMO_VALUE_CHARS = 200
+_MEMO_TEXT_CHARS = 400
 
 
 def _text_memo_key(key: str, values: dict):
@@ -228,6 +243,14 @@ def _text_memo_key(key: str, values: dict):
             continue
         return None
     return (key, *values.items())
+
+
+def _keep(memo: dict, key, text: str) -> None:
+    if len(text) > _MEMO_TEXT_CHARS:
+        return
+    if len(memo) >= _TEXTS_MEMO_SIZE:
+        memo.clear()
+    memo[key] = text
 
 
 _PROBES = (0, 1, 7, 12, 99, 100, 999, 1000, 1234, 9999, 10000, 12345, 99999, 100000, 123456, 1000000, 1234567,

@@ -37,3 +37,13 @@ def test_long_values_and_failures_are_not_remembered(fmt):
     with pytest.raises(FormatError):
         fmt.t("common.points")  # needs count
     assert fmt._texts_memo == {}
+
+
+def test_amounts_and_numbers_are_remembered_as_shown_and_refusals_stay(fmt):
+    for _ in range(2):
+        assert fmt.money(379_900) == "€3,799.00" and fmt.money(-1_050) == "-€10.50" and fmt.money(0) == "€0.00"
+        assert fmt.number(1_240) == "1,240" and fmt.number(Decimal("1.50")) == "1.5"
+    with pytest.raises(FormatError):
+        fmt.money(True)
+    with pytest.raises(FormatError):
+        fmt.number(False)
