@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Optional
 
@@ -51,6 +52,22 @@ def normalize_locale(value: Optional[str]) -> Optional[str]:
     """One candidate (a locale or an Accept-Language header) → the locale we write, or None."""
     if not value or not isinstance(value, str):
         return None
+    if len(value) <= _KEPT_CANDIDATE_CHARS:  # a customer's or shop's locale: a few per e-mail, each 4 µs
+        return _normalized(value)
+    return _negotiated(value)
+
+
+# What a locale resolves to, kept: a pure function of a short string (headers longer than this
+# are resolved each time, so the cache holds at most 1,024 short strings).
+_KEPT_CANDIDATE_CHARS = 64
+
+
+@lru_cache(maxsize=1024)
+def _normalized(value: str) -> Optional[str]:
+    return _negotiated(value)
+
+
+def _negotiated(value: str) -> Optional[str]:
     from babel.core import negotiate_locale  # here, not at import: `import app` stays light
 
     preferred = [_language_first(tag) for tag in accepted_languages(value)]

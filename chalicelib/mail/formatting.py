@@ -67,6 +67,12 @@ class Formatter:
         # a shop's own words for this e-mail (mail/texts.py) over the defaults
         self._catalog = patch.applied_to(catalog(locale)) if patch else catalog(locale)
         self._memo: dict = {}
+        # t()'s texts by key and values: an e-mail asks for the same ones in its subject, text
+        # and HTML (``points(balance)`` three times), and every recipient for the shop's own
+        self._texts_memo: dict = {}
+        # money() and number() of exact ints, as shown
+        self._amounts: dict[int, str] = {}
+        self._numbers: dict[int, str] = {}
         # Babel's formatting takes ~50 µs a call; an e-mail has dozens. The same output,
         # built from Babel's own pattern data, is checked against Babel here and used only
         # when it matches for every probe (else every call goes to Babel).
@@ -79,11 +85,16 @@ class Formatter:
 
     # -- numbers and money -------------------------------------------------
     def money(self, minor) -> str:
-        if isinstance(minor, bool) or not isinstance(minor, int):
+        if type(minor) is int:  # an e-mail shows its amounts in the text and again in the HTML
+            found = self._amounts.get(minor)
+            if found is not None:
+                return found
+        elif isinstance(minor, bool) or not isinstance(minor, int):
             raise FormatError(f"money() takes integer minor units, got {_shown(minor)}")
-        if self._fast_money and minor >= 0:
-            return self._fast_money(minor)
-        return self._babel_money(minor)
+        text = self._fast_money(minor) if self._fast_money and minor >= 0 else self._babel_money(minor)
+        if type(minor) is int:
+            _keep(self._amounts, minor, text)
+        return text
 
     def _babel_money(self, minor: int) -> str:
         text = format_currency(from_minor(minor, self.exponent), self.currency, locale=self._babel)
@@ -96,11 +107,19 @@ class Formatter:
         return text
 
     def number(self, value) -> str:
-        if isinstance(value, bool) or not isinstance(value, (int, Decimal)):
+        if type(value) is int:
+            found = self._numbers.get(value)
+            if found is not None:
+                return found
+        elif isinstance(value, bool) or not isinstance(value, (int, Decimal)):
             raise FormatError(f"number() takes an int or Decimal, got {_shown(value)}")
         if self._fast_number and isinstance(value, int) and value >= 0:
-            return self._fast_number(value)
-        return format_decimal(value, locale=self._babel)
+            text = self._fast_number(value)
+        else:
+            text = format_decimal(value, locale=self._babel)
+        if type(value) is int:
+            _keep(self._numbers, value, text)
+        return text
 
     def percent(self, value) -> str:
         """A percentage given as the number of percent: 5 → "5 %" (de), "5%" (en)."""
@@ -141,6 +160,11 @@ class Formatter:
     # -- texts ---------------------------------------------------------------
     def t(self, key: str, **values) -> str:
         """The catalog text ``key``, its ``{placeholders}`` filled; plural entries need ``count``."""
+        memo_key = _text_memo_key(key, values) if values else None
+        if memo_key is not None:
+            found = self._texts_memo.get(memo_key)
+            if found is not None:
+                return found
         entry = self._catalog.get(key)
         if entry is None:
             raise FormatError(f"no text {_shown(key)} in the {self.locale} catalog")
@@ -151,11 +175,16 @@ class Formatter:
             if count is None or isinstance(count, (bool, float)):
                 raise FormatError(f"text {key!r}: count must be an int or Decimal, got {_shown(count)}")
             entry = entry.get(self.plural(count)) or entry["other"]
+        if not values and "{" not in entry and "}" not in entry:
+            return entry  # what format_map gives a text without fields
         args = {name: self._argument(key, name, value) for name, value in values.items()}
         try:
-            return entry.format_map(args)
+            text = entry.format_map(args)
         except (KeyError, IndexError) as exc:
             raise FormatError(f"text {key!r} needs a value for {exc}") from None
+        if memo_key is not None:
+            _keep(self._texts_memo, memo_key, text)
+        return text
 
     def plural(self, count) -> str:
         """The CLDR plural category of ``count`` in this locale ("one", "few", "many", "other")."""
@@ -197,6 +226,31 @@ class Formatter:
         if not isinstance(value, str):  # str() of a list or dict from a template could be any size
             raise FormatError(f"text {key!r}: {name} is a {type(value).__name__}; pass text or a number")
         return value
+
+
+# Only values whose equality means the same text are remembered: exact str and int (True == 1 but
+# shows as "True"; Decimals go to Babel each time), short strings and short texts (a template may
+# pass any string or integer up to the render budget; the memos must not keep those).
+_TEXTS_MEMO_SIZE = 1_024
+_MEMO_VALUE_CHARS = 200
+_MEMO_TEXT_CHARS = 400
+
+
+def _text_memo_key(key: str, values: dict):
+    for value in values.values():
+        kind = type(value)
+        if kind is int or kind is str and len(value) <= _MEMO_VALUE_CHARS:
+            continue
+        return None
+    return (key, *values.items())
+
+
+def _keep(memo: dict, key, text: str) -> None:
+    if len(text) > _MEMO_TEXT_CHARS:
+        return
+    if len(memo) >= _TEXTS_MEMO_SIZE:
+        memo.clear()
+    memo[key] = text
 
 
 _PROBES = (0, 1, 7, 12, 99, 100, 999, 1000, 1234, 9999, 10000, 12345, 99999, 100000, 123456, 1000000, 1234567,

@@ -17,6 +17,7 @@ from __future__ import annotations
 import html
 import re
 from datetime import datetime
+from functools import lru_cache
 from typing import Callable, Optional
 
 from chalicelib.domain.campaigns.links import safe_destination, with_utm
@@ -49,9 +50,7 @@ class LinkTracker:
 
     def wrap(self, url: str) -> Optional[str]:
         if url not in self._cache:
-            destination = safe_destination(url, self._hosts)
-            if destination and self._utm:
-                destination = with_utm(destination, *self._utm)
+            destination = _destination(url, self._hosts, self._utm)
             self._cache[url] = (f"{self._public_url}/r/{self._signer.make_tracked_link(self._make(destination))}"
                                 if destination else None)
         return self._cache[url]
@@ -65,6 +64,16 @@ class LinkTracker:
 
     def text(self, body: str) -> str:
         return _TEXT_URL.sub(_text_replacer(self.wrap), body)
+
+
+@lru_cache(maxsize=1024)
+def _destination(url: str, hosts: frozenset[str], utm: Optional[tuple[str, str, str]]) -> Optional[str]:
+    """Where a link may lead, tagged: the same for every recipient of a shop's e-mail (pure rules,
+    so kept per URL, hosts and tags; only the signed token is the recipient's)."""
+    destination = safe_destination(url, hosts)
+    if destination and utm:
+        destination = with_utm(destination, *utm)
+    return destination
 
 
 def _text_replacer(wrap: Callable[[str], Optional[str]]):

@@ -39,3 +39,11 @@ def test_a_page_asks_lang_then_the_customer_then_the_browser_then_the_shop():
 def test_accepted_languages_orders_ties_as_written_and_bounds_its_work():
     assert accepted_languages("de, en-GB;q=0.8, ru;q=0.8, uk") == ["de", "uk", "en-GB", "ru"]
     assert len(accepted_languages(",".join(["de"] * 10_000))) == 50
+
+
+@pytest.mark.parametrize("candidate, locale", [
+    ("uk", "uk"), ("de-DE", "de"), ("ja", "en"),
+    ("fr-CH, fr;q=0.9, it;q=0.8, es;q=0.7, pt;q=0.6, nl;q=0.5, de;q=0.4, en;q=0.3", "de"),  # past the kept length
+])
+def test_a_resolved_locale_is_the_same_the_second_time(candidate, locale):
+    assert resolve_locale(candidate) == resolve_locale(candidate) == locale

@@ -45,3 +45,20 @@ def test_no_tags_when_the_shop_turned_them_off():
                 subject="flow:winback", hosts=frozenset({"shop.example"}),
                 expires_at=datetime(2026, 1, 1, tzinfo=timezone.utc)).wrap("https://shop.example/")
     assert signer.links[0].url == "https://shop.example/"
+
+
+def test_a_destination_kept_for_one_shop_and_its_tags_is_not_another_shops_or_tags():
+    def tracked(hosts, utm):
+        signer = _Signer()
+        LinkTracker(signer=signer, public_url="https://api.example", shop_id="s", customer_id="c", send_key="k",
+                    subject="campaign:abc", hosts=frozenset(hosts), utm=utm,
+                    expires_at=datetime(2026, 1, 1, tzinfo=timezone.utc)).wrap("https://shop.example/p/1")
+        return [link.url for link in signer.links]
+
+    for _ in range(2):  # the second round from what was kept
+        assert tracked({"shop.example"}, ("loyalty", "email", "Spring")) == [
+            "https://shop.example/p/1?utm_source=loyalty&utm_medium=email&utm_campaign=Spring"]
+        assert tracked({"shop.example"}, ("loyalty", "email", "Summer")) == [
+            "https://shop.example/p/1?utm_source=loyalty&utm_medium=email&utm_campaign=Summer"]
+        assert tracked({"shop.example"}, None) == ["https://shop.example/p/1"]
+        assert tracked({"other.example"}, ("loyalty", "email", "Spring")) == []  # not that shop's host
