@@ -6,7 +6,8 @@
   returns to the tab they were on;
 - a marketer was offered the points adjustment form, whose Adjust only ever answered 403;
 - on a phone's width the editor's previews widened the page past the screen, the header's tabs
-  running off its dark bar (light grey on white).
+  running off its dark bar (light grey on white);
+- words typed in one language vanished without a word when the editor's language was switched.
 """
 from __future__ import annotations
 
@@ -84,3 +85,38 @@ def test_the_editor_fits_a_phone(api_server, shop, chromium_browser):
         header = page.locator("header.top").bounding_box()
         assert last_tab["x"] + last_tab["width"] <= 375 and last_tab["y"] + last_tab["height"] <= header["y"] + header["height"]
         assert opened.errors == []
+
+
+def test_switching_language_asks_before_dropping_unsaved_words(api_server, shop, chromium_browser):
+    from playwright.sync_api import expect
+
+    _shop_with_a_customer(api_server, shop)
+    with chromium_page(chromium_browser, 1400, 900) as opened:
+        page = opened.page
+        sign_in(page, api_server, _key(api_server, shop, "marketer"), shop)
+        page.goto(f"{api_server}/admin#/templates/post_purchase")
+        page.select_option("#preview-locale", "en")
+        subject = page.locator("#text-post_purchase-subject")
+        expect(subject).to_have_attribute("placeholder", "Thanks for your order {order}: {points} added")
+        subject.fill("Thanks, {order}! {points} are yours")
+        asked = []
+
+        def answer(dialog, accept):
+            asked.append(dialog.message)
+            dialog.accept() if accept else dialog.dismiss()
+
+        page.once("dialog", lambda dialog: answer(dialog, False))
+        page.select_option("#preview-locale", "de")
+        expect(page.locator("#preview-locale")).to_have_value("en")  # kept: the words stay
+        expect(subject).to_have_value("Thanks, {order}! {points} are yours")
+        assert asked == ["Your en words are not saved. Switch to de and drop them?"]
+
+        page.once("dialog", lambda dialog: answer(dialog, True))
+        page.select_option("#preview-locale", "de")
+        expect(subject).to_have_attribute("placeholder", "Danke für Ihre Bestellung {order}: {points} gutgeschrieben")
+        expect(subject).to_have_value("")
+
+        # nothing typed since: no question
+        page.select_option("#preview-locale", "uk")
+        expect(subject).to_have_attribute("placeholder", "Дякуємо за замовлення {order}! +{points} на ваш рахунок")
+        assert len(asked) == 2 and opened.errors == []
