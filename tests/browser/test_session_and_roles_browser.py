@@ -7,7 +7,8 @@
 - a marketer was offered the points adjustment form, whose Adjust only ever answered 403;
 - on a phone's width the editor's previews widened the page past the screen, the header's tabs
   running off its dark bar (light grey on white);
-- words typed in one language vanished without a word when the editor's language was switched.
+- words typed in one language vanished without a word when the editor's language was switched;
+- a dashboard period that failed to load was an uncaught error, the previous period's figures left standing.
 """
 from __future__ import annotations
 
@@ -120,3 +121,19 @@ def test_switching_language_asks_before_dropping_unsaved_words(api_server, shop,
         page.select_option("#preview-locale", "uk")
         expect(subject).to_have_attribute("placeholder", "Дякуємо за замовлення {order}! +{points} на ваш рахунок")
         assert len(asked) == 2 and opened.errors == []
+
+
+def test_a_dashboard_period_that_fails_to_load_says_so(api_server, shop, chromium_browser):
+    from playwright.sync_api import expect
+
+    _shop_with_a_customer(api_server, shop)
+    with chromium_page(chromium_browser, 1400, 900) as opened:
+        page = opened.page
+        sign_in(page, api_server, _key(api_server, shop, "marketer"), shop)
+        expect(page.locator("#dashboard .cards").first).to_be_visible()
+        page.route("**/dashboard?days=90", lambda route: route.fulfill(
+            status=500, content_type="application/json", body='{"message": "the dashboard could not be read"}'))
+        page.select_option("#dashboard-days", "90")
+        expect(page.locator("#dashboard-error")).to_have_text("the dashboard could not be read")
+        expect(page.locator("#dashboard .cards")).to_have_count(0)  # no figures of the other period left standing
+        assert opened.errors == []
