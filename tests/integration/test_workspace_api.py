@@ -276,6 +276,8 @@ def test_workspace_page_and_assets_are_served(client):
     assert page.status_code == 200 and _header(page, "content-type").startswith("text/html")
     assert "default-src 'self'" in _header(page, "content-security-policy")
     assert b'src="admin/assets/app.js?v=' in page.body
+    # its own (empty) icon: the browser's /favicon.ico asked the API, whose 403 was a console error on every load
+    assert b'<link rel="icon" href="data:,">' in page.body and "img-src * data:" in _header(page, "content-security-policy")
     script = client.http.get("/admin/assets/app.js")
     assert script.status_code == 200 and _header(script, "content-type").startswith("text/javascript")
     assert len(script.body) > 10_000

@@ -2,6 +2,8 @@
 const base = location.pathname.replace(/admin\/?$/, "");
 let csrf = null;
 
+export const SESSION_ENDED = "workspace-session-ended";
+
 export function setCsrf(token) { csrf = token; }
 
 export class ApiError extends Error {
@@ -23,6 +25,10 @@ export async function api(method, path, body) {
   const text = await response.text();
   let data = null;
   try { data = text ? JSON.parse(text) : null; } catch { data = { message: text }; }
+  // A 401 to any call but the sign-in's own: the session is over (12 hours passed, signed out in
+  // another tab, the key revoked). The page says so and shows the sign-in form (main.js) instead of
+  // a raw "sign in first" under a workspace that looks signed in.
+  if (response.status === 401 && !path.startsWith("/admin/session")) window.dispatchEvent(new CustomEvent(SESSION_ENDED));
   if (!response.ok) throw new ApiError(response.status, data);
   return data;
 }

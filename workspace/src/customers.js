@@ -31,7 +31,9 @@ function describe(event, currency) {
   return parts.join(" · ");
 }
 
-export async function customersView(main, shop, initial) {
+// ``role``: the session's; a marketer reads customers but may not adjust points (docs/security.md),
+// so the form is not offered to them (pressing Adjust only ever answered 403).
+export async function customersView(main, shop, initial, role) {
   const query = h("input", { type: "search", id: "customer-email", value: initial, placeholder: "start of an e-mail or a name", autocomplete: "off" });
   const matches = h("ul", { class: "matches", id: "customer-matches" });
   const out = h("div", { id: "customer" });
@@ -85,7 +87,8 @@ export async function customersView(main, shop, initial) {
             h("span", {}, [story.referred ? "came by a friend's referral" : null, c.achievements.length ? `achievements: ${c.achievements.join(", ")}` : "no achievements yet",
               story.unsubscribed ? "unsubscribed from marketing" : story.marketing_consent ? "agreed to marketing" : "no marketing consent"].filter(Boolean).join(" · ")))),
         h("h3", {}, "Point lots"), c.expiring.length ? h("ul", {}, c.expiring.map((l) => h("li", {}, `${formatNumber(l.points)} points until ${formatTime(l.expires_at, zone)}`))) : h("p", {}, "None."),
-        h("form", { class: "card row", id: "adjust-form", onsubmit: adjust }, field("Adjust points (+/−)", points), field("Reason", reason), button, message),
+        role === "marketer" ? h("p", { class: "hint", id: "adjust-needs-owner" }, "Adjusting points needs the shop owner's key.")
+          : h("form", { class: "card row", id: "adjust-form", onsubmit: adjust }, field("Adjust points (+/−)", points), field("Reason", reason), button, message),
         h("h3", {}, "Timeline"),
         h("table", { class: "list", id: "customer-timeline" }, h("thead", {}, h("tr", {}, [`When (${zone || "UTC"})`, "What", "Points", "Details"].map((t) => h("th", {}, t)))),
           h("tbody", {}, story.events.map((e) => h("tr", { class: `event ${e.type}`, "data-type": e.type },

@@ -1,7 +1,7 @@
 import uPlot from "uplot";
 import "uplot/dist/uPlot.min.css";
 import { api, enc } from "./api.js";
-import { h, clear, latestOnly } from "./dom.js";
+import { h, clear, errorText, latestOnly } from "./dom.js";
 import { programEffectSection } from "./program_effect.js";
 import { programHoldoutSection } from "./program_holdout.js";
 
@@ -75,7 +75,9 @@ export async function dashboardView(main, shop) {
       })) : h("p", {}, "No campaigns yet."),
       h("ul", { class: "hint" }, d.notes.map((n) => h("li", {}, n))));
   }
-  range.addEventListener("change", load);
+  // A failed reload says so where the figures were (it was an uncaught error: the old figures stayed,
+  // looking like the new period's).
+  range.addEventListener("change", () => load().catch((error) => clear(body, h("div", { class: "notice error", id: "dashboard-error" }, errorText(error)))));
   clear(main, h("div", { class: "editor-head" }, h("h2", {}, "Dashboard"), range), body);
   await load();
 }

@@ -1,5 +1,5 @@
 import "./style.css";
-import { api, setCsrf } from "./api.js";
+import { api, setCsrf, SESSION_ENDED } from "./api.js";
 import { h, clear, errorText } from "./dom.js";
 import { templatesView, editorView } from "./templates.js";
 import { campaignsView } from "./campaigns.js";
@@ -11,7 +11,7 @@ import { brandView } from "./brand.js";
 import { flowsView } from "./flows.js";
 
 const root = document.getElementById("app");
-const state = { session: null, shop: null };
+const state = { session: null, shop: null, ended: false };
 
 const TABS = [
   ["dashboard", "Dashboard"], ["templates", "Templates"], ["campaigns", "Campaigns"], ["flows", "Flows"],
@@ -31,13 +31,17 @@ async function start() {
 function signInView() {
   const key = h("input", { type: "password", id: "signin-key", autocomplete: "current-password", required: true,
     placeholder: "admin token or your shop's admin key" });
-  const message = h("div", { class: "signin-message" });
+  const message = h("div", { class: "signin-message", id: "signin-message" }, state.ended
+    ? h("div", { class: "notice error", role: "status" }, "Your session has ended (after 12 hours, on signing out elsewhere or when the key is revoked): sign in again to go on.")
+    : null);
   const form = h("form", { class: "signin", onsubmit: async (event) => {
     event.preventDefault();
     try {
       state.session = await api("POST", "/admin/session", { key: key.value });
       setCsrf(state.session.csrf_token);
-      location.hash = "#/dashboard";
+      state.ended = false;
+      // back where the session ended, or the dashboard on a first sign-in
+      if (!location.hash.startsWith("#/")) location.hash = "#/dashboard";
       render();
     } catch (error) {
       clear(message, h("div", { class: "notice error" }, errorText(error)));
@@ -72,7 +76,7 @@ function render() {
     campaigns: () => campaignsView(main, state.shop),
     flows: () => flowsView(main, state.shop, rest[0] ? decodeURIComponent(rest[0]) : ""),
     program: () => programView(main, state.shop),
-    customers: () => customersView(main, state.shop, rest[0] ? decodeURIComponent(rest[0]) : ""),
+    customers: () => customersView(main, state.shop, rest[0] ? decodeURIComponent(rest[0]) : "", state.session.role),
     sending: () => sendingView(main, state.shop),
     brand: () => brandView(main, state.shop),
   };
@@ -80,4 +84,10 @@ function render() {
 }
 
 window.addEventListener("hashchange", render);
+window.addEventListener(SESSION_ENDED, () => {
+  if (!state.session) return;
+  state.session = null;
+  state.ended = true;
+  render();
+});
 start();

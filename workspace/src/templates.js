@@ -219,7 +219,16 @@ export async function editorView(main, shop, name) {
     } catch (error) { notice(testResult, errorText(error), "error"); }
   }
 
-  locale.addEventListener("change", async () => { await texts.load(locale.value); preview(); });
+  // The form holds one language's words: another language's replace them, so words typed and not
+  // saved are dropped only when the marketer says so (they vanished without a word).
+  locale.addEventListener("change", async () => {
+    if (texts.dirty() && !confirm(`Your ${texts.locale()} words are not saved. Switch to ${locale.value} and drop them?`)) {
+      locale.value = texts.locale();
+      return;
+    }
+    await texts.load(locale.value);
+    preview();
+  });
   sample.addEventListener("change", preview);
   showVersion();
   clear(main,

@@ -39,6 +39,7 @@ export function textsForm({ shop, template, onInput }) {
     h("details", { class: "shared-texts" }, h("summary", {}, "Texts shared by every e-mail (balance, offer, footer)"), shared));
   let inputs = [];
   let loaded = { version: 0, locale: null };
+  let dirty = false;  // typed since the language's words were loaded or saved
   let wanted = null;  // the language asked for last: a slower answer for an earlier choice must not replace it
 
   function row(entry) {
@@ -57,7 +58,7 @@ export function textsForm({ shop, template, onInput }) {
         message.textContent = problem || "";
         input.classList.toggle("invalid", !!problem);
       };
-      input.addEventListener("input", () => { check(); onInput(); });
+      input.addEventListener("input", () => { dirty = true; check(); onInput(); });
       inputs.push({ key: entry.key, form, input, message, check });
       return h("label", { class: "text-control" }, form ? h("span", { class: "form-name" }, form) : null, input, message);
     });
@@ -71,6 +72,7 @@ export function textsForm({ shop, template, onInput }) {
     const answer = await api("GET", `${base}/${enc(locale)}`);
     if (locale !== wanted) return answer;
     inputs = [];
+    dirty = false;
     loaded = { version: answer.version, locale };
     clear(own, answer.texts.filter((t) => !t.shared).map(row));
     clear(shared, answer.texts.filter((t) => t.shared).map(row));
@@ -101,10 +103,11 @@ export function textsForm({ shop, template, onInput }) {
 
   async function save(version) {
     const saved = await api("PUT", `${base}/${enc(loaded.locale)}`, { texts: values(), version });
+    dirty = false;
     return saved;
   }
 
   async function reset() { return api("DELETE", `${base}/${enc(loaded.locale)}`); }
 
-  return { root, load, values, save, reset, markServerError, recheck, locale: () => loaded.locale, version: () => loaded.version };
+  return { root, load, values, save, reset, markServerError, recheck, locale: () => loaded.locale, version: () => loaded.version, dirty: () => dirty };
 }
