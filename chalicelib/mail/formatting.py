@@ -130,7 +130,7 @@ class Formatter:
         found = self._memo.get(key)
         if found is None:
             found = format_percent(Decimal(str(value)) / 100, locale=self._babel, decimal_quantization=False)
-            self._remember(key, found)
+            _keep(self._memo, key, found)
         return found
 
     def date(self, value) -> str:
@@ -139,7 +139,7 @@ class Formatter:
         found = self._memo.get(day)
         if found is None:
             found = format_date(day, "long", locale=self._babel)
-            self._remember(day, found)
+            _keep(self._memo, day, found)
         return found
 
     def date_range(self, start, end) -> str:
@@ -197,10 +197,6 @@ class Formatter:
             return found
         return self._plural_rule(count)
 
-    def _remember(self, key, value) -> None:
-        if len(self._memo) > 10_000:
-            self._memo.clear()
-        self._memo[key] = value
 
     def points(self, count) -> str:
         """ "1 бал", "2 бали", "5 балів", "21 бал" (uk); "1 point", "5 points" (en)."""
@@ -231,7 +227,7 @@ class Formatter:
 # Only values whose equality means the same text are remembered: exact str and int (True == 1 but
 # shows as "True"; Decimals go to Babel each time), short strings and short texts (a template may
 # pass any string or integer up to the render budget; the memos must not keep those).
-_TEXTS_MEMO_SIZE = 1_024
+_MEMO_SIZE = 1_024
 _MEMO_VALUE_CHARS = 200
 _MEMO_TEXT_CHARS = 400
 
@@ -246,9 +242,11 @@ def _text_memo_key(key: str, values: dict):
 
 
 def _keep(memo: dict, key, text: str) -> None:
+    """Remember ``text`` in one of a formatter's memos (texts, amounts, numbers, percents, days),
+    each bounded alike: a long text is not kept, and a full memo starts again."""
     if len(text) > _MEMO_TEXT_CHARS:
         return
-    if len(memo) >= _TEXTS_MEMO_SIZE:
+    if len(memo) >= _MEMO_SIZE:
         memo.clear()
     memo[key] = text
 
