@@ -119,7 +119,7 @@ def run(server, size: int, due: int):
 
     jobs = {}
     for name, job, acted in (
-            ("expiry", lambda: expire_points(dependencies(), "bench-shop", NOW), lambda r: r.customers_expired),
+            ("expiry", lambda: expire_points(dependencies(), "bench-shop", NOW, shop.timezone), lambda r: r.customers_expired),
             ("expiry warnings", lambda: send_expiry_warnings(dependencies(), shop, NOW), lambda r: r.warnings_queued),
             ("birthdays", lambda: run_occasions(dependencies(), shop, NOW), lambda r: r.birthdays)):
         before = Counter(server.request_counts)

@@ -113,6 +113,7 @@ from zoneinfo import ZoneInfo
 
 from chalicelib.domain.loyalty import membership
 from chalicelib.domain.loyalty.account import Account, Lot
+from chalicelib.domain.loyalty.lapse import has_lapsed, last_day
 from chalicelib.domain.loyalty.program import ProgramRules, Tier
 from chalicelib.domain.shops.brand import FONT_STACKS, Brand
 from chalicelib.domain.shops.shop import Shop
@@ -234,7 +235,8 @@ def account_context(shop: Shop, account: Account, now: datetime) -> dict:
     rules, exponent = shop.program, shop.currency_exponent
     spend = account.tier_spend(rules, now)
     standing = rules.standing(spend, exponent)
-    balance = account.points_balance
+    # Lots past their last day count no more, though the expiry sweep may not have come by yet.
+    balance = account.spendable_balance(now, shop.timezone)
     floor = to_minor(standing.tier.min_spend, exponent) if standing.tier else 0
     progress = 100
     if standing.next_tier:
@@ -258,15 +260,17 @@ def account_context(shop: Shop, account: Account, now: datetime) -> dict:
 
 
 def nearest_expiry(lots: Optional[list[Lot]], now: datetime, tz: ZoneInfo) -> Optional[dict]:
-    """The earliest expiry still ahead: its date and the points of every lot ending that day."""
+    """The earliest last day still ahead, on the shop's clock (``tz``, which the mail's dates are
+    shown in): the points of every lot honoured through that day, and the day. The ledger honours
+    the whole day (domain/loyalty/lapse.py)."""
     if not lots:
         return None
-    ahead = [lot for lot in lots if lot.points > 0 and lot.expires_at > now]
+    ahead = [lot for lot in lots if lot.points > 0 and not has_lapsed(lot.expires_at, tz, now)]
     if not ahead:
         return None
     first = min(ahead, key=lambda lot: lot.expires_at)
-    day = first.expires_at.astimezone(tz).date()
-    points = sum(lot.points for lot in ahead if lot.expires_at.astimezone(tz).date() == day)
+    day = last_day(first.expires_at, tz)
+    points = sum(lot.points for lot in ahead if last_day(lot.expires_at, tz) == day)
     return {"points": points, "date": first.expires_at}
 
 

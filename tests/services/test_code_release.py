@@ -21,10 +21,10 @@ def test_unused_code_is_released_with_the_original_expiry(deps, client, shopify_
     assert status == 201
 
     not_yet = deps.clock() + timedelta(days=29)
-    assert release_expired_codes(deps, shopify_shop.shop_id, not_yet) == 0
+    assert release_expired_codes(deps, shopify_shop.shop_id, not_yet, "Europe/Kyiv") == 0
     later = deps.clock() + timedelta(days=31)
-    assert release_expired_codes(deps, shopify_shop.shop_id, later) == 1
-    assert release_expired_codes(deps, shopify_shop.shop_id, later) == 0
+    assert release_expired_codes(deps, shopify_shop.shop_id, later, "Europe/Kyiv") == 1
+    assert release_expired_codes(deps, shopify_shop.shop_id, later, "Europe/Kyiv") == 0
 
     after = storefront.customer_view(deps, load_shop(deps, shopify_shop.shop_id), EMAIL)
     assert after["points_balance"] == before["points_balance"]
@@ -41,4 +41,4 @@ def test_used_code_is_not_released(deps, client, shopify_shop):
     _, code = shopify_shop.redeem(EMAIL, 150)
     deliver_shopify(deps, shopify_shop.shop_id, shopify_shop.secret,
              sample_order_payload("shopify", order_id="2", email=EMAIL, discount_codes=[code["code"]]), "orders/paid")
-    assert release_expired_codes(deps, shopify_shop.shop_id, deps.clock() + timedelta(days=31)) == 0
+    assert release_expired_codes(deps, shopify_shop.shop_id, deps.clock() + timedelta(days=31), "Europe/Kyiv") == 0

@@ -10,6 +10,7 @@ from chalicelib.store.loyalty.repository import LoyaltyRepository, _lot_item, _p
 from tests.support.profiles import stored_profile
 
 NOW = datetime(2026, 11, 25, 3, 0, tzinfo=timezone.utc)
+KYIV = "Europe/Kyiv"
 
 
 def _seed(shop_id: str, customers: int, due: int) -> None:
@@ -27,7 +28,7 @@ def _seed(shop_id: str, customers: int, due: int) -> None:
 
 def test_expiry_reads_only_the_customers_with_points_due(deps, table):
     _seed("shop-a", customers=1000, due=10)
-    report = expire_points(deps, "shop-a", NOW)
+    report = expire_points(deps, "shop-a", NOW, KYIV)
     assert report.index_items_read == 10
     assert report.customers_read == 10
     assert report.customers_expired == 10
@@ -41,17 +42,34 @@ def test_expiry_reads_only_the_customers_with_points_due(deps, table):
     untouched = repo.load_account("c_00500")
     assert untouched.points_balance == 600 and len(untouched.lots) == 1
 
-    again = expire_points(deps, "shop-a", NOW)
+    again = expire_points(deps, "shop-a", NOW, KYIV)
     assert (again.index_items_read, again.customers_read, again.points_expired) == (0, 0, 0)
 
 
-def test_lot_expiring_later_today_waits_for_its_moment(deps, table):
+def test_a_lot_lapses_when_its_last_day_ends_on_the_shops_clock_not_at_its_hour(deps, table):
     shop_id = "shop-b"
-    moment = NOW + timedelta(hours=5)
+    moment = NOW + timedelta(hours=5)  # 10:00 in Kyiv on 25 November
+    kyiv_midnight = datetime(2026, 11, 25, 22, 0, tzinfo=timezone.utc)  # 26 November begins there
     account = Account(shop_id, "c_1", created_at=NOW, email="c1@example.com", points_balance=50)
     LoyaltyRepository(shop_id)
     with Item.batch_write() as batch:
         batch.save(stored_profile(shop_id, account))
         batch.save(_lot_item(shop_id, "c_1", Lot("l1", 50, NOW - timedelta(days=180), moment, "order:1")))
-    assert expire_points(deps, shop_id, NOW).points_expired == 0
-    assert expire_points(deps, shop_id, moment).points_expired == 50
+    assert expire_points(deps, shop_id, NOW, KYIV).points_expired == 0
+    assert expire_points(deps, shop_id, moment, KYIV).points_expired == 0
+    assert expire_points(deps, shop_id, kyiv_midnight - timedelta(seconds=1), KYIV).points_expired == 0
+    assert expire_points(deps, shop_id, kyiv_midnight, KYIV).points_expired == 50
+
+
+def test_a_lot_lapsing_a_day_after_its_index_day_is_not_left_behind(deps, table):
+    # Kiritimati is UTC+14: a lot stored at 11:00 UTC on 24 November is valid through the 25th
+    # there, which ends at 10:00 UTC on the 25th, after a run that day has already looked.
+    shop_id, zone = "shop-c", "Pacific/Kiritimati"
+    expires = datetime(2026, 11, 24, 11, 0, tzinfo=timezone.utc)
+    account = Account(shop_id, "c_1", created_at=NOW, email="c1@example.com", points_balance=70)
+    LoyaltyRepository(shop_id)
+    with Item.batch_write() as batch:
+        batch.save(stored_profile(shop_id, account))
+        batch.save(_lot_item(shop_id, "c_1", Lot("l1", 70, expires - timedelta(days=180), expires, "order:1")))
+    assert expire_points(deps, shop_id, datetime(2026, 11, 25, 1, 0, tzinfo=timezone.utc), zone).points_expired == 0
+    assert expire_points(deps, shop_id, datetime(2026, 11, 25, 10, 0, tzinfo=timezone.utc), zone).points_expired == 70

@@ -270,8 +270,8 @@ def test_an_unused_reward_code_gives_its_points_back_at_its_expiry(deps, client,
     admin(client, "PUT", f"/admin/shops/{shop.shop_id}/rewards/free-shipping",
           {**FREE_SHIPPING, "validity_days": 7, "version": 1})
     redeemed = storefront(shop, "POST", f"/customers/{ENCODED}/rewards/free-shipping/redemptions")[1]
-    assert release_expired_codes(deps, shop.shop_id, deps.clock() + timedelta(days=6)) == 0
-    assert release_expired_codes(deps, shop.shop_id, deps.clock() + timedelta(days=8)) == 1
+    assert release_expired_codes(deps, shop.shop_id, deps.clock() + timedelta(days=6), "Europe/Kyiv") == 0
+    assert release_expired_codes(deps, shop.shop_id, deps.clock() + timedelta(days=8), "Europe/Kyiv") == 1
     assert storefront(shop, "GET", f"/customers/{ENCODED}")[1]["points_balance"] == ORDER_POINTS
     assert LoyaltyRepository(shop.shop_id).load_code(redeemed["code"]).status == "released"
     _, history = storefront(shop, "GET", f"/customers/{ENCODED}/history")

@@ -113,7 +113,7 @@ def test_an_account_stored_with_month_buckets_keeps_its_tier_and_a_refund_of_its
     record's ``spend_month``. Read, refunded by webhook and written back, nothing is lost."""
     customer = Customer(client, clock)
     shop = load_shop(deps, "day-tiers")
-    program = Program(shop.program, shop.currency_exponent)
+    program = Program(shop.program, shop.currency_exponent, shop.timezone)
     repo = LoyaltyRepository(shop.shop_id)
     account = Account(shop.shop_id, "legacy-1", created_at=clock.now, email=EMAIL, lots=[])
     record = OrderRecord(shop.shop_id, "7001")
@@ -150,7 +150,7 @@ def test_an_account_stored_with_month_buckets_keeps_its_tier_and_a_refund_of_its
 def test_three_orders_a_day_for_five_years_keep_the_profile_item_small(table):
     """DynamoDB refuses items over 400 KB: the day buckets stay at a year's worth."""
     shop_id = "size-shop"
-    program = Program(ProgramRules(tier_period="rolling_12_months"), 2)
+    program = Program(ProgramRules(tier_period="rolling_12_months"), 2, "Europe/Kyiv")
     account = Account(shop_id, "heavy", created_at=FIRST_PAID, email=EMAIL, lots=[])
     now = FIRST_PAID
     for day in range(5 * 365):

@@ -45,10 +45,10 @@ def test_a_members_repeat_order_the_same_day_and_joining_a_tier():
 
 def test_spending_expiry_refunds_and_adjustments():
     account = Account("s", "c1", created_at=NOW, lots=[], version=2)
-    account.earn(300, lot_id="l1", cause="order:1", now=NOW - timedelta(days=200), expires_at=NOW)
+    account.earn(300, lot_id="l1", cause="order:1", now=NOW - timedelta(days=200), expires_at=NOW - timedelta(days=1))
     account.new_entries.clear()
     account.stored_last_order_at = NOW
-    account.expire_due(NOW)
+    account.expire_due(NOW, "UTC")
     account.earn(200, lot_id="l2", cause="x", now=NOW, expires_at=LATER, kind="bonus")
     account.reverse(20, cause="refund:9", now=NOW, spend_minor=4_000)
     account.adjust(-10, cause="adjust:r1", now=NOW, expires_at=LATER, reason="typo")
@@ -73,7 +73,7 @@ def test_imported_history_is_counted_on_its_own_dates_not_the_import_day():
     paid = NOW - timedelta(days=200)
     order = Order(order_id="H1", customer=CustomerFacts(), currency="EUR", paid=True, paid_at=paid,
                   lines=(OrderLine(line_id="L1", quantity=1, paid_minor=30_000),))
-    apply_order(order, OrderRecord("s", "H1"), account, Program(ProgramRules(earn_rate=1), 2), NOW)
+    apply_order(order, OrderRecord("s", "H1"), account, Program(ProgramRules(earn_rate=1), 2, "Europe/Kyiv"), NOW)
     days = counts_by_day(account, NOW)
     assert days[paid.date().isoformat()] == {"orders_non_member": 1, "revenue_non_member_minor": 30_000,
                                              "active_customers": 1}

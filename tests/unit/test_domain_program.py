@@ -130,7 +130,7 @@ def test_money_reward_goes_to_the_cashback_wallet():
 # -- membership ------------------------------------------------------------------------------
 def test_membership_extends_from_its_end_and_members_earn_extra_cashback():
     customer = account()
-    program = Program(RULES, 2)
+    program = Program(RULES, 2, "Europe/Kyiv")
     first = apply_order(order("m-1", (("CLUB", 10_000, 2),)), OrderRecord("s", "m-1"), customer, program, NOW)
     assert customer.member_until == datetime(2027, 1, 25, 9, 0, tzinfo=timezone.utc)  # 2 × monthly
     assert len(first.new_codes) == 1 and first.new_codes[0].free_shipping
@@ -145,7 +145,7 @@ def test_membership_extends_from_its_end_and_members_earn_extra_cashback():
 
 def test_refunding_a_membership_order_takes_back_its_months_and_ends_an_only_one():
     customer = account()
-    program = Program(RULES, 2)
+    program = Program(RULES, 2, "Europe/Kyiv")
     records = {oid: OrderRecord("s", oid) for oid in ("m-1", "m-2")}
     apply_order(order("m-1", (("CLUB", 10_000, 1),)), records["m-1"], customer, program, NOW)
     apply_order(order("m-2", (("CLUB", 10_000, 1),)), records["m-2"], customer, program, NOW)

@@ -17,6 +17,7 @@ if str(_ROOT) not in sys.path:
     sys.path.insert(0, str(_ROOT))
 
 from chalicelib.domain.loyalty.account import Account, InsufficientPoints  # noqa: E402
+from chalicelib.domain.loyalty.lapse import has_lapsed  # noqa: E402
 from chalicelib.domain.loyalty.rules import Program, apply_deletion, apply_order, apply_refund  # noqa: E402
 from chalicelib.domain.loyalty.order_record import CANCELLED, OPEN, PAID, OrderRecord, allocate  # noqa: E402
 from chalicelib.domain.platform_events import CustomerFacts, Order, OrderLine, Refund, RefundLine  # noqa: E402
@@ -25,6 +26,8 @@ from tests.support.examples import examples
 
 UTC = timezone.utc
 START = datetime(2023, 1, 15, 8, 0, tzinfo=UTC)
+# Shop zones: Kyiv (DST), the furthest ahead of UTC and one a half hour off it (DST too).
+ZONES = ("Europe/Kyiv", "Pacific/Kiritimati", "America/St_Johns", "UTC")
 SKUS = ("SKU-A", "SKU-B", "SKU-C", "SKU-D")
 CATEGORIES = ("shoes", "sale", "food")
 
@@ -47,7 +50,7 @@ def programs(draw) -> Program:
         excluded_categories=draw(st.frozensets(st.sampled_from(CATEGORIES), max_size=1)),
         exclude_gift_cards=draw(st.booleans()),
     )
-    return Program(rules, draw(st.sampled_from([2, 2, 0, 3])))
+    return Program(rules, draw(st.sampled_from([2, 2, 0, 3])), draw(st.sampled_from(ZONES)))
 
 
 order_line_fields = st.tuples(
@@ -217,12 +220,14 @@ class Sim:
             n = data.draw(st.integers(self.rules.min_redeem_points, account.points_balance))
         else:
             n = data.draw(st.integers(0, max(account.points_balance, 0) + 300))
-        refused = (account.points_debt > 0 or account.points_balance <= 0
-                   or n < self.rules.min_redeem_points or n > account.points_balance)
+        # Lots past their last day do not count, though the sweep has not removed them yet.
+        spendable = account.points_balance - sum(lot.points for lot in account.lots if self.lapsed(lot))
+        refused = (account.points_debt > 0 or spendable <= 0
+                   or n < self.rules.min_redeem_points or n > spendable)
         balance, entries = account.points_balance, len(account.new_entries)
         cause = self.next_id("code:")
         try:
-            taken = account.redeem(n, cause=cause, now=self.now, rules=self.rules)
+            taken = account.redeem(n, cause=cause, now=self.now, rules=self.rules, zone=self.program.zone)
         except InsufficientPoints as err:
             assert refused, f"refused without reason: {err.reason}"
             assert err.reason
@@ -230,7 +235,8 @@ class Sim:
             return
         assert not refused
         assert sum(lot.points for lot in taken) == n
-        assert account.points_balance == balance - n
+        assert account.points_balance == spendable - n
+        assert not any(self.lapsed(lot) for lot in taken + account.lots)
         check_fifo(account.new_entries[-1].detail["lots"])
         self.redemptions.append([cause, taken, False])
 
@@ -241,14 +247,14 @@ class Sim:
         redemption = data.draw(st.sampled_from(unreleased))
         cause, taken, _ = redemption
         balance, debt = self.account.points_balance, self.account.points_debt
-        self.account.release(taken, cause=f"release:{cause}", now=self.now)
+        self.account.release(taken, cause=f"release:{cause}", now=self.now, zone=self.program.zone)
         redemption[2] = True
         # What lapsed while the code waited lapses on release (issue 16: points that lapse, lapse).
-        assert self.account.points_balance == balance + sum(lot.points for lot in taken if lot.expires_at > self.now)
+        assert self.account.points_balance == balance + sum(lot.points for lot in taken if not self.lapsed(lot))
         if debt == 0:  # the exact portions still valid come back, with their expiry
             lots = {lot.lot_id: lot for lot in self.account.lots}
             for i, portion in enumerate(taken):
-                if portion.expires_at <= self.now:
+                if self.lapsed(portion):
                     assert f"{portion.lot_id}~release:{cause}~{i}" not in lots
                     continue
                 back = lots[f"{portion.lot_id}~release:{cause}~{i}"]
@@ -256,20 +262,24 @@ class Sim:
                     portion.points, portion.expires_at, portion.earned_at)
 
     def expire(self, data) -> None:
-        due = [lot for lot in self.account.lots if lot.expires_at <= self.now]
+        due = [lot for lot in self.account.lots if self.lapsed(lot)]
         entries = len(self.account.new_entries)
-        expired = self.account.expire_due(self.now)
+        expired = self.account.expire_due(self.now, self.program.zone)
         assert expired == sum(lot.points for lot in due)
         new = self.account.new_entries[entries:]
         assert len(new) == len(due) and all(e.kind == "expire" for e in new)
-        assert all(lot.expires_at > self.now for lot in self.account.lots)
+        assert not any(self.lapsed(lot) for lot in self.account.lots)
+
+    def lapsed(self, lot) -> bool:
+        """Past the end of the lot's last day on the shop's clock (not merely its stored instant)."""
+        return has_lapsed(lot.expires_at, self.program.zone, self.now)
 
     OPERATIONS = ("new_order", "new_order", "pay", "refund", "refund", "cancel", "redeem", "redeem",
                   "release", "expire")
 
     def step(self, data) -> None:
-        self.now += data.draw(st.sampled_from([timedelta(0), timedelta(minutes=5), timedelta(days=3),
-                                               timedelta(days=40), timedelta(days=200)]))
+        self.now += data.draw(st.sampled_from([timedelta(0), timedelta(minutes=5), timedelta(hours=7),
+                                               timedelta(days=3), timedelta(days=40), timedelta(days=200)]))
         getattr(self, data.draw(st.sampled_from(self.OPERATIONS)))(data)
         self.check()
 
@@ -395,8 +405,8 @@ def lot_specs(draw):
 
 
 @SETTINGS
-@given(specs=lot_specs(), data=st.data())
-def test_redemption_takes_earliest_expiring_lots_first_and_release_gives_them_back(specs, data):
+@given(specs=lot_specs(), zone=st.sampled_from(ZONES), data=st.data())
+def test_redemption_takes_earliest_expiring_lots_first_and_release_gives_them_back(specs, zone, data):
     rules = ProgramRules(min_redeem_points=1)
     account = Account(shop_id="shop", customer_id="c1", created_at=START, lots=[])
     for lot_id, points, days in specs:
@@ -404,7 +414,7 @@ def test_redemption_takes_earliest_expiring_lots_first_and_release_gives_them_ba
                      expires_at=START + timedelta(days=days))
     before = {lot.lot_id: lot for lot in account.lots}
     n = data.draw(st.integers(1, account.points_balance))
-    taken = account.redeem(n, cause="code:1", now=START, rules=rules)
+    taken = account.redeem(n, cause="code:1", now=START, rules=rules, zone=zone)
     portions = account.new_entries[-1].detail["lots"]
 
     assert [p["lot_id"] for p in portions] == [lot.lot_id for lot in taken]
@@ -431,10 +441,10 @@ def test_redemption_takes_earliest_expiring_lots_first_and_release_gives_them_ba
     for lot in before.values():
         expected[lot.expires_at] = expected.get(lot.expires_at, 0) + lot.points
     for portion in taken:  # what lapsed while the code waited lapses on release
-        if portion.expires_at <= released_at:
+        if has_lapsed(portion.expires_at, zone, released_at):
             expected[portion.expires_at] -= portion.points
     expected = {expiry: points for expiry, points in expected.items() if points}
-    account.release(taken, cause="release:1", now=released_at)
+    account.release(taken, cause="release:1", now=released_at, zone=zone)
     assert by_expiry() == expected
     assert account.points_balance == sum(expected.values())
     check_account(account)

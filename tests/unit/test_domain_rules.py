@@ -29,7 +29,7 @@ from chalicelib.domain.loyalty.program import ProgramRules, Tier  # noqa: E402
 
 UTC = timezone.utc
 T0 = datetime(2024, 3, 10, 12, 0, tzinfo=UTC)
-DEFAULT = Program(ProgramRules(), 2)
+DEFAULT = Program(ProgramRules(), 2, "Europe/Kyiv")
 
 
 # -- helpers ------------------------------------------------------------------
@@ -140,14 +140,14 @@ def test_gift_card_line_is_excluded_from_points_and_spend():
 
 
 def test_gift_card_line_counts_when_the_shop_does_not_exclude_gift_cards():
-    program = Program(ProgramRules(exclude_gift_cards=False), 2)
+    program = Program(ProgramRules(exclude_gift_cards=False), 2, "Europe/Kyiv")
     lines = earning_lines(make_order(lines=default_lines(OrderLine("G", 1, 100000, gift_card=True))), program)
     assert sum(line.points for line in lines) == 239  # floor(4799 × 0.05)
 
 
 def test_excluded_sku_and_category_earn_nothing_but_still_count_as_spend():
     program = Program(ProgramRules(excluded_skus=frozenset({"TOBACCO"}),
-                                   excluded_categories=frozenset({"sale"})), 2)
+                                   excluded_categories=frozenset({"sale"})), 2, "Europe/Kyiv")
     order = make_order(lines=default_lines(OrderLine("X", 1, 100000, sku="TOBACCO"),
                                            OrderLine("Y", 2, 50000, sku="SHIRT", categories=("clothes", "sale"))))
     account = new_account()
@@ -167,7 +167,7 @@ def test_negative_line_amount_counts_as_zero():
 
 
 def test_zero_decimal_currency_earns_per_major_unit():
-    program = Program(ProgramRules(), 0)
+    program = Program(ProgramRules(), 0, "Europe/Kyiv")
     account = new_account()
     _, outcome = pay(make_order(lines=(OrderLine("A", 1, 3799),)), account, program)
     assert outcome.points_earned == 189
@@ -175,7 +175,7 @@ def test_zero_decimal_currency_earns_per_major_unit():
 
 
 def test_cashback_is_percent_of_eligible_spend_in_minor_units():
-    program = Program(ProgramRules(cashback_percent=Decimal("2"), excluded_skus=frozenset({"TOBACCO"})), 2)
+    program = Program(ProgramRules(cashback_percent=Decimal("2"), excluded_skus=frozenset({"TOBACCO"})), 2, "Europe/Kyiv")
     account = new_account()
     order = make_order(lines=default_lines(OrderLine("X", 1, 100000, sku="TOBACCO")))
     record, outcome = pay(order, account, program)
@@ -192,7 +192,7 @@ def test_cashback_is_percent_of_eligible_spend_in_minor_units():
 
 
 def test_cashback_rounds_down():
-    program = Program(ProgramRules(cashback_percent=Decimal("2.5")), 2)
+    program = Program(ProgramRules(cashback_percent=Decimal("2.5")), 2, "Europe/Kyiv")
     lines = earning_lines(make_order(lines=(OrderLine("A", 1, 999),)), program)
     assert sum(line.cashback_minor for line in lines) == 24  # floor(24.975)
 
@@ -392,14 +392,14 @@ def test_deletion_is_treated_like_a_cancellation():
 def test_reversing_spent_points_makes_debt_that_blocks_redemption_and_is_paid_first():
     account = new_account()
     record, _ = pay(make_order(), account)
-    account.redeem(150, cause="code:A", now=T0, rules=DEFAULT.rules)
+    account.redeem(150, cause="code:A", now=T0, rules=DEFAULT.rules, zone=DEFAULT.zone)
     assert account.points_balance == 39
     apply_order(make_order(cancelled=True), record, account, DEFAULT, T0 + timedelta(days=1))
     assert account.points_balance == -150  # shown, not clamped
     assert account.points_debt == 150
     assert account.lots == []
     with pytest.raises(InsufficientPoints) as err:
-        account.redeem(100, cause="code:B", now=T0, rules=DEFAULT.rules)
+        account.redeem(100, cause="code:B", now=T0, rules=DEFAULT.rules, zone=DEFAULT.zone)
     assert "-150" in err.value.reason and "blocked" in err.value.reason
 
     # a later earning pays the debt first
@@ -414,14 +414,14 @@ def test_reversing_spent_points_makes_debt_that_blocks_redemption_and_is_paid_fi
 def test_earning_less_than_the_debt_only_reduces_it():
     account = new_account()
     record, _ = pay(make_order(), account)
-    account.redeem(189, cause="code:A", now=T0, rules=DEFAULT.rules)
+    account.redeem(189, cause="code:A", now=T0, rules=DEFAULT.rules, zone=DEFAULT.zone)
     apply_deletion(record, account, DEFAULT, T0)
     assert account.points_debt == 189
     pay(make_order("O2", lines=(OrderLine("A", 1, 100000),)), account)  # earns 50
     assert account.points_debt == 139 and account.points_balance == -139
     assert account.lots == []
     with pytest.raises(InsufficientPoints):
-        account.redeem(100, cause="code:B", now=T0, rules=DEFAULT.rules)
+        account.redeem(100, cause="code:B", now=T0, rules=DEFAULT.rules, zone=DEFAULT.zone)
     assert_consistent(account)
 
 
@@ -429,7 +429,7 @@ def test_reverse_prefers_the_orders_own_lot_then_earliest_expiring():
     account = new_account()
     pay(make_order("O1"), account, now=T0)
     record2, _ = pay(make_order("O2"), account, now=T0 + timedelta(days=40))
-    account.redeem(150, cause="code:A", now=T0, rules=DEFAULT.rules)  # takes 150 of O1's lot (earliest)
+    account.redeem(150, cause="code:A", now=T0, rules=DEFAULT.rules, zone=DEFAULT.zone)  # takes 150 of O1's lot (earliest)
     assert {lot.lot_id: lot.points for lot in account.lots} == {"order-O1": 39, "order-O2": 189}
     apply_refund(Refund("R1", "O2", lines=(RefundLine("L1", 2),)), record2, account, DEFAULT, T0)
     assert {lot.lot_id: lot.points for lot in account.lots} == {"order-O1": 39, "order-O2": 144}
@@ -471,7 +471,7 @@ def test_tier_is_recomputed_on_refund():
 
 
 def test_rolling_tier_drops_on_the_anniversary_of_the_paid_day():
-    program = Program(ProgramRules(tier_period="rolling_12_months"), 2)
+    program = Program(ProgramRules(tier_period="rolling_12_months"), 2, "Europe/Kyiv")
     account = new_account()
     pay(make_order("O1", paid_at=datetime(2024, 1, 10, tzinfo=UTC)), account, program,
         now=datetime(2024, 1, 10, tzinfo=UTC))
@@ -496,7 +496,7 @@ def test_rolling_tier_drops_on_the_anniversary_of_the_paid_day():
 
 
 def test_rolling_refund_reduces_the_day_the_order_was_paid_on():
-    program = Program(ProgramRules(tier_period="rolling_12_months"), 2)
+    program = Program(ProgramRules(tier_period="rolling_12_months"), 2, "Europe/Kyiv")
     account = new_account()
     record, _ = pay(make_order(), account, program, now=T0)
     apply_refund(Refund("R1", "O1", lines=(RefundLine("L1", 2),)), record, account, program,
@@ -520,7 +520,7 @@ def test_redemption_below_the_minimum_is_refused():
     pay(make_order(), account)
     written = len(account.new_entries)
     with pytest.raises(InsufficientPoints) as err:
-        account.redeem(99, cause="code:A", now=T0, rules=DEFAULT.rules)
+        account.redeem(99, cause="code:A", now=T0, rules=DEFAULT.rules, zone=DEFAULT.zone)
     assert "at least 100 points" in err.value.reason
     assert str(err.value) == err.value.reason
     assert account.points_balance == 189 and len(account.new_entries) == written
@@ -530,15 +530,15 @@ def test_redemption_above_the_balance_is_refused():
     account = new_account()
     pay(make_order(), account)
     with pytest.raises(InsufficientPoints) as err:
-        account.redeem(190, cause="code:A", now=T0, rules=DEFAULT.rules)
+        account.redeem(190, cause="code:A", now=T0, rules=DEFAULT.rules, zone=DEFAULT.zone)
     assert err.value.reason == "the balance is 189 points, less than 190"
-    account.redeem(189, cause="code:B", now=T0, rules=DEFAULT.rules)
+    account.redeem(189, cause="code:B", now=T0, rules=DEFAULT.rules, zone=DEFAULT.zone)
     assert account.points_balance == 0 and account.lots == []
 
 
 def test_redemption_with_an_empty_balance_is_refused():
     with pytest.raises(InsufficientPoints) as err:
-        new_account().redeem(100, cause="code:A", now=T0, rules=DEFAULT.rules)
+        new_account().redeem(100, cause="code:A", now=T0, rules=DEFAULT.rules, zone=DEFAULT.zone)
     assert "balance is 0" in err.value.reason
 
 
@@ -548,7 +548,7 @@ def test_redemption_takes_earliest_expiring_lots_first_and_release_restores_them
     account.earn(100, lot_id="c", cause="bonus:c", now=T0, expires_at=e3)
     account.earn(80, lot_id="a", cause="bonus:a", now=T0, expires_at=e1)
     account.earn(60, lot_id="b", cause="bonus:b", now=T0, expires_at=e2)
-    taken = account.redeem(170, cause="code:X", now=T0, rules=DEFAULT.rules)
+    taken = account.redeem(170, cause="code:X", now=T0, rules=DEFAULT.rules, zone=DEFAULT.zone)
     assert [(lot.lot_id, lot.points, lot.expires_at) for lot in taken] == [("a", 80, e1), ("b", 60, e2),
                                                                           ("c", 30, e3)]
     assert [(lot.lot_id, lot.points) for lot in account.lots] == [("c", 70)]
@@ -557,7 +557,7 @@ def test_redemption_takes_earliest_expiring_lots_first_and_release_restores_them
     assert [p["lot_id"] for p in redeem.detail["lots"]] == ["a", "b", "c"]
     assert account.points_balance == 70
 
-    account.release(taken, cause="release:X", now=T0 + timedelta(days=1))
+    account.release(taken, cause="release:X", now=T0 + timedelta(days=1), zone=DEFAULT.zone)
     assert account.points_balance == 240
     by_expiry = {}
     for lot in account.lots:
@@ -572,19 +572,19 @@ def test_release_after_expiry_lapses_in_the_same_change():
     # completed day on, and this lot's day lies behind it (issue 16, item 1).
     account = new_account()
     account.earn(150, lot_id="a", cause="bonus:a", now=T0, expires_at=T0 + timedelta(days=5))
-    taken = account.redeem(150, cause="code:X", now=T0, rules=DEFAULT.rules)
+    taken = account.redeem(150, cause="code:X", now=T0, rules=DEFAULT.rules, zone=DEFAULT.zone)
     later = T0 + timedelta(days=31)
-    account.release(taken, cause="release:X", now=later)
+    account.release(taken, cause="release:X", now=later, zone=DEFAULT.zone)
     assert account.points_balance == 0 and account.lots == []
     assert [(e.kind, e.points) for e in account.new_entries[-2:]] == [("release", 150), ("expire", -150)]
-    assert account.expire_due(later) == 0
+    assert account.expire_due(later, DEFAULT.zone) == 0
     assert_consistent(account)
 
 
 def test_redemption_needs_the_lots_loaded():
     account = Account(shop_id="shop", customer_id="c1", created_at=T0, points_balance=500)
     with pytest.raises(RuntimeError):
-        account.redeem(100, cause="code:A", now=T0, rules=DEFAULT.rules)
+        account.redeem(100, cause="code:A", now=T0, rules=DEFAULT.rules, zone=DEFAULT.zone)
     # earning does not
     account.earn(10, lot_id="x", cause="bonus:x", now=T0, expires_at=T0)
     assert account.points_balance == 510 and "x" in account.saved_lots
@@ -596,20 +596,23 @@ def test_redemption_value():
 
 
 # -- expiry ----------------------------------------------------------------------------
-def test_expire_due_expires_only_lots_that_are_due_one_entry_per_lot():
+def test_expire_due_expires_only_lots_whose_last_day_has_ended_one_entry_per_lot():
+    # Kyiv is UTC+3 in June (summer time): its 19 June starts at 21:00 UTC on the 18th.
     account = new_account()
-    now = T0 + timedelta(days=100)
-    account.earn(10, lot_id="past", cause="b:1", now=T0, expires_at=now - timedelta(seconds=1))
-    account.earn(20, lot_id="exact", cause="b:2", now=T0, expires_at=now)
-    account.earn(30, lot_id="future", cause="b:3", now=T0, expires_at=now + timedelta(seconds=1))
-    assert account.expire_due(now) == 30
+    day_start = datetime(2024, 6, 18, 21, 0, tzinfo=UTC)
+    account.earn(10, lot_id="morning", cause="b:1", now=T0, expires_at=datetime(2024, 6, 18, 6, 0, tzinfo=UTC))
+    account.earn(20, lot_id="last-second", cause="b:2", now=T0, expires_at=day_start - timedelta(seconds=1))
+    account.earn(30, lot_id="next-day", cause="b:3", now=T0, expires_at=day_start)
+    assert account.expire_due(day_start - timedelta(microseconds=1), DEFAULT.zone) == 0
+    assert account.expire_due(day_start, DEFAULT.zone) == 30
     expired = entries(account, "expire")
-    assert [(e.points, e.cause) for e in expired] == [(-10, "lot:past"), (-20, "lot:exact")]
-    assert all(e.created_at == now for e in expired)
-    assert [lot.lot_id for lot in account.lots] == ["future"]
-    assert set(account.removed_lots) == {"past", "exact"}
+    assert [(e.points, e.cause) for e in expired] == [(-10, "lot:morning"), (-20, "lot:last-second")]
+    assert all(e.created_at == day_start for e in expired)
+    assert {e.detail["lapsed_at"] for e in expired} == {day_start.isoformat()}
+    assert [lot.lot_id for lot in account.lots] == ["next-day"]
+    assert set(account.removed_lots) == {"morning", "last-second"}
     assert account.points_balance == 30
-    assert account.expire_due(now) == 0
+    assert account.expire_due(day_start, DEFAULT.zone) == 0
     assert len(entries(account, "expire")) == 2
     assert_consistent(account)
 
@@ -617,8 +620,9 @@ def test_expire_due_expires_only_lots_that_are_due_one_entry_per_lot():
 def test_order_lot_expires_after_the_validity_months():
     account = new_account()
     pay(make_order(), account, now=datetime(2024, 8, 31, 10, tzinfo=UTC))
-    assert account.expire_due(datetime(2025, 2, 28, 9, 59, tzinfo=UTC)) == 0
-    assert account.expire_due(datetime(2025, 2, 28, 10, tzinfo=UTC)) == 189
+    # Paid 13:00 Kyiv time; valid to the end of 28 February there (22:00 UTC), not to 13:00.
+    assert account.expire_due(datetime(2025, 2, 28, 21, 59, 59, tzinfo=UTC), DEFAULT.zone) == 0
+    assert account.expire_due(datetime(2025, 2, 28, 22, tzinfo=UTC), DEFAULT.zone) == 189
 
 
 # -- dates -----------------------------------------------------------------------------

@@ -197,7 +197,7 @@ def test_a_paid_order_records_skus_and_categories():
     order = Order("o1", CustomerFacts(email="a@example.com"), "UAH", (
         OrderLine("1", 1, 10000, sku="BEAN-1KG", categories=("Coffee", "Beans")),
         OrderLine("2", 1, 5000, sku=None, categories=("Coffee",))), paid=True, paid_at=NOW)
-    apply_order(order, OrderRecord(shop_id="s", order_id="o1"), acct, Program(ProgramRules(), 2), NOW)
+    apply_order(order, OrderRecord(shop_id="s", order_id="o1"), acct, Program(ProgramRules(), 2, "Europe/Kyiv"), NOW)
     assert acct.bought_skus == {"BEAN-1KG"} and acct.bought_categories == {"Coffee", "Beans"}
 
 

@@ -13,6 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from chalicelib.domain.loyalty.account import Account, InsufficientPoints
+from chalicelib.domain.loyalty.lapse import SETTLED_AFTER, has_lapsed
 from chalicelib.domain.loyalty.order_record import OrderRecord
 from chalicelib.domain.loyalty.program import ProgramRules
 from chalicelib.domain.loyalty.rules import Program, apply_order, apply_refund
@@ -24,22 +25,27 @@ START = datetime(2031, 3, 14, 9, 0, tzinfo=UTC)
 SETTINGS = settings(max_examples=examples(150), deadline=None, database=None,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 RULES = ProgramRules(min_redeem_points=1, points_validity_months=1)
-PROGRAM = Program(RULES, 2)
+ZONES = ("Europe/Kyiv", "Pacific/Kiritimati", "America/St_Johns", "UTC")
+KYIV = "Europe/Kyiv"
 
 
 class DailyExpiryJob:
-    """What services/lifecycle/expiry.py sees: lots by expiry day, from its last completed day."""
+    """What services/lifecycle/expiry.py sees: lots by the UTC day of their expiry instant, from its
+    last completed day, which it sets SETTLED_AFTER behind the run (a lot lapses at the end of its
+    last day on the shop's clock, up to a day and a half after that UTC day)."""
 
-    def __init__(self):
+    def __init__(self, zone: str):
+        self.zone = zone
         self.last_day = None
 
     def run(self, account: Account, now: datetime) -> None:
         start = self.last_day or (now - timedelta(days=400)).date()
-        due = [lot for lot in account.lots if start <= lot.expires_at.date() <= now.date() and lot.expires_at <= now]
+        due = [lot for lot in account.lots if start <= lot.expires_at.astimezone(UTC).date() <= now.date()
+               and has_lapsed(lot.expires_at, self.zone, now)]
         if due:
             # expire_due expires every lapsed lot of an account the index named
-            account.expire_due(now)
-        self.last_day = now.date()
+            account.expire_due(now, self.zone)
+        self.last_day = (now - SETTLED_AFTER).date()
 
 
 def _order(order_id: str, paid_at: datetime, amount_minor: int) -> Order:
@@ -58,10 +64,11 @@ operations = st.lists(st.one_of(
 
 
 @SETTINGS
-@given(ops=operations)
-def test_no_point_outlives_its_lot_whatever_the_sequence(ops):
+@given(ops=operations, zone=st.sampled_from(ZONES))
+def test_no_point_outlives_its_lot_whatever_the_sequence(ops, zone):
     account = Account(shop_id="shop", customer_id="c1", created_at=START, lots=[])
-    job, now, open_codes = DailyExpiryJob(), START, []
+    job, now, open_codes = DailyExpiryJob(zone), START, []
+    program = Program(RULES, 2, zone)
     for n, (op, a, b) in enumerate(ops):
         lots_before = {lot.lot_id for lot in account.lots}
         if op == "earn":
@@ -69,25 +76,25 @@ def test_no_point_outlives_its_lot_whatever_the_sequence(ops):
         elif op == "redeem":
             try:
                 open_codes.append(account.redeem(min(a, max(account.points_balance, 1)), cause=f"code:{n}",
-                                                 now=now, rules=RULES))
+                                                 now=now, rules=RULES, zone=zone))
             except InsufficientPoints:
                 pass
         elif op == "release" and open_codes:
-            account.release(open_codes.pop(a % len(open_codes)), cause=f"code-expired:{n}", now=now)
+            account.release(open_codes.pop(a % len(open_codes)), cause=f"code-expired:{n}", now=now, zone=zone)
         elif op == "late_order":
             apply_order(_order(f"O{n}", now - timedelta(days=b), a), OrderRecord("shop", f"O{n}"),
-                        account, PROGRAM, now)
+                        account, program, now)
         elif op == "wait":
             now += timedelta(days=a, hours=b)
         elif op == "job":
             job.run(account, now)
         # No operation creates a lot that has already lapsed: the job would never look at its day.
-        assert all(lot.expires_at > now for lot in account.lots if lot.lot_id not in lots_before)
+        assert not any(has_lapsed(lot.expires_at, zone, now) for lot in account.lots if lot.lot_id not in lots_before)
         assert account.points_balance == sum(e.points for e in account.new_entries)
         assert account.points_balance == sum(lot.points for lot in account.lots) - account.points_debt
     # Every code left unused comes back; then, long after the last expiry, daily runs leave nothing.
     while open_codes:
-        account.release(open_codes.pop(), cause=f"code-expired:end{len(open_codes)}", now=now)
+        account.release(open_codes.pop(), cause=f"code-expired:end{len(open_codes)}", now=now, zone=zone)
     for _ in range(3):
         now += timedelta(days=40)
         job.run(account, now)
@@ -97,8 +104,8 @@ def test_no_point_outlives_its_lot_whatever_the_sequence(ops):
 def test_released_points_of_a_lapsed_lot_lapse_on_release():
     account = Account(shop_id="shop", customer_id="c1", created_at=START, lots=[])
     account.earn(300, lot_id="order-1", cause="order:1", now=START, expires_at=START + timedelta(days=10))
-    taken = account.redeem(300, cause="code:PTS-1", now=START + timedelta(days=9), rules=RULES)
-    account.release(taken, cause="code-expired:PTS-1", now=START + timedelta(days=40))
+    taken = account.redeem(300, cause="code:PTS-1", now=START + timedelta(days=9), rules=RULES, zone=KYIV)
+    account.release(taken, cause="code-expired:PTS-1", now=START + timedelta(days=40), zone=KYIV)
 
     assert account.points_balance == 0 and account.lots == []
     release, expire = account.new_entries[-2:]
@@ -106,15 +113,15 @@ def test_released_points_of_a_lapsed_lot_lapse_on_release():
     assert (expire.kind, expire.points) == ("expire", -300)
     assert expire.detail["expired_lots"][0]["lot_id"] == "order-1"
     with __import__("pytest").raises(InsufficientPoints):
-        account.redeem(300, cause="code:PTS-2", now=START + timedelta(days=400), rules=RULES)
+        account.redeem(300, cause="code:PTS-2", now=START + timedelta(days=400), rules=RULES, zone=KYIV)
 
 
 def test_a_release_keeps_what_is_still_valid_and_lapses_the_rest():
     account = Account(shop_id="shop", customer_id="c1", created_at=START, lots=[])
     account.earn(100, lot_id="a", cause="bonus:a", now=START, expires_at=START + timedelta(days=5))
     account.earn(200, lot_id="b", cause="bonus:b", now=START, expires_at=START + timedelta(days=50))
-    taken = account.redeem(250, cause="code:PTS-1", now=START, rules=RULES)
-    account.release(taken, cause="code-expired:PTS-1", now=START + timedelta(days=20))
+    taken = account.redeem(250, cause="code:PTS-1", now=START, rules=RULES, zone=KYIV)
+    account.release(taken, cause="code-expired:PTS-1", now=START + timedelta(days=20), zone=KYIV)
     assert account.points_balance == 200
     assert {lot.expires_at for lot in account.lots} == {START + timedelta(days=50)}
     assert sum(lot.points for lot in account.lots) == 200
@@ -125,13 +132,13 @@ def test_an_order_paid_after_its_points_lapsed_credits_none_and_a_refund_takes_n
     account.earn(50, lot_id="bonus", cause="bonus:1", now=START, expires_at=START + timedelta(days=300))
     record = OrderRecord("shop", "OLD")
     rules = ProgramRules(earn_rate=1, points_validity_months=12)
-    outcome = apply_order(_order("OLD", START - timedelta(days=400), 30000), record, account, Program(rules, 2), START)
+    outcome = apply_order(_order("OLD", START - timedelta(days=400), 30000), record, account, Program(rules, 2, KYIV), START)
 
     assert outcome.points_earned == 0 and account.points_balance == 50
     assert account.lifetime_spend_minor == 30000 and account.orders_count == 1
     earn = account.new_entries[-1]
     assert earn.kind == "earn" and earn.points == 0 and earn.detail["lapsed_points"] == 300
-    apply_refund(Refund("R1", "OLD", lines=(RefundLine("L1", 1),)), record, account, Program(rules, 2), START)
+    apply_refund(Refund("R1", "OLD", lines=(RefundLine("L1", 1),)), record, account, Program(rules, 2, KYIV), START)
     assert account.points_balance == 50 and account.points_debt == 0
 
 
@@ -139,6 +146,6 @@ def test_an_old_order_whose_points_are_still_valid_earns_them_with_their_own_exp
     account = Account(shop_id="shop", customer_id="c1", created_at=START, lots=[])
     rules = ProgramRules(earn_rate=1, points_validity_months=12)
     apply_order(_order("OLD", START - timedelta(days=200), 30000), OrderRecord("shop", "OLD"), account,
-                Program(rules, 2), START)
+                Program(rules, 2, KYIV), START)
     assert account.points_balance == 300
     assert account.lots[0].expires_at.date() == (START - timedelta(days=200)).replace(year=2031).date()

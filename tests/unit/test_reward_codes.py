@@ -58,7 +58,7 @@ def _account(points: int) -> Account:
 ])
 def test_a_reward_gives_a_single_use_code_of_its_kind_below_the_programs_smallest_redemption(reward, gives):
     account = _account(60)  # less than the program's min_redeem_points (100): the catalog's price rules
-    issued = redeem_reward(account, reward, ProgramRules(), T0)
+    issued = redeem_reward(account, reward, ProgramRules(), T0, "Europe/Kyiv")
     assert {name: getattr(issued, name) for name in gives} == gives
     assert (issued.max_uses, issued.points, issued.reward_id, account.points_balance) == (1, 50, reward.reward_id, 10)
     assert issued.expires_at == T0 + timedelta(days=ProgramRules().redemption_code_validity_days)
@@ -68,5 +68,5 @@ def test_a_reward_gives_a_single_use_code_of_its_kind_below_the_programs_smalles
 def test_a_reward_beyond_the_balance_changes_nothing():
     account = _account(40)
     with pytest.raises(InsufficientPoints):
-        redeem_reward(account, Reward("s", "ship", FREE_SHIPPING, 50), ProgramRules(), T0)
+        redeem_reward(account, Reward("s", "ship", FREE_SHIPPING, 50), ProgramRules(), T0, "Europe/Kyiv")
     assert account.points_balance == 40 and account.new_entries == []

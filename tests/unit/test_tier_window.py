@@ -20,7 +20,7 @@ from chalicelib.domain.platform_events import CustomerFacts, Order, OrderLine, R
 from tests.support.examples import examples
 
 UTC = timezone.utc
-PROGRAM = Program(ProgramRules(tier_period="rolling_12_months"), 2)  # Silver from 200,000, Gold from 500,000
+PROGRAM = Program(ProgramRules(tier_period="rolling_12_months"), 2, "Europe/Kyiv")  # Silver from 200,000, Gold from 500,000
 SETTINGS = settings(max_examples=examples(150), deadline=None, database=None,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 

@@ -12,6 +12,7 @@ from datetime import date, datetime
 from typing import Optional
 
 from chalicelib.domain.loyalty import tier_window
+from chalicelib.domain.loyalty.lapse import Zone, has_lapsed, lapsed_points, lapses_at
 from chalicelib.domain.loyalty.program import ProgramRules
 from chalicelib.domain.months import add_months  # noqa: F401  (re-exported: long imported from here)
 
@@ -170,15 +171,21 @@ class Account:
         self._record("reverse", -points, cause, now, cashback_minor=-cashback_minor,
                      spend_minor=-spend_minor, detail=detail)
 
-    def redeem(self, points: int, *, cause: str, now: datetime, rules: ProgramRules,
+    def redeem(self, points: int, *, cause: str, now: datetime, rules: ProgramRules, zone: Zone,
                detail: Optional[dict] = None) -> list[Lot]:
-        """Spend points, earliest-expiring first. Returns the portions taken."""
-        if self.points_debt > 0 or self.points_balance <= 0:
-            raise InsufficientPoints(f"the balance is {self.points_balance}: redemption is blocked until it is positive")
+        """Spend points, earliest-expiring first. Returns the portions taken.
+
+        Lots whose last day (in ``zone``, the shop's) has passed lapse first, in the same change:
+        the sweep may not have come by yet, and a lapsed lot is never spent. A refusal changes
+        nothing."""
+        balance = self.spendable_balance(now, zone)
+        if self.points_debt > 0 or balance <= 0:
+            raise InsufficientPoints(f"the balance is {balance}: redemption is blocked until it is positive")
         if points < rules.min_redeem_points:
             raise InsufficientPoints(f"at least {rules.min_redeem_points} points must be redeemed")
-        if points > self.points_balance:
-            raise InsufficientPoints(f"the balance is {self.points_balance} points, less than {points}")
+        if points > balance:
+            raise InsufficientPoints(f"the balance is {balance} points, less than {points}")
+        self.expire_due(now, zone)
         taken, _ = self._take_portions(points, None)
         self.points_balance -= points
         portions = [{"lot_id": lot.lot_id, "points": lot.points, "expires_at": lot.expires_at.isoformat(),
@@ -186,32 +193,39 @@ class Account:
         self._record("redeem", -points, cause, now, detail={**(detail or {}), "lots": portions})
         return taken
 
-    def release(self, portions: list[Lot], *, cause: str, now: datetime) -> None:
+    def spendable_balance(self, now: datetime, zone: Zone) -> int:
+        """The balance without the lots that have lapsed and wait for the sweep (all of it when the
+        lots were not loaded): what the storefront shows and a redemption may spend."""
+        return self.points_balance - lapsed_points(self.lots or (), zone, now)
+
+    def release(self, portions: list[Lot], *, cause: str, now: datetime, zone: Zone) -> None:
         """Give back the lots a redemption took (its code was never used), keeping their expiry.
 
         A portion whose lot lapsed while the code waited lapses now, in the same change (a
         ``release`` then an ``expire`` entry): stored as a lot, its expiry day would lie behind
         the days the expiry job still looks at, and the points would never lapse."""
-        lapsed = [p for p in portions if p.expires_at <= now]
+        lapsed = [p for p in portions if has_lapsed(p.expires_at, zone, now)]
         for i, portion in enumerate(portions):
-            if portion.expires_at > now:
+            if not has_lapsed(portion.expires_at, zone, now):
                 self._credit(replace(portion, lot_id=f"{portion.lot_id}~{cause}~{i}"))
         self._record("release", sum(p.points for p in portions), cause, now)
         if lapsed:
             lapsed_points = sum(p.points for p in lapsed)
             # Lapsed points neither become redeemable nor pay debt: they come and go at once.
             self._record("expire", -lapsed_points, cause, now, detail={
-                "expired_lots": [{"lot_id": p.lot_id, "points": p.points, "expires_at": p.expires_at.isoformat()}
-                                 for p in lapsed]})
+                "expired_lots": [{"lot_id": p.lot_id, "points": p.points, "expires_at": p.expires_at.isoformat(),
+                                  "lapsed_at": lapses_at(p.expires_at, zone).isoformat()} for p in lapsed]})
 
-    def expire_due(self, now: datetime) -> int:
-        """Expire every lot whose validity has ended; returns the points expired."""
+    def expire_due(self, now: datetime, zone: Zone) -> int:
+        """Expire every lot whose last day (in ``zone``, the shop's: domain/loyalty/lapse.py) has
+        passed; returns the points expired."""
         self._require_lots()
         expired = 0
         for lot in sorted(self.lots, key=lambda lot: (lot.expires_at, lot.lot_id)):
-            if lot.expires_at <= now and lot.points > 0:
+            if lot.points > 0 and has_lapsed(lot.expires_at, zone, now):
                 self._record("expire", -lot.points, f"lot:{lot.lot_id}", now,
-                             detail={"expires_at": lot.expires_at.isoformat()})
+                             detail={"expires_at": lot.expires_at.isoformat(),
+                                     "lapsed_at": lapses_at(lot.expires_at, zone).isoformat()})
                 self.points_balance -= lot.points
                 expired += lot.points
                 self._remove_lot(lot)

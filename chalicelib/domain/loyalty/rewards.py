@@ -43,7 +43,7 @@ class Reward:
         return self.enabled and account.points_debt == 0 and account.points_balance >= self.points
 
 
-def redeem_reward(account: Account, reward: Reward, rules: ProgramRules, now: datetime) -> RewardCode:
+def redeem_reward(account: Account, reward: Reward, rules: ProgramRules, now: datetime, zone: str) -> RewardCode:
     """Take the reward's points (a ``redeem`` ledger entry naming the reward and the code) and
     return its single-use code. Raises ``InsufficientPoints`` (the account unchanged) when the
     customer cannot afford it."""
@@ -59,6 +59,6 @@ def redeem_reward(account: Account, reward: Reward, rules: ProgramRules, now: da
     # The catalog's price is the shop's own word for this reward: the program's smallest plain
     # redemption does not apply to it.
     catalog_rules = replace(rules, min_redeem_points=1)
-    code.portions = account.redeem(reward.points, cause=f"code:{code.code}", now=now, rules=catalog_rules,
+    code.portions = account.redeem(reward.points, cause=f"code:{code.code}", now=now, rules=catalog_rules, zone=zone,
                                    detail={"code": code.code, "reward_id": reward.reward_id, "reward": reward.name})
     return code

@@ -19,6 +19,7 @@ from chalicelib.domain.platform_events import CustomerFacts, Order, Place, Refun
 from chalicelib.domain.places.zones import zone_for
 from chalicelib.domain.loyalty.program import ProgramRules
 from chalicelib.domain.loyalty import membership, tier_window
+from chalicelib.domain.loyalty.lapse import has_lapsed, lapses_at
 from chalicelib.domain.loyalty.tier_risk import review_day
 
 
@@ -28,6 +29,7 @@ class Program:
 
     rules: ProgramRules
     exponent: int  # minor-unit digits of the shop's currency
+    zone: str  # the shop's time zone: points are honoured to the end of their last day there (lapse.py)
 
 
 @dataclass
@@ -176,7 +178,7 @@ def _earn(order: Order, record: OrderRecord, account: Account, program: Program,
     record.goods_tax_minor = order.goods_tax_minor
     expires_at = add_months(paid_at, program.rules.points_validity_months)
     lapsed_points = 0
-    if expires_at <= now:
+    if has_lapsed(expires_at, program.zone, now):
         # Paid so long ago (an import, a very late webhook) that its points have lapsed already:
         # the spend counts (tiers, history), the points are never credited, and a later refund
         # has none to take back.
@@ -192,7 +194,7 @@ def _earn(order: Order, record: OrderRecord, account: Account, program: Program,
     account.earn(record.earned_points, lot_id=record.lot_id, cause=cause, now=now,
                  expires_at=expires_at, spend_minor=record.spend_minor,
                  detail={"order_name": order.name, "paid_at": paid_at.isoformat(), **({"lapsed_points": lapsed_points,
-                                                         "lapsed_at": expires_at.isoformat()} if lapsed_points else {})})
+                                                         "lapsed_at": lapses_at(expires_at, program.zone).isoformat()} if lapsed_points else {})})
     cashback = sum(line.cashback_minor for line in record.lines)
     account.credit_cashback(cashback, cause=cause, now=now)
     account.add_spend(record.spend_day, record.spend_minor, now)

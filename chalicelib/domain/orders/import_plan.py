@@ -86,7 +86,7 @@ def plan_import(shop: Shop, items: list[HistoryItem], balances: list[OpeningBala
             refund = event.refund
             record = plan.orders.setdefault(refund.order_id, OrderRecord(shop.shop_id, refund.order_id))
             account = plan.accounts.get(record.customer_id) if record.customer_id else None
-            apply_refund(refund, record, account, Program(shop.program, shop.currency_exponent), now)
+            apply_refund(refund, record, account, Program(shop.program, shop.currency_exponent, shop.timezone), now)
             plan.refunds += 1
         elif isinstance(event, CustomerEvent):
             account = account_of(event.customer.email)

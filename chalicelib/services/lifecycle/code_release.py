@@ -10,13 +10,13 @@ from chalicelib.store.loyalty.repository import Change, LoyaltyRepository
 JOB = "code_release"
 
 
-def release_expired_codes(deps, shop_id: str, now: datetime) -> int:
+def release_expired_codes(deps, shop_id: str, now: datetime, zone: str) -> int:
     repo = deps.repos.loyalty(shop_id)
     # Codes leave the index once released or used: days already done cost an empty Query.
     released, pending = 0, 0
     for code in repo.issued_codes_expiring_on(days_to_scan(deps, shop_id, JOB, now)):
         if code.is_releasable(now):
-            if _release(repo, code.code, now):
+            if _release(repo, code.code, now, zone):
                 released += 1
             else:
                 pending += 1
@@ -25,7 +25,7 @@ def release_expired_codes(deps, shop_id: str, now: datetime) -> int:
     return released
 
 
-def _release(repo: LoyaltyRepository, code_value: str, now: datetime) -> bool:
+def _release(repo: LoyaltyRepository, code_value: str, now: datetime, zone: str) -> bool:
     def attempt() -> bool:
         code = repo.load_code(code_value)
         if code is None or not code.is_releasable(now):
@@ -37,7 +37,7 @@ def _release(repo: LoyaltyRepository, code_value: str, now: datetime) -> bool:
             account.return_cashback(code.value_minor, kind="cashback_release", cause=f"code-expired:{code.code}",
                                     now=now)
         else:
-            account.release(code.portions, cause=f"code-expired:{code.code}", now=now)
+            account.release(code.portions, cause=f"code-expired:{code.code}", now=now, zone=zone)
         code.status = "released"
         repo.commit(Change(account=account, codes=[code]), now)
         return True

@@ -34,11 +34,11 @@ def run_daily(deps, now: Optional[datetime] = None, shop_ids: Optional[Iterable[
         jobs: dict[str, Callable[[], object]] = {
             # First: the day's win-backs show recommendations from every order up to now.
             "recommendations": lambda: vars(compute_recommendations(deps, shop, now)),
-            "expired": lambda: vars(expiry.expire_points(deps, shop_id, now)),
+            "expired": lambda: vars(expiry.expire_points(deps, shop_id, now, shop.timezone)),
             "expiry_warnings": lambda: vars(expiry_warnings.send_expiry_warnings(deps, shop, now)),
             "occasions": lambda: vars(occasions.run_occasions(deps, shop, now)),
             "tier_risk": lambda: vars(tier_risk.send_tier_risk_warnings(deps, shop, now)),
-            "codes_released": lambda: code_release.release_expired_codes(deps, shop_id, now),
+            "codes_released": lambda: code_release.release_expired_codes(deps, shop_id, now, shop.timezone),
             "referral_rewards": lambda: vars(program_jobs.reward_referrals(deps, shop, now)),
             "membership_reminders": lambda: vars(program_jobs.remind_members(deps, shop, now)),
             "date_flows": lambda: vars(start_date_flows(deps, shop, now)),

@@ -71,7 +71,7 @@ def with_retries(attempt: Callable[[], dict]) -> dict:
 
 
 def program_of(shop: Shop) -> Program:
-    return Program(shop.program, shop.currency_exponent)
+    return Program(shop.program, shop.currency_exponent, shop.timezone)
 
 
 def _customer_id(shop: Shop, repo: LoyaltyRepository, facts: Optional[CustomerFacts]) -> Optional[str]:

@@ -176,7 +176,7 @@ def redeem(deps, shop: Shop, email: str, reward_id: str, body: dict) -> dict:
         account = existing_account(deps, shop, email)
         now = deps.clock()
         try:
-            code = redeem_reward(account, reward, shop.program, now)
+            code = redeem_reward(account, reward, shop.program, now, shop.timezone)
         except InsufficientPoints as refusal:
             raise Conflict(f"points: {refusal.reason}", field="points", points_balance=account.points_balance,
                            points_needed=reward.points) from None

@@ -7,6 +7,7 @@ from typing import Optional
 
 from chalicelib.domain.loyalty import membership
 from chalicelib.domain.loyalty.account import Account, InsufficientPoints
+from chalicelib.domain.loyalty.lapse import last_day, lapses_at
 from chalicelib.domain.loyalty.codes import RewardCode, new_code
 from chalicelib.domain.money import format_minor
 from chalicelib.domain.shops.shop import Shop
@@ -28,6 +29,9 @@ def customer_view(deps, shop: Shop, email: str) -> dict:
         account = _with_referral_code(deps, shop, email, account)
     standing = shop.program.standing(account.tier_spend(shop.program, now), shop.currency_exponent)
     exponent = shop.currency_exponent
+    # The account as the expiry sweep leaves it: lots past their last day are not shown, nor counted,
+    # though the sweep (hourly) may not have come by yet; nothing is written here.
+    account.expire_due(now, shop.timezone)
     return {
         "customer_id": account.customer_id,
         "email": account.email,
@@ -35,7 +39,10 @@ def customer_view(deps, shop: Shop, email: str) -> dict:
         "points_value": format_minor(shop.program.redemption_value_minor(max(account.points_balance, 0), exponent),
                                      exponent),
         "redeemable": account.points_debt == 0 and account.points_balance >= shop.program.min_redeem_points,
-        "expiring": [{"points": lot.points, "expires_at": keys.iso(lot.expires_at)}
+        # ``expires_at``: the first instant the points are gone; ``valid_until``: their last day
+        # on the shop's clock, the day the e-mails name.
+        "expiring": [{"points": lot.points, "expires_at": keys.iso(lapses_at(lot.expires_at, shop.timezone)),
+                      "valid_until": last_day(lot.expires_at, shop.timezone).isoformat()}
                      for lot in sorted(account.lots or [], key=lambda lot: lot.expires_at)],
         "tier": standing.tier.name if standing.tier else None,
         "discount_percent": str(standing.discount_percent),
@@ -121,10 +128,11 @@ def redeem_points(deps, shop: Shop, email: str, body: dict) -> dict:
         try:
             # The balance is checked before the code is priced: points beyond any balance
             # (2**70, 35 digits) are a 409, never a value the decimal context cannot hold.
-            portions = account.redeem(points, cause=f"code:{code_id}", now=now, rules=shop.program,
+            portions = account.redeem(points, cause=f"code:{code_id}", now=now, rules=shop.program, zone=shop.timezone,
                                       detail={"code": code_id})
         except InsufficientPoints as refusal:
-            raise Conflict(f"points: {refusal.reason}", field="points", points_balance=account.points_balance) from None
+            raise Conflict(f"points: {refusal.reason}", field="points",
+                           points_balance=account.spendable_balance(now, shop.timezone)) from None
         code = RewardCode(code=code_id, shop_id=shop.shop_id, kind="redemption", customer_id=account.customer_id,
                           value_minor=shop.program.redemption_value_minor(points, shop.currency_exponent),
                           points=points, created_at=now,

@@ -139,9 +139,9 @@ def _in_range(item: HistoryItem, options: ImportOptions) -> bool:
 
 
 def program_chooser(shop: Shop, points_since: Optional[datetime]) -> Callable[[OrderEvent], Program]:
-    full = Program(shop.program, shop.currency_exponent)
+    full = Program(shop.program, shop.currency_exponent, shop.timezone)
     counting_only = Program(replace(shop.program, earn_rate=Decimal(0), cashback_percent=Decimal(0)),
-                            shop.currency_exponent)
+                            shop.currency_exponent, shop.timezone)
 
     def choose(event: OrderEvent) -> Program:
         paid_at = event.order.paid_at or event.order.created_at
