@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import csv
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from decimal import Decimal, InvalidOperation
 from typing import Iterable, Iterator, Optional, TextIO, Union
 
@@ -324,15 +324,14 @@ def read_opening_balances(stream: TextIO) -> Iterator[Union[OpeningBalance, RowP
         if not points_text.isdigit() or int(points_text) == 0:
             yield RowProblem(line, f"points: {points_text!r} is not a positive whole number")
             continue
-        expires_at = None
+        valid_through = None
         if expiry_text:
             try:
-                day = datetime.strptime(expiry_text, "%Y-%m-%d").replace(tzinfo=timezone.utc)
+                valid_through = datetime.strptime(expiry_text, "%Y-%m-%d").date()
             except ValueError:
                 yield RowProblem(line, f"expiry: {expiry_text!r} is not a date (YYYY-MM-DD)")
                 continue
-            expires_at = day + timedelta(days=1)
-        yield OpeningBalance(line, email, int(points_text), expires_at)
+        yield OpeningBalance(line, email, int(points_text), valid_through)
 
 
 def sorted_items(reads: Iterable[Read]) -> tuple[list[HistoryItem], list[RowProblem], list[Skipped]]:

@@ -240,6 +240,9 @@ def test_opening_balances_are_credited_once(deps, client, tmp_path):
     assert reasons[6].endswith("expiry: 2001-01-01 has passed")
     status, view = handle.customer("ann@example.com")
     assert status == 200 and view["points_balance"] == 250
+    # Valid through the file's day on the shop's (Kyiv's) clock, the day the mails will name: not
+    # a day longer, as the midnight after it in UTC (02:00 in Kyiv) would make it.
+    assert [lot["valid_until"] for lot in view["expiring"]] == ["2099-12-31"]
 
     balances.write_text("email,points,expiry\nann@example.com,250,2099-12-31\n")  # another file: a new import
     report, _ = _run_import(deps, SHOP, orders, "shopify-orders-json", now, balances=balances)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import io
 import json
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 
 from chalicelib.domain.platform_events import CustomerEvent, OrderEvent
 from chalicelib.domain.orders.history import HistoryItem, OpeningBalance, RowProblem, Skipped
@@ -95,7 +95,7 @@ def test_items_are_sorted_by_when_they_happened_customers_first():
 def test_opening_balances_csv():
     text = "E-mail,Points,Expiry\nann@example.com,120,2027-06-30\nbob@example.com,15,\nx,1,\nc@example.com,2,30.06.2027\n"
     reads = list(read_opening_balances(io.StringIO(text)))
-    assert reads[0] == OpeningBalance(2, "ann@example.com", 120, datetime(2027, 7, 1, tzinfo=timezone.utc))
+    assert reads[0] == OpeningBalance(2, "ann@example.com", 120, date(2027, 6, 30))
     assert reads[1] == OpeningBalance(3, "bob@example.com", 15, None)
     assert reads[2] == RowProblem(4, "email: 'x' is not an e-mail address")
     assert reads[3] == RowProblem(5, "expiry: '30.06.2027' is not a date (YYYY-MM-DD)")

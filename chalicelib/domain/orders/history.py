@@ -3,7 +3,7 @@ read, rows skipped on purpose, and opening balances (docs/import.md)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Optional, Union
 
 from chalicelib.domain.platform_events import CustomerEvent, OrderEvent, RefundEvent
@@ -44,7 +44,7 @@ class OpeningBalance:
     line: int
     email: str
     points: int
-    expires_at: Optional[datetime]  # None: the program's validity from the import day
+    valid_through: Optional[date]  # the last day, on the shop's clock; None: the program's validity from the import day
 
 
 Read = Union[HistoryItem, RowProblem, Skipped]

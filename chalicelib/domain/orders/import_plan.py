@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import Callable, Optional
 
 from chalicelib.domain.loyalty.account import Account, add_months
+from chalicelib.domain.loyalty.lapse import first_instant
 from chalicelib.domain.loyalty.rules import Program, apply_order, apply_refund, note_time_zone, update_facts
 from chalicelib.domain.money import format_minor
 from chalicelib.domain.loyalty.order_record import OrderRecord
@@ -65,7 +66,8 @@ def plan_import(shop: Shop, items: list[HistoryItem], balances: list[OpeningBala
     for balance in balances:
         account = account_of(balance.email)
         account.earn(balance.points, lot_id=f"opening-{account.customer_id}", cause="opening-balance", now=now,
-                     expires_at=balance.expires_at or add_months(now, shop.program.points_validity_months),
+                     expires_at=first_instant(balance.valid_through, shop.timezone) if balance.valid_through
+                     else add_months(now, shop.program.points_validity_months),
                      kind="adjust")
     for item in items:
         event = item.event

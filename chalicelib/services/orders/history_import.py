@@ -31,12 +31,13 @@ import queue
 import threading
 import time
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Callable, Optional
 
 from chalicelib.domain.loyalty.account import add_months
+from chalicelib.domain.loyalty.lapse import first_instant, today
 from chalicelib.domain.loyalty.rules import Program
 from chalicelib.domain.platform_events import CustomerEvent, Delivery, OrderEvent
 from chalicelib.domain.shops.shop import Shop, normalize_email
@@ -118,9 +119,9 @@ def prepare(deps, shop_id: str, history_path: str, options: ImportOptions, now: 
             for read in read_opening_balances(stream):
                 if isinstance(read, RowProblem):
                     problems.append(replace(read, reason=f"{Path(balances_path).name}: {read.reason}"))
-                elif read.expires_at is not None and read.expires_at <= now:
-                    last_day = (read.expires_at - timedelta(days=1)).date()  # valid through that day
-                    problems.append(RowProblem(read.line, f"{Path(balances_path).name}: expiry: {last_day} has passed"))
+                elif read.valid_through is not None and read.valid_through < today(shop.timezone, now):
+                    problems.append(RowProblem(read.line, f"{Path(balances_path).name}: expiry: {read.valid_through} "
+                                                          "has passed"))
                 else:
                     balances.append(read)
     kept = [item for item in items if _in_range(item, options)]
@@ -294,7 +295,9 @@ def _partition(entry, workers: int) -> int:
 def _apply_one(deps, shop: Shop, entry, choose, now: datetime) -> dict:
     try:
         if isinstance(entry, OpeningBalance):
-            expires_at = entry.expires_at or add_months(now, shop.program.points_validity_months)
+            # Honoured through the file's day on the shop's clock, as the e-mails will name it.
+            expires_at = first_instant(entry.valid_through, shop.timezone) if entry.valid_through \
+                else add_months(now, shop.program.points_validity_months)
             return ledger.with_retries(lambda: ledger.apply_opening_balance(deps, shop, entry.email, entry.points,
                                                                             expires_at, now))
         event = entry.event
