@@ -98,3 +98,19 @@ def test_the_sweep_writes_the_lapse_at_the_start_of_the_next_day_in_the_shops_zo
     lapsed_at = datetime.fromisoformat(expire["detail"]["lapsed_at"])
     assert lapsed_at == _at(LAST_DAY + timedelta(days=1), 0, 0)
     assert datetime.fromisoformat(expire["detail"]["expires_at"]).astimezone(KYIV).date() == LAST_DAY
+
+
+def test_a_redemption_code_works_to_the_end_of_the_day_its_expiry_names(shop, fake_deps):
+    from chalicelib.services.loyalty.codes import check_code
+
+    redeemed_at = _at(date(2032, 1, 10), 14, 5)
+    fake_deps.clock.set(redeemed_at)
+    issued = storefront.redeem_points(fake_deps, shop, EMAIL, {"points": 100})
+    expires_at = datetime.fromisoformat(issued["expires_at"].replace("Z", "+00:00"))
+    named = expires_at.astimezone(KYIV).date()  # what the reward_code mail shows (the shop's clock)
+    assert named == date(2032, 1, 10) + timedelta(days=shop.program.redemption_code_validity_days)
+    # A redemption code works until the hourly job gives its points back, once it has expired.
+    _hourly(fake_deps, shop, _at(named, 23, 30))
+    assert check_code(fake_deps, shop, issued["code"])["valid"] is True
+    _hourly(fake_deps, shop, _at(named + timedelta(days=1), 0, 0, 30))
+    assert check_code(fake_deps, shop, issued["code"])["reason"] == "the code was released"

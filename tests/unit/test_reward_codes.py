@@ -2,7 +2,7 @@
 products or giving one free, and the reward's redemption taking the points."""
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 
 import pytest
@@ -61,7 +61,9 @@ def test_a_reward_gives_a_single_use_code_of_its_kind_below_the_programs_smalles
     issued = redeem_reward(account, reward, ProgramRules(), T0, "Europe/Kyiv")
     assert {name: getattr(issued, name) for name in gives} == gives
     assert (issued.max_uses, issued.points, issued.reward_id, account.points_balance) == (1, 50, reward.reward_id, 10)
-    assert issued.expires_at == T0 + timedelta(days=ProgramRules().redemption_code_validity_days)
+    # Valid to the end of its 30th day on the shop's clock (Kyiv, UTC+3 in April), the day the mail names.
+    assert T0 + timedelta(days=ProgramRules().redemption_code_validity_days) < issued.expires_at
+    assert issued.expires_at == datetime(2031, 4, 13, 20, 59, 59, 999999, tzinfo=timezone.utc)
     assert sum(p.points for p in issued.portions) == 50
 
 

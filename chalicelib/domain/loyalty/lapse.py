@@ -41,6 +41,12 @@ def lapsed_points(lots: Iterable, zone: Zone, now: datetime) -> int:
     return sum(lot.points for lot in lots or () if lot.points > 0 and has_lapsed(lot.expires_at, zone, now))
 
 
+def day_end(moment: datetime, zone: Zone) -> datetime:
+    """The last instant (UTC) of the shop's day of ``moment``: a code's expiry, which the mails show
+    as that day and the platforms are given as the end of the discount, honours the whole day."""
+    return lapses_at(moment, zone) - timedelta(microseconds=1)
+
+
 def today(zone: Zone, now: datetime) -> date:
     """The shop's day at ``now``."""
     return now.astimezone(_zone(zone)).date()

@@ -15,6 +15,7 @@ from typing import Optional
 
 from chalicelib.domain.loyalty.account import Account
 from chalicelib.domain.loyalty.codes import REDEMPTION, RewardCode, new_code
+from chalicelib.domain.loyalty.lapse import day_end
 from chalicelib.domain.loyalty.program import ProgramRules
 
 AMOUNT_OFF, PERCENT_OFF, FREE_SHIPPING, FREE_PRODUCT = "amount_off", "percent_off", "free_shipping", "free_product"
@@ -50,7 +51,7 @@ def redeem_reward(account: Account, reward: Reward, rules: ProgramRules, now: da
     validity = reward.validity_days or rules.redemption_code_validity_days
     code = RewardCode(code=new_code(), shop_id=account.shop_id, kind=REDEMPTION, customer_id=account.customer_id,
                       value_minor=reward.value_minor if reward.kind == AMOUNT_OFF else 0, points=reward.points,
-                      created_at=now, expires_at=now + timedelta(days=validity),
+                      created_at=now, expires_at=day_end(now + timedelta(days=validity), zone),
                       discount_percent=str(reward.discount_percent) if reward.kind == PERCENT_OFF else None,
                       free_shipping=reward.kind == FREE_SHIPPING,
                       free_product_sku=reward.free_product_sku if reward.kind == FREE_PRODUCT else None,

@@ -372,6 +372,7 @@ def _aware(moment: datetime, zone: ZoneInfo) -> datetime:
 
 def _issue_codes(deps, campaign: Campaign, customer_ids: list, now: datetime) -> list[str]:
     from chalicelib.domain.loyalty.codes import SPECIAL_DAY
+    from chalicelib.domain.loyalty.lapse import day_end
     from chalicelib.domain.campaigns.links import campaign_subject
     from chalicelib.domain.money import to_minor
     from chalicelib.services.loyalty.codes import CodeSpec, issue_codes
@@ -381,7 +382,9 @@ def _issue_codes(deps, campaign: Campaign, customer_ids: list, now: datetime) ->
     offer = campaign.offer
     spec = CodeSpec(
         kind=SPECIAL_DAY, starts_at=_aware(datetime.fromisoformat(offer["valid_from"]), zone),
-        expires_at=_aware(datetime.fromisoformat(offer["valid_until"]), zone),
+        # The mail names valid_until's day ("valid until 20 December", also for a bare date, which
+        # reads as that day's midnight): the code works to that day's end.
+        expires_at=day_end(_aware(datetime.fromisoformat(offer["valid_until"]), zone), zone),
         discount_percent=Decimal(offer["discount_percent"]) if offer.get("discount_percent") else None,
         free_shipping=bool(offer.get("free_shipping")),
         min_order_minor=to_minor(offer["min_order"], shop.currency_exponent) if offer.get("min_order") else 0,

@@ -10,6 +10,7 @@ from typing import Annotated, Any, Optional
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from chalicelib.domain.loyalty.codes import REWARD
+from chalicelib.domain.loyalty.lapse import day_end
 from chalicelib.domain.money import format_minor, to_minor
 from chalicelib.errors import BadRequest, Conflict, NotFound
 from chalicelib.services.campaigns.segments import iter_segment, validate_segment
@@ -63,7 +64,7 @@ def create_offer(deps, shop_id: str, body: dict) -> dict:
     now = deps.clock()
     recipients = _recipients(deps, shop, request, now)
     offer_id = "of_" + secrets.token_hex(6)
-    spec = CodeSpec(kind=REWARD, expires_at=now + timedelta(days=request.valid_days),
+    spec = CodeSpec(kind=REWARD, expires_at=day_end(now + timedelta(days=request.valid_days), shop.timezone),
                     discount_percent=request.discount_percent, value_minor=value_minor,
                     min_order_minor=to_minor(request.min_order, shop.currency_exponent),
                     product_skus=tuple(sorted(set(request.product_skus))))

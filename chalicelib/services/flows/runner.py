@@ -17,6 +17,7 @@ from typing import Iterable, Optional
 from chalicelib.domain.flows.definitions import FlowDefinition, SendStep
 from chalicelib.domain.flows.runs import COMPLETED, FlowRun, RunFacts, StepTaken, is_due, start_run, take_step
 from chalicelib.domain.loyalty.codes import REWARD, REWARD_PREFIX, RewardCode, new_code
+from chalicelib.domain.loyalty.lapse import day_end
 from chalicelib.domain.mail.outbox import MARKETING
 from chalicelib.domain.money import to_minor
 from chalicelib.domain.shops.shop import Shop
@@ -162,7 +163,8 @@ def _message(shop: Shop, run: FlowRun, index: int, step: SendStep, checkout: Opt
         code = RewardCode(code=new_code(REWARD_PREFIX), shop_id=shop.shop_id, kind=REWARD,
                           customer_id=run.customer_id,
                           value_minor=to_minor(offer.value, shop.currency_exponent) if offer.value else 0,
-                          points=0, created_at=now, expires_at=now + timedelta(days=offer.valid_days),
+                          points=0, created_at=now,
+                          expires_at=day_end(now + timedelta(days=offer.valid_days), shop.timezone),
                           discount_percent=str(offer.discount_percent) if offer.discount_percent else None,
                           free_shipping=offer.free_shipping,
                           min_order_minor=to_minor(offer.min_order, shop.currency_exponent) if offer.min_order else 0,

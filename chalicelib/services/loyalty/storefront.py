@@ -7,7 +7,7 @@ from typing import Optional
 
 from chalicelib.domain.loyalty import membership
 from chalicelib.domain.loyalty.account import Account, InsufficientPoints
-from chalicelib.domain.loyalty.lapse import last_day, lapses_at
+from chalicelib.domain.loyalty.lapse import day_end, last_day, lapses_at
 from chalicelib.domain.loyalty.codes import RewardCode, new_code
 from chalicelib.domain.money import format_minor
 from chalicelib.domain.shops.shop import Shop
@@ -136,7 +136,8 @@ def redeem_points(deps, shop: Shop, email: str, body: dict) -> dict:
         code = RewardCode(code=code_id, shop_id=shop.shop_id, kind="redemption", customer_id=account.customer_id,
                           value_minor=shop.program.redemption_value_minor(points, shop.currency_exponent),
                           points=points, created_at=now,
-                          expires_at=now + timedelta(days=shop.program.redemption_code_validity_days))
+                          expires_at=day_end(now + timedelta(days=shop.program.redemption_code_validity_days),
+                                             shop.timezone))
         code.portions = portions
         deps.repos.loyalty(shop.shop_id).commit(Change(account=account, codes=[code]), now)
         return {"code": code.code, "points": points,

@@ -14,6 +14,7 @@ from typing import Optional
 
 from chalicelib.domain.loyalty.account import Account, InsufficientPoints
 from chalicelib.domain.loyalty.codes import CASHBACK, CASHBACK_PREFIX, RewardCode, new_code
+from chalicelib.domain.loyalty.lapse import day_end
 from chalicelib.domain.money import format_minor, to_minor
 from chalicelib.domain.shops.shop import Shop
 from chalicelib.errors import BadRequest, Conflict, NotFound
@@ -136,7 +137,8 @@ def cashback_code(deps, shop: Shop, email: str, body: dict) -> dict:
         now = deps.clock()
         code = RewardCode(code=new_code(CASHBACK_PREFIX), shop_id=shop.shop_id, kind=CASHBACK,
                           customer_id=account.customer_id, value_minor=minor, points=0, created_at=now,
-                          expires_at=now + timedelta(days=shop.program.redemption_code_validity_days))
+                          expires_at=day_end(now + timedelta(days=shop.program.redemption_code_validity_days),
+                                             shop.timezone))
         _debit(account, minor, "cashback_code", f"code:{code.code}", now, {"code": code.code})
         deps.repos.loyalty(shop.shop_id).commit(Change(account=account, codes=[code]), now)
         return {"code": code.code, "value": format_minor(minor, shop.currency_exponent), "currency": shop.currency,
