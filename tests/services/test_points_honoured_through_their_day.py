@@ -114,3 +114,16 @@ def test_a_redemption_code_works_to_the_end_of_the_day_its_expiry_names(shop, fa
     assert check_code(fake_deps, shop, issued["code"])["valid"] is True
     _hourly(fake_deps, shop, _at(named + timedelta(days=1), 0, 0, 30))
     assert check_code(fake_deps, shop, issued["code"])["reason"] == "the code was released"
+
+
+def test_a_claim_link_works_to_the_end_of_the_day_its_mail_names(shop, fake_deps):
+    # A campaign's valid_until given as a bare day reads as that day's first instant; the mail
+    # says "claim by" that day, so the link works through it.
+    request = mailer.SendRequest(idempotency_key="campaign:c1:x", shop_id=shop.shop_id, customer_id="c_x",
+                                 template="special_day", category="marketing", campaign_id="c1",
+                                 created_at=_at(date(2032, 6, 1), 10, 0).isoformat(),
+                                 data={"claim_points": 50, "claim_until": "2032-06-20T00:00:00+03:00"})
+    url = mailer.claim_url(fake_deps, shop, "c_x", request, "campaign:c1", _at(date(2032, 6, 1), 10, 0))
+    link = fake_deps.tokens.read_tracked_link(url.rsplit("/", 1)[1])
+    assert link.expires_at.astimezone(KYIV).date() == date(2032, 6, 20)
+    assert link.expires_at >= _at(date(2032, 6, 20), 23, 59, 59)

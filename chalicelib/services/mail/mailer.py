@@ -67,11 +67,13 @@ import logging
 import random
 import time
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 from typing import Annotated, Any, Callable, Literal, Optional
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from chalicelib.domain.campaigns.links import subject_of
+from chalicelib.domain.loyalty.lapse import day_end
 from chalicelib.domain.campaigns import lift
 from chalicelib.domain.campaigns.program_holdout import in_program_holdout
 from chalicelib.domain.mail import deferral, eligibility, message_tags, quiet_hours
@@ -456,8 +458,12 @@ def _build(deps, shop, account, request: SendRequest, templates, now: datetime) 
 def claim_url(deps, shop, customer_id: str, request: SendRequest, subject: str, now: datetime) -> str:
     """The link to the page where the customer claims a message's bonus points (once)."""
     until = request.data.get("claim_until")
-    expires = datetime.fromisoformat(until) if isinstance(until, str) else now + timedelta(
-        days=shop.link_validity_days)
+    if isinstance(until, str):
+        # The mail says "claim by" claim_until's day, on the shop's clock: the link works to its end.
+        moment = datetime.fromisoformat(until)
+        expires = day_end(moment if moment.tzinfo else moment.replace(tzinfo=ZoneInfo(shop.timezone)), shop.timezone)
+    else:
+        expires = now + timedelta(days=shop.link_validity_days)
     link = tokens.TrackedLink(shop_id=shop.shop_id, customer_id=customer_id, send_key=request.idempotency_key,
                               subject=subject, url=shop.storefront_url, expires_at=expires,
                               reward={"points": int(request.data["claim_points"]), "reward_id": subject})
