@@ -119,3 +119,25 @@ def test_holdout_share_is_validated(client, shopify_shop):
     for bad in (-1, 51, "ten", 12.5):
         status, error = create_campaign(client, shopify_shop.shop_id, holdout_percent=bad)
         assert status == 400 and error["field"] == "holdout_percent", (bad, error)
+
+
+def test_suppressed_addresses_are_in_neither_group(deps, client, shopify_shop):
+    # A hard-bounced or complaining address never gets the e-mail: in the sent group it is skipped
+    # "suppressed" and belongs to no group, so in the holdout it must not count as a recipient either
+    # (it did: the holdout kept the dead addresses the sent group had shed, and its baseline with them).
+    from chalicelib.store.mail.mail_store import MailStore
+
+    customers = _seed(deps, shopify_shop.shop_id, 40)
+    for n in range(10):
+        MailStore(shopify_shop.shop_id).suppress(f"c{n}@example.com", "hard_bounce", "General", NOW)
+    campaign = _send_everything(deps, client, shopify_shop.shop_id, holdout_percent=50)
+    mailable = customers[10:]
+    held = {c for c in mailable if lift.assign_group(campaign["campaign_id"], c, 50) == lift.HOLDOUT}
+    stats = _stats(client, shopify_shop.shop_id, campaign["campaign_id"])
+    assert stats["skipped"] == {"holdout": len(held), "suppressed": 10}
+    assert stats["groups"]["holdout"]["recipients"] == len(held) > 0
+    assert stats["groups"]["sent"]["recipients"] == len(mailable) - len(held) > 0
+    suppressed_held = [n for n in range(10) if lift.assign_group(campaign["campaign_id"], customers[n], 50) == lift.HOLDOUT]
+    assert suppressed_held  # the draw put some of them in the holdout: the case this is about
+    _order(deps, shopify_shop, "dead-address", suppressed_held[0], NOW + timedelta(days=1))
+    assert _stats(client, shopify_shop.shop_id, campaign["campaign_id"])["groups"]["holdout"]["orders"] == 0

@@ -238,9 +238,13 @@ def send_message(deps, body: dict | str, *, messenger: Optional[Messenger] = Non
                 return _result("skipped", request, reason=PROGRAM_HOLDOUT)
             continue
         if _kept_back(request):
-            if store.record_final(record, mail_store.SKIPPED, lift.HOLDOUT, now, only_if_new=only_if_new):
-                _record_group(deps, request, lift.HOLDOUT, now)
-                return _result("skipped", request, reason=lift.HOLDOUT)
+            # A suppressed address never gets the e-mail (the claim refuses it): kept out of the holdout
+            # as the sent group's are, so both groups are drawn from the addresses that can receive it.
+            reason = "suppressed" if store.is_suppressed(context.account.email) else lift.HOLDOUT
+            if store.record_final(record, mail_store.SKIPPED, reason, now, only_if_new=only_if_new):
+                if reason == lift.HOLDOUT:
+                    _record_group(deps, request, lift.HOLDOUT, now)
+                return _result("skipped", request, reason=reason)
             continue
         if marketing:
             morning = _after_quiet_hours(shop, context.account, now)
