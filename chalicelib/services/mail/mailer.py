@@ -249,6 +249,12 @@ def send_message(deps, body: dict | str, *, messenger: Optional[Messenger] = Non
                 if store.record_final(record, mail_store.SKIPPED, QUIET_HOURS, now, only_if_new=only_if_new):
                     return _result("skipped", request, reason=QUIET_HOURS)
                 continue
+        if hold:  # before the holdout draw too: a campaign's holdout is drawn when its mail can go
+            if not only_if_new and deps.repos.held_mail(shop.shop_id).hold(record, request.model_dump(mode="json"),
+                                                                          hold, now):
+                logger.info("mail held: shop=%s template=%s reason=%s", shop.shop_id, request.template, hold)
+                return _result("held", request, reason=hold)
+            continue  # holding needs the send log as it is (held_mail's own condition): read it first
         if _kept_back(request):
             # A suppressed address never gets the e-mail (the claim refuses it): kept out of the holdout
             # as the sent group's are, so both groups are drawn from the addresses that can receive it.
@@ -258,12 +264,6 @@ def send_message(deps, body: dict | str, *, messenger: Optional[Messenger] = Non
                     _record_group(deps, request, lift.HOLDOUT, now)
                 return _result("skipped", request, reason=reason)
             continue
-        if hold:
-            if not only_if_new and deps.repos.held_mail(shop.shop_id).hold(record, request.model_dump(mode="json"),
-                                                                          hold, now):
-                logger.info("mail held: shop=%s template=%s reason=%s", shop.shop_id, request.template, hold)
-                return _result("held", request, reason=hold)
-            continue  # holding needs the send log as it is (held_mail's own condition): read it first
 
         account = context.account
         try:
