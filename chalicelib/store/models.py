@@ -400,6 +400,7 @@ class MailPrefItem(Item, discriminator="mail_pref"):
     marketing_sends = JSONAttribute(null=True)  # {sha256(idempotency key)[:24]: sent-at}, pruned to the window
     soft_bounces = NumberAttribute(default=0)
     last_soft_bounce_at = UnicodeAttribute(null=True)
+    unsubscribes_counted = JSONAttribute(null=True)  # subjects whose results counted this customer's unsubscribe
     version = VersionAttribute()
 
 

@@ -119,3 +119,62 @@ def test_holdout_share_is_validated(client, shopify_shop):
     for bad in (-1, 51, "ten", 12.5):
         status, error = create_campaign(client, shopify_shop.shop_id, holdout_percent=bad)
         assert status == 400 and error["field"] == "holdout_percent", (bad, error)
+
+
+def test_suppressed_addresses_are_in_neither_group(deps, client, shopify_shop):
+    # A hard-bounced or complaining address never gets the e-mail: in the sent group it is skipped
+    # "suppressed" and belongs to no group, so in the holdout it must not count as a recipient either
+    # (it did: the holdout kept the dead addresses the sent group had shed, and its baseline with them).
+    from chalicelib.store.mail.mail_store import MailStore
+
+    customers = _seed(deps, shopify_shop.shop_id, 40)
+    for n in range(10):
+        MailStore(shopify_shop.shop_id).suppress(f"c{n}@example.com", "hard_bounce", "General", NOW)
+    campaign = _send_everything(deps, client, shopify_shop.shop_id, holdout_percent=50)
+    mailable = customers[10:]
+    held = {c for c in mailable if lift.assign_group(campaign["campaign_id"], c, 50) == lift.HOLDOUT}
+    stats = _stats(client, shopify_shop.shop_id, campaign["campaign_id"])
+    assert stats["skipped"] == {"holdout": len(held), "suppressed": 10}
+    assert stats["groups"]["holdout"]["recipients"] == len(held) > 0
+    assert stats["groups"]["sent"]["recipients"] == len(mailable) - len(held) > 0
+    suppressed_held = [n for n in range(10) if lift.assign_group(campaign["campaign_id"], customers[n], 50) == lift.HOLDOUT]
+    assert suppressed_held  # the draw put some of them in the holdout: the case this is about
+    _order(deps, shopify_shop, "dead-address", suppressed_held[0], NOW + timedelta(days=1))
+    assert _stats(client, shopify_shop.shop_id, campaign["campaign_id"])["groups"]["holdout"]["orders"] == 0
+
+
+def test_a_holdout_waits_with_the_mail_held_for_an_unverified_sender(deps, client, shopify_shop, monkeypatch):
+    # A campaign planned before the shop's sending domain is verified: its e-mails are held until SES
+    # verifies it, days later maybe. The holdout must be drawn then too; drawn at once (as it was),
+    # its attribution window ran while the sent group's had not begun.
+    from chalicelib.services.mail import mailer
+    from chalicelib.services.shops import sender_domains
+
+    customers = _seed(deps, shopify_shop.shop_id, 12)
+    status, campaign = create_campaign(client, shopify_shop.shop_id, holdout_percent=50)
+    assert status == 201, campaign
+    campaigns.run_due_campaigns(deps, NOW)
+    groups = {c: lift.assign_group(campaign["campaign_id"], c, 50) for c in customers}
+    assert set(groups.values()) == {lift.SENT, lift.HOLDOUT}
+    composition.use_clock(lambda: NOW)
+    with monkeypatch.context() as unverified:  # SES has not verified the shop's domain yet
+        unverified.setattr(mailer, "_default_sender_gate", lambda deps, shop, now: "sender_unverified")
+        held = [send_consumer.deliver(dataclasses.replace(deps, messenger=RecordingMessenger()), json.dumps(message))
+                for message in drain_queue(os.environ["LOYALTY_SEND_QUEUE"])]
+    for outcome in held:
+        assert (outcome["status"], outcome["reason"]) == ("held", "sender_unverified"), outcome
+    for customer in customers:
+        assert deps.repos.campaign_groups(shopify_shop.shop_id).get(customer) is None
+
+    verified_at = NOW + timedelta(days=2)
+    assert sender_domains.release_held(deps, shopify_shop.shop_id, now=verified_at)["released"] == len(customers)
+    composition.use_clock(lambda: verified_at)
+    sending = dataclasses.replace(deps, messenger=RecordingMessenger())
+    for message in drain_queue(os.environ["LOYALTY_SEND_QUEUE"]):
+        send_consumer.deliver(sending, json.dumps(message))
+    for customer, group in groups.items():
+        assigned = deps.repos.campaign_groups(shopify_shop.shop_id).get(customer)
+        assert (assigned.group, assigned.assigned_at) == (group, verified_at)
+    stats = _stats(client, shopify_shop.shop_id, campaign["campaign_id"])
+    assert stats["groups"]["holdout"]["recipients"] + stats["groups"]["sent"]["recipients"] == len(customers)
+    assert stats["held_total"] == 0

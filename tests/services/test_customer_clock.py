@@ -300,3 +300,37 @@ def test_a_moment_at_the_ends_of_the_calendar_is_refused_not_a_crash(client):
                 response = client.http.post(f"/admin/shops/{shop.shop_id}/{path}", headers=ADMIN,
                                             body=json.dumps(document).encode())
                 assert response.status_code == 400 and json.loads(response.body)["field"] == "send_at", response.body
+
+
+def test_a_holdout_is_drawn_at_the_customers_morning_like_the_mail_it_stands_for(deps, client):
+    # A campaign with a holdout reaching customers at night: the sent group's e-mails wait for the
+    # morning and their attribution window starts then; the holdout's must too, or the night's orders
+    # count for the holdout only (they did: the holdout was drawn and its window opened at 23:00).
+    from chalicelib.domain.campaigns import lift
+    from tests.support.campaigns import create_campaign
+
+    boto3.client("sesv2").create_email_identity(EmailIdentity="shop.example")
+    shop = register_shop(client, "clock-holdout", "shopify", quiet_hours=NIGHTS)
+    night = datetime(2031, 3, 8, 21, 0, tzinfo=UTC)  # 23:00 in Kyiv
+    morning = datetime(2031, 3, 9, 6, 0, tzinfo=UTC)  # 08:00 in Kyiv
+    ids = [_customer(deps, shop.shop_id, f"h{n}@example.com", "Europe/Kyiv") for n in range(12)]
+    composition.use_clock(lambda: night - timedelta(days=1))
+    status, campaign = create_campaign(client, shop.shop_id, send_at="2031-03-08T23:00:00", holdout_percent=50,
+                                       data={**SPECIAL_DAY, "starts_at": "2031-03-09T00:00:00+02:00",
+                                             "ends_at": "2031-03-12T23:59:00+02:00"})
+    assert status == 201, campaign
+    campaigns.run_due_campaigns(deps, night)
+    groups = {c: lift.assign_group(campaign["campaign_id"], c, 50) for c in ids}
+    assert set(groups.values()) == {lift.SENT, lift.HOLDOUT}
+    for message in drain_queue(os.environ["LOYALTY_SEND_QUEUE"]):
+        outcome = _deliver(deps, message, night)
+        assert (outcome["status"], outcome["reason"]) == ("deferred", "quiet_hours")
+        assert deps.repos.campaign_groups(shop.shop_id).get(message["customer_id"]) is None  # no window at night
+
+    assert deferred.release_deferred_mail(deps, morning) == {"released": len(ids)}
+    for message in drain_queue(os.environ["LOYALTY_SEND_QUEUE"]):
+        outcome = _deliver(deps, message, morning)
+        assert outcome["status"] == ("skipped" if groups[message["customer_id"]] == lift.HOLDOUT else "sent")
+    for customer, group in groups.items():
+        assigned = deps.repos.campaign_groups(shop.shop_id).get(customer)
+        assert (assigned.group, assigned.assigned_at) == (group, morning)

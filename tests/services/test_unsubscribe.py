@@ -183,3 +183,24 @@ def test_an_oversized_form_is_refused_with_413_before_it_is_read(deps, client, s
     at_the_limit = b"List-Unsubscribe=One-Click&pad=" + b"x" * (MAX_BODY_BYTES - len("List-Unsubscribe=One-Click&pad="))
     assert client.http.post(_path(deps, shop, customer), headers=FORM, body=at_the_limit).status_code == 200
     assert _unsubscribed(shop, customer)
+
+
+def test_a_customer_who_unsubscribes_again_counts_once_per_campaign(deps, client, shop):
+    # Unsubscribe, subscribe again, unsubscribe again from the same e-mail's link: one person left that
+    # campaign (the stack counted 3 unsubscribes for one customer and its rate read 3 of 16 recipients).
+    # Another campaign's e-mail still counts its own.
+    from chalicelib.store.campaigns.results import Results
+
+    customer = _customer(deps, shop, "olena@example.com")
+    first = f"/u/{deps.tokens.make_token(shop.shop_id, customer, subject='campaign:winter')}"
+    for body in (b"List-Unsubscribe=One-Click", b"action=resubscribe", b"action=unsubscribe",
+                 b"action=resubscribe", b"List-Unsubscribe=One-Click"):
+        assert client.http.post(first, headers=FORM, body=body).status_code == 200
+    assert _unsubscribed(shop, customer)
+    assert Results(shop.shop_id, "campaign:winter").totals()["unsubscribed"] == 1
+
+    client.http.post(first, headers=FORM, body=b"action=resubscribe")
+    later = f"/u/{deps.tokens.make_token(shop.shop_id, customer, subject='campaign:spring')}"
+    assert client.http.post(later, headers=FORM, body=b"action=unsubscribe").status_code == 200
+    assert Results(shop.shop_id, "campaign:spring").totals()["unsubscribed"] == 1
+    assert Results(shop.shop_id, "campaign:winter").totals()["unsubscribed"] == 1

@@ -50,3 +50,16 @@ def test_a_customer_converts_once_per_campaign():
     assert account.mark_converted("campaign:a") is True
     assert account.mark_converted("campaign:a") is False
     assert account.mark_converted("flow:winback") is True
+
+
+def test_orders_per_recipient_is_a_mean_and_may_pass_one():
+    # 16 held back, one of them ordering 17 times: 18 orders are 1.125 per recipient, not a rate capped at 1
+    # (the live stack showed 1.0 beside 18 orders of 16 recipients, and the lift's own mean disagreed).
+    from chalicelib.domain.campaigns.results import holdout_view
+
+    shop = SimpleNamespace(currency="UAH", currency_exponent=2, attribution_days=5)
+    view = holdout_view(shop, {"sent": 16, "sent_orders": 6, "sent_converters": 5,
+                               "skipped_holdout": 16, "holdout_orders": 18, "holdout_converters": 2}, 50)
+    assert view["groups"]["holdout"]["orders_per_recipient"] == 1.125
+    assert view["groups"]["sent"]["orders_per_recipient"] == 0.375
+    assert view["groups"]["holdout"]["conversion_rate"] == 0.125

@@ -53,6 +53,11 @@ def _rate(part: int, whole: int) -> float | None:
     return round(min(part / whole, 1.0), 4) if whole else None
 
 
+def _mean(total: int, count: int) -> float | None:
+    """A per-recipient mean: unlike a rate it passes 1 when recipients order more than once."""
+    return round(total / count, 4) if count else None
+
+
 def holdout_view(shop, counts: Mapping[str, int], holdout_percent: int) -> dict:
     """The sent group against the holdout over the attribution window, whatever was clicked, and
     the lift of each metric with its 95 % interval (domain/campaigns/lift.py says how)."""
@@ -68,7 +73,7 @@ def holdout_view(shop, counts: Mapping[str, int], holdout_percent: int) -> dict:
             "conversion_rate": _rate(total.converters, total.recipients),
             "revenue_per_recipient": format_minor(round(total.revenue_minor / total.recipients), shop.currency_exponent)
             if total.recipients else None,
-            "orders_per_recipient": _rate(total.orders, total.recipients),
+            "orders_per_recipient": _mean(total.orders, total.recipients),
         }
     return {"holdout_percent": holdout_percent, "attribution_days": shop.attribution_days,
             "currency": shop.currency, "groups": groups,

@@ -239,12 +239,9 @@ def send_message(deps, body: dict | str, *, messenger: Optional[Messenger] = Non
             if store.record_final(record, mail_store.SKIPPED, PROGRAM_HOLDOUT, now, only_if_new=only_if_new):
                 return _result("skipped", request, reason=PROGRAM_HOLDOUT)
             continue
-        if _kept_back(request):
-            if store.record_final(record, mail_store.SKIPPED, lift.HOLDOUT, now, only_if_new=only_if_new):
-                _record_group(deps, request, lift.HOLDOUT, now)
-                return _result("skipped", request, reason=lift.HOLDOUT)
-            continue
         if marketing:
+            # Before the holdout draw: a kept-back recipient waits for the morning too, so both groups'
+            # attribution windows open when the e-mail would have arrived, not the holdout's at night.
             morning = _after_quiet_hours(shop, context.account, now)
             if morning is not None:
                 deferred = _defer(deps, shop, context.prefs, request, now, release_at=morning)
@@ -254,12 +251,21 @@ def send_message(deps, body: dict | str, *, messenger: Optional[Messenger] = Non
                 if store.record_final(record, mail_store.SKIPPED, QUIET_HOURS, now, only_if_new=only_if_new):
                     return _result("skipped", request, reason=QUIET_HOURS)
                 continue
-        if hold:
+        if hold:  # before the holdout draw too: a campaign's holdout is drawn when its mail can go
             if not only_if_new and deps.repos.held_mail(shop.shop_id).hold(record, request.model_dump(mode="json"),
                                                                           hold, now):
                 logger.info("mail held: shop=%s template=%s reason=%s", shop.shop_id, request.template, hold)
                 return _result("held", request, reason=hold)
             continue  # holding needs the send log as it is (held_mail's own condition): read it first
+        if _kept_back(request):
+            # A suppressed address never gets the e-mail (the claim refuses it): kept out of the holdout
+            # as the sent group's are, so both groups are drawn from the addresses that can receive it.
+            reason = "suppressed" if store.is_suppressed(context.account.email) else lift.HOLDOUT
+            if store.record_final(record, mail_store.SKIPPED, reason, now, only_if_new=only_if_new):
+                if reason == lift.HOLDOUT:
+                    _record_group(deps, request, lift.HOLDOUT, now)
+                return _result("skipped", request, reason=reason)
+            continue
 
         account = context.account
         try:

@@ -181,10 +181,11 @@ def unsubscribe_post(deps, token: str, form_body: bytes | str | None, *, content
     store = deps.repos.mail(shop.shop_id)
     now = deps.clock()
     if action == "unsubscribe":
-        changed: list[bool] = []
-        store.update_prefs(customer_id, lambda prefs: changed.append(_unsubscribe(prefs, source, now)))
-        if changed and changed[-1]:
-            _count_unsubscribe(deps, shop.shop_id, customer_id, deps.tokens.read_token(token))
+        subject = _subject_of(deps.tokens.read_token(token))
+        first_from_subject: list[bool] = []
+        store.update_prefs(customer_id, lambda prefs: first_from_subject.append(_unsubscribe(prefs, source, now, subject)))
+        if first_from_subject and first_from_subject[-1]:
+            _count_unsubscribe(deps, shop.shop_id, customer_id, subject)
         state = "unsubscribed"
     elif action == "resubscribe":
         store.update_prefs(customer_id, lambda prefs: _resubscribe(prefs, now))
@@ -232,22 +233,34 @@ def parse_form(body: bytes | str | None, content_type: Optional[str]) -> dict[st
 
 
 # -- state changes ------------------------------------------------------------------
-def _unsubscribe(prefs: MailPrefs, source: str, now) -> bool:
+# The subjects a customer's preferences remember having counted an unsubscribe for (the latest kept).
+_COUNTED_SUBJECTS_KEPT = 50
+
+
+def _unsubscribe(prefs: MailPrefs, source: str, now, subject: Optional[str]) -> bool:
+    """Unsubscribe; True when ``subject``'s results should count it: the customer's first unsubscribe
+    from that campaign's or flow's e-mail. Noted in the same preferences write, so subscribing again
+    and unsubscribing again from the same e-mail counts one person once, not each change."""
     if prefs.unsubscribed:
         return False
     prefs.unsubscribed, prefs.unsubscribed_at, prefs.unsubscribe_source = True, now, source
+    if not subject or subject in prefs.unsubscribes_counted:
+        return False
+    prefs.unsubscribes_counted = (prefs.unsubscribes_counted + [subject])[-_COUNTED_SUBJECTS_KEPT:]
     return True
 
 
-def _count_unsubscribe(deps, shop_id: str, customer_id: str, link) -> None:
-    """In the results of the campaign or flow whose e-mail the link came from (newer links name it)."""
-    if link is None or not link.subject:
-        return
+def _subject_of(link) -> Optional[str]:
+    """The campaign or flow whose e-mail the link came from (newer links name it)."""
+    return link.subject if link is not None and link.subject else None
 
+
+def _count_unsubscribe(deps, shop_id: str, customer_id: str, subject: str) -> None:
+    """In the results of the campaign or flow whose e-mail the link came from."""
     try:
-        deps.repos.results(shop_id, link.subject).add("unsubscribed", customer_id)
+        deps.repos.results(shop_id, subject).add("unsubscribed", customer_id)
     except (KeyError, ValueError):  # a subject this version does not know
-        logger.warning("unsubscribe from an unknown subject %r", link.subject)
+        logger.warning("unsubscribe from an unknown subject %r", subject)
     except Exception:  # a lost count must not fail the customer's unsubscribe
         logger.warning("could not count an unsubscribe", exc_info=True)
 

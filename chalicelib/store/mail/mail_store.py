@@ -106,6 +106,9 @@ class MailPrefs:
     marketing_sends: dict[str, str] = field(default_factory=dict)  # slot → iso time
     soft_bounces: int = 0
     last_soft_bounce_at: Optional[datetime] = None
+    # The campaigns and flows (subjects) whose results counted an unsubscribe of this customer, latest
+    # last: unsubscribing again after subscribing again counts nowhere twice (services/mail/unsubscribe.py).
+    unsubscribes_counted: list[str] = field(default_factory=list)
     version: int = 0
 
 
@@ -586,7 +589,8 @@ def _prefs_item(prefs: MailPrefs) -> MailPrefItem:
         resubscribed_at=keys.iso(prefs.resubscribed_at) if prefs.resubscribed_at else None,
         unsubscribe_source=prefs.unsubscribe_source, marketing_sends=prefs.marketing_sends or None,
         soft_bounces=prefs.soft_bounces,
-        last_soft_bounce_at=keys.iso(prefs.last_soft_bounce_at) if prefs.last_soft_bounce_at else None)
+        last_soft_bounce_at=keys.iso(prefs.last_soft_bounce_at) if prefs.last_soft_bounce_at else None,
+        unsubscribes_counted=prefs.unsubscribes_counted or None)
 
 
 def _prefs_from_item(shop_id: str, customer_id: str, item: MailPrefItem) -> MailPrefs:
@@ -597,4 +601,4 @@ def _prefs_from_item(shop_id: str, customer_id: str, item: MailPrefItem) -> Mail
         unsubscribe_source=item.unsubscribe_source, marketing_sends=dict(item.marketing_sends or {}),
         soft_bounces=int(item.soft_bounces or 0),
         last_soft_bounce_at=keys.parse_iso(item.last_soft_bounce_at) if item.last_soft_bounce_at else None,
-        version=stored_version(item))
+        unsubscribes_counted=list(item.unsubscribes_counted or []), version=stored_version(item))
