@@ -23,6 +23,7 @@ from chalicelib.domain.platform_events import (
     OrderEvent,
     OrderLine,
     ProductEvent,
+    Receipt,
     ProductFacts,
     RedactEvent,
     Refund,
@@ -33,6 +34,7 @@ from chalicelib.domain.platform_events import (
     ShipmentEvent,
     ShopRedactEvent,
     WebhookEvent,
+    receipt,
 )
 
 from chalicelib.errors import UnsupportedMediaType
@@ -217,6 +219,14 @@ class ShopifyOrder(Payload):
     customer_locale: Optional[str] = None
     shipping_lines: Optional[list[ShippingLine]] = None
     total_price: Optional[Amount] = None
+    # The order's money as the customer's receipt has it, shop money: the current_* figures after
+    # order edits (and refunds), the others as first placed.
+    current_total_price: Optional[Amount] = None
+    total_discounts: Optional[Amount] = None
+    current_total_discounts: Optional[Amount] = None
+    total_tax: Optional[Amount] = None
+    current_total_tax: Optional[Amount] = None
+    total_shipping_price_set: Optional[MoneySet] = None  # before shipping discounts
     # Whether line prices include tax; the goods tax is on the lines' tax_lines either way.
     taxes_included: Optional[bool] = None
     discount_codes: Optional[list[DiscountCode]] = None
@@ -454,6 +464,7 @@ def _order_line(line: LineItem, exponent: int, refunded_units: int = 0) -> Order
         money = money * units / line.quantity  # removed units take their share of the discount along
     paid = to_minor(money, exponent)
     return OrderLine(
+        list_minor=to_minor(line.price * units, exponent),
         line_id=line.id,
         quantity=units,
         # Shopify's own arithmetic is not ours to reject: a 400 only makes it
@@ -614,7 +625,41 @@ def order_from_payload(order: ShopifyOrder, exponent: int) -> Order:
         or referral_from_url(order.landing_site),
         checkout_token=first_present(order.checkout_token),
         goods_tax_minor=_goods_tax_minor(order, refunded_units, exponent),
+        receipt=_receipt(order, lines, refunded_units, exponent),
     )
+
+
+def _receipt(order: ShopifyOrder, lines: tuple[OrderLine, ...], refunded_units: dict[str, int],
+             exponent: int) -> Optional[Receipt]:
+    """What the customer paid, row by row, in shop money. The current_* figures follow order
+    edits, and refunds too: an order that reaches us already refunded is shown as it was paid
+    (the first figures), unless an edit also removed units, when neither set is the one paid."""
+    edited = any(_bought_units(line, refunded_units.get(line.id, 0)) < line.quantity for line in order.line_items)
+    if order.refunds:
+        if edited:
+            return None
+        total, discounts, tax = order.total_price, order.total_discounts, order.total_tax
+    else:
+        total = _first_known(order.current_total_price, order.total_price)
+        discounts = _first_known(order.current_total_discounts, order.total_discounts)
+        tax = _first_known(order.current_total_tax, order.total_tax)
+    if total is None:
+        return None
+    shipping_set = order.total_shipping_price_set
+    shipping_money = shipping_set.shop_money if shipping_set else None
+    shipping = to_minor(shipping_money.amount, exponent) if shipping_money is not None \
+        else sum(to_minor(line.price, exponent) for line in order.shipping_lines or ()) if order.shipping_lines is not None \
+        else None
+    return receipt(total_minor=to_minor(total, exponent),
+                   subtotal_minor=sum(line.list_minor or 0 for line in lines),
+                   discount_minor=to_minor(discounts, exponent) if discounts is not None else 0,
+                   shipping_minor=shipping,
+                   tax_minor=to_minor(tax, exponent) if tax is not None else None,
+                   taxes_included=order.taxes_included)
+
+
+def _first_known(*values):
+    return next((value for value in values if value is not None), None)
 
 
 def _goods_tax_minor(order: ShopifyOrder, refunded_units: dict[str, int], exponent: int) -> Optional[int]:

@@ -18,11 +18,13 @@ from chalicelib.domain.platform_events import (
     OrderEvent,
     OrderLine,
     ProductEvent,
+    Receipt,
     ProductFacts,
     Refund,
     ShippingAddress,
     Shipment,
     WebhookEvent,
+    receipt,
 )
 
 from chalicelib.errors import BadRequest
@@ -86,6 +88,8 @@ class LineItem(Payload):
     quantity: Quantity
     total: Amount  # after discounts, without tax
     total_tax: Optional[Amount] = None
+    subtotal: Optional[Amount] = None  # before discounts, without tax
+    subtotal_tax: Optional[Amount] = None
     name: Optional[str] = None
     sku: Optional[str] = None
     product_id: Optional[int] = None
@@ -95,6 +99,12 @@ class CouponLine(Payload):
     code: str
     discount: Optional[Amount] = None  # the money the coupon took off, tax excluded (discount_tax: its tax)
     discount_tax: Optional[Amount] = None
+
+
+class FeeLine(Payload):
+    name: Optional[str] = None
+    total: Optional[Amount] = None  # without tax
+    total_tax: Optional[Amount] = None
 
 
 class WooShipping(Payload):
@@ -139,6 +149,10 @@ class WooOrder(Payload):
     total: Optional[Amount] = None
     shipping_total: Optional[Amount] = None
     shipping_tax: Optional[Amount] = None
+    discount_total: Optional[Amount] = None  # without tax (discount_tax: its tax)
+    discount_tax: Optional[Amount] = None
+    total_tax: Optional[Amount] = None
+    fee_lines: Optional[list[FeeLine]] = None
     customer_id: Optional[int] = None
     billing: Optional[Billing] = None
     coupon_lines: Optional[list[CouponLine]] = None
@@ -194,6 +208,8 @@ def order_from_payload(order: WooOrder, exponent: int) -> Order:
             sku=first_present(line.sku),
             product_id=str(line.product_id) if line.product_id else None,
             title=line.name or "",
+            list_minor=max(to_minor(_with_tax(line.subtotal, line.subtotal_tax, include_tax), exponent), 0)
+            if line.subtotal is not None else None,
         )
         for line in order.line_items
     )
@@ -237,6 +253,30 @@ def order_from_payload(order: WooOrder, exponent: int) -> Order:
         shipments=shipments_from_meta(order),
         place=place_from(*((address.country, address.state) for address in (order.shipping, order.billing)
                            if address is not None)),
+        receipt=_receipt(order, lines, exponent),
+    )
+
+
+def _receipt(order: WooOrder, lines: tuple[OrderLine, ...], exponent: int) -> Optional[Receipt]:
+    """The order's rows as WooCommerce's own order e-mail lists them: each amount with its tax
+    where the shop's prices include tax. ``total`` stays what was paid after refunds too."""
+    if order.total is None:
+        return None
+    include_tax = bool(order.prices_include_tax)
+
+    def shown(amount: Optional[Decimal], tax: Optional[Decimal]) -> int:
+        return to_minor(_with_tax(amount or Decimal(0), tax, include_tax), exponent)
+
+    listed = [line.list_minor for line in lines]
+    return receipt(
+        total_minor=to_minor(order.total, exponent),
+        subtotal_minor=sum(listed) if None not in listed else None,
+        discount_minor=shown(order.discount_total, order.discount_tax),
+        shipping_minor=shown(order.shipping_total, order.shipping_tax) if order.shipping_total is not None else None,
+        tax_minor=to_minor(order.total_tax, exponent) if order.total_tax is not None else None,
+        taxes_included=include_tax,
+        fees=tuple((" ".join((fee.name or "").split())[:255], shown(fee.total, fee.total_tax))
+                   for fee in order.fee_lines or () if fee.total is not None),
     )
 
 

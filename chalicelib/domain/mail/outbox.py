@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from chalicelib.domain.loyalty.rules import Outcome
-from chalicelib.domain.platform_events import Order
+from chalicelib.domain.platform_events import Order, Receipt
 
 TRANSACTIONAL, MARKETING = "transactional", "marketing"
 # A message's data under this key asks for recommendations next to these products (an order's, just
@@ -19,6 +19,25 @@ def post_purchase_message(shop_id: str, customer_id: str, order: Order, outcome:
     Refunds never produce it: only the transition to paid does, once per order
     (the idempotency key is the order's).
     """
+    bought = [line for line in order.lines if line.quantity]
+    receipt = order.receipt
+    # The items at their prices before discounts when the receipt lists the discount below them
+    # (they add up to its subtotal); else at what was paid for each.
+    listed = receipt is not None and receipt.subtotal_minor is not None \
+        and all(line.list_minor is not None for line in bought)
+    data = {
+        "order_id": order.order_id,
+        "order_name": order.name or f"#{order.order_id}",
+        # What was bought: a line an order edit emptied before payment is not listed.
+        "items": [{"title": line.title or line.sku or line.line_id, "quantity": line.quantity,
+                   "total_minor": line.list_minor if listed else line.paid_minor} for line in bought],
+        "status_url": order.status_url,
+        # Refunds that arrived before payment are applied in the same commit.
+        "points_earned": outcome.points_earned - outcome.points_reversed,
+        "cashback_minor": outcome.cashback_minor - outcome.cashback_reversed_minor,
+    }
+    if receipt is not None:
+        data["receipt"] = receipt_data(receipt, order.discount_codes)
     return {
         "idempotency_key": f"post_purchase:{order.order_id}",
         "shop_id": shop_id,
@@ -27,15 +46,24 @@ def post_purchase_message(shop_id: str, customer_id: str, order: Order, outcome:
         "category": TRANSACTIONAL,
         "campaign_id": None,
         "created_at": now.isoformat(),
-        "data": {
-            "order_id": order.order_id,
-            "order_name": order.name or f"#{order.order_id}",
-            # What was bought: a line an order edit emptied before payment is not listed.
-            "items": [{"title": line.title or line.sku or line.line_id, "quantity": line.quantity,
-                       "total_minor": line.paid_minor} for line in order.lines if line.quantity],
-            "status_url": order.status_url,
-            # Refunds that arrived before payment are applied in the same commit.
-            "points_earned": outcome.points_earned - outcome.points_reversed,
-            "cashback_minor": outcome.cashback_minor - outcome.cashback_reversed_minor,
-        },
+        "data": data,
     }
+
+
+def receipt_data(receipt: Receipt, codes: tuple[str, ...]) -> dict:
+    """The receipt as the post-purchase mail's ``receipt`` data. Rows that are zero or not stated
+    are left out: the message waits in the outbox, which is paid for by the byte."""
+    data = {"total_minor": receipt.total_minor}
+    if receipt.subtotal_minor is not None:
+        data["subtotal_minor"] = receipt.subtotal_minor
+    if receipt.discount_minor:
+        data["discount_minor"] = receipt.discount_minor
+        if codes:
+            data["discount_codes"] = list(dict.fromkeys(codes))
+    if receipt.shipping_minor:
+        data["shipping_minor"] = receipt.shipping_minor
+    if receipt.fees:
+        data["fees"] = [{"name": name, "amount_minor": amount} for name, amount in receipt.fees]
+    if receipt.tax_minor and receipt.taxes_included is not None:
+        data["tax_minor"], data["taxes_included"] = receipt.tax_minor, receipt.taxes_included
+    return data
