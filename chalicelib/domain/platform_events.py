@@ -70,11 +70,17 @@ class Receipt:
     taxes_included: Optional[bool] = None
     # Charges the shop added by name (WooCommerce's fee lines: "Gift wrapping"), each with its amount.
     fees: tuple[tuple[str, int], ...] = ()
+    # The currency the customer paid in when it is not the shop's (a Shopify Markets order), with
+    # the order's lines at their prices before discounts in it (in the order's line order): the
+    # rows are then in that currency, in its own minor units. None: the shop's currency.
+    currency: Optional[str] = None
+    items_minor: tuple[int, ...] = ()
 
 
 def receipt(*, total_minor: int, subtotal_minor: Optional[int], discount_minor: int, shipping_minor: Optional[int],
             tax_minor: Optional[int], taxes_included: Optional[bool],
-            fees: tuple[tuple[str, int], ...] = ()) -> Receipt:
+            fees: tuple[tuple[str, int], ...] = (), currency: Optional[str] = None,
+            items_minor: tuple[int, ...] = ()) -> Receipt:
     """The receipt of the platform's figures, keeping the items' subtotal and the discount only
     when the rows add up to the total (subtotal − discount + shipping + fees + tax the prices
     leave out).
@@ -89,7 +95,8 @@ def receipt(*, total_minor: int, subtotal_minor: Optional[int], discount_minor: 
         tax_minor = None  # inside the prices or on top of them: the payload does not say, so not shown
     return Receipt(total_minor=total_minor, subtotal_minor=subtotal_minor, discount_minor=max(discount_minor, 0),
                    shipping_minor=shipping_minor, tax_minor=tax_minor, taxes_included=taxes_included,
-                   fees=tuple((name, amount) for name, amount in fees if amount))
+                   fees=tuple((name, amount) for name, amount in fees if amount), currency=currency,
+                   items_minor=items_minor)
 
 
 @dataclass(frozen=True)

@@ -44,6 +44,7 @@ post_purchase        **order_name**, **order_id**, **items** [{title, quantity, 
                                                                                       tax_added_minor\\*,
                                                                                       tax_included_minor\\*,
                                                                                       total_minor\\*,
+                                                                                      currency\\*,
                                                                                       status_url},
                                                                                       ``recommendations``
                                                                                       ``points_earned``,
@@ -109,7 +110,8 @@ tier_at_risk         **tier**, **spend_needed_minor**, **by** (the last day a   
 (domain/mail/outbox.py ``receipt_data``): **total_minor**, subtotal_minor (the items before
 discounts; the items are then listed at those prices), discount_minor, discount_codes,
 shipping_minor, fees [{name, amount_minor}], tax_minor with taxes_included (true: the tax is
-said under the total; false: a row of its own). A key left out is a row not shown. Without a
+said under the total; false: a row of its own), currency (the customer's, when not the shop's:
+the items and rows are in it; ``order.currency``). A key left out is a row not shown. Without a
 receipt (a message queued before it existed) the subtotal is the items' sum.
 
 ``offer`` is None or {``code``, ``discount_percent``, ``value_minor``, ``expires_at``, ``free_shipping``,
@@ -117,6 +119,7 @@ receipt (a message queued before it existed) the subtotal is the items' sum.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 from functools import lru_cache
@@ -351,7 +354,7 @@ def _receipt_rows(reader: "_Data", lines: list[dict]) -> dict:
     total = reader.int("total_minor", default=None)
     given = reader.dict("receipt")
     rows = {"subtotal_minor": None, "discount_minor": 0, "discount_codes": [], "shipping_minor": None, "fees": [],
-            "tax_added_minor": None, "tax_included_minor": None, "total_minor": total}
+            "tax_added_minor": None, "tax_included_minor": None, "total_minor": total, "currency": None}
     if given is None:
         rows["subtotal_minor"] = sum(line["total_minor"] for line in lines)
         return rows
@@ -370,9 +373,13 @@ def _receipt_rows(reader: "_Data", lines: list[dict]) -> dict:
     if not isinstance(codes, list):
         raise reader.error("'receipt.discount_codes' must be a list of codes")
     unknown = sorted(set(given) - {"total_minor", "subtotal_minor", "discount_minor", "discount_codes",
-                                   "shipping_minor", "fees", "tax_minor", "taxes_included"})
+                                   "shipping_minor", "fees", "tax_minor", "taxes_included", "currency"})
     if unknown:
         raise reader.error(f"unknown receipt keys {unknown}")
+    currency = given.get("currency")
+    if currency is not None and not (isinstance(currency, str) and re.fullmatch(r"[A-Z]{3}", currency)):
+        raise reader.error(f"'receipt.currency' must be an ISO 4217 code, got {currency!r}")
+    rows["currency"] = currency  # the items and rows are in it (None: the shop's)
     rows.update(
         subtotal_minor=amount("subtotal_minor"), discount_minor=amount("discount_minor", 0),
         discount_codes=[code for code in (_clean(str(code)) for code in codes) if code],

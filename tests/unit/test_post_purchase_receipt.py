@@ -19,7 +19,7 @@ from chalicelib.domain.money import to_minor
 from chalicelib.domain.platform_events import Order, OrderEvent
 from chalicelib.mail.base import ContextError
 from chalicelib.mail.contexts import SAMPLE_NOW, build_context, sample_account, sample_links, sample_shop
-from chalicelib.mail.formatting import formatter
+from chalicelib.mail.formatting import FormatError, formatter
 from chalicelib.mail.rendering import TemplateSet
 from chalicelib.platforms import WebhookContext, parse_webhook
 from chalicelib.platforms.signing import sign_generic, sign_shopify, sign_woocommerce
@@ -82,9 +82,34 @@ def rows(text: str) -> dict[str, str]:
 
 
 # -- Shopify ---------------------------------------------------------------------------------------
-def test_shopify_tax_exclusive_order_shows_its_subtotal_discount_tax_and_total():
+def test_shopify_markets_order_shows_what_the_customer_paid_in_their_currency():
+    """A CAD shop's order paid in USD: items and rows are the payload's presentment money."""
     payload = fixture("shopify_order_multi_currency_tax_exclusive.json")
-    currency = payload["currency"]  # shop money: the ledger's and the order's items' currency
+    paid_in = payload["presentment_currency"]
+    assert paid_in != payload["currency"]
+
+    def presented(name: str) -> str:
+        return payload[name]["presentment_money"]["amount"]
+
+    text = mail_text(delivered_order("shopify", payload, payload["currency"]), payload["currency"])
+    codes = ", ".join(code["code"] for code in payload["discount_codes"])
+    discounts = payload.get("current_total_discounts_set") or payload["total_discounts_set"]
+    assert rows(text) == {
+        "Subtotal": money(presented("total_line_items_price_set"), paid_in),
+        f"Discount ({codes})": money("-" + discounts["presentment_money"]["amount"], paid_in),
+        "Tax": money(presented("current_total_tax_set"), paid_in),
+        "Total": money(presented("current_total_price_set"), paid_in),
+    }  # no shipping row: it was free
+    line = payload["line_items"][0]
+    price = Decimal(line["price_set"]["presentment_money"]["amount"]) * line["quantity"]
+    assert f" × {line['quantity']}: {money(price, paid_in)}" in text
+
+
+def test_shopify_markets_order_without_presentment_figures_shows_shop_money():
+    payload = fixture("shopify_order_multi_currency_tax_exclusive.json")
+    for line in payload["line_items"]:
+        line.pop("price_set", None)
+    currency = payload["currency"]
     text = mail_text(delivered_order("shopify", payload, currency), currency)
     codes = ", ".join(code["code"] for code in payload["discount_codes"])
     assert rows(text) == {
@@ -92,7 +117,7 @@ def test_shopify_tax_exclusive_order_shows_its_subtotal_discount_tax_and_total()
         f"Discount ({codes})": money("-" + payload["current_total_discounts"], currency),
         "Tax": money(payload["current_total_tax"], currency),
         "Total": money(payload["current_total_price"], currency),
-    }  # no shipping row: it was free
+    }
 
 
 def test_shopify_order_edited_before_payment_shows_what_was_paid_after_the_edit():
@@ -258,3 +283,12 @@ def test_a_receipt_the_mail_cannot_show_truthfully_is_refused_by_name(receipt, c
     with pytest.raises(ContextError, match=complaint):
         build_context("post_purchase", shop=shop, account=sample_account("en", shop), data=data,
                       links=sample_links("en"), now=SAMPLE_NOW)
+
+
+def test_money_in_another_currency_uses_that_currency_s_minor_unit():
+    uk = formatter("uk", "UAH", 2, "Europe/Kyiv")
+    assert uk.money(3_770, "JPY") == formatter("uk", "JPY", 0, "Europe/Kyiv").money(3_770)
+    assert uk.money(151_905, "USD") == formatter("uk", "USD", 2, "Europe/Kyiv").money(151_905)
+    assert uk.money(387_900, None) == uk.money(387_900, "UAH") == uk.money(387_900)
+    with pytest.raises(FormatError, match="currency code"):
+        uk.money(100, "dollars")
