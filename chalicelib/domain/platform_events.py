@@ -55,7 +55,7 @@ class CodeDiscount:
 @dataclass(frozen=True)
 class Receipt:
     """The money rows of an order as the platform states them, in minor units of the shop's
-    currency: what the customer compares an e-mail with. ``subtotal_minor`` is the items at their
+    currency (or of ``currency``): what the customer compares an e-mail with. ``subtotal_minor`` is the items at their
     prices before discounts (``OrderLine.list_minor`` added up), ``discount_minor`` everything the
     discounts took off (shipping discounts too), ``shipping_minor`` shipping before its discounts,
     ``tax_minor`` the order's tax, ``total_minor`` what the customer paid. ``taxes_included``: the
@@ -83,9 +83,9 @@ def receipt(*, total_minor: int, subtotal_minor: Optional[int], discount_minor: 
             items_minor: tuple[int, ...] = ()) -> Receipt:
     """The receipt of the platform's figures, keeping the items' subtotal and the discount only
     when the rows add up to the total (subtotal − discount + shipping + fees + tax the prices
-    leave out).
-    A total they do not reach holds something else (duties, tips, fees, a refund the figures
-    already took off): the rows that would explain it are left out rather than shown wrong."""
+    leave out). A total they do not reach holds something else (duties, tips, a refund the
+    figures already took off): the rows that would explain it are left out rather than shown
+    wrong."""
     excluded_tax = tax_minor or 0 if taxes_included is False else 0
     fees_minor = sum(amount for _, amount in fees)
     if subtotal_minor is None or (subtotal_minor - discount_minor + (shipping_minor or 0) + fees_minor + excluded_tax

@@ -26,7 +26,6 @@ from chalicelib.domain.platform_events import (
     OrderEvent,
     OrderLine,
     RedactEvent,
-    receipt,
     Refund,
     RefundEvent,
     RefundLine,
@@ -35,6 +34,7 @@ from chalicelib.domain.platform_events import (
     Shipment,
     ShipmentEvent,
     WebhookEvent,
+    receipt,
 )
 from chalicelib.errors import BadRequest
 

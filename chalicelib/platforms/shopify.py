@@ -48,6 +48,7 @@ from .fields import (
     Payload,
     PlatformId,
     Quantity,
+    ShownOnly,
     checked_email,
     first_present,
     place_from,
@@ -108,7 +109,7 @@ class LineItem(Payload):
     id: PlatformId
     quantity: Quantity
     price: Amount
-    price_set: Optional[MoneySet] = None
+    price_set: Annotated[Optional[MoneySet], ShownOnly] = None
     # What is left after order edits and refunds (REST API 2024-01 on); ``quantity`` stays as ordered.
     current_quantity: Optional[Quantity] = None
     title: Optional[str] = None
@@ -223,20 +224,20 @@ class ShopifyOrder(Payload):
     total_price: Optional[Amount] = None
     # The order's money as the customer's receipt has it, shop money: the current_* figures after
     # order edits (and refunds), the others as first placed.
-    current_total_price: Optional[Amount] = None
-    total_discounts: Optional[Amount] = None
-    current_total_discounts: Optional[Amount] = None
-    total_tax: Optional[Amount] = None
-    current_total_tax: Optional[Amount] = None
-    total_shipping_price_set: Optional[MoneySet] = None  # before shipping discounts
+    current_total_price: Annotated[Optional[Amount], ShownOnly] = None
+    total_discounts: Annotated[Optional[Amount], ShownOnly] = None
+    current_total_discounts: Annotated[Optional[Amount], ShownOnly] = None
+    total_tax: Annotated[Optional[Amount], ShownOnly] = None
+    current_total_tax: Annotated[Optional[Amount], ShownOnly] = None
+    total_shipping_price_set: Annotated[Optional[MoneySet], ShownOnly] = None  # before shipping discounts
     # The same figures in shop money and in the customer's (``presentment_currency``).
     presentment_currency: Optional[str] = None
-    total_price_set: Optional[MoneySet] = None
-    current_total_price_set: Optional[MoneySet] = None
-    total_discounts_set: Optional[MoneySet] = None
-    current_total_discounts_set: Optional[MoneySet] = None
-    total_tax_set: Optional[MoneySet] = None
-    current_total_tax_set: Optional[MoneySet] = None
+    total_price_set: Annotated[Optional[MoneySet], ShownOnly] = None
+    current_total_price_set: Annotated[Optional[MoneySet], ShownOnly] = None
+    total_discounts_set: Annotated[Optional[MoneySet], ShownOnly] = None
+    current_total_discounts_set: Annotated[Optional[MoneySet], ShownOnly] = None
+    total_tax_set: Annotated[Optional[MoneySet], ShownOnly] = None
+    current_total_tax_set: Annotated[Optional[MoneySet], ShownOnly] = None
     # Whether line prices include tax; the goods tax is on the lines' tax_lines either way.
     taxes_included: Optional[bool] = None
     discount_codes: Optional[list[DiscountCode]] = None

@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 from datetime import datetime
 from decimal import Decimal
-from typing import Any, Mapping, Optional
+from typing import Annotated, Any, Mapping, Optional
 
 from chalicelib.domain.money import to_minor
 from chalicelib.domain.platform_events import (
@@ -18,8 +18,8 @@ from chalicelib.domain.platform_events import (
     OrderEvent,
     OrderLine,
     ProductEvent,
-    Receipt,
     ProductFacts,
+    Receipt,
     Refund,
     ShippingAddress,
     Shipment,
@@ -31,7 +31,8 @@ from chalicelib.errors import BadRequest
 
 from .body import load_json_object
 from .context import WebhookContext
-from .fields import Amount, OptionalTimestamp, Payload, PlatformId, Quantity, checked_email, first_present, place_from, referral_from_pairs, validate
+from .fields import (Amount, OptionalTimestamp, Payload, PlatformId, Quantity, ShownOnly, checked_email, first_present,
+                     place_from, referral_from_pairs, validate)
 from .headers import required_header
 from .signing import verify_base64_signature
 from .tracking import MAX_PARCELS, TrackingText, TrackingUrlText, numbers, safe_links
@@ -88,8 +89,8 @@ class LineItem(Payload):
     quantity: Quantity
     total: Amount  # after discounts, without tax
     total_tax: Optional[Amount] = None
-    subtotal: Optional[Amount] = None  # before discounts, without tax
-    subtotal_tax: Optional[Amount] = None
+    subtotal: Annotated[Optional[Amount], ShownOnly] = None  # before discounts, without tax
+    subtotal_tax: Annotated[Optional[Amount], ShownOnly] = None
     name: Optional[str] = None
     sku: Optional[str] = None
     product_id: Optional[int] = None
@@ -149,10 +150,10 @@ class WooOrder(Payload):
     total: Optional[Amount] = None
     shipping_total: Optional[Amount] = None
     shipping_tax: Optional[Amount] = None
-    discount_total: Optional[Amount] = None  # without tax (discount_tax: its tax)
-    discount_tax: Optional[Amount] = None
-    total_tax: Optional[Amount] = None
-    fee_lines: Optional[list[FeeLine]] = None
+    discount_total: Annotated[Optional[Amount], ShownOnly] = None  # without tax (discount_tax: its tax)
+    discount_tax: Annotated[Optional[Amount], ShownOnly] = None
+    total_tax: Annotated[Optional[Amount], ShownOnly] = None
+    fee_lines: Annotated[Optional[list[FeeLine]], ShownOnly] = None
     customer_id: Optional[int] = None
     billing: Optional[Billing] = None
     coupon_lines: Optional[list[CouponLine]] = None

@@ -292,3 +292,17 @@ def test_money_in_another_currency_uses_that_currency_s_minor_unit():
     assert uk.money(387_900, None) == uk.money(387_900, "UAH") == uk.money(387_900)
     with pytest.raises(FormatError, match="currency code"):
         uk.money(100, "dollars")
+
+
+def test_a_malformed_receipt_figure_is_not_stated_and_never_refuses_the_order():
+    """A 400 would make the platform retry and then drop the order, points and all."""
+    payload = _yen_order()
+    payload.update(current_total_price="about 3770", total_price="3770",
+                   current_total_tax={"amount": None}, total_shipping_price_set={"shop_money": {"amount": "x"}})
+    payload["line_items"][0]["price_set"] = "1650"
+    order = delivered_order("shopify", payload, "JPY", exponent=0)
+    assert order.receipt is not None and order.receipt.total_minor == 3_770
+    woo = fixture("woocommerce_order_tax_exclusive_refunded.json")
+    woo.update(discount_total="n/a", fee_lines=[{"name": "Gift wrapping", "total": {"x": 1}}])
+    order = delivered_order("woocommerce", woo, "USD")
+    assert order.receipt.total_minor == to_minor(Decimal(woo["total"]), 2) and order.receipt.subtotal_minor is None
