@@ -53,6 +53,53 @@ class CodeDiscount:
 
 
 @dataclass(frozen=True)
+class Receipt:
+    """The money rows of an order as the platform states them, in minor units of the shop's
+    currency (or of ``currency``): what the customer compares an e-mail with. ``subtotal_minor`` is the items at their
+    prices before discounts (``OrderLine.list_minor`` added up), ``discount_minor`` everything the
+    discounts took off (shipping discounts too), ``shipping_minor`` shipping before its discounts,
+    ``tax_minor`` the order's tax, ``total_minor`` what the customer paid. ``taxes_included``: the
+    prices include the tax (True), exclude it (False), or the payload does not say (None). None
+    means "the platform does not say": such a row is never shown."""
+
+    total_minor: int
+    subtotal_minor: Optional[int] = None
+    discount_minor: int = 0
+    shipping_minor: Optional[int] = None
+    tax_minor: Optional[int] = None
+    taxes_included: Optional[bool] = None
+    # Charges the shop added by name (WooCommerce's fee lines: "Gift wrapping"), each with its amount.
+    fees: tuple[tuple[str, int], ...] = ()
+    # The currency the customer paid in when it is not the shop's (a Shopify Markets order), with
+    # the order's lines at their prices before discounts in it (in the order's line order): the
+    # rows are then in that currency, in its own minor units. None: the shop's currency.
+    currency: Optional[str] = None
+    items_minor: tuple[int, ...] = ()
+
+
+def receipt(*, total_minor: int, subtotal_minor: Optional[int], discount_minor: int, shipping_minor: Optional[int],
+            tax_minor: Optional[int], taxes_included: Optional[bool],
+            fees: tuple[tuple[str, int], ...] = (), currency: Optional[str] = None,
+            items_minor: tuple[int, ...] = ()) -> Receipt:
+    """The receipt of the platform's figures, keeping the items' subtotal and the discount only
+    when the rows add up to the total (subtotal − discount + shipping + fees + tax the prices
+    leave out). A total they do not reach holds something else (duties, tips, a refund the
+    figures already took off): the rows that would explain it are left out rather than shown
+    wrong."""
+    excluded_tax = tax_minor or 0 if taxes_included is False else 0
+    fees_minor = sum(amount for _, amount in fees)
+    if subtotal_minor is None or (subtotal_minor - discount_minor + (shipping_minor or 0) + fees_minor + excluded_tax
+                                  != total_minor):
+        subtotal_minor, discount_minor = None, 0
+    if taxes_included is None:
+        tax_minor = None  # inside the prices or on top of them: the payload does not say, so not shown
+    return Receipt(total_minor=total_minor, subtotal_minor=subtotal_minor, discount_minor=max(discount_minor, 0),
+                   shipping_minor=shipping_minor, tax_minor=tax_minor, taxes_included=taxes_included,
+                   fees=tuple((name, amount) for name, amount in fees if amount), currency=currency,
+                   items_minor=items_minor)
+
+
+@dataclass(frozen=True)
 class OrderLine:
     line_id: str
     quantity: int
@@ -64,6 +111,9 @@ class OrderLine:
     title: str = ""
     categories: tuple[str, ...] = ()
     gift_card: bool = False
+    # The line at its price before any discount (price × units bought), as the receipt lists it;
+    # None where the platform's figures are not kept (see ``Order.receipt``).
+    list_minor: Optional[int] = None
 
 
 @dataclass(frozen=True)
@@ -150,6 +200,8 @@ class Order:
     # The tax on the bought lines that their ``paid_minor`` leaves out: the goods tax where prices
     # exclude tax, 0 where they include it, None where the payload does not say.
     goods_tax_minor: Optional[int] = None
+    # The money rows the customer's receipt shows (None: the platform's figures are not known).
+    receipt: Optional[Receipt] = None
 
 
 def discount_by_code(order: "Order") -> dict[str, int]:

@@ -37,9 +37,16 @@ The ``data`` of each template (required keys in **bold**) and what it adds:
 template             data                                                             adds to the context
 ===================  ===============================================================  =====================
 post_purchase        **order_name**, **order_id**, **items** [{title, quantity,        ``order`` {name, id,
-                     total_minor}], **points_earned**, cashback_minor (0),            lines, total_minor,
-                     status_url, total_minor (default: sum of the items),             status_url},
-                     recommendations (see below)                                      ``recommendations``
+                     total_minor}], **points_earned**, cashback_minor (0),            lines, subtotal_minor\\*,
+                     status_url, receipt (see below), total_minor (without a          discount_minor,
+                     receipt: the total shown; none given, none shown),               discount_codes,
+                     recommendations (see below)                                      shipping_minor\\*, fees,
+                                                                                      tax_added_minor\\*,
+                                                                                      tax_included_minor\\*,
+                                                                                      total_minor\\*,
+                                                                                      currency\\*,
+                                                                                      status_url},
+                                                                                      ``recommendations``
                                                                                       ``points_earned``,
                                                                                       ``cashback_earned_minor``
 points_expiring      points, expires_at (default: the account's earliest lots)        ``expiring`` {points,
@@ -99,11 +106,20 @@ tier_at_risk         **tier**, **spend_needed_minor**, **by** (the last day a   
 [{``title``, ``url``, ``image_url``\\*, ``price_minor``\\*, ``reason`` (reorder or bought_with),
 ``product_id``\\*}]: links http(s) only; services/products/recommendations.py picks them.
 
+``receipt`` (post_purchase) is the order's money rows as the platform states them
+(domain/mail/outbox.py ``receipt_data``): **total_minor**, subtotal_minor (the items before
+discounts; the items are then listed at those prices), discount_minor, discount_codes,
+shipping_minor, fees [{name, amount_minor}], tax_minor with taxes_included (true: the tax is
+said under the total; false: a row of its own), currency (the customer's, when not the shop's:
+the items and rows are in it; ``order.currency``). A key left out is a row not shown. Without a
+receipt (a message queued before it existed) the subtotal is the items' sum.
+
 ``offer`` is None or {``code``, ``discount_percent``, ``value_minor``, ``expires_at``, ``free_shipping``,
 ``min_order_minor``}: what the code gives, every word of it (a campaign copies it from its offer).
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 from functools import lru_cache
@@ -320,20 +336,66 @@ def _post_purchase(reader: "_Data", shop: Shop, account: Account, now: datetime,
             "quantity": reader.int_of(item, "quantity", f"items[{index}].quantity"),
             "total_minor": reader.int_of(item, "total_minor", f"items[{index}].total_minor"),
         })
-    total = reader.int("total_minor", default=None)
     return {
         "recommendations": _recommendations(reader),
         "order": {
             "name": reader.text("order_name"),
             "id": reader.text("order_id"),
             "lines": lines,
-            "total_minor": sum(line["total_minor"] for line in lines) if total is None else total,
+            **_receipt_rows(reader, lines),
             "status_url": reader.text("status_url", default=None),
         },
         "points_earned": reader.int("points_earned"),
         "cashback_earned_minor": reader.int("cashback_minor", default=0),
         "membership_bought": _membership_bought(shop, account, reader.text("order_id")),
     }
+
+
+def _receipt_rows(reader: "_Data", lines: list[dict]) -> dict:
+    """The order's money rows below its items, as the customer's receipt shows them. Data without
+    a ``receipt`` (messages queued before it was kept, a caller's own data) shows the items' sum as
+    the subtotal and a ``total_minor`` only when given: nothing the order did not state."""
+    total = reader.int("total_minor", default=None)
+    given = reader.dict("receipt")
+    rows = {"subtotal_minor": None, "discount_minor": 0, "discount_codes": [], "shipping_minor": None, "fees": [],
+            "tax_added_minor": None, "tax_included_minor": None, "total_minor": total, "currency": None}
+    if given is None:
+        rows["subtotal_minor"] = sum(line["total_minor"] for line in lines)
+        return rows
+
+    def amount(key: str, default=None):
+        value = given.get(key)
+        return default if value is None else reader.int_of(given, key, f"receipt.{key}")
+
+    included = given.get("taxes_included")
+    if included is not None and not isinstance(included, bool):
+        raise reader.error(f"'receipt.taxes_included' must be true, false or null, got {included!r}")
+    fees = given.get("fees") or []
+    if not isinstance(fees, list) or not all(isinstance(fee, dict) for fee in fees):
+        raise reader.error("'receipt.fees' must be a list of {name, amount_minor}")
+    codes = given.get("discount_codes") or []
+    if not isinstance(codes, list):
+        raise reader.error("'receipt.discount_codes' must be a list of codes")
+    unknown = sorted(set(given) - {"total_minor", "subtotal_minor", "discount_minor", "discount_codes",
+                                   "shipping_minor", "fees", "tax_minor", "taxes_included", "currency"})
+    if unknown:
+        raise reader.error(f"unknown receipt keys {unknown}")
+    currency = given.get("currency")
+    if currency is not None and not (isinstance(currency, str) and re.fullmatch(r"[A-Z]{3}", currency)):
+        raise reader.error(f"'receipt.currency' must be an ISO 4217 code, got {currency!r}")
+    rows["currency"] = currency  # the items and rows are in it (None: the shop's)
+    rows.update(
+        subtotal_minor=amount("subtotal_minor"), discount_minor=amount("discount_minor", 0),
+        discount_codes=[code for code in (_clean(str(code)) for code in codes) if code],
+        shipping_minor=amount("shipping_minor"),
+        fees=[{"name": _clean(fee.get("name")), "amount_minor": reader.int_of(fee, "amount_minor", "receipt.fees.amount_minor")}
+              for fee in fees],
+        total_minor=reader.int_of(given, "total_minor", "receipt.total_minor"))
+    # Tax on top of the prices is a row of its own; tax inside them is said under the total.
+    tax = amount("tax_minor")
+    if tax and included is not None:
+        rows["tax_included_minor" if included else "tax_added_minor"] = tax
+    return rows
 
 
 def _membership_bought(shop: Shop, account: Account, order_id: str) -> Optional[dict]:
@@ -713,6 +775,12 @@ class _Data:
             raise self.error(f"{key!r} must be true or false, got {value!r}")
         return value
 
+    def dict(self, key: str) -> Optional[dict]:
+        value = self._get(key, None)
+        if value is not None and not isinstance(value, dict):
+            raise self.error(f"{key!r} must be an object")
+        return value
+
     def list(self, key: str) -> list:
         value = self._get(key, _MISSING)
         if not isinstance(value, list) or not value:
@@ -842,7 +910,13 @@ def sample_data(template: str, locale: str, shop: Shop) -> dict:
             [(2, 97_800), (1, 154_900), (1, 28_900), (2, 98_300)]
         items = [{"title": title, "quantity": qty, "total_minor": total}
                  for title, (qty, total) in zip(_SAMPLE_ITEMS[locale], prices)]
-        return {"order_name": "#1042", "order_id": "5318008123", "items": items,
+        subtotal = sum(total for _, total in prices)
+        # Berlin: 10 % off with a code, 4.90 shipping, 19 % VAT inside the prices; Kyiv: 80 UAH shipping.
+        receipt = {"subtotal_minor": subtotal, "discount_minor": 952, "discount_codes": ["ZERNO10"],
+                   "shipping_minor": 490, "total_minor": subtotal - 952 + 490, "tax_minor": 1_446,
+                   "taxes_included": True} if eur else \
+            {"subtotal_minor": subtotal, "shipping_minor": 8_000, "total_minor": subtotal + 8_000}
+        return {"order_name": "#1042", "order_id": "5318008123", "items": items, "receipt": receipt,
                 "status_url": "https://zerno.example/orders/1042/status",
                 "points_earned": 95 if eur else 189, "cashback_minor": 0 if eur else 7_598}
     if template == "shipment_update":

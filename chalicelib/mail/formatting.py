@@ -3,7 +3,9 @@
 A ``Formatter`` is built once per (locale, currency, exponent, time zone) and cached; the
 render passes its bound methods to Jinja as ``money``, ``number``, ``date``, ``percent``,
 ``points`` and ``t`` (and as filters of the same names). Money is integer minor units,
-turned into a ``Decimal`` with the shop's currency exponent: never a float.
+turned into a ``Decimal`` with the shop's currency exponent: never a float. ``money(minor,
+"USD")`` shows an amount in another currency (an order the customer paid in theirs), with that
+currency's own minor unit.
 """
 from __future__ import annotations
 
@@ -18,7 +20,7 @@ from zoneinfo import ZoneInfo
 from babel import Locale
 from babel.localedata import locale_identifiers
 from babel.dates import format_date, format_interval
-from babel.numbers import format_currency, format_decimal, format_percent, get_currency_symbol
+from babel.numbers import format_currency, format_decimal, format_percent, get_currency_precision, get_currency_symbol
 
 from chalicelib.domain.money import from_minor
 from chalicelib.mail.catalog import catalog
@@ -34,6 +36,7 @@ _brief = reprlib.Repr()
 _brief.maxstring = _brief.maxother = 40
 _shown = _brief.repr
 _PERCENT_TEXT_CHARS = 40
+_CURRENCY_CODE = re.compile(r"[A-Z]{3}")
 
 
 @lru_cache(maxsize=None)
@@ -84,7 +87,9 @@ class Formatter:
             lambda n: format_decimal(n, locale=self._babel))
 
     # -- numbers and money -------------------------------------------------
-    def money(self, minor) -> str:
+    def money(self, minor, currency: Optional[str] = None) -> str:
+        if currency is not None and currency != self.currency:
+            return self._in(currency).money(minor)
         if type(minor) is int:  # an e-mail shows its amounts in the text and again in the HTML
             found = self._amounts.get(minor)
             if found is not None:
@@ -95,6 +100,12 @@ class Formatter:
         if type(minor) is int:
             _keep(self._amounts, minor, text)
         return text
+
+    def _in(self, currency) -> "Formatter":
+        """This render's formatter for amounts in ``currency`` (an ISO 4217 code)."""
+        if not isinstance(currency, str) or not _CURRENCY_CODE.fullmatch(currency):
+            raise FormatError(f"money() takes an ISO 4217 currency code, got {_shown(currency)}")
+        return formatter(self.locale, currency, get_currency_precision(currency), self.tz.key)
 
     def _babel_money(self, minor: int) -> str:
         text = format_currency(from_minor(minor, self.exponent), self.currency, locale=self._babel)

@@ -215,8 +215,11 @@ class TemplateSet:
         _text_template(template, resolved, bool(self.texts(template, resolved)))  # compiled once, outside budgets
         shop = context["shop"]
         try:  # Babel's locale data loads once per process: outside every budget too
-            formatter(resolved, shop["currency"], int(shop["currency_exponent"]), shop["timezone"],
-                      self.texts(template, resolved))
+            warm = formatter(resolved, shop["currency"], int(shop["currency_exponent"]), shop["timezone"],
+                             self.texts(template, resolved))
+            order = context.get("order")
+            if isinstance(order, dict) and order.get("currency"):  # an order paid in another currency
+                warm.money(0, order["currency"])
         except Exception:  # noqa: BLE001 - prepare() reports a bad shop setting as the context error
             pass
         with metering(self.budget):

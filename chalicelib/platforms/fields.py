@@ -21,6 +21,7 @@ from pydantic import (
     PlainValidator,
     ValidationError,
     WithJsonSchema,
+    WrapValidator,
 )
 from pydantic_core import PydanticCustomError
 
@@ -121,6 +122,18 @@ def _aware(value: datetime) -> datetime:
 Timestamp = Annotated[datetime, AfterValidator(_aware)]
 # Platforms send "" as well as null for a date that is not set.
 OptionalTimestamp = Annotated[Optional[Timestamp], BeforeValidator(_blank_to_none)]
+
+
+def _none_if_invalid(value: Any, handler) -> Any:
+    try:
+        return handler(value)
+    except ValidationError:
+        return None
+
+
+# A field only shown to the customer (a receipt's row): one the platform sent malformed is "not
+# stated", never a 400 that would make the platform retry and then drop the whole order.
+ShownOnly = WrapValidator(_none_if_invalid)
 
 
 def _valid_email(value: str) -> str:

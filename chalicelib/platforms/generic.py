@@ -34,6 +34,7 @@ from chalicelib.domain.platform_events import (
     Shipment,
     ShipmentEvent,
     WebhookEvent,
+    receipt,
 )
 from chalicelib.errors import BadRequest
 
@@ -248,10 +249,12 @@ def _order(order: GenericOrder, ctx: WebhookContext) -> Order:
             title=line.title,
             categories=tuple(line.categories),
             gift_card=line.gift_card,
+            list_minor=to_minor(line.unit_price * line.quantity, exponent),
         )
         for line in order.lines
     )
     shipping = to_minor(order.shipping, exponent)
+    total = to_minor(order.total, exponent) if order.total is not None else sum(line.paid_minor for line in lines) + shipping
     paid = order.status in ("paid", "refunded")
     return Order(
         order_id=order.id,
@@ -264,7 +267,7 @@ def _order(order: GenericOrder, ctx: WebhookContext) -> Order:
         created_at=order.created_at,
         paid_at=order.paid_at if paid else None,
         shipping_minor=shipping,
-        total_minor=to_minor(order.total, exponent) if order.total is not None else sum(line.paid_minor for line in lines) + shipping,
+        total_minor=total,
         discount_codes=tuple(dict.fromkeys([*order.discount_codes, *(d.code for d in order.discounts)])),
         code_discounts=tuple(CodeDiscount(d.code, to_minor(d.amount, exponent)) for d in order.discounts),
         fully_refunded=order.status == "refunded",
@@ -276,6 +279,11 @@ def _order(order: GenericOrder, ctx: WebhookContext) -> Order:
         place=place_from((order.shipping_address.country, order.shipping_address.province))
         if order.shipping_address else None,
         checkout_token=order.checkout_token,
+        # The format states no tax: a total that holds tax on top of the prices keeps only the
+        # rows it states (shipping, total).
+        receipt=receipt(total_minor=total, subtotal_minor=sum(line.list_minor for line in lines),
+                        discount_minor=sum(to_minor(line.discount, exponent) for line in order.lines),
+                        shipping_minor=shipping, tax_minor=None, taxes_included=None),
     )
 
 

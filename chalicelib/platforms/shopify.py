@@ -5,6 +5,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Any, Mapping, Optional
 
+from babel.numbers import get_currency_precision
 from pydantic import Field
 
 from chalicelib.domain.money import to_minor
@@ -23,6 +24,7 @@ from chalicelib.domain.platform_events import (
     OrderEvent,
     OrderLine,
     ProductEvent,
+    Receipt,
     ProductFacts,
     RedactEvent,
     Refund,
@@ -33,6 +35,7 @@ from chalicelib.domain.platform_events import (
     ShipmentEvent,
     ShopRedactEvent,
     WebhookEvent,
+    receipt,
 )
 
 from chalicelib.errors import UnsupportedMediaType
@@ -45,6 +48,7 @@ from .fields import (
     Payload,
     PlatformId,
     Quantity,
+    ShownOnly,
     checked_email,
     first_present,
     place_from,
@@ -105,6 +109,7 @@ class LineItem(Payload):
     id: PlatformId
     quantity: Quantity
     price: Amount
+    price_set: Annotated[Optional[MoneySet], ShownOnly] = None
     # What is left after order edits and refunds (REST API 2024-01 on); ``quantity`` stays as ordered.
     current_quantity: Optional[Quantity] = None
     title: Optional[str] = None
@@ -217,6 +222,22 @@ class ShopifyOrder(Payload):
     customer_locale: Optional[str] = None
     shipping_lines: Optional[list[ShippingLine]] = None
     total_price: Optional[Amount] = None
+    # The order's money as the customer's receipt has it, shop money: the current_* figures after
+    # order edits (and refunds), the others as first placed.
+    current_total_price: Annotated[Optional[Amount], ShownOnly] = None
+    total_discounts: Annotated[Optional[Amount], ShownOnly] = None
+    current_total_discounts: Annotated[Optional[Amount], ShownOnly] = None
+    total_tax: Annotated[Optional[Amount], ShownOnly] = None
+    current_total_tax: Annotated[Optional[Amount], ShownOnly] = None
+    total_shipping_price_set: Annotated[Optional[MoneySet], ShownOnly] = None  # before shipping discounts
+    # The same figures in shop money and in the customer's (``presentment_currency``).
+    presentment_currency: Optional[str] = None
+    total_price_set: Annotated[Optional[MoneySet], ShownOnly] = None
+    current_total_price_set: Annotated[Optional[MoneySet], ShownOnly] = None
+    total_discounts_set: Annotated[Optional[MoneySet], ShownOnly] = None
+    current_total_discounts_set: Annotated[Optional[MoneySet], ShownOnly] = None
+    total_tax_set: Annotated[Optional[MoneySet], ShownOnly] = None
+    current_total_tax_set: Annotated[Optional[MoneySet], ShownOnly] = None
     # Whether line prices include tax; the goods tax is on the lines' tax_lines either way.
     taxes_included: Optional[bool] = None
     discount_codes: Optional[list[DiscountCode]] = None
@@ -454,6 +475,7 @@ def _order_line(line: LineItem, exponent: int, refunded_units: int = 0) -> Order
         money = money * units / line.quantity  # removed units take their share of the discount along
     paid = to_minor(money, exponent)
     return OrderLine(
+        list_minor=to_minor(line.price * units, exponent),
         line_id=line.id,
         quantity=units,
         # Shopify's own arithmetic is not ours to reject: a 400 only makes it
@@ -614,7 +636,73 @@ def order_from_payload(order: ShopifyOrder, exponent: int) -> Order:
         or referral_from_url(order.landing_site),
         checkout_token=first_present(order.checkout_token),
         goods_tax_minor=_goods_tax_minor(order, refunded_units, exponent),
+        receipt=_receipt(order, lines, refunded_units, exponent),
     )
+
+
+def _receipt(order: ShopifyOrder, lines: tuple[OrderLine, ...], refunded_units: dict[str, int],
+             exponent: int) -> Optional[Receipt]:
+    """What the customer paid, row by row: in the currency they paid in (presentment money) when
+    the payload states every figure in it and they add up, else in shop money. The current_*
+    figures follow order edits, and refunds too: an order that reaches us already refunded is
+    shown as it was paid (the first figures), unless an edit also removed units, when neither set
+    is the one paid."""
+    units = [_bought_units(line, refunded_units.get(line.id, 0)) for line in order.line_items]
+    if order.refunds and any(bought < line.quantity for bought, line in zip(units, order.line_items)):
+        return None
+    paid_in = (order.presentment_currency or "").strip().upper()
+    if paid_in and paid_in != order.currency.strip().upper():
+        found = _presentment_receipt(order, units, paid_in)
+        if found is not None:
+            return found
+    first = bool(order.refunds)
+    total = order.total_price if first else _first_known(order.current_total_price, order.total_price)
+    if total is None:
+        return None
+    discounts = order.total_discounts if first else _first_known(order.current_total_discounts, order.total_discounts)
+    tax = order.total_tax if first else _first_known(order.current_total_tax, order.total_tax)
+    shipping_set = order.total_shipping_price_set
+    shipping_money = shipping_set.shop_money if shipping_set else None
+    shipping = to_minor(shipping_money.amount, exponent) if shipping_money is not None \
+        else sum(to_minor(line.price, exponent) for line in order.shipping_lines or ()) if order.shipping_lines is not None \
+        else None
+    return receipt(total_minor=to_minor(total, exponent),
+                   subtotal_minor=sum(line.list_minor or 0 for line in lines),
+                   discount_minor=to_minor(discounts, exponent) if discounts is not None else 0,
+                   shipping_minor=shipping,
+                   tax_minor=to_minor(tax, exponent) if tax is not None else None,
+                   taxes_included=order.taxes_included)
+
+
+def _presentment_receipt(order: ShopifyOrder, units: list[int], currency: str) -> Optional[Receipt]:
+    """The receipt in the customer's currency (a Shopify Markets order), in its own minor units;
+    None unless the payload states the total and every line's price in it and the rows add up."""
+    exponent = get_currency_precision(currency)
+
+    def amount(*sets: Optional[MoneySet]) -> Optional[int]:
+        money_set = _first_known(*sets)
+        money = money_set.presentment_money if money_set is not None else None
+        if money is None or (money.currency_code or currency).strip().upper() != currency:
+            return None
+        return to_minor(money.amount, exponent)
+
+    first = bool(order.refunds)
+    total = amount(order.total_price_set) if first else amount(order.current_total_price_set, order.total_price_set)
+    prices = [amount(line.price_set) for line in order.line_items]
+    if total is None or None in prices:
+        return None
+    discounts = amount(order.total_discounts_set) if first \
+        else amount(order.current_total_discounts_set, order.total_discounts_set)
+    tax = amount(order.total_tax_set) if first else amount(order.current_total_tax_set, order.total_tax_set)
+    items = tuple(price * bought for price, bought in zip(prices, units))
+    found = receipt(total_minor=total, subtotal_minor=sum(items), discount_minor=discounts or 0,
+                    shipping_minor=amount(order.total_shipping_price_set), tax_minor=tax,
+                    taxes_included=order.taxes_included, currency=currency, items_minor=items)
+    return found if found.subtotal_minor is not None else None
+
+
+def _first_known(*values):
+    return next((value for value in values if value is not None), None)
 
 
 def _goods_tax_minor(order: ShopifyOrder, refunded_units: dict[str, int], exponent: int) -> Optional[int]:

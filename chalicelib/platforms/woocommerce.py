@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 from datetime import datetime
 from decimal import Decimal
-from typing import Any, Mapping, Optional
+from typing import Annotated, Any, Mapping, Optional
 
 from chalicelib.domain.money import to_minor
 from chalicelib.domain.platform_events import (
@@ -19,17 +19,20 @@ from chalicelib.domain.platform_events import (
     OrderLine,
     ProductEvent,
     ProductFacts,
+    Receipt,
     Refund,
     ShippingAddress,
     Shipment,
     WebhookEvent,
+    receipt,
 )
 
 from chalicelib.errors import BadRequest
 
 from .body import load_json_object
 from .context import WebhookContext
-from .fields import Amount, OptionalTimestamp, Payload, PlatformId, Quantity, checked_email, first_present, place_from, referral_from_pairs, validate
+from .fields import (Amount, OptionalTimestamp, Payload, PlatformId, Quantity, ShownOnly, checked_email, first_present,
+                     place_from, referral_from_pairs, validate)
 from .headers import required_header
 from .signing import verify_base64_signature
 from .tracking import MAX_PARCELS, TrackingText, TrackingUrlText, numbers, safe_links
@@ -86,6 +89,8 @@ class LineItem(Payload):
     quantity: Quantity
     total: Amount  # after discounts, without tax
     total_tax: Optional[Amount] = None
+    subtotal: Annotated[Optional[Amount], ShownOnly] = None  # before discounts, without tax
+    subtotal_tax: Annotated[Optional[Amount], ShownOnly] = None
     name: Optional[str] = None
     sku: Optional[str] = None
     product_id: Optional[int] = None
@@ -95,6 +100,12 @@ class CouponLine(Payload):
     code: str
     discount: Optional[Amount] = None  # the money the coupon took off, tax excluded (discount_tax: its tax)
     discount_tax: Optional[Amount] = None
+
+
+class FeeLine(Payload):
+    name: Optional[str] = None
+    total: Optional[Amount] = None  # without tax
+    total_tax: Optional[Amount] = None
 
 
 class WooShipping(Payload):
@@ -139,6 +150,10 @@ class WooOrder(Payload):
     total: Optional[Amount] = None
     shipping_total: Optional[Amount] = None
     shipping_tax: Optional[Amount] = None
+    discount_total: Annotated[Optional[Amount], ShownOnly] = None  # without tax (discount_tax: its tax)
+    discount_tax: Annotated[Optional[Amount], ShownOnly] = None
+    total_tax: Annotated[Optional[Amount], ShownOnly] = None
+    fee_lines: Annotated[Optional[list[FeeLine]], ShownOnly] = None
     customer_id: Optional[int] = None
     billing: Optional[Billing] = None
     coupon_lines: Optional[list[CouponLine]] = None
@@ -194,6 +209,8 @@ def order_from_payload(order: WooOrder, exponent: int) -> Order:
             sku=first_present(line.sku),
             product_id=str(line.product_id) if line.product_id else None,
             title=line.name or "",
+            list_minor=max(to_minor(_with_tax(line.subtotal, line.subtotal_tax, include_tax), exponent), 0)
+            if line.subtotal is not None else None,
         )
         for line in order.line_items
     )
@@ -237,6 +254,30 @@ def order_from_payload(order: WooOrder, exponent: int) -> Order:
         shipments=shipments_from_meta(order),
         place=place_from(*((address.country, address.state) for address in (order.shipping, order.billing)
                            if address is not None)),
+        receipt=_receipt(order, lines, exponent),
+    )
+
+
+def _receipt(order: WooOrder, lines: tuple[OrderLine, ...], exponent: int) -> Optional[Receipt]:
+    """The order's rows as WooCommerce's own order e-mail lists them: each amount with its tax
+    where the shop's prices include tax. ``total`` stays what was paid after refunds too."""
+    if order.total is None:
+        return None
+    include_tax = bool(order.prices_include_tax)
+
+    def shown(amount: Optional[Decimal], tax: Optional[Decimal]) -> int:
+        return to_minor(_with_tax(amount or Decimal(0), tax, include_tax), exponent)
+
+    listed = [line.list_minor for line in lines]
+    return receipt(
+        total_minor=to_minor(order.total, exponent),
+        subtotal_minor=sum(listed) if None not in listed else None,
+        discount_minor=shown(order.discount_total, order.discount_tax),
+        shipping_minor=shown(order.shipping_total, order.shipping_tax) if order.shipping_total is not None else None,
+        tax_minor=to_minor(order.total_tax, exponent) if order.total_tax is not None else None,
+        taxes_included=include_tax,
+        fees=tuple((" ".join((fee.name or "").split())[:255], shown(fee.total, fee.total_tax))
+                   for fee in order.fee_lines or () if fee.total is not None),
     )
 
 

@@ -221,11 +221,11 @@ def test_an_override_keeps_layout_and_subject_and_its_text_says_what_its_html_sa
     email = overridden.render("post_purchase", "uk", context)
     default = emails.render("post_purchase", "uk", context)
     assert "Вітаємо, Олено! Дякуємо за покупку!" in email.html
-    assert f"189 балів · 3{NBSP}799,00{NBSP}₴" in email.html
+    assert f"189 балів · 3{NBSP}879,00{NBSP}₴" in email.html  # the order's total: items and shipping
     assert context["links"]["preferences"] in email.html and "Zerno" in email.html  # header and footer
     assert email.subject == default.subject and email.preheader == default.preheader
     # the text part is the override's (issue 16): not the default copy with lines the body dropped
-    assert "Вітаємо, Олено! Дякуємо за покупку!" in email.text and f"189 балів · 3{NBSP}799,00{NBSP}₴" in email.text
+    assert "Вітаємо, Олено! Дякуємо за покупку!" in email.text and f"189 балів · 3{NBSP}879,00{NBSP}₴" in email.text
     assert "кешбеку" in default.text and "кешбеку" not in email.text
     assert context["links"]["preferences"] in email.text
 
@@ -385,7 +385,8 @@ def test_post_purchase_context_from_domain_objects():
     assert account["points_balance"] == 1250 and account["balance_value_minor"] == 125_000
     assert account["tier"] == "Silver" and account["next_tier"] == "Gold"
     assert account["spend_to_next_minor"] == 500_000 - 379_900
-    assert context["order"]["total_minor"] == 379_900 and len(context["order"]["lines"]) == 4
+    assert context["order"]["subtotal_minor"] == 379_900 and len(context["order"]["lines"]) == 4
+    assert context["order"]["shipping_minor"] == 8_000 and context["order"]["total_minor"] == 387_900
     assert context["cashback_earned_minor"] == 7_598 and context["is_marketing"] is False
 
 
