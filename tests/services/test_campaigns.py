@@ -16,6 +16,10 @@ from tests.support.shops import ADMIN
 from tests.support.profiles import stored_profile
 from tests.support.queues import drain_queue
 from tests.support.campaigns import NOW, OFFER_WINDOW, SPECIAL_DAY, check_code, create_campaign
+from tests.support.campaigns import planning_clock  # noqa: F401 (the clock fixture)
+
+# Every campaign here is planned on the clock at PLANNED, before it is due.
+pytestmark = pytest.mark.usefixtures("clock")
 
 
 def _seed(shop_id: str, customers: int) -> set[str]:
