@@ -118,3 +118,19 @@ def test_a_local_time_still_ahead_in_the_shops_zone_is_planned_even_where_it_has
     assert [m["customer_id"] for m in drain_queue(queue)] == [ids["tokyo"]]
     campaigns.run_due_campaigns(deps, datetime(2031, 3, 14, 10, 0, tzinfo=UTC))
     assert [m["customer_id"] for m in drain_queue(queue)] == [ids["kyiv"]]
+
+
+def test_a_shop_time_the_clocks_skip_is_refused_and_an_offset_is_that_moment(client, clock):
+    shop = register_shop(client, "dst-gap-shop", "shopify")
+    # Kyiv's clocks go from 03:00 to 04:00 on 30 March 2031: 03:30 never shows there. It was planned
+    # for 01:30 UTC (04:30 in Kyiv) while the plan said "03:30, +02:00".
+    status, error = _plan(client, shop.shop_id, send_at="2031-03-30T03:30:00")
+    assert status == 400 and error["field"] == "send_at", error
+    assert "2031-03-30T03:30 does not exist in Europe/Kyiv" in error["message"]
+    status, planned = _plan(client, shop.shop_id, send_at="2031-03-30T03:30:00+02:00")  # a moment: 01:30 UTC
+    assert status == 201 and planned["send_at"] == "2031-03-30T01:30:00.000000Z"
+    status, planned = _plan(client, shop.shop_id, send_at="2031-03-30T04:00:00")
+    assert status == 201 and planned["send_at"] == "2031-03-30T01:00:00.000000Z"
+    # In the autumn 03:30 shows twice: the first (still summer time, +03:00) is meant.
+    status, planned = _plan(client, shop.shop_id, send_at="2031-10-26T03:30:00")
+    assert status == 201 and planned["send_at"] == "2031-10-26T00:30:00.000000Z"

@@ -267,6 +267,11 @@ def _plan(deps, shop_id: str, document: dict):
     if settings.local_time:  # first sent where the day begins (UTC+14), last where it ends
         send_at = local_time.first_release(_wall_time(settings))
     elif send_at.tzinfo is None:  # the marketer plans in the shop's time
+        if not local_time.exists(send_at, ZoneInfo(shop.timezone)):
+            # zoneinfo would move it an hour on, while the plan kept showing the time as typed.
+            raise BadRequest(f"send_at: {send_at.isoformat(timespec='minutes')} does not exist in {shop.timezone}: "
+                             f"the clocks skip that hour (summer time begins); plan a time outside it",
+                             field="send_at")
         send_at = send_at.replace(tzinfo=ZoneInfo(shop.timezone))
     zone = ZoneInfo(shop.timezone)
     _refuse_past(settings, send_at, send_now, zone, now)
