@@ -7,8 +7,9 @@ import { formatNumber, formatTime } from "./numbers.js";
 
 const n = formatNumber;
 
-// ``zone``: the shop's time zone, in which the planner's times are read.
-export function planPanel(shop, documentOf, zone) {
+// ``zone``: the shop's time zone, in which the planner's times are read; ``markProblem`` shows a
+// refusal naming a field at the planner's input (null: the plan was made, nothing is refused).
+export function planPanel(shop, documentOf, zone, markProblem = () => {}) {
   const out = h("div", { class: "plan", id: "campaign-plan" });
   const latest = latestOnly();  // the plan of the form as it was at the last click, never an older one
   async function check() {
@@ -16,8 +17,10 @@ export function planPanel(shop, documentOf, zone) {
     let doc;
     try { doc = documentOf(); } catch (error) { clear(out, h("p", { class: "error" }, String(error.message || error))); return; }
     out.dataset.state = "checking";
-    const shown = await showLatest(latest, ticket, out, () => api("POST", `/admin/shops/${enc(shop)}/campaigns/preview`, doc),
-                                   ({ plan }) => render(plan, zone));
+    const ask = () => api("POST", `/admin/shops/${enc(shop)}/campaigns/preview`, doc)
+      .catch((error) => { if (latest.isLatest(ticket)) markProblem(error); throw error; });
+    const shown = await showLatest(latest, ticket, out, ask,
+                                   ({ plan }) => { markProblem(null); return render(plan, zone); });
     if (shown) out.dataset.state = "shown";
   }
   const button = h("button", { type: "button", class: "small", id: "check-plan", onclick: check }, "Check the plan");
