@@ -111,6 +111,12 @@ def test_a_local_time_still_ahead_in_the_shops_zone_is_planned_even_where_it_has
     ids = {name: _customer(deps, shop.shop_id, name, zone)
            for name, zone in {"tokyo": "Asia/Tokyo", "kyiv": None, "la": "America/Los_Angeles"}.items()}
     # 12:00 local: Tokyo's (03:00 UTC) has passed at 09:00 UTC; Kyiv's (10:00 UTC) and LA's (19:00 UTC) are ahead.
+    status, preview = _plan(client, shop.shop_id, "campaigns/preview", send_at="2031-03-14T12:00:00", local_time=True)
+    assert status == 200, preview
+    window = {row["zone"]: (row["sends_at"][:16], row["local_time"], row["late"]) for row in preview["plan"]["send_window"]}
+    assert window == {"Asia/Tokyo": ("2031-03-14T09:00", "2031-03-14T18:00", True),  # at once: 18:00 there
+                      "Europe/Kyiv": ("2031-03-14T10:00", "2031-03-14T12:00", False),
+                      "America/Los_Angeles": ("2031-03-14T19:00", "2031-03-14T12:00", False)}
     status, planned = _plan(client, shop.shop_id, send_at="2031-03-14T12:00:00", local_time=True)
     assert status == 201, planned
     queue = os.environ["LOYALTY_SEND_QUEUE"]

@@ -43,7 +43,8 @@ function render(plan, zone) {
   const zones = h("table", { class: "list", id: "plan-zones" },
     h("thead", {}, h("tr", {}, ["Time zone", "Recipients", "Their time", `Sent at (${zone || "UTC"})`, "Quiet hours", "Cap defers"].map((t) => h("th", {}, t)))),
     h("tbody", {}, plan.send_window.map((w) => h("tr", { "data-zone": w.zone },
-      h("td", {}, w.zone), h("td", {}, n(w.recipients)), h("td", {}, `${formatTime(w.sends_at, w.zone)} (${w.utc_offset})`),
+      h("td", {}, w.zone), h("td", {}, n(w.recipients)), h("td", { class: w.late ? "late" : null }, `${formatTime(w.sends_at, w.zone)} (${w.utc_offset})`,
+        w.late ? h("small", {}, " · the time had passed there: at once") : null),
       h("td", {}, formatTime(w.sends_at, zone)), h("td", {}, w.quiet_hours ? `waits until ${shopTime(w.deferred_to)}` : "–"),
       h("td", {}, n(w.cap_deferred))))));
   return h("div", {}, lines, ab, h("p", {}, h("strong", {}, "When each time zone gets it")), zones);
