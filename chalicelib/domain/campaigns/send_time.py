@@ -25,12 +25,12 @@ GRACE = timedelta(minutes=1)
 
 
 def refusal(send_at: datetime, wall: Optional[datetime], shop_zone: ZoneInfo, now: datetime) -> Optional[str]:
-    """Why the planned moment is too late to plan (None: it is not). ``send_at`` is aware;
-    ``wall`` is the naive local time of a local-time campaign (None for one moment everywhere)."""
+    """Why the planned moment is too late to plan (None: it is not; the caller says how its API
+    sends at once). ``send_at`` is aware; ``wall`` is the naive local time of a local-time campaign
+    (None for one moment everywhere)."""
     moment = local_time.instant_of(wall, shop_zone) if wall is not None else send_at
     if moment >= now - GRACE:
         return None
     planned = moment.astimezone(shop_zone).replace(tzinfo=None).isoformat(timespec="minutes")
     clock = now.astimezone(shop_zone).replace(tzinfo=None).isoformat(timespec="minutes")
-    return (f"{planned} ({shop_zone.key}) has already passed: it is {clock} there. "
-            f"Plan a later time, or give \"send_at\": \"{NOW}\" to send it at once")
+    return f"{planned} ({shop_zone.key}) has already passed: it is {clock} there"

@@ -304,7 +304,8 @@ def _refuse_past(settings: CampaignSettings, send_at: datetime, send_now: bool, 
         return
     reason = send_time.refusal(send_at, _wall_time(settings) if settings.local_time else None, zone, now)
     if reason:
-        raise BadRequest(f"send_at: {reason}", field="send_at")
+        raise BadRequest(f"send_at: {reason}. Plan a later time, or give \"send_at\": \"{send_time.NOW}\" to send it "
+                         f"at once", field="send_at")
 
 
 # What a mail says about the offer comes from the offer alone: template data may not state it
