@@ -119,7 +119,7 @@ def run(args, server) -> None:
     campaign = campaigns.create_campaign(dependencies(), "bench-shop", {
         "name": "Free shipping weekend", "template": "special_day",
         "segment": {"rules": {"field": "marketing_consent", "op": "=", "value": True}},
-        "send_at": now.isoformat(),
+        "send_at": "now",  # (seeding took longer than the minute a past send_at is let off)
         "data": {"title": "Free shipping weekend"},
         # the offer is the single source of what the mail says about it (issue 16)
         "offer": {"codes": "shared", "free_shipping": True, "valid_from": now.isoformat(),

@@ -18,7 +18,7 @@ from devstack.samples import sample_order_payload
 from chalicelib.services.campaigns import campaigns
 from devstack.sent_mail import sent_mail
 from tests.support.shops import ADMIN, register_shop
-from tests.support.campaigns import NOW, OFFER_WINDOW, check_code, create_campaign
+from tests.support.campaigns import NOW, OFFER_WINDOW, PLANNED, check_code, create_campaign
 from tests.support.webhooks import deliver_shopify
 from tests.support.profiles import stored_profile
 from tests.support.queues import drain_queue
@@ -32,6 +32,17 @@ def clock(monkeypatch):
     moment = [DURING]
     composition.use_clock(lambda: moment[0])
     return moment
+
+
+def _planned(client, shop_id: str, **fields):
+    """A campaign planned the day before it is due (a send_at already past is refused), the test's
+    clock back where it was afterwards."""
+    current = composition.dependencies().clock
+    composition.use_clock(lambda: PLANNED)
+    try:
+        return create_campaign(client, shop_id, **fields)
+    finally:
+        composition.use_clock(current)
 
 
 def _customer(deps, shop_id: str, n: int, **overrides) -> Account:
@@ -61,7 +72,7 @@ def _send(deps, message: dict, endpoint: str):
 
 def _campaign_mail(deps, client, shop, endpoint, **offer):
     _customer(deps, shop.shop_id, 0)
-    status, campaign = create_campaign(client, shop.shop_id, offer={**offer, **OFFER_WINDOW})
+    status, campaign = _planned(client, shop.shop_id, offer={**offer, **OFFER_WINDOW})
     assert status == 201, campaign
     campaigns.run_due_campaigns(deps, NOW)
     (message,) = drain_queue(os.environ["LOYALTY_SEND_QUEUE"])
@@ -240,7 +251,7 @@ def test_two_orders_racing_for_one_single_use_code_use_it_once(deps, client, sho
 
 
 def test_minimum_order_is_checked_at_the_checkout_and_at_payment(deps, client, shopify_shop, moto_endpoint, clock):
-    _, campaign = create_campaign(client, shopify_shop.shop_id, offer={"codes": "shared", "discount_percent": "5",
+    _, campaign = _planned(client, shopify_shop.shop_id, offer={"codes": "shared", "discount_percent": "5",
                                                                "min_order": "5000", **OFFER_WINDOW})
     code = campaign["data"]["code"]
     assert campaign["data"]["min_order_minor"] == 500000
@@ -309,7 +320,7 @@ def test_flow_results_count_sends_deliveries_and_unsubscribes(deps, client, shop
 def test_the_offer_fills_the_mail_and_its_window_is_the_special_days(deps, client, shopify_shop, moto_endpoint,
                                                                        clock):
     _customer(deps, shopify_shop.shop_id, 0)
-    status, campaign = create_campaign(client, shopify_shop.shop_id, data={"title": "Winter days"}, offer={
+    status, campaign = _planned(client, shopify_shop.shop_id, data={"title": "Winter days"}, offer={
         "codes": "per_customer", "discount_percent": "10", "free_shipping": True, "min_order": "500",
         **OFFER_WINDOW})
     assert status == 201, campaign

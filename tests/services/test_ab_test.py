@@ -12,6 +12,7 @@ from collections import Counter
 from datetime import timedelta
 
 import boto3
+import pytest
 
 from chalicelib import composition
 from chalicelib.domain.campaigns import ab_test
@@ -22,10 +23,14 @@ from chalicelib.services.mail import send_consumer
 from chalicelib.services.shops.lookup import load_shop
 from chalicelib.store.models import Item
 from tests.support.campaigns import NOW, create_campaign
+from tests.support.campaigns import planning_clock  # noqa: F401 (the clock fixture)
 from tests.support.mail import RecordingMessenger
 from tests.support.profiles import stored_profile
 from tests.support.queues import drain_queue
 from tests.support.shops import ADMIN
+
+# Every campaign here is planned on the clock at PLANNED, before it is due.
+pytestmark = pytest.mark.usefixtures("clock")
 
 VARIANTS = [{"subject": "Winter sale: free shipping this weekend"},
             {"subject": "Olena, your free delivery ends Sunday", "preheader": "Three days only"}]

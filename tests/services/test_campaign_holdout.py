@@ -8,6 +8,7 @@ import os
 from datetime import timedelta
 
 import boto3
+import pytest
 
 from chalicelib import composition
 from chalicelib.domain.campaigns import lift
@@ -18,11 +19,15 @@ from chalicelib.services.shops.lookup import load_shop
 from chalicelib.store.models import Item
 from devstack.samples import sample_order_payload
 from tests.support.campaigns import NOW, create_campaign
+from tests.support.campaigns import planning_clock  # noqa: F401 (the clock fixture)
 from tests.support.mail import RecordingMessenger
 from tests.support.profiles import stored_profile
 from tests.support.queues import drain_queue
 from tests.support.shops import ADMIN
 from tests.support.webhooks import deliver_shopify
+
+# Every campaign here is planned on the clock at PLANNED, before it is due.
+pytestmark = pytest.mark.usefixtures("clock")
 
 
 def _seed(deps, shop_id: str, customers: int, consenting=lambda n: True) -> list[str]:

@@ -16,6 +16,10 @@ from tests.support.shops import ADMIN
 from tests.support.profiles import stored_profile
 from tests.support.queues import drain_queue
 from tests.support.campaigns import NOW, OFFER_WINDOW, SPECIAL_DAY, check_code, create_campaign
+from tests.support.campaigns import planning_clock  # noqa: F401 (the clock fixture)
+
+# Every campaign here is planned on the clock at PLANNED, before it is due.
+pytestmark = pytest.mark.usefixtures("clock")
 
 
 def _seed(shop_id: str, customers: int) -> set[str]:
@@ -96,6 +100,28 @@ def test_pause_stops_at_the_next_page_and_resume_continues(deps, client, shopify
     customers = Counter(m["customer_id"] for m in drain_queue(os.environ["LOYALTY_SEND_QUEUE"]))
     assert set(customers) == gold and max(customers.values()) <= 2  # a re-queued page is deduplicated by the sender
     assert client.http.post(f"{path}/resume", headers=ADMIN).status_code == 409
+
+
+def test_a_done_campaign_paused_and_resumed_is_done_again_and_mails_nobody_new(deps, client, shopify_shop):
+    gold = _seed(shopify_shop.shop_id, 9)
+    _, campaign = create_campaign(client, shopify_shop.shop_id)
+    path = f"/admin/shops/{shopify_shop.shop_id}/campaigns/{campaign['campaign_id']}"
+    campaigns.run_due_campaigns(deps, NOW)
+    assert {m["customer_id"] for m in drain_queue(os.environ["LOYALTY_SEND_QUEUE"])} == gold
+    # Paused after it was done (to hold its mail still queued), then resumed: Gold customers who
+    # joined the segment meanwhile are no recipients of a campaign that had finished.
+    composition.use_clock(lambda: NOW + timedelta(hours=1))
+    assert json.loads(client.http.post(f"{path}/pause", headers=ADMIN).body)["status"] == "paused"
+    with Item.batch_write() as batch:  # enough of them for some to fall after the saved position
+        for n in range(30):
+            batch.save(stored_profile(shopify_shop.shop_id, Account(
+                shopify_shop.shop_id, f"late_{n:02d}", created_at=NOW, email=f"late{n}@example.com",
+                marketing_consent=True, tier_name="Gold")))
+    resumed = json.loads(client.http.post(f"{path}/resume", headers=ADMIN).body)
+    assert resumed["status"] == "done" and resumed["queued"] == len(gold)
+    assert campaigns.run_due_campaigns(deps, NOW + timedelta(hours=1, minutes=1)) == {}
+    assert drain_queue(os.environ["LOYALTY_SEND_QUEUE"]) == []
+    assert campaigns.campaign_gate(deps, shopify_shop.shop_id, campaign["campaign_id"]) == "send"
 
 
 def test_cancelled_campaign_sends_nothing(deps, client, shopify_shop):

@@ -8,6 +8,7 @@ import os
 from datetime import datetime, timedelta, timezone
 
 import boto3
+import pytest
 
 from chalicelib import composition
 from chalicelib.domain.loyalty.account import Account
@@ -17,9 +18,13 @@ from chalicelib.services.mail import deferred, send_consumer
 from chalicelib.services.shops.lookup import load_shop
 from chalicelib.store.models import Item
 from tests.support.campaigns import SPECIAL_DAY, create_campaign
+from tests.support.campaigns import planning_clock  # noqa: F401 (the clock fixture)
 from tests.support.profiles import stored_profile
 from tests.support.queues import drain_queue
 from tests.support.shops import ADMIN, shop_document
+
+# Every campaign here is planned on the clock at PLANNED, before it is due.
+pytestmark = pytest.mark.usefixtures("clock")
 
 MONDAY = datetime(2026, 3, 2, 10, 0, tzinfo=timezone.utc)
 

@@ -148,6 +148,17 @@ def test_an_offer_scheduled_for_later_can_be_sent_now_instead(memory_client, fak
     assert run_due_sends(fake_deps).get("offers") is None and offer_mail_queued() == []
 
 
+def test_an_offer_send_at_already_past_is_refused_not_sent_at_once(memory_client, fake_deps, shop):
+    # A moment already past sent every e-mail at once, as if "now" had been asked (an empty body says that).
+    _, offer = api(memory_client, "POST", f"/admin/shops/{shop.shop_id}/offers", {**OFFER, "segment": None, "email": JANE})
+    path = f"/admin/shops/{shop.shop_id}/offers/{offer['offer_id']}/sends"
+    status, error = api(memory_client, "POST", path, {"send_at": (fake_deps.clock.now - timedelta(days=1)).isoformat()})
+    assert status == 400 and error["field"] == "send_at" and "has already passed" in error["message"], error
+    assert offer_mail_queued() == []
+    status, sent = api(memory_client, "POST", path, {"send_at": (fake_deps.clock.now - timedelta(seconds=30)).isoformat()})
+    assert status == 202 and sent["mailing"]["status"] == "sent"  # a form submitted at "now": a minute's grace
+
+
 @pytest.mark.parametrize("body, status, field", [
     ({"send_at": "tomorrow"}, 400, "send_at"),
     ({"send_at": "2031-03-14T10:00:00"}, 400, "send_at"),

@@ -7,8 +7,9 @@ import { formatNumber, formatTime } from "./numbers.js";
 
 const n = formatNumber;
 
-// ``zone``: the shop's time zone, in which the planner's times are read.
-export function planPanel(shop, documentOf, zone) {
+// ``zone``: the shop's time zone, in which the planner's times are read; ``markProblem`` shows a
+// refusal naming a field at the planner's input (null: the plan was made, nothing is refused).
+export function planPanel(shop, documentOf, zone, markProblem = () => {}) {
   const out = h("div", { class: "plan", id: "campaign-plan" });
   const latest = latestOnly();  // the plan of the form as it was at the last click, never an older one
   async function check() {
@@ -16,8 +17,10 @@ export function planPanel(shop, documentOf, zone) {
     let doc;
     try { doc = documentOf(); } catch (error) { clear(out, h("p", { class: "error" }, String(error.message || error))); return; }
     out.dataset.state = "checking";
-    const shown = await showLatest(latest, ticket, out, () => api("POST", `/admin/shops/${enc(shop)}/campaigns/preview`, doc),
-                                   ({ plan }) => render(plan, zone));
+    const ask = () => api("POST", `/admin/shops/${enc(shop)}/campaigns/preview`, doc)
+      .catch((error) => { if (latest.isLatest(ticket)) markProblem(error); throw error; });
+    const shown = await showLatest(latest, ticket, out, ask,
+                                   ({ plan }) => { markProblem(null); return render(plan, zone); });
     if (shown) out.dataset.state = "shown";
   }
   const button = h("button", { type: "button", class: "small", id: "check-plan", onclick: check }, "Check the plan");
@@ -40,7 +43,8 @@ function render(plan, zone) {
   const zones = h("table", { class: "list", id: "plan-zones" },
     h("thead", {}, h("tr", {}, ["Time zone", "Recipients", "Their time", `Sent at (${zone || "UTC"})`, "Quiet hours", "Cap defers"].map((t) => h("th", {}, t)))),
     h("tbody", {}, plan.send_window.map((w) => h("tr", { "data-zone": w.zone },
-      h("td", {}, w.zone), h("td", {}, n(w.recipients)), h("td", {}, `${formatTime(w.sends_at, w.zone)} (${w.utc_offset})`),
+      h("td", {}, w.zone), h("td", {}, n(w.recipients)), h("td", { class: w.late ? "late" : null }, `${formatTime(w.sends_at, w.zone)} (${w.utc_offset})`,
+        w.late ? h("small", {}, " · the time had passed there: at once") : null),
       h("td", {}, formatTime(w.sends_at, zone)), h("td", {}, w.quiet_hours ? `waits until ${shopTime(w.deferred_to)}` : "–"),
       h("td", {}, n(w.cap_deferred))))));
   return h("div", {}, lines, ab, h("p", {}, h("strong", {}, "When each time zone gets it")), zones);

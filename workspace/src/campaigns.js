@@ -3,7 +3,7 @@
 // language's recipients will see it, who will actually receive it, a test send, and Schedule or
 // Send now. All times are the shop's (its time zone is named).
 import { api, enc } from "./api.js";
-import { h, clear, debounce, errorText, field, latestOnly, notice } from "./dom.js";
+import { h, clear, debounce, errorText, field, latestOnly, markServerProblem, notice, showProblem } from "./dom.js";
 import { segmentBuilder } from "./segments.js";
 import { formatMoney, formatNumber, formatTime } from "./numbers.js";
 import { planPanel } from "./campaign_plan.js";
@@ -160,6 +160,46 @@ export async function campaignsView(main, shop) {
   linkDays();
   clear(dataHost, data.root);
 
+  const form = h("form", { class: "card planner", id: "campaign-form", onsubmit: (e) => { e.preventDefault(); create(false); } },
+      h("h3", {}, "Plan a campaign or special day"),
+      h("div", { class: "row" }, field("Name", name), field("E-mail", template), field(`Send at (shop time, ${zone})`, sendAt),
+        field("At this time on each customer's clock", localTime), field("Holdout %", holdout)),
+      h("fieldset", {}, h("legend", {}, "Who gets it"), savedRow, segment.root),
+      h("fieldset", {}, h("legend", {}, "What it says"), dataHost),
+      h("fieldset", {}, h("legend", {}, "A/B test"), variants.root),
+      h("fieldset", {}, h("legend", {}, "What it gives"), h("div", { class: "row" }, field("Code", codes), field("Discount %", discount),
+        field("Free shipping", freeShipping), field(`Minimum order (${shopView.currency || ""})`, minOrder), field("Bonus points (claimed once)", bonus),
+        field(`Valid from (${zone})`, validFrom), field(`Valid until (${zone})`, validUntil))),
+      h("fieldset", {}, h("legend", {}, "Before it goes"),
+        h("div", { class: "row" }, h("span", {}, "Preview in "), previewLocales, h("button", { type: "button", id: "preview-campaign", onclick: preview }, "Preview")),
+        audienceHost, planPanel(shop, () => documentOf(), zone, markProblem), previewHost,
+        h("div", { class: "row" }, field("Send a test to", testTo, "a confirmed test recipient (Sending tab)"), field("in", testLocale),
+          h("button", { type: "button", id: "campaign-send-test", onclick: sendTest }, "Send test"), testResult)),
+      message,
+      h("div", { class: "actions" }, h("button", { type: "submit", class: "primary", id: "create-campaign" }, "Schedule"),
+        h("button", { type: "button", id: "send-now", onclick: () => { if (confirm("Send this campaign now?")) create(true); } }, "Send now")));
+
+  // A 400 naming a field (the API's name: "send_at", "offer.valid_until", "data.title.de") marks
+  // that input and says why beside it; editing the input clears the mark.
+  const byField = { name, template, send_at: sendAt, local_time: localTime, holdout_percent: holdout, offer: codes,
+    "offer.codes": codes, "offer.discount_percent": discount, "offer.free_shipping": freeShipping, "offer.min_order": minOrder,
+    "offer.bonus_points": bonus, "offer.valid_from": validFrom, "offer.valid_until": validUntil,
+    segment: segment.root, variants: variants.root, ab_test: variants.root, data: dataHost };
+  const marked = new Set();
+  function inputFor(fieldName) {
+    const dataField = fieldName.match(/^data\.([^.]+)(?:\.([a-z]{2}))?$/);
+    const found = dataField ? data.inputs.find((i) => i.spec.key === dataField[1] && (i.locale || null) === (i.spec.localized ? dataField[2] || defaultLocale : null)) : null;
+    return found ? found.input : byField[fieldName];
+  }
+  function markProblem(error) {
+    for (const input of marked) showProblem(input, null);
+    marked.clear();
+    markServerProblem(error, (fieldName) => { const input = inputFor(fieldName); if (input) marked.add(input); return input; });
+  }
+  form.addEventListener("input", (event) => {
+    for (const input of marked) if (input === event.target || input.contains(event.target)) { showProblem(input, null); marked.delete(input); }
+  });
+
   function documentOf(now = false) {
     const offered = codes.value || Number(bonus.value) > 0;
     const offer = offered ? {
@@ -169,7 +209,7 @@ export async function campaignsView(main, shop) {
     const values = data.value();
     // what the mail says about the offer (free shipping, minimum, dates) the server fills from the offer
     return { name: name.value.trim(), template: template.value, segment: segment.value(), data: values, offer,
-      send_at: now ? shopLocalInput(new Date(), zone) : sendAt.value,
+      send_at: now ? "now" : sendAt.value,  // "now": at the service's time (a past send_at is refused)
       local_time: !now && localTime.checked, holdout_percent: Number(holdout.value) || 0, ...variants.value() };
   }
 
@@ -200,7 +240,8 @@ export async function campaignsView(main, shop) {
         p.ok ? [h("div", { class: "subject-line" }, "Subject: ", h("span", { class: "subject" }, p.subject)), h("div", { class: "hint" }, p.preheader),
           h("iframe", { class: "preview mobile", sandbox: "", srcdoc: p.html, title: `${locale} preview` })]
           : h("div", { class: "notice error" }, p.error))));
-    } catch (error) { notice(message, errorText(error), "error"); }
+      markProblem(null);
+    } catch (error) { markProblem(error); notice(message, errorText(error), "error"); }
   }
 
   async function sendTest() {
@@ -208,7 +249,8 @@ export async function campaignsView(main, shop) {
     try {
       const sent = await api("POST", `/admin/shops/${enc(shop)}/campaign-test-send`, { ...documentOf(), locale: testLocale.value, to: testTo.value });
       notice(testResult, `Sent “${sent.subject}” to ${sent.to}.`);
-    } catch (error) { notice(testResult, errorText(error), "error"); }
+      markProblem(null);
+    } catch (error) { markProblem(error); notice(testResult, errorText(error), "error"); }
   }
 
   async function create(now) {
@@ -216,8 +258,9 @@ export async function campaignsView(main, shop) {
     try {
       const created = await api("POST", base, documentOf(now));
       notice(message, now ? `“${created.name}” goes out now.` : `Planned “${created.name}” for ${formatTime(created.send_at, zone)} (${zone}).`);
+      markProblem(null);
       loadList();
-    } catch (error) { notice(message, errorText(error), "error"); }
+    } catch (error) { markProblem(error); notice(message, errorText(error), "error"); }
   }
 
   async function act(id, action) {
@@ -253,24 +296,6 @@ export async function campaignsView(main, shop) {
       h("tbody", {}, rows)) : h("p", {}, "No campaigns yet."));
   }
 
-  clear(main, h("h2", {}, "Campaigns"), list, results.root,
-    h("form", { class: "card planner", id: "campaign-form", onsubmit: (e) => { e.preventDefault(); create(false); } },
-      h("h3", {}, "Plan a campaign or special day"),
-      h("div", { class: "row" }, field("Name", name), field("E-mail", template), field(`Send at (shop time, ${zone})`, sendAt),
-        field("At this time on each customer's clock", localTime), field("Holdout %", holdout)),
-      h("fieldset", {}, h("legend", {}, "Who gets it"), savedRow, segment.root),
-      h("fieldset", {}, h("legend", {}, "What it says"), dataHost),
-      h("fieldset", {}, h("legend", {}, "A/B test"), variants.root),
-      h("fieldset", {}, h("legend", {}, "What it gives"), h("div", { class: "row" }, field("Code", codes), field("Discount %", discount),
-        field("Free shipping", freeShipping), field(`Minimum order (${shopView.currency || ""})`, minOrder), field("Bonus points (claimed once)", bonus),
-        field(`Valid from (${zone})`, validFrom), field(`Valid until (${zone})`, validUntil))),
-      h("fieldset", {}, h("legend", {}, "Before it goes"),
-        h("div", { class: "row" }, h("span", {}, "Preview in "), previewLocales, h("button", { type: "button", id: "preview-campaign", onclick: preview }, "Preview")),
-        audienceHost, planPanel(shop, () => documentOf(), zone), previewHost,
-        h("div", { class: "row" }, field("Send a test to", testTo, "a confirmed test recipient (Sending tab)"), field("in", testLocale),
-          h("button", { type: "button", id: "campaign-send-test", onclick: sendTest }, "Send test"), testResult)),
-      message,
-      h("div", { class: "actions" }, h("button", { type: "submit", class: "primary", id: "create-campaign" }, "Schedule"),
-        h("button", { type: "button", id: "send-now", onclick: () => { if (confirm("Send this campaign now?")) create(true); } }, "Send now"))));
+  clear(main, h("h2", {}, "Campaigns"), list, results.root, form);
   await loadList();
 }

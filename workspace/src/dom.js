@@ -38,6 +38,39 @@ export function errorText(error) {
   return (body.field ? `${body.field}: ` : "") + (error.message || String(error)).replace(new RegExp(`^${body.field}: `), "");
 }
 
+// A field refused, shown where it is typed (the template words form and the campaign planner alike):
+// the input marked ``invalid`` and the reason in the <small class="field-problem"> right after it
+// (made on first use); ``problem`` empty clears both.
+export function showProblem(input, problem) {
+  let message = input.nextElementSibling;
+  if (!message || !message.classList.contains("field-problem")) {
+    message = h("small", { class: "field-problem" });
+    input.after(message);
+  }
+  message.textContent = problem || "";
+  input.classList.toggle("invalid", !!problem);
+}
+
+// The reason of an API error without the field's name it starts with ("send_at: … has passed" → "… has passed").
+export function reasonOf(error) {
+  const field = error && error.body && error.body.field;
+  const text = (error && error.body && error.body.message) || (error && error.message) || String(error);
+  return field && text.startsWith(`${field}: `) ? text.slice(field.length + 2) : text;
+}
+
+// A 400 that names a field (``error.body.field``: pydantic's loc joined by dots) shown at its input:
+// ``inputFor(name)`` gives the input of a field name, or nothing; a name the form has no input for
+// is looked up without its last parts ("segment.rules.0.value" → "segment"). False: no input here.
+export function markServerProblem(error, inputFor) {
+  const name = error && error.body && error.body.field;
+  if (!name) return false;
+  for (let parts = String(name).split("."); parts.length; parts.pop()) {
+    const input = inputFor(parts.join("."));
+    if (input) { showProblem(input, reasonOf(error)); return true; }
+  }
+  return false;
+}
+
 export function notice(el, text, kind = "ok") { clear(el, h("div", { class: `notice ${kind}`, role: "status" }, text)); }
 
 // The answer to the request made last, and only that one: each call of the returned function takes

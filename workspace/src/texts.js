@@ -2,7 +2,7 @@
 // placeholder, the {placeholders} it may use, plural forms where the language has them.
 // The server checks every text again (on preview and save) and names the key it refuses.
 import { api, enc } from "./api.js";
-import { h, clear } from "./dom.js";
+import { h, clear, reasonOf, showProblem } from "./dom.js";
 
 const LABELS = {
   subject: "Subject", subject_no_points: "Subject (order without points)", preheader: "Preheader (inbox preview)",
@@ -51,13 +51,9 @@ export function textsForm({ shop, template, onInput }) {
       const input = h(long ? "textarea" : "input", { class: "text-input", rows: long ? 3 : undefined, placeholder: fallback,
         "data-key": entry.key, "data-form": form || undefined, id: form ? undefined : `text-${entry.key.replace(/\./g, "-")}` });
       input.value = value || "";
-      const message = h("small", { class: "text-problem" });
+      const message = h("small", { class: "text-problem field-problem" });
       const allowed = placeholdersIn(fallback);
-      const check = () => {
-        const problem = problemOf(input.value, allowed);
-        message.textContent = problem || "";
-        input.classList.toggle("invalid", !!problem);
-      };
+      const check = () => showProblem(input, problemOf(input.value, allowed));
       input.addEventListener("input", () => { dirty = true; check(); onInput(); });
       inputs.push({ key: entry.key, form, input, message, check });
       return h("label", { class: "text-control" }, form ? h("span", { class: "form-name" }, form) : null, input, message);
@@ -94,7 +90,7 @@ export function textsForm({ shop, template, onInput }) {
   function markServerError(error) {
     const key = (error.body && error.body.field || "").replace(/^texts\./, "");
     for (const item of inputs) {
-      if (item.key === key) { item.input.classList.add("invalid"); item.message.textContent = error.body.message.replace(/^texts\.[^:]+: /, ""); }
+      if (item.key === key) showProblem(item.input, reasonOf(error));
     }
   }
 

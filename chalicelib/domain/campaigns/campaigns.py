@@ -4,7 +4,7 @@ The life of a campaign::
 
     scheduled ──(send time reached, claimed)──▶ sending ──(last page queued)──▶ done
         │  ▲                                      │
-        │  └──────────── resume ◀── paused ◀──────┘ pause
+        │  └──────────── resume ◀── paused ◀──────┘ pause (a done one resumes to done)
         └──────────────▶ cancelled ◀──────────────┘ (from scheduled, sending or paused)
 
 While sending, the position in the segment (directory shard and cursor) is the
@@ -84,7 +84,11 @@ class Campaign:
             raise InvalidTransition(f"a {self.status} campaign cannot {action}")
         self.status = target
         self.lease_until = None
-        if action == "resume":
+        if action == "resume" and self.finished_at is not None:
+            # Paused after every recipient was queued (to hold mail still queued): done again. Going
+            # through the segment once more mailed whoever had joined it since.
+            self.status = DONE
+        elif action == "resume":
             self.send_at = max(self.send_at, now)
 
     def is_due(self, now: datetime) -> bool:

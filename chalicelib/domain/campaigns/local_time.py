@@ -27,6 +27,11 @@ def instant_of(wall: datetime, zone: ZoneInfo) -> datetime:
     return wall.replace(tzinfo=zone).astimezone(timezone.utc)
 
 
+def exists(wall: datetime, zone: ZoneInfo) -> bool:
+    """Whether the clocks of ``zone`` ever show ``wall`` (naive): not in a spring-forward gap."""
+    return wall.replace(tzinfo=zone).astimezone(timezone.utc).astimezone(zone).replace(tzinfo=None) == wall
+
+
 def first_release(wall: datetime) -> datetime:
     """The earliest instant any zone reaches ``wall``."""
     return wall.replace(tzinfo=timezone.utc) - EARLIEST_UTC_OFFSET

@@ -50,14 +50,24 @@ def expected(count: int, percent: float) -> int:
     return round(count * percent / 100)
 
 
+def reached_at(send_at: datetime, wall: Optional[datetime], zone: ZoneInfo, now: datetime) -> tuple[datetime, bool]:
+    """When a recipient on ``zone``'s clock gets it, and whether late: at a local time already past
+    in their zone (planned while it was still ahead in the shop's), the first pass sends it at once."""
+    if wall is None:
+        return send_at, False
+    instant = local_time.instant_of(wall, zone)
+    return (now, True) if instant < now else (instant, False)
+
+
 def send_window(forecast: Forecast, send_at: datetime, wall: Optional[datetime],
-                quiet: Optional[QuietHours]) -> list[dict]:
-    """Per zone of the recipients: when they get it, their local time then, and whether the quiet
-    hours hold it until their morning (then ``deferred_to``)."""
+                quiet: Optional[QuietHours], now: datetime) -> list[dict]:
+    """Per zone of the recipients: when they get it, their local time then, whether that is late
+    (``late``: the wall time had passed there, so at once), and whether the quiet hours hold it
+    until their morning (then ``deferred_to``)."""
     window = []
     for zone_name, entry in forecast.zones.items():
         zone = ZoneInfo(zone_name)
-        at = local_time.instant_of(wall, zone) if wall is not None else send_at
+        at, late = reached_at(send_at, wall, zone, now)
         local = at.astimezone(zone)
         offset = int((local.utcoffset().total_seconds()) // 60)
         morning = next_allowed(at, zone, quiet)
@@ -65,6 +75,6 @@ def send_window(forecast: Forecast, send_at: datetime, wall: Optional[datetime],
             "zone": zone_name, "recipients": entry.recipients, "sends_at": at, "local_time":
             local.replace(tzinfo=None).isoformat(timespec="minutes"),
             "utc_offset": f"{'+' if offset >= 0 else '-'}{abs(offset) // 60:02d}:{abs(offset) % 60:02d}",
-            "quiet_hours": morning > at, "deferred_to": morning if morning > at else None,
+            "late": late, "quiet_hours": morning > at, "deferred_to": morning if morning > at else None,
             "cap_deferred": entry.cap_deferred})
     return sorted(window, key=lambda row: (row["sends_at"], row["zone"]))

@@ -19,10 +19,10 @@ from decimal import Decimal
 from typing import Annotated, Any, Callable, Literal, Optional
 from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, WithJsonSchema, field_validator, model_validator
 
 from chalicelib.domain.campaigns.campaigns import PAUSED, Campaign, InvalidTransition
-from chalicelib.domain.campaigns import ab_test, local_time
+from chalicelib.domain.campaigns import ab_test, local_time, send_time
 from chalicelib.domain.places.zones import zone_of
 from chalicelib.domain.campaigns.ab_test import MAX_VARIANTS, VARIANT_FIELDS
 from chalicelib.domain.campaigns.lift import MAX_HOLDOUT_PERCENT
@@ -105,7 +105,11 @@ class CampaignSettings(BaseModel):
     name: Annotated[str, Field(min_length=1, max_length=200)]
     template: str
     segment: dict
-    send_at: datetime
+    # "now" is replaced by the service's clock before the model sees it (_plan): the API takes both.
+    send_at: Annotated[datetime, WithJsonSchema({
+        "anyOf": [{"type": "string", "format": "date-time"}, {"type": "string", "enum": [send_time.NOW]}],
+        "description": "when to send (ISO 8601; without an offset, the shop's time), not already past "
+                       "(a minute's grace); \"now\" sends at once"})]
     data: dict[str, Any] = Field(default_factory=dict)
     offer: Optional[OfferSettings] = None
     # The share of sendable recipients kept back (sent nothing) to measure the campaign's true lift.
@@ -244,8 +248,10 @@ def _plan(deps, shop_id: str, document: dict):
     from chalicelib.mail.contexts import sample_account, sample_links
 
     shop = load_shop(deps, shop_id)
+    now = deps.clock()
+    send_now = document.get("send_at") == send_time.NOW
     try:
-        settings = CampaignSettings.model_validate(document)
+        settings = CampaignSettings.model_validate({**document, "send_at": now} if send_now else document)
     except ValidationError as error:
         raise bad_request_from(error) from None
     if settings.template not in MARKETING_TEMPLATES - ACCOUNT_TEMPLATES:
@@ -261,9 +267,14 @@ def _plan(deps, shop_id: str, document: dict):
     if settings.local_time:  # first sent where the day begins (UTC+14), last where it ends
         send_at = local_time.first_release(_wall_time(settings))
     elif send_at.tzinfo is None:  # the marketer plans in the shop's time
+        if not local_time.exists(send_at, ZoneInfo(shop.timezone)):
+            # zoneinfo would move it an hour on, while the plan kept showing the time as typed.
+            raise BadRequest(f"send_at: {send_at.isoformat(timespec='minutes')} does not exist in {shop.timezone}: "
+                             f"the clocks skip that hour (summer time begins); plan a time outside it",
+                             field="send_at")
         send_at = send_at.replace(tzinfo=ZoneInfo(shop.timezone))
-    now = deps.clock()
     zone = ZoneInfo(shop.timezone)
+    _refuse_past(settings, send_at, send_now, zone, now)
     offer = settings.offer
     if offer is not None and _aware(offer.valid_until, zone) <= send_at:
         # The mail would hand out a code (or a claim) that is over when it arrives.
@@ -283,6 +294,18 @@ def _plan(deps, shop_id: str, document: dict):
         except TemplateError as error:
             raise BadRequest(f"data: {error.in_plain_words()}", field="data") from None
     return shop, settings, send_at, data, now
+
+
+def _refuse_past(settings: CampaignSettings, send_at: datetime, send_now: bool, zone: ZoneInfo, now: datetime) -> None:
+    if send_now:
+        if settings.local_time:
+            raise BadRequest(f"local_time: \"{send_time.NOW}\" is one moment for everyone; give send_at a "
+                             f"date and time to send it at that time on each customer's clock", field="local_time")
+        return
+    reason = send_time.refusal(send_at, _wall_time(settings) if settings.local_time else None, zone, now)
+    if reason:
+        raise BadRequest(f"send_at: {reason}. Plan a later time, or give \"send_at\": \"{send_time.NOW}\" to send it "
+                         f"at once", field="send_at")
 
 
 # What a mail says about the offer comes from the offer alone: template data may not state it

@@ -16,9 +16,11 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 from typing import Annotated, Optional
+from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from chalicelib.domain.campaigns import send_time
 from chalicelib.domain.mail.outbox import MARKETING
 from chalicelib.errors import BadRequest, Conflict, NotFound
 from chalicelib.mail import outbox
@@ -66,6 +68,11 @@ def send_offer(deps, shop_id: str, offer_id: str, body: dict) -> dict:
         if send_at.tzinfo is None:
             raise BadRequest("send_at: give the offset (e.g. 2031-03-14T10:00:00+02:00)", field="send_at")
         send_at = send_at.astimezone(timezone.utc)
+        # A moment already past would send at once, unasked (the empty body is how "now" is said).
+        reason = send_time.refusal(send_at, None, ZoneInfo(shop.timezone), now)
+        if reason:
+            raise BadRequest(f"send_at: {reason}. Plan a later time, or leave send_at out to send it at once",
+                             field="send_at")
         if send_at > now:
             if status == SENDING:
                 raise Conflict("offer_id: its e-mail is being sent; it cannot be scheduled now", field="offer_id")

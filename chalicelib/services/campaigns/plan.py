@@ -8,7 +8,6 @@ from datetime import datetime
 from typing import Optional
 
 from chalicelib.domain.campaigns import plan as forecasting
-from chalicelib.domain.campaigns import local_time
 from chalicelib.domain.campaigns.program_holdout import in_program_holdout
 from chalicelib.domain.mail.eligibility import has_marketing_consent
 from chalicelib.domain.places.zones import zone_of
@@ -31,7 +30,7 @@ def forecast(deps, shop, settings, send_at: datetime, wall: Optional[datetime], 
                 result.not_sendable["unsubscribed"] += 1
                 continue
             zone = zone_of(account.timezone, shop.timezone)
-            at = local_time.instant_of(wall, zone) if wall is not None else send_at
+            at, _ = forecasting.reached_at(send_at, wall, zone, now)
             result.add(str(zone), prefs[account.customer_id].marketing_sends, at, cap.max_messages, cap.per_days)
 
     for account, _, _ in iter_segment(deps, shop, settings.segment, now, page_size=500):
@@ -53,7 +52,7 @@ def forecast(deps, shop, settings, send_at: datetime, wall: Optional[datetime], 
     sendable = result.sendable
     held_out = forecasting.expected(sendable, settings.holdout_percent)
     mailed = sendable - held_out
-    window = forecasting.send_window(result, send_at, wall, shop.quiet_hours)
+    window = forecasting.send_window(result, send_at, wall, shop.quiet_hours, now)
     for row in window:
         row["sends_at"] = keys.iso(row["sends_at"])
         row["deferred_to"] = keys.iso(row["deferred_to"]) if row["deferred_to"] else None
