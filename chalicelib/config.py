@@ -85,7 +85,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("LOYALTY_MAIL_LEASE_SECONDS", "mail_lease_seconds", "float", "120",
             "how long a sender's claim on one e-mail lasts before another may take it over", _float),
     Setting("LOYALTY_UNSUBSCRIBE_MAILBOX", "unsubscribe_mailbox", "str or empty", "(none)",
-            "a mailto: address added to List-Unsubscribe", _optional),
+            "a mailto: address added to List-Unsubscribe; the service never reads that mailbox, so whoever "
+            "runs it must act on each mail (subject \"unsubscribe TOKEN\"; POST the token to /u/)", _optional),
     Setting("LOYALTY_CAMPAIGN_QUEUE_AHEAD", "campaign_queue_ahead", "int or empty",
             "(10 minutes at the SES rate)", "messages a campaign may keep waiting in the send queue",
             _optional_int),

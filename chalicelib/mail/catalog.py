@@ -68,4 +68,19 @@ def check_catalogs() -> list[str]:
                     problems.append(f"{locale}: {key} lacks plural forms {sorted(missing)}")
             elif isinstance(reference.get(key), dict):
                 problems.append(f"{locale}: {key} must be plural-aware like en")
+        if _dates_end_in_a_full_stop(locale):
+            for key, value in entries.items():
+                for text in (value.values() if isinstance(value, dict) else (value,)):
+                    if "{date}." in text or "{dates}." in text:
+                        problems.append(f"{locale}: {key} puts a full stop after a date that ends in one")
     return problems
+
+
+def _dates_end_in_a_full_stop(locale: str) -> bool:
+    """Whether the locale's long dates end in "." ("9 червня 2026 р.", "9 июня 2026 г."): a
+    sentence ending in such a date then read "р.." in the sent mail."""
+    from datetime import date
+
+    from babel.dates import format_date
+
+    return format_date(date(2026, 6, 9), "long", locale=locale).endswith(".")

@@ -72,12 +72,13 @@ def release_deferred_mail(event):
     return deferred.release_deferred_mail(dependencies())
 
 
-@bp.route("/u/{token}", methods=["GET"])
+# HEAD (link checkers, mail scanners) answers as GET without the page; neither changes anything.
+@bp.route("/u/{token}", methods=["GET", "HEAD"])
 def unsubscribe_page(token):
     request = bp.current_request
     status, page = unsubscribe.unsubscribe_page(dependencies(), token, request.query_params or {},
                                                 accept_language=request.headers.get("accept-language"))
-    return Response(page, status_code=status, headers=PAGE_HEADERS)
+    return Response("" if request.method == "HEAD" else page, status_code=status, headers=PAGE_HEADERS)
 
 
 @bp.route("/u/{token}", methods=["POST"], content_types=FORM_TYPES)

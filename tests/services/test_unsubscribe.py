@@ -54,6 +54,31 @@ def test_page_in_ukrainian_names_the_shop_and_changes_nothing(deps, client, shop
     assert not _unsubscribed(shop, customer)  # a GET (link scanner, preview) never unsubscribes
 
 
+def test_a_scanners_head_is_answered_like_the_page_and_changes_nothing(deps, client, shop):
+    customer = _customer(deps, shop, "scanned@example.com", "uk")
+
+    path = _path(deps, shop, customer)
+    response = client.http.head(path)
+    broken = client.http.head(path[:-1] + ("B" if path.endswith("A") else "A"))
+
+    assert (response.status_code, response.body) == (200, b"")  # a link checker's 405 read as a dead link
+    assert response.headers["Content-Type"] == "text/html; charset=utf-8"
+    assert broken.status_code == 404
+    assert not _unsubscribed(shop, customer)
+
+
+def test_a_customer_of_no_known_language_gets_the_browsers_before_the_shops(deps, client, shop):
+    customer = _customer(deps, shop, "nolocale@example.com", None)
+    path, german = _path(deps, shop, customer), {"Accept-Language": "de-DE,de;q=0.9,en;q=0.5"}
+
+    page = _page(client.http.get(path, headers=german))
+    shops = _page(client.http.get(path))
+    done = _page(client.http.post(path, headers={**FORM, **german}, body=b"List-Unsubscribe=One-Click"))
+
+    assert '<html lang="de">' in page and '<html lang="uk">' in shops
+    assert '<html lang="de">' in done and "Sie sind abgemeldet" in done
+
+
 def test_page_in_german_and_language_override(deps, client, shop):
     customer = _customer(deps, shop, "jonas@example.com", "de-DE")
 

@@ -59,10 +59,10 @@ TEXTS: dict[str, dict[str, str]] = {
         "code_body": "Enter it at checkout.",
         "code_unusable_title": "This code cannot be used right now",
         "continue": "Continue to the shop",
-        "claim_title": "Claim {points} bonus points",
+        "claim_title": "Claim {points}",
         "claim_body": "They are added to your account at once.",
         "claim_button": "Claim my points",
-        "claimed_title": "{points} bonus points are yours",
+        "claimed_title": "Added to your account: {points}",
         "claimed_body": "Your balance is now {balance}.",
         "already_claimed_title": "You have already claimed these points",
         "already_claimed_body": "Each gift can be claimed once. Your balance is {balance}.",
@@ -80,10 +80,10 @@ TEXTS: dict[str, dict[str, str]] = {
         "code_body": "Geben Sie ihn an der Kasse ein.",
         "code_unusable_title": "Dieser Code kann gerade nicht verwendet werden",
         "continue": "Weiter zum Shop",
-        "claim_title": "{points} Bonuspunkte abholen",
+        "claim_title": "{points} abholen",
         "claim_body": "Sie werden Ihrem Konto sofort gutgeschrieben.",
         "claim_button": "Punkte abholen",
-        "claimed_title": "{points} Bonuspunkte gehören Ihnen",
+        "claimed_title": "Ihrem Konto gutgeschrieben: {points}",
         "claimed_body": "Ihr Punktestand beträgt jetzt {balance}.",
         "already_claimed_title": "Sie haben diese Punkte bereits abgeholt",
         "already_claimed_body": "Jedes Geschenk kann einmal abgeholt werden. Ihr Punktestand: {balance}.",
@@ -100,10 +100,10 @@ TEXTS: dict[str, dict[str, str]] = {
         "code_body": "Введите его при оформлении заказа.",
         "code_unusable_title": "Этот код сейчас нельзя использовать",
         "continue": "Перейти в магазин",
-        "claim_title": "Получите {points} бонусных баллов",
+        "claim_title": "Получите {points}",
         "claim_body": "Они сразу появятся на вашем счёте.",
         "claim_button": "Получить баллы",
-        "claimed_title": "{points} бонусных баллов ваши",
+        "claimed_title": "Начислено на ваш счёт: {points}",
         "claimed_body": "Теперь на вашем счёте {balance}.",
         "already_claimed_title": "Вы уже получили эти баллы",
         "already_claimed_body": "Каждый подарок можно получить один раз. На вашем счёте {balance}.",
@@ -120,10 +120,10 @@ TEXTS: dict[str, dict[str, str]] = {
         "code_body": "Введіть його під час оформлення замовлення.",
         "code_unusable_title": "Цей код зараз не можна використати",
         "continue": "Перейти до магазину",
-        "claim_title": "Отримайте {points} бонусних балів",
+        "claim_title": "Отримайте {points}",
         "claim_body": "Вони одразу з'являться на вашому рахунку.",
         "claim_button": "Отримати бали",
-        "claimed_title": "{points} бонусних балів ваші",
+        "claimed_title": "Нараховано на ваш рахунок: {points}",
         "claimed_body": "Тепер на вашому рахунку {balance}.",
         "already_claimed_title": "Ви вже отримали ці бали",
         "already_claimed_body": "Кожен подарунок можна отримати один раз. На вашому рахунку {balance}.",
@@ -220,7 +220,7 @@ def claim_reward(deps, token: str, *, accept_language: Optional[str] = None, now
         repo.commit(Change(account=account, event_id=event_id, event_topic="reward_claim", keep_event=True), now)
         _count(deps, shop.shop_id, link.subject, {"points_claimed": points, "claims": 1}, link.customer_id)
         logger.info("reward claimed: shop=%s subject=%s points=%d", shop.shop_id, link.subject, points)
-        return _message(200, shop, locale, "claimed", points=_points(locale, points),
+        return _message(200, shop, locale, "claimed", points=_points(locale, points, _BONUS_POINTS),
                         balance=_points(locale, account.points_balance))
 
     return retry_on_conflict(attempt, attempts=_CLAIM_ATTEMPTS, exhausted=lambda: _message(
@@ -237,7 +237,9 @@ def _resolve(deps, token: str, now: datetime, accept_language: Optional[str] = N
         shop = load_shop(deps, link.shop_id)
     except NotFound:
         return _message(404, None, resolve_locale(accept_language), "not_found")
-    locale = shop.default_locale
+    # The reader's language first, as every other page of a link (an English mail's reader in a
+    # Ukrainian shop read its expiry in Ukrainian); the shop's when the browser names none we write.
+    locale = resolve_locale(accept_language, shop.default_locale)
     if now > link.expires_at:
         return _message(404, shop, locale, "expired")
     destination = safe_destination(link.url, shop.link_hosts)
@@ -320,7 +322,7 @@ def _claim_page(deps, shop, link, accept_language, now: datetime) -> Answer:
     if repo.event_seen(keys.claim_event_id(reward_id, link.customer_id)):
         return _message(200, shop, locale, "already_claimed", balance=_points(locale, account.points_balance))
     texts = TEXTS[locale]
-    title = texts["claim_title"].format(points=_points(locale, points))
+    title = texts["claim_title"].format(points=_points(locale, points, _BONUS_POINTS))
     body = (f'<h1>{escape(title)}</h1>\n<p>{escape(texts["claim_body"])}</p>\n'
             f'<form method="post"><button type="submit" class="primary">{escape(texts["claim_button"])}</button>'
             f'</form>\n')
@@ -334,7 +336,29 @@ def _message(status: int, shop, locale: str, kind: str, **values) -> Answer:
     return Answer(status, document(locale, title, body, shop=shop, back_text=texts["back"]))
 
 
-def _points(locale: str, points: int) -> str:
+# Numbers of points in words that agree with them, by each language's plural rule (CLDR's, through
+# Babel): "1 бонусний бал", "3 бонусні бали", "21 бонусний бал". A number spliced into one fixed
+# phrase read "Отримайте 1 бонусних балів". ``other`` is the fractions' form in ru and uk.
+_BONUS_POINTS = {
+    "en": {"one": "{n} bonus point", "other": "{n} bonus points"},
+    "de": {"one": "{n} Bonuspunkt", "other": "{n} Bonuspunkte"},
+    "ru": {"one": "{n} бонусный балл", "few": "{n} бонусных балла", "many": "{n} бонусных баллов",
+           "other": "{n} бонусного балла"},
+    "uk": {"one": "{n} бонусний бал", "few": "{n} бонусні бали", "many": "{n} бонусних балів",
+           "other": "{n} бонусного бала"},
+}
+_POINTS = {
+    "en": {"one": "{n} point", "other": "{n} points"},
+    "de": {"one": "{n} Punkt", "other": "{n} Punkte"},
+    "ru": {"one": "{n} балл", "few": "{n} балла", "many": "{n} баллов", "other": "{n} балла"},
+    "uk": {"one": "{n} бал", "few": "{n} бали", "many": "{n} балів", "other": "{n} бала"},
+}
+
+
+def _points(locale: str, points: int, words: dict[str, dict[str, str]] = _POINTS) -> str:
+    from babel import Locale
     from babel.numbers import format_decimal
 
-    return format_decimal(points, locale=locale)
+    forms = words[locale]
+    form = forms.get(Locale.parse(locale).plural_form(points), forms["other"])
+    return form.format(n=format_decimal(points, locale=locale))

@@ -12,7 +12,8 @@ from chalicelib.domain.loyalty.codes import RewardCode, new_code
 from chalicelib.domain.money import format_minor
 from chalicelib.domain.shops.shop import Shop
 from chalicelib.errors import BadRequest, Conflict, NotFound
-from chalicelib.services.loyalty.program_effects import give_referral_code, share_link
+from chalicelib.mail import outbox
+from chalicelib.services.loyalty.program_effects import give_referral_code, message, share_link
 from chalicelib.store import keys
 from chalicelib.store.loyalty.repository import Change, ConcurrentChange
 from chalicelib.services.retries import retry_on_conflict
@@ -139,12 +140,22 @@ def redeem_points(deps, shop: Shop, email: str, body: dict) -> dict:
                           expires_at=day_end(now + timedelta(days=shop.program.redemption_code_validity_days),
                                              shop.timezone))
         code.portions = portions
-        deps.repos.loyalty(shop.shop_id).commit(Change(account=account, codes=[code]), now)
+        mail = [_code_mail(shop, account, code, points, now)]
+        deps.repos.loyalty(shop.shop_id).commit(Change(account=account, codes=[code], outbox=mail), now)
+        outbox.publish(deps, mail)
         return {"code": code.code, "points": points,
                 "value": format_minor(code.value_minor, shop.currency_exponent), "currency": shop.currency,
                 "expires_at": keys.iso(code.expires_at), "points_balance": account.points_balance}
 
     return retry_on_conflict(decide)
+
+
+def _code_mail(shop: Shop, account: Account, code: RewardCode, points: int, now) -> dict:
+    """The ``reward_code`` e-mail: the code the points became, committed with them (the storefront
+    showed it once; the mail keeps it in the customer's inbox). Keyed by the code: sent once."""
+    data = {"code": code.code, "value_minor": code.value_minor, "points": points,
+            "expires_at": keys.iso(code.expires_at)}
+    return message(shop.shop_id, account.customer_id, "reward_code", f"reward_code:{code.code}", data, now)
 
 
 def existing_account(deps, shop: Shop, email: str) -> Account:

@@ -152,7 +152,8 @@ def unsubscribe_page(deps, token: str, query: Optional[Mapping[str, str]] = None
         return _not_found(query, accept_language)
     shop, customer_id = found
     account, prefs = _account(deps, shop.shop_id, customer_id), deps.repos.mail(shop.shop_id).load_prefs(customer_id)
-    locale = resolve_locale(query.get("lang"), account.locale if account else None, shop.default_locale)
+    locale = resolve_locale(query.get("lang"), account.locale if account else None, accept_language,
+                            shop.default_locale)
     state = "unsubscribed" if prefs.unsubscribed else "subscribed"
     return 200, _page(locale, shop, state)
 
@@ -191,11 +192,13 @@ def unsubscribe_post(deps, token: str, form_body: bytes | str | None, *, content
         store.update_prefs(customer_id, lambda prefs: _resubscribe(prefs, now))
         state = "resubscribed"
     else:
-        locale = resolve_locale(query.get("lang"), None, shop.default_locale)
+        locale = resolve_locale(query.get("lang"), accept_language, shop.default_locale)
         return 400, _message_page(locale, "bad_request", shop)
     logger.info("mail preference change: shop=%s action=%s source=%s", shop.shop_id, action, source)
     account = _account(deps, shop.shop_id, customer_id)
-    locale = resolve_locale(query.get("lang"), account.locale if account else None, shop.default_locale)
+    # The one order every page asks in: lang, the customer's, the browser's, the shop's (mail/base.py).
+    locale = resolve_locale(query.get("lang"), account.locale if account else None, accept_language,
+                            shop.default_locale)
     return 200, _page(locale, shop, state)
 
 
