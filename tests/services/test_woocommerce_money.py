@@ -219,8 +219,11 @@ def test_the_largest_amount_a_payload_may_carry_breaks_nothing_downstream(deps, 
     assert "999,999,999,999" in _post_purchase_text(deps)
     dashboard = memory_client.http.get("/admin/shops/us-woo-shop/dashboard", headers=ADMIN)
     assert dashboard.status_code == 200, dashboard.body
-    # A refund of all of it takes all of it back.
+    status, code = us_shop.redeem(ENCODED, 999_999_999_999)
+    assert status == 201, code
+    assert code["value"] == "999999999999.00"
+    # A refund of all of it takes all of it back: the points were spent, so they become debt.
     order["refunds"] = [{"id": 9001, "reason": "", "total": "-999999999999.99"}]
     order["status"] = "refunded"
     assert _delivered(us_shop, order)["points_reversed"] == 999_999_999_999
-    assert _balance(us_shop)[0] == 0
+    assert _balance(us_shop) == (-999_999_999_999, "0.00", "0.00")
