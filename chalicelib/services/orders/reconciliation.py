@@ -111,11 +111,11 @@ def reconcile_shop(deps, shop_id: str, now: Optional[datetime] = None, *, since:
                 if parsed is None:
                     continue
                 order, updated = parsed
-                if shop.platform == "woocommerce":
-                    order = refund_details.itemized_if_new(deps, shop, order, payload, fetch)
                 if updated is not None and updated > settled_before:
                     fresh = True  # sorted by change time: the rest are fresh too
                     break
+                if shop.platform == "woocommerce":
+                    order = refund_details.itemized_if_new(deps, shop, order, payload, fetch)
                 _apply_found(deps, shop, order, now, report)
                 if updated is not None and updated > high_water:
                     high_water = updated
