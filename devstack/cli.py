@@ -177,6 +177,8 @@ def build_sample(args: argparse.Namespace, currency: str) -> tuple[str, str, dic
     from devstack import samples
 
     platform = args.platform
+    if getattr(args, "payload", None):
+        return _recorded_payload(args)
     if args.refund_of:
         refund_id = args.refund_id or str(_fresh_number())
         payload = samples.sample_refund_payload(
@@ -196,6 +198,18 @@ def build_sample(args: argparse.Namespace, currency: str) -> tuple[str, str, dic
     topic = {"shopify": "orders/paid", "woocommerce": "order.created", "generic": "order"}[platform]
     with_code = f" with code {codes[0]}" if codes else ""
     return f"paid order {order_id} for {args.email}{with_code}", topic, payload
+
+
+def _recorded_payload(args: argparse.Namespace) -> tuple[str, str, dict]:
+    """A recorded delivery (tests/fixtures/platforms/*.json) replayed as it is, with its topic."""
+    default_topic = {"shopify": "orders/paid", "woocommerce": "order.updated", "generic": "order"}[args.platform]
+    try:
+        payload = json.loads(Path(args.payload).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as error:
+        raise CliError(f"--payload: cannot read {args.payload}: {error}") from None
+    if not isinstance(payload, dict):
+        raise CliError(f"--payload: {args.payload} must hold one JSON object (a webhook body)")
+    return f"recorded payload {args.payload}", args.topic or default_topic, payload
 
 
 def _fresh_number() -> int:
@@ -604,6 +618,10 @@ def build_parser() -> argparse.ArgumentParser:
     what = send.add_mutually_exclusive_group()
     what.add_argument("--refund-of", metavar="ORDER_ID", help="send a refund of this order instead")
     what.add_argument("--cancel", metavar="ORDER_ID", help="send a cancellation of this order instead")
+    what.add_argument("--payload", metavar="FILE",
+                      help="send this recorded webhook body (a JSON object) as it is, e.g. a tests/fixtures file")
+    send.add_argument("--topic", metavar="T", help="the topic of a --payload delivery (default: WooCommerce "
+                      "order.updated, Shopify orders/paid)")
     send.add_argument("--refund-id", metavar="RID", help="refund id (default: a fresh one)")
     send.add_argument("--line", default="1", metavar="LINE_ID",
                       help="refunded order line (default 1; sample orders have lines 1 and 2)")

@@ -271,7 +271,7 @@ def _shopify_order(payload: dict, ctx: WebhookContext) -> Union[Order, Skipped]:
 
 
 def _woocommerce_order(payload: dict, ctx: WebhookContext) -> Order:
-    return woocommerce.order_from_payload(validate(woocommerce.WooOrder, payload), ctx.minor_exponent)
+    return woocommerce.order_from_payload(validate(woocommerce.WooOrder, payload), ctx.minor_exponent, ctx.currency)
 
 
 def _generic_jsonl(stream: TextIO, ctx: WebhookContext) -> Iterator[Read]:

@@ -6,7 +6,9 @@
 * WooCommerce REST API v3: ``GET /wp-json/wc/v3/orders?modified_after=…&dates_are_gmt=true
   &orderby=modified&order=asc&per_page=100&page=N`` with HTTP Basic consumer key and secret;
   ``X-WP-TotalPages`` says how many pages there are. A refund changes its order, so the
-  order (with its ``refunds``) comes back in this list.
+  order (with its ``refunds``) comes back in this list. The order lists a refund as its id,
+  reason and total only; ``GET /wp-json/wc/v3/orders/{id}/refunds`` gives each refund's own
+  ``line_items``, ``shipping_lines`` and ``fee_lines`` (what it paid back for).
 
 Each yields the raw order objects (the same shapes as the webhook bodies) page by page.
 urllib only: the Lambda carries no HTTP library of its own.
@@ -38,9 +40,9 @@ class PlatformApiError(Exception):
 Fetch = Callable[[urllib.request.Request], tuple[int, dict, bytes]]
 
 
-def _fetch(request: urllib.request.Request) -> tuple[int, dict, bytes]:
+def _fetch(request: urllib.request.Request, timeout: float = TIMEOUT_SECONDS) -> tuple[int, dict, bytes]:
     try:
-        with urllib.request.urlopen(request, timeout=TIMEOUT_SECONDS) as response:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
             return response.status, {k.lower(): v for k, v in response.headers.items()}, response.read()
     except urllib.error.HTTPError as error:
         return error.code, {k.lower(): v for k, v in (error.headers or {}).items()}, error.read() or b""
@@ -130,3 +132,28 @@ def woocommerce_orders(base_url: str, consumer_key: str, consumer_secret: str, m
         yield document
         pages = int(response_headers.get("x-wp-totalpages", page) or page)
         page += 1
+
+
+# Asked while a webhook waits for its answer: one short try, no waiting out a throttle.
+REFUNDS_TIMEOUT_SECONDS = 5
+
+
+def _quick_fetch(request: urllib.request.Request) -> tuple[int, dict, bytes]:
+    return _fetch(request, timeout=REFUNDS_TIMEOUT_SECONDS)
+
+
+def _no_wait(seconds: float) -> None:
+    raise PlatformApiError("the platform is throttling; refund details are left for later")
+
+
+def woocommerce_refunds(base_url: str, consumer_key: str, consumer_secret: str, order_id: str, *,
+                        fetch: Fetch = _quick_fetch, sleep: Callable[[float], None] = _no_wait) -> list[dict]:
+    """The order's refunds as the refunds endpoint describes them (one page of 100: no order is
+    refunded a hundred times)."""
+    token = base64.b64encode(f"{consumer_key}:{consumer_secret}".encode()).decode()
+    url = (f"{base_url}/wp-json/wc/v3/orders/{urllib.parse.quote(str(order_id), safe='')}/refunds?"
+           + urllib.parse.urlencode({"per_page": WOOCOMMERCE_PAGE}))
+    document, _ = _get_json(url, {"Authorization": f"Basic {token}"}, fetch, sleep)
+    if not isinstance(document, list):
+        raise PlatformApiError("wc/v3/orders/{id}/refunds: the answer is not a list of refunds")
+    return [refund for refund in document if isinstance(refund, dict)]

@@ -6,6 +6,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Any, Mapping, Optional
 
+from chalicelib.domain.loyalty.order_record import allocate
 from chalicelib.domain.money import to_minor
 from chalicelib.domain.platform_events import (
     CodeDiscount,
@@ -21,6 +22,7 @@ from chalicelib.domain.platform_events import (
     ProductFacts,
     Receipt,
     Refund,
+    RefundLine,
     ShippingAddress,
     Shipment,
     WebhookEvent,
@@ -132,9 +134,43 @@ class TrackingItem(Payload):
     date_shipped: Optional[Any] = None  # unix seconds as a string
 
 
+class FeeLine(Payload):
+    """A fee line: a surcharge, or, with a negative ``total``, a discount the shop gave as a fee."""
+
+    total: Amount  # without tax
+    total_tax: Optional[Amount] = None
+    name: Optional[str] = None
+
+
+class RefundedItem(Payload):
+    """A line item of a refund resource (``GET /wc/v3/orders/{id}/refunds``): negative amounts;
+    the order's line it refunds is named by its ``_refunded_item_id`` meta."""
+
+    id: PlatformId
+    total: Amount  # negative, without tax
+    total_tax: Optional[Amount] = None
+    meta_data: Optional[list[MetaData]] = None
+
+
+class RefundedCharge(Payload):
+    """A shipping or fee line of a refund resource: money that earned nothing."""
+
+    total: Optional[Amount] = None
+    total_tax: Optional[Amount] = None
+
+
 class WooRefund(Payload):
     id: PlatformId
-    total: Amount  # negative: "-5.00"
+    total: Amount  # negative: "-5.00", tax included
+    # Present only where the refund resource's own lines were merged in (reconciliation reads
+    # them from the refunds endpoint); the order webhook's ``refunds`` carry id, reason and total.
+    line_items: Optional[list[RefundedItem]] = None
+    shipping_lines: Optional[list[RefundedCharge]] = None
+    fee_lines: Optional[list[RefundedCharge]] = None
+
+    @property
+    def itemized(self) -> bool:
+        return self.line_items is not None or self.shipping_lines is not None or self.fee_lines is not None
 
 
 class WooOrder(Payload):
@@ -157,6 +193,7 @@ class WooOrder(Payload):
     customer_id: Optional[int] = None
     billing: Optional[Billing] = None
     coupon_lines: Optional[list[CouponLine]] = None
+    fee_lines: Optional[list[FeeLine]] = None
     refunds: Optional[list[WooRefund]] = None
     shipping: Optional[WooShipping] = None
     meta_data: Optional[list[MetaData]] = None
@@ -194,28 +231,144 @@ def _refunded_goods_money(refund_total: Decimal, order: WooOrder) -> Decimal:
     return money * net / gross if net > 0 and gross > net else money
 
 
+def _refund_from_payload(refund: WooRefund, order: WooOrder, to_minor_units) -> Refund:
+    """A refund listed on the order. The order webhook says only its total, which cannot tell
+    goods from shipping or fees: that money counts as goods (docs/data-model.md, "WooCommerce money"), and the
+    lines can never give back more than they earned. A refund whose own lines are known
+    (the refund resource) gives back what its goods lines returned and nothing for shipping or
+    fees; money it returned beyond its lines counts as goods, as a bare total does."""
+    if not refund.itemized:
+        return Refund(refund_id=refund.id, order_id=order.id,
+                      amount_minor=to_minor_units(_refunded_goods_money(refund.total, order)))
+    include_tax = bool(order.prices_include_tax)
+    order_lines = {line.id for line in order.line_items}
+    lines, unnamed_goods, itemized_gross = [], Decimal(0), Decimal(0)
+    for item in refund.line_items or ():
+        itemized_gross += abs(item.total) + abs(item.total_tax or Decimal(0))
+        money = abs(_with_tax(item.total, item.total_tax, include_tax))
+        refunded_id = next((str(m.value).strip() for m in item.meta_data or ()
+                            if m.key == "_refunded_item_id" and m.value is not None), None)
+        if refunded_id in order_lines:
+            lines.append(RefundLine(line_id=refunded_id, amount_minor=to_minor_units(money)))
+        else:
+            unnamed_goods += money
+    for charge in (*(refund.shipping_lines or ()), *(refund.fee_lines or ())):
+        itemized_gross += abs(charge.total or Decimal(0)) + abs(charge.total_tax or Decimal(0))
+    beyond_lines = max(abs(refund.total) - itemized_gross, Decimal(0))
+    amount = unnamed_goods + (_refunded_goods_money(beyond_lines, order) if beyond_lines else Decimal(0))
+    return Refund(refund_id=refund.id, order_id=order.id, lines=tuple(lines), amount_minor=to_minor_units(amount))
+
+
+def _fee_discount(order: WooOrder) -> Decimal:
+    """The money negative fee lines took off the order, counted as the lines count (with its tax
+    where prices include tax). Positive fees (surcharges, gift wrap) are not goods: they earn nothing."""
+    include_tax = bool(order.prices_include_tax)
+    return sum((-_with_tax(fee.total, fee.total_tax, include_tax) for fee in order.fee_lines or () if fee.total < 0),
+               Decimal(0))
+
+
+def _less_discount(paid: list[int], discount_minor: int) -> list[int]:
+    """The lines' paid money less a discount that no line carries, spread by what each paid."""
+    if discount_minor <= 0:
+        return paid
+    if discount_minor >= sum(paid):
+        return [0] * len(paid)
+    return [amount - part for amount, part in zip(paid, allocate(discount_minor, paid))]
+
+
+# Multi-currency plugins' order meta: WooPayments names the store's currency and the price of one
+# of its units in the order's currency; Aelia Currency Switcher keeps the rate from the order's
+# currency to the store's (base) currency, and the order's total in it.
+WCPAY_RATE_META = "_wcpay_multi_currency_order_exchange_rate"
+WCPAY_DEFAULT_CURRENCY_META = "_wcpay_multi_currency_order_default_currency"
+AELIA_RATE_META = "_base_currency_exchange_rate"
+AELIA_TOTAL_META = "_order_total_base_currency"
+# Beyond these a rate is a plugin's mistake, not a currency (no two currencies are 10^6 apart).
+_RATE_RANGE = (Decimal("0.000001"), Decimal(1_000_000))
+
+
+def _meta_decimal(order: WooOrder, key: str) -> Optional[Decimal]:
+    raw = next((m.value for m in order.meta_data or () if m.key == key), None)
+    if isinstance(raw, bool) or not isinstance(raw, (str, int, float, Decimal)):
+        return None
+    try:
+        value = Decimal(str(raw).strip())
+    except ArithmeticError:
+        return None
+    return value if value.is_finite() and _RATE_RANGE[0] <= value <= _RATE_RANGE[1] else None
+
+
+def shop_currency_rate(order: WooOrder, shop_currency: Optional[str]) -> Optional[Decimal]:
+    """What one unit of the order's currency is in the shop's, as the order's own meta says: 1 for
+    an order in the shop's currency; None where no multi-currency plugin recorded it."""
+    if shop_currency is None or order.currency.strip().upper() == shop_currency.upper():
+        return Decimal(1)
+    default = next((m.value for m in order.meta_data or () if m.key == WCPAY_DEFAULT_CURRENCY_META), None)
+    wcpay = _meta_decimal(order, WCPAY_RATE_META)
+    if wcpay is not None and isinstance(default, str) and default.strip().upper() == shop_currency.upper():
+        return 1 / wcpay
+    # Aelia converts to the store's base currency, which is the shop's currency here.
+    aelia = _meta_decimal(order, AELIA_RATE_META)
+    if aelia is not None:
+        return aelia
+    base_total = _meta_decimal(order, AELIA_TOTAL_META)
+    if base_total is not None and order.total and order.total > 0:
+        rate = base_total / order.total
+        return rate if _RATE_RANGE[0] <= rate <= _RATE_RANGE[1] else None
+    return None
+
+
+def with_refund_lines(payload: dict, refunds: list[dict]) -> dict:
+    """The order payload with each listed refund's own lines, from the refund resources the
+    refunds endpoint answered (matched by id; a refund it did not describe stays a bare total)."""
+    described = {str(refund.get("id")): refund for refund in refunds}
+    listed = payload.get("refunds")
+    if not isinstance(listed, list):
+        return payload
+    merged = []
+    for entry in listed:
+        resource = described.get(str(entry.get("id"))) if isinstance(entry, dict) else None
+        if resource is None:
+            merged.append(entry)
+            continue
+        merged.append({**entry, **{key: resource[key] for key in ("line_items", "shipping_lines", "fee_lines")
+                                   if isinstance(resource.get(key), list)}})
+    return {**payload, "refunds": merged}
+
+
 def _is_paid(order: WooOrder) -> bool:
     status = order.status.lower()
     return status in PAID_STATUSES or (order.date_paid_gmt is not None and status not in UNPAID_STATUSES)
 
 
-def order_from_payload(order: WooOrder, exponent: int) -> Order:
+def order_from_payload(order: WooOrder, exponent: int, shop_currency: Optional[str] = None) -> Order:
+    """The order in platform-neutral terms. An order in another currency than the shop's comes in
+    the shop's currency where a multi-currency plugin recorded the rate (every amount times it),
+    else in its own currency, which the ledger does not count (docs/data-model.md, "WooCommerce money")."""
     include_tax = bool(order.prices_include_tax)
+    rate = shop_currency_rate(order, shop_currency)
+    converted = rate is not None and rate != 1
+
+    def minor(amount: Decimal) -> int:
+        return to_minor(amount * rate if converted else amount, exponent)
+
+    paid = _less_discount([max(minor(_with_tax(line.total, line.total_tax, include_tax)), 0)
+                           for line in order.line_items], minor(_fee_discount(order)))
     lines = tuple(
         OrderLine(
             line_id=line.id,
             quantity=line.quantity,
-            paid_minor=max(to_minor(_with_tax(line.total, line.total_tax, include_tax), exponent), 0),
+            paid_minor=paid_minor,
             sku=first_present(line.sku),
             product_id=str(line.product_id) if line.product_id else None,
             title=line.name or "",
             list_minor=max(to_minor(_with_tax(line.subtotal, line.subtotal_tax, include_tax), exponent), 0)
             if line.subtotal is not None else None,
         )
-        for line in order.line_items
+        for line, paid_minor in zip(order.line_items, paid)
     )
-    shipping = to_minor(_with_tax(order.shipping_total or Decimal(0), order.shipping_tax, include_tax), exponent)
-    paid = _is_paid(order)
+    shipping = minor(_with_tax(order.shipping_total or Decimal(0), order.shipping_tax, include_tax))
+    is_paid = _is_paid(order)
     billing = order.billing or Billing()
     return Order(
         order_id=order.id,
@@ -226,26 +379,21 @@ def order_from_payload(order: WooOrder, exponent: int) -> Order:
             first_name=first_present(billing.first_name),
             last_name=first_present(billing.last_name),
         ),
-        currency=order.currency.upper(),
+        currency=shop_currency.upper() if converted else order.currency.upper(),
         lines=lines,
-        paid=paid,
+        paid=is_paid,
         cancelled=order.status.lower() == "cancelled",
         name=f"#{order.number or order.id}",
         created_at=order.date_created_gmt,
-        paid_at=order.date_paid_gmt if paid else None,
+        paid_at=order.date_paid_gmt if is_paid else None,
         shipping_minor=shipping,
-        total_minor=to_minor(order.total, exponent) if order.total is not None else sum(line.paid_minor for line in lines) + shipping,
+        total_minor=minor(order.total) if order.total is not None else sum(line.paid_minor for line in lines) + shipping,
         discount_codes=tuple(coupon.code for coupon in order.coupon_lines or ()),
         # The coupon's discount, with its tax where the shop's prices include tax (as the lines count).
         code_discounts=tuple(
-            CodeDiscount(coupon.code, max(to_minor(_with_tax(coupon.discount, coupon.discount_tax, include_tax),
-                                                   exponent), 0))
+            CodeDiscount(coupon.code, max(minor(_with_tax(coupon.discount, coupon.discount_tax, include_tax)), 0))
             for coupon in order.coupon_lines or () if coupon.discount is not None),
-        refunds=tuple(
-            Refund(refund_id=refund.id, order_id=order.id,
-                   amount_minor=to_minor(_refunded_goods_money(refund.total, order), exponent))
-            for refund in order.refunds or ()
-        ),
+        refunds=tuple(_refund_from_payload(refund, order, minor) for refund in order.refunds or ()),
         fully_refunded=order.status.lower() == "refunded",
         shipping_address=ShippingAddress(order.shipping.address_1, order.shipping.city or "",
                                          order.shipping.postcode or "", order.shipping.country or "")
@@ -366,7 +514,7 @@ def product_from_payload(product: WooProduct, exponent: int) -> ProductFacts:
 
 def _event(topic: str, payload: dict, ctx: WebhookContext) -> WebhookEvent:
     if topic in ORDER_TOPICS:
-        return OrderEvent(order_from_payload(validate(WooOrder, payload), ctx.minor_exponent))
+        return OrderEvent(order_from_payload(validate(WooOrder, payload), ctx.minor_exponent, ctx.currency))
     if topic == "order.deleted":
         # WooCommerce sends only {"id": N} for a deleted resource.
         return OrderDeletedEvent(validate(OrderDeletion, payload).id)

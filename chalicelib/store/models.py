@@ -522,6 +522,10 @@ class WebhookHealthItem(Item, discriminator="webhook_health"):
     missed_orders = NumberAttribute(null=True)
     missed_refunds = NumberAttribute(null=True)
     last_reconciled_at = UnicodeAttribute(null=True)
+    # Orders the ledger did not count because of their currency (no exchange rate in the payload).
+    ignored_currency = NumberAttribute(null=True)
+    last_ignored_at = UnicodeAttribute(null=True)
+    last_ignored_reason = UnicodeAttribute(null=True)
 
 
 class ClickItem(Item, discriminator="click"):

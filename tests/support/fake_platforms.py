@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 import threading
 import urllib.parse
 from datetime import datetime, timezone
@@ -27,6 +28,8 @@ class FakePlatform:
                  consumer_secret: str = "cs_test_secret", page_size: int = 2):
         self.shopify_orders: list[dict] = []
         self.woocommerce_orders: list[dict] = []
+        # order id → its refunds as ``GET /wp-json/wc/v3/orders/{id}/refunds`` answers them
+        self.woocommerce_refunds: dict[str, list[dict]] = {}
         self.access_token, self.consumer_key, self.consumer_secret = access_token, consumer_key, consumer_secret
         self.page_size = page_size  # small, so the tests walk several pages
         self.throttle_next = 0
@@ -49,6 +52,9 @@ class FakePlatform:
                     return self._shopify(query)
                 if url.path == "/wp-json/wc/v3/orders":
                     return self._woocommerce(query)
+                refunds_of = re.fullmatch(r"/wp-json/wc/v3/orders/([0-9]+)/refunds", url.path)
+                if refunds_of:
+                    return self._woocommerce_refunds(refunds_of.group(1))
                 return self._send(404, {"errors": "Not Found"})
 
             def _send(self, status, body, headers=None):
@@ -85,11 +91,26 @@ class FakePlatform:
                                        f'&page_info={token.decode()}>; rel="next"')
                 return self._send(200, {"orders": page}, headers)
 
-            def _woocommerce(self, query):
+            def _woocommerce_refused(self) -> bool:
                 expected = base64.b64encode(f"{fake.consumer_key}:{fake.consumer_secret}".encode()).decode()
-                if self.headers.get("Authorization") != f"Basic {expected}":
-                    return self._send(401, {"code": "woocommerce_rest_cannot_view", "message": "Sorry, you cannot list resources.",
-                                            "data": {"status": 401}})
+                if self.headers.get("Authorization") == f"Basic {expected}":
+                    return False
+                self._send(401, {"code": "woocommerce_rest_cannot_view", "message": "Sorry, you cannot list resources.",
+                                 "data": {"status": 401}})
+                return True
+
+            def _woocommerce_refunds(self, order_id):
+                if self._woocommerce_refused():
+                    return None
+                if not any(str(order["id"]) == order_id for order in fake.woocommerce_orders) \
+                        and order_id not in fake.woocommerce_refunds:
+                    return self._send(404, {"code": "woocommerce_rest_order_invalid_id", "message": "Invalid order ID.",
+                                            "data": {"status": 404}})
+                return self._send(200, fake.woocommerce_refunds.get(order_id, []))
+
+            def _woocommerce(self, query):
+                if self._woocommerce_refused():
+                    return None
                 assert query.get("dates_are_gmt") == "true"
                 since = query.get("modified_after")
                 rows = sorted((o for o in fake.woocommerce_orders

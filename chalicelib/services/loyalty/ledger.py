@@ -95,7 +95,11 @@ def apply_order_update(deps, shop: Shop, order, now: datetime, *, event_id: Opti
     ``program`` overrides the shop's rules (an import that sets spend and tiers only).
     Returns the answer and what changed (None when nothing did)."""
     if order.currency.upper() != shop.currency:
-        return {"result": "ignored", "reason": f"order currency {order.currency} is not the shop's {shop.currency}"}, None
+        # Counted on the shop's money only: a payload in another currency without the rate to the
+        # shop's (docs/data-model.md, "WooCommerce money") earns nothing, and webhook health shows it.
+        return {"result": "ignored", "skipped": "currency", "order_id": order.order_id,
+                "reason": f"order currency {order.currency} is not the shop's {shop.currency}, and the order "
+                          "carries no exchange rate to it"}, None
     repo = deps.repos.loyalty(shop.shop_id)
     customer_id = _customer_id(shop, repo, order.customer)
     # A referral code is not used up by the orders that carry it: the referral record is its effect.

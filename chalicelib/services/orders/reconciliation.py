@@ -28,6 +28,7 @@ from chalicelib.errors import BadRequest, ServiceError
 from chalicelib.platforms import order_api, shopify, woocommerce
 from chalicelib.platforms.fields import validate
 from chalicelib.services.loyalty import ledger
+from chalicelib.services.orders import refund_details
 from chalicelib.services.shops.lookup import load_shop
 from chalicelib.store import keys
 from chalicelib.store.models import ReconcileCheckpointItem
@@ -113,6 +114,8 @@ def reconcile_shop(deps, shop_id: str, now: Optional[datetime] = None, *, since:
                 if updated is not None and updated > settled_before:
                     fresh = True  # sorted by change time: the rest are fresh too
                     break
+                if shop.platform == "woocommerce":
+                    order = refund_details.itemized_if_new(deps, shop, order, payload, fetch)
                 _apply_found(deps, shop, order, now, report)
                 if updated is not None and updated > high_water:
                     high_water = updated
@@ -155,7 +158,7 @@ def _parse(shop, payload: dict):
         parsed = validate(shopify.ShopifyOrder, payload)
         return shopify.order_from_payload(parsed, shop.currency_exponent), parsed.updated_at
     parsed = validate(woocommerce.WooOrder, payload)
-    return woocommerce.order_from_payload(parsed, shop.currency_exponent), parsed.date_modified_gmt
+    return woocommerce.order_from_payload(parsed, shop.currency_exponent, shop.currency), parsed.date_modified_gmt
 
 
 def _parse_found(shop, payload, report: Report):

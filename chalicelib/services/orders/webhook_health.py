@@ -28,6 +28,17 @@ def note_refused(deps, shop_id: str, error: ServiceError, now: datetime) -> None
         _log.warning("could not count a refused webhook for shop %s", shop_id, exc_info=True)
 
 
+def note_ignored(deps, shop_id: str, answer: dict, now: datetime) -> None:
+    """An order the ledger left uncounted for its currency: the shop sees how many and the last
+    one, since nothing else would tell it that a customer earned nothing (one write per such order)."""
+    if answer.get("skipped") != "currency":
+        return
+    try:
+        deps.repos.webhook_health(shop_id).ignored_currency(str(answer.get("order_id")), answer.get("reason", ""), now)
+    except Exception:  # noqa: BLE001 - a health counter must never change a webhook's answer
+        _log.warning("could not count an ignored order for shop %s", shop_id, exc_info=True)
+
+
 def note_delivery(deps, shop_id: str, now: datetime) -> None:
     if not deps.caches.noted_deliveries.mark_if_due(shop_id):
         return
@@ -53,6 +64,9 @@ def health_view(deps, shop_id: str) -> dict:
         "last_failure": value("last_failure_reason"),
         "missed_by_webhooks": {"orders": int(value("missed_orders") or 0),
                                "refunds": int(value("missed_refunds") or 0)},
+        "ignored_orders": {"currency": int(value("ignored_currency") or 0)},
+        "last_ignored_at": value("last_ignored_at"),
+        "last_ignored": value("last_ignored_reason"),
         "last_reconciled_at": value("last_reconciled_at"),
         "reconciliation": _checkpoint_view(checkpoint),
     }

@@ -8,8 +8,9 @@ from chalicelib.logs import log_context
 from chalicelib.platforms.body import refuse_oversized
 from chalicelib.services.loyalty.ledger import apply_delivery
 from chalicelib.services.shops.lookup import load_shop
+from chalicelib.services.orders.refund_details import with_refund_details
 from chalicelib.services.orders.shipments import apply_shipments
-from chalicelib.services.orders.webhook_health import note_delivery, note_refused
+from chalicelib.services.orders.webhook_health import note_delivery, note_ignored, note_refused
 
 
 # The platform's id of one delivery: what ties the shop's own logs to ours.
@@ -45,8 +46,10 @@ def _receive_webhook(deps, platform: str, shop_id: str, headers: Mapping[str, st
         note_refused(deps, shop_id, error, now)
         record_webhook_metric(deps, "WebhooksRefused", now)
         raise
+    delivery = with_refund_details(deps, shop, delivery, raw_body)
     result = _apply(deps, shop, delivery, now)
     note_delivery(deps, shop_id, now)
+    note_ignored(deps, shop_id, result, now)
     if result.get("result") == "applied":
         record_webhook_metric(deps, "OrdersApplied" if result.get("order_id") else "ChangesApplied", now)
     return result

@@ -30,6 +30,10 @@ class WebhookHealthStore:
         self._update([counter.add(1), WebhookHealthItem.last_failure_at.set(keys.iso(at)),
                       WebhookHealthItem.last_failure_reason.set(f"{reason}: {detail}"[:300])])
 
+    def ignored_currency(self, order_id: str, reason: str, at: datetime) -> None:
+        self._update([WebhookHealthItem.ignored_currency.add(1), WebhookHealthItem.last_ignored_at.set(keys.iso(at)),
+                      WebhookHealthItem.last_ignored_reason.set(f"order {order_id}: {reason}"[:300])])
+
     def delivery(self, at: datetime) -> None:
         self._update([WebhookHealthItem.last_delivery_at.set(keys.iso(at))])
 
