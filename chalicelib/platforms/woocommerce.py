@@ -104,12 +104,6 @@ class CouponLine(Payload):
     discount_tax: Optional[Amount] = None
 
 
-class FeeLine(Payload):
-    name: Optional[str] = None
-    total: Optional[Amount] = None  # without tax
-    total_tax: Optional[Amount] = None
-
-
 class WooShipping(Payload):
     address_1: Optional[str] = None
     city: Optional[str] = None
@@ -189,7 +183,6 @@ class WooOrder(Payload):
     discount_total: Annotated[Optional[Amount], ShownOnly] = None  # without tax (discount_tax: its tax)
     discount_tax: Annotated[Optional[Amount], ShownOnly] = None
     total_tax: Annotated[Optional[Amount], ShownOnly] = None
-    fee_lines: Annotated[Optional[list[FeeLine]], ShownOnly] = None
     customer_id: Optional[int] = None
     billing: Optional[Billing] = None
     coupon_lines: Optional[list[CouponLine]] = None

@@ -17,6 +17,7 @@ from chalicelib.domain.loyalty.rules import Outcome
 from chalicelib.domain.mail.outbox import post_purchase_message
 from chalicelib.domain.money import to_minor
 from chalicelib.domain.platform_events import Order, OrderEvent
+from chalicelib.errors import BadRequest
 from chalicelib.mail.base import ContextError
 from chalicelib.mail.contexts import SAMPLE_NOW, build_context, sample_account, sample_links, sample_shop
 from chalicelib.mail.formatting import FormatError, formatter
@@ -303,6 +304,15 @@ def test_a_malformed_receipt_figure_is_not_stated_and_never_refuses_the_order():
     order = delivered_order("shopify", payload, "JPY", exponent=0)
     assert order.receipt is not None and order.receipt.total_minor == 3_770
     woo = fixture("woocommerce_order_tax_exclusive_refunded.json")
-    woo.update(discount_total="n/a", fee_lines=[{"name": "Gift wrapping", "total": {"x": 1}}])
+    woo.update(discount_total="n/a", total_tax={"x": 1})
     order = delivered_order("woocommerce", woo, "USD")
     assert order.receipt.total_minor == to_minor(Decimal(woo["total"]), 2) and order.receipt.subtotal_minor is None
+
+
+def test_a_malformed_fee_is_refused_naming_it_as_the_ledger_counts_fees():
+    """A negative fee is a discount that lowers the spend that earns points (docs/data-model.md), so a
+    fee's amount is a ledger figure, validated as the lines' are, not a figure only shown."""
+    woo = fixture("woocommerce_order_tax_exclusive_refunded.json")
+    woo.update(fee_lines=[{"name": "Gift wrapping", "total": {"x": 1}}])
+    with pytest.raises(BadRequest, match="fee_lines.0.total"):
+        delivered_order("woocommerce", woo, "USD")
