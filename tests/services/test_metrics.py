@@ -27,7 +27,7 @@ def test_a_paid_order_and_its_email_are_counted(deps, shopify_shop):
     deliver_shopify(deps, shopify_shop.shop_id, shopify_shop.secret,
                     sample_order_payload("shopify", order_id="3001", email=DEFAULT_EMAIL), "orders/paid")
     assert _names(_records(lines)) == ["OrdersApplied"]
-    (message,) = drain_queue(os.environ["LOYALTY_SEND_QUEUE"])
+    (message,) = drain_queue(os.environ["LOYALTY_SEND_QUEUE"], "post_purchase")
     sent_at = deps.clock()
     deps.clock = lambda: sent_at  # held still, so the record's time can only have come from it
     result = send_consumer.deliver(deps, json.dumps(message))

@@ -110,14 +110,14 @@ def test_a_post_purchase_pairs_with_the_new_order_never_the_product_just_bought(
     history(shop)
     compute_recommendations(fake_deps, load_shop(fake_deps, shop.shop_id), T0)
     order(shop, 7001, "new.buyer@example.com", 0, GRINDER, name="Taras")
-    (message,) = drain_queue(os.environ["LOYALTY_SEND_QUEUE"])
+    (message,) = drain_queue(os.environ["LOYALTY_SEND_QUEUE"], "post_purchase")
     # The grinder was bought with filters once only: not enough to pair; nothing else qualifies.
     assert message["template"] == "post_purchase" and "recommendations" not in message["data"]
     text, html = rendered(fake_deps, message)
     assert "Дібрали для вас" not in text and "Дібрали для вас" not in html  # absent, not an empty block
 
     order(shop, 7002, "another.buyer@example.com", 0, BEANS, name="Iryna")
-    (message,) = drain_queue(os.environ["LOYALTY_SEND_QUEUE"])
+    (message,) = drain_queue(os.environ["LOYALTY_SEND_QUEUE"], "post_purchase")
     picks = [p["product_id"] for p in message["data"]["recommendations"]]
     assert picks == [CUP[0], FILTERS[0]] and BEANS[0] not in picks  # beans just bought, kettle sold out
 

@@ -51,7 +51,7 @@ def _orders(deps, shop, numbers) -> list[dict]:
         deliver_shopify(deps, shop.shop_id, shop.secret,
                         sample_order_payload("shopify", order_id=f"b{n}", email=f"buyer{n}+news@example.com"),
                         "orders/paid")
-    return drain_queue(os.environ["LOYALTY_SEND_QUEUE"])
+    return drain_queue(os.environ["LOYALTY_SEND_QUEUE"], "post_purchase")
 
 
 def _invoke(messages: list[dict]) -> tuple[dict, list[str]]:
@@ -83,7 +83,7 @@ def test_a_batch_reads_and_claims_each_email_and_marks_them_all_sent_in_one_writ
         # SES's events find it from the tags: no SES id lookup item written
         assert decode_key(ses.tags[log.ses_message_id]["send"]) == message["idempotency_key"]
         assert mail_store.find_ses_message(log.ses_message_id) is None
-    assert outbox_items(shopify_shop.shop_id) == []
+    assert outbox_items(shopify_shop.shop_id, "post_purchase") == []
     # counted with the final write: exactly once each, the warm-up's e-mail included
     assert deps.repos.results(shopify_shop.shop_id, "flow:post_purchase").totals()["sent"] == 6
 
@@ -124,7 +124,7 @@ def test_a_final_write_that_fails_leaves_only_its_own_message_to_come_back(deps,
     assert [mail.load_send(m["idempotency_key"]).status for m in messages] == ["sent", "claimed"]
     assert len(ses.sent) == 3
     # its outbox item stays too: nothing of the failed final write landed
-    assert len(outbox_items(shopify_shop.shop_id)) == 1
+    assert len(outbox_items(shopify_shop.shop_id, "post_purchase")) == 1
 
 
 def test_a_mark_whose_ride_is_refused_by_the_next_claim_is_written_alone(deps, shopify_shop, ses):
@@ -138,7 +138,7 @@ def test_a_mark_whose_ride_is_refused_by_the_next_claim_is_written_alone(deps, s
     first, second = (mail.load_send(m["idempotency_key"]) for m in messages)
     assert (first.status, second.status, second.reason) == ("sent", "skipped", "suppressed")
     assert decode_key(ses.tags[first.ses_message_id]["send"]) == messages[0]["idempotency_key"]
-    assert outbox_items(shopify_shop.shop_id) == []
+    assert outbox_items(shopify_shop.shop_id, "post_purchase") == []
     totals = deps.repos.results(shopify_shop.shop_id, "flow:post_purchase").totals()
     assert totals["sent"] == 1 and totals["skipped_suppressed"] == 1
 
@@ -177,7 +177,7 @@ def test_a_crash_after_the_kth_send_of_a_batch_leaves_at_most_one_email_to_send_
     assert ses.sent.count(f"buyer{k}+news@example.com") == 2
     assert sorted(ses.sent) == sorted([f"buyer{n}+news@example.com" for n in range(1, 11)] + [f"buyer{k}+news@example.com"])
     assert {mail.load_send(m["idempotency_key"]).status for m in messages} == {"sent"}
-    assert outbox_items(shopify_shop.shop_id) == []
+    assert outbox_items(shopify_shop.shop_id, "post_purchase") == []
 
 
 def test_the_same_message_delivered_alone_still_writes_its_final_write_at_once(deps, shopify_shop, ses):

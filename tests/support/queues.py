@@ -6,15 +6,16 @@ import json
 import boto3
 
 
-def drain_queue(queue_name: str) -> list[dict]:
-    """Every message now on ``queue_name`` (JSON bodies), deleted from the queue."""
+def drain_queue(queue_name: str, template: str | None = None) -> list[dict]:
+    """Every message now on ``queue_name`` (JSON bodies), deleted from the queue; with ``template``
+    only that template's (a paid order may queue more than its own e-mail: a tier reached)."""
     sqs = boto3.client("sqs")
     url = sqs.get_queue_url(QueueName=queue_name)["QueueUrl"]
     bodies = []
     while True:
         batch = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=0).get("Messages", [])
         if not batch:
-            return bodies
+            return [body for body in bodies if template is None or body.get("template") == template]
         bodies.extend(json.loads(message["Body"]) for message in batch)
         # One request deletes the batch (as Lambda's SQS poller does): a delete per message was two
         # thirds of the requests of reading a queue.

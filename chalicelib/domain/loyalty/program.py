@@ -146,6 +146,15 @@ class ProgramRules:
         to_next = to_minor(following.min_spend, exponent) - spend_minor if following else 0
         return TierStanding(current, following, to_next)
 
+    def climbs(self, before: Optional[str], after: Optional[str]) -> bool:
+        """Whether moving from tier ``before`` to ``after`` (names; None: no tier) goes up the
+        ladder. A ``before`` the program no longer has (renamed, removed) is not a climb: the
+        same spend under a new name is no news for the customer."""
+        ladder = [tier.name for tier in sorted(self.tiers, key=lambda t: t.min_spend)]
+        if after not in ladder or (before is not None and before not in ladder):
+            return False
+        return before is None or ladder.index(after) > ladder.index(before)
+
     def line_is_eligible(self, sku: Optional[str], categories, gift_card: bool) -> bool:
         if gift_card and self.exclude_gift_cards:
             return False

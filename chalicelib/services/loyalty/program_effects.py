@@ -1,7 +1,7 @@
 """What the rest of the program adds to a paid order, inside the order's own transaction:
 the sign-up bonus, the customer's referral code, the referral the order arrived with
 (judged, recorded; the referrer's reward waits for the return window), a membership
-period's free-shipping code, achievements. Each comes back as items, codes and
+period's free-shipping code, the mail of a tier reached, achievements. Each comes back as items, codes and
 e-mails for the order's ``Change``."""
 from __future__ import annotations
 
@@ -68,9 +68,20 @@ def order_effects(shop: Shop, repo: LoyaltyRepository, order: Order, account: Ac
                 "free_shipping_code": account.member_shipping_code if plan.free_shipping else None,
                 "extra_cashback_percent": str(plan.extra_cashback_percent), "plan": membership.plan_terms(plan),
                 "extended_by_this_order": order.order_id in account.member_orders}
+        if outcome.tier_after and rules.climbs(outcome.tier_before, outcome.tier_after) \
+                and shop.sends_flow("tier_upgrade"):
+            effects.messages.append(tier_upgrade_message(shop.shop_id, account.customer_id, order.order_id,
+                                                         outcome, now))
     effects.messages += [achievement_message(shop.shop_id, account.customer_id, won, now)
                          for won in achievements.award(account, rules, now)]
     return effects
+
+
+def tier_upgrade_message(shop_id: str, customer_id: str, order_id: str, outcome: Outcome, now: datetime) -> dict:
+    """"You reached <tier>": the order names the key, so a retried webhook queues nothing new,
+    and a customer who drops and climbs back with a later order hears of it again."""
+    return message(shop_id, customer_id, "tier_upgrade", f"tier_upgrade:{customer_id}:{outcome.tier_after}:{order_id}",
+                   {"tier": outcome.tier_after, "previous_tier": outcome.tier_before}, now)
 
 
 def give_referral_code(shop: Shop, account: Account, now: datetime) -> RewardCode:
