@@ -94,16 +94,16 @@ def test_throttled_send_is_retried_later_with_growing_delays(deps, shopify_shop,
              "orders/paid")
     sqs = boto3.client("sqs")
     url = sqs.get_queue_url(QueueName=os.environ["LOYALTY_SEND_QUEUE"])["QueueUrl"]
-    (received,) = [m for m in sqs.receive_message(QueueUrl=url, AttributeNames=["All"], MaxNumberOfMessages=10)["Messages"]
-                   if json.loads(m["Body"])["template"] == "post_purchase"]
+    waiting = sqs.receive_message(QueueUrl=url, AttributeNames=["All"], MaxNumberOfMessages=10)["Messages"]
+    (received,) = [m for m in waiting if json.loads(m["Body"])["template"] == "post_purchase"]
     with pytest.raises(TransientSendError):
         send_consumer.deliver(deps, received["Body"], receipt_handle=received["ReceiptHandle"], attempt=3)
     # 40 s invisible: not back after the queue's 1 s visibility timeout
     import time
 
     time.sleep(1.5)
-    assert [m for m in sqs.receive_message(QueueUrl=url, WaitTimeSeconds=0, MaxNumberOfMessages=10).get("Messages", [])
-            if json.loads(m["Body"])["template"] == "post_purchase"] == []
+    back = sqs.receive_message(QueueUrl=url, WaitTimeSeconds=0, MaxNumberOfMessages=10).get("Messages", [])
+    assert [m for m in back if json.loads(m["Body"])["template"] == "post_purchase"] == []
     assert [send_consumer.backoff_seconds(n) for n in (1, 2, 3, 8, 20)] == [10, 20, 40, 900, 900]
     assert len(outbox_items(shopify_shop.shop_id, "post_purchase")) == 1  # not handled yet: kept for the retry
 
@@ -124,7 +124,8 @@ def test_a_sent_message_deletes_its_outbox_item_in_its_final_write(deps, shopify
     monkeypatch.setattr(send_consumer, "_clear", lambda deps, key: cleared.append(key))
     result = send_consumer.deliver(deps, json.dumps(message))
     assert result["status"] == "sent" and result["outbox_cleared"] is True
-    assert cleared == [] and outbox_items(shopify_shop.shop_id, "post_purchase") == []  # gone with the send log's "sent"
+    # gone with the send log's "sent"
+    assert cleared == [] and outbox_items(shopify_shop.shop_id, "post_purchase") == []
     assert deps.repos.mail(shopify_shop.shop_id).load_send(message["idempotency_key"]).status == mail_store.SENT
 
 

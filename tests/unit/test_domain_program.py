@@ -16,7 +16,8 @@ from chalicelib.domain.loyalty.account import Account, InsufficientPoints
 from chalicelib.domain.loyalty.rules import Program, apply_order
 from chalicelib.domain.loyalty.order_record import OrderRecord
 from chalicelib.domain.platform_events import CustomerFacts, Order, OrderLine, ShippingAddress
-from chalicelib.domain.loyalty.program import AchievementRule, MembershipRules, ProgramRules, ReferralRules, ReviewRules
+from chalicelib.domain.loyalty.program import (AchievementRule, MembershipRules, ProgramRules, ReferralRules,
+                                             ReviewRules, Tier)
 from chalicelib.domain.loyalty.reviews import Review, decide
 
 NOW = datetime(2026, 11, 25, 9, 0, tzinfo=timezone.utc)
@@ -229,3 +230,15 @@ def test_a_late_delivered_order_is_never_due_in_the_past():
     member = account()
     membership.extend(member, order("m-1", (("CLUB", 10_000, 1),)), RULES, NOW - timedelta(days=28), NOW)
     assert member.member_remind_on == NOW.date()
+
+
+@pytest.mark.parametrize("before, after, climbs", [
+    (None, "Silver", True), ("Silver", "Gold", True), (None, "Gold", True),
+    ("Silver", "Silver", False), ("Gold", "Silver", False), ("Silver", None, False), (None, None, False),
+    ("Bronze", "Silver", False),  # a tier the program no longer has: maybe only renamed, no news
+])
+def test_climbs_goes_by_the_ladder_not_the_names(before, after, climbs):
+    # Listed out of order: the ladder is by the spend each tier needs.
+    rules = ProgramRules(tiers=(Tier("Gold", Decimal("5000"), Decimal("7")),
+                                Tier("Silver", Decimal("2000"), Decimal("5"))))
+    assert rules.climbs(before, after) is climbs
