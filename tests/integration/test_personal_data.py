@@ -74,7 +74,7 @@ def history(deps, shopify_shop, moto_endpoint):
         response = shop.deliver(customer_payload(order_id), topic="orders/paid")
         assert body(response)["result"] == "applied", response.body
     mails = mail_everything(deps, moto_endpoint)
-    assert len(mails) == 2
+    assert len(mails) == 4  # each order's post-purchase mail, and the tier mails: Silver, then Gold
     links = _LINK.findall(mails[0].part("text/html"))
     assert links, "the post-purchase mail has tracked links"
     assert shop.client.http.get(urlsplit(links[0]).path).status_code == 302
@@ -103,8 +103,10 @@ def test_admin_export_holds_everything_stored_about_the_customer(client, history
     assert sum(entry["points"] for entry in data["ledger"]) == data["profile"]["points_balance"]
     assert sorted(order["id"] for order in data["orders"]) == ["5678901234567", "5678901234599"]
     assert [code["code_kind"] for code in data["codes"] if code["id"].startswith("PTS-")] == ["redemption"]
+    customer = data["customer_id"]
     assert sorted(send["idempotency_key"] for send in data["sends"]) == [
-        "post_purchase:5678901234567", "post_purchase:5678901234599"]
+        "post_purchase:5678901234567", "post_purchase:5678901234599",
+        f"tier_upgrade:{customer}:Gold:5678901234599", f"tier_upgrade:{customer}:Silver:5678901234567"]
     assert all(send["status"] == "sent" for send in data["sends"])
     assert len(data["clicks"]) == 1 and data["clicks"][0]["clicks"] == 1 and data["last_click"]
     assert data["consent"]["marketing_consent"] is True and data["consent"]["unsubscribed"] is True
@@ -242,7 +244,7 @@ def test_data_request_is_recorded_and_its_export_served(client, history):
     request = body(answer)
     assert request["data_stored"] is True and request["orders_requested"] == ["5678901234567", "5678901234599"]
     (data,) = request["exports"]
-    assert data["profile"]["email"] == STORED_EMAIL and len(data["orders"]) == 2 and len(data["sends"]) == 2
+    assert data["profile"]["email"] == STORED_EMAIL and len(data["orders"]) == 2 and len(data["sends"]) == 4
     assert client.http.get(f"/admin/shops/{history.shop_id}/data-requests/nope", headers=ADMIN).status_code == 404
 
     history.deliver(redact_payload("5678901234567", "5678901234599"), topic="customers/redact")

@@ -95,7 +95,7 @@ class PrivacyStore:
         found.linked = [item for item in linked if not isinstance(item, MailSendItem) and _belongs(item, customer_id)]
         found.linked += self._what_sends_name(found.sends)
         if not whole_shop:  # a shop's erasure deletes its outbox and data requests whole
-            found.linked += self.outbox_items(customer_id, named_sends)
+            found.linked += self.outbox_items(customer_id, named_sends, order_ids)
             found.linked += [item for item in self.data_requests() if customer_id in _requested_ids(item)]
         return found
 
@@ -111,20 +111,24 @@ class PrivacyStore:
         found.sends = [item for item in linked if isinstance(item, MailSendItem)]
         found.linked = [item for item in linked if not isinstance(item, MailSendItem)]
         found.linked += self._what_sends_name(found.sends)
-        found.linked += self.outbox_items(None, {f"post_purchase:{o}" for o in order_ids})
+        found.linked += self.outbox_items(None, {f"post_purchase:{o}" for o in order_ids}, order_ids)
         return found
 
-    def outbox_items(self, customer_id: Optional[str], send_keys: set[str]) -> list[Item]:
-        """E-mails still owed (their outbox items hold the message): the customer's, or these sends'.
-        The outbox holds only messages not yet handed to the sender, so each shard is small."""
+    def outbox_items(self, customer_id: Optional[str], send_keys: set[str], order_ids: Iterable[str] = ()) -> list[Item]:
+        """E-mails still owed (their outbox items hold the message): the customer's, these sends',
+        or the tier mails of these orders (``tier_upgrade:{customer}:{tier}:{order}``, their key
+        names the order). The outbox holds only messages not yet handed to the sender, so each
+        shard is small."""
+        order_ids = set(order_ids)
         from chalicelib.store.models import OutboxItem
 
         owed = []
         for shard in range(keys.OUTBOX_SHARDS):
             for item in OutboxItem.query(keys.outbox_pk(self.shop_id, shard), consistent_read=True):
                 message = item.message or {}
-                if (customer_id and message.get("customer_id") == customer_id) \
-                        or message.get("idempotency_key") in send_keys:
+                key = message.get("idempotency_key") or ""
+                if (customer_id and message.get("customer_id") == customer_id) or key in send_keys \
+                        or (message.get("template") == "tier_upgrade" and key.rsplit(":", 1)[-1] in order_ids):
                     owed.append(item)
         return owed
 
