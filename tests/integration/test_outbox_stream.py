@@ -85,13 +85,14 @@ def test_the_webhook_commits_and_the_stream_publishes(deps, shopify_shop, stream
 
     records = streamed()
     assert any(wanted(record) for record in records)
-    assert outbox.publish_stream_records(deps, records) == {"published": 1}
-    (message,) = drain_queue(queue)
+    # the post-purchase mail and the tier mail (the sample order reaches Silver)
+    assert outbox.publish_stream_records(deps, records) == {"published": 2}
+    (message,) = drain_queue(queue, "post_purchase")
     assert message["idempotency_key"] == "post_purchase:5001"
     assert message["outbox_key"]["pk"].startswith("OUTBOX#" + shopify_shop.shop_id)
 
     assert send_consumer.deliver(deps, json.dumps(message))["status"] == "sent"
-    assert outbox_items(shopify_shop.shop_id) == []  # cleared by the sender, as before
+    assert outbox_items(shopify_shop.shop_id, "post_purchase") == []  # cleared by the sender, as before
     # the delete (and every other write) comes down the stream too, and publishes nothing
     assert outbox.publish_stream_records(deps, streamed()) == {"published": 0}
 
@@ -102,8 +103,8 @@ def test_a_lost_stream_record_is_still_sent_by_the_sweeper(deps, shopify_shop, s
                     sample_order_payload("shopify", order_id="5002", email=DEFAULT_EMAIL), "orders/paid")
     streamed()  # read and dropped: the handler never ran (records aged out, or it kept failing)
     assert drain_queue(queue) == []
-    assert outbox.republish_lingering(deps, deps.clock() + timedelta(minutes=5))["republished"] == 1
-    assert [m["idempotency_key"] for m in drain_queue(queue)] == ["post_purchase:5002"]
+    assert outbox.republish_lingering(deps, deps.clock() + timedelta(minutes=5))["republished"] == 2  # and its tier mail
+    assert [m["idempotency_key"] for m in drain_queue(queue, "post_purchase")] == ["post_purchase:5002"]
 
 
 def test_records_that_are_not_new_outbox_items_publish_nothing():
@@ -129,4 +130,6 @@ def test_without_the_stream_the_message_is_published_after_the_commit(deps, shop
     assert deps.config.outbox_stream is False
     deliver_shopify(deps, shopify_shop.shop_id, shopify_shop.secret,
                     sample_order_payload("shopify", order_id="5003", email=DEFAULT_EMAIL), "orders/paid")
-    assert [m["idempotency_key"] for m in drain_queue(os.environ["LOYALTY_SEND_QUEUE"])] == ["post_purchase:5003"]
+    published = drain_queue(os.environ["LOYALTY_SEND_QUEUE"])
+    customer = published[0]["customer_id"]
+    assert [m["idempotency_key"] for m in published] == ["post_purchase:5003", f"tier_upgrade:{customer}:Silver:5003"]

@@ -184,7 +184,7 @@ def test_a_new_shop_registered_through_the_api_gets_its_post_purchase_mail_deliv
                          name="Fresh Roastery")
     before = len(sent_mail(moto_endpoint))
     _order(shop, "5001", "mila+orders@example.com")
-    _run_send_handler(drain_queue(os.environ["LOYALTY_SEND_QUEUE"]))
+    _run_send_handler(drain_queue(os.environ["LOYALTY_SEND_QUEUE"], "post_purchase"))
 
     (mail,) = sent_mail(moto_endpoint)[before:]
     assert mail.recipients == ["mila+orders@example.com"]
@@ -201,7 +201,7 @@ def test_mail_of_an_unverified_sender_is_held_with_its_reason_and_sent_once_veri
     before = len(sent_mail(moto_endpoint))
 
     _order(shop, "7001", "olena@example.com")
-    _run_send_handler(drain_queue(os.environ["LOYALTY_SEND_QUEUE"]))
+    _run_send_handler(drain_queue(os.environ["LOYALTY_SEND_QUEUE"], "post_purchase"))
 
     assert sent_mail(moto_endpoint)[before:] == []
     from chalicelib.store.mail.mail_store import MailStore
@@ -235,7 +235,7 @@ def test_the_schedule_releases_held_mail_once_ses_verifies(client, moto_endpoint
     shop = register_shop(client, "later-shop", "generic", sender_email="hi@later.example")
     before = len(sent_mail(moto_endpoint))
     shop.deliver(sample_order_payload("generic", order_id="g-1", email="ivan@example.com"))
-    _run_send_handler(drain_queue(os.environ["LOYALTY_SEND_QUEUE"]))
+    _run_send_handler(drain_queue(os.environ["LOYALTY_SEND_QUEUE"], "post_purchase"))
     assert sent_mail(moto_endpoint)[before:] == []
 
     publish_dns("later.example")

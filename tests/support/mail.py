@@ -61,6 +61,12 @@ class RecordingMessenger:
         return [email.message_from_bytes(item["raw"], policy=policy.default) for item in self.sent]
 
 
+# One phone case (450 UAH): an order below the first tier, so it queues its own e-mail and no
+# tier_upgrade beside it (the default sample order, 3,799 UAH, reaches Silver).
+BELOW_FIRST_TIER = [{"id": "1", "sku": "CASE-IP15-BLK", "title": "Phone case", "quantity": 1, "unit_price": "450.00",
+                     "discount": "0.00", "gift_card": False, "categories": []}]
+
+
 def deliver_order(deps, shop, email_address: str, order_id: str, **order) -> dict:
     order.setdefault("created_at", NOW - timedelta(days=1))  # the tests' clock, never today
     payload = sample_order_payload("shopify", order_id=order_id, email=email_address, **order)
