@@ -28,7 +28,12 @@ logging.getLogger("werkzeug").setLevel(logging.ERROR)  # the emulator's request 
 # examples (tests/support/examples.py); make test and CI keep the default profile, the full search.
 from hypothesis import settings as _hypothesis_settings  # noqa: E402
 
-_hypothesis_settings.register_profile("fast", max_examples=20)
+# No deadline in either profile: a deadline is a timing assertion, and on a shared 2-core machine
+# an example's first run (cold caches, a collection pause, the other worker) took 353 ms against
+# Hypothesis's 200 and failed CI with a correct result. Speed is measured by bench/, not here.
+_hypothesis_settings.register_profile("default", deadline=None)
+_hypothesis_settings.register_profile("fast", max_examples=20, deadline=None)
+_hypothesis_settings.load_profile("default")
 
 
 def pytest_configure(config):
