@@ -125,10 +125,22 @@ def test_any_text_makes_the_same_message_as_the_email_package(name, subject, htm
                             subject=subject, html=html, text=text,
                             list_unsubscribe=UNSUBSCRIBE if marketing else None)
     mine, theirs = _parsed(ours), _parsed(reference)
-    assert str(mine["Subject"]) == str(theirs["Subject"])
+    # The email package is the oracle except where it loses the text: it folds a space into the gap
+    # between two encoded words, where RFC 2047 says a reader drops it (test below); ours keeps it.
+    assert str(mine["Subject"]) in (str(theirs["Subject"]), subject)
     assert str(mine["From"]) == str(theirs["From"])
     assert [p.get_content() for p in mine.iter_parts()] == [p.get_content() for p in theirs.iter_parts()]
     assert ours.isascii() and all(len(line) <= 998 for line in ours.split(b"\r\n"))
+
+
+def test_a_space_between_encoded_words_reaches_the_reader():
+    """Found by the property test above on a CI run: the email package writes this subject's space
+    between two encoded words, and a reader (RFC 2047, 6.2) drops it: "𐀀𐀀𐀀𐀀\x80". Ours is read as given."""
+    subject = "0000 000" + "\x80" * 9 + "𐀀" * 4 + " \x80"
+    ours, reference = _both(from_name="", from_address="hello@shop.example", to_address="x+y@example.com",
+                            subject=subject, html="", text="", list_unsubscribe=None)
+    assert str(_parsed(ours)["Subject"]) == subject
+    assert str(_parsed(reference)["Subject"]) != subject  # the oracle's own loss, why the test above allows it
 
 
 @settings(max_examples=examples(300), deadline=None)
