@@ -17,6 +17,7 @@ import pytest
 
 from devstack import cli
 from devstack.samples import DEFAULT_EMAIL, sample_order_payload, signed_request
+from tests.support.clock import install_clock
 
 SECRET = "whsec-cli-test-0123456789"
 SHOP = "cli-shop"
@@ -104,6 +105,8 @@ def test_shops_add_reports_invalid_settings(table, capsys, tmp_path):
 
 
 def test_customer_view_and_history_after_a_sample_order(deps, table, capsys):
+    # The view on the order's own days, not today's: its points lapse a year after it was paid.
+    install_clock(ORDER_PAID_AT + timedelta(minutes=5))
     add_shop(capsys)
     assert apply_sample_order(deps)["result"] == "applied"
 

@@ -7,12 +7,14 @@ import os
 import boto3
 
 from chalicelib.services.mail import mailer
-from tests.support.mail import RecordingMessenger, deliver_order
+from tests.support.clock import install_clock
+from tests.support.mail import NOW, RecordingMessenger, deliver_order
 from tests.support.queues import drain_queue
 from tests.support.shops import register_shop
 
 
 def test_a_redemption_mails_its_code_with_the_value_and_expiry_it_was_given(deps, client):
+    install_clock(NOW)  # the app redeems on the tests' clock: the order's points lapse a year on
     shop = register_shop(client, "redeem-shop", "shopify", program={"point_value": "0.5"})
     deliver_order(deps, shop, "olena@example.com", "r-1", locale="uk")
     queue = os.environ["LOYALTY_SEND_QUEUE"]
