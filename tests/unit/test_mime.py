@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from chalicelib.mail.mime import InvalidAddress, ListUnsubscribe, build_message, envelope_address
+from chalicelib.mail.mime import InvalidAddress, ListUnsubscribe, _one_line, build_message, envelope_address
 from tests.support import mime_reference
 from tests.support.examples import examples
 
@@ -126,8 +126,9 @@ def test_any_text_makes_the_same_message_as_the_email_package(name, subject, htm
                             list_unsubscribe=UNSUBSCRIBE if marketing else None)
     mine, theirs = _parsed(ours), _parsed(reference)
     # The email package is the oracle except where it loses the text: it folds a space into the gap
-    # between two encoded words, where RFC 2047 says a reader drops it (test below); ours keeps it.
-    assert str(mine["Subject"]) in (str(theirs["Subject"]), subject)
+    # between two encoded words, where RFC 2047 says a reader drops it (test below); ours keeps it,
+    # as the one line the subject header holds (control characters as spaces, as ours writes it).
+    assert str(mine["Subject"]) in (str(theirs["Subject"]), _one_line(subject))
     assert str(mine["From"]) == str(theirs["From"])
     assert [p.get_content() for p in mine.iter_parts()] == [p.get_content() for p in theirs.iter_parts()]
     assert ours.isascii() and all(len(line) <= 998 for line in ours.split(b"\r\n"))
